@@ -1,0 +1,51 @@
+// Package implicit differentiates the solution of an optimality condition
+// by the implicit function theorem.
+//
+// Many solvers return a point x* that satisfies a condition
+//
+//	F(x*, θ) = 0,   F: Rⁿ × Rᵖ → Rⁿ,
+//
+// for instance a gradient that vanishes, a fixed point x = T(x, θ) of a
+// proximal or projection map, or the KKT conditions of a constrained
+// problem. When A = ∂ₓF(x*, θ) is nonsingular, x*(θ) is differentiable and
+//
+//	∂x*/∂θ = −A⁻¹ B,   B = ∂θF(x*, θ).
+//
+// The engine never forms ∂x*/∂θ unless asked. Reverse mode ([VJP]) maps a
+// cotangent g on x* to
+//
+//	gθ = −Bᵀ u,   Aᵀ u = g,
+//
+// one linear solve with Aᵀ whatever p is; forward mode ([JVP]) maps a
+// direction dθ to
+//
+//	dx = −A⁻¹ (B dθ),
+//
+// one solve with A whatever n is. [Jacobian] forms the dense n×p matrix by
+// whichever of the two needs fewer solves.
+//
+// A [Condition] gives F and its linearization as two matrix-free
+// operators. When the ∂ₓF operator also implements
+// [linsolve.Factorized] (a QP's KKT factorization, a Cholesky factor of a
+// Hessian), the engine solves with it directly, so the factorization
+// computed in a forward solve is reused in the backward pass. Otherwise
+// [Settings].Method picks a dense factorization or a Krylov method of
+// package [linsolve]; the default chooses a dense LU up to n = 300 and
+// GMRES above (the crossover measured in BENCHMARKS.md).
+//
+// Conditions written without derivatives are wrapped by [Numerical], which
+// differentiates F by central finite differences (error O(h²) with
+// h = ε^{1/3}·max(1, |x|), about 1e-10 relative for smooth F of unit scale);
+// [Check] compares any condition's Linearize with central differences and
+// reports the worst relative error. [FixedPoint] builds the condition
+// F = T(x, θ) − x from a map T. [Problem] ties a solver function to its
+// condition, so a solver is written once and yields its solution, VJP, JVP
+// and Jacobian.
+//
+// References:
+//   - M. Blondel, Q. Berthet, M. Cuturi, R. Frostig, S. Hoyer,
+//     F. Llinares-López, F. Pedregosa, J.-P. Vert, "Efficient and Modular
+//     Implicit Differentiation", NeurIPS 2022.
+//   - A. L. Dontchev, R. T. Rockafellar, Implicit Functions and Solution
+//     Mappings, Springer 2014 (the theorem and its nonsmooth extensions).
+package implicit

@@ -1,0 +1,390 @@
+package implicit
+
+import (
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/optlayers/optlayers/implicit/linsolve"
+)
+
+// Method selects how the engine solves linear systems with A = ∂ₓF.
+type Method int
+
+const (
+	// Auto uses A's own factorization when A implements Factorized (and
+	// Ridge is zero), a dense LU up to n = DenseCrossover and GMRES above.
+	Auto Method = iota
+	// DenseLU materializes A (n products) and factorizes it with LU.
+	DenseLU
+	// DenseCholesky materializes A and factorizes it with Cholesky; A must
+	// be symmetric positive definite (its symmetric part is used).
+	DenseCholesky
+	// DenseQR materializes A and uses a QR factorization.
+	DenseQR
+	// CG runs conjugate gradients; A must be symmetric positive definite.
+	CG
+	// NormalCG runs CG on the normal equations; any nonsingular A.
+	NormalCG
+	// GMRES runs restarted GMRES; any nonsingular A.
+	GMRES
+	// BiCGSTAB runs stabilized bi-conjugate gradients; any nonsingular A.
+	BiCGSTAB
+	// Neumann truncates the Neumann series of A⁻¹; an approximation whose
+	// residual is reported but never treated as a failure.
+	Neumann
+)
+
+var methodNames = [...]string{"Auto", "DenseLU", "DenseCholesky", "DenseQR", "CG", "NormalCG", "GMRES", "BiCGSTAB", "Neumann"}
+
+func (m Method) String() string {
+	if m >= 0 && int(m) < len(methodNames) {
+		return methodNames[m]
+	}
+	return fmt.Sprintf("Method(%d)", int(m))
+}
+
+// DefaultDenseCrossover is the dimension up to which Auto factorizes a
+// materialized ∂ₓF densely rather than running GMRES.
+const DefaultDenseCrossover = 300
+
+// Settings controls the engine. A nil *Settings or the zero value means the
+// defaults documented on each field.
+type Settings struct {
+	// Method is the linear solver for systems with A = ∂ₓF. Default Auto.
+	Method Method
+	// Ridge adds a Tikhonov term: the engine solves with A + Ridge·I. It
+	// regularizes conditions whose ∂ₓF is singular or nearly so (for
+	// example at a non-strict solution), at the price of a bias of order
+	// Ridge. A Factorized A is materialized when Ridge is non-zero.
+	Ridge float64
+	// Tol is the relative residual at which iterative methods stop.
+	// Default 1e-10.
+	Tol float64
+	// MaxIter caps iterative methods. Default max(10·n, 100).
+	MaxIter int
+	// Restart is the GMRES restart length. Default min(n, 50).
+	Restart int
+	// Precond is an optional preconditioner for iterative methods.
+	Precond linsolve.Preconditioner
+	// WarmStart, if non-nil, is the initial guess of iterative methods for
+	// the system they solve: the adjoint u in Aᵀu = g for VJP, the tangent
+	// dx for JVP. Pass the previous solution (Linearization.LastSolution)
+	// when solving a sequence of nearby problems.
+	WarmStart []float64
+	// NeumannTerms and NeumannStep are the number of terms K and scaling α
+	// of the Neumann series α Σ (I − αA)ᵏ. Defaults 50 and 1.
+	NeumannTerms int
+	NeumannStep  float64
+	// DenseCrossover overrides DefaultDenseCrossover for Auto.
+	DenseCrossover int
+}
+
+func (s *Settings) orDefault() Settings {
+	if s == nil {
+		return Settings{}
+	}
+	return *s
+}
+
+func (s *Settings) linsolve(warm []float64) *linsolve.Settings {
+	return &linsolve.Settings{
+		Tol:          s.Tol,
+		MaxIter:      s.MaxIter,
+		Restart:      s.Restart,
+		Precond:      s.Precond,
+		InitialGuess: warm,
+		Terms:        s.NeumannTerms,
+		Step:         s.NeumannStep,
+	}
+}
+
+// Linearization is a condition linearized at a point (x, θ), ready to
+// answer many VJP, JVP and Jacobian queries. It keeps the factorization it
+// computes (or the one ∂ₓF came with), so repeated queries cost one
+// triangular solve each for dense methods. A Linearization is not safe for
+// concurrent use.
+type Linearization struct {
+	n, p   int
+	dx     Operator
+	dtheta Operator
+	s      Settings
+	fact   linsolve.Factorized
+	last   []float64
+	// Stats of the last linear solve.
+	LastResult linsolve.Result
+}
+
+// Linearize linearizes c at (x, θ).
+func Linearize(c Condition, x, theta []float64, s *Settings) (*Linearization, error) {
+	n, p := c.Dims()
+	if len(x) != n || len(theta) != p {
+		return nil, fmt.Errorf("%w: condition is %d×%d, len(x)=%d, len(θ)=%d", ErrDims, n, p, len(x), len(theta))
+	}
+	if !finite(x) || !finite(theta) {
+		return nil, fmt.Errorf("%w: in x or θ", ErrNaN)
+	}
+	dx, dtheta, err := c.Linearize(x, theta)
+	if err != nil {
+		return nil, fmt.Errorf("implicit: linearize: %w", err)
+	}
+	if r, cc := dx.Dims(); r != n || cc != n {
+		return nil, fmt.Errorf("%w: ∂ₓF is %d×%d, want %d×%d", ErrDims, r, cc, n, n)
+	}
+	if r, cc := dtheta.Dims(); r != n || cc != p {
+		return nil, fmt.Errorf("%w: ∂θF is %d×%d, want %d×%d", ErrDims, r, cc, n, p)
+	}
+	return &Linearization{n: n, p: p, dx: dx, dtheta: dtheta, s: s.orDefault()}, nil
+}
+
+// Dims returns (n, p).
+func (l *Linearization) Dims() (n, p int) { return l.n, l.p }
+
+// Operators returns ∂ₓF and ∂θF.
+func (l *Linearization) Operators() (dx, dtheta Operator) { return l.dx, l.dtheta }
+
+// LastSolution returns the solution of the last linear solve (a copy), to
+// be used as Settings.WarmStart of a later, similar solve.
+func (l *Linearization) LastSolution() []float64 { return append([]float64(nil), l.last...) }
+
+func (l *Linearization) method() Method {
+	m := l.s.Method
+	if m != Auto {
+		return m
+	}
+	if _, ok := l.dx.(linsolve.Factorized); ok && l.s.Ridge == 0 {
+		return Auto
+	}
+	cross := l.s.DenseCrossover
+	if cross <= 0 {
+		cross = DefaultDenseCrossover
+	}
+	if l.n <= cross {
+		return DenseLU
+	}
+	return GMRES
+}
+
+// factorization returns the Factorized operator to solve with, computing a
+// dense factorization on first use.
+func (l *Linearization) factorization(m Method) (linsolve.Factorized, error) {
+	if l.fact != nil {
+		return l.fact, nil
+	}
+	if m == Auto {
+		l.fact = l.dx.(linsolve.Factorized)
+		return l.fact, nil
+	}
+	a := linsolve.Dense(l.dx)
+	if l.s.Ridge != 0 {
+		for i := range l.n {
+			a.Set(i, i, a.At(i, i)+l.s.Ridge)
+		}
+	}
+	var (
+		f   linsolve.Factorized
+		err error
+	)
+	switch m {
+	case DenseLU:
+		f, err = linsolve.NewLU(a)
+	case DenseQR:
+		f, err = linsolve.NewQR(a)
+	case DenseCholesky:
+		sym := mat.NewSymDense(l.n, nil)
+		for i := range l.n {
+			for j := i; j < l.n; j++ {
+				sym.SetSym(i, j, 0.5*(a.At(i, j)+a.At(j, i)))
+			}
+		}
+		f, err = linsolve.NewCholesky(sym)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrSolve, m, err)
+	}
+	l.fact = f
+	return f, nil
+}
+
+// solve sets dst = A⁻¹ b (trans false) or A⁻ᵀ b (trans true).
+func (l *Linearization) solve(dst, b []float64, trans bool) error {
+	if !finite(b) {
+		return fmt.Errorf("%w: in the right-hand side", ErrNaN)
+	}
+	m := l.method()
+	switch m {
+	case Auto, DenseLU, DenseCholesky, DenseQR:
+		f, err := l.factorization(m)
+		if err != nil {
+			return err
+		}
+		if trans {
+			err = f.SolveT(dst, b)
+		} else {
+			err = f.Solve(dst, b)
+		}
+		if err != nil {
+			return fmt.Errorf("%w: %s: %w", ErrSolve, m, err)
+		}
+		l.LastResult = linsolve.Result{}
+	default:
+		a := linsolve.AddRidge(l.dx, l.s.Ridge)
+		if trans {
+			a = linsolve.Transpose(a)
+		}
+		warm := l.s.WarmStart
+		if warm != nil && len(warm) != l.n {
+			return fmt.Errorf("%w: warm start has length %d, want %d", ErrDims, len(warm), l.n)
+		}
+		ls := l.s.linsolve(warm)
+		var (
+			res linsolve.Result
+			err error
+		)
+		switch m {
+		case CG:
+			res, err = linsolve.CG(dst, a, b, ls)
+		case NormalCG:
+			res, err = linsolve.NormalCG(dst, a, b, ls)
+		case GMRES:
+			res, err = linsolve.GMRES(dst, a, b, ls)
+		case BiCGSTAB:
+			res, err = linsolve.BiCGSTAB(dst, a, b, ls)
+		case Neumann:
+			res, err = linsolve.Neumann(dst, a, b, ls)
+			if err != nil && finite(dst) {
+				err = nil // an approximation by design; the residual is reported
+			}
+		default:
+			return fmt.Errorf("%w: unknown method %v", ErrSolve, m)
+		}
+		l.LastResult = res
+		if err != nil {
+			return fmt.Errorf("%w: %s: %w", ErrSolve, m, err)
+		}
+	}
+	if !finite(dst) {
+		return fmt.Errorf("%w: linear solve with ∂ₓF produced NaN or Inf", ErrNaN)
+	}
+	l.last = append(l.last[:0], dst...)
+	return nil
+}
+
+// Adjoint sets dst (length n) to u = A⁻ᵀ g, the adjoint of the cotangent g.
+func (l *Linearization) Adjoint(dst, g []float64) error {
+	if len(dst) != l.n || len(g) != l.n {
+		return fmt.Errorf("%w: adjoint with n=%d, len(g)=%d, len(dst)=%d", ErrDims, l.n, len(g), len(dst))
+	}
+	return l.solve(dst, g, true)
+}
+
+// VJP sets dst (length p) to gθ = −(∂θF)ᵀ (∂ₓF)⁻ᵀ g: the gradient with
+// respect to θ of ⟨g, x*(θ)⟩.
+func (l *Linearization) VJP(dst, g []float64) error {
+	if len(dst) != l.p || len(g) != l.n {
+		return fmt.Errorf("%w: VJP with n=%d p=%d, len(g)=%d, len(dst)=%d", ErrDims, l.n, l.p, len(g), len(dst))
+	}
+	u := make([]float64, l.n)
+	if err := l.solve(u, g, true); err != nil {
+		return err
+	}
+	l.dtheta.ApplyT(dst, u)
+	for i := range dst {
+		dst[i] = -dst[i]
+	}
+	if !finite(dst) {
+		return fmt.Errorf("%w: (∂θF)ᵀu produced NaN or Inf", ErrNaN)
+	}
+	return nil
+}
+
+// JVP sets dst (length n) to dx = −(∂ₓF)⁻¹ (∂θF) dθ: the directional
+// derivative of x*(θ) along dθ.
+func (l *Linearization) JVP(dst, dtheta []float64) error {
+	if len(dst) != l.n || len(dtheta) != l.p {
+		return fmt.Errorf("%w: JVP with n=%d p=%d, len(dθ)=%d, len(dst)=%d", ErrDims, l.n, l.p, len(dtheta), len(dst))
+	}
+	if !finite(dtheta) {
+		return fmt.Errorf("%w: in dθ", ErrNaN)
+	}
+	b := make([]float64, l.n)
+	l.dtheta.Apply(b, dtheta)
+	for i := range b {
+		b[i] = -b[i]
+	}
+	return l.solve(dst, b, false)
+}
+
+// Jacobian returns the dense n×p Jacobian ∂x*/∂θ, formed with p JVPs when
+// p ≤ n and with n VJPs otherwise.
+func (l *Linearization) Jacobian() (*mat.Dense, error) {
+	out := mat.NewDense(max(l.n, 1), max(l.p, 1), nil)
+	if l.n == 0 || l.p == 0 {
+		return &mat.Dense{}, nil
+	}
+	if l.p <= l.n {
+		e := make([]float64, l.p)
+		col := make([]float64, l.n)
+		for j := range l.p {
+			e[j] = 1
+			if err := l.JVP(col, e); err != nil {
+				return nil, err
+			}
+			e[j] = 0
+			out.SetCol(j, col)
+		}
+		return out, nil
+	}
+	e := make([]float64, l.n)
+	for i := range l.n {
+		e[i] = 1
+		if err := l.VJP(out.RawRowView(i), e); err != nil {
+			return nil, err
+		}
+		e[i] = 0
+	}
+	return out, nil
+}
+
+// VJP returns gθ = −(∂θF)ᵀ (∂ₓF)⁻ᵀ g at (x, θ): the gradient with respect
+// to θ of ⟨g, x*(θ)⟩, where x* solves c.
+func VJP(c Condition, x, theta, g []float64, s *Settings) ([]float64, error) {
+	l, err := Linearize(c, x, theta, s)
+	if err != nil {
+		return nil, err
+	}
+	_, p := c.Dims()
+	dst := make([]float64, p)
+	return dst, l.VJP(dst, g)
+}
+
+// JVP returns dx = −(∂ₓF)⁻¹ (∂θF) dθ at (x, θ): the derivative of x*(θ) in
+// the direction dθ.
+func JVP(c Condition, x, theta, dtheta []float64, s *Settings) ([]float64, error) {
+	l, err := Linearize(c, x, theta, s)
+	if err != nil {
+		return nil, err
+	}
+	n, _ := c.Dims()
+	dst := make([]float64, n)
+	return dst, l.JVP(dst, dtheta)
+}
+
+// Jacobian returns the dense n×p Jacobian ∂x*/∂θ at (x, θ).
+func Jacobian(c Condition, x, theta []float64, s *Settings) (*mat.Dense, error) {
+	l, err := Linearize(c, x, theta, s)
+	if err != nil {
+		return nil, err
+	}
+	return l.Jacobian()
+}
+
+func finite(x []float64) bool {
+	for _, v := range x {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return false
+		}
+	}
+	return true
+}

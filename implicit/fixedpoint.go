@@ -1,0 +1,62 @@
+package implicit
+
+import (
+	"fmt"
+
+	"github.com/optlayers/optlayers/implicit/linsolve"
+)
+
+// Map is a parametric map T: Rⁿ × Rᵖ → Rⁿ whose fixed points x = T(x, θ)
+// are solutions, for example a proximal-gradient step or a projection
+// step. Linearize returns ∂T/∂x and ∂T/∂θ.
+type Map interface {
+	Dims() (n, p int)
+	Map(dst, x, theta []float64)
+	Linearize(x, theta []float64) (dx, dtheta Operator, err error)
+}
+
+// MapFunc is a Map given by closures.
+type MapFunc struct {
+	N, P          int
+	MapF          func(dst, x, theta []float64)
+	LinearizeFunc func(x, theta []float64) (dx, dtheta Operator, err error)
+}
+
+// Dims returns (N, P).
+func (m *MapFunc) Dims() (int, int) { return m.N, m.P }
+
+// Map calls MapF.
+func (m *MapFunc) Map(dst, x, theta []float64) { m.MapF(dst, x, theta) }
+
+// Linearize calls LinearizeFunc.
+func (m *MapFunc) Linearize(x, theta []float64) (Operator, Operator, error) {
+	return m.LinearizeFunc(x, theta)
+}
+
+// FixedPoint returns the condition F(x, θ) = T(x, θ) − x of a map T, with
+// ∂ₓF = ∂ₓT − I and ∂θF = ∂θT. At a fixed point of a contraction
+// (‖∂ₓT‖ < 1), ∂ₓF is nonsingular and the Neumann method converges.
+func FixedPoint(t Map) Condition { return fixedPoint{t} }
+
+type fixedPoint struct{ t Map }
+
+func (f fixedPoint) Dims() (int, int) { return f.t.Dims() }
+
+func (f fixedPoint) Residual(dst, x, theta []float64) {
+	f.t.Map(dst, x, theta)
+	for i := range dst {
+		dst[i] -= x[i]
+	}
+}
+
+func (f fixedPoint) Linearize(x, theta []float64) (Operator, Operator, error) {
+	dx, dtheta, err := f.t.Linearize(x, theta)
+	if err != nil {
+		return nil, nil, err
+	}
+	n, _ := f.t.Dims()
+	if r, c := dx.Dims(); r != n || c != n {
+		return nil, nil, fmt.Errorf("%w: ∂ₓT is %d×%d, want %d×%d", ErrDims, r, c, n, n)
+	}
+	return linsolve.AddRidge(dx, -1), dtheta, nil
+}

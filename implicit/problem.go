@@ -1,0 +1,128 @@
+package implicit
+
+import (
+	"context"
+	"fmt"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// SolverFunc solves a parametric problem: it returns x*(θ) satisfying the
+// problem's condition. init, when non-nil, is a warm start (a previous
+// solution); the function must not modify θ or init.
+type SolverFunc func(ctx context.Context, theta, init []float64) ([]float64, error)
+
+// Problem ties a solver to the optimality condition its solutions satisfy,
+// so that a solver written once yields its solution and the solution's
+// derivatives. It is the analogue of JAXopt's custom_root decorator, with
+// forward mode and factorization reuse.
+type Problem struct {
+	// Solver computes x*(θ).
+	Solver SolverFunc
+	// Condition is satisfied by the solver's output.
+	Condition Condition
+	// Settings are used for every derivative of this problem's solutions.
+	Settings *Settings
+	// Tol, when positive, makes Solve check ‖F(x*, θ)‖∞ ≤ Tol and return
+	// ErrResidual otherwise, catching a solver and condition that disagree.
+	Tol float64
+}
+
+// ErrResidual reports a solver output that does not satisfy its condition.
+var ErrResidual = fmt.Errorf("implicit: solution does not satisfy its condition")
+
+// Solve runs the solver at θ and returns the solution, whose methods give
+// its derivatives. The linearization is computed once, on the first
+// derivative query, and reused by the later ones.
+func (pb *Problem) Solve(ctx context.Context, theta, init []float64) (*Solution, error) {
+	n, p := pb.Condition.Dims()
+	if len(theta) != p {
+		return nil, fmt.Errorf("%w: θ has length %d, want %d", ErrDims, len(theta), p)
+	}
+	if init != nil && len(init) != n {
+		return nil, fmt.Errorf("%w: init has length %d, want %d", ErrDims, len(init), n)
+	}
+	x, err := pb.Solver(ctx, theta, init)
+	if err != nil {
+		return nil, err
+	}
+	if len(x) != n {
+		return nil, fmt.Errorf("%w: solver returned %d values, want %d", ErrDims, len(x), n)
+	}
+	if !finite(x) {
+		return nil, fmt.Errorf("%w: solver returned NaN or Inf", ErrNaN)
+	}
+	sol := &Solution{X: x, Theta: append([]float64(nil), theta...), pb: pb}
+	if pb.Tol > 0 {
+		r := make([]float64, n)
+		pb.Condition.Residual(r, x, sol.Theta)
+		if res := maxAbs(r); !(res <= pb.Tol) {
+			return sol, fmt.Errorf("%w: ‖F‖∞ = %.3g > %.3g", ErrResidual, res, pb.Tol)
+		}
+	}
+	return sol, nil
+}
+
+// Solution is a solver's output x*(θ) together with what is needed to
+// differentiate it. It is not safe for concurrent use.
+type Solution struct {
+	X     []float64
+	Theta []float64
+	pb    *Problem
+	lin   *Linearization
+}
+
+// Linearization returns the (cached) linearization at (x*, θ).
+func (s *Solution) Linearization() (*Linearization, error) {
+	if s.lin == nil {
+		l, err := Linearize(s.pb.Condition, s.X, s.Theta, s.pb.Settings)
+		if err != nil {
+			return nil, err
+		}
+		s.lin = l
+	}
+	return s.lin, nil
+}
+
+// VJP returns the gradient with respect to θ of ⟨g, x*(θ)⟩.
+func (s *Solution) VJP(g []float64) ([]float64, error) {
+	l, err := s.Linearization()
+	if err != nil {
+		return nil, err
+	}
+	dst := make([]float64, len(s.Theta))
+	return dst, l.VJP(dst, g)
+}
+
+// JVP returns the derivative of x*(θ) in the direction dθ.
+func (s *Solution) JVP(dtheta []float64) ([]float64, error) {
+	l, err := s.Linearization()
+	if err != nil {
+		return nil, err
+	}
+	dst := make([]float64, len(s.X))
+	return dst, l.JVP(dst, dtheta)
+}
+
+// Jacobian returns ∂x*/∂θ as a dense matrix.
+func (s *Solution) Jacobian() (*mat.Dense, error) {
+	l, err := s.Linearization()
+	if err != nil {
+		return nil, err
+	}
+	return l.Jacobian()
+}
+
+func maxAbs(x []float64) float64 {
+	var m float64
+	for _, v := range x {
+		if v != v {
+			return v
+		}
+		if v < 0 {
+			v = -v
+		}
+		m = max(m, v)
+	}
+	return m
+}
