@@ -30,7 +30,7 @@
 // Hessian), the engine solves with it directly, so the factorization
 // computed in a forward solve is reused in the backward pass. Otherwise
 // [Settings].Method picks a dense factorization or a Krylov method of
-// package [linsolve]; the default chooses a dense LU up to n = 300 and
+// package [linsolve]; the default chooses a dense LU up to n = 200 and
 // GMRES above (the crossover measured in BENCHMARKS.md).
 //
 // Conditions written without derivatives are wrapped by [Numerical], which

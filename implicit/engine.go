@@ -47,7 +47,7 @@ func (m Method) String() string {
 
 // DefaultDenseCrossover is the dimension up to which Auto factorizes a
 // materialized ∂ₓF densely rather than running GMRES.
-const DefaultDenseCrossover = 300
+const DefaultDenseCrossover = 200
 
 // Settings controls the engine. A nil *Settings or the zero value means the
 // defaults documented on each field.
@@ -74,7 +74,8 @@ type Settings struct {
 	// when solving a sequence of nearby problems.
 	WarmStart []float64
 	// NeumannTerms and NeumannStep are the number of terms K and scaling α
-	// of the Neumann series α Σ (I − αA)ᵏ. Defaults 50 and 1.
+	// of the Neumann series α Σ (I − αA)ᵏ. Defaults 50 and 1 (−1 for
+	// conditions built by FixedPoint, where A = ∂ₓT − I).
 	NeumannTerms int
 	NeumannStep  float64
 	// DenseCrossover overrides DefaultDenseCrossover for Auto.
@@ -238,6 +239,9 @@ func (l *Linearization) solve(dst, b []float64, trans bool) error {
 			return fmt.Errorf("%w: warm start has length %d, want %d", ErrDims, len(warm), l.n)
 		}
 		ls := l.s.linsolve(warm)
+		if _, ok := l.dx.(fixedPointDx); ok && m == Neumann && l.s.NeumannStep == 0 && l.s.Ridge == 0 {
+			ls.Step = -1
+		}
 		var (
 			res linsolve.Result
 			err error
@@ -316,12 +320,31 @@ func (l *Linearization) JVP(dst, dtheta []float64) error {
 	return l.solve(dst, b, false)
 }
 
-// Jacobian returns the dense n×p Jacobian ∂x*/∂θ, formed with p JVPs when
-// p ≤ n and with n VJPs otherwise.
+// Jacobian returns the dense n×p Jacobian ∂x*/∂θ. With a dense
+// factorization it is one blocked solve with the p columns of −∂θF;
+// otherwise it is formed with p JVPs when p ≤ n and with n VJPs when p > n.
 func (l *Linearization) Jacobian() (*mat.Dense, error) {
 	out := mat.NewDense(max(l.n, 1), max(l.p, 1), nil)
 	if l.n == 0 || l.p == 0 {
 		return &mat.Dense{}, nil
+	}
+	if m := l.method(); m == Auto || m == DenseLU || m == DenseCholesky {
+		f, err := l.factorization(m)
+		if err != nil {
+			return nil, err
+		}
+		if ms, ok := f.(linsolve.MatrixSolver); ok {
+			// One blocked solve with all p right-hand sides −∂θF.
+			b := linsolve.Dense(l.dtheta)
+			b.Scale(-1, b)
+			if err := ms.SolveMat(out, b, false); err != nil {
+				return nil, fmt.Errorf("%w: %s: %w", ErrSolve, m, err)
+			}
+			if !denseFinite(out) {
+				return nil, fmt.Errorf("%w: Jacobian", ErrNaN)
+			}
+			return out, nil
+		}
 	}
 	if l.p <= l.n {
 		e := make([]float64, l.p)

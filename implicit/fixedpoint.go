@@ -2,8 +2,6 @@ package implicit
 
 import (
 	"fmt"
-
-	"github.com/optlayers/optlayers/implicit/linsolve"
 )
 
 // Map is a parametric map T: Rⁿ × Rᵖ → Rⁿ whose fixed points x = T(x, θ)
@@ -35,7 +33,9 @@ func (m *MapFunc) Linearize(x, theta []float64) (Operator, Operator, error) {
 
 // FixedPoint returns the condition F(x, θ) = T(x, θ) − x of a map T, with
 // ∂ₓF = ∂ₓT − I and ∂θF = ∂θT. At a fixed point of a contraction
-// (‖∂ₓT‖ < 1), ∂ₓF is nonsingular and the Neumann method converges.
+// (‖∂ₓT‖ < 1), ∂ₓF is nonsingular and the Neumann method converges; for
+// such conditions the default Neumann step is α = −1, which makes the series
+// the familiar Σₖ (∂ₓT)ᵏ.
 func FixedPoint(t Map) Condition { return fixedPoint{t} }
 
 type fixedPoint struct{ t Map }
@@ -58,5 +58,23 @@ func (f fixedPoint) Linearize(x, theta []float64) (Operator, Operator, error) {
 	if r, c := dx.Dims(); r != n || c != n {
 		return nil, nil, fmt.Errorf("%w: ∂ₓT is %d×%d, want %d×%d", ErrDims, r, c, n, n)
 	}
-	return linsolve.AddRidge(dx, -1), dtheta, nil
+	return fixedPointDx{dx}, dtheta, nil
+}
+
+// fixedPointDx is ∂ₓT − I. The engine recognizes it to run the Neumann
+// series on (I − ∂ₓT)⁻¹ = Σ (∂ₓT)ᵏ, i.e. with step α = −1.
+type fixedPointDx struct{ t Operator }
+
+func (f fixedPointDx) Dims() (int, int) { return f.t.Dims() }
+func (f fixedPointDx) Apply(dst, v []float64) {
+	f.t.Apply(dst, v)
+	for i := range dst {
+		dst[i] -= v[i]
+	}
+}
+func (f fixedPointDx) ApplyT(dst, u []float64) {
+	f.t.ApplyT(dst, u)
+	for i := range dst {
+		dst[i] -= u[i]
+	}
 }

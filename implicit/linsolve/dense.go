@@ -216,3 +216,26 @@ func (f *QR) SolveT(dst, b []float64) error {
 	}
 	return nil
 }
+
+// MatrixSolver is implemented by factorizations that solve with many
+// right-hand sides at once (blocked, much faster than column by column).
+type MatrixSolver interface {
+	// SolveMat sets dst = M⁻¹ B, or M⁻ᵀ B when trans is true.
+	SolveMat(dst *mat.Dense, b mat.Matrix, trans bool) error
+}
+
+// SolveMat sets dst = M⁻¹ B (or M⁻ᵀ B).
+func (f *LU) SolveMat(dst *mat.Dense, b mat.Matrix, trans bool) error {
+	if err := f.lu.SolveTo(dst, trans, b); err != nil {
+		return fmt.Errorf("%w: %v", ErrSingular, err)
+	}
+	return nil
+}
+
+// SolveMat sets dst = M⁻¹ B (M is symmetric, so trans is ignored).
+func (f *Cholesky) SolveMat(dst *mat.Dense, b mat.Matrix, _ bool) error {
+	if err := f.chol.SolveTo(dst, b); err != nil {
+		return fmt.Errorf("%w: %v", ErrSingular, err)
+	}
+	return nil
+}

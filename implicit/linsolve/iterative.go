@@ -44,7 +44,8 @@ type Settings struct {
 	InitialGuess []float64
 	// Terms is the number of terms of the Neumann series. Default 50.
 	Terms int
-	// Step is the scaling α of the Neumann series. Default 1.
+	// Step is the scaling α of the Neumann series; it may be negative.
+	// Default 1.
 	Step float64
 }
 
@@ -458,7 +459,7 @@ func Neumann(dst []float64, a Operator, b []float64, s *Settings) (Result, error
 	if s != nil && s.Terms > 0 {
 		terms = s.Terms
 	}
-	if s != nil && s.Step > 0 {
+	if s != nil && s.Step != 0 {
 		alpha = s.Step
 	}
 	n := len(b)
