@@ -1,0 +1,345 @@
+package smooth
+
+import (
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/mat"
+)
+
+// L2 describes how the parameters θ of a ready model set its l2
+// regularization ½ Σⱼ λⱼ wⱼ².
+//
+//   - PerFeature false: θ has length 1 and λⱼ = λ(θ₀) for every j;
+//     PerFeature true: θ has length d (one per feature), λⱼ = λ(θⱼ).
+//   - LogScale false: λ(t) = t (t must be ≥ 0); LogScale true: λ(t) = eᵗ,
+//     the usual parametrization for hyperparameter search.
+type L2 struct {
+	PerFeature bool
+	LogScale   bool
+}
+
+func (r L2) params(d int) int {
+	if r.PerFeature {
+		return d
+	}
+	return 1
+}
+
+// lambda returns λⱼ and dλⱼ/dθ for feature j.
+func (r L2) lambda(theta []float64, j int) (float64, float64) {
+	t := theta[0]
+	if r.PerFeature {
+		t = theta[j]
+	}
+	if r.LogScale {
+		e := math.Exp(t)
+		return e, e
+	}
+	return t, 1
+}
+
+// linearModel holds a row-major design matrix and the cache of Xw.
+type linearModel struct {
+	n, d  int
+	x     blas64.General
+	y     []float64
+	reg   L2
+	lastW []float64
+	z     []float64 // Xw at lastW
+	valid bool
+	buf   []float64 // length n
+}
+
+func newLinearModel(x mat.Matrix, y []float64, reg L2) (*linearModel, error) {
+	n, d := x.Dims()
+	if n == 0 || d == 0 {
+		return nil, fmt.Errorf("%w: empty design matrix %d×%d", ErrDims, n, d)
+	}
+	if len(y) != n {
+		return nil, fmt.Errorf("%w: X has %d rows, len(y)=%d", ErrDims, n, len(y))
+	}
+	xd := mat.DenseCopyOf(x)
+	for i := range n {
+		if !finite(xd.RawRowView(i)) {
+			return nil, fmt.Errorf("%w: in X row %d", ErrNaN, i)
+		}
+	}
+	if !finite(y) {
+		return nil, fmt.Errorf("%w: in y", ErrNaN)
+	}
+	return &linearModel{
+		n: n, d: d, x: xd.RawMatrix(), y: append([]float64(nil), y...), reg: reg,
+		lastW: make([]float64, d), z: make([]float64, n), buf: make([]float64, n),
+	}, nil
+}
+
+// xw returns Xw, cached for the last w.
+func (m *linearModel) xw(w []float64) []float64 {
+	if m.valid && equal(w, m.lastW) {
+		return m.z
+	}
+	blas64.Gemv(blas.NoTrans, 1, m.x, blas64.Vector{N: m.d, Inc: 1, Data: w}, 0, blas64.Vector{N: m.n, Inc: 1, Data: m.z})
+	copy(m.lastW, w)
+	m.valid = true
+	return m.z
+}
+
+// xtv sets dst = α Xᵀ v + β dst.
+func (m *linearModel) xtv(dst []float64, alpha float64, v []float64, beta float64) {
+	blas64.Gemv(blas.Trans, alpha, m.x, blas64.Vector{N: m.n, Inc: 1, Data: v}, beta, blas64.Vector{N: m.d, Inc: 1, Data: dst})
+}
+
+func (m *linearModel) xv(dst []float64, v []float64) {
+	blas64.Gemv(blas.NoTrans, 1, m.x, blas64.Vector{N: m.d, Inc: 1, Data: v}, 0, blas64.Vector{N: m.n, Inc: 1, Data: dst})
+}
+
+func (m *linearModel) penalty(w, theta []float64) float64 {
+	var s float64
+	for j, v := range w {
+		l, _ := m.reg.lambda(theta, j)
+		s += 0.5 * l * v * v
+	}
+	return s
+}
+
+func (m *linearModel) addPenaltyGrad(dst, w, theta []float64) {
+	for j, v := range w {
+		l, _ := m.reg.lambda(theta, j)
+		dst[j] += l * v
+	}
+}
+
+func (m *linearModel) addPenaltyHess(dst, v, theta []float64) {
+	for j, vj := range v {
+		l, _ := m.reg.lambda(theta, j)
+		dst[j] += l * vj
+	}
+}
+
+func (m *linearModel) mixedVec(dst, w, theta, dtheta []float64) {
+	if m.reg.PerFeature {
+		for j := range dst {
+			_, dl := m.reg.lambda(theta, j)
+			dst[j] = dl * w[j] * dtheta[j]
+		}
+		return
+	}
+	_, dl := m.reg.lambda(theta, 0)
+	for j := range dst {
+		dst[j] = dl * w[j] * dtheta[0]
+	}
+}
+
+func (m *linearModel) mixedVecT(dst, w, theta, u []float64) {
+	if m.reg.PerFeature {
+		for j := range dst {
+			_, dl := m.reg.lambda(theta, j)
+			dst[j] = dl * w[j] * u[j]
+		}
+		return
+	}
+	_, dl := m.reg.lambda(theta, 0)
+	dst[0] = dl * dot(w, u)
+}
+
+// gram sets dst = Xᵀ diag(s) X / n (s nil means the identity) plus diag(λ).
+func (m *linearModel) gram(dst *mat.SymDense, s []float64, theta []float64) {
+	d := m.d
+	raw := dst.RawSymmetric()
+	for i := range d {
+		for j := i; j < d; j++ {
+			raw.Data[i*raw.Stride+j] = 0
+		}
+	}
+	inv := 1 / float64(m.n)
+	for i := range m.n {
+		xi := m.x.Data[i*m.x.Stride : i*m.x.Stride+d]
+		c := inv
+		if s != nil {
+			c *= s[i]
+		}
+		blas64.Syr(c, blas64.Vector{N: d, Inc: 1, Data: xi}, blas64.Symmetric{N: d, Stride: raw.Stride, Data: raw.Data, Uplo: blas.Upper})
+	}
+	for j := range d {
+		l, _ := m.reg.lambda(theta, j)
+		raw.Data[j*raw.Stride+j] += l
+	}
+}
+
+func (m *linearModel) validTheta(theta []float64) error {
+	if len(theta) != m.reg.params(m.d) {
+		return fmt.Errorf("%w: len(θ)=%d, want %d", ErrDims, len(theta), m.reg.params(m.d))
+	}
+	if !m.reg.LogScale {
+		for _, t := range theta {
+			if t < 0 {
+				return fmt.Errorf("%w: negative regularization %v", ErrInput, t)
+			}
+		}
+	}
+	return nil
+}
+
+func equal(a, b []float64) bool {
+	for i, v := range a {
+		if v != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Ridge returns the ridge-regression objective
+//
+//	f(w, θ) = (1/2n) ‖y − Xw‖² + ½ Σⱼ λⱼ(θ) wⱼ²
+//
+// with w ∈ Rᵈ, X n×d, and θ as described by reg. The problem has exact
+// Hessian, Hessian-vector and mixed products; its minimizer is
+// (XᵀX/n + diag(λ))⁻¹ Xᵀy/n. X and y are copied. The returned problem is
+// not safe for concurrent use.
+func Ridge(x mat.Matrix, y []float64, reg L2) (*Problem, error) {
+	m, err := newLinearModel(x, y, reg)
+	if err != nil {
+		return nil, err
+	}
+	inv := 1 / float64(m.n)
+	return &Problem{
+		N: m.d, P: reg.params(m.d), CheckTheta: m.validTheta,
+		Func: func(w, theta []float64) float64 {
+			z := m.xw(w)
+			var s float64
+			for i, zi := range z {
+				r := m.y[i] - zi
+				s += r * r
+			}
+			return 0.5*inv*s + m.penalty(w, theta)
+		},
+		Grad: func(dst, w, theta []float64) {
+			z := m.xw(w)
+			for i, zi := range z {
+				m.buf[i] = zi - m.y[i]
+			}
+			m.xtv(dst, inv, m.buf, 0)
+			m.addPenaltyGrad(dst, w, theta)
+		},
+		HessVec: func(dst, w, theta, v []float64) {
+			m.xv(m.buf, v)
+			m.xtv(dst, inv, m.buf, 0)
+			m.addPenaltyHess(dst, v, theta)
+		},
+		Hessian: func(dst *mat.SymDense, w, theta []float64) { m.gram(dst, nil, theta) },
+		MixedVec: func(dst, w, theta, dtheta []float64) {
+			m.mixedVec(dst, w, theta, dtheta)
+		},
+		MixedVecT: func(dst, w, theta, u []float64) {
+			m.mixedVecT(dst, w, theta, u)
+		},
+	}, nil
+}
+
+// LeastSquares returns f(w) = (1/2n) ‖y − Xw‖² with no parameters
+// (P = 0): the smooth part of lasso-type problems. X and y are copied.
+func LeastSquares(x mat.Matrix, y []float64) (*Problem, error) {
+	pb, err := Ridge(x, y, L2{})
+	if err != nil {
+		return nil, err
+	}
+	zero := []float64{0}
+	f, g, hv, h := pb.Func, pb.Grad, pb.HessVec, pb.Hessian
+	pb.P = 0
+	pb.CheckTheta = nil
+	pb.Func = func(w, _ []float64) float64 { return f(w, zero) }
+	pb.Grad = func(dst, w, _ []float64) { g(dst, w, zero) }
+	pb.HessVec = func(dst, w, _, v []float64) { hv(dst, w, zero, v) }
+	pb.Hessian = func(dst *mat.SymDense, w, _ []float64) { h(dst, w, zero) }
+	pb.MixedVec = func(dst, _, _, _ []float64) { clear(dst) }
+	pb.MixedVecT = func(dst, _, _, _ []float64) { clear(dst) }
+	return pb, nil
+}
+
+// Logistic returns the l2-regularized logistic-regression objective
+//
+//	f(w, θ) = (1/n) Σᵢ log(1 + exp(−yᵢ xᵢᵀw)) + ½ Σⱼ λⱼ(θ) wⱼ²
+//
+// with labels yᵢ ∈ {−1, +1} (see datasets.Signs), w ∈ Rᵈ and θ as
+// described by reg. Its gradient is −(1/n) Xᵀ(y ∘ σ(−m)) + λ ∘ w with
+// margins m = y ∘ Xw, its Hessian (1/n) Xᵀ diag(σ(m)σ(−m)) X + diag(λ)
+// and its mixed derivative ∂θⱼ∇f = λ'(θ) ∘ w. All are exact; evaluations
+// at the same w share one product Xw. X and y are copied. The returned
+// problem is not safe for concurrent use (build one per goroutine).
+func Logistic(x mat.Matrix, y []float64, reg L2) (*Problem, error) {
+	m, err := newLinearModel(x, y, reg)
+	if err != nil {
+		return nil, err
+	}
+	for i, v := range y {
+		if v != 1 && v != -1 {
+			return nil, fmt.Errorf("%w: label %v at row %d is not ±1", ErrInput, v, i)
+		}
+	}
+	inv := 1 / float64(m.n)
+	weights := make([]float64, m.n)
+	curv := func(w []float64) []float64 {
+		z := m.xw(w)
+		for i, zi := range z {
+			s := sigmoid(m.y[i] * zi)
+			weights[i] = s * (1 - s)
+		}
+		return weights
+	}
+	return &Problem{
+		N: m.d, P: reg.params(m.d), CheckTheta: m.validTheta,
+		Func: func(w, theta []float64) float64 {
+			z := m.xw(w)
+			var s float64
+			for i, zi := range z {
+				s += softplus(-m.y[i] * zi)
+			}
+			return inv*s + m.penalty(w, theta)
+		},
+		Grad: func(dst, w, theta []float64) {
+			z := m.xw(w)
+			for i, zi := range z {
+				m.buf[i] = -m.y[i] * sigmoid(-m.y[i]*zi)
+			}
+			m.xtv(dst, inv, m.buf, 0)
+			m.addPenaltyGrad(dst, w, theta)
+		},
+		HessVec: func(dst, w, theta, v []float64) {
+			c := curv(w)
+			m.xv(m.buf, v)
+			for i := range m.buf {
+				m.buf[i] *= c[i]
+			}
+			m.xtv(dst, inv, m.buf, 0)
+			m.addPenaltyHess(dst, v, theta)
+		},
+		Hessian: func(dst *mat.SymDense, w, theta []float64) { m.gram(dst, curv(w), theta) },
+		MixedVec: func(dst, w, theta, dtheta []float64) {
+			m.mixedVec(dst, w, theta, dtheta)
+		},
+		MixedVecT: func(dst, w, theta, u []float64) {
+			m.mixedVecT(dst, w, theta, u)
+		},
+	}, nil
+}
+
+// sigmoid returns 1/(1+e^{−t}) without overflow.
+func sigmoid(t float64) float64 {
+	if t >= 0 {
+		return 1 / (1 + math.Exp(-t))
+	}
+	e := math.Exp(t)
+	return e / (1 + e)
+}
+
+// softplus returns log(1+eᵗ) without overflow.
+func softplus(t float64) float64 {
+	if t > 0 {
+		return t + math.Log1p(math.Exp(-t))
+	}
+	return math.Log1p(math.Exp(t))
+}
