@@ -1,0 +1,548 @@
+package perturbed
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// Oracle writes into dst (length Dim) a solution y*(cost) of the linear
+// problem over the feasible set: an argmax of ⟨cost, y⟩, or an argmin when
+// Settings.Minimize is set. It must not keep or modify cost. When
+// Settings.Workers is not 1 the oracle is called from several goroutines
+// at once and must be safe for concurrent use. A returned error stops the
+// evaluation and is wrapped in the error of the caller.
+type Oracle func(dst, cost []float64) error
+
+// Noise is the distribution of the perturbation Z.
+type Noise int
+
+const (
+	// Normal is standard Gaussian noise, ∇ν(z) = z.
+	Normal Noise = iota
+	// Gumbel is centered standard Gumbel noise Z = G − γ (mean zero),
+	// ∇ν(z) = 1 − e^{−(z+γ)}. With an argmax oracle over one-hot vectors
+	// it reproduces softmax(θ/σ).
+	Gumbel
+)
+
+func (n Noise) String() string {
+	switch n {
+	case Normal:
+		return "Normal"
+	case Gumbel:
+		return "Gumbel"
+	}
+	return fmt.Sprintf("Noise(%d)", int(n))
+}
+
+// Errors returned by the package.
+var (
+	// ErrInput reports an invalid optimizer, settings or argument: a nil
+	// oracle, a non-positive dimension, a length mismatch, NaN or Inf.
+	ErrInput = errors.New("perturbed: invalid input")
+	// ErrOracle wraps an error returned by the oracle, or reports an
+	// oracle output containing NaN or Inf.
+	ErrOracle = errors.New("perturbed: oracle failed")
+)
+
+// Default settings.
+const (
+	DefaultSamples = 100
+	DefaultSigma   = 1.0
+)
+
+// eulerGamma is the Euler–Mascheroni constant, the mean of a standard
+// Gumbel variable.
+const eulerGamma = 0.57721566490153286060651209008240243104215933593992
+
+// Settings controls a perturbed optimizer. A nil *Settings or the zero value
+// means the defaults documented on each field.
+type Settings struct {
+	// Samples is the number M of perturbations. Default DefaultSamples
+	// (100). The Monte Carlo error of the mean decays as 1/√M.
+	Samples int
+	// Sigma is the temperature σ > 0 of the perturbation. Default 1.
+	Sigma float64
+	// Noise is the distribution of Z. Default Normal.
+	Noise Noise
+	// Minimize declares a minimization oracle (argmin ⟨θ, y⟩). The zero
+	// value is a maximization oracle, as in Berthet et al.
+	Minimize bool
+	// Seed selects the random streams; equal seeds give bit-identical
+	// results.
+	Seed uint64
+	// ControlVariate subtracts the unperturbed solution y*(θ) in the
+	// Jacobian estimator (one extra oracle call per Forward). It does not
+	// change the expectation, only the variance.
+	ControlVariate bool
+	// Workers is the number of goroutines that call the oracle. Default
+	// runtime.GOMAXPROCS(0). Results do not depend on it.
+	Workers int
+	// Logger, if non-nil, receives a debug record per evaluation.
+	Logger *slog.Logger
+}
+
+func (s *Settings) resolved() (Settings, error) {
+	var r Settings
+	if s != nil {
+		r = *s
+	}
+	if r.Samples < 0 {
+		return r, fmt.Errorf("%w: Samples = %d", ErrInput, r.Samples)
+	}
+	if r.Samples == 0 {
+		r.Samples = DefaultSamples
+	}
+	if math.IsNaN(r.Sigma) || math.IsInf(r.Sigma, 0) || r.Sigma < 0 {
+		return r, fmt.Errorf("%w: Sigma = %v", ErrInput, r.Sigma)
+	}
+	if r.Sigma == 0 {
+		r.Sigma = DefaultSigma
+	}
+	if r.Noise != Normal && r.Noise != Gumbel {
+		return r, fmt.Errorf("%w: unknown noise %v", ErrInput, r.Noise)
+	}
+	if r.Workers < 0 {
+		return r, fmt.Errorf("%w: Workers = %d", ErrInput, r.Workers)
+	}
+	if r.Workers == 0 {
+		r.Workers = runtime.GOMAXPROCS(0)
+	}
+	return r, nil
+}
+
+// Optimizer is the perturbed version of Oracle on vectors of length Dim.
+// Its methods are safe for concurrent use if the oracle is.
+type Optimizer struct {
+	Oracle   Oracle
+	Dim      int
+	Settings *Settings
+}
+
+// Result is the outcome of a perturbed evaluation at θ. It keeps the M
+// oracle outputs and noise scores (2·M·Dim floats) to answer Jacobian
+// products without calling the oracle again. It is safe for concurrent
+// reads.
+type Result struct {
+	// Mean is ŷ_σ(θ), the average of the M perturbed solutions.
+	Mean []float64
+	// Value estimates F_σ(θ) = E[max_y ⟨θ + σZ, y⟩] (E[min] when
+	// minimizing), the average of ⟨θ + σZ_m, y_m⟩.
+	Value float64
+	// Samples and Sigma are the settings used.
+	Samples int
+	Sigma   float64
+
+	dim      int
+	ys       []float64 // M×d oracle outputs, row m = y*(θ + σZ_m)
+	scores   []float64 // M×d noise scores ∇ν(Z_m)
+	baseline []float64 // y*(θ) with a control variate, else nil
+}
+
+func (o *Optimizer) check(theta []float64) (Settings, error) {
+	if o == nil || o.Oracle == nil {
+		return Settings{}, fmt.Errorf("%w: nil oracle", ErrInput)
+	}
+	if o.Dim <= 0 {
+		return Settings{}, fmt.Errorf("%w: Dim = %d", ErrInput, o.Dim)
+	}
+	if len(theta) != o.Dim {
+		return Settings{}, fmt.Errorf("%w: len(theta) = %d, Dim = %d", ErrInput, len(theta), o.Dim)
+	}
+	if !finite(theta) {
+		return Settings{}, fmt.Errorf("%w: theta has NaN or Inf", ErrInput)
+	}
+	return o.Settings.resolved()
+}
+
+// Forward evaluates the perturbed optimizer at θ (length Dim) and keeps
+// what its Jacobian products need. It returns ctx.Err() (wrapped) if ctx
+// is cancelled; every worker stops after its current oracle call.
+func (o *Optimizer) Forward(ctx context.Context, theta []float64) (*Result, error) {
+	s, err := o.check(theta)
+	if err != nil {
+		return nil, err
+	}
+	return o.run(ctx, theta, s, true)
+}
+
+// Mean returns ŷ_σ(θ) and the estimate of F_σ(θ) without keeping the
+// samples (memory O(Dim·Workers) instead of O(Dim·Samples)).
+func (o *Optimizer) Mean(ctx context.Context, theta []float64) (mean []float64, value float64, err error) {
+	s, err := o.check(theta)
+	if err != nil {
+		return nil, 0, err
+	}
+	r, err := o.run(ctx, theta, s, false)
+	if err != nil {
+		return nil, 0, err
+	}
+	return r.Mean, r.Value, nil
+}
+
+// VJP evaluates the perturbed optimizer at θ and returns ŷ_σ(θ) and
+// gθ = (∂ŷ_σ/∂θ)ᵀ g, the gradient of ⟨g, ŷ_σ(θ)⟩.
+func (o *Optimizer) VJP(ctx context.Context, theta, g []float64) (mean, gtheta []float64, err error) {
+	r, err := o.Forward(ctx, theta)
+	if err != nil {
+		return nil, nil, err
+	}
+	gtheta = make([]float64, o.Dim)
+	if err := r.VJP(gtheta, g); err != nil {
+		return nil, nil, err
+	}
+	return r.Mean, gtheta, nil
+}
+
+// FenchelYoung returns the perturbed Fenchel–Young loss of the target y at
+// θ and its gradient with respect to θ:
+//
+//	maximization: L = F_σ(θ) − ⟨θ, y⟩,  ∇L = ŷ_σ(θ) − y,
+//	minimization: L = ⟨θ, y⟩ − F_σ(θ),  ∇L = y − ŷ_σ(θ),
+//
+// (without the θ-independent constant Ω_σ(y)). It calls the oracle
+// Samples times and keeps no samples.
+func (o *Optimizer) FenchelYoung(ctx context.Context, theta, y []float64) (loss float64, grad []float64, err error) {
+	s, err := o.check(theta)
+	if err != nil {
+		return 0, nil, err
+	}
+	if len(y) != o.Dim {
+		return 0, nil, fmt.Errorf("%w: len(y) = %d, Dim = %d", ErrInput, len(y), o.Dim)
+	}
+	if !finite(y) {
+		return 0, nil, fmt.Errorf("%w: y has NaN or Inf", ErrInput)
+	}
+	r, err := o.run(ctx, theta, s, false)
+	if err != nil {
+		return 0, nil, err
+	}
+	grad = r.Mean
+	ty := 0.0
+	for i := range y {
+		ty += theta[i] * y[i]
+		grad[i] -= y[i]
+	}
+	loss = r.Value - ty
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return 0, nil, fmt.Errorf("%w: loss overflows", ErrInput)
+	}
+	if s.Minimize {
+		loss = -loss
+		for i := range grad {
+			grad[i] = -grad[i]
+		}
+	}
+	return loss, grad, nil
+}
+
+// blockSize is the number of consecutive samples a worker sums before
+// storing a partial sum; partial sums are then added in block order, which
+// makes results independent of the number of workers.
+const blockSize = 8
+
+func (o *Optimizer) run(ctx context.Context, theta []float64, s Settings, keep bool) (*Result, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("perturbed: %w", err)
+	}
+	d, m := o.Dim, s.Samples
+	res := &Result{Samples: m, Sigma: s.Sigma, dim: d}
+	if keep {
+		res.ys = make([]float64, m*d)
+		res.scores = make([]float64, m*d)
+	}
+	if s.ControlVariate && keep {
+		res.baseline = make([]float64, d)
+		if err := callOracle(o.Oracle, res.baseline, theta, -1); err != nil {
+			return nil, err
+		}
+	}
+	nBlocks := (m + blockSize - 1) / blockSize
+	blockMean := make([]float64, nBlocks*d)
+	blockValue := make([]float64, nBlocks)
+	workers := min(s.Workers, nBlocks)
+
+	var (
+		next     atomic.Int64
+		failed   atomic.Bool
+		errOnce  sync.Once
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	fail := func(err error) {
+		errOnce.Do(func() { firstErr = err })
+		failed.Store(true)
+	}
+	worker := func() {
+		defer wg.Done()
+		pcg := rand.NewPCG(0, 0)
+		rng := rand.New(pcg)
+		z := make([]float64, d)
+		cost := make([]float64, d)
+		var y, score []float64
+		if !keep {
+			y = make([]float64, d)
+			score = make([]float64, d)
+		}
+		for {
+			b := int(next.Add(1) - 1)
+			if b >= nBlocks || failed.Load() {
+				return
+			}
+			bm := blockMean[b*d : (b+1)*d]
+			bv := 0.0
+			for k := b * blockSize; k < min((b+1)*blockSize, m); k++ {
+				if failed.Load() {
+					return
+				}
+				if err := ctx.Err(); err != nil {
+					fail(fmt.Errorf("perturbed: %w", err))
+					return
+				}
+				if keep {
+					y = res.ys[k*d : (k+1)*d]
+					score = res.scores[k*d : (k+1)*d]
+				}
+				pcg.Seed(streamSeeds(s.Seed, uint64(k)))
+				sampleNoise(rng, s.Noise, z, score)
+				for i := range cost {
+					cost[i] = theta[i] + s.Sigma*z[i]
+				}
+				if !finite(cost) {
+					fail(fmt.Errorf("%w: θ + σZ overflows at sample %d", ErrInput, k))
+					return
+				}
+				if err := callOracle(o.Oracle, y, cost, k); err != nil {
+					fail(err)
+					return
+				}
+				v := 0.0
+				for i, yi := range y {
+					bm[i] += yi
+					v += cost[i] * yi
+				}
+				bv += v
+			}
+			blockValue[b] = bv
+		}
+	}
+	wg.Add(workers)
+	for range workers - 1 {
+		go worker()
+	}
+	worker()
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	mean := make([]float64, d)
+	value := 0.0
+	for b := range nBlocks {
+		bm := blockMean[b*d : (b+1)*d]
+		for i := range mean {
+			mean[i] += bm[i]
+		}
+		value += blockValue[b]
+	}
+	inv := 1 / float64(m)
+	for i := range mean {
+		mean[i] *= inv
+	}
+	res.Mean = mean
+	res.Value = value * inv
+	if !finite(mean) || math.IsNaN(res.Value) || math.IsInf(res.Value, 0) {
+		return nil, fmt.Errorf("%w: mean or value overflows (scale θ, σ or the oracle output down)", ErrInput)
+	}
+	if s.Logger != nil {
+		s.Logger.Debug("perturbed: evaluated", "dim", d, "samples", m, "sigma", s.Sigma,
+			"noise", s.Noise.String(), "workers", workers, "value", res.Value)
+	}
+	return res, nil
+}
+
+// callOracle calls the oracle on cost and checks its output. k is the
+// sample index (−1 for the unperturbed call).
+func callOracle(oracle Oracle, dst, cost []float64, k int) error {
+	clear(dst)
+	if err := oracle(dst, cost); err != nil {
+		return fmt.Errorf("%w: sample %d: %w", ErrOracle, k, err)
+	}
+	if !finite(dst) {
+		return fmt.Errorf("%w: sample %d: output has NaN or Inf", ErrOracle, k)
+	}
+	return nil
+}
+
+// sampleNoise fills z with a noise draw and score with ∇ν(z).
+func sampleNoise(rng *rand.Rand, noise Noise, z, score []float64) {
+	switch noise {
+	case Gumbel:
+		for i := range z {
+			// G = −log E with E ~ Exp(1) in (0, MaxFloat64]; ∇ν = 1 − E.
+			e := rng.ExpFloat64()
+			z[i] = -math.Log(e) - eulerGamma
+			score[i] = 1 - e
+		}
+	default:
+		for i := range z {
+			z[i] = rng.NormFloat64()
+			score[i] = z[i]
+		}
+	}
+}
+
+// streamSeeds derives the two PCG seed words of sample k from the user
+// seed with the SplitMix64 finalizer, so that neighbouring samples get
+// unrelated states.
+func streamSeeds(seed, k uint64) (uint64, uint64) {
+	a := splitmix(seed ^ splitmix(k+0x9e3779b97f4a7c15))
+	b := splitmix(a ^ 0xd1b54a32d192ed03)
+	return a, b
+}
+
+func splitmix(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}
+
+// VJP sets dst (length Dim) to (∂ŷ_σ/∂θ)ᵀ g, estimated by
+// (1/(σM)) Σ_m ⟨y_m − b, g⟩ ∇ν(Z_m), where b is y*(θ) with a control
+// variate and 0 otherwise. dst and g may alias.
+func (r *Result) VJP(dst, g []float64) error {
+	if err := r.checkKept(dst, g); err != nil {
+		return err
+	}
+	d := r.dim
+	gb := 0.0
+	if r.baseline != nil {
+		gb = dot(r.baseline, g)
+	}
+	coef := make([]float64, r.Samples)
+	for k := range coef {
+		coef[k] = dot(r.ys[k*d:(k+1)*d], g) - gb
+	}
+	clear(dst)
+	for k, c := range coef {
+		if c == 0 {
+			continue
+		}
+		sc := r.scores[k*d : (k+1)*d]
+		for i := range dst {
+			dst[i] += c * sc[i]
+		}
+	}
+	scale(dst, 1/(r.Sigma*float64(r.Samples)))
+	return nil
+}
+
+// JVP sets dst (length Dim) to (∂ŷ_σ/∂θ) v, estimated by
+// (1/(σM)) Σ_m ⟨∇ν(Z_m), v⟩ (y_m − b). dst and v may alias.
+func (r *Result) JVP(dst, v []float64) error {
+	if err := r.checkKept(dst, v); err != nil {
+		return err
+	}
+	d := r.dim
+	coef := make([]float64, r.Samples)
+	total := 0.0
+	for k := range coef {
+		coef[k] = dot(r.scores[k*d:(k+1)*d], v)
+		total += coef[k]
+	}
+	clear(dst)
+	for k, c := range coef {
+		y := r.ys[k*d : (k+1)*d]
+		for i := range dst {
+			dst[i] += c * y[i]
+		}
+	}
+	if r.baseline != nil {
+		for i := range dst {
+			dst[i] -= total * r.baseline[i]
+		}
+	}
+	scale(dst, 1/(r.Sigma*float64(r.Samples)))
+	return nil
+}
+
+// Jacobian returns the Dim×Dim estimate of ∂ŷ_σ/∂θ,
+// (1/(σM)) Σ_m (y_m − b) ∇ν(Z_m)ᵀ. It is not symmetric for finite M,
+// although the exact Jacobian (the Hessian of F_σ) is.
+func (r *Result) Jacobian() (*mat.Dense, error) {
+	if r == nil || r.ys == nil {
+		return nil, fmt.Errorf("%w: Result has no kept samples (use Forward)", ErrInput)
+	}
+	d := r.dim
+	j := mat.NewDense(d, d, nil)
+	raw := j.RawMatrix()
+	y := make([]float64, d)
+	for k := range r.Samples {
+		copy(y, r.ys[k*d:(k+1)*d])
+		if r.baseline != nil {
+			for i := range y {
+				y[i] -= r.baseline[i]
+			}
+		}
+		sc := r.scores[k*d : (k+1)*d]
+		for i, yi := range y {
+			if yi == 0 {
+				continue
+			}
+			row := raw.Data[i*raw.Stride : i*raw.Stride+d]
+			for c, s := range sc {
+				row[c] += yi * s
+			}
+		}
+	}
+	j.Scale(1/(r.Sigma*float64(r.Samples)), j)
+	return j, nil
+}
+
+func (r *Result) checkKept(dst, v []float64) error {
+	if r == nil || r.ys == nil {
+		return fmt.Errorf("%w: Result has no kept samples (use Forward)", ErrInput)
+	}
+	if len(dst) != r.dim || len(v) != r.dim {
+		return fmt.Errorf("%w: len(dst) = %d, len(v) = %d, Dim = %d", ErrInput, len(dst), len(v), r.dim)
+	}
+	if !finite(v) {
+		return fmt.Errorf("%w: vector has NaN or Inf", ErrInput)
+	}
+	return nil
+}
+
+func dot(a, b []float64) float64 {
+	s := 0.0
+	for i := range a {
+		s += a[i] * b[i]
+	}
+	return s
+}
+
+func scale(x []float64, a float64) {
+	for i := range x {
+		x[i] *= a
+	}
+}
+
+func finite(x []float64) bool {
+	for _, v := range x {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return false
+		}
+	}
+	return true
+}
