@@ -1,0 +1,147 @@
+package pto
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/optlayers/optlayers/layers/nn"
+)
+
+// TrainSettings controls [Train]. A nil *TrainSettings or zero fields mean
+// the documented defaults.
+type TrainSettings struct {
+	Epochs    int          // passes over the data; default 10
+	BatchSize int          // default 32
+	Optimizer nn.Optimizer // default Adam with learning rate 1e-2
+	Seed      uint64       // seeds the shuffles and the losses' random streams
+	Workers   int          // goroutines per batch; ≤ 0 means GOMAXPROCS; results do not depend on it
+	// AfterEpoch, if non-nil, is called after each epoch (1-based) with the
+	// mean training loss; a non-nil error stops training and is returned.
+	AfterEpoch func(epoch int, loss float64) error
+	Logger     *slog.Logger
+}
+
+// TrainResult summarizes a training run.
+type TrainResult struct {
+	Losses        []float64     // mean training loss of each epoch
+	EpochDuration time.Duration // mean wall time per epoch (AfterEpoch excluded)
+}
+
+// Train fits model (features → predicted costs) by mini-batch descent on
+// the mean of loss over each batch. Per batch: one batched forward pass,
+// the per-pair losses and their gradients in parallel (pair i of epoch e
+// uses the random stream PCG(Seed, e·2³²+i)), one backward pass and an
+// optimizer step. It stops at the end of the current batch when ctx is
+// cancelled.
+func Train(ctx context.Context, model *nn.MLP, loss Loss, train *Dataset, s *TrainSettings) (*TrainResult, error) {
+	var st TrainSettings
+	if s != nil {
+		st = *s
+	}
+	if st.Epochs == 0 {
+		st.Epochs = 10
+	}
+	if st.BatchSize == 0 {
+		st.BatchSize = 32
+	}
+	if st.Optimizer == nil {
+		st.Optimizer = &nn.Adam{LearningRate: 1e-2}
+	}
+	if st.Epochs < 0 || st.BatchSize < 0 {
+		return nil, fmt.Errorf("%w: epochs %d, batch size %d", ErrInput, st.Epochs, st.BatchSize)
+	}
+	in, out := model.Dims()
+	if _, p := train.X.Dims(); p != in {
+		return nil, fmt.Errorf("%w: %d features, model takes %d", ErrShape, p, in)
+	}
+	if _, d := train.C.Dims(); d != out {
+		return nil, fmt.Errorf("%w: %d costs, model predicts %d", ErrShape, d, out)
+	}
+	shuffle := rand.New(rand.NewPCG(st.Seed, 0x5eed))
+	grad := make([]float64, len(model.Params()))
+	res := &TrainResult{}
+	var spent time.Duration
+	for epoch := 1; epoch <= st.Epochs; epoch++ {
+		start := time.Now()
+		total := 0.0
+		for _, batch := range nn.Batches(train.Len(), st.BatchSize, shuffle) {
+			if err := ctx.Err(); err != nil {
+				return res, err
+			}
+			xb := mat.NewDense(len(batch), in, nil)
+			for r, i := range batch {
+				copy(xb.RawRowView(r), train.X.RawRowView(i))
+			}
+			pass, err := model.Forward(xb)
+			if err != nil {
+				return res, err
+			}
+			chat := pass.Output()
+			dy := mat.NewDense(len(batch), out, nil)
+			vals := make([]float64, len(batch))
+			err = nn.ParallelForErr(len(batch), st.Workers, func(r int) error {
+				i := batch[r]
+				rng := rand.New(rand.NewPCG(st.Seed, uint64(epoch)<<32|uint64(i)))
+				v, err := loss.Eval(dy.RawRowView(r), chat.RawRowView(r), train, i, rng)
+				vals[r] = v
+				return err
+			})
+			if err != nil {
+				return res, err
+			}
+			if bl, ok := loss.(BatchLoss); ok {
+				bl.EndBatch(batch)
+			}
+			for _, v := range vals {
+				total += v
+			}
+			dy.Scale(1/float64(len(batch)), dy)
+			for k := range grad {
+				grad[k] = 0
+			}
+			if _, err := pass.Backward(grad, dy, false); err != nil {
+				return res, err
+			}
+			if err := st.Optimizer.Step(model.Params(), grad); err != nil {
+				return res, err
+			}
+		}
+		spent += time.Since(start)
+		mean := total / float64(train.Len())
+		res.Losses = append(res.Losses, mean)
+		if st.Logger != nil {
+			st.Logger.Debug("pto: epoch", "epoch", epoch, "loss", mean)
+		}
+		if st.AfterEpoch != nil {
+			if err := st.AfterEpoch(epoch, mean); err != nil {
+				res.EpochDuration = spent / time.Duration(epoch)
+				return res, err
+			}
+		}
+	}
+	res.EpochDuration = spent / time.Duration(max(st.Epochs, 1))
+	return res, nil
+}
+
+// Predict returns the model's predicted costs for the rows of d.X.
+func Predict(model *nn.MLP, d *Dataset) (*mat.Dense, error) {
+	p, err := model.Forward(d.X)
+	if err != nil {
+		return nil, err
+	}
+	return mat.DenseCopyOf(p.Output()), nil
+}
+
+// ModelRegret returns the normalized regret of model's predictions on d.
+func ModelRegret(o Oracle, model *nn.MLP, d *Dataset, workers int) (float64, error) {
+	chat, err := Predict(model, d)
+	if err != nil {
+		return 0, err
+	}
+	return Regret(o, chat, d, workers)
+}
