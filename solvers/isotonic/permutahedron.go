@@ -1,0 +1,266 @@
+package isotonic
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+)
+
+// Regularization selects the geometry of a permutahedron projection.
+type Regularization int
+
+const (
+	// L2 is the Euclidean projection P_Q(z, w) onto P(w).
+	L2 Regularization = iota
+	// KL is the log-domain KL projection P_E(z, w) = log of the KL
+	// projection of e^z onto P(e^w).
+	KL
+)
+
+func (r Regularization) String() string {
+	switch r {
+	case L2:
+		return "L2"
+	case KL:
+		return "KL"
+	}
+	return fmt.Sprintf("Regularization(%d)", int(r))
+}
+
+// Projection is a permutahedron projection together with what its
+// derivatives need (the sorting permutations and the PAV blocks). It is
+// safe for concurrent use once returned.
+type Projection struct {
+	reg Regularization
+	// zperm[t] is the index of the t-th largest z, wperm[t] of the t-th
+	// largest w.
+	zperm, wperm []int
+	// start are the PAV blocks over sorted positions, with n appended.
+	start []int
+	// pz, pw are the KL block softmax weights (nil for L2).
+	pz, pw []float64
+}
+
+// Len returns n.
+func (p *Projection) Len() int { return len(p.zperm) }
+
+// Regularization returns the regularization the projection was computed
+// with.
+func (p *Projection) Regularization() Regularization { return p.reg }
+
+// Blocks returns the PAV block boundaries over positions sorted by
+// decreasing z, with n appended.
+func (p *Projection) Blocks() []int { return slices.Clone(p.start) }
+
+type pair struct {
+	v float64
+	i int
+}
+
+// argsortDesc sets perm to the indices of v by decreasing value (ties by
+// increasing index, so the result is deterministic). buf is scratch of
+// length len(v).
+func argsortDesc(perm []int, v []float64, buf []pair) {
+	for i, x := range v {
+		buf[i] = pair{x, i}
+	}
+	slices.SortFunc(buf, func(a, b pair) int {
+		if c := cmp.Compare(b.v, a.v); c != 0 {
+			return c
+		}
+		return a.i - b.i
+	})
+	for t := range buf {
+		perm[t] = buf[t].i
+	}
+}
+
+// isSortedDesc reports whether v is non-increasing.
+func isSortedDesc(v []float64) bool {
+	for i := 1; i < len(v); i++ {
+		if v[i] > v[i-1] {
+			return false
+		}
+	}
+	return true
+}
+
+// Project sets dst to the projection of z onto the permutahedron P(w)
+// under regularization reg (see the package documentation) and returns
+// the Projection, whose methods give derivatives with respect to z and w.
+// The order of w does not matter. Cost O(n log n) (O(n) for sorting
+// inputs that are already in decreasing order). dst may alias z.
+func Project(dst, z, w []float64, reg Regularization) (*Projection, error) {
+	n := len(z)
+	if n == 0 || len(w) != n || len(dst) != n {
+		return nil, fmt.Errorf("%w: len(z)=%d, len(w)=%d, len(dst)=%d", ErrDims, n, len(w), len(dst))
+	}
+	if reg != L2 && reg != KL {
+		return nil, fmt.Errorf("isotonic: unknown regularization %v", reg)
+	}
+	if err := checkFinite("z", z); err != nil {
+		return nil, err
+	}
+	if err := checkFinite("w", w); err != nil {
+		return nil, err
+	}
+	p := &Projection{reg: reg, zperm: make([]int, n), wperm: make([]int, n)}
+	var buf []pair
+	sortInto := func(perm []int, v []float64) {
+		if isSortedDesc(v) {
+			for i := range perm {
+				perm[i] = i
+			}
+			return
+		}
+		if buf == nil {
+			buf = make([]pair, n)
+		}
+		argsortDesc(perm, v, buf)
+	}
+	sortInto(p.zperm, z)
+	sortInto(p.wperm, w)
+	// One scratch block: s (sorted z), ws (sorted w), v.
+	scratch := make([]float64, 3*n)
+	s, ws, v := scratch[:n], scratch[n:2*n], scratch[2*n:]
+	for t := range n {
+		s[t] = z[p.zperm[t]]
+		ws[t] = w[p.wperm[t]]
+	}
+	switch reg {
+	case L2:
+		for t := range n {
+			v[t] = s[t] - ws[t]
+		}
+		p.start = pavL2Unit(v, make([]int, 0, 16), make([]float64, 0, 16))
+	case KL:
+		p.pz, p.pw = make([]float64, n), make([]float64, n)
+		var kw kKLWork
+		p.start = kw.pav(v, s, ws, p.pz, p.pw, make([]int, 0, 16))
+	}
+	for t := range n {
+		dst[p.zperm[t]] = s[t] - v[t]
+	}
+	if err := checkFinite("projection", dst); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// pavL2Unit overwrites y by its unweighted decreasing isotonic regression
+// and returns the block starts with n appended. start and sum are scratch.
+func pavL2Unit(y []float64, start []int, sum []float64) []int {
+	n := len(y)
+	start, sum = start[:0], sum[:0]
+	for i := range n {
+		start = append(start, i)
+		sum = append(sum, y[i])
+		k := len(start) - 1
+		for k > 0 {
+			// Compare means sum/len without division by cross-multiplying
+			// block sizes (positive integers).
+			lenPrev := float64(start[k] - start[k-1])
+			lenCur := float64(i + 1 - start[k])
+			if sum[k-1]*lenCur > sum[k]*lenPrev {
+				break
+			}
+			sum[k-1] += sum[k]
+			start, sum = start[:k], sum[:k]
+			k--
+		}
+	}
+	for k := range start {
+		end := n
+		if k+1 < len(start) {
+			end = start[k+1]
+		}
+		m := sum[k] / float64(end-start[k])
+		for i := start[k]; i < end; i++ {
+			y[i] = m
+		}
+	}
+	return append(start, n)
+}
+
+// JVP sets dst to the derivative of the projection in the direction
+// (dz, dw): (∂P/∂z) dz + (∂P/∂w) dw. dz or dw may be nil (zero). dst may
+// alias dz but not dw. Cost O(n).
+func (p *Projection) JVP(dst, dz, dw []float64) error {
+	n := p.Len()
+	if len(dst) != n || (dz != nil && len(dz) != n) || (dw != nil && len(dw) != n) {
+		return fmt.Errorf("%w: JVP with n=%d, len(dst)=%d, len(dz)=%d, len(dw)=%d", ErrDims, n, len(dst), len(dz), len(dw))
+	}
+	for k := 0; k+1 < len(p.start); k++ {
+		a, b := p.start[k], p.start[k+1]
+		var acc float64
+		if p.reg == L2 {
+			for t := a; t < b; t++ {
+				if dz != nil {
+					acc -= dz[p.zperm[t]]
+				}
+				if dw != nil {
+					acc += dw[p.wperm[t]]
+				}
+			}
+			acc /= float64(b - a)
+		} else {
+			for t := a; t < b; t++ {
+				if dz != nil {
+					acc -= p.pz[t] * dz[p.zperm[t]]
+				}
+				if dw != nil {
+					acc += p.pw[t] * dw[p.wperm[t]]
+				}
+			}
+		}
+		for t := a; t < b; t++ {
+			i := p.zperm[t]
+			if dz != nil {
+				dst[i] = dz[i] + acc
+			} else {
+				dst[i] = acc
+			}
+		}
+	}
+	return nil
+}
+
+// VJP sets gz and gw to the gradients with respect to z and w of
+// ⟨g, P(z, w)⟩. Either may be nil (not wanted). gz may alias g; gw may
+// not. Cost O(n).
+func (p *Projection) VJP(gz, gw, g []float64) error {
+	n := p.Len()
+	if len(g) != n || (gz != nil && len(gz) != n) || (gw != nil && len(gw) != n) {
+		return fmt.Errorf("%w: VJP with n=%d, len(g)=%d, len(gz)=%d, len(gw)=%d", ErrDims, n, len(g), len(gz), len(gw))
+	}
+	for k := 0; k+1 < len(p.start); k++ {
+		a, b := p.start[k], p.start[k+1]
+		var acc float64
+		for t := a; t < b; t++ {
+			acc += g[p.zperm[t]]
+		}
+		if p.reg == L2 {
+			acc /= float64(b - a)
+			for t := a; t < b; t++ {
+				if gz != nil {
+					i := p.zperm[t]
+					gz[i] = g[i] - acc
+				}
+				if gw != nil {
+					gw[p.wperm[t]] = acc
+				}
+			}
+			continue
+		}
+		for t := a; t < b; t++ {
+			if gz != nil {
+				i := p.zperm[t]
+				gz[i] = g[i] - p.pz[t]*acc
+			}
+			if gw != nil {
+				gw[p.wperm[t]] = p.pw[t] * acc
+			}
+		}
+	}
+	return nil
+}
