@@ -1,0 +1,130 @@
+package bilevel
+
+import (
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// Criterion is an outer criterion C(w) of the inner weights, typically a
+// loss on held-out rows.
+type Criterion interface {
+	// Dims returns the number of weights C expects.
+	Dims() int
+	// Value returns C(w) and, when grad is non-nil, sets grad (length
+	// Dims) to ∇C(w). grad must not alias w.
+	Value(w, grad []float64) float64
+}
+
+// MSE is the held-out mean squared error C(w) = (1/m)‖y − Xw‖².
+type MSE struct {
+	dat *data
+	r   []float64
+}
+
+// NewMSE returns the mean squared error on the rows (x, y). x is copied.
+func NewMSE(x mat.Matrix, y []float64) (*MSE, error) {
+	d, err := newData(x, y)
+	if err != nil {
+		return nil, err
+	}
+	return &MSE{dat: d, r: make([]float64, d.rows)}, nil
+}
+
+// Dims returns the number of features.
+func (c *MSE) Dims() int { return c.dat.d }
+
+// Value returns (1/m)‖y − Xw‖² and its gradient (2/m) Xᵀ(Xw − y).
+func (c *MSE) Value(w, grad []float64) float64 {
+	c.dat.mulX(c.r, w)
+	var s float64
+	m := float64(c.dat.rows)
+	for i, yi := range c.dat.y {
+		c.r[i] -= yi
+		s += c.r[i] * c.r[i]
+	}
+	if grad != nil {
+		c.dat.mulXT(grad, c.r)
+		for j := range grad {
+			grad[j] *= 2 / m
+		}
+	}
+	return s / m
+}
+
+// LogLoss is the held-out logistic loss C(w) = (1/m) Σᵢ log(1 + exp(−yᵢ xᵢᵀw))
+// with labels yᵢ ∈ {−1, +1}.
+type LogLoss struct {
+	dat *data
+	z   []float64
+}
+
+// NewLogLoss returns the logistic loss on the rows (x, y), y in {−1, +1}
+// (datasets.Signs converts 0/1 labels). x is copied.
+func NewLogLoss(x mat.Matrix, y []float64) (*LogLoss, error) {
+	if err := checkSigns(y, false); err != nil {
+		return nil, err
+	}
+	d, err := newData(x, y)
+	if err != nil {
+		return nil, err
+	}
+	return &LogLoss{dat: d, z: make([]float64, d.rows)}, nil
+}
+
+// Dims returns the number of features.
+func (c *LogLoss) Dims() int { return c.dat.d }
+
+// Value returns the mean logistic loss and its gradient.
+func (c *LogLoss) Value(w, grad []float64) float64 {
+	c.dat.mulX(c.z, w)
+	var s float64
+	m := float64(c.dat.rows)
+	for i, yi := range c.dat.y {
+		t := yi * c.z[i]
+		s += log1pExp(-t)
+		c.z[i] = -yi * sigmoid(-t) / m
+	}
+	if grad != nil {
+		c.dat.mulXT(grad, c.z)
+	}
+	return s / m
+}
+
+// checkSigns verifies labels in {−1, +1}; with needBoth, both classes must
+// be present.
+func checkSigns(y []float64, needBoth bool) error {
+	var pos, neg int
+	for i, v := range y {
+		switch v {
+		case 1:
+			pos++
+		case -1:
+			neg++
+		default:
+			return fmt.Errorf("%w: label %v at row %d is not −1 or +1", ErrLabels, v, i)
+		}
+	}
+	if needBoth && (pos == 0 || neg == 0) {
+		return fmt.Errorf("%w: only one class in the training labels (%d positive, %d negative)", ErrLabels, pos, neg)
+	}
+	return nil
+}
+
+// log1pExp returns log(1 + eᵗ) without overflow.
+func log1pExp(t float64) float64 {
+	if t > 0 {
+		return t + math.Log1p(math.Exp(-t))
+	}
+	return math.Log1p(math.Exp(t))
+}
+
+// sigmoid returns 1/(1 + e⁻ᵗ) without overflow.
+func sigmoid(t float64) float64 {
+	if t >= 0 {
+		return 1 / (1 + math.Exp(-t))
+	}
+	e := math.Exp(t)
+	return e / (1 + e)
+}

@@ -1,0 +1,677 @@
+package bilevel
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/optlayers/optlayers/implicit"
+	"github.com/optlayers/optlayers/implicit/linsolve"
+)
+
+type lossKind int
+
+const (
+	squaredLoss lossKind = iota
+	logisticLoss
+)
+
+// L1Regression is a linear model with an l1 (and optionally l2) penalty
+// and no intercept:
+//
+//	g(w, θ) = f(w) + Σⱼ λ₁ⱼ |wⱼ| + (λ₂/2)‖w‖²,
+//
+// where f is the squared loss (1/2m)‖y − Xw‖² (lasso, weighted lasso,
+// elastic net) or the logistic loss (1/m) Σᵢ log(1 + exp(−yᵢ xᵢᵀw)) with
+// yᵢ ∈ {−1, +1} (l1-logistic regression). The hyperparameters are
+// θ = log λ₁ (one, or one per feature), followed by log λ₂ for the
+// elastic net.
+//
+// Fit runs cyclic coordinate descent with an active set, on the Gram
+// matrix XᵀX/m when m ≥ d (squared loss) and on residuals otherwise; the
+// logistic loss uses coordinate steps with the curvature bound ‖Xⱼ‖²/4m.
+// The optimality condition is the proximal-gradient fixed point
+//
+//	F(w, θ) = (w − prox_{ηλ₁‖·‖₁}(w − η∇(f + λ₂/2‖·‖²)(w))) / η,
+//
+// which equals ∇f + λ₂w + λ₁ sign(w) on the support and whose ∂ₓF is
+// solved with a Cholesky factorization of the support Hessian H_SS.
+type L1Regression struct {
+	dat     *data
+	loss    lossKind
+	penalty Penalty
+	enet    bool
+	eta     float64 // step of the condition, 1/L_f
+	lf      float64 // Lipschitz constant of ∇f
+	colSq   []float64
+	gram    *mat.SymDense // for squared loss when rows ≥ d
+	xty     []float64
+
+	// scratch
+	lam1 []float64
+	r    []float64 // residual or margins (rows)
+	q    []float64 // gradient-like vector (d)
+	tmpd []float64
+}
+
+// NewLasso returns the lasso (Shared) or weighted lasso (PerFeature) model
+// (1/2m)‖y − Xw‖² + Σⱼ λⱼ|wⱼ| of the training data (x, y). x is copied.
+func NewLasso(x mat.Matrix, y []float64, penalty Penalty) (*L1Regression, error) {
+	return newL1(x, y, squaredLoss, penalty, false)
+}
+
+// NewElasticNet returns the elastic net (1/2m)‖y − Xw‖² + λ₁‖w‖₁ +
+// (λ₂/2)‖w‖² with θ = (log λ₁, log λ₂).
+func NewElasticNet(x mat.Matrix, y []float64) (*L1Regression, error) {
+	return newL1(x, y, squaredLoss, Shared, true)
+}
+
+// NewSparseLogistic returns l1-regularized logistic regression
+// (1/m) Σ log(1 + exp(−yᵢxᵢᵀw)) + Σⱼ λⱼ|wⱼ|, y in {−1, +1}, with one λ
+// (Shared) or one per feature (PerFeature).
+func NewSparseLogistic(x mat.Matrix, y []float64, penalty Penalty) (*L1Regression, error) {
+	if err := checkSigns(y, true); err != nil {
+		return nil, err
+	}
+	return newL1(x, y, logisticLoss, penalty, false)
+}
+
+func newL1(x mat.Matrix, y []float64, loss lossKind, penalty Penalty, enet bool) (*L1Regression, error) {
+	if penalty != Shared && penalty != PerFeature {
+		return nil, fmt.Errorf("%w: l1 penalty must be Shared or PerFeature, not %v", ErrSettings, penalty)
+	}
+	d, err := newData(x, y)
+	if err != nil {
+		return nil, err
+	}
+	m := &L1Regression{dat: d, loss: loss, penalty: penalty, enet: enet}
+	m.colSq = make([]float64, d.d)
+	for j, col := range d.xcols {
+		m.colSq[j] = dot(col, col) / float64(d.rows)
+	}
+	m.lf = d.maxEig()
+	if loss == logisticLoss {
+		m.lf /= 4
+	}
+	m.lf = math.Max(m.lf, 1e-12)
+	m.eta = 1 / m.lf
+	if loss == squaredLoss {
+		m.xty = make([]float64, d.d)
+		d.mulXT(m.xty, d.y)
+		for j := range m.xty {
+			m.xty[j] /= float64(d.rows)
+		}
+		if d.rows >= d.d {
+			m.gram = d.gram()
+		}
+	}
+	m.lam1 = make([]float64, d.d)
+	m.r = make([]float64, d.rows)
+	m.q = make([]float64, d.d)
+	m.tmpd = make([]float64, d.d)
+	return m, nil
+}
+
+// Dims returns the number of features and of hyperparameters.
+func (m *L1Regression) Dims() (n, p int) {
+	switch {
+	case m.enet:
+		return m.dat.d, 2
+	case m.penalty == PerFeature:
+		return m.dat.d, m.dat.d
+	}
+	return m.dat.d, 1
+}
+
+// LambdaMax returns the smallest shared λ₁ for which w* = 0 (with λ₂ = 0):
+// ‖∇f(0)‖∞.
+func (m *L1Regression) LambdaMax() float64 {
+	clear(m.tmpd)
+	m.smoothGrad(m.q, m.tmpd, 0)
+	return maxAbs(m.q)
+}
+
+// l1Strengths fills m.lam1 and returns λ₂.
+func (m *L1Regression) l1Strengths(theta []float64) float64 {
+	for j := range m.lam1 {
+		if m.penalty == PerFeature {
+			m.lam1[j] = math.Exp(theta[j])
+		} else {
+			m.lam1[j] = math.Exp(theta[0])
+		}
+	}
+	if m.enet {
+		return math.Exp(theta[1])
+	}
+	return 0
+}
+
+// smoothGrad sets dst = ∇f(w) + λ₂w (full computation, O(md)).
+func (m *L1Regression) smoothGrad(dst, w []float64, lam2 float64) {
+	d := m.dat
+	rows := float64(d.rows)
+	if m.loss == squaredLoss {
+		if m.gram != nil {
+			mat.NewVecDense(d.d, dst).MulVec(m.gram, mat.NewVecDense(d.d, w))
+			for j := range dst {
+				dst[j] += lam2*w[j] - m.xty[j]
+			}
+			return
+		}
+		d.mulX(m.r, w)
+		for i := range m.r {
+			m.r[i] = (m.r[i] - d.y[i]) / rows
+		}
+		d.mulXT(dst, m.r)
+	} else {
+		d.mulX(m.r, w)
+		for i, yi := range d.y {
+			m.r[i] = -yi * sigmoid(-yi*m.r[i]) / rows
+		}
+		d.mulXT(dst, m.r)
+	}
+	for j := range dst {
+		dst[j] += lam2 * w[j]
+	}
+}
+
+// softThreshold returns sign(z)·max(|z| − t, 0).
+func softThreshold(z, t float64) float64 {
+	switch {
+	case z > t:
+		return z - t
+	case z < -t:
+		return z + t
+	}
+	return 0
+}
+
+// Fit runs coordinate descent from w. tol (default 1e-9) bounds the
+// largest coordinate change, measured in gradient units (ΔwⱼHⱼⱼ), relative
+// to ‖∇f(0)‖∞; at most 100000 sweeps.
+func (m *L1Regression) Fit(ctx context.Context, w, theta []float64, tol float64) (int, error) {
+	n, p := m.Dims()
+	if err := checkW(w, n); err != nil {
+		return 0, err
+	}
+	if err := checkTheta(theta, p); err != nil {
+		return 0, err
+	}
+	if tol <= 0 {
+		tol = 1e-9
+	}
+	lam2 := m.l1Strengths(theta)
+	scale := m.LambdaMax()
+	if scale == 0 {
+		clear(w)
+		return 0, nil
+	}
+	abstol := tol * scale
+	const maxSweeps = 100000
+	d := m.dat
+	rows := float64(d.rows)
+	// Initialize the maintained quantity.
+	useGram := m.loss == squaredLoss && m.gram != nil
+	switch {
+	case useGram:
+		// q = Xᵀy/m − G w
+		mat.NewVecDense(d.d, m.q).MulVec(m.gram, mat.NewVecDense(d.d, w))
+		for j := range m.q {
+			m.q[j] = m.xty[j] - m.q[j]
+		}
+	case m.loss == squaredLoss:
+		// r = y − Xw
+		d.mulX(m.r, w)
+		for i := range m.r {
+			m.r[i] = d.y[i] - m.r[i]
+		}
+	default:
+		// r = Xw (margins before labels)
+		d.mulX(m.r, w)
+	}
+	update := func(j int) float64 {
+		wj := w[j]
+		var nw, curv float64
+		switch {
+		case useGram:
+			curv = m.colSq[j] + lam2
+			nw = softThreshold(m.q[j]+m.colSq[j]*wj, m.lam1[j]) / curv
+		case m.loss == squaredLoss:
+			curv = m.colSq[j] + lam2
+			rho := dot(d.xcols[j], m.r)/rows + m.colSq[j]*wj
+			nw = softThreshold(rho, m.lam1[j]) / curv
+		default:
+			col := d.xcols[j]
+			var g float64
+			for i, yi := range d.y {
+				g -= yi * sigmoid(-yi*m.r[i]) * col[i]
+			}
+			g = g/rows + lam2*wj
+			curv = m.colSq[j]/4 + lam2
+			nw = softThreshold(curv*wj-g, m.lam1[j]) / curv
+		}
+		delta := nw - wj
+		if delta == 0 {
+			return 0
+		}
+		w[j] = nw
+		switch {
+		case useGram:
+			m.gramAxpy(j, -delta)
+		case m.loss == squaredLoss:
+			axpy(-delta, d.xcols[j], m.r)
+		default:
+			axpy(delta, d.xcols[j], m.r)
+		}
+		return math.Abs(delta) * curv
+	}
+	active := make([]int, 0, d.d)
+	sweeps := 0
+	for sweeps < maxSweeps {
+		if err := ctx.Err(); err != nil {
+			return sweeps, err
+		}
+		// Full sweep.
+		sweeps++
+		var change float64
+		for j := range d.d {
+			change = math.Max(change, update(j))
+		}
+		if change <= abstol {
+			return sweeps, nil
+		}
+		active = active[:0]
+		for j, v := range w {
+			if v != 0 {
+				active = append(active, j)
+			}
+		}
+		// Sweeps over the active set until it converges.
+		for sweeps < maxSweeps {
+			sweeps++
+			var ch float64
+			for _, j := range active {
+				ch = math.Max(ch, update(j))
+			}
+			if ch <= abstol {
+				break
+			}
+			if sweeps%64 == 0 {
+				if err := ctx.Err(); err != nil {
+					return sweeps, err
+				}
+			}
+		}
+	}
+	return sweeps, fmt.Errorf("%w: coordinate descent after %d sweeps", ErrNotConverged, sweeps)
+}
+
+// gramAxpy sets q += a·G[:, j].
+func (m *L1Regression) gramAxpy(j int, a float64) {
+	raw := m.gram.RawSymmetric()
+	n := raw.N
+	// Upper storage: G[i][j] for i ≤ j is raw.Data[i*stride+j]; for i > j,
+	// raw.Data[j*stride+i].
+	for i := 0; i < j; i++ {
+		m.q[i] += a * raw.Data[i*raw.Stride+j]
+	}
+	row := raw.Data[j*raw.Stride : j*raw.Stride+n]
+	for i := j; i < n; i++ {
+		m.q[i] += a * row[i]
+	}
+}
+
+func axpy(a float64, x, y []float64) {
+	for i, v := range x {
+		y[i] += a * v
+	}
+}
+
+// ThetaGradient sets dst to ∂g/∂θ: λ₁ⱼ|wⱼ| summed (Shared) or per
+// feature, and ½λ₂‖w‖² for the elastic net.
+func (m *L1Regression) ThetaGradient(dst, w, theta []float64) {
+	clear(dst)
+	lam2 := m.l1Strengths(theta)
+	for j, v := range w {
+		if m.penalty == PerFeature {
+			dst[j] = m.lam1[j] * math.Abs(v)
+		} else {
+			dst[0] += m.lam1[j] * math.Abs(v)
+		}
+	}
+	if m.enet {
+		dst[1] = 0.5 * lam2 * dot(w, w)
+	}
+}
+
+// Condition returns the proximal-gradient fixed-point condition.
+func (m *L1Regression) Condition() implicit.Condition { return l1Condition{m} }
+
+type l1Condition struct{ m *L1Regression }
+
+func (c l1Condition) Dims() (int, int) { return c.m.Dims() }
+
+func (c l1Condition) Residual(dst, w, theta []float64) {
+	m := c.m
+	lam2 := m.l1Strengths(theta)
+	m.smoothGrad(dst, w, lam2)
+	for j := range dst {
+		z := w[j] - m.eta*dst[j]
+		dst[j] = (w[j] - softThreshold(z, m.eta*m.lam1[j])) / m.eta
+	}
+}
+
+// hessian applies H = ∇²f(w) + λ₂I to v: dst = Hv. weights holds the
+// logistic curvature σ(1−σ)/m per row (nil for the squared loss).
+func (m *L1Regression) hessApply(dst, v, weights []float64, lam2 float64, rowsBuf []float64) {
+	d := m.dat
+	if m.loss == squaredLoss && m.gram != nil {
+		mat.NewVecDense(d.d, dst).MulVec(m.gram, mat.NewVecDense(d.d, v))
+	} else {
+		d.mulX(rowsBuf, v)
+		for i := range rowsBuf {
+			if weights != nil {
+				rowsBuf[i] *= weights[i]
+			} else {
+				rowsBuf[i] /= float64(d.rows)
+			}
+		}
+		d.mulXT(dst, rowsBuf)
+	}
+	for j := range dst {
+		dst[j] += lam2 * v[j]
+	}
+}
+
+func (m *L1Regression) curvatureWeights(w []float64) []float64 {
+	if m.loss != logisticLoss {
+		return nil
+	}
+	d := m.dat
+	z := make([]float64, d.rows)
+	d.mulX(z, w)
+	for i := range z {
+		s := sigmoid(z[i])
+		z[i] = s * (1 - s) / float64(d.rows)
+	}
+	return z
+}
+
+// supportHessian returns H_SS (row-major |S|×|S|) for the support s.
+func (m *L1Regression) supportHessian(s []int, weights []float64, lam2 float64) []float64 {
+	k := len(s)
+	h := make([]float64, k*k)
+	d := m.dat
+	if m.loss == squaredLoss && m.gram != nil {
+		for a, i := range s {
+			for b, j := range s {
+				h[a*k+b] = m.gram.At(i, j)
+			}
+		}
+	} else {
+		rows := float64(d.rows)
+		for a, i := range s {
+			ci := d.xcols[i]
+			for b := a; b < k; b++ {
+				cj := d.xcols[s[b]]
+				var v float64
+				if weights != nil {
+					for r, x := range ci {
+						v += x * cj[r] * weights[r]
+					}
+				} else {
+					v = dot(ci, cj) / rows
+				}
+				h[a*k+b], h[b*k+a] = v, v
+			}
+		}
+	}
+	for a := range k {
+		h[a*k+a] += lam2
+	}
+	return h
+}
+
+// SupportSystem implements SupportModel.
+func (m *L1Regression) SupportSystem(w, theta []float64) (support []int, hss, bs []float64) {
+	_, p := m.Dims()
+	lam2 := m.l1Strengths(theta)
+	for j, v := range w {
+		if v != 0 {
+			support = append(support, j)
+		}
+	}
+	hss = m.supportHessian(support, m.curvatureWeights(w), lam2)
+	k := len(support)
+	bs = make([]float64, k*p)
+	for a, j := range support {
+		sg := math.Copysign(m.lam1[j], w[j])
+		if m.penalty == PerFeature {
+			bs[a*p+j] = sg
+		} else {
+			bs[a*p] = sg
+		}
+		if m.enet {
+			bs[a*p+1] = lam2 * w[j]
+		}
+	}
+	return support, hss, bs
+}
+
+func (c l1Condition) Linearize(w, theta []float64) (implicit.Operator, implicit.Operator, error) {
+	m := c.m
+	n, p := m.Dims()
+	lam2 := m.l1Strengths(theta)
+	lam1 := append([]float64(nil), m.lam1...)
+	grad := make([]float64, n)
+	m.smoothGrad(grad, w, lam2)
+	inS := make([]bool, n)
+	var supp []int
+	signs := make([]float64, n)
+	for j := range n {
+		z := w[j] - m.eta*grad[j]
+		if math.Abs(z) > m.eta*lam1[j] {
+			inS[j] = true
+			supp = append(supp, j)
+			signs[j] = math.Copysign(1, z)
+		}
+	}
+	weights := m.curvatureWeights(w)
+	op := &l1Jacobian{m: m, inS: inS, supp: supp, weights: weights, lam2: lam2, eta: m.eta,
+		rowsBuf: make([]float64, m.dat.rows), tmp: make([]float64, n), tmp2: make([]float64, n)}
+	if len(supp) > 0 {
+		hss := m.supportHessian(supp, weights, lam2)
+		k := len(supp)
+		f, err := linsolve.NewCholesky(mat.NewSymDense(k, hss))
+		if err != nil {
+			return nil, nil, fmt.Errorf("bilevel: support Hessian: %w", err)
+		}
+		op.chol = f
+	}
+	// ∂θF: rows in S: λ₁ⱼ sign(zⱼ) for θ₁, λ₂wⱼ for θ₂; zero off S.
+	bt := mat.NewDense(n, p, nil)
+	for _, j := range supp {
+		if m.penalty == PerFeature {
+			bt.Set(j, j, lam1[j]*signs[j])
+		} else {
+			bt.Set(j, 0, lam1[j]*signs[j])
+		}
+		if m.enet {
+			bt.Set(j, 1, lam2*w[j])
+		}
+	}
+	var dth implicit.Operator = linsolve.NewMatrix(bt)
+	if m.penalty == PerFeature {
+		dg := make([]float64, n)
+		for _, j := range supp {
+			dg[j] = lam1[j] * signs[j]
+		}
+		dth = linsolve.Diagonal(dg)
+	}
+	return op, dth, nil
+}
+
+// l1Jacobian is ∂ₓF = (I − D(I − ηH))/η with D the support indicator,
+// solvable through the Cholesky factor of H_SS.
+type l1Jacobian struct {
+	m         *L1Regression
+	inS       []bool
+	supp      []int
+	weights   []float64
+	lam2, eta float64
+	chol      *linsolve.Cholesky
+	rowsBuf   []float64
+	tmp, tmp2 []float64
+}
+
+func (a *l1Jacobian) Dims() (int, int) { n := len(a.inS); return n, n }
+
+// Apply: rows in S give (Hv)ⱼ, rows off S give vⱼ/η.
+func (a *l1Jacobian) Apply(dst, v []float64) {
+	a.m.hessApply(a.tmp, v, a.weights, a.lam2, a.rowsBuf)
+	for j := range dst {
+		if a.inS[j] {
+			dst[j] = a.tmp[j]
+		} else {
+			dst[j] = v[j] / a.eta
+		}
+	}
+}
+
+// ApplyT: Aᵀu = (u − Du)/η + H(Du).
+func (a *l1Jacobian) ApplyT(dst, u []float64) {
+	for j := range u {
+		if a.inS[j] {
+			a.tmp2[j] = u[j]
+		} else {
+			a.tmp2[j] = 0
+		}
+	}
+	a.m.hessApply(dst, a.tmp2, a.weights, a.lam2, a.rowsBuf)
+	for j := range dst {
+		if !a.inS[j] {
+			dst[j] += u[j] / a.eta
+		}
+	}
+}
+
+// Solve: x off S = η b; H_SS x_S = b_S − H_{S,Sᶜ} x_Sᶜ.
+func (a *l1Jacobian) Solve(dst, b []float64) error {
+	for j := range b {
+		if a.inS[j] {
+			a.tmp2[j] = 0
+		} else {
+			a.tmp2[j] = a.eta * b[j]
+		}
+	}
+	a.m.hessApply(a.tmp, a.tmp2, a.weights, a.lam2, a.rowsBuf)
+	copy(dst, a.tmp2)
+	if a.chol == nil {
+		return nil
+	}
+	k := len(a.supp)
+	rhs := make([]float64, k)
+	xs := make([]float64, k)
+	for c, j := range a.supp {
+		rhs[c] = b[j] - a.tmp[j]
+	}
+	if err := a.chol.Solve(xs, rhs); err != nil {
+		return err
+	}
+	for c, j := range a.supp {
+		dst[j] = xs[c]
+	}
+	return nil
+}
+
+// SolveT: u_S = H_SS⁻¹ b_S; u off S = η(b − H(Du)).
+func (a *l1Jacobian) SolveT(dst, b []float64) error {
+	k := len(a.supp)
+	clear(a.tmp2)
+	if a.chol != nil {
+		rhs := make([]float64, k)
+		us := make([]float64, k)
+		for c, j := range a.supp {
+			rhs[c] = b[j]
+		}
+		if err := a.chol.Solve(us, rhs); err != nil {
+			return err
+		}
+		for c, j := range a.supp {
+			a.tmp2[j] = us[c]
+		}
+	}
+	a.m.hessApply(a.tmp, a.tmp2, a.weights, a.lam2, a.rowsBuf)
+	for j := range dst {
+		if a.inS[j] {
+			dst[j] = a.tmp2[j]
+		} else {
+			dst[j] = a.eta * (b[j] - a.tmp[j])
+		}
+	}
+	return nil
+}
+
+// Iteration returns the proximal-gradient step
+// T(w, θ) = prox_{ηλ₁‖·‖₁}(w − η∇(f + λ₂/2‖·‖²)(w)) with η = 1/(L_f + λ₂).
+func (m *L1Regression) Iteration(theta []float64) (implicit.Map, float64) {
+	n, p := m.Dims()
+	lam2 := m.l1Strengths(theta)
+	eta := 1 / (m.lf + lam2)
+	grad := make([]float64, n)
+	return &implicit.MapFunc{N: n, P: p,
+		MapF: func(dst, w, theta []float64) {
+			l2 := m.l1Strengths(theta)
+			m.smoothGrad(grad, w, l2)
+			for j := range dst {
+				dst[j] = softThreshold(w[j]-eta*grad[j], eta*m.lam1[j])
+			}
+		},
+		LinearizeFunc: func(w, theta []float64) (implicit.Operator, implicit.Operator, error) {
+			l2 := m.l1Strengths(theta)
+			lam1 := append([]float64(nil), m.lam1...)
+			g := make([]float64, n)
+			m.smoothGrad(g, w, l2)
+			dmask := make([]float64, n)
+			bt := mat.NewDense(n, p, nil)
+			for j := range n {
+				z := w[j] - eta*g[j]
+				if math.Abs(z) > eta*lam1[j] {
+					dmask[j] = 1
+					sg := math.Copysign(1, z)
+					if m.penalty == PerFeature {
+						bt.Set(j, j, -eta*lam1[j]*sg)
+					} else {
+						bt.Set(j, 0, -eta*lam1[j]*sg)
+					}
+					if m.enet {
+						bt.Set(j, 1, -eta*l2*w[j])
+					}
+				}
+			}
+			weights := m.curvatureWeights(w)
+			rowsBuf := make([]float64, m.dat.rows)
+			tmp := make([]float64, n)
+			tmp2 := make([]float64, n)
+			// ∂ₓT = D(I − ηH).
+			apply := func(dst, v []float64) {
+				m.hessApply(tmp, v, weights, l2, rowsBuf)
+				for j := range dst {
+					dst[j] = dmask[j] * (v[j] - eta*tmp[j])
+				}
+			}
+			applyT := func(dst, u []float64) {
+				for j := range u {
+					tmp2[j] = dmask[j] * u[j]
+				}
+				m.hessApply(tmp, tmp2, weights, l2, rowsBuf)
+				for j := range dst {
+					dst[j] = tmp2[j] - eta*tmp[j]
+				}
+			}
+			return linsolve.NewFunc(n, n, apply, applyT), linsolve.NewMatrix(bt), nil
+		},
+	}, eta
+}

@@ -1,0 +1,295 @@
+package bilevel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/optlayers/optlayers/implicit"
+)
+
+// Errors returned by this package. Use errors.Is to test for them.
+var (
+	// ErrDims reports inputs whose shapes do not match.
+	ErrDims = errors.New("bilevel: dimension mismatch")
+	// ErrNaN reports NaN or Inf in an input, or in a computed value.
+	ErrNaN = errors.New("bilevel: NaN or Inf encountered")
+	// ErrBounds reports box bounds with a lower bound above its upper
+	// bound, or a starting point outside them.
+	ErrBounds = errors.New("bilevel: invalid bounds")
+	// ErrLabels reports classification labels that are not usable: a
+	// single class, labels other than ±1 (binary) or 0…K−1 (multinomial).
+	ErrLabels = errors.New("bilevel: invalid labels")
+	// ErrNotConverged reports an inner solver that stopped before reaching
+	// its tolerance; the best iterate found is kept.
+	ErrNotConverged = errors.New("bilevel: inner solver did not converge")
+	// ErrMethod reports a hypergradient method that the model does not
+	// support (for example the support-restricted forward method on a
+	// smooth model).
+	ErrMethod = errors.New("bilevel: method not supported by this model")
+	// ErrSettings reports invalid settings.
+	ErrSettings = errors.New("bilevel: invalid settings")
+)
+
+// Penalty says how many regularization strengths a model has.
+type Penalty int
+
+const (
+	// Shared is one strength for all weights (θ has length 1, or 2 for
+	// the elastic net).
+	Shared Penalty = iota
+	// PerFeature is one strength per feature (θ has one entry per
+	// feature).
+	PerFeature
+	// PerClass is one strength per class (multinomial models only).
+	PerClass
+)
+
+func (p Penalty) String() string {
+	switch p {
+	case Shared:
+		return "shared"
+	case PerFeature:
+		return "per-feature"
+	case PerClass:
+		return "per-class"
+	}
+	return fmt.Sprintf("Penalty(%d)", int(p))
+}
+
+// Model is an inner problem: its solution w*(θ) minimizes a training
+// objective g(w, θ) whose regularization strengths are λ = exp(θ). θ is in
+// log space so that the outer problem is well scaled and λ stays positive.
+//
+// A Model keeps scratch memory and the factorization of its last fit, so
+// it is not safe for concurrent use; use one Model per goroutine (as
+// [CrossValidation] does with one model per fold).
+type Model interface {
+	// Dims returns the number of inner variables n (weights) and of
+	// hyperparameters p.
+	Dims() (n, p int)
+	// Fit sets w (length n) to the inner solution at θ. On entry w is the
+	// starting point: pass the previous solution to warm-start, zeros for
+	// a cold start. tol is the inner tolerance (relative, model-specific;
+	// 0 means the model's default). Fit returns the number of inner
+	// iterations; on non-convergence it returns the last iterate in w and
+	// an error wrapping ErrNotConverged.
+	Fit(ctx context.Context, w, theta []float64, tol float64) (iters int, err error)
+	// Condition returns the optimality condition F(w, θ) = 0 that Fit's
+	// solutions satisfy. Its ∂ₓF reuses the factorization of the last Fit
+	// at the same θ when there is one.
+	Condition() implicit.Condition
+}
+
+// Iterative is implemented by models whose inner solution is the fixed
+// point of one iteration map w ← T(w, θ) (a gradient step or a
+// proximal-gradient step of size StepSize). Unrolled, Neumann, one-step
+// and hypernetwork hypergradients need it.
+type Iterative interface {
+	Model
+	// Iteration returns the map T for the hyperparameters θ and its step
+	// η. The step is chosen for θ (1/L with L the smoothness constant of
+	// the training objective at θ) and then held fixed: T's derivative with
+	// respect to θ does not include the dependence of η on θ, as in any
+	// unrolled implementation that computes the step outside automatic
+	// differentiation. The models' conditions are scaled so that
+	// I − η ∂ₓF = ∂ₓT at a solution, a contraction.
+	Iteration(theta []float64) (t implicit.Map, eta float64)
+}
+
+// Regularized is implemented by models that can report ∂g/∂θ, the
+// derivative of the training objective with respect to the
+// hyperparameters (needed by the DARTS-style one-step approximation, which
+// differentiates it by finite differences along a direction).
+type Regularized interface {
+	// ThetaGradient sets dst (length p) to ∂g(w, θ)/∂θ.
+	ThetaGradient(dst, w, theta []float64)
+}
+
+// SupportModel is implemented by lasso-type models, whose hypergradient can be
+// computed on the support of w* only ([ImplicitForward]).
+type SupportModel interface {
+	Model
+	// SupportSystem returns, at a solution w of the problem at θ, the
+	// support S (indices of nonzero weights), the Hessian H_SS of the smooth
+	// part restricted to S (|S|×|S|, row-major) and the matrix B_S = ∂θ∇_S g
+	// (|S|×p, row-major), so that ∂w_S/∂θ = −H_SS⁻¹ B_S and ∂w/∂θ = 0 off S.
+	SupportSystem(w, theta []float64) (support []int, hss, bs []float64)
+}
+
+// data holds a validated design matrix: X row-major (rows × d), its
+// transpose (d × rows) for column access, and the targets.
+type data struct {
+	x     *mat.Dense
+	xt    *mat.Dense // d × rows
+	y     []float64
+	rows  int
+	d     int
+	xrows [][]float64
+	xcols [][]float64
+}
+
+func newData(x mat.Matrix, y []float64) (*data, error) {
+	if x == nil {
+		return nil, fmt.Errorf("%w: nil design matrix", ErrDims)
+	}
+	r, c := x.Dims()
+	if r == 0 || c == 0 {
+		return nil, fmt.Errorf("%w: empty design matrix %d×%d", ErrDims, r, c)
+	}
+	if len(y) != r {
+		return nil, fmt.Errorf("%w: X has %d rows, y has %d values", ErrDims, r, len(y))
+	}
+	dx := mat.DenseCopyOf(x)
+	for i := range r {
+		if !finite(dx.RawRowView(i)) {
+			return nil, fmt.Errorf("%w: in row %d of X", ErrNaN, i)
+		}
+	}
+	if !finite(y) {
+		return nil, fmt.Errorf("%w: in y", ErrNaN)
+	}
+	xt := mat.DenseCopyOf(dx.T())
+	d := &data{x: dx, xt: xt, y: append([]float64(nil), y...), rows: r, d: c}
+	d.xrows = make([][]float64, r)
+	for i := range r {
+		d.xrows[i] = dx.RawRowView(i)
+	}
+	d.xcols = make([][]float64, c)
+	for j := range c {
+		d.xcols[j] = xt.RawRowView(j)
+	}
+	return d, nil
+}
+
+// mulX sets dst (rows) = X v.
+func (d *data) mulX(dst, v []float64) {
+	mat.NewVecDense(d.rows, dst).MulVec(d.x, mat.NewVecDense(d.d, v))
+}
+
+// mulXT sets dst (d) = Xᵀ u.
+func (d *data) mulXT(dst, u []float64) {
+	mat.NewVecDense(d.d, dst).MulVec(d.xt, mat.NewVecDense(d.rows, u))
+}
+
+// gram returns XᵀX/rows.
+func (d *data) gram() *mat.SymDense {
+	g := mat.NewSymDense(d.d, nil)
+	g.SymRankK(g, 1/float64(d.rows), d.xt)
+	return g
+}
+
+// maxEig estimates the largest eigenvalue of XᵀX/rows by power iteration
+// (an upper bound, inflated by 1%, suitable for step sizes).
+func (d *data) maxEig() float64 {
+	v := make([]float64, d.d)
+	for j := range v {
+		v[j] = 1 / math.Sqrt(float64(d.d)) * (1 + 0.01*float64(j%7))
+	}
+	u := make([]float64, d.rows)
+	w := make([]float64, d.d)
+	var lam float64
+	for range 100 {
+		d.mulX(u, v)
+		d.mulXT(w, u)
+		nrm := math.Sqrt(dot(w, w))
+		if nrm == 0 {
+			return 1e-12
+		}
+		newLam := nrm / float64(d.rows)
+		for j := range v {
+			v[j] = w[j] / nrm
+		}
+		if math.Abs(newLam-lam) <= 1e-6*newLam {
+			lam = newLam
+			break
+		}
+		lam = newLam
+	}
+	return lam * 1.01
+}
+
+func finite(x []float64) bool {
+	for _, v := range x {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return false
+		}
+	}
+	return true
+}
+
+func dot(x, y []float64) float64 {
+	var s float64
+	for i, v := range x {
+		s += v * y[i]
+	}
+	return s
+}
+
+func norm2(x []float64) float64 { return math.Sqrt(dot(x, x)) }
+
+func maxAbs(x []float64) float64 {
+	var m float64
+	for _, v := range x {
+		m = math.Max(m, math.Abs(v))
+	}
+	return m
+}
+
+// lambdas sets dst = exp(θ), checking finiteness.
+func lambdas(dst, theta []float64) {
+	for i, t := range theta {
+		dst[i] = math.Exp(t)
+	}
+}
+
+func checkTheta(theta []float64, p int) error {
+	if len(theta) != p {
+		return fmt.Errorf("%w: θ has length %d, want %d", ErrDims, len(theta), p)
+	}
+	if !finite(theta) {
+		return fmt.Errorf("%w: in θ", ErrNaN)
+	}
+	for _, t := range theta {
+		if t > 700 || t < -700 {
+			return fmt.Errorf("%w: θ = %v overflows exp", ErrNaN, t)
+		}
+	}
+	return nil
+}
+
+func checkW(w []float64, n int) error {
+	if len(w) != n {
+		return fmt.Errorf("%w: w has length %d, want %d", ErrDims, len(w), n)
+	}
+	if !finite(w) {
+		return fmt.Errorf("%w: in the warm start w", ErrNaN)
+	}
+	return nil
+}
+
+func sameVec(a, b []float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// expClamp is exp(θ); θ is validated to |θ| ≤ 700 before use.
+func expClamp(t float64) float64 { return math.Exp(t) }
+
+func maxExp(theta []float64) float64 {
+	m := 0.0
+	for _, t := range theta {
+		m = math.Max(m, math.Exp(t))
+	}
+	return m
+}

@@ -1,0 +1,190 @@
+package bilevel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+)
+
+// Objective is an outer objective L(θ) with its hypergradient, minimized
+// by [Optimize] and scanned by [GridSearch] and [RandomSearch].
+type Objective interface {
+	// Dims returns the number of hyperparameters p.
+	Dims() int
+	// Evaluate returns L(θ) and, when grad is non-nil, sets grad (length
+	// p) to ∇L(θ). tol is the inner tolerance to solve with (0 means the
+	// model's default); outer optimizers decrease it along the run.
+	Evaluate(ctx context.Context, theta, grad []float64, tol float64) (Evaluation, error)
+}
+
+// Evaluation reports one evaluation of an Objective.
+type Evaluation struct {
+	// Value is L(θ).
+	Value float64
+	// InnerIters is the number of inner-solver iterations (summed over
+	// folds).
+	InnerIters int
+	// HypergradIters is the work of the hypergradient (see
+	// HypergradStats).
+	HypergradIters int
+}
+
+// HeldOut is the objective L(θ) = C(w*(θ)): a model fitted on training
+// rows and a criterion on held-out rows. It warm-starts each inner solve
+// from the previous solution and each hypergradient from the previous one.
+// It is not safe for concurrent use.
+type HeldOut struct {
+	model     Model
+	criterion Criterion
+	settings  *HypergradSettings
+	w         []float64
+	state     hyperState
+}
+
+// NewHeldOut returns the held-out objective of model m and criterion c.
+// s selects the hypergradient method (nil: Implicit).
+func NewHeldOut(m Model, c Criterion, s *HypergradSettings) (*HeldOut, error) {
+	if m == nil || c == nil {
+		return nil, fmt.Errorf("%w: nil model or criterion", ErrSettings)
+	}
+	n, _ := m.Dims()
+	if c.Dims() != n {
+		return nil, fmt.Errorf("%w: model has %d weights, criterion expects %d", ErrDims, n, c.Dims())
+	}
+	return &HeldOut{model: m, criterion: c, settings: s, w: make([]float64, n)}, nil
+}
+
+// Dims returns the number of hyperparameters.
+func (h *HeldOut) Dims() int { _, p := h.model.Dims(); return p }
+
+// Model returns the inner model.
+func (h *HeldOut) Model() Model { return h.model }
+
+// Weights returns the last inner solution (not a copy; do not modify).
+func (h *HeldOut) Weights() []float64 { return h.w }
+
+// Reset forgets the warm starts.
+func (h *HeldOut) Reset() {
+	clear(h.w)
+	h.state = hyperState{}
+}
+
+// Evaluate fits the model at θ (warm-started) and returns the criterion
+// and, if grad is non-nil, the hypergradient. With an unrolled method the
+// weights are the unrolled iterate started from the previous solution.
+func (h *HeldOut) Evaluate(ctx context.Context, theta, grad []float64, tol float64) (Evaluation, error) {
+	if err := checkTheta(theta, h.Dims()); err != nil {
+		return Evaluation{}, err
+	}
+	method := h.settings.orDefault().Method
+	unrolled := method == UnrolledForward || method == UnrolledReverse
+	var ev Evaluation
+	if !(unrolled && grad != nil) {
+		iters, err := h.model.Fit(ctx, h.w, theta, tol)
+		ev.InnerIters = iters
+		if err != nil {
+			return ev, err
+		}
+	}
+	if grad == nil {
+		ev.Value = h.criterion.Value(h.w, nil)
+		if !finite([]float64{ev.Value}) {
+			return ev, fmt.Errorf("%w: criterion", ErrNaN)
+		}
+		return ev, nil
+	}
+	val, st, err := hypergradient(ctx, h.model, h.criterion, theta, h.w, grad, h.settings, &h.state)
+	ev.Value, ev.HypergradIters = val, st.Iterations
+	if unrolled {
+		ev.InnerIters = st.Iterations
+	}
+	return ev, err
+}
+
+// CrossValidation is the K-fold objective L(θ) = (1/K) Σₖ Cₖ(wₖ*(θ)), one
+// held-out objective per fold, evaluated in parallel goroutines. The sum
+// is taken in fold order, so results do not depend on the number of
+// goroutines.
+type CrossValidation struct {
+	folds   []*HeldOut
+	workers int
+}
+
+// NewCrossValidation returns the mean of the given fold objectives, which
+// must have the same number of hyperparameters. workers bounds the
+// goroutines (0 means runtime.GOMAXPROCS).
+func NewCrossValidation(folds []*HeldOut, workers int) (*CrossValidation, error) {
+	if len(folds) == 0 {
+		return nil, fmt.Errorf("%w: no folds", ErrSettings)
+	}
+	for _, f := range folds {
+		if f == nil || f.Dims() != folds[0].Dims() {
+			return nil, fmt.Errorf("%w: folds with different numbers of hyperparameters", ErrDims)
+		}
+	}
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	return &CrossValidation{folds: folds, workers: workers}, nil
+}
+
+// Dims returns the number of hyperparameters.
+func (cv *CrossValidation) Dims() int { return cv.folds[0].Dims() }
+
+// Folds returns the per-fold objectives.
+func (cv *CrossValidation) Folds() []*HeldOut { return cv.folds }
+
+// Evaluate evaluates every fold (in parallel) and averages.
+func (cv *CrossValidation) Evaluate(ctx context.Context, theta, grad []float64, tol float64) (Evaluation, error) {
+	k := len(cv.folds)
+	p := cv.Dims()
+	if err := checkTheta(theta, p); err != nil {
+		return Evaluation{}, err
+	}
+	evs := make([]Evaluation, k)
+	errs := make([]error, k)
+	var grads [][]float64
+	if grad != nil {
+		grads = make([][]float64, k)
+		for i := range grads {
+			grads[i] = make([]float64, p)
+		}
+	}
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for range min(cv.workers, k) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				var g []float64
+				if grads != nil {
+					g = grads[i]
+				}
+				evs[i], errs[i] = cv.folds[i].Evaluate(ctx, theta, g, tol)
+			}
+		}()
+	}
+	for i := range k {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	var out Evaluation
+	if grad != nil {
+		clear(grad)
+	}
+	for i := range k {
+		out.Value += evs[i].Value / float64(k)
+		out.InnerIters += evs[i].InnerIters
+		out.HypergradIters += evs[i].HypergradIters
+		if grad != nil {
+			for j := range grad {
+				grad[j] += grads[i][j] / float64(k)
+			}
+		}
+	}
+	return out, errors.Join(errs...)
+}

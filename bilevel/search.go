@@ -1,0 +1,124 @@
+package bilevel
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+)
+
+// SearchResult reports a grid or random search.
+type SearchResult struct {
+	// Thetas and Values are the points evaluated and their criteria, in
+	// evaluation order.
+	Thetas [][]float64
+	Values []float64
+	// Best indexes the smallest value.
+	Best int
+	// InnerIters sums the inner-solver iterations.
+	InnerIters int
+	// Time is the wall time of the search.
+	Time time.Duration
+}
+
+// BestTheta returns the best point.
+func (r *SearchResult) BestTheta() []float64 { return r.Thetas[r.Best] }
+
+// BestValue returns the best criterion.
+func (r *SearchResult) BestValue() float64 { return r.Values[r.Best] }
+
+// Linspace returns n evenly spaced values from lo to hi inclusive.
+func Linspace(lo, hi float64, n int) []float64 {
+	out := make([]float64, n)
+	for i := range n {
+		if n == 1 {
+			out[i] = lo
+			continue
+		}
+		out[i] = lo + (hi-lo)*float64(i)/float64(n-1)
+	}
+	return out
+}
+
+// Grid1D returns the scalar points of a one-dimensional grid as θ vectors.
+func Grid1D(values []float64) [][]float64 {
+	out := make([][]float64, len(values))
+	for i, v := range values {
+		out[i] = []float64{v}
+	}
+	return out
+}
+
+// GridSearch evaluates obj (criterion only, no hypergradient) at every
+// point of thetas in order — order them from strong to weak
+// regularization so that warm starts help — with inner tolerance tol.
+func GridSearch(ctx context.Context, obj Objective, thetas [][]float64, tol float64) (*SearchResult, error) {
+	if len(thetas) == 0 {
+		return nil, fmt.Errorf("%w: empty grid", ErrSettings)
+	}
+	start := time.Now()
+	res := &SearchResult{Best: -1}
+	for _, th := range thetas {
+		if len(th) != obj.Dims() {
+			return nil, fmt.Errorf("%w: grid point of length %d, want %d", ErrDims, len(th), obj.Dims())
+		}
+		ev, err := obj.Evaluate(ctx, th, nil, tol)
+		res.InnerIters += ev.InnerIters
+		if err != nil {
+			res.Time = time.Since(start)
+			return res, err
+		}
+		res.Thetas = append(res.Thetas, append([]float64(nil), th...))
+		res.Values = append(res.Values, ev.Value)
+		if res.Best < 0 || ev.Value < res.Values[res.Best] {
+			res.Best = len(res.Values) - 1
+		}
+	}
+	res.Time = time.Since(start)
+	return res, nil
+}
+
+// RandomSearch evaluates obj at n points drawn uniformly in the box
+// [lower, upper] with a generator seeded by seed, sorted by decreasing
+// first coordinate for warm starts.
+func RandomSearch(ctx context.Context, obj Objective, lower, upper []float64, n int, seed uint64, tol float64) (*SearchResult, error) {
+	p := obj.Dims()
+	if err := checkBox(lower, upper, p); err != nil {
+		return nil, err
+	}
+	if n <= 0 {
+		return nil, fmt.Errorf("%w: %d random points", ErrSettings, n)
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x5851f42d4c957f2d))
+	pts := make([][]float64, n)
+	for i := range pts {
+		pts[i] = make([]float64, p)
+		for j := range p {
+			pts[i][j] = lower[j] + (upper[j]-lower[j])*rng.Float64()
+		}
+	}
+	// Strong regularization first.
+	for i := 1; i < n; i++ {
+		for k := i; k > 0 && pts[k][0] > pts[k-1][0]; k-- {
+			pts[k], pts[k-1] = pts[k-1], pts[k]
+		}
+	}
+	return GridSearch(ctx, obj, pts, tol)
+}
+
+// checkBox validates box bounds of length p.
+func checkBox(lower, upper []float64, p int) error {
+	if len(lower) != p || len(upper) != p {
+		return fmt.Errorf("%w: bounds of length %d and %d, want %d", ErrDims, len(lower), len(upper), p)
+	}
+	for j := range p {
+		if math.IsNaN(lower[j]) || math.IsNaN(upper[j]) {
+			return fmt.Errorf("%w: NaN bound", ErrBounds)
+		}
+		if lower[j] > upper[j] {
+			return fmt.Errorf("%w: lower bound %v above upper bound %v for θ[%d]", ErrBounds, lower[j], upper[j], j)
+		}
+	}
+	return nil
+}
