@@ -1,0 +1,540 @@
+package prox
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/optlayers/optlayers/solvers/smooth"
+)
+
+// Penalty selects the regularizer of a [Lasso] problem and the layout of
+// its parameter vector θ.
+type Penalty int
+
+const (
+	// L1Penalty is λ‖w‖₁; θ = (λ).
+	L1Penalty Penalty = iota
+	// WeightedL1Penalty is Σⱼ λⱼ|wⱼ|, one strength per feature;
+	// θ = (λ₁, …, λ_d).
+	WeightedL1Penalty
+	// ElasticNetPenalty is λ‖w‖₁ + (λ₂/2)‖w‖²; θ = (λ, λ₂).
+	ElasticNetPenalty
+)
+
+func (p Penalty) String() string {
+	switch p {
+	case L1Penalty:
+		return "L1"
+	case WeightedL1Penalty:
+		return "WeightedL1"
+	case ElasticNetPenalty:
+		return "ElasticNet"
+	}
+	return fmt.Sprintf("Penalty(%d)", int(p))
+}
+
+// Lasso is a lasso-type least-squares problem
+//
+//	minimize_w  (1/2n) ‖y − Xw‖² + Σⱼ λⱼ|wⱼ| + (λ₂/2) ‖w‖²,
+//
+// X n×d, with λⱼ and λ₂ given by θ as the [Penalty] says. It is solved by
+// cyclic coordinate descent ([Lasso.Solve]) and differentiated with
+// respect to θ either through the generic fixed-point condition
+// ([Lasso.Condition]) or on the support only ([Lasso.Linearize]).
+//
+// A Lasso holds a column-major copy of X and is read-only after
+// construction: one Lasso may be solved from several goroutines at once.
+type Lasso struct {
+	n, d    int
+	penalty Penalty
+	xc      []float64 // column j is xc[j*n : (j+1)*n]
+	y       []float64
+	colSq   []float64 // ‖X_j‖²/n
+	xty     []float64 // Xᵀy/n
+	yy      float64   // ‖y‖²/(2n) = P(0)
+	lip     float64   // largest eigenvalue of XᵀX/n
+	dense   *mat.Dense
+}
+
+// NewLasso validates and copies X (n×d) and y (length n).
+func NewLasso(x mat.Matrix, y []float64, penalty Penalty) (*Lasso, error) {
+	if x == nil {
+		return nil, fmt.Errorf("%w: nil X", ErrDims)
+	}
+	n, d := x.Dims()
+	if n == 0 || d == 0 {
+		return nil, fmt.Errorf("%w: empty design matrix %d×%d", ErrDims, n, d)
+	}
+	if len(y) != n {
+		return nil, fmt.Errorf("%w: X has %d rows, len(y)=%d", ErrDims, n, len(y))
+	}
+	if penalty < L1Penalty || penalty > ElasticNetPenalty {
+		return nil, fmt.Errorf("%w: unknown penalty %v", ErrParam, penalty)
+	}
+	if !finite(y) {
+		return nil, fmt.Errorf("%w: in y", ErrNaN)
+	}
+	l := &Lasso{n: n, d: d, penalty: penalty, xc: make([]float64, n*d), y: append([]float64(nil), y...),
+		colSq: make([]float64, d), xty: make([]float64, d), dense: mat.NewDense(n, d, nil)}
+	l.dense.Copy(x)
+	inv := 1 / float64(n)
+	for j := range d {
+		col := l.xc[j*n : (j+1)*n]
+		for i := range n {
+			v := l.dense.At(i, j)
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("%w: X[%d,%d] = %v", ErrNaN, i, j, v)
+			}
+			col[i] = v
+		}
+		l.colSq[j] = dot(col, col) * inv
+		l.xty[j] = dot(col, y) * inv
+	}
+	l.yy = 0.5 * dot(y, y) * inv
+	l.lip = l.powerIteration()
+	return l, nil
+}
+
+// Dims returns the number of features d and of parameters p.
+func (l *Lasso) Dims() (d, p int) { return l.d, l.NumParams() }
+
+// Samples returns n, the number of rows of X.
+func (l *Lasso) Samples() int { return l.n }
+
+// NumParams returns the length of θ: 1, d or 2.
+func (l *Lasso) NumParams() int {
+	switch l.penalty {
+	case WeightedL1Penalty:
+		return l.d
+	case ElasticNetPenalty:
+		return 2
+	}
+	return 1
+}
+
+// Penalty returns the problem's penalty.
+func (l *Lasso) Penalty() Penalty { return l.penalty }
+
+// Lipschitz returns L = ‖X‖₂²/n, the Lipschitz constant of the gradient
+// of the least-squares term (computed by power iteration to 1e-10
+// relative accuracy).
+func (l *Lasso) Lipschitz() float64 { return l.lip }
+
+// LambdaMax returns ‖Xᵀy‖∞/n, the smallest λ for which w = 0 solves the
+// lasso (L1Penalty).
+func (l *Lasso) LambdaMax() float64 {
+	var m float64
+	for _, v := range l.xty {
+		m = math.Max(m, math.Abs(v))
+	}
+	return m
+}
+
+// lambdas returns λ for feature j and λ₂.
+func (l *Lasso) lam(theta []float64, j int) float64 {
+	if l.penalty == WeightedL1Penalty {
+		return theta[j]
+	}
+	return theta[0]
+}
+
+func (l *Lasso) l2(theta []float64) float64 {
+	if l.penalty == ElasticNetPenalty {
+		return theta[1]
+	}
+	return 0
+}
+
+// CheckTheta validates θ: its length, finiteness and sign.
+func (l *Lasso) CheckTheta(theta []float64) error {
+	if len(theta) != l.NumParams() {
+		return fmt.Errorf("%w: %v lasso needs %d parameters, have %d", ErrDims, l.penalty, l.NumParams(), len(theta))
+	}
+	for j, t := range theta {
+		if math.IsNaN(t) || math.IsInf(t, 0) {
+			return fmt.Errorf("%w: θ[%d] = %v", ErrNaN, j, t)
+		}
+		if t < 0 {
+			return fmt.Errorf("%w: θ[%d] = %v is negative", ErrParam, j, t)
+		}
+	}
+	return nil
+}
+
+// Regularizer returns the prox operator of the penalty, with the same
+// parameter layout θ.
+func (l *Lasso) Regularizer() Diagonal {
+	switch l.penalty {
+	case WeightedL1Penalty:
+		return L1{PerCoordinate: true}
+	case ElasticNetPenalty:
+		return ElasticNet{}
+	}
+	return L1{}
+}
+
+// Composite returns the problem as f + g for the proximal-gradient solver
+// and the generic fixed-point condition: f(w) = (1/2n)‖y − Xw‖² (no
+// parameters) and g = Regularizer(), so θ has the same layout.
+func (l *Lasso) Composite() *Composite {
+	f, err := smooth.LeastSquares(l.dense, l.y)
+	if err != nil {
+		panic(err) // X and y were validated by NewLasso
+	}
+	return &Composite{F: f, G: l.Regularizer()}
+}
+
+// Objective returns the primal objective at w.
+func (l *Lasso) Objective(w, theta []float64) float64 {
+	r := make([]float64, l.n)
+	l.residual(r, w)
+	return l.primal(r, w, theta)
+}
+
+func (l *Lasso) primal(r, w, theta []float64) float64 {
+	p := 0.5 * dot(r, r) / float64(l.n)
+	l2 := l.l2(theta)
+	for j, v := range w {
+		p += l.lam(theta, j)*math.Abs(v) + 0.5*l2*v*v
+	}
+	return p
+}
+
+// residual sets r = y − Xw.
+func (l *Lasso) residual(r, w []float64) {
+	copy(r, l.y)
+	for j, v := range w {
+		if v != 0 {
+			axpy(-v, l.xc[j*l.n:(j+1)*l.n], r)
+		}
+	}
+}
+
+// correlations sets g = Xᵀr/n.
+func (l *Lasso) correlations(g, r []float64) {
+	inv := 1 / float64(l.n)
+	for j := range l.d {
+		g[j] = dot(l.xc[j*l.n:(j+1)*l.n], r) * inv
+	}
+}
+
+// DualityGap returns the duality gap at w (≥ 0, zero exactly at the
+// solution) and the KKT violation maxⱼ dist(Xⱼᵀr/n − λ₂wⱼ, λⱼ∂|wⱼ|).
+// The dual point is the rescaled residual u = s r/n,
+// s = min(1, minⱼ λⱼ/|Xⱼᵀr/n|) (λ₂ = 0; dual D(u) = uᵀy − (n/2)‖u‖²),
+// or u = r/n with the elastic-net conjugate when λ₂ > 0. With λ₂ = 0 and
+// some λⱼ = 0 the dual point is infeasible and the gap is +Inf unless
+// Xⱼᵀr = 0.
+func (l *Lasso) DualityGap(w, theta []float64) (gap, kkt float64) {
+	r := make([]float64, l.n)
+	g := make([]float64, l.d)
+	l.residual(r, w)
+	l.correlations(g, r)
+	return l.gapKKT(r, g, w, theta)
+}
+
+func (l *Lasso) gapKKT(r, g, w, theta []float64) (gap, kkt float64) {
+	n := float64(l.n)
+	l2 := l.l2(theta)
+	primal := l.primal(r, w, theta)
+	ry := dot(r, l.y) / n
+	rr := dot(r, r) / n
+	for j, gj := range g {
+		lj := l.lam(theta, j)
+		var v float64
+		if w[j] != 0 {
+			v = math.Abs(gj - l2*w[j] - lj*sign(w[j]))
+		} else {
+			v = math.Max(math.Abs(gj)-lj, 0)
+		}
+		kkt = math.Max(kkt, v)
+	}
+	var dual float64
+	if l2 > 0 {
+		var conj float64
+		for j, gj := range g {
+			e := math.Max(math.Abs(gj)-l.lam(theta, j), 0)
+			conj += e * e
+		}
+		dual = ry - 0.5*rr - conj/(2*l2)
+	} else {
+		s := 1.0
+		for j, gj := range g {
+			a := math.Abs(gj)
+			lj := l.lam(theta, j)
+			if a == 0 {
+				continue
+			}
+			if lj == 0 {
+				return math.Inf(1), kkt
+			}
+			s = math.Min(s, lj/a)
+		}
+		dual = s*ry - 0.5*s*s*rr
+	}
+	return math.Max(primal-dual, 0), kkt
+}
+
+// CDSettings controls [Lasso.Solve]. A nil *CDSettings or the zero value
+// means the documented defaults.
+type CDSettings struct {
+	// Tol bounds the KKT violation: the solve stops when
+	// maxⱼ dist(Xⱼᵀr/n − λ₂wⱼ, λⱼ∂|wⱼ|) ≤ Tol·max(LambdaMax, ‖y‖/√n·1e-300).
+	// It controls the accuracy of w (error ≲ violation / smallest
+	// eigenvalue of X_SᵀX_S/n + λ₂). Default 1e-10.
+	Tol float64
+	// GapTol additionally requires the duality gap to be at most
+	// GapTol·‖y‖²/(2n) (the objective at w = 0), a certificate of
+	// suboptimality. Default 1e-12; negative disables it.
+	GapTol float64
+	// MaxEpochs caps the work at MaxEpochs·d coordinate updates.
+	// Default 100000.
+	MaxEpochs int
+	// NoWorkingSet disables the working-set strategy (then every epoch
+	// sweeps all features).
+	NoWorkingSet bool
+	// Logger, if non-nil, receives a debug record at each convergence
+	// check.
+	Logger *slog.Logger
+}
+
+func (s *CDSettings) orDefault() CDSettings {
+	var out CDSettings
+	if s != nil {
+		out = *s
+	}
+	if out.Tol <= 0 {
+		out.Tol = 1e-10
+	}
+	if out.GapTol == 0 {
+		out.GapTol = 1e-12
+	}
+	if out.MaxEpochs <= 0 {
+		out.MaxEpochs = 100000
+	}
+	return out
+}
+
+// LassoResult is the outcome of [Lasso.Solve].
+type LassoResult struct {
+	// W is the solution (the best iterate when not converged).
+	W []float64
+	// Objective is the primal objective at W; Gap the duality gap and KKT
+	// the KKT violation (see [Lasso.DualityGap]).
+	Objective, Gap, KKT float64
+	// Epochs counts coordinate updates divided by d; Checks counts
+	// convergence checks (each costs one product Xᵀr).
+	Epochs float64
+	Checks int
+	// Converged reports that both stopping criteria were met.
+	Converged bool
+}
+
+// Support returns the indices j with W[j] ≠ 0.
+func (r *LassoResult) Support() []int { return support(r.W) }
+
+func support(w []float64) []int {
+	var s []int
+	for j, v := range w {
+		if v != 0 {
+			s = append(s, j)
+		}
+	}
+	return s
+}
+
+// Solve minimizes the problem at θ by cyclic coordinate descent with
+// residual updates (Friedman, Hastie & Tibshirani 2010): for each feature,
+//
+//	wⱼ ← S(wⱼ + Xⱼᵀr/(n cⱼ), λⱼ/cⱼ) · cⱼ/(cⱼ + λ₂),   cⱼ = ‖Xⱼ‖²/n,
+//	r ← r − Xⱼ Δwⱼ,
+//
+// sweeping a working set (the current non-zeros) until it settles, then
+// checking the KKT conditions and the duality gap over all features and
+// adding the violators. init, when non-nil, is a warm start (for paths).
+// θ and init are not modified. On a cancelled ctx or at MaxEpochs it
+// returns the best iterate with ErrNotConverged.
+func (l *Lasso) Solve(ctx context.Context, theta, init []float64, s *CDSettings) (*LassoResult, error) {
+	if err := l.CheckTheta(theta); err != nil {
+		return nil, err
+	}
+	if init != nil {
+		if len(init) != l.d {
+			return nil, fmt.Errorf("%w: init has length %d, want %d", ErrDims, len(init), l.d)
+		}
+		if !finite(init) {
+			return nil, fmt.Errorf("%w: in init", ErrNaN)
+		}
+	}
+	set := s.orDefault()
+	n, d := l.n, l.d
+	w := make([]float64, d)
+	if init != nil {
+		copy(w, init)
+	}
+	r := make([]float64, n)
+	l.residual(r, w)
+	g := make([]float64, d)
+	l2 := l.l2(theta)
+	inv := 1 / float64(n)
+	scale := math.Max(l.LambdaMax(), 1e-300)
+	kktTol := set.Tol * scale
+	gapTol := set.GapTol * math.Max(l.yy, 1e-300)
+
+	// update performs one coordinate update and returns cⱼ|Δwⱼ|.
+	update := func(j int) float64 {
+		c := l.colSq[j]
+		if c == 0 {
+			w[j] = 0
+			return 0
+		}
+		col := l.xc[j*n : (j+1)*n]
+		z := dot(col, r)*inv + c*w[j]
+		nw := softThreshold(z, l.lam(theta, j)) / (c + l2)
+		delta := nw - w[j]
+		if delta == 0 {
+			return 0
+		}
+		axpy(-delta, col, r)
+		w[j] = nw
+		return c * math.Abs(delta)
+	}
+
+	res := &LassoResult{}
+	updates := 0
+	maxUpdates := set.MaxEpochs * d
+	innerTol := 0.1 * kktTol
+	ws := make([]int, 0, d)
+	inWS := make([]bool, d)
+	all := make([]int, d)
+	for j := range all {
+		all[j] = j
+	}
+	var err error
+	for {
+		if e := ctx.Err(); e != nil {
+			err = fmt.Errorf("%w: %w", ErrNotConverged, e)
+			break
+		}
+		// One full sweep, then sweeps of the working set.
+		for j := range d {
+			update(j)
+		}
+		updates += d
+		ws = ws[:0]
+		for j := range d {
+			inWS[j] = w[j] != 0
+			if inWS[j] {
+				ws = append(ws, j)
+			}
+		}
+		if set.NoWorkingSet {
+			ws = append(ws[:0], all...)
+		}
+		for updates < maxUpdates && len(ws) > 0 {
+			var change float64
+			for _, j := range ws {
+				change = math.Max(change, update(j))
+			}
+			updates += len(ws)
+			if change <= innerTol {
+				break
+			}
+			if updates%(64*d+1) < len(ws) && ctx.Err() != nil {
+				break
+			}
+		}
+		// Convergence check over all features.
+		l.correlations(g, r)
+		res.Checks++
+		gap, kkt := l.gapKKT(r, g, w, theta)
+		if set.Logger != nil {
+			set.Logger.Debug("prox: lasso CD check", "epochs", float64(updates)/float64(d), "gap", gap, "kkt", kkt, "support", len(ws))
+		}
+		gapOK := set.GapTol < 0 || gap <= gapTol || (math.IsInf(gap, 1) && l2 == 0)
+		if kkt <= kktTol && gapOK {
+			res.Converged = true
+			break
+		}
+		if updates >= maxUpdates {
+			err = fmt.Errorf("%w: KKT violation %.3g (tol %.3g), gap %.3g (tol %.3g) after %d epochs", ErrNotConverged, kkt, kktTol, gap, gapTol, updates/d)
+			break
+		}
+		// Tighten the working-set tolerance, but not below the rounding
+		// level of the updates, where sweeps would never settle.
+		var wscale float64
+		for j, v := range w {
+			wscale = math.Max(wscale, l.colSq[j]*math.Abs(v))
+		}
+		innerTol = math.Max(math.Min(innerTol, 0.1*kkt), 1e-15*wscale)
+	}
+	l.correlations(g, r)
+	res.W = w
+	res.Gap, res.KKT = l.gapKKT(r, g, w, theta)
+	res.Objective = l.primal(r, w, theta)
+	res.Epochs = float64(updates) / float64(d)
+	if !finite(w) {
+		return nil, fmt.Errorf("%w: coordinate descent diverged", ErrNaN)
+	}
+	return res, err
+}
+
+// powerIteration returns the largest eigenvalue of XᵀX/n.
+func (l *Lasso) powerIteration() float64 {
+	n, d := l.n, l.d
+	v := make([]float64, d)
+	for j := range v {
+		v[j] = 1 / math.Sqrt(float64(d)) * (1 + 0.01*float64(j%7))
+	}
+	u := make([]float64, n)
+	var lam float64
+	for it := 0; it < 1000; it++ {
+		nv := math.Sqrt(dot(v, v))
+		if nv == 0 {
+			return 0
+		}
+		for j := range v {
+			v[j] /= nv
+		}
+		clear(u)
+		for j, vj := range v {
+			axpy(vj, l.xc[j*n:(j+1)*n], u)
+		}
+		for j := range v {
+			v[j] = dot(l.xc[j*n:(j+1)*n], u) / float64(n)
+		}
+		nl := dot(u, u) / float64(n)
+		if math.Abs(nl-lam) <= 1e-10*nl {
+			lam = nl
+			break
+		}
+		lam = nl
+	}
+	return lam
+}
+
+func dot(x, y []float64) float64 {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		s0 += x[i] * y[i]
+		s1 += x[i+1] * y[i+1]
+		s2 += x[i+2] * y[i+2]
+		s3 += x[i+3] * y[i+3]
+	}
+	for ; i < len(x); i++ {
+		s0 += x[i] * y[i]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+func axpy(a float64, x, y []float64) {
+	y = y[:len(x)]
+	for i, v := range x {
+		y[i] += a * v
+	}
+}

@@ -1,0 +1,178 @@
+package prox
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/optlayers/optlayers/datasets"
+	"github.com/optlayers/optlayers/implicit"
+)
+
+// diabetes returns the standardized diabetes training set (split rule of
+// BENCHMARKS.md) and its validation set.
+func diabetes(t testing.TB) (train, val *datasets.Dataset) {
+	d, err := datasets.Load("diabetes")
+	require.NoError(t, err)
+	tr, va := d.Split()
+	_, sets, err := datasets.Standardize(true, tr, va)
+	require.NoError(t, err)
+	return sets[0], sets[1]
+}
+
+func maxAbsDiff(a, b []float64) float64 {
+	var m float64
+	for i := range a {
+		m = math.Max(m, math.Abs(a[i]-b[i]))
+	}
+	return m
+}
+
+func maxAbs(a []float64) float64 {
+	var m float64
+	for _, v := range a {
+		m = math.Max(m, math.Abs(v))
+	}
+	return m
+}
+
+func TestLassoCDvsFISTADiabetes(t *testing.T) {
+	train, _ := diabetes(t)
+	l, err := NewLasso(train.X, train.Y, L1Penalty)
+	require.NoError(t, err)
+	lmax := l.LambdaMax()
+	ctx := context.Background()
+	for _, ratio := range []float64{0.5, 0.1, 0.03, 0.01, 0.001} {
+		theta := []float64{ratio * lmax}
+		cd, err := l.Solve(ctx, theta, nil, &CDSettings{Tol: 1e-14})
+		require.NoError(t, err)
+		fista, err := Minimize(ctx, l.Composite(), theta, make([]float64, 10), &Settings{Tol: 1e-11, MaxIter: 200000})
+		require.NoError(t, err, "λ/λmax = %v", ratio)
+		scale := math.Max(1, maxAbs(cd.W))
+		assert.Less(t, maxAbsDiff(cd.W, fista.X)/scale, 1e-8, "λ/λmax = %v: CD %v FISTA %v", ratio, cd.W, fista.X)
+		assert.Equal(t, cd.Support(), support(fista.X), "λ/λmax = %v", ratio)
+		// KKT / subgradient optimality checked independently with gonum.
+		assertKKT(t, train.X, train.Y, cd.W, theta[0], 1e-9*lmax)
+		assert.LessOrEqual(t, cd.Gap, 1e-12*0.5*mat.Dot(mat.NewVecDense(len(train.Y), train.Y), mat.NewVecDense(len(train.Y), train.Y))/float64(len(train.Y)))
+	}
+}
+
+// assertKKT checks Xⱼᵀ(y − Xw)/n ∈ λ∂|wⱼ| with gonum products.
+func assertKKT(t *testing.T, x *mat.Dense, y, w []float64, lam, tol float64) {
+	n, d := x.Dims()
+	var r mat.VecDense
+	r.MulVec(x, mat.NewVecDense(d, w))
+	r.SubVec(mat.NewVecDense(n, y), &r)
+	var g mat.VecDense
+	g.MulVec(x.T(), &r)
+	g.ScaleVec(1/float64(n), &g)
+	for j := range d {
+		gj := g.AtVec(j)
+		if w[j] != 0 {
+			assert.InDelta(t, lam*math.Copysign(1, w[j]), gj, tol, "active feature %d", j)
+		} else {
+			assert.LessOrEqual(t, math.Abs(gj), lam+tol, "inactive feature %d", j)
+		}
+	}
+}
+
+func randomLasso(rng *rand.Rand, n, d, k int) (*mat.Dense, []float64) {
+	x := mat.NewDense(n, d, nil)
+	for i := range n {
+		for j := range d {
+			x.Set(i, j, rng.NormFloat64())
+		}
+	}
+	w := make([]float64, d)
+	for j := range k {
+		w[j] = rng.NormFloat64() * 3
+	}
+	y := make([]float64, n)
+	for i := range n {
+		y[i] = mat.Dot(x.RowView(i), mat.NewVecDense(d, w)) + rng.NormFloat64()
+	}
+	return x, y
+}
+
+// TestLassoDerivatives compares, for each penalty, the support fast path,
+// the engine on the specialized condition, the engine on the generic
+// Composite condition and central finite differences of re-solved
+// problems.
+func TestLassoDerivatives(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	ctx := context.Background()
+	for trial := range 3 {
+		for _, pen := range []Penalty{L1Penalty, WeightedL1Penalty, ElasticNetPenalty} {
+			n, d := 60, 15
+			x, y := randomLasso(rng, n, d, 5)
+			l, err := NewLasso(x, y, pen)
+			require.NoError(t, err)
+			p := l.NumParams()
+			theta := make([]float64, p)
+			for j := range theta {
+				theta[j] = l.LambdaMax() * (0.05 + 0.2*rng.Float64())
+			}
+			solve := func(th []float64) []float64 {
+				res, err := l.Solve(ctx, th, nil, &CDSettings{Tol: 1e-13, GapTol: -1})
+				require.NoError(t, err)
+				return res.W
+			}
+			w := solve(theta)
+			require.NotEmpty(t, support(w))
+			// Finite differences of the solution map (the support is
+			// locally constant for a generic θ).
+			fdJ := mat.NewDense(d, p, nil)
+			for k := range p {
+				h := 1e-6 * theta[k]
+				tp := append([]float64(nil), theta...)
+				tm := append([]float64(nil), theta...)
+				tp[k] += h
+				tm[k] -= h
+				wp, wm := solve(tp), solve(tm)
+				require.Equal(t, support(w), support(wp), "support changed: pick another θ")
+				require.Equal(t, support(w), support(wm), "support changed: pick another θ")
+				for j := range d {
+					fdJ.Set(j, k, (wp[j]-wm[j])/(2*h))
+				}
+			}
+			sl, err := l.Linearize(w, theta)
+			require.NoError(t, err)
+			fast, err := sl.Jacobian()
+			require.NoError(t, err)
+			eng, err := implicit.Jacobian(l.Condition(), w, theta, nil)
+			require.NoError(t, err)
+			comp := l.Composite()
+			gen, err := implicit.Jacobian(Condition(comp, 1/l.Lipschitz()), w, theta, nil)
+			require.NoError(t, err)
+			scale := math.Max(1, mat.Norm(fdJ, math.Inf(1)))
+			assert.True(t, mat.EqualApprox(fast, fdJ, 1e-6*scale), "%v trial %d fast vs FD\n%v\n%v", pen, trial, mat.Formatted(fast), mat.Formatted(fdJ))
+			assert.True(t, mat.EqualApprox(eng, fast, 1e-9*scale), "%v trial %d engine vs fast", pen, trial)
+			assert.True(t, mat.EqualApprox(gen, fast, 1e-9*scale), "%v trial %d generic vs fast", pen, trial)
+			// VJP through both paths.
+			g := make([]float64, d)
+			for j := range g {
+				g[j] = rng.NormFloat64()
+			}
+			v1 := make([]float64, p)
+			require.NoError(t, sl.VJP(v1, g))
+			v2, err := implicit.VJP(l.Condition(), w, theta, g, nil)
+			require.NoError(t, err)
+			var want mat.VecDense
+			want.MulVec(fdJ.T(), mat.NewVecDense(d, g))
+			for k := range p {
+				assert.InDelta(t, want.AtVec(k), v1[k], 1e-6*math.Max(1, math.Abs(want.AtVec(k))), "%v VJP fast θ%d", pen, k)
+				assert.InDelta(t, v1[k], v2[k], 1e-9*math.Max(1, math.Abs(v1[k])), "%v VJP engine θ%d", pen, k)
+			}
+			// The condition's own linearization against central differences
+			// (valid away from kinks).
+			r, err := implicit.Check(l.Condition(), w, theta, &implicit.CheckSettings{Step: 1e-7})
+			require.NoError(t, err)
+			assert.Less(t, r.Worst(), 1e-6, "%v Check", pen)
+		}
+	}
+}

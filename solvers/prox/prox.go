@@ -1,0 +1,459 @@
+package prox
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/optlayers/optlayers/implicit/linsolve"
+)
+
+// Errors returned by this package; test with errors.Is.
+var (
+	// ErrDims reports vectors or matrices whose shapes do not match.
+	ErrDims = errors.New("prox: dimension mismatch")
+	// ErrNaN reports NaN or Inf in an input or during a solve.
+	ErrNaN = errors.New("prox: NaN or Inf encountered")
+	// ErrParam reports an invalid regularization parameter (a negative
+	// strength or weight, a lower bound above an upper bound, a negative
+	// radius) or invalid settings.
+	ErrParam = errors.New("prox: invalid parameter")
+	// ErrNotConverged reports a solver that stopped at its iteration cap
+	// or on a cancelled context; the best iterate is returned with it.
+	ErrNotConverged = errors.New("prox: not converged")
+)
+
+// Operator is the proximity operator of a convex regularizer g(x; λ) with
+// parameters λ ∈ Rᵖ,
+//
+//	prox_{ηg}(v; λ) = argminₓ ½‖x − v‖² + η g(x; λ),   η > 0,
+//
+// together with its derivatives with respect to v and λ. Indicators of
+// convex sets are regularizers whose prox is the Euclidean projection.
+//
+// Prox sets dst = prox_{ηg}(v; λ); dst may alias v. Value returns
+// g(x; λ), +Inf outside the domain of an indicator. Jacobian returns the
+// Jacobians ∂prox/∂v (n×n) and ∂prox/∂λ (n×p) at v; where prox is not
+// differentiable (a kink, such as |vⱼ| = ηλ for soft thresholding) it
+// returns the one-sided derivative of the side where the output is on the
+// boundary (the coordinate stays at zero, the point stays on the face),
+// which is the element of the generalized Jacobian that the fixed-point
+// condition of a solution with that support needs. The operators may keep
+// references to v and λ. Check validates λ for vectors of length n.
+type Operator interface {
+	NumParams(n int) int
+	Check(n int, lambda []float64) error
+	Value(x, lambda []float64) float64
+	Prox(dst, v, lambda []float64, eta float64)
+	Jacobian(v, lambda []float64, eta float64) (dv, dlambda linsolve.Operator)
+}
+
+// Diagonal is an Operator whose ∂prox/∂v is diagonal (a separable
+// regularizer). DiagJacobian sets d to that diagonal at v. The
+// support-restricted derivatives of lasso-type problems rely on it.
+type Diagonal interface {
+	Operator
+	DiagJacobian(d, v, lambda []float64, eta float64)
+}
+
+func checkLen(name string, lambda []float64, p int) error {
+	if len(lambda) != p {
+		return fmt.Errorf("%w: %s needs %d parameters, have %d", ErrDims, name, p, len(lambda))
+	}
+	for _, l := range lambda {
+		if math.IsNaN(l) || math.IsInf(l, 0) {
+			return fmt.Errorf("%w: %s parameter %v", ErrNaN, name, l)
+		}
+	}
+	return nil
+}
+
+func checkNonNeg(name string, lambda []float64) error {
+	for j, l := range lambda {
+		if l < 0 {
+			return fmt.Errorf("%w: %s parameter %d is negative (%v)", ErrParam, name, j, l)
+		}
+	}
+	return nil
+}
+
+func checkWeights(name string, w []float64, n int) error {
+	if w == nil {
+		return nil
+	}
+	if len(w) != n {
+		return fmt.Errorf("%w: %s has %d weights for %d coordinates", ErrDims, name, len(w), n)
+	}
+	for j, v := range w {
+		if !(v >= 0) || math.IsInf(v, 0) {
+			return fmt.Errorf("%w: %s weight %d is %v (must be finite and ≥ 0)", ErrParam, name, j, v)
+		}
+	}
+	return nil
+}
+
+func weight(w []float64, j int) float64 {
+	if w == nil {
+		return 1
+	}
+	return w[j]
+}
+
+func sign(v float64) float64 {
+	switch {
+	case v > 0:
+		return 1
+	case v < 0:
+		return -1
+	}
+	return 0
+}
+
+// diagOp is the operator diag(d) with a column view for n×1 and n×n.
+type columnOp struct{ c []float64 }
+
+func (o columnOp) Dims() (int, int) { return len(o.c), 1 }
+func (o columnOp) Apply(dst, v []float64) {
+	for i, c := range o.c {
+		dst[i] = c * v[0]
+	}
+}
+func (o columnOp) ApplyT(dst, u []float64) {
+	var s float64
+	for i, c := range o.c {
+		s += c * u[i]
+	}
+	dst[0] = s
+}
+
+// columnsOp is the n×k matrix with the given columns.
+type columnsOp struct {
+	n    int
+	cols [][]float64
+}
+
+func (o columnsOp) Dims() (int, int) { return o.n, len(o.cols) }
+func (o columnsOp) Apply(dst, v []float64) {
+	clear(dst)
+	for k, c := range o.cols {
+		for i, ci := range c {
+			dst[i] += ci * v[k]
+		}
+	}
+}
+func (o columnsOp) ApplyT(dst, u []float64) {
+	for k, c := range o.cols {
+		var s float64
+		for i, ci := range c {
+			s += ci * u[i]
+		}
+		dst[k] = s
+	}
+}
+
+// L1 is the weighted l1 norm g(x; λ) = Σⱼ λⱼ wⱼ |xⱼ|, whose prox is soft
+// thresholding: prox(v)ⱼ = sign(vⱼ) max(|vⱼ| − ηλⱼwⱼ, 0).
+//
+// With PerCoordinate false, λ is one strength (p = 1, λⱼ = λ₀); with
+// PerCoordinate true, p = n (the weighted lasso, one hyperparameter per
+// feature). Weights (nil means all ones) are fixed, non-negative and not
+// differentiated. Derivatives: ∂prox/∂vⱼ = 1 if |vⱼ| > ηλⱼwⱼ else 0;
+// ∂prox/∂λⱼ = −η wⱼ sign(vⱼ) on the same support.
+type L1 struct {
+	Weights       []float64
+	PerCoordinate bool
+}
+
+// NumParams returns 1, or n with PerCoordinate.
+func (g L1) NumParams(n int) int {
+	if g.PerCoordinate {
+		return n
+	}
+	return 1
+}
+
+func (g L1) lam(lambda []float64, j int) float64 {
+	if g.PerCoordinate {
+		return lambda[j]
+	}
+	return lambda[0]
+}
+
+// Check validates λ and the weights.
+func (g L1) Check(n int, lambda []float64) error {
+	if err := checkLen("L1", lambda, g.NumParams(n)); err != nil {
+		return err
+	}
+	if err := checkNonNeg("L1", lambda); err != nil {
+		return err
+	}
+	return checkWeights("L1", g.Weights, n)
+}
+
+// Value returns Σ λⱼwⱼ|xⱼ|.
+func (g L1) Value(x, lambda []float64) float64 {
+	var s float64
+	for j, v := range x {
+		s += g.lam(lambda, j) * weight(g.Weights, j) * math.Abs(v)
+	}
+	return s
+}
+
+// Prox soft-thresholds v at ηλⱼwⱼ.
+func (g L1) Prox(dst, v, lambda []float64, eta float64) {
+	for j, vj := range v {
+		t := eta * g.lam(lambda, j) * weight(g.Weights, j)
+		dst[j] = softThreshold(vj, t)
+	}
+}
+
+func softThreshold(v, t float64) float64 {
+	switch {
+	case v > t:
+		return v - t
+	case v < -t:
+		return v + t
+	}
+	return 0
+}
+
+// DiagJacobian sets d to the 0/1 support indicator of prox(v).
+func (g L1) DiagJacobian(d, v, lambda []float64, eta float64) {
+	for j, vj := range v {
+		if math.Abs(vj) > eta*g.lam(lambda, j)*weight(g.Weights, j) {
+			d[j] = 1
+		} else {
+			d[j] = 0
+		}
+	}
+}
+
+// Jacobian returns diag(support) and ∂prox/∂λ.
+func (g L1) Jacobian(v, lambda []float64, eta float64) (linsolve.Operator, linsolve.Operator) {
+	n := len(v)
+	d := make([]float64, n)
+	g.DiagJacobian(d, v, lambda, eta)
+	c := make([]float64, n)
+	for j := range n {
+		c[j] = -eta * weight(g.Weights, j) * sign(v[j]) * d[j]
+	}
+	if g.PerCoordinate {
+		return linsolve.Diagonal(d), linsolve.Diagonal(c)
+	}
+	return linsolve.Diagonal(d), columnOp{c}
+}
+
+// ElasticNet is g(x; λ) = λ₁ Σⱼ wⱼ|xⱼ| + (λ₂/2)‖x‖², θ = (λ₁, λ₂), whose
+// prox is prox(v)ⱼ = S(vⱼ, ηλ₁wⱼ)/(1 + ηλ₂) with S soft thresholding.
+// Derivatives on the support |vⱼ| > ηλ₁wⱼ: ∂/∂vⱼ = 1/(1+ηλ₂),
+// ∂/∂λ₁ = −ηwⱼ sign(vⱼ)/(1+ηλ₂), ∂/∂λ₂ = −η S(vⱼ)/(1+ηλ₂)²; zero off it.
+type ElasticNet struct {
+	Weights []float64
+}
+
+// NumParams returns 2.
+func (ElasticNet) NumParams(int) int { return 2 }
+
+// Check validates λ and the weights.
+func (g ElasticNet) Check(n int, lambda []float64) error {
+	if err := checkLen("ElasticNet", lambda, 2); err != nil {
+		return err
+	}
+	if err := checkNonNeg("ElasticNet", lambda); err != nil {
+		return err
+	}
+	return checkWeights("ElasticNet", g.Weights, n)
+}
+
+// Value returns λ₁Σwⱼ|xⱼ| + (λ₂/2)‖x‖².
+func (g ElasticNet) Value(x, lambda []float64) float64 {
+	var a, b float64
+	for j, v := range x {
+		a += weight(g.Weights, j) * math.Abs(v)
+		b += v * v
+	}
+	return lambda[0]*a + 0.5*lambda[1]*b
+}
+
+// Prox sets dst = S(v, ηλ₁w)/(1+ηλ₂).
+func (g ElasticNet) Prox(dst, v, lambda []float64, eta float64) {
+	c := 1 / (1 + eta*lambda[1])
+	for j, vj := range v {
+		dst[j] = c * softThreshold(vj, eta*lambda[0]*weight(g.Weights, j))
+	}
+}
+
+// DiagJacobian sets d to 1/(1+ηλ₂) on the support and 0 off it.
+func (g ElasticNet) DiagJacobian(d, v, lambda []float64, eta float64) {
+	c := 1 / (1 + eta*lambda[1])
+	for j, vj := range v {
+		if math.Abs(vj) > eta*lambda[0]*weight(g.Weights, j) {
+			d[j] = c
+		} else {
+			d[j] = 0
+		}
+	}
+}
+
+// Jacobian returns ∂prox/∂v and the two columns ∂prox/∂λ₁, ∂prox/∂λ₂.
+func (g ElasticNet) Jacobian(v, lambda []float64, eta float64) (linsolve.Operator, linsolve.Operator) {
+	n := len(v)
+	d := make([]float64, n)
+	g.DiagJacobian(d, v, lambda, eta)
+	c := 1 / (1 + eta*lambda[1])
+	c1 := make([]float64, n)
+	c2 := make([]float64, n)
+	for j, vj := range v {
+		if d[j] == 0 {
+			continue
+		}
+		wj := weight(g.Weights, j)
+		c1[j] = -eta * wj * sign(vj) * c
+		c2[j] = -eta * softThreshold(vj, eta*lambda[0]*wj) * c * c
+	}
+	return linsolve.Diagonal(d), columnsOp{n: n, cols: [][]float64{c1, c2}}
+}
+
+// NonNegL1 is g(x; λ) = λ Σⱼ wⱼxⱼ + ι(x ≥ 0) (the non-negative lasso),
+// p = 1, with prox(v)ⱼ = max(vⱼ − ηλwⱼ, 0), ∂/∂vⱼ = 1 and
+// ∂/∂λ = −ηwⱼ where vⱼ > ηλwⱼ, zero elsewhere.
+type NonNegL1 struct {
+	Weights []float64
+}
+
+// NumParams returns 1.
+func (NonNegL1) NumParams(int) int { return 1 }
+
+// Check validates λ and the weights.
+func (g NonNegL1) Check(n int, lambda []float64) error {
+	if err := checkLen("NonNegL1", lambda, 1); err != nil {
+		return err
+	}
+	if err := checkNonNeg("NonNegL1", lambda); err != nil {
+		return err
+	}
+	return checkWeights("NonNegL1", g.Weights, n)
+}
+
+// Value returns λΣwⱼxⱼ, or +Inf if some xⱼ < 0.
+func (g NonNegL1) Value(x, lambda []float64) float64 {
+	var s float64
+	for j, v := range x {
+		if v < 0 {
+			return math.Inf(1)
+		}
+		s += weight(g.Weights, j) * v
+	}
+	return lambda[0] * s
+}
+
+// Prox sets dst = max(v − ηλw, 0).
+func (g NonNegL1) Prox(dst, v, lambda []float64, eta float64) {
+	for j, vj := range v {
+		dst[j] = math.Max(vj-eta*lambda[0]*weight(g.Weights, j), 0)
+	}
+}
+
+// DiagJacobian sets d to the support indicator.
+func (g NonNegL1) DiagJacobian(d, v, lambda []float64, eta float64) {
+	for j, vj := range v {
+		if vj > eta*lambda[0]*weight(g.Weights, j) {
+			d[j] = 1
+		} else {
+			d[j] = 0
+		}
+	}
+}
+
+// Jacobian returns the support indicator and ∂prox/∂λ.
+func (g NonNegL1) Jacobian(v, lambda []float64, eta float64) (linsolve.Operator, linsolve.Operator) {
+	n := len(v)
+	d := make([]float64, n)
+	g.DiagJacobian(d, v, lambda, eta)
+	c := make([]float64, n)
+	for j := range n {
+		c[j] = -eta * weight(g.Weights, j) * d[j]
+	}
+	return linsolve.Diagonal(d), columnOp{c}
+}
+
+// SquaredL2 is g(x; λ) = (λ/2)‖x‖² (ridge), p = 1, with
+// prox(v) = v/(1+ηλ), ∂/∂v = I/(1+ηλ), ∂/∂λ = −ηv/(1+ηλ)².
+type SquaredL2 struct{}
+
+// NumParams returns 1.
+func (SquaredL2) NumParams(int) int { return 1 }
+
+// Check validates λ.
+func (SquaredL2) Check(_ int, lambda []float64) error {
+	if err := checkLen("SquaredL2", lambda, 1); err != nil {
+		return err
+	}
+	return checkNonNeg("SquaredL2", lambda)
+}
+
+// Value returns (λ/2)‖x‖².
+func (SquaredL2) Value(x, lambda []float64) float64 {
+	var s float64
+	for _, v := range x {
+		s += v * v
+	}
+	return 0.5 * lambda[0] * s
+}
+
+// Prox sets dst = v/(1+ηλ).
+func (SquaredL2) Prox(dst, v, lambda []float64, eta float64) {
+	c := 1 / (1 + eta*lambda[0])
+	for j, vj := range v {
+		dst[j] = c * vj
+	}
+}
+
+// DiagJacobian sets d to 1/(1+ηλ).
+func (SquaredL2) DiagJacobian(d, v, lambda []float64, eta float64) {
+	c := 1 / (1 + eta*lambda[0])
+	for j := range v {
+		d[j] = c
+	}
+}
+
+// Jacobian returns I/(1+ηλ) and −ηv/(1+ηλ)².
+func (g SquaredL2) Jacobian(v, lambda []float64, eta float64) (linsolve.Operator, linsolve.Operator) {
+	n := len(v)
+	d := make([]float64, n)
+	g.DiagJacobian(d, v, lambda, eta)
+	c := 1 / (1 + eta*lambda[0])
+	col := make([]float64, n)
+	for j, vj := range v {
+		col[j] = -eta * vj * c * c
+	}
+	return linsolve.Diagonal(d), columnOp{col}
+}
+
+// Zero is g = 0 (no regularization): prox is the identity and p = 0.
+// Proximal gradient with Zero is gradient descent.
+type Zero struct{}
+
+// NumParams returns 0.
+func (Zero) NumParams(int) int { return 0 }
+
+// Check accepts an empty λ.
+func (Zero) Check(_ int, lambda []float64) error { return checkLen("Zero", lambda, 0) }
+
+// Value returns 0.
+func (Zero) Value(_, _ []float64) float64 { return 0 }
+
+// Prox copies v.
+func (Zero) Prox(dst, v, _ []float64, _ float64) { copy(dst, v) }
+
+// DiagJacobian sets d to ones.
+func (Zero) DiagJacobian(d, _, _ []float64, _ float64) {
+	for j := range d {
+		d[j] = 1
+	}
+}
+
+// Jacobian returns the identity and an n×0 operator.
+func (Zero) Jacobian(v, _ []float64, _ float64) (linsolve.Operator, linsolve.Operator) {
+	return linsolve.Identity(len(v)), linsolve.Zero{Rows: len(v), Cols: 0}
+}

@@ -1,0 +1,404 @@
+package prox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/optlayers/optlayers/implicit"
+	"github.com/optlayers/optlayers/implicit/linsolve"
+)
+
+// ErrSingular reports a support system X_SᵀX_S/n + λ₂I that is singular
+// to working precision: the lasso solution is not unique (more active
+// features than samples, or collinear active features) and not
+// differentiable.
+var ErrSingular = errors.New("prox: singular support system")
+
+// SupportLinearization is the derivative of a lasso-type solution w*(θ)
+// computed on its support S = {j : w*ⱼ ≠ 0} only (Bertrand et al. 2020).
+// Away from kinks (no |Xⱼᵀr/n| = λⱼ with w*ⱼ = 0) the support is locally
+// constant, w*_N stays 0, and on S the optimality condition
+// X_Sᵀ(y − X_S w_S)/n = λ_S ∘ sign(w_S) + λ₂ w_S gives
+//
+//	K ∂w_S = −(sign(w_S) ∘ ∂λ_S + w_S ∂λ₂),   K = X_SᵀX_S/n + λ₂ I.
+//
+// Forming K costs O(n|S|²) and its Cholesky factorization O(|S|³); then
+// each JVP or VJP costs O(|S|²) (plus O(d) to write a d-vector), whatever
+// the number of features d.
+type SupportLinearization struct {
+	d, p    int
+	penalty Penalty
+	s       []int
+	signs   []float64
+	ws      []float64
+	chol    mat.Cholesky
+	buf     *mat.VecDense
+}
+
+// Linearize returns the support-restricted derivative of the solution w
+// (typically from Solve) at θ. It returns ErrSingular when K is singular.
+// w is copied.
+func (l *Lasso) Linearize(w, theta []float64) (*SupportLinearization, error) {
+	if err := l.CheckTheta(theta); err != nil {
+		return nil, err
+	}
+	if len(w) != l.d {
+		return nil, fmt.Errorf("%w: len(w)=%d, want %d", ErrDims, len(w), l.d)
+	}
+	if !finite(w) {
+		return nil, fmt.Errorf("%w: in w", ErrNaN)
+	}
+	s := support(w)
+	k := len(s)
+	sl := &SupportLinearization{d: l.d, p: l.NumParams(), penalty: l.penalty, s: s,
+		signs: make([]float64, k), ws: make([]float64, k)}
+	for a, j := range s {
+		sl.signs[a] = sign(w[j])
+		sl.ws[a] = w[j]
+	}
+	if k == 0 {
+		return sl, nil
+	}
+	K := l.supportGram(s, l.l2(theta))
+	if !sl.chol.Factorize(K) {
+		return nil, fmt.Errorf("%w: X_SᵀX_S/n + λ₂I is not positive definite (|S| = %d, n = %d)", ErrSingular, k, l.n)
+	}
+	if c := sl.chol.Cond(); c > 1e14 {
+		return nil, fmt.Errorf("%w: condition number %.3g (|S| = %d, n = %d)", ErrSingular, c, k, l.n)
+	}
+	sl.buf = mat.NewVecDense(k, nil)
+	return sl, nil
+}
+
+// supportGram returns X_SᵀX_S/n + diag(extra) (extra scalar added to the
+// diagonal).
+func (l *Lasso) supportGram(s []int, extra float64) *mat.SymDense {
+	k := len(s)
+	n := l.n
+	inv := 1 / float64(n)
+	K := mat.NewSymDense(k, nil)
+	for a, ja := range s {
+		ca := l.xc[ja*n : (ja+1)*n]
+		for b := a; b < k; b++ {
+			jb := s[b]
+			K.SetSym(a, b, dot(ca, l.xc[jb*n:(jb+1)*n])*inv)
+		}
+		K.SetSym(a, a, K.At(a, a)+extra)
+	}
+	return K
+}
+
+// Support returns the support S (shared; do not modify).
+func (sl *SupportLinearization) Support() []int { return sl.s }
+
+// Dims returns (d, p).
+func (sl *SupportLinearization) Dims() (d, p int) { return sl.d, sl.p }
+
+// JVP sets dst (length d) to ∂w*·dθ.
+func (sl *SupportLinearization) JVP(dst, dtheta []float64) error {
+	if len(dst) != sl.d || len(dtheta) != sl.p {
+		return fmt.Errorf("%w: JVP with d=%d p=%d, len(dθ)=%d, len(dst)=%d", ErrDims, sl.d, sl.p, len(dtheta), len(dst))
+	}
+	if !finite(dtheta) {
+		return fmt.Errorf("%w: in dθ", ErrNaN)
+	}
+	clear(dst)
+	k := len(sl.s)
+	if k == 0 {
+		return nil
+	}
+	b := sl.buf.RawVector().Data
+	for a, j := range sl.s {
+		switch sl.penalty {
+		case WeightedL1Penalty:
+			b[a] = -sl.signs[a] * dtheta[j]
+		case ElasticNetPenalty:
+			b[a] = -sl.signs[a]*dtheta[0] - sl.ws[a]*dtheta[1]
+		default:
+			b[a] = -sl.signs[a] * dtheta[0]
+		}
+	}
+	if err := sl.chol.SolveVecTo(sl.buf, sl.buf); err != nil {
+		return fmt.Errorf("%w: %v", ErrSingular, err)
+	}
+	for a, j := range sl.s {
+		dst[j] = b[a]
+	}
+	return nil
+}
+
+// VJP sets dst (length p) to ∇θ⟨g, w*(θ)⟩ = (∂w*)ᵀ g. Only g_S is read.
+func (sl *SupportLinearization) VJP(dst, g []float64) error {
+	if len(dst) != sl.p || len(g) != sl.d {
+		return fmt.Errorf("%w: VJP with d=%d p=%d, len(g)=%d, len(dst)=%d", ErrDims, sl.d, sl.p, len(g), len(dst))
+	}
+	clear(dst)
+	k := len(sl.s)
+	if k == 0 {
+		return nil
+	}
+	u := sl.buf.RawVector().Data
+	for a, j := range sl.s {
+		u[a] = g[j]
+	}
+	if !finite(u) {
+		return fmt.Errorf("%w: in g", ErrNaN)
+	}
+	if err := sl.chol.SolveVecTo(sl.buf, sl.buf); err != nil {
+		return fmt.Errorf("%w: %v", ErrSingular, err)
+	}
+	for a, j := range sl.s {
+		switch sl.penalty {
+		case WeightedL1Penalty:
+			dst[j] = -sl.signs[a] * u[a]
+		case ElasticNetPenalty:
+			dst[0] -= sl.signs[a] * u[a]
+			dst[1] -= sl.ws[a] * u[a]
+		default:
+			dst[0] -= sl.signs[a] * u[a]
+		}
+	}
+	return nil
+}
+
+// Jacobian returns the dense d×p Jacobian ∂w*/∂θ.
+func (sl *SupportLinearization) Jacobian() (*mat.Dense, error) {
+	out := mat.NewDense(sl.d, sl.p, nil)
+	e := make([]float64, sl.p)
+	col := make([]float64, sl.d)
+	for j := range sl.p {
+		e[j] = 1
+		if err := sl.JVP(col, e); err != nil {
+			return nil, err
+		}
+		e[j] = 0
+		out.SetCol(j, col)
+	}
+	return out, nil
+}
+
+// Condition returns the proximal-gradient fixed-point condition of the
+// problem,
+//
+//	F(w, θ) = prox_{ηg}(w + η Xᵀ(y − Xw)/n; θ) − w = 0,   η = 1/L,
+//
+// with the same θ as Solve. It is the generic condition of [Condition]
+// specialized to least squares: its ∂ₓF = D(I − ηXᵀX/n) − I, D the
+// diagonal Jacobian of the prox, implements linsolve.Factorized by
+// reduction to the support S of D — off S the rows are −I, on S the
+// system is (X_SᵀX_S/n + λ₂I) restricted — so the implicit engine solves
+// it with one O(n|S|² + |S|³) factorization and O(nd) per solve instead
+// of a dense d×d LU. [Lasso.Linearize] is the faster path that skips the
+// off-support rows entirely.
+func (l *Lasso) Condition() implicit.Condition { return &lassoCondition{l: l, g: l.Regularizer()} }
+
+type lassoCondition struct {
+	l *Lasso
+	g Diagonal
+}
+
+func (c *lassoCondition) eta() float64 {
+	if c.l.lip > 0 {
+		return 1 / c.l.lip
+	}
+	return 1
+}
+
+func (c *lassoCondition) Dims() (int, int) { return c.l.d, c.l.NumParams() }
+
+// step sets v = w + ηXᵀ(y − Xw)/n.
+func (c *lassoCondition) step(v, w []float64) {
+	r := make([]float64, c.l.n)
+	c.l.residual(r, w)
+	c.l.correlations(v, r)
+	eta := c.eta()
+	for j := range v {
+		v[j] = w[j] + eta*v[j]
+	}
+}
+
+func (c *lassoCondition) Residual(dst, w, theta []float64) {
+	v := make([]float64, c.l.d)
+	c.step(v, w)
+	c.g.Prox(dst, v, theta, c.eta())
+	for j := range dst {
+		dst[j] -= w[j]
+	}
+}
+
+func (c *lassoCondition) Linearize(w, theta []float64) (implicit.Operator, implicit.Operator, error) {
+	if err := c.l.CheckTheta(theta); err != nil {
+		return nil, nil, err
+	}
+	d := c.l.d
+	v := make([]float64, d)
+	c.step(v, w)
+	if !finite(v) {
+		return nil, nil, fmt.Errorf("%w: in the gradient", ErrNaN)
+	}
+	eta := c.eta()
+	diag := make([]float64, d)
+	c.g.DiagJacobian(diag, v, theta, eta)
+	_, dl := c.g.Jacobian(v, theta, eta)
+	return &supportFactor{l: c.l, eta: eta, diag: diag, s: support(diag)}, dl, nil
+}
+
+// supportFactor is A = D(I − ηH) − I with H = XᵀX/n and D = diag(diag),
+// 0 ≤ Dⱼ ≤ 1, solved through the support S = {j : Dⱼ > 0}.
+type supportFactor struct {
+	l     *Lasso
+	eta   float64
+	diag  []float64
+	s     []int
+	chol  *mat.Cholesky
+	ready bool
+	err   error
+}
+
+// hess sets dst = XᵀXz/n.
+func (f *supportFactor) hess(dst, z []float64) {
+	q := make([]float64, f.l.n)
+	for j, v := range z {
+		if v != 0 {
+			axpy(v, f.l.xc[j*f.l.n:(j+1)*f.l.n], q)
+		}
+	}
+	f.l.correlations(dst, q)
+}
+
+func (f *supportFactor) Dims() (int, int) { return f.l.d, f.l.d }
+
+func (f *supportFactor) Apply(dst, z []float64) {
+	t := make([]float64, len(z))
+	f.hess(t, z)
+	for j := range dst {
+		dst[j] = f.diag[j]*(z[j]-f.eta*t[j]) - z[j]
+	}
+}
+
+func (f *supportFactor) ApplyT(dst, u []float64) {
+	t := make([]float64, len(u))
+	for j := range t {
+		t[j] = f.diag[j] * u[j]
+	}
+	f.hess(dst, t)
+	for j := range dst {
+		dst[j] = t[j] - f.eta*dst[j] - u[j]
+	}
+}
+
+func (f *supportFactor) factor() error {
+	if f.ready {
+		return f.err
+	}
+	f.ready = true
+	k := len(f.s)
+	if k == 0 {
+		return nil
+	}
+	K := f.l.supportGram(f.s, 0)
+	for a, j := range f.s {
+		dj := f.diag[j]
+		K.SetSym(a, a, K.At(a, a)+(1-dj)/(f.eta*dj))
+	}
+	f.chol = &mat.Cholesky{}
+	if !f.chol.Factorize(K) || f.chol.Cond() > 1e14 {
+		f.err = fmt.Errorf("%w: support system of size %d", linsolve.ErrSingular, k)
+	}
+	return f.err
+}
+
+// Solve sets dst = A⁻¹b: z_N = −b_N, and on S
+// (H_SS + diag((1−Dⱼ)/(ηDⱼ))) z_S = −b_S/(ηD_S) − H_SN z_N.
+func (f *supportFactor) Solve(dst, b []float64) error {
+	if err := f.factor(); err != nil {
+		return err
+	}
+	n := f.l.n
+	for j := range dst {
+		dst[j] = -b[j]
+	}
+	k := len(f.s)
+	if k == 0 {
+		return nil
+	}
+	// q = X_N z_N
+	q := make([]float64, n)
+	for j, dj := range f.diag {
+		if dj == 0 && dst[j] != 0 {
+			axpy(dst[j], f.l.xc[j*n:(j+1)*n], q)
+		}
+	}
+	rhs := mat.NewVecDense(k, nil)
+	inv := 1 / float64(n)
+	for a, j := range f.s {
+		rhs.SetVec(a, -b[j]/(f.eta*f.diag[j])-dot(f.l.xc[j*n:(j+1)*n], q)*inv)
+	}
+	if err := f.chol.SolveVecTo(rhs, rhs); err != nil {
+		return fmt.Errorf("%w: %v", linsolve.ErrSingular, err)
+	}
+	for a, j := range f.s {
+		dst[j] = rhs.AtVec(a)
+	}
+	return nil
+}
+
+// SolveT sets dst = A⁻ᵀg: with t = D u (zero off S),
+// (H_SS + diag((1−Dⱼ)/(ηDⱼ))) t_S = −g_S/η, u_S = t_S/D_S,
+// u_N = −g_N − η H_NS t_S.
+func (f *supportFactor) SolveT(dst, g []float64) error {
+	if err := f.factor(); err != nil {
+		return err
+	}
+	n := f.l.n
+	k := len(f.s)
+	if k == 0 {
+		for j := range dst {
+			dst[j] = -g[j]
+		}
+		return nil
+	}
+	rhs := mat.NewVecDense(k, nil)
+	for a, j := range f.s {
+		rhs.SetVec(a, -g[j]/f.eta)
+	}
+	if err := f.chol.SolveVecTo(rhs, rhs); err != nil {
+		return fmt.Errorf("%w: %v", linsolve.ErrSingular, err)
+	}
+	q := make([]float64, n)
+	for a, j := range f.s {
+		axpy(rhs.AtVec(a), f.l.xc[j*n:(j+1)*n], q)
+	}
+	inv := 1 / float64(n)
+	for j, dj := range f.diag {
+		if dj == 0 {
+			dst[j] = -g[j] - f.eta*dot(f.l.xc[j*n:(j+1)*n], q)*inv
+		}
+	}
+	for a, j := range f.s {
+		dst[j] = rhs.AtVec(a) / f.diag[j]
+	}
+	return nil
+}
+
+// ImplicitProblem ties [Lasso.Solve] to [Lasso.Condition]: Solve(ctx, θ,
+// init) runs coordinate descent (init is a warm start) and the solution's
+// VJP, JVP and Jacobian go through the implicit engine. engine may be nil.
+func (l *Lasso) ImplicitProblem(s *CDSettings, engine *implicit.Settings) *implicit.Problem {
+	return &implicit.Problem{
+		Solver: func(ctx context.Context, theta, init []float64) ([]float64, error) {
+			res, err := l.Solve(ctx, theta, init, s)
+			if err != nil {
+				return nil, err
+			}
+			return res.W, nil
+		},
+		Condition: l.Condition(),
+		Settings:  engine,
+	}
+}
+
+var _ linsolve.Factorized = (*supportFactor)(nil)
