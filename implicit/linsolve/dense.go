@@ -84,6 +84,14 @@ func (f *LU) solve(dst, b []float64, trans bool) error {
 	if err := f.lu.SolveVecTo(x, trans, x); err != nil {
 		return fmt.Errorf("%w: %v", ErrSingular, err)
 	}
+	return checkSolution(dst)
+}
+
+// checkSolution reports a solution that overflowed or is NaN.
+func checkSolution(x []float64) error {
+	if !finite(x) {
+		return fmt.Errorf("%w: solution overflowed", ErrNaN)
+	}
 	return nil
 }
 
@@ -138,7 +146,7 @@ func (f *Cholesky) Solve(dst, b []float64) error {
 	if err := f.chol.SolveVecTo(x, x); err != nil {
 		return fmt.Errorf("%w: %v", ErrSingular, err)
 	}
-	return nil
+	return checkSolution(dst)
 }
 
 // SolveT is Solve (M is symmetric).
@@ -196,7 +204,7 @@ func (f *QR) Solve(dst, b []float64) error {
 	if err := f.qr.SolveVecTo(x, false, mat.NewVecDense(r, b)); err != nil {
 		return fmt.Errorf("%w: %v", ErrSingular, err)
 	}
-	return nil
+	return checkSolution(dst)
 }
 
 // SolveT sets dst (length r) to the minimum-norm solution of Mᵀ x = b
@@ -214,7 +222,7 @@ func (f *QR) SolveT(dst, b []float64) error {
 	if err := f.qr.SolveVecTo(x, true, mat.NewVecDense(c, b)); err != nil {
 		return fmt.Errorf("%w: %v", ErrSingular, err)
 	}
-	return nil
+	return checkSolution(dst)
 }
 
 // MatrixSolver is implemented by factorizations that solve with many

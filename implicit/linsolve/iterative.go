@@ -3,6 +3,8 @@ package linsolve
 import (
 	"fmt"
 	"math"
+
+	"gonum.org/v1/gonum/floats"
 )
 
 // Preconditioner approximates the inverse of an operator: Precondition sets
@@ -86,7 +88,8 @@ func dot(x, y []float64) float64 {
 	return s
 }
 
-func norm(x []float64) float64 { return math.Sqrt(dot(x, x)) }
+// norm is the overflow-safe Euclidean norm.
+func norm(x []float64) float64 { return floats.Norm(x, 2) }
 
 // axpy sets y += a x.
 func axpy(a float64, x, y []float64) {
@@ -130,6 +133,9 @@ func start(name string, dst []float64, a Operator, b []float64, s *Settings) (r 
 	for i := range r {
 		r[i] = b[i] - r[i]
 	}
+	if !finite(r) {
+		return nil, 0, fmt.Errorf("%w: initial residual of %s (operator or warm start not finite)", ErrNaN, name)
+	}
 	return r, norm(b), nil
 }
 
@@ -137,6 +143,11 @@ func start(name string, dst []float64, a Operator, b []float64, s *Settings) (r 
 // conjugate gradients, writing x into dst. On failure dst holds the best
 // iterate found.
 func CG(dst []float64, a Operator, b []float64, s *Settings) (Result, error) {
+	res, err := cgImpl(dst, a, b, s)
+	return guard("CG", dst, res, err)
+}
+
+func cgImpl(dst []float64, a Operator, b []float64, s *Settings) (Result, error) {
 	r, bnorm, err := start("CG", dst, a, b, s)
 	if err != nil {
 		return Result{}, err
@@ -225,6 +236,11 @@ func NormalCG(dst []float64, a Operator, b []float64, s *Settings) (Result, erro
 // BiCGSTAB solves M x = b for a nonsingular M by van der Vorst's stabilized
 // bi-conjugate gradient method with optional right preconditioning.
 func BiCGSTAB(dst []float64, a Operator, b []float64, s *Settings) (Result, error) {
+	res, err := bicgstabImpl(dst, a, b, s)
+	return guard("BiCGSTAB", dst, res, err)
+}
+
+func bicgstabImpl(dst []float64, a Operator, b []float64, s *Settings) (Result, error) {
 	r, bnorm, err := start("BiCGSTAB", dst, a, b, s)
 	if err != nil {
 		return Result{}, err
@@ -321,6 +337,11 @@ func BiCGSTAB(dst []float64, a Operator, b []float64, s *Settings) (Result, erro
 // modified Gram–Schmidt Arnoldi, Givens rotations and optional right
 // preconditioning (so the monitored residual is the true one).
 func GMRES(dst []float64, a Operator, b []float64, s *Settings) (Result, error) {
+	res, err := gmresImpl(dst, a, b, s)
+	return guard("GMRES", dst, res, err)
+}
+
+func gmresImpl(dst []float64, a Operator, b []float64, s *Settings) (Result, error) {
 	r, bnorm, err := start("GMRES", dst, a, b, s)
 	if err != nil {
 		return Result{}, err
@@ -438,6 +459,14 @@ func GMRES(dst []float64, a Operator, b []float64, s *Settings) (Result, error) 
 		return Result{Iterations: it, Residual: res / bnorm}, nil
 	}
 	return Result{Iterations: it, Residual: res / bnorm}, fmt.Errorf("%w: GMRES residual %.3g after %d iterations", ErrNotConverged, res/bnorm, it)
+}
+
+// guard turns a non-finite result reported as a success into ErrNaN.
+func guard(name string, dst []float64, res Result, err error) (Result, error) {
+	if err == nil && (!finite(dst) || math.IsNaN(res.Residual)) {
+		return res, fmt.Errorf("%w: %s iterates overflowed", ErrNaN, name)
+	}
+	return res, err
 }
 
 // Neumann approximates x = M⁻¹ b by the truncated series

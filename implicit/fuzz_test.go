@@ -1,0 +1,61 @@
+package implicit
+
+import (
+	"encoding/binary"
+	"math"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/optlayers/optlayers/implicit/linsolve"
+)
+
+// FuzzEngine feeds arbitrary linear conditions F = A x + B θ (NaN, Inf,
+// singular A, huge values) through VJP, JVP and Jacobian with every method:
+// never a panic, never a non-finite result without an error.
+func FuzzEngine(f *testing.F) {
+	seed := make([]byte, 3+8*8)
+	seed[0], seed[1], seed[2] = 1, 0, 0 // n = 2, p = 1, Auto
+	for i, v := range []float64{2, 1, 0, 3, 1, -1, 0.5, 0.25} {
+		binary.LittleEndian.PutUint64(seed[3+8*i:], math.Float64bits(v))
+	}
+	f.Add(seed)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) < 3 {
+			return
+		}
+		n, p := int(data[0])%5+1, int(data[1])%4+1
+		method := Method(int(data[2]) % 9)
+		data = data[3:]
+		vals := make([]float64, n*n+n*p)
+		for i := range vals {
+			if 8*i+8 <= len(data) {
+				vals[i] = math.Float64frombits(binary.LittleEndian.Uint64(data[8*i:]))
+			} else {
+				vals[i] = float64(i%3) - 0.5
+			}
+		}
+		a := mat.NewDense(n, n, vals[:n*n])
+		b := mat.NewDense(n, p, vals[n*n:])
+		c := &ConditionFunc{N: n, P: p,
+			ResidualFunc: func(dst, x, th []float64) {},
+			LinearizeFunc: func(x, th []float64) (Operator, Operator, error) {
+				return linsolve.NewMatrix(a), linsolve.NewMatrix(b), nil
+			}}
+		x, th := make([]float64, n), make([]float64, p)
+		g := make([]float64, n)
+		for i := range g {
+			g[i] = float64(i + 1)
+		}
+		s := &Settings{Method: method, MaxIter: 40}
+		if v, err := VJP(c, x, th, g, s); err == nil && !finite(v) {
+			t.Fatalf("VJP %v: non-finite result without error: %v", method, v)
+		}
+		if v, err := JVP(c, x, th, th, s); err == nil && !finite(v) {
+			t.Fatalf("JVP %v: non-finite result without error: %v", method, v)
+		}
+		if j, err := Jacobian(c, x, th, s); err == nil && !denseFinite(j) {
+			t.Fatalf("Jacobian %v: non-finite result without error", method)
+		}
+	})
+}
