@@ -1,0 +1,131 @@
+package qp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+)
+
+// BatchError collects the errors of a batch, one per failed instance.
+// errors.Is(err, ErrInfeasible) and friends look through it.
+type BatchError struct {
+	// Errs has one entry per instance; nil for instances that succeeded.
+	Errs []error
+}
+
+func (e *BatchError) Error() string {
+	var b strings.Builder
+	k := 0
+	for i, err := range e.Errs {
+		if err == nil {
+			continue
+		}
+		if k > 0 {
+			b.WriteString("; ")
+		}
+		if k == 3 {
+			b.WriteString("...")
+			break
+		}
+		fmt.Fprintf(&b, "instance %d: %v", i, err)
+		k++
+	}
+	return b.String()
+}
+
+// Unwrap returns the non-nil instance errors.
+func (e *BatchError) Unwrap() []error {
+	var out []error
+	for _, err := range e.Errs {
+		if err != nil {
+			out = append(out, err)
+		}
+	}
+	return out
+}
+
+func workers(s *Settings, n int) int {
+	w := runtime.GOMAXPROCS(0)
+	if s != nil && s.Workers > 0 {
+		w = s.Workers
+	}
+	return max(1, min(w, n))
+}
+
+// parallel runs f(i) for i in [0, n) on w goroutines. Each instance is
+// computed by exactly one goroutine with no shared state, so results do
+// not depend on w.
+func parallel(n, w int, f func(i int)) {
+	if w <= 1 {
+		for i := range n {
+			f(i)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range w {
+		wg.Go(func() {
+			for i := range next {
+				f(i)
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+}
+
+// SolveBatch solves the problems concurrently on Settings.Workers
+// goroutines (default GOMAXPROCS). The i-th solution (possibly nil for
+// invalid data) and error belong to problems[i]; results are bit-identical
+// whatever the number of workers. The returned error is nil when every
+// instance succeeded and a *BatchError otherwise.
+func SolveBatch(ctx context.Context, problems []*Problem, s *Settings) ([]*Solution, error) {
+	sols := make([]*Solution, len(problems))
+	errs := make([]error, len(problems))
+	parallel(len(problems), workers(s, len(problems)), func(i int) {
+		sols[i], errs[i] = Solve(ctx, problems[i], s)
+	})
+	return sols, batchErr(errs)
+}
+
+func batchErr(errs []error) error {
+	for _, e := range errs {
+		if e != nil {
+			return &BatchError{Errs: errs}
+		}
+	}
+	return nil
+}
+
+// BackwardBatch runs sols[i].Backward(gx[i], gnu[i], glambda[i])
+// concurrently (gnu and glambda may be nil slices, or hold nil entries).
+// s supplies Workers and may be nil.
+func BackwardBatch(sols []*Solution, gx, gnu, glambda [][]float64, s *Settings) ([]*Gradient, error) {
+	if len(gx) != len(sols) || (gnu != nil && len(gnu) != len(sols)) || (glambda != nil && len(glambda) != len(sols)) {
+		return nil, fmt.Errorf("%w: %d solutions and %d cotangents", ErrDims, len(sols), len(gx))
+	}
+	grads := make([]*Gradient, len(sols))
+	errs := make([]error, len(sols))
+	parallel(len(sols), workers(s, len(sols)), func(i int) {
+		if sols[i] == nil {
+			errs[i] = errors.New("qp: nil solution")
+			return
+		}
+		var gn, gl []float64
+		if gnu != nil {
+			gn = gnu[i]
+		}
+		if glambda != nil {
+			gl = glambda[i]
+		}
+		grads[i], errs[i] = sols[i].Backward(gx[i], gn, gl)
+	})
+	return grads, batchErr(errs)
+}

@@ -1,0 +1,253 @@
+package qp
+
+import (
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// Gradient holds the gradient of a scalar loss with respect to every
+// parameter of a Problem. Q is symmetric (the gradient with respect to the
+// symmetric matrix Q, ½(∂/∂Q + ∂/∂Qᵀ)); A is nil when there are no
+// equality constraints and G when there are no inequality constraints.
+type Gradient struct {
+	Q *mat.Dense // n×n
+	P []float64  // n
+	A *mat.Dense // p×n
+	B []float64  // p
+	G *mat.Dense // m×n
+	H []float64  // m
+}
+
+// Tangent is a directional derivative of the solution (x*, ν*, λ*).
+type Tangent struct {
+	X, Nu, Lambda []float64
+}
+
+// ensureFactor factorizes the KKT matrix at the returned point, once.
+func (s *Solution) ensureFactor() error {
+	if s.Status == Infeasible || s.Status == Unbounded {
+		return fmt.Errorf("%w: no derivative of a %v problem", ErrSingular, s.Status)
+	}
+	if s.factAt {
+		return nil
+	}
+	w := make([]float64, len(s.Lambda))
+	for i := range w {
+		w[i] = s.Slack[i] / s.Lambda[i]
+	}
+	var ok bool
+	if s.kkt.mode == modeDual {
+		ok = s.kkt.factor(w)
+	} else {
+		ok = s.kkt.factorAugmented(w)
+	}
+	if !ok {
+		return fmt.Errorf("%w: KKT matrix at the solution", ErrSingular)
+	}
+	s.factAt = true
+	return nil
+}
+
+// adjoint solves K w = r at the solution with iterative refinement.
+func (s *Solution) adjoint(w, r []float64) error {
+	if err := s.ensureFactor(); err != nil {
+		return err
+	}
+	s.kkt.solve(w, r, 10)
+	// Check the residual with the rows of inactive constraints (large W)
+	// scaled down to unit size.
+	res := s.kkt.res
+	s.kkt.residual(res, r, w)
+	n, neq, _ := s.Dims()
+	for i, wi := range s.kkt.w {
+		res[n+neq+i] /= math.Max(1, wi)
+	}
+	if rn := normInf(res); !finite(w) || !(rn <= 1e-6*math.Max(1, normInf(r))) {
+		return fmt.Errorf("%w: KKT solve residual %.3g (degenerate solution?)", ErrSingular, rn)
+	}
+	return nil
+}
+
+// Backward returns the gradient with respect to every parameter of a
+// scalar loss ℓ(x*, ν*, λ*), given the cotangents gx = ∂ℓ/∂x* and,
+// optionally (nil for zero), gnu = ∂ℓ/∂ν* and glambda = ∂ℓ/∂λ*.
+//
+// It solves one linear system with the KKT matrix factorized at the
+// solution (the factorization is computed on the first call and kept for
+// the next ones) and forms the OptNet gradients (Amos & Kolter 2017):
+//
+//	K (wx, wν, wλ) = (gx, gν, gλ)
+//	∇Q = −½(wx xᵀ + x wxᵀ)   ∇p = −wx
+//	∇A = −(ν wxᵀ + wν xᵀ)    ∇b = wν
+//	∇G = −(λ wxᵀ + wλ xᵀ)    ∇h = wλ
+//
+// The derivative exists when the solution is unique and strictly
+// complementary (each active constraint has λᵢ > 0); at a solution with
+// weakly active constraints it is one element of a generalized Jacobian.
+// The inputs are not modified and may alias each other.
+func (s *Solution) Backward(gx, gnu, glambda []float64) (*Gradient, error) {
+	n, neq, m := s.Dims()
+	w, err := s.backwardSolve(gx, gnu, glambda)
+	if err != nil {
+		return nil, err
+	}
+	wx, wnu, wl := w[:n], w[n:n+neq], w[n+neq:]
+	g := &Gradient{Q: mat.NewDense(n, n, nil), P: make([]float64, n)}
+	x := s.X
+	q := g.Q.RawMatrix().Data
+	for i := range n {
+		for j := range n {
+			q[i*n+j] = -0.5 * (wx[i]*x[j] + x[i]*wx[j])
+		}
+		g.P[i] = -wx[i]
+	}
+	if neq > 0 {
+		g.A = mat.NewDense(neq, n, nil)
+		a := g.A.RawMatrix().Data
+		g.B = make([]float64, neq)
+		for i := range neq {
+			for j := range n {
+				a[i*n+j] = -(s.Nu[i]*wx[j] + wnu[i]*x[j])
+			}
+			g.B[i] = wnu[i]
+		}
+	}
+	if m > 0 {
+		g.G = mat.NewDense(m, n, nil)
+		gg := g.G.RawMatrix().Data
+		g.H = make([]float64, m)
+		for i := range m {
+			for j := range n {
+				gg[i*n+j] = -(s.Lambda[i]*wx[j] + wl[i]*x[j])
+			}
+			g.H[i] = wl[i]
+		}
+	}
+	return g, nil
+}
+
+func (s *Solution) backwardSolve(gx, gnu, glambda []float64) ([]float64, error) {
+	n, neq, m := s.Dims()
+	if len(gx) != n || (gnu != nil && len(gnu) != neq) || (glambda != nil && len(glambda) != m) {
+		return nil, fmt.Errorf("%w: cotangents of lengths %d, %d, %d for a problem with n=%d, p=%d, m=%d",
+			ErrDims, len(gx), len(gnu), len(glambda), n, neq, m)
+	}
+	if !finite(gx) || !finite(gnu) || !finite(glambda) {
+		return nil, fmt.Errorf("%w: in a cotangent", ErrNaN)
+	}
+	r := make([]float64, n+neq+m)
+	copy(r, gx)
+	copy(r[n:], gnu)
+	copy(r[n+neq:], glambda)
+	w := make([]float64, len(r))
+	if err := s.adjoint(w, r); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// Forward returns the directional derivative of the solution (x*, ν*, λ*)
+// when the data move along the direction dp (a Problem whose fields are
+// perturbations dQ, dp, dA, db, dG, dh; nil or empty fields are zero,
+// others must have the shapes of the solved problem). It solves
+//
+//	K (dx, dν, dλ) = −(dQ x + dp + dAᵀν + dGᵀλ,  dA x − db,  dG x − dh)
+//
+// with the KKT factorization at the solution.
+func (s *Solution) Forward(dp *Problem) (*Tangent, error) {
+	n, neq, m := s.Dims()
+	if dp == nil {
+		dp = &Problem{}
+	}
+	r := make([]float64, n+neq+m)
+	r1, r2, r3 := r[:n], r[n:n+neq], r[n+neq:]
+	x := s.X
+	if dp.Q != nil {
+		if dp.Q.SymmetricDim() != n {
+			return nil, fmt.Errorf("%w: dQ has dimension %d, want %d", ErrDims, dp.Q.SymmetricDim(), n)
+		}
+		for i := range n {
+			for j := range n {
+				var v float64
+				if i <= j {
+					v = dp.Q.At(i, j)
+				} else {
+					v = dp.Q.At(j, i)
+				}
+				r1[i] += v * x[j]
+			}
+		}
+	}
+	if err := addVec(r1, dp.P, "dP"); err != nil {
+		return nil, err
+	}
+	if dp.A != nil {
+		if rr, cc := dp.A.Dims(); rr != neq || cc != n {
+			return nil, fmt.Errorf("%w: dA is %d×%d, want %d×%d", ErrDims, rr, cc, neq, n)
+		}
+		for i := range neq {
+			for j := range n {
+				a := dp.A.At(i, j)
+				r1[j] += a * s.Nu[i]
+				r2[i] += a * x[j]
+			}
+		}
+	}
+	if err := subVec(r2, dp.B, "dB"); err != nil {
+		return nil, err
+	}
+	if dp.G != nil {
+		if rr, cc := dp.G.Dims(); rr != m || cc != n {
+			return nil, fmt.Errorf("%w: dG is %d×%d, want %d×%d", ErrDims, rr, cc, m, n)
+		}
+		for i := range m {
+			for j := range n {
+				g := dp.G.At(i, j)
+				r1[j] += g * s.Lambda[i]
+				r3[i] += g * x[j]
+			}
+		}
+	}
+	if err := subVec(r3, dp.H, "dH"); err != nil {
+		return nil, err
+	}
+	if !finite(r) {
+		return nil, fmt.Errorf("%w: in the direction", ErrNaN)
+	}
+	for i := range r {
+		r[i] = -r[i]
+	}
+	w := make([]float64, len(r))
+	if err := s.adjoint(w, r); err != nil {
+		return nil, err
+	}
+	return &Tangent{X: w[:n:n], Nu: w[n : n+neq : n+neq], Lambda: w[n+neq:]}, nil
+}
+
+func addVec(dst, v []float64, name string) error {
+	if len(v) == 0 {
+		return nil
+	}
+	if len(v) != len(dst) {
+		return fmt.Errorf("%w: %s has length %d, want %d", ErrDims, name, len(v), len(dst))
+	}
+	for i, e := range v {
+		dst[i] += e
+	}
+	return nil
+}
+
+func subVec(dst, v []float64, name string) error {
+	if len(v) == 0 {
+		return nil
+	}
+	if len(v) != len(dst) {
+		return fmt.Errorf("%w: %s has length %d, want %d", ErrDims, name, len(v), len(dst))
+	}
+	for i, e := range v {
+		dst[i] -= e
+	}
+	return nil
+}

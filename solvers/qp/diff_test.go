@@ -1,0 +1,104 @@
+package qp
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"gonum.org/v1/gonum/diff/fd"
+
+	"github.com/optlayers/optlayers/implicit"
+)
+
+// lossAt solves the QP stored in θ and returns ⟨gx, x*⟩ + ⟨gν, ν*⟩ + ⟨gλ, λ*⟩.
+func lossAt(t *testing.T, l Layout, theta, gx, gnu, gl []float64, set *Settings) float64 {
+	sol, err := Solve(context.Background(), l.Unpack(theta), set)
+	require.NoError(t, err)
+	return dot(gx, sol.X) + dot(gnu, sol.Nu) + dot(gl, sol.Lambda)
+}
+
+// blockDirections returns one random direction per parameter block, each
+// zero outside its block (Q directions are symmetric).
+func blockDirections(rng *rand.Rand, l Layout) map[string][]float64 {
+	q, p, a, b, g, h, end := l.offsets()
+	out := map[string][]float64{}
+	add := func(name string, lo, hi int) {
+		if hi == lo {
+			return
+		}
+		d := make([]float64, end)
+		for i := lo; i < hi; i++ {
+			d[i] = rng.NormFloat64()
+		}
+		out[name] = d
+	}
+	add("Q", q, p)
+	if d, ok := out["Q"]; ok {
+		qm := l.Q(d)
+		for i := range l.N {
+			for j := range i {
+				qm.Set(i, j, qm.At(j, i))
+			}
+		}
+	}
+	add("p", p, a)
+	add("A", a, b)
+	add("b", b, g)
+	add("G", g, h)
+	add("h", h, end)
+	return out
+}
+
+func checkGradients(t *testing.T, rng *rand.Rand, pb *Problem, set *Settings, tol float64) {
+	t.Helper()
+	ctx := context.Background()
+	sol, err := Solve(ctx, pb, set)
+	require.NoError(t, err)
+	n, neq, m := sol.Dims()
+	l := sol.Layout()
+	gx, gnu, gl := randVec(rng, n), randVec(rng, neq), randVec(rng, m)
+	grad, err := sol.Backward(gx, gnu, gl)
+	require.NoError(t, err)
+	flat := l.PackGradient(nil, grad)
+
+	// Generic engine on the KKT condition.
+	c, z, theta := sol.Condition()
+	g := append(append(append([]float64(nil), gx...), gnu...), gl...)
+	eng, err := implicit.VJP(c, z, theta, g, nil)
+	require.NoError(t, err)
+	scale := math.Max(1, maxAbs(flat))
+	require.Less(t, maxAbsDiff(flat, eng)/scale, tol, "fast backward vs engine VJP")
+
+	// Forward mode and central differences, one direction per block.
+	for name, dir := range blockDirections(rng, l) {
+		want := fd.Derivative(func(s float64) float64 {
+			th := append([]float64(nil), theta...)
+			for i := range th {
+				th[i] += s * dir[i]
+			}
+			return lossAt(t, l, th, gx, gnu, gl, set)
+		}, 0, &fd.Settings{Formula: fd.Central, Step: 1e-4})
+		got := dot(flat, dir)
+		require.InDelta(t, want, got, tol*math.Max(1, math.Abs(want)), "block %s: backward vs central differences", name)
+		tan, err := sol.Forward(l.Unpack(dir))
+		require.NoError(t, err)
+		fwd := dot(gx, tan.X) + dot(gnu, tan.Nu) + dot(gl, tan.Lambda)
+		require.InDelta(t, got, fwd, tol*math.Max(1, math.Abs(got)), "block %s: forward vs backward", name)
+	}
+}
+
+func maxAbs(x []float64) float64 { return normInf(x) }
+
+func TestGradientsRandom(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	set := &Settings{Tol: 1e-10}
+	for _, c := range [][3]int{{6, 0, 8}, {8, 3, 10}, {5, 2, 0}, {7, 0, 0}, {10, 4, 25}} {
+		pb := randomQP(rng, c[0], c[1], c[2])
+		checkGradients(t, rng, pb, set, 1e-5)
+		forcePrimal = true
+		checkGradients(t, rng, pb, set, 1e-5)
+		forcePrimal = false
+	}
+}

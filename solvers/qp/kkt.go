@@ -1,0 +1,420 @@
+package qp
+
+import (
+	"math"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/lapack/lapack64"
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/optlayers/optlayers/implicit/linsolve"
+)
+
+const (
+	blasNoTrans = blas.NoTrans
+	blasTrans   = blas.Trans
+)
+
+// kktMode selects how the KKT system is reduced before factorization.
+type kktMode int
+
+const (
+	// modeDual eliminates x with a Cholesky factor of Q (computed once)
+	// and factorizes the (p+m)×(p+m) Schur complement C Q⁻¹ Cᵀ + diag(0, W)
+	// of the stacked constraints C = [A; G] each iteration. Needs Q ≻ 0.
+	modeDual kktMode = iota
+	// modePrimal eliminates the inequality multipliers, factorizes the
+	// n×n matrix H = Q + Gᵀ W⁻¹ G each iteration and, with equalities,
+	// the p×p Schur complement A H⁻¹ Aᵀ. Works for any PSD Q.
+	modePrimal
+)
+
+// kkt solves the (regularized, then refined) KKT system
+//
+//	⎡Q  Aᵀ  Gᵀ⎤ ⎡dx⎤   ⎡r₁⎤
+//	⎢A  0   0 ⎥ ⎢dν⎥ = ⎢r₂⎥
+//	⎣G  0  −W ⎦ ⎣dλ⎦   ⎣r₃⎦
+//
+// for a positive diagonal W (W = s/λ in the interior point).
+type kkt struct {
+	d          *data
+	mode       kktMode
+	n, neq, m  int
+	k          int // neq + m
+	w          []float64
+	regP, regD float64 // static regularization actually used
+	// dual mode
+	u  []float64 // n×n upper Cholesky factor of Q
+	z  []float64 // k×n: C U⁻¹
+	k0 []float64 // k×k: Z Zᵀ (upper triangle)
+	// shared factor of the per-iteration matrix: k×k (dual) or n×n (primal)
+	f []float64
+	// primal mode
+	gd []float64 // m×n scratch: diag(W^{-1/2}) G
+	za []float64 // neq×n: A U_H⁻¹
+	sa []float64 // neq×neq factor
+	// scratch
+	sol, res, corr, t, y []float64
+	factored             bool
+	// aug, when set, is an LU factorization of the whole augmented KKT
+	// matrix, used for derivatives when Q is singular (modePrimal), where
+	// eliminating λ would divide by the tiny W of active constraints.
+	aug *linsolve.LU
+}
+
+// newKKT prepares the reduction: it tries a Cholesky factorization of Q
+// and picks the dual mode when Q is safely positive definite and the dual
+// reduction is cheaper. It returns ErrNotConvex when Q has a clearly
+// negative eigenvalue.
+func newKKT(d *data) (*kkt, error) {
+	n, neq, m := d.n, d.neq, d.m
+	k := neq + m
+	s := &kkt{d: d, n: n, neq: neq, m: m, k: k, w: make([]float64, m)}
+	tot := n + k
+	s.sol = make([]float64, tot)
+	s.res = make([]float64, tot)
+	s.corr = make([]float64, tot)
+	s.t = make([]float64, n)
+	s.y = make([]float64, k)
+
+	useDual := false
+	if d.q != nil {
+		u := append([]float64(nil), d.q...)
+		_, ok := lapack64.Potrf(blas64.Symmetric{Uplo: blas.Upper, N: n, Data: u, Stride: n})
+		if ok {
+			lo, hi := math.Inf(1), 0.0
+			for i := range n {
+				v := u[i*n+i] * u[i*n+i]
+				lo = math.Min(lo, v)
+				hi = math.Max(hi, v)
+			}
+			fn, fk := float64(n), float64(k)
+			costDual := fk*fk*fk/3 + 4*fn*fk
+			costPrimal := float64(m)*fn*fn + fn*fn*fn/3 + float64(neq)*fn*fn
+			if lo > 1e-10*hi && costDual <= costPrimal && !forcePrimal {
+				useDual = true
+				s.u = u
+			}
+		} else if err := checkPSD(d); err != nil {
+			return nil, err
+		}
+	}
+	if useDual {
+		s.mode = modeDual
+		s.z = make([]float64, k*n)
+		copy(s.z, d.a)
+		copy(s.z[neq*n:], d.g)
+		if k > 0 {
+			ut := blas64.Triangular{Uplo: blas.Upper, Diag: blas.NonUnit, N: n, Data: s.u, Stride: n}
+			blas64.Trsm(blas.Right, blas.NoTrans, 1, ut, general(s.z, k, n))
+			s.k0 = make([]float64, k*k)
+			blas64.Syrk(blas.NoTrans, 1, general(s.z, k, n), 0, blas64.Symmetric{Uplo: blas.Upper, N: k, Data: s.k0, Stride: k})
+		}
+		s.f = make([]float64, k*k)
+	} else {
+		s.mode = modePrimal
+		s.f = make([]float64, n*n)
+		s.gd = make([]float64, m*n)
+		s.za = make([]float64, neq*n)
+		s.sa = make([]float64, neq*neq)
+	}
+	return s, nil
+}
+
+// checkPSD returns ErrNotConvex unless Q + τI admits a Cholesky
+// factorization for a tiny τ relative to the scale of Q.
+func checkPSD(d *data) error {
+	n := d.n
+	scale := 0.0
+	for i := range n {
+		scale = math.Max(scale, math.Abs(d.q[i*n+i]))
+	}
+	for _, v := range d.q {
+		scale = math.Max(scale, math.Abs(v))
+	}
+	u := append([]float64(nil), d.q...)
+	tau := 1e-9 * math.Max(scale, 1e-300) * float64(n)
+	for i := range n {
+		u[i*n+i] += tau
+	}
+	if _, ok := lapack64.Potrf(blas64.Symmetric{Uplo: blas.Upper, N: n, Data: u, Stride: n}); !ok {
+		return ErrNotConvex
+	}
+	return nil
+}
+
+// factor factorizes the system for the diagonal w (copied). It returns
+// false if no regularization up to a large fraction of the scale makes the
+// reduced matrices numerically positive definite.
+func (s *kkt) factor(w []float64) bool {
+	s.aug = nil
+	for i, v := range w {
+		// Keep W and W⁻¹ representable whatever the iterate.
+		s.w[i] = math.Min(math.Max(v, 1e-30), 1e30)
+	}
+	s.factored = false
+	if s.mode == modeDual {
+		return s.factorDual()
+	}
+	return s.factorPrimal()
+}
+
+func (s *kkt) factorDual() bool {
+	k, neq := s.k, s.neq
+	if k == 0 {
+		s.factored = true
+		return true
+	}
+	maxDiag := 0.0
+	for i := range k {
+		maxDiag = math.Max(maxDiag, s.k0[i*k+i])
+	}
+	reg := 1e-15 * math.Max(1, maxDiag) * math.Max(1, float64(k)/10)
+	for range 8 {
+		for i := range k {
+			row := s.f[i*k : (i+1)*k]
+			copy(row[i:], s.k0[i*k+i:(i+1)*k])
+			row[i] += reg
+			if i >= neq {
+				row[i] += s.w[i-neq]
+			}
+		}
+		if _, ok := lapack64.Potrf(blas64.Symmetric{Uplo: blas.Upper, N: k, Data: s.f, Stride: k}); ok {
+			s.regD = reg
+			s.factored = true
+			return true
+		}
+		reg *= 100
+	}
+	return false
+}
+
+func (s *kkt) factorPrimal() bool {
+	n, m, neq := s.n, s.m, s.neq
+	d := s.d
+	for i := range m {
+		sc := 1 / math.Sqrt(s.w[i])
+		src := d.g[i*n : (i+1)*n]
+		dst := s.gd[i*n : (i+1)*n]
+		for j, v := range src {
+			dst[j] = sc * v
+		}
+	}
+	var maxDiag float64
+	build := func(reg float64) {
+		if d.q != nil {
+			copy(s.f, d.q)
+		} else {
+			clear(s.f)
+		}
+		if m > 0 {
+			blas64.Syrk(blas.Trans, 1, general(s.gd, m, n), 1, blas64.Symmetric{Uplo: blas.Upper, N: n, Data: s.f, Stride: n})
+		}
+		maxDiag = 0
+		for i := range n {
+			maxDiag = math.Max(maxDiag, s.f[i*n+i])
+		}
+		for i := range n {
+			s.f[i*n+i] += reg * math.Max(1, maxDiag)
+		}
+	}
+	rel := 1e-13 * math.Max(1, float64(n)/10)
+	ok := false
+	for range 8 {
+		build(rel)
+		if _, ok = lapack64.Potrf(blas64.Symmetric{Uplo: blas.Upper, N: n, Data: s.f, Stride: n}); ok {
+			s.regP = rel * math.Max(1, maxDiag)
+			break
+		}
+		rel *= 100
+	}
+	if !ok {
+		return false
+	}
+	if neq > 0 {
+		copy(s.za, d.a)
+		ut := blas64.Triangular{Uplo: blas.Upper, Diag: blas.NonUnit, N: n, Data: s.f, Stride: n}
+		blas64.Trsm(blas.Right, blas.NoTrans, 1, ut, general(s.za, neq, n))
+		clear(s.sa)
+		blas64.Syrk(blas.NoTrans, 1, general(s.za, neq, n), 0, blas64.Symmetric{Uplo: blas.Upper, N: neq, Data: s.sa, Stride: neq})
+		md := 0.0
+		for i := range neq {
+			md = math.Max(md, s.sa[i*neq+i])
+		}
+		reg := 1e-13 * math.Max(1, md) * math.Max(1, float64(neq)/10)
+		sa0 := append([]float64(nil), s.sa...)
+		ok = false
+		for range 8 {
+			copy(s.sa, sa0)
+			for i := range neq {
+				s.sa[i*neq+i] += reg
+			}
+			if _, ok = lapack64.Potrf(blas64.Symmetric{Uplo: blas.Upper, N: neq, Data: s.sa, Stride: neq}); ok {
+				s.regD = reg
+				break
+			}
+			reg *= 100
+		}
+		if !ok {
+			return false
+		}
+	}
+	s.factored = true
+	return true
+}
+
+// factorAugmented factorizes the whole (n+p+m)-square KKT matrix at w
+// with a dense LU; solveReg then uses it.
+func (s *kkt) factorAugmented(w []float64) bool {
+	for i, v := range w {
+		s.w[i] = math.Min(math.Max(v, 1e-30), 1e30)
+	}
+	n, neq, m := s.n, s.neq, s.m
+	d := s.d
+	N := n + neq + m
+	k := mat.NewDense(N, N, nil)
+	raw := k.RawMatrix().Data
+	if d.q != nil {
+		for i := range n {
+			copy(raw[i*N:i*N+n], d.q[i*n:(i+1)*n])
+		}
+	}
+	for i := range neq {
+		for j := range n {
+			raw[(n+i)*N+j] = d.a[i*n+j]
+			raw[j*N+n+i] = d.a[i*n+j]
+		}
+	}
+	for i := range m {
+		for j := range n {
+			raw[(n+neq+i)*N+j] = d.g[i*n+j]
+			raw[j*N+n+neq+i] = d.g[i*n+j]
+		}
+		raw[(n+neq+i)*(N+1)] = -s.w[i]
+	}
+	lu, err := linsolve.NewLU(k)
+	if err != nil {
+		return false
+	}
+	s.aug = lu
+	s.factored = true
+	return true
+}
+
+func upper(data []float64, n int) blas64.Triangular {
+	return blas64.Triangular{Uplo: blas.Upper, Diag: blas.NonUnit, N: n, Data: data, Stride: max(n, 1)}
+}
+
+// solveReg sets dst to the solution of the regularized system with
+// right-hand side r (dst and r must not alias).
+func (s *kkt) solveReg(dst, r []float64) {
+	n, neq, m, k := s.n, s.neq, s.m, s.k
+	d := s.d
+	r1, r2, r3 := r[:n], r[n:n+neq], r[n+neq:]
+	dx, dnu, dlam := dst[:n], dst[n:n+neq], dst[n+neq:]
+	t := s.t
+	if s.aug != nil {
+		if s.aug.Solve(dst, r) != nil {
+			for i := range dst {
+				dst[i] = math.NaN()
+			}
+		}
+		return
+	}
+	switch s.mode {
+	case modeDual:
+		copy(t, r1)
+		blas64.Trsv(blas.Trans, upper(s.u, n), vec(t))
+		if k > 0 {
+			y := s.y
+			blas64.Gemv(blas.NoTrans, 1, general(s.z, k, n), vec(t), 0, vec(y))
+			for i := range neq {
+				y[i] -= r2[i]
+			}
+			for i := range m {
+				y[neq+i] -= r3[i]
+			}
+			blas64.Trsv(blas.Trans, upper(s.f, k), vec(y))
+			blas64.Trsv(blas.NoTrans, upper(s.f, k), vec(y))
+			blas64.Gemv(blas.Trans, -1, general(s.z, k, n), vec(y), 1, vec(t))
+			copy(dnu, y[:neq])
+			copy(dlam, y[neq:])
+		}
+		blas64.Trsv(blas.NoTrans, upper(s.u, n), vec(t))
+		copy(dx, t)
+	case modePrimal:
+		copy(t, r1)
+		if m > 0 {
+			y := s.y[neq:]
+			for i := range m {
+				y[i] = r3[i] / s.w[i]
+			}
+			d.mulGT(1, y, 1, t)
+		}
+		blas64.Trsv(blas.Trans, upper(s.f, n), vec(t))
+		if neq > 0 {
+			y := s.y[:neq]
+			blas64.Gemv(blas.NoTrans, 1, general(s.za, neq, n), vec(t), 0, vec(y))
+			for i := range neq {
+				y[i] -= r2[i]
+			}
+			blas64.Trsv(blas.Trans, upper(s.sa, neq), vec(y))
+			blas64.Trsv(blas.NoTrans, upper(s.sa, neq), vec(y))
+			blas64.Gemv(blas.Trans, -1, general(s.za, neq, n), vec(y), 1, vec(t))
+			copy(dnu, y)
+		}
+		blas64.Trsv(blas.NoTrans, upper(s.f, n), vec(t))
+		copy(dx, t)
+		if m > 0 {
+			d.mulG(1, dx, 0, dlam)
+			for i := range m {
+				dlam[i] = (dlam[i] - r3[i]) / s.w[i]
+			}
+		}
+	}
+}
+
+// residual sets res = r − K v with the unregularized K.
+func (s *kkt) residual(res, r, v []float64) {
+	n, neq := s.n, s.neq
+	d := s.d
+	x, nu, lam := v[:n], v[n:n+neq], v[n+neq:]
+	r1 := res[:n]
+	d.mulQ(r1, x)
+	d.mulAT(1, nu, 1, r1)
+	d.mulGT(1, lam, 1, r1)
+	d.mulA(1, x, 0, res[n:n+neq])
+	d.mulG(1, x, 0, res[n+neq:])
+	for i, wi := range s.w {
+		res[n+neq+i] -= wi * lam[i]
+	}
+	for i := range res {
+		res[i] = r[i] - res[i]
+	}
+}
+
+// solve sets dst to the solution of K dst = r with up to maxRefine steps
+// of iterative refinement against the unregularized K. It returns the
+// ∞-norm of the final residual.
+func (s *kkt) solve(dst, r []float64, maxRefine int) float64 {
+	s.solveReg(dst, r)
+	res, corr := s.res, s.corr
+	s.residual(res, r, dst)
+	rn := normInf(res)
+	target := 1e-15 * math.Max(normInf(r), 1e-300)
+	for it := 0; it < maxRefine && rn > target; it++ {
+		s.solveReg(corr, res)
+		for i := range dst {
+			corr[i] += dst[i]
+		}
+		s.residual(res, r, corr)
+		rn2 := normInf(res)
+		if !(rn2 < rn) {
+			break
+		}
+		copy(dst, corr)
+		rn = rn2
+	}
+	return rn
+}

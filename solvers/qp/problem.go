@@ -1,0 +1,252 @@
+package qp
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/mat"
+)
+
+// Errors returned by this package. Use errors.Is to test for them.
+var (
+	// ErrInfeasible reports a problem whose constraints have no solution.
+	ErrInfeasible = errors.New("qp: infeasible")
+	// ErrUnbounded reports a feasible problem whose objective is unbounded
+	// below.
+	ErrUnbounded = errors.New("qp: unbounded")
+	// ErrNotConverged reports that the interior point stopped (iteration
+	// limit, stalled progress) before reaching the tolerance; the best
+	// iterate is returned with it.
+	ErrNotConverged = errors.New("qp: not converged")
+	// ErrDims reports inconsistent shapes.
+	ErrDims = errors.New("qp: dimension mismatch")
+	// ErrNaN reports NaN or Inf in the problem data or in a cotangent.
+	ErrNaN = errors.New("qp: NaN or Inf in input")
+	// ErrNotConvex reports a Q that is not positive semidefinite.
+	ErrNotConvex = errors.New("qp: Q is not positive semidefinite")
+	// ErrSingular reports a KKT system that cannot be solved, for example
+	// a backward pass at a degenerate solution.
+	ErrSingular = errors.New("qp: singular KKT system")
+)
+
+// Problem is the convex quadratic program
+//
+//	minimize ½xᵀQx + pᵀx  subject to  Ax = b,  Gx ≤ h,
+//
+// with x ∈ Rⁿ, n = len(P), p = len(B) equality and m = len(H) inequality
+// constraints. Q must be positive semidefinite; a nil Q is the zero matrix
+// (a linear program). A may be nil when B is empty and G when H is empty.
+// Only the upper triangle of Q is read. The solver copies the data: the
+// caller may change a Problem after Solve returns.
+type Problem struct {
+	Q mat.Symmetric // n×n, positive semidefinite, or nil for zero
+	P []float64     // length n
+	A mat.Matrix    // len(B)×n, or nil
+	B []float64
+	G mat.Matrix // len(H)×n, or nil
+	H []float64
+}
+
+// Dims returns the number of variables n, of equality constraints p and of
+// inequality constraints m.
+func (pb *Problem) Dims() (n, p, m int) { return len(pb.P), len(pb.B), len(pb.H) }
+
+// data is a validated copy of a Problem in row-major slices.
+type data struct {
+	n, neq, m int
+	q         []float64 // n×n full symmetric, nil when Q is zero
+	p         []float64
+	a         []float64 // neq×n
+	b         []float64
+	g         []float64 // m×n
+	h         []float64
+}
+
+func newData(pb *Problem) (*data, error) {
+	if pb == nil {
+		return nil, fmt.Errorf("%w: nil problem", ErrDims)
+	}
+	n, neq, m := pb.Dims()
+	if n == 0 {
+		return nil, fmt.Errorf("%w: no variables (len(P) = 0)", ErrDims)
+	}
+	d := &data{n: n, neq: neq, m: m}
+	d.p = append([]float64(nil), pb.P...)
+	d.b = append([]float64(nil), pb.B...)
+	d.h = append([]float64(nil), pb.H...)
+	if !finite(d.p) || !finite(d.b) || !finite(d.h) {
+		return nil, fmt.Errorf("%w: in P, B or H", ErrNaN)
+	}
+	if pb.Q != nil {
+		if qn := pb.Q.SymmetricDim(); qn != n {
+			return nil, fmt.Errorf("%w: Q is %d×%d, len(P) = %d", ErrDims, qn, qn, n)
+		}
+		d.q = make([]float64, n*n)
+		copySym(d.q, pb.Q, n)
+		if !finite(d.q) {
+			return nil, fmt.Errorf("%w: in Q", ErrNaN)
+		}
+		zero := true
+		for _, v := range d.q {
+			if v != 0 {
+				zero = false
+				break
+			}
+		}
+		if zero {
+			d.q = nil
+		}
+	}
+	var err error
+	if d.a, err = copyMatrix(pb.A, neq, n, "A"); err != nil {
+		return nil, err
+	}
+	if d.g, err = copyMatrix(pb.G, m, n, "G"); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+func copySym(dst []float64, s mat.Symmetric, n int) {
+	if sd, ok := s.(*mat.SymDense); ok {
+		raw := sd.RawSymmetric()
+		for i := range n {
+			row := raw.Data[i*raw.Stride : i*raw.Stride+n]
+			for j := i; j < n; j++ {
+				dst[i*n+j] = row[j]
+				dst[j*n+i] = row[j]
+			}
+		}
+		return
+	}
+	for i := range n {
+		for j := i; j < n; j++ {
+			v := s.At(i, j)
+			dst[i*n+j] = v
+			dst[j*n+i] = v
+		}
+	}
+}
+
+func copyMatrix(a mat.Matrix, r, c int, name string) ([]float64, error) {
+	if r == 0 {
+		if a != nil {
+			if ar, ac := a.Dims(); ar != 0 && ac != c {
+				return nil, fmt.Errorf("%w: %s is %d×%d with no right-hand side", ErrDims, name, ar, ac)
+			}
+		}
+		return nil, nil
+	}
+	if a == nil {
+		return nil, fmt.Errorf("%w: %s is nil but its right-hand side has length %d", ErrDims, name, r)
+	}
+	ar, ac := a.Dims()
+	if ar != r || ac != c {
+		return nil, fmt.Errorf("%w: %s is %d×%d, want %d×%d", ErrDims, name, ar, ac, r, c)
+	}
+	out := make([]float64, r*c)
+	if rm, ok := a.(mat.RawMatrixer); ok {
+		raw := rm.RawMatrix()
+		for i := range r {
+			copy(out[i*c:(i+1)*c], raw.Data[i*raw.Stride:i*raw.Stride+c])
+		}
+	} else {
+		for i := range r {
+			for j := range c {
+				out[i*c+j] = a.At(i, j)
+			}
+		}
+	}
+	if !finite(out) {
+		return nil, fmt.Errorf("%w: in %s", ErrNaN, name)
+	}
+	return out, nil
+}
+
+func finite(x []float64) bool {
+	for _, v := range x {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return false
+		}
+	}
+	return true
+}
+
+func general(data []float64, r, c int) blas64.General {
+	return blas64.General{Rows: r, Cols: c, Stride: max(c, 1), Data: data}
+}
+
+func vec(x []float64) blas64.Vector { return blas64.Vector{N: len(x), Inc: 1, Data: x} }
+
+// mulQ sets dst = Q v (dst = 0 when Q is zero).
+func (d *data) mulQ(dst, v []float64) {
+	if d.q == nil {
+		clear(dst)
+		return
+	}
+	blas64.Gemv(blasNoTrans, 1, general(d.q, d.n, d.n), vec(v), 0, vec(dst))
+}
+
+// mulA sets dst = alpha·A v + beta·dst.
+func (d *data) mulA(alpha float64, v []float64, beta float64, dst []float64) {
+	if d.neq == 0 {
+		return
+	}
+	blas64.Gemv(blasNoTrans, alpha, general(d.a, d.neq, d.n), vec(v), beta, vec(dst))
+}
+
+// mulAT sets dst = alpha·Aᵀ u + beta·dst.
+func (d *data) mulAT(alpha float64, u []float64, beta float64, dst []float64) {
+	if d.neq == 0 {
+		if beta == 0 {
+			clear(dst)
+		} else if beta != 1 {
+			for i := range dst {
+				dst[i] *= beta
+			}
+		}
+		return
+	}
+	blas64.Gemv(blasTrans, alpha, general(d.a, d.neq, d.n), vec(u), beta, vec(dst))
+}
+
+// mulG sets dst = alpha·G v + beta·dst.
+func (d *data) mulG(alpha float64, v []float64, beta float64, dst []float64) {
+	if d.m == 0 {
+		return
+	}
+	blas64.Gemv(blasNoTrans, alpha, general(d.g, d.m, d.n), vec(v), beta, vec(dst))
+}
+
+// mulGT sets dst = alpha·Gᵀ u + beta·dst.
+func (d *data) mulGT(alpha float64, u []float64, beta float64, dst []float64) {
+	if d.m == 0 {
+		if beta == 0 {
+			clear(dst)
+		} else if beta != 1 {
+			for i := range dst {
+				dst[i] *= beta
+			}
+		}
+		return
+	}
+	blas64.Gemv(blasTrans, alpha, general(d.g, d.m, d.n), vec(u), beta, vec(dst))
+}
+
+func normInf(x []float64) float64 {
+	v := 0.0
+	for _, e := range x {
+		v = math.Max(v, math.Abs(e))
+	}
+	return v
+}
+
+func dot(x, y []float64) float64 {
+	s := 0.0
+	for i, v := range x {
+		s += v * y[i]
+	}
+	return s
+}

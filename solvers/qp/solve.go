@@ -1,0 +1,520 @@
+package qp
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math"
+)
+
+// Status is the outcome of a solve.
+type Status int
+
+const (
+	// Optimal: the KKT residuals are below the tolerance.
+	Optimal Status = iota
+	// Infeasible: the constraints have no solution.
+	Infeasible
+	// Unbounded: the objective is unbounded below on the feasible set.
+	Unbounded
+	// NotConverged: iteration limit or stalled progress; best iterate.
+	NotConverged
+	// Canceled: the context was canceled; best iterate so far.
+	Canceled
+)
+
+var statusNames = [...]string{"Optimal", "Infeasible", "Unbounded", "NotConverged", "Canceled"}
+
+func (s Status) String() string {
+	if s >= 0 && int(s) < len(statusNames) {
+		return statusNames[s]
+	}
+	return fmt.Sprintf("Status(%d)", int(s))
+}
+
+// Settings controls Solve. A nil *Settings or the zero value means the
+// defaults documented on each field.
+type Settings struct {
+	// Tol is the target of the KKT residuals: the solve stops when the
+	// primal and dual residuals (∞-norms) are below Tol·max(1, scale of
+	// the data) and every complementarity product λᵢ·sᵢ is below Tol.
+	// Default 1e-9.
+	Tol float64
+	// MaxIter caps interior-point iterations. Default 100.
+	MaxIter int
+	// Barrier, when positive, stops the interior point on the central
+	// path at barrier weight μ = Barrier instead of at the optimum: the
+	// solution is then that of the log-barrier problem
+	//	minimize ½xᵀQx + pᵀx − μ Σᵢ log(hᵢ − gᵢᵀx)  s.t. Ax = b,
+	// a smooth function of the data (Mandi & Guns 2020). Backward and
+	// Forward differentiate it exactly.
+	Barrier float64
+	// WarmStart, if non-nil, is the starting point of the interior point.
+	// Its X must have length n; nil Nu, Lambda or Slack are filled in.
+	// Points on the boundary are pushed into the interior.
+	WarmStart *Start
+	// Workers is the number of goroutines of SolveBatch and BackwardBatch;
+	// 0 means runtime.GOMAXPROCS(0). Results do not depend on it.
+	Workers int
+	// Logger, if non-nil, receives one Debug record per iteration.
+	Logger *slog.Logger
+}
+
+// Start is a starting point for the interior point.
+type Start struct {
+	X, Nu, Lambda, Slack []float64
+}
+
+func (s *Settings) orDefault() Settings {
+	var out Settings
+	if s != nil {
+		out = *s
+	}
+	if !(out.Tol > 0) {
+		out.Tol = 1e-9
+	}
+	if out.MaxIter <= 0 {
+		out.MaxIter = 100
+	}
+	if !(out.Barrier > 0) || math.IsInf(out.Barrier, 0) {
+		out.Barrier = 0
+	}
+	return out
+}
+
+// Residuals are the KKT residuals of a returned point (x, ν, λ), computed
+// from the data, not from the solver's internal slacks:
+//
+//	Primal          = max(‖Ax − b‖∞, max(Gx − h)₊)
+//	Dual            = ‖Qx + p + Aᵀν + Gᵀλ‖∞
+//	Complementarity = maxᵢ |λᵢ (hᵢ − gᵢᵀx)|
+//
+// With Settings.Barrier = μ > 0, Complementarity is maxᵢ |λᵢ sᵢ − μ|.
+type Residuals struct {
+	Primal, Dual, Complementarity float64
+}
+
+// Max returns the largest of the three residuals.
+func (r Residuals) Max() float64 {
+	return math.Max(r.Primal, math.Max(r.Dual, r.Complementarity))
+}
+
+// Solution is the result of Solve. X is the primal solution, Nu (length p)
+// the multipliers of Ax = b, Lambda (length m, ≥ 0) those of Gx ≤ h and
+// Slack = h − Gx as tracked by the solver (≥ 0). The solution keeps the
+// problem data and the KKT factorization at the returned point for
+// Backward and Forward; it is not safe for concurrent use.
+type Solution struct {
+	X, Nu, Lambda, Slack []float64
+	Status               Status
+	Iterations           int
+	Residuals            Residuals
+	Objective            float64 // ½xᵀQx + pᵀx
+
+	d       *data
+	kkt     *kkt
+	barrier float64
+	// factAt reports whether kkt is factorized at the returned point.
+	factAt bool
+}
+
+// Dims returns the number of variables, equality and inequality
+// constraints of the solved problem.
+func (s *Solution) Dims() (n, p, m int) { return s.d.n, s.d.neq, s.d.m }
+
+// Solve solves the convex QP pb by a primal-dual interior point with
+// Mehrotra's predictor-corrector. s may be nil.
+//
+// On success the error is nil and Status is Optimal. An infeasible or
+// unbounded problem returns an error matching ErrInfeasible or
+// ErrUnbounded (with a non-nil Solution holding the last iterate and the
+// status); iteration limits and stalls return the best iterate with
+// ErrNotConverged; a canceled ctx returns the best iterate and an error
+// wrapping ctx.Err(). Invalid data (shapes, NaN/Inf, Q not PSD) returns a
+// nil Solution and an error.
+func Solve(ctx context.Context, pb *Problem, s *Settings) (*Solution, error) {
+	d, err := newData(pb)
+	if err != nil {
+		return nil, err
+	}
+	set := s.orDefault()
+	return solveData(ctx, d, &set, true)
+}
+
+// ipm holds the iterate and scratch of one solve.
+type ipm struct {
+	d        *data
+	k        *kkt
+	set      *Settings
+	x, nu    []float64
+	lam, s   []float64
+	rd, re   []float64
+	ri       []float64
+	rhs, dir []float64 // n+neq+m
+	aff      []float64
+	dsA, ds  []float64
+	w        []float64
+	scaleP   float64
+	scaleD   float64
+}
+
+func solveData(ctx context.Context, d *data, set *Settings, diagnose bool) (*Solution, error) {
+	k, err := newKKT(d)
+	if err != nil {
+		return nil, err
+	}
+	n, neq, m := d.n, d.neq, d.m
+	tot := n + neq + m
+	it := &ipm{d: d, k: k, set: set,
+		x: make([]float64, n), nu: make([]float64, neq), lam: make([]float64, m), s: make([]float64, m),
+		rd: make([]float64, n), re: make([]float64, neq), ri: make([]float64, m),
+		rhs: make([]float64, tot), dir: make([]float64, tot), aff: make([]float64, tot),
+		dsA: make([]float64, m), ds: make([]float64, m), w: make([]float64, m)}
+	it.scaleP = math.Max(1, math.Max(normInf(d.b), normInf(d.h)))
+	it.scaleD = math.Max(1, normInf(d.p))
+	if err := it.start(set.WarmStart); err != nil {
+		return nil, err
+	}
+	sol, status, iters := it.run(ctx)
+	sol.Iterations = iters
+	sol.Status = status
+	switch status {
+	case Optimal:
+		return sol, nil
+	case Canceled:
+		return sol, fmt.Errorf("qp: canceled after %d iterations: %w", iters, ctx.Err())
+	}
+	// Diagnose a failure: infeasible, unbounded or merely not converged.
+	if diagnose && ctx.Err() == nil {
+		if diagInfeasible(ctx, d, set) {
+			sol.Status = Infeasible
+			return sol, fmt.Errorf("%w: no point satisfies the constraints (after %d iterations)", ErrInfeasible, iters)
+		}
+		if diagUnbounded(ctx, d, set) {
+			sol.Status = Unbounded
+			return sol, fmt.Errorf("%w: a feasible ray decreases the objective (after %d iterations)", ErrUnbounded, iters)
+		}
+	}
+	return sol, fmt.Errorf("%w: after %d iterations, residuals %+v", ErrNotConverged, iters, sol.Residuals)
+}
+
+// start sets the initial iterate: the user's warm start pushed into the
+// interior, or the solution of the KKT system with W = I shifted into the
+// interior (Vandenberghe's CVXOPT initialization).
+func (it *ipm) start(ws *Start) error {
+	d := it.d
+	n, neq, m := d.n, d.neq, d.m
+	if ws != nil {
+		if len(ws.X) != n || (ws.Nu != nil && len(ws.Nu) != neq) ||
+			(ws.Lambda != nil && len(ws.Lambda) != m) || (ws.Slack != nil && len(ws.Slack) != m) {
+			return fmt.Errorf("%w: warm start shapes do not match the problem", ErrDims)
+		}
+		if !finite(ws.X) || !finite(ws.Nu) || !finite(ws.Lambda) || !finite(ws.Slack) {
+			return fmt.Errorf("%w: in the warm start", ErrNaN)
+		}
+		copy(it.x, ws.X)
+		copy(it.nu, ws.Nu)
+		if ws.Slack != nil {
+			copy(it.s, ws.Slack)
+		} else {
+			copy(it.s, d.h)
+			d.mulG(-1, it.x, 1, it.s)
+		}
+		if ws.Lambda != nil {
+			copy(it.lam, ws.Lambda)
+		} else {
+			for i := range it.lam {
+				it.lam[i] = 1
+			}
+		}
+		floor := 1e-2
+		if it.set.Barrier > 0 {
+			floor = math.Min(floor, math.Sqrt(it.set.Barrier))
+		}
+		for i := range m {
+			it.s[i] = math.Max(it.s[i], floor)
+			it.lam[i] = math.Max(it.lam[i], floor)
+		}
+		return nil
+	}
+	for i := range it.w {
+		it.w[i] = 1
+	}
+	if !it.k.factor(it.w) {
+		return fmt.Errorf("%w: initial KKT system", ErrSingular)
+	}
+	copy(it.rhs[:n], d.p)
+	for i := range n {
+		it.rhs[i] = -it.rhs[i]
+	}
+	copy(it.rhs[n:], d.b)
+	copy(it.rhs[n+neq:], d.h)
+	it.k.solve(it.dir, it.rhs, 3)
+	copy(it.x, it.dir[:n])
+	copy(it.nu, it.dir[n:n+neq])
+	if !finite(it.x) || !finite(it.nu) {
+		clear(it.x)
+		clear(it.nu)
+	}
+	if m == 0 {
+		return nil
+	}
+	z := it.dir[n+neq:]
+	// s = h − Gx (= −z in exact arithmetic), λ = z; shift both inside.
+	copy(it.s, d.h)
+	d.mulG(-1, it.x, 1, it.s)
+	copy(it.lam, z)
+	shift := func(v []float64) {
+		lo := math.Inf(1)
+		for _, e := range v {
+			lo = math.Min(lo, e)
+		}
+		if !(lo > 1e-8) || math.IsNaN(lo) {
+			add := 1.0
+			if !math.IsNaN(lo) && !math.IsInf(lo, 0) {
+				add = 1 - lo
+			}
+			for i := range v {
+				if math.IsNaN(v[i]) || math.IsInf(v[i], 0) {
+					v[i] = 1
+				} else {
+					v[i] += add
+				}
+			}
+		}
+	}
+	shift(it.s)
+	shift(it.lam)
+	if it.set.Barrier > 0 {
+		for i := range m {
+			it.lam[i] = math.Max(it.lam[i], it.set.Barrier/it.s[i])
+		}
+	}
+	return nil
+}
+
+// residuals computes rd, re, ri and μ at the current iterate.
+func (it *ipm) residuals() (pres, dres, mu, compl float64) {
+	d := it.d
+	d.mulQ(it.rd, it.x)
+	for i, v := range d.p {
+		it.rd[i] += v
+	}
+	d.mulAT(1, it.nu, 1, it.rd)
+	d.mulGT(1, it.lam, 1, it.rd)
+	copy(it.re, d.b)
+	d.mulA(1, it.x, -1, it.re)
+	copy(it.ri, it.s)
+	for i, v := range d.h {
+		it.ri[i] -= v
+	}
+	d.mulG(1, it.x, 1, it.ri)
+	pres = math.Max(normInf(it.re), normInf(it.ri))
+	dres = normInf(it.rd)
+	if m := len(it.s); m > 0 {
+		mu = dot(it.s, it.lam) / float64(m)
+		target := it.set.Barrier
+		for i := range it.s {
+			compl = math.Max(compl, math.Abs(it.s[i]*it.lam[i]-target))
+		}
+	}
+	return
+}
+
+// stepTo returns the largest α ≤ 1 with v + α dv ≥ 0.
+func stepTo(v, dv []float64) float64 {
+	a := 1.0
+	for i, e := range dv {
+		if e < 0 {
+			a = math.Min(a, -v[i]/e)
+		}
+	}
+	return a
+}
+
+type snapshot struct {
+	x, nu, lam, s []float64
+	merit         float64
+}
+
+func (it *ipm) snapshot(dst *snapshot, merit float64) {
+	dst.x = append(dst.x[:0], it.x...)
+	dst.nu = append(dst.nu[:0], it.nu...)
+	dst.lam = append(dst.lam[:0], it.lam...)
+	dst.s = append(dst.s[:0], it.s...)
+	dst.merit = merit
+}
+
+func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
+	d, set := it.d, it.set
+	n, neq, m := d.n, d.neq, d.m
+	tol := set.Tol
+	mub := set.Barrier
+	best := snapshot{merit: math.Inf(1)}
+	lastImprove := 0
+	status := NotConverged
+	iter := 0
+	for ; ; iter++ {
+		pres, dres, mu, compl := it.residuals()
+		complTol := tol
+		if mub > 0 {
+			complTol = tol * math.Max(mub, 1e-3)
+		}
+		merit := math.Max(pres/it.scaleP, math.Max(dres/it.scaleD, compl))
+		if !(merit < math.Inf(1)) {
+			break
+		}
+		if merit < 0.5*best.merit || best.x == nil {
+			if merit < 0.5*best.merit {
+				lastImprove = iter
+			}
+			it.snapshot(&best, merit)
+		} else if merit < best.merit {
+			it.snapshot(&best, merit)
+		}
+		if set.Logger != nil {
+			set.Logger.Debug("qp", "iter", iter, "primal", pres, "dual", dres, "mu", mu)
+		}
+		if pres <= tol*it.scaleP && dres <= tol*it.scaleD && compl <= complTol {
+			status = Optimal
+			break
+		}
+		if iter >= set.MaxIter || iter-lastImprove > 10 {
+			break
+		}
+		if big := 1e12 * math.Max(it.scaleP, it.scaleD); normInf(it.x) > big || normInf(it.lam) > big || normInf(it.nu) > big {
+			break
+		}
+		if ctx.Err() != nil {
+			status = Canceled
+			break
+		}
+		for i := range m {
+			it.w[i] = it.s[i] / it.lam[i]
+		}
+		if !it.k.factor(it.w) {
+			break
+		}
+		// Right-hand side common to predictor and corrector.
+		rhs := it.rhs
+		for i := range n {
+			rhs[i] = -it.rd[i]
+		}
+		for i := range neq {
+			rhs[n+i] = -it.re[i]
+		}
+		centering := mub > 0 && mu <= 10*mub
+		sigmaMu := 0.0
+		if m > 0 && !centering {
+			// Predictor (affine scaling): r_c = s∘λ.
+			for i := range m {
+				rhs[n+neq+i] = -it.ri[i] + it.s[i]
+			}
+			it.k.solve(it.aff, rhs, 3)
+			dlA := it.aff[n+neq:]
+			copy(it.dsA, it.ri)
+			for i := range it.dsA {
+				it.dsA[i] = -it.dsA[i]
+			}
+			d.mulG(-1, it.aff[:n], 1, it.dsA)
+			a := math.Min(stepTo(it.s, it.dsA), stepTo(it.lam, dlA))
+			muAff := 0.0
+			for i := range m {
+				muAff += (it.s[i] + a*it.dsA[i]) * (it.lam[i] + a*dlA[i])
+			}
+			muAff /= float64(m)
+			sigma := math.Pow(math.Max(0, muAff)/mu, 3)
+			sigmaMu = math.Max(sigma*mu, mub)
+			// Corrector: r_c = s∘λ + Δs_a∘Δλ_a − σμ.
+			for i := range m {
+				rc := it.s[i]*it.lam[i] + it.dsA[i]*dlA[i] - sigmaMu
+				rhs[n+neq+i] = -it.ri[i] + rc/it.lam[i]
+			}
+		} else if m > 0 {
+			for i := range m {
+				rc := it.s[i]*it.lam[i] - mub
+				rhs[n+neq+i] = -it.ri[i] + rc/it.lam[i]
+			}
+		}
+		it.k.solve(it.dir, rhs, 3)
+		if !finite(it.dir) {
+			break
+		}
+		dx, dnu, dl := it.dir[:n], it.dir[n:n+neq], it.dir[n+neq:]
+		copy(it.ds, it.ri)
+		for i := range it.ds {
+			it.ds[i] = -it.ds[i]
+		}
+		d.mulG(-1, dx, 1, it.ds)
+		alpha := 1.0
+		if m > 0 {
+			amax := math.Min(stepTo(it.s, it.ds), stepTo(it.lam, dl))
+			frac := 0.99
+			if centering {
+				frac = 0.95
+			}
+			alpha = math.Min(1, frac*amax)
+		}
+		for i := range n {
+			it.x[i] += alpha * dx[i]
+		}
+		for i := range neq {
+			it.nu[i] += alpha * dnu[i]
+		}
+		for i := range m {
+			it.s[i] += alpha * it.ds[i]
+			it.lam[i] += alpha * dl[i]
+			// Guard against underflow to exactly zero.
+			it.s[i] = math.Max(it.s[i], 1e-300)
+			it.lam[i] = math.Max(it.lam[i], 1e-300)
+		}
+	}
+	if status != Optimal && best.x != nil {
+		copy(it.x, best.x)
+		copy(it.nu, best.nu)
+		copy(it.lam, best.lam)
+		copy(it.s, best.s)
+	}
+	sol := &Solution{
+		X: append([]float64(nil), it.x...), Nu: append([]float64(nil), it.nu...),
+		Lambda: append([]float64(nil), it.lam...), Slack: append([]float64(nil), it.s...),
+		d: d, kkt: it.k, barrier: mub,
+	}
+	sol.Residuals = kktResiduals(d, sol.X, sol.Nu, sol.Lambda, mub)
+	sol.Objective = objective(d, sol.X)
+	return sol, status, iter
+}
+
+func objective(d *data, x []float64) float64 {
+	q := make([]float64, d.n)
+	d.mulQ(q, x)
+	return 0.5*dot(q, x) + dot(d.p, x)
+}
+
+// kktResiduals computes the honest residuals of (x, ν, λ).
+func kktResiduals(d *data, x, nu, lam []float64, mub float64) Residuals {
+	var r Residuals
+	rd := make([]float64, d.n)
+	d.mulQ(rd, x)
+	for i, v := range d.p {
+		rd[i] += v
+	}
+	d.mulAT(1, nu, 1, rd)
+	d.mulGT(1, lam, 1, rd)
+	r.Dual = normInf(rd)
+	re := make([]float64, d.neq)
+	copy(re, d.b)
+	d.mulA(1, x, -1, re)
+	r.Primal = normInf(re)
+	gx := make([]float64, d.m)
+	d.mulG(1, x, 0, gx)
+	for i, v := range gx {
+		slack := d.h[i] - v
+		r.Primal = math.Max(r.Primal, -slack)
+		r.Complementarity = math.Max(r.Complementarity, math.Abs(lam[i]*slack-mub))
+	}
+	if !finite([]float64{r.Primal, r.Dual, r.Complementarity}) {
+		r = Residuals{math.Inf(1), math.Inf(1), math.Inf(1)}
+	}
+	return r
+}
