@@ -482,3 +482,34 @@ func bytesToFloats(b []byte) []float64 {
 	}
 	return v
 }
+
+func TestArgsort(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	for trial := range 300 {
+		n := trial % 70
+		v := make([]float64, n)
+		for i := range v {
+			switch trial % 4 {
+			case 0:
+				v[i] = rng.NormFloat64()
+			case 1:
+				v[i] = float64(rng.IntN(4)) // many ties
+			case 2:
+				v[i] = float64(i) // sorted ascending
+			default:
+				v[i] = float64(n - i%7)
+			}
+		}
+		perm := make([]int, n)
+		argsortDesc(perm, v, make([]float64, n))
+		seen := make([]bool, n)
+		for t2, i := range perm {
+			require.False(t, seen[i])
+			seen[i] = true
+			if t2 > 0 {
+				j := perm[t2-1]
+				require.True(t, v[j] > v[i] || (v[j] == v[i] && j < i), "trial %d", trial)
+			}
+		}
+	}
+}

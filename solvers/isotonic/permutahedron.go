@@ -1,7 +1,6 @@
 package isotonic
 
 import (
-	"cmp"
 	"fmt"
 	"slices"
 )
@@ -52,29 +51,6 @@ func (p *Projection) Regularization() Regularization { return p.reg }
 // decreasing z, with n appended.
 func (p *Projection) Blocks() []int { return slices.Clone(p.start) }
 
-type pair struct {
-	v float64
-	i int
-}
-
-// argsortDesc sets perm to the indices of v by decreasing value (ties by
-// increasing index, so the result is deterministic). buf is scratch of
-// length len(v).
-func argsortDesc(perm []int, v []float64, buf []pair) {
-	for i, x := range v {
-		buf[i] = pair{x, i}
-	}
-	slices.SortFunc(buf, func(a, b pair) int {
-		if c := cmp.Compare(b.v, a.v); c != 0 {
-			return c
-		}
-		return a.i - b.i
-	})
-	for t := range buf {
-		perm[t] = buf[t].i
-	}
-}
-
 // isSortedDesc reports whether v is non-increasing.
 func isSortedDesc(v []float64) bool {
 	for i := 1; i < len(v); i++ {
@@ -105,7 +81,7 @@ func Project(dst, z, w []float64, reg Regularization) (*Projection, error) {
 		return nil, err
 	}
 	p := &Projection{reg: reg, zperm: make([]int, n), wperm: make([]int, n)}
-	var buf []pair
+	var buf []float64
 	sortInto := func(perm []int, v []float64) {
 		if isSortedDesc(v) {
 			for i := range perm {
@@ -114,7 +90,7 @@ func Project(dst, z, w []float64, reg Regularization) (*Projection, error) {
 			return
 		}
 		if buf == nil {
-			buf = make([]pair, n)
+			buf = make([]float64, n)
 		}
 		argsortDesc(perm, v, buf)
 	}
@@ -127,19 +103,46 @@ func Project(dst, z, w []float64, reg Regularization) (*Projection, error) {
 		s[t] = z[p.zperm[t]]
 		ws[t] = w[p.wperm[t]]
 	}
+	// The output is written block by block as
+	//   l2: out_t = mean_B(w) + (s_t − mean_B(s)),
+	//   KL: out_t = (s_t − lse_B(s)) + lse_B(w),
+	// which equals s_t − v_t but without the cancellation of s_t − v_t
+	// when s is large (strong sorting, small ε): a singleton block returns
+	// w_t exactly.
 	switch reg {
 	case L2:
 		for t := range n {
 			v[t] = s[t] - ws[t]
 		}
 		p.start = pavL2Unit(v, make([]int, 0, 16), make([]float64, 0, 16))
+		for k := 0; k+1 < len(p.start); k++ {
+			a, b := p.start[k], p.start[k+1]
+			if b-a == 1 {
+				dst[p.zperm[a]] = ws[a]
+				continue
+			}
+			var ms, mw float64
+			for t := a; t < b; t++ {
+				ms += s[t]
+				mw += ws[t]
+			}
+			ms /= float64(b - a)
+			mw /= float64(b - a)
+			for t := a; t < b; t++ {
+				dst[p.zperm[t]] = mw + (s[t] - ms)
+			}
+		}
 	case KL:
 		p.pz, p.pw = make([]float64, n), make([]float64, n)
 		var kw kKLWork
 		p.start = kw.pav(v, s, ws, p.pz, p.pw, make([]int, 0, 16))
-	}
-	for t := range n {
-		dst[p.zperm[t]] = s[t] - v[t]
+		for k := 0; k+1 < len(p.start); k++ {
+			a, b := p.start[k], p.start[k+1]
+			ls, lw := kw.lseS[k], kw.lseW[k]
+			for t := a; t < b; t++ {
+				dst[p.zperm[t]] = (s[t] - ls) + lw
+			}
+		}
 	}
 	if err := checkFinite("projection", dst); err != nil {
 		return nil, err

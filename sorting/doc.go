@@ -1,0 +1,86 @@
+// Package sorting provides differentiable sorting and ranking operators:
+// soft sort, rank and top-k by projection onto the permutahedron,
+// differentiable sorting networks, NeuralSort, and ranking losses, each
+// with a closed-form backward pass and batched over goroutines.
+//
+// # Soft sort and rank by permutahedron projection
+//
+// Following Blondel et al. (2020), with ρ = (n, n−1, …, 1) and P(z, w) the
+// projection of z onto the permutahedron of w (package
+// solvers/isotonic),
+//
+//	soft sort  s_ε(x) = ∓P(ρ/ε, ±x)             (ascending: upper signs)
+//	soft rank  r_ε(x) = P(±x/ε, ρ)              (l2)
+//	           r_ε(x) = exp P_E(±x/ε, log ρ)    (KL)
+//	soft top-k t_ε(x) = P(x/ε, (1,…,1,0,…,0))   (capped simplex)
+//
+// The forward pass sorts once and runs pool-adjacent-violators, O(n log n);
+// VJP and JVP are block averages over the PAV blocks, O(n). As ε → 0 the
+// exact sort and ranks are recovered (exactly, for l2, once ε is below the
+// smallest gap between values); as ε → ∞ everything tends to the mean.
+//
+// # Differentiable sorting networks
+//
+// A sorting network is a fixed sequence of layers of disjoint conditional
+// swaps (i, j). Petersen et al. (2021, 2022) relax each swap of a = xᵢ,
+// b = xⱼ with α = f(β(b − a)), f a sigmoid and β the steepness:
+//
+//	min ← α a + (1−α) b,   max ← (1−α) a + α b,
+//
+// and carry the relaxed permutation matrix P along, so that P x is the
+// relaxed sorted vector; each layer mixes two rows of P per swap, O(n²)
+// per layer and never a dense product. The sigmoids f (of v = β(b − a)):
+//
+//	logistic      1/(1+e^{−v})
+//	logistic ART  1/(1+e^{−v/(|b−a|+10⁻¹⁰)^λ})       (activation replacement)
+//	Cauchy        1/2 + arctan(v)/π
+//	reciprocal    1/2 + v/(2(2+|v|))
+//	optimal       v+1/2 on |v| ≤ 1/4, 1 − 1/(16v) above, −1/(16v) below
+//	Gaussian      Φ(v)
+//
+// Cauchy, reciprocal and optimal are the monotonic families of Petersen
+// et al. (2022): with them every relaxed sorted output is monotone in
+// every input (∂(Px)ᵢ/∂xⱼ ≥ 0). Networks: odd-even transposition (n layers,
+// any n) and bitonic (log₂N(log₂N+1)/2 layers on N = 2^⌈log₂n⌉; the
+// padding wires hold +∞ and are resolved when the network is built, so
+// they cost nothing at run time). The backward pass is written layer by
+// layer in closed form; rows of P are only touched on the input indices
+// they can be non-zero on, and the forward matrices are checkpointed
+// every √L layers for the backward pass when storing all of them would be
+// too large. A straight-through variant returns the exact sort and
+// permutation in the forward pass and the relaxed network's gradient in
+// the backward pass.
+//
+// # NeuralSort
+//
+// Grover et al. (2019): for scores s and temperature τ > 0,
+//
+//	P̂[i, :] = softmax(((n + 1 − 2i) s − A_s 1) / τ),   A_s[j, k] = |sⱼ − sₖ|,
+//
+// a unimodal row-stochastic relaxation of the permutation sorting s in
+// decreasing order. The stochastic variant samples a Plackett–Luce
+// permutation by adding Gumbel noise to s (log-scores) with a seeded
+// generator and relaxes it the same way.
+//
+// # Losses
+//
+// Spearman correlation loss 1 − corr(r_ε(x), rank(y)); NeuralNDCG
+// (Pobrotyn and Białobrzeski 2021), the NDCG of the relevance vector
+// permuted by a NeuralSort relaxation (optionally made doubly stochastic
+// by Sinkhorn scaling); binary cross-entropy between a relaxed permutation
+// matrix and the true one (the training loss of diffsort).
+//
+// References:
+//   - M. Blondel, O. Teboul, Q. Berthet, J. Djolonga, "Fast Differentiable
+//     Sorting and Ranking", ICML 2020.
+//   - F. Petersen, C. Borgelt, H. Kuehne, O. Deussen, "Differentiable
+//     Sorting Networks for Scalable Sorting and Ranking Supervision",
+//     ICML 2021.
+//   - F. Petersen, C. Borgelt, H. Kuehne, O. Deussen, "Monotonic
+//     Differentiable Sorting Networks", ICLR 2022.
+//   - A. Grover, E. Wang, A. Zweig, S. Ermon, "Stochastic Optimization of
+//     Sorting Networks via Continuous Relaxations", ICLR 2019.
+//   - P. Pobrotyn, R. Białobrzeski, "NeuralNDCG: Direct Optimisation of a
+//     Ranking Metric via Differentiable Relaxation of Sorting", 2021.
+//   - K. E. Batcher, "Sorting networks and their applications", AFIPS 1968.
+package sorting

@@ -1,0 +1,337 @@
+package sorting
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/optlayers/optlayers/solvers/isotonic"
+)
+
+// Regularization of soft sort, rank and top-k: isotonic.L2 (quadratic,
+// the default) or isotonic.KL (entropic).
+type Regularization = isotonic.Regularization
+
+// SoftSettings controls [SoftSort], [SoftRank] and [SoftTopK]. A nil
+// *SoftSettings or the zero value means l2 regularization, ascending
+// order and one goroutine per core for batches.
+type SoftSettings struct {
+	// Regularization is isotonic.L2 (default) or isotonic.KL.
+	Regularization Regularization
+	// Descending sorts from largest to smallest; for ranks, the largest
+	// value gets rank 1.
+	Descending bool
+	// Workers caps the goroutines of the batched functions (≤ 0 means
+	// GOMAXPROCS). Results do not depend on it.
+	Workers int
+}
+
+func (s *SoftSettings) orDefault() SoftSettings {
+	if s == nil {
+		return SoftSettings{}
+	}
+	return *s
+}
+
+type softKind int
+
+const (
+	kindSort softKind = iota
+	kindRank
+	kindTopK
+)
+
+// Soft is the result of a soft sort, rank or top-k: it keeps the
+// permutahedron projection, so VJP and JVP cost O(n). It is safe for
+// concurrent use once returned.
+type Soft struct {
+	kind softKind
+	reg  Regularization
+	eps  float64
+	sign float64
+	proj *isotonic.Projection
+	// out is the output, kept for the KL rank (whose derivative is
+	// scaled by it).
+	out []float64
+}
+
+// Len returns n.
+func (s *Soft) Len() int { return s.proj.Len() }
+
+func ranksTarget(n int, kl bool) []float64 {
+	w := make([]float64, n)
+	for i := range w {
+		w[i] = float64(n - i)
+		if kl {
+			w[i] = math.Log(w[i])
+		}
+	}
+	return w
+}
+
+func checkSoft(dst, x []float64, eps float64, s SoftSettings) error {
+	if len(x) == 0 || len(dst) != len(x) {
+		return fmt.Errorf("%w: len(x)=%d, len(dst)=%d", ErrDims, len(x), len(dst))
+	}
+	if err := checkPositive("ε", eps); err != nil {
+		return err
+	}
+	if s.Regularization != isotonic.L2 && s.Regularization != isotonic.KL {
+		return fmt.Errorf("%w: regularization %v", ErrSettings, s.Regularization)
+	}
+	return checkFinite("x", x)
+}
+
+// SoftSort sets dst to the soft sort of x with regularization strength
+// ε > 0 (Blondel et al. 2020):
+//
+//	s_ε(x) = ∓P(ρ/ε, ±x),   ρ = (n, n−1, …, 1),
+//
+// the projection of ρ/ε onto the permutahedron of x (upper signs for
+// ascending order, the default). With l2 regularization s_ε(x) is the
+// exact sort of x for ε small enough, and tends to the constant mean(x)
+// as ε → ∞; with KL it is the log of the KL projection of e^{ρ/ε} onto
+// P(e^{±x}). Cost O(n log n). dst may alias x.
+func SoftSort(dst, x []float64, eps float64, settings *SoftSettings) (*Soft, error) {
+	s := settings.orDefault()
+	if err := checkSoft(dst, x, eps, s); err != nil {
+		return nil, err
+	}
+	n := len(x)
+	sign := -1.0
+	if s.Descending {
+		sign = 1
+	}
+	z := ranksTarget(n, false)
+	w := make([]float64, n)
+	for i := range n {
+		z[i] /= eps
+		w[i] = sign * x[i]
+	}
+	p, err := isotonic.Project(dst, z, w, s.Regularization)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrNaN, err)
+	}
+	for i := range dst {
+		dst[i] *= sign
+	}
+	return &Soft{kind: kindSort, reg: s.Regularization, eps: eps, sign: sign, proj: p}, nil
+}
+
+// SoftRank sets dst to the soft ranks of x with regularization strength
+// ε > 0 (Blondel et al. 2020). In ascending order (the default) the
+// smallest value has rank 1 and the largest rank n:
+//
+//	r_ε(x) = P(±x/ε, ρ)              (l2),
+//	r_ε(x) = exp P_E(±x/ε, log ρ)    (KL),
+//
+// a point of the permutahedron P(ρ) that equals the exact ranks for ε
+// small enough (l2) or as ε → 0 (KL) and tends to the constant (n+1)/2
+// as ε → ∞. Cost O(n log n). dst may alias x.
+func SoftRank(dst, x []float64, eps float64, settings *SoftSettings) (*Soft, error) {
+	s := settings.orDefault()
+	if err := checkSoft(dst, x, eps, s); err != nil {
+		return nil, err
+	}
+	n := len(x)
+	sign := 1.0
+	if s.Descending {
+		sign = -1
+	}
+	kl := s.Regularization == isotonic.KL
+	w := ranksTarget(n, kl)
+	z := make([]float64, n)
+	for i := range n {
+		z[i] = sign * x[i] / eps
+	}
+	p, err := isotonic.Project(dst, z, w, s.Regularization)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrNaN, err)
+	}
+	sf := &Soft{kind: kindRank, reg: s.Regularization, eps: eps, sign: sign, proj: p}
+	if kl {
+		for i := range dst {
+			dst[i] = math.Exp(dst[i])
+		}
+		sf.out = append([]float64(nil), dst...)
+	}
+	return sf, nil
+}
+
+// SoftTopK sets dst to a soft top-k indicator of x with strength ε > 0:
+// the l2 projection of x/ε onto the permutahedron of (1, …, 1, 0, …, 0)
+// (k ones), which is the capped simplex {μ ∈ [0, 1]ⁿ : Σμ = k}. For ε
+// small enough it is the 0/1 indicator of the k largest entries (of the
+// k smallest when Settings.Descending is set, read as "rank from the
+// bottom"). Only l2 regularization is supported. Cost O(n log n). dst may
+// alias x.
+func SoftTopK(dst, x []float64, k int, eps float64, settings *SoftSettings) (*Soft, error) {
+	s := settings.orDefault()
+	if err := checkSoft(dst, x, eps, s); err != nil {
+		return nil, err
+	}
+	n := len(x)
+	if k < 0 || k > n {
+		return nil, fmt.Errorf("%w: k = %d with n = %d", ErrSettings, k, n)
+	}
+	if s.Regularization != isotonic.L2 {
+		return nil, fmt.Errorf("%w: soft top-k supports l2 regularization only", ErrSettings)
+	}
+	sign := 1.0
+	if s.Descending {
+		sign = -1 // select the k smallest
+	}
+	w := make([]float64, n)
+	for i := range k {
+		w[i] = 1
+	}
+	z := make([]float64, n)
+	for i := range n {
+		z[i] = sign * x[i] / eps
+	}
+	p, err := isotonic.Project(dst, z, w, isotonic.L2)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrNaN, err)
+	}
+	return &Soft{kind: kindTopK, reg: isotonic.L2, eps: eps, sign: sign, proj: p}, nil
+}
+
+// VJP sets dst to the gradient with respect to x of ⟨g, output⟩. Cost
+// O(n). dst may alias g.
+func (s *Soft) VJP(dst, g []float64) error {
+	n := s.Len()
+	if len(dst) != n || len(g) != n {
+		return fmt.Errorf("%w: VJP with n=%d, len(dst)=%d, len(g)=%d", ErrDims, n, len(dst), len(g))
+	}
+	if !allFinite(g) {
+		return fmt.Errorf("%w: cotangent", ErrNaN)
+	}
+	switch s.kind {
+	case kindSort:
+		// out = sign·P(ρ/ε, sign·x): ∂out/∂x = J_w.
+		tmp := make([]float64, n)
+		if err := s.proj.VJP(nil, tmp, g); err != nil {
+			return err
+		}
+		copy(dst, tmp)
+	default:
+		src := g
+		if s.out != nil { // KL rank: out = exp(P)
+			tmp := make([]float64, n)
+			for i := range tmp {
+				tmp[i] = g[i] * s.out[i]
+			}
+			src = tmp
+		}
+		if err := s.proj.VJP(dst, nil, src); err != nil {
+			return err
+		}
+		c := s.sign / s.eps
+		for i := range dst {
+			dst[i] *= c
+		}
+	}
+	return nil
+}
+
+// JVP sets dst to the derivative of the output in the direction dx. Cost
+// O(n). dst may alias dx.
+func (s *Soft) JVP(dst, dx []float64) error {
+	n := s.Len()
+	if len(dst) != n || len(dx) != n {
+		return fmt.Errorf("%w: JVP with n=%d, len(dst)=%d, len(dx)=%d", ErrDims, n, len(dst), len(dx))
+	}
+	if !allFinite(dx) {
+		return fmt.Errorf("%w: tangent", ErrNaN)
+	}
+	switch s.kind {
+	case kindSort:
+		tmp := make([]float64, n)
+		if err := s.proj.JVP(tmp, nil, dx); err != nil {
+			return err
+		}
+		copy(dst, tmp)
+	default:
+		c := s.sign / s.eps
+		tmp := make([]float64, n)
+		for i := range tmp {
+			tmp[i] = c * dx[i]
+		}
+		if err := s.proj.JVP(dst, tmp, nil); err != nil {
+			return err
+		}
+		if s.out != nil {
+			for i := range dst {
+				dst[i] *= s.out[i]
+			}
+		}
+	}
+	return nil
+}
+
+// SoftBatch holds the rows of a batched soft sort, rank or top-k.
+type SoftBatch struct {
+	Rows    []*Soft
+	workers int
+}
+
+func softBatch(ctx context.Context, dst *mat.Dense, x mat.Matrix, workers int, f func(dst, x []float64) (*Soft, error)) (*SoftBatch, error) {
+	b, n := x.Dims()
+	if r, c := dst.Dims(); r != b || c != n {
+		return nil, fmt.Errorf("%w: x is %d×%d, dst is %d×%d", ErrDims, b, n, r, c)
+	}
+	out := &SoftBatch{Rows: make([]*Soft, b), workers: workers}
+	err := parallel(ctx, b, workers, func(i int) error {
+		row := make([]float64, n)
+		mat.Row(row, i, x)
+		var err error
+		out.Rows[i], err = f(dst.RawRowView(i), row)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// SoftSortBatch applies [SoftSort] to every row of x (B×n), writing the
+// rows of dst (B×n), on goroutines. dst must not alias x.
+func SoftSortBatch(ctx context.Context, dst *mat.Dense, x mat.Matrix, eps float64, s *SoftSettings) (*SoftBatch, error) {
+	return softBatch(ctx, dst, x, s.orDefault().Workers, func(d, r []float64) (*Soft, error) { return SoftSort(d, r, eps, s) })
+}
+
+// SoftRankBatch applies [SoftRank] to every row of x on goroutines.
+func SoftRankBatch(ctx context.Context, dst *mat.Dense, x mat.Matrix, eps float64, s *SoftSettings) (*SoftBatch, error) {
+	return softBatch(ctx, dst, x, s.orDefault().Workers, func(d, r []float64) (*Soft, error) { return SoftRank(d, r, eps, s) })
+}
+
+// VJP sets the rows of dst (B×n) to the VJPs of the rows of g.
+func (sb *SoftBatch) VJP(ctx context.Context, dst *mat.Dense, g mat.Matrix) error {
+	return sb.apply(ctx, dst, g, (*Soft).VJP)
+}
+
+// JVP sets the rows of dst (B×n) to the JVPs of the rows of dx.
+func (sb *SoftBatch) JVP(ctx context.Context, dst *mat.Dense, dx mat.Matrix) error {
+	return sb.apply(ctx, dst, dx, (*Soft).JVP)
+}
+
+func (sb *SoftBatch) apply(ctx context.Context, dst *mat.Dense, g mat.Matrix, f func(*Soft, []float64, []float64) error) error {
+	b := len(sb.Rows)
+	if b == 0 {
+		return fmt.Errorf("%w: empty batch", ErrDims)
+	}
+	n := sb.Rows[0].Len()
+	if r, c := g.Dims(); r != b || c != n {
+		return fmt.Errorf("%w: batch is %d×%d, argument is %d×%d", ErrDims, b, n, r, c)
+	}
+	if r, c := dst.Dims(); r != b || c != n {
+		return fmt.Errorf("%w: batch is %d×%d, dst is %d×%d", ErrDims, b, n, r, c)
+	}
+	return parallel(ctx, b, sb.workers, func(i int) error {
+		row := make([]float64, n)
+		mat.Row(row, i, g)
+		return f(sb.Rows[i], dst.RawRowView(i), row)
+	})
+}
