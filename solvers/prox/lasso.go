@@ -538,3 +538,60 @@ func axpy(a float64, x, y []float64) {
 		y[i] += a * v
 	}
 }
+
+// LambdaGrid returns k strengths from lambdaMax down to ratio·lambdaMax,
+// evenly spaced on a log scale (the usual lasso path grid).
+func LambdaGrid(lambdaMax, ratio float64, k int) []float64 {
+	out := make([]float64, k)
+	for i := range k {
+		if k == 1 {
+			out[i] = lambdaMax
+			break
+		}
+		out[i] = lambdaMax * math.Pow(ratio, float64(i)/float64(k-1))
+	}
+	return out
+}
+
+// Path solves the problem for each strength in lambdas, in order, each
+// warm-started from the previous solution (decreasing strengths are the
+// efficient order). For WeightedL1Penalty every feature gets the same λ;
+// for ElasticNetPenalty λ₂ = 0 (use PathTheta for a general sequence of
+// θ). It stops at the first error and returns the results so far.
+func (l *Lasso) Path(ctx context.Context, lambdas []float64, s *CDSettings) ([]*LassoResult, error) {
+	thetas := make([][]float64, len(lambdas))
+	for k, lam := range lambdas {
+		switch l.penalty {
+		case WeightedL1Penalty:
+			th := make([]float64, l.d)
+			for j := range th {
+				th[j] = lam
+			}
+			thetas[k] = th
+		case ElasticNetPenalty:
+			thetas[k] = []float64{lam, 0}
+		default:
+			thetas[k] = []float64{lam}
+		}
+	}
+	return l.PathTheta(ctx, thetas, s)
+}
+
+// PathTheta solves the problem for each θ in thetas, in order, each
+// warm-started from the previous solution.
+func (l *Lasso) PathTheta(ctx context.Context, thetas [][]float64, s *CDSettings) ([]*LassoResult, error) {
+	out := make([]*LassoResult, 0, len(thetas))
+	var init []float64
+	for k, th := range thetas {
+		res, err := l.Solve(ctx, th, init, s)
+		if err != nil {
+			if res != nil {
+				out = append(out, res)
+			}
+			return out, fmt.Errorf("path point %d: %w", k, err)
+		}
+		out = append(out, res)
+		init = res.W
+	}
+	return out, nil
+}

@@ -1,0 +1,362 @@
+package prox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"gonum.org/v1/gonum/diff/fd"
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/optlayers/optlayers/implicit"
+	"github.com/optlayers/optlayers/implicit/linsolve"
+	"github.com/optlayers/optlayers/solvers/smooth"
+)
+
+var (
+	_ Diagonal = L1{}
+	_ Diagonal = ElasticNet{}
+	_ Diagonal = NonNegL1{}
+	_ Diagonal = SquaredL2{}
+	_ Diagonal = Zero{}
+	_ Diagonal = Box{}
+	_ Diagonal = NonNegative{}
+	_ Operator = GroupLasso{}
+	_ Operator = L2Ball{}
+)
+
+type proxCase struct {
+	name  string
+	g     Operator
+	theta func(rng *rand.Rand, n int) []float64
+}
+
+func proxCases() []proxCase {
+	pos := func(k int) func(rng *rand.Rand, n int) []float64 {
+		return func(rng *rand.Rand, n int) []float64 {
+			if k < 0 {
+				k = n
+			}
+			out := make([]float64, k)
+			for i := range out {
+				out[i] = 0.2 + rng.Float64()
+			}
+			return out
+		}
+	}
+	return []proxCase{
+		{"L1", L1{}, pos(1)},
+		{"L1/weights", L1{Weights: []float64{0.5, 1, 2, 0, 1.5, 1}}, pos(1)},
+		{"L1/per-coordinate", L1{PerCoordinate: true}, pos(-1)},
+		{"ElasticNet", ElasticNet{}, pos(2)},
+		{"NonNegL1", NonNegL1{}, pos(1)},
+		{"SquaredL2", SquaredL2{}, pos(1)},
+		{"GroupLasso", GroupLasso{Groups: [][]int{{0, 1}, {2, 3, 4}}}, pos(1)},
+		{"Box", Box{}, func(rng *rand.Rand, n int) []float64 {
+			out := make([]float64, 2*n)
+			for j := range n {
+				out[j] = -1 - rng.Float64()
+				out[n+j] = 0.5 + rng.Float64()
+			}
+			return out
+		}},
+		{"Box/scalar", Box{Scalar: true}, func(rng *rand.Rand, n int) []float64 { return []float64{-1 - rng.Float64(), 0.5 + rng.Float64()} }},
+		{"NonNegative", NonNegative{}, pos(0)},
+		{"L2Ball", L2Ball{}, func(rng *rand.Rand, n int) []float64 { return []float64{0.5 + 3*rng.Float64()} }},
+		{"Zero", Zero{}, pos(0)},
+	}
+}
+
+// TestProxJacobiansFD checks ∂prox/∂v and ∂prox/∂λ against central
+// differences at random points, and prox optimality against random
+// perturbations.
+func TestProxJacobiansFD(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	const n = 6
+	for _, tc := range proxCases() {
+		for trial := range 20 {
+			v := make([]float64, n)
+			for j := range v {
+				v[j] = 3 * rng.NormFloat64()
+			}
+			theta := tc.theta(rng, n)
+			require.NoError(t, tc.g.Check(n, theta), tc.name)
+			eta := 0.5 + rng.Float64()
+			x := make([]float64, n)
+			tc.g.Prox(x, v, theta, eta)
+			// Prox optimality: ½‖x − v‖² + ηg(x) is minimal.
+			obj := func(z []float64) float64 {
+				var s float64
+				for j := range z {
+					s += 0.5 * (z[j] - v[j]) * (z[j] - v[j])
+				}
+				return s + eta*tc.g.Value(z, theta)
+			}
+			best := obj(x)
+			require.False(t, math.IsInf(best, 0), "%s: prox output outside the domain", tc.name)
+			z := make([]float64, n)
+			for range 200 {
+				for j := range z {
+					z[j] = x[j] + 1e-3*rng.NormFloat64()
+				}
+				assert.GreaterOrEqual(t, obj(z), best-1e-12, "%s trial %d: prox is not the minimizer", tc.name, trial)
+			}
+			// Skip points within 1e-4 of a kink: the map is not
+			// differentiable there and finite differences straddle it.
+			if nearKink(tc.g, v, theta, eta, 1e-4) {
+				continue
+			}
+			dv, dl := tc.g.Jacobian(v, theta, eta)
+			jv := mat.NewDense(n, n, nil)
+			fd.Jacobian(jv, func(dst, vv []float64) { tc.g.Prox(dst, vv, theta, eta) }, v, &fd.JacobianSettings{Formula: fd.Central, Step: 1e-6})
+			assert.True(t, mat.EqualApprox(linsolve.Dense(dv), jv, 1e-7), "%s trial %d ∂/∂v\n%v\n%v", tc.name, trial, mat.Formatted(linsolve.Dense(dv)), mat.Formatted(jv))
+			assert.True(t, mat.EqualApprox(linsolve.DenseT(dv), linsolve.Dense(dv), 1e-14), "%s ApplyT", tc.name)
+			p := len(theta)
+			if p == 0 {
+				continue
+			}
+			jl := mat.NewDense(n, p, nil)
+			fd.Jacobian(jl, func(dst, th []float64) { tc.g.Prox(dst, v, th, eta) }, theta, &fd.JacobianSettings{Formula: fd.Central, Step: 1e-6})
+			assert.True(t, mat.EqualApprox(linsolve.Dense(dl), jl, 1e-7), "%s trial %d ∂/∂λ\n%v\n%v", tc.name, trial, mat.Formatted(linsolve.Dense(dl)), mat.Formatted(jl))
+			assert.True(t, mat.EqualApprox(linsolve.DenseT(dl), linsolve.Dense(dl), 1e-14), "%s ApplyT λ", tc.name)
+			if dg, ok := tc.g.(Diagonal); ok {
+				d := make([]float64, n)
+				dg.DiagJacobian(d, v, theta, eta)
+				for j := range n {
+					assert.Equal(t, jv.At(j, j) > 0.5*math.Max(d[j], 1e-300), d[j] > 0, "%s diag %d", tc.name, j)
+					assert.InDelta(t, jv.At(j, j), d[j], 1e-7, "%s diag %d", tc.name, j)
+				}
+			}
+		}
+	}
+}
+
+// nearKink reports whether prox is within h of a non-differentiable point
+// at v: it compares one-sided differences.
+func nearKink(g Operator, v, theta []float64, eta, h float64) bool {
+	n := len(v)
+	x0 := make([]float64, n)
+	xp := make([]float64, n)
+	xm := make([]float64, n)
+	g.Prox(x0, v, theta, eta)
+	vp := append([]float64(nil), v...)
+	for j := range n {
+		vp[j] = v[j] + h
+		g.Prox(xp, vp, theta, eta)
+		vp[j] = v[j] - h
+		g.Prox(xm, vp, theta, eta)
+		vp[j] = v[j]
+		for i := range n {
+			if math.Abs((xp[i]-x0[i])-(x0[i]-xm[i])) > 1e-3*h {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func TestProxCheckErrors(t *testing.T) {
+	nan := math.NaN()
+	cases := []struct {
+		g     Operator
+		n     int
+		theta []float64
+		want  error
+	}{
+		{L1{}, 3, []float64{-1}, ErrParam},
+		{L1{}, 3, []float64{nan}, ErrNaN},
+		{L1{}, 3, []float64{1, 2}, ErrDims},
+		{L1{PerCoordinate: true}, 3, []float64{1, 2}, ErrDims},
+		{L1{Weights: []float64{1, -1, 1}}, 3, []float64{1}, ErrParam},
+		{L1{Weights: []float64{1, 1}}, 3, []float64{1}, ErrDims},
+		{ElasticNet{}, 3, []float64{1, -0.1}, ErrParam},
+		{NonNegL1{}, 3, []float64{math.Inf(1)}, ErrNaN},
+		{SquaredL2{}, 3, []float64{-2}, ErrParam},
+		{GroupLasso{Groups: [][]int{{0, 1}, {1, 2}}}, 3, []float64{1}, ErrParam},
+		{GroupLasso{Groups: [][]int{{0, 5}}}, 3, []float64{1}, ErrDims},
+		{GroupLasso{Groups: [][]int{{0}}, Weights: []float64{-1}}, 3, []float64{1}, ErrParam},
+		{Box{}, 2, []float64{0, 2, 1, 1}, ErrParam},
+		{Box{Scalar: true}, 2, []float64{1}, ErrDims},
+		{L2Ball{}, 2, []float64{-1}, ErrParam},
+		{NonNegative{}, 2, []float64{1}, ErrDims},
+	}
+	for i, c := range cases {
+		err := c.g.Check(c.n, c.theta)
+		assert.ErrorIs(t, err, c.want, "case %d (%T)", i, c.g)
+	}
+}
+
+// TestCompositeConditions solves constrained and regularized least
+// squares by FISTA and checks the generic fixed-point condition's
+// derivatives against central differences of re-solved problems.
+func TestCompositeConditions(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	ctx := context.Background()
+	n, d := 40, 6
+	for _, tc := range []struct {
+		name  string
+		g     Operator
+		theta []float64
+	}{
+		{"GroupLasso", GroupLasso{Groups: [][]int{{0, 1}, {2, 3}, {4, 5}}}, []float64{0.3}},
+		{"Box", Box{Scalar: true}, []float64{-0.6, 0.7}},
+		{"L2Ball", L2Ball{}, []float64{1.2}},
+		{"NonNegL1", NonNegL1{}, []float64{0.1}},
+		{"SquaredL2", SquaredL2{}, []float64{0.5}},
+		{"ElasticNet", ElasticNet{}, []float64{0.2, 0.3}},
+	} {
+		x, y := randomLasso(rng, n, d, d)
+		f, err := smooth.LeastSquares(x, y)
+		require.NoError(t, err)
+		c := &Composite{F: f, G: tc.g}
+		solve := func(th []float64) []float64 {
+			res, err := Minimize(ctx, c, th, make([]float64, d), &Settings{Tol: 1e-13, MaxIter: 100000})
+			require.NoError(t, err, tc.name)
+			return res.X
+		}
+		w := solve(tc.theta)
+		fdJ := mat.NewDense(d, len(tc.theta), nil)
+		fd.Jacobian(fdJ, func(dst, th []float64) { copy(dst, solve(th)) }, tc.theta, &fd.JacobianSettings{Formula: fd.Central, Step: 1e-5})
+		for _, eta := range []float64{0.1, 1} {
+			jac, err := implicit.Jacobian(Condition(c, eta), w, tc.theta, nil)
+			require.NoError(t, err, tc.name)
+			assert.True(t, mat.EqualApprox(jac, fdJ, 1e-6*math.Max(1, mat.Norm(fdJ, math.Inf(1)))), "%s η=%v\n%v\n%v", tc.name, eta, mat.Formatted(jac), mat.Formatted(fdJ))
+		}
+	}
+}
+
+// TestCompositeSmoothParams differentiates an l1 + l2-logistic problem
+// with respect to both the l1 strength (a prox parameter) and the
+// logistic l2 strength (a parameter of f), exercising ∂θ_f∇f.
+func TestCompositeSmoothParams(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 42))
+	ctx := context.Background()
+	n, d := 80, 5
+	x, y := randomLasso(rng, n, d, 3)
+	ys := make([]float64, n)
+	for i := range y {
+		ys[i] = math.Copysign(1, y[i])
+	}
+	f, err := smooth.Logistic(x, ys, smooth.L2{LogScale: true})
+	require.NoError(t, err)
+	c := &Composite{F: f, G: L1{}}
+	theta := []float64{0.01, -2}
+	solve := func(th []float64) []float64 {
+		res, err := Minimize(ctx, c, th, make([]float64, d), &Settings{Tol: 1e-13, MaxIter: 100000})
+		require.NoError(t, err)
+		return res.X
+	}
+	w := solve(theta)
+	require.NotEmpty(t, support(w))
+	fdJ := mat.NewDense(d, 2, nil)
+	fd.Jacobian(fdJ, func(dst, th []float64) { copy(dst, solve(th)) }, theta, &fd.JacobianSettings{Formula: fd.Central, Step: 1e-6})
+	jac, err := implicit.Jacobian(Condition(c, 1), w, theta, nil)
+	require.NoError(t, err)
+	assert.True(t, mat.EqualApprox(jac, fdJ, 1e-6*math.Max(1, mat.Norm(fdJ, math.Inf(1)))), "\n%v\n%v", mat.Formatted(jac), mat.Formatted(fdJ))
+	// Reverse mode through the transpose products.
+	g := []float64{1, -2, 0.5, 3, -1}
+	vjp, err := implicit.VJP(Condition(c, 1), w, theta, g, nil)
+	require.NoError(t, err)
+	var want mat.VecDense
+	want.MulVec(jac.T(), mat.NewVecDense(d, g))
+	assert.InDeltaSlice(t, want.RawVector().Data, vjp, 1e-9)
+	r, err := implicit.Check(Condition(c, 1), w, theta, &implicit.CheckSettings{Step: 1e-7})
+	require.NoError(t, err)
+	assert.Less(t, r.Worst(), 1e-6)
+}
+
+func TestMinimizeErrors(t *testing.T) {
+	rng := rand.New(rand.NewPCG(51, 52))
+	x, y := randomLasso(rng, 10, 3, 2)
+	f, err := smooth.LeastSquares(x, y)
+	require.NoError(t, err)
+	c := &Composite{F: f, G: L1{}}
+	ctx := context.Background()
+	_, err = Minimize(ctx, c, []float64{-1}, make([]float64, 3), nil)
+	assert.ErrorIs(t, err, ErrParam)
+	_, err = Minimize(ctx, c, []float64{math.NaN()}, make([]float64, 3), nil)
+	assert.ErrorIs(t, err, ErrNaN)
+	_, err = Minimize(ctx, c, []float64{1}, make([]float64, 4), nil)
+	assert.ErrorIs(t, err, ErrDims)
+	_, err = Minimize(ctx, c, []float64{1}, []float64{0, math.Inf(-1), 0}, nil)
+	assert.ErrorIs(t, err, ErrNaN)
+	_, err = Minimize(ctx, &Composite{G: L1{}}, []float64{1}, make([]float64, 3), nil)
+	assert.ErrorIs(t, err, ErrParam)
+	_, err = Minimize(ctx, c, []float64{0.01}, make([]float64, 3), &Settings{StepSize: -1})
+	assert.ErrorIs(t, err, ErrParam)
+	res, err := Minimize(ctx, c, []float64{0.01}, make([]float64, 3), &Settings{MaxIter: 2, Tol: 1e-14})
+	assert.ErrorIs(t, err, ErrNotConverged)
+	require.NotNil(t, res)
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	_, err = Minimize(cctx, c, []float64{0.01}, make([]float64, 3), nil)
+	assert.ErrorIs(t, err, ErrNotConverged)
+	assert.True(t, errors.Is(err, context.Canceled))
+}
+
+func TestLassoErrors(t *testing.T) {
+	rng := rand.New(rand.NewPCG(61, 62))
+	x, y := randomLasso(rng, 10, 3, 2)
+	ctx := context.Background()
+	_, err := NewLasso(x, y[:5], L1Penalty)
+	assert.ErrorIs(t, err, ErrDims)
+	bad := mat.DenseCopyOf(x)
+	bad.Set(2, 1, math.NaN())
+	_, err = NewLasso(bad, y, L1Penalty)
+	assert.ErrorIs(t, err, ErrNaN)
+	yb := append([]float64(nil), y...)
+	yb[0] = math.Inf(1)
+	_, err = NewLasso(x, yb, L1Penalty)
+	assert.ErrorIs(t, err, ErrNaN)
+	_, err = NewLasso(x, y, Penalty(7))
+	assert.ErrorIs(t, err, ErrParam)
+	l, err := NewLasso(x, y, WeightedL1Penalty)
+	require.NoError(t, err)
+	_, err = l.Solve(ctx, []float64{1}, nil, nil)
+	assert.ErrorIs(t, err, ErrDims)
+	_, err = l.Solve(ctx, []float64{1, -1, 1}, nil, nil)
+	assert.ErrorIs(t, err, ErrParam)
+	_, err = l.Solve(ctx, []float64{1, math.NaN(), 1}, nil, nil)
+	assert.ErrorIs(t, err, ErrNaN)
+	_, err = l.Solve(ctx, []float64{1, 1, 1}, []float64{0, 0}, nil)
+	assert.ErrorIs(t, err, ErrDims)
+	_, err = l.Linearize([]float64{1, 0}, []float64{1, 1, 1})
+	assert.ErrorIs(t, err, ErrDims)
+	res, err := l.Solve(ctx, []float64{0.01, 0.01, 0.01}, nil, &CDSettings{MaxEpochs: 1, Tol: 1e-15})
+	assert.ErrorIs(t, err, ErrNotConverged)
+	require.NotNil(t, res)
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	_, err = l.Solve(cctx, []float64{0.01, 0.01, 0.01}, nil, nil)
+	assert.ErrorIs(t, err, ErrNotConverged)
+	// More active features than samples: the support system is singular.
+	xw, yw := randomLasso(rng, 3, 8, 8)
+	lw, err := NewLasso(xw, yw, L1Penalty)
+	require.NoError(t, err)
+	_, err = lw.Linearize([]float64{1, 1, 1, 1, 0, 0, 0, 0}, []float64{0.1})
+	assert.ErrorIs(t, err, ErrSingular)
+}
+
+// TestLassoWarmStartPath checks that a warm-started path gives the same
+// solutions as cold starts.
+func TestLassoWarmStartPath(t *testing.T) {
+	train, _ := diabetes(t)
+	l, err := NewLasso(train.X, train.Y, L1Penalty)
+	require.NoError(t, err)
+	grid := LambdaGrid(l.LambdaMax(), 1e-3, 20)
+	path, err := l.Path(context.Background(), grid, nil)
+	require.NoError(t, err)
+	require.Len(t, path, 20)
+	for k, lam := range grid {
+		cold, err := l.Solve(context.Background(), []float64{lam}, nil, nil)
+		require.NoError(t, err)
+		assert.Less(t, maxAbsDiff(cold.W, path[k].W), 1e-6*math.Max(1, maxAbs(cold.W)), fmt.Sprintf("λ=%v", lam))
+	}
+	assert.Empty(t, path[0].Support())
+	assert.Len(t, path[19].Support(), 10)
+}
