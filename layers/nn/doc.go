@@ -31,6 +31,14 @@
 // with bias correction; weight decay added to the gradient as in
 // torch.optim.Adam) both implement [Optimizer].
 //
+// # Differentiable classification metrics
+//
+// [AnyLoss] (Han, Moniz & Chawla, KDD 2024) turns F1, Fβ, balanced
+// accuracy, accuracy or the G-mean into a loss: probabilities σ(z) are
+// sharpened by a = 1/(1+exp(−L(σ(z)−½))) and the confusion matrix is
+// filled with soft counts TP = Σ y a, FN = Σ y(1−a), FP = Σ (1−y)a,
+// TN = Σ (1−y)(1−a); the loss is 1 − metric, differentiated exactly.
+//
 // # Batches and parallelism
 //
 // [Batches] shuffles 0..n−1 with a seeded PCG generator and cuts the
