@@ -1,0 +1,78 @@
+// Package project computes Euclidean projections onto convex sets and
+// their derivatives.
+//
+// For a nonempty closed convex set C ⊂ Rⁿ the projection
+//
+//	P_C(y) = argmin_{x ∈ C} ½‖x − y‖²
+//
+// is the building block of projected gradient methods, of constrained
+// layers (softmax's sparse cousin sparsemax is the projection onto the
+// simplex) and of many proximal operators. Each set implements [Set]:
+// Project, and the Jacobian products JVP (∂P(y) v) and VJP (∂P(y)ᵀ u) in
+// closed form. P_C is 1-Lipschitz, hence differentiable almost everywhere
+// (Rademacher), and where it is differentiable ∂P(y) is symmetric positive
+// semidefinite with eigenvalues in [0, 1]: P_C = ∇(½‖·‖² − e_C), with e_C
+// the Moreau envelope ½dist(·, C)². So JVP and VJP coincide.
+//
+// The sets and their Jacobians (x = P(y)):
+//
+//	NonNegative  x ≥ 0                     diag(1[xᵢ > 0])
+//	Box          l ≤ x ≤ u                 diag(1[lᵢ < xᵢ < uᵢ])
+//	LInfBall     ‖x‖_∞ ≤ r                 diag(1[|xᵢ| < r])
+//	L2Ball       ‖x‖₂ ≤ r                  (r/‖y‖)(I − yyᵀ/‖y‖²) outside, I inside
+//	Hyperplane   ⟨a, x⟩ = b                I − aaᵀ/‖a‖²
+//	Halfspace    ⟨a, x⟩ ≤ b                I − aaᵀ/‖a‖² if ⟨a, y⟩ > b, I otherwise
+//	Simplex      x ≥ 0, Σx = r             support-restricted centering (below)
+//	L1Ball       ‖x‖₁ ≤ r                  signed centering on the support
+//	BoxSection   l ≤ x ≤ u, ⟨w, x⟩ = c      I_F − w_F w_Fᵀ/‖w_F‖² on the free set F
+//	Affine       Ax = b                    I − A⁺A = I − V_k V_kᵀ
+//
+// The simplex. Its projection is x = max(y − τ, 0), with the threshold τ
+// fixed by Σ max(yᵢ − τ, 0) = r; τ is found in O(n) expected time by
+// Condat's algorithm (a sort-based method, O(n log n), is the classic
+// alternative of Held, Wolfe and Crowder 1974 and Duchi et al. 2008). On the
+// support S = {i : xᵢ > 0} we have xᵢ = yᵢ − τ with Σ_S xᵢ = r, so a
+// perturbation dy moves τ by the mean of dy over S and
+//
+//	dx_S = dy_S − (1/|S|) 1 1ᵀ dy_S,   dx_{S^c} = 0:
+//
+// ∂P(y) = diag(1_S) − 1_S 1_Sᵀ/|S|, the centering map restricted to the
+// support (the Jacobian of sparsemax, Martins and Astudillo 2016). It costs
+// O(n) and needs only x. The l1 ball reduces to the simplex through
+// x = sign(y) ∘ P_Δ(|y|) outside the ball; the box section (of which the
+// capped simplex {0 ≤ x ≤ u, Σx = s} is the case l = 0, w = 1) has
+// x = clip(y − τw, l, u), and the same argument on its free set gives its
+// Jacobian.
+//
+// Kinks. P is piecewise affine for the polyhedral sets and piecewise smooth
+// for the balls; it is not differentiable where a coordinate sits exactly
+// at the edge of the support (yᵢ = τ for the simplex, yᵢ − τwᵢ ∈ {lᵢ, uᵢ}
+// for the box section, yᵢ ∈ {lᵢ, uᵢ} for the box) or where y lies on the
+// boundary of a ball or halfspace. There the package returns the
+// derivative of one adjacent piece, stated on each type: an element of the
+// Clarke Jacobian. Tests check derivatives against central differences at
+// random points away from the kinks.
+//
+// The engine. [Condition] writes each projection as the fixed point of a
+// projected-gradient step, F(x, y) = P(x − η(x − y)) − x, so that package
+// implicit can differentiate it, alone or inside a larger optimality
+// condition; tests show that the engine, the closed forms and central
+// differences agree.
+//
+// References:
+//   - L. Condat, "Fast projection onto the simplex and the l1 ball",
+//     Mathematical Programming 158 (2016) 575–585.
+//   - J. Duchi, S. Shalev-Shwartz, Y. Singer, T. Chandra, "Efficient
+//     projections onto the l1-ball for learning in high dimensions",
+//     ICML 2008.
+//   - A. F. T. Martins, R. F. Astudillo, "From softmax to sparsemax",
+//     ICML 2016 (the Jacobian of the simplex projection).
+//   - M. Blondel, A. Fujino, N. Ueda, "Large-scale multiclass support
+//     vector machine training via Euclidean projection onto the simplex",
+//     ICPR 2014, and K. C. Kiwiel, "Breakpoint searching algorithms for the
+//     continuous quadratic knapsack problem", Math. Program. 112 (2008)
+//     (the box section).
+//   - M. Blondel, Q. Berthet, M. Cuturi, R. Frostig, S. Hoyer,
+//     F. Llinares-López, F. Pedregosa, J.-P. Vert, "Efficient and modular
+//     implicit differentiation", NeurIPS 2022 (projections as fixed points).
+package project
