@@ -3,8 +3,8 @@ package prox
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"math"
+	"sync"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -58,6 +58,9 @@ type Lasso struct {
 	yy      float64   // ‖y‖²/(2n) = P(0)
 	lip     float64   // largest eigenvalue of XᵀX/n
 	dense   *mat.Dense
+
+	gramOnce sync.Once
+	gram     []float64 // XᵀX/n, d×d row-major, computed on first use
 }
 
 // NewLasso validates and copies X (n×d) and y (length n).
@@ -196,10 +199,16 @@ func (l *Lasso) Objective(w, theta []float64) float64 {
 }
 
 func (l *Lasso) primal(r, w, theta []float64) float64 {
-	p := 0.5 * dot(r, r) / float64(l.n)
+	return 0.5*dot(r, r)/float64(l.n) + l.penaltyValue(w, theta)
+}
+
+func (l *Lasso) penaltyValue(w, theta []float64) float64 {
+	var p float64
 	l2 := l.l2(theta)
 	for j, v := range w {
-		p += l.lam(theta, j)*math.Abs(v) + 0.5*l2*v*v
+		if v != 0 {
+			p += l.lam(theta, j)*math.Abs(v) + 0.5*l2*v*v
+		}
 	}
 	return p
 }
@@ -234,15 +243,15 @@ func (l *Lasso) DualityGap(w, theta []float64) (gap, kkt float64) {
 	g := make([]float64, l.d)
 	l.residual(r, w)
 	l.correlations(g, r)
-	return l.gapKKT(r, g, w, theta)
+	n := float64(l.n)
+	return l.gapKKT(dot(r, r)/n, dot(r, l.y)/n, g, w, theta)
 }
 
-func (l *Lasso) gapKKT(r, g, w, theta []float64) (gap, kkt float64) {
-	n := float64(l.n)
+// gapKKT returns the gap and KKT violation from rr = ‖r‖²/n,
+// ry = rᵀy/n and g = Xᵀr/n.
+func (l *Lasso) gapKKT(rr, ry float64, g, w, theta []float64) (gap, kkt float64) {
 	l2 := l.l2(theta)
-	primal := l.primal(r, w, theta)
-	ry := dot(r, l.y) / n
-	rr := dot(r, r) / n
+	primal := 0.5*rr + l.penaltyValue(w, theta)
 	for j, gj := range g {
 		lj := l.lam(theta, j)
 		var v float64
@@ -277,210 +286,6 @@ func (l *Lasso) gapKKT(r, g, w, theta []float64) (gap, kkt float64) {
 		dual = s*ry - 0.5*s*s*rr
 	}
 	return math.Max(primal-dual, 0), kkt
-}
-
-// CDSettings controls [Lasso.Solve]. A nil *CDSettings or the zero value
-// means the documented defaults.
-type CDSettings struct {
-	// Tol bounds the KKT violation: the solve stops when
-	// maxⱼ dist(Xⱼᵀr/n − λ₂wⱼ, λⱼ∂|wⱼ|) ≤ Tol·max(LambdaMax, ‖y‖/√n·1e-300).
-	// It controls the accuracy of w (error ≲ violation / smallest
-	// eigenvalue of X_SᵀX_S/n + λ₂). Default 1e-10.
-	Tol float64
-	// GapTol additionally requires the duality gap to be at most
-	// GapTol·‖y‖²/(2n) (the objective at w = 0), a certificate of
-	// suboptimality. Default 1e-12; negative disables it.
-	GapTol float64
-	// MaxEpochs caps the work at MaxEpochs·d coordinate updates.
-	// Default 100000.
-	MaxEpochs int
-	// NoWorkingSet disables the working-set strategy (then every epoch
-	// sweeps all features).
-	NoWorkingSet bool
-	// Logger, if non-nil, receives a debug record at each convergence
-	// check.
-	Logger *slog.Logger
-}
-
-func (s *CDSettings) orDefault() CDSettings {
-	var out CDSettings
-	if s != nil {
-		out = *s
-	}
-	if out.Tol <= 0 {
-		out.Tol = 1e-10
-	}
-	if out.GapTol == 0 {
-		out.GapTol = 1e-12
-	}
-	if out.MaxEpochs <= 0 {
-		out.MaxEpochs = 100000
-	}
-	return out
-}
-
-// LassoResult is the outcome of [Lasso.Solve].
-type LassoResult struct {
-	// W is the solution (the best iterate when not converged).
-	W []float64
-	// Objective is the primal objective at W; Gap the duality gap and KKT
-	// the KKT violation (see [Lasso.DualityGap]).
-	Objective, Gap, KKT float64
-	// Epochs counts coordinate updates divided by d; Checks counts
-	// convergence checks (each costs one product Xᵀr).
-	Epochs float64
-	Checks int
-	// Converged reports that both stopping criteria were met.
-	Converged bool
-}
-
-// Support returns the indices j with W[j] ≠ 0.
-func (r *LassoResult) Support() []int { return support(r.W) }
-
-func support(w []float64) []int {
-	var s []int
-	for j, v := range w {
-		if v != 0 {
-			s = append(s, j)
-		}
-	}
-	return s
-}
-
-// Solve minimizes the problem at θ by cyclic coordinate descent with
-// residual updates (Friedman, Hastie & Tibshirani 2010): for each feature,
-//
-//	wⱼ ← S(wⱼ + Xⱼᵀr/(n cⱼ), λⱼ/cⱼ) · cⱼ/(cⱼ + λ₂),   cⱼ = ‖Xⱼ‖²/n,
-//	r ← r − Xⱼ Δwⱼ,
-//
-// sweeping a working set (the current non-zeros) until it settles, then
-// checking the KKT conditions and the duality gap over all features and
-// adding the violators. init, when non-nil, is a warm start (for paths).
-// θ and init are not modified. On a cancelled ctx or at MaxEpochs it
-// returns the best iterate with ErrNotConverged.
-func (l *Lasso) Solve(ctx context.Context, theta, init []float64, s *CDSettings) (*LassoResult, error) {
-	if err := l.CheckTheta(theta); err != nil {
-		return nil, err
-	}
-	if init != nil {
-		if len(init) != l.d {
-			return nil, fmt.Errorf("%w: init has length %d, want %d", ErrDims, len(init), l.d)
-		}
-		if !finite(init) {
-			return nil, fmt.Errorf("%w: in init", ErrNaN)
-		}
-	}
-	set := s.orDefault()
-	n, d := l.n, l.d
-	w := make([]float64, d)
-	if init != nil {
-		copy(w, init)
-	}
-	r := make([]float64, n)
-	l.residual(r, w)
-	g := make([]float64, d)
-	l2 := l.l2(theta)
-	inv := 1 / float64(n)
-	scale := math.Max(l.LambdaMax(), 1e-300)
-	kktTol := set.Tol * scale
-	gapTol := set.GapTol * math.Max(l.yy, 1e-300)
-
-	// update performs one coordinate update and returns cⱼ|Δwⱼ|.
-	update := func(j int) float64 {
-		c := l.colSq[j]
-		if c == 0 {
-			w[j] = 0
-			return 0
-		}
-		col := l.xc[j*n : (j+1)*n]
-		z := dot(col, r)*inv + c*w[j]
-		nw := softThreshold(z, l.lam(theta, j)) / (c + l2)
-		delta := nw - w[j]
-		if delta == 0 {
-			return 0
-		}
-		axpy(-delta, col, r)
-		w[j] = nw
-		return c * math.Abs(delta)
-	}
-
-	res := &LassoResult{}
-	updates := 0
-	maxUpdates := set.MaxEpochs * d
-	innerTol := 0.1 * kktTol
-	ws := make([]int, 0, d)
-	inWS := make([]bool, d)
-	all := make([]int, d)
-	for j := range all {
-		all[j] = j
-	}
-	var err error
-	for {
-		if e := ctx.Err(); e != nil {
-			err = fmt.Errorf("%w: %w", ErrNotConverged, e)
-			break
-		}
-		// One full sweep, then sweeps of the working set.
-		for j := range d {
-			update(j)
-		}
-		updates += d
-		ws = ws[:0]
-		for j := range d {
-			inWS[j] = w[j] != 0
-			if inWS[j] {
-				ws = append(ws, j)
-			}
-		}
-		if set.NoWorkingSet {
-			ws = append(ws[:0], all...)
-		}
-		for updates < maxUpdates && len(ws) > 0 {
-			var change float64
-			for _, j := range ws {
-				change = math.Max(change, update(j))
-			}
-			updates += len(ws)
-			if change <= innerTol {
-				break
-			}
-			if updates%(64*d+1) < len(ws) && ctx.Err() != nil {
-				break
-			}
-		}
-		// Convergence check over all features.
-		l.correlations(g, r)
-		res.Checks++
-		gap, kkt := l.gapKKT(r, g, w, theta)
-		if set.Logger != nil {
-			set.Logger.Debug("prox: lasso CD check", "epochs", float64(updates)/float64(d), "gap", gap, "kkt", kkt, "support", len(ws))
-		}
-		gapOK := set.GapTol < 0 || gap <= gapTol || (math.IsInf(gap, 1) && l2 == 0)
-		if kkt <= kktTol && gapOK {
-			res.Converged = true
-			break
-		}
-		if updates >= maxUpdates {
-			err = fmt.Errorf("%w: KKT violation %.3g (tol %.3g), gap %.3g (tol %.3g) after %d epochs", ErrNotConverged, kkt, kktTol, gap, gapTol, updates/d)
-			break
-		}
-		// Tighten the working-set tolerance, but not below the rounding
-		// level of the updates, where sweeps would never settle.
-		var wscale float64
-		for j, v := range w {
-			wscale = math.Max(wscale, l.colSq[j]*math.Abs(v))
-		}
-		innerTol = math.Max(math.Min(innerTol, 0.1*kkt), 1e-15*wscale)
-	}
-	l.correlations(g, r)
-	res.W = w
-	res.Gap, res.KKT = l.gapKKT(r, g, w, theta)
-	res.Objective = l.primal(r, w, theta)
-	res.Epochs = float64(updates) / float64(d)
-	if !finite(w) {
-		return nil, fmt.Errorf("%w: coordinate descent diverged", ErrNaN)
-	}
-	return res, err
 }
 
 // powerIteration returns the largest eigenvalue of XᵀX/n.

@@ -176,3 +176,48 @@ func TestLassoDerivatives(t *testing.T) {
 		}
 	}
 }
+
+// TestLassoCDVariants checks that every coordinate-descent variant
+// (residual or Gram updates, with or without working set and Anderson
+// extrapolation) reaches the same solution as FISTA, for each penalty,
+// including unpenalized features (λⱼ = 0) and d > n.
+func TestLassoCDVariants(t *testing.T) {
+	rng := rand.New(rand.NewPCG(71, 72))
+	ctx := context.Background()
+	for _, shape := range [][2]int{{50, 12}, {20, 40}} {
+		n, d := shape[0], shape[1]
+		x, y := randomLasso(rng, n, d, 4)
+		for _, pen := range []Penalty{L1Penalty, WeightedL1Penalty, ElasticNetPenalty} {
+			l, err := NewLasso(x, y, pen)
+			require.NoError(t, err)
+			theta := make([]float64, l.NumParams())
+			for j := range theta {
+				theta[j] = l.LambdaMax() * (0.02 + 0.1*rng.Float64())
+			}
+			if pen == WeightedL1Penalty && n > d {
+				theta[0], theta[3] = 0, 0 // unpenalized features
+			}
+			ref, err := Minimize(ctx, l.Composite(), theta, make([]float64, d), &Settings{Tol: 1e-12, MaxIter: 1000000})
+			require.NoError(t, err)
+			for _, set := range []CDSettings{
+				{Updates: ResidualUpdates},
+				{Updates: GramUpdates},
+				{Updates: ResidualUpdates, NoAnderson: true},
+				{NoWorkingSet: true, NoAnderson: true},
+				{NoWorkingSet: true},
+			} {
+				set.Tol = 1e-13
+				res, err := l.Solve(ctx, theta, nil, &set)
+				require.NoError(t, err, "%v %+v", pen, set)
+				assert.True(t, res.Converged)
+				assert.Less(t, maxAbsDiff(res.W, ref.X)/math.Max(1, maxAbs(ref.X)), 1e-8, "%v n=%d d=%d %+v", pen, n, d, set)
+				assert.InDelta(t, l.Objective(res.W, theta), res.Objective, 1e-10*math.Max(1, res.Objective))
+				gap, kkt := l.DualityGap(res.W, theta)
+				assert.LessOrEqual(t, kkt, 1e-12*l.LambdaMax()+1e-12)
+				if !math.IsInf(gap, 1) {
+					assert.InDelta(t, res.Gap, gap, 1e-9*math.Max(1, l.Objective(make([]float64, d), theta)))
+				}
+			}
+		}
+	}
+}
