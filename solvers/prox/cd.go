@@ -452,4 +452,3 @@ func support(w []float64) []int {
 	}
 	return s
 }
-
