@@ -44,9 +44,9 @@ type kkt struct {
 	k          int // neq + m
 	w          []float64
 	regP, regD float64 // static regularization actually used
-	// dual mode
-	u  []float64 // n×n upper Cholesky factor of Q
-	z  []float64 // k×n: C U⁻¹
+	// dual mode (on the transformed problem with Q = I)
+	u  []float64 // n×n upper Cholesky factor of the original Q
+	z  []float64 // k×n: C U⁻¹, the transformed constraints
 	k0 []float64 // k×k: Z Zᵀ (upper triangle)
 	// shared factor of the per-iteration matrix: k×k (dual) or n×n (primal)
 	f []float64
@@ -63,51 +63,65 @@ type kkt struct {
 	aug *linsolve.LU
 }
 
-// newKKT prepares the reduction: it tries a Cholesky factorization of Q
-// and picks the dual mode when Q is safely positive definite and the dual
-// reduction is cheaper. It returns ErrNotConvex when Q has a clearly
-// negative eigenvalue.
-func newKKT(d *data) (*kkt, error) {
+// newKKT prepares the reduction for d. It tries a Cholesky factorization
+// Q = UᵀU and, when Q is safely positive definite and the dual reduction
+// is cheaper, changes variables to a = Ux: the returned problem work is
+//
+//	minimize ½‖a‖² + (U⁻ᵀp)ᵀa  s.t.  (AU⁻¹)a = b,  (GU⁻¹)a ≤ h,
+//
+// with the same multipliers, and the kkt (mode dual) solves its KKT
+// systems with one (p+m)×(p+m) Cholesky factorization per iteration and no
+// n×n work at all. Otherwise work = d and the primal reduction is used. It
+// returns ErrNotConvex when Q has a clearly negative eigenvalue.
+func newKKT(d *data) (work *data, s *kkt, err error) {
 	n, neq, m := d.n, d.neq, d.m
 	k := neq + m
-	s := &kkt{d: d, n: n, neq: neq, m: m, k: k, w: make([]float64, m)}
+	var u []float64
+	if d.q != nil {
+		f := append([]float64(nil), d.q...)
+		_, ok := lapack64.Potrf(blas64.Symmetric{Uplo: blas.Upper, N: n, Data: f, Stride: n})
+		if ok {
+			lo, hi := math.Inf(1), 0.0
+			for i := range n {
+				v := f[i*n+i] * f[i*n+i]
+				lo = math.Min(lo, v)
+				hi = math.Max(hi, v)
+			}
+			fn, fk := float64(n), float64(k)
+			costDual := fk*fk*fk/6 + 3*fn*fk
+			costPrimal := float64(m)*fn*fn/2 + fn*fn*fn/6 + float64(neq)*fn*fn/2
+			if lo > 1e-10*hi && costDual <= costPrimal && !forcePrimal {
+				u = f
+			}
+		} else if err := checkPSD(d); err != nil {
+			return nil, nil, err
+		}
+	}
+	work = d
+	if u != nil {
+		// Transformed problem: Q = I, p ← U⁻ᵀp, [A; G] ← [A; G] U⁻¹.
+		z := make([]float64, k*n)
+		copy(z, d.a)
+		copy(z[neq*n:], d.g)
+		if k > 0 {
+			blas64.Trsm(blas.Right, blas.NoTrans, 1, upper(u, n), general(z, k, n))
+		}
+		pt := append([]float64(nil), d.p...)
+		blas64.Trsv(blas.Trans, upper(u, n), vec(pt))
+		work = &data{n: n, neq: neq, m: m, qIdentity: true, p: pt,
+			a: z[: neq*n : neq*n], b: d.b, g: z[neq*n:], h: d.h, stacked: z}
+	}
+	s = &kkt{d: work, n: n, neq: neq, m: m, k: k, w: make([]float64, m), u: u}
 	tot := n + k
 	s.sol = make([]float64, tot)
 	s.res = make([]float64, tot)
 	s.corr = make([]float64, tot)
 	s.t = make([]float64, n)
 	s.y = make([]float64, k)
-
-	useDual := false
-	if d.q != nil {
-		u := append([]float64(nil), d.q...)
-		_, ok := lapack64.Potrf(blas64.Symmetric{Uplo: blas.Upper, N: n, Data: u, Stride: n})
-		if ok {
-			lo, hi := math.Inf(1), 0.0
-			for i := range n {
-				v := u[i*n+i] * u[i*n+i]
-				lo = math.Min(lo, v)
-				hi = math.Max(hi, v)
-			}
-			fn, fk := float64(n), float64(k)
-			costDual := fk*fk*fk/3 + 4*fn*fk
-			costPrimal := float64(m)*fn*fn + fn*fn*fn/3 + float64(neq)*fn*fn
-			if lo > 1e-10*hi && costDual <= costPrimal && !forcePrimal {
-				useDual = true
-				s.u = u
-			}
-		} else if err := checkPSD(d); err != nil {
-			return nil, err
-		}
-	}
-	if useDual {
+	if u != nil {
 		s.mode = modeDual
-		s.z = make([]float64, k*n)
-		copy(s.z, d.a)
-		copy(s.z[neq*n:], d.g)
+		s.z = work.stacked
 		if k > 0 {
-			ut := blas64.Triangular{Uplo: blas.Upper, Diag: blas.NonUnit, N: n, Data: s.u, Stride: n}
-			blas64.Trsm(blas.Right, blas.NoTrans, 1, ut, general(s.z, k, n))
 			s.k0 = make([]float64, k*k)
 			blas64.Syrk(blas.NoTrans, 1, general(s.z, k, n), 0, blas64.Symmetric{Uplo: blas.Upper, N: k, Data: s.k0, Stride: k})
 		}
@@ -119,7 +133,7 @@ func newKKT(d *data) (*kkt, error) {
 		s.za = make([]float64, neq*n)
 		s.sa = make([]float64, neq*neq)
 	}
-	return s, nil
+	return work, s, nil
 }
 
 // checkPSD returns ErrNotConvex unless Q + τI admits a Cholesky
@@ -325,7 +339,6 @@ func (s *kkt) solveReg(dst, r []float64) {
 	switch s.mode {
 	case modeDual:
 		copy(t, r1)
-		blas64.Trsv(blas.Trans, upper(s.u, n), vec(t))
 		if k > 0 {
 			y := s.y
 			blas64.Gemv(blas.NoTrans, 1, general(s.z, k, n), vec(t), 0, vec(y))
@@ -341,7 +354,6 @@ func (s *kkt) solveReg(dst, r []float64) {
 			copy(dnu, y[:neq])
 			copy(dlam, y[neq:])
 		}
-		blas64.Trsv(blas.NoTrans, upper(s.u, n), vec(t))
 		copy(dx, t)
 	case modePrimal:
 		copy(t, r1)
@@ -375,6 +387,34 @@ func (s *kkt) solveReg(dst, r []float64) {
 	}
 }
 
+// solveOrig solves the KKT system of the original problem (not the
+// transformed one of the dual mode: K = T K₂ Tᵀ with T = diag(Uᵀ, I, I), so
+// dst = T⁻ᵀ K₂⁻¹ T⁻¹ r) with refinement. It returns the final residual of
+// the system actually solved, with the rows of inactive constraints
+// (W > 1) scaled by 1/W, relative to max(1, ‖T⁻¹r‖∞).
+func (s *kkt) solveOrig(dst, r []float64, maxRefine int, rel float64) float64 {
+	n, neq := s.n, s.neq
+	rt := r
+	if s.u != nil {
+		rt = append([]float64(nil), r...)
+		blas64.Trsv(blas.Trans, upper(s.u, n), vec(rt[:n]))
+	}
+	s.solve(dst, rt, maxRefine, rel)
+	res := s.res
+	s.residual(res, rt, dst)
+	for i, wi := range s.w {
+		res[n+neq+i] /= math.Max(1, wi)
+	}
+	rn := normInf(res) / math.Max(1, normInf(rt))
+	if s.u != nil {
+		blas64.Trsv(blas.NoTrans, upper(s.u, n), vec(dst[:n]))
+	}
+	if !finite(dst) {
+		return math.Inf(1)
+	}
+	return rn
+}
+
 // residual sets res = r − K v with the unregularized K.
 func (s *kkt) residual(res, r, v []float64) {
 	n, neq := s.n, s.neq
@@ -395,14 +435,14 @@ func (s *kkt) residual(res, r, v []float64) {
 }
 
 // solve sets dst to the solution of K dst = r with up to maxRefine steps
-// of iterative refinement against the unregularized K. It returns the
-// ∞-norm of the final residual.
-func (s *kkt) solve(dst, r []float64, maxRefine int) float64 {
+// of iterative refinement against the unregularized K, stopping once the
+// residual is below rel·‖r‖∞. It returns the ∞-norm of the final residual.
+func (s *kkt) solve(dst, r []float64, maxRefine int, rel float64) float64 {
 	s.solveReg(dst, r)
 	res, corr := s.res, s.corr
 	s.residual(res, r, dst)
 	rn := normInf(res)
-	target := 1e-15 * math.Max(normInf(r), 1e-300)
+	target := rel * math.Max(normInf(r), 1e-300)
 	for it := 0; it < maxRefine && rn > target; it++ {
 		s.solveReg(corr, res)
 		for i := range dst {

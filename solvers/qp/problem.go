@@ -56,7 +56,9 @@ func (pb *Problem) Dims() (n, p, m int) { return len(pb.P), len(pb.B), len(pb.H)
 // data is a validated copy of a Problem in row-major slices.
 type data struct {
 	n, neq, m int
-	q         []float64 // n×n full symmetric, nil when Q is zero
+	q         []float64 // n×n full symmetric, nil when Q is zero or identity
+	qIdentity bool      // Q = I (the transformed problem of the dual mode)
+	stacked   []float64 // when set, a and g are its two parts ([A; G])
 	p         []float64
 	a         []float64 // neq×n
 	b         []float64
@@ -182,6 +184,10 @@ func vec(x []float64) blas64.Vector { return blas64.Vector{N: len(x), Inc: 1, Da
 
 // mulQ sets dst = Q v (dst = 0 when Q is zero).
 func (d *data) mulQ(dst, v []float64) {
+	if d.qIdentity {
+		copy(dst, v)
+		return
+	}
 	if d.q == nil {
 		clear(dst)
 		return

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
 )
 
 // Status is the outcome of a solve.
@@ -143,7 +146,8 @@ func Solve(ctx context.Context, pb *Problem, s *Settings) (*Solution, error) {
 
 // ipm holds the iterate and scratch of one solve.
 type ipm struct {
-	d        *data
+	d        *data // the problem solved (transformed in the dual mode)
+	orig     *data // the user's problem
 	k        *kkt
 	set      *Settings
 	x, nu    []float64
@@ -159,19 +163,20 @@ type ipm struct {
 }
 
 func solveData(ctx context.Context, d *data, set *Settings, diagnose bool) (*Solution, error) {
-	k, err := newKKT(d)
+	orig := d
+	d, k, err := newKKT(orig)
 	if err != nil {
 		return nil, err
 	}
 	n, neq, m := d.n, d.neq, d.m
 	tot := n + neq + m
-	it := &ipm{d: d, k: k, set: set,
+	it := &ipm{d: d, orig: orig, k: k, set: set,
 		x: make([]float64, n), nu: make([]float64, neq), lam: make([]float64, m), s: make([]float64, m),
 		rd: make([]float64, n), re: make([]float64, neq), ri: make([]float64, m),
 		rhs: make([]float64, tot), dir: make([]float64, tot), aff: make([]float64, tot),
 		dsA: make([]float64, m), ds: make([]float64, m), w: make([]float64, m)}
 	it.scaleP = math.Max(1, math.Max(normInf(d.b), normInf(d.h)))
-	it.scaleD = math.Max(1, normInf(d.p))
+	it.scaleD = math.Max(1, normInf(orig.p))
 	if err := it.start(set.WarmStart); err != nil {
 		return nil, err
 	}
@@ -186,11 +191,11 @@ func solveData(ctx context.Context, d *data, set *Settings, diagnose bool) (*Sol
 	}
 	// Diagnose a failure: infeasible, unbounded or merely not converged.
 	if diagnose && ctx.Err() == nil {
-		if diagInfeasible(ctx, d, set) {
+		if diagInfeasible(ctx, orig, set) {
 			sol.Status = Infeasible
 			return sol, fmt.Errorf("%w: no point satisfies the constraints (after %d iterations)", ErrInfeasible, iters)
 		}
-		if diagUnbounded(ctx, d, set) {
+		if diagUnbounded(ctx, orig, set) {
 			sol.Status = Unbounded
 			return sol, fmt.Errorf("%w: a feasible ray decreases the objective (after %d iterations)", ErrUnbounded, iters)
 		}
@@ -213,6 +218,9 @@ func (it *ipm) start(ws *Start) error {
 			return fmt.Errorf("%w: in the warm start", ErrNaN)
 		}
 		copy(it.x, ws.X)
+		if it.k.u != nil {
+			blas64.Trmv(blas.NoTrans, upper(it.k.u, n), vec(it.x))
+		}
 		copy(it.nu, ws.Nu)
 		if ws.Slack != nil {
 			copy(it.s, ws.Slack)
@@ -249,7 +257,7 @@ func (it *ipm) start(ws *Start) error {
 	}
 	copy(it.rhs[n:], d.b)
 	copy(it.rhs[n+neq:], d.h)
-	it.k.solve(it.dir, it.rhs, 3)
+	it.k.solve(it.dir, it.rhs, 3, 1e-13)
 	copy(it.x, it.dir[:n])
 	copy(it.nu, it.dir[n:n+neq])
 	if !finite(it.x) || !finite(it.nu) {
@@ -410,7 +418,7 @@ func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
 			for i := range m {
 				rhs[n+neq+i] = -it.ri[i] + it.s[i]
 			}
-			it.k.solve(it.aff, rhs, 3)
+			it.k.solve(it.aff, rhs, 2, 1e-11)
 			dlA := it.aff[n+neq:]
 			copy(it.dsA, it.ri)
 			for i := range it.dsA {
@@ -436,7 +444,7 @@ func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
 				rhs[n+neq+i] = -it.ri[i] + rc/it.lam[i]
 			}
 		}
-		it.k.solve(it.dir, rhs, 3)
+		it.k.solve(it.dir, rhs, 3, 1e-12)
 		if !finite(it.dir) {
 			break
 		}
@@ -478,10 +486,13 @@ func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
 	sol := &Solution{
 		X: append([]float64(nil), it.x...), Nu: append([]float64(nil), it.nu...),
 		Lambda: append([]float64(nil), it.lam...), Slack: append([]float64(nil), it.s...),
-		d: d, kkt: it.k, barrier: mub,
+		d: it.orig, kkt: it.k, barrier: mub,
 	}
-	sol.Residuals = kktResiduals(d, sol.X, sol.Nu, sol.Lambda, mub)
-	sol.Objective = objective(d, sol.X)
+	if it.k.u != nil {
+		blas64.Trsv(blas.NoTrans, upper(it.k.u, n), vec(sol.X))
+	}
+	sol.Residuals = kktResiduals(it.orig, sol.X, sol.Nu, sol.Lambda, mub)
+	sol.Objective = objective(it.orig, sol.X)
 	return sol, status, iter
 }
 

@@ -1,0 +1,87 @@
+package qp
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"syscall"
+	"testing"
+)
+
+// cpuSeconds returns the user+system CPU time of the process: under the
+// load of a shared machine it measures the work better than wall time.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return float64(ru.Utime.Sec+ru.Stime.Sec) + 1e-6*float64(ru.Utime.Usec+ru.Stime.Usec)
+}
+
+// BenchmarkPQP is the P-QP protocol of BENCHMARKS.md: a batch of B random
+// feasible QPs (n variables, m inequalities, and p = n/2 equalities in the
+// "eq" variants), forward solve to KKT residual ≤ 1e-8 plus the gradient of
+// sum(z*) with respect to every parameter.
+func BenchmarkPQP(b *testing.B) {
+	for _, c := range []struct{ batch, n, m, neq int }{
+		{32, 10, 10, 0}, {128, 50, 50, 0}, {16, 200, 100, 0},
+		{32, 10, 10, 5}, {128, 50, 50, 25}, {16, 200, 100, 100},
+	} {
+		name := fmt.Sprintf("B=%d/n=%d/m=%d/p=%d", c.batch, c.n, c.m, c.neq)
+		b.Run(name, func(b *testing.B) {
+			rng := rand.New(rand.NewPCG(1, uint64(c.n)))
+			probs := make([]*Problem, c.batch)
+			gx := make([][]float64, c.batch)
+			for i := range probs {
+				probs[i] = randomQP(rng, c.n, c.neq, c.m)
+				gx[i] = make([]float64, c.n)
+				for j := range gx[i] {
+					gx[i][j] = 1
+				}
+			}
+			ctx := context.Background()
+			worst, iters := 0.0, 0
+			b.ResetTimer()
+			cpu0, ops := cpuSeconds(), 0
+			for b.Loop() {
+				ops++
+				sols, err := SolveBatch(ctx, probs, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := BackwardBatch(sols, gx, nil, nil, nil); err != nil {
+					b.Fatal(err)
+				}
+				worst, iters = 0, 0
+				for _, s := range sols {
+					worst = math.Max(worst, s.Residuals.Max())
+					iters += s.Iterations
+				}
+			}
+			if worst > 1e-8 {
+				b.Fatalf("KKT residual %g > 1e-8", worst)
+			}
+			b.ReportMetric((cpuSeconds()-cpu0)/float64(ops), "cpu-s/op")
+			b.ReportMetric(worst*1e9, "kkt-residual-x1e-9")
+			b.ReportMetric(float64(iters)/float64(c.batch), "iters/instance")
+		})
+	}
+}
+
+func BenchmarkSolveSingle(b *testing.B) {
+	for _, c := range [][3]int{{50, 0, 50}, {200, 0, 100}} {
+		b.Run(fmt.Sprintf("n=%d/m=%d", c[0], c[2]), func(b *testing.B) {
+			rng := rand.New(rand.NewPCG(1, 2))
+			pb := randomQP(rng, c[0], c[1], c[2])
+			cpu0, ops := cpuSeconds(), 0
+			for b.Loop() {
+				ops++
+				if _, err := Solve(context.Background(), pb, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric((cpuSeconds()-cpu0)/float64(ops), "cpu-s/op")
+		})
+	}
+}
