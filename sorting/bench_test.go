@@ -1,9 +1,13 @@
 package sorting
 
 import (
+	"context"
+	"math/rand/v2"
 	"syscall"
 	"testing"
 	"time"
+
+	"gonum.org/v1/gonum/mat"
 )
 
 // cpuTimer measures the process CPU time (user + system) of a benchmark,
@@ -31,3 +35,53 @@ func (c cpuTimer) report(b *testing.B, ref float64) {
 		b.ReportMetric(ref/(b.Elapsed().Seconds()/float64(b.N)), "x_wall_vs_ref")
 	}
 }
+
+// pSort runs one P-SORT iteration: relaxed network with the relaxed
+// permutation matrix, BCE against the true permutation, backward.
+func pSortSetup(b *testing.B, kind NetworkKind, bsz, n int) (*Network, *mat.Dense, [][]int) {
+	rng := rand.New(rand.NewPCG(7, uint64(n)))
+	net, err := NewNetwork(kind, n)
+	if err != nil {
+		b.Fatal(err)
+	}
+	x := mat.NewDense(bsz, n, nil)
+	perms := make([][]int, bsz)
+	for i := range bsz {
+		x.SetRow(i, randVec(rng, n))
+		perms[i] = Argsort(x.RawRowView(i), false)
+	}
+	return net, x, perms
+}
+
+func benchPSort(b *testing.B, kind NetworkKind, bsz, n int, ref float64) {
+	net, x, perms := pSortSetup(b, kind, bsz, n)
+	s := &NetworkSettings{Sigmoid: Cauchy, Steepness: 10}
+	ctx := context.Background()
+	b.ResetTimer()
+	cpu := startCPU()
+	for b.Loop() {
+		nb, err := net.SortBatch(ctx, x, true, s)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ps := make([]*mat.Dense, bsz)
+		for i, r := range nb.Results {
+			ps[i] = r.P
+		}
+		_, grads, err := PermutationBCEBatch(ctx, ps, perms, 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := nb.Backward(ctx, nil, grads); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cpu.report(b, ref)
+}
+
+// P-SORT protocol of BENCHMARKS.md (reference: diffsort, Cauchy,
+// steepness 10, forward + backward of the BCE loss on P).
+func BenchmarkPSortBitonic32(b *testing.B)   { benchPSort(b, Bitonic, 100, 32, 0.099) }
+func BenchmarkPSortOddEven32(b *testing.B)   { benchPSort(b, OddEven, 100, 32, 0.156) }
+func BenchmarkPSortBitonic256(b *testing.B)  { benchPSort(b, Bitonic, 16, 256, 2.71) }
+func BenchmarkPSortBitonic1024(b *testing.B) { benchPSort(b, Bitonic, 4, 1024, 39.9) }
