@@ -419,8 +419,8 @@ func (l *Lasso) Solve(ctx context.Context, theta, init []float64, s *CDSettings)
 	res.Gap, res.KKT = gap, kkt
 	res.Objective = 0.5*rr + l.penaltyValue(st.w, theta)
 	res.Epochs = float64(updates) / float64(d)
-	if !finite(st.w) {
-		return nil, fmt.Errorf("%w: coordinate descent diverged", ErrNaN)
+	if !finite(st.w) || math.IsNaN(res.Objective) || math.IsInf(res.Objective, 0) || math.IsNaN(gap) || math.IsNaN(kkt) {
+		return nil, fmt.Errorf("%w: coordinate descent overflowed (objective %v); rescale the data", ErrNaN, res.Objective)
 	}
 	return res, err
 }

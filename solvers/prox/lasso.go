@@ -99,6 +99,9 @@ func NewLasso(x mat.Matrix, y []float64, penalty Penalty) (*Lasso, error) {
 	}
 	l.yy = 0.5 * dot(y, y) * inv
 	l.lip = l.powerIteration()
+	if !finite(l.colSq) || !finite(l.xty) || math.IsInf(l.yy, 0) || math.IsNaN(l.lip) || math.IsInf(l.lip, 0) {
+		return nil, fmt.Errorf("%w: X or y too large (‖Xⱼ‖² or ‖y‖² overflows); rescale the data", ErrNaN)
+	}
 	return l, nil
 }
 
