@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 
 	"gonum.org/v1/gonum/mat"
@@ -131,4 +132,318 @@ func PermutationBCEBatch(ctx context.Context, ps []*mat.Dense, perms [][]int, wo
 		mean += l
 	}
 	return mean / float64(b), grads, nil
+}
+
+// SpearmanLoss returns 1 − ρ, where ρ is the Pearson correlation between
+// the soft ranks of pred (strength ε, [SoftRank] with settings s) and the
+// exact ranks of target (ties share their mean rank), and its gradient with respect to pred. As
+// ε → 0 it tends to one minus Spearman's rank correlation. It returns
+// ErrSettings when the soft ranks or the target are constant (ε far too
+// large, or a constant target), where ρ is undefined.
+func SpearmanLoss(pred, target []float64, eps float64, s *SoftSettings) (float64, []float64, error) {
+	n := len(pred)
+	if n < 2 || len(target) != n {
+		return 0, nil, fmt.Errorf("%w: len(pred)=%d, len(target)=%d (need n ≥ 2)", ErrDims, n, len(target))
+	}
+	if err := checkFinite("target", target); err != nil {
+		return 0, nil, err
+	}
+	r := make([]float64, n)
+	sr, err := SoftRank(r, pred, eps, s)
+	if err != nil {
+		return 0, nil, err
+	}
+	desc := s != nil && s.Descending
+	t := averageRanks(target, desc)
+	center(r)
+	center(t)
+	nr, nt := norm2(r), norm2(t)
+	if nt == 0 {
+		return 0, nil, fmt.Errorf("%w: constant target", ErrSettings)
+	}
+	if nr < 1e-12*float64(n) {
+		return 0, nil, fmt.Errorf("%w: soft ranks are constant (ε = %v too large)", ErrSettings, eps)
+	}
+	var dot float64
+	for i := range n {
+		dot += r[i] * t[i]
+	}
+	rho := dot / (nr * nt)
+	// ∂ρ/∂r = t_c/(‖r_c‖‖t_c‖) − ρ r_c/‖r_c‖² (orthogonal to 1, so the
+	// centering needs no extra term).
+	g := make([]float64, n)
+	for i := range n {
+		g[i] = -(t[i]/(nr*nt) - rho*r[i]/(nr*nr))
+	}
+	if err := sr.VJP(g, g); err != nil {
+		return 0, nil, err
+	}
+	return 1 - rho, g, nil
+}
+
+// SpearmanLossBatch averages [SpearmanLoss] over the rows of pred and
+// target (B×n) on goroutines and returns the gradient of the mean.
+func SpearmanLossBatch(ctx context.Context, pred, target mat.Matrix, eps float64, s *SoftSettings) (float64, *mat.Dense, error) {
+	b, n := pred.Dims()
+	if r, c := target.Dims(); r != b || c != n || b == 0 {
+		return 0, nil, fmt.Errorf("%w: pred is %d×%d, target is %d×%d", ErrDims, b, n, r, c)
+	}
+	grad := mat.NewDense(b, n, nil)
+	losses := make([]float64, b)
+	err := parallel(ctx, b, s.orDefault().Workers, func(i int) error {
+		p, t := make([]float64, n), make([]float64, n)
+		mat.Row(p, i, pred)
+		mat.Row(t, i, target)
+		l, g, err := SpearmanLoss(p, t, eps, s)
+		if err != nil {
+			return err
+		}
+		losses[i] = l
+		for j := range g {
+			g[j] /= float64(b)
+		}
+		grad.SetRow(i, g)
+		return nil
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	var mean float64
+	for _, l := range losses {
+		mean += l
+	}
+	return mean / float64(b), grad, nil
+}
+
+// averageRanks returns the 1-based ranks of x, tied values sharing the
+// mean of their ranks (fractional ranking, as in Spearman's ρ).
+func averageRanks(x []float64, descending bool) []float64 {
+	perm := Argsort(x, descending)
+	r := make([]float64, len(x))
+	for a := 0; a < len(perm); {
+		b := a + 1
+		for b < len(perm) && x[perm[b]] == x[perm[a]] {
+			b++
+		}
+		mean := float64(a+b+1) / 2 // mean of a+1 … b
+		for _, i := range perm[a:b] {
+			r[i] = mean
+		}
+		a = b
+	}
+	return r
+}
+
+func center(v []float64) {
+	var m float64
+	for _, x := range v {
+		m += x
+	}
+	m /= float64(len(v))
+	for i := range v {
+		v[i] -= m
+	}
+}
+
+func norm2(v []float64) float64 {
+	var s float64
+	for _, x := range v {
+		s += x * x
+	}
+	return math.Sqrt(s)
+}
+
+// NDCGSettings controls [NDCG] and [NeuralNDCG]. The zero value means no
+// truncation (k = n) and no Sinkhorn scaling.
+type NDCGSettings struct {
+	// K truncates the metric to the first K positions (0 means n).
+	K int
+	// SinkhornIters is the number of (column, row) normalization sweeps
+	// applied to the NeuralSort matrix to make it (nearly) doubly
+	// stochastic, as in Pobrotyn and Białobrzeski (2021); 0 means none.
+	// The backward pass goes through every sweep exactly.
+	SinkhornIters int
+	// Stochastic, Rand: see NeuralSortSettings.
+	Stochastic bool
+	Rand       *rand.Rand
+}
+
+func gainsAndDiscounts(relevance []float64, k int) (gain, disc []float64, idcg float64, err error) {
+	n := len(relevance)
+	if err := checkFinite("relevance", relevance); err != nil {
+		return nil, nil, 0, err
+	}
+	gain, disc = make([]float64, n), make([]float64, n)
+	for i, y := range relevance {
+		if y < 0 {
+			return nil, nil, 0, fmt.Errorf("%w: negative relevance %v", ErrSettings, y)
+		}
+		gain[i] = math.Exp2(y) - 1
+		if i < k {
+			disc[i] = 1 / math.Log2(float64(i)+2)
+		}
+	}
+	for pos, i := range Argsort(gain, true) {
+		idcg += disc[pos] * gain[i]
+	}
+	if math.IsInf(idcg, 0) {
+		return nil, nil, 0, fmt.Errorf("%w: relevance too large (gain overflows)", ErrNaN)
+	}
+	return gain, disc, idcg, nil
+}
+
+func truncation(k, n int) (int, error) {
+	if k < 0 {
+		return 0, fmt.Errorf("%w: K = %d", ErrSettings, k)
+	}
+	if k == 0 || k > n {
+		k = n
+	}
+	return k, nil
+}
+
+// NDCG returns the exact NDCG@K of the ranking of the items by
+// decreasing score, with gains 2^y − 1 and discounts 1/log₂(i+1); it is 0
+// when every relevance is 0. Ties in scores are broken by index.
+func NDCG(scores, relevance []float64, s *NDCGSettings) (float64, error) {
+	n := len(scores)
+	if n == 0 || len(relevance) != n {
+		return 0, fmt.Errorf("%w: len(scores)=%d, len(relevance)=%d", ErrDims, n, len(relevance))
+	}
+	if err := checkFinite("scores", scores); err != nil {
+		return 0, err
+	}
+	var st NDCGSettings
+	if s != nil {
+		st = *s
+	}
+	k, err := truncation(st.K, n)
+	if err != nil {
+		return 0, err
+	}
+	gain, disc, idcg, err := gainsAndDiscounts(relevance, k)
+	if err != nil || idcg == 0 {
+		return 0, err
+	}
+	var dcg float64
+	for pos, i := range Argsort(scores, true) {
+		dcg += disc[pos] * gain[i]
+	}
+	return dcg / idcg, nil
+}
+
+// NeuralNDCG returns the NeuralNDCG@K of Pobrotyn and Białobrzeski (2021)
+// and its gradient with respect to the scores: the NDCG of the relevance
+// gains permuted by the NeuralSort relaxation P̂ of the scores
+// (descending, temperature τ), optionally Sinkhorn-scaled,
+//
+//	NeuralNDCG = (1/IDCG) Σ_{i ≤ K} (P̂ g)ᵢ / log₂(i + 1),   g = 2^y − 1.
+//
+// It tends to NDCG@K as τ → 0. A loss to minimize is its negative. When
+// every relevance is 0 it returns 0 and a zero gradient.
+func NeuralNDCG(scores, relevance []float64, tau float64, s *NDCGSettings) (float64, []float64, error) {
+	n := len(scores)
+	if n == 0 || len(relevance) != n {
+		return 0, nil, fmt.Errorf("%w: len(scores)=%d, len(relevance)=%d", ErrDims, n, len(relevance))
+	}
+	var st NDCGSettings
+	if s != nil {
+		st = *s
+	}
+	if st.SinkhornIters < 0 {
+		return 0, nil, fmt.Errorf("%w: SinkhornIters = %d", ErrSettings, st.SinkhornIters)
+	}
+	k, err := truncation(st.K, n)
+	if err != nil {
+		return 0, nil, err
+	}
+	ns, err := NeuralSort(scores, tau, &NeuralSortSettings{Descending: true, Stochastic: st.Stochastic, Rand: st.Rand})
+	if err != nil {
+		return 0, nil, err
+	}
+	gain, disc, idcg, err := gainsAndDiscounts(relevance, k)
+	if err != nil {
+		return 0, nil, err
+	}
+	if idcg == 0 {
+		return 0, make([]float64, n), nil
+	}
+	// Sinkhorn sweeps, keeping each normalizer for the backward pass.
+	p := mat.DenseCopyOf(ns.P)
+	type sweep struct{ colSum, rowSum []float64 }
+	sweeps := make([]sweep, st.SinkhornIters)
+	snaps := make([]*mat.Dense, 0, 2*st.SinkhornIters)
+	for it := range sweeps {
+		cs := make([]float64, n)
+		for i := range n {
+			for j, v := range p.RawRowView(i) {
+				cs[j] += v
+			}
+		}
+		for i := range n {
+			row := p.RawRowView(i)
+			for j := range row {
+				row[j] /= cs[j]
+			}
+		}
+		snaps = append(snaps, mat.DenseCopyOf(p))
+		rs := make([]float64, n)
+		for i := range n {
+			row := p.RawRowView(i)
+			for _, v := range row {
+				rs[i] += v
+			}
+			for j := range row {
+				row[j] /= rs[i]
+			}
+		}
+		snaps = append(snaps, mat.DenseCopyOf(p))
+		sweeps[it] = sweep{cs, rs}
+	}
+	if !allFinite(p.RawMatrix().Data) {
+		return 0, nil, fmt.Errorf("%w: Sinkhorn scaling underflowed (τ too small)", ErrNaN)
+	}
+	var dcg float64
+	g := mat.NewDense(n, n, nil) // ∂NeuralNDCG/∂P
+	for i := range k {
+		row := p.RawRowView(i)
+		grow := g.RawRowView(i)
+		for j := range n {
+			dcg += disc[i] * row[j] * gain[j]
+			grow[j] = disc[i] * gain[j] / idcg
+		}
+	}
+	// Backward through the sweeps: Q = P/colsum, then R = Q/rowsum.
+	for it := len(sweeps) - 1; it >= 0; it-- {
+		r := snaps[2*it+1]
+		for i := range n {
+			grow, rrow := g.RawRowView(i), r.RawRowView(i)
+			var dot float64
+			for j := range n {
+				dot += grow[j] * rrow[j]
+			}
+			for j := range n {
+				grow[j] = (grow[j] - dot) / sweeps[it].rowSum[i]
+			}
+		}
+		q := snaps[2*it]
+		dots := make([]float64, n)
+		for i := range n {
+			grow, qrow := g.RawRowView(i), q.RawRowView(i)
+			for j := range n {
+				dots[j] += grow[j] * qrow[j]
+			}
+		}
+		for i := range n {
+			grow := g.RawRowView(i)
+			for j := range n {
+				grow[j] = (grow[j] - dots[j]) / sweeps[it].colSum[j]
+			}
+		}
+	}
+	ds, err := ns.Backward(g)
+	if err != nil {
+		return 0, nil, err
+	}
+	return dcg / idcg, ds, nil
 }

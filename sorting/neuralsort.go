@@ -1,0 +1,169 @@
+package sorting
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// NeuralSortSettings controls [NeuralSort]. A nil *NeuralSortSettings or
+// the zero value means the deterministic relaxation in ascending order.
+type NeuralSortSettings struct {
+	// Descending puts the largest score in the first row (the paper's
+	// convention); the default is ascending.
+	Descending bool
+	// Stochastic adds Gumbel noise to the scores before relaxing: the
+	// relaxation of a permutation sampled from the Plackett–Luce
+	// distribution with log-weights s (Grover et al. 2019, §4).
+	Stochastic bool
+	// Rand is the generator of the Gumbel noise; it is required with
+	// Stochastic (seed it for reproducible runs).
+	Rand *rand.Rand
+}
+
+// NeuralSortResult is a NeuralSort relaxation and what its backward pass
+// needs. It is not safe for concurrent use.
+type NeuralSortResult struct {
+	// P is the n×n row-stochastic relaxed permutation matrix, row =
+	// output position, so that P x approximately sorts x by the scores.
+	P *mat.Dense
+	// Noise is the Gumbel noise added to the scores (nil if
+	// deterministic).
+	Noise []float64
+
+	tau  float64
+	sign float64
+	s    []float64 // perturbed, signed scores
+}
+
+// NeuralSort returns the relaxed permutation matrix of Grover et al.
+// (2019) for scores s and temperature τ > 0:
+//
+//	P̂[i, :] = softmax(((n + 1 − 2i) s − A_s 1) / τ),   A_s[j, k] = |sⱼ − sₖ|,
+//
+// (rows i = 1…n; with the default ascending order s is replaced by −s).
+// As τ → 0, P̂ tends to the permutation matrix sorting s. Cost O(n²).
+func NeuralSort(s []float64, tau float64, settings *NeuralSortSettings) (*NeuralSortResult, error) {
+	var st NeuralSortSettings
+	if settings != nil {
+		st = *settings
+	}
+	n := len(s)
+	if n == 0 {
+		return nil, fmt.Errorf("%w: empty scores", ErrDims)
+	}
+	if err := checkPositive("τ", tau); err != nil {
+		return nil, err
+	}
+	if err := checkFinite("s", s); err != nil {
+		return nil, err
+	}
+	r := &NeuralSortResult{tau: tau, sign: 1, s: make([]float64, n)}
+	if !st.Descending {
+		r.sign = -1
+	}
+	for i, v := range s {
+		r.s[i] = r.sign * v
+	}
+	if st.Stochastic {
+		if st.Rand == nil {
+			return nil, fmt.Errorf("%w: stochastic NeuralSort needs a Rand", ErrSettings)
+		}
+		r.Noise = make([]float64, n)
+		for i := range r.Noise {
+			u := st.Rand.Float64()
+			for u == 0 {
+				u = st.Rand.Float64()
+			}
+			r.Noise[i] = -math.Log(-math.Log(u))
+			r.s[i] += r.Noise[i]
+		}
+	}
+	a1 := make([]float64, n)
+	for j := range n {
+		var acc float64
+		for k := range n {
+			acc += math.Abs(r.s[j] - r.s[k])
+		}
+		a1[j] = acc
+	}
+	if !allFinite(a1) {
+		return nil, fmt.Errorf("%w: scores overflow", ErrNaN)
+	}
+	p := make([]float64, n*n)
+	for i := range n {
+		c := float64(n - 1 - 2*i)
+		row := p[i*n : i*n+n]
+		mx := math.Inf(-1)
+		for j := range n {
+			row[j] = (c*r.s[j] - a1[j]) / tau
+			mx = math.Max(mx, row[j])
+		}
+		var sum float64
+		for j := range n {
+			row[j] = math.Exp(row[j] - mx)
+			sum += row[j]
+		}
+		for j := range n {
+			row[j] /= sum
+		}
+	}
+	if !allFinite(p) {
+		return nil, fmt.Errorf("%w: logits overflow (τ too small for these scores)", ErrNaN)
+	}
+	r.P = mat.NewDense(n, n, p)
+	return r, nil
+}
+
+// Backward returns the gradient with respect to the scores s of ⟨G, P̂⟩
+// (the noise is held fixed). Cost O(n²).
+func (r *NeuralSortResult) Backward(g mat.Matrix) ([]float64, error) {
+	n := len(r.s)
+	if rr, cc := g.Dims(); rr != n || cc != n {
+		return nil, fmt.Errorf("%w: G is %d×%d, want %d×%d", ErrDims, rr, cc, n, n)
+	}
+	colSum := make([]float64, n) // Σᵢ ∂L/∂logitᵢⱼ
+	coef := make([]float64, n)   // Σᵢ cᵢ ∂L/∂logitᵢⱼ
+	grow := make([]float64, n)
+	for i := range n {
+		mat.Row(grow, i, g)
+		prow := r.P.RawRowView(i)
+		var dot float64
+		for j := range n {
+			dot += grow[j] * prow[j]
+		}
+		c := float64(n - 1 - 2*i)
+		for j := range n {
+			gl := prow[j] * (grow[j] - dot)
+			colSum[j] += gl
+			coef[j] += c * gl
+		}
+	}
+	// logitᵢⱼ = (cᵢ sⱼ − Σₖ |sⱼ − sₖ|)/τ.
+	ds := make([]float64, n)
+	for m := range n {
+		var sm, tm float64
+		for j := range n {
+			sg := sign(r.s[m] - r.s[j])
+			sm += sg
+			tm += colSum[j] * sg
+		}
+		ds[m] = r.sign * (coef[m] - colSum[m]*sm - tm) / r.tau
+	}
+	if !allFinite(ds) {
+		return nil, fmt.Errorf("%w: gradient", ErrNaN)
+	}
+	return ds, nil
+}
+
+func sign(x float64) float64 {
+	switch {
+	case x > 0:
+		return 1
+	case x < 0:
+		return -1
+	}
+	return 0
+}
