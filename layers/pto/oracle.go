@@ -291,18 +291,24 @@ func (k *Knapsack) Solve(dst, c []float64) (float64, error) {
 	return obj, nil
 }
 
-// Polyhedron returns the LP relaxation {w : weightsᵀw ≤ Capacity, 0 ≤ w ≤ 1}.
+// Polyhedron returns the LP relaxation {w : weightsᵀw ≤ Capacity, 0 ≤ w ≤ 1},
+// the capacity row divided by Capacity (when positive) so that all rows
+// have unit scale.
 func (k *Knapsack) Polyhedron() (*mat.Dense, []float64, *mat.Dense, []float64) {
 	d := len(k.Weights)
 	G := mat.NewDense(2*d+1, d, nil)
 	h := make([]float64, 2*d+1)
+	scale := 1.0
+	if k.Capacity > 0 {
+		scale = 1 / float64(k.Capacity)
+	}
 	for i, w := range k.Weights {
-		G.Set(0, i, float64(w))
+		G.Set(0, i, float64(w)*scale)
 		G.Set(1+i, i, 1)
 		h[1+i] = 1
 		G.Set(1+d+i, i, -1)
 	}
-	h[0] = float64(k.Capacity)
+	h[0] = float64(k.Capacity) * scale
 	return nil, nil, G, h
 }
 

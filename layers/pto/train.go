@@ -73,40 +73,11 @@ func Train(ctx context.Context, model *nn.MLP, loss Loss, train *Dataset, s *Tra
 			if err := ctx.Err(); err != nil {
 				return res, err
 			}
-			xb := mat.NewDense(len(batch), in, nil)
-			for r, i := range batch {
-				copy(xb.RawRowView(r), train.X.RawRowView(i))
-			}
-			pass, err := model.Forward(xb)
+			val, err := batchGradient(grad, model, loss, train, batch, st.Seed, uint64(epoch), st.Workers)
 			if err != nil {
 				return res, err
 			}
-			chat := pass.Output()
-			dy := mat.NewDense(len(batch), out, nil)
-			vals := make([]float64, len(batch))
-			err = nn.ParallelForErr(len(batch), st.Workers, func(r int) error {
-				i := batch[r]
-				rng := rand.New(rand.NewPCG(st.Seed, uint64(epoch)<<32|uint64(i)))
-				v, err := loss.Eval(dy.RawRowView(r), chat.RawRowView(r), train, i, rng)
-				vals[r] = v
-				return err
-			})
-			if err != nil {
-				return res, err
-			}
-			if bl, ok := loss.(BatchLoss); ok {
-				bl.EndBatch(batch)
-			}
-			for _, v := range vals {
-				total += v
-			}
-			dy.Scale(1/float64(len(batch)), dy)
-			for k := range grad {
-				grad[k] = 0
-			}
-			if _, err := pass.Backward(grad, dy, false); err != nil {
-				return res, err
-			}
+			total += val * float64(len(batch))
 			if err := st.Optimizer.Step(model.Params(), grad); err != nil {
 				return res, err
 			}
@@ -126,6 +97,64 @@ func Train(ctx context.Context, model *nn.MLP, loss Loss, train *Dataset, s *Tra
 	}
 	res.EpochDuration = spent / time.Duration(max(st.Epochs, 1))
 	return res, nil
+}
+
+// BatchGradient returns the mean loss over the pairs batch of d and writes
+// its gradient with respect to the model parameters into grad (length
+// len(model.Params())), exactly as one step of [Train] computes it (pair i
+// uses the random stream PCG(seed, stream·2³²+i)). It calls EndBatch of a
+// [BatchLoss].
+func BatchGradient(grad []float64, model *nn.MLP, loss Loss, d *Dataset, batch []int, seed, stream uint64, workers int) (float64, error) {
+	if len(grad) != len(model.Params()) {
+		return 0, fmt.Errorf("%w: grad has length %d, model has %d parameters", ErrShape, len(grad), len(model.Params()))
+	}
+	return batchGradient(grad, model, loss, d, batch, seed, stream, workers)
+}
+
+func batchGradient(grad []float64, model *nn.MLP, loss Loss, d *Dataset, batch []int, seed, stream uint64, workers int) (float64, error) {
+	in, out := model.Dims()
+	if len(batch) == 0 {
+		return 0, fmt.Errorf("%w: empty batch", ErrInput)
+	}
+	xb := mat.NewDense(len(batch), in, nil)
+	for r, i := range batch {
+		if i < 0 || i >= d.Len() {
+			return 0, fmt.Errorf("%w: pair %d of %d", ErrInput, i, d.Len())
+		}
+		copy(xb.RawRowView(r), d.X.RawRowView(i))
+	}
+	pass, err := model.Forward(xb)
+	if err != nil {
+		return 0, err
+	}
+	chat := pass.Output()
+	dy := mat.NewDense(len(batch), out, nil)
+	vals := make([]float64, len(batch))
+	err = nn.ParallelForErr(len(batch), workers, func(r int) error {
+		i := batch[r]
+		rng := rand.New(rand.NewPCG(seed, stream<<32|uint64(i)))
+		v, err := loss.Eval(dy.RawRowView(r), chat.RawRowView(r), d, i, rng)
+		vals[r] = v
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	if bl, ok := loss.(BatchLoss); ok {
+		bl.EndBatch(batch)
+	}
+	total := 0.0
+	for _, v := range vals {
+		total += v
+	}
+	dy.Scale(1/float64(len(batch)), dy)
+	for k := range grad {
+		grad[k] = 0
+	}
+	if _, err := pass.Backward(grad, dy, false); err != nil {
+		return 0, err
+	}
+	return total / float64(len(batch)), nil
 }
 
 // Predict returns the model's predicted costs for the rows of d.X.
