@@ -7,8 +7,6 @@ import (
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/lapack/lapack64"
 	"gonum.org/v1/gonum/mat"
-
-	"github.com/optlayers/optlayers/implicit/linsolve"
 )
 
 const (
@@ -60,7 +58,8 @@ type kkt struct {
 	// aug, when set, is an LU factorization of the whole augmented KKT
 	// matrix, used for derivatives when Q is singular (modePrimal), where
 	// eliminating λ would divide by the tiny W of active constraints.
-	aug *linsolve.LU
+	aug      *mat.LU
+	augScale []float64 // symmetric scaling of the augmented matrix
 }
 
 // newKKT prepares the reduction for d. It tries a Cholesky factorization
@@ -279,7 +278,8 @@ func (s *kkt) factorPrimal() bool {
 }
 
 // factorAugmented factorizes the whole (n+p+m)-square KKT matrix at w
-// with a dense LU; solveReg then uses it.
+// with a dense LU; solveReg then uses it. The rows and columns of inactive
+// constraints (W > 1) are scaled by W^{-1/2} so that their diagonal is −1.
 func (s *kkt) factorAugmented(w []float64) bool {
 	for i, v := range w {
 		s.w[i] = math.Min(math.Max(v, 1e-30), 1e30)
@@ -287,6 +287,13 @@ func (s *kkt) factorAugmented(w []float64) bool {
 	n, neq, m := s.n, s.neq, s.m
 	d := s.d
 	N := n + neq + m
+	sc := make([]float64, N)
+	for i := range n + neq {
+		sc[i] = 1
+	}
+	for i := range m {
+		sc[n+neq+i] = 1 / math.Sqrt(math.Max(1, s.w[i]))
+	}
 	k := mat.NewDense(N, N, nil)
 	raw := k.RawMatrix().Data
 	if d.q != nil {
@@ -301,17 +308,21 @@ func (s *kkt) factorAugmented(w []float64) bool {
 		}
 	}
 	for i := range m {
+		r := n + neq + i
 		for j := range n {
-			raw[(n+neq+i)*N+j] = d.g[i*n+j]
-			raw[j*N+n+neq+i] = d.g[i*n+j]
+			v := sc[r] * d.g[i*n+j]
+			raw[r*N+j] = v
+			raw[j*N+r] = v
 		}
-		raw[(n+neq+i)*(N+1)] = -s.w[i]
+		raw[r*N+r] = -s.w[i] * sc[r] * sc[r]
 	}
-	lu, err := linsolve.NewLU(k)
-	if err != nil {
+	var lu mat.LU
+	lu.Factorize(k)
+	if c := lu.Cond(); math.IsNaN(c) || math.IsInf(c, 0) {
 		return false
 	}
-	s.aug = lu
+	s.aug = &lu
+	s.augScale = sc
 	s.factored = true
 	return true
 }
@@ -329,10 +340,18 @@ func (s *kkt) solveReg(dst, r []float64) {
 	dx, dnu, dlam := dst[:n], dst[n:n+neq], dst[n+neq:]
 	t := s.t
 	if s.aug != nil {
-		if s.aug.Solve(dst, r) != nil {
+		for i, v := range r {
+			dst[i] = v * s.augScale[i]
+		}
+		x := mat.NewVecDense(len(dst), dst)
+		if err := s.aug.SolveVecTo(x, false, x); err != nil && !finite(dst) {
 			for i := range dst {
 				dst[i] = math.NaN()
 			}
+			return
+		}
+		for i := range dst {
+			dst[i] *= s.augScale[i]
 		}
 		return
 	}

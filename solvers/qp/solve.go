@@ -158,8 +158,7 @@ type ipm struct {
 	aff      []float64
 	dsA, ds  []float64
 	w        []float64
-	scaleP   float64
-	scaleD   float64
+	tmp      []float64 // n
 }
 
 func solveData(ctx context.Context, d *data, set *Settings, diagnose bool) (*Solution, error) {
@@ -175,8 +174,7 @@ func solveData(ctx context.Context, d *data, set *Settings, diagnose bool) (*Sol
 		rd: make([]float64, n), re: make([]float64, neq), ri: make([]float64, m),
 		rhs: make([]float64, tot), dir: make([]float64, tot), aff: make([]float64, tot),
 		dsA: make([]float64, m), ds: make([]float64, m), w: make([]float64, m)}
-	it.scaleP = math.Max(1, math.Max(normInf(d.b), normInf(d.h)))
-	it.scaleD = math.Max(1, normInf(orig.p))
+	it.tmp = make([]float64, n)
 	if err := it.start(set.WarmStart); err != nil {
 		return nil, err
 	}
@@ -302,21 +300,38 @@ func (it *ipm) start(ws *Start) error {
 }
 
 // residuals computes rd, re, ri and μ at the current iterate.
-func (it *ipm) residuals() (pres, dres, mu, compl float64) {
+func (it *ipm) residuals() (pres, dres, mu, compl, scaleP, scaleD float64) {
 	d := it.d
 	d.mulQ(it.rd, it.x)
+	scaleD = math.Max(1, math.Max(normInf(it.rd), normInf(d.p)))
 	for i, v := range d.p {
 		it.rd[i] += v
 	}
-	d.mulAT(1, it.nu, 1, it.rd)
-	d.mulGT(1, it.lam, 1, it.rd)
-	copy(it.re, d.b)
-	d.mulA(1, it.x, -1, it.re)
-	copy(it.ri, it.s)
-	for i, v := range d.h {
-		it.ri[i] -= v
+	if d.neq > 0 {
+		d.mulAT(1, it.nu, 0, it.tmp)
+		scaleD = math.Max(scaleD, normInf(it.tmp))
+		for i, v := range it.tmp {
+			it.rd[i] += v
+		}
 	}
-	d.mulG(1, it.x, 1, it.ri)
+	if d.m > 0 {
+		d.mulGT(1, it.lam, 0, it.tmp)
+		scaleD = math.Max(scaleD, normInf(it.tmp))
+		for i, v := range it.tmp {
+			it.rd[i] += v
+		}
+	}
+	scaleP = math.Max(1, math.Max(normInf(d.b), normInf(d.h)))
+	d.mulA(1, it.x, 0, it.re)
+	scaleP = math.Max(scaleP, normInf(it.re))
+	for i, v := range d.b {
+		it.re[i] -= v
+	}
+	d.mulG(1, it.x, 0, it.ri)
+	scaleP = math.Max(scaleP, normInf(it.ri))
+	for i, v := range d.h {
+		it.ri[i] += it.s[i] - v
+	}
 	pres = math.Max(normInf(it.re), normInf(it.ri))
 	dres = normInf(it.rd)
 	if m := len(it.s); m > 0 {
@@ -327,6 +342,29 @@ func (it *ipm) residuals() (pres, dres, mu, compl float64) {
 		}
 	}
 	return
+}
+
+// honestOK reports whether the current iterate, mapped back to the
+// user's variables, meets the tolerance on the user's data (in the dual
+// mode the iteration measures residuals in transformed coordinates).
+func (it *ipm) honestOK(tol float64) bool {
+	if it.k.u == nil {
+		return true
+	}
+	x := append([]float64(nil), it.x...)
+	blas64.Trsv(blas.NoTrans, upper(it.k.u, it.d.n), vec(x))
+	r := kktResiduals(it.orig, x, it.nu, it.lam, it.set.Barrier)
+	o := it.orig
+	sp := math.Max(1, math.Max(normInf(o.b), normInf(o.h)))
+	sd := math.Max(1, normInf(o.p))
+	q := make([]float64, o.n)
+	o.mulQ(q, x)
+	sd = math.Max(sd, normInf(q))
+	o.mulGT(1, it.lam, 0, q)
+	sd = math.Max(sd, normInf(q))
+	o.mulAT(1, it.nu, 0, q)
+	sd = math.Max(sd, normInf(q))
+	return r.Primal <= tol*sp && r.Dual <= tol*sd
 }
 
 // stepTo returns the largest α ≤ 1 with v + α dv ≥ 0.
@@ -359,16 +397,17 @@ func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
 	tol := set.Tol
 	mub := set.Barrier
 	best := snapshot{merit: math.Inf(1)}
+	dataScale := math.Max(1, math.Max(normInf(it.orig.p), math.Max(normInf(d.b), normInf(d.h))))
 	lastImprove := 0
 	status := NotConverged
 	iter := 0
 	for ; ; iter++ {
-		pres, dres, mu, compl := it.residuals()
+		pres, dres, mu, compl, scaleP, scaleD := it.residuals()
 		complTol := tol
 		if mub > 0 {
 			complTol = tol * math.Max(mub, 1e-3)
 		}
-		merit := math.Max(pres/it.scaleP, math.Max(dres/it.scaleD, compl))
+		merit := math.Max(pres/scaleP, math.Max(dres/scaleD, compl))
 		if !(merit < math.Inf(1)) {
 			break
 		}
@@ -383,14 +422,14 @@ func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
 		if set.Logger != nil {
 			set.Logger.Debug("qp", "iter", iter, "primal", pres, "dual", dres, "mu", mu)
 		}
-		if pres <= tol*it.scaleP && dres <= tol*it.scaleD && compl <= complTol {
+		if pres <= tol*scaleP && dres <= tol*scaleD && compl <= complTol && it.honestOK(tol) {
 			status = Optimal
 			break
 		}
 		if iter >= set.MaxIter || iter-lastImprove > 10 {
 			break
 		}
-		if big := 1e12 * math.Max(it.scaleP, it.scaleD); normInf(it.x) > big || normInf(it.lam) > big || normInf(it.nu) > big {
+		if big := 1e12 * dataScale; normInf(it.x) > big || normInf(it.lam) > big || normInf(it.nu) > big {
 			break
 		}
 		if ctx.Err() != nil {
