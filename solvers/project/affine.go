@@ -99,7 +99,7 @@ func (s *Affine) Project(dst, y []float64) error {
 		return err
 	}
 	s.removeRowSpace(dst, y, s.c)
-	return nil
+	return checkOutput(dst)
 }
 
 func (s *Affine) checkN(n int) error {
@@ -142,7 +142,7 @@ func (s *Affine) JVP(dst, x, y, v []float64) error {
 		return err
 	}
 	s.removeRowSpace(dst, v, nil)
-	return nil
+	return checkOutput(dst)
 }
 
 // VJP equals JVP.

@@ -1,10 +1,8 @@
 package project
 
 import (
-	"cmp"
 	"fmt"
 	"math"
-	"slices"
 )
 
 // BoxSection is the intersection of a box with a hyperplane,
@@ -21,9 +19,9 @@ import (
 //
 //	P(y) = clip(y − τw, l, u),   τ such that ⟨w, P(y)⟩ = c,
 //
-// where τ, the multiplier of the equality, is found exactly by sorting the
-// 2n breakpoints of the piecewise-linear, non-increasing map
-// τ ↦ ⟨w, clip(y − τw, l, u)⟩ (O(n log n)). With the free set
+// where τ, the multiplier of the equality, is the root of the
+// piecewise-linear, non-increasing map τ ↦ ⟨w, clip(y − τw, l, u)⟩ − c,
+// found by a randomized breakpoint search in O(n) expected time. With the free set
 // F = {i : lᵢ < xᵢ < uᵢ}, the Jacobian is
 //
 //	(∂P(y) v)_F = v_F − w_F ⟨w_F, v_F⟩/‖w_F‖²,   zero off F,
@@ -85,13 +83,8 @@ func (b BoxSection) check(n int) error {
 	return nil
 }
 
-type breakpoint struct {
-	t    float64
-	i    int
-	free bool // true: coordinate i leaves its lower bound as τ decreases past t
-}
-
-// Project sets dst = P(y). dst may alias y. It allocates O(n) scratch.
+// Project sets dst = P(y). dst may alias y. It allocates 4n bytes of
+// scratch.
 func (b BoxSection) Project(dst, y []float64) error {
 	if err := checkProject(dst, y); err != nil {
 		return err
@@ -100,45 +93,93 @@ func (b BoxSection) Project(dst, y []float64) error {
 	if err := b.check(n); err != nil {
 		return err
 	}
-	tau := b.threshold(y)
+	tau := b.refine(y, b.threshold(y))
 	for i, v := range y {
 		dst[i] = min(max(v-tau*b.weight(i), bound(b.Lower, i, 0)), bound(b.Upper, i, 0))
 	}
-	return nil
+	return checkOutput(dst)
 }
 
-// threshold returns τ with ⟨w, clip(y − τw, l, u)⟩ = c.
+// threshold returns τ with g(τ) = ⟨w, clip(y − τw, l, u)⟩ − c = 0. g is
+// piecewise linear and non-increasing, with breakpoints aᵢ = (yᵢ − uᵢ)/wᵢ
+// and bᵢ = (yᵢ − lᵢ)/wᵢ. The search keeps a bracket (lo, hi) of the root
+// and the set U of coordinates with a breakpoint inside it; the others
+// are fixed at a bound or free over the whole bracket and enter g through
+// three running sums. Each step evaluates g at a breakpoint of U chosen
+// pseudo-randomly, halves the bracket on its side, and drops from U the
+// coordinates it settles: O(n) expected time, as in the breakpoint
+// searches of Kiwiel (2008). When U is empty, g is affine on the bracket
+// and its root is explicit.
 func (b BoxSection) threshold(y []float64) float64 {
 	n := len(y)
-	bps := make([]breakpoint, 0, 2*n)
-	g := 0.0 // ⟨w, clip(y − τw, l, u)⟩ at the current τ, starting at +∞
-	for i, v := range y {
-		l, u, w := bound(b.Lower, i, 0), bound(b.Upper, i, 0), b.weight(i)
-		g += w * l
-		bps = append(bps, breakpoint{(v - l) / w, i, true}, breakpoint{(v - u) / w, i, false})
-	}
-	slices.SortFunc(bps, func(a, c breakpoint) int { return cmp.Compare(c.t, a.t) }) // descending
 	c := b.Value
-	tau := bps[0].t
-	slope := 0.0 // Σ_{free} wᵢ², the rate at which g grows as τ decreases
-	for _, bp := range bps {
-		next := g + slope*(tau-bp.t)
-		if next >= c {
-			if slope > 0 {
-				tau -= (c - g) / slope
-			}
-			break
-		}
-		g, tau = next, bp.t
-		w := b.weight(bp.i)
-		if bp.free {
-			slope += w * w
-		} else {
-			slope -= w * w
-		}
+	u := make([]int32, n)
+	for i := range u {
+		u[i] = int32(i)
 	}
+	lo, hi := math.Inf(-1), math.Inf(1)
+	fixed, freeY, freeW := 0.0, 0.0, 0.0 // Σ w·bound, Σ_free w y, Σ_free w²
+	state := uint64(n)*0x9e3779b97f4a7c15 + 1
+	for len(u) > 0 {
+		// Pivot: a breakpoint of a pseudo-random element of U inside the
+		// bracket (each element of U has at least one there).
+		state = state*6364136223846793005 + 1442695040888963407
+		j := int(u[(state>>33)%uint64(len(u))])
+		l, up, w := bound(b.Lower, j, 0), bound(b.Upper, j, 0), b.weight(j)
+		p := (y[j] - up) / w
+		if !(p > lo && p < hi) || (state>>32)&1 == 1 {
+			if q := (y[j] - l) / w; q > lo && q < hi {
+				p = q
+			}
+		}
+		g := fixed + freeY - p*freeW - c
+		for _, i := range u {
+			l, up, w := bound(b.Lower, int(i), 0), bound(b.Upper, int(i), 0), b.weight(int(i))
+			g += w * min(max(y[i]-p*w, l), up)
+		}
+		switch {
+		case g == 0:
+			return p
+		case g > 0:
+			lo = p
+		default:
+			hi = p
+		}
+		k := 0
+		for _, i := range u {
+			l, up, w := bound(b.Lower, int(i), 0), bound(b.Upper, int(i), 0), b.weight(int(i))
+			a, bb := (y[i]-up)/w, (y[i]-l)/w
+			switch {
+			case bb <= lo: // at the lower bound on the whole bracket
+				fixed += w * l
+			case a >= hi: // at the upper bound
+				fixed += w * up
+			case a <= lo && bb >= hi: // free
+				freeY += w * y[i]
+				freeW += w * w
+			default:
+				u[k] = i
+				k++
+			}
+		}
+		u = u[:k]
+	}
+	if freeW > 0 {
+		return (fixed + freeY - c) / freeW
+	}
+	// g is constant (zero) on the bracket.
+	if !math.IsInf(lo, 0) {
+		return lo
+	}
+	return hi
+}
+
+// refine is kept separate from threshold for clarity: it recomputes τ from
+// the free set τ determines.
+func (b BoxSection) refine(y []float64, tau float64) float64 {
+	c := b.Value
 	// Refine τ on the free set it determines, removing the rounding of
-	// the running sums: Σ_F wᵢ(yᵢ − τwᵢ) + Σ_{F^c} wᵢ xᵢ = c.
+	// the iteration: Σ_F wᵢ(yᵢ − τwᵢ) + Σ_{F^c} wᵢ xᵢ = c.
 	num, den := -c, 0.0
 	for i, v := range y {
 		l, u, w := bound(b.Lower, i, 0), bound(b.Upper, i, 0), b.weight(i)
@@ -188,7 +229,7 @@ func (b BoxSection) JVP(dst, x, y, v []float64) error {
 			dst[i] = 0
 		}
 	}
-	return nil
+	return checkOutput(dst)
 }
 
 // VJP equals JVP.

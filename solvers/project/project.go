@@ -76,6 +76,16 @@ func checkProduct(dst, x, y, v []float64) error {
 	return nil
 }
 
+// checkOutput reports an overflow in a computed result (inputs are
+// finite, but an intermediate or the result itself may exceed the float64
+// range, for example a hyperplane with a tiny normal and a huge offset).
+func checkOutput(x []float64) error {
+	if !finite(x) {
+		return fmt.Errorf("%w: result overflows float64", ErrNaN)
+	}
+	return nil
+}
+
 func finite(x []float64) bool {
 	for _, v := range x {
 		if math.IsNaN(v) || math.IsInf(v, 0) {

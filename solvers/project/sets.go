@@ -43,7 +43,8 @@ func (s NonNegative) VJP(dst, x, y, u []float64) error { return s.JVP(dst, x, y,
 
 // Box is {x : Lower ≤ x ≤ Upper}. Lower and Upper have length n or 1 (one
 // bound for every coordinate); a nil slice means no bound (−∞ or +∞), and
-// infinite entries are allowed. Lower ≤ Upper is required.
+// infinite entries are allowed. Lower ≤ Upper, Lower < +∞ and Upper > −∞
+// are required.
 //
 //	P(y) = min(max(y, l), u),   ∂P(y) = diag(1[lᵢ < yᵢ < uᵢ]).
 //
@@ -74,8 +75,9 @@ func (b Box) check(n int) error {
 		}
 	}
 	for i := range max(len(b.Lower), len(b.Upper)) {
-		if bound(b.Lower, i, math.Inf(-1)) > bound(b.Upper, i, math.Inf(1)) {
-			return fmt.Errorf("%w: lower bound > upper bound at %d", ErrInfeasible, i)
+		l, u := bound(b.Lower, i, math.Inf(-1)), bound(b.Upper, i, math.Inf(1))
+		if l > u || math.IsInf(l, 1) || math.IsInf(u, -1) {
+			return fmt.Errorf("%w: bounds [%v, %v] at %d", ErrInfeasible, l, u, i)
 		}
 	}
 	return nil
@@ -233,7 +235,7 @@ func (b L2Ball) JVP(dst, x, y, v []float64) error {
 	for i := range v {
 		dst[i] = s * (v[i] - ev*y[i]/nrm)
 	}
-	return nil
+	return checkOutput(dst)
 }
 
 // VJP equals JVP.
@@ -286,7 +288,7 @@ func (h Hyperplane) Project(dst, y []float64) error {
 		return err
 	}
 	removeNormal(dst, y, h.Normal, h.Offset, nrm)
-	return nil
+	return checkOutput(dst)
 }
 
 // JVP sets dst = v − ⟨a, v⟩ a/‖a‖². dst may alias v.
@@ -299,7 +301,7 @@ func (h Hyperplane) JVP(dst, x, y, v []float64) error {
 		return err
 	}
 	removeNormal(dst, v, h.Normal, 0, nrm)
-	return nil
+	return checkOutput(dst)
 }
 
 // VJP equals JVP.
@@ -338,7 +340,7 @@ func (h Halfspace) Project(dst, y []float64) error {
 	} else {
 		copy(dst, y)
 	}
-	return nil
+	return checkOutput(dst)
 }
 
 // JVP sets dst = ∂P(y) v. dst may alias v.
@@ -355,7 +357,7 @@ func (h Halfspace) JVP(dst, x, y, v []float64) error {
 	} else {
 		copy(dst, v)
 	}
-	return nil
+	return checkOutput(dst)
 }
 
 // VJP equals JVP.

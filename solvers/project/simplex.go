@@ -58,15 +58,15 @@ func writeSimplex(dst, y []float64, r, mean float64, k int, signed bool) {
 			if signed {
 				a = math.Abs(v)
 			}
-			x := (a - mean) + shift
+			x := min((a-mean)+shift, r) // x ≤ r exactly; min guards overflow
 			if x > 0 {
 				count++
 				sum += a
 			} else {
 				x = 0
 			}
-			if signed {
-				x = math.Copysign(x, v)
+			if signed && v < 0 {
+				x = -x + 0 // +0 rather than −0 off the support
 			}
 			dst[i] = x
 		}
@@ -179,7 +179,7 @@ func (s Simplex) JVP(dst, x, y, v []float64) error {
 		return err
 	}
 	centerOnSupport(dst, x, v)
-	return nil
+	return checkOutput(dst)
 }
 
 // VJP equals JVP.
@@ -298,7 +298,7 @@ func (b L1Ball) JVP(dst, x, y, v []float64) error {
 			dst[i] = 0
 		}
 	}
-	return nil
+	return checkOutput(dst)
 }
 
 // VJP equals JVP.

@@ -1,0 +1,95 @@
+package project
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// BenchmarkSimplex projects y ~ N(0, 1)ⁿ onto the unit simplex (the
+// BENCHMARKS protocol is n = 10⁶), with the O(n log n) sort-based method
+// as a reference point, plus the JVP.
+func BenchmarkSimplex(b *testing.B) {
+	for _, n := range []int{1000, 1000000} {
+		rng := rand.New(rand.NewPCG(1, uint64(n)))
+		y := randVec(rng, n, 1)
+		x := make([]float64, n)
+		name := "n=" + itoa(n)
+		b.Run("Condat/"+name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(8 * n))
+			for b.Loop() {
+				if err := (Simplex{Radius: 1}).Project(x, y); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("Sort/"+name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(8 * n))
+			for b.Loop() {
+				_ = sortSimplex(y, 1)
+			}
+		})
+		b.Run("JVP/"+name, func(b *testing.B) {
+			_ = (Simplex{Radius: 1}).Project(x, y)
+			v := randVec(rng, n, 1)
+			dst := make([]float64, n)
+			b.ReportAllocs()
+			b.SetBytes(int64(8 * n))
+			for b.Loop() {
+				if err := (Simplex{Radius: 1}).JVP(dst, x, y, v); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkL1Ball projects y ~ N(0, 1)ⁿ onto the l1 ball of radius √n
+// (about 0.8 of ‖y‖₁/√n ≈ √n·√(2/π)·… so the constraint is active).
+func BenchmarkL1Ball(b *testing.B) {
+	for _, n := range []int{1000, 1000000} {
+		rng := rand.New(rand.NewPCG(2, uint64(n)))
+		y := randVec(rng, n, 1)
+		x := make([]float64, n)
+		r := 0.1 * float64(n)
+		b.Run("n="+itoa(n), func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(8 * n))
+			for b.Loop() {
+				if err := (L1Ball{Radius: r}).Project(x, y); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkCappedSimplex projects onto {0 ≤ x ≤ 10/n, Σx = 1}.
+func BenchmarkCappedSimplex(b *testing.B) {
+	for _, n := range []int{1000, 1000000} {
+		rng := rand.New(rand.NewPCG(3, uint64(n)))
+		y := randVec(rng, n, 1)
+		x := make([]float64, n)
+		set := CappedSimplex(10/float64(n), 1)
+		b.Run("n="+itoa(n), func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(8 * n))
+			for b.Loop() {
+				if err := set.Project(x, y); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func itoa(n int) string {
+	switch n {
+	case 1000:
+		return "1e3"
+	case 1000000:
+		return "1e6"
+	}
+	return "?"
+}
