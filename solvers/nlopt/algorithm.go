@@ -69,13 +69,13 @@ const (
 
 // algorithm properties
 const (
-	propGradient = 1 << iota // uses the gradient of the objective
-	propGlobal               // global: needs finite bounds
-	propIneq                 // supports inequality constraints
-	propEq                   // supports equality constraints
-	propLocal                // needs a local (subsidiary) optimizer
-	propLocalOptional        // accepts a local optimizer
-	propRandom               // randomized: depends on Settings.Seed
+	propGradient      = 1 << iota // uses the gradient of the objective
+	propGlobal                    // global: needs finite bounds
+	propIneq                      // supports inequality constraints
+	propEq                        // supports equality constraints
+	propLocal                     // needs a local (subsidiary) optimizer
+	propLocalOptional             // accepts a local optimizer
+	propRandom                    // randomized: depends on Settings.Seed
 )
 
 var algorithmInfo = [numAlgorithms]struct {
