@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-
-	"gonum.org/v1/gonum/mat"
 )
 
 // Updates selects how coordinate descent keeps its state.
@@ -224,61 +222,120 @@ func (st *cdState) setOn(ws []int, vals, scratch []float64) {
 	copy(st.r, scratch) // objectiveOn left the residual in scratch
 }
 
-// anderson holds the working-set iterates for extrapolation.
+// anderson holds the working-set iterates for extrapolation, in reused
+// buffers (no allocation per sweep once warmed up).
 type anderson struct {
 	k    int
-	hist [][]float64
+	m    int         // length of the stored vectors
+	hist [][]float64 // k+1 buffers; the first used ones are valid
+	used int
+	u    [][]float64 // k difference vectors
+	gm   []float64   // k×k Gram matrix of the differences
+	z    []float64
 	acc  []float64
 }
 
-// extrapolate returns the Anderson combination of the stored iterates, or
-// nil when the small system is singular.
+func newAnderson(k int) *anderson {
+	return &anderson{k: k, hist: make([][]float64, k+1), u: make([][]float64, k), gm: make([]float64, k*k), z: make([]float64, k)}
+}
+
+// reset starts a new history of vectors of length m.
+func (a *anderson) reset(m int) {
+	a.used = 0
+	if m != a.m {
+		a.m = m
+		for i := range a.hist {
+			a.hist[i] = make([]float64, m)
+		}
+		for i := range a.u {
+			a.u[i] = make([]float64, m)
+		}
+		a.acc = make([]float64, m)
+	}
+}
+
+// push stores the next iterate (the working-set values of w) and reports
+// whether k+1 iterates are stored.
+func (a *anderson) push(w []float64, ws []int) bool {
+	h := a.hist[a.used]
+	for t, j := range ws {
+		h[t] = w[j]
+	}
+	a.used++
+	return a.used == a.k+1
+}
+
+// extrapolate returns Σcᵢ wᵢ₊₁ with c = z/Σz, (UᵀU + εI) z = 1, U the
+// matrix of successive differences, or nil when the system is singular.
+// It clears the history.
 func (a *anderson) extrapolate() []float64 {
-	k := len(a.hist) - 1
-	m := len(a.hist[0])
-	u := make([][]float64, k)
+	k := a.k
+	a.used = 0
 	for i := range k {
-		u[i] = make([]float64, m)
-		for t := range m {
-			u[i][t] = a.hist[i+1][t] - a.hist[i][t]
+		ui, h0, h1 := a.u[i], a.hist[i], a.hist[i+1]
+		for t := range ui {
+			ui[t] = h1[t] - h0[t]
 		}
 	}
-	gm := mat.NewSymDense(k, nil)
 	var tr float64
 	for i := range k {
 		for j := i; j < k; j++ {
-			gm.SetSym(i, j, dot(u[i], u[j]))
+			v := dot(a.u[i], a.u[j])
+			a.gm[i*k+j], a.gm[j*k+i] = v, v
 		}
-		tr += gm.At(i, i)
+		tr += a.gm[i*k+i]
 	}
-	if tr == 0 {
+	if !(tr > 0) || math.IsInf(tr, 0) {
 		return nil
 	}
 	for i := range k {
-		gm.SetSym(i, i, gm.At(i, i)+1e-12*tr)
+		a.gm[i*k+i] += 1e-10 * tr
 	}
-	var ch mat.Cholesky
-	if !ch.Factorize(gm) {
-		return nil
+	// In-place Cholesky of the small SPD matrix, then two triangular solves.
+	g := a.gm
+	for j := range k {
+		s := g[j*k+j]
+		for p := range j {
+			s -= g[j*k+p] * g[j*k+p]
+		}
+		if !(s > 0) {
+			return nil
+		}
+		s = math.Sqrt(s)
+		g[j*k+j] = s
+		for i := j + 1; i < k; i++ {
+			t := g[i*k+j]
+			for p := range j {
+				t -= g[i*k+p] * g[j*k+p]
+			}
+			g[i*k+j] = t / s
+		}
 	}
-	ones := mat.NewVecDense(k, nil)
+	z := a.z
 	for i := range k {
-		ones.SetVec(i, 1)
+		t := 1.0
+		for p := range i {
+			t -= g[i*k+p] * z[p]
+		}
+		z[i] = t / g[i*k+i]
 	}
-	var z mat.VecDense
-	if err := ch.SolveVecTo(&z, ones); err != nil {
-		return nil
+	for i := k - 1; i >= 0; i-- {
+		t := z[i]
+		for p := i + 1; p < k; p++ {
+			t -= g[p*k+i] * z[p]
+		}
+		z[i] = t / g[i*k+i]
 	}
 	var sum float64
-	for i := range k {
-		sum += z.AtVec(i)
+	for _, v := range z {
+		sum += v
 	}
-	if sum == 0 || math.IsNaN(sum) {
+	if sum == 0 || math.IsNaN(sum) || math.IsInf(sum, 0) {
 		return nil
 	}
-	a.acc = append(a.acc[:0], make([]float64, m)...)
+	clear(a.acc)
 	for i := range k {
-		axpy(z.AtVec(i)/sum, a.hist[i+1], a.acc)
+		axpy(z[i]/sum, a.hist[i+1], a.acc)
 	}
 	if !finite(a.acc) {
 		return nil
@@ -335,7 +392,8 @@ func (l *Lasso) Solve(ctx context.Context, theta, init []float64, s *CDSettings)
 	maxUpdates := set.MaxEpochs * d
 	innerTol := 0.1 * kktTol
 	ws := make([]int, 0, d)
-	and := &anderson{k: set.AndersonK}
+	and := newAnderson(set.AndersonK)
+	cur := make([]float64, d)
 	var err error
 	var gap, kkt float64
 	for {
@@ -354,7 +412,7 @@ func (l *Lasso) Solve(ctx context.Context, theta, init []float64, s *CDSettings)
 				ws = append(ws, j)
 			}
 		}
-		and.hist = and.hist[:0]
+		and.reset(len(ws))
 		for sweeps := 0; updates < maxUpdates && len(ws) > 0; sweeps++ {
 			var change float64
 			for _, j := range ws {
@@ -370,21 +428,18 @@ func (l *Lasso) Solve(ctx context.Context, theta, init []float64, s *CDSettings)
 			if set.NoAnderson {
 				continue
 			}
-			cur := make([]float64, len(ws))
-			for a, j := range ws {
-				cur[a] = st.w[j]
-			}
-			and.hist = append(and.hist, cur)
-			if len(and.hist) == and.k+1 {
+			if and.push(st.w, ws) {
 				if acc := and.extrapolate(); acc != nil {
+					cw := cur[:len(ws)]
+					for a, j := range ws {
+						cw[a] = st.w[j]
+					}
+					pCur := st.objectiveOn(ws, cw, scratch)
 					pAcc := st.objectiveOn(ws, acc, scratch)
-					pCur := st.objectiveOn(ws, cur, scratch)
 					if pAcc < pCur {
-						st.objectiveOn(ws, acc, scratch)
 						st.setOn(ws, acc, scratch)
 					}
 				}
-				and.hist = and.hist[:0]
 			}
 		}
 		// Convergence check over all features, on exact r (or q).

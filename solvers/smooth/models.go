@@ -281,43 +281,65 @@ func Logistic(x mat.Matrix, y []float64, reg L2) (*Problem, error) {
 		}
 	}
 	inv := 1 / float64(m.n)
-	weights := make([]float64, m.n)
-	curv := func(w []float64) []float64 {
-		z := m.xw(w)
-		for i, zi := range z {
-			s := sigmoid(m.y[i] * zi)
-			weights[i] = s * (1 - s)
+	// One exponential per sample serves the loss, the gradient and the
+	// Hessian at the same w: e = exp(−|mᵢ|) gives
+	// log(1+exp(−mᵢ)) = max(−mᵢ, 0) + log1p(e) and σ(−mᵢ).
+	var (
+		statW  = make([]float64, m.d)
+		statOK bool
+		loss   float64
+		sneg   = make([]float64, m.n) // σ(−mᵢ)
+		curv   = make([]float64, m.n) // σ(mᵢ)σ(−mᵢ)
+	)
+	stats := func(w []float64) {
+		if statOK && equal(w, statW) {
+			return
 		}
-		return weights
+		z := m.xw(w)
+		var s float64
+		for i, zi := range z {
+			mi := m.y[i] * zi
+			e := math.Exp(-math.Abs(mi))
+			if mi >= 0 {
+				s += math.Log1p(e)
+				sneg[i] = e / (1 + e)
+			} else {
+				s += -mi + math.Log1p(e)
+				sneg[i] = 1 / (1 + e)
+			}
+			curv[i] = sneg[i] * (1 - sneg[i])
+		}
+		loss = s * inv
+		copy(statW, w)
+		statOK = true
 	}
 	return &Problem{
 		N: m.d, P: reg.params(m.d), CheckTheta: m.validTheta,
 		Func: func(w, theta []float64) float64 {
-			z := m.xw(w)
-			var s float64
-			for i, zi := range z {
-				s += softplus(-m.y[i] * zi)
-			}
-			return inv*s + m.penalty(w, theta)
+			stats(w)
+			return loss + m.penalty(w, theta)
 		},
 		Grad: func(dst, w, theta []float64) {
-			z := m.xw(w)
-			for i, zi := range z {
-				m.buf[i] = -m.y[i] * sigmoid(-m.y[i]*zi)
+			stats(w)
+			for i := range m.buf {
+				m.buf[i] = -m.y[i] * sneg[i]
 			}
 			m.xtv(dst, inv, m.buf, 0)
 			m.addPenaltyGrad(dst, w, theta)
 		},
 		HessVec: func(dst, w, theta, v []float64) {
-			c := curv(w)
+			stats(w)
 			m.xv(m.buf, v)
 			for i := range m.buf {
-				m.buf[i] *= c[i]
+				m.buf[i] *= curv[i]
 			}
 			m.xtv(dst, inv, m.buf, 0)
 			m.addPenaltyHess(dst, v, theta)
 		},
-		Hessian: func(dst *mat.SymDense, w, theta []float64) { m.gram(dst, curv(w), theta) },
+		Hessian: func(dst *mat.SymDense, w, theta []float64) {
+			stats(w)
+			m.gram(dst, curv, theta)
+		},
 		MixedVec: func(dst, w, theta, dtheta []float64) {
 			m.mixedVec(dst, w, theta, dtheta)
 		},
@@ -325,21 +347,4 @@ func Logistic(x mat.Matrix, y []float64, reg L2) (*Problem, error) {
 			m.mixedVecT(dst, w, theta, u)
 		},
 	}, nil
-}
-
-// sigmoid returns 1/(1+e^{−t}) without overflow.
-func sigmoid(t float64) float64 {
-	if t >= 0 {
-		return 1 / (1 + math.Exp(-t))
-	}
-	e := math.Exp(t)
-	return e / (1 + e)
-}
-
-// softplus returns log(1+eᵗ) without overflow.
-func softplus(t float64) float64 {
-	if t > 0 {
-		return t + math.Log1p(math.Exp(-t))
-	}
-	return math.Log1p(math.Exp(t))
 }
