@@ -235,7 +235,9 @@ func (g L1) Jacobian(v, lambda []float64, eta float64) (linsolve.Operator, linso
 	g.DiagJacobian(d, v, lambda, eta)
 	c := make([]float64, n)
 	for j := range n {
-		c[j] = -eta * weight(g.Weights, j) * sign(v[j]) * d[j]
+		if d[j] != 0 {
+			c[j] = -eta * weight(g.Weights, j) * sign(v[j])
+		}
 	}
 	if g.PerCoordinate {
 		return linsolve.Diagonal(d), linsolve.Diagonal(c)
@@ -372,7 +374,9 @@ func (g NonNegL1) Jacobian(v, lambda []float64, eta float64) (linsolve.Operator,
 	g.DiagJacobian(d, v, lambda, eta)
 	c := make([]float64, n)
 	for j := range n {
-		c[j] = -eta * weight(g.Weights, j) * d[j]
+		if d[j] != 0 {
+			c[j] = -eta * weight(g.Weights, j)
+		}
 	}
 	return linsolve.Diagonal(d), columnOp{c}
 }
