@@ -531,14 +531,28 @@ func unmixRows(g, d []float64, n int, sw swapOp, al float64) float64 {
 	gq := g[int(sw.q)*n+lo : int(sw.q)*n+hi]
 	gq = gq[:len(gp)]
 	d = d[:len(gp)]
-	var acc float64
-	for c, a := range gp {
-		b := gq[c]
+	// Four partial sums break the dependency chain of the accumulation.
+	var acc0, acc1, acc2, acc3 float64
+	c := 0
+	for ; c+4 <= len(gp); c += 4 {
+		a0, a1, a2, a3 := gp[c], gp[c+1], gp[c+2], gp[c+3]
+		b0, b1, b2, b3 := gq[c], gq[c+1], gq[c+2], gq[c+3]
+		d0, d1, d2, d3 := a0-b0, a1-b1, a2-b2, a3-b3
+		acc0 += d0 * d[c]
+		acc1 += d1 * d[c+1]
+		acc2 += d2 * d[c+2]
+		acc3 += d3 * d[c+3]
+		gp[c], gp[c+1], gp[c+2], gp[c+3] = b0+al*d0, b1+al*d1, b2+al*d2, b3+al*d3
+		gq[c], gq[c+1], gq[c+2], gq[c+3] = a0-al*d0, a1-al*d1, a2-al*d2, a3-al*d3
+	}
+	for ; c < len(gp); c++ {
+		a, b := gp[c], gq[c]
 		dg := a - b
-		acc += dg * d[c]
+		acc0 += dg * d[c]
 		gp[c] = b + al*dg
 		gq[c] = a - al*dg
 	}
+	acc := (acc0 + acc1) + (acc2 + acc3)
 	return acc
 }
 

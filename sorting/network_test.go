@@ -431,3 +431,15 @@ func FuzzNetwork(f *testing.F) {
 		}
 	})
 }
+
+func TestLog1pNeg(t *testing.T) {
+	for _, v := range []float64{0, 1e-300, 1e-10, 1e-4, 0.005, 1.0 / 64 * 0.999, 1.0 / 64, 0.3, 0.999999, 1} {
+		want := math.Log1p(-v)
+		got := log1pNeg(v)
+		if v == 1 {
+			assert.True(t, math.IsInf(got, -1))
+			continue
+		}
+		assert.InDelta(t, 0, (got-want)/math.Max(math.Abs(want), 1e-300), 4e-16, "v=%v", v)
+	}
+}

@@ -231,3 +231,36 @@ func FuzzNeuralSort(f *testing.F) {
 		}
 	})
 }
+
+func TestNeuralNDCGBatch(t *testing.T) {
+	rng := rand.New(rand.NewPCG(59, 60))
+	b, n := 5, 6
+	sc := mat.NewDense(b, n, randVec(rng, b*n))
+	rel := mat.NewDense(b, n, nil)
+	for i := range b {
+		for j := range n {
+			rel.Set(i, j, float64(rng.IntN(3)))
+		}
+	}
+	for _, stoch := range []bool{false, true} {
+		s := &NDCGSettings{SinkhornIters: 3, Stochastic: stoch}
+		v1, g1, err := NeuralNDCGBatch(context.Background(), sc, rel, 0.5, s, 9, 1)
+		require.NoError(t, err)
+		v2, g2, err := NeuralNDCGBatch(context.Background(), sc, rel, 0.5, s, 9, 3)
+		require.NoError(t, err)
+		assert.Equal(t, v1, v2)
+		assert.True(t, mat.Equal(g1, g2))
+		if !stoch {
+			var mean float64
+			for i := range b {
+				v, g, err := NeuralNDCG(sc.RawRowView(i), rel.RawRowView(i), 0.5, s)
+				require.NoError(t, err)
+				mean += v / float64(b)
+				for j := range n {
+					assert.InDelta(t, g[j]/float64(b), g1.At(i, j), 1e-15)
+				}
+			}
+			assert.InDelta(t, mean, v1, 1e-14)
+		}
+	}
+}
