@@ -360,3 +360,79 @@ func TestLassoWarmStartPath(t *testing.T) {
 	assert.Empty(t, path[0].Support())
 	assert.Len(t, path[19].Support(), 10)
 }
+
+// TestProxKinkConvention checks the documented choice at kinks: the
+// returned Jacobian equals the one-sided difference taken towards the
+// side where the output sits on the boundary (the coordinate stays at
+// zero, the point stays on the face or sphere).
+func TestProxKinkConvention(t *testing.T) {
+	const h = 1e-7
+	oneSided := func(g Operator, v, theta []float64, eta float64, dir []float64) []float64 {
+		n := len(v)
+		x0 := make([]float64, n)
+		x1 := make([]float64, n)
+		g.Prox(x0, v, theta, eta)
+		vp := make([]float64, n)
+		for i := range v {
+			vp[i] = v[i] + h*dir[i]
+		}
+		g.Prox(x1, vp, theta, eta)
+		for i := range x1 {
+			x1[i] = (x1[i] - x0[i]) / h
+		}
+		return x1
+	}
+	apply := func(op linsolve.Operator, z []float64) []float64 {
+		r, _ := op.Dims()
+		out := make([]float64, r)
+		op.Apply(out, z)
+		return out
+	}
+	// Soft thresholding at |v| = ηλ: the inward side keeps the output 0.
+	v := []float64{1.5, -1.5}
+	dv, _ := L1{}.Jacobian(v, []float64{1.5}, 1)
+	in := []float64{-1, 1}
+	assert.InDeltaSlice(t, oneSided(L1{}, v, []float64{1.5}, 1, in), apply(dv, in), 1e-6)
+	// Box at v = u: moving outward keeps the output on the face.
+	vb := []float64{1, 0.2}
+	tb := []float64{-1, 1}
+	dvb, _ := Box{Scalar: true}.Jacobian(vb, tb, 1)
+	out := []float64{1, 0}
+	assert.InDeltaSlice(t, oneSided(Box{Scalar: true}, vb, tb, 1, out), apply(dvb, out), 1e-6)
+	// l2 ball at ‖v‖ = r: moving outward keeps the output on the sphere.
+	vs := []float64{0.6, 0.8}
+	dvs, _ := L2Ball{}.Jacobian(vs, []float64{1}, 1)
+	assert.InDeltaSlice(t, oneSided(L2Ball{}, vs, []float64{1}, 1, vs), apply(dvs, vs), 1e-6)
+	// Group lasso at ‖v_G‖ = ηλw_G: shrinking keeps the group at zero.
+	gl := GroupLasso{Groups: [][]int{{0, 1}}, Weights: []float64{1}}
+	vg := []float64{0.6, 0.8}
+	dvg, _ := gl.Jacobian(vg, []float64{1}, 1)
+	shrink := []float64{-0.6, -0.8}
+	assert.InDeltaSlice(t, oneSided(gl, vg, []float64{1}, 1, shrink), apply(dvg, shrink), 1e-6)
+}
+
+// TestFISTAVariants checks that ISTA, FISTA without restart and a fixed
+// step reach the same elastic-net solution as coordinate descent.
+func TestFISTAVariants(t *testing.T) {
+	rng := rand.New(rand.NewPCG(81, 82))
+	x, y := randomLasso(rng, 60, 20, 5)
+	l, err := NewLasso(x, y, ElasticNetPenalty)
+	require.NoError(t, err)
+	theta := []float64{0.1 * l.LambdaMax(), 0.05}
+	ctx := context.Background()
+	ref, err := l.Solve(ctx, theta, nil, &CDSettings{Tol: 1e-13})
+	require.NoError(t, err)
+	for _, set := range []Settings{
+		{},
+		{NoRestart: true},
+		{NoAcceleration: true},
+		{StepSize: 1 / l.Lipschitz()},
+	} {
+		set.Tol = 1e-11
+		set.MaxIter = 200000
+		res, err := Minimize(ctx, l.Composite(), theta, make([]float64, 20), &set)
+		require.NoError(t, err, "%+v", set)
+		assert.Less(t, maxAbsDiff(res.X, ref.W), 1e-9*math.Max(1, maxAbs(ref.W)), "%+v", set)
+		assert.InDelta(t, ref.Objective, res.Objective, 1e-12*math.Max(1, ref.Objective))
+	}
+}

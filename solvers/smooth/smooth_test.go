@@ -267,3 +267,72 @@ func TestMinimizeCancel(t *testing.T) {
 	assert.InDelta(t, 1, res.X[0], 1e-8)
 	assert.InDelta(t, 1, res.X[1], 1e-8)
 }
+
+// TestFiniteDifferenceProducts checks the documented accuracy of the
+// finite-difference Hessian and mixed products against the exact ones.
+func TestFiniteDifferenceProducts(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for trial := range 5 {
+		x, _, ys := randData(rng, 70, 6)
+		pb, err := Logistic(x, ys, L2{PerFeature: true, LogScale: true})
+		require.NoError(t, err)
+		w := make([]float64, 6)
+		theta := make([]float64, 6)
+		for j := range w {
+			w[j] = rng.NormFloat64()
+			theta[j] = rng.Float64()*2 - 2
+		}
+		fdpb := &Problem{N: pb.N, P: pb.P, Func: pb.Func, Grad: pb.Grad}
+		for k := range 3 {
+			v := make([]float64, 6)
+			for j := range v {
+				v[j] = rng.NormFloat64()
+			}
+			exact := make([]float64, 6)
+			approx := make([]float64, 6)
+			pb.HessianOperator(w, theta).Apply(exact, v)
+			fdpb.HessianOperator(w, theta).Apply(approx, v)
+			scale := math.Max(1e-3, maxAbs(exact))
+			for j := range exact {
+				assert.InDelta(t, exact[j], approx[j], 1e-8*scale, "trial %d HVP %d", trial, k)
+			}
+			pb.MixedOperator(w, theta).Apply(exact, v)
+			fdpb.MixedOperator(w, theta).Apply(approx, v)
+			for j := range exact {
+				assert.InDelta(t, exact[j], approx[j], 1e-8*math.Max(1e-3, maxAbs(exact)), "trial %d mixed %d", trial, k)
+			}
+			pb.MixedOperator(w, theta).ApplyT(exact, v)
+			fdpb.MixedOperator(w, theta).ApplyT(approx, v)
+			for j := range exact {
+				assert.InDelta(t, exact[j], approx[j], 1e-8*math.Max(1e-3, maxAbs(exact)), "trial %d mixedT %d", trial, k)
+			}
+		}
+		// A dense Hessian alone (no HessVec) gives the same operator.
+		hpb := &Problem{N: pb.N, P: pb.P, Func: pb.Func, Grad: pb.Grad, Hessian: pb.Hessian}
+		v := []float64{1, -1, 2, 0, 0.5, 3}
+		a, b := make([]float64, 6), make([]float64, 6)
+		pb.HessianOperator(w, theta).Apply(a, v)
+		hpb.HessianOperator(w, theta).Apply(b, v)
+		assert.InDeltaSlice(t, a, b, 1e-12)
+	}
+}
+
+// TestNewtonCGNegativeCurvature minimizes a non-convex function from a
+// point of negative curvature.
+func TestNewtonCGNegativeCurvature(t *testing.T) {
+	// f(x) = x⁴/4 − x²/2 + y²: minima at (±1, 0), saddle region near 0.
+	pb := &Problem{N: 2,
+		Func: func(x, _ []float64) float64 { return math.Pow(x[0], 4)/4 - x[0]*x[0]/2 + x[1]*x[1] },
+		Grad: func(dst, x, _ []float64) {
+			dst[0] = x[0]*x[0]*x[0] - x[0]
+			dst[1] = 2 * x[1]
+		},
+	}
+	for _, m := range []Method{NewtonCG, LBFGS, BFGS, GradientDescent} {
+		res, err := Minimize(context.Background(), pb, nil, []float64{0.1, 1}, &Settings{Method: m, GradTol: 1e-10})
+		require.NoError(t, err, "%v", m)
+		assert.InDelta(t, 1, math.Abs(res.X[0]), 1e-8, "%v", m)
+		assert.InDelta(t, 0, res.X[1], 1e-8, "%v", m)
+	}
+}
+
