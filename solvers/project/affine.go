@@ -19,6 +19,8 @@ type Affine struct {
 	n, k int
 	v    *mat.Dense // n×k, orthonormal basis of the row space of A
 	c    []float64  // Σ_k⁻¹ U_kᵀ b: coordinates of A⁺b in that basis
+	u    *mat.Dense // m×k, left singular vectors
+	sv   []float64  // k singular values
 }
 
 // AffineRankTol is the relative singular-value threshold below which
@@ -63,9 +65,12 @@ func NewAffine(a mat.Matrix, b []float64) (*Affine, error) {
 		if norm2(b) > 0 {
 			return nil, fmt.Errorf("%w: A = 0 and b ≠ 0", ErrInfeasible)
 		}
+		aff.u = mat.NewDense(m, 1, nil)
 		return aff, nil
 	}
 	aff.v = mat.DenseCopyOf(v.Slice(0, n, 0, k))
+	aff.u = mat.DenseCopyOf(u.Slice(0, m, 0, k))
+	aff.sv = sv[:k]
 	// c = Σ_k⁻¹ U_kᵀ b and the part of b outside the range of U_k.
 	resid := append([]float64(nil), b...)
 	for j := range k {
@@ -147,3 +152,21 @@ func (s *Affine) JVP(dst, x, y, v []float64) error {
 
 // VJP equals JVP.
 func (s *Affine) VJP(dst, x, y, u []float64) error { return s.JVP(dst, x, y, u) }
+
+// multipliers returns the minimum-norm λ (length m) with Aᵀλ = r for r in
+// the row space of A: λ = U_k Σ_k⁻¹ V_kᵀ r.
+func (s *Affine) multipliers(r []float64) []float64 {
+	m, _ := s.u.Dims()
+	lam := make([]float64, m)
+	for j := range s.k {
+		c := 0.0
+		for i := range s.n {
+			c += s.v.At(i, j) * r[i]
+		}
+		c /= s.sv[j]
+		for i := range m {
+			lam[i] += s.u.At(i, j) * c
+		}
+	}
+	return lam
+}

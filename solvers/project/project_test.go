@@ -1,6 +1,7 @@
 package project
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -12,7 +13,16 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/optlayers/optlayers/implicit"
+	"github.com/optlayers/optlayers/solvers/qp"
 )
+
+func ones(n int) []float64 {
+	v := make([]float64, n)
+	for i := range v {
+		v[i] = 1
+	}
+	return v
+}
 
 // makeSets returns every set in Rⁿ with random parameters and an
 // independent certificate.
@@ -38,6 +48,20 @@ func makeSets(rng *rand.Rand, n int) []testSet {
 		panic(err)
 	}
 	halfBox := Box{Lower: []float64{-0.3}} // one-sided, broadcast
+	// A polytope {Gx ≤ h, aᵀx = β} containing z0.
+	mg := n + 3
+	pg := mat.NewDense(mg, n, randVec(rng, mg*n, 1))
+	z0 := randVec(rng, n, 0.3)
+	ph := make([]float64, mg)
+	for i := range mg {
+		ph[i] = floats.Dot(pg.RawRowView(i), z0) + 0.2 + rng.Float64()
+	}
+	pa := mat.NewDense(1, n, randVec(rng, n, 1))
+	pb := []float64{floats.Dot(pa.RawRowView(0), z0)}
+	poly, err := NewPolyhedron(pg, ph, pa, pb, nil)
+	if err != nil {
+		panic(err)
+	}
 	sets := []testSet{
 		{"NonNegative", NonNegative{}, boxCertificate(func(int) float64 { return 0 }, func(int) float64 { return inf }), 1},
 		{"Box", Box{Lower: lo, Upper: hi}, boxCertificate(func(i int) float64 { return lo[i] }, func(i int) float64 { return hi[i] }), 2},
@@ -127,6 +151,20 @@ func makeSets(rng *rand.Rand, n int) []testSet {
 			fit.SubVec(&fit, g)
 			return max(mat.Norm(ax, math.Inf(1)), mat.Norm(&fit, math.Inf(1)))
 		}, 1},
+		{"Polyhedron", poly, func(x, y []float64) float64 {
+			// Feasibility, and agreement with the raw interior-point
+			// solution (an independent algorithm) to its accuracy.
+			viol := math.Abs(floats.Dot(pa.RawRowView(0), x) - pb[0])
+			for i := range mg {
+				viol = max(viol, floats.Dot(pg.RawRowView(i), x)-ph[i])
+			}
+			sol, err := qp.Solve(context.Background(), &qp.Problem{Q: mat.NewDiagDense(n, ones(n)),
+				P: floats.ScaleTo(make([]float64, n), -1, y), A: pa, B: pb, G: pg, H: ph}, nil)
+			if err != nil {
+				return math.Inf(1)
+			}
+			return max(viol, floats.Distance(x, sol.X, math.Inf(1))-1e-6)
+		}, 1.5},
 	}
 	// CappedSimplex(0.4, 1) is empty for n < 3.
 	if n < 3 {
