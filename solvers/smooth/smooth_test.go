@@ -335,4 +335,3 @@ func TestNewtonCGNegativeCurvature(t *testing.T) {
 		assert.InDelta(t, 0, res.X[1], 1e-8, "%v", m)
 	}
 }
-
