@@ -53,6 +53,12 @@ func blockDirections(rng *rand.Rand, l Layout) map[string][]float64 {
 
 func checkGradients(t *testing.T, rng *rand.Rand, pb *Problem, set *Settings, tol float64) {
 	t.Helper()
+	checkGradientsStep(t, rng, pb, set, tol, 1e-4)
+}
+
+// checkGradientsStep is checkGradients with the central-difference step.
+func checkGradientsStep(t *testing.T, rng *rand.Rand, pb *Problem, set *Settings, tol, step float64) {
+	t.Helper()
 	ctx := context.Background()
 	sol, err := Solve(ctx, pb, set)
 	require.NoError(t, err)
@@ -79,7 +85,7 @@ func checkGradients(t *testing.T, rng *rand.Rand, pb *Problem, set *Settings, to
 				th[i] += s * dir[i]
 			}
 			return lossAt(t, l, th, gx, gnu, gl, set)
-		}, 0, &fd.Settings{Formula: fd.Central, Step: 1e-4})
+		}, 0, &fd.Settings{Formula: fd.Central, Step: step})
 		got := dot(flat, dir)
 		require.InDelta(t, want, got, tol*math.Max(1, math.Abs(want)), "block %s: backward vs central differences", name)
 		tan, err := sol.Forward(l.Unpack(dir))

@@ -458,17 +458,20 @@ func (s *kkt) residual(res, r, v []float64) {
 // residual is below rel·‖r‖∞. It returns the ∞-norm of the final residual.
 func (s *kkt) solve(dst, r []float64, maxRefine int, rel float64) float64 {
 	s.solveReg(dst, r)
+	if maxRefine == 0 {
+		return 0
+	}
 	res, corr := s.res, s.corr
 	s.residual(res, r, dst)
-	rn := normInf(res)
-	target := rel * math.Max(normInf(r), 1e-300)
+	rn := s.scaledNorm(res)
+	target := rel * math.Max(s.scaledNorm(r), 1e-300)
 	for it := 0; it < maxRefine && rn > target; it++ {
 		s.solveReg(corr, res)
 		for i := range dst {
 			corr[i] += dst[i]
 		}
 		s.residual(res, r, corr)
-		rn2 := normInf(res)
+		rn2 := s.scaledNorm(res)
 		if !(rn2 < rn) {
 			break
 		}
@@ -476,4 +479,15 @@ func (s *kkt) solve(dst, r []float64, maxRefine int, rel float64) float64 {
 		rn = rn2
 	}
 	return rn
+}
+
+// scaledNorm is the ∞-norm of a KKT-sized vector with the rows of
+// inactive constraints (W > 1) divided by W.
+func (s *kkt) scaledNorm(v []float64) float64 {
+	off := s.n + s.neq
+	out := normInf(v[:off])
+	for i, wi := range s.w {
+		out = math.Max(out, math.Abs(v[off+i])/math.Max(1, wi))
+	}
+	return out
 }
