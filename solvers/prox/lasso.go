@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -400,6 +402,50 @@ func (l *Lasso) PathTheta(ctx context.Context, thetas [][]float64, s *CDSettings
 		}
 		out = append(out, res)
 		init = res.W
+	}
+	return out, nil
+}
+
+// SolveBatch solves the problem independently for each θ in thetas
+// (from zero, or from inits[k] when inits is non-nil) on up to workers
+// goroutines (workers ≤ 0 means runtime.GOMAXPROCS). Each solve is
+// deterministic, so the results do not depend on the number of workers.
+// It returns all results (nil where a solve failed) and the error of the
+// lowest failing index.
+func (l *Lasso) SolveBatch(ctx context.Context, thetas, inits [][]float64, s *CDSettings, workers int) ([]*LassoResult, error) {
+	if inits != nil && len(inits) != len(thetas) {
+		return nil, fmt.Errorf("%w: %d warm starts for %d problems", ErrDims, len(inits), len(thetas))
+	}
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = min(workers, len(thetas))
+	out := make([]*LassoResult, len(thetas))
+	errs := make([]error, len(thetas))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				k := int(next.Add(1)) - 1
+				if k >= len(thetas) {
+					return
+				}
+				var init []float64
+				if inits != nil {
+					init = inits[k]
+				}
+				out[k], errs[k] = l.Solve(ctx, thetas[k], init, s)
+			}
+		}()
+	}
+	wg.Wait()
+	for k, err := range errs {
+		if err != nil {
+			return out, fmt.Errorf("problem %d: %w", k, err)
+		}
 	}
 	return out, nil
 }

@@ -221,3 +221,86 @@ func TestLassoCDVariants(t *testing.T) {
 		}
 	}
 }
+
+// TestLassoDataGradient checks VJPData against central differences of
+// re-solved problems with perturbed X and y.
+func TestLassoDataGradient(t *testing.T) {
+	rng := rand.New(rand.NewPCG(91, 92))
+	ctx := context.Background()
+	for _, pen := range []Penalty{L1Penalty, ElasticNetPenalty} {
+		n, d := 25, 7
+		x, y := randomLasso(rng, n, d, 3)
+		l, err := NewLasso(x, y, pen)
+		require.NoError(t, err)
+		theta := []float64{0.1 * l.LambdaMax()}
+		if pen == ElasticNetPenalty {
+			theta = append(theta, 0.2)
+		}
+		g := make([]float64, d)
+		for j := range g {
+			g[j] = rng.NormFloat64()
+		}
+		value := func(xx *mat.Dense, yy []float64) float64 {
+			ll, err := NewLasso(xx, yy, pen)
+			require.NoError(t, err)
+			res, err := ll.Solve(ctx, theta, nil, &CDSettings{Tol: 1e-14, GapTol: -1})
+			require.NoError(t, err)
+			var s float64
+			for j := range g {
+				s += g[j] * res.W[j]
+			}
+			return s
+		}
+		res, err := l.Solve(ctx, theta, nil, &CDSettings{Tol: 1e-14, GapTol: -1})
+		require.NoError(t, err)
+		sl, err := l.Linearize(res.W, theta)
+		require.NoError(t, err)
+		gx, gy, err := sl.VJPData(g)
+		require.NoError(t, err)
+		const h = 1e-6
+		for i := range n {
+			yp := append([]float64(nil), y...)
+			yp[i] += h
+			ym := append([]float64(nil), y...)
+			ym[i] -= h
+			want := (value(x, yp) - value(x, ym)) / (2 * h)
+			assert.InDelta(t, want, gy[i], 1e-6*math.Max(1, math.Abs(want)), "%v ∂/∂y[%d]", pen, i)
+		}
+		for i := 0; i < n; i += 3 {
+			for j := range d {
+				xp := mat.DenseCopyOf(x)
+				xp.Set(i, j, x.At(i, j)+h)
+				xm := mat.DenseCopyOf(x)
+				xm.Set(i, j, x.At(i, j)-h)
+				want := (value(xp, y) - value(xm, y)) / (2 * h)
+				assert.InDelta(t, want, gx.At(i, j), 1e-6*math.Max(1, math.Abs(want)), "%v ∂/∂X[%d,%d]", pen, i, j)
+			}
+		}
+	}
+}
+
+func TestLassoSolveBatch(t *testing.T) {
+	train, _ := diabetes(t)
+	l, err := NewLasso(train.X, train.Y, WeightedL1Penalty)
+	require.NoError(t, err)
+	rng := rand.New(rand.NewPCG(101, 102))
+	thetas := make([][]float64, 17)
+	for k := range thetas {
+		thetas[k] = make([]float64, 10)
+		for j := range thetas[k] {
+			thetas[k][j] = l.LambdaMax() * rng.Float64() * 0.3
+		}
+	}
+	one, err := l.SolveBatch(context.Background(), thetas, nil, nil, 1)
+	require.NoError(t, err)
+	many, err := l.SolveBatch(context.Background(), thetas, nil, nil, 4)
+	require.NoError(t, err)
+	for k := range thetas {
+		assert.Equal(t, one[k].W, many[k].W, "problem %d", k)
+	}
+	thetas[5][2] = -1
+	res, err := l.SolveBatch(context.Background(), thetas, nil, nil, 3)
+	assert.ErrorIs(t, err, ErrParam)
+	assert.Nil(t, res[5])
+	assert.NotNil(t, res[6])
+}

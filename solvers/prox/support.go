@@ -29,6 +29,7 @@ var ErrSingular = errors.New("prox: singular support system")
 // each JVP or VJP costs O(|S|²) (plus O(d) to write a d-vector), whatever
 // the number of features d.
 type SupportLinearization struct {
+	l       *Lasso
 	d, p    int
 	penalty Penalty
 	s       []int
@@ -53,7 +54,7 @@ func (l *Lasso) Linearize(w, theta []float64) (*SupportLinearization, error) {
 	}
 	s := support(w)
 	k := len(s)
-	sl := &SupportLinearization{d: l.d, p: l.NumParams(), penalty: l.penalty, s: s,
+	sl := &SupportLinearization{l: l, d: l.d, p: l.NumParams(), penalty: l.penalty, s: s,
 		signs: make([]float64, k), ws: make([]float64, k)}
 	for a, j := range s {
 		sl.signs[a] = sign(w[j])
@@ -162,6 +163,55 @@ func (sl *SupportLinearization) VJP(dst, g []float64) error {
 		}
 	}
 	return nil
+}
+
+// VJPData returns the gradients of ⟨g, w*⟩ with respect to the data X
+// (n×d) and y (length n), for models that learn the data (a lasso layer).
+// On the support, differentiating X_Sᵀ(y − X_S w_S)/n = λ_S∘sign(w_S) +
+// λ₂w_S gives, with u = K⁻¹g_S and r = y − Xw*,
+//
+//	∇y = X_S u / n,   ∇X_S = (r uᵀ − (X_S u) w_Sᵀ)/n,   ∇X_N = 0.
+//
+// Cost O(n|S| + |S|²) beyond writing the n×d output.
+func (sl *SupportLinearization) VJPData(g []float64) (gx *mat.Dense, gy []float64, err error) {
+	l := sl.l
+	if len(g) != sl.d {
+		return nil, nil, fmt.Errorf("%w: len(g)=%d, want %d", ErrDims, len(g), sl.d)
+	}
+	n := l.n
+	gx = mat.NewDense(n, sl.d, nil)
+	gy = make([]float64, n)
+	k := len(sl.s)
+	if k == 0 {
+		return gx, gy, nil
+	}
+	u := sl.buf.RawVector().Data
+	for a, j := range sl.s {
+		u[a] = g[j]
+	}
+	if !finite(u) {
+		return nil, nil, fmt.Errorf("%w: in g", ErrNaN)
+	}
+	if err := sl.chol.SolveVecTo(sl.buf, sl.buf); err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", ErrSingular, err)
+	}
+	// xu = X_S u, r = y − X_S w_S.
+	xu := make([]float64, n)
+	r := append([]float64(nil), l.y...)
+	for a, j := range sl.s {
+		col := l.xc[j*n : (j+1)*n]
+		axpy(u[a], col, xu)
+		axpy(-sl.ws[a], col, r)
+	}
+	inv := 1 / float64(n)
+	for i := range n {
+		gy[i] = xu[i] * inv
+		row := gx.RawRowView(i)
+		for a, j := range sl.s {
+			row[j] = (r[i]*u[a] - xu[i]*sl.ws[a]) * inv
+		}
+	}
+	return gx, gy, nil
 }
 
 // Jacobian returns the dense d×p Jacobian ∂w*/∂θ.
