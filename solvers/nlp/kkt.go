@@ -1,0 +1,540 @@
+package nlp
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/optlayers/optlayers/implicit"
+	"github.com/optlayers/optlayers/implicit/linsolve"
+)
+
+// rowKind tells where an active inequality comes from.
+type rowKind uint8
+
+const (
+	rowIneq  rowKind = iota // a row of g
+	rowLower                // lᵢ − xᵢ ≤ 0
+	rowUpper                // xᵢ − uᵢ ≤ 0
+)
+
+type activeRow struct {
+	kind rowKind
+	idx  int
+}
+
+// Solution is a KKT point x*(θ) of a Problem with its multipliers and
+// active set, ready to be differentiated with respect to θ. It is not safe
+// for concurrent use; make one per goroutine.
+type Solution struct {
+	// X and Theta are the point and the parameters (copies).
+	X, Theta []float64
+	// Lambda (NumIneq) are the multipliers of g, zero on inactive rows;
+	// Nu (NumEq) those of h.
+	Lambda, Nu []float64
+	// LowerMult and UpperMult (Dim, nil without bounds) are the
+	// multipliers of the bounds, zero where inactive.
+	LowerMult, UpperMult []float64
+	// Active lists the active rows of g; ActiveLower and ActiveUpper the
+	// variables at their bounds. These inequalities are treated as
+	// equalities when differentiating.
+	Active, ActiveLower, ActiveUpper []int
+	// Stationarity is ‖∇ₓL‖∞ at the multipliers, and Feasibility the
+	// largest constraint violation.
+	Stationarity, Feasibility float64
+
+	p    *Problem
+	s    Settings
+	rows []activeRow
+	ev   *evaluator
+	lin  *implicit.Linearization
+}
+
+// Solver computes x*(θ) for a Problem, from x0 (a warm start, may be nil).
+type Solver func(ctx context.Context, p *Problem, theta, x0 []float64) ([]float64, error)
+
+// Solve runs solver at θ and returns the differentiable solution. It is
+// NewSolution applied to the solver's output.
+func Solve(ctx context.Context, p *Problem, solver Solver, theta, x0 []float64, s *Settings) (*Solution, error) {
+	if err := p.validate(); err != nil {
+		return nil, err
+	}
+	if len(theta) != p.Params {
+		return nil, fmt.Errorf("%w: θ has length %d, want %d", ErrDims, len(theta), p.Params)
+	}
+	x, err := solver(ctx, p, theta, x0)
+	if err != nil {
+		return nil, err
+	}
+	return NewSolution(p, x, theta, s)
+}
+
+// NewSolution recovers the multipliers of p at a solution x of the
+// problem with parameters θ, and returns the Solution whose derivatives
+// with respect to θ are those of x*(θ).
+//
+// The active set is read off x with Settings.ActiveTol; the multipliers
+// are the least-squares solution of ∇ₓf + Σ λᵢ∇ₓgᵢ + Σ νⱼ∇ₓhⱼ = 0 over the
+// active rows (a minimum-norm SVD solve), with active inequalities of
+// negative multiplier dropped one at a time. It returns ErrNotKKT when x
+// is infeasible or not stationary within the tolerances and ErrDegenerate
+// (with the Solution) when the active gradients are linearly dependent.
+func NewSolution(p *Problem, x, theta []float64, s *Settings) (*Solution, error) {
+	if err := p.validate(); err != nil {
+		return nil, err
+	}
+	n := p.Dim
+	if len(x) != n || len(theta) != p.Params {
+		return nil, fmt.Errorf("%w: len(x)=%d, len(θ)=%d, problem is %d×%d", ErrDims, len(x), len(theta), n, p.Params)
+	}
+	if !finite(x) || !finite(theta) {
+		return nil, fmt.Errorf("%w: in x or θ", ErrNaN)
+	}
+	if err := s.validate(); err != nil {
+		return nil, err
+	}
+	set := s.withDefaults()
+	sol := &Solution{
+		X: append([]float64(nil), x...), Theta: append([]float64(nil), theta...),
+		Lambda: make([]float64, p.NumIneq), Nu: make([]float64, p.NumEq),
+		p: p, s: set, ev: newEvaluator(p),
+	}
+	x, theta = sol.X, sol.Theta
+	ev := sol.ev
+
+	// Values, feasibility and the candidate active set.
+	g := make([]float64, p.NumIneq)
+	if p.NumIneq > 0 {
+		p.Ineq(g, x, theta)
+	}
+	h := make([]float64, p.NumEq)
+	if p.NumEq > 0 {
+		p.Eq(h, x, theta)
+	}
+	if !finite(g) || !finite(h) {
+		return nil, fmt.Errorf("%w: constraint values g=%v h=%v", ErrNaN, g, h)
+	}
+	var viol float64
+	for i, v := range g {
+		viol = math.Max(viol, v)
+		if v >= -set.ActiveTol {
+			sol.rows = append(sol.rows, activeRow{rowIneq, i})
+		}
+	}
+	for _, v := range h {
+		viol = math.Max(viol, math.Abs(v))
+	}
+	if p.Lower != nil || p.Upper != nil {
+		sol.LowerMult = make([]float64, n)
+		sol.UpperMult = make([]float64, n)
+		for i := range n {
+			lo, hi := p.lower(i), p.upper(i)
+			viol = math.Max(viol, math.Max(lo-x[i], x[i]-hi))
+			switch {
+			case lo == hi:
+				// A fixed variable: one row, its multiplier of either sign.
+				sol.rows = append(sol.rows, activeRow{rowLower, i})
+			case x[i]-lo <= set.ActiveTol:
+				sol.rows = append(sol.rows, activeRow{rowLower, i})
+			case hi-x[i] <= set.ActiveTol:
+				sol.rows = append(sol.rows, activeRow{rowUpper, i})
+			}
+		}
+	}
+	sol.Feasibility = viol
+	if viol > set.FeasibilityTol {
+		return nil, fmt.Errorf("%w: constraint violation %.3g > %.3g", ErrNotKKT, viol, set.FeasibilityTol)
+	}
+
+	// Gradients.
+	gf := make([]float64, n)
+	ev.grad(gf, x, theta)
+	if !finite(gf) {
+		return nil, fmt.Errorf("%w: ∇ₓf = %v", ErrNaN, gf)
+	}
+	var Jg, Jh *mat.Dense
+	if p.NumIneq > 0 {
+		Jg = mat.NewDense(p.NumIneq, n, nil)
+		ev.ineqJac(Jg, x, theta)
+		if !denseFinite(Jg) {
+			return nil, fmt.Errorf("%w: in ∂ₓg", ErrNaN)
+		}
+	}
+	if p.NumEq > 0 {
+		Jh = mat.NewDense(p.NumEq, n, nil)
+		ev.eqJac(Jh, x, theta)
+		if !denseFinite(Jh) {
+			return nil, fmt.Errorf("%w: in ∂ₓh", ErrNaN)
+		}
+	}
+	scale := math.Max(1, maxAbs(gf))
+
+	// Least-squares multipliers, dropping negative inequality multipliers.
+	var (
+		mult     []float64
+		rank     int
+		stat     float64
+		degen    bool
+		resid    = make([]float64, n)
+		fixedRow = func(r activeRow) bool { return r.kind == rowLower && p.lower(r.idx) == p.upper(r.idx) }
+	)
+	for {
+		k := len(sol.rows) + p.NumEq
+		mult = make([]float64, k)
+		copy(resid, gf)
+		if k > 0 {
+			A := mat.NewDense(n, k, nil) // columns: gradients of the active rows, then of h
+			for c, r := range sol.rows {
+				switch r.kind {
+				case rowIneq:
+					for j := range n {
+						A.Set(j, c, Jg.At(r.idx, j))
+					}
+				case rowLower:
+					A.Set(r.idx, c, -1)
+				case rowUpper:
+					A.Set(r.idx, c, 1)
+				}
+			}
+			for e := range p.NumEq {
+				for j := range n {
+					A.Set(j, len(sol.rows)+e, Jh.At(e, j))
+				}
+			}
+			var svd mat.SVD
+			if !svd.Factorize(A, mat.SVDThin) {
+				return nil, fmt.Errorf("%w: SVD of the active constraint gradients failed", ErrNaN)
+			}
+			sv := svd.Values(nil)
+			tol := float64(max(n, k)) * 0x1p-52 * sv[0]
+			rank = 0
+			for _, v := range sv {
+				if v > tol && v > 1e-13*scale {
+					rank++
+				}
+			}
+			degen = rank < k
+			neg := mat.NewVecDense(n, nil)
+			neg.ScaleVec(-1, mat.NewVecDense(n, gf))
+			if rank > 0 {
+				var z mat.Dense
+				svd.SolveTo(&z, neg, rank)
+				for i := range k {
+					mult[i] = z.At(i, 0)
+				}
+			}
+			r := mat.NewVecDense(n, resid)
+			r.MulVec(A, mat.NewVecDense(k, mult))
+			r.AddVec(r, mat.NewVecDense(n, gf))
+		}
+		stat = maxAbs(resid)
+		// Drop the most negative inequality multiplier, if any.
+		worst, at := -set.MultiplierTol*scale, -1
+		for c, r := range sol.rows {
+			if fixedRow(r) {
+				continue
+			}
+			if mult[c] < worst {
+				worst, at = mult[c], c
+			}
+		}
+		if at < 0 {
+			break
+		}
+		sol.rows = append(sol.rows[:at], sol.rows[at+1:]...)
+	}
+	if !finite(mult) || math.IsNaN(stat) {
+		return nil, fmt.Errorf("%w: in the multipliers", ErrNaN)
+	}
+	sol.Stationarity = stat
+	for c, r := range sol.rows {
+		switch r.kind {
+		case rowIneq:
+			sol.Lambda[r.idx] = mult[c]
+			sol.Active = append(sol.Active, r.idx)
+		case rowLower:
+			sol.LowerMult[r.idx] = mult[c]
+			sol.ActiveLower = append(sol.ActiveLower, r.idx)
+		case rowUpper:
+			sol.UpperMult[r.idx] = mult[c]
+			sol.ActiveUpper = append(sol.ActiveUpper, r.idx)
+		}
+	}
+	copy(sol.Nu, mult[len(sol.rows):])
+	if set.StationarityTol >= 0 && stat > set.StationarityTol*scale {
+		return nil, fmt.Errorf("%w: ‖∇ₓL‖∞ = %.3g > %.3g·max(1, ‖∇ₓf‖∞ = %.3g)", ErrNotKKT, stat, set.StationarityTol, scale)
+	}
+	if degen {
+		return sol, fmt.Errorf("%w: %d active constraints, gradients of rank %d", ErrDegenerate, len(sol.rows)+p.NumEq, rank)
+	}
+	return sol, nil
+}
+
+// Z returns the point of the KKT condition: z = (x, λ_A, ν), the solution
+// followed by the multipliers of the active inequalities (in the order of
+// Active, ActiveLower, ActiveUpper as stored internally: the rows of g
+// first, then the bounds, by increasing index) and of the equalities.
+func (s *Solution) Z() []float64 {
+	z := make([]float64, 0, len(s.X)+len(s.rows)+len(s.Nu))
+	z = append(z, s.X...)
+	for _, r := range s.rows {
+		switch r.kind {
+		case rowIneq:
+			z = append(z, s.Lambda[r.idx])
+		case rowLower:
+			z = append(z, s.LowerMult[r.idx])
+		case rowUpper:
+			z = append(z, s.UpperMult[r.idx])
+		}
+	}
+	return append(z, s.Nu...)
+}
+
+// Condition returns the KKT conditions at the solution's active set as an
+// implicit.Condition on z = (x, λ_A, ν) (see Z) and θ:
+//
+//	∇ₓf(x,θ) + Σ_{i∈A} λᵢ∇ₓgᵢ(x,θ) + Σⱼ νⱼ∇ₓhⱼ(x,θ) = 0
+//	gᵢ(x, θ) = 0, i ∈ A (active bounds: xᵢ = lᵢ or xᵢ = uᵢ)
+//	h(x, θ) = 0
+//
+// Its ∂_zF is the symmetric KKT matrix [[∇²ₓₓL, J_Aᵀ], [J_A, 0]] and its
+// ∂θF stacks ∂θ∇ₓL and ∂θg_A, ∂θh.
+func (s *Solution) Condition() implicit.Condition {
+	return &kktCondition{s: s, ev: newEvaluator(s.p)}
+}
+
+type kktCondition struct {
+	s  *Solution
+	ev *evaluator
+}
+
+func (c *kktCondition) Dims() (int, int) {
+	return c.s.p.Dim + len(c.s.rows) + c.s.p.NumEq, c.s.p.Params
+}
+
+// split returns x and the full multiplier vectors encoded in z.
+func (c *kktCondition) split(z []float64) (x, lambda, nu, boundMult []float64) {
+	p, n := c.s.p, c.s.p.Dim
+	x = z[:n]
+	lambda = make([]float64, p.NumIneq)
+	boundMult = z[n : n+len(c.s.rows)]
+	for k, r := range c.s.rows {
+		if r.kind == rowIneq {
+			lambda[r.idx] = z[n+k]
+		}
+	}
+	nu = z[n+len(c.s.rows):]
+	return
+}
+
+func (c *kktCondition) Residual(dst, z, theta []float64) {
+	p, n, ev := c.s.p, c.s.p.Dim, c.ev
+	x, lambda, nu, am := c.split(z)
+	ev.grad(dst[:n], x, theta)
+	if p.NumIneq > 0 && anyNonzero(lambda) {
+		J := mat.NewDense(p.NumIneq, n, nil)
+		ev.ineqJac(J, x, theta)
+		addMulT(dst[:n], J, lambda)
+	}
+	if p.NumEq > 0 {
+		J := mat.NewDense(p.NumEq, n, nil)
+		ev.eqJac(J, x, theta)
+		addMulT(dst[:n], J, nu)
+	}
+	var g []float64
+	if p.NumIneq > 0 {
+		g = make([]float64, p.NumIneq)
+		p.Ineq(g, x, theta)
+	}
+	for k, r := range c.s.rows {
+		switch r.kind {
+		case rowIneq:
+			dst[n+k] = g[r.idx]
+		case rowLower:
+			dst[r.idx] -= am[k]
+			dst[n+k] = p.lower(r.idx) - x[r.idx]
+		case rowUpper:
+			dst[r.idx] += am[k]
+			dst[n+k] = x[r.idx] - p.upper(r.idx)
+		}
+	}
+	if p.NumEq > 0 {
+		h := dst[n+len(c.s.rows):]
+		clear(h)
+		p.Eq(h, x, theta)
+	}
+}
+
+func addMulT(dst []float64, J *mat.Dense, v []float64) {
+	r, _ := J.Dims()
+	for i := range r {
+		if v[i] == 0 {
+			continue
+		}
+		row := J.RawRowView(i)
+		for j := range dst {
+			dst[j] += v[i] * row[j]
+		}
+	}
+}
+
+func (c *kktCondition) Linearize(z, theta []float64) (implicit.Operator, implicit.Operator, error) {
+	p, n, ev := c.s.p, c.s.p.Dim, c.ev
+	na, np := len(c.s.rows), p.Params
+	nz := n + na + p.NumEq
+	x, lambda, nu, _ := c.split(z)
+	K := mat.NewDense(nz, nz, nil)
+	var B *mat.Dense
+	if np > 0 {
+		B = mat.NewDense(nz, np, nil)
+	}
+	H := K.Slice(0, n, 0, n).(*mat.Dense)
+	var M *mat.Dense
+	if np > 0 {
+		M = B.Slice(0, n, 0, np).(*mat.Dense)
+	}
+	ev.second(H, M, x, theta, lambda, nu)
+	var Jg, Tg *mat.Dense
+	if p.NumIneq > 0 {
+		Jg = mat.NewDense(p.NumIneq, n, nil)
+		ev.ineqJac(Jg, x, theta)
+		if np > 0 && na > 0 {
+			Tg = mat.NewDense(p.NumIneq, np, nil)
+			ev.ineqTheta(Tg, x, theta)
+		}
+	}
+	for k, r := range c.s.rows {
+		row := n + k
+		switch r.kind {
+		case rowIneq:
+			for j := range n {
+				v := Jg.At(r.idx, j)
+				K.Set(row, j, v)
+				K.Set(j, row, v)
+			}
+			if Tg != nil {
+				for j := range np {
+					B.Set(row, j, Tg.At(r.idx, j))
+				}
+			}
+		case rowLower:
+			K.Set(row, r.idx, -1)
+			K.Set(r.idx, row, -1)
+		case rowUpper:
+			K.Set(row, r.idx, 1)
+			K.Set(r.idx, row, 1)
+		}
+	}
+	if p.NumEq > 0 {
+		Jh := mat.NewDense(p.NumEq, n, nil)
+		ev.eqJac(Jh, x, theta)
+		var Th *mat.Dense
+		if np > 0 {
+			Th = mat.NewDense(p.NumEq, np, nil)
+			ev.eqTheta(Th, x, theta)
+		}
+		for e := range p.NumEq {
+			row := n + na + e
+			for j := range n {
+				v := Jh.At(e, j)
+				K.Set(row, j, v)
+				K.Set(j, row, v)
+			}
+			for j := range np {
+				B.Set(row, j, Th.At(e, j))
+			}
+		}
+	}
+	if !denseFinite(K) || (B != nil && !denseFinite(B)) {
+		return nil, nil, fmt.Errorf("%w: in the KKT matrix or ∂θF", ErrNaN)
+	}
+	var dtheta implicit.Operator = linsolve.Zero{Rows: nz, Cols: np}
+	if B != nil {
+		dtheta = linsolve.NewMatrix(B)
+	}
+	return linsolve.NewMatrix(K), dtheta, nil
+}
+
+// Linearization returns the (cached) linearization of the KKT condition
+// at the solution, to answer many VJP and JVP queries with one
+// factorization of the KKT matrix.
+func (s *Solution) Linearization() (*implicit.Linearization, error) {
+	if s.lin == nil {
+		l, err := implicit.Linearize(s.Condition(), s.Z(), s.Theta, s.s.Implicit)
+		if err != nil {
+			return nil, err
+		}
+		s.lin = l
+	}
+	return s.lin, nil
+}
+
+// VJP returns the gradient with respect to θ of ⟨gx, x*(θ)⟩ (length
+// Params), one solve with the transposed KKT matrix.
+func (s *Solution) VJP(gx []float64) ([]float64, error) {
+	if len(gx) != s.p.Dim {
+		return nil, fmt.Errorf("%w: cotangent has length %d, want %d", ErrDims, len(gx), s.p.Dim)
+	}
+	l, err := s.Linearization()
+	if err != nil {
+		return nil, err
+	}
+	nz, np := l.Dims()
+	g := make([]float64, nz)
+	copy(g, gx)
+	out := make([]float64, np)
+	return out, l.VJP(out, g)
+}
+
+// JVP returns the derivative of x*(θ) in the direction dθ (length Dim).
+func (s *Solution) JVP(dtheta []float64) ([]float64, error) {
+	if len(dtheta) != s.p.Params {
+		return nil, fmt.Errorf("%w: direction has length %d, want %d", ErrDims, len(dtheta), s.p.Params)
+	}
+	l, err := s.Linearization()
+	if err != nil {
+		return nil, err
+	}
+	nz, _ := l.Dims()
+	dz := make([]float64, nz)
+	if err := l.JVP(dz, dtheta); err != nil {
+		return nil, err
+	}
+	return dz[:s.p.Dim], nil
+}
+
+// Jacobian returns ∂x*/∂θ (Dim×Params), by Params JVPs or Dim VJPs,
+// whichever is fewer, all with one factorization.
+func (s *Solution) Jacobian() (*mat.Dense, error) {
+	n, np := s.p.Dim, s.p.Params
+	if np == 0 {
+		return &mat.Dense{}, nil
+	}
+	out := mat.NewDense(n, np, nil)
+	if np <= n {
+		e := make([]float64, np)
+		for j := range np {
+			e[j] = 1
+			col, err := s.JVP(e)
+			if err != nil {
+				return nil, err
+			}
+			e[j] = 0
+			out.SetCol(j, col)
+		}
+		return out, nil
+	}
+	e := make([]float64, n)
+	for i := range n {
+		e[i] = 1
+		row, err := s.VJP(e)
+		if err != nil {
+			return nil, err
+		}
+		e[i] = 0
+		out.SetRow(i, row)
+	}
+	return out, nil
+}
