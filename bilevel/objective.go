@@ -62,6 +62,9 @@ func (h *HeldOut) Dims() int { _, p := h.model.Dims(); return p }
 // Model returns the inner model.
 func (h *HeldOut) Model() Model { return h.model }
 
+// Criterion returns the outer criterion.
+func (h *HeldOut) Criterion() Criterion { return h.criterion }
+
 // Weights returns the last inner solution (not a copy; do not modify).
 func (h *HeldOut) Weights() []float64 { return h.w }
 
