@@ -276,21 +276,32 @@ func (l *Lasso) gapKKT(rr, ry float64, g, w, theta []float64) (gap, kkt float64)
 		}
 		dual = ry - 0.5*rr - conj/(2*l2)
 	} else {
-		s := 1.0
-		for j, gj := range g {
-			a := math.Abs(gj)
-			lj := l.lam(theta, j)
-			if a == 0 {
-				continue
-			}
-			if lj == 0 {
-				return math.Inf(1), kkt
-			}
-			s = math.Min(s, lj/a)
+		s := l.dualScale(g, theta)
+		if s == 0 {
+			return math.Inf(1), kkt
 		}
 		dual = s*ry - 0.5*s*s*rr
 	}
 	return math.Max(primal-dual, 0), kkt
+}
+
+// dualScale returns s = min(1, minⱼ λⱼ/|gⱼ|), the scaling that makes
+// u = s·r/n dual feasible (|Xⱼᵀu| ≤ λⱼ) for λ₂ = 0, or 0 when an
+// unpenalized feature has gⱼ ≠ 0 (no scaling is feasible).
+func (l *Lasso) dualScale(g, theta []float64) float64 {
+	s := 1.0
+	for j, gj := range g {
+		a := math.Abs(gj)
+		if a == 0 {
+			continue
+		}
+		lj := l.lam(theta, j)
+		if lj == 0 {
+			return 0
+		}
+		s = math.Min(s, lj/a)
+	}
+	return s
 }
 
 // powerIteration returns the largest eigenvalue of XᵀX/n.

@@ -205,6 +205,7 @@ func TestLassoCDVariants(t *testing.T) {
 				{Updates: ResidualUpdates, NoAnderson: true},
 				{NoWorkingSet: true, NoAnderson: true},
 				{NoWorkingSet: true},
+				{NoScreening: true},
 			} {
 				set.Tol = 1e-13
 				res, err := l.Solve(ctx, theta, nil, &set)
@@ -212,6 +213,9 @@ func TestLassoCDVariants(t *testing.T) {
 				assert.True(t, res.Converged)
 				assert.Less(t, maxAbsDiff(res.W, ref.X)/math.Max(1, maxAbs(ref.X)), 1e-8, "%v n=%d d=%d %+v", pen, n, d, set)
 				assert.InDelta(t, l.Objective(res.W, theta), res.Objective, 1e-10*math.Max(1, res.Objective))
+				if set.NoScreening {
+					assert.Zero(t, res.Screened)
+				}
 				gap, kkt := l.DualityGap(res.W, theta)
 				assert.LessOrEqual(t, kkt, 1e-12*l.LambdaMax()+1e-12)
 				if !math.IsInf(gap, 1) {
@@ -303,4 +307,26 @@ func TestLassoSolveBatch(t *testing.T) {
 	assert.ErrorIs(t, err, ErrParam)
 	assert.Nil(t, res[5])
 	assert.NotNil(t, res[6])
+}
+
+// TestGapSafeScreening checks that screening eliminates features on a wide
+// problem and that every eliminated feature is zero in an independent
+// FISTA solution.
+func TestGapSafeScreening(t *testing.T) {
+	rng := rand.New(rand.NewPCG(111, 112))
+	x, y := randomLasso(rng, 40, 300, 5)
+	l, err := NewLasso(x, y, L1Penalty)
+	require.NoError(t, err)
+	theta := []float64{0.2 * l.LambdaMax()}
+	ctx := context.Background()
+	// Warm start from a nearby λ, as along a path.
+	prev, err := l.Solve(ctx, []float64{0.22 * l.LambdaMax()}, nil, nil)
+	require.NoError(t, err)
+	res, err := l.Solve(ctx, theta, prev.W, &CDSettings{Tol: 1e-13})
+	require.NoError(t, err)
+	assert.Greater(t, res.Screened, 250)
+	ref, err := Minimize(ctx, l.Composite(), theta, make([]float64, 300), &Settings{Tol: 1e-12, MaxIter: 1000000})
+	require.NoError(t, err)
+	assert.Less(t, maxAbsDiff(res.W, ref.X), 1e-8*math.Max(1, maxAbs(ref.X)))
+	assert.Equal(t, support(ref.X), res.Support())
 }
