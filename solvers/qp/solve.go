@@ -181,6 +181,12 @@ func solveData(ctx context.Context, d *data, set *Settings, diagnose bool) (*Sol
 	sol, status, iters := it.run(ctx)
 	sol.Iterations = iters
 	sol.Status = status
+	if !finite(sol.X) || !finite(sol.Nu) || !finite(sol.Lambda) || !finite([]float64{sol.Objective}) ||
+		!finite([]float64{sol.Residuals.Max()}) {
+		// Overflow with extreme data: never report it as a solution.
+		sol.Status = NotConverged
+		return sol, fmt.Errorf("%w: overflow (data of extreme magnitude?) after %d iterations", ErrNotConverged, iters)
+	}
 	switch status {
 	case Optimal:
 		return sol, nil
