@@ -102,7 +102,7 @@ func (r *fuzzReader) problem() *Problem {
 
 func FuzzSolve(f *testing.F) {
 	f.Add([]byte{3, 1, 4, 0, 120, 90, 130, 101, 99, 140, 110, 105, 100, 50, 150, 125, 75, 100, 100, 100})
-	f.Add([]byte{2, 0, 2, 2, 100, 80, 200, 125, 125, 75, 75, 0, 0})                     // LP, zero Q
+	f.Add([]byte{2, 0, 2, 2, 100, 80, 200, 125, 125, 75, 75, 0, 0})                       // LP, zero Q
 	f.Add([]byte{2, 2, 0, 0, 125, 100, 100, 125, 100, 100, 125, 125, 125, 125, 100, 150}) // rank-deficient A
 	f.Add([]byte{1, 0, 2, 2, 100, 125, 75, 50, 50})                                       // infeasible box
 	f.Add([]byte{2, 0, 1, 2, 75, 75, 125, 100, 100})                                      // unbounded LP
