@@ -1,0 +1,133 @@
+package sinkhorn
+
+import (
+	"math"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// Grad holds a gradient with respect to the inputs of a problem: C for a
+// cost-matrix problem, X and Y for a point-cloud problem, and the marginal
+// weights A and B. ε is held fixed (a relative ε is frozen at its solved
+// absolute value).
+type Grad struct {
+	C    *mat.Dense
+	X, Y *mat.Dense
+	A, B []float64
+}
+
+// weightedCost turns a cost cotangent W (n×m, row-major) into a Grad: W
+// itself for a cost-matrix problem, Σ_j W_ij ∇ₓc(x_i, y_j) and
+// Σ_i W_ij ∇ᵧc(x_i, y_j) for point clouds.
+func weightedCost(p *prepared, w []float64, out *Grad) {
+	n, m := p.n, p.m
+	g := p.geom
+	if !p.points {
+		out.C = mat.NewDense(n, m, w)
+		return
+	}
+	d := g.d
+	dx, dy := make([]float64, n*d), make([]float64, m*d)
+	if g.sq {
+		// Σ_j W_ij 2(x_i − y_j) = 2(r_i x_i − (W Y)_i); similarly for y.
+		for i := range n {
+			xi := g.x[i*d : (i+1)*d]
+			gi := dx[i*d : (i+1)*d]
+			var ri float64
+			for j := range m {
+				wij := w[i*m+j]
+				if wij == 0 {
+					continue
+				}
+				ri += wij
+				yj := g.y[j*d : (j+1)*d]
+				gj := dy[j*d : (j+1)*d]
+				for k := range d {
+					gi[k] -= 2 * wij * yj[k]
+					gj[k] += 2 * wij * (yj[k] - xi[k])
+				}
+			}
+			for k := range d {
+				gi[k] += 2 * ri * xi[k]
+			}
+		}
+	} else {
+		gx, gy := make([]float64, d), make([]float64, d)
+		for i := range n {
+			xi := g.x[i*d : (i+1)*d]
+			for j := range m {
+				wij := w[i*m+j]
+				if wij == 0 {
+					continue
+				}
+				yj := g.y[j*d : (j+1)*d]
+				g.pc.Grad(gx, gy, xi, yj)
+				for k := range d {
+					dx[i*d+k] += wij * gx[k]
+					dy[j*d+k] += wij * gy[k]
+				}
+			}
+		}
+	}
+	out.X, out.Y = mat.NewDense(n, d, dx), mat.NewDense(m, d, dy)
+}
+
+// costValues returns the n×m cost matrix (stored or computed).
+func costValues(p *prepared) []float64 {
+	if p.geom.c != nil {
+		return p.geom.c
+	}
+	c := make([]float64, p.n*p.m)
+	for i0 := 0; i0 < p.n; i0 += blockRows {
+		i1 := min(i0+blockRows, p.n)
+		copy(c[i0*p.m:i1*p.m], p.geom.rows(i0, i1, c[i0*p.m:i1*p.m]))
+	}
+	return c
+}
+
+// target returns t(f) = 1 for a hard constraint and e^{−f/τ} for a KL
+// penalty, and its derivative.
+func target(f, tau float64) (t, dt float64) {
+	if math.IsInf(tau, 1) {
+		return 1, 0
+	}
+	t = math.Exp(-f / tau)
+	return t, -t / tau
+}
+
+// CostGrad returns the gradient of the regularized OT cost with respect to
+// the cost (or the points) and the weights by the envelope theorem
+// (Danskin): at optimal potentials, ∂OT_ε/∂C = P and
+// ∂OT_ε/∂a_i = φ_a(f_i) − ε(Σ_j b_j e^{(f_i+g_j−C_ij)/ε} − ⟨b,1⟩),
+// and similarly for b. It costs one pass over the plan and is exact up to
+// the solve's tolerance (the error is of the order of the marginal error).
+// For a balanced problem only mass-preserving changes of a and b are
+// meaningful: the gradients are determined up to adding the same constant
+// to both.
+func (r *Result) CostGrad() *Grad {
+	p := r.p
+	n, m := p.n, p.m
+	out := &Grad{A: make([]float64, n), B: make([]float64, m)}
+	w := make([]float64, n*m)
+	r.planRows(func(_, i int, row []float64) {
+		copy(w[i*m:(i+1)*m], row)
+	})
+	invEps := 1 / p.eps
+	for i := range n {
+		// Σ_j b_j Q_ij from the log domain, exact for zero a_i.
+		var s float64
+		for j := range m {
+			s += p.b[j] * math.Exp((r.F[i]+r.G[j]-p.geom.at(i, j))*invEps)
+		}
+		out.A[i] = phi(r.F[i], p.tauA) - p.eps*(s-p.massB)
+	}
+	for j := range m {
+		var s float64
+		for i := range n {
+			s += p.a[i] * math.Exp((r.F[i]+r.G[j]-p.geom.at(i, j))*invEps)
+		}
+		out.B[j] = phi(r.G[j], p.tauB) - p.eps*(s-p.massA)
+	}
+	weightedCost(p, w, out)
+	return out
+}

@@ -1,0 +1,253 @@
+package sinkhorn
+
+import (
+	"math"
+	"sync"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+)
+
+// Tables of the exponential used inside log-sum-exp: lseTable[k] =
+// 2^(k/lseTableSize); with |r| ≤ ln2/(2·lseTableSize) a cubic polynomial
+// gives eʳ to 4e-17.
+const (
+	lseTableBits = 11
+	lseTableSize = 1 << lseTableBits
+	lseScale     = lseTableSize / math.Ln2
+	lseLn2Hi     = 6.93147180369123816490e-01 / lseTableSize
+	lseLn2Lo     = 1.90821492927058770002e-10 / lseTableSize
+)
+
+var lseTable = func() (t [lseTableSize]float64) {
+	for k := range t {
+		t[k] = math.Exp2(float64(k) / lseTableSize)
+	}
+	return t
+}()
+
+// lseCut is the exponent below which a term of a log-sum-exp is dropped:
+// e⁻⁵⁰ ≈ 2e-22, so with the sum at least 1e-3 (checked by lse) the
+// dropped terms change it by less than n·2e-19 relative.
+const lseCut = -50
+
+// expSum returns Σ_j exp(h_j − c_j·invEps − shift), each term computed as
+// 0 when its exponent is below lseCut and the sum as +Inf when an exponent
+// exceeds 709. The exponential is written out in the loop (the compiler
+// does not inline a function of this size).
+func expSum(c, h []float64, invEps, shift float64) float64 {
+	h = h[:len(c)]
+	var s0, s1 float64
+	for j, cj := range c {
+		x := h[j] - shift - cj*invEps
+		if !(x >= lseCut) {
+			continue
+		}
+		if x > 709 {
+			return math.Inf(1)
+		}
+		t := x*lseScale + expShifter
+		kf := t - expShifter
+		k := int64(math.Float64bits(t)) - int64(math.Float64bits(expShifter))
+		r := (x - kf*lseLn2Hi) - kf*lseLn2Lo
+		p := 1 + r*(1+r*(0.5+r*(1.0/6)))
+		v := math.Float64frombits(uint64(int64(math.Float64bits(lseTable[k&(lseTableSize-1)]*p)) + (k>>lseTableBits)<<52))
+		if j&1 == 0 {
+			s0 += v
+		} else {
+			s1 += v
+		}
+	}
+	return s0 + s1
+}
+
+// lse returns −ε·log Σ_j exp(h_j − c_j/ε). guess is a previous value of
+// the result: shifting the exponents by −guess/ε makes one pass enough
+// when the result changed little; otherwise (overflow or underflow) the
+// max-shifted two-pass form is used.
+func lse(c, h []float64, invEps, eps, guess float64) float64 {
+	shift := -guess * invEps
+	if finite(shift) {
+		s := expSum(c, h, invEps, shift)
+		if s > 1e-3 && s < 1e250 {
+			return -eps * (shift + math.Log(s))
+		}
+	}
+	h = h[:len(c)]
+	mx := math.Inf(-1)
+	for j, cj := range c {
+		if z := h[j] - cj*invEps; z > mx {
+			mx = z
+		}
+	}
+	if math.IsInf(mx, -1) || math.IsNaN(mx) {
+		return math.NaN()
+	}
+	return -eps * (mx + math.Log(expSum(c, h, invEps, mx)))
+}
+
+// pool runs fn over [0, n) split in contiguous ranges, one per worker.
+// Each output index is computed by exactly one call, so results do not
+// depend on the number of workers.
+type pool struct {
+	workers int
+}
+
+func (p pool) run(n int, fn func(w, lo, hi int)) {
+	if p.workers <= 1 || n < 2 {
+		fn(0, 0, n)
+		return
+	}
+	w := min(p.workers, n)
+	chunk := (n + w - 1) / w
+	var wg sync.WaitGroup
+	for k := 0; k < w; k++ {
+		lo, hi := k*chunk, min((k+1)*chunk, n)
+		if lo >= hi {
+			break
+		}
+		if k == w-1 || hi == n {
+			fn(k, lo, hi)
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(k, lo, hi)
+		}()
+	}
+	wg.Wait()
+}
+
+// kernelChunk is the fixed row-chunk of the transposed kernel product, so
+// that its summation order does not depend on the number of workers.
+const kernelChunk = 256
+
+// logPass sets dst_i = −ε log Σ_j exp(logw_j + (pot_j − C_ij)/ε) for all
+// rows i (rows=true) or the same with the roles of rows and columns
+// swapped. h is scratch of the length of pot.
+func (st *state) logPass(dst, pot, logw, h []float64, rows bool) {
+	invEps := 1 / st.eps
+	for j, v := range pot {
+		h[j] = logw[j] + v*invEps
+	}
+	g := st.p.geom
+	n := len(dst)
+	width := len(pot)
+	st.pool.run((n+blockRows-1)/blockRows, func(w, lo, hi int) {
+		sc := st.scratch[w]
+		buf := sc[:blockRows*width]
+		for blk := lo; blk < hi; blk++ {
+			i0, i1 := blk*blockRows, min((blk+1)*blockRows, n)
+			var block []float64
+			if rows {
+				block = g.rows(i0, i1, buf)
+			} else {
+				block = g.cols(i0, i1, buf)
+			}
+			for i := i0; i < i1; i++ {
+				dst[i] = lse(block[(i-i0)*width:(i-i0+1)*width], h, invEps, st.eps, dst[i])
+			}
+		}
+	})
+}
+
+// absorb sets the kernel K̃_ij = exp((f̂_i + ĝ_j − C_ij)/ε) with f̂ = f and
+// ĝ = g.
+func (st *state) absorb(f, g []float64) {
+	copy(st.fh, f)
+	copy(st.gh, g)
+	st.kernEps = st.eps
+	n, m := st.p.n, st.p.m
+	if st.kern == nil {
+		st.kern = make([]float64, n*m)
+	}
+	invEps := 1 / st.eps
+	gs := st.tmpM2
+	for j, v := range g {
+		gs[j] = v * invEps
+	}
+	c := st.p.geom.c
+	st.pool.run(n, func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			fi := f[i] * invEps
+			row := st.kern[i*m : (i+1)*m]
+			crow := c[i*m : (i+1)*m]
+			for j, cij := range crow {
+				row[j] = fastExp(fi + gs[j] - cij*invEps)
+			}
+		}
+	})
+	st.absorptions++
+}
+
+// kernelRowPass sets dst_i = f̂_i − ε log (K̃ (b ∘ e^{(g−ĝ)/ε}))_i. It
+// returns false if a row sum is zero or not finite (the caller then falls
+// back to the log domain).
+func (st *state) kernelRowPass(dst, g []float64) bool {
+	m := st.p.m
+	invEps := 1 / st.eps
+	v := st.tmpM
+	for j := range v {
+		v[j] = st.p.b[j] * math.Exp((g[j]-st.gh[j])*invEps)
+	}
+	ok := true
+	var mu sync.Mutex
+	st.pool.run(st.p.n, func(_, lo, hi int) {
+		out := dst[lo:hi]
+		blas64.Gemv(blas.NoTrans, 1,
+			blas64.General{Rows: hi - lo, Cols: m, Stride: m, Data: st.kern[lo*m : hi*m]},
+			blas64.Vector{N: m, Inc: 1, Data: v}, 0, blas64.Vector{N: hi - lo, Inc: 1, Data: out})
+		good := true
+		for k, s := range out {
+			if !(s > 0) || math.IsInf(s, 1) {
+				good = false
+				break
+			}
+			out[k] = st.fh[lo+k] - st.eps*math.Log(s)
+		}
+		if !good {
+			mu.Lock()
+			ok = false
+			mu.Unlock()
+		}
+	})
+	return ok
+}
+
+// kernelColPass sets dst_j = ĝ_j − ε log (K̃ᵀ (a ∘ e^{(f−f̂)/ε}))_j.
+func (st *state) kernelColPass(dst, f []float64) bool {
+	n, m := st.p.n, st.p.m
+	invEps := 1 / st.eps
+	u := st.tmpN
+	for i := range u {
+		u[i] = st.p.a[i] * math.Exp((f[i]-st.fh[i])*invEps)
+	}
+	nch := (n + kernelChunk - 1) / kernelChunk
+	if len(st.partials) < nch*m {
+		st.partials = make([]float64, nch*m)
+	}
+	st.pool.run(nch, func(_, lo, hi int) {
+		for ch := lo; ch < hi; ch++ {
+			i0, i1 := ch*kernelChunk, min((ch+1)*kernelChunk, n)
+			blas64.Gemv(blas.Trans, 1,
+				blas64.General{Rows: i1 - i0, Cols: m, Stride: m, Data: st.kern[i0*m : i1*m]},
+				blas64.Vector{N: i1 - i0, Inc: 1, Data: u[i0:i1]}, 0,
+				blas64.Vector{N: m, Inc: 1, Data: st.partials[ch*m : (ch+1)*m]})
+		}
+	})
+	copy(dst, st.partials[:m])
+	for ch := 1; ch < nch; ch++ {
+		p := st.partials[ch*m : (ch+1)*m]
+		for j := range dst {
+			dst[j] += p[j]
+		}
+	}
+	for j, s := range dst {
+		if !(s > 0) || math.IsInf(s, 1) {
+			return false
+		}
+		dst[j] = st.gh[j] - st.eps*math.Log(s)
+	}
+	return true
+}

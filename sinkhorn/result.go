@@ -1,0 +1,233 @@
+package sinkhorn
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// Dims returns the sizes n and m of the problem.
+func (r *Result) Dims() (n, m int) { return r.p.n, r.p.m }
+
+// planRows calls fn(i, row) for every row of the plan, row holding
+// P_i· in scratch memory valid only during the call. Rows are visited in
+// blocks by the result's workers; fn must be safe for concurrent calls on
+// different rows.
+func (r *Result) planRows(fn func(w, i int, row []float64)) {
+	p := r.p
+	g := p.geom
+	n, m := p.n, p.m
+	invEps := 1 / p.eps
+	h := make([]float64, m)
+	for j := range h {
+		h[j] = p.logb[j] + r.G[j]*invEps
+	}
+	workers := max(r.workers, 1)
+	bufs := make([][]float64, workers)
+	for w := range bufs {
+		bufs[w] = make([]float64, blockRows*m+m)
+	}
+	pool{workers: workers}.run((n+blockRows-1)/blockRows, func(w, lo, hi int) {
+		buf := bufs[w]
+		row := buf[blockRows*m:]
+		for blk := lo; blk < hi; blk++ {
+			i0, i1 := blk*blockRows, min((blk+1)*blockRows, n)
+			block := g.rows(i0, i1, buf[:blockRows*m])
+			for i := i0; i < i1; i++ {
+				c := block[(i-i0)*m : (i-i0+1)*m]
+				fi := p.loga[i] + r.F[i]*invEps
+				for j, cij := range c {
+					row[j] = fastExp(fi + h[j] - cij*invEps)
+				}
+				fn(w, i, row)
+			}
+		}
+	})
+}
+
+// PlanRow sets dst (length m) to row i of the plan.
+func (r *Result) PlanRow(dst []float64, i int) {
+	p := r.p
+	invEps := 1 / p.eps
+	fi := p.loga[i] + r.F[i]*invEps
+	for j := range dst {
+		dst[j] = fastExp(fi + p.logb[j] + (r.G[j]-p.geom.at(i, j))*invEps)
+	}
+}
+
+// Plan returns the n×m transport plan (n·m values: for large point clouds
+// prefer ApplyPlan or PlanRow).
+func (r *Result) Plan() *mat.Dense {
+	n, m := r.p.n, r.p.m
+	out := mat.NewDense(n, m, nil)
+	raw := out.RawMatrix()
+	r.planRows(func(_, i int, row []float64) {
+		copy(raw.Data[i*raw.Stride:i*raw.Stride+m], row)
+	})
+	return out
+}
+
+// ApplyPlan sets dst (length n) to P v without storing P. dst and v must
+// not alias.
+func (r *Result) ApplyPlan(dst, v []float64) {
+	r.planRows(func(_, i int, row []float64) {
+		var s float64
+		for j, pij := range row {
+			s += pij * v[j]
+		}
+		dst[i] = s
+	})
+}
+
+// ApplyPlanT sets dst (length m) to Pᵀ u. dst and u must not alias.
+func (r *Result) ApplyPlanT(dst, u []float64) {
+	workers := max(r.workers, 1)
+	acc := make([][]float64, workers)
+	for w := range acc {
+		acc[w] = make([]float64, r.p.m)
+	}
+	// Per-row contributions are added by the worker that owns the row;
+	// workers own fixed row ranges, and partial sums are added in worker
+	// order.
+	r.planRows(func(w, i int, row []float64) {
+		a := acc[w]
+		ui := u[i]
+		for j, pij := range row {
+			a[j] += pij * ui
+		}
+	})
+	copy(dst, acc[0])
+	for _, a := range acc[1:] {
+		for j := range dst {
+			dst[j] += a[j]
+		}
+	}
+}
+
+// Marginals sets rows (length n) to P1 and cols (length m) to Pᵀ1; either
+// may be nil.
+func (r *Result) Marginals(rows, cols []float64) {
+	if rows != nil {
+		ones := make([]float64, r.p.m)
+		for j := range ones {
+			ones[j] = 1
+		}
+		r.ApplyPlan(rows, ones)
+	}
+	if cols != nil {
+		ones := make([]float64, r.p.n)
+		for i := range ones {
+			ones[i] = 1
+		}
+		r.ApplyPlanT(cols, ones)
+	}
+}
+
+// TransportCost returns ⟨C, P⟩, the unregularized cost of the plan.
+func (r *Result) TransportCost() float64 {
+	m := r.p.m
+	sums := make([]float64, r.p.n)
+	g := r.p.geom
+	buf := make([][]float64, max(r.workers, 1))
+	for w := range buf {
+		buf[w] = make([]float64, m)
+	}
+	r.planRows(func(w, i int, row []float64) {
+		var s float64
+		for j, pij := range row {
+			if pij != 0 {
+				s += pij * g.at(i, j)
+			}
+		}
+		sums[i] = s
+	})
+	var s float64
+	for _, v := range sums {
+		s += v
+	}
+	return s
+}
+
+// SolveBatch solves the problems concurrently on GOMAXPROCS goroutines
+// (each solve single-threaded), returning one result and one error per
+// problem in input order. Results do not depend on the number of
+// goroutines.
+func SolveBatch(ctx context.Context, pbs []*Problem, s *Settings) ([]*Result, []error) {
+	res := make([]*Result, len(pbs))
+	errs := make([]error, len(pbs))
+	set := Settings{}
+	if s != nil {
+		set = *s
+	}
+	set.Workers = 1
+	workers := min(runtime.GOMAXPROCS(0), len(pbs))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range next {
+				res[k], errs[k] = Solve(ctx, pbs[k], &set)
+			}
+		}()
+	}
+	for k := range pbs {
+		next <- k
+	}
+	close(next)
+	wg.Wait()
+	return res, errs
+}
+
+// Divergence returns the debiased Sinkhorn divergence (Feydy et al. 2019)
+//
+//	S_ε(a, b) = OT_ε(a, b) − ½ OT_ε(a, a) − ½ OT_ε(b, b) + (ε/2)(⟨a,1⟩ − ⟨b,1⟩)²,
+//
+// (the last term, from Séjourné et al. 2019, vanishes for balanced
+// problems) and the three solves. A point-cloud problem uses X and Y on
+// both sides; a cost-matrix problem needs CostXX and CostYY. A relative ε
+// is taken relative to the cross cost and used for all three problems.
+func Divergence(ctx context.Context, pb *Problem, s *Settings) (float64, *DivergenceResult, error) {
+	set := s.orDefault()
+	xy, err := Solve(ctx, pb, s)
+	if err != nil {
+		return math.NaN(), nil, err
+	}
+	xx, yy := *pb, *pb
+	xx.Epsilon, yy.Epsilon = xy.Epsilon, xy.Epsilon
+	xx.RelativeEpsilon, yy.RelativeEpsilon = false, false
+	if pb.Cost != nil {
+		if pb.CostXX == nil || pb.CostYY == nil {
+			return math.NaN(), nil, fmt.Errorf("%w: Divergence of a cost-matrix problem needs CostXX and CostYY", ErrNoPoints)
+		}
+		xx.Cost, yy.Cost = pb.CostXX, pb.CostYY
+	} else {
+		xx.Y, yy.X = pb.X, pb.Y
+	}
+	xx.B, xx.TauB = pb.A, pb.TauA
+	yy.A, yy.TauA = pb.B, pb.TauB
+	sx, sy := set, set
+	sx.InitF, sx.InitG = nil, nil
+	sy.InitF, sy.InitG = nil, nil
+	rxx, err := Solve(ctx, &xx, &sx)
+	if err != nil {
+		return math.NaN(), nil, fmt.Errorf("sinkhorn: OT(a,a): %w", err)
+	}
+	ryy, err := Solve(ctx, &yy, &sy)
+	if err != nil {
+		return math.NaN(), nil, fmt.Errorf("sinkhorn: OT(b,b): %w", err)
+	}
+	p := xy.p
+	d := xy.Cost - 0.5*rxx.Cost - 0.5*ryy.Cost + 0.5*p.eps*(p.massA-p.massB)*(p.massA-p.massB)
+	return d, &DivergenceResult{XY: xy, XX: rxx, YY: ryy}, nil
+}
+
+// DivergenceResult holds the three solves of a Sinkhorn divergence.
+type DivergenceResult struct {
+	XY, XX, YY *Result
+}
