@@ -89,7 +89,9 @@ func reportCPU(b *testing.B, cpu0 time.Duration) {
 func BenchmarkPSink1000Accel(b *testing.B) {
 	c := psinkCost(1000, 10, 1)
 	for _, mode := range []Mode{Kernel, LogDomain} {
-		b.Run(mode.String()+"-adaptive", func(b *testing.B) { benchSolve(b, c, 0.05, &Settings{Mode: mode, AdaptiveMomentum: true, AdaptiveStart: 6}) })
+		b.Run(mode.String()+"-adaptive", func(b *testing.B) {
+			benchSolve(b, c, 0.05, &Settings{Mode: mode, AdaptiveMomentum: true, AdaptiveStart: 6})
+		})
 		b.Run(mode.String()+"-anderson", func(b *testing.B) { benchSolve(b, c, 0.05, &Settings{Mode: mode, Anderson: 5}) })
 		b.Run(mode.String()+"-omega1.3", func(b *testing.B) { benchSolve(b, c, 0.05, &Settings{Mode: mode, Momentum: 1.3}) })
 	}
