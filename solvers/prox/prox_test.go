@@ -225,6 +225,9 @@ func TestCompositeConditions(t *testing.T) {
 		for _, eta := range []float64{0.1, 1} {
 			jac, err := implicit.Jacobian(Condition(c, eta), w, tc.theta, nil)
 			require.NoError(t, err, tc.name)
+			viaMap, err := implicit.Jacobian(implicit.FixedPoint(FixedPoint(c, eta)), w, tc.theta, nil)
+			require.NoError(t, err, tc.name)
+			assert.True(t, mat.EqualApprox(jac, viaMap, 1e-9), "%s η=%v Condition vs FixedPoint map", tc.name, eta)
 			assert.True(t, mat.EqualApprox(jac, fdJ, 1e-6*math.Max(1, mat.Norm(fdJ, math.Inf(1)))), "%s η=%v\n%v\n%v", tc.name, eta, mat.Formatted(jac), mat.Formatted(fdJ))
 		}
 	}
@@ -258,6 +261,14 @@ func TestCompositeSmoothParams(t *testing.T) {
 	jac, err := implicit.Jacobian(Condition(c, 1), w, theta, nil)
 	require.NoError(t, err)
 	assert.True(t, mat.EqualApprox(jac, fdJ, 1e-6*math.Max(1, mat.Norm(fdJ, math.Inf(1)))), "\n%v\n%v", mat.Formatted(jac), mat.Formatted(fdJ))
+	// The support-factorized ∂ₓF of Condition against the matrix-free map
+	// through implicit.FixedPoint, solved densely and by GMRES.
+	viaMap, err := implicit.Jacobian(implicit.FixedPoint(FixedPoint(c, 1)), w, theta, nil)
+	require.NoError(t, err)
+	assert.True(t, mat.EqualApprox(jac, viaMap, 1e-10), "\n%v\n%v", mat.Formatted(jac), mat.Formatted(viaMap))
+	viaGMRES, err := implicit.Jacobian(Condition(c, 1), w, theta, &implicit.Settings{Method: implicit.GMRES, Tol: 1e-13})
+	require.NoError(t, err)
+	assert.True(t, mat.EqualApprox(jac, viaGMRES, 1e-9))
 	// Reverse mode through the transpose products.
 	g := []float64{1, -2, 0.5, 3, -1}
 	vjp, err := implicit.VJP(Condition(c, 1), w, theta, g, nil)
