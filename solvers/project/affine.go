@@ -12,6 +12,7 @@ import (
 // numerical rank k; then
 //
 //	P(y) = y − V_k (V_kᵀ y − Σ_k⁻¹ U_kᵀ b),   ∂P = I − V_k V_kᵀ,
+//	∂P/∂b = A⁺ = V_k Σ_k⁻¹ U_kᵀ,
 //
 // the projection onto the null space of A shifted to the minimum-norm
 // solution A⁺b. Each projection costs O(nk). P is affine: no kinks.
@@ -21,6 +22,7 @@ type Affine struct {
 	c    []float64  // Σ_k⁻¹ U_kᵀ b: coordinates of A⁺b in that basis
 	u    *mat.Dense // m×k, left singular vectors
 	sv   []float64  // k singular values
+	b    []float64  // right-hand side
 }
 
 // AffineRankTol is the relative singular-value threshold below which
@@ -59,7 +61,7 @@ func NewAffine(a mat.Matrix, b []float64) (*Affine, error) {
 	var u, v mat.Dense
 	svd.UTo(&u)
 	svd.VTo(&v)
-	aff := &Affine{n: n, k: k, v: mat.NewDense(n, max(k, 1), nil), c: make([]float64, k)}
+	aff := &Affine{n: n, k: k, v: mat.NewDense(n, max(k, 1), nil), c: make([]float64, k), b: append([]float64(nil), b...)}
 	if k == 0 {
 		// A = 0: the set is Rⁿ if b = 0, empty otherwise.
 		if norm2(b) > 0 {
@@ -71,22 +73,32 @@ func NewAffine(a mat.Matrix, b []float64) (*Affine, error) {
 	aff.v = mat.DenseCopyOf(v.Slice(0, n, 0, k))
 	aff.u = mat.DenseCopyOf(u.Slice(0, m, 0, k))
 	aff.sv = sv[:k]
-	// c = Σ_k⁻¹ U_kᵀ b and the part of b outside the range of U_k.
+	if err := aff.setRHS(b); err != nil {
+		return nil, err
+	}
+	return aff, nil
+}
+
+// setRHS sets c = Σ_k⁻¹ U_kᵀ b after checking that b is in the range of
+// U_k (to 1e-9 relative).
+func (s *Affine) setRHS(b []float64) error {
+	m, _ := s.u.Dims()
 	resid := append([]float64(nil), b...)
-	for j := range k {
+	for j := range s.k {
 		ub := 0.0
 		for i := range m {
-			ub += u.At(i, j) * b[i]
+			ub += s.u.At(i, j) * b[i]
 		}
-		aff.c[j] = ub / sv[j]
+		s.c[j] = ub / s.sv[j]
 		for i := range m {
-			resid[i] -= ub * u.At(i, j)
+			resid[i] -= ub * s.u.At(i, j)
 		}
 	}
 	if norm2(resid) > 1e-9*max(1, norm2(b)) {
-		return nil, fmt.Errorf("%w: b is not in the range of A (residual %.3g)", ErrInfeasible, norm2(resid))
+		return fmt.Errorf("%w: b is not in the range of A (residual %.3g)", ErrInfeasible, norm2(resid))
 	}
-	return aff, nil
+	s.b = append(s.b[:0], b...)
+	return nil
 }
 
 // Dim returns n, the length of the vectors of the set.
@@ -169,4 +181,72 @@ func (s *Affine) multipliers(r []float64) []float64 {
 		}
 	}
 	return lam
+}
+
+// rhsJVP sets dst = A⁺ db = V_k Σ_k⁻¹ U_kᵀ db, the derivative of P with
+// respect to b along db.
+func (s *Affine) rhsJVP(dst, db []float64) {
+	m, _ := s.u.Dims()
+	clear(dst)
+	for j := range s.k {
+		c := 0.0
+		for i := range m {
+			c += s.u.At(i, j) * db[i]
+		}
+		c /= s.sv[j]
+		for i := range s.n {
+			dst[i] += s.v.At(i, j) * c
+		}
+	}
+}
+
+// Params returns θ = b.
+func (s *Affine) Params() []float64 { return append([]float64(nil), s.b...) }
+
+// WithParams returns the set {x : Ax = θ}, reusing the factorization of A.
+func (s *Affine) WithParams(theta []float64) (Parametric, error) {
+	if err := s.checkN(s.n); err != nil {
+		return nil, err
+	}
+	if err := paramsLen(theta, len(s.b)); err != nil {
+		return nil, err
+	}
+	if !finite(theta) {
+		return nil, fmt.Errorf("%w: b", ErrNaN)
+	}
+	out := *s
+	out.c = make([]float64, s.k)
+	out.b = nil
+	if err := out.setRHS(theta); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ParamJVP sets dst = A⁺ db.
+func (s *Affine) ParamJVP(dst, x, y, db []float64) error {
+	if err := s.checkN(len(x)); err != nil {
+		return err
+	}
+	if err := checkParamProduct(x, y, db, len(s.b)); err != nil {
+		return err
+	}
+	if err := checkLen(dst, s.n); err != nil {
+		return err
+	}
+	s.rhsJVP(dst, db)
+	return checkOutput(dst)
+}
+
+// ParamVJP sets dst = (A⁺)ᵀ u, the gradient of ⟨u, P(y)⟩ with respect to
+// b (the multiplier of the constraint for the cotangent u).
+func (s *Affine) ParamVJP(dst, x, y, u []float64) error {
+	if err := s.checkN(len(x)); err != nil {
+		return err
+	}
+	if err := checkParamVJP(dst, x, y, u, len(s.b)); err != nil {
+		return err
+	}
+	copy(dst, s.multipliers(u))
+	return checkOutput(dst)
 }

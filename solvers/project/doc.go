@@ -26,6 +26,20 @@
 //	L1Ball       ‖x‖₁ ≤ r                  signed centering on the support
 //	BoxSection   l ≤ x ≤ u, ⟨w, x⟩ = c      I_F − w_F w_Fᵀ/‖w_F‖² on the free set F
 //	Affine       Ax = b                    I − A⁺A = I − V_k V_kᵀ
+//	Polyhedron   Gx ≤ h, Ax = b            I − Ã⁺Ã on the active constraints Ã
+//
+// [Polyhedron] has no closed form: it solves the projection QP with
+// package qp, then polishes the interior-point solution by an exact
+// projection onto its active constraints, so its result and Jacobian are
+// exact at non-degenerate points.
+//
+// Set parameters. Every set with parameters also implements [Parametric]:
+// ParamJVP and ParamVJP differentiate P with respect to the radius, the
+// bounds, the normal and offset, the weights and value of a box section,
+// the right-hand sides b (and h), with Params / WithParams giving a flat
+// layout documented on each type. For the simplex, ∂x/∂r = 1_S/|S|; for the
+// l2 ball, ∂x/∂r = y/‖y‖ outside; for the box, ∂xᵢ/∂lᵢ = 1 where xᵢ = lᵢ; for
+// the affine set, ∂x/∂b = A⁺.
 //
 // The simplex. Its projection is x = max(y − τ, 0), with the threshold τ
 // fixed by Σ max(yᵢ − τ, 0) = r; τ is found in O(n) expected time by
@@ -56,8 +70,8 @@
 // The engine. [Condition] writes each projection as the fixed point of a
 // projected-gradient step, F(x, y) = P(x − η(x − y)) − x, so that package
 // implicit can differentiate it, alone or inside a larger optimality
-// condition; tests show that the engine, the closed forms and central
-// differences agree.
+// condition; [ParamCondition] appends the set's parameters to θ. Tests
+// show that the engine, the closed forms and central differences agree.
 //
 // References:
 //   - L. Condat, "Fast projection onto the simplex and the l1 ball",

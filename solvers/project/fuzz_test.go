@@ -60,6 +60,19 @@ func FuzzSets(f *testing.F) {
 		if err := s.VJP(d, x, y, x); err == nil && !finite(d) {
 			t.Fatalf("%T: non-finite VJP", s)
 		}
+		if ps, ok := s.(Parametric); ok {
+			theta := ps.Params()
+			if err := ps.ParamJVP(d, x, y, theta); err == nil && !finite(d) {
+				t.Fatalf("%T: non-finite ParamJVP", s)
+			}
+			g := make([]float64, len(theta))
+			if err := ps.ParamVJP(g, x, y, y); err == nil && !finite(g) {
+				t.Fatalf("%T: non-finite ParamVJP", s)
+			}
+			if q, err := ps.WithParams(theta); err == nil {
+				_ = q.Project(d, y)
+			}
+		}
 	})
 }
 

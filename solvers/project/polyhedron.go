@@ -60,6 +60,7 @@ type polyState struct {
 	y, x     []float64
 	polished bool
 	active   *Affine
+	rows     []int // rows of G in the active set, after the p rows of A
 	sol      *qp.Solution
 }
 
@@ -156,14 +157,16 @@ func (p *Polyhedron) polish(y []float64, sol *qp.Solution) (*polyState, bool) {
 		rhs = append(rhs, p.b[i])
 		isG = append(isG, false)
 	}
+	var activeG []int
 	for i := range len(p.h) {
 		if sol.Lambda[i] > sol.Slack[i] {
 			rows = append(rows, p.g.RawRowView(i))
 			rhs = append(rhs, p.h[i])
 			isG = append(isG, true)
+			activeG = append(activeG, i)
 		}
 	}
-	st := &polyState{y: slices.Clone(y), x: make([]float64, p.n), polished: true}
+	st := &polyState{y: slices.Clone(y), x: make([]float64, p.n), polished: true, rows: activeG}
 	scale := 1.0
 	for _, v := range p.h {
 		scale = max(scale, math.Abs(v))
@@ -315,5 +318,106 @@ func (p *Polyhedron) product(dst, x, y, v []float64, transpose bool) error {
 		}
 		copy(dst, tan.X)
 	}
+	return checkOutput(dst)
+}
+
+// Params returns θ = (h..., b...).
+func (p *Polyhedron) Params() []float64 { return slices.Concat(p.h, p.b) }
+
+// WithParams returns the polyhedron {Gx ≤ θ[:m], Ax = θ[m:]} with the same
+// G, A and solver settings.
+func (p *Polyhedron) WithParams(theta []float64) (Parametric, error) {
+	if p == nil || p.n == 0 {
+		return nil, fmt.Errorf("%w: use NewPolyhedron", ErrParam)
+	}
+	m := len(p.h)
+	if err := paramsLen(theta, m+len(p.b)); err != nil {
+		return nil, err
+	}
+	var g, a mat.Matrix
+	if p.g != nil {
+		g = p.g
+	}
+	if p.a != nil {
+		a = p.a
+	}
+	return NewPolyhedron(g, theta[:m], a, theta[m:], p.settings)
+}
+
+// ParamJVP sets dst = ∂P/∂(h, b) · dθ: for a polished solution
+// dx = Ã⁺ (db, dh_active), otherwise a forward solve with the KKT
+// factorization of the QP.
+func (p *Polyhedron) ParamJVP(dst, x, y, dtheta []float64) error {
+	if p == nil || p.n == 0 {
+		return fmt.Errorf("%w: use NewPolyhedron", ErrParam)
+	}
+	m, q := len(p.h), len(p.b)
+	if err := checkParamProduct(x, y, dtheta, m+q); err != nil {
+		return err
+	}
+	if err := checkLen(dst, p.n); err != nil {
+		return err
+	}
+	st, err := p.cached(y)
+	if err != nil {
+		return err
+	}
+	dh, db := dtheta[:m], dtheta[m:]
+	switch {
+	case st.polished && st.active == nil:
+		clear(dst)
+		return nil
+	case st.polished:
+		rhs := append(slices.Clone(db), make([]float64, len(st.rows))...)
+		for k, i := range st.rows {
+			rhs[q+k] = dh[i]
+		}
+		st.active.rhsJVP(dst, rhs)
+		return checkOutput(dst)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	tan, err := st.sol.Forward(&qp.Problem{H: dh, B: db})
+	if err != nil {
+		return fmt.Errorf("project: polyhedron ParamJVP: %w", err)
+	}
+	copy(dst, tan.X)
+	return checkOutput(dst)
+}
+
+// ParamVJP sets dst = (∂P/∂(h, b))ᵀ u: the multipliers of the active
+// constraints for the cotangent u (zero for inactive rows of G).
+func (p *Polyhedron) ParamVJP(dst, x, y, u []float64) error {
+	if p == nil || p.n == 0 {
+		return fmt.Errorf("%w: use NewPolyhedron", ErrParam)
+	}
+	m, q := len(p.h), len(p.b)
+	if err := checkParamVJP(dst, x, y, u, m+q); err != nil {
+		return err
+	}
+	st, err := p.cached(y)
+	if err != nil {
+		return err
+	}
+	clear(dst)
+	switch {
+	case st.polished && st.active == nil:
+		return nil
+	case st.polished:
+		lam := st.active.multipliers(u)
+		copy(dst[m:], lam[:q])
+		for k, i := range st.rows {
+			dst[i] = lam[q+k]
+		}
+		return checkOutput(dst)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	grad, err := st.sol.Backward(u, nil, nil)
+	if err != nil {
+		return fmt.Errorf("project: polyhedron ParamVJP: %w", err)
+	}
+	copy(dst[:m], grad.H)
+	copy(dst[m:], grad.B)
 	return checkOutput(dst)
 }

@@ -254,10 +254,13 @@ func TestJacobianFiniteDifferences(t *testing.T) {
 				assert.True(t, mat.EqualApprox(j, want, 1e-7), "%s n=%d\nJ=%v\nFD=%v", ts.name, n,
 					mat.Formatted(j), mat.Formatted(want))
 				assert.True(t, mat.EqualApprox(j, jt, 1e-14), "%s VJP is not the transpose of JVP", ts.name)
-				// Aliasing dst and v.
+				// Linearity with a random signed tangent, then aliasing.
 				v := randVec(rng, n, 1)
 				dv := make([]float64, n)
 				require.NoError(t, ts.set.JVP(dv, x, y, v))
+				jv := mat.NewVecDense(n, nil)
+				jv.MulVec(j, mat.NewVecDense(n, v))
+				assert.InDeltaSlice(t, jv.RawVector().Data, dv, 1e-12, "%s JVP linearity", ts.name)
 				require.NoError(t, ts.set.JVP(v, x, y, v))
 				assert.Equal(t, dv, v, ts.name)
 				checked[ts.name]++
