@@ -18,6 +18,8 @@
 //	Box         ι(l ≤ x ≤ u)         clip(v, l, u), θ = (l, u)
 //	NonNegative ι(x ≥ 0)            max(v, 0)
 //	L2Ball      ι(‖x‖₂ ≤ r)          v·min(1, r/‖v‖), θ = (r)
+//	Indicator   ι_C for any [Projector] (every set of solvers/project:
+//	            simplex, l1 ball, polyhedron, …), its projection and Jacobian
 //
 // The maps are piecewise smooth: at a kink (|vⱼ| = ηλⱼ for soft
 // thresholding, ‖v_G‖ = ηλw_G, v on a face of the box or sphere) the
