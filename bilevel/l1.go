@@ -280,7 +280,13 @@ func (m *L1Regression) Fit(ctx context.Context, w, theta []float64, tol float64)
 			change = math.Max(change, update(j))
 		}
 		if change <= abstol {
+			if !finite(w) {
+				return sweeps, fmt.Errorf("%w: coordinate descent diverged (data too large?)", ErrNaN)
+			}
 			return sweeps, nil
+		}
+		if math.IsNaN(change) || math.IsInf(change, 0) {
+			return sweeps, fmt.Errorf("%w: coordinate descent diverged (data too large?)", ErrNaN)
 		}
 		active = active[:0]
 		for j, v := range w {
@@ -304,6 +310,9 @@ func (m *L1Regression) Fit(ctx context.Context, w, theta []float64, tol float64)
 				}
 			}
 		}
+	}
+	if !finite(w) {
+		return sweeps, fmt.Errorf("%w: coordinate descent diverged", ErrNaN)
 	}
 	return sweeps, fmt.Errorf("%w: coordinate descent after %d sweeps", ErrNotConverged, sweeps)
 }

@@ -147,8 +147,8 @@ func (m *Logistic) hessian(w, theta []float64) (*linsolve.Cholesky, error) {
 	return f, nil
 }
 
-// Fit runs Newton's method from w until ‖∇g‖∞ ≤ tol·‖∇f(0)‖∞ (default tol
-// 1e-10), at most 200 iterations.
+// Fit runs Newton's method from w until ‖∇g‖∞ ≤ max(tol·‖∇f(0)‖∞, 1e-14)
+// (default tol 1e-10), at most 200 iterations.
 func (m *Logistic) Fit(ctx context.Context, w, theta []float64, tol float64) (int, error) {
 	n, p := m.Dims()
 	if err := checkW(w, n); err != nil {
@@ -168,7 +168,10 @@ func (m *Logistic) Fit(ctx context.Context, w, theta []float64, tol float64) (in
 		}
 		f := m.objective(w, m.grad, false)
 		gmax := maxAbs(m.grad)
-		if gmax <= tol*m.scale {
+		if math.IsNaN(f) || math.IsInf(f, 0) || !finite(m.grad) {
+			return it, fmt.Errorf("%w: logistic objective at iteration %d", ErrNaN, it)
+		}
+		if gmax <= math.Max(tol*m.scale, 1e-14) {
 			return it, nil
 		}
 		fact, err := m.hessian(w, theta)

@@ -225,8 +225,9 @@ func (m *Multinomial) mixedVecT(dst, w, theta, u []float64) {
 	}
 }
 
-// Fit runs L-BFGS (smooth.Minimize) from w until ‖∇g‖∞ ≤ tol·‖∇g(0)‖∞
-// (default tol 1e-10).
+// Fit runs L-BFGS (smooth.Minimize) from w until
+// ‖∇g‖∞ ≤ max(tol·‖∇g(0)‖∞, 1e-14) (default tol 1e-10), at most 5000
+// iterations.
 func (m *Multinomial) Fit(ctx context.Context, w, theta []float64, tol float64) (int, error) {
 	n, p := m.Dims()
 	if err := checkW(w, n); err != nil {
@@ -238,7 +239,7 @@ func (m *Multinomial) Fit(ctx context.Context, w, theta []float64, tol float64) 
 	if tol <= 0 {
 		tol = 1e-10
 	}
-	res, err := smooth.Minimize(ctx, m.pb, theta, w, &smooth.Settings{Method: smooth.LBFGS, GradTol: tol * m.scale, MaxIter: 20000})
+	res, err := smooth.Minimize(ctx, m.pb, theta, w, &smooth.Settings{Method: smooth.LBFGS, GradTol: math.Max(tol*m.scale, 1e-14), MaxIter: 5000})
 	if res != nil {
 		copy(w, res.X)
 	}

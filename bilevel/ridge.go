@@ -108,6 +108,9 @@ func (r *Ridge) Fit(ctx context.Context, w, theta []float64, tol float64) (int, 
 	if err := f.Solve(w, r.b); err != nil {
 		return 0, fmt.Errorf("bilevel: ridge: %w", err)
 	}
+	if !finite(w) {
+		return 1, fmt.Errorf("%w: ridge solution", ErrNaN)
+	}
 	return 1, nil
 }
 
