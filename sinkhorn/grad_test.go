@@ -248,3 +248,29 @@ func TestUnrolledGradient(t *testing.T) {
 		}
 	}
 }
+
+func TestDivergenceGradient(t *testing.T) {
+	rng := rand.New(rand.NewPCG(24, 1))
+	for k := range 3 {
+		n, m := 4+rng.IntN(3), 3+rng.IntN(3)
+		pb := &Problem{X: randPoints(rng, n, 2, 0), Y: randPoints(rng, m, 2, 0.7), A: randWeights(rng, n, 1), B: randWeights(rng, m, 1), Epsilon: 0.6}
+		balanced := true
+		if k == 2 {
+			pb.TauA, pb.TauB = 1, 1
+			pb.B = randWeights(rng, m, 1.4)
+			balanced = false
+		}
+		_, dr, err := Divergence(context.Background(), pb, tight)
+		require.NoError(t, err)
+		g := dr.Grad()
+		for range 2 {
+			d := randDirection(rng, pb, balanced)
+			want := centralFD(t, func(h float64) float64 {
+				v, _, err := Divergence(context.Background(), moved(pb, d, h), tight)
+				require.NoError(t, err)
+				return v
+			})
+			assert.InDelta(t, want, along(g, d), 1e-6*max(1, math.Abs(want)))
+		}
+	}
+}

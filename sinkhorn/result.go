@@ -211,14 +211,11 @@ func Divergence(ctx context.Context, pb *Problem, s *Settings) (float64, *Diverg
 	}
 	xx.B, xx.TauB = pb.A, pb.TauA
 	yy.A, yy.TauA = pb.B, pb.TauB
-	sx, sy := set, set
-	sx.InitF, sx.InitG = nil, nil
-	sy.InitF, sy.InitG = nil, nil
-	rxx, err := Solve(ctx, &xx, &sx)
+	rxx, err := solveSelf(ctx, &xx, set)
 	if err != nil {
 		return math.NaN(), nil, fmt.Errorf("sinkhorn: OT(a,a): %w", err)
 	}
-	ryy, err := Solve(ctx, &yy, &sy)
+	ryy, err := solveSelf(ctx, &yy, set)
 	if err != nil {
 		return math.NaN(), nil, fmt.Errorf("sinkhorn: OT(b,b): %w", err)
 	}
@@ -230,4 +227,49 @@ func Divergence(ctx context.Context, pb *Problem, s *Settings) (float64, *Diverg
 // DivergenceResult holds the three solves of a Sinkhorn divergence.
 type DivergenceResult struct {
 	XY, XX, YY *Result
+}
+
+// Grad returns the gradient of the Sinkhorn divergence with respect to the
+// inputs (envelope theorem on each of the three terms; the symmetric terms
+// contribute through both of their arguments). For a point-cloud problem
+// it fills X, Y, A, B; for a cost-matrix problem C (the cross cost) and
+// A, B, the gradients with respect to CostXX and CostYY being
+// −½ XX.Plan() and −½ YY.Plan().
+func (d *DivergenceResult) Grad() *Grad {
+	gxy, gxx, gyy := d.XY.CostGrad(), d.XX.CostGrad(), d.YY.CostGrad()
+	p := d.XY.p
+	out := &Grad{A: make([]float64, p.n), B: make([]float64, p.m)}
+	dm := p.eps * (p.massA - p.massB)
+	for i := range out.A {
+		out.A[i] = gxy.A[i] - 0.5*(gxx.A[i]+gxx.B[i]) + dm
+	}
+	for j := range out.B {
+		out.B[j] = gxy.B[j] - 0.5*(gyy.A[j]+gyy.B[j]) - dm
+	}
+	if gxy.C != nil {
+		out.C = gxy.C
+		return out
+	}
+	out.X, out.Y = mat.DenseCopyOf(gxy.X), mat.DenseCopyOf(gxy.Y)
+	var t mat.Dense
+	t.Add(gxx.X, gxx.Y)
+	t.Scale(-0.5, &t)
+	out.X.Add(out.X, &t)
+	t.Reset()
+	t.Add(gyy.X, gyy.Y)
+	t.Scale(-0.5, &t)
+	out.Y.Add(out.Y, &t)
+	return out
+}
+
+// solveSelf solves a symmetric problem OT(a, a).
+func solveSelf(ctx context.Context, pb *Problem, set Settings) (*Result, error) {
+	if err := set.validate(); err != nil {
+		return nil, err
+	}
+	p, err := prepare(pb, set.StoreLimit)
+	if err != nil {
+		return nil, err
+	}
+	return solveSymmetric(ctx, p, set)
 }

@@ -674,3 +674,57 @@ func (a *anderson) step(x, tx []float64) {
 		x[k] = v
 	}
 }
+
+// solveSymmetric solves a problem whose two sides are the same measure
+// (C symmetric, a = b, τ_a = τ_b) with the averaged update
+// f ← ½(f + κ·row(f)) of Feydy et al. (2019), which avoids the slow,
+// oscillating convergence of alternate updates on such problems. The
+// result has F = G.
+func solveSymmetric(ctx context.Context, p *prepared, set Settings) (*Result, error) {
+	n := p.n
+	st := &state{p: p, s: set}
+	st.pool = pool{workers: defaultWorkers(n, n, set.Workers)}
+	st.scratch = make([][]float64, st.pool.workers)
+	for w := range st.scratch {
+		st.scratch[w] = make([]float64, (blockRows+1)*n)
+	}
+	st.setEps(p.eps)
+	f, h, tmp := make([]float64, n), make([]float64, n), make([]float64, n)
+	st.tmpN = make([]float64, n)
+	res := &Result{Epsilon: p.eps, Mode: LogDomain, p: p, workers: st.pool.workers}
+	st.logPass(h, f, p.loga, tmp, true)
+	for i := range f {
+		f[i] = st.kappaA * h[i]
+	}
+	it := 0
+	for it < set.MaxIter {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		it++
+		st.logPass(h, f, p.loga, tmp, true)
+		for i := range f {
+			f[i] = 0.5 * (f[i] + st.kappaA*h[i])
+		}
+		if it%set.CheckEvery != 0 && it != set.MaxIter {
+			continue
+		}
+		st.logPass(h, f, p.loga, tmp, true)
+		e := st.residual(f, h)
+		st.errors = append(st.errors, e)
+		if e <= set.Tol {
+			res.Converged = true
+			break
+		}
+	}
+	st.f, st.g = f, append([]float64(nil), f...)
+	res.Iterations, res.Errors, res.Error = it, st.errors, st.lastErr()
+	st.finish(res)
+	if !finiteSlice(res.F) || !finite(res.Cost) {
+		return nil, fmt.Errorf("%w: non-finite potentials", ErrNumerical)
+	}
+	if !res.Converged {
+		return res, fmt.Errorf("%w: symmetric problem, marginal error %.3g > %.3g after %d iterations", ErrNotConverged, res.Error, set.Tol, it)
+	}
+	return res, nil
+}
