@@ -255,8 +255,13 @@ func (m *minimizer) run(x []float64, f float64, g []float64, res *Result) ([]flo
 		}
 		res.Iterations++
 		// Update curvature pairs: s = xn − x, y = gn − g.
-		sv := make([]float64, n)
-		yv := make([]float64, n)
+		// Reuse the oldest pair's storage once the memory is full.
+		var sv, yv []float64
+		if m.set.Method == LBFGS && len(sHist) == mem {
+			sv, yv = sHist[0], yHist[0]
+		} else {
+			sv, yv = make([]float64, n), make([]float64, n)
+		}
 		for i := range n {
 			sv[i] = xn[i] - x[i]
 			yv[i] = gn[i] - g[i]
@@ -266,11 +271,21 @@ func (m *minimizer) run(x []float64, f float64, g []float64, res *Result) ([]flo
 		case LBFGS:
 			if sy > 1e-12*norm2(sv)*norm2(yv) {
 				if len(sHist) == mem {
-					sHist, yHist, rho = sHist[1:], yHist[1:], rho[1:]
+					// Rotate: drop the oldest pair (whose storage sv, yv
+					// now hold the newest).
+					copy(sHist, sHist[1:])
+					copy(yHist, yHist[1:])
+					copy(rho, rho[1:])
+					sHist[mem-1], yHist[mem-1], rho[mem-1] = sv, yv, 1/sy
+				} else {
+					sHist = append(sHist, sv)
+					yHist = append(yHist, yv)
+					rho = append(rho, 1/sy)
 				}
-				sHist = append(sHist, sv)
-				yHist = append(yHist, yv)
-				rho = append(rho, 1/sy)
+			} else if len(sHist) == mem {
+				// The pair is rejected but the oldest pair's storage was
+				// overwritten: drop that pair.
+				sHist, yHist, rho = sHist[1:], yHist[1:], rho[1:]
 			}
 		case BFGS:
 			if sy > 1e-12*norm2(sv)*norm2(yv) {
