@@ -26,29 +26,29 @@ func BenchmarkShortestPath1000(b *testing.B) {
 		ctx := context.Background()
 		b.Run("Mean/"+name, func(b *testing.B) {
 			b.ReportAllocs()
-			for b.Loop() {
+			cpuLoop(b, func() {
 				if _, _, err := opt.Mean(ctx, theta); err != nil {
 					b.Fatal(err)
 				}
-			}
+			})
 		})
 		b.Run("FenchelYoung/"+name, func(b *testing.B) {
 			y := make([]float64, gridArcs)
 			_ = shortestPathOracle(y, theta)
 			b.ReportAllocs()
-			for b.Loop() {
+			cpuLoop(b, func() {
 				if _, _, err := opt.FenchelYoung(ctx, theta, y); err != nil {
 					b.Fatal(err)
 				}
-			}
+			})
 		})
 		b.Run("ForwardVJP/"+name, func(b *testing.B) {
 			b.ReportAllocs()
-			for b.Loop() {
+			cpuLoop(b, func() {
 				if _, _, err := opt.VJP(ctx, theta, g); err != nil {
 					b.Fatal(err)
 				}
-			}
+			})
 		})
 	}
 }
@@ -65,11 +65,11 @@ func BenchmarkTopK1000(b *testing.B) {
 	opt := &Optimizer{Dim: d, Settings: &Settings{Samples: 1000, Noise: Gumbel},
 		Oracle: func(dst, cost []float64) error { topK(dst, cost, k); return nil }}
 	b.ReportAllocs()
-	for b.Loop() {
+	cpuLoop(b, func() {
 		if _, _, err := opt.Mean(context.Background(), theta); err != nil {
 			b.Fatal(err)
 		}
-	}
+	})
 }
 
 // topK sets dst to the indicator of the k largest costs (partial selection).

@@ -269,6 +269,9 @@ func (o *Optimizer) run(ctx context.Context, theta []float64, s Settings, keep b
 			return nil, err
 		}
 	}
+	// θ + σZ cannot overflow when |θ| + σ·|Z| stays far from the float64
+	// range: |Z| < 40 for Normal draws and |Z| < 750 for Gumbel ones.
+	checkCost := maxAbs(theta)+s.Sigma*1000 > math.MaxFloat64/4
 	nBlocks := (m + blockSize - 1) / blockSize
 	blockMean := make([]float64, nBlocks*d)
 	blockValue := make([]float64, nBlocks)
@@ -320,18 +323,27 @@ func (o *Optimizer) run(ctx context.Context, theta []float64, s Settings, keep b
 				for i := range cost {
 					cost[i] = theta[i] + s.Sigma*z[i]
 				}
-				if !finite(cost) {
+				if checkCost && !finite(cost) {
 					fail(fmt.Errorf("%w: θ + σZ overflows at sample %d", ErrInput, k))
 					return
 				}
-				if err := callOracle(o.Oracle, y, cost, k); err != nil {
-					fail(err)
+				clear(y)
+				if err := o.Oracle(y, cost); err != nil {
+					fail(fmt.Errorf("%w: sample %d: %w", ErrOracle, k, err))
 					return
 				}
 				v := 0.0
 				for i, yi := range y {
-					bm[i] += yi
 					v += cost[i] * yi
+				}
+				// cost is finite, so v is NaN or ±Inf iff y has a NaN or
+				// an Inf (or ⟨cost, y⟩ overflows): one check per sample.
+				if math.IsNaN(v) || math.IsInf(v, 0) {
+					fail(fmt.Errorf("%w: sample %d: output has NaN or Inf (or ⟨θ+σZ, y⟩ overflows)", ErrOracle, k))
+					return
+				}
+				for i, yi := range y {
+					bm[i] += yi
 				}
 				bv += v
 			}
@@ -522,6 +534,14 @@ func (r *Result) checkKept(dst, v []float64) error {
 		return fmt.Errorf("%w: vector has NaN or Inf", ErrInput)
 	}
 	return nil
+}
+
+func maxAbs(x []float64) float64 {
+	m := 0.0
+	for _, v := range x {
+		m = max(m, math.Abs(v))
+	}
+	return m
 }
 
 func dot(a, b []float64) float64 {

@@ -17,18 +17,18 @@ func BenchmarkSimplex(b *testing.B) {
 		b.Run("Condat/"+name, func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(8 * n))
-			for b.Loop() {
+			cpuLoop(b, func() {
 				if err := (Simplex{Radius: 1}).Project(x, y); err != nil {
 					b.Fatal(err)
 				}
-			}
+			})
 		})
 		b.Run("Sort/"+name, func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(8 * n))
-			for b.Loop() {
+			cpuLoop(b, func() {
 				_ = sortSimplex(y, 1)
-			}
+			})
 		})
 		b.Run("JVP/"+name, func(b *testing.B) {
 			_ = (Simplex{Radius: 1}).Project(x, y)
@@ -36,11 +36,11 @@ func BenchmarkSimplex(b *testing.B) {
 			dst := make([]float64, n)
 			b.ReportAllocs()
 			b.SetBytes(int64(8 * n))
-			for b.Loop() {
+			cpuLoop(b, func() {
 				if err := (Simplex{Radius: 1}).JVP(dst, x, y, v); err != nil {
 					b.Fatal(err)
 				}
-			}
+			})
 		})
 	}
 }
@@ -56,11 +56,11 @@ func BenchmarkL1Ball(b *testing.B) {
 		b.Run("n="+itoa(n), func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(8 * n))
-			for b.Loop() {
+			cpuLoop(b, func() {
 				if err := (L1Ball{Radius: r}).Project(x, y); err != nil {
 					b.Fatal(err)
 				}
-			}
+			})
 		})
 	}
 }
@@ -75,11 +75,11 @@ func BenchmarkCappedSimplex(b *testing.B) {
 		b.Run("n="+itoa(n), func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(8 * n))
-			for b.Loop() {
+			cpuLoop(b, func() {
 				if err := set.Project(x, y); err != nil {
 					b.Fatal(err)
 				}
-			}
+			})
 		})
 	}
 }
