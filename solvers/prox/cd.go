@@ -11,8 +11,9 @@ import (
 type Updates int
 
 const (
-	// AutoUpdates uses GramUpdates when d ≤ n and d ≤ 4096, else
-	// ResidualUpdates.
+	// AutoUpdates uses GramUpdates when d ≤ n and d ≤ 256 (where
+	// forming XᵀX/n costs at most about d epochs of residual updates and
+	// is repaid within one or a few solves), else ResidualUpdates.
 	AutoUpdates Updates = iota
 	// ResidualUpdates keeps r = y − Xw: O(n) per coordinate update.
 	ResidualUpdates
@@ -394,7 +395,7 @@ func (l *Lasso) Solve(ctx context.Context, theta, init []float64, s *CDSettings)
 	if init != nil {
 		copy(st.w, init)
 	}
-	useGram := set.Updates == GramUpdates || (set.Updates == AutoUpdates && d <= n && d <= 4096)
+	useGram := set.Updates == GramUpdates || (set.Updates == AutoUpdates && d <= n && d <= 256)
 	if useGram {
 		st.gram = l.gramMatrix()
 		st.q = make([]float64, d)
