@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+
+	"github.com/optlayers/optlayers/implicit"
 )
 
 // Settings controls [Minimize]. A nil *Settings or the zero value means
@@ -237,4 +239,26 @@ func initialStep(grad func(dst, x, theta []float64), x, g0, theta, buf []float64
 		return 1
 	}
 	return 1 / L
+}
+
+// ImplicitProblem ties [Minimize] to [Condition] with step η: Solve(ctx,
+// θ, init) runs FISTA from init (zeros when nil) and the solution's VJP,
+// JVP and Jacobian differentiate argminₓ f(x; θ_f) + g(x; λ) with respect
+// to θ = (λ, θ_f). engine may be nil.
+func ImplicitProblem(c *Composite, eta float64, s *Settings, engine *implicit.Settings) *implicit.Problem {
+	return &implicit.Problem{
+		Solver: func(ctx context.Context, theta, init []float64) ([]float64, error) {
+			x0 := init
+			if x0 == nil {
+				x0 = make([]float64, c.F.N)
+			}
+			res, err := Minimize(ctx, c, theta, x0, s)
+			if err != nil {
+				return nil, err
+			}
+			return res.X, nil
+		},
+		Condition: Condition(c, eta),
+		Settings:  engine,
+	}
 }

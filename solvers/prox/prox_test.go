@@ -447,3 +447,37 @@ func TestFISTAVariants(t *testing.T) {
 		assert.InDelta(t, ref.Objective, res.Objective, 1e-12*math.Max(1, ref.Objective))
 	}
 }
+
+func TestImplicitProblems(t *testing.T) {
+	rng := rand.New(rand.NewPCG(131, 132))
+	x, y := randomLasso(rng, 50, 8, 3)
+	l, err := NewLasso(x, y, ElasticNetPenalty)
+	require.NoError(t, err)
+	theta := []float64{0.1 * l.LambdaMax(), 0.1}
+	ctx := context.Background()
+	p1 := l.ImplicitProblem(&CDSettings{Tol: 1e-13}, nil)
+	p1.Tol = 1e-9
+	s1, err := p1.Solve(ctx, theta, nil)
+	require.NoError(t, err)
+	p2 := ImplicitProblem(l.Composite(), 1/l.Lipschitz(), &Settings{Tol: 1e-12, MaxIter: 100000}, nil)
+	p2.Tol = 1e-9
+	s2, err := p2.Solve(ctx, theta, nil)
+	require.NoError(t, err)
+	assert.Less(t, maxAbsDiff(s1.X, s2.X), 1e-9*math.Max(1, maxAbs(s1.X)))
+	g := make([]float64, 8)
+	for j := range g {
+		g[j] = rng.NormFloat64()
+	}
+	v1, err := s1.VJP(g)
+	require.NoError(t, err)
+	v2, err := s2.VJP(g)
+	require.NoError(t, err)
+	assert.InDeltaSlice(t, v1, v2, 1e-7*math.Max(1, maxAbs(v1)))
+	j1, err := s1.JVP([]float64{1, 0.5})
+	require.NoError(t, err)
+	sl, err := l.Linearize(s1.X, theta)
+	require.NoError(t, err)
+	j3 := make([]float64, 8)
+	require.NoError(t, sl.JVP(j3, []float64{1, 0.5}))
+	assert.InDeltaSlice(t, j3, j1, 1e-9*math.Max(1, maxAbs(j3)))
+}
