@@ -294,3 +294,75 @@ func TestOracle(t *testing.T) {
 	}
 	require.ErrorIs(t, or(dst, make([]float64, 5)), ErrDims)
 }
+
+// TestAgainstSimplexDegenerate uses integer data with many ties: the
+// optimal vertices are degenerate and the optimal faces often not unique.
+func TestAgainstSimplexDegenerate(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	for trial := range 25 {
+		n := 2 + rng.IntN(8)
+		m := n + rng.IntN(2*n)
+		g := mat.NewDense(m, n, nil)
+		h := make([]float64, m)
+		for i := range m {
+			for j := range n {
+				g.Set(i, j, float64(rng.IntN(3)-1))
+			}
+			h[i] = float64(rng.IntN(3))
+		}
+		c := make([]float64, n)
+		for j := range c {
+			c[j] = float64(rng.IntN(3) - 1)
+		}
+		pb := &Problem{C: c, G: g, H: h, Lower: make([]float64, n), Upper: make([]float64, n)}
+		for j := range n {
+			pb.Upper[j] = 2
+		}
+		want, werr := simplexOptimum(t, pb)
+		sol, err := Solve(context.Background(), pb, nil)
+		if werr != nil {
+			require.ErrorIs(t, werr, gonumlp.ErrInfeasible, "trial %d", trial)
+			require.ErrorIs(t, err, ErrInfeasible, "trial %d", trial)
+			continue
+		}
+		require.NoError(t, err, "trial %d", trial)
+		require.InDelta(t, want, sol.Objective, 1e-7*math.Max(1, math.Abs(want)), "trial %d", trial)
+		checkKKT(t, pb, sol, 1e-7)
+	}
+}
+
+func TestLargerLP(t *testing.T) {
+	if testing.Short() {
+		t.Skip("larger instances")
+	}
+	rng := rand.New(rand.NewPCG(15, 16))
+	for range 3 {
+		pb := randomLP(rng, 40, 10, 80)
+		sol, err := Solve(context.Background(), pb, nil)
+		require.NoError(t, err)
+		want, err := simplexOptimum(t, pb)
+		require.NoError(t, err)
+		require.InDelta(t, want, sol.Objective, 1e-7*math.Max(1, math.Abs(want)))
+		checkKKT(t, pb, sol, 1e-7)
+	}
+}
+
+func TestSolveBatch(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 18))
+	probs := make([]*Problem, 7)
+	for i := range probs {
+		probs[i] = randomLP(rng, 6, 1, 8)
+	}
+	probs[3] = &Problem{C: []float64{-1}, Lower: []float64{0}} // unbounded
+	one, err1 := SolveBatch(context.Background(), probs, &Settings{Workers: 1})
+	two, err2 := SolveBatch(context.Background(), probs, &Settings{Workers: 3})
+	require.ErrorIs(t, err1, ErrUnbounded)
+	require.ErrorIs(t, err2, ErrUnbounded)
+	for i := range probs {
+		if i == 3 {
+			continue
+		}
+		require.Equal(t, one[i].X, two[i].X)
+		require.Equal(t, one[i].Lambda, two[i].Lambda)
+	}
+}

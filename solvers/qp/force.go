@@ -3,6 +3,7 @@ package qp
 import (
 	"log/slog"
 	"os"
+	"sync/atomic"
 )
 
 // forcePrimal makes newKKT always pick the primal reduction (tests only).
@@ -16,3 +17,6 @@ func init() {
 		debugLogger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 }
+
+// factorCount counts KKT factorizations (tests and benchmarks only).
+var factorCount atomic.Int64

@@ -373,6 +373,17 @@ func (it *ipm) honestOK(tol float64) bool {
 	return r.Primal <= tol*sp && r.Dual <= tol*sd
 }
 
+// refine returns the number of refinement steps for the search
+// directions: none in the dual mode, whose Cholesky factorization of a
+// positive definite matrix is accurate enough for the interior point (the
+// final accuracy comes from polishing), k otherwise.
+func (it *ipm) refine(k int) int {
+	if it.k.mode == modeDual {
+		return 0
+	}
+	return k
+}
+
 // stepTo returns the largest α ≤ 1 with v + α dv ≥ 0.
 func stepTo(v, dv []float64) float64 {
 	a := 1.0
@@ -435,7 +446,7 @@ func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
 		}
 		// Close to the solution the active set is usually identified:
 		// jump to the exact solution of the equality-constrained problem.
-		if mub == 0 && m > 0 && merit < 1e-6 && it.polish() {
+		if mub == 0 && m > 0 && merit < 1e-4 && it.polish() {
 			status = Optimal
 			polished = true
 			break
@@ -471,7 +482,7 @@ func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
 			for i := range m {
 				rhs[n+neq+i] = -it.ri[i] + it.s[i]
 			}
-			it.k.solve(it.aff, rhs, 2, 1e-11)
+			it.k.solve(it.aff, rhs, it.refine(2), 1e-11)
 			dlA := it.aff[n+neq:]
 			copy(it.dsA, it.ri)
 			for i := range it.dsA {
@@ -497,7 +508,7 @@ func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
 				rhs[n+neq+i] = -it.ri[i] + rc/it.lam[i]
 			}
 		}
-		it.k.solve(it.dir, rhs, 3, 1e-12)
+		it.k.solve(it.dir, rhs, it.refine(3), 1e-12)
 		if !finite(it.dir) {
 			break
 		}
