@@ -12,6 +12,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/optlayers/optlayers/datasets"
+	"github.com/optlayers/optlayers/implicit"
 	"github.com/optlayers/optlayers/solvers/prox"
 	"github.com/optlayers/optlayers/solvers/smooth"
 )
@@ -319,4 +320,27 @@ func TestRandomSearch(t *testing.T) {
 		assert.True(t, th[0] >= -8 && th[0] <= 0)
 	}
 	assert.Less(t, r1.BestValue(), 2880.0)
+}
+
+// TestImplicitWarmStart: HeldOut warm-starts the engine's iterative solver
+// from the previous adjoint, so a nearby θ needs fewer GMRES iterations
+// than a cold solve, for the same hypergradient.
+func TestImplicitWarmStart(t *testing.T) {
+	ctx := context.Background()
+	s := &HypergradSettings{Implicit: &implicit.Settings{Method: implicit.GMRES, Tol: 1e-10, Restart: 5}}
+	for _, id := range []string{"H1", "H3"} {
+		warm := protocol(t, id, s)
+		g := []float64{0}
+		_, err := warm.Evaluate(ctx, []float64{-3}, g, 1e-12)
+		require.NoError(t, err)
+		ew, err := warm.Evaluate(ctx, []float64{-3.01}, g, 1e-12)
+		require.NoError(t, err)
+		cold := protocol(t, id, s)
+		gc := []float64{0}
+		ec, err := cold.Evaluate(ctx, []float64{-3.01}, gc, 1e-12)
+		require.NoError(t, err)
+		t.Logf("%s: GMRES iterations warm %d, cold %d", id, ew.HypergradIters, ec.HypergradIters)
+		assert.Less(t, ew.HypergradIters, ec.HypergradIters, id)
+		assert.InDelta(t, gc[0], g[0], 1e-8*math.Abs(gc[0]), id)
+	}
 }

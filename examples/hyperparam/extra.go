@@ -188,7 +188,7 @@ func signsAllowOne(y []float64) ([]float64, error) {
 
 // tuneCSV tunes a model on a user's CSV with K-fold CV (or the standard
 // split for k ≤ 1) and prints grid search beside L-BFGS.
-func tuneCSV(ctx context.Context, out io.Writer, file, model string, k int, logger *slog.Logger) error {
+func tuneCSV(ctx context.Context, out io.Writer, file, model string, k int, lo, hi float64, logger *slog.Logger) error {
 	f, err := os.Open(file)
 	if err != nil {
 		return err
@@ -258,14 +258,19 @@ func tuneCSV(ctx context.Context, out io.Writer, file, model string, k int, logg
 	for _, fo := range folds {
 		fo.Reset()
 	}
-	res, err := bilevel.Optimize(ctx, cv, theta0, &bilevel.Settings{MaxEvals: 30, Logger: logger})
+	lower, upper := make([]float64, p), make([]float64, p)
+	for j := range p {
+		lower[j], upper[j] = lo, hi
+		theta0[j] = math.Min(math.Max(theta0[j], lo), hi)
+	}
+	res, err := bilevel.Optimize(ctx, cv, theta0, &bilevel.Settings{MaxEvals: 50, Lower: lower, Upper: upper, Logger: logger})
 	if err != nil {
 		return err
 	}
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "method\tθ = log λ\tcriterion\tsolves\twall time\t")
 	fmt.Fprintf(tw, "grid search (%d points)\t%s\t%.6g\t%d\t%s\t\n", len(grid), fmtVec(gr.BestTheta()), gr.BestValue(), len(gr.Values), fmtDur(gr.Time))
-	fmt.Fprintf(tw, "L-BFGS + implicit hypergradient\t%s\t%.6g\t%d\t%s\t\n", fmtVec(res.Theta), res.Value, res.Evals, fmtDur(res.Time))
+	fmt.Fprintf(tw, "L-BFGS + implicit hypergradient\t%s\t%.6g\t%d\t%s\t%s\n", fmtVec(res.Theta), res.Value, res.Evals, fmtDur(res.Time), res.Status)
 	return tw.Flush()
 }
 
