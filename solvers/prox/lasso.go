@@ -142,7 +142,7 @@ func (l *Lasso) LambdaMax() float64 {
 	return m
 }
 
-// lambdas returns λ for feature j and λ₂.
+// lam returns λⱼ, the l1 strength of feature j.
 func (l *Lasso) lam(theta []float64, j int) float64 {
 	if l.penalty == WeightedL1Penalty {
 		return theta[j]

@@ -109,7 +109,7 @@ func sign(v float64) float64 {
 	return 0
 }
 
-// diagOp is the operator diag(d) with a column view for n×1 and n×n.
+// columnOp is the n×1 operator with the given column.
 type columnOp struct{ c []float64 }
 
 func (o columnOp) Dims() (int, int) { return len(o.c), 1 }
