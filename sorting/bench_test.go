@@ -79,9 +79,32 @@ func benchPSort(b *testing.B, kind NetworkKind, bsz, n int, ref float64) {
 	cpu.report(b, ref)
 }
 
+// benchPSortFused runs P-SORT through SortBCEBatch: values and P in the
+// forward pass, BCE against the true permutation, gradient.
+func benchPSortFused(b *testing.B, kind NetworkKind, bsz, n int, ref float64) {
+	net, x, perms := pSortSetup(b, kind, bsz, n)
+	s := &NetworkSettings{Sigmoid: Cauchy, Steepness: 10}
+	ctx := context.Background()
+	b.ResetTimer()
+	cpu := startCPU()
+	for b.Loop() {
+		if _, err := net.SortBCEBatch(ctx, x, perms, true, s); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cpu.report(b, ref)
+}
+
 // P-SORT protocol of BENCHMARKS.md (reference: diffsort, Cauchy,
-// steepness 10, forward + backward of the BCE loss on P).
-func BenchmarkPSortBitonic32(b *testing.B)   { benchPSort(b, Bitonic, 100, 32, 0.099) }
-func BenchmarkPSortOddEven32(b *testing.B)   { benchPSort(b, OddEven, 100, 32, 0.156) }
-func BenchmarkPSortBitonic256(b *testing.B)  { benchPSort(b, Bitonic, 16, 256, 2.71) }
-func BenchmarkPSortBitonic1024(b *testing.B) { benchPSort(b, Bitonic, 4, 1024, 39.9) }
+// steepness 10, float64, forward (values and P) + backward of the BCE
+// loss on P), through the fused SortBCE ...
+func BenchmarkPSortBitonic32(b *testing.B)   { benchPSortFused(b, Bitonic, 100, 32, 0.099) }
+func BenchmarkPSortOddEven32(b *testing.B)   { benchPSortFused(b, OddEven, 100, 32, 0.156) }
+func BenchmarkPSortBitonic256(b *testing.B)  { benchPSortFused(b, Bitonic, 16, 256, 2.71) }
+func BenchmarkPSortBitonic1024(b *testing.B) { benchPSortFused(b, Bitonic, 4, 1024, 39.9) }
+
+// ... and through the composable path Sort → PermutationBCE → Backward.
+func BenchmarkPSortUnfusedBitonic32(b *testing.B)   { benchPSort(b, Bitonic, 100, 32, 0.099) }
+func BenchmarkPSortUnfusedOddEven32(b *testing.B)   { benchPSort(b, OddEven, 100, 32, 0.156) }
+func BenchmarkPSortUnfusedBitonic256(b *testing.B)  { benchPSort(b, Bitonic, 16, 256, 2.71) }
+func BenchmarkPSortUnfusedBitonic1024(b *testing.B) { benchPSort(b, Bitonic, 4, 1024, 39.9) }

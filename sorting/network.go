@@ -174,6 +174,7 @@ type Network struct {
 	layerStart []int // swaps of layer k are swaps[layerStart[k]:layerStart[k+1]]
 	out        []int // out[pos] is the slot holding ascending position pos
 	diffSize   int
+	fusedDiff  int // row-difference buffer of SortBCE
 }
 
 // NewNetwork builds the sorting network of the given kind on n ≥ 1 inputs.
@@ -258,6 +259,7 @@ func NewNetwork(kind NetworkKind, n int) (*Network, error) {
 		}
 		net.out[pos] = slotAt[pos]
 	}
+	net.fusedDiff = net.fusedDiffSize()
 	return net, nil
 }
 

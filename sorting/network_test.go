@@ -443,3 +443,45 @@ func TestLog1pNeg(t *testing.T) {
 		assert.InDelta(t, 0, (got-want)/math.Max(math.Abs(want), 1e-300), 4e-16, "v=%v", v)
 	}
 }
+
+func TestSortBCEMatchesUnfused(t *testing.T) {
+	rng := rand.New(rand.NewPCG(43, 44))
+	for _, kind := range []NetworkKind{OddEven, Bitonic} {
+		for _, n := range []int{1, 2, 7, 16, 70, 300} {
+			if kind == OddEven && n > 70 {
+				continue // n layers: slow under -race, and the bitonic case covers many blocks
+			}
+			net, err := NewNetwork(kind, n)
+			require.NoError(t, err)
+			for _, sig := range []Sigmoid{Cauchy, LogisticART, Optimal} {
+				for _, desc := range []bool{false, true} {
+					s := &NetworkSettings{Sigmoid: sig, Descending: desc, Steepness: 4}
+					x := randVec(rng, n)
+					perm := Argsort(x, desc)
+					if n > 2 {
+						perm[0], perm[1] = perm[1], perm[0] // not always the true order
+					}
+					fr, err := net.SortBCE(x, perm, true, s)
+					require.NoError(t, err)
+					r, err := net.Sort(x, true, s)
+					require.NoError(t, err)
+					gp := mat.NewDense(n, n, nil)
+					loss, err := PermutationBCE(gp, r.P, perm)
+					require.NoError(t, err)
+					g, err := r.Backward(nil, gp)
+					require.NoError(t, err)
+					name := fmt.Sprintf("%v n=%d %v desc=%v", kind, n, sig, desc)
+					assert.InDelta(t, loss, fr.Loss, 1e-12*math.Max(1, loss), name)
+					assert.InDeltaSlice(t, r.Values, fr.Values, 1e-12, name)
+					assert.True(t, mat.EqualApprox(r.P, fr.P, 1e-12), name)
+					assert.InDeltaSlice(t, g, fr.Grad, 1e-12*(1+maxAbsSlice(g)), name)
+				}
+			}
+		}
+	}
+	net, _ := NewNetwork(Bitonic, 4)
+	_, err := net.SortBCE([]float64{1, 2, 3, 4}, []int{0, 1, 2, 2}, false, nil)
+	assert.True(t, errors.Is(err, ErrSettings))
+	_, err = net.SortBCE([]float64{1, 2, 3, 4}, []int{0, 1, 2, 3}, false, &NetworkSettings{StraightThrough: true})
+	assert.True(t, errors.Is(err, ErrSettings))
+}

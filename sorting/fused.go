@@ -1,0 +1,262 @@
+package sorting
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// BCEResult is the output of [Network.SortBCE].
+type BCEResult struct {
+	// Values are the relaxed sorted values.
+	Values []float64
+	// P is the relaxed permutation matrix (nil unless requested).
+	P *mat.Dense
+	// Loss is the mean binary cross-entropy of P against the target
+	// permutation, as in [PermutationBCE].
+	Loss float64
+	// Grad is the gradient of Loss with respect to x.
+	Grad []float64
+}
+
+// fusedBlock is the number of columns of the relaxed permutation matrix
+// processed together by SortBCE: small enough for the block of rows to
+// stay in cache.
+func fusedBlock(n int) int { return min(n, 32) }
+
+// SortBCE runs the relaxed network on x and returns the relaxed sorted
+// values, optionally the relaxed permutation matrix, the binary
+// cross-entropy of that matrix against the permutation perm (perm[pos] is
+// the input that belongs at output position pos, e.g. [Argsort]) and its
+// gradient with respect to x: the training step of diffsort in one call.
+//
+// It gives the same results as Sort, PermutationBCE and Backward (to
+// rounding), but it is faster and needs O(n·b) working memory instead of
+// the O(Σ swap widths) of Backward: the columns of P are independent
+// under the network, so they are processed in blocks of b columns that
+// stay in cache, each block running forward through all layers, taking
+// its part of the loss, and back, accumulating ∂L/∂α per swap; a final
+// O(n)-per-layer pass carries ∂L/∂α to x. StraightThrough is not
+// supported here (ErrSettings).
+func (net *Network) SortBCE(x []float64, perm []int, wantP bool, settings *NetworkSettings) (*BCEResult, error) {
+	s, err := settings.resolve()
+	if err != nil {
+		return nil, err
+	}
+	if s.StraightThrough {
+		return nil, fmt.Errorf("%w: SortBCE with StraightThrough", ErrSettings)
+	}
+	n := net.n
+	if len(x) != n || len(perm) != n {
+		return nil, fmt.Errorf("%w: network on %d inputs, len(x) = %d, len(perm) = %d", ErrDims, n, len(x), len(perm))
+	}
+	if err := checkFinite("x", x); err != nil {
+		return nil, err
+	}
+	seen := make([]bool, n)
+	for _, i := range perm {
+		if i < 0 || i >= n || seen[i] {
+			return nil, fmt.Errorf("%w: perm is not a permutation", ErrSettings)
+		}
+		seen[i] = true
+	}
+	m := len(net.swaps)
+	buf := make([]float64, 4*m+2*n)
+	alpha, dal, gap, galpha := buf[:m], buf[m:2*m], buf[2*m:3*m], buf[3*m:4*m]
+	v, gv := buf[4*m:4*m+n], buf[4*m+n:]
+	copy(v, x)
+	beta, lambda := s.Steepness, s.ARTLambda
+	for k, sw := range net.swaps {
+		a, b := v[sw.p], v[sw.q]
+		al, da := relax(s.Sigmoid, beta, lambda, b-a)
+		alpha[k], dal[k], gap[k] = al, da, a-b
+		v[sw.p] = b + al*(a-b)
+		v[sw.q] = a - al*(a-b)
+	}
+	res := &BCEResult{Values: make([]float64, n)}
+	outRow := make([]int, n) // output row of each slot
+	target := make([]int, n) // target input of each slot's row
+	for pos := range n {
+		slot := net.out[pos]
+		row := pos
+		if s.Descending {
+			row = n - 1 - pos
+		}
+		res.Values[row] = v[slot]
+		outRow[slot] = row
+		target[slot] = perm[row]
+	}
+	if !allFinite(res.Values) {
+		return nil, fmt.Errorf("%w: relaxed values overflowed", ErrNaN)
+	}
+	if wantP {
+		res.P = mat.NewDense(n, n, nil)
+	}
+
+	bw := fusedBlock(n)
+	mb := make([]float64, n*bw)
+	gb := make([]float64, n*bw)
+	d := make([]float64, net.fusedDiff)
+	scale := 1 / float64(n*n)
+	var loss float64
+	for c0 := 0; c0 < n; c0 += bw {
+		c1 := min(n, c0+bw)
+		w := c1 - c0
+		clear(mb)
+		for c := c0; c < c1; c++ {
+			mb[c*w+c-c0] = 1
+		}
+		// Forward through every swap that touches the block.
+		off := 0
+		for k, sw := range net.swaps {
+			a, b := max(int(sw.lo), c0), min(int(sw.hi), c1)
+			if a >= b {
+				continue
+			}
+			need := off + b - a
+			mixBlock(mb, d[off:need], w, int(sw.p), int(sw.q), a-c0, b-c0, alpha[k])
+			off = need
+		}
+		// The loss on the block and its gradient.
+		for slot := range n {
+			row := mb[slot*w : slot*w+w]
+			grow := gb[slot*w : slot*w+w]
+			t := target[slot] - c0
+			for j, p := range row {
+				var l, dl float64
+				if j == t {
+					l = math.Log(p)
+					if l > bceLogFloor {
+						dl = -1 / p
+					} else {
+						l = bceLogFloor
+					}
+				} else {
+					l = log1pNeg(p)
+					if l > bceLogFloor {
+						dl = 1 / (1 - p)
+					} else {
+						l = bceLogFloor
+					}
+				}
+				loss -= l
+				grow[j] = dl * scale
+			}
+			if wantP {
+				copy(res.P.RawRowView(outRow[slot])[c0:c1], row)
+			}
+		}
+		// Backward through the same swaps, accumulating ∂L/∂α.
+		for k := m - 1; k >= 0; k-- {
+			sw := net.swaps[k]
+			a, b := max(int(sw.lo), c0), min(int(sw.hi), c1)
+			if a >= b {
+				continue
+			}
+			off -= b - a
+			galpha[k] += unmixBlock(gb, d[off:off+b-a], w, int(sw.p), int(sw.q), a-c0, b-c0, alpha[k])
+		}
+	}
+	res.Loss = loss * scale
+	// Carry ∂L/∂α back to x through the values.
+	for k := m - 1; k >= 0; k-- {
+		sw := net.swaps[k]
+		al := alpha[k]
+		gp, gq := gv[sw.p], gv[sw.q]
+		t := dal[k] * ((gp-gq)*gap[k] + galpha[k])
+		gv[sw.p] = gq + al*(gp-gq) - t
+		gv[sw.q] = gp - al*(gp-gq) + t
+	}
+	if !allFinite(gv) {
+		return nil, fmt.Errorf("%w: gradient overflowed", ErrNaN)
+	}
+	res.Grad = append([]float64(nil), gv...)
+	return res, nil
+}
+
+// fusedDiffSize returns the largest total swap width over the column
+// blocks of SortBCE: the size of its row-difference buffer.
+func (net *Network) fusedDiffSize() int {
+	bw := fusedBlock(net.n)
+	best := 0
+	for c0 := 0; c0 < net.n; c0 += bw {
+		c1 := min(net.n, c0+bw)
+		total := 0
+		for _, sw := range net.swaps {
+			if a, b := max(int(sw.lo), c0), min(int(sw.hi), c1); a < b {
+				total += b - a
+			}
+		}
+		best = max(best, total)
+	}
+	return best
+}
+
+func mixBlock(m, d []float64, w, p, q, a, b int, al float64) {
+	rp := m[p*w+a : p*w+b]
+	rq := m[q*w+a : q*w+b]
+	rq = rq[:len(rp)]
+	d = d[:len(rp)]
+	for c, x := range rp {
+		y := rq[c]
+		diff := x - y
+		d[c] = diff
+		rp[c] = y + al*diff
+		rq[c] = x - al*diff
+	}
+}
+
+func unmixBlock(g, d []float64, w, p, q, a, b int, al float64) float64 {
+	gp := g[p*w+a : p*w+b]
+	gq := g[q*w+a : q*w+b]
+	gq = gq[:len(gp)]
+	d = d[:len(gp)]
+	var acc0, acc1 float64
+	c := 0
+	for ; c+2 <= len(gp); c += 2 {
+		a0, a1 := gp[c], gp[c+1]
+		b0, b1 := gq[c], gq[c+1]
+		d0, d1 := a0-b0, a1-b1
+		acc0 += d0 * d[c]
+		acc1 += d1 * d[c+1]
+		gp[c], gp[c+1] = b0+al*d0, b1+al*d1
+		gq[c], gq[c+1] = a0-al*d0, a1-al*d1
+	}
+	for ; c < len(gp); c++ {
+		x, y := gp[c], gq[c]
+		dg := x - y
+		acc0 += dg * d[c]
+		gp[c] = y + al*dg
+		gq[c] = x - al*dg
+	}
+	return acc0 + acc1
+}
+
+// SortBCEBatch runs [Network.SortBCE] on every row of x (B×n) against
+// perms on goroutines and returns the results; the mean loss over the
+// batch is the mean of their Loss fields (and its gradient their Grad
+// divided by B).
+func (net *Network) SortBCEBatch(ctx context.Context, x mat.Matrix, perms [][]int, wantP bool, s *NetworkSettings) ([]*BCEResult, error) {
+	b, n := x.Dims()
+	if n != net.n || b == 0 || len(perms) != b {
+		return nil, fmt.Errorf("%w: network on %d inputs, x is %d×%d, %d targets", ErrDims, net.n, b, n, len(perms))
+	}
+	var workers int
+	if s != nil {
+		workers = s.Workers
+	}
+	out := make([]*BCEResult, b)
+	err := parallel(ctx, b, workers, func(i int) error {
+		row := make([]float64, n)
+		mat.Row(row, i, x)
+		var err error
+		out[i], err = net.SortBCE(row, perms[i], wantP, s)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
