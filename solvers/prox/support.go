@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -251,8 +252,8 @@ type lassoCondition struct {
 }
 
 func (c *lassoCondition) eta() float64 {
-	if c.l.lip > 0 {
-		return 1 / c.l.lip
+	if lip := c.l.Lipschitz(); lip > 0 && !math.IsInf(lip, 0) {
+		return 1 / lip
 	}
 	return 1
 }
