@@ -332,3 +332,17 @@ func TestGapSafeScreening(t *testing.T) {
 		assert.Equal(t, support(ref.X), res.Support())
 	}
 }
+
+func TestLassoLipschitz(t *testing.T) {
+	rng := rand.New(rand.NewPCG(141, 142))
+	for _, shape := range [][2]int{{60, 15}, {20, 50}} {
+		x, y := randomLasso(rng, shape[0], shape[1], 3)
+		l, err := NewLasso(x, y, L1Penalty)
+		require.NoError(t, err)
+		var svd mat.SVD
+		require.True(t, svd.Factorize(x, mat.SVDNone))
+		s := svd.Values(nil)
+		want := s[0] * s[0] / float64(shape[0])
+		assert.InDelta(t, want, l.Lipschitz(), 1e-4*want)
+	}
+}
