@@ -77,6 +77,9 @@ func SolveUnrolled(ctx context.Context, pb *Problem, iterations int) (*Unrolled,
 		}
 	}
 	u.Cost = dualValue(p, u.F, u.G, mass)
+	if !finite(u.Cost) {
+		return nil, fmt.Errorf("%w: non-finite cost after %d iterations", ErrNumerical, iterations)
+	}
 	return u, nil
 }
 

@@ -1,0 +1,167 @@
+package sinkhorn
+
+import (
+	"math"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+
+	"github.com/optlayers/optlayers/implicit/linsolve"
+)
+
+func (st *state) newtonStart() float64 {
+	if st.s.NewtonStart > 0 {
+		return st.s.NewtonStart
+	}
+	return 1e-4 * math.Sqrt(st.p.massA*st.p.massB)
+}
+
+// planOps returns products with the current plan
+// P = diag(α) K̃ diag(β), α = a∘e^{(f−f̂)/ε}, β = b∘e^{(g−ĝ)/ε}.
+func (st *state) planOps() (alpha, beta []float64, mul, mulT func(dst, x []float64)) {
+	n, m := st.p.n, st.p.m
+	invEps := 1 / st.eps
+	alpha, beta = make([]float64, n), make([]float64, m)
+	for i := range n {
+		alpha[i] = st.p.a[i] * math.Exp((st.f[i]-st.fh[i])*invEps)
+	}
+	for j := range m {
+		beta[j] = st.p.b[j] * math.Exp((st.g[j]-st.gh[j])*invEps)
+	}
+	xb := make([]float64, m)
+	ya := make([]float64, n)
+	mul = func(dst, x []float64) { // dst (n) = P x
+		for j := range m {
+			xb[j] = beta[j] * x[j]
+		}
+		st.pool.run(n, func(_, lo, hi int) {
+			blas64.Gemv(blas.NoTrans, 1,
+				blas64.General{Rows: hi - lo, Cols: m, Stride: m, Data: st.kern[lo*m : hi*m]},
+				blas64.Vector{N: m, Inc: 1, Data: xb}, 0, blas64.Vector{N: hi - lo, Inc: 1, Data: dst[lo:hi]})
+		})
+		for i := range n {
+			dst[i] *= alpha[i]
+		}
+	}
+	nch := (n + kernelChunk - 1) / kernelChunk
+	if len(st.partials) < nch*m {
+		st.partials = make([]float64, nch*m)
+	}
+	mulT = func(dst, y []float64) { // dst (m) = Pᵀ y
+		for i := range n {
+			ya[i] = alpha[i] * y[i]
+		}
+		st.pool.run(nch, func(_, lo, hi int) {
+			for ch := lo; ch < hi; ch++ {
+				i0, i1 := ch*kernelChunk, min((ch+1)*kernelChunk, n)
+				blas64.Gemv(blas.Trans, 1,
+					blas64.General{Rows: i1 - i0, Cols: m, Stride: m, Data: st.kern[i0*m : i1*m]},
+					blas64.Vector{N: i1 - i0, Inc: 1, Data: ya[i0:i1]}, 0,
+					blas64.Vector{N: m, Inc: 1, Data: st.partials[ch*m : (ch+1)*m]})
+			}
+		})
+		copy(dst, st.partials[:m])
+		for ch := 1; ch < nch; ch++ {
+			p := st.partials[ch*m : (ch+1)*m]
+			for j := range dst {
+				dst[j] += p[j]
+			}
+		}
+		for j := range m {
+			dst[j] *= beta[j]
+		}
+	}
+	return alpha, beta, mul, mulT
+}
+
+// newtonStep takes one Newton step on the dual objective,
+//
+//	H (δf, δg) = ∇D,  H = [ diag(P1)/ε + D_a   P/ε ; Pᵀ/ε   diag(Pᵀ1)/ε + D_b ],
+//
+// eliminating δf and solving the Schur complement for δg by conjugate
+// gradients, then updates (f, g) and recomputes the column pass. It returns
+// the number of CG iterations (each costs about one Sinkhorn iteration).
+// A step that does not lower the error is undone.
+func (st *state) newtonStep() int {
+	p := st.p
+	n, m := p.n, p.m
+	eps := st.eps
+	if st.drift(st.f, st.fh) || st.drift(st.g, st.gh) || st.kernEps != eps {
+		st.absorb(st.f, st.g)
+	}
+	_, _, mul, mulT := st.planOps()
+	ones := make([]float64, max(n, m))
+	for k := range ones {
+		ones[k] = 1
+	}
+	rs, cs := make([]float64, n), make([]float64, m)
+	mul(rs, ones[:m])
+	mulT(cs, ones[:n])
+	dA, dB := make([]float64, n), make([]float64, m)
+	gf, gg := make([]float64, n), make([]float64, m)
+	for i := range n {
+		t, dt := target(st.f[i], p.tauA)
+		dA[i] = rs[i]/eps - p.a[i]*dt
+		gf[i] = p.a[i]*t - rs[i]
+		if !(dA[i] > 0) {
+			return 0
+		}
+	}
+	for j := range m {
+		t, dt := target(st.g[j], p.tauB)
+		dB[j] = cs[j]/eps - p.b[j]*dt
+		gg[j] = p.b[j]*t - cs[j]
+	}
+	tmpN := make([]float64, n)
+	op := linsolve.NewFunc(m, m, func(dst, x []float64) {
+		mul(tmpN, x)
+		for i := range n {
+			tmpN[i] /= dA[i] * eps
+		}
+		mulT(dst, tmpN)
+		for j := range m {
+			dst[j] = dB[j]*x[j] - dst[j]/eps
+		}
+	}, nil)
+	op.ApplyTFunc = op.ApplyFunc
+	rhs := make([]float64, m)
+	for i := range n {
+		tmpN[i] = gf[i] / dA[i]
+	}
+	mulT(rhs, tmpN)
+	for j := range m {
+		rhs[j] = gg[j] - rhs[j]/eps
+	}
+	tol := st.s.NewtonCGTol
+	if tol <= 0 {
+		tol = 1e-3
+	}
+	dg := make([]float64, m)
+	pre := make(linsolve.Jacobi, m)
+	copy(pre, dB)
+	res, _ := linsolve.CG(dg, op, rhs, &linsolve.Settings{Tol: tol, MaxIter: max(m, 200), Precond: pre})
+	if !finiteSlice(dg) {
+		return res.Iterations
+	}
+	df := make([]float64, n)
+	mul(df, dg)
+	for i := range n {
+		df[i] = (gf[i] - df[i]/eps) / dA[i]
+	}
+	oldF, oldG := append([]float64(nil), st.f...), append([]float64(nil), st.g...)
+	before := st.lastErr()
+	for i := range n {
+		st.f[i] += df[i]
+	}
+	for j := range m {
+		st.g[j] += dg[j]
+	}
+	st.colPass(st.hg, st.f)
+	if e := st.residual(st.g, st.hg); !(e < before) {
+		copy(st.f, oldF)
+		copy(st.g, oldG)
+		st.colPass(st.hg, st.f)
+		st.newtonFailures++
+	}
+	return res.Iterations
+}
