@@ -210,25 +210,25 @@ type Result struct {
 
 // state is the work memory of a solve.
 type state struct {
-	p           *prepared
-	s           Settings
-	pool        pool
-	eps         float64
-	kappaA      float64
-	kappaB      float64
-	f, g        []float64
-	hf, hg      []float64
-	scratch     [][]float64
-	tmpN, tmpM  []float64
-	tmpM2       []float64
-	kernel      bool
-	kern        []float64
-	fh, gh      []float64
-	kernEps     float64
-	partials    []float64
-	absorptions int
+	p              *prepared
+	s              Settings
+	pool           pool
+	eps            float64
+	kappaA         float64
+	kappaB         float64
+	f, g           []float64
+	hf, hg         []float64
+	scratch        [][]float64
+	tmpN, tmpM     []float64
+	tmpM2          []float64
+	kernel         bool
+	kern           []float64
+	fh, gh         []float64
+	kernEps        float64
+	partials       []float64
+	absorptions    int
 	newtonFailures int
-	errors      []float64
+	errors         []float64
 }
 
 func defaultWorkers(n, m, w int) int {
