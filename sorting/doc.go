@@ -62,6 +62,16 @@
 // permutation by adding Gumbel noise to s (log-scores) with a seeded
 // generator and relaxes it the same way.
 //
+// # Optimal-transport sort, rank and top-k
+//
+// Cuturi, Teboul and Vert (2019): the inputs, squashed into (0, 1) by a
+// sigmoid of their standardized values, are transported by entropic OT
+// (package sinkhorn) onto m sorted anchors with weights b; with P the plan
+// and b̄ = cumsum(b), [OTSort] returns sorted_j = (1/bⱼ) Σᵢ P_ij xᵢ (soft
+// quantiles when m < n) and rankᵢ = n² Σⱼ P_ij b̄ⱼ, and [OTTopK] the mass
+// sent to the upper of two anchors weighted ((n−k)/n, k/n). Gradients go
+// through the plan by implicit differentiation of the Sinkhorn fixed point.
+//
 // # Losses
 //
 // Spearman correlation loss 1 − corr(r_ε(x), rank(y)); NeuralNDCG
@@ -80,6 +90,8 @@
 //     Differentiable Sorting Networks", ICLR 2022.
 //   - A. Grover, E. Wang, A. Zweig, S. Ermon, "Stochastic Optimization of
 //     Sorting Networks via Continuous Relaxations", ICLR 2019.
+//   - M. Cuturi, O. Teboul, J.-P. Vert, "Differentiable Ranking and
+//     Sorting using Optimal Transport", NeurIPS 2019.
 //   - P. Pobrotyn, R. Białobrzeski, "NeuralNDCG: Direct Optimisation of a
 //     Ranking Metric via Differentiable Relaxation of Sorting", 2021.
 //   - K. E. Batcher, "Sorting networks and their applications", AFIPS 1968.
