@@ -28,6 +28,11 @@
 //	Affine       Ax = b                    I − A⁺A = I − V_k V_kᵀ
 //	Polyhedron   Gx ≤ h, Ax = b            I − Ã⁺Ã on the active constraints Ã
 //
+// and three non-convex sets whose nearest point is unique for almost every
+// y: L2Sphere (‖x‖₂ = r), L1Sphere (‖x‖₁ = r) and SparseSimplex (the
+// simplex points with at most K non-zeros: keep the K largest entries and
+// project them, which is optimal by Kyrillidis et al. 2013).
+//
 // [Polyhedron] has no closed form: it solves the projection QP with
 // package qp, then polishes the interior-point solution by an exact
 // projection onto its active constraints, so its result and Jacobian are
@@ -86,6 +91,11 @@
 //     ICPR 2014, and K. C. Kiwiel, "Breakpoint searching algorithms for the
 //     continuous quadratic knapsack problem", Math. Program. 112 (2008)
 //     (the box section).
+//   - A. Kyrillidis, S. Becker, V. Cevher, C. Koch, "Sparse projections
+//     onto the simplex", ICML 2013.
+//   - B. Amos, J. Z. Kolter, "OptNet: differentiable optimization as a
+//     layer in neural networks", ICML 2017 (the polyhedron's KKT
+//     derivatives).
 //   - M. Blondel, Q. Berthet, M. Cuturi, R. Frostig, S. Hoyer,
 //     F. Llinares-López, F. Pedregosa, J.-P. Vert, "Efficient and modular
 //     implicit differentiation", NeurIPS 2022 (projections as fixed points).

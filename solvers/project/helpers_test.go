@@ -215,3 +215,75 @@ func nearKink(t *testing.T, s Set, y []float64, delta float64) bool {
 	}
 	return false
 }
+
+// bruteL1Sphere projects onto {‖x‖₁ = r} by enumerating the facets
+// {s ∘ x ≥ 0, sᵀx = r}, s ∈ {±1}ⁿ, each a simplex in an orthant.
+func bruteL1Sphere(y []float64, r float64) []float64 {
+	n := len(y)
+	best, bestDist := []float64(nil), math.Inf(1)
+	sy := make([]float64, n)
+	for code := range 1 << n {
+		for i := range n {
+			s := 1.0
+			if code>>i&1 == 1 {
+				s = -1
+			}
+			sy[i] = s * y[i]
+		}
+		x := sortSimplex(sy, r)
+		d := 0.0
+		for i := range n {
+			if code>>i&1 == 1 {
+				x[i] = -x[i]
+			}
+			d += (x[i] - y[i]) * (x[i] - y[i])
+		}
+		if d < bestDist {
+			best, bestDist = x, d
+		}
+	}
+	return best
+}
+
+// bruteSparseSimplex projects onto the k-sparse simplex by enumerating
+// the supports of size k.
+func bruteSparseSimplex(y []float64, r float64, k int) []float64 {
+	n := len(y)
+	best, bestDist := []float64(nil), math.Inf(1)
+	for code := range 1 << n {
+		if bits(code) != k {
+			continue
+		}
+		var sub []float64
+		for i := range n {
+			if code>>i&1 == 1 {
+				sub = append(sub, y[i])
+			}
+		}
+		px := sortSimplex(sub, r)
+		x := make([]float64, n)
+		j := 0
+		for i := range n {
+			if code>>i&1 == 1 {
+				x[i] = px[j]
+				j++
+			}
+		}
+		d := 0.0
+		for i := range n {
+			d += (x[i] - y[i]) * (x[i] - y[i])
+		}
+		if d < bestDist {
+			best, bestDist = x, d
+		}
+	}
+	return best
+}
+
+func bits(c int) int {
+	k := 0
+	for ; c != 0; c &= c - 1 {
+		k++
+	}
+	return k
+}

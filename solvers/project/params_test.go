@@ -111,7 +111,8 @@ func TestParamDerivatives(t *testing.T) {
 		}
 	}
 	for _, name := range []string{"Box", "Box/one-sided", "LInfBall", "L2Ball", "Hyperplane", "Halfspace",
-		"Simplex", "L1Ball", "BoxSection", "CappedSimplex", "Affine", "Polyhedron"} {
+		"Simplex", "L1Ball", "BoxSection", "CappedSimplex", "Affine", "Polyhedron", "L2Sphere", "L1Sphere",
+		"SparseSimplex"} {
 		assert.GreaterOrEqual(t, checked[name], 3, name)
 	}
 }

@@ -25,7 +25,8 @@ var (
 	ErrInfeasible = errors.New("project: empty set")
 )
 
-// Set is a nonempty closed convex set C ⊂ Rⁿ with its Euclidean projection
+// Set is a nonempty closed convex set C ⊂ Rⁿ (or one of the non-convex
+// sets L2Sphere, L1Sphere, SparseSimplex) with its Euclidean projection
 //
 //	P(y) = argmin_{x ∈ C} ½‖x − y‖²
 //
@@ -124,8 +125,9 @@ func dot(a, b []float64) float64 {
 //	F(x, y) = P(x − η(x − y)) − x = 0,   θ = y ∈ Rⁿ,
 //
 // with ∂ₓF = (1 − η) ∂P(z) − I and ∂_yF = η ∂P(z) at z = x − η(x − y). Its
-// solution is x = P(y) for every η ∈ (0, 2); η = 1 gives the trivial
-// condition P(y) − x. Pass it to package implicit (implicit.VJP, JVP,
+// solution is x = P(y) for every η ∈ (0, 2) when the set is convex (for
+// the non-convex spheres and sparse simplex, use η ∈ (0, 1]); η = 1 gives
+// the trivial condition P(y) − x. Pass it to package implicit (implicit.VJP, JVP,
 // Jacobian, Check) to differentiate a projection through the generic
 // engine, for example inside a larger condition; the closed-form JVP and
 // VJP of c are faster and give the same result. η outside (0, 2) or NaN

@@ -165,6 +165,23 @@ func makeSets(rng *rand.Rand, n int) []testSet {
 			}
 			return max(viol, floats.Distance(x, sol.X, math.Inf(1))-1e-6)
 		}, 1.5},
+		{"L2Sphere", L2Sphere{Radius: r}, func(x, y []float64) float64 {
+			// ‖x‖ = r and x = λy with λ > 0.
+			cos := floats.Dot(x, y) / (floats.Norm(x, 2) * floats.Norm(y, 2))
+			return max(math.Abs(floats.Norm(x, 2)-r), 1-cos)
+		}, 1},
+		{"L1Sphere", L1Sphere{Radius: r}, func(x, y []float64) float64 {
+			if n > 7 {
+				return math.Abs(floats.Norm(x, 1) - r)
+			}
+			return floats.Distance(x, bruteL1Sphere(y, r), math.Inf(1))
+		}, 0.5},
+		{"SparseSimplex", SparseSimplex{Radius: r, K: max(1, n/2)}, func(x, y []float64) float64 {
+			if n > 7 {
+				return math.Abs(floats.Sum(x) - r)
+			}
+			return floats.Distance(x, bruteSparseSimplex(y, r, max(1, n/2)), math.Inf(1))
+		}, 1},
 	}
 	// CappedSimplex(0.4, 1) is empty for n < 3.
 	if n < 3 {
@@ -319,6 +336,9 @@ func TestConditionEngine(t *testing.T) {
 				x := make([]float64, n)
 				require.NoError(t, ts.set.Project(x, y))
 				for _, eta := range []float64{0.5, 1, 1.5} {
+					if eta > 1 && slices.Contains([]string{"L2Sphere", "L1Sphere", "SparseSimplex"}, ts.name) {
+						continue // non-convex sets: fixed point only for η ≤ 1
+					}
 					c := Condition(ts.set, n, eta)
 					res := make([]float64, n)
 					c.Residual(res, x, y)
@@ -416,7 +436,7 @@ func TestBadInput(t *testing.T) {
 	require.NoError(t, err)
 	good := []Set{NonNegative{}, Box{Lower: []float64{0}, Upper: []float64{1}}, LInfBall{1}, L2Ball{1},
 		Hyperplane{[]float64{1, 0, 0}, 1}, Halfspace{[]float64{1, 0, 0}, 1}, Simplex{1}, L1Ball{1},
-		CappedSimplex(0.5, 1), aff}
+		CappedSimplex(0.5, 1), aff, L2Sphere{1}, L1Sphere{1}, SparseSimplex{1, 2}}
 	for _, s := range good {
 		assert.ErrorIs(t, s.Project(dst, nan), ErrNaN, "%T", s)
 		assert.ErrorIs(t, s.Project(dst, inf), ErrNaN, "%T", s)
@@ -448,6 +468,10 @@ func TestBadInput(t *testing.T) {
 		{BoxSection{Lower: []float64{0}, Upper: []float64{1}, Weights: []float64{0}, Value: 1}, ErrParam},
 		{BoxSection{Lower: []float64{0}, Upper: []float64{1}, Weights: []float64{1, 1}, Value: 1}, ErrDims},
 		{BoxSection{Lower: []float64{0}, Upper: []float64{math.Inf(1)}, Value: 1}, ErrNaN},
+		{SparseSimplex{1, 0}, ErrParam},
+		{SparseSimplex{-1, 2}, ErrParam},
+		{L2Sphere{0}, ErrParam},
+		{L1Sphere{math.NaN()}, ErrNaN},
 	}
 	for _, c := range bad {
 		assert.ErrorIs(t, c.set.Project(dst, y), c.err, "%#v", c.set)
