@@ -24,13 +24,28 @@
 //	⎣G  0  −W ⎦ ⎣Δλ⎦   ⎣r₃⎦
 //
 // with one factorization. Two reductions are used, whichever is cheaper:
-// when Q ≻ 0, x is eliminated with a Cholesky factor Q = UᵀU computed once,
-// and the (p+m)×(p+m) matrix C Q⁻¹ Cᵀ + diag(0, W), C = [A; G], is
-// factorized each iteration (C Q⁻¹ Cᵀ is also computed once); otherwise λ
-// is eliminated and H = Q + Gᵀ W⁻¹ G (n×n), then A H⁻¹ Aᵀ, are factorized.
+//
+//   - when Q ≻ 0, the change of variables a = Ux with Q = UᵀU (one Cholesky
+//     factorization) turns the problem into min ½‖a‖² + (U⁻ᵀp)ᵀa subject to
+//     (CU⁻¹)a ⋚ (b, h), C = [A; G], with the same multipliers; each
+//     iteration then factorizes only the (p+m)×(p+m) matrix
+//     Z Zᵀ + diag(0, W), Z = CU⁻¹ (Z Zᵀ is formed once), and does no n×n
+//     work at all;
+//   - otherwise λ is eliminated and H = Q + Gᵀ W⁻¹ G (n×n), then A H⁻¹ Aᵀ,
+//     are factorized each iteration.
+//
 // Tiny static regularization keeps the factorizations defined for
 // singular Q, rank-deficient or duplicated constraints, and iterative
 // refinement against the unregularized system restores the accuracy.
+//
+// Near the solution the iterate is polished, as in OSQP: constraints with
+// λᵢ > sᵢ are taken as active, one Newton step solves the KKT system of
+// the equality-constrained problem they define, and the result is kept
+// if it is primal and dual feasible with smaller residuals. This removes
+// the O(μ) bias of the interior point (the KKT residuals of a polished
+// solution are at rounding level, typically 1e-14) and makes derivatives
+// exact when the guessed active set is right; it also saves the last
+// iterations.
 //
 // Convergence is declared when the primal and dual residuals are below
 // Settings.Tol relative to the data scale and every λᵢsᵢ is below Tol; the
@@ -103,4 +118,7 @@
 //     solvers", 2010 (initial point, KKT reductions).
 //   - J. Mandi, T. Guns, "Interior Point Solving for LP-based
 //     prediction+optimisation", NeurIPS 2020.
+//   - B. Stellato, G. Banjac, P. Goulart, A. Bemporad, S. Boyd, "OSQP: an
+//     operator splitting solver for quadratic programs", Math. Prog.
+//     Comp. 12, 2020 (solution polishing).
 package qp

@@ -86,10 +86,13 @@ func newKKT(d *data) (work *data, s *kkt, err error) {
 				lo = math.Min(lo, v)
 				hi = math.Max(hi, v)
 			}
-			fn, fk := float64(n), float64(k)
-			costDual := fk*fk*fk/6 + 3*fn*fk
-			costPrimal := float64(m)*fn*fn/2 + fn*fn*fn/6 + float64(neq)*fn*fn/2
-			if lo > 1e-10*hi && costDual <= costPrimal && !forcePrimal {
+			// Multiply-adds per iteration of each reduction; the primal one
+			// also refines its directions and polishes with a dense LU, so
+			// it must be clearly cheaper to be chosen.
+			fn, fk, fm, fp := float64(n), float64(k), float64(m), float64(neq)
+			costDual := fk*fk*fk/6 + 4*fn*fk
+			costPrimal := fm*fn*fn/2 + fn*fn*fn/6 + fp*fn*fn/2 + fp*fp*fn/2 + fp*fp*fp/6 + 6*(fn*fn+2*fn*fk)
+			if lo > 1e-10*hi && costDual <= 2*costPrimal && !forcePrimal {
 				u = f
 			}
 		} else if err := checkPSD(d); err != nil {
