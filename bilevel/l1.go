@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/optlayers/optlayers/implicit"
@@ -45,6 +46,7 @@ type L1Regression struct {
 	enet    bool
 	eta     float64 // step of the condition, 1/L_f
 	lf      float64 // Lipschitz constant of ∇f
+	lmax    float64 // ‖∇f(0)‖∞
 	colSq   []float64
 	gram    *mat.SymDense // for squared loss when rows ≥ d
 	xty     []float64
@@ -111,6 +113,8 @@ func newL1(x mat.Matrix, y []float64, loss lossKind, penalty Penalty, enet bool)
 	m.r = make([]float64, d.rows)
 	m.q = make([]float64, d.d)
 	m.tmpd = make([]float64, d.d)
+	m.smoothGrad(m.q, m.tmpd, 0)
+	m.lmax = maxAbs(m.q)
 	return m, nil
 }
 
@@ -127,11 +131,7 @@ func (m *L1Regression) Dims() (n, p int) {
 
 // LambdaMax returns the smallest shared λ₁ for which w* = 0 (with λ₂ = 0):
 // ‖∇f(0)‖∞.
-func (m *L1Regression) LambdaMax() float64 {
-	clear(m.tmpd)
-	m.smoothGrad(m.q, m.tmpd, 0)
-	return maxAbs(m.q)
-}
+func (m *L1Regression) LambdaMax() float64 { return m.lmax }
 
 // l1Strengths fills m.lam1 and returns λ₂.
 func (m *L1Regression) l1Strengths(theta []float64) float64 {
@@ -332,11 +332,8 @@ func (m *L1Regression) gramAxpy(j int, a float64) {
 	}
 }
 
-func axpy(a float64, x, y []float64) {
-	for i, v := range x {
-		y[i] += a * v
-	}
-}
+// axpy sets y += a·x (gonum's assembly kernel).
+func axpy(a float64, x, y []float64) { floats.AddScaled(y, a, x) }
 
 // ThetaGradient sets dst to ∂g/∂θ: λ₁ⱼ|wⱼ| summed (Shared) or per
 // feature, and ½λ₂‖w‖² for the elastic net.

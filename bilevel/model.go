@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/optlayers/optlayers/implicit"
@@ -221,13 +222,8 @@ func finite(x []float64) bool {
 	return true
 }
 
-func dot(x, y []float64) float64 {
-	var s float64
-	for i, v := range x {
-		s += v * y[i]
-	}
-	return s
-}
+// dot returns xᵀy (gonum's assembly kernel).
+func dot(x, y []float64) float64 { return floats.Dot(x, y) }
 
 func norm2(x []float64) float64 { return math.Sqrt(dot(x, x)) }
 
