@@ -106,28 +106,116 @@ func target(f, tau float64) (t, dt float64) {
 // to both.
 func (r *Result) CostGrad() *Grad {
 	p := r.p
-	n, m := p.n, p.m
+	g := p.geom
+	n, m, d := p.n, p.m, g.d
+	workers := max(r.workers, 1)
 	out := &Grad{A: make([]float64, n), B: make([]float64, m)}
-	w := make([]float64, n*m)
-	r.planRows(func(_, i int, row []float64) {
-		copy(w[i*m:(i+1)*m], row)
+	rowSum := make([]float64, n)
+	colAcc := make([][]float64, workers)
+	dyAcc := make([][]float64, workers)
+	for w := range workers {
+		colAcc[w] = make([]float64, m)
+		if p.points {
+			dyAcc[w] = make([]float64, m*d)
+		}
+	}
+	var dx []float64
+	if p.points {
+		dx = make([]float64, n*d)
+	} else {
+		out.C = mat.NewDense(n, m, nil)
+	}
+	gradBufs := make([][]float64, workers)
+	for w := range gradBufs {
+		gradBufs[w] = make([]float64, 2*d)
+	}
+	// One pass over the plan, row by row: the plan is never stored for
+	// point clouds.
+	r.planRows(func(w, i int, row []float64) {
+		var s float64
+		ca := colAcc[w]
+		for j, pij := range row {
+			s += pij
+			ca[j] += pij
+		}
+		rowSum[i] = s
+		if !p.points {
+			copy(out.C.RawRowView(i), row)
+			return
+		}
+		xi := g.x[i*d : (i+1)*d]
+		gi := dx[i*d : (i+1)*d]
+		dy := dyAcc[w]
+		if g.sq {
+			// Σ_j P_ij 2(x_i − y_j) = 2(r_i x_i − (P Y)_i).
+			for j, pij := range row {
+				if pij == 0 {
+					continue
+				}
+				yj := g.y[j*d : (j+1)*d]
+				gj := dy[j*d : (j+1)*d]
+				for k := range d {
+					gi[k] -= 2 * pij * yj[k]
+					gj[k] += 2 * pij * (yj[k] - xi[k])
+				}
+			}
+			for k := range d {
+				gi[k] += 2 * s * xi[k]
+			}
+			return
+		}
+		gx, gy := gradBufs[w][:d], gradBufs[w][d:]
+		for j, pij := range row {
+			if pij == 0 {
+				continue
+			}
+			yj := g.y[j*d : (j+1)*d]
+			g.pc.Grad(gx, gy, xi, yj)
+			for k := range d {
+				gi[k] += pij * gx[k]
+				dy[j*d+k] += pij * gy[k]
+			}
+		}
 	})
+	colSum := colAcc[0]
+	for _, ca := range colAcc[1:] {
+		for j := range colSum {
+			colSum[j] += ca[j]
+		}
+	}
 	invEps := 1 / p.eps
 	for i := range n {
-		// Σ_j b_j Q_ij from the log domain, exact for zero a_i.
+		// Σ_j b_j e^{(f_i+g_j−C_ij)/ε} = (P1)_i / a_i, from the log domain
+		// when a_i = 0.
 		var s float64
-		for j := range m {
-			s += p.b[j] * math.Exp((r.F[i]+r.G[j]-p.geom.at(i, j))*invEps)
+		if p.a[i] > 0 {
+			s = rowSum[i] / p.a[i]
+		} else {
+			for j := range m {
+				s += p.b[j] * math.Exp((r.F[i]+r.G[j]-g.at(i, j))*invEps)
+			}
 		}
 		out.A[i] = phi(r.F[i], p.tauA) - p.eps*(s-p.massB)
 	}
 	for j := range m {
 		var s float64
-		for i := range n {
-			s += p.a[i] * math.Exp((r.F[i]+r.G[j]-p.geom.at(i, j))*invEps)
+		if p.b[j] > 0 {
+			s = colSum[j] / p.b[j]
+		} else {
+			for i := range n {
+				s += p.a[i] * math.Exp((r.F[i]+r.G[j]-g.at(i, j))*invEps)
+			}
 		}
 		out.B[j] = phi(r.G[j], p.tauB) - p.eps*(s-p.massA)
 	}
-	weightedCost(p, w, out)
+	if p.points {
+		dy := dyAcc[0]
+		for _, a := range dyAcc[1:] {
+			for k := range dy {
+				dy[k] += a[k]
+			}
+		}
+		out.X, out.Y = mat.NewDense(n, d, dx), mat.NewDense(m, d, dy)
+	}
 	return out
 }
