@@ -53,22 +53,31 @@ func writeSimplex(dst, y []float64, r, mean float64, k int, signed bool) {
 	for range 8 {
 		shift := r / float64(k)
 		count, sum := 0, 0.0
-		for i, v := range y {
-			a := v
-			if signed {
-				a = math.Abs(v)
+		if !signed {
+			// The support of a simplex projection is often small: the
+			// branch is well predicted.
+			for i, a := range y {
+				x := min((a-mean)+shift, r) // x ≤ r exactly; min guards overflow
+				if x > 0 {
+					count++
+					sum += a
+				} else {
+					x = 0
+				}
+				dst[i] = x
 			}
-			x := min((a-mean)+shift, r) // x ≤ r exactly; min guards overflow
-			if x > 0 {
-				count++
-				sum += a
-			} else {
-				x = 0
+		} else {
+			// Branch-free: the signs are in random order and the support
+			// of an l1 projection is often a large fraction.
+			for i, v := range y {
+				a := math.Abs(v)
+				x := min(max((a-mean)+shift, 0), r)
+				bits := math.Float64bits(x)
+				nz := (bits | -bits) >> 63 // 1 if x > 0 (x ≥ 0 here)
+				count += int(nz)
+				sum += a * float64(nz)
+				dst[i] = math.Copysign(x, v) + 0 // +0 rather than −0 off the support
 			}
-			if signed && v < 0 {
-				x = -x + 0 // +0 rather than −0 off the support
-			}
-			dst[i] = x
 		}
 		if count == k || count == 0 {
 			return
