@@ -37,9 +37,9 @@ var (
 // [Problem.MixedOperator] for the accuracy):
 //
 //   - HessVec sets dst = ∇²ₓₓf(x, θ) v (length N).
-//   - Hessian sets dst (N×N) to ∇²ₓₓf(x, θ). When present it is used by the
-//     Newton method and by [Condition], whose ∂ₓF then comes as a Cholesky
-//     factorization that the implicit engine reuses.
+//   - Hessian sets dst (N×N) to ∇²ₓₓf(x, θ). When present it is used by
+//     [Condition], whose ∂ₓF then comes as a Cholesky factorization that
+//     the implicit engine reuses, and by NewtonCG when HessVec is nil.
 //   - MixedVec sets dst (length N) to (∂θ∇ₓf) dθ, the derivative of the
 //     gradient along a parameter direction dθ ∈ Rᴾ.
 //   - MixedVecT sets dst (length P) to (∂θ∇ₓf)ᵀ u for u ∈ Rᴺ. If it is nil
