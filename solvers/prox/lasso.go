@@ -369,8 +369,12 @@ func axpy(a float64, x, y []float64) {
 }
 
 // LambdaGrid returns k strengths from lambdaMax down to ratio·lambdaMax,
-// evenly spaced on a log scale (the usual lasso path grid).
+// evenly spaced on a log scale (the usual lasso path grid). It returns nil
+// for k ≤ 0.
 func LambdaGrid(lambdaMax, ratio float64, k int) []float64 {
+	if k <= 0 {
+		return nil
+	}
 	out := make([]float64, k)
 	for i := range k {
 		if k == 1 {
