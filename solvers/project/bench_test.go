@@ -3,6 +3,9 @@ package project
 import (
 	"math/rand/v2"
 	"testing"
+
+	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/mat"
 )
 
 // BenchmarkSimplex projects y ~ N(0, 1)ⁿ onto the unit simplex (the
@@ -92,4 +95,39 @@ func itoa(n int) string {
 		return "1e6"
 	}
 	return "?"
+}
+
+// BenchmarkPolyhedron projects onto a random polytope {Gx ≤ h, Ax = b}
+// with n = 50, m = 100, p = 5 through the QP solver, then takes a JVP.
+func BenchmarkPolyhedron(b *testing.B) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	n, m, p := 50, 100, 5
+	g := mat.NewDense(m, n, randVec(rng, m*n, 1))
+	z0 := randVec(rng, n, 1)
+	h := make([]float64, m)
+	for i := range m {
+		h[i] = floats.Dot(g.RawRowView(i), z0) + 0.1 + rng.Float64()
+	}
+	a := mat.NewDense(p, n, randVec(rng, p*n, 1))
+	bb := make([]float64, p)
+	for i := range p {
+		bb[i] = floats.Dot(a.RawRowView(i), z0)
+	}
+	poly, err := NewPolyhedron(g, h, a, bb, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	y := randVec(rng, n, 3)
+	v := randVec(rng, n, 1)
+	x := make([]float64, n)
+	dst := make([]float64, n)
+	b.ReportAllocs()
+	cpuLoop(b, func() {
+		if err := poly.Project(x, y); err != nil {
+			b.Fatal(err)
+		}
+		if err := poly.JVP(dst, x, y, v); err != nil {
+			b.Fatal(err)
+		}
+	})
 }
