@@ -28,7 +28,10 @@
 //	∂ŷ_σ/∂θ = (1/σ) E_Z[ (y*(θ + σZ) − y*(θ)) ∇ν(Z)ᵀ ],
 //
 // which is the control variate of [Settings].ControlVariate: it costs one
-// extra oracle call and removes most of the variance when σ is small.
+// extra oracle call and removes most of the variance when σ is small. With
+// Normal noise, [Settings].Antithetic pairs each draw Z with −Z, turning
+// the pair's Jacobian estimate into the central difference
+// (y*(θ + σZ) − y*(θ − σZ)) Zᵀ/(2σ).
 //
 // The perturbed Fenchel–Young loss of a target y ∈ C is
 //

@@ -23,7 +23,7 @@ func FuzzForward(f *testing.F) {
 		}
 		opt := &Optimizer{Oracle: argmaxOracle, Dim: dim, Settings: &Settings{
 			Samples: int(samples) - 2, Sigma: sigma, Noise: Noise(flags & 1), Minimize: flags&2 != 0,
-			ControlVariate: flags&8 != 0, Workers: int(flags>>4) % 3}}
+			ControlVariate: flags&8 != 0, Workers: int(flags>>4) % 3, Antithetic: flags&64 != 0}}
 		if flags&2 != 0 {
 			opt.Oracle = argminOracle
 		}
