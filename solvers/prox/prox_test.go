@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -480,4 +482,20 @@ func TestImplicitProblems(t *testing.T) {
 	j3 := make([]float64, 8)
 	require.NoError(t, sl.JVP(j3, []float64{1, 0.5}))
 	assert.InDeltaSlice(t, j3, j1, 1e-9*math.Max(1, maxAbs(j3)))
+}
+
+func TestLoggers(t *testing.T) {
+	var buf strings.Builder
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	rng := rand.New(rand.NewPCG(161, 162))
+	x, y := randomLasso(rng, 30, 8, 3)
+	l, err := NewLasso(x, y, L1Penalty)
+	require.NoError(t, err)
+	_, err = l.Solve(context.Background(), []float64{0.1 * l.LambdaMax()}, nil, &CDSettings{Logger: log})
+	require.NoError(t, err)
+	assert.Contains(t, buf.String(), "lasso CD check")
+	buf.Reset()
+	_, err = Minimize(context.Background(), l.Composite(), []float64{0.1 * l.LambdaMax()}, make([]float64, 8), &Settings{Logger: log})
+	require.NoError(t, err)
+	assert.Contains(t, buf.String(), "FISTA done")
 }

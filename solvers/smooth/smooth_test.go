@@ -3,8 +3,10 @@ package smooth
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -334,4 +336,17 @@ func TestNewtonCGNegativeCurvature(t *testing.T) {
 		assert.InDelta(t, 1, math.Abs(res.X[0]), 1e-8, "%v", m)
 		assert.InDelta(t, 0, res.X[1], 1e-8, "%v", m)
 	}
+}
+
+func TestLogger(t *testing.T) {
+	var buf strings.Builder
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	rng := rand.New(rand.NewPCG(17, 18))
+	x, y, _ := randData(rng, 20, 3)
+	pb, err := Ridge(x, y, L2{})
+	require.NoError(t, err)
+	_, err = Minimize(context.Background(), pb, []float64{0.1}, make([]float64, 3), &Settings{Logger: log})
+	require.NoError(t, err)
+	assert.Contains(t, buf.String(), "smooth: iteration")
+	assert.Contains(t, buf.String(), "smooth: done")
 }
