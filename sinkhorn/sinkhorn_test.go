@@ -387,7 +387,7 @@ func TestBatchDeterministic(t *testing.T) {
 		assert.Equal(t, one.Cost, res[k].Cost)
 	}
 	// One big problem: the same bits with 1 and 2 workers.
-	big := &Problem{Cost: randCost(rng, 300, 280), Epsilon: 0.05}
+	big := &Problem{Cost: randCost(rng, 120, 100), Epsilon: 0.05}
 	for _, mode := range []Mode{LogDomain, Kernel} {
 		r1, err := Solve(context.Background(), big, &Settings{Mode: mode, Workers: 1})
 		require.NoError(t, err)
