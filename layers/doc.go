@@ -1,0 +1,37 @@
+// Package layers gives every differentiable solver of optlayers one batched
+// Forward/Backward shape, the shape of a layer in a neural network.
+//
+// A [Func] is one instance y = f(θ), θ ∈ Rⁱⁿ, y ∈ Rᵒᵘᵗ: Forward solves and
+// returns a [Tape], whose VJP maps a cotangent g on y to (∂y/∂θ)ᵀ g. A
+// [Layer] runs a Func over a batch of parameters (one row each) on
+// goroutines, returning an [Output] whose Backward maps a batch of output
+// cotangents to parameter cotangents. Each instance is computed by one
+// goroutine with its own memory, so results do not depend on the number
+// of workers.
+//
+// The solvers wrapped as Funcs:
+//
+//   - [QP], the OptNet layer (Amos & Kolter, ICML 2017): x*(θ) of
+//     min ½xᵀQx + pᵀx s.t. Ax = b, Gx ≤ h by package solvers/qp, with
+//     θ = (p, b, h) or every datum in qp.Layout's flat layout; the backward
+//     pass reuses the KKT factorization of the solve (the cvxpylayers /
+//     qpth use).
+//   - [LP], min cᵀx over a fixed polytope with θ = c and a choice of
+//     smoothing: quadratic regularization γ/2‖x‖² (Wilder, Dilkina & Tambe,
+//     AAAI 2019), the log barrier at weight μ (Mandi & Guns, NeurIPS 2020),
+//     or the perturbed optimizer E[argmin (c+σZ)ᵀx] (Berthet et al., NeurIPS
+//     2020), by packages solvers/lp and solvers/perturbed.
+//   - [Projection] onto any set of package solvers/project (sparsemax is
+//     the simplex), with the closed-form Jacobians of that package.
+//   - [Sinkhorn], the entropic transport plan P(C) of package sinkhorn
+//     with its implicit (Schur complement) VJP.
+//   - [SoftSort], soft sort and soft rank by permutahedron projection
+//     (Blondel, Teboul, Berthet, Djolonga, ICML 2020), package sorting,
+//     O(n) VJP.
+//   - [PerturbedArgmax], E[argmax ⟨θ+σZ, y⟩] over one-hot vectors or any
+//     oracle (Berthet et al. 2020), package solvers/perturbed.
+//
+// Model code (dense and MLP models, Adam, SGD, mini-batches, AnyLoss
+// metrics) is in subpackage nn; predict-then-optimize oracles, data,
+// losses and training are in subpackage pto.
+package layers
