@@ -45,11 +45,17 @@
 // padding wires hold +∞ and are resolved when the network is built, so
 // they cost nothing at run time). The backward pass is written layer by
 // layer in closed form; rows of P are only touched on the input indices
-// they can be non-zero on, and the forward matrices are checkpointed
-// every √L layers for the backward pass when storing all of them would be
-// too large. A straight-through variant returns the exact sort and
+// they can be non-zero on, and the backward pass of [NetworkResult]
+// keeps, per swap, the difference of the two rows it mixed. A straight-through variant returns the exact sort and
 // permutation in the forward pass and the relaxed network's gradient in
 // the backward pass.
+//
+// [Network.SortBCE] fuses the training step of diffsort (relaxed sort,
+// binary cross-entropy of P against the true permutation, gradient): the
+// columns of P are independent under the network, so blocks of columns
+// run forward through every layer, take their part of the loss and run
+// back while they are in cache, accumulating ∂L/∂α per swap, in O(n·b)
+// memory.
 //
 // # NeuralSort
 //

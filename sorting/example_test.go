@@ -1,6 +1,7 @@
 package sorting_test
 
 import (
+	"context"
 	"fmt"
 
 	"gonum.org/v1/gonum/mat"
@@ -90,4 +91,20 @@ func ExampleSpearmanLoss() {
 	fmt.Printf("1 − ρ = %.4f, gradient %.4f\n", loss, grad)
 	// Output:
 	// 1 − ρ = 0.1162, gradient [0.0000 1.5175 -1.5175 0.0000]
+}
+
+func ExampleOTSort() {
+	x := []float64{0.3, -1.2, 2.5, 0.9}
+	r, err := sorting.OTSort(context.Background(), x, 1e-3, nil)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("sorted %.3f\nranks  %.3f\n", r.Sorted, r.Ranks)
+	// Three soft quantiles of x.
+	q, _ := sorting.OTSort(context.Background(), x, 1e-3, &sorting.OTSettings{Anchors: 3})
+	fmt.Printf("soft quantiles %.3f\n", q.Sorted)
+	// Output:
+	// sorted [-1.200 0.300 0.900 2.500]
+	// ranks  [2.000 1.000 4.000 3.000]
+	// soft quantiles [-0.825 0.600 2.100]
 }

@@ -485,3 +485,32 @@ func TestSortBCEMatchesUnfused(t *testing.T) {
 	_, err = net.SortBCE([]float64{1, 2, 3, 4}, []int{0, 1, 2, 3}, false, &NetworkSettings{StraightThrough: true})
 	assert.True(t, errors.Is(err, ErrSettings))
 }
+
+func FuzzSortBCE(f *testing.F) {
+	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}, uint8(1), 10.0)
+	f.Fuzz(func(t *testing.T, data []byte, mode uint8, steep float64) {
+		x := bytesToFloats(data)
+		if len(x) == 0 || len(x) > 64 {
+			return
+		}
+		net, err := NewNetwork(NetworkKind(mode%2), len(x))
+		if err != nil {
+			t.Fatal(err)
+		}
+		perm := make([]int, len(x))
+		for i := range perm {
+			perm[i] = (i + int(mode)) % len(x)
+		}
+		s := &NetworkSettings{Sigmoid: Sigmoid((mode / 2) % 6), Steepness: steep, Descending: mode&64 != 0}
+		r, err := net.SortBCE(x, perm, true, s)
+		if err != nil {
+			return
+		}
+		if math.IsNaN(r.Loss) || math.IsInf(r.Loss, 0) || !allFinite(r.Grad) || !allFinite(r.Values) {
+			t.Fatalf("non-finite output with nil error")
+		}
+		if _, err := PermutationBCE(nil, r.P, perm); err != nil {
+			t.Fatalf("PermutationBCE rejects a relaxed permutation matrix: %v", err)
+		}
+	})
+}

@@ -264,3 +264,28 @@ func TestNeuralNDCGBatch(t *testing.T) {
 		}
 	}
 }
+
+func FuzzLosses(f *testing.F) {
+	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32}, 0.5)
+	f.Fuzz(func(t *testing.T, data []byte, eps float64) {
+		v := bytesToFloats(data)
+		n := len(v) / 2
+		if n > 32 {
+			return
+		}
+		pred, target := v[:n], v[n:2*n]
+		if l, g, err := SpearmanLoss(pred, target, eps, nil); err == nil && (math.IsNaN(l) || !allFinite(g)) {
+			t.Fatal("non-finite Spearman loss with nil error")
+		}
+		if n > 0 && n <= 8 {
+			if r, err := OTSort(context.Background(), pred, eps, nil); err == nil {
+				if !allFinite(r.Sorted) || !allFinite(r.Ranks) {
+					t.Fatal("non-finite OT sort with nil error")
+				}
+				if g, err := r.Backward(r.Sorted, r.Ranks); err == nil && !allFinite(g) {
+					t.Fatal("non-finite OT gradient with nil error")
+				}
+			}
+		}
+	})
+}
