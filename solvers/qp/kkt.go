@@ -6,7 +6,6 @@ import (
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/lapack/lapack64"
-	"gonum.org/v1/gonum/mat"
 )
 
 const (
@@ -49,7 +48,11 @@ type kkt struct {
 	// shared factor of the per-iteration matrix: k×k (dual) or n×n (primal)
 	f []float64
 	// primal mode
-	gd []float64 // m×n scratch: diag(W^{-1/2}) G
+	gd []float64 // m×n scratch: diag(W^{-1/2}) G for the general rows
+	// unitCol[i] is j when row i of G is a multiple of eⱼᵀ (a bound),
+	// −1 otherwise; bound rows add to the diagonal of H directly.
+	unitCol []int
+	general []int // rows of G that are not bounds
 	za []float64 // neq×n: A U_H⁻¹
 	sa []float64 // neq×neq factor
 	// scratch
@@ -58,7 +61,8 @@ type kkt struct {
 	// aug, when set, is an LU factorization of the whole augmented KKT
 	// matrix, used for derivatives when Q is singular (modePrimal), where
 	// eliminating λ would divide by the tiny W of active constraints.
-	aug      *mat.LU
+	aug      []float64 // LU factors (row-major N×N) of the augmented matrix
+	augPiv   []int
 	augScale []float64 // symmetric scaling of the augmented matrix
 }
 
@@ -131,7 +135,22 @@ func newKKT(d *data) (work *data, s *kkt, err error) {
 	} else {
 		s.mode = modePrimal
 		s.f = make([]float64, n*n)
-		s.gd = make([]float64, m*n)
+		s.unitCol = make([]int, m)
+		for i := range m {
+			s.unitCol[i] = -1
+			nz := 0
+			for j, v := range d.g[i*n : (i+1)*n] {
+				if v != 0 {
+					nz++
+					s.unitCol[i] = j
+				}
+			}
+			if nz != 1 {
+				s.unitCol[i] = -1
+				s.general = append(s.general, i)
+			}
+		}
+		s.gd = make([]float64, len(s.general)*n)
 		s.za = make([]float64, neq*n)
 		s.sa = make([]float64, neq*neq)
 	}
@@ -210,10 +229,11 @@ func (s *kkt) factorDual() bool {
 func (s *kkt) factorPrimal() bool {
 	n, m, neq := s.n, s.m, s.neq
 	d := s.d
-	for i := range m {
+	mg := len(s.general)
+	for k, i := range s.general {
 		sc := 1 / math.Sqrt(s.w[i])
 		src := d.g[i*n : (i+1)*n]
-		dst := s.gd[i*n : (i+1)*n]
+		dst := s.gd[k*n : (k+1)*n]
 		for j, v := range src {
 			dst[j] = sc * v
 		}
@@ -225,8 +245,14 @@ func (s *kkt) factorPrimal() bool {
 		} else {
 			clear(s.f)
 		}
-		if m > 0 {
-			blas64.Syrk(blas.Trans, 1, general(s.gd, m, n), 1, blas64.Symmetric{Uplo: blas.Upper, N: n, Data: s.f, Stride: n})
+		if mg > 0 {
+			blas64.Syrk(blas.Trans, 1, general(s.gd, mg, n), 1, blas64.Symmetric{Uplo: blas.Upper, N: n, Data: s.f, Stride: n})
+		}
+		for i := range m {
+			if j := s.unitCol[i]; j >= 0 {
+				v := d.g[i*n+j]
+				s.f[j*n+j] += v * v / s.w[i]
+			}
 		}
 		maxDiag = 0
 		for i := range n {
@@ -298,8 +324,7 @@ func (s *kkt) factorAugmented(w []float64) bool {
 	for i := range m {
 		sc[n+neq+i] = 1 / math.Sqrt(math.Max(1, s.w[i]))
 	}
-	k := mat.NewDense(N, N, nil)
-	raw := k.RawMatrix().Data
+	raw := make([]float64, N*N)
 	if d.q != nil {
 		for i := range n {
 			copy(raw[i*N:i*N+n], d.q[i*n:(i+1)*n])
@@ -320,12 +345,25 @@ func (s *kkt) factorAugmented(w []float64) bool {
 		}
 		raw[r*N+r] = -s.w[i] * sc[r] * sc[r]
 	}
-	var lu mat.LU
-	lu.Factorize(k)
-	if c := lu.Cond(); math.IsNaN(c) || math.IsInf(c, 0) {
+	// Quasi-definite regularization for singular Q with rank-deficient
+	// or redundant constraints; solve refines against the exact matrix.
+	scale := 1.0
+	for _, v := range raw {
+		scale = math.Max(scale, math.Abs(v))
+	}
+	reg := 1e-12 * scale
+	for i := range N {
+		if i < n {
+			raw[i*N+i] += reg
+		} else {
+			raw[i*N+i] -= reg
+		}
+	}
+	piv := make([]int, N)
+	if !lapack64.Getrf(general(raw, N, N), piv) {
 		return false
 	}
-	s.aug = &lu
+	s.aug, s.augPiv = raw, piv
 	s.augScale = sc
 	s.factored = true
 	return true
@@ -347,13 +385,8 @@ func (s *kkt) solveReg(dst, r []float64) {
 		for i, v := range r {
 			dst[i] = v * s.augScale[i]
 		}
-		x := mat.NewVecDense(len(dst), dst)
-		if err := s.aug.SolveVecTo(x, false, x); err != nil && !finite(dst) {
-			for i := range dst {
-				dst[i] = math.NaN()
-			}
-			return
-		}
+		N := len(dst)
+		lapack64.Getrs(blas.NoTrans, general(s.aug, N, N), general(dst, N, 1), s.augPiv)
 		for i := range dst {
 			dst[i] *= s.augScale[i]
 		}

@@ -159,6 +159,7 @@ type ipm struct {
 	dsA, ds  []float64
 	w        []float64
 	tmp      []float64 // n
+	tries    int       // polishing attempts
 }
 
 func solveData(ctx context.Context, d *data, set *Settings, diagnose bool) (*Solution, error) {
@@ -419,6 +420,13 @@ func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
 	status := NotConverged
 	polished := false
 	iter := 0
+	// Polishing costs one factorization in the dual mode but a dense LU
+	// of the whole KKT matrix in the primal mode: try it early and often
+	// only in the former.
+	polishAt, maxPolish := 1e-4, set.MaxIter
+	if it.k.mode == modePrimal {
+		polishAt, maxPolish = 1e-7, 2
+	}
 	for ; ; iter++ {
 		pres, dres, mu, compl, scaleP, scaleD := it.residuals()
 		complTol := tol
@@ -446,7 +454,7 @@ func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
 		}
 		// Close to the solution the active set is usually identified:
 		// jump to the exact solution of the equality-constrained problem.
-		if mub == 0 && m > 0 && merit < 1e-4 && it.polish() {
+		if mub == 0 && m > 0 && merit < polishAt && it.tries < maxPolish && it.polish() {
 			status = Optimal
 			polished = true
 			break
@@ -579,6 +587,7 @@ func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
 // removes the O(μ) bias of the interior point: derivatives become exact
 // to rounding when the active set is right.
 func (it *ipm) polish() bool {
+	it.tries++
 	d := it.d
 	n, neq, m := d.n, d.neq, d.m
 	active := make([]bool, m)
@@ -591,35 +600,34 @@ func (it *ipm) polish() bool {
 			w[i] = math.Inf(1)
 		}
 	}
-	var ok bool
 	if it.k.mode == modeDual {
-		ok = it.k.factor(w)
-	} else if n+neq+m <= 400 {
-		// Eliminating λ would divide by W = 0: factorize the whole matrix.
-		ok = it.k.factorAugmented(w)
-	}
-	if !ok {
-		return false
+		if !it.k.factor(w) {
+			return false
+		}
 	}
 	before := it.objectiveResiduals()
 	it.residuals()
-	rhs := it.rhs
-	for i := range n {
-		rhs[i] = -it.rd[i]
-	}
-	for i := range neq {
-		rhs[n+i] = -it.re[i]
-	}
 	gx := it.ds
 	d.mulG(1, it.x, 0, gx)
-	for i := range m {
-		if active[i] {
-			rhs[n+neq+i] = d.h[i] - gx[i]
-		} else {
-			rhs[n+neq+i] = it.k.w[i] * it.lam[i]
+	if it.k.mode == modeDual {
+		rhs := it.rhs
+		for i := range n {
+			rhs[i] = -it.rd[i]
 		}
+		for i := range neq {
+			rhs[n+i] = -it.re[i]
+		}
+		for i := range m {
+			if active[i] {
+				rhs[n+neq+i] = d.h[i] - gx[i]
+			} else {
+				rhs[n+neq+i] = it.k.w[i] * it.lam[i]
+			}
+		}
+		it.k.solve(it.dir, rhs, 5, 1e-15)
+	} else if !it.polishPrimal(active, gx) {
+		return false
 	}
-	it.k.solve(it.dir, rhs, 5, 1e-15)
 	if !finite(it.dir) {
 		return false
 	}
@@ -666,6 +674,74 @@ func (it *ipm) polish() bool {
 	}
 	it.x, it.nu, it.lam, it.s = saved[0], saved[1], saved[2], saved[3]
 	return false
+}
+
+// polishPrimal computes the polishing step in the primal mode, where
+// eliminating λ would divide by W = 0: it factorizes (dense LU) the KKT
+// matrix of the problem restricted to the guessed active constraints S,
+//
+//	⎡Q   Aᵀ  G_Sᵀ⎤ ⎡Δx ⎤   ⎡−(r_d − G_Iᵀλ_I)⎤
+//	⎢A   0   0   ⎥ ⎢Δν ⎥ = ⎢b − Ax          ⎥
+//	⎣G_S 0   0   ⎦ ⎣Δλ_S⎦   ⎣h_S − G_S x     ⎦
+//
+// and writes the step into it.dir (Δλ_I = −λ_I).
+func (it *ipm) polishPrimal(active []bool, gx []float64) bool {
+	d := it.d
+	n, neq, m := d.n, d.neq, d.m
+	var rows []int
+	for i := range m {
+		if active[i] {
+			rows = append(rows, i)
+		}
+	}
+	if n+neq+len(rows) > 600 {
+		return false // a dense LU would cost more than it saves
+	}
+	sub := &data{n: n, neq: neq, m: len(rows), q: d.q, p: d.p, a: d.a, b: d.b,
+		g: make([]float64, len(rows)*n), h: make([]float64, len(rows))}
+	for k, i := range rows {
+		copy(sub.g[k*n:(k+1)*n], d.g[i*n:(i+1)*n])
+		sub.h[k] = d.h[i]
+	}
+	tot := n + neq + len(rows)
+	ks := &kkt{d: sub, mode: modePrimal, n: n, neq: neq, m: len(rows), k: neq + len(rows),
+		w: make([]float64, len(rows)), sol: make([]float64, tot), res: make([]float64, tot),
+		corr: make([]float64, tot), t: make([]float64, n), y: make([]float64, neq+len(rows))}
+	if !ks.factorAugmented(ks.w) {
+		return false
+	}
+	rhs := make([]float64, tot)
+	// r_d without the inactive multipliers: Qx + p + Aᵀν + G_Sᵀλ_S.
+	lamS := make([]float64, m)
+	for _, i := range rows {
+		lamS[i] = it.lam[i]
+	}
+	r1 := rhs[:n]
+	d.mulQ(r1, it.x)
+	for i, v := range d.p {
+		r1[i] += v
+	}
+	d.mulAT(1, it.nu, 1, r1)
+	d.mulGT(1, lamS, 1, r1)
+	for i := range r1 {
+		r1[i] = -r1[i]
+	}
+	for i := range neq {
+		rhs[n+i] = -it.re[i]
+	}
+	for k, i := range rows {
+		rhs[n+neq+k] = d.h[i] - gx[i]
+	}
+	step := make([]float64, tot)
+	ks.solve(step, rhs, 5, 1e-15)
+	copy(it.dir[:n+neq], step[:n+neq])
+	for i := range m {
+		it.dir[n+neq+i] = -it.lam[i]
+	}
+	for k, i := range rows {
+		it.dir[n+neq+i] = step[n+neq+k]
+	}
+	return true
 }
 
 // objectiveResiduals returns the honest residuals of the iterate in the
