@@ -1,0 +1,70 @@
+package project
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// ProjectRows projects every row of y (r×n) onto s and writes it to the
+// same row of dst (r×n), with up to workers goroutines (0 means
+// runtime.GOMAXPROCS(0)): a batched projection layer, such as sparsemax
+// over a batch of score vectors. dst may be y. The result does not depend
+// on workers. The error, if any, is that of the first failing row.
+func ProjectRows(dst, y *mat.Dense, s Set, workers int) error {
+	return rows(dst, y, y, y, s, workers, func(d, _, yr, _ []float64) error { return s.Project(d, yr) })
+}
+
+// JVPRows sets each row of dst to ∂P(yᵢ)·vᵢ, where x = ProjectRows(y).
+// dst may be v.
+func JVPRows(dst, x, y, v *mat.Dense, s Set, workers int) error {
+	return rows(dst, x, y, v, s, workers, s.JVP)
+}
+
+// VJPRows sets each row of dst to ∂P(yᵢ)ᵀ·uᵢ, where x = ProjectRows(y).
+// dst may be u.
+func VJPRows(dst, x, y, u *mat.Dense, s Set, workers int) error {
+	return rows(dst, x, y, u, s, workers, s.VJP)
+}
+
+func rows(dst, x, y, v *mat.Dense, s Set, workers int, f func(d, x, y, v []float64) error) error {
+	if dst == nil || x == nil || y == nil || v == nil || s == nil {
+		return fmt.Errorf("%w: nil matrix or set", ErrDims)
+	}
+	r, n := y.Dims()
+	for _, m := range []*mat.Dense{dst, x, v} {
+		if rr, cc := m.Dims(); rr != r || cc != n {
+			return fmt.Errorf("%w: %d×%d matrix, want %d×%d", ErrDims, rr, cc, r, n)
+		}
+	}
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = min(workers, r)
+	errs := make([]error, r)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	wg.Add(workers)
+	for range workers {
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= r {
+					return
+				}
+				errs[i] = f(dst.RawRowView(i), x.RawRowView(i), y.RawRowView(i), v.RawRowView(i))
+			}
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return fmt.Errorf("row %d: %w", i, err)
+		}
+	}
+	return nil
+}

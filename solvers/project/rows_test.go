@@ -1,0 +1,47 @@
+package project
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"gonum.org/v1/gonum/mat"
+)
+
+func TestRows(t *testing.T) {
+	rng := rand.New(rand.NewPCG(51, 52))
+	r, n := 37, 9
+	y := mat.NewDense(r, n, randVec(rng, r*n, 1))
+	v := mat.NewDense(r, n, randVec(rng, r*n, 1))
+	s := Simplex{Radius: 1}
+	for _, workers := range []int{1, 3, 0} {
+		x := mat.NewDense(r, n, nil)
+		require.NoError(t, ProjectRows(x, y, s, workers))
+		jv := mat.NewDense(r, n, nil)
+		require.NoError(t, JVPRows(jv, x, y, v, s, workers))
+		uv := mat.NewDense(r, n, nil)
+		require.NoError(t, VJPRows(uv, x, y, v, s, workers))
+		for i := range r {
+			want := make([]float64, n)
+			require.NoError(t, s.Project(want, y.RawRowView(i)))
+			assert.Equal(t, want, x.RawRowView(i))
+			require.NoError(t, s.JVP(want, x.RawRowView(i), y.RawRowView(i), v.RawRowView(i)))
+			assert.Equal(t, want, jv.RawRowView(i))
+			assert.Equal(t, want, uv.RawRowView(i))
+		}
+	}
+	// In place, and errors.
+	yy := mat.DenseCopyOf(y)
+	require.NoError(t, ProjectRows(yy, yy, s, 2))
+	want := mat.NewDense(r, n, nil)
+	require.NoError(t, ProjectRows(want, y, s, 1))
+	assert.True(t, mat.Equal(want, yy))
+	y.Set(5, 2, math.NaN())
+	err := ProjectRows(want, y, s, 2)
+	assert.ErrorIs(t, err, ErrNaN)
+	assert.Contains(t, err.Error(), "row 5")
+	assert.ErrorIs(t, ProjectRows(mat.NewDense(2, n, nil), y, s, 1), ErrDims)
+	assert.ErrorIs(t, ProjectRows(nil, y, s, 1), ErrDims)
+}
