@@ -52,9 +52,9 @@ type kkt struct {
 	// unitCol[i] is j when row i of G is a multiple of eⱼᵀ (a bound),
 	// −1 otherwise; bound rows add to the diagonal of H directly.
 	unitCol []int
-	general []int // rows of G that are not bounds
-	za []float64 // neq×n: A U_H⁻¹
-	sa []float64 // neq×neq factor
+	general []int     // rows of G that are not bounds
+	za      []float64 // neq×n: A U_H⁻¹
+	sa      []float64 // neq×neq factor
 	// scratch
 	sol, res, corr, t, y []float64
 	factored             bool
