@@ -448,6 +448,7 @@ func (l *Lasso) Solve(ctx context.Context, theta, init []float64, s *CDSettings)
 	cur := make([]float64, d)
 	var err error
 	var gap, kkt float64
+	bestKKT, bestGap, stalled := math.Inf(1), math.Inf(1), 0
 	for {
 		if e := ctx.Err(); e != nil {
 			err = fmt.Errorf("%w: %w", ErrNotConverged, e)
@@ -511,6 +512,15 @@ func (l *Lasso) Solve(ctx context.Context, theta, init []float64, s *CDSettings)
 		}
 		if updates >= maxUpdates {
 			err = fmt.Errorf("%w: KKT violation %.3g (tol %.3g), gap %.3g (tol %.3g) after %d epochs", ErrNotConverged, kkt, kktTol, gap, gapTol, updates/d)
+			break
+		}
+		// Stop when neither criterion has improved over 20 checks: the
+		// tolerances are below what rounding allows for this problem.
+		if kkt < 0.5*bestKKT || gap < 0.5*bestGap {
+			bestKKT, bestGap = math.Min(kkt, bestKKT), math.Min(gap, bestGap)
+			stalled = 0
+		} else if stalled++; stalled >= 20 {
+			err = fmt.Errorf("%w: stalled at KKT violation %.3g (tol %.3g), gap %.3g (tol %.3g): tolerances below rounding level", ErrNotConverged, kkt, kktTol, gap, gapTol)
 			break
 		}
 		screen(gap, g)

@@ -346,3 +346,20 @@ func TestLassoLipschitz(t *testing.T) {
 		assert.InDelta(t, want, l.Lipschitz(), 1e-4*want)
 	}
 }
+
+// TestLassoStall checks that unreachable tolerances end the solve quickly
+// with ErrNotConverged and an accurate best iterate, instead of burning the
+// whole epoch budget.
+func TestLassoStall(t *testing.T) {
+	train, _ := diabetes(t)
+	l, err := NewLasso(train.X, train.Y, L1Penalty)
+	require.NoError(t, err)
+	theta := []float64{0.001 * l.LambdaMax()}
+	res, err := l.Solve(context.Background(), theta, nil, &CDSettings{Tol: 1e-300, GapTol: 1e-300})
+	assert.ErrorIs(t, err, ErrNotConverged)
+	require.NotNil(t, res)
+	assert.Less(t, res.Epochs, 5000.0)
+	ref, err := l.Solve(context.Background(), theta, nil, &CDSettings{Tol: 1e-13})
+	require.NoError(t, err)
+	assert.Less(t, maxAbsDiff(res.W, ref.W), 1e-8*maxAbs(ref.W))
+}
