@@ -132,6 +132,9 @@ func (st *state) logPass(dst, pot, logw, h []float64, rows bool) {
 		h[j] = logw[j] + v*invEps
 	}
 	g := st.p.geom
+	if !rows && g.c != nil && g.ct == nil {
+		g.ct = transposeOf(g.c, g.n, g.m)
+	}
 	n := len(dst)
 	width := len(pot)
 	st.pool.run((n+blockRows-1)/blockRows, func(w, lo, hi int) {

@@ -135,7 +135,7 @@ type prepared struct {
 // its transpose) or on the fly from point clouds.
 type geometry struct {
 	n, m, d int
-	c, ct   []float64 // n×m and m×n row-major, or nil
+	c, ct   []float64 // n×m and m×n row-major, or nil; ct is built on first use by a log-domain column pass
 	x, y    []float64 // n×d and m×d row-major, or nil
 	pc      PointCost
 	sq      bool
@@ -317,7 +317,6 @@ func prepare(pb *Problem, storeLimit int) (*prepared, error) {
 		}
 		meanCost = s / float64(n*m)
 		g.n, g.m, g.c = n, m, c
-		g.ct = transposeOf(c, n, m)
 	case pb.X != nil && pb.Y != nil:
 		n, d := pb.X.Dims()
 		m, dy := pb.Y.Dims()
@@ -352,7 +351,6 @@ func prepare(pb *Problem, storeLimit int) (*prepared, error) {
 				g.block(c[i0*m:i1*m], i0, i1, g.x, g.y, g.xsq, g.ysq, m, false)
 			}
 			g.c = c
-			g.ct = transposeOf(c, n, m)
 		}
 		if g.sq {
 			// mean ‖x−y‖² = mean‖x‖² + mean‖y‖² − 2⟨x̄, ȳ⟩.

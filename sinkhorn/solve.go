@@ -587,10 +587,9 @@ func (st *state) finish(res *Result) {
 	}
 	res.F, res.G = f, g
 	st.setEps(p.eps)
-	// Plan mass from the column pass.
+	// Plan mass from a column pass: Σ_j (Pᵀ1)_j = Σ_j b_j e^{(g_j − h_j)/ε}.
 	h := make([]float64, p.m)
-	st.kernel = false // exact log-domain pass for the final quantities
-	st.logPass(h, f, p.loga, st.tmpN, false)
+	st.colPass(h, f)
 	invEps := 1 / p.eps
 	var mass float64
 	for j, bj := range p.b {
