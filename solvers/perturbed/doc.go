@@ -48,6 +48,15 @@
 // gradient y − ŷ_σ(θ). This is the "PFYL" loss of predict-then-optimize
 // pipelines (PyEPO).
 //
+// Usage. An [Optimizer] wraps an [Oracle] of dimension Dim with
+// [Settings] (samples, σ, noise, seed, argmin or argmax, control variate,
+// antithetic pairs, workers). Optimizer.Mean returns ŷ_σ(θ) and F_σ(θ);
+// Optimizer.Forward also keeps the samples in a [Result], whose VJP, JVP
+// and Jacobian give the score-function derivatives without calling the
+// oracle again; Optimizer.VJP does both at once; Optimizer.FenchelYoung
+// returns the loss and its gradient (the usual training signal, which
+// needs no Jacobian at all).
+//
 // Two closed forms serve as checks. Over the vertices of the simplex (C the
 // one-hot vectors, y* the argmax indicator) with Gumbel noise,
 // ŷ_σ(θ) = softmax(θ/σ) and F_σ(θ) = σ logsumexp(θ/σ) exactly (the

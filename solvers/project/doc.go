@@ -46,6 +46,12 @@
 // l2 ball, ∂x/∂r = y/‖y‖ outside; for the box, ∂xᵢ/∂lᵢ = 1 where xᵢ = lᵢ; for
 // the affine set, ∂x/∂b = A⁺.
 //
+// Usage: a set is a value (Simplex{Radius: 1}, Box{Lower: l, Upper: u},
+// NewAffine(A, b), NewPolyhedron(G, h, A, b, nil)); call Project(dst, y),
+// then JVP(dst, x, y, v) or VJP(dst, x, y, u) at x = P(y). [ProjectRows],
+// [JVPRows] and [VJPRows] apply a set to every row of a matrix on several
+// goroutines.
+//
 // The simplex. Its projection is x = max(y − τ, 0), with the threshold τ
 // fixed by Σ max(yᵢ − τ, 0) = r; τ is found in O(n) expected time by
 // Condat's algorithm (a sort-based method, O(n log n), is the classic
