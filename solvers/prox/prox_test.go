@@ -499,3 +499,46 @@ func TestLoggers(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, buf.String(), "FISTA done")
 }
+
+// TestSparseLogisticPerFeature differentiates an l1 + l2 logistic model
+// with one l1 strength and one l2 strength per feature (θ of length 2d)
+// through the support-factorized condition, the matrix-free map and
+// central differences.
+func TestSparseLogisticPerFeature(t *testing.T) {
+	rng := rand.New(rand.NewPCG(171, 172))
+	ctx := context.Background()
+	n, d := 100, 5
+	x, y := randomLasso(rng, n, d, 3)
+	ys := make([]float64, n)
+	for i := range y {
+		ys[i] = math.Copysign(1, y[i]+0.5*rng.NormFloat64())
+	}
+	f, err := smooth.Logistic(x, ys, smooth.L2{PerFeature: true, LogScale: true})
+	require.NoError(t, err)
+	c := &Composite{F: f, G: L1{PerCoordinate: true}}
+	theta := []float64{0.01, 0.02, 0.005, 0.03, 0.01, -3, -2, -4, -3, -2.5}
+	solve := func(th []float64) []float64 {
+		res, err := Minimize(ctx, c, th, make([]float64, d), &Settings{Tol: 1e-13, MaxIter: 200000})
+		require.NoError(t, err)
+		return res.X
+	}
+	w := solve(theta)
+	k := len(support(w))
+	require.True(t, k > 0 && k < d, "want a partial support, have %d", k)
+	fdJ := mat.NewDense(d, len(theta), nil)
+	fd.Jacobian(fdJ, func(dst, th []float64) { copy(dst, solve(th)) }, theta, &fd.JacobianSettings{Formula: fd.Central, Step: 1e-6})
+	jac, err := implicit.Jacobian(Condition(c, 2), w, theta, nil)
+	require.NoError(t, err)
+	viaMap, err := implicit.Jacobian(implicit.FixedPoint(FixedPoint(c, 2)), w, theta, nil)
+	require.NoError(t, err)
+	assert.True(t, mat.EqualApprox(jac, fdJ, 1e-6*math.Max(1, mat.Norm(fdJ, math.Inf(1)))), "\n%v\n%v", mat.Formatted(jac), mat.Formatted(fdJ))
+	assert.True(t, mat.EqualApprox(jac, viaMap, 1e-10))
+	// Off-support rows are zero: those coefficients stay at 0.
+	for j := range d {
+		if w[j] == 0 {
+			for p := range theta {
+				assert.Zero(t, jac.At(j, p))
+			}
+		}
+	}
+}
