@@ -185,6 +185,7 @@ func (m *minimizer) run(x []float64, f float64, g []float64, res *Result) ([]flo
 		cg = newNewtonCG(n)
 	}
 	firstStep := true
+	var hd []float64
 	for it := 0; it < m.set.MaxIter; it++ {
 		if err := m.ctx.Err(); err != nil {
 			return x, f, g, err
@@ -236,6 +237,19 @@ func (m *minimizer) run(x []float64, f float64, g []float64, res *Result) ([]flo
 		step := 1.0
 		if firstStep && m.set.Method != NewtonCG {
 			step = math.Min(1, 1/norm2(g))
+			// With exact second-order products, start from the minimizer of
+			// the quadratic model along d: dᵀg / dᵀHd (one Hessian-vector
+			// product), which matters on warm starts near the solution.
+			if m.pb.HessVec != nil {
+				if hd == nil {
+					hd = make([]float64, n)
+				}
+				m.pb.HessVec(hd, x, m.theta, d)
+				m.nhv++
+				if dhd := dot(d, hd); dhd > 0 && !math.IsInf(dhd, 0) {
+					step = -slope / dhd
+				}
+			}
 		}
 		fn, ok, err := m.lineSearch(x, f, g, d, slope, step, xn, gn)
 		if err != nil {
