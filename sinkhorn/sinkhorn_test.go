@@ -94,6 +94,8 @@ func allSettings() map[string]*Settings {
 		"log-L1-check3":    {Mode: LogDomain, Tol: 1e-12, Norm: L1, CheckEvery: 3},
 		"kernel-Linf-2w":   {Mode: Kernel, Tol: 1e-12, Norm: LInf, Workers: 2},
 		"kernel-scaling-a": {Mode: Kernel, Tol: 1e-12, EpsilonScaling: 0.3, Anderson: 4},
+		"kernel-newton":    {Mode: Kernel, Tol: 1e-12, Newton: true, NewtonStart: 1e-2},
+		"kernel-scaling-n": {Mode: Kernel, Tol: 1e-12, EpsilonScaling: 0.5, Newton: true},
 	}
 }
 
@@ -323,6 +325,24 @@ func TestBadInput(t *testing.T) {
 	require.NotNil(t, r)
 	assert.False(t, r.Converged)
 	assert.Len(t, r.Errors, 3)
+}
+
+// Newton steps on a problem where plain Sinkhorn is slow: same solution,
+// far fewer iterations.
+func TestNewtonSmallEpsilon(t *testing.T) {
+	rng := rand.New(rand.NewPCG(12, 1))
+	x, y := randPoints(rng, 60, 3, 0), randPoints(rng, 50, 3, 1)
+	pb := &Problem{X: x, Y: y, Epsilon: 0.002, RelativeEpsilon: true}
+	plain, err := Solve(context.Background(), pb, &Settings{Mode: Kernel, EpsilonScaling: 0.5, MaxIter: 200000})
+	require.NoError(t, err)
+	newton, err := Solve(context.Background(), pb, &Settings{Mode: Kernel, EpsilonScaling: 0.5, Newton: true})
+	require.NoError(t, err)
+	assert.Less(t, newton.Iterations, plain.Iterations/3)
+	assert.InDelta(t, plain.Cost, newton.Cost, 1e-9*math.Abs(plain.Cost))
+	for i := range plain.F {
+		assert.InDelta(t, plain.F[i], newton.F[i], 1e-4*plain.Epsilon)
+	}
+	t.Logf("iterations: plain %d, newton %d", plain.Iterations, newton.Iterations)
 }
 
 func TestSmallEpsilonNoUnderflow(t *testing.T) {
