@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sync"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -60,8 +61,22 @@ type Soft struct {
 // Len returns n.
 func (s *Soft) Len() int { return s.proj.Len() }
 
-func ranksTarget(n int, kl bool) []float64 {
-	w := make([]float64, n)
+// vecPool recycles temporary vectors (inputs of the projection, which
+// keeps none of them, and VJP/JVP scratch).
+var vecPool = sync.Pool{New: func() any { return new([]float64) }}
+
+func getVec(n int) *[]float64 {
+	v := vecPool.Get().(*[]float64)
+	if cap(*v) < n {
+		*v = make([]float64, n)
+	}
+	*v = (*v)[:n]
+	return v
+}
+
+// ranksTarget fills w with ρ = (n, …, 1), or log ρ.
+func ranksTarget(w []float64, kl bool) []float64 {
+	n := len(w)
 	for i := range w {
 		w[i] = float64(n - i)
 		if kl {
@@ -104,8 +119,10 @@ func SoftSort(dst, x []float64, eps float64, settings *SoftSettings) (*Soft, err
 	if s.Descending {
 		sign = 1
 	}
-	z := ranksTarget(n, false)
-	w := make([]float64, n)
+	zb, wb := getVec(n), getVec(n)
+	defer vecPool.Put(zb)
+	defer vecPool.Put(wb)
+	z, w := ranksTarget(*zb, false), *wb
 	for i := range n {
 		z[i] /= eps
 		w[i] = sign * x[i]
@@ -141,8 +158,10 @@ func SoftRank(dst, x []float64, eps float64, settings *SoftSettings) (*Soft, err
 		sign = -1
 	}
 	kl := s.Regularization == isotonic.KL
-	w := ranksTarget(n, kl)
-	z := make([]float64, n)
+	zb, wb := getVec(n), getVec(n)
+	defer vecPool.Put(zb)
+	defer vecPool.Put(wb)
+	w, z := ranksTarget(*wb, kl), *zb
 	for i := range n {
 		z[i] = sign * x[i] / eps
 	}
@@ -183,11 +202,16 @@ func SoftTopK(dst, x []float64, k int, eps float64, settings *SoftSettings) (*So
 	if s.Descending {
 		sign = -1 // select the k smallest
 	}
-	w := make([]float64, n)
-	for i := range k {
-		w[i] = 1
+	zb, wb := getVec(n), getVec(n)
+	defer vecPool.Put(zb)
+	defer vecPool.Put(wb)
+	w, z := *wb, *zb
+	for i := range w {
+		w[i] = 0
+		if i < k {
+			w[i] = 1
+		}
 	}
-	z := make([]float64, n)
 	for i := range n {
 		z[i] = sign * x[i] / eps
 	}
@@ -211,7 +235,9 @@ func (s *Soft) VJP(dst, g []float64) error {
 	switch s.kind {
 	case kindSort:
 		// out = sign·P(ρ/ε, sign·x): ∂out/∂x = J_w.
-		tmp := make([]float64, n)
+		tb := getVec(n)
+		defer vecPool.Put(tb)
+		tmp := *tb
 		if err := s.proj.VJP(nil, tmp, g); err != nil {
 			return err
 		}
@@ -219,7 +245,9 @@ func (s *Soft) VJP(dst, g []float64) error {
 	default:
 		src := g
 		if s.out != nil { // KL rank: out = exp(P)
-			tmp := make([]float64, n)
+			tb := getVec(n)
+			defer vecPool.Put(tb)
+			tmp := *tb
 			for i := range tmp {
 				tmp[i] = g[i] * s.out[i]
 			}
@@ -248,14 +276,18 @@ func (s *Soft) JVP(dst, dx []float64) error {
 	}
 	switch s.kind {
 	case kindSort:
-		tmp := make([]float64, n)
+		tb := getVec(n)
+		defer vecPool.Put(tb)
+		tmp := *tb
 		if err := s.proj.JVP(tmp, nil, dx); err != nil {
 			return err
 		}
 		copy(dst, tmp)
 	default:
 		c := s.sign / s.eps
-		tmp := make([]float64, n)
+		tb := getVec(n)
+		defer vecPool.Put(tb)
+		tmp := *tb
 		for i := range tmp {
 			tmp[i] = c * dx[i]
 		}
@@ -284,7 +316,9 @@ func softBatch(ctx context.Context, dst *mat.Dense, x mat.Matrix, workers int, f
 	}
 	out := &SoftBatch{Rows: make([]*Soft, b), workers: workers}
 	err := parallel(ctx, b, workers, func(i int) error {
-		row := make([]float64, n)
+		rb := getVec(n)
+		defer vecPool.Put(rb)
+		row := *rb
 		mat.Row(row, i, x)
 		var err error
 		out.Rows[i], err = f(dst.RawRowView(i), row)
@@ -330,7 +364,9 @@ func (sb *SoftBatch) apply(ctx context.Context, dst *mat.Dense, g mat.Matrix, f 
 		return fmt.Errorf("%w: batch is %d×%d, dst is %d×%d", ErrDims, b, n, r, c)
 	}
 	return parallel(ctx, b, sb.workers, func(i int) error {
-		row := make([]float64, n)
+		rb := getVec(n)
+		defer vecPool.Put(rb)
+		row := *rb
 		mat.Row(row, i, g)
 		return f(sb.Rows[i], dst.RawRowView(i), row)
 	})

@@ -3,6 +3,7 @@ package isotonic
 import (
 	"fmt"
 	"slices"
+	"sync"
 )
 
 // Regularization selects the geometry of a permutahedron projection.
@@ -51,6 +52,9 @@ func (p *Projection) Regularization() Regularization { return p.reg }
 // decreasing z, with n appended.
 func (p *Projection) Blocks() []int { return slices.Clone(p.start) }
 
+// scratchPool recycles the scratch vectors of Project.
+var scratchPool = sync.Pool{New: func() any { return new([]float64) }}
+
 // isSortedDesc reports whether v is non-increasing.
 func isSortedDesc(v []float64) bool {
 	for i := 1; i < len(v); i++ {
@@ -81,7 +85,14 @@ func Project(dst, z, w []float64, reg Regularization) (*Projection, error) {
 		return nil, err
 	}
 	p := &Projection{reg: reg, zperm: make([]int, n), wperm: make([]int, n)}
-	var buf []float64
+	// Scratch: s (sorted z), ws (sorted w), v, and sort keys; pooled.
+	sp := scratchPool.Get().(*[]float64)
+	defer scratchPool.Put(sp)
+	if cap(*sp) < 4*n {
+		*sp = make([]float64, 4*n)
+	}
+	scratch := (*sp)[:4*n]
+	s, ws, v, keys := scratch[:n], scratch[n:2*n], scratch[2*n:3*n], scratch[3*n:]
 	sortInto := func(perm []int, v []float64) {
 		if isSortedDesc(v) {
 			for i := range perm {
@@ -89,16 +100,10 @@ func Project(dst, z, w []float64, reg Regularization) (*Projection, error) {
 			}
 			return
 		}
-		if buf == nil {
-			buf = make([]float64, n)
-		}
-		argsortDesc(perm, v, buf)
+		argsortDesc(perm, v, keys)
 	}
 	sortInto(p.zperm, z)
 	sortInto(p.wperm, w)
-	// One scratch block: s (sorted z), ws (sorted w), v.
-	scratch := make([]float64, 3*n)
-	s, ws, v := scratch[:n], scratch[n:2*n], scratch[2*n:]
 	for t := range n {
 		s[t] = z[p.zperm[t]]
 		ws[t] = w[p.wperm[t]]
