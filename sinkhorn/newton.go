@@ -13,7 +13,7 @@ func (st *state) newtonStart() float64 {
 	if st.s.NewtonStart > 0 {
 		return st.s.NewtonStart
 	}
-	return 1e-4 * math.Sqrt(st.p.massA*st.p.massB)
+	return 1e-3 * math.Sqrt(st.p.massA*st.p.massB)
 }
 
 // planOps returns products with the current plan

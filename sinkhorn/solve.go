@@ -104,7 +104,7 @@ type Settings struct {
 	// Sinkhorn is slow (small ε).
 	Newton bool
 	// NewtonStart is the error below which Newton steps start; default
-	// 1e-4 times the mass.
+	// 1e-3 times the mass.
 	NewtonStart float64
 	// NewtonCGTol is the relative residual of each Newton step's CG;
 	// default 1e-3.
