@@ -137,10 +137,13 @@ type hyperState struct {
 // iterate w_K whose criterion and exact derivative are returned. grad must
 // not alias w or θ.
 func Hypergradient(ctx context.Context, m Model, c Criterion, theta, w, grad []float64, s *HypergradSettings) (float64, HypergradStats, error) {
-	return hypergradient(ctx, m, c, theta, w, grad, s, nil)
+	return hypergradient(ctx, m, c, theta, w, grad, s, nil, 0)
 }
 
-func hypergradient(ctx context.Context, m Model, c Criterion, theta, w, grad []float64, s *HypergradSettings, st *hyperState) (float64, HypergradStats, error) {
+// hypergradient is Hypergradient with the state kept by HeldOut and the
+// outer step's tolerance tol, which (as in HOAG) also bounds the relative
+// residual of an iterative linear solve unless Implicit.Tol is set.
+func hypergradient(ctx context.Context, m Model, c Criterion, theta, w, grad []float64, s *HypergradSettings, st *hyperState, tol float64) (float64, HypergradStats, error) {
 	n, p := m.Dims()
 	if c.Dims() != n {
 		return 0, HypergradStats{}, fmt.Errorf("%w: model has %d weights, criterion expects %d", ErrDims, n, c.Dims())
@@ -165,7 +168,7 @@ func hypergradient(ctx context.Context, m Model, c Criterion, theta, w, grad []f
 	)
 	switch set.Method {
 	case Implicit:
-		val, stats, err = hgImplicit(m, c, theta, w, grad, set, st)
+		val, stats, err = hgImplicit(m, c, theta, w, grad, set, st, tol)
 	case ImplicitForward:
 		val, stats, err = hgImplicitForward(ctx, m, c, theta, w, grad, set, st)
 	case UnrolledReverse:
@@ -190,13 +193,16 @@ func hypergradient(ctx context.Context, m Model, c Criterion, theta, w, grad []f
 	return val, stats, nil
 }
 
-func hgImplicit(m Model, c Criterion, theta, w, grad []float64, set HypergradSettings, st *hyperState) (float64, HypergradStats, error) {
+func hgImplicit(m Model, c Criterion, theta, w, grad []float64, set HypergradSettings, st *hyperState, tol float64) (float64, HypergradStats, error) {
 	n, _ := m.Dims()
 	gw := make([]float64, n)
 	val := c.Value(w, gw)
 	is := implicit.Settings{}
 	if set.Implicit != nil {
 		is = *set.Implicit
+	}
+	if is.Tol == 0 && tol > 0 {
+		is.Tol = math.Max(tol, 1e-12)
 	}
 	if is.WarmStart == nil && len(st.adjoint) == n {
 		is.WarmStart = st.adjoint

@@ -98,7 +98,7 @@ func (h *HeldOut) Evaluate(ctx context.Context, theta, grad []float64, tol float
 		}
 		return ev, nil
 	}
-	val, st, err := hypergradient(ctx, h.model, h.criterion, theta, h.w, grad, h.settings, &h.state)
+	val, st, err := hypergradient(ctx, h.model, h.criterion, theta, h.w, grad, h.settings, &h.state, tol)
 	ev.Value, ev.HypergradIters = val, st.Iterations
 	if unrolled {
 		ev.InnerIters = st.Iterations

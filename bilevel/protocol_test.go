@@ -3,6 +3,7 @@ package bilevel
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"math"
 	"strings"
 	"testing"
@@ -343,4 +344,15 @@ func TestImplicitWarmStart(t *testing.T) {
 		assert.Less(t, ew.HypergradIters, ec.HypergradIters, id)
 		assert.InDelta(t, gc[0], g[0], 1e-8*math.Abs(gc[0]), id)
 	}
+}
+
+// TestLogger: the optional logger receives one record per evaluation.
+func TestLogger(t *testing.T) {
+	var buf strings.Builder
+	logger := slog.New(slog.NewTextHandler(&buf, nil))
+	h := protocol(t, "H1", nil)
+	res, err := Optimize(context.Background(), h, []float64{0}, &Settings{MaxEvals: 5, Logger: logger})
+	require.NoError(t, err)
+	assert.Equal(t, res.Evals, strings.Count(buf.String(), "bilevel step"))
+	assert.Contains(t, buf.String(), "inner_iters=")
 }
