@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+
+	"gonum.org/v1/gonum/mat"
 )
 
 // Objective is an outer objective L(θ) with its hypergradient, minimized
@@ -190,4 +192,61 @@ func (cv *CrossValidation) Evaluate(ctx context.Context, theta, grad []float64, 
 		}
 	}
 	return out, errors.Join(errs...)
+}
+
+// FoldBuilder returns the model trained on one fold's training rows and the
+// criterion on its validation rows (standardize inside it, with the
+// training rows' statistics, if the data need it).
+type FoldBuilder func(xTrain mat.Matrix, yTrain []float64, xVal mat.Matrix, yVal []float64) (Model, Criterion, error)
+
+// KFold returns the K-fold cross-validation objective of the rows (x, y):
+// fold f validates on the rows with index % k == f and trains on the
+// others (the rule of datasets.Dataset.Folds). s selects the
+// hypergradient method of every fold; workers bounds the goroutines (0:
+// GOMAXPROCS).
+func KFold(x mat.Matrix, y []float64, k int, build FoldBuilder, s *HypergradSettings, workers int) (*CrossValidation, error) {
+	if x == nil || build == nil {
+		return nil, fmt.Errorf("%w: nil data or builder", ErrSettings)
+	}
+	r, c := x.Dims()
+	if len(y) != r {
+		return nil, fmt.Errorf("%w: X has %d rows, y has %d values", ErrDims, r, len(y))
+	}
+	if k < 2 || k > r {
+		return nil, fmt.Errorf("%w: %d folds of %d rows", ErrSettings, k, r)
+	}
+	folds := make([]*HeldOut, 0, k)
+	for f := range k {
+		var tr, va []int
+		for i := range r {
+			if i%k == f {
+				va = append(va, i)
+			} else {
+				tr = append(tr, i)
+			}
+		}
+		sub := func(idx []int) (*mat.Dense, []float64) {
+			xs := mat.NewDense(len(idx), c, nil)
+			ys := make([]float64, len(idx))
+			for a, i := range idx {
+				for j := range c {
+					xs.Set(a, j, x.At(i, j))
+				}
+				ys[a] = y[i]
+			}
+			return xs, ys
+		}
+		xt, yt := sub(tr)
+		xv, yv := sub(va)
+		m, crit, err := build(xt, yt, xv, yv)
+		if err != nil {
+			return nil, fmt.Errorf("fold %d: %w", f, err)
+		}
+		h, err := NewHeldOut(m, crit, s)
+		if err != nil {
+			return nil, fmt.Errorf("fold %d: %w", f, err)
+		}
+		folds = append(folds, h)
+	}
+	return NewCrossValidation(folds, workers)
 }

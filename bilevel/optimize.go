@@ -431,3 +431,12 @@ func (r *runner) lbfgs(theta0 []float64) error {
 	}
 	return nil
 }
+
+// Lambdas returns the regularization strengths exp(θ) of the best point.
+func (r *Result) Lambdas() []float64 {
+	out := make([]float64, len(r.Theta))
+	for i, t := range r.Theta {
+		out[i] = math.Exp(t)
+	}
+	return out
+}

@@ -241,6 +241,19 @@ func TestCrossValidationDeterministic(t *testing.T) {
 		return cv
 	}
 	theta := []float64{0.5}
+	// KFold builds the same folds.
+	kf, err := KFold(x, y, 5, func(xt mat.Matrix, yt []float64, xv mat.Matrix, yv []float64) (Model, Criterion, error) {
+		m, err := NewLasso(xt, yt, Shared)
+		if err != nil {
+			return nil, nil, err
+		}
+		c, err := NewMSE(xv, yv)
+		return m, c, err
+	}, nil, 2)
+	require.NoError(t, err)
+	gk := []float64{0}
+	ek, err := kf.Evaluate(ctx, theta, gk, 1e-12)
+	require.NoError(t, err)
 	g1, g2 := []float64{0}, []float64{0}
 	e1, err := build(1).Evaluate(ctx, theta, g1, 1e-12)
 	require.NoError(t, err)
@@ -249,6 +262,8 @@ func TestCrossValidationDeterministic(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, e1.Value, e2.Value)
 	assert.Equal(t, g1, g2)
+	assert.Equal(t, e1.Value, ek.Value)
+	assert.Equal(t, g1, gk)
 	var mean float64
 	for _, f := range cv2.Folds() {
 		mean += f.Criterion().Value(f.Weights(), nil) / 5
