@@ -30,16 +30,21 @@ func (c *Composite) Dims() (n, p int) {
 	return n, c.G.NumParams(n) + c.F.P
 }
 
-// Split returns the views λ = θ[:p_g] and θ_f = θ[p_g:].
+// Split returns the views λ = θ[:p_g] and θ_f = θ[p_g:]; θ must have
+// length p (see Check).
 func (c *Composite) Split(theta []float64) (lambda, thetaF []float64) {
 	pg := c.G.NumParams(c.F.N)
 	return theta[:pg:pg], theta[pg:]
 }
 
-// Objective returns f(x; θ_f) + g(x; λ).
-func (c *Composite) Objective(x, theta []float64) float64 {
+// Objective returns f(x; θ_f) + g(x; λ) (+Inf outside the domain of an
+// indicator), or an error for invalid x or θ.
+func (c *Composite) Objective(x, theta []float64) (float64, error) {
+	if err := c.Check(x, theta); err != nil {
+		return 0, err
+	}
 	lam, tf := c.Split(theta)
-	return c.F.Func(x, tf) + c.G.Value(x, lam)
+	return c.F.Func(x, tf) + c.G.Value(x, lam), nil
 }
 
 // Check validates the problem, the shapes of x and θ and the parameters λ

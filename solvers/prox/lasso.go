@@ -204,10 +204,26 @@ func (l *Lasso) Composite() *Composite {
 }
 
 // Objective returns the primal objective at w.
-func (l *Lasso) Objective(w, theta []float64) float64 {
+func (l *Lasso) Objective(w, theta []float64) (float64, error) {
+	if err := l.checkPoint(w, theta); err != nil {
+		return 0, err
+	}
 	r := make([]float64, l.n)
 	l.residual(r, w)
-	return l.primal(r, w, theta)
+	return l.primal(r, w, theta), nil
+}
+
+func (l *Lasso) checkPoint(w, theta []float64) error {
+	if err := l.CheckTheta(theta); err != nil {
+		return err
+	}
+	if len(w) != l.d {
+		return fmt.Errorf("%w: len(w)=%d, want %d", ErrDims, len(w), l.d)
+	}
+	if !finite(w) {
+		return fmt.Errorf("%w: in w", ErrNaN)
+	}
+	return nil
 }
 
 func (l *Lasso) primal(r, w, theta []float64) float64 {
@@ -250,13 +266,17 @@ func (l *Lasso) correlations(g, r []float64) {
 // or u = r/n with the elastic-net conjugate when λ₂ > 0. With λ₂ = 0 and
 // some λⱼ = 0 the dual point is infeasible and the gap is +Inf unless
 // Xⱼᵀr = 0.
-func (l *Lasso) DualityGap(w, theta []float64) (gap, kkt float64) {
+func (l *Lasso) DualityGap(w, theta []float64) (gap, kkt float64, err error) {
+	if err := l.checkPoint(w, theta); err != nil {
+		return 0, 0, err
+	}
 	r := make([]float64, l.n)
 	g := make([]float64, l.d)
 	l.residual(r, w)
 	l.correlations(g, r)
 	n := float64(l.n)
-	return l.gapKKT(dot(r, r)/n, dot(r, l.y)/n, g, w, theta)
+	gap, kkt = l.gapKKT(dot(r, r)/n, dot(r, l.y)/n, g, w, theta)
+	return gap, kkt, nil
 }
 
 // gapKKT returns the gap and KKT violation from rr = ‖r‖²/n,

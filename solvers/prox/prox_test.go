@@ -542,3 +542,24 @@ func TestSparseLogisticPerFeature(t *testing.T) {
 		}
 	}
 }
+
+func TestObjectiveErrors(t *testing.T) {
+	rng := rand.New(rand.NewPCG(181, 182))
+	x, y := randomLasso(rng, 10, 3, 2)
+	l, err := NewLasso(x, y, L1Penalty)
+	require.NoError(t, err)
+	_, err = l.Objective([]float64{1, 2}, []float64{1})
+	assert.ErrorIs(t, err, ErrDims)
+	_, err = l.Objective([]float64{1, 2, 3}, nil)
+	assert.ErrorIs(t, err, ErrDims)
+	_, _, err = l.DualityGap([]float64{1, math.NaN(), 3}, []float64{1})
+	assert.ErrorIs(t, err, ErrNaN)
+	c := l.Composite()
+	_, err = c.Objective([]float64{1, 2, 3}, nil)
+	assert.ErrorIs(t, err, ErrDims)
+	v, err := c.Objective([]float64{1, 2, 3}, []float64{0.5})
+	require.NoError(t, err)
+	want, err := l.Objective([]float64{1, 2, 3}, []float64{0.5})
+	require.NoError(t, err)
+	assert.InDelta(t, want, v, 1e-12*want)
+}
