@@ -108,12 +108,11 @@ func (r *Result) CostGrad() *Grad {
 	p := r.p
 	g := p.geom
 	n, m, d := p.n, p.m, g.d
-	workers := max(r.workers, 1)
 	out := &Grad{A: make([]float64, n), B: make([]float64, m)}
 	rowSum := make([]float64, n)
-	colAcc := make([][]float64, workers)
-	dyAcc := make([][]float64, workers)
-	for w := range workers {
+	colAcc := make([][]float64, planChunks(n))
+	dyAcc := make([][]float64, planChunks(n))
+	for w := range colAcc {
 		colAcc[w] = make([]float64, m)
 		if p.points {
 			dyAcc[w] = make([]float64, m*d)
@@ -125,7 +124,7 @@ func (r *Result) CostGrad() *Grad {
 	} else {
 		out.C = mat.NewDense(n, m, nil)
 	}
-	gradBufs := make([][]float64, workers)
+	gradBufs := make([][]float64, planChunks(n))
 	for w := range gradBufs {
 		gradBufs[w] = make([]float64, 2*d)
 	}

@@ -13,11 +13,19 @@ import (
 // Dims returns the sizes n and m of the problem.
 func (r *Result) Dims() (n, m int) { return r.p.n, r.p.m }
 
-// planRows calls fn(i, row) for every row of the plan, row holding
-// P_i· in scratch memory valid only during the call. Rows are visited in
-// blocks by the result's workers; fn must be safe for concurrent calls on
-// different rows.
-func (r *Result) planRows(fn func(w, i int, row []float64)) {
+// planChunk is the number of plan rows whose contributions to column
+// accumulators are summed together; fixed so that results do not depend on
+// the number of workers.
+const planChunk = 256
+
+func planChunks(n int) int { return (n + planChunk - 1) / planChunk }
+
+// planRows calls fn(ch, i, row) for every row i of the plan, row holding
+// P_i· in scratch memory valid only during the call, and ch = i/planChunk.
+// Chunks are processed concurrently by the result's workers, the rows of
+// one chunk in order by one worker; fn must be safe for concurrent calls
+// on different chunks.
+func (r *Result) planRows(fn func(ch, i int, row []float64)) {
 	p := r.p
 	g := p.geom
 	n, m := p.n, p.m
@@ -31,11 +39,11 @@ func (r *Result) planRows(fn func(w, i int, row []float64)) {
 	for w := range bufs {
 		bufs[w] = make([]float64, blockRows*m+m)
 	}
-	pool{workers: workers}.run((n+blockRows-1)/blockRows, func(w, lo, hi int) {
+	pool{workers: workers}.run(planChunks(n), func(w, lo, hi int) {
 		buf := bufs[w]
 		row := buf[blockRows*m:]
-		for blk := lo; blk < hi; blk++ {
-			i0, i1 := blk*blockRows, min((blk+1)*blockRows, n)
+		for i0 := lo * planChunk; i0 < min(hi*planChunk, n); i0 += blockRows {
+			i1 := min(i0+blockRows, n)
 			block := g.rows(i0, i1, buf[:blockRows*m])
 			for i := i0; i < i1; i++ {
 				c := block[(i-i0)*m : (i-i0+1)*m]
@@ -43,7 +51,7 @@ func (r *Result) planRows(fn func(w, i int, row []float64)) {
 				for j, cij := range c {
 					row[j] = fastExp(fi + h[j] - cij*invEps)
 				}
-				fn(w, i, row)
+				fn(i/planChunk, i, row)
 			}
 		}
 	})
@@ -85,16 +93,13 @@ func (r *Result) ApplyPlan(dst, v []float64) {
 
 // ApplyPlanT sets dst (length m) to Pᵀ u. dst and u must not alias.
 func (r *Result) ApplyPlanT(dst, u []float64) {
-	workers := max(r.workers, 1)
-	acc := make([][]float64, workers)
-	for w := range acc {
-		acc[w] = make([]float64, r.p.m)
+	acc := make([][]float64, planChunks(r.p.n))
+	for k := range acc {
+		acc[k] = make([]float64, r.p.m)
 	}
-	// Per-row contributions are added by the worker that owns the row;
-	// workers own fixed row ranges, and partial sums are added in worker
-	// order.
-	r.planRows(func(w, i int, row []float64) {
-		a := acc[w]
+	// Per-chunk partial sums, added in chunk order.
+	r.planRows(func(ch, i int, row []float64) {
+		a := acc[ch]
 		ui := u[i]
 		for j, pij := range row {
 			a[j] += pij * ui
@@ -129,14 +134,9 @@ func (r *Result) Marginals(rows, cols []float64) {
 
 // TransportCost returns ⟨C, P⟩, the unregularized cost of the plan.
 func (r *Result) TransportCost() float64 {
-	m := r.p.m
 	sums := make([]float64, r.p.n)
 	g := r.p.geom
-	buf := make([][]float64, max(r.workers, 1))
-	for w := range buf {
-		buf[w] = make([]float64, m)
-	}
-	r.planRows(func(w, i int, row []float64) {
+	r.planRows(func(_, i int, row []float64) {
 		var s float64
 		for j, pij := range row {
 			if pij != 0 {

@@ -416,6 +416,15 @@ func TestBatchDeterministic(t *testing.T) {
 		assert.Equal(t, r1.F, r2.F, mode)
 		assert.Equal(t, r1.G, r2.G, mode)
 	}
+	// Plan reductions too (several row chunks).
+	pts := &Problem{X: randPoints(rng, 600, 3, 0), Y: randPoints(rng, 90, 3, 1), Epsilon: 0.1, RelativeEpsilon: true}
+	r1, err := Solve(context.Background(), pts, &Settings{Workers: 1})
+	require.NoError(t, err)
+	r2, err := Solve(context.Background(), pts, &Settings{Workers: 2})
+	require.NoError(t, err)
+	g1, g2 := r1.CostGrad(), r2.CostGrad()
+	assert.Equal(t, g1.Y.RawMatrix().Data, g2.Y.RawMatrix().Data)
+	assert.Equal(t, g1.B, g2.B)
 }
 
 func TestDivergence(t *testing.T) {
