@@ -66,6 +66,21 @@ func (b BoxSection) check(n int) error {
 		return fmt.Errorf("%w: box section value", ErrNaN)
 	}
 	lo, hi := 0.0, 0.0
+	if b.scalar() {
+		// One bound pair and weight for every coordinate: O(1).
+		l, u, w := b.Lower[0], b.Upper[0], b.weight(0)
+		if !(w > 0) {
+			return fmt.Errorf("%w: weight %v ≤ 0", ErrParam, w)
+		}
+		if l > u {
+			return fmt.Errorf("%w: lower bound %v > upper bound %v", ErrInfeasible, l, u)
+		}
+		lo, hi = float64(n)*w*l, float64(n)*w*u
+		if b.Value < lo || b.Value > hi {
+			return fmt.Errorf("%w: value %v outside [n·w·l, n·w·u] = [%v, %v]", ErrInfeasible, b.Value, lo, hi)
+		}
+		return nil
+	}
 	for i := range n {
 		l, u, w := bound(b.Lower, i, 0), bound(b.Upper, i, 0), b.weight(i)
 		if !(w > 0) {
@@ -93,11 +108,26 @@ func (b BoxSection) Project(dst, y []float64) error {
 	if err := b.check(n); err != nil {
 		return err
 	}
+	if b.scalar() && len(b.Weights) == 0 {
+		// The capped simplex: thresholdScalar ends with the exact formula
+		// on its free set, no refinement pass is needed.
+		l, u := b.Lower[0], b.Upper[0]
+		tau := thresholdScalar(y, l, u, b.Value)
+		for i, v := range y {
+			dst[i] = min(max(v-tau, l), u)
+		}
+		return checkOutput(dst)
+	}
 	tau := b.refine(y, b.threshold(y))
 	for i, v := range y {
 		dst[i] = min(max(v-tau*b.weight(i), bound(b.Lower, i, 0)), bound(b.Upper, i, 0))
 	}
 	return checkOutput(dst)
+}
+
+// scalar reports whether every parameter is a single broadcast value.
+func (b BoxSection) scalar() bool {
+	return len(b.Lower) == 1 && len(b.Upper) == 1 && len(b.Weights) <= 1
 }
 
 // threshold returns τ with g(τ) = ⟨w, clip(y − τw, l, u)⟩ − c = 0. g is
@@ -111,6 +141,9 @@ func (b BoxSection) Project(dst, y []float64) error {
 // searches of Kiwiel (2008). When U is empty, g is affine on the bracket
 // and its root is explicit.
 func (b BoxSection) threshold(y []float64) float64 {
+	if len(b.Lower) == 1 && len(b.Upper) == 1 && len(b.Weights) == 0 {
+		return thresholdScalar(y, b.Lower[0], b.Upper[0], b.Value)
+	}
 	n := len(y)
 	c := b.Value
 	u := make([]int32, n)
@@ -234,3 +267,70 @@ func (b BoxSection) JVP(dst, x, y, v []float64) error {
 
 // VJP equals JVP.
 func (b BoxSection) VJP(dst, x, y, u []float64) error { return b.JVP(dst, x, y, u) }
+
+// thresholdScalar is threshold for scalar bounds l ≤ u and unit weights
+// (the capped simplex), the common case: the candidate values themselves
+// are compacted (no index indirection, no division), and the pivot is the
+// median of three random breakpoints, which splits the bracket more evenly.
+func thresholdScalar(y []float64, l, u, c float64) float64 {
+	vals := make([]float64, len(y))
+	copy(vals, y)
+	lo, hi := math.Inf(-1), math.Inf(1)
+	fixed, freeY, nFree := 0.0, 0.0, 0
+	state := uint64(len(y))*0x9e3779b97f4a7c15 + 3
+	inside := func(v float64) float64 {
+		// A breakpoint of v strictly inside (lo, hi): one exists for every
+		// value still in vals.
+		if p := v - u; p > lo && p < hi {
+			if q := v - l; q > lo && q < hi && (math.Float64bits(v)&1) == 1 {
+				return q
+			}
+			return p
+		}
+		return v - l
+	}
+	for len(vals) > 0 {
+		var cand [3]float64
+		for k := range cand {
+			state = state*6364136223846793005 + 1442695040888963407
+			cand[k] = inside(vals[(state>>33)%uint64(len(vals))])
+		}
+		p := max(min(cand[0], cand[1]), min(max(cand[0], cand[1]), cand[2]))
+		g := fixed + freeY - p*float64(nFree) - c
+		for _, v := range vals {
+			g += min(max(v-p, l), u)
+		}
+		switch {
+		case g == 0:
+			return p
+		case g > 0:
+			lo = p
+		default:
+			hi = p
+		}
+		k := 0
+		for _, v := range vals {
+			a, bb := v-u, v-l
+			switch {
+			case bb <= lo:
+				fixed += l
+			case a >= hi:
+				fixed += u
+			case a <= lo && bb >= hi:
+				freeY += v
+				nFree++
+			default:
+				vals[k] = v
+				k++
+			}
+		}
+		vals = vals[:k]
+	}
+	if nFree > 0 {
+		return (fixed + freeY - c) / float64(nFree)
+	}
+	if !math.IsInf(lo, 0) {
+		return lo
+	}
+	return hi
+}

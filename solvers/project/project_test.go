@@ -495,3 +495,28 @@ func TestLargeScale(t *testing.T) {
 	require.NoError(t, L1Ball{2}.Project(x, y))
 	assert.Equal(t, []float64{1, -1, 0}, x)
 }
+
+// The scalar fast path of the box section (capped simplex) and the general
+// path give the same projection.
+func TestBoxSectionScalarPath(t *testing.T) {
+	rng := rand.New(rand.NewPCG(61, 62))
+	for trial := range 200 {
+		n := 1 + rng.IntN(300)
+		y := randVec(rng, n, math.Pow(10, float64(rng.IntN(5)-2)))
+		if trial%3 == 0 {
+			for i := range y {
+				y[i] = math.Round(y[i]) // ties
+			}
+		}
+		l := -rng.Float64()
+		u := l + rng.Float64()*2
+		c := float64(n) * (l + (u-l)*rng.Float64())
+		fast := BoxSection{Lower: []float64{l}, Upper: []float64{u}, Value: c}
+		general := BoxSection{Lower: []float64{l}, Upper: []float64{u}, Weights: []float64{1}, Value: c}
+		x1, x2 := make([]float64, n), make([]float64, n)
+		require.NoError(t, fast.Project(x1, y))
+		require.NoError(t, general.Project(x2, y))
+		assert.InDeltaSlice(t, x2, x1, 1e-12*max(1, math.Abs(c)), "trial %d", trial)
+		assert.InDelta(t, c, floats.Sum(x1), 1e-10*max(1, math.Abs(c)), "trial %d sum", trial)
+	}
+}
