@@ -368,3 +368,11 @@ func TestLassoStall(t *testing.T) {
 	require.NoError(t, err)
 	assert.Less(t, maxAbsDiff(res.W, ref.W), 1e-8*maxAbs(ref.W))
 }
+
+func TestNilDesign(t *testing.T) {
+	var x *mat.Dense
+	_, err := NewLasso(x, []float64{1}, L1Penalty)
+	assert.ErrorIs(t, err, ErrDims)
+	_, err = NewLasso(nil, []float64{1}, L1Penalty)
+	assert.ErrorIs(t, err, ErrDims)
+}

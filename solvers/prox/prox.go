@@ -39,7 +39,10 @@ var (
 // boundary (the coordinate stays at zero, the point stays on the face),
 // which is the element of the generalized Jacobian that the fixed-point
 // condition of a solution with that support needs. The operators may keep
-// references to v and λ. Check validates λ for vectors of length n.
+// references to v and λ. Check validates λ for vectors of length n; the
+// other methods assume it passed (as the solvers and conditions of this
+// package ensure) and, like a slice index, panic on a λ of the wrong
+// length.
 type Operator interface {
 	NumParams(n int) int
 	Check(n int, lambda []float64) error

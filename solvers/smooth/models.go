@@ -54,6 +54,9 @@ type linearModel struct {
 }
 
 func newLinearModel(x mat.Matrix, y []float64, reg L2) (*linearModel, error) {
+	if xd, ok := x.(*mat.Dense); x == nil || (ok && xd == nil) {
+		return nil, fmt.Errorf("%w: nil X", ErrDims)
+	}
 	n, d := x.Dims()
 	if n == 0 || d == 0 {
 		return nil, fmt.Errorf("%w: empty design matrix %d×%d", ErrDims, n, d)

@@ -350,3 +350,11 @@ func TestLogger(t *testing.T) {
 	assert.Contains(t, buf.String(), "smooth: iteration")
 	assert.Contains(t, buf.String(), "smooth: done")
 }
+
+func TestNilDesign(t *testing.T) {
+	var x *mat.Dense
+	_, err := Ridge(x, []float64{1}, L2{})
+	assert.ErrorIs(t, err, ErrDims)
+	_, err = Logistic(nil, []float64{1}, L2{})
+	assert.ErrorIs(t, err, ErrDims)
+}
