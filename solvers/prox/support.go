@@ -281,7 +281,7 @@ func (c *lassoCondition) Residual(dst, w, theta []float64) {
 }
 
 func (c *lassoCondition) Linearize(w, theta []float64) (implicit.Operator, implicit.Operator, error) {
-	if err := c.l.CheckTheta(theta); err != nil {
+	if err := c.l.checkPoint(w, theta); err != nil {
 		return nil, nil, err
 	}
 	d := c.l.d
