@@ -54,7 +54,7 @@ func benchSolve(b *testing.B, c *mat.Dense, eps float64, s *Settings) {
 	}
 	reportCPU(b, cpu0)
 	b.ReportMetric(float64(res.Iterations), "iter")
-	b.ReportMetric(res.Error, "err")
+	b.ReportMetric(res.Error*1e9, "err/1e-9")
 }
 
 // P-SINK, n = m = 1000, d = 10, ε = 0.05 (relative to the mean cost),
