@@ -175,7 +175,7 @@ func TestSurCoPrior(t *testing.T) {
 		}
 	}
 	m, _ := nn.NewLinear(5, 40, rand.New(rand.NewPCG(1, 1)))
-	_, err := Train(context.Background(), m, SurCo{Oracle: g, Objectives: obj, Settings: surcoTestSettings}, train, &TrainSettings{Epochs: 60})
+	_, err := Train(context.Background(), m, SurCo{Oracle: g, Objectives: obj, Settings: surcoTestSettings}, train, &TrainSettings{Epochs: 30})
 	require.NoError(t, err)
 	// on binary w the objective equals Σ (c + κc²)_k w_k: its exact
 	// optimum is the shortest path under c + κc².
@@ -212,4 +212,4 @@ func TestSurCoPrior(t *testing.T) {
 	assert.Less(t, learned-best, 0.5*(untrained-best))
 }
 
-var surcoTestSettings = &SurCoSettings{Smoothing: Perturbation, Sigma: 0.5}
+var surcoTestSettings = &SurCoSettings{Smoothing: Perturbation, Sigma: 0.5, Samples: 4}

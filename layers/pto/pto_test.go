@@ -306,7 +306,7 @@ func TestDBBAndNID(t *testing.T) {
 // PFYL: the mean of many independent small-sample gradients equals
 // w* − E[w*(ĉ + σZ)] estimated independently with many samples.
 func TestPFYLExpectation(t *testing.T) {
-	g, d := spData(t, 3, 3)
+	g, d := spData(t, 2, 3)
 	rng := rand.New(rand.NewPCG(7, 7))
 	sigma := 0.5
 	for i := 0; i < d.Len(); i++ {

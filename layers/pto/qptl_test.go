@@ -69,11 +69,11 @@ func TestQPTLTrains(t *testing.T) {
 	if testing.Short() {
 		t.Skip("QP solves per pair")
 	}
-	g, d := spData(t, 300, 33)
-	train, test := d.Split(200)
+	g, d := spData(t, 200, 33)
+	train, test := d.Split(100)
 	m, _ := nn.NewLinear(5, 40, rand.New(rand.NewPCG(1, 1)))
 	r0, _ := ModelRegret(g, m, test, 0)
-	_, err := Train(context.Background(), m, QPTL{Oracle: g}, train, &TrainSettings{Epochs: 4})
+	_, err := Train(context.Background(), m, QPTL{Oracle: g}, train, &TrainSettings{Epochs: 3, BatchSize: 10})
 	require.NoError(t, err)
 	r1, err := ModelRegret(g, m, test, 0)
 	require.NoError(t, err)
