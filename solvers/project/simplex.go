@@ -90,14 +90,16 @@ func writeSimplex(dst, y []float64, r, mean float64, k int, signed bool) {
 // projection and k = |S|: the threshold is τ = ȳ_S − r/|S| with
 // Σ max(yᵢ − τ, 0) = r, and xᵢ = max((yᵢ − ȳ_S) + r/|S|, 0) is the
 // accurate way to form the projection (exact for |S| = 1 whatever the
-// magnitude of y). It uses buf (len ≥
-// len(y)) as scratch. buf may be y itself, which is then overwritten: the
-// algorithm only writes positions it has already read. It follows L. Condat, "Fast
-// projection onto the simplex and the l1 ball", Math. Program. 158 (2016),
-// Algorithm "Proposed": one pass that keeps a candidate support v and a
-// waiting list ṽ with a running threshold ρ, a pass over ṽ, and clean-up
-// passes that drop elements below ρ. Here ṽ is buf[:nt] and v is
-// buf[nt:nt+nv]; both only hold values already read.
+// magnitude of y).
+//
+// It uses buf (len ≥ len(y)) as scratch; buf may be y itself, which is then
+// overwritten: the algorithm only writes positions it has already read.
+// It follows L. Condat, "Fast projection onto the simplex and the l1
+// ball", Math. Program. 158 (2016), Algorithm "Proposed": one pass that
+// keeps a candidate support v and a waiting list ṽ with a running
+// threshold ρ, a pass over ṽ, and clean-up passes that drop elements below
+// ρ. Here ṽ is buf[:nt] and v is buf[nt:nt+nv]; both only hold values
+// already read.
 func simplexThreshold(y []float64, r float64, buf []float64) (mean float64, k int) {
 	nt, nv := 0, 1
 	buf[0] = y[0]
