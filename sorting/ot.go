@@ -22,8 +22,11 @@ type OTSettings struct {
 	// Anchors is the number m of target points of OTSort (0 means n); with
 	// m < n the sorted output is a vector of m soft quantiles.
 	Anchors int
-	// Sinkhorn configures the solver (nil: LogDomain-stable defaults with
-	// Tol 1e-10 and ε-scaling).
+	// Sinkhorn configures the solver (nil: Tol 1e-10 on the marginals,
+	// ε-scaling by 0.5, Anderson acceleration of memory 5, at most 10⁵
+	// iterations). If it stops before the tolerance, OTSort and OTTopK
+	// return the result of the last iterate together with an error
+	// matching sinkhorn.ErrNotConverged.
 	Sinkhorn *sinkhorn.Settings
 	// Diff configures the implicit differentiation of the plan.
 	Diff *sinkhorn.DiffSettings
@@ -81,14 +84,20 @@ func otSolve(ctx context.Context, x []float64, y, b []float64, eps float64, s OT
 	}
 	st := s.Sinkhorn
 	if st == nil {
-		st = &sinkhorn.Settings{Tol: 1e-10, EpsilonScaling: 0.5, MaxIter: 100000}
+		st = &sinkhorn.Settings{Tol: 1e-10, EpsilonScaling: 0.5, MaxIter: 100000, Anderson: 5}
 	}
 	res, err := sinkhorn.Solve(ctx, &sinkhorn.Problem{Cost: cost, A: a, B: b, Epsilon: eps}, st)
+	var notConverged error
 	if err != nil {
-		if errors.Is(err, sinkhorn.ErrEpsilon) {
+		switch {
+		case errors.Is(err, sinkhorn.ErrEpsilon):
 			return nil, fmt.Errorf("%w: %w", ErrStrength, err)
+		case errors.Is(err, sinkhorn.ErrNotConverged) && res != nil:
+			// The last iterate is usable: returned with the error.
+			notConverged = fmt.Errorf("sorting: optimal transport: %w", err)
+		default:
+			return nil, fmt.Errorf("sorting: optimal transport: %w", err)
 		}
-		return nil, fmt.Errorf("sorting: optimal transport: %w", err)
 	}
 	c.res = res
 	c.plan = res.Plan()
@@ -98,7 +107,7 @@ func otSolve(ctx context.Context, x []float64, y, b []float64, eps float64, s OT
 		acc += bj
 		c.cumB[j] = acc
 	}
-	return c, nil
+	return c, notConverged
 }
 
 // backward maps a cotangent on the plan (n×m) plus a direct cotangent on
@@ -162,7 +171,9 @@ type OTResult struct {
 // which tend to the exact sort and ranks as ε → 0. ε is in the units of
 // the squashed values (ε ≈ 10⁻³ is sharp, 10⁻¹ smooth). Backward goes
 // through the plan by implicit differentiation (package sinkhorn). Cost:
-// the Sinkhorn solve, O(n·m) per iteration.
+// the Sinkhorn solve, O(n·m) per iteration. When Sinkhorn stops before
+// its tolerance, the result of the last iterate is returned with an error
+// matching sinkhorn.ErrNotConverged.
 func OTSort(ctx context.Context, x []float64, eps float64, settings *OTSettings) (*OTResult, error) {
 	var s OTSettings
 	if settings != nil {
@@ -192,7 +203,7 @@ func OTSort(ctx context.Context, x []float64, eps float64, settings *OTSettings)
 		sign = -1
 	}
 	c, err := otSolve(ctx, x, y, b, eps, s, sign)
-	if err != nil {
+	if c == nil {
 		return nil, err
 	}
 	r := &OTResult{Sorted: make([]float64, m), Ranks: make([]float64, n), Plan: c.plan, c: c}
@@ -208,7 +219,7 @@ func OTSort(ctx context.Context, x []float64, eps float64, settings *OTSettings)
 	if !allFinite(r.Sorted) || !allFinite(r.Ranks) {
 		return nil, fmt.Errorf("%w: outputs", ErrNaN)
 	}
-	return r, nil
+	return r, err
 }
 
 // Backward returns the gradient with respect to x of
@@ -281,14 +292,14 @@ func OTTopK(ctx context.Context, x []float64, k int, eps float64, settings *OTSe
 	}
 	b := []float64{float64(n-k) / float64(n), float64(k) / float64(n)}
 	c, err := otSolve(ctx, x, []float64{0, 1}, b, eps, s, sign)
-	if err != nil {
+	if c == nil {
 		return nil, err
 	}
 	r := &OTTopKResult{Mask: make([]float64, n), c: c}
 	for i := range n {
 		r.Mask[i] = float64(n) * c.plan.At(i, 1)
 	}
-	return r, nil
+	return r, err
 }
 
 // Backward returns the gradient with respect to x of ⟨g, Mask⟩.
