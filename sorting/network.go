@@ -131,12 +131,15 @@ func relax(s Sigmoid, beta, lambda, d float64) (alpha, dalpha float64) {
 		den := 2 + math.Abs(v)
 		return 0.5 * (v/den + 1), beta / (den * den)
 	case Optimal:
+		// The tails carry diffsort's 10⁻¹⁰ guard, for identical outputs.
 		v := beta * d
 		switch {
 		case v > 0.25:
-			return 1 - 1/(16*v), beta / (16 * v * v)
+			u := v + 1e-10
+			return 1 - 1/(16*u), beta / (16 * u * u)
 		case v < -0.25:
-			return -1 / (16 * v), beta / (16 * v * v)
+			u := -v + 1e-10
+			return 1 / (16 * u), beta / (16 * u * u)
 		}
 		return v + 0.5, beta
 	case Gaussian:

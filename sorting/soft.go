@@ -341,6 +341,11 @@ func SoftRankBatch(ctx context.Context, dst *mat.Dense, x mat.Matrix, eps float6
 	return softBatch(ctx, dst, x, s.orDefault().Workers, func(d, r []float64) (*Soft, error) { return SoftRank(d, r, eps, s) })
 }
 
+// SoftTopKBatch applies [SoftTopK] to every row of x on goroutines.
+func SoftTopKBatch(ctx context.Context, dst *mat.Dense, x mat.Matrix, k int, eps float64, s *SoftSettings) (*SoftBatch, error) {
+	return softBatch(ctx, dst, x, s.orDefault().Workers, func(d, r []float64) (*Soft, error) { return SoftTopK(d, r, k, eps, s) })
+}
+
 // VJP sets the rows of dst (B×n) to the VJPs of the rows of g.
 func (sb *SoftBatch) VJP(ctx context.Context, dst *mat.Dense, g mat.Matrix) error {
 	return sb.apply(ctx, dst, g, (*Soft).VJP)
