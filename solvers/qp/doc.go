@@ -101,6 +101,17 @@
 // and Forward differentiate it exactly, since λ∘s = μ linearizes to the
 // same matrix K.
 //
+// # Coming from qpth or cvxpylayers
+//
+// qpth's QPFunction()(Q, p, G, h, A, b) on a batch is [SolveBatch] on a
+// slice of [Problem] followed, in the backward pass, by [BackwardBatch]
+// with the cotangents of x*; [Gradient] holds ∂ℓ/∂Q, ∂ℓ/∂p, ∂ℓ/∂A, ∂ℓ/∂b,
+// ∂ℓ/∂G and ∂ℓ/∂h. Unlike qpth, Q may be singular (including zero),
+// infeasible and unbounded problems are reported as errors instead of
+// returning garbage, every solution carries its KKT residuals, and
+// cotangents on the multipliers ν*, λ* are accepted. Forward-mode
+// derivatives (as in DiffOpt.jl) are [Solution.Forward].
+//
 // # Batches
 //
 // [SolveBatch] and [BackwardBatch] spread independent instances over

@@ -40,8 +40,10 @@ func (s Status) String() string {
 type Settings struct {
 	// Tol is the target of the KKT residuals: the solve stops when the
 	// primal and dual residuals (∞-norms) are below Tol·max(1, scale of
-	// the data) and every complementarity product λᵢ·sᵢ is below Tol.
-	// Default 1e-9.
+	// the data and of the terms of the residuals) and every
+	// complementarity product λᵢ·sᵢ is below Tol, or earlier when
+	// polishing (see the package documentation) reaches residuals below
+	// 10·Tol, typically at rounding level. Default 1e-9.
 	Tol float64
 	// MaxIter caps interior-point iterations. Default 100.
 	MaxIter int
