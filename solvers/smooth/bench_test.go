@@ -45,7 +45,7 @@ func BenchmarkLogisticBreastCancer(b *testing.B) {
 		grid[i] = -10 * float64(i) / 99
 	}
 	ctx := context.Background()
-	for _, m := range []Method{LBFGS, NewtonCG, BFGS} {
+	for _, m := range []Method{LBFGS, NewtonCG, BFGS, NonlinearCG} {
 		b.Run("100fits/"+m.String(), func(b *testing.B) {
 			var iters int
 			cm := startCPU()

@@ -5,9 +5,9 @@
 // and, optionally, its Hessian-vector products ∇²ₓₓf v, its dense Hessian
 // and its mixed products (∂θ∇ₓf) dθ and (∂θ∇ₓf)ᵀ u. [Minimize] finds
 // x*(θ) = argminₓ f(x, θ) by L-BFGS (default), BFGS, truncated
-// Newton-CG or gradient descent, all with a strong-Wolfe line search,
-// until ‖∇ₓf‖∞ ≤ GradTol; it checks ctx at every iteration and line-search
-// trial.
+// Newton-CG, nonlinear conjugate gradients or gradient descent, all with
+// a strong-Wolfe line search, until ‖∇ₓf‖∞ ≤ GradTol; it checks ctx at
+// every iteration and line-search trial.
 //
 // At a minimizer the gradient vanishes, and [Condition] exposes that to
 // the implicit engine:

@@ -73,7 +73,7 @@ func FuzzMinimize(f *testing.F) {
 		}
 		theta := vals[n*d+n:]
 		theta = theta[:min(len(theta), pb.P)]
-		method := Method(mb>>3) % 4
+		method := Method(mb>>3) % 5
 		res, err := Minimize(context.Background(), pb, theta, make([]float64, d), &Settings{Method: method, MaxIter: 50})
 		if err == nil {
 			if !finite(res.X) || math.IsNaN(res.F) || math.IsNaN(res.GradNorm) {

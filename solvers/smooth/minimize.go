@@ -24,9 +24,13 @@ const (
 	NewtonCG
 	// GradientDescent is steepest descent with a strong-Wolfe line search.
 	GradientDescent
+	// NonlinearCG is nonlinear conjugate gradients (Polak–Ribière+,
+	// restarted on loss of descent): O(N) memory like gradient descent,
+	// much faster on ill-conditioned problems.
+	NonlinearCG
 )
 
-var methodNames = [...]string{"LBFGS", "BFGS", "NewtonCG", "GradientDescent"}
+var methodNames = [...]string{"LBFGS", "BFGS", "NewtonCG", "GradientDescent", "NonlinearCG"}
 
 func (m Method) String() string {
 	if m >= 0 && int(m) < len(methodNames) {
@@ -185,7 +189,7 @@ func (m *minimizer) run(x []float64, f float64, g []float64, res *Result) ([]flo
 		cg = newNewtonCG(n)
 	}
 	firstStep := true
-	var hd []float64
+	var hd, gPrev []float64
 	for it := 0; it < m.set.MaxIter; it++ {
 		if err := m.ctx.Err(); err != nil {
 			return x, f, g, err
@@ -220,6 +224,18 @@ func (m *minimizer) run(x []float64, f float64, g []float64, res *Result) ([]flo
 		case GradientDescent:
 			copy(d, g)
 			scale(-1, d)
+		case NonlinearCG:
+			beta := 0.0
+			if !firstStep {
+				var num float64
+				for i := range g {
+					num += g[i] * (g[i] - gPrev[i])
+				}
+				beta = math.Max(0, num/dot(gPrev, gPrev))
+			}
+			for i := range d {
+				d[i] = -g[i] + beta*d[i]
+			}
 		case NewtonCG:
 			hop = m.pb.HessianOperator(x, m.theta)
 			m.nhv += cg.direction(d, hop, g)
@@ -314,6 +330,12 @@ func (m *minimizer) run(x []float64, f float64, g []float64, res *Result) ([]flo
 			}
 		}
 		firstStep = false
+		if m.set.Method == NonlinearCG {
+			if gPrev == nil {
+				gPrev = make([]float64, n)
+			}
+			copy(gPrev, g)
+		}
 		copy(x, xn)
 		copy(g, gn)
 		f = fn

@@ -63,7 +63,7 @@ func ridgeClosedForm(x *mat.Dense, y, lam []float64) []float64 {
 
 func TestMinimizeRidgeClosedForm(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	for _, method := range []Method{LBFGS, BFGS, NewtonCG, GradientDescent} {
+	for _, method := range []Method{LBFGS, BFGS, NewtonCG, GradientDescent, NonlinearCG} {
 		for trial := range 3 {
 			x, y, _ := randData(rng, 40, 6)
 			theta := []float64{0.1 + rng.Float64()}
@@ -183,7 +183,7 @@ func TestLogisticBreastCancer(t *testing.T) {
 	require.NoError(t, err)
 	_, dd := sets[0].X.Dims()
 	var results [][]float64
-	for _, m := range []Method{LBFGS, BFGS, NewtonCG} {
+	for _, m := range []Method{LBFGS, BFGS, NewtonCG, NonlinearCG} {
 		res, err := Minimize(context.Background(), pb, []float64{-5.495}, make([]float64, dd), &Settings{Method: m, GradTol: 1e-10})
 		require.NoError(t, err, "%v", m)
 		results = append(results, res.X)
@@ -330,7 +330,7 @@ func TestNewtonCGNegativeCurvature(t *testing.T) {
 			dst[1] = 2 * x[1]
 		},
 	}
-	for _, m := range []Method{NewtonCG, LBFGS, BFGS, GradientDescent} {
+	for _, m := range []Method{NewtonCG, LBFGS, BFGS, GradientDescent, NonlinearCG} {
 		res, err := Minimize(context.Background(), pb, nil, []float64{0.1, 1}, &Settings{Method: m, GradTol: 1e-10})
 		require.NoError(t, err, "%v", m)
 		assert.InDelta(t, 1, math.Abs(res.X[0]), 1e-8, "%v", m)
