@@ -315,8 +315,9 @@ func topK(y []float64, k int) []int {
 
 // JVP centers v on the support of x. dst may alias v.
 func (s SparseSimplex) JVP(dst, x, y, v []float64) error {
-	if err := checkProduct(dst, x, y, v); err != nil {
-		return err
+	if n := len(v); n == 0 || len(dst) != n || len(x) != n || len(y) != n {
+		return fmt.Errorf("%w: len(dst) = %d, len(x) = %d, len(y) = %d, len(v) = %d",
+			ErrDims, len(dst), len(x), len(y), n)
 	}
 	if err := checkRadius("sparse simplex", s.Radius); err != nil {
 		return err
@@ -324,8 +325,7 @@ func (s SparseSimplex) JVP(dst, x, y, v []float64) error {
 	if s.K < 1 {
 		return fmt.Errorf("%w: sparse simplex K = %d < 1", ErrParam, s.K)
 	}
-	centerOnSupport(dst, x, v)
-	return checkOutput(dst)
+	return centerOnSupportChecked(dst, x, v)
 }
 
 // VJP equals JVP.

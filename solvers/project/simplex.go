@@ -235,28 +235,6 @@ func centerOnSupportChecked(dst, x, v []float64) error {
 // VJP equals JVP.
 func (s Simplex) VJP(dst, x, y, u []float64) error { return s.JVP(dst, x, y, u) }
 
-// centerOnSupport sets dst_S = v_S − mean(v_S), dst_{S^c} = 0 with
-// S = {xᵢ > 0}. dst may alias v.
-func centerOnSupport(dst, x, v []float64) {
-	sum, k := 0.0, 0
-	for i, xi := range x {
-		if xi > 0 {
-			sum += v[i]
-			k++
-		}
-	}
-	mean := 0.0
-	if k > 0 {
-		mean = sum / float64(k)
-	}
-	for i, xi := range x {
-		if xi > 0 {
-			dst[i] = v[i] - mean
-		} else {
-			dst[i] = 0
-		}
-	}
-}
 
 // L1Ball is {x : ‖x‖₁ ≤ Radius}, Radius > 0. Inside the ball P(y) = y;
 // outside,
