@@ -235,7 +235,6 @@ func centerOnSupportChecked(dst, x, v []float64) error {
 // VJP equals JVP.
 func (s Simplex) VJP(dst, x, y, u []float64) error { return s.JVP(dst, x, y, u) }
 
-
 // L1Ball is {x : ‖x‖₁ ≤ Radius}, Radius > 0. Inside the ball P(y) = y;
 // outside,
 //
