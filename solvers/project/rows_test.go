@@ -45,3 +45,28 @@ func TestRows(t *testing.T) {
 	assert.ErrorIs(t, ProjectRows(mat.NewDense(2, n, nil), y, s, 1), ErrDims)
 	assert.ErrorIs(t, ProjectRows(nil, y, s, 1), ErrDims)
 }
+
+// A Polyhedron (with its solution cache) used from several goroutines.
+func TestRowsPolyhedronConcurrent(t *testing.T) {
+	rng := rand.New(rand.NewPCG(53, 54))
+	r, n, m := 8, 4, 6
+	g := mat.NewDense(m, n, randVec(rng, m*n, 1))
+	h := make([]float64, m)
+	for i := range h {
+		h[i] = 0.5 + rng.Float64()
+	}
+	poly, err := NewPolyhedron(g, h, nil, nil, nil)
+	require.NoError(t, err)
+	y := mat.NewDense(r, n, randVec(rng, r*n, 2))
+	v := mat.NewDense(r, n, randVec(rng, r*n, 1))
+	x, jv := mat.NewDense(r, n, nil), mat.NewDense(r, n, nil)
+	require.NoError(t, ProjectRows(x, y, poly, 3))
+	require.NoError(t, JVPRows(jv, x, y, v, poly, 3))
+	for i := range r {
+		want := make([]float64, n)
+		require.NoError(t, poly.Project(want, y.RawRowView(i)))
+		assert.InDeltaSlice(t, want, x.RawRowView(i), 1e-12)
+		require.NoError(t, poly.JVP(want, want, y.RawRowView(i), v.RawRowView(i)))
+		assert.InDeltaSlice(t, want, jv.RawRowView(i), 1e-12)
+	}
+}
