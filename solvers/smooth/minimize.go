@@ -190,6 +190,7 @@ func (m *minimizer) run(x []float64, f float64, g []float64, res *Result) ([]flo
 	}
 	firstStep := true
 	var hd, gPrev []float64
+	lastStep, lastSlope := 1.0, -1.0
 	for it := 0; it < m.set.MaxIter; it++ {
 		if err := m.ctx.Err(); err != nil {
 			return x, f, g, err
@@ -251,6 +252,11 @@ func (m *minimizer) run(x []float64, f float64, g []float64, res *Result) ([]flo
 			firstStep = true
 		}
 		step := 1.0
+		if !firstStep && (m.set.Method == NonlinearCG || m.set.Method == GradientDescent) {
+			// Directions of first-order methods are not scaled: assume the
+			// first-order change along d matches the last step's.
+			step = math.Min(1e10, lastStep*lastSlope/slope)
+		}
 		if firstStep && m.set.Method != NewtonCG {
 			step = math.Min(1, 1/norm2(g))
 			// With exact second-order products, start from the minimizer of
@@ -267,7 +273,11 @@ func (m *minimizer) run(x []float64, f float64, g []float64, res *Result) ([]flo
 				}
 			}
 		}
-		fn, ok, err := m.lineSearch(x, f, g, d, slope, step, xn, gn)
+		c2 := 0.9
+		if m.set.Method == NonlinearCG {
+			c2 = 0.1 // conjugacy needs a more exact line search
+		}
+		fn, ok, err := m.lineSearch(x, f, g, d, slope, step, c2, xn, gn)
 		if err != nil {
 			return x, f, g, err
 		}
@@ -284,6 +294,15 @@ func (m *minimizer) run(x []float64, f float64, g []float64, res *Result) ([]flo
 			continue
 		}
 		res.Iterations++
+		lastSlope = slope
+		if dn := norm2(d); dn > 0 {
+			var dx float64
+			for i := range x {
+				t := xn[i] - x[i]
+				dx += t * t
+			}
+			lastStep = math.Sqrt(dx) / dn
+		}
 		// Update curvature pairs: s = xn − x, y = gn − g.
 		// Reuse the oldest pair's storage once the memory is full.
 		var sv, yv []float64
@@ -370,10 +389,9 @@ func bfgsUpdate(h, s, y []float64, sy float64) {
 // lineSearch finds a step satisfying the strong Wolfe conditions along d;
 // on success xn, gn hold the new point and gradient. ok is false when no
 // step decreasing f was found.
-func (m *minimizer) lineSearch(x []float64, f0 float64, g0, d []float64, slope0, step float64, xn, gn []float64) (float64, bool, error) {
+func (m *minimizer) lineSearch(x []float64, f0 float64, g0, d []float64, slope0, step, c2 float64, xn, gn []float64) (float64, bool, error) {
 	const (
 		c1      = 1e-4
-		c2      = 0.9
 		maxEval = 40
 	)
 	phi := func(a float64) (float64, float64) {
