@@ -9,8 +9,11 @@
 // # Oracles
 //
 // [ShortestPath] (exact DP over the grid DAG, arcs east/south),
-// [Knapsack] (0-1 knapsack, DP over integer capacities), and any function
-// through [OracleFunc]. Maximization problems are handled by every loss
+// [Knapsack] (0-1 knapsack, DP over integer capacities), [LP] (any
+// polytope, interior point of solvers/lp), [Portfolio] (PyEPO's
+// mean-variance portfolio with a risk budget, a QCQP solved by a
+// multiplier search over QPs of solvers/qp), and any function through
+// [OracleFunc]. Maximization problems are handled by every loss
 // through the sign s = −1: the losses below are written for minimization
 // and applied to s·c.
 //
@@ -42,6 +45,15 @@
 //     Guns, "Contrastive Losses and Solution Caching for
 //     Predict-and-Optimize", IJCAI 2021): with a pool S of feasible
 //     solutions, mean_{w∈S} ĉᵀ(w* − w) and max_{w∈S} ĉᵀ(w* − w).
+//   - [QPTL] (Wilder, Dilkina & Tambe, AAAI 2019): the regret of the
+//     quadratically smoothed LP solution argmin_{w∈P} ĉᵀw + (μ/2)‖w‖²,
+//     differentiated through the KKT system of solvers/qp.
+//   - [MOM] (Sun, Liu & Li, ICML 2023): Σ_{j∈N} max(0, 1 − r_j(ĉ)) on the
+//     reduced costs r_N(ĉ) = ĉ_N − (A_B⁻¹A_N)ᵀĉ_B of the observed optimal
+//     basis; no solver call during training; solves inverse LP.
+//   - [SurCo] and [SurCoZero] (Ferber et al., ICML 2023): learn linear
+//     surrogate costs whose solver output minimizes a nonlinear objective
+//     f(w*(ĉ)), through interpolation or perturbation smoothing.
 //
 // [Train] runs mini-batch training of an nn.MLP on any [Loss]; results are
 // identical whatever the number of goroutines (per-pair random streams,
