@@ -524,7 +524,13 @@ func (s *kkt) scaledNorm(v []float64) float64 {
 	off := s.n + s.neq
 	out := normInf(v[:off])
 	for i, wi := range s.w {
-		out = math.Max(out, math.Abs(v[off+i])/math.Max(1, wi))
+		a := math.Abs(v[off+i])
+		if wi > 1 {
+			a /= wi
+		}
+		if a > out || a != a {
+			out = a
+		}
 	}
 	return out
 }

@@ -241,10 +241,16 @@ func (d *data) mulGT(alpha float64, u []float64, beta float64, dst []float64) {
 	blas64.Gemv(blasTrans, alpha, general(d.g, d.m, d.n), vec(u), beta, vec(dst))
 }
 
+// normInf returns max |xᵢ| (NaN if some xᵢ is NaN).
 func normInf(x []float64) float64 {
 	v := 0.0
 	for _, e := range x {
-		v = math.Max(v, math.Abs(e))
+		a := math.Abs(e)
+		if a > v {
+			v = a
+		} else if a != a {
+			return a
+		}
 	}
 	return v
 }

@@ -347,7 +347,9 @@ func (it *ipm) residuals() (pres, dres, mu, compl, scaleP, scaleD float64) {
 		mu = dot(it.s, it.lam) / float64(m)
 		target := it.set.Barrier
 		for i := range it.s {
-			compl = math.Max(compl, math.Abs(it.s[i]*it.lam[i]-target))
+			if c := math.Abs(it.s[i]*it.lam[i] - target); c > compl || c != c {
+				compl = c
+			}
 		}
 	}
 	return
@@ -392,7 +394,9 @@ func stepTo(v, dv []float64) float64 {
 	a := 1.0
 	for i, e := range dv {
 		if e < 0 {
-			a = math.Min(a, -v[i]/e)
+			if t := -v[i] / e; t < a {
+				a = t
+			}
 		}
 	}
 	return a
