@@ -41,19 +41,9 @@ func fusedBlock(n int) int { return min(n, 32) }
 // O(n)-per-layer pass carries ∂L/∂α to x. StraightThrough is not
 // supported here (ErrSettings).
 func (net *Network) SortBCE(x []float64, perm []int, wantP bool, settings *NetworkSettings) (*BCEResult, error) {
-	s, err := settings.resolve()
-	if err != nil {
-		return nil, err
-	}
-	if s.StraightThrough {
-		return nil, fmt.Errorf("%w: SortBCE with StraightThrough", ErrSettings)
-	}
 	n := net.n
-	if len(x) != n || len(perm) != n {
-		return nil, fmt.Errorf("%w: network on %d inputs, len(x) = %d, len(perm) = %d", ErrDims, n, len(x), len(perm))
-	}
-	if err := checkFinite("x", x); err != nil {
-		return nil, err
+	if len(perm) != n {
+		return nil, fmt.Errorf("%w: network on %d inputs, len(perm) = %d", ErrDims, n, len(perm))
 	}
 	seen := make([]bool, n)
 	for _, i := range perm {
@@ -61,6 +51,92 @@ func (net *Network) SortBCE(x []float64, perm []int, wantP bool, settings *Netwo
 			return nil, fmt.Errorf("%w: perm is not a permutation", ErrSettings)
 		}
 		seen[i] = true
+	}
+	scale := 1 / float64(n*n)
+	r, err := net.fused(x, wantP, settings, func(row, c0 int, p, g []float64) float64 {
+		var loss float64
+		t := perm[row] - c0
+		for j, v := range p {
+			var l, dl float64
+			if j == t {
+				l = math.Log(v)
+				if l > bceLogFloor {
+					dl = -1 / v
+				} else {
+					l = bceLogFloor
+				}
+			} else {
+				l = log1pNeg(v)
+				if l > bceLogFloor {
+					dl = 1 / (1 - v)
+				} else {
+					l = bceLogFloor
+				}
+			}
+			loss -= l
+			g[j] = dl * scale
+		}
+		return loss * scale
+	})
+	if err != nil {
+		return nil, err
+	}
+	return (*BCEResult)(r), nil
+}
+
+// ElementLoss is a loss that is a sum of terms on the entries of the
+// relaxed permutation matrix: it returns the term of entry (row, col) with
+// value p and the term's derivative with respect to p.
+type ElementLoss func(row, col int, p float64) (value, deriv float64)
+
+// SortLoss is [Network.SortBCE] for any loss that sums terms over the
+// entries of P (binary cross-entropy, squared error, or the cross-entropy
+// of the target entries only): the same fused, column-blocked forward and
+// backward pass, with one call of loss per entry. The result's Loss field
+// holds Σ loss(i, j, P_ij).
+func (net *Network) SortLoss(x []float64, loss ElementLoss, wantP bool, settings *NetworkSettings) (*BCEResult, error) {
+	if loss == nil {
+		return nil, fmt.Errorf("%w: nil loss", ErrSettings)
+	}
+	r, err := net.fused(x, wantP, settings, func(row, c0 int, p, g []float64) float64 {
+		var total float64
+		for j, v := range p {
+			l, d := loss(row, c0+j, v)
+			total += l
+			g[j] = d
+		}
+		return total
+	})
+	if err != nil {
+		return nil, err
+	}
+	if math.IsNaN(r.Loss) || math.IsInf(r.Loss, 0) {
+		return nil, fmt.Errorf("%w: loss is %v", ErrNaN, r.Loss)
+	}
+	return (*BCEResult)(r), nil
+}
+
+// fusedResult is the common output of the fused passes.
+type fusedResult BCEResult
+
+// fused runs the column-blocked forward, loss and backward pass. rowLoss
+// receives the output row, the first column c0 of the block, the block of
+// that row of P and a slice to fill with the loss derivatives, and
+// returns the loss on the block.
+func (net *Network) fused(x []float64, wantP bool, settings *NetworkSettings, rowLoss func(row, c0 int, p, g []float64) float64) (*fusedResult, error) {
+	s, err := settings.resolve()
+	if err != nil {
+		return nil, err
+	}
+	if s.StraightThrough {
+		return nil, fmt.Errorf("%w: fused loss with StraightThrough", ErrSettings)
+	}
+	n := net.n
+	if len(x) != n {
+		return nil, fmt.Errorf("%w: network on %d inputs, len(x) = %d", ErrDims, n, len(x))
+	}
+	if err := checkFinite("x", x); err != nil {
+		return nil, err
 	}
 	m := len(net.swaps)
 	buf := make([]float64, 4*m+2*n)
@@ -75,9 +151,8 @@ func (net *Network) SortBCE(x []float64, perm []int, wantP bool, settings *Netwo
 		v[sw.p] = b + al*(a-b)
 		v[sw.q] = a - al*(a-b)
 	}
-	res := &BCEResult{Values: make([]float64, n)}
+	res := &fusedResult{Values: make([]float64, n)}
 	outRow := make([]int, n) // output row of each slot
-	target := make([]int, n) // target input of each slot's row
 	for pos := range n {
 		slot := net.out[pos]
 		row := pos
@@ -86,7 +161,6 @@ func (net *Network) SortBCE(x []float64, perm []int, wantP bool, settings *Netwo
 		}
 		res.Values[row] = v[slot]
 		outRow[slot] = row
-		target[slot] = perm[row]
 	}
 	if !allFinite(res.Values) {
 		return nil, fmt.Errorf("%w: relaxed values overflowed", ErrNaN)
@@ -99,8 +173,6 @@ func (net *Network) SortBCE(x []float64, perm []int, wantP bool, settings *Netwo
 	mb := make([]float64, n*bw)
 	gb := make([]float64, n*bw)
 	d := make([]float64, net.fusedDiff)
-	scale := 1 / float64(n*n)
-	var loss float64
 	for c0 := 0; c0 < n; c0 += bw {
 		c1 := min(n, c0+bw)
 		w := c1 - c0
@@ -122,31 +194,13 @@ func (net *Network) SortBCE(x []float64, perm []int, wantP bool, settings *Netwo
 		// The loss on the block and its gradient.
 		for slot := range n {
 			row := mb[slot*w : slot*w+w]
-			grow := gb[slot*w : slot*w+w]
-			t := target[slot] - c0
-			for j, p := range row {
-				var l, dl float64
-				if j == t {
-					l = math.Log(p)
-					if l > bceLogFloor {
-						dl = -1 / p
-					} else {
-						l = bceLogFloor
-					}
-				} else {
-					l = log1pNeg(p)
-					if l > bceLogFloor {
-						dl = 1 / (1 - p)
-					} else {
-						l = bceLogFloor
-					}
-				}
-				loss -= l
-				grow[j] = dl * scale
-			}
+			res.Loss += rowLoss(outRow[slot], c0, row, gb[slot*w:slot*w+w])
 			if wantP {
 				copy(res.P.RawRowView(outRow[slot])[c0:c1], row)
 			}
+		}
+		if !allFinite(gb) {
+			return nil, fmt.Errorf("%w: loss derivative", ErrNaN)
 		}
 		// Backward through the same swaps, accumulating ∂L/∂α.
 		for k := m - 1; k >= 0; k-- {
@@ -159,7 +213,6 @@ func (net *Network) SortBCE(x []float64, perm []int, wantP bool, settings *Netwo
 			galpha[k] += unmixBlock(gb, d[off:off+b-a], w, int(sw.p), int(sw.q), a-c0, b-c0, alpha[k])
 		}
 	}
-	res.Loss = loss * scale
 	// Carry ∂L/∂α back to x through the values.
 	for k := m - 1; k >= 0; k-- {
 		sw := net.swaps[k]

@@ -514,3 +514,50 @@ func FuzzSortBCE(f *testing.F) {
 		}
 	})
 }
+
+func TestSortLoss(t *testing.T) {
+	rng := rand.New(rand.NewPCG(45, 46))
+	for _, n := range []int{5, 40} {
+		net, err := NewNetwork(Bitonic, n)
+		require.NoError(t, err)
+		x := randVec(rng, n)
+		perm := Argsort(x, false)
+		// Squared error to the true permutation matrix.
+		sq := func(i, j int, p float64) (float64, float64) {
+			t := 0.0
+			if perm[i] == j {
+				t = 1
+			}
+			return (p - t) * (p - t), 2 * (p - t)
+		}
+		s := &NetworkSettings{Sigmoid: Reciprocal, Steepness: 3}
+		fr, err := net.SortLoss(x, sq, true, s)
+		require.NoError(t, err)
+		r, err := net.Sort(x, true, s)
+		require.NoError(t, err)
+		gp := mat.NewDense(n, n, nil)
+		var want float64
+		for i := range n {
+			for j := range n {
+				l, d := sq(i, j, r.P.At(i, j))
+				want += l
+				gp.Set(i, j, d)
+			}
+		}
+		g, err := r.Backward(nil, gp)
+		require.NoError(t, err)
+		assert.InDelta(t, want, fr.Loss, 1e-12)
+		assert.InDeltaSlice(t, g, fr.Grad, 1e-12)
+		f := func(x []float64) float64 {
+			r, err := net.SortLoss(x, sq, false, s)
+			require.NoError(t, err)
+			return r.Loss
+		}
+		assert.InDeltaSlice(t, fd.Gradient(nil, f, x, &fd.Settings{Formula: fd.Central, Step: 1e-6}), fr.Grad, 1e-7)
+	}
+	net, _ := NewNetwork(OddEven, 3)
+	_, err := net.SortLoss([]float64{1, 2, 3}, nil, false, nil)
+	assert.True(t, errors.Is(err, ErrSettings))
+	_, err = net.SortLoss([]float64{1, 2, 3}, func(int, int, float64) (float64, float64) { return math.NaN(), 0 }, false, nil)
+	assert.True(t, errors.Is(err, ErrNaN))
+}
