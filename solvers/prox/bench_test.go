@@ -206,3 +206,35 @@ func (m cpuMeter) report(b *testing.B) {
 		b.ReportMetric(float64(cpuTime()-m.start)/float64(b.N), "cpu-ns/op")
 	}
 }
+
+// BenchmarkLassoPathSynthetic500x1000 runs a warm-started path of 20
+// strengths from λmax down to 0.05·λmax on the n = 500, d = 1000 problem,
+// with and without Gap Safe screening.
+func BenchmarkLassoPathSynthetic500x1000(b *testing.B) {
+	l := synthetic(500, 1000, 20)
+	grid := LambdaGrid(l.LambdaMax(), 0.05, 20)
+	ctx := context.Background()
+	for _, c := range []struct {
+		name string
+		set  *CDSettings
+	}{{"CD", nil}, {"CD/no-screening", &CDSettings{NoScreening: true}}} {
+		b.Run(c.name, func(b *testing.B) {
+			var epochs, screened float64
+			cm := startCPU()
+			for b.Loop() {
+				path, err := l.Path(ctx, grid, c.set)
+				if err != nil {
+					b.Fatal(err)
+				}
+				epochs, screened = 0, 0
+				for _, r := range path {
+					epochs += r.Epochs
+					screened += float64(r.Screened)
+				}
+			}
+			cm.report(b)
+			b.ReportMetric(epochs/20, "epochs/fit")
+			b.ReportMetric(screened/20, "screened/fit")
+		})
+	}
+}
