@@ -194,7 +194,9 @@ func (l *Lasso) Regularizer() Diagonal {
 
 // Composite returns the problem as f + g for the proximal-gradient solver
 // and the generic fixed-point condition: f(w) = (1/2n)‖y − Xw‖² (no
-// parameters) and g = Regularizer(), so θ has the same layout.
+// parameters) and g = Regularizer(), so θ has the same layout. Each call
+// builds a new problem (copying X); the smooth part caches products and is
+// not safe for concurrent use, so use one Composite per goroutine.
 func (l *Lasso) Composite() *Composite {
 	f, err := smooth.LeastSquares(l.dense, l.y)
 	if err != nil {
