@@ -38,9 +38,9 @@
 //	(1/2n)‖y − Xw‖² + Σⱼ λⱼ|wⱼ| + (λ₂/2)‖w‖²
 //
 // (lasso, weighted lasso with one λ per feature, elastic net), with
-// column norms precomputed, residual updates, a working set, and a stop
-// on both the KKT violation and the duality gap (Friedman, Hastie &
-// Tibshirani 2010). Both accept warm starts, a context, and a logger, and
+// column norms precomputed, residual (or Gram) updates, a working set
+// with Anderson extrapolation, Gap Safe screening, and a stop on both the
+// KKT violation and the duality gap (Friedman, Hastie & Tibshirani 2010). Both accept warm starts, a context, and a logger, and
 // return the best iterate with [ErrNotConverged] on failure.
 //
 // # Differentiation
@@ -72,6 +72,10 @@
 //   - J. Friedman, T. Hastie, R. Tibshirani, "Regularization Paths for
 //     Generalized Linear Models via Coordinate Descent", J. Stat. Softw.
 //     2010.
+//   - Q. Bertrand, M. Massias, "Anderson Acceleration of Coordinate
+//     Descent", AISTATS 2021 (extrapolation of the working-set iterates).
+//   - E. Ndiaye, O. Fercoq, A. Gramfort, J. Salmon, "Gap Safe Screening
+//     Rules for Sparsity Enforcing Penalties", JMLR 2017.
 //   - Q. Bertrand, Q. Klopfenstein, M. Blondel, S. Vaiter, A. Gramfort,
 //     J. Salmon, "Implicit Differentiation of Lasso-type Models for
 //     Hyperparameter Optimization", ICML 2020.
