@@ -318,7 +318,7 @@ func methods(n int) ([]method, error) {
 		}
 		return loss, g, nil
 	}
-	otSettings := &sorting.OTSettings{Sinkhorn: &sinkhorn.Settings{Tol: 1e-8, EpsilonScaling: 0.5, MaxIter: 5000, Anderson: 5}}
+	otSettings := &sorting.OTSettings{Sinkhorn: &sinkhorn.Settings{Tol: 1e-8, EpsilonScaling: 0.5, MaxIter: 5000, Mode: sinkhorn.Kernel, Newton: true}}
 	otRank := func(ctx context.Context, scores *mat.Dense, labels [][]float64) (float64, *mat.Dense, error) {
 		b, n := scores.Dims()
 		g := mat.NewDense(b, n, nil)
