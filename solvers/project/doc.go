@@ -9,10 +9,11 @@
 // layers (softmax's sparse cousin sparsemax is the projection onto the
 // simplex) and of many proximal operators. Each set implements [Set]:
 // Project, and the Jacobian products JVP (∂P(y) v) and VJP (∂P(y)ᵀ u) in
-// closed form. P_C is 1-Lipschitz, hence differentiable almost everywhere
-// (Rademacher), and where it is differentiable ∂P(y) is symmetric positive
-// semidefinite with eigenvalues in [0, 1]: P_C = ∇(½‖·‖² − e_C), with e_C
-// the Moreau envelope ½dist(·, C)². So JVP and VJP coincide.
+// closed form. For convex C, P_C is 1-Lipschitz, hence differentiable
+// almost everywhere (Rademacher), and where it is differentiable ∂P(y) is
+// symmetric positive semidefinite with eigenvalues in [0, 1]:
+// P_C = ∇(½‖·‖² − e_C), with e_C the Moreau envelope ½dist(·, C)². So JVP
+// and VJP coincide.
 //
 // The sets and their Jacobians (x = P(y)):
 //
@@ -76,7 +77,8 @@
 // boundary of a ball or halfspace. There the package returns the
 // derivative of one adjacent piece, stated on each type: an element of the
 // Clarke Jacobian. Tests check derivatives against central differences at
-// random points away from the kinks.
+// random points away from the kinks, and, at points placed exactly on a
+// kink, that ∂P(y)·v equals a one-sided difference quotient.
 //
 // The engine. [Condition] writes each projection as the fixed point of a
 // projected-gradient step, F(x, y) = P(x − η(x − y)) − x, so that package
