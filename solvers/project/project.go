@@ -229,3 +229,19 @@ func (c *condition) Linearize(x, y []float64) (implicit.Operator, implicit.Opera
 	dy := linsolve.NewFunc(n, n, jvp(c.eta, false), vjp(c.eta, false))
 	return dx, dy, nil
 }
+
+// JacobianOperator returns ∂P(y) at x = P(y) as a matrix-free operator
+// (Apply is JVP, ApplyT is VJP), for use inside larger conditions of
+// package implicit. The operator keeps x and y; it writes NaN on failure
+// (operators cannot return errors).
+func JacobianOperator(s Set, x, y []float64) implicit.Operator {
+	n := len(y)
+	wrap := func(f func(dst, x, y, v []float64) error) func(dst, v []float64) {
+		return func(dst, v []float64) {
+			if err := f(dst, x, y, v); err != nil {
+				fillNaN(dst)
+			}
+		}
+	}
+	return linsolve.NewFunc(n, n, wrap(s.JVP), wrap(s.VJP))
+}

@@ -70,3 +70,22 @@ func TestRowsPolyhedronConcurrent(t *testing.T) {
 		assert.InDeltaSlice(t, want, jv.RawRowView(i), 1e-12)
 	}
 }
+
+func TestJacobianOperator(t *testing.T) {
+	y := []float64{0.9, 0.3, -0.2, 0.5}
+	x := make([]float64, 4)
+	s := Simplex{Radius: 1}
+	require.NoError(t, s.Project(x, y))
+	op := JacobianOperator(s, x, y)
+	r, c := op.Dims()
+	assert.Equal(t, [2]int{4, 4}, [2]int{r, c})
+	v := []float64{1, 2, 3, 4}
+	got, want := make([]float64, 4), make([]float64, 4)
+	op.Apply(got, v)
+	require.NoError(t, s.JVP(want, x, y, v))
+	assert.Equal(t, want, got)
+	op.ApplyT(got, v)
+	assert.Equal(t, want, got)
+	op.Apply(got, []float64{math.NaN(), 0, 0, 0})
+	assert.True(t, math.IsNaN(got[0]))
+}
