@@ -176,27 +176,3 @@ func cpuTime() time.Duration {
 func reportCPU(b *testing.B, cpu0 time.Duration) {
 	b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
 }
-
-func BenchmarkPSink1000Accel(b *testing.B) {
-	c := psinkCost(1000, 10, 1)
-	for _, mode := range []Mode{Kernel, LogDomain} {
-		b.Run(mode.String()+"-adaptive", func(b *testing.B) {
-			benchSolve(b, c, 0.05, &Settings{Mode: mode, AdaptiveMomentum: true, AdaptiveStart: 6})
-		})
-		b.Run(mode.String()+"-anderson", func(b *testing.B) { benchSolve(b, c, 0.05, &Settings{Mode: mode, Anderson: 5}) })
-		b.Run(mode.String()+"-omega1.3", func(b *testing.B) { benchSolve(b, c, 0.05, &Settings{Mode: mode, Momentum: 1.3}) })
-	}
-}
-
-func BenchmarkPSink2000Variants(b *testing.B) {
-	c := psinkCost(2000, 10, 2)
-	b.Run("anderson", func(b *testing.B) {
-		benchSolve(b, c, 0.01, &Settings{Mode: Kernel, Anderson: 8, MaxIter: 50000})
-	})
-	b.Run("scaling-anderson", func(b *testing.B) {
-		benchSolve(b, c, 0.01, &Settings{Mode: Kernel, EpsilonScaling: 0.5, Anderson: 8, MaxIter: 50000})
-	})
-	b.Run("scaling-adaptive", func(b *testing.B) {
-		benchSolve(b, c, 0.01, &Settings{Mode: Kernel, EpsilonScaling: 0.5, AdaptiveMomentum: true, MaxIter: 50000})
-	})
-}
