@@ -3,6 +3,7 @@ package lp_test
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -30,3 +31,36 @@ func ExampleSolve() {
 	// x = (2.0000, 6.0000), objective -36.0000
 	// shadow prices (0.0000, 1.5000, 1.0000)
 }
+
+// An LP's solution is piecewise constant in the cost: its derivative is
+// zero. The log-barrier smoothing (stop the interior point at barrier
+// weight μ) gives a smooth solution with an informative derivative.
+func ExampleSolution_Backward() {
+	pb := &lp.Problem{
+		C:     []float64{-1, -2},
+		G:     mat.NewDense(1, 2, []float64{1, 1}),
+		H:     []float64{1.5},
+		Lower: []float64{0, 0},
+		Upper: []float64{1, 1},
+	}
+	for _, mu := range []float64{0, 0.1} {
+		sol, err := lp.Solve(context.Background(), pb, &lp.Settings{Barrier: mu})
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		// Gradient of x₁* with respect to the cost.
+		g, err := sol.Backward([]float64{1, 0})
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Printf("μ = %.1f: x* = (%.4f, %.4f), ∂x₁*/∂c = (%.4f, %.4f)\n", mu, sol.X[0], sol.X[1], round(g.C[0]), round(g.C[1]))
+	}
+	// Output:
+	// μ = 0.0: x* = (0.5000, 1.0000), ∂x₁*/∂c = (0.0000, 0.0000)
+	// μ = 0.1: x* = (0.4913, 0.9093), ∂x₁*/∂c = (-0.1573, 0.0711)
+}
+
+// round rounds to 4 decimals without printing −0.
+func round(v float64) float64 { return math.Round(v*1e4)/1e4 + 0 }
