@@ -162,6 +162,8 @@ type ipm struct {
 	w        []float64
 	tmp      []float64 // n
 	tries    int       // polishing attempts
+	// lastActive is the active set of the last polishing attempt.
+	lastActive []bool
 }
 
 func solveData(ctx context.Context, d *data, set *Settings, diagnose bool) (*Solution, error) {
@@ -593,13 +595,23 @@ func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
 // removes the O(μ) bias of the interior point: derivatives become exact
 // to rounding when the active set is right.
 func (it *ipm) polish() bool {
-	it.tries++
 	d := it.d
 	n, neq, m := d.n, d.neq, d.m
 	active := make([]bool, m)
-	w := it.w
+	same := len(it.lastActive) == m
 	for i := range m {
 		active[i] = it.lam[i] > it.s[i]
+		if same && active[i] != it.lastActive[i] {
+			same = false
+		}
+	}
+	if same {
+		return false // this active set already failed
+	}
+	it.lastActive = active
+	it.tries++
+	w := it.w
+	for i := range m {
 		if active[i] {
 			w[i] = 0
 		} else {
