@@ -145,7 +145,9 @@ func main() {
 	ntrain := flag.Int("n", 1000, "training (and test) points")
 	workers := flag.Int("workers", 0, "goroutines per batch (0 = GOMAXPROCS)")
 	only := flag.String("methods", "", "comma-separated methods (default: all but the slow QPTL): 2S-LR,SPO+,DBB,NID,PFYL,DPO,NCE,CMAP,MOM,QPTL")
-	flag.Float64Var(&dbbLambda, "dbb-lambda", 10, "DBB interpolation strength λ")
+	// PyEPO's λ = 10 multiplies the gradient of the batch-mean loss, that
+	// is c/32 per pair with batch 32: the same step as λ = 10/32 on c.
+	flag.Float64Var(&dbbLambda, "dbb-lambda", 10.0/32, "DBB interpolation strength λ (per-pair loss)")
 	flag.Parse()
 
 	tk, ok := tasks[*taskName]

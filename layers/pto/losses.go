@@ -125,7 +125,10 @@ func (l SPOPlus) Eval(grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (fl
 //
 //	∂ℓ/∂ĉ ≈ (w*(ĉ + λ s c) − ŵ) / λ   (in the minimization form),
 //
-// with interpolation strength Lambda (default 10, as PyEPO).
+// with interpolation strength Lambda (default 10). λ multiplies the
+// gradient of this pair's loss, c; PyEPO's λ multiplies the gradient of
+// the batch-mean loss, c/B, so PyEPO's λ = 10 with batch 32 is
+// Lambda = 10/32 here.
 type DBB struct {
 	Oracle Oracle
 	Lambda float64
