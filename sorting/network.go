@@ -525,6 +525,65 @@ func (r *NetworkResult) Backward(gValues []float64, gP mat.Matrix) ([]float64, e
 	return gv, nil
 }
 
+// JVP returns the derivatives of Values and (for a result computed with
+// wantP) of P in the direction dx: forward mode through the relaxed
+// network (also with StraightThrough, where it is the relaxed network's
+// derivative), O(n) per layer for the values and O(n²) for P. dP is nil
+// when P was not requested.
+func (r *NetworkResult) JVP(dx []float64) (dValues []float64, dP *mat.Dense, err error) {
+	net := r.net
+	n := net.n
+	if len(dx) != n {
+		return nil, nil, fmt.Errorf("%w: len(dx) = %d, want %d", ErrDims, len(dx), n)
+	}
+	if err := checkFinite("dx", dx); err != nil {
+		return nil, nil, err
+	}
+	dv := append([]float64(nil), dx...)
+	var dm []float64
+	if r.diff != nil {
+		dm = make([]float64, n*n)
+	}
+	for k, sw := range net.swaps {
+		al := r.alpha[k]
+		da, db := dv[sw.p], dv[sw.q]
+		dal := r.dal[k] * (db - da) // α = f(b − a)
+		// p ← b + α(a − b), q ← a − α(a − b), with gap = a − b.
+		dv[sw.p] = db + al*(da-db) + dal*r.gap[k]
+		dv[sw.q] = da - al*(da-db) - dal*r.gap[k]
+		if dm != nil {
+			lo, hi := int(sw.lo), int(sw.hi)
+			rp := dm[int(sw.p)*n+lo : int(sw.p)*n+hi]
+			rq := dm[int(sw.q)*n+lo : int(sw.q)*n+hi]
+			d := r.diff[sw.off : sw.off+hi-lo]
+			for c := range rp {
+				a, b := rp[c], rq[c]
+				rp[c] = b + al*(a-b) + dal*d[c]
+				rq[c] = a - al*(a-b) - dal*d[c]
+			}
+		}
+	}
+	dValues = make([]float64, n)
+	if dm != nil {
+		dP = mat.NewDense(n, n, nil)
+	}
+	for pos := range n {
+		slot := net.out[pos]
+		row := pos
+		if r.s.Descending {
+			row = n - 1 - pos
+		}
+		dValues[row] = dv[slot]
+		if dP != nil {
+			copy(dP.RawRowView(row), dm[slot*n:slot*n+n])
+		}
+	}
+	if !allFinite(dValues) || (dm != nil && !allFinite(dm)) {
+		return nil, nil, fmt.Errorf("%w: JVP overflowed", ErrNaN)
+	}
+	return dValues, dP, nil
+}
+
 // gradPool recycles the n×n cotangent buffers of Backward.
 var gradPool = sync.Pool{New: func() any { return new([]float64) }}
 

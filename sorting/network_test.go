@@ -561,3 +561,45 @@ func TestSortLoss(t *testing.T) {
 	_, err = net.SortLoss([]float64{1, 2, 3}, func(int, int, float64) (float64, float64) { return math.NaN(), 0 }, false, nil)
 	assert.True(t, errors.Is(err, ErrNaN))
 }
+
+func TestNetworkJVP(t *testing.T) {
+	rng := rand.New(rand.NewPCG(47, 48))
+	for _, kind := range []NetworkKind{OddEven, Bitonic} {
+		for _, n := range []int{3, 6} {
+			net, err := NewNetwork(kind, n)
+			require.NoError(t, err)
+			for _, sig := range allSigmoids {
+				s := &NetworkSettings{Sigmoid: sig, Steepness: 1.5, Descending: n == 6}
+				x, dx := randVec(rng, n), randVec(rng, n)
+				r, err := net.Sort(x, true, s)
+				require.NoError(t, err)
+				dv, dp, err := r.JVP(dx)
+				require.NoError(t, err)
+				// Central differences along dx.
+				h := 1e-6
+				xp, xm := make([]float64, n), make([]float64, n)
+				for i := range x {
+					xp[i], xm[i] = x[i]+h*dx[i], x[i]-h*dx[i]
+				}
+				rp, err := net.Sort(xp, true, s)
+				require.NoError(t, err)
+				rm, err := net.Sort(xm, true, s)
+				require.NoError(t, err)
+				for i := range n {
+					assert.InDelta(t, (rp.Values[i]-rm.Values[i])/(2*h), dv[i], 1e-7)
+					for j := range n {
+						assert.InDelta(t, (rp.P.At(i, j)-rm.P.At(i, j))/(2*h), dp.At(i, j), 1e-7)
+					}
+				}
+				// Adjoint identity ⟨g, J dx⟩ = ⟨Jᵀ g, dx⟩.
+				gv := randVec(rng, n)
+				gp := mat.NewDense(n, n, randVec(rng, n*n))
+				gx, err := r.Backward(gv, gp)
+				require.NoError(t, err)
+				lhs := mat.Dot(mat.NewVecDense(n, gv), mat.NewVecDense(n, dv)) + mat.Sum(elemMul(gp, dp))
+				rhs := mat.Dot(mat.NewVecDense(n, gx), mat.NewVecDense(n, dx))
+				assert.InDelta(t, lhs, rhs, 1e-12*(1+math.Abs(lhs)))
+			}
+		}
+	}
+}
