@@ -34,7 +34,9 @@ type BirkhoffOutput struct {
 	l   *Birkhoff
 }
 
-// Forward returns P(S). scores is not modified.
+// Forward returns P(S). scores is not modified. If the solve stops at
+// MaxIter above the tolerance, the output is returned together with an
+// error wrapping ErrNotConverged.
 func (l *Birkhoff) Forward(ctx context.Context, scores mat.Matrix) (*BirkhoffOutput, error) {
 	n, m := scores.Dims()
 	if n != m || n == 0 {
@@ -47,10 +49,10 @@ func (l *Birkhoff) Forward(ctx context.Context, scores mat.Matrix) (*BirkhoffOut
 		ones[i] = 1
 	}
 	res, err := Solve(ctx, &Problem{Cost: c, A: ones, B: ones, Epsilon: l.Tau}, l.Settings)
-	if err != nil {
+	if res == nil {
 		return nil, err
 	}
-	return &BirkhoffOutput{P: res.Plan(), res: res, l: l}, nil
+	return &BirkhoffOutput{P: res.Plan(), res: res, l: l}, err
 }
 
 // Backward returns ∂L/∂S given ∂L/∂P, by implicit differentiation.
