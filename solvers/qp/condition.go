@@ -15,8 +15,10 @@ import (
 //	θ = (vec Q, p, vec A, b, vec G, h),
 //
 // matrices row-major, of length N² + N + P·N + P + M·N + M. Use its
-// accessors rather than indexing θ by hand. The variable of the KKT
-// condition is z = (x, ν, λ) of length N + P + M.
+// accessors rather than indexing θ by hand; like gonum's accessors they
+// panic when θ does not have length Len() (a programming error, not a
+// data error). The variable of the KKT condition is z = (x, ν, λ) of
+// length N + P + M.
 type Layout struct{ N, P, M int }
 
 // LayoutOf returns the layout of pb.
