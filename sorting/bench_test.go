@@ -108,3 +108,40 @@ func BenchmarkPSortUnfusedBitonic32(b *testing.B)   { benchPSort(b, Bitonic, 100
 func BenchmarkPSortUnfusedOddEven32(b *testing.B)   { benchPSort(b, OddEven, 100, 32, 0.156) }
 func BenchmarkPSortUnfusedBitonic256(b *testing.B)  { benchPSort(b, Bitonic, 16, 256, 2.71) }
 func BenchmarkPSortUnfusedBitonic1024(b *testing.B) { benchPSort(b, Bitonic, 4, 1024, 39.9) }
+
+func BenchmarkNeuralSortBatch(b *testing.B) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	const bsz, n = 100, 32
+	x := mat.NewDense(bsz, n, randVec(rng, bsz*n))
+	g := mat.NewDense(n, n, randVec(rng, n*n))
+	ctx := context.Background()
+	cpu := startCPU()
+	for b.Loop() {
+		rs, err := NeuralSortBatch(ctx, x, 1, nil, 0, 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := parallel(ctx, bsz, 0, func(i int) error { _, err := rs[i].Backward(g); return err }); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cpu.report(b, 0)
+}
+
+func BenchmarkOTSort(b *testing.B) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	x := randVec(rng, 100)
+	g := randVec(rng, 100)
+	ctx := context.Background()
+	cpu := startCPU()
+	for b.Loop() {
+		r, err := OTSort(ctx, x, 0.01, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := r.Backward(nil, g); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cpu.report(b, 0)
+}

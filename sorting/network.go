@@ -294,8 +294,8 @@ func (net *Network) Comparators(k int) [][2]int {
 func (net *Network) OutputSlots() []int { return slices.Clone(net.out) }
 
 // NetworkResult is the output of a differentiable sorting network on one
-// vector, with what its backward pass needs. It is not safe for
-// concurrent use.
+// vector, with what its backward pass needs. Backward and JVP only read
+// it and may be called concurrently.
 type NetworkResult struct {
 	// Values are the relaxed sorted values (exact ones with
 	// StraightThrough).

@@ -1,6 +1,7 @@
 package sorting
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -156,6 +157,37 @@ func (r *NeuralSortResult) Backward(g mat.Matrix) ([]float64, error) {
 		return nil, fmt.Errorf("%w: gradient", ErrNaN)
 	}
 	return ds, nil
+}
+
+// NeuralSortBatch applies [NeuralSort] to every row of s (B×n) on
+// goroutines (workers ≤ 0 means GOMAXPROCS). With Stochastic settings,
+// row i draws its Gumbel noise from a generator seeded by (seed, i), so
+// the result does not depend on scheduling; settings.Rand is not used.
+func NeuralSortBatch(ctx context.Context, s mat.Matrix, tau float64, settings *NeuralSortSettings, seed uint64, workers int) ([]*NeuralSortResult, error) {
+	b, n := s.Dims()
+	if b == 0 || n == 0 {
+		return nil, fmt.Errorf("%w: empty batch", ErrDims)
+	}
+	var st NeuralSortSettings
+	if settings != nil {
+		st = *settings
+	}
+	out := make([]*NeuralSortResult, b)
+	err := parallel(ctx, b, workers, func(i int) error {
+		row := make([]float64, n)
+		mat.Row(row, i, s)
+		rs := st
+		if rs.Stochastic {
+			rs.Rand = rand.New(rand.NewPCG(seed, uint64(i)))
+		}
+		var err error
+		out[i], err = NeuralSort(row, tau, &rs)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 func sign(x float64) float64 {

@@ -289,3 +289,22 @@ func FuzzLosses(f *testing.F) {
 		}
 	})
 }
+
+func TestNeuralSortBatch(t *testing.T) {
+	rng := rand.New(rand.NewPCG(65, 66))
+	x := mat.NewDense(4, 5, randVec(rng, 20))
+	for _, stoch := range []bool{false, true} {
+		a, err := NeuralSortBatch(context.Background(), x, 0.5, &NeuralSortSettings{Stochastic: stoch}, 3, 1)
+		require.NoError(t, err)
+		b, err := NeuralSortBatch(context.Background(), x, 0.5, &NeuralSortSettings{Stochastic: stoch}, 3, 4)
+		require.NoError(t, err)
+		for i := range a {
+			assert.True(t, mat.Equal(a[i].P, b[i].P))
+			if !stoch {
+				r, err := NeuralSort(x.RawRowView(i), 0.5, nil)
+				require.NoError(t, err)
+				assert.True(t, mat.Equal(r.P, a[i].P))
+			}
+		}
+	}
+}
