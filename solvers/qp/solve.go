@@ -623,7 +623,6 @@ func (it *ipm) polish() bool {
 			return false
 		}
 	}
-	before := it.objectiveResiduals()
 	it.residuals()
 	gx := it.ds
 	d.mulG(1, it.x, 0, gx)
@@ -685,9 +684,9 @@ func (it *ipm) polish() bool {
 	it.x, it.nu, it.lam, it.s = x, nu, lam, s
 	after := it.objectiveResiduals()
 	if debugLogger != nil {
-		debugLogger.Debug("polish", "before", before, "after", after, "honest", it.honestOK(it.set.Tol))
+		debugLogger.Debug("polish", "after", after)
 	}
-	if after.Max() <= before.Max() && it.honestOK(it.set.Tol) && after.Max() <= it.set.Tol*10 {
+	if r := after.Max(); r <= it.set.Tol*10 || (r <= math.Sqrt(it.set.Tol) && it.honestOK(it.set.Tol)) {
 		return true
 	}
 	it.x, it.nu, it.lam, it.s = saved[0], saved[1], saved[2], saved[3]
