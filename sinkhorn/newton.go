@@ -16,12 +16,17 @@ func (st *state) newtonStart() float64 {
 	return 1e-3 * math.Sqrt(st.p.massA*st.p.massB)
 }
 
-// planOps returns products with the current plan
-// P = diag(α) K̃ diag(β), α = a∘e^{(f−f̂)/ε}, β = b∘e^{(g−ĝ)/ε}.
-func (st *state) planOps() (alpha, beta []float64, mul, mulT func(dst, x []float64)) {
+// planOps returns products with the current plan: in Kernel mode
+// P = diag(α) K̃ diag(β), α = a∘e^{(f−f̂)/ε}, β = b∘e^{(g−ĝ)/ε}; in the log
+// domain the entries a_i b_j e^{(f_i+g_j−C_ij)/ε} are recomputed in every
+// product.
+func (st *state) planOps() (mul, mulT func(dst, x []float64)) {
+	if !st.kernel {
+		return st.logPlanOps()
+	}
 	n, m := st.p.n, st.p.m
 	invEps := 1 / st.eps
-	alpha, beta = make([]float64, n), make([]float64, m)
+	alpha, beta := make([]float64, n), make([]float64, m)
 	for i := range n {
 		alpha[i] = st.p.a[i] * math.Exp((st.f[i]-st.fh[i])*invEps)
 	}
@@ -71,7 +76,75 @@ func (st *state) planOps() (alpha, beta []float64, mul, mulT func(dst, x []float
 			dst[j] *= beta[j]
 		}
 	}
-	return alpha, beta, mul, mulT
+	return mul, mulT
+}
+
+func (st *state) logPlanOps() (mul, mulT func(dst, x []float64)) {
+	p := st.p
+	n, m := p.n, p.m
+	invEps := 1 / st.eps
+	fa, gb := make([]float64, n), make([]float64, m)
+	for i := range n {
+		fa[i] = p.loga[i] + st.f[i]*invEps
+	}
+	for j := range m {
+		gb[j] = p.logb[j] + st.g[j]*invEps
+	}
+	nch := (n + kernelChunk - 1) / kernelChunk
+	if len(st.partials) < nch*m {
+		st.partials = make([]float64, nch*m)
+	}
+	// each calls fn(i, j, P_ij) over the rows of chunk ch in order.
+	each := func(w, ch int, fn func(i int, row []float64)) {
+		sc := st.scratch[w]
+		buf, row := sc[:blockRows*m], sc[blockRows*m:blockRows*m+m]
+		for i0 := ch * kernelChunk; i0 < min((ch+1)*kernelChunk, n); i0 += blockRows {
+			i1 := min(i0+blockRows, n)
+			block := p.geom.rows(i0, i1, buf)
+			for i := i0; i < i1; i++ {
+				c := block[(i-i0)*m : (i-i0+1)*m]
+				for j, cij := range c {
+					row[j] = fastExp(fa[i] + gb[j] - cij*invEps)
+				}
+				fn(i, row)
+			}
+		}
+	}
+	mul = func(dst, x []float64) {
+		st.pool.run(nch, func(w, lo, hi int) {
+			for ch := lo; ch < hi; ch++ {
+				each(w, ch, func(i int, row []float64) {
+					var s float64
+					for j, v := range row {
+						s += v * x[j]
+					}
+					dst[i] = s
+				})
+			}
+		})
+	}
+	mulT = func(dst, y []float64) {
+		st.pool.run(nch, func(w, lo, hi int) {
+			for ch := lo; ch < hi; ch++ {
+				part := st.partials[ch*m : (ch+1)*m]
+				clear(part)
+				each(w, ch, func(i int, row []float64) {
+					yi := y[i]
+					for j, v := range row {
+						part[j] += v * yi
+					}
+				})
+			}
+		})
+		copy(dst, st.partials[:m])
+		for ch := 1; ch < nch; ch++ {
+			part := st.partials[ch*m : (ch+1)*m]
+			for j := range dst {
+				dst[j] += part[j]
+			}
+		}
+	}
+	return mul, mulT
 }
 
 // newtonStep takes one Newton step on the dual objective,
@@ -86,10 +159,10 @@ func (st *state) newtonStep() int {
 	p := st.p
 	n, m := p.n, p.m
 	eps := st.eps
-	if st.drift(st.f, st.fh) || st.drift(st.g, st.gh) || st.kernEps != eps {
+	if st.kernel && (st.drift(st.f, st.fh) || st.drift(st.g, st.gh) || st.kernEps != eps) {
 		st.absorb(st.f, st.g)
 	}
-	_, _, mul, mulT := st.planOps()
+	mul, mulT := st.planOps()
 	ones := make([]float64, max(n, m))
 	for k := range ones {
 		ones[k] = 1

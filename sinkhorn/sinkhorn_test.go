@@ -96,6 +96,7 @@ func allSettings() map[string]*Settings {
 		"kernel-scaling-a": {Mode: Kernel, Tol: 1e-12, EpsilonScaling: 0.3, Anderson: 4},
 		"kernel-newton":    {Mode: Kernel, Tol: 1e-12, Newton: true, NewtonStart: 1e-2},
 		"kernel-scaling-n": {Mode: Kernel, Tol: 1e-12, EpsilonScaling: 0.5, Newton: true},
+		"log-newton":       {Mode: LogDomain, Tol: 1e-12, Newton: true, NewtonStart: 1e-2, Workers: 2},
 	}
 }
 
@@ -337,6 +338,10 @@ func TestNewtonSmallEpsilon(t *testing.T) {
 	require.NoError(t, err)
 	newton, err := Solve(context.Background(), pb, &Settings{Mode: Kernel, EpsilonScaling: 0.5, Newton: true})
 	require.NoError(t, err)
+	logNewton, err := Solve(context.Background(), pb, &Settings{Mode: LogDomain, EpsilonScaling: 0.5, Newton: true, StoreLimit: 1})
+	require.NoError(t, err)
+	assert.Less(t, logNewton.Iterations, plain.Iterations/3)
+	assert.InDelta(t, plain.Cost, logNewton.Cost, 1e-9*math.Abs(plain.Cost))
 	assert.Less(t, newton.Iterations, plain.Iterations/3)
 	assert.InDelta(t, plain.Cost, newton.Cost, 1e-9*math.Abs(plain.Cost))
 	for i := range plain.F {

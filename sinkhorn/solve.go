@@ -95,7 +95,7 @@ type Settings struct {
 	// Anderson, if positive, is the memory of Anderson acceleration of the
 	// map f ↦ row(col(f)). It cannot be combined with momentum.
 	Anderson int
-	// Newton (Kernel mode) switches to Sinkhorn–Newton steps once the
+	// Newton switches to Sinkhorn–Newton steps once the
 	// marginal error is below NewtonStart: each step solves the Newton
 	// system of the dual by conjugate gradients on its Schur complement
 	// (one plan product and one transposed product per CG iteration, the
@@ -533,7 +533,7 @@ func (st *state) run(ctx context.Context, tol float64, maxIter int, fresh bool) 
 				return it, true, nil
 			}
 		}
-		if s.Newton && st.kernel && st.newtonFailures < 3 && e < st.newtonStart() {
+		if s.Newton && st.newtonFailures < 3 && e < st.newtonStart() {
 			it += st.newtonStep()
 			continue
 		}
