@@ -128,6 +128,9 @@ func relax(s Sigmoid, beta, lambda, d float64) (alpha, dalpha float64) {
 		return alpha, alpha * (1 - alpha) * dv
 	case Reciprocal:
 		v := beta * d
+		if math.IsInf(v, 0) {
+			return 0.5 + 0.5*math.Copysign(1, v), 0
+		}
 		den := 2 + math.Abs(v)
 		return 0.5 * (v/den + 1), beta / (den * den)
 	case Optimal:

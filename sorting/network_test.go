@@ -603,3 +603,17 @@ func TestNetworkJVP(t *testing.T) {
 		}
 	}
 }
+
+func TestRelaxSaturates(t *testing.T) {
+	for _, sig := range allSigmoids {
+		for _, d := range []float64{1e300, -1e300} {
+			al, dal := relax(sig, 1e300, 0.25, d)
+			want := 0.0
+			if d > 0 {
+				want = 1
+			}
+			assert.Equal(t, want, al, "%v d=%v", sig, d)
+			assert.False(t, math.IsNaN(dal) || math.IsInf(dal, 0), "%v", sig)
+		}
+	}
+}
