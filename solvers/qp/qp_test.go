@@ -332,3 +332,16 @@ func TestGradientsNearlyDegenerate(t *testing.T) {
 		checkGradientsStep(t, rng, pb, &Settings{Tol: 1e-10}, 1e-5, 1e-6)
 	}
 }
+
+func TestNotConverged(t *testing.T) {
+	rng := rand.New(rand.NewPCG(35, 36))
+	pb := randomQP(rng, 30, 5, 40)
+	sol, err := Solve(context.Background(), pb, &Settings{MaxIter: 2})
+	require.ErrorIs(t, err, ErrNotConverged)
+	require.Equal(t, NotConverged, sol.Status)
+	require.True(t, finite(sol.X))
+	require.Greater(t, sol.Residuals.Max(), 1e-9)
+	full, err := Solve(context.Background(), pb, nil)
+	require.NoError(t, err)
+	require.Less(t, full.Residuals.Max(), sol.Residuals.Max())
+}
