@@ -3,7 +3,6 @@ package qp
 import (
 	"log/slog"
 	"os"
-	"sync/atomic"
 )
 
 // forcePrimal makes newKKT always pick the primal reduction (tests only).
@@ -17,6 +16,3 @@ func init() {
 		debugLogger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 }
-
-// factorCount counts KKT factorizations (tests and benchmarks only).
-var factorCount atomic.Int64

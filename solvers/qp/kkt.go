@@ -183,7 +183,6 @@ func checkPSD(d *data) error {
 // false if no regularization up to a large fraction of the scale makes the
 // reduced matrices numerically positive definite.
 func (s *kkt) factor(w []float64) bool {
-	factorCount.Add(1)
 	s.aug = nil
 	for i, v := range w {
 		// Keep W and W⁻¹ representable whatever the iterate.
