@@ -1,18 +1,10 @@
 package qp
 
-import (
-	"log/slog"
-	"os"
-)
+import "log/slog"
 
 // forcePrimal makes newKKT always pick the primal reduction (tests only).
 var forcePrimal = false
 
-// debugLogger receives the diagnosis solves' iterations (tests only).
+// debugLogger, set by tests only, receives the iterations of the
+// diagnosis solves and the polishing attempts.
 var debugLogger *slog.Logger
-
-func init() {
-	if os.Getenv("QPDEBUG") != "" {
-		debugLogger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-}
