@@ -116,18 +116,30 @@ func FuzzProxOperators(f *testing.F) {
 		dst := make([]float64, n)
 		tc.g.Prox(dst, v, theta, eta)
 		dv, dl := tc.g.Jacobian(v, theta, eta)
-		_ = linsolveDense(dv)
-		_ = linsolveDense(dl)
+		jv := linsolveDense(dv)
+		jl := linsolveDense(dl)
+		moderate := true
+		for _, z := range append(append([]float64{eta}, v...), theta...) {
+			moderate = moderate && math.Abs(z) < 1e100
+		}
+		if moderate && (!finite(dst) || !finite(jv) || !finite(jl) || math.IsNaN(tc.g.Value(dst, theta))) {
+			t.Fatalf("%s: NaN from finite input v=%v θ=%v η=%v: %v", tc.name, v, theta, eta, dst)
+		}
 	})
 }
 
+// linsolveDense applies op to a vector of ones.
 func linsolveDense(op interface {
 	Dims() (int, int)
 	Apply(dst, v []float64)
 }) []float64 {
 	r, c := op.Dims()
 	out := make([]float64, r)
-	op.Apply(out, make([]float64, c))
+	ones := make([]float64, c)
+	for i := range ones {
+		ones[i] = 1
+	}
+	op.Apply(out, ones)
 	return out
 }
 

@@ -563,3 +563,27 @@ func TestObjectiveErrors(t *testing.T) {
 	require.NoError(t, err)
 	assert.InDelta(t, want, v, 1e-12*want)
 }
+
+// TestProxExtremeScales checks that the norm-based operators stay finite
+// for tiny and huge inputs (no underflow in ‖v‖² or overflow in ‖v‖³).
+func TestProxExtremeScales(t *testing.T) {
+	for _, g := range []struct {
+		op    Operator
+		theta []float64
+	}{
+		{GroupLasso{Groups: [][]int{{0, 1}}}, []float64{0}},
+		{GroupLasso{Groups: [][]int{{0, 1}}}, []float64{1e-310}},
+		{L2Ball{}, []float64{0}},
+		{L2Ball{}, []float64{1e-310}},
+	} {
+		for _, v := range [][]float64{{1e-300, 1e-300}, {1e300, -1e300}, {1e-320, 0}} {
+			x := make([]float64, 2)
+			g.op.Prox(x, v, g.theta, 1)
+			dv, dl := g.op.Jacobian(v, g.theta, 1)
+			jv, jl := linsolve.Dense(dv), linsolve.Dense(dl)
+			assert.True(t, finite(x), "%T %v", g.op, v)
+			assert.LessOrEqual(t, mat.Norm(jv, math.Inf(1)), 2.0, "%T %v", g.op, v)
+			assert.LessOrEqual(t, mat.Norm(jl, math.Inf(1)), 2.0, "%T %v", g.op, v)
+		}
+	}
+}

@@ -59,11 +59,21 @@ func (g GroupLasso) weight(k int) float64 {
 }
 
 func groupNorm(v []float64, grp []int) float64 {
-	var s float64
+	// Scaled sum of squares: no overflow or underflow for extreme entries.
+	var scale, ssq float64 = 0, 1
 	for _, j := range grp {
-		s += v[j] * v[j]
+		a := math.Abs(v[j])
+		if a == 0 {
+			continue
+		}
+		if scale < a {
+			ssq = 1 + ssq*(scale/a)*(scale/a)
+			scale = a
+		} else {
+			ssq += (a / scale) * (a / scale)
+		}
 	}
-	return math.Sqrt(s)
+	return scale * math.Sqrt(ssq)
 }
 
 // Value returns λ Σ w_G‖x_G‖.
@@ -140,14 +150,15 @@ func (o *groupJac) Apply(dst, z []float64) {
 			}
 			continue
 		}
-		var vz float64
+		// With u = v_G/‖v_G‖: (1 − t/‖v_G‖) z + (t/‖v_G‖)(uᵀz) u, written
+		// so that tiny or huge ‖v_G‖ neither underflows nor overflows.
+		var uz float64
 		for _, j := range grp {
-			vz += o.v[j] * z[j]
+			uz += o.v[j] / nv * z[j]
 		}
-		a := 1 - t/nv
-		b := t * vz / (nv * nv * nv)
+		c := t / nv
 		for _, j := range grp {
-			dst[j] = a*z[j] + b*o.v[j]
+			dst[j] = (1-c)*z[j] + c*uz*(o.v[j]/nv)
 		}
 	}
 }
@@ -360,18 +371,20 @@ func (L2Ball) Jacobian(v, theta []float64, _ float64) (linsolve.Operator, linsol
 	if nv < r || nv == 0 {
 		return linsolve.Identity(n), columnOp{make([]float64, n)}
 	}
-	vv := append([]float64(nil), v...)
+	// With the unit vector u = v/‖v‖ (formed first, so that tiny or huge
+	// ‖v‖ neither underflows nor overflows): ∂/∂v = (r/‖v‖)(I − uuᵀ).
+	u := make([]float64, n)
+	for j := range u {
+		u[j] = v[j] / nv
+	}
+	c := r / nv
 	apply := func(dst, z []float64) {
-		a := dot(vv, z) / (nv * nv)
+		a := dot(u, z)
 		for j := range dst {
-			dst[j] = r / nv * (z[j] - a*vv[j])
+			dst[j] = c * (z[j] - a*u[j])
 		}
 	}
-	col := make([]float64, n)
-	for j := range col {
-		col[j] = v[j] / nv
-	}
-	return linsolve.NewFunc(n, n, apply, apply), columnOp{col}
+	return linsolve.NewFunc(n, n, apply, apply), columnOp{u}
 }
 
 func norm2(x []float64) float64 {
