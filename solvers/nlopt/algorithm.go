@@ -262,9 +262,10 @@ var (
 	// message holds the panic value and the stack.
 	ErrCallbackPanic = errors.New("nlopt: panic in callback")
 	// ErrNaN reports NaN or Inf in x0 or in the result, or a callback
-	// that returned NaN (in a value, a gradient or a Jacobian); the run is
-	// then stopped at once, since some NLopt algorithms (COBYLA) never
-	// terminate on NaN. Infinite values are passed on to NLopt.
+	// that returned a NaN or infinite objective or constraint value or a
+	// NaN gradient or Jacobian entry; the run is then stopped at once,
+	// since some NLopt algorithms (COBYLA) never terminate on them.
+	// Infinite gradient entries are passed on to NLopt.
 	ErrNaN = errors.New("nlopt: NaN or Inf")
 )
 

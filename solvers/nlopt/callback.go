@@ -94,8 +94,9 @@ func optlayersObjective(n C.unsigned, x, grad *C.double, h C.uintptr_t) (f C.dou
 	defer r.recoverPanic()
 	v := cb.objective(cb.x, g)
 	r.evals++
-	if math.IsNaN(v) || hasNaN(g) {
-		// Some NLopt algorithms (COBYLA) loop forever on NaN: stop here.
+	if math.IsNaN(v) || math.IsInf(v, 0) || hasNaN(g) {
+		// Some NLopt algorithms (COBYLA) loop forever on NaN or Inf
+		// values: stop here.
 		r.nanErr = fmt.Errorf("%w: objective returned f = %v, gradient %v at x = %v", ErrNaN, v, g, cb.x)
 		r.stop()
 		return f
@@ -129,7 +130,7 @@ func optlayersMConstraint(m C.unsigned, result *C.double, n C.unsigned, x, grad 
 	clear(cb.result)
 	defer r.recoverPanic()
 	cb.constraint(cb.result, cb.x, g)
-	if hasNaN(cb.result) || hasNaN(g) {
+	if !finite(cb.result) || hasNaN(g) {
 		r.nanErr = fmt.Errorf("%w: constraint returned %v, Jacobian %v at x = %v", ErrNaN, cb.result, g, cb.x)
 		r.stop()
 		for i := range res {

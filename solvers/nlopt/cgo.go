@@ -153,6 +153,9 @@ func Minimize(ctx context.Context, p *Problem, x0 []float64, s *Settings) (*Resu
 			tol := c.Tol
 			if tol == nil {
 				tol = make([]float64, c.Dim)
+				for i := range tol {
+					tol[i] = DefaultConstraintTol
+				}
 			}
 			cb := &callback{run: r, constraint: c.Func, m: c.Dim, x: make([]float64, n), grad: make([]float64, c.Dim*n), result: make([]float64, c.Dim)}
 			h := cgo.NewHandle(cb)
@@ -177,10 +180,31 @@ func Minimize(ctx context.Context, p *Problem, x0 []float64, s *Settings) (*Resu
 			return nil, err
 		}
 	}
-	if set.InitialStep != nil {
-		if err := check("initial step", C.nlopt_set_initial_step(opt, (*C.double)(unsafe.Pointer(&set.InitialStep[0])))); err != nil {
-			return nil, err
+	step := set.InitialStep
+	if step == nil {
+		// NLopt's default initial step scales with |x0ᵢ|; a tiny nonzero
+		// x0ᵢ (1e-159) gives a step that sends COBYLA into an endless
+		// loop. Floor the default at 1e-6·max(1, ‖x0‖∞).
+		step = make([]float64, n)
+		if code := C.nlopt_get_initial_step(opt, (*C.double)(unsafe.Pointer(&x0[0])), (*C.double)(unsafe.Pointer(&step[0]))); code < 0 {
+			return nil, check("initial step", code)
 		}
+		floor := 1e-6 * math.Max(1, maxAbs(x0))
+		for i, v := range step {
+			lo, hi := math.Inf(-1), math.Inf(1)
+			if p.Lower != nil {
+				lo = p.Lower[i]
+			}
+			if p.Upper != nil {
+				hi = p.Upper[i]
+			}
+			if !(v >= floor) && hi > lo {
+				step[i] = math.Min(floor, hi-lo)
+			}
+		}
+	}
+	if err := check("initial step", C.nlopt_set_initial_step(opt, (*C.double)(unsafe.Pointer(&step[0])))); err != nil {
+		return nil, err
 	}
 	for name, v := range set.Params {
 		cs := C.CString(name)
@@ -316,6 +340,14 @@ func cMallocInUse() int { return int(C.optlayers_malloc_in_use()) }
 
 // forceStop asks NLopt to stop the run after the current evaluation.
 func (r *run) forceStop() { C.nlopt_force_stop(r.opt) }
+
+func maxAbs(x []float64) float64 {
+	var m float64
+	for _, v := range x {
+		m = math.Max(m, math.Abs(v))
+	}
+	return m
+}
 
 func finite(x []float64) bool {
 	for _, v := range x {

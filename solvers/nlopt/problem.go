@@ -38,7 +38,11 @@ type Constraint struct {
 	// jac (length m·n, row-major) to the Jacobian: jac[i·n+j] = ∂cᵢ/∂xⱼ.
 	// The slices are scratch buffers owned by Minimize.
 	Func func(result, x, jac []float64)
-	// Tol is the feasibility tolerance of each row (length m); nil means 0.
+	// Tol is the feasibility tolerance of each row (length m); nil means
+	// DefaultConstraintTol. NLopt returns the best point among those
+	// evaluated that satisfy the constraints within Tol; with Tol = 0 an
+	// iterate converging onto an active constraint from outside (by
+	// 1e-16) never counts as feasible, and an early iterate is returned.
 	Tol []float64
 }
 
@@ -105,10 +109,11 @@ type Settings struct {
 	Logger *slog.Logger
 }
 
-// Default stopping criteria.
+// Default stopping criteria and constraint tolerance.
 const (
-	DefaultXTolRel = 1e-10
-	DefaultMaxEval = 100000
+	DefaultXTolRel       = 1e-10
+	DefaultMaxEval       = 100000
+	DefaultConstraintTol = 1e-8
 )
 
 // Result is the outcome of a run.

@@ -30,7 +30,7 @@ func requireDenseNear(t *testing.T, want, got mat.Matrix, tol float64, msg ...an
 	require.Equal(t, [2]int{r, c}, [2]int{gr, gc}, msg...)
 	for i := range r {
 		for j := range c {
-			require.InDelta(t, want.At(i, j), got.At(i, j), tol, append([]any{"entry (%d,%d)", i, j}, msg...)...)
+			require.InDelta(t, want.At(i, j), got.At(i, j), tol, "entry (%d,%d) %v", i, j, msg)
 		}
 	}
 }

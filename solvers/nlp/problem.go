@@ -489,3 +489,24 @@ func maxAbs(x []float64) float64 {
 	}
 	return m
 }
+
+// Gradient sets dst (Dim) to ∇ₓf(x, θ): Grad, or central differences of
+// Objective. Solvers that need first derivatives use it.
+func (p *Problem) Gradient(dst, x, theta []float64) {
+	newEvaluator(p).grad(dst, x, theta)
+}
+
+// IneqJacobian sets dst (NumIneq×Dim) to ∂ₓg(x, θ): IneqJac, or central
+// differences of Ineq.
+func (p *Problem) IneqJacobian(dst *mat.Dense, x, theta []float64) {
+	newEvaluator(p).ineqJac(dst, x, theta)
+}
+
+// EqJacobian sets dst (NumEq×Dim) to ∂ₓh(x, θ): EqJac, or central
+// differences of Eq.
+func (p *Problem) EqJacobian(dst *mat.Dense, x, theta []float64) {
+	newEvaluator(p).eqJac(dst, x, theta)
+}
+
+// Validate reports a malformed problem (ErrInvalid, ErrDims).
+func (p *Problem) Validate() error { return p.validate() }

@@ -1,0 +1,134 @@
+package nlopt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/optlayers/optlayers/solvers/nlp"
+)
+
+// FromNLP returns the NLopt problem of the parametric program p at θ:
+// objective f(·, θ) with gradient Grad (or finite differences), the rows
+// of g as one inequality constraint and of h as one equality constraint
+// with their Jacobians, and p's bounds. tol is the feasibility tolerance
+// given to NLopt for every constraint row; 0 means DefaultConstraintTol
+// (see Constraint.Tol for why it must not be zero).
+func FromNLP(p *nlp.Problem, theta []float64, tol float64) (*Problem, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	if p.Objective == nil {
+		return nil, fmt.Errorf("%w: NLopt needs the objective value: nlp.Problem.Objective is nil", ErrInvalidArgs)
+	}
+	if len(theta) != p.Params {
+		return nil, fmt.Errorf("%w: θ has length %d, want %d", ErrInvalidArgs, len(theta), p.Params)
+	}
+	th := append([]float64(nil), theta...)
+	n := p.Dim
+	out := &Problem{
+		Dim: n,
+		Objective: func(x, grad []float64) float64 {
+			if grad != nil {
+				p.Gradient(grad, x, th)
+			}
+			return p.Objective(x, th)
+		},
+		Lower: p.Lower,
+		Upper: p.Upper,
+	}
+	if !(tol >= 0) {
+		return nil, fmt.Errorf("%w: constraint tolerance %v", ErrInvalidArgs, tol)
+	}
+	if tol == 0 {
+		tol = DefaultConstraintTol
+	}
+	tols := func(m int) []float64 {
+		t := make([]float64, m)
+		for i := range t {
+			t[i] = tol
+		}
+		return t
+	}
+	if p.NumIneq > 0 {
+		m := p.NumIneq
+		out.Inequalities = []Constraint{{
+			Dim: m,
+			Func: func(result, x, jac []float64) {
+				p.Ineq(result, x, th)
+				if jac != nil {
+					p.IneqJacobian(mat.NewDense(m, n, jac), x, th)
+				}
+			},
+			Tol: tols(m),
+		}}
+	}
+	if p.NumEq > 0 {
+		m := p.NumEq
+		out.Equalities = []Constraint{{
+			Dim: m,
+			Func: func(result, x, jac []float64) {
+				p.Eq(result, x, th)
+				if jac != nil {
+					p.EqJacobian(mat.NewDense(m, n, jac), x, th)
+				}
+			},
+			Tol: tols(m),
+		}}
+	}
+	return out, nil
+}
+
+// NLPSolver returns an nlp.Solver running Minimize with settings s (the
+// solver for nlp.Solve). A nil x0 starts from 0 clamped into the bounds.
+// A run that ends with ErrRoundoffLimited still returns its point: the
+// KKT check of nlp.NewSolution decides whether it is a solution.
+func NLPSolver(s *Settings) nlp.Solver {
+	return func(ctx context.Context, p *nlp.Problem, theta, x0 []float64) ([]float64, error) {
+		res, err := solveNLP(ctx, p, theta, x0, s)
+		if res == nil {
+			return nil, err
+		}
+		return res.X, err
+	}
+}
+
+func solveNLP(ctx context.Context, p *nlp.Problem, theta, x0 []float64, s *Settings) (*Result, error) {
+	q, err := FromNLP(p, theta, 0)
+	if err != nil {
+		return nil, err
+	}
+	if x0 == nil {
+		x0 = make([]float64, p.Dim)
+		for i := range x0 {
+			if p.Lower != nil {
+				x0[i] = math.Max(x0[i], p.Lower[i])
+			}
+			if p.Upper != nil {
+				x0[i] = math.Min(x0[i], p.Upper[i])
+			}
+		}
+	}
+	res, err := Minimize(ctx, q, x0, s)
+	if errors.Is(err, ErrRoundoffLimited) && res != nil {
+		err = nil
+	}
+	return res, err
+}
+
+// SolveNLP solves the parametric program p at θ with NLopt (settings s,
+// start x0 or nil) and returns its differentiable solution (multipliers,
+// KKT condition, derivatives with respect to θ; settings ns) together with
+// NLopt's result. See NLPSolver for the treatment of x0 and of
+// ErrRoundoffLimited.
+func SolveNLP(ctx context.Context, p *nlp.Problem, theta, x0 []float64, s *Settings, ns *nlp.Settings) (*nlp.Solution, *Result, error) {
+	res, err := solveNLP(ctx, p, theta, x0, s)
+	if err != nil {
+		return nil, res, err
+	}
+	sol, err := nlp.NewSolution(p, res.X, theta, ns)
+	return sol, res, err
+}
