@@ -144,6 +144,38 @@ func BenchmarkPSinkGrad(b *testing.B) {
 	})
 }
 
+// Implicit gradient with respect to the points, and the unrolled gradient
+// (T = 20 iterations) with respect to the cost matrix.
+func BenchmarkPSinkGradMore(b *testing.B) {
+	x, y := psinkClouds(1000, 10, 1)
+	c := psinkCost(1000, 10, 1)
+	b.Run("implicit-planVJP-dX-dY", func(b *testing.B) {
+		r, err := Solve(context.Background(), &Problem{X: x, Y: y, Epsilon: 0.05, RelativeEpsilon: true}, &Settings{Momentum: 1.3})
+		if err != nil {
+			b.Fatal(err)
+		}
+		gp := psinkCost(1000, 10, 3)
+		cpu0 := cpuTime()
+		for b.Loop() {
+			if _, err := r.PlanVJP(gp, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+		reportCPU(b, cpu0)
+	})
+	b.Run("unrolled-T20-solve+grad-dC", func(b *testing.B) {
+		cpu0 := cpuTime()
+		for b.Loop() {
+			u, err := SolveUnrolled(context.Background(), &Problem{Cost: c, Epsilon: 0.05}, 20)
+			if err != nil {
+				b.Fatal(err)
+			}
+			_ = u.CostGrad()
+		}
+		reportCPU(b, cpu0)
+	})
+}
+
 // A batch of 64 problems of size 200 over the goroutines.
 func BenchmarkBatch(b *testing.B) {
 	var pbs []*Problem
