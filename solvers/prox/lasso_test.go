@@ -53,8 +53,8 @@ func TestLassoCDvsFISTADiabetes(t *testing.T) {
 		require.NoError(t, err)
 		fista, err := Minimize(ctx, l.Composite(), theta, make([]float64, 10), &Settings{Tol: 1e-11, MaxIter: 200000})
 		require.NoError(t, err, "λ/λmax = %v", ratio)
-		scale := math.Max(1, maxAbs(cd.W))
-		assert.Less(t, maxAbsDiff(cd.W, fista.X)/scale, 1e-8, "λ/λmax = %v: CD %v FISTA %v", ratio, cd.W, fista.X)
+		// Absolute agreement (coefficients are of order 10 here).
+		assert.Less(t, maxAbsDiff(cd.W, fista.X), 1e-8, "λ/λmax = %v: CD %v FISTA %v", ratio, cd.W, fista.X)
 		assert.Equal(t, cd.Support(), support(fista.X), "λ/λmax = %v", ratio)
 		// KKT / subgradient optimality checked independently with gonum.
 		assertKKT(t, train.X, train.Y, cd.W, theta[0], 1e-9*lmax)
