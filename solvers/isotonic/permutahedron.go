@@ -88,11 +88,13 @@ func Project(dst, z, w []float64, reg Regularization) (*Projection, error) {
 	// Scratch: s (sorted z), ws (sorted w), v, and sort keys; pooled.
 	sp := scratchPool.Get().(*[]float64)
 	defer scratchPool.Put(sp)
-	if cap(*sp) < 4*n {
-		*sp = make([]float64, 4*n)
+	if cap(*sp) < 6*n {
+		*sp = make([]float64, 6*n)
 	}
-	scratch := (*sp)[:4*n]
-	s, ws, v, keys := scratch[:n], scratch[n:2*n], scratch[2*n:3*n], scratch[3*n:]
+	scratch := (*sp)[:6*n]
+	// Block sums (l2) or block log-sum-exps (KL) grow to at most n.
+	blockA, blockB := scratch[4*n:4*n:5*n], scratch[5*n:5*n:6*n]
+	s, ws, v, keys := scratch[:n], scratch[n:2*n], scratch[2*n:3*n], scratch[3*n:4*n]
 	sortInto := func(perm []int, v []float64) {
 		if isSortedDesc(v) {
 			for i := range perm {
@@ -119,7 +121,7 @@ func Project(dst, z, w []float64, reg Regularization) (*Projection, error) {
 		for t := range n {
 			v[t] = s[t] - ws[t]
 		}
-		p.start = pavL2Unit(v, make([]int, 0, 16), make([]float64, 0, 16))
+		p.start = pavL2Unit(v, make([]int, 0, n+1), blockA)
 		for k := 0; k+1 < len(p.start); k++ {
 			a, b := p.start[k], p.start[k+1]
 			if b-a == 1 {
@@ -139,8 +141,8 @@ func Project(dst, z, w []float64, reg Regularization) (*Projection, error) {
 		}
 	case KL:
 		p.pz, p.pw = make([]float64, n), make([]float64, n)
-		var kw kKLWork
-		p.start = kw.pav(v, s, ws, p.pz, p.pw, make([]int, 0, 16))
+		kw := kKLWork{lseS: blockA, lseW: blockB}
+		p.start = kw.pav(v, s, ws, p.pz, p.pw, make([]int, 0, n+1))
 		for k := 0; k+1 < len(p.start); k++ {
 			a, b := p.start[k], p.start[k+1]
 			ls, lw := kw.lseS[k], kw.lseW[k]
