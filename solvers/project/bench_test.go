@@ -131,3 +131,25 @@ func BenchmarkPolyhedron(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkTransport projects a 100×100 matrix Y ~ N(0, 1) onto the
+// transportation polytope with random marginals, then takes a JVP.
+func BenchmarkTransport(b *testing.B) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	m := 100
+	ra, cb := randPositive(rng, m, 0.5, 1.5), randPositive(rng, m, 0.5, 1.5)
+	floats.Scale(floats.Sum(ra)/floats.Sum(cb), cb)
+	tr := Transport{Rows: ra, Cols: cb}
+	y := randVec(rng, m*m, 1)
+	v := randVec(rng, m*m, 1)
+	x, dst := make([]float64, m*m), make([]float64, m*m)
+	b.ReportAllocs()
+	cpuLoop(b, func() {
+		if err := tr.Project(x, y); err != nil {
+			b.Fatal(err)
+		}
+		if err := tr.JVP(dst, x, y, v); err != nil {
+			b.Fatal(err)
+		}
+	})
+}

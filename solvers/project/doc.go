@@ -28,6 +28,7 @@
 //	BoxSection   l ≤ x ≤ u, ⟨w, x⟩ = c      I_F − w_F w_Fᵀ/‖w_F‖² on the free set F
 //	Affine       Ax = b                    I − A⁺A = I − V_k V_kᵀ
 //	Polyhedron   Gx ≤ h, Ax = b            I − Ã⁺Ã on the active constraints Ã
+//	Transport    P ≥ 0, P1 = a, Pᵀ1 = b     zero row/column sums on the support
 //
 // and three non-convex sets whose nearest point is unique for almost every
 // y: L2Sphere (‖x‖₂ = r), L1Sphere (‖x‖₁ = r) and SparseSimplex (the
@@ -38,6 +39,12 @@
 // package qp, then polishes the interior-point solution by an exact
 // projection onto its active constraints, so its result and Jacobian are
 // exact at non-degenerate points.
+//
+// [Transport] (the transportation polytope of m×k matrices, the
+// Euclidean counterpart of entropic optimal transport) solves its concave
+// dual by semismooth Newton with conjugate gradients on the signless
+// Laplacian of the support graph, to machine-precision marginals; its
+// Jacobian solves one system with the same Laplacian.
 //
 // Set parameters. Every set with parameters also implements [Parametric]:
 // ParamJVP and ParamVJP differentiate P with respect to the radius, the
@@ -99,6 +106,8 @@
 //     ICPR 2014, and K. C. Kiwiel, "Breakpoint searching algorithms for the
 //     continuous quadratic knapsack problem", Math. Program. 112 (2008)
 //     (the box section).
+//   - M. Blondel, V. Seguy, A. Rolet, "Smooth and sparse optimal
+//     transport", AISTATS 2018 (the dual of the transport projection).
 //   - A. Kyrillidis, S. Becker, V. Cevher, C. Koch, "Sparse projections
 //     onto the simplex", ICML 2013.
 //   - B. Amos, J. Z. Kolter, "OptNet: differentiable optimization as a

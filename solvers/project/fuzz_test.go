@@ -39,6 +39,7 @@ func FuzzSets(f *testing.F) {
 			Hyperplane{Normal: vec(p1), Offset: p2}, Halfspace{Normal: vec(p2), Offset: p1},
 			CappedSimplex(p1, p2), BoxSection{Lower: vec(-p1), Upper: vec(p2), Weights: vec(p1), Value: p2},
 			L2Sphere{p1}, L1Sphere{p2}, SparseSimplex{p1, int(which>>4) % 4},
+			Transport{Rows: []float64{p1}, Cols: vec(p1 / float64(max(n, 1)))},
 		}
 		if n > 0 && n <= 8 {
 			a := mat.NewDense(1, n, vec(p1))

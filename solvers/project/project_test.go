@@ -183,6 +183,37 @@ func makeSets(rng *rand.Rand, n int) []testSet {
 			return floats.Distance(x, bruteSparseSimplex(y, r, max(1, n/2)), math.Inf(1))
 		}, 1},
 	}
+	// The transport polytope on m×k matrices, m·k = n, checked against the
+	// interior point of package qp on the same projection QP.
+	tm := 1
+	for d := 1; d*d <= n; d++ {
+		if n%d == 0 {
+			tm = d
+		}
+	}
+	tk := n / tm
+	ra, cb := randPositive(rng, tm, 0.5, 1.5), randPositive(rng, tk, 0.5, 1.5)
+	floats.Scale(floats.Sum(ra)/floats.Sum(cb), cb)
+	sets = append(sets, testSet{"Transport", Transport{Rows: ra, Cols: cb}, func(x, y []float64) float64 {
+		am := mat.NewDense(tm+tk, n, nil)
+		for i := range tm {
+			for j := range tk {
+				am.Set(i, i*tk+j, 1)
+				am.Set(tm+j, i*tk+j, 1)
+			}
+		}
+		negI := mat.NewDense(n, n, nil)
+		for i := range n {
+			negI.Set(i, i, -1)
+		}
+		sol, err := qp.Solve(context.Background(), &qp.Problem{Q: mat.NewDiagDense(n, ones(n)),
+			P: floats.ScaleTo(make([]float64, n), -1, y), A: am, B: append(slices.Clone(ra), cb...),
+			G: negI, H: make([]float64, n)}, nil)
+		if err != nil {
+			return math.Inf(1)
+		}
+		return floats.Distance(x, sol.X, math.Inf(1)) - 1e-6
+	}, 1})
 	// CappedSimplex(0.4, 1) is empty for n < 3.
 	if n < 3 {
 		sets = slices.DeleteFunc(sets, func(s testSet) bool { return s.name == "CappedSimplex" })
@@ -436,7 +467,8 @@ func TestBadInput(t *testing.T) {
 	require.NoError(t, err)
 	good := []Set{NonNegative{}, Box{Lower: []float64{0}, Upper: []float64{1}}, LInfBall{1}, L2Ball{1},
 		Hyperplane{[]float64{1, 0, 0}, 1}, Halfspace{[]float64{1, 0, 0}, 1}, Simplex{1}, L1Ball{1},
-		CappedSimplex(0.5, 1), aff, L2Sphere{1}, L1Sphere{1}, SparseSimplex{1, 2}}
+		CappedSimplex(0.5, 1), aff, L2Sphere{1}, L1Sphere{1}, SparseSimplex{1, 2},
+		Transport{Rows: []float64{1}, Cols: []float64{0.2, 0.3, 0.5}}}
 	for _, s := range good {
 		assert.ErrorIs(t, s.Project(dst, nan), ErrNaN, "%T", s)
 		assert.ErrorIs(t, s.Project(dst, inf), ErrNaN, "%T", s)
@@ -469,6 +501,10 @@ func TestBadInput(t *testing.T) {
 		{BoxSection{Lower: []float64{0}, Upper: []float64{1}, Weights: []float64{1, 1}, Value: 1}, ErrDims},
 		{BoxSection{Lower: []float64{0}, Upper: []float64{math.Inf(1)}, Value: 1}, ErrNaN},
 		{SparseSimplex{1, 0}, ErrParam},
+		{Transport{Rows: []float64{1}, Cols: []float64{0.2, 0.3, 0.6}}, ErrInfeasible},
+		{Transport{Rows: []float64{1}, Cols: []float64{-0.2, 0.6, 0.6}}, ErrParam},
+		{Transport{Rows: []float64{1, 0}, Cols: []float64{0.5, 0.5}}, ErrDims},
+		{Transport{Rows: []float64{1}, Cols: []float64{0.5, math.NaN(), 0.5}}, ErrNaN},
 		{SparseSimplex{-1, 2}, ErrParam},
 		{L2Sphere{0}, ErrParam},
 		{L1Sphere{math.NaN()}, ErrNaN},
@@ -518,5 +554,44 @@ func TestBoxSectionScalarPath(t *testing.T) {
 		require.NoError(t, general.Project(x2, y))
 		assert.InDeltaSlice(t, x2, x1, 1e-12*max(1, math.Abs(c)), "trial %d", trial)
 		assert.InDelta(t, c, floats.Sum(x1), 1e-10*max(1, math.Abs(c)), "trial %d sum", trial)
+	}
+}
+
+// Transport: zero marginals, machine-precision marginals on larger sizes.
+func TestTransport(t *testing.T) {
+	x := make([]float64, 4)
+	require.NoError(t, Transport{Rows: []float64{0, 1}, Cols: []float64{0.5, 0.5}}.Project(x, []float64{3, -1, 0.2, 0.1}))
+	assert.InDeltaSlice(t, []float64{0, 0, 0.5, 0.5}, x, 1e-15)
+	rng := rand.New(rand.NewPCG(71, 72))
+	for _, sz := range [][2]int{{30, 40}, {60, 5}} {
+		m, k := sz[0], sz[1]
+		a, b := randPositive(rng, m, 0.5, 1.5), randPositive(rng, k, 0.5, 1.5)
+		floats.Scale(floats.Sum(a)/floats.Sum(b), b)
+		tr := Transport{Rows: a, Cols: b}
+		y := randVec(rng, m*k, 1)
+		p := make([]float64, m*k)
+		require.NoError(t, tr.Project(p, y))
+		for i := range m {
+			assert.InDelta(t, a[i], floats.Sum(p[i*k:(i+1)*k]), 1e-13)
+		}
+		for j := range k {
+			s := 0.0
+			for i := range m {
+				s += p[i*k+j]
+			}
+			assert.InDelta(t, b[j], s, 1e-13)
+		}
+		assert.GreaterOrEqual(t, floats.Min(p), 0.0)
+		// Optimality: Pᵢⱼ = max(Yᵢⱼ + αᵢ + βⱼ, 0) for some α, β, i.e. the
+		// projection is a fixed point, and the JVP keeps the marginals.
+		v := randVec(rng, m*k, 1)
+		jv := make([]float64, m*k)
+		require.NoError(t, tr.JVP(jv, p, y, v))
+		for i := range m {
+			assert.InDelta(t, 0, floats.Sum(jv[i*k:(i+1)*k]), 1e-10)
+		}
+		pp := make([]float64, m*k)
+		require.NoError(t, tr.Project(pp, p))
+		assert.InDeltaSlice(t, p, pp, 1e-12)
 	}
 }

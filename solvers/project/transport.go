@@ -1,0 +1,357 @@
+package project
+
+import (
+	"fmt"
+	"math"
+)
+
+// Transport is the transportation polytope
+//
+//	U(a, b) = {P ∈ R^{m×k} : P ≥ 0, P 1 = a, Pᵀ 1 = b}
+//
+// with row marginals a = Rows (length m) and column marginals b = Cols
+// (length k), a, b ≥ 0, Σa = Σb. Matrices are vectors of length m·k in
+// row-major order. The projection of Y solves the concave dual
+//
+//	max_{α,β}  ⟨α, a⟩ + ⟨β, b⟩ − ½‖max(Y + α1ᵀ + 1βᵀ, 0)‖²,
+//	P = max(Y + α1ᵀ + 1βᵀ, 0),
+//
+// by a semismooth Newton method with an Armijo line search (Blondel,
+// Seguy, Rolet, "Smooth and sparse optimal transport", AISTATS 2018, solve
+// this dual by L-BFGS). Its generalized Hessian is the signless Laplacian
+// of the bipartite graph of the support S = {(i, j) : Pᵢⱼ > 0},
+//
+//	H = ⎡diag(S1)  S       ⎤
+//	    ⎣Sᵀ        diag(Sᵀ1)⎦,
+//
+// solved by conjugate gradients in O(mk) per product. On the support,
+// Pᵢⱼ = Yᵢⱼ + αᵢ + βⱼ, and keeping the marginals fixed gives the Jacobian
+//
+//	dP_S = dY_S + dαᵢ + dβⱼ,   H (dα, dβ) = −(row sums, column sums of dY_S),
+//
+// zero off the support: the orthogonal projection onto the matrices
+// supported on S with zero row and column sums (symmetric, so JVP = VJP).
+//
+// Kinks: Yᵢⱼ + αᵢ + βⱼ = 0 for some (i, j) (an entry at the edge of the
+// support); the strict support {Pᵢⱼ > 0} is used.
+type Transport struct {
+	Rows, Cols []float64
+	// Tol is the tolerance on the marginals (∞-norm, relative to
+	// max(1, ‖a‖∞, ‖b‖∞)). Default 1e-14.
+	Tol float64
+	// MaxIter caps the Newton iterations. Default 100.
+	MaxIter int
+}
+
+func (t Transport) check(n int) error {
+	m, k := len(t.Rows), len(t.Cols)
+	if m == 0 || k == 0 || m*k != n {
+		return fmt.Errorf("%w: transport %d×%d for vectors of length %d", ErrDims, m, k, n)
+	}
+	if !finite(t.Rows) || !finite(t.Cols) {
+		return fmt.Errorf("%w: marginals", ErrNaN)
+	}
+	sa, sb, scale := 0.0, 0.0, 1.0
+	for _, v := range t.Rows {
+		if v < 0 {
+			return fmt.Errorf("%w: negative row marginal %v", ErrParam, v)
+		}
+		sa += v
+		scale = max(scale, v)
+	}
+	for _, v := range t.Cols {
+		if v < 0 {
+			return fmt.Errorf("%w: negative column marginal %v", ErrParam, v)
+		}
+		sb += v
+		scale = max(scale, v)
+	}
+	if math.Abs(sa-sb) > 1e-12*max(1, sa)*float64(m+k) {
+		return fmt.Errorf("%w: marginals with masses %v ≠ %v", ErrInfeasible, sa, sb)
+	}
+	return nil
+}
+
+// transportSolver holds the working vectors of a projection.
+type transportSolver struct {
+	m, k int
+	y    []float64
+	a, b []float64
+}
+
+// dual returns the dual objective at (α, β) and writes its gradient
+// (a − P1, b − Pᵀ1) to g (length m+k) when g is non-nil.
+func (s *transportSolver) dual(alpha, beta, g []float64) float64 {
+	m, k := s.m, s.k
+	val := 0.0
+	if g != nil {
+		copy(g[:m], s.a)
+		copy(g[m:], s.b)
+	}
+	for i := range m {
+		val += alpha[i] * s.a[i]
+		row := s.y[i*k : (i+1)*k]
+		for j, yij := range row {
+			p := yij + alpha[i] + beta[j]
+			if p > 0 {
+				val -= 0.5 * p * p
+				if g != nil {
+					g[i] -= p
+					g[m+j] -= p
+				}
+			}
+		}
+	}
+	for j := range k {
+		val += beta[j] * s.b[j]
+	}
+	return val
+}
+
+// supportLaplacian applies H for a support pattern, plus a ridge on the
+// diagonal and, when emptyUnit is set, a unit diagonal for rows or columns
+// with an empty support, for CG.
+type supportLaplacian struct {
+	m, k       int
+	pairs      []int32 // (i, j) of the support entries, flattened
+	rowC, colC []float64
+	ridge      float64
+	emptyUnit  bool
+}
+
+func newSupportLaplacian(m, k int, support []bool, ridge float64, emptyUnit bool) *supportLaplacian {
+	h := &supportLaplacian{m: m, k: k, rowC: make([]float64, m), colC: make([]float64, k),
+		ridge: ridge, emptyUnit: emptyUnit}
+	for i := range m {
+		for j, in := range support[i*k : (i+1)*k] {
+			if in {
+				h.rowC[i]++
+				h.colC[j]++
+				h.pairs = append(h.pairs, int32(i), int32(j))
+			}
+		}
+	}
+	return h
+}
+
+// apply costs O(m + k + |S|): the support is usually sparse.
+func (h *supportLaplacian) apply(dst, v []float64) {
+	m, k := h.m, h.k
+	for i := range m {
+		d := h.rowC[i] + h.ridge
+		if h.emptyUnit && h.rowC[i] == 0 {
+			d = 1
+		}
+		dst[i] = d * v[i]
+	}
+	for j := range k {
+		d := h.colC[j] + h.ridge
+		if h.emptyUnit && h.colC[j] == 0 {
+			d = 1
+		}
+		dst[m+j] = d * v[m+j]
+	}
+	for p := 0; p < len(h.pairs); p += 2 {
+		i, j := int(h.pairs[p]), m+int(h.pairs[p+1])
+		dst[i] += v[j]
+		dst[j] += v[i]
+	}
+}
+
+// cg solves h x = r by conjugate gradients (x starts at 0) to a relative
+// residual of tol, at most maxIter iterations.
+func (h *supportLaplacian) cg(x, r []float64, tol float64, maxIter int) {
+	n := len(r)
+	clear(x)
+	res := append([]float64(nil), r...)
+	p := append([]float64(nil), r...)
+	hp := make([]float64, n)
+	rr := dot(res, res)
+	stop := tol * tol * rr
+	for range maxIter {
+		if rr <= stop || rr == 0 {
+			return
+		}
+		h.apply(hp, p)
+		php := dot(p, hp)
+		if !(php > 0) {
+			return
+		}
+		step := rr / php
+		for i := range x {
+			x[i] += step * p[i]
+			res[i] -= step * hp[i]
+		}
+		rrNew := dot(res, res)
+		beta := rrNew / rr
+		rr = rrNew
+		for i := range p {
+			p[i] = res[i] + beta*p[i]
+		}
+	}
+}
+
+// Project sets dst = P(y), y an m×k matrix in row-major order. dst may
+// alias y. If the Newton iteration stops above tolerance (MaxIter reached,
+// or no ascent left at machine precision with a marginal error above
+// 1000·Tol), it returns the last iterate with an error.
+func (t Transport) Project(dst, y []float64) error {
+	if err := checkProject(dst, y); err != nil {
+		return err
+	}
+	if err := t.check(len(y)); err != nil {
+		return err
+	}
+	m, k := len(t.Rows), len(t.Cols)
+	s := &transportSolver{m: m, k: k, y: append([]float64(nil), y...), a: t.Rows, b: t.Cols}
+	tol := t.Tol
+	if !(tol > 0) {
+		tol = 1e-14
+	}
+	maxIter := t.MaxIter
+	if maxIter <= 0 {
+		maxIter = 100
+	}
+	scale := 1.0
+	for _, v := range t.Rows {
+		scale = max(scale, v)
+	}
+	for _, v := range t.Cols {
+		scale = max(scale, v)
+	}
+	// Start from α = (a − Y1)/k, β = 0: the row marginals would be
+	// matched if every entry were in the support.
+	alpha, beta := make([]float64, m), make([]float64, k)
+	for i := range m {
+		sum := 0.0
+		for _, v := range s.y[i*k : (i+1)*k] {
+			sum += v
+		}
+		alpha[i] = (t.Rows[i] - sum) / float64(k)
+	}
+	g := make([]float64, m+k)
+	gNew := make([]float64, m+k)
+	d := make([]float64, m+k)
+	na, nb := make([]float64, m), make([]float64, k)
+	support := make([]bool, m*k)
+	converged := false
+	val := s.dual(alpha, beta, g)
+	for range maxIter {
+		gmax := 0.0
+		for _, v := range g {
+			gmax = max(gmax, math.Abs(v))
+		}
+		if gmax <= tol*scale {
+			converged = true
+			break
+		}
+		for i := range m {
+			for j := range k {
+				support[i*k+j] = s.y[i*k+j]+alpha[i]+beta[j] > 0
+			}
+		}
+		h := newSupportLaplacian(m, k, support, 1e-10*float64(max(m, k)), true)
+		h.cg(d, g, 1e-12, 2*(m+k)+20)
+		// Armijo backtracking on the concave dual: ascent direction d.
+		slope := dot(g, d)
+		if !(slope > 0) {
+			copy(d, g) // fall back to the gradient
+			slope = dot(g, g)
+		}
+		step := 1.0
+		accepted := false
+		for range 60 {
+			for i := range m {
+				na[i] = alpha[i] + step*d[i]
+			}
+			for j := range k {
+				nb[j] = beta[j] + step*d[m+j]
+			}
+			nv := s.dual(na, nb, gNew)
+			// Armijo on the dual value; near the solution the value no
+			// longer resolves the ascent (it changes by ~‖g‖², below its
+			// rounding), so a full step that halves the gradient is also
+			// accepted.
+			if nv >= val+1e-4*step*slope || (step == 1 && maxAbs(gNew) <= 0.5*gmax) {
+				accepted = true
+				break
+			}
+			step /= 2
+		}
+		if !accepted {
+			break // no ascent at machine precision: converged as far as possible
+		}
+		copy(alpha, na)
+		copy(beta, nb)
+		val = s.dual(alpha, beta, g)
+	}
+	for i := range m {
+		for j := range k {
+			dst[i*k+j] = max(s.y[i*k+j]+alpha[i]+beta[j], 0)
+		}
+	}
+	if err := checkOutput(dst); err != nil {
+		return err
+	}
+	if !converged {
+		gmax := 0.0
+		for _, v := range g {
+			gmax = max(gmax, math.Abs(v))
+		}
+		if gmax > 1e3*tol*scale {
+			return fmt.Errorf("project: transport: marginal error %.3g after %d Newton iterations", gmax, maxIter)
+		}
+	}
+	return nil
+}
+
+// JVP sets dst = ∂P(y) v: v restricted to the support of x, corrected by
+// dαᵢ + dβⱼ so that its row and column sums vanish. dst may alias v.
+func (t Transport) JVP(dst, x, y, v []float64) error {
+	if err := checkProduct(dst, x, y, v); err != nil {
+		return err
+	}
+	if err := t.check(len(v)); err != nil {
+		return err
+	}
+	m, k := len(t.Rows), len(t.Cols)
+	support := make([]bool, m*k)
+	rhs := make([]float64, m+k)
+	for i := range m {
+		for j := range k {
+			if x[i*k+j] > 0 {
+				support[i*k+j] = true
+				rhs[i] -= v[i*k+j]
+				rhs[m+j] -= v[i*k+j]
+			}
+		}
+	}
+	// H is singular along (1, −1) on each connected component of the
+	// support graph (and on empty rows or columns); the right-hand side
+	// is orthogonal to those directions, CG stays in the range, and the
+	// null components do not change dαᵢ + dβⱼ.
+	h := newSupportLaplacian(m, k, support, 0, true)
+	sol := make([]float64, m+k)
+	h.cg(sol, rhs, 1e-14, 4*(m+k)+20)
+	for i := range m {
+		for j := range k {
+			if support[i*k+j] {
+				dst[i*k+j] = v[i*k+j] + sol[i] + sol[m+j]
+			} else {
+				dst[i*k+j] = 0
+			}
+		}
+	}
+	return checkOutput(dst)
+}
+
+// VJP equals JVP.
+func (t Transport) VJP(dst, x, y, u []float64) error { return t.JVP(dst, x, y, u) }
+
+func maxAbs(x []float64) float64 {
+	m := 0.0
+	for _, v := range x {
+		m = max(m, math.Abs(v))
+	}
+	return m
+}
