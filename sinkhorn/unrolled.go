@@ -11,7 +11,8 @@ import (
 // (unrolling, as in automatic differentiation of the loop).
 //
 // Memory: the iterates, 8·(T+1)·(n+m) bytes for T iterations, plus the
-// n×m cost (and an n×m cost cotangent during the reverse pass). Time: the
+// n×m cost and its transpose (and an n×m cost cotangent during the
+// reverse pass). Time: the
 // reverse pass costs about as much as the forward one (two passes over the
 // cost per iteration).
 type Unrolled struct {
@@ -24,6 +25,7 @@ type Unrolled struct {
 
 	p    *prepared
 	cost []float64
+	ct   []float64 // cost transposed
 	fs   [][]float64 // f_0 … f_T
 	gs   [][]float64 // g_1 … g_T
 }
@@ -43,6 +45,7 @@ func SolveUnrolled(ctx context.Context, pb *Problem, iterations int) (*Unrolled,
 	f := make([]float64, n)
 	u.fs = append(u.fs, append([]float64(nil), f...))
 	ct := transposeOf(u.cost, n, m)
+	u.ct = ct
 	hA, hB := make([]float64, n), make([]float64, m)
 	invEps := 1 / p.eps
 	for range iterations {
@@ -143,6 +146,9 @@ func (u *Unrolled) reverse(gf, gg, dc, da, db []float64) *Grad {
 	n, m := p.n, p.m
 	invEps := 1 / p.eps
 	w := make([]float64, max(n, m))
+	// ∂/∂b_j and ∂/∂a_i accumulate Σ κ·cotangent·softmax and are divided
+	// by the weights once at the end.
+	accA, accB := make([]float64, n), make([]float64, m)
 	for t := u.Iterations; t >= 1; t-- {
 		g := u.gs[t-1]
 		fPrev := u.fs[t-1]
@@ -153,40 +159,42 @@ func (u *Unrolled) reverse(gf, gg, dc, da, db []float64) *Grad {
 			if gf[i] == 0 {
 				continue
 			}
-			row := u.cost[i*m : (i+1)*m]
-			softmax(w[:m], row, g, p.logb, invEps)
+			softmax(w[:m], u.cost[i*m:(i+1)*m], g, p.logb, invEps)
 			k := p.kappaA * gf[i]
-			for j := range m {
-				s := w[j]
-				gg[j] -= k * s
-				dc[i*m+j] += k * s
-				if p.b[j] > 0 {
-					db[j] -= k * p.eps * s / p.b[j]
-				}
+			dci := dc[i*m : (i+1)*m]
+			for j, s := range w[:m] {
+				ks := k * s
+				gg[j] -= ks
+				dci[j] += ks
+				accB[j] += ks
 			}
 		}
 		clear(gf)
 		// g_t,j = −κ_b ε log Σ_i a_i e^{(f_{t−1,i} − C_ij)/ε}.
-		col := make([]float64, n)
 		for j := range m {
 			if gg[j] == 0 {
 				continue
 			}
-			for i := range n {
-				col[i] = u.cost[i*m+j]
-			}
-			softmax(w[:n], col, fPrev, p.loga, invEps)
+			softmax(w[:n], u.ct[j*n:(j+1)*n], fPrev, p.loga, invEps)
 			k := p.kappaB * gg[j]
-			for i := range n {
-				s := w[i]
-				gf[i] -= k * s
-				dc[i*m+j] += k * s
-				if p.a[i] > 0 {
-					da[i] -= k * p.eps * s / p.a[i]
-				}
+			for i, s := range w[:n] {
+				ks := k * s
+				gf[i] -= ks
+				dc[i*m+j] += ks
+				accA[i] += ks
 			}
 		}
 		clear(gg)
+	}
+	for i, v := range accA {
+		if p.a[i] > 0 {
+			da[i] -= p.eps * v / p.a[i]
+		}
+	}
+	for j, v := range accB {
+		if p.b[j] > 0 {
+			db[j] -= p.eps * v / p.b[j]
+		}
 	}
 	out := &Grad{A: da, B: db}
 	weightedCost(p, dc, out)
@@ -202,10 +210,11 @@ func softmax(w, c, pot, logw []float64, invEps float64) {
 	}
 	var s float64
 	for j := range w {
-		w[j] = math.Exp(w[j] - mx)
+		w[j] = fastExp(w[j] - mx)
 		s += w[j]
 	}
+	inv := 1 / s
 	for j := range w {
-		w[j] /= s
+		w[j] *= inv
 	}
 }
