@@ -25,7 +25,7 @@ type Unrolled struct {
 
 	p    *prepared
 	cost []float64
-	ct   []float64 // cost transposed
+	ct   []float64   // cost transposed
 	fs   [][]float64 // f_0 … f_T
 	gs   [][]float64 // g_1 … g_T
 }
