@@ -21,7 +21,7 @@ import (
 //
 // with λⱼₖ = exp(θ₀) (Shared), exp(θⱼ) (PerFeature) or exp(θₖ)
 // (PerClass). It is a smooth.Problem with exact gradient, Hessian-vector
-// and mixed products, solved by smooth.Minimize (L-BFGS) and
+// and mixed products, solved by smooth.Minimize (truncated Newton-CG) and
 // differentiated through smooth.Condition; the engine materializes the
 // Hessian and factorizes it up to d·K = 300 and runs GMRES (or CG, if
 // asked) above.
@@ -225,7 +225,7 @@ func (m *Multinomial) mixedVecT(dst, w, theta, u []float64) {
 	}
 }
 
-// Fit runs L-BFGS (smooth.Minimize) from w until
+// Fit runs truncated Newton-CG (smooth.Minimize) from w until
 // ‖∇g‖∞ ≤ max(tol·‖∇g(0)‖∞, 1e-14) (default tol 1e-10), at most 5000
 // iterations.
 func (m *Multinomial) Fit(ctx context.Context, w, theta []float64, tol float64) (int, error) {
@@ -239,7 +239,7 @@ func (m *Multinomial) Fit(ctx context.Context, w, theta []float64, tol float64) 
 	if tol <= 0 {
 		tol = 1e-10
 	}
-	res, err := smooth.Minimize(ctx, m.pb, theta, w, &smooth.Settings{Method: smooth.LBFGS, GradTol: math.Max(tol*m.scale, 1e-14), MaxIter: 5000})
+	res, err := smooth.Minimize(ctx, m.pb, theta, w, &smooth.Settings{Method: smooth.NewtonCG, GradTol: math.Max(tol*m.scale, 1e-14), MaxIter: 5000})
 	if res != nil {
 		copy(w, res.X)
 	}
