@@ -82,6 +82,12 @@ func BenchmarkPSink2000(b *testing.B) {
 	b.Run("kernel-scaling-newton", func(b *testing.B) {
 		benchSolve(b, c, 0.01, &Settings{Mode: Kernel, EpsilonScaling: 0.5, Newton: true, NewtonStart: 1e-3, MaxIter: 50000})
 	})
+	b.Run("kernel-scaling-anderson30-newton", func(b *testing.B) {
+		benchSolve(b, c, 0.01, &Settings{Mode: Kernel, EpsilonScaling: 0.5, Anderson: 30, Newton: true, NewtonStart: 1e-3, MaxIter: 50000})
+	})
+	b.Run("log-scaling-newton", func(b *testing.B) {
+		benchSolve(b, c, 0.01, &Settings{Mode: LogDomain, EpsilonScaling: 0.5, Newton: true, NewtonStart: 1e-3, MaxIter: 50000})
+	})
 	// Warm start from the potentials of a nearby problem (the cost
 	// perturbed by 1%), as in a training loop.
 	b.Run("kernel-warm-anderson30", func(b *testing.B) {
