@@ -43,19 +43,27 @@
 // every input (∂(Px)ᵢ/∂xⱼ ≥ 0). Networks: odd-even transposition (n layers,
 // any n) and bitonic (log₂N(log₂N+1)/2 layers on N = 2^⌈log₂n⌉; the
 // padding wires hold +∞ and are resolved when the network is built, so
-// they cost nothing at run time). The backward pass is written layer by
-// layer in closed form; rows of P are only touched on the input indices
-// they can be non-zero on, and the backward pass of [NetworkResult]
-// keeps, per swap, the difference of the two rows it mixed. A straight-through variant returns the exact sort and
-// permutation in the forward pass and the relaxed network's gradient in
-// the backward pass.
+// they cost nothing at run time). The backward pass
+// ([NetworkResult.Backward]) is written swap by swap in closed form: with
+// α′ = dα/d(b − a) and cotangents ḡ on the outputs,
+//
+//	ᾱ = (ḡ_min − ḡ_max)(a − b) + Σ_c (Ḡ_min,c − Ḡ_max,c)(P_a,c − P_b,c),
+//	ā = α ḡ_min + (1−α) ḡ_max − α′ᾱ,   b̄ = (1−α) ḡ_min + α ḡ_max + α′ᾱ,
+//
+// and the rows of Ḡ mix like those of P, transposed. Rows of P are only
+// touched on the input columns they can be non-zero on (a range fixed by
+// the network), and the result keeps, per swap, the difference of the two
+// rows it mixed. [NetworkResult.JVP] is the forward mode of the same
+// recursion. A straight-through variant returns the exact sort and
+// permutation in the forward pass and the relaxed network's derivatives.
 //
 // [Network.SortBCE] fuses the training step of diffsort (relaxed sort,
-// binary cross-entropy of P against the true permutation, gradient): the
-// columns of P are independent under the network, so blocks of columns
-// run forward through every layer, take their part of the loss and run
-// back while they are in cache, accumulating ∂L/∂α per swap, in O(n·b)
-// memory.
+// binary cross-entropy of P against the true permutation, gradient), and
+// [Network.SortLoss] the same for any loss summed over the entries of P:
+// the columns of P are independent under the network, so blocks of 32
+// columns run forward through every layer, take their part of the loss
+// and run back while they are in cache, accumulating ᾱ per swap, in
+// O(32·n) memory.
 //
 // # NeuralSort
 //
