@@ -408,9 +408,67 @@ func perFeature(ctx context.Context, out io.Writer, quick bool, logger *slog.Log
 		}
 		fmt.Fprintf(tw, "\t%d λ's (L-BFGS from shared)\t%s\t%s\t%d\t%s\t\n", p, f6(val.Value(wp, nil)), f6(test.Value(wp, nil)), rp.Evals, fmtDur(rp.Time))
 	}
+	if err := multinomialRows(ctx, tw, logger); err != nil {
+		return err
+	}
 	tw.Flush()
 	fmt.Fprintln(out, "  Many hyperparameters fit the validation rows better; the test column says whether that generalizes.")
 	fmt.Fprintln(out)
+	return nil
+}
+
+// multinomialRows tunes softmax regression on wine with one λ, one per
+// class and one per feature.
+func multinomialRows(ctx context.Context, tw io.Writer, logger *slog.Logger) error {
+	d, err := datasets.Load("wine")
+	if err != nil {
+		return err
+	}
+	tr, va, te := d.SplitTest()
+	_, sets, err := datasets.Standardize(false, tr, va, te)
+	if err != nil {
+		return err
+	}
+	shared := -3.0
+	for k, pen := range []bilevel.Penalty{bilevel.Shared, bilevel.PerClass, bilevel.PerFeature} {
+		m, err := bilevel.NewMultinomial(sets[0].X, sets[0].Y, pen)
+		if err != nil {
+			return err
+		}
+		val, err := bilevel.NewMultiLogLoss(sets[1].X, sets[1].Y, m.Classes())
+		if err != nil {
+			return err
+		}
+		test, err := bilevel.NewMultiLogLoss(sets[2].X, sets[2].Y, m.Classes())
+		if err != nil {
+			return err
+		}
+		h, err := bilevel.NewHeldOut(m, val, nil)
+		if err != nil {
+			return err
+		}
+		_, p := m.Dims()
+		th0, lo, hi := make([]float64, p), make([]float64, p), make([]float64, p)
+		for j := range p {
+			th0[j], lo[j], hi[j] = shared, -12, 8
+		}
+		res, err := bilevel.Optimize(ctx, h, th0, &bilevel.Settings{MaxEvals: 40, Lower: lo, Upper: hi, Logger: logger})
+		if err != nil {
+			return err
+		}
+		if k == 0 {
+			shared = res.Theta[0]
+		}
+		w, err := refit(ctx, m, res.Theta)
+		if err != nil {
+			return err
+		}
+		name, what := "", fmt.Sprintf("%d λ's, %v (from shared)", p, pen)
+		if k == 0 {
+			name, what = "multinomial · wine · log-loss", fmt.Sprintf("shared λ = e^%.3f", res.Theta[0])
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t\n", name, what, f6(val.Value(w, nil)), f6(test.Value(w, nil)), res.Evals, fmtDur(res.Time))
+	}
 	return nil
 }
 
