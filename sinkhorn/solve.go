@@ -242,7 +242,10 @@ func defaultWorkers(n, m, w int) int {
 }
 
 // Solve solves pb. On ErrNotConverged the result holds the last iterate
-// and is usable. pb and s are not modified.
+// and is usable. When ctx is cancelled, Solve stops within one iteration
+// and returns the current iterate with ctx.Err() (a Newton step finishes
+// its conjugate gradients first, at most 500 products). pb and s are not
+// modified; the result keeps its own copy of the cost.
 func Solve(ctx context.Context, pb *Problem, s *Settings) (*Result, error) {
 	set := s.orDefault()
 	if err := set.validate(); err != nil {
