@@ -345,3 +345,81 @@ func TestNotConverged(t *testing.T) {
 	require.NoError(t, err)
 	require.Less(t, full.Residuals.Max(), sol.Residuals.Max())
 }
+
+// certify recomputes, in the test, the KKT conditions of (x, ν, λ) from
+// the data: for a convex QP they prove optimality.
+func certify(t *testing.T, pb *Problem, sol *Solution, tol float64) {
+	t.Helper()
+	n, neq, m := pb.Dims()
+	x := mat.NewVecDense(n, sol.X)
+	var r mat.VecDense
+	if pb.Q != nil {
+		r.MulVec(pb.Q, x)
+	} else {
+		r.ReuseAsVec(n)
+	}
+	r.AddVec(&r, mat.NewVecDense(n, pb.P))
+	if neq > 0 {
+		var at mat.VecDense
+		at.MulVec(pb.A.T(), mat.NewVecDense(neq, sol.Nu))
+		r.AddVec(&r, &at)
+		var ax mat.VecDense
+		ax.MulVec(pb.A, x)
+		for i := range neq {
+			require.InDelta(t, pb.B[i], ax.AtVec(i), tol, "Ax = b")
+		}
+	}
+	if m > 0 {
+		var gt mat.VecDense
+		gt.MulVec(pb.G.T(), mat.NewVecDense(m, sol.Lambda))
+		r.AddVec(&r, &gt)
+		var gx mat.VecDense
+		gx.MulVec(pb.G, x)
+		for i := range m {
+			s := pb.H[i] - gx.AtVec(i)
+			require.GreaterOrEqual(t, s, -tol, "Gx ≤ h")
+			require.GreaterOrEqual(t, sol.Lambda[i], 0.0, "λ ≥ 0")
+			require.InDelta(t, 0, sol.Lambda[i]*s, tol, "complementarity")
+		}
+	}
+	for i := range n {
+		require.InDelta(t, 0, r.AtVec(i), tol, "stationarity")
+	}
+}
+
+func TestRankDeficientQ(t *testing.T) {
+	rng := rand.New(rand.NewPCG(37, 38))
+	for trial := range 20 {
+		n := 3 + rng.IntN(8)
+		rank := rng.IntN(n)
+		l := mat.NewDense(n, max(rank, 1), randVec(rng, n*max(rank, 1)))
+		q := mat.NewSymDense(n, nil)
+		if rank > 0 {
+			q.SymOuterK(1, l)
+		}
+		pb := randomQP(rng, n, rng.IntN(n/2+1), 0)
+		pb.Q = q
+		// A box keeps the problem bounded; a few general rows make it
+		// interesting.
+		m := 2*n + rng.IntN(4)
+		g := mat.NewDense(m, n, nil)
+		h := make([]float64, m)
+		for i := range n {
+			g.Set(i, i, 1)
+			g.Set(n+i, i, -1)
+			h[i], h[n+i] = 2, 2
+		}
+		for i := 2 * n; i < m; i++ {
+			g.SetRow(i, randVec(rng, n))
+			h[i] = 0.5
+		}
+		pb.G, pb.H = g, h
+		if pb.A != nil {
+			// Equalities through a point of the box: b = A·0.
+			pb.B = make([]float64, len(pb.B))
+		}
+		sol, err := Solve(context.Background(), pb, nil)
+		require.NoError(t, err, "trial %d", trial)
+		certify(t, pb, sol, 1e-8)
+	}
+}
