@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 
+	"gonum.org/v1/gonum/mat"
+
 	"github.com/optlayers/optlayers/bilevel"
 	"github.com/optlayers/optlayers/datasets"
 )
@@ -79,4 +81,35 @@ func ExampleHypergradient() {
 	// implicit         val MSE 3223.974  dMSE/dθ 156.7036
 	// implicit-forward val MSE 3223.974  dMSE/dθ 156.7036
 	// neumann          val MSE 3223.974  dMSE/dθ 156.7036
+}
+
+// Five-fold cross-validation of a lasso on the diabetes data: folds are
+// standardized on their own training rows and solved in parallel.
+func ExampleKFold() {
+	d := datasets.MustLoad("diabetes")
+	build := func(xt mat.Matrix, yt []float64, xv mat.Matrix, yv []float64) (bilevel.Model, bilevel.Criterion, error) {
+		tr := &datasets.Dataset{X: mat.DenseCopyOf(xt), Y: yt}
+		va := &datasets.Dataset{X: mat.DenseCopyOf(xv), Y: yv}
+		_, sets, err := datasets.Standardize(true, tr, va)
+		if err != nil {
+			return nil, nil, err
+		}
+		m, err := bilevel.NewLasso(sets[0].X, sets[0].Y, bilevel.Shared)
+		if err != nil {
+			return nil, nil, err
+		}
+		c, err := bilevel.NewMSE(sets[1].X, sets[1].Y)
+		return m, c, err
+	}
+	cv, err := bilevel.KFold(d.X, d.Y, 5, build, nil, 0)
+	if err != nil {
+		panic(err)
+	}
+	res, err := bilevel.Optimize(context.Background(), cv, []float64{0}, &bilevel.Settings{MaxEvals: 20})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("λ = %.3f, 5-fold CV MSE = %.1f\n", res.Lambdas()[0], res.Value)
+	// Output:
+	// λ = 0.800, 5-fold CV MSE = 2956.0
 }

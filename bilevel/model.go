@@ -235,13 +235,6 @@ func maxAbs(x []float64) float64 {
 	return m
 }
 
-// lambdas sets dst = exp(θ), checking finiteness.
-func lambdas(dst, theta []float64) {
-	for i, t := range theta {
-		dst[i] = math.Exp(t)
-	}
-}
-
 func checkTheta(theta []float64, p int) error {
 	if len(theta) != p {
 		return fmt.Errorf("%w: θ has length %d, want %d", ErrDims, len(theta), p)
