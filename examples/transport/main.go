@@ -145,9 +145,7 @@ func flow(ctx context.Context, x0, y *mat.Dense, steps int) (*mat.Dense, error) 
 		if err != nil {
 			return nil, err
 		}
-		if k%max(1, steps/10) == 0 || k == steps {
-			fmt.Printf("%5d %12.6f\n", k, div)
-		}
+		fmt.Printf("%5d %12.6f\n", k, div)
 		if k == steps {
 			break
 		}
