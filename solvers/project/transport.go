@@ -37,9 +37,11 @@ import (
 type Transport struct {
 	Rows, Cols []float64
 	// Tol is the tolerance on the marginals (∞-norm, relative to
-	// max(1, ‖a‖∞, ‖b‖∞)). Default 1e-14.
+	// max(1, ‖a‖∞, ‖b‖∞, ‖Y‖∞)). Default 1e-14.
 	Tol float64
-	// MaxIter caps the Newton iterations. Default 100.
+	// MaxIter caps the Newton iterations. Default 500 (a few iterations
+	// suffice for Y of the scale of the marginals; Y a billion times
+	// larger needs hundreds).
 	MaxIter int
 }
 
@@ -193,8 +195,8 @@ func (h *supportLaplacian) cg(x, r []float64, tol float64, maxIter int) {
 
 // Project sets dst = P(y), y an m×k matrix in row-major order. dst may
 // alias y. If the Newton iteration stops above tolerance (MaxIter reached,
-// or no ascent left at machine precision with a marginal error above
-// 1000·Tol), it returns the last iterate with an error.
+// or no ascent left at machine precision) with a marginal error above
+// 100·Tol·scale, it returns the last iterate with an error.
 func (t Transport) Project(dst, y []float64) error {
 	if err := checkProject(dst, y); err != nil {
 		return err
@@ -210,15 +212,11 @@ func (t Transport) Project(dst, y []float64) error {
 	}
 	maxIter := t.MaxIter
 	if maxIter <= 0 {
-		maxIter = 100
+		maxIter = 500
 	}
-	scale := 1.0
-	for _, v := range t.Rows {
-		scale = max(scale, v)
-	}
-	for _, v := range t.Cols {
-		scale = max(scale, v)
-	}
+	// Marginal errors are relative to the scale of the data: P is formed
+	// as max(Y + α + β, 0), whose rounding grows with ‖Y‖∞.
+	scale := max(1, maxAbs(t.Rows), maxAbs(t.Cols), maxAbs(y))
 	// Start from α = (a − Y1)/k, β = 0: the row marginals would be
 	// matched if every entry were in the support.
 	alpha, beta := make([]float64, m), make([]float64, k)
@@ -268,11 +266,12 @@ func (t Transport) Project(dst, y []float64) error {
 				nb[j] = beta[j] + step*d[m+j]
 			}
 			nv := s.dual(na, nb, gNew)
-			// Armijo on the dual value; near the solution the value no
-			// longer resolves the ascent (it changes by ~‖g‖², below its
-			// rounding), so a full step that halves the gradient is also
-			// accepted.
-			if nv >= val+1e-4*step*slope || (step == 1 && maxAbs(gNew) <= 0.5*gmax) {
+			// Armijo on the dual value, or a step at which the concave
+			// dual still ascends along d (φ'(t) = ⟨g(t), d⟩ ≥ 0 implies
+			// φ(t) ≥ φ(0)). The second test is computed from O(1)
+			// quantities and stays reliable when the value no longer
+			// resolves the ascent (large Y, or near the solution).
+			if nv >= val+1e-4*step*slope || dot(gNew, d) >= 0 {
 				accepted = true
 				break
 			}
@@ -298,7 +297,7 @@ func (t Transport) Project(dst, y []float64) error {
 		for _, v := range g {
 			gmax = max(gmax, math.Abs(v))
 		}
-		if gmax > 1e3*tol*scale {
+		if gmax > 100*tol*scale {
 			return fmt.Errorf("project: transport: marginal error %.3g after %d Newton iterations", gmax, maxIter)
 		}
 	}
