@@ -98,15 +98,22 @@ func (net *Network) SortLoss(x []float64, loss ElementLoss, wantP bool, settings
 	if loss == nil {
 		return nil, fmt.Errorf("%w: nil loss", ErrSettings)
 	}
+	badDeriv := false
 	r, err := net.fused(x, wantP, settings, func(row, c0 int, p, g []float64) float64 {
 		var total float64
 		for j, v := range p {
 			l, d := loss(row, c0+j, v)
+			if math.IsNaN(d) || math.IsInf(d, 0) {
+				badDeriv, d = true, 0
+			}
 			total += l
 			g[j] = d
 		}
 		return total
 	})
+	if err == nil && badDeriv {
+		err = fmt.Errorf("%w: loss derivative", ErrNaN)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -198,9 +205,6 @@ func (net *Network) fused(x []float64, wantP bool, settings *NetworkSettings, ro
 			if wantP {
 				copy(res.P.RawRowView(outRow[slot])[c0:c1], row)
 			}
-		}
-		if !allFinite(gb) {
-			return nil, fmt.Errorf("%w: loss derivative", ErrNaN)
 		}
 		// Backward through the same swaps, accumulating ∂L/∂α.
 		for k := m - 1; k >= 0; k-- {
