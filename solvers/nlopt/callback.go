@@ -28,6 +28,7 @@ type run struct {
 	logger   *slog.Logger
 	alg      Algorithm
 	evals    int
+	last     []float64
 	stopped  bool
 	panicErr error
 	ctxErr   error
@@ -104,6 +105,7 @@ func optlayersObjective(n C.unsigned, x, grad *C.double, h C.uintptr_t) (f C.dou
 	if g != nil {
 		copy(unsafe.Slice((*float64)(unsafe.Pointer(grad)), int(n)), g)
 	}
+	r.last = append(r.last[:0], cb.x...)
 	if r.logger != nil && r.logger.Enabled(r.ctx, slog.LevelDebug) {
 		r.logger.Debug("nlopt: evaluation", "algorithm", r.alg.String(), "eval", r.evals, "f", v)
 	}

@@ -256,6 +256,7 @@ func Minimize(ctx context.Context, p *Problem, x0 []float64, s *Settings) (*Resu
 	code := C.optlayers_optimize(opt, cx, &f, C.ulong(set.Seed))
 	res := &Result{
 		X:           append([]float64(nil), xs...),
+		Last:        r.last,
 		F:           float64(f),
 		Evaluations: int(C.nlopt_get_numevals(opt)),
 		Elapsed:     time.Since(start),

@@ -84,8 +84,14 @@ func FromNLP(p *nlp.Problem, theta []float64, tol float64) (*Problem, error) {
 
 // NLPSolver returns an nlp.Solver running Minimize with settings s (the
 // solver for nlp.Solve). A nil x0 starts from 0 clamped into the bounds.
-// A run that ends with ErrRoundoffLimited still returns its point: the
-// KKT check of nlp.NewSolution decides whether it is a solution.
+//
+// The point returned is whichever of NLopt's best feasible point
+// (Result.X) and its final iterate (Result.Last) has the smaller KKT
+// residual, among those feasible within 1e-6: NLopt's choice lags behind
+// when the iterates reach active constraints from outside by more than the
+// constraint tolerance, which costs derivative accuracy. A run that ends
+// with ErrRoundoffLimited still returns its point: the KKT check of
+// nlp.NewSolution decides whether it is a solution.
 func NLPSolver(s *Settings) nlp.Solver {
 	return func(ctx context.Context, p *nlp.Problem, theta, x0 []float64) ([]float64, error) {
 		res, err := solveNLP(ctx, p, theta, x0, s)
@@ -116,14 +122,25 @@ func solveNLP(ctx context.Context, p *nlp.Problem, theta, x0 []float64, s *Setti
 	if errors.Is(err, ErrRoundoffLimited) && res != nil {
 		err = nil
 	}
-	return res, err
+	if err != nil || res.Last == nil {
+		return res, err
+	}
+	// Pick the better of NLopt's point and the final iterate.
+	check := &nlp.Settings{StationarityTol: -1}
+	best, err := nlp.NewSolution(p, res.X, theta, check)
+	if last, lerr := nlp.NewSolution(p, res.Last, theta, check); lerr == nil &&
+		(err != nil || last.Stationarity < best.Stationarity) {
+		res.X = append([]float64(nil), res.Last...)
+		res.F = p.Objective(res.X, theta)
+	}
+	return res, nil
 }
 
 // SolveNLP solves the parametric program p at θ with NLopt (settings s,
 // start x0 or nil) and returns its differentiable solution (multipliers,
 // KKT condition, derivatives with respect to θ; settings ns) together with
-// NLopt's result. See NLPSolver for the treatment of x0 and of
-// ErrRoundoffLimited.
+// NLopt's result. See NLPSolver for the choice of the point and the
+// treatment of ErrRoundoffLimited.
 func SolveNLP(ctx context.Context, p *nlp.Problem, theta, x0 []float64, s *Settings, ns *nlp.Settings) (*nlp.Solution, *Result, error) {
 	res, err := solveNLP(ctx, p, theta, x0, s)
 	if err != nil {

@@ -43,6 +43,8 @@ type Constraint struct {
 	// evaluated that satisfy the constraints within Tol; with Tol = 0 an
 	// iterate converging onto an active constraint from outside (by
 	// 1e-16) never counts as feasible, and an early iterate is returned.
+	// A tolerance too tight for the rounding of the constraint values has
+	// the same effect; Result.Last keeps the final iterate either way.
 	Tol []float64
 }
 
@@ -118,8 +120,14 @@ const (
 
 // Result is the outcome of a run.
 type Result struct {
-	// X is the best point found (length n).
+	// X is the best point found (length n): NLopt's choice, the best
+	// objective value among the evaluated points that satisfy the
+	// constraints within their tolerances.
 	X []float64
+	// Last is the last point at which the objective was evaluated, usually
+	// the final iterate. It can be more accurate than X when the iterates
+	// approach active constraints from outside by more than the tolerance.
+	Last []float64
 	// F is f(X).
 	F float64
 	// Status is the success code; zero when an error is returned.

@@ -81,8 +81,10 @@ type Settings struct {
 	// set and the multipliers recomputed. Default 1e-6.
 	MultiplierTol float64
 	// StationarityTol is the largest accepted ‖∇ₓL‖∞ relative to
-	// max(1, ‖∇ₓf‖∞) at the recovered multipliers. Default 1e-6; a negative
-	// value disables the check.
+	// max(1, ‖∇ₓf‖∞) at the recovered multipliers. Default 1e-5; a negative
+	// value disables the check. It guards against points that are not
+	// solutions; the derivatives are about as accurate, relatively, as the
+	// KKT residual of the point (see Solution.Stationarity).
 	StationarityTol float64
 	// Implicit are the settings of the derivative engine (linear solver,
 	// ridge). nil means its defaults: a dense LU of the KKT matrix.
@@ -119,7 +121,7 @@ func (s *Settings) withDefaults() Settings {
 		out.MultiplierTol = 1e-6
 	}
 	if out.StationarityTol == 0 {
-		out.StationarityTol = 1e-6
+		out.StationarityTol = 1e-5
 	}
 	return out
 }
