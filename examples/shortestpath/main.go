@@ -117,8 +117,6 @@ var methods = []method{
 	{"DPO", func(o pto.Oracle, _ *pto.Dataset) (pto.Loss, error) {
 		return pto.DPO{Oracle: o, Samples: 10, Sigma: 1}, nil
 	}, false},
-	{"NCE", func(o pto.Oracle, tr *pto.Dataset) (pto.Loss, error) { return pto.NewNCE(o, tr, 0.05) }, false},
-	{"CMAP", func(o pto.Oracle, tr *pto.Dataset) (pto.Loss, error) { return pto.NewCMAP(o, tr, 0.05) }, false},
 	{"MOM", func(o pto.Oracle, tr *pto.Dataset) (pto.Loss, error) {
 		b, ok := o.(pto.BasisOracle)
 		if !ok {
@@ -126,6 +124,8 @@ var methods = []method{
 		}
 		return pto.NewMOM(b, tr, 1)
 	}, false},
+	{"NCE", func(o pto.Oracle, tr *pto.Dataset) (pto.Loss, error) { return pto.NewNCE(o, tr, 0.05) }, false},
+	{"CMAP", func(o pto.Oracle, tr *pto.Dataset) (pto.Loss, error) { return pto.NewCMAP(o, tr, 0.05) }, false},
 	{"QPTL", func(o pto.Oracle, _ *pto.Dataset) (pto.Loss, error) {
 		p, ok := o.(pto.Polyhedral)
 		if !ok {
@@ -257,6 +257,10 @@ func main() {
 	for _, m := range ms {
 		if math.IsNaN(regret[m.name][0]) {
 			continue
+		}
+		if len(series) == len(plotutil.Palette) {
+			fmt.Printf("(the figure shows the first %d methods)\n", len(series))
+			break
 		}
 		series = append(series, plotutil.Series{Name: m.name, X: xs, Y: regret[m.name], Points: len(degs) == 1})
 	}
