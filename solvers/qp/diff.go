@@ -65,8 +65,10 @@ func (s *Solution) adjoint(w, r []float64) error {
 // optionally (nil for zero), gnu = ∂ℓ/∂ν* and glambda = ∂ℓ/∂λ*.
 //
 // It solves one linear system with the KKT matrix factorized at the
-// solution (the factorization is computed on the first call and kept for
-// the next ones) and forms the OptNet gradients (Amos & Kolter 2017):
+// solution (in the dual reduction, the factorization of the final
+// polishing step is that matrix and is reused; otherwise it is computed on
+// the first call; either way it is kept for the next calls) and forms the
+// OptNet gradients (Amos & Kolter 2017):
 //
 //	K (wx, wν, wλ) = (gx, gν, gλ)
 //	∇Q = −½(wx xᵀ + x wxᵀ)   ∇p = −wx

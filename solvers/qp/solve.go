@@ -164,6 +164,8 @@ type ipm struct {
 	tries    int       // polishing attempts
 	// lastActive is the active set of the last polishing attempt.
 	lastActive []bool
+	// factEnd reports that k is factorized at the returned point.
+	factEnd bool
 }
 
 func solveData(ctx context.Context, d *data, set *Settings, diagnose bool) (*Solution, error) {
@@ -577,7 +579,7 @@ func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
 	sol := &Solution{
 		X: append([]float64(nil), it.x...), Nu: append([]float64(nil), it.nu...),
 		Lambda: append([]float64(nil), it.lam...), Slack: append([]float64(nil), it.s...),
-		d: it.orig, kkt: it.k, barrier: mub,
+		d: it.orig, kkt: it.k, barrier: mub, factAt: status == Optimal && it.factEnd,
 	}
 	if it.k.u != nil {
 		blas64.Trsv(blas.NoTrans, upper(it.k.u, n), vec(sol.X))
@@ -687,6 +689,10 @@ func (it *ipm) polish() bool {
 		debugLogger.Debug("polish", "after", after)
 	}
 	if r := after.Max(); r <= it.set.Tol*10 || (r <= math.Sqrt(it.set.Tol) && it.honestOK(it.set.Tol)) {
+		// In the dual mode the factorization just used, with W = 0 on the
+		// active and W = ∞ on the inactive rows (both clamped), is the KKT
+		// matrix at the polished point: keep it for the backward pass.
+		it.factEnd = it.k.mode == modeDual
 		return true
 	}
 	it.x, it.nu, it.lam, it.s = saved[0], saved[1], saved[2], saved[3]
