@@ -59,6 +59,10 @@ type Settings struct {
 	// StepTol of the best one without improving on it (at a kink of L,
 	// where no gradient vanishes). Default 1e-4.
 	StepTol float64
+	// ValueTol stops when the best criterion has improved by less than
+	// ValueTol·|L| over the last 3 evaluations (inexact inner solves and
+	// kinks of L make the last digits noise). Default 1e-6.
+	ValueTol float64
 	// InnerTol is the final inner tolerance passed to the objective
 	// (0: the model's default).
 	InnerTol float64
@@ -139,6 +143,20 @@ func (r *runner) eval(theta, grad []float64, tol float64) (Evaluation, error) {
 
 var errMaxEvals = errors.New("bilevel: evaluation budget exhausted")
 
+// stalled reports whether the best value improved by less than
+// ValueTol·|best| over the last 3 evaluations.
+func (r *runner) stalled() bool {
+	p := r.res.Path
+	if len(p) < 4 {
+		return false
+	}
+	before := math.Inf(1)
+	for _, st := range p[:len(p)-3] {
+		before = math.Min(before, st.Value)
+	}
+	return before-r.res.Value <= r.s.ValueTol*math.Abs(r.res.Value)
+}
+
 // projGradNorm is the max norm of the projected gradient: components
 // that push θ out of the box at an active bound count as zero.
 func (r *runner) projGradNorm(theta, grad []float64) float64 {
@@ -202,6 +220,9 @@ func Optimize(ctx context.Context, obj Objective, theta0 []float64, s *Settings)
 	}
 	if set.StepTol <= 0 {
 		set.StepTol = 1e-4
+	}
+	if set.ValueTol <= 0 {
+		set.ValueTol = 1e-6
 	}
 	if set.InnerTolStart <= 0 {
 		set.InnerTolStart = 1e-4
@@ -297,6 +318,10 @@ func (r *runner) hoag(theta []float64) error {
 		} else {
 			lhat *= 2
 		}
+		if r.stalled() {
+			r.res.Status = "converged (criterion stalled)"
+			return nil
+		}
 	}
 }
 
@@ -334,6 +359,10 @@ func (r *runner) adam(theta []float64) error {
 			r.res.Status = "converged (step)"
 			return nil
 		}
+		if r.stalled() {
+			r.res.Status = "converged (criterion stalled)"
+			return nil
+		}
 	}
 }
 
@@ -352,6 +381,7 @@ func (r *runner) lbfgs(theta0 []float64) error {
 		innerG   = make([]float64, p)
 		conv     bool
 		stepConv bool
+		stalled  bool
 	)
 	// The objective is scaled by 1/|L(θ₀)| so that smooth.Minimize's
 	// absolute gradient tolerance is GradTol relative to the criterion.
@@ -392,6 +422,11 @@ func (r *runner) lbfgs(theta0 []float64) error {
 			conv = true
 			cancel()
 		}
+		if r.stalled() {
+			conv = true
+			stalled = true
+			cancel()
+		}
 		// A kink (the lasso's support changes) has no zero gradient: stop
 		// when a new point lands within StepTol of the best one.
 		if r.res.Evals >= 3 && ev.Value >= prevBest {
@@ -420,6 +455,8 @@ func (r *runner) lbfgs(theta0 []float64) error {
 		return lastErr
 	case stepConv:
 		r.res.Status = "converged (step)"
+	case stalled:
+		r.res.Status = "converged (criterion stalled)"
 	case conv:
 		r.res.Status = "converged (projected gradient)"
 	case r.ctx.Err() != nil:
