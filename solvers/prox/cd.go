@@ -180,10 +180,25 @@ func (st *cdState) refresh(buf []float64) (rr, ry float64, g []float64) {
 		}
 		return 2*l.yy - 2*wxty + wgw, 2*l.yy - wxty, st.q
 	}
+	n := float64(l.n)
+	if allZero(st.w) {
+		// r = y and Xᵀr/n = Xᵀy/n are known: skip the O(nd) product.
+		copy(st.r, l.y)
+		copy(buf, l.xty)
+		return 2 * l.yy, 2 * l.yy, buf
+	}
 	l.residual(st.r, st.w)
 	l.correlations(buf, st.r)
-	n := float64(l.n)
 	return dot(st.r, st.r) / n, dot(st.r, l.y) / n, buf
+}
+
+func allZero(w []float64) bool {
+	for _, v := range w {
+		if v != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // objectiveOn returns the objective at the point equal to w except on ws,
