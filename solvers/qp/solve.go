@@ -539,7 +539,7 @@ func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
 		alpha := 1.0
 		if m > 0 {
 			amax := math.Min(stepTo(it.s, it.ds), stepTo(it.lam, dl))
-			frac := 0.99
+			frac := 0.995
 			if centering {
 				frac = 0.95
 			}
