@@ -166,11 +166,13 @@ func main() {
 	}
 
 	regret := map[string][]float64{} // method → mean regret per degree
+	spread := map[string][]float64{} // method → standard deviation over seeds
 	epochTime := map[string]time.Duration{}
 	runs := 0
 	start := time.Now()
 	for _, deg := range degs {
 		sum := map[string]float64{}
+		sq := map[string]float64{} // for the seed standard deviation
 		for seed := 0; seed < *seeds; seed++ {
 			rng := rand.New(rand.NewPCG(uint64(seed), uint64(deg)))
 			o, x, c, err := tk.generate(rng, 2**ntrain, deg)
@@ -207,12 +209,14 @@ func main() {
 					log.Fatal(err)
 				}
 				sum[m.name] += 100 * r / float64(*seeds)
+				sq[m.name] += 100 * r * 100 * r / float64(*seeds)
 				epochTime[m.name] += res.EpochDuration
 			}
 			runs++
 		}
 		for _, m := range ms {
 			regret[m.name] = append(regret[m.name], sum[m.name])
+			spread[m.name] = append(spread[m.name], math.Sqrt(max(sq[m.name]-sum[m.name]*sum[m.name], 0)*float64(*seeds)/float64(max(*seeds-1, 1))))
 		}
 	}
 
@@ -239,6 +243,20 @@ func main() {
 			fmt.Printf("   |        %6.2f %6.2f %6.2f %6.2f", ref["2S-LR"], ref["SPO+"], ref["DBB"], ref["PFYL"])
 		}
 		fmt.Println()
+	}
+	if *seeds > 1 {
+		fmt.Printf("\nstandard deviation over the %d seeds:\n", *seeds)
+		for k, deg := range degs {
+			fmt.Printf("%-4d", deg)
+			for _, m := range ms {
+				if v := spread[m.name][k]; math.IsNaN(v) {
+					fmt.Printf(" %8s", "—")
+				} else {
+					fmt.Printf(" %8.2f", v)
+				}
+			}
+			fmt.Println()
+		}
 	}
 	fmt.Printf("\ntime per epoch (%d pairs, mean over runs):\n", *ntrain)
 	for _, m := range ms {
