@@ -2,7 +2,6 @@ package sinkhorn
 
 import (
 	"fmt"
-	"math"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -102,7 +101,7 @@ func (c *Condition) kernelQ(f, g, cost []float64) []float64 {
 	invEps := 1 / c.p.eps
 	for i := range n {
 		for j := range m {
-			q[i*m+j] = math.Exp((f[i] + g[j] - cost[i*m+j]) * invEps)
+			q[i*m+j] = fastExp((f[i] + g[j] - cost[i*m+j]) * invEps)
 		}
 	}
 	return q
@@ -583,13 +582,15 @@ func (r *Result) PlanVJP(gp mat.Matrix, s *DiffSettings) (*Grad, error) {
 	gf, gg := make([]float64, n), make([]float64, m)
 	w := make([]float64, n*m)
 	da, db := make([]float64, n), make([]float64, m)
+	gdense := mat.DenseCopyOf(gp)
 	for i := range n {
+		grow := gdense.RawRowView(i)
 		for j := range m {
-			gij := gp.At(i, j)
+			gij := grow[j]
 			if !finite(gij) {
 				return nil, fmt.Errorf("%w: in the plan cotangent", ErrNaN)
 			}
-			q := math.Exp((r.F[i] + r.G[j] - cost[i*m+j]) * invEps)
+			q := fastExp((r.F[i] + r.G[j] - cost[i*m+j]) * invEps)
 			pij := p.a[i] * p.b[j] * q
 			gf[i] += gij * pij * invEps
 			gg[j] += gij * pij * invEps
