@@ -37,12 +37,16 @@ func checkPair(chat []float64, grad []float64, d *Dataset, i int) error {
 		return fmt.Errorf("%w: pair %d of %d", ErrInput, i, d.Len())
 	}
 	for _, v := range chat {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return ErrNonFinite
+		// beyond 1e100 sums of products may overflow: treat as non-finite
+		if math.IsNaN(v) || math.Abs(v) > maxCost {
+			return fmt.Errorf("%w: predicted cost %v", ErrNonFinite, v)
 		}
 	}
 	return nil
 }
+
+// maxCost bounds the magnitude of predicted costs accepted by the losses.
+const maxCost = 1e100
 
 func dot(a, b []float64) float64 {
 	s := 0.0
