@@ -16,6 +16,12 @@
 // ties one model to one criterion; [CrossValidation] averages K of them,
 // one per fold, solved in parallel goroutines.
 //
+// Any other inner problem can be tuned: implement [Model] (Dims, Fit,
+// Condition), or wrap an implicit.Problem — for instance
+// smooth.ImplicitProblem of package solvers/smooth — with
+// [NewProblemModel]. Any [Criterion] (Dims, Value with gradient) works
+// as the outer loss.
+//
 // # Hypergradients
 //
 // Every model exposes the optimality condition F(w, θ) = 0 that its

@@ -97,7 +97,8 @@ type Iterative interface {
 	// respect to θ does not include the dependence of η on θ, as in any
 	// unrolled implementation that computes the step outside automatic
 	// differentiation. The models' conditions are scaled so that
-	// I − η ∂ₓF = ∂ₓT at a solution, a contraction.
+	// I − η ∂ₓF is a contraction at a solution (it equals ∂ₓT for the
+	// smooth models and the lasso), which the Neumann method relies on.
 	Iteration(theta []float64) (t implicit.Map, eta float64)
 }
 

@@ -371,3 +371,31 @@ func TestLogger(t *testing.T) {
 	assert.Equal(t, res.Evals, strings.Count(buf.String(), "bilevel step"))
 	assert.Contains(t, buf.String(), "inner_iters=")
 }
+
+// TestProblemModel: a smooth.Problem tuned through the adapter gives the
+// hypergradient of the ready-made ridge model.
+func TestProblemModel(t *testing.T) {
+	ctx := context.Background()
+	x, y, xv, yv := regression(8, 60, 8)
+	pb, err := smooth.Ridge(x, y, smooth.L2{LogScale: true})
+	require.NoError(t, err)
+	m, err := NewProblemModel(smooth.ImplicitProblem(pb, &smooth.Settings{GradTol: 1e-13}, nil))
+	require.NoError(t, err)
+	c, err := NewMSE(xv, yv)
+	require.NoError(t, err)
+	h, err := NewHeldOut(m, c, nil)
+	require.NoError(t, err)
+	g := []float64{0}
+	_, err = h.Evaluate(ctx, []float64{0.3}, g, 0)
+	require.NoError(t, err)
+	ridge, err := NewRidge(x, y, Shared)
+	require.NoError(t, err)
+	hr, err := NewHeldOut(ridge, c, nil)
+	require.NoError(t, err)
+	gr := []float64{0}
+	_, err = hr.Evaluate(ctx, []float64{0.3}, gr, 0)
+	require.NoError(t, err)
+	assert.InDelta(t, gr[0], g[0], 1e-7*math.Abs(gr[0]))
+	_, err = NewProblemModel(nil)
+	assert.ErrorIs(t, err, ErrSettings)
+}

@@ -1,0 +1,56 @@
+package bilevel
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/optlayers/optlayers/implicit"
+)
+
+// ProblemModel adapts an implicit.Problem — a solver and the condition its
+// solutions satisfy — to a Model, so that any differentiable solver of
+// this module (smooth.ImplicitProblem, a QP, a projection) or a user's
+// own can be tuned by [Optimize]. θ is the problem's parameter vector as
+// the problem defines it (it need not be a log-strength), the solver's own
+// settings fix its accuracy (Fit's tol is ignored) and Fit's w is passed
+// as the warm start.
+type ProblemModel struct {
+	pb *implicit.Problem
+}
+
+// NewProblemModel returns the Model of pb.
+func NewProblemModel(pb *implicit.Problem) (*ProblemModel, error) {
+	if pb == nil || pb.Solver == nil || pb.Condition == nil {
+		return nil, fmt.Errorf("%w: problem without solver or condition", ErrSettings)
+	}
+	return &ProblemModel{pb: pb}, nil
+}
+
+// Dims returns the condition's dimensions.
+func (m *ProblemModel) Dims() (n, p int) { return m.pb.Condition.Dims() }
+
+// Fit solves the problem at θ, warm-started from w, and writes the
+// solution into w. It reports one iteration per solve.
+func (m *ProblemModel) Fit(ctx context.Context, w, theta []float64, _ float64) (int, error) {
+	n, p := m.Dims()
+	if err := checkW(w, n); err != nil {
+		return 0, err
+	}
+	if len(theta) != p {
+		return 0, fmt.Errorf("%w: θ has length %d, want %d", ErrDims, len(theta), p)
+	}
+	if !finite(theta) {
+		return 0, fmt.Errorf("%w: in θ", ErrNaN)
+	}
+	sol, err := m.pb.Solve(ctx, theta, append([]float64(nil), w...))
+	if sol != nil && len(sol.X) == n {
+		copy(w, sol.X)
+	}
+	if err != nil {
+		return 1, err
+	}
+	return 1, nil
+}
+
+// Condition returns the problem's condition.
+func (m *ProblemModel) Condition() implicit.Condition { return m.pb.Condition }
