@@ -176,6 +176,7 @@ func (net *Network) fused(x []float64, wantP bool, settings *NetworkSettings, ro
 		res.P = mat.NewDense(n, n, nil)
 	}
 
+	net.blocksOnce.Do(func() { net.fusedDiff = net.buildBlocks() })
 	bw := fusedBlock(n)
 	mb := make([]float64, n*bw)
 	gb := make([]float64, n*bw)
@@ -188,14 +189,12 @@ func (net *Network) fused(x []float64, wantP bool, settings *NetworkSettings, ro
 			mb[c*w+c-c0] = 1
 		}
 		// Forward through every swap that touches the block.
+		list := net.blockSwaps[c0/bw]
 		off := 0
-		for k, sw := range net.swaps {
-			a, b := max(int(sw.lo), c0), min(int(sw.hi), c1)
-			if a >= b {
-				continue
-			}
-			need := off + b - a
-			mixBlock(mb, d[off:need], w, int(sw.p), int(sw.q), a-c0, b-c0, alpha[k])
+		for _, e := range list {
+			sw := net.swaps[e.k]
+			need := off + int(e.b-e.a)
+			mixBlock(mb, d[off:need], w, int(sw.p), int(sw.q), int(e.a), int(e.b), alpha[e.k])
 			off = need
 		}
 		// The loss on the block and its gradient.
@@ -207,14 +206,12 @@ func (net *Network) fused(x []float64, wantP bool, settings *NetworkSettings, ro
 			}
 		}
 		// Backward through the same swaps, accumulating ∂L/∂α.
-		for k := m - 1; k >= 0; k-- {
-			sw := net.swaps[k]
-			a, b := max(int(sw.lo), c0), min(int(sw.hi), c1)
-			if a >= b {
-				continue
-			}
-			off -= b - a
-			galpha[k] += unmixBlock(gb, d[off:off+b-a], w, int(sw.p), int(sw.q), a-c0, b-c0, alpha[k])
+		for t := len(list) - 1; t >= 0; t-- {
+			e := list[t]
+			sw := net.swaps[e.k]
+			width := int(e.b - e.a)
+			off -= width
+			galpha[e.k] += unmixBlock(gb, d[off:off+width], w, int(sw.p), int(sw.q), int(e.a), int(e.b), alpha[e.k])
 		}
 	}
 	// Carry ∂L/∂α back to x through the values.
@@ -233,19 +230,31 @@ func (net *Network) fused(x []float64, wantP bool, settings *NetworkSettings, ro
 	return res, nil
 }
 
-// fusedDiffSize returns the largest total swap width over the column
-// blocks of SortBCE: the size of its row-difference buffer.
-func (net *Network) fusedDiffSize() int {
+// blockSwap is a swap restricted to a column block: swap k acts on the
+// block's columns [a, b) (relative to the block).
+type blockSwap struct {
+	k    int32
+	a, b int32
+}
+
+// buildBlocks lists, for each column block of the fused passes, the swaps
+// that touch it, and returns the largest total width over the blocks: the
+// size of the row-difference buffer.
+func (net *Network) buildBlocks() int {
 	bw := fusedBlock(net.n)
 	best := 0
+	net.blockSwaps = nil
 	for c0 := 0; c0 < net.n; c0 += bw {
 		c1 := min(net.n, c0+bw)
+		var list []blockSwap
 		total := 0
-		for _, sw := range net.swaps {
+		for k, sw := range net.swaps {
 			if a, b := max(int(sw.lo), c0), min(int(sw.hi), c1); a < b {
+				list = append(list, blockSwap{int32(k), int32(a - c0), int32(b - c0)})
 				total += b - a
 			}
 		}
+		net.blockSwaps = append(net.blockSwaps, list)
 		best = max(best, total)
 	}
 	return best

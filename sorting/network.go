@@ -180,7 +180,12 @@ type Network struct {
 	layerStart []int // swaps of layer k are swaps[layerStart[k]:layerStart[k+1]]
 	out        []int // out[pos] is the slot holding ascending position pos
 	diffSize   int
-	fusedDiff  int // row-difference buffer of SortBCE
+	// The column blocks of the fused passes, built on first use:
+	// blockSwaps[b] lists the swaps touching block b, fusedDiff is the
+	// size of the row-difference buffer.
+	blocksOnce sync.Once
+	blockSwaps [][]blockSwap
+	fusedDiff  int
 }
 
 // NewNetwork builds the sorting network of the given kind on n ≥ 1 inputs.
@@ -265,7 +270,6 @@ func NewNetwork(kind NetworkKind, n int) (*Network, error) {
 		}
 		net.out[pos] = slotAt[pos]
 	}
-	net.fusedDiff = net.fusedDiffSize()
 	return net, nil
 }
 
