@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gonum.org/v1/gonum/diff/fd"
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/optlayers/optlayers/implicit"
@@ -52,8 +53,8 @@ func TestParamDerivatives(t *testing.T) {
 		for trial := range 6 {
 			for _, ts := range makeSets(rng, n) {
 				ps, ok := ts.set.(Parametric)
-				if !ok {
-					continue
+				if !ok || ts.name == "Transport" {
+					continue // transport: balanced directions only, TestTransportParams
 				}
 				y := randVec(rng, n, ts.scale*[]float64{0.5, 1, 2}[trial%3])
 				if nearKink(t, ts.set, y, 1e-3) {
@@ -135,3 +136,57 @@ func TestParamBadInput(t *testing.T) {
 }
 
 func zero() float64 { return 0 }
+
+// Transport marginals: derivatives along balanced directions (Σda = Σdb)
+// against central differences; ParamVJP is the adjoint of ParamJVP on
+// balanced directions.
+func TestTransportParams(t *testing.T) {
+	rng := rand.New(rand.NewPCG(81, 82))
+	m, k := 4, 5
+	checked := 0
+	for range 10 {
+		a, b := randPositive(rng, m, 0.5, 1.5), randPositive(rng, k, 0.5, 1.5)
+		floats.Scale(floats.Sum(a)/floats.Sum(b), b)
+		tr := Transport{Rows: a, Cols: b}
+		y := randVec(rng, m*k, 1)
+		if nearKink(t, tr, y, 1e-3) {
+			continue
+		}
+		x := make([]float64, m*k)
+		require.NoError(t, tr.Project(x, y))
+		// A balanced direction.
+		d := randVec(rng, m+k, 1)
+		shift := (floats.Sum(d[:m]) - floats.Sum(d[m:])) / float64(m+k)
+		for i := range d[:m] {
+			d[i] -= shift
+		}
+		for j := range d[m:] {
+			d[m+j] += shift
+		}
+		require.InDelta(t, floats.Sum(d[:m]), floats.Sum(d[m:]), 1e-12)
+		got := make([]float64, m*k)
+		require.NoError(t, tr.ParamJVP(got, x, y, d))
+		theta := tr.Params()
+		const h = 1e-6
+		xp, xm := make([]float64, m*k), make([]float64, m*k)
+		tp, tm := make([]float64, m+k), make([]float64, m+k)
+		floats.AddScaledTo(tp, theta, h, d)
+		floats.AddScaledTo(tm, theta, -h, d)
+		sp, err := tr.WithParams(tp)
+		require.NoError(t, err)
+		sm, err := tr.WithParams(tm)
+		require.NoError(t, err)
+		require.NoError(t, sp.Project(xp, y))
+		require.NoError(t, sm.Project(xm, y))
+		for i := range got {
+			assert.InDelta(t, (xp[i]-xm[i])/(2*h), got[i], 1e-6, "entry %d", i)
+		}
+		// Adjoint on balanced directions: ⟨u, J d⟩ = ⟨Jᵀu, d⟩.
+		u := randVec(rng, m*k, 1)
+		gu := make([]float64, m+k)
+		require.NoError(t, tr.ParamVJP(gu, x, y, u))
+		assert.InDelta(t, floats.Dot(u, got), floats.Dot(gu, d), 1e-10)
+		checked++
+	}
+	assert.GreaterOrEqual(t, checked, 5)
+}

@@ -354,3 +354,87 @@ func maxAbs(x []float64) float64 {
 	}
 	return m
 }
+
+// Params returns θ = (a..., b...), the row then the column marginals.
+func (t Transport) Params() []float64 { return append(append([]float64(nil), t.Rows...), t.Cols...) }
+
+// WithParams returns the transport polytope with marginals θ split as in
+// Params (the mass Σa = Σb must stay balanced).
+func (t Transport) WithParams(theta []float64) (Parametric, error) {
+	m, k := len(t.Rows), len(t.Cols)
+	if err := paramsLen(theta, m+k); err != nil {
+		return nil, err
+	}
+	return Transport{Rows: append([]float64(nil), theta[:m]...), Cols: append([]float64(nil), theta[m:]...),
+		Tol: t.Tol, MaxIter: t.MaxIter}, nil
+}
+
+// marginalSolve solves H (dα, dβ) = r on the support of x by conjugate
+// gradients (the minimum-norm solution when r is balanced on every
+// connected component of the support graph).
+func (t Transport) marginalSolve(x, r []float64) []float64 {
+	m, k := len(t.Rows), len(t.Cols)
+	support := make([]bool, m*k)
+	for i := range support {
+		support[i] = x[i] > 0
+	}
+	h := newSupportLaplacian(m, k, support, 0, true)
+	sol := make([]float64, m+k)
+	h.cg(sol, r, 1e-14, 4*(m+k)+20)
+	return sol
+}
+
+// ParamJVP sets dst = ∂P/∂(a, b) · (da, db): dPᵢⱼ = dαᵢ + dβⱼ on the
+// support with H (dα, dβ) = (da, db). Only balanced directions
+// (Σda = Σdb on each connected component of the support) keep the set
+// nonempty; others are answered in the least-squares sense.
+func (t Transport) ParamJVP(dst, x, y, dtheta []float64) error {
+	m, k := len(t.Rows), len(t.Cols)
+	if err := checkParamProduct(x, y, dtheta, m+k); err != nil {
+		return err
+	}
+	if err := checkLen(dst, len(x)); err != nil {
+		return err
+	}
+	if err := t.check(len(x)); err != nil {
+		return err
+	}
+	sol := t.marginalSolve(x, dtheta)
+	for i := range m {
+		for j := range k {
+			if x[i*k+j] > 0 {
+				dst[i*k+j] = sol[i] + sol[m+j]
+			} else {
+				dst[i*k+j] = 0
+			}
+		}
+	}
+	return checkOutput(dst)
+}
+
+// ParamVJP sets dst = H⁺ (row sums, column sums of u on the support): the
+// gradient of ⟨u, P⟩ with respect to (a, b), defined up to adding
+// (c1, −c1) on a connected component of the support (directions that
+// change the total mass); the minimum-norm representative is returned.
+func (t Transport) ParamVJP(dst, x, y, u []float64) error {
+	m, k := len(t.Rows), len(t.Cols)
+	if err := checkParamVJP(dst, x, y, u, m+k); err != nil {
+		return err
+	}
+	if err := t.check(len(x)); err != nil {
+		return err
+	}
+	r := make([]float64, m+k)
+	for i := range m {
+		for j := range k {
+			if x[i*k+j] > 0 {
+				r[i] += u[i*k+j]
+				r[m+j] += u[i*k+j]
+			}
+		}
+	}
+	copy(dst, t.marginalSolve(x, r))
+	return checkOutput(dst)
+}
+
+var _ Parametric = Transport{}
