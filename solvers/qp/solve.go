@@ -382,6 +382,29 @@ func (it *ipm) honestOK(tol float64) bool {
 	return r.Primal <= tol*sp && r.Dual <= tol*sd
 }
 
+// slackStep sets ds to the slack step of a direction (dx, dλ). In the
+// primal reduction it is −r_i − G dx (one product with G); in the dual
+// reduction, whose directions satisfy the third block row
+// G dx − W dλ = r₃ up to rounding, it is −r_i − r₃ − W dλ, the same
+// vector without the product (r3 nil means the predictor's r₃ = −r_i + s).
+func (it *ipm) slackStep(ds, dx, dl, r3 []float64) {
+	if it.k.mode != modeDual {
+		copy(ds, it.ri)
+		for i := range ds {
+			ds[i] = -ds[i]
+		}
+		it.d.mulG(-1, dx, 1, ds)
+		return
+	}
+	for i := range ds {
+		r := it.s[i] - it.ri[i]
+		if r3 != nil {
+			r = r3[i]
+		}
+		ds[i] = -it.ri[i] - r - it.k.w[i]*dl[i]
+	}
+}
+
 // refine returns the number of refinement steps for the search
 // directions: none in the dual mode, whose Cholesky factorization of a
 // positive definite matrix is accurate enough for the interior point (the
@@ -502,11 +525,7 @@ func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
 			}
 			it.k.solve(it.aff, rhs, it.refine(2), 1e-11)
 			dlA := it.aff[n+neq:]
-			copy(it.dsA, it.ri)
-			for i := range it.dsA {
-				it.dsA[i] = -it.dsA[i]
-			}
-			d.mulG(-1, it.aff[:n], 1, it.dsA)
+			it.slackStep(it.dsA, it.aff[:n], dlA, nil)
 			a := math.Min(stepTo(it.s, it.dsA), stepTo(it.lam, dlA))
 			muAff := 0.0
 			for i := range m {
@@ -531,11 +550,7 @@ func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
 			break
 		}
 		dx, dnu, dl := it.dir[:n], it.dir[n:n+neq], it.dir[n+neq:]
-		copy(it.ds, it.ri)
-		for i := range it.ds {
-			it.ds[i] = -it.ds[i]
-		}
-		d.mulG(-1, dx, 1, it.ds)
+		it.slackStep(it.ds, dx, dl, rhs[n+neq:])
 		alpha := 1.0
 		if m > 0 {
 			amax := math.Min(stepTo(it.s, it.ds), stepTo(it.lam, dl))
