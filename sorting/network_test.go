@@ -617,3 +617,28 @@ func TestRelaxSaturates(t *testing.T) {
 		}
 	}
 }
+
+func TestSortBCEBatchDeterministic(t *testing.T) {
+	rng := rand.New(rand.NewPCG(49, 50))
+	b, n := 6, 40
+	x := mat.NewDense(b, n, randVec(rng, b*n))
+	perms := make([][]int, b)
+	for i := range b {
+		perms[i] = Argsort(x.RawRowView(i), false)
+	}
+	var first []*BCEResult
+	for _, workers := range []int{1, 4} {
+		net, err := NewNetwork(Bitonic, n) // fresh: blocks built concurrently
+		require.NoError(t, err)
+		rs, err := net.SortBCEBatch(context.Background(), x, perms, false, &NetworkSettings{Workers: workers})
+		require.NoError(t, err)
+		if first == nil {
+			first = rs
+			continue
+		}
+		for i := range rs {
+			assert.Equal(t, first[i].Loss, rs[i].Loss)
+			assert.Equal(t, first[i].Grad, rs[i].Grad)
+		}
+	}
+}
