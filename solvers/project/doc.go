@@ -49,7 +49,8 @@
 // Set parameters. Every set with parameters also implements [Parametric]:
 // ParamJVP and ParamVJP differentiate P with respect to the radius, the
 // bounds, the normal and offset, the weights and value of a box section,
-// the right-hand sides b (and h), with Params / WithParams giving a flat
+// the right-hand sides b (and h), the transport marginals (along
+// mass-preserving directions), with Params / WithParams giving a flat
 // layout documented on each type. For the simplex, ∂x/∂r = 1_S/|S|; for the
 // l2 ball, ∂x/∂r = y/‖y‖ outside; for the box, ∂xᵢ/∂lᵢ = 1 where xᵢ = lᵢ; for
 // the affine set, ∂x/∂b = A⁺.
