@@ -11,7 +11,10 @@
 // unbounded programs ([ErrInfeasible], [ErrUnbounded]) and accepts
 // redundant or duplicated constraints. gonum's simplex
 // (gonum.org/v1/gonum/optimize/convex/lp), which returns no duals, is the
-// reference of the tests.
+// reference of the tests. [SolveBatch] solves many programs on all cores.
+// Near convergence the interior point polishes its iterate on the guessed
+// active set, so a unique optimal vertex is returned to rounding accuracy
+// (at ties, a point of the optimal face).
 //
 // # Derivatives
 //
