@@ -13,6 +13,7 @@ import (
 	"gonum.org/v1/gonum/diff/fd"
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/optlayers/optlayers/implicit"
 	"github.com/optlayers/optlayers/solvers/isotonic"
 )
 
@@ -353,4 +354,48 @@ func BenchmarkPSoft(b *testing.B) {
 		}
 	}
 	cpu.report(b, 0.78)
+}
+
+// TestSoftRankMatchesImplicitEngine checks the O(n) block VJP of the soft
+// rank against the generic implicit engine on the fixed-point condition of
+// the permutahedron projection (package implicit, dense LU).
+func TestSoftRankMatchesImplicitEngine(t *testing.T) {
+	rng := rand.New(rand.NewPCG(29, 30))
+	for _, reg := range []Regularization{isotonic.L2, isotonic.KL} {
+		n, eps := 9, 0.4
+		x := randVec(rng, n)
+		r := make([]float64, n)
+		sr, err := SoftRank(r, x, eps, &SoftSettings{Regularization: reg})
+		require.NoError(t, err)
+		g := randVec(rng, n)
+		fast := make([]float64, n)
+		require.NoError(t, sr.VJP(fast, g))
+
+		// x* = P(z, w) with z = x/ε, w = ρ (log ρ for KL, whose output is
+		// exp x*).
+		m, err := isotonic.PermutahedronMap(n, reg, 0.5)
+		require.NoError(t, err)
+		theta := make([]float64, 2*n)
+		for i := range n {
+			theta[i] = x[i] / eps
+			theta[n+i] = float64(n - i)
+			if reg == isotonic.KL {
+				theta[n+i] = math.Log(theta[n+i])
+			}
+		}
+		xs := make([]float64, n)
+		_, err = isotonic.Project(xs, theta[:n], theta[n:], reg)
+		require.NoError(t, err)
+		gx := append([]float64(nil), g...)
+		if reg == isotonic.KL {
+			for i := range gx {
+				gx[i] *= math.Exp(xs[i])
+			}
+		}
+		gtheta, err := implicit.VJP(implicit.FixedPoint(m), xs, theta, gx, &implicit.Settings{Method: implicit.DenseLU})
+		require.NoError(t, err)
+		for i := range n {
+			assert.InDelta(t, fast[i], gtheta[i]/eps, 1e-10, "%v", reg)
+		}
+	}
 }
