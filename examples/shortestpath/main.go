@@ -126,6 +126,9 @@ var methods = []method{
 	}, false},
 	{"NCE", func(o pto.Oracle, tr *pto.Dataset) (pto.Loss, error) { return pto.NewNCE(o, tr, 0.05) }, false},
 	{"CMAP", func(o pto.Oracle, tr *pto.Dataset) (pto.Loss, error) { return pto.NewCMAP(o, tr, 0.05) }, false},
+	{"LTR-pt", func(o pto.Oracle, tr *pto.Dataset) (pto.Loss, error) { return pto.NewPointwise(o, tr, 0.05) }, true},
+	{"LTR-pair", func(o pto.Oracle, tr *pto.Dataset) (pto.Loss, error) { return pto.NewPairwise(o, tr, 0.05, 0.1) }, true},
+	{"LTR-list", func(o pto.Oracle, tr *pto.Dataset) (pto.Loss, error) { return pto.NewListwise(o, tr, 0.05, 1) }, true},
 	{"QPTL", func(o pto.Oracle, _ *pto.Dataset) (pto.Loss, error) {
 		p, ok := o.(pto.Polyhedral)
 		if !ok {
@@ -144,7 +147,7 @@ func main() {
 	seeds := flag.Int("seeds", 3, "number of seeds")
 	ntrain := flag.Int("n", 1000, "training (and test) points")
 	workers := flag.Int("workers", 0, "goroutines per batch (0 = GOMAXPROCS)")
-	only := flag.String("methods", "", "comma-separated methods (default: all but the slow QPTL): 2S-LR,SPO+,DBB,NID,PFYL,DPO,NCE,CMAP,MOM,QPTL")
+	only := flag.String("methods", "", "comma-separated methods (default: all but the opt-in LTR-pt, LTR-pair, LTR-list and QPTL): 2S-LR,SPO+,DBB,NID,PFYL,DPO,MOM,NCE,CMAP,LTR-pt,LTR-pair,LTR-list,QPTL")
 	// PyEPO's λ = 10 multiplies the gradient of the batch-mean loss, that
 	// is c/32 per pair with batch 32: the same step as λ = 10/32 on c.
 	flag.Float64Var(&dbbLambda, "dbb-lambda", 10.0/32, "DBB interpolation strength λ (per-pair loss)")

@@ -45,6 +45,11 @@
 //     Guns, "Contrastive Losses and Solution Caching for
 //     Predict-and-Optimize", IJCAI 2021): with a pool S of feasible
 //     solutions, mean_{w∈S} ĉᵀ(w* − w) and max_{w∈S} ĉᵀ(w* − w).
+//   - [Pointwise], [Pairwise], [Listwise] (Mandi, Bucarey, Mulamba, Guns,
+//     "Decision-Focused Learning: Through the Lens of Learning to Rank",
+//     ICML 2022): rank the pool solutions by ĉ as c does (squared error of
+//     objective values, margin hinge against the optimum, softmax
+//     cross-entropy).
 //   - [QPTL] (Wilder, Dilkina & Tambe, AAAI 2019): the regret of the
 //     quadratically smoothed LP solution argmin_{w∈P} ĉᵀw + (μ/2)‖w‖²,
 //     differentiated through the KKT system of solvers/qp.

@@ -550,3 +550,34 @@ func FuzzSPOPlus(f *testing.F) {
 		}
 	})
 }
+
+// The ranking losses against finite differences (pool fixed) and their
+// defining properties, on a minimization and a maximization.
+func TestLTRLosses(t *testing.T) {
+	g, d := spData(t, 15, 51)
+	k, kd := knapData(t, 15, 52)
+	rng := rand.New(rand.NewPCG(3, 1))
+	for _, tc := range []struct {
+		o  Oracle
+		d  *Dataset
+		sh float64
+	}{{g, d, 0.5}, {k, kd, 3}} {
+		pw, err := NewPointwise(tc.o, tc.d, 0)
+		require.NoError(t, err)
+		pr, err := NewPairwise(tc.o, tc.d, 0, 0.1)
+		require.NoError(t, err)
+		lw, err := NewListwise(tc.o, tc.d, 0, 0.5)
+		require.NoError(t, err)
+		_, dim := tc.d.C.Dims()
+		for i := 0; i < 4; i++ {
+			chat := randVec(rng, dim, tc.sh)
+			for _, l := range []Loss{pw, pr, lw} {
+				lossFD(t, l, tc.d, i, chat, 1e-5)
+			}
+			// at the true cost the pointwise loss vanishes
+			v, err := pw.Eval(make([]float64, dim), tc.d.C.RawRowView(i), tc.d, i, nil)
+			require.NoError(t, err)
+			assert.InDelta(t, 0, v, 1e-20)
+		}
+	}
+}
