@@ -44,10 +44,11 @@ type CDSettings struct {
 	// visits all features).
 	NoWorkingSet bool
 	// NoScreening disables Gap Safe screening (Fercoq, Gramfort & Salmon
-	// 2015; Ndiaye et al. 2017): at each convergence check (λ₂ = 0 only),
-	// a feature with |Xⱼᵀu| + ‖Xⱼ‖·√(2·gap/n) < λⱼ, u the rescaled dual
-	// point, is certified to be zero at the optimum and dropped from the
-	// sweeps.
+	// 2015; Ndiaye et al. 2017): at the start and at each convergence
+	// check, a feature with |Xⱼᵀu| + ‖Xⱼ‖·√(2·gap/n) < λⱼ, u the dual
+	// point (r/n, rescaled to be feasible when λ₂ = 0), is certified to
+	// be zero at the optimum and dropped from the sweeps. The dual is
+	// n-strongly concave, so ‖u − u*‖ ≤ √(2·gap/n).
 	NoScreening bool
 	// NoAnderson disables Anderson extrapolation of the working-set
 	// iterates (Bertrand & Massias 2021): every AndersonK sweeps, the
@@ -433,10 +434,16 @@ func (l *Lasso) Solve(ctx context.Context, theta, init []float64, s *CDSettings)
 	screened := make([]bool, d)
 	gcopy := make([]float64, d)
 	screen := func(gap float64, g []float64) {
-		if set.NoScreening || st.l2 != 0 || math.IsInf(gap, 1) {
+		if set.NoScreening || math.IsInf(gap, 1) || math.IsNaN(gap) {
 			return
 		}
-		sc := l.dualScale(g, theta)
+		// The dual point is u = sc·r/n: rescaled into the feasible set for
+		// the lasso; for the elastic net the dual is unconstrained (and
+		// still n-strongly concave) and sc = 1.
+		sc := 1.0
+		if st.l2 == 0 {
+			sc = l.dualScale(g, theta)
+		}
 		if sc == 0 {
 			return
 		}
@@ -455,7 +462,7 @@ func (l *Lasso) Solve(ctx context.Context, theta, init []float64, s *CDSettings)
 			}
 		}
 	}
-	if !set.NoScreening && st.l2 == 0 {
+	if !set.NoScreening {
 		// Screen at the starting point: effective along a warm-started path.
 		gap0, _ := l.gapKKT(rr, ry, g, st.w, theta)
 		screen(gap0, g)

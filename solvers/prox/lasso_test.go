@@ -376,3 +376,25 @@ func TestNilDesign(t *testing.T) {
 	_, err = NewLasso(nil, []float64{1}, L1Penalty)
 	assert.ErrorIs(t, err, ErrDims)
 }
+
+// TestGapSafeScreeningElasticNet checks screening with λ₂ > 0 (the
+// unconstrained elastic-net dual) against FISTA.
+func TestGapSafeScreeningElasticNet(t *testing.T) {
+	rng := rand.New(rand.NewPCG(191, 192))
+	x, y := randomLasso(rng, 40, 300, 5)
+	l, err := NewLasso(x, y, ElasticNetPenalty)
+	require.NoError(t, err)
+	ctx := context.Background()
+	theta := []float64{0.2 * l.LambdaMax(), 0.5}
+	prev, err := l.Solve(ctx, []float64{0.22 * l.LambdaMax(), 0.5}, nil, nil)
+	require.NoError(t, err)
+	ref, err := Minimize(ctx, l.Composite(), theta, make([]float64, 300), &Settings{Tol: 1e-12, MaxIter: 1000000})
+	require.NoError(t, err)
+	for _, upd := range []Updates{ResidualUpdates, GramUpdates} {
+		res, err := l.Solve(ctx, theta, prev.W, &CDSettings{Tol: 1e-13, Updates: upd})
+		require.NoError(t, err)
+		assert.Greater(t, res.Screened, 100, "updates %v", upd)
+		assert.Less(t, maxAbsDiff(res.W, ref.X), 1e-8*math.Max(1, maxAbs(ref.X)))
+		assert.Equal(t, support(ref.X), res.Support())
+	}
+}
