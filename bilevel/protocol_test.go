@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gonum.org/v1/gonum/diff/fd"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/optlayers/optlayers/datasets"
@@ -264,6 +265,13 @@ func TestCrossValidationDeterministic(t *testing.T) {
 	assert.Equal(t, g1, g2)
 	assert.Equal(t, e1.Value, ek.Value)
 	assert.Equal(t, g1, gk)
+	// The CV hypergradient matches central differences of the CV value.
+	want := fd.Derivative(func(th float64) float64 {
+		ev, err := build(2).Evaluate(ctx, []float64{th}, nil, 1e-13)
+		require.NoError(t, err)
+		return ev.Value
+	}, theta[0], &fd.Settings{Formula: fd.Central, Step: 1e-4})
+	assert.InDelta(t, want, g2[0], 1e-6*math.Abs(want))
 	var mean float64
 	for _, f := range cv2.Folds() {
 		mean += f.Criterion().Value(f.Weights(), nil) / 5
