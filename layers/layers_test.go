@@ -11,6 +11,7 @@ import (
 	"gonum.org/v1/gonum/diff/fd"
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/optlayers/optlayers/implicit"
 	"github.com/optlayers/optlayers/solvers/lp"
 	"github.com/optlayers/optlayers/solvers/perturbed"
 	"github.com/optlayers/optlayers/solvers/project"
@@ -264,4 +265,32 @@ func FuzzLayers(f *testing.F) {
 			}
 		}
 	})
+}
+
+// The QP layer's backward (the solver's KKT factorization) agrees with the
+// generic implicit engine on the KKT condition of package qp.
+func TestQPLayerMatchesImplicitEngine(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	tpl := qpTemplate(rng, 6, 2, 8)
+	l := &QP{Template: tpl, Params: QPAll, Settings: &qp.Settings{Tol: 1e-11}}
+	layout := qp.LayoutOf(tpl)
+	theta, err := layout.Pack(nil, tpl)
+	require.NoError(t, err)
+	y := make([]float64, 6)
+	tape, err := l.Forward(context.Background(), y, theta)
+	require.NoError(t, err)
+	g := randn(rng, 6)
+	fast := make([]float64, len(theta))
+	require.NoError(t, tape.VJP(fast, g))
+	sol, err := qp.Solve(context.Background(), tpl, &qp.Settings{Tol: 1e-11})
+	require.NoError(t, err)
+	cond, z, th := sol.Condition()
+	gz := make([]float64, len(z))
+	copy(gz, g)
+	generic, err := implicit.VJP(cond, z, th, gz, nil)
+	require.NoError(t, err)
+	require.Len(t, generic, len(fast))
+	for i := range fast {
+		assert.InDelta(t, generic[i], fast[i], 1e-7*(1+math.Abs(generic[i])), "θ[%d]", i)
+	}
 }
