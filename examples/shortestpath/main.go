@@ -146,6 +146,7 @@ func main() {
 	lr := flag.Float64("lr", 1e-2, "Adam learning rate")
 	seeds := flag.Int("seeds", 3, "number of seeds")
 	ntrain := flag.Int("n", 1000, "training (and test) points")
+	hidden := flag.Int("hidden", 0, "hidden units of a one-hidden-layer ReLU MLP (0: the linear model of the protocol)")
 	workers := flag.Int("workers", 0, "goroutines per batch (0 = GOMAXPROCS)")
 	only := flag.String("methods", "", "comma-separated methods (default: all but the opt-in LTR-pt, LTR-pair, LTR-list and QPTL): 2S-LR,SPO+,DBB,NID,PFYL,DPO,MOM,NCE,CMAP,LTR-pt,LTR-pair,LTR-list,QPTL")
 	// PyEPO's λ = 10 multiplies the gradient of the batch-mean loss, that
@@ -196,7 +197,11 @@ func main() {
 				if err != nil {
 					log.Fatal(err)
 				}
-				model, err := nn.NewLinear(tk.features, o.Dim(), rand.New(rand.NewPCG(uint64(seed), 1)))
+				sizes := []int{tk.features, o.Dim()}
+				if *hidden > 0 {
+					sizes = []int{tk.features, *hidden, o.Dim()}
+				}
+				model, err := nn.NewMLP(sizes, nn.ReLU, rand.New(rand.NewPCG(uint64(seed), 1)))
 				if err != nil {
 					log.Fatal(err)
 				}
