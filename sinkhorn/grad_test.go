@@ -276,3 +276,34 @@ func TestDivergenceGradient(t *testing.T) {
 		}
 	}
 }
+
+func TestUnrolledPotentialsVJP(t *testing.T) {
+	rng := rand.New(rand.NewPCG(25, 1))
+	for _, tc := range gradCases(rng)[:4] {
+		u, err := SolveUnrolled(context.Background(), tc.pb, 7)
+		require.NoError(t, err)
+		gf, gg := make([]float64, len(u.F)), make([]float64, len(u.G))
+		for i := range gf {
+			gf[i] = rng.NormFloat64()
+		}
+		for j := range gg {
+			gg[j] = rng.NormFloat64()
+		}
+		g, err := u.VJP(gf, gg)
+		require.NoError(t, err)
+		d := randDirection(rng, tc.pb, tc.balanced)
+		want := centralFD(t, func(h float64) float64 {
+			v, err := SolveUnrolled(context.Background(), moved(tc.pb, d, h), 7)
+			require.NoError(t, err)
+			var s float64
+			for i, x := range v.F {
+				s += gf[i] * x
+			}
+			for j, x := range v.G {
+				s += gg[j] * x
+			}
+			return s
+		})
+		assert.InDelta(t, want, along(g, d), 1e-6*max(1, math.Abs(want)), tc.name)
+	}
+}
