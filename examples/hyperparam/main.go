@@ -212,7 +212,7 @@ func demo(ctx context.Context, out io.Writer, quick bool, pngPath string, logger
 		{id: "H2", name: "lasso · diabetes · val MSE", obj: o2,
 			grid:   bilevel.Linspace(math.Log(lmax), math.Log(lmax*1e-4), 100),
 			theta0: math.Log(lmax / 10), refTheta: -1.881, refValue: 2876.4143, refTime: 0.144, build: h2, format: "%.4f"},
-		{id: "H3", name: "logistic · breast_cancer · val log-loss", obj: o3, grid: bilevel.Linspace(4, -12, 100), theta0: 0,
+		{id: "H3", name: "logistic · breast_cancer · val log-loss", obj: o3, grid: bilevel.Linspace(0, -16, 100), theta0: 0,
 			refTheta: -5.495, refValue: 0.077044, refTime: 0.711, build: h3, format: "%.6f"},
 	}
 
