@@ -342,7 +342,9 @@ func (l SoftSort) Forward(_ context.Context, dst, x []float64) (Tape, error) {
 // is the set of one-hot vectors of length N (with Gumbel noise y is then
 // softmax(θ/σ) in expectation); otherwise the Oracle (a maximization)
 // defines Y. Settings are those of solvers/perturbed (Workers is forced
-// to 1: the layer parallelizes over the batch).
+// to 1: the layer parallelizes over the batch); every row of a batch uses
+// the noise streams of Settings.Seed (common random numbers), so the
+// output is a deterministic function of θ.
 type PerturbedArgmax struct {
 	N        int
 	Oracle   perturbed.Oracle
