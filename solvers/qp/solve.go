@@ -188,16 +188,17 @@ func solveData(ctx context.Context, d *data, set *Settings, diagnose bool) (*Sol
 	sol, status, iters := it.run(ctx)
 	sol.Iterations = iters
 	sol.Status = status
-	if !finite(sol.X) || !finite(sol.Nu) || !finite(sol.Lambda) || !finite([]float64{sol.Objective}) ||
-		!finite([]float64{sol.Residuals.Max()}) {
-		// Overflow with extreme data: never report it as a solution.
+	overflow := !finite(sol.X) || !finite(sol.Nu) || !finite(sol.Lambda) ||
+		!finite([]float64{sol.Objective}) || !finite([]float64{sol.Residuals.Max()})
+	if overflow {
+		// Extreme data: never report a non-finite point as a solution.
 		sol.Status = NotConverged
-		return sol, fmt.Errorf("%w: overflow (data of extreme magnitude?) after %d iterations", ErrNotConverged, iters)
 	}
-	switch status {
-	case Optimal:
+	switch {
+	case status == Optimal && !overflow:
 		return sol, nil
-	case Canceled:
+	case status == Canceled:
+		sol.Status = Canceled
 		return sol, fmt.Errorf("qp: canceled after %d iterations: %w", iters, ctx.Err())
 	}
 	// Diagnose a failure: infeasible, unbounded or merely not converged.
@@ -210,6 +211,9 @@ func solveData(ctx context.Context, d *data, set *Settings, diagnose bool) (*Sol
 			sol.Status = Unbounded
 			return sol, fmt.Errorf("%w: a feasible ray decreases the objective (after %d iterations)", ErrUnbounded, iters)
 		}
+	}
+	if overflow {
+		return sol, fmt.Errorf("%w: overflow (data of extreme magnitude?) after %d iterations", ErrNotConverged, iters)
 	}
 	return sol, fmt.Errorf("%w: after %d iterations, residuals %+v", ErrNotConverged, iters, sol.Residuals)
 }
