@@ -10,16 +10,17 @@
 // prox, g, and the Jacobians of prox with respect to its input v and to
 // its parameters λ (needed for hypergradients with respect to λ):
 //
-//	L1          Σ λⱼwⱼ|xⱼ|          soft thresholding S(v, ηλw)
-//	ElasticNet  λ₁Σwⱼ|xⱼ| + λ₂‖x‖²/2   S(v, ηλ₁w)/(1 + ηλ₂)
-//	GroupLasso  λ Σ_G w_G ‖x_G‖₂     block soft thresholding (1 − ηλw_G/‖v_G‖)₊ v_G
-//	NonNegL1    λΣwⱼxⱼ + ι(x ≥ 0)     max(v − ηλw, 0)
-//	SquaredL2   λ‖x‖²/2             v/(1 + ηλ)
-//	Box         ι(l ≤ x ≤ u)         clip(v, l, u), θ = (l, u)
-//	NonNegative ι(x ≥ 0)            max(v, 0)
-//	L2Ball      ι(‖x‖₂ ≤ r)          v·min(1, r/‖v‖), θ = (r)
-//	Indicator   ι_C for any [Projector] (every set of solvers/project:
-//	            simplex, l1 ball, polyhedron, …), its projection and Jacobian
+//	L1               Σ λⱼwⱼ|xⱼ|            soft thresholding S(v, ηλw)
+//	ElasticNet       λ₁Σwⱼ|xⱼ| + λ₂‖x‖²/2  S(v, ηλ₁w)/(1 + ηλ₂)
+//	GroupLasso       λ Σ_G w_G ‖x_G‖₂      block soft thresholding (1 − ηλw_G/‖v_G‖)₊ v_G
+//	NonNegL1         λΣwⱼxⱼ + ι(x ≥ 0)     max(v − ηλw, 0)
+//	SquaredL2        λ‖x‖²/2               v/(1 + ηλ)
+//	NonNegSquaredL2  λ‖x‖²/2 + ι(x ≥ 0)    max(v, 0)/(1 + ηλ)
+//	Box              ι(l ≤ x ≤ u)          clip(v, l, u), θ = (l, u)
+//	NonNegative      ι(x ≥ 0)              max(v, 0)
+//	L2Ball           ι(‖x‖₂ ≤ r)           v·min(1, r/‖v‖), θ = (r)
+//	Indicator        ι_C for any [Projector] (the sets of solvers/project:
+//	                 simplex, l1 ball, polyhedron, …): its projection
 //
 // The maps are piecewise smooth: at a kink (|vⱼ| = ηλⱼ for soft
 // thresholding, ‖v_G‖ = ηλw_G, v on a face of the box or sphere) the

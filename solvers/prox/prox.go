@@ -464,3 +464,66 @@ func (Zero) DiagJacobian(d, _, _ []float64, _ float64) {
 func (Zero) Jacobian(v, _ []float64, _ float64) (linsolve.Operator, linsolve.Operator) {
 	return linsolve.Identity(len(v)), linsolve.Zero{Rows: len(v), Cols: 0}
 }
+
+// NonNegSquaredL2 is g(x; λ) = (λ/2)‖x‖² + ι(x ≥ 0) (non-negative ridge),
+// p = 1, with prox(v) = max(v, 0)/(1+ηλ); where vⱼ > 0, ∂/∂vⱼ = 1/(1+ηλ)
+// and ∂/∂λ = −ηvⱼ/(1+ηλ)², zero elsewhere.
+type NonNegSquaredL2 struct{}
+
+// NumParams returns 1.
+func (NonNegSquaredL2) NumParams(int) int { return 1 }
+
+// Check validates λ.
+func (NonNegSquaredL2) Check(_ int, lambda []float64) error {
+	if err := checkLen("NonNegSquaredL2", lambda, 1); err != nil {
+		return err
+	}
+	return checkNonNeg("NonNegSquaredL2", lambda)
+}
+
+// Value returns (λ/2)‖x‖², or +Inf if some xⱼ < 0.
+func (NonNegSquaredL2) Value(x, lambda []float64) float64 {
+	var s float64
+	for _, v := range x {
+		if v < 0 {
+			return math.Inf(1)
+		}
+		s += v * v
+	}
+	return 0.5 * lambda[0] * s
+}
+
+// Prox sets dst = max(v, 0)/(1+ηλ); dst may alias v.
+func (NonNegSquaredL2) Prox(dst, v, lambda []float64, eta float64) {
+	c := 1 / (1 + eta*lambda[0])
+	for j, vj := range v {
+		dst[j] = c * math.Max(vj, 0)
+	}
+}
+
+// DiagJacobian sets d to 1/(1+ηλ) where v > 0 and 0 elsewhere.
+func (NonNegSquaredL2) DiagJacobian(d, v, lambda []float64, eta float64) {
+	c := 1 / (1 + eta*lambda[0])
+	for j, vj := range v {
+		if vj > 0 {
+			d[j] = c
+		} else {
+			d[j] = 0
+		}
+	}
+}
+
+// Jacobian returns ∂prox/∂v and ∂prox/∂λ.
+func (g NonNegSquaredL2) Jacobian(v, lambda []float64, eta float64) (linsolve.Operator, linsolve.Operator) {
+	n := len(v)
+	d := make([]float64, n)
+	g.DiagJacobian(d, v, lambda, eta)
+	c := 1 / (1 + eta*lambda[0])
+	col := make([]float64, n)
+	for j, vj := range v {
+		if vj > 0 {
+			col[j] = -eta * vj * c * c
+		}
+	}
+	return linsolve.Diagonal(d), columnOp{col}
+}

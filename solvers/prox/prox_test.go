@@ -25,6 +25,7 @@ var (
 	_ Diagonal = ElasticNet{}
 	_ Diagonal = NonNegL1{}
 	_ Diagonal = SquaredL2{}
+	_ Diagonal = NonNegSquaredL2{}
 	_ Diagonal = Zero{}
 	_ Diagonal = Box{}
 	_ Diagonal = NonNegative{}
@@ -58,6 +59,7 @@ func proxCases() []proxCase {
 		{"ElasticNet", ElasticNet{}, pos(2)},
 		{"NonNegL1", NonNegL1{}, pos(1)},
 		{"SquaredL2", SquaredL2{}, pos(1)},
+		{"NonNegSquaredL2", NonNegSquaredL2{}, pos(1)},
 		{"GroupLasso", GroupLasso{Groups: [][]int{{0, 1}, {2, 3, 4}}}, pos(1)},
 		{"Box", Box{}, func(rng *rand.Rand, n int) []float64 {
 			out := make([]float64, 2*n)
@@ -179,6 +181,7 @@ func TestProxCheckErrors(t *testing.T) {
 		{ElasticNet{}, 3, []float64{1, -0.1}, ErrParam},
 		{NonNegL1{}, 3, []float64{math.Inf(1)}, ErrNaN},
 		{SquaredL2{}, 3, []float64{-2}, ErrParam},
+		{NonNegSquaredL2{}, 3, []float64{-2}, ErrParam},
 		{GroupLasso{Groups: [][]int{{0, 1}, {1, 2}}}, 3, []float64{1}, ErrParam},
 		{GroupLasso{Groups: [][]int{{0, 5}}}, 3, []float64{1}, ErrDims},
 		{GroupLasso{Groups: [][]int{{0}}, Weights: []float64{-1}}, 3, []float64{1}, ErrParam},
@@ -210,6 +213,7 @@ func TestCompositeConditions(t *testing.T) {
 		{"L2Ball", L2Ball{}, []float64{1.2}},
 		{"NonNegL1", NonNegL1{}, []float64{0.1}},
 		{"SquaredL2", SquaredL2{}, []float64{0.5}},
+		{"NonNegSquaredL2", NonNegSquaredL2{}, []float64{0.5}},
 		{"ElasticNet", ElasticNet{}, []float64{0.2, 0.3}},
 	} {
 		x, y := randomLasso(rng, n, d, d)
