@@ -294,9 +294,9 @@ func Minimize(ctx context.Context, p *Problem, x0 []float64, s *Settings) (*Resu
 }
 
 func applyStopping(opt C.nlopt_opt, s *Settings, check func(string, C.nlopt_result) error) error {
-	xtolRel := s.XTolRel
+	xtolRel, xtolAbs := s.XTolRel, s.XTolAbs
 	if s.XTolRel == 0 && s.XTolAbs == 0 && s.FTolRel == 0 && s.FTolAbs == 0 {
-		xtolRel = DefaultXTolRel
+		xtolRel, xtolAbs = DefaultXTolRel, DefaultXTolAbs
 	}
 	maxEval := s.MaxEval
 	switch {
@@ -308,7 +308,7 @@ func applyStopping(opt C.nlopt_opt, s *Settings, check func(string, C.nlopt_resu
 	if err := check("xtol_rel", C.nlopt_set_xtol_rel(opt, C.double(xtolRel))); err != nil {
 		return err
 	}
-	if err := check("xtol_abs", C.nlopt_set_xtol_abs1(opt, C.double(s.XTolAbs))); err != nil {
+	if err := check("xtol_abs", C.nlopt_set_xtol_abs1(opt, C.double(xtolAbs))); err != nil {
 		return err
 	}
 	if err := check("ftol_rel", C.nlopt_set_ftol_rel(opt, C.double(s.FTolRel))); err != nil {
@@ -358,3 +358,5 @@ func finite(x []float64) bool {
 	}
 	return true
 }
+
+func errUnavailable() error { return nil }

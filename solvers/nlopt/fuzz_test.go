@@ -1,5 +1,3 @@
-//go:build nlopt
-
 package nlopt
 
 import (

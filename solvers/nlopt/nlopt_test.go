@@ -476,6 +476,22 @@ func TestSeedReproducible(t *testing.T) {
 	assert.NotEqual(t, a.X, c.X)
 }
 
+func TestLastIterate(t *testing.T) {
+	// With zero constraint tolerances, SLSQP's iterates reach the active
+	// constraints from outside by ~1e-16 and never count as feasible:
+	// NLopt's X is an early iterate, Last the optimum.
+	p := tutorial(true)
+	p.Inequalities[0].Tol = []float64{0, 0}
+	res, err := Minimize(context.Background(), p, []float64{1.234, 5.678}, &Settings{Algorithm: LD_SLSQP})
+	require.NoError(t, err)
+	assert.Greater(t, math.Abs(res.X[1]-tutorialX[1]), 0.1)
+	assert.InDeltaSlice(t, tutorialX, res.Last, 1e-8)
+	// The nlp bridge picks the better of the two.
+	sol, _, err := SolveNLP(context.Background(), tutorialNLP(), []float64{2, 0, -1, 1}, []float64{1.234, 5.678}, &Settings{Algorithm: LD_SLSQP}, nil)
+	require.NoError(t, err)
+	assert.InDeltaSlice(t, tutorialX, sol.X, 1e-8)
+}
+
 func TestVersion(t *testing.T) {
 	major, minor, _ := Version()
 	assert.Equal(t, 2, major)

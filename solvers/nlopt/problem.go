@@ -67,8 +67,9 @@ type Settings struct {
 	Algorithm Algorithm
 
 	// Stopping criteria (NLopt's). A run stops when any criterion is met.
-	// If none of XTolRel, XTolAbs, FTolRel, FTolAbs is set, XTolRel is
-	// DefaultXTolRel. If MaxEval and MaxTime are both zero, MaxEval is
+	// If none of XTolRel, XTolAbs, FTolRel, FTolAbs is set, they are
+	// DefaultXTolRel and DefaultXTolAbs (which stops runs converging to
+	// x = 0, where a relative tolerance cannot be met). If MaxEval and MaxTime are both zero, MaxEval is
 	// DefaultMaxEval; a negative MaxEval means no cap.
 	XTolRel, XTolAbs float64
 	FTolRel, FTolAbs float64
@@ -114,6 +115,7 @@ type Settings struct {
 // Default stopping criteria and constraint tolerance.
 const (
 	DefaultXTolRel       = 1e-10
+	DefaultXTolAbs       = 1e-14
 	DefaultMaxEval       = 100000
 	DefaultConstraintTol = 1e-8
 )

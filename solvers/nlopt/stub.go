@@ -25,3 +25,5 @@ func Minimize(ctx context.Context, p *Problem, x0 []float64, s *Settings) (*Resu
 	}
 	return nil, ErrUnavailable
 }
+
+func errUnavailable() error { return ErrUnavailable }
