@@ -59,17 +59,18 @@ func BenchmarkH(b *testing.B) {
 	}
 }
 
-// BenchmarkPerFeature tunes one λ per feature for H1 and H3 (validation
+// BenchmarkPerFeature tunes one λ per feature for H1, H2 (weighted lasso)
+// and H3 (validation
 // index % 6 == 0) from the tuned shared λ; metrics are the validation and
 // test (index % 6 == 3) criteria of the shared and per-feature models.
 //
 //	go test -run '^$' -bench BenchmarkPerFeature -count 6 ./bilevel
 func BenchmarkPerFeature(b *testing.B) {
 	ctx := context.Background()
-	for _, id := range []string{"H1", "H3"} {
+	for _, id := range []string{"H1", "H2", "H3"} {
 		var sets []*datasets.Dataset
 		var err error
-		if id == "H1" {
+		if id != "H3" {
 			tr, va, te := datasets.MustLoad("diabetes").SplitTest()
 			_, sets, err = datasets.Standardize(true, tr, va, te)
 		} else {
@@ -84,9 +85,12 @@ func BenchmarkPerFeature(b *testing.B) {
 		}
 		model := func(p Penalty) Model {
 			var m Model
-			if id == "H1" {
+			switch id {
+			case "H1":
 				m, err = NewRidge(sets[0].X, sets[0].Y, p)
-			} else {
+			case "H2":
+				m, err = NewLasso(sets[0].X, sets[0].Y, p)
+			default:
 				m, err = NewLogistic(sets[0].X, sets[0].Y, p)
 			}
 			if err != nil {
@@ -96,7 +100,7 @@ func BenchmarkPerFeature(b *testing.B) {
 		}
 		crit := func(d *datasets.Dataset) Criterion {
 			var c Criterion
-			if id == "H1" {
+			if id != "H3" {
 				c, err = NewMSE(d.X, d.Y)
 			} else {
 				c, err = NewLogLoss(d.X, d.Y)
@@ -113,7 +117,11 @@ func BenchmarkPerFeature(b *testing.B) {
 			for b.Loop() {
 				ms := model(Shared)
 				hs, _ := NewHeldOut(ms, val, nil)
-				rs, err := Optimize(ctx, hs, []float64{0}, &Settings{MaxEvals: 20})
+				start := 0.0
+				if id == "H2" {
+					start = 1.5
+				}
+				rs, err := Optimize(ctx, hs, []float64{start}, &Settings{MaxEvals: 20})
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -333,6 +333,11 @@ func perFeature(ctx context.Context, out io.Writer, quick bool, logger *slog.Log
 				return bilevel.NewRidge(x, y, p)
 			},
 			func(x mat.Matrix, y []float64) (bilevel.Criterion, error) { return bilevel.NewMSE(x, y) }, 0},
+		{"H2 lasso · diabetes · MSE", true, "diabetes",
+			func(x mat.Matrix, y []float64, p bilevel.Penalty) (bilevel.Model, error) {
+				return bilevel.NewLasso(x, y, p)
+			},
+			func(x mat.Matrix, y []float64) (bilevel.Criterion, error) { return bilevel.NewMSE(x, y) }, 1.5},
 		{"H3 logistic · breast_cancer · log-loss", false, "breast_cancer",
 			func(x mat.Matrix, y []float64, p bilevel.Penalty) (bilevel.Model, error) {
 				return bilevel.NewLogistic(x, y, p)
@@ -406,7 +411,11 @@ func perFeature(ctx context.Context, out io.Writer, quick bool, logger *slog.Log
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(tw, "\t%d λ's (L-BFGS from shared)\t%s\t%s\t%d\t%s\t\n", p, f6(val.Value(wp, nil)), f6(test.Value(wp, nil)), rp.Evals, fmtDur(rp.Time))
+		kind := "λ's"
+		if _, ok := mp.(*bilevel.L1Regression); ok {
+			kind = "λ's, weighted lasso"
+		}
+		fmt.Fprintf(tw, "\t%d %s (L-BFGS from shared)\t%s\t%s\t%d\t%s\t\n", p, kind, f6(val.Value(wp, nil)), f6(test.Value(wp, nil)), rp.Evals, fmtDur(rp.Time))
 	}
 	if err := multinomialRows(ctx, tw, logger); err != nil {
 		return err
