@@ -538,3 +538,40 @@ func (s *Solution) Jacobian() (*mat.Dense, error) {
 	}
 	return out, nil
 }
+
+// MultiplierJVP returns the derivatives of the multipliers in the
+// direction dθ: dλ (NumIneq, zero on inactive rows), dν (NumEq) and, when
+// the problem has bounds, those of the bound multipliers (Dim each, else
+// nil). Like the multipliers themselves they are defined when the active
+// set is locally constant (strict complementarity).
+func (s *Solution) MultiplierJVP(dtheta []float64) (dLambda, dNu, dLower, dUpper []float64, err error) {
+	if len(dtheta) != s.p.Params {
+		return nil, nil, nil, nil, fmt.Errorf("%w: direction has length %d, want %d", ErrDims, len(dtheta), s.p.Params)
+	}
+	l, err := s.Linearization()
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	nz, _ := l.Dims()
+	dz := make([]float64, nz)
+	if err := l.JVP(dz, dtheta); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	n := s.p.Dim
+	dLambda = make([]float64, s.p.NumIneq)
+	if s.LowerMult != nil {
+		dLower, dUpper = make([]float64, n), make([]float64, n)
+	}
+	for k, r := range s.rows {
+		switch r.kind {
+		case rowIneq:
+			dLambda[r.idx] = dz[n+k]
+		case rowLower:
+			dLower[r.idx] = dz[n+k]
+		case rowUpper:
+			dUpper[r.idx] = dz[n+k]
+		}
+	}
+	dNu = append([]float64(nil), dz[n+len(s.rows):]...)
+	return dLambda, dNu, dLower, dUpper, nil
+}

@@ -500,6 +500,60 @@ func TestErrors(t *testing.T) {
 	assert.False(t, errors.Is(err, ErrNaN))
 }
 
+func TestMultiplierJVP(t *testing.T) {
+	// Halfspace, active: λ = (aᵀc − b)/‖a‖², so dλ/dθ = (a, −1)/‖a‖².
+	rng := rand.New(rand.NewPCG(15, 16))
+	a := randVec(rng, 3)
+	theta := append(randVec(rng, 3), 0)
+	theta[3] = dot(a, theta[:3]) - 1
+	aa := dot(a, a)
+	x := make([]float64, 3)
+	for i := range x {
+		x[i] = theta[i] - a[i]/aa
+	}
+	for _, hand := range []bool{true, false} {
+		sol, err := NewSolution(halfspace(a, hand), x, theta, nil)
+		require.NoError(t, err)
+		for j := range 4 {
+			d := make([]float64, 4)
+			d[j] = 1
+			dl, dn, dlo, dup, err := sol.MultiplierJVP(d)
+			require.NoError(t, err)
+			want := -1 / aa
+			if j < 3 {
+				want = a[j] / aa
+			}
+			assert.InDelta(t, want, dl[0], 1e-6)
+			assert.Empty(t, dn)
+			assert.Nil(t, dlo)
+			assert.Nil(t, dup)
+		}
+	}
+	// Simplex: ν = τ − ... check against central differences of the
+	// recovered multiplier.
+	theta = []float64{0.9, 0.4, -0.5, 0.1}
+	nu := func(th []float64) float64 {
+		s, err := NewSolution(simplexProblem(4), projectSimplex(th), th, nil)
+		require.NoError(t, err)
+		return s.Nu[0]
+	}
+	sol, err := NewSolution(simplexProblem(4), projectSimplex(theta), theta, nil)
+	require.NoError(t, err)
+	for j := range 4 {
+		d := make([]float64, 4)
+		d[j] = 1
+		_, dn, dlo, _, err := sol.MultiplierJVP(d)
+		require.NoError(t, err)
+		require.Len(t, dlo, 4)
+		tp, tm := slices.Clone(theta), slices.Clone(theta)
+		tp[j] += 1e-6
+		tm[j] -= 1e-6
+		assert.InDelta(t, (nu(tp)-nu(tm))/2e-6, dn[0], 1e-6, "j=%d", j)
+	}
+	_, _, _, _, err = sol.MultiplierJVP([]float64{1})
+	require.ErrorIs(t, err, ErrDims)
+}
+
 func TestNoParamsAndFixedVariables(t *testing.T) {
 	// Params = 0: Jacobian is empty. A fixed variable (l = u) is handled.
 	p := &Problem{
