@@ -55,6 +55,13 @@ func TestOTSortLimit(t *testing.T) {
 		require.NoError(t, err)
 		assert.InDeltaSlice(t, sortedCopy(x, desc), r.Sorted, 1e-3)
 		assert.InDeltaSlice(t, exactRanks(x, desc), r.Ranks, 1e-3)
+		// Nearly hard: the gradient of the ranks is (almost) zero, and the
+		// backward pass must still return it (ridge fallback).
+		g, err := r.Backward(nil, []float64{1, 0, 0, 0, 0})
+		require.NoError(t, err)
+		for _, v := range g {
+			assert.Less(t, math.Abs(v), 1e-3)
+		}
 	}
 	// Soft quantiles: with m = 1 anchor the single output is the mean.
 	r, err := OTSort(ctx, x, 0.1, &OTSettings{Anchors: 1})
