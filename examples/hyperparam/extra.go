@@ -28,6 +28,7 @@ type curve struct {
 	grid   []float64
 	values []float64
 	paths  []path
+	zoom   float64 // show values within (1+zoom)·best
 }
 
 type path struct {
@@ -66,14 +67,18 @@ func plots(curves []curve) []*plot.Plot {
 		p.X.Label.Text = "θ"
 		p.Y.Label.Text = "validation criterion"
 		p.Add(plotter.NewGrid())
-		// Zoom on the interesting part: values within 3% of the best.
+		// Zoom on the interesting part: values within zoom of the best.
+		zoom := c.zoom
+		if zoom == 0 {
+			zoom = 0.03
+		}
 		best := math.Inf(1)
 		for _, v := range c.values {
 			best = math.Min(best, v)
 		}
 		var xy plotter.XYs
 		for i, v := range c.values {
-			if v <= best*1.03 {
+			if v <= best*(1+zoom) {
 				xy = append(xy, plotter.XY{X: c.grid[i], Y: v})
 			}
 		}
@@ -90,7 +95,7 @@ func plots(curves []curve) []*plot.Plot {
 		for k, pa := range c.paths {
 			var pts plotter.XYs
 			for _, st := range pa.res.Path {
-				if st.Value <= best*1.03 {
+				if st.Value <= best*(1+zoom) {
 					pts = append(pts, plotter.XY{X: st.Theta[0], Y: st.Value})
 				}
 			}
