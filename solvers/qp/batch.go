@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+
+	"gonum.org/v1/gonum/mat"
 )
 
 // BatchError collects the errors of a batch, one per failed instance.
@@ -84,15 +86,97 @@ func parallel(n, w int, f func(i int)) {
 // SolveBatch solves the problems concurrently on Settings.Workers
 // goroutines (default GOMAXPROCS). The i-th solution (possibly nil for
 // invalid data) and error belong to problems[i]; results are bit-identical
-// whatever the number of workers. The returned error is nil when every
-// instance succeeded and a *BatchError otherwise.
+// whatever the number of workers, and to those of Solve. The returned
+// error is nil when every instance succeeded and a *BatchError otherwise.
+//
+// Problems whose Q, A and G are the same pointers (each nil, a
+// *mat.SymDense, *mat.DiagDense or *mat.Dense), as in an OptNet layer
+// whose constraints are shared by the batch, share the work that depends
+// only on them (validation, the Cholesky factorization of Q and the
+// transformed constraints): only p, b and h are then per instance. The
+// shared matrices must not change during the call.
 func SolveBatch(ctx context.Context, problems []*Problem, s *Settings) ([]*Solution, error) {
 	sols := make([]*Solution, len(problems))
 	errs := make([]error, len(problems))
+	set := s.orDefault()
+	groups := shareGroups(problems)
 	parallel(len(problems), workers(s, len(problems)), func(i int) {
-		sols[i], errs[i] = Solve(ctx, problems[i], s)
+		g := groups[i]
+		if g == nil {
+			sols[i], errs[i] = Solve(ctx, problems[i], s)
+			return
+		}
+		g.once.Do(func() {
+			if g.d0, g.err = newMatrices(problems[i]); g.err == nil {
+				g.p, g.err = prepare(g.d0)
+			}
+		})
+		if g.err != nil {
+			errs[i] = g.err
+			return
+		}
+		d, err := g.d0.withVectors(problems[i])
+		if err != nil {
+			errs[i] = err
+			return
+		}
+		sols[i], errs[i] = solvePrepared(ctx, d, g.p, &set, true)
 	})
 	return sols, batchErr(errs)
+}
+
+// shareGroup is the shared preparation of problems with the same Q, A, G.
+type shareGroup struct {
+	once sync.Once
+	d0   *data
+	p    *prep
+	err  error
+	size int
+}
+
+// shareGroups returns, for each problem, its group when at least two
+// problems share their matrices, and nil otherwise.
+func shareGroups(problems []*Problem) []*shareGroup {
+	out := make([]*shareGroup, len(problems))
+	if len(problems) < 2 {
+		return out
+	}
+	byKey := map[[3]any]*shareGroup{}
+	for i, pb := range problems {
+		if pb == nil {
+			continue
+		}
+		key, ok := [3]any{}, true
+		for j, x := range []any{pb.Q, pb.A, pb.G} {
+			switch v := x.(type) {
+			case nil:
+			case *mat.SymDense:
+				key[j] = v
+			case *mat.DiagDense:
+				key[j] = v
+			case *mat.Dense:
+				key[j] = v
+			default:
+				ok = false
+			}
+		}
+		if !ok {
+			continue
+		}
+		g := byKey[key]
+		if g == nil {
+			g = &shareGroup{}
+			byKey[key] = g
+		}
+		g.size++
+		out[i] = g
+	}
+	for i, g := range out {
+		if g != nil && g.size < 2 {
+			out[i] = nil
+		}
+	}
+	return out
 }
 
 func batchErr(errs []error) error {

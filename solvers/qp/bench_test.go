@@ -85,3 +85,42 @@ func BenchmarkSolveSingle(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPQPShared is the P-QP protocol with Q and G shared by the batch
+// (the usual OptNet layer: learned constraints, per-instance p and h);
+// SolveBatch then does the Q- and G-dependent work once.
+func BenchmarkPQPShared(b *testing.B) {
+	for _, c := range []struct{ batch, n, m int }{{32, 10, 10}, {128, 50, 50}, {16, 200, 100}} {
+		b.Run(fmt.Sprintf("B=%d/n=%d/m=%d", c.batch, c.n, c.m), func(b *testing.B) {
+			rng := rand.New(rand.NewPCG(2, uint64(c.n)))
+			base := randomQP(rng, c.n, 0, c.m)
+			probs := make([]*Problem, c.batch)
+			gx := make([][]float64, c.batch)
+			for i := range probs {
+				pb := *base
+				pb.P = randVec(rng, c.n)
+				pb.H = make([]float64, c.m)
+				for j := range pb.H {
+					pb.H[j] = base.H[j] + rng.Float64()
+				}
+				probs[i] = &pb
+				gx[i] = make([]float64, c.n)
+				for j := range gx[i] {
+					gx[i][j] = 1
+				}
+			}
+			cpu0, ops := cpuSeconds(), 0
+			for b.Loop() {
+				ops++
+				sols, err := SolveBatch(context.Background(), probs, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := BackwardBatch(sols, gx, nil, nil, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric((cpuSeconds()-cpu0)/float64(ops), "cpu-s/op")
+		})
+	}
+}

@@ -66,17 +66,31 @@ type kkt struct {
 	augScale []float64 // symmetric scaling of the augmented matrix
 }
 
-// newKKT prepares the reduction for d. It tries a Cholesky factorization
+// prep is the part of the KKT reduction that depends only on Q, A and G.
+// It is read-only once built, so instances that share Q, A and G (a
+// batch with shared constraints) share one prep.
+type prep struct {
+	mode kktMode
+	// dual mode
+	u  []float64 // upper Cholesky factor of Q
+	z  []float64 // [A; G] U⁻¹, k×n
+	k0 []float64 // Z Zᵀ (upper triangle)
+	// primal mode
+	unitCol []int
+	general []int
+}
+
+// prepare prepares the reduction for d. It tries a Cholesky factorization
 // Q = UᵀU and, when Q is safely positive definite and the dual reduction
-// is cheaper, changes variables to a = Ux: the returned problem work is
+// is cheaper, changes variables to a = Ux: the interior point then works on
 //
 //	minimize ½‖a‖² + (U⁻ᵀp)ᵀa  s.t.  (AU⁻¹)a = b,  (GU⁻¹)a ≤ h,
 //
-// with the same multipliers, and the kkt (mode dual) solves its KKT
-// systems with one (p+m)×(p+m) Cholesky factorization per iteration and no
-// n×n work at all. Otherwise work = d and the primal reduction is used. It
-// returns ErrNotConvex when Q has a clearly negative eigenvalue.
-func newKKT(d *data) (work *data, s *kkt, err error) {
+// with the same multipliers, and solves its KKT systems with one
+// (p+m)×(p+m) Cholesky factorization per iteration and no n×n work at
+// all. Otherwise the primal reduction is used. It returns ErrNotConvex
+// when Q has a clearly negative eigenvalue.
+func prepare(d *data) (*prep, error) {
 	n, neq, m := d.n, d.neq, d.m
 	k := neq + m
 	var u []float64
@@ -100,61 +114,73 @@ func newKKT(d *data) (work *data, s *kkt, err error) {
 				u = f
 			}
 		} else if err := checkPSD(d); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	}
-	work = d
+	p := &prep{}
 	if u != nil {
-		// Transformed problem: Q = I, p ← U⁻ᵀp, [A; G] ← [A; G] U⁻¹.
-		z := make([]float64, k*n)
-		copy(z, d.a)
-		copy(z[neq*n:], d.g)
+		// Transformed constraints [A; G] U⁻¹ and their Gram matrix.
+		p.mode, p.u = modeDual, u
+		p.z = make([]float64, k*n)
+		copy(p.z, d.a)
+		copy(p.z[neq*n:], d.g)
 		if k > 0 {
-			blas64.Trsm(blas.Right, blas.NoTrans, 1, upper(u, n), general(z, k, n))
+			blas64.Trsm(blas.Right, blas.NoTrans, 1, upper(u, n), general(p.z, k, n))
+			p.k0 = make([]float64, k*k)
+			blas64.Syrk(blas.NoTrans, 1, general(p.z, k, n), 0, blas64.Symmetric{Uplo: blas.Upper, N: k, Data: p.k0, Stride: k})
 		}
-		pt := append([]float64(nil), d.p...)
-		blas64.Trsv(blas.Trans, upper(u, n), vec(pt))
-		work = &data{n: n, neq: neq, m: m, qIdentity: true, p: pt,
-			a: z[: neq*n : neq*n], b: d.b, g: z[neq*n:], h: d.h, stacked: z}
+		return p, nil
 	}
-	s = &kkt{d: work, n: n, neq: neq, m: m, k: k, w: make([]float64, m), u: u}
+	p.mode = modePrimal
+	p.unitCol = make([]int, m)
+	for i := range m {
+		p.unitCol[i] = -1
+		nz := 0
+		for j, v := range d.g[i*n : (i+1)*n] {
+			if v != 0 {
+				nz++
+				p.unitCol[i] = j
+			}
+		}
+		if nz != 1 {
+			p.unitCol[i] = -1
+			p.general = append(p.general, i)
+		}
+	}
+	return p, nil
+}
+
+// instantiate returns the problem the interior point works on (the
+// transformed one, min ½‖a‖² + (U⁻ᵀp)ᵀa s.t. Z a ⋚ (b, h), in the dual
+// mode; d itself otherwise) and a kkt with its own scratch memory.
+func (p *prep) instantiate(d *data) (work *data, s *kkt) {
+	n, neq, m := d.n, d.neq, d.m
+	k := neq + m
+	work = d
+	if p.mode == modeDual {
+		pt := append([]float64(nil), d.p...)
+		blas64.Trsv(blas.Trans, upper(p.u, n), vec(pt))
+		work = &data{n: n, neq: neq, m: m, qIdentity: true, p: pt,
+			a: p.z[: neq*n : neq*n], b: d.b, g: p.z[neq*n:], h: d.h, stacked: p.z}
+	}
+	s = &kkt{d: work, mode: p.mode, n: n, neq: neq, m: m, k: k, w: make([]float64, m), u: p.u}
 	tot := n + k
 	s.sol = make([]float64, tot)
 	s.res = make([]float64, tot)
 	s.corr = make([]float64, tot)
 	s.t = make([]float64, n)
 	s.y = make([]float64, k)
-	if u != nil {
-		s.mode = modeDual
-		s.z = work.stacked
-		if k > 0 {
-			s.k0 = make([]float64, k*k)
-			blas64.Syrk(blas.NoTrans, 1, general(s.z, k, n), 0, blas64.Symmetric{Uplo: blas.Upper, N: k, Data: s.k0, Stride: k})
-		}
+	if p.mode == modeDual {
+		s.z, s.k0 = p.z, p.k0
 		s.f = make([]float64, k*k)
-	} else {
-		s.mode = modePrimal
-		s.f = make([]float64, n*n)
-		s.unitCol = make([]int, m)
-		for i := range m {
-			s.unitCol[i] = -1
-			nz := 0
-			for j, v := range d.g[i*n : (i+1)*n] {
-				if v != 0 {
-					nz++
-					s.unitCol[i] = j
-				}
-			}
-			if nz != 1 {
-				s.unitCol[i] = -1
-				s.general = append(s.general, i)
-			}
-		}
-		s.gd = make([]float64, len(s.general)*n)
-		s.za = make([]float64, neq*n)
-		s.sa = make([]float64, neq*neq)
+		return work, s
 	}
-	return work, s, nil
+	s.f = make([]float64, n*n)
+	s.unitCol, s.general = p.unitCol, p.general
+	s.gd = make([]float64, len(s.general)*n)
+	s.za = make([]float64, neq*n)
+	s.sa = make([]float64, neq*neq)
+	return work, s
 }
 
 // checkPSD returns ErrNotConvex unless Q + τI admits a Cholesky

@@ -70,17 +70,27 @@ func newData(pb *Problem) (*data, error) {
 	if pb == nil {
 		return nil, fmt.Errorf("%w: nil problem", ErrDims)
 	}
+	if !finite(pb.P) || !finite(pb.B) || !finite(pb.H) {
+		return nil, fmt.Errorf("%w: in P, B or H", ErrNaN)
+	}
+	d0, err := newMatrices(pb)
+	if err != nil {
+		return nil, err
+	}
+	return d0.withVectors(pb)
+}
+
+// newMatrices validates and copies the matrices Q, A and G of pb (the
+// part of a problem that a batch may share); the vectors are left nil.
+func newMatrices(pb *Problem) (*data, error) {
+	if pb == nil {
+		return nil, fmt.Errorf("%w: nil problem", ErrDims)
+	}
 	n, neq, m := pb.Dims()
 	if n == 0 {
 		return nil, fmt.Errorf("%w: no variables (len(P) = 0)", ErrDims)
 	}
 	d := &data{n: n, neq: neq, m: m}
-	d.p = append([]float64(nil), pb.P...)
-	d.b = append([]float64(nil), pb.B...)
-	d.h = append([]float64(nil), pb.H...)
-	if !finite(d.p) || !finite(d.b) || !finite(d.h) {
-		return nil, fmt.Errorf("%w: in P, B or H", ErrNaN)
-	}
 	if pb.Q != nil {
 		if qn := pb.Q.SymmetricDim(); qn != n {
 			return nil, fmt.Errorf("%w: Q is %d×%d, len(P) = %d", ErrDims, qn, qn, n)
@@ -107,6 +117,26 @@ func newData(pb *Problem) (*data, error) {
 	}
 	if d.g, err = copyMatrix(pb.G, m, n, "G"); err != nil {
 		return nil, err
+	}
+	return d, nil
+}
+
+// withVectors returns the data of pb that shares d0's matrices (read
+// only) and has its own copies of P, B and H.
+func (d0 *data) withVectors(pb *Problem) (*data, error) {
+	if pb == nil {
+		return nil, fmt.Errorf("%w: nil problem", ErrDims)
+	}
+	n, neq, m := pb.Dims()
+	if n != d0.n || neq != d0.neq || m != d0.m {
+		return nil, fmt.Errorf("%w: problem is %d/%d/%d, shared matrices are for %d/%d/%d", ErrDims, n, neq, m, d0.n, d0.neq, d0.m)
+	}
+	d := &data{n: n, neq: neq, m: m, q: d0.q, a: d0.a, g: d0.g}
+	d.p = append([]float64(nil), pb.P...)
+	d.b = append([]float64(nil), pb.B...)
+	d.h = append([]float64(nil), pb.H...)
+	if !finite(d.p) || !finite(d.b) || !finite(d.h) {
+		return nil, fmt.Errorf("%w: in P, B or H", ErrNaN)
 	}
 	return d, nil
 }

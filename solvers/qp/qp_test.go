@@ -423,3 +423,46 @@ func TestRankDeficientQ(t *testing.T) {
 		certify(t, pb, sol, 1e-8)
 	}
 }
+
+func TestBatchSharedMatrices(t *testing.T) {
+	rng := rand.New(rand.NewPCG(39, 40))
+	base := randomQP(rng, 12, 3, 15)
+	probs := make([]*Problem, 8)
+	for i := range probs {
+		pb := *base // same Q, A, G pointers
+		pb.P = randVec(rng, 12)
+		pb.H = append([]float64(nil), base.H...)
+		pb.H[i%15] += 0.3
+		probs[i] = &pb
+	}
+	bad := *base
+	bad.P = []float64{1, 2} // wrong length, in the same group
+	probs = append(probs, &bad)
+	for _, w := range []int{1, 3} {
+		sols, err := SolveBatch(context.Background(), probs, &Settings{Workers: w})
+		require.ErrorIs(t, err, ErrDims)
+		var be *BatchError
+		require.ErrorAs(t, err, &be)
+		for i, pb := range probs[:8] {
+			require.NoError(t, be.Errs[i])
+			ref, err := Solve(context.Background(), pb, nil)
+			require.NoError(t, err)
+			require.Equal(t, ref.X, sols[i].X, "shared preparation gives the same bits")
+			require.Equal(t, ref.Lambda, sols[i].Lambda)
+			g1, err := ref.Backward(ref.X, nil, nil)
+			require.NoError(t, err)
+			g2, err := sols[i].Backward(ref.X, nil, nil)
+			require.NoError(t, err)
+			require.Equal(t, g1.H, g2.H)
+		}
+		require.ErrorIs(t, be.Errs[8], ErrDims)
+	}
+	// A shared Q with NaN fails every member.
+	q := mat.NewSymDense(2, []float64{1, math.NaN(), math.NaN(), 1})
+	nanProbs := []*Problem{{Q: q, P: []float64{1, 2}}, {Q: q, P: []float64{3, 4}}}
+	_, err := SolveBatch(context.Background(), nanProbs, nil)
+	var be *BatchError
+	require.ErrorAs(t, err, &be)
+	require.ErrorIs(t, be.Errs[0], ErrNaN)
+	require.ErrorIs(t, be.Errs[1], ErrNaN)
+}

@@ -169,11 +169,16 @@ type ipm struct {
 }
 
 func solveData(ctx context.Context, d *data, set *Settings, diagnose bool) (*Solution, error) {
-	orig := d
-	d, k, err := newKKT(orig)
+	p, err := prepare(d)
 	if err != nil {
 		return nil, err
 	}
+	return solvePrepared(ctx, d, p, set, diagnose)
+}
+
+func solvePrepared(ctx context.Context, d *data, p *prep, set *Settings, diagnose bool) (*Solution, error) {
+	orig := d
+	d, k := p.instantiate(orig)
 	n, neq, m := d.n, d.neq, d.m
 	tot := n + neq + m
 	it := &ipm{d: d, orig: orig, k: k, set: set,
