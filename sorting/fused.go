@@ -8,7 +8,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
-// BCEResult is the output of [Network.SortBCE].
+// BCEResult is the output of [Network.SortBCE] and [Network.SortLoss].
 type BCEResult struct {
 	// Values are the relaxed sorted values.
 	Values []float64
@@ -33,8 +33,9 @@ func fusedBlock(n int) int { return min(n, 32) }
 // gradient with respect to x: the training step of diffsort in one call.
 //
 // It gives the same results as Sort, PermutationBCE and Backward (to
-// rounding), but it is faster and needs O(n·b) working memory instead of
-// the O(Σ swap widths) of Backward: the columns of P are independent
+// rounding), but it is faster and its working memory is O(n·b) plus the
+// row differences of one block (about b/n of what Backward keeps; 2.4 MB
+// for a bitonic network on n = 1024, against 76 MB): the columns of P are independent
 // under the network, so they are processed in blocks of b columns that
 // stay in cache, each block running forward through all layers, taking
 // its part of the loss, and back, accumulating ∂L/∂α per swap; a final
