@@ -18,6 +18,16 @@
 // Constraints are vector-valued with row-major Jacobians, as in NLopt's
 // mconstraint API.
 //
+// Defaults differ from NLopt's where NLopt's are traps: with no stopping
+// criterion set, XTolRel = 1e-10 and XTolAbs = 1e-14 (NLopt would run
+// forever); constraint rows without a tolerance get 1e-8 (with 0, NLopt
+// only counts iterates strictly inside the feasible set as feasible and may
+// return an early point; Result.Last keeps the final iterate anyway); the
+// default initial step of derivative-free methods is floored, since a
+// nearly zero x0ᵢ sends COBYLA into an endless loop. A callback that
+// returns NaN or an infinite value stops the run with ErrNaN, for the same
+// reason.
+//
 // Callbacks reach Go through runtime/cgo handles and small C trampolines;
 // x and the gradient buffers handed to user code are Go memory, a panic in
 // user code is recovered and stops the run, and cancelling the context

@@ -3,17 +3,23 @@
 package nlopt
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/optlayers/optlayers/solvers/nlp"
 )
 
 // tutorial is NLopt's tutorial problem: minimize √x₂ subject to
@@ -490,6 +496,38 @@ func TestLastIterate(t *testing.T) {
 	sol, _, err := SolveNLP(context.Background(), tutorialNLP(), []float64{2, 0, -1, 1}, []float64{1.234, 5.678}, &Settings{Algorithm: LD_SLSQP}, nil)
 	require.NoError(t, err)
 	assert.InDeltaSlice(t, tutorialX, sol.X, 1e-8)
+}
+
+func TestLogger(t *testing.T) {
+	var buf bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	res, err := Minimize(context.Background(), tutorial(true), []float64{1.234, 5.678}, &Settings{Algorithm: LD_MMA, Logger: logger})
+	require.NoError(t, err)
+	out := buf.String()
+	assert.Contains(t, out, "run finished")
+	assert.Contains(t, out, "algorithm=LD_MMA")
+	assert.Equal(t, res.Evaluations, strings.Count(out, "nlopt: evaluation"))
+}
+
+func TestWarmStartClamped(t *testing.T) {
+	// SolveNLP clamps a warm start that sits outside the bounds:
+	// minimize ½‖x − θ‖² over x ≥ 0, θ = (1, −1), x* = (1, 0).
+	p := &nlp.Problem{
+		Dim: 2, Params: 2, Lower: []float64{0, 0},
+		Objective: func(x, th []float64) float64 {
+			return 0.5 * ((x[0]-th[0])*(x[0]-th[0]) + (x[1]-th[1])*(x[1]-th[1]))
+		},
+		Grad: func(dst, x, th []float64) { dst[0], dst[1] = x[0]-th[0], x[1]-th[1] },
+	}
+	sol, _, err := SolveNLP(context.Background(), p, []float64{1, -1}, []float64{1, -1e-12}, nil, nil)
+	require.NoError(t, err)
+	assert.InDeltaSlice(t, []float64{1, 0}, sol.X, 1e-9)
+	assert.Equal(t, []int{1}, sol.ActiveLower)
+	J, err := sol.Jacobian()
+	require.NoError(t, err)
+	requireDenseNear(t, mat.NewDense(2, 2, []float64{1, 0, 0, 0}), J, 1e-9)
+	_, _, err = SolveNLP(context.Background(), p, []float64{1, -1}, []float64{0.3}, nil, nil)
+	require.ErrorIs(t, err, ErrInvalidArgs)
 }
 
 func TestVersion(t *testing.T) {

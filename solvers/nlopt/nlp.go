@@ -83,7 +83,8 @@ func FromNLP(p *nlp.Problem, theta []float64, tol float64) (*Problem, error) {
 }
 
 // NLPSolver returns an nlp.Solver running Minimize with settings s (the
-// solver for nlp.Solve). A nil x0 starts from 0 clamped into the bounds.
+// solver for nlp.Solve). It starts from x0 (nil means 0) clamped into the
+// bounds.
 //
 // The point returned is whichever of NLopt's best feasible point
 // (Result.X) and its final iterate (Result.Last) has the smaller KKT
@@ -107,17 +108,24 @@ func solveNLP(ctx context.Context, p *nlp.Problem, theta, x0 []float64, s *Setti
 	if err != nil {
 		return nil, err
 	}
-	if x0 == nil {
-		x0 = make([]float64, p.Dim)
-		for i := range x0 {
-			if p.Lower != nil {
-				x0[i] = math.Max(x0[i], p.Lower[i])
-			}
-			if p.Upper != nil {
-				x0[i] = math.Min(x0[i], p.Upper[i])
-			}
+	// Start from x0 (or 0) clamped into the bounds: warm starts from an
+	// earlier solution may sit outside them by rounding.
+	start := make([]float64, p.Dim)
+	if x0 != nil {
+		if len(x0) != p.Dim {
+			return nil, fmt.Errorf("%w: x0 has length %d, want %d", ErrInvalidArgs, len(x0), p.Dim)
+		}
+		copy(start, x0)
+	}
+	for i := range start {
+		if p.Lower != nil {
+			start[i] = math.Max(start[i], p.Lower[i])
+		}
+		if p.Upper != nil {
+			start[i] = math.Min(start[i], p.Upper[i])
 		}
 	}
+	x0 = start
 	res, err := Minimize(ctx, q, x0, s)
 	if errors.Is(err, ErrRoundoffLimited) && res != nil {
 		err = nil
