@@ -182,10 +182,16 @@ func (m *Logistic) Fit(ctx context.Context, w, theta []float64, tol float64) (in
 			return it, fmt.Errorf("bilevel: logistic Newton step: %w", err)
 		}
 		dec := dot(m.grad, m.dw)
+		// Below the rounding error of f the Armijo test is undecidable; in
+		// that (quadratically convergent) region the full step is taken.
+		tiny := dec <= 1e-13*math.Max(1, math.Abs(f))
 		step := 1.0
 		for ls := 0; ; ls++ {
 			for j := range w {
 				m.wtry[j] = w[j] - step*m.dw[j]
+			}
+			if tiny {
+				break
 			}
 			ft := m.objective(m.wtry, nil, false)
 			if ft <= f-1e-4*step*dec || ls >= 40 {

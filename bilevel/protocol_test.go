@@ -125,6 +125,15 @@ func TestProtocolOptimize(t *testing.T) {
 		assert.InDelta(t, res.Value, ev.Value, 1e-6*ev.Value, c.id)
 		assert.Len(t, res.Path, res.Evals)
 	}
+	// HOAG's inner tolerances decrease along the run.
+	hh := protocol(t, "H3", nil)
+	rh, err := Optimize(ctx, hh, []float64{0}, &Settings{Algorithm: HOAG, MaxEvals: 30})
+	require.NoError(t, err)
+	assert.Equal(t, 1e-4, rh.Path[0].InnerTol)
+	for k := 1; k < len(rh.Path); k++ {
+		assert.LessOrEqual(t, rh.Path[k].InnerTol, rh.Path[k-1].InnerTol)
+	}
+	assert.Less(t, rh.Path[len(rh.Path)-1].InnerTol, 1e-8)
 	// HOAG reaches H1 and H3 (H2's validation curve has a local minimum at
 	// θ ≈ −1.31 where HOAG stops, above the grid's optimum).
 	for _, id := range []string{"H1", "H3"} {
@@ -406,4 +415,28 @@ func TestProblemModel(t *testing.T) {
 	assert.InDelta(t, gr[0], g[0], 1e-7*math.Abs(gr[0]))
 	_, err = NewProblemModel(nil)
 	assert.ErrorIs(t, err, ErrSettings)
+}
+
+// TestProtocolHypergradients checks the implicit hypergradients of H1–H3
+// against central differences on the real data, at the optimizers' start
+// θ₀ and at θ₀ − 2.
+func TestProtocolHypergradients(t *testing.T) {
+	ctx := context.Background()
+	for _, id := range []string{"H1", "H2", "H3"} {
+		h := protocol(t, id, nil)
+		for _, shift := range []float64{0, -2} {
+			theta := protocolStart(h, id)
+			theta[0] += shift
+			g := []float64{0}
+			_, err := h.Evaluate(ctx, theta, g, 1e-13)
+			require.NoError(t, err)
+			value := func(th float64) float64 {
+				ev, err := protocol(t, id, nil).Evaluate(ctx, []float64{th}, nil, 1e-13)
+				require.NoError(t, err)
+				return ev.Value
+			}
+			want := fd.Derivative(value, theta[0], &fd.Settings{Formula: central4, Step: 1e-3})
+			assert.InDelta(t, want, g[0], 1e-6*math.Abs(want), "%s at θ = %v", id, theta[0])
+		}
+	}
 }
