@@ -103,7 +103,7 @@ func checkSigns(y []float64, needBoth bool) error {
 		case -1:
 			neg++
 		default:
-			return fmt.Errorf("%w: label %v at row %d is not −1 or +1", ErrLabels, v, i)
+			return fmt.Errorf("%w: label %v at row %d is not −1 or +1 (datasets.Signs maps 0/1 labels)", ErrLabels, v, i)
 		}
 	}
 	if needBoth && (pos == 0 || neg == 0) {
