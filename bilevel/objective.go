@@ -86,11 +86,18 @@ func (h *HeldOut) Evaluate(ctx context.Context, theta, grad []float64, tol float
 	method := h.settings.orDefault().Method
 	unrolled := method == UnrolledForward || method == UnrolledReverse
 	var ev Evaluation
+	// An inner solver that stops short of its tolerance returns its best
+	// iterate: the criterion and hypergradient are computed there and the
+	// ErrNotConverged error is returned with them.
+	var notConv error
 	if !(unrolled && grad != nil) {
 		iters, err := h.model.Fit(ctx, h.w, theta, tol)
 		ev.InnerIters = iters
 		if err != nil {
-			return ev, err
+			if !errors.Is(err, ErrNotConverged) || !finite(h.w) {
+				return ev, err
+			}
+			notConv = err
 		}
 	}
 	if grad == nil {
@@ -98,14 +105,17 @@ func (h *HeldOut) Evaluate(ctx context.Context, theta, grad []float64, tol float
 		if !finite([]float64{ev.Value}) {
 			return ev, fmt.Errorf("%w: criterion", ErrNaN)
 		}
-		return ev, nil
+		return ev, notConv
 	}
 	val, st, err := hypergradient(ctx, h.model, h.criterion, theta, h.w, grad, h.settings, &h.state, tol)
 	ev.Value, ev.HypergradIters = val, st.Iterations
 	if unrolled {
 		ev.InnerIters = st.Iterations
 	}
-	return ev, err
+	if err != nil {
+		return ev, err
+	}
+	return ev, notConv
 }
 
 // CrossValidation is the K-fold objective L(θ) = (1/K) Σₖ Cₖ(wₖ*(θ)), one

@@ -126,6 +126,11 @@ func (r *runner) eval(theta, grad []float64, tol float64) (Evaluation, error) {
 	if err != nil && !errors.Is(err, ErrNotConverged) {
 		return ev, err
 	}
+	// With ErrNotConverged the objective reports the criterion at the
+	// inner solver's best iterate; the outer run goes on with it.
+	if math.IsNaN(ev.Value) || math.IsInf(ev.Value, 0) || (grad != nil && !finite(grad)) {
+		return ev, fmt.Errorf("%w: criterion or hypergradient at θ = %v", ErrNaN, theta)
+	}
 	gn := r.projGradNorm(theta, grad)
 	st := Step{Theta: append([]float64(nil), theta...), Value: ev.Value, GradNorm: gn,
 		InnerIters: ev.InnerIters, InnerTol: tol, Elapsed: time.Since(r.start)}

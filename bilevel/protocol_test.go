@@ -3,6 +3,7 @@ package bilevel
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math"
 	"strings"
@@ -488,4 +489,35 @@ func TestPerFeatureLowersValidation(t *testing.T) {
 		require.NoError(t, err)
 		assert.Less(t, rp.Value, rs.Value*(1-1e-3), id)
 	}
+}
+
+// notConverged wraps a model whose solver reports ErrNotConverged (with a
+// usable iterate).
+type notConverged struct{ Model }
+
+func (m notConverged) Fit(ctx context.Context, w, theta []float64, tol float64) (int, error) {
+	it, err := m.Model.Fit(ctx, w, theta, tol)
+	if err != nil {
+		return it, err
+	}
+	return it, fmt.Errorf("%w: test", ErrNotConverged)
+}
+
+// TestNotConvergedInner: an inner solver that stops short still yields the
+// criterion at its iterate, with the error, and the outer loop goes on.
+func TestNotConvergedInner(t *testing.T) {
+	ctx := context.Background()
+	h := protocol(t, "H1", nil)
+	hn, err := NewHeldOut(notConverged{h.Model()}, h.Criterion(), nil)
+	require.NoError(t, err)
+	g := []float64{0}
+	ev, err := hn.Evaluate(ctx, []float64{-4}, g, 0)
+	assert.ErrorIs(t, err, ErrNotConverged)
+	ref, err := h.Evaluate(ctx, []float64{-4}, nil, 0)
+	require.NoError(t, err)
+	assert.InDelta(t, ref.Value, ev.Value, 1e-9)
+	assert.NotZero(t, g[0])
+	res, err := Optimize(ctx, hn, []float64{0}, &Settings{MaxEvals: 20})
+	require.NoError(t, err)
+	assert.Less(t, res.Value, 2877.0518*(1+1e-4))
 }
