@@ -2,6 +2,7 @@ package bilevel
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -53,19 +54,25 @@ func Grid1D(values []float64) [][]float64 {
 // GridSearch evaluates obj (criterion only, no hypergradient) at every
 // point of thetas in order — order them from strong to weak
 // regularization so that warm starts help — with inner tolerance tol.
+// Points whose inner solve stops short of its tolerance are kept (with the
+// criterion of the best iterate) and reported at the end by an error
+// wrapping ErrNotConverged, returned with the complete result.
 func GridSearch(ctx context.Context, obj Objective, thetas [][]float64, tol float64) (*SearchResult, error) {
 	if len(thetas) == 0 {
 		return nil, fmt.Errorf("%w: empty grid", ErrSettings)
 	}
 	start := time.Now()
 	res := &SearchResult{Best: -1}
+	notConv := 0
 	for _, th := range thetas {
 		if len(th) != obj.Dims() {
 			return nil, fmt.Errorf("%w: grid point of length %d, want %d", ErrDims, len(th), obj.Dims())
 		}
 		ev, err := obj.Evaluate(ctx, th, nil, tol)
 		res.InnerIters += ev.InnerIters
-		if err != nil {
+		if errors.Is(err, ErrNotConverged) && ctx.Err() == nil {
+			notConv++
+		} else if err != nil {
 			res.Time = time.Since(start)
 			return res, err
 		}
@@ -76,6 +83,9 @@ func GridSearch(ctx context.Context, obj Objective, thetas [][]float64, tol floa
 		}
 	}
 	res.Time = time.Since(start)
+	if notConv > 0 {
+		return res, fmt.Errorf("%w: at %d of %d grid points (their criteria are those of the best iterates)", ErrNotConverged, notConv, len(thetas))
+	}
 	return res, nil
 }
 
