@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"image/color"
 	"io"
@@ -257,7 +258,9 @@ func tuneCSV(ctx context.Context, out io.Writer, file, model string, k int, lo, 
 	}
 	fmt.Fprintf(out, "%s: %d rows × %d features, model %s, %d fold(s)\n", file, d.Rows(), len(d.Features), model, len(folds))
 	gr, err := bilevel.GridSearch(ctx, cv, grid, 0)
-	if err != nil {
+	if errors.Is(err, bilevel.ErrNotConverged) {
+		fmt.Fprintf(out, "warning: %v\n", err)
+	} else if err != nil {
 		return err
 	}
 	for _, fo := range folds {
