@@ -131,7 +131,9 @@ func (m *L1Regression) Dims() (n, p int) {
 }
 
 // LambdaMax returns the smallest shared λ₁ for which w* = 0 (with λ₂ = 0):
-// ‖∇f(0)‖∞.
+// ‖∇f(0)‖∞. Above it the validation criterion is flat and its
+// hypergradient zero, so start outer optimizers below log LambdaMax()
+// (log(LambdaMax()/10) is a good default, as in sparse-ho).
 func (m *L1Regression) LambdaMax() float64 { return m.lmax }
 
 // l1Strengths fills m.lam1 and returns λ₂.

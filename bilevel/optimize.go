@@ -190,7 +190,9 @@ func (r *runner) converged(theta, grad []float64, value float64) bool {
 }
 
 // Optimize minimizes the outer objective from θ₀ with the algorithm of s
-// and returns the best point found. It stops at convergence, when the
+// and returns the best point found. The outer problem is not convex in
+// general: the result is a local minimum near θ₀ (start l1 models below
+// log LambdaMax, where the criterion is flat). It stops at convergence, when the
 // evaluation budget is spent (not an error) or when ctx is cancelled (the
 // best point so far is returned with ctx's error).
 func Optimize(ctx context.Context, obj Objective, theta0 []float64, s *Settings) (*Result, error) {
