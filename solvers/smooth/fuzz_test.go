@@ -43,6 +43,8 @@ func fuzzFloats(data []byte, k int) []float64 {
 func FuzzMinimize(f *testing.F) {
 	f.Add(uint8(5), uint8(3), uint8(0), []byte{10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120, 130, 140})
 	f.Add(uint8(8), uint8(2), uint8(5), []byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9})
+	f.Add(uint8(6), uint8(3), uint8(GonumLBFGS<<3|4), []byte{10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120, 130, 140})
+	f.Add(uint8(7), uint8(4), uint8(GonumBFGS<<3|1), []byte{3, 1, 2, 3, 4, 5, 6, 7, 8, 9, 3, 200, 9})
 	f.Fuzz(func(t *testing.T, nb, db, mb uint8, data []byte) {
 		n, d := int(nb%9), int(db%5)
 		vals := fuzzFloats(data, n*d+n+d+1)
@@ -73,7 +75,7 @@ func FuzzMinimize(f *testing.F) {
 		}
 		theta := vals[n*d+n:]
 		theta = theta[:min(len(theta), pb.P)]
-		method := Method(mb>>3) % 5
+		method := Method(mb>>3) % Method(len(methodNames))
 		res, err := Minimize(context.Background(), pb, theta, make([]float64, d), &Settings{Method: method, MaxIter: 50})
 		if err == nil {
 			if !finite(res.X) || math.IsNaN(res.F) || math.IsNaN(res.GradNorm) {

@@ -28,9 +28,16 @@ const (
 	// restarted on loss of descent): O(N) memory like gradient descent,
 	// much faster on ill-conditioned problems.
 	NonlinearCG
+	// GonumLBFGS runs gonum's optimize.LBFGS (with its default bisection
+	// line search) through optimize.Minimize instead of this package's
+	// L-BFGS: an independent implementation, useful as a cross-check.
+	// See [Minimize] for how its statuses map to this package's results.
+	GonumLBFGS
+	// GonumBFGS runs gonum's optimize.BFGS the same way.
+	GonumBFGS
 )
 
-var methodNames = [...]string{"LBFGS", "BFGS", "NewtonCG", "GradientDescent", "NonlinearCG"}
+var methodNames = [...]string{"LBFGS", "BFGS", "NewtonCG", "GradientDescent", "NonlinearCG", "GonumLBFGS", "GonumBFGS"}
 
 func (m Method) String() string {
 	if m >= 0 && int(m) < len(methodNames) {
@@ -103,6 +110,19 @@ type Result struct {
 // Algorithms 3.5–3.6). A step that fails to reduce f ends the run with
 // ErrNotConverged: this happens when GradTol is below what floating point
 // allows for the problem.
+//
+// GonumLBFGS and GonumBFGS hand the run to gonum's optimize.Minimize
+// (optimize.LBFGS or optimize.BFGS, gonum's default bisection line
+// search, one evaluation at a time) with GradientThreshold = GradTol,
+// MaxIter major iterations and no function-value convergence test. Gonum
+// measures the gradient in the same ∞-norm (strictly: ‖∇f‖∞ < GradTol),
+// and Converged keeps its meaning ‖∇ₓf(X)‖∞ ≤ GradTol. The context is
+// checked after every evaluation. When gonum stops for any other reason
+// (its line search fails or makes no progress, typically when GradTol is
+// below the rounding floor of the problem; a non-finite gradient at an
+// accepted point) the result is the last finite iterate with an error
+// wrapping ErrNotConverged and gonum's error (or ErrNaN); it is not
+// polished by this package's methods.
 func Minimize(ctx context.Context, pb *Problem, theta, x0 []float64, s *Settings) (*Result, error) {
 	if err := pb.check(x0, theta); err != nil {
 		return nil, err
@@ -125,7 +145,11 @@ func Minimize(ctx context.Context, pb *Problem, theta, x0 []float64, s *Settings
 	res := &Result{}
 	var err error
 	if maxAbs(g) > set.GradTol {
-		x, f, g, err = m.run(x, f, g, res)
+		if set.Method == GonumLBFGS || set.Method == GonumBFGS {
+			x, f, g, err = m.runGonum(x, f, g, res)
+		} else {
+			x, f, g, err = m.run(x, f, g, res)
+		}
 	}
 	res.X, res.F, res.Grad = x, f, g
 	res.GradNorm = maxAbs(g)
@@ -141,7 +165,7 @@ func Minimize(ctx context.Context, pb *Problem, theta, x0 []float64, s *Settings
 		return res, fmt.Errorf("%w: %w", ErrNotConverged, cerr)
 	}
 	if err != nil {
-		return res, fmt.Errorf("%w: ‖∇f‖∞ = %.3g > %.3g after %d iterations: %v", ErrNotConverged, res.GradNorm, set.GradTol, res.Iterations, err)
+		return res, fmt.Errorf("%w: ‖∇f‖∞ = %.3g > %.3g after %d iterations: %w", ErrNotConverged, res.GradNorm, set.GradTol, res.Iterations, err)
 	}
 	return res, fmt.Errorf("%w: ‖∇f‖∞ = %.3g > %.3g after %d iterations", ErrNotConverged, res.GradNorm, set.GradTol, res.Iterations)
 }

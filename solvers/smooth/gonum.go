@@ -1,0 +1,129 @@
+package smooth
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/optimize"
+)
+
+// gonumConverger is the optimize.Converger of the gonum backend. Gonum
+// calls it from the goroutine that called optimize.Minimize, at every
+// major iteration whose point passed gonum's own checks (the gradient
+// threshold is tested before it). It keeps a copy of the last iterate
+// with a finite value and gradient, so that a run that ends on a bad
+// point still returns a usable best iterate, and ends the run (status
+// Failure) on a non-finite gradient or a cancelled context.
+type gonumConverger struct {
+	m        *minimizer
+	x, g     []float64
+	f        float64
+	nonFinit bool
+}
+
+func (c *gonumConverger) Init(int) {}
+
+func (c *gonumConverger) Converged(loc *optimize.Location) optimize.Status {
+	if math.IsNaN(loc.F) || math.IsInf(loc.F, 0) || len(loc.Gradient) != len(c.g) || !finite(loc.Gradient) {
+		c.nonFinit = true
+		return optimize.Failure
+	}
+	copy(c.x, loc.X)
+	copy(c.g, loc.Gradient)
+	c.f = loc.F
+	if c.m.ctx.Err() != nil {
+		return optimize.Failure
+	}
+	return optimize.NotTerminated
+}
+
+// gonumLogger is an optimize.Recorder sending one debug record per major
+// iteration to Settings.Logger.
+type gonumLogger struct{ m *minimizer }
+
+func (gonumLogger) Init() error { return nil }
+
+func (r gonumLogger) Record(loc *optimize.Location, op optimize.Operation, st *optimize.Stats) error {
+	if op == optimize.MajorIteration && st.MajorIterations > 1 {
+		r.m.set.Logger.Debug("smooth: iteration", "iter", st.MajorIterations-1, "f", loc.F, "grad", floats.Norm(loc.Gradient, math.Inf(1)), "backend", "gonum")
+	}
+	return nil
+}
+
+// runGonum minimizes from (x, f, g) with gonum's optimize.Minimize and
+// returns the best point it reached (see Minimize for the mapping of
+// gonum's statuses).
+func (m *minimizer) runGonum(x []float64, f float64, g []float64, res *Result) ([]float64, float64, []float64, error) {
+	n := len(x)
+	// Gonum's first step is 1/‖∇f(x0)‖₂, and its line searches panic (in
+	// a goroutine of their own, beyond recover) on a zero step: refuse a
+	// gradient whose norm overflows.
+	if math.IsInf(floats.Norm(g, 2), 0) {
+		return x, f, g, errors.New("gonum: ‖∇f(x0)‖₂ overflows")
+	}
+	theta := m.theta
+	prob := optimize.Problem{
+		Func: func(x []float64) float64 {
+			v := m.pb.Func(x, theta)
+			if math.IsNaN(v) {
+				// Gonum's bisection treats +Inf as "too far" and backs off,
+				// as this package's line search does with NaN.
+				return math.Inf(1)
+			}
+			return v
+		},
+		Grad: func(dst, x []float64) { m.pb.Grad(dst, x, theta) },
+		// Status is checked after every evaluation: a cancelled context
+		// stops the run within one function or gradient evaluation.
+		Status: func() (optimize.Status, error) {
+			if err := m.ctx.Err(); err != nil {
+				return optimize.Failure, err
+			}
+			return optimize.NotTerminated, nil
+		},
+	}
+	conv := &gonumConverger{m: m, x: append([]float64(nil), x...), g: append([]float64(nil), g...), f: f}
+	settings := &optimize.Settings{
+		InitValues: &optimize.Location{F: f, Gradient: append([]float64(nil), g...)},
+		// Gonum tests ‖∇f‖∞ < GradientThreshold (strict) at every major
+		// iteration, the same norm as this package's ‖∇f‖∞ ≤ GradTol.
+		GradientThreshold: m.set.GradTol,
+		Converger:         conv,
+		// Gonum counts the starting point as a major iteration.
+		MajorIterations: m.set.MaxIter + 1,
+		Concurrent:      0,
+	}
+	if m.set.Logger != nil {
+		settings.Recorder = gonumLogger{m}
+	}
+	var method optimize.Method
+	if m.set.Method == GonumBFGS {
+		method = &optimize.BFGS{GradStopThreshold: m.set.GradTol}
+	} else {
+		method = &optimize.LBFGS{Store: m.set.Memory, GradStopThreshold: m.set.GradTol}
+	}
+	out, err := optimize.Minimize(prob, x, settings, method)
+	if out == nil {
+		return x, f, g, err
+	}
+	m.nf += out.FuncEvaluations
+	m.ng += out.GradEvaluations
+	res.Iterations = max(out.MajorIterations-1, 0)
+	// The final location is gonum's last major iterate; its line search
+	// never increases f, so it is the best point when it is finite.
+	bx, bf, bg := conv.x, conv.f, conv.g
+	if len(out.X) == n && len(out.Gradient) == n && !math.IsNaN(out.F) && !math.IsInf(out.F, 0) && finite(out.X) && finite(out.Gradient) && out.F <= bf {
+		bx, bf, bg = out.X, out.F, out.Gradient
+	}
+	switch {
+	case err != nil:
+		return bx, bf, bg, fmt.Errorf("gonum %v: %w", out.Status, err)
+	case conv.nonFinit:
+		return bx, bf, bg, fmt.Errorf("gonum: %w at a major iterate", ErrNaN)
+	case out.Status == optimize.GradientThreshold || out.Status == optimize.IterationLimit:
+		return bx, bf, bg, nil
+	}
+	return bx, bf, bg, fmt.Errorf("gonum stopped with status %v", out.Status)
+}
