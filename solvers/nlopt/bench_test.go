@@ -77,12 +77,17 @@ func BenchmarkCallback(b *testing.B) {
 // allocation is the inner problem of examples/design at size n with random
 // data: maximize Σ e^{θᵢ} log(1 + xᵢ/cᵢ) s.t. Σx ≤ B, Σ rᵢxᵢ² ≤ R, x ≥ 0.
 func allocation(n int, hand bool, rng *rand.Rand) *nlp.Problem {
+	return allocationRisk(n, hand, rng, 0.9)
+}
+
+// allocationRisk is allocation with the risk limit R = risk·B²/n.
+func allocationRisk(n int, hand bool, rng *rand.Rand, risk float64) *nlp.Problem {
 	c, r := make([]float64, n), make([]float64, n)
 	for i := range n {
 		c[i], r[i] = 0.1+0.4*rng.Float64(), 0.5+rng.Float64()
 	}
 	B := 1.5
-	R := B * B / float64(n) * 0.9
+	R := B * B / float64(n) * risk
 	p := &nlp.Problem{
 		Dim: n, Params: n, NumIneq: 2, Lower: make([]float64, n),
 		Objective: func(x, th []float64) float64 {

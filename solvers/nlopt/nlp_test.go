@@ -203,3 +203,55 @@ func requireDenseNear(t *testing.T, want, got mat.Matrix, tol float64, msg ...an
 		}
 	}
 }
+
+// TestAllocationSensitivityWithBounds checks ∂x*/∂θ of the allocation
+// problem of examples/design (budget, quadratic risk limit, x ≥ 0, several
+// allocations at zero) against central differences of NLopt re-solves,
+// with hand and with finite-difference second derivatives.
+func TestAllocationSensitivityWithBounds(t *testing.T) {
+	const n = 6
+	set := &Settings{Algorithm: LD_SLSQP, XTolRel: 1e-13}
+	boundsSeen, riskSeen := 0, 0
+	for seed := range uint64(4) {
+		rng := rand.New(rand.NewPCG(seed, 99))
+		theta := make([]float64, n)
+		for i := range theta {
+			theta[i] = 1.2 * rng.NormFloat64()
+		}
+		theta[seed] = -4 // a disliked activity: its allocation is zero
+		dataSeed := rng.Uint64()
+		risk := []float64{0.9, 3, 1.5, 10}[seed] // the risk limit binds or not
+		prob := func(hand bool) *nlp.Problem {
+			return allocationRisk(n, hand, rand.New(rand.NewPCG(dataSeed, 2)), risk)
+		}
+		sol, _, err := SolveNLP(context.Background(), prob(true), theta, nil, set, nil)
+		require.NoError(t, err)
+		t.Logf("seed %d: active %v, at zero %v", seed, sol.Active, sol.ActiveLower)
+		boundsSeen += len(sol.ActiveLower)
+		riskSeen += len(sol.Active)
+		J, err := sol.Jacobian()
+		require.NoError(t, err)
+		solFD, err := nlp.NewSolution(prob(false), sol.X, theta, nil)
+		require.NoError(t, err)
+		J2, err := solFD.Jacobian()
+		require.NoError(t, err)
+		requireDenseNear(t, J, J2, 1e-6, "hand vs FD second derivatives, seed", seed)
+		const h = 3e-3 // the re-solves are accurate to ~1e-8 only
+		fdJ := mat.NewDense(n, n, nil)
+		for j := range n {
+			tp := append([]float64(nil), theta...)
+			tp[j] += h
+			xp, err := NLPSolver(set)(context.Background(), prob(true), tp, nil)
+			require.NoError(t, err)
+			tp[j] -= 2 * h
+			xm, err := NLPSolver(set)(context.Background(), prob(true), tp, nil)
+			require.NoError(t, err)
+			for i := range n {
+				fdJ.Set(i, j, (xp[i]-xm[i])/(2*h))
+			}
+		}
+		requireDenseNear(t, fdJ, J, 1e-5, "seed", seed)
+	}
+	assert.Positive(t, boundsSeen, "some allocations at zero")
+	assert.Positive(t, riskSeen, "budget or risk constraint active")
+}
