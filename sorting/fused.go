@@ -66,6 +66,10 @@ func (net *Network) SortBCE(x []float64, perm []int, wantP bool, settings *Netwo
 				} else {
 					l = bceLogFloor
 				}
+			} else if v < 1.0/64 {
+				// log1pNeg inlined: most entries are small.
+				l = -v * (1 + v*(1.0/2+v*(1.0/3+v*(1.0/4+v*(1.0/5+v*(1.0/6+v*(1.0/7+v*(1.0/8+v*(1.0/9)))))))))
+				dl = 1 / (1 - v)
 			} else {
 				l = log1pNeg(v)
 				if l > bceLogFloor {
