@@ -3,6 +3,7 @@ package qp_test
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -84,3 +85,43 @@ func ExampleSolution_Condition() {
 	// ∂x₁/∂b: fast 0.5000, generic 0.5000
 	// dx*/dh = (0.5000, 0.5000)
 }
+
+// A batch of projections onto the same triangle (shared Q and G, so
+// SolveBatch factorizes them once), with the gradient of ‖x*‖² with
+// respect to each point.
+func ExampleSolveBatch() {
+	q := mat.NewSymDense(2, []float64{1, 0, 0, 1})
+	g := mat.NewDense(3, 2, []float64{-1, 0, 0, -1, 1, 1}) // x ≥ 0, x₁ + x₂ ≤ 1
+	h := []float64{0, 0, 1}
+	points := [][]float64{{0.2, 0.3}, {1, 0.6}, {-1, -1}}
+	var probs []*qp.Problem
+	for _, y := range points {
+		probs = append(probs, &qp.Problem{Q: q, P: []float64{-y[0], -y[1]}, G: g, H: h})
+	}
+	sols, err := qp.SolveBatch(context.Background(), probs, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	var gx [][]float64
+	for _, s := range sols {
+		gx = append(gx, []float64{2 * s.X[0], 2 * s.X[1]})
+	}
+	grads, err := qp.BackwardBatch(sols, gx, nil, nil, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for i, s := range sols {
+		// p = −y, so ∂‖x*‖²/∂y = −∂/∂p.
+		fmt.Printf("y = (%5.2f, %5.2f)  x* = (%.4f, %.4f)  ∂‖x*‖²/∂y = (%.4f, %.4f)\n",
+			points[i][0], points[i][1], round(s.X[0]), round(s.X[1]), round(-grads[i].P[0]), round(-grads[i].P[1]))
+	}
+	// Output:
+	// y = ( 0.20,  0.30)  x* = (0.2000, 0.3000)  ∂‖x*‖²/∂y = (0.4000, 0.6000)
+	// y = ( 1.00,  0.60)  x* = (0.7000, 0.3000)  ∂‖x*‖²/∂y = (0.4000, -0.4000)
+	// y = (-1.00, -1.00)  x* = (0.0000, 0.0000)  ∂‖x*‖²/∂y = (0.0000, 0.0000)
+}
+
+// round rounds to 4 decimals without printing −0.
+func round(v float64) float64 { return math.Round(v*1e4)/1e4 + 0 }
