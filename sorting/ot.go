@@ -332,3 +332,23 @@ func (r *OTTopKResult) Backward(g []float64) ([]float64, error) {
 	}
 	return r.c.backward(gp, nil)
 }
+
+// OTSortBatch applies [OTSort] to every row of x (B×n) on goroutines
+// (workers ≤ 0 means GOMAXPROCS). On error it returns the results it has
+// (rows whose solve stopped before its tolerance hold their last iterate)
+// and the error of the first failing row.
+func OTSortBatch(ctx context.Context, x mat.Matrix, eps float64, s *OTSettings, workers int) ([]*OTResult, error) {
+	b, n := x.Dims()
+	if b == 0 || n == 0 {
+		return nil, fmt.Errorf("%w: empty batch", ErrDims)
+	}
+	out := make([]*OTResult, b)
+	err := parallel(ctx, b, workers, func(i int) error {
+		row := make([]float64, n)
+		mat.Row(row, i, x)
+		var err error
+		out[i], err = OTSort(ctx, row, eps, s)
+		return err
+	})
+	return out, err
+}

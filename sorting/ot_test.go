@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gonum.org/v1/gonum/diff/fd"
+	"gonum.org/v1/gonum/mat"
 )
 
 func TestOTSortFD(t *testing.T) {
@@ -122,4 +123,18 @@ func TestOTErrors(t *testing.T) {
 	require.NoError(t, err)
 	_, err = r.Backward([]float64{1}, nil)
 	assert.True(t, errors.Is(err, ErrDims))
+}
+
+func TestOTSortBatch(t *testing.T) {
+	rng := rand.New(rand.NewPCG(67, 68))
+	x := mat.NewDense(4, 5, randVec(rng, 20))
+	rs, err := OTSortBatch(context.Background(), x, 0.05, nil, 3)
+	require.NoError(t, err)
+	for i, r := range rs {
+		want, err := OTSort(context.Background(), x.RawRowView(i), 0.05, nil)
+		require.NoError(t, err)
+		assert.Equal(t, want.Ranks, r.Ranks)
+	}
+	_, err = OTSortBatch(context.Background(), mat.NewDense(2, 3, []float64{1, 2, math.NaN(), 1, 2, 3}), 0.05, nil, 2)
+	assert.True(t, errors.Is(err, ErrNaN))
 }
