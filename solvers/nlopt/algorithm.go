@@ -261,6 +261,9 @@ var (
 	// constraint. The panic was recovered and the run stopped; the error
 	// message holds the panic value and the stack.
 	ErrCallbackPanic = errors.New("nlopt: panic in callback")
+	// ErrUnavailable is returned by Minimize in builds without NLopt
+	// (without the nlopt build tag or without cgo).
+	ErrUnavailable = errors.New("nlopt: not built in; build with -tags nlopt and cgo")
 	// ErrNaN reports NaN or Inf in x0 or in the result, or a callback
 	// that returned a NaN or infinite objective or constraint value or a
 	// NaN gradient or Jacobian entry; the run is then stopped at once,

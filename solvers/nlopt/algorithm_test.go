@@ -61,7 +61,7 @@ func TestStubOrValidation(t *testing.T) {
 	}}
 	res, err := Minimize(context.Background(), p, []float64{1}, nil)
 	if !Available {
-		require.True(t, errors.Is(err, errUnavailable()))
+		require.True(t, errors.Is(err, ErrUnavailable))
 		return
 	}
 	require.NoError(t, err)

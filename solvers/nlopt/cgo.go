@@ -358,5 +358,3 @@ func finite(x []float64) bool {
 	}
 	return true
 }
-
-func errUnavailable() error { return nil }

@@ -1,4 +1,4 @@
-//go:build nlopt
+//go:build nlopt && cgo
 
 package nlopt
 

@@ -18,6 +18,9 @@ type Problem struct {
 	// Objective returns f(x). When grad is non-nil (gradient-based
 	// algorithms) it also sets grad (length n) to ∇f(x). x and grad are
 	// scratch buffers owned by Minimize: read x, write grad, keep neither.
+	// Callbacks run inside NLopt's C frames: they may panic (the panic is
+	// recovered and returned) but must not call runtime.Goexit (for
+	// instance testing.T.FailNow), which cannot unwind through C.
 	Objective func(x, grad []float64) float64
 	// Maximize makes Minimize maximize the objective instead.
 	Maximize bool

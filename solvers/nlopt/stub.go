@@ -2,17 +2,11 @@
 
 package nlopt
 
-import (
-	"context"
-	"errors"
-)
+import "context"
 
 // Available reports whether this build links NLopt. It is false: build with
 // -tags nlopt (and cgo) to link the system library.
 const Available = false
-
-// ErrUnavailable is returned by Minimize in builds without NLopt.
-var ErrUnavailable = errors.New("nlopt: not built in; build with -tags nlopt and cgo")
 
 // Version returns zeros in builds without NLopt.
 func Version() (major, minor, bugfix int) { return 0, 0, 0 }
@@ -25,5 +19,3 @@ func Minimize(ctx context.Context, p *Problem, x0 []float64, s *Settings) (*Resu
 	}
 	return nil, ErrUnavailable
 }
-
-func errUnavailable() error { return ErrUnavailable }
