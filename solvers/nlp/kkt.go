@@ -575,3 +575,11 @@ func (s *Solution) MultiplierJVP(dtheta []float64) (dLambda, dNu, dLower, dUpper
 	dNu = append([]float64(nil), dz[n+len(s.rows):]...)
 	return dLambda, dNu, dLower, dUpper, nil
 }
+
+// CheckDerivatives compares the KKT condition's derivatives at the
+// solution (hand-written ones where given) with central differences of
+// its residual; see implicit.Check. A Worst() above about 1e-6 points to a
+// wrong Hessian, Mixed, Jacobian or θ-derivative.
+func (s *Solution) CheckDerivatives() (implicit.CheckResult, error) {
+	return implicit.Check(s.Condition(), s.Z(), s.Theta, nil)
+}

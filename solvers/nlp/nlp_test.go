@@ -554,6 +554,30 @@ func TestMultiplierJVP(t *testing.T) {
 	require.ErrorIs(t, err, ErrDims)
 }
 
+func TestCheckDerivativesCatchesWrongHessian(t *testing.T) {
+	n := 3
+	c := []float64{2, -1, 1}
+	nc := math.Sqrt(dot(c, c))
+	theta := append(slices.Clone(c), 1)
+	x := []float64{c[0] / nc, c[1] / nc, c[2] / nc}
+	sol, err := NewSolution(ball(n, true), x, theta, nil)
+	require.NoError(t, err)
+	res, err := sol.CheckDerivatives()
+	require.NoError(t, err)
+	assert.Less(t, res.Worst(), 1e-7)
+	bad := ball(n, true)
+	bad.Hessian = func(dst *mat.Dense, x, th, l, nu []float64) { // forgets the constraint term
+		for i := range n {
+			dst.Set(i, i, 1)
+		}
+	}
+	sol, err = NewSolution(bad, x, theta, nil)
+	require.NoError(t, err)
+	res, err = sol.CheckDerivatives()
+	require.NoError(t, err)
+	assert.Greater(t, res.X, 0.1)
+}
+
 func TestNoParamsAndFixedVariables(t *testing.T) {
 	// Params = 0: Jacobian is empty. A fixed variable (l = u) is handled.
 	p := &Problem{
