@@ -273,9 +273,9 @@ func NewSolution(p *Problem, x, theta []float64, s *Settings) (*Solution, error)
 }
 
 // Z returns the point of the KKT condition: z = (x, λ_A, ν), the solution
-// followed by the multipliers of the active inequalities (in the order of
-// Active, ActiveLower, ActiveUpper as stored internally: the rows of g
-// first, then the bounds, by increasing index) and of the equalities.
+// followed by the multipliers of the active inequalities (first the active
+// rows of g in the order of Active, then the active bounds by variable
+// index, lower or upper) and those of the equalities.
 func (s *Solution) Z() []float64 {
 	z := make([]float64, 0, len(s.X)+len(s.rows)+len(s.Nu))
 	z = append(z, s.X...)
