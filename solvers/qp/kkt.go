@@ -63,7 +63,8 @@ type kkt struct {
 	// eliminating λ would divide by the tiny W of active constraints.
 	aug      []float64 // LU factors (row-major N×N) of the augmented matrix
 	augPiv   []int
-	augScale []float64 // symmetric scaling of the augmented matrix
+	augKept  []int     // constraint rows kept in the augmented matrix
+	augElim  []int     // inactive rows eliminated into its first block
 }
 
 // prep is the part of the KKT reduction that depends only on Q, A and G.
@@ -332,28 +333,47 @@ func (s *kkt) factorPrimal() bool {
 	return true
 }
 
-// factorAugmented factorizes the whole (n+p+m)-square KKT matrix at w
-// with a dense LU; solveReg then uses it. The rows and columns of inactive
-// constraints (W > 1) are scaled by W^{-1/2} so that their diagonal is −1.
+// factorAugmented factorizes the KKT matrix at w with a dense LU, for
+// the primal reduction where eliminating every λ would divide by the tiny
+// W of active constraints. Only the clearly inactive rows (W > 1) are
+// eliminated, exactly and stably since W⁻¹ < 1:
+//
+//	⎡Q + G_Iᵀ W_I⁻¹ G_I   Aᵀ  G_Sᵀ⎤
+//	⎢A                    0   0   ⎥,   Δλ_I = W_I⁻¹ (G_I Δx − r₃,I),
+//	⎣G_S                  0  −W_S ⎦
+//
+// so the LU has size n + p + |S| with S the other rows; solveReg then
+// uses it.
 func (s *kkt) factorAugmented(w []float64) bool {
 	for i, v := range w {
 		s.w[i] = math.Min(math.Max(v, 1e-30), 1e30)
 	}
 	n, neq, m := s.n, s.neq, s.m
 	d := s.d
-	N := n + neq + m
-	sc := make([]float64, N)
-	for i := range n + neq {
-		sc[i] = 1
-	}
+	var kept, elim []int
 	for i := range m {
-		sc[n+neq+i] = 1 / math.Sqrt(math.Max(1, s.w[i]))
+		if s.w[i] > 1 {
+			elim = append(elim, i)
+		} else {
+			kept = append(kept, i)
+		}
 	}
+	N := n + neq + len(kept)
 	raw := make([]float64, N*N)
 	if d.q != nil {
 		for i := range n {
 			copy(raw[i*N:i*N+n], d.q[i*n:(i+1)*n])
 		}
+	}
+	if len(elim) > 0 {
+		ge := make([]float64, len(elim)*n)
+		for k, i := range elim {
+			sc := 1 / math.Sqrt(s.w[i])
+			for j := range n {
+				ge[k*n+j] = sc * d.g[i*n+j]
+			}
+		}
+		blas64.Gemm(blas.Trans, blas.NoTrans, 1, general(ge, len(elim), n), general(ge, len(elim), n), 1, blas64.General{Rows: n, Cols: n, Stride: N, Data: raw})
 	}
 	for i := range neq {
 		for j := range n {
@@ -361,14 +381,14 @@ func (s *kkt) factorAugmented(w []float64) bool {
 			raw[j*N+n+i] = d.a[i*n+j]
 		}
 	}
-	for i := range m {
-		r := n + neq + i
+	for k, i := range kept {
+		r := n + neq + k
 		for j := range n {
-			v := sc[r] * d.g[i*n+j]
+			v := d.g[i*n+j]
 			raw[r*N+j] = v
 			raw[j*N+r] = v
 		}
-		raw[r*N+r] = -s.w[i] * sc[r] * sc[r]
+		raw[r*N+r] = -s.w[i]
 	}
 	// Quasi-definite regularization for singular Q with rank-deficient
 	// or redundant constraints; solve refines against the exact matrix.
@@ -389,7 +409,7 @@ func (s *kkt) factorAugmented(w []float64) bool {
 		return false
 	}
 	s.aug, s.augPiv = raw, piv
-	s.augScale = sc
+	s.augKept, s.augElim = kept, elim
 	s.factored = true
 	return true
 }
@@ -407,14 +427,7 @@ func (s *kkt) solveReg(dst, r []float64) {
 	dx, dnu, dlam := dst[:n], dst[n:n+neq], dst[n+neq:]
 	t := s.t
 	if s.aug != nil {
-		for i, v := range r {
-			dst[i] = v * s.augScale[i]
-		}
-		N := len(dst)
-		lapack64.Getrs(blas.NoTrans, general(s.aug, N, N), general(dst, N, 1), s.augPiv)
-		for i := range dst {
-			dst[i] *= s.augScale[i]
-		}
+		s.solveAugmented(dst, r)
 		return
 	}
 	switch s.mode {
@@ -494,6 +507,42 @@ func (s *kkt) solveOrig(dst, r []float64, maxRefine int, rel float64) float64 {
 		return math.Inf(1)
 	}
 	return rn
+}
+
+// solveAugmented solves with the factorization of factorAugmented.
+func (s *kkt) solveAugmented(dst, r []float64) {
+	n, neq := s.n, s.neq
+	d := s.d
+	kept, elim := s.augKept, s.augElim
+	N := n + neq + len(kept)
+	v := make([]float64, N)
+	copy(v, r[:n+neq])
+	r3 := r[n+neq:]
+	for _, i := range elim {
+		c := r3[i] / s.w[i]
+		row := d.g[i*n : (i+1)*n]
+		for j := range n {
+			v[j] += c * row[j]
+		}
+	}
+	for k, i := range kept {
+		v[n+neq+k] = r3[i]
+	}
+	lapack64.Getrs(blas.NoTrans, general(s.aug, N, N), general(v, N, 1), s.augPiv)
+	copy(dst[:n+neq], v[:n+neq])
+	dl := dst[n+neq:]
+	for k, i := range kept {
+		dl[i] = v[n+neq+k]
+	}
+	x := v[:n]
+	for _, i := range elim {
+		gx := 0.0
+		row := d.g[i*n : (i+1)*n]
+		for j := range n {
+			gx += row[j] * x[j]
+		}
+		dl[i] = (gx - r3[i]) / s.w[i]
+	}
 }
 
 // residual sets res = r − K v with the unregularized K.
