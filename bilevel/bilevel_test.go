@@ -145,6 +145,23 @@ func modelCases() []modelCase {
 			m, _ := NewLogistic(x, y, PerFeature)
 			return m, c, spread(s, -2, 6)
 		}},
+		{"logistic + intercept", func(s uint64) (Model, Criterion, []float64) {
+			x, y, xv, yv := classification(s, 80, 6)
+			for i := range y { // imbalance the classes
+				if i%3 == 0 {
+					y[i] = 1
+				}
+			}
+			m, _ := NewLogisticIntercept(x, y, Shared)
+			c, _ := NewLogLossIntercept(xv, yv)
+			return m, c, []float64{-2}
+		}},
+		{"weighted logistic + intercept", func(s uint64) (Model, Criterion, []float64) {
+			x, y, xv, yv := classification(s, 80, 6)
+			m, _ := NewLogisticIntercept(x, y, PerFeature)
+			c, _ := NewLogLossIntercept(xv, yv)
+			return m, c, spread(s, -2, 6)
+		}},
 		{"l1 logistic", func(s uint64) (Model, Criterion, []float64) {
 			x, y, c := cls(s)
 			m, _ := NewSparseLogistic(x, y, Shared)

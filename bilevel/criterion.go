@@ -73,7 +73,17 @@ func NewLogLoss(x mat.Matrix, y []float64) (*LogLoss, error) {
 	return &LogLoss{dat: d, z: make([]float64, d.rows)}, nil
 }
 
-// Dims returns the number of features.
+// NewLogLossIntercept is NewLogLoss for models with an intercept
+// (NewLogisticIntercept): it expects weights (w, b) with b last.
+func NewLogLossIntercept(x mat.Matrix, y []float64) (*LogLoss, error) {
+	xa, err := withIntercept(x)
+	if err != nil {
+		return nil, err
+	}
+	return NewLogLoss(xa, y)
+}
+
+// Dims returns the number of weights it expects.
 func (c *LogLoss) Dims() int { return c.dat.d }
 
 // Value returns the mean logistic loss and its gradient.

@@ -16,15 +16,16 @@ import (
 //	g(w, θ) = (1/m) Σᵢ log(1 + exp(−yᵢ xᵢᵀw)) + ½ Σⱼ λⱼ wⱼ²,   λ = exp(θ),
 //
 // with labels yᵢ ∈ {−1, +1} and one λ (Shared) or one per feature
-// (PerFeature). Fit runs Newton's method with a backtracking line search;
+// (PerFeature); NewLogisticIntercept adds an unpenalized intercept. Fit runs Newton's method with a backtracking line search;
 // the Cholesky factorization of the Hessian
 // H = XᵀDX/m + diag λ, D = diag(σᵢ(1 − σᵢ)), at the solution is kept and
 // reused by the condition ∇g(w, θ) = 0.
 type Logistic struct {
-	dat     *data
-	penalty Penalty
-	lf      float64
-	scale   float64 // ‖∇f(0)‖∞
+	dat       *data
+	penalty   Penalty
+	intercept bool // the last column of dat is the unpenalized intercept
+	lf        float64
+	scale     float64 // ‖∇f(0)‖∞
 
 	lam   []float64
 	z     []float64
@@ -41,6 +42,39 @@ type Logistic struct {
 // NewLogistic returns the l2-logistic model of the training data (x, y),
 // y in {−1, +1} with both classes present. x is copied.
 func NewLogistic(x mat.Matrix, y []float64, penalty Penalty) (*Logistic, error) {
+	return newLogistic(x, y, penalty, false)
+}
+
+// NewLogisticIntercept is NewLogistic with an unpenalized intercept b:
+// the loss is (1/m) Σ log(1 + exp(−yᵢ(xᵢᵀw + b))), the weights are (w, b)
+// with b last (n = d + 1), and the held-out criterion must be
+// NewLogLossIntercept. The hyperparameters are those of NewLogistic.
+func NewLogisticIntercept(x mat.Matrix, y []float64, penalty Penalty) (*Logistic, error) {
+	xa, err := withIntercept(x)
+	if err != nil {
+		return nil, err
+	}
+	return newLogistic(xa, y, penalty, true)
+}
+
+// withIntercept returns [x, 1].
+func withIntercept(x mat.Matrix) (*mat.Dense, error) {
+	if x == nil {
+		return nil, fmt.Errorf("%w: nil design matrix", ErrDims)
+	}
+	r, c := x.Dims()
+	if r == 0 || c == 0 {
+		return nil, fmt.Errorf("%w: empty design matrix %d×%d", ErrDims, r, c)
+	}
+	xa := mat.NewDense(r, c+1, nil)
+	xa.Slice(0, r, 0, c).(*mat.Dense).Copy(x)
+	for i := range r {
+		xa.Set(i, c, 1)
+	}
+	return xa, nil
+}
+
+func newLogistic(x mat.Matrix, y []float64, penalty Penalty, intercept bool) (*Logistic, error) {
 	if penalty != Shared && penalty != PerFeature {
 		return nil, fmt.Errorf("%w: logistic penalty must be Shared or PerFeature, not %v", ErrSettings, penalty)
 	}
@@ -51,7 +85,7 @@ func NewLogistic(x mat.Matrix, y []float64, penalty Penalty) (*Logistic, error) 
 	if err != nil {
 		return nil, err
 	}
-	m := &Logistic{dat: d, penalty: penalty}
+	m := &Logistic{dat: d, penalty: penalty, intercept: intercept}
 	m.lf = d.maxEig() / 4
 	m.lam = make([]float64, d.d)
 	m.z = make([]float64, d.rows)
@@ -69,9 +103,17 @@ func NewLogistic(x mat.Matrix, y []float64, penalty Penalty) (*Logistic, error) 
 
 func (m *Logistic) pdim() int {
 	if m.penalty == PerFeature {
-		return m.dat.d
+		return m.features()
 	}
 	return 1
+}
+
+// features returns the number of penalized weights d.
+func (m *Logistic) features() int {
+	if m.intercept {
+		return m.dat.d - 1
+	}
+	return m.dat.d
 }
 
 // Dims returns the number of features and of hyperparameters.
@@ -79,7 +121,9 @@ func (m *Logistic) Dims() (n, p int) { return m.dat.d, m.pdim() }
 
 func (m *Logistic) setLambda(theta []float64) {
 	for j := range m.lam {
-		if m.penalty == PerFeature {
+		if j >= m.features() {
+			m.lam[j] = 0 // the intercept
+		} else if m.penalty == PerFeature {
 			m.lam[j] = math.Exp(theta[j])
 		} else {
 			m.lam[j] = math.Exp(theta[0])
@@ -226,13 +270,30 @@ func (c logisticCondition) Linearize(w, theta []float64) (implicit.Operator, imp
 	if err != nil {
 		return nil, nil, err
 	}
-	return f, penaltyJacobian(c.m.penalty, c.m.lam, w), nil
+	return f, c.m.penaltyJacobian(c.m.lam, w), nil
+}
+
+// penaltyJacobian returns ∂θ(λ∘w), n×p; the intercept row is zero.
+func (m *Logistic) penaltyJacobian(lam, w []float64) implicit.Operator {
+	if !m.intercept {
+		return penaltyJacobian(m.penalty, lam, w)
+	}
+	n, p := m.Dims()
+	b := mat.NewDense(n, p, nil)
+	for j := range m.features() {
+		if m.penalty == PerFeature {
+			b.Set(j, j, lam[j]*w[j])
+		} else {
+			b.Set(j, 0, lam[j]*w[j])
+		}
+	}
+	return linsolve.NewMatrix(b)
 }
 
 // ThetaGradient sets dst to ∂g/∂θ.
 func (m *Logistic) ThetaGradient(dst, w, theta []float64) {
 	clear(dst)
-	for j, v := range w {
+	for j, v := range w[:m.features()] {
 		if m.penalty == PerFeature {
 			dst[j] = 0.5 * math.Exp(theta[j]) * v * v
 		} else {
@@ -274,7 +335,7 @@ func (m *Logistic) Iteration(theta []float64) (implicit.Map, float64) {
 					dst[j] = v[j] - eta*(dst[j]+lam[j]*v[j])
 				}
 			}
-			return linsolve.NewFunc(n, n, apply, apply), linsolve.Scaled(-eta, penaltyJacobian(m.penalty, lam, w)), nil
+			return linsolve.NewFunc(n, n, apply, apply), linsolve.Scaled(-eta, m.penaltyJacobian(lam, w)), nil
 		},
 	}, eta
 }

@@ -521,3 +521,35 @@ func TestNotConvergedInner(t *testing.T) {
 	require.NoError(t, err)
 	assert.Less(t, res.Value, 2877.0518*(1+1e-4))
 }
+
+// TestLogisticIntercept: the intercept is not penalized — under a huge λ
+// the weights vanish and b is the log-odds of the training labels.
+func TestLogisticIntercept(t *testing.T) {
+	x, y, _, _ := classification(3, 90, 4)
+	for i := range y {
+		if i%4 != 0 {
+			y[i] = 1
+		}
+	}
+	m, err := NewLogisticIntercept(x, y, Shared)
+	require.NoError(t, err)
+	n, p := m.Dims()
+	require.Equal(t, 5, n)
+	require.Equal(t, 1, p)
+	w := make([]float64, n)
+	_, err = m.Fit(context.Background(), w, []float64{12}, 1e-12)
+	require.NoError(t, err)
+	var pos float64
+	for _, v := range y {
+		if v > 0 {
+			pos++
+		}
+	}
+	frac := pos / float64(len(y))
+	assert.InDelta(t, math.Log(frac/(1-frac)), w[4], 1e-3)
+	for j := range 4 {
+		assert.InDelta(t, 0, w[j], 1e-3)
+	}
+	_, err = NewLogLossIntercept(nil, y)
+	assert.ErrorIs(t, err, ErrDims)
+}

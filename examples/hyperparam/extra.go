@@ -153,12 +153,16 @@ func buildModel(model string, train, val *datasets.Dataset) (bilevel.Model, bile
 		if err != nil {
 			return nil, nil, fmt.Errorf("validation labels: %w", err)
 		}
-		var m bilevel.Model
 		if model == "logistic" {
-			m, err = bilevel.NewLogistic(train.X, ytr, bilevel.Shared)
-		} else {
-			m, err = bilevel.NewSparseLogistic(train.X, ytr, bilevel.Shared)
+			// A user's data may be imbalanced: fit an unpenalized intercept.
+			m, err := bilevel.NewLogisticIntercept(train.X, ytr, bilevel.Shared)
+			if err != nil {
+				return nil, nil, err
+			}
+			c, err := bilevel.NewLogLossIntercept(val.X, yva)
+			return m, c, err
 		}
+		m, err := bilevel.NewSparseLogistic(train.X, ytr, bilevel.Shared)
 		if err != nil {
 			return nil, nil, err
 		}
