@@ -61,10 +61,10 @@ type kkt struct {
 	// aug, when set, is an LU factorization of the whole augmented KKT
 	// matrix, used for derivatives when Q is singular (modePrimal), where
 	// eliminating λ would divide by the tiny W of active constraints.
-	aug      []float64 // LU factors (row-major N×N) of the augmented matrix
-	augPiv   []int
-	augKept  []int     // constraint rows kept in the augmented matrix
-	augElim  []int     // inactive rows eliminated into its first block
+	aug     []float64 // LU factors (row-major N×N) of the augmented matrix
+	augPiv  []int
+	augKept []int // constraint rows kept in the augmented matrix
+	augElim []int // inactive rows eliminated into its first block
 }
 
 // prep is the part of the KKT reduction that depends only on Q, A and G.
