@@ -81,10 +81,11 @@
 // and [Solution.Forward] (forward mode) solves one system per direction.
 // At weakly active constraints (λᵢ = sᵢ = 0) the solution map is not
 // differentiable; the result is then one element of its generalized
-// Jacobian, and it changes abruptly across such points. When Q is
-// singular the backward pass factorizes the full augmented matrix (LU)
-// instead, since eliminating λ would divide by the vanishing W of active
-// constraints.
+// Jacobian, and it changes abruptly across such points. In the primal
+// reduction (Q singular, or many more constraints than variables) the
+// derivatives use a dense LU of the KKT matrix in which only the inactive
+// constraints are eliminated, since eliminating λ everywhere would divide
+// by the vanishing W of the active ones.
 //
 // The same KKT conditions are available as an implicit.Condition,
 // [KKTCondition], over z = (x, ν, λ) and the flat parameter vector θ of

@@ -58,9 +58,10 @@ type kkt struct {
 	// scratch
 	sol, res, corr, t, y []float64
 	factored             bool
-	// aug, when set, is an LU factorization of the whole augmented KKT
-	// matrix, used for derivatives when Q is singular (modePrimal), where
-	// eliminating λ would divide by the tiny W of active constraints.
+	// aug, when set, is an LU factorization of the KKT matrix with the
+	// inactive rows eliminated (see factorAugmented), used for derivatives
+	// in the primal reduction, where eliminating every λ would divide by
+	// the tiny W of active constraints.
 	aug     []float64 // LU factors (row-major N×N) of the augmented matrix
 	augPiv  []int
 	augKept []int // constraint rows kept in the augmented matrix
