@@ -69,3 +69,41 @@ func ExampleCondition() {
 	// Output:
 	// validation log-loss 0.077045, d/dθ 0.00078
 }
+
+// Cross-check this package's L-BFGS against gonum/optimize's on
+// l2-logistic regression (breast_cancer, λ = e^−4).
+func ExampleMinimize_gonum() {
+	d := datasets.MustLoad("breast_cancer")
+	train, _ := d.Split()
+	_, sets, err := datasets.Standardize(false, train)
+	if err != nil {
+		panic(err)
+	}
+	ys, err := datasets.Signs(sets[0].Y)
+	if err != nil {
+		panic(err)
+	}
+	pb, err := smooth.Logistic(sets[0].X, ys, smooth.L2{LogScale: true})
+	if err != nil {
+		panic(err)
+	}
+	theta := []float64{-4}
+	var sols [][]float64
+	for _, m := range []smooth.Method{smooth.LBFGS, smooth.GonumLBFGS} {
+		res, err := smooth.Minimize(context.Background(), pb, theta, make([]float64, pb.N), &smooth.Settings{Method: m, GradTol: 1e-9})
+		if err != nil {
+			panic(err)
+		}
+		sols = append(sols, res.X)
+		fmt.Printf("%-10v f* = %.8f converged: %v\n", m, res.F, res.Converged)
+	}
+	var diff float64
+	for j := range sols[0] {
+		diff = math.Max(diff, math.Abs(sols[0][j]-sols[1][j]))
+	}
+	fmt.Printf("max |x_native − x_gonum| < 1e-7: %v\n", diff < 1e-7)
+	// Output:
+	// LBFGS      f* = 0.12311044 converged: true
+	// GonumLBFGS f* = 0.12311044 converged: true
+	// max |x_native − x_gonum| < 1e-7: true
+}
