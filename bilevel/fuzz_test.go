@@ -121,3 +121,41 @@ func FuzzModels(f *testing.F) {
 		}
 	})
 }
+
+// FuzzOptimizeSettings runs the outer optimizers and the searches with
+// arbitrary settings (bounds, starts, learning rates, budgets, NaN/Inf):
+// no panic, and no NaN with a nil error.
+func FuzzOptimizeSettings(f *testing.F) {
+	f.Add(0.0, -10.0, 5.0, 0.5, uint8(0), uint8(10))
+	f.Add(3.0, 5.0, -5.0, 0.0, uint8(1), uint8(3))
+	f.Add(math.NaN(), math.Inf(-1), math.Inf(1), 1e9, uint8(2), uint8(40))
+	x, y, xv, yv := regression(1, 30, 4)
+	f.Fuzz(func(t *testing.T, theta0, lo, hi, lr float64, alg, evals uint8) {
+		m, err := NewRidge(x, y, Shared)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := NewMSE(xv, yv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := NewHeldOut(m, c, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		res, err := Optimize(ctx, h, []float64{theta0}, &Settings{Algorithm: Algorithm(alg % 4), Lower: []float64{lo}, Upper: []float64{hi},
+			LearningRate: lr, MaxEvals: int(evals % 30)})
+		if err == nil && (!finite(res.Theta) || math.IsNaN(res.Value)) {
+			t.Fatalf("Optimize returned NaN with a nil error: %+v", res)
+		}
+		sr, err := RandomSearch(ctx, h, []float64{lo}, []float64{hi}, int(evals%8), 1, 0)
+		if err == nil && math.IsNaN(sr.BestValue()) {
+			t.Fatalf("RandomSearch returned NaN with a nil error")
+		}
+		gr, err := GridSearch(ctx, h, Grid1D(Linspace(lo, hi, int(evals%8))), 0)
+		if err == nil && math.IsNaN(gr.BestValue()) {
+			t.Fatalf("GridSearch returned NaN with a nil error")
+		}
+	})
+}

@@ -19,7 +19,8 @@ var (
 	// ErrNaN reports NaN or Inf in an input, or in a computed value.
 	ErrNaN = errors.New("bilevel: NaN or Inf encountered")
 	// ErrBounds reports box bounds with a lower bound above its upper
-	// bound, or a starting point outside them.
+	// bound, or NaN bounds. (A starting point outside the box is projected
+	// onto it.)
 	ErrBounds = errors.New("bilevel: invalid bounds")
 	// ErrLabels reports classification labels that are not usable: a
 	// single class, labels other than ±1 (binary) or 0…K−1 (multinomial).
