@@ -12,6 +12,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -198,7 +199,7 @@ func signsAllowOne(y []float64) ([]float64, error) {
 
 // tuneCSV tunes a model on a user's CSV with K-fold CV (or the standard
 // split for k ≤ 1) and prints grid search beside L-BFGS.
-func tuneCSV(ctx context.Context, out io.Writer, file, model string, k int, lo, hi float64, logger *slog.Logger) error {
+func tuneCSV(ctx context.Context, out io.Writer, file, model string, k int, lo, hi float64, dropConst bool, logger *slog.Logger) error {
 	f, err := os.Open(file)
 	if err != nil {
 		return err
@@ -207,6 +208,13 @@ func tuneCSV(ctx context.Context, out io.Writer, file, model string, k int, lo, 
 	d, err := datasets.ReadCSV(f)
 	if err != nil {
 		return fmt.Errorf("%s: %w", file, err)
+	}
+	if dropConst {
+		var dropped []string
+		d, dropped = dropConstant(d)
+		if len(dropped) > 0 {
+			fmt.Fprintf(out, "dropped %d constant column(s): %s\n", len(dropped), strings.Join(dropped, ", "))
+		}
 	}
 	regression := model == "ridge" || model == "lasso" || model == "enet"
 	var trains, vals []*datasets.Dataset
@@ -223,7 +231,9 @@ func tuneCSV(ctx context.Context, out io.Writer, file, model string, k int, lo, 
 	lmax := 0.0
 	for i := range trains {
 		_, sets, err := datasets.Standardize(regression, trains[i], vals[i])
-		if err != nil {
+		if errors.Is(err, datasets.ErrConstant) && !dropConst {
+			return fmt.Errorf("fold %d: %w (use -drop-constant to drop columns constant over all rows)", i, err)
+		} else if err != nil {
 			return fmt.Errorf("fold %d: %w", i, err)
 		}
 		m, c, err := buildModel(model, sets[0], sets[1])
@@ -292,4 +302,43 @@ func fmtVec(v []float64) string {
 		s[i] = fmt.Sprintf("%.3f", x)
 	}
 	return strings.Join(s, ", ")
+}
+
+// dropConstant removes the columns that are constant over all rows of d.
+func dropConstant(d *datasets.Dataset) (*datasets.Dataset, []string) {
+	r, c := d.X.Dims()
+	var keep []int
+	var dropped []string
+	for j := range c {
+		constant := true
+		for i := 1; i < r; i++ {
+			if d.X.At(i, j) != d.X.At(0, j) {
+				constant = false
+				break
+			}
+		}
+		if constant {
+			name := fmt.Sprint(j)
+			if j < len(d.Features) {
+				name = d.Features[j]
+			}
+			dropped = append(dropped, name)
+		} else {
+			keep = append(keep, j)
+		}
+	}
+	if len(dropped) == 0 || len(keep) == 0 {
+		return d, nil
+	}
+	x := mat.NewDense(r, len(keep), nil)
+	names := make([]string, len(keep))
+	for k, j := range keep {
+		for i := range r {
+			x.Set(i, k, d.X.At(i, j))
+		}
+		if j < len(d.Features) {
+			names[k] = d.Features[j]
+		}
+	}
+	return &datasets.Dataset{Name: d.Name, Features: names, X: x, Y: d.Y}, dropped
 }

@@ -24,7 +24,7 @@
 // Usage:
 //
 //	go run ./examples/hyperparam [-quick] [-png hyperparam.png] [-v]
-//	go run ./examples/hyperparam -data file.csv [-model ridge|lasso|enet|logistic|l1logistic|multinomial] [-cv K] [-lo θmin -hi θmax] [-v]
+//	go run ./examples/hyperparam -data file.csv [-model ridge|lasso|enet|logistic|l1logistic|multinomial] [-cv K] [-lo θmin -hi θmax] [-drop-constant] [-v]
 package main
 
 import (
@@ -55,6 +55,7 @@ func main() {
 	model := flag.String("model", "lasso", "model for -data: ridge, lasso, enet, logistic, l1logistic, multinomial")
 	cv := flag.Int("cv", 5, "folds for -data (0 or 1: one validation split, index % 3 == 0)")
 	verbose := flag.Bool("v", false, "log every outer step")
+	dropConst := flag.Bool("drop-constant", false, "with -data, drop columns that are constant over all rows instead of failing")
 	lo := flag.Float64("lo", -30, "lower bound on θ = log λ for -data")
 	hi := flag.Float64("hi", 30, "upper bound on θ = log λ for -data")
 	flag.Parse()
@@ -65,7 +66,7 @@ func main() {
 	}
 	ctx := context.Background()
 	if *dataPath != "" {
-		if err := tuneCSV(ctx, os.Stdout, *dataPath, *model, *cv, *lo, *hi, logger); err != nil {
+		if err := tuneCSV(ctx, os.Stdout, *dataPath, *model, *cv, *lo, *hi, *dropConst, logger); err != nil {
 			log.Fatal(err)
 		}
 		return
