@@ -122,7 +122,9 @@ type Result struct {
 // below the rounding floor of the problem; a non-finite gradient at an
 // accepted point) the result is the last finite iterate with an error
 // wrapping ErrNotConverged and gonum's error (or ErrNaN); it is not
-// polished by this package's methods.
+// polished by this package's methods. Gonum calls Func and Grad from a
+// goroutine of its own (one call at a time), so a panic in them cannot
+// be recovered by the caller of Minimize.
 func Minimize(ctx context.Context, pb *Problem, theta, x0 []float64, s *Settings) (*Result, error) {
 	if err := pb.check(x0, theta); err != nil {
 		return nil, err

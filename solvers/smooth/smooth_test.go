@@ -330,7 +330,7 @@ func TestNewtonCGNegativeCurvature(t *testing.T) {
 			dst[1] = 2 * x[1]
 		},
 	}
-	for _, m := range []Method{NewtonCG, LBFGS, BFGS, GradientDescent, NonlinearCG} {
+	for _, m := range []Method{NewtonCG, LBFGS, BFGS, GradientDescent, NonlinearCG, GonumLBFGS, GonumBFGS} {
 		res, err := Minimize(context.Background(), pb, nil, []float64{0.1, 1}, &Settings{Method: m, GradTol: 1e-10})
 		require.NoError(t, err, "%v", m)
 		assert.InDelta(t, 1, math.Abs(res.X[0]), 1e-8, "%v", m)
