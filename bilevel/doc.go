@@ -22,6 +22,17 @@
 // [NewProblemModel]. Any [Criterion] (Dims, Value with gradient) works
 // as the outer loss.
 //
+// A complete tuning run, protocol H2 of BENCHMARKS.md (lasso on the
+// diabetes data, validation MSE):
+//
+//	train, val := datasets.MustLoad("diabetes").Split()
+//	_, sets, _ := datasets.Standardize(true, train, val)
+//	lasso, _ := bilevel.NewLasso(sets[0].X, sets[0].Y, bilevel.Shared)
+//	mse, _ := bilevel.NewMSE(sets[1].X, sets[1].Y)
+//	obj, _ := bilevel.NewHeldOut(lasso, mse, nil) // implicit hypergradient
+//	res, _ := bilevel.Optimize(ctx, obj, []float64{math.Log(lasso.LambdaMax() / 10)}, nil)
+//	// res.Lambdas()[0], res.Value, res.Evals, res.Path …
+//
 // # Hypergradients
 //
 // Every model exposes the optimality condition F(w, θ) = 0 that its
