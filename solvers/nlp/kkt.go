@@ -380,13 +380,14 @@ func addMulT(dst []float64, J *mat.Dense, v []float64) {
 	}
 }
 
-func (c *kktCondition) Linearize(z, theta []float64) (implicit.Operator, implicit.Operator, error) {
+// matrices returns the KKT matrix K = ∂_zF and B = ∂θF (nil when there
+// are no parameters) at (z, θ).
+func (c *kktCondition) matrices(z, theta []float64) (K, B *mat.Dense, err error) {
 	p, n, ev := c.s.p, c.s.p.Dim, c.ev
 	na, np := len(c.s.rows), p.Params
 	nz := n + na + p.NumEq
 	x, lambda, nu, _ := c.split(z)
-	K := mat.NewDense(nz, nz, nil)
-	var B *mat.Dense
+	K = mat.NewDense(nz, nz, nil)
 	if np > 0 {
 		B = mat.NewDense(nz, np, nil)
 	}
@@ -450,9 +451,25 @@ func (c *kktCondition) Linearize(z, theta []float64) (implicit.Operator, implici
 	if !denseFinite(K) || (B != nil && !denseFinite(B)) {
 		return nil, nil, fmt.Errorf("%w: in the KKT matrix or ∂θF", ErrNaN)
 	}
+	return K, B, nil
+}
+
+func (c *kktCondition) Linearize(z, theta []float64) (implicit.Operator, implicit.Operator, error) {
+	K, B, err := c.matrices(z, theta)
+	if err != nil {
+		return nil, nil, err
+	}
+	nz, np := c.Dims()
 	var dtheta implicit.Operator = linsolve.Zero{Rows: nz, Cols: np}
 	if B != nil {
 		dtheta = linsolve.NewMatrix(B)
+	}
+	// The KKT matrix is symmetric indefinite: factorize it densely here,
+	// whatever its size, rather than let the engine run an unpreconditioned
+	// Krylov method on it. A singular one is handed over as a plain matrix
+	// (the engine then reports it, or regularizes it with Settings.Ridge).
+	if lu, err := linsolve.NewLU(K); err == nil {
+		return lu, dtheta, nil
 	}
 	return linsolve.NewMatrix(K), dtheta, nil
 }
@@ -511,6 +528,13 @@ func (s *Solution) Jacobian() (*mat.Dense, error) {
 	n, np := s.p.Dim, s.p.Params
 	if np == 0 {
 		return &mat.Dense{}, nil
+	}
+	if is := s.s.Implicit; s.lin == nil && (is == nil || is.Method == implicit.Auto && is.Ridge == 0) {
+		// One LU and one multi-right-hand-side solve (BLAS-3) instead of
+		// min(n, p) single solves.
+		if J, ok := s.denseJacobian(); ok {
+			return J, nil
+		}
 	}
 	out := mat.NewDense(n, np, nil)
 	if np <= n {
@@ -582,4 +606,36 @@ func (s *Solution) MultiplierJVP(dtheta []float64) (dLambda, dNu, dLower, dUpper
 // wrong Hessian, Mixed, Jacobian or θ-derivative.
 func (s *Solution) CheckDerivatives() (implicit.CheckResult, error) {
 	return implicit.Check(s.Condition(), s.Z(), s.Theta, nil)
+}
+
+// denseJacobian computes ∂x*/∂θ = −[K⁻¹B]₁..ₙ with one dense LU of the KKT
+// matrix; ok is false when K is singular or ill-conditioned, and the
+// caller falls back to the engine (which reports the failure).
+func (s *Solution) denseJacobian() (*mat.Dense, bool) {
+	c := &kktCondition{s: s, ev: newEvaluator(s.p)}
+	K, B, err := c.matrices(s.Z(), s.Theta)
+	if err != nil || B == nil {
+		return nil, false
+	}
+	var lu mat.LU
+	lu.Factorize(K)
+	if cond := lu.Cond(); !(cond < 1/0x1p-52) {
+		return nil, false
+	}
+	var X mat.Dense
+	if err := lu.SolveTo(&X, false, B); err != nil {
+		return nil, false
+	}
+	n, np := s.p.Dim, s.p.Params
+	J := mat.NewDense(n, np, nil)
+	for i := range n {
+		for j := range np {
+			v := -X.At(i, j)
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, false
+			}
+			J.Set(i, j, v)
+		}
+	}
+	return J, true
 }

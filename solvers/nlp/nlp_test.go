@@ -578,6 +578,32 @@ func TestCheckDerivativesCatchesWrongHessian(t *testing.T) {
 	assert.Greater(t, res.X, 0.1)
 }
 
+func TestJacobianPathsAgree(t *testing.T) {
+	// The dense multi-right-hand-side Jacobian and the engine's JVP/VJP
+	// paths (LU, GMRES) give the same matrix, for p < n and p > n.
+	rng := rand.New(rand.NewPCG(17, 18))
+	for _, n := range []int{3, 12} {
+		c := randVec(rng, n)
+		nc := math.Sqrt(dot(c, c))
+		theta := append(slices.Clone(c), 0.7*nc)
+		x := make([]float64, n)
+		for i := range x {
+			x[i] = 0.7 * c[i]
+		}
+		fast, err := NewSolution(ball(n, true), x, theta, nil)
+		require.NoError(t, err)
+		J, err := fast.Jacobian()
+		require.NoError(t, err)
+		for _, m := range []implicit.Method{implicit.DenseLU, implicit.GMRES} {
+			sol, err := NewSolution(ball(n, true), x, theta, &Settings{Implicit: &implicit.Settings{Method: m}})
+			require.NoError(t, err)
+			J2, err := sol.Jacobian()
+			require.NoError(t, err)
+			requireDenseNear(t, J, J2, 1e-8, m)
+		}
+	}
+}
+
 func TestNoParamsAndFixedVariables(t *testing.T) {
 	// Params = 0: Jacobian is empty. A fixed variable (l = u) is handled.
 	p := &Problem{
