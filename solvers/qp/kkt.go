@@ -289,7 +289,7 @@ func (s *kkt) factorPrimal() bool {
 			s.f[i*n+i] += reg * math.Max(1, maxDiag)
 		}
 	}
-	rel := 1e-13 * math.Max(1, float64(n)/10)
+	rel := 1e-16 * math.Max(1, float64(n)/10)
 	ok := false
 	for range 8 {
 		build(rel)

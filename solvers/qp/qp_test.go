@@ -466,3 +466,22 @@ func TestBatchSharedMatrices(t *testing.T) {
 	require.ErrorIs(t, be.Errs[0], ErrNaN)
 	require.ErrorIs(t, be.Errs[1], ErrNaN)
 }
+
+// TestPrimalReductionMediumSize guards the accuracy of the primal
+// reduction (regularization small enough for the iterations to reach
+// 1e-9) on problems with more constraints than variables.
+func TestPrimalReductionMediumSize(t *testing.T) {
+	rng := rand.New(rand.NewPCG(47, 48))
+	for _, c := range [][3]int{{60, 0, 150}, {40, 10, 120}} {
+		pb := randomQP(rng, c[0], c[1], c[2])
+		forcePrimal = true
+		sol, err := Solve(context.Background(), pb, nil)
+		forcePrimal = false
+		require.NoError(t, err, "%v", c)
+		require.Equal(t, modePrimal, sol.kkt.mode)
+		certify(t, pb, sol, 1e-8)
+		ref, err := Solve(context.Background(), pb, nil)
+		require.NoError(t, err)
+		require.Less(t, maxAbsDiff(ref.X, sol.X), 1e-7)
+	}
+}
