@@ -55,7 +55,8 @@ type Settings struct {
 	GradTol float64
 	// MaxIter caps the number of major iterations. Default 1000.
 	MaxIter int
-	// Memory is the number of L-BFGS correction pairs. Default 10.
+	// Memory is the number of L-BFGS correction pairs (LBFGS, and the
+	// Store of GonumLBFGS). Default 10.
 	Memory int
 	// Logger, if non-nil, receives one debug record per major iteration
 	// and an info record at the end.
