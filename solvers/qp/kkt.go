@@ -312,7 +312,7 @@ func (s *kkt) factorPrimal() bool {
 		for i := range neq {
 			md = math.Max(md, s.sa[i*neq+i])
 		}
-		reg := 1e-13 * math.Max(1, md) * math.Max(1, float64(neq)/10)
+		reg := 1e-16 * math.Max(1, md) * math.Max(1, float64(neq)/10)
 		sa0 := append([]float64(nil), s.sa...)
 		ok = false
 		for range 8 {
