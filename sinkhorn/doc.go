@@ -48,9 +48,12 @@
 // Which settings: the defaults (Auto mode, plain iterations) suit ε of a
 // few percent of the mean cost or more; Momentum 1.3–1.5 or Anderson 5
 // usually halve the iterations there. For small ε (≤ 1% of the mean cost)
-// use EpsilonScaling 0.5 with Newton or with Anderson 20–30: on the P-SINK
-// problem (n = 2000, ε = 0.01) they need 500–700 iterations where plain
-// Sinkhorn needs about 44,000 (docs/benchmarks/sinkhorn.md). Mode
+// use EpsilonScaling 0.5 with Newton: on the P-SINK problem (n = 2000,
+// ε = 0.01) it needs about 520 iterations where plain Sinkhorn needs about
+// 44,000 (docs/benchmarks/sinkhorn.md). Anderson 30 did as well there but
+// stalled on a smaller instance (n = 300) where Newton needed 576
+// iterations, and a large fixed ω can diverge far from the solution (the
+// solver then falls back to ω = 1). Mode
 // LogDomain is the choice when the n×m kernel cannot be stored (large
 // point clouds: the cost is then recomputed block by block).
 //

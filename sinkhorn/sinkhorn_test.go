@@ -350,6 +350,31 @@ func TestNewtonSmallEpsilon(t *testing.T) {
 	t.Logf("iterations: plain %d, newton %d", plain.Iterations, newton.Iterations)
 }
 
+// Over-relaxation far from the solution can diverge; the safeguard falls
+// back to plain iterations.
+func TestMomentumSafeguard(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 1))
+	x, y := randPoints(rng, 80, 5, 0), randPoints(rng, 80, 5, 1)
+	pb := &Problem{X: x, Y: y, Epsilon: 0.01, RelativeEpsilon: true}
+	r, err := Solve(context.Background(), pb, &Settings{Momentum: 1.95, Tol: 1e-6, MaxIter: 50000})
+	require.NoError(t, err)
+	for _, e := range r.Errors {
+		require.False(t, math.IsNaN(e))
+	}
+	plain, err := Solve(context.Background(), pb, &Settings{Tol: 1e-6, MaxIter: 50000})
+	require.NoError(t, err)
+	assert.InDelta(t, plain.Cost, r.Cost, 1e-6*math.Abs(plain.Cost))
+	t.Logf("iterations: plain %d, ω=1.95 %d (max error %.3g)", plain.Iterations, r.Iterations, maxOf(r.Errors))
+}
+
+func maxOf(x []float64) float64 {
+	m := math.Inf(-1)
+	for _, v := range x {
+		m = max(m, v)
+	}
+	return m
+}
+
 func TestSmallEpsilonNoUnderflow(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 1))
 	c := randCost(rng, 20, 15)

@@ -82,7 +82,8 @@ type Settings struct {
 
 	// Momentum is a fixed over-relaxation ω in (0, 2): each potential is
 	// updated to (1−ω)·old + ω·new (Thibault et al. 2017). 0 or 1 means
-	// none.
+	// none. Over-relaxation converges only near the solution: if the error
+	// grows 100-fold above the best one of the ε stage, ω falls back to 1.
 	Momentum float64
 	// AdaptiveMomentum estimates the convergence rate ρ of plain Sinkhorn
 	// from the error decay of the first AdaptiveStart iterations of each ε
@@ -228,6 +229,7 @@ type state struct {
 	partials       []float64
 	absorptions    int
 	newtonFailures int
+	momentumResets int
 	errors         []float64
 }
 
@@ -486,6 +488,7 @@ func (st *state) run(ctx context.Context, tol float64, maxIter int, fresh bool) 
 	}
 	st.colPass(st.hg, st.f)
 	startErrIdx := len(st.errors)
+	best := math.Inf(1)
 	it := 0
 	for it < maxIter {
 		if err := ctx.Err(); err != nil {
@@ -536,11 +539,18 @@ func (st *state) run(ctx context.Context, tol float64, maxIter int, fresh bool) 
 				return it, true, nil
 			}
 		}
+		// Safeguard: over-relaxation is only locally convergent; if the
+		// error grew far above the best one seen, fall back to ω = 1.
+		best = min(best, e)
+		if omega != 1 && e > 100*best {
+			omega = 1
+			st.momentumResets++
+		}
 		if s.Newton && st.newtonFailures < 3 && e < st.newtonStart() {
 			it += st.newtonStep()
 			continue
 		}
-		if s.AdaptiveMomentum && omega == 1 && it >= s.AdaptiveStart {
+		if s.AdaptiveMomentum && omega == 1 && st.momentumResets == 0 && it >= s.AdaptiveStart {
 			omega = adaptiveOmega(st.errors[startErrIdx:], s.CheckEvery)
 		}
 		if aa != nil && len(st.errors) >= 2 && e > 2*st.errors[len(st.errors)-2] {
