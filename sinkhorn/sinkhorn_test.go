@@ -1,8 +1,11 @@
 package sinkhorn
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
+	"strings"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -478,6 +481,16 @@ func TestDivergence(t *testing.T) {
 	}
 	_, _, err = Divergence(context.Background(), &Problem{Cost: randCost(rng, 3, 3), Epsilon: 0.1}, nil)
 	assert.ErrorIs(t, err, ErrNoPoints)
+}
+
+func TestLogger(t *testing.T) {
+	var buf bytes.Buffer
+	lg := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	rng := rand.New(rand.NewPCG(14, 1))
+	_, err := Solve(context.Background(), &Problem{Cost: randCost(rng, 5, 6), Epsilon: 0.05}, &Settings{EpsilonScaling: 0.5, Logger: lg})
+	require.NoError(t, err)
+	assert.Contains(t, buf.String(), "sinkhorn stage")
+	assert.GreaterOrEqual(t, strings.Count(buf.String(), "sinkhorn stage"), 2)
 }
 
 func TestErrorsAreWrapped(t *testing.T) {
