@@ -479,8 +479,8 @@ func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
 		if !(merit < math.Inf(1)) {
 			break
 		}
-		if merit < 0.5*best.merit || best.x == nil {
-			if merit < 0.5*best.merit {
+		if merit < 0.9*best.merit || best.x == nil {
+			if merit < 0.9*best.merit {
 				lastImprove = iter
 			}
 			it.snapshot(&best, merit)
@@ -501,7 +501,7 @@ func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
 			polished = true
 			break
 		}
-		if iter >= set.MaxIter || iter-lastImprove > 10 {
+		if iter >= set.MaxIter || iter-lastImprove > 20 {
 			break
 		}
 		if big := 1e12 * dataScale; normInf(it.x) > big || normInf(it.lam) > big || normInf(it.nu) > big {
