@@ -80,7 +80,9 @@ func Version() (major, minor, bugfix int) {
 // ErrNaN. Cancelling ctx stops the run at the next evaluation; the error
 // then matches both ErrForcedStop and ctx.Err(). A panic in a callback is
 // recovered, stops the run and is returned as an error matching
-// ErrCallbackPanic and ErrForcedStop.
+// ErrCallbackPanic and ErrForcedStop. NLopt's own work between two
+// evaluations cannot be interrupted (MMA's dual solve can take seconds on
+// badly scaled problems); MaxTime bounds it.
 //
 // x0 is not modified. Minimize is safe to call from many goroutines at
 // once; each call owns its NLopt object, and the callbacks of one call are
@@ -295,7 +297,7 @@ func Minimize(ctx context.Context, p *Problem, x0 []float64, s *Settings) (*Resu
 
 func applyStopping(opt C.nlopt_opt, s *Settings, check func(string, C.nlopt_result) error) error {
 	xtolRel, xtolAbs := s.XTolRel, s.XTolAbs
-	if s.XTolRel == 0 && s.XTolAbs == 0 && s.FTolRel == 0 && s.FTolAbs == 0 {
+	if s.XTolRel == 0 && s.XTolAbs == 0 && s.XTolAbsVector == nil && s.FTolRel == 0 && s.FTolAbs == 0 {
 		xtolRel, xtolAbs = DefaultXTolRel, DefaultXTolAbs
 	}
 	maxEval := s.MaxEval
@@ -310,6 +312,11 @@ func applyStopping(opt C.nlopt_opt, s *Settings, check func(string, C.nlopt_resu
 	}
 	if err := check("xtol_abs", C.nlopt_set_xtol_abs1(opt, C.double(xtolAbs))); err != nil {
 		return err
+	}
+	if s.XTolAbsVector != nil {
+		if err := check("xtol_abs vector", C.nlopt_set_xtol_abs(opt, (*C.double)(unsafe.Pointer(&s.XTolAbsVector[0])))); err != nil {
+			return err
+		}
 	}
 	if err := check("ftol_rel", C.nlopt_set_ftol_rel(opt, C.double(s.FTolRel))); err != nil {
 		return err

@@ -77,6 +77,7 @@ func TestTutorial(t *testing.T) {
 	}{
 		{Settings{Algorithm: LD_MMA, XTolRel: 1e-10}, 1e-7},
 		{Settings{Algorithm: LD_SLSQP, XTolRel: 1e-10}, 1e-7},
+		{Settings{Algorithm: LD_SLSQP, XTolAbsVector: []float64{1e-12, 1e-12}}, 1e-7},
 		{Settings{}, 1e-7}, // Default is SLSQP
 		{Settings{Algorithm: LD_CCSAQ, XTolRel: 1e-10}, 1e-7},
 		{Settings{Algorithm: LN_COBYLA, XTolRel: 1e-10}, 1e-6},
@@ -329,6 +330,8 @@ func TestInvalidArgs(t *testing.T) {
 		{"negative xtol", ok, x0, &Settings{XTolRel: -1}, ErrInvalidArgs},
 		{"NaN ftol", ok, x0, &Settings{FTolAbs: math.NaN()}, ErrInvalidArgs},
 		{"initial step", ok, x0, &Settings{InitialStep: []float64{1}}, ErrInvalidArgs},
+		{"xtol vector length", ok, x0, &Settings{XTolAbsVector: []float64{1}}, ErrInvalidArgs},
+		{"xtol vector NaN", ok, x0, &Settings{XTolAbsVector: []float64{1, math.NaN()}}, ErrInvalidArgs},
 		{"unknown param", ok, x0, &Settings{Params: map[string]float64{"no such": 1}}, nil},
 		{"MMA with equality", &Problem{Dim: 2, Objective: ok.Objective, Equalities: []Constraint{{Dim: 1, Func: func(r, x, j []float64) {}}}}, x0, &Settings{Algorithm: LD_MMA}, ErrInvalidArgs},
 		{"global without bounds", ok, x0, &Settings{Algorithm: GN_DIRECT}, ErrInvalidArgs},

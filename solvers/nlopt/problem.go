@@ -70,11 +70,15 @@ type Settings struct {
 	Algorithm Algorithm
 
 	// Stopping criteria (NLopt's). A run stops when any criterion is met.
-	// If none of XTolRel, XTolAbs, FTolRel, FTolAbs is set, they are
+	// If none of XTolRel, XTolAbs, XTolAbsVector, FTolRel, FTolAbs is set,
+	// XTolRel and XTolAbs are
 	// DefaultXTolRel and DefaultXTolAbs (which stops runs converging to
 	// x = 0, where a relative tolerance cannot be met). If MaxEval and MaxTime are both zero, MaxEval is
 	// DefaultMaxEval; a negative MaxEval means no cap.
 	XTolRel, XTolAbs float64
+	// XTolAbsVector, if non-nil (length n), is a per-variable XTolAbs and
+	// overrides XTolAbs.
+	XTolAbsVector    []float64
 	FTolRel, FTolAbs float64
 	MaxEval          int
 	MaxTime          time.Duration
@@ -214,6 +218,16 @@ func validateSettings(s *Settings, n int, local bool) error {
 	for _, t := range []float64{s.XTolRel, s.XTolAbs, s.FTolRel, s.FTolAbs} {
 		if !(t >= 0) || math.IsInf(t, 1) {
 			return fmt.Errorf("%w: tolerance %v", ErrInvalidArgs, t)
+		}
+	}
+	if s.XTolAbsVector != nil {
+		if len(s.XTolAbsVector) != n {
+			return fmt.Errorf("%w: XTolAbsVector has length %d, want %d", ErrInvalidArgs, len(s.XTolAbsVector), n)
+		}
+		for _, t := range s.XTolAbsVector {
+			if !(t >= 0) || math.IsInf(t, 1) {
+				return fmt.Errorf("%w: XTolAbsVector entry %v", ErrInvalidArgs, t)
+			}
 		}
 	}
 	if s.MaxTime < 0 {
