@@ -114,6 +114,12 @@
 //   - M. Cuturi, L. Meng-Papaxanthos, Y. Tian, C. Bunne, G. Davis,
 //     O. Teboul, "Optimal Transport Tools (OTT)", 2022 (implicit
 //     differentiation of Sinkhorn).
+//   - L. Chizat, G. Peyré, B. Schmitzer, F.-X. Vialard, "Scaling
+//     Algorithms for Unbalanced Optimal Transport Problems", Math. Comp.
+//     87, 2018.
+//   - J. Kosowsky, A. Yuille, "The Invisible Hand Algorithm: Solving the
+//     Assignment Problem with Statistical Physics", Neural Networks 7, 1994
+//     (ε-scaling).
 //   - T. Séjourné, J. Feydy, F.-X. Vialard, A. Trouvé, G. Peyré, "Sinkhorn
 //     Divergences for Unbalanced Optimal Transport", 2019.
 //   - F. A. G. Peña, H. R. Medeiros, T. Dubail, M. Aminbeidokhti, E. Granger,
