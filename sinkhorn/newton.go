@@ -94,31 +94,23 @@ func (st *state) logPlanOps() (mul, mulT func(dst, x []float64)) {
 	if len(st.partials) < nch*m {
 		st.partials = make([]float64, nch*m)
 	}
-	// each calls fn(i, j, P_ij) over the rows of chunk ch in order.
-	each := func(w, ch int, fn func(i int, row []float64)) {
-		sc := st.scratch[w]
-		buf, row := sc[:blockRows*m], sc[blockRows*m:blockRows*m+m]
+	// each calls fn(i, c) with the cost row c_i· for the rows of chunk ch,
+	// in order.
+	each := func(w, ch int, fn func(i int, c []float64)) {
+		buf := st.scratch[w][:blockRows*m]
 		for i0 := ch * kernelChunk; i0 < min((ch+1)*kernelChunk, n); i0 += blockRows {
 			i1 := min(i0+blockRows, n)
 			block := p.geom.rows(i0, i1, buf)
 			for i := i0; i < i1; i++ {
-				c := block[(i-i0)*m : (i-i0+1)*m]
-				for j, cij := range c {
-					row[j] = fastExp(fa[i] + gb[j] - cij*invEps)
-				}
-				fn(i, row)
+				fn(i, block[(i-i0)*m:(i-i0+1)*m])
 			}
 		}
 	}
 	mul = func(dst, x []float64) {
 		st.pool.run(nch, func(w, lo, hi int) {
 			for ch := lo; ch < hi; ch++ {
-				each(w, ch, func(i int, row []float64) {
-					var s float64
-					for j, v := range row {
-						s += v * x[j]
-					}
-					dst[i] = s
+				each(w, ch, func(i int, c []float64) {
+					dst[i] = expDot(c, gb, x, invEps, fa[i])
 				})
 			}
 		})
@@ -128,10 +120,9 @@ func (st *state) logPlanOps() (mul, mulT func(dst, x []float64)) {
 			for ch := lo; ch < hi; ch++ {
 				part := st.partials[ch*m : (ch+1)*m]
 				clear(part)
-				each(w, ch, func(i int, row []float64) {
-					yi := y[i]
-					for j, v := range row {
-						part[j] += v * yi
+				each(w, ch, func(i int, c []float64) {
+					if y[i] != 0 {
+						expAxpy(part, c, gb, invEps, fa[i], y[i])
 					}
 				})
 			}

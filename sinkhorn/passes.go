@@ -61,6 +61,50 @@ func expSum(c, h []float64, invEps, shift float64) float64 {
 	return s0 + s1
 }
 
+// expDot returns Σ_j exp(base + h_j − c_j·invEps)·x_j, terms with an
+// exponent below lseCut dropped (they are below 2e-22 where this is used,
+// for plan entries of at most about 1). The exponential is inlined as in
+// expSum.
+func expDot(c, h, x []float64, invEps, base float64) float64 {
+	h = h[:len(c)]
+	x = x[:len(c)]
+	var s float64
+	for j, cj := range c {
+		e := base + h[j] - cj*invEps
+		if !(e >= lseCut) {
+			continue
+		}
+		e = min(e, 709)
+		t := e*lseScale + expShifter
+		kf := t - expShifter
+		k := int64(math.Float64bits(t)) - int64(math.Float64bits(expShifter))
+		r := (e - kf*lseLn2Hi) - kf*lseLn2Lo
+		p := 1 + r*(1+r*(0.5+r*(1.0/6)))
+		s += x[j] * math.Float64frombits(uint64(int64(math.Float64bits(lseTable[k&(lseTableSize-1)]*p))+(k>>lseTableBits)<<52))
+	}
+	return s
+}
+
+// expAxpy adds y·exp(base + h_j − c_j·invEps) to dst_j, with expDot's
+// cut.
+func expAxpy(dst, c, h []float64, invEps, base, y float64) {
+	h = h[:len(c)]
+	dst = dst[:len(c)]
+	for j, cj := range c {
+		e := base + h[j] - cj*invEps
+		if !(e >= lseCut) {
+			continue
+		}
+		e = min(e, 709)
+		t := e*lseScale + expShifter
+		kf := t - expShifter
+		k := int64(math.Float64bits(t)) - int64(math.Float64bits(expShifter))
+		r := (e - kf*lseLn2Hi) - kf*lseLn2Lo
+		p := 1 + r*(1+r*(0.5+r*(1.0/6)))
+		dst[j] += y * math.Float64frombits(uint64(int64(math.Float64bits(lseTable[k&(lseTableSize-1)]*p))+(k>>lseTableBits)<<52))
+	}
+}
+
 // lse returns −ε·log Σ_j exp(h_j − c_j/ε). guess is a previous value of
 // the result: shifting the exponents by −guess/ε makes one pass enough
 // when the result changed little; otherwise (overflow or underflow) the
