@@ -34,6 +34,11 @@
 // multiplier), checks feasibility and stationarity, and exposes F as an
 // [implicit.Condition]; the engine of package implicit then gives VJP, JVP
 // and the Jacobian of x*(θ) with one LU factorization of the KKT matrix.
+// Solution.Jacobian uses a faster path beside the engine (one
+// multi-right-hand-side solve; tests check both agree),
+// Solution.MultiplierJVP differentiates the multipliers, and
+// Solution.CheckDerivatives compares hand-written derivatives with finite
+// differences.
 // Bounds are active inequalities with constant gradients ±eᵢ. This is what
 // DiffOpt.jl computes for nonlinear programs; at a degenerate point (weakly
 // active rows, λᵢ = 0 = gᵢ) x*(θ) has only directional derivatives, and the

@@ -37,7 +37,8 @@ var (
 //	minimize f(x, θ) subject to g(x, θ) ≤ 0, h(x, θ) = 0, l ≤ x ≤ u
 //
 // with x ∈ Rⁿ (Dim), θ ∈ Rᵖ (Params), g: m rows (NumIneq), h: q rows
-// (NumEq). The bounds do not depend on θ.
+// (NumEq). The bounds do not depend on θ; write bounds that do as rows of
+// g.
 //
 // Functions write into dst and must not keep x, θ or dst. Matrices are
 // gonum *mat.Dense of the documented shape, zeroed before each call. Every
