@@ -483,6 +483,36 @@ func TestDivergence(t *testing.T) {
 	assert.ErrorIs(t, err, ErrNoPoints)
 }
 
+// A zero weight removes its point: same cost as the reduced problem.
+func TestZeroWeights(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 1))
+	c := randCost(rng, 5, 4)
+	a := []float64{0.3, 0, 0.2, 0.5, 0}
+	b := []float64{0.25, 0.25, 0, 0.5}
+	red := mat.NewDense(3, 3, nil)
+	for ri, i := range []int{0, 2, 3} {
+		for rj, j := range []int{0, 1, 3} {
+			red.Set(ri, rj, c.At(i, j))
+		}
+	}
+	want, err := Solve(context.Background(), &Problem{Cost: red, A: []float64{0.3, 0.2, 0.5}, B: []float64{0.25, 0.25, 0.5}, Epsilon: 0.1}, &Settings{Tol: 1e-12})
+	require.NoError(t, err)
+	for _, mode := range []Mode{LogDomain, Kernel} {
+		r, err := Solve(context.Background(), &Problem{Cost: c, A: a, B: b, Epsilon: 0.1}, &Settings{Mode: mode, Tol: 1e-12})
+		require.NoError(t, err, mode)
+		assert.InDelta(t, want.Cost, r.Cost, 1e-10, mode)
+		rows := make([]float64, 5)
+		r.Marginals(rows, nil)
+		for i := range a {
+			assert.InDelta(t, a[i], rows[i], 1e-10)
+		}
+		g := r.CostGrad()
+		for _, v := range append(append([]float64(nil), g.A...), g.B...) {
+			assert.False(t, math.IsNaN(v))
+		}
+	}
+}
+
 func TestLogger(t *testing.T) {
 	var buf bytes.Buffer
 	lg := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
