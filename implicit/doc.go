@@ -30,8 +30,10 @@
 // Hessian), the engine solves with it directly, so the factorization
 // computed in a forward solve is reused in the backward pass. Otherwise
 // [Settings].Method picks a dense factorization or a Krylov method of
-// package [linsolve]; the default chooses a dense LU up to n = 200 and
-// GMRES above (the crossover measured in BENCHMARKS.md).
+// package [linsolve]; the default (Auto) chooses a dense LU up to n = 200
+// for matrix-free operators and n = 1000 for explicit matrices, GMRES
+// above, and falls back to a dense LU when GMRES fails (the crossover is
+// measured in docs/benchmarks/implicit.md).
 //
 // Conditions written without derivatives are wrapped by [Numerical], which
 // differentiates F by central finite differences (error O(h²) with

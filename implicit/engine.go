@@ -1,6 +1,7 @@
 package implicit
 
 import (
+	"errors"
 	"fmt"
 	"math"
 
@@ -14,7 +15,11 @@ type Method int
 
 const (
 	// Auto uses A's own factorization when A implements Factorized (and
-	// Ridge is zero), a dense LU up to n = DenseCrossover and GMRES above.
+	// Ridge is zero); otherwise a dense LU up to n = DenseCrossover (200
+	// for matrix-free operators, 1000 for explicit matrices) and GMRES
+	// above, falling back to a dense LU (n ≤ 5000) if GMRES fails, for
+	// example on an indefinite KKT matrix where unpreconditioned GMRES
+	// stagnates.
 	Auto Method = iota
 	// DenseLU materializes A (n products) and factorizes it with LU.
 	DenseLU
@@ -48,6 +53,14 @@ func (m Method) String() string {
 // DefaultDenseCrossover is the dimension up to which Auto factorizes a
 // materialized ∂ₓF densely rather than running GMRES.
 const DefaultDenseCrossover = 200
+
+// DefaultDenseMatrixCrossover is the crossover used instead when ∂ₓF is an
+// explicit matrix (linsolve.Matrix), which costs nothing to materialize.
+const DefaultDenseMatrixCrossover = 1000
+
+// maxDenseFallback is the largest n for which Auto falls back to a dense
+// LU when its Krylov solve fails.
+const maxDenseFallback = 5000
 
 // Settings controls the engine. A nil *Settings or the zero value means the
 // defaults documented on each field.
@@ -113,6 +126,8 @@ type Linearization struct {
 	s      Settings
 	fact   linsolve.Factorized
 	last   []float64
+	// dense is set when Auto fell back from a failed Krylov solve.
+	dense bool
 	// Stats of the last linear solve.
 	LastResult linsolve.Result
 }
@@ -154,12 +169,19 @@ func (l *Linearization) method() Method {
 	if m != Auto {
 		return m
 	}
+	if l.dense {
+		return DenseLU
+	}
 	if _, ok := l.dx.(linsolve.Factorized); ok && l.s.Ridge == 0 {
 		return Auto
 	}
 	cross := l.s.DenseCrossover
 	if cross <= 0 {
 		cross = DefaultDenseCrossover
+		if _, explicit := l.dx.(linsolve.Matrix); explicit {
+			// Materializing an explicit matrix is a copy, not n products.
+			cross = DefaultDenseMatrixCrossover
+		}
 	}
 	if l.n <= cross {
 		return DenseLU
@@ -264,6 +286,10 @@ func (l *Linearization) solve(dst, b []float64, trans bool) error {
 			return fmt.Errorf("%w: unknown method %v", ErrSolve, m)
 		}
 		l.LastResult = res
+		if err != nil && l.s.Method == Auto && !errors.Is(err, linsolve.ErrNaN) && l.n <= maxDenseFallback {
+			l.dense = true
+			return l.solve(dst, b, trans)
+		}
 		if err != nil {
 			return fmt.Errorf("%w: %s: %w", ErrSolve, m, err)
 		}

@@ -446,3 +446,35 @@ func TestErrors(t *testing.T) {
 	assert.True(t, errors.Is(err, ErrSolve), "%v", err)
 	assert.True(t, errors.Is(err, linsolve.ErrNotConverged), "%v", err)
 }
+
+// Above the crossover Auto runs GMRES; when GMRES fails (here: capped at
+// one iteration) it falls back to a dense LU and still answers exactly.
+func TestAutoFallsBackToDense(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 8))
+	const n = 40
+	r, theta := newRidge(rng, 50, n)
+	w := r.solve(theta)
+	want := r.closedForm(theta)
+	wrapped := &ConditionFunc{N: n, P: 51, ResidualFunc: r.Residual,
+		LinearizeFunc: func(x, th []float64) (Operator, Operator, error) {
+			dx, dth, err := r.Linearize(x, th)
+			if err != nil {
+				return nil, nil, err
+			}
+			// Hide the matrix behind a closure: a matrix-free operator.
+			return linsolve.NewFunc(n, n, dx.Apply, dx.ApplyT), dth, nil
+		}}
+	l, err := Linearize(wrapped, w, theta, &Settings{DenseCrossover: 10, MaxIter: 1, Tol: 1e-14})
+	require.NoError(t, err)
+	assert.Equal(t, GMRES, l.method())
+	g := randVec(rng, n)
+	got := make([]float64, 51)
+	require.NoError(t, l.VJP(got, g))
+	var wantVJP mat.VecDense
+	wantVJP.MulVec(want.T(), mat.NewVecDense(n, g))
+	assert.Less(t, relErr(got, wantVJP.RawVector().Data), 1e-9)
+	assert.Equal(t, DenseLU, l.method(), "the fallback sticks for later queries")
+	// An explicitly chosen GMRES reports its failure instead.
+	_, err = VJP(wrapped, w, theta, g, &Settings{Method: GMRES, MaxIter: 1, Tol: 1e-14})
+	assert.True(t, errors.Is(err, linsolve.ErrNotConverged), "%v", err)
+}
