@@ -484,7 +484,7 @@ func (st *state) run(ctx context.Context, tol float64, maxIter int, fresh bool) 
 	}
 	var aa *anderson
 	if s.Anderson > 0 {
-		aa = newAnderson(s.Anderson, p.n)
+		aa = newAnderson(s.Anderson)
 	}
 	st.colPass(st.hg, st.f)
 	startErrIdx := len(st.errors)
@@ -639,10 +639,9 @@ func phi(f, tau float64) float64 {
 type anderson struct {
 	k      int
 	xs, ts [][]float64 // last iterates and their images
-	gram   *mat.SymDense
 }
 
-func newAnderson(k, n int) *anderson {
+func newAnderson(k int) *anderson {
 	return &anderson{k: k}
 }
 
