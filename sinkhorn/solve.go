@@ -476,7 +476,6 @@ func (st *state) residual(g, h []float64) float64 {
 // iterations. fresh means that f holds no information (start from f = 0
 // and take the first updates without relaxation).
 func (st *state) run(ctx context.Context, tol float64, maxIter int, fresh bool) (int, bool, error) {
-	p := st.p
 	s := &st.s
 	omega := 1.0
 	if s.Momentum != 0 && !s.AdaptiveMomentum {
