@@ -114,7 +114,7 @@ func TestSurCoZero(t *testing.T) {
 	g := ShortestPath{5, 5}
 	paths := allPaths(g)
 	rng := rand.New(rand.NewPCG(4, 4))
-	for _, sm := range []Smoothing{Interpolation, Perturbation} {
+	for _, sm := range []Smoothing{Interpolation, Perturbation, QuadraticRelaxation} {
 		gaps := 0.0
 		for trial := 0; trial < 6; trial++ {
 			a := randVec(rng, 40, 0)
@@ -138,7 +138,7 @@ func TestSurCoZero(t *testing.T) {
 			wa := make([]float64, 40)
 			_, _ = g.Solve(wa, a)
 			linear := f(nil, wa)
-			res, err := SurCoZero(context.Background(), g, f, nil, &SurCoSettings{Smoothing: sm, Iterations: 150, Seed: uint64(trial), Sigma: 0.3, Samples: 20})
+			res, err := SurCoZero(context.Background(), g, f, nil, &SurCoSettings{Smoothing: sm, Iterations: 150, Seed: uint64(trial), Sigma: 0.3, Samples: 20, Mu: 0.3})
 			require.NoError(t, err)
 			assert.InDelta(t, f(nil, res.Solution), res.Value, 1e-12)
 			assert.LessOrEqual(t, res.Value, linear+1e-12)
@@ -148,7 +148,13 @@ func TestSurCoZero(t *testing.T) {
 			gaps += (res.Value - best) / math.Abs(best)
 		}
 		t.Logf("smoothing %v: gap %.4f", sm, gaps/6)
-		assert.Less(t, gaps/6, 0.05, "smoothing %v: mean relative gap to the enumerated optimum", sm)
+		// measured: interpolation 1.5%, perturbation 3.4%, quadratic
+		// relaxation (μ = 0.3) 6.2%
+		limit := 0.05
+		if sm == QuadraticRelaxation {
+			limit = 0.1
+		}
+		assert.Less(t, gaps/6, limit, "smoothing %v: mean relative gap to the enumerated optimum", sm)
 	}
 }
 

@@ -23,6 +23,11 @@ const (
 	// Perturbation is the perturbed optimizer E[w*(ĉ+σZ)] with its
 	// score-function Jacobian (solvers/perturbed).
 	Perturbation
+	// QuadraticRelaxation differentiates the quadratically regularized LP
+	// relaxation argmin_{w∈P} ĉᵀw + (μ/2)‖w‖² through its KKT system
+	// (solvers/qp), the differentiable-LP route of the SurCo paper; the
+	// oracle must be [Polyhedral].
+	QuadraticRelaxation
 )
 
 // SurCoSettings controls SurCo. Zero fields mean the defaults given.
@@ -31,6 +36,7 @@ type SurCoSettings struct {
 	Lambda    float64 // interpolation strength; default 10
 	Sigma     float64 // perturbation temperature; default 1
 	Samples   int     // perturbation samples; default 10
+	Mu        float64 // quadratic regularization of QuadraticRelaxation; default 1
 	// Iterations and LearningRate of the per-instance Adam descent of
 	// SurCoZero; defaults 200 and 0.05.
 	Iterations   int
@@ -51,6 +57,9 @@ func (s *SurCoSettings) orDefault() SurCoSettings {
 	}
 	if r.Samples == 0 {
 		r.Samples = 10
+	}
+	if r.Mu == 0 {
+		r.Mu = 1
 	}
 	if r.Iterations == 0 {
 		r.Iterations = 200
@@ -75,6 +84,29 @@ func surcoGrad(grad, w, q []float64, o Oracle, f Objective, s SurCoSettings, rng
 		return 0, fmt.Errorf("%w: objective %v", ErrNonFinite, val)
 	}
 	switch s.Smoothing {
+	case QuadraticRelaxation:
+		poly, ok := o.(Polyhedral)
+		if !ok {
+			return 0, fmt.Errorf("%w: quadratic relaxation needs a Polyhedral oracle", ErrInput)
+		}
+		// QPTL.Relaxed works in the oracle's sense; q is in the
+		// minimization form, so hand it s·q.
+		sg := o.Sense().sign()
+		qs := make([]float64, n)
+		for k := range q {
+			qs[k] = sg * q[k]
+		}
+		sol, err := QPTL{Oracle: poly, Mu: s.Mu}.Relaxed(context.Background(), qs)
+		if err != nil {
+			return 0, err
+		}
+		f(gf, sol.X)
+		g, err := sol.Backward(gf, nil, nil)
+		if err != nil {
+			return 0, err
+		}
+		copy(grad, g.P)
+		return val, nil
 	case Perturbation:
 		res, err := perturbedOpt(o, s.Samples, s.Sigma, rng).Forward(context.Background(), q)
 		if err != nil {
