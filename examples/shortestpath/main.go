@@ -16,7 +16,9 @@
 // -task portfolio (PyEPO's mean-variance portfolio with a risk budget, 50
 // assets, an oracle built on solvers/qp). Methods that need more than an
 // oracle (MOM needs an LP basis, QPTL a polyhedron) print "—" where they do
-// not apply. QPTL (a QP per pair and step) runs only when named in -methods.
+// not apply. The learning-to-rank losses (LTR-pt, LTR-pair, LTR-list),
+// IntOpt (log-barrier LP layer of package layers) and QPTL (a QP per pair
+// and step) run only when named in -methods.
 //
 // Usage:
 //
@@ -38,6 +40,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/optlayers/optlayers/internal/plotutil"
+	"github.com/optlayers/optlayers/layers"
 	"github.com/optlayers/optlayers/layers/nn"
 	"github.com/optlayers/optlayers/layers/pto"
 )
@@ -129,6 +132,14 @@ var methods = []method{
 	{"LTR-pt", func(o pto.Oracle, tr *pto.Dataset) (pto.Loss, error) { return pto.NewPointwise(o, tr, 0.05) }, true},
 	{"LTR-pair", func(o pto.Oracle, tr *pto.Dataset) (pto.Loss, error) { return pto.NewPairwise(o, tr, 0.05, 0.1) }, true},
 	{"LTR-list", func(o pto.Oracle, tr *pto.Dataset) (pto.Loss, error) { return pto.NewListwise(o, tr, 0.05, 1) }, true},
+	{"IntOpt", func(o pto.Oracle, _ *pto.Dataset) (pto.Loss, error) {
+		p, ok := o.(pto.Polyhedral)
+		if !ok {
+			return nil, errSkip
+		}
+		l, err := layers.NewLP(pto.LPTemplate(p), layers.Barrier, 0.1)
+		return pto.LayerLoss{Oracle: o, Layer: l}, err
+	}, true},
 	{"QPTL", func(o pto.Oracle, _ *pto.Dataset) (pto.Loss, error) {
 		p, ok := o.(pto.Polyhedral)
 		if !ok {

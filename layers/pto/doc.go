@@ -53,6 +53,9 @@
 //   - [QPTL] (Wilder, Dilkina & Tambe, AAAI 2019): the regret of the
 //     quadratically smoothed LP solution argmin_{w∈P} ĉᵀw + (μ/2)‖w‖²,
 //     differentiated through the KKT system of solvers/qp.
+//   - [LayerLoss]: the regret through any differentiable solver of
+//     package layers, e.g. the log-barrier LP layer (IntOpt, Mandi & Guns,
+//     NeurIPS 2020).
 //   - [MOM] (Sun, Liu & Li, ICML 2023): Σ_{j∈N} max(0, 1 − r_j(ĉ)) on the
 //     reduced costs r_N(ĉ) = ĉ_N − (A_B⁻¹A_N)ᵀĉ_B of the observed optimal
 //     basis; no solver call during training; solves inverse LP.

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"gonum.org/v1/gonum/diff/fd"
 
+	"github.com/optlayers/optlayers/layers"
 	"github.com/optlayers/optlayers/layers/nn"
 	"github.com/optlayers/optlayers/solvers/qp"
 )
@@ -78,4 +79,36 @@ func TestQPTLTrains(t *testing.T) {
 	r1, err := ModelRegret(g, m, test, 0)
 	require.NoError(t, err)
 	assert.Less(t, r1, 0.5*r0)
+}
+
+// LayerLoss through the LP layer: with the quadratic smoothing it equals
+// QPTL, with the log barrier (IntOpt) it matches finite differences, on a
+// minimization and a maximization.
+func TestLayerLoss(t *testing.T) {
+	g, d := spData(t, 4, 61)
+	k, kd := knapData(t, 4, 62)
+	rng := rand.New(rand.NewPCG(6, 1))
+	for _, tc := range []struct {
+		o  Polyhedral
+		d  *Dataset
+		sh float64
+	}{{g, d, 1}, {k, kd, 3}} {
+		quad, err := layers.NewLP(LPTemplate(tc.o), layers.Quadratic, 1)
+		require.NoError(t, err)
+		bar, err := layers.NewLP(LPTemplate(tc.o), layers.Barrier, 0.1)
+		require.NoError(t, err)
+		_, dim := tc.d.C.Dims()
+		for i := 0; i < tc.d.Len(); i++ {
+			chat := randVec(rng, dim, tc.sh)
+			g1 := make([]float64, dim)
+			v1, err := LayerLoss{Oracle: tc.o, Layer: quad}.Eval(g1, chat, tc.d, i, nil)
+			require.NoError(t, err)
+			g2 := make([]float64, dim)
+			v2, err := QPTL{Oracle: tc.o, Mu: 1}.Eval(g2, chat, tc.d, i, nil)
+			require.NoError(t, err)
+			assert.InDelta(t, v2, v1, 1e-6)
+			assert.InDeltaSlice(t, g2, g1, 1e-5)
+			lossFD(t, LayerLoss{Oracle: tc.o, Layer: bar}, tc.d, i, chat, 1e-4)
+		}
+	}
 }
