@@ -213,8 +213,8 @@ func (g ShortestPath) Polyhedron() (*mat.Dense, []float64, *mat.Dense, []float64
 // does). Solve is the exact dynamic program over capacities, O(d·Capacity)
 // time; items of non-positive value are never taken.
 type Knapsack struct {
-	Weights  []int
-	Capacity int
+	Weights  []int // read-only after NewKnapsack
+	Capacity int   // read-only after NewKnapsack
 	pool     *sync.Pool
 }
 
@@ -254,6 +254,9 @@ func (k *Knapsack) Solve(dst, c []float64) (float64, error) {
 	d := len(k.Weights)
 	if err := checkCost(c, d); err != nil {
 		return 0, err
+	}
+	if k.pool == nil {
+		return 0, fmt.Errorf("%w: knapsack not built by NewKnapsack", ErrInput)
 	}
 	if len(dst) != d {
 		return 0, fmt.Errorf("%w: dst has length %d, want %d", ErrShape, len(dst), d)
@@ -319,6 +322,11 @@ type OracleFunc struct {
 	F         func(dst, c []float64) (float64, error)
 }
 
-func (o OracleFunc) Dim() int                                { return o.D }
-func (o OracleFunc) Sense() Sense                            { return o.Direction }
+// Dim returns D.
+func (o OracleFunc) Dim() int { return o.D }
+
+// Sense returns Direction.
+func (o OracleFunc) Sense() Sense { return o.Direction }
+
+// Solve calls F.
 func (o OracleFunc) Solve(dst, c []float64) (float64, error) { return o.F(dst, c) }

@@ -581,3 +581,8 @@ func TestLTRLosses(t *testing.T) {
 		}
 	}
 }
+
+func TestKnapsackLiteralIsAnError(t *testing.T) {
+	_, err := (&Knapsack{Weights: []int{1}, Capacity: 1}).Solve(make([]float64, 1), []float64{1})
+	assert.ErrorIs(t, err, ErrInput)
+}
