@@ -264,6 +264,9 @@ func (k *Knapsack) Solve(dst, c []float64) (float64, error) {
 	C := k.Capacity
 	s := k.pool.Get().(*knapScratch)
 	defer k.pool.Put(s)
+	if C < 0 || len(s.best) != C+1 || len(s.take) != d*(C+1) {
+		return 0, fmt.Errorf("%w: knapsack changed after NewKnapsack", ErrInput)
+	}
 	best, take := s.best, s.take
 	for i := range best {
 		best[i] = 0
@@ -271,6 +274,9 @@ func (k *Knapsack) Solve(dst, c []float64) (float64, error) {
 	for i := 0; i < d; i++ {
 		row := take[i*(C+1) : (i+1)*(C+1)]
 		w, v := k.Weights[i], c[i]
+		if w < 0 {
+			return 0, fmt.Errorf("%w: negative weight %d", ErrInput, w)
+		}
 		for cap := C; cap >= 0; cap-- {
 			row[cap] = false
 			if v > 0 && w <= cap {

@@ -586,3 +586,11 @@ func TestKnapsackLiteralIsAnError(t *testing.T) {
 	_, err := (&Knapsack{Weights: []int{1}, Capacity: 1}).Solve(make([]float64, 1), []float64{1})
 	assert.ErrorIs(t, err, ErrInput)
 }
+
+func TestKnapsackMutated(t *testing.T) {
+	k, err := NewKnapsack([]int{2, 3}, 4)
+	require.NoError(t, err)
+	k.Capacity = 10
+	_, err = k.Solve(make([]float64, 2), []float64{1, 1})
+	assert.ErrorIs(t, err, ErrInput)
+}
