@@ -3,11 +3,13 @@ package layers_test
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/optlayers/optlayers/layers"
 	"github.com/optlayers/optlayers/solvers/project"
+	"github.com/optlayers/optlayers/solvers/qp"
 )
 
 // Sparsemax as a batched layer: projection onto the simplex and its
@@ -28,4 +30,43 @@ func Example() {
 	// gθ =
 	// ⎡0.5000  0.0000  -0.5000⎤
 	// ⎣0.0000  0.0000   0.0000⎦
+}
+
+// The OptNet layer: x*(p) = argmin ½‖x‖² − pᵀx s.t. x ≤ 1, Σx = 1 for a
+// batch of two linear terms, and the gradient of x₀* with respect to
+// (p, b, h).
+func ExampleQP() {
+	tpl := &qp.Problem{
+		Q: mat.NewDiagDense(3, []float64{1, 1, 1}),
+		P: make([]float64, 3),
+		A: mat.NewDense(1, 3, []float64{1, 1, 1}), B: []float64{1},
+		G: mat.NewDiagDense(3, []float64{1, 1, 1}), H: []float64{1, 1, 1},
+	}
+	l := layers.Layer{Func: &layers.QP{Template: tpl}}
+	// θ = (−p, b, h): the template's linear term is +pᵀx
+	out, _ := l.Forward(context.Background(), mat.NewDense(2, 7, []float64{
+		-1, -0.5, 0, 1, 1, 1, 1,
+		-3, 0, 0, 1, 1, 1, 1,
+	}))
+	fmt.Printf("x* =\n%.4f\n", mat.Formatted(clean(out.Y), mat.Squeeze()))
+	g, _ := out.Backward(mat.NewDense(2, 3, []float64{1, 0, 0, 1, 0, 0}))
+	fmt.Printf("∂x₀*/∂θ =\n%.4f\n", mat.Formatted(clean(g), mat.Squeeze()))
+	// Output:
+	// x* =
+	// ⎡0.8333  0.3333  -0.1667⎤
+	// ⎣1.0000  0.0000   0.0000⎦
+	// ∂x₀*/∂θ =
+	// ⎡-0.6667  0.3333  0.3333  0.3333  0.0000  0.0000  0.0000⎤
+	// ⎣ 0.0000  0.0000  0.0000  0.0000  1.0000  0.0000  0.0000⎦
+}
+
+// clean rounds interior-point noise below 1e-6 to zero for printing.
+func clean(m *mat.Dense) *mat.Dense {
+	c := mat.DenseCopyOf(m)
+	for i, v := range c.RawMatrix().Data {
+		if math.Abs(v) < 1e-6 {
+			c.RawMatrix().Data[i] = 0
+		}
+	}
+	return c
 }
