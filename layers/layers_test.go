@@ -294,3 +294,10 @@ func TestQPLayerMatchesImplicitEngine(t *testing.T) {
 		assert.InDelta(t, generic[i], fast[i], 1e-7*(1+math.Abs(generic[i])), "θ[%d]", i)
 	}
 }
+
+func TestLayerZeroValues(t *testing.T) {
+	for _, f := range []Func{&QP{}, &LP{}, Projection{N: 2}, &LP{Template: &lp.Problem{C: []float64{1, 2}}, Smoothing: Perturbed}} {
+		_, err := Layer{Func: f}.Forward(context.Background(), mat.NewDense(1, 2, []float64{1, 2}))
+		assert.Error(t, err, "%T", f)
+	}
+}

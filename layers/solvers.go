@@ -52,6 +52,9 @@ type QP struct {
 
 // Dims implements [Func].
 func (l *QP) Dims() (int, int) {
+	if l.Template == nil {
+		return 0, 0
+	}
 	n, p, m := l.Template.Dims()
 	if l.Params == QPAll {
 		return qp.LayoutOf(l.Template).Len(), n
@@ -61,6 +64,9 @@ func (l *QP) Dims() (int, int) {
 
 // Forward implements [Func].
 func (l *QP) Forward(ctx context.Context, dst, theta []float64) (Tape, error) {
+	if l.Template == nil {
+		return nil, fmt.Errorf("%w: QP layer without a template", ErrInput)
+	}
 	in, out := l.Dims()
 	if len(theta) != in || len(dst) != out {
 		return nil, fmt.Errorf("%w: θ has length %d (want %d), dst %d (want %d)", ErrShape, len(theta), in, len(dst), out)
@@ -141,10 +147,18 @@ type LP struct {
 }
 
 // Dims implements [Func].
-func (l *LP) Dims() (int, int) { return len(l.Template.C), len(l.Template.C) }
+func (l *LP) Dims() (int, int) {
+	if l.Template == nil {
+		return 0, 0
+	}
+	return len(l.Template.C), len(l.Template.C)
+}
 
 // Forward implements [Func].
 func (l *LP) Forward(ctx context.Context, dst, c []float64) (Tape, error) {
+	if l.Template == nil {
+		return nil, fmt.Errorf("%w: LP layer without a template", ErrInput)
+	}
 	n := len(l.Template.C)
 	if len(c) != n || len(dst) != n {
 		return nil, fmt.Errorf("%w: c has length %d, dst %d, want %d", ErrShape, len(c), len(dst), n)
@@ -234,6 +248,9 @@ func (l Projection) Dims() (int, int) { return l.N, l.N }
 
 // Forward implements [Func].
 func (l Projection) Forward(_ context.Context, dst, y []float64) (Tape, error) {
+	if l.Set == nil {
+		return nil, fmt.Errorf("%w: projection layer without a set", ErrInput)
+	}
 	if len(y) != l.N || len(dst) != l.N {
 		return nil, fmt.Errorf("%w: input %d, dst %d, want %d", ErrShape, len(y), len(dst), l.N)
 	}
