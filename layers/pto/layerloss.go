@@ -30,6 +30,9 @@ func (l LayerLoss) Eval(grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (
 	if err := checkPair(chat, grad, d, i); err != nil {
 		return 0, err
 	}
+	if l.Oracle == nil || l.Layer == nil {
+		return 0, fmt.Errorf("%w: nil oracle or layer", ErrInput)
+	}
 	in, out := l.Layer.Dims()
 	if in != len(chat) || out != len(chat) {
 		return 0, fmt.Errorf("%w: layer is %d→%d, costs have length %d", ErrShape, in, out, len(chat))

@@ -106,6 +106,9 @@ func (l SPOPlus) Eval(grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (fl
 	if err := checkPair(chat, grad, d, i); err != nil {
 		return 0, err
 	}
+	if l.Oracle == nil {
+		return 0, fmt.Errorf("%w: nil oracle", ErrInput)
+	}
 	s := l.Oracle.Sense().sign()
 	c, ws := d.C.RawRowView(i), d.W.RawRowView(i)
 	q := make([]float64, len(c))
@@ -142,6 +145,9 @@ type DBB struct {
 func (l DBB) Eval(grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (float64, error) {
 	if err := checkPair(chat, grad, d, i); err != nil {
 		return 0, err
+	}
+	if l.Oracle == nil {
+		return 0, fmt.Errorf("%w: nil oracle", ErrInput)
 	}
 	lam := l.Lambda
 	if lam == 0 {
@@ -183,6 +189,9 @@ type NID struct{ Oracle Oracle }
 func (l NID) Eval(grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (float64, error) {
 	if err := checkPair(chat, grad, d, i); err != nil {
 		return 0, err
+	}
+	if l.Oracle == nil {
+		return 0, fmt.Errorf("%w: nil oracle", ErrInput)
 	}
 	s := l.Oracle.Sense().sign()
 	c := d.C.RawRowView(i)
@@ -236,6 +245,9 @@ func (l PFYL) Eval(grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (flo
 	if err := checkPair(chat, grad, d, i); err != nil {
 		return 0, err
 	}
+	if l.Oracle == nil {
+		return 0, fmt.Errorf("%w: nil oracle", ErrInput)
+	}
 	s := l.Oracle.Sense().sign()
 	q := make([]float64, len(chat))
 	for k := range q {
@@ -269,6 +281,9 @@ type DPO struct {
 func (l DPO) Eval(grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (float64, error) {
 	if err := checkPair(chat, grad, d, i); err != nil {
 		return 0, err
+	}
+	if l.Oracle == nil {
+		return 0, fmt.Errorf("%w: nil oracle", ErrInput)
 	}
 	s := l.Oracle.Sense().sign()
 	n := len(chat)

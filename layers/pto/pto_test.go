@@ -594,3 +594,11 @@ func TestKnapsackMutated(t *testing.T) {
 	_, err = k.Solve(make([]float64, 2), []float64{1, 1})
 	assert.ErrorIs(t, err, ErrInput)
 }
+
+func TestNilOracle(t *testing.T) {
+	_, d := spData(t, 2, 71)
+	for _, l := range []Loss{SPOPlus{}, DBB{}, NID{}, PFYL{}, DPO{}, QPTL{}, LayerLoss{}, SurCo{}} {
+		_, err := l.Eval(make([]float64, 40), make([]float64, 40), d, 0, rand.New(rand.NewPCG(1, 1)))
+		assert.ErrorIs(t, err, ErrInput, "%T", l)
+	}
+}

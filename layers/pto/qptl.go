@@ -64,6 +64,9 @@ func (l QPTL) Eval(grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (float
 	if err := checkPair(chat, grad, d, i); err != nil {
 		return 0, err
 	}
+	if l.Oracle == nil {
+		return 0, fmt.Errorf("%w: nil oracle", ErrInput)
+	}
 	sol, err := l.Relaxed(context.Background(), chat)
 	if err != nil {
 		return 0, err

@@ -218,6 +218,9 @@ func (l SurCo) Eval(grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (fl
 	if err := checkPair(chat, grad, d, i); err != nil {
 		return 0, err
 	}
+	if l.Oracle == nil || l.Objectives == nil {
+		return 0, fmt.Errorf("%w: nil oracle or objectives", ErrInput)
+	}
 	st := l.Settings.orDefault()
 	s := l.Oracle.Sense().sign()
 	q := make([]float64, len(chat))
