@@ -239,3 +239,37 @@ func Regret(o Oracle, chat *mat.Dense, d *Dataset, workers int) (float64, error)
 	}
 	return num / den, nil
 }
+
+// UnambiguousRegret is [Regret] with ties broken against the model: among
+// the minimizers of ĉᵀw it takes the one worst under the true cost, found
+// by solving with ĉ − δ·c (ĉ + δ·c for a maximization), δ = eps·‖ĉ‖∞/‖c‖∞
+// (eps ≤ 0 means 1e-7). It guards the metric against a model that wins by
+// predicting constant costs and relying on the oracle's tie-breaking
+// (PyEPO's unambiguous regret).
+func UnambiguousRegret(o Oracle, chat *mat.Dense, d *Dataset, workers int, eps float64) (float64, error) {
+	n, dim := chat.Dims()
+	if n != d.Len() || dim != o.Dim() {
+		return 0, fmt.Errorf("%w: predictions %d×%d for %d pairs of dim %d", ErrShape, n, dim, d.Len(), o.Dim())
+	}
+	if !(eps > 0) {
+		eps = 1e-7
+	}
+	shifted := mat.NewDense(n, dim, nil)
+	s := o.Sense().sign()
+	for i := 0; i < n; i++ {
+		ch, c, row := chat.RawRowView(i), d.C.RawRowView(i), shifted.RawRowView(i)
+		mh, mc := 0.0, 0.0
+		for k := range ch {
+			mh = max(mh, math.Abs(ch[k]))
+			mc = max(mc, math.Abs(c[k]))
+		}
+		delta := 0.0
+		if mc > 0 {
+			delta = eps * max(mh, 1e-12) / mc
+		}
+		for k := range row {
+			row[k] = ch[k] - s*delta*c[k]
+		}
+	}
+	return Regret(o, shifted, d, workers)
+}

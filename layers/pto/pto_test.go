@@ -602,3 +602,36 @@ func TestNilOracle(t *testing.T) {
 		assert.ErrorIs(t, err, ErrInput, "%T", l)
 	}
 }
+
+// With constant predicted costs every path ties; the unambiguous regret
+// takes the worst one, so it is at least the plain regret and equals the
+// regret of the longest path under c.
+func TestUnambiguousRegret(t *testing.T) {
+	g, d := spData(t, 30, 81)
+	paths := allPaths(g)
+	flat := mat.NewDense(30, 40, nil)
+	for i := range flat.RawMatrix().Data {
+		flat.RawMatrix().Data[i] = 1
+	}
+	r, err := Regret(g, flat, d, 0)
+	require.NoError(t, err)
+	u, err := UnambiguousRegret(g, flat, d, 0, 0)
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, u, r)
+	num, den := 0.0, 0.0
+	for i := 0; i < d.Len(); i++ {
+		c := d.C.RawRowView(i)
+		worst := math.Inf(-1)
+		for _, p := range paths {
+			worst = max(worst, dot(c, p))
+		}
+		num += worst - d.Z[i]
+		den += math.Abs(d.Z[i])
+	}
+	assert.InDelta(t, num/den, u, 1e-12)
+	// on generic predictions there are no ties: both metrics agree
+	noisy := mat.NewDense(30, 40, randVec(rand.New(rand.NewPCG(1, 1)), 1200, 1))
+	r, _ = Regret(g, noisy, d, 0)
+	u, _ = UnambiguousRegret(g, noisy, d, 0, 0)
+	assert.InDelta(t, r, u, 1e-12)
+}
