@@ -33,7 +33,7 @@
 // package [linsolve]; the default (Auto) chooses a dense LU up to n = 200
 // for matrix-free operators and n = 1000 for explicit matrices, GMRES
 // above, and falls back to a dense LU when GMRES fails (the crossover is
-// measured in docs/benchmarks/implicit.md).
+// measured in BENCHMARKS.md, section implicit).
 //
 // Conditions written without derivatives are wrapped by [Numerical], which
 // differentiates F by central finite differences (error O(h²) with

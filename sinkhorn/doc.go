@@ -50,7 +50,7 @@
 // usually halve the iterations there. For small ε (≤ 1% of the mean cost)
 // use EpsilonScaling 0.5 with Newton: on the P-SINK problem (n = 2000,
 // ε = 0.01) it needs about 520 iterations where plain Sinkhorn needs about
-// 44,000 (docs/benchmarks/sinkhorn.md). Anderson 30 did as well there but
+// 44,000 (BENCHMARKS.md, P-SINK). Anderson 30 did as well there but
 // stalled on a smaller instance (n = 300) where Newton needed 576
 // iterations, and a large fixed ω can diverge far from the solution (the
 // solver then falls back to ω = 1). Mode

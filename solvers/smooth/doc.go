@@ -46,7 +46,7 @@
 // to 1e-10 on the logistic problems of this package; restart the native
 // LBFGS from Result.X to go further. Gonum also runs every evaluation
 // through a goroutine pipeline, ≈ 4 µs per evaluation (see
-// docs/benchmarks/prox.md), which matters only for cheap objectives.
+// BENCHMARKS.md, section solvers/prox and solvers/smooth), which matters only for cheap objectives.
 //
 // References:
 //   - J. Nocedal, S. J. Wright, Numerical Optimization, 2nd ed., Springer
