@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/optlayers/optlayers/solvers/smooth"
@@ -368,27 +369,12 @@ func (l *Lasso) powerIteration() float64 {
 	return lam
 }
 
-func dot(x, y []float64) float64 {
-	var s0, s1, s2, s3 float64
-	i := 0
-	for ; i+4 <= len(x); i += 4 {
-		s0 += x[i] * y[i]
-		s1 += x[i+1] * y[i+1]
-		s2 += x[i+2] * y[i+2]
-		s3 += x[i+3] * y[i+3]
-	}
-	for ; i < len(x); i++ {
-		s0 += x[i] * y[i]
-	}
-	return (s0 + s1) + (s2 + s3)
-}
+// dot and axpy use gonum's assembly kernels: they are the inner loops of
+// coordinate descent.
+func dot(x, y []float64) float64 { return floats.Dot(x, y[:len(x)]) }
 
-func axpy(a float64, x, y []float64) {
-	y = y[:len(x)]
-	for i, v := range x {
-		y[i] += a * v
-	}
-}
+// axpy sets y += a·x.
+func axpy(a float64, x, y []float64) { floats.AddScaled(y[:len(x)], a, x) }
 
 // LambdaGrid returns k strengths from lambdaMax down to ratio·lambdaMax,
 // evenly spaced on a log scale (the usual lasso path grid). It returns nil
