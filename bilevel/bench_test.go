@@ -10,6 +10,7 @@ import (
 
 	"github.com/optlayers/optlayers/datasets"
 	"github.com/optlayers/optlayers/implicit"
+	"github.com/optlayers/optlayers/solvers/prox"
 )
 
 // BenchmarkH runs protocols H1–H3: our 100-point grid and the outer
@@ -317,4 +318,74 @@ func BenchmarkInnerSolvers(b *testing.B) {
 		})
 	}
 	_ = mat.NewDense
+}
+
+// BenchmarkLassoInnerPath times the lasso inner solve of bilevel
+// (L1Regression.Fit, which delegates to prox.Lasso.Solve) against a direct
+// prox.Lasso.Solve (the difference is the adapter's cost) on warm-started
+// 100-point paths: H2 (λmax down to 1e-4·λmax, the protocol grid) and the synthetic
+// 500×1000 and 400×1000 problems (λmax down to λmax/100, the CV grid), at
+// the tolerances bilevel uses (1e-9 default, 1e-6 for CV), with the same
+// stopping rule (KKT/coordinate-change ≤ tol·λmax, no gap test).
+//
+//	go test -run '^$' -bench BenchmarkLassoInnerPath -count 3 ./bilevel
+func BenchmarkLassoInnerPath(b *testing.B) {
+	ctx := context.Background()
+	tr, va := datasets.MustLoad("diabetes").Split()
+	_, sets, err := datasets.Standardize(true, tr, va)
+	if err != nil {
+		b.Fatal(err)
+	}
+	type prob struct {
+		name  string
+		x     *mat.Dense
+		y     []float64
+		ratio float64
+	}
+	x5, y5 := SparseRegression(500, 1000, 2026)
+	x4, y4 := SparseRegression(400, 1000, 2026)
+	probs := []prob{{"H2", sets[0].X, sets[0].Y, 1e-4}, {"500x1000", x5, y5, 1e-2}, {"400x1000", x4, y4, 1e-2}}
+	for _, pr := range probs {
+		m, err := NewLasso(pr.x, pr.y, Shared)
+		if err != nil {
+			b.Fatal(err)
+		}
+		lm := math.Log(m.LambdaMax())
+		grid := Linspace(lm, lm+math.Log(pr.ratio), 100)
+		for _, tol := range []float64{1e-9, 1e-6} {
+			b.Run(fmt.Sprintf("%s/tol=%g/bilevel", pr.name, tol), func(b *testing.B) {
+				n, _ := m.Dims()
+				w := make([]float64, n)
+				for b.Loop() {
+					clear(w)
+					for _, th := range grid {
+						if _, err := m.Fit(ctx, w, []float64{th}, tol); err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+			})
+			b.Run(fmt.Sprintf("%s/tol=%g/prox", pr.name, tol), func(b *testing.B) {
+				l, err := prox.NewLasso(pr.x, pr.y, prox.L1Penalty)
+				if err != nil {
+					b.Fatal(err)
+				}
+				set := &prox.CDSettings{Tol: tol, GapTol: -1}
+				var epochs float64
+				for b.Loop() {
+					var init []float64
+					epochs = 0
+					for _, th := range grid {
+						res, err := l.Solve(ctx, []float64{math.Exp(th)}, init, set)
+						if err != nil {
+							b.Fatal(err)
+						}
+						init = res.W
+						epochs += res.Epochs
+					}
+				}
+				b.ReportMetric(epochs/100, "epochs/fit")
+			})
+		}
+	}
 }

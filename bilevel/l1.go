@@ -2,6 +2,7 @@ package bilevel
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/optlayers/optlayers/implicit"
 	"github.com/optlayers/optlayers/implicit/linsolve"
+	"github.com/optlayers/optlayers/solvers/prox"
 )
 
 type lossKind int
@@ -30,9 +32,9 @@ const (
 // θ = log λ₁ (one, or one per feature), followed by log λ₂ for the
 // elastic net.
 //
-// Fit runs cyclic coordinate descent with an active set, on the Gram
-// matrix XᵀX/m when m ≥ d (squared loss) and on residuals otherwise; the
-// logistic loss uses a proximal Newton method whose l1 subproblems are
+// Fit solves the squared-loss models with the coordinate descent of
+// [prox.Lasso] (Gram or residual updates, working sets, Anderson
+// extrapolation, Gap Safe screening); the logistic loss uses a proximal Newton method whose l1 subproblems are
 // solved by coordinate descent (newGLMNET, Yuan, Ho and Lin 2012).
 // The optimality condition is the proximal-gradient fixed point
 //
@@ -51,6 +53,10 @@ type L1Regression struct {
 	colSq   []float64
 	gram    *mat.SymDense // for squared loss when rows ≥ d
 	xty     []float64
+
+	// lasso solves the squared-loss models; strengths holds e^θ for it.
+	lasso     *prox.Lasso
+	strengths []float64
 
 	// scratch
 	lam1 []float64
@@ -109,6 +115,20 @@ func newL1(x mat.Matrix, y []float64, loss lossKind, penalty Penalty, enet bool)
 		if d.rows >= d.d {
 			m.gram = d.gram()
 		}
+		pen := prox.L1Penalty
+		switch {
+		case enet:
+			pen = prox.ElasticNetPenalty
+		case penalty == PerFeature:
+			pen = prox.WeightedL1Penalty
+		}
+		if m.lasso, err = prox.NewLasso(d.x, d.y, pen); err != nil {
+			if errors.Is(err, prox.ErrNaN) {
+				return nil, fmt.Errorf("%w: %w", ErrNaN, err)
+			}
+			return nil, fmt.Errorf("%w: %w", ErrDims, err)
+		}
+		m.strengths = make([]float64, m.lasso.NumParams())
 	}
 	m.lam1 = make([]float64, d.d)
 	m.r = make([]float64, d.rows)
@@ -191,12 +211,13 @@ func softThreshold(z, t float64) float64 {
 	return 0
 }
 
-// Fit runs coordinate descent from w (squared loss) or a proximal Newton
-// method with coordinate-descent subproblems (logistic loss). tol
-// (default 1e-9) is relative to ‖∇f(0)‖∞ and bounds the largest
-// coordinate change in gradient units, ΔwⱼHⱼⱼ (squared loss, at most
-// 100000 sweeps), or the optimality violation (logistic loss, at most 500
-// Newton steps).
+// Fit minimizes g(·, θ) warm-started from w, overwriting w. The squared
+// loss is solved by [prox.Lasso.Solve] (coordinate descent); the logistic
+// loss by a proximal Newton method with coordinate-descent subproblems.
+// tol (default 1e-9) is relative to ‖∇f(0)‖∞ and bounds the optimality
+// (KKT) violation maxⱼ dist(−∇ⱼf − λ₂wⱼ, λ₁ⱼ∂|wⱼ|) (at most 100000
+// epochs, or 500 Newton steps for the logistic loss). The returned count
+// is the number of epochs (coordinate updates / d) or of Newton steps.
 func (m *L1Regression) Fit(ctx context.Context, w, theta []float64, tol float64) (int, error) {
 	n, p := m.Dims()
 	if err := checkW(w, n); err != nil {
@@ -218,127 +239,40 @@ func (m *L1Regression) Fit(ctx context.Context, w, theta []float64, tol float64)
 	if m.loss == logisticLoss {
 		return m.fitLogistic(ctx, w, lam2, abstol)
 	}
-	const maxSweeps = 100000
-	d := m.dat
-	rows := float64(d.rows)
-	// Initialize the maintained quantity.
-	useGram := m.loss == squaredLoss && m.gram != nil
-	switch {
-	case useGram:
-		// q = Xᵀy/m − G w
-		mat.NewVecDense(d.d, m.q).MulVec(m.gram, mat.NewVecDense(d.d, w))
-		for j := range m.q {
-			m.q[j] = m.xty[j] - m.q[j]
-		}
-	case m.loss == squaredLoss:
-		// r = y − Xw
-		d.mulX(m.r, w)
-		for i := range m.r {
-			m.r[i] = d.y[i] - m.r[i]
-		}
-	default:
-		// r = Xw (margins before labels)
-		d.mulX(m.r, w)
-	}
-	update := func(j int) float64 {
-		wj := w[j]
-		var nw, curv float64
-		switch {
-		case useGram:
-			curv = m.colSq[j] + lam2
-			nw = softThreshold(m.q[j]+m.colSq[j]*wj, m.lam1[j]) / curv
-		case m.loss == squaredLoss:
-			curv = m.colSq[j] + lam2
-			rho := dot(d.xcols[j], m.r)/rows + m.colSq[j]*wj
-			nw = softThreshold(rho, m.lam1[j]) / curv
-		default:
-			col := d.xcols[j]
-			var g float64
-			for i, yi := range d.y {
-				g -= yi * sigmoid(-yi*m.r[i]) * col[i]
-			}
-			g = g/rows + lam2*wj
-			curv = m.colSq[j]/4 + lam2
-			nw = softThreshold(curv*wj-g, m.lam1[j]) / curv
-		}
-		delta := nw - wj
-		if delta == 0 {
-			return 0
-		}
-		w[j] = nw
-		switch {
-		case useGram:
-			m.gramAxpy(j, -delta)
-		case m.loss == squaredLoss:
-			axpy(-delta, d.xcols[j], m.r)
-		default:
-			axpy(delta, d.xcols[j], m.r)
-		}
-		return math.Abs(delta) * curv
-	}
-	active := make([]int, 0, d.d)
-	sweeps := 0
-	for sweeps < maxSweeps {
-		if err := ctx.Err(); err != nil {
-			return sweeps, err
-		}
-		// Full sweep.
-		sweeps++
-		var change float64
-		for j := range d.d {
-			change = math.Max(change, update(j))
-		}
-		if change <= abstol {
-			if !finite(w) {
-				return sweeps, fmt.Errorf("%w: coordinate descent diverged (data too large?)", ErrNaN)
-			}
-			return sweeps, nil
-		}
-		if math.IsNaN(change) || math.IsInf(change, 0) {
-			return sweeps, fmt.Errorf("%w: coordinate descent diverged (data too large?)", ErrNaN)
-		}
-		active = active[:0]
-		for j, v := range w {
-			if v != 0 {
-				active = append(active, j)
-			}
-		}
-		// Sweeps over the active set until it converges.
-		for sweeps < maxSweeps {
-			sweeps++
-			var ch float64
-			for _, j := range active {
-				ch = math.Max(ch, update(j))
-			}
-			if ch <= abstol {
-				break
-			}
-			if sweeps%64 == 0 {
-				if err := ctx.Err(); err != nil {
-					return sweeps, err
-				}
-			}
-		}
-	}
-	if !finite(w) {
-		return sweeps, fmt.Errorf("%w: coordinate descent diverged", ErrNaN)
-	}
-	return sweeps, fmt.Errorf("%w: coordinate descent after %d sweeps", ErrNotConverged, sweeps)
+	return m.fitSquared(ctx, w, theta, tol)
 }
 
-// gramAxpy sets q += a·G[:, j].
-func (m *L1Regression) gramAxpy(j int, a float64) {
-	raw := m.gram.RawSymmetric()
-	n := raw.N
-	// Upper storage: G[i][j] for i ≤ j is raw.Data[i*stride+j]; for i > j,
-	// raw.Data[j*stride+i].
-	for i := 0; i < j; i++ {
-		m.q[i] += a * raw.Data[i*raw.Stride+j]
+// maxStrength caps e^θ so that a huge θ means "everything zero" rather
+// than an infinite strength.
+const maxStrength = 1e300
+
+// fitSquared solves the squared-loss models with [prox.Lasso.Solve]
+// (coordinate descent with Gram or residual updates, working sets,
+// Anderson extrapolation and Gap Safe screening), stopping on the KKT
+// violation ≤ tol·LambdaMax (no duality-gap test).
+func (m *L1Regression) fitSquared(ctx context.Context, w, theta []float64, tol float64) (int, error) {
+	for i, t := range theta {
+		m.strengths[i] = math.Min(math.Exp(t), maxStrength)
 	}
-	row := raw.Data[j*raw.Stride : j*raw.Stride+n]
-	for i := j; i < n; i++ {
-		m.q[i] += a * row[i]
+	res, err := m.lasso.Solve(ctx, m.strengths, w, &prox.CDSettings{Tol: tol, GapTol: -1})
+	iters := 0
+	if res != nil {
+		copy(w, res.W)
+		iters = int(math.Ceil(res.Epochs))
 	}
+	if err == nil {
+		return iters, nil
+	}
+	if e := ctx.Err(); e != nil {
+		return iters, e
+	}
+	switch {
+	case errors.Is(err, prox.ErrNotConverged):
+		return iters, fmt.Errorf("%w: %w", ErrNotConverged, err)
+	case errors.Is(err, prox.ErrNaN):
+		return iters, fmt.Errorf("%w: %w", ErrNaN, err)
+	}
+	return iters, fmt.Errorf("bilevel: lasso solver: %w", err)
 }
 
 // axpy sets y += a·x (gonum's assembly kernel).
