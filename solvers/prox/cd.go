@@ -392,10 +392,12 @@ func (a *anderson) extrapolate() []float64 {
 //
 //	wⱼ ← S(cⱼwⱼ + Xⱼᵀr/n, λⱼ)/(cⱼ + λ₂),   cⱼ = ‖Xⱼ‖²/n,
 //
-// with residual (or Gram) updates, sweeping a working set (the current
-// non-zeros) with Anderson extrapolation until it settles, then checking
-// the KKT conditions and the duality gap over all features; a full sweep
-// lets violators enter. init, when non-nil, is a warm start (for paths).
+// with residual (or Gram) updates, sweeping a working set with Anderson
+// extrapolation until it settles, then checking the KKT conditions and
+// the duality gap over all features. The working set is the current
+// non-zeros plus the features violating the KKT conditions at the last
+// check, so features that stay at zero cost one product Xⱼᵀr per check
+// and nothing more. init, when non-nil, is a warm start (for paths).
 // θ and init are not modified. On a cancelled ctx (checked between
 // sweeps) or at MaxEpochs it returns the best iterate with
 // ErrNotConverged.
@@ -482,17 +484,16 @@ func (l *Lasso) Solve(ctx context.Context, theta, init []float64, s *CDSettings)
 			err = fmt.Errorf("%w: %w", ErrNotConverged, e)
 			break
 		}
-		// One full sweep (of the unscreened features), then sweeps of the
-		// working set.
-		for j := range d {
-			if !screened[j] {
-				st.update(j)
-			}
-		}
-		updates += d - res.Screened
+		// The working set: the non-zeros and the features violating the
+		// KKT conditions at the last check (g = Xᵀr/n there), so that no
+		// full sweep is spent on features that would stay at zero; the
+		// next check lets any new violator in.
 		ws = ws[:0]
 		for j := range d {
-			if set.NoWorkingSet || st.w[j] != 0 {
+			if screened[j] {
+				continue
+			}
+			if set.NoWorkingSet || st.w[j] != 0 || math.Abs(g[j]) > l.lam(theta, j) {
 				ws = append(ws, j)
 			}
 		}
