@@ -270,13 +270,33 @@ func (b L1Ball) Project(dst, y []float64) error {
 	if err := checkRadius("l1 ball", b.Radius); err != nil {
 		return err
 	}
-	if norm1(y) <= b.Radius {
+	nrm := norm1(y)
+	if nrm <= b.Radius {
 		copy(dst, y)
 		return nil
 	}
 	src := y
 	if sameStart(dst, y) {
 		src = append([]float64(nil), y...)
+	}
+	if math.IsInf(nrm, 0) {
+		// ‖y‖₁ overflows: project y/s onto the ball of radius r/s and scale
+		// back (the projection is positively homogeneous in (y, r)).
+		s := 0.0
+		for _, v := range src {
+			s = math.Max(s, math.Abs(v))
+		}
+		scaled := make([]float64, len(src))
+		for i, v := range src {
+			scaled[i] = v / s
+		}
+		if err := (L1Ball{b.Radius / s}).Project(dst, scaled); err != nil {
+			return err
+		}
+		for i := range dst {
+			dst[i] *= s
+		}
+		return checkOutput(dst)
 	}
 	for i, v := range src {
 		dst[i] = math.Abs(v)
@@ -285,7 +305,7 @@ func (b L1Ball) Project(dst, y []float64) error {
 	// positions it has already read.
 	mean, k := simplexThreshold(dst, b.Radius, dst)
 	writeSimplex(dst, src, b.Radius, mean, k, true)
-	return nil
+	return checkOutput(dst)
 }
 
 // JVP sets dst = ∂P(y) v. dst may alias v.
