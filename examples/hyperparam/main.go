@@ -277,7 +277,7 @@ func demo(ctx context.Context, out io.Writer, quick bool, pngPath string, logger
 	}
 	printRows(out, rows)
 	fmt.Fprintln(out, "  solves = evaluations of the criterion (each one inner solve, warm-started);")
-	fmt.Fprintln(out, "  inner its = coordinate-descent sweeps (H2), Newton or chord steps (H3), Cholesky solves (H1).")
+	fmt.Fprintln(out, "  inner its = coordinate-descent epochs, i.e. coordinate updates ÷ features (H2), Newton or chord steps (H3), Cholesky solves (H1).")
 	fmt.Fprintln(out, "  H2's validation curve is not convex: next to a support change near θ = −1.32 it has a shallow local minimum\n  (depth 0.002) where HOAG's monotone steps stop; L-BFGS's line search steps over it.")
 	fmt.Fprintf(out, "  Our wall times: median of %d runs, single-threaded; reference times: scikit-learn's 100 fits on this machine kind.\n", repeats)
 	fmt.Fprintln(out)
