@@ -225,6 +225,16 @@ func Minimize(ctx context.Context, p *Problem, x0 []float64, s *Settings) (*Resu
 			local = *set.Local
 			local.Algorithm = local.Algorithm.resolve()
 		}
+		// The subsidiary optimizer runs whole local solves between the outer
+		// algorithm's own stopping checks: without a budget of its own it can
+		// run far past the caller's MaxTime and MaxEval (found by the fuzzer:
+		// AUGLAG_EQ with MMA on huge inputs ran 30 s under MaxTime 1 s).
+		if local.MaxTime == 0 || (set.MaxTime > 0 && local.MaxTime > set.MaxTime) {
+			local.MaxTime = set.MaxTime
+		}
+		if set.MaxEval > 0 && (local.MaxEval <= 0 || local.MaxEval > set.MaxEval) {
+			local.MaxEval = set.MaxEval
+		}
 		lopt := C.nlopt_create(C.nlopt_algorithm(local.Algorithm.code()), C.unsigned(n))
 		if lopt == nil {
 			return nil, fmt.Errorf("%w: NLopt cannot create local optimizer %v", ErrInvalidArgs, local.Algorithm)

@@ -147,6 +147,14 @@ type Result struct {
 	Elapsed time.Duration
 }
 
+// MaxStartMagnitude bounds the entries of a starting point. NLopt scales
+// its internal steps by the point, and beyond about 1e52 LN_NEWUOA_BOUND
+// spends tens of seconds inside C between two evaluations, where neither
+// MaxTime nor ctx can reach it (found by FuzzMinimize); such starting
+// points are rejected with ErrInvalidArgs rather than risk a stall. Rescale
+// the variables of a problem that really lives at that scale.
+const MaxStartMagnitude = 1e50
+
 // validate checks the problem, x0 and settings on the Go side, so that
 // NLopt only ever sees well-formed input.
 func validate(p *Problem, x0 []float64, s *Settings) error {
@@ -166,6 +174,9 @@ func validate(p *Problem, x0 []float64, s *Settings) error {
 	for i, v := range x0 {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return fmt.Errorf("%w: x0[%d] = %v", ErrNaN, i, v)
+		}
+		if math.Abs(v) > MaxStartMagnitude {
+			return fmt.Errorf("%w: |x0[%d]| = %g exceeds %g", ErrInvalidArgs, i, math.Abs(v), MaxStartMagnitude)
 		}
 	}
 	if p.Lower != nil && len(p.Lower) != n {
