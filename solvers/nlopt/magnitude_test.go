@@ -3,6 +3,7 @@ package nlopt
 import (
 	"context"
 	"errors"
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -21,4 +22,12 @@ func TestHugeStartRejected(t *testing.T) {
 	assert.True(t, errors.Is(err, ErrInvalidArgs), "%v", err)
 	_, err = Minimize(context.Background(), p, []float64{1, -2 * MaxStartMagnitude}, nil)
 	assert.True(t, errors.Is(err, ErrInvalidArgs), "%v", err)
+	// Huge finite bounds (GN_ORIG_DIRECT_L segfaults on them) are rejected;
+	// infinite ones mean "no bound" and pass validation.
+	p.Lower, p.Upper = []float64{-1e200, -1}, []float64{1, 1}
+	_, err = Minimize(context.Background(), p, []float64{0, 0}, &Settings{Algorithm: GN_ORIG_DIRECT_L})
+	assert.True(t, errors.Is(err, ErrInvalidArgs), "%v", err)
+	p.Lower, p.Upper = []float64{math.Inf(-1), -1}, []float64{1, 1}
+	_, err = Minimize(context.Background(), p, []float64{0, 0}, &Settings{Algorithm: LD_SLSQP})
+	assert.False(t, errors.Is(err, ErrInvalidArgs), "%v", err)
 }

@@ -147,12 +147,14 @@ type Result struct {
 	Elapsed time.Duration
 }
 
-// MaxStartMagnitude bounds the entries of a starting point. NLopt scales
-// its internal steps by the point, and beyond about 1e52 LN_NEWUOA_BOUND
-// spends tens of seconds inside C between two evaluations, where neither
-// MaxTime nor ctx can reach it (found by FuzzMinimize); such starting
-// points are rejected with ErrInvalidArgs rather than risk a stall. Rescale
-// the variables of a problem that really lives at that scale.
+// MaxStartMagnitude bounds the entries of a starting point and the finite
+// bounds (±Inf stays allowed for "no bound"). NLopt scales its internal
+// steps by them: beyond about 1e52 LN_NEWUOA_BOUND spends tens of seconds
+// inside C between two evaluations, where neither MaxTime nor ctx can reach
+// it, and GN_ORIG_DIRECT(_L) crashes the process with a segmentation fault
+// on bound widths near 1e200 (both found by FuzzMinimize). Such inputs are
+// rejected with ErrInvalidArgs; rescale the variables of a problem that
+// really lives at that scale.
 const MaxStartMagnitude = 1e50
 
 // validate checks the problem, x0 and settings on the Go side, so that
@@ -195,6 +197,9 @@ func validate(p *Problem, x0 []float64, s *Settings) error {
 		}
 		if math.IsNaN(lo) || math.IsNaN(hi) || lo > hi || math.IsInf(lo, 1) || math.IsInf(hi, -1) {
 			return fmt.Errorf("%w: bounds [%v, %v] of x[%d]", ErrInvalidArgs, lo, hi, i)
+		}
+		if (!math.IsInf(lo, 0) && math.Abs(lo) > MaxStartMagnitude) || (!math.IsInf(hi, 0) && math.Abs(hi) > MaxStartMagnitude) {
+			return fmt.Errorf("%w: finite bounds [%g, %g] of x[%d] exceed %g in magnitude (use ±Inf for no bound)", ErrInvalidArgs, lo, hi, i, MaxStartMagnitude)
 		}
 		if x0[i] < lo || x0[i] > hi {
 			return fmt.Errorf("%w: x0[%d] = %v outside its bounds [%v, %v]", ErrInvalidArgs, i, x0[i], lo, hi)
