@@ -218,7 +218,9 @@ func TestEveryAlgorithmRunsOrReportsInvalid(t *testing.T) {
 		require.NotNil(t, res, alg)
 		assert.Less(t, res.F, 1e-2, alg)
 	}
-	assert.GreaterOrEqual(t, built, 39)
+	// 44 algorithms, less the four Debian does not build and the two
+	// original-DIRECT variants disabled for crashing on badly scaled bounds.
+	assert.GreaterOrEqual(t, built, 38)
 }
 
 func TestPanicRecovered(t *testing.T) {

@@ -231,6 +231,14 @@ func validateSettings(s *Settings, n int, local bool) error {
 	if !s.Algorithm.Valid() {
 		return fmt.Errorf("%w: algorithm %v", ErrInvalidArgs, s.Algorithm)
 	}
+	if s.Algorithm == GN_ORIG_DIRECT || s.Algorithm == GN_ORIG_DIRECT_L {
+		// NLopt's machine translation of the original Fortran DIRECT crashes
+		// the process (segmentation fault) on badly scaled boxes: very wide
+		// (≈1e200) or very narrow (≈1e-90 relative) ones, found by
+		// FuzzMinimize. A crash cannot be recovered, so these two are not
+		// offered; GN_DIRECT and GN_DIRECT_L are NLopt's own rewrites.
+		return fmt.Errorf("%w: %v is disabled (it can crash on badly scaled bounds); use GN_DIRECT or GN_DIRECT_L", ErrInvalidArgs, s.Algorithm)
+	}
 	for _, t := range []float64{s.XTolRel, s.XTolAbs, s.FTolRel, s.FTolAbs} {
 		if !(t >= 0) || math.IsInf(t, 1) {
 			return fmt.Errorf("%w: tolerance %v", ErrInvalidArgs, t)
