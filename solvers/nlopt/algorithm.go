@@ -17,7 +17,9 @@ type Algorithm int
 
 // The algorithms of NLopt 2.7.1, in NLopt's order. Algorithms that the
 // system library was built without (STOGO and AGS need C++; LBFGS_NOCEDAL
-// is never built) make Minimize return ErrInvalidArgs.
+// is never built) make Minimize return ErrInvalidArgs, and so do
+// GN_ORIG_DIRECT and GN_ORIG_DIRECT_L, disabled because NLopt's translation
+// of the original Fortran crashes the process on badly scaled bounds.
 const (
 	Default Algorithm = iota
 	GN_DIRECT
