@@ -141,47 +141,34 @@ func classificationSets(name string, test bool) ([]*datasets.Dataset, error) {
 }
 
 func h1(s *bilevel.HypergradSettings) (*bilevel.HeldOut, error) {
-	sets, err := regressionSets("diabetes", false)
-	if err != nil {
-		return nil, err
-	}
-	m, err := bilevel.NewRidge(sets[0].X, sets[0].Y, bilevel.Shared)
-	if err != nil {
-		return nil, err
-	}
-	c, err := bilevel.NewMSE(sets[1].X, sets[1].Y)
-	if err != nil {
-		return nil, err
-	}
-	return bilevel.NewHeldOut(m, c, s)
+	return heldOut(regressionSets, "diabetes", bilevel.NewRidge, bilevel.NewMSE, s)
 }
 
 func h2(s *bilevel.HypergradSettings) (*bilevel.HeldOut, error) {
-	sets, err := regressionSets("diabetes", false)
-	if err != nil {
-		return nil, err
-	}
-	m, err := bilevel.NewLasso(sets[0].X, sets[0].Y, bilevel.Shared)
-	if err != nil {
-		return nil, err
-	}
-	c, err := bilevel.NewMSE(sets[1].X, sets[1].Y)
-	if err != nil {
-		return nil, err
-	}
-	return bilevel.NewHeldOut(m, c, s)
+	return heldOut(regressionSets, "diabetes", bilevel.NewLasso, bilevel.NewMSE, s)
 }
 
 func h3(s *bilevel.HypergradSettings) (*bilevel.HeldOut, error) {
-	sets, err := classificationSets("breast_cancer", false)
+	return heldOut(classificationSets, "breast_cancer", bilevel.NewLogistic, bilevel.NewLogLoss, s)
+}
+
+// heldOut loads a protocol's data, fits the model with one shared λ on the
+// training rows and scores it with the criterion on the validation rows.
+func heldOut[M bilevel.Model, C bilevel.Criterion](
+	load func(string, bool) ([]*datasets.Dataset, error), name string,
+	newModel func(mat.Matrix, []float64, bilevel.Penalty) (M, error),
+	newCriterion func(mat.Matrix, []float64) (C, error),
+	s *bilevel.HypergradSettings,
+) (*bilevel.HeldOut, error) {
+	sets, err := load(name, false)
 	if err != nil {
 		return nil, err
 	}
-	m, err := bilevel.NewLogistic(sets[0].X, sets[0].Y, bilevel.Shared)
+	m, err := newModel(sets[0].X, sets[0].Y, bilevel.Shared)
 	if err != nil {
 		return nil, err
 	}
-	c, err := bilevel.NewLogLoss(sets[1].X, sets[1].Y)
+	c, err := newCriterion(sets[1].X, sets[1].Y)
 	if err != nil {
 		return nil, err
 	}
