@@ -1,0 +1,363 @@
+package dense
+
+import "math"
+
+// useAsm reports whether the AVX/FMA kernels are used; set once at start.
+var useAsm bool
+
+// UsesAsm reports whether the assembly kernels are in use on this machine.
+func UsesAsm() bool { return useAsm }
+
+// Dot returns Σᵢ x[i]·y[i] over i < len(x); y must be at least as long.
+func Dot(x, y []float64) float64 {
+	n := len(x)
+	y = y[:n]
+	if n == 0 {
+		return 0
+	}
+	var s float64
+	k := 0
+	if useAsm && n >= 4 {
+		k = n &^ 3
+		s = dotAVX(&x[0], &y[0], k)
+	}
+	for i := k; i < n; i++ {
+		s += x[i] * y[i]
+	}
+	return s
+}
+
+// Axpy sets y[i] += alpha·x[i] for i < len(x); y must be at least as long.
+func Axpy(alpha float64, x, y []float64) {
+	n := len(x)
+	y = y[:n]
+	k := 0
+	if useAsm && n >= 8 {
+		k = n &^ 7
+		axpyAVX(alpha, &x[0], &y[0], k)
+	}
+	for i := k; i < n; i++ {
+		y[i] += alpha * x[i]
+	}
+}
+
+// dots3x4 sets c[4i+j] = Σ_{l<k} a[i·lda+l]·b[j·ldb+l] for i < 3, j < 4.
+func dots3x4(a []float64, lda int, b []float64, ldb int, k int, c *[12]float64) {
+	if k == 0 {
+		*c = [12]float64{}
+		return
+	}
+	_ = a[2*lda+k-1]
+	_ = b[3*ldb+k-1]
+	k4 := 0
+	if useAsm && k >= 4 {
+		k4 = k &^ 3
+		dots3x4AVX(&a[0], lda, &b[0], ldb, k4, c)
+		if k4 == k {
+			return
+		}
+	} else {
+		*c = [12]float64{}
+	}
+	for i := range 3 {
+		ai := a[i*lda+k4 : i*lda+k]
+		for j := range 4 {
+			bj := b[j*ldb+k4 : j*ldb+k]
+			s := c[4*i+j]
+			for l, v := range ai {
+				s += v * bj[l]
+			}
+			c[4*i+j] = s
+		}
+	}
+}
+
+// dots4x1 sets c[i] = Σ_{l<k} a[i·lda+l]·x[l] for i < 4.
+func dots4x1(a []float64, lda int, x []float64, k int, c *[4]float64) {
+	if k == 0 {
+		*c = [4]float64{}
+		return
+	}
+	_ = a[3*lda+k-1]
+	x = x[:k]
+	k8 := 0
+	if useAsm {
+		k8 = k &^ 7
+		if k8 > 0 {
+			dots4x1AVX(&a[0], lda, &x[0], k8, c)
+		} else {
+			*c = [4]float64{}
+		}
+	} else {
+		*c = [4]float64{}
+	}
+	for i := range 4 {
+		ai := a[i*lda+k8 : i*lda+k]
+		s := c[i]
+		for l, v := range ai {
+			s += v * x[k8+l]
+		}
+		c[i] = s
+	}
+}
+
+// axpy4 sets y[l] += Σ_{i<4} c[i]·a[i·lda+l] for l < len(y).
+func axpy4(c *[4]float64, a []float64, lda int, y []float64) {
+	n := len(y)
+	if n == 0 {
+		return
+	}
+	_ = a[3*lda+n-1]
+	k := 0
+	if useAsm {
+		k = n &^ 7
+		if k > 0 {
+			axpy4AVX(c, &a[0], lda, &y[0], k)
+		}
+	}
+	a0, a1, a2, a3 := a[k:n], a[lda+k:lda+n], a[2*lda+k:2*lda+n], a[3*lda+k:3*lda+n]
+	for l := range y[k:] {
+		y[k+l] += c[0]*a0[l] + c[1]*a1[l] + c[2]*a2[l] + c[3]*a3[l]
+	}
+}
+
+// MulVec sets y = alpha·A x + beta·y for the len(y)×len(x) matrix a with
+// leading dimension lda (the BLAS gemv). When beta is zero y is not read,
+// so it may hold NaN. y and x must not overlap.
+func MulVec(y []float64, alpha float64, a []float64, lda int, x []float64, beta float64) {
+	rows, cols := len(y), len(x)
+	var c [4]float64
+	i := 0
+	for ; i+4 <= rows; i += 4 {
+		dots4x1(a[i*lda:], lda, x, cols, &c)
+		if beta == 0 {
+			y[i], y[i+1], y[i+2], y[i+3] = alpha*c[0], alpha*c[1], alpha*c[2], alpha*c[3]
+		} else {
+			y[i] = alpha*c[0] + beta*y[i]
+			y[i+1] = alpha*c[1] + beta*y[i+1]
+			y[i+2] = alpha*c[2] + beta*y[i+2]
+			y[i+3] = alpha*c[3] + beta*y[i+3]
+		}
+	}
+	for ; i < rows; i++ {
+		v := alpha * Dot(x, a[i*lda:i*lda+cols])
+		if beta != 0 {
+			v += beta * y[i]
+		}
+		y[i] = v
+	}
+}
+
+// MulTransVec sets y = alpha·Aᵀx + beta·y for the len(x)×len(y) matrix a
+// with leading dimension lda. When beta is zero y is not read. y and x
+// must not overlap.
+func MulTransVec(y []float64, alpha float64, a []float64, lda int, x []float64, beta float64) {
+	rows, cols := len(x), len(y)
+	switch beta {
+	case 0:
+		clear(y)
+	case 1:
+	default:
+		for j := range y {
+			y[j] *= beta
+		}
+	}
+	if alpha == 0 {
+		return
+	}
+	var c [4]float64
+	i := 0
+	for ; i+4 <= rows; i += 4 {
+		c = [4]float64{alpha * x[i], alpha * x[i+1], alpha * x[i+2], alpha * x[i+3]}
+		axpy4(&c, a[i*lda:], lda, y)
+	}
+	for ; i < rows; i++ {
+		Axpy(alpha*x[i], a[i*lda:i*lda+cols], y)
+	}
+}
+
+// Gram sets the rows×rows matrix c (leading dimension ldc) to Z Zᵀ, both
+// triangles, for the rows×cols matrix z with leading dimension ldz.
+func Gram(c []float64, ldc int, z []float64, rows, cols, ldz int) {
+	var blk [12]float64
+	i := 0
+	for ; i+3 <= rows; i += 3 {
+		j := 0
+		for ; j+4 <= i+3; j += 4 {
+			dots3x4(z[i*ldz:], ldz, z[j*ldz:], ldz, cols, &blk)
+			for ii := range 3 {
+				for jj := range 4 {
+					if j+jj <= i+ii {
+						c[(i+ii)*ldc+j+jj] = blk[4*ii+jj]
+					}
+				}
+			}
+		}
+		for ii := i; ii < i+3; ii++ {
+			for jj := j; jj <= ii; jj++ {
+				c[ii*ldc+jj] = Dot(z[ii*ldz:ii*ldz+cols], z[jj*ldz:])
+			}
+		}
+	}
+	for ; i < rows; i++ {
+		var c4 [4]float64
+		j := 0
+		for ; j+4 <= i+1; j += 4 {
+			dots4x1(z[j*ldz:], ldz, z[i*ldz:i*ldz+cols], cols, &c4)
+			copy(c[i*ldc+j:i*ldc+j+4], c4[:])
+		}
+		for ; j <= i; j++ {
+			c[i*ldc+j] = Dot(z[i*ldz:i*ldz+cols], z[j*ldz:])
+		}
+	}
+	for i := range rows {
+		for j := i + 1; j < rows; j++ {
+			c[i*ldc+j] = c[j*ldc+i]
+		}
+	}
+}
+
+// solveRows overwrites the first ncol columns of the r rows (r ≤ 3) of x
+// (leading dimension ldx) with the solution of X Lᵀ = X, for the n×n lower
+// triangular l (leading dimension ldl, ncol ≤ n), by the recurrence
+// Xᵢⱼ = (Xᵢⱼ − Xᵢ,:ⱼ·Lⱼ,:ⱼ)/Lⱼⱼ taken four columns at a time: one block of
+// dots with the finished prefix, then the 4×4 triangle in order.
+func solveRows(x []float64, r, ldx int, l []float64, ldl, ncol int) {
+	var blk [12]float64
+	var c4 [4]float64
+	j := 0
+	for ; j+4 <= ncol; j += 4 {
+		if r == 3 {
+			dots3x4(x, ldx, l[j*ldl:], ldl, j, &blk)
+		} else {
+			for ii := range r {
+				dots4x1(l[j*ldl:], ldl, x[ii*ldx:], j, &c4)
+				blk[4*ii], blk[4*ii+1], blk[4*ii+2], blk[4*ii+3] = c4[0], c4[1], c4[2], c4[3]
+			}
+		}
+		// The 4×4 diagonal block T of L at (j, j).
+		t0 := l[j*ldl+j : j*ldl+j+1]
+		t1 := l[(j+1)*ldl+j : (j+1)*ldl+j+2]
+		t2 := l[(j+2)*ldl+j : (j+2)*ldl+j+3]
+		t3 := l[(j+3)*ldl+j : (j+3)*ldl+j+4]
+		d0, d1, d2, d3 := 1/t0[0], 1/t1[1], 1/t2[2], 1/t3[3]
+		for ii := range r {
+			xi := x[ii*ldx+j : ii*ldx+j+4]
+			c := blk[4*ii : 4*ii+4]
+			y0 := (xi[0] - c[0]) * d0
+			y1 := (xi[1] - c[1] - y0*t1[0]) * d1
+			y2 := (xi[2] - c[2] - y0*t2[0] - y1*t2[1]) * d2
+			y3 := (xi[3] - c[3] - y0*t3[0] - y1*t3[1] - y2*t3[2]) * d3
+			xi[0], xi[1], xi[2], xi[3] = y0, y1, y2, y3
+		}
+	}
+	for ; j < ncol; j++ {
+		lrow := l[j*ldl : j*ldl+j+1]
+		for ii := range r {
+			xi := x[ii*ldx:]
+			xi[j] = (xi[j] - Dot(xi[:j], lrow)) / lrow[j]
+		}
+	}
+}
+
+// SolveRowsLowerT overwrites the rows×n matrix x (leading dimension ldx)
+// with X L⁻ᵀ, the solution of X Lᵀ = X, for the n×n lower triangular l
+// with leading dimension ldl: the right triangular solve that turns G into
+// G U⁻¹ when Q = UᵀU = L Lᵀ.
+func SolveRowsLowerT(x []float64, rows, ldx int, l []float64, n, ldl int) {
+	i := 0
+	for ; i+3 <= rows; i += 3 {
+		solveRows(x[i*ldx:], 3, ldx, l, ldl, n)
+	}
+	if i < rows {
+		solveRows(x[i*ldx:], rows-i, ldx, l, ldl, n)
+	}
+}
+
+// Cholesky overwrites the lower triangle of the n×n symmetric matrix a
+// (leading dimension lda; the strict upper triangle is neither read nor
+// written) with the factor L of A = L Lᵀ. It returns false, leaving a
+// partly overwritten, when a pivot is not positive and finite (A is not
+// numerically positive definite or holds NaN).
+func Cholesky(a []float64, n, lda int) bool {
+	if n == 0 {
+		return true
+	}
+	_ = a[(n-1)*lda+n-1]
+	for i := 0; i < n; i += 3 {
+		r := min(3, n-i)
+		// Off-diagonal block: rows i..i+r−1, columns 0..i−1.
+		solveRows(a[i*lda:], r, lda, a, lda, i)
+		// Diagonal block.
+		for ii := i; ii < i+r; ii++ {
+			row := a[ii*lda:]
+			for jj := i; jj <= ii; jj++ {
+				s := row[jj] - Dot(row[:jj], a[jj*lda:])
+				if jj == ii {
+					if !(s > 0) || math.IsInf(s, 1) {
+						return false
+					}
+					row[ii] = math.Sqrt(s)
+				} else {
+					row[jj] = s / a[jj*lda+jj]
+				}
+			}
+		}
+	}
+	return true
+}
+
+// SolveLower overwrites b (length n) with L⁻¹b for the n×n lower
+// triangular l with leading dimension ldl (forward substitution, four rows
+// at a time).
+func SolveLower(l []float64, n, ldl int, b []float64) {
+	b = b[:n]
+	var c [4]float64
+	i := 0
+	for ; i+4 <= n; i += 4 {
+		dots4x1(l[i*ldl:], ldl, b, i, &c)
+		t0 := l[i*ldl+i : i*ldl+i+1]
+		t1 := l[(i+1)*ldl+i : (i+1)*ldl+i+2]
+		t2 := l[(i+2)*ldl+i : (i+2)*ldl+i+3]
+		t3 := l[(i+3)*ldl+i : (i+3)*ldl+i+4]
+		bi := b[i : i+4]
+		y0 := (bi[0] - c[0]) / t0[0]
+		y1 := (bi[1] - c[1] - y0*t1[0]) / t1[1]
+		y2 := (bi[2] - c[2] - y0*t2[0] - y1*t2[1]) / t2[2]
+		y3 := (bi[3] - c[3] - y0*t3[0] - y1*t3[1] - y2*t3[2]) / t3[3]
+		bi[0], bi[1], bi[2], bi[3] = y0, y1, y2, y3
+	}
+	for ; i < n; i++ {
+		row := l[i*ldl : i*ldl+i+1]
+		b[i] = (b[i] - Dot(row[:i], b)) / row[i]
+	}
+}
+
+// SolveLowerT overwrites b (length n) with L⁻ᵀb for the n×n lower
+// triangular l with leading dimension ldl (back substitution by columns of
+// Lᵀ, that is, rows of L, four at a time).
+func SolveLowerT(l []float64, n, ldl int, b []float64) {
+	b = b[:n]
+	i := n
+	for ; i%4 != 0; i-- {
+		row := l[(i-1)*ldl : (i-1)*ldl+i]
+		b[i-1] /= row[i-1]
+		Axpy(-b[i-1], row[:i-1], b)
+	}
+	var c [4]float64
+	for ; i > 0; i -= 4 {
+		i0 := i - 4
+		t0 := l[i0*ldl+i0 : i0*ldl+i0+1]
+		t1 := l[(i0+1)*ldl+i0 : (i0+1)*ldl+i0+2]
+		t2 := l[(i0+2)*ldl+i0 : (i0+2)*ldl+i0+3]
+		t3 := l[(i0+3)*ldl+i0 : (i0+3)*ldl+i0+4]
+		bi := b[i0:i]
+		x3 := bi[3] / t3[3]
+		x2 := (bi[2] - x3*t3[2]) / t2[2]
+		x1 := (bi[1] - x3*t3[1] - x2*t2[1]) / t1[1]
+		x0 := (bi[0] - x3*t3[0] - x2*t2[0] - x1*t1[0]) / t0[0]
+		bi[0], bi[1], bi[2], bi[3] = x0, x1, x2, x3
+		c = [4]float64{-x0, -x1, -x2, -x3}
+		axpy4(&c, l[i0*ldl:], ldl, b[:i0])
+	}
+}

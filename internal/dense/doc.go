@@ -1,0 +1,23 @@
+// Package dense holds the few dense linear-algebra kernels that the
+// solvers spend most of their time in, for row-major float64 data:
+// dot products, axpy, matrix–vector products, the Gram matrix Z Zᵀ, the
+// Cholesky factorization A = L Lᵀ and triangular solves with L.
+//
+// Everything is written around one primitive, the block of dot products
+// between contiguous rows (cᵢⱼ = aᵢ·bⱼ): a Gram matrix is all such dots; a
+// row-major lower Cholesky factor is computed left-looking, where
+// Lᵢⱼ = (Aᵢⱼ − Lᵢ,:ⱼ·Lⱼ,:ⱼ)/Lⱼⱼ is again a dot of two row prefixes (the
+// Cholesky–Crout order, Golub and Van Loan, Matrix Computations, §4.2);
+// and the solve X Lᵀ = G of many right-hand sides is the same recurrence
+// with the rows of X in place of those of L. Blocks of 3×4 dots share
+// their loads, which is what makes these faster than one dot at a time.
+//
+// On amd64 processors with AVX and FMA3 (checked at run time with CPUID
+// and XGETBV) the kernels are assembly with 256-bit fused multiply-adds;
+// elsewhere, or with the build tag purego, they are plain Go with the
+// same results up to rounding. gonum's own BLAS kernels use SSE2 only and
+// are 2–4× slower on these shapes (see BENCHMARKS.md).
+//
+// The package is internal: its functions check shapes only where a wrong
+// shape would read out of bounds, and leave error reporting to callers.
+package dense

@@ -1,0 +1,43 @@
+//go:build !purego
+
+package dense
+
+func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
+func xgetbv() (eax, edx uint32)
+
+//go:noescape
+func dotAVX(x, y *float64, n int) float64
+
+//go:noescape
+func dots3x4AVX(a *float64, lda int, b *float64, ldb int, k int, c *[12]float64)
+
+//go:noescape
+func dots4x1AVX(a *float64, lda int, x *float64, k int, c *[4]float64)
+
+//go:noescape
+func axpy4AVX(c *[4]float64, a *float64, lda int, y *float64, n int)
+
+//go:noescape
+func axpyAVX(alpha float64, x, y *float64, n int)
+
+// hasAVXFMA reports whether the processor and the operating system
+// support AVX (with the YMM state saved on context switches) and FMA3.
+func hasAVXFMA() bool {
+	maxID, _, _, _ := cpuid(0, 0)
+	if maxID < 1 {
+		return false
+	}
+	_, _, ecx, _ := cpuid(1, 0)
+	const (
+		fma     = 1 << 12
+		osxsave = 1 << 27
+		avx     = 1 << 28
+	)
+	if ecx&(fma|osxsave|avx) != fma|osxsave|avx {
+		return false
+	}
+	xcr0, _ := xgetbv()
+	return xcr0&6 == 6 // XMM and YMM state enabled
+}
+
+func init() { useAsm = hasAVXFMA() }
