@@ -3,6 +3,8 @@ package qp
 import (
 	"math"
 
+	"github.com/optlayers/optlayers/internal/dense"
+
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/lapack/lapack64"
@@ -42,7 +44,7 @@ type kkt struct {
 	w          []float64
 	regP, regD float64 // static regularization actually used
 	// dual mode (on the transformed problem with Q = I)
-	u  []float64 // n×n upper Cholesky factor of the original Q
+	l  []float64 // n×n lower Cholesky factor (row-major) of the original Q = L Lᵀ
 	z  []float64 // k×n: C U⁻¹, the transformed constraints
 	k0 []float64 // k×k: Z Zᵀ (upper triangle)
 	// shared factor of the per-iteration matrix: k×k (dual) or n×n (primal)
@@ -74,7 +76,7 @@ type kkt struct {
 type prep struct {
 	mode kktMode
 	// dual mode
-	u  []float64 // upper Cholesky factor of Q
+	l  []float64 // lower Cholesky factor of Q = L Lᵀ (row-major)
 	z  []float64 // [A; G] U⁻¹, k×n
 	k0 []float64 // Z Zᵀ (upper triangle)
 	// primal mode
@@ -83,10 +85,10 @@ type prep struct {
 }
 
 // prepare prepares the reduction for d. It tries a Cholesky factorization
-// Q = UᵀU and, when Q is safely positive definite and the dual reduction
-// is cheaper, changes variables to a = Ux: the interior point then works on
+// Q = L Lᵀ and, when Q is safely positive definite and the dual reduction
+// is cheaper, changes variables to a = Lᵀx: the interior point then works on
 //
-//	minimize ½‖a‖² + (U⁻ᵀp)ᵀa  s.t.  (AU⁻¹)a = b,  (GU⁻¹)a ≤ h,
+//	minimize ½‖a‖² + (L⁻¹p)ᵀa  s.t.  (AL⁻ᵀ)a = b,  (GL⁻ᵀ)a ≤ h,
 //
 // with the same multipliers, and solves its KKT systems with one
 // (p+m)×(p+m) Cholesky factorization per iteration and no n×n work at
@@ -95,11 +97,10 @@ type prep struct {
 func prepare(d *data) (*prep, error) {
 	n, neq, m := d.n, d.neq, d.m
 	k := neq + m
-	var u []float64
+	var l []float64
 	if d.q != nil {
 		f := append([]float64(nil), d.q...)
-		_, ok := lapack64.Potrf(blas64.Symmetric{Uplo: blas.Upper, N: n, Data: f, Stride: n})
-		if ok {
+		if dense.Cholesky(f, n, n) {
 			lo, hi := math.Inf(1), 0.0
 			for i := range n {
 				v := f[i*n+i] * f[i*n+i]
@@ -113,23 +114,23 @@ func prepare(d *data) (*prep, error) {
 			costDual := fk*fk*fk/6 + 4*fn*fk
 			costPrimal := fm*fn*fn/2 + fn*fn*fn/6 + fp*fn*fn/2 + fp*fp*fn/2 + fp*fp*fp/6 + 6*(fn*fn+2*fn*fk)
 			if lo > 1e-10*hi && costDual <= 2*costPrimal && !forcePrimal {
-				u = f
+				l = f
 			}
 		} else if err := checkPSD(d); err != nil {
 			return nil, err
 		}
 	}
 	p := &prep{}
-	if u != nil {
-		// Transformed constraints [A; G] U⁻¹ and their Gram matrix.
-		p.mode, p.u = modeDual, u
+	if l != nil {
+		// Transformed constraints Z = [A; G] L⁻ᵀ and their Gram matrix.
+		p.mode, p.l = modeDual, l
 		p.z = make([]float64, k*n)
 		copy(p.z, d.a)
 		copy(p.z[neq*n:], d.g)
 		if k > 0 {
-			blas64.Trsm(blas.Right, blas.NoTrans, 1, upper(u, n), general(p.z, k, n))
+			dense.SolveRowsLowerT(p.z, k, n, l, n, n)
 			p.k0 = make([]float64, k*k)
-			blas64.Syrk(blas.NoTrans, 1, general(p.z, k, n), 0, blas64.Symmetric{Uplo: blas.Upper, N: k, Data: p.k0, Stride: k})
+			dense.Gram(p.k0, k, p.z, k, n, n)
 		}
 		return p, nil
 	}
@@ -161,11 +162,11 @@ func (p *prep) instantiate(d *data) (work *data, s *kkt) {
 	work = d
 	if p.mode == modeDual {
 		pt := append([]float64(nil), d.p...)
-		blas64.Trsv(blas.Trans, upper(p.u, n), vec(pt))
+		dense.SolveLower(p.l, n, n, pt)
 		work = &data{n: n, neq: neq, m: m, qIdentity: true, p: pt,
 			a: p.z[: neq*n : neq*n], b: d.b, g: p.z[neq*n:], h: d.h, stacked: p.z}
 	}
-	s = &kkt{d: work, mode: p.mode, n: n, neq: neq, m: m, k: k, w: make([]float64, m), u: p.u}
+	s = &kkt{d: work, mode: p.mode, n: n, neq: neq, m: m, k: k, w: make([]float64, m), l: p.l}
 	tot := n + k
 	s.sol = make([]float64, tot)
 	s.res = make([]float64, tot)
@@ -237,13 +238,13 @@ func (s *kkt) factorDual() bool {
 	for range 8 {
 		for i := range k {
 			row := s.f[i*k : (i+1)*k]
-			copy(row[i:], s.k0[i*k+i:(i+1)*k])
+			copy(row[:i+1], s.k0[i*k:i*k+i+1])
 			row[i] += reg
 			if i >= neq {
 				row[i] += s.w[i-neq]
 			}
 		}
-		if _, ok := lapack64.Potrf(blas64.Symmetric{Uplo: blas.Upper, N: k, Data: s.f, Stride: k}); ok {
+		if dense.Cholesky(s.f, k, k) {
 			s.regD = reg
 			s.factored = true
 			return true
@@ -436,16 +437,16 @@ func (s *kkt) solveReg(dst, r []float64) {
 		copy(t, r1)
 		if k > 0 {
 			y := s.y
-			blas64.Gemv(blas.NoTrans, 1, general(s.z, k, n), vec(t), 0, vec(y))
+			dense.MulVec(y, 1, s.z, n, t, 0)
 			for i := range neq {
 				y[i] -= r2[i]
 			}
 			for i := range m {
 				y[neq+i] -= r3[i]
 			}
-			blas64.Trsv(blas.Trans, upper(s.f, k), vec(y))
-			blas64.Trsv(blas.NoTrans, upper(s.f, k), vec(y))
-			blas64.Gemv(blas.Trans, -1, general(s.z, k, n), vec(y), 1, vec(t))
+			dense.SolveLower(s.f, k, k, y)
+			dense.SolveLowerT(s.f, k, k, y)
+			dense.MulTransVec(t, -1, s.z, n, y, 1)
 			copy(dnu, y[:neq])
 			copy(dlam, y[neq:])
 		}
@@ -483,16 +484,16 @@ func (s *kkt) solveReg(dst, r []float64) {
 }
 
 // solveOrig solves the KKT system of the original problem (not the
-// transformed one of the dual mode: K = T K₂ Tᵀ with T = diag(Uᵀ, I, I), so
+// transformed one of the dual mode: K = T K₂ Tᵀ with T = diag(L, I, I), so
 // dst = T⁻ᵀ K₂⁻¹ T⁻¹ r) with refinement. It returns the final residual of
 // the system actually solved, with the rows of inactive constraints
 // (W > 1) scaled by 1/W, relative to max(1, ‖T⁻¹r‖∞).
 func (s *kkt) solveOrig(dst, r []float64, maxRefine int, rel float64) float64 {
 	n, neq := s.n, s.neq
 	rt := r
-	if s.u != nil {
+	if s.l != nil {
 		rt = append([]float64(nil), r...)
-		blas64.Trsv(blas.Trans, upper(s.u, n), vec(rt[:n]))
+		dense.SolveLower(s.l, n, n, rt[:n])
 	}
 	s.solve(dst, rt, maxRefine, rel)
 	res := s.res
@@ -501,8 +502,8 @@ func (s *kkt) solveOrig(dst, r []float64, maxRefine int, rel float64) float64 {
 		res[n+neq+i] /= math.Max(1, wi)
 	}
 	rn := normInf(res) / math.Max(1, normInf(rt))
-	if s.u != nil {
-		blas64.Trsv(blas.NoTrans, upper(s.u, n), vec(dst[:n]))
+	if s.l != nil {
+		dense.SolveLowerT(s.l, n, n, dst[:n])
 	}
 	if !finite(dst) {
 		return math.Inf(1)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/optlayers/optlayers/internal/dense"
+
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
 )
@@ -222,7 +224,7 @@ func (d *data) mulQ(dst, v []float64) {
 		clear(dst)
 		return
 	}
-	blas64.Gemv(blasNoTrans, 1, general(d.q, d.n, d.n), vec(v), 0, vec(dst))
+	dense.MulVec(dst, 1, d.q, d.n, v, 0)
 }
 
 // mulA sets dst = alpha·A v + beta·dst.
@@ -230,7 +232,7 @@ func (d *data) mulA(alpha float64, v []float64, beta float64, dst []float64) {
 	if d.neq == 0 {
 		return
 	}
-	blas64.Gemv(blasNoTrans, alpha, general(d.a, d.neq, d.n), vec(v), beta, vec(dst))
+	dense.MulVec(dst[:d.neq], alpha, d.a, d.n, v[:d.n], beta)
 }
 
 // mulAT sets dst = alpha·Aᵀ u + beta·dst.
@@ -245,7 +247,7 @@ func (d *data) mulAT(alpha float64, u []float64, beta float64, dst []float64) {
 		}
 		return
 	}
-	blas64.Gemv(blasTrans, alpha, general(d.a, d.neq, d.n), vec(u), beta, vec(dst))
+	dense.MulTransVec(dst[:d.n], alpha, d.a, d.n, u[:d.neq], beta)
 }
 
 // mulG sets dst = alpha·G v + beta·dst.
@@ -253,7 +255,7 @@ func (d *data) mulG(alpha float64, v []float64, beta float64, dst []float64) {
 	if d.m == 0 {
 		return
 	}
-	blas64.Gemv(blasNoTrans, alpha, general(d.g, d.m, d.n), vec(v), beta, vec(dst))
+	dense.MulVec(dst[:d.m], alpha, d.g, d.n, v[:d.n], beta)
 }
 
 // mulGT sets dst = alpha·Gᵀ u + beta·dst.
@@ -268,7 +270,7 @@ func (d *data) mulGT(alpha float64, u []float64, beta float64, dst []float64) {
 		}
 		return
 	}
-	blas64.Gemv(blasTrans, alpha, general(d.g, d.m, d.n), vec(u), beta, vec(dst))
+	dense.MulTransVec(dst[:d.n], alpha, d.g, d.n, u[:d.m], beta)
 }
 
 // normInf returns max |xᵢ| (NaN if some xᵢ is NaN).

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"math"
 
+	"github.com/optlayers/optlayers/internal/dense"
+
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
 )
@@ -238,8 +240,9 @@ func (it *ipm) start(ws *Start) error {
 			return fmt.Errorf("%w: in the warm start", ErrNaN)
 		}
 		copy(it.x, ws.X)
-		if it.k.u != nil {
-			blas64.Trmv(blas.NoTrans, upper(it.k.u, n), vec(it.x))
+		if it.k.l != nil {
+			// a = Lᵀx
+			blas64.Trmv(blas.Trans, blas64.Triangular{Uplo: blas.Lower, Diag: blas.NonUnit, N: n, Data: it.k.l, Stride: n}, vec(it.x))
 		}
 		copy(it.nu, ws.Nu)
 		if ws.Slack != nil {
@@ -372,11 +375,11 @@ func (it *ipm) residuals() (pres, dres, mu, compl, scaleP, scaleD float64) {
 // user's variables, meets the tolerance on the user's data (in the dual
 // mode the iteration measures residuals in transformed coordinates).
 func (it *ipm) honestOK(tol float64) bool {
-	if it.k.u == nil {
+	if it.k.l == nil {
 		return true
 	}
 	x := append([]float64(nil), it.x...)
-	blas64.Trsv(blas.NoTrans, upper(it.k.u, it.d.n), vec(x))
+	dense.SolveLowerT(it.k.l, it.d.n, it.d.n, x)
 	r := kktResiduals(it.orig, x, it.nu, it.lam, it.set.Barrier)
 	o := it.orig
 	sp := math.Max(1, math.Max(normInf(o.b), normInf(o.h)))
@@ -605,8 +608,8 @@ func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
 		Lambda: append([]float64(nil), it.lam...), Slack: append([]float64(nil), it.s...),
 		d: it.orig, kkt: it.k, barrier: mub, factAt: status == Optimal && it.factEnd,
 	}
-	if it.k.u != nil {
-		blas64.Trsv(blas.NoTrans, upper(it.k.u, n), vec(sol.X))
+	if it.k.l != nil {
+		dense.SolveLowerT(it.k.l, n, n, sol.X)
 	}
 	sol.Residuals = kktResiduals(it.orig, sol.X, sol.Nu, sol.Lambda, mub)
 	sol.Objective = objective(it.orig, sol.X)
@@ -795,8 +798,8 @@ func (it *ipm) polishPrimal(active []bool, gx []float64) bool {
 // user's variables.
 func (it *ipm) objectiveResiduals() Residuals {
 	x := append([]float64(nil), it.x...)
-	if it.k.u != nil {
-		blas64.Trsv(blas.NoTrans, upper(it.k.u, it.d.n), vec(x))
+	if it.k.l != nil {
+		dense.SolveLowerT(it.k.l, it.d.n, it.d.n, x)
 	}
 	return kktResiduals(it.orig, x, it.nu, it.lam, 0)
 }
