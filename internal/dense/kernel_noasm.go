@@ -2,8 +2,10 @@
 
 package dense
 
-func dotAVX(x, y *float64, n int) float64                                        { panic("unreachable") }
-func dots3x4AVX(a *float64, lda int, b *float64, ldb int, k int, c *[12]float64) { panic("unreachable") }
-func dots4x1AVX(a *float64, lda int, x *float64, k int, c *[4]float64)           { panic("unreachable") }
-func axpy4AVX(c *[4]float64, a *float64, lda int, y *float64, n int)             { panic("unreachable") }
-func axpyAVX(alpha float64, x, y *float64, n int)                               { panic("unreachable") }
+func dotAVX(x, y *float64, n int) float64 { panic("unreachable") }
+func dots3x4AVX(a *float64, lda int, b *float64, ldb int, k int, c *[12]float64) {
+	panic("unreachable")
+}
+func dots4x1AVX(a *float64, lda int, x *float64, k int, c *[4]float64) { panic("unreachable") }
+func axpy4AVX(c *[4]float64, a *float64, lda int, y *float64, n int)   { panic("unreachable") }
+func axpyAVX(alpha float64, x, y *float64, n int)                      { panic("unreachable") }
