@@ -89,9 +89,12 @@ func (s *Solution) Backward(gx, gnu, glambda []float64) (*Gradient, error) {
 	g := &Gradient{Q: mat.NewDense(n, n, nil), P: make([]float64, n)}
 	x := s.X
 	q := g.Q.RawMatrix().Data
+	x, wx = x[:n], wx[:n]
 	for i := range n {
-		for j := range n {
-			q[i*n+j] = -0.5 * (wx[i]*x[j] + x[i]*wx[j])
+		row := q[i*n : (i+1)*n]
+		a, b := -0.5*wx[i], -0.5*x[i]
+		for j := range row {
+			row[j] = a*x[j] + b*wx[j]
 		}
 		g.P[i] = -wx[i]
 	}
@@ -100,8 +103,10 @@ func (s *Solution) Backward(gx, gnu, glambda []float64) (*Gradient, error) {
 		a := g.A.RawMatrix().Data
 		g.B = make([]float64, neq)
 		for i := range neq {
-			for j := range n {
-				a[i*n+j] = -(s.Nu[i]*wx[j] + wnu[i]*x[j])
+			row := a[i*n : (i+1)*n]
+			c, e := -s.Nu[i], -wnu[i]
+			for j := range row {
+				row[j] = c*wx[j] + e*x[j]
 			}
 			g.B[i] = wnu[i]
 		}
@@ -111,8 +116,10 @@ func (s *Solution) Backward(gx, gnu, glambda []float64) (*Gradient, error) {
 		gg := g.G.RawMatrix().Data
 		g.H = make([]float64, m)
 		for i := range m {
-			for j := range n {
-				gg[i*n+j] = -(s.Lambda[i]*wx[j] + wl[i]*x[j])
+			row := gg[i*n : (i+1)*n]
+			c, e := -s.Lambda[i], -wl[i]
+			for j := range row {
+				row[j] = c*wx[j] + e*x[j]
 			}
 			g.H[i] = wl[i]
 		}

@@ -147,10 +147,18 @@ func copySym(dst []float64, s mat.Symmetric, n int) {
 	if sd, ok := s.(*mat.SymDense); ok {
 		raw := sd.RawSymmetric()
 		for i := range n {
-			row := raw.Data[i*raw.Stride : i*raw.Stride+n]
-			for j := i; j < n; j++ {
-				dst[i*n+j] = row[j]
-				dst[j*n+i] = row[j]
+			copy(dst[i*n+i:(i+1)*n], raw.Data[i*raw.Stride+i:i*raw.Stride+n])
+		}
+		// Mirror the upper triangle in 32×32 tiles (cache friendly).
+		const tile = 32
+		for i0 := 0; i0 < n; i0 += tile {
+			for j0 := 0; j0 <= i0; j0 += tile {
+				for i := i0; i < min(i0+tile, n); i++ {
+					row := dst[i*n : i*n+i]
+					for j := j0; j < min(j0+tile, i); j++ {
+						row[j] = dst[j*n+i]
+					}
+				}
 			}
 		}
 		return
