@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"syscall"
 	"testing"
+
+	"gonum.org/v1/gonum/mat"
 )
 
 // cpuSeconds returns the user+system CPU time of the process: under the
@@ -121,6 +123,56 @@ func BenchmarkPQPShared(b *testing.B) {
 				}
 			}
 			b.ReportMetric((cpuSeconds()-cpu0)/float64(ops), "cpu-s/op")
+		})
+	}
+}
+
+// BenchmarkPrimalReduction times problems that take the primal reduction
+// (Q singular: a rank-n/4 QP and an LP with box bounds), solve plus the
+// gradient of sum(x*), one instance at a time.
+func BenchmarkPrimalReduction(b *testing.B) {
+	for _, c := range []struct {
+		name      string
+		n, neq, m int
+		rank      int // rank of Q; 0 for an LP
+	}{
+		{"lowrankQP/n=100/p=20/m=100", 100, 20, 100, 25},
+		{"LP/n=100/p=20/m=100+box", 100, 20, 100, 0},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			rng := rand.New(rand.NewPCG(3, uint64(c.n)))
+			pb := randomQP(rng, c.n, c.neq, c.m)
+			if c.rank > 0 {
+				f := mat.NewDense(c.n, c.rank, randVec(rng, c.n*c.rank))
+				q := mat.NewSymDense(c.n, nil)
+				q.SymOuterK(1/float64(c.rank), f)
+				pb.Q = q
+			} else {
+				pb.Q = nil
+			}
+			// Box −3 ≤ x ≤ 3 around the feasible point's scale keeps it bounded.
+			g := mat.NewDense(c.m+2*c.n, c.n, nil)
+			g.Slice(0, c.m, 0, c.n).(*mat.Dense).Copy(pb.G)
+			h := append(append([]float64(nil), pb.H...), make([]float64, 2*c.n)...)
+			for j := range c.n {
+				g.Set(c.m+j, j, 1)
+				g.Set(c.m+c.n+j, j, -1)
+				h[c.m+j], h[c.m+c.n+j] = 3, 3
+			}
+			pb.G, pb.H = g, h
+			gx := make([]float64, c.n)
+			for j := range gx {
+				gx[j] = 1
+			}
+			for b.Loop() {
+				sol, err := Solve(context.Background(), pb, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := sol.Backward(gx, nil, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
 		})
 	}
 }

@@ -50,7 +50,8 @@ type kkt struct {
 	// shared factor of the per-iteration matrix: k×k (dual) or n×n (primal)
 	f []float64
 	// primal mode
-	gd []float64 // m×n scratch: diag(W^{-1/2}) G for the general rows
+	gt []float64 // n×mg: G_generalᵀ (shared, read only)
+	gd []float64 // n×mg scratch: G_generalᵀ diag(W^{-1/2})
 	// unitCol[i] is j when row i of G is a multiple of eⱼᵀ (a bound),
 	// −1 otherwise; bound rows add to the diagonal of H directly.
 	unitCol []int
@@ -82,6 +83,7 @@ type prep struct {
 	// primal mode
 	unitCol []int
 	general []int
+	gt      []float64 // n×len(general): the general rows of G, transposed
 }
 
 // prepare prepares the reduction for d. It tries a Cholesky factorization
@@ -150,6 +152,13 @@ func prepare(d *data) (*prep, error) {
 			p.general = append(p.general, i)
 		}
 	}
+	mg := len(p.general)
+	p.gt = make([]float64, n*mg)
+	for k, i := range p.general {
+		for j, v := range d.g[i*n : (i+1)*n] {
+			p.gt[j*mg+k] = v
+		}
+	}
 	return p, nil
 }
 
@@ -179,7 +188,7 @@ func (p *prep) instantiate(d *data) (work *data, s *kkt) {
 		return work, s
 	}
 	s.f = make([]float64, n*n)
-	s.unitCol, s.general = p.unitCol, p.general
+	s.unitCol, s.general, s.gt = p.unitCol, p.general, p.gt
 	s.gd = make([]float64, len(s.general)*n)
 	s.za = make([]float64, neq*n)
 	s.sa = make([]float64, neq*neq)
@@ -258,23 +267,35 @@ func (s *kkt) factorPrimal() bool {
 	n, m, neq := s.n, s.m, s.neq
 	d := s.d
 	mg := len(s.general)
-	for k, i := range s.general {
-		sc := 1 / math.Sqrt(s.w[i])
-		src := d.g[i*n : (i+1)*n]
-		dst := s.gd[k*n : (k+1)*n]
-		for j, v := range src {
-			dst[j] = sc * v
+	if mg > 0 {
+		isw := s.y[:mg] // scratch: W^{-1/2} of the general rows
+		for k, i := range s.general {
+			isw[k] = 1 / math.Sqrt(s.w[i])
+		}
+		for j := range n {
+			src := s.gt[j*mg : (j+1)*mg]
+			dst := s.gd[j*mg : (j+1)*mg]
+			for k, v := range src {
+				dst[k] = v * isw[k]
+			}
 		}
 	}
+	// H = Q + Gᵀ W⁻¹ G in the lower triangle of f (row-major), the Gram
+	// part as dots of the rows of Gᵀ diag(W^{-1/2}).
 	var maxDiag float64
 	build := func(reg float64) {
-		if d.q != nil {
-			copy(s.f, d.q)
+		if mg > 0 {
+			dense.Gram(s.f, n, s.gd, n, mg, mg)
 		} else {
 			clear(s.f)
 		}
-		if mg > 0 {
-			blas64.Syrk(blas.Trans, 1, general(s.gd, mg, n), 1, blas64.Symmetric{Uplo: blas.Upper, N: n, Data: s.f, Stride: n})
+		if d.q != nil {
+			for i := range n {
+				row, q := s.f[i*n:i*n+i+1], d.q[i*n:i*n+i+1]
+				for j, v := range q {
+					row[j] += v
+				}
+			}
 		}
 		for i := range m {
 			if j := s.unitCol[i]; j >= 0 {
@@ -294,7 +315,7 @@ func (s *kkt) factorPrimal() bool {
 	ok := false
 	for range 8 {
 		build(rel)
-		if _, ok = lapack64.Potrf(blas64.Symmetric{Uplo: blas.Upper, N: n, Data: s.f, Stride: n}); ok {
+		if ok = dense.Cholesky(s.f, n, n); ok {
 			s.regP = rel * math.Max(1, maxDiag)
 			break
 		}
@@ -304,11 +325,10 @@ func (s *kkt) factorPrimal() bool {
 		return false
 	}
 	if neq > 0 {
+		// A L⁻ᵀ and the Schur complement A H⁻¹ Aᵀ = (A L⁻ᵀ)(A L⁻ᵀ)ᵀ.
 		copy(s.za, d.a)
-		ut := blas64.Triangular{Uplo: blas.Upper, Diag: blas.NonUnit, N: n, Data: s.f, Stride: n}
-		blas64.Trsm(blas.Right, blas.NoTrans, 1, ut, general(s.za, neq, n))
-		clear(s.sa)
-		blas64.Syrk(blas.NoTrans, 1, general(s.za, neq, n), 0, blas64.Symmetric{Uplo: blas.Upper, N: neq, Data: s.sa, Stride: neq})
+		dense.SolveRowsLowerT(s.za, neq, n, s.f, n, n)
+		dense.Gram(s.sa, neq, s.za, neq, n, n)
 		md := 0.0
 		for i := range neq {
 			md = math.Max(md, s.sa[i*neq+i])
@@ -321,7 +341,7 @@ func (s *kkt) factorPrimal() bool {
 			for i := range neq {
 				s.sa[i*neq+i] += reg
 			}
-			if _, ok = lapack64.Potrf(blas64.Symmetric{Uplo: blas.Upper, N: neq, Data: s.sa, Stride: neq}); ok {
+			if ok = dense.Cholesky(s.sa, neq, neq); ok {
 				s.regD = reg
 				break
 			}
@@ -416,6 +436,26 @@ func (s *kkt) factorAugmented(w []float64) bool {
 	return true
 }
 
+// luSolve overwrites b with A⁻¹b for the row-major LU factors of
+// lapack64.Getrf (P A = L U, L unit lower). It is gonum's Getrs for one
+// right-hand side done with row dots, which is several times faster than
+// its triangular-matrix solve on a single column.
+func luSolve(lu []float64, n int, piv []int, b []float64) {
+	b = b[:n]
+	for i, p := range piv[:n] {
+		if p != i {
+			b[i], b[p] = b[p], b[i]
+		}
+	}
+	for i := 1; i < n; i++ {
+		b[i] -= dense.Dot(lu[i*n:i*n+i], b)
+	}
+	for i := n - 1; i >= 0; i-- {
+		row := lu[i*n : (i+1)*n]
+		b[i] = (b[i] - dense.Dot(row[i+1:], b[i+1:])) / row[i]
+	}
+}
+
 func upper(data []float64, n int) blas64.Triangular {
 	return blas64.Triangular{Uplo: blas.Upper, Diag: blas.NonUnit, N: n, Data: data, Stride: max(n, 1)}
 }
@@ -460,19 +500,19 @@ func (s *kkt) solveReg(dst, r []float64) {
 			}
 			d.mulGT(1, y, 1, t)
 		}
-		blas64.Trsv(blas.Trans, upper(s.f, n), vec(t))
+		dense.SolveLower(s.f, n, n, t)
 		if neq > 0 {
 			y := s.y[:neq]
-			blas64.Gemv(blas.NoTrans, 1, general(s.za, neq, n), vec(t), 0, vec(y))
+			dense.MulVec(y, 1, s.za, n, t, 0)
 			for i := range neq {
 				y[i] -= r2[i]
 			}
-			blas64.Trsv(blas.Trans, upper(s.sa, neq), vec(y))
-			blas64.Trsv(blas.NoTrans, upper(s.sa, neq), vec(y))
-			blas64.Gemv(blas.Trans, -1, general(s.za, neq, n), vec(y), 1, vec(t))
+			dense.SolveLower(s.sa, neq, neq, y)
+			dense.SolveLowerT(s.sa, neq, neq, y)
+			dense.MulTransVec(t, -1, s.za, n, y, 1)
 			copy(dnu, y)
 		}
-		blas64.Trsv(blas.NoTrans, upper(s.f, n), vec(t))
+		dense.SolveLowerT(s.f, n, n, t)
 		copy(dx, t)
 		if m > 0 {
 			d.mulG(1, dx, 0, dlam)
@@ -530,7 +570,7 @@ func (s *kkt) solveAugmented(dst, r []float64) {
 	for k, i := range kept {
 		v[n+neq+k] = r3[i]
 	}
-	lapack64.Getrs(blas.NoTrans, general(s.aug, N, N), general(v, N, 1), s.augPiv)
+	luSolve(s.aug, N, s.augPiv, v)
 	copy(dst[:n+neq], v[:n+neq])
 	dl := dst[n+neq:]
 	for k, i := range kept {
