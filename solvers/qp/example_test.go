@@ -125,3 +125,32 @@ func ExampleSolveBatch() {
 
 // round rounds to 4 decimals without printing −0.
 func round(v float64) float64 { return math.Round(v*1e4)/1e4 + 0 }
+
+// Project several points onto the same triangle {x ≥ 0, x₁ + x₂ ≤ 1}:
+// the matrices are prepared once and each point only changes p.
+func ExamplePrepared() {
+	tri := &qp.Problem{
+		Q: mat.NewSymDense(2, []float64{1, 0, 0, 1}),
+		P: make([]float64, 2),
+		G: mat.NewDense(3, 2, []float64{-1, 0, 0, -1, 1, 1}),
+		H: []float64{0, 0, 1},
+	}
+	pr, err := qp.Prepare(tri)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, c := range [][2]float64{{0.2, 0.3}, {2, 0}, {1, 1}, {-1, -1}} {
+		sol, err := pr.Solve(context.Background(), []float64{-c[0], -c[1]}, nil, tri.H, nil)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Printf("(%.1f, %.1f) → (%.4f, %.4f)\n", c[0], c[1], sol.X[0], sol.X[1])
+	}
+	// Output:
+	// (0.2, 0.3) → (0.2000, 0.3000)
+	// (2.0, 0.0) → (1.0000, 0.0000)
+	// (1.0, 1.0) → (0.5000, 0.5000)
+	// (-1.0, -1.0) → (0.0000, 0.0000)
+}

@@ -125,3 +125,39 @@ func FuzzSolve(f *testing.F) {
 		}
 	})
 }
+
+// FuzzPrepared drives Prepare and Prepared.Solve with arbitrary data: no
+// panic, no non-finite success, and the same verdict and solution as Solve.
+func FuzzPrepared(f *testing.F) {
+	f.Add([]byte{3, 1, 4, 0, 120, 90, 130, 101, 99, 140, 110, 105, 100, 50, 150, 125, 75, 100, 100, 100})
+	f.Add([]byte{2, 0, 2, 2, 100, 80, 200, 125, 125, 75, 75, 0, 0})
+	f.Add([]byte{1, 0, 2, 2, 100, 125, 75, 50, 50})
+	f.Add([]byte{2, 0, 1, 0, 250, 100, 100, 100, 251, 252})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		pb := (&fuzzReader{b}).problem()
+		set := &Settings{MaxIter: 60}
+		pr, err := Prepare(pb)
+		want, errSolve := Solve(context.Background(), pb, set)
+		if err != nil {
+			if errSolve == nil {
+				t.Fatalf("Prepare fails (%v) where Solve succeeds", err)
+			}
+			return
+		}
+		sol, err := pr.Solve(context.Background(), pb.P, pb.B, pb.H, set)
+		if (err == nil) != (errSolve == nil) {
+			t.Fatalf("Prepared.Solve error %v, Solve error %v", err, errSolve)
+		}
+		if err != nil {
+			return
+		}
+		if !finite(sol.X) || sol.Status != Optimal {
+			t.Fatalf("nil error with %v / non-finite x", sol.Status)
+		}
+		for i := range sol.X {
+			if sol.X[i] != want.X[i] {
+				t.Fatalf("x[%d] = %v, Solve gives %v", i, sol.X[i], want.X[i])
+			}
+		}
+	})
+}
