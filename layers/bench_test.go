@@ -55,7 +55,34 @@ func BenchmarkQPLayer(b *testing.B) {
 		copy(th.RawRowView(r), randn(rng, 10))
 		copy(th.RawRowView(r)[10:], tpl.H)
 	}
-	benchLayer(b, l, th)
+	b.Run("literal", func(b *testing.B) { benchLayer(b, l, th) })
+	prep, err := NewQP(tpl, QPLinear, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("NewQP", func(b *testing.B) { benchLayer(b, prep, th) })
+}
+
+// BenchmarkQPLayerLarge: the largest P-QP shape (batch 16, n = 200,
+// m = 100) with the constraints fixed, as a struct literal (every instance
+// factorizes Q) and built with NewQP (prepared once).
+func BenchmarkQPLayerLarge(b *testing.B) {
+	rng := rand.New(rand.NewPCG(5, 2))
+	tpl := qpTemplate(rng, 200, 1, 100)
+	tpl.A, tpl.B = nil, nil
+	l := &QP{Template: tpl}
+	in, _ := l.Dims()
+	th := mat.NewDense(16, in, nil)
+	for r := range 16 {
+		copy(th.RawRowView(r), randn(rng, 200))
+		copy(th.RawRowView(r)[200:], tpl.H)
+	}
+	b.Run("literal", func(b *testing.B) { benchLayer(b, l, th) })
+	prep, err := NewQP(tpl, QPLinear, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("NewQP", func(b *testing.B) { benchLayer(b, prep, th) })
 }
 
 // BenchmarkSparsemaxLayer: batch 256 of n = 1000.

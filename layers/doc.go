@@ -15,7 +15,8 @@
 //     min ½xᵀQx + pᵀx s.t. Ax = b, Gx ≤ h by package solvers/qp, with
 //     θ = (p, b, h) or every datum in qp.Layout's flat layout; the backward
 //     pass reuses the KKT factorization of the solve (the cvxpylayers /
-//     qpth use).
+//     qpth use). [NewQP] prepares fixed matrices once for all instances
+//     (the Cholesky factor of Q and the transformed constraints).
 //   - [LP], min cᵀx over a fixed polytope with θ = c and a choice of
 //     smoothing: quadratic regularization γ/2‖x‖² (Wilder, Dilkina & Tambe,
 //     AAAI 2019), the log barrier at weight μ (Mandi & Guns, NeurIPS 2020),

@@ -42,7 +42,13 @@ func ExampleQP() {
 		A: mat.NewDense(1, 3, []float64{1, 1, 1}), B: []float64{1},
 		G: mat.NewDiagDense(3, []float64{1, 1, 1}), H: []float64{1, 1, 1},
 	}
-	l := layers.Layer{Func: &layers.QP{Template: tpl}}
+	// NewQP prepares the fixed matrices (Q, A, G) once for every instance.
+	qpl, err := layers.NewQP(tpl, layers.QPLinear, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	l := layers.Layer{Func: qpl}
 	// θ = (−p, b, h): the template's linear term is +pᵀx
 	out, _ := l.Forward(context.Background(), mat.NewDense(2, 7, []float64{
 		-1, -0.5, 0, 1, 1, 1, 1,

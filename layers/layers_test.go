@@ -106,6 +106,22 @@ func TestQPLayer(t *testing.T) {
 		}
 	}
 	checkLayer(t, "QP linear", l, th, 1e-6, 1e-5)
+	// NewQP prepares the fixed matrices once: same outputs, same checks.
+	prep, err := NewQP(tpl, QPLinear, set)
+	require.NoError(t, err)
+	checkLayer(t, "QP linear, prepared", prep, th, 1e-6, 1e-5)
+	o1, err := Layer{Func: l}.Forward(context.Background(), th)
+	require.NoError(t, err)
+	o2, err := Layer{Func: prep}.Forward(context.Background(), th)
+	require.NoError(t, err)
+	require.Equal(t, o1.Y.RawMatrix().Data, o2.Y.RawMatrix().Data)
+	_, err = NewQP(nil, QPLinear, nil)
+	require.ErrorIs(t, err, ErrInput)
+	bad := *tpl
+	bad.Q = mat.NewSymDense(8, nil)
+	bad.Q.(*mat.SymDense).SetSym(0, 0, -1)
+	_, err = NewQP(&bad, QPLinear, nil)
+	require.ErrorIs(t, err, qp.ErrNotConvex)
 	all := &QP{Template: tpl, Params: QPAll, Settings: set}
 	layout := qp.LayoutOf(tpl)
 	flat, err := layout.Pack(nil, tpl)

@@ -44,10 +44,37 @@ const (
 // solved by package solvers/qp; the backward pass reuses the KKT
 // factorization of the solve. Template gives the fixed data (its P, B, H
 // give only the lengths when they are learnable).
+//
+// Build it with [NewQP] when Params is QPLinear: the matrices are then
+// fixed, and the work that depends only on them (validation, the Cholesky
+// factor of Q, the transformed constraints and their Gram matrix) is done
+// once for every call instead of once per instance.
 type QP struct {
 	Template *qp.Problem
 	Params   QPParams
 	Settings *qp.Settings
+
+	prepared *qp.Prepared // set by NewQP for QPLinear
+}
+
+// NewQP returns the QP layer for tpl. With params QPLinear it prepares
+// the fixed matrices Q, A and G of tpl once (qp.Prepare), which makes
+// each Forward cheaper by O(n³ + (p+m)n²); tpl's matrices must not change
+// afterwards. It returns the errors of qp.Prepare for bad matrices (shape,
+// NaN/Inf, Q not positive semidefinite).
+func NewQP(tpl *qp.Problem, params QPParams, s *qp.Settings) (*QP, error) {
+	if tpl == nil {
+		return nil, fmt.Errorf("%w: QP layer without a template", ErrInput)
+	}
+	l := &QP{Template: tpl, Params: params, Settings: s}
+	if params == QPLinear {
+		pr, err := qp.Prepare(tpl)
+		if err != nil {
+			return nil, err
+		}
+		l.prepared = pr
+	}
+	return l, nil
 }
 
 // Dims implements [Func].
@@ -72,22 +99,27 @@ func (l *QP) Forward(ctx context.Context, dst, theta []float64) (Tape, error) {
 		return nil, fmt.Errorf("%w: θ has length %d (want %d), dst %d (want %d)", ErrShape, len(theta), in, len(dst), out)
 	}
 	n, p, m := l.Template.Dims()
-	var pb *qp.Problem
-	if l.Params == QPAll {
-		pb = qp.LayoutOf(l.Template).Unpack(theta)
-	} else {
-		t := *l.Template
-		t.P = theta[:n]
-		t.B = theta[n : n+p]
-		t.H = theta[n+p : n+p+m]
-		pb = &t
-	}
 	set := qp.Settings{}
 	if l.Settings != nil {
 		set = *l.Settings
 	}
 	set.Workers = 1
-	sol, err := qp.Solve(ctx, pb, &set)
+	var pb *qp.Problem
+	var sol *qp.Solution
+	var err error
+	switch {
+	case l.prepared != nil && l.Params == QPLinear:
+		sol, err = l.prepared.Solve(ctx, theta[:n], theta[n:n+p], theta[n+p:n+p+m], &set)
+	case l.Params == QPAll:
+		pb = qp.LayoutOf(l.Template).Unpack(theta)
+		sol, err = qp.Solve(ctx, pb, &set)
+	default:
+		t := *l.Template
+		t.P = theta[:n]
+		t.B = theta[n : n+p]
+		t.H = theta[n+p : n+p+m]
+		sol, err = qp.Solve(ctx, &t, &set)
+	}
 	if err != nil {
 		return nil, err
 	}
