@@ -219,45 +219,68 @@ func Gram(c []float64, ldc int, z []float64, rows, cols, ldz int) {
 
 // solveRows overwrites the first ncol columns of the r rows (r ≤ 3) of x
 // (leading dimension ldx) with the solution of X Lᵀ = X, for the n×n lower
-// triangular l (leading dimension ldl, ncol ≤ n), by the recurrence
-// Xᵢⱼ = (Xᵢⱼ − Xᵢ,:ⱼ·Lⱼ,:ⱼ)/Lⱼⱼ taken four columns at a time: one block of
-// dots with the finished prefix, then the 4×4 triangle in order.
-func solveRows(x []float64, r, ldx int, l []float64, ldl, ncol int) {
+// triangular l (leading dimension ldl, ncol ≤ n) whose reciprocal
+// diagonal is inv, by the recurrence Xᵢⱼ = (Xᵢⱼ − Xᵢ,:ⱼ·Lⱼ,:ⱼ)/Lⱼⱼ taken
+// four columns at a time: one block of dots with the finished prefix, then
+// the 4×4 triangle in order (the three rows interleaved, so that their
+// dependency chains overlap).
+func solveRows(x []float64, r, ldx int, l []float64, ldl, ncol int, inv []float64) {
 	var blk [12]float64
 	var c4 [4]float64
 	j := 0
 	for ; j+4 <= ncol; j += 4 {
+		t1 := l[(j+1)*ldl+j : (j+1)*ldl+j+1]
+		t2 := l[(j+2)*ldl+j : (j+2)*ldl+j+2]
+		t3 := l[(j+3)*ldl+j : (j+3)*ldl+j+3]
+		d := inv[j : j+4]
 		if r == 3 {
 			dots3x4(x, ldx, l[j*ldl:], ldl, j, &blk)
-		} else {
-			for ii := range r {
-				dots4x1(l[j*ldl:], ldl, x[ii*ldx:], j, &c4)
-				blk[4*ii], blk[4*ii+1], blk[4*ii+2], blk[4*ii+3] = c4[0], c4[1], c4[2], c4[3]
-			}
+			x0 := x[j : j+4]
+			x1 := x[ldx+j : ldx+j+4]
+			x2 := x[2*ldx+j : 2*ldx+j+4]
+			a0 := (x0[0] - blk[0]) * d[0]
+			b0 := (x1[0] - blk[4]) * d[0]
+			c0 := (x2[0] - blk[8]) * d[0]
+			a1 := (x0[1] - blk[1] - a0*t1[0]) * d[1]
+			b1 := (x1[1] - blk[5] - b0*t1[0]) * d[1]
+			c1 := (x2[1] - blk[9] - c0*t1[0]) * d[1]
+			a2 := (x0[2] - blk[2] - a0*t2[0] - a1*t2[1]) * d[2]
+			b2 := (x1[2] - blk[6] - b0*t2[0] - b1*t2[1]) * d[2]
+			c2 := (x2[2] - blk[10] - c0*t2[0] - c1*t2[1]) * d[2]
+			a3 := (x0[3] - blk[3] - a0*t3[0] - a1*t3[1] - a2*t3[2]) * d[3]
+			b3 := (x1[3] - blk[7] - b0*t3[0] - b1*t3[1] - b2*t3[2]) * d[3]
+			c3 := (x2[3] - blk[11] - c0*t3[0] - c1*t3[1] - c2*t3[2]) * d[3]
+			x0[0], x0[1], x0[2], x0[3] = a0, a1, a2, a3
+			x1[0], x1[1], x1[2], x1[3] = b0, b1, b2, b3
+			x2[0], x2[1], x2[2], x2[3] = c0, c1, c2, c3
+			continue
 		}
-		// The 4×4 diagonal block T of L at (j, j).
-		t0 := l[j*ldl+j : j*ldl+j+1]
-		t1 := l[(j+1)*ldl+j : (j+1)*ldl+j+2]
-		t2 := l[(j+2)*ldl+j : (j+2)*ldl+j+3]
-		t3 := l[(j+3)*ldl+j : (j+3)*ldl+j+4]
-		d0, d1, d2, d3 := 1/t0[0], 1/t1[1], 1/t2[2], 1/t3[3]
 		for ii := range r {
 			xi := x[ii*ldx+j : ii*ldx+j+4]
-			c := blk[4*ii : 4*ii+4]
-			y0 := (xi[0] - c[0]) * d0
-			y1 := (xi[1] - c[1] - y0*t1[0]) * d1
-			y2 := (xi[2] - c[2] - y0*t2[0] - y1*t2[1]) * d2
-			y3 := (xi[3] - c[3] - y0*t3[0] - y1*t3[1] - y2*t3[2]) * d3
+			dots4x1(l[j*ldl:], ldl, x[ii*ldx:], j, &c4)
+			y0 := (xi[0] - c4[0]) * d[0]
+			y1 := (xi[1] - c4[1] - y0*t1[0]) * d[1]
+			y2 := (xi[2] - c4[2] - y0*t2[0] - y1*t2[1]) * d[2]
+			y3 := (xi[3] - c4[3] - y0*t3[0] - y1*t3[1] - y2*t3[2]) * d[3]
 			xi[0], xi[1], xi[2], xi[3] = y0, y1, y2, y3
 		}
 	}
 	for ; j < ncol; j++ {
-		lrow := l[j*ldl : j*ldl+j+1]
+		lrow := l[j*ldl : j*ldl+j]
 		for ii := range r {
 			xi := x[ii*ldx:]
-			xi[j] = (xi[j] - Dot(xi[:j], lrow)) / lrow[j]
+			xi[j] = (xi[j] - Dot(xi[:j], lrow)) * inv[j]
 		}
 	}
+}
+
+// reciprocalDiag returns 1/l[i·ldl+i] for i < n.
+func reciprocalDiag(l []float64, n, ldl int) []float64 {
+	inv := make([]float64, n)
+	for i := range inv {
+		inv[i] = 1 / l[i*ldl+i]
+	}
+	return inv
 }
 
 // SolveRowsLowerT overwrites the rows×n matrix x (leading dimension ldx)
@@ -265,12 +288,16 @@ func solveRows(x []float64, r, ldx int, l []float64, ldl, ncol int) {
 // with leading dimension ldl: the right triangular solve that turns G into
 // G U⁻¹ when Q = UᵀU = L Lᵀ.
 func SolveRowsLowerT(x []float64, rows, ldx int, l []float64, n, ldl int) {
+	if rows == 0 || n == 0 {
+		return
+	}
+	inv := reciprocalDiag(l, n, ldl)
 	i := 0
 	for ; i+3 <= rows; i += 3 {
-		solveRows(x[i*ldx:], 3, ldx, l, ldl, n)
+		solveRows(x[i*ldx:], 3, ldx, l, ldl, n, inv)
 	}
 	if i < rows {
-		solveRows(x[i*ldx:], rows-i, ldx, l, ldl, n)
+		solveRows(x[i*ldx:], rows-i, ldx, l, ldl, n, inv)
 	}
 }
 
@@ -284,10 +311,11 @@ func Cholesky(a []float64, n, lda int) bool {
 		return true
 	}
 	_ = a[(n-1)*lda+n-1]
+	inv := make([]float64, n) // 1/Lᵢᵢ of the finished rows
 	for i := 0; i < n; i += 3 {
 		r := min(3, n-i)
 		// Off-diagonal block: rows i..i+r−1, columns 0..i−1.
-		solveRows(a[i*lda:], r, lda, a, lda, i)
+		solveRows(a[i*lda:], r, lda, a, lda, i, inv)
 		// Diagonal block.
 		for ii := i; ii < i+r; ii++ {
 			row := a[ii*lda:]
@@ -298,8 +326,9 @@ func Cholesky(a []float64, n, lda int) bool {
 						return false
 					}
 					row[ii] = math.Sqrt(s)
+					inv[ii] = 1 / row[ii]
 				} else {
-					row[jj] = s / a[jj*lda+jj]
+					row[jj] = s * inv[jj]
 				}
 			}
 		}
