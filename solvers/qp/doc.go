@@ -25,14 +25,19 @@
 //
 // with one factorization. Two reductions are used, whichever is cheaper:
 //
-//   - when Q ≻ 0, the change of variables a = Ux with Q = UᵀU (one Cholesky
-//     factorization) turns the problem into min ½‖a‖² + (U⁻ᵀp)ᵀa subject to
-//     (CU⁻¹)a ⋚ (b, h), C = [A; G], with the same multipliers; each
+//   - when Q ≻ 0, the change of variables a = Lᵀx with Q = LLᵀ (one Cholesky
+//     factorization) turns the problem into min ½‖a‖² + (L⁻¹p)ᵀa subject to
+//     (CL⁻ᵀ)a ⋚ (b, h), C = [A; G], with the same multipliers; each
 //     iteration then factorizes only the (p+m)×(p+m) matrix
-//     Z Zᵀ + diag(0, W), Z = CU⁻¹ (Z Zᵀ is formed once), and does no n×n
+//     Z Zᵀ + diag(0, W), Z = CL⁻ᵀ (Z Zᵀ is formed once), and does no n×n
 //     work at all;
 //   - otherwise λ is eliminated and H = Q + Gᵀ W⁻¹ G (n×n), then A H⁻¹ Aᵀ,
 //     are factorized each iteration.
+//
+// The dense work (Cholesky factorizations, the triangular solve CL⁻ᵀ, Gram
+// matrices, matrix–vector products) runs on the row-major kernels of
+// internal/dense: AVX/FMA assembly on amd64 with a pure-Go fallback, 3–4×
+// faster than gonum's BLAS on these shapes.
 //
 // Tiny static regularization keeps the factorizations defined for
 // singular Q, rank-deficient or duplicated constraints, and iterative
@@ -113,11 +118,16 @@
 // cotangents on the multipliers ν*, λ* are accepted. Forward-mode
 // derivatives (as in DiffOpt.jl) are [Solution.Forward].
 //
-// # Batches
+// # Batches and shared matrices
 //
 // [SolveBatch] and [BackwardBatch] spread independent instances over
 // goroutines; every instance is computed by one goroutine with its own
-// memory, so results do not depend on the number of workers.
+// memory, so results do not depend on the number of workers. Instances
+// whose Q, A and G are the same matrices (an OptNet layer with fixed
+// constraints) share the work that depends only on them: SolveBatch finds
+// them by pointer, and [Prepare] does it explicitly, returning a
+// [Prepared] whose Solve takes only p, b and h (it is what the QP layer of
+// package layers built with NewQP uses).
 //
 // References:
 //   - B. Amos, J. Z. Kolter, "OptNet: Differentiable Optimization as a

@@ -45,7 +45,7 @@ type kkt struct {
 	regP, regD float64 // static regularization actually used
 	// dual mode (on the transformed problem with Q = I)
 	l  []float64 // n×n lower Cholesky factor (row-major) of the original Q = L Lᵀ
-	z  []float64 // k×n: C U⁻¹, the transformed constraints
+	z  []float64 // k×n: C L⁻ᵀ, the transformed constraints
 	k0 []float64 // k×k: Z Zᵀ (upper triangle)
 	// shared factor of the per-iteration matrix: k×k (dual) or n×n (primal)
 	f []float64
@@ -78,7 +78,7 @@ type prep struct {
 	mode kktMode
 	// dual mode
 	l  []float64 // lower Cholesky factor of Q = L Lᵀ (row-major)
-	z  []float64 // [A; G] U⁻¹, k×n
+	z  []float64 // [A; G] L⁻ᵀ, k×n
 	k0 []float64 // Z Zᵀ (upper triangle)
 	// primal mode
 	unitCol []int
@@ -163,7 +163,7 @@ func prepare(d *data) (*prep, error) {
 }
 
 // instantiate returns the problem the interior point works on (the
-// transformed one, min ½‖a‖² + (U⁻ᵀp)ᵀa s.t. Z a ⋚ (b, h), in the dual
+// transformed one, min ½‖a‖² + (L⁻¹p)ᵀa s.t. Z a ⋚ (b, h), in the dual
 // mode; d itself otherwise) and a kkt with its own scratch memory.
 func (p *prep) instantiate(d *data) (work *data, s *kkt) {
 	n, neq, m := d.n, d.neq, d.m
