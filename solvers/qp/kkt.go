@@ -56,7 +56,7 @@ type kkt struct {
 	// −1 otherwise; bound rows add to the diagonal of H directly.
 	unitCol []int
 	general []int     // rows of G that are not bounds
-	za      []float64 // neq×n: A U_H⁻¹
+	za      []float64 // neq×n: A L_H⁻ᵀ with H = L_H L_Hᵀ
 	sa      []float64 // neq×neq factor
 	// scratch
 	sol, res, corr, t, y []float64
