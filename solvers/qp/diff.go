@@ -33,8 +33,13 @@ func (s *Solution) ensureFactor() error {
 		return nil
 	}
 	w := make([]float64, len(s.Lambda))
+	neq := len(s.Nu)
 	for i := range w {
 		w[i] = s.Slack[i] / s.Lambda[i]
+		if e := s.kkt.rowScale; e != nil {
+			// W̃ = s̃/λ̃ = e²·s/λ in the equilibrated problem.
+			w[i] *= e[neq+i] * e[neq+i]
+		}
 	}
 	var ok bool
 	if s.kkt.mode == modeDual {

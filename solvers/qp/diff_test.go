@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"gonum.org/v1/gonum/diff/fd"
+	"gonum.org/v1/gonum/mat"
 
 	"github.com/optlayers/optlayers/implicit"
 )
@@ -107,4 +108,70 @@ func TestGradientsRandom(t *testing.T) {
 		checkGradients(t, rng, pb, set, 1e-5)
 		forcePrimal = false
 	}
+}
+
+// badlyScaled returns randomQP with the constraint rows multiplied by
+// factors spread log-uniformly over [1/spread, spread] (mixed units).
+func badlyScaled(rng *rand.Rand, n, neq, m int, spread float64) *Problem {
+	pb := randomQP(rng, n, neq, m)
+	scaleRows := func(a *mat.Dense, rhs []float64) {
+		r, c := a.Dims()
+		for i := range r {
+			s := math.Pow(spread, 2*rng.Float64()-1)
+			for j := range c {
+				a.Set(i, j, s*a.At(i, j))
+			}
+			rhs[i] *= s
+		}
+	}
+	if m > 0 {
+		scaleRows(pb.G.(*mat.Dense), pb.H)
+	}
+	if neq > 0 {
+		scaleRows(pb.A.(*mat.Dense), pb.B)
+	}
+	return pb
+}
+
+// Rows of wildly different magnitudes are equilibrated internally; the
+// solution, the multipliers in the user's units and every gradient must
+// be those of the problem as given.
+func TestBadlyScaledRows(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	set := &Settings{Tol: 1e-10}
+	for _, c := range [][3]int{{6, 0, 8}, {8, 3, 10}, {10, 4, 25}} {
+		pb := badlyScaled(rng, c[0], c[1], c[2], 1e3)
+		require.NotNil(t, rowScales(mustData(t, pb)), "the test problem must trigger the equilibration")
+		// Steps small against the smallest rows (1e-3), so that central
+		// differences stay accurate.
+		checkGradientsStep(t, rng, pb, set, 1e-5, 1e-6)
+		forcePrimal = true
+		checkGradientsStep(t, rng, pb, set, 1e-5, 1e-6)
+		forcePrimal = false
+	}
+	// Extreme spreads converge to rounding-level residuals (relative to
+	// each row's magnitude) where the unscaled iteration stalls.
+	for _, spread := range []float64{1e6, 1e9} {
+		for range 5 {
+			pb := badlyScaled(rng, 20, 4, 30, spread)
+			sol, err := Solve(context.Background(), pb, nil)
+			require.NoError(t, err, "spread %g", spread)
+			g := pb.G.(*mat.Dense)
+			for i := range pb.H {
+				row := mat.Row(nil, i, g)
+				viol := dot(row, sol.X) - pb.H[i]
+				require.Less(t, viol, 1e-9*math.Max(1, normInf(row)*normInf(sol.X)), "row %d", i)
+				require.GreaterOrEqual(t, sol.Lambda[i], 0.0)
+			}
+			// Stationarity in the user's units.
+			r := kktResiduals(mustData(t, pb), sol.X, sol.Nu, sol.Lambda, 0)
+			require.Less(t, r.Dual, 1e-8)
+		}
+	}
+}
+
+func mustData(t *testing.T, pb *Problem) *data {
+	d, err := newData(pb)
+	require.NoError(t, err)
+	return d
 }

@@ -39,6 +39,15 @@
 // internal/dense: AVX/FMA assembly on amd64 with a pure-Go fallback, 3–4×
 // faster than gonum's BLAS on these shapes.
 //
+// Constraint rows of very different magnitudes (mixed units: a row in
+// grams beside one in tonnes) are equilibrated first when their ∞-norms
+// spread over more than a factor 64: each row of A and G, with its entry
+// of b or h, is multiplied by a power of two that brings its ∞-norm into
+// [1/√2, √2). Powers of two scale exactly, so x* is unchanged, and the
+// multipliers and slacks are mapped back (ν = e∘ν̃, λ = e∘λ̃, s = s̃/e);
+// the derivatives are those of the problem as given. Without it a row
+// scaled by 10⁶ dominates every residual and the iteration stalls.
+//
 // Tiny static regularization keeps the factorizations defined for
 // singular Q, rank-deficient or duplicated constraints, and iterative
 // refinement against the unregularized system restores the accuracy.

@@ -44,9 +44,13 @@ type kkt struct {
 	w          []float64
 	regP, regD float64 // static regularization actually used
 	// dual mode (on the transformed problem with Q = I)
-	l  []float64 // n×n lower Cholesky factor (row-major) of the original Q = L Lᵀ
-	z  []float64 // k×n: C L⁻ᵀ, the transformed constraints
-	k0 []float64 // k×k: Z Zᵀ (upper triangle)
+	l []float64 // n×n lower Cholesky factor (row-major) of the original Q = L Lᵀ
+	// rowScale (shared, read only) is the row equilibration of the
+	// constraints, nil when none: this kkt is then that of the scaled
+	// problem, K̃ = E K E with E = diag(I, e).
+	rowScale []float64
+	z        []float64 // k×n: C L⁻ᵀ, the transformed constraints
+	k0       []float64 // k×k: Z Zᵀ (upper triangle)
 	// shared factor of the per-iteration matrix: k×k (dual) or n×n (primal)
 	f []float64
 	// primal mode
@@ -79,11 +83,79 @@ type prep struct {
 	// dual mode
 	l  []float64 // lower Cholesky factor of Q = L Lᵀ (row-major)
 	z  []float64 // [A; G] L⁻ᵀ, k×n
-	k0 []float64 // Z Zᵀ (upper triangle)
+	k0 []float64 // Z Zᵀ
 	// primal mode
 	unitCol []int
 	general []int
 	gt      []float64 // n×len(general): the general rows of G, transposed
+	// rowScale, when set, holds the power-of-two factors (first the p of
+	// A, then the m of G) by which the constraint rows were equilibrated;
+	// scaled holds the scaled A and G (and the user's Q).
+	rowScale []float64
+	scaled   *data
+}
+
+// rowScales returns power-of-two factors eᵢ with eᵢ‖cᵢ‖∞ ∈ [1/√2, √2) for
+// the rows cᵢ of [A; G], or nil when the nonzero row norms are within a
+// factor 64 of each other (the interior point copes with those as they
+// are). Rows of wildly different magnitudes (mixed units) otherwise stall
+// the iteration: a row scaled by 10⁶ dominates every residual. Scaling by
+// powers of two is exact, so the scaled problem has exactly the same
+// solution x*, and the multipliers and slacks map back exactly:
+// ν = e_A∘ν̃, λ = e_G∘λ̃, s = s̃/e_G.
+func rowScales(d *data) []float64 {
+	n, neq, m := d.n, d.neq, d.m
+	norms := make([]float64, neq+m)
+	lo, hi := math.Inf(1), 0.0
+	for i := range neq + m {
+		var row []float64
+		if i < neq {
+			row = d.a[i*n : (i+1)*n]
+		} else {
+			row = d.g[(i-neq)*n : (i-neq+1)*n]
+		}
+		r := normInf(row)
+		norms[i] = r
+		if r > 0 {
+			lo, hi = math.Min(lo, r), math.Max(hi, r)
+		}
+	}
+	if !(hi > 64*lo) {
+		return nil
+	}
+	for i, r := range norms {
+		if r == 0 {
+			norms[i] = 1
+			continue
+		}
+		f, e := math.Frexp(r) // r = f·2ᵉ, f ∈ [½, 1)
+		if f < math.Sqrt2/2 {
+			e-- // r·2⁻ᵉ = 2f ∈ [1, √2)
+		}
+		// Clamped so that extreme rows stay finite after scaling.
+		norms[i] = math.Ldexp(1, min(max(-e, -500), 500))
+	}
+	return norms
+}
+
+// scaledRows returns a copy of the matrices of d with the rows of A and G
+// multiplied by e (Q is shared).
+func (d *data) scaledRows(e []float64) *data {
+	n, neq := d.n, d.neq
+	out := &data{n: n, neq: neq, m: d.m, q: d.q,
+		a: append([]float64(nil), d.a...), g: append([]float64(nil), d.g...)}
+	for i, f := range e {
+		var row []float64
+		if i < neq {
+			row = out.a[i*n : (i+1)*n]
+		} else {
+			row = out.g[(i-neq)*n : (i-neq+1)*n]
+		}
+		for j := range row {
+			row[j] *= f
+		}
+	}
+	return out
 }
 
 // prepare prepares the reduction for d. It tries a Cholesky factorization
@@ -97,6 +169,21 @@ type prep struct {
 // all. Otherwise the primal reduction is used. It returns ErrNotConvex
 // when Q has a clearly negative eigenvalue.
 func prepare(d *data) (*prep, error) {
+	e := rowScales(d)
+	if e == nil {
+		return prepareUnscaled(d)
+	}
+	sd := d.scaledRows(e)
+	p, err := prepareUnscaled(sd)
+	if err != nil {
+		return nil, err
+	}
+	p.rowScale, p.scaled = e, sd
+	return p, nil
+}
+
+// prepareUnscaled is prepare without the row equilibration.
+func prepareUnscaled(d *data) (*prep, error) {
 	n, neq, m := d.n, d.neq, d.m
 	k := neq + m
 	var l []float64
@@ -169,13 +256,25 @@ func (p *prep) instantiate(d *data) (work *data, s *kkt) {
 	n, neq, m := d.n, d.neq, d.m
 	k := neq + m
 	work = d
+	b, h := d.b, d.h
+	if e := p.rowScale; e != nil {
+		b = append([]float64(nil), d.b...)
+		h = append([]float64(nil), d.h...)
+		for i := range b {
+			b[i] *= e[i]
+		}
+		for i := range h {
+			h[i] *= e[neq+i]
+		}
+		work = &data{n: n, neq: neq, m: m, q: d.q, p: d.p, a: p.scaled.a, b: b, g: p.scaled.g, h: h}
+	}
 	if p.mode == modeDual {
 		pt := append([]float64(nil), d.p...)
 		dense.SolveLower(p.l, n, n, pt)
 		work = &data{n: n, neq: neq, m: m, qIdentity: true, p: pt,
-			a: p.z[: neq*n : neq*n], b: d.b, g: p.z[neq*n:], h: d.h, stacked: p.z}
+			a: p.z[: neq*n : neq*n], b: b, g: p.z[neq*n:], h: h, stacked: p.z}
 	}
-	s = &kkt{d: work, mode: p.mode, n: n, neq: neq, m: m, k: k, w: make([]float64, m), l: p.l}
+	s = &kkt{d: work, mode: p.mode, n: n, neq: neq, m: m, k: k, w: make([]float64, m), l: p.l, rowScale: p.rowScale}
 	tot := n + k
 	s.sol = make([]float64, tot)
 	s.res = make([]float64, tot)
@@ -523,16 +622,24 @@ func (s *kkt) solveReg(dst, r []float64) {
 	}
 }
 
-// solveOrig solves the KKT system of the original problem (not the
-// transformed one of the dual mode: K = T K₂ Tᵀ with T = diag(L, I, I), so
-// dst = T⁻ᵀ K₂⁻¹ T⁻¹ r) with refinement. It returns the final residual of
-// the system actually solved, with the rows of inactive constraints
-// (W > 1) scaled by 1/W, relative to max(1, ‖T⁻¹r‖∞).
+// solveOrig solves the KKT system of the user's problem, not the one the
+// interior point works on: that is transformed by the row equilibration E
+// = diag(I, e) and, in the dual mode, by the change of variables T =
+// diag(L, I, I), K̃ = E K E = T K₂ Tᵀ, so dst = E T⁻ᵀ K₂⁻¹ T⁻¹ E r, with
+// refinement. It returns the final residual of the system actually
+// solved, with the rows of inactive constraints (W > 1) scaled by 1/W,
+// relative to max(1, ‖T⁻¹E r‖∞).
 func (s *kkt) solveOrig(dst, r []float64, maxRefine int, rel float64) float64 {
 	n, neq := s.n, s.neq
 	rt := r
-	if s.l != nil {
+	if s.l != nil || s.rowScale != nil {
 		rt = append([]float64(nil), r...)
+	}
+	// K = E⁻¹ K̃ E⁻¹ for the row scaling E, so K⁻¹r = E K̃⁻¹ (E r).
+	for i, e := range s.rowScale {
+		rt[n+i] *= e
+	}
+	if s.l != nil {
 		dense.SolveLower(s.l, n, n, rt[:n])
 	}
 	s.solve(dst, rt, maxRefine, rel)
@@ -544,6 +651,9 @@ func (s *kkt) solveOrig(dst, r []float64, maxRefine int, rel float64) float64 {
 	rn := normInf(res) / math.Max(1, normInf(rt))
 	if s.l != nil {
 		dense.SolveLowerT(s.l, n, n, dst[:n])
+	}
+	for i, e := range s.rowScale {
+		dst[n+i] *= e
 	}
 	if !finite(dst) {
 		return math.Inf(1)

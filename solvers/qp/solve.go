@@ -245,14 +245,24 @@ func (it *ipm) start(ws *Start) error {
 			blas64.Trmv(blas.Trans, blas64.Triangular{Uplo: blas.Lower, Diag: blas.NonUnit, N: n, Data: it.k.l, Stride: n}, vec(it.x))
 		}
 		copy(it.nu, ws.Nu)
+		e := it.k.rowScale
+		for i := range e[:min(len(e), neq)] {
+			it.nu[i] /= e[i]
+		}
 		if ws.Slack != nil {
 			copy(it.s, ws.Slack)
+			for i := range e[min(len(e), neq):] {
+				it.s[i] *= e[neq+i]
+			}
 		} else {
 			copy(it.s, d.h)
 			d.mulG(-1, it.x, 1, it.s)
 		}
 		if ws.Lambda != nil {
 			copy(it.lam, ws.Lambda)
+			for i := range e[min(len(e), neq):] {
+				it.lam[i] /= e[neq+i]
+			}
 		} else {
 			for i := range it.lam {
 				it.lam[i] = 1
@@ -375,21 +385,24 @@ func (it *ipm) residuals() (pres, dres, mu, compl, scaleP, scaleD float64) {
 // user's variables, meets the tolerance on the user's data (in the dual
 // mode the iteration measures residuals in transformed coordinates).
 func (it *ipm) honestOK(tol float64) bool {
-	if it.k.l == nil {
+	if it.k.l == nil && it.k.rowScale == nil {
 		return true
 	}
 	x := append([]float64(nil), it.x...)
-	dense.SolveLowerT(it.k.l, it.d.n, it.d.n, x)
-	r := kktResiduals(it.orig, x, it.nu, it.lam, it.set.Barrier)
+	if it.k.l != nil {
+		dense.SolveLowerT(it.k.l, it.d.n, it.d.n, x)
+	}
+	nu, lam, _ := it.userMultipliers()
+	r := kktResiduals(it.orig, x, nu, lam, it.set.Barrier)
 	o := it.orig
 	sp := math.Max(1, math.Max(normInf(o.b), normInf(o.h)))
 	sd := math.Max(1, normInf(o.p))
 	q := make([]float64, o.n)
 	o.mulQ(q, x)
 	sd = math.Max(sd, normInf(q))
-	o.mulGT(1, it.lam, 0, q)
+	o.mulGT(1, lam, 0, q)
 	sd = math.Max(sd, normInf(q))
-	o.mulAT(1, it.nu, 0, q)
+	o.mulAT(1, nu, 0, q)
 	sd = math.Max(sd, normInf(q))
 	return r.Primal <= tol*sp && r.Dual <= tol*sd
 }
@@ -603,9 +616,10 @@ func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
 		copy(it.lam, best.lam)
 		copy(it.s, best.s)
 	}
+	unu, ulam, us := it.userMultipliers()
 	sol := &Solution{
-		X: append([]float64(nil), it.x...), Nu: append([]float64(nil), it.nu...),
-		Lambda: append([]float64(nil), it.lam...), Slack: append([]float64(nil), it.s...),
+		X: append([]float64(nil), it.x...), Nu: append([]float64(nil), unu...),
+		Lambda: append([]float64(nil), ulam...), Slack: append([]float64(nil), us...),
 		d: it.orig, kkt: it.k, barrier: mub, factAt: status == Optimal && it.factEnd,
 	}
 	if it.k.l != nil {
@@ -801,7 +815,30 @@ func (it *ipm) objectiveResiduals() Residuals {
 	if it.k.l != nil {
 		dense.SolveLowerT(it.k.l, it.d.n, it.d.n, x)
 	}
-	return kktResiduals(it.orig, x, it.nu, it.lam, 0)
+	nu, lam, _ := it.userMultipliers()
+	return kktResiduals(it.orig, x, nu, lam, 0)
+}
+
+// userMultipliers returns ν, λ and s in the user's units: copies mapped
+// through the row equilibration when there is one, the iterate's own
+// slices otherwise.
+func (it *ipm) userMultipliers() (nu, lam, s []float64) {
+	e := it.k.rowScale
+	if e == nil {
+		return it.nu, it.lam, it.s
+	}
+	neq := len(it.nu)
+	nu = make([]float64, neq)
+	lam = make([]float64, len(it.lam))
+	s = make([]float64, len(it.s))
+	for i := range nu {
+		nu[i] = e[i] * it.nu[i]
+	}
+	for i := range lam {
+		lam[i] = e[neq+i] * it.lam[i]
+		s[i] = it.s[i] / e[neq+i]
+	}
+	return nu, lam, s
 }
 
 func objective(d *data, x []float64) float64 {

@@ -1,0 +1,60 @@
+package qp
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestRowScales(t *testing.T) {
+	d := &data{n: 2, neq: 1, m: 3,
+		a: []float64{3, -1},
+		g: []float64{0, 0, 1e-6, 2e-7, -1e100, 5}}
+	e := rowScales(d)
+	require.Len(t, e, 4)
+	require.Equal(t, 1.0, e[1], "a zero row is left alone")
+	for i, r := range []float64{3, 0, 1e-6, 1e100} {
+		if r == 0 {
+			continue
+		}
+		// Powers of two, bringing the row's ∞-norm into [1/√2, √2).
+		f, _ := math.Frexp(e[i])
+		require.Equal(t, 0.5, f, "row %d: factor %g is not a power of two", i, e[i])
+		require.GreaterOrEqual(t, r*e[i], math.Sqrt2/2-1e-15)
+		require.Less(t, r*e[i], math.Sqrt2)
+	}
+	// Extreme rows stay finite.
+	d.g[2] = math.SmallestNonzeroFloat64
+	d.g[3] = 0
+	d.g[4] = math.MaxFloat64
+	e = rowScales(d)
+	for _, v := range e {
+		require.False(t, math.IsInf(v, 0) || v == 0)
+	}
+	// Rows within a factor 64 of each other are not scaled.
+	require.Nil(t, rowScales(&data{n: 2, m: 2, g: []float64{1, 0, 0, 50}}))
+}
+
+// Warm starts are given in the user's units and must be mapped into the
+// equilibrated problem: a warm start from a nearby solution helps.
+func TestWarmStartBadlyScaled(t *testing.T) {
+	rng := rand.New(rand.NewPCG(33, 34))
+	pb := badlyScaled(rng, 30, 5, 40, 1e5)
+	require.NotNil(t, rowScales(mustData(t, pb)))
+	cold, err := Solve(context.Background(), pb, nil)
+	require.NoError(t, err)
+	for i := range pb.P {
+		pb.P[i] += 1e-3 * rng.NormFloat64()
+	}
+	ws := &Settings{WarmStart: &Start{X: cold.X, Nu: cold.Nu, Lambda: cold.Lambda, Slack: cold.Slack}}
+	warm, err := Solve(context.Background(), pb, ws)
+	require.NoError(t, err)
+	ref, err := Solve(context.Background(), pb, nil)
+	require.NoError(t, err)
+	require.Less(t, maxAbsDiff(warm.X, ref.X), 1e-7)
+	require.Less(t, maxAbsDiff(warm.Lambda, ref.Lambda), 1e-6*math.Max(1, normInf(ref.Lambda)))
+	require.LessOrEqual(t, warm.Iterations, ref.Iterations)
+}
