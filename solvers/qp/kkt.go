@@ -50,7 +50,8 @@ type kkt struct {
 	// problem, K̃ = E K E with E = diag(I, e).
 	rowScale []float64
 	z        []float64 // k×n: C L⁻ᵀ, the transformed constraints
-	k0       []float64 // k×k: Z Zᵀ (upper triangle)
+	k0       []float64 // k×k: Z Zᵀ
+	lead     []float64 // k×k: Z Zᵀ + reg·I, equality columns factorized (shared)
 	// shared factor of the per-iteration matrix: k×k (dual) or n×n (primal)
 	f []float64
 	// primal mode
@@ -84,6 +85,10 @@ type prep struct {
 	l  []float64 // lower Cholesky factor of Q = L Lᵀ (row-major)
 	z  []float64 // [A; G] L⁻ᵀ, k×n
 	k0 []float64 // Z Zᵀ
+	// lead is Z Zᵀ + reg·I with the equality columns eliminated (see
+	// eliminateEqualities), nil without equalities or when they are
+	// numerically redundant.
+	lead []float64
 	// primal mode
 	unitCol []int
 	general []int
@@ -220,6 +225,9 @@ func prepareUnscaled(d *data) (*prep, error) {
 			dense.SolveRowsLowerT(p.z, k, n, l, n, n)
 			p.k0 = make([]float64, k*k)
 			dense.Gram(p.k0, k, p.z, k, n, n)
+			if neq > 0 {
+				p.lead = eliminateEqualities(p.k0, k, neq, dualReg(p.k0, k))
+			}
 		}
 		return p, nil
 	}
@@ -282,7 +290,7 @@ func (p *prep) instantiate(d *data) (work *data, s *kkt) {
 	s.t = make([]float64, n)
 	s.y = make([]float64, k)
 	if p.mode == modeDual {
-		s.z, s.k0 = p.z, p.k0
+		s.z, s.k0, s.lead = p.z, p.k0, p.lead
 		s.f = make([]float64, k*k)
 		return work, s
 	}
@@ -332,17 +340,78 @@ func (s *kkt) factor(w []float64) bool {
 	return s.factorPrimal()
 }
 
+// dualReg is the static regularization of the dual-mode matrix Z Zᵀ.
+func dualReg(k0 []float64, k int) float64 {
+	maxDiag := 0.0
+	for i := range k {
+		maxDiag = math.Max(maxDiag, k0[i*k+i])
+	}
+	return 1e-15 * math.Max(1, maxDiag) * math.Max(1, float64(k)/10)
+}
+
+// eliminateEqualities returns Z Zᵀ + reg·I with its first neq columns
+// factorized, in the lower triangle of a k×k matrix: L_AA (the Cholesky
+// factor of the equality block), L_GA = K_GA L_AA⁻ᵀ below it, and in the
+// trailing m×m block the Schur complement K_GG + reg·I − L_GA L_GAᵀ. These
+// do not depend on W, so each iteration only adds W to the trailing block
+// and factorizes that m×m matrix: the same factor as a full Cholesky of
+// K₀ + diag(0, W), at m³/6 instead of (p+m)³/6 multiply-adds. It returns
+// nil when the equality block is numerically singular or ill-conditioned
+// (redundant rows); the full factorization, with its growing
+// regularization, is used then.
+func eliminateEqualities(k0 []float64, k, neq int, reg float64) []float64 {
+	m := k - neq
+	lead := make([]float64, k*k)
+	for i := range k {
+		copy(lead[i*k:i*k+i+1], k0[i*k:i*k+i+1])
+		lead[i*k+i] += reg
+	}
+	if !dense.Cholesky(lead, neq, k) {
+		return nil
+	}
+	lo, hi := math.Inf(1), 0.0
+	for i := range neq {
+		v := lead[i*k+i] * lead[i*k+i]
+		lo, hi = math.Min(lo, v), math.Max(hi, v)
+	}
+	if !(lo > 1e-10*hi) {
+		return nil
+	}
+	if m > 0 {
+		dense.SolveRowsLowerT(lead[neq*k:], m, k, lead, neq, k)
+		g := make([]float64, m*m)
+		dense.Gram(g, m, lead[neq*k:], m, neq, k)
+		for i := range m {
+			row := lead[(neq+i)*k+neq : (neq+i)*k+neq+i+1]
+			for j := range row {
+				row[j] -= g[i*m+j]
+			}
+		}
+	}
+	return lead
+}
+
 func (s *kkt) factorDual() bool {
-	k, neq := s.k, s.neq
+	k, neq, m := s.k, s.neq, s.m
 	if k == 0 {
 		s.factored = true
 		return true
 	}
-	maxDiag := 0.0
-	for i := range k {
-		maxDiag = math.Max(maxDiag, s.k0[i*k+i])
+	reg := dualReg(s.k0, k)
+	if s.lead != nil {
+		for i := range k {
+			row := s.f[i*k : (i+1)*k]
+			copy(row[:i+1], s.lead[i*k:i*k+i+1])
+			if i >= neq {
+				row[i] += s.w[i-neq]
+			}
+		}
+		if m == 0 || dense.Cholesky(s.f[neq*k+neq:], m, k) {
+			s.regD = reg
+			s.factored = true
+			return true
+		}
 	}
-	reg := 1e-15 * math.Max(1, maxDiag) * math.Max(1, float64(k)/10)
 	for range 8 {
 		for i := range k {
 			row := s.f[i*k : (i+1)*k]

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"gonum.org/v1/gonum/mat"
 )
 
 func TestRowScales(t *testing.T) {
@@ -57,4 +58,45 @@ func TestWarmStartBadlyScaled(t *testing.T) {
 	require.Less(t, maxAbsDiff(warm.X, ref.X), 1e-7)
 	require.Less(t, maxAbsDiff(warm.Lambda, ref.Lambda), 1e-6*math.Max(1, normInf(ref.Lambda)))
 	require.LessOrEqual(t, warm.Iterations, ref.Iterations)
+}
+
+// The per-iteration factor with the equality columns eliminated once must
+// be the factor of the full matrix; redundant equalities fall back.
+func TestEliminateEqualities(t *testing.T) {
+	rng := rand.New(rand.NewPCG(35, 36))
+	for _, c := range [][3]int{{20, 5, 12}, {15, 7, 0}, {30, 10, 40}} {
+		pb := randomQP(rng, c[0], c[1], c[2])
+		d := mustData(t, pb)
+		p, err := prepare(d)
+		require.NoError(t, err)
+		require.Equal(t, modeDual, p.mode)
+		require.NotNil(t, p.lead)
+		_, withLead := p.instantiate(d)
+		_, full := p.instantiate(d)
+		full.lead = nil
+		w := make([]float64, c[2])
+		for i := range w {
+			w[i] = math.Exp(4 * rng.NormFloat64())
+		}
+		require.True(t, withLead.factor(w))
+		require.True(t, full.factor(w))
+		k := c[1] + c[2]
+		for i := range k {
+			for j := 0; j <= i; j++ {
+				a, b := withLead.f[i*k+j], full.f[i*k+j]
+				require.InDelta(t, b, a, 1e-9*math.Max(1, math.Abs(b)), "(%d,%d)", i, j)
+			}
+		}
+	}
+	// A duplicated equality row makes the equality block singular.
+	pb := randomQP(rng, 10, 3, 6)
+	a := pb.A.(*mat.Dense)
+	a.SetRow(2, mat.Row(nil, 0, a))
+	pb.B[2] = pb.B[0]
+	p, err := prepare(mustData(t, pb))
+	require.NoError(t, err)
+	require.Nil(t, p.lead)
+	sol, err := Solve(context.Background(), pb, nil)
+	require.NoError(t, err)
+	require.Less(t, sol.Residuals.Max(), 1e-8)
 }
