@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -57,29 +58,32 @@ func workers(s *Settings, n int) int {
 	return max(1, min(w, n))
 }
 
-// parallel runs f(i) for i in [0, n) on w goroutines. Each instance is
-// computed by exactly one goroutine with no shared state, so results do
-// not depend on w.
+// parallel runs f(i) for i in [0, n) on w goroutines (the caller's
+// among them), which take the next index from a shared counter. Each
+// instance is computed by exactly one goroutine with no shared state, so
+// results do not depend on w.
 func parallel(n, w int, f func(i int)) {
-	if w <= 1 {
+	if w <= 1 || n <= 1 {
 		for i := range n {
 			f(i)
 		}
 		return
 	}
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range w {
-		wg.Go(func() {
-			for i := range next {
-				f(i)
+	var next atomic.Int64
+	work := func() {
+		for {
+			i := int(next.Add(1) - 1)
+			if i >= n {
+				return
 			}
-		})
+			f(i)
+		}
 	}
-	for i := range n {
-		next <- i
+	var wg sync.WaitGroup
+	for range min(w, n) - 1 {
+		wg.Go(work)
 	}
-	close(next)
+	work()
 	wg.Wait()
 }
 
