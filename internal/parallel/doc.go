@@ -1,0 +1,33 @@
+// Package parallel runs the independent items of a batch on a few
+// goroutines, the calling goroutine among them.
+//
+// The batch solvers of this module (QP and LP batches, Sinkhorn batches,
+// soft sorting of B rows, per-row projections, perturbed-optimizer
+// samples, cross-validation folds) all solve n independent problems and
+// promise results that do not depend on the number of goroutines. The
+// functions here give them one implementation of that loop:
+//
+//   - [For] and [ForWorker] hand out the indices 0, 1, …, n−1 from an
+//     atomic counter. There is no channel send per item and no goroutine
+//     parked on a channel receive, so an item of a few microseconds costs
+//     about one atomic add instead of a channel hand-off and a futex wake-up;
+//     the caller works too, so one goroutine fewer is started.
+//   - [ForErr] adds errors and a context: it returns the error of the
+//     smallest failing index (the one a serial loop would report first)
+//     and stops handing out indices once the context is done.
+//   - [Chunks] cuts [0, n) into one contiguous range per worker, for
+//     passes over the rows of a matrix where a static split is cheaper and
+//     more cache-friendly than dynamic scheduling.
+//
+// Each index runs exactly once, on some goroutine. If f(i) writes only the
+// outputs of index i (and per-worker scratch), the results are the same,
+// bit for bit, whatever the number of workers and however the indices are
+// scheduled.
+//
+// A panic in f does not deadlock nor kill the process from a background
+// goroutine: it is recovered in the goroutine where it happened, no new
+// index is handed out, the goroutines are waited for, and the panic of the
+// smallest panicking index is raised again in the caller with its original
+// value, as a serial loop would have raised it. The stack trace of the
+// original goroutine is lost.
+package parallel
