@@ -7,9 +7,10 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/optlayers/optlayers/internal/parallel"
 )
 
 // BatchError collects the errors of a batch, one per failed instance.
@@ -58,35 +59,6 @@ func workers(s *Settings, n int) int {
 	return max(1, min(w, n))
 }
 
-// parallel runs f(i) for i in [0, n) on w goroutines (the caller's
-// among them), which take the next index from a shared counter. Each
-// instance is computed by exactly one goroutine with no shared state, so
-// results do not depend on w.
-func parallel(n, w int, f func(i int)) {
-	if w <= 1 || n <= 1 {
-		for i := range n {
-			f(i)
-		}
-		return
-	}
-	var next atomic.Int64
-	work := func() {
-		for {
-			i := int(next.Add(1) - 1)
-			if i >= n {
-				return
-			}
-			f(i)
-		}
-	}
-	var wg sync.WaitGroup
-	for range min(w, n) - 1 {
-		wg.Go(work)
-	}
-	work()
-	wg.Wait()
-}
-
 // SolveBatch solves the problems concurrently on Settings.Workers
 // goroutines (default GOMAXPROCS). The i-th solution (possibly nil for
 // invalid data) and error belong to problems[i]; results are bit-identical
@@ -104,7 +76,7 @@ func SolveBatch(ctx context.Context, problems []*Problem, s *Settings) ([]*Solut
 	errs := make([]error, len(problems))
 	set := s.orDefault()
 	groups := shareGroups(problems)
-	parallel(len(problems), workers(s, len(problems)), func(i int) {
+	parallel.For(len(problems), workers(s, len(problems)), func(i int) {
 		g := groups[i]
 		if g == nil {
 			sols[i], errs[i] = Solve(ctx, problems[i], s)
@@ -201,7 +173,7 @@ func BackwardBatch(sols []*Solution, gx, gnu, glambda [][]float64, s *Settings) 
 	}
 	grads := make([]*Gradient, len(sols))
 	errs := make([]error, len(sols))
-	parallel(len(sols), workers(s, len(sols)), func(i int) {
+	parallel.For(len(sols), workers(s, len(sols)), func(i int) {
 		if sols[i] == nil {
 			errs[i] = errors.New("qp: nil solution")
 			return
