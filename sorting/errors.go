@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"runtime"
-	"sync"
+
+	pool "github.com/optlayers/optlayers/internal/parallel"
 )
 
 // Errors returned by this package; they match with errors.Is.
@@ -49,59 +49,15 @@ func allFinite(v []float64) bool {
 }
 
 // parallel runs f(i) for i in [0, n) on up to workers goroutines
-// (workers ≤ 0 means GOMAXPROCS) and returns the error of the smallest
-// failing i, so results do not depend on scheduling. It stops handing out
-// work when ctx is cancelled.
+// (workers ≤ 0 means GOMAXPROCS), the caller among them, and returns the
+// error of the smallest failing i, so results do not depend on
+// scheduling; a failing item does not stop the others. It stops handing
+// out work when ctx is cancelled and then returns ctx.Err().
 func parallel(ctx context.Context, n, workers int, f func(i int) error) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	workers = min(workers, n)
-	errs := make([]error, n)
-	if workers <= 1 {
-		for i := range n {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			errs[i] = f(i)
-		}
-	} else {
-		var (
-			mu   sync.Mutex
-			next int
-			wg   sync.WaitGroup
-		)
-		for range workers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for {
-					if ctx.Err() != nil {
-						return
-					}
-					mu.Lock()
-					i := next
-					next++
-					mu.Unlock()
-					if i >= n {
-						return
-					}
-					errs[i] = f(i)
-				}
-			}()
-		}
-		wg.Wait()
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-	}
-	for i, err := range errs {
-		if err != nil {
+	return pool.ForErr(ctx, n, workers, func(i int) error {
+		if err := f(i); err != nil {
 			return fmt.Errorf("batch item %d: %w", i, err)
 		}
-	}
-	return nil
+		return nil
+	})
 }
