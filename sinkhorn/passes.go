@@ -6,6 +6,8 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
+
+	"github.com/optlayers/optlayers/internal/parallel"
 )
 
 // Tables of the exponential used inside log-sum-exp: lseTable[k] =
@@ -130,37 +132,16 @@ func lse(c, h []float64, invEps, eps, guess float64) float64 {
 	return -eps * (mx + math.Log(expSum(c, h, invEps, mx)))
 }
 
-// pool runs fn over [0, n) split in contiguous ranges, one per worker.
-// Each output index is computed by exactly one call, so results do not
-// depend on the number of workers.
+// pool runs fn over [0, n) split in contiguous ranges, one per worker
+// (parallel.Chunks; workers ≤ 1 runs fn(0, 0, n) on the caller). Each
+// output index is computed by exactly one call, so results do not depend
+// on the number of workers; w < workers indexes per-worker scratch.
 type pool struct {
 	workers int
 }
 
 func (p pool) run(n int, fn func(w, lo, hi int)) {
-	if p.workers <= 1 || n < 2 {
-		fn(0, 0, n)
-		return
-	}
-	w := min(p.workers, n)
-	chunk := (n + w - 1) / w
-	var wg sync.WaitGroup
-	for k := 0; k < w; k++ {
-		lo, hi := k*chunk, min((k+1)*chunk, n)
-		if lo >= hi {
-			break
-		}
-		if k == w-1 || hi == n {
-			fn(k, lo, hi)
-			break
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			fn(k, lo, hi)
-		}()
-	}
-	wg.Wait()
+	parallel.Chunks(n, max(p.workers, 1), fn)
 }
 
 // kernelChunk is the fixed row-chunk of the transposed kernel product, so

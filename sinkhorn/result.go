@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"runtime"
-	"sync"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/optlayers/optlayers/internal/parallel"
 )
 
 // Dims returns the sizes n and m of the problem.
@@ -164,23 +164,9 @@ func SolveBatch(ctx context.Context, pbs []*Problem, s *Settings) ([]*Result, []
 		set = *s
 	}
 	set.Workers = 1
-	workers := min(runtime.GOMAXPROCS(0), len(pbs))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for k := range next {
-				res[k], errs[k] = Solve(ctx, pbs[k], &set)
-			}
-		}()
-	}
-	for k := range pbs {
-		next <- k
-	}
-	close(next)
-	wg.Wait()
+	parallel.For(len(pbs), 0, func(k int) {
+		res[k], errs[k] = Solve(ctx, pbs[k], &set)
+	})
 	return res, errs
 }
 
