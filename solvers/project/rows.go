@@ -1,12 +1,12 @@
 package project
 
 import (
+	"context"
 	"fmt"
-	"runtime"
-	"sync"
-	"sync/atomic"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/optlayers/optlayers/internal/parallel"
 )
 
 // ProjectRows projects every row of y (r×n) onto s and writes it to the
@@ -40,31 +40,10 @@ func rows(dst, x, y, v *mat.Dense, s Set, workers int, f func(d, x, y, v []float
 			return fmt.Errorf("%w: %d×%d matrix, want %d×%d", ErrDims, rr, cc, r, n)
 		}
 	}
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	workers = min(workers, r)
-	errs := make([]error, r)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	wg.Add(workers)
-	for range workers {
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= r {
-					return
-				}
-				errs[i] = f(dst.RawRowView(i), x.RawRowView(i), y.RawRowView(i), v.RawRowView(i))
-			}
-		}()
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
+	return parallel.ForErr(context.Background(), r, workers, func(i int) error {
+		if err := f(dst.RawRowView(i), x.RawRowView(i), y.RawRowView(i), v.RawRowView(i)); err != nil {
 			return fmt.Errorf("row %d: %w", i, err)
 		}
-	}
-	return nil
+		return nil
+	})
 }
