@@ -5,13 +5,12 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"sync"
-	"sync/atomic"
 
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/optlayers/optlayers/internal/parallel"
 	"github.com/optlayers/optlayers/solvers/smooth"
 )
 
@@ -447,32 +446,15 @@ func (l *Lasso) SolveBatch(ctx context.Context, thetas, inits [][]float64, s *CD
 	if inits != nil && len(inits) != len(thetas) {
 		return nil, fmt.Errorf("%w: %d warm starts for %d problems", ErrDims, len(inits), len(thetas))
 	}
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	workers = min(workers, len(thetas))
 	out := make([]*LassoResult, len(thetas))
 	errs := make([]error, len(thetas))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				k := int(next.Add(1)) - 1
-				if k >= len(thetas) {
-					return
-				}
-				var init []float64
-				if inits != nil {
-					init = inits[k]
-				}
-				out[k], errs[k] = l.Solve(ctx, thetas[k], init, s)
-			}
-		}()
-	}
-	wg.Wait()
+	parallel.For(len(thetas), workers, func(k int) {
+		var init []float64
+		if inits != nil {
+			init = inits[k]
+		}
+		out[k], errs[k] = l.Solve(ctx, thetas[k], init, s)
+	})
 	for k, err := range errs {
 		if err != nil {
 			return out, fmt.Errorf("problem %d: %w", k, err)
