@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/optlayers/optlayers/internal/parallel"
 )
 
 // Oracle writes into dst (length Dim) a solution y*(cost) of the linear
@@ -284,96 +286,94 @@ func (o *Optimizer) run(ctx context.Context, theta []float64, s Settings, keep b
 	nBlocks := (m + blockSize - 1) / blockSize
 	blockMean := make([]float64, nBlocks*d)
 	blockValue := make([]float64, nBlocks)
-	workers := min(s.Workers, nBlocks)
+	workers := parallel.Workers(nBlocks, s.Workers)
 
+	// scratch is one worker's sampler and sample buffers.
+	type scratch struct {
+		pcg               *rand.PCG
+		rng               *rand.Rand
+		z, cost, y, score []float64
+	}
+	scr := make([]scratch, workers)
 	var (
-		next     atomic.Int64
 		failed   atomic.Bool
 		errOnce  sync.Once
 		firstErr error
-		wg       sync.WaitGroup
 	)
 	fail := func(err error) {
 		errOnce.Do(func() { firstErr = err })
 		failed.Store(true)
 	}
-	worker := func() {
-		defer wg.Done()
-		pcg := rand.NewPCG(0, 0)
-		rng := rand.New(pcg)
-		z := make([]float64, d)
-		cost := make([]float64, d)
-		var y, score []float64
-		if !keep {
-			y = make([]float64, d)
-			score = make([]float64, d)
+	parallel.ForWorker(nBlocks, workers, func(w, b int) {
+		if failed.Load() {
+			return
 		}
-		for {
-			b := int(next.Add(1) - 1)
-			if b >= nBlocks || failed.Load() {
+		sc := &scr[w]
+		if sc.rng == nil {
+			sc.pcg = rand.NewPCG(0, 0)
+			sc.rng = rand.New(sc.pcg)
+			sc.z = make([]float64, d)
+			sc.cost = make([]float64, d)
+			if !keep {
+				sc.y = make([]float64, d)
+				sc.score = make([]float64, d)
+			}
+		}
+		pcg, rng, z, cost, y, score := sc.pcg, sc.rng, sc.z, sc.cost, sc.y, sc.score
+		bm := blockMean[b*d : (b+1)*d]
+		bv := 0.0
+		for k := b * blockSize; k < min((b+1)*blockSize, m); k++ {
+			if failed.Load() {
 				return
 			}
-			bm := blockMean[b*d : (b+1)*d]
-			bv := 0.0
-			for k := b * blockSize; k < min((b+1)*blockSize, m); k++ {
-				if failed.Load() {
-					return
-				}
-				if err := ctx.Err(); err != nil {
-					fail(fmt.Errorf("perturbed: %w", err))
-					return
-				}
-				if keep {
-					y = res.ys[k*d : (k+1)*d]
-					score = res.scores[k*d : (k+1)*d]
-				}
-				stream, flip := k, false
-				if s.Antithetic {
-					stream, flip = k/2, k%2 == 1
-				}
-				pcg.Seed(streamSeeds(s.Seed, uint64(stream)))
-				sampleNoise(rng, s.Noise, z, score)
-				if flip {
-					for i := range z {
-						z[i], score[i] = -z[i], -score[i]
-					}
-				}
-				for i := range cost {
-					cost[i] = theta[i] + s.Sigma*z[i]
-				}
-				if checkCost && !finite(cost) {
-					fail(fmt.Errorf("%w: θ + σZ overflows at sample %d", ErrInput, k))
-					return
-				}
-				clear(y)
-				if err := o.Oracle(y, cost); err != nil {
-					fail(fmt.Errorf("%w: sample %d: %w", ErrOracle, k, err))
-					return
-				}
-				v := 0.0
-				for i, yi := range y {
-					v += cost[i] * yi
-				}
-				// cost is finite, so v is NaN or ±Inf iff y has a NaN or
-				// an Inf (or ⟨cost, y⟩ overflows): one check per sample.
-				if math.IsNaN(v) || math.IsInf(v, 0) {
-					fail(fmt.Errorf("%w: sample %d: output has NaN or Inf (or ⟨θ+σZ, y⟩ overflows)", ErrOracle, k))
-					return
-				}
-				for i, yi := range y {
-					bm[i] += yi
-				}
-				bv += v
+			if err := ctx.Err(); err != nil {
+				fail(fmt.Errorf("perturbed: %w", err))
+				return
 			}
-			blockValue[b] = bv
+			if keep {
+				y = res.ys[k*d : (k+1)*d]
+				score = res.scores[k*d : (k+1)*d]
+			}
+			stream, flip := k, false
+			if s.Antithetic {
+				stream, flip = k/2, k%2 == 1
+			}
+			pcg.Seed(streamSeeds(s.Seed, uint64(stream)))
+			sampleNoise(rng, s.Noise, z, score)
+			if flip {
+				for i := range z {
+					z[i], score[i] = -z[i], -score[i]
+				}
+			}
+			for i := range cost {
+				cost[i] = theta[i] + s.Sigma*z[i]
+			}
+			if checkCost && !finite(cost) {
+				fail(fmt.Errorf("%w: θ + σZ overflows at sample %d", ErrInput, k))
+				return
+			}
+			clear(y)
+			if err := o.Oracle(y, cost); err != nil {
+				fail(fmt.Errorf("%w: sample %d: %w", ErrOracle, k, err))
+				return
+			}
+			v := 0.0
+			for i, yi := range y {
+				v += cost[i] * yi
+			}
+			// cost is finite, so v is NaN or ±Inf iff y has a NaN or
+			// an Inf (or ⟨cost, y⟩ overflows): one check per sample.
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				fail(fmt.Errorf("%w: sample %d: output has NaN or Inf (or ⟨θ+σZ, y⟩ overflows)", ErrOracle, k))
+				return
+			}
+			for i, yi := range y {
+				bm[i] += yi
+			}
+			bv += v
 		}
-	}
-	wg.Add(workers)
-	for range workers - 1 {
-		go worker()
-	}
-	worker()
-	wg.Wait()
+		blockValue[b] = bv
+	})
 	if firstErr != nil {
 		return nil, firstErr
 	}
