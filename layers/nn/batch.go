@@ -1,9 +1,10 @@
 package nn
 
 import (
+	"context"
 	"math/rand/v2"
-	"runtime"
-	"sync"
+
+	"github.com/optlayers/optlayers/internal/parallel"
 )
 
 // Batches returns a seeded random permutation of 0..n−1 cut into
@@ -32,48 +33,19 @@ func Batches(n, size int, rng *rand.Rand) [][]int {
 	return out
 }
 
-// ParallelFor calls f(i) for i in [0, n) over at most workers goroutines
-// (workers ≤ 0 means GOMAXPROCS). Indices are handed out in contiguous
-// chunks; f must only write state owned by index i, so that the result does
-// not depend on workers. ParallelFor returns when all calls are done.
+// ParallelFor calls f(i) for i in [0, n) over at most workers goroutines,
+// the caller among them (workers ≤ 0 means GOMAXPROCS); each goroutine
+// takes the next index from a shared counter ([parallel.For]). f must only
+// write state owned by index i, so that the result does not depend on
+// workers. ParallelFor returns when all calls are done; a panic in f is
+// raised again in the caller.
 func ParallelFor(n, workers int, f func(i int)) {
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	if workers > n {
-		workers = n
-	}
-	if workers <= 1 {
-		for i := 0; i < n; i++ {
-			f(i)
-		}
-		return
-	}
-	var wg sync.WaitGroup
-	chunk := (n + workers - 1) / workers
-	for lo := 0; lo < n; lo += chunk {
-		hi := min(lo+chunk, n)
-		wg.Add(1)
-		go func(lo, hi int) {
-			defer wg.Done()
-			for i := lo; i < hi; i++ {
-				f(i)
-			}
-		}(lo, hi)
-	}
-	wg.Wait()
+	parallel.For(n, workers, f)
 }
 
 // ParallelForErr is [ParallelFor] for work that can fail; it returns the
 // error of the smallest failing index (so the error, too, does not depend
-// on workers).
+// on workers). Every index runs, even after a failure.
 func ParallelForErr(n, workers int, f func(i int) error) error {
-	errs := make([]error, n)
-	ParallelFor(n, workers, func(i int) { errs[i] = f(i) })
-	for _, e := range errs {
-		if e != nil {
-			return e
-		}
-	}
-	return nil
+	return parallel.ForErr(context.Background(), n, workers, f)
 }
