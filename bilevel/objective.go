@@ -5,9 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"sync"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/optlayers/optlayers/internal/parallel"
 )
 
 // Objective is an outer objective L(θ) with its hypergradient, minimized
@@ -167,26 +168,13 @@ func (cv *CrossValidation) Evaluate(ctx context.Context, theta, grad []float64, 
 			grads[i] = make([]float64, p)
 		}
 	}
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	for range min(cv.workers, k) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				var g []float64
-				if grads != nil {
-					g = grads[i]
-				}
-				evs[i], errs[i] = cv.folds[i].Evaluate(ctx, theta, g, tol)
-			}
-		}()
-	}
-	for i := range k {
-		jobs <- i
-	}
-	close(jobs)
-	wg.Wait()
+	parallel.For(k, cv.workers, func(i int) {
+		var g []float64
+		if grads != nil {
+			g = grads[i]
+		}
+		evs[i], errs[i] = cv.folds[i].Evaluate(ctx, theta, g, tol)
+	})
 	var out Evaluation
 	if grad != nil {
 		clear(grad)
