@@ -38,12 +38,11 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
-	"runtime"
-	"sync"
 	"time"
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/optlayers/optlayers/internal/parallel"
 	"github.com/optlayers/optlayers/internal/plotutil"
 	"github.com/optlayers/optlayers/solvers/nlopt"
 	"github.com/optlayers/optlayers/solvers/nlp"
@@ -124,36 +123,23 @@ func (m *model) eval(ctx context.Context, theta, grad []float64) (float64, error
 	losses := make([]float64, k)
 	grads := make([][]float64, k)
 	errs := make([]error, k)
-	var wg sync.WaitGroup
-	jobs := make(chan int)
-	for range runtime.GOMAXPROCS(0) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for s := range jobs {
-				sol, _, err := nlopt.SolveNLP(ctx, m.scen[s].problem(m.hand), theta, m.warm[s], solverSettings, nil)
-				if err != nil {
-					errs[s] = fmt.Errorf("scenario %d: %w", s, err)
-					continue
-				}
-				m.warm[s] = sol.X
-				g := make([]float64, len(sol.X))
-				for i, v := range sol.X {
-					d := v - m.obs[s][i]
-					losses[s] += d * d
-					g[i] = 2 * d
-				}
-				if grad != nil {
-					grads[s], errs[s] = sol.VJP(g)
-				}
-			}
-		}()
-	}
-	for s := range k {
-		jobs <- s
-	}
-	close(jobs)
-	wg.Wait()
+	parallel.For(k, 0, func(s int) {
+		sol, _, err := nlopt.SolveNLP(ctx, m.scen[s].problem(m.hand), theta, m.warm[s], solverSettings, nil)
+		if err != nil {
+			errs[s] = fmt.Errorf("scenario %d: %w", s, err)
+			return
+		}
+		m.warm[s] = sol.X
+		g := make([]float64, len(sol.X))
+		for i, v := range sol.X {
+			d := v - m.obs[s][i]
+			losses[s] += d * d
+			g[i] = 2 * d
+		}
+		if grad != nil {
+			grads[s], errs[s] = sol.VJP(g)
+		}
+	})
 	var loss float64
 	for s := range k {
 		if errs[s] != nil {
