@@ -20,7 +20,10 @@ func BenchmarkLassoPathDiabetes(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	grid := LambdaGrid(l.LambdaMax(), 1e-3, 100)
+	grid, err := LambdaGrid(l.LambdaMax(), 1e-3, 100)
+	if err != nil {
+		b.Fatal(err)
+	}
 	ctx := context.Background()
 	cd := func(name string, set *CDSettings, warm bool) {
 		b.Run(name, func(b *testing.B) {
@@ -212,7 +215,10 @@ func (m cpuMeter) report(b *testing.B) {
 // with and without Gap Safe screening.
 func BenchmarkLassoPathSynthetic500x1000(b *testing.B) {
 	l := synthetic(500, 1000, 20)
-	grid := LambdaGrid(l.LambdaMax(), 0.05, 20)
+	grid, err := LambdaGrid(l.LambdaMax(), 0.05, 20)
+	if err != nil {
+		b.Fatal(err)
+	}
 	ctx := context.Background()
 	for _, c := range []struct {
 		name string

@@ -19,8 +19,13 @@ func ExampleL1() {
 	v := []float64{3, -0.5, -2, 1}
 	lambda := []float64{1}
 	x := make([]float64, len(v))
-	g.Prox(x, v, lambda, 1)
-	_, dl := g.Jacobian(v, lambda, 1)
+	if err := g.Prox(x, v, lambda, 1); err != nil {
+		panic(err)
+	}
+	_, dl, err := g.Jacobian(v, lambda, 1)
+	if err != nil {
+		panic(err)
+	}
 	dx := make([]float64, len(v))
 	dl.Apply(dx, []float64{1})
 	fmt.Println("prox:", x)

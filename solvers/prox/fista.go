@@ -30,6 +30,17 @@ type Settings struct {
 	// (O'Donoghue & Candès 2015: reset when ⟨y − x⁺, x⁺ − x⟩ > 0), which
 	// restores linear convergence on strongly convex problems.
 	NoRestart bool
+	// StallIter stops the run with ErrStalled (and ErrNotConverged) and
+	// the best iterate when, for StallIter consecutive iterations, neither
+	// the best objective f + g has decreased by more than rounding
+	// (8ε relative) nor the gradient mapping ‖G‖∞ has halved, both
+	// measured from the last iteration that made such progress: the
+	// tolerance is below what rounding allows, or the iteration diverges
+	// (a fixed StepSize above 2/L). Default 200; negative disables it.
+	// Independently of StallIter, the run stops with ErrStalled when
+	// backtracking halves η 60 times without finding a step with
+	// sufficient decrease (∇f inconsistent with f, or f not smooth).
+	StallIter int
 	// Logger, if non-nil, receives a debug record every 100 iterations and
 	// an info record at the end.
 	Logger *slog.Logger
@@ -46,7 +57,21 @@ func (s *Settings) orDefault() Settings {
 	if out.MaxIter <= 0 {
 		out.MaxIter = 10000
 	}
+	if out.StallIter == 0 {
+		out.StallIter = 200
+	}
 	return out
+}
+
+// check validates settings that have no default.
+func (s Settings) check() error {
+	if math.IsNaN(s.Tol) || math.IsInf(s.Tol, 0) {
+		return fmt.Errorf("%w: tolerance %v", ErrParam, s.Tol)
+	}
+	if s.StepSize < 0 || math.IsNaN(s.StepSize) || math.IsInf(s.StepSize, 0) {
+		return fmt.Errorf("%w: step size %v", ErrParam, s.StepSize)
+	}
+	return nil
 }
 
 // Result is the outcome of [Minimize].
@@ -75,25 +100,30 @@ type Result struct {
 //	y_{k+1} = x_{k+1} + ((t_k − 1)/t_{k+1}) (x_{k+1} − x_k).
 //
 // x0 is the starting point (a warm start); θ and x0 are not modified. It
-// returns the best iterate, with ErrNotConverged at MaxIter or when ctx
-// is cancelled (checked every iteration).
+// returns the best iterate (lowest objective) with ErrNotConverged at
+// MaxIter or when ctx is cancelled (checked every iteration), with
+// ErrStalled and ErrNotConverged when progress stops (see
+// Settings.StallIter), and with ErrNaN when f, ∇f or an iterate stops
+// being finite. Invalid input gives a nil result and an error.
 func Minimize(ctx context.Context, c *Composite, theta, x0 []float64, s *Settings) (*Result, error) {
 	if err := c.Check(x0, theta); err != nil {
 		return nil, err
 	}
 	set := s.orDefault()
-	if set.StepSize < 0 || math.IsNaN(set.StepSize) || math.IsInf(set.StepSize, 0) {
-		return nil, fmt.Errorf("%w: step size %v", ErrParam, set.StepSize)
+	if err := set.check(); err != nil {
+		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNotConverged, err)
 	}
-	lam, tf := c.Split(theta)
+	lam, tf, _ := c.Split(theta)
 	n := len(x0)
 	f, g := c.F, c.G
 	x := append([]float64(nil), x0...)
 	// Start from a feasible point for indicators.
-	g.Prox(x, x, lam, 1e-300)
+	if err := g.Prox(x, x, lam, 1e-300); err != nil {
+		return nil, fmt.Errorf("prox of x0: %w", err)
+	}
 	xPrev := append([]float64(nil), x...)
 	y := append([]float64(nil), x...)
 	grad := make([]float64, n)
@@ -106,15 +136,22 @@ func Minimize(ctx context.Context, c *Composite, theta, x0 []float64, s *Setting
 	if math.IsNaN(fy) || math.IsInf(fy, 0) || !finite(grad) {
 		return nil, fmt.Errorf("%w: f or ∇f at x0", ErrNaN)
 	}
+	gx, err := g.Value(x, lam)
+	if err != nil {
+		return nil, err
+	}
 	best := append([]float64(nil), x...)
-	bestObj := fy + g.Value(x, lam)
+	bestObj := fy + gx
 	eta := set.StepSize
 	if eta == 0 {
 		eta = initialStep(f.Grad, y, grad, tf, xn)
 		res.GradEvals++
 	}
 	t := 1.0
-	var err error
+	// Stall detection: the best objective and the smallest residual at
+	// the last iteration that made progress.
+	const eps = 2.220446049250313e-16
+	refObj, refRes, sinceProgress := bestObj, math.Inf(1), 0
 	for it := 0; ; it++ {
 		if e := ctx.Err(); e != nil {
 			err = fmt.Errorf("%w: %w", ErrNotConverged, e)
@@ -126,14 +163,18 @@ func Minimize(ctx context.Context, c *Composite, theta, x0 []float64, s *Setting
 		}
 		res.Iterations++
 		var fx float64
+		accepted := false
 		for bt := 0; ; bt++ {
 			for i := range xn {
 				xn[i] = y[i] - eta*grad[i]
 			}
-			g.Prox(xn, xn, lam, eta)
+			if err = g.Prox(xn, xn, lam, eta); err != nil {
+				break
+			}
 			fx = f.Func(xn, tf)
 			res.FuncEvals++
 			if set.StepSize > 0 {
+				accepted = true
 				break
 			}
 			var lin, sq float64
@@ -142,14 +183,26 @@ func Minimize(ctx context.Context, c *Composite, theta, x0 []float64, s *Setting
 				lin += grad[i] * di
 				sq += di * di
 			}
-			slack := 10 * 2.220446049250313e-16 * (math.Abs(fy) + math.Abs(fx))
-			if fx <= fy+lin+sq/(2*eta)+slack || bt >= 60 {
+			slack := 10 * eps * (math.Abs(fy) + math.Abs(fx))
+			if fx <= fy+lin+sq/(2*eta)+slack {
+				accepted = true
+				break
+			}
+			if bt >= 60 {
 				break
 			}
 			eta *= 0.5
 		}
+		if err != nil {
+			err = fmt.Errorf("prox step: %w", err)
+			break
+		}
 		if math.IsNaN(fx) {
 			err = fmt.Errorf("%w: f is NaN at an iterate", ErrNaN)
+			break
+		}
+		if !accepted {
+			err = fmt.Errorf("%w: %w: backtracking found no step with sufficient decrease (η = %.3g; is ∇f consistent with f?)", ErrNotConverged, ErrStalled, eta)
 			break
 		}
 		var gm float64
@@ -157,7 +210,12 @@ func Minimize(ctx context.Context, c *Composite, theta, x0 []float64, s *Setting
 			gm = math.Max(gm, math.Abs(y[i]-xn[i]))
 		}
 		res.Residual = gm / eta
-		obj := fx + g.Value(xn, lam)
+		gv, gerr := g.Value(xn, lam)
+		if gerr != nil {
+			err = gerr
+			break
+		}
+		obj := fx + gv
 		if obj <= bestObj {
 			bestObj = obj
 			copy(best, xn)
@@ -169,6 +227,12 @@ func Minimize(ctx context.Context, c *Composite, theta, x0 []float64, s *Setting
 			res.Converged = true
 			copy(best, xn)
 			bestObj = obj
+			break
+		}
+		if bestObj < refObj-8*eps*math.Abs(refObj) || res.Residual < 0.5*refRes {
+			refObj, refRes, sinceProgress = bestObj, math.Min(refRes, res.Residual), 0
+		} else if sinceProgress++; set.StallIter > 0 && sinceProgress >= set.StallIter {
+			err = fmt.Errorf("%w: %w: no decrease of the objective (%.6g) or of ‖G‖∞ (%.3g > %.3g) in %d iterations", ErrNotConverged, ErrStalled, bestObj, res.Residual, set.Tol, sinceProgress)
 			break
 		}
 		// Momentum.
@@ -202,7 +266,7 @@ func Minimize(ctx context.Context, c *Composite, theta, x0 []float64, s *Setting
 		f.Grad(grad, y, tf)
 		res.FuncEvals++
 		res.GradEvals++
-		if math.IsNaN(fy) || !finite(grad) {
+		if math.IsNaN(fy) || math.IsInf(fy, 0) || !finite(grad) {
 			err = fmt.Errorf("%w: f or ∇f at an iterate", ErrNaN)
 			break
 		}
@@ -250,7 +314,8 @@ func ImplicitProblem(c *Composite, eta float64, s *Settings, engine *implicit.Se
 		Solver: func(ctx context.Context, theta, init []float64) ([]float64, error) {
 			x0 := init
 			if x0 == nil {
-				x0 = make([]float64, c.F.N)
+				n, _ := c.Dims()
+				x0 = make([]float64, max(n, 0))
 			}
 			res, err := Minimize(ctx, c, theta, x0, s)
 			if err != nil {

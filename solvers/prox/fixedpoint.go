@@ -24,17 +24,32 @@ type Composite struct {
 	G Operator
 }
 
-// Dims returns n = F.N and p = G.NumParams(n) + F.P.
+// Dims returns n = F.N and p = G.NumParams(n) + F.P (zeros for the
+// parts that are missing; see Check).
 func (c *Composite) Dims() (n, p int) {
-	n = c.F.N
-	return n, c.G.NumParams(n) + c.F.P
+	if c == nil || c.F == nil {
+		return 0, 0
+	}
+	n, p = c.F.N, c.F.P
+	if c.G != nil {
+		p += c.G.NumParams(n)
+	}
+	return n, p
 }
 
-// Split returns the views λ = θ[:p_g] and θ_f = θ[p_g:]; θ must have
-// length p (see Check).
-func (c *Composite) Split(theta []float64) (lambda, thetaF []float64) {
-	pg := c.G.NumParams(c.F.N)
-	return theta[:pg:pg], theta[pg:]
+// Split returns the views λ = θ[:p_g] and θ_f = θ[p_g:]; it returns
+// ErrDims if θ does not have length p, ErrParam for an incomplete
+// problem.
+func (c *Composite) Split(theta []float64) (lambda, thetaF []float64, err error) {
+	if c == nil || c.F == nil || c.G == nil {
+		return nil, nil, fmt.Errorf("%w: Composite needs F and G", ErrParam)
+	}
+	n, p := c.Dims()
+	pg := c.G.NumParams(n)
+	if pg < 0 || c.F.P < 0 || len(theta) != p {
+		return nil, nil, fmt.Errorf("%w: θ has length %d, problem has %d parameters (%d of g, %d of f)", ErrDims, len(theta), p, pg, c.F.P)
+	}
+	return theta[:pg:pg], theta[pg:], nil
 }
 
 // Objective returns f(x; θ_f) + g(x; λ) (+Inf outside the domain of an
@@ -43,8 +58,16 @@ func (c *Composite) Objective(x, theta []float64) (float64, error) {
 	if err := c.Check(x, theta); err != nil {
 		return 0, err
 	}
-	lam, tf := c.Split(theta)
-	return c.F.Func(x, tf) + c.G.Value(x, lam), nil
+	lam, tf, _ := c.Split(theta)
+	gv, err := c.G.Value(x, lam)
+	if err != nil {
+		return 0, err
+	}
+	fv := c.F.Func(x, tf)
+	if math.IsNaN(fv) {
+		return 0, fmt.Errorf("%w: f(x) is NaN", ErrNaN)
+	}
+	return fv + gv, nil
 }
 
 // Check validates the problem, the shapes of x and θ and the parameters λ
@@ -54,13 +77,19 @@ func (c *Composite) Check(x, theta []float64) error {
 		return fmt.Errorf("%w: Composite needs F (with Func and Grad) and G", ErrParam)
 	}
 	n, p := c.Dims()
+	if n < 0 || c.F.P < 0 || c.G.NumParams(n) < 0 {
+		return fmt.Errorf("%w: negative dimensions (n = %d, p = %d)", ErrDims, n, p)
+	}
 	if len(x) != n || len(theta) != p {
 		return fmt.Errorf("%w: problem is %d×%d, len(x)=%d, len(θ)=%d", ErrDims, n, p, len(x), len(theta))
 	}
 	if !finite(x) || !finite(theta) {
 		return fmt.Errorf("%w: in x or θ", ErrNaN)
 	}
-	lam, tf := c.Split(theta)
+	lam, tf, err := c.Split(theta)
+	if err != nil {
+		return err
+	}
 	if err := c.G.Check(n, lam); err != nil {
 		return err
 	}
@@ -113,7 +142,10 @@ type fixedPointCondition struct{ m fixedPointMap }
 func (fc *fixedPointCondition) Dims() (int, int) { return fc.m.Dims() }
 
 func (fc *fixedPointCondition) Residual(dst, x, theta []float64) {
-	fc.m.Map(dst, x, theta)
+	if err := fc.m.apply(dst, x, theta); err != nil {
+		nanFill(dst)
+		return
+	}
 	for i := range dst {
 		dst[i] -= x[i]
 	}
@@ -141,36 +173,68 @@ func (m *fixedPointMap) step(v, x, thetaF []float64) {
 	}
 }
 
+// Map sets dst = T(x, θ). The implicit.Map interface has no error
+// result: on invalid input (see Composite.Check; a step η that is not
+// finite and positive; dst of the wrong length) or a failing prox it
+// fills dst with NaN, which the implicit engine reports as an error.
 func (m *fixedPointMap) Map(dst, x, theta []float64) {
-	lam, tf := m.c.Split(theta)
+	if err := m.apply(dst, x, theta); err != nil {
+		nanFill(dst)
+	}
+}
+
+// apply sets dst = T(x, θ) or returns why it cannot.
+func (m *fixedPointMap) apply(dst, x, theta []float64) error {
+	if err := m.check(x, theta); err != nil {
+		return err
+	}
+	if len(dst) != len(x) {
+		return fmt.Errorf("%w: len(dst)=%d, len(x)=%d", ErrDims, len(dst), len(x))
+	}
+	lam, tf, _ := m.c.Split(theta)
 	v := make([]float64, len(x))
 	m.step(v, x, tf)
-	m.c.G.Prox(dst, v, lam, m.eta)
+	return m.c.G.Prox(dst, v, lam, m.eta)
+}
+
+func (m *fixedPointMap) check(x, theta []float64) error {
+	if err := m.c.Check(x, theta); err != nil {
+		return err
+	}
+	return checkStep("FixedPoint", m.eta)
+}
+
+func nanFill(dst []float64) {
+	for i := range dst {
+		dst[i] = math.NaN()
+	}
 }
 
 func (m *fixedPointMap) Linearize(x, theta []float64) (implicit.Operator, implicit.Operator, error) {
-	if err := m.c.Check(x, theta); err != nil {
+	if err := m.check(x, theta); err != nil {
 		return nil, nil, err
 	}
-	if !(m.eta > 0) || math.IsInf(m.eta, 0) {
-		return nil, nil, fmt.Errorf("%w: step η = %v", ErrParam, m.eta)
-	}
 	n, p := m.c.Dims()
-	lam, tf := m.c.Split(theta)
+	lam, tf, _ := m.c.Split(theta)
 	pg := len(lam)
 	v := make([]float64, n)
 	m.step(v, x, tf)
 	if !finite(v) {
 		return nil, nil, fmt.Errorf("%w: in the gradient", ErrNaN)
 	}
-	dv, dl := m.c.G.Jacobian(v, lam, m.eta)
+	dv, dl, err := m.c.G.Jacobian(v, lam, m.eta)
+	if err != nil {
+		return nil, nil, err
+	}
 	h := m.c.F.HessianOperator(x, tf)
 	eta := m.eta
 	t := make([]float64, n)
 	var dx linsolve.Operator
 	if dg, ok := m.c.G.(Diagonal); ok && m.residualForm {
 		diag := make([]float64, n)
-		dg.DiagJacobian(diag, v, lam, eta)
+		if err := dg.DiagJacobian(diag, v, lam, eta); err != nil {
+			return nil, nil, err
+		}
 		dx = newDiagSupport(eta, diag, h)
 	} else {
 		dx = linsolve.NewFunc(n, n, func(dst, z []float64) {

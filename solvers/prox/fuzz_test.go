@@ -9,42 +9,314 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/optlayers/optlayers/implicit"
+	"github.com/optlayers/optlayers/implicit/linsolve"
 	"github.com/optlayers/optlayers/solvers/smooth"
 )
 
-// fuzzFloats decodes data into float64s, mapping a few byte patterns to
-// special values so that NaN, ±Inf, zeros and huge values are common.
-func fuzzFloats(data []byte, k int) []float64 {
+// fuzzReader decodes fuzz bytes into sizes, flags and float64s; when the
+// data runs out it returns zeros.
+type fuzzReader struct{ data []byte }
+
+func (r *fuzzReader) u8() uint8 {
+	if len(r.data) == 0 {
+		return 0
+	}
+	b := r.data[0]
+	r.data = r.data[1:]
+	return b
+}
+
+// float maps a few byte patterns to special values so that NaN, ±Inf,
+// zeros, huge and tiny values are common.
+func (r *fuzzReader) float() float64 {
+	if len(r.data) == 0 {
+		return 0
+	}
+	b := r.u8()
+	switch b % 16 {
+	case 0:
+		return math.NaN()
+	case 1:
+		return math.Inf(1)
+	case 2:
+		return 0
+	case 3:
+		return 1e300
+	case 4:
+		return -1e-300
+	case 5:
+		return math.Inf(-1)
+	case 6:
+		return -1e308
+	}
+	if len(r.data) >= 2 {
+		v := float64(int16(binary.LittleEndian.Uint16(r.data))) / 1000
+		r.data = r.data[2:]
+		return v
+	}
+	return float64(b) - 128
+}
+
+func (r *fuzzReader) floats(k int) []float64 {
 	out := make([]float64, k)
 	for i := range out {
-		if len(data) == 0 {
-			break
-		}
-		b := data[0]
-		data = data[1:]
-		switch b % 16 {
-		case 0:
-			out[i] = math.NaN()
-		case 1:
-			out[i] = math.Inf(1)
-		case 2:
-			out[i] = 0
-		case 3:
-			out[i] = 1e300
-		case 4:
-			out[i] = -1e-300
-		default:
-			if len(data) >= 2 {
-				out[i] = float64(int16(binary.LittleEndian.Uint16(data))) / 1000
-				data = data[2:]
-			} else {
-				out[i] = float64(b) - 128
-			}
-		}
+		out[i] = r.float()
 	}
 	return out
 }
 
+// fuzzFloats decodes data into k float64s (see fuzzReader.float).
+func fuzzFloats(data []byte, k int) []float64 {
+	r := &fuzzReader{data}
+	return r.floats(k)
+}
+
+// length returns want most of the time and an arbitrary small length
+// otherwise.
+func (r *fuzzReader) length(want int) int {
+	if r.u8()%4 == 0 {
+		return int(r.u8() % 12)
+	}
+	return want
+}
+
+// fuzzOperator builds one of the operators of the package with arbitrary
+// configuration (weights of any length and sign, groups with any indices)
+// for vectors of length n.
+func fuzzOperator(r *fuzzReader, which uint8, n int) (string, Operator) {
+	weights := func() []float64 {
+		if r.u8()%3 == 0 {
+			return nil
+		}
+		w := r.floats(r.length(n))
+		if r.u8()%2 == 0 {
+			for i := range w {
+				w[i] = math.Abs(w[i])
+			}
+		}
+		return w
+	}
+	switch which % 12 {
+	case 0:
+		return "L1", L1{Weights: weights(), PerCoordinate: r.u8()%2 == 0}
+	case 1:
+		return "ElasticNet", ElasticNet{Weights: weights()}
+	case 2:
+		return "NonNegL1", NonNegL1{Weights: weights()}
+	case 3:
+		return "SquaredL2", SquaredL2{}
+	case 4:
+		return "NonNegSquaredL2", NonNegSquaredL2{}
+	case 5:
+		groups := make([][]int, r.u8()%4)
+		for k := range groups {
+			groups[k] = make([]int, r.u8()%4)
+			for i := range groups[k] {
+				groups[k][i] = int(int8(r.u8())) % (n + 2)
+			}
+		}
+		var w []float64
+		if r.u8()%2 == 0 {
+			w = r.floats(r.length(len(groups)))
+		}
+		return "GroupLasso", GroupLasso{Groups: groups, Weights: w}
+	case 6:
+		return "Box", Box{Scalar: r.u8()%2 == 0}
+	case 7:
+		return "NonNegative", NonNegative{}
+	case 8:
+		return "L2Ball", L2Ball{}
+	case 9:
+		return "Zero", Zero{}
+	case 10:
+		return "Indicator(simplex)", Indicator(simplex{})
+	}
+	return "Indicator(nil)", Indicator(nil)
+}
+
+// fuzzParams returns λ for g: of length NumParams(n) most of the time,
+// made valid (non-negative, ordered bounds) half of the time.
+func fuzzParams(r *fuzzReader, g Operator, n int) []float64 {
+	p := g.NumParams(n)
+	lam := r.floats(r.length(p))
+	if r.u8()%2 == 0 {
+		for i := range lam {
+			lam[i] = math.Abs(lam[i])
+		}
+		if _, ok := g.(Box); ok && len(lam)%2 == 0 {
+			h := len(lam) / 2
+			for i := range h {
+				lam[i] = -lam[i]
+			}
+		}
+	}
+	return lam
+}
+
+// denseOf returns the columns of op applied to unit vectors (no
+// dimension restrictions, unlike mat.NewDense).
+func denseOf(op linsolve.Operator) [][]float64 {
+	r, c := op.Dims()
+	out := make([][]float64, c)
+	e := make([]float64, c)
+	for j := range c {
+		e[j] = 1
+		out[j] = make([]float64, r)
+		op.Apply(out[j], e)
+		e[j] = 0
+	}
+	return out
+}
+
+// FuzzProxOperators drives every method of every operator with arbitrary
+// lengths and values (of v, dst, λ, weights, groups and η): none may
+// panic, return NaN with a nil error, or accept arguments that Check
+// rejects.
+func FuzzProxOperators(f *testing.F) {
+	f.Add(uint8(0), []byte{6, 10, 20, 30, 40, 50, 60, 70, 80, 90})
+	f.Add(uint8(7), []byte{0, 1, 2, 3, 4, 5, 6, 7})
+	f.Add(uint8(5), []byte{6, 1, 1, 2, 0, 1, 2, 2, 3, 4, 1, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9})
+	f.Add(uint8(8), []byte{3, 1, 3, 3, 3, 1, 9, 9, 9, 9, 9})
+	f.Add(uint8(10), []byte{4, 1, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16})
+	f.Add(uint8(6), []byte{2, 1, 1, 1, 9, 9, 9, 9, 9, 9, 9, 9, 7})
+	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
+		r := &fuzzReader{data}
+		n := int(r.u8() % 9)
+		name, g := fuzzOperator(r, which, n)
+		lam := fuzzParams(r, g, n)
+		v := r.floats(r.length(n))
+		if r.u8()%2 == 0 {
+			for i := range v {
+				if math.IsNaN(v[i]) || math.IsInf(v[i], 0) {
+					v[i] = 1
+				}
+			}
+		}
+		eta := r.float()
+		if r.u8()%2 == 0 {
+			eta = math.Abs(eta)
+		}
+		dst := make([]float64, r.length(len(v)))
+		checkErr := g.Check(len(v), lam)
+		if err := g.Prox(dst, v, lam, eta); err == nil {
+			if checkErr != nil {
+				t.Fatalf("%s: Prox accepted λ=%v that Check rejects: %v", name, lam, checkErr)
+			}
+			if !finite(dst) {
+				t.Fatalf("%s: Prox(v=%v, λ=%v, η=%v) = %v with nil error", name, v, lam, eta, dst)
+			}
+			if val, err := g.Value(dst, lam); err == nil && math.IsNaN(val) {
+				t.Fatalf("%s: NaN value at the prox with nil error", name)
+			}
+		}
+		if val, err := g.Value(v, lam); err == nil {
+			if checkErr != nil {
+				t.Fatalf("%s: Value accepted λ=%v that Check rejects: %v", name, lam, checkErr)
+			}
+			if math.IsNaN(val) {
+				t.Fatalf("%s: Value(v=%v, λ=%v) is NaN with nil error", name, v, lam)
+			}
+		}
+		if dv, dl, err := g.Jacobian(v, lam, eta); err == nil {
+			if checkErr != nil {
+				t.Fatalf("%s: Jacobian accepted λ=%v that Check rejects: %v", name, lam, checkErr)
+			}
+			if r, c := dv.Dims(); r != len(v) || c != len(v) {
+				t.Fatalf("%s: ∂prox/∂v is %d×%d for n=%d", name, r, c, len(v))
+			}
+			if r, c := dl.Dims(); r != len(v) || c != len(lam) {
+				t.Fatalf("%s: ∂prox/∂λ is %d×%d for n=%d, p=%d", name, r, c, len(v), len(lam))
+			}
+			for _, col := range append(denseOf(dv), denseOf(dl)...) {
+				if !finite(col) {
+					t.Fatalf("%s: Jacobian(v=%v, λ=%v, η=%v) not finite with nil error", name, v, lam, eta)
+				}
+			}
+		}
+		if dg, ok := g.(Diagonal); ok {
+			if err := dg.DiagJacobian(dst, v, lam, eta); err == nil && !finite(dst) {
+				t.Fatalf("%s: DiagJacobian not finite with nil error", name)
+			}
+		}
+	})
+}
+
+// FuzzComposite drives Minimize, Composite's methods, the fixed-point map
+// and condition and ImplicitProblem with arbitrary data, operators,
+// lengths of x0 and θ, and settings.
+func FuzzComposite(f *testing.F) {
+	f.Add(uint8(3), uint8(2), []byte{10, 20, 30, 40, 50, 60, 70, 80, 90, 11, 12, 13})
+	f.Add(uint8(2), uint8(0), []byte{7, 8, 9, 10, 11, 12, 13, 14, 15, 7, 8, 9, 10, 11, 12, 13, 14, 15})
+	f.Add(uint8(4), uint8(10), []byte{9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9})
+	f.Fuzz(func(t *testing.T, nb, which uint8, data []byte) {
+		r := &fuzzReader{data}
+		m, d := int(nb%5)+1, int(nb/5%4)+1
+		x := mat.NewDense(m, d, r.floats(m*d))
+		fp, err := smooth.LeastSquares(x, r.floats(m))
+		if err != nil {
+			return
+		}
+		name, g := fuzzOperator(r, which, d)
+		c := &Composite{F: fp, G: g}
+		switch r.u8() % 16 {
+		case 0:
+			c.G = nil
+		case 1:
+			c.F = nil
+		}
+		theta := fuzzParams(r, g, d)
+		x0 := r.floats(r.length(d))
+		set := &Settings{MaxIter: 60, Tol: r.float(), StallIter: int(int8(r.u8()))}
+		if r.u8()%3 == 0 {
+			set.StepSize = r.float()
+		}
+		eta := math.Abs(r.float())
+		ctx := context.Background()
+		res, err := Minimize(ctx, c, theta, x0, set)
+		if res != nil && (!finite(res.X) || math.IsNaN(res.Objective)) {
+			t.Fatalf("%s: Minimize returned a NaN iterate (err %v)", name, err)
+		}
+		if err == nil && res == nil {
+			t.Fatalf("%s: nil result with nil error", name)
+		}
+		if obj, err := c.Objective(x0, theta); err == nil && math.IsNaN(obj) {
+			t.Fatalf("%s: NaN objective with nil error", name)
+		}
+		c.Dims()
+		c.Split(theta)
+		pt := x0
+		if res != nil {
+			pt = res.X
+		}
+		dst := make([]float64, r.length(d))
+		Condition(c, eta).Residual(dst, pt, theta)
+		FixedPoint(c, eta).Map(dst, pt, theta)
+		ones := make([]float64, len(pt))
+		for i := range ones {
+			ones[i] = 1
+		}
+		if out, err := implicit.VJP(Condition(c, eta), pt, theta, ones, nil); err == nil && !finite(out) {
+			t.Fatalf("%s: NaN VJP with nil error", name)
+		}
+		if out, err := implicit.VJP(implicit.FixedPoint(FixedPoint(c, eta)), pt, theta, ones, nil); err == nil && !finite(out) {
+			t.Fatalf("%s: NaN fixed-point VJP with nil error", name)
+		}
+		pb := ImplicitProblem(c, eta, set, nil)
+		if sol, err := pb.Solve(ctx, theta, nil); err == nil {
+			if !finite(sol.X) {
+				t.Fatalf("%s: NaN solution with nil error", name)
+			}
+			if out, err := sol.VJP(make([]float64, len(sol.X))); err == nil && !finite(out) {
+				t.Fatalf("%s: NaN solution VJP with nil error", name)
+			}
+		}
+	})
+}
+
+// FuzzLassoSolve drives the exported API of Lasso (solve, path, batch,
+// gap, objective, support derivatives, condition) and LambdaGrid with
+// arbitrary data, θ of arbitrary length and sign, and warm starts and
+// cotangents of arbitrary length.
 func FuzzLassoSolve(f *testing.F) {
 	f.Add(uint8(5), uint8(3), uint8(0), []byte{10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120, 130, 140})
 	f.Add(uint8(2), uint8(6), uint8(1), []byte{0, 1, 2, 3, 4, 5, 6, 7})
@@ -61,114 +333,74 @@ func FuzzLassoSolve(f *testing.F) {
 		}
 		y := vals[n*d : n*d+n]
 		l, err := NewLasso(x, y, pen)
+		if grid, gerr := LambdaGrid(vals[len(vals)-1], vals[len(vals)-2], int(pb%5)); gerr == nil && !finite(grid) {
+			t.Fatalf("LambdaGrid NaN with nil error")
+		}
 		if err != nil {
 			return
 		}
 		theta := vals[n*d+n:]
-		theta = theta[:min(len(theta), l.NumParams())]
-		for i := range theta {
-			theta[i] = math.Abs(theta[i])
+		if pb&0x80 == 0 {
+			// Mostly valid θ, so that the solvers run.
+			theta = theta[:min(len(theta), l.NumParams())]
+			for i := range theta {
+				theta[i] = math.Abs(theta[i])
+			}
 		}
-		res, err := l.Solve(context.Background(), theta, nil, &CDSettings{MaxEpochs: 200})
+		ctx := context.Background()
+		cd := &CDSettings{MaxEpochs: 200}
+		res, err := l.Solve(ctx, theta, nil, cd)
+		w := make([]float64, int(pb/4%3)+d-1)
 		if err == nil {
 			if !finite(res.W) || math.IsNaN(res.Objective) || math.IsNaN(res.Gap) || math.IsNaN(res.KKT) {
 				t.Fatalf("NaN with nil error: %+v", res)
 			}
-			sl, err := l.Linearize(res.W, theta)
-			if err == nil {
-				g := make([]float64, l.d)
-				for i := range g {
-					g[i] = 1
-				}
-				out := make([]float64, l.NumParams())
-				if err := sl.VJP(out, g); err == nil && !finite(out) {
-					t.Fatalf("NaN VJP with nil error")
-				}
+			w = res.W
+		}
+		if gap, kkt, err := l.DualityGap(w, theta); err == nil && (math.IsNaN(gap) || math.IsNaN(kkt)) {
+			t.Fatalf("DualityGap NaN with nil error")
+		}
+		if obj, err := l.Objective(w, theta); err == nil && math.IsNaN(obj) {
+			t.Fatalf("Objective NaN with nil error")
+		}
+		if sl, err := l.Linearize(w, theta); err == nil {
+			g := make([]float64, int(pb/16%2)+l.d)
+			for i := range g {
+				g[i] = 1
 			}
-			if out, err := implicit.VJP(l.Condition(), res.W, theta, res.W, nil); err == nil && !finite(out) {
-				t.Fatalf("NaN engine VJP with nil error")
-			}
-		}
-		r2, err := Minimize(context.Background(), l.Composite(), theta, make([]float64, l.d), &Settings{MaxIter: 200})
-		if err == nil && (!finite(r2.X) || math.IsNaN(r2.Objective)) {
-			t.Fatalf("FISTA NaN with nil error: %+v", r2)
-		}
-	})
-}
-
-func FuzzProxOperators(f *testing.F) {
-	f.Add(uint8(0), []byte{10, 20, 30, 40, 50, 60, 70, 80, 90})
-	f.Add(uint8(7), []byte{0, 1, 2, 3, 4, 5, 6, 7})
-	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
-		cases := proxCases()
-		tc := cases[int(which)%len(cases)]
-		const n = 6
-		vals := fuzzFloats(data, n+2*n+1)
-		v := vals[:n]
-		theta := vals[n : n+tc.g.NumParams(n)]
-		eta := math.Abs(vals[len(vals)-1]) + 0.1
-		if err := tc.g.Check(n, theta); err != nil {
-			return
-		}
-		if !finite(v) {
-			return
-		}
-		dst := make([]float64, n)
-		tc.g.Prox(dst, v, theta, eta)
-		dv, dl := tc.g.Jacobian(v, theta, eta)
-		jv := linsolveDense(dv)
-		jl := linsolveDense(dl)
-		moderate := true
-		for _, z := range append(append([]float64{eta}, v...), theta...) {
-			moderate = moderate && math.Abs(z) < 1e100
-		}
-		if moderate && (!finite(dst) || !finite(jv) || !finite(jl) || math.IsNaN(tc.g.Value(dst, theta))) {
-			t.Fatalf("%s: NaN from finite input v=%v θ=%v η=%v: %v", tc.name, v, theta, eta, dst)
-		}
-	})
-}
-
-// linsolveDense applies op to a vector of ones.
-func linsolveDense(op interface {
-	Dims() (int, int)
-	Apply(dst, v []float64)
-}) []float64 {
-	r, c := op.Dims()
-	out := make([]float64, r)
-	ones := make([]float64, c)
-	for i := range ones {
-		ones[i] = 1
-	}
-	op.Apply(out, ones)
-	return out
-}
-
-func FuzzComposite(f *testing.F) {
-	f.Add(uint8(3), uint8(2), []byte{10, 20, 30, 40, 50, 60, 70, 80, 90, 11, 12, 13})
-	f.Fuzz(func(t *testing.T, nb, which uint8, data []byte) {
-		n, d := int(nb%6)+1, 3
-		vals := fuzzFloats(data, n*d+n+8)
-		x := mat.NewDense(n, d, vals[:n*d])
-		fp, err := smooth.LeastSquares(x, vals[n*d:n*d+n])
-		if err != nil {
-			return
-		}
-		cases := proxCases()
-		tc := cases[int(which)%len(cases)]
-		if tc.name == "L1/weights" || tc.name == "GroupLasso" {
-			return // sized for 6 coordinates
-		}
-		theta := vals[n*d+n:]
-		theta = theta[:min(len(theta), tc.g.NumParams(d))]
-		c := &Composite{F: fp, G: tc.g}
-		res, err := Minimize(context.Background(), c, theta, make([]float64, d), &Settings{MaxIter: 100})
-		if err == nil {
-			if !finite(res.X) || math.IsNaN(res.Objective) {
-				t.Fatalf("NaN with nil error")
-			}
-			if out, err := implicit.VJP(Condition(c, 1), res.X, theta, []float64{1, 1, 1}, nil); err == nil && !finite(out) {
+			out := make([]float64, l.NumParams())
+			if err := sl.VJP(out, g); err == nil && !finite(out) {
 				t.Fatalf("NaN VJP with nil error")
 			}
+			dw := make([]float64, l.d)
+			if err := sl.JVP(dw, theta); err == nil && !finite(dw) {
+				t.Fatalf("NaN JVP with nil error")
+			}
+			if gx, gy, err := sl.VJPData(g); err == nil && (!finite(gy) || !finite(gx.RawMatrix().Data)) {
+				t.Fatalf("NaN VJPData with nil error")
+			}
+			if jac, err := sl.Jacobian(); err == nil && !finite(jac.RawMatrix().Data) {
+				t.Fatalf("NaN Jacobian with nil error")
+			}
+		}
+		dst := make([]float64, l.d)
+		l.Condition().Residual(dst, w, theta)
+		if out, err := implicit.VJP(l.Condition(), w, theta, w, nil); err == nil && !finite(out) {
+			t.Fatalf("NaN engine VJP with nil error")
+		}
+		if path, err := l.PathTheta(ctx, [][]float64{theta, vals[:min(len(vals), 2)]}, cd); err == nil {
+			for _, p := range path {
+				if !finite(p.W) {
+					t.Fatalf("NaN path with nil error")
+				}
+			}
+		}
+		if _, err := l.SolveBatch(ctx, [][]float64{theta, theta}, [][]float64{nil, w}, cd, 2); err == nil && len(w) != l.d {
+			t.Fatalf("SolveBatch accepted a warm start of length %d for d=%d", len(w), l.d)
+		}
+		r2, err := Minimize(ctx, l.Composite(), theta, make([]float64, l.d), &Settings{MaxIter: 200})
+		if err == nil && (!finite(r2.X) || math.IsNaN(r2.Objective)) {
+			t.Fatalf("FISTA NaN with nil error: %+v", r2)
 		}
 	})
 }

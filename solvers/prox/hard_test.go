@@ -43,7 +43,8 @@ func TestLassoHardCorrelated(t *testing.T) {
 		x, y := correlated(rng, shape[0], shape[1], 0.95)
 		l, err := NewLasso(x, y, L1Penalty)
 		require.NoError(t, err)
-		grid := LambdaGrid(l.LambdaMax(), 0.01, 8)
+		grid, err := LambdaGrid(l.LambdaMax(), 0.01, 8)
+		require.NoError(t, err)
 		variants := []*CDSettings{nil, {NoScreening: true, Updates: ResidualUpdates}}
 		if shape[0] > shape[1] {
 			variants = []*CDSettings{nil, {NoAnderson: true}}

@@ -1,6 +1,7 @@
 package prox
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/optlayers/optlayers/implicit/linsolve"
@@ -23,22 +24,33 @@ type Projector interface {
 // problems min f(x) s.t. x ∈ C and to differentiate their solutions
 // through [Condition].
 //
-// Operator methods cannot return errors: if the projection fails (for
-// example on an input of the wrong length) the output is filled with NaN,
-// which the solvers and the implicit engine report as errors. Value
-// accepts points within a relative 1e-9 of C.
+// The methods check their arguments like those of the other operators
+// and return the projection's error (wrapped; errors.Is still matches the
+// set's own sentinel), ErrParam for a nil p and ErrNaN for a projection
+// that is not finite. The products of the returned ∂prox/∂v cannot return
+// errors: if the set's JVP or VJP fails (an input of the wrong length)
+// they fill their output with NaN, which the implicit engine reports.
+// Value accepts points within a relative 1e-9 of C.
 func Indicator(p Projector) Operator { return indicator{p} }
 
 type indicator struct{ p Projector }
 
 func (ind indicator) NumParams(int) int { return 0 }
 
-func (ind indicator) Check(_ int, theta []float64) error { return checkLen("Indicator", theta, 0) }
+func (ind indicator) Check(_ int, theta []float64) error {
+	if ind.p == nil {
+		return fmt.Errorf("%w: Indicator of a nil Projector", ErrParam)
+	}
+	return checkLen("Indicator", theta, 0)
+}
 
-func (ind indicator) Value(x, _ []float64) float64 {
+func (ind indicator) Value(x, theta []float64) (float64, error) {
+	if err := checkValue(ind, "Indicator", x, theta); err != nil {
+		return 0, err
+	}
 	px := make([]float64, len(x))
-	if ind.p.Project(px, x) != nil {
-		return math.Inf(1)
+	if err := ind.project(px, x); err != nil {
+		return 0, err
 	}
 	var d, s float64
 	for i := range x {
@@ -46,24 +58,38 @@ func (ind indicator) Value(x, _ []float64) float64 {
 		s = math.Max(s, math.Abs(x[i]))
 	}
 	if d > 1e-9*math.Max(1, s) {
-		return math.Inf(1)
+		return math.Inf(1), nil
 	}
-	return 0
+	return 0, nil
 }
 
-func (ind indicator) Prox(dst, v, _ []float64, _ float64) {
+func (ind indicator) project(dst, v []float64) error {
 	if err := ind.p.Project(dst, v); err != nil {
-		for i := range dst {
-			dst[i] = math.NaN()
-		}
+		return fmt.Errorf("prox: Indicator projection: %w", err)
 	}
+	if !finite(dst) {
+		return fmt.Errorf("%w: Indicator projection of a finite point", ErrNaN)
+	}
+	return nil
 }
 
-func (ind indicator) Jacobian(v, _ []float64, _ float64) (linsolve.Operator, linsolve.Operator) {
+func (ind indicator) Prox(dst, v, theta []float64, eta float64) error {
+	if err := checkProx(ind, "Indicator", dst, v, theta, eta, false); err != nil {
+		return err
+	}
+	return ind.project(dst, v)
+}
+
+func (ind indicator) Jacobian(v, theta []float64, eta float64) (linsolve.Operator, linsolve.Operator, error) {
+	if err := checkProx(ind, "Indicator", nil, v, theta, eta, true); err != nil {
+		return nil, nil, err
+	}
 	n := len(v)
 	y := append([]float64(nil), v...)
 	x := make([]float64, n)
-	ind.Prox(x, y, nil, 1)
+	if err := ind.project(x, y); err != nil {
+		return nil, nil, err
+	}
 	nanFill := func(dst []float64, err error) {
 		if err != nil {
 			for i := range dst {
@@ -76,5 +102,5 @@ func (ind indicator) Jacobian(v, _ []float64, _ float64) (linsolve.Operator, lin
 	}, func(dst, u []float64) {
 		nanFill(dst, ind.p.VJP(dst, x, y, u))
 	})
-	return dv, linsolve.Zero{Rows: n, Cols: 0}
+	return dv, linsolve.Zero{Rows: n, Cols: 0}, nil
 }

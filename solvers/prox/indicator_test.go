@@ -103,6 +103,7 @@ func TestIndicatorSimplexLeastSquares(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, mat.EqualApprox(jac, fdJ, 1e-6), "\n%v\n%v", mat.Formatted(jac), mat.Formatted(fdJ))
 	// The Jacobian operator's transpose.
-	dv, _ := Indicator(simplex{}).Jacobian([]float64{0.5, 0.2, -1, 0.4}, nil, 1)
+	dv, _, err := Indicator(simplex{}).Jacobian([]float64{0.5, 0.2, -1, 0.4}, nil, 1)
+	require.NoError(t, err)
 	assert.True(t, mat.EqualApprox(linsolve.Dense(dv), linsolve.DenseT(dv), 1e-14))
 }

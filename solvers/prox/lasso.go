@@ -377,10 +377,17 @@ func axpy(a float64, x, y []float64) { floats.AddScaled(y[:len(x)], a, x) }
 
 // LambdaGrid returns k strengths from lambdaMax down to ratio·lambdaMax,
 // evenly spaced on a log scale (the usual lasso path grid). It returns nil
-// for k ≤ 0.
-func LambdaGrid(lambdaMax, ratio float64, k int) []float64 {
+// for k ≤ 0, and an error for a lambdaMax that is negative or not finite
+// or a ratio that is not finite and positive.
+func LambdaGrid(lambdaMax, ratio float64, k int) ([]float64, error) {
+	if !(lambdaMax >= 0) || math.IsInf(lambdaMax, 1) {
+		return nil, fmt.Errorf("%w: λ_max = %v (must be finite and ≥ 0)", ErrParam, lambdaMax)
+	}
+	if !(ratio > 0) || math.IsInf(ratio, 1) {
+		return nil, fmt.Errorf("%w: ratio = %v (must be finite and > 0)", ErrParam, ratio)
+	}
 	if k <= 0 {
-		return nil
+		return nil, nil
 	}
 	out := make([]float64, k)
 	for i := range k {
@@ -390,7 +397,10 @@ func LambdaGrid(lambdaMax, ratio float64, k int) []float64 {
 		}
 		out[i] = lambdaMax * math.Pow(ratio, float64(i)/float64(k-1))
 	}
-	return out
+	if !finite(out) {
+		return nil, fmt.Errorf("%w: λ_max·ratio overflows", ErrParam)
+	}
+	return out, nil
 }
 
 // Path solves the problem for each strength in lambdas, in order, each

@@ -12,15 +12,23 @@ import (
 var (
 	// ErrDims reports vectors or matrices whose shapes do not match.
 	ErrDims = errors.New("prox: dimension mismatch")
-	// ErrNaN reports NaN or Inf in an input or during a solve.
+	// ErrNaN reports NaN or Inf in an input, or a result (a value, a
+	// derivative, an iterate) that overflows.
 	ErrNaN = errors.New("prox: NaN or Inf encountered")
 	// ErrParam reports an invalid regularization parameter (a negative
 	// strength or weight, a lower bound above an upper bound, a negative
-	// radius) or invalid settings.
+	// radius), an invalid step η or invalid settings.
 	ErrParam = errors.New("prox: invalid parameter")
-	// ErrNotConverged reports a solver that stopped at its iteration cap
-	// or on a cancelled context; the best iterate is returned with it.
+	// ErrNotConverged reports a solver that stopped at its iteration cap,
+	// on a cancelled context or because it stalled; the best iterate is
+	// returned with it.
 	ErrNotConverged = errors.New("prox: not converged")
+	// ErrStalled reports a solver that stopped making progress before
+	// meeting its tolerance: the objective and the residual stopped
+	// decreasing, or backtracking found no step. It is always returned
+	// together with ErrNotConverged (errors.Is matches both) and the best
+	// iterate.
+	ErrStalled = errors.New("prox: stalled")
 )
 
 // Operator is the proximity operator of a convex regularizer g(x; λ) with
@@ -31,32 +39,43 @@ var (
 // together with its derivatives with respect to v and λ. Indicators of
 // convex sets are regularizers whose prox is the Euclidean projection.
 //
+// NumParams returns p for vectors of length n. Check validates λ (and the
+// operator's own fixed data: weights, groups) for vectors of length n.
 // Prox sets dst = prox_{ηg}(v; λ); dst may alias v. Value returns
-// g(x; λ), +Inf outside the domain of an indicator. Jacobian returns the
-// Jacobians ∂prox/∂v (n×n) and ∂prox/∂λ (n×p) at v; where prox is not
-// differentiable (a kink, such as |vⱼ| = ηλ for soft thresholding) it
-// returns the one-sided derivative of the side where the output is on the
-// boundary (the coordinate stays at zero, the point stays on the face),
-// which is the element of the generalized Jacobian that the fixed-point
-// condition of a solution with that support needs. The operators may keep
-// references to v and λ. Check validates λ for vectors of length n; the
-// other methods assume it passed (as the solvers and conditions of this
-// package ensure) and, like a slice index, panic on a λ of the wrong
-// length.
+// g(x; λ), +Inf outside the domain of an indicator (or if the value
+// overflows). Jacobian returns the Jacobians ∂prox/∂v (n×n) and ∂prox/∂λ
+// (n×p) at v; where prox is not differentiable (a kink, such as
+// |vⱼ| = ηλ for soft thresholding) it returns the one-sided derivative of
+// the side where the output is on the boundary (the coordinate stays at
+// zero, the point stays on the face), which is the element of the
+// generalized Jacobian that the fixed-point condition of a solution with
+// that support needs. The returned operators may keep references to v
+// and λ.
+//
+// Every method validates its arguments and returns an error instead of
+// panicking or producing NaN: ErrDims for lengths that do not match
+// (len(dst) ≠ len(v), len(λ) ≠ NumParams(len(v)), weights or groups that
+// do not fit n), ErrNaN for NaN or Inf in v, x or λ (or a derivative that
+// overflows), ErrParam for negative strengths, weights or radii, crossed
+// bounds and a step η that is not finite and positive. On error dst is
+// left in an unspecified state. The operators of this package are
+// values with exported configuration (weights, groups); they re-validate
+// it on each call, in O(n) time and without allocating for n ≤ 1024.
 type Operator interface {
 	NumParams(n int) int
 	Check(n int, lambda []float64) error
-	Value(x, lambda []float64) float64
-	Prox(dst, v, lambda []float64, eta float64)
-	Jacobian(v, lambda []float64, eta float64) (dv, dlambda linsolve.Operator)
+	Value(x, lambda []float64) (float64, error)
+	Prox(dst, v, lambda []float64, eta float64) error
+	Jacobian(v, lambda []float64, eta float64) (dv, dlambda linsolve.Operator, err error)
 }
 
 // Diagonal is an Operator whose ∂prox/∂v is diagonal (a separable
-// regularizer). DiagJacobian sets d to that diagonal at v. The
-// support-restricted derivatives of lasso-type problems rely on it.
+// regularizer). DiagJacobian sets d (length len(v)) to that diagonal at
+// v, with the argument checks of Prox. The support-restricted derivatives
+// of lasso-type problems rely on it.
 type Diagonal interface {
 	Operator
-	DiagJacobian(d, v, lambda []float64, eta float64)
+	DiagJacobian(d, v, lambda []float64, eta float64) error
 }
 
 func checkLen(name string, lambda []float64, p int) error {
@@ -93,6 +112,57 @@ func checkWeights(name string, w []float64, n int) error {
 		}
 	}
 	return nil
+}
+
+// checkStep validates a prox step η.
+func checkStep(name string, eta float64) error {
+	if !(eta > 0) || math.IsInf(eta, 1) {
+		return fmt.Errorf("%w: %s step η = %v (must be finite and > 0)", ErrParam, name, eta)
+	}
+	return nil
+}
+
+// checkProx validates the arguments of Prox, Jacobian and DiagJacobian:
+// out (dst or d; skipped when nil and skipOut) of the length of v, v
+// finite, η finite and positive, and λ with g.Check.
+func checkProx(g Operator, name string, out, v, lambda []float64, eta float64, skipOut bool) error {
+	if !skipOut && len(out) != len(v) {
+		return fmt.Errorf("%w: %s output has length %d, input %d", ErrDims, name, len(out), len(v))
+	}
+	if err := checkStep(name, eta); err != nil {
+		return err
+	}
+	if !finite(v) {
+		return fmt.Errorf("%w: %s input v", ErrNaN, name)
+	}
+	return g.Check(len(v), lambda)
+}
+
+// checkValue validates the arguments of Value.
+func checkValue(g Operator, name string, x, lambda []float64) error {
+	if !finite(x) {
+		return fmt.Errorf("%w: %s point x", ErrNaN, name)
+	}
+	return g.Check(len(x), lambda)
+}
+
+// checkJacobian reports overflow in eagerly computed derivative entries.
+func checkJacobian(name string, cols ...[]float64) error {
+	for _, c := range cols {
+		if !finite(c) {
+			return fmt.Errorf("%w: %s derivative overflows", ErrNaN, name)
+		}
+	}
+	return nil
+}
+
+// mul returns a·b with 0·Inf = 0, for products of non-negative factors
+// that may overflow (ηλw, λ·Σ|x|) but must never be NaN.
+func mul(a, b float64) float64 {
+	if a == 0 || b == 0 {
+		return 0
+	}
+	return a * b
 }
 
 func weight(w []float64, j int) float64 {
@@ -182,6 +252,11 @@ func (g L1) lam(lambda []float64, j int) float64 {
 	return lambda[0]
 }
 
+// threshold returns ηλⱼwⱼ (never NaN; +Inf on overflow).
+func (g L1) threshold(lambda []float64, j int, eta float64) float64 {
+	return mul(eta, mul(g.lam(lambda, j), weight(g.Weights, j)))
+}
+
 // Check validates λ and the weights.
 func (g L1) Check(n int, lambda []float64) error {
 	if err := checkLen("L1", lambda, g.NumParams(n)); err != nil {
@@ -194,20 +269,26 @@ func (g L1) Check(n int, lambda []float64) error {
 }
 
 // Value returns Σ λⱼwⱼ|xⱼ|.
-func (g L1) Value(x, lambda []float64) float64 {
+func (g L1) Value(x, lambda []float64) (float64, error) {
+	if err := checkValue(g, "L1", x, lambda); err != nil {
+		return 0, err
+	}
 	var s float64
 	for j, v := range x {
-		s += g.lam(lambda, j) * weight(g.Weights, j) * math.Abs(v)
+		s += mul(mul(g.lam(lambda, j), weight(g.Weights, j)), math.Abs(v))
 	}
-	return s
+	return s, nil
 }
 
-// Prox soft-thresholds v at ηλⱼwⱼ.
-func (g L1) Prox(dst, v, lambda []float64, eta float64) {
-	for j, vj := range v {
-		t := eta * g.lam(lambda, j) * weight(g.Weights, j)
-		dst[j] = softThreshold(vj, t)
+// Prox soft-thresholds v at ηλⱼwⱼ; dst may alias v.
+func (g L1) Prox(dst, v, lambda []float64, eta float64) error {
+	if err := checkProx(g, "L1", dst, v, lambda, eta, false); err != nil {
+		return err
 	}
+	for j, vj := range v {
+		dst[j] = softThreshold(vj, g.threshold(lambda, j, eta))
+	}
+	return nil
 }
 
 func softThreshold(v, t float64) float64 {
@@ -221,9 +302,17 @@ func softThreshold(v, t float64) float64 {
 }
 
 // DiagJacobian sets d to the 0/1 support indicator of prox(v).
-func (g L1) DiagJacobian(d, v, lambda []float64, eta float64) {
+func (g L1) DiagJacobian(d, v, lambda []float64, eta float64) error {
+	if err := checkProx(g, "L1", d, v, lambda, eta, false); err != nil {
+		return err
+	}
+	g.diag(d, v, lambda, eta)
+	return nil
+}
+
+func (g L1) diag(d, v, lambda []float64, eta float64) {
 	for j, vj := range v {
-		if math.Abs(vj) > eta*g.lam(lambda, j)*weight(g.Weights, j) {
+		if math.Abs(vj) > g.threshold(lambda, j, eta) {
 			d[j] = 1
 		} else {
 			d[j] = 0
@@ -232,20 +321,26 @@ func (g L1) DiagJacobian(d, v, lambda []float64, eta float64) {
 }
 
 // Jacobian returns diag(support) and ∂prox/∂λ.
-func (g L1) Jacobian(v, lambda []float64, eta float64) (linsolve.Operator, linsolve.Operator) {
+func (g L1) Jacobian(v, lambda []float64, eta float64) (linsolve.Operator, linsolve.Operator, error) {
+	if err := checkProx(g, "L1", nil, v, lambda, eta, true); err != nil {
+		return nil, nil, err
+	}
 	n := len(v)
 	d := make([]float64, n)
-	g.DiagJacobian(d, v, lambda, eta)
+	g.diag(d, v, lambda, eta)
 	c := make([]float64, n)
 	for j := range n {
 		if d[j] != 0 {
-			c[j] = -eta * weight(g.Weights, j) * sign(v[j])
+			c[j] = -mul(eta, weight(g.Weights, j)) * sign(v[j])
 		}
 	}
-	if g.PerCoordinate {
-		return linsolve.Diagonal(d), linsolve.Diagonal(c)
+	if err := checkJacobian("L1", c); err != nil {
+		return nil, nil, err
 	}
-	return linsolve.Diagonal(d), columnOp{c}
+	if g.PerCoordinate {
+		return linsolve.Diagonal(d), linsolve.Diagonal(c), nil
+	}
+	return linsolve.Diagonal(d), columnOp{c}, nil
 }
 
 // ElasticNet is g(x; λ) = λ₁ Σⱼ wⱼ|xⱼ| + (λ₂/2)‖x‖², θ = (λ₁, λ₂), whose
@@ -271,28 +366,51 @@ func (g ElasticNet) Check(n int, lambda []float64) error {
 }
 
 // Value returns λ₁Σwⱼ|xⱼ| + (λ₂/2)‖x‖².
-func (g ElasticNet) Value(x, lambda []float64) float64 {
+func (g ElasticNet) Value(x, lambda []float64) (float64, error) {
+	if err := checkValue(g, "ElasticNet", x, lambda); err != nil {
+		return 0, err
+	}
 	var a, b float64
 	for j, v := range x {
-		a += weight(g.Weights, j) * math.Abs(v)
+		a += mul(weight(g.Weights, j), math.Abs(v))
 		b += v * v
 	}
-	return lambda[0]*a + 0.5*lambda[1]*b
+	return mul(lambda[0], a) + 0.5*mul(lambda[1], b), nil
 }
 
-// Prox sets dst = S(v, ηλ₁w)/(1+ηλ₂).
-func (g ElasticNet) Prox(dst, v, lambda []float64, eta float64) {
-	c := 1 / (1 + eta*lambda[1])
-	for j, vj := range v {
-		dst[j] = c * softThreshold(vj, eta*lambda[0]*weight(g.Weights, j))
+// shrink returns 1/(1 + ηλ₂).
+func (ElasticNet) shrink(lambda []float64, eta float64) float64 {
+	c, _ := ridgeShrink(lambda[1], eta)
+	return c
+}
+
+// Prox sets dst = S(v, ηλ₁w)/(1+ηλ₂); dst may alias v.
+func (g ElasticNet) Prox(dst, v, lambda []float64, eta float64) error {
+	if err := checkProx(g, "ElasticNet", dst, v, lambda, eta, false); err != nil {
+		return err
 	}
+	c := g.shrink(lambda, eta)
+	t := mul(eta, lambda[0])
+	for j, vj := range v {
+		dst[j] = c * softThreshold(vj, mul(t, weight(g.Weights, j)))
+	}
+	return nil
 }
 
 // DiagJacobian sets d to 1/(1+ηλ₂) on the support and 0 off it.
-func (g ElasticNet) DiagJacobian(d, v, lambda []float64, eta float64) {
-	c := 1 / (1 + eta*lambda[1])
+func (g ElasticNet) DiagJacobian(d, v, lambda []float64, eta float64) error {
+	if err := checkProx(g, "ElasticNet", d, v, lambda, eta, false); err != nil {
+		return err
+	}
+	g.diag(d, v, lambda, eta)
+	return nil
+}
+
+func (g ElasticNet) diag(d, v, lambda []float64, eta float64) {
+	c := g.shrink(lambda, eta)
+	t := mul(eta, lambda[0])
 	for j, vj := range v {
-		if math.Abs(vj) > eta*lambda[0]*weight(g.Weights, j) {
+		if math.Abs(vj) > mul(t, weight(g.Weights, j)) {
 			d[j] = c
 		} else {
 			d[j] = 0
@@ -301,11 +419,15 @@ func (g ElasticNet) DiagJacobian(d, v, lambda []float64, eta float64) {
 }
 
 // Jacobian returns ∂prox/∂v and the two columns ∂prox/∂λ₁, ∂prox/∂λ₂.
-func (g ElasticNet) Jacobian(v, lambda []float64, eta float64) (linsolve.Operator, linsolve.Operator) {
+func (g ElasticNet) Jacobian(v, lambda []float64, eta float64) (linsolve.Operator, linsolve.Operator, error) {
+	if err := checkProx(g, "ElasticNet", nil, v, lambda, eta, true); err != nil {
+		return nil, nil, err
+	}
 	n := len(v)
 	d := make([]float64, n)
-	g.DiagJacobian(d, v, lambda, eta)
-	c := 1 / (1 + eta*lambda[1])
+	g.diag(d, v, lambda, eta)
+	c, etac := ridgeShrink(lambda[1], eta)
+	t := mul(eta, lambda[0])
 	c1 := make([]float64, n)
 	c2 := make([]float64, n)
 	for j, vj := range v {
@@ -313,10 +435,13 @@ func (g ElasticNet) Jacobian(v, lambda []float64, eta float64) (linsolve.Operato
 			continue
 		}
 		wj := weight(g.Weights, j)
-		c1[j] = -eta * wj * sign(vj) * c
-		c2[j] = -eta * softThreshold(vj, eta*lambda[0]*wj) * c * c
+		c1[j] = -mul(etac, wj) * sign(vj)
+		c2[j] = -etac * (softThreshold(vj, mul(t, wj)) * c)
 	}
-	return linsolve.Diagonal(d), columnsOp{n: n, cols: [][]float64{c1, c2}}
+	if err := checkJacobian("ElasticNet", c1, c2); err != nil {
+		return nil, nil, err
+	}
+	return linsolve.Diagonal(d), columnsOp{n: n, cols: [][]float64{c1, c2}}, nil
 }
 
 // NonNegL1 is g(x; λ) = λ Σⱼ wⱼxⱼ + ι(x ≥ 0) (the non-negative lasso),
@@ -341,28 +466,45 @@ func (g NonNegL1) Check(n int, lambda []float64) error {
 }
 
 // Value returns λΣwⱼxⱼ, or +Inf if some xⱼ < 0.
-func (g NonNegL1) Value(x, lambda []float64) float64 {
+func (g NonNegL1) Value(x, lambda []float64) (float64, error) {
+	if err := checkValue(g, "NonNegL1", x, lambda); err != nil {
+		return 0, err
+	}
 	var s float64
 	for j, v := range x {
 		if v < 0 {
-			return math.Inf(1)
+			return math.Inf(1), nil
 		}
-		s += weight(g.Weights, j) * v
+		s += mul(weight(g.Weights, j), v)
 	}
-	return lambda[0] * s
+	return mul(lambda[0], s), nil
 }
 
-// Prox sets dst = max(v − ηλw, 0).
-func (g NonNegL1) Prox(dst, v, lambda []float64, eta float64) {
-	for j, vj := range v {
-		dst[j] = math.Max(vj-eta*lambda[0]*weight(g.Weights, j), 0)
+// Prox sets dst = max(v − ηλw, 0); dst may alias v.
+func (g NonNegL1) Prox(dst, v, lambda []float64, eta float64) error {
+	if err := checkProx(g, "NonNegL1", dst, v, lambda, eta, false); err != nil {
+		return err
 	}
+	t := mul(eta, lambda[0])
+	for j, vj := range v {
+		dst[j] = math.Max(vj-mul(t, weight(g.Weights, j)), 0)
+	}
+	return nil
 }
 
 // DiagJacobian sets d to the support indicator.
-func (g NonNegL1) DiagJacobian(d, v, lambda []float64, eta float64) {
+func (g NonNegL1) DiagJacobian(d, v, lambda []float64, eta float64) error {
+	if err := checkProx(g, "NonNegL1", d, v, lambda, eta, false); err != nil {
+		return err
+	}
+	g.diag(d, v, lambda, eta)
+	return nil
+}
+
+func (g NonNegL1) diag(d, v, lambda []float64, eta float64) {
+	t := mul(eta, lambda[0])
 	for j, vj := range v {
-		if vj > eta*lambda[0]*weight(g.Weights, j) {
+		if vj > mul(t, weight(g.Weights, j)) {
 			d[j] = 1
 		} else {
 			d[j] = 0
@@ -371,17 +513,23 @@ func (g NonNegL1) DiagJacobian(d, v, lambda []float64, eta float64) {
 }
 
 // Jacobian returns the support indicator and ∂prox/∂λ.
-func (g NonNegL1) Jacobian(v, lambda []float64, eta float64) (linsolve.Operator, linsolve.Operator) {
+func (g NonNegL1) Jacobian(v, lambda []float64, eta float64) (linsolve.Operator, linsolve.Operator, error) {
+	if err := checkProx(g, "NonNegL1", nil, v, lambda, eta, true); err != nil {
+		return nil, nil, err
+	}
 	n := len(v)
 	d := make([]float64, n)
-	g.DiagJacobian(d, v, lambda, eta)
+	g.diag(d, v, lambda, eta)
 	c := make([]float64, n)
 	for j := range n {
 		if d[j] != 0 {
-			c[j] = -eta * weight(g.Weights, j)
+			c[j] = -mul(eta, weight(g.Weights, j))
 		}
 	}
-	return linsolve.Diagonal(d), columnOp{c}
+	if err := checkJacobian("NonNegL1", c); err != nil {
+		return nil, nil, err
+	}
+	return linsolve.Diagonal(d), columnOp{c}, nil
 }
 
 // SquaredL2 is g(x; λ) = (λ/2)‖x‖² (ridge), p = 1, with
@@ -400,41 +548,68 @@ func (SquaredL2) Check(_ int, lambda []float64) error {
 }
 
 // Value returns (λ/2)‖x‖².
-func (SquaredL2) Value(x, lambda []float64) float64 {
+func (g SquaredL2) Value(x, lambda []float64) (float64, error) {
+	if err := checkValue(g, "SquaredL2", x, lambda); err != nil {
+		return 0, err
+	}
 	var s float64
 	for _, v := range x {
 		s += v * v
 	}
-	return 0.5 * lambda[0] * s
+	return 0.5 * mul(lambda[0], s), nil
 }
 
-// Prox sets dst = v/(1+ηλ).
-func (SquaredL2) Prox(dst, v, lambda []float64, eta float64) {
-	c := 1 / (1 + eta*lambda[0])
+// ridgeShrink returns c = 1/(1+ηλ) and ηc = η/(1+ηλ), formed without
+// overflow.
+func ridgeShrink(lambda, eta float64) (c, etac float64) {
+	c = 1 / (1 + mul(eta, lambda))
+	if c == 0 { // ηλ overflowed: η/(1+ηλ) ≈ 1/λ
+		return 0, 1 / (1/eta + lambda)
+	}
+	return c, eta * c
+}
+
+// Prox sets dst = v/(1+ηλ); dst may alias v.
+func (g SquaredL2) Prox(dst, v, lambda []float64, eta float64) error {
+	if err := checkProx(g, "SquaredL2", dst, v, lambda, eta, false); err != nil {
+		return err
+	}
+	c, _ := ridgeShrink(lambda[0], eta)
 	for j, vj := range v {
 		dst[j] = c * vj
 	}
+	return nil
 }
 
 // DiagJacobian sets d to 1/(1+ηλ).
-func (SquaredL2) DiagJacobian(d, v, lambda []float64, eta float64) {
-	c := 1 / (1 + eta*lambda[0])
-	for j := range v {
+func (g SquaredL2) DiagJacobian(d, v, lambda []float64, eta float64) error {
+	if err := checkProx(g, "SquaredL2", d, v, lambda, eta, false); err != nil {
+		return err
+	}
+	c, _ := ridgeShrink(lambda[0], eta)
+	for j := range d {
 		d[j] = c
 	}
+	return nil
 }
 
 // Jacobian returns I/(1+ηλ) and −ηv/(1+ηλ)².
-func (g SquaredL2) Jacobian(v, lambda []float64, eta float64) (linsolve.Operator, linsolve.Operator) {
+func (g SquaredL2) Jacobian(v, lambda []float64, eta float64) (linsolve.Operator, linsolve.Operator, error) {
+	if err := checkProx(g, "SquaredL2", nil, v, lambda, eta, true); err != nil {
+		return nil, nil, err
+	}
 	n := len(v)
+	c, etac := ridgeShrink(lambda[0], eta)
 	d := make([]float64, n)
-	g.DiagJacobian(d, v, lambda, eta)
-	c := 1 / (1 + eta*lambda[0])
 	col := make([]float64, n)
 	for j, vj := range v {
-		col[j] = -eta * vj * c * c
+		d[j] = c
+		col[j] = -etac * (c * vj)
 	}
-	return linsolve.Diagonal(d), columnOp{col}
+	if err := checkJacobian("SquaredL2", col); err != nil {
+		return nil, nil, err
+	}
+	return linsolve.Diagonal(d), columnOp{col}, nil
 }
 
 // Zero is g = 0 (no regularization): prox is the identity and p = 0.
@@ -448,21 +623,39 @@ func (Zero) NumParams(int) int { return 0 }
 func (Zero) Check(_ int, lambda []float64) error { return checkLen("Zero", lambda, 0) }
 
 // Value returns 0.
-func (Zero) Value(_, _ []float64) float64 { return 0 }
+func (g Zero) Value(x, lambda []float64) (float64, error) {
+	if err := checkValue(g, "Zero", x, lambda); err != nil {
+		return 0, err
+	}
+	return 0, nil
+}
 
 // Prox copies v.
-func (Zero) Prox(dst, v, _ []float64, _ float64) { copy(dst, v) }
+func (g Zero) Prox(dst, v, lambda []float64, eta float64) error {
+	if err := checkProx(g, "Zero", dst, v, lambda, eta, false); err != nil {
+		return err
+	}
+	copy(dst, v)
+	return nil
+}
 
 // DiagJacobian sets d to ones.
-func (Zero) DiagJacobian(d, _, _ []float64, _ float64) {
+func (g Zero) DiagJacobian(d, v, lambda []float64, eta float64) error {
+	if err := checkProx(g, "Zero", d, v, lambda, eta, false); err != nil {
+		return err
+	}
 	for j := range d {
 		d[j] = 1
 	}
+	return nil
 }
 
 // Jacobian returns the identity and an n×0 operator.
-func (Zero) Jacobian(v, _ []float64, _ float64) (linsolve.Operator, linsolve.Operator) {
-	return linsolve.Identity(len(v)), linsolve.Zero{Rows: len(v), Cols: 0}
+func (g Zero) Jacobian(v, lambda []float64, eta float64) (linsolve.Operator, linsolve.Operator, error) {
+	if err := checkProx(g, "Zero", nil, v, lambda, eta, true); err != nil {
+		return nil, nil, err
+	}
+	return linsolve.Identity(len(v)), linsolve.Zero{Rows: len(v), Cols: 0}, nil
 }
 
 // NonNegSquaredL2 is g(x; λ) = (λ/2)‖x‖² + ι(x ≥ 0) (non-negative ridge),
@@ -482,28 +675,43 @@ func (NonNegSquaredL2) Check(_ int, lambda []float64) error {
 }
 
 // Value returns (λ/2)‖x‖², or +Inf if some xⱼ < 0.
-func (NonNegSquaredL2) Value(x, lambda []float64) float64 {
+func (g NonNegSquaredL2) Value(x, lambda []float64) (float64, error) {
+	if err := checkValue(g, "NonNegSquaredL2", x, lambda); err != nil {
+		return 0, err
+	}
 	var s float64
 	for _, v := range x {
 		if v < 0 {
-			return math.Inf(1)
+			return math.Inf(1), nil
 		}
 		s += v * v
 	}
-	return 0.5 * lambda[0] * s
+	return 0.5 * mul(lambda[0], s), nil
 }
 
 // Prox sets dst = max(v, 0)/(1+ηλ); dst may alias v.
-func (NonNegSquaredL2) Prox(dst, v, lambda []float64, eta float64) {
-	c := 1 / (1 + eta*lambda[0])
+func (g NonNegSquaredL2) Prox(dst, v, lambda []float64, eta float64) error {
+	if err := checkProx(g, "NonNegSquaredL2", dst, v, lambda, eta, false); err != nil {
+		return err
+	}
+	c, _ := ridgeShrink(lambda[0], eta)
 	for j, vj := range v {
 		dst[j] = c * math.Max(vj, 0)
 	}
+	return nil
 }
 
 // DiagJacobian sets d to 1/(1+ηλ) where v > 0 and 0 elsewhere.
-func (NonNegSquaredL2) DiagJacobian(d, v, lambda []float64, eta float64) {
-	c := 1 / (1 + eta*lambda[0])
+func (g NonNegSquaredL2) DiagJacobian(d, v, lambda []float64, eta float64) error {
+	if err := checkProx(g, "NonNegSquaredL2", d, v, lambda, eta, false); err != nil {
+		return err
+	}
+	g.diag(d, v, lambda, eta)
+	return nil
+}
+
+func (NonNegSquaredL2) diag(d, v, lambda []float64, eta float64) {
+	c, _ := ridgeShrink(lambda[0], eta)
 	for j, vj := range v {
 		if vj > 0 {
 			d[j] = c
@@ -514,16 +722,22 @@ func (NonNegSquaredL2) DiagJacobian(d, v, lambda []float64, eta float64) {
 }
 
 // Jacobian returns ∂prox/∂v and ∂prox/∂λ.
-func (g NonNegSquaredL2) Jacobian(v, lambda []float64, eta float64) (linsolve.Operator, linsolve.Operator) {
+func (g NonNegSquaredL2) Jacobian(v, lambda []float64, eta float64) (linsolve.Operator, linsolve.Operator, error) {
+	if err := checkProx(g, "NonNegSquaredL2", nil, v, lambda, eta, true); err != nil {
+		return nil, nil, err
+	}
 	n := len(v)
 	d := make([]float64, n)
-	g.DiagJacobian(d, v, lambda, eta)
-	c := 1 / (1 + eta*lambda[0])
+	g.diag(d, v, lambda, eta)
+	c, etac := ridgeShrink(lambda[0], eta)
 	col := make([]float64, n)
 	for j, vj := range v {
 		if vj > 0 {
-			col[j] = -eta * vj * c * c
+			col[j] = -etac * (c * vj)
 		}
 	}
-	return linsolve.Diagonal(d), columnOp{col}
+	if err := checkJacobian("NonNegSquaredL2", col); err != nil {
+		return nil, nil, err
+	}
+	return linsolve.Diagonal(d), columnOp{col}, nil
 }

@@ -92,14 +92,16 @@ func TestProxJacobiansFD(t *testing.T) {
 			require.NoError(t, tc.g.Check(n, theta), tc.name)
 			eta := 0.5 + rng.Float64()
 			x := make([]float64, n)
-			tc.g.Prox(x, v, theta, eta)
+			require.NoError(t, tc.g.Prox(x, v, theta, eta))
 			// Prox optimality: ½‖x − v‖² + ηg(x) is minimal.
 			obj := func(z []float64) float64 {
 				var s float64
 				for j := range z {
 					s += 0.5 * (z[j] - v[j]) * (z[j] - v[j])
 				}
-				return s + eta*tc.g.Value(z, theta)
+				gz, err := tc.g.Value(z, theta)
+				require.NoError(t, err)
+				return s + eta*gz
 			}
 			best := obj(x)
 			require.False(t, math.IsInf(best, 0), "%s: prox output outside the domain", tc.name)
@@ -115,9 +117,10 @@ func TestProxJacobiansFD(t *testing.T) {
 			if nearKink(tc.g, v, theta, eta, 1e-4) {
 				continue
 			}
-			dv, dl := tc.g.Jacobian(v, theta, eta)
+			dv, dl, err := tc.g.Jacobian(v, theta, eta)
+			require.NoError(t, err)
 			jv := mat.NewDense(n, n, nil)
-			fd.Jacobian(jv, func(dst, vv []float64) { tc.g.Prox(dst, vv, theta, eta) }, v, &fd.JacobianSettings{Formula: fd.Central, Step: 1e-6})
+			fd.Jacobian(jv, func(dst, vv []float64) { require.NoError(t, tc.g.Prox(dst, vv, theta, eta)) }, v, &fd.JacobianSettings{Formula: fd.Central, Step: 1e-6})
 			assert.True(t, mat.EqualApprox(linsolve.Dense(dv), jv, 1e-7), "%s trial %d ∂/∂v\n%v\n%v", tc.name, trial, mat.Formatted(linsolve.Dense(dv)), mat.Formatted(jv))
 			assert.True(t, mat.EqualApprox(linsolve.DenseT(dv), linsolve.Dense(dv), 1e-14), "%s ApplyT", tc.name)
 			p := len(theta)
@@ -125,12 +128,12 @@ func TestProxJacobiansFD(t *testing.T) {
 				continue
 			}
 			jl := mat.NewDense(n, p, nil)
-			fd.Jacobian(jl, func(dst, th []float64) { tc.g.Prox(dst, v, th, eta) }, theta, &fd.JacobianSettings{Formula: fd.Central, Step: 1e-6})
+			fd.Jacobian(jl, func(dst, th []float64) { require.NoError(t, tc.g.Prox(dst, v, th, eta)) }, theta, &fd.JacobianSettings{Formula: fd.Central, Step: 1e-6})
 			assert.True(t, mat.EqualApprox(linsolve.Dense(dl), jl, 1e-7), "%s trial %d ∂/∂λ\n%v\n%v", tc.name, trial, mat.Formatted(linsolve.Dense(dl)), mat.Formatted(jl))
 			assert.True(t, mat.EqualApprox(linsolve.DenseT(dl), linsolve.Dense(dl), 1e-14), "%s ApplyT λ", tc.name)
 			if dg, ok := tc.g.(Diagonal); ok {
 				d := make([]float64, n)
-				dg.DiagJacobian(d, v, theta, eta)
+				require.NoError(t, dg.DiagJacobian(d, v, theta, eta))
 				for j := range n {
 					assert.Equal(t, jv.At(j, j) > 0.5*math.Max(d[j], 1e-300), d[j] > 0, "%s diag %d", tc.name, j)
 					assert.InDelta(t, jv.At(j, j), d[j], 1e-7, "%s diag %d", tc.name, j)
@@ -147,13 +150,18 @@ func nearKink(g Operator, v, theta []float64, eta, h float64) bool {
 	x0 := make([]float64, n)
 	xp := make([]float64, n)
 	xm := make([]float64, n)
-	g.Prox(x0, v, theta, eta)
+	if g.Prox(x0, v, theta, eta) != nil {
+		return true
+	}
 	vp := append([]float64(nil), v...)
 	for j := range n {
 		vp[j] = v[j] + h
-		g.Prox(xp, vp, theta, eta)
+		errP := g.Prox(xp, vp, theta, eta)
 		vp[j] = v[j] - h
-		g.Prox(xm, vp, theta, eta)
+		errM := g.Prox(xm, vp, theta, eta)
+		if errP != nil || errM != nil {
+			return true
+		}
 		vp[j] = v[j]
 		for i := range n {
 			if math.Abs((xp[i]-x0[i])-(x0[i]-xm[i])) > 1e-3*h {
@@ -365,7 +373,8 @@ func TestLassoWarmStartPath(t *testing.T) {
 	train, _ := diabetes(t)
 	l, err := NewLasso(train.X, train.Y, L1Penalty)
 	require.NoError(t, err)
-	grid := LambdaGrid(l.LambdaMax(), 1e-3, 20)
+	grid, err := LambdaGrid(l.LambdaMax(), 1e-3, 20)
+	require.NoError(t, err)
 	path, err := l.Path(context.Background(), grid, nil)
 	require.NoError(t, err)
 	require.Len(t, path, 20)
@@ -388,12 +397,12 @@ func TestProxKinkConvention(t *testing.T) {
 		n := len(v)
 		x0 := make([]float64, n)
 		x1 := make([]float64, n)
-		g.Prox(x0, v, theta, eta)
+		require.NoError(t, g.Prox(x0, v, theta, eta))
 		vp := make([]float64, n)
 		for i := range v {
 			vp[i] = v[i] + h*dir[i]
 		}
-		g.Prox(x1, vp, theta, eta)
+		require.NoError(t, g.Prox(x1, vp, theta, eta))
 		for i := range x1 {
 			x1[i] = (x1[i] - x0[i]) / h
 		}
@@ -407,23 +416,27 @@ func TestProxKinkConvention(t *testing.T) {
 	}
 	// Soft thresholding at |v| = ηλ: the inward side keeps the output 0.
 	v := []float64{1.5, -1.5}
-	dv, _ := L1{}.Jacobian(v, []float64{1.5}, 1)
+	dv, _, err := L1{}.Jacobian(v, []float64{1.5}, 1)
+	require.NoError(t, err)
 	in := []float64{-1, 1}
 	assert.InDeltaSlice(t, oneSided(L1{}, v, []float64{1.5}, 1, in), apply(dv, in), 1e-6)
 	// Box at v = u: moving outward keeps the output on the face.
 	vb := []float64{1, 0.2}
 	tb := []float64{-1, 1}
-	dvb, _ := Box{Scalar: true}.Jacobian(vb, tb, 1)
+	dvb, _, err := Box{Scalar: true}.Jacobian(vb, tb, 1)
+	require.NoError(t, err)
 	out := []float64{1, 0}
 	assert.InDeltaSlice(t, oneSided(Box{Scalar: true}, vb, tb, 1, out), apply(dvb, out), 1e-6)
 	// l2 ball at ‖v‖ = r: moving outward keeps the output on the sphere.
 	vs := []float64{0.6, 0.8}
-	dvs, _ := L2Ball{}.Jacobian(vs, []float64{1}, 1)
+	dvs, _, err := L2Ball{}.Jacobian(vs, []float64{1}, 1)
+	require.NoError(t, err)
 	assert.InDeltaSlice(t, oneSided(L2Ball{}, vs, []float64{1}, 1, vs), apply(dvs, vs), 1e-6)
 	// Group lasso at ‖v_G‖ = ηλw_G: shrinking keeps the group at zero.
 	gl := GroupLasso{Groups: [][]int{{0, 1}}, Weights: []float64{1}}
 	vg := []float64{0.6, 0.8}
-	dvg, _ := gl.Jacobian(vg, []float64{1}, 1)
+	dvg, _, err := gl.Jacobian(vg, []float64{1}, 1)
+	require.NoError(t, err)
 	shrink := []float64{-0.6, -0.8}
 	assert.InDeltaSlice(t, oneSided(gl, vg, []float64{1}, 1, shrink), apply(dvg, shrink), 1e-6)
 }
@@ -582,8 +595,9 @@ func TestProxExtremeScales(t *testing.T) {
 	} {
 		for _, v := range [][]float64{{1e-300, 1e-300}, {1e300, -1e300}, {1e-320, 0}} {
 			x := make([]float64, 2)
-			g.op.Prox(x, v, g.theta, 1)
-			dv, dl := g.op.Jacobian(v, g.theta, 1)
+			require.NoError(t, g.op.Prox(x, v, g.theta, 1))
+			dv, dl, err := g.op.Jacobian(v, g.theta, 1)
+			require.NoError(t, err)
 			jv, jl := linsolve.Dense(dv), linsolve.Dense(dl)
 			assert.True(t, finite(x), "%T %v", g.op, v)
 			assert.LessOrEqual(t, mat.Norm(jv, math.Inf(1)), 2.0, "%T %v", g.op, v)

@@ -36,16 +36,25 @@ func (g GroupLasso) Check(n int, lambda []float64) error {
 	if err := checkWeights("GroupLasso", g.Weights, len(g.Groups)); err != nil {
 		return err
 	}
-	seen := make([]bool, n)
+	// A bit set of the indices seen, on the stack for n ≤ 1024.
+	var buf [16]uint64
+	words := (n + 63) / 64
+	var seen []uint64
+	if words <= len(buf) {
+		seen = buf[:words]
+	} else {
+		seen = make([]uint64, words)
+	}
 	for k, grp := range g.Groups {
 		for _, j := range grp {
 			if j < 0 || j >= n {
 				return fmt.Errorf("%w: group %d has index %d outside [0, %d)", ErrDims, k, j, n)
 			}
-			if seen[j] {
+			w, b := j/64, uint64(1)<<(j%64)
+			if seen[w]&b != 0 {
 				return fmt.Errorf("%w: index %d is in two groups", ErrParam, j)
 			}
-			seen[j] = true
+			seen[w] |= b
 		}
 	}
 	return nil
@@ -58,13 +67,16 @@ func (g GroupLasso) weight(k int) float64 {
 	return g.Weights[k]
 }
 
-func groupNorm(v []float64, grp []int) float64 {
-	// Scaled sum of squares: no overflow or underflow for extreme entries.
-	var scale, ssq float64 = 0, 1
-	for _, j := range grp {
-		a := math.Abs(v[j])
+// scaledNorm returns scale and ssq with ‖v_idx‖ = scale·√ssq, 1 ≤ ssq ≤
+// len(idx) (scale = 0 for a zero vector): the norm is never formed, so
+// huge or tiny entries neither overflow nor underflow. idx nil means all
+// of v.
+func scaledNorm(v []float64, idx []int) (scale, ssq float64) {
+	ssq = 1
+	add := func(x float64) {
+		a := math.Abs(x)
 		if a == 0 {
-			continue
+			return
 		}
 		if scale < a {
 			ssq = 1 + ssq*(scale/a)*(scale/a)
@@ -73,50 +85,83 @@ func groupNorm(v []float64, grp []int) float64 {
 			ssq += (a / scale) * (a / scale)
 		}
 	}
-	return scale * math.Sqrt(ssq)
+	if idx == nil {
+		for _, x := range v {
+			add(x)
+		}
+	} else {
+		for _, j := range idx {
+			add(v[j])
+		}
+	}
+	return scale, ssq
 }
 
-// Value returns λ Σ w_G‖x_G‖.
-func (g GroupLasso) Value(x, lambda []float64) float64 {
+// ratio returns t/‖v‖ from the scaled norm, +Inf for a zero norm and a
+// positive t, 0 for t = 0.
+func ratio(t, scale, ssq float64) float64 {
+	if t == 0 {
+		return 0
+	}
+	if scale == 0 {
+		return math.Inf(1)
+	}
+	return (t / scale) / math.Sqrt(ssq)
+}
+
+// Value returns λ Σ w_G‖x_G‖ (+Inf if it overflows).
+func (g GroupLasso) Value(x, lambda []float64) (float64, error) {
+	if err := checkValue(g, "GroupLasso", x, lambda); err != nil {
+		return 0, err
+	}
 	var s float64
 	for k, grp := range g.Groups {
-		s += g.weight(k) * groupNorm(x, grp)
+		scale, ssq := scaledNorm(x, grp)
+		s += mul(mul(g.weight(k), lambda[0]), scale*math.Sqrt(ssq))
 	}
-	return lambda[0] * s
+	return s, nil
 }
 
 // Prox applies block soft thresholding; dst may alias v.
-func (g GroupLasso) Prox(dst, v, lambda []float64, eta float64) {
+func (g GroupLasso) Prox(dst, v, lambda []float64, eta float64) error {
+	if err := checkProx(g, "GroupLasso", dst, v, lambda, eta, false); err != nil {
+		return err
+	}
 	copy(dst, v)
 	for k, grp := range g.Groups {
-		nv := groupNorm(v, grp)
-		t := eta * lambda[0] * g.weight(k)
+		scale, ssq := scaledNorm(v, grp)
+		rho := ratio(mul(eta, mul(lambda[0], g.weight(k))), scale, ssq)
 		c := 0.0
-		if nv > t {
-			c = 1 - t/nv
+		if rho < 1 {
+			c = 1 - rho
 		}
 		for _, j := range grp {
 			dst[j] = c * v[j]
 		}
 	}
+	return nil
 }
 
 // Jacobian returns the block-diagonal ∂prox/∂v and the column ∂prox/∂λ.
-func (g GroupLasso) Jacobian(v, lambda []float64, eta float64) (linsolve.Operator, linsolve.Operator) {
+func (g GroupLasso) Jacobian(v, lambda []float64, eta float64) (linsolve.Operator, linsolve.Operator, error) {
+	if err := checkProx(g, "GroupLasso", nil, v, lambda, eta, true); err != nil {
+		return nil, nil, err
+	}
 	n := len(v)
-	op := &groupJac{n: n, groups: g.Groups, v: append([]float64(nil), v...)}
-	op.norm = make([]float64, len(g.Groups))
-	op.t = make([]float64, len(g.Groups))
+	op := &groupJac{n: n, groups: g.Groups, u: make([]float64, n), rho: make([]float64, len(g.Groups))}
 	col := make([]float64, n)
 	inGroup := make([]bool, n)
 	for k, grp := range g.Groups {
-		nv := groupNorm(v, grp)
-		t := eta * lambda[0] * g.weight(k)
-		op.norm[k], op.t[k] = nv, t
+		scale, ssq := scaledNorm(v, grp)
+		rho := ratio(mul(eta, mul(lambda[0], g.weight(k))), scale, ssq)
+		op.rho[k] = rho
+		ew := mul(eta, g.weight(k))
 		for _, j := range grp {
 			inGroup[j] = true
-			if nv > t {
-				col[j] = -eta * g.weight(k) * v[j] / nv
+			if rho < 1 {
+				// u = v_G/‖v_G‖, formed from the scaled norm.
+				op.u[j] = (v[j] / scale) / math.Sqrt(ssq)
+				col[j] = -mul(ew, math.Abs(op.u[j])) * sign(op.u[j])
 			}
 		}
 	}
@@ -125,15 +170,21 @@ func (g GroupLasso) Jacobian(v, lambda []float64, eta float64) (linsolve.Operato
 			op.free = append(op.free, j)
 		}
 	}
-	return op, columnOp{col}
+	if err := checkJacobian("GroupLasso", col); err != nil {
+		return nil, nil, err
+	}
+	return op, columnOp{col}, nil
 }
 
+// groupJac is the block-diagonal Jacobian of block soft thresholding:
+// on an active group (ρ_G = t/‖v_G‖ < 1) (1 − ρ_G) I + ρ_G u_G u_Gᵀ with
+// u_G = v_G/‖v_G‖, zero on inactive groups, the identity off all groups.
 type groupJac struct {
-	n       int
-	groups  [][]int
-	free    []int
-	v       []float64
-	norm, t []float64
+	n      int
+	groups [][]int
+	free   []int
+	u      []float64
+	rho    []float64
 }
 
 func (o *groupJac) Dims() (int, int) { return o.n, o.n }
@@ -143,22 +194,19 @@ func (o *groupJac) Apply(dst, z []float64) {
 		dst[j] = z[j]
 	}
 	for k, grp := range o.groups {
-		nv, t := o.norm[k], o.t[k]
-		if !(nv > t) {
+		c := o.rho[k]
+		if !(c < 1) {
 			for _, j := range grp {
 				dst[j] = 0
 			}
 			continue
 		}
-		// With u = v_G/‖v_G‖: (1 − t/‖v_G‖) z + (t/‖v_G‖)(uᵀz) u, written
-		// so that tiny or huge ‖v_G‖ neither underflows nor overflows.
 		var uz float64
 		for _, j := range grp {
-			uz += o.v[j] / nv * z[j]
+			uz += o.u[j] * z[j]
 		}
-		c := t / nv
 		for _, j := range grp {
-			dst[j] = (1-c)*z[j] + c*uz*(o.v[j]/nv)
+			dst[j] = (1-c)*z[j] + c*uz*o.u[j]
 		}
 	}
 }
@@ -169,7 +217,7 @@ func (o *groupJac) ApplyT(dst, u []float64) { o.Apply(dst, u) }
 // (p = 2n), or θ = (l, u) shared by all coordinates when Scalar is set
 // (p = 2). Its prox is the projection clip(v, l, u), with ∂/∂vⱼ = 1 where
 // lⱼ < vⱼ < uⱼ, ∂/∂lⱼ = 1 where vⱼ ≤ lⱼ, ∂/∂uⱼ = 1 where vⱼ ≥ uⱼ, and
-// zero elsewhere.
+// zero elsewhere. The bounds must be finite.
 type Box struct {
 	Scalar bool
 }
@@ -189,7 +237,7 @@ func (b Box) bounds(theta []float64, j, n int) (float64, float64) {
 	return theta[j], theta[n+j]
 }
 
-// Check validates the bounds (l ≤ u).
+// Check validates the bounds (finite, l ≤ u).
 func (b Box) Check(n int, theta []float64) error {
 	if err := checkLen("Box", theta, b.NumParams(n)); err != nil {
 		return err
@@ -208,28 +256,43 @@ func (b Box) Check(n int, theta []float64) error {
 }
 
 // Value returns 0 inside the box and +Inf outside.
-func (b Box) Value(x, theta []float64) float64 {
+func (b Box) Value(x, theta []float64) (float64, error) {
+	if err := checkValue(b, "Box", x, theta); err != nil {
+		return 0, err
+	}
 	n := len(x)
 	for j, v := range x {
 		lo, hi := b.bounds(theta, j, n)
 		if v < lo || v > hi {
-			return math.Inf(1)
+			return math.Inf(1), nil
 		}
 	}
-	return 0
+	return 0, nil
 }
 
 // Prox clips v to the box; dst may alias v.
-func (b Box) Prox(dst, v, theta []float64, _ float64) {
+func (b Box) Prox(dst, v, theta []float64, eta float64) error {
+	if err := checkProx(b, "Box", dst, v, theta, eta, false); err != nil {
+		return err
+	}
 	n := len(v)
 	for j, vj := range v {
 		lo, hi := b.bounds(theta, j, n)
 		dst[j] = math.Min(math.Max(vj, lo), hi)
 	}
+	return nil
 }
 
 // DiagJacobian sets d to the indicator of the interior.
-func (b Box) DiagJacobian(d, v, theta []float64, _ float64) {
+func (b Box) DiagJacobian(d, v, theta []float64, eta float64) error {
+	if err := checkProx(b, "Box", d, v, theta, eta, false); err != nil {
+		return err
+	}
+	b.diag(d, v, theta)
+	return nil
+}
+
+func (b Box) diag(d, v, theta []float64) {
 	n := len(v)
 	for j, vj := range v {
 		lo, hi := b.bounds(theta, j, n)
@@ -242,10 +305,13 @@ func (b Box) DiagJacobian(d, v, theta []float64, _ float64) {
 }
 
 // Jacobian returns the interior indicator and ∂clip/∂(l, u).
-func (b Box) Jacobian(v, theta []float64, eta float64) (linsolve.Operator, linsolve.Operator) {
+func (b Box) Jacobian(v, theta []float64, eta float64) (linsolve.Operator, linsolve.Operator, error) {
+	if err := checkProx(b, "Box", nil, v, theta, eta, true); err != nil {
+		return nil, nil, err
+	}
 	n := len(v)
 	d := make([]float64, n)
-	b.DiagJacobian(d, v, theta, eta)
+	b.diag(d, v, theta)
 	lo := make([]float64, n)
 	hi := make([]float64, n)
 	for j, vj := range v {
@@ -257,9 +323,9 @@ func (b Box) Jacobian(v, theta []float64, eta float64) (linsolve.Operator, linso
 		}
 	}
 	if b.Scalar {
-		return linsolve.Diagonal(d), columnsOp{n: n, cols: [][]float64{lo, hi}}
+		return linsolve.Diagonal(d), columnsOp{n: n, cols: [][]float64{lo, hi}}, nil
 	}
-	return linsolve.Diagonal(d), boxParamOp{lo: lo, hi: hi}
+	return linsolve.Diagonal(d), boxParamOp{lo: lo, hi: hi}, nil
 }
 
 // boxParamOp is [diag(lo) diag(hi)], n×2n.
@@ -291,24 +357,39 @@ func (NonNegative) NumParams(int) int { return 0 }
 func (NonNegative) Check(_ int, theta []float64) error { return checkLen("NonNegative", theta, 0) }
 
 // Value returns 0 if x ≥ 0 and +Inf otherwise.
-func (NonNegative) Value(x, _ []float64) float64 {
+func (g NonNegative) Value(x, theta []float64) (float64, error) {
+	if err := checkValue(g, "NonNegative", x, theta); err != nil {
+		return 0, err
+	}
 	for _, v := range x {
 		if v < 0 {
-			return math.Inf(1)
+			return math.Inf(1), nil
 		}
 	}
-	return 0
+	return 0, nil
 }
 
 // Prox sets dst = max(v, 0); dst may alias v.
-func (NonNegative) Prox(dst, v, _ []float64, _ float64) {
+func (g NonNegative) Prox(dst, v, theta []float64, eta float64) error {
+	if err := checkProx(g, "NonNegative", dst, v, theta, eta, false); err != nil {
+		return err
+	}
 	for j, vj := range v {
 		dst[j] = math.Max(vj, 0)
 	}
+	return nil
 }
 
 // DiagJacobian sets d to the indicator of v > 0.
-func (NonNegative) DiagJacobian(d, v, _ []float64, _ float64) {
+func (g NonNegative) DiagJacobian(d, v, theta []float64, eta float64) error {
+	if err := checkProx(g, "NonNegative", d, v, theta, eta, false); err != nil {
+		return err
+	}
+	positive(d, v)
+	return nil
+}
+
+func positive(d, v []float64) {
 	for j, vj := range v {
 		if vj > 0 {
 			d[j] = 1
@@ -319,10 +400,13 @@ func (NonNegative) DiagJacobian(d, v, _ []float64, _ float64) {
 }
 
 // Jacobian returns the indicator of v > 0 and an n×0 operator.
-func (g NonNegative) Jacobian(v, theta []float64, eta float64) (linsolve.Operator, linsolve.Operator) {
+func (g NonNegative) Jacobian(v, theta []float64, eta float64) (linsolve.Operator, linsolve.Operator, error) {
+	if err := checkProx(g, "NonNegative", nil, v, theta, eta, true); err != nil {
+		return nil, nil, err
+	}
 	d := make([]float64, len(v))
-	g.DiagJacobian(d, v, theta, eta)
-	return linsolve.Diagonal(d), linsolve.Zero{Rows: len(v), Cols: 0}
+	positive(d, v)
+	return linsolve.Diagonal(d), linsolve.Zero{Rows: len(v), Cols: 0}, nil
 }
 
 // L2Ball is the indicator of the ball ‖x‖₂ ≤ r, θ = (r) (p = 1). Its prox
@@ -344,63 +428,65 @@ func (L2Ball) Check(_ int, theta []float64) error {
 
 // Value returns 0 inside the ball (up to a relative 1e-12 for rounding)
 // and +Inf outside.
-func (L2Ball) Value(x, theta []float64) float64 {
-	if norm2(x) > theta[0]*(1+1e-12) {
-		return math.Inf(1)
+func (g L2Ball) Value(x, theta []float64) (float64, error) {
+	if err := checkValue(g, "L2Ball", x, theta); err != nil {
+		return 0, err
 	}
-	return 0
+	scale, ssq := scaledNorm(x, nil)
+	if scale == 0 || ratio(theta[0]*(1+1e-12), scale, ssq) >= 1 {
+		return 0, nil
+	}
+	return math.Inf(1), nil
 }
 
 // Prox projects v onto the ball; dst may alias v.
-func (L2Ball) Prox(dst, v, theta []float64, _ float64) {
-	nv := norm2(v)
-	c := 1.0
-	if nv > theta[0] {
-		c = theta[0] / nv
+func (g L2Ball) Prox(dst, v, theta []float64, eta float64) error {
+	if err := checkProx(g, "L2Ball", dst, v, theta, eta, false); err != nil {
+		return err
 	}
+	scale, ssq := scaledNorm(v, nil)
+	if scale == 0 {
+		copy(dst, v)
+		return nil
+	}
+	rho := ratio(theta[0], scale, ssq) // r/‖v‖
+	if rho >= 1 {
+		copy(dst, v)
+		return nil
+	}
+	// r·vⱼ/‖v‖ = r·(vⱼ/scale)/√ssq: no overflow for huge v.
+	s := math.Sqrt(ssq)
 	for j, vj := range v {
-		dst[j] = c * vj
+		dst[j] = theta[0] * ((vj / scale) / s)
 	}
+	return nil
 }
 
 // Jacobian returns ∂proj/∂v and ∂proj/∂r.
-func (L2Ball) Jacobian(v, theta []float64, _ float64) (linsolve.Operator, linsolve.Operator) {
+func (g L2Ball) Jacobian(v, theta []float64, eta float64) (linsolve.Operator, linsolve.Operator, error) {
+	if err := checkProx(g, "L2Ball", nil, v, theta, eta, true); err != nil {
+		return nil, nil, err
+	}
 	n := len(v)
-	nv := norm2(v)
-	r := theta[0]
-	if nv < r || nv == 0 {
-		return linsolve.Identity(n), columnOp{make([]float64, n)}
+	scale, ssq := scaledNorm(v, nil)
+	rho := ratio(theta[0], scale, ssq)
+	if scale == 0 || rho > 1 {
+		return linsolve.Identity(n), columnOp{make([]float64, n)}, nil
 	}
-	// With the unit vector u = v/‖v‖ (formed first, so that tiny or huge
-	// ‖v‖ neither underflows nor overflows): ∂/∂v = (r/‖v‖)(I − uuᵀ).
+	// With the unit vector u = v/‖v‖ (formed from the scaled norm, so
+	// that tiny or huge ‖v‖ neither underflows nor overflows):
+	// ∂/∂v = (r/‖v‖)(I − uuᵀ).
 	u := make([]float64, n)
+	s := math.Sqrt(ssq)
 	for j := range u {
-		u[j] = v[j] / nv
+		u[j] = (v[j] / scale) / s
 	}
-	c := r / nv
+	c := rho
 	apply := func(dst, z []float64) {
 		a := dot(u, z)
 		for j := range dst {
 			dst[j] = c * (z[j] - a*u[j])
 		}
 	}
-	return linsolve.NewFunc(n, n, apply, apply), columnOp{u}
-}
-
-func norm2(x []float64) float64 {
-	// Scaled to avoid overflow for huge entries.
-	var scale, ssq float64 = 0, 1
-	for _, v := range x {
-		if v == 0 {
-			continue
-		}
-		a := math.Abs(v)
-		if scale < a {
-			ssq = 1 + ssq*(scale/a)*(scale/a)
-			scale = a
-		} else {
-			ssq += (a / scale) * (a / scale)
-		}
-	}
-	return scale * math.Sqrt(ssq)
+	return linsolve.NewFunc(n, n, apply, apply), columnOp{u}, nil
 }

@@ -271,10 +271,21 @@ func (c *lassoCondition) step(v, w []float64) {
 	}
 }
 
+// Residual sets dst = F(w, θ). The implicit.Condition interface has no
+// error result: on invalid input (see Lasso.CheckTheta; w or dst not of
+// length d, or not finite) it fills dst with NaN, which the implicit
+// engine reports as an error.
 func (c *lassoCondition) Residual(dst, w, theta []float64) {
+	if err := c.l.checkPoint(w, theta); err != nil || len(dst) != c.l.d {
+		nanFill(dst)
+		return
+	}
 	v := make([]float64, c.l.d)
 	c.step(v, w)
-	c.g.Prox(dst, v, theta, c.eta())
+	if err := c.g.Prox(dst, v, theta, c.eta()); err != nil {
+		nanFill(dst)
+		return
+	}
 	for j := range dst {
 		dst[j] -= w[j]
 	}
@@ -292,8 +303,13 @@ func (c *lassoCondition) Linearize(w, theta []float64) (implicit.Operator, impli
 	}
 	eta := c.eta()
 	diag := make([]float64, d)
-	c.g.DiagJacobian(diag, v, theta, eta)
-	_, dl := c.g.Jacobian(v, theta, eta)
+	if err := c.g.DiagJacobian(diag, v, theta, eta); err != nil {
+		return nil, nil, err
+	}
+	_, dl, err := c.g.Jacobian(v, theta, eta)
+	if err != nil {
+		return nil, nil, err
+	}
 	return &supportFactor{l: c.l, eta: eta, diag: diag, s: support(diag)}, dl, nil
 }
 
