@@ -556,7 +556,7 @@ func (l *Lasso) Solve(ctx context.Context, theta, init []float64, s *CDSettings)
 			bestKKT, bestGap = math.Min(kkt, bestKKT), math.Min(gap, bestGap)
 			stalled = 0
 		} else if stalled++; stalled >= 20 {
-			err = fmt.Errorf("%w: stalled at KKT violation %.3g (tol %.3g), gap %.3g (tol %.3g): tolerances below rounding level", ErrNotConverged, kkt, kktTol, gap, gapTol)
+			err = fmt.Errorf("%w: %w at KKT violation %.3g (tol %.3g), gap %.3g (tol %.3g): tolerances below rounding level", ErrNotConverged, ErrStalled, kkt, kktTol, gap, gapTol)
 			break
 		}
 		screen(gap, g)

@@ -41,8 +41,42 @@
 // (lasso, weighted lasso with one λ per feature, elastic net), with
 // column norms precomputed, residual (or Gram) updates, a working set
 // with Anderson extrapolation, Gap Safe screening, and a stop on both the
-// KKT violation and the duality gap (Friedman, Hastie & Tibshirani 2010). Both accept warm starts, a context, and a logger, and
-// return the best iterate with [ErrNotConverged] on failure.
+// KKT violation and the duality gap (Friedman, Hastie & Tibshirani 2010).
+// Both accept warm starts, a context, and a logger, and return the best
+// iterate with [ErrNotConverged] on failure. Both stop early with
+// [ErrStalled] (which also matches ErrNotConverged) when progress stops
+// above the tolerance: FISTA when, for Settings.StallIter iterations
+// (default 200), the best objective has not decreased by more than
+// rounding and ‖G‖∞ has not halved, or when backtracking finds no step
+// with sufficient decrease (a gradient inconsistent with f, a
+// non-smooth f); coordinate descent when neither the KKT violation nor
+// the duality gap has halved over 20 convergence checks.
+//
+// # Errors and validation
+//
+// Bad input gives a returned error, never a panic or a NaN: the
+// package's sentinels [ErrDims], [ErrNaN], [ErrParam], [ErrNotConverged]
+// and [ErrStalled] are wrapped with details (test with errors.Is). The
+// operators are plain values whose configuration (weights, groups, the
+// Scalar and PerCoordinate flags) is set in a struct literal, as gonum's
+// optimize methods are, and whose parameters λ are passed at each call,
+// because λ is what gets differentiated and changes between calls. So
+// every method that can fail returns an error, like the [Projector]
+// methods of package solvers/project: Prox, Value, Jacobian and
+// DiagJacobian check the lengths of all their arguments against each
+// other and against the configuration, reject NaN and Inf in v, x and λ,
+// negative strengths, weights and radii, crossed bounds, overlapping or
+// out-of-range groups and steps η that are not finite and positive, and
+// report a derivative that overflows. Check performs the same parameter
+// checks up front (the solvers call it once, so that a bad λ fails
+// before any work). The checks cost O(n + p) per call, without
+// allocation, next to the O(n) of the prox itself; the norms of
+// GroupLasso and L2Ball are formed in scaled form, so entries near 1e±308
+// neither overflow nor underflow. The residuals of [Condition],
+// [FixedPoint] and [Lasso.Condition] implement interfaces of package
+// implicit that have no error result: on invalid input they fill their
+// output with NaN, which the engine reports as an error, and their
+// Linearize returns the error itself.
 //
 // # Differentiation
 //

@@ -38,8 +38,9 @@ type Settings struct {
 	// tolerance is below what rounding allows, or the iteration diverges
 	// (a fixed StepSize above 2/L). Default 200; negative disables it.
 	// Independently of StallIter, the run stops with ErrStalled when
-	// backtracking halves η 60 times without finding a step with
-	// sufficient decrease (∇f inconsistent with f, or f not smooth).
+	// backtracking finds no step with sufficient decrease (∇f
+	// inconsistent with f, or f not smooth): after 60 halvings of η, or
+	// once the step ‖x⁺ − y‖∞ has shrunk to the rounding level of y.
 	StallIter int
 	// Logger, if non-nil, receives a debug record every 100 iterations and
 	// an info record at the end.
@@ -171,12 +172,20 @@ func Minimize(ctx context.Context, c *Composite, theta, x0 []float64, s *Setting
 			if err = g.Prox(xn, xn, lam, eta); err != nil {
 				break
 			}
-			fx = f.Func(xn, tf)
-			res.FuncEvals++
 			if set.StepSize > 0 {
+				fx = f.Func(xn, tf)
+				res.FuncEvals++
 				accepted = true
 				break
 			}
+			if bt > 0 && stepLost(xn, y) {
+				// η was halved until the step vanished in rounding: no
+				// step decreases f (a zero step at bt = 0 means y is a
+				// fixed point, which the residual test below accepts).
+				break
+			}
+			fx = f.Func(xn, tf)
+			res.FuncEvals++
 			var lin, sq float64
 			for i := range xn {
 				di := xn[i] - y[i]
@@ -278,6 +287,16 @@ func Minimize(ctx context.Context, c *Composite, theta, x0 []float64, s *Setting
 		set.Logger.Info("prox: FISTA done", "iter", res.Iterations, "obj", bestObj, "residual", res.Residual, "converged", res.Converged)
 	}
 	return res, err
+}
+
+// stepLost reports whether x − y is at the rounding level of y.
+func stepLost(x, y []float64) bool {
+	var step, scale float64
+	for i := range x {
+		step = math.Max(step, math.Abs(x[i]-y[i]))
+		scale = math.Max(scale, math.Abs(y[i]))
+	}
+	return step <= 4*2.220446049250313e-16*scale
 }
 
 // initialStep estimates 1/L from the change of the gradient along a small

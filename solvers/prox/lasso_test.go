@@ -362,6 +362,7 @@ func TestLassoStall(t *testing.T) {
 	theta := []float64{0.001 * l.LambdaMax()}
 	res, err := l.Solve(context.Background(), theta, nil, &CDSettings{Tol: 1e-300, GapTol: 1e-300})
 	assert.ErrorIs(t, err, ErrNotConverged)
+	assert.ErrorIs(t, err, ErrStalled)
 	require.NotNil(t, res)
 	assert.Less(t, res.Epochs, 5000.0)
 	ref, err := l.Solve(context.Background(), theta, nil, &CDSettings{Tol: 1e-13})
