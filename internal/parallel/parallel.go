@@ -29,7 +29,14 @@ func Workers(n, workers int) int {
 // workers. A panic in f is raised again in the caller (see the package
 // documentation).
 func For(n, workers int, f func(i int)) {
-	run(n, Workers(n, workers), nil, func(_, i int) { f(i) })
+	w := Workers(n, workers)
+	if w <= 1 || n <= 1 {
+		for i := range n {
+			f(i)
+		}
+		return
+	}
+	run(n, w, nil, func(_, i int) { f(i) })
 }
 
 // ForWorker is [For] where f also receives the worker that runs it, in
