@@ -127,20 +127,27 @@ func TestForPanic(t *testing.T) {
 			// The panic of the smallest failing index surfaces in the
 			// caller, as in a serial loop.
 			require.Equal(t, fmt.Sprintf("item %d", bad), v, "workers=%d", w)
-			require.LessOrEqual(t, int(ran.Load()), 100)
+			if w == 1 {
+				require.EqualValues(t, bad+1, ran.Load())
+			}
 		}
 	}
-	// Only the caller's... or only a background goroutine's item panics.
+	// Whichever goroutine panics (the caller or another), the panic
+	// surfaces only after every running call has returned.
 	for bad := range 4 {
+		var active atomic.Int32
 		v := recoverValue(func() {
 			ForWorker(4, 4, func(_, i int) {
+				active.Add(1)
+				defer active.Add(-1)
 				if i == bad {
 					panic(errTest)
 				}
-				time.Sleep(time.Millisecond)
+				time.Sleep(2 * time.Millisecond)
 			})
 		})
 		require.Equal(t, errTest, v)
+		require.Zero(t, active.Load(), "calls still running after the panic surfaced")
 	}
 	// Chunks: the smallest range's panic.
 	v := recoverValue(func() {
