@@ -158,8 +158,10 @@ func (g GroupLasso) Jacobian(v, lambda []float64, eta float64) (linsolve.Operato
 		ew := mul(eta, g.weight(k))
 		for _, j := range grp {
 			inGroup[j] = true
-			if rho < 1 {
-				// u = v_G/‖v_G‖, formed from the scaled norm.
+			if rho < 1 && scale > 0 {
+				// u = v_G/‖v_G‖, formed from the scaled norm. (With
+				// t = 0 and v_G = 0 the group is active with ρ = 0: the
+				// Jacobian is the identity there and u is not needed.)
 				op.u[j] = (v[j] / scale) / math.Sqrt(ssq)
 				col[j] = -mul(ew, math.Abs(op.u[j])) * sign(op.u[j])
 			}

@@ -176,6 +176,9 @@ func (sl *SupportLinearization) VJP(dst, g []float64) error {
 // Cost O(n|S| + |S|²) beyond writing the n×d output.
 func (sl *SupportLinearization) VJPData(g []float64) (gx *mat.Dense, gy []float64, err error) {
 	l := sl.l
+	if l == nil {
+		return nil, nil, fmt.Errorf("%w: SupportLinearization not made by Lasso.Linearize", ErrParam)
+	}
 	if len(g) != sl.d {
 		return nil, nil, fmt.Errorf("%w: len(g)=%d, want %d", ErrDims, len(g), sl.d)
 	}
