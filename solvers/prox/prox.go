@@ -106,6 +106,17 @@ func checkWeights(name string, w []float64, n int) error {
 	if len(w) != n {
 		return fmt.Errorf("%w: %s has %d weights for %d coordinates", ErrDims, name, len(w), n)
 	}
+	// Fast path: one branch-free pass (min catches a negative weight, the
+	// sum of v − v a NaN or Inf); the loop below names the culprit.
+	var neg uint64
+	var nan float64
+	for _, v := range w {
+		neg |= math.Float64bits(v) >> 63 // also set by −0, which is valid
+		nan += v - v
+	}
+	if neg == 0 && nan == 0 {
+		return nil
+	}
 	for j, v := range w {
 		if !(v >= 0) || math.IsInf(v, 0) {
 			return fmt.Errorf("%w: %s weight %d is %v (must be finite and ≥ 0)", ErrParam, name, j, v)
@@ -159,10 +170,10 @@ func checkJacobian(name string, cols ...[]float64) error {
 // mul returns a·b with 0·Inf = 0, for products of non-negative factors
 // that may overflow (ηλw, λ·Σ|x|) but must never be NaN.
 func mul(a, b float64) float64 {
-	if a == 0 || b == 0 {
-		return 0
+	if p := a * b; p == p {
+		return p
 	}
-	return a * b
+	return 0 // 0·Inf: one factor is exactly zero
 }
 
 func weight(w []float64, j int) float64 {
@@ -284,6 +295,19 @@ func (g L1) Value(x, lambda []float64) (float64, error) {
 func (g L1) Prox(dst, v, lambda []float64, eta float64) error {
 	if err := checkProx(g, "L1", dst, v, lambda, eta, false); err != nil {
 		return err
+	}
+	if !g.PerCoordinate {
+		t := mul(eta, lambda[0])
+		if g.Weights == nil {
+			for j, vj := range v {
+				dst[j] = softThreshold(vj, t)
+			}
+			return nil
+		}
+		for j, vj := range v {
+			dst[j] = softThreshold(vj, mul(t, g.Weights[j]))
+		}
+		return nil
 	}
 	for j, vj := range v {
 		dst[j] = softThreshold(vj, g.threshold(lambda, j, eta))

@@ -73,28 +73,30 @@ func (g GroupLasso) weight(k int) float64 {
 // of v.
 func scaledNorm(v []float64, idx []int) (scale, ssq float64) {
 	ssq = 1
-	add := func(x float64) {
-		a := math.Abs(x)
-		if a == 0 {
-			return
-		}
-		if scale < a {
-			ssq = 1 + ssq*(scale/a)*(scale/a)
-			scale = a
-		} else {
-			ssq += (a / scale) * (a / scale)
-		}
-	}
 	if idx == nil {
 		for _, x := range v {
-			add(x)
+			scale, ssq = addScaled(scale, ssq, x)
 		}
-	} else {
-		for _, j := range idx {
-			add(v[j])
-		}
+		return scale, ssq
+	}
+	for _, j := range idx {
+		scale, ssq = addScaled(scale, ssq, v[j])
 	}
 	return scale, ssq
+}
+
+// addScaled adds x² to the sum of squares scale²·ssq.
+func addScaled(scale, ssq, x float64) (float64, float64) {
+	a := math.Abs(x)
+	if a == 0 {
+		return scale, ssq
+	}
+	if scale < a {
+		r := scale / a
+		return a, 1 + ssq*r*r
+	}
+	r := a / scale
+	return scale, ssq + r*r
 }
 
 // ratio returns t/‖v‖ from the scaled norm, +Inf for a zero norm and a
