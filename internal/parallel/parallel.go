@@ -57,9 +57,9 @@ func ForWorker(n, workers int, f func(worker, i int)) {
 //   - otherwise the error of the smallest i for which f(i) failed, or nil.
 //
 // A failing item does not stop the others: every index runs, so the outputs
-// of the items that succeeded are all available. Which error is returned
-// does not depend on workers or scheduling. A nil ctx means
-// context.Background().
+// of the items that succeeded are all available. Unless ctx is cancelled,
+// which error is returned does not depend on workers or scheduling. A nil
+// ctx means context.Background().
 func ForErr(ctx context.Context, n, workers int, f func(i int) error) error {
 	var stop func() bool
 	if ctx != nil {
