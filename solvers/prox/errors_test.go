@@ -374,3 +374,18 @@ func TestProxScaleInvariance(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupLassoZeroGroup: with λ = 0 the prox is the identity, also on a
+// group that is exactly zero (where u = v_G/‖v_G‖ is undefined; the
+// Jacobian was NaN there before, found by FuzzProxOperators).
+func TestGroupLassoZeroGroup(t *testing.T) {
+	g := GroupLasso{Groups: [][]int{{0, 1}, {2}}}
+	v := []float64{1.5, -2, 0}
+	x := make([]float64, 3)
+	require.NoError(t, g.Prox(x, v, []float64{0}, 2))
+	assert.Equal(t, v, x)
+	dv, dl, err := g.Jacobian(v, []float64{0}, 2)
+	require.NoError(t, err)
+	assert.True(t, mat.Equal(linsolve.Dense(dv), linsolve.Dense(linsolve.Identity(3))))
+	assert.InDeltaSlice(t, []float64{-2 * math.Sqrt(2) * 0.6, 2 * math.Sqrt(2) * 0.8, 0}, linsolve.Dense(dl).RawMatrix().Data, 1e-15)
+}

@@ -206,8 +206,8 @@ func Minimize(ctx context.Context, c *Composite, theta, x0 []float64, s *Setting
 			err = fmt.Errorf("prox step: %w", err)
 			break
 		}
-		if math.IsNaN(fx) {
-			err = fmt.Errorf("%w: f is NaN at an iterate", ErrNaN)
+		if math.IsNaN(fx) || (accepted && math.IsInf(fx, 0)) {
+			err = fmt.Errorf("%w: f = %v at an iterate", ErrNaN, fx)
 			break
 		}
 		if !accepted {

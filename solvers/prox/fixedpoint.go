@@ -53,7 +53,8 @@ func (c *Composite) Split(theta []float64) (lambda, thetaF []float64, err error)
 }
 
 // Objective returns f(x; θ_f) + g(x; λ) (+Inf outside the domain of an
-// indicator), or an error for invalid x or θ.
+// indicator), or an error for invalid x or θ or an f(x) that is not
+// finite.
 func (c *Composite) Objective(x, theta []float64) (float64, error) {
 	if err := c.Check(x, theta); err != nil {
 		return 0, err
@@ -64,8 +65,8 @@ func (c *Composite) Objective(x, theta []float64) (float64, error) {
 		return 0, err
 	}
 	fv := c.F.Func(x, tf)
-	if math.IsNaN(fv) {
-		return 0, fmt.Errorf("%w: f(x) is NaN", ErrNaN)
+	if math.IsNaN(fv) || math.IsInf(fv, 0) {
+		return 0, fmt.Errorf("%w: f(x) = %v", ErrNaN, fv)
 	}
 	return fv + gv, nil
 }

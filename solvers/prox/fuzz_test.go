@@ -256,6 +256,25 @@ func FuzzComposite(f *testing.F) {
 		if err != nil {
 			return
 		}
+		if mode := r.u8(); mode%4 == 0 {
+			// An f that turns NaN, ±Inf or huge every k-th call.
+			base, k, bad := *fp, int(mode/4%7)+1, r.float()
+			calls := 0
+			fp = &base
+			fp.Func = func(x, th []float64) float64 {
+				if calls++; calls%k == 0 {
+					return bad
+				}
+				return base.Func(x, th)
+			}
+			grad := base.Grad
+			fp.Grad = func(dst, x, th []float64) {
+				grad(dst, x, th)
+				if calls%(k+1) == 0 && len(dst) > 0 {
+					dst[0] = bad
+				}
+			}
+		}
 		name, g := fuzzOperator(r, which, d)
 		c := &Composite{F: fp, G: g}
 		switch r.u8() % 16 {
@@ -273,7 +292,7 @@ func FuzzComposite(f *testing.F) {
 		eta := math.Abs(r.float())
 		ctx := context.Background()
 		res, err := Minimize(ctx, c, theta, x0, set)
-		if res != nil && (!finite(res.X) || math.IsNaN(res.Objective)) {
+		if res != nil && (!finite(res.X) || math.IsNaN(res.Objective) || math.IsInf(res.Objective, -1)) {
 			t.Fatalf("%s: Minimize returned a NaN iterate (err %v)", name, err)
 		}
 		if err == nil && res == nil {
