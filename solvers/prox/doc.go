@@ -60,8 +60,11 @@
 // operators are plain values whose configuration (weights, groups, the
 // Scalar and PerCoordinate flags) is set in a struct literal, as gonum's
 // optimize methods are, and whose parameters λ are passed at each call,
-// because λ is what gets differentiated and changes between calls. So
-// every method that can fail returns an error, like the [Projector]
+// because λ is what gets differentiated and changes between calls. A
+// validating constructor could check the configuration once, but λ, v
+// and η would still arrive unchecked with every call, and it would cost
+// the useful zero values (L1{} is the lasso penalty). So every method
+// that can fail returns an error, like the [Projector]
 // methods of package solvers/project: Prox, Value, Jacobian and
 // DiagJacobian check the lengths of all their arguments against each
 // other and against the configuration, reject NaN and Inf in v, x and λ,
