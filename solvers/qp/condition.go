@@ -184,7 +184,7 @@ func (s *Solution) Theta() []float64 {
 	out := make([]float64, l.Len())
 	q, p, a, b, g, h, _ := l.offsets()
 	if s.d.q != nil {
-		copy(out[q:p], s.d.q)
+		copy(out[q:p], s.d.fullQ())
 	}
 	copy(out[p:a], s.d.p)
 	copy(out[a:b], s.d.a)

@@ -76,7 +76,7 @@ func diagUnbounded(ctx context.Context, d *data, set *Settings) bool {
 	e.p = append([]float64(nil), d.p...)
 	e.a = make([]float64, neq*n)
 	if nq > 0 {
-		copy(e.a, d.q)
+		copy(e.a, d.fullQ())
 	}
 	copy(e.a[nq*n:], d.a)
 	e.b = make([]float64, neq)

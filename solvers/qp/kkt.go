@@ -147,7 +147,7 @@ func rowScales(d *data) []float64 {
 // multiplied by e (Q is shared).
 func (d *data) scaledRows(e []float64) *data {
 	n, neq := d.n, d.neq
-	out := &data{n: n, neq: neq, m: d.m, q: d.q,
+	out := &data{n: n, neq: neq, m: d.m, q: d.q, qdiag: d.qdiag,
 		a: append([]float64(nil), d.a...), g: append([]float64(nil), d.g...)}
 	for i, f := range e {
 		var row []float64
@@ -184,6 +184,7 @@ func prepare(d *data) (*prep, error) {
 		return nil, err
 	}
 	p.rowScale, p.scaled = e, sd
+	d.qdiag = sd.qdiag // the two share Q, factorized in place
 	return p, nil
 }
 
@@ -192,9 +193,21 @@ func prepareUnscaled(d *data) (*prep, error) {
 	n, neq, m := d.n, d.neq, d.m
 	k := neq + m
 	var l []float64
-	if d.q != nil {
-		f := append([]float64(nil), d.q...)
-		if dense.Cholesky(f, n, n) {
+	if d.q != nil && d.qdiag != nil {
+		// Already factorized in place (the matrices are shared).
+		l = d.q
+	} else if d.q != nil {
+		// Factorize in place: the lower triangle of d.q becomes L, its
+		// strict upper triangle keeps Q and qdiag its diagonal (one n×n
+		// array instead of two). The lower triangle is restored when the
+		// primal reduction is chosen.
+		f := d.q
+		diag := make([]float64, n)
+		for i := range n {
+			diag[i] = f[i*n+i]
+		}
+		ok := dense.Cholesky(f, n, n)
+		if ok {
 			lo, hi := math.Inf(1), 0.0
 			for i := range n {
 				v := f[i*n+i] * f[i*n+i]
@@ -209,9 +222,22 @@ func prepareUnscaled(d *data) (*prep, error) {
 			costPrimal := fm*fn*fn/2 + fn*fn*fn/6 + fp*fn*fn/2 + fp*fp*fn/2 + fp*fp*fp/6 + 6*(fn*fn+2*fn*fk)
 			if lo > 1e-10*hi && costDual <= 2*costPrimal && !forcePrimal {
 				l = f
+				d.qdiag = diag
 			}
-		} else if err := checkPSD(d); err != nil {
-			return nil, err
+		}
+		if l == nil {
+			for i := range n {
+				row := f[i*n : i*n+i]
+				for j := range row {
+					row[j] = f[j*n+i]
+				}
+				f[i*n+i] = diag[i]
+			}
+		}
+		if !ok {
+			if err := checkPSD(d); err != nil {
+				return nil, err
+			}
 		}
 	}
 	p := &prep{}
@@ -274,7 +300,7 @@ func (p *prep) instantiate(d *data) (work *data, s *kkt) {
 		for i := range h {
 			h[i] *= e[neq+i]
 		}
-		work = &data{n: n, neq: neq, m: m, q: d.q, p: d.p, a: p.scaled.a, b: b, g: p.scaled.g, h: h}
+		work = &data{n: n, neq: neq, m: m, q: d.q, qdiag: d.qdiag, p: d.p, a: p.scaled.a, b: b, g: p.scaled.g, h: h}
 	}
 	if p.mode == modeDual {
 		pt := append([]float64(nil), d.p...)

@@ -60,12 +60,16 @@ type data struct {
 	n, neq, m int
 	q         []float64 // n×n full symmetric, nil when Q is zero or identity
 	qIdentity bool      // Q = I (the transformed problem of the dual mode)
-	stacked   []float64 // when set, a and g are its two parts ([A; G])
-	p         []float64
-	a         []float64 // neq×n
-	b         []float64
-	g         []float64 // m×n
-	h         []float64
+	// qdiag, when set, is the diagonal of Q, whose Cholesky factor L
+	// overwrote the lower triangle of q (the strict upper triangle still
+	// holds Q): see prepareUnscaled. Use mulQ and fullQ, not q, then.
+	qdiag   []float64
+	stacked []float64 // when set, a and g are its two parts ([A; G])
+	p       []float64
+	a       []float64 // neq×n
+	b       []float64
+	g       []float64 // m×n
+	h       []float64
 }
 
 func newData(pb *Problem) (*data, error) {
@@ -133,7 +137,7 @@ func (d0 *data) withVectors(pb *Problem) (*data, error) {
 	if n != d0.n || neq != d0.neq || m != d0.m {
 		return nil, fmt.Errorf("%w: problem is %d/%d/%d, shared matrices are for %d/%d/%d", ErrDims, n, neq, m, d0.n, d0.neq, d0.m)
 	}
-	d := &data{n: n, neq: neq, m: m, q: d0.q, a: d0.a, g: d0.g}
+	d := &data{n: n, neq: neq, m: m, q: d0.q, qdiag: d0.qdiag, a: d0.a, g: d0.g}
 	d.p = append([]float64(nil), pb.P...)
 	d.b = append([]float64(nil), pb.B...)
 	d.h = append([]float64(nil), pb.H...)
@@ -222,6 +226,24 @@ func general(data []float64, r, c int) blas64.General {
 
 func vec(x []float64) blas64.Vector { return blas64.Vector{N: len(x), Inc: 1, Data: x} }
 
+// fullQ returns Q as a full row-major n×n matrix (d.q itself unless Q
+// was factorized in place, a new array then).
+func (d *data) fullQ() []float64 {
+	if d.qdiag == nil {
+		return d.q
+	}
+	n := d.n
+	out := make([]float64, n*n)
+	for i := range n {
+		copy(out[i*n+i+1:(i+1)*n], d.q[i*n+i+1:(i+1)*n])
+		out[i*n+i] = d.qdiag[i]
+		for j := range i {
+			out[i*n+j] = d.q[j*n+i]
+		}
+	}
+	return out
+}
+
 // mulQ sets dst = Q v (dst = 0 when Q is zero).
 func (d *data) mulQ(dst, v []float64) {
 	if d.qIdentity {
@@ -230,6 +252,21 @@ func (d *data) mulQ(dst, v []float64) {
 	}
 	if d.q == nil {
 		clear(dst)
+		return
+	}
+	if d.qdiag != nil {
+		// Q from its strict upper triangle and diagonal:
+		// (Qv)ᵢ = qᵢᵢvᵢ + Σ_{j>i} qᵢⱼvⱼ + Σ_{j<i} qⱼᵢvⱼ.
+		n := d.n
+		v = v[:n]
+		for i, q := range d.qdiag {
+			dst[i] = q * v[i]
+		}
+		for i := range n {
+			row := d.q[i*n+i+1 : (i+1)*n]
+			dst[i] += dense.Dot(row, v[i+1:])
+			dense.Axpy(v[i], row, dst[i+1:])
+		}
 		return
 	}
 	dense.MulVec(dst, 1, d.q, d.n, v, 0)

@@ -761,7 +761,7 @@ func (it *ipm) polishPrimal(active []bool, gx []float64) bool {
 	if n+neq+len(rows) > 600 {
 		return false // a dense LU would cost more than it saves
 	}
-	sub := &data{n: n, neq: neq, m: len(rows), q: d.q, p: d.p, a: d.a, b: d.b,
+	sub := &data{n: n, neq: neq, m: len(rows), q: d.q, qdiag: d.qdiag, p: d.p, a: d.a, b: d.b,
 		g: make([]float64, len(rows)*n), h: make([]float64, len(rows))}
 	for k, i := range rows {
 		copy(sub.g[k*n:(k+1)*n], d.g[i*n:(i+1)*n])
