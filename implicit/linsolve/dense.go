@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"math"
 
+	gonumlapack "gonum.org/v1/gonum/lapack/gonum"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/optlayers/optlayers/internal/dense"
 )
 
 // maxCond is the condition number beyond which a dense factorization is
@@ -25,39 +28,128 @@ func checkFinite(m mat.Matrix) error {
 	return nil
 }
 
-// LU is a kept LU factorization with partial pivoting of a square matrix.
-// It implements Factorized. It is safe for concurrent use by several
-// goroutines only for Solve, SolveT, Apply and ApplyT calls with distinct
-// dst slices.
+// LU is a kept LU factorization with partial pivoting of a square matrix,
+// P M = L U, computed and applied with the AVX/FMA kernels of
+// internal/dense. It implements Factorized and MatrixSolver. It is safe
+// for concurrent use by several goroutines only for Solve, SolveT, Apply
+// and ApplyT calls with distinct dst slices.
 type LU struct {
-	a  *mat.Dense
-	lu mat.LU
+	a   *mat.Dense
+	n   int
+	lu  []float64 // row-major n×n: L strictly below the diagonal, U on and above
+	piv []int     // row interchanges, LAPACK order
 }
 
 // NewLU factorizes the square matrix m. It returns ErrDims for a non-square
-// m, ErrNaN for non-finite entries and ErrSingular when the estimated
-// condition number exceeds 1/eps.
+// m, ErrNaN for non-finite entries and ErrSingular when a pivot is exactly
+// zero or the estimated condition number exceeds 1/eps (the ∞-norm
+// estimate of LAPACK's dgecon, as gonum's mat.LU.Cond).
 func NewLU(m mat.Matrix) (*LU, error) {
 	r, c := m.Dims()
 	if r != c {
 		return nil, fmt.Errorf("%w: LU of a %d×%d matrix", ErrDims, r, c)
 	}
-	if err := checkFinite(m); err != nil {
-		return nil, err
-	}
-	f := &LU{a: mat.DenseCopyOf(m)}
-	if r == 0 {
+	n := r
+	f := &LU{n: n}
+	if n == 0 {
+		f.a = &mat.Dense{}
 		return f, nil
 	}
-	f.lu.Factorize(f.a)
-	if cond := f.lu.Cond(); cond > maxCond || math.IsNaN(cond) {
+	f.a = mat.DenseCopyOf(m)
+	raw := f.a.RawMatrix()
+	f.lu = make([]float64, n*n)
+	for i := range n {
+		copy(f.lu[i*n:(i+1)*n], raw.Data[i*raw.Stride:i*raw.Stride+n])
+	}
+	if err := checkFiniteRows(f.lu, n, n); err != nil {
+		return nil, err
+	}
+	anorm := maxRowSum(f.lu, n)
+	f.piv = make([]int, n)
+	if !dense.LU(f.lu, n, n, f.piv) {
+		return nil, fmt.Errorf("%w: condition number %.3g (zero pivot)", ErrSingular, math.Inf(1))
+	}
+	cond := estimateCond(n, anorm, func(x []float64, trans bool) {
+		if trans {
+			dense.LUSolveTrans(f.lu, n, n, f.piv, x)
+		} else {
+			dense.LUSolve(f.lu, n, n, f.piv, x)
+		}
+	})
+	if cond > maxCond || math.IsNaN(cond) {
 		return nil, fmt.Errorf("%w: condition number %.3g", ErrSingular, cond)
 	}
 	return f, nil
 }
 
+// checkFiniteRows reports the first non-finite entry of the row-major
+// r×c matrix a.
+func checkFiniteRows(a []float64, r, c int) error {
+	if finite(a[:r*c]) {
+		return nil
+	}
+	for i, v := range a[:r*c] {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("%w: entry (%d,%d) = %v", ErrNaN, i/c, i%c, v)
+		}
+	}
+	return nil
+}
+
+// maxRowSum returns the ∞-norm maxᵢ Σⱼ |aᵢⱼ| of the row-major n×n a.
+func maxRowSum(a []float64, n int) float64 {
+	var m float64
+	for i := range n {
+		var s float64
+		for _, v := range a[i*n : (i+1)*n] {
+			s += math.Abs(v)
+		}
+		m = math.Max(m, s)
+	}
+	return m
+}
+
+// estimateCond returns the estimate ‖M‖∞·‖M⁻¹‖∞ of the condition number
+// of M, where ‖M⁻¹‖∞ = ‖M⁻ᵀ‖₁ comes from Hager and Higham's estimator
+// (LAPACK dlacn2, N. J. Higham, ACM TOMS 14(4), 1988) driven by solve,
+// which overwrites x with M⁻¹x, or M⁻ᵀx when trans is true. This is the
+// estimate of LAPACK's dgecon/dpocon with the ∞-norm, as gonum's mat.LU
+// and mat.Cholesky report it, computed with the fast solves (an overflowed
+// solve reports an infinite condition number).
+func estimateCond(n int, anorm float64, solve func(x []float64, trans bool)) float64 {
+	switch {
+	case math.IsNaN(anorm):
+		return anorm
+	case anorm == 0 || math.IsInf(anorm, 1):
+		return math.Inf(1)
+	}
+	work := make([]float64, 2*n)
+	x, v := work[:n], work[n:]
+	isgn := make([]int, n)
+	var isave [3]int
+	var est float64
+	kase := 0
+	for {
+		est, kase = lapackImpl.Dlacn2(n, v, x, isgn, est, kase, &isave)
+		if kase == 0 {
+			if est == 0 {
+				return math.Inf(1)
+			}
+			return anorm * est
+		}
+		// dlacn2 estimates ‖B‖₁ for B = M⁻ᵀ: kase 1 asks for B x = M⁻ᵀx
+		// and kase 2 for Bᵀx = M⁻¹x.
+		solve(x, kase == 1)
+		if !finite(x) {
+			return math.Inf(1)
+		}
+	}
+}
+
+var lapackImpl gonumlapack.Implementation
+
 // Dims returns the shape of the factorized matrix.
-func (f *LU) Dims() (int, int) { return f.a.Dims() }
+func (f *LU) Dims() (int, int) { return f.n, f.n }
 
 // Apply sets dst = M v.
 func (f *LU) Apply(dst, v []float64) { Matrix{f.a}.Apply(dst, v) }
@@ -65,14 +157,14 @@ func (f *LU) Apply(dst, v []float64) { Matrix{f.a}.Apply(dst, v) }
 // ApplyT sets dst = Mᵀ u.
 func (f *LU) ApplyT(dst, u []float64) { Matrix{f.a}.ApplyT(dst, u) }
 
-// Solve sets dst = M⁻¹ b.
+// Solve sets dst = M⁻¹ b. dst and b may be the same slice.
 func (f *LU) Solve(dst, b []float64) error { return f.solve(dst, b, false) }
 
-// SolveT sets dst = M⁻ᵀ b.
+// SolveT sets dst = M⁻ᵀ b. dst and b may be the same slice.
 func (f *LU) SolveT(dst, b []float64) error { return f.solve(dst, b, true) }
 
 func (f *LU) solve(dst, b []float64, trans bool) error {
-	n, _ := f.a.Dims()
+	n := f.n
 	if len(dst) != n || len(b) != n {
 		return fmt.Errorf("%w: solve with %d×%d LU, len(b)=%d, len(dst)=%d", ErrDims, n, n, len(b), len(dst))
 	}
@@ -80,9 +172,10 @@ func (f *LU) solve(dst, b []float64, trans bool) error {
 		return nil
 	}
 	copy(dst, b)
-	x := mat.NewVecDense(n, dst)
-	if err := f.lu.SolveVecTo(x, trans, x); err != nil {
-		return fmt.Errorf("%w: %v", ErrSingular, err)
+	if trans {
+		dense.LUSolveTrans(f.lu, n, n, f.piv, dst)
+	} else {
+		dense.LUSolve(f.lu, n, n, f.piv, dst)
 	}
 	return checkSolution(dst)
 }
@@ -96,35 +189,53 @@ func checkSolution(x []float64) error {
 }
 
 // Cholesky is a kept Cholesky factorization M = LLᵀ of a symmetric positive
-// definite matrix. It implements Factorized.
+// definite matrix, computed and applied with the AVX/FMA kernels of
+// internal/dense. It implements Factorized and MatrixSolver.
 type Cholesky struct {
-	a    *mat.SymDense
-	chol mat.Cholesky
+	a *mat.SymDense
+	n int
+	l []float64 // row-major n×n, L in the lower triangle
 }
 
-// NewCholesky factorizes the symmetric matrix m. It returns
-// ErrNotPositiveDefinite when m is not numerically positive definite.
+// NewCholesky factorizes the symmetric matrix m. It returns ErrNaN for
+// non-finite entries, ErrNotPositiveDefinite when m is not numerically
+// positive definite and ErrSingular when the estimated condition number
+// exceeds 1/eps (LAPACK dpocon's estimate, as gonum's mat.Cholesky.Cond).
 func NewCholesky(m mat.Symmetric) (*Cholesky, error) {
-	if err := checkFinite(m); err != nil {
-		return nil, err
-	}
 	n := m.SymmetricDim()
-	f := &Cholesky{a: mat.NewSymDense(n, nil)}
-	f.a.CopySym(m)
+	f := &Cholesky{a: &mat.SymDense{}, n: n}
 	if n == 0 {
 		return f, nil
 	}
-	if !f.chol.Factorize(f.a) {
+	f.a = mat.NewSymDense(n, nil)
+	f.a.CopySym(m)
+	raw := f.a.RawSymmetric() // upper triangle
+	f.l = make([]float64, n*n)
+	for i := range n {
+		for j := i; j < n; j++ {
+			v := raw.Data[i*raw.Stride+j]
+			f.l[i*n+j], f.l[j*n+i] = v, v
+		}
+	}
+	if err := checkFiniteRows(f.l, n, n); err != nil {
+		return nil, err
+	}
+	anorm := maxRowSum(f.l, n)
+	if !dense.Cholesky(f.l, n, n) {
 		return nil, ErrNotPositiveDefinite
 	}
-	if cond := f.chol.Cond(); cond > maxCond {
+	cond := estimateCond(n, anorm, func(x []float64, _ bool) {
+		dense.SolveLower(f.l, n, n, x)
+		dense.SolveLowerT(f.l, n, n, x)
+	})
+	if cond > maxCond || math.IsNaN(cond) {
 		return nil, fmt.Errorf("%w: condition number %.3g", ErrSingular, cond)
 	}
 	return f, nil
 }
 
 // Dims returns the shape of the factorized matrix.
-func (f *Cholesky) Dims() (int, int) { n := f.a.SymmetricDim(); return n, n }
+func (f *Cholesky) Dims() (int, int) { return f.n, f.n }
 
 // Apply sets dst = M v.
 func (f *Cholesky) Apply(dst, v []float64) { Matrix{f.a}.Apply(dst, v) }
@@ -132,9 +243,9 @@ func (f *Cholesky) Apply(dst, v []float64) { Matrix{f.a}.Apply(dst, v) }
 // ApplyT sets dst = M u (M is symmetric).
 func (f *Cholesky) ApplyT(dst, u []float64) { f.Apply(dst, u) }
 
-// Solve sets dst = M⁻¹ b.
+// Solve sets dst = M⁻¹ b. dst and b may be the same slice.
 func (f *Cholesky) Solve(dst, b []float64) error {
-	n := f.a.SymmetricDim()
+	n := f.n
 	if len(dst) != n || len(b) != n {
 		return fmt.Errorf("%w: solve with %d×%d Cholesky, len(b)=%d, len(dst)=%d", ErrDims, n, n, len(b), len(dst))
 	}
@@ -142,10 +253,8 @@ func (f *Cholesky) Solve(dst, b []float64) error {
 		return nil
 	}
 	copy(dst, b)
-	x := mat.NewVecDense(n, dst)
-	if err := f.chol.SolveVecTo(x, x); err != nil {
-		return fmt.Errorf("%w: %v", ErrSingular, err)
-	}
+	dense.SolveLower(f.l, n, n, dst)
+	dense.SolveLowerT(f.l, n, n, dst)
 	return checkSolution(dst)
 }
 
@@ -232,18 +341,69 @@ type MatrixSolver interface {
 	SolveMat(dst *mat.Dense, b mat.Matrix, trans bool) error
 }
 
-// SolveMat sets dst = M⁻¹ B (or M⁻ᵀ B).
+// SolveMat sets dst = M⁻¹ B (or M⁻ᵀ B). An empty dst is resized to n×k;
+// otherwise its shape must match B's. dst and b may be the same matrix.
 func (f *LU) SolveMat(dst *mat.Dense, b mat.Matrix, trans bool) error {
-	if err := f.lu.SolveTo(dst, trans, b); err != nil {
-		return fmt.Errorf("%w: %v", ErrSingular, err)
-	}
-	return nil
+	return solveMat(f.n, "LU", dst, b, func(x []float64, k int) {
+		dense.LUSolveRows(x, k, f.n, f.lu, f.n, f.n, f.piv, trans)
+	})
 }
 
-// SolveMat sets dst = M⁻¹ B (M is symmetric, so trans is ignored).
+// SolveMat sets dst = M⁻¹ B (M is symmetric, so trans is ignored). An
+// empty dst is resized to n×k; otherwise its shape must match B's. dst and
+// b may be the same matrix.
 func (f *Cholesky) SolveMat(dst *mat.Dense, b mat.Matrix, _ bool) error {
-	if err := f.chol.SolveTo(dst, b); err != nil {
-		return fmt.Errorf("%w: %v", ErrSingular, err)
+	n := f.n
+	return solveMat(n, "Cholesky", dst, b, func(x []float64, k int) {
+		// Rows xᵢ ← L⁻¹xᵢ all at once (X ← X L⁻ᵀ), then L⁻ᵀxᵢ one by one.
+		dense.SolveRowsLowerT(x, k, n, f.l, n, n)
+		for i := range k {
+			dense.SolveLowerT(f.l, n, n, x[i*n:(i+1)*n])
+		}
+	})
+}
+
+// solveMat copies the n×k matrix B, transposed, into a k×n row-major
+// buffer (one right-hand side per row), calls solveRows on it and writes
+// the result to dst.
+func solveMat(n int, name string, dst *mat.Dense, b mat.Matrix, solveRows func(x []float64, k int)) error {
+	br, k := b.Dims()
+	if br != n {
+		return fmt.Errorf("%w: solve with %d×%d %s, B is %d×%d", ErrDims, n, n, name, br, k)
+	}
+	if dst.IsEmpty() {
+		if n == 0 || k == 0 {
+			return nil
+		}
+		dst.ReuseAs(n, k)
+	} else if r, c := dst.Dims(); r != n || c != k {
+		return fmt.Errorf("%w: solve with %d×%d %s into a %d×%d dst, B is %d×%d", ErrDims, n, n, name, r, c, br, k)
+	}
+	if n == 0 || k == 0 {
+		return nil
+	}
+	x := make([]float64, k*n)
+	if bd, ok := b.(*mat.Dense); ok {
+		raw := bd.RawMatrix()
+		for i := range n {
+			for j, v := range raw.Data[i*raw.Stride : i*raw.Stride+k] {
+				x[j*n+i] = v
+			}
+		}
+	} else {
+		for i := range n {
+			for j := range k {
+				x[j*n+i] = b.At(i, j)
+			}
+		}
+	}
+	solveRows(x, k)
+	raw := dst.RawMatrix()
+	for i := range n {
+		row := raw.Data[i*raw.Stride : i*raw.Stride+k]
+		for j := range row {
+			row[j] = x[j*n+i]
+		}
 	}
 	return nil
 }

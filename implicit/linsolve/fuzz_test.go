@@ -59,6 +59,25 @@ func FuzzSolvers(f *testing.F) {
 			if err := lu.Solve(x, b); err == nil && finite(b) && !finite(x) {
 				t.Fatalf("LU returned NaN/Inf without an error")
 			}
+			if err := lu.SolveT(x, b); err == nil && finite(b) && !finite(x) {
+				t.Fatalf("LU.SolveT returned NaN/Inf without an error")
+			}
+		} else if !(errors.Is(err, ErrNaN) || errors.Is(err, ErrSingular)) {
+			t.Fatalf("NewLU: unexpected error kind %v", err)
+		}
+		s := mat.NewSymDense(n, nil)
+		for i := range n {
+			for j := i; j < n; j++ {
+				s.SetSym(i, j, a.At(i, j))
+			}
+		}
+		if ch, err := NewCholesky(s); err == nil {
+			x := make([]float64, n)
+			if err := ch.Solve(x, b); err == nil && finite(b) && !finite(x) {
+				t.Fatalf("Cholesky returned NaN/Inf without an error")
+			}
+		} else if !(errors.Is(err, ErrNaN) || errors.Is(err, ErrSingular) || errors.Is(err, ErrNotPositiveDefinite)) {
+			t.Fatalf("NewCholesky: unexpected error kind %v", err)
 		}
 	})
 }

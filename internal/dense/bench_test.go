@@ -113,3 +113,48 @@ func BenchmarkKernels(b *testing.B) {
 		}
 	})
 }
+
+// LU with partial pivoting and its solves against gonum's Getrf/Getrs at
+// the sizes of the implicit engine's dense path.
+func BenchmarkLU(b *testing.B) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{100, 200, 500, 1000} {
+		a0 := randSlice(rng, n*n)
+		a := make([]float64, n*n)
+		piv := make([]int, n)
+		b.Run(fmt.Sprintf("n=%d/dense", n), func(b *testing.B) {
+			for b.Loop() {
+				copy(a, a0)
+				if !LU(a, n, n, piv) {
+					b.Fatal("singular")
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("n=%d/gonum", n), func(b *testing.B) {
+			for b.Loop() {
+				copy(a, a0)
+				if !lapack64.Getrf(blas64.General{Rows: n, Cols: n, Data: a, Stride: n}, piv) {
+					b.Fatal("singular")
+				}
+			}
+		})
+		x0 := randSlice(rng, n)
+		x := make([]float64, n)
+		b.Run(fmt.Sprintf("Solve+T/n=%d/dense", n), func(b *testing.B) {
+			for b.Loop() {
+				copy(x, x0)
+				LUSolve(a, n, n, piv, x)
+				LUSolveTrans(a, n, n, piv, x)
+			}
+		})
+		b.Run(fmt.Sprintf("Solve+T/n=%d/gonum", n), func(b *testing.B) {
+			ge := blas64.General{Rows: n, Cols: n, Data: a, Stride: n}
+			xv := blas64.General{Rows: n, Cols: 1, Data: x, Stride: 1}
+			for b.Loop() {
+				copy(x, x0)
+				lapack64.Getrs(blas.NoTrans, ge, xv, piv)
+				lapack64.Getrs(blas.Trans, ge, xv, piv)
+			}
+		})
+	}
+}
