@@ -3,11 +3,14 @@ package linsolve
 import (
 	"fmt"
 	"math"
+	"slices"
+	"sync"
 
 	gonumlapack "gonum.org/v1/gonum/lapack/gonum"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/optlayers/optlayers/internal/dense"
+	"github.com/optlayers/optlayers/internal/parallel"
 )
 
 // maxCond is the condition number beyond which a dense factorization is
@@ -38,6 +41,9 @@ type LU struct {
 	n   int
 	lu  []float64 // row-major n×n: L strictly below the diagonal, U on and above
 	piv []int     // row interchanges, LAPACK order
+
+	revOnce sync.Once
+	revU    []float64 // J U J (lower), built by the first SolveMat
 }
 
 // NewLU factorizes the square matrix m. It returns ErrDims for a non-square
@@ -195,6 +201,9 @@ type Cholesky struct {
 	a *mat.SymDense
 	n int
 	l []float64 // row-major n×n, L in the lower triangle
+
+	revOnce sync.Once
+	revLT   []float64 // J Lᵀ J (lower), built by the first SolveMat
 }
 
 // NewCholesky factorizes the symmetric matrix m. It returns ErrNaN for
@@ -343,25 +352,82 @@ type MatrixSolver interface {
 
 // SolveMat sets dst = M⁻¹ B (or M⁻ᵀ B). An empty dst is resized to n×k;
 // otherwise its shape must match B's. dst and b may be the same matrix.
+// The right-hand sides are solved as rows of Bᵀ, in blocks of three with
+// row dots, on all cores when there are many; the result does not depend
+// on the number of cores.
 func (f *LU) SolveMat(dst *mat.Dense, b mat.Matrix, trans bool) error {
-	return solveMat(f.n, "LU", dst, b, func(x []float64, k int) {
-		dense.LUSolveRows(x, k, f.n, f.lu, f.n, f.n, f.piv, trans)
+	n := f.n
+	if trans {
+		return solveMat(n, "LU", dst, b, func(x []float64, k int) {
+			dense.LUSolveRows(x, k, n, f.lu, n, n, f.piv, true)
+		})
+	}
+	return solveMat(n, "LU", dst, b, func(x []float64, k int) {
+		// Rows xᵢ ← P xᵢ, then L⁻¹xᵢ, then U⁻¹xᵢ, which in the reversed
+		// order of the unknowns is a lower triangular solve with J U J.
+		f.revOnce.Do(func() { f.revU = reversedTriangle(f.lu, n, false) })
+		for i := range k {
+			xi := x[i*n : (i+1)*n]
+			for r, p := range f.piv {
+				if p != r {
+					xi[r], xi[p] = xi[p], xi[r]
+				}
+			}
+		}
+		dense.SolveRowsUnitLowerT(x, k, n, f.lu, n, n)
+		reverseRows(x, k, n)
+		dense.SolveRowsLowerT(x, k, n, f.revU, n, n)
+		reverseRows(x, k, n)
 	})
 }
 
 // SolveMat sets dst = M⁻¹ B (M is symmetric, so trans is ignored). An
 // empty dst is resized to n×k; otherwise its shape must match B's. dst and
-// b may be the same matrix.
+// b may be the same matrix. The right-hand sides are solved as rows of Bᵀ,
+// in blocks of three with row dots, on all cores when there are many; the
+// result does not depend on the number of cores.
 func (f *Cholesky) SolveMat(dst *mat.Dense, b mat.Matrix, _ bool) error {
 	n := f.n
 	return solveMat(n, "Cholesky", dst, b, func(x []float64, k int) {
-		// Rows xᵢ ← L⁻¹xᵢ all at once (X ← X L⁻ᵀ), then L⁻ᵀxᵢ one by one.
+		// Rows xᵢ ← L⁻¹xᵢ, then L⁻ᵀxᵢ, which in the reversed order of the
+		// unknowns is a lower triangular solve with J Lᵀ J.
+		f.revOnce.Do(func() { f.revLT = reversedTriangle(f.l, n, true) })
 		dense.SolveRowsLowerT(x, k, n, f.l, n, n)
-		for i := range k {
-			dense.SolveLowerT(f.l, n, n, x[i*n:(i+1)*n])
-		}
+		reverseRows(x, k, n)
+		dense.SolveRowsLowerT(x, k, n, f.revLT, n, n)
+		reverseRows(x, k, n)
 	})
 }
+
+// reversedTriangle returns the row-major lower triangle of J T J, where J
+// reverses the order of rows and columns and T is the upper triangle of
+// the row-major n×n t, or the transpose of its lower triangle when lower
+// is true.
+func reversedTriangle(t []float64, n int, lower bool) []float64 {
+	r := make([]float64, n*n)
+	for a := range n {
+		for b := 0; b <= a; b++ {
+			i, j := n-1-a, n-1-b // (J T J)ₐᵦ = Tᵢⱼ, i ≤ j
+			if lower {
+				r[a*n+b] = t[j*n+i]
+			} else {
+				r[a*n+b] = t[i*n+j]
+			}
+		}
+	}
+	return r
+}
+
+// reverseRows reverses each of the k rows of length n of x.
+func reverseRows(x []float64, k, n int) {
+	for i := range k {
+		slices.Reverse(x[i*n : (i+1)*n])
+	}
+}
+
+// parallelWork is the number k·n² of multiply-adds of a blocked solve
+// from which it is split over the cores.
+const parallelWork = 1 << 20
 
 // solveMat copies the n×k matrix B, transposed, into a k×n row-major
 // buffer (one right-hand side per row), calls solveRows on it and writes
@@ -397,7 +463,17 @@ func solveMat(n int, name string, dst *mat.Dense, b mat.Matrix, solveRows func(x
 			}
 		}
 	}
-	solveRows(x, k)
+	// Rows are solved in groups of three (the kernels' block), so the
+	// split over cores does not change the rounding of any row.
+	groups := (k + 2) / 3
+	workers := 1
+	if k*n*n >= parallelWork {
+		workers = 0
+	}
+	parallel.Chunks(groups, workers, func(_, lo, hi int) {
+		rows := min(3*hi, k) - 3*lo
+		solveRows(x[3*lo*n:], rows)
+	})
 	raw := dst.RawMatrix()
 	for i := range n {
 		row := raw.Data[i*raw.Stride : i*raw.Stride+k]

@@ -242,3 +242,24 @@ func LUSolveRows(x []float64, rows, ldx int, lu []float64, n, ldlu int, piv []in
 		}
 	}
 }
+
+// SolveRowsUnitLowerT is SolveRowsLowerT for a unit lower triangular l,
+// whose diagonal is not read (the L of LU): it overwrites the rows×n
+// matrix x (leading dimension ldx) with X L⁻ᵀ, that is, each row xᵢ with
+// L⁻¹xᵢ.
+func SolveRowsUnitLowerT(x []float64, rows, ldx int, l []float64, n, ldl int) {
+	if rows == 0 || n == 0 {
+		return
+	}
+	ones := make([]float64, n)
+	for i := range ones {
+		ones[i] = 1
+	}
+	i := 0
+	for ; i+3 <= rows; i += 3 {
+		solveRows(x[i*ldx:], 3, ldx, l, ldl, n, ones)
+	}
+	if i < rows {
+		solveRows(x[i*ldx:], rows-i, ldx, l, ldl, n, ones)
+	}
+}

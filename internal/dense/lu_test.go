@@ -206,3 +206,39 @@ func FuzzLU(f *testing.F) {
 		}
 	})
 }
+
+func TestSolveRowsUnitLowerT(t *testing.T) {
+	both(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(25, 26))
+		for _, n := range luSizes {
+			lda := n + 1
+			l := randSlice(rng, n*lda)
+			for i := range l {
+				l[i] /= float64(n) // a well-conditioned unit triangle
+			}
+			for i := range n {
+				l[i*lda+i] = math.NaN() // the diagonal must not be read
+				for j := i + 1; j < n; j++ {
+					l[i*lda+j] = math.NaN()
+				}
+			}
+			for _, rows := range []int{1, 2, 3, 5, 9} {
+				ldx := n + 2
+				x0 := randSlice(rng, rows*ldx)
+				x := append([]float64(nil), x0...)
+				SolveRowsUnitLowerT(x, rows, ldx, l, n, lda)
+				for r := range rows {
+					// L xᵣ must give back the right-hand side.
+					for i := range n {
+						s := x[r*ldx+i]
+						for j := range i {
+							s += l[i*lda+j] * x[r*ldx+j]
+						}
+						require.InDelta(t, x0[r*ldx+i], s, 1e-12*(1+math.Abs(x0[r*ldx+i])), "n=%d rows=%d", n, rows)
+					}
+					require.Equal(t, x0[r*ldx+n:r*ldx+ldx], x[r*ldx+n:r*ldx+ldx], "padding")
+				}
+			}
+		}
+	})
+}
