@@ -67,10 +67,10 @@ func NewLU(m mat.Matrix) (*LU, error) {
 	for i := range n {
 		copy(f.lu[i*n:(i+1)*n], raw.Data[i*raw.Stride:i*raw.Stride+n])
 	}
-	if err := checkFiniteRows(f.lu, n, n); err != nil {
+	anorm, err := normFinite(f.lu, n)
+	if err != nil {
 		return nil, err
 	}
-	anorm := maxRowSum(f.lu, n)
 	f.piv = make([]int, n)
 	if !dense.LU(f.lu, n, n, f.piv) {
 		return nil, fmt.Errorf("%w: condition number %.3g (zero pivot)", ErrSingular, math.Inf(1))
@@ -102,6 +102,21 @@ func checkFiniteRows(a []float64, r, c int) error {
 	return nil
 }
 
+// normFinite returns the ∞-norm of the row-major n×n a, or ErrNaN naming
+// a non-finite entry: a NaN or an infinite norm is the only sign of one,
+// so the matrix is read once when it is finite. (A norm that overflows
+// with finite entries is returned as +Inf.)
+func normFinite(a []float64, n int) (float64, error) {
+	norm := maxRowSum(a, n)
+	if norm <= math.MaxFloat64 {
+		return norm, nil
+	}
+	if err := checkFiniteRows(a, n, n); err != nil {
+		return 0, err
+	}
+	return math.Inf(1), nil
+}
+
 // maxRowSum returns the ∞-norm maxᵢ Σⱼ |aᵢⱼ| of the row-major n×n a.
 func maxRowSum(a []float64, n int) float64 {
 	var m float64
@@ -109,6 +124,9 @@ func maxRowSum(a []float64, n int) float64 {
 		var s float64
 		for _, v := range a[i*n : (i+1)*n] {
 			s += math.Abs(v)
+		}
+		if math.IsNaN(s) {
+			return s
 		}
 		m = math.Max(m, s)
 	}
@@ -226,10 +244,10 @@ func NewCholesky(m mat.Symmetric) (*Cholesky, error) {
 			f.l[i*n+j], f.l[j*n+i] = v, v
 		}
 	}
-	if err := checkFiniteRows(f.l, n, n); err != nil {
+	anorm, err := normFinite(f.l, n)
+	if err != nil {
 		return nil, err
 	}
-	anorm := maxRowSum(f.l, n)
 	if !dense.Cholesky(f.l, n, n) {
 		return nil, ErrNotPositiveDefinite
 	}

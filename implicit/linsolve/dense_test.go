@@ -164,6 +164,13 @@ func TestDenseSingular(t *testing.T) {
 	assert.Contains(t, err.Error(), "(1,2)")
 	_, err = NewCholesky(mat.NewSymDense(2, []float64{1, math.Inf(-1), math.Inf(-1), 1}))
 	assert.True(t, errors.Is(err, ErrNaN))
+	// Finite entries whose norm overflows: gonum's estimate is +Inf too.
+	huge := mat.NewDense(2, 2, []float64{1e308, 1e308, 1e308, -1e308})
+	var ref mat.LU
+	ref.Factorize(huge)
+	assert.True(t, math.IsInf(ref.Cond(), 1))
+	_, err = NewLU(huge)
+	assert.True(t, errors.Is(err, ErrSingular), "%v", err)
 	// Shapes.
 	lu, err := NewLU(eye(3))
 	require.NoError(t, err)
