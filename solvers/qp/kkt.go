@@ -621,33 +621,13 @@ func (s *kkt) factorAugmented(w []float64) bool {
 		}
 	}
 	piv := make([]int, N)
-	if !lapack64.Getrf(general(raw, N, N), piv) {
+	if !dense.LU(raw, N, N, piv) {
 		return false
 	}
 	s.aug, s.augPiv = raw, piv
 	s.augKept, s.augElim = kept, elim
 	s.factored = true
 	return true
-}
-
-// luSolve overwrites b with A⁻¹b for the row-major LU factors of
-// lapack64.Getrf (P A = L U, L unit lower). It is gonum's Getrs for one
-// right-hand side done with row dots, which is several times faster than
-// its triangular-matrix solve on a single column.
-func luSolve(lu []float64, n int, piv []int, b []float64) {
-	b = b[:n]
-	for i, p := range piv[:n] {
-		if p != i {
-			b[i], b[p] = b[p], b[i]
-		}
-	}
-	for i := 1; i < n; i++ {
-		b[i] -= dense.Dot(lu[i*n:i*n+i], b)
-	}
-	for i := n - 1; i >= 0; i-- {
-		row := lu[i*n : (i+1)*n]
-		b[i] = (b[i] - dense.Dot(row[i+1:], b[i+1:])) / row[i]
-	}
 }
 
 func upper(data []float64, n int) blas64.Triangular {
@@ -775,7 +755,7 @@ func (s *kkt) solveAugmented(dst, r []float64) {
 	for k, i := range kept {
 		v[n+neq+k] = r3[i]
 	}
-	luSolve(s.aug, N, s.augPiv, v)
+	dense.LUSolve(s.aug, N, N, s.augPiv, v)
 	copy(dst[:n+neq], v[:n+neq])
 	dl := dst[n+neq:]
 	for k, i := range kept {
