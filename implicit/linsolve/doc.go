@@ -17,9 +17,12 @@
 //
 // [NewLU] (partial pivoting, any square nonsingular M), [NewCholesky]
 // (symmetric positive definite M) and [NewQR] (full column rank M, least
-// squares min ‖M x − b‖₂) wrap gonum's factorizations as [Factorized]
-// operators. Each checks its condition number and returns [ErrSingular] for
-// numerically singular input.
+// squares min ‖M x − b‖₂) are [Factorized] operators. LU and Cholesky run
+// on the row-major AVX/FMA kernels of internal/dense (2–4× faster than
+// gonum's BLAS from n ≈ 200, and their single-vector solves 30–45×), QR on
+// gonum's. Each estimates its condition number (LAPACK's dgecon/dpocon
+// estimator, as gonum does) and returns [ErrSingular] for numerically
+// singular input.
 //
 // # Krylov solvers
 //

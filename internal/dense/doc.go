@@ -1,7 +1,9 @@
 // Package dense holds the few dense linear-algebra kernels that the
 // solvers spend most of their time in, for row-major float64 data:
 // dot products, axpy, matrix–vector products, the Gram matrix Z Zᵀ, the
-// Cholesky factorization A = L Lᵀ and triangular solves with L.
+// Cholesky factorization A = L Lᵀ, the LU factorization with partial
+// pivoting P A = L U (blocked, right-looking; its trailing updates are
+// row dots against a transposed copy of U₁₂) and the triangular solves.
 //
 // Everything is written around one primitive, the block of dot products
 // between contiguous rows (cᵢⱼ = aᵢ·bⱼ): a Gram matrix is all such dots; a
