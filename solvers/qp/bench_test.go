@@ -7,8 +7,6 @@ import (
 	"math/rand/v2"
 	"syscall"
 	"testing"
-
-	"gonum.org/v1/gonum/mat"
 )
 
 // cpuSeconds returns the user+system CPU time of the process: under the
@@ -142,24 +140,7 @@ func BenchmarkPrimalReduction(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			rng := rand.New(rand.NewPCG(3, uint64(c.n)))
 			pb := randomQP(rng, c.n, c.neq, c.m)
-			if c.rank > 0 {
-				f := mat.NewDense(c.n, c.rank, randVec(rng, c.n*c.rank))
-				q := mat.NewSymDense(c.n, nil)
-				q.SymOuterK(1/float64(c.rank), f)
-				pb.Q = q
-			} else {
-				pb.Q = nil
-			}
-			// Box −3 ≤ x ≤ 3 around the feasible point's scale keeps it bounded.
-			g := mat.NewDense(c.m+2*c.n, c.n, nil)
-			g.Slice(0, c.m, 0, c.n).(*mat.Dense).Copy(pb.G)
-			h := append(append([]float64(nil), pb.H...), make([]float64, 2*c.n)...)
-			for j := range c.n {
-				g.Set(c.m+j, j, 1)
-				g.Set(c.m+c.n+j, j, -1)
-				h[c.m+j], h[c.m+c.n+j] = 3, 3
-			}
-			pb.G, pb.H = g, h
+			lowRankWithBox(rng, pb, c.rank, 3)
 			gx := make([]float64, c.n)
 			for j := range gx {
 				gx[j] = 1

@@ -1,9 +1,12 @@
 package qp
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
+	"testing"
 
+	"github.com/stretchr/testify/require"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -57,4 +60,49 @@ func maxAbsDiff(a, b []float64) float64 {
 		d = math.Max(d, math.Abs(a[i]-b[i]))
 	}
 	return d
+}
+
+// lowRankWithBox replaces Q by a random PSD matrix of the given rank (nil
+// for rank 0: an LP) and appends the box −bound ≤ x ≤ bound to G, h so
+// that the problem stays bounded.
+func lowRankWithBox(rng *rand.Rand, pb *Problem, rank int, bound float64) {
+	n, _, m := pb.Dims()
+	pb.Q = nil
+	if rank > 0 {
+		f := mat.NewDense(n, rank, randVec(rng, n*rank))
+		q := mat.NewSymDense(n, nil)
+		q.SymOuterK(1/float64(rank), f)
+		pb.Q = q
+	}
+	g := mat.NewDense(m+2*n, n, nil)
+	if m > 0 {
+		g.Slice(0, m, 0, n).(*mat.Dense).Copy(pb.G)
+	}
+	h := append(append([]float64(nil), pb.H...), make([]float64, 2*n)...)
+	for j := range n {
+		g.Set(m+j, j, 1)
+		g.Set(m+n+j, j, -1)
+		h[m+j], h[m+n+j] = bound, bound
+	}
+	pb.G, pb.H = g, h
+}
+
+// checkWarmStart solves pb, perturbs p slightly, and checks that a warm
+// start from the old solution (in the user's units) reaches the new one in
+// no more iterations than a cold start.
+func checkWarmStart(t *testing.T, rng *rand.Rand, pb *Problem) {
+	t.Helper()
+	cold, err := Solve(context.Background(), pb, nil)
+	require.NoError(t, err)
+	for i := range pb.P {
+		pb.P[i] += 1e-3 * rng.NormFloat64()
+	}
+	ws := &Settings{WarmStart: &Start{X: cold.X, Nu: cold.Nu, Lambda: cold.Lambda, Slack: cold.Slack}}
+	warm, err := Solve(context.Background(), pb, ws)
+	require.NoError(t, err)
+	ref, err := Solve(context.Background(), pb, nil)
+	require.NoError(t, err)
+	require.Less(t, maxAbsDiff(warm.X, ref.X), 1e-7)
+	require.Less(t, maxAbsDiff(warm.Lambda, ref.Lambda), 1e-6*math.Max(1, normInf(ref.Lambda)))
+	require.LessOrEqual(t, warm.Iterations, ref.Iterations)
 }

@@ -45,19 +45,7 @@ func TestWarmStartBadlyScaled(t *testing.T) {
 	rng := rand.New(rand.NewPCG(33, 34))
 	pb := badlyScaled(rng, 30, 5, 40, 1e5)
 	require.NotNil(t, rowScales(mustData(t, pb)))
-	cold, err := Solve(context.Background(), pb, nil)
-	require.NoError(t, err)
-	for i := range pb.P {
-		pb.P[i] += 1e-3 * rng.NormFloat64()
-	}
-	ws := &Settings{WarmStart: &Start{X: cold.X, Nu: cold.Nu, Lambda: cold.Lambda, Slack: cold.Slack}}
-	warm, err := Solve(context.Background(), pb, ws)
-	require.NoError(t, err)
-	ref, err := Solve(context.Background(), pb, nil)
-	require.NoError(t, err)
-	require.Less(t, maxAbsDiff(warm.X, ref.X), 1e-7)
-	require.Less(t, maxAbsDiff(warm.Lambda, ref.Lambda), 1e-6*math.Max(1, normInf(ref.Lambda)))
-	require.LessOrEqual(t, warm.Iterations, ref.Iterations)
+	checkWarmStart(t, rng, pb)
 }
 
 // The per-iteration factor with the equality columns eliminated once must

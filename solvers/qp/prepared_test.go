@@ -22,20 +22,7 @@ func TestPreparedMatchesSolve(t *testing.T) {
 	}{{8, 0, 6, false}, {12, 4, 10, false}, {10, 3, 12, true}} {
 		base := randomQP(rng, c.n, c.neq, c.m)
 		if c.singular {
-			f := mat.NewDense(c.n, 2, randVec(rng, 2*c.n))
-			q := mat.NewSymDense(c.n, nil)
-			q.SymOuterK(1, f)
-			base.Q = q
-			// Keep the problem bounded: add a box.
-			g := mat.NewDense(c.m+2*c.n, c.n, nil)
-			g.Slice(0, c.m, 0, c.n).(*mat.Dense).Copy(base.G)
-			h := append(append([]float64(nil), base.H...), make([]float64, 2*c.n)...)
-			for j := range c.n {
-				g.Set(c.m+j, j, 1)
-				g.Set(c.m+c.n+j, j, -1)
-				h[c.m+j], h[c.m+c.n+j] = 5, 5
-			}
-			base.G, base.H = g, h
+			lowRankWithBox(rng, base, 2, 5)
 		}
 		pr, err := Prepare(base)
 		require.NoError(t, err)

@@ -229,19 +229,8 @@ func TestBadInput(t *testing.T) {
 func TestWarmStartAndCancel(t *testing.T) {
 	rng := rand.New(rand.NewPCG(27, 28))
 	pb := randomQP(rng, 30, 5, 40)
-	cold, err := Solve(context.Background(), pb, nil)
-	require.NoError(t, err)
 	// Perturb the data slightly and warm start from the old solution.
-	for i := range pb.P {
-		pb.P[i] += 1e-3 * rng.NormFloat64()
-	}
-	ws := &Settings{WarmStart: &Start{X: cold.X, Nu: cold.Nu, Lambda: cold.Lambda, Slack: cold.Slack}}
-	warm, err := Solve(context.Background(), pb, ws)
-	require.NoError(t, err)
-	ref, err := Solve(context.Background(), pb, nil)
-	require.NoError(t, err)
-	require.Less(t, maxAbsDiff(warm.X, ref.X), 1e-7)
-	require.LessOrEqual(t, warm.Iterations, ref.Iterations)
+	checkWarmStart(t, rng, pb)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
