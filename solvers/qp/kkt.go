@@ -113,13 +113,7 @@ func rowScales(d *data) []float64 {
 	norms := make([]float64, neq+m)
 	lo, hi := math.Inf(1), 0.0
 	for i := range neq + m {
-		var row []float64
-		if i < neq {
-			row = d.a[i*n : (i+1)*n]
-		} else {
-			row = d.g[(i-neq)*n : (i-neq+1)*n]
-		}
-		r := normInf(row)
+		r := normInf(constraintRow(d.a, d.g, n, neq, i))
 		norms[i] = r
 		if r > 0 {
 			lo, hi = math.Min(lo, r), math.Max(hi, r)
@@ -143,6 +137,14 @@ func rowScales(d *data) []float64 {
 	return norms
 }
 
+// constraintRow returns row i of [A; G] (A with neq rows, both n wide).
+func constraintRow(a, g []float64, n, neq, i int) []float64 {
+	if i < neq {
+		return a[i*n : (i+1)*n]
+	}
+	return g[(i-neq)*n : (i-neq+1)*n]
+}
+
 // scaledRows returns a copy of the matrices of d with the rows of A and G
 // multiplied by e (Q is shared).
 func (d *data) scaledRows(e []float64) *data {
@@ -150,12 +152,7 @@ func (d *data) scaledRows(e []float64) *data {
 	out := &data{n: n, neq: neq, m: d.m, q: d.q, qdiag: d.qdiag,
 		a: append([]float64(nil), d.a...), g: append([]float64(nil), d.g...)}
 	for i, f := range e {
-		var row []float64
-		if i < neq {
-			row = out.a[i*n : (i+1)*n]
-		} else {
-			row = out.g[(i-neq)*n : (i-neq+1)*n]
-		}
+		row := constraintRow(out.a, out.g, n, neq, i)
 		for j := range row {
 			row[j] *= f
 		}
