@@ -228,6 +228,14 @@ func solveRows(x []float64, r, ldx int, l []float64, ldl, ncol int, inv []float6
 	var blk [12]float64
 	var c4 [4]float64
 	j := 0
+	if useAsm && r == 3 && ncol >= 4 {
+		// The whole block loop in one call: no per-block call overhead.
+		j = ncol &^ 3
+		_ = x[2*ldx+j-1]
+		_ = l[(j-1)*ldl+j-1]
+		_ = inv[j-1]
+		solveRows3AVX(&x[0], ldx, &l[0], ldl, j, &inv[0])
+	}
 	for ; j+4 <= ncol; j += 4 {
 		t1 := l[(j+1)*ldl+j : (j+1)*ldl+j+1]
 		t2 := l[(j+2)*ldl+j : (j+2)*ldl+j+2]

@@ -41,3 +41,6 @@ func hasAVXFMA() bool {
 }
 
 func init() { useAsm = hasAVXFMA() }
+
+//go:noescape
+func solveRows3AVX(x *float64, ldx int, l *float64, ldl int, ncol int, inv *float64)

@@ -273,3 +273,124 @@ ax_loop:
 ax_done:
 	VZEROUPPER
 	RET
+
+// TRI solves one row of the 4×4 triangle of solveRows3AVX: the row's
+// pointer is in xp, its four dots in the low lanes of c0..c3. Uses
+// X12..X15; expects AX = j·8, DX = inv, R11..R13 = rows j+1..j+3 of L.
+#define TRI(xp, c0, c1, c2, c3) \
+	VMOVSD       (xp)(AX*1), X12           \
+	VSUBSD       c0, X12, X12              \
+	VMULSD       (DX)(AX*1), X12, X12      \
+	VMOVSD       X12, (xp)(AX*1)           \
+	VMOVSD       8(xp)(AX*1), X13          \
+	VSUBSD       c1, X13, X13              \
+	VFNMADD231SD (R11)(AX*1), X12, X13     \
+	VMULSD       8(DX)(AX*1), X13, X13     \
+	VMOVSD       X13, 8(xp)(AX*1)          \
+	VMOVSD       16(xp)(AX*1), X14         \
+	VSUBSD       c2, X14, X14              \
+	VFNMADD231SD (R12)(AX*1), X12, X14     \
+	VFNMADD231SD 8(R12)(AX*1), X13, X14    \
+	VMULSD       16(DX)(AX*1), X14, X14    \
+	VMOVSD       X14, 16(xp)(AX*1)         \
+	VMOVSD       24(xp)(AX*1), X15         \
+	VSUBSD       c3, X15, X15              \
+	VFNMADD231SD (R13)(AX*1), X12, X15     \
+	VFNMADD231SD 8(R13)(AX*1), X13, X15    \
+	VFNMADD231SD 16(R13)(AX*1), X14, X15   \
+	VMULSD       24(DX)(AX*1), X15, X15    \
+	VMOVSD       X15, 24(xp)(AX*1)
+
+// HSUM leaves the sum of the four lanes of y in the low lane of x.
+#define HSUM(y, x) \
+	VEXTRACTF128 $1, y, X12 \
+	VADDPD       X12, x, x  \
+	VHADDPD      x, x, x
+
+// func solveRows3AVX(x *float64, ldx int, l *float64, ldl int, ncol int, inv *float64)
+// Overwrites columns [0, ncol) of the three rows of x with the solution of
+// X Lᵀ = X, four columns at a time (ncol must be a multiple of 4): for
+// each block, the 3×4 dots of the rows' finished prefix with rows j..j+3
+// of L, then the 4×4 triangle, with inv holding 1/Lⱼⱼ.
+TEXT ·solveRows3AVX(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), SI
+	MOVQ ldx+8(FP), AX
+	SHLQ $3, AX
+	LEAQ (SI)(AX*1), R8
+	LEAQ (R8)(AX*1), R9
+	MOVQ l+16(FP), R10
+	MOVQ ldl+24(FP), BX
+	SHLQ $3, BX
+	MOVQ ncol+32(FP), DI
+	SHLQ $3, DI
+	MOVQ inv+40(FP), DX
+	XORQ AX, AX
+
+sr_block:
+	CMPQ   AX, DI
+	JGE    sr_done
+	LEAQ   (R10)(BX*1), R11
+	LEAQ   (R11)(BX*1), R12
+	LEAQ   (R12)(BX*1), R13
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+	VXORPD Y8, Y8, Y8
+	VXORPD Y9, Y9, Y9
+	VXORPD Y10, Y10, Y10
+	VXORPD Y11, Y11, Y11
+	XORQ   CX, CX
+
+sr_inner:
+	CMPQ        CX, AX
+	JGE         sr_tri
+	VMOVUPD     (SI)(CX*1), Y12
+	VMOVUPD     (R8)(CX*1), Y13
+	VMOVUPD     (R9)(CX*1), Y14
+	VMOVUPD     (R10)(CX*1), Y15
+	VFMADD231PD Y15, Y12, Y0
+	VFMADD231PD Y15, Y13, Y4
+	VFMADD231PD Y15, Y14, Y8
+	VMOVUPD     (R11)(CX*1), Y15
+	VFMADD231PD Y15, Y12, Y1
+	VFMADD231PD Y15, Y13, Y5
+	VFMADD231PD Y15, Y14, Y9
+	VMOVUPD     (R12)(CX*1), Y15
+	VFMADD231PD Y15, Y12, Y2
+	VFMADD231PD Y15, Y13, Y6
+	VFMADD231PD Y15, Y14, Y10
+	VMOVUPD     (R13)(CX*1), Y15
+	VFMADD231PD Y15, Y12, Y3
+	VFMADD231PD Y15, Y13, Y7
+	VFMADD231PD Y15, Y14, Y11
+	ADDQ        $32, CX
+	JMP         sr_inner
+
+sr_tri:
+	HSUM(Y0, X0)
+	HSUM(Y1, X1)
+	HSUM(Y2, X2)
+	HSUM(Y3, X3)
+	HSUM(Y4, X4)
+	HSUM(Y5, X5)
+	HSUM(Y6, X6)
+	HSUM(Y7, X7)
+	HSUM(Y8, X8)
+	HSUM(Y9, X9)
+	HSUM(Y10, X10)
+	HSUM(Y11, X11)
+	TRI(SI, X0, X1, X2, X3)
+	TRI(R8, X4, X5, X6, X7)
+	TRI(R9, X8, X9, X10, X11)
+	ADDQ $32, AX
+	LEAQ (R10)(BX*4), R10
+	JMP  sr_block
+
+sr_done:
+	VZEROUPPER
+	RET

@@ -9,3 +9,7 @@ func dots3x4AVX(a *float64, lda int, b *float64, ldb int, k int, c *[12]float64)
 func dots4x1AVX(a *float64, lda int, x *float64, k int, c *[4]float64) { panic("unreachable") }
 func axpy4AVX(c *[4]float64, a *float64, lda int, y *float64, n int)   { panic("unreachable") }
 func axpyAVX(alpha float64, x, y *float64, n int)                      { panic("unreachable") }
+
+func solveRows3AVX(x *float64, ldx int, l *float64, ldl int, ncol int, inv *float64) {
+	panic("unreachable")
+}
