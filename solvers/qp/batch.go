@@ -74,7 +74,10 @@ func workers(s *Settings, n int) int {
 func SolveBatch(ctx context.Context, problems []*Problem, s *Settings) ([]*Solution, error) {
 	sols := make([]*Solution, len(problems))
 	errs := make([]error, len(problems))
-	set := s.orDefault()
+	set, err := s.orDefault()
+	if err != nil {
+		return nil, err
+	}
 	groups := shareGroups(problems)
 	parallel.For(len(problems), workers(s, len(problems)), func(i int) {
 		g := groups[i]

@@ -2,30 +2,41 @@ package qp
 
 import (
 	"context"
+	"fmt"
 	"math"
 )
 
+// Infeasibility and unboundedness are claimed only with a certificate
+// that passes its own check on the user's data:
+//
+//   - primal infeasibility, a Farkas certificate (y, z), z ≥ 0, with
+//     t = −(bᵀy + hᵀz) > 0: every x with Ax = b, Gx ≤ h satisfies
+//     (Aᵀy + Gᵀz)ᵀx = bᵀy + zᵀGx ≤ −t, hence ‖x‖∞ ≥ t/‖Aᵀy + Gᵀz‖₁. The
+//     claim is made when that bound exceeds certRadius·max(1, ‖b‖∞, ‖h‖∞),
+//     that is when no point of any reasonable size is feasible;
+//   - unboundedness (dual infeasibility), a ray d with ‖d‖∞ = 1, pᵀd < 0,
+//     Qd = 0, Ad = 0 and Gd ≤ 0 up to 1e-9 of the data's scale.
+const certRadius = 1e8
+
 // diagInfeasible solves the always feasible and bounded phase-one problem
 //
-//	minimize ½‖u‖² + ½‖v‖² + ½·10⁻⁸‖x‖²  s.t.  Ax − u = b,  Gx − v ≤ h
+//	minimize ½‖u‖² + ½‖v‖² + ½·10⁻¹²‖x‖²  s.t.  Ax − u = b,  Gx − v ≤ h,
 //
-// and reports whether its optimal violation max(‖u‖∞, ‖v₊‖∞) is clearly
-// positive, which proves that Ax = b, Gx ≤ h has no solution.
-func diagInfeasible(ctx context.Context, d *data, set *Settings) bool {
+// whose multipliers (ν, λ) are a Farkas certificate when the constraints
+// are infeasible (stationarity in x gives Aᵀν + Gᵀλ = −10⁻¹²x, and in u, v
+// gives bᵀν + hᵀλ = −‖u‖² − ‖v‖² − 10⁻¹²‖x‖² < 0), and checks it.
+func diagInfeasible(ctx context.Context, d *data, set *Settings) (bool, string) {
 	n, neq, m := d.n, d.neq, d.m
 	if neq+m == 0 {
-		return false
+		return false, ""
 	}
 	N := n + neq + m
 	e := &data{n: N, neq: neq, m: m}
-	// A tiny proximal weight on x makes the problem strongly convex (and
-	// well handled by the interior point); it moves the violation of the
-	// solution by O(1e-8·‖x‖), far below the threshold below.
 	e.q = make([]float64, N*N)
 	for i := range N {
 		e.q[i*N+i] = 1
 		if i < n {
-			e.q[i*N+i] = 1e-8
+			e.q[i*N+i] = 1e-12
 		}
 	}
 	e.p = make([]float64, N)
@@ -43,28 +54,43 @@ func diagInfeasible(ctx context.Context, d *data, set *Settings) bool {
 	e.h = append([]float64(nil), d.h...)
 	s := Settings{Tol: 1e-9, MaxIter: 200, Logger: debugLogger}
 	sol, _ := solveData(ctx, e, &s, false)
-	if sol == nil || !(sol.Residuals.Max() <= 1e-7) {
-		return false
+	if sol == nil || !finite(sol.Nu) || !finite(sol.Lambda) {
+		return false, ""
 	}
-	viol := 0.0
-	for i := range neq {
-		viol = math.Max(viol, math.Abs(sol.X[n+i]))
+	return farkas(d, sol.Nu, sol.Lambda)
+}
+
+// farkas checks the certificate (y, z) of primal infeasibility (negative
+// entries of z are dropped: any z ≥ 0 gives a valid inequality).
+func farkas(d *data, y, z []float64) (bool, string) {
+	zp := make([]float64, len(z))
+	for i, v := range z {
+		zp[i] = math.Max(v, 0)
 	}
-	for i := range m {
-		viol = math.Max(viol, sol.X[n+neq+i])
+	t := -(dot(d.b, y) + dot(d.h, zp))
+	if !(t > 0) || math.IsInf(t, 0) {
+		return false, ""
 	}
-	scale := math.Max(1, math.Max(normInf(d.b), normInf(d.h)))
-	return viol > 1e-6*scale
+	r := make([]float64, d.n)
+	d.mulAT(1, y, 0, r)
+	d.mulGT(1, zp, 1, r)
+	r1 := 0.0
+	for _, v := range r {
+		r1 += math.Abs(v)
+	}
+	bound := t / r1
+	if !(bound >= certRadius*math.Max(1, math.Max(normInf(d.b), normInf(d.h)))) {
+		return false, ""
+	}
+	return true, fmt.Sprintf("Farkas certificate: no x with ‖x‖∞ < %.3g satisfies the constraints (bᵀy + hᵀz = %.3g, ‖Aᵀy + Gᵀz‖₁ = %.3g)", bound, -t, r1)
 }
 
 // diagUnbounded solves the linear program
 //
 //	minimize pᵀd  s.t.  Qd = 0,  Ad = 0,  Gd ≤ 0,  −1 ≤ d ≤ 1,
 //
-// and reports whether its value is clearly negative: then d is a
-// recession direction along which a feasible problem's objective
-// decreases without bound.
-func diagUnbounded(ctx context.Context, d *data, set *Settings) bool {
+// and checks its solution as a ray of unboundedness (see certRadius).
+func diagUnbounded(ctx context.Context, d *data, set *Settings) (bool, string) {
 	n := d.n
 	nq := 0
 	if d.q != nil {
@@ -91,8 +117,42 @@ func diagUnbounded(ctx context.Context, d *data, set *Settings) bool {
 	}
 	s := Settings{Tol: 1e-9, MaxIter: 200}
 	sol, _ := solveData(ctx, e, &s, false)
-	if sol == nil || !(sol.Residuals.Max() <= 1e-7) {
-		return false
+	if sol == nil || !finite(sol.X) {
+		return false, ""
 	}
-	return sol.Objective < -1e-6*math.Max(1, normInf(d.p))
+	return unboundedRay(d, sol.X)
+}
+
+// unboundedRay checks the ray dir of unboundedness.
+func unboundedRay(d *data, dir []float64) (bool, string) {
+	nd := normInf(dir)
+	if !(nd > 0) {
+		return false, ""
+	}
+	r := make([]float64, d.n)
+	for i, v := range dir {
+		r[i] = v / nd
+	}
+	pd := dot(d.p, r)
+	if !(pd < -1e-6*math.Max(1, normInf(d.p))) {
+		return false, ""
+	}
+	eps := 1e-9 * math.Max(1, normInf(d.p))
+	q := make([]float64, d.n)
+	d.mulQ(q, r)
+	if !(normInf(q) <= eps) {
+		return false, ""
+	}
+	v := make([]float64, max(d.neq, d.m))
+	d.mulA(1, r, 0, v[:d.neq])
+	if !(normInf(v[:d.neq]) <= eps) {
+		return false, ""
+	}
+	d.mulG(1, r, 0, v[:d.m])
+	for _, g := range v[:d.m] {
+		if !(g <= eps) {
+			return false, ""
+		}
+	}
+	return true, fmt.Sprintf("a ray d with pᵀd = %.3g, ‖Qd‖∞ = %.3g, Ad = 0, Gd ≤ 0 decreases the objective without bound", pd, normInf(q))
 }

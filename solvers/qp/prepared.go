@@ -51,6 +51,9 @@ func (pr *Prepared) Solve(ctx context.Context, p, b, h []float64, s *Settings) (
 	if err != nil {
 		return nil, err
 	}
-	set := s.orDefault()
+	set, err := s.orDefault()
+	if err != nil {
+		return nil, err
+	}
 	return solvePrepared(ctx, d, pr.p, &set, true)
 }

@@ -31,6 +31,8 @@ var (
 	// ErrSingular reports a KKT system that cannot be solved, for example
 	// a backward pass at a degenerate solution.
 	ErrSingular = errors.New("qp: singular KKT system")
+	// ErrInvalid reports a setting outside its documented domain.
+	ErrInvalid = errors.New("qp: invalid argument")
 )
 
 // Problem is the convex quadratic program

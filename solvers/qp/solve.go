@@ -38,23 +38,36 @@ func (s Status) String() string {
 }
 
 // Settings controls Solve. A nil *Settings or the zero value means the
-// defaults documented on each field.
+// defaults documented on each field; a negative or NaN Tol or Barrier,
+// a negative MaxIter or Workers is an error matching ErrInvalid.
 type Settings struct {
-	// Tol is the target of the KKT residuals: the solve stops when the
-	// primal and dual residuals (∞-norms) are below Tol·max(1, scale of
-	// the data and of the terms of the residuals) and every
-	// complementarity product λᵢ·sᵢ is below Tol, or earlier when
-	// polishing (see the package documentation) reaches residuals below
-	// 10·Tol, typically at rounding level. Default 1e-9.
+	// Tol is the accuracy a solution must reach for Status Optimal, tested
+	// on the residuals recomputed from the returned x, ν, λ and the user's
+	// data (never on the solver's internal, scaled quantities):
+	//
+	//	primal = max(‖Ax − b‖∞, max(Gx − h)₊) ≤ Tol·sₚ
+	//	dual   = ‖Qx + p + Aᵀν + Gᵀλ‖∞       ≤ Tol·s_d
+	//	gap    = |xᵀQx + pᵀx + bᵀν + hᵀλ|    ≤ Tol·s_g
+	//
+	// With Absolute set, sₚ = s_d = s_g = 1 (the rule of the public QP
+	// benchmark and OSQP's eps_abs with eps_rel = 0). Otherwise each scale
+	// is the largest of 1 and the ∞-norms of the terms of its residual
+	// (sₚ: b, h, Ax, Gx; s_d: Qx, p, Aᵀν, Gᵀλ; s_g: xᵀQx, pᵀx, bᵀν, hᵀλ),
+	// as in PIQP and Clarabel. Default 1e-9.
 	Tol float64
-	// MaxIter caps interior-point iterations. Default 100.
+	// Absolute makes Tol an absolute tolerance (see Tol).
+	Absolute bool
+	// MaxIter caps the iterations of each interior point. Default 100 for
+	// the first path and 250 for the proximal path (see the package
+	// documentation).
 	MaxIter int
 	// Barrier, when positive, stops the interior point on the central
 	// path at barrier weight μ = Barrier instead of at the optimum: the
 	// solution is then that of the log-barrier problem
 	//	minimize ½xᵀQx + pᵀx − μ Σᵢ log(hᵢ − gᵢᵀx)  s.t. Ax = b,
 	// a smooth function of the data (Mandi & Guns 2020). Backward and
-	// Forward differentiate it exactly.
+	// Forward differentiate it exactly. The gap test is then replaced by
+	// maxᵢ |λᵢsᵢ − μ| ≤ Tol·max(μ, 10⁻³).
 	Barrier float64
 	// WarmStart, if non-nil, is the starting point of the interior point.
 	// Its X must have length n; nil Nu, Lambda or Slack are filled in.
@@ -72,21 +85,41 @@ type Start struct {
 	X, Nu, Lambda, Slack []float64
 }
 
-func (s *Settings) orDefault() Settings {
+func (s *Settings) orDefault() (Settings, error) {
 	var out Settings
 	if s != nil {
 		out = *s
 	}
-	if !(out.Tol > 0) {
+	switch {
+	case out.Tol < 0 || math.IsNaN(out.Tol) || math.IsInf(out.Tol, 0):
+		return out, fmt.Errorf("%w: Tol = %v (want a finite Tol ≥ 0; 0 means 1e-9)", ErrInvalid, out.Tol)
+	case out.MaxIter < 0:
+		return out, fmt.Errorf("%w: MaxIter = %d (want ≥ 0; 0 means the default)", ErrInvalid, out.MaxIter)
+	case out.Barrier < 0 || math.IsNaN(out.Barrier) || math.IsInf(out.Barrier, 0):
+		return out, fmt.Errorf("%w: Barrier = %v (want a finite Barrier ≥ 0)", ErrInvalid, out.Barrier)
+	case out.Workers < 0:
+		return out, fmt.Errorf("%w: Workers = %d (want ≥ 0; 0 means GOMAXPROCS)", ErrInvalid, out.Workers)
+	}
+	if out.Tol == 0 {
 		out.Tol = 1e-9
 	}
-	if out.MaxIter <= 0 {
-		out.MaxIter = 100
+	return out, nil
+}
+
+// maxIter returns the iteration cap of the first path.
+func (s *Settings) maxIter() int {
+	if s.MaxIter > 0 {
+		return s.MaxIter
 	}
-	if !(out.Barrier > 0) || math.IsInf(out.Barrier, 0) {
-		out.Barrier = 0
+	return 100
+}
+
+// maxIterProximal returns the iteration cap of the proximal path.
+func (s *Settings) maxIterProximal() int {
+	if s.MaxIter > 0 {
+		return s.MaxIter
 	}
-	return out
+	return 250
 }
 
 // Residuals are the KKT residuals of a returned point (x, ν, λ), computed
@@ -96,12 +129,18 @@ func (s *Settings) orDefault() Settings {
 //	Dual            = ‖Qx + p + Aᵀν + Gᵀλ‖∞
 //	Complementarity = maxᵢ |λᵢ (hᵢ − gᵢᵀx)|
 //
-// With Settings.Barrier = μ > 0, Complementarity is maxᵢ |λᵢ sᵢ − μ|.
+//	Gap             = |xᵀQx + pᵀx + bᵀν + hᵀλ|
+//
+// Gap is the difference of the primal and dual objectives at (x, ν, λ)
+// (zero at a KKT point; it equals Σᵢ λᵢ(hᵢ − gᵢᵀx) up to the primal and
+// dual residuals). With Settings.Barrier = μ > 0, Complementarity is
+// maxᵢ |λᵢ sᵢ − μ|.
 type Residuals struct {
-	Primal, Dual, Complementarity float64
+	Primal, Dual, Complementarity, Gap float64
 }
 
-// Max returns the largest of the three residuals.
+// Max returns the largest of Primal, Dual and Complementarity (not Gap,
+// whose scale is that of the objective).
 func (r Residuals) Max() float64 {
 	return math.Max(r.Primal, math.Max(r.Dual, r.Complementarity))
 }
@@ -140,11 +179,14 @@ func (s *Solution) Dims() (n, p, m int) { return s.d.n, s.d.neq, s.d.m }
 // wrapping ctx.Err(). Invalid data (shapes, NaN/Inf, Q not PSD) returns a
 // nil Solution and an error.
 func Solve(ctx context.Context, pb *Problem, s *Settings) (*Solution, error) {
+	set, err := s.orDefault()
+	if err != nil {
+		return nil, err
+	}
 	d, err := newData(pb)
 	if err != nil {
 		return nil, err
 	}
-	set := s.orDefault()
 	return solveData(ctx, d, &set, true)
 }
 
@@ -152,6 +194,7 @@ func Solve(ctx context.Context, pb *Problem, s *Settings) (*Solution, error) {
 type ipm struct {
 	d        *data // the problem solved (transformed in the dual mode)
 	orig     *data // the user's problem
+	acc      *acceptance
 	k        *kkt
 	set      *Settings
 	x, nu    []float64
@@ -183,7 +226,8 @@ func solvePrepared(ctx context.Context, d *data, p *prep, set *Settings, diagnos
 	d, k := p.instantiate(orig)
 	n, neq, m := d.n, d.neq, d.m
 	tot := n + neq + m
-	it := &ipm{d: d, orig: orig, k: k, set: set,
+	acc := newAcceptance(set)
+	it := &ipm{d: d, orig: orig, k: k, set: set, acc: acc,
 		x: make([]float64, n), nu: make([]float64, neq), lam: make([]float64, m), s: make([]float64, m),
 		rd: make([]float64, n), re: make([]float64, neq), ri: make([]float64, m),
 		rhs: make([]float64, tot), dir: make([]float64, tot), aff: make([]float64, tot),
@@ -195,34 +239,61 @@ func solvePrepared(ctx context.Context, d *data, p *prep, set *Settings, diagnos
 	sol, status, iters := it.run(ctx)
 	sol.Iterations = iters
 	sol.Status = status
-	overflow := !finite(sol.X) || !finite(sol.Nu) || !finite(sol.Lambda) ||
-		!finite([]float64{sol.Objective}) || !finite([]float64{sol.Residuals.Max()})
-	if overflow {
-		// Extreme data: never report a non-finite point as a solution.
-		sol.Status = NotConverged
-	}
-	switch {
-	case status == Optimal && !overflow:
-		return sol, nil
-	case status == Canceled:
-		sol.Status = Canceled
+	if status == Canceled {
 		return sol, fmt.Errorf("qp: canceled after %d iterations: %w", iters, ctx.Err())
 	}
-	// Diagnose a failure: infeasible, unbounded or merely not converged.
+	// Whatever the iteration concluded, Optimal is granted only by the
+	// acceptance test on the recomputed residuals.
+	if status == Optimal && solutionFinite(sol) && acc.ok(sol) {
+		return sol, nil
+	}
+	sol.Status = NotConverged
+	// Second path: the proximal interior point on the equilibrated
+	// problem (not for the central-path solutions of Barrier > 0).
+	if set.Barrier == 0 {
+		pr := newProxIPM(orig, acc).run(ctx, set.maxIterProximal())
+		if pr.x != nil {
+			alt := &Solution{X: pr.x, Nu: pr.nu, Lambda: pr.lam, Slack: pr.s, Residuals: pr.res,
+				Objective: objective(orig, pr.x), Iterations: iters + pr.iters, Status: NotConverged,
+				d: orig, kkt: k}
+			switch {
+			case pr.ok && solutionFinite(alt):
+				alt.Status = Optimal
+				return alt, nil
+			case !solutionFinite(sol) || acc.merit(orig, alt.X, alt.Nu, alt.Lambda, alt.Residuals) <
+				acc.merit(orig, sol.X, sol.Nu, sol.Lambda, sol.Residuals):
+				sol = alt
+			default:
+				sol.Iterations = alt.Iterations
+			}
+		}
+		if pr.canceled {
+			sol.Status = Canceled
+			return sol, fmt.Errorf("qp: canceled after %d iterations: %w", sol.Iterations, ctx.Err())
+		}
+	}
+	// Diagnose a failure: infeasible, unbounded or merely not converged;
+	// each claim rests on a certificate that passed its own check.
 	if diagnose && ctx.Err() == nil {
-		if diagInfeasible(ctx, orig, set) {
+		if ok, why := diagInfeasible(ctx, orig, set); ok {
 			sol.Status = Infeasible
-			return sol, fmt.Errorf("%w: no point satisfies the constraints (after %d iterations)", ErrInfeasible, iters)
+			return sol, fmt.Errorf("%w: %s (after %d iterations)", ErrInfeasible, why, sol.Iterations)
 		}
-		if diagUnbounded(ctx, orig, set) {
+		if ok, why := diagUnbounded(ctx, orig, set); ok {
 			sol.Status = Unbounded
-			return sol, fmt.Errorf("%w: a feasible ray decreases the objective (after %d iterations)", ErrUnbounded, iters)
+			return sol, fmt.Errorf("%w: %s (after %d iterations)", ErrUnbounded, why, sol.Iterations)
 		}
 	}
-	if overflow {
-		return sol, fmt.Errorf("%w: overflow (data of extreme magnitude?) after %d iterations", ErrNotConverged, iters)
+	if !solutionFinite(sol) {
+		return sol, fmt.Errorf("%w: overflow (data of extreme magnitude?) after %d iterations", ErrNotConverged, sol.Iterations)
 	}
-	return sol, fmt.Errorf("%w: after %d iterations, residuals %+v", ErrNotConverged, iters, sol.Residuals)
+	return sol, fmt.Errorf("%w: after %d iterations: %s", ErrNotConverged, sol.Iterations, acc.describe(sol))
+}
+
+// solutionFinite reports whether every number of sol is finite.
+func solutionFinite(sol *Solution) bool {
+	return finite(sol.X) && finite(sol.Nu) && finite(sol.Lambda) &&
+		finite([]float64{sol.Objective, sol.Residuals.Max(), sol.Residuals.Gap})
 }
 
 // start sets the initial iterate: the user's warm start pushed into the
@@ -381,30 +452,18 @@ func (it *ipm) residuals() (pres, dres, mu, compl, scaleP, scaleD float64) {
 	return
 }
 
-// honestOK reports whether the current iterate, mapped back to the
-// user's variables, meets the tolerance on the user's data (in the dual
-// mode the iteration measures residuals in transformed coordinates).
-func (it *ipm) honestOK(tol float64) bool {
-	if it.k.l == nil && it.k.rowScale == nil {
-		return true
-	}
+// accepted reports whether the current iterate, mapped back to the
+// user's variables, passes the acceptance test on the user's data (in the
+// dual mode and with row equilibration the iteration measures residuals
+// in transformed coordinates).
+func (it *ipm) accepted() bool {
 	x := append([]float64(nil), it.x...)
 	if it.k.l != nil {
 		dense.SolveLowerT(it.k.l, it.d.n, it.d.n, x)
 	}
 	nu, lam, _ := it.userMultipliers()
 	r := kktResiduals(it.orig, x, nu, lam, it.set.Barrier)
-	o := it.orig
-	sp := math.Max(1, math.Max(normInf(o.b), normInf(o.h)))
-	sd := math.Max(1, normInf(o.p))
-	q := make([]float64, o.n)
-	o.mulQ(q, x)
-	sd = math.Max(sd, normInf(q))
-	o.mulGT(1, lam, 0, q)
-	sd = math.Max(sd, normInf(q))
-	o.mulAT(1, nu, 0, q)
-	sd = math.Max(sd, normInf(q))
-	return r.Primal <= tol*sp && r.Dual <= tol*sd
+	return it.acc.merit(it.orig, x, nu, lam, r) <= 1
 }
 
 // slackStep sets ds to the slack step of a direction (dx, dλ). In the
@@ -481,7 +540,7 @@ func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
 	// Polishing costs one factorization in the dual mode but a dense LU
 	// of the whole KKT matrix in the primal mode: try it early and often
 	// only in the former.
-	polishAt, maxPolish := 1e-4, set.MaxIter
+	polishAt, maxPolish := 1e-4, set.maxIter()
 	if it.k.mode == modePrimal {
 		polishAt, maxPolish = 1e-7, 2
 	}
@@ -506,7 +565,7 @@ func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
 		if set.Logger != nil {
 			set.Logger.Debug("qp", "iter", iter, "primal", pres, "dual", dres, "mu", mu)
 		}
-		if pres <= tol*scaleP && dres <= tol*scaleD && compl <= complTol && it.honestOK(tol) {
+		if pres <= tol*scaleP && dres <= tol*scaleD && compl <= complTol && it.accepted() {
 			status = Optimal
 			break
 		}
@@ -517,7 +576,7 @@ func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
 			polished = true
 			break
 		}
-		if iter >= set.MaxIter || iter-lastImprove > 20 {
+		if iter >= set.maxIter() || iter-lastImprove > 20 {
 			break
 		}
 		if big := 1e12 * dataScale; normInf(it.x) > big || normInf(it.lam) > big || normInf(it.nu) > big {
@@ -729,7 +788,7 @@ func (it *ipm) polish() bool {
 	if debugLogger != nil {
 		debugLogger.Debug("polish", "after", after)
 	}
-	if r := after.Max(); r <= it.set.Tol*10 || (r <= math.Sqrt(it.set.Tol) && it.honestOK(it.set.Tol)) {
+	if after.Max() <= math.Sqrt(it.set.Tol) && it.accepted() {
 		// In the dual mode the factorization just used, with W = 0 on the
 		// active and W = ∞ on the inactive rows (both clamped), is the KKT
 		// matrix at the polished point: keep it for the backward pass.
@@ -869,8 +928,11 @@ func kktResiduals(d *data, x, nu, lam []float64, mub float64) Residuals {
 		r.Primal = math.Max(r.Primal, -slack)
 		r.Complementarity = math.Max(r.Complementarity, math.Abs(lam[i]*slack-mub))
 	}
-	if !finite([]float64{r.Primal, r.Dual, r.Complementarity}) {
-		r = Residuals{math.Inf(1), math.Inf(1), math.Inf(1)}
+	qx := rd // reuse: Qx
+	d.mulQ(qx, x)
+	r.Gap = math.Abs(dot(qx, x) + dot(d.p, x) + dot(d.b, nu) + dot(d.h, lam))
+	if !finite([]float64{r.Primal, r.Dual, r.Complementarity, r.Gap}) {
+		r = Residuals{math.Inf(1), math.Inf(1), math.Inf(1), math.Inf(1)}
 	}
 	return r
 }
