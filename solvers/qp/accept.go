@@ -20,12 +20,15 @@ func newAcceptance(set *Settings) *acceptance {
 }
 
 // scales returns the divisors of the primal, dual and gap residuals: 1 in
-// the absolute mode, the largest term of each residual otherwise.
+// the absolute mode, the largest term of each residual otherwise. The
+// residuals themselves are evaluated in double-double arithmetic (see
+// accurateResiduals), so that their rounding error is far below any
+// tolerance and no recomputation can find a passed test above it.
 func (a *acceptance) scales(d *data, x, nu, lam []float64) (sp, sd, sg float64) {
 	if a.absolute {
 		return 1, 1, 1
 	}
-	sp = math.Max(1, math.Max(normInf(d.b), normInf(d.h)))
+	sp = math.Max(normInf(d.b), normInf(d.h))
 	v := make([]float64, max(d.neq, d.m))
 	d.mulA(1, x, 0, v[:d.neq])
 	sp = math.Max(sp, normInf(v[:d.neq]))
@@ -33,14 +36,14 @@ func (a *acceptance) scales(d *data, x, nu, lam []float64) (sp, sd, sg float64) 
 	sp = math.Max(sp, normInf(v[:d.m]))
 	w := make([]float64, d.n)
 	d.mulQ(w, x)
-	sd = math.Max(1, math.Max(normInf(w), normInf(d.p)))
-	sg = math.Max(1, math.Max(math.Abs(dot(w, x)), math.Abs(dot(d.p, x))))
-	sg = math.Max(sg, math.Max(math.Abs(dot(d.b, nu)), math.Abs(dot(d.h, lam))))
+	sd = math.Max(normInf(w), normInf(d.p))
+	sg = math.Max(math.Max(math.Abs(dot(w, x)), math.Abs(dot(d.p, x))),
+		math.Max(math.Abs(dot(d.b, nu)), math.Abs(dot(d.h, lam))))
 	d.mulAT(1, nu, 0, w)
 	sd = math.Max(sd, normInf(w))
 	d.mulGT(1, lam, 0, w)
 	sd = math.Max(sd, normInf(w))
-	return sp, sd, sg
+	return math.Max(1, sp), math.Max(1, sd), math.Max(1, sg)
 }
 
 // third returns the third measured quantity: the gap, or with a barrier

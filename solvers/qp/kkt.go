@@ -1,6 +1,7 @@
 package qp
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/optlayers/optlayers/internal/dense"
@@ -325,8 +326,16 @@ func (p *prep) instantiate(d *data) (work *data, s *kkt) {
 	return work, s
 }
 
+// psdAllowance is the relative allowance of checkPSD: Q is accepted when
+// Q + psdAllowance·max|Qᵢⱼ|·I is positive definite. Data printed with six
+// or seven significant digits, as in the Maros–Mészáros set (VALUES: an
+// eigenvalue of −1.3e-5 beside a largest of 10.8), is PSD only up to that
+// level; any KKT point the solver returns for such a Q is checked like any
+// other.
+const psdAllowance = 1e-5
+
 // checkPSD returns ErrNotConvex unless Q + τI admits a Cholesky
-// factorization for a tiny τ relative to the scale of Q.
+// factorization for τ = psdAllowance·max|Qᵢⱼ|.
 func checkPSD(d *data) error {
 	n := d.n
 	scale := 0.0
@@ -337,12 +346,12 @@ func checkPSD(d *data) error {
 		scale = math.Max(scale, math.Abs(v))
 	}
 	u := append([]float64(nil), d.q...)
-	tau := 1e-9 * math.Max(scale, 1e-300) * float64(n)
+	tau := psdAllowance * math.Max(scale, 1e-300)
 	for i := range n {
 		u[i*n+i] += tau
 	}
 	if _, ok := lapack64.Potrf(blas64.Symmetric{Uplo: blas.Upper, N: n, Data: u, Stride: n}); !ok {
-		return ErrNotConvex
+		return fmt.Errorf("%w: Q + %.3g·I is not positive definite (%.0e of max|Qᵢⱼ| = %.3g)", ErrNotConvex, tau, psdAllowance, scale)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package qp
 
 import (
 	"context"
+	"log/slog"
 	"math"
 
 	"github.com/optlayers/optlayers/internal/dense"
@@ -54,6 +55,8 @@ type proxIPM struct {
 
 	x, y, z, s []float64 // y for Ax = b, z ≥ 0 for Gx ≤ h (scaled)
 	rho, delta float64
+	logger     *slog.Logger
+	lastAlpha  float64
 
 	// Scratch.
 	hm    []float64 // n×n Cholesky factor
@@ -72,11 +75,13 @@ type proxIPM struct {
 	check *acceptance
 }
 
-// Floors of the proximal weights, relative to the equilibrated data.
-const (
+// Initial values and floors of the proximal weights, relative to the
+// equilibrated data.
+var (
 	proxInit  = 1e-6
 	dualInit  = 1e-4
 	proxFloor = 1e-10
+	dualFloor = 1e-8
 )
 
 func newProxIPM(d *data, acc *acceptance) *proxIPM {
@@ -305,7 +310,14 @@ func (pi *proxIPM) factor() bool {
 		if dense.Cholesky(pi.hm, n, n) {
 			return true
 		}
+		// Not numerically positive definite: Q slightly indefinite, or
+		// the terms of size 1/δ swamp those of size ρ. Raise both.
 		pi.rho = math.Max(100*pi.rho, 1e-8)
+		pi.delta = math.Min(100*pi.delta, 1)
+		sd = 1 / math.Sqrt(pi.delta)
+		for i := range pi.m {
+			pi.wd[i] = 1 / (pi.s[i]/pi.z[i] + pi.delta)
+		}
 	}
 	return false
 }
@@ -498,8 +510,8 @@ func (pi *proxIPM) run(ctx context.Context, maxIter int) proxResult {
 			bestMerit = merit
 			best = proxResult{x: x, nu: nu, lam: lam, s: s, res: res, iters: iter}
 		}
-		if debugLogger != nil {
-			debugLogger.Debug("prox", "iter", iter, "primal", res.Primal, "dual", res.Dual, "gap", res.Gap, "mu", mu, "rho", pi.rho, "delta", pi.delta)
+		if lg := pi.logger; lg != nil {
+			lg.Debug("qp proximal", "iter", iter, "primal", res.Primal, "dual", res.Dual, "gap", res.Gap, "mu", mu, "rho", pi.rho, "delta", pi.delta, "merit", merit, "alpha", pi.lastAlpha, "srx", normInf(pi.rx), "src", normInf(pi.rc), "cost", pi.cost)
 		}
 		if merit <= 1 {
 			best.ok = true
@@ -569,6 +581,7 @@ func (pi *proxIPM) run(ctx context.Context, maxIter int) proxResult {
 		// Shrink the proximal weights with the progress made.
 		f := math.Max(1-alpha, 0.1)
 		pi.rho = math.Max(proxFloor, math.Min(f*pi.rho, pi.rho))
-		pi.delta = math.Max(proxFloor, math.Min(f*pi.delta, pi.delta))
+		pi.delta = math.Max(dualFloor, math.Min(f*pi.delta, pi.delta))
+		pi.lastAlpha = alpha
 	}
 }

@@ -251,7 +251,12 @@ func solvePrepared(ctx context.Context, d *data, p *prep, set *Settings, diagnos
 	// Second path: the proximal interior point on the equilibrated
 	// problem (not for the central-path solutions of Barrier > 0).
 	if set.Barrier == 0 {
-		pr := newProxIPM(orig, acc).run(ctx, set.maxIterProximal())
+		px := newProxIPM(orig, acc)
+		px.logger = set.Logger
+		if px.logger == nil {
+			px.logger = debugLogger
+		}
+		pr := px.run(ctx, set.maxIterProximal())
 		if pr.x != nil {
 			alt := &Solution{X: pr.x, Nu: pr.nu, Lambda: pr.lam, Slack: pr.s, Residuals: pr.res,
 				Objective: objective(orig, pr.x), Iterations: iters + pr.iters, Status: NotConverged,
@@ -906,33 +911,8 @@ func objective(d *data, x []float64) float64 {
 	return 0.5*dot(q, x) + dot(d.p, x)
 }
 
-// kktResiduals computes the honest residuals of (x, ν, λ).
+// kktResiduals computes the honest residuals of (x, ν, λ), in
+// double-double arithmetic (see accurateResiduals).
 func kktResiduals(d *data, x, nu, lam []float64, mub float64) Residuals {
-	var r Residuals
-	rd := make([]float64, d.n)
-	d.mulQ(rd, x)
-	for i, v := range d.p {
-		rd[i] += v
-	}
-	d.mulAT(1, nu, 1, rd)
-	d.mulGT(1, lam, 1, rd)
-	r.Dual = normInf(rd)
-	re := make([]float64, d.neq)
-	copy(re, d.b)
-	d.mulA(1, x, -1, re)
-	r.Primal = normInf(re)
-	gx := make([]float64, d.m)
-	d.mulG(1, x, 0, gx)
-	for i, v := range gx {
-		slack := d.h[i] - v
-		r.Primal = math.Max(r.Primal, -slack)
-		r.Complementarity = math.Max(r.Complementarity, math.Abs(lam[i]*slack-mub))
-	}
-	qx := rd // reuse: Qx
-	d.mulQ(qx, x)
-	r.Gap = math.Abs(dot(qx, x) + dot(d.p, x) + dot(d.b, nu) + dot(d.h, lam))
-	if !finite([]float64{r.Primal, r.Dual, r.Complementarity, r.Gap}) {
-		r = Residuals{math.Inf(1), math.Inf(1), math.Inf(1), math.Inf(1)}
-	}
-	return r
+	return accurateResiduals(d, x, nu, lam, mub)
 }
