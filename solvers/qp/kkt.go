@@ -327,7 +327,7 @@ func (p *prep) instantiate(d *data) (work *data, s *kkt) {
 }
 
 // psdAllowance is the relative allowance of checkPSD: Q is accepted when
-// Q + psdAllowance·max|Qᵢⱼ|·I is positive definite. Data printed with six
+// Q + psdAllowance·‖Q‖∞·I is positive definite. Data printed with six
 // or seven significant digits, as in the Maros–Mészáros set (VALUES: an
 // eigenvalue of −1.3e-5 beside a largest of 10.8), is PSD only up to that
 // level; any KKT point the solver returns for such a Q is checked like any
@@ -335,15 +335,16 @@ func (p *prep) instantiate(d *data) (work *data, s *kkt) {
 const psdAllowance = 1e-5
 
 // checkPSD returns ErrNotConvex unless Q + τI admits a Cholesky
-// factorization for τ = psdAllowance·max|Qᵢⱼ|.
+// factorization for τ = psdAllowance·‖Q‖∞ (‖Q‖∞ ≥ the largest eigenvalue).
 func checkPSD(d *data) error {
 	n := d.n
-	scale := 0.0
+	scale := 0.0 // ‖Q‖∞, an upper bound of the largest eigenvalue
 	for i := range n {
-		scale = math.Max(scale, math.Abs(d.q[i*n+i]))
-	}
-	for _, v := range d.q {
-		scale = math.Max(scale, math.Abs(v))
+		row := 0.0
+		for _, v := range d.q[i*n : (i+1)*n] {
+			row += math.Abs(v)
+		}
+		scale = math.Max(scale, row)
 	}
 	u := append([]float64(nil), d.q...)
 	tau := psdAllowance * math.Max(scale, 1e-300)
@@ -351,7 +352,7 @@ func checkPSD(d *data) error {
 		u[i*n+i] += tau
 	}
 	if _, ok := lapack64.Potrf(blas64.Symmetric{Uplo: blas.Upper, N: n, Data: u, Stride: n}); !ok {
-		return fmt.Errorf("%w: Q + %.3g·I is not positive definite (%.0e of max|Qᵢⱼ| = %.3g)", ErrNotConvex, tau, psdAllowance, scale)
+		return fmt.Errorf("%w: Q + %.3g·I is not positive definite (%.0e of ‖Q‖∞ = %.3g)", ErrNotConvex, tau, psdAllowance, scale)
 	}
 	return nil
 }

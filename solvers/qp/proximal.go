@@ -153,13 +153,13 @@ func (pi *proxIPM) equilibrate() {
 		done := true
 		for j, v := range cn {
 			cn[j] = ruizFactor(v)
-			if math.Abs(cn[j]-1) > 1e-3 {
+			if cn[j] != 1 {
 				done = false
 			}
 		}
 		for i, v := range rn {
 			rn[i] = ruizFactor(v)
-			if math.Abs(rn[i]-1) > 1e-3 {
+			if rn[i] != 1 {
 				done = false
 			}
 		}
@@ -203,7 +203,7 @@ func (pi *proxIPM) equilibrate() {
 	}
 	pi.cost = 1
 	if scale > 0 && !math.IsInf(scale, 0) {
-		pi.cost = math.Max(1e-6, math.Min(1e6, 1/math.Max(scale, 1e-4)))
+		pi.cost = pow2(math.Max(1e-6, math.Min(1e6, 1/math.Max(scale, 1e-4))))
 	}
 	if pi.q != nil {
 		for i := range pi.q {
@@ -223,13 +223,20 @@ func (pi *proxIPM) equilibrate() {
 	}
 }
 
-// ruizFactor is the factor 1/√v of one Ruiz pass, clamped so that empty or
+// ruizFactor is the factor 1/√v of one Ruiz pass rounded to a power of
+// two (so that scaling is exact: the scaled problem is the user's problem
+// in other units, not a rounded copy of it), clamped so that empty or
 // extreme rows and columns stay finite.
 func ruizFactor(v float64) float64 {
 	if !(v > 1e-8) {
 		return 1
 	}
-	return 1 / math.Sqrt(math.Min(v, 1e8))
+	return pow2(1 / math.Sqrt(math.Min(v, 1e8)))
+}
+
+// pow2 rounds v > 0 to the nearest power of two (in the log scale).
+func pow2(v float64) float64 {
+	return math.Exp2(math.Round(math.Log2(v)))
 }
 
 // mulC sets dst = C x (k entries) for the scaled constraint matrix.
@@ -457,23 +464,28 @@ func shiftInterior(v []float64) {
 	}
 }
 
-// user maps the scaled iterate to the user's units:
-// x = D x̃, ν = E ỹ / c, λ = E z̃ / c, s = s̃ / E.
+// user maps the scaled iterate to the user's units.
 func (pi *proxIPM) user() (x, nu, lam, s []float64) {
+	return pi.toUser(pi.x, pi.y, pi.z, pi.s)
+}
+
+// toUser maps scaled (x̃, ỹ, z̃, s̃) to the user's units:
+// x = D x̃, ν = E ỹ / c, λ = E z̃ / c, s = s̃ / E.
+func (pi *proxIPM) toUser(xs, ys, zs, ss []float64) (x, nu, lam, s []float64) {
 	neq := pi.neq
 	x = make([]float64, pi.n)
 	for j := range x {
-		x[j] = pi.dcol[j] * pi.x[j]
+		x[j] = pi.dcol[j] * xs[j]
 	}
 	nu = make([]float64, neq)
 	for i := range nu {
-		nu[i] = pi.erow[i] * pi.y[i] / pi.cost
+		nu[i] = pi.erow[i] * ys[i] / pi.cost
 	}
 	lam = make([]float64, pi.m)
 	s = make([]float64, pi.m)
 	for i := range lam {
-		lam[i] = pi.erow[neq+i] * pi.z[i] / pi.cost
-		s[i] = pi.s[i] / pi.erow[neq+i]
+		lam[i] = pi.erow[neq+i] * zs[i] / pi.cost
+		s[i] = ss[i] / pi.erow[neq+i]
 	}
 	return
 }
@@ -497,7 +509,7 @@ func (pi *proxIPM) run(ctx context.Context, maxIter int) proxResult {
 	if !pi.start() {
 		return best
 	}
-	lastImprove := 0
+	lastImprove, lastPolish := 0, -10
 	for iter := 0; ; iter++ {
 		mu := pi.residuals()
 		x, nu, lam, s := pi.user()
@@ -518,7 +530,29 @@ func (pi *proxIPM) run(ctx context.Context, maxIter int) proxResult {
 			best.iters = iter
 			return best
 		}
-		if iter >= maxIter || iter-lastImprove > 40 || !(merit < math.Inf(1)) {
+		stop := iter >= maxIter || iter-lastImprove > 40 || !(merit < math.Inf(1))
+		// Near the solution, or before giving up, try the active-set
+		// polish of the iterate.
+		if m > 0 && (stop || (merit < 1e4 && iter-lastPolish >= 3)) {
+			lastPolish = iter
+			if px, py, pz, ps, ok := pi.polish(); ok {
+				ux, unu, ulam, us := pi.toUser(px, py, pz, ps)
+				pres := kktResiduals(pi.orig, ux, unu, ulam, 0)
+				pm := pi.check.merit(pi.orig, ux, unu, ulam, pres)
+				if lg := pi.logger; lg != nil {
+					lg.Debug("qp proximal polish", "iter", iter, "primal", pres.Primal, "dual", pres.Dual, "gap", pres.Gap, "merit", pm)
+				}
+				if pm < bestMerit {
+					bestMerit = pm
+					best = proxResult{x: ux, nu: unu, lam: ulam, s: us, res: pres, iters: iter}
+					if pm <= 1 {
+						best.ok = true
+						return best
+					}
+				}
+			}
+		}
+		if stop {
 			best.iters = iter
 			return best
 		}
@@ -583,5 +617,215 @@ func (pi *proxIPM) run(ctx context.Context, maxIter int) proxResult {
 		pi.rho = math.Max(proxFloor, math.Min(f*pi.rho, pi.rho))
 		pi.delta = math.Max(dualFloor, math.Min(f*pi.delta, pi.delta))
 		pi.lastAlpha = alpha
+	}
+}
+
+// polish guesses the active set (zᵢ > sᵢ), drops the other inequalities
+// (λᵢ = 0) and solves the KKT system of the equality-constrained problem
+// that remains,
+//
+//	⎡Q   Aᵀ  G_Sᵀ⎤ ⎡Δx  ⎤     ⎡Qx + p + Aᵀy + G_Sᵀz_S⎤
+//	⎢A   0   0   ⎥ ⎢Δy  ⎥ = − ⎢Ax − b                ⎥
+//	⎣G_S 0   0   ⎦ ⎣Δz_S⎦     ⎣G_S x − h_S           ⎦
+//
+// with the regularized factorization (ρ, δ) as a preconditioner of
+// iterative refinement against this unregularized matrix (OSQP's
+// polishing, Stellato et al. 2020, §4.4, done with the interior point's
+// own reduced matrix). It reports whether the new point is usable (its
+// multipliers nonnegative); the caller compares it with the iterate by the
+// acceptance test.
+func (pi *proxIPM) polish() (x, y, z, s []float64, ok bool) {
+	n, neq, m, k := pi.n, pi.neq, pi.m, pi.k
+	active := make([]bool, m)
+	for i := range m {
+		active[i] = pi.z[i] > pi.s[i]
+	}
+	rho, delta := pi.rho, math.Max(pi.delta, 1e-9)
+	wd := make([]float64, m)
+	for i := range m {
+		if active[i] {
+			wd[i] = 1 / delta
+		}
+	}
+	if !pi.factorWith(rho, delta, wd) {
+		return nil, nil, nil, nil, false
+	}
+	x = append([]float64(nil), pi.x...)
+	y = append([]float64(nil), pi.y...)
+	z = make([]float64, m)
+	for i := range m {
+		if active[i] {
+			z[i] = pi.z[i]
+		}
+	}
+	tot := n + k
+	r := make([]float64, tot)
+	v := make([]float64, tot)
+	corr := make([]float64, tot)
+	res := make([]float64, tot)
+	u := make([]float64, k)
+	prevR := math.Inf(1)
+	for range 8 {
+		// Newton step on the KKT equations of the active set, with the
+		// residual in double-double arithmetic: the refinement then
+		// converges to the rounding level of the solution itself.
+		pi.accurateKKT(r, x, y, z, active)
+		rn := normInf(r)
+		if !(rn < 0.5*prevR) || rn == 0 {
+			break
+		}
+		prevR = rn
+		for i := range r {
+			r[i] = -r[i]
+		}
+		pi.solvePolished(v, r, delta, wd)
+		for range 3 {
+			pi.applyPolished(res, v, active)
+			for i := range res {
+				res[i] = r[i] - res[i]
+			}
+			pi.solvePolished(corr, res, delta, wd)
+			for i := range v {
+				v[i] += corr[i]
+			}
+		}
+		if !finite(v) {
+			return nil, nil, nil, nil, false
+		}
+		for i := range n {
+			x[i] += v[i]
+		}
+		for i := range neq {
+			y[i] += v[n+i]
+		}
+		for i := range m {
+			if active[i] {
+				z[i] += v[n+neq+i]
+			}
+		}
+	}
+	for i := range m {
+		if z[i] < 0 {
+			return nil, nil, nil, nil, false
+		}
+	}
+	s = make([]float64, m)
+	pi.mulC(u, x)
+	for i := range m {
+		s[i] = math.Max(pi.h[i]-u[neq+i], 0)
+	}
+	return x, y, z, s, true
+}
+
+// factorWith factorizes Q + ρI + AᵀA/δ + Gᵀ diag(wd) G.
+func (pi *proxIPM) factorWith(rho, delta float64, wd []float64) bool {
+	n, neq, k := pi.n, pi.neq, pi.k
+	sd := 1 / math.Sqrt(delta)
+	for j := range n {
+		src := pi.ct[j*k : (j+1)*k]
+		dst := pi.zw[j*k : (j+1)*k]
+		for i := range neq {
+			dst[i] = src[i] * sd
+		}
+		for i := range pi.m {
+			dst[neq+i] = src[neq+i] * math.Sqrt(wd[i])
+		}
+	}
+	if k > 0 {
+		dense.Gram(pi.hm, n, pi.zw, n, k, k)
+	} else {
+		clear(pi.hm)
+	}
+	for j := range n {
+		row := pi.hm[j*n : j*n+j+1]
+		if pi.q != nil {
+			for l, v := range pi.q[j*n : j*n+j+1] {
+				row[l] += v
+			}
+		}
+		row[j] += rho
+	}
+	return dense.Cholesky(pi.hm, n, n)
+}
+
+// solvePolished solves the regularized polishing system
+// (Q+ρI)Δx + AᵀΔy + G_SᵀΔz = r₁, AΔx − δΔy = r₂, G_SΔx − δΔz = r₃ (Δz = 0 off
+// S, where wd = 0) with the factorization of factorWith.
+func (pi *proxIPM) solvePolished(v, r []float64, delta float64, wd []float64) {
+	n, neq, m := pi.n, pi.neq, pi.m
+	u := pi.t2
+	for i := range neq {
+		u[i] = r[n+i] / delta
+	}
+	for i := range m {
+		u[neq+i] = wd[i] * r[n+neq+i]
+	}
+	dx := v[:n]
+	copy(dx, r[:n])
+	pi.mulCT(dx, 1, u, 1)
+	dense.SolveLower(pi.hm, n, n, dx)
+	dense.SolveLowerT(pi.hm, n, n, dx)
+	pi.mulC(u, dx)
+	for i := range neq {
+		v[n+i] = (u[i] - r[n+i]) / delta
+	}
+	for i := range m {
+		v[n+neq+i] = wd[i] * (u[neq+i] - r[n+neq+i])
+	}
+}
+
+// applyPolished sets out = K₀ v for the unregularized polishing matrix.
+func (pi *proxIPM) applyPolished(out, v []float64, active []bool) {
+	n, neq, m, k := pi.n, pi.neq, pi.m, pi.k
+	pi.mulQ(out[:n], v[:n])
+	pi.mulCT(out[:n], 1, v[n:n+k], 1)
+	u := pi.t2
+	pi.mulC(u, v[:n])
+	copy(out[n:n+neq], u[:neq])
+	for i := range m {
+		out[n+neq+i] = 0
+		if active[i] {
+			out[n+neq+i] = u[neq+i]
+		}
+	}
+}
+
+// accurateKKT sets r to the KKT residual of the active-set system at
+// (x, y, z) in double-double arithmetic:
+// (Qx + p + Aᵀy + G_Sᵀz_S, Ax − b, G_S x − h_S), zero off S.
+func (pi *proxIPM) accurateKKT(r, x, y, z []float64, active []bool) {
+	n, neq, m, k := pi.n, pi.neq, pi.m, pi.k
+	cx := make([]dd, k)
+	for j := range n {
+		var acc dd
+		if pi.q != nil {
+			for l, v := range pi.q[j*n : (j+1)*n] {
+				acc.addProd(v, x[l])
+			}
+		}
+		acc.add(pi.p[j])
+		row := pi.ct[j*k : (j+1)*k]
+		for i := range neq {
+			acc.addProd(row[i], y[i])
+			cx[i].addProd(row[i], x[j])
+		}
+		for i := range m {
+			if active[i] {
+				acc.addProd(row[neq+i], z[i])
+				cx[neq+i].addProd(row[neq+i], x[j])
+			}
+		}
+		r[j] = acc.value()
+	}
+	for i := range neq {
+		cx[i].add(-pi.b[i])
+		r[n+i] = cx[i].value()
+	}
+	for i := range m {
+		r[n+neq+i] = 0
+		if active[i] {
+			cx[neq+i].add(-pi.h[i])
+			r[n+neq+i] = cx[neq+i].value()
+		}
 	}
 }
