@@ -514,7 +514,7 @@ func (pi *proxIPM) run(ctx context.Context, maxIter int) proxResult {
 		mu := pi.residuals()
 		x, nu, lam, s := pi.user()
 		res := kktResiduals(pi.orig, x, nu, lam, 0)
-		merit := pi.check.merit(pi.orig, x, nu, lam, res)
+		merit := pi.check.merit(pi.orig, x, nu, lam, &res)
 		if merit < bestMerit {
 			if merit < 0.5*bestMerit {
 				lastImprove = iter
@@ -538,7 +538,7 @@ func (pi *proxIPM) run(ctx context.Context, maxIter int) proxResult {
 			if px, py, pz, ps, ok := pi.polish(); ok {
 				ux, unu, ulam, us := pi.toUser(px, py, pz, ps)
 				pres := kktResiduals(pi.orig, ux, unu, ulam, 0)
-				pm := pi.check.merit(pi.orig, ux, unu, ulam, pres)
+				pm := pi.check.merit(pi.orig, ux, unu, ulam, &pres)
 				if lg := pi.logger; lg != nil {
 					lg.Debug("qp proximal polish", "iter", iter, "primal", pres.Primal, "dual", pres.Dual, "gap", pres.Gap, "merit", pm)
 				}

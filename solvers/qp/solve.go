@@ -265,8 +265,8 @@ func solvePrepared(ctx context.Context, d *data, p *prep, set *Settings, diagnos
 			case pr.ok && solutionFinite(alt):
 				alt.Status = Optimal
 				return alt, nil
-			case !solutionFinite(sol) || acc.merit(orig, alt.X, alt.Nu, alt.Lambda, alt.Residuals) <
-				acc.merit(orig, sol.X, sol.Nu, sol.Lambda, sol.Residuals):
+			case !solutionFinite(sol) || acc.merit(orig, alt.X, alt.Nu, alt.Lambda, &alt.Residuals) <
+				acc.merit(orig, sol.X, sol.Nu, sol.Lambda, &sol.Residuals):
 				sol = alt
 			default:
 				sol.Iterations = alt.Iterations
@@ -468,7 +468,7 @@ func (it *ipm) accepted() bool {
 	}
 	nu, lam, _ := it.userMultipliers()
 	r := kktResiduals(it.orig, x, nu, lam, it.set.Barrier)
-	return it.acc.merit(it.orig, x, nu, lam, r) <= 1
+	return it.acc.merit(it.orig, x, nu, lam, &r) <= 1
 }
 
 // slackStep sets ds to the slack step of a direction (dx, dλ). In the
@@ -911,8 +911,34 @@ func objective(d *data, x []float64) float64 {
 	return 0.5*dot(q, x) + dot(d.p, x)
 }
 
-// kktResiduals computes the honest residuals of (x, ν, λ), in
-// double-double arithmetic (see accurateResiduals).
+// kktResiduals computes the residuals of (x, ν, λ) in plain double
+// precision (see acceptance.merit for when they are recomputed in
+// double-double arithmetic).
 func kktResiduals(d *data, x, nu, lam []float64, mub float64) Residuals {
-	return accurateResiduals(d, x, nu, lam, mub)
+	var r Residuals
+	rd := make([]float64, d.n)
+	d.mulQ(rd, x)
+	gap := dot(rd, x) + dot(d.p, x) + dot(d.b, nu) + dot(d.h, lam)
+	for i, v := range d.p {
+		rd[i] += v
+	}
+	d.mulAT(1, nu, 1, rd)
+	d.mulGT(1, lam, 1, rd)
+	r.Dual = normInf(rd)
+	re := make([]float64, d.neq)
+	copy(re, d.b)
+	d.mulA(1, x, -1, re)
+	r.Primal = normInf(re)
+	gx := make([]float64, d.m)
+	d.mulG(1, x, 0, gx)
+	for i, v := range gx {
+		slack := d.h[i] - v
+		r.Primal = math.Max(r.Primal, -slack)
+		r.Complementarity = math.Max(r.Complementarity, math.Abs(lam[i]*slack-mub))
+	}
+	r.Gap = math.Abs(gap)
+	if !finite([]float64{r.Primal, r.Dual, r.Complementarity, r.Gap}) {
+		r = Residuals{math.Inf(1), math.Inf(1), math.Inf(1), math.Inf(1)}
+	}
+	return r
 }
