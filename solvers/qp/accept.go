@@ -19,31 +19,92 @@ func newAcceptance(set *Settings) *acceptance {
 	return &acceptance{tol: set.Tol, absolute: set.Absolute, barrier: set.Barrier}
 }
 
+// evaluation is the outcome of one pass over the data at (x, ν, λ): the
+// residuals in plain double precision, the magnitudes of the terms of
+// each residual (for the relative scales) and bounds of the rounding
+// errors of the three residuals.
+type evaluation struct {
+	r     Residuals
+	terms [3]float64 // largest term of the primal, dual and gap residuals
+	round [3]float64 // rounding-error bounds of Primal, Dual and Gap
+}
+
+// evaluate computes the evaluation of (x, ν, λ) on d with one product by
+// each matrix. mub is the barrier weight of the complementarity residual.
+func evaluate(d *data, x, nu, lam []float64, mub float64) evaluation {
+	var ev evaluation
+	r := &ev.r
+	n := d.n
+	w := make([]float64, n)
+	d.mulQ(w, x)
+	xqx, px, bn, hl := dot(w, x), dot(d.p, x), dot(d.b, nu), dot(d.h, lam)
+	tDual := math.Max(normInf(w), normInf(d.p))
+	rd := make([]float64, n)
+	for i, v := range d.p {
+		rd[i] = w[i] + v
+	}
+	if d.neq > 0 {
+		d.mulAT(1, nu, 0, w)
+		tDual = math.Max(tDual, normInf(w))
+		for i, v := range w {
+			rd[i] += v
+		}
+	}
+	if d.m > 0 {
+		d.mulGT(1, lam, 0, w)
+		tDual = math.Max(tDual, normInf(w))
+		for i, v := range w {
+			rd[i] += v
+		}
+	}
+	r.Dual = normInf(rd)
+	tPrimal := math.Max(normInf(d.b), normInf(d.h))
+	v := make([]float64, max(d.neq, d.m))
+	ax := v[:d.neq]
+	d.mulA(1, x, 0, ax)
+	tPrimal = math.Max(tPrimal, normInf(ax))
+	for i, b := range d.b {
+		r.Primal = math.Max(r.Primal, math.Abs(ax[i]-b))
+	}
+	gx := v[:d.m]
+	d.mulG(1, x, 0, gx)
+	tPrimal = math.Max(tPrimal, normInf(gx))
+	for i, g := range gx {
+		slack := d.h[i] - g
+		r.Primal = math.Max(r.Primal, -slack)
+		r.Complementarity = math.Max(r.Complementarity, math.Abs(lam[i]*slack-mub))
+	}
+	r.Gap = math.Abs(xqx + px + bn + hl)
+	if !finite([]float64{r.Primal, r.Dual, r.Complementarity, r.Gap}) {
+		*r = Residuals{math.Inf(1), math.Inf(1), math.Inf(1), math.Inf(1)}
+	}
+	ev.terms = [3]float64{tPrimal, tDual,
+		math.Max(math.Max(math.Abs(xqx), math.Abs(px)), math.Max(math.Abs(bn), math.Abs(hl)))}
+	// Rounding errors (Higham, Accuracy and Stability of Numerical
+	// Algorithms, §3.1: a dot product of length N is exact to γ_N Σ|aᵢbᵢ|,
+	// γ_N ≈ N·u), with Σ|aᵢbᵢ| bounded by Cauchy–Schwarz through the
+	// Frobenius norms of the matrices.
+	const u = 0x1p-53
+	gamma := float64(n+d.neq+d.m+4) * u
+	fq, fa, fg := frobQ(d), math.Sqrt(dot(d.a, d.a)), math.Sqrt(dot(d.g, d.g))
+	nx, nn, nl := math.Sqrt(dot(x, x)), math.Sqrt(dot(nu, nu)), math.Sqrt(dot(lam, lam))
+	np, nb, nh := math.Sqrt(dot(d.p, d.p)), math.Sqrt(dot(d.b, d.b)), math.Sqrt(dot(d.h, d.h))
+	ev.round = [3]float64{
+		gamma * ((fa+fg)*nx + math.Max(normInf(d.b), normInf(d.h))),
+		gamma * (fq*nx + normInf(d.p) + fa*nn + fg*nl),
+		gamma * (fq*nx*nx + np*nx + nb*nn + nh*nl),
+	}
+	return ev
+}
+
 // scales returns the divisors of the primal, dual and gap residuals: 1 in
-// the absolute mode, the largest term of each residual otherwise. The
-// residuals themselves are evaluated in double-double arithmetic (see
-// accurateResiduals), so that their rounding error is far below any
-// tolerance and no recomputation can find a passed test above it.
-func (a *acceptance) scales(d *data, x, nu, lam []float64) (sp, sd, sg float64) {
+// the absolute mode, the largest term of each residual (at least 1)
+// otherwise.
+func (a *acceptance) scales(ev *evaluation) (sp, sd, sg float64) {
 	if a.absolute {
 		return 1, 1, 1
 	}
-	sp = math.Max(normInf(d.b), normInf(d.h))
-	v := make([]float64, max(d.neq, d.m))
-	d.mulA(1, x, 0, v[:d.neq])
-	sp = math.Max(sp, normInf(v[:d.neq]))
-	d.mulG(1, x, 0, v[:d.m])
-	sp = math.Max(sp, normInf(v[:d.m]))
-	w := make([]float64, d.n)
-	d.mulQ(w, x)
-	sd = math.Max(normInf(w), normInf(d.p))
-	sg = math.Max(math.Max(math.Abs(dot(w, x)), math.Abs(dot(d.p, x))),
-		math.Max(math.Abs(dot(d.b, nu)), math.Abs(dot(d.h, lam))))
-	d.mulAT(1, nu, 0, w)
-	sd = math.Max(sd, normInf(w))
-	d.mulGT(1, lam, 0, w)
-	sd = math.Max(sd, normInf(w))
-	return math.Max(1, sp), math.Max(1, sd), math.Max(1, sg)
+	return math.Max(1, ev.terms[0]), math.Max(1, ev.terms[1]), math.Max(1, ev.terms[2])
 }
 
 // third returns the third measured quantity: the gap, or with a barrier
@@ -55,18 +116,17 @@ func (a *acceptance) third(r Residuals) (v, scale float64) {
 	return r.Gap, 1
 }
 
-// merit returns the largest ratio residual/tolerance of (x, ν, λ), whose
-// plain double-precision residuals are r: the point passes when it is at
-// most 1. NaN residuals give +Inf. When r is within its rounding error
-// bound of a tolerance, the residuals are recomputed in double-double
-// arithmetic (accurateResiduals) and r is updated, so that the verdict is
-// that of the exact residuals of the returned numbers: a gap of 10⁻⁹
-// between objective terms of 10⁷ is decided correctly, and no
-// recomputation in another order can find a passed test above the
-// tolerance.
-func (a *acceptance) merit(d *data, x, nu, lam []float64, r *Residuals) float64 {
-	sp, sd, sg := a.scales(d, x, nu, lam)
-	e := roundingBounds(d, x, nu, lam)
+// judge returns the largest ratio residual/tolerance of (x, ν, λ) with
+// evaluation ev: the point passes when it is at most 1; NaN residuals give
+// +Inf. When a plain residual is within its rounding-error bound of the
+// verdict, the residuals are recomputed in double-double arithmetic
+// (accurateResiduals) and ev.r is updated: the verdict is then that of
+// the exact residuals of the returned numbers (a gap of 10⁻⁹ between
+// objective terms of 10⁷ is decided correctly), and no recomputation in
+// another order can find a passed test above the tolerance.
+func (a *acceptance) judge(d *data, x, nu, lam []float64, ev *evaluation) float64 {
+	sp, sd, sg := a.scales(ev)
+	r, e := &ev.r, ev.round
 	g, gs := a.third(*r)
 	ratio := func(rp, rd, rg float64) float64 {
 		m := math.Max(rp/sp, math.Max(rd/sd, rg/(sg*gs))) / a.tol
@@ -85,22 +145,12 @@ func (a *acceptance) merit(d *data, x, nu, lam []float64, r *Residuals) float64 
 	return ratio(r.Primal, r.Dual, g)
 }
 
-// roundingBounds bounds the rounding errors of kktResiduals' primal, dual
-// and gap (Higham, Accuracy and Stability of Numerical Algorithms, §3.1:
-// a dot product of length N is exact to γ_N Σ|aᵢbᵢ|, γ_N ≈ N·u), with
-// Σ|aᵢbᵢ| bounded by Cauchy–Schwarz through the Frobenius norms of the
-// matrices.
-func roundingBounds(d *data, x, nu, lam []float64) [3]float64 {
-	const u = 0x1p-53
-	gamma := float64(d.n+d.neq+d.m+4) * u
-	fq, fa, fg := frobQ(d), math.Sqrt(dot(d.a, d.a)), math.Sqrt(dot(d.g, d.g))
-	nx, nn, nl := math.Sqrt(dot(x, x)), math.Sqrt(dot(nu, nu)), math.Sqrt(dot(lam, lam))
-	np, nb, nh := math.Sqrt(dot(d.p, d.p)), math.Sqrt(dot(d.b, d.b)), math.Sqrt(dot(d.h, d.h))
-	return [3]float64{
-		gamma * ((fa+fg)*nx + math.Max(normInf(d.b), normInf(d.h))),
-		gamma * (fq*nx + normInf(d.p) + fa*nn + fg*nl),
-		gamma * (fq*nx*nx + np*nx + nb*nn + nh*nl),
-	}
+// merit evaluates and judges (x, ν, λ), returning the verdict's ratio and
+// the residuals it rests on.
+func (a *acceptance) merit(d *data, x, nu, lam []float64) (float64, Residuals) {
+	ev := evaluate(d, x, nu, lam, a.barrier)
+	m := a.judge(d, x, nu, lam, &ev)
+	return m, ev.r
 }
 
 // frobQ returns the Frobenius norm of Q.
@@ -122,16 +172,20 @@ func frobQ(d *data) float64 {
 	return math.Sqrt(s)
 }
 
-// ok reports whether the solution passes the test (its Residuals are
-// replaced by the double-double ones when those were needed).
+// ok reports whether the solution passes the test, and sets its
+// Residuals to those the verdict rests on.
 func (a *acceptance) ok(s *Solution) bool {
-	return a.merit(s.d, s.X, s.Nu, s.Lambda, &s.Residuals) <= 1
+	m, r := a.merit(s.d, s.X, s.Nu, s.Lambda)
+	s.Residuals = r
+	return m <= 1
 }
 
 // describe names each test with its value and bound, marking the failed
 // ones, for the error of a solve that did not pass.
 func (a *acceptance) describe(s *Solution) string {
-	sp, sd, sg := a.scales(s.d, s.X, s.Nu, s.Lambda)
+	ev := evaluate(s.d, s.X, s.Nu, s.Lambda, a.barrier)
+	ev.r = s.Residuals
+	sp, sd, sg := a.scales(&ev)
 	g, gs := a.third(s.Residuals)
 	name := "gap"
 	if a.barrier > 0 {

@@ -494,7 +494,8 @@ func (pi *proxIPM) toUser(xs, ys, zs, ss []float64) (x, nu, lam, s []float64) {
 type proxResult struct {
 	x, nu, lam, s []float64
 	res           Residuals
-	ok            bool // passed the acceptance test
+	merit         float64 // the acceptance test's ratio (≤ 1: passed)
+	ok            bool    // passed the acceptance test
 	iters         int
 	canceled      bool
 }
@@ -504,7 +505,7 @@ type proxResult struct {
 // returns the best point seen (by the acceptance test's merit).
 func (pi *proxIPM) run(ctx context.Context, maxIter int) proxResult {
 	n, neq, m, k := pi.n, pi.neq, pi.m, pi.k
-	best := proxResult{res: Residuals{math.Inf(1), math.Inf(1), math.Inf(1), math.Inf(1)}}
+	best := proxResult{res: Residuals{math.Inf(1), math.Inf(1), math.Inf(1), math.Inf(1)}, merit: math.Inf(1)}
 	bestMerit := math.Inf(1)
 	if !pi.start() {
 		return best
@@ -513,14 +514,13 @@ func (pi *proxIPM) run(ctx context.Context, maxIter int) proxResult {
 	for iter := 0; ; iter++ {
 		mu := pi.residuals()
 		x, nu, lam, s := pi.user()
-		res := kktResiduals(pi.orig, x, nu, lam, 0)
-		merit := pi.check.merit(pi.orig, x, nu, lam, &res)
+		merit, res := pi.check.merit(pi.orig, x, nu, lam)
 		if merit < bestMerit {
 			if merit < 0.5*bestMerit {
 				lastImprove = iter
 			}
 			bestMerit = merit
-			best = proxResult{x: x, nu: nu, lam: lam, s: s, res: res, iters: iter}
+			best = proxResult{x: x, nu: nu, lam: lam, s: s, res: res, iters: iter, merit: merit}
 		}
 		if lg := pi.logger; lg != nil {
 			lg.Debug("qp proximal", "iter", iter, "primal", res.Primal, "dual", res.Dual, "gap", res.Gap, "mu", mu, "rho", pi.rho, "delta", pi.delta, "merit", merit, "alpha", pi.lastAlpha, "srx", normInf(pi.rx), "src", normInf(pi.rc), "cost", pi.cost)
@@ -537,14 +537,13 @@ func (pi *proxIPM) run(ctx context.Context, maxIter int) proxResult {
 			lastPolish = iter
 			if px, py, pz, ps, ok := pi.polish(); ok {
 				ux, unu, ulam, us := pi.toUser(px, py, pz, ps)
-				pres := kktResiduals(pi.orig, ux, unu, ulam, 0)
-				pm := pi.check.merit(pi.orig, ux, unu, ulam, &pres)
+				pm, pres := pi.check.merit(pi.orig, ux, unu, ulam)
 				if lg := pi.logger; lg != nil {
 					lg.Debug("qp proximal polish", "iter", iter, "primal", pres.Primal, "dual", pres.Dual, "gap", pres.Gap, "merit", pm)
 				}
 				if pm < bestMerit {
 					bestMerit = pm
-					best = proxResult{x: ux, nu: unu, lam: ulam, s: us, res: pres, iters: iter}
+					best = proxResult{x: ux, nu: unu, lam: ulam, s: us, res: pres, iters: iter, merit: pm}
 					if pm <= 1 {
 						best.ok = true
 						return best

@@ -261,14 +261,14 @@ func solvePrepared(ctx context.Context, d *data, p *prep, set *Settings, diagnos
 			alt := &Solution{X: pr.x, Nu: pr.nu, Lambda: pr.lam, Slack: pr.s, Residuals: pr.res,
 				Objective: objective(orig, pr.x), Iterations: iters + pr.iters, Status: NotConverged,
 				d: orig, kkt: k}
-			switch {
-			case pr.ok && solutionFinite(alt):
+			if pr.ok && solutionFinite(alt) {
 				alt.Status = Optimal
 				return alt, nil
-			case !solutionFinite(sol) || acc.merit(orig, alt.X, alt.Nu, alt.Lambda, &alt.Residuals) <
-				acc.merit(orig, sol.X, sol.Nu, sol.Lambda, &sol.Residuals):
+			}
+			// Return the better of the two best iterates.
+			if first, _ := acc.merit(orig, sol.X, sol.Nu, sol.Lambda); !solutionFinite(sol) || pr.merit < first {
 				sol = alt
-			default:
+			} else {
 				sol.Iterations = alt.Iterations
 			}
 		}
@@ -462,13 +462,19 @@ func (it *ipm) residuals() (pres, dres, mu, compl, scaleP, scaleD float64) {
 // dual mode and with row equilibration the iteration measures residuals
 // in transformed coordinates).
 func (it *ipm) accepted() bool {
+	ok, _ := it.acceptedResiduals()
+	return ok
+}
+
+// acceptedResiduals is accepted with the residuals of the verdict.
+func (it *ipm) acceptedResiduals() (bool, Residuals) {
 	x := append([]float64(nil), it.x...)
 	if it.k.l != nil {
 		dense.SolveLowerT(it.k.l, it.d.n, it.d.n, x)
 	}
 	nu, lam, _ := it.userMultipliers()
-	r := kktResiduals(it.orig, x, nu, lam, it.set.Barrier)
-	return it.acc.merit(it.orig, x, nu, lam, &r) <= 1
+	m, r := it.acc.merit(it.orig, x, nu, lam)
+	return m <= 1, r
 }
 
 // slackStep sets ds to the slack step of a direction (dx, dλ). In the
@@ -789,11 +795,11 @@ func (it *ipm) polish() bool {
 	}
 	saved := [4][]float64{it.x, it.nu, it.lam, it.s}
 	it.x, it.nu, it.lam, it.s = x, nu, lam, s
-	after := it.objectiveResiduals()
+	ok, after := it.acceptedResiduals()
 	if debugLogger != nil {
 		debugLogger.Debug("polish", "after", after)
 	}
-	if after.Max() <= math.Sqrt(it.set.Tol) && it.accepted() {
+	if ok {
 		// In the dual mode the factorization just used, with W = 0 on the
 		// active and W = ∞ on the inactive rows (both clamped), is the KKT
 		// matrix at the polished point: keep it for the backward pass.
@@ -872,17 +878,6 @@ func (it *ipm) polishPrimal(active []bool, gx []float64) bool {
 	return true
 }
 
-// objectiveResiduals returns the honest residuals of the iterate in the
-// user's variables.
-func (it *ipm) objectiveResiduals() Residuals {
-	x := append([]float64(nil), it.x...)
-	if it.k.l != nil {
-		dense.SolveLowerT(it.k.l, it.d.n, it.d.n, x)
-	}
-	nu, lam, _ := it.userMultipliers()
-	return kktResiduals(it.orig, x, nu, lam, 0)
-}
-
 // userMultipliers returns ν, λ and s in the user's units: copies mapped
 // through the row equilibration when there is one, the iterate's own
 // slices otherwise.
@@ -912,33 +907,8 @@ func objective(d *data, x []float64) float64 {
 }
 
 // kktResiduals computes the residuals of (x, ν, λ) in plain double
-// precision (see acceptance.merit for when they are recomputed in
+// precision (see acceptance.judge for when they are recomputed in
 // double-double arithmetic).
 func kktResiduals(d *data, x, nu, lam []float64, mub float64) Residuals {
-	var r Residuals
-	rd := make([]float64, d.n)
-	d.mulQ(rd, x)
-	gap := dot(rd, x) + dot(d.p, x) + dot(d.b, nu) + dot(d.h, lam)
-	for i, v := range d.p {
-		rd[i] += v
-	}
-	d.mulAT(1, nu, 1, rd)
-	d.mulGT(1, lam, 1, rd)
-	r.Dual = normInf(rd)
-	re := make([]float64, d.neq)
-	copy(re, d.b)
-	d.mulA(1, x, -1, re)
-	r.Primal = normInf(re)
-	gx := make([]float64, d.m)
-	d.mulG(1, x, 0, gx)
-	for i, v := range gx {
-		slack := d.h[i] - v
-		r.Primal = math.Max(r.Primal, -slack)
-		r.Complementarity = math.Max(r.Complementarity, math.Abs(lam[i]*slack-mub))
-	}
-	r.Gap = math.Abs(gap)
-	if !finite([]float64{r.Primal, r.Dual, r.Complementarity, r.Gap}) {
-		r = Residuals{math.Inf(1), math.Inf(1), math.Inf(1), math.Inf(1)}
-	}
-	return r
+	return evaluate(d, x, nu, lam, mub).r
 }
