@@ -25,7 +25,18 @@ type Tangent struct {
 }
 
 // ensureFactor factorizes the KKT matrix at the returned point, once.
+// valid reports a nil or zero-value Solution, which has no problem data.
+func (s *Solution) valid() error {
+	if s == nil || s.d == nil || s.kkt == nil {
+		return fmt.Errorf("%w: nil or zero Solution (use the one Solve returns)", ErrInvalid)
+	}
+	return nil
+}
+
 func (s *Solution) ensureFactor() error {
+	if err := s.valid(); err != nil {
+		return err
+	}
 	if s.Status == Infeasible || s.Status == Unbounded {
 		return fmt.Errorf("%w: no derivative of a %v problem", ErrSingular, s.Status)
 	}
@@ -85,6 +96,9 @@ func (s *Solution) adjoint(w, r []float64) error {
 // weakly active constraints it is one element of a generalized Jacobian.
 // The inputs are not modified and may alias each other.
 func (s *Solution) Backward(gx, gnu, glambda []float64) (*Gradient, error) {
+	if err := s.valid(); err != nil {
+		return nil, err
+	}
 	n, neq, m := s.Dims()
 	w, err := s.backwardSolve(gx, gnu, glambda)
 	if err != nil {
@@ -161,6 +175,9 @@ func (s *Solution) backwardSolve(gx, gnu, glambda []float64) ([]float64, error) 
 //
 // with the KKT factorization at the solution.
 func (s *Solution) Forward(dp *Problem) (*Tangent, error) {
+	if err := s.valid(); err != nil {
+		return nil, err
+	}
 	n, neq, m := s.Dims()
 	if dp == nil {
 		dp = &Problem{}

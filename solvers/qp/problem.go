@@ -181,8 +181,10 @@ func copySym(dst []float64, s mat.Symmetric, n int) {
 func copyMatrix(a mat.Matrix, r, c int, name string) ([]float64, error) {
 	if r == 0 {
 		if a != nil {
-			if ar, ac := a.Dims(); ar != 0 && ac != c {
-				return nil, fmt.Errorf("%w: %s is %d×%d with no right-hand side", ErrDims, name, ar, ac)
+			// A constraint matrix without its right-hand side is an error,
+			// never a constraint silently dropped.
+			if ar, ac := a.Dims(); ar != 0 {
+				return nil, fmt.Errorf("%w: %s is %d×%d but its right-hand side is empty", ErrDims, name, ar, ac)
 			}
 		}
 		return nil, nil

@@ -63,3 +63,17 @@ func TestProximalDegenerate(t *testing.T) {
 	require.NoError(t, err)
 	require.InDeltaSlice(t, []float64{1, 0}, sol.X, 1e-8)
 }
+
+// TestProximalGradients differentiates solutions of the proximal path
+// (the first path disabled): Backward against the engine's generic VJP,
+// central differences and Forward, on random problems with and without
+// equalities.
+func TestProximalGradients(t *testing.T) {
+	forceProximal = true
+	defer func() { forceProximal = false }()
+	rng := rand.New(rand.NewPCG(20, 27))
+	for _, c := range []struct{ n, neq, m int }{{6, 2, 8}, {10, 3, 12}, {12, 0, 10}, {5, 4, 3}} {
+		pb := randomQP(rng, c.n, c.neq, c.m)
+		checkGradients(t, rng, pb, &Settings{Tol: 1e-11}, 1e-5)
+	}
+}

@@ -166,7 +166,13 @@ type Solution struct {
 
 // Dims returns the number of variables, equality and inequality
 // constraints of the solved problem.
-func (s *Solution) Dims() (n, p, m int) { return s.d.n, s.d.neq, s.d.m }
+// A nil or zero Solution has no dimensions.
+func (s *Solution) Dims() (n, p, m int) {
+	if s == nil || s.d == nil {
+		return 0, 0, 0
+	}
+	return s.d.n, s.d.neq, s.d.m
+}
 
 // Solve solves the convex QP pb by a primal-dual interior point with
 // Mehrotra's predictor-corrector. s may be nil.
@@ -244,7 +250,7 @@ func solvePrepared(ctx context.Context, d *data, p *prep, set *Settings, diagnos
 	}
 	// Whatever the iteration concluded, Optimal is granted only by the
 	// acceptance test on the recomputed residuals.
-	if status == Optimal && solutionFinite(sol) && acc.ok(sol) {
+	if status == Optimal && solutionFinite(sol) && acc.ok(sol) && !forceProximal {
 		return sol, nil
 	}
 	sol.Status = NotConverged
