@@ -16,7 +16,8 @@
 //
 // # Cost
 //
-//	FromTriplets, Transpose        O(nnz + rows + cols), two counting sorts
+//	Transpose                      O(nnz + rows + cols), a counting sort
+//	FromTriplets                   the same, plus sorting columns given out of row order
 //	MulVec, MulTransVec, Scale*    O(nnz + cols)
 //	At                             O(log nnz(column j))
 //	FromDense, Dense               O(rows·cols)
