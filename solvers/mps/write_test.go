@@ -30,6 +30,11 @@ func TestRoundTripTestdata(t *testing.T) {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			m, err := ReadFile(f, nil)
 			require.NoError(t, err)
+			if filepath.Base(f) == "fixed.mps" {
+				// Names with blanks have no free-format form.
+				assert.ErrorIs(t, Write(&bytes.Buffer{}, m), ErrInvalid)
+				return
+			}
 			back := roundTrip(t, m)
 			require.Equal(t, m, back)
 			// And once more: the written text is a fixed point.
