@@ -248,7 +248,12 @@ func rowForm(l, u float64) (kind byte, rhs, rng float64, hasRng bool, err error)
 	for _, form := range []byte{'L', 'G'} {
 		for step := 0; step <= 8; step++ {
 			for _, c := range [2]float64{stepFloat(r0, step), stepFloat(r0, -step)} {
-				if c <= 0 || math.IsInf(c, 0) {
+				// A value at or past the reader's infinity would read back
+				// as ∞: such candidates are skipped.
+				if c <= 0 || c >= DefaultInfinity {
+					continue
+				}
+				if (form == 'L' && math.Abs(u) >= DefaultInfinity) || (form == 'G' && math.Abs(l) >= DefaultInfinity) {
 					continue
 				}
 				if form == 'L' && u-c == l {

@@ -151,3 +151,7 @@ func TestWriteErrors(t *testing.T) {
 type failWriter struct{}
 
 func (failWriter) Write([]byte) (int, error) { return 0, os.ErrClosed }
+
+// modelsEqual compares two models field by field (float equality by ==, so
+// −0 = 0).
+func modelsEqual(a, b *Model) bool { return assert.ObjectsAreEqual(a, b) }
