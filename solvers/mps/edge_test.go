@@ -194,6 +194,12 @@ func TestReadGzipAndSettings(t *testing.T) {
 	_, err = Read(strings.NewReader("\x1f\x8bnot gzip"), nil)
 	assert.ErrorIs(t, err, ErrFormat)
 
+	// The words Inf and Infinity are infinite bounds.
+	m, err = Read(strings.NewReader(qHead+"BOUNDS\n UP b x Infinity\n LO b y -inf\n UP b y INF\nENDATA\n"), nil)
+	require.NoError(t, err)
+	assert.Equal(t, []float64{0, -inf}, m.ColLower)
+	assert.Equal(t, []float64{inf, inf}, m.ColUpper)
+
 	// OBJNAME picks the objective among several N rows.
 	m, err = Read(strings.NewReader("NAME\nOBJNAME second\nROWS\n N first\n N second\nCOLUMNS\n x first 1 second 2\nENDATA\n"), nil)
 	require.NoError(t, err)
