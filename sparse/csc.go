@@ -23,6 +23,20 @@ var (
 	ErrInvalid = errors.New("sparse: invalid structure or argument")
 )
 
+// MaxDim is the largest number of rows or columns accepted (2³¹−1): larger
+// dimensions give ErrDims rather than an allocation failure.
+const MaxDim = 1<<31 - 1
+
+func checkDims(rows, cols int) error {
+	if rows < 0 || cols < 0 {
+		return fmt.Errorf("%w: negative dimensions %d×%d", ErrDims, rows, cols)
+	}
+	if rows > MaxDim || cols > MaxDim {
+		return fmt.Errorf("%w: dimensions %d×%d exceed MaxDim", ErrDims, rows, cols)
+	}
+	return nil
+}
+
 // CSC is a rows×cols float64 matrix in compressed sparse column form. The
 // row indices of column j are rowIdx[colPtr[j]:colPtr[j+1]], strictly
 // increasing, and values holds the matching entries. A CSC is immutable
@@ -64,8 +78,8 @@ type TripletSettings struct {
 // NewCSC takes ownership of the three slices: the caller must not modify them
 // afterwards.
 func NewCSC(rows, cols int, colPtr, rowIdx []int, values []float64) (*CSC, error) {
-	if rows < 0 || cols < 0 {
-		return nil, fmt.Errorf("%w: negative dimensions %d×%d", ErrDims, rows, cols)
+	if err := checkDims(rows, cols); err != nil {
+		return nil, err
 	}
 	if len(colPtr) != cols+1 {
 		return nil, fmt.Errorf("%w: len(colPtr) = %d, want cols+1 = %d", ErrInvalid, len(colPtr), cols+1)
@@ -108,8 +122,8 @@ func NewCSC(rows, cols int, colPtr, rowIdx []int, values []float64) (*CSC, error
 // plus the sorting of columns that are not
 // in row order (a counting sort by column, then a per-column sort).
 func FromTriplets(rows, cols int, ri, ci []int, v []float64, s *TripletSettings) (*CSC, error) {
-	if rows < 0 || cols < 0 {
-		return nil, fmt.Errorf("%w: negative dimensions %d×%d", ErrDims, rows, cols)
+	if err := checkDims(rows, cols); err != nil {
+		return nil, err
 	}
 	if len(ri) != len(ci) || len(ri) != len(v) {
 		return nil, fmt.Errorf("%w: triplet slices of lengths %d, %d, %d", ErrDims, len(ri), len(ci), len(v))
@@ -229,8 +243,8 @@ func FromDense(m mat.Matrix) (*CSC, error) {
 		return nil, fmt.Errorf("%w: nil matrix", ErrInvalid)
 	}
 	r, c := m.Dims()
-	if r < 0 || c < 0 {
-		return nil, fmt.Errorf("%w: negative dimensions %d×%d", ErrDims, r, c)
+	if err := checkDims(r, c); err != nil {
+		return nil, err
 	}
 	colPtr := make([]int, c+1)
 	var rowIdx []int

@@ -64,8 +64,8 @@ func SymFromDense(m mat.Symmetric) (*SymCSC, error) {
 		return nil, fmt.Errorf("%w: nil matrix", ErrInvalid)
 	}
 	n := m.SymmetricDim()
-	if n < 0 {
-		return nil, fmt.Errorf("%w: negative dimension %d", ErrDims, n)
+	if err := checkDims(n, n); err != nil {
+		return nil, err
 	}
 	colPtr := make([]int, n+1)
 	var rowIdx []int

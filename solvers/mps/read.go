@@ -62,6 +62,9 @@ func ReadFile(path string, s *ReadSettings) (*Model, error) {
 // memory. Errors from r are returned as they are; malformed content gives an
 // error matching ErrFormat.
 func Read(r io.Reader, s *ReadSettings) (*Model, error) {
+	if r == nil {
+		return nil, fmt.Errorf("%w: nil reader", ErrInvalid)
+	}
 	var set ReadSettings
 	if s != nil {
 		set = *s

@@ -29,8 +29,8 @@ import (
 // A model that cannot be written gives an error matching ErrDims or
 // ErrInvalid and nothing is written; errors of w are returned as they are.
 func Write(w io.Writer, m *Model) error {
-	if m == nil {
-		return fmt.Errorf("%w: nil model", ErrInvalid)
+	if m == nil || w == nil {
+		return fmt.Errorf("%w: nil model or writer", ErrInvalid)
 	}
 	if err := m.Check(); err != nil {
 		return err
