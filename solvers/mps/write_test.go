@@ -2,9 +2,11 @@ package mps
 
 import (
 	"bytes"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/optlayers/optlayers/sparse"
@@ -155,3 +157,69 @@ func (failWriter) Write([]byte) (int, error) { return 0, os.ErrClosed }
 // modelsEqual compares two models field by field (float equality by ==, so
 // −0 = 0).
 func modelsEqual(a, b *Model) bool { return assert.ObjectsAreEqual(a, b) }
+
+// syntheticModel builds a banded QP with n columns, 3 entries per column
+// and a diagonal-plus-band Q, the size of the largest Maros–Mészáros files
+// at n = 100000.
+func syntheticModel(n int) *Model {
+	var ri, ci []int
+	var v []float64
+	var qi, qj []int
+	var qv []float64
+	m := n / 2
+	for j := 0; j < n; j++ {
+		for k := 0; k < 3; k++ {
+			ri, ci, v = append(ri, (j/2+k)%m), append(ci, j), append(v, float64(k+1)/7)
+		}
+		qi, qj, qv = append(qi, j), append(qj, j), append(qv, 1+float64(j%5))
+		if j > 0 {
+			qi, qj, qv = append(qi, j-1), append(qj, j), append(qv, -0.1)
+		}
+	}
+	a, _ := sparse.FromTriplets(m, n, ri, ci, v, nil)
+	q, _ := sparse.SymFromTriplets(n, qi, qj, qv, nil)
+	md := &Model{Name: "SYNTH", ObjName: "obj", A: a, Q: q,
+		C: make([]float64, n), ColLower: make([]float64, n), ColUpper: make([]float64, n),
+		RowLower: make([]float64, m), RowUpper: make([]float64, m),
+		ColNames: make([]string, n), RowNames: make([]string, m), Integer: make([]bool, n)}
+	for j := range md.C {
+		md.C[j] = float64(j%11) - 5.5
+		md.ColLower[j], md.ColUpper[j] = -1, float64(j%3)+0.25
+		md.ColNames[j] = "x" + strconv.Itoa(j)
+	}
+	for i := range md.RowLower {
+		md.RowLower[i], md.RowUpper[i] = float64(i%4)-3, float64(i%4)+1.5
+		md.RowNames[i] = "c" + strconv.Itoa(i)
+	}
+	return md
+}
+
+// BenchmarkRead reads (and BenchmarkWrite writes) a synthetic 50000×100000
+// QP with 300000 matrix and 200000 Q entries from memory, about 21 MB of
+// free-format text.
+func BenchmarkRead(b *testing.B) {
+	var buf bytes.Buffer
+	if err := Write(&buf, syntheticModel(100000)); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(buf.Len()))
+	for b.Loop() {
+		if _, err := Read(bytes.NewReader(buf.Bytes()), nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkWrite(b *testing.B) {
+	m := syntheticModel(100000)
+	for b.Loop() {
+		if err := Write(io.Discard, m); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func TestSyntheticRoundTrip(t *testing.T) {
+	m := syntheticModel(200)
+	require.Equal(t, m, roundTrip(t, m))
+}
