@@ -250,7 +250,7 @@ func TestReadErrors(t *testing.T) {
 		{"columns fields", qHead + " z obj 1 obj\nENDATA\n", 7, "obj"},
 		{"INTEND alone", qHead + " M 'MARKER' 'INTEND'\nENDATA\n", 7, "'INTEND'"},
 		{"INTORG open", qHead + " M 'MARKER' 'INTORG'\nENDATA\n", 8, "ENDATA"},
-		{"bad marker", qHead + " M 'MARKER' 'FOO'\nENDATA\n", 7, "'FOO'"},
+		{"bad marker", qHead + " M 'MARKER' 'FOO'\nENDATA\n", 7, "'MARKER'"},
 		{"RHS unknown row", qHead + "RHS\n rhs nope 1\nENDATA\n", 8, "nope"},
 		{"RHS twice", "NAME\nROWS\n E r\nCOLUMNS\n x r 1\nRHS\n r 1\n r 2\nENDATA\n", 8, "r"},
 		{"RHS NaN", "NAME\nROWS\n E r\nCOLUMNS\n x r 1\nRHS\n r nan\nENDATA\n", 7, "nan"},
@@ -295,6 +295,41 @@ func TestReadErrors(t *testing.T) {
 			_, err = Read(strings.NewReader(c.text), nil)
 			assert.ErrorIs(t, err, ErrFormat)
 		})
+	}
+}
+
+// TestReadMarkers: MIPLIB-style fixed-format markers (quoted keywords in
+// fields 4 and 6) and a row that is really called MARKER.
+func TestReadMarkers(t *testing.T) {
+	text := "NAME          MIP\n" +
+		"ROWS\n" +
+		" N  COST\n" +
+		" L  MARKER\n" +
+		"COLUMNS\n" +
+		"    MARKER                 'MARKER'                 'INTORG'\n" +
+		"    X 1       COST                 1   MARKER               1\n" +
+		"    MARKER                 'MARKER'                 'INTEND'\n" +
+		"    Y         MARKER               2\n" +
+		"RHS\n" +
+		"    RHS       MARKER               4\n" +
+		"ENDATA\n"
+	m, err := Read(strings.NewReader(text), nil)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"X 1", "Y"}, m.ColNames)
+	assert.Equal(t, []bool{true, false}, m.Integer)
+	assert.Equal(t, []string{"MARKER"}, m.RowNames)
+	assert.Equal(t, 2.0, m.A.At(0, 1))
+	assert.Equal(t, []float64{4}, m.RowUpper)
+
+	// Free format, the same markers, OBJSENSE forms.
+	for sense, head := range map[Sense]string{
+		Maximize: "NAME\nOBJSENSE\n  MAX\n",
+		Minimize: "NAME\nOBJSENSE MINIMIZE\n",
+	} {
+		m, err = Read(strings.NewReader(head+"ROWS\n N obj\n L MARKER\nCOLUMNS\n m 'MARKER' 'INTORG'\n x obj 1 MARKER 1\n m 'MARKER' 'INTEND'\n y MARKER 1\nENDATA\n"), nil)
+		require.NoError(t, err)
+		assert.Equal(t, sense, m.Sense)
+		assert.Equal(t, []bool{true, false}, m.Integer)
 	}
 }
 

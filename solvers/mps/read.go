@@ -503,23 +503,22 @@ func (p *parser) rowLine(f []string) error {
 }
 
 func (p *parser) colLine(f []string) error {
-	// MARKER lines: name 'MARKER' 'INTORG' | 'INTEND' (free); fixed puts
-	// the keyword in field 5 with field 4 empty.
-	if len(f) >= 3 && strings.Trim(f[1], "'") == "MARKER" {
-		kw := f[len(f)-1]
-		switch strings.Trim(kw, "'") {
+	// MARKER lines: name 'MARKER' 'INTORG' | 'INTEND'. A line is a marker
+	// when one field after the name is 'MARKER' (quoted) and the last one
+	// is INTORG or INTEND (quoted or not); fixed format puts them in fields
+	// 3 or 4 and 5 or 6.
+	if kw, ok := markerKeyword(f); ok {
+		switch kw {
 		case "INTORG":
 			if p.inInt {
-				return p.errf(kw, "nested INTORG")
+				return p.errf(f[len(f)-1], "nested INTORG")
 			}
 			p.inInt = true
 		case "INTEND":
 			if !p.inInt {
-				return p.errf(kw, "INTEND without INTORG")
+				return p.errf(f[len(f)-1], "INTEND without INTORG")
 			}
 			p.inInt = false
-		default:
-			return p.errf(kw, "unknown MARKER")
 		}
 		return nil
 	}
@@ -566,6 +565,22 @@ func (p *parser) colLine(f []string) error {
 		}
 	}
 	return nil
+}
+
+func markerKeyword(f []string) (string, bool) {
+	if len(f) < 3 {
+		return "", false
+	}
+	kw := strings.Trim(f[len(f)-1], "'")
+	if kw != "INTORG" && kw != "INTEND" {
+		return "", false
+	}
+	for _, s := range f[1 : len(f)-1] {
+		if s == "'MARKER'" {
+			return kw, true
+		}
+	}
+	return "", false
 }
 
 // setName applies the MPS rule that only the first vector of a section is
