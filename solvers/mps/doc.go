@@ -63,10 +63,12 @@
 // FX (fixed, both), FR (free), MI (lower −∞), PL (upper +∞), BV (binary:
 // integer in [0, 1]), LI and UI (integer with a lower or upper bound). An UP
 // or UI bound with a negative value on a column whose lower bound is still
-// the default 0 also sets the lower bound to −∞; that is what CPLEX and
-// HiGHS do (with a warning). A lower bound given explicitly before (LO 0,
-// for instance) is kept. Integer columns from markers keep the default bounds
-// [0, +∞).
+// the default 0 also sets the lower bound to −∞: the rule of the CPLEX MPS
+// documentation and of HiGHS's fixed-format reader (HMPSIO.cpp; HiGHS's
+// free-format reader HMpsFF.cpp keeps the lower bound 0, as of its 2026
+// sources). A lower bound given explicitly before (LO 0, for instance) is
+// kept, where HiGHS's fixed-format reader would still replace a 0. Integer
+// columns from markers keep the default bounds [0, +∞).
 //
 // Infinity. RHS, RANGES and BOUNDS values of magnitude at least 1e20
 // (ReadSettings.Infinity) are infinite; so are the words Inf and Infinity

@@ -729,8 +729,8 @@ func (p *parser) boundLine(f []string) error {
 		if v == -inf {
 			return p.errf(val, "upper bound −∞")
 		}
-		// CPLEX and HiGHS rule: a negative upper bound on a column whose
-		// lower bound is still the default 0 makes the lower bound −∞.
+		// The CPLEX rule (see doc.go): a negative upper bound on a column
+		// whose lower bound is still the default 0 makes it −∞.
 		if v < 0 && !p.loSet[j] && p.lo[j] == 0 {
 			p.lo[j] = -inf
 		}
