@@ -62,13 +62,15 @@
 // Bounds. The default is 0 ≤ x < +∞. The types are UP (upper), LO (lower),
 // FX (fixed, both), FR (free), MI (lower −∞), PL (upper +∞), BV (binary:
 // integer in [0, 1]), LI and UI (integer with a lower or upper bound). An UP
-// or UI bound with a negative value on a column whose lower bound is still
-// the default 0 also sets the lower bound to −∞: the rule of the CPLEX MPS
-// documentation and of HiGHS's fixed-format reader (HMPSIO.cpp; HiGHS's
-// free-format reader HMpsFF.cpp keeps the lower bound 0, as of its 2026
-// sources). A lower bound given explicitly before (LO 0, for instance) is
-// kept, where HiGHS's fixed-format reader would still replace a 0. Integer
-// columns from markers keep the default bounds [0, +∞).
+// or UI bound with a negative value on a column whose lower bound has not
+// been given also sets the lower bound to −∞. That is the rule stated by the
+// SAS and QSopt MPS documentation and applied by HiGHS's fixed-format reader
+// (HMPSIO.cpp, which tests for a lower bound equal to 0, given or not);
+// HiGHS's free-format reader (HMpsFF.cpp, 2026 sources) keeps 0. Integer
+// columns from markers keep the default bounds [0, +∞) unless
+// ReadSettings.MarkerIntegersBinary asks for the [0, 1] of HiGHS and SAS;
+// Write adds a PL line to unbounded integer columns so that either
+// convention reads them back the same.
 //
 // Infinity. RHS, RANGES and BOUNDS values of magnitude at least 1e20
 // (ReadSettings.Infinity) are infinite; so are the words Inf and Infinity
@@ -107,8 +109,9 @@
 // an identical Model. Read takes gzip-compressed files transparently
 // (detected by the magic bytes 1f 8b).
 //
-// References: the MPS format as documented by IBM for CPLEX ("MPS file
-// format: industry standard") and the QPS extension of I. Maros and
-// C. Mészáros, "A repository of convex quadratic programming problems",
-// Optimization Methods and Software 11–12 (1999) 671–681.
+// References: the MPS format as documented for IBM CPLEX ("MPS file format:
+// industry standard"), for SAS/OR ("The MPS-format SAS data set") and for
+// QSopt; the QPS extension of I. Maros and C. Mészáros, "A repository of
+// convex quadratic programming problems", Optimization Methods and Software
+// 11–12 (1999) 671–681.
 package mps

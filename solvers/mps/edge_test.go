@@ -1,6 +1,7 @@
 package mps
 
 import (
+	"bytes"
 	"errors"
 	"math"
 	"strings"
@@ -105,6 +106,18 @@ func TestReadBounds(t *testing.T) {
 	assert.Equal(t, want, m)
 	r, _ := m.A.Col(13)
 	assert.Empty(t, r, "a column without entries")
+
+	// Marker integers without BOUNDS lines become binary on request only.
+	b, err := ReadFile("testdata/bounds.mps", &ReadSettings{MarkerIntegersBinary: true})
+	require.NoError(t, err)
+	want.ColUpper[6] = 1 // int_default; bv, li, ui have BOUNDS lines
+	assert.Equal(t, want, b)
+	var buf bytes.Buffer
+	require.NoError(t, Write(&buf, m))
+	assert.Contains(t, buf.String(), " PL bnd int_default\n")
+	back, err := Read(&buf, &ReadSettings{MarkerIntegersBinary: true})
+	require.NoError(t, err)
+	assert.Equal(t, m, back, "the PL line keeps [0, +∞) under the binary convention")
 }
 
 func TestReadFixedFormat(t *testing.T) {

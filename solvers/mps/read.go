@@ -45,6 +45,11 @@ type ReadSettings struct {
 	// coefficients). By default they are kept as rows with both sides
 	// infinite, so row numbers match the file.
 	DropFreeRows bool
+	// MarkerIntegersBinary gives the bounds [0, 1] to integer columns from
+	// MARKER lines that no BOUNDS line mentions, the convention of HiGHS
+	// and SAS. By default they keep [0, +∞) like any other column, which
+	// is what a continuous relaxation expects.
+	MarkerIntegersBinary bool
 }
 
 // ReadFile reads an MPS or QPS file, gzipped or not (see Read).
@@ -173,6 +178,7 @@ type parser struct {
 	rngSet    []bool
 	lo, up    []float64
 	loSet     []bool
+	bndAny    []bool // a BOUNDS line mentioned the column
 	rhsName   *string
 	rngName   *string
 	bndName   *string
@@ -668,6 +674,7 @@ func (p *parser) ensureBounds() {
 		p.lo = make([]float64, n)
 		p.up = make([]float64, n)
 		p.loSet = make([]bool, n)
+		p.bndAny = make([]bool, n)
 		for j := range p.up {
 			p.up[j] = math.Inf(1)
 		}
@@ -723,14 +730,15 @@ func (p *parser) boundLine(f []string) error {
 		}
 	}
 	p.ensureBounds()
+	p.bndAny[j] = true
 	inf := math.Inf(1)
 	switch typ {
 	case "UP", "UI":
 		if v == -inf {
 			return p.errf(val, "upper bound −∞")
 		}
-		// The CPLEX rule (see doc.go): a negative upper bound on a column
-		// whose lower bound is still the default 0 makes it −∞.
+		// The usual MPS rule (see doc.go): a negative upper bound on a
+		// column whose lower bound has not been given makes it −∞.
 		if v < 0 && !p.loSet[j] && p.lo[j] == 0 {
 			p.lo[j] = -inf
 		}
@@ -792,6 +800,13 @@ func (p *parser) model() (*Model, error) {
 		C: p.c, RowNames: p.rowNames, ColNames: p.colNames, Integer: p.integer,
 		ColLower: p.lo, ColUpper: p.up,
 		RowLower: make([]float64, m), RowUpper: make([]float64, m),
+	}
+	if p.set.MarkerIntegersBinary {
+		for j, isInt := range p.integer {
+			if isInt && !p.bndAny[j] { // integer and no BOUNDS line: from a marker
+				p.up[j] = 1
+			}
+		}
 	}
 	if !p.hasObj {
 		out.ObjName = ""

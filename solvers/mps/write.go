@@ -189,6 +189,10 @@ func Write(w io.Writer, m *Model) error {
 		default:
 			if u != inf {
 				line("UP", "bnd", s, num(u))
+			} else if m.Integer[j] {
+				// Explicit, for readers that make unbounded marker
+				// integers binary (HiGHS, SAS).
+				line("PL", "bnd", s)
 			}
 			// After a negative UP the reader's default lower bound is −∞,
 			// so LO is written then even for l = 0.
