@@ -224,6 +224,11 @@ func TestReadGzipAndSettings(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "", m.ObjName)
 	assert.Equal(t, []float64{0}, m.C)
+	// A long NAME line and extra words after other headers.
+	m, err = Read(strings.NewReader("NAME a b c d e f g h i j\nROWS\n N obj\nCOLUMNS\n x obj 1\nRHS\nENDATA\n"), nil)
+	require.NoError(t, err)
+	assert.Equal(t, "a b c d e f g h i j", m.Name)
+
 	// Comments, blank lines, CRLF line ends, lower-case bound and row types.
 	m, err = Read(strings.NewReader("* c\r\nNAME t\r\n\r\nROWS\r\n n obj\r\n g r\r\n   \r\nCOLUMNS\r\n x obj 1 r 1\r\nBOUNDS\r\n up b x 3\r\nENDATA\r\n"), nil)
 	require.NoError(t, err)
@@ -286,6 +291,7 @@ func TestReadErrors(t *testing.T) {
 		{"QMATRIX asymmetric", qHead + "QMATRIX\n x y 1\n y x 2\nENDATA\n", 0, "x y"},
 		{"QMATRIX one side", qHead + "QMATRIX\n x y 1\nENDATA\n", 0, "x y"},
 		{"two quad sections", qHead + "QUADOBJ\n x x 1\nQMATRIX\nENDATA\n", 9, "QMATRIX"},
+		{"QSECTION unknown row", qHead + "QSECTION nope\nENDATA\n", 7, "nope"},
 		{"QSECTION constraint", "NAME\nROWS\n N obj\n E r\nCOLUMNS\n x r 1\nQSECTION r\nENDATA\n", 7, "r"},
 		{"RHS before COLUMNS", "NAME\nROWS\n N obj\nRHS\n", 4, "RHS"},
 		{"OBJSENSE value", "NAME\nOBJSENSE UP\n", 2, "UP"},

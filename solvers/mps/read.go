@@ -336,11 +336,7 @@ var sectionNames = map[string]section{
 }
 
 func (p *parser) header(line string, cur section) (section, error) {
-	var buf [8]string
-	f, err := p.fields(line, &buf, secNone) // headers are blank-separated
-	if err != nil {
-		return cur, err
-	}
+	f := strings.Fields(line) // headers are blank-separated, any length
 	if len(f) == 0 {
 		return cur, nil
 	}
@@ -405,7 +401,10 @@ func (p *parser) header(line string, cur section) (section, error) {
 					return cur, p.errf(f[1], "unexpected field")
 				}
 				k, ok := p.rows[f[1]]
-				if !ok || p.info[k].idx != -1 {
+				if !ok {
+					return cur, p.errf(f[1], "unknown row")
+				}
+				if p.info[k].idx != -1 {
 					return cur, p.errf(f[1], "QSECTION of a constraint row: quadratic constraints are not supported")
 				}
 			}
