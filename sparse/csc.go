@@ -302,7 +302,7 @@ func (a *CSC) Col(j int) (rows []int, values []float64) {
 
 // Raw returns the three storage arrays without copying; read-only.
 func (a *CSC) Raw() (colPtr, rowIdx []int, values []float64) {
-	return a.colPtr, a.rowIdx, a.values
+	return a.ptr(), a.rowIdx, a.values
 }
 
 // Clone returns a deep copy.

@@ -175,6 +175,9 @@ func TestCSCEdgeCases(t *testing.T) {
 		rows, vals := a.Col(0)
 		assert.Nil(t, rows)
 		assert.Nil(t, vals)
+		cp, ri, v := a.Raw()
+		_, err := NewCSC(0, 0, cp, ri, v)
+		require.NoError(t, err, "Raw of an empty matrix is a valid structure")
 	}
 	// 3×0 and 0×3: products give zeros / nothing.
 	a := must(FromTriplets(3, 0, nil, nil, nil, nil))
