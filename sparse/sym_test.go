@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -52,6 +53,20 @@ func TestSymCSCAgainstDense(t *testing.T) {
 		twice.ScaleSym(2, d)
 		assert.True(t, mat.EqualApprox(&twice, &sum, 1e-12))
 
+		norms := make([]float64, n)
+		require.NoError(t, s.ColNormsInf(norms))
+		for j := 0; j < n; j++ {
+			assert.Equal(t, floats.Norm(mat.Col(nil, j, d), math.Inf(1)), norms[j], "column %d", j)
+		}
+		dg := randVec(rng, n)
+		sc := s.Clone()
+		require.NoError(t, sc.ScaleSym(dg))
+		var ds mat.Dense
+		ds.Mul(mat.NewDiagDense(n, dg), d)
+		ds.Mul(&ds, mat.NewDiagDense(n, dg))
+		assert.True(t, mat.EqualApprox(&ds, sc.Dense(), 1e-12))
+		assert.True(t, mat.EqualApprox(d, s, 1e-13), "Clone shares no storage")
+
 		back, err := SymFromDense(d)
 		require.NoError(t, err)
 		assert.True(t, mat.Equal(d, back.Dense()))
@@ -78,6 +93,9 @@ func TestSymCSCEdgeCases(t *testing.T) {
 	require.NoError(t, one.MulVec(y, []float64{1, 2, 3}))
 	assert.Equal(t, []float64{15, 0, 5}, y)
 	assert.ErrorIs(t, one.MulVec(y, []float64{1}), ErrDims)
+	assert.ErrorIs(t, one.ColNormsInf(nil), ErrDims)
+	assert.ErrorIs(t, one.ScaleSym([]float64{1}), ErrDims)
+	assert.ErrorIs(t, one.ScaleSym([]float64{1, math.NaN(), 1}), ErrNaN)
 
 	// Both (i, j) and (j, i) given: summed by default, an error on request.
 	s, err := SymFromTriplets(2, []int{0, 1}, []int{1, 0}, []float64{1, 2}, nil)
