@@ -30,8 +30,8 @@
 // In MulVec, MulTransVec and their Scaled variants, dst must not overlap x.
 // NewCSC and NewSymCSC take ownership of the slices passed in; FromTriplets
 // copies. Col, Raw and SymCSC.Upper return views of the storage: they are
-// read-only. ScaleRows and ScaleCols are the only methods that change a
-// matrix, and they change it in place.
+// read-only. ScaleRows, ScaleCols and SymCSC.ScaleSym are the only methods
+// that change a matrix, and they change it in place.
 //
 // # Errors
 //
