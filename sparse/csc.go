@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sort"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -21,6 +22,20 @@ var (
 	// indices out of range, unsorted or repeated) or a bad argument.
 	ErrInvalid = errors.New("sparse: invalid structure or argument")
 )
+
+// MaxDim is the largest number of rows or columns accepted (2³¹−1): larger
+// dimensions give ErrDims rather than an allocation failure.
+const MaxDim = 1<<31 - 1
+
+func checkDims(rows, cols int) error {
+	if rows < 0 || cols < 0 {
+		return fmt.Errorf("%w: negative dimensions %d×%d", ErrDims, rows, cols)
+	}
+	if rows > MaxDim || cols > MaxDim {
+		return fmt.Errorf("%w: dimensions %d×%d exceed MaxDim", ErrDims, rows, cols)
+	}
+	return nil
+}
 
 // CSC is a rows×cols float64 matrix in compressed sparse column form. The
 // row indices of column j are rowIdx[colPtr[j]:colPtr[j+1]], strictly
@@ -63,8 +78,8 @@ type TripletSettings struct {
 // NewCSC takes ownership of the three slices: the caller must not modify them
 // afterwards.
 func NewCSC(rows, cols int, colPtr, rowIdx []int, values []float64) (*CSC, error) {
-	if rows < 0 || cols < 0 {
-		return nil, fmt.Errorf("%w: negative dimensions %d×%d", ErrDims, rows, cols)
+	if err := checkDims(rows, cols); err != nil {
+		return nil, err
 	}
 	if len(colPtr) != cols+1 {
 		return nil, fmt.Errorf("%w: len(colPtr) = %d, want cols+1 = %d", ErrInvalid, len(colPtr), cols+1)
@@ -104,10 +119,11 @@ func NewCSC(rows, cols int, colPtr, rowIdx []int, values []float64) (*CSC, error
 // (ri[k], ci[k], v[k]). Repeated pairs are summed (or rejected, see
 // TripletSettings); explicit zeros are kept unless s.DropZeros. The inputs
 // are not modified nor retained. Cost O(nnz + rows + cols) time and memory
-// (two counting sorts, no comparison sort).
+// plus the sorting of columns that are not
+// in row order (a counting sort by column, then a per-column sort).
 func FromTriplets(rows, cols int, ri, ci []int, v []float64, s *TripletSettings) (*CSC, error) {
-	if rows < 0 || cols < 0 {
-		return nil, fmt.Errorf("%w: negative dimensions %d×%d", ErrDims, rows, cols)
+	if err := checkDims(rows, cols); err != nil {
+		return nil, err
 	}
 	if len(ri) != len(ci) || len(ri) != len(v) {
 		return nil, fmt.Errorf("%w: triplet slices of lengths %d, %d, %d", ErrDims, len(ri), len(ci), len(v))
@@ -128,21 +144,9 @@ func FromTriplets(rows, cols int, ri, ci []int, v []float64, s *TripletSettings)
 		}
 	}
 	nnz := len(ri)
-	// Counting sort by row into CSR-like order, then by column: a stable
-	// two-pass radix sort gives columns with increasing row indices.
-	rowPtr := make([]int, rows+1)
-	for _, i := range ri {
-		rowPtr[i+1]++
-	}
-	for i := 0; i < rows; i++ {
-		rowPtr[i+1] += rowPtr[i]
-	}
-	byRow := make([]int, nnz) // triplet indices ordered by row
-	next := slices.Clone(rowPtr[:rows])
-	for k, i := range ri {
-		byRow[next[i]] = k
-		next[i]++
-	}
+	// Counting sort by column (stable), then sort each column by row: the
+	// per-column sort is skipped when a column is already in order, the
+	// common case for data read column by column.
 	colPtr := make([]int, cols+1)
 	for _, j := range ci {
 		colPtr[j+1]++
@@ -152,12 +156,14 @@ func FromTriplets(rows, cols int, ri, ci []int, v []float64, s *TripletSettings)
 	}
 	rowIdx := make([]int, nnz)
 	values := make([]float64, nnz)
-	nextc := slices.Clone(colPtr[:cols])
-	for _, k := range byRow {
-		j := ci[k]
-		rowIdx[nextc[j]] = ri[k]
-		values[nextc[j]] = v[k]
-		nextc[j]++
+	next := slices.Clone(colPtr[:cols])
+	for k, j := range ci {
+		rowIdx[next[j]] = ri[k]
+		values[next[j]] = v[k]
+		next[j]++
+	}
+	for j := 0; j < cols; j++ {
+		sortColumn(rowIdx[colPtr[j]:colPtr[j+1]], values[colPtr[j]:colPtr[j+1]])
 	}
 	// Merge duplicates (adjacent now) and drop zeros, compacting in place.
 	w := 0
@@ -197,6 +203,39 @@ func FromTriplets(rows, cols int, ri, ci []int, v []float64, s *TripletSettings)
 	return &CSC{rows: rows, cols: cols, colPtr: colPtr, rowIdx: rowIdx[:w:w], values: values[:w:w]}, nil
 }
 
+// sortColumn sorts the pairs (r[k], v[k]) by r, stably (so summed
+// duplicates add in input order).
+func sortColumn(r []int, v []float64) {
+	if slices.IsSorted(r) {
+		return
+	}
+	if len(r) <= 32 {
+		for a := 1; a < len(r); a++ {
+			ra, va := r[a], v[a]
+			b := a
+			for b > 0 && r[b-1] > ra {
+				r[b], v[b] = r[b-1], v[b-1]
+				b--
+			}
+			r[b], v[b] = ra, va
+		}
+		return
+	}
+	sort.Stable(pairs{r, v})
+}
+
+type pairs struct {
+	r []int
+	v []float64
+}
+
+func (p pairs) Len() int           { return len(p.r) }
+func (p pairs) Less(a, b int) bool { return p.r[a] < p.r[b] }
+func (p pairs) Swap(a, b int) {
+	p.r[a], p.r[b] = p.r[b], p.r[a]
+	p.v[a], p.v[b] = p.v[b], p.v[a]
+}
+
 // FromDense converts any mat.Matrix to CSC, keeping its nonzero entries. It
 // reads every entry through At, O(rows·cols).
 func FromDense(m mat.Matrix) (*CSC, error) {
@@ -204,8 +243,8 @@ func FromDense(m mat.Matrix) (*CSC, error) {
 		return nil, fmt.Errorf("%w: nil matrix", ErrInvalid)
 	}
 	r, c := m.Dims()
-	if r < 0 || c < 0 {
-		return nil, fmt.Errorf("%w: negative dimensions %d×%d", ErrDims, r, c)
+	if err := checkDims(r, c); err != nil {
+		return nil, err
 	}
 	colPtr := make([]int, c+1)
 	var rowIdx []int
@@ -263,7 +302,7 @@ func (a *CSC) Col(j int) (rows []int, values []float64) {
 
 // Raw returns the three storage arrays without copying; read-only.
 func (a *CSC) Raw() (colPtr, rowIdx []int, values []float64) {
-	return a.colPtr, a.rowIdx, a.values
+	return a.ptr(), a.rowIdx, a.values
 }
 
 // Clone returns a deep copy.

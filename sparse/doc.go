@@ -16,7 +16,8 @@
 //
 // # Cost
 //
-//	FromTriplets, Transpose        O(nnz + rows + cols), two counting sorts
+//	Transpose                      O(nnz + rows + cols), a counting sort
+//	FromTriplets                   the same, plus sorting columns given out of row order
 //	MulVec, MulTransVec, Scale*    O(nnz + cols)
 //	At                             O(log nnz(column j))
 //	FromDense, Dense               O(rows·cols)
@@ -29,15 +30,20 @@
 // In MulVec, MulTransVec and their Scaled variants, dst must not overlap x.
 // NewCSC and NewSymCSC take ownership of the slices passed in; FromTriplets
 // copies. Col, Raw and SymCSC.Upper return views of the storage: they are
-// read-only. ScaleRows and ScaleCols are the only methods that change a
-// matrix, and they change it in place.
+// read-only. ScaleRows, ScaleCols and SymCSC.ScaleSym are the only methods
+// that change a matrix, and they change it in place.
 //
 // # Errors
 //
 // Constructors and methods validate user data and return errors matching
-// ErrDims, ErrNaN or ErrInvalid (errors.Is); they never panic on it. At, like
-// gonum's matrices, panics on an index outside the matrix, because that is a
-// programming error of the caller, not bad data.
+// ErrDims, ErrNaN or ErrInvalid (errors.Is); they never panic on it.
+// Dimensions are limited to MaxDim (2³¹−1). A stored matrix is always
+// finite. The products are kernels for inner loops: they check lengths but
+// not the values of x, so a NaN or ±Inf in x, or an overflow of finite
+// values, reaches dst by the IEEE rules (callers that take user vectors
+// check them once, outside the loop). At, like gonum's matrices, panics on an
+// index outside the matrix, because that is a programming error of the
+// caller, not bad data.
 //
 // CSC implements mat.Matrix and SymCSC implements mat.Symmetric, so both can
 // be passed where the module takes gonum matrices (dense code then reads them

@@ -64,8 +64,8 @@ func SymFromDense(m mat.Symmetric) (*SymCSC, error) {
 		return nil, fmt.Errorf("%w: nil matrix", ErrInvalid)
 	}
 	n := m.SymmetricDim()
-	if n < 0 {
-		return nil, fmt.Errorf("%w: negative dimension %d", ErrDims, n)
+	if err := checkDims(n, n); err != nil {
+		return nil, err
 	}
 	colPtr := make([]int, n+1)
 	var rowIdx []int
@@ -175,4 +175,44 @@ func (s *SymCSC) Dense() *mat.SymDense {
 		}
 	}
 	return d
+}
+
+// ColNormsInf sets dst[j] = maxᵢ |S_ij| over the whole column (both
+// triangles), which for a symmetric matrix are also the row norms; len(dst)
+// must be n. It is what Ruiz equilibration of a KKT matrix needs from Q.
+func (s *SymCSC) ColNormsInf(dst []float64) error {
+	n := s.up.rows
+	if len(dst) != n {
+		return fmt.Errorf("%w: len(dst) = %d, want n = %d", ErrDims, len(dst), n)
+	}
+	clear(dst)
+	cp := s.up.ptr()
+	for j := 0; j < n; j++ {
+		for p := cp[j]; p < cp[j+1]; p++ {
+			a := math.Abs(s.up.values[p])
+			i := s.up.rowIdx[p]
+			dst[j] = math.Max(dst[j], a)
+			dst[i] = math.Max(dst[i], a)
+		}
+	}
+	return nil
+}
+
+// ScaleSym sets S = diag(d) S diag(d) in place, which keeps S symmetric;
+// len(d) must be n and every d[i] finite.
+func (s *SymCSC) ScaleSym(d []float64) error {
+	n := s.up.rows
+	if len(d) != n {
+		return fmt.Errorf("%w: len(d) = %d, want n = %d", ErrDims, len(d), n)
+	}
+	if err := checkFinite(d); err != nil {
+		return err
+	}
+	cp := s.up.ptr()
+	for j := 0; j < n; j++ {
+		for p := cp[j]; p < cp[j+1]; p++ {
+			s.up.values[p] *= d[s.up.rowIdx[p]] * d[j]
+		}
+	}
+	return nil
 }

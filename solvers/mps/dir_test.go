@@ -43,6 +43,10 @@ func TestReadDirectory(t *testing.T) {
 		if m.Q != nil {
 			qnnz = m.Q.NNZ()
 		}
+		t0 := time.Now()
+		back := roundTrip(t, m)
+		require.Equal(t, m, back, name)
+		t.Logf("round trip %v", time.Since(t0))
 		t.Logf("%-16s m=%6d n=%6d nnz(A)=%7d nnz(Q)=%7d %v", name, r, c, m.A.NNZ(), qnnz, d)
 	}
 	t.Logf("read %d files; slowest %s in %v", count, slowest, slowTime)

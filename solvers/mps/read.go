@@ -45,6 +45,11 @@ type ReadSettings struct {
 	// coefficients). By default they are kept as rows with both sides
 	// infinite, so row numbers match the file.
 	DropFreeRows bool
+	// MarkerIntegersBinary gives the bounds [0, 1] to integer columns from
+	// MARKER lines that no BOUNDS line mentions, the convention of HiGHS
+	// and SAS. By default they keep [0, +∞) like any other column, which
+	// is what a continuous relaxation expects.
+	MarkerIntegersBinary bool
 }
 
 // ReadFile reads an MPS or QPS file, gzipped or not (see Read).
@@ -62,6 +67,9 @@ func ReadFile(path string, s *ReadSettings) (*Model, error) {
 // memory. Errors from r are returned as they are; malformed content gives an
 // error matching ErrFormat.
 func Read(r io.Reader, s *ReadSettings) (*Model, error) {
+	if r == nil {
+		return nil, fmt.Errorf("%w: nil reader", ErrInvalid)
+	}
 	var set ReadSettings
 	if s != nil {
 		set = *s
@@ -170,6 +178,7 @@ type parser struct {
 	rngSet    []bool
 	lo, up    []float64
 	loSet     []bool
+	bndAny    []bool // a BOUNDS line mentioned the column
 	rhsName   *string
 	rngName   *string
 	bndName   *string
@@ -327,11 +336,7 @@ var sectionNames = map[string]section{
 }
 
 func (p *parser) header(line string, cur section) (section, error) {
-	var buf [8]string
-	f, err := p.fields(line, &buf, secNone) // headers are blank-separated
-	if err != nil {
-		return cur, err
-	}
+	f := strings.Fields(line) // headers are blank-separated, any length
 	if len(f) == 0 {
 		return cur, nil
 	}
@@ -396,7 +401,10 @@ func (p *parser) header(line string, cur section) (section, error) {
 					return cur, p.errf(f[1], "unexpected field")
 				}
 				k, ok := p.rows[f[1]]
-				if !ok || p.info[k].idx != -1 {
+				if !ok {
+					return cur, p.errf(f[1], "unknown row")
+				}
+				if p.info[k].idx != -1 {
 					return cur, p.errf(f[1], "QSECTION of a constraint row: quadratic constraints are not supported")
 				}
 			}
@@ -500,23 +508,22 @@ func (p *parser) rowLine(f []string) error {
 }
 
 func (p *parser) colLine(f []string) error {
-	// MARKER lines: name 'MARKER' 'INTORG' | 'INTEND' (free); fixed puts
-	// the keyword in field 5 with field 4 empty.
-	if len(f) >= 3 && strings.Trim(f[1], "'") == "MARKER" {
-		kw := f[len(f)-1]
-		switch strings.Trim(kw, "'") {
+	// MARKER lines: name 'MARKER' 'INTORG' | 'INTEND'. A line is a marker
+	// when one field after the name is 'MARKER' (quoted) and the last one
+	// is INTORG or INTEND (quoted or not); fixed format puts them in fields
+	// 3 or 4 and 5 or 6.
+	if kw, ok := markerKeyword(f); ok {
+		switch kw {
 		case "INTORG":
 			if p.inInt {
-				return p.errf(kw, "nested INTORG")
+				return p.errf(f[len(f)-1], "nested INTORG")
 			}
 			p.inInt = true
 		case "INTEND":
 			if !p.inInt {
-				return p.errf(kw, "INTEND without INTORG")
+				return p.errf(f[len(f)-1], "INTEND without INTORG")
 			}
 			p.inInt = false
-		default:
-			return p.errf(kw, "unknown MARKER")
 		}
 		return nil
 	}
@@ -563,6 +570,22 @@ func (p *parser) colLine(f []string) error {
 		}
 	}
 	return nil
+}
+
+func markerKeyword(f []string) (string, bool) {
+	if len(f) < 3 {
+		return "", false
+	}
+	kw := strings.Trim(f[len(f)-1], "'")
+	if kw != "INTORG" && kw != "INTEND" {
+		return "", false
+	}
+	for _, s := range f[1 : len(f)-1] {
+		if s == "'MARKER'" {
+			return kw, true
+		}
+	}
+	return "", false
 }
 
 // setName applies the MPS rule that only the first vector of a section is
@@ -650,6 +673,7 @@ func (p *parser) ensureBounds() {
 		p.lo = make([]float64, n)
 		p.up = make([]float64, n)
 		p.loSet = make([]bool, n)
+		p.bndAny = make([]bool, n)
 		for j := range p.up {
 			p.up[j] = math.Inf(1)
 		}
@@ -705,14 +729,15 @@ func (p *parser) boundLine(f []string) error {
 		}
 	}
 	p.ensureBounds()
+	p.bndAny[j] = true
 	inf := math.Inf(1)
 	switch typ {
 	case "UP", "UI":
 		if v == -inf {
 			return p.errf(val, "upper bound −∞")
 		}
-		// CPLEX and HiGHS rule: a negative upper bound on a column whose
-		// lower bound is still the default 0 makes the lower bound −∞.
+		// The usual MPS rule (see doc.go): a negative upper bound on a
+		// column whose lower bound has not been given makes it −∞.
 		if v < 0 && !p.loSet[j] && p.lo[j] == 0 {
 			p.lo[j] = -inf
 		}
@@ -774,6 +799,13 @@ func (p *parser) model() (*Model, error) {
 		C: p.c, RowNames: p.rowNames, ColNames: p.colNames, Integer: p.integer,
 		ColLower: p.lo, ColUpper: p.up,
 		RowLower: make([]float64, m), RowUpper: make([]float64, m),
+	}
+	if p.set.MarkerIntegersBinary {
+		for j, isInt := range p.integer {
+			if isInt && !p.bndAny[j] { // integer and no BOUNDS line: from a marker
+				p.up[j] = 1
+			}
+		}
 	}
 	if !p.hasObj {
 		out.ObjName = ""
