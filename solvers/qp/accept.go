@@ -135,10 +135,16 @@ func (a *acceptance) judge(d *data, x, nu, lam []float64, ev *evaluation) float6
 		}
 		return m
 	}
+	plain := ratio(r.Primal, r.Dual, g)
+	if math.IsInf(plain, 1) {
+		return plain
+	}
+	// A bound that overflowed is +Inf: then hi is +Inf, lo is NaN or
+	// −Inf-based, and the residuals are recomputed.
 	hi := ratio(r.Primal+e[0], r.Dual+e[1], g+e[2])
 	lo := ratio(r.Primal-e[0], r.Dual-e[1], g-e[2])
-	if hi <= 1 || lo > 1 || math.IsInf(hi, 1) {
-		return ratio(r.Primal, r.Dual, g)
+	if hi <= 1 || (lo > 1 && !math.IsInf(lo, 1)) {
+		return plain
 	}
 	*r = accurateResiduals(d, x, nu, lam, a.barrier)
 	g, _ = a.third(*r)

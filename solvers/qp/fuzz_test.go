@@ -109,7 +109,8 @@ func FuzzSolve(f *testing.F) {
 	f.Add([]byte{2, 0, 1, 0, 250, 100, 100, 100, 251, 252})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		pb := (&fuzzReader{b}).problem()
-		sol, err := Solve(context.Background(), pb, &Settings{MaxIter: 60})
+		set := &Settings{MaxIter: 60, Absolute: len(b) > 0 && b[len(b)-1]%2 == 1}
+		sol, err := Solve(context.Background(), pb, set)
 		if err != nil {
 			return
 		}
@@ -118,6 +119,16 @@ func FuzzSolve(f *testing.F) {
 		}
 		if sol.Status != Optimal {
 			t.Fatalf("nil error with status %v", sol.Status)
+		}
+		// Optimal means the exact residuals pass the test.
+		d, _ := newData(pb)
+		full, _ := set.orDefault()
+		acc := newAcceptance(&full)
+		ev := evaluate(d, sol.X, sol.Nu, sol.Lambda, 0)
+		ev.r = accurateResiduals(d, sol.X, sol.Nu, sol.Lambda, 0)
+		ev.round = [3]float64{}
+		if m := acc.judge(d, sol.X, sol.Nu, sol.Lambda, &ev); !(m <= 1) {
+			t.Fatalf("Optimal with exact residuals %+v (ratio %g to the tolerance)", ev.r, m)
 		}
 		g, err := sol.Backward(make([]float64, len(sol.X)), nil, nil)
 		if err == nil && (!finite(g.P) || !finite(g.H) || !finite(g.B)) {
