@@ -16,13 +16,18 @@ import (
 type Status int
 
 const (
-	// Optimal: the KKT residuals are below the tolerance.
+	// Optimal: the recomputed primal residual, dual residual and duality
+	// gap of the returned point passed the acceptance test (Settings.Tol).
 	Optimal Status = iota
-	// Infeasible: the constraints have no solution.
+	// Infeasible: a checked Farkas certificate shows that the constraints
+	// have no solution of any reasonable size (see the package doc).
 	Infeasible
-	// Unbounded: the objective is unbounded below on the feasible set.
+	// Unbounded: a checked ray decreases the objective without bound.
 	Unbounded
-	// NotConverged: iteration limit or stalled progress; best iterate.
+	// NotConverged: no point passed the acceptance test (iteration limit,
+	// stalled progress, accuracy beyond what the data allow) and no
+	// certificate of infeasibility or unboundedness passed its check; the
+	// best iterate is returned.
 	NotConverged
 	// Canceled: the context was canceled; best iterate so far.
 	Canceled
@@ -175,15 +180,19 @@ func (s *Solution) Dims() (n, p, m int) {
 }
 
 // Solve solves the convex QP pb by a primal-dual interior point with
-// Mehrotra's predictor-corrector. s may be nil.
+// Mehrotra's predictor-corrector and, when its result does not pass the
+// acceptance test, by a proximal interior point on the equilibrated
+// problem (see the package documentation). s may be nil.
 //
-// On success the error is nil and Status is Optimal. An infeasible or
+// On success the error is nil and Status is Optimal: the residuals and
+// gap recomputed from the returned point passed the test of Settings.Tol;
+// the error of any other outcome names the failed tests. An infeasible or
 // unbounded problem returns an error matching ErrInfeasible or
 // ErrUnbounded (with a non-nil Solution holding the last iterate and the
 // status); iteration limits and stalls return the best iterate with
 // ErrNotConverged; a canceled ctx returns the best iterate and an error
-// wrapping ctx.Err(). Invalid data (shapes, NaN/Inf, Q not PSD) returns a
-// nil Solution and an error.
+// wrapping ctx.Err(). Invalid data (shapes, NaN/Inf, Q not PSD) or
+// settings (ErrInvalid) return a nil Solution and an error.
 func Solve(ctx context.Context, pb *Problem, s *Settings) (*Solution, error) {
 	set, err := s.orDefault()
 	if err != nil {
