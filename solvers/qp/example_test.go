@@ -63,7 +63,8 @@ func ExampleSolution_Condition() {
 		return
 	}
 	c, z, theta := sol.Condition()
-	g := make([]float64, c.LenZ()) // cotangent on z = (x, ν, λ)
+	l := sol.Layout()
+	g := make([]float64, l.LenZ()) // cotangent on z = (x, ν, λ)
 	g[0] = 1
 	generic, err := implicit.VJP(c, z, theta, g, nil)
 	if err != nil {
@@ -71,8 +72,8 @@ func ExampleSolution_Condition() {
 		return
 	}
 	fmt.Printf("x* = (%.4f, %.4f)\n", sol.X[0], sol.X[1])
-	fmt.Printf("∂x₁/∂h: fast %.4f, generic %.4f\n", fast.H[0], c.H(generic)[0])
-	fmt.Printf("∂x₁/∂b: fast %.4f, generic %.4f\n", fast.B[0], c.B(generic)[0])
+	fmt.Printf("∂x₁/∂h: fast %.4f, generic %.4f\n", fast.H[0], l.H(generic)[0])
+	fmt.Printf("∂x₁/∂b: fast %.4f, generic %.4f\n", fast.B[0], l.B(generic)[0])
 	tan, err := sol.Forward(&qp.Problem{H: []float64{1}})
 	if err != nil {
 		fmt.Println(err)

@@ -1,0 +1,28 @@
+// Package conformance checks that a differentiable result honours the
+// module's one contract, implicit.Differentiable, the same way for every
+// solver: a new solver gets every check by adding one Case.
+//
+// For each case, at the case's parameters θ and with seeded random
+// cotangents and directions, [Run] checks
+//
+//   - the condition: F(z*, θ) ≈ 0, and its dimensions match z and θ;
+//   - reverse mode against central differences: ⟨VJP(g), d⟩ against
+//     (⟨g, z*(θ + hd)⟩ − ⟨g, z*(θ − hd)⟩)/2h, re-solving at θ ± hd;
+//   - forward mode against reverse mode (the adjoint identity
+//     ⟨u, JVP(v)⟩ = ⟨VJP(u), v⟩);
+//   - the fast path against the engine: VJP against implicit.VJP on the
+//     exposed condition;
+//   - bad input: wrong lengths give ErrDims-like errors, NaN cotangents
+//     and directions an error, never a panic or a NaN with a nil error;
+//   - batches: the same results, bit for bit, with 1 and 2 workers, when
+//     the case has a batch entry point;
+//   - cancellation: a canceled context is honoured when the case says
+//     its solve is long-running.
+//
+// The tolerances catch a wrong sign, a missing term or a transposed block
+// (the package's own test shows each check failing on a deliberately
+// broken result), not rounding.
+//
+// The module's results are registered in this package's test file,
+// module_test.go, one entry per result type; its doc lists them.
+package conformance

@@ -1,0 +1,28 @@
+package implicit
+
+// Differentiable is the one contract of every differentiable result in
+// the module: a solution z* of a problem with parameters θ, together with
+// the optimality condition F(z*, θ) = 0 it satisfies and its derivatives
+// in both modes.
+//
+// Condition returns the condition with the point z and the parameters θ
+// at which it holds, as fresh copies the caller may keep or modify; θ is
+// laid out as the package that produced the result documents (each offers
+// typed accessors, so that users never index it by hand). The engine's
+// generic VJP, JVP and Jacobian applied to (c, z, θ) give the derivatives
+// of z*(θ); VJP and JVP below give the same numbers, usually faster (a
+// factorization kept from the solve, a closed form): the conformance suite
+// (package implicit/conformance) checks that the two agree, and both
+// against central differences.
+//
+// VJP sets dst (length len(θ)) to the gradient with respect to θ of
+// ⟨g, z*(θ)⟩, for g of length len(z) (reverse mode). JVP sets dst (length
+// len(z)) to the derivative of z*(θ) in the direction dθ (forward mode).
+// Both return an error matching ErrDims for wrong lengths and ErrNaN for
+// NaN or Inf in g or dθ, and never write a NaN with a nil error. dst must
+// not alias g or dθ.
+type Differentiable interface {
+	Condition() (c Condition, z, theta []float64)
+	VJP(dst, g []float64) error
+	JVP(dst, dtheta []float64) error
+}
