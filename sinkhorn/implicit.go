@@ -2,6 +2,7 @@ package sinkhorn
 
 import (
 	"fmt"
+	"math"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -511,12 +512,105 @@ func (h *Hessian) schur(y, r []float64) error {
 	res, err := linsolve.CG(ySmall, op, rhs, &linsolve.Settings{Tol: tol, MaxIter: maxIter, Precond: precond})
 	h.Iterations = res.Iterations
 	if err != nil {
-		return fmt.Errorf("sinkhorn: Schur complement CG: %w", err)
+		// For a balanced problem the Schur complement S is singular
+		// (S1 = 0) and the right-hand side is consistent only to
+		// rounding: once the residual reaches that level CG can break
+		// down (pᵀSp ≤ 0) or stall. Solutions differ by multiples of 1
+		// (of z = (1, −1) for H₀), which Solve removes, so solve instead
+		// with the nonsingular S + σ11ᵀ/ns (σ the mean diagonal): by
+		// CG, then, on small problems or if CG fails again, densely.
+		if ferr := h.schurFallback(ySmall, op, rhs, precond, tol, maxIter); ferr != nil {
+			return fmt.Errorf("sinkhorn: Schur complement CG: %w (fallback: %v)", err, ferr)
+		}
 	}
 	// y_big = D⁻¹(r_big − K y_small).
 	kBigSmall(tmpB, ySmall)
 	for k := range yBig {
 		yBig[k] = (rBig[k] - tmpB[k]) / dBig[k]
+	}
+	return nil
+}
+
+// schurFallback solves (S + σ11ᵀ/ns) y = rhs, σ = mean(diag S) for a
+// balanced problem (S itself otherwise), by CG and then, if that fails and
+// S is small enough to form (ns ≤ 2000), by a dense symmetric
+// eigendecomposition with tiny eigenvalues dropped.
+func (h *Hessian) schurFallback(y []float64, op *linsolve.Func, rhs []float64, precond linsolve.Jacobi, tol float64, maxIter int) error {
+	ns := len(rhs)
+	var sigma float64
+	if h.balanced {
+		for _, d := range precond {
+			sigma += d
+		}
+		sigma /= float64(ns)
+	}
+	defl := linsolve.NewFunc(ns, ns, func(dst, v []float64) {
+		op.Apply(dst, v)
+		if sigma == 0 {
+			return
+		}
+		var s float64
+		for _, x := range v {
+			s += x
+		}
+		s *= sigma / float64(ns)
+		for k := range dst {
+			dst[k] += s
+		}
+	}, nil)
+	defl.ApplyTFunc = defl.ApplyFunc
+	pre := make(linsolve.Jacobi, ns)
+	for k, d := range precond {
+		pre[k] = d + sigma/float64(ns)
+	}
+	clear(y)
+	res, err := linsolve.CG(y, defl, rhs, &linsolve.Settings{Tol: tol, MaxIter: maxIter, Precond: pre})
+	h.Iterations += res.Iterations
+	if err == nil {
+		return nil
+	}
+	if ns > 2000 {
+		return err
+	}
+	// Dense: S column by column, symmetrized, then its pseudo-inverse.
+	full := mat.NewDense(ns, ns, nil)
+	e, col := make([]float64, ns), make([]float64, ns)
+	for j := range ns {
+		clear(e)
+		e[j] = 1
+		defl.Apply(col, e)
+		full.SetCol(j, col)
+	}
+	sm := mat.NewSymDense(ns, nil)
+	for i := range ns {
+		for j := i; j < ns; j++ {
+			sm.SetSym(i, j, 0.5*(full.At(i, j)+full.At(j, i)))
+		}
+	}
+	var eig mat.EigenSym
+	if !eig.Factorize(sm, true) {
+		return fmt.Errorf("%w: eigendecomposition of the Schur complement failed", ErrNumerical)
+	}
+	vals := eig.Values(nil)
+	var vecs mat.Dense
+	eig.VectorsTo(&vecs)
+	top := 0.0
+	for _, v := range vals {
+		top = max(top, math.Abs(v))
+	}
+	clear(y)
+	for k, v := range vals {
+		if !(v > 1e-13*top) {
+			continue
+		}
+		var c float64
+		for i := range ns {
+			c += vecs.At(i, k) * rhs[i]
+		}
+		c /= v
+		for i := range ns {
+			y[i] += c * vecs.At(i, k)
+		}
 	}
 	return nil
 }
