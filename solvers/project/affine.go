@@ -31,8 +31,11 @@ const AffineRankTol = 1e-13
 
 // NewAffine returns the set {x : Ax = b}. It returns ErrInfeasible when b is
 // not in the range of A (to a relative tolerance of 1e-9), ErrDims when
-// len(b) ≠ rows of A, ErrNaN for NaN or Inf entries.
+// len(b) ≠ rows of A, ErrNaN for NaN or Inf entries, ErrParam for a nil A.
 func NewAffine(a mat.Matrix, b []float64) (*Affine, error) {
+	if a == nil {
+		return nil, fmt.Errorf("%w: nil matrix A", ErrParam)
+	}
 	m, n := a.Dims()
 	if m == 0 || n == 0 || len(b) != m {
 		return nil, fmt.Errorf("%w: A is %d×%d, len(b) = %d", ErrDims, m, n, len(b))

@@ -126,7 +126,9 @@ func (p *Polyhedron) problem(y []float64) *qp.Problem {
 
 // Solve solves the projection QP at y and returns the qp.Solution (X is
 // P(y)). Errors: ErrInfeasible (also matching qp.ErrInfeasible) for an
-// empty set, errors of package qp otherwise.
+// empty set, ErrNotConverged (also matching qp.ErrNotConverged) when the
+// interior point stops early (for example on data of extreme magnitude),
+// errors of package qp otherwise.
 func (p *Polyhedron) Solve(ctx context.Context, y []float64) (*qp.Solution, error) {
 	if p == nil || p.n == 0 {
 		return nil, fmt.Errorf("%w: use NewPolyhedron", ErrParam)
@@ -141,6 +143,9 @@ func (p *Polyhedron) Solve(ctx context.Context, y []float64) (*qp.Solution, erro
 	if err != nil {
 		if errors.Is(err, qp.ErrInfeasible) {
 			return nil, fmt.Errorf("%w: %w", ErrInfeasible, err)
+		}
+		if errors.Is(err, qp.ErrNotConverged) {
+			return nil, fmt.Errorf("%w: polyhedron: %w", ErrNotConverged, err)
 		}
 		return nil, fmt.Errorf("project: polyhedron: %w", err)
 	}

@@ -21,13 +21,13 @@ func ProjectRows(dst, y *mat.Dense, s Set, workers int) error {
 // JVPRows sets each row of dst to ∂P(yᵢ)·vᵢ, where x = ProjectRows(y).
 // dst may be v.
 func JVPRows(dst, x, y, v *mat.Dense, s Set, workers int) error {
-	return rows(dst, x, y, v, s, workers, s.JVP)
+	return rows(dst, x, y, v, s, workers, func(d, xr, yr, vr []float64) error { return s.JVP(d, xr, yr, vr) })
 }
 
 // VJPRows sets each row of dst to ∂P(yᵢ)ᵀ·uᵢ, where x = ProjectRows(y).
 // dst may be u.
 func VJPRows(dst, x, y, u *mat.Dense, s Set, workers int) error {
-	return rows(dst, x, y, u, s, workers, s.VJP)
+	return rows(dst, x, y, u, s, workers, func(d, xr, yr, ur []float64) error { return s.VJP(d, xr, yr, ur) })
 }
 
 func rows(dst, x, y, v *mat.Dense, s Set, workers int, f func(d, x, y, v []float64) error) error {
