@@ -154,7 +154,7 @@ func TestAdversarialSolve(t *testing.T) {
 		"EpsilonScaling 1": {EpsilonScaling: 1}, "EpsilonScaling NaN": {EpsilonScaling: nan},
 		"EpsilonStart -1": {EpsilonStart: -1}, "Anderson -1": {Anderson: -1},
 		"Anderson with momentum": {Anderson: 3, Momentum: 1.5},
-		"Mode 7": {Mode: 7}, "Mode -1": {Mode: -1}, "Norm 9": {Norm: 9}, "Norm -1": {Norm: -1},
+		"Mode 7":                 {Mode: 7}, "Mode -1": {Mode: -1}, "Norm 9": {Norm: 9}, "Norm -1": {Norm: -1},
 		"Kernel without stored cost": {Mode: Kernel, StoreLimit: 1},
 	}
 	for name, s := range bad {
