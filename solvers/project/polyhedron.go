@@ -144,7 +144,9 @@ func (p *Polyhedron) Solve(ctx context.Context, y []float64) (*qp.Solution, erro
 		if errors.Is(err, qp.ErrInfeasible) {
 			return nil, fmt.Errorf("%w: %w", ErrInfeasible, err)
 		}
-		if errors.Is(err, qp.ErrNotConverged) {
+		// The projection QP (Q = I) is never unbounded: a claim of
+		// unboundedness is a failure of the solver at this scale.
+		if errors.Is(err, qp.ErrNotConverged) || errors.Is(err, qp.ErrUnbounded) {
 			return nil, fmt.Errorf("%w: polyhedron: %w", ErrNotConverged, err)
 		}
 		return nil, fmt.Errorf("project: polyhedron: %w", err)
