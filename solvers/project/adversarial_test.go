@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"sync"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/optlayers/optlayers/implicit"
@@ -679,4 +682,38 @@ func TestAdversarialConditionsAndRows(t *testing.T) {
 		}, nil),
 	)
 	testutil.RunAdversarial(t, cases)
+}
+
+// The rescaled, recentred path of Transport.Project (forced here by a
+// tolerance it cannot reach, so it returns ErrNotConverged with its last
+// iterate) agrees with the direct Newton path where both work.
+func TestTransportRecentredPathAgrees(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	for _, sc := range []float64{1, 1e3, 1e6} {
+		for trial := range 4 {
+			m, k := 3+rng.IntN(12), 3+rng.IntN(12)
+			a, b := make([]float64, m), make([]float64, k)
+			sa, sb := 0.0, 0.0
+			for i := range a {
+				a[i] = 0.5 + rng.Float64()
+				sa += a[i]
+			}
+			for j := range b {
+				b[j] = 0.5 + rng.Float64()
+				sb += b[j]
+			}
+			for j := range b {
+				b[j] *= sa / sb
+			}
+			y := make([]float64, m*k)
+			for i := range y {
+				y[i] = sc * rng.NormFloat64()
+			}
+			direct, recentred := make([]float64, m*k), make([]float64, m*k)
+			require.NoError(t, Transport{Rows: a, Cols: b}.Project(direct, y))
+			err := Transport{Rows: a, Cols: b, Tol: 1e-30}.Project(recentred, y)
+			require.ErrorIs(t, err, ErrNotConverged)
+			assert.InDeltaSlice(t, direct, recentred, 1e-15*max(1, sc)*10, "scale %g trial %d", sc, trial)
+		}
+	}
 }

@@ -126,8 +126,9 @@ func (p *Polyhedron) problem(y []float64) *qp.Problem {
 
 // Solve solves the projection QP at y and returns the qp.Solution (X is
 // P(y)). Errors: ErrInfeasible (also matching qp.ErrInfeasible) for an
-// empty set, ErrNotConverged (also matching qp.ErrNotConverged) when the
-// interior point stops early (for example on data of extreme magnitude),
+// empty set, ErrNotConverged (also matching the qp error) when the
+// interior point stops early or claims unboundedness, which the projection
+// QP never is (for example on data of extreme magnitude),
 // errors of package qp otherwise.
 func (p *Polyhedron) Solve(ctx context.Context, y []float64) (*qp.Solution, error) {
 	if p == nil || p.n == 0 {
