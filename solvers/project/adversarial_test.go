@@ -550,6 +550,25 @@ func TestAdversarialConstructors(t *testing.T) {
 			_, err := s.Solve(context.Background(), []float64{1, 2})
 			return nil, err
 		}},
+		{Name: "nil receivers: accessors", Call: func(context.Context) (func() error, error) {
+			var s *Affine
+			var p *Polyhedron
+			return func() error {
+				if s.Dim() != 0 || s.Rank() != 0 || s.Params() != nil || p.Dim() != 0 || p.Params() != nil {
+					return errors.New("nil accessors not zero")
+				}
+				return nil
+			}, nil
+		}},
+		{Name: "nil *Affine.WithParams", Want: ErrParam, Call: func(context.Context) (func() error, error) {
+			var s *Affine
+			_, err := s.WithParams([]float64{1})
+			return nil, err
+		}},
+		{Name: "nil *Polyhedron.ParamVJP", Want: ErrParam, Call: func(context.Context) (func() error, error) {
+			var s *Polyhedron
+			return nil, s.ParamVJP(make([]float64, 1), []float64{1, 2}, []float64{1, 2}, []float64{1, 2})
+		}},
 		{Name: "nil *Affine.VJP", Want: ErrParam, Call: func(context.Context) (func() error, error) {
 			var s *Affine
 			return nil, s.VJP(make([]float64, 2), []float64{1, 2}, []float64{1, 2}, []float64{1, 2})

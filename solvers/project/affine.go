@@ -105,10 +105,20 @@ func (s *Affine) setRHS(b []float64) error {
 }
 
 // Dim returns n, the length of the vectors of the set.
-func (s *Affine) Dim() int { return s.n }
+func (s *Affine) Dim() int {
+	if s == nil {
+		return 0
+	}
+	return s.n
+}
 
 // Rank returns the numerical rank k of A.
-func (s *Affine) Rank() int { return s.k }
+func (s *Affine) Rank() int {
+	if s == nil {
+		return 0
+	}
+	return s.k
+}
 
 // Project sets dst = P(y). dst may alias y.
 func (s *Affine) Project(dst, y []float64) error {
@@ -204,11 +214,16 @@ func (s *Affine) rhsJVP(dst, db []float64) {
 }
 
 // Params returns θ = b.
-func (s *Affine) Params() []float64 { return append([]float64(nil), s.b...) }
+func (s *Affine) Params() []float64 {
+	if s == nil {
+		return nil
+	}
+	return append([]float64(nil), s.b...)
+}
 
 // WithParams returns the set {x : Ax = θ}, reusing the factorization of A.
 func (s *Affine) WithParams(theta []float64) (Parametric, error) {
-	if err := s.checkN(s.n); err != nil {
+	if err := s.checkN(s.Dim()); err != nil {
 		return nil, err
 	}
 	if err := paramsLen(theta, len(s.b)); err != nil {

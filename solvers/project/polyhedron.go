@@ -105,7 +105,12 @@ func NewPolyhedron(g mat.Matrix, h []float64, a mat.Matrix, b []float64, s *qp.S
 }
 
 // Dim returns n.
-func (p *Polyhedron) Dim() int { return p.n }
+func (p *Polyhedron) Dim() int {
+	if p == nil {
+		return 0
+	}
+	return p.n
+}
 
 func (p *Polyhedron) problem(y []float64) *qp.Problem {
 	ones := make([]float64, p.n)
@@ -330,7 +335,12 @@ func (p *Polyhedron) product(dst, x, y, v []float64, transpose bool) error {
 }
 
 // Params returns θ = (h..., b...).
-func (p *Polyhedron) Params() []float64 { return slices.Concat(p.h, p.b) }
+func (p *Polyhedron) Params() []float64 {
+	if p == nil {
+		return nil
+	}
+	return slices.Concat(p.h, p.b)
+}
 
 // WithParams returns the polyhedron {Gx ≤ θ[:m], Ax = θ[m:]} with the same
 // G, A and solver settings.
