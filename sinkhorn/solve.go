@@ -206,6 +206,13 @@ func (s *Settings) validate() error {
 // Result is the solution of a problem: dual potentials and what derives
 // from them. The plan is P_ij = a_i b_j exp((f_i + g_j − C_ij)/ε); it is
 // never stored, use [Result.Plan], [Result.PlanRow] or [Result.ApplyPlan].
+//
+// The methods with an error return (VJP, PlanVJP) report a nil or zero
+// Result and bad cotangents as errors. Those without one (Dims, Plan,
+// PlanRow, ApplyPlan, ApplyPlanT, Marginals, TransportCost, CostGrad,
+// Potentials, Condition) need a Result returned by this package and
+// buffers of the documented lengths: like an out-of-range slice index,
+// they panic otherwise. A Result is read-only and safe for concurrent use.
 type Result struct {
 	// F (length n) and G (length m) are the dual potentials. For a
 	// balanced problem they are defined up to f + c, g − c; they are
