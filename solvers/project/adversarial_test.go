@@ -736,3 +736,68 @@ func TestTransportRecentredPathAgrees(t *testing.T) {
 		}
 	}
 }
+
+// panicSet is a user's Set whose methods panic.
+type panicSet struct{}
+
+func (panicSet) Project(dst, y []float64) error                 { panic("user Project panics") }
+func (panicSet) JVP(dst, x, y, v []float64) error               { panic("user JVP panics") }
+func (panicSet) VJP(dst, x, y, u []float64) error               { panic("user VJP panics") }
+func (panicSet) Params() []float64                              { panic("user Params panics") }
+func (panicSet) WithParams(theta []float64) (Parametric, error) { panic("user WithParams panics") }
+func (panicSet) ParamJVP(dst, x, y, dtheta []float64) error     { panic("user ParamJVP panics") }
+func (panicSet) ParamVJP(dst, x, y, u []float64) error          { panic("user ParamVJP panics") }
+
+// A user's Set that panics, driven by the package (row batches,
+// conditions, operators): an error, never a panic.
+func TestAdversarialPanickingSet(t *testing.T) {
+	y := mat.NewDense(2, 3, []float64{1, 2, 3, -1, 0, 5})
+	nanOut := func(dst []float64) func() error {
+		return func() error {
+			for _, v := range dst {
+				if !math.IsNaN(v) {
+					return fmt.Errorf("wrote %v, want NaN", dst)
+				}
+			}
+			return nil
+		}
+	}
+	cases := []testutil.Case{
+		{Name: "ProjectRows", Want: ErrParam, Call: func(context.Context) (func() error, error) {
+			return nil, ProjectRows(mat.NewDense(2, 3, nil), y, panicSet{}, 2)
+		}},
+		{Name: "JVPRows", Want: ErrParam, Call: func(context.Context) (func() error, error) {
+			return nil, JVPRows(mat.NewDense(2, 3, nil), y, y, y, panicSet{}, 1)
+		}},
+		{Name: "VJPRows", Want: ErrParam, Call: func(context.Context) (func() error, error) {
+			return nil, VJPRows(mat.NewDense(2, 3, nil), y, y, y, panicSet{}, 1)
+		}},
+		{Name: "JacobianOperator", Call: func(context.Context) (func() error, error) {
+			dst := make([]float64, 3)
+			JacobianOperator(panicSet{}, []float64{1, 2, 3}, []float64{1, 2, 3}).Apply(dst, []float64{1, 1, 1})
+			return nanOut(dst), nil
+		}},
+		{Name: "Condition.Residual", Call: func(context.Context) (func() error, error) {
+			c, err := Condition(panicSet{}, 3, 0.5)
+			if err != nil {
+				return nil, err
+			}
+			dst := make([]float64, 3)
+			c.Residual(dst, []float64{1, 2, 3}, []float64{1, 2, 3})
+			return nanOut(dst), nil
+		}},
+		{Name: "Condition.Linearize", Want: ErrParam, Call: func(context.Context) (func() error, error) {
+			c, err := Condition(panicSet{}, 3, 0.5)
+			if err != nil {
+				return nil, err
+			}
+			_, _, err = c.Linearize([]float64{1, 2, 3}, []float64{1, 2, 3})
+			return nil, err
+		}},
+		{Name: "ParamCondition", Want: ErrParam, Call: func(context.Context) (func() error, error) {
+			_, err := ParamCondition(panicSet{}, 3, 0.5)
+			return nil, err
+		}},
+	}
+	testutil.RunAdversarial(t, cases)
+}

@@ -630,7 +630,12 @@ func ParamCondition(c Parametric, n int, eta float64) (implicit.Condition, error
 	if err := checkCondition(c == nil, n, eta); err != nil {
 		return nil, err
 	}
-	return &paramCondition{set: c, n: n, p: len(c.Params()), eta: eta}, nil
+	sp := safeParam{safeSet{c}, c}
+	th, err := sp.params()
+	if err != nil {
+		return nil, err
+	}
+	return &paramCondition{set: sp, n: n, p: len(th), eta: eta}, nil
 }
 
 type paramCondition struct {

@@ -145,7 +145,72 @@ func Condition(c Set, n int, eta float64) (implicit.Condition, error) {
 	if err := checkCondition(c == nil, n, eta); err != nil {
 		return nil, err
 	}
-	return &condition{set: c, n: n, eta: eta}, nil
+	return &condition{set: safeSet{c}, n: n, eta: eta}, nil
+}
+
+// safeSet calls a Set (possibly a user's implementation) and returns a
+// panic in it as an error matching ErrParam, for the functions of this
+// package that drive a Set on the caller's behalf (conditions, operators,
+// row batches).
+type safeSet struct{ s Set }
+
+func recoverSet(err *error) {
+	if v := recover(); v != nil {
+		*err = fmt.Errorf("%w: the set panicked: %v", ErrParam, v)
+	}
+}
+
+func (p safeSet) Project(dst, y []float64) (err error) {
+	defer recoverSet(&err)
+	return p.s.Project(dst, y)
+}
+
+func (p safeSet) JVP(dst, x, y, v []float64) (err error) {
+	defer recoverSet(&err)
+	return p.s.JVP(dst, x, y, v)
+}
+
+func (p safeSet) VJP(dst, x, y, u []float64) (err error) {
+	defer recoverSet(&err)
+	return p.s.VJP(dst, x, y, u)
+}
+
+// safeParam is safeSet for a Parametric set.
+type safeParam struct {
+	safeSet
+	p Parametric
+}
+
+func (p safeParam) Params() []float64 {
+	th, _ := p.params()
+	return th
+}
+
+func (p safeParam) params() (th []float64, err error) {
+	defer recoverSet(&err)
+	return p.p.Params(), nil
+}
+
+func (p safeParam) WithParams(theta []float64) (q Parametric, err error) {
+	defer recoverSet(&err)
+	q, err = p.p.WithParams(theta)
+	if err != nil || q == nil {
+		if err == nil {
+			err = fmt.Errorf("%w: WithParams returned a nil set", ErrParam)
+		}
+		return nil, err
+	}
+	return safeParam{safeSet{q}, q}, nil
+}
+
+func (p safeParam) ParamJVP(dst, x, y, dtheta []float64) (err error) {
+	defer recoverSet(&err)
+	return p.p.ParamJVP(dst, x, y, dtheta)
+}
+
+func (p safeParam) ParamVJP(dst, x, y, u []float64) (err error) {
+	defer recoverSet(&err)
+	return p.p.ParamVJP(dst, x, y, u)
 }
 
 func checkCondition(nilSet bool, n int, eta float64) error {
@@ -258,6 +323,7 @@ func JacobianOperator(s Set, x, y []float64) implicit.Operator {
 	if s == nil {
 		return linsolve.NewFunc(n, n, func(dst, _ []float64) { fillNaN(dst) }, func(dst, _ []float64) { fillNaN(dst) })
 	}
+	s = safeSet{s}
 	wrap := func(f func(dst, x, y, v []float64) error) func(dst, v []float64) {
 		return func(dst, v []float64) {
 			if err := f(dst, x, y, v); err != nil {
