@@ -18,7 +18,8 @@ var (
 	ErrNaN = errors.New("project: NaN or Inf in input")
 	// ErrParam reports an invalid set parameter or argument: a
 	// non-positive radius, a zero normal vector, non-positive weights, a
-	// nil matrix or set, a step η outside (0, 2).
+	// nil matrix or set, a step η outside (0, 2), a user's Set that
+	// panicked when the package called it (row batches, conditions).
 	ErrParam = errors.New("project: invalid set parameter")
 	// ErrInfeasible reports an empty set: crossed bounds of a box or box
 	// section (Lower > Upper, Lower = +∞, Upper = −∞), a box section whose
