@@ -58,7 +58,8 @@ type PointCost interface {
 // matrix products (‖x‖² + ‖y‖² − 2⟨x, y⟩, clamped at 0).
 type SqEuclidean struct{}
 
-// Cost returns ‖x − y‖².
+// Cost returns ‖x − y‖² (x and y of the same length, as the package
+// passes them; a shorter y panics like a slice index).
 func (SqEuclidean) Cost(x, y []float64) float64 {
 	var s float64
 	for k, v := range x {
