@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"syscall"
 	"testing"
 	"time"
 
@@ -198,16 +197,6 @@ func BenchmarkBatch(b *testing.B) {
 		}
 	}
 	reportCPU(b, cpu0)
-}
-
-// cpuTime returns the CPU time (user + system) used by the process so far.
-// On a loaded machine it is a better measure of work than wall time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // reportCPU reports the CPU seconds per operation since cpu0.

@@ -38,6 +38,12 @@ type BirkhoffOutput struct {
 // MaxIter above the tolerance, the output is returned together with an
 // error wrapping ErrNotConverged.
 func (l *Birkhoff) Forward(ctx context.Context, scores mat.Matrix) (*BirkhoffOutput, error) {
+	if l == nil {
+		return nil, fmt.Errorf("%w: nil *Birkhoff", ErrSettings)
+	}
+	if scores == nil {
+		return nil, fmt.Errorf("%w: nil scores", ErrDims)
+	}
 	n, m := scores.Dims()
 	if n != m || n == 0 {
 		return nil, fmt.Errorf("%w: scores are %d×%d, want square", ErrDims, n, m)
@@ -57,6 +63,9 @@ func (l *Birkhoff) Forward(ctx context.Context, scores mat.Matrix) (*BirkhoffOut
 
 // Backward returns ∂L/∂S given ∂L/∂P, by implicit differentiation.
 func (o *BirkhoffOutput) Backward(gradP mat.Matrix) (*mat.Dense, error) {
+	if o == nil || o.res == nil || o.l == nil {
+		return nil, fmt.Errorf("%w: nil or empty BirkhoffOutput (use Forward)", ErrDims)
+	}
 	g, err := o.res.PlanVJP(gradP, o.l.Diff)
 	if err != nil {
 		return nil, err
@@ -68,8 +77,23 @@ func (o *BirkhoffOutput) Backward(gradP mat.Matrix) (*mat.Dense, error) {
 // RoundToPermutation returns the permutation σ maximizing Σᵢ P_{iσ(i)}
 // greedily (largest remaining entry first), a rounding of a doubly
 // stochastic matrix; σ is exact when P is close to a permutation matrix.
-func RoundToPermutation(p mat.Matrix) []int {
-	n, _ := p.Dims()
+// A nil, empty or non-square P is an error matching ErrDims, a NaN or
+// ±Inf entry one matching ErrNaN.
+func RoundToPermutation(p mat.Matrix) ([]int, error) {
+	if p == nil {
+		return nil, fmt.Errorf("%w: nil matrix", ErrDims)
+	}
+	n, c := p.Dims()
+	if n == 0 || n != c {
+		return nil, fmt.Errorf("%w: %d×%d matrix, want square and non-empty", ErrDims, n, c)
+	}
+	for i := range n {
+		for j := range n {
+			if !finite(p.At(i, j)) {
+				return nil, fmt.Errorf("%w: P[%d,%d] = %v", ErrNaN, i, j, p.At(i, j))
+			}
+		}
+	}
 	perm := make([]int, n)
 	usedR, usedC := make([]bool, n), make([]bool, n)
 	for range n {
@@ -87,5 +111,5 @@ func RoundToPermutation(p mat.Matrix) []int {
 		perm[bi] = bj
 		usedR[bi], usedC[bj] = true, true
 	}
-	return perm
+	return perm, nil
 }

@@ -98,7 +98,12 @@ func ExampleBirkhoff() {
 	for i := range 3 {
 		fmt.Printf("%.4f %.4f %.4f\n", out.P.At(i, 0), out.P.At(i, 1), out.P.At(i, 2))
 	}
-	fmt.Println("rounded permutation:", sinkhorn.RoundToPermutation(out.P))
+	perm, err := sinkhorn.RoundToPermutation(out.P)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("rounded permutation:", perm)
 	// ∂(P₀₀)/∂S: raising S₀₀ raises P₀₀.
 	g, err := out.Backward(mat.NewDense(3, 3, []float64{1, 0, 0, 0, 0, 0, 0, 0, 0}))
 	if err != nil {

@@ -2,6 +2,7 @@ package sinkhorn
 
 import (
 	"fmt"
+	"math"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -107,8 +108,15 @@ func (c *Condition) kernelQ(f, g, cost []float64) []float64 {
 	return q
 }
 
-// Residual sets dst = F(x, θ).
+// Residual sets dst = F(x, θ) (NaN when the lengths do not match or x or
+// θ is not finite: Residual cannot return an error).
 func (c *Condition) Residual(dst, x, theta []float64) {
+	if err := c.checkArgs(x, theta); err != nil || len(dst) != c.p.n+c.p.m {
+		for i := range dst {
+			dst[i] = math.NaN()
+		}
+		return
+	}
 	p := c.p
 	n, m := p.n, p.m
 	f, g := x[:n], x[n:]
@@ -142,8 +150,29 @@ func (c *Condition) Residual(dst, x, theta []float64) {
 	}
 }
 
+// checkArgs validates the lengths and finiteness of x and θ.
+func (c *Condition) checkArgs(x, theta []float64) error {
+	if c == nil || c.p == nil {
+		return fmt.Errorf("%w: nil or empty Condition", ErrDims)
+	}
+	n, np := c.Dims()
+	if len(x) != n || len(theta) != np {
+		return fmt.Errorf("%w: x of length %d, θ of length %d, want %d, %d", ErrDims, len(x), len(theta), n, np)
+	}
+	if !finiteSlice(x) || !finiteSlice(theta) {
+		return fmt.Errorf("%w: in x or θ", ErrNaN)
+	}
+	return nil
+}
+
 // Linearize returns ∂ₓF (a *Hessian) and ∂θF at (x, θ).
 func (c *Condition) Linearize(x, theta []float64) (implicit.Operator, implicit.Operator, error) {
+	if err := c.checkArgs(x, theta); err != nil {
+		return nil, nil, err
+	}
+	if err := c.diff.check(); err != nil {
+		return nil, nil, err
+	}
 	p := c.p
 	n, m := p.n, p.m
 	f, g := x[:n], x[n:]
@@ -261,7 +290,9 @@ func (c *Condition) Linearize(x, theta []float64) (implicit.Operator, implicit.O
 }
 
 // DiffSettings controls implicit differentiation through the
-// Schur-complement solve. The zero value means the documented defaults.
+// Schur-complement solve. The zero value means the documented defaults;
+// a negative, NaN or infinite Ridge or Tol and a negative MaxIter are
+// errors matching ErrSettings.
 type DiffSettings struct {
 	// Ridge is added to the Schur complement (Cuturi et al.'s ridge): it
 	// regularizes ill-conditioned systems at small ε at the price of a
@@ -277,6 +308,19 @@ type DiffSettings struct {
 	// these settings (for instance Method: implicit.DenseLU) instead of the
 	// Schur-complement solve; a reference path, slower.
 	Engine *implicit.Settings
+}
+
+// check rejects a negative, NaN or infinite Ridge or Tol and a negative
+// MaxIter (zero means the default). A nil s is valid.
+func (s *DiffSettings) check() error {
+	if s == nil {
+		return nil
+	}
+	if !(s.Ridge >= 0) || math.IsInf(s.Ridge, 1) || !(s.Tol >= 0) || math.IsInf(s.Tol, 1) || s.MaxIter < 0 {
+		return fmt.Errorf("%w: DiffSettings Ridge %v, Tol %v, MaxIter %d (want finite Ridge, Tol ≥ 0 and MaxIter ≥ 0; 0: default)",
+			ErrSettings, s.Ridge, s.Tol, s.MaxIter)
+	}
+	return nil
 }
 
 // Hessian is ∂ₓF of [Condition]: the symmetric positive definite matrix
@@ -511,7 +555,16 @@ func (h *Hessian) schur(y, r []float64) error {
 	res, err := linsolve.CG(ySmall, op, rhs, &linsolve.Settings{Tol: tol, MaxIter: maxIter, Precond: precond})
 	h.Iterations = res.Iterations
 	if err != nil {
-		return fmt.Errorf("sinkhorn: Schur complement CG: %w", err)
+		// For a balanced problem the Schur complement S is singular
+		// (S1 = 0) and the right-hand side is consistent only to
+		// rounding: once the residual reaches that level CG can break
+		// down (pᵀSp ≤ 0) or stall. Solutions differ by multiples of 1
+		// (of z = (1, −1) for H₀), which Solve removes, so solve instead
+		// with the nonsingular S + σ11ᵀ/ns (σ the mean diagonal): by
+		// CG, then, on small problems or if CG fails again, densely.
+		if ferr := h.schurFallback(ySmall, op, rhs, precond, tol, maxIter); ferr != nil {
+			return fmt.Errorf("sinkhorn: Schur complement CG: %w (fallback: %v)", err, ferr)
+		}
 	}
 	// y_big = D⁻¹(r_big − K y_small).
 	kBigSmall(tmpB, ySmall)
@@ -521,12 +574,103 @@ func (h *Hessian) schur(y, r []float64) error {
 	return nil
 }
 
+// schurFallback solves (S + σ11ᵀ/ns) y = rhs, σ = mean(diag S) for a
+// balanced problem (S itself otherwise), by CG and then, if that fails and
+// S is small enough to form (ns ≤ 2000), by a dense symmetric
+// eigendecomposition with tiny eigenvalues dropped.
+func (h *Hessian) schurFallback(y []float64, op *linsolve.Func, rhs []float64, precond linsolve.Jacobi, tol float64, maxIter int) error {
+	ns := len(rhs)
+	var sigma float64
+	if h.balanced {
+		for _, d := range precond {
+			sigma += d
+		}
+		sigma /= float64(ns)
+	}
+	defl := linsolve.NewFunc(ns, ns, func(dst, v []float64) {
+		op.Apply(dst, v)
+		if sigma == 0 {
+			return
+		}
+		var s float64
+		for _, x := range v {
+			s += x
+		}
+		s *= sigma / float64(ns)
+		for k := range dst {
+			dst[k] += s
+		}
+	}, nil)
+	defl.ApplyTFunc = defl.ApplyFunc
+	pre := make(linsolve.Jacobi, ns)
+	for k, d := range precond {
+		pre[k] = d + sigma/float64(ns)
+	}
+	clear(y)
+	res, err := linsolve.CG(y, defl, rhs, &linsolve.Settings{Tol: tol, MaxIter: maxIter, Precond: pre})
+	h.Iterations += res.Iterations
+	if err == nil {
+		return nil
+	}
+	if ns > 2000 {
+		return err
+	}
+	// Dense: S column by column, symmetrized, then its pseudo-inverse.
+	full := mat.NewDense(ns, ns, nil)
+	e, col := make([]float64, ns), make([]float64, ns)
+	for j := range ns {
+		clear(e)
+		e[j] = 1
+		defl.Apply(col, e)
+		full.SetCol(j, col)
+	}
+	sm := mat.NewSymDense(ns, nil)
+	for i := range ns {
+		for j := i; j < ns; j++ {
+			sm.SetSym(i, j, 0.5*(full.At(i, j)+full.At(j, i)))
+		}
+	}
+	var eig mat.EigenSym
+	if !eig.Factorize(sm, true) {
+		return fmt.Errorf("%w: eigendecomposition of the Schur complement failed", ErrNumerical)
+	}
+	vals := eig.Values(nil)
+	var vecs mat.Dense
+	eig.VectorsTo(&vecs)
+	top := 0.0
+	for _, v := range vals {
+		top = max(top, math.Abs(v))
+	}
+	clear(y)
+	for k, v := range vals {
+		if !(v > 1e-13*top) {
+			continue
+		}
+		var c float64
+		for i := range ns {
+			c += vecs.At(i, k) * rhs[i]
+		}
+		c /= v
+		for i := range ns {
+			y[i] += c * vecs.At(i, k)
+		}
+	}
+	return nil
+}
+
 // VJP returns the gradient of ⟨gf, f⟩ + ⟨gg, g⟩ with respect to the
 // problem's inputs by implicit differentiation of the optimality
 // condition, F(x*, θ) = 0 ⇒ ∂x*/∂θ = −(∂ₓF)⁻¹ ∂θF. f is the gauge-fixed
 // potential of [Condition] (mean(f) = mean(g) when balanced). Memory: the
 // n×m plan.
-func (r *Result) VJP(gf, gg []float64, s *DiffSettings) (*Grad, error) {
+func (r *Result) VJP(gf, gg []float64, s *DiffSettings) (g *Grad, err error) {
+	defer recoverPanic(&err, func() { g = nil })
+	if r == nil || r.p == nil {
+		return nil, fmt.Errorf("%w: nil or empty Result", ErrDims)
+	}
+	if err := s.check(); err != nil {
+		return nil, err
+	}
 	p := r.p
 	if len(gf) != p.n || len(gg) != p.m {
 		return nil, fmt.Errorf("%w: cotangents of lengths %d, %d, want %d, %d", ErrDims, len(gf), len(gg), p.n, p.m)
@@ -571,9 +715,19 @@ func (c *Condition) gradOf(dth []float64) *Grad {
 // plan, by implicit differentiation: the direct dependence of
 // P_ij = a_i b_j e^{(f_i+g_j−C_ij)/ε} on (C, a, b) plus the dependence
 // through the potentials.
-func (r *Result) PlanVJP(gp mat.Matrix, s *DiffSettings) (*Grad, error) {
+func (r *Result) PlanVJP(gp mat.Matrix, s *DiffSettings) (g *Grad, err error) {
+	defer recoverPanic(&err, func() { g = nil })
+	if r == nil || r.p == nil {
+		return nil, fmt.Errorf("%w: nil or empty Result", ErrDims)
+	}
+	if err := s.check(); err != nil {
+		return nil, err
+	}
 	p := r.p
 	n, m := p.n, p.m
+	if gp == nil {
+		return nil, fmt.Errorf("%w: nil plan cotangent", ErrDims)
+	}
 	if rr, cc := gp.Dims(); rr != n || cc != m {
 		return nil, fmt.Errorf("%w: plan cotangent is %d×%d, want %d×%d", ErrDims, rr, cc, n, m)
 	}

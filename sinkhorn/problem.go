@@ -28,7 +28,9 @@ var (
 	// ErrEpsilon reports a regularization ε that is not a positive finite
 	// number (or a relative ε on a cost whose mean is not positive).
 	ErrEpsilon = errors.New("sinkhorn: ε must be positive and finite")
-	// ErrSettings reports invalid settings or penalty weights.
+	// ErrSettings reports invalid settings, penalty weights or arguments
+	// (a nil layer, a PointCost that panics: the panic is recovered and
+	// returned wrapped in this error).
 	ErrSettings = errors.New("sinkhorn: invalid settings")
 	// ErrNotConverged reports a solve that stopped at MaxIter above the
 	// tolerance; the result holds the last iterate.
@@ -56,7 +58,8 @@ type PointCost interface {
 // matrix products (‖x‖² + ‖y‖² − 2⟨x, y⟩, clamped at 0).
 type SqEuclidean struct{}
 
-// Cost returns ‖x − y‖².
+// Cost returns ‖x − y‖² (x and y of the same length, as the package
+// passes them; a shorter y panics like a slice index).
 func (SqEuclidean) Cost(x, y []float64) float64 {
 	var s float64
 	for k, v := range x {
@@ -295,6 +298,9 @@ func penalty(tau, eps float64, name string) (t, kappa float64, err error) {
 // prepare validates pb and builds the internal problem. storeLimit is the
 // largest n·m for which point-cloud costs are stored.
 func prepare(pb *Problem, storeLimit int) (*prepared, error) {
+	if pb == nil {
+		return nil, fmt.Errorf("%w: nil problem", ErrDims)
+	}
 	g := &geometry{}
 	p := &prepared{geom: g}
 	var meanCost float64

@@ -178,7 +178,8 @@ func SolveBatch(ctx context.Context, pbs []*Problem, s *Settings) ([]*Result, []
 // problems) and the three solves. A point-cloud problem uses X and Y on
 // both sides; a cost-matrix problem needs CostXX and CostYY. A relative ε
 // is taken relative to the cross cost and used for all three problems.
-func Divergence(ctx context.Context, pb *Problem, s *Settings) (float64, *DivergenceResult, error) {
+func Divergence(ctx context.Context, pb *Problem, s *Settings) (d float64, dr *DivergenceResult, err error) {
+	defer recoverPanic(&err, func() { d, dr = math.NaN(), nil })
 	set := s.orDefault()
 	xy, err := Solve(ctx, pb, s)
 	if err != nil {
@@ -190,6 +191,13 @@ func Divergence(ctx context.Context, pb *Problem, s *Settings) (float64, *Diverg
 	if pb.Cost != nil {
 		if pb.CostXX == nil || pb.CostYY == nil {
 			return math.NaN(), nil, fmt.Errorf("%w: Divergence of a cost-matrix problem needs CostXX and CostYY", ErrNoPoints)
+		}
+		n, m := xy.Dims()
+		if r, c := pb.CostXX.Dims(); r != n || c != n {
+			return math.NaN(), nil, fmt.Errorf("%w: CostXX is %d×%d, want %d×%d", ErrDims, r, c, n, n)
+		}
+		if r, c := pb.CostYY.Dims(); r != m || c != m {
+			return math.NaN(), nil, fmt.Errorf("%w: CostYY is %d×%d, want %d×%d", ErrDims, r, c, m, m)
 		}
 		xx.Cost, yy.Cost = pb.CostXX, pb.CostYY
 	} else {
@@ -206,7 +214,7 @@ func Divergence(ctx context.Context, pb *Problem, s *Settings) (float64, *Diverg
 		return math.NaN(), nil, fmt.Errorf("sinkhorn: OT(b,b): %w", err)
 	}
 	p := xy.p
-	d := xy.Cost - 0.5*rxx.Cost - 0.5*ryy.Cost + 0.5*p.eps*(p.massA-p.massB)*(p.massA-p.massB)
+	d = xy.Cost - 0.5*rxx.Cost - 0.5*ryy.Cost + 0.5*p.eps*(p.massA-p.massB)*(p.massA-p.massB)
 	return d, &DivergenceResult{XY: xy, XX: rxx, YY: ryy}, nil
 }
 

@@ -53,7 +53,9 @@ const (
 )
 
 // Settings controls a solve. A nil *Settings or the zero value means the
-// defaults documented on each field.
+// defaults documented on each field: a zero field means its default, and
+// a negative, NaN or infinite tolerance, threshold or count is an error
+// matching ErrSettings.
 type Settings struct {
 	// Mode is the iteration; default Auto.
 	Mode Mode
@@ -156,6 +158,32 @@ func (s *Settings) orDefault() Settings {
 	return o
 }
 
+// check rejects settings that no default replaces: negative, NaN or
+// infinite tolerances and thresholds, negative counts (zero means the
+// default everywhere). A nil s is valid.
+func (s *Settings) check() error {
+	if s == nil {
+		return nil
+	}
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"Tol", s.Tol}, {"StageTol", s.StageTol}, {"NewtonStart", s.NewtonStart}, {"NewtonCGTol", s.NewtonCGTol}, {"AbsorbThreshold", s.AbsorbThreshold}} {
+		if !(f.v >= 0) || math.IsInf(f.v, 1) {
+			return fmt.Errorf("%w: %s = %v must be a finite number ≥ 0 (0: default)", ErrSettings, f.name, f.v)
+		}
+	}
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"MaxIter", s.MaxIter}, {"CheckEvery", s.CheckEvery}, {"AdaptiveStart", s.AdaptiveStart}, {"StoreLimit", s.StoreLimit}} {
+		if f.v < 0 {
+			return fmt.Errorf("%w: %s = %d must be ≥ 0 (0: default)", ErrSettings, f.name, f.v)
+		}
+	}
+	return s.validate()
+}
+
 func (s *Settings) validate() error {
 	if s.Momentum != 0 && !(s.Momentum > 0 && s.Momentum < 2) {
 		return fmt.Errorf("%w: Momentum %v outside (0, 2)", ErrSettings, s.Momentum)
@@ -178,6 +206,13 @@ func (s *Settings) validate() error {
 // Result is the solution of a problem: dual potentials and what derives
 // from them. The plan is P_ij = a_i b_j exp((f_i + g_j − C_ij)/ε); it is
 // never stored, use [Result.Plan], [Result.PlanRow] or [Result.ApplyPlan].
+//
+// The methods with an error return (VJP, PlanVJP) report a nil or zero
+// Result and bad cotangents as errors. Those without one (Dims, Plan,
+// PlanRow, ApplyPlan, ApplyPlanT, Marginals, TransportCost, CostGrad,
+// Potentials, Condition) need a Result returned by this package and
+// buffers of the documented lengths: like an out-of-range slice index,
+// they panic otherwise. A Result is read-only and safe for concurrent use.
 type Result struct {
 	// F (length n) and G (length m) are the dual potentials. For a
 	// balanced problem they are defined up to f + c, g − c; they are
@@ -248,7 +283,11 @@ func defaultWorkers(n, m, w int) int {
 // and returns the current iterate with ctx.Err() (a Newton step finishes
 // its conjugate gradients first, at most 500 products). pb and s are not
 // modified; the result keeps its own copy of the cost.
-func Solve(ctx context.Context, pb *Problem, s *Settings) (*Result, error) {
+func Solve(ctx context.Context, pb *Problem, s *Settings) (res *Result, err error) {
+	defer recoverPanic(&err, func() { res = nil })
+	if err := s.check(); err != nil {
+		return nil, err
+	}
 	set := s.orDefault()
 	if err := set.validate(); err != nil {
 		return nil, err
@@ -258,6 +297,19 @@ func Solve(ctx context.Context, pb *Problem, s *Settings) (*Result, error) {
 		return nil, err
 	}
 	return solvePrepared(ctx, p, set)
+}
+
+// recoverPanic turns a panic of the calling function (in practice one of
+// a user's PointCost, raised again on the caller's goroutine by the
+// parallel passes) into an error matching ErrSettings; reset clears the
+// function's other results.
+func recoverPanic(err *error, reset func()) {
+	if v := recover(); v != nil {
+		*err = fmt.Errorf("%w: panic during the computation (in a PointCost?): %v", ErrSettings, v)
+		if reset != nil {
+			reset()
+		}
+	}
 }
 
 func solvePrepared(ctx context.Context, p *prepared, set Settings) (*Result, error) {

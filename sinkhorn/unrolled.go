@@ -32,7 +32,8 @@ type Unrolled struct {
 
 // SolveUnrolled runs T plain log-domain iterations g ← col(f), f ← row(g)
 // from f = 0 (no acceleration, no ε-scaling) and records them.
-func SolveUnrolled(ctx context.Context, pb *Problem, iterations int) (*Unrolled, error) {
+func SolveUnrolled(ctx context.Context, pb *Problem, iterations int) (u *Unrolled, err error) {
+	defer recoverPanic(&err, func() { u = nil })
 	if iterations < 1 {
 		return nil, fmt.Errorf("%w: %d iterations", ErrSettings, iterations)
 	}
@@ -41,7 +42,7 @@ func SolveUnrolled(ctx context.Context, pb *Problem, iterations int) (*Unrolled,
 		return nil, err
 	}
 	n, m := p.n, p.m
-	u := &Unrolled{p: p, cost: costValues(p), Iterations: iterations}
+	u = &Unrolled{p: p, cost: costValues(p), Iterations: iterations}
 	f := make([]float64, n)
 	u.fs = append(u.fs, append([]float64(nil), f...))
 	ct := transposeOf(u.cost, n, m)
@@ -122,10 +123,17 @@ func (u *Unrolled) CostGrad() *Grad {
 // VJP returns the gradient of ⟨gf, F⟩ + ⟨gg, G⟩ (the last iterates) with
 // respect to the inputs, by reverse-mode differentiation through the
 // iterations.
-func (u *Unrolled) VJP(gf, gg []float64) (*Grad, error) {
+func (u *Unrolled) VJP(gf, gg []float64) (g *Grad, err error) {
+	defer recoverPanic(&err, func() { g = nil })
+	if u == nil || u.p == nil {
+		return nil, fmt.Errorf("%w: nil or empty Unrolled (use SolveUnrolled)", ErrDims)
+	}
 	p := u.p
 	if len(gf) != p.n || len(gg) != p.m {
 		return nil, fmt.Errorf("%w: cotangents of lengths %d, %d", ErrDims, len(gf), len(gg))
+	}
+	if !finiteSlice(gf) || !finiteSlice(gg) {
+		return nil, fmt.Errorf("%w: in the cotangent", ErrNaN)
 	}
 	return u.reverse(append([]float64(nil), gf...), append([]float64(nil), gg...),
 		make([]float64, p.n*p.m), make([]float64, p.n), make([]float64, p.m)), nil

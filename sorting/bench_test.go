@@ -3,7 +3,6 @@ package sorting
 import (
 	"context"
 	"math/rand/v2"
-	"syscall"
 	"testing"
 	"time"
 
@@ -14,14 +13,6 @@ import (
 // a figure that stays meaningful when the machine is shared: on an idle
 // machine the wall time is about CPU time / (cores used).
 type cpuTimer struct{ start time.Duration }
-
-func cpuNow() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 func startCPU() cpuTimer { return cpuTimer{cpuNow()} }
 

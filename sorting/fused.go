@@ -42,6 +42,9 @@ func fusedBlock(n int) int { return min(n, 32) }
 // O(n)-per-layer pass carries ∂L/∂α to x. StraightThrough is not
 // supported here (ErrSettings).
 func (net *Network) SortBCE(x []float64, perm []int, wantP bool, settings *NetworkSettings) (*BCEResult, error) {
+	if err := net.check(); err != nil {
+		return nil, err
+	}
 	n := net.n
 	if len(perm) != n {
 		return nil, fmt.Errorf("%w: network on %d inputs, len(perm) = %d", ErrDims, n, len(perm))
@@ -99,10 +102,18 @@ type ElementLoss func(row, col int, p float64) (value, deriv float64)
 // of the target entries only): the same fused, column-blocked forward and
 // backward pass, with one call of loss per entry. The result's Loss field
 // holds Σ loss(i, j, P_ij).
-func (net *Network) SortLoss(x []float64, loss ElementLoss, wantP bool, settings *NetworkSettings) (*BCEResult, error) {
+func (net *Network) SortLoss(x []float64, loss ElementLoss, wantP bool, settings *NetworkSettings) (res *BCEResult, err error) {
+	if err := net.check(); err != nil {
+		return nil, err
+	}
 	if loss == nil {
 		return nil, fmt.Errorf("%w: nil loss", ErrSettings)
 	}
+	defer func() {
+		if v := recover(); v != nil {
+			res, err = nil, fmt.Errorf("%w: the loss panicked: %v", ErrSettings, v)
+		}
+	}()
 	badDeriv := false
 	r, err := net.fused(x, wantP, settings, func(row, c0 int, p, g []float64) float64 {
 		var total float64
@@ -310,6 +321,12 @@ func unmixBlock(g, d []float64, w, p, q, a, b int, al float64) float64 {
 // batch is the mean of their Loss fields (and its gradient their Grad
 // divided by B).
 func (net *Network) SortBCEBatch(ctx context.Context, x mat.Matrix, perms [][]int, wantP bool, s *NetworkSettings) ([]*BCEResult, error) {
+	if err := net.check(); err != nil {
+		return nil, err
+	}
+	if x == nil {
+		return nil, fmt.Errorf("%w: nil x", ErrDims)
+	}
 	b, n := x.Dims()
 	if n != net.n || b == 0 || len(perms) != b {
 		return nil, fmt.Errorf("%w: network on %d inputs, x is %d×%d, %d targets", ErrDims, net.n, b, n, len(perms))

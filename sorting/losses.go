@@ -12,13 +12,26 @@ import (
 
 // Argsort returns the permutation that sorts x: perm[pos] is the index of
 // the value at position pos (ascending, or descending), ties in index
-// order. It is the target of [PermutationBCE].
+// order. It is the target of [PermutationBCE]. The order is total, so the
+// result is always a permutation: ±Inf sort as numbers and NaNs come last
+// in either order, in index order (as numpy's argsort places them).
 func Argsort(x []float64, descending bool) []int {
 	idx := make([]int, len(x))
 	for i := range idx {
 		idx[i] = i
 	}
 	slices.SortStableFunc(idx, func(a, b int) int {
+		na, nb := math.IsNaN(x[a]), math.IsNaN(x[b])
+		switch {
+		case na || nb:
+			if na && nb {
+				return 0
+			}
+			if na {
+				return 1
+			}
+			return -1
+		}
 		if descending {
 			a, b = b, a
 		}
@@ -45,8 +58,12 @@ const bceLogFloor = -100
 //
 // the loss diffsort trains with, and its gradient with respect to P
 // (written into grad if non-nil, which must be n×n). Logarithms are
-// clamped at −100 as in PyTorch, where the gradient is 0.
+// clamped at −100 as in PyTorch, where the gradient is 0. Entries of P
+// outside [0, 1] are an error matching ErrSettings, NaN or ±Inf ErrNaN.
 func PermutationBCE(grad *mat.Dense, p mat.Matrix, perm []int) (float64, error) {
+	if p == nil {
+		return 0, fmt.Errorf("%w: nil P", ErrDims)
+	}
 	n, c := p.Dims()
 	if n != c || len(perm) != n || n == 0 {
 		return 0, fmt.Errorf("%w: P is %d×%d, len(perm) = %d", ErrDims, n, c, len(perm))
@@ -79,8 +96,11 @@ func PermutationBCE(grad *mat.Dense, p mat.Matrix, perm []int) (float64, error) 
 			grow = grad.RawRowView(i)
 		}
 		for j, v := range row {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return 0, fmt.Errorf("%w: P[%d,%d] = %v", ErrNaN, i, j, v)
+			}
 			if !(v >= 0 && v <= 1) {
-				return 0, fmt.Errorf("%w: P[%d,%d] = %v outside [0, 1]", ErrNaN, i, j, v)
+				return 0, fmt.Errorf("%w: P[%d,%d] = %v outside [0, 1]", ErrSettings, i, j, v)
 			}
 			var l, dl float64
 			if j == perm[i] {
@@ -202,6 +222,9 @@ func SpearmanLoss(pred, target []float64, eps float64, s *SoftSettings) (float64
 // SpearmanLossBatch averages [SpearmanLoss] over the rows of pred and
 // target (B×n) on goroutines and returns the gradient of the mean.
 func SpearmanLossBatch(ctx context.Context, pred, target mat.Matrix, eps float64, s *SoftSettings) (float64, *mat.Dense, error) {
+	if pred == nil || target == nil {
+		return 0, nil, fmt.Errorf("%w: nil pred or target", ErrDims)
+	}
 	b, n := pred.Dims()
 	if r, c := target.Dims(); r != b || c != n || b == 0 {
 		return 0, nil, fmt.Errorf("%w: pred is %d×%d, target is %d×%d", ErrDims, b, n, r, c)
@@ -473,6 +496,9 @@ func NeuralNDCG(scores, relevance []float64, tau float64, s *NDCGSettings) (floa
 // generator seeded by (seed, i), so results do not depend on scheduling;
 // s.Rand is not used by the batch.
 func NeuralNDCGBatch(ctx context.Context, scores, relevance mat.Matrix, tau float64, s *NDCGSettings, seed uint64, workers int) (float64, *mat.Dense, error) {
+	if scores == nil || relevance == nil {
+		return 0, nil, fmt.Errorf("%w: nil scores or relevance", ErrDims)
+	}
 	b, n := scores.Dims()
 	if r, c := relevance.Dims(); r != b || c != n || b == 0 {
 		return 0, nil, fmt.Errorf("%w: scores are %d×%d, relevance is %d×%d", ErrDims, b, n, r, c)

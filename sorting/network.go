@@ -273,22 +273,55 @@ func NewNetwork(kind NetworkKind, n int) (*Network, error) {
 	return net, nil
 }
 
-// N returns the number of inputs.
-func (net *Network) N() int { return net.n }
+// check reports a nil or zero Network (not built by NewNetwork).
+func (net *Network) check() error {
+	if net == nil || net.n == 0 {
+		return fmt.Errorf("%w: nil or zero *Network (use NewNetwork)", ErrSettings)
+	}
+	return nil
+}
+
+// N returns the number of inputs (0 for a nil Network).
+func (net *Network) N() int {
+	if net == nil {
+		return 0
+	}
+	return net.n
+}
 
 // Kind returns the network kind.
-func (net *Network) Kind() NetworkKind { return net.kind }
+func (net *Network) Kind() NetworkKind {
+	if net == nil {
+		return 0
+	}
+	return net.kind
+}
 
-// Layers returns the number of layers (after padding is resolved).
-func (net *Network) Layers() int { return len(net.layerStart) - 1 }
+// Layers returns the number of layers (after padding is resolved; 0 for a
+// nil Network).
+func (net *Network) Layers() int {
+	if net == nil || len(net.layerStart) == 0 {
+		return 0
+	}
+	return len(net.layerStart) - 1
+}
 
 // Swaps returns the number of relaxed conditional swaps.
-func (net *Network) Swaps() int { return len(net.swaps) }
+func (net *Network) Swaps() int {
+	if net == nil {
+		return 0
+	}
+	return len(net.swaps)
+}
 
 // Comparators returns the swaps of layer k as pairs (i, j) of input
 // slots: slot i receives the minimum and slot j the maximum. Together
-// with OutputSlots it describes the network completely.
+// with OutputSlots it describes the network completely. It returns nil
+// for k outside [0, Layers()).
 func (net *Network) Comparators(k int) [][2]int {
+	if k < 0 || k >= net.Layers() {
+		return nil
+	}
 	var c [][2]int
 	for _, s := range net.swaps[net.layerStart[k]:net.layerStart[k+1]] {
 		c = append(c, [2]int{int(s.p), int(s.q)})
@@ -298,7 +331,12 @@ func (net *Network) Comparators(k int) [][2]int {
 
 // OutputSlots returns, for each ascending output position, the slot that
 // holds it after the last layer.
-func (net *Network) OutputSlots() []int { return slices.Clone(net.out) }
+func (net *Network) OutputSlots() []int {
+	if net == nil {
+		return nil
+	}
+	return slices.Clone(net.out)
+}
 
 // NetworkResult is the output of a differentiable sorting network on one
 // vector, with what its backward pass needs. Backward and JVP only read
@@ -325,6 +363,9 @@ type NetworkResult struct {
 // differences for the backward pass (8·Σ(hi−lo) bytes; about 76 MB for a
 // bitonic network on n = 1024). x is not modified.
 func (net *Network) Sort(x []float64, wantP bool, settings *NetworkSettings) (*NetworkResult, error) {
+	if err := net.check(); err != nil {
+		return nil, err
+	}
 	s, err := settings.resolve()
 	if err != nil {
 		return nil, err
@@ -465,6 +506,9 @@ func exactSort(r *NetworkResult, x []float64) {
 // computed with wantP. Cost O(n) per layer for values, O(n²) for P. The
 // result may be used for several Backward calls.
 func (r *NetworkResult) Backward(gValues []float64, gP mat.Matrix) ([]float64, error) {
+	if r == nil || r.net == nil {
+		return nil, fmt.Errorf("%w: nil or zero *NetworkResult", ErrDims)
+	}
 	net := r.net
 	n := net.n
 	if gValues != nil {
@@ -538,6 +582,9 @@ func (r *NetworkResult) Backward(gValues []float64, gP mat.Matrix) ([]float64, e
 // derivative), O(n) per layer for the values and O(n²) for P. dP is nil
 // when P was not requested.
 func (r *NetworkResult) JVP(dx []float64) (dValues []float64, dP *mat.Dense, err error) {
+	if r == nil || r.net == nil {
+		return nil, nil, fmt.Errorf("%w: nil or zero *NetworkResult", ErrDims)
+	}
 	net := r.net
 	n := net.n
 	if len(dx) != n {
@@ -635,6 +682,12 @@ type NetworkBatch struct {
 
 // SortBatch runs the network on every row of x (B×n) on goroutines.
 func (net *Network) SortBatch(ctx context.Context, x mat.Matrix, wantP bool, s *NetworkSettings) (*NetworkBatch, error) {
+	if err := net.check(); err != nil {
+		return nil, err
+	}
+	if x == nil {
+		return nil, fmt.Errorf("%w: nil x", ErrDims)
+	}
 	b, n := x.Dims()
 	if n != net.n || b == 0 {
 		return nil, fmt.Errorf("%w: network on %d inputs, x is %d×%d", ErrDims, net.n, b, n)
@@ -659,6 +712,9 @@ func (net *Network) SortBatch(ctx context.Context, x mat.Matrix, wantP bool, s *
 
 // Values returns the B×n matrix of sorted values.
 func (nb *NetworkBatch) Values() *mat.Dense {
+	if nb == nil || len(nb.Results) == 0 {
+		return nil
+	}
 	n := len(nb.Results[0].Values)
 	v := mat.NewDense(len(nb.Results), n, nil)
 	for i, r := range nb.Results {
@@ -670,6 +726,9 @@ func (nb *NetworkBatch) Values() *mat.Dense {
 // Backward returns the B×n gradient with respect to x given cotangents
 // on the values (B×n, or nil) and on the matrices (B of them, or nil).
 func (nb *NetworkBatch) Backward(ctx context.Context, gValues mat.Matrix, gP []*mat.Dense) (*mat.Dense, error) {
+	if nb == nil || len(nb.Results) == 0 {
+		return nil, fmt.Errorf("%w: nil or empty *NetworkBatch", ErrDims)
+	}
 	b := len(nb.Results)
 	n := len(nb.Results[0].Values)
 	if gValues != nil {

@@ -121,6 +121,12 @@ func NeuralSort(s []float64, tau float64, settings *NeuralSortSettings) (*Neural
 // Backward returns the gradient with respect to the scores s of ⟨G, P̂⟩
 // (the noise is held fixed). Cost O(n²).
 func (r *NeuralSortResult) Backward(g mat.Matrix) ([]float64, error) {
+	if r == nil || r.P == nil {
+		return nil, fmt.Errorf("%w: nil or zero *NeuralSortResult", ErrDims)
+	}
+	if g == nil {
+		return nil, fmt.Errorf("%w: nil G", ErrDims)
+	}
 	n := len(r.s)
 	if rr, cc := g.Dims(); rr != n || cc != n {
 		return nil, fmt.Errorf("%w: G is %d×%d, want %d×%d", ErrDims, rr, cc, n, n)
@@ -164,6 +170,9 @@ func (r *NeuralSortResult) Backward(g mat.Matrix) ([]float64, error) {
 // row i draws its Gumbel noise from a generator seeded by (seed, i), so
 // the result does not depend on scheduling; settings.Rand is not used.
 func NeuralSortBatch(ctx context.Context, s mat.Matrix, tau float64, settings *NeuralSortSettings, seed uint64, workers int) ([]*NeuralSortResult, error) {
+	if s == nil {
+		return nil, fmt.Errorf("%w: nil scores", ErrDims)
+	}
 	b, n := s.Dims()
 	if b == 0 || n == 0 {
 		return nil, fmt.Errorf("%w: empty batch", ErrDims)

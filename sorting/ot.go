@@ -240,6 +240,9 @@ func OTSort(ctx context.Context, x []float64, eps float64, settings *OTSettings)
 // Backward returns the gradient with respect to x of
 // ⟨gSorted, Sorted⟩ + ⟨gRanks, Ranks⟩; either may be nil.
 func (r *OTResult) Backward(gSorted, gRanks []float64) ([]float64, error) {
+	if r == nil || r.c == nil {
+		return nil, fmt.Errorf("%w: nil or zero *OTResult", ErrDims)
+	}
 	c := r.c
 	n, m := c.n, c.m
 	if (gSorted != nil && len(gSorted) != m) || (gRanks != nil && len(gRanks) != n) {
@@ -319,6 +322,9 @@ func OTTopK(ctx context.Context, x []float64, k int, eps float64, settings *OTSe
 
 // Backward returns the gradient with respect to x of ⟨g, Mask⟩.
 func (r *OTTopKResult) Backward(g []float64) ([]float64, error) {
+	if r == nil || r.c == nil {
+		return nil, fmt.Errorf("%w: nil or zero *OTTopKResult", ErrDims)
+	}
 	n := r.c.n
 	if len(g) != n {
 		return nil, fmt.Errorf("%w: len(g) = %d, want %d", ErrDims, len(g), n)
@@ -338,6 +344,9 @@ func (r *OTTopKResult) Backward(g []float64) ([]float64, error) {
 // (rows whose solve stopped before its tolerance hold their last iterate)
 // and the error of the first failing row.
 func OTSortBatch(ctx context.Context, x mat.Matrix, eps float64, s *OTSettings, workers int) ([]*OTResult, error) {
+	if x == nil {
+		return nil, fmt.Errorf("%w: nil x", ErrDims)
+	}
 	b, n := x.Dims()
 	if b == 0 || n == 0 {
 		return nil, fmt.Errorf("%w: empty batch", ErrDims)

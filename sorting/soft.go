@@ -58,8 +58,39 @@ type Soft struct {
 	out []float64
 }
 
-// Len returns n.
-func (s *Soft) Len() int { return s.proj.Len() }
+// Len returns n (0 for a nil or zero Soft).
+func (s *Soft) Len() int {
+	if s == nil || s.proj == nil {
+		return 0
+	}
+	return s.proj.Len()
+}
+
+func (s *Soft) check() error {
+	if s == nil || s.proj == nil {
+		return fmt.Errorf("%w: nil or zero *Soft (use SoftSort, SoftRank or SoftTopK)", ErrDims)
+	}
+	return nil
+}
+
+// clusterShift returns a shift c for x: the midpoint of its range when the
+// values are clustered far from 0 (|c| > 1024·spread), 0 otherwise. Soft
+// ranks and top-k are invariant under x + c1 and soft sorts equivariant
+// (s(x + c1) = s(x) + c1, for both regularizations), so removing c loses
+// nothing and keeps the projection from cancelling digits: the KL ranks of
+// (1e300, 1e300, 1e300) came out as (6, 6, 6) instead of (2, 2, 2).
+// Inputs that are not clustered are projected unchanged.
+func clusterShift(x []float64) float64 {
+	lo, hi := x[0], x[0]
+	for _, v := range x {
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	c := lo/2 + hi/2
+	if math.Abs(c) > 1024*(hi-lo) {
+		return c
+	}
+	return 0
+}
 
 // vecPool recycles temporary vectors (inputs of the projection, which
 // keeps none of them, and VJP/JVP scratch).
@@ -109,6 +140,17 @@ func checkSoft(dst, x []float64, eps float64, s SoftSettings) error {
 // exact sort of x for ε small enough, and tends to the constant mean(x)
 // as ε → ∞; with KL it is the log of the KL projection of e^{ρ/ε} onto
 // P(e^{±x}). Cost O(n log n). dst may alias x.
+//
+// Scale: both regularizations compare ρ/ε with x. When the gaps of x are
+// much larger than n/ε, the l2 soft sort tends to the point of P(x)
+// nearest 0 (the constant mean(x) for two values) and the KL soft sort
+// pools every value at max(±x) ∓ O(n/ε): for x = (1e300, −1e300, 0) and
+// ε = 1 the ascending KL soft sort is (−1e300, −1e300, −1e300) to rounding
+// (its exact values are −1e300 + (0.41, 1.41, 2.41)). That is the soft
+// sort at that ε, not a failure; an ε of the order of the gaps of x gives
+// a sort. Inputs clustered far from 0 are shifted to their midpoint
+// before the projection (the soft sort is equivariant under shifts), so
+// that ties at 1e300 keep their digits.
 func SoftSort(dst, x []float64, eps float64, settings *SoftSettings) (*Soft, error) {
 	s := settings.orDefault()
 	if err := checkSoft(dst, x, eps, s); err != nil {
@@ -123,16 +165,17 @@ func SoftSort(dst, x []float64, eps float64, settings *SoftSettings) (*Soft, err
 	defer vecPool.Put(zb)
 	defer vecPool.Put(wb)
 	z, w := ranksTarget(*zb, false), *wb
+	c := clusterShift(x)
 	for i := range n {
 		z[i] /= eps
-		w[i] = sign * x[i]
+		w[i] = sign * (x[i] - c)
 	}
 	p, err := isotonic.Project(dst, z, w, s.Regularization)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNaN, err)
 	}
 	for i := range dst {
-		dst[i] *= sign
+		dst[i] = sign*dst[i] + c
 	}
 	return &Soft{kind: kindSort, reg: s.Regularization, eps: eps, sign: sign, proj: p}, nil
 }
@@ -162,8 +205,9 @@ func SoftRank(dst, x []float64, eps float64, settings *SoftSettings) (*Soft, err
 	defer vecPool.Put(zb)
 	defer vecPool.Put(wb)
 	w, z := ranksTarget(*wb, kl), *zb
+	c := clusterShift(x)
 	for i := range n {
-		z[i] = sign * x[i] / eps
+		z[i] = sign * (x[i] - c) / eps
 	}
 	p, err := isotonic.Project(dst, z, w, s.Regularization)
 	if err != nil {
@@ -212,8 +256,9 @@ func SoftTopK(dst, x []float64, k int, eps float64, settings *SoftSettings) (*So
 			w[i] = 1
 		}
 	}
+	c := clusterShift(x)
 	for i := range n {
-		z[i] = sign * x[i] / eps
+		z[i] = sign * (x[i] - c) / eps
 	}
 	p, err := isotonic.Project(dst, z, w, isotonic.L2)
 	if err != nil {
@@ -225,6 +270,9 @@ func SoftTopK(dst, x []float64, k int, eps float64, settings *SoftSettings) (*So
 // VJP sets dst to the gradient with respect to x of ⟨g, output⟩. Cost
 // O(n). dst may alias g.
 func (s *Soft) VJP(dst, g []float64) error {
+	if err := s.check(); err != nil {
+		return err
+	}
 	n := s.Len()
 	if len(dst) != n || len(g) != n {
 		return fmt.Errorf("%w: VJP with n=%d, len(dst)=%d, len(g)=%d", ErrDims, n, len(dst), len(g))
@@ -267,6 +315,9 @@ func (s *Soft) VJP(dst, g []float64) error {
 // JVP sets dst to the derivative of the output in the direction dx. Cost
 // O(n). dst may alias dx.
 func (s *Soft) JVP(dst, dx []float64) error {
+	if err := s.check(); err != nil {
+		return err
+	}
 	n := s.Len()
 	if len(dst) != n || len(dx) != n {
 		return fmt.Errorf("%w: JVP with n=%d, len(dst)=%d, len(dx)=%d", ErrDims, n, len(dst), len(dx))
@@ -310,7 +361,13 @@ type SoftBatch struct {
 }
 
 func softBatch(ctx context.Context, dst *mat.Dense, x mat.Matrix, workers int, f func(dst, x []float64) (*Soft, error)) (*SoftBatch, error) {
+	if dst == nil || x == nil {
+		return nil, fmt.Errorf("%w: nil dst or x", ErrDims)
+	}
 	b, n := x.Dims()
+	if b == 0 || n == 0 {
+		return nil, fmt.Errorf("%w: empty %d×%d batch", ErrDims, b, n)
+	}
 	if r, c := dst.Dims(); r != b || c != n {
 		return nil, fmt.Errorf("%w: x is %d×%d, dst is %d×%d", ErrDims, b, n, r, c)
 	}
@@ -357,10 +414,13 @@ func (sb *SoftBatch) JVP(ctx context.Context, dst *mat.Dense, dx mat.Matrix) err
 }
 
 func (sb *SoftBatch) apply(ctx context.Context, dst *mat.Dense, g mat.Matrix, f func(*Soft, []float64, []float64) error) error {
-	b := len(sb.Rows)
-	if b == 0 {
-		return fmt.Errorf("%w: empty batch", ErrDims)
+	if sb == nil || len(sb.Rows) == 0 {
+		return fmt.Errorf("%w: nil or empty batch", ErrDims)
 	}
+	if dst == nil || g == nil {
+		return fmt.Errorf("%w: nil dst or argument", ErrDims)
+	}
+	b := len(sb.Rows)
 	n := sb.Rows[0].Len()
 	if r, c := g.Dims(); r != b || c != n {
 		return fmt.Errorf("%w: batch is %d×%d, argument is %d×%d", ErrDims, b, n, r, c)

@@ -31,8 +31,11 @@ const AffineRankTol = 1e-13
 
 // NewAffine returns the set {x : Ax = b}. It returns ErrInfeasible when b is
 // not in the range of A (to a relative tolerance of 1e-9), ErrDims when
-// len(b) ≠ rows of A, ErrNaN for NaN or Inf entries.
+// len(b) ≠ rows of A, ErrNaN for NaN or Inf entries, ErrParam for a nil A.
 func NewAffine(a mat.Matrix, b []float64) (*Affine, error) {
+	if a == nil {
+		return nil, fmt.Errorf("%w: nil matrix A", ErrParam)
+	}
 	m, n := a.Dims()
 	if m == 0 || n == 0 || len(b) != m {
 		return nil, fmt.Errorf("%w: A is %d×%d, len(b) = %d", ErrDims, m, n, len(b))
@@ -102,10 +105,20 @@ func (s *Affine) setRHS(b []float64) error {
 }
 
 // Dim returns n, the length of the vectors of the set.
-func (s *Affine) Dim() int { return s.n }
+func (s *Affine) Dim() int {
+	if s == nil {
+		return 0
+	}
+	return s.n
+}
 
 // Rank returns the numerical rank k of A.
-func (s *Affine) Rank() int { return s.k }
+func (s *Affine) Rank() int {
+	if s == nil {
+		return 0
+	}
+	return s.k
+}
 
 // Project sets dst = P(y). dst may alias y.
 func (s *Affine) Project(dst, y []float64) error {
@@ -201,11 +214,16 @@ func (s *Affine) rhsJVP(dst, db []float64) {
 }
 
 // Params returns θ = b.
-func (s *Affine) Params() []float64 { return append([]float64(nil), s.b...) }
+func (s *Affine) Params() []float64 {
+	if s == nil {
+		return nil
+	}
+	return append([]float64(nil), s.b...)
+}
 
 // WithParams returns the set {x : Ax = θ}, reusing the factorization of A.
 func (s *Affine) WithParams(theta []float64) (Parametric, error) {
-	if err := s.checkN(s.n); err != nil {
+	if err := s.checkN(s.Dim()); err != nil {
 		return nil, err
 	}
 	if err := paramsLen(theta, len(s.b)); err != nil {

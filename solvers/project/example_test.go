@@ -54,7 +54,11 @@ func ExampleCondition() {
 		panic(err)
 	}
 	fmt.Printf("x = %.4f\n", x)
-	jac, err := implicit.Jacobian(project.Condition(set, len(y), 0.5), x, y, nil)
+	cond, err := project.Condition(set, len(y), 0.5)
+	if err != nil {
+		panic(err)
+	}
+	jac, err := implicit.Jacobian(cond, x, y, nil)
 	if err != nil {
 		panic(err)
 	}

@@ -36,10 +36,7 @@ func (s L2Sphere) Project(dst, y []float64) error {
 		dst[0] = s.Radius
 		return nil
 	}
-	c := s.Radius / nrm
-	for i, v := range y {
-		dst[i] = c * v
-	}
+	radial(dst, y, s.Radius, nrm)
 	return checkOutput(dst)
 }
 

@@ -626,11 +626,16 @@ func (b BoxSection) ParamVJP(dst, x, y, u []float64) error {
 // with φ = c.Params(). Residual builds the set c.WithParams(φ) on each
 // call. The engine then differentiates x* with respect to y and φ
 // together; the closed forms are JVP/VJP and ParamJVP/ParamVJP.
-func ParamCondition(c Parametric, n int, eta float64) implicit.Condition {
-	if !(eta > 0 && eta < 2) {
-		eta = 0.5
+func ParamCondition(c Parametric, n int, eta float64) (implicit.Condition, error) {
+	if err := checkCondition(c == nil, n, eta); err != nil {
+		return nil, err
 	}
-	return &paramCondition{set: c, n: n, p: len(c.Params()), eta: eta}
+	sp := safeParam{safeSet{c}, c}
+	th, err := sp.params()
+	if err != nil {
+		return nil, err
+	}
+	return &paramCondition{set: sp, n: n, p: len(th), eta: eta}, nil
 }
 
 type paramCondition struct {

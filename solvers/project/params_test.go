@@ -84,7 +84,8 @@ func TestParamDerivatives(t *testing.T) {
 				if n > 3 {
 					continue // the engine check below is slower; small n suffice
 				}
-				c := ParamCondition(ps, n, 0.5)
+				c, err := ParamCondition(ps, n, 0.5)
+				require.NoError(t, err)
 				theta := append(append([]float64(nil), y...), ps.Params()...)
 				chk, err := implicit.Check(c, x, theta, nil)
 				require.NoError(t, err, ts.name)

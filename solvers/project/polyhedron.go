@@ -105,7 +105,12 @@ func NewPolyhedron(g mat.Matrix, h []float64, a mat.Matrix, b []float64, s *qp.S
 }
 
 // Dim returns n.
-func (p *Polyhedron) Dim() int { return p.n }
+func (p *Polyhedron) Dim() int {
+	if p == nil {
+		return 0
+	}
+	return p.n
+}
 
 func (p *Polyhedron) problem(y []float64) *qp.Problem {
 	ones := make([]float64, p.n)
@@ -126,7 +131,10 @@ func (p *Polyhedron) problem(y []float64) *qp.Problem {
 
 // Solve solves the projection QP at y and returns the qp.Solution (X is
 // P(y)). Errors: ErrInfeasible (also matching qp.ErrInfeasible) for an
-// empty set, errors of package qp otherwise.
+// empty set, ErrNotConverged (also matching the qp error) when the
+// interior point stops early or claims unboundedness, which the projection
+// QP never is (for example on data of extreme magnitude),
+// errors of package qp otherwise.
 func (p *Polyhedron) Solve(ctx context.Context, y []float64) (*qp.Solution, error) {
 	if p == nil || p.n == 0 {
 		return nil, fmt.Errorf("%w: use NewPolyhedron", ErrParam)
@@ -141,6 +149,11 @@ func (p *Polyhedron) Solve(ctx context.Context, y []float64) (*qp.Solution, erro
 	if err != nil {
 		if errors.Is(err, qp.ErrInfeasible) {
 			return nil, fmt.Errorf("%w: %w", ErrInfeasible, err)
+		}
+		// The projection QP (Q = I) is never unbounded: a claim of
+		// unboundedness is a failure of the solver at this scale.
+		if errors.Is(err, qp.ErrNotConverged) || errors.Is(err, qp.ErrUnbounded) {
+			return nil, fmt.Errorf("%w: polyhedron: %w", ErrNotConverged, err)
 		}
 		return nil, fmt.Errorf("project: polyhedron: %w", err)
 	}
@@ -322,7 +335,12 @@ func (p *Polyhedron) product(dst, x, y, v []float64, transpose bool) error {
 }
 
 // Params returns θ = (h..., b...).
-func (p *Polyhedron) Params() []float64 { return slices.Concat(p.h, p.b) }
+func (p *Polyhedron) Params() []float64 {
+	if p == nil {
+		return nil
+	}
+	return slices.Concat(p.h, p.b)
+}
 
 // WithParams returns the polyhedron {Gx ≤ θ[:m], Ax = θ[m:]} with the same
 // G, A and solver settings.

@@ -16,13 +16,20 @@ var (
 	ErrDims = errors.New("project: dimension mismatch")
 	// ErrNaN reports NaN or Inf in a vector (or NaN in a set parameter).
 	ErrNaN = errors.New("project: NaN or Inf in input")
-	// ErrParam reports an invalid set parameter: a non-positive radius,
-	// crossed bounds, a zero normal vector, non-positive weights.
+	// ErrParam reports an invalid set parameter or argument: a
+	// non-positive radius, a zero normal vector, non-positive weights, a
+	// nil matrix or set, a step η outside (0, 2), a user's Set that
+	// panicked when the package called it (row batches, conditions).
 	ErrParam = errors.New("project: invalid set parameter")
-	// ErrInfeasible reports an empty set (for example a box section whose
-	// value lies outside the range the box allows, or Ax = b without
-	// solution).
+	// ErrInfeasible reports an empty set: crossed bounds of a box or box
+	// section (Lower > Upper, Lower = +∞, Upper = −∞), a box section whose
+	// value lies outside the range the box allows, transport marginals of
+	// different masses, or Ax = b without solution.
 	ErrInfeasible = errors.New("project: empty set")
+	// ErrNotConverged reports an iterative projection (Transport,
+	// Polyhedron) that stopped before its result was in the set to the
+	// tolerance (Transport leaves the last iterate in dst).
+	ErrNotConverged = errors.New("project: not converged")
 )
 
 // Set is a nonempty closed convex set C ⊂ Rⁿ (or one of the non-convex
@@ -130,16 +137,94 @@ func dot(a, b []float64) float64 {
 // the trivial condition P(y) − x. Pass it to package implicit (implicit.VJP, JVP,
 // Jacobian, Check) to differentiate a projection through the generic
 // engine, for example inside a larger condition; the closed-form JVP and
-// VJP of c are faster and give the same result. η outside (0, 2) or NaN
-// is replaced by 0.5.
+// VJP of c are faster and give the same result. A nil c, n < 1 or η
+// outside (0, 2) (or NaN) is an error matching ErrParam.
 //
 // Residual and the operators cannot return errors: on invalid input they
 // write NaN, which the engine reports as implicit.ErrNaN.
-func Condition(c Set, n int, eta float64) implicit.Condition {
-	if !(eta > 0 && eta < 2) {
-		eta = 0.5
+func Condition(c Set, n int, eta float64) (implicit.Condition, error) {
+	if err := checkCondition(c == nil, n, eta); err != nil {
+		return nil, err
 	}
-	return &condition{set: c, n: n, eta: eta}
+	return &condition{set: safeSet{c}, n: n, eta: eta}, nil
+}
+
+// safeSet calls a Set (possibly a user's implementation) and returns a
+// panic in it as an error matching ErrParam, for the functions of this
+// package that drive a Set on the caller's behalf (conditions, operators,
+// row batches).
+type safeSet struct{ s Set }
+
+func recoverSet(err *error) {
+	if v := recover(); v != nil {
+		*err = fmt.Errorf("%w: the set panicked: %v", ErrParam, v)
+	}
+}
+
+func (p safeSet) Project(dst, y []float64) (err error) {
+	defer recoverSet(&err)
+	return p.s.Project(dst, y)
+}
+
+func (p safeSet) JVP(dst, x, y, v []float64) (err error) {
+	defer recoverSet(&err)
+	return p.s.JVP(dst, x, y, v)
+}
+
+func (p safeSet) VJP(dst, x, y, u []float64) (err error) {
+	defer recoverSet(&err)
+	return p.s.VJP(dst, x, y, u)
+}
+
+// safeParam is safeSet for a Parametric set.
+type safeParam struct {
+	safeSet
+	p Parametric
+}
+
+func (p safeParam) Params() []float64 {
+	th, _ := p.params()
+	return th
+}
+
+func (p safeParam) params() (th []float64, err error) {
+	defer recoverSet(&err)
+	return p.p.Params(), nil
+}
+
+func (p safeParam) WithParams(theta []float64) (q Parametric, err error) {
+	defer recoverSet(&err)
+	q, err = p.p.WithParams(theta)
+	if err != nil || q == nil {
+		if err == nil {
+			err = fmt.Errorf("%w: WithParams returned a nil set", ErrParam)
+		}
+		return nil, err
+	}
+	return safeParam{safeSet{q}, q}, nil
+}
+
+func (p safeParam) ParamJVP(dst, x, y, dtheta []float64) (err error) {
+	defer recoverSet(&err)
+	return p.p.ParamJVP(dst, x, y, dtheta)
+}
+
+func (p safeParam) ParamVJP(dst, x, y, u []float64) (err error) {
+	defer recoverSet(&err)
+	return p.p.ParamVJP(dst, x, y, u)
+}
+
+func checkCondition(nilSet bool, n int, eta float64) error {
+	if nilSet {
+		return fmt.Errorf("%w: nil set", ErrParam)
+	}
+	if n < 1 {
+		return fmt.Errorf("%w: condition of dimension n = %d", ErrParam, n)
+	}
+	if !(eta > 0 && eta < 2) {
+		return fmt.Errorf("%w: step η = %v outside (0, 2)", ErrParam, eta)
+	}
+	return nil
 }
 
 type condition struct {
@@ -236,6 +321,10 @@ func (c *condition) Linearize(x, y []float64) (implicit.Operator, implicit.Opera
 // (operators cannot return errors).
 func JacobianOperator(s Set, x, y []float64) implicit.Operator {
 	n := len(y)
+	if s == nil {
+		return linsolve.NewFunc(n, n, func(dst, _ []float64) { fillNaN(dst) }, func(dst, _ []float64) { fillNaN(dst) })
+	}
+	s = safeSet{s}
 	wrap := func(f func(dst, x, y, v []float64) error) func(dst, v []float64) {
 		return func(dst, v []float64) {
 			if err := f(dst, x, y, v); err != nil {

@@ -370,7 +370,8 @@ func TestConditionEngine(t *testing.T) {
 					if eta > 1 && slices.Contains([]string{"L2Sphere", "L1Sphere", "SparseSimplex"}, ts.name) {
 						continue // non-convex sets: fixed point only for η ≤ 1
 					}
-					c := Condition(ts.set, n, eta)
+					c, err := Condition(ts.set, n, eta)
+					require.NoError(t, err)
 					res := make([]float64, n)
 					c.Residual(res, x, y)
 					assert.Less(t, floats.Norm(res, math.Inf(1)), 1e-12, "%s residual", ts.name)

@@ -15,25 +15,28 @@ import (
 // over a batch of score vectors. dst may be y. The result does not depend
 // on workers. The error, if any, is that of the first failing row.
 func ProjectRows(dst, y *mat.Dense, s Set, workers int) error {
-	return rows(dst, y, y, y, s, workers, func(d, _, yr, _ []float64) error { return s.Project(d, yr) })
+	return rows(dst, y, y, y, s, workers, func(s Set, d, _, yr, _ []float64) error { return s.Project(d, yr) })
 }
 
 // JVPRows sets each row of dst to ∂P(yᵢ)·vᵢ, where x = ProjectRows(y).
 // dst may be v.
 func JVPRows(dst, x, y, v *mat.Dense, s Set, workers int) error {
-	return rows(dst, x, y, v, s, workers, s.JVP)
+	return rows(dst, x, y, v, s, workers, func(s Set, d, xr, yr, vr []float64) error { return s.JVP(d, xr, yr, vr) })
 }
 
 // VJPRows sets each row of dst to ∂P(yᵢ)ᵀ·uᵢ, where x = ProjectRows(y).
 // dst may be u.
 func VJPRows(dst, x, y, u *mat.Dense, s Set, workers int) error {
-	return rows(dst, x, y, u, s, workers, s.VJP)
+	return rows(dst, x, y, u, s, workers, func(s Set, d, xr, yr, ur []float64) error { return s.VJP(d, xr, yr, ur) })
 }
 
-func rows(dst, x, y, v *mat.Dense, s Set, workers int, f func(d, x, y, v []float64) error) error {
+// rows applies f to every row; a panic in the set (a user's
+// implementation) is returned as an error matching ErrParam.
+func rows(dst, x, y, v *mat.Dense, s Set, workers int, f func(s Set, d, x, y, v []float64) error) error {
 	if dst == nil || x == nil || y == nil || v == nil || s == nil {
 		return fmt.Errorf("%w: nil matrix or set", ErrDims)
 	}
+	ss := safeSet{s}
 	r, n := y.Dims()
 	for _, m := range []*mat.Dense{dst, x, v} {
 		if rr, cc := m.Dims(); rr != r || cc != n {
@@ -41,7 +44,7 @@ func rows(dst, x, y, v *mat.Dense, s Set, workers int, f func(d, x, y, v []float
 		}
 	}
 	return parallel.ForErr(context.Background(), r, workers, func(i int) error {
-		if err := f(dst.RawRowView(i), x.RawRowView(i), y.RawRowView(i), v.RawRowView(i)); err != nil {
+		if err := f(ss, dst.RawRowView(i), x.RawRowView(i), y.RawRowView(i), v.RawRowView(i)); err != nil {
 			return fmt.Errorf("row %d: %w", i, err)
 		}
 		return nil

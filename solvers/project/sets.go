@@ -206,11 +206,31 @@ func (b L2Ball) Project(dst, y []float64) error {
 		copy(dst, y)
 		return nil
 	}
-	s := b.Radius / nrm
-	for i, v := range y {
-		dst[i] = s * v
+	radial(dst, y, b.Radius, nrm)
+	return checkOutput(dst)
+}
+
+// radial sets dst = r y/‖y‖ (nrm = ‖y‖, y ≠ 0). When ‖y‖ or r/‖y‖ is not
+// representable (entries near the float64 limits or subnormal) it
+// normalizes y/maxᵢ|yᵢ| first. dst may alias y.
+func radial(dst, y []float64, r, nrm float64) {
+	c := r / nrm
+	if !math.IsInf(nrm, 0) && !math.IsInf(c, 0) && nrm >= 0x1p-1000 {
+		for i, v := range y {
+			dst[i] = c * v
+		}
+		return
 	}
-	return nil
+	scale := maxAbs(y)
+	var ss float64
+	for _, v := range y {
+		u := v / scale
+		ss += u * u
+	}
+	nu := math.Sqrt(ss)
+	for i, v := range y {
+		dst[i] = r * ((v / scale) / nu)
+	}
 }
 
 // JVP sets dst = ∂P(y) v. dst may alias v.

@@ -36,8 +36,10 @@ import (
 // support); the strict support {Pᵢⱼ > 0} is used.
 type Transport struct {
 	Rows, Cols []float64
-	// Tol is the tolerance on the marginals (∞-norm, relative to
-	// max(1, ‖a‖∞, ‖b‖∞, ‖Y‖∞)). Default 1e-14.
+	// Tol is the tolerance of the Newton iteration on the marginals
+	// (∞-norm, relative to max(1, ‖a‖∞, ‖b‖∞, ‖Y‖∞)); the result's
+	// marginal error is at most 100·Tol·max(‖a‖∞, ‖b‖∞) (see Project).
+	// Default 1e-14.
 	Tol float64
 	// MaxIter caps the Newton iterations. Default 500 (a few iterations
 	// suffice for Y of the scale of the marginals; Y a billion times
@@ -194,9 +196,16 @@ func (h *supportLaplacian) cg(x, r []float64, tol float64, maxIter int) {
 }
 
 // Project sets dst = P(y), y an m×k matrix in row-major order. dst may
-// alias y. If the Newton iteration stops above tolerance (MaxIter reached,
-// or no ascent left at machine precision) with a marginal error above
-// 100·Tol·scale, it returns the last iterate with an error.
+// alias y. The result is checked before it is returned: its marginal error
+// (∞-norm) must be at most 100·Tol·max(‖a‖∞, ‖b‖∞). When the Newton
+// iteration on y stops above that (y far larger than the marginals, where
+// max(Y + α1ᵀ + 1βᵀ, 0) cannot resolve entries of the size of the
+// marginals), the problem is rescaled by max(‖a‖∞, ‖b‖∞, ‖Y‖∞) and solved
+// again on the recentred Y + α1ᵀ + 1βᵀ, which has the same projection (the
+// set fixes ⟨P, α1ᵀ + 1βᵀ⟩); the result is then the exact projection of a
+// matrix within rounding of y (of ‖Y‖∞ times the machine precision).
+// If even that does not reach the tolerance, Project returns the last
+// iterate with an error wrapping ErrNotConverged.
 func (t Transport) Project(dst, y []float64) error {
 	if err := checkProject(dst, y); err != nil {
 		return err
@@ -205,7 +214,6 @@ func (t Transport) Project(dst, y []float64) error {
 		return err
 	}
 	m, k := len(t.Rows), len(t.Cols)
-	s := &transportSolver{m: m, k: k, y: append([]float64(nil), y...), a: t.Rows, b: t.Cols}
 	tol := t.Tol
 	if !(tol > 0) {
 		tol = 1e-14
@@ -214,33 +222,192 @@ func (t Transport) Project(dst, y []float64) error {
 	if maxIter <= 0 {
 		maxIter = 500
 	}
+	mass := max(maxAbs(t.Rows), maxAbs(t.Cols))
+	if mass == 0 {
+		clear(dst) // the set is {0}
+		return nil
+	}
+	feasTol := 100 * tol * mass
+	s := &transportSolver{m: m, k: k, y: append([]float64(nil), y...), a: t.Rows, b: t.Cols}
 	// Marginal errors are relative to the scale of the data: P is formed
 	// as max(Y + α + β, 0), whose rounding grows with ‖Y‖∞.
-	scale := max(1, maxAbs(t.Rows), maxAbs(t.Cols), maxAbs(y))
-	// Start from α = (a − Y1)/k, β = 0: the row marginals would be
-	// matched if every entry were in the support.
+	scale := max(1, mass, maxAbs(y))
+	it := 0
+	if scale < 1e150 { // beyond, ½‖P‖² in the dual overflows: rescale first
+		alpha, beta := s.start()
+		it = s.newton(alpha, beta, tol*scale, maxIter)
+		s.plan(dst, alpha, beta)
+		if finite(dst) && s.marginalError(dst) <= feasTol {
+			return nil
+		}
+	}
+	// A homotopy on the mass, in units where the entries that matter
+	// have the size 1 (powers of two: exact). Each stage solves the
+	// problem with the marginals scaled to M = max(‖a‖∞, 2⁻²⁰ S),
+	// S = maxᵢ |maxⱼ Yᵢⱼ|, a ratio that the Newton iteration resolves,
+	// then recentres Y ← Y + α1ᵀ + 1βᵀ (P(Y) does not change: the set
+	// fixes ⟨P, α1ᵀ + 1βᵀ⟩; only the entries are rounded): the entries
+	// near the support then have the size of M, and the next stage
+	// resolves the next factor 2²⁰. Each stage starts from
+	// α_i = a_i − maxⱼ Yᵢⱼ, β = 0 (every row sends its mass to its largest
+	// entry). The last stages solve the problem itself.
+	rs := &transportSolver{m: m, k: k, y: append([]float64(nil), y...), a: make([]float64, m), b: make([]float64, k)}
+	cs := &transportSolver{m: m, k: k, y: make([]float64, m*k), a: rs.a, b: rs.b}
 	alpha, beta := make([]float64, m), make([]float64, k)
+	p := make([]float64, m*k)
+	shift := 0 // current units: original values times 2^−shift
+	_, emass := math.Frexp(mass)
+	prevFinal := math.Inf(1)
+	for range 120 {
+		sz := 0.0
+		for i := range m {
+			r := math.Inf(-1)
+			for _, v := range rs.y[i*k : (i+1)*k] {
+				r = max(r, v)
+			}
+			sz = max(sz, math.Abs(r))
+		}
+		// Rescale so that the larger of S and the mass is about 1.
+		_, esz := math.Frexp(sz)
+		if sz == 0 {
+			esz = math.MinInt32
+		}
+		e := max(esz, emass-shift)
+		shift += e
+		for i, v := range rs.y {
+			// Entries 2¹⁰⁰ below the support never enter it (α + β are
+			// of the size of the support entries and the mass).
+			rs.y[i] = max(math.Ldexp(v, -e), -0x1p100)
+		}
+		// Stage mass 2^d times the true one, d ≥ 0.
+		d := max(0, (esz-e)-20-(emass-shift))
+		if sz == 0 {
+			d = 0
+		}
+		for i, v := range t.Rows {
+			rs.a[i] = math.Ldexp(v, d-shift)
+		}
+		for j, v := range t.Cols {
+			rs.b[j] = math.Ldexp(v, d-shift)
+		}
+		mk := math.Ldexp(mass, d-shift)
+		szc := math.Ldexp(sz, -e)
+		for i := range m {
+			r := math.Inf(-1)
+			for _, v := range rs.y[i*k : (i+1)*k] {
+				r = max(r, v)
+			}
+			alpha[i] = rs.a[i] - r
+		}
+		clear(beta)
+		// Entries far below their row's maximum cannot enter this
+		// stage's support (the plan of the full matrix checks it):
+		// clipping them keeps the Newton steps along the null directions
+		// of a disconnected support short.
+		lim := 8 * float64(m+k) * max(szc, mk)
+		for i := range m {
+			r := rs.a[i] - alpha[i]
+			for j, v := range rs.y[i*k : (i+1)*k] {
+				cs.y[i*k+j] = max(v, r-lim)
+			}
+		}
+		it += cs.newton(alpha, beta, tol*max(mk, szc), maxIter)
+		if d == 0 {
+			rs.plan(p, alpha, beta)
+			em := rs.marginalError(p)
+			if em <= 100*tol*mk {
+				break
+			}
+			if !(em < prevFinal) {
+				break // no progress left
+			}
+			prevFinal = em
+		}
+		// Recentre: P(Y) = P(Y + α1ᵀ + 1βᵀ).
+		for i := range m {
+			for j := range k {
+				rs.y[i*k+j] += alpha[i] + beta[j]
+			}
+		}
+	}
+	for i, v := range p {
+		dst[i] = math.Ldexp(v, shift)
+	}
+	if err := checkOutput(dst); err != nil {
+		return err
+	}
+	if e := s.marginalError(dst); e > feasTol {
+		return fmt.Errorf("%w: transport: marginal error %.3g > %.3g after %d Newton iterations (‖Y‖∞ = %.3g, marginals up to %.3g)",
+			ErrNotConverged, e, feasTol, it, maxAbs(y), mass)
+	}
+	return nil
+}
+
+// start returns the starting point α = (a − Y1)/k, β = 0: the row
+// marginals would be matched if every entry were in the support.
+func (s *transportSolver) start() (alpha, beta []float64) {
+	m, k := s.m, s.k
+	alpha, beta = make([]float64, m), make([]float64, k)
 	for i := range m {
 		sum := 0.0
 		for _, v := range s.y[i*k : (i+1)*k] {
 			sum += v
 		}
-		alpha[i] = (t.Rows[i] - sum) / float64(k)
+		alpha[i] = (s.a[i] - sum) / float64(k)
 	}
+	return alpha, beta
+}
+
+// plan sets p = max(Y + α1ᵀ + 1βᵀ, 0).
+func (s *transportSolver) plan(p, alpha, beta []float64) {
+	k := s.k
+	for i := range s.m {
+		for j := range k {
+			p[i*k+j] = max(s.y[i*k+j]+alpha[i]+beta[j], 0)
+		}
+	}
+}
+
+// marginalError returns max(‖P1 − a‖∞, ‖Pᵀ1 − b‖∞).
+func (s *transportSolver) marginalError(p []float64) float64 {
+	m, k := s.m, s.k
+	e := 0.0
+	cols := make([]float64, k)
+	for i := range m {
+		r := 0.0
+		for j, v := range p[i*k : (i+1)*k] {
+			r += v
+			cols[j] += v
+		}
+		e = max(e, math.Abs(r-s.a[i]))
+	}
+	for j, v := range cols {
+		e = max(e, math.Abs(v-s.b[j]))
+	}
+	if math.IsNaN(e) {
+		return math.Inf(1)
+	}
+	return e
+}
+
+// newton runs the semismooth Newton ascent on the dual from (α, β), in
+// place, until the gradient's ∞-norm is at most gtol or maxIter
+// iterations, and returns the number of iterations.
+func (s *transportSolver) newton(alpha, beta []float64, gtol float64, maxIter int) int {
+	m, k := s.m, s.k
 	g := make([]float64, m+k)
 	gNew := make([]float64, m+k)
 	d := make([]float64, m+k)
 	na, nb := make([]float64, m), make([]float64, k)
 	support := make([]bool, m*k)
-	converged := false
 	val := s.dual(alpha, beta, g)
-	for range maxIter {
+	it := 0
+	for ; it < maxIter; it++ {
 		gmax := 0.0
 		for _, v := range g {
 			gmax = max(gmax, math.Abs(v))
 		}
-		if gmax <= tol*scale {
-			converged = true
+		if gmax <= gtol {
 			break
 		}
 		for i := range m {
@@ -284,24 +451,7 @@ func (t Transport) Project(dst, y []float64) error {
 		copy(beta, nb)
 		val = s.dual(alpha, beta, g)
 	}
-	for i := range m {
-		for j := range k {
-			dst[i*k+j] = max(s.y[i*k+j]+alpha[i]+beta[j], 0)
-		}
-	}
-	if err := checkOutput(dst); err != nil {
-		return err
-	}
-	if !converged {
-		gmax := 0.0
-		for _, v := range g {
-			gmax = max(gmax, math.Abs(v))
-		}
-		if gmax > 100*tol*scale {
-			return fmt.Errorf("project: transport: marginal error %.3g after %d Newton iterations", gmax, maxIter)
-		}
-	}
-	return nil
+	return it
 }
 
 // JVP sets dst = ∂P(y) v: v restricted to the support of x, corrected by
