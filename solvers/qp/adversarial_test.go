@@ -237,3 +237,15 @@ func TestAdversarial(t *testing.T) {
 	}
 	testutil.RunAdversarial(t, cases)
 }
+
+// TestNoFalseUnbounded: a huge linear term on a strongly convex problem
+// is not a certificate of unboundedness (the ray test once scaled ‖Qd‖
+// with ‖p‖).
+func TestNoFalseUnbounded(t *testing.T) {
+	pb := &qp.Problem{Q: mat.NewSymDense(2, []float64{1, 0, 0, 1}), P: []float64{1e300, -1e300},
+		G: mat.NewDense(1, 2, []float64{1, 1}), H: []float64{1}}
+	_, err := qp.Solve(context.Background(), pb, nil)
+	if errors.Is(err, qp.ErrUnbounded) {
+		t.Fatalf("strongly convex problem reported unbounded: %v", err)
+	}
+}

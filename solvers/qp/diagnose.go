@@ -15,7 +15,8 @@ import (
 //     claim is made when that bound exceeds certRadius·max(1, ‖b‖∞, ‖h‖∞),
 //     that is when no point of any reasonable size is feasible;
 //   - unboundedness (dual infeasibility), a ray d with ‖d‖∞ = 1, pᵀd < 0,
-//     Qd = 0, Ad = 0 and Gd ≤ 0 up to 1e-9 of the data's scale.
+//     Qd = 0, Ad = 0 and Gd ≤ 0 up to 1e-9 of the largest entry of Q, A
+//     and G respectively.
 const certRadius = 1e8
 
 // diagInfeasible solves the always feasible and bounded phase-one problem
@@ -123,7 +124,10 @@ func diagUnbounded(ctx context.Context, d *data, set *Settings) (bool, string) {
 	return unboundedRay(d, sol.X)
 }
 
-// unboundedRay checks the ray dir of unboundedness.
+// unboundedRay checks the ray dir of unboundedness: normalized to
+// ‖d‖∞ = 1, pᵀd < −10⁻⁶‖p‖∞ while Qd, Ad and (Gd)₊ are zero to 10⁻⁹ of the
+// largest entry of Q, A and G (each test relative to its own matrix, so
+// that a huge p cannot make a non-zero Qd look zero).
 func unboundedRay(d *data, dir []float64) (bool, string) {
 	nd := normInf(dir)
 	if !(nd > 0) {
@@ -134,25 +138,43 @@ func unboundedRay(d *data, dir []float64) (bool, string) {
 		r[i] = v / nd
 	}
 	pd := dot(d.p, r)
-	if !(pd < -1e-6*math.Max(1, normInf(d.p))) {
+	if !(pd < -1e-6*normInf(d.p)) {
 		return false, ""
 	}
-	eps := 1e-9 * math.Max(1, normInf(d.p))
 	q := make([]float64, d.n)
 	d.mulQ(q, r)
-	if !(normInf(q) <= eps) {
+	if !(normInf(q) <= 1e-9*maxAbsQ(d)) {
 		return false, ""
 	}
 	v := make([]float64, max(d.neq, d.m))
 	d.mulA(1, r, 0, v[:d.neq])
-	if !(normInf(v[:d.neq]) <= eps) {
+	if !(normInf(v[:d.neq]) <= 1e-9*normInf(d.a)) {
 		return false, ""
 	}
 	d.mulG(1, r, 0, v[:d.m])
+	epsG := 1e-9 * normInf(d.g)
 	for _, g := range v[:d.m] {
-		if !(g <= eps) {
+		if !(g <= epsG) {
 			return false, ""
 		}
 	}
 	return true, fmt.Sprintf("a ray d with pᵀd = %.3g, ‖Qd‖∞ = %.3g, Ad = 0, Gd ≤ 0 decreases the objective without bound", pd, normInf(q))
+}
+
+// maxAbsQ returns max|Qᵢⱼ| (zero for Q = 0).
+func maxAbsQ(d *data) float64 {
+	switch {
+	case d.qIdentity:
+		return 1
+	case d.q == nil:
+		return 0
+	case d.qdiag == nil:
+		return normInf(d.q)
+	}
+	// Factorized in place: Q is its diagonal and strict upper triangle.
+	m := normInf(d.qdiag)
+	for i := range d.n {
+		m = math.Max(m, normInf(d.q[i*d.n+i+1:(i+1)*d.n]))
+	}
+	return m
 }
