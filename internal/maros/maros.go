@@ -169,13 +169,21 @@ func stack(rows [][]float64, n int) *mat.Dense {
 // With the bounds as rows of G, hᵀλ holds the benchmark's box term.
 type Residuals struct{ Primal, Dual, Gap float64 }
 
-// Check recomputes the residuals of (x, ν, λ) on pb, exactly: every sum is
+// Check recomputes the residuals of (x, ν, λ) on pb (finite data; any NaN
+// or Inf in the point gives infinite residuals), exactly: every sum is
 // accumulated in 512-bit floating point (math/big) and rounded once, so
 // the result does not depend on the order of summation and a gap of 1e-9
 // between objective terms of 1e7 is not lost in rounding.
 func Check(pb *qp.Problem, x, nu, lam []float64) Residuals {
 	n := len(pb.P)
 	var r Residuals
+	for _, v := range [][]float64{x, nu, lam} {
+		for _, e := range v {
+			if math.IsNaN(e) || math.IsInf(e, 0) {
+				return Residuals{math.Inf(1), math.Inf(1), math.Inf(1)}
+			}
+		}
+	}
 	newF := func() *big.Float { return new(big.Float).SetPrec(512) }
 	prod := newF()
 	addProd := func(acc *big.Float, a, b float64) {
