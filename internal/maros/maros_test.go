@@ -62,6 +62,7 @@ func TestCheckExact(t *testing.T) {
 	pb := &qp.Problem{P: []float64{1e16, 1}, G: mat.NewDense(1, 2, []float64{-1, 0}), H: []float64{-1e16}}
 	r := Check(pb, []float64{1, 1}, nil, []float64{1})
 	require.Equal(t, 1.0, r.Gap)
-	plain := 1e16*1 + 1*1 + -1e16*1
+	p, x, h := pb.P, []float64{1, 1}, pb.H[0]
+	plain := p[0]*x[0] + p[1]*x[1] + h*1 // run-time float64 arithmetic
 	require.Equal(t, 0.0, plain, "the example must defeat plain arithmetic")
 }
