@@ -282,49 +282,19 @@ func (pi *proxIPM) residuals() float64 {
 }
 
 // factor forms and factorizes the reduced matrix at the current iterate.
-// It raises ρ when Q is not numerically positive semidefinite.
+// A matrix that is not numerically positive definite (Q slightly
+// indefinite, or terms of size 1/δ swamping those of size ρ) raises both
+// weights and is formed again.
 func (pi *proxIPM) factor() bool {
-	n, neq, k := pi.n, pi.neq, pi.k
-	sd := 1 / math.Sqrt(pi.delta)
-	for i := range pi.m {
-		pi.wd[i] = 1 / (pi.s[i]/pi.z[i] + pi.delta)
-	}
-	for try := 0; try < 8; try++ {
-		for j := range n {
-			src := pi.ct[j*k : (j+1)*k]
-			dst := pi.zw[j*k : (j+1)*k]
-			for i := range neq {
-				dst[i] = src[i] * sd
-			}
-			for i := range pi.m {
-				dst[neq+i] = src[neq+i] * math.Sqrt(pi.wd[i])
-			}
-		}
-		if k > 0 {
-			dense.Gram(pi.hm, n, pi.zw, n, k, k)
-		} else {
-			clear(pi.hm)
-		}
-		for j := range n {
-			row := pi.hm[j*n : j*n+j+1]
-			if pi.q != nil {
-				for l, v := range pi.q[j*n : j*n+j+1] {
-					row[l] += v
-				}
-			}
-			row[j] += pi.rho
-		}
-		if dense.Cholesky(pi.hm, n, n) {
-			return true
-		}
-		// Not numerically positive definite: Q slightly indefinite, or
-		// the terms of size 1/δ swamp those of size ρ. Raise both.
-		pi.rho = math.Max(100*pi.rho, 1e-8)
-		pi.delta = math.Min(100*pi.delta, 1)
-		sd = 1 / math.Sqrt(pi.delta)
+	for range 8 {
 		for i := range pi.m {
 			pi.wd[i] = 1 / (pi.s[i]/pi.z[i] + pi.delta)
 		}
+		if pi.factorWith(pi.rho, pi.delta, pi.wd) {
+			return true
+		}
+		pi.rho = math.Max(100*pi.rho, 1e-8)
+		pi.delta = math.Min(100*pi.delta, 1)
 	}
 	return false
 }
@@ -406,7 +376,7 @@ func (pi *proxIPM) solve(v, r []float64) {
 // with S = Λ = I (the minimizer of ½xᵀQx + pᵀx + ½‖Gx − h‖² subject to
 // Ax = b, regularized), with s and z shifted into the interior.
 func (pi *proxIPM) start() bool {
-	n, neq, m, k := pi.n, pi.neq, pi.m, pi.k
+	n, neq, m := pi.n, pi.neq, pi.m
 	pi.rho, pi.delta = proxInit, dualInit
 	for i := range m {
 		pi.s[i], pi.z[i] = 1, 1
@@ -432,11 +402,11 @@ func (pi *proxIPM) start() bool {
 	}
 	pi.mulC(pi.cx, pi.x)
 	for i := range m {
+		// The solve with S = Λ = I gives Δz = −Δs: |Δz| is a positive
+		// multiplier of the slack's size.
 		pi.s[i] = pi.h[i] - pi.cx[neq+i]
-		pi.z[i] = -pi.dir[n+neq+i] // Δz ≈ −s: start from a positive multiplier
-		pi.z[i] = math.Abs(pi.z[i])
+		pi.z[i] = math.Abs(pi.dir[n+neq+i])
 	}
-	_ = k
 	shiftInterior(pi.s)
 	shiftInterior(pi.z)
 	return true
