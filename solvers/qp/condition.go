@@ -9,33 +9,33 @@ import (
 	"github.com/optlayers/optlayers/implicit/linsolve"
 )
 
-// Layout is the flat parameter layout of a QP with N variables, P
+// Layout is the flat parameter layout of a QP with N variables, NEq
 // equality and M inequality constraints:
 //
 //	θ = (vec Q, p, vec A, b, vec G, h),
 //
-// matrices row-major, of length N² + N + P·N + P + M·N + M. Use its
-// accessors rather than indexing θ by hand; like gonum's accessors they
-// panic when θ does not have length Len() (a programming error, not a
-// data error). The variable of the KKT condition is z = (x, ν, λ) of
-// length N + P + M.
-type Layout struct{ N, P, M int }
+// matrices row-major, of length N² + N + NEq·N + NEq + M·N + M, one
+// accessor per block (Q, P, A, B, G, H). Use them rather than indexing θ
+// by hand; like gonum's accessors they panic when θ does not have length
+// Len() (a programming error, not a data error). The variable of the KKT
+// condition is z = (x, ν, λ) of length N + NEq + M.
+type Layout struct{ N, NEq, M int }
 
 // LayoutOf returns the layout of pb.
 func LayoutOf(pb *Problem) Layout { n, p, m := pb.Dims(); return Layout{n, p, m} }
 
 // Len returns the length of θ.
-func (l Layout) Len() int { return l.N*l.N + l.N + l.P*l.N + l.P + l.M*l.N + l.M }
+func (l Layout) Len() int { return l.N*l.N + l.N + l.NEq*l.N + l.NEq + l.M*l.N + l.M }
 
 // LenZ returns the length of z = (x, ν, λ).
-func (l Layout) LenZ() int { return l.N + l.P + l.M }
+func (l Layout) LenZ() int { return l.N + l.NEq + l.M }
 
 func (l Layout) offsets() (q, p, a, b, g, h, end int) {
 	q = 0
 	p = q + l.N*l.N
 	a = p + l.N
-	b = a + l.P*l.N
-	g = b + l.P
+	b = a + l.NEq*l.N
+	g = b + l.NEq
 	h = g + l.M*l.N
 	end = h + l.M
 	return
@@ -54,8 +54,8 @@ func (l Layout) Q(theta []float64) *mat.Dense {
 	return viewDense(theta[q:p], l.N, l.N)
 }
 
-// Pvec returns p stored in θ (a view).
-func (l Layout) Pvec(theta []float64) []float64 {
+// P returns p stored in θ (a view).
+func (l Layout) P(theta []float64) []float64 {
 	l.check(theta)
 	_, p, a, _, _, _, _ := l.offsets()
 	return theta[p:a:a]
@@ -65,7 +65,7 @@ func (l Layout) Pvec(theta []float64) []float64 {
 func (l Layout) A(theta []float64) *mat.Dense {
 	l.check(theta)
 	_, _, a, b, _, _, _ := l.offsets()
-	return viewDense(theta[a:b], l.P, l.N)
+	return viewDense(theta[a:b], l.NEq, l.N)
 }
 
 // B returns b stored in θ (a view).
@@ -136,7 +136,7 @@ func (l Layout) Unpack(theta []float64) *Problem {
 			q.SetSym(i, j, 0.5*(qd[i*n+j]+qd[j*n+i]))
 		}
 	}
-	pb := &Problem{Q: q, P: l.Pvec(theta), B: l.B(theta), H: l.H(theta)}
+	pb := &Problem{Q: q, P: l.P(theta), B: l.B(theta), H: l.H(theta)}
 	if a := l.A(theta); a != nil {
 		pb.A = a
 	}
@@ -226,11 +226,11 @@ func (c *KKTCondition) Dims() (int, int) { return c.LenZ(), c.Len() }
 
 // Residual sets dst = F(z, θ).
 func (c *KKTCondition) Residual(dst, z, theta []float64) {
-	n, p, m := c.N, c.P, c.M
+	n, p, m := c.N, c.NEq, c.M
 	x, nu, lam := z[:n], z[n:n+p], z[n+p:]
 	q := c.Q(theta).RawMatrix().Data
 	f1, f2, f3 := dst[:n], dst[n:n+p], dst[n+p:]
-	copy(f1, c.Pvec(theta))
+	copy(f1, c.P(theta))
 	for i := range n {
 		for j := range n {
 			f1[i] += 0.5 * (q[i*n+j] + q[j*n+i]) * x[j]
@@ -259,7 +259,7 @@ func (c *KKTCondition) Residual(dst, z, theta []float64) {
 
 // Linearize returns ∂zF (dense) and ∂θF (matrix-free) at (z, θ).
 func (c *KKTCondition) Linearize(z, theta []float64) (implicit.Operator, implicit.Operator, error) {
-	n, p, m := c.N, c.P, c.M
+	n, p, m := c.N, c.NEq, c.M
 	if len(z) != c.LenZ() || len(theta) != c.Len() {
 		return nil, nil, fmt.Errorf("%w: z or θ does not match layout %+v", ErrDims, c.Layout)
 	}
@@ -297,7 +297,7 @@ func (c *KKTCondition) Linearize(z, theta []float64) (implicit.Operator, implici
 		l := c.Layout
 		dq := l.Q(v).RawMatrix().Data
 		d1, d2, d3 := dst[:n], dst[n:n+p], dst[n+p:]
-		copy(d1, l.Pvec(v))
+		copy(d1, l.P(v))
 		for i := range n {
 			for k := range n {
 				d1[i] += 0.5 * (dq[i*n+k] + dq[k*n+i]) * xs[k]
@@ -331,7 +331,7 @@ func (c *KKTCondition) Linearize(z, theta []float64) (implicit.Operator, implici
 				dq[i*n+k] = 0.5 * (u1[i]*xs[k] + xs[i]*u1[k])
 			}
 		}
-		copy(l.Pvec(dst), u1)
+		copy(l.P(dst), u1)
 		da, db := dst[ao:ao+p*n], l.B(dst)
 		for i := range p {
 			for k := range n {
