@@ -294,11 +294,20 @@ func solvePrepared(ctx context.Context, d *data, p *prep, set *Settings, diagnos
 	}
 	// Diagnose a failure: infeasible, unbounded or merely not converged;
 	// each claim rests on a certificate that passed its own check.
-	if diagnose && ctx.Err() == nil {
+	// A best iterate that is nearly primal (dual) feasible makes a
+	// certificate of infeasibility (unboundedness) implausible: the
+	// diagnosis is skipped, which can only turn a claim into
+	// NotConverged, never the reverse.
+	scale := math.Max(1, math.Max(normInf(orig.p), math.Max(normInf(orig.b), normInf(orig.h))))
+	nearPrimal := sol.Residuals.Primal <= 1e-6*scale
+	nearDual := sol.Residuals.Dual <= 1e-6*scale
+	if diagnose && ctx.Err() == nil && !nearPrimal {
 		if ok, why := diagInfeasible(ctx, orig, set); ok {
 			sol.Status = Infeasible
 			return sol, fmt.Errorf("%w: %s (after %d iterations)", ErrInfeasible, why, sol.Iterations)
 		}
+	}
+	if diagnose && ctx.Err() == nil && !nearDual {
 		if ok, why := diagUnbounded(ctx, orig, set); ok {
 			sol.Status = Unbounded
 			return sol, fmt.Errorf("%w: %s (after %d iterations)", ErrUnbounded, why, sol.Iterations)
