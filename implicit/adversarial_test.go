@@ -66,6 +66,15 @@ func panicky(what string) *ConditionFunc {
 	return c
 }
 
+func panickyDx() *ConditionFunc {
+	c := linCond()
+	c.LinearizeFunc = func(x, th []float64) (Operator, Operator, error) {
+		bad := linsolve.NewFunc(2, 2, func(dst, v []float64) { panic("apply boom") }, func(dst, u []float64) { panic("applyT boom") })
+		return bad, linsolve.Zero{Rows: 2, Cols: 3}, nil
+	}
+	return c
+}
+
 var x2, th3, g2 = []float64{0, 0}, []float64{1, 2, 3}, []float64{1, -1}
 
 func vjpCase(name string, c Condition, x, th, g []float64, s *Settings, want error) testutil.Case {
@@ -132,6 +141,8 @@ func TestAdversarialEngine(t *testing.T) {
 		vjpCase("WarmStart length", linCond(), x2, th3, g2, &Settings{Method: GMRES, WarmStart: []float64{1}}, ErrDims),
 		vjpCase("panicking LinearizeFunc", panicky("linearize"), x2, th3, g2, nil, ErrCallback),
 		vjpCase("panicking operator", panicky("apply"), x2, th3, g2, nil, ErrCallback),
+		vjpCase("panicking ∂ₓF in GMRES", panickyDx(), x2, th3, g2, &Settings{Method: GMRES}, ErrCallback),
+		vjpCase("panicking ∂ₓF in Auto", panickyDx(), x2, th3, g2, nil, ErrCallback),
 		vjpCase("panicking Numerical residual", Numerical(1, 1, func(dst, x, th []float64) { panic("boom") }), []float64{0}, []float64{0}, []float64{1}, nil, ErrCallback),
 		{Name: "VJP/valid", Call: func(context.Context) (func() error, error) {
 			v, err := VJP(linCond(), x2, th3, g2, nil)

@@ -255,7 +255,7 @@ func (l *Linearization) factorization(m Method) (linsolve.Factorized, error) {
 		f, err = linsolve.NewCholesky(sym)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrSolve, m, err)
+		return nil, solveErr(m, err)
 	}
 	l.fact = f
 	return f, nil
@@ -282,7 +282,7 @@ func (l *Linearization) solve(dst, b []float64, trans bool) error {
 			err = f.Solve(dst, b)
 		}
 		if err != nil {
-			return fmt.Errorf("%w: %s: %w", ErrSolve, m, err)
+			return solveErr(m, err)
 		}
 		l.LastResult = linsolve.Result{}
 	default:
@@ -320,12 +320,12 @@ func (l *Linearization) solve(dst, b []float64, trans bool) error {
 			return fmt.Errorf("%w: unknown method %v", ErrSolve, m)
 		}
 		l.LastResult = res
-		if err != nil && l.s.Method == Auto && !errors.Is(err, linsolve.ErrNaN) && l.n <= maxDenseFallback {
+		if err != nil && l.s.Method == Auto && !errors.Is(err, linsolve.ErrNaN) && !errors.Is(err, linsolve.ErrCallback) && l.n <= maxDenseFallback {
 			l.dense = true
 			return l.solve(dst, b, trans)
 		}
 		if err != nil {
-			return fmt.Errorf("%w: %s: %w", ErrSolve, m, err)
+			return solveErr(m, err)
 		}
 	}
 	if !finite(dst) {
@@ -421,7 +421,7 @@ func (l *Linearization) Jacobian() (j *mat.Dense, err error) {
 			b := linsolve.Dense(l.dtheta)
 			b.Scale(-1, b)
 			if err := ms.SolveMat(out, b, false); err != nil {
-				return nil, fmt.Errorf("%w: %s: %w", ErrSolve, m, err)
+				return nil, solveErr(m, err)
 			}
 			if !denseFinite(out) {
 				return nil, fmt.Errorf("%w: Jacobian", ErrNaN)

@@ -6,6 +6,7 @@ import (
 	"math"
 	"runtime/debug"
 
+	"github.com/optlayers/optlayers/implicit/linsolve"
 	"github.com/optlayers/optlayers/internal/parallel"
 )
 
@@ -95,4 +96,13 @@ func (s *Settings) validate() error {
 		return fmt.Errorf("%w: DenseCrossover = %d", ErrInvalid, s.DenseCrossover)
 	}
 	return nil
+}
+
+// solveErr wraps an error of the linear solve with method m in ErrSolve,
+// and also in ErrCallback when it reports a panic of user code.
+func solveErr(m Method, err error) error {
+	if errors.Is(err, linsolve.ErrCallback) {
+		return fmt.Errorf("%w: %w: %s: %w", ErrCallback, ErrSolve, m, err)
+	}
+	return fmt.Errorf("%w: %s: %w", ErrSolve, m, err)
 }

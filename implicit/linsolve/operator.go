@@ -153,11 +153,20 @@ func (d Diagonal) ApplyT(dst, u []float64) { d.Apply(dst, u) }
 
 // Solve sets dst = diag(d)⁻¹ b, or returns ErrSingular if some d[i] is zero.
 func (d Diagonal) Solve(dst, b []float64) error {
+	if len(dst) != len(d) || len(b) != len(d) {
+		return fmt.Errorf("%w: solve with a %d×%d diagonal, len(b)=%d, len(dst)=%d", ErrDims, len(d), len(d), len(b), len(dst))
+	}
+	if !finite(b) {
+		return fmt.Errorf("%w: right-hand side of a diagonal solve", ErrNaN)
+	}
 	for i, di := range d {
 		if di == 0 {
 			return ErrSingular
 		}
 		dst[i] = b[i] / di
+	}
+	if !finite(dst) {
+		return fmt.Errorf("%w: diagonal solve (NaN or Inf diagonal, or overflow)", ErrNaN)
 	}
 	return nil
 }
