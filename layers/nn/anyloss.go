@@ -125,7 +125,10 @@ func (l AnyLoss) Eval(grad, logits, labels []float64) (float64, error) {
 		beta = 1
 	}
 	if !(amp > 0) || math.IsInf(amp, 0) || !(beta > 0) || math.IsInf(beta, 0) {
-		return 0, fmt.Errorf("%w: amplify %v, beta %v", ErrShape, amp, beta)
+		return 0, fmt.Errorf("%w: %w: amplify %v, beta %v", ErrInvalid, ErrShape, amp, beta)
+	}
+	if l.Metric < F1 || l.Metric > GeometricMean {
+		return 0, fmt.Errorf("%w: unknown Metric %d", ErrInvalid, int(l.Metric))
 	}
 	a := make([]float64, len(logits))
 	var c Confusion
