@@ -251,3 +251,93 @@ func TestAdversarialSurCo(t *testing.T) {
 	}
 	testutil.RunAdversarial(t, cases)
 }
+
+// TestAdversarialLosses runs every loss on valid and bad pairs, called
+// directly (not through Train), with a nil rng and a panicking oracle.
+func TestAdversarialLosses(t *testing.T) {
+	_, _, ds := advData(t)
+	o := argminVertex(3)
+	po := panicOracle(3)
+	contr := func(mk func(o Oracle) (Loss, error)) func(o Oracle) Loss {
+		return func(o Oracle) Loss {
+			l, err := mk(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return l
+		}
+	}
+	losses := []struct {
+		name string
+		mk   func(o Oracle) Loss
+	}{
+		{"SPOPlus", func(o Oracle) Loss { return SPOPlus{Oracle: o} }},
+		{"DBB", func(o Oracle) Loss { return DBB{Oracle: o} }},
+		{"NID", func(o Oracle) Loss { return NID{Oracle: o} }},
+		{"PFYL", func(o Oracle) Loss { return PFYL{Oracle: o, Samples: 4} }},
+		{"DPO", func(o Oracle) Loss { return DPO{Oracle: o, Samples: 4} }},
+		{"NCE", contr(func(o Oracle) (Loss, error) { return NewNCE(o, ds, 1) })},
+		{"CMAP", contr(func(o Oracle) (Loss, error) { return NewCMAP(o, ds, 1) })},
+		{"Pointwise", contr(func(o Oracle) (Loss, error) { return NewPointwise(o, ds, 1) })},
+		{"Pairwise", contr(func(o Oracle) (Loss, error) { return NewPairwise(o, ds, 1, 0) })},
+		{"Listwise", contr(func(o Oracle) (Loss, error) { return NewListwise(o, ds, 1, 0) })},
+	}
+	chat := []float64{0.5, 1, 2}
+	var cases []testutil.Case
+	for _, l := range losses {
+		eval := func(loss Loss, grad, chat []float64, d *Dataset, i int, rng *rand.Rand) func(context.Context) (func() error, error) {
+			return func(context.Context) (func() error, error) {
+				v, err := loss.Eval(grad, chat, d, i, rng)
+				return func() error { return testutil.Finite(l.name, []float64{v}, grad) }, err
+			}
+		}
+		add := func(name string, want error, f func(context.Context) (func() error, error)) {
+			cases = append(cases, testutil.Case{Name: l.name + "/" + name, Want: want, Call: f})
+		}
+		add("valid", nil, eval(l.mk(o), make([]float64, 3), chat, ds, 1, rand.New(rand.NewPCG(1, 1))))
+		add("nil rng", nil, eval(l.mk(o), make([]float64, 3), chat, ds, 1, nil))
+		add("nil dataset", ErrInput, eval(l.mk(o), make([]float64, 3), chat, nil, 0, nil))
+		add("pair out of range", ErrInput, eval(l.mk(o), make([]float64, 3), chat, ds, 99, nil))
+		add("negative pair", ErrInput, eval(l.mk(o), make([]float64, 3), chat, ds, -1, nil))
+		add("chat length", ErrShape, eval(l.mk(o), make([]float64, 3), chat[:2], ds, 0, nil))
+		add("grad length", ErrShape, eval(l.mk(o), nil, chat, ds, 0, nil))
+		add("NaN chat", ErrNonFinite, eval(l.mk(o), make([]float64, 3), []float64{math.NaN(), 0, 0}, ds, 0, nil))
+		add("1e300 chat", ErrNonFinite, eval(l.mk(o), make([]float64, 3), []float64{1e300, 0, 0}, ds, 0, nil))
+		add("panicking oracle", ErrCallback, eval(l.mk(po), make([]float64, 3), chat, ds, 0, rand.New(rand.NewPCG(1, 1))))
+	}
+	for _, l := range []struct {
+		name string
+		loss Loss
+	}{{"SPOPlus", SPOPlus{}}, {"DBB", DBB{}}, {"NID", NID{}}, {"PFYL", PFYL{}}, {"DPO", DPO{}}, {"SPOPlus typed nil", SPOPlus{Oracle: (*LP)(nil)}}} {
+		cases = append(cases, testutil.Case{Name: l.name + "/nil oracle", Want: ErrInput, Call: func(context.Context) (func() error, error) {
+			_, err := l.loss.Eval(make([]float64, 3), chat, ds, 0, nil)
+			return nil, err
+		}})
+	}
+	for _, c := range []struct {
+		name string
+		f    func() error
+	}{
+		{"NewNCE/nil oracle", func() error { _, err := NewNCE(nil, ds, 1); return err }},
+		{"NewCMAP/nil train", func() error { _, err := NewCMAP(o, nil, 1); return err }},
+		{"NewPointwise/ratio NaN", func() error { _, err := NewPointwise(o, ds, math.NaN()); return err }},
+		{"NewPairwise/ratio 2", func() error { _, err := NewPairwise(o, ds, 2, 0); return err }},
+		{"NewListwise/empty train", func() error { _, err := NewListwise(o, &Dataset{}, 1, 0); return err }},
+		{"NewMOM/nil", func() error { _, err := NewMOM(nil, ds, 1); return err }},
+		{"NewMOM/nil train", func() error { _, err := NewMOM(ShortestPath{Rows: 2, Cols: 2}, nil, 1); return err }},
+		{"NewMOM/NaN margin", func() error { _, err := NewMOM(ShortestPath{Rows: 2, Cols: 2}, ds, math.NaN()); return err }},
+		{"NewLP/nil", func() error { _, err := NewLP(nil, Minimize); return err }},
+		{"NewLP/Sense(5)", func() error { _, err := NewLP(LPTemplate(ShortestPath{Rows: 2, Cols: 2}), Sense(5)); return err }},
+		{"NewKnapsack/no items", func() error { _, err := NewKnapsack(nil, 3); return err }},
+		{"NewKnapsack/negative capacity", func() error { _, err := NewKnapsack([]int{1}, -1); return err }},
+		{"NewKnapsack/negative weight", func() error { _, err := NewKnapsack([]int{-1}, 1); return err }},
+		{"NewPortfolio/nil", func() error { _, err := NewPortfolio(nil, 1); return err }},
+		{"NewPortfolio/gamma NaN", func() error { _, err := NewPortfolio(mat.NewSymDense(1, []float64{1}), math.NaN()); return err }},
+		{"NewPortfolio/indefinite", func() error { _, err := NewPortfolio(mat.NewSymDense(2, []float64{1, 2, 2, 1}), 1); return err }},
+	} {
+		cases = append(cases, testutil.Case{Name: c.name, Want: ErrInput, Call: func(context.Context) (func() error, error) {
+			return nil, c.f()
+		}})
+	}
+	testutil.RunAdversarial(t, cases)
+}

@@ -26,11 +26,12 @@ type LayerLoss struct {
 }
 
 // Eval implements [Loss].
-func (l LayerLoss) Eval(grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (float64, error) {
+func (l LayerLoss) Eval(grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (loss float64, err error) {
+	defer recoverCallback(&err)
 	if err := checkPair(chat, grad, d, i); err != nil {
 		return 0, err
 	}
-	if l.Oracle == nil || l.Layer == nil {
+	if isNil(l.Oracle) || l.Layer == nil {
 		return 0, fmt.Errorf("%w: nil oracle or layer", ErrInput)
 	}
 	in, out := l.Layer.Dims()

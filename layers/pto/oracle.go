@@ -36,11 +36,15 @@ func callbackErr(err error) error {
 }
 
 // recoverCallback turns a panic of user code into an error matching
-// ErrCallback. Use as `defer recoverCallback(&err)` with a named result.
+// ErrCallback, and marks a returned error that carries a panic recovered
+// deeper (by solvers/perturbed, say) the same way. Use as
+// `defer recoverCallback(&err)` with a named result.
 func recoverCallback(err *error) {
 	if v := recover(); v != nil {
 		*err = fmt.Errorf("%w: %w", ErrCallback, &parallel.PanicError{Value: v, Stack: debug.Stack()})
+		return
 	}
+	*err = callbackErr(*err)
 }
 
 // isNil reports a nil interface or a nil pointer inside one.

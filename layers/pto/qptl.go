@@ -60,11 +60,12 @@ func (l QPTL) Relaxed(ctx context.Context, chat []float64) (*qp.Solution, error)
 }
 
 // Eval implements [Loss].
-func (l QPTL) Eval(grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (float64, error) {
+func (l QPTL) Eval(grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (loss float64, err error) {
+	defer recoverCallback(&err)
 	if err := checkPair(chat, grad, d, i); err != nil {
 		return 0, err
 	}
-	if l.Oracle == nil {
+	if isNil(l.Oracle) {
 		return 0, fmt.Errorf("%w: nil oracle", ErrInput)
 	}
 	sol, err := l.Relaxed(context.Background(), chat)

@@ -247,11 +247,12 @@ type SurCo struct {
 }
 
 // Eval implements [Loss].
-func (l SurCo) Eval(grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (float64, error) {
+func (l SurCo) Eval(grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (loss float64, err error) {
+	defer recoverCallback(&err)
 	if err := checkPair(chat, grad, d, i); err != nil {
 		return 0, err
 	}
-	if l.Oracle == nil || l.Objectives == nil {
+	if isNil(l.Oracle) || l.Objectives == nil {
 		return 0, fmt.Errorf("%w: nil oracle or objectives", ErrInput)
 	}
 	st := l.Settings.orDefault()

@@ -45,7 +45,6 @@ func Train(ctx context.Context, model *nn.MLP, loss Loss, train *Dataset, s *Tra
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	defer func() { err = callbackErr(err) }()
 	defer recoverCallback(&err)
 	var st TrainSettings
 	if s != nil {
