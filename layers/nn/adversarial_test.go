@@ -66,6 +66,14 @@ func TestAdversarialModel(t *testing.T) {
 		{Name: "Forward/typed nil x", Want: ErrInvalid, Call: fb(advMLP(), (*mat.Dense)(nil), ones, nil)},
 		{Name: "Forward/columns", Want: ErrShape, Call: fb(advMLP(), mat.NewDense(1, 3, nil), ones, nil)},
 		{Name: "Forward/NaN", Want: ErrNonFinite, Call: fb(advMLP(), nanX, ones, nil)},
+		{Name: "Forward/overflow", Want: ErrNonFinite, Call: func(ctx context.Context) (func() error, error) {
+			m, err := NewLinear(2, 1, nil)
+			if err != nil {
+				return nil, err
+			}
+			copy(m.Params(), []float64{1, 1, 0})
+			return fb(m, mat.NewDense(1, 2, []float64{1.7e308, 1.7e308}), ones, nil)(ctx)
+		}},
 		{Name: "Forward/1e300", Any: []error{ErrNonFinite}, Call: fb(advMLP(), mat.NewDense(1, 2, []float64{1e300, -1e300}), ones, nil)},
 		{Name: "Backward/nil dy", Want: ErrInvalid, Call: fb(advMLP(), x, func(int, int) mat.Matrix { return nil }, nil)},
 		{Name: "Backward/typed nil dy", Want: ErrInvalid, Call: fb(advMLP(), x, func(int, int) mat.Matrix { return (*mat.Dense)(nil) }, nil)},

@@ -190,6 +190,13 @@ func (m *MLP) Forward(x mat.Matrix) (*Pass, error) {
 		p.h = append(p.h, out)
 		prev = out
 	}
+	for i := range r {
+		for _, v := range prev.RawRowView(i) {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("%w: output row %d overflows (scale the input or the parameters down)", ErrNonFinite, i)
+			}
+		}
+	}
 	return p, nil
 }
 
@@ -286,8 +293,20 @@ func (p *Pass) Backward(grad []float64, dy mat.Matrix, wantX bool) (*mat.Dense, 
 		}
 		delta = next
 	}
+	for i, v := range grad {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("%w: gradient entry %d overflows", ErrNonFinite, i)
+		}
+	}
 	if !wantX {
 		return nil, nil
+	}
+	for i := range r {
+		for _, v := range delta.RawRowView(i) {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("%w: input cotangent row %d overflows", ErrNonFinite, i)
+			}
+		}
 	}
 	return delta, nil
 }
