@@ -123,6 +123,8 @@ func TestAdversarialSolve(t *testing.T) {
 		solveCase("1e300 bounds", with(func(pb *Problem) { pb.Upper = []float64{1e300, 1e300} }), nil, nil, ErrNaN, ErrNotConverged),
 		solveCase("Tol -1", box2(), &Settings{Tol: -1}, ErrInvalid),
 		solveCase("Tol NaN", box2(), &Settings{Tol: nan}, ErrInvalid),
+		solveCase("Tol 1", box2(), &Settings{Tol: 1}, ErrInvalid),
+		solveCase("Tol 0.5", box2(), &Settings{Tol: 0.5}, nil),
 		solveCase("MaxIter -1", box2(), &Settings{MaxIter: -1}, ErrInvalid),
 		solveCase("MaxIter 1", box2(), &Settings{MaxIter: 1}, ErrNotConverged),
 		solveCase("Regularization -1", box2(), &Settings{Regularization: -1}, ErrInvalid),

@@ -46,8 +46,10 @@ type Problem struct {
 // Settings controls Solve. A nil *Settings or the zero value means the
 // defaults documented on each field.
 type Settings struct {
-	// Tol is the tolerance of the interior point (see qp.Settings.Tol).
-	// 0 means the default 1e-9; negative or NaN is ErrInvalid.
+	// Tol is the tolerance of the interior point (see qp.Settings.Tol), a
+	// residual relative to the data scale. 0 means the default 1e-9;
+	// negative, NaN or ≥ 1 (which would accept a point violating the
+	// constraints by the scale of the data) is ErrInvalid.
 	Tol float64
 	// MaxIter caps interior-point iterations. 0 means the default 100;
 	// negative is ErrInvalid.
@@ -207,8 +209,8 @@ func (s *Settings) validate() error {
 	switch {
 	case math.IsNaN(s.Tol):
 		return fmt.Errorf("%w: %w: Tol is NaN", ErrInvalid, ErrNaN)
-	case s.Tol < 0:
-		return fmt.Errorf("%w: Tol = %g (want ≥ 0; 0 means the default)", ErrInvalid, s.Tol)
+	case s.Tol < 0 || s.Tol >= 1:
+		return fmt.Errorf("%w: Tol = %g (want 0 ≤ Tol < 1; 0 means the default)", ErrInvalid, s.Tol)
 	case s.MaxIter < 0:
 		return fmt.Errorf("%w: MaxIter = %d (want ≥ 0; 0 means the default)", ErrInvalid, s.MaxIter)
 	case math.IsNaN(s.Regularization) || math.IsInf(s.Regularization, 0):
