@@ -126,7 +126,7 @@ func TestAdversarialSolve(t *testing.T) {
 		solveCase("Tol 1", box2(), &Settings{Tol: 1}, ErrInvalid),
 		solveCase("Tol 0.5", box2(), &Settings{Tol: 0.5}, nil),
 		solveCase("MaxIter -1", box2(), &Settings{MaxIter: -1}, ErrInvalid),
-		solveCase("MaxIter 1", box2(), &Settings{MaxIter: 1}, ErrNotConverged),
+		solveCase("MaxIter 1", box2(), &Settings{MaxIter: 1}, nil, ErrNotConverged),
 		solveCase("Regularization -1", box2(), &Settings{Regularization: -1}, ErrInvalid),
 		solveCase("Regularization NaN", box2(), &Settings{Regularization: nan}, ErrInvalid),
 		solveCase("Regularization Inf", box2(), &Settings{Regularization: inf}, ErrNaN),

@@ -2,7 +2,6 @@ package lp
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -19,10 +18,10 @@ var (
 	ErrNotConverged = qp.ErrNotConverged
 	ErrDims         = qp.ErrDims
 	ErrNaN          = qp.ErrNaN
-	// ErrInvalid reports an invalid setting: a negative or NaN Tol, a
-	// negative MaxIter, a negative, NaN or infinite Regularization or
-	// Barrier (NaN and Inf also match ErrNaN).
-	ErrInvalid = errors.New("lp: invalid argument")
+	// ErrInvalid reports an invalid setting: a negative, NaN or ≥ 1 Tol,
+	// a negative MaxIter, a negative, NaN or infinite Regularization or
+	// Barrier (NaN and Inf also match ErrNaN), a nil Solution.
+	ErrInvalid = qp.ErrInvalid
 )
 
 // Problem is the linear program
