@@ -7,6 +7,7 @@ import (
 	"math"
 	"sync"
 	"testing"
+	"time"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -334,6 +335,14 @@ func TestAdversarialProblem(t *testing.T) {
 		}},
 		{Name: "canceled", Want: context.Canceled, Call: func(context.Context) (func() error, error) {
 			return solve(testutil.Canceled(), &Problem{Solver: solver, Condition: linCond()}, th3)
+		}},
+		{Name: "expiring ctx", Want: context.DeadlineExceeded, Call: func(ctx context.Context) (func() error, error) {
+			ctx, cancel := context.WithTimeout(ctx, 10*time.Millisecond)
+			defer cancel()
+			return solve(ctx, &Problem{Solver: func(ctx context.Context, th, _ []float64) ([]float64, error) {
+				<-ctx.Done()
+				return nil, ctx.Err()
+			}, Condition: linCond()}, th3)
 		}},
 		{Name: "nil Solution", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 			var s *Solution

@@ -7,11 +7,13 @@ import (
 	"math"
 	"sync"
 	"testing"
+	"time"
 
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/optlayers/optlayers/internal/testutil"
 	"github.com/optlayers/optlayers/solvers/lp"
+	"github.com/optlayers/optlayers/solvers/perturbed"
 	"github.com/optlayers/optlayers/solvers/project"
 	"github.com/optlayers/optlayers/solvers/qp"
 )
@@ -128,6 +130,15 @@ func TestAdversarialLayer(t *testing.T) {
 		layerCase("Projection simplex", Projection{N: 2, Set: project.Simplex{Radius: 1}}, ones(2, 2), nil),
 		{Name: "Layer/canceled", Want: context.Canceled, Call: func(context.Context) (func() error, error) {
 			return forwardBackward(testutil.Canceled(), Layer{Func: scaleFunc{n: 2}}, ones(3, 2), func(r, c int) mat.Matrix { return ones(r, c) })
+		}},
+		{Name: "Layer/expiring ctx", Want: context.DeadlineExceeded, Call: func(ctx context.Context) (func() error, error) {
+			ctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+			defer cancel()
+			slow := &PerturbedArgmax{N: 2, Settings: perturbed.Settings{Samples: 10000}, Oracle: func(dst, c []float64) error {
+				time.Sleep(100 * time.Microsecond)
+				return oneHotArgmax(dst, c)
+			}}
+			return forwardBackward(ctx, Layer{Func: slow, Workers: 2}, ones(8, 2), func(r, c int) mat.Matrix { return ones(r, c) })
 		}},
 		{Name: "Layer/nil ctx", Call: func(context.Context) (func() error, error) {
 			return forwardBackward(nil, Layer{Func: scaleFunc{n: 2}}, ones(3, 2), func(r, c int) mat.Matrix { return ones(r, c) }) //nolint:staticcheck // a nil ctx is what is tested

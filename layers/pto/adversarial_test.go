@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"sync"
 	"testing"
+	"time"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -173,6 +174,16 @@ func TestAdversarialTrain(t *testing.T) {
 		{Name: "Train/panicking loss", Want: ErrCallback, Call: train(model(), panicLoss{}, ds, &TrainSettings{Epochs: 1})},
 		{Name: "Train/panicking oracle", Want: ErrCallback, Call: train(model(), SPOPlus{Oracle: panicOracle(3)}, ds, &TrainSettings{Epochs: 1})},
 		{Name: "Train/panicking AfterEpoch", Want: ErrCallback, Call: train(model(), spo, ds, &TrainSettings{Epochs: 1, AfterEpoch: func(int, float64) error { panic("hook boom") }})},
+		{Name: "Train/expiring ctx", Want: context.DeadlineExceeded, Call: func(ctx context.Context) (func() error, error) {
+			ctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+			defer cancel()
+			slow := OracleFunc{D: 3, F: func(dst, c []float64) (float64, error) {
+				time.Sleep(2 * time.Millisecond)
+				return argminVertex(3).F(dst, c)
+			}}
+			_, err := Train(ctx, model(), SPOPlus{Oracle: slow}, ds, &TrainSettings{Epochs: 1000, BatchSize: 2})
+			return nil, err
+		}},
 		{Name: "Train/canceled", Want: context.Canceled, Call: func(context.Context) (func() error, error) {
 			_, err := Train(testutil.Canceled(), model(), spo, ds, nil)
 			return nil, err

@@ -138,6 +138,12 @@ func TestAdversarialSolve(t *testing.T) {
 			_, err := Solve(testutil.Canceled(), box2(), nil)
 			return nil, err
 		}},
+		{Name: "Solve/expired ctx", Want: context.DeadlineExceeded, Call: func(ctx context.Context) (func() error, error) {
+			ctx, cancel := context.WithTimeout(ctx, 0)
+			defer cancel()
+			_, err := Solve(ctx, box2(), nil)
+			return nil, err
+		}},
 		{Name: "Solve/nil ctx", Call: func(context.Context) (func() error, error) {
 			//lint:ignore SA1012 a nil context is what is tested
 			sol, err := Solve(nil, box2(), nil) //nolint:staticcheck

@@ -7,6 +7,7 @@ import (
 	"math"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/optlayers/optlayers/internal/testutil"
 )
@@ -85,6 +86,16 @@ func TestAdversarialForward(t *testing.T) {
 		forwardCase("oracle 1e308", hugeOracle, th, ErrOracle),
 		{Name: "Forward/canceled", Want: context.Canceled, Call: func(context.Context) (func() error, error) {
 			_, err := opt(nil).Forward(testutil.Canceled(), th)
+			return nil, err
+		}},
+		{Name: "Forward/expiring ctx", Want: context.DeadlineExceeded, Call: func(ctx context.Context) (func() error, error) {
+			slow := &Optimizer{Dim: 3, Settings: &Settings{Samples: 1000, Workers: 2}, Oracle: func(dst, cost []float64) error {
+				time.Sleep(time.Millisecond)
+				return argmaxOracle(dst, cost)
+			}}
+			ctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+			defer cancel()
+			_, err := slow.Forward(ctx, th)
 			return nil, err
 		}},
 		{Name: "Forward/nil ctx", Call: func(context.Context) (func() error, error) {
