@@ -352,3 +352,119 @@ func TestAdversarialLosses(t *testing.T) {
 	}
 	testutil.RunAdversarial(t, cases)
 }
+
+// TestAdversarialOracles covers the generators, the oracles' Solve, the
+// QPTL relaxation and the Dataset helpers.
+func TestAdversarialOracles(t *testing.T) {
+	nan, inf := math.NaN(), math.Inf(1)
+	sp := ShortestPath{Rows: 2, Cols: 3}
+	ks, err := NewKnapsack([]int{3, 4, 5}, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pf, err := NewPortfolio(mat.NewSymDense(2, []float64{1, 0.1, 0.1, 2}), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lpo, err := NewLP(LPTemplate(sp), Minimize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oracles := []struct {
+		name string
+		o    Oracle
+	}{{"ShortestPath", sp}, {"Knapsack", ks}, {"Portfolio", pf}, {"LP", lpo}}
+	var cases []testutil.Case
+	for _, o := range oracles {
+		d := o.o.Dim()
+		cost := func(v float64) []float64 {
+			c := make([]float64, d)
+			for i := range c {
+				c[i] = v * float64(i%3+1)
+			}
+			return c
+		}
+		solve := func(dst, c []float64) func(context.Context) (func() error, error) {
+			return func(context.Context) (func() error, error) {
+				z, err := o.o.Solve(dst, c)
+				return func() error { return testutil.Finite(o.name, dst, []float64{z}) }, err
+			}
+		}
+		add := func(name string, want error, f func(context.Context) (func() error, error), any ...error) {
+			cases = append(cases, testutil.Case{Name: o.name + "/" + name, Want: want, Any: any, Call: f})
+		}
+		add("valid", nil, solve(make([]float64, d), cost(1)))
+		add("dst length", ErrShape, solve(make([]float64, d+1), cost(1)))
+		add("cost length", ErrShape, solve(make([]float64, d), cost(1)[1:]))
+		add("NaN cost", ErrNonFinite, solve(make([]float64, d), cost(nan)))
+		add("Inf cost", ErrNonFinite, solve(make([]float64, d), cost(inf)))
+		add("1e300 cost", nil, solve(make([]float64, d), cost(1e300)), ErrNonFinite)
+		add("1e-300 cost", nil, solve(make([]float64, d), cost(1e-300)))
+		add("8 goroutines", nil, func(context.Context) (func() error, error) {
+			errs := make([]error, 8)
+			var wg sync.WaitGroup
+			for k := range 8 {
+				wg.Go(func() {
+					dst := make([]float64, d)
+					_, err := o.o.Solve(dst, cost(float64(k+1)))
+					if err == nil {
+						err = testutil.Finite(o.name, dst)
+					}
+					errs[k] = err
+				})
+			}
+			wg.Wait()
+			return func() error { return nil }, errors.Join(errs...)
+		})
+	}
+	qptl := QPTL{Oracle: sp}
+	relaxed := func(l QPTL, chat []float64) func(context.Context) (func() error, error) {
+		return func(ctx context.Context) (func() error, error) {
+			sol, err := l.Relaxed(ctx, chat)
+			if err != nil {
+				return nil, err
+			}
+			return func() error { return testutil.Finite("QPTL", sol.X) }, nil
+		}
+	}
+	gen := func(f func() error) func(context.Context) (func() error, error) {
+		return func(context.Context) (func() error, error) { return func() error { return nil }, f() }
+	}
+	cases = append(cases,
+		testutil.Case{Name: "QPTL/valid", Call: relaxed(qptl, make([]float64, sp.Dim()))},
+		testutil.Case{Name: "QPTL/nil oracle", Want: ErrInput, Call: relaxed(QPTL{}, make([]float64, sp.Dim()))},
+		testutil.Case{Name: "QPTL/chat length", Want: ErrShape, Call: relaxed(qptl, []float64{1})},
+		testutil.Case{Name: "QPTL/NaN chat", Want: ErrNonFinite, Call: relaxed(qptl, nanVec(sp.Dim()))},
+		testutil.Case{Name: "QPTL/mu Inf", Want: ErrInput, Call: relaxed(QPTL{Oracle: sp, Mu: inf}, make([]float64, sp.Dim()))},
+		testutil.Case{Name: "QPTL/mu -1", Want: ErrInput, Call: relaxed(QPTL{Oracle: sp, Mu: -1}, make([]float64, sp.Dim()))},
+		testutil.Case{Name: "GenShortestPath/nil rng", Call: gen(func() error { _, _, err := GenShortestPath(nil, 3, 2, sp.Dim(), 1, 0.1); return err })},
+		testutil.Case{Name: "GenShortestPath/n 0", Want: ErrInput, Call: gen(func() error { _, _, err := GenShortestPath(nil, 0, 2, 5, 1, 0); return err })},
+		testutil.Case{Name: "GenShortestPath/noise NaN", Want: ErrInput, Call: gen(func() error { _, _, err := GenShortestPath(nil, 2, 2, 5, 1, nan); return err })},
+		testutil.Case{Name: "GenKnapsack/nil rng", Call: gen(func() error { _, _, _, err := GenKnapsack(nil, 3, 2, 4, 1, 0.1); return err })},
+		testutil.Case{Name: "GenKnapsack/deg -1", Want: ErrInput, Call: gen(func() error { _, _, _, err := GenKnapsack(nil, 3, 2, 4, -1, 0); return err })},
+		testutil.Case{Name: "GenPortfolio/nil rng", Call: gen(func() error { _, _, _, err := GenPortfolio(nil, 3, 2, 4, 1, 1); return err })},
+		testutil.Case{Name: "GenPortfolio/noise Inf", Want: ErrInput, Call: gen(func() error { _, _, _, err := GenPortfolio(nil, 3, 2, 4, 1, inf); return err })},
+		testutil.Case{Name: "ShortestPath/grid 0×0", Want: ErrInput, Call: gen(func() error { _, err := ShortestPath{}.Solve(nil, nil); return err })},
+		testutil.Case{Name: "ShortestPath/grid −1×−3", Want: ErrInput, Call: gen(func() error { _, err := ShortestPath{Rows: -1, Cols: -3}.Solve(nil, nil); return err })},
+		testutil.Case{Name: "Knapsack/zero value", Want: ErrInput, Call: gen(func() error {
+			_, err := (&Knapsack{Weights: []int{1}}).Solve(make([]float64, 1), []float64{1})
+			return err
+		})},
+		testutil.Case{Name: "Dataset/nil Len", Call: gen(func() error {
+			var d *Dataset
+			if d.Len() != 0 {
+				return errors.New("Len of nil")
+			}
+			return nil
+		})},
+	)
+	testutil.RunAdversarial(t, cases)
+}
+
+func nanVec(n int) []float64 {
+	v := make([]float64, n)
+	for i := range v {
+		v[i] = math.NaN()
+	}
+	return v
+}

@@ -46,7 +46,12 @@ func normals(rng *rand.Rand, r, c int) *mat.Dense {
 //
 // with w̄ = noise ∈ [0, 1). B is drawn first and shared by all n pairs, so
 // draw training and test sets in one call and split the rows.
+//
+// A nil rng means a fixed stream, PCG(0, 0).
 func GenShortestPath(rng *rand.Rand, n, p, d, deg int, noise float64) (x, c *mat.Dense, err error) {
+	if rng == nil {
+		rng = rand.New(rand.NewPCG(0, 0))
+	}
 	if err := checkGen(n, p, d, deg); err != nil {
 		return nil, nil, err
 	}
@@ -77,7 +82,12 @@ func GenShortestPath(rng *rand.Rand, n, p, d, deg int, noise float64) (x, c *mat
 //	x ~ N(0, I_p), ε ~ U(1−w̄, 1+w̄)^d.
 //
 // Capacities are in hundredths too (capacity 20 is 2000).
+//
+// A nil rng means a fixed stream, PCG(0, 0).
 func GenKnapsack(rng *rand.Rand, n, p, items, deg int, noise float64) (weights []int, x, c *mat.Dense, err error) {
+	if rng == nil {
+		rng = rand.New(rand.NewPCG(0, 0))
+	}
 	if err := checkGen(n, p, items, deg); err != nil {
 		return nil, nil, nil, err
 	}
@@ -112,7 +122,12 @@ func GenKnapsack(rng *rand.Rand, n, p, items, deg int, noise float64) (weights [
 //	Σ = L Lᵀ + (0.01τ)² I.
 //
 // It returns Σ, the features and the realized returns r.
+//
+// A nil rng means a fixed stream, PCG(0, 0).
 func GenPortfolio(rng *rand.Rand, n, p, assets, deg int, noiseLevel float64) (cov *mat.SymDense, x, r *mat.Dense, err error) {
+	if rng == nil {
+		rng = rand.New(rand.NewPCG(0, 0))
+	}
 	if err := checkGen(n, p, assets, deg); err != nil {
 		return nil, nil, nil, err
 	}
@@ -200,15 +215,23 @@ func NewDataset(o Oracle, x, c *mat.Dense, workers int) (ds *Dataset, err error)
 	return ds, nil
 }
 
-// Len returns the number of pairs.
-func (d *Dataset) Len() int { return len(d.Z) }
+// Len returns the number of pairs (0 for a nil d).
+func (d *Dataset) Len() int {
+	if d == nil {
+		return 0
+	}
+	return len(d.Z)
+}
 
-// Split returns the first k pairs and the rest (sharing no memory with d).
+// Split returns the first k pairs and the rest (sharing no memory with d);
+// 0 ≤ k ≤ Len() is required (a k out of range panics, as a slice
+// expression does).
 func (d *Dataset) Split(k int) (*Dataset, *Dataset) {
 	return d.Rows(0, k), d.Rows(k, d.Len())
 }
 
-// Rows returns a copy of pairs lo..hi−1.
+// Rows returns a copy of pairs lo..hi−1; 0 ≤ lo < hi ≤ Len() is required
+// (a range out of bounds or empty panics, as a slice expression does).
 func (d *Dataset) Rows(lo, hi int) *Dataset {
 	return &Dataset{
 		X: mat.DenseCopyOf(d.X.Slice(lo, hi, 0, d.X.RawMatrix().Cols)),

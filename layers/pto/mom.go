@@ -130,7 +130,9 @@ func NewMOM(o BasisOracle, train *Dataset, margin float64) (mom *MOM, err error)
 }
 
 // ReducedCosts writes r_N(ĉ) for pair i into dst (length |N|) and returns
-// the non-basic indices N.
+// the non-basic indices N. It has no error return: i must be a pair of the
+// training set and chat of the oracle's dimension (Eval checks both); an
+// index out of range panics, as a slice index does.
 func (l *MOM) ReducedCosts(dst, chat []float64, i int) []int {
 	B, N, D := l.basis[i], l.non[i], l.coef[i]
 	for k, j := range N {

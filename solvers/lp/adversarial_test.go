@@ -134,6 +134,66 @@ func TestAdversarialSolve(t *testing.T) {
 		solveCase("Barrier NaN", box2(), &Settings{Barrier: nan}, ErrNaN),
 		solveCase("WarmStart length", box2(), &Settings{WarmStart: []float64{1}}, ErrDims),
 		solveCase("WarmStart NaN", box2(), &Settings{WarmStart: []float64{nan, 0}}, nil, ErrNaN),
+		{Name: "Solve/cost scales", Call: func(ctx context.Context) (func() error, error) {
+			// min cᵀx over {x ≥ 0, x₁ + x₂ = 1}, c = s·(1, 2): bounded at every
+			// scale s; the interior point reported it unbounded from s = 1e20.
+			var errs []error
+			for _, sc := range []float64{1, 1e13, 1e20, 1e100, 1e300} {
+				pb := &Problem{C: []float64{sc, 2 * sc}, A: mat.NewDense(1, 2, []float64{1, 1}), B: []float64{1}, Lower: []float64{0, 0}}
+				sol, err := Solve(ctx, pb, nil)
+				if err != nil {
+					return nil, fmt.Errorf("scale %g: %w", sc, err)
+				}
+				// x = (1, 0); stationarity c + Aᵀν − μ_l = 0 relative to s.
+				if math.Abs(sol.X[0]-1) > 1e-6 || math.Abs(sol.X[1]) > 1e-6 {
+					errs = append(errs, fmt.Errorf("scale %g: x = %v", sc, sol.X))
+				}
+				for i := range 2 {
+					r := (pb.C[i] + sol.Nu[0] - sol.LowerDual[i]) / sc
+					if math.Abs(r) > 1e-6 {
+						errs = append(errs, fmt.Errorf("scale %g: stationarity residual %g in %d", sc, r, i))
+					}
+				}
+				if math.Abs(sol.Objective/sc-1) > 1e-6 {
+					errs = append(errs, fmt.Errorf("scale %g: objective %g", sc, sol.Objective))
+				}
+			}
+			return func() error { return errors.Join(errs...) }, nil
+		}},
+		{Name: "Backward/cost scale", Call: func(ctx context.Context) (func() error, error) {
+			// With γ scaled along, x*(s·c, s·γ) = x*(c, γ): ∂x*/∂c scales by 1/s.
+			pb1 := box2()
+			ref, err := Solve(ctx, pb1, &Settings{Regularization: 0.5})
+			if err != nil {
+				return nil, err
+			}
+			g1, err := ref.Backward([]float64{1, -1})
+			if err != nil {
+				return nil, err
+			}
+			const sc = 1e20
+			pb2 := box2()
+			pb2.C = []float64{-sc, -2 * sc}
+			sol, err := Solve(ctx, pb2, &Settings{Regularization: 0.5 * sc})
+			if err != nil {
+				return nil, err
+			}
+			g2, err := sol.Backward([]float64{1, -1})
+			if err != nil {
+				return nil, err
+			}
+			return func() error {
+				for i := range g1.C {
+					if math.Abs(g2.C[i]*sc-g1.C[i]) > 1e-6*math.Max(1, math.Abs(g1.C[i])) {
+						return fmt.Errorf("∂/∂c[%d] = %g at scale %g, want %g", i, g2.C[i], sc, g1.C[i]/sc)
+					}
+					if math.Abs(sol.X[i]-ref.X[i]) > 1e-7 {
+						return fmt.Errorf("x[%d] = %g, want %g", i, sol.X[i], ref.X[i])
+					}
+				}
+				return nil
+			}, nil
+		}},
 		{Name: "Solve/canceled", Want: context.Canceled, Call: func(context.Context) (func() error, error) {
 			_, err := Solve(testutil.Canceled(), box2(), nil)
 			return nil, err

@@ -85,12 +85,15 @@ type Solution struct {
 	Residuals            qp.Residuals
 	lowerIdx, upperIdx   []int // variables with finite bounds, in row order
 	m                    int
+	costScale            float64 // s > 0 when the QP was solved with c/s, else 0
 	qp                   *qp.Solution
 }
 
 // QP returns the underlying QP solution (the bounds appended to G as
 // rows x_i ≤ u_i, then −x_i ≤ −l_i, in variable order), e.g. for
-// qp.Solution.Condition.
+// qp.Solution.Condition. When ‖c‖∞ > 1e12 that QP is the problem with
+// c, γ and μ divided by ‖c‖∞ (same solution x, multipliers divided by
+// ‖c‖∞).
 func (s *Solution) QP() *qp.Solution {
 	if s == nil {
 		return nil
@@ -247,6 +250,28 @@ func Solve(ctx context.Context, pb *Problem, s *Settings) (*Solution, error) {
 	if set.WarmStart != nil && len(set.WarmStart) != len(pb.C) {
 		return nil, fmt.Errorf("%w: WarmStart has length %d, n = %d", ErrDims, len(set.WarmStart), len(pb.C))
 	}
+	// The solution is invariant under a positive scaling of (c, γ, μ);
+	// costs far from unit size are solved at unit size (the interior point
+	// is not scale invariant: at ‖c‖∞ = 1e20 it reported a bounded LP
+	// unbounded). Duals and the cost gradient are scaled back.
+	cs := 1.0
+	if mc := maxAbs(pb.C); mc > costScaleLimit {
+		cs = mc
+		p := make([]float64, len(pb.C))
+		for i, c := range pb.C {
+			p[i] = c / cs
+		}
+		q.P = p
+		if q.Q != nil {
+			n := len(p)
+			qq := mat.NewSymDense(n, nil)
+			for i := range n {
+				qq.SetSym(i, i, set.Regularization/cs)
+			}
+			q.Q = qq
+		}
+		set.Barrier /= cs
+	}
 	qs := &qp.Settings{Tol: set.Tol, MaxIter: set.MaxIter, Barrier: set.Barrier, Logger: set.Logger}
 	if set.WarmStart != nil {
 		qs.WarmStart = &qp.Start{X: set.WarmStart}
@@ -270,6 +295,18 @@ func Solve(ctx context.Context, pb *Problem, s *Settings) (*Solution, error) {
 	}
 	for i, c := range pb.C {
 		sol.Objective += c * sol.X[i]
+	}
+	if cs != 1 {
+		sol.costScale = cs
+		sol.Nu, sol.Lambda = scaled(sol.Nu, cs), scaled(sol.Lambda, cs)
+		sol.LowerDual, sol.UpperDual = scaled(sol.LowerDual, cs), scaled(sol.UpperDual, cs)
+		for _, v := range [][]float64{sol.Nu, sol.Lambda, sol.LowerDual, sol.UpperDual} {
+			for _, x := range v {
+				if math.IsInf(x, 0) || math.IsNaN(x) {
+					return nil, fmt.Errorf("%w: the multipliers overflow at cost scale %g", ErrNaN, cs)
+				}
+			}
+		}
 	}
 	return sol, err
 }
@@ -302,6 +339,11 @@ func (s *Solution) Backward(gx []float64) (*Gradient, error) {
 		return nil, err
 	}
 	n, m := len(s.X), s.m
+	if s.costScale != 0 {
+		for i := range g.P {
+			g.P[i] /= s.costScale // x*(c) = x̃*(c/s)
+		}
+	}
 	out := &Gradient{C: g.P, A: g.A, B: g.B, H: g.H[:m:m], Lower: make([]float64, n), Upper: make([]float64, n)}
 	if m > 0 {
 		out.G = g.G.Slice(0, m, 0, n).(*mat.Dense)
@@ -383,6 +425,26 @@ func NewOracle(pb *Problem, s *Settings) (Oracle, error) {
 		copy(dst, sol.X)
 		return nil
 	}, nil
+}
+
+// costScaleLimit is the ‖c‖∞ above which Solve works with c/‖c‖∞.
+const costScaleLimit = 1e12
+
+func maxAbs(x []float64) float64 {
+	m := 0.0
+	for _, v := range x {
+		m = max(m, math.Abs(v))
+	}
+	return m
+}
+
+// scaled returns a copy of x times s (x belongs to the QP solution).
+func scaled(x []float64, s float64) []float64 {
+	out := make([]float64, len(x))
+	for i, v := range x {
+		out[i] = v * s
+	}
+	return out
 }
 
 func clone(x []float64) []float64 {
