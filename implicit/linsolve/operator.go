@@ -49,7 +49,8 @@ type Matrix struct {
 	M mat.Matrix
 }
 
-// NewMatrix returns the operator v ↦ M v.
+// NewMatrix returns the operator v ↦ M v. m must not be nil (the solvers
+// report a Matrix without its matrix as ErrInvalid; its methods panic).
 func NewMatrix(m mat.Matrix) Matrix { return Matrix{M: m} }
 
 // Dims returns the dimensions of the matrix.
@@ -293,7 +294,10 @@ func (r ridge) ApplyT(dst, u []float64) {
 }
 
 // Dense returns the dense matrix of an operator, built column by column
-// from r·c products. If a wraps a gonum matrix the matrix is copied.
+// from r·c products. If a wraps a gonum matrix the matrix is copied. It
+// has no error return: a must be a non-nil operator (a nil one panics,
+// like a method call on nil); the solvers of this package check their
+// operator and return ErrInvalid instead.
 func Dense(a Operator) *mat.Dense {
 	r, c := a.Dims()
 	if r == 0 || c == 0 {
@@ -316,7 +320,7 @@ func Dense(a Operator) *mat.Dense {
 
 // DenseT returns the dense matrix of an operator built row by row from its
 // transpose products; it costs r products of Mᵀ and is the cheaper choice
-// when r < c.
+// when r < c. As for Dense, a must not be nil.
 func DenseT(a Operator) *mat.Dense {
 	r, c := a.Dims()
 	if r == 0 || c == 0 {
