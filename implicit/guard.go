@@ -79,7 +79,8 @@ func (s *Settings) validate() error {
 	}
 	switch {
 	case s.Method < Auto || s.Method > Neumann:
-		return fmt.Errorf("%w: unknown Method %v", ErrInvalid, s.Method)
+		// Also ErrSolve, which an unknown method reported before.
+		return fmt.Errorf("%w: %w: unknown Method %v", ErrInvalid, ErrSolve, s.Method)
 	case s.Tol < 0 || math.IsNaN(s.Tol) || math.IsInf(s.Tol, 0):
 		return fmt.Errorf("%w: Tol = %v (want finite and ≥ 0; 0 means the default)", ErrInvalid, s.Tol)
 	case math.IsNaN(s.Ridge) || math.IsInf(s.Ridge, 0):
