@@ -179,6 +179,41 @@ func TestAdversarialOptimizers(t *testing.T) {
 	testutil.RunAdversarial(t, cases)
 }
 
+func TestAdversarialBatches(t *testing.T) {
+	covers := func(n int, b [][]int) error {
+		seen := make([]bool, n)
+		for _, batch := range b {
+			for _, i := range batch {
+				if i < 0 || i >= n || seen[i] {
+					return fmt.Errorf("index %d repeated or out of range", i)
+				}
+				seen[i] = true
+			}
+		}
+		for i, s := range seen {
+			if !s {
+				return fmt.Errorf("index %d missing", i)
+			}
+		}
+		return nil
+	}
+	var cases []testutil.Case
+	for _, c := range []struct {
+		n, size int
+		rng     *rand.Rand
+	}{{0, 3, nil}, {-5, 3, nil}, {5, 0, nil}, {5, -1, nil}, {5, 99, nil}, {7, 3, rand.New(rand.NewPCG(1, 1))}, {1, 1, nil}} {
+		cases = append(cases, testutil.Case{Name: fmt.Sprintf("n=%d size=%d rng=%v", c.n, c.size, c.rng != nil), Call: func(context.Context) (func() error, error) {
+			b := Batches(c.n, c.size, c.rng)
+			return func() error { return covers(max(c.n, 0), b) }, nil
+		}})
+	}
+	cases = append(cases, testutil.Case{Name: "Metric(9).Value", Call: func(context.Context) (func() error, error) {
+		v, d := Metric(9).Value(Confusion{1, 1, 1, 1}, 1)
+		return func() error { return testutil.Finite("Value", []float64{v, d.TP, d.FN, d.FP, d.TN}) }, nil
+	}})
+	testutil.RunAdversarial(t, cases)
+}
+
 func TestAdversarialAnyLoss(t *testing.T) {
 	eval := func(l AnyLoss, grad, logits, labels []float64) func(context.Context) (func() error, error) {
 		return func(context.Context) (func() error, error) {

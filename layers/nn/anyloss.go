@@ -38,7 +38,8 @@ type Confusion struct{ TP, FN, FP, TN float64 }
 
 // Value returns the metric of the confusion matrix and its partial
 // derivatives with respect to TP, FN, FP, TN. Undefined ratios (0/0) count
-// as 0 with zero derivatives.
+// as 0 with zero derivatives. Value has no error return: an unknown Metric
+// is computed as Accuracy (AnyLoss.Eval rejects it with ErrInvalid).
 func (m Metric) Value(c Confusion, beta float64) (v float64, d Confusion) {
 	ratio := func(num, den float64) float64 {
 		if den == 0 {

@@ -13,7 +13,9 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/optlayers/optlayers/internal/testutil"
+	"github.com/optlayers/optlayers/layers"
 	"github.com/optlayers/optlayers/layers/nn"
+	"github.com/optlayers/optlayers/solvers/project"
 )
 
 // argminVertex is the oracle min cᵀw over the vertices of the simplex.
@@ -460,6 +462,98 @@ func TestAdversarialOracles(t *testing.T) {
 	)
 	testutil.RunAdversarial(t, cases)
 }
+
+// TestAdversarialMoreLosses covers LayerLoss, SurCo, QPTL and MOM and
+// LPTemplate.
+func TestAdversarialMoreLosses(t *testing.T) {
+	sp := ShortestPath{Rows: 2, Cols: 2}
+	rng := rand.New(rand.NewPCG(5, 6))
+	x, c, err := GenShortestPath(rng, 4, 2, sp.Dim(), 1, 0.1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := NewDataset(sp, x, c, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mom, err := NewMOM(sp, ds, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lpl, err := layers.NewLP(LPTemplate(sp), layers.Quadratic, 0.5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj := func(d *Dataset, i int) Objective {
+		return func(grad, w []float64) float64 {
+			v := 0.0
+			for k := range w {
+				grad[k] = d.C.At(i, k)
+				v += grad[k] * w[k]
+			}
+			return v
+		}
+	}
+	chat := make([]float64, sp.Dim())
+	for k := range chat {
+		chat[k] = 1 + float64(k)
+	}
+	eval := func(l Loss, grad, chat []float64, d *Dataset, i int) func(context.Context) (func() error, error) {
+		return func(context.Context) (func() error, error) {
+			v, err := l.Eval(grad, chat, d, i, nil)
+			return func() error { return testutil.Finite("loss", []float64{v}, grad) }, err
+		}
+	}
+	g := func() []float64 { return make([]float64, sp.Dim()) }
+	panicLayer := layers.Projection{N: sp.Dim(), Set: panicSet{}}
+	losses := []struct {
+		name string
+		l    Loss
+	}{
+		{"LayerLoss", LayerLoss{Oracle: sp, Layer: lpl}},
+		{"SurCo", SurCo{Oracle: sp, Objectives: obj, Settings: &SurCoSettings{Iterations: 3}}},
+		{"QPTL", QPTL{Oracle: sp}},
+		{"MOM", mom},
+	}
+	var cases []testutil.Case
+	for _, l := range losses {
+		cases = append(cases,
+			testutil.Case{Name: l.name + "/valid", Call: eval(l.l, g(), chat, ds, 1)},
+			testutil.Case{Name: l.name + "/nil dataset", Want: ErrInput, Call: eval(l.l, g(), chat, nil, 0)},
+			testutil.Case{Name: l.name + "/pair out of range", Want: ErrInput, Call: eval(l.l, g(), chat, ds, 4)},
+			testutil.Case{Name: l.name + "/chat length", Want: ErrShape, Call: eval(l.l, g(), chat[1:], ds, 0)},
+			testutil.Case{Name: l.name + "/NaN chat", Want: ErrNonFinite, Call: eval(l.l, g(), nanVec(sp.Dim()), ds, 0)},
+		)
+	}
+	cases = append(cases,
+		testutil.Case{Name: "LayerLoss/nil layer", Want: ErrInput, Call: eval(LayerLoss{Oracle: sp}, g(), chat, ds, 0)},
+		testutil.Case{Name: "LayerLoss/wrong layer size", Want: ErrShape, Call: eval(LayerLoss{Oracle: sp, Layer: layers.Projection{N: 1, Set: project.Simplex{Radius: 1}}}, g(), chat, ds, 0)},
+		testutil.Case{Name: "LayerLoss/panicking layer", Want: ErrCallback, Call: eval(LayerLoss{Oracle: sp, Layer: panicLayer}, g(), chat, ds, 0)},
+		testutil.Case{Name: "SurCo/nil objectives", Want: ErrInput, Call: eval(SurCo{Oracle: sp}, g(), chat, ds, 0)},
+		testutil.Case{Name: "SurCo/panicking objective", Want: ErrCallback, Call: eval(SurCo{Oracle: sp, Objectives: func(*Dataset, int) Objective {
+			return func(grad, w []float64) float64 { panic("objective boom") }
+		}}, g(), chat, ds, 0)},
+		testutil.Case{Name: "QPTL/nil oracle", Want: ErrInput, Call: eval(QPTL{}, g(), chat, ds, 0)},
+		testutil.Case{Name: "QPTL/mu NaN", Want: ErrInput, Call: eval(QPTL{Oracle: sp, Mu: math.NaN()}, g(), chat, ds, 0)},
+		testutil.Case{Name: "LPTemplate/nil", Call: func(context.Context) (func() error, error) {
+			return func() error {
+				if LPTemplate(nil) != nil {
+					return errors.New("template of nil")
+				}
+				return nil
+			}, nil
+		}},
+	)
+	testutil.RunAdversarial(t, cases)
+}
+
+// panicSet is a user projection set that panics.
+type panicSet struct{}
+
+func (panicSet) Project(dst, y []float64) error              { panic("set boom") }
+func (panicSet) VJP(dst, x, y, g []float64) error            { panic("set boom") }
+func (panicSet) JVP(dst, x, y, v []float64) error            { panic("set boom") }
+func (panicSet) Jacobian(x, y []float64) (*mat.Dense, error) { panic("set boom") }
 
 func nanVec(n int) []float64 {
 	v := make([]float64, n)
