@@ -96,6 +96,8 @@ func TestAdversarialModel(t *testing.T) {
 		{Name: "NewMLP/nil sizes", Want: ErrShape, Call: build(nil, ReLU)},
 		{Name: "NewMLP/zero size", Want: ErrShape, Call: build([]int{2, 0, 1}, ReLU)},
 		{Name: "NewMLP/negative size", Want: ErrShape, Call: build([]int{2, -1}, ReLU)},
+		{Name: "NewMLP/huge", Want: ErrShape, Call: build([]int{1 << 30, 1 << 30, 2}, ReLU)},
+		{Name: "NewMLP/overflowing", Want: ErrShape, Call: build([]int{math.MaxInt, math.MaxInt}, ReLU)},
 		{Name: "NewMLP/Activation(7)", Want: ErrInvalid, Call: build([]int{2, 1}, 7)},
 		{Name: "NewLinear/zero", Want: ErrShape, Call: func(context.Context) (func() error, error) {
 			_, err := NewLinear(0, 1, nil)

@@ -83,6 +83,13 @@ func NewMLP(sizes []int, act Activation, rng *rand.Rand) (*MLP, error) {
 			return nil, fmt.Errorf("%w: layer sizes must be positive, got %v", ErrShape, sizes)
 		}
 	}
+	total := 0
+	for k := 1; k < len(sizes); k++ {
+		if sizes[k] > maxParams/sizes[k-1] || total > maxParams-sizes[k]*(sizes[k-1]+1) {
+			return nil, fmt.Errorf("%w: layer sizes %v need more than %d parameters", ErrShape, sizes, maxParams)
+		}
+		total += sizes[k] * (sizes[k-1] + 1)
+	}
 	if act != ReLU && act != Tanh && act != Identity {
 		return nil, fmt.Errorf("%w: unknown Activation %d", ErrInvalid, int(act))
 	}
@@ -107,6 +114,10 @@ func NewMLP(sizes []int, act Activation, rng *rand.Rand) (*MLP, error) {
 	}
 	return m, nil
 }
+
+// maxParams bounds the number of parameters of an MLP (2³⁰, 8 GiB; less
+// on 32-bit platforms).
+var maxParams = int(min(uint64(1)<<30, uint64(math.MaxInt)/16))
 
 // Dims returns the input and output dimensions ((0, 0) for a nil or zero
 // MLP).

@@ -10,9 +10,15 @@ import (
 	"github.com/optlayers/optlayers/layers/nn"
 )
 
+// maxGen bounds each matrix a generator draws (2²⁸ entries, 2 GiB).
+const maxGen = 1 << 28
+
 func checkGen(n, p, d, deg int) error {
 	if n <= 0 || p <= 0 || d <= 0 || deg <= 0 {
 		return fmt.Errorf("%w: n=%d p=%d d=%d deg=%d must be positive", ErrInput, n, p, d, deg)
+	}
+	if p > maxGen/n || d > maxGen/n || d > maxGen/p {
+		return fmt.Errorf("%w: n=%d p=%d d=%d: more than %d values to draw", ErrInput, n, p, d, maxGen)
 	}
 	return nil
 }
@@ -130,6 +136,9 @@ func GenPortfolio(rng *rand.Rand, n, p, assets, deg int, noiseLevel float64) (co
 	}
 	if err := checkGen(n, p, assets, deg); err != nil {
 		return nil, nil, nil, err
+	}
+	if assets > maxGen/assets {
+		return nil, nil, nil, fmt.Errorf("%w: %d assets: covariance of more than %d entries", ErrInput, assets, maxGen)
 	}
 	if !(noiseLevel >= 0) || math.IsInf(noiseLevel, 0) {
 		return nil, nil, nil, fmt.Errorf("%w: noise level %v", ErrInput, noiseLevel)

@@ -274,6 +274,9 @@ func NewKnapsack(weights []int, capacity int) (*Knapsack, error) {
 			return nil, fmt.Errorf("%w: negative weight %d", ErrInput, w)
 		}
 	}
+	if len(weights) > (1<<28)/(capacity+1) {
+		return nil, fmt.Errorf("%w: %d items × capacity %d exceed the 2²⁸-entry table of the dynamic program", ErrInput, len(weights), capacity)
+	}
 	k := &Knapsack{Weights: append([]int(nil), weights...), Capacity: capacity}
 	k.pool = &sync.Pool{New: func() any {
 		return &knapScratch{best: make([]float64, capacity+1), take: make([]bool, len(weights)*(capacity+1))}

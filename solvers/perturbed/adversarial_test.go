@@ -72,6 +72,7 @@ func TestAdversarialForward(t *testing.T) {
 		forwardCase("Sigma Inf", opt(&Settings{Sigma: inf}), th, ErrInput),
 		forwardCase("Sigma 1e308", opt(&Settings{Sigma: 1e308}), th, ErrInput),
 		forwardCase("Sigma 1e-300", opt(&Settings{Sigma: 1e-300}), th, nil),
+		forwardCase("Samples MaxInt", opt(&Settings{Samples: math.MaxInt}), th, ErrInput),
 		forwardCase("Noise(7)", opt(&Settings{Noise: 7}), th, ErrInput),
 		forwardCase("Noise(-1)", opt(&Settings{Noise: -1}), th, ErrInput),
 		forwardCase("Antithetic Gumbel", opt(&Settings{Noise: Gumbel, Antithetic: true}), th, ErrInput),

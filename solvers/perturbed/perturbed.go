@@ -263,6 +263,11 @@ func (o *Optimizer) FenchelYoung(ctx context.Context, theta, y []float64) (loss 
 	return loss, grad, nil
 }
 
+// maxFloats bounds Samples·Dim (2³² floats, 32 GiB when the samples are
+// kept; less on 32-bit platforms): beyond it an allocation would fail or
+// exhaust memory.
+var maxFloats = int(min(uint64(1)<<32, uint64(math.MaxInt)/8))
+
 // blockSize is the number of consecutive samples a worker sums before
 // storing a partial sum; partial sums are then added in block order, which
 // makes results independent of the number of workers.
@@ -276,6 +281,10 @@ func (o *Optimizer) run(ctx context.Context, theta []float64, s Settings, keep b
 		return nil, fmt.Errorf("perturbed: %w", err)
 	}
 	d, m := o.Dim, s.Samples
+	if m > maxFloats/d {
+		// The kept samples (and the block sums) would not fit in memory.
+		return nil, fmt.Errorf("%w: %d samples of dimension %d exceed %d floats", ErrInput, m, d, maxFloats)
+	}
 	res := &Result{Samples: m, Sigma: s.Sigma, dim: d}
 	if keep {
 		res.ys = make([]float64, m*d)
