@@ -63,6 +63,14 @@ func (f scaleFunc) Forward(_ context.Context, dst, theta []float64) (Tape, error
 	}), nil
 }
 
+// hugeFunc claims an output no batch can hold.
+type hugeFunc struct{}
+
+func (hugeFunc) Dims() (int, int) { return 1, math.MaxInt / 2 }
+func (hugeFunc) Forward(context.Context, []float64, []float64) (Tape, error) {
+	return nil, fmt.Errorf("never called")
+}
+
 func ones(r, c int) *mat.Dense {
 	m := mat.NewDense(r, c, nil)
 	for i := range r {
@@ -113,6 +121,7 @@ func TestAdversarialLayer(t *testing.T) {
 		layerCase("panicking Forward", scaleFunc{n: 2, panicFwd: true}, ones(3, 2), ErrCallback),
 		layerCase("panicking Dims", scaleFunc{n: 2, panicDims: true}, ones(3, 2), ErrCallback),
 		layerCase("panicking Tape", scaleFunc{n: 2, panicVJP: true}, ones(3, 2), ErrCallback),
+		layerCase("huge output", hugeFunc{}, ones(2, 1), ErrInput),
 		layerCase("nil Tape", scaleFunc{n: 2, nilTape: true}, ones(3, 2), ErrInput),
 		layerCase("NaN output", scaleFunc{n: 2, nanOut: true}, ones(3, 2), ErrNonFinite),
 		layerCase("Inf VJP", scaleFunc{n: 2, nanVJP: true}, ones(3, 2), ErrNonFinite),

@@ -24,6 +24,10 @@ var (
 	ErrCallback = errors.New("layers: panic in a user callback")
 )
 
+// maxOutputs bounds batch·out, the floats of Output.Y (2³¹, less on
+// 32-bit platforms).
+var maxOutputs = int(min(uint64(1)<<31, uint64(math.MaxInt)/8))
+
 // callbackErr marks err with ErrCallback when it carries a recovered panic.
 func callbackErr(err error) error {
 	var pe *parallel.PanicError
@@ -108,6 +112,9 @@ func (l Layer) Forward(ctx context.Context, theta mat.Matrix) (o *Output, err er
 	r, c := theta.Dims()
 	if c != in {
 		return nil, fmt.Errorf("%w: parameters have %d columns, layer takes %d", ErrShape, c, in)
+	}
+	if out > 0 && r > maxOutputs/out {
+		return nil, fmt.Errorf("%w: %d rows of %d outputs exceed %d floats", ErrInput, r, out, maxOutputs)
 	}
 	th := mat.DenseCopyOf(theta)
 	o = &Output{Y: mat.NewDense(r, out, nil), tapes: make([]Tape, r), in: in, workers: l.Workers}
