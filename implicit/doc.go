@@ -50,4 +50,12 @@
 //     Implicit Differentiation", NeurIPS 2022.
 //   - A. L. Dontchev, R. T. Rockafellar, Implicit Functions and Solution
 //     Mappings, Springer 2014 (the theorem and its nonsmooth extensions).
+//
+// Bad input comes back as an error, never as a panic: shapes as [ErrDims],
+// NaN or Inf as [ErrNaN], a nil or incomplete condition, a nil Solver or
+// invalid settings as [ErrInvalid], and a panic in user code (a
+// condition's closures, an operator's products, a Numerical residual, a
+// Problem's Solver) as [ErrCallback], which wraps the recovered value. A
+// condition with n = 0 unknowns has the empty solution and zero
+// derivatives.
 package implicit

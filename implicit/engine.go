@@ -132,9 +132,22 @@ type Linearization struct {
 	LastResult linsolve.Result
 }
 
-// Linearize linearizes c at (x, θ).
-func Linearize(c Condition, x, theta []float64, s *Settings) (*Linearization, error) {
+// Linearize linearizes c at (x, θ). It returns ErrInvalid for a nil c, a
+// ConditionFunc without LinearizeFunc, a Linearize returning a nil
+// operator or invalid settings (s may be nil: the defaults), and
+// ErrCallback when c panics.
+func Linearize(c Condition, x, theta []float64, s *Settings) (l *Linearization, err error) {
+	if err := checkCondition(c, false); err != nil {
+		return nil, err
+	}
+	if err := s.validate(); err != nil {
+		return nil, err
+	}
+	defer recoverCallback(&err)
 	n, p := c.Dims()
+	if n < 0 || p < 0 {
+		return nil, fmt.Errorf("%w: condition dimensions %d×%d", ErrDims, n, p)
+	}
 	if len(x) != n || len(theta) != p {
 		return nil, fmt.Errorf("%w: condition is %d×%d, len(x)=%d, len(θ)=%d", ErrDims, n, p, len(x), len(theta))
 	}
@@ -145,6 +158,9 @@ func Linearize(c Condition, x, theta []float64, s *Settings) (*Linearization, er
 	if err != nil {
 		return nil, fmt.Errorf("implicit: linearize: %w", err)
 	}
+	if dx == nil || dtheta == nil {
+		return nil, fmt.Errorf("%w: Linearize returned a nil operator", ErrInvalid)
+	}
 	if r, cc := dx.Dims(); r != n || cc != n {
 		return nil, fmt.Errorf("%w: ∂ₓF is %d×%d, want %d×%d", ErrDims, r, cc, n, n)
 	}
@@ -154,15 +170,30 @@ func Linearize(c Condition, x, theta []float64, s *Settings) (*Linearization, er
 	return &Linearization{n: n, p: p, dx: dx, dtheta: dtheta, s: s.orDefault()}, nil
 }
 
-// Dims returns (n, p).
-func (l *Linearization) Dims() (n, p int) { return l.n, l.p }
+// Dims returns (n, p); (0, 0) for a nil l.
+func (l *Linearization) Dims() (n, p int) {
+	if l == nil {
+		return 0, 0
+	}
+	return l.n, l.p
+}
 
-// Operators returns ∂ₓF and ∂θF.
-func (l *Linearization) Operators() (dx, dtheta Operator) { return l.dx, l.dtheta }
+// Operators returns ∂ₓF and ∂θF (nil for a nil l).
+func (l *Linearization) Operators() (dx, dtheta Operator) {
+	if l == nil {
+		return nil, nil
+	}
+	return l.dx, l.dtheta
+}
 
 // LastSolution returns the solution of the last linear solve (a copy), to
-// be used as Settings.WarmStart of a later, similar solve.
-func (l *Linearization) LastSolution() []float64 { return append([]float64(nil), l.last...) }
+// be used as Settings.WarmStart of a later, similar solve; nil for a nil l.
+func (l *Linearization) LastSolution() []float64 {
+	if l == nil {
+		return nil
+	}
+	return append([]float64(nil), l.last...)
+}
 
 func (l *Linearization) method() Method {
 	m := l.s.Method
@@ -224,7 +255,7 @@ func (l *Linearization) factorization(m Method) (linsolve.Factorized, error) {
 		f, err = linsolve.NewCholesky(sym)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrSolve, m, err)
+		return nil, solveErr(m, err)
 	}
 	l.fact = f
 	return f, nil
@@ -234,6 +265,9 @@ func (l *Linearization) factorization(m Method) (linsolve.Factorized, error) {
 func (l *Linearization) solve(dst, b []float64, trans bool) error {
 	if !finite(b) {
 		return fmt.Errorf("%w: in the right-hand side", ErrNaN)
+	}
+	if l.n == 0 {
+		return nil // no unknowns: the empty solution
 	}
 	m := l.method()
 	switch m {
@@ -248,7 +282,7 @@ func (l *Linearization) solve(dst, b []float64, trans bool) error {
 			err = f.Solve(dst, b)
 		}
 		if err != nil {
-			return fmt.Errorf("%w: %s: %w", ErrSolve, m, err)
+			return solveErr(m, err)
 		}
 		l.LastResult = linsolve.Result{}
 	default:
@@ -286,12 +320,12 @@ func (l *Linearization) solve(dst, b []float64, trans bool) error {
 			return fmt.Errorf("%w: unknown method %v", ErrSolve, m)
 		}
 		l.LastResult = res
-		if err != nil && l.s.Method == Auto && !errors.Is(err, linsolve.ErrNaN) && l.n <= maxDenseFallback {
+		if err != nil && l.s.Method == Auto && !errors.Is(err, linsolve.ErrNaN) && !errors.Is(err, linsolve.ErrCallback) && l.n <= maxDenseFallback {
 			l.dense = true
 			return l.solve(dst, b, trans)
 		}
 		if err != nil {
-			return fmt.Errorf("%w: %s: %w", ErrSolve, m, err)
+			return solveErr(m, err)
 		}
 	}
 	if !finite(dst) {
@@ -302,7 +336,11 @@ func (l *Linearization) solve(dst, b []float64, trans bool) error {
 }
 
 // Adjoint sets dst (length n) to u = A⁻ᵀ g, the adjoint of the cotangent g.
-func (l *Linearization) Adjoint(dst, g []float64) error {
+func (l *Linearization) Adjoint(dst, g []float64) (err error) {
+	if l == nil {
+		return fmt.Errorf("%w: nil Linearization", ErrInvalid)
+	}
+	defer recoverCallback(&err)
 	if len(dst) != l.n || len(g) != l.n {
 		return fmt.Errorf("%w: adjoint with n=%d, len(g)=%d, len(dst)=%d", ErrDims, l.n, len(g), len(dst))
 	}
@@ -311,9 +349,17 @@ func (l *Linearization) Adjoint(dst, g []float64) error {
 
 // VJP sets dst (length p) to gθ = −(∂θF)ᵀ (∂ₓF)⁻ᵀ g: the gradient with
 // respect to θ of ⟨g, x*(θ)⟩.
-func (l *Linearization) VJP(dst, g []float64) error {
+func (l *Linearization) VJP(dst, g []float64) (err error) {
+	if l == nil {
+		return fmt.Errorf("%w: nil Linearization", ErrInvalid)
+	}
+	defer recoverCallback(&err)
 	if len(dst) != l.p || len(g) != l.n {
 		return fmt.Errorf("%w: VJP with n=%d p=%d, len(g)=%d, len(dst)=%d", ErrDims, l.n, l.p, len(g), len(dst))
+	}
+	if l.n == 0 {
+		clear(dst) // x* has no entries: ⟨g, x*⟩ is constant
+		return nil
 	}
 	u := make([]float64, l.n)
 	if err := l.solve(u, g, true); err != nil {
@@ -331,12 +377,19 @@ func (l *Linearization) VJP(dst, g []float64) error {
 
 // JVP sets dst (length n) to dx = −(∂ₓF)⁻¹ (∂θF) dθ: the directional
 // derivative of x*(θ) along dθ.
-func (l *Linearization) JVP(dst, dtheta []float64) error {
+func (l *Linearization) JVP(dst, dtheta []float64) (err error) {
+	if l == nil {
+		return fmt.Errorf("%w: nil Linearization", ErrInvalid)
+	}
+	defer recoverCallback(&err)
 	if len(dst) != l.n || len(dtheta) != l.p {
 		return fmt.Errorf("%w: JVP with n=%d p=%d, len(dθ)=%d, len(dst)=%d", ErrDims, l.n, l.p, len(dtheta), len(dst))
 	}
 	if !finite(dtheta) {
 		return fmt.Errorf("%w: in dθ", ErrNaN)
+	}
+	if l.n == 0 {
+		return nil
 	}
 	b := make([]float64, l.n)
 	l.dtheta.Apply(b, dtheta)
@@ -349,11 +402,15 @@ func (l *Linearization) JVP(dst, dtheta []float64) error {
 // Jacobian returns the dense n×p Jacobian ∂x*/∂θ. With a dense
 // factorization it is one blocked solve with the p columns of −∂θF;
 // otherwise it is formed with p JVPs when p ≤ n and with n VJPs when p > n.
-func (l *Linearization) Jacobian() (*mat.Dense, error) {
-	out := mat.NewDense(max(l.n, 1), max(l.p, 1), nil)
+func (l *Linearization) Jacobian() (j *mat.Dense, err error) {
+	if l == nil {
+		return nil, fmt.Errorf("%w: nil Linearization", ErrInvalid)
+	}
 	if l.n == 0 || l.p == 0 {
 		return &mat.Dense{}, nil
 	}
+	defer recoverCallback(&err)
+	out := mat.NewDense(l.n, l.p, nil)
 	if m := l.method(); m == Auto || m == DenseLU || m == DenseCholesky {
 		f, err := l.factorization(m)
 		if err != nil {
@@ -364,7 +421,7 @@ func (l *Linearization) Jacobian() (*mat.Dense, error) {
 			b := linsolve.Dense(l.dtheta)
 			b.Scale(-1, b)
 			if err := ms.SolveMat(out, b, false); err != nil {
-				return nil, fmt.Errorf("%w: %s: %w", ErrSolve, m, err)
+				return nil, solveErr(m, err)
 			}
 			if !denseFinite(out) {
 				return nil, fmt.Errorf("%w: Jacobian", ErrNaN)
@@ -403,9 +460,12 @@ func VJP(c Condition, x, theta, g []float64, s *Settings) ([]float64, error) {
 	if err != nil {
 		return nil, err
 	}
-	_, p := c.Dims()
+	_, p := l.Dims()
 	dst := make([]float64, p)
-	return dst, l.VJP(dst, g)
+	if err := l.VJP(dst, g); err != nil {
+		return nil, err
+	}
+	return dst, nil
 }
 
 // JVP returns dx = −(∂ₓF)⁻¹ (∂θF) dθ at (x, θ): the derivative of x*(θ) in
@@ -415,9 +475,12 @@ func JVP(c Condition, x, theta, dtheta []float64, s *Settings) ([]float64, error
 	if err != nil {
 		return nil, err
 	}
-	n, _ := c.Dims()
+	n, _ := l.Dims()
 	dst := make([]float64, n)
-	return dst, l.JVP(dst, dtheta)
+	if err := l.JVP(dst, dtheta); err != nil {
+		return nil, err
+	}
+	return dst, nil
 }
 
 // Jacobian returns the dense n×p Jacobian ∂x*/∂θ at (x, θ).

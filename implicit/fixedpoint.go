@@ -35,12 +35,18 @@ func (m *MapFunc) Linearize(x, theta []float64) (Operator, Operator, error) {
 // ∂ₓF = ∂ₓT − I and ∂θF = ∂θT. At a fixed point of a contraction
 // (‖∂ₓT‖ < 1), ∂ₓF is nonsingular and the Neumann method converges; for
 // such conditions the default Neumann step is α = −1, which makes the series
-// the familiar Σₖ (∂ₓT)ᵏ.
+// the familiar Σₖ (∂ₓT)ᵏ. A nil t gives a condition on which the engine
+// returns ErrInvalid.
 func FixedPoint(t Map) Condition { return fixedPoint{t} }
 
 type fixedPoint struct{ t Map }
 
-func (f fixedPoint) Dims() (int, int) { return f.t.Dims() }
+func (f fixedPoint) Dims() (int, int) {
+	if f.t == nil {
+		return 0, 0
+	}
+	return f.t.Dims()
+}
 
 func (f fixedPoint) Residual(dst, x, theta []float64) {
 	f.t.Map(dst, x, theta)
@@ -53,6 +59,9 @@ func (f fixedPoint) Linearize(x, theta []float64) (Operator, Operator, error) {
 	dx, dtheta, err := f.t.Linearize(x, theta)
 	if err != nil {
 		return nil, nil, err
+	}
+	if dx == nil || dtheta == nil {
+		return nil, nil, fmt.Errorf("%w: Map.Linearize returned a nil operator", ErrInvalid)
 	}
 	n, _ := f.t.Dims()
 	if r, c := dx.Dims(); r != n || c != n {

@@ -1,6 +1,7 @@
 package implicit
 
 import (
+	"context"
 	"encoding/binary"
 	"math"
 	"testing"
@@ -56,6 +57,58 @@ func FuzzEngine(f *testing.F) {
 		}
 		if j, err := Jacobian(c, x, th, s); err == nil && !denseFinite(j) {
 			t.Fatalf("Jacobian %v: non-finite result without error", method)
+		}
+	})
+}
+
+// FuzzNumerical drives Numerical, Check and Problem.Solve with arbitrary
+// nonlinear residuals F(x, θ) = a⊙x³ + b⊙x − θ·c (NaN, Inf, 1e±300,
+// singular) and settings: never a panic, never a non-finite result with a
+// nil error.
+func FuzzNumerical(f *testing.F) {
+	seed := make([]byte, 2+8*5)
+	seed[0], seed[1] = 1, 3 // n = 2, method
+	for i, v := range []float64{1, 2, 0.5, 1, -1} {
+		binary.LittleEndian.PutUint64(seed[2+8*i:], math.Float64bits(v))
+	}
+	f.Add(seed)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) < 2 {
+			return
+		}
+		n := int(data[0])%4 + 1
+		method := Method(int(data[1]) % 11) // includes two unknown methods
+		data = data[2:]
+		val := func(i int) float64 {
+			if 8*i+8 <= len(data) {
+				return math.Float64frombits(binary.LittleEndian.Uint64(data[8*i:]))
+			}
+			return float64(i%3) + 0.5
+		}
+		a, b, c, th, tol := val(0), val(1), val(2), val(3), val(4)
+		residual := func(dst, x, theta []float64) {
+			for i := range dst {
+				dst[i] = a*x[i]*x[i]*x[i] + b*x[i] - theta[0]*c
+			}
+		}
+		cond := Numerical(n, 1, residual)
+		x := make([]float64, n)
+		for i := range x {
+			x[i] = val(5 + i)
+		}
+		s := &Settings{Method: method, Tol: math.Abs(tol) * 1e-8, MaxIter: 50}
+		if v, err := VJP(cond, x, []float64{th}, x, s); err == nil && !finite(v) {
+			t.Fatalf("VJP: non-finite result without error: %v", v)
+		}
+		if r, err := Check(cond, x, []float64{th}, nil); err == nil && math.IsNaN(r.Worst()) {
+			t.Fatalf("Check: NaN without error")
+		}
+		pb := &Problem{Condition: cond, Settings: s, Tol: tol,
+			Solver: func(_ context.Context, theta, _ []float64) ([]float64, error) { return x, nil }}
+		if sol, err := pb.Solve(context.Background(), []float64{th}, nil); err == nil {
+			if j, err := sol.Jacobian(); err == nil && !denseFinite(j) {
+				t.Fatalf("Jacobian: non-finite result without error")
+			}
 		}
 	})
 }

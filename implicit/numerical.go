@@ -20,7 +20,8 @@ import (
 // derivatives of unit scale; expect about 1e-8 to 1e-10 relative accuracy
 // in the derivatives of x*, and less near kinks of a piecewise smooth F.
 // residual must be safe to call from the goroutine calling Linearize only;
-// it is never called concurrently.
+// it is never called concurrently. A nil residual gives a condition on
+// which the engine returns ErrInvalid.
 func Numerical(n, p int, residual func(dst, x, theta []float64)) Condition {
 	return &numerical{n: n, p: p, f: residual}
 }
@@ -34,6 +35,12 @@ func (c *numerical) Dims() (int, int)                 { return c.n, c.p }
 func (c *numerical) Residual(dst, x, theta []float64) { c.f(dst, x, theta) }
 
 func (c *numerical) Linearize(x, theta []float64) (Operator, Operator, error) {
+	if c.f == nil {
+		return nil, nil, fmt.Errorf("%w: Numerical with a nil residual", ErrInvalid)
+	}
+	if c.n == 0 {
+		return linsolve.Zero{Rows: c.n, Cols: len(x)}, linsolve.Zero{Rows: c.n, Cols: len(theta)}, nil
+	}
 	jx := centralJacobian(c.n, x, func(dst, z []float64) { c.f(dst, z, theta) })
 	jt := centralJacobian(c.n, theta, func(dst, z []float64) { c.f(dst, x, z) })
 	if !denseFinite(jx) || !denseFinite(jt) {
@@ -109,15 +116,41 @@ func (r CheckResult) Worst() float64 {
 
 // Check compares c's Linearize at (x, θ) with central finite differences
 // of its Residual, and checks that each operator's ApplyT is the transpose
-// of its Apply.
-func Check(c Condition, x, theta []float64, s *CheckSettings) (CheckResult, error) {
+// of its Apply. It returns ErrInvalid for a nil c or a c missing a
+// closure, and ErrCallback when c panics.
+func Check(c Condition, x, theta []float64, s *CheckSettings) (r CheckResult, err error) {
+	if err := checkCondition(c, true); err != nil {
+		return CheckResult{}, err
+	}
+	if s != nil && (s.Step < 0 || math.IsNaN(s.Step) || math.IsInf(s.Step, 0)) {
+		return CheckResult{}, fmt.Errorf("%w: Step = %v", ErrInvalid, s.Step)
+	}
+	defer recoverCallback(&err)
 	n, p := c.Dims()
+	if n < 0 || p < 0 {
+		return CheckResult{}, fmt.Errorf("%w: condition dimensions %d×%d", ErrDims, n, p)
+	}
 	if len(x) != n || len(theta) != p {
 		return CheckResult{}, fmt.Errorf("%w: condition is %d×%d, len(x)=%d, len(θ)=%d", ErrDims, n, p, len(x), len(theta))
+	}
+	if !finite(x) || !finite(theta) {
+		return CheckResult{}, fmt.Errorf("%w: in x or θ", ErrNaN)
 	}
 	dx, dtheta, err := c.Linearize(x, theta)
 	if err != nil {
 		return CheckResult{}, err
+	}
+	if dx == nil || dtheta == nil {
+		return CheckResult{}, fmt.Errorf("%w: Linearize returned a nil operator", ErrInvalid)
+	}
+	if r, cc := dx.Dims(); r != n || cc != n {
+		return CheckResult{}, fmt.Errorf("%w: ∂ₓF is %d×%d, want %d×%d", ErrDims, r, cc, n, n)
+	}
+	if r, cc := dtheta.Dims(); r != n || cc != p {
+		return CheckResult{}, fmt.Errorf("%w: ∂θF is %d×%d, want %d×%d", ErrDims, r, cc, n, p)
+	}
+	if n == 0 {
+		return CheckResult{}, nil // nothing to compare
 	}
 	var jx, jt *mat.Dense
 	if s != nil && s.Step > 0 {
@@ -132,7 +165,6 @@ func Check(c Condition, x, theta []float64, s *CheckSettings) (CheckResult, erro
 		jx = centralJacobian(n, x, func(dst, z []float64) { c.Residual(dst, z, theta) })
 		jt = centralJacobian(n, theta, func(dst, z []float64) { c.Residual(dst, x, z) })
 	}
-	var r CheckResult
 	ax := linsolve.Dense(dx)
 	r.X = relMaxErr(ax, jx)
 	r.AdjointX = relMaxErr(linsolve.DenseT(dx), ax)

@@ -3,6 +3,7 @@ package implicit
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -33,8 +34,26 @@ var ErrResidual = fmt.Errorf("implicit: solution does not satisfy its condition"
 
 // Solve runs the solver at θ and returns the solution, whose methods give
 // its derivatives. The linearization is computed once, on the first
-// derivative query, and reused by the later ones.
-func (pb *Problem) Solve(ctx context.Context, theta, init []float64) (*Solution, error) {
+// derivative query, and reused by the later ones. It returns ErrInvalid
+// for a nil pb, Solver or Condition, and ErrCallback when the Solver (or
+// the Condition) panics.
+func (pb *Problem) Solve(ctx context.Context, theta, init []float64) (sol *Solution, err error) {
+	if pb == nil || pb.Solver == nil {
+		return nil, fmt.Errorf("%w: Problem without a Solver", ErrInvalid)
+	}
+	if err := checkCondition(pb.Condition, pb.Tol > 0); err != nil {
+		return nil, err
+	}
+	if err := pb.Settings.validate(); err != nil {
+		return nil, err
+	}
+	if math.IsNaN(pb.Tol) || pb.Tol < 0 {
+		return nil, fmt.Errorf("%w: Tol = %v (want ≥ 0; 0 skips the residual check)", ErrInvalid, pb.Tol)
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	defer recoverCallback(&err)
 	n, p := pb.Condition.Dims()
 	if len(theta) != p {
 		return nil, fmt.Errorf("%w: θ has length %d, want %d", ErrDims, len(theta), p)
@@ -52,7 +71,7 @@ func (pb *Problem) Solve(ctx context.Context, theta, init []float64) (*Solution,
 	if !finite(x) {
 		return nil, fmt.Errorf("%w: solver returned NaN or Inf", ErrNaN)
 	}
-	sol := &Solution{X: x, Theta: append([]float64(nil), theta...), pb: pb}
+	sol = &Solution{X: x, Theta: append([]float64(nil), theta...), pb: pb}
 	if pb.Tol > 0 {
 		r := make([]float64, n)
 		pb.Condition.Residual(r, x, sol.Theta)
@@ -74,6 +93,9 @@ type Solution struct {
 
 // Linearization returns the (cached) linearization at (x*, θ).
 func (s *Solution) Linearization() (*Linearization, error) {
+	if s == nil || s.pb == nil {
+		return nil, fmt.Errorf("%w: Solution not returned by Problem.Solve", ErrInvalid)
+	}
 	if s.lin == nil {
 		l, err := Linearize(s.pb.Condition, s.X, s.Theta, s.pb.Settings)
 		if err != nil {

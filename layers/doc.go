@@ -35,4 +35,8 @@
 // Model code (dense and MLP models, Adam, SGD, mini-batches, AnyLoss
 // metrics) is in subpackage nn; predict-then-optimize oracles, data,
 // losses and training are in subpackage pto.
+//
+// Bad input is [ErrInput], [ErrShape] or [ErrNonFinite] (also for a Func
+// whose output or parameter cotangent is not finite); a panic in a Func,
+// its Tape or user code it calls is an error matching [ErrCallback].
 package layers

@@ -8,6 +8,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/optlayers/optlayers/internal/parallel"
 	"github.com/optlayers/optlayers/layers/nn"
 )
 
@@ -16,7 +17,34 @@ var (
 	ErrShape     = errors.New("layers: shape mismatch")
 	ErrNonFinite = errors.New("layers: NaN or Inf in input")
 	ErrInput     = errors.New("layers: invalid input")
+	// ErrCallback reports a panic in user code run by a layer (a Func, its
+	// Tape, or an oracle or set it calls). The error also wraps a value
+	// describing the panic (its message names the recovered value; when
+	// that value is an error, errors.Is and errors.As see it).
+	ErrCallback = errors.New("layers: panic in a user callback")
 )
+
+// maxOutputs bounds batch·out, the floats of Output.Y (2³¹, less on
+// 32-bit platforms).
+var maxOutputs = int(min(uint64(1)<<31, uint64(math.MaxInt)/8))
+
+// callbackErr marks err with ErrCallback when it carries a recovered panic.
+func callbackErr(err error) error {
+	var pe *parallel.PanicError
+	if err != nil && !errors.Is(err, ErrCallback) && errors.As(err, &pe) {
+		return fmt.Errorf("%w: %w", ErrCallback, err)
+	}
+	return err
+}
+
+// isNilMatrix reports a nil interface or a nil *mat.Dense.
+func isNilMatrix(m mat.Matrix) bool {
+	if m == nil {
+		return true
+	}
+	d, ok := m.(*mat.Dense)
+	return ok && d == nil
+}
 
 // A Func is one differentiable map y = f(θ), θ ∈ Rⁱⁿ, y ∈ Rᵒᵘᵗ: one
 // instance of a layer. Forward writes y into dst and returns a [Tape]
@@ -60,19 +88,37 @@ func checkFinite(v []float64) error {
 }
 
 // Forward evaluates the layer on each row of theta (batch×in). On error it
-// returns the error of the first failing row, wrapped with its index.
-func (l Layer) Forward(ctx context.Context, theta mat.Matrix) (*Output, error) {
+// returns the error of the first failing row, wrapped with its index. A
+// nil Func or theta is ErrInput; a nil ctx means context.Background(); a
+// panic in the Func (or in code it calls) is an error matching
+// ErrCallback.
+func (l Layer) Forward(ctx context.Context, theta mat.Matrix) (o *Output, err error) {
 	if l.Func == nil {
 		return nil, fmt.Errorf("%w: nil Func", ErrInput)
 	}
-	in, out := l.Func.Dims()
+	if isNilMatrix(theta) {
+		return nil, fmt.Errorf("%w: nil parameter matrix", ErrInput)
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	var in, out int
+	if err := parallel.Call(0, func() error { in, out = l.Func.Dims(); return nil }); err != nil {
+		return nil, callbackErr(fmt.Errorf("Dims: %w", err))
+	}
+	if in < 0 || out < 0 {
+		return nil, fmt.Errorf("%w: Func dimensions %d → %d", ErrInput, in, out)
+	}
 	r, c := theta.Dims()
 	if c != in {
 		return nil, fmt.Errorf("%w: parameters have %d columns, layer takes %d", ErrShape, c, in)
 	}
+	if out > 0 && r > maxOutputs/out {
+		return nil, fmt.Errorf("%w: %d rows of %d outputs exceed %d floats", ErrInput, r, out, maxOutputs)
+	}
 	th := mat.DenseCopyOf(theta)
-	o := &Output{Y: mat.NewDense(r, out, nil), tapes: make([]Tape, r), in: in, workers: l.Workers}
-	err := nn.ParallelForErr(r, l.Workers, func(i int) error {
+	o = &Output{Y: mat.NewDense(r, out, nil), tapes: make([]Tape, r), in: in, workers: l.Workers}
+	err = nn.ParallelForErr(r, l.Workers, func(i int) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -84,18 +130,32 @@ func (l Layer) Forward(ctx context.Context, theta mat.Matrix) (*Output, error) {
 		if err != nil {
 			return fmt.Errorf("row %d: %w", i, err)
 		}
+		if t == nil {
+			return fmt.Errorf("%w: row %d: Func returned a nil Tape", ErrInput, i)
+		}
+		if err := checkFinite(o.Y.RawRowView(i)); err != nil {
+			return fmt.Errorf("row %d: Func output: %w", i, err)
+		}
 		o.tapes[i] = t
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, callbackErr(err)
 	}
 	return o, nil
 }
 
 // Backward maps cotangents on the solutions (batch×out) to cotangents on
-// the parameters (batch×in), row by row over goroutines.
+// the parameters (batch×in), row by row over goroutines. A nil o (or one
+// not returned by Forward) or a nil gy is ErrInput; a panic in a Tape is
+// an error matching ErrCallback.
 func (o *Output) Backward(gy mat.Matrix) (*mat.Dense, error) {
+	if o == nil || o.Y == nil || len(o.tapes) == 0 {
+		return nil, fmt.Errorf("%w: Output not returned by Layer.Forward", ErrInput)
+	}
+	if isNilMatrix(gy) {
+		return nil, fmt.Errorf("%w: nil cotangent matrix", ErrInput)
+	}
 	r, c := gy.Dims()
 	br, bc := o.Y.Dims()
 	if r != br || c != bc {
@@ -111,10 +171,13 @@ func (o *Output) Backward(gy mat.Matrix) (*mat.Dense, error) {
 		if err := o.tapes[i].VJP(gt.RawRowView(i), row); err != nil {
 			return fmt.Errorf("row %d: %w", i, err)
 		}
+		if err := checkFinite(gt.RawRowView(i)); err != nil {
+			return fmt.Errorf("row %d: parameter cotangent: %w", i, err)
+		}
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, callbackErr(err)
 	}
 	return gt, nil
 }

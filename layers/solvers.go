@@ -3,6 +3,7 @@ package layers
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -61,10 +62,14 @@ type QP struct {
 // the fixed matrices Q, A and G of tpl once (qp.Prepare), which makes
 // each Forward cheaper by O(n³ + (p+m)n²); tpl's matrices must not change
 // afterwards. It returns the errors of qp.Prepare for bad matrices (shape,
-// NaN/Inf, Q not positive semidefinite).
+// NaN/Inf, Q not positive semidefinite), and ErrInput for a nil tpl or
+// an unknown params.
 func NewQP(tpl *qp.Problem, params QPParams, s *qp.Settings) (*QP, error) {
 	if tpl == nil {
 		return nil, fmt.Errorf("%w: QP layer without a template", ErrInput)
+	}
+	if params != QPLinear && params != QPAll {
+		return nil, fmt.Errorf("%w: unknown QPParams %d", ErrInput, int(params))
 	}
 	l := &QP{Template: tpl, Params: params, Settings: s}
 	if params == QPLinear {
@@ -79,7 +84,7 @@ func NewQP(tpl *qp.Problem, params QPParams, s *qp.Settings) (*QP, error) {
 
 // Dims implements [Func].
 func (l *QP) Dims() (int, int) {
-	if l.Template == nil {
+	if l == nil || l.Template == nil {
 		return 0, 0
 	}
 	n, p, m := l.Template.Dims()
@@ -91,8 +96,11 @@ func (l *QP) Dims() (int, int) {
 
 // Forward implements [Func].
 func (l *QP) Forward(ctx context.Context, dst, theta []float64) (Tape, error) {
-	if l.Template == nil {
+	if l == nil || l.Template == nil {
 		return nil, fmt.Errorf("%w: QP layer without a template", ErrInput)
+	}
+	if l.Params != QPLinear && l.Params != QPAll {
+		return nil, fmt.Errorf("%w: unknown QPParams %d", ErrInput, int(l.Params))
 	}
 	in, out := l.Dims()
 	if len(theta) != in || len(dst) != out {
@@ -180,7 +188,7 @@ type LP struct {
 
 // Dims implements [Func].
 func (l *LP) Dims() (int, int) {
-	if l.Template == nil {
+	if l == nil || l.Template == nil {
 		return 0, 0
 	}
 	return len(l.Template.C), len(l.Template.C)
@@ -188,8 +196,11 @@ func (l *LP) Dims() (int, int) {
 
 // Forward implements [Func].
 func (l *LP) Forward(ctx context.Context, dst, c []float64) (Tape, error) {
-	if l.Template == nil {
+	if l == nil || l.Template == nil {
 		return nil, fmt.Errorf("%w: LP layer without a template", ErrInput)
+	}
+	if err := checkLPSettings(l.Smoothing, l.Strength); err != nil {
+		return nil, err
 	}
 	n := len(l.Template.C)
 	if len(c) != n || len(dst) != n {
@@ -250,18 +261,52 @@ func (l *LP) Forward(ctx context.Context, dst, c []float64) (Tape, error) {
 	return nil, fmt.Errorf("%w: unknown LP smoothing %d", ErrInput, l.Smoothing)
 }
 
-// NewLP checks the polytope and returns the layer (needed for Perturbed
-// smoothing, which solves exact LPs as its oracle).
+// checkLPSettings reports an unknown smoothing or a strength that is
+// negative, NaN or infinite (0 means the default).
+func checkLPSettings(smoothing LPSmoothing, strength float64) error {
+	if smoothing != Quadratic && smoothing != Barrier && smoothing != Perturbed {
+		return fmt.Errorf("%w: unknown LP smoothing %d", ErrInput, int(smoothing))
+	}
+	if strength < 0 || math.IsNaN(strength) || math.IsInf(strength, 0) {
+		return fmt.Errorf("%w: %w: LP smoothing strength %g (want finite and ≥ 0; 0 means the default)", ErrInput, lp.ErrInvalid, strength)
+	}
+	return nil
+}
+
+// NewLP checks the polytope, the smoothing and its strength, and returns
+// the layer (needed for Perturbed smoothing, which solves exact LPs as its
+// oracle). It returns ErrInput for an empty template, an unknown smoothing
+// or a negative, NaN or infinite strength (these also match
+// lp.ErrInvalid), and the errors of lp.NewOracle (lp.ErrDims, …) for a
+// polytope whose matrices and vectors do not fit together.
 func NewLP(template *lp.Problem, smoothing LPSmoothing, strength float64) (*LP, error) {
 	if template == nil || len(template.C) == 0 {
 		return nil, fmt.Errorf("%w: empty LP template", ErrInput)
 	}
-	l := &LP{Template: template, Smoothing: smoothing, Strength: strength}
-	if smoothing == Perturbed {
-		o, err := lp.NewOracle(template, nil)
-		if err != nil {
-			return nil, err
+	if err := checkLPSettings(smoothing, strength); err != nil {
+		return nil, err
+	}
+	n := len(template.C)
+	for _, m := range []mat.Matrix{template.A, template.G} {
+		if !isNilMatrix(m) {
+			if _, c := m.Dims(); c != n {
+				return nil, fmt.Errorf("%w: %w: constraint matrix has %d columns, len(C) = %d", ErrShape, lp.ErrDims, c, n)
+			}
 		}
+	}
+	if (template.Lower != nil && len(template.Lower) != n) || (template.Upper != nil && len(template.Upper) != n) {
+		return nil, fmt.Errorf("%w: %w: bounds of lengths %d, %d, len(C) = %d", ErrShape, lp.ErrDims, len(template.Lower), len(template.Upper), n)
+	}
+	l := &LP{Template: template, Smoothing: smoothing, Strength: strength}
+	free := isNilMatrix(template.A) && isNilMatrix(template.G) && template.Lower == nil && template.Upper == nil
+	if free && smoothing != Perturbed {
+		return l, nil // no polytope to check (bounded by the smoothing)
+	}
+	o, err := lp.NewOracle(template, nil) // validates the polytope
+	if err != nil {
+		return nil, err
+	}
+	if smoothing == Perturbed {
 		l.oracle = o
 	}
 	return l, nil
@@ -312,10 +357,18 @@ type Sinkhorn struct {
 }
 
 // Dims implements [Func].
-func (l *Sinkhorn) Dims() (int, int) { return l.N * l.M, l.N * l.M }
+func (l *Sinkhorn) Dims() (int, int) {
+	if l == nil || l.N <= 0 || l.M <= 0 {
+		return 0, 0
+	}
+	return l.N * l.M, l.N * l.M
+}
 
 // Forward implements [Func].
 func (l *Sinkhorn) Forward(ctx context.Context, dst, cost []float64) (Tape, error) {
+	if l == nil || l.N <= 0 || l.M <= 0 {
+		return nil, fmt.Errorf("%w: Sinkhorn layer needs N, M > 0", ErrInput)
+	}
 	nm := l.N * l.M
 	if len(cost) != nm || len(dst) != nm {
 		return nil, fmt.Errorf("%w: cost %d, dst %d, want %d", ErrShape, len(cost), len(dst), nm)
@@ -368,6 +421,9 @@ func (l SoftSort) Forward(_ context.Context, dst, x []float64) (Tape, error) {
 	if len(x) != l.N || len(dst) != l.N {
 		return nil, fmt.Errorf("%w: input %d, dst %d, want %d", ErrShape, len(x), len(dst), l.N)
 	}
+	if l.Kind != Sort && l.Kind != Rank {
+		return nil, fmt.Errorf("%w: unknown SoftSortKind %d", ErrInput, int(l.Kind))
+	}
 	var s *sorting.Soft
 	var err error
 	if l.Kind == Rank {
@@ -401,7 +457,12 @@ type PerturbedArgmax struct {
 }
 
 // Dims implements [Func].
-func (l *PerturbedArgmax) Dims() (int, int) { return l.N, l.N }
+func (l *PerturbedArgmax) Dims() (int, int) {
+	if l == nil {
+		return 0, 0
+	}
+	return l.N, l.N
+}
 
 func oneHotArgmax(dst, c []float64) error {
 	k := 0
@@ -419,6 +480,9 @@ func oneHotArgmax(dst, c []float64) error {
 
 // Forward implements [Func].
 func (l *PerturbedArgmax) Forward(ctx context.Context, dst, theta []float64) (Tape, error) {
+	if l == nil {
+		return nil, fmt.Errorf("%w: nil PerturbedArgmax layer", ErrInput)
+	}
 	if len(theta) != l.N || len(dst) != l.N {
 		return nil, fmt.Errorf("%w: input %d, dst %d, want %d", ErrShape, len(theta), len(dst), l.N)
 	}

@@ -50,7 +50,11 @@ type LU struct {
 // m, ErrNaN for non-finite entries and ErrSingular when a pivot is exactly
 // zero or the estimated condition number exceeds 1/eps (the ∞-norm
 // estimate of LAPACK's dgecon, as gonum's mat.LU.Cond).
-func NewLU(m mat.Matrix) (*LU, error) {
+func NewLU(m mat.Matrix) (lu *LU, err error) {
+	if isNil(m) {
+		return nil, fmt.Errorf("%w: LU of a nil matrix", ErrInvalid)
+	}
+	defer recoverCallback(&err)
 	r, c := m.Dims()
 	if r != c {
 		return nil, fmt.Errorf("%w: LU of a %d×%d matrix", ErrDims, r, c)
@@ -228,7 +232,11 @@ type Cholesky struct {
 // non-finite entries, ErrNotPositiveDefinite when m is not numerically
 // positive definite and ErrSingular when the estimated condition number
 // exceeds 1/eps (LAPACK dpocon's estimate, as gonum's mat.Cholesky.Cond).
-func NewCholesky(m mat.Symmetric) (*Cholesky, error) {
+func NewCholesky(m mat.Symmetric) (ch *Cholesky, err error) {
+	if isNil(m) {
+		return nil, fmt.Errorf("%w: Cholesky of a nil matrix", ErrInvalid)
+	}
+	defer recoverCallback(&err)
 	n := m.SymmetricDim()
 	f := &Cholesky{a: &mat.SymDense{}, n: n}
 	if n == 0 {
@@ -298,7 +306,11 @@ type QR struct {
 
 // NewQR factorizes m. It returns ErrDims when m has more columns than rows
 // and ErrSingular when m is numerically rank deficient.
-func NewQR(m mat.Matrix) (*QR, error) {
+func NewQR(m mat.Matrix) (qr *QR, err error) {
+	if isNil(m) {
+		return nil, fmt.Errorf("%w: QR of a nil matrix", ErrInvalid)
+	}
+	defer recoverCallback(&err)
 	r, c := m.Dims()
 	if r < c {
 		return nil, fmt.Errorf("%w: QR needs rows ≥ cols, have %d×%d", ErrDims, r, c)

@@ -47,4 +47,7 @@
 //
 // Reference: Y. Saad, Iterative Methods for Sparse Linear Systems, 2nd ed.,
 // SIAM 2003.
+//
+// A nil operator or matrix and invalid settings are [ErrInvalid]; a panic
+// in a user operator or preconditioner during a solve is [ErrCallback].
 package linsolve

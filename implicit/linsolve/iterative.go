@@ -142,8 +142,12 @@ func start(name string, dst []float64, a Operator, b []float64, s *Settings) (r 
 // CG solves M x = b for a symmetric positive definite M by (preconditioned)
 // conjugate gradients, writing x into dst. On failure dst holds the best
 // iterate found.
-func CG(dst []float64, a Operator, b []float64, s *Settings) (Result, error) {
-	res, err := cgImpl(dst, a, b, s)
+func CG(dst []float64, a Operator, b []float64, s *Settings) (res Result, err error) {
+	if err := precheck("CG", a, s); err != nil {
+		return Result{}, err
+	}
+	defer recoverCallback(&err)
+	res, err = cgImpl(dst, a, b, s)
 	return guard("CG", dst, res, err)
 }
 
@@ -217,7 +221,11 @@ func (o *normalOp) ApplyT(dst, u []float64) { o.Apply(dst, u) }
 // on the normal equations MᵀM x = Mᵀb (CGNR). M may be rectangular with
 // full column rank. The reported residual is that of the normal equations,
 // ‖Mᵀ(b − M x)‖/‖Mᵀb‖.
-func NormalCG(dst []float64, a Operator, b []float64, s *Settings) (Result, error) {
+func NormalCG(dst []float64, a Operator, b []float64, s *Settings) (res Result, err error) {
+	if err := precheck("NormalCG", a, s); err != nil {
+		return Result{}, err
+	}
+	defer recoverCallback(&err)
 	rows, cols := a.Dims()
 	if len(b) != rows || len(dst) != cols {
 		return Result{}, fmt.Errorf("%w: NormalCG with %d×%d operator, len(b)=%d, len(dst)=%d", ErrDims, rows, cols, len(b), len(dst))
@@ -235,8 +243,12 @@ func NormalCG(dst []float64, a Operator, b []float64, s *Settings) (Result, erro
 
 // BiCGSTAB solves M x = b for a nonsingular M by van der Vorst's stabilized
 // bi-conjugate gradient method with optional right preconditioning.
-func BiCGSTAB(dst []float64, a Operator, b []float64, s *Settings) (Result, error) {
-	res, err := bicgstabImpl(dst, a, b, s)
+func BiCGSTAB(dst []float64, a Operator, b []float64, s *Settings) (res Result, err error) {
+	if err := precheck("BiCGSTAB", a, s); err != nil {
+		return Result{}, err
+	}
+	defer recoverCallback(&err)
+	res, err = bicgstabImpl(dst, a, b, s)
 	return guard("BiCGSTAB", dst, res, err)
 }
 
@@ -336,8 +348,12 @@ func bicgstabImpl(dst []float64, a Operator, b []float64, s *Settings) (Result, 
 // GMRES solves M x = b for a nonsingular M by restarted GMRES(k) with
 // modified Gram–Schmidt Arnoldi, Givens rotations and optional right
 // preconditioning (so the monitored residual is the true one).
-func GMRES(dst []float64, a Operator, b []float64, s *Settings) (Result, error) {
-	res, err := gmresImpl(dst, a, b, s)
+func GMRES(dst []float64, a Operator, b []float64, s *Settings) (res Result, err error) {
+	if err := precheck("GMRES", a, s); err != nil {
+		return Result{}, err
+	}
+	defer recoverCallback(&err)
+	res, err = gmresImpl(dst, a, b, s)
 	return guard("GMRES", dst, res, err)
 }
 
@@ -476,7 +492,11 @@ func guard(name string, dst []float64, res Result, err error) (Result, error) {
 // of the approximation and the error is ErrNotConverged when it exceeds
 // Settings.Tol. An approximation that diverges (residual growing past
 // 1e8·‖b‖) is reported as ErrNotConverged as well.
-func Neumann(dst []float64, a Operator, b []float64, s *Settings) (Result, error) {
+func Neumann(dst []float64, a Operator, b []float64, s *Settings) (out Result, err error) {
+	if err := precheck("Neumann", a, s); err != nil {
+		return Result{}, err
+	}
+	defer recoverCallback(&err)
 	rows, cols := a.Dims()
 	if rows != cols || len(b) != rows || len(dst) != cols {
 		return Result{}, fmt.Errorf("%w: Neumann with %d×%d operator, len(b)=%d, len(dst)=%d", ErrDims, rows, cols, len(b), len(dst))
@@ -514,7 +534,7 @@ func Neumann(dst []float64, a Operator, b []float64, s *Settings) (Result, error
 	if bnorm > 0 {
 		res = norm(mv) / bnorm
 	}
-	out := Result{Iterations: terms, Residual: res}
+	out = Result{Iterations: terms, Residual: res}
 	if math.IsNaN(res) || !finite(dst) {
 		return out, fmt.Errorf("%w: Neumann series diverged", ErrNotConverged)
 	}

@@ -49,7 +49,8 @@ type Matrix struct {
 	M mat.Matrix
 }
 
-// NewMatrix returns the operator v ↦ M v.
+// NewMatrix returns the operator v ↦ M v. m must not be nil (the solvers
+// report a Matrix without its matrix as ErrInvalid; its methods panic).
 func NewMatrix(m mat.Matrix) Matrix { return Matrix{M: m} }
 
 // Dims returns the dimensions of the matrix.
@@ -153,11 +154,20 @@ func (d Diagonal) ApplyT(dst, u []float64) { d.Apply(dst, u) }
 
 // Solve sets dst = diag(d)⁻¹ b, or returns ErrSingular if some d[i] is zero.
 func (d Diagonal) Solve(dst, b []float64) error {
+	if len(dst) != len(d) || len(b) != len(d) {
+		return fmt.Errorf("%w: solve with a %d×%d diagonal, len(b)=%d, len(dst)=%d", ErrDims, len(d), len(d), len(b), len(dst))
+	}
+	if !finite(b) {
+		return fmt.Errorf("%w: right-hand side of a diagonal solve", ErrNaN)
+	}
 	for i, di := range d {
 		if di == 0 {
 			return ErrSingular
 		}
 		dst[i] = b[i] / di
+	}
+	if !finite(dst) {
+		return fmt.Errorf("%w: diagonal solve (NaN or Inf diagonal, or overflow)", ErrNaN)
 	}
 	return nil
 }
@@ -284,7 +294,10 @@ func (r ridge) ApplyT(dst, u []float64) {
 }
 
 // Dense returns the dense matrix of an operator, built column by column
-// from r·c products. If a wraps a gonum matrix the matrix is copied.
+// from r·c products. If a wraps a gonum matrix the matrix is copied. It
+// has no error return: a must be a non-nil operator (a nil one panics,
+// like a method call on nil); the solvers of this package check their
+// operator and return ErrInvalid instead.
 func Dense(a Operator) *mat.Dense {
 	r, c := a.Dims()
 	if r == 0 || c == 0 {
@@ -307,7 +320,7 @@ func Dense(a Operator) *mat.Dense {
 
 // DenseT returns the dense matrix of an operator built row by row from its
 // transpose products; it costs r products of Mᵀ and is the cheaper choice
-// when r < c.
+// when r < c. As for Dense, a must not be nil.
 func DenseT(a Operator) *mat.Dense {
 	r, c := a.Dims()
 	if r == 0 || c == 0 {

@@ -29,5 +29,9 @@
 // index is handed out, the goroutines are waited for, and the panic of the
 // smallest panicking index is raised again in the caller with its original
 // value, as a serial loop would have raised it. The stack trace of the
-// original goroutine is lost.
+// original goroutine is lost. [ForErr] instead returns such a panic as the
+// error of its item, a *[PanicError] carrying the value and the stack, and
+// [Call] does the same for one call: entry points that run user code
+// (oracles, callbacks, conditions) use these, so that a panicking callback
+// becomes an error of the caller.
 package parallel

@@ -2,10 +2,55 @@ package parallel
 
 import (
 	"context"
+	"fmt"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 )
+
+// PanicError is a panic recovered from a call of user code: f(Index) in
+// [ForErr], or the function passed to [Call]. Value is the recovered value
+// and Stack the stack of the goroutine that panicked, taken where the panic
+// was recovered. When Value is an error, Unwrap returns it, so errors.Is
+// and errors.As see through the panic.
+type PanicError struct {
+	Index int
+	Value any
+	Stack []byte
+}
+
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("panic in call %d: %v", e.Index, e.Value)
+}
+
+// Unwrap returns Value when it is an error, else nil.
+func (e *PanicError) Unwrap() error {
+	if err, ok := e.Value.(error); ok {
+		return err
+	}
+	return nil
+}
+
+// Call calls f and returns its error; a panic in f is recovered and
+// returned as a *[PanicError] with the given index. A runtime.Goexit in f
+// is not stopped. Entry points that call user code (oracles, callbacks,
+// conditions) use it so that a panicking callback becomes an error of the
+// caller rather than a crash.
+func Call(index int, f func() error) (err error) {
+	ok := false
+	defer func() {
+		if ok {
+			return
+		}
+		if v := recover(); v != nil {
+			err = &PanicError{Index: index, Value: v, Stack: debug.Stack()}
+		}
+	}()
+	err = f()
+	ok = true
+	return err
+}
 
 // Workers returns the number of goroutines (the caller's included) that
 // [For], [ForWorker] and [ForErr] use for n items: min(workers, n), where
@@ -56,6 +101,9 @@ func ForWorker(n, workers int, f func(worker, i int)) {
 //     run to completion, and f should watch ctx itself if an item is long);
 //   - otherwise the error of the smallest i for which f(i) failed, or nil.
 //
+// A panic in f(i) is recovered and counts as the failure of item i: its
+// error is a *[PanicError] (Index i, the recovered value and the stack).
+// ForErr therefore never raises a panic of f in the caller, unlike [For].
 // A failing item does not stop the others: every index runs, so the outputs
 // of the items that succeeded are all available. Unless ctx is cancelled,
 // which error is returned does not depend on workers or scheduling. A nil
@@ -80,7 +128,7 @@ func ForErr(ctx context.Context, n, workers int, f func(i int) error) error {
 		firstErr error
 	)
 	taken := run(n, Workers(n, workers), stop, func(_, i int) {
-		if err := f(i); err != nil {
+		if err := Call(i, func() error { return f(i) }); err != nil {
 			mu.Lock()
 			if i < firstIdx {
 				firstIdx, firstErr = i, err

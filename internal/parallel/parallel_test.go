@@ -157,15 +157,61 @@ func TestForPanic(t *testing.T) {
 }
 
 func TestForErrPanic(t *testing.T) {
-	v := recoverValue(func() {
-		_ = ForErr(context.Background(), 50, 3, func(i int) error {
-			if i%7 == 3 {
-				panic(i)
-			}
-			return nil
+	for _, w := range []int{1, 3} {
+		var err error
+		v := recoverValue(func() {
+			err = ForErr(context.Background(), 50, w, func(i int) error {
+				if i%7 == 3 {
+					panic(i)
+				}
+				return nil
+			})
 		})
+		require.Nil(t, v, "ForErr must return a panic of f, not raise it")
+		var pe *PanicError
+		require.ErrorAs(t, err, &pe)
+		require.Equal(t, 3, pe.Index)
+		require.Equal(t, 3, pe.Value)
+		require.NotEmpty(t, pe.Stack)
+		require.Nil(t, pe.Unwrap())
+	}
+	// An error value is unwrapped; an earlier returned error wins.
+	err := ForErr(context.Background(), 10, 2, func(i int) error {
+		if i == 5 {
+			panic(errTest)
+		}
+		return nil
 	})
-	require.Equal(t, 3, v)
+	require.ErrorIs(t, err, errTest)
+	err = ForErr(context.Background(), 10, 2, func(i int) error {
+		switch i {
+		case 2:
+			return fmt.Errorf("item 2")
+		case 5:
+			panic("boom")
+		}
+		return nil
+	})
+	require.EqualError(t, err, "item 2")
+}
+
+func TestCall(t *testing.T) {
+	require.NoError(t, Call(0, func() error { return nil }))
+	require.ErrorIs(t, Call(0, func() error { return errTest }), errTest)
+	err := Call(7, func() error { panic("boom") })
+	var pe *PanicError
+	require.ErrorAs(t, err, &pe)
+	require.Equal(t, 7, pe.Index)
+	require.Equal(t, "boom", pe.Value)
+	require.Contains(t, err.Error(), "boom")
+	err = Call(1, func() error {
+		var m map[string]int
+		m["x"] = 1
+		return nil
+	})
+	require.ErrorAs(t, err, &pe)
+	var re runtime.Error
+	require.ErrorAs(t, err, &re)
 }
 
 var errTest = errors.New("test error")

@@ -38,7 +38,8 @@ type Confusion struct{ TP, FN, FP, TN float64 }
 
 // Value returns the metric of the confusion matrix and its partial
 // derivatives with respect to TP, FN, FP, TN. Undefined ratios (0/0) count
-// as 0 with zero derivatives.
+// as 0 with zero derivatives. Value has no error return: an unknown Metric
+// is computed as Accuracy (AnyLoss.Eval rejects it with ErrInvalid).
 func (m Metric) Value(c Confusion, beta float64) (v float64, d Confusion) {
 	ratio := func(num, den float64) float64 {
 		if den == 0 {
@@ -125,7 +126,10 @@ func (l AnyLoss) Eval(grad, logits, labels []float64) (float64, error) {
 		beta = 1
 	}
 	if !(amp > 0) || math.IsInf(amp, 0) || !(beta > 0) || math.IsInf(beta, 0) {
-		return 0, fmt.Errorf("%w: amplify %v, beta %v", ErrShape, amp, beta)
+		return 0, fmt.Errorf("%w: %w: amplify %v, beta %v", ErrInvalid, ErrShape, amp, beta)
+	}
+	if l.Metric < F1 || l.Metric > GeometricMean {
+		return 0, fmt.Errorf("%w: unknown Metric %d", ErrInvalid, int(l.Metric))
 	}
 	a := make([]float64, len(logits))
 	var c Confusion

@@ -45,7 +45,10 @@ func ParallelFor(n, workers int, f func(i int)) {
 
 // ParallelForErr is [ParallelFor] for work that can fail; it returns the
 // error of the smallest failing index (so the error, too, does not depend
-// on workers). Every index runs, even after a failure.
+// on workers). Every index runs, even after a failure. A panic in f(i) is
+// not raised again: it is recovered and returned as the error of index i
+// (its message names the index and the recovered value; when that value
+// is an error, errors.Is and errors.As see it).
 func ParallelForErr(n, workers int, f func(i int) error) error {
 	return parallel.ForErr(context.Background(), n, workers, f)
 }

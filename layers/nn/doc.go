@@ -46,4 +46,8 @@
 // work over goroutines; since each index writes only its own output,
 // results do not depend on the number of goroutines. Reductions over a
 // batch are always done afterwards in index order.
+//
+// Nil or zero models and passes, unknown enum values and invalid optimizer
+// settings are [ErrInvalid]; outputs and gradients that overflow are
+// [ErrNonFinite].
 package nn

@@ -13,6 +13,10 @@ import (
 var (
 	ErrShape     = errors.New("nn: shape mismatch")
 	ErrNonFinite = errors.New("nn: NaN or Inf in input")
+	// ErrInvalid reports an invalid argument or setting: a nil or zero
+	// model, pass or matrix, an unknown Activation or Metric, a negative or
+	// NaN learning rate, momentum, β or ε.
+	ErrInvalid = errors.New("nn: invalid argument")
 )
 
 // Activation is the elementwise nonlinearity of the hidden layers.
@@ -79,6 +83,16 @@ func NewMLP(sizes []int, act Activation, rng *rand.Rand) (*MLP, error) {
 			return nil, fmt.Errorf("%w: layer sizes must be positive, got %v", ErrShape, sizes)
 		}
 	}
+	total := 0
+	for k := 1; k < len(sizes); k++ {
+		if sizes[k] > maxParams/sizes[k-1] || total > maxParams-sizes[k]*(sizes[k-1]+1) {
+			return nil, fmt.Errorf("%w: layer sizes %v need more than %d parameters", ErrShape, sizes, maxParams)
+		}
+		total += sizes[k] * (sizes[k-1] + 1)
+	}
+	if act != ReLU && act != Tanh && act != Identity {
+		return nil, fmt.Errorf("%w: unknown Activation %d", ErrInvalid, int(act))
+	}
 	if rng == nil {
 		rng = rand.New(rand.NewPCG(1, 2))
 	}
@@ -101,8 +115,18 @@ func NewMLP(sizes []int, act Activation, rng *rand.Rand) (*MLP, error) {
 	return m, nil
 }
 
-// Dims returns the input and output dimensions.
-func (m *MLP) Dims() (in, out int) { return m.sizes[0], m.sizes[len(m.sizes)-1] }
+// maxParams bounds the number of parameters of an MLP (2³⁰, 8 GiB; less
+// on 32-bit platforms).
+var maxParams = int(min(uint64(1)<<30, uint64(math.MaxInt)/16))
+
+// Dims returns the input and output dimensions ((0, 0) for a nil or zero
+// MLP).
+func (m *MLP) Dims() (in, out int) {
+	if m == nil || len(m.sizes) < 2 {
+		return 0, 0
+	}
+	return m.sizes[0], m.sizes[len(m.sizes)-1]
+}
 
 // Sizes returns a copy of the layer sizes.
 func (m *MLP) Sizes() []int { return append([]int(nil), m.sizes...) }
@@ -112,7 +136,8 @@ func (m *MLP) Sizes() []int { return append([]int(nil), m.sizes...) }
 func (m *MLP) Params() []float64 { return m.params }
 
 // Layer returns views of the weight matrix (out×in) and bias of layer k
-// (0-based); they alias the parameters.
+// (0-based, k < len(Sizes())−1); they alias the parameters. An index out
+// of range panics, as a slice index does.
 func (m *MLP) Layer(k int) (*mat.Dense, []float64) {
 	in, out := m.sizes[k], m.sizes[k+1]
 	w := mat.NewDense(out, in, m.params[m.offW[k]:m.offW[k]+out*in])
@@ -126,11 +151,26 @@ type Pass struct {
 }
 
 // Output returns the model outputs, one row per input row. The matrix is
-// owned by the pass.
-func (p *Pass) Output() *mat.Dense { return p.h[len(p.h)-1] }
+// owned by the pass. A nil or zero Pass has no output (nil).
+func (p *Pass) Output() *mat.Dense {
+	if p == nil || len(p.h) == 0 {
+		return nil
+	}
+	return p.h[len(p.h)-1]
+}
 
-// Forward evaluates the model on the rows of x (batch×in).
+// Forward evaluates the model on the rows of x (batch×in). A nil or zero
+// MLP or a nil x is ErrInvalid.
 func (m *MLP) Forward(x mat.Matrix) (*Pass, error) {
+	if m == nil || len(m.sizes) < 2 {
+		return nil, fmt.Errorf("%w: MLP not built by NewMLP or NewLinear", ErrInvalid)
+	}
+	if x == nil {
+		return nil, fmt.Errorf("%w: nil input matrix", ErrInvalid)
+	}
+	if d, ok := x.(*mat.Dense); ok && d == nil {
+		return nil, fmt.Errorf("%w: nil input matrix", ErrInvalid)
+	}
 	r, c := x.Dims()
 	if c != m.sizes[0] {
 		return nil, fmt.Errorf("%w: input has %d columns, model expects %d", ErrShape, c, m.sizes[0])
@@ -161,11 +201,20 @@ func (m *MLP) Forward(x mat.Matrix) (*Pass, error) {
 		p.h = append(p.h, out)
 		prev = out
 	}
+	for i := range r {
+		for _, v := range prev.RawRowView(i) {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("%w: output row %d overflows (scale the input or the parameters down)", ErrNonFinite, i)
+			}
+		}
+	}
 	return p, nil
 }
 
 // Predict writes the model output for one input row into dst (len out).
-// dst and x must not alias.
+// dst and x must not alias. It has no error return: len(x) must be the
+// input size and len(dst) the output size (use Forward for checked input);
+// a mismatch panics, as a slice index does.
 func (m *MLP) Predict(dst, x []float64) {
 	cur := x
 	for k := 0; k+1 < len(m.sizes); k++ {
@@ -193,7 +242,19 @@ func (m *MLP) Predict(dst, x []float64) {
 
 // Backward adds to grad (len(Params())) the gradient of a scalar loss whose
 // cotangent on the outputs is dy (batch×out), and returns ∂ℓ/∂X if wantX.
+//
+// A nil p (or one not returned by Forward) or a nil dy is ErrInvalid; NaN
+// or Inf in dy is ErrNonFinite.
 func (p *Pass) Backward(grad []float64, dy mat.Matrix, wantX bool) (*mat.Dense, error) {
+	if p == nil || p.m == nil || len(p.h) == 0 {
+		return nil, fmt.Errorf("%w: Pass not returned by MLP.Forward", ErrInvalid)
+	}
+	if dy == nil {
+		return nil, fmt.Errorf("%w: nil cotangent matrix", ErrInvalid)
+	}
+	if d, ok := dy.(*mat.Dense); ok && d == nil {
+		return nil, fmt.Errorf("%w: nil cotangent matrix", ErrInvalid)
+	}
 	m := p.m
 	out := p.Output()
 	r, c := out.Dims()
@@ -204,6 +265,13 @@ func (p *Pass) Backward(grad []float64, dy mat.Matrix, wantX bool) (*mat.Dense, 
 		return nil, fmt.Errorf("%w: grad has length %d, model has %d parameters", ErrShape, len(grad), len(m.params))
 	}
 	delta := mat.DenseCopyOf(dy)
+	for i := range r {
+		for _, v := range delta.RawRowView(i) {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("%w: cotangent row %d", ErrNonFinite, i)
+			}
+		}
+	}
 	for k := len(m.sizes) - 2; k >= 0; k-- {
 		in, outk := m.sizes[k], m.sizes[k+1]
 		// ∂W = δᵀ H_{k−1}
@@ -236,8 +304,20 @@ func (p *Pass) Backward(grad []float64, dy mat.Matrix, wantX bool) (*mat.Dense, 
 		}
 		delta = next
 	}
+	for i, v := range grad {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("%w: gradient entry %d overflows", ErrNonFinite, i)
+		}
+	}
 	if !wantX {
 		return nil, nil
+	}
+	for i := range r {
+		for _, v := range delta.RawRowView(i) {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("%w: input cotangent row %d overflows", ErrNonFinite, i)
+			}
+		}
 	}
 	return delta, nil
 }

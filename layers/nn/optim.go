@@ -23,9 +23,24 @@ type SGD struct {
 }
 
 // Step implements [Optimizer].
+//
+// Invalid settings (a negative, NaN or infinite LearningRate or
+// WeightDecay, a Momentum outside [0, 1)) are ErrInvalid; a NaN or Inf
+// gradient is ErrNonFinite. On error the parameters are unchanged.
 func (o *SGD) Step(params, grad []float64) error {
+	if o == nil {
+		return fmt.Errorf("%w: nil SGD", ErrInvalid)
+	}
 	if len(params) != len(grad) {
 		return fmt.Errorf("%w: %d parameters, %d gradients", ErrShape, len(params), len(grad))
+	}
+	if bad(o.LearningRate) || bad(o.WeightDecay) || !(o.Momentum >= 0 && o.Momentum < 1) {
+		return fmt.Errorf("%w: SGD learning rate %v, momentum %v, weight decay %v", ErrInvalid, o.LearningRate, o.Momentum, o.WeightDecay)
+	}
+	for i, g := range grad {
+		if math.IsNaN(g) || math.IsInf(g, 0) {
+			return fmt.Errorf("%w: gradient[%d] = %v", ErrNonFinite, i, g)
+		}
 	}
 	lr := o.LearningRate
 	if lr == 0 {
@@ -65,9 +80,21 @@ type Adam struct {
 }
 
 // Step implements [Optimizer].
+//
+// Invalid settings (a negative, NaN or infinite LearningRate, Epsilon or
+// WeightDecay, a β outside [0, 1)) are ErrInvalid; a NaN or Inf gradient
+// is ErrNonFinite. On error the parameters are unchanged.
 func (o *Adam) Step(params, grad []float64) error {
+	if o == nil {
+		return fmt.Errorf("%w: nil Adam", ErrInvalid)
+	}
 	if len(params) != len(grad) {
 		return fmt.Errorf("%w: %d parameters, %d gradients", ErrShape, len(params), len(grad))
+	}
+	if bad(o.LearningRate) || bad(o.Epsilon) || bad(o.WeightDecay) ||
+		!(o.Beta1 >= 0 && o.Beta1 < 1) || !(o.Beta2 >= 0 && o.Beta2 < 1) {
+		return fmt.Errorf("%w: Adam learning rate %v, β %v, %v, ε %v, weight decay %v", ErrInvalid,
+			o.LearningRate, o.Beta1, o.Beta2, o.Epsilon, o.WeightDecay)
 	}
 	for i, g := range grad {
 		if math.IsNaN(g) || math.IsInf(g, 0) {
@@ -103,6 +130,9 @@ func (o *Adam) Step(params, grad []float64) error {
 	}
 	return nil
 }
+
+// bad reports a setting that is negative, NaN or infinite.
+func bad(x float64) bool { return x < 0 || math.IsNaN(x) || math.IsInf(x, 0) }
 
 // Reset clears the optimizer state.
 func (o *Adam) Reset() { o.m, o.v, o.t = nil, nil, 0 }

@@ -10,9 +10,15 @@ import (
 	"github.com/optlayers/optlayers/layers/nn"
 )
 
+// maxGen bounds each matrix a generator draws (2²⁸ entries, 2 GiB).
+const maxGen = 1 << 28
+
 func checkGen(n, p, d, deg int) error {
 	if n <= 0 || p <= 0 || d <= 0 || deg <= 0 {
 		return fmt.Errorf("%w: n=%d p=%d d=%d deg=%d must be positive", ErrInput, n, p, d, deg)
+	}
+	if p > maxGen/n || d > maxGen/n || d > maxGen/p {
+		return fmt.Errorf("%w: n=%d p=%d d=%d: more than %d values to draw", ErrInput, n, p, d, maxGen)
 	}
 	return nil
 }
@@ -46,7 +52,12 @@ func normals(rng *rand.Rand, r, c int) *mat.Dense {
 //
 // with w̄ = noise ∈ [0, 1). B is drawn first and shared by all n pairs, so
 // draw training and test sets in one call and split the rows.
+//
+// A nil rng means a fixed stream, PCG(0, 0).
 func GenShortestPath(rng *rand.Rand, n, p, d, deg int, noise float64) (x, c *mat.Dense, err error) {
+	if rng == nil {
+		rng = rand.New(rand.NewPCG(0, 0))
+	}
 	if err := checkGen(n, p, d, deg); err != nil {
 		return nil, nil, err
 	}
@@ -77,7 +88,12 @@ func GenShortestPath(rng *rand.Rand, n, p, d, deg int, noise float64) (x, c *mat
 //	x ~ N(0, I_p), ε ~ U(1−w̄, 1+w̄)^d.
 //
 // Capacities are in hundredths too (capacity 20 is 2000).
+//
+// A nil rng means a fixed stream, PCG(0, 0).
 func GenKnapsack(rng *rand.Rand, n, p, items, deg int, noise float64) (weights []int, x, c *mat.Dense, err error) {
+	if rng == nil {
+		rng = rand.New(rand.NewPCG(0, 0))
+	}
 	if err := checkGen(n, p, items, deg); err != nil {
 		return nil, nil, nil, err
 	}
@@ -112,9 +128,17 @@ func GenKnapsack(rng *rand.Rand, n, p, items, deg int, noise float64) (weights [
 //	Σ = L Lᵀ + (0.01τ)² I.
 //
 // It returns Σ, the features and the realized returns r.
+//
+// A nil rng means a fixed stream, PCG(0, 0).
 func GenPortfolio(rng *rand.Rand, n, p, assets, deg int, noiseLevel float64) (cov *mat.SymDense, x, r *mat.Dense, err error) {
+	if rng == nil {
+		rng = rand.New(rand.NewPCG(0, 0))
+	}
 	if err := checkGen(n, p, assets, deg); err != nil {
 		return nil, nil, nil, err
+	}
+	if assets > maxGen/assets {
+		return nil, nil, nil, fmt.Errorf("%w: %d assets: covariance of more than %d entries", ErrInput, assets, maxGen)
 	}
 	if !(noiseLevel >= 0) || math.IsInf(noiseLevel, 0) {
 		return nil, nil, nil, fmt.Errorf("%w: noise level %v", ErrInput, noiseLevel)
@@ -163,39 +187,60 @@ type Dataset struct {
 }
 
 // NewDataset solves the oracle for every row of c (over workers
-// goroutines, ≤ 0 meaning GOMAXPROCS) and returns the dataset.
-func NewDataset(o Oracle, x, c *mat.Dense, workers int) (*Dataset, error) {
+// goroutines, ≤ 0 meaning GOMAXPROCS) and returns the dataset. A nil o, x
+// or c is ErrInput; NaN or Inf in x or c is ErrNonFinite; a panicking
+// oracle is an error matching ErrCallback.
+func NewDataset(o Oracle, x, c *mat.Dense, workers int) (ds *Dataset, err error) {
+	if isNil(o) || x == nil || c == nil {
+		return nil, fmt.Errorf("%w: NewDataset needs an oracle, features and costs", ErrInput)
+	}
+	defer recoverCallback(&err)
 	n, p := x.Dims()
 	nc, d := c.Dims()
 	if n != nc || d != o.Dim() || p == 0 {
 		return nil, fmt.Errorf("%w: x is %d×%d, c is %d×%d, oracle dim %d", ErrShape, n, p, nc, d, o.Dim())
 	}
-	for _, v := range x.RawMatrix().Data {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, ErrNonFinite
+	for _, m := range []*mat.Dense{x, c} {
+		for i := range m.RawMatrix().Rows {
+			for _, v := range m.RawRowView(i) {
+				if math.IsNaN(v) || math.IsInf(v, 0) {
+					return nil, ErrNonFinite
+				}
+			}
 		}
 	}
-	ds := &Dataset{X: mat.DenseCopyOf(x), C: mat.DenseCopyOf(c), W: mat.NewDense(n, d, nil), Z: make([]float64, n)}
-	err := nn.ParallelForErr(n, workers, func(i int) error {
+	ds = &Dataset{X: mat.DenseCopyOf(x), C: mat.DenseCopyOf(c), W: mat.NewDense(n, d, nil), Z: make([]float64, n)}
+	err = nn.ParallelForErr(n, workers, func(i int) error {
 		z, err := o.Solve(ds.W.RawRowView(i), ds.C.RawRowView(i))
 		ds.Z[i] = z
+		if err == nil && (math.IsNaN(z) || math.IsInf(z, 0) || !finite(ds.W.RawRowView(i))) {
+			err = fmt.Errorf("%w: pair %d: oracle returned NaN or Inf", ErrNonFinite, i)
+		}
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, callbackErr(err)
 	}
 	return ds, nil
 }
 
-// Len returns the number of pairs.
-func (d *Dataset) Len() int { return len(d.Z) }
+// Len returns the number of pairs (0 for a nil d).
+func (d *Dataset) Len() int {
+	if d == nil {
+		return 0
+	}
+	return len(d.Z)
+}
 
-// Split returns the first k pairs and the rest (sharing no memory with d).
+// Split returns the first k pairs and the rest (sharing no memory with d);
+// 0 ≤ k ≤ Len() is required (a k out of range panics, as a slice
+// expression does).
 func (d *Dataset) Split(k int) (*Dataset, *Dataset) {
 	return d.Rows(0, k), d.Rows(k, d.Len())
 }
 
-// Rows returns a copy of pairs lo..hi−1.
+// Rows returns a copy of pairs lo..hi−1; 0 ≤ lo < hi ≤ Len() is required
+// (a range out of bounds or empty panics, as a slice expression does).
 func (d *Dataset) Rows(lo, hi int) *Dataset {
 	return &Dataset{
 		X: mat.DenseCopyOf(d.X.Slice(lo, hi, 0, d.X.RawMatrix().Cols)),
@@ -211,14 +256,19 @@ func (d *Dataset) Rows(lo, hi int) *Dataset {
 //	Σᵢ s (cᵢᵀŵᵢ − z*ᵢ) / Σᵢ |z*ᵢ|,   ŵᵢ = w*(ĉᵢ),
 //
 // with s = +1 for minimization and −1 for maximization, so the regret is
-// non-negative. Oracle calls run over workers goroutines.
-func Regret(o Oracle, chat *mat.Dense, d *Dataset, workers int) (float64, error) {
+// non-negative. Oracle calls run over workers goroutines. A nil o, chat or
+// d is ErrInput; a panicking oracle is an error matching ErrCallback.
+func Regret(o Oracle, chat *mat.Dense, d *Dataset, workers int) (r float64, err error) {
+	if isNil(o) || chat == nil || d == nil || d.C == nil {
+		return 0, fmt.Errorf("%w: Regret needs an oracle, predictions and a dataset", ErrInput)
+	}
+	defer recoverCallback(&err)
 	n, dim := chat.Dims()
 	if n != d.Len() || dim != o.Dim() {
 		return 0, fmt.Errorf("%w: predictions %d×%d for %d pairs of dim %d", ErrShape, n, dim, d.Len(), o.Dim())
 	}
 	loss := make([]float64, n)
-	err := nn.ParallelForErr(n, workers, func(i int) error {
+	err = nn.ParallelForErr(n, workers, func(i int) error {
 		w := make([]float64, dim)
 		if _, err := o.Solve(w, chat.RawRowView(i)); err != nil {
 			return err
@@ -227,7 +277,7 @@ func Regret(o Oracle, chat *mat.Dense, d *Dataset, workers int) (float64, error)
 		return nil
 	})
 	if err != nil {
-		return 0, err
+		return 0, callbackErr(err)
 	}
 	num, den := 0.0, 0.0
 	for i := range loss {
@@ -237,7 +287,10 @@ func Regret(o Oracle, chat *mat.Dense, d *Dataset, workers int) (float64, error)
 	if den == 0 {
 		return 0, fmt.Errorf("%w: all optimal values are zero, normalized regret undefined", ErrInput)
 	}
-	return num / den, nil
+	if r = num / den; math.IsNaN(r) || math.IsInf(r, 0) {
+		return 0, fmt.Errorf("%w: regret is %v (NaN or Inf predictions or oracle outputs)", ErrNonFinite, r)
+	}
+	return r, nil
 }
 
 // UnambiguousRegret is [Regret] with ties broken against the model: among
@@ -246,7 +299,11 @@ func Regret(o Oracle, chat *mat.Dense, d *Dataset, workers int) (float64, error)
 // (eps ≤ 0 means 1e-7). It guards the metric against a model that wins by
 // predicting constant costs and relying on the oracle's tie-breaking
 // (PyEPO's unambiguous regret).
-func UnambiguousRegret(o Oracle, chat *mat.Dense, d *Dataset, workers int, eps float64) (float64, error) {
+func UnambiguousRegret(o Oracle, chat *mat.Dense, d *Dataset, workers int, eps float64) (r float64, err error) {
+	if isNil(o) || chat == nil || d == nil || d.C == nil {
+		return 0, fmt.Errorf("%w: UnambiguousRegret needs an oracle, predictions and a dataset", ErrInput)
+	}
+	defer recoverCallback(&err)
 	n, dim := chat.Dims()
 	if n != d.Len() || dim != o.Dim() {
 		return 0, fmt.Errorf("%w: predictions %d×%d for %d pairs of dim %d", ErrShape, n, dim, d.Len(), o.Dim())

@@ -75,4 +75,8 @@
 // Programming", Math. Prog. Computation 2024): costs are a degree-deg
 // polynomial of B x/√p with B ~ Bernoulli(0.5), times multiplicative
 // uniform noise.
+//
+// Nil oracles, models, losses and datasets are [ErrInput]; a panic in an
+// Oracle, Loss, Objective or training hook is an error matching
+// [ErrCallback].
 package pto

@@ -26,11 +26,12 @@ type LayerLoss struct {
 }
 
 // Eval implements [Loss].
-func (l LayerLoss) Eval(grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (float64, error) {
+func (l LayerLoss) Eval(grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (loss float64, err error) {
+	defer recoverCallback(&err)
 	if err := checkPair(chat, grad, d, i); err != nil {
 		return 0, err
 	}
-	if l.Oracle == nil || l.Layer == nil {
+	if isNil(l.Oracle) || l.Layer == nil {
 		return 0, fmt.Errorf("%w: nil oracle or layer", ErrInput)
 	}
 	in, out := l.Layer.Dims()
@@ -62,8 +63,11 @@ func (l LayerLoss) Eval(grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (
 }
 
 // LPTemplate returns the polytope of a [Polyhedral] oracle as an lp.Problem
-// (with a zero cost), for the LP layers of package layers.
+// (with a zero cost), for the LP layers of package layers; nil for a nil p.
 func LPTemplate(p Polyhedral) *lp.Problem {
+	if isNil(p) {
+		return nil // NewLP and layers.NewLP report a nil template as ErrInput
+	}
 	A, b, G, h := p.Polyhedron()
 	pb := &lp.Problem{C: make([]float64, p.Dim()), B: b, H: h}
 	if A != nil {

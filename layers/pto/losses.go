@@ -15,7 +15,10 @@ import (
 // gradient or the method's surrogate gradient) into grad; grad and chat
 // must not alias. rng is a random stream private to this call (randomized
 // losses draw from it, so results do not depend on goroutine scheduling).
-// Eval must be safe for concurrent use on distinct pairs.
+// Eval must be safe for concurrent use on distinct pairs. The losses of
+// this package accept a nil rng (a fixed stream, PCG(0, 0)), return
+// ErrInput for a nil d or oracle, and an error matching ErrCallback when
+// the oracle panics.
 type Loss interface {
 	Eval(grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (float64, error)
 }
@@ -29,6 +32,9 @@ type BatchLoss interface {
 }
 
 func checkPair(chat []float64, grad []float64, d *Dataset, i int) error {
+	if d == nil || d.C == nil {
+		return fmt.Errorf("%w: nil dataset", ErrInput)
+	}
 	_, dim := d.C.Dims()
 	if len(chat) != dim || len(grad) != dim {
 		return fmt.Errorf("%w: prediction of length %d, gradient %d, costs %d", ErrShape, len(chat), len(grad), dim)
@@ -78,7 +84,8 @@ func solveMin(o Oracle, dst, c []float64) error {
 type MSE struct{}
 
 // Eval implements [Loss].
-func (MSE) Eval(grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (float64, error) {
+func (MSE) Eval(grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (loss float64, err error) {
+	defer recoverCallback(&err)
 	if err := checkPair(chat, grad, d, i); err != nil {
 		return 0, err
 	}
@@ -102,11 +109,12 @@ func (MSE) Eval(grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (float64,
 type SPOPlus struct{ Oracle Oracle }
 
 // Eval implements [Loss].
-func (l SPOPlus) Eval(grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (float64, error) {
+func (l SPOPlus) Eval(grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (loss float64, err error) {
+	defer recoverCallback(&err)
 	if err := checkPair(chat, grad, d, i); err != nil {
 		return 0, err
 	}
-	if l.Oracle == nil {
+	if isNil(l.Oracle) {
 		return 0, fmt.Errorf("%w: nil oracle", ErrInput)
 	}
 	s := l.Oracle.Sense().sign()
@@ -142,11 +150,12 @@ type DBB struct {
 }
 
 // Eval implements [Loss].
-func (l DBB) Eval(grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (float64, error) {
+func (l DBB) Eval(grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (loss float64, err error) {
+	defer recoverCallback(&err)
 	if err := checkPair(chat, grad, d, i); err != nil {
 		return 0, err
 	}
-	if l.Oracle == nil {
+	if isNil(l.Oracle) {
 		return 0, fmt.Errorf("%w: nil oracle", ErrInput)
 	}
 	lam := l.Lambda
@@ -186,11 +195,12 @@ func (l DBB) Eval(grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (float6
 type NID struct{ Oracle Oracle }
 
 // Eval implements [Loss].
-func (l NID) Eval(grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (float64, error) {
+func (l NID) Eval(grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (loss float64, err error) {
+	defer recoverCallback(&err)
 	if err := checkPair(chat, grad, d, i); err != nil {
 		return 0, err
 	}
-	if l.Oracle == nil {
+	if isNil(l.Oracle) {
 		return 0, fmt.Errorf("%w: nil oracle", ErrInput)
 	}
 	s := l.Oracle.Sense().sign()
@@ -209,7 +219,16 @@ func (l NID) Eval(grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (float6
 	return s * (dot(c, w) - d.Z[i]), nil
 }
 
+// orFixed returns rng, or a fixed stream when rng is nil.
+func orFixed(rng *rand.Rand) *rand.Rand {
+	if rng == nil {
+		return rand.New(rand.NewPCG(0, 0))
+	}
+	return rng
+}
+
 func perturbedOpt(o Oracle, samples int, sigma float64, rng *rand.Rand) *perturbed.Optimizer {
+	rng = orFixed(rng)
 	if samples == 0 {
 		samples = 10
 	}
@@ -241,11 +260,12 @@ type PFYL struct {
 }
 
 // Eval implements [Loss].
-func (l PFYL) Eval(grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (float64, error) {
+func (l PFYL) Eval(grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (loss float64, err error) {
+	defer recoverCallback(&err)
 	if err := checkPair(chat, grad, d, i); err != nil {
 		return 0, err
 	}
-	if l.Oracle == nil {
+	if isNil(l.Oracle) {
 		return 0, fmt.Errorf("%w: nil oracle", ErrInput)
 	}
 	s := l.Oracle.Sense().sign()
@@ -278,11 +298,12 @@ type DPO struct {
 }
 
 // Eval implements [Loss].
-func (l DPO) Eval(grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (float64, error) {
+func (l DPO) Eval(grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (loss float64, err error) {
+	defer recoverCallback(&err)
 	if err := checkPair(chat, grad, d, i); err != nil {
 		return 0, err
 	}
-	if l.Oracle == nil {
+	if isNil(l.Oracle) {
 		return 0, fmt.Errorf("%w: nil oracle", ErrInput)
 	}
 	s := l.Oracle.Sense().sign()
@@ -375,7 +396,7 @@ type contrastive struct {
 }
 
 func (c *contrastive) maybeSolve(chat []float64, i int, rng *rand.Rand) error {
-	if c.solveRatio <= 0 || rng.Float64() >= c.solveRatio {
+	if c.solveRatio <= 0 || orFixed(rng).Float64() >= c.solveRatio {
 		return nil
 	}
 	w := make([]float64, len(chat))
@@ -399,6 +420,9 @@ func newContrastive(o Oracle, train *Dataset, solveRatio float64) (*contrastive,
 	if train == nil || train.Len() == 0 {
 		return nil, fmt.Errorf("%w: empty training set for the solution pool", ErrInput)
 	}
+	if isNil(o) {
+		return nil, fmt.Errorf("%w: nil oracle", ErrInput)
+	}
 	return &contrastive{oracle: o, solveRatio: solveRatio, pool: newPool(train)}, nil
 }
 
@@ -420,7 +444,8 @@ func NewNCE(o Oracle, train *Dataset, solveRatio float64) (*NCE, error) {
 }
 
 // Eval implements [Loss].
-func (l *NCE) Eval(grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (float64, error) {
+func (l *NCE) Eval(grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (loss float64, err error) {
+	defer recoverCallback(&err)
 	if err := checkPair(chat, grad, d, i); err != nil {
 		return 0, err
 	}
@@ -461,7 +486,8 @@ func NewCMAP(o Oracle, train *Dataset, solveRatio float64) (*CMAP, error) {
 }
 
 // Eval implements [Loss].
-func (l *CMAP) Eval(grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (float64, error) {
+func (l *CMAP) Eval(grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (loss float64, err error) {
+	defer recoverCallback(&err)
 	if err := checkPair(chat, grad, d, i); err != nil {
 		return 0, err
 	}

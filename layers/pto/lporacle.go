@@ -28,6 +28,9 @@ func NewLP(template *lp.Problem, sense Sense) (*LP, error) {
 	if template == nil || len(template.C) == 0 {
 		return nil, fmt.Errorf("%w: empty LP", ErrInput)
 	}
+	if sense != Minimize && sense != Maximize {
+		return nil, fmt.Errorf("%w: unknown Sense %d", ErrInput, int(sense))
+	}
 	o, err := lp.NewOracle(template, nil)
 	if err != nil {
 		return nil, err

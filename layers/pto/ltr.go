@@ -67,7 +67,8 @@ func NewListwise(o Oracle, train *Dataset, solveRatio, tau float64) (*Listwise, 
 }
 
 // Eval implements [Loss].
-func (l *Pointwise) Eval(grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (float64, error) {
+func (l *Pointwise) Eval(grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (loss float64, err error) {
+	defer recoverCallback(&err)
 	if err := checkPair(chat, grad, d, i); err != nil {
 		return 0, err
 	}
@@ -87,7 +88,8 @@ func (l *Pointwise) Eval(grad, chat []float64, d *Dataset, i int, rng *rand.Rand
 }
 
 // Eval implements [Loss].
-func (l *Pairwise) Eval(grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (float64, error) {
+func (l *Pairwise) Eval(grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (loss float64, err error) {
+	defer recoverCallback(&err)
 	if err := checkPair(chat, grad, d, i); err != nil {
 		return 0, err
 	}
@@ -110,7 +112,8 @@ func (l *Pairwise) Eval(grad, chat []float64, d *Dataset, i int, rng *rand.Rand)
 }
 
 // Eval implements [Loss].
-func (l *Listwise) Eval(grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (float64, error) {
+func (l *Listwise) Eval(grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (loss float64, err error) {
+	defer recoverCallback(&err)
 	if err := checkPair(chat, grad, d, i); err != nil {
 		return 0, err
 	}

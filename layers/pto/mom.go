@@ -2,6 +2,7 @@ package pto
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 
 	"gonum.org/v1/gonum/mat"
@@ -77,8 +78,12 @@ type MOM struct {
 
 // NewMOM computes an optimal basis for every pair of train (at its true
 // cost) and returns the loss, valid on train only.
-func NewMOM(o BasisOracle, train *Dataset, margin float64) (*MOM, error) {
-	if margin < 0 {
+func NewMOM(o BasisOracle, train *Dataset, margin float64) (mom *MOM, err error) {
+	if isNil(o) || train == nil || train.C == nil {
+		return nil, fmt.Errorf("%w: NewMOM needs an oracle and a training set", ErrInput)
+	}
+	defer recoverCallback(&err)
+	if margin < 0 || math.IsNaN(margin) || math.IsInf(margin, 0) {
 		return nil, fmt.Errorf("%w: margin %v", ErrInput, margin)
 	}
 	if margin == 0 {
@@ -125,7 +130,9 @@ func NewMOM(o BasisOracle, train *Dataset, margin float64) (*MOM, error) {
 }
 
 // ReducedCosts writes r_N(ĉ) for pair i into dst (length |N|) and returns
-// the non-basic indices N.
+// the non-basic indices N. It has no error return: i must be a pair of the
+// training set and chat of the oracle's dimension (Eval checks both); an
+// index out of range panics, as a slice index does.
 func (l *MOM) ReducedCosts(dst, chat []float64, i int) []int {
 	B, N, D := l.basis[i], l.non[i], l.coef[i]
 	for k, j := range N {
@@ -139,7 +146,8 @@ func (l *MOM) ReducedCosts(dst, chat []float64, i int) []int {
 }
 
 // Eval implements [Loss]; d must be the training set given to [NewMOM].
-func (l *MOM) Eval(grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (float64, error) {
+func (l *MOM) Eval(grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (loss float64, err error) {
+	defer recoverCallback(&err)
 	if d != l.train {
 		return 0, fmt.Errorf("%w: MOM evaluated on a dataset other than its training set", ErrInput)
 	}

@@ -4,9 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
+	"runtime/debug"
 	"sync"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/optlayers/optlayers/internal/parallel"
 )
 
 // Errors returned by the package.
@@ -15,7 +19,46 @@ var (
 	ErrNonFinite  = errors.New("pto: NaN or Inf in input")
 	ErrInput      = errors.New("pto: invalid input")
 	ErrInfeasible = errors.New("pto: infeasible problem")
+	// ErrCallback reports a panic in user code called by the package (an
+	// Oracle, a Loss, an Objective). The error also wraps a value
+	// describing the panic (its message names the recovered value; when
+	// that value is an error, errors.Is and errors.As see it).
+	ErrCallback = errors.New("pto: panic in a user callback")
 )
+
+// callbackErr marks err with ErrCallback when it carries a recovered panic.
+func callbackErr(err error) error {
+	var pe *parallel.PanicError
+	if err != nil && !errors.Is(err, ErrCallback) && errors.As(err, &pe) {
+		return fmt.Errorf("%w: %w", ErrCallback, err)
+	}
+	return err
+}
+
+// recoverCallback turns a panic of user code into an error matching
+// ErrCallback, and marks a returned error that carries a panic recovered
+// deeper (by solvers/perturbed, say) the same way. Use as
+// `defer recoverCallback(&err)` with a named result.
+func recoverCallback(err *error) {
+	if v := recover(); v != nil {
+		*err = fmt.Errorf("%w: %w", ErrCallback, &parallel.PanicError{Value: v, Stack: debug.Stack()})
+		return
+	}
+	*err = callbackErr(*err)
+}
+
+// isNil reports a nil interface or a nil pointer inside one.
+func isNil(v any) bool {
+	if v == nil {
+		return true
+	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Func, reflect.Interface:
+		return rv.IsNil()
+	}
+	return false
+}
 
 // Sense is the direction of optimization of an [Oracle].
 type Sense int
@@ -231,6 +274,9 @@ func NewKnapsack(weights []int, capacity int) (*Knapsack, error) {
 			return nil, fmt.Errorf("%w: negative weight %d", ErrInput, w)
 		}
 	}
+	if len(weights) > (1<<28)/(capacity+1) {
+		return nil, fmt.Errorf("%w: %d items × capacity %d exceed the 2²⁸-entry table of the dynamic program", ErrInput, len(weights), capacity)
+	}
 	k := &Knapsack{Weights: append([]int(nil), weights...), Capacity: capacity}
 	k.pool = &sync.Pool{New: func() any {
 		return &knapScratch{best: make([]float64, capacity+1), take: make([]bool, len(weights)*(capacity+1))}
@@ -336,3 +382,12 @@ func (o OracleFunc) Sense() Sense { return o.Direction }
 
 // Solve calls F.
 func (o OracleFunc) Solve(dst, c []float64) (float64, error) { return o.F(dst, c) }
+
+func finite(v []float64) bool {
+	for _, x := range v {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return false
+		}
+	}
+	return true
+}

@@ -29,6 +29,9 @@ type Portfolio struct {
 // NewPortfolio returns the oracle for covariance Σ (positive definite) and
 // risk level γ > 0 (PyEPO's default is 2.25).
 func NewPortfolio(cov mat.Symmetric, gamma float64) (*Portfolio, error) {
+	if isNil(cov) {
+		return nil, fmt.Errorf("%w: nil covariance", ErrInput)
+	}
 	n := cov.SymmetricDim()
 	if n == 0 || !(gamma > 0) || math.IsInf(gamma, 0) {
 		return nil, fmt.Errorf("%w: %d assets, gamma %v", ErrInput, n, gamma)

@@ -3,6 +3,7 @@ package pto
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 
 	"gonum.org/v1/gonum/mat"
@@ -32,13 +33,23 @@ type QPTL struct {
 
 // Relaxed returns w_μ(ĉ) (the QP solution, in the oracle's sense) and the
 // solution object for a backward pass.
-func (l QPTL) Relaxed(ctx context.Context, chat []float64) (*qp.Solution, error) {
+func (l QPTL) Relaxed(ctx context.Context, chat []float64) (sol *qp.Solution, err error) {
+	if isNil(l.Oracle) {
+		return nil, fmt.Errorf("%w: nil oracle", ErrInput)
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	defer recoverCallback(&err)
 	mu := l.Mu
 	if mu == 0 {
 		mu = 1
 	}
-	if !(mu > 0) {
+	if !(mu > 0) || math.IsInf(mu, 0) {
 		return nil, fmt.Errorf("%w: QPTL mu %v", ErrInput, mu)
+	}
+	if err := checkCost(chat, l.Oracle.Dim()); err != nil {
+		return nil, err
 	}
 	s := l.Oracle.Sense().sign()
 	n := len(chat)
@@ -60,11 +71,12 @@ func (l QPTL) Relaxed(ctx context.Context, chat []float64) (*qp.Solution, error)
 }
 
 // Eval implements [Loss].
-func (l QPTL) Eval(grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (float64, error) {
+func (l QPTL) Eval(grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (loss float64, err error) {
+	defer recoverCallback(&err)
 	if err := checkPair(chat, grad, d, i); err != nil {
 		return 0, err
 	}
-	if l.Oracle == nil {
+	if isNil(l.Oracle) {
 		return 0, fmt.Errorf("%w: nil oracle", ErrInput)
 	}
 	sol, err := l.Relaxed(context.Background(), chat)

@@ -44,6 +44,29 @@ type SurCoSettings struct {
 	Seed         uint64
 }
 
+// validate reports an unknown Smoothing and negative, NaN or infinite
+// settings (0 means the default).
+func (s *SurCoSettings) validate() error {
+	if s == nil {
+		return nil
+	}
+	if s.Smoothing < Interpolation || s.Smoothing > QuadraticRelaxation {
+		return fmt.Errorf("%w: unknown Smoothing %d", ErrInput, int(s.Smoothing))
+	}
+	for _, v := range []struct {
+		name string
+		x    float64
+	}{{"Lambda", s.Lambda}, {"Sigma", s.Sigma}, {"Mu", s.Mu}, {"LearningRate", s.LearningRate}} {
+		if v.x < 0 || math.IsNaN(v.x) || math.IsInf(v.x, 0) {
+			return fmt.Errorf("%w: %s = %v (want finite and ≥ 0; 0 means the default)", ErrInput, v.name, v.x)
+		}
+	}
+	if s.Samples < 0 || s.Iterations < 0 {
+		return fmt.Errorf("%w: Samples = %d, Iterations = %d", ErrInput, s.Samples, s.Iterations)
+	}
+	return nil
+}
+
 func (s *SurCoSettings) orDefault() SurCoSettings {
 	var r SurCoSettings
 	if s != nil {
@@ -148,7 +171,17 @@ type SurCoResult struct {
 // descent runs on −ĉ). It starts from init, or, if init is nil, from the
 // linearization ∇f(0) (in the minimization form), and returns the best
 // solution visited, so it is never worse than the solution at its start.
-func SurCoZero(ctx context.Context, o Oracle, f Objective, init []float64, s *SurCoSettings) (*SurCoResult, error) {
+func SurCoZero(ctx context.Context, o Oracle, f Objective, init []float64, s *SurCoSettings) (res *SurCoResult, err error) {
+	if isNil(o) || f == nil {
+		return nil, fmt.Errorf("%w: SurCoZero needs an oracle and an objective", ErrInput)
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if err := s.validate(); err != nil {
+		return nil, err
+	}
+	defer recoverCallback(&err)
 	st := s.orDefault()
 	n := o.Dim()
 	q := make([]float64, n)
@@ -173,7 +206,7 @@ func SurCoZero(ctx context.Context, o Oracle, f Objective, init []float64, s *Su
 	opt := &nn.Adam{LearningRate: st.LearningRate}
 	grad := make([]float64, n)
 	w := make([]float64, n)
-	res := &SurCoResult{Value: math.Inf(1)}
+	res = &SurCoResult{Value: math.Inf(1)}
 	for it := 0; it < st.Iterations; it++ {
 		if err := ctx.Err(); err != nil {
 			return res, err
@@ -214,11 +247,12 @@ type SurCo struct {
 }
 
 // Eval implements [Loss].
-func (l SurCo) Eval(grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (float64, error) {
+func (l SurCo) Eval(grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (loss float64, err error) {
+	defer recoverCallback(&err)
 	if err := checkPair(chat, grad, d, i); err != nil {
 		return 0, err
 	}
-	if l.Oracle == nil || l.Objectives == nil {
+	if isNil(l.Oracle) || l.Objectives == nil {
 		return 0, fmt.Errorf("%w: nil oracle or objectives", ErrInput)
 	}
 	st := l.Settings.orDefault()

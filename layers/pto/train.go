@@ -38,7 +38,14 @@ type TrainResult struct {
 // uses the random stream PCG(Seed, e·2³²+i)), one backward pass and an
 // optimizer step. It stops at the end of the current batch when ctx is
 // cancelled.
-func Train(ctx context.Context, model *nn.MLP, loss Loss, train *Dataset, s *TrainSettings) (*TrainResult, error) {
+func Train(ctx context.Context, model *nn.MLP, loss Loss, train *Dataset, s *TrainSettings) (res *TrainResult, err error) {
+	if model == nil || isNil(loss) || train == nil || train.X == nil {
+		return nil, fmt.Errorf("%w: Train needs a model, a loss and a dataset", ErrInput)
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	defer recoverCallback(&err)
 	var st TrainSettings
 	if s != nil {
 		st = *s
@@ -64,7 +71,7 @@ func Train(ctx context.Context, model *nn.MLP, loss Loss, train *Dataset, s *Tra
 	}
 	shuffle := rand.New(rand.NewPCG(st.Seed, 0x5eed))
 	grad := make([]float64, len(model.Params()))
-	res := &TrainResult{}
+	res = &TrainResult{}
 	var spent time.Duration
 	for epoch := 1; epoch <= st.Epochs; epoch++ {
 		start := time.Now()
@@ -104,7 +111,12 @@ func Train(ctx context.Context, model *nn.MLP, loss Loss, train *Dataset, s *Tra
 // len(model.Params())), exactly as one step of [Train] computes it (pair i
 // uses the random stream PCG(seed, stream·2³²+i)). It calls EndBatch of a
 // [BatchLoss].
+// A nil model, loss or d is ErrInput; a panicking loss (or an oracle it
+// calls) is an error matching ErrCallback.
 func BatchGradient(grad []float64, model *nn.MLP, loss Loss, d *Dataset, batch []int, seed, stream uint64, workers int) (float64, error) {
+	if model == nil || isNil(loss) || d == nil || d.X == nil {
+		return 0, fmt.Errorf("%w: BatchGradient needs a model, a loss and a dataset", ErrInput)
+	}
 	if len(grad) != len(model.Params()) {
 		return 0, fmt.Errorf("%w: grad has length %d, model has %d parameters", ErrShape, len(grad), len(model.Params()))
 	}
@@ -138,7 +150,7 @@ func batchGradient(grad []float64, model *nn.MLP, loss Loss, d *Dataset, batch [
 		return err
 	})
 	if err != nil {
-		return 0, err
+		return 0, callbackErr(err)
 	}
 	if bl, ok := loss.(BatchLoss); ok {
 		bl.EndBatch(batch)
@@ -157,8 +169,12 @@ func batchGradient(grad []float64, model *nn.MLP, loss Loss, d *Dataset, batch [
 	return total / float64(len(batch)), nil
 }
 
-// Predict returns the model's predicted costs for the rows of d.X.
+// Predict returns the model's predicted costs for the rows of d.X (a nil
+// model or d is ErrInput).
 func Predict(model *nn.MLP, d *Dataset) (*mat.Dense, error) {
+	if model == nil || d == nil || d.X == nil {
+		return nil, fmt.Errorf("%w: Predict needs a model and a dataset", ErrInput)
+	}
 	p, err := model.Forward(d.X)
 	if err != nil {
 		return nil, err

@@ -112,3 +112,84 @@ func FuzzSolve(f *testing.F) {
 		}
 	})
 }
+
+// FuzzOracle builds oracles from arbitrary polytopes whose matrices and
+// right-hand sides may not fit together (missing, extra or short rows,
+// typed nil matrices) and arbitrary settings, then solves one cost: never
+// a panic; a nil error means a finite, feasible point.
+func FuzzOracle(f *testing.F) {
+	f.Add([]byte{2, 1, 1, 3, 0, 110, 90, 125, 100, 100, 75, 75}, 0.0, 0)
+	f.Add([]byte{2, 1, 0, 0, 0, 125, 125, 75, 75}, -1.0, -1)
+	f.Add([]byte{3, 0, 2, 4, 8}, math.NaN(), 5)
+	f.Fuzz(func(t *testing.T, b []byte, tol float64, maxIter int) {
+		r := &fuzzReader{b}
+		n := 1 + int(r.byte()%4)
+		rowsG, rowsH := int(r.byte()%3), int(r.byte()%3)
+		flags := r.byte()
+		pb := &Problem{}
+		if rowsG > 0 {
+			g := mat.NewDense(rowsG, n+int(flags>>6&1), nil)
+			for i := range g.RawMatrix().Data {
+				g.RawMatrix().Data[i] = r.float()
+			}
+			pb.G = g
+		} else if flags&16 != 0 {
+			pb.G = (*mat.Dense)(nil)
+		}
+		for range rowsH {
+			pb.H = append(pb.H, r.float())
+		}
+		if flags&1 != 0 {
+			pb.Lower = make([]float64, n)
+		}
+		if flags&2 != 0 {
+			pb.Upper = make([]float64, n)
+			for i := range pb.Upper {
+				pb.Upper[i] = 1 + r.float()
+			}
+		}
+		if flags&4 != 0 {
+			pb.A, pb.B = mat.NewDense(1, n, nil), nil
+			for j := range n {
+				pb.A.(*mat.Dense).Set(0, j, 1)
+			}
+			if flags&8 != 0 {
+				pb.B = []float64{0.5}
+			}
+		}
+		set := &Settings{Tol: tol, MaxIter: maxIter % 200, Regularization: float64(flags>>5&1) * 0.1}
+		or, err := NewOracle(pb, set)
+		if err != nil {
+			return
+		}
+		cost := make([]float64, n)
+		for i := range cost {
+			cost[i] = r.float()
+		}
+		x := make([]float64, n)
+		if err := or(x, cost); err != nil {
+			return
+		}
+		if !finite(x) {
+			t.Fatalf("nil error with a non-finite point %v", x)
+		}
+		strict := tol >= 0 && tol <= 1e-6 && len(b) > 0
+		for _, c := range b {
+			strict = strict && c < 200 // entries in [−4, 4], no NaN, Inf or 1e200
+		}
+		if !strict {
+			return
+		}
+		full := *pb
+		full.C = cost
+		if isNilMatrix(full.A) {
+			full.A = nil
+		}
+		if isNilMatrix(full.G) {
+			full.G = nil
+		}
+		if err := feasible(&full, x, 1e-5); err != nil {
+			t.Fatalf("nil error with an infeasible point: %v", err)
+		}
+	})
+}

@@ -18,13 +18,19 @@ var (
 	ErrNotConverged = qp.ErrNotConverged
 	ErrDims         = qp.ErrDims
 	ErrNaN          = qp.ErrNaN
+	// ErrInvalid reports an invalid setting: a negative, NaN or ≥ 1 Tol,
+	// a negative MaxIter, a negative, NaN or infinite Regularization or
+	// Barrier (NaN and Inf also match ErrNaN), a nil Solution.
+	ErrInvalid = qp.ErrInvalid
 )
 
 // Problem is the linear program
 //
 //	minimize cᵀx  subject to  Ax = b,  Gx ≤ h,  l ≤ x ≤ u,
 //
-// with x ∈ Rⁿ, n = len(C). A may be nil when B is empty, G when H is empty.
+// with x ∈ Rⁿ, n = len(C). A is len(B)×n and G is len(H)×n; A must be nil
+// when B is empty and G when H is empty (a matrix without its right-hand
+// side, or the reverse, is ErrDims).
 // Lower and Upper are nil (no bound) or of length n with entries that may
 // be −Inf and +Inf respectively; Lower[i] ≤ Upper[i] is required.
 type Problem struct {
@@ -39,20 +45,23 @@ type Problem struct {
 // Settings controls Solve. A nil *Settings or the zero value means the
 // defaults documented on each field.
 type Settings struct {
-	// Tol is the tolerance of the interior point (see qp.Settings.Tol).
-	// Default 1e-9.
+	// Tol is the tolerance of the interior point (see qp.Settings.Tol), a
+	// residual relative to the data scale. 0 means the default 1e-9;
+	// negative, NaN or ≥ 1 (which would accept a point violating the
+	// constraints by the scale of the data) is ErrInvalid.
 	Tol float64
-	// MaxIter caps interior-point iterations. Default 100.
+	// MaxIter caps interior-point iterations. 0 means the default 100;
+	// negative is ErrInvalid.
 	MaxIter int
-	// Regularization γ ≥ 0 adds γ/2‖x‖² to the objective (Wilder, Dilkina
+	// Regularization γ ≥ 0 (finite) adds γ/2‖x‖² to the objective (Wilder, Dilkina
 	// & Tambe 2019): the solution becomes a continuous, almost everywhere
 	// differentiable function of c. Default 0.
 	Regularization float64
-	// Barrier μ ≥ 0 stops the interior point on the central path at
+	// Barrier μ ≥ 0 (finite) stops the interior point on the central path at
 	// barrier weight μ: the solution of min cᵀx − μ Σ log(slacks), smooth
 	// in all the data (Mandi & Guns 2020). Default 0 (the LP optimum).
 	Barrier float64
-	// WarmStart is an optional starting x (length n).
+	// WarmStart is an optional starting x (nil, or length n).
 	WarmStart []float64
 	// Workers for SolveBatch; 0 means GOMAXPROCS.
 	Workers int
@@ -76,13 +85,21 @@ type Solution struct {
 	Residuals            qp.Residuals
 	lowerIdx, upperIdx   []int // variables with finite bounds, in row order
 	m                    int
+	costScale            float64 // s > 0 when the QP was solved with c/s, else 0
 	qp                   *qp.Solution
 }
 
 // QP returns the underlying QP solution (the bounds appended to G as
 // rows x_i ≤ u_i, then −x_i ≤ −l_i, in variable order), e.g. for
-// qp.Solution.Condition.
-func (s *Solution) QP() *qp.Solution { return s.qp }
+// qp.Solution.Condition. When ‖c‖∞ > 1e12 that QP is the problem with
+// c, γ and μ divided by ‖c‖∞ (same solution x, multipliers divided by
+// ‖c‖∞).
+func (s *Solution) QP() *qp.Solution {
+	if s == nil {
+		return nil
+	}
+	return s.qp
+}
 
 // toQP builds the QP of pb.
 func toQP(pb *Problem, gamma float64) (*qp.Problem, []int, []int, error) {
@@ -118,17 +135,18 @@ func toQP(pb *Problem, gamma float64) (*qp.Problem, []int, []int, error) {
 			lo = append(lo, i)
 		}
 	}
+	if err := checkPair("A", pb.A, "B", pb.B, n); err != nil {
+		return nil, nil, nil, err
+	}
+	if err := checkPair("G", pb.G, "H", pb.H, n); err != nil {
+		return nil, nil, nil, err
+	}
 	m := len(pb.H)
-	if m > 0 && pb.G == nil {
-		return nil, nil, nil, fmt.Errorf("%w: G is nil but len(H) = %d", ErrDims, m)
-	}
-	if pb.G != nil && m > 0 {
-		if r, c := pb.G.Dims(); r != m || c != n {
-			return nil, nil, nil, fmt.Errorf("%w: G is %d×%d, want %d×%d", ErrDims, r, c, m, n)
-		}
-	}
 	rows := m + len(up) + len(lo)
-	out := &qp.Problem{P: pb.C, A: pb.A, B: pb.B}
+	out := &qp.Problem{P: pb.C, B: pb.B}
+	if !isNilMatrix(pb.A) {
+		out.A = pb.A
+	}
 	if rows > 0 {
 		g := mat.NewDense(rows, n, nil)
 		h := make([]float64, rows)
@@ -156,24 +174,103 @@ func toQP(pb *Problem, gamma float64) (*qp.Problem, []int, []int, error) {
 	return out, lo, up, nil
 }
 
+// checkPair checks that the matrix m (name mn) and its right-hand side v
+// (name vn) go together: both absent, or m is len(v)×n. n < 0 skips the
+// column count.
+func checkPair(mn string, m mat.Matrix, vn string, v []float64, n int) error {
+	if isNilMatrix(m) {
+		if len(v) > 0 {
+			return fmt.Errorf("%w: %s is nil but len(%s) = %d", ErrDims, mn, vn, len(v))
+		}
+		return nil
+	}
+	r, c := m.Dims()
+	if len(v) == 0 {
+		return fmt.Errorf("%w: %s is %d×%d but %s is empty (a constraint matrix needs its right-hand side)", ErrDims, mn, r, c, vn)
+	}
+	if r != len(v) || (n >= 0 && c != n) {
+		if n < 0 {
+			n = c
+		}
+		return fmt.Errorf("%w: %s is %d×%d, want %d×%d (len(%s) × n)", ErrDims, mn, r, c, len(v), n, vn)
+	}
+	return nil
+}
+
+// isNilMatrix reports a nil interface or a nil *mat.Dense.
+func isNilMatrix(m mat.Matrix) bool {
+	if m == nil {
+		return true
+	}
+	d, ok := m.(*mat.Dense)
+	return ok && d == nil
+}
+
+// validate reports invalid settings.
+func (s *Settings) validate() error {
+	switch {
+	case math.IsNaN(s.Tol):
+		return fmt.Errorf("%w: %w: Tol is NaN", ErrInvalid, ErrNaN)
+	case s.Tol < 0 || s.Tol >= 1:
+		return fmt.Errorf("%w: Tol = %g (want 0 ≤ Tol < 1; 0 means the default)", ErrInvalid, s.Tol)
+	case s.MaxIter < 0:
+		return fmt.Errorf("%w: MaxIter = %d (want ≥ 0; 0 means the default)", ErrInvalid, s.MaxIter)
+	case math.IsNaN(s.Regularization) || math.IsInf(s.Regularization, 0):
+		return fmt.Errorf("%w: %w: regularization %g must be finite and ≥ 0", ErrInvalid, ErrNaN, s.Regularization)
+	case s.Regularization < 0:
+		return fmt.Errorf("%w: regularization %g must be ≥ 0", ErrInvalid, s.Regularization)
+	case math.IsNaN(s.Barrier) || math.IsInf(s.Barrier, 0):
+		return fmt.Errorf("%w: %w: barrier %g must be finite and ≥ 0", ErrInvalid, ErrNaN, s.Barrier)
+	case s.Barrier < 0:
+		return fmt.Errorf("%w: barrier %g must be ≥ 0", ErrInvalid, s.Barrier)
+	}
+	return nil
+}
+
 // Solve solves the LP pb (or its regularized or barrier-smoothed variant,
 // see Settings) by the interior point of package qp with Q = 0 (Q = γI
 // with regularization). Errors match ErrInfeasible, ErrUnbounded,
-// ErrNotConverged (with the best iterate), ErrDims and ErrNaN.
+// ErrNotConverged (with the best iterate), ErrDims, ErrNaN and ErrInvalid
+// (bad settings). A nil ctx means context.Background().
 func Solve(ctx context.Context, pb *Problem, s *Settings) (*Solution, error) {
 	var set Settings
 	if s != nil {
 		set = *s
 	}
-	if set.Regularization < 0 || math.IsNaN(set.Regularization) || math.IsInf(set.Regularization, 0) {
-		return nil, fmt.Errorf("%w: regularization %g must be finite and ≥ 0", ErrNaN, set.Regularization)
+	if err := set.validate(); err != nil {
+		return nil, err
 	}
-	if set.Barrier < 0 || math.IsNaN(set.Barrier) || math.IsInf(set.Barrier, 0) {
-		return nil, fmt.Errorf("%w: barrier %g must be finite and ≥ 0", ErrNaN, set.Barrier)
+	if ctx == nil {
+		ctx = context.Background()
 	}
 	q, lo, up, err := toQP(pb, set.Regularization)
 	if err != nil {
 		return nil, err
+	}
+	if set.WarmStart != nil && len(set.WarmStart) != len(pb.C) {
+		return nil, fmt.Errorf("%w: WarmStart has length %d, n = %d", ErrDims, len(set.WarmStart), len(pb.C))
+	}
+	// The solution is invariant under a positive scaling of (c, γ, μ);
+	// costs far from unit size are solved at unit size (the interior point
+	// is not scale invariant: at ‖c‖∞ = 1e20 it reported a bounded LP
+	// unbounded). Duals and the cost gradient are scaled back.
+	cs := 1.0
+	if mc := maxAbs(pb.C); mc > costScaleLimit {
+		cs = mc
+		p := make([]float64, len(pb.C))
+		for i, c := range pb.C {
+			p[i] = c / cs
+		}
+		q.P = p
+		if q.Q != nil {
+			n := len(p)
+			qq := mat.NewSymDense(n, nil)
+			for i := range n {
+				qq.SetSym(i, i, set.Regularization/cs)
+			}
+			q.Q = qq
+		}
+		set.Barrier /= cs
 	}
 	qs := &qp.Settings{Tol: set.Tol, MaxIter: set.MaxIter, Barrier: set.Barrier, Logger: set.Logger}
 	if set.WarmStart != nil {
@@ -199,6 +296,18 @@ func Solve(ctx context.Context, pb *Problem, s *Settings) (*Solution, error) {
 	for i, c := range pb.C {
 		sol.Objective += c * sol.X[i]
 	}
+	if cs != 1 {
+		sol.costScale = cs
+		sol.Nu, sol.Lambda = scaled(sol.Nu, cs), scaled(sol.Lambda, cs)
+		sol.LowerDual, sol.UpperDual = scaled(sol.LowerDual, cs), scaled(sol.UpperDual, cs)
+		for _, v := range [][]float64{sol.Nu, sol.Lambda, sol.LowerDual, sol.UpperDual} {
+			for _, x := range v {
+				if math.IsInf(x, 0) || math.IsNaN(x) {
+					return nil, fmt.Errorf("%w: the multipliers overflow at cost scale %g", ErrNaN, cs)
+				}
+			}
+		}
+	}
 	return sol, err
 }
 
@@ -222,11 +331,19 @@ type Gradient struct {
 // unique. Use Regularization or Barrier for informative gradients in c
 // (or the perturbed optimizer of package solvers/perturbed).
 func (s *Solution) Backward(gx []float64) (*Gradient, error) {
+	if s == nil || s.qp == nil {
+		return nil, fmt.Errorf("%w: Solution not returned by Solve", ErrInvalid)
+	}
 	g, err := s.qp.Backward(gx, nil, nil)
 	if err != nil {
 		return nil, err
 	}
 	n, m := len(s.X), s.m
+	if s.costScale != 0 {
+		for i := range g.P {
+			g.P[i] /= s.costScale // x*(c) = x̃*(c/s)
+		}
+	}
 	out := &Gradient{C: g.P, A: g.A, B: g.B, H: g.H[:m:m], Lower: make([]float64, n), Upper: make([]float64, n)}
 	if m > 0 {
 		out.G = g.G.Slice(0, m, 0, n).(*mat.Dense)
@@ -257,9 +374,9 @@ func NewOracle(pb *Problem, s *Settings) (Oracle, error) {
 	}
 	n := 0
 	switch {
-	case pb.A != nil:
+	case !isNilMatrix(pb.A):
 		_, n = pb.A.Dims()
-	case pb.G != nil:
+	case !isNilMatrix(pb.G):
 		_, n = pb.G.Dims()
 	case pb.Lower != nil:
 		n = len(pb.Lower)
@@ -269,11 +386,25 @@ func NewOracle(pb *Problem, s *Settings) (Oracle, error) {
 	if n == 0 {
 		return nil, fmt.Errorf("%w: cannot infer the number of variables of the polytope", ErrDims)
 	}
+	if err := checkPair("A", pb.A, "B", pb.B, n); err != nil {
+		return nil, err
+	}
+	if err := checkPair("G", pb.G, "H", pb.H, n); err != nil {
+		return nil, err
+	}
+	if (pb.Lower != nil && len(pb.Lower) != n) || (pb.Upper != nil && len(pb.Upper) != n) {
+		return nil, fmt.Errorf("%w: bounds of lengths %d, %d for n = %d", ErrDims, len(pb.Lower), len(pb.Upper), n)
+	}
+	if s != nil {
+		if err := s.validate(); err != nil {
+			return nil, err
+		}
+	}
 	cp := &Problem{B: clone(pb.B), H: clone(pb.H), Lower: clone(pb.Lower), Upper: clone(pb.Upper)}
-	if pb.A != nil {
+	if !isNilMatrix(pb.A) {
 		cp.A = mat.DenseCopyOf(pb.A)
 	}
-	if pb.G != nil {
+	if !isNilMatrix(pb.G) {
 		cp.G = mat.DenseCopyOf(pb.G)
 	}
 	var set *Settings
@@ -294,6 +425,26 @@ func NewOracle(pb *Problem, s *Settings) (Oracle, error) {
 		copy(dst, sol.X)
 		return nil
 	}, nil
+}
+
+// costScaleLimit is the ‖c‖∞ above which Solve works with c/‖c‖∞.
+const costScaleLimit = 1e12
+
+func maxAbs(x []float64) float64 {
+	m := 0.0
+	for _, v := range x {
+		m = max(m, math.Abs(v))
+	}
+	return m
+}
+
+// scaled returns a copy of x times s (x belongs to the QP solution).
+func scaled(x []float64, s float64) []float64 {
+	out := make([]float64, len(x))
+	for i, v := range x {
+		out[i] = v * s
+	}
+	return out
 }
 
 func clone(x []float64) []float64 {

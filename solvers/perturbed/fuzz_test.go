@@ -48,3 +48,45 @@ func FuzzForward(f *testing.F) {
 		}
 	})
 }
+
+// FuzzProducts drives the Jacobian products (VJP, JVP, Jacobian) of a
+// Result with arbitrary θ, σ, cotangents and oracle scales (outputs
+// c·one-hot, c up to the float64 range): never a panic, never a
+// non-finite product with a nil error.
+func FuzzProducts(f *testing.F) {
+	f.Add(0.5, -0.2, 1.0, 1.0, 1.0, uint8(0))
+	f.Add(9.094e307, 1.398e-76, 2.5e307, 9.094e307, 1.0, uint8(2))
+	f.Add(1.0, 0.0, 1e-300, 1e308, 1e307, uint8(9))
+	f.Fuzz(func(t *testing.T, t0, t1, sigma, g0, scale float64, flags uint8) {
+		theta := []float64{t0, t1, 0}
+		oracle := func(dst, cost []float64) error {
+			k := 0
+			for i := range cost {
+				if (flags&2 != 0 && cost[i] < cost[k]) || (flags&2 == 0 && cost[i] > cost[k]) {
+					k = i
+				}
+			}
+			clear(dst)
+			dst[k] = scale
+			return nil
+		}
+		opt := &Optimizer{Oracle: oracle, Dim: 3, Settings: &Settings{
+			Samples: int(flags>>4) + 1, Sigma: sigma, Noise: Noise(flags & 1), Minimize: flags&2 != 0,
+			ControlVariate: flags&8 != 0}}
+		r, err := opt.Forward(context.Background(), theta)
+		if err != nil {
+			return
+		}
+		g := []float64{g0, 1, -g0}
+		dst := make([]float64, 3)
+		if err := r.VJP(dst, g); err == nil && !finite(dst) {
+			t.Fatalf("non-finite VJP with nil error: %v", dst)
+		}
+		if err := r.JVP(dst, g); err == nil && !finite(dst) {
+			t.Fatalf("non-finite JVP with nil error: %v", dst)
+		}
+		if j, err := r.Jacobian(); err == nil && !finite(j.RawMatrix().Data) {
+			t.Fatalf("non-finite Jacobian with nil error")
+		}
+	})
+}

@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 
@@ -21,7 +22,8 @@ import (
 // Settings.Minimize is set. It must not keep or modify cost. When
 // Settings.Workers is not 1 the oracle is called from several goroutines
 // at once and must be safe for concurrent use. A returned error stops the
-// evaluation and is wrapped in the error of the caller.
+// evaluation and is wrapped in the error of the caller; a panic is
+// recovered and returned as an error matching ErrCallback.
 type Oracle func(dst, cost []float64) error
 
 // Noise is the distribution of the perturbation Z.
@@ -54,6 +56,11 @@ var (
 	// ErrOracle wraps an error returned by the oracle, or reports an
 	// oracle output containing NaN or Inf.
 	ErrOracle = errors.New("perturbed: oracle failed")
+	// ErrCallback reports a panic in the oracle; the error also matches
+	// ErrOracle and wraps a value describing the panic (its message names
+	// the recovered value; when that value is an error, errors.Is and
+	// errors.As see it).
+	ErrCallback = errors.New("perturbed: panic in a user callback")
 )
 
 // Default settings.
@@ -256,6 +263,11 @@ func (o *Optimizer) FenchelYoung(ctx context.Context, theta, y []float64) (loss 
 	return loss, grad, nil
 }
 
+// maxFloats bounds Samples·Dim (2³² floats, 32 GiB when the samples are
+// kept; less on 32-bit platforms): beyond it an allocation would fail or
+// exhaust memory.
+var maxFloats = int(min(uint64(1)<<32, uint64(math.MaxInt)/8))
+
 // blockSize is the number of consecutive samples a worker sums before
 // storing a partial sum; partial sums are then added in block order, which
 // makes results independent of the number of workers.
@@ -269,6 +281,10 @@ func (o *Optimizer) run(ctx context.Context, theta []float64, s Settings, keep b
 		return nil, fmt.Errorf("perturbed: %w", err)
 	}
 	d, m := o.Dim, s.Samples
+	if m > maxFloats/d {
+		// The kept samples (and the block sums) would not fit in memory.
+		return nil, fmt.Errorf("%w: %d samples of dimension %d exceed %d floats", ErrInput, m, d, maxFloats)
+	}
 	res := &Result{Samples: m, Sigma: s.Sigma, dim: d}
 	if keep {
 		res.ys = make([]float64, m*d)
@@ -353,8 +369,8 @@ func (o *Optimizer) run(ctx context.Context, theta []float64, s Settings, keep b
 				return
 			}
 			clear(y)
-			if err := o.Oracle(y, cost); err != nil {
-				fail(fmt.Errorf("%w: sample %d: %w", ErrOracle, k, err))
+			if err := invoke(o.Oracle, y, cost, k); err != nil {
+				fail(err)
 				return
 			}
 			v := 0.0
@@ -390,8 +406,27 @@ func (o *Optimizer) run(ctx context.Context, theta []float64, s Settings, keep b
 	for i := range mean {
 		mean[i] *= inv
 	}
+	if !finite(mean) {
+		// The sums overflowed although the averages may not: average the
+		// block sums instead.
+		clear(mean)
+		for b := range nBlocks {
+			bm := blockMean[b*d : (b+1)*d]
+			for i := range mean {
+				mean[i] += bm[i] * inv
+			}
+		}
+	}
 	res.Mean = mean
 	res.Value = value * inv
+	if math.IsInf(value, 0) {
+		// The sum overflowed although the average may not: average the
+		// block sums instead.
+		res.Value = 0
+		for b := range nBlocks {
+			res.Value += blockValue[b] * inv
+		}
+	}
 	if !finite(mean) || math.IsNaN(res.Value) || math.IsInf(res.Value, 0) {
 		return nil, fmt.Errorf("%w: mean or value overflows (scale θ, σ or the oracle output down)", ErrInput)
 	}
@@ -406,11 +441,26 @@ func (o *Optimizer) run(ctx context.Context, theta []float64, s Settings, keep b
 // sample index (−1 for the unperturbed call).
 func callOracle(oracle Oracle, dst, cost []float64, k int) error {
 	clear(dst)
-	if err := oracle(dst, cost); err != nil {
-		return fmt.Errorf("%w: sample %d: %w", ErrOracle, k, err)
+	if err := invoke(oracle, dst, cost, k); err != nil {
+		return err
 	}
 	if !finite(dst) {
 		return fmt.Errorf("%w: sample %d: output has NaN or Inf", ErrOracle, k)
+	}
+	return nil
+}
+
+// invoke calls the oracle for sample k, wrapping its error in ErrOracle
+// and turning a panic into an error matching ErrCallback and ErrOracle.
+func invoke(oracle Oracle, dst, cost []float64, k int) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("%w: %w: sample %d: %w", ErrCallback, ErrOracle, k,
+				&parallel.PanicError{Index: k, Value: v, Stack: debug.Stack()})
+		}
+	}()
+	if e := oracle(dst, cost); e != nil {
+		return fmt.Errorf("%w: sample %d: %w", ErrOracle, k, e)
 	}
 	return nil
 }
@@ -451,11 +501,73 @@ func splitmix(x uint64) uint64 {
 
 // VJP sets dst (length Dim) to (∂ŷ_σ/∂θ)ᵀ g, estimated by
 // (1/(σM)) Σ_m ⟨y_m − b, g⟩ ∇ν(Z_m), where b is y*(θ) with a control
-// variate and 0 otherwise. dst and g may alias.
+// variate and 0 otherwise. dst and g may alias. When an intermediate
+// product overflows (g, y or σ near the float64 range) the estimate is
+// recomputed with rescaled factors; ErrInput reports a product that is
+// itself out of range.
 func (r *Result) VJP(dst, g []float64) error {
 	if err := r.checkKept(dst, g); err != nil {
 		return err
 	}
+	g0 := append([]float64(nil), g...) // dst and g may alias
+	r.vjp(dst, g)
+	if r.direct() && finite(dst) {
+		return nil
+	}
+	return r.vjpScaled(dst, g0)
+}
+
+// direct reports whether 1/(σM) is a normal float64, so that the direct
+// formulas lose nothing to its underflow.
+func (r *Result) direct() bool {
+	inv := 1 / (r.Sigma * float64(r.Samples))
+	return inv >= 0x1p-1022 && !math.IsInf(inv, 0)
+}
+
+// vjpScaled is VJP with g scaled to max|gᵢ| = 1 and the factor
+// max|gᵢ|/(σM) applied last by exponent arithmetic.
+func (r *Result) vjpScaled(dst, g []float64) error {
+	sg := maxAbs(g)
+	clear(dst)
+	if sg == 0 {
+		return nil
+	}
+	gs := make([]float64, len(g))
+	for i := range g {
+		gs[i] = g[i] / sg
+	}
+	r.vjpSum(dst, gs)
+	return r.rescale(dst, "VJP", sg)
+}
+
+// rescale multiplies x by Π factors / (σM) without intermediate overflow
+// or underflow and reports ErrInput when the result is out of range.
+func (r *Result) rescale(x []float64, name string, factors ...float64) error {
+	f, e := math.Frexp(1 / float64(r.Samples))
+	fs, es := math.Frexp(r.Sigma)
+	f /= fs
+	e -= es
+	for _, v := range factors {
+		fv, ev := math.Frexp(v)
+		f *= fv
+		e += ev
+	}
+	for i := range x {
+		x[i] = math.Ldexp(x[i]*f, e)
+	}
+	if !finite(x) {
+		return fmt.Errorf("%w: %s overflows (scale θ, σ, the cotangent or the oracle output down)", ErrInput, name)
+	}
+	return nil
+}
+
+func (r *Result) vjp(dst, g []float64) {
+	r.vjpSum(dst, g)
+	scale(dst, 1/(r.Sigma*float64(r.Samples)))
+}
+
+// vjpSum sets dst to Σ_m ⟨y_m − b, g⟩ ∇ν(Z_m).
+func (r *Result) vjpSum(dst, g []float64) {
 	d := r.dim
 	gb := 0.0
 	if r.baseline != nil {
@@ -475,16 +587,36 @@ func (r *Result) VJP(dst, g []float64) error {
 			dst[i] += c * sc[i]
 		}
 	}
-	scale(dst, 1/(r.Sigma*float64(r.Samples)))
-	return nil
 }
 
 // JVP sets dst (length Dim) to (∂ŷ_σ/∂θ) v, estimated by
-// (1/(σM)) Σ_m ⟨∇ν(Z_m), v⟩ (y_m − b). dst and v may alias.
+// (1/(σM)) Σ_m ⟨∇ν(Z_m), v⟩ (y_m − b). dst and v may alias. Overflow is
+// handled as in VJP.
 func (r *Result) JVP(dst, v []float64) error {
 	if err := r.checkKept(dst, v); err != nil {
 		return err
 	}
+	v0 := append([]float64(nil), v...) // dst and v may alias
+	r.jvpSum(dst, v, 1)
+	scale(dst, 1/(r.Sigma*float64(r.Samples)))
+	if r.direct() && finite(dst) {
+		return nil
+	}
+	sv := maxAbs(v0)
+	sy := max(maxAbs(r.ys), maxAbs(r.baseline))
+	clear(dst)
+	if sv == 0 || sy == 0 {
+		return nil
+	}
+	for i := range v0 {
+		v0[i] /= sv
+	}
+	r.jvpSum(dst, v0, sy)
+	return r.rescale(dst, "JVP", sv, sy)
+}
+
+// jvpSum sets dst to Σ_m ⟨∇ν(Z_m), v⟩ (y_m − b)/sy.
+func (r *Result) jvpSum(dst, v []float64, sy float64) {
 	d := r.dim
 	coef := make([]float64, r.Samples)
 	total := 0.0
@@ -495,26 +627,49 @@ func (r *Result) JVP(dst, v []float64) error {
 	clear(dst)
 	for k, c := range coef {
 		y := r.ys[k*d : (k+1)*d]
+		if sy == 1 {
+			for i := range dst {
+				dst[i] += c * y[i]
+			}
+			continue
+		}
 		for i := range dst {
-			dst[i] += c * y[i]
+			dst[i] += c * (y[i] / sy)
 		}
 	}
 	if r.baseline != nil {
 		for i := range dst {
-			dst[i] -= total * r.baseline[i]
+			dst[i] -= total * (r.baseline[i] / sy)
 		}
 	}
-	scale(dst, 1/(r.Sigma*float64(r.Samples)))
-	return nil
 }
 
 // Jacobian returns the Dim×Dim estimate of ∂ŷ_σ/∂θ,
 // (1/(σM)) Σ_m (y_m − b) ∇ν(Z_m)ᵀ. It is not symmetric for finite M,
 // although the exact Jacobian (the Hessian of F_σ) is.
+// Overflow is handled as in VJP.
 func (r *Result) Jacobian() (*mat.Dense, error) {
 	if r == nil || r.ys == nil {
 		return nil, fmt.Errorf("%w: Result has no kept samples (use Forward)", ErrInput)
 	}
+	j := r.jacobianSum(1)
+	j.Scale(1/(r.Sigma*float64(r.Samples)), j)
+	if raw := j.RawMatrix(); r.direct() && finite(raw.Data) {
+		return j, nil
+	}
+	sy := max(maxAbs(r.ys), maxAbs(r.baseline))
+	if sy == 0 {
+		return mat.NewDense(r.dim, r.dim, nil), nil
+	}
+	j = r.jacobianSum(sy)
+	if err := r.rescale(j.RawMatrix().Data, "Jacobian", sy); err != nil {
+		return nil, err
+	}
+	return j, nil
+}
+
+// jacobianSum returns Σ_m (y_m − b)/sy ∇ν(Z_m)ᵀ.
+func (r *Result) jacobianSum(sy float64) *mat.Dense {
 	d := r.dim
 	j := mat.NewDense(d, d, nil)
 	raw := j.RawMatrix()
@@ -524,6 +679,11 @@ func (r *Result) Jacobian() (*mat.Dense, error) {
 		if r.baseline != nil {
 			for i := range y {
 				y[i] -= r.baseline[i]
+			}
+		}
+		if sy != 1 {
+			for i := range y {
+				y[i] = r.ys[k*d+i]/sy - r.baselineAt(i)/sy
 			}
 		}
 		sc := r.scores[k*d : (k+1)*d]
@@ -537,8 +697,14 @@ func (r *Result) Jacobian() (*mat.Dense, error) {
 			}
 		}
 	}
-	j.Scale(1/(r.Sigma*float64(r.Samples)), j)
-	return j, nil
+	return j
+}
+
+func (r *Result) baselineAt(i int) float64 {
+	if r.baseline == nil {
+		return 0
+	}
+	return r.baseline[i]
 }
 
 func (r *Result) checkKept(dst, v []float64) error {
