@@ -30,8 +30,13 @@ func NewProblemModel(pb *implicit.Problem) (*ProblemModel, error) {
 func (m *ProblemModel) Dims() (n, p int) { return m.pb.Condition.Dims() }
 
 // Fit solves the problem at θ, warm-started from w, and writes the
-// solution into w. It reports one iteration per solve.
-func (m *ProblemModel) Fit(ctx context.Context, w, theta []float64, _ float64) (int, error) {
+// solution into w. It reports one iteration per solve. A panic in the
+// problem's solver is returned as an error wrapping ErrCallbackPanic.
+func (m *ProblemModel) Fit(ctx context.Context, w, theta []float64, tol float64) (iters int, err error) {
+	defer recoverCallback(&err, "ProblemModel.Fit")
+	if err := checkTol("tol", tol); err != nil {
+		return 0, err
+	}
 	n, p := m.Dims()
 	if err := checkW(w, n); err != nil {
 		return 0, err

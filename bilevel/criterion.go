@@ -63,6 +63,9 @@ type LogLoss struct {
 // NewLogLoss returns the logistic loss on the rows (x, y), y in {−1, +1}
 // (datasets.Signs converts 0/1 labels). x is copied.
 func NewLogLoss(x mat.Matrix, y []float64) (*LogLoss, error) {
+	if _, _, err := checkShape(x, y); err != nil {
+		return nil, err
+	}
 	if err := checkSigns(y, false); err != nil {
 		return nil, err
 	}

@@ -81,6 +81,9 @@ func NewElasticNet(x mat.Matrix, y []float64) (*L1Regression, error) {
 // (1/m) Σ log(1 + exp(−yᵢxᵢᵀw)) + Σⱼ λⱼ|wⱼ|, y in {−1, +1}, with one λ
 // (Shared) or one per feature (PerFeature).
 func NewSparseLogistic(x mat.Matrix, y []float64, penalty Penalty) (*L1Regression, error) {
+	if _, _, err := checkShape(x, y); err != nil {
+		return nil, err
+	}
 	if err := checkSigns(y, true); err != nil {
 		return nil, err
 	}
@@ -224,6 +227,9 @@ func (m *L1Regression) Fit(ctx context.Context, w, theta []float64, tol float64)
 		return 0, err
 	}
 	if err := checkTheta(theta, p); err != nil {
+		return 0, err
+	}
+	if err := checkTol("tol", tol); err != nil {
 		return 0, err
 	}
 	if tol <= 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"reflect"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -63,6 +64,9 @@ func withIntercept(x mat.Matrix) (*mat.Dense, error) {
 	if x == nil {
 		return nil, fmt.Errorf("%w: nil design matrix", ErrDims)
 	}
+	if v := reflect.ValueOf(x); v.Kind() == reflect.Pointer && v.IsNil() {
+		return nil, fmt.Errorf("%w: nil design matrix (%T)", ErrDims, x)
+	}
 	r, c := x.Dims()
 	if r == 0 || c == 0 {
 		return nil, fmt.Errorf("%w: empty design matrix %d×%d", ErrDims, r, c)
@@ -78,6 +82,9 @@ func withIntercept(x mat.Matrix) (*mat.Dense, error) {
 func newLogistic(x mat.Matrix, y []float64, penalty Penalty, intercept bool) (*Logistic, error) {
 	if penalty != Shared && penalty != PerFeature {
 		return nil, fmt.Errorf("%w: logistic penalty must be Shared or PerFeature, not %v", ErrSettings, penalty)
+	}
+	if _, _, err := checkShape(x, y); err != nil {
+		return nil, err
 	}
 	if err := checkSigns(y, true); err != nil {
 		return nil, err
@@ -202,6 +209,9 @@ func (m *Logistic) Fit(ctx context.Context, w, theta []float64, tol float64) (in
 		return 0, err
 	}
 	if err := checkTheta(theta, p); err != nil {
+		return 0, err
+	}
+	if err := checkTol("tol", tol); err != nil {
 		return 0, err
 	}
 	if tol <= 0 {

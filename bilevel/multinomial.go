@@ -45,6 +45,9 @@ func NewMultinomial(x mat.Matrix, labels []float64, penalty Penalty) (*Multinomi
 	if penalty != Shared && penalty != PerFeature && penalty != PerClass {
 		return nil, fmt.Errorf("%w: unknown penalty %v", ErrSettings, penalty)
 	}
+	if _, _, err := checkShape(x, labels); err != nil {
+		return nil, err
+	}
 	k, lab, err := classLabels(labels)
 	if err != nil {
 		return nil, err
@@ -234,6 +237,9 @@ func (m *Multinomial) Fit(ctx context.Context, w, theta []float64, tol float64) 
 		return 0, err
 	}
 	if err := checkTheta(theta, p); err != nil {
+		return 0, err
+	}
+	if err := checkTol("tol", tol); err != nil {
 		return 0, err
 	}
 	if tol <= 0 {

@@ -98,6 +98,9 @@ func (r *Ridge) Fit(ctx context.Context, w, theta []float64, tol float64) (int, 
 	if err := checkTheta(theta, p); err != nil {
 		return 0, err
 	}
+	if err := checkTol("tol", tol); err != nil {
+		return 0, err
+	}
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
