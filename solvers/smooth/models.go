@@ -3,6 +3,7 @@ package smooth
 import (
 	"fmt"
 	"math"
+	"reflect"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -54,8 +55,11 @@ type linearModel struct {
 }
 
 func newLinearModel(x mat.Matrix, y []float64, reg L2) (*linearModel, error) {
-	if xd, ok := x.(*mat.Dense); x == nil || (ok && xd == nil) {
+	if x == nil {
 		return nil, fmt.Errorf("%w: nil X", ErrDims)
+	}
+	if v := reflect.ValueOf(x); v.Kind() == reflect.Pointer && v.IsNil() {
+		return nil, fmt.Errorf("%w: nil X (%T)", ErrDims, x)
 	}
 	n, d := x.Dims()
 	if n == 0 || d == 0 {
