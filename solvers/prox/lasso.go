@@ -69,7 +69,7 @@ type Lasso struct {
 
 // NewLasso validates and copies X (n×d) and y (length n).
 func NewLasso(x mat.Matrix, y []float64, penalty Penalty) (*Lasso, error) {
-	if xd, ok := x.(*mat.Dense); x == nil || (ok && xd == nil) {
+	if isNil(x) {
 		return nil, fmt.Errorf("%w: nil X", ErrDims)
 	}
 	n, d := x.Dims()
