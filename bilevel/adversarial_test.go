@@ -10,6 +10,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/optlayers/optlayers/implicit"
+	"github.com/optlayers/optlayers/implicit/linsolve"
 	"github.com/optlayers/optlayers/internal/testutil"
 )
 
@@ -666,7 +667,12 @@ func (c nanCriterion) Value(_, _ []float64) float64 { return math.NaN() }
 // TestAdversarialProblemModel: NewProblemModel and Fit with a nil or
 // incomplete problem, a panicking solver and bad arguments.
 func TestAdversarialProblemModel(t *testing.T) {
-	cond := &implicit.ConditionFunc{N: 1, P: 1, ResidualFunc: func(dst, x, theta []float64) { dst[0] = x[0] - theta[0] }}
+	scale := func(c float64) implicit.Operator {
+		f := func(dst, v []float64) { dst[0] = c * v[0] }
+		return linsolve.NewFunc(1, 1, f, f)
+	}
+	cond := &implicit.ConditionFunc{N: 1, P: 1, ResidualFunc: func(dst, x, theta []float64) { dst[0] = x[0] - theta[0] },
+		LinearizeFunc: func(_, _ []float64) (implicit.Operator, implicit.Operator, error) { return scale(1), scale(-1), nil }}
 	good := &implicit.Problem{Condition: cond, Solver: func(_ context.Context, theta, _ []float64) ([]float64, error) {
 		return []float64{theta[0]}, nil
 	}}
@@ -693,5 +699,40 @@ func TestAdversarialProblemModel(t *testing.T) {
 		{Name: "NaN θ", Want: ErrNaN, Call: fit(good, []float64{0}, []float64{math.NaN()}, 0)},
 		{Name: "tol=-1", Want: ErrSettings, Call: fit(good, []float64{0}, []float64{3}, -1)},
 		{Name: "panicking solver", Want: ErrCallbackPanic, Call: fit(bad, []float64{0}, []float64{3}, 0)},
+		// θ of a ProblemModel is the problem's own parameter, not a
+		// log-strength: |θ| > 700 is valid there.
+		{Name: "θ=800 is not a log-strength", Call: fit(good, []float64{0}, []float64{800}, 0)},
+		{Name: "HeldOut and CV with θ=800", Call: func(ctx context.Context) (func() error, error) {
+			target := &MSE{dat: &data{x: mat.NewDense(1, 1, []float64{1}), xt: mat.NewDense(1, 1, []float64{1}), y: []float64{800}, rows: 1, d: 1}, r: make([]float64, 1)}
+			mk := func() *HeldOut {
+				m, err := NewProblemModel(good)
+				if err != nil {
+					t.Fatal(err)
+				}
+				h, err := NewHeldOut(m, target, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return h
+			}
+			h := mk()
+			g := make([]float64, 1)
+			ev, err := h.Evaluate(ctx, []float64{800}, g, 0)
+			if err != nil {
+				return nil, err
+			}
+			cv, err := NewCrossValidation([]*HeldOut{mk(), mk()}, 1)
+			if err != nil {
+				return nil, err
+			}
+			g2 := make([]float64, 1)
+			ev2, err := cv.Evaluate(ctx, []float64{800}, g2, 0)
+			return func() error {
+				if ev.Value != 0 || ev2.Value != 0 {
+					return fmt.Errorf("criterion %v, %v at the target, want 0", ev.Value, ev2.Value)
+				}
+				return testutil.Finite("hypergradient", g, g2)
+			}, err
+		}},
 	})
 }

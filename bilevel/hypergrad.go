@@ -191,7 +191,7 @@ func hypergradient(ctx context.Context, m Model, c Criterion, theta, w, grad []f
 	if err := checkW(w, n); err != nil {
 		return 0, HypergradStats{}, err
 	}
-	if err := checkTheta(theta, p); err != nil {
+	if err := checkModelTheta(m, theta, p); err != nil {
 		return 0, HypergradStats{}, err
 	}
 	if len(grad) != p {

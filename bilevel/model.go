@@ -300,6 +300,22 @@ func maxAbs(x []float64) float64 {
 	return m
 }
 
+// checkModelTheta is checkTheta for the hyperparameters of m: the θ of a
+// ProblemModel is the problem's own parameter vector, not a log-strength,
+// so only its length and finiteness are checked.
+func checkModelTheta(m Model, theta []float64, p int) error {
+	if _, ok := m.(*ProblemModel); ok {
+		if len(theta) != p {
+			return fmt.Errorf("%w: θ has length %d, want %d", ErrDims, len(theta), p)
+		}
+		if !finite(theta) {
+			return fmt.Errorf("%w: in θ", ErrNaN)
+		}
+		return nil
+	}
+	return checkTheta(theta, p)
+}
+
 func checkTheta(theta []float64, p int) error {
 	if len(theta) != p {
 		return fmt.Errorf("%w: θ has length %d, want %d", ErrDims, len(theta), p)

@@ -102,7 +102,7 @@ func (h *HeldOut) Evaluate(ctx context.Context, theta, grad []float64, tol float
 		return Evaluation{}, fmt.Errorf("%w: nil HeldOut", ErrSettings)
 	}
 	defer recoverCallback(&err, "HeldOut.Evaluate")
-	if err := checkTheta(theta, h.Dims()); err != nil {
+	if err := checkModelTheta(h.model, theta, h.Dims()); err != nil {
 		return Evaluation{}, err
 	}
 	if err := checkTol("tol", tol); err != nil {
@@ -197,7 +197,7 @@ func (cv *CrossValidation) Evaluate(ctx context.Context, theta, grad []float64, 
 	defer recoverCallback(&err, "CrossValidation.Evaluate")
 	k := len(cv.folds)
 	p := cv.Dims()
-	if err := checkTheta(theta, p); err != nil {
+	if err := checkModelTheta(cv.folds[0].model, theta, p); err != nil {
 		return Evaluation{}, err
 	}
 	if err := checkTol("tol", tol); err != nil {
