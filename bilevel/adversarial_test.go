@@ -736,3 +736,130 @@ func TestAdversarialProblemModel(t *testing.T) {
 		}},
 	})
 }
+
+// TestAdversarialModelMethods: the conditions, iteration maps,
+// ThetaGradient and SupportSystem of every model and the criteria's Value,
+// called directly with wrong lengths, NaN and out-of-range θ: errors where
+// the method has one, NaN (or nil slices) where it has none, never a panic.
+func TestAdversarialModelMethods(t *testing.T) {
+	x, y, signs, classes := advData()
+	var models []Model
+	for _, build := range []func() (Model, error){
+		func() (Model, error) { return NewRidge(x, y, PerFeature) },
+		func() (Model, error) { return NewLasso(x, y, Shared) },
+		func() (Model, error) { return NewElasticNet(x, y) },
+		func() (Model, error) { return NewSparseLogistic(x, signs, PerFeature) },
+		func() (Model, error) { return NewLogistic(x, signs, Shared) },
+		func() (Model, error) { return NewMultinomial(x, classes, Shared) },
+	} {
+		m, err := build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		models = append(models, m)
+	}
+	isNaN := func(name string, v []float64) error {
+		for _, e := range v {
+			if !math.IsNaN(e) {
+				return fmt.Errorf("%s = %v, want NaN", name, v)
+			}
+		}
+		return nil
+	}
+	var cases []testutil.Case
+	for k, m := range models {
+		n, p := m.Dims()
+		name := fmt.Sprintf("%d %T/%d×%d", k, m, n, p)
+		th := make([]float64, p)
+		bad := map[string][2][]float64{
+			"short w": {make([]float64, n-1), th},
+			"nil θ":   {make([]float64, n), nil},
+			"NaN w":   {append([]float64{math.NaN()}, make([]float64, n-1)...), th},
+			"θ=-800":  {make([]float64, n), append([]float64{-800}, make([]float64, p-1)...)},
+			"+Inf θ":  {make([]float64, n), append([]float64{math.Inf(1)}, make([]float64, p-1)...)},
+			"long w":  {make([]float64, n+1), th},
+			"long θ":  {make([]float64, n), make([]float64, p+1)},
+			"NaN θ":   {make([]float64, n), append([]float64{math.NaN()}, make([]float64, p-1)...)},
+			"θ=800":   {make([]float64, n), append([]float64{800}, make([]float64, p-1)...)},
+		}
+		for bname, pt := range bad {
+			w, theta := pt[0], pt[1]
+			cases = append(cases,
+				testutil.Case{Name: name + "/Condition.Linearize/" + bname, Any: []error{ErrDims, ErrNaN, ErrSettings}, Call: func(context.Context) (func() error, error) {
+					_, _, err := m.Condition().Linearize(w, theta)
+					if err == nil {
+						return nil, errors.New("nil error")
+					}
+					return nil, err
+				}},
+				testutil.Case{Name: name + "/Condition.Residual/" + bname, Call: func(context.Context) (func() error, error) {
+					dst := make([]float64, n)
+					m.Condition().Residual(dst, w, theta)
+					return func() error { return isNaN("residual", dst) }, nil
+				}},
+			)
+			if r, ok := m.(Regularized); ok {
+				cases = append(cases, testutil.Case{Name: name + "/ThetaGradient/" + bname, Call: func(context.Context) (func() error, error) {
+					dst := make([]float64, p)
+					r.ThetaGradient(dst, w, theta)
+					return func() error { return isNaN("ThetaGradient", dst) }, nil
+				}})
+			}
+			if s, ok := m.(SupportModel); ok {
+				cases = append(cases, testutil.Case{Name: name + "/SupportSystem/" + bname, Call: func(context.Context) (func() error, error) {
+					supp, hss, bs := s.SupportSystem(w, theta)
+					return func() error {
+						if supp != nil || hss != nil || bs != nil {
+							return fmt.Errorf("support %v of an invalid point", supp)
+						}
+						return nil
+					}, nil
+				}})
+			}
+			if it, ok := m.(Iterative); ok {
+				cases = append(cases, testutil.Case{Name: name + "/Iteration/" + bname, Any: []error{ErrDims, ErrNaN, ErrSettings}, Call: func(context.Context) (func() error, error) {
+					tm, _ := it.Iteration(theta)
+					dst := make([]float64, n)
+					tm.Map(dst, w, theta)
+					if err := isNaN("map", dst); err != nil {
+						return nil, err
+					}
+					_, _, err := tm.Linearize(w, theta)
+					if err == nil {
+						return nil, errors.New("nil error")
+					}
+					return nil, err
+				}})
+			}
+		}
+		cases = append(cases, testutil.Case{Name: name + "/Residual short dst", Call: func(context.Context) (func() error, error) {
+			dst := make([]float64, n-1)
+			m.Condition().Residual(dst, make([]float64, n), th)
+			return func() error { return isNaN("residual", dst) }, nil
+		}})
+	}
+	for _, c := range []Criterion{mustCriterion(NewMSE(x, y)), mustCriterion(NewLogLoss(x, signs)), mustCriterion(NewMultiLogLoss(x, classes, 3))} {
+		name := fmt.Sprintf("%T", c)
+		n := c.Dims()
+		cases = append(cases,
+			testutil.Case{Name: name + "/short w", Call: func(context.Context) (func() error, error) {
+				g := make([]float64, n)
+				v := c.Value(make([]float64, n-1), g)
+				return func() error { return isNaN("value and gradient", append([]float64{v}, g...)) }, nil
+			}},
+			testutil.Case{Name: name + "/short grad", Call: func(context.Context) (func() error, error) {
+				g := make([]float64, 1)
+				v := c.Value(make([]float64, n), g)
+				return func() error { return isNaN("value and gradient", append([]float64{v}, g...)) }, nil
+			}},
+		)
+	}
+	testutil.RunAdversarial(t, cases)
+}
+
+func mustCriterion[C Criterion](c C, err error) Criterion {
+	if err != nil {
+		panic(err)
+	}
+	return c
+}

@@ -36,7 +36,14 @@ func NewMSE(x mat.Matrix, y []float64) (*MSE, error) {
 func (c *MSE) Dims() int { return c.dat.d }
 
 // Value returns (1/m)‖y − Xw‖² and its gradient (2/m) Xᵀ(Xw − y).
+//
+// w (and grad, when non-nil) must have length Dims; otherwise Value
+// returns NaN (and fills grad with NaN).
 func (c *MSE) Value(w, grad []float64) float64 {
+	if len(w) != c.Dims() || (grad != nil && len(grad) != c.Dims()) {
+		nanFill(grad)
+		return math.NaN()
+	}
 	c.dat.mulX(c.r, w)
 	var s float64
 	m := float64(c.dat.rows)
@@ -90,7 +97,14 @@ func NewLogLossIntercept(x mat.Matrix, y []float64) (*LogLoss, error) {
 func (c *LogLoss) Dims() int { return c.dat.d }
 
 // Value returns the mean logistic loss and its gradient.
+//
+// w (and grad, when non-nil) must have length Dims; otherwise Value
+// returns NaN (and fills grad with NaN).
 func (c *LogLoss) Value(w, grad []float64) float64 {
+	if len(w) != c.Dims() || (grad != nil && len(grad) != c.Dims()) {
+		nanFill(grad)
+		return math.NaN()
+	}
 	c.dat.mulX(c.z, w)
 	var s float64
 	m := float64(c.dat.rows)

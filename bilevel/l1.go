@@ -287,6 +287,10 @@ func axpy(a float64, x, y []float64) { floats.AddScaled(y, a, x) }
 // ThetaGradient sets dst to ∂g/∂θ: λ₁ⱼ|wⱼ| summed (Shared) or per
 // feature, and ½λ₂‖w‖² for the elastic net.
 func (m *L1Regression) ThetaGradient(dst, w, theta []float64) {
+	if n, p := m.Dims(); len(dst) != p || badPoint(w, theta, n, p) != nil {
+		nanFill(dst)
+		return
+	}
 	clear(dst)
 	lam2 := m.l1Strengths(theta)
 	for j, v := range w {
@@ -302,7 +306,7 @@ func (m *L1Regression) ThetaGradient(dst, w, theta []float64) {
 }
 
 // Condition returns the proximal-gradient fixed-point condition.
-func (m *L1Regression) Condition() implicit.Condition { return l1Condition{m} }
+func (m *L1Regression) Condition() implicit.Condition { return guard(l1Condition{m}) }
 
 type l1Condition struct{ m *L1Regression }
 
@@ -391,6 +395,9 @@ func (m *L1Regression) supportHessian(s []int, weights []float64, lam2 float64) 
 
 // SupportSystem implements SupportModel.
 func (m *L1Regression) SupportSystem(w, theta []float64) (support []int, hss, bs []float64) {
+	if n, p := m.Dims(); badPoint(w, theta, n, p) != nil {
+		return nil, nil, nil
+	}
 	_, p := m.Dims()
 	lam2 := m.l1Strengths(theta)
 	for j, v := range w {
@@ -573,10 +580,13 @@ func (a *l1Jacobian) SolveT(dst, b []float64) error {
 // T(w, θ) = prox_{ηλ₁‖·‖₁}(w − η∇(f + λ₂/2‖·‖²)(w)) with η = 1/(L_f + λ₂).
 func (m *L1Regression) Iteration(theta []float64) (implicit.Map, float64) {
 	n, p := m.Dims()
+	if err := checkTheta(theta, p); err != nil {
+		return invalidMap{n, p, err}, math.NaN()
+	}
 	lam2 := m.l1Strengths(theta)
 	eta := 1 / (m.lf + lam2)
 	grad := make([]float64, n)
-	return &implicit.MapFunc{N: n, P: p,
+	return guardedMap{&implicit.MapFunc{N: n, P: p,
 		MapF: func(dst, w, theta []float64) {
 			l2 := m.l1Strengths(theta)
 			m.smoothGrad(grad, w, l2)
@@ -628,7 +638,7 @@ func (m *L1Regression) Iteration(theta []float64) (implicit.Map, float64) {
 			}
 			return linsolve.NewFunc(n, n, apply, applyT), linsolve.NewMatrix(bt), nil
 		},
-	}, eta
+	}}, eta
 }
 
 // l1Violation returns the largest violation of the optimality condition

@@ -297,7 +297,7 @@ func (m *Logistic) Fit(ctx context.Context, w, theta []float64, tol float64) (in
 }
 
 // Condition returns ∇g(w, θ) = 0 with ∂ₓF the cached Hessian factorization.
-func (m *Logistic) Condition() implicit.Condition { return logisticCondition{m} }
+func (m *Logistic) Condition() implicit.Condition { return guard(logisticCondition{m}) }
 
 type logisticCondition struct{ m *Logistic }
 
@@ -335,6 +335,10 @@ func (m *Logistic) penaltyJacobian(lam, w []float64) implicit.Operator {
 
 // ThetaGradient sets dst to ∂g/∂θ.
 func (m *Logistic) ThetaGradient(dst, w, theta []float64) {
+	if n, p := m.Dims(); len(dst) != p || badPoint(w, theta, n, p) != nil {
+		nanFill(dst)
+		return
+	}
 	clear(dst)
 	for j, v := range w[:m.features()] {
 		if m.penalty == PerFeature {
@@ -348,9 +352,12 @@ func (m *Logistic) ThetaGradient(dst, w, theta []float64) {
 // Iteration returns the gradient step w − η∇g(w, θ), η = 1/(L_f + max λ).
 func (m *Logistic) Iteration(theta []float64) (implicit.Map, float64) {
 	n, p := m.Dims()
+	if err := checkTheta(theta, p); err != nil {
+		return invalidMap{n, p, err}, math.NaN()
+	}
 	eta := 1 / (m.lf + maxExp(theta))
 	d := m.dat
-	return &implicit.MapFunc{N: n, P: p,
+	return guardedMap{&implicit.MapFunc{N: n, P: p,
 		MapF: func(dst, w, theta []float64) {
 			m.setLambda(theta)
 			m.objective(w, dst, false)
@@ -380,5 +387,5 @@ func (m *Logistic) Iteration(theta []float64) (implicit.Map, float64) {
 			}
 			return linsolve.NewFunc(n, n, apply, apply), linsolve.Scaled(-eta, m.penaltyJacobian(lam, w)), nil
 		},
-	}, eta
+	}}, eta
 }

@@ -366,3 +366,96 @@ func maxExp(theta []float64) float64 {
 	}
 	return m
 }
+
+func nanFill(v []float64) {
+	for i := range v {
+		v[i] = math.NaN()
+	}
+}
+
+// badPoint reports a point (w, θ) that the models cannot evaluate: wrong
+// lengths, NaN or Inf, or θ outside the log-strength range.
+func badPoint(w, theta []float64, n, p int) error {
+	if err := checkW(w, n); err != nil {
+		return err
+	}
+	return checkTheta(theta, p)
+}
+
+// guardedCondition validates the arguments of a model's condition: its
+// Linearize returns the error (ErrDims, ErrNaN, ErrSettings), its Residual,
+// which has no error, fills dst with NaN, and a panic in either is
+// recovered the same way.
+type guardedCondition struct {
+	c implicit.Condition
+}
+
+func guard(c implicit.Condition) implicit.Condition { return guardedCondition{c} }
+
+func (g guardedCondition) Dims() (int, int) { return g.c.Dims() }
+
+func (g guardedCondition) Residual(dst, x, theta []float64) {
+	n, p := g.c.Dims()
+	if len(dst) != n || badPoint(x, theta, n, p) != nil {
+		nanFill(dst)
+		return
+	}
+	defer func() {
+		if recover() != nil {
+			nanFill(dst)
+		}
+	}()
+	g.c.Residual(dst, x, theta)
+}
+
+func (g guardedCondition) Linearize(x, theta []float64) (dx, dth implicit.Operator, err error) {
+	n, p := g.c.Dims()
+	if err := badPoint(x, theta, n, p); err != nil {
+		return nil, nil, err
+	}
+	defer recoverCallback(&err, "Condition.Linearize")
+	return g.c.Linearize(x, theta)
+}
+
+// guardedMap is guardedCondition for an iteration map.
+type guardedMap struct {
+	m implicit.Map
+}
+
+func (g guardedMap) Dims() (int, int) { return g.m.Dims() }
+
+func (g guardedMap) Map(dst, x, theta []float64) {
+	n, p := g.m.Dims()
+	if len(dst) != n || badPoint(x, theta, n, p) != nil {
+		nanFill(dst)
+		return
+	}
+	defer func() {
+		if recover() != nil {
+			nanFill(dst)
+		}
+	}()
+	g.m.Map(dst, x, theta)
+}
+
+func (g guardedMap) Linearize(x, theta []float64) (dx, dth implicit.Operator, err error) {
+	n, p := g.m.Dims()
+	if err := badPoint(x, theta, n, p); err != nil {
+		return nil, nil, err
+	}
+	defer recoverCallback(&err, "Iteration.Linearize")
+	return g.m.Linearize(x, theta)
+}
+
+// invalidMap is the iteration map returned for invalid hyperparameters:
+// Map fills NaN and Linearize returns err.
+type invalidMap struct {
+	n, p int
+	err  error
+}
+
+func (m invalidMap) Dims() (int, int)        { return m.n, m.p }
+func (m invalidMap) Map(dst, _, _ []float64) { nanFill(dst) }
+func (m invalidMap) Linearize(_, _ []float64) (implicit.Operator, implicit.Operator, error) {
+	return nil, nil, m.err
+}

@@ -262,11 +262,15 @@ func (m *Multinomial) Fit(ctx context.Context, w, theta []float64, tol float64) 
 }
 
 // Condition returns ∇g(w, θ) = 0 (smooth.Condition).
-func (m *Multinomial) Condition() implicit.Condition { return smooth.Condition(m.pb) }
+func (m *Multinomial) Condition() implicit.Condition { return guard(smooth.Condition(m.pb)) }
 
 // ThetaGradient sets dst to ∂g/∂θ: ½ Σ λⱼₖ W_jk² grouped by
 // hyperparameter.
 func (m *Multinomial) ThetaGradient(dst, w, theta []float64) {
+	if n, p := m.Dims(); len(dst) != p || badPoint(w, theta, n, p) != nil {
+		nanFill(dst)
+		return
+	}
 	clear(dst)
 	for j := range m.dat.d {
 		for c := range m.k {
@@ -281,8 +285,11 @@ func (m *Multinomial) ThetaGradient(dst, w, theta []float64) {
 // η = 1/(‖X‖²/2m + max λ).
 func (m *Multinomial) Iteration(theta []float64) (implicit.Map, float64) {
 	n, p := m.Dims()
+	if err := checkTheta(theta, p); err != nil {
+		return invalidMap{n, p, err}, math.NaN()
+	}
 	eta := 1 / (m.lf + maxExp(theta))
-	return &implicit.MapFunc{N: n, P: p,
+	return guardedMap{&implicit.MapFunc{N: n, P: p,
 		MapF: func(dst, w, theta []float64) {
 			m.gradient(dst, w, theta)
 			for i := range dst {
@@ -314,7 +321,7 @@ func (m *Multinomial) Iteration(theta []float64) (implicit.Map, float64) {
 				})
 			return linsolve.NewFunc(n, n, apply, apply), dth, nil
 		},
-	}, eta
+	}}, eta
 }
 
 // MultiLogLoss is the held-out multinomial log-loss
@@ -347,7 +354,14 @@ func NewMultiLogLoss(x mat.Matrix, labels []float64, classes int) (*MultiLogLoss
 func (c *MultiLogLoss) Dims() int { return c.dat.d * c.k }
 
 // Value returns the mean log-loss and its gradient.
+//
+// w (and grad, when non-nil) must have length Dims; otherwise Value
+// returns NaN (and fills grad with NaN).
 func (c *MultiLogLoss) Value(w, grad []float64) float64 {
+	if len(w) != c.Dims() || (grad != nil && len(grad) != c.Dims()) {
+		nanFill(grad)
+		return math.NaN()
+	}
 	d := c.dat
 	c.z.Mul(d.x, mat.NewDense(d.d, c.k, w))
 	var loss float64

@@ -3,6 +3,7 @@ package bilevel
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -118,7 +119,7 @@ func (r *Ridge) Fit(ctx context.Context, w, theta []float64, tol float64) (int, 
 }
 
 // Condition returns F(w, θ) = (XᵀX/m + diag λ) w − Xᵀy/m.
-func (r *Ridge) Condition() implicit.Condition { return ridgeCondition{r} }
+func (r *Ridge) Condition() implicit.Condition { return guard(ridgeCondition{r}) }
 
 type ridgeCondition struct{ r *Ridge }
 
@@ -159,6 +160,10 @@ func penaltyJacobian(p Penalty, lam, w []float64) implicit.Operator {
 
 // ThetaGradient sets dst to ∂g/∂θ: ½λ‖w‖² (Shared) or ½λⱼwⱼ² (PerFeature).
 func (r *Ridge) ThetaGradient(dst, w, theta []float64) {
+	if n, p := r.Dims(); len(dst) != p || badPoint(w, theta, n, p) != nil {
+		nanFill(dst)
+		return
+	}
 	clear(dst)
 	for j, v := range w {
 		if r.penalty == PerFeature {
@@ -173,10 +178,13 @@ func (r *Ridge) ThetaGradient(dst, w, theta []float64) {
 // η = 1/(L + max λ).
 func (r *Ridge) Iteration(theta []float64) (implicit.Map, float64) {
 	n, p := r.Dims()
+	if err := checkTheta(theta, p); err != nil {
+		return invalidMap{n, p, err}, math.NaN()
+	}
 	eta := 1 / (r.lmax + maxExp(theta))
 	tmp := make([]float64, n)
 	cond := ridgeCondition{r}
-	return &implicit.MapFunc{N: n, P: p,
+	return guardedMap{&implicit.MapFunc{N: n, P: p,
 		MapF: func(dst, w, theta []float64) {
 			cond.Residual(tmp, w, theta)
 			for j := range dst {
@@ -194,7 +202,7 @@ func (r *Ridge) Iteration(theta []float64) (implicit.Map, float64) {
 			}
 			return gradStepJacobian(r.g, lam, eta), linsolve.Scaled(-eta, penaltyJacobian(r.penalty, lam, w)), nil
 		},
-	}, eta
+	}}, eta
 }
 
 // gradStepJacobian returns I − η(G + diag λ) as an operator.
