@@ -343,6 +343,31 @@ func TestAdversarialLasso(t *testing.T) {
 			_, err := l.Objective([]float64{0, math.NaN(), 0}, th)
 			return nil, err
 		}},
+		{Name: "nil receivers", Want: ErrParam, Call: func(ctx context.Context) (func() error, error) {
+			var nl *Lasso
+			var sl *SupportLinearization
+			var r *LassoResult
+			_, e1 := nl.Linearize(nil, nil)
+			_, _, e2 := nl.DualityGap(nil, nil)
+			_, e3 := nl.Objective(nil, nil)
+			_, e4 := nl.Path(ctx, nil, nil)
+			_, e5 := nl.PathTheta(ctx, nil, nil)
+			_, e6 := nl.SolveBatch(ctx, nil, nil, nil, 0)
+			e7 := nl.CheckTheta(nil)
+			e8 := sl.VJP(nil, nil)
+			e9 := sl.JVP(nil, nil)
+			_, _, e10 := sl.VJPData(nil)
+			_, e11 := sl.Jacobian()
+			for i, e := range []error{e1, e2, e3, e4, e5, e6, e7, e8, e9, e10, e11} {
+				if !errors.Is(e, ErrParam) {
+					return nil, fmt.Errorf("method %d: %v", i+1, e)
+				}
+			}
+			if r.Support() != nil || sl.Support() != nil {
+				return nil, errors.New("support of a nil result")
+			}
+			return nil, e1
+		}},
 		{Name: "Solve/8 goroutines", Call: func(ctx context.Context) (func() error, error) {
 			ref, err := l.Solve(ctx, th, nil, nil)
 			if err != nil {

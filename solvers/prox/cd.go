@@ -632,7 +632,12 @@ type LassoResult struct {
 }
 
 // Support returns the indices j with W[j] ≠ 0.
-func (r *LassoResult) Support() []int { return support(r.W) }
+func (r *LassoResult) Support() []int {
+	if r == nil {
+		return nil
+	}
+	return support(r.W)
+}
 
 func support(w []float64) []int {
 	var s []int

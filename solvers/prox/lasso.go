@@ -166,6 +166,9 @@ func (l *Lasso) l2(theta []float64) float64 {
 
 // CheckTheta validates θ: its length, finiteness and sign.
 func (l *Lasso) CheckTheta(theta []float64) error {
+	if l == nil {
+		return errNilLasso
+	}
 	if len(theta) != l.NumParams() {
 		return fmt.Errorf("%w: %v lasso needs %d parameters, have %d", ErrDims, l.penalty, l.NumParams(), len(theta))
 	}
@@ -207,6 +210,9 @@ func (l *Lasso) Composite() *Composite {
 
 // Objective returns the primal objective at w.
 func (l *Lasso) Objective(w, theta []float64) (float64, error) {
+	if l == nil {
+		return 0, errNilLasso
+	}
 	if err := l.checkPoint(w, theta); err != nil {
 		return 0, err
 	}
@@ -269,6 +275,9 @@ func (l *Lasso) correlations(g, r []float64) {
 // some λⱼ = 0 the dual point is infeasible and the gap is +Inf unless
 // Xⱼᵀr = 0.
 func (l *Lasso) DualityGap(w, theta []float64) (gap, kkt float64, err error) {
+	if l == nil {
+		return 0, 0, errNilLasso
+	}
 	if err := l.checkPoint(w, theta); err != nil {
 		return 0, 0, err
 	}
@@ -409,6 +418,9 @@ func LambdaGrid(lambdaMax, ratio float64, k int) ([]float64, error) {
 // for ElasticNetPenalty λ₂ = 0 (use PathTheta for a general sequence of
 // θ). It stops at the first error and returns the results so far.
 func (l *Lasso) Path(ctx context.Context, lambdas []float64, s *CDSettings) ([]*LassoResult, error) {
+	if l == nil {
+		return nil, errNilLasso
+	}
 	thetas := make([][]float64, len(lambdas))
 	for k, lam := range lambdas {
 		switch l.penalty {
@@ -430,6 +442,9 @@ func (l *Lasso) Path(ctx context.Context, lambdas []float64, s *CDSettings) ([]*
 // PathTheta solves the problem for each θ in thetas, in order, each
 // warm-started from the previous solution.
 func (l *Lasso) PathTheta(ctx context.Context, thetas [][]float64, s *CDSettings) ([]*LassoResult, error) {
+	if l == nil {
+		return nil, errNilLasso
+	}
 	out := make([]*LassoResult, 0, len(thetas))
 	var init []float64
 	for k, th := range thetas {
@@ -453,6 +468,9 @@ func (l *Lasso) PathTheta(ctx context.Context, thetas [][]float64, s *CDSettings
 // It returns all results (nil where a solve failed) and the error of the
 // lowest failing index.
 func (l *Lasso) SolveBatch(ctx context.Context, thetas, inits [][]float64, s *CDSettings, workers int) ([]*LassoResult, error) {
+	if l == nil {
+		return nil, errNilLasso
+	}
 	if inits != nil && len(inits) != len(thetas) {
 		return nil, fmt.Errorf("%w: %d warm starts for %d problems", ErrDims, len(inits), len(thetas))
 	}

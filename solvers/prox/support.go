@@ -44,6 +44,9 @@ type SupportLinearization struct {
 // (typically from Solve) at θ. It returns ErrSingular when K is singular.
 // w is copied.
 func (l *Lasso) Linearize(w, theta []float64) (*SupportLinearization, error) {
+	if l == nil {
+		return nil, errNilLasso
+	}
 	if err := l.CheckTheta(theta); err != nil {
 		return nil, err
 	}
@@ -94,13 +97,32 @@ func (l *Lasso) supportGram(s []int, extra float64) *mat.SymDense {
 }
 
 // Support returns the support S (shared; do not modify).
-func (sl *SupportLinearization) Support() []int { return sl.s }
+func (sl *SupportLinearization) Support() []int {
+	if sl == nil {
+		return nil
+	}
+	return sl.s
+}
 
 // Dims returns (d, p).
-func (sl *SupportLinearization) Dims() (d, p int) { return sl.d, sl.p }
+func (sl *SupportLinearization) Dims() (d, p int) {
+	if sl == nil {
+		return 0, 0
+	}
+	return sl.d, sl.p
+}
+
+// Errors of methods called on nil receivers.
+var (
+	errNilLasso         = fmt.Errorf("%w: nil Lasso", ErrParam)
+	errNilLinearization = fmt.Errorf("%w: nil SupportLinearization", ErrParam)
+)
 
 // JVP sets dst (length d) to ∂w*·dθ.
 func (sl *SupportLinearization) JVP(dst, dtheta []float64) error {
+	if sl == nil {
+		return errNilLinearization
+	}
 	if len(dst) != sl.d || len(dtheta) != sl.p {
 		return fmt.Errorf("%w: JVP with d=%d p=%d, len(dθ)=%d, len(dst)=%d", ErrDims, sl.d, sl.p, len(dtheta), len(dst))
 	}
@@ -134,6 +156,9 @@ func (sl *SupportLinearization) JVP(dst, dtheta []float64) error {
 
 // VJP sets dst (length p) to ∇θ⟨g, w*(θ)⟩ = (∂w*)ᵀ g. Only g_S is read.
 func (sl *SupportLinearization) VJP(dst, g []float64) error {
+	if sl == nil {
+		return errNilLinearization
+	}
 	if len(dst) != sl.p || len(g) != sl.d {
 		return fmt.Errorf("%w: VJP with d=%d p=%d, len(g)=%d, len(dst)=%d", ErrDims, sl.d, sl.p, len(g), len(dst))
 	}
@@ -175,6 +200,9 @@ func (sl *SupportLinearization) VJP(dst, g []float64) error {
 //
 // Cost O(n|S| + |S|²) beyond writing the n×d output.
 func (sl *SupportLinearization) VJPData(g []float64) (gx *mat.Dense, gy []float64, err error) {
+	if sl == nil {
+		return nil, nil, errNilLinearization
+	}
 	l := sl.l
 	if l == nil {
 		return nil, nil, fmt.Errorf("%w: SupportLinearization not made by Lasso.Linearize", ErrParam)
@@ -220,6 +248,9 @@ func (sl *SupportLinearization) VJPData(g []float64) (gx *mat.Dense, gy []float6
 
 // Jacobian returns the dense d×p Jacobian ∂w*/∂θ.
 func (sl *SupportLinearization) Jacobian() (*mat.Dense, error) {
+	if sl == nil {
+		return nil, errNilLinearization
+	}
 	out := mat.NewDense(sl.d, sl.p, nil)
 	e := make([]float64, sl.p)
 	col := make([]float64, sl.d)
