@@ -267,3 +267,73 @@ func TestAdversarialCondition(t *testing.T) {
 		}},
 	})
 }
+
+// TestAdversarialModelFunctions: the functions of the ready models called
+// directly with vectors of the wrong lengths give NaN, never a panic.
+func TestAdversarialModelFunctions(t *testing.T) {
+	x := mat.NewDense(4, 2, []float64{1, 0.5, -0.3, 1, 0.7, -1.2, -1, 0.2})
+	y := []float64{1, -1, 1, -1}
+	var cases []testutil.Case
+	for name, ctor := range map[string]func() (*Problem, error){
+		"Ridge":        func() (*Problem, error) { return Ridge(x, y, L2{PerFeature: true}) },
+		"LeastSquares": func() (*Problem, error) { return LeastSquares(x, y) },
+		"Logistic":     func() (*Problem, error) { return Logistic(x, y, L2{LogScale: true}) },
+	} {
+		pb, err := ctor()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, p := pb.N, pb.P
+		w, th := make([]float64, n), make([]float64, p)
+		nanCheck := func(vs ...[]float64) func() error {
+			return func() error {
+				for _, v := range vs {
+					for _, e := range v {
+						if !math.IsNaN(e) {
+							return fmt.Errorf("got %v, want NaN", v)
+						}
+					}
+				}
+				return nil
+			}
+		}
+		call := func(f func() func() error) func(context.Context) (func() error, error) {
+			return func(context.Context) (func() error, error) { return f(), nil }
+		}
+		cases = append(cases,
+			testutil.Case{Name: name + "/Func short w", Call: call(func() func() error { return nanCheck([]float64{pb.Func(w[:1], th)}) })},
+			testutil.Case{Name: name + "/Func long θ", Call: call(func() func() error { return nanCheck([]float64{pb.Func(w, make([]float64, p+1))}) })},
+			testutil.Case{Name: name + "/Grad short dst", Call: call(func() func() error {
+				dst := make([]float64, n-1)
+				pb.Grad(dst, w, th)
+				return nanCheck(dst)
+			})},
+			testutil.Case{Name: name + "/Grad short w", Call: call(func() func() error {
+				dst := make([]float64, n)
+				pb.Grad(dst, w[:1], th)
+				return nanCheck(dst)
+			})},
+			testutil.Case{Name: name + "/HessVec short v", Call: call(func() func() error {
+				dst := make([]float64, n)
+				pb.HessVec(dst, w, th, []float64{1})
+				return nanCheck(dst)
+			})},
+			testutil.Case{Name: name + "/Hessian 3×3", Call: call(func() func() error {
+				h := mat.NewSymDense(3, nil)
+				pb.Hessian(h, w, th)
+				return nanCheck(h.RawSymmetric().Data[:1])
+			})},
+			testutil.Case{Name: name + "/MixedVec long dθ", Call: call(func() func() error {
+				dst := make([]float64, n)
+				pb.MixedVec(dst, w, th, make([]float64, p+1))
+				return nanCheck(dst)
+			})},
+			testutil.Case{Name: name + "/MixedVecT short u", Call: call(func() func() error {
+				dst := make([]float64, p)
+				pb.MixedVecT(dst, w, th, []float64{})
+				return nanCheck(dst)
+			})},
+		)
+	}
+	testutil.RunAdversarial(t, cases)
+}
