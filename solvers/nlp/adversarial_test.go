@@ -177,6 +177,44 @@ func TestAdversarialSolution(t *testing.T) {
 			_, err := flakySol.CheckDerivatives()
 			return nil, err
 		}},
+		{Name: "Condition/Linearize short z", Want: ErrDims, Call: func(context.Context) (func() error, error) {
+			_, _, err := good.Condition().Linearize(good.Z()[:1], theta)
+			return nil, err
+		}},
+		{Name: "Condition/Linearize nil θ", Want: ErrDims, Call: func(context.Context) (func() error, error) {
+			_, _, err := good.Condition().Linearize(good.Z(), nil)
+			return nil, err
+		}},
+		{Name: "Condition/Linearize NaN z", Want: ErrNaN, Call: func(context.Context) (func() error, error) {
+			_, _, err := good.Condition().Linearize([]float64{math.NaN(), 0, 0}, theta)
+			return nil, err
+		}},
+		{Name: "Condition/Linearize panicking problem", Want: ErrCallbackPanic, Call: func(context.Context) (func() error, error) {
+			_, _, err := flakySol.Condition().Linearize(flakySol.Z(), theta)
+			return nil, err
+		}},
+		{Name: "Condition/Residual bad lengths and panics are NaN", Call: func(context.Context) (func() error, error) {
+			c := good.Condition()
+			n, _ := c.Dims()
+			d1, d2, d3, d4 := make([]float64, n-1), make([]float64, n), make([]float64, n), make([]float64, n)
+			c.Residual(d1, good.Z(), theta)
+			c.Residual(d2, good.Z()[:1], theta)
+			c.Residual(d3, good.Z(), nil)
+			flakySol.Condition().Residual(d4, flakySol.Z(), theta)
+			return func() error {
+				for _, d := range [][]float64{d1, d2, d3, d4} {
+					for _, v := range d {
+						if !math.IsNaN(v) {
+							return fmt.Errorf("residual %v, want NaN", d)
+						}
+					}
+				}
+				if nilSol.Z() != nil || nilSol.Condition() != nil {
+					return errors.New("Z or Condition of a nil Solution")
+				}
+				return nil
+			}, nil
+		}},
 		{Name: "Problem.Gradient on bad input is NaN", Call: func(context.Context) (func() error, error) {
 			var nilP *Problem
 			d1 := make([]float64, 2)

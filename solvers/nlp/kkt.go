@@ -298,7 +298,12 @@ func NewSolution(p *Problem, x, theta []float64, s *Settings) (sol *Solution, er
 // followed by the multipliers of the active inequalities (first the active
 // rows of g in the order of Active, then the active bounds by variable
 // index, lower or upper) and those of the equalities.
+//
+// A nil Solution gives nil.
 func (s *Solution) Z() []float64 {
+	if s == nil || s.p == nil {
+		return nil
+	}
 	z := make([]float64, 0, len(s.X)+len(s.rows)+len(s.Nu))
 	z = append(z, s.X...)
 	for _, r := range s.rows {
@@ -323,8 +328,28 @@ func (s *Solution) Z() []float64 {
 //
 // Its ∂_zF is the symmetric KKT matrix [[∇²ₓₓL, J_Aᵀ], [J_A, 0]] and its
 // ∂θF stacks ∂θ∇ₓL and ∂θg_A, ∂θh.
+//
+// Called directly with vectors of the wrong lengths (or with NaN), its
+// Linearize returns ErrDims (ErrNaN) and its Residual fills dst with NaN;
+// a panic in the problem's functions is returned as ErrCallbackPanic
+// (Linearize) or NaN (Residual). A nil Solution gives nil.
 func (s *Solution) Condition() implicit.Condition {
+	if s == nil || s.p == nil {
+		return nil
+	}
 	return &kktCondition{s: s, ev: newEvaluator(s.p)}
+}
+
+// checkPoint validates (z, θ) against the condition's dimensions.
+func (c *kktCondition) checkPoint(z, theta []float64) error {
+	n, p := c.Dims()
+	if len(z) != n || len(theta) != p {
+		return fmt.Errorf("%w: len(z)=%d, len(θ)=%d, condition is %d×%d", ErrDims, len(z), len(theta), n, p)
+	}
+	if !finite(z) || !finite(theta) {
+		return fmt.Errorf("%w: in z or θ", ErrNaN)
+	}
+	return nil
 }
 
 type kktCondition struct {
@@ -352,6 +377,11 @@ func (c *kktCondition) split(z []float64) (x, lambda, nu, boundMult []float64) {
 }
 
 func (c *kktCondition) Residual(dst, z, theta []float64) {
+	if m, _ := c.Dims(); len(dst) != m || c.checkPoint(z, theta) != nil {
+		nanFill(dst)
+		return
+	}
+	defer nanOnPanic(dst)
 	p, n, ev := c.s.p, c.s.p.Dim, c.ev
 	x, lambda, nu, am := c.split(z)
 	ev.grad(dst[:n], x, theta)
@@ -476,7 +506,11 @@ func (c *kktCondition) matrices(z, theta []float64) (K, B *mat.Dense, err error)
 	return K, B, nil
 }
 
-func (c *kktCondition) Linearize(z, theta []float64) (implicit.Operator, implicit.Operator, error) {
+func (c *kktCondition) Linearize(z, theta []float64) (dz, dth implicit.Operator, err error) {
+	if err := c.checkPoint(z, theta); err != nil {
+		return nil, nil, err
+	}
+	defer guard(&err, "Condition.Linearize")
 	K, B, err := c.matrices(z, theta)
 	if err != nil {
 		return nil, nil, err
