@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"testing"
+	"time"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -482,6 +483,19 @@ func TestAdversarialOptimize(t *testing.T) {
 				return nil, err
 			}},
 		)
+	}
+	slowObjective := funcObjective{p: 1, eval: func(theta, grad []float64) (float64, error) {
+		time.Sleep(10 * time.Millisecond)
+		return quadObjective.eval(theta, grad)
+	}}
+	for a := LBFGS; a <= Adam; a++ {
+		cases = append(cases, testutil.Case{Name: a.String() + "/expiring context", Want: context.DeadlineExceeded, Timeout: 5 * time.Second,
+			Call: func(context.Context) (func() error, error) {
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+				defer cancel()
+				_, err := Optimize(ctx, slowObjective, []float64{-20}, &Settings{Algorithm: a, MaxEvals: 1 << 20, GradTol: 1e-300, StepTol: 1e-300, ValueTol: 1e-300, LearningRate: 1e-3})
+				return nil, err
+			}})
 	}
 	bad := map[string]Settings{
 		"unknown algorithm":  {Algorithm: Algorithm(3)},

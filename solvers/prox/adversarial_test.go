@@ -7,6 +7,7 @@ import (
 	"math"
 	"sync"
 	"testing"
+	"time"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -130,6 +131,30 @@ func TestAdversarialMinimize(t *testing.T) {
 		{Name: "nil projector", Want: ErrParam, Call: run(&Composite{F: shifted(a), G: Indicator(nil)}, nil, x0, nil)},
 		{Name: "canceled", Want: context.Canceled, Call: func(context.Context) (func() error, error) {
 			_, err := Minimize(testutil.Canceled(), good, theta, x0, nil)
+			return nil, err
+		}},
+		{Name: "expiring context", Want: context.DeadlineExceeded, Timeout: 5 * time.Second, Call: func(context.Context) (func() error, error) {
+			// ½ Σ qᵢ(xᵢ − aᵢ)² with condition number 1e6 and 10 ms per
+			// evaluation: thousands of iterations, far beyond the deadline.
+			q := []float64{1, 1e-6, 1}
+			slow := &smooth.Problem{N: 3,
+				Func: func(x, _ []float64) float64 {
+					time.Sleep(10 * time.Millisecond)
+					var v float64
+					for i := range x {
+						v += 0.5 * q[i] * (x[i] - a[i]) * (x[i] - a[i])
+					}
+					return v
+				},
+				Grad: func(dst, x, _ []float64) {
+					for i := range x {
+						dst[i] = q[i] * (x[i] - a[i])
+					}
+				},
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+			defer cancel()
+			_, err := Minimize(ctx, &Composite{F: slow, G: L1{}}, []float64{1e-9}, x0, &Settings{MaxIter: 1 << 30, StallIter: -1, Tol: 1e-14, NoAcceleration: true})
 			return nil, err
 		}},
 		{Name: "Objective/panicking f", Want: ErrCallbackPanic, Call: func(context.Context) (func() error, error) {

@@ -7,6 +7,7 @@ import (
 	"math"
 	"sync"
 	"testing"
+	"time"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -97,6 +98,38 @@ func TestAdversarialMinimize(t *testing.T) {
 			testutil.Case{Name: name + "/x0=1e300", Any: []error{ErrNaN, ErrNotConverged}, Call: run(advQuadratic(0, false), nil, []float64{1e300, -1e300, 1e300}, &Settings{Method: m})},
 			testutil.Case{Name: name + "/x0=1e-300", Call: run(advQuadratic(0, false), nil, []float64{1e-300, -1e-300, 0}, &Settings{Method: m})},
 		)
+	}
+	// f(x) = Σ exp(xᵢ) has no minimizer (the gradient never vanishes) and
+	// every evaluation sleeps 10 ms: only the deadline stops the run.
+	slow := &Problem{N: 3,
+		Func: func(x, _ []float64) float64 {
+			time.Sleep(10 * time.Millisecond)
+			var v float64
+			for _, e := range x {
+				v += math.Exp(e)
+			}
+			return v
+		},
+		Grad: func(dst, x, _ []float64) {
+			for i, e := range x {
+				dst[i] = math.Exp(e)
+			}
+		},
+	}
+	for _, m := range []Method{LBFGS, GonumLBFGS} {
+		cases = append(cases, testutil.Case{Name: m.String() + "/expiring context", Want: context.DeadlineExceeded, Timeout: 5 * time.Second,
+			Call: func(context.Context) (func() error, error) {
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+				defer cancel()
+				res, err := Minimize(ctx, slow, nil, x0, &Settings{Method: m, MaxIter: 1 << 30, GradTol: 1e-300})
+				if err == nil {
+					return minimizeCheck(res, 1e-8), nil
+				}
+				if !errors.Is(err, ErrNotConverged) {
+					return nil, fmt.Errorf("want ErrNotConverged too: %w", err)
+				}
+				return nil, err
+			}})
 	}
 	nanF := advQuadratic(0, false)
 	nanF.Func = func(_, _ []float64) float64 { return math.NaN() }
