@@ -485,7 +485,9 @@ func TestAdversarialOptimize(t *testing.T) {
 		)
 	}
 	slowObjective := funcObjective{p: 1, eval: func(theta, grad []float64) (float64, error) {
-		time.Sleep(10 * time.Millisecond)
+		// Longer than the deadline: the first evaluation ends after it, and
+		// the context is checked before the second.
+		time.Sleep(25 * time.Millisecond)
 		return quadObjective.eval(theta, grad)
 	}}
 	for a := LBFGS; a <= Adam; a++ {
