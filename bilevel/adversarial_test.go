@@ -879,3 +879,12 @@ func mustCriterion[C Criterion](c C, err error) Criterion {
 	}
 	return c
 }
+
+// TestAdversarialNilReceivers: every method of every exported pointer type
+// on a nil receiver: no panic, errors match ErrSettings.
+func TestAdversarialNilReceivers(t *testing.T) {
+	testutil.RunAdversarial(t, testutil.NilReceivers(ErrSettings,
+		(*CrossValidation)(nil), (*HeldOut)(nil), (*L1Regression)(nil), (*LogLoss)(nil), (*Logistic)(nil),
+		(*MSE)(nil), (*MultiLogLoss)(nil), (*Multinomial)(nil), (*ProblemModel)(nil), (*Result)(nil),
+		(*Ridge)(nil), (*SearchResult)(nil)))
+}

@@ -33,13 +33,22 @@ func NewMSE(x mat.Matrix, y []float64) (*MSE, error) {
 }
 
 // Dims returns the number of features.
-func (c *MSE) Dims() int { return c.dat.d }
+func (c *MSE) Dims() int {
+	if c == nil {
+		return 0
+	}
+	return c.dat.d
+}
 
 // Value returns (1/m)‖y − Xw‖² and its gradient (2/m) Xᵀ(Xw − y).
 //
 // w (and grad, when non-nil) must have length Dims; otherwise Value
 // returns NaN (and fills grad with NaN).
 func (c *MSE) Value(w, grad []float64) float64 {
+	if c == nil {
+		nanFill(grad)
+		return math.NaN()
+	}
 	if len(w) != c.Dims() || (grad != nil && len(grad) != c.Dims()) {
 		nanFill(grad)
 		return math.NaN()
@@ -94,13 +103,22 @@ func NewLogLossIntercept(x mat.Matrix, y []float64) (*LogLoss, error) {
 }
 
 // Dims returns the number of weights it expects.
-func (c *LogLoss) Dims() int { return c.dat.d }
+func (c *LogLoss) Dims() int {
+	if c == nil {
+		return 0
+	}
+	return c.dat.d
+}
 
 // Value returns the mean logistic loss and its gradient.
 //
 // w (and grad, when non-nil) must have length Dims; otherwise Value
 // returns NaN (and fills grad with NaN).
 func (c *LogLoss) Value(w, grad []float64) float64 {
+	if c == nil {
+		nanFill(grad)
+		return math.NaN()
+	}
 	if len(w) != c.Dims() || (grad != nil && len(grad) != c.Dims()) {
 		nanFill(grad)
 		return math.NaN()

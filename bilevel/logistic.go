@@ -125,7 +125,12 @@ func (m *Logistic) features() int {
 }
 
 // Dims returns the number of features and of hyperparameters.
-func (m *Logistic) Dims() (n, p int) { return m.dat.d, m.pdim() }
+func (m *Logistic) Dims() (n, p int) {
+	if m == nil {
+		return 0, 0
+	}
+	return m.dat.d, m.pdim()
+}
 
 func (m *Logistic) setLambda(theta []float64) {
 	for j := range m.lam {
@@ -204,6 +209,9 @@ func (m *Logistic) hessian(w, theta []float64) (*linsolve.Cholesky, error) {
 // ‖∇g‖∞ ≤ max(tol·‖∇f(0)‖∞, 1e-14) (default tol 1e-10), at most 200
 // iterations.
 func (m *Logistic) Fit(ctx context.Context, w, theta []float64, tol float64) (int, error) {
+	if m == nil {
+		return 0, errNilModel
+	}
 	n, p := m.Dims()
 	if err := checkW(w, n); err != nil {
 		return 0, err
@@ -297,7 +305,12 @@ func (m *Logistic) Fit(ctx context.Context, w, theta []float64, tol float64) (in
 }
 
 // Condition returns ∇g(w, θ) = 0 with ∂ₓF the cached Hessian factorization.
-func (m *Logistic) Condition() implicit.Condition { return guard(logisticCondition{m}) }
+func (m *Logistic) Condition() implicit.Condition {
+	if m == nil {
+		return guard(nilCondition{})
+	}
+	return guard(logisticCondition{m})
+}
 
 type logisticCondition struct{ m *Logistic }
 
@@ -335,6 +348,10 @@ func (m *Logistic) penaltyJacobian(lam, w []float64) implicit.Operator {
 
 // ThetaGradient sets dst to ∂g/∂θ.
 func (m *Logistic) ThetaGradient(dst, w, theta []float64) {
+	if m == nil {
+		nanFill(dst)
+		return
+	}
 	if n, p := m.Dims(); len(dst) != p || badPoint(w, theta, n, p) != nil {
 		nanFill(dst)
 		return
@@ -351,6 +368,9 @@ func (m *Logistic) ThetaGradient(dst, w, theta []float64) {
 
 // Iteration returns the gradient step w − η∇g(w, θ), η = 1/(L_f + max λ).
 func (m *Logistic) Iteration(theta []float64) (implicit.Map, float64) {
+	if m == nil {
+		return invalidMap{0, 0, errNilModel}, math.NaN()
+	}
 	n, p := m.Dims()
 	if err := checkTheta(theta, p); err != nil {
 		return invalidMap{n, p, err}, math.NaN()

@@ -459,3 +459,17 @@ func (m invalidMap) Map(dst, _, _ []float64) { nanFill(dst) }
 func (m invalidMap) Linearize(_, _ []float64) (implicit.Operator, implicit.Operator, error) {
 	return nil, nil, m.err
 }
+
+// errNilModel is returned by the methods of a nil model.
+var errNilModel = fmt.Errorf("%w: nil model", ErrSettings)
+
+// nilCondition is the condition of a nil model: no variables, a Residual
+// that leaves dst alone (guardedCondition fills it with NaN) and a
+// Linearize that fails.
+type nilCondition struct{}
+
+func (nilCondition) Dims() (int, int)             { return 0, 0 }
+func (nilCondition) Residual(dst, _, _ []float64) { nanFill(dst) }
+func (nilCondition) Linearize(_, _ []float64) (implicit.Operator, implicit.Operator, error) {
+	return nil, nil, errNilModel
+}

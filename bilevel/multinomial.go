@@ -102,10 +102,18 @@ func classLabels(y []float64) (int, []int, error) {
 }
 
 // Classes returns K.
-func (m *Multinomial) Classes() int { return m.k }
+func (m *Multinomial) Classes() int {
+	if m == nil {
+		return 0
+	}
+	return m.k
+}
 
 // Dims returns d·K weights and the number of hyperparameters.
 func (m *Multinomial) Dims() (n, p int) {
+	if m == nil {
+		return 0, 0
+	}
 	switch m.penalty {
 	case PerFeature:
 		p = m.dat.d
@@ -118,7 +126,12 @@ func (m *Multinomial) Dims() (n, p int) {
 }
 
 // Problem returns the inner problem as a smooth.Problem.
-func (m *Multinomial) Problem() *smooth.Problem { return m.pb }
+func (m *Multinomial) Problem() *smooth.Problem {
+	if m == nil {
+		return nil
+	}
+	return m.pb
+}
 
 func (m *Multinomial) lambdaIndex(j, k int) int {
 	switch m.penalty {
@@ -232,6 +245,9 @@ func (m *Multinomial) mixedVecT(dst, w, theta, u []float64) {
 // ‖∇g‖∞ ≤ max(tol·‖∇g(0)‖∞, 1e-14) (default tol 1e-10), at most 5000
 // iterations.
 func (m *Multinomial) Fit(ctx context.Context, w, theta []float64, tol float64) (int, error) {
+	if m == nil {
+		return 0, errNilModel
+	}
 	n, p := m.Dims()
 	if err := checkW(w, n); err != nil {
 		return 0, err
@@ -262,11 +278,20 @@ func (m *Multinomial) Fit(ctx context.Context, w, theta []float64, tol float64) 
 }
 
 // Condition returns ∇g(w, θ) = 0 (smooth.Condition).
-func (m *Multinomial) Condition() implicit.Condition { return guard(smooth.Condition(m.pb)) }
+func (m *Multinomial) Condition() implicit.Condition {
+	if m == nil {
+		return guard(nilCondition{})
+	}
+	return guard(smooth.Condition(m.pb))
+}
 
 // ThetaGradient sets dst to ∂g/∂θ: ½ Σ λⱼₖ W_jk² grouped by
 // hyperparameter.
 func (m *Multinomial) ThetaGradient(dst, w, theta []float64) {
+	if m == nil {
+		nanFill(dst)
+		return
+	}
 	if n, p := m.Dims(); len(dst) != p || badPoint(w, theta, n, p) != nil {
 		nanFill(dst)
 		return
@@ -284,6 +309,9 @@ func (m *Multinomial) ThetaGradient(dst, w, theta []float64) {
 // Iteration returns the gradient step w − η∇g(w, θ) with
 // η = 1/(‖X‖²/2m + max λ).
 func (m *Multinomial) Iteration(theta []float64) (implicit.Map, float64) {
+	if m == nil {
+		return invalidMap{0, 0, errNilModel}, math.NaN()
+	}
 	n, p := m.Dims()
 	if err := checkTheta(theta, p); err != nil {
 		return invalidMap{n, p, err}, math.NaN()
@@ -351,13 +379,22 @@ func NewMultiLogLoss(x mat.Matrix, labels []float64, classes int) (*MultiLogLoss
 }
 
 // Dims returns d·K.
-func (c *MultiLogLoss) Dims() int { return c.dat.d * c.k }
+func (c *MultiLogLoss) Dims() int {
+	if c == nil {
+		return 0
+	}
+	return c.dat.d * c.k
+}
 
 // Value returns the mean log-loss and its gradient.
 //
 // w (and grad, when non-nil) must have length Dims; otherwise Value
 // returns NaN (and fills grad with NaN).
 func (c *MultiLogLoss) Value(w, grad []float64) float64 {
+	if c == nil {
+		nanFill(grad)
+		return math.NaN()
+	}
 	if len(w) != c.Dims() || (grad != nil && len(grad) != c.Dims()) {
 		nanFill(grad)
 		return math.NaN()

@@ -78,16 +78,34 @@ func (h *HeldOut) Dims() int {
 }
 
 // Model returns the inner model.
-func (h *HeldOut) Model() Model { return h.model }
+func (h *HeldOut) Model() Model {
+	if h == nil {
+		return nil
+	}
+	return h.model
+}
 
 // Criterion returns the outer criterion.
-func (h *HeldOut) Criterion() Criterion { return h.criterion }
+func (h *HeldOut) Criterion() Criterion {
+	if h == nil {
+		return nil
+	}
+	return h.criterion
+}
 
 // Weights returns the last inner solution (not a copy; do not modify).
-func (h *HeldOut) Weights() []float64 { return h.w }
+func (h *HeldOut) Weights() []float64 {
+	if h == nil {
+		return nil
+	}
+	return h.w
+}
 
 // Reset forgets the warm starts.
 func (h *HeldOut) Reset() {
+	if h == nil {
+		return
+	}
 	clear(h.w)
 	h.state = hyperState{}
 }
@@ -185,7 +203,12 @@ func (cv *CrossValidation) Dims() int {
 }
 
 // Folds returns the per-fold objectives.
-func (cv *CrossValidation) Folds() []*HeldOut { return cv.folds }
+func (cv *CrossValidation) Folds() []*HeldOut {
+	if cv == nil {
+		return nil
+	}
+	return cv.folds
+}
 
 // Evaluate evaluates every fold (in parallel) and averages. A panic in a
 // fold's model or criterion is returned as an error wrapping

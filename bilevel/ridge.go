@@ -55,6 +55,9 @@ func NewRidge(x mat.Matrix, y []float64, penalty Penalty) (*Ridge, error) {
 
 // Dims returns the number of features and of hyperparameters.
 func (r *Ridge) Dims() (n, p int) {
+	if r == nil {
+		return 0, 0
+	}
 	if r.penalty == PerFeature {
 		return r.dat.d, r.dat.d
 	}
@@ -92,6 +95,9 @@ func (r *Ridge) factorize(theta []float64) (*linsolve.Cholesky, error) {
 // Fit solves the normal equations exactly; w's initial value and tol are
 // not used. It reports one iteration.
 func (r *Ridge) Fit(ctx context.Context, w, theta []float64, tol float64) (int, error) {
+	if r == nil {
+		return 0, errNilModel
+	}
 	n, p := r.Dims()
 	if err := checkW(w, n); err != nil {
 		return 0, err
@@ -119,7 +125,12 @@ func (r *Ridge) Fit(ctx context.Context, w, theta []float64, tol float64) (int, 
 }
 
 // Condition returns F(w, θ) = (XᵀX/m + diag λ) w − Xᵀy/m.
-func (r *Ridge) Condition() implicit.Condition { return guard(ridgeCondition{r}) }
+func (r *Ridge) Condition() implicit.Condition {
+	if r == nil {
+		return guard(nilCondition{})
+	}
+	return guard(ridgeCondition{r})
+}
 
 type ridgeCondition struct{ r *Ridge }
 
@@ -160,6 +171,10 @@ func penaltyJacobian(p Penalty, lam, w []float64) implicit.Operator {
 
 // ThetaGradient sets dst to ∂g/∂θ: ½λ‖w‖² (Shared) or ½λⱼwⱼ² (PerFeature).
 func (r *Ridge) ThetaGradient(dst, w, theta []float64) {
+	if r == nil {
+		nanFill(dst)
+		return
+	}
 	if n, p := r.Dims(); len(dst) != p || badPoint(w, theta, n, p) != nil {
 		nanFill(dst)
 		return
@@ -177,6 +192,9 @@ func (r *Ridge) ThetaGradient(dst, w, theta []float64) {
 // Iteration returns the gradient step T(w, θ) = w − η ∇g(w, θ) with
 // η = 1/(L + max λ).
 func (r *Ridge) Iteration(theta []float64) (implicit.Map, float64) {
+	if r == nil {
+		return invalidMap{0, 0, errNilModel}, math.NaN()
+	}
 	n, p := r.Dims()
 	if err := checkTheta(theta, p); err != nil {
 		return invalidMap{n, p, err}, math.NaN()
