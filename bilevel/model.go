@@ -103,6 +103,10 @@ func (p Penalty) String() string {
 // A Model keeps scratch memory and the factorization of its last fit, so
 // it is not safe for concurrent use; use one Model per goroutine (as
 // [CrossValidation] does with one model per fold).
+//
+// The models and criteria of this package do not panic on a nil
+// receiver: Fit returns ErrSettings, Dims 0, Value NaN, and Condition and
+// Iteration return a condition and a map whose Linearize fails.
 type Model interface {
 	// Dims returns the number of inner variables n (weights) and of
 	// hyperparameters p.

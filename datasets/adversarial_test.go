@@ -260,3 +260,9 @@ func TestAdversarialDatasets(t *testing.T) {
 	}
 	testutil.RunAdversarial(t, cases)
 }
+
+// TestAdversarialNilReceivers: every method of the exported pointer types
+// on a nil receiver: no panic, errors match ErrInvalid.
+func TestAdversarialNilReceivers(t *testing.T) {
+	testutil.RunAdversarial(t, testutil.NilReceivers(ErrInvalid, (*Dataset)(nil), (*Scaler)(nil)))
+}

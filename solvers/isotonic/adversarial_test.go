@@ -307,3 +307,9 @@ func TestAdversarialMaps(t *testing.T) {
 		{Name: "Regression/NaN y", Any: []error{ErrNaN, implicit.ErrNaN}, Call: mk(iso(3, nil, 1), xIso, []float64{1, math.NaN(), 2})},
 	})
 }
+
+// TestAdversarialNilReceivers: every method of the exported pointer types
+// on a nil receiver: no panic, errors match ErrInvalid.
+func TestAdversarialNilReceivers(t *testing.T) {
+	testutil.RunAdversarial(t, testutil.NilReceivers(ErrInvalid, (*Projection)(nil), (*Solution)(nil), (*SolutionKL)(nil)))
+}

@@ -237,3 +237,9 @@ func TestAdversarialSolution(t *testing.T) {
 		}},
 	})
 }
+
+// TestAdversarialNilReceivers: every method of the exported pointer types
+// on a nil receiver: no panic, errors match ErrInvalid.
+func TestAdversarialNilReceivers(t *testing.T) {
+	testutil.RunAdversarial(t, testutil.NilReceivers(ErrInvalid, (*Problem)(nil), (*Solution)(nil), (*Settings)(nil)))
+}

@@ -540,3 +540,10 @@ func TestAdversarialOperators(t *testing.T) {
 	)
 	testutil.RunAdversarial(t, cases)
 }
+
+// TestAdversarialNilReceivers: every method of the exported pointer types
+// on a nil receiver: no panic, errors match ErrParam.
+func TestAdversarialNilReceivers(t *testing.T) {
+	testutil.RunAdversarial(t, testutil.NilReceivers(ErrParam,
+		(*Composite)(nil), (*Lasso)(nil), (*LassoResult)(nil), (*Result)(nil), (*SupportLinearization)(nil)))
+}

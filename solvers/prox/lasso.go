@@ -51,6 +51,10 @@ func (p Penalty) String() string {
 //
 // A Lasso holds a column-major copy of X and is read-only after
 // construction: one Lasso may be solved from several goroutines at once.
+//
+// The methods of a nil *Lasso do not panic: those with an error return
+// ErrParam, the others zero values (NaN for LambdaMax and Lipschitz, nil
+// for Regularizer and Composite, a condition whose Linearize fails).
 type Lasso struct {
 	n, d    int
 	penalty Penalty
@@ -109,13 +113,26 @@ func NewLasso(x mat.Matrix, y []float64, penalty Penalty) (*Lasso, error) {
 }
 
 // Dims returns the number of features d and of parameters p.
-func (l *Lasso) Dims() (d, p int) { return l.d, l.NumParams() }
+func (l *Lasso) Dims() (d, p int) {
+	if l == nil {
+		return 0, 0
+	}
+	return l.d, l.NumParams()
+}
 
 // Samples returns n, the number of rows of X.
-func (l *Lasso) Samples() int { return l.n }
+func (l *Lasso) Samples() int {
+	if l == nil {
+		return 0
+	}
+	return l.n
+}
 
 // NumParams returns the length of θ: 1, d or 2.
 func (l *Lasso) NumParams() int {
+	if l == nil {
+		return 0
+	}
 	switch l.penalty {
 	case WeightedL1Penalty:
 		return l.d
@@ -126,7 +143,12 @@ func (l *Lasso) NumParams() int {
 }
 
 // Penalty returns the problem's penalty.
-func (l *Lasso) Penalty() Penalty { return l.penalty }
+func (l *Lasso) Penalty() Penalty {
+	if l == nil {
+		return L1Penalty
+	}
+	return l.penalty
+}
 
 // Lipschitz returns an estimate of L = ‖X‖₂²/n, the Lipschitz constant of
 // the gradient of the least-squares term, by power iteration to 1e-6
@@ -135,6 +157,9 @@ func (l *Lasso) Penalty() Penalty { return l.penalty }
 // the same condition, so the estimate need not be exact. If X is so large
 // that L overflows, it returns +Inf.
 func (l *Lasso) Lipschitz() float64 {
+	if l == nil {
+		return math.NaN()
+	}
 	l.lipOnce.Do(func() { l.lip = l.powerIteration() })
 	return l.lip
 }
@@ -142,6 +167,9 @@ func (l *Lasso) Lipschitz() float64 {
 // LambdaMax returns ‖Xᵀy‖∞/n, the smallest λ for which w = 0 solves the
 // lasso (L1Penalty).
 func (l *Lasso) LambdaMax() float64 {
+	if l == nil {
+		return math.NaN()
+	}
 	var m float64
 	for _, v := range l.xty {
 		m = math.Max(m, math.Abs(v))
@@ -186,6 +214,9 @@ func (l *Lasso) CheckTheta(theta []float64) error {
 // Regularizer returns the prox operator of the penalty, with the same
 // parameter layout θ.
 func (l *Lasso) Regularizer() Diagonal {
+	if l == nil {
+		return nil
+	}
 	switch l.penalty {
 	case WeightedL1Penalty:
 		return L1{PerCoordinate: true}
@@ -201,6 +232,9 @@ func (l *Lasso) Regularizer() Diagonal {
 // builds a new problem (copying X); the smooth part caches products and is
 // not safe for concurrent use, so use one Composite per goroutine.
 func (l *Lasso) Composite() *Composite {
+	if l == nil {
+		return nil
+	}
 	f, err := smooth.LeastSquares(l.dense, l.y)
 	if err != nil {
 		panic(err) // X and y were validated by NewLasso

@@ -278,7 +278,12 @@ func (sl *SupportLinearization) Jacobian() (*mat.Dense, error) {
 // it with one O(n|S|² + |S|³) factorization and O(nd) per solve instead
 // of a dense d×d LU. [Lasso.Linearize] is the faster path that skips the
 // off-support rows entirely.
-func (l *Lasso) Condition() implicit.Condition { return &lassoCondition{l: l, g: l.Regularizer()} }
+func (l *Lasso) Condition() implicit.Condition {
+	if l == nil {
+		return Condition(nil, 1)
+	}
+	return &lassoCondition{l: l, g: l.Regularizer()}
+}
 
 type lassoCondition struct {
 	l *Lasso
@@ -489,6 +494,9 @@ func (f *supportFactor) SolveT(dst, g []float64) error {
 // init) runs coordinate descent (init is a warm start) and the solution's
 // VJP, JVP and Jacobian go through the implicit engine. engine may be nil.
 func (l *Lasso) ImplicitProblem(s *CDSettings, engine *implicit.Settings) *implicit.Problem {
+	if l == nil {
+		return ImplicitProblem(nil, 1, nil, engine)
+	}
 	return &implicit.Problem{
 		Solver: func(ctx context.Context, theta, init []float64) ([]float64, error) {
 			res, err := l.Solve(ctx, theta, init, s)

@@ -370,3 +370,9 @@ func TestAdversarialModelFunctions(t *testing.T) {
 	}
 	testutil.RunAdversarial(t, cases)
 }
+
+// TestAdversarialNilReceivers: every method of the exported pointer types
+// on a nil receiver: no panic, errors match ErrProblem.
+func TestAdversarialNilReceivers(t *testing.T) {
+	testutil.RunAdversarial(t, testutil.NilReceivers(ErrProblem, (*Problem)(nil), (*Result)(nil), (*Settings)(nil)))
+}
