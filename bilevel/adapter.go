@@ -28,7 +28,7 @@ func NewProblemModel(pb *implicit.Problem) (*ProblemModel, error) {
 
 // Dims returns the condition's dimensions.
 func (m *ProblemModel) Dims() (n, p int) {
-	if m == nil {
+	if m == nil || m.pb == nil {
 		return 0, 0
 	}
 	return m.pb.Condition.Dims()
@@ -38,7 +38,7 @@ func (m *ProblemModel) Dims() (n, p int) {
 // solution into w. It reports one iteration per solve. A panic in the
 // problem's solver is returned as an error wrapping ErrCallbackPanic.
 func (m *ProblemModel) Fit(ctx context.Context, w, theta []float64, tol float64) (iters int, err error) {
-	if m == nil {
+	if m == nil || m.pb == nil {
 		return 0, errNilModel
 	}
 	defer recoverCallback(&err, "ProblemModel.Fit")
@@ -67,7 +67,7 @@ func (m *ProblemModel) Fit(ctx context.Context, w, theta []float64, tol float64)
 
 // Condition returns the problem's condition.
 func (m *ProblemModel) Condition() implicit.Condition {
-	if m == nil {
+	if m == nil || m.pb == nil {
 		return guard(nilCondition{})
 	}
 	return m.pb.Condition

@@ -888,3 +888,12 @@ func TestAdversarialNilReceivers(t *testing.T) {
 		(*MSE)(nil), (*MultiLogLoss)(nil), (*Multinomial)(nil), (*ProblemModel)(nil), (*Result)(nil),
 		(*Ridge)(nil), (*SearchResult)(nil)))
 }
+
+// TestAdversarialZeroReceivers: every method of the exported pointer types
+// on a pointer to their zero value: no panic, errors match ErrSettings.
+func TestAdversarialZeroReceivers(t *testing.T) {
+	testutil.RunAdversarial(t, testutil.ZeroReceivers(ErrSettings,
+		(*CrossValidation)(nil), (*HeldOut)(nil), (*L1Regression)(nil), (*LogLoss)(nil), (*Logistic)(nil),
+		(*MSE)(nil), (*MultiLogLoss)(nil), (*Multinomial)(nil), (*ProblemModel)(nil), (*Result)(nil),
+		(*Ridge)(nil), (*SearchResult)(nil)))
+}

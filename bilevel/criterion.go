@@ -34,7 +34,7 @@ func NewMSE(x mat.Matrix, y []float64) (*MSE, error) {
 
 // Dims returns the number of features.
 func (c *MSE) Dims() int {
-	if c == nil {
+	if c == nil || c.dat == nil {
 		return 0
 	}
 	return c.dat.d
@@ -45,7 +45,7 @@ func (c *MSE) Dims() int {
 // w (and grad, when non-nil) must have length Dims; otherwise Value
 // returns NaN (and fills grad with NaN).
 func (c *MSE) Value(w, grad []float64) float64 {
-	if c == nil {
+	if c == nil || c.dat == nil {
 		nanFill(grad)
 		return math.NaN()
 	}
@@ -104,7 +104,7 @@ func NewLogLossIntercept(x mat.Matrix, y []float64) (*LogLoss, error) {
 
 // Dims returns the number of weights it expects.
 func (c *LogLoss) Dims() int {
-	if c == nil {
+	if c == nil || c.dat == nil {
 		return 0
 	}
 	return c.dat.d
@@ -115,7 +115,7 @@ func (c *LogLoss) Dims() int {
 // w (and grad, when non-nil) must have length Dims; otherwise Value
 // returns NaN (and fills grad with NaN).
 func (c *LogLoss) Value(w, grad []float64) float64 {
-	if c == nil {
+	if c == nil || c.dat == nil {
 		nanFill(grad)
 		return math.NaN()
 	}

@@ -144,7 +144,7 @@ func newL1(x mat.Matrix, y []float64, loss lossKind, penalty Penalty, enet bool)
 
 // Dims returns the number of features and of hyperparameters.
 func (m *L1Regression) Dims() (n, p int) {
-	if m == nil {
+	if m == nil || m.dat == nil {
 		return 0, 0
 	}
 	switch {
@@ -161,7 +161,7 @@ func (m *L1Regression) Dims() (n, p int) {
 // hypergradient zero, so start outer optimizers below log LambdaMax()
 // (log(LambdaMax()/10) is a good default, as in sparse-ho).
 func (m *L1Regression) LambdaMax() float64 {
-	if m == nil {
+	if m == nil || m.dat == nil {
 		return math.NaN()
 	}
 	return m.lmax
@@ -230,7 +230,7 @@ func softThreshold(z, t float64) float64 {
 // epochs, or 500 Newton steps for the logistic loss). The returned count
 // is the number of epochs (coordinate updates / d) or of Newton steps.
 func (m *L1Regression) Fit(ctx context.Context, w, theta []float64, tol float64) (int, error) {
-	if m == nil {
+	if m == nil || m.dat == nil {
 		return 0, errNilModel
 	}
 	n, p := m.Dims()
@@ -298,7 +298,7 @@ func axpy(a float64, x, y []float64) { floats.AddScaled(y, a, x) }
 // ThetaGradient sets dst to ∂g/∂θ: λ₁ⱼ|wⱼ| summed (Shared) or per
 // feature, and ½λ₂‖w‖² for the elastic net.
 func (m *L1Regression) ThetaGradient(dst, w, theta []float64) {
-	if m == nil {
+	if m == nil || m.dat == nil {
 		nanFill(dst)
 		return
 	}
@@ -322,7 +322,7 @@ func (m *L1Regression) ThetaGradient(dst, w, theta []float64) {
 
 // Condition returns the proximal-gradient fixed-point condition.
 func (m *L1Regression) Condition() implicit.Condition {
-	if m == nil {
+	if m == nil || m.dat == nil {
 		return guard(nilCondition{})
 	}
 	return guard(l1Condition{m})
@@ -415,7 +415,7 @@ func (m *L1Regression) supportHessian(s []int, weights []float64, lam2 float64) 
 
 // SupportSystem implements SupportModel.
 func (m *L1Regression) SupportSystem(w, theta []float64) (support []int, hss, bs []float64) {
-	if m == nil {
+	if m == nil || m.dat == nil {
 		return nil, nil, nil
 	}
 	if n, p := m.Dims(); badPoint(w, theta, n, p) != nil {
@@ -602,7 +602,7 @@ func (a *l1Jacobian) SolveT(dst, b []float64) error {
 // Iteration returns the proximal-gradient step
 // T(w, θ) = prox_{ηλ₁‖·‖₁}(w − η∇(f + λ₂/2‖·‖²)(w)) with η = 1/(L_f + λ₂).
 func (m *L1Regression) Iteration(theta []float64) (implicit.Map, float64) {
-	if m == nil {
+	if m == nil || m.dat == nil {
 		return invalidMap{0, 0, errNilModel}, math.NaN()
 	}
 	n, p := m.Dims()

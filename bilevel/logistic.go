@@ -126,7 +126,7 @@ func (m *Logistic) features() int {
 
 // Dims returns the number of features and of hyperparameters.
 func (m *Logistic) Dims() (n, p int) {
-	if m == nil {
+	if m == nil || m.dat == nil {
 		return 0, 0
 	}
 	return m.dat.d, m.pdim()
@@ -209,7 +209,7 @@ func (m *Logistic) hessian(w, theta []float64) (*linsolve.Cholesky, error) {
 // ‖∇g‖∞ ≤ max(tol·‖∇f(0)‖∞, 1e-14) (default tol 1e-10), at most 200
 // iterations.
 func (m *Logistic) Fit(ctx context.Context, w, theta []float64, tol float64) (int, error) {
-	if m == nil {
+	if m == nil || m.dat == nil {
 		return 0, errNilModel
 	}
 	n, p := m.Dims()
@@ -306,7 +306,7 @@ func (m *Logistic) Fit(ctx context.Context, w, theta []float64, tol float64) (in
 
 // Condition returns ∇g(w, θ) = 0 with ∂ₓF the cached Hessian factorization.
 func (m *Logistic) Condition() implicit.Condition {
-	if m == nil {
+	if m == nil || m.dat == nil {
 		return guard(nilCondition{})
 	}
 	return guard(logisticCondition{m})
@@ -348,7 +348,7 @@ func (m *Logistic) penaltyJacobian(lam, w []float64) implicit.Operator {
 
 // ThetaGradient sets dst to ∂g/∂θ.
 func (m *Logistic) ThetaGradient(dst, w, theta []float64) {
-	if m == nil {
+	if m == nil || m.dat == nil {
 		nanFill(dst)
 		return
 	}
@@ -368,7 +368,7 @@ func (m *Logistic) ThetaGradient(dst, w, theta []float64) {
 
 // Iteration returns the gradient step w − η∇g(w, θ), η = 1/(L_f + max λ).
 func (m *Logistic) Iteration(theta []float64) (implicit.Map, float64) {
-	if m == nil {
+	if m == nil || m.dat == nil {
 		return invalidMap{0, 0, errNilModel}, math.NaN()
 	}
 	n, p := m.Dims()

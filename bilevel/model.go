@@ -105,7 +105,7 @@ func (p Penalty) String() string {
 // [CrossValidation] does with one model per fold).
 //
 // The models and criteria of this package do not panic on a nil
-// receiver: Fit returns ErrSettings, Dims 0, Value NaN, and Condition and
+// receiver or a zero value (a &Ridge{} not built by NewRidge): Fit returns ErrSettings, Dims 0, Value NaN, and Condition and
 // Iteration return a condition and a map whose Linearize fails.
 type Model interface {
 	// Dims returns the number of inner variables n (weights) and of

@@ -103,7 +103,7 @@ func classLabels(y []float64) (int, []int, error) {
 
 // Classes returns K.
 func (m *Multinomial) Classes() int {
-	if m == nil {
+	if m == nil || m.dat == nil {
 		return 0
 	}
 	return m.k
@@ -111,7 +111,7 @@ func (m *Multinomial) Classes() int {
 
 // Dims returns d·K weights and the number of hyperparameters.
 func (m *Multinomial) Dims() (n, p int) {
-	if m == nil {
+	if m == nil || m.dat == nil {
 		return 0, 0
 	}
 	switch m.penalty {
@@ -127,7 +127,7 @@ func (m *Multinomial) Dims() (n, p int) {
 
 // Problem returns the inner problem as a smooth.Problem.
 func (m *Multinomial) Problem() *smooth.Problem {
-	if m == nil {
+	if m == nil || m.dat == nil {
 		return nil
 	}
 	return m.pb
@@ -245,7 +245,7 @@ func (m *Multinomial) mixedVecT(dst, w, theta, u []float64) {
 // ‖∇g‖∞ ≤ max(tol·‖∇g(0)‖∞, 1e-14) (default tol 1e-10), at most 5000
 // iterations.
 func (m *Multinomial) Fit(ctx context.Context, w, theta []float64, tol float64) (int, error) {
-	if m == nil {
+	if m == nil || m.dat == nil {
 		return 0, errNilModel
 	}
 	n, p := m.Dims()
@@ -279,7 +279,7 @@ func (m *Multinomial) Fit(ctx context.Context, w, theta []float64, tol float64) 
 
 // Condition returns ∇g(w, θ) = 0 (smooth.Condition).
 func (m *Multinomial) Condition() implicit.Condition {
-	if m == nil {
+	if m == nil || m.dat == nil {
 		return guard(nilCondition{})
 	}
 	return guard(smooth.Condition(m.pb))
@@ -288,7 +288,7 @@ func (m *Multinomial) Condition() implicit.Condition {
 // ThetaGradient sets dst to ∂g/∂θ: ½ Σ λⱼₖ W_jk² grouped by
 // hyperparameter.
 func (m *Multinomial) ThetaGradient(dst, w, theta []float64) {
-	if m == nil {
+	if m == nil || m.dat == nil {
 		nanFill(dst)
 		return
 	}
@@ -309,7 +309,7 @@ func (m *Multinomial) ThetaGradient(dst, w, theta []float64) {
 // Iteration returns the gradient step w − η∇g(w, θ) with
 // η = 1/(‖X‖²/2m + max λ).
 func (m *Multinomial) Iteration(theta []float64) (implicit.Map, float64) {
-	if m == nil {
+	if m == nil || m.dat == nil {
 		return invalidMap{0, 0, errNilModel}, math.NaN()
 	}
 	n, p := m.Dims()
@@ -380,7 +380,7 @@ func NewMultiLogLoss(x mat.Matrix, labels []float64, classes int) (*MultiLogLoss
 
 // Dims returns d·K.
 func (c *MultiLogLoss) Dims() int {
-	if c == nil {
+	if c == nil || c.dat == nil {
 		return 0
 	}
 	return c.dat.d * c.k
@@ -391,7 +391,7 @@ func (c *MultiLogLoss) Dims() int {
 // w (and grad, when non-nil) must have length Dims; otherwise Value
 // returns NaN (and fills grad with NaN).
 func (c *MultiLogLoss) Value(w, grad []float64) float64 {
-	if c == nil {
+	if c == nil || c.dat == nil {
 		nanFill(grad)
 		return math.NaN()
 	}

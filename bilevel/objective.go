@@ -70,7 +70,7 @@ func NewHeldOut(m Model, c Criterion, s *HypergradSettings) (h *HeldOut, err err
 
 // Dims returns the number of hyperparameters (0 for a nil HeldOut).
 func (h *HeldOut) Dims() int {
-	if h == nil {
+	if h == nil || h.model == nil || h.criterion == nil {
 		return 0
 	}
 	_, p := h.model.Dims()
@@ -79,7 +79,7 @@ func (h *HeldOut) Dims() int {
 
 // Model returns the inner model.
 func (h *HeldOut) Model() Model {
-	if h == nil {
+	if h == nil || h.model == nil || h.criterion == nil {
 		return nil
 	}
 	return h.model
@@ -87,7 +87,7 @@ func (h *HeldOut) Model() Model {
 
 // Criterion returns the outer criterion.
 func (h *HeldOut) Criterion() Criterion {
-	if h == nil {
+	if h == nil || h.model == nil || h.criterion == nil {
 		return nil
 	}
 	return h.criterion
@@ -95,7 +95,7 @@ func (h *HeldOut) Criterion() Criterion {
 
 // Weights returns the last inner solution (not a copy; do not modify).
 func (h *HeldOut) Weights() []float64 {
-	if h == nil {
+	if h == nil || h.model == nil || h.criterion == nil {
 		return nil
 	}
 	return h.w
@@ -103,7 +103,7 @@ func (h *HeldOut) Weights() []float64 {
 
 // Reset forgets the warm starts.
 func (h *HeldOut) Reset() {
-	if h == nil {
+	if h == nil || h.model == nil || h.criterion == nil {
 		return
 	}
 	clear(h.w)
@@ -116,7 +116,7 @@ func (h *HeldOut) Reset() {
 // A negative or NaN tol gives ErrSettings; a panic in the model or the
 // criterion is returned as an error wrapping ErrCallbackPanic.
 func (h *HeldOut) Evaluate(ctx context.Context, theta, grad []float64, tol float64) (ev Evaluation, err error) {
-	if h == nil {
+	if h == nil || h.model == nil || h.criterion == nil {
 		return Evaluation{}, fmt.Errorf("%w: nil HeldOut", ErrSettings)
 	}
 	defer recoverCallback(&err, "HeldOut.Evaluate")

@@ -55,7 +55,7 @@ func NewRidge(x mat.Matrix, y []float64, penalty Penalty) (*Ridge, error) {
 
 // Dims returns the number of features and of hyperparameters.
 func (r *Ridge) Dims() (n, p int) {
-	if r == nil {
+	if r == nil || r.dat == nil {
 		return 0, 0
 	}
 	if r.penalty == PerFeature {
@@ -95,7 +95,7 @@ func (r *Ridge) factorize(theta []float64) (*linsolve.Cholesky, error) {
 // Fit solves the normal equations exactly; w's initial value and tol are
 // not used. It reports one iteration.
 func (r *Ridge) Fit(ctx context.Context, w, theta []float64, tol float64) (int, error) {
-	if r == nil {
+	if r == nil || r.dat == nil {
 		return 0, errNilModel
 	}
 	n, p := r.Dims()
@@ -126,7 +126,7 @@ func (r *Ridge) Fit(ctx context.Context, w, theta []float64, tol float64) (int, 
 
 // Condition returns F(w, θ) = (XᵀX/m + diag λ) w − Xᵀy/m.
 func (r *Ridge) Condition() implicit.Condition {
-	if r == nil {
+	if r == nil || r.dat == nil {
 		return guard(nilCondition{})
 	}
 	return guard(ridgeCondition{r})
@@ -171,7 +171,7 @@ func penaltyJacobian(p Penalty, lam, w []float64) implicit.Operator {
 
 // ThetaGradient sets dst to ∂g/∂θ: ½λ‖w‖² (Shared) or ½λⱼwⱼ² (PerFeature).
 func (r *Ridge) ThetaGradient(dst, w, theta []float64) {
-	if r == nil {
+	if r == nil || r.dat == nil {
 		nanFill(dst)
 		return
 	}
@@ -192,7 +192,7 @@ func (r *Ridge) ThetaGradient(dst, w, theta []float64) {
 // Iteration returns the gradient step T(w, θ) = w − η ∇g(w, θ) with
 // η = 1/(L + max λ).
 func (r *Ridge) Iteration(theta []float64) (implicit.Map, float64) {
-	if r == nil {
+	if r == nil || r.dat == nil {
 		return invalidMap{0, 0, errNilModel}, math.NaN()
 	}
 	n, p := r.Dims()

@@ -266,3 +266,11 @@ func TestAdversarialDatasets(t *testing.T) {
 func TestAdversarialNilReceivers(t *testing.T) {
 	testutil.RunAdversarial(t, testutil.NilReceivers(ErrInvalid, (*Dataset)(nil), (*Scaler)(nil)))
 }
+
+// TestAdversarialZeroReceivers: every method of the exported pointer types
+// on a pointer to their zero value: no panic, errors match ErrInvalid or
+// ErrFormat.
+func TestAdversarialZeroReceivers(t *testing.T) {
+	testutil.RunAdversarial(t, testutil.ZeroReceivers(testutil.AnyOf(ErrInvalid, ErrFormat),
+		(*Dataset)(nil), (*Scaler)(nil)))
+}

@@ -313,3 +313,10 @@ func TestAdversarialMaps(t *testing.T) {
 func TestAdversarialNilReceivers(t *testing.T) {
 	testutil.RunAdversarial(t, testutil.NilReceivers(ErrInvalid, (*Projection)(nil), (*Solution)(nil), (*SolutionKL)(nil)))
 }
+
+// TestAdversarialZeroReceivers: every method of the exported pointer types
+// on a pointer to their zero value: no panic, errors match ErrInvalid.
+func TestAdversarialZeroReceivers(t *testing.T) {
+	testutil.RunAdversarial(t, testutil.ZeroReceivers(ErrInvalid,
+		(*Projection)(nil), (*Solution)(nil), (*SolutionKL)(nil)))
+}

@@ -243,3 +243,10 @@ func TestAdversarialSolution(t *testing.T) {
 func TestAdversarialNilReceivers(t *testing.T) {
 	testutil.RunAdversarial(t, testutil.NilReceivers(ErrInvalid, (*Problem)(nil), (*Solution)(nil), (*Settings)(nil)))
 }
+
+// TestAdversarialZeroReceivers: every method of the exported pointer types
+// on a pointer to their zero value: no panic, errors match ErrInvalid.
+func TestAdversarialZeroReceivers(t *testing.T) {
+	testutil.RunAdversarial(t, testutil.ZeroReceivers(ErrInvalid,
+		(*Problem)(nil), (*Solution)(nil), (*Settings)(nil)))
+}

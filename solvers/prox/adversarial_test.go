@@ -547,3 +547,10 @@ func TestAdversarialNilReceivers(t *testing.T) {
 	testutil.RunAdversarial(t, testutil.NilReceivers(ErrParam,
 		(*Composite)(nil), (*Lasso)(nil), (*LassoResult)(nil), (*Result)(nil), (*SupportLinearization)(nil)))
 }
+
+// TestAdversarialZeroReceivers: every method of the exported pointer types
+// on a pointer to their zero value: no panic, errors match ErrParam.
+func TestAdversarialZeroReceivers(t *testing.T) {
+	testutil.RunAdversarial(t, testutil.ZeroReceivers(ErrParam,
+		(*Composite)(nil), (*Lasso)(nil), (*LassoResult)(nil), (*Result)(nil), (*SupportLinearization)(nil)))
+}

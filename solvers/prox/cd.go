@@ -428,7 +428,7 @@ func (a *anderson) extrapolate() []float64 {
 // sweeps) or at MaxEpochs it returns the best iterate with
 // ErrNotConverged.
 func (l *Lasso) Solve(ctx context.Context, theta, init []float64, s *CDSettings) (*LassoResult, error) {
-	if l == nil {
+	if l == nil || l.d == 0 {
 		return nil, fmt.Errorf("%w: nil Lasso", ErrParam)
 	}
 	if err := s.check(); err != nil {

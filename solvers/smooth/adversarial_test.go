@@ -376,3 +376,10 @@ func TestAdversarialModelFunctions(t *testing.T) {
 func TestAdversarialNilReceivers(t *testing.T) {
 	testutil.RunAdversarial(t, testutil.NilReceivers(ErrProblem, (*Problem)(nil), (*Result)(nil), (*Settings)(nil)))
 }
+
+// TestAdversarialZeroReceivers: every method of the exported pointer types
+// on a pointer to their zero value: no panic, errors match ErrProblem.
+func TestAdversarialZeroReceivers(t *testing.T) {
+	testutil.RunAdversarial(t, testutil.ZeroReceivers(ErrProblem,
+		(*Problem)(nil), (*Result)(nil), (*Settings)(nil)))
+}
