@@ -13,8 +13,9 @@ import (
 
 // Errors returned by this package; they match with errors.Is.
 var (
-	// ErrInvalid reports a malformed problem: missing functions, negative
-	// sizes, bounds that cross.
+	// ErrInvalid reports a malformed problem (missing functions, negative
+	// sizes, bounds that cross), invalid Settings (negative or NaN
+	// tolerances), a nil Solver, or a method called on a nil Solution.
 	ErrInvalid = errors.New("nlp: invalid problem")
 	// ErrDims reports vectors whose lengths do not match the problem.
 	ErrDims = errors.New("nlp: dimension mismatch")

@@ -33,7 +33,9 @@ var (
 	ErrNaN = errors.New("prox: NaN or Inf encountered")
 	// ErrParam reports an invalid regularization parameter (a negative
 	// strength or weight, a lower bound above an upper bound, a negative
-	// radius), an invalid step η or invalid settings.
+	// radius), an invalid step η, invalid settings (negative or NaN
+	// tolerances, negative counts, unknown enum values), an incomplete
+	// Composite or a method called on a nil or zero-value *Lasso.
 	ErrParam = errors.New("prox: invalid parameter")
 	// ErrNotConverged reports a solver that stopped at its iteration cap,
 	// on a cancelled context or because it stalled; the best iterate is
