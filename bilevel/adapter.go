@@ -27,11 +27,24 @@ func NewProblemModel(pb *implicit.Problem) (*ProblemModel, error) {
 }
 
 // Dims returns the condition's dimensions.
-func (m *ProblemModel) Dims() (n, p int) { return m.pb.Condition.Dims() }
+func (m *ProblemModel) Dims() (n, p int) {
+	if m == nil || m.pb == nil {
+		return 0, 0
+	}
+	return m.pb.Condition.Dims()
+}
 
 // Fit solves the problem at θ, warm-started from w, and writes the
-// solution into w. It reports one iteration per solve.
-func (m *ProblemModel) Fit(ctx context.Context, w, theta []float64, _ float64) (int, error) {
+// solution into w. It reports one iteration per solve. A panic in the
+// problem's solver is returned as an error wrapping ErrCallbackPanic.
+func (m *ProblemModel) Fit(ctx context.Context, w, theta []float64, tol float64) (iters int, err error) {
+	if m == nil || m.pb == nil {
+		return 0, errNilModel
+	}
+	defer recoverCallback(&err, "ProblemModel.Fit")
+	if err := checkTol("tol", tol); err != nil {
+		return 0, err
+	}
 	n, p := m.Dims()
 	if err := checkW(w, n); err != nil {
 		return 0, err
@@ -53,4 +66,9 @@ func (m *ProblemModel) Fit(ctx context.Context, w, theta []float64, _ float64) (
 }
 
 // Condition returns the problem's condition.
-func (m *ProblemModel) Condition() implicit.Condition { return m.pb.Condition }
+func (m *ProblemModel) Condition() implicit.Condition {
+	if m == nil || m.pb == nil {
+		return guard(nilCondition{})
+	}
+	return m.pb.Condition
+}

@@ -33,10 +33,26 @@ func NewMSE(x mat.Matrix, y []float64) (*MSE, error) {
 }
 
 // Dims returns the number of features.
-func (c *MSE) Dims() int { return c.dat.d }
+func (c *MSE) Dims() int {
+	if c == nil || c.dat == nil {
+		return 0
+	}
+	return c.dat.d
+}
 
 // Value returns (1/m)‖y − Xw‖² and its gradient (2/m) Xᵀ(Xw − y).
+//
+// w (and grad, when non-nil) must have length Dims; otherwise Value
+// returns NaN (and fills grad with NaN).
 func (c *MSE) Value(w, grad []float64) float64 {
+	if c == nil || c.dat == nil {
+		nanFill(grad)
+		return math.NaN()
+	}
+	if len(w) != c.Dims() || (grad != nil && len(grad) != c.Dims()) {
+		nanFill(grad)
+		return math.NaN()
+	}
 	c.dat.mulX(c.r, w)
 	var s float64
 	m := float64(c.dat.rows)
@@ -63,6 +79,9 @@ type LogLoss struct {
 // NewLogLoss returns the logistic loss on the rows (x, y), y in {−1, +1}
 // (datasets.Signs converts 0/1 labels). x is copied.
 func NewLogLoss(x mat.Matrix, y []float64) (*LogLoss, error) {
+	if _, _, err := checkShape(x, y); err != nil {
+		return nil, err
+	}
 	if err := checkSigns(y, false); err != nil {
 		return nil, err
 	}
@@ -84,10 +103,26 @@ func NewLogLossIntercept(x mat.Matrix, y []float64) (*LogLoss, error) {
 }
 
 // Dims returns the number of weights it expects.
-func (c *LogLoss) Dims() int { return c.dat.d }
+func (c *LogLoss) Dims() int {
+	if c == nil || c.dat == nil {
+		return 0
+	}
+	return c.dat.d
+}
 
 // Value returns the mean logistic loss and its gradient.
+//
+// w (and grad, when non-nil) must have length Dims; otherwise Value
+// returns NaN (and fills grad with NaN).
 func (c *LogLoss) Value(w, grad []float64) float64 {
+	if c == nil || c.dat == nil {
+		nanFill(grad)
+		return math.NaN()
+	}
+	if len(w) != c.Dims() || (grad != nil && len(grad) != c.Dims()) {
+		nanFill(grad)
+		return math.NaN()
+	}
 	c.dat.mulX(c.z, w)
 	var s float64
 	m := float64(c.dat.rows)

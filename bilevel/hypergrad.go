@@ -58,7 +58,9 @@ func (m Method) String() string {
 }
 
 // HypergradSettings controls a hypergradient computation. A nil pointer
-// or the zero value means the defaults documented on each field.
+// or the zero value means the defaults documented on each field; an
+// unknown Method, a negative Steps and a negative, NaN or infinite Tol,
+// Epsilon or Sigma are rejected with ErrSettings.
 type HypergradSettings struct {
 	// Method is the hypergradient method. Default Implicit.
 	Method Method
@@ -81,6 +83,30 @@ type HypergradSettings struct {
 	Sigma float64
 	// Seed seeds the hypernetwork's perturbations. Default 1.
 	Seed uint64
+}
+
+// check rejects settings that are not a documented value: negative
+// Steps, negative, NaN or infinite Tol, Epsilon or Sigma (zero means the
+// default).
+func (s *HypergradSettings) check() error {
+	if s == nil {
+		return nil
+	}
+	if s.Method < 0 || int(s.Method) >= len(methodNames) {
+		return fmt.Errorf("%w: unknown method %v", ErrSettings, s.Method)
+	}
+	if err := checkCount("HypergradSettings.Steps", s.Steps); err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"HypergradSettings.Tol", s.Tol}, {"HypergradSettings.Epsilon", s.Epsilon}, {"HypergradSettings.Sigma", s.Sigma}} {
+		if err := checkTol(f.name, f.v); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *HypergradSettings) orDefault() HypergradSettings {
@@ -136,7 +162,12 @@ type hyperState struct {
 // w is the starting iterate w₀ (constant in θ), and on return holds the
 // iterate w_K whose criterion and exact derivative are returned. grad must
 // not alias w or θ.
-func Hypergradient(ctx context.Context, m Model, c Criterion, theta, w, grad []float64, s *HypergradSettings) (float64, HypergradStats, error) {
+//
+// Invalid settings (see [HypergradSettings]) give ErrSettings, a nil m or
+// c gives ErrSettings, and a panic in m or c is returned as an error
+// wrapping ErrCallbackPanic.
+func Hypergradient(ctx context.Context, m Model, c Criterion, theta, w, grad []float64, s *HypergradSettings) (val float64, stats HypergradStats, err error) {
+	defer recoverCallback(&err, "Hypergradient")
 	return hypergradient(ctx, m, c, theta, w, grad, s, nil, 0)
 }
 
@@ -144,6 +175,15 @@ func Hypergradient(ctx context.Context, m Model, c Criterion, theta, w, grad []f
 // outer step's tolerance tol, which (as in HOAG) also bounds the relative
 // residual of an iterative linear solve unless Implicit.Tol is set.
 func hypergradient(ctx context.Context, m Model, c Criterion, theta, w, grad []float64, s *HypergradSettings, st *hyperState, tol float64) (float64, HypergradStats, error) {
+	if m == nil || c == nil {
+		return 0, HypergradStats{}, fmt.Errorf("%w: nil model or criterion", ErrSettings)
+	}
+	if err := s.check(); err != nil {
+		return 0, HypergradStats{}, err
+	}
+	if err := checkTol("tol", tol); err != nil {
+		return 0, HypergradStats{}, err
+	}
 	n, p := m.Dims()
 	if c.Dims() != n {
 		return 0, HypergradStats{}, fmt.Errorf("%w: model has %d weights, criterion expects %d", ErrDims, n, c.Dims())
@@ -151,7 +191,7 @@ func hypergradient(ctx context.Context, m Model, c Criterion, theta, w, grad []f
 	if err := checkW(w, n); err != nil {
 		return 0, HypergradStats{}, err
 	}
-	if err := checkTheta(theta, p); err != nil {
+	if err := checkModelTheta(m, theta, p); err != nil {
 		return 0, HypergradStats{}, err
 	}
 	if len(grad) != p {

@@ -81,6 +81,9 @@ func NewElasticNet(x mat.Matrix, y []float64) (*L1Regression, error) {
 // (1/m) Σ log(1 + exp(−yᵢxᵢᵀw)) + Σⱼ λⱼ|wⱼ|, y in {−1, +1}, with one λ
 // (Shared) or one per feature (PerFeature).
 func NewSparseLogistic(x mat.Matrix, y []float64, penalty Penalty) (*L1Regression, error) {
+	if _, _, err := checkShape(x, y); err != nil {
+		return nil, err
+	}
 	if err := checkSigns(y, true); err != nil {
 		return nil, err
 	}
@@ -141,6 +144,9 @@ func newL1(x mat.Matrix, y []float64, loss lossKind, penalty Penalty, enet bool)
 
 // Dims returns the number of features and of hyperparameters.
 func (m *L1Regression) Dims() (n, p int) {
+	if m == nil || m.dat == nil {
+		return 0, 0
+	}
 	switch {
 	case m.enet:
 		return m.dat.d, 2
@@ -154,7 +160,12 @@ func (m *L1Regression) Dims() (n, p int) {
 // ‖∇f(0)‖∞. Above it the validation criterion is flat and its
 // hypergradient zero, so start outer optimizers below log LambdaMax()
 // (log(LambdaMax()/10) is a good default, as in sparse-ho).
-func (m *L1Regression) LambdaMax() float64 { return m.lmax }
+func (m *L1Regression) LambdaMax() float64 {
+	if m == nil || m.dat == nil {
+		return math.NaN()
+	}
+	return m.lmax
+}
 
 // l1Strengths fills m.lam1 and returns λ₂.
 func (m *L1Regression) l1Strengths(theta []float64) float64 {
@@ -219,11 +230,17 @@ func softThreshold(z, t float64) float64 {
 // epochs, or 500 Newton steps for the logistic loss). The returned count
 // is the number of epochs (coordinate updates / d) or of Newton steps.
 func (m *L1Regression) Fit(ctx context.Context, w, theta []float64, tol float64) (int, error) {
+	if m == nil || m.dat == nil {
+		return 0, errNilModel
+	}
 	n, p := m.Dims()
 	if err := checkW(w, n); err != nil {
 		return 0, err
 	}
 	if err := checkTheta(theta, p); err != nil {
+		return 0, err
+	}
+	if err := checkTol("tol", tol); err != nil {
 		return 0, err
 	}
 	if tol <= 0 {
@@ -281,6 +298,14 @@ func axpy(a float64, x, y []float64) { floats.AddScaled(y, a, x) }
 // ThetaGradient sets dst to ∂g/∂θ: λ₁ⱼ|wⱼ| summed (Shared) or per
 // feature, and ½λ₂‖w‖² for the elastic net.
 func (m *L1Regression) ThetaGradient(dst, w, theta []float64) {
+	if m == nil || m.dat == nil {
+		nanFill(dst)
+		return
+	}
+	if n, p := m.Dims(); len(dst) != p || badPoint(w, theta, n, p) != nil {
+		nanFill(dst)
+		return
+	}
 	clear(dst)
 	lam2 := m.l1Strengths(theta)
 	for j, v := range w {
@@ -296,7 +321,12 @@ func (m *L1Regression) ThetaGradient(dst, w, theta []float64) {
 }
 
 // Condition returns the proximal-gradient fixed-point condition.
-func (m *L1Regression) Condition() implicit.Condition { return l1Condition{m} }
+func (m *L1Regression) Condition() implicit.Condition {
+	if m == nil || m.dat == nil {
+		return guard(nilCondition{})
+	}
+	return guard(l1Condition{m})
+}
 
 type l1Condition struct{ m *L1Regression }
 
@@ -385,6 +415,12 @@ func (m *L1Regression) supportHessian(s []int, weights []float64, lam2 float64) 
 
 // SupportSystem implements SupportModel.
 func (m *L1Regression) SupportSystem(w, theta []float64) (support []int, hss, bs []float64) {
+	if m == nil || m.dat == nil {
+		return nil, nil, nil
+	}
+	if n, p := m.Dims(); badPoint(w, theta, n, p) != nil {
+		return nil, nil, nil
+	}
 	_, p := m.Dims()
 	lam2 := m.l1Strengths(theta)
 	for j, v := range w {
@@ -566,11 +602,17 @@ func (a *l1Jacobian) SolveT(dst, b []float64) error {
 // Iteration returns the proximal-gradient step
 // T(w, θ) = prox_{ηλ₁‖·‖₁}(w − η∇(f + λ₂/2‖·‖²)(w)) with η = 1/(L_f + λ₂).
 func (m *L1Regression) Iteration(theta []float64) (implicit.Map, float64) {
+	if m == nil || m.dat == nil {
+		return invalidMap{0, 0, errNilModel}, math.NaN()
+	}
 	n, p := m.Dims()
+	if err := checkTheta(theta, p); err != nil {
+		return invalidMap{n, p, err}, math.NaN()
+	}
 	lam2 := m.l1Strengths(theta)
 	eta := 1 / (m.lf + lam2)
 	grad := make([]float64, n)
-	return &implicit.MapFunc{N: n, P: p,
+	return guardedMap{&implicit.MapFunc{N: n, P: p,
 		MapF: func(dst, w, theta []float64) {
 			l2 := m.l1Strengths(theta)
 			m.smoothGrad(grad, w, l2)
@@ -622,7 +664,7 @@ func (m *L1Regression) Iteration(theta []float64) (implicit.Map, float64) {
 			}
 			return linsolve.NewFunc(n, n, apply, applyT), linsolve.NewMatrix(bt), nil
 		},
-	}, eta
+	}}, eta
 }
 
 // l1Violation returns the largest violation of the optimality condition

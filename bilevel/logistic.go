@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"reflect"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -63,6 +64,9 @@ func withIntercept(x mat.Matrix) (*mat.Dense, error) {
 	if x == nil {
 		return nil, fmt.Errorf("%w: nil design matrix", ErrDims)
 	}
+	if v := reflect.ValueOf(x); v.Kind() == reflect.Pointer && v.IsNil() {
+		return nil, fmt.Errorf("%w: nil design matrix (%T)", ErrDims, x)
+	}
 	r, c := x.Dims()
 	if r == 0 || c == 0 {
 		return nil, fmt.Errorf("%w: empty design matrix %d×%d", ErrDims, r, c)
@@ -78,6 +82,9 @@ func withIntercept(x mat.Matrix) (*mat.Dense, error) {
 func newLogistic(x mat.Matrix, y []float64, penalty Penalty, intercept bool) (*Logistic, error) {
 	if penalty != Shared && penalty != PerFeature {
 		return nil, fmt.Errorf("%w: logistic penalty must be Shared or PerFeature, not %v", ErrSettings, penalty)
+	}
+	if _, _, err := checkShape(x, y); err != nil {
+		return nil, err
 	}
 	if err := checkSigns(y, true); err != nil {
 		return nil, err
@@ -118,7 +125,12 @@ func (m *Logistic) features() int {
 }
 
 // Dims returns the number of features and of hyperparameters.
-func (m *Logistic) Dims() (n, p int) { return m.dat.d, m.pdim() }
+func (m *Logistic) Dims() (n, p int) {
+	if m == nil || m.dat == nil {
+		return 0, 0
+	}
+	return m.dat.d, m.pdim()
+}
 
 func (m *Logistic) setLambda(theta []float64) {
 	for j := range m.lam {
@@ -197,11 +209,17 @@ func (m *Logistic) hessian(w, theta []float64) (*linsolve.Cholesky, error) {
 // ‖∇g‖∞ ≤ max(tol·‖∇f(0)‖∞, 1e-14) (default tol 1e-10), at most 200
 // iterations.
 func (m *Logistic) Fit(ctx context.Context, w, theta []float64, tol float64) (int, error) {
+	if m == nil || m.dat == nil {
+		return 0, errNilModel
+	}
 	n, p := m.Dims()
 	if err := checkW(w, n); err != nil {
 		return 0, err
 	}
 	if err := checkTheta(theta, p); err != nil {
+		return 0, err
+	}
+	if err := checkTol("tol", tol); err != nil {
 		return 0, err
 	}
 	if tol <= 0 {
@@ -287,7 +305,12 @@ func (m *Logistic) Fit(ctx context.Context, w, theta []float64, tol float64) (in
 }
 
 // Condition returns ∇g(w, θ) = 0 with ∂ₓF the cached Hessian factorization.
-func (m *Logistic) Condition() implicit.Condition { return logisticCondition{m} }
+func (m *Logistic) Condition() implicit.Condition {
+	if m == nil || m.dat == nil {
+		return guard(nilCondition{})
+	}
+	return guard(logisticCondition{m})
+}
 
 type logisticCondition struct{ m *Logistic }
 
@@ -325,6 +348,14 @@ func (m *Logistic) penaltyJacobian(lam, w []float64) implicit.Operator {
 
 // ThetaGradient sets dst to ∂g/∂θ.
 func (m *Logistic) ThetaGradient(dst, w, theta []float64) {
+	if m == nil || m.dat == nil {
+		nanFill(dst)
+		return
+	}
+	if n, p := m.Dims(); len(dst) != p || badPoint(w, theta, n, p) != nil {
+		nanFill(dst)
+		return
+	}
 	clear(dst)
 	for j, v := range w[:m.features()] {
 		if m.penalty == PerFeature {
@@ -337,10 +368,16 @@ func (m *Logistic) ThetaGradient(dst, w, theta []float64) {
 
 // Iteration returns the gradient step w − η∇g(w, θ), η = 1/(L_f + max λ).
 func (m *Logistic) Iteration(theta []float64) (implicit.Map, float64) {
+	if m == nil || m.dat == nil {
+		return invalidMap{0, 0, errNilModel}, math.NaN()
+	}
 	n, p := m.Dims()
+	if err := checkTheta(theta, p); err != nil {
+		return invalidMap{n, p, err}, math.NaN()
+	}
 	eta := 1 / (m.lf + maxExp(theta))
 	d := m.dat
-	return &implicit.MapFunc{N: n, P: p,
+	return guardedMap{&implicit.MapFunc{N: n, P: p,
 		MapF: func(dst, w, theta []float64) {
 			m.setLambda(theta)
 			m.objective(w, dst, false)
@@ -370,5 +407,5 @@ func (m *Logistic) Iteration(theta []float64) (implicit.Map, float64) {
 			}
 			return linsolve.NewFunc(n, n, apply, apply), linsolve.Scaled(-eta, m.penaltyJacobian(lam, w)), nil
 		},
-	}, eta
+	}}, eta
 }

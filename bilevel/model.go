@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
+	"runtime/debug"
 
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
@@ -32,9 +34,41 @@ var (
 	// support (for example the support-restricted forward method on a
 	// smooth model).
 	ErrMethod = errors.New("bilevel: method not supported by this model")
-	// ErrSettings reports invalid settings.
+	// ErrSettings reports invalid settings or arguments: an unknown enum
+	// value, a negative or NaN tolerance, a negative count, a nil model,
+	// criterion, objective or builder, and a log-strength θ outside
+	// [−700, 700], where λ = exp(θ) overflows (also ErrNaN) or underflows
+	// to 0.
 	ErrSettings = errors.New("bilevel: invalid settings")
+	// ErrCallbackPanic reports a panic inside user code called by this
+	// package (a Model, Criterion, Objective, FoldBuilder or the solver of
+	// a ProblemModel); the error carries the recovered value and stack.
+	ErrCallbackPanic = errors.New("bilevel: panic in user code")
 )
+
+// recoverCallback turns a panic of user code into *err, wrapping
+// ErrCallbackPanic. Use it as `defer recoverCallback(&err, "where")`.
+func recoverCallback(err *error, where string) {
+	if v := recover(); v != nil {
+		*err = fmt.Errorf("%w: %s: %v\n%s", ErrCallbackPanic, where, v, debug.Stack())
+	}
+}
+
+// checkTol validates a tolerance whose zero value means a default.
+func checkTol(name string, tol float64) error {
+	if math.IsNaN(tol) || tol < 0 || math.IsInf(tol, 0) {
+		return fmt.Errorf("%w: %s = %v (want a finite value ≥ 0; 0 means the default)", ErrSettings, name, tol)
+	}
+	return nil
+}
+
+// checkCount validates a count whose zero value means a default.
+func checkCount(name string, n int) error {
+	if n < 0 {
+		return fmt.Errorf("%w: %s = %d (want ≥ 0; 0 means the default)", ErrSettings, name, n)
+	}
+	return nil
+}
 
 // Penalty says how many regularization strengths a model has.
 type Penalty int
@@ -69,6 +103,10 @@ func (p Penalty) String() string {
 // A Model keeps scratch memory and the factorization of its last fit, so
 // it is not safe for concurrent use; use one Model per goroutine (as
 // [CrossValidation] does with one model per fold).
+//
+// The models and criteria of this package do not panic on a nil
+// receiver or a zero value (a &Ridge{} not built by NewRidge): Fit returns ErrSettings, Dims 0, Value NaN, and Condition and
+// Iteration return a condition and a map whose Linearize fails.
 type Model interface {
 	// Dims returns the number of inner variables n (weights) and of
 	// hyperparameters p.
@@ -135,16 +173,32 @@ type data struct {
 	xcols [][]float64
 }
 
-func newData(x mat.Matrix, y []float64) (*data, error) {
+// checkShape validates that x is a non-empty matrix (not nil, nor a
+// typed nil) with one row per entry of y, and returns its shape.
+func checkShape(x mat.Matrix, y []float64) (r, c int, err error) {
 	if x == nil {
-		return nil, fmt.Errorf("%w: nil design matrix", ErrDims)
+		return 0, 0, fmt.Errorf("%w: nil design matrix", ErrDims)
 	}
-	r, c := x.Dims()
+	if v := reflect.ValueOf(x); v.Kind() == reflect.Pointer && v.IsNil() {
+		return 0, 0, fmt.Errorf("%w: nil design matrix (%T)", ErrDims, x)
+	}
+	r, c = x.Dims()
 	if r == 0 || c == 0 {
-		return nil, fmt.Errorf("%w: empty design matrix %d×%d", ErrDims, r, c)
+		return 0, 0, fmt.Errorf("%w: empty design matrix %d×%d", ErrDims, r, c)
 	}
 	if len(y) != r {
-		return nil, fmt.Errorf("%w: X has %d rows, y has %d values", ErrDims, r, len(y))
+		return 0, 0, fmt.Errorf("%w: X has %d rows, y has %d values", ErrDims, r, len(y))
+	}
+	return r, c, nil
+}
+
+// newData copies and validates (x, y): shapes, finite entries, and
+// column and target norms whose squares do not overflow (so that XᵀX,
+// Xᵀy and the losses stay finite; rescale such data first).
+func newData(x mat.Matrix, y []float64) (*data, error) {
+	r, c, err := checkShape(x, y)
+	if err != nil {
+		return nil, err
 	}
 	dx := mat.DenseCopyOf(x)
 	for i := range r {
@@ -154,6 +208,19 @@ func newData(x mat.Matrix, y []float64) (*data, error) {
 	}
 	if !finite(y) {
 		return nil, fmt.Errorf("%w: in y", ErrNaN)
+	}
+	for j := range c {
+		var ss float64
+		for i := range r {
+			v := dx.At(i, j)
+			ss += v * v
+		}
+		if math.IsInf(ss, 0) {
+			return nil, fmt.Errorf("%w: the squared norm of column %d of X overflows (rescale the data)", ErrNaN, j)
+		}
+	}
+	if math.IsInf(dot(y, y), 0) {
+		return nil, fmt.Errorf("%w: the squared norm of y overflows (rescale the data)", ErrNaN)
 	}
 	xt := mat.DenseCopyOf(dx.T())
 	d := &data{x: dx, xt: xt, y: append([]float64(nil), y...), rows: r, d: c}
@@ -237,6 +304,22 @@ func maxAbs(x []float64) float64 {
 	return m
 }
 
+// checkModelTheta is checkTheta for the hyperparameters of m: the θ of a
+// ProblemModel is the problem's own parameter vector, not a log-strength,
+// so only its length and finiteness are checked.
+func checkModelTheta(m Model, theta []float64, p int) error {
+	if _, ok := m.(*ProblemModel); ok {
+		if len(theta) != p {
+			return fmt.Errorf("%w: θ has length %d, want %d", ErrDims, len(theta), p)
+		}
+		if !finite(theta) {
+			return fmt.Errorf("%w: in θ", ErrNaN)
+		}
+		return nil
+	}
+	return checkTheta(theta, p)
+}
+
 func checkTheta(theta []float64, p int) error {
 	if len(theta) != p {
 		return fmt.Errorf("%w: θ has length %d, want %d", ErrDims, len(theta), p)
@@ -244,9 +327,12 @@ func checkTheta(theta []float64, p int) error {
 	if !finite(theta) {
 		return fmt.Errorf("%w: in θ", ErrNaN)
 	}
-	for _, t := range theta {
-		if t > 700 || t < -700 {
-			return fmt.Errorf("%w: θ = %v overflows exp", ErrNaN, t)
+	for j, t := range theta {
+		if t > 700 {
+			return fmt.Errorf("%w (%w): θ[%d] = %v overflows λ = exp(θ); |θ| must be ≤ 700", ErrSettings, ErrNaN, j, t)
+		}
+		if t < -700 {
+			return fmt.Errorf("%w: θ[%d] = %v underflows λ = exp(θ) to 0; |θ| must be ≤ 700", ErrSettings, j, t)
 		}
 	}
 	return nil
@@ -283,4 +369,111 @@ func maxExp(theta []float64) float64 {
 		m = math.Max(m, math.Exp(t))
 	}
 	return m
+}
+
+func nanFill(v []float64) {
+	for i := range v {
+		v[i] = math.NaN()
+	}
+}
+
+// badPoint reports a point (w, θ) that the models cannot evaluate: wrong
+// lengths, NaN or Inf, or θ outside the log-strength range.
+func badPoint(w, theta []float64, n, p int) error {
+	if err := checkW(w, n); err != nil {
+		return err
+	}
+	return checkTheta(theta, p)
+}
+
+// guardedCondition validates the arguments of a model's condition: its
+// Linearize returns the error (ErrDims, ErrNaN, ErrSettings), its Residual,
+// which has no error, fills dst with NaN, and a panic in either is
+// recovered the same way.
+type guardedCondition struct {
+	c implicit.Condition
+}
+
+func guard(c implicit.Condition) implicit.Condition { return guardedCondition{c} }
+
+func (g guardedCondition) Dims() (int, int) { return g.c.Dims() }
+
+func (g guardedCondition) Residual(dst, x, theta []float64) {
+	n, p := g.c.Dims()
+	if len(dst) != n || badPoint(x, theta, n, p) != nil {
+		nanFill(dst)
+		return
+	}
+	defer func() {
+		if recover() != nil {
+			nanFill(dst)
+		}
+	}()
+	g.c.Residual(dst, x, theta)
+}
+
+func (g guardedCondition) Linearize(x, theta []float64) (dx, dth implicit.Operator, err error) {
+	n, p := g.c.Dims()
+	if err := badPoint(x, theta, n, p); err != nil {
+		return nil, nil, err
+	}
+	defer recoverCallback(&err, "Condition.Linearize")
+	return g.c.Linearize(x, theta)
+}
+
+// guardedMap is guardedCondition for an iteration map.
+type guardedMap struct {
+	m implicit.Map
+}
+
+func (g guardedMap) Dims() (int, int) { return g.m.Dims() }
+
+func (g guardedMap) Map(dst, x, theta []float64) {
+	n, p := g.m.Dims()
+	if len(dst) != n || badPoint(x, theta, n, p) != nil {
+		nanFill(dst)
+		return
+	}
+	defer func() {
+		if recover() != nil {
+			nanFill(dst)
+		}
+	}()
+	g.m.Map(dst, x, theta)
+}
+
+func (g guardedMap) Linearize(x, theta []float64) (dx, dth implicit.Operator, err error) {
+	n, p := g.m.Dims()
+	if err := badPoint(x, theta, n, p); err != nil {
+		return nil, nil, err
+	}
+	defer recoverCallback(&err, "Iteration.Linearize")
+	return g.m.Linearize(x, theta)
+}
+
+// invalidMap is the iteration map returned for invalid hyperparameters:
+// Map fills NaN and Linearize returns err.
+type invalidMap struct {
+	n, p int
+	err  error
+}
+
+func (m invalidMap) Dims() (int, int)        { return m.n, m.p }
+func (m invalidMap) Map(dst, _, _ []float64) { nanFill(dst) }
+func (m invalidMap) Linearize(_, _ []float64) (implicit.Operator, implicit.Operator, error) {
+	return nil, nil, m.err
+}
+
+// errNilModel is returned by the methods of a nil model.
+var errNilModel = fmt.Errorf("%w: nil model", ErrSettings)
+
+// nilCondition is the condition of a nil model: no variables, a Residual
+// that leaves dst alone (guardedCondition fills it with NaN) and a
+// Linearize that fails.
+type nilCondition struct{}
+
+func (nilCondition) Dims() (int, int)             { return 0, 0 }
+func (nilCondition) Residual(dst, _, _ []float64) { nanFill(dst) }
+func (nilCondition) Linearize(_, _ []float64) (implicit.Operator, implicit.Operator, error) {
+	return nil, nil, errNilModel
 }

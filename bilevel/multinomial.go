@@ -45,6 +45,9 @@ func NewMultinomial(x mat.Matrix, labels []float64, penalty Penalty) (*Multinomi
 	if penalty != Shared && penalty != PerFeature && penalty != PerClass {
 		return nil, fmt.Errorf("%w: unknown penalty %v", ErrSettings, penalty)
 	}
+	if _, _, err := checkShape(x, labels); err != nil {
+		return nil, err
+	}
 	k, lab, err := classLabels(labels)
 	if err != nil {
 		return nil, err
@@ -99,10 +102,18 @@ func classLabels(y []float64) (int, []int, error) {
 }
 
 // Classes returns K.
-func (m *Multinomial) Classes() int { return m.k }
+func (m *Multinomial) Classes() int {
+	if m == nil || m.dat == nil {
+		return 0
+	}
+	return m.k
+}
 
 // Dims returns d·K weights and the number of hyperparameters.
 func (m *Multinomial) Dims() (n, p int) {
+	if m == nil || m.dat == nil {
+		return 0, 0
+	}
 	switch m.penalty {
 	case PerFeature:
 		p = m.dat.d
@@ -115,7 +126,12 @@ func (m *Multinomial) Dims() (n, p int) {
 }
 
 // Problem returns the inner problem as a smooth.Problem.
-func (m *Multinomial) Problem() *smooth.Problem { return m.pb }
+func (m *Multinomial) Problem() *smooth.Problem {
+	if m == nil || m.dat == nil {
+		return nil
+	}
+	return m.pb
+}
 
 func (m *Multinomial) lambdaIndex(j, k int) int {
 	switch m.penalty {
@@ -229,11 +245,17 @@ func (m *Multinomial) mixedVecT(dst, w, theta, u []float64) {
 // ‖∇g‖∞ ≤ max(tol·‖∇g(0)‖∞, 1e-14) (default tol 1e-10), at most 5000
 // iterations.
 func (m *Multinomial) Fit(ctx context.Context, w, theta []float64, tol float64) (int, error) {
+	if m == nil || m.dat == nil {
+		return 0, errNilModel
+	}
 	n, p := m.Dims()
 	if err := checkW(w, n); err != nil {
 		return 0, err
 	}
 	if err := checkTheta(theta, p); err != nil {
+		return 0, err
+	}
+	if err := checkTol("tol", tol); err != nil {
 		return 0, err
 	}
 	if tol <= 0 {
@@ -256,11 +278,24 @@ func (m *Multinomial) Fit(ctx context.Context, w, theta []float64, tol float64) 
 }
 
 // Condition returns ∇g(w, θ) = 0 (smooth.Condition).
-func (m *Multinomial) Condition() implicit.Condition { return smooth.Condition(m.pb) }
+func (m *Multinomial) Condition() implicit.Condition {
+	if m == nil || m.dat == nil {
+		return guard(nilCondition{})
+	}
+	return guard(smooth.Condition(m.pb))
+}
 
 // ThetaGradient sets dst to ∂g/∂θ: ½ Σ λⱼₖ W_jk² grouped by
 // hyperparameter.
 func (m *Multinomial) ThetaGradient(dst, w, theta []float64) {
+	if m == nil || m.dat == nil {
+		nanFill(dst)
+		return
+	}
+	if n, p := m.Dims(); len(dst) != p || badPoint(w, theta, n, p) != nil {
+		nanFill(dst)
+		return
+	}
 	clear(dst)
 	for j := range m.dat.d {
 		for c := range m.k {
@@ -274,9 +309,15 @@ func (m *Multinomial) ThetaGradient(dst, w, theta []float64) {
 // Iteration returns the gradient step w − η∇g(w, θ) with
 // η = 1/(‖X‖²/2m + max λ).
 func (m *Multinomial) Iteration(theta []float64) (implicit.Map, float64) {
+	if m == nil || m.dat == nil {
+		return invalidMap{0, 0, errNilModel}, math.NaN()
+	}
 	n, p := m.Dims()
+	if err := checkTheta(theta, p); err != nil {
+		return invalidMap{n, p, err}, math.NaN()
+	}
 	eta := 1 / (m.lf + maxExp(theta))
-	return &implicit.MapFunc{N: n, P: p,
+	return guardedMap{&implicit.MapFunc{N: n, P: p,
 		MapF: func(dst, w, theta []float64) {
 			m.gradient(dst, w, theta)
 			for i := range dst {
@@ -308,7 +349,7 @@ func (m *Multinomial) Iteration(theta []float64) (implicit.Map, float64) {
 				})
 			return linsolve.NewFunc(n, n, apply, apply), dth, nil
 		},
-	}, eta
+	}}, eta
 }
 
 // MultiLogLoss is the held-out multinomial log-loss
@@ -338,10 +379,26 @@ func NewMultiLogLoss(x mat.Matrix, labels []float64, classes int) (*MultiLogLoss
 }
 
 // Dims returns d·K.
-func (c *MultiLogLoss) Dims() int { return c.dat.d * c.k }
+func (c *MultiLogLoss) Dims() int {
+	if c == nil || c.dat == nil {
+		return 0
+	}
+	return c.dat.d * c.k
+}
 
 // Value returns the mean log-loss and its gradient.
+//
+// w (and grad, when non-nil) must have length Dims; otherwise Value
+// returns NaN (and fills grad with NaN).
 func (c *MultiLogLoss) Value(w, grad []float64) float64 {
+	if c == nil || c.dat == nil {
+		nanFill(grad)
+		return math.NaN()
+	}
+	if len(w) != c.Dims() || (grad != nil && len(grad) != c.Dims()) {
+		nanFill(grad)
+		return math.NaN()
+	}
 	d := c.dat
 	c.z.Mul(d.x, mat.NewDense(d.d, c.k, w))
 	var loss float64

@@ -47,32 +47,65 @@ type HeldOut struct {
 }
 
 // NewHeldOut returns the held-out objective of model m and criterion c.
-// s selects the hypergradient method (nil: Implicit).
-func NewHeldOut(m Model, c Criterion, s *HypergradSettings) (*HeldOut, error) {
+// s selects the hypergradient method (nil: Implicit); invalid settings
+// give ErrSettings. A panic in m or c is returned as an error wrapping
+// ErrCallbackPanic.
+func NewHeldOut(m Model, c Criterion, s *HypergradSettings) (h *HeldOut, err error) {
+	defer recoverCallback(&err, "NewHeldOut")
 	if m == nil || c == nil {
 		return nil, fmt.Errorf("%w: nil model or criterion", ErrSettings)
 	}
+	if err := s.check(); err != nil {
+		return nil, err
+	}
 	n, _ := m.Dims()
+	if n < 0 {
+		return nil, fmt.Errorf("%w: model with %d weights", ErrDims, n)
+	}
 	if c.Dims() != n {
 		return nil, fmt.Errorf("%w: model has %d weights, criterion expects %d", ErrDims, n, c.Dims())
 	}
 	return &HeldOut{model: m, criterion: c, settings: s, w: make([]float64, n)}, nil
 }
 
-// Dims returns the number of hyperparameters.
-func (h *HeldOut) Dims() int { _, p := h.model.Dims(); return p }
+// Dims returns the number of hyperparameters (0 for a nil HeldOut).
+func (h *HeldOut) Dims() int {
+	if h == nil || h.model == nil || h.criterion == nil {
+		return 0
+	}
+	_, p := h.model.Dims()
+	return p
+}
 
 // Model returns the inner model.
-func (h *HeldOut) Model() Model { return h.model }
+func (h *HeldOut) Model() Model {
+	if h == nil || h.model == nil || h.criterion == nil {
+		return nil
+	}
+	return h.model
+}
 
 // Criterion returns the outer criterion.
-func (h *HeldOut) Criterion() Criterion { return h.criterion }
+func (h *HeldOut) Criterion() Criterion {
+	if h == nil || h.model == nil || h.criterion == nil {
+		return nil
+	}
+	return h.criterion
+}
 
 // Weights returns the last inner solution (not a copy; do not modify).
-func (h *HeldOut) Weights() []float64 { return h.w }
+func (h *HeldOut) Weights() []float64 {
+	if h == nil || h.model == nil || h.criterion == nil {
+		return nil
+	}
+	return h.w
+}
 
 // Reset forgets the warm starts.
 func (h *HeldOut) Reset() {
+	if h == nil || h.model == nil || h.criterion == nil {
+		return
+	}
 	clear(h.w)
 	h.state = hyperState{}
 }
@@ -80,13 +113,24 @@ func (h *HeldOut) Reset() {
 // Evaluate fits the model at θ (warm-started) and returns the criterion
 // and, if grad is non-nil, the hypergradient. With an unrolled method the
 // weights are the unrolled iterate started from the previous solution.
-func (h *HeldOut) Evaluate(ctx context.Context, theta, grad []float64, tol float64) (Evaluation, error) {
-	if err := checkTheta(theta, h.Dims()); err != nil {
+// A negative or NaN tol gives ErrSettings; a panic in the model or the
+// criterion is returned as an error wrapping ErrCallbackPanic.
+func (h *HeldOut) Evaluate(ctx context.Context, theta, grad []float64, tol float64) (ev Evaluation, err error) {
+	if h == nil || h.model == nil || h.criterion == nil {
+		return Evaluation{}, fmt.Errorf("%w: nil HeldOut", ErrSettings)
+	}
+	defer recoverCallback(&err, "HeldOut.Evaluate")
+	if err := checkModelTheta(h.model, theta, h.Dims()); err != nil {
 		return Evaluation{}, err
+	}
+	if err := checkTol("tol", tol); err != nil {
+		return Evaluation{}, err
+	}
+	if grad != nil && len(grad) != len(theta) {
+		return Evaluation{}, fmt.Errorf("%w: grad has length %d, want %d", ErrDims, len(grad), len(theta))
 	}
 	method := h.settings.orDefault().Method
 	unrolled := method == UnrolledForward || method == UnrolledReverse
-	var ev Evaluation
 	// An inner solver that stops short of its tolerance returns its best
 	// iterate: the criterion and hypergradient are computed there and the
 	// ErrNotConverged error is returned with them.
@@ -130,10 +174,13 @@ type CrossValidation struct {
 
 // NewCrossValidation returns the mean of the given fold objectives, which
 // must have the same number of hyperparameters. workers bounds the
-// goroutines (0 means runtime.GOMAXPROCS).
+// goroutines (0 means runtime.GOMAXPROCS; negative is ErrSettings).
 func NewCrossValidation(folds []*HeldOut, workers int) (*CrossValidation, error) {
 	if len(folds) == 0 {
 		return nil, fmt.Errorf("%w: no folds", ErrSettings)
+	}
+	if err := checkCount("workers", workers); err != nil {
+		return nil, err
 	}
 	for _, f := range folds {
 		if f == nil || f.Dims() != folds[0].Dims() {
@@ -146,18 +193,41 @@ func NewCrossValidation(folds []*HeldOut, workers int) (*CrossValidation, error)
 	return &CrossValidation{folds: folds, workers: workers}, nil
 }
 
-// Dims returns the number of hyperparameters.
-func (cv *CrossValidation) Dims() int { return cv.folds[0].Dims() }
+// Dims returns the number of hyperparameters (0 for a nil
+// CrossValidation).
+func (cv *CrossValidation) Dims() int {
+	if cv == nil || len(cv.folds) == 0 {
+		return 0
+	}
+	return cv.folds[0].Dims()
+}
 
 // Folds returns the per-fold objectives.
-func (cv *CrossValidation) Folds() []*HeldOut { return cv.folds }
+func (cv *CrossValidation) Folds() []*HeldOut {
+	if cv == nil {
+		return nil
+	}
+	return cv.folds
+}
 
-// Evaluate evaluates every fold (in parallel) and averages.
-func (cv *CrossValidation) Evaluate(ctx context.Context, theta, grad []float64, tol float64) (Evaluation, error) {
+// Evaluate evaluates every fold (in parallel) and averages. A panic in a
+// fold's model or criterion is returned as an error wrapping
+// ErrCallbackPanic.
+func (cv *CrossValidation) Evaluate(ctx context.Context, theta, grad []float64, tol float64) (ev Evaluation, err error) {
+	if cv == nil || len(cv.folds) == 0 {
+		return Evaluation{}, fmt.Errorf("%w: nil or empty CrossValidation", ErrSettings)
+	}
+	defer recoverCallback(&err, "CrossValidation.Evaluate")
 	k := len(cv.folds)
 	p := cv.Dims()
-	if err := checkTheta(theta, p); err != nil {
+	if err := checkModelTheta(cv.folds[0].model, theta, p); err != nil {
 		return Evaluation{}, err
+	}
+	if err := checkTol("tol", tol); err != nil {
+		return Evaluation{}, err
+	}
+	if grad != nil && len(grad) != p {
+		return Evaluation{}, fmt.Errorf("%w: grad has length %d, want %d", ErrDims, len(grad), p)
 	}
 	evs := make([]Evaluation, k)
 	errs := make([]error, k)
@@ -201,10 +271,18 @@ type FoldBuilder func(xTrain mat.Matrix, yTrain []float64, xVal mat.Matrix, yVal
 // fold f validates on the rows with index % k == f and trains on the
 // others (the rule of datasets.Dataset.Folds). s selects the
 // hypergradient method of every fold; workers bounds the goroutines (0:
-// GOMAXPROCS).
-func KFold(x mat.Matrix, y []float64, k int, build FoldBuilder, s *HypergradSettings, workers int) (*CrossValidation, error) {
+// GOMAXPROCS). A panic in build is returned as an error wrapping
+// ErrCallbackPanic.
+func KFold(x mat.Matrix, y []float64, k int, build FoldBuilder, s *HypergradSettings, workers int) (cv *CrossValidation, err error) {
+	defer recoverCallback(&err, "KFold")
 	if x == nil || build == nil {
 		return nil, fmt.Errorf("%w: nil data or builder", ErrSettings)
+	}
+	if err := checkCount("workers", workers); err != nil {
+		return nil, err
+	}
+	if err := s.check(); err != nil {
+		return nil, err
 	}
 	r, c := x.Dims()
 	if len(y) != r {

@@ -39,7 +39,9 @@ func (a Algorithm) String() string {
 }
 
 // Settings controls [Optimize]. A nil pointer or the zero value means the
-// defaults documented on each field.
+// defaults documented on each field. An unknown Algorithm, a negative
+// MaxEvals and a negative, NaN or infinite tolerance, TolDecrease (which
+// must also be below 1) or LearningRate are rejected with ErrSettings.
 type Settings struct {
 	// Algorithm is the outer optimizer. Default LBFGS.
 	Algorithm Algorithm
@@ -116,11 +118,21 @@ type runner struct {
 	start  time.Time
 }
 
+// evaluate calls obj.Evaluate, returning a panic in it as an error
+// wrapping ErrCallbackPanic.
+func evaluate(ctx context.Context, obj Objective, theta, grad []float64, tol float64) (ev Evaluation, err error) {
+	defer recoverCallback(&err, "Objective.Evaluate")
+	return obj.Evaluate(ctx, theta, grad, tol)
+}
+
 func (r *runner) eval(theta, grad []float64, tol float64) (Evaluation, error) {
 	if r.res.Evals >= r.s.MaxEvals {
 		return Evaluation{}, errMaxEvals
 	}
-	ev, err := r.obj.Evaluate(r.ctx, theta, grad, tol)
+	if err := r.ctx.Err(); err != nil {
+		return Evaluation{}, err
+	}
+	ev, err := evaluate(r.ctx, r.obj, theta, grad, tol)
 	r.res.Evals++
 	r.res.InnerIters += ev.InnerIters
 	if err != nil && !errors.Is(err, ErrNotConverged) {
@@ -194,15 +206,23 @@ func (r *runner) converged(theta, grad []float64, value float64) bool {
 // general: the result is a local minimum near θ₀ (start l1 models below
 // log LambdaMax, where the criterion is flat). It stops at convergence, when the
 // evaluation budget is spent (not an error) or when ctx is cancelled (the
-// best point so far is returned with ctx's error).
-func Optimize(ctx context.Context, obj Objective, theta0 []float64, s *Settings) (*Result, error) {
+// best point so far is returned with ctx's error). A panic in obj is
+// returned as an error wrapping ErrCallbackPanic.
+func Optimize(ctx context.Context, obj Objective, theta0 []float64, s *Settings) (res *Result, err error) {
+	defer recoverCallback(&err, "Optimize")
 	if obj == nil {
 		return nil, fmt.Errorf("%w: nil objective", ErrSettings)
 	}
 	p := obj.Dims()
+	if p < 1 {
+		return nil, fmt.Errorf("%w: objective with %d hyperparameters", ErrDims, p)
+	}
 	var set Settings
 	if s != nil {
 		set = *s
+	}
+	if err := set.check(); err != nil {
+		return nil, err
 	}
 	if set.Lower == nil && set.Upper == nil {
 		set.Lower, set.Upper = make([]float64, p), make([]float64, p)
@@ -234,13 +254,12 @@ func Optimize(ctx context.Context, obj Objective, theta0 []float64, s *Settings)
 	if set.InnerTolStart <= 0 {
 		set.InnerTolStart = 1e-4
 	}
-	if set.TolDecrease <= 0 || set.TolDecrease >= 1 {
+	if set.TolDecrease == 0 {
 		set.TolDecrease = 0.3
 	}
 	r := &runner{ctx: ctx, obj: obj, s: set, lo: set.Lower, hi: set.Upper, res: &Result{}, start: time.Now()}
 	theta := append([]float64(nil), theta0...)
 	r.project(theta)
-	var err error
 	switch set.Algorithm {
 	case LBFGS:
 		err = r.lbfgs(theta)
@@ -260,6 +279,30 @@ func Optimize(ctx context.Context, obj Objective, theta0 []float64, s *Settings)
 		err = fmt.Errorf("%w: no evaluation", ErrSettings)
 	}
 	return r.res, err
+}
+
+// check rejects settings outside their documented ranges.
+func (s *Settings) check() error {
+	if s.Algorithm < 0 || int(s.Algorithm) >= len(algorithmNames) {
+		return fmt.Errorf("%w: unknown algorithm %v", ErrSettings, s.Algorithm)
+	}
+	if err := checkCount("Settings.MaxEvals", s.MaxEvals); err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"Settings.GradTol", s.GradTol}, {"Settings.StepTol", s.StepTol}, {"Settings.ValueTol", s.ValueTol},
+		{"Settings.InnerTol", s.InnerTol}, {"Settings.InnerTolStart", s.InnerTolStart},
+		{"Settings.TolDecrease", s.TolDecrease}, {"Settings.LearningRate", s.LearningRate}} {
+		if err := checkTol(f.name, f.v); err != nil {
+			return err
+		}
+	}
+	if s.TolDecrease >= 1 {
+		return fmt.Errorf("%w: Settings.TolDecrease = %v (want 0 < TolDecrease < 1, or 0 for the default)", ErrSettings, s.TolDecrease)
+	}
+	return nil
 }
 
 func (r *runner) hoag(theta []float64) error {
@@ -476,8 +519,12 @@ func (r *runner) lbfgs(theta0 []float64) error {
 	return nil
 }
 
-// Lambdas returns the regularization strengths exp(θ) of the best point.
+// Lambdas returns the regularization strengths exp(θ) of the best point
+// (nil for a nil Result).
 func (r *Result) Lambdas() []float64 {
+	if r == nil {
+		return nil
+	}
 	out := make([]float64, len(r.Theta))
 	for i, t := range r.Theta {
 		out[i] = math.Exp(t)

@@ -3,6 +3,7 @@ package bilevel
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -54,6 +55,9 @@ func NewRidge(x mat.Matrix, y []float64, penalty Penalty) (*Ridge, error) {
 
 // Dims returns the number of features and of hyperparameters.
 func (r *Ridge) Dims() (n, p int) {
+	if r == nil || r.dat == nil {
+		return 0, 0
+	}
 	if r.penalty == PerFeature {
 		return r.dat.d, r.dat.d
 	}
@@ -91,11 +95,17 @@ func (r *Ridge) factorize(theta []float64) (*linsolve.Cholesky, error) {
 // Fit solves the normal equations exactly; w's initial value and tol are
 // not used. It reports one iteration.
 func (r *Ridge) Fit(ctx context.Context, w, theta []float64, tol float64) (int, error) {
+	if r == nil || r.dat == nil {
+		return 0, errNilModel
+	}
 	n, p := r.Dims()
 	if err := checkW(w, n); err != nil {
 		return 0, err
 	}
 	if err := checkTheta(theta, p); err != nil {
+		return 0, err
+	}
+	if err := checkTol("tol", tol); err != nil {
 		return 0, err
 	}
 	if err := ctx.Err(); err != nil {
@@ -115,7 +125,12 @@ func (r *Ridge) Fit(ctx context.Context, w, theta []float64, tol float64) (int, 
 }
 
 // Condition returns F(w, θ) = (XᵀX/m + diag λ) w − Xᵀy/m.
-func (r *Ridge) Condition() implicit.Condition { return ridgeCondition{r} }
+func (r *Ridge) Condition() implicit.Condition {
+	if r == nil || r.dat == nil {
+		return guard(nilCondition{})
+	}
+	return guard(ridgeCondition{r})
+}
 
 type ridgeCondition struct{ r *Ridge }
 
@@ -156,6 +171,14 @@ func penaltyJacobian(p Penalty, lam, w []float64) implicit.Operator {
 
 // ThetaGradient sets dst to ∂g/∂θ: ½λ‖w‖² (Shared) or ½λⱼwⱼ² (PerFeature).
 func (r *Ridge) ThetaGradient(dst, w, theta []float64) {
+	if r == nil || r.dat == nil {
+		nanFill(dst)
+		return
+	}
+	if n, p := r.Dims(); len(dst) != p || badPoint(w, theta, n, p) != nil {
+		nanFill(dst)
+		return
+	}
 	clear(dst)
 	for j, v := range w {
 		if r.penalty == PerFeature {
@@ -169,11 +192,17 @@ func (r *Ridge) ThetaGradient(dst, w, theta []float64) {
 // Iteration returns the gradient step T(w, θ) = w − η ∇g(w, θ) with
 // η = 1/(L + max λ).
 func (r *Ridge) Iteration(theta []float64) (implicit.Map, float64) {
+	if r == nil || r.dat == nil {
+		return invalidMap{0, 0, errNilModel}, math.NaN()
+	}
 	n, p := r.Dims()
+	if err := checkTheta(theta, p); err != nil {
+		return invalidMap{n, p, err}, math.NaN()
+	}
 	eta := 1 / (r.lmax + maxExp(theta))
 	tmp := make([]float64, n)
 	cond := ridgeCondition{r}
-	return &implicit.MapFunc{N: n, P: p,
+	return guardedMap{&implicit.MapFunc{N: n, P: p,
 		MapF: func(dst, w, theta []float64) {
 			cond.Residual(tmp, w, theta)
 			for j := range dst {
@@ -191,7 +220,7 @@ func (r *Ridge) Iteration(theta []float64) (implicit.Map, float64) {
 			}
 			return gradStepJacobian(r.g, lam, eta), linsolve.Scaled(-eta, penaltyJacobian(r.penalty, lam, w)), nil
 		},
-	}, eta
+	}}, eta
 }
 
 // gradStepJacobian returns I − η(G + diag λ) as an operator.

@@ -23,14 +23,30 @@ type SearchResult struct {
 	Time time.Duration
 }
 
-// BestTheta returns the best point.
-func (r *SearchResult) BestTheta() []float64 { return r.Thetas[r.Best] }
+// BestTheta returns the best point, or nil when no point was evaluated
+// (a nil result, or one returned with an error before the first point).
+func (r *SearchResult) BestTheta() []float64 {
+	if r == nil || r.Best < 0 || r.Best >= len(r.Thetas) {
+		return nil
+	}
+	return r.Thetas[r.Best]
+}
 
-// BestValue returns the best criterion.
-func (r *SearchResult) BestValue() float64 { return r.Values[r.Best] }
+// BestValue returns the best criterion, or NaN when no point was
+// evaluated (see BestTheta).
+func (r *SearchResult) BestValue() float64 {
+	if r == nil || r.Best < 0 || r.Best >= len(r.Values) {
+		return math.NaN()
+	}
+	return r.Values[r.Best]
+}
 
-// Linspace returns n evenly spaced values from lo to hi inclusive.
+// Linspace returns n evenly spaced values from lo to hi inclusive (nil
+// for n ≤ 0; NaN or infinite ends give NaN or infinite values).
 func Linspace(lo, hi float64, n int) []float64 {
+	if n <= 0 {
+		return nil
+	}
 	out := make([]float64, n)
 	for i := range n {
 		if n == 1 {
@@ -56,10 +72,21 @@ func Grid1D(values []float64) [][]float64 {
 // regularization so that warm starts help — with inner tolerance tol.
 // Points whose inner solve stops short of its tolerance are kept (with the
 // criterion of the best iterate) and reported at the end by an error
-// wrapping ErrNotConverged, returned with the complete result.
-func GridSearch(ctx context.Context, obj Objective, thetas [][]float64, tol float64) (*SearchResult, error) {
+// wrapping ErrNotConverged, returned with the complete result. A nil obj,
+// an empty grid and a negative or NaN tol give ErrSettings; a panic in obj
+// is returned as an error wrapping ErrCallbackPanic. ctx is checked before
+// every point: a cancelled search returns the points evaluated so far with
+// ctx's error.
+func GridSearch(ctx context.Context, obj Objective, thetas [][]float64, tol float64) (out *SearchResult, err error) {
+	defer recoverCallback(&err, "GridSearch")
+	if obj == nil {
+		return nil, fmt.Errorf("%w: nil objective", ErrSettings)
+	}
 	if len(thetas) == 0 {
 		return nil, fmt.Errorf("%w: empty grid", ErrSettings)
+	}
+	if err := checkTol("tol", tol); err != nil {
+		return nil, err
 	}
 	start := time.Now()
 	res := &SearchResult{Best: -1}
@@ -68,7 +95,11 @@ func GridSearch(ctx context.Context, obj Objective, thetas [][]float64, tol floa
 		if len(th) != obj.Dims() {
 			return nil, fmt.Errorf("%w: grid point of length %d, want %d", ErrDims, len(th), obj.Dims())
 		}
-		ev, err := obj.Evaluate(ctx, th, nil, tol)
+		if err := ctx.Err(); err != nil {
+			res.Time = time.Since(start)
+			return res, err
+		}
+		ev, err := evaluate(ctx, obj, th, nil, tol)
 		res.InnerIters += ev.InnerIters
 		if errors.Is(err, ErrNotConverged) && ctx.Err() == nil {
 			notConv++
@@ -91,11 +122,30 @@ func GridSearch(ctx context.Context, obj Objective, thetas [][]float64, tol floa
 
 // RandomSearch evaluates obj at n points drawn uniformly in the box
 // [lower, upper] with a generator seeded by seed, sorted by decreasing
-// first coordinate for warm starts.
-func RandomSearch(ctx context.Context, obj Objective, lower, upper []float64, n int, seed uint64, tol float64) (*SearchResult, error) {
-	p := obj.Dims()
+// first coordinate for warm starts. The bounds must be finite
+// (ErrBounds); see GridSearch for the other errors.
+func RandomSearch(ctx context.Context, obj Objective, lower, upper []float64, n int, seed uint64, tol float64) (res *SearchResult, err error) {
+	if obj == nil {
+		return nil, fmt.Errorf("%w: nil objective", ErrSettings)
+	}
+	var p int
+	func() {
+		defer recoverCallback(&err, "Objective.Dims")
+		p = obj.Dims()
+	}()
+	if err != nil {
+		return nil, err
+	}
+	if p < 1 {
+		return nil, fmt.Errorf("%w: objective with %d hyperparameters", ErrDims, p)
+	}
 	if err := checkBox(lower, upper, p); err != nil {
 		return nil, err
+	}
+	for j := range p {
+		if math.IsInf(lower[j], 0) || math.IsInf(upper[j], 0) {
+			return nil, fmt.Errorf("%w: infinite bound for θ[%d]", ErrBounds, j)
+		}
 	}
 	if n <= 0 {
 		return nil, fmt.Errorf("%w: %d random points", ErrSettings, n)

@@ -13,7 +13,12 @@ import (
 // β has 20 nonzero N(0, 4) entries at random positions (fewer if cols <
 // 20), and y = Xβ + ε with ε Gaussian at a signal-to-noise ratio
 // ‖Xβ‖/‖ε‖ ≈ 3. The same seed gives the same problem on every platform.
+// It returns nil, nil when rows or cols is below 1 (the constructors of
+// this package reject a nil matrix with ErrDims).
 func SparseRegression(rows, cols int, seed uint64) (x *mat.Dense, y []float64) {
+	if rows < 1 || cols < 1 {
+		return nil, nil
+	}
 	rng := rand.New(rand.NewPCG(seed, 11))
 	x = mat.NewDense(rows, cols, nil)
 	rho := 0.5

@@ -16,7 +16,33 @@ var (
 	ErrWeights = errors.New("isotonic: weights must be positive")
 	// ErrStep reports a fixed-point step η outside (0, 1].
 	ErrStep = errors.New("isotonic: step must be in (0, 1]")
+	// ErrInvalid reports an invalid argument: an unknown Regularization,
+	// or a method called on a nil result.
+	ErrInvalid = errors.New("isotonic: invalid argument")
 )
+
+// checkProduct validates the inputs of a derivative product (vectors
+// that may be nil) and returns ErrNaN for NaN or Inf in them.
+func checkProduct(vs ...[]float64) error {
+	for _, v := range vs {
+		if err := checkFinite("direction", v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkOutput returns ErrNaN when a product overflowed.
+func checkOutput(vs ...[]float64) error {
+	for _, v := range vs {
+		for i, x := range v {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return fmt.Errorf("%w: derivative product overflows at entry %d", ErrNaN, i)
+			}
+		}
+	}
+	return nil
+}
 
 func checkFinite(name string, v []float64) error {
 	for i, x := range v {
@@ -41,10 +67,20 @@ type Solution struct {
 }
 
 // Len returns n.
-func (s *Solution) Len() int { return s.Start[len(s.Start)-1] }
+func (s *Solution) Len() int {
+	if s == nil || len(s.Start) == 0 {
+		return 0
+	}
+	return s.Start[len(s.Start)-1]
+}
 
 // Blocks returns the number of blocks.
-func (s *Solution) Blocks() int { return len(s.Start) - 1 }
+func (s *Solution) Blocks() int {
+	if s == nil || len(s.Start) == 0 {
+		return 0
+	}
+	return len(s.Start) - 1
+}
 
 func (s *Solution) weight(i int) float64 {
 	if s.weights == nil {
@@ -55,7 +91,23 @@ func (s *Solution) weight(i int) float64 {
 
 // JVP sets dst to (∂v*/∂y) dy: the weighted block average of dy. dst and
 // dy have length n and may alias.
+//
+// A nil s gives ErrInvalid, NaN or Inf in dy (or an overflowing product)
+// ErrNaN.
 func (s *Solution) JVP(dst, dy []float64) error {
+	if s == nil {
+		return fmt.Errorf("%w: JVP of a nil Solution", ErrInvalid)
+	}
+	if err := checkProduct(dy); err != nil {
+		return err
+	}
+	if err := s.jvp(dst, dy); err != nil {
+		return err
+	}
+	return checkOutput(dst)
+}
+
+func (s *Solution) jvp(dst, dy []float64) error {
 	n := s.Len()
 	if len(dst) != n || len(dy) != n {
 		return fmt.Errorf("%w: JVP with n=%d, len(dst)=%d, len(dy)=%d", ErrDims, n, len(dst), len(dy))
@@ -76,7 +128,23 @@ func (s *Solution) JVP(dst, dy []float64) error {
 
 // VJP sets dst to (∂v*/∂y)ᵀ g, the gradient with respect to y of ⟨g, v*⟩.
 // dst and g have length n and may alias.
+//
+// A nil s gives ErrInvalid, NaN or Inf in g (or an overflowing product)
+// ErrNaN.
 func (s *Solution) VJP(dst, g []float64) error {
+	if s == nil {
+		return fmt.Errorf("%w: VJP of a nil Solution", ErrInvalid)
+	}
+	if err := checkProduct(g); err != nil {
+		return err
+	}
+	if err := s.vjp(dst, g); err != nil {
+		return err
+	}
+	return checkOutput(dst)
+}
+
+func (s *Solution) vjp(dst, g []float64) error {
 	n := s.Len()
 	if len(dst) != n || len(g) != n {
 		return fmt.Errorf("%w: VJP with n=%d, len(dst)=%d, len(g)=%d", ErrDims, n, len(dst), len(g))
@@ -186,11 +254,32 @@ type SolutionKL struct {
 }
 
 // Len returns n.
-func (s *SolutionKL) Len() int { return s.Start[len(s.Start)-1] }
+func (s *SolutionKL) Len() int {
+	if s == nil || len(s.Start) == 0 {
+		return 0
+	}
+	return s.Start[len(s.Start)-1]
+}
 
 // JVP sets dst to (∂v*/∂s) ds + (∂v*/∂w) dw. ds or dw may be nil
 // (zero). dst may alias ds or dw.
+//
+// A nil s gives ErrInvalid, NaN or Inf in ds or dw (or an overflowing
+// product) ErrNaN.
 func (s *SolutionKL) JVP(dst, ds, dw []float64) error {
+	if s == nil {
+		return fmt.Errorf("%w: JVP of a nil SolutionKL", ErrInvalid)
+	}
+	if err := checkProduct(ds, dw); err != nil {
+		return err
+	}
+	if err := s.jvp(dst, ds, dw); err != nil {
+		return err
+	}
+	return checkOutput(dst)
+}
+
+func (s *SolutionKL) jvp(dst, ds, dw []float64) error {
 	n := s.Len()
 	if len(dst) != n || (ds != nil && len(ds) != n) || (dw != nil && len(dw) != n) {
 		return fmt.Errorf("%w: JVP with n=%d", ErrDims, n)
@@ -215,7 +304,23 @@ func (s *SolutionKL) JVP(dst, ds, dw []float64) error {
 
 // VJP sets gs and gw to the gradients with respect to s and w of ⟨g, v*⟩.
 // Either may be nil (not wanted). g may alias one of them.
+//
+// A nil s gives ErrInvalid, NaN or Inf in g (or an overflowing product)
+// ErrNaN.
 func (s *SolutionKL) VJP(gs, gw, g []float64) error {
+	if s == nil {
+		return fmt.Errorf("%w: VJP of a nil SolutionKL", ErrInvalid)
+	}
+	if err := checkProduct(g); err != nil {
+		return err
+	}
+	if err := s.vjp(gs, gw, g); err != nil {
+		return err
+	}
+	return checkOutput(gs, gw)
+}
+
+func (s *SolutionKL) vjp(gs, gw, g []float64) error {
 	n := s.Len()
 	if len(g) != n || (gs != nil && len(gs) != n) || (gw != nil && len(gw) != n) {
 		return fmt.Errorf("%w: VJP with n=%d", ErrDims, n)

@@ -27,7 +27,7 @@ func PermutahedronMap(n int, reg Regularization, eta float64) (implicit.Map, err
 		return nil, fmt.Errorf("%w: η = %v", ErrStep, eta)
 	}
 	if reg != L2 && reg != KL {
-		return nil, fmt.Errorf("isotonic: unknown regularization %v", reg)
+		return nil, fmt.Errorf("%w: unknown regularization %v", ErrInvalid, reg)
 	}
 	return &permMap{n: n, reg: reg, eta: eta, u: make([]float64, n)}, nil
 }
@@ -78,25 +78,25 @@ func (m *permMap) Linearize(x, theta []float64) (implicit.Operator, implicit.Ope
 	}
 	dx := linsolve.NewFunc(n, n,
 		func(dst, v []float64) {
-			_ = p.JVP(dst, v, nil)
+			nanOnErr(dst, p.JVP(dst, v, nil))
 			scale(1-eta, dst)
 		},
 		func(dst, g []float64) {
-			_ = p.VJP(dst, nil, g)
+			nanOnErr(dst, p.VJP(dst, nil, g))
 			scale(1-eta, dst)
 		})
 	dtheta := linsolve.NewFunc(n, 2*n,
 		func(dst, v []float64) {
-			_ = p.JVP(dst, v[:n], v[n:])
+			nanOnErr(dst, p.JVP(dst, v[:n], v[n:]))
 			// The z part enters scaled by η.
 			tmp2 := make([]float64, n)
-			_ = p.JVP(tmp2, v[:n], nil)
+			nanOnErr(tmp2, p.JVP(tmp2, v[:n], nil))
 			for i := range dst {
 				dst[i] += (eta - 1) * tmp2[i]
 			}
 		},
 		func(dst, g []float64) {
-			_ = p.VJP(dst[:n], dst[n:], g)
+			nanOnErr(dst, p.VJP(dst[:n], dst[n:], g))
 			scale(eta, dst[:n])
 		})
 	return dx, dtheta, nil
@@ -171,8 +171,16 @@ func (m *regMap) Linearize(x, y []float64) (implicit.Operator, implicit.Operator
 	}
 	op := func(c float64) implicit.Operator {
 		return linsolve.NewFunc(m.n, m.n,
-			func(dst, v []float64) { _ = s.JVP(dst, v); scale(c, dst) },
-			func(dst, g []float64) { _ = s.VJP(dst, g); scale(c, dst) })
+			func(dst, v []float64) { nanOnErr(dst, s.JVP(dst, v)); scale(c, dst) },
+			func(dst, g []float64) { nanOnErr(dst, s.VJP(dst, g)); scale(c, dst) })
 	}
 	return op(1 - m.eta), op(m.eta), nil
+}
+
+// nanOnErr fills dst with NaN when err is not nil: operator products have
+// no error result, and NaN is what the implicit engine reports.
+func nanOnErr(dst []float64, err error) {
+	if err != nil {
+		fillNaN(dst)
+	}
 }

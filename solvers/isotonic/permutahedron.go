@@ -42,15 +42,30 @@ type Projection struct {
 }
 
 // Len returns n.
-func (p *Projection) Len() int { return len(p.zperm) }
+func (p *Projection) Len() int {
+	if p == nil {
+		return 0
+	}
+	return len(p.zperm)
+}
 
 // Regularization returns the regularization the projection was computed
 // with.
-func (p *Projection) Regularization() Regularization { return p.reg }
+func (p *Projection) Regularization() Regularization {
+	if p == nil {
+		return L2
+	}
+	return p.reg
+}
 
 // Blocks returns the PAV block boundaries over positions sorted by
 // decreasing z, with n appended.
-func (p *Projection) Blocks() []int { return slices.Clone(p.start) }
+func (p *Projection) Blocks() []int {
+	if p == nil {
+		return nil
+	}
+	return slices.Clone(p.start)
+}
 
 // scratchPool recycles the scratch vectors of Project.
 var scratchPool = sync.Pool{New: func() any { return new([]float64) }}
@@ -76,7 +91,7 @@ func Project(dst, z, w []float64, reg Regularization) (*Projection, error) {
 		return nil, fmt.Errorf("%w: len(z)=%d, len(w)=%d, len(dst)=%d", ErrDims, n, len(w), len(dst))
 	}
 	if reg != L2 && reg != KL {
-		return nil, fmt.Errorf("isotonic: unknown regularization %v", reg)
+		return nil, fmt.Errorf("%w: unknown regularization %v", ErrInvalid, reg)
 	}
 	if err := checkFinite("z", z); err != nil {
 		return nil, err
@@ -195,7 +210,23 @@ func pavL2Unit(y []float64, start []int, sum []float64) []int {
 // JVP sets dst to the derivative of the projection in the direction
 // (dz, dw): (∂P/∂z) dz + (∂P/∂w) dw. dz or dw may be nil (zero). dst may
 // alias dz but not dw. Cost O(n).
+//
+// A nil p gives ErrInvalid, NaN or Inf in dz or dw (or an overflowing
+// product) ErrNaN.
 func (p *Projection) JVP(dst, dz, dw []float64) error {
+	if p == nil {
+		return fmt.Errorf("%w: JVP of a nil Projection", ErrInvalid)
+	}
+	if err := checkProduct(dz, dw); err != nil {
+		return err
+	}
+	if err := p.jvp(dst, dz, dw); err != nil {
+		return err
+	}
+	return checkOutput(dst)
+}
+
+func (p *Projection) jvp(dst, dz, dw []float64) error {
 	n := p.Len()
 	if len(dst) != n || (dz != nil && len(dz) != n) || (dw != nil && len(dw) != n) {
 		return fmt.Errorf("%w: JVP with n=%d, len(dst)=%d, len(dz)=%d, len(dw)=%d", ErrDims, n, len(dst), len(dz), len(dw))
@@ -238,7 +269,23 @@ func (p *Projection) JVP(dst, dz, dw []float64) error {
 // VJP sets gz and gw to the gradients with respect to z and w of
 // ⟨g, P(z, w)⟩. Either may be nil (not wanted). gz may alias g; gw may
 // not. Cost O(n).
+//
+// A nil p gives ErrInvalid, NaN or Inf in g (or an overflowing product)
+// ErrNaN.
 func (p *Projection) VJP(gz, gw, g []float64) error {
+	if p == nil {
+		return fmt.Errorf("%w: VJP of a nil Projection", ErrInvalid)
+	}
+	if err := checkProduct(g); err != nil {
+		return err
+	}
+	if err := p.vjp(gz, gw, g); err != nil {
+		return err
+	}
+	return checkOutput(gz, gw)
+}
+
+func (p *Projection) vjp(gz, gw, g []float64) error {
 	n := p.Len()
 	if len(g) != n || (gz != nil && len(gz) != n) || (gw != nil && len(gw) != n) {
 		return fmt.Errorf("%w: VJP with n=%d, len(g)=%d, len(gz)=%d, len(gw)=%d", ErrDims, n, len(g), len(gz), len(gw))

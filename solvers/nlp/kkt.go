@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime/debug"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -57,12 +58,26 @@ type Solver func(ctx context.Context, p *Problem, theta, x0 []float64) ([]float6
 
 // Solve runs solver at θ and returns the differentiable solution. It is
 // NewSolution applied to the solver's output.
-func Solve(ctx context.Context, p *Problem, solver Solver, theta, x0 []float64, s *Settings) (*Solution, error) {
+//
+// A nil solver gives ErrInvalid, a canceled ctx its error (before the
+// solver runs), and a panic in the solver or the problem's functions an
+// error wrapping ErrCallbackPanic.
+func Solve(ctx context.Context, p *Problem, solver Solver, theta, x0 []float64, s *Settings) (sol *Solution, err error) {
+	defer guard(&err, "Solve")
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
+	if solver == nil {
+		return nil, fmt.Errorf("%w: nil solver", ErrInvalid)
+	}
 	if len(theta) != p.Params {
 		return nil, fmt.Errorf("%w: θ has length %d, want %d", ErrDims, len(theta), p.Params)
+	}
+	if !finite(theta) {
+		return nil, fmt.Errorf("%w: in θ", ErrNaN)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	x, err := solver(ctx, p, theta, x0)
 	if err != nil {
@@ -81,7 +96,14 @@ func Solve(ctx context.Context, p *Problem, solver Solver, theta, x0 []float64, 
 // negative multiplier dropped one at a time. It returns ErrNotKKT when x
 // is infeasible or not stationary within the tolerances and ErrDegenerate
 // (with the Solution) when the active gradients are linearly dependent.
-func NewSolution(p *Problem, x, theta []float64, s *Settings) (*Solution, error) {
+// A panic in the problem's functions is returned as an error wrapping
+// ErrCallbackPanic.
+func NewSolution(p *Problem, x, theta []float64, s *Settings) (sol *Solution, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			sol, err = nil, fmt.Errorf("%w: NewSolution: %v\n%s", ErrCallbackPanic, v, debug.Stack())
+		}
+	}()
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
@@ -96,7 +118,7 @@ func NewSolution(p *Problem, x, theta []float64, s *Settings) (*Solution, error)
 		return nil, err
 	}
 	set := s.withDefaults()
-	sol := &Solution{
+	sol = &Solution{
 		X: append([]float64(nil), x...), Theta: append([]float64(nil), theta...),
 		Lambda: make([]float64, p.NumIneq), Nu: make([]float64, p.NumEq),
 		p: p, s: set, ev: newEvaluator(p),
@@ -276,7 +298,12 @@ func NewSolution(p *Problem, x, theta []float64, s *Settings) (*Solution, error)
 // followed by the multipliers of the active inequalities (first the active
 // rows of g in the order of Active, then the active bounds by variable
 // index, lower or upper) and those of the equalities.
+//
+// A nil Solution gives nil.
 func (s *Solution) Z() []float64 {
+	if s == nil || s.p == nil {
+		return nil
+	}
 	z := make([]float64, 0, len(s.X)+len(s.rows)+len(s.Nu))
 	z = append(z, s.X...)
 	for _, r := range s.rows {
@@ -301,8 +328,28 @@ func (s *Solution) Z() []float64 {
 //
 // Its ∂_zF is the symmetric KKT matrix [[∇²ₓₓL, J_Aᵀ], [J_A, 0]] and its
 // ∂θF stacks ∂θ∇ₓL and ∂θg_A, ∂θh.
+//
+// Called directly with vectors of the wrong lengths (or with NaN), its
+// Linearize returns ErrDims (ErrNaN) and its Residual fills dst with NaN;
+// a panic in the problem's functions is returned as ErrCallbackPanic
+// (Linearize) or NaN (Residual). A nil Solution gives nil.
 func (s *Solution) Condition() implicit.Condition {
+	if s == nil || s.p == nil {
+		return nil
+	}
 	return &kktCondition{s: s, ev: newEvaluator(s.p)}
+}
+
+// checkPoint validates (z, θ) against the condition's dimensions.
+func (c *kktCondition) checkPoint(z, theta []float64) error {
+	n, p := c.Dims()
+	if len(z) != n || len(theta) != p {
+		return fmt.Errorf("%w: len(z)=%d, len(θ)=%d, condition is %d×%d", ErrDims, len(z), len(theta), n, p)
+	}
+	if !finite(z) || !finite(theta) {
+		return fmt.Errorf("%w: in z or θ", ErrNaN)
+	}
+	return nil
 }
 
 type kktCondition struct {
@@ -330,6 +377,11 @@ func (c *kktCondition) split(z []float64) (x, lambda, nu, boundMult []float64) {
 }
 
 func (c *kktCondition) Residual(dst, z, theta []float64) {
+	if m, _ := c.Dims(); len(dst) != m || c.checkPoint(z, theta) != nil {
+		nanFill(dst)
+		return
+	}
+	defer nanOnPanic(dst)
 	p, n, ev := c.s.p, c.s.p.Dim, c.ev
 	x, lambda, nu, am := c.split(z)
 	ev.grad(dst[:n], x, theta)
@@ -454,7 +506,11 @@ func (c *kktCondition) matrices(z, theta []float64) (K, B *mat.Dense, err error)
 	return K, B, nil
 }
 
-func (c *kktCondition) Linearize(z, theta []float64) (implicit.Operator, implicit.Operator, error) {
+func (c *kktCondition) Linearize(z, theta []float64) (dz, dth implicit.Operator, err error) {
+	if err := c.checkPoint(z, theta); err != nil {
+		return nil, nil, err
+	}
+	defer guard(&err, "Condition.Linearize")
 	K, B, err := c.matrices(z, theta)
 	if err != nil {
 		return nil, nil, err
@@ -477,7 +533,15 @@ func (c *kktCondition) Linearize(z, theta []float64) (implicit.Operator, implici
 // Linearization returns the (cached) linearization of the KKT condition
 // at the solution, to answer many VJP and JVP queries with one
 // factorization of the KKT matrix.
-func (s *Solution) Linearization() (*implicit.Linearization, error) {
+//
+// On a nil Solution the methods that return an error return ErrInvalid;
+// a panic in the problem's functions is returned as an error wrapping
+// ErrCallbackPanic, and NaN or Inf in a direction gives ErrNaN.
+func (s *Solution) Linearization() (lin *implicit.Linearization, err error) {
+	if s == nil || s.p == nil {
+		return nil, errNilSolution
+	}
+	defer guard(&err, "Linearization")
 	if s.lin == nil {
 		l, err := implicit.Linearize(s.Condition(), s.Z(), s.Theta, s.s.Implicit)
 		if err != nil {
@@ -490,9 +554,16 @@ func (s *Solution) Linearization() (*implicit.Linearization, error) {
 
 // VJP returns the gradient with respect to θ of ⟨gx, x*(θ)⟩ (length
 // Params), one solve with the transposed KKT matrix.
-func (s *Solution) VJP(gx []float64) ([]float64, error) {
+func (s *Solution) VJP(gx []float64) (out []float64, err error) {
+	if s == nil || s.p == nil {
+		return nil, errNilSolution
+	}
+	defer guard(&err, "VJP")
 	if len(gx) != s.p.Dim {
 		return nil, fmt.Errorf("%w: cotangent has length %d, want %d", ErrDims, len(gx), s.p.Dim)
+	}
+	if !finite(gx) {
+		return nil, fmt.Errorf("%w: in the cotangent", ErrNaN)
 	}
 	l, err := s.Linearization()
 	if err != nil {
@@ -501,14 +572,21 @@ func (s *Solution) VJP(gx []float64) ([]float64, error) {
 	nz, np := l.Dims()
 	g := make([]float64, nz)
 	copy(g, gx)
-	out := make([]float64, np)
+	out = make([]float64, np)
 	return out, l.VJP(out, g)
 }
 
 // JVP returns the derivative of x*(θ) in the direction dθ (length Dim).
-func (s *Solution) JVP(dtheta []float64) ([]float64, error) {
+func (s *Solution) JVP(dtheta []float64) (dx []float64, err error) {
+	if s == nil || s.p == nil {
+		return nil, errNilSolution
+	}
+	defer guard(&err, "JVP")
 	if len(dtheta) != s.p.Params {
 		return nil, fmt.Errorf("%w: direction has length %d, want %d", ErrDims, len(dtheta), s.p.Params)
+	}
+	if !finite(dtheta) {
+		return nil, fmt.Errorf("%w: in the direction", ErrNaN)
 	}
 	l, err := s.Linearization()
 	if err != nil {
@@ -524,7 +602,11 @@ func (s *Solution) JVP(dtheta []float64) ([]float64, error) {
 
 // Jacobian returns ∂x*/∂θ (Dim×Params), by Params JVPs or Dim VJPs,
 // whichever is fewer, all with one factorization.
-func (s *Solution) Jacobian() (*mat.Dense, error) {
+func (s *Solution) Jacobian() (jac *mat.Dense, err error) {
+	if s == nil || s.p == nil {
+		return nil, errNilSolution
+	}
+	defer guard(&err, "Jacobian")
 	n, np := s.p.Dim, s.p.Params
 	if np == 0 {
 		return &mat.Dense{}, nil
@@ -569,8 +651,20 @@ func (s *Solution) Jacobian() (*mat.Dense, error) {
 // nil). Like the multipliers themselves they are defined when the active
 // set is locally constant (strict complementarity).
 func (s *Solution) MultiplierJVP(dtheta []float64) (dLambda, dNu, dLower, dUpper []float64, err error) {
+	if s == nil || s.p == nil {
+		return nil, nil, nil, nil, errNilSolution
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			dLambda, dNu, dLower, dUpper = nil, nil, nil, nil
+			err = fmt.Errorf("%w: MultiplierJVP: %v\n%s", ErrCallbackPanic, v, debug.Stack())
+		}
+	}()
 	if len(dtheta) != s.p.Params {
 		return nil, nil, nil, nil, fmt.Errorf("%w: direction has length %d, want %d", ErrDims, len(dtheta), s.p.Params)
+	}
+	if !finite(dtheta) {
+		return nil, nil, nil, nil, fmt.Errorf("%w: in the direction", ErrNaN)
 	}
 	l, err := s.Linearization()
 	if err != nil {
@@ -604,9 +698,15 @@ func (s *Solution) MultiplierJVP(dtheta []float64) (dLambda, dNu, dLower, dUpper
 // solution (hand-written ones where given) with central differences of
 // its residual; see implicit.Check. A Worst() above about 1e-6 points to a
 // wrong Hessian, Mixed, Jacobian or θ-derivative.
-func (s *Solution) CheckDerivatives() (implicit.CheckResult, error) {
+func (s *Solution) CheckDerivatives() (res implicit.CheckResult, err error) {
+	if s == nil || s.p == nil {
+		return implicit.CheckResult{}, errNilSolution
+	}
+	defer guard(&err, "CheckDerivatives")
 	return implicit.Check(s.Condition(), s.Z(), s.Theta, nil)
 }
+
+var errNilSolution = fmt.Errorf("%w: nil Solution", ErrInvalid)
 
 // denseJacobian computes ∂x*/∂θ = −[K⁻¹B]₁..ₙ with one dense LU of the KKT
 // matrix; ok is false when K is singular or ill-conditioned, and the

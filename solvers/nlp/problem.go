@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime/debug"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -12,8 +13,9 @@ import (
 
 // Errors returned by this package; they match with errors.Is.
 var (
-	// ErrInvalid reports a malformed problem: missing functions, negative
-	// sizes, bounds that cross.
+	// ErrInvalid reports a malformed problem (missing functions, negative
+	// sizes, bounds that cross), invalid Settings (negative or NaN
+	// tolerances), a nil Solver, or a method called on a nil Solution.
 	ErrInvalid = errors.New("nlp: invalid problem")
 	// ErrDims reports vectors whose lengths do not match the problem.
 	ErrDims = errors.New("nlp: dimension mismatch")
@@ -30,6 +32,10 @@ var (
 	// Solution is still returned; Settings.Implicit.Ridge regularizes its
 	// derivatives.
 	ErrDegenerate = errors.New("nlp: degenerate KKT point (LICQ fails)")
+	// ErrCallbackPanic reports a panic inside user code called by this
+	// package (a Problem function or a Solver); the error carries the
+	// recovered value and its stack.
+	ErrCallbackPanic = errors.New("nlp: panic in user code")
 )
 
 // Problem is a parametric nonlinear program
@@ -494,21 +500,97 @@ func maxAbs(x []float64) float64 {
 }
 
 // Gradient sets dst (Dim) to ∇ₓf(x, θ): Grad, or central differences of
-// Objective. Solvers that need first derivatives use it.
+// Objective. Solvers that need first derivatives use it. It has no error
+// result: for an invalid problem (see Validate), vectors of the wrong
+// length or a panic in the problem's functions it fills dst with NaN.
 func (p *Problem) Gradient(dst, x, theta []float64) {
+	if p.validate() != nil || len(dst) != p.Dim || len(x) != p.Dim || len(theta) != p.Params {
+		nanFill(dst)
+		return
+	}
+	defer nanOnPanic(dst)
 	newEvaluator(p).grad(dst, x, theta)
 }
 
 // IneqJacobian sets dst (NumIneq×Dim) to ∂ₓg(x, θ): IneqJac, or central
-// differences of Ineq.
+// differences of Ineq. Like Gradient it fills dst with NaN on invalid
+// input (a nil dst is left alone).
 func (p *Problem) IneqJacobian(dst *mat.Dense, x, theta []float64) {
+	if !p.jacobianInput(dst, false, x, theta) {
+		return
+	}
+	defer nanOnPanicMat(dst)
 	newEvaluator(p).ineqJac(dst, x, theta)
 }
 
 // EqJacobian sets dst (NumEq×Dim) to ∂ₓh(x, θ): EqJac, or central
-// differences of Eq.
+// differences of Eq. Like Gradient it fills dst with NaN on invalid input
+// (a nil dst is left alone).
 func (p *Problem) EqJacobian(dst *mat.Dense, x, theta []float64) {
+	if !p.jacobianInput(dst, true, x, theta) {
+		return
+	}
+	defer nanOnPanicMat(dst)
 	newEvaluator(p).eqJac(dst, x, theta)
+}
+
+// jacobianInput reports whether the Jacobian of g (or of h when eq) can
+// be written into dst; otherwise it fills dst with NaN.
+func (p *Problem) jacobianInput(dst *mat.Dense, eq bool, x, theta []float64) bool {
+	if dst == nil || dst.IsEmpty() {
+		return false
+	}
+	r, c := dst.Dims()
+	if p.validate() != nil {
+		nanFillMat(dst)
+		return false
+	}
+	rows := p.NumIneq
+	if eq {
+		rows = p.NumEq
+	}
+	if r != rows || c != p.Dim || len(x) != p.Dim || len(theta) != p.Params {
+		nanFillMat(dst)
+		return false
+	}
+	return true
+}
+
+func nanFillMat(dst *mat.Dense) {
+	r, c := dst.Dims()
+	for i := range r {
+		for j := range c {
+			dst.Set(i, j, math.NaN())
+		}
+	}
+}
+
+// nanOnPanicMat, deferred, turns a panic of user code into NaN in dst.
+func nanOnPanicMat(dst *mat.Dense) {
+	if recover() != nil {
+		nanFillMat(dst)
+	}
+}
+
+func nanFill(v []float64) {
+	for i := range v {
+		v[i] = math.NaN()
+	}
+}
+
+// nanOnPanic, deferred, turns a panic of user code into NaN in dst.
+func nanOnPanic(dst []float64) {
+	if recover() != nil {
+		nanFill(dst)
+	}
+}
+
+// guard, deferred, turns a panic of user code into *err wrapping
+// ErrCallbackPanic.
+func guard(err *error, where string) {
+	if v := recover(); v != nil {
+		*err = fmt.Errorf("%w: %s: %v\n%s", ErrCallbackPanic, where, v, debug.Stack())
+	}
 }
 
 // Validate reports a malformed problem (ErrInvalid, ErrDims).

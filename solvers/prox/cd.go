@@ -24,7 +24,9 @@ const (
 )
 
 // CDSettings controls [Lasso.Solve]. A nil *CDSettings or the zero value
-// means the documented defaults.
+// means the documented defaults; a negative, NaN or infinite Tol, a NaN or
+// infinite GapTol, a negative MaxEpochs or AndersonK and an unknown
+// Updates give ErrParam.
 type CDSettings struct {
 	// Tol bounds the KKT violation: the solve stops when
 	// maxⱼ dist(Xⱼᵀr/n − λ₂wⱼ, λⱼ∂|wⱼ|) ≤ Tol·LambdaMax. It controls the
@@ -61,6 +63,30 @@ type CDSettings struct {
 	// Logger, if non-nil, receives a debug record at each convergence
 	// check.
 	Logger *slog.Logger
+}
+
+// check rejects settings outside their documented ranges (zero means the
+// default; a negative GapTol disables the gap test).
+func (s *CDSettings) check() error {
+	if s == nil {
+		return nil
+	}
+	if math.IsNaN(s.Tol) || math.IsInf(s.Tol, 0) || s.Tol < 0 {
+		return fmt.Errorf("%w: CDSettings.Tol = %v (want a finite value ≥ 0; 0 means the default)", ErrParam, s.Tol)
+	}
+	if math.IsNaN(s.GapTol) || math.IsInf(s.GapTol, 0) {
+		return fmt.Errorf("%w: CDSettings.GapTol = %v (want a finite value; negative disables the gap test)", ErrParam, s.GapTol)
+	}
+	if s.MaxEpochs < 0 {
+		return fmt.Errorf("%w: CDSettings.MaxEpochs = %d (want ≥ 0; 0 means the default)", ErrParam, s.MaxEpochs)
+	}
+	if s.AndersonK < 0 {
+		return fmt.Errorf("%w: CDSettings.AndersonK = %d (want ≥ 0; 0 means the default)", ErrParam, s.AndersonK)
+	}
+	if s.Updates < AutoUpdates || s.Updates > GramUpdates {
+		return fmt.Errorf("%w: unknown CDSettings.Updates %d", ErrParam, int(s.Updates))
+	}
+	return nil
 }
 
 func (s *CDSettings) orDefault() CDSettings {
@@ -402,6 +428,12 @@ func (a *anderson) extrapolate() []float64 {
 // sweeps) or at MaxEpochs it returns the best iterate with
 // ErrNotConverged.
 func (l *Lasso) Solve(ctx context.Context, theta, init []float64, s *CDSettings) (*LassoResult, error) {
+	if l == nil || l.d == 0 {
+		return nil, fmt.Errorf("%w: nil Lasso", ErrParam)
+	}
+	if err := s.check(); err != nil {
+		return nil, err
+	}
 	if err := l.CheckTheta(theta); err != nil {
 		return nil, err
 	}
@@ -600,7 +632,12 @@ type LassoResult struct {
 }
 
 // Support returns the indices j with W[j] ≠ 0.
-func (r *LassoResult) Support() []int { return support(r.W) }
+func (r *LassoResult) Support() []int {
+	if r == nil {
+		return nil
+	}
+	return support(r.W)
+}
 
 func support(w []float64) []int {
 	var s []int

@@ -10,7 +10,8 @@ import (
 )
 
 // Settings controls [Minimize]. A nil *Settings or the zero value means
-// the documented defaults.
+// the documented defaults; a negative, NaN or infinite Tol or StepSize and
+// a negative MaxIter give ErrParam.
 type Settings struct {
 	// Tol stops the run when the gradient mapping
 	// G = (y − prox_{ηg}(y − η∇f(y)))/η satisfies ‖G‖∞ ≤ Tol. G = 0
@@ -64,10 +65,13 @@ func (s *Settings) orDefault() Settings {
 	return out
 }
 
-// check validates settings that have no default.
+// check validates the settings as given (zero means the default).
 func (s Settings) check() error {
-	if math.IsNaN(s.Tol) || math.IsInf(s.Tol, 0) {
-		return fmt.Errorf("%w: tolerance %v", ErrParam, s.Tol)
+	if math.IsNaN(s.Tol) || math.IsInf(s.Tol, 0) || s.Tol < 0 {
+		return fmt.Errorf("%w: tolerance %v (want a finite value ≥ 0; 0 means the default)", ErrParam, s.Tol)
+	}
+	if s.MaxIter < 0 {
+		return fmt.Errorf("%w: MaxIter %d (want ≥ 0; 0 means the default)", ErrParam, s.MaxIter)
 	}
 	if s.StepSize < 0 || math.IsNaN(s.StepSize) || math.IsInf(s.StepSize, 0) {
 		return fmt.Errorf("%w: step size %v", ErrParam, s.StepSize)
@@ -105,10 +109,22 @@ type Result struct {
 // MaxIter or when ctx is cancelled (checked every iteration), with
 // ErrStalled and ErrNotConverged when progress stops (see
 // Settings.StallIter), and with ErrNaN when f, ∇f or an iterate stops
-// being finite. Invalid input gives a nil result and an error.
-func Minimize(ctx context.Context, c *Composite, theta, x0 []float64, s *Settings) (*Result, error) {
+// being finite. Invalid input gives a nil result and an error; a panic in
+// user code (F's functions, a user Operator or Projector) gives a nil
+// result and an error wrapping ErrCallbackPanic.
+func Minimize(ctx context.Context, c *Composite, theta, x0 []float64, s *Settings) (res *Result, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			res, err = nil, callbackPanic("Minimize", v)
+		}
+	}()
 	if err := c.Check(x0, theta); err != nil {
 		return nil, err
+	}
+	if s != nil {
+		if err := s.check(); err != nil {
+			return nil, err
+		}
 	}
 	set := s.orDefault()
 	if err := set.check(); err != nil {
@@ -129,7 +145,7 @@ func Minimize(ctx context.Context, c *Composite, theta, x0 []float64, s *Setting
 	y := append([]float64(nil), x...)
 	grad := make([]float64, n)
 	xn := make([]float64, n)
-	res := &Result{}
+	res = &Result{}
 	fy := f.Func(y, tf)
 	f.Grad(grad, y, tf)
 	res.FuncEvals++

@@ -55,7 +55,14 @@ func (c *Composite) Split(theta []float64) (lambda, thetaF []float64, err error)
 // Objective returns f(x; θ_f) + g(x; λ) (+Inf outside the domain of an
 // indicator), or an error for invalid x or θ or an f(x) that is not
 // finite.
-func (c *Composite) Objective(x, theta []float64) (float64, error) {
+//
+// A panic in user code is returned as an error wrapping ErrCallbackPanic.
+func (c *Composite) Objective(x, theta []float64) (v float64, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			v, err = 0, callbackPanic("Objective", r)
+		}
+	}()
 	if err := c.Check(x, theta); err != nil {
 		return 0, err
 	}
@@ -72,9 +79,15 @@ func (c *Composite) Objective(x, theta []float64) (float64, error) {
 }
 
 // Check validates the problem, the shapes of x and θ and the parameters λ
-// of g.
-func (c *Composite) Check(x, theta []float64) error {
-	if c == nil || c.F == nil || c.G == nil || c.F.Func == nil || c.F.Grad == nil {
+// of g. A panic in user code (G's methods, F.CheckTheta) is returned as
+// an error wrapping ErrCallbackPanic.
+func (c *Composite) Check(x, theta []float64) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = callbackPanic("Check", r)
+		}
+	}()
+	if c == nil || c.F == nil || isNil(c.G) || c.F.Func == nil || c.F.Grad == nil {
 		return fmt.Errorf("%w: Composite needs F (with Func and Grad) and G", ErrParam)
 	}
 	n, p := c.Dims()
@@ -143,7 +156,7 @@ type fixedPointCondition struct{ m fixedPointMap }
 func (fc *fixedPointCondition) Dims() (int, int) { return fc.m.Dims() }
 
 func (fc *fixedPointCondition) Residual(dst, x, theta []float64) {
-	if err := fc.m.apply(dst, x, theta); err != nil {
+	if err := fc.m.applyGuarded(dst, x, theta); err != nil {
 		nanFill(dst)
 		return
 	}
@@ -179,9 +192,19 @@ func (m *fixedPointMap) step(v, x, thetaF []float64) {
 // finite and positive; dst of the wrong length) or a failing prox it
 // fills dst with NaN, which the implicit engine reports as an error.
 func (m *fixedPointMap) Map(dst, x, theta []float64) {
-	if err := m.apply(dst, x, theta); err != nil {
+	if err := m.applyGuarded(dst, x, theta); err != nil {
 		nanFill(dst)
 	}
+}
+
+// applyGuarded is apply with a panic in user code returned as an error.
+func (m *fixedPointMap) applyGuarded(dst, x, theta []float64) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = callbackPanic("FixedPoint", v)
+		}
+	}()
+	return m.apply(dst, x, theta)
 }
 
 // apply sets dst = T(x, θ) or returns why it cannot.
@@ -211,7 +234,12 @@ func nanFill(dst []float64) {
 	}
 }
 
-func (m *fixedPointMap) Linearize(x, theta []float64) (implicit.Operator, implicit.Operator, error) {
+func (m *fixedPointMap) Linearize(x, theta []float64) (opX, opTheta implicit.Operator, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			opX, opTheta, err = nil, nil, callbackPanic("Linearize", v)
+		}
+	}()
 	if err := m.check(x, theta); err != nil {
 		return nil, nil, err
 	}

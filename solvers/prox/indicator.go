@@ -38,7 +38,7 @@ type indicator struct{ p Projector }
 func (ind indicator) NumParams(int) int { return 0 }
 
 func (ind indicator) Check(_ int, theta []float64) error {
-	if ind.p == nil {
+	if isNil(ind.p) {
 		return fmt.Errorf("%w: Indicator of a nil Projector", ErrParam)
 	}
 	return checkLen("Indicator", theta, 0)
@@ -63,7 +63,12 @@ func (ind indicator) Value(x, theta []float64) (float64, error) {
 	return 0, nil
 }
 
-func (ind indicator) project(dst, v []float64) error {
+func (ind indicator) project(dst, v []float64) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = callbackPanic("Indicator projection", r)
+		}
+	}()
 	if err := ind.p.Project(dst, v); err != nil {
 		return fmt.Errorf("prox: Indicator projection: %w", err)
 	}
@@ -97,10 +102,20 @@ func (ind indicator) Jacobian(v, theta []float64, eta float64) (linsolve.Operato
 			}
 		}
 	}
+	// A panic in the set's JVP or VJP also gives NaN (the products have
+	// no error result).
+	guarded := func(dst []float64, f func() error) {
+		defer func() {
+			if v := recover(); v != nil {
+				nanFill(dst, callbackPanic("Indicator Jacobian", v))
+			}
+		}()
+		nanFill(dst, f())
+	}
 	dv := linsolve.NewFunc(n, n, func(dst, z []float64) {
-		nanFill(dst, ind.p.JVP(dst, x, y, z))
+		guarded(dst, func() error { return ind.p.JVP(dst, x, y, z) })
 	}, func(dst, u []float64) {
-		nanFill(dst, ind.p.VJP(dst, x, y, u))
+		guarded(dst, func() error { return ind.p.VJP(dst, x, y, u) })
 	})
 	return dv, linsolve.Zero{Rows: n, Cols: 0}, nil
 }

@@ -51,6 +51,11 @@ func (p Penalty) String() string {
 //
 // A Lasso holds a column-major copy of X and is read-only after
 // construction: one Lasso may be solved from several goroutines at once.
+//
+// The methods of a nil *Lasso (or of a &Lasso{} not built by NewLasso)
+// do not panic: those with an error return
+// ErrParam, the others zero values (NaN for LambdaMax and Lipschitz, nil
+// for Regularizer and Composite, a condition whose Linearize fails).
 type Lasso struct {
 	n, d    int
 	penalty Penalty
@@ -69,7 +74,7 @@ type Lasso struct {
 
 // NewLasso validates and copies X (n×d) and y (length n).
 func NewLasso(x mat.Matrix, y []float64, penalty Penalty) (*Lasso, error) {
-	if xd, ok := x.(*mat.Dense); x == nil || (ok && xd == nil) {
+	if isNil(x) {
 		return nil, fmt.Errorf("%w: nil X", ErrDims)
 	}
 	n, d := x.Dims()
@@ -109,13 +114,26 @@ func NewLasso(x mat.Matrix, y []float64, penalty Penalty) (*Lasso, error) {
 }
 
 // Dims returns the number of features d and of parameters p.
-func (l *Lasso) Dims() (d, p int) { return l.d, l.NumParams() }
+func (l *Lasso) Dims() (d, p int) {
+	if l == nil || l.d == 0 {
+		return 0, 0
+	}
+	return l.d, l.NumParams()
+}
 
 // Samples returns n, the number of rows of X.
-func (l *Lasso) Samples() int { return l.n }
+func (l *Lasso) Samples() int {
+	if l == nil || l.d == 0 {
+		return 0
+	}
+	return l.n
+}
 
 // NumParams returns the length of θ: 1, d or 2.
 func (l *Lasso) NumParams() int {
+	if l == nil || l.d == 0 {
+		return 0
+	}
 	switch l.penalty {
 	case WeightedL1Penalty:
 		return l.d
@@ -126,7 +144,12 @@ func (l *Lasso) NumParams() int {
 }
 
 // Penalty returns the problem's penalty.
-func (l *Lasso) Penalty() Penalty { return l.penalty }
+func (l *Lasso) Penalty() Penalty {
+	if l == nil || l.d == 0 {
+		return L1Penalty
+	}
+	return l.penalty
+}
 
 // Lipschitz returns an estimate of L = ‖X‖₂²/n, the Lipschitz constant of
 // the gradient of the least-squares term, by power iteration to 1e-6
@@ -135,6 +158,9 @@ func (l *Lasso) Penalty() Penalty { return l.penalty }
 // the same condition, so the estimate need not be exact. If X is so large
 // that L overflows, it returns +Inf.
 func (l *Lasso) Lipschitz() float64 {
+	if l == nil || l.d == 0 {
+		return math.NaN()
+	}
 	l.lipOnce.Do(func() { l.lip = l.powerIteration() })
 	return l.lip
 }
@@ -142,6 +168,9 @@ func (l *Lasso) Lipschitz() float64 {
 // LambdaMax returns ‖Xᵀy‖∞/n, the smallest λ for which w = 0 solves the
 // lasso (L1Penalty).
 func (l *Lasso) LambdaMax() float64 {
+	if l == nil || l.d == 0 {
+		return math.NaN()
+	}
 	var m float64
 	for _, v := range l.xty {
 		m = math.Max(m, math.Abs(v))
@@ -166,6 +195,9 @@ func (l *Lasso) l2(theta []float64) float64 {
 
 // CheckTheta validates θ: its length, finiteness and sign.
 func (l *Lasso) CheckTheta(theta []float64) error {
+	if l == nil || l.d == 0 {
+		return errNilLasso
+	}
 	if len(theta) != l.NumParams() {
 		return fmt.Errorf("%w: %v lasso needs %d parameters, have %d", ErrDims, l.penalty, l.NumParams(), len(theta))
 	}
@@ -183,6 +215,9 @@ func (l *Lasso) CheckTheta(theta []float64) error {
 // Regularizer returns the prox operator of the penalty, with the same
 // parameter layout θ.
 func (l *Lasso) Regularizer() Diagonal {
+	if l == nil || l.d == 0 {
+		return nil
+	}
 	switch l.penalty {
 	case WeightedL1Penalty:
 		return L1{PerCoordinate: true}
@@ -198,6 +233,9 @@ func (l *Lasso) Regularizer() Diagonal {
 // builds a new problem (copying X); the smooth part caches products and is
 // not safe for concurrent use, so use one Composite per goroutine.
 func (l *Lasso) Composite() *Composite {
+	if l == nil || l.d == 0 {
+		return nil
+	}
 	f, err := smooth.LeastSquares(l.dense, l.y)
 	if err != nil {
 		panic(err) // X and y were validated by NewLasso
@@ -207,6 +245,9 @@ func (l *Lasso) Composite() *Composite {
 
 // Objective returns the primal objective at w.
 func (l *Lasso) Objective(w, theta []float64) (float64, error) {
+	if l == nil || l.d == 0 {
+		return 0, errNilLasso
+	}
 	if err := l.checkPoint(w, theta); err != nil {
 		return 0, err
 	}
@@ -269,6 +310,9 @@ func (l *Lasso) correlations(g, r []float64) {
 // some λⱼ = 0 the dual point is infeasible and the gap is +Inf unless
 // Xⱼᵀr = 0.
 func (l *Lasso) DualityGap(w, theta []float64) (gap, kkt float64, err error) {
+	if l == nil || l.d == 0 {
+		return 0, 0, errNilLasso
+	}
 	if err := l.checkPoint(w, theta); err != nil {
 		return 0, 0, err
 	}
@@ -409,6 +453,9 @@ func LambdaGrid(lambdaMax, ratio float64, k int) ([]float64, error) {
 // for ElasticNetPenalty λ₂ = 0 (use PathTheta for a general sequence of
 // θ). It stops at the first error and returns the results so far.
 func (l *Lasso) Path(ctx context.Context, lambdas []float64, s *CDSettings) ([]*LassoResult, error) {
+	if l == nil || l.d == 0 {
+		return nil, errNilLasso
+	}
 	thetas := make([][]float64, len(lambdas))
 	for k, lam := range lambdas {
 		switch l.penalty {
@@ -430,6 +477,9 @@ func (l *Lasso) Path(ctx context.Context, lambdas []float64, s *CDSettings) ([]*
 // PathTheta solves the problem for each θ in thetas, in order, each
 // warm-started from the previous solution.
 func (l *Lasso) PathTheta(ctx context.Context, thetas [][]float64, s *CDSettings) ([]*LassoResult, error) {
+	if l == nil || l.d == 0 {
+		return nil, errNilLasso
+	}
 	out := make([]*LassoResult, 0, len(thetas))
 	var init []float64
 	for k, th := range thetas {
@@ -453,6 +503,9 @@ func (l *Lasso) PathTheta(ctx context.Context, thetas [][]float64, s *CDSettings
 // It returns all results (nil where a solve failed) and the error of the
 // lowest failing index.
 func (l *Lasso) SolveBatch(ctx context.Context, thetas, inits [][]float64, s *CDSettings, workers int) ([]*LassoResult, error) {
+	if l == nil || l.d == 0 {
+		return nil, errNilLasso
+	}
 	if inits != nil && len(inits) != len(thetas) {
 		return nil, fmt.Errorf("%w: %d warm starts for %d problems", ErrDims, len(inits), len(thetas))
 	}

@@ -4,9 +4,25 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
+	"runtime/debug"
 
 	"github.com/optlayers/optlayers/implicit/linsolve"
 )
+
+// callbackPanic returns the error of a recovered panic v.
+func callbackPanic(where string, v any) error {
+	return fmt.Errorf("%w: %s: %v\n%s", ErrCallbackPanic, where, v, debug.Stack())
+}
+
+// isNil reports a nil interface or a typed nil pointer in it.
+func isNil(v any) bool {
+	if v == nil {
+		return true
+	}
+	r := reflect.ValueOf(v)
+	return r.Kind() == reflect.Pointer && r.IsNil()
+}
 
 // Errors returned by this package; test with errors.Is.
 var (
@@ -17,7 +33,9 @@ var (
 	ErrNaN = errors.New("prox: NaN or Inf encountered")
 	// ErrParam reports an invalid regularization parameter (a negative
 	// strength or weight, a lower bound above an upper bound, a negative
-	// radius), an invalid step η or invalid settings.
+	// radius), an invalid step η, invalid settings (negative or NaN
+	// tolerances, negative counts, unknown enum values), an incomplete
+	// Composite or a method called on a nil or zero-value *Lasso.
 	ErrParam = errors.New("prox: invalid parameter")
 	// ErrNotConverged reports a solver that stopped at its iteration cap,
 	// on a cancelled context or because it stalled; the best iterate is
@@ -29,6 +47,10 @@ var (
 	// together with ErrNotConverged (errors.Is matches both) and the best
 	// iterate.
 	ErrStalled = errors.New("prox: stalled")
+	// ErrCallbackPanic reports a panic inside user code called by this
+	// package (the smooth part F of a Composite, a user Operator or
+	// Projector); the error carries the recovered value and its stack.
+	ErrCallbackPanic = errors.New("prox: panic in user code")
 )
 
 // Operator is the proximity operator of a convex regularizer g(x; λ) with

@@ -44,6 +44,9 @@ type SupportLinearization struct {
 // (typically from Solve) at θ. It returns ErrSingular when K is singular.
 // w is copied.
 func (l *Lasso) Linearize(w, theta []float64) (*SupportLinearization, error) {
+	if l == nil || l.d == 0 {
+		return nil, errNilLasso
+	}
 	if err := l.CheckTheta(theta); err != nil {
 		return nil, err
 	}
@@ -94,13 +97,32 @@ func (l *Lasso) supportGram(s []int, extra float64) *mat.SymDense {
 }
 
 // Support returns the support S (shared; do not modify).
-func (sl *SupportLinearization) Support() []int { return sl.s }
+func (sl *SupportLinearization) Support() []int {
+	if sl == nil || sl.d == 0 {
+		return nil
+	}
+	return sl.s
+}
 
 // Dims returns (d, p).
-func (sl *SupportLinearization) Dims() (d, p int) { return sl.d, sl.p }
+func (sl *SupportLinearization) Dims() (d, p int) {
+	if sl == nil || sl.d == 0 {
+		return 0, 0
+	}
+	return sl.d, sl.p
+}
+
+// Errors of methods called on nil receivers.
+var (
+	errNilLasso         = fmt.Errorf("%w: nil Lasso", ErrParam)
+	errNilLinearization = fmt.Errorf("%w: nil SupportLinearization", ErrParam)
+)
 
 // JVP sets dst (length d) to ∂w*·dθ.
 func (sl *SupportLinearization) JVP(dst, dtheta []float64) error {
+	if sl == nil || sl.d == 0 {
+		return errNilLinearization
+	}
 	if len(dst) != sl.d || len(dtheta) != sl.p {
 		return fmt.Errorf("%w: JVP with d=%d p=%d, len(dθ)=%d, len(dst)=%d", ErrDims, sl.d, sl.p, len(dtheta), len(dst))
 	}
@@ -134,6 +156,9 @@ func (sl *SupportLinearization) JVP(dst, dtheta []float64) error {
 
 // VJP sets dst (length p) to ∇θ⟨g, w*(θ)⟩ = (∂w*)ᵀ g. Only g_S is read.
 func (sl *SupportLinearization) VJP(dst, g []float64) error {
+	if sl == nil || sl.d == 0 {
+		return errNilLinearization
+	}
 	if len(dst) != sl.p || len(g) != sl.d {
 		return fmt.Errorf("%w: VJP with d=%d p=%d, len(g)=%d, len(dst)=%d", ErrDims, sl.d, sl.p, len(g), len(dst))
 	}
@@ -175,8 +200,11 @@ func (sl *SupportLinearization) VJP(dst, g []float64) error {
 //
 // Cost O(n|S| + |S|²) beyond writing the n×d output.
 func (sl *SupportLinearization) VJPData(g []float64) (gx *mat.Dense, gy []float64, err error) {
+	if sl == nil || sl.d == 0 {
+		return nil, nil, errNilLinearization
+	}
 	l := sl.l
-	if l == nil {
+	if l == nil || l.d == 0 {
 		return nil, nil, fmt.Errorf("%w: SupportLinearization not made by Lasso.Linearize", ErrParam)
 	}
 	if len(g) != sl.d {
@@ -220,6 +248,9 @@ func (sl *SupportLinearization) VJPData(g []float64) (gx *mat.Dense, gy []float6
 
 // Jacobian returns the dense d×p Jacobian ∂w*/∂θ.
 func (sl *SupportLinearization) Jacobian() (*mat.Dense, error) {
+	if sl == nil || sl.d == 0 {
+		return nil, errNilLinearization
+	}
 	out := mat.NewDense(sl.d, sl.p, nil)
 	e := make([]float64, sl.p)
 	col := make([]float64, sl.d)
@@ -247,7 +278,12 @@ func (sl *SupportLinearization) Jacobian() (*mat.Dense, error) {
 // it with one O(n|S|² + |S|³) factorization and O(nd) per solve instead
 // of a dense d×d LU. [Lasso.Linearize] is the faster path that skips the
 // off-support rows entirely.
-func (l *Lasso) Condition() implicit.Condition { return &lassoCondition{l: l, g: l.Regularizer()} }
+func (l *Lasso) Condition() implicit.Condition {
+	if l == nil || l.d == 0 {
+		return Condition(nil, 1)
+	}
+	return &lassoCondition{l: l, g: l.Regularizer()}
+}
 
 type lassoCondition struct {
 	l *Lasso
@@ -458,6 +494,9 @@ func (f *supportFactor) SolveT(dst, g []float64) error {
 // init) runs coordinate descent (init is a warm start) and the solution's
 // VJP, JVP and Jacobian go through the implicit engine. engine may be nil.
 func (l *Lasso) ImplicitProblem(s *CDSettings, engine *implicit.Settings) *implicit.Problem {
+	if l == nil || l.d == 0 {
+		return ImplicitProblem(nil, 1, nil, engine)
+	}
 	return &implicit.Problem{
 		Solver: func(ctx context.Context, theta, init []float64) ([]float64, error) {
 			res, err := l.Solve(ctx, theta, init, s)

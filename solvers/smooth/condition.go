@@ -3,6 +3,7 @@ package smooth
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -22,15 +23,46 @@ import (
 // Settings: the Hessian is symmetric). ∂θF is [Problem.MixedOperator];
 // both fall back to central differences of Grad when the products are
 // not supplied.
+//
+// A nil or incomplete pb gives a condition whose Dims are those of pb (0, 0
+// when nil), whose Residual is NaN and whose Linearize returns ErrProblem.
+// A panic in pb's functions during Linearize is returned as an error
+// wrapping ErrCallbackPanic; during Residual (which has no error) it fills
+// dst with NaN, which the engine reports as non-finite.
 func Condition(pb *Problem) implicit.Condition { return condition{pb} }
 
 type condition struct{ pb *Problem }
 
-func (c condition) Dims() (int, int) { return c.pb.N, c.pb.P }
+func (c condition) Dims() (int, int) {
+	if c.pb == nil {
+		return 0, 0
+	}
+	return c.pb.N, c.pb.P
+}
 
-func (c condition) Residual(dst, x, theta []float64) { c.pb.Grad(dst, x, theta) }
+func (c condition) Residual(dst, x, theta []float64) {
+	if c.pb == nil || c.pb.Grad == nil || c.pb.N < 0 || len(dst) != c.pb.N || len(x) != c.pb.N || len(theta) != c.pb.P {
+		for i := range dst {
+			dst[i] = math.NaN()
+		}
+		return
+	}
+	defer func() {
+		if recover() != nil {
+			for i := range dst {
+				dst[i] = math.NaN()
+			}
+		}
+	}()
+	c.pb.Grad(dst, x, theta)
+}
 
-func (c condition) Linearize(x, theta []float64) (implicit.Operator, implicit.Operator, error) {
+func (c condition) Linearize(x, theta []float64) (dx, dth implicit.Operator, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			dx, dth, err = nil, nil, callbackPanic("Condition.Linearize", v)
+		}
+	}()
 	if err := c.pb.check(x, theta); err != nil {
 		return nil, nil, err
 	}
@@ -69,7 +101,7 @@ func ImplicitProblem(pb *Problem, s *Settings, engine *implicit.Settings) *impli
 	return &implicit.Problem{
 		Solver: func(ctx context.Context, theta, init []float64) ([]float64, error) {
 			x0 := init
-			if x0 == nil {
+			if x0 == nil && pb != nil && pb.N >= 0 {
 				x0 = make([]float64, pb.N)
 			}
 			res, err := Minimize(ctx, pb, theta, x0, s)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/optimize"
@@ -64,9 +65,31 @@ func (m *minimizer) runGonum(x []float64, f float64, g []float64, res *Result) (
 		return x, f, g, errors.New("gonum: ‖∇f(x0)‖₂ overflows")
 	}
 	theta := m.theta
+	// Gonum evaluates in goroutines of its own: a panic there would end
+	// the process. It is recovered, recorded and ends the run (Status).
+	var (
+		mu       sync.Mutex
+		panicErr error
+	)
+	guard := func(where string) {
+		if v := recover(); v != nil {
+			mu.Lock()
+			if panicErr == nil {
+				panicErr = callbackPanic(where, v)
+			}
+			mu.Unlock()
+		}
+	}
+	panicked := func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		return panicErr
+	}
 	prob := optimize.Problem{
-		Func: func(x []float64) float64 {
-			v := m.pb.Func(x, theta)
+		Func: func(x []float64) (v float64) {
+			v = math.Inf(1)
+			defer guard("Func")
+			v = m.pb.Func(x, theta)
 			if math.IsNaN(v) {
 				// Gonum's bisection treats +Inf as "too far" and backs off,
 				// as this package's line search does with NaN.
@@ -74,10 +97,24 @@ func (m *minimizer) runGonum(x []float64, f float64, g []float64, res *Result) (
 			}
 			return v
 		},
-		Grad: func(dst, x []float64) { m.pb.Grad(dst, x, theta) },
+		Grad: func(dst, x []float64) {
+			defer func() {
+				if panicked() != nil {
+					for i := range dst {
+						dst[i] = math.NaN()
+					}
+				}
+			}()
+			defer guard("Grad")
+			m.pb.Grad(dst, x, theta)
+		},
 		// Status is checked after every evaluation: a cancelled context
-		// stops the run within one function or gradient evaluation.
+		// (or a panic in Func or Grad) stops the run within one function
+		// or gradient evaluation.
 		Status: func() (optimize.Status, error) {
+			if err := panicked(); err != nil {
+				return optimize.Failure, err
+			}
 			if err := m.ctx.Err(); err != nil {
 				return optimize.Failure, err
 			}
@@ -105,6 +142,10 @@ func (m *minimizer) runGonum(x []float64, f float64, g []float64, res *Result) (
 		method = &optimize.LBFGS{Store: m.set.Memory, GradStopThreshold: m.set.GradTol}
 	}
 	out, err := optimize.Minimize(prob, x, settings, method)
+	if perr := panicked(); perr != nil {
+		// Minimize returns a nil result for it, as for the native methods.
+		return x, f, g, perr
+	}
 	if out == nil {
 		return x, f, g, err
 	}

@@ -2,6 +2,7 @@ package smooth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -47,7 +48,9 @@ func (m Method) String() string {
 }
 
 // Settings controls [Minimize]. A nil *Settings or the zero value means the
-// defaults documented on each field.
+// defaults documented on each field; values outside the documented ranges
+// (an unknown Method, a negative, NaN or infinite GradTol, a negative
+// MaxIter or Memory) give ErrProblem.
 type Settings struct {
 	// Method is the optimization method. Default LBFGS.
 	Method Method
@@ -61,6 +64,27 @@ type Settings struct {
 	// Logger, if non-nil, receives one debug record per major iteration
 	// and an info record at the end.
 	Logger *slog.Logger
+}
+
+// check rejects settings outside their documented ranges (zero means the
+// default).
+func (s *Settings) check() error {
+	if s == nil {
+		return nil
+	}
+	if s.Method < 0 || int(s.Method) >= len(methodNames) {
+		return fmt.Errorf("%w: unknown method %v", ErrProblem, s.Method)
+	}
+	if math.IsNaN(s.GradTol) || s.GradTol < 0 || math.IsInf(s.GradTol, 0) {
+		return fmt.Errorf("%w: GradTol = %v (want a finite value ≥ 0; 0 means the default)", ErrProblem, s.GradTol)
+	}
+	if s.MaxIter < 0 {
+		return fmt.Errorf("%w: MaxIter = %d (want ≥ 0; 0 means the default)", ErrProblem, s.MaxIter)
+	}
+	if s.Memory < 0 {
+		return fmt.Errorf("%w: Memory = %d (want ≥ 0; 0 means the default)", ErrProblem, s.Memory)
+	}
+	return nil
 }
 
 func (s *Settings) orDefault() Settings {
@@ -123,17 +147,25 @@ type Result struct {
 // below the rounding floor of the problem; a non-finite gradient at an
 // accepted point) the result is the last finite iterate with an error
 // wrapping ErrNotConverged and gonum's error (or ErrNaN); it is not
-// polished by this package's methods. Gonum calls Func and Grad from a
-// goroutine of its own (one call at a time), so a panic in them cannot
-// be recovered by the caller of Minimize.
-func Minimize(ctx context.Context, pb *Problem, theta, x0 []float64, s *Settings) (*Result, error) {
+// polished by this package's methods.
+//
+// A panic in one of the problem's functions (with either backend: gonum
+// calls Func and Grad from a goroutine of its own, where this package
+// recovers it) ends the run with a nil result and an error wrapping
+// ErrCallbackPanic.
+func Minimize(ctx context.Context, pb *Problem, theta, x0 []float64, s *Settings) (res *Result, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			res, err = nil, callbackPanic("Minimize", v)
+		}
+	}()
 	if err := pb.check(x0, theta); err != nil {
 		return nil, err
 	}
-	set := s.orDefault()
-	if set.Method < 0 || int(set.Method) >= len(methodNames) {
-		return nil, fmt.Errorf("%w: unknown method %v", ErrProblem, set.Method)
+	if err := s.check(); err != nil {
+		return nil, err
 	}
+	set := s.orDefault()
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNotConverged, err)
 	}
@@ -145,11 +177,13 @@ func Minimize(ctx context.Context, pb *Problem, theta, x0 []float64, s *Settings
 	if math.IsNaN(f) || math.IsInf(f, 0) || !finite(g) {
 		return nil, fmt.Errorf("%w: f(x0) = %v or its gradient is not finite", ErrNaN, f)
 	}
-	res := &Result{}
-	var err error
+	res = &Result{}
 	if maxAbs(g) > set.GradTol {
 		if set.Method == GonumLBFGS || set.Method == GonumBFGS {
 			x, f, g, err = m.runGonum(x, f, g, res)
+			if errors.Is(err, ErrCallbackPanic) {
+				return nil, err
+			}
 		} else {
 			x, f, g, err = m.run(x, f, g, res)
 		}

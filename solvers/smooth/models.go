@@ -3,6 +3,7 @@ package smooth
 import (
 	"fmt"
 	"math"
+	"reflect"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -54,8 +55,11 @@ type linearModel struct {
 }
 
 func newLinearModel(x mat.Matrix, y []float64, reg L2) (*linearModel, error) {
-	if xd, ok := x.(*mat.Dense); x == nil || (ok && xd == nil) {
+	if x == nil {
 		return nil, fmt.Errorf("%w: nil X", ErrDims)
+	}
+	if v := reflect.ValueOf(x); v.Kind() == reflect.Pointer && v.IsNil() {
+		return nil, fmt.Errorf("%w: nil X (%T)", ErrDims, x)
 	}
 	n, d := x.Dims()
 	if n == 0 || d == 0 {
@@ -209,7 +213,7 @@ func Ridge(x mat.Matrix, y []float64, reg L2) (*Problem, error) {
 		return nil, err
 	}
 	inv := 1 / float64(m.n)
-	return &Problem{
+	return guardModel(&Problem{
 		N: m.d, P: reg.params(m.d), CheckTheta: m.validTheta,
 		Func: func(w, theta []float64) float64 {
 			z := m.xw(w)
@@ -240,7 +244,7 @@ func Ridge(x mat.Matrix, y []float64, reg L2) (*Problem, error) {
 		MixedVecT: func(dst, w, theta, u []float64) {
 			m.mixedVecT(dst, w, theta, u)
 		},
-	}, nil
+	}), nil
 }
 
 // LeastSquares returns f(w) = (1/2n) ‖y − Xw‖² with no parameters
@@ -260,7 +264,7 @@ func LeastSquares(x mat.Matrix, y []float64) (*Problem, error) {
 	pb.Hessian = func(dst *mat.SymDense, w, _ []float64) { h(dst, w, zero) }
 	pb.MixedVec = func(dst, _, _, _ []float64) { clear(dst) }
 	pb.MixedVecT = func(dst, _, _, _ []float64) { clear(dst) }
-	return pb, nil
+	return guardModel(pb), nil
 }
 
 // Logistic returns the l2-regularized logistic-regression objective
@@ -316,7 +320,7 @@ func Logistic(x mat.Matrix, y []float64, reg L2) (*Problem, error) {
 		copy(statW, w)
 		statOK = true
 	}
-	return &Problem{
+	return guardModel(&Problem{
 		N: m.d, P: reg.params(m.d), CheckTheta: m.validTheta,
 		Func: func(w, theta []float64) float64 {
 			stats(w)
@@ -349,5 +353,78 @@ func Logistic(x mat.Matrix, y []float64, reg L2) (*Problem, error) {
 		MixedVecT: func(dst, w, theta, u []float64) {
 			m.mixedVecT(dst, w, theta, u)
 		},
-	}, nil
+	}), nil
+}
+
+// guardModel makes the functions of a ready model safe to call directly
+// with vectors of the wrong lengths: values are NaN, outputs are filled
+// with NaN (Minimize and Condition validate before calling them).
+func guardModel(pb *Problem) *Problem {
+	n, p := pb.N, pb.P
+	ok := func(x, theta []float64) bool { return len(x) == n && len(theta) == p }
+	f, g, hv, h, mv, mvt := pb.Func, pb.Grad, pb.HessVec, pb.Hessian, pb.MixedVec, pb.MixedVecT
+	pb.Func = func(x, theta []float64) float64 {
+		if !ok(x, theta) {
+			return math.NaN()
+		}
+		return f(x, theta)
+	}
+	pb.Grad = func(dst, x, theta []float64) {
+		if !ok(x, theta) || len(dst) != n {
+			nanFill(dst)
+			return
+		}
+		g(dst, x, theta)
+	}
+	if hv != nil {
+		pb.HessVec = func(dst, x, theta, v []float64) {
+			if !ok(x, theta) || len(dst) != n || len(v) != n {
+				nanFill(dst)
+				return
+			}
+			hv(dst, x, theta, v)
+		}
+	}
+	if h != nil {
+		pb.Hessian = func(dst *mat.SymDense, x, theta []float64) {
+			if dst == nil || dst.IsEmpty() {
+				return
+			}
+			if !ok(x, theta) || dst.SymmetricDim() != n {
+				k := dst.SymmetricDim()
+				for i := range k {
+					for j := i; j < k; j++ {
+						dst.SetSym(i, j, math.NaN())
+					}
+				}
+				return
+			}
+			h(dst, x, theta)
+		}
+	}
+	if mv != nil {
+		pb.MixedVec = func(dst, x, theta, dtheta []float64) {
+			if !ok(x, theta) || len(dst) != n || len(dtheta) != p {
+				nanFill(dst)
+				return
+			}
+			mv(dst, x, theta, dtheta)
+		}
+	}
+	if mvt != nil {
+		pb.MixedVecT = func(dst, x, theta, u []float64) {
+			if !ok(x, theta) || len(dst) != p || len(u) != n {
+				nanFill(dst)
+				return
+			}
+			mvt(dst, x, theta, u)
+		}
+	}
+	return pb
+}
+
+func nanFill(v []float64) {
+	for i := range v {
+		v[i] = math.NaN()
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime/debug"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -18,7 +19,8 @@ var (
 	// that evaluates to NaN or Inf.
 	ErrNaN = errors.New("smooth: NaN or Inf encountered")
 	// ErrProblem reports a Problem that is not usable (missing Func or
-	// Grad, negative dimensions).
+	// Grad, negative dimensions) or invalid Settings (an unknown Method,
+	// a negative, NaN or infinite GradTol, a negative MaxIter or Memory).
 	ErrProblem = errors.New("smooth: invalid problem")
 	// ErrNotConverged reports a minimization that stopped before reaching
 	// the gradient tolerance (iteration cap, failed line search, cancelled
@@ -27,7 +29,16 @@ var (
 	// ErrInput reports invalid data passed to a model constructor (labels
 	// that are not ±1, negative regularization).
 	ErrInput = errors.New("smooth: invalid input")
+	// ErrCallbackPanic reports a panic inside a user function of a
+	// Problem (Func, Grad, HessVec, …) called by this package; the error
+	// carries the recovered value and its stack.
+	ErrCallbackPanic = errors.New("smooth: panic in a user function")
 )
+
+// callbackPanic returns the error of a recovered panic v.
+func callbackPanic(where string, v any) error {
+	return fmt.Errorf("%w: %s: %v\n%s", ErrCallbackPanic, where, v, debug.Stack())
+}
 
 // Problem is a smooth objective f(x, θ) with x ∈ Rᴺ and parameters θ ∈ Rᴾ.
 //
@@ -105,7 +116,12 @@ var cbrtEps = math.Cbrt(2.220446049250313e-16)
 // whose error is O(h²‖∇⁴f‖ + ε‖∇f‖/h), about 1e-10 relative for
 // objectives of unit scale. The operator keeps references to x and θ and
 // scratch memory; use it from one goroutine while x and θ are unchanged.
+//
+// A nil pb gives a 0×0 operator.
 func (pb *Problem) HessianOperator(x, theta []float64) linsolve.Operator {
+	if pb == nil {
+		return linsolve.NewFunc(0, 0, func(_, _ []float64) {}, func(_, _ []float64) {})
+	}
 	n := pb.N
 	if pb.HessVec != nil {
 		apply := func(dst, v []float64) { pb.HessVec(dst, x, theta, v) }
@@ -149,8 +165,12 @@ func (pb *Problem) HessianOperator(x, theta []float64) linsolve.Operator {
 // differences of Grad along dθ (the step rule of HessianOperator, scaled
 // by ‖θ‖∞) and ApplyT uses P such differences, one per coordinate of θ;
 // without MixedVecT, ApplyT uses P products of MixedVec. The operator
-// keeps references to x and θ and scratch memory.
+// keeps references to x and θ and scratch memory. A nil pb gives a 0×0
+// operator.
 func (pb *Problem) MixedOperator(x, theta []float64) linsolve.Operator {
+	if pb == nil {
+		return linsolve.NewFunc(0, 0, func(_, _ []float64) {}, func(_, _ []float64) {})
+	}
 	n, p := pb.N, pb.P
 	var apply func(dst, v []float64)
 	if pb.MixedVec != nil {
