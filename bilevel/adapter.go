@@ -2,6 +2,7 @@ package bilevel
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/optlayers/optlayers/implicit"
@@ -36,7 +37,7 @@ func (m *ProblemModel) Dims() (n, p int) {
 
 // Fit solves the problem at θ, warm-started from w, and writes the
 // solution into w. It reports one iteration per solve. A panic in the
-// problem's solver is returned as an error wrapping ErrCallbackPanic.
+// problem's solver is returned as an error wrapping ErrCallback.
 func (m *ProblemModel) Fit(ctx context.Context, w, theta []float64, tol float64) (iters int, err error) {
 	if m == nil || m.pb == nil {
 		return 0, errNilModel
@@ -58,6 +59,11 @@ func (m *ProblemModel) Fit(ctx context.Context, w, theta []float64, tol float64)
 	sol, err := m.pb.Solve(ctx, theta, append([]float64(nil), w...))
 	if sol != nil && len(sol.X) == n {
 		copy(w, sol.X)
+	}
+	if errors.Is(err, implicit.ErrCallback) {
+		// The engine recovered a panic of the user's solver: it is this
+		// package's ErrCallback too.
+		return 1, fmt.Errorf("%w: %w", ErrCallback, err)
 	}
 	if err != nil {
 		return 1, err

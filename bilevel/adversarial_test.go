@@ -339,10 +339,10 @@ func TestAdversarialHypergradient(t *testing.T) {
 		{Name: "NaN w", Want: ErrNaN, Call: func(ctx context.Context) (func() error, error) {
 			return hg(ctx, m, c, []float64{-1}, []float64{math.NaN(), 0}, make([]float64, 1), nil)
 		}},
-		{Name: "panicking criterion", Want: ErrCallbackPanic, Call: func(ctx context.Context) (func() error, error) {
+		{Name: "panicking criterion", Want: ErrCallback, Call: func(ctx context.Context) (func() error, error) {
 			return hg(ctx, m, panicCriterion{2}, []float64{-1}, []float64{0, 0}, make([]float64, 1), nil)
 		}},
-		{Name: "panicking condition", Want: ErrCallbackPanic, Call: func(ctx context.Context) (func() error, error) {
+		{Name: "panicking condition", Want: ErrCallback, Call: func(ctx context.Context) (func() error, error) {
 			return hg(ctx, panicModel{Model: m, cond: true}, c, []float64{-1}, []float64{0, 0}, make([]float64, 1), nil)
 		}},
 		{Name: "canceled unrolled", Want: context.Canceled, Call: func(context.Context) (func() error, error) {
@@ -407,9 +407,9 @@ func TestAdversarialObjectives(t *testing.T) {
 		evalRow("HeldOut/θ=-800", ErrSettings, heldOut(m, c), []float64{-800}, nil, 0),
 		evalRow("HeldOut/tol=-1", ErrSettings, heldOut(m, c), []float64{-1}, nil, -1),
 		evalRow("HeldOut/tol=NaN", ErrSettings, heldOut(m, c), []float64{-1}, make([]float64, 1), math.NaN()),
-		evalRow("HeldOut/panicking Fit", ErrCallbackPanic, heldOut(panicModel{Model: m, fit: true}, c), []float64{-1}, nil, 0),
-		evalRow("HeldOut/panicking criterion", ErrCallbackPanic, heldOut(m, panicCriterion{2}), []float64{-1}, nil, 0),
-		evalRow("HeldOut/panicking criterion with grad", ErrCallbackPanic, heldOut(m, panicCriterion{2}), []float64{-1}, make([]float64, 1), 0),
+		evalRow("HeldOut/panicking Fit", ErrCallback, heldOut(panicModel{Model: m, fit: true}, c), []float64{-1}, nil, 0),
+		evalRow("HeldOut/panicking criterion", ErrCallback, heldOut(m, panicCriterion{2}), []float64{-1}, nil, 0),
+		evalRow("HeldOut/panicking criterion with grad", ErrCallback, heldOut(m, panicCriterion{2}), []float64{-1}, make([]float64, 1), 0),
 		evalRow("HeldOut/nil receiver", ErrSettings, func() (Objective, error) { return (*HeldOut)(nil), nil }, []float64{-1}, nil, 0),
 		evalRow("CV/ok", nil, cv(0), []float64{-1}, make([]float64, 1), 0),
 		evalRow("CV/one worker", nil, cv(1), []float64{-1}, make([]float64, 1), 0),
@@ -432,12 +432,12 @@ func TestAdversarialObjectives(t *testing.T) {
 				return nil, nil, nil
 			}, nil, 0)
 		}, []float64{-1}, nil, 0),
-		evalRow("CV/panicking builder", ErrCallbackPanic, func() (Objective, error) {
+		evalRow("CV/panicking builder", ErrCallback, func() (Objective, error) {
 			return KFold(x, y, 2, func(mat.Matrix, []float64, mat.Matrix, []float64) (Model, Criterion, error) {
 				panic("user builder panics")
 			}, nil, 0)
 		}, []float64{-1}, nil, 0),
-		evalRow("CV/panicking fold", ErrCallbackPanic, func() (Objective, error) {
+		evalRow("CV/panicking fold", ErrCallback, func() (Objective, error) {
 			h, err := NewHeldOut(panicModel{Model: m, fit: true}, c, nil)
 			if err != nil {
 				return nil, err
@@ -476,7 +476,7 @@ func TestAdversarialOptimize(t *testing.T) {
 		name := a.String()
 		cases = append(cases,
 			testutil.Case{Name: name + "/ok", Call: opt(quadObjective, []float64{0}, &Settings{Algorithm: a, MaxEvals: 500, LearningRate: 0.5 * float64(a/Adam) * 2})},
-			testutil.Case{Name: name + "/panicking objective", Want: ErrCallbackPanic, Call: opt(panicObjective, []float64{0}, &Settings{Algorithm: a})},
+			testutil.Case{Name: name + "/panicking objective", Want: ErrCallback, Call: opt(panicObjective, []float64{0}, &Settings{Algorithm: a})},
 			testutil.Case{Name: name + "/NaN objective", Want: ErrNaN, Call: opt(nanObjective, []float64{0}, &Settings{Algorithm: a})},
 			testutil.Case{Name: name + "/canceled", Want: context.Canceled, Call: func(context.Context) (func() error, error) {
 				_, err := Optimize(testutil.Canceled(), quadObjective, []float64{0}, &Settings{Algorithm: a})
@@ -564,7 +564,7 @@ func TestAdversarialSearch(t *testing.T) {
 		{Name: "GridSearch/tol=NaN", Want: ErrSettings, Call: search(func(ctx context.Context) (*SearchResult, error) {
 			return GridSearch(ctx, quadObjective, grid, math.NaN())
 		})},
-		{Name: "GridSearch/panicking objective", Want: ErrCallbackPanic, Call: search(func(ctx context.Context) (*SearchResult, error) {
+		{Name: "GridSearch/panicking objective", Want: ErrCallback, Call: search(func(ctx context.Context) (*SearchResult, error) {
 			return GridSearch(ctx, panicObjective, grid, 0)
 		})},
 		{Name: "GridSearch/NaN objective", Want: ErrNaN, Call: search(func(ctx context.Context) (*SearchResult, error) {
@@ -601,7 +601,7 @@ func TestAdversarialSearch(t *testing.T) {
 		{Name: "RandomSearch/0 hyperparameters", Want: ErrDims, Call: search(func(ctx context.Context) (*SearchResult, error) {
 			return RandomSearch(ctx, funcObjective{p: 0}, nil, nil, 5, 1, 0)
 		})},
-		{Name: "RandomSearch/panicking objective", Want: ErrCallbackPanic, Call: search(func(ctx context.Context) (*SearchResult, error) {
+		{Name: "RandomSearch/panicking objective", Want: ErrCallback, Call: search(func(ctx context.Context) (*SearchResult, error) {
 			return RandomSearch(ctx, panicObjective, []float64{-2}, []float64{2}, 5, 1, 0)
 		})},
 		{Name: "SearchResult/empty accessors", Call: func(context.Context) (func() error, error) {
@@ -714,7 +714,7 @@ func TestAdversarialProblemModel(t *testing.T) {
 		{Name: "long θ", Want: ErrDims, Call: fit(good, []float64{0}, []float64{3, 4}, 0)},
 		{Name: "NaN θ", Want: ErrNaN, Call: fit(good, []float64{0}, []float64{math.NaN()}, 0)},
 		{Name: "tol=-1", Want: ErrSettings, Call: fit(good, []float64{0}, []float64{3}, -1)},
-		{Name: "panicking solver", Want: ErrCallbackPanic, Call: fit(bad, []float64{0}, []float64{3}, 0)},
+		{Name: "panicking solver", Want: ErrCallback, Call: fit(bad, []float64{0}, []float64{3}, 0)},
 		// θ of a ProblemModel is the problem's own parameter, not a
 		// log-strength: |θ| > 700 is valid there.
 		{Name: "θ=800 is not a log-strength", Call: fit(good, []float64{0}, []float64{800}, 0)},

@@ -165,7 +165,7 @@ type hyperState struct {
 //
 // Invalid settings (see [HypergradSettings]) give ErrSettings, a nil m or
 // c gives ErrSettings, and a panic in m or c is returned as an error
-// wrapping ErrCallbackPanic.
+// wrapping ErrCallback.
 func Hypergradient(ctx context.Context, m Model, c Criterion, theta, w, grad []float64, s *HypergradSettings) (val float64, stats HypergradStats, err error) {
 	defer recoverCallback(&err, "Hypergradient")
 	return hypergradient(ctx, m, c, theta, w, grad, s, nil, 0)

@@ -40,17 +40,17 @@ var (
 	// [−700, 700], where λ = exp(θ) overflows (also ErrNaN) or underflows
 	// to 0.
 	ErrSettings = errors.New("bilevel: invalid settings")
-	// ErrCallbackPanic reports a panic inside user code called by this
+	// ErrCallback reports a panic inside user code called by this
 	// package (a Model, Criterion, Objective, FoldBuilder or the solver of
 	// a ProblemModel); the error carries the recovered value and stack.
-	ErrCallbackPanic = errors.New("bilevel: panic in user code")
+	ErrCallback = errors.New("bilevel: panic in user code")
 )
 
 // recoverCallback turns a panic of user code into *err, wrapping
-// ErrCallbackPanic. Use it as `defer recoverCallback(&err, "where")`.
+// ErrCallback. Use it as `defer recoverCallback(&err, "where")`.
 func recoverCallback(err *error, where string) {
 	if v := recover(); v != nil {
-		*err = fmt.Errorf("%w: %s: %v\n%s", ErrCallbackPanic, where, v, debug.Stack())
+		*err = fmt.Errorf("%w: %s: %v\n%s", ErrCallback, where, v, debug.Stack())
 	}
 }
 

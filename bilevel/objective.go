@@ -49,7 +49,7 @@ type HeldOut struct {
 // NewHeldOut returns the held-out objective of model m and criterion c.
 // s selects the hypergradient method (nil: Implicit); invalid settings
 // give ErrSettings. A panic in m or c is returned as an error wrapping
-// ErrCallbackPanic.
+// ErrCallback.
 func NewHeldOut(m Model, c Criterion, s *HypergradSettings) (h *HeldOut, err error) {
 	defer recoverCallback(&err, "NewHeldOut")
 	if m == nil || c == nil {
@@ -114,7 +114,7 @@ func (h *HeldOut) Reset() {
 // and, if grad is non-nil, the hypergradient. With an unrolled method the
 // weights are the unrolled iterate started from the previous solution.
 // A negative or NaN tol gives ErrSettings; a panic in the model or the
-// criterion is returned as an error wrapping ErrCallbackPanic.
+// criterion is returned as an error wrapping ErrCallback.
 func (h *HeldOut) Evaluate(ctx context.Context, theta, grad []float64, tol float64) (ev Evaluation, err error) {
 	if h == nil || h.model == nil || h.criterion == nil {
 		return Evaluation{}, fmt.Errorf("%w: nil HeldOut", ErrSettings)
@@ -212,7 +212,7 @@ func (cv *CrossValidation) Folds() []*HeldOut {
 
 // Evaluate evaluates every fold (in parallel) and averages. A panic in a
 // fold's model or criterion is returned as an error wrapping
-// ErrCallbackPanic.
+// ErrCallback.
 func (cv *CrossValidation) Evaluate(ctx context.Context, theta, grad []float64, tol float64) (ev Evaluation, err error) {
 	if cv == nil || len(cv.folds) == 0 {
 		return Evaluation{}, fmt.Errorf("%w: nil or empty CrossValidation", ErrSettings)
@@ -272,7 +272,7 @@ type FoldBuilder func(xTrain mat.Matrix, yTrain []float64, xVal mat.Matrix, yVal
 // others (the rule of datasets.Dataset.Folds). s selects the
 // hypergradient method of every fold; workers bounds the goroutines (0:
 // GOMAXPROCS). A panic in build is returned as an error wrapping
-// ErrCallbackPanic.
+// ErrCallback.
 func KFold(x mat.Matrix, y []float64, k int, build FoldBuilder, s *HypergradSettings, workers int) (cv *CrossValidation, err error) {
 	defer recoverCallback(&err, "KFold")
 	if x == nil || build == nil {

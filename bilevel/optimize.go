@@ -119,7 +119,7 @@ type runner struct {
 }
 
 // evaluate calls obj.Evaluate, returning a panic in it as an error
-// wrapping ErrCallbackPanic.
+// wrapping ErrCallback.
 func evaluate(ctx context.Context, obj Objective, theta, grad []float64, tol float64) (ev Evaluation, err error) {
 	defer recoverCallback(&err, "Objective.Evaluate")
 	return obj.Evaluate(ctx, theta, grad, tol)
@@ -207,7 +207,7 @@ func (r *runner) converged(theta, grad []float64, value float64) bool {
 // log LambdaMax, where the criterion is flat). It stops at convergence, when the
 // evaluation budget is spent (not an error) or when ctx is cancelled (the
 // best point so far is returned with ctx's error). A panic in obj is
-// returned as an error wrapping ErrCallbackPanic.
+// returned as an error wrapping ErrCallback.
 func Optimize(ctx context.Context, obj Objective, theta0 []float64, s *Settings) (res *Result, err error) {
 	defer recoverCallback(&err, "Optimize")
 	if obj == nil {

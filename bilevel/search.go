@@ -74,7 +74,7 @@ func Grid1D(values []float64) [][]float64 {
 // criterion of the best iterate) and reported at the end by an error
 // wrapping ErrNotConverged, returned with the complete result. A nil obj,
 // an empty grid and a negative or NaN tol give ErrSettings; a panic in obj
-// is returned as an error wrapping ErrCallbackPanic. ctx is checked before
+// is returned as an error wrapping ErrCallback. ctx is checked before
 // every point: a cancelled search returns the points evaluated so far with
 // ctx's error.
 func GridSearch(ctx context.Context, obj Objective, thetas [][]float64, tol float64) (out *SearchResult, err error) {

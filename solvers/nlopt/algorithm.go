@@ -257,12 +257,12 @@ var (
 	// ErrForcedStop reports a run stopped before convergence
 	// (NLOPT_FORCED_STOP): by cancellation of its context (the error then
 	// also matches ctx.Err()) or by a panic in a callback (it then also
-	// matches ErrCallbackPanic).
+	// matches ErrCallback).
 	ErrForcedStop = errors.New("nlopt: forced stop")
-	// ErrCallbackPanic reports a panic inside the objective or a
+	// ErrCallback reports a panic inside the objective or a
 	// constraint. The panic was recovered and the run stopped; the error
 	// message holds the panic value and the stack.
-	ErrCallbackPanic = errors.New("nlopt: panic in callback")
+	ErrCallback = errors.New("nlopt: panic in callback")
 	// ErrUnavailable is returned by Minimize in builds without NLopt
 	// (without the nlopt build tag or without cgo).
 	ErrUnavailable = errors.New("nlopt: not built in; build with -tags nlopt and cgo")

@@ -80,7 +80,7 @@ func Version() (major, minor, bugfix int) {
 // ErrNaN. Cancelling ctx stops the run at the next evaluation; the error
 // then matches both ErrForcedStop and ctx.Err(). A panic in a callback is
 // recovered, stops the run and is returned as an error matching
-// ErrCallbackPanic and ErrForcedStop. NLopt's own work between two
+// ErrCallback and ErrForcedStop. NLopt's own work between two
 // evaluations cannot be interrupted (MMA's dual solve can take seconds on
 // badly scaled problems); MaxTime bounds it.
 //
@@ -276,7 +276,7 @@ func Minimize(ctx context.Context, p *Problem, x0 []float64, s *Settings) (*Resu
 	status, err := resultError(int(code))
 	switch {
 	case r.panicErr != nil:
-		err = fmt.Errorf("%w (%w): %w", ErrForcedStop, ErrCallbackPanic, r.panicErr)
+		err = fmt.Errorf("%w (%w): %w", ErrForcedStop, ErrCallback, r.panicErr)
 	case r.ctxErr != nil:
 		err = fmt.Errorf("%w: %w", ErrForcedStop, r.ctxErr)
 	case r.nanErr != nil:

@@ -249,7 +249,7 @@ func TestPanicRecovered(t *testing.T) {
 		}
 		_, err := Minimize(context.Background(), p, []float64{1.234, 5.678}, &Settings{Algorithm: LD_MMA})
 		require.Error(t, err, where)
-		assert.ErrorIs(t, err, ErrCallbackPanic, where)
+		assert.ErrorIs(t, err, ErrCallback, where)
 		assert.ErrorIs(t, err, ErrForcedStop, where)
 		assert.Equal(t, 3, calls, "%s: user code called after the panic", where)
 	}

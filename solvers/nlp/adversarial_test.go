@@ -85,8 +85,8 @@ func TestAdversarialSolution(t *testing.T) {
 		{Name: "NewSolution/FeasibilityTol=NaN", Want: ErrInvalid, Call: newSol(advProblem(false), xs, theta, &Settings{FeasibilityTol: math.NaN()})},
 		{Name: "NewSolution/MultiplierTol=+Inf", Want: ErrInvalid, Call: newSol(advProblem(false), xs, theta, &Settings{MultiplierTol: math.Inf(1)})},
 		{Name: "NewSolution/StationarityTol=NaN", Want: ErrInvalid, Call: newSol(advProblem(false), xs, theta, &Settings{StationarityTol: math.NaN()})},
-		{Name: "NewSolution/panicking objective", Want: ErrCallbackPanic, Call: newSol(advProblem(true), xs, theta, nil)},
-		{Name: "NewSolution/panicking Hessian", Want: ErrCallbackPanic, Call: func(ctx context.Context) (func() error, error) {
+		{Name: "NewSolution/panicking objective", Want: ErrCallback, Call: newSol(advProblem(true), xs, theta, nil)},
+		{Name: "NewSolution/panicking Hessian", Want: ErrCallback, Call: func(ctx context.Context) (func() error, error) {
 			p := advProblem(false)
 			p.Hessian = func(*mat.Dense, []float64, []float64, []float64, []float64) { panic("user Hessian panics") }
 			return newSol(p, xs, theta, nil)(ctx)
@@ -106,7 +106,7 @@ func TestAdversarialSolution(t *testing.T) {
 			_, err := Solve(ctx, advProblem(false), closedForm, nan, nil, nil)
 			return nil, err
 		}},
-		{Name: "Solve/panicking solver", Want: ErrCallbackPanic, Call: func(ctx context.Context) (func() error, error) {
+		{Name: "Solve/panicking solver", Want: ErrCallback, Call: func(ctx context.Context) (func() error, error) {
 			_, err := Solve(ctx, advProblem(false), func(context.Context, *Problem, []float64, []float64) ([]float64, error) {
 				panic("user solver panics")
 			}, theta, nil, nil)
@@ -165,15 +165,15 @@ func TestAdversarialSolution(t *testing.T) {
 			}
 			return nil, e1
 		}},
-		{Name: "panicking problem/VJP", Want: ErrCallbackPanic, Call: func(context.Context) (func() error, error) {
+		{Name: "panicking problem/VJP", Want: ErrCallback, Call: func(context.Context) (func() error, error) {
 			_, err := flakySol.VJP([]float64{1, 0})
 			return nil, err
 		}},
-		{Name: "panicking problem/Jacobian", Want: ErrCallbackPanic, Call: func(context.Context) (func() error, error) {
+		{Name: "panicking problem/Jacobian", Want: ErrCallback, Call: func(context.Context) (func() error, error) {
 			_, err := flakySol.Jacobian()
 			return nil, err
 		}},
-		{Name: "panicking problem/CheckDerivatives", Want: ErrCallbackPanic, Call: func(context.Context) (func() error, error) {
+		{Name: "panicking problem/CheckDerivatives", Want: ErrCallback, Call: func(context.Context) (func() error, error) {
 			_, err := flakySol.CheckDerivatives()
 			return nil, err
 		}},
@@ -189,7 +189,7 @@ func TestAdversarialSolution(t *testing.T) {
 			_, _, err := good.Condition().Linearize([]float64{math.NaN(), 0, 0}, theta)
 			return nil, err
 		}},
-		{Name: "Condition/Linearize panicking problem", Want: ErrCallbackPanic, Call: func(context.Context) (func() error, error) {
+		{Name: "Condition/Linearize panicking problem", Want: ErrCallback, Call: func(context.Context) (func() error, error) {
 			_, _, err := flakySol.Condition().Linearize(flakySol.Z(), theta)
 			return nil, err
 		}},

@@ -61,7 +61,7 @@ type Solver func(ctx context.Context, p *Problem, theta, x0 []float64) ([]float6
 //
 // A nil solver gives ErrInvalid, a canceled ctx its error (before the
 // solver runs), and a panic in the solver or the problem's functions an
-// error wrapping ErrCallbackPanic.
+// error wrapping ErrCallback.
 func Solve(ctx context.Context, p *Problem, solver Solver, theta, x0 []float64, s *Settings) (sol *Solution, err error) {
 	defer guard(&err, "Solve")
 	if err := p.validate(); err != nil {
@@ -97,11 +97,11 @@ func Solve(ctx context.Context, p *Problem, solver Solver, theta, x0 []float64, 
 // is infeasible or not stationary within the tolerances and ErrDegenerate
 // (with the Solution) when the active gradients are linearly dependent.
 // A panic in the problem's functions is returned as an error wrapping
-// ErrCallbackPanic.
+// ErrCallback.
 func NewSolution(p *Problem, x, theta []float64, s *Settings) (sol *Solution, err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			sol, err = nil, fmt.Errorf("%w: NewSolution: %v\n%s", ErrCallbackPanic, v, debug.Stack())
+			sol, err = nil, fmt.Errorf("%w: NewSolution: %v\n%s", ErrCallback, v, debug.Stack())
 		}
 	}()
 	if err := p.validate(); err != nil {
@@ -331,7 +331,7 @@ func (s *Solution) Z() []float64 {
 //
 // Called directly with vectors of the wrong lengths (or with NaN), its
 // Linearize returns ErrDims (ErrNaN) and its Residual fills dst with NaN;
-// a panic in the problem's functions is returned as ErrCallbackPanic
+// a panic in the problem's functions is returned as ErrCallback
 // (Linearize) or NaN (Residual). A nil Solution gives nil.
 func (s *Solution) Condition() implicit.Condition {
 	if s == nil || s.p == nil {
@@ -536,7 +536,7 @@ func (c *kktCondition) Linearize(z, theta []float64) (dz, dth implicit.Operator,
 //
 // On a nil Solution the methods that return an error return ErrInvalid;
 // a panic in the problem's functions is returned as an error wrapping
-// ErrCallbackPanic, and NaN or Inf in a direction gives ErrNaN.
+// ErrCallback, and NaN or Inf in a direction gives ErrNaN.
 func (s *Solution) Linearization() (lin *implicit.Linearization, err error) {
 	if s == nil || s.p == nil {
 		return nil, errNilSolution
@@ -657,7 +657,7 @@ func (s *Solution) MultiplierJVP(dtheta []float64) (dLambda, dNu, dLower, dUpper
 	defer func() {
 		if v := recover(); v != nil {
 			dLambda, dNu, dLower, dUpper = nil, nil, nil, nil
-			err = fmt.Errorf("%w: MultiplierJVP: %v\n%s", ErrCallbackPanic, v, debug.Stack())
+			err = fmt.Errorf("%w: MultiplierJVP: %v\n%s", ErrCallback, v, debug.Stack())
 		}
 	}()
 	if len(dtheta) != s.p.Params {

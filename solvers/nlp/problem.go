@@ -32,10 +32,10 @@ var (
 	// Solution is still returned; Settings.Implicit.Ridge regularizes its
 	// derivatives.
 	ErrDegenerate = errors.New("nlp: degenerate KKT point (LICQ fails)")
-	// ErrCallbackPanic reports a panic inside user code called by this
+	// ErrCallback reports a panic inside user code called by this
 	// package (a Problem function or a Solver); the error carries the
 	// recovered value and its stack.
-	ErrCallbackPanic = errors.New("nlp: panic in user code")
+	ErrCallback = errors.New("nlp: panic in user code")
 )
 
 // Problem is a parametric nonlinear program
@@ -586,10 +586,10 @@ func nanOnPanic(dst []float64) {
 }
 
 // guard, deferred, turns a panic of user code into *err wrapping
-// ErrCallbackPanic.
+// ErrCallback.
 func guard(err *error, where string) {
 	if v := recover(); v != nil {
-		*err = fmt.Errorf("%w: %s: %v\n%s", ErrCallbackPanic, where, v, debug.Stack())
+		*err = fmt.Errorf("%w: %s: %v\n%s", ErrCallback, where, v, debug.Stack())
 	}
 }
 

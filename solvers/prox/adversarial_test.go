@@ -124,10 +124,10 @@ func TestAdversarialMinimize(t *testing.T) {
 		{Name: "StepSize=NaN", Want: ErrParam, Call: run(good, theta, x0, &Settings{StepSize: math.NaN()})},
 		{Name: "StepSize=+Inf", Want: ErrParam, Call: run(good, theta, x0, &Settings{StepSize: math.Inf(1)})},
 		{Name: "StepSize=1e300 diverges", Any: []error{ErrNaN, ErrNotConverged, ErrStalled}, Call: run(good, theta, x0, &Settings{StepSize: 1e300})},
-		{Name: "panicking f", Want: ErrCallbackPanic, Call: run(&Composite{F: panicProblem(3, 3), G: L1{}}, theta, []float64{1, 2, 3}, nil)},
-		{Name: "panicking f at x0", Want: ErrCallbackPanic, Call: run(&Composite{F: panicProblem(3, 1), G: L1{}}, theta, x0, nil)},
-		{Name: "panicking prox", Want: ErrCallbackPanic, Call: run(&Composite{F: shifted(a), G: panicOperator{}}, nil, x0, nil)},
-		{Name: "panicking projector", Want: ErrCallbackPanic, Call: run(&Composite{F: shifted(a), G: Indicator(panicProjector{})}, nil, x0, nil)},
+		{Name: "panicking f", Want: ErrCallback, Call: run(&Composite{F: panicProblem(3, 3), G: L1{}}, theta, []float64{1, 2, 3}, nil)},
+		{Name: "panicking f at x0", Want: ErrCallback, Call: run(&Composite{F: panicProblem(3, 1), G: L1{}}, theta, x0, nil)},
+		{Name: "panicking prox", Want: ErrCallback, Call: run(&Composite{F: shifted(a), G: panicOperator{}}, nil, x0, nil)},
+		{Name: "panicking projector", Want: ErrCallback, Call: run(&Composite{F: shifted(a), G: Indicator(panicProjector{})}, nil, x0, nil)},
 		{Name: "nil projector", Want: ErrParam, Call: run(&Composite{F: shifted(a), G: Indicator(nil)}, nil, x0, nil)},
 		{Name: "canceled", Want: context.Canceled, Call: func(context.Context) (func() error, error) {
 			_, err := Minimize(testutil.Canceled(), good, theta, x0, nil)
@@ -157,7 +157,7 @@ func TestAdversarialMinimize(t *testing.T) {
 			_, err := Minimize(ctx, &Composite{F: slow, G: L1{}}, []float64{1e-9}, x0, &Settings{MaxIter: 1 << 30, StallIter: -1, Tol: 1e-14, NoAcceleration: true})
 			return nil, err
 		}},
-		{Name: "Objective/panicking f", Want: ErrCallbackPanic, Call: func(context.Context) (func() error, error) {
+		{Name: "Objective/panicking f", Want: ErrCallback, Call: func(context.Context) (func() error, error) {
 			_, err := (&Composite{F: panicProblem(3, 1), G: L1{}}).Objective(x0, theta)
 			return nil, err
 		}},
@@ -205,9 +205,9 @@ func TestAdversarialConditions(t *testing.T) {
 		{Name: "Condition/eta=NaN", Want: ErrParam, Call: lin(Condition(good, math.NaN()), xs, theta)},
 		{Name: "Condition/short x", Want: ErrDims, Call: lin(Condition(good, 1), xs[:2], theta)},
 		{Name: "Condition/NaN θ", Want: ErrNaN, Call: lin(Condition(good, 1), xs, []float64{math.NaN()})},
-		{Name: "Condition/panicking f", Want: ErrCallbackPanic, Call: lin(Condition(&Composite{F: &smooth.Problem{N: 3, Func: shifted(a).Func,
+		{Name: "Condition/panicking f", Want: ErrCallback, Call: lin(Condition(&Composite{F: &smooth.Problem{N: 3, Func: shifted(a).Func,
 			Grad: func(_, _, _ []float64) { panic("user grad panics") }}, G: L1{}}, 1), xs, theta)},
-		{Name: "Condition/panicking projector", Want: ErrCallbackPanic, Call: lin(Condition(&Composite{F: shifted(a), G: Indicator(panicProjector{})}, 1), xs, nil)},
+		{Name: "Condition/panicking projector", Want: ErrCallback, Call: lin(Condition(&Composite{F: shifted(a), G: Indicator(panicProjector{})}, 1), xs, nil)},
 		{Name: "FixedPoint/Map of a panicking prox is NaN", Call: func(context.Context) (func() error, error) {
 			m := FixedPoint(&Composite{F: shifted(a), G: panicOperator{}}, 1)
 			dst := make([]float64, 3)
@@ -519,7 +519,7 @@ func TestAdversarialOperators(t *testing.T) {
 		}
 	}
 	cases = append(cases,
-		testutil.Case{Name: "Indicator/panicking projector", Want: ErrCallbackPanic, Call: func(context.Context) (func() error, error) {
+		testutil.Case{Name: "Indicator/panicking projector", Want: ErrCallback, Call: func(context.Context) (func() error, error) {
 			return nil, Indicator(panicProjector{}).Prox(make([]float64, n), []float64{1, 2, 3}, nil, 1)
 		}},
 		testutil.Case{Name: "Box/crossed", Want: ErrParam, Call: func(context.Context) (func() error, error) {

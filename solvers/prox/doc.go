@@ -58,7 +58,7 @@
 // package's sentinels [ErrDims], [ErrNaN], [ErrParam], [ErrNotConverged]
 // and [ErrStalled] are wrapped with details (test with errors.Is); a panic
 // in user code (the smooth part F, a user Operator or Projector) comes
-// back as [ErrCallbackPanic]. Settings outside their documented ranges
+// back as [ErrCallback]. Settings outside their documented ranges
 // (negative or NaN tolerances, negative counts, unknown enum values) are
 // ErrParam; zero means the default. The
 // operators are plain values whose configuration (weights, groups, the

@@ -111,7 +111,7 @@ type Result struct {
 // Settings.StallIter), and with ErrNaN when f, ∇f or an iterate stops
 // being finite. Invalid input gives a nil result and an error; a panic in
 // user code (F's functions, a user Operator or Projector) gives a nil
-// result and an error wrapping ErrCallbackPanic.
+// result and an error wrapping ErrCallback.
 func Minimize(ctx context.Context, c *Composite, theta, x0 []float64, s *Settings) (res *Result, err error) {
 	defer func() {
 		if v := recover(); v != nil {

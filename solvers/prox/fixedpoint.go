@@ -56,7 +56,7 @@ func (c *Composite) Split(theta []float64) (lambda, thetaF []float64, err error)
 // indicator), or an error for invalid x or θ or an f(x) that is not
 // finite.
 //
-// A panic in user code is returned as an error wrapping ErrCallbackPanic.
+// A panic in user code is returned as an error wrapping ErrCallback.
 func (c *Composite) Objective(x, theta []float64) (v float64, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -80,7 +80,7 @@ func (c *Composite) Objective(x, theta []float64) (v float64, err error) {
 
 // Check validates the problem, the shapes of x and θ and the parameters λ
 // of g. A panic in user code (G's methods, F.CheckTheta) is returned as
-// an error wrapping ErrCallbackPanic.
+// an error wrapping ErrCallback.
 func (c *Composite) Check(x, theta []float64) (err error) {
 	defer func() {
 		if r := recover(); r != nil {

@@ -12,7 +12,7 @@ import (
 
 // callbackPanic returns the error of a recovered panic v.
 func callbackPanic(where string, v any) error {
-	return fmt.Errorf("%w: %s: %v\n%s", ErrCallbackPanic, where, v, debug.Stack())
+	return fmt.Errorf("%w: %s: %v\n%s", ErrCallback, where, v, debug.Stack())
 }
 
 // isNil reports a nil interface or a typed nil pointer in it.
@@ -47,10 +47,10 @@ var (
 	// together with ErrNotConverged (errors.Is matches both) and the best
 	// iterate.
 	ErrStalled = errors.New("prox: stalled")
-	// ErrCallbackPanic reports a panic inside user code called by this
+	// ErrCallback reports a panic inside user code called by this
 	// package (the smooth part F of a Composite, a user Operator or
 	// Projector); the error carries the recovered value and its stack.
-	ErrCallbackPanic = errors.New("prox: panic in user code")
+	ErrCallback = errors.New("prox: panic in user code")
 )
 
 // Operator is the proximity operator of a convex regularizer g(x; λ) with

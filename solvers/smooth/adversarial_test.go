@@ -88,9 +88,9 @@ func TestAdversarialMinimize(t *testing.T) {
 		name := m.String()
 		cases = append(cases,
 			testutil.Case{Name: name + "/ok", Call: run(advQuadratic(0, false), nil, x0, &Settings{Method: m})},
-			testutil.Case{Name: name + "/panicking Func", Want: ErrCallbackPanic, Call: run(advQuadratic(2, false), nil, x0, &Settings{Method: m})},
-			testutil.Case{Name: name + "/panicking Grad", Want: ErrCallbackPanic, Call: run(advQuadratic(3, true), nil, x0, &Settings{Method: m})},
-			testutil.Case{Name: name + "/panicking at x0", Want: ErrCallbackPanic, Call: run(advQuadratic(1, false), nil, x0, &Settings{Method: m})},
+			testutil.Case{Name: name + "/panicking Func", Want: ErrCallback, Call: run(advQuadratic(2, false), nil, x0, &Settings{Method: m})},
+			testutil.Case{Name: name + "/panicking Grad", Want: ErrCallback, Call: run(advQuadratic(3, true), nil, x0, &Settings{Method: m})},
+			testutil.Case{Name: name + "/panicking at x0", Want: ErrCallback, Call: run(advQuadratic(1, false), nil, x0, &Settings{Method: m})},
 			testutil.Case{Name: name + "/canceled", Want: context.Canceled, Call: func(context.Context) (func() error, error) {
 				_, err := Minimize(testutil.Canceled(), advQuadratic(0, false), nil, x0, &Settings{Method: m})
 				return nil, err
@@ -259,7 +259,7 @@ func TestAdversarialCondition(t *testing.T) {
 		}},
 		{Name: "Condition/short x", Want: ErrDims, Call: vjp(good, []float64{1, 2}, nil)},
 		{Name: "Condition/NaN x", Want: ErrNaN, Call: vjp(good, []float64{1, math.NaN(), 3}, nil)},
-		{Name: "Condition/panicking Grad", Want: ErrCallbackPanic, Call: func(context.Context) (func() error, error) {
+		{Name: "Condition/panicking Grad", Want: ErrCallback, Call: func(context.Context) (func() error, error) {
 			c := Condition(panicky)
 			res := make([]float64, 3)
 			c.Residual(res, []float64{1, 2, 3}, nil)
@@ -277,7 +277,7 @@ func TestAdversarialCondition(t *testing.T) {
 			_, err := ImplicitProblem(nil, nil, nil).Solve(ctx, nil, nil)
 			return nil, err
 		}},
-		{Name: "ImplicitProblem/panicking Func", Any: []error{ErrCallbackPanic}, Call: func(ctx context.Context) (func() error, error) {
+		{Name: "ImplicitProblem/panicking Func", Any: []error{ErrCallback}, Call: func(ctx context.Context) (func() error, error) {
 			_, err := ImplicitProblem(advQuadratic(2, false), nil, nil).Solve(ctx, nil, nil)
 			return nil, err
 		}},

@@ -27,7 +27,7 @@ import (
 // A nil or incomplete pb gives a condition whose Dims are those of pb (0, 0
 // when nil), whose Residual is NaN and whose Linearize returns ErrProblem.
 // A panic in pb's functions during Linearize is returned as an error
-// wrapping ErrCallbackPanic; during Residual (which has no error) it fills
+// wrapping ErrCallback; during Residual (which has no error) it fills
 // dst with NaN, which the engine reports as non-finite.
 func Condition(pb *Problem) implicit.Condition { return condition{pb} }
 

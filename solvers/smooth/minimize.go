@@ -152,7 +152,7 @@ type Result struct {
 // A panic in one of the problem's functions (with either backend: gonum
 // calls Func and Grad from a goroutine of its own, where this package
 // recovers it) ends the run with a nil result and an error wrapping
-// ErrCallbackPanic.
+// ErrCallback.
 func Minimize(ctx context.Context, pb *Problem, theta, x0 []float64, s *Settings) (res *Result, err error) {
 	defer func() {
 		if v := recover(); v != nil {
@@ -181,7 +181,7 @@ func Minimize(ctx context.Context, pb *Problem, theta, x0 []float64, s *Settings
 	if maxAbs(g) > set.GradTol {
 		if set.Method == GonumLBFGS || set.Method == GonumBFGS {
 			x, f, g, err = m.runGonum(x, f, g, res)
-			if errors.Is(err, ErrCallbackPanic) {
+			if errors.Is(err, ErrCallback) {
 				return nil, err
 			}
 		} else {

@@ -29,15 +29,15 @@ var (
 	// ErrInput reports invalid data passed to a model constructor (labels
 	// that are not ±1, negative regularization).
 	ErrInput = errors.New("smooth: invalid input")
-	// ErrCallbackPanic reports a panic inside a user function of a
+	// ErrCallback reports a panic inside a user function of a
 	// Problem (Func, Grad, HessVec, …) called by this package; the error
 	// carries the recovered value and its stack.
-	ErrCallbackPanic = errors.New("smooth: panic in a user function")
+	ErrCallback = errors.New("smooth: panic in a user function")
 )
 
 // callbackPanic returns the error of a recovered panic v.
 func callbackPanic(where string, v any) error {
-	return fmt.Errorf("%w: %s: %v\n%s", ErrCallbackPanic, where, v, debug.Stack())
+	return fmt.Errorf("%w: %s: %v\n%s", ErrCallback, where, v, debug.Stack())
 }
 
 // Problem is a smooth objective f(x, θ) with x ∈ Rᴺ and parameters θ ∈ Rᴾ.
