@@ -249,3 +249,21 @@ func TestNoFalseUnbounded(t *testing.T) {
 		t.Fatalf("strongly convex problem reported unbounded: %v", err)
 	}
 }
+
+// TestCostScaleInvariance: the LP min s·(x₁ + 2x₂) s.t. x₁ + x₂ = 1,
+// x ≥ 0 has the solution (1, 0) whatever the scale s of the cost (the
+// proximal path's cost scaling was once clamped at 1e-6, and s = 1e20
+// did not converge).
+func TestCostScaleInvariance(t *testing.T) {
+	for _, s := range []float64{1, 1e10, 1e20, 1e100, 1e300} {
+		pb := &qp.Problem{P: []float64{s, 2 * s}, A: mat.NewDense(1, 2, []float64{1, 1}), B: []float64{1},
+			G: mat.NewDense(2, 2, []float64{-1, 0, 0, -1}), H: []float64{0, 0}}
+		sol, err := qp.Solve(context.Background(), pb, nil)
+		if err != nil {
+			t.Fatalf("s = %g: %v", s, err)
+		}
+		if math.Abs(sol.X[0]-1) > 1e-8 || math.Abs(sol.X[1]) > 1e-8 {
+			t.Fatalf("s = %g: x = %v, want (1, 0)", s, sol.X)
+		}
+	}
+}

@@ -203,7 +203,7 @@ func (pi *proxIPM) equilibrate() {
 	}
 	pi.cost = 1
 	if scale > 0 && !math.IsInf(scale, 0) {
-		pi.cost = pow2(math.Max(1e-6, math.Min(1e6, 1/math.Max(scale, 1e-4))))
+		pi.cost = pow2(math.Max(0x1p-900, math.Min(0x1p900, 1/math.Max(scale, 1e-4))))
 	}
 	if pi.q != nil {
 		for i := range pi.q {
