@@ -351,3 +351,12 @@ func TestAdversarialProblem(t *testing.T) {
 		}},
 	})
 }
+
+// TestConditionFuncWithoutLinearize: calling Linearize directly on a
+// ConditionFunc with no LinearizeFunc is an error, not a nil-function panic.
+func TestConditionFuncWithoutLinearize(t *testing.T) {
+	c := &ConditionFunc{N: 1, P: 1, ResidualFunc: func(dst, x, th []float64) { dst[0] = x[0] - th[0] }}
+	if _, _, err := c.Linearize([]float64{1}, []float64{1}); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("error %v, want ErrInvalid", err)
+	}
+}

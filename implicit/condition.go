@@ -2,6 +2,7 @@ package implicit
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/optlayers/optlayers/implicit/linsolve"
 )
@@ -55,7 +56,11 @@ func (c *ConditionFunc) Dims() (int, int) { return c.N, c.P }
 // Residual calls ResidualFunc.
 func (c *ConditionFunc) Residual(dst, x, theta []float64) { c.ResidualFunc(dst, x, theta) }
 
-// Linearize calls LinearizeFunc.
+// Linearize calls LinearizeFunc; without one it returns an error matching
+// ErrInvalid (use Numerical for a condition without hand derivatives).
 func (c *ConditionFunc) Linearize(x, theta []float64) (Operator, Operator, error) {
+	if c == nil || c.LinearizeFunc == nil {
+		return nil, nil, fmt.Errorf("%w: ConditionFunc without LinearizeFunc (use Numerical for central differences)", ErrInvalid)
+	}
 	return c.LinearizeFunc(x, theta)
 }
