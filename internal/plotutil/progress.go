@@ -111,6 +111,10 @@ func (p *Progress) Step(kind, msg string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := time.Now()
+	if _, ok := p.total[kind]; !ok { // a kind never expected
+		p.order = append(p.order, kind)
+		p.total[kind] = 0
+	}
 	p.done[kind]++
 	p.spent[kind] += now.Sub(p.lastStep)
 	p.lastStep = now
@@ -130,7 +134,8 @@ func (p *Progress) Skip(kind string, n int) {
 	p.total[kind] -= n
 }
 
-// Done prints the final line and stops the terminal redraw.
+// Done prints the final line and stops the goroutine that redraws the
+// terminal line or writes held-back lines. Later calls do nothing.
 func (p *Progress) Done() {
 	if p == nil {
 		return

@@ -55,6 +55,12 @@ func TestProgressEstimate(t *testing.T) {
 	p.total["c"] -= 5 // what Skip("c", 5) does
 	_, total, _, _ = p.counts()
 	assert.Equal(t, 20, total)
+	p.mu.Unlock()
+	p.Step("unexpected", "a kind never expected still counts")
+	p.mu.Lock()
+	done, total, _, _ = p.counts()
+	assert.Equal(t, 4, done)
+	assert.Equal(t, 21, total)
 }
 
 func TestProgressThrottleAndNil(t *testing.T) {
