@@ -3,22 +3,13 @@ package layers
 import (
 	"context"
 	"math/rand/v2"
-	"syscall"
 	"testing"
-	"time"
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/optlayers/optlayers/internal/testutil"
 	"github.com/optlayers/optlayers/solvers/project"
 )
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // benchLayer times Forward + Backward of a batch (one op) and reports
 // cpu-ns/op beside ns/op.
@@ -27,7 +18,7 @@ func benchLayer(b *testing.B, f Func, theta *mat.Dense) {
 	_, out := f.Dims()
 	gy := mat.NewDense(rows, out, randn(rand.New(rand.NewPCG(1, 1)), rows*out))
 	l := Layer{Func: f}
-	start, n := cpuTime(), 0
+	start, n := testutil.StartCPU(), 0
 	for b.Loop() {
 		o, err := l.Forward(context.Background(), theta)
 		if err != nil {
@@ -38,7 +29,7 @@ func benchLayer(b *testing.B, f Func, theta *mat.Dense) {
 		}
 		n++
 	}
-	b.ReportMetric(float64(cpuTime()-start)/float64(n), "cpu-ns/op")
+	start.ReportNs(b, n)
 }
 
 // BenchmarkQPLayer is the P-QP protocol of BENCHMARKS.md through the layer

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
-	"time"
 
+	"github.com/optlayers/optlayers/internal/testutil"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -44,14 +44,14 @@ func benchSolve(b *testing.B, c *mat.Dense, eps float64, s *Settings) {
 	pb := &Problem{Cost: c, Epsilon: eps}
 	var res *Result
 	var err error
-	cpu0 := cpuTime()
+	cpu0 := testutil.StartCPU()
 	for b.Loop() {
 		res, err = Solve(context.Background(), pb, s)
 		if err != nil {
 			b.Fatal(err)
 		}
 	}
-	reportCPU(b, cpu0)
+	cpu0.ReportSeconds(b, b.N)
 	b.ReportMetric(float64(res.Iterations), "iter")
 	b.ReportMetric(res.Error*1e9, "err/1e-9")
 }
@@ -112,7 +112,7 @@ func BenchmarkPSinkGrad(b *testing.B) {
 	c := psinkCost(1000, 10, 1)
 	set := &Settings{Mode: Kernel, Momentum: 1.3}
 	b.Run("solve+envelope-dC", func(b *testing.B) {
-		cpu0 := cpuTime()
+		cpu0 := testutil.StartCPU()
 		for b.Loop() {
 			r, err := Solve(context.Background(), &Problem{Cost: c, Epsilon: 0.05}, set)
 			if err != nil {
@@ -120,10 +120,10 @@ func BenchmarkPSinkGrad(b *testing.B) {
 			}
 			_ = r.CostGrad()
 		}
-		reportCPU(b, cpu0)
+		cpu0.ReportSeconds(b, b.N)
 	})
 	b.Run("solve+envelope-dX-dY", func(b *testing.B) {
-		cpu0 := cpuTime()
+		cpu0 := testutil.StartCPU()
 		for b.Loop() {
 			r, err := Solve(context.Background(), &Problem{X: x, Y: y, Epsilon: 0.05, RelativeEpsilon: true}, set)
 			if err != nil {
@@ -131,7 +131,7 @@ func BenchmarkPSinkGrad(b *testing.B) {
 			}
 			_ = r.CostGrad()
 		}
-		reportCPU(b, cpu0)
+		cpu0.ReportSeconds(b, b.N)
 	})
 	b.Run("implicit-planVJP-dC", func(b *testing.B) {
 		r, err := Solve(context.Background(), &Problem{Cost: c, Epsilon: 0.05}, set)
@@ -139,13 +139,13 @@ func BenchmarkPSinkGrad(b *testing.B) {
 			b.Fatal(err)
 		}
 		gp := psinkCost(1000, 10, 3)
-		cpu0 := cpuTime()
+		cpu0 := testutil.StartCPU()
 		for b.Loop() {
 			if _, err := r.PlanVJP(gp, nil); err != nil {
 				b.Fatal(err)
 			}
 		}
-		reportCPU(b, cpu0)
+		cpu0.ReportSeconds(b, b.N)
 	})
 }
 
@@ -160,16 +160,16 @@ func BenchmarkPSinkGradMore(b *testing.B) {
 			b.Fatal(err)
 		}
 		gp := psinkCost(1000, 10, 3)
-		cpu0 := cpuTime()
+		cpu0 := testutil.StartCPU()
 		for b.Loop() {
 			if _, err := r.PlanVJP(gp, nil); err != nil {
 				b.Fatal(err)
 			}
 		}
-		reportCPU(b, cpu0)
+		cpu0.ReportSeconds(b, b.N)
 	})
 	b.Run("unrolled-T20-solve+grad-dC", func(b *testing.B) {
-		cpu0 := cpuTime()
+		cpu0 := testutil.StartCPU()
 		for b.Loop() {
 			u, err := SolveUnrolled(context.Background(), &Problem{Cost: c, Epsilon: 0.05}, 20)
 			if err != nil {
@@ -177,7 +177,7 @@ func BenchmarkPSinkGradMore(b *testing.B) {
 			}
 			_ = u.CostGrad()
 		}
-		reportCPU(b, cpu0)
+		cpu0.ReportSeconds(b, b.N)
 	})
 }
 
@@ -187,7 +187,7 @@ func BenchmarkBatch(b *testing.B) {
 	for k := range 64 {
 		pbs = append(pbs, &Problem{Cost: psinkCost(200, 10, uint64(k)), Epsilon: 0.05})
 	}
-	cpu0 := cpuTime()
+	cpu0 := testutil.StartCPU()
 	for b.Loop() {
 		_, errs := SolveBatch(context.Background(), pbs, &Settings{Anderson: 5})
 		for _, err := range errs {
@@ -196,10 +196,5 @@ func BenchmarkBatch(b *testing.B) {
 			}
 		}
 	}
-	reportCPU(b, cpu0)
-}
-
-// reportCPU reports the CPU seconds per operation since cpu0.
-func reportCPU(b *testing.B, cpu0 time.Duration) {
-	b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
+	cpu0.ReportSeconds(b, b.N)
 }

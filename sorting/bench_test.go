@@ -4,22 +4,22 @@ import (
 	"context"
 	"math/rand/v2"
 	"testing"
-	"time"
 
+	"github.com/optlayers/optlayers/internal/testutil"
 	"gonum.org/v1/gonum/mat"
 )
 
 // cpuTimer measures the process CPU time (user + system) of a benchmark,
 // a figure that stays meaningful when the machine is shared: on an idle
 // machine the wall time is about CPU time / (cores used).
-type cpuTimer struct{ start time.Duration }
+type cpuTimer struct{ testutil.CPUMeter }
 
-func startCPU() cpuTimer { return cpuTimer{cpuNow()} }
+func startCPU() cpuTimer { return cpuTimer{testutil.StartCPU()} }
 
 // report adds cpu-s/op and, for a reference wall time ref (seconds), the
 // speed-up of single-core CPU time over it (x_cpu_vs_ref).
 func (c cpuTimer) report(b *testing.B, ref float64) {
-	per := (cpuNow() - c.start).Seconds() / float64(b.N)
+	per := c.Elapsed().Seconds() / float64(b.N)
 	b.ReportMetric(per, "cpu-s/op")
 	if ref > 0 && per > 0 {
 		b.ReportMetric(ref/per, "x_cpu_vs_ref")

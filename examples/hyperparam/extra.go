@@ -271,7 +271,17 @@ func tuneCSV(ctx context.Context, out io.Writer, file, model string, k int, lo, 
 		grid = bilevel.Grid1D(bilevel.Linspace(4, -12, 100))
 	}
 	fmt.Fprintf(out, "%s: %d rows × %d features, model %s, %d fold(s)\n", file, d.Rows(), len(d.Features), model, len(folds))
-	gr, err := bilevel.GridSearch(ctx, cv, grid, 0)
+	const maxEvals = 50
+	prog := plotutil.NewProgress("hyperparam")
+	defer prog.Done()
+	prog.Expect("grid", len(grid))
+	prog.Expect("lbfgs", maxEvals)
+	prog.Start(fmt.Sprintf("grid search, %d points × %d fold(s)", len(grid), len(folds)))
+	n := 0
+	gr, err := bilevel.GridSearch(ctx, counted{cv, func() {
+		n++
+		prog.Step("grid", fmt.Sprintf("grid point %d/%d", n, len(grid)))
+	}}, grid, 0)
 	if errors.Is(err, bilevel.ErrNotConverged) {
 		fmt.Fprintf(out, "warning: %v\n", err)
 	} else if err != nil {
@@ -285,15 +295,35 @@ func tuneCSV(ctx context.Context, out io.Writer, file, model string, k int, lo, 
 		lower[j], upper[j] = lo, hi
 		theta0[j] = math.Min(math.Max(theta0[j], lo), hi)
 	}
-	res, err := bilevel.Optimize(ctx, cv, theta0, &bilevel.Settings{MaxEvals: 50, Lower: lower, Upper: upper, Logger: logger})
+	prog.Start("L-BFGS on the implicit hypergradient")
+	n = 0
+	res, err := bilevel.Optimize(ctx, counted{cv, func() {
+		n++
+		prog.Step("lbfgs", fmt.Sprintf("L-BFGS evaluation %d (at most %d)", n, maxEvals))
+	}}, theta0, &bilevel.Settings{MaxEvals: maxEvals, Lower: lower, Upper: upper, Logger: logger})
 	if err != nil {
 		return err
 	}
+	prog.Skip("lbfgs", maxEvals-n)
+	prog.Done()
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "method\tθ = log λ\tcriterion\tsolves\twall time\t")
 	fmt.Fprintf(tw, "grid search (%d points)\t%s\t%.6g\t%d\t%s\t\n", len(grid), fmtVec(gr.BestTheta()), gr.BestValue(), len(gr.Values), fmtDur(gr.Time))
 	fmt.Fprintf(tw, "L-BFGS + implicit hypergradient\t%s\t%.6g\t%d\t%s\t%s\n", fmtVec(res.Theta), res.Value, res.Evals, fmtDur(res.Time), res.Status)
 	return tw.Flush()
+}
+
+// counted is an objective that calls step after each evaluation (to
+// report progress).
+type counted struct {
+	bilevel.Objective
+	step func()
+}
+
+func (c counted) Evaluate(ctx context.Context, theta, grad []float64, tol float64) (bilevel.Evaluation, error) {
+	ev, err := c.Objective.Evaluate(ctx, theta, grad, tol)
+	c.step()
+	return ev, err
 }
 
 func fmtVec(v []float64) string {

@@ -10,6 +10,10 @@
 // true ones by the angle of their normal and their offset h/‖g‖.
 //
 //	go run ./examples/optnet [-quick] [-png optnet.png]
+//
+// The full run (60 epochs of 512 pairs) takes about 2 s on a 2-core
+// machine and prints a line every 6 epochs as it goes; -quick (12 epochs
+// of 256 pairs) well under a second.
 package main
 
 import (

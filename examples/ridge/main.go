@@ -14,6 +14,9 @@
 // Usage:
 //
 //	go run ./examples/ridge [-quick] [-png ridge.png]
+//
+// Both the full run and -quick (fewer points) finish in well under a
+// second.
 package main
 
 import (

@@ -12,6 +12,9 @@
 // the moved cloud.
 //
 //	go run ./examples/transport [-quick] [-png transport.png] [-steps 40]
+//
+// The full run takes well under a second on a 2-core machine, as does
+// -quick (fewer ε values and flow steps); -steps shortens the flow.
 package main
 
 import (

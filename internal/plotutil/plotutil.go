@@ -1,5 +1,6 @@
-// Package plotutil saves the PNG figures of the example programs with
-// gonum/plot. Library packages never import it.
+// Package plotutil holds what the example programs share: saving their PNG
+// figures with gonum/plot, and reporting the progress of long runs on
+// stderr ([Progress]). Library packages never import it.
 package plotutil
 
 import (

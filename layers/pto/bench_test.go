@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/optlayers/optlayers/internal/testutil"
 	"github.com/optlayers/optlayers/layers/nn"
 )
 
@@ -41,7 +42,7 @@ func BenchmarkPTOEpoch(b *testing.B) {
 			model, _ := nn.NewLinear(5, 40, rand.New(rand.NewPCG(1, 1)))
 			opt := &nn.Adam{LearningRate: 1e-2}
 			seed := uint64(0)
-			loopCPU(b, func() {
+			testutil.LoopCPU(b, func() {
 				seed++
 				if _, err := Train(context.Background(), model, m.loss, train, &TrainSettings{Epochs: 1, Optimizer: opt, Seed: seed}); err != nil {
 					b.Fatal(err)
@@ -58,18 +59,18 @@ func BenchmarkOracle(b *testing.B) {
 	c := randVec(rng, 40, 1)
 	w := make([]float64, 40)
 	b.Run("ShortestPath5x5", func(b *testing.B) {
-		loopCPU(b, func() { _, _ = g.Solve(w, c) })
+		testutil.LoopCPU(b, func() { _, _ = g.Solve(w, c) })
 	})
 	wts, _, kc, _ := GenKnapsack(rng, 1, 5, 32, 2, 0.5)
 	k, _ := NewKnapsack(wts, 2000)
 	kw := make([]float64, 32)
 	b.Run("Knapsack32x2000", func(b *testing.B) {
-		loopCPU(b, func() { _, _ = k.Solve(kw, kc.RawRowView(0)) })
+		testutil.LoopCPU(b, func() { _, _ = k.Solve(kw, kc.RawRowView(0)) })
 	})
 	cov, _, r, _ := GenPortfolio(rng, 1, 5, 50, 4, 1)
 	p, _ := NewPortfolio(cov, 2.25)
 	pw := make([]float64, 50)
 	b.Run("Portfolio50", func(b *testing.B) {
-		loopCPU(b, func() { _, _ = p.Solve(pw, r.RawRowView(0)) })
+		testutil.LoopCPU(b, func() { _, _ = p.Solve(pw, r.RawRowView(0)) })
 	})
 }

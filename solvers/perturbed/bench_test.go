@@ -4,6 +4,8 @@ import (
 	"context"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/optlayers/optlayers/internal/testutil"
 )
 
 // BenchmarkShortestPath1000 is the perturbed argmin of the PTO grid
@@ -26,7 +28,7 @@ func BenchmarkShortestPath1000(b *testing.B) {
 		ctx := context.Background()
 		b.Run("Mean/"+name, func(b *testing.B) {
 			b.ReportAllocs()
-			cpuLoop(b, func() {
+			testutil.LoopCPU(b, func() {
 				if _, _, err := opt.Mean(ctx, theta); err != nil {
 					b.Fatal(err)
 				}
@@ -36,7 +38,7 @@ func BenchmarkShortestPath1000(b *testing.B) {
 			y := make([]float64, gridArcs)
 			_ = shortestPathOracle(y, theta)
 			b.ReportAllocs()
-			cpuLoop(b, func() {
+			testutil.LoopCPU(b, func() {
 				if _, _, err := opt.FenchelYoung(ctx, theta, y); err != nil {
 					b.Fatal(err)
 				}
@@ -44,7 +46,7 @@ func BenchmarkShortestPath1000(b *testing.B) {
 		})
 		b.Run("ForwardVJP/"+name, func(b *testing.B) {
 			b.ReportAllocs()
-			cpuLoop(b, func() {
+			testutil.LoopCPU(b, func() {
 				if _, _, err := opt.VJP(ctx, theta, g); err != nil {
 					b.Fatal(err)
 				}
@@ -65,7 +67,7 @@ func BenchmarkTopK1000(b *testing.B) {
 	opt := &Optimizer{Dim: d, Settings: &Settings{Samples: 1000, Noise: Gumbel},
 		Oracle: func(dst, cost []float64) error { topK(dst, cost, k); return nil }}
 	b.ReportAllocs()
-	cpuLoop(b, func() {
+	testutil.LoopCPU(b, func() {
 		if _, _, err := opt.Mean(context.Background(), theta); err != nil {
 			b.Fatal(err)
 		}

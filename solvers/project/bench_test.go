@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/optlayers/optlayers/internal/testutil"
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
@@ -20,7 +21,7 @@ func BenchmarkSimplex(b *testing.B) {
 		b.Run("Condat/"+name, func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(8 * n))
-			cpuLoop(b, func() {
+			testutil.LoopCPU(b, func() {
 				if err := (Simplex{Radius: 1}).Project(x, y); err != nil {
 					b.Fatal(err)
 				}
@@ -29,7 +30,7 @@ func BenchmarkSimplex(b *testing.B) {
 		b.Run("Sort/"+name, func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(8 * n))
-			cpuLoop(b, func() {
+			testutil.LoopCPU(b, func() {
 				_ = sortSimplex(y, 1)
 			})
 		})
@@ -39,7 +40,7 @@ func BenchmarkSimplex(b *testing.B) {
 			dst := make([]float64, n)
 			b.ReportAllocs()
 			b.SetBytes(int64(8 * n))
-			cpuLoop(b, func() {
+			testutil.LoopCPU(b, func() {
 				if err := (Simplex{Radius: 1}).JVP(dst, x, y, v); err != nil {
 					b.Fatal(err)
 				}
@@ -59,7 +60,7 @@ func BenchmarkL1Ball(b *testing.B) {
 		b.Run("n="+itoa(n), func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(8 * n))
-			cpuLoop(b, func() {
+			testutil.LoopCPU(b, func() {
 				if err := (L1Ball{Radius: r}).Project(x, y); err != nil {
 					b.Fatal(err)
 				}
@@ -78,7 +79,7 @@ func BenchmarkCappedSimplex(b *testing.B) {
 		b.Run("n="+itoa(n), func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(8 * n))
-			cpuLoop(b, func() {
+			testutil.LoopCPU(b, func() {
 				if err := set.Project(x, y); err != nil {
 					b.Fatal(err)
 				}
@@ -122,7 +123,7 @@ func BenchmarkPolyhedron(b *testing.B) {
 	x := make([]float64, n)
 	dst := make([]float64, n)
 	b.ReportAllocs()
-	cpuLoop(b, func() {
+	testutil.LoopCPU(b, func() {
 		if err := poly.Project(x, y); err != nil {
 			b.Fatal(err)
 		}
@@ -144,7 +145,7 @@ func BenchmarkTransport(b *testing.B) {
 	v := randVec(rng, m*m, 1)
 	x, dst := make([]float64, m*m), make([]float64, m*m)
 	b.ReportAllocs()
-	cpuLoop(b, func() {
+	testutil.LoopCPU(b, func() {
 		if err := tr.Project(x, y); err != nil {
 			b.Fatal(err)
 		}

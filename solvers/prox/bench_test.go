@@ -4,9 +4,9 @@ import (
 	"context"
 	"math/rand/v2"
 	"testing"
-	"time"
 
 	"github.com/optlayers/optlayers/implicit"
+	"github.com/optlayers/optlayers/internal/testutil"
 )
 
 // BenchmarkLassoPathDiabetes solves the lasso on the standardized diabetes
@@ -28,7 +28,7 @@ func BenchmarkLassoPathDiabetes(b *testing.B) {
 	cd := func(name string, set *CDSettings, warm bool) {
 		b.Run(name, func(b *testing.B) {
 			var epochs float64
-			cm := startCPU()
+			cm := testutil.StartCPU()
 			for b.Loop() {
 				epochs = 0
 				var init []float64
@@ -43,7 +43,7 @@ func BenchmarkLassoPathDiabetes(b *testing.B) {
 					}
 				}
 			}
-			cm.report(b)
+			cm.ReportNs(b, b.N)
 			b.ReportMetric(epochs/100, "epochs/fit")
 		})
 	}
@@ -55,7 +55,7 @@ func BenchmarkLassoPathDiabetes(b *testing.B) {
 	fista := func(name string, warm bool) {
 		b.Run(name, func(b *testing.B) {
 			var iters int
-			cm := startCPU()
+			cm := testutil.StartCPU()
 			for b.Loop() {
 				iters = 0
 				x := make([]float64, 10)
@@ -72,7 +72,7 @@ func BenchmarkLassoPathDiabetes(b *testing.B) {
 					x = res.X
 				}
 			}
-			cm.report(b)
+			cm.ReportNs(b, b.N)
 			b.ReportMetric(float64(iters)/100, "iter/fit")
 		})
 	}
@@ -98,7 +98,7 @@ func BenchmarkLassoSynthetic500x1000(b *testing.B) {
 	ctx := context.Background()
 	b.Run("CD", func(b *testing.B) {
 		var res *LassoResult
-		cm := startCPU()
+		cm := testutil.StartCPU()
 		for b.Loop() {
 			var err error
 			res, err = l.Solve(ctx, theta, nil, nil)
@@ -106,23 +106,23 @@ func BenchmarkLassoSynthetic500x1000(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		cm.report(b)
+		cm.ReportNs(b, b.N)
 		b.ReportMetric(res.Epochs, "epochs")
 		b.ReportMetric(float64(len(res.Support())), "support")
 	})
 	b.Run("CD/no-anderson", func(b *testing.B) {
-		cm := startCPU()
+		cm := testutil.StartCPU()
 		for b.Loop() {
 			if _, err := l.Solve(ctx, theta, nil, &CDSettings{NoAnderson: true}); err != nil {
 				b.Fatal(err)
 			}
 		}
-		cm.report(b)
+		cm.ReportNs(b, b.N)
 	})
 	comp := l.Composite()
 	b.Run("FISTA", func(b *testing.B) {
 		var res *Result
-		cm := startCPU()
+		cm := testutil.StartCPU()
 		for b.Loop() {
 			var err error
 			res, err = Minimize(ctx, comp, theta, make([]float64, 1000), &Settings{Tol: 1e-10 * l.LambdaMax(), MaxIter: 100000})
@@ -130,7 +130,7 @@ func BenchmarkLassoSynthetic500x1000(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		cm.report(b)
+		cm.ReportNs(b, b.N)
 		b.ReportMetric(float64(res.Iterations), "iter")
 	})
 }
@@ -155,7 +155,7 @@ func BenchmarkLassoHypergradient500x1000(b *testing.B) {
 	b.ReportMetric(float64(len(res.Support())), "support")
 	b.Run("support", func(b *testing.B) {
 		out := make([]float64, 1)
-		cm := startCPU()
+		cm := testutil.StartCPU()
 		for b.Loop() {
 			sl, err := l.Linearize(w, theta)
 			if err != nil {
@@ -165,49 +165,36 @@ func BenchmarkLassoHypergradient500x1000(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		cm.report(b)
+		cm.ReportNs(b, b.N)
 	})
 	b.Run("engine/support-factorized", func(b *testing.B) {
-		cm := startCPU()
+		cm := testutil.StartCPU()
 		for b.Loop() {
 			if _, err := implicit.VJP(l.Condition(), w, theta, g, nil); err != nil {
 				b.Fatal(err)
 			}
 		}
-		cm.report(b)
+		cm.ReportNs(b, b.N)
 	})
 	comp := l.Composite()
 	b.Run("engine/generic-support-factorized", func(b *testing.B) {
-		cm := startCPU()
+		cm := testutil.StartCPU()
 		for b.Loop() {
 			if _, err := implicit.VJP(Condition(comp, 1/l.Lipschitz()), w, theta, g, nil); err != nil {
 				b.Fatal(err)
 			}
 		}
-		cm.report(b)
+		cm.ReportNs(b, b.N)
 	})
 	b.Run("engine/generic-GMRES", func(b *testing.B) {
-		cm := startCPU()
+		cm := testutil.StartCPU()
 		for b.Loop() {
 			if _, err := implicit.VJP(Condition(comp, 1/l.Lipschitz()), w, theta, g, &implicit.Settings{Method: implicit.GMRES}); err != nil {
 				b.Fatal(err)
 			}
 		}
-		cm.report(b)
+		cm.ReportNs(b, b.N)
 	})
-}
-
-// cpuMeter reports CPU nanoseconds per iteration beside wall time.
-type cpuMeter struct {
-	start time.Duration
-}
-
-func startCPU() cpuMeter { return cpuMeter{cpuTime()} }
-
-func (m cpuMeter) report(b *testing.B) {
-	if b.N > 0 {
-		b.ReportMetric(float64(cpuTime()-m.start)/float64(b.N), "cpu-ns/op")
-	}
 }
 
 // BenchmarkLassoPathSynthetic500x1000 runs a warm-started path of 20
@@ -226,7 +213,7 @@ func BenchmarkLassoPathSynthetic500x1000(b *testing.B) {
 	}{{"CD", nil}, {"CD/no-screening", &CDSettings{NoScreening: true}}} {
 		b.Run(c.name, func(b *testing.B) {
 			var epochs, screened float64
-			cm := startCPU()
+			cm := testutil.StartCPU()
 			for b.Loop() {
 				path, err := l.Path(ctx, grid, c.set)
 				if err != nil {
@@ -238,7 +225,7 @@ func BenchmarkLassoPathSynthetic500x1000(b *testing.B) {
 					screened += float64(r.Screened)
 				}
 			}
-			cm.report(b)
+			cm.ReportNs(b, b.N)
 			b.ReportMetric(epochs/20, "epochs/fit")
 			b.ReportMetric(screened/20, "screened/fit")
 		})

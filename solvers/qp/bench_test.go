@@ -5,19 +5,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"syscall"
 	"testing"
-)
 
-// cpuSeconds returns the user+system CPU time of the process: under the
-// load of a shared machine it measures the work better than wall time.
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return float64(ru.Utime.Sec+ru.Stime.Sec) + 1e-6*float64(ru.Utime.Usec+ru.Stime.Usec)
-}
+	"github.com/optlayers/optlayers/internal/testutil"
+)
 
 // BenchmarkPQP is the P-QP protocol of BENCHMARKS.md: a batch of B random
 // feasible QPs (n variables, m inequalities, and p = n/2 equalities in the
@@ -43,7 +34,7 @@ func BenchmarkPQP(b *testing.B) {
 			ctx := context.Background()
 			worst, iters := 0.0, 0
 			b.ResetTimer()
-			cpu0, ops := cpuSeconds(), 0
+			cpu0, ops := testutil.StartCPU(), 0
 			for b.Loop() {
 				ops++
 				sols, err := SolveBatch(ctx, probs, nil)
@@ -62,7 +53,7 @@ func BenchmarkPQP(b *testing.B) {
 			if worst > 1e-8 {
 				b.Fatalf("KKT residual %g > 1e-8", worst)
 			}
-			b.ReportMetric((cpuSeconds()-cpu0)/float64(ops), "cpu-s/op")
+			cpu0.ReportSeconds(b, ops)
 			b.ReportMetric(worst*1e9, "kkt-residual-x1e-9")
 			b.ReportMetric(float64(iters)/float64(c.batch), "iters/instance")
 		})
@@ -74,14 +65,14 @@ func BenchmarkSolveSingle(b *testing.B) {
 		b.Run(fmt.Sprintf("n=%d/m=%d", c[0], c[2]), func(b *testing.B) {
 			rng := rand.New(rand.NewPCG(1, 2))
 			pb := randomQP(rng, c[0], c[1], c[2])
-			cpu0, ops := cpuSeconds(), 0
+			cpu0, ops := testutil.StartCPU(), 0
 			for b.Loop() {
 				ops++
 				if _, err := Solve(context.Background(), pb, nil); err != nil {
 					b.Fatal(err)
 				}
 			}
-			b.ReportMetric((cpuSeconds()-cpu0)/float64(ops), "cpu-s/op")
+			cpu0.ReportSeconds(b, ops)
 		})
 	}
 }
@@ -109,7 +100,7 @@ func BenchmarkPQPShared(b *testing.B) {
 					gx[i][j] = 1
 				}
 			}
-			cpu0, ops := cpuSeconds(), 0
+			cpu0, ops := testutil.StartCPU(), 0
 			for b.Loop() {
 				ops++
 				sols, err := SolveBatch(context.Background(), probs, nil)
@@ -120,7 +111,7 @@ func BenchmarkPQPShared(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			b.ReportMetric((cpuSeconds()-cpu0)/float64(ops), "cpu-s/op")
+			cpu0.ReportSeconds(b, ops)
 		})
 	}
 }

@@ -4,21 +4,11 @@ import (
 	"context"
 	"errors"
 	"testing"
-	"time"
 
 	"github.com/optlayers/optlayers/datasets"
 	"github.com/optlayers/optlayers/implicit"
+	"github.com/optlayers/optlayers/internal/testutil"
 )
-
-type cpuMeter struct{ start time.Duration }
-
-func startCPU() cpuMeter { return cpuMeter{cpuTime()} }
-
-func (m cpuMeter) report(b *testing.B) {
-	if b.N > 0 {
-		b.ReportMetric(float64(cpuTime()-m.start)/float64(b.N), "cpu-ns/op")
-	}
-}
 
 // BenchmarkLogisticBreastCancer fits l2-logistic regression (the H3 inner
 // problem: standardized breast_cancer training rows, λ = e^θ) for 100
@@ -49,7 +39,7 @@ func BenchmarkLogisticBreastCancer(b *testing.B) {
 	for _, m := range []Method{LBFGS, NewtonCG, BFGS, NonlinearCG, GonumLBFGS, GonumBFGS} {
 		b.Run("100fits/"+m.String(), func(b *testing.B) {
 			var iters, evals, failed int
-			cm := startCPU()
+			cm := testutil.StartCPU()
 			for b.Loop() {
 				iters, evals, failed = 0, 0, 0
 				x := make([]float64, p)
@@ -69,7 +59,7 @@ func BenchmarkLogisticBreastCancer(b *testing.B) {
 					evals += res.GradEvals
 				}
 			}
-			cm.report(b)
+			cm.ReportNs(b, b.N)
 			b.ReportMetric(float64(iters)/100, "iter/fit")
 			b.ReportMetric(float64(evals)/100, "grads/fit")
 			b.ReportMetric(float64(failed), "notconverged/100")
@@ -84,13 +74,13 @@ func BenchmarkLogisticBreastCancer(b *testing.B) {
 		g[j] = 1
 	}
 	b.Run("hypergradient", func(b *testing.B) {
-		cm := startCPU()
+		cm := testutil.StartCPU()
 		for b.Loop() {
 			if _, err := implicit.VJP(Condition(pb), res.X, []float64{-5.495}, g, nil); err != nil {
 				b.Fatal(err)
 			}
 		}
-		cm.report(b)
+		cm.ReportNs(b, b.N)
 	})
 }
 
@@ -104,7 +94,7 @@ func BenchmarkRosenbrockOverhead(b *testing.B) {
 	for _, m := range []Method{LBFGS, BFGS, GonumLBFGS, GonumBFGS} {
 		b.Run(m.String(), func(b *testing.B) {
 			var evals int
-			cm := startCPU()
+			cm := testutil.StartCPU()
 			for b.Loop() {
 				res, err := Minimize(ctx, pb, nil, []float64{-1.2, 1}, &Settings{Method: m, GradTol: 1e-10})
 				if err != nil {
@@ -112,7 +102,7 @@ func BenchmarkRosenbrockOverhead(b *testing.B) {
 				}
 				evals = res.GradEvals
 			}
-			cm.report(b)
+			cm.ReportNs(b, b.N)
 			b.ReportMetric(float64(evals), "grads/fit")
 		})
 	}
