@@ -94,6 +94,13 @@
 // condition; [ParamCondition] appends the set's parameters to θ. Tests
 // show that the engine, the closed forms and central differences agree.
 //
+// The contract. [Solve] returns a [Result], the projection x = P(y) as the
+// module's one differentiable result (implicit.Differentiable): z = x,
+// θ = y for a plain set and θ = (y, φ) for a [Parametric] one, its
+// condition the fixed point above with η = [ResultEta], and VJP/JVP on the
+// flat θ from the closed forms; [SolveBatch] solves many y on one set.
+// Package implicit/conformance checks every set this way.
+//
 // References:
 //   - L. Condat, "Fast projection onto the simplex and the l1 ball",
 //     Mathematical Programming 158 (2016) 575–585.

@@ -231,7 +231,12 @@ func (p *Polyhedron) polish(y []float64, sol *qp.Solution) (*polyState, bool) {
 
 // state solves and polishes the projection at y.
 func (p *Polyhedron) state(y []float64) (*polyState, error) {
-	sol, err := p.Solve(context.Background(), y)
+	return p.stateCtx(context.Background(), y)
+}
+
+// stateCtx is state with the caller's context, for Solve.
+func (p *Polyhedron) stateCtx(ctx context.Context, y []float64) (*polyState, error) {
+	sol, err := p.Solve(ctx, y)
 	if err != nil {
 		return nil, err
 	}
