@@ -484,8 +484,8 @@ func TestAdversarialNetwork(t *testing.T) {
 		_, err := nilRes.Backward(x, nil)
 		return nil, err
 	})
-	add("JVP/nil receiver", ErrDims, nil, func(context.Context) (func() error, error) {
-		_, _, err := nilRes.JVP(x)
+	add("Forward/nil receiver", ErrDims, nil, func(context.Context) (func() error, error) {
+		_, _, err := nilRes.Forward(x)
 		return nil, err
 	})
 	add("Backward/NaN", ErrNaN, nil, func(context.Context) (func() error, error) {
@@ -500,8 +500,8 @@ func TestAdversarialNetwork(t *testing.T) {
 		_, err := r.Backward(nil, mat.NewDense(3, 3, nil))
 		return func() error { return errors.New("accepted gP on a result without P") }, err
 	})
-	add("JVP/Inf", ErrNaN, nil, func(context.Context) (func() error, error) {
-		_, _, err := r.JVP([]float64{inf, 0, 0})
+	add("Forward/Inf", ErrNaN, nil, func(context.Context) (func() error, error) {
+		_, _, err := r.Forward([]float64{inf, 0, 0})
 		return nil, err
 	})
 	var nilBatch *NetworkBatch

@@ -53,7 +53,7 @@
 // and the rows of Ḡ mix like those of P, transposed. Rows of P are only
 // touched on the input columns they can be non-zero on (a range fixed by
 // the network), and the result keeps, per swap, the difference of the two
-// rows it mixed. [NetworkResult.JVP] is the forward mode of the same
+// rows it mixed. [NetworkResult.Forward] is the forward mode of the same
 // recursion. A straight-through variant returns the exact sort and
 // permutation in the forward pass and the relaxed network's derivatives.
 //

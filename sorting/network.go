@@ -355,6 +355,7 @@ type NetworkResult struct {
 	alpha, dal []float64 // per swap: α and dα/d(b−a)
 	gap        []float64 // per swap: a − b (values before the swap)
 	diff       []float64 // per swap: row p − row q before the swap, on [lo, hi)
+	x          []float64 // the input, for Condition
 }
 
 // Sort runs the relaxed network on x. With wantP it also returns the
@@ -379,10 +380,12 @@ func (net *Network) Sort(x []float64, wantP bool, settings *NetworkSettings) (*N
 	}
 	m := len(net.swaps)
 	r := &NetworkResult{net: net, s: s}
-	buf := make([]float64, 3*m+n)
+	buf := make([]float64, 3*m+2*n)
 	r.alpha, r.dal, r.gap = buf[:m], buf[m:2*m], buf[2*m:3*m]
-	v := buf[3*m:]
+	v := buf[3*m : 3*m+n]
+	r.x = buf[3*m+n:]
 	copy(v, x)
+	copy(r.x, x)
 	var mt []float64
 	if wantP {
 		mt = make([]float64, n*n)
@@ -576,12 +579,13 @@ func (r *NetworkResult) Backward(gValues []float64, gP mat.Matrix) ([]float64, e
 	return gv, nil
 }
 
-// JVP returns the derivatives of Values and (for a result computed with
-// wantP) of P in the direction dx: forward mode through the relaxed
+// Forward returns the derivatives of Values and (for a result computed
+// with wantP) of P in the direction dx: forward mode through the relaxed
 // network (also with StraightThrough, where it is the relaxed network's
 // derivative), O(n) per layer for the values and O(n²) for P. dP is nil
-// when P was not requested.
-func (r *NetworkResult) JVP(dx []float64) (dValues []float64, dP *mat.Dense, err error) {
+// when P was not requested. It is the typed form of JVP, as Backward is
+// of VJP.
+func (r *NetworkResult) Forward(dx []float64) (dValues []float64, dP *mat.Dense, err error) {
 	if r == nil || r.net == nil {
 		return nil, nil, fmt.Errorf("%w: nil or zero *NetworkResult", ErrDims)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 
 	"gonum.org/v1/gonum/mat"
@@ -56,6 +57,11 @@ type Soft struct {
 	// out is the output, kept for the KL rank (whose derivative is
 	// scaled by it).
 	out []float64
+	// x, shift and k are the input, the shift removed from it (see
+	// clusterShift) and the k of a top-k: what Condition needs.
+	x     []float64
+	shift float64
+	k     int
 }
 
 // Len returns n (0 for a nil or zero Soft).
@@ -166,6 +172,7 @@ func SoftSort(dst, x []float64, eps float64, settings *SoftSettings) (*Soft, err
 	defer vecPool.Put(wb)
 	z, w := ranksTarget(*zb, false), *wb
 	c := clusterShift(x)
+	xc := slices.Clone(x)
 	for i := range n {
 		z[i] /= eps
 		w[i] = sign * (x[i] - c)
@@ -177,7 +184,7 @@ func SoftSort(dst, x []float64, eps float64, settings *SoftSettings) (*Soft, err
 	for i := range dst {
 		dst[i] = sign*dst[i] + c
 	}
-	return &Soft{kind: kindSort, reg: s.Regularization, eps: eps, sign: sign, proj: p}, nil
+	return &Soft{kind: kindSort, reg: s.Regularization, eps: eps, sign: sign, proj: p, x: xc, shift: c}, nil
 }
 
 // SoftRank sets dst to the soft ranks of x with regularization strength
@@ -206,6 +213,7 @@ func SoftRank(dst, x []float64, eps float64, settings *SoftSettings) (*Soft, err
 	defer vecPool.Put(wb)
 	w, z := ranksTarget(*wb, kl), *zb
 	c := clusterShift(x)
+	xc := slices.Clone(x)
 	for i := range n {
 		z[i] = sign * (x[i] - c) / eps
 	}
@@ -213,7 +221,7 @@ func SoftRank(dst, x []float64, eps float64, settings *SoftSettings) (*Soft, err
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNaN, err)
 	}
-	sf := &Soft{kind: kindRank, reg: s.Regularization, eps: eps, sign: sign, proj: p}
+	sf := &Soft{kind: kindRank, reg: s.Regularization, eps: eps, sign: sign, proj: p, x: xc, shift: c}
 	if kl {
 		for i := range dst {
 			dst[i] = math.Exp(dst[i])
@@ -257,6 +265,7 @@ func SoftTopK(dst, x []float64, k int, eps float64, settings *SoftSettings) (*So
 		}
 	}
 	c := clusterShift(x)
+	xc := slices.Clone(x)
 	for i := range n {
 		z[i] = sign * (x[i] - c) / eps
 	}
@@ -264,7 +273,7 @@ func SoftTopK(dst, x []float64, k int, eps float64, settings *SoftSettings) (*So
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNaN, err)
 	}
-	return &Soft{kind: kindTopK, reg: isotonic.L2, eps: eps, sign: sign, proj: p}, nil
+	return &Soft{kind: kindTopK, reg: isotonic.L2, eps: eps, sign: sign, proj: p, x: xc, shift: c, k: k}, nil
 }
 
 // VJP sets dst to the gradient with respect to x of ⟨g, output⟩. Cost
