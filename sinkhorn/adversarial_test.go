@@ -336,7 +336,7 @@ func TestAdversarialDerivatives(t *testing.T) {
 	}
 	vjp := func(name string, r *Result, gf, gg []float64, s *DiffSettings, want error, any ...error) testutil.Case {
 		return testutil.Case{Name: "VJP/" + name, Want: want, Any: any, Call: func(context.Context) (func() error, error) {
-			g, err := r.VJP(gf, gg, s)
+			g, err := r.Backward(gf, gg, s)
 			return gradOK(g), err
 		}}
 	}
@@ -374,24 +374,24 @@ func TestAdversarialDerivatives(t *testing.T) {
 		planVJP("ok", r, mat.NewDense(3, 4, []float64{1, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 3}), nil, nil),
 		planVJP("ok points", rp, mat.NewDense(3, 4, []float64{1, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 3}), nil, nil),
 		{Name: "Condition/Linearize wrong lengths", Want: ErrDims, Call: func(context.Context) (func() error, error) {
-			_, _, err := r.Condition(nil).Linearize([]float64{1}, []float64{1})
+			_, _, err := r.ConditionWith(nil).Linearize([]float64{1}, []float64{1})
 			return nil, err
 		}},
 		{Name: "Condition/Linearize NaN", Want: ErrNaN, Call: func(context.Context) (func() error, error) {
-			c := r.Condition(nil)
+			c := r.ConditionWith(nil)
 			th := c.Theta()
 			th[0] = nan
 			_, _, err := c.Linearize(r.Potentials(), th)
 			return nil, err
 		}},
 		{Name: "Condition/Linearize bad settings", Want: ErrSettings, Call: func(context.Context) (func() error, error) {
-			c := r.Condition(&DiffSettings{Ridge: -2})
+			c := r.ConditionWith(&DiffSettings{Ridge: -2})
 			_, _, err := c.Linearize(r.Potentials(), c.Theta())
 			return nil, err
 		}},
 		{Name: "Condition/Residual wrong lengths", Call: func(context.Context) (func() error, error) {
 			dst := make([]float64, 7)
-			r.Condition(nil).Residual(dst, []float64{1}, []float64{1})
+			r.ConditionWith(nil).Residual(dst, []float64{1}, []float64{1})
 			return func() error {
 				if !math.IsNaN(dst[0]) {
 					return fmt.Errorf("residual %v, want NaN", dst)
@@ -400,17 +400,17 @@ func TestAdversarialDerivatives(t *testing.T) {
 			}, nil
 		}},
 		{Name: "Condition/engine VJP", Call: func(context.Context) (func() error, error) {
-			c := r.Condition(nil)
+			c := r.ConditionWith(nil)
 			g, err := implicit.VJP(c, r.Potentials(), c.Theta(), []float64{1, 0, 0, 0, 0, 0, 1}, nil)
 			return func() error { return testutil.Finite("VJP", g) }, err
 		}},
 		{Name: "Condition/engine VJP wrong cotangent", Any: []error{implicit.ErrDims}, Call: func(context.Context) (func() error, error) {
-			c := r.Condition(nil)
+			c := r.ConditionWith(nil)
 			g, err := implicit.VJP(c, r.Potentials(), c.Theta(), []float64{1}, nil)
 			return func() error { return testutil.Finite("VJP", g) }, err
 		}},
 		{Name: "Result/8 goroutines", Call: func(context.Context) (func() error, error) {
-			want, err := rp.VJP(ones3, ones4, nil)
+			want, err := rp.Backward(ones3, ones4, nil)
 			if err != nil {
 				return nil, err
 			}
@@ -418,7 +418,7 @@ func TestAdversarialDerivatives(t *testing.T) {
 			errs := make([]error, 8)
 			for w := range 8 {
 				wg.Go(func() {
-					g, err := rp.VJP(ones3, ones4, nil)
+					g, err := rp.Backward(ones3, ones4, nil)
 					if err != nil {
 						errs[w] = err
 						return

@@ -78,11 +78,11 @@
 //
 //   - Envelope (Danskin): [Result.CostGrad], ∂OT_ε/∂C = P, ∂/∂a_i = φ_a(f_i) − ε(Σ_j b_j e^{(f_i+g_j−C_ij)/ε} − ⟨b,1⟩),
 //     and, for points, ∂/∂x_i = Σ_j P_ij ∇ₓc(x_i, y_j). Cost: one pass.
-//   - Implicit: [Result.Condition] is the first-order condition
+//   - Implicit: [Result.ConditionWith] is the first-order condition
 //     F = (P1 − a∘t_a(f), Pᵀ1 − b∘t_b(g)) (plus a gauge term for balanced
 //     problems) as an implicit.Condition; its ∂ₓF solves by the Schur
 //     complement with conjugate gradients and an optional ridge (the fast
-//     path of ott-jax, Cuturi et al. 2022), so [Result.VJP] and
+//     path of ott-jax, Cuturi et al. 2022), so [Result.Backward] and
 //     [Result.PlanVJP] differentiate potentials and plans with one
 //     min(n,m)-dimensional CG solve; the generic engine gives the same
 //     result (tested).

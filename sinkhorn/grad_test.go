@@ -188,7 +188,7 @@ func TestImplicitPotentialsAndCondition(t *testing.T) {
 		r, err := Solve(context.Background(), tc.pb, tight)
 		require.NoError(t, err)
 		n, m := r.Dims()
-		c := r.Condition(nil)
+		c := r.ConditionWith(nil)
 		// The solver output satisfies the condition.
 		res := make([]float64, n+m)
 		c.Residual(res, r.Potentials(), c.Theta())
@@ -206,7 +206,7 @@ func TestImplicitPotentialsAndCondition(t *testing.T) {
 		for j := range gg {
 			gg[j] = rng.NormFloat64()
 		}
-		gr, err := r.VJP(gf, gg, nil)
+		gr, err := r.Backward(gf, gg, nil)
 		require.NoError(t, err)
 		d := randDirection(rng, tc.pb, tc.balanced)
 		want := centralFD(t, func(h float64) float64 {

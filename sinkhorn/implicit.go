@@ -32,9 +32,11 @@ type Condition struct {
 	diff DiffSettings
 }
 
-// Condition returns the optimality condition of r's problem. s configures
-// the Schur-complement solve of its ∂ₓF (nil: defaults).
-func (r *Result) Condition(s *DiffSettings) *Condition {
+// ConditionWith returns the optimality condition of r's problem, typed.
+// s configures the Schur-complement solve of its ∂ₓF (nil: defaults).
+// Condition (the module's contract) is ConditionWith(nil) with its point
+// and parameters.
+func (r *Result) ConditionWith(s *DiffSettings) *Condition {
 	c := &Condition{p: r.p}
 	if s != nil {
 		c.diff = *s
@@ -658,12 +660,14 @@ func (h *Hessian) schurFallback(y []float64, op *linsolve.Func, rhs []float64, p
 	return nil
 }
 
-// VJP returns the gradient of ⟨gf, f⟩ + ⟨gg, g⟩ with respect to the
+// Backward returns the gradient of ⟨gf, f⟩ + ⟨gg, g⟩ with respect to the
 // problem's inputs by implicit differentiation of the optimality
-// condition, F(x*, θ) = 0 ⇒ ∂x*/∂θ = −(∂ₓF)⁻¹ ∂θF. f is the gauge-fixed
-// potential of [Condition] (mean(f) = mean(g) when balanced). Memory: the
+// condition, F(x*, θ) = 0 ⇒ ∂x*/∂θ = −(∂ₓF)⁻¹ ∂θF, as a typed Grad. f is
+// the gauge-fixed potential of [Condition] (mean(f) = mean(g) when
+// balanced). It is VJP (the module's contract, on the flat θ) with the
+// cotangent split by potential and the gradient unpacked. Memory: the
 // n×m plan.
-func (r *Result) VJP(gf, gg []float64, s *DiffSettings) (g *Grad, err error) {
+func (r *Result) Backward(gf, gg []float64, s *DiffSettings) (g *Grad, err error) {
 	defer recoverPanic(&err, func() { g = nil })
 	if r == nil || r.p == nil {
 		return nil, fmt.Errorf("%w: nil or empty Result", ErrDims)
@@ -681,7 +685,7 @@ func (r *Result) VJP(gf, gg []float64, s *DiffSettings) (g *Grad, err error) {
 			return nil, fmt.Errorf("%w: in the cotangent", ErrNaN)
 		}
 	}
-	c := r.Condition(s)
+	c := r.ConditionWith(s)
 	var es *implicit.Settings
 	if s != nil {
 		es = s.Engine
@@ -753,7 +757,7 @@ func (r *Result) PlanVJP(gp mat.Matrix, s *DiffSettings) (g *Grad, err error) {
 			db[j] += gij * p.a[i] * q
 		}
 	}
-	out, err := r.VJP(gf, gg, s)
+	out, err := r.Backward(gf, gg, s)
 	if err != nil {
 		return nil, err
 	}

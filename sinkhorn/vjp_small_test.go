@@ -29,13 +29,13 @@ func TestVJPSmallBalancedPointClouds(t *testing.T) {
 		r, err := Solve(context.Background(), pb, tight)
 		require.NoError(t, err)
 		gf, gg := []float64{1, 1, 1, 1}, []float64{1, 1, 1, 1, 1}
-		got, err := r.VJP(gf, gg, nil)
+		got, err := r.Backward(gf, gg, nil)
 		if err != nil {
 			fails++
 			t.Errorf("seed %d (d = %d, ε = %v): default VJP: %v", seed, d, eps, err)
 			continue
 		}
-		ref, err := r.VJP(gf, gg, &DiffSettings{Engine: &implicit.Settings{Method: implicit.DenseLU}})
+		ref, err := r.Backward(gf, gg, &DiffSettings{Engine: &implicit.Settings{Method: implicit.DenseLU}})
 		require.NoError(t, err)
 		assert.InDeltaSlice(t, ref.X.RawMatrix().Data, got.X.RawMatrix().Data, 1e-7*max(1, mat.Norm(ref.X, math.Inf(1))), "seed %d X", seed)
 		assert.InDeltaSlice(t, ref.Y.RawMatrix().Data, got.Y.RawMatrix().Data, 1e-7*max(1, mat.Norm(ref.Y, math.Inf(1))), "seed %d Y", seed)
@@ -68,7 +68,7 @@ func TestSchurDenseFallback(t *testing.T) {
 		pb := &Problem{X: randPoints(rng, 6, 2, 0), Y: randPoints(rng, 4, 2, 0.3), Epsilon: 0.2, TauA: tau, TauB: tau}
 		r, err := Solve(context.Background(), pb, tight)
 		require.NoError(t, err)
-		c := r.Condition(nil)
+		c := r.ConditionWith(nil)
 		dx, _, err := c.Linearize(r.Potentials(), c.Theta())
 		require.NoError(t, err)
 		h := dx.(*Hessian)

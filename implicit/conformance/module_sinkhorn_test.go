@@ -1,0 +1,168 @@
+package conformance_test
+
+// The differentiable results of package sinkhorn:
+//
+//	sinkhorn  *sinkhorn.Result: z = the potentials (f, g), θ = (C, a, b) for
+//	          a cost matrix (balanced, along mass-preserving directions, and
+//	          unbalanced) and (X, Y, a, b) for point clouds
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/optlayers/optlayers/implicit"
+	"github.com/optlayers/optlayers/implicit/conformance"
+	"github.com/optlayers/optlayers/sinkhorn"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+func TestModuleSinkhorn(t *testing.T) {
+	conformance.Run(t, sinkhornCases())
+}
+
+// otInstance is a sinkhorn problem with its flat θ (the layout of
+// sinkhorn.Condition) and the map back from θ.
+type otInstance struct {
+	name     string
+	theta    []float64
+	unpack   func(theta []float64) *sinkhorn.Problem
+	balanced bool
+	n, m     int
+}
+
+func sinkhornCase(in otInstance, set *sinkhorn.Settings) conformance.Case {
+	n, m, p := in.n, in.m, len(in.theta)
+	var dir func(*rand.Rand) []float64
+	if in.balanced {
+		// Keep Σa = Σb: the balanced problem has no solution otherwise.
+		dir = func(rng *rand.Rand) []float64 {
+			d := randVec(rng, p, 1)
+			sa, sb := 0.0, 0.0
+			for _, v := range d[p-n-m : p-m] {
+				sa += v
+			}
+			for _, v := range d[p-m:] {
+				sb += v
+			}
+			for j := p - m; j < p; j++ {
+				d[j] += (sa - sb) / float64(m)
+			}
+			return d
+		}
+	}
+	return conformance.Case{
+		Name:       "sinkhorn/" + in.name,
+		Theta:      in.theta,
+		Direction:  dir,
+		Cancelable: true,
+		Solve: func(ctx context.Context, th []float64) (implicit.Differentiable, error) {
+			r, err := sinkhorn.Solve(ctx, in.unpack(th), set)
+			if err != nil {
+				return nil, err
+			}
+			return r, nil
+		},
+		// sinkhorn.SolveBatch takes no worker count (it runs on GOMAXPROCS
+		// goroutines, each solve single-threaded): the check compares two
+		// runs, and Settings.Workers sets each solve's passes.
+		Batch: func(ctx context.Context, ths [][]float64, workers int) ([]implicit.Differentiable, error) {
+			pbs := make([]*sinkhorn.Problem, len(ths))
+			for i, th := range ths {
+				pbs[i] = in.unpack(th)
+			}
+			s := *set
+			s.Workers = workers
+			rs, errs := sinkhorn.SolveBatch(ctx, pbs, &s)
+			out := make([]implicit.Differentiable, len(rs))
+			for i, r := range rs {
+				if errs[i] != nil {
+					return nil, fmt.Errorf("item %d: %w", i, errs[i])
+				}
+				out[i] = r
+			}
+			return out, nil
+		},
+	}
+}
+
+func positive(rng *rand.Rand, n int) []float64 {
+	v := make([]float64, n)
+	for i := range v {
+		v[i] = 0.5 + rng.Float64()
+	}
+	return v
+}
+
+func costInstance(rng *rand.Rand, n, m int, tau float64) otInstance {
+	c := positive(rng, n*m)
+	a, b := positive(rng, n), positive(rng, m)
+	balanced := tau == 0
+	if balanced {
+		sa, sb := 0.0, 0.0
+		for _, v := range a {
+			sa += v
+		}
+		for _, v := range b {
+			sb += v
+		}
+		for j := range b {
+			b[j] *= sa / sb
+		}
+	}
+	theta := append(append(append([]float64(nil), c...), a...), b...)
+	return otInstance{
+		name:     fmt.Sprintf("cost %d×%d τ=%v", n, m, tau),
+		theta:    theta,
+		balanced: balanced, n: n, m: m,
+		unpack: func(th []float64) *sinkhorn.Problem {
+			return &sinkhorn.Problem{
+				Cost:    mat.NewDense(n, m, append([]float64(nil), th[:n*m]...)),
+				A:       append([]float64(nil), th[n*m:n*m+n]...),
+				B:       append([]float64(nil), th[n*m+n:]...),
+				Epsilon: 0.3, TauA: tau, TauB: tau,
+			}
+		},
+	}
+}
+
+func pointInstance(rng *rand.Rand, n, m, d int) otInstance {
+	x, y := randVec(rng, n*d, 1), randVec(rng, m*d, 1)
+	a, b := make([]float64, n), make([]float64, m)
+	for i := range a {
+		a[i] = 1 / float64(n)
+	}
+	for j := range b {
+		b[j] = 1 / float64(m)
+	}
+	theta := append(append(append(append([]float64(nil), x...), y...), a...), b...)
+	k := (n + m) * d
+	return otInstance{
+		name:     fmt.Sprintf("points %d,%d in R^%d", n, m, d),
+		theta:    theta,
+		balanced: true, n: n, m: m,
+		unpack: func(th []float64) *sinkhorn.Problem {
+			return &sinkhorn.Problem{
+				X:       mat.NewDense(n, d, append([]float64(nil), th[:n*d]...)),
+				Y:       mat.NewDense(m, d, append([]float64(nil), th[n*d:k]...)),
+				A:       append([]float64(nil), th[k:k+n]...),
+				B:       append([]float64(nil), th[k+n:]...),
+				Epsilon: 0.5,
+			}
+		},
+	}
+}
+
+func sinkhornCases() []conformance.Case {
+	rng := rand.New(rand.NewPCG(13, 23))
+	set := &sinkhorn.Settings{Tol: 1e-13, MaxIter: 100000}
+	return []conformance.Case{
+		sinkhornCase(costInstance(rng, 4, 3, 0), set),
+		sinkhornCase(costInstance(rng, 3, 5, 0), set),
+		sinkhornCase(costInstance(rng, 4, 4, 0.8), set),
+		sinkhornCase(pointInstance(rng, 4, 3, 2), set),
+		sinkhornCase(pointInstance(rng, 3, 3, 2), set),
+	}
+}
