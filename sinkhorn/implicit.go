@@ -306,7 +306,7 @@ type DiffSettings struct {
 	// MaxIter caps the conjugate-gradient iterations; default 10·min(n,m)
 	// and at least 1000.
 	MaxIter int
-	// Engine, if non-nil, makes VJP use the generic implicit engine with
+	// Engine, if non-nil, makes Backward use the generic implicit engine with
 	// these settings (for instance Method: implicit.DenseLU) instead of the
 	// Schur-complement solve; a reference path, slower.
 	Engine *implicit.Settings

@@ -5,6 +5,8 @@ package conformance_test
 //	sinkhorn  *sinkhorn.Result: z = the potentials (f, g), θ = (C, a, b) for
 //	          a cost matrix (balanced, along mass-preserving directions, and
 //	          unbalanced) and (X, Y, a, b) for point clouds
+//	          *sinkhorn.BirkhoffOutput: z = vec(P), θ = vec(S), the plan's own
+//	          condition (double-centred log P − S/τ and the marginals)
 
 import (
 	"context"
@@ -164,5 +166,23 @@ func sinkhornCases() []conformance.Case {
 		sinkhornCase(costInstance(rng, 4, 4, 0.8), set),
 		sinkhornCase(pointInstance(rng, 4, 3, 2), set),
 		sinkhornCase(pointInstance(rng, 3, 3, 2), set),
+		birkhoffCase(rng, 3, 0.7, set),
+		birkhoffCase(rng, 4, 0.4, set),
+	}
+}
+
+func birkhoffCase(rng *rand.Rand, n int, tau float64, set *sinkhorn.Settings) conformance.Case {
+	l := &sinkhorn.Birkhoff{Tau: tau, Settings: set}
+	return conformance.Case{
+		Name:       fmt.Sprintf("sinkhorn/Birkhoff n=%d τ=%v", n, tau),
+		Theta:      randVec(rng, n*n, 1),
+		Cancelable: true,
+		Solve: func(ctx context.Context, th []float64) (implicit.Differentiable, error) {
+			o, err := l.Forward(ctx, mat.NewDense(n, n, append([]float64(nil), th...)))
+			if err != nil {
+				return nil, err
+			}
+			return o, nil
+		},
 	}
 }
