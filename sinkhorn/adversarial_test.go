@@ -275,7 +275,7 @@ func TestAdversarialBatchAndDivergence(t *testing.T) {
 			if err != nil {
 				return nil, err
 			}
-			_, err = u.VJP([]float64{nan, 0, 0}, make([]float64, 4))
+			_, err = u.Backward([]float64{nan, 0, 0}, make([]float64, 4))
 			return nil, err
 		}},
 		{Name: "Unrolled.VJP/short", Want: ErrDims, Call: func(ctx context.Context) (func() error, error) {
@@ -283,12 +283,12 @@ func TestAdversarialBatchAndDivergence(t *testing.T) {
 			if err != nil {
 				return nil, err
 			}
-			_, err = u.VJP(nil, nil)
+			_, err = u.Backward(nil, nil)
 			return nil, err
 		}},
 		{Name: "Unrolled.VJP/nil receiver", Want: ErrDims, Call: func(context.Context) (func() error, error) {
 			var u *Unrolled
-			_, err := u.VJP([]float64{1}, []float64{1})
+			_, err := u.Backward([]float64{1}, []float64{1})
 			return nil, err
 		}},
 		{Name: "Unrolled.VJP/ok", Call: func(ctx context.Context) (func() error, error) {
@@ -296,7 +296,7 @@ func TestAdversarialBatchAndDivergence(t *testing.T) {
 			if err != nil {
 				return nil, err
 			}
-			g, err := u.VJP([]float64{1, 0, 0}, make([]float64, 4))
+			g, err := u.Backward([]float64{1, 0, 0}, make([]float64, 4))
 			if err != nil {
 				return nil, err
 			}

@@ -1,6 +1,7 @@
 package sinkhorn
 
 import (
+	"context"
 	"fmt"
 	"math"
 
@@ -287,4 +288,262 @@ func (c *birkhoffCondition) Linearize(p, s []float64) (implicit.Operator, implic
 		c.center(dst)
 	})
 	return dp, ds, nil
+}
+
+var _ implicit.Differentiable = (*Unrolled)(nil)
+
+// packGrad writes a Grad into the flat θ layout of Condition.
+func packGrad(p *prepared, g *Grad, dst []float64) {
+	off := 0
+	put := func(m *mat.Dense) {
+		r, c := m.Dims()
+		for i := range r {
+			copy(dst[off:off+c], m.RawRowView(i)[:c])
+			off += c
+		}
+	}
+	if p.points {
+		put(g.X)
+		put(g.Y)
+	} else {
+		put(g.C)
+	}
+	off += copy(dst[off:], g.A)
+	copy(dst[off:], g.B)
+}
+
+// costTangent returns the n×m cost tangent dC (row-major) of the θ-tangent
+// dθ (layout of Condition): dθ's C block, or ∇ₓc·dx_i + ∇ᵧc·dy_j for
+// point clouds.
+func costTangent(p *prepared, dtheta []float64) []float64 {
+	n, m := p.n, p.m
+	if !p.points {
+		return dtheta[:n*m]
+	}
+	g := p.geom
+	d := g.d
+	dx, dy := dtheta[:n*d], dtheta[n*d:(n+m)*d]
+	dc := make([]float64, n*m)
+	gx, gy := make([]float64, d), make([]float64, d)
+	for i := range n {
+		xi := g.x[i*d : (i+1)*d]
+		for j := range m {
+			yj := g.y[j*d : (j+1)*d]
+			if g.sq || g.pc == nil {
+				for k := range d {
+					gx[k], gy[k] = 2*(xi[k]-yj[k]), -2*(xi[k]-yj[k])
+				}
+			} else {
+				g.pc.Grad(gx, gy, xi, yj)
+			}
+			s := 0.0
+			for k := range d {
+				s += gx[k]*dx[i*d+k] + gy[k]*dy[j*d+k]
+			}
+			dc[i*m+j] = s
+		}
+	}
+	return dc
+}
+
+// Condition returns the closed-form "condition" of the unrolled
+// iterations, F(z, θ) = z − Φ_T(θ): z = (F, G), the last iterates (not
+// gauge-fixed), θ in the layout of the type Condition ((C, a, b) or
+// (X, Y, a, b)), and Φ_T the T recorded iterations from f = 0, as fresh
+// copies. T iterations solve nothing, so ∂zF = I and ∂θF = −∂Φ_T is the
+// recursion's own forward and reverse mode (JVP and VJP) at θ: the
+// engine's VJP on it checks the layout and the plumbing, not an
+// independent derivation; ε stays fixed at its absolute value.
+func (u *Unrolled) Condition() (implicit.Condition, []float64, []float64) {
+	if u == nil || u.p == nil {
+		return nil, nil, nil
+	}
+	c := &Condition{p: u.p}
+	z := append(append([]float64(nil), u.F...), u.G...)
+	return &unrolledCondition{c: c, iters: u.Iterations}, z, c.Theta()
+}
+
+// Backward returns the gradient of ⟨gf, F⟩ + ⟨gg, G⟩ (the last iterates)
+// with respect to the inputs, by reverse-mode differentiation through the
+// iterations, as a typed Grad: VJP with the cotangent split by potential.
+func (u *Unrolled) Backward(gf, gg []float64) (g *Grad, err error) {
+	defer recoverPanic(&err, func() { g = nil })
+	if u == nil || u.p == nil {
+		return nil, fmt.Errorf("%w: nil or empty Unrolled (use SolveUnrolled)", ErrDims)
+	}
+	p := u.p
+	if len(gf) != p.n || len(gg) != p.m {
+		return nil, fmt.Errorf("%w: cotangents of lengths %d, %d", ErrDims, len(gf), len(gg))
+	}
+	if !finiteSlice(gf) || !finiteSlice(gg) {
+		return nil, fmt.Errorf("%w: in the cotangent", ErrNaN)
+	}
+	return u.reverse(append([]float64(nil), gf...), append([]float64(nil), gg...),
+		make([]float64, p.n*p.m), make([]float64, p.n), make([]float64, p.m)), nil
+}
+
+// VJP sets dst (length len(θ), the layout of Condition) to the gradient of
+// ⟨g, (F, G)⟩ for g of length n + m, by reverse mode through the
+// iterations (Backward on the flat layout).
+func (u *Unrolled) VJP(dst, g []float64) (err error) {
+	defer recoverPanic(&err, nil)
+	if u == nil || u.p == nil {
+		return fmt.Errorf("%w: nil or empty Unrolled (use SolveUnrolled)", ErrDims)
+	}
+	p := u.p
+	_, np := (&Condition{p: p}).Dims()
+	if len(dst) != np || len(g) != p.n+p.m {
+		return fmt.Errorf("%w: VJP into %d entries with a cotangent of %d, want %d and %d", ErrDims, len(dst), len(g), np, p.n+p.m)
+	}
+	gr, err := u.Backward(g[:p.n], g[p.n:])
+	if err != nil {
+		return err
+	}
+	packGrad(p, gr, dst)
+	return nil
+}
+
+// JVP sets dst (length n + m) to the derivative of (F, G) in the
+// direction dθ (the layout of Condition), by forward mode through the
+// iterations: with the softmax weights s of each log-sum-exp,
+//
+//	dg_j = −κ_b Σ_i s_ij (df_i − dC_ij + ε da_i/a_i),
+//	df_i = −κ_a Σ_j s_ij (dg_j − dC_ij + ε db_j/b_j).
+func (u *Unrolled) JVP(dst, dtheta []float64) (err error) {
+	defer recoverPanic(&err, nil)
+	if u == nil || u.p == nil {
+		return fmt.Errorf("%w: nil or empty Unrolled (use SolveUnrolled)", ErrDims)
+	}
+	p := u.p
+	n, m := p.n, p.m
+	_, np := (&Condition{p: p}).Dims()
+	if len(dst) != n+m || len(dtheta) != np {
+		return fmt.Errorf("%w: JVP into %d entries along %d, want %d and %d", ErrDims, len(dst), len(dtheta), n+m, np)
+	}
+	if !finiteSlice(dtheta) {
+		return fmt.Errorf("%w: in the direction", ErrNaN)
+	}
+	dc := costTangent(p, dtheta)
+	da, db := dtheta[np-n-m:np-m], dtheta[np-m:]
+	ra, rb := make([]float64, n), make([]float64, m) // ε da/a, ε db/b
+	for i := range n {
+		if p.a[i] > 0 {
+			ra[i] = p.eps * da[i] / p.a[i]
+		}
+	}
+	for j := range m {
+		if p.b[j] > 0 {
+			rb[j] = p.eps * db[j] / p.b[j]
+		}
+	}
+	invEps := 1 / p.eps
+	w := make([]float64, max(n, m))
+	df, dg := make([]float64, n), make([]float64, m)
+	for t := 1; t <= u.Iterations; t++ {
+		g, fPrev := u.gs[t-1], u.fs[t-1]
+		for j := range m {
+			softmax(w[:n], u.ct[j*n:(j+1)*n], fPrev, p.loga, invEps)
+			s := 0.0
+			for i, wi := range w[:n] {
+				s += wi * (df[i] - dc[i*m+j] + ra[i])
+			}
+			dg[j] = -p.kappaB * s
+		}
+		for i := range n {
+			softmax(w[:m], u.cost[i*m:(i+1)*m], g, p.logb, invEps)
+			s := 0.0
+			for j, wj := range w[:m] {
+				s += wj * (dg[j] - dc[i*m+j] + rb[j])
+			}
+			df[i] = -p.kappaA * s
+		}
+	}
+	copy(dst, df)
+	copy(dst[n:], dg)
+	if !finiteSlice(dst) {
+		return fmt.Errorf("%w: in the tangent", ErrNumerical)
+	}
+	return nil
+}
+
+// unrolledCondition is F(z, θ) = z − Φ_T(θ) of Unrolled.Condition.
+type unrolledCondition struct {
+	c     *Condition
+	iters int
+}
+
+func (c *unrolledCondition) Dims() (int, int) { return c.c.Dims() }
+
+// at runs the T iterations on the problem of the same kind at θ.
+func (c *unrolledCondition) at(theta []float64) (*Unrolled, error) {
+	p := c.c.p
+	n, m := p.n, p.m
+	_, np := c.c.Dims()
+	if len(theta) != np {
+		return nil, fmt.Errorf("%w: len(θ) = %d, want %d", ErrDims, len(theta), np)
+	}
+	th := append([]float64(nil), theta...)
+	pb := &Problem{A: th[np-n-m : np-m], B: th[np-m:], Epsilon: p.eps, TauA: p.tauA, TauB: p.tauB}
+	if p.points {
+		d := p.geom.d
+		pb.X, pb.Y = mat.NewDense(n, d, th[:n*d]), mat.NewDense(m, d, th[n*d:(n+m)*d])
+		pb.PointCost = p.geom.pc
+	} else {
+		pb.Cost = mat.NewDense(n, m, th[:n*m])
+	}
+	return SolveUnrolled(context.Background(), pb, c.iters)
+}
+
+func (c *unrolledCondition) Residual(dst, z, theta []float64) {
+	u, err := c.at(theta)
+	nz, _ := c.c.Dims()
+	if err != nil || len(dst) != nz || len(z) != nz {
+		for i := range dst {
+			dst[i] = math.NaN()
+		}
+		return
+	}
+	n := len(u.F)
+	for i := range dst {
+		if i < n {
+			dst[i] = z[i] - u.F[i]
+		} else {
+			dst[i] = z[i] - u.G[i-n]
+		}
+	}
+}
+
+func (c *unrolledCondition) Linearize(z, theta []float64) (implicit.Operator, implicit.Operator, error) {
+	nz, np := c.c.Dims()
+	if len(z) != nz {
+		return nil, nil, fmt.Errorf("%w: len(z) = %d, want %d", ErrDims, len(z), nz)
+	}
+	u, err := c.at(theta)
+	if err != nil {
+		return nil, nil, err
+	}
+	nan := func(dst []float64) {
+		for i := range dst {
+			dst[i] = math.NaN()
+		}
+	}
+	id := linsolve.NewFunc(nz, nz, func(dst, v []float64) { copy(dst, v) }, func(dst, w []float64) { copy(dst, w) })
+	dth := linsolve.NewFunc(nz, np, func(dst, v []float64) {
+		if err := u.JVP(dst, v); err != nil {
+			nan(dst)
+			return
+		}
+		for i := range dst {
+			dst[i] = -dst[i]
+		}
+	}, func(dst, w []float64) {
+		if err := u.VJP(dst, w); err != nil {
+			nan(dst)
+			return
+		}
+		for i := range dst {
+			dst[i] = -dst[i]
+		}
+	})
+	return id, dth, nil
 }

@@ -289,7 +289,7 @@ func TestUnrolledPotentialsVJP(t *testing.T) {
 		for j := range gg {
 			gg[j] = rng.NormFloat64()
 		}
-		g, err := u.VJP(gf, gg)
+		g, err := u.Backward(gf, gg)
 		require.NoError(t, err)
 		d := randDirection(rng, tc.pb, tc.balanced)
 		want := centralFD(t, func(h float64) float64 {

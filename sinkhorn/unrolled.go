@@ -120,25 +120,6 @@ func (u *Unrolled) CostGrad() *Grad {
 	return u.reverse(gf, gg, dc, da, db)
 }
 
-// VJP returns the gradient of ⟨gf, F⟩ + ⟨gg, G⟩ (the last iterates) with
-// respect to the inputs, by reverse-mode differentiation through the
-// iterations.
-func (u *Unrolled) VJP(gf, gg []float64) (g *Grad, err error) {
-	defer recoverPanic(&err, func() { g = nil })
-	if u == nil || u.p == nil {
-		return nil, fmt.Errorf("%w: nil or empty Unrolled (use SolveUnrolled)", ErrDims)
-	}
-	p := u.p
-	if len(gf) != p.n || len(gg) != p.m {
-		return nil, fmt.Errorf("%w: cotangents of lengths %d, %d", ErrDims, len(gf), len(gg))
-	}
-	if !finiteSlice(gf) || !finiteSlice(gg) {
-		return nil, fmt.Errorf("%w: in the cotangent", ErrNaN)
-	}
-	return u.reverse(append([]float64(nil), gf...), append([]float64(nil), gg...),
-		make([]float64, p.n*p.m), make([]float64, p.n), make([]float64, p.m)), nil
-}
-
 func phiGrad(f, tau float64) (v, d float64) {
 	if math.IsInf(tau, 1) {
 		return f, 1

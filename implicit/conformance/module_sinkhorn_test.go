@@ -7,6 +7,8 @@ package conformance_test
 //	          unbalanced) and (X, Y, a, b) for point clouds
 //	          *sinkhorn.BirkhoffOutput: z = vec(P), θ = vec(S), the plan's own
 //	          condition (double-centred log P − S/τ and the marginals)
+//	          *sinkhorn.Unrolled: z = the last iterates after T iterations,
+//	          θ as for Result (z − Φ_T(θ) = 0, the recursion's own derivatives)
 
 import (
 	"context"
@@ -35,7 +37,9 @@ type otInstance struct {
 	n, m     int
 }
 
-func sinkhornCase(in otInstance, set *sinkhorn.Settings) conformance.Case {
+// direction returns the case's direction: Gaussian, with Σda = Σdb for
+// a balanced problem.
+func (in otInstance) direction() func(*rand.Rand) []float64 {
 	n, m, p := in.n, in.m, len(in.theta)
 	var dir func(*rand.Rand) []float64
 	if in.balanced {
@@ -55,10 +59,30 @@ func sinkhornCase(in otInstance, set *sinkhorn.Settings) conformance.Case {
 			return d
 		}
 	}
+	return dir
+}
+
+func unrolledCase(in otInstance, iters int) conformance.Case {
+	return conformance.Case{
+		Name:       fmt.Sprintf("sinkhorn/Unrolled T=%d %s", iters, in.name),
+		Theta:      in.theta,
+		Direction:  in.direction(),
+		Cancelable: true,
+		Solve: func(ctx context.Context, th []float64) (implicit.Differentiable, error) {
+			u, err := sinkhorn.SolveUnrolled(ctx, in.unpack(th), iters)
+			if err != nil {
+				return nil, err
+			}
+			return u, nil
+		},
+	}
+}
+
+func sinkhornCase(in otInstance, set *sinkhorn.Settings) conformance.Case {
 	return conformance.Case{
 		Name:       "sinkhorn/" + in.name,
 		Theta:      in.theta,
-		Direction:  dir,
+		Direction:  in.direction(),
 		Cancelable: true,
 		Solve: func(ctx context.Context, th []float64) (implicit.Differentiable, error) {
 			r, err := sinkhorn.Solve(ctx, in.unpack(th), set)
@@ -168,6 +192,9 @@ func sinkhornCases() []conformance.Case {
 		sinkhornCase(pointInstance(rng, 3, 3, 2), set),
 		birkhoffCase(rng, 3, 0.7, set),
 		birkhoffCase(rng, 4, 0.4, set),
+		unrolledCase(costInstance(rng, 4, 3, 0), 5),
+		unrolledCase(costInstance(rng, 3, 4, 0.6), 20),
+		unrolledCase(pointInstance(rng, 4, 3, 2), 10),
 	}
 }
 
