@@ -323,29 +323,166 @@ func (c *networkCondition) Linearize(z, x []float64) (implicit.Operator, implici
 	if err != nil {
 		return nil, nil, err
 	}
-	nz, n := c.nz, c.net.n
-	id := linsolve.NewFunc(nz, nz, func(dst, v []float64) { copy(dst, v) }, func(dst, u []float64) { copy(dst, u) })
-	nan := func(dst []float64) {
+	return identity(c.nz), negated(c.nz, c.net.n, r), nil
+}
+
+var _ implicit.Differentiable = (*NeuralSortResult)(nil)
+
+// Condition returns the closed-form condition of the relaxation,
+// F(z, s) = z − vec(P̂(s)), with z = vec(P̂) (row-major, n²) and θ = s the
+// scores as given (n), the Gumbel noise of a stochastic relaxation held
+// fixed; fresh copies. P̂ solves nothing: ∂zF = I and ∂sF = −∂P̂ is the
+// relaxation's own forward and reverse mode (JVP and VJP), so the engine's
+// VJP on it checks the layout and the plumbing, not an independent
+// derivation.
+func (r *NeuralSortResult) Condition() (implicit.Condition, []float64, []float64) {
+	if r == nil || r.P == nil || r.x == nil {
+		return nil, nil, nil
+	}
+	n := len(r.s)
+	return &neuralSortCondition{n: n, tau: r.tau, sign: r.sign, noise: slices.Clone(r.Noise)},
+		slices.Clone(r.P.RawMatrix().Data[:n*n]), slices.Clone(r.x)
+}
+
+// VJP sets dst (length n) to the gradient with respect to the scores of
+// ⟨g, vec(P̂)⟩, g of length n² (row-major): Backward on the flat layout.
+func (r *NeuralSortResult) VJP(dst, g []float64) error {
+	if r == nil || r.P == nil {
+		return fmt.Errorf("%w: nil or zero *NeuralSortResult", ErrDims)
+	}
+	n := len(r.s)
+	if len(dst) != n || len(g) != n*n {
+		return fmt.Errorf("%w: VJP into %d entries with a cotangent of %d, want %d and %d", ErrDims, len(dst), len(g), n, n*n)
+	}
+	if err := checkFinite("cotangent", g); err != nil {
+		return err
+	}
+	ds, err := r.Backward(mat.NewDense(n, n, slices.Clone(g)))
+	if err != nil {
+		return err
+	}
+	copy(dst, ds)
+	return nil
+}
+
+// JVP sets dst (length n², row-major) to the derivative of P̂ in the
+// direction ds of the scores: with the logits lᵢⱼ = (cᵢ s′ⱼ − Σₖ |s′ⱼ −
+// s′ₖ|)/τ of the signed scores s′, dlᵢⱼ = (cᵢ ds′ⱼ − Σₖ sign(s′ⱼ −
+// s′ₖ)(ds′ⱼ − ds′ₖ))/τ and dP̂ᵢⱼ = P̂ᵢⱼ (dlᵢⱼ − Σₗ P̂ᵢₗ dlᵢₗ). Cost O(n²).
+func (r *NeuralSortResult) JVP(dst, ds []float64) error {
+	if r == nil || r.P == nil {
+		return fmt.Errorf("%w: nil or zero *NeuralSortResult", ErrDims)
+	}
+	n := len(r.s)
+	if len(dst) != n*n || len(ds) != n {
+		return fmt.Errorf("%w: JVP into %d entries along %d, want %d and %d", ErrDims, len(dst), len(ds), n*n, n)
+	}
+	if err := checkFinite("direction", ds); err != nil {
+		return err
+	}
+	d := make([]float64, n)  // ds′
+	da := make([]float64, n) // d(Σₖ |s′ⱼ − s′ₖ|)
+	for j := range n {
+		d[j] = r.sign * ds[j]
+	}
+	for j := range n {
+		for k := range n {
+			da[j] += sign(r.s[j]-r.s[k]) * (d[j] - d[k])
+		}
+	}
+	p := r.P.RawMatrix().Data
+	for i := range n {
+		c := float64(n - 1 - 2*i)
+		row, out := p[i*n:i*n+n], dst[i*n:i*n+n]
+		mean := 0.0
+		for j := range n {
+			out[j] = (c*d[j] - da[j]) / r.tau
+			mean += row[j] * out[j]
+		}
+		for j := range n {
+			out[j] = row[j] * (out[j] - mean)
+		}
+	}
+	if !allFinite(dst) {
+		return fmt.Errorf("%w: tangent", ErrNaN)
+	}
+	return nil
+}
+
+// neuralSortCondition is F(z, s) = z − vec(P̂(s)) of
+// NeuralSortResult.Condition.
+type neuralSortCondition struct {
+	n         int
+	tau, sign float64
+	noise     []float64
+}
+
+func (c *neuralSortCondition) Dims() (int, int) { return c.n * c.n, c.n }
+
+// at relaxes the scores s with the condition's order and noise.
+func (c *neuralSortCondition) at(s []float64) (*NeuralSortResult, error) {
+	if len(s) != c.n {
+		return nil, fmt.Errorf("%w: len(s) = %d, want %d", ErrDims, len(s), c.n)
+	}
+	r := &NeuralSortResult{tau: c.tau, sign: c.sign, s: make([]float64, c.n), x: slices.Clone(s), Noise: c.noise}
+	for i, v := range s {
+		r.s[i] = c.sign * v
+		if c.noise != nil {
+			r.s[i] += c.noise[i]
+		}
+	}
+	p, err := relaxScores(r.s, c.tau)
+	if err != nil {
+		return nil, err
+	}
+	r.P = mat.NewDense(c.n, c.n, p)
+	return r, nil
+}
+
+func (c *neuralSortCondition) Residual(dst, z, s []float64) {
+	r, err := c.at(s)
+	if err != nil || len(dst) != c.n*c.n || len(z) != c.n*c.n {
 		for i := range dst {
 			dst[i] = math.NaN()
 		}
+		return
 	}
-	dx := linsolve.NewFunc(nz, n, func(dst, v []float64) {
-		if err := r.JVP(dst, v); err != nil {
-			nan(dst)
-			return
-		}
+	p := r.P.RawMatrix().Data
+	for i := range dst {
+		dst[i] = z[i] - p[i]
+	}
+}
+
+func (c *neuralSortCondition) Linearize(z, s []float64) (implicit.Operator, implicit.Operator, error) {
+	nz := c.n * c.n
+	if len(z) != nz {
+		return nil, nil, fmt.Errorf("%w: len(z) = %d, want %d", ErrDims, len(z), nz)
+	}
+	r, err := c.at(s)
+	if err != nil {
+		return nil, nil, err
+	}
+	return identity(nz), negated(nz, c.n, r), nil
+}
+
+// identity is the n×n identity operator.
+func identity(n int) implicit.Operator {
+	return linsolve.NewFunc(n, n, func(dst, v []float64) { copy(dst, v) }, func(dst, u []float64) { copy(dst, u) })
+}
+
+// negated is −J for the Jacobian J (rows×cols) of a differentiable result;
+// it writes NaN when a product fails (operators cannot return errors).
+func negated(rows, cols int, d implicit.Differentiable) implicit.Operator {
+	neg := func(dst []float64, err error) {
 		for i := range dst {
-			dst[i] = -dst[i]
+			if err != nil {
+				dst[i] = math.NaN()
+			} else {
+				dst[i] = -dst[i]
+			}
 		}
-	}, func(dst, u []float64) {
-		if err := r.VJP(dst, u); err != nil {
-			nan(dst)
-			return
-		}
-		for i := range dst {
-			dst[i] = -dst[i]
-		}
-	})
-	return id, dx, nil
+	}
+	return linsolve.NewFunc(rows, cols,
+		func(dst, v []float64) { neg(dst, d.JVP(dst, v)) },
+		func(dst, u []float64) { neg(dst, d.VJP(dst, u)) })
 }

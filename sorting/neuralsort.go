@@ -37,6 +37,7 @@ type NeuralSortResult struct {
 	tau  float64
 	sign float64
 	s    []float64 // perturbed, signed scores
+	x    []float64 // the scores as given, for Condition
 }
 
 // NeuralSort returns the relaxed permutation matrix of Grover et al.
@@ -61,7 +62,7 @@ func NeuralSort(s []float64, tau float64, settings *NeuralSortSettings) (*Neural
 	if err := checkFinite("s", s); err != nil {
 		return nil, err
 	}
-	r := &NeuralSortResult{tau: tau, sign: 1, s: make([]float64, n)}
+	r := &NeuralSortResult{tau: tau, sign: 1, s: make([]float64, n), x: append([]float64(nil), s...)}
 	if !st.Descending {
 		r.sign = -1
 	}
@@ -82,11 +83,23 @@ func NeuralSort(s []float64, tau float64, settings *NeuralSortSettings) (*Neural
 			r.s[i] += r.Noise[i]
 		}
 	}
+	p, err := relaxScores(r.s, tau)
+	if err != nil {
+		return nil, err
+	}
+	r.P = mat.NewDense(n, n, p)
+	return r, nil
+}
+
+// relaxScores returns the row-major NeuralSort matrix of the signed,
+// perturbed scores s.
+func relaxScores(s []float64, tau float64) ([]float64, error) {
+	n := len(s)
 	a1 := make([]float64, n)
 	for j := range n {
 		var acc float64
 		for k := range n {
-			acc += math.Abs(r.s[j] - r.s[k])
+			acc += math.Abs(s[j] - s[k])
 		}
 		a1[j] = acc
 	}
@@ -99,7 +112,7 @@ func NeuralSort(s []float64, tau float64, settings *NeuralSortSettings) (*Neural
 		row := p[i*n : i*n+n]
 		mx := math.Inf(-1)
 		for j := range n {
-			row[j] = (c*r.s[j] - a1[j]) / tau
+			row[j] = (c*s[j] - a1[j]) / tau
 			mx = math.Max(mx, row[j])
 		}
 		var sum float64
@@ -114,8 +127,7 @@ func NeuralSort(s []float64, tau float64, settings *NeuralSortSettings) (*Neural
 	if !allFinite(p) {
 		return nil, fmt.Errorf("%w: logits overflow (τ too small for these scores)", ErrNaN)
 	}
-	r.P = mat.NewDense(n, n, p)
-	return r, nil
+	return p, nil
 }
 
 // Backward returns the gradient with respect to the scores s of ⟨G, P̂⟩

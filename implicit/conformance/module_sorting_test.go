@@ -7,6 +7,8 @@ package conformance_test
 //	         *sorting.NetworkResult: odd-even and bitonic networks, with and
 //	         without P, several sigmoids (z − f(x) = 0; StraightThrough is
 //	         a surrogate gradient by design and is not registered)
+//	         *sorting.NeuralSortResult: deterministic and stochastic (noise
+//	         fixed), ascending and descending (z − vec(P̂(s)) = 0)
 
 import (
 	"context"
@@ -100,7 +102,49 @@ func sortingCases() []conformance.Case {
 			}
 		}
 	}
-	return append(cases, networkCases(rng)...)
+	cases = append(cases, networkCases(rng)...)
+	return append(cases, neuralSortCases(rng)...)
+}
+
+func neuralSortCases(rng *rand.Rand) []conformance.Case {
+	var cases []conformance.Case
+	for i, set := range []sorting.NeuralSortSettings{{}, {Descending: true}, {Stochastic: true}} {
+		n, tau := 4+i, 0.8
+		stoch := set.Stochastic
+		seed := uint64(i)
+		solve := func(th []float64) (*sorting.NeuralSortResult, error) {
+			s := set
+			if stoch {
+				// The same noise at every θ: a fresh generator with a
+				// fixed seed.
+				s.Rand = rand.New(rand.NewPCG(seed, 1))
+			}
+			return sorting.NeuralSort(th, tau, &s)
+		}
+		cases = append(cases, conformance.Case{
+			Name:  fmt.Sprintf("sorting/NeuralSort/n=%d/descending=%v/stochastic=%v", n, set.Descending, stoch),
+			Theta: randVec(rng, n, 1),
+			Solve: func(_ context.Context, th []float64) (implicit.Differentiable, error) {
+				return solve(th)
+			},
+			Batch: func(ctx context.Context, ths [][]float64, workers int) ([]implicit.Differentiable, error) {
+				sm := mat.NewDense(len(ths), n, nil)
+				for i, th := range ths {
+					sm.SetRow(i, th)
+				}
+				rs, err := sorting.NeuralSortBatch(ctx, sm, tau, &set, seed, workers)
+				if err != nil {
+					return nil, err
+				}
+				out := make([]implicit.Differentiable, len(rs))
+				for i, r := range rs {
+					out[i] = r
+				}
+				return out, nil
+			},
+		})
+	}
+	return cases
 }
 
 func networkCase(name string, net *sorting.Network, x []float64, wantP bool, set sorting.NetworkSettings) conformance.Case {
