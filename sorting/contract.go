@@ -1,6 +1,7 @@
 package sorting
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"slices"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/optlayers/optlayers/implicit"
 	"github.com/optlayers/optlayers/implicit/linsolve"
+	"github.com/optlayers/optlayers/sinkhorn"
 	"github.com/optlayers/optlayers/solvers/isotonic"
 )
 
@@ -232,6 +234,19 @@ func (r *NetworkResult) Condition() (implicit.Condition, []float64, []float64) {
 	if r == nil || r.net == nil {
 		return nil, nil, nil
 	}
+	net, set, wantP := r.net, r.s, r.P != nil
+	solve := func(x []float64) (implicit.Differentiable, []float64, error) {
+		o, err := net.Sort(x, wantP, &set)
+		if err != nil {
+			return nil, nil, err
+		}
+		return o, o.z(), nil
+	}
+	return &closedForm{nz: r.zLen(), n: net.n, solve: solve}, r.z(), slices.Clone(r.x)
+}
+
+// z returns (Values, vec(P)).
+func (r *NetworkResult) z() []float64 {
 	z := make([]float64, 0, r.zLen())
 	z = append(z, r.Values...)
 	if r.P != nil {
@@ -240,7 +255,7 @@ func (r *NetworkResult) Condition() (implicit.Condition, []float64, []float64) {
 			z = append(z, r.P.RawRowView(i)[:n]...)
 		}
 	}
-	return &networkCondition{net: r.net, s: r.s, wantP: r.P != nil, nz: len(z)}, z, slices.Clone(r.x)
+	return z
 }
 
 // VJP sets dst (length n) to the gradient with respect to x of ⟨g, z⟩,
@@ -291,41 +306,6 @@ func (r *NetworkResult) JVP(dst, dx []float64) error {
 	return nil
 }
 
-// networkCondition is F(z, x) = z − f(x) of NetworkResult.Condition.
-type networkCondition struct {
-	net   *Network
-	s     NetworkSettings
-	wantP bool
-	nz    int
-}
-
-func (c *networkCondition) Dims() (int, int) { return c.nz, c.net.n }
-
-func (c *networkCondition) Residual(dst, z, x []float64) {
-	r, err := c.net.Sort(x, c.wantP, &c.s)
-	if err != nil || len(dst) != c.nz || len(z) != c.nz {
-		for i := range dst {
-			dst[i] = math.NaN()
-		}
-		return
-	}
-	_, f, _ := r.Condition()
-	for i := range dst {
-		dst[i] = z[i] - f[i]
-	}
-}
-
-func (c *networkCondition) Linearize(z, x []float64) (implicit.Operator, implicit.Operator, error) {
-	if len(z) != c.nz || len(x) != c.net.n {
-		return nil, nil, fmt.Errorf("%w: condition %d×%d at len(z) = %d, len(θ) = %d", ErrDims, c.nz, c.net.n, len(z), len(x))
-	}
-	r, err := c.net.Sort(x, c.wantP, &c.s)
-	if err != nil {
-		return nil, nil, err
-	}
-	return identity(c.nz), negated(c.nz, c.net.n, r), nil
-}
-
 var _ implicit.Differentiable = (*NeuralSortResult)(nil)
 
 // Condition returns the closed-form condition of the relaxation,
@@ -340,8 +320,23 @@ func (r *NeuralSortResult) Condition() (implicit.Condition, []float64, []float64
 		return nil, nil, nil
 	}
 	n := len(r.s)
-	return &neuralSortCondition{n: n, tau: r.tau, sign: r.sign, noise: slices.Clone(r.Noise)},
-		slices.Clone(r.P.RawMatrix().Data[:n*n]), slices.Clone(r.x)
+	tau, sgn, noise := r.tau, r.sign, slices.Clone(r.Noise)
+	solve := func(x []float64) (implicit.Differentiable, []float64, error) {
+		o := &NeuralSortResult{tau: tau, sign: sgn, s: make([]float64, n), x: slices.Clone(x), Noise: noise}
+		for i, v := range x {
+			o.s[i] = sgn * v
+			if noise != nil {
+				o.s[i] += noise[i]
+			}
+		}
+		p, err := relaxScores(o.s, tau)
+		if err != nil {
+			return nil, nil, err
+		}
+		o.P = mat.NewDense(n, n, p)
+		return o, slices.Clone(p), nil
+	}
+	return &closedForm{nz: n * n, n: n, solve: solve}, slices.Clone(r.P.RawMatrix().Data[:n*n]), slices.Clone(r.x)
 }
 
 // VJP sets dst (length n) to the gradient with respect to the scores of
@@ -409,62 +404,6 @@ func (r *NeuralSortResult) JVP(dst, ds []float64) error {
 	return nil
 }
 
-// neuralSortCondition is F(z, s) = z − vec(P̂(s)) of
-// NeuralSortResult.Condition.
-type neuralSortCondition struct {
-	n         int
-	tau, sign float64
-	noise     []float64
-}
-
-func (c *neuralSortCondition) Dims() (int, int) { return c.n * c.n, c.n }
-
-// at relaxes the scores s with the condition's order and noise.
-func (c *neuralSortCondition) at(s []float64) (*NeuralSortResult, error) {
-	if len(s) != c.n {
-		return nil, fmt.Errorf("%w: len(s) = %d, want %d", ErrDims, len(s), c.n)
-	}
-	r := &NeuralSortResult{tau: c.tau, sign: c.sign, s: make([]float64, c.n), x: slices.Clone(s), Noise: c.noise}
-	for i, v := range s {
-		r.s[i] = c.sign * v
-		if c.noise != nil {
-			r.s[i] += c.noise[i]
-		}
-	}
-	p, err := relaxScores(r.s, c.tau)
-	if err != nil {
-		return nil, err
-	}
-	r.P = mat.NewDense(c.n, c.n, p)
-	return r, nil
-}
-
-func (c *neuralSortCondition) Residual(dst, z, s []float64) {
-	r, err := c.at(s)
-	if err != nil || len(dst) != c.n*c.n || len(z) != c.n*c.n {
-		for i := range dst {
-			dst[i] = math.NaN()
-		}
-		return
-	}
-	p := r.P.RawMatrix().Data
-	for i := range dst {
-		dst[i] = z[i] - p[i]
-	}
-}
-
-func (c *neuralSortCondition) Linearize(z, s []float64) (implicit.Operator, implicit.Operator, error) {
-	nz := c.n * c.n
-	if len(z) != nz {
-		return nil, nil, fmt.Errorf("%w: len(z) = %d, want %d", ErrDims, len(z), nz)
-	}
-	r, err := c.at(s)
-	if err != nil {
-		return nil, nil, err
-	}
-	return identity(nz), negated(nz, c.n, r), nil
-}
-
 // identity is the n×n identity operator.
 func identity(n int) implicit.Operator {
 	return linsolve.NewFunc(n, n, func(dst, v []float64) { copy(dst, v) }, func(dst, u []float64) { copy(dst, u) })
@@ -485,4 +424,249 @@ func negated(rows, cols int, d implicit.Differentiable) implicit.Operator {
 	return linsolve.NewFunc(rows, cols,
 		func(dst, v []float64) { neg(dst, d.JVP(dst, v)) },
 		func(dst, u []float64) { neg(dst, d.VJP(dst, u)) })
+}
+
+var (
+	_ implicit.Differentiable = (*OTResult)(nil)
+	_ implicit.Differentiable = (*OTTopKResult)(nil)
+)
+
+// input returns the original inputs (c.x holds sign·x, exactly).
+func (c *otCore) input() []float64 {
+	x := make([]float64, c.n)
+	for i, v := range c.x {
+		x[i] = c.sign * v
+	}
+	return x
+}
+
+// tangent returns the derivative of the plan (n×m, row-major) in the
+// direction dx of the original inputs: the standardization and the
+// sigmoid move the squashed inputs g by dg, the cost by dC_ij = 2(g_i −
+// y_j)dg_i, the potentials by the JVP of the Sinkhorn condition along
+// (dC, 0, 0), and dP_ij = P_ij (df_i + dg_j − dC_ij)/ε. A failed solve of
+// ∂ₓF is retried with a small ridge when Diff is nil, as in Backward.
+func (c *otCore) tangent(dx []float64) ([]float64, error) {
+	n, m := c.n, c.m
+	var dmu float64
+	ds := make([]float64, n)
+	for i, v := range dx {
+		ds[i] = c.sign * v
+		dmu += ds[i]
+	}
+	dmu /= float64(n)
+	var dsd float64
+	for i := range n {
+		dsd += (c.x[i] - c.mu) * (ds[i] - dmu)
+	}
+	dsd /= float64(n) * c.sd
+	dth := make([]float64, n*m+n+m)
+	for i := range n {
+		dz := (ds[i]-dmu)/c.sd - (c.x[i]-c.mu)*dsd/(c.sd*c.sd)
+		dg := c.g[i] * (1 - c.g[i]) * dz
+		for j, yj := range c.anchors {
+			dth[i*m+j] = 2 * (c.g[i] - yj) * dg
+		}
+	}
+	jvp := func(d *sinkhorn.DiffSettings) ([]float64, error) {
+		cond := c.res.ConditionWith(d)
+		var es *implicit.Settings
+		if d != nil {
+			es = d.Engine
+		}
+		return implicit.JVP(cond, c.res.Potentials(), cond.Theta(), dth, es)
+	}
+	dpot, err := jvp(c.s.Diff)
+	if err != nil && c.s.Diff == nil {
+		for _, ridge := range []float64{1e-10, 1e-8} {
+			if dpot, err = jvp(&sinkhorn.DiffSettings{Ridge: ridge}); err == nil {
+				break
+			}
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sorting: optimal transport JVP: %w", err)
+	}
+	dp := make([]float64, n*m)
+	for i := range n {
+		prow := c.plan.RawRowView(i)
+		for j := range m {
+			dp[i*m+j] = prow[j] * (dpot[i] + dpot[n+j] - dth[i*m+j]) / c.eps
+		}
+	}
+	return dp, nil
+}
+
+// Condition returns the closed-form condition of the operator, F(z, x) =
+// z − h(x), with z = (Sorted, Ranks) (m + n) and θ = x (n), h the whole
+// chain (standardize, squash, transport, read out); fresh copies. The
+// optimality condition of the transport itself is one level down (the
+// sinkhorn.Result of the plan implements the contract with it); here ∂zF
+// = I and ∂xF = −∂h is this result's own JVP and VJP at x, re-solved at
+// each x, so the engine's VJP on it checks the layout and the plumbing.
+func (r *OTResult) Condition() (implicit.Condition, []float64, []float64) {
+	if r == nil || r.c == nil {
+		return nil, nil, nil
+	}
+	c := r.c
+	z := append(append([]float64(nil), r.Sorted...), r.Ranks...)
+	solve := func(x []float64) (implicit.Differentiable, []float64, error) {
+		s := c.s
+		o, err := OTSort(context.Background(), x, c.eps, &s)
+		if err != nil {
+			return nil, nil, err
+		}
+		return o, append(append([]float64(nil), o.Sorted...), o.Ranks...), nil
+	}
+	return &closedForm{nz: len(z), n: c.n, solve: solve}, z, c.input()
+}
+
+// VJP sets dst (length n) to the gradient with respect to x of ⟨g, (Sorted,
+// Ranks)⟩, g of length m + n: Backward on the flat layout.
+func (r *OTResult) VJP(dst, g []float64) error {
+	if r == nil || r.c == nil {
+		return fmt.Errorf("%w: nil or zero *OTResult", ErrDims)
+	}
+	n, m := r.c.n, r.c.m
+	if len(dst) != n || len(g) != m+n {
+		return fmt.Errorf("%w: VJP into %d entries with a cotangent of %d, want %d and %d", ErrDims, len(dst), len(g), n, m+n)
+	}
+	gx, err := r.Backward(g[:m], g[m:])
+	if err != nil {
+		return err
+	}
+	copy(dst, gx)
+	return nil
+}
+
+// JVP sets dst (length m + n) to the derivative of (Sorted, Ranks) in the
+// direction dx: dSorted_j = Σᵢ (dP_ij xᵢ + P_ij dxᵢ)/b_j, dRanks_i =
+// n² Σⱼ dP_ij b̄ⱼ, with dP from the implicit JVP of the transport.
+func (r *OTResult) JVP(dst, dx []float64) error {
+	if r == nil || r.c == nil {
+		return fmt.Errorf("%w: nil or zero *OTResult", ErrDims)
+	}
+	c := r.c
+	n, m := c.n, c.m
+	if len(dst) != m+n || len(dx) != n {
+		return fmt.Errorf("%w: JVP into %d entries along %d, want %d and %d", ErrDims, len(dst), len(dx), m+n, n)
+	}
+	if err := checkFinite("direction", dx); err != nil {
+		return err
+	}
+	dp, err := c.tangent(dx)
+	if err != nil {
+		return err
+	}
+	clear(dst)
+	nn := float64(n) * float64(n)
+	for i := range n {
+		prow := c.plan.RawRowView(i)
+		xi := c.sign * c.x[i]
+		var rk float64
+		for j := range m {
+			dst[j] += (dp[i*m+j]*xi + prow[j]*dx[i]) / c.massB[j]
+			rk += dp[i*m+j] * c.cumB[j]
+		}
+		dst[m+i] = nn * rk
+	}
+	if !allFinite(dst) {
+		return fmt.Errorf("%w: tangent", ErrNaN)
+	}
+	return nil
+}
+
+// Condition returns the closed-form condition F(z, x) = z − h(x) of the
+// soft top-k, z = Mask (n), θ = x (n), as for OTResult.Condition.
+func (r *OTTopKResult) Condition() (implicit.Condition, []float64, []float64) {
+	if r == nil || r.c == nil {
+		return nil, nil, nil
+	}
+	c := r.c
+	solve := func(x []float64) (implicit.Differentiable, []float64, error) {
+		s := c.s
+		o, err := OTTopK(context.Background(), x, r.k, c.eps, &s)
+		if err != nil {
+			return nil, nil, err
+		}
+		return o, slices.Clone(o.Mask), nil
+	}
+	return &closedForm{nz: c.n, n: c.n, solve: solve}, slices.Clone(r.Mask), c.input()
+}
+
+// VJP sets dst (length n) to the gradient with respect to x of ⟨g, Mask⟩:
+// Backward.
+func (r *OTTopKResult) VJP(dst, g []float64) error {
+	if r == nil || r.c == nil {
+		return fmt.Errorf("%w: nil or zero *OTTopKResult", ErrDims)
+	}
+	if len(dst) != r.c.n {
+		return fmt.Errorf("%w: len(dst) = %d, want %d", ErrDims, len(dst), r.c.n)
+	}
+	gx, err := r.Backward(g)
+	if err != nil {
+		return err
+	}
+	copy(dst, gx)
+	return nil
+}
+
+// JVP sets dst (length n) to the derivative of Mask in the direction dx:
+// dMask_i = n dP_i1.
+func (r *OTTopKResult) JVP(dst, dx []float64) error {
+	if r == nil || r.c == nil {
+		return fmt.Errorf("%w: nil or zero *OTTopKResult", ErrDims)
+	}
+	n := r.c.n
+	if len(dst) != n || len(dx) != n {
+		return fmt.Errorf("%w: JVP into %d entries along %d, want %d and %d", ErrDims, len(dst), len(dx), n, n)
+	}
+	if err := checkFinite("direction", dx); err != nil {
+		return err
+	}
+	dp, err := r.c.tangent(dx)
+	if err != nil {
+		return err
+	}
+	for i := range n {
+		dst[i] = float64(n) * dp[i*2+1]
+	}
+	return nil
+}
+
+// closedForm is F(z, x) = z − h(x) for a result h computed by solve, with
+// ∂zF = I and ∂xF = −∂h from the result's own JVP and VJP.
+type closedForm struct {
+	nz, n int
+	solve func(x []float64) (implicit.Differentiable, []float64, error)
+}
+
+func (c *closedForm) Dims() (int, int) { return c.nz, c.n }
+
+func (c *closedForm) Residual(dst, z, x []float64) {
+	var h []float64
+	var err error
+	if len(x) == c.n {
+		_, h, err = c.solve(x)
+	}
+	if len(x) != c.n || err != nil || len(dst) != c.nz || len(z) != c.nz {
+		for i := range dst {
+			dst[i] = math.NaN()
+		}
+		return
+	}
+	for i := range dst {
+		dst[i] = z[i] - h[i]
+	}
+}
+
+func (c *closedForm) Linearize(z, x []float64) (implicit.Operator, implicit.Operator, error) {
+	if len(z) != c.nz || len(x) != c.n {
+		return nil, nil, fmt.Errorf("%w: condition %d×%d at len(z) = %d, len(θ) = %d", ErrDims, c.nz, c.n, len(z), len(x))
+	}
+	r, _, err := c.solve(x)
+	if err != nil {
+		return nil, nil, err
+	}
+	return identity(c.nz), negated(c.nz, c.n, r), nil
 }

@@ -86,6 +86,22 @@
 // sent to the upper of two anchors weighted ((n−k)/n, k/n). Gradients go
 // through the plan by implicit differentiation of the Sinkhorn fixed point.
 //
+// # The contract
+//
+// [Soft], [NetworkResult], [NeuralSortResult], [OTResult] and
+// [OTTopKResult] implement the module's one contract,
+// implicit.Differentiable, with θ = x (the scores for NeuralSort): VJP(dst,
+// g) and JVP(dst, dθ) on flat vectors, and Condition. A soft sort, rank or
+// top-k exposes a genuine optimality condition, the fixed point of the
+// permutahedron projection it solves (isotonic.PermutahedronMap), written
+// in the variables of its output. The others are closed-form compositions
+// and say so: their condition is z − h(x) = 0, with ∂zF = I and ∂xF = −∂h
+// from their own derivatives (for the OT operators, the transport's
+// optimality condition is the one of the sinkhorn.Result inside). z is the
+// output: the values, then vec(P) row-major when P was requested, for a
+// network; vec(P̂) for NeuralSort; (Sorted, Ranks) for OTSort; Mask for
+// OTTopK. Backward and Forward are the typed forms.
+//
 // # Losses
 //
 // Spearman correlation loss 1 − corr(r_ε(x), rank(y)); NeuralNDCG

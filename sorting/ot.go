@@ -50,6 +50,7 @@ type otCore struct {
 	sign    float64
 	massB   []float64
 	cumB    []float64 // b̄_j = Σ_{k ≤ j} b_k
+	eps     float64
 }
 
 // otSolve squashes x to g = sigmoid((x − mean)/√(var + 10⁻¹²)) ∈ (0, 1)
@@ -60,7 +61,7 @@ func otSolve(ctx context.Context, x []float64, y, b []float64, eps float64, s OT
 	if err := checkFinite("x", x); err != nil {
 		return nil, err
 	}
-	c := &otCore{n: n, m: m, x: make([]float64, n), z: make([]float64, n), g: make([]float64, n), anchors: y, s: s, sign: sign, massB: b}
+	c := &otCore{n: n, m: m, x: make([]float64, n), z: make([]float64, n), g: make([]float64, n), anchors: y, s: s, sign: sign, massB: b, eps: eps}
 	for i, v := range x {
 		c.x[i] = sign * v
 		c.mu += c.x[i]
@@ -282,6 +283,7 @@ type OTTopKResult struct {
 	// entries (smallest with Descending set).
 	Mask []float64
 	c    *otCore
+	k    int
 }
 
 // OTTopK returns the soft top-k indicator of Cuturi, Teboul and Vert
@@ -313,7 +315,7 @@ func OTTopK(ctx context.Context, x []float64, k int, eps float64, settings *OTSe
 	if c == nil {
 		return nil, err
 	}
-	r := &OTTopKResult{Mask: make([]float64, n), c: c}
+	r := &OTTopKResult{Mask: make([]float64, n), c: c, k: k}
 	for i := range n {
 		r.Mask[i] = float64(n) * c.plan.At(i, 1)
 	}

@@ -9,6 +9,9 @@ package conformance_test
 //	         a surrogate gradient by design and is not registered)
 //	         *sorting.NeuralSortResult: deterministic and stochastic (noise
 //	         fixed), ascending and descending (z − vec(P̂(s)) = 0)
+//	         *sorting.OTResult, *sorting.OTTopKResult: z = (Sorted, Ranks) and
+//	         Mask, the closed-form z − h(x) = 0 over the whole chain (the
+//	         transport's own condition is registered with sinkhorn.Result)
 
 import (
 	"context"
@@ -18,6 +21,7 @@ import (
 
 	"github.com/optlayers/optlayers/implicit"
 	"github.com/optlayers/optlayers/implicit/conformance"
+	"github.com/optlayers/optlayers/sinkhorn"
 	"github.com/optlayers/optlayers/solvers/isotonic"
 	"github.com/optlayers/optlayers/sorting"
 
@@ -103,7 +107,55 @@ func sortingCases() []conformance.Case {
 		}
 	}
 	cases = append(cases, networkCases(rng)...)
-	return append(cases, neuralSortCases(rng)...)
+	cases = append(cases, neuralSortCases(rng)...)
+	return append(cases, otSortCases(rng)...)
+}
+
+func otSortCases(rng *rand.Rand) []conformance.Case {
+	sk := &sinkhorn.Settings{Tol: 1e-13, EpsilonScaling: 0.5, MaxIter: 100000, Mode: sinkhorn.Kernel, Newton: true}
+	const eps = 0.05
+	var cases []conformance.Case
+	for i, set := range []sorting.OTSettings{{Sinkhorn: sk}, {Sinkhorn: sk, Anchors: 3, Descending: true}} {
+		n := 4 + i
+		cases = append(cases, conformance.Case{
+			Name:       fmt.Sprintf("sorting/OTSort/n=%d/anchors=%d/descending=%v", n, set.Anchors, set.Descending),
+			Theta:      randVec(rng, n, 1),
+			Cancelable: true,
+			Solve: func(ctx context.Context, th []float64) (implicit.Differentiable, error) {
+				s := set
+				return sorting.OTSort(ctx, th, eps, &s)
+			},
+			Batch: func(ctx context.Context, ths [][]float64, workers int) ([]implicit.Differentiable, error) {
+				xm := mat.NewDense(len(ths), n, nil)
+				for i, th := range ths {
+					xm.SetRow(i, th)
+				}
+				rs, err := sorting.OTSortBatch(ctx, xm, eps, &set, workers)
+				if err != nil {
+					return nil, err
+				}
+				out := make([]implicit.Differentiable, len(rs))
+				for i, r := range rs {
+					out[i] = r
+				}
+				return out, nil
+			},
+		})
+	}
+	for i, desc := range []bool{false, true} {
+		n, k := 5+i, 2
+		set := sorting.OTSettings{Sinkhorn: sk, Descending: desc}
+		cases = append(cases, conformance.Case{
+			Name:       fmt.Sprintf("sorting/OTTopK/n=%d/k=%d/descending=%v", n, k, desc),
+			Theta:      randVec(rng, n, 1),
+			Cancelable: true,
+			Solve: func(ctx context.Context, th []float64) (implicit.Differentiable, error) {
+				s := set
+				return sorting.OTTopK(ctx, th, k, eps, &s)
+			},
+		})
+	}
+	return cases
 }
 
 func neuralSortCases(rng *rand.Rand) []conformance.Case {
