@@ -547,3 +547,195 @@ func (c *unrolledCondition) Linearize(z, theta []float64) (implicit.Operator, im
 	})
 	return id, dth, nil
 }
+
+var _ implicit.Differentiable = (*DivergenceResult)(nil)
+
+// divLayout returns the length of the θ of a DivergenceResult: (X, Y, a,
+// b) for point clouds, (C, CostXX, CostYY, a, b) for cost matrices.
+func (d *DivergenceResult) divLayout() (np int) {
+	p := d.XY.p
+	if p.points {
+		return (p.n+p.m)*p.geom.d + p.n + p.m
+	}
+	return p.n*p.m + p.n*p.n + p.m*p.m + p.n + p.m
+}
+
+// flatGrad returns the gradient of the divergence in the layout of
+// Condition.
+func (d *DivergenceResult) flatGrad() []float64 {
+	p := d.XY.p
+	g := d.Grad()
+	out := make([]float64, d.divLayout())
+	if p.points {
+		packGrad(p, g, out)
+		return out
+	}
+	n, m := p.n, p.m
+	off := 0
+	for _, blk := range []struct {
+		m     *mat.Dense
+		scale float64
+	}{{g.C, 1}, {d.XX.Plan(), -0.5}, {d.YY.Plan(), -0.5}} {
+		r, c := blk.m.Dims()
+		for i := range r {
+			for j, v := range blk.m.RawRowView(i)[:c] {
+				out[off+i*c+j] = blk.scale * v
+			}
+		}
+		off += r * c
+	}
+	copy(out[off:off+n], g.A)
+	copy(out[off+n:off+n+m], g.B)
+	return out
+}
+
+// problemAt returns the problem of d with the inputs θ (the layout of
+// Condition) and ε frozen at its absolute value.
+func (d *DivergenceResult) problemAt(theta []float64) *Problem {
+	p := d.XY.p
+	n, m := p.n, p.m
+	th := append([]float64(nil), theta...)
+	pb := d.pb
+	pb.Epsilon, pb.RelativeEpsilon = p.eps, false
+	k := len(th) - n - m
+	pb.A, pb.B = th[k:k+n], th[k+n:]
+	if p.points {
+		dd := p.geom.d
+		pb.X, pb.Y = mat.NewDense(n, dd, th[:n*dd]), mat.NewDense(m, dd, th[n*dd:(n+m)*dd])
+		return &pb
+	}
+	pb.Cost = mat.NewDense(n, m, th[:n*m])
+	pb.CostXX = mat.NewDense(n, n, th[n*m:n*m+n*n])
+	pb.CostYY = mat.NewDense(m, m, th[n*m+n*n:k])
+	return &pb
+}
+
+// Condition returns the closed-form condition F(z, θ) = z − S_ε(θ) of the
+// divergence, z = (S_ε) of length 1 and θ = (X row-major, Y row-major, a,
+// b) for point clouds or (C, CostXX, CostYY row-major, a, b) for cost
+// matrices (the self-costs must stay symmetric), ε frozen at its absolute
+// value; fresh copies. The divergence is a value, not a solution: ∂zF = 1
+// and ∂θF = −∇S_ε, the envelope gradient of Grad re-solved at θ (each of
+// the three solves has its own condition, that of its Result).
+func (d *DivergenceResult) Condition() (implicit.Condition, []float64, []float64) {
+	if d.valid() != nil {
+		return nil, nil, nil
+	}
+	p := d.XY.p
+	th := make([]float64, 0, d.divLayout())
+	if p.points {
+		th = append(append(th, p.geom.x...), p.geom.y...)
+	} else {
+		th = append(th, p.geom.c...)
+		for _, r := range []*Result{d.XX, d.YY} {
+			th = append(th, r.p.geom.c...)
+		}
+	}
+	th = append(append(th, p.a...), p.b...)
+	return &divergenceCondition{d: d, np: len(th)}, []float64{d.d}, th
+}
+
+func (d *DivergenceResult) valid() error {
+	if d == nil || d.XY == nil || d.XX == nil || d.YY == nil || d.XY.p == nil {
+		return fmt.Errorf("%w: nil or empty DivergenceResult (use Divergence)", ErrDims)
+	}
+	return nil
+}
+
+func (d *DivergenceResult) check(nd, nv, wd, wv int) error {
+	if nd != wd || nv != wv {
+		return fmt.Errorf("%w: %d entries from %d, want %d from %d", ErrDims, nd, nv, wd, wv)
+	}
+	return nil
+}
+
+// VJP sets dst (the layout of Condition) to g[0]·∇S_ε, the envelope
+// gradient of Grad (with −½ of the self-plans for CostXX and CostYY).
+func (d *DivergenceResult) VJP(dst, g []float64) (err error) {
+	defer recoverPanic(&err, nil)
+	if err := d.valid(); err != nil {
+		return err
+	}
+	if err := d.check(len(dst), len(g), d.divLayout(), 1); err != nil {
+		return err
+	}
+	if !finite(g[0]) {
+		return fmt.Errorf("%w: in the cotangent", ErrNaN)
+	}
+	for i, v := range d.flatGrad() {
+		dst[i] = g[0] * v
+	}
+	return nil
+}
+
+// JVP sets dst[0] to ⟨∇S_ε, dθ⟩, the derivative of the divergence in the
+// direction dθ (the layout of Condition).
+func (d *DivergenceResult) JVP(dst, dtheta []float64) (err error) {
+	defer recoverPanic(&err, nil)
+	if err := d.valid(); err != nil {
+		return err
+	}
+	if err := d.check(len(dst), len(dtheta), 1, d.divLayout()); err != nil {
+		return err
+	}
+	if !finiteSlice(dtheta) {
+		return fmt.Errorf("%w: in the direction", ErrNaN)
+	}
+	s := 0.0
+	for i, v := range d.flatGrad() {
+		s += v * dtheta[i]
+	}
+	dst[0] = s
+	return nil
+}
+
+// divergenceCondition is F(z, θ) = z − S_ε(θ) of DivergenceResult.Condition.
+type divergenceCondition struct {
+	d  *DivergenceResult
+	np int
+}
+
+func (c *divergenceCondition) Dims() (int, int) { return 1, c.np }
+
+func (c *divergenceCondition) at(theta []float64) (float64, *DivergenceResult, error) {
+	if len(theta) != c.np {
+		return 0, nil, fmt.Errorf("%w: len(θ) = %d, want %d", ErrDims, len(theta), c.np)
+	}
+	s := c.d.set
+	return Divergence(context.Background(), c.d.problemAt(theta), &s)
+}
+
+func (c *divergenceCondition) Residual(dst, z, theta []float64) {
+	v, _, err := c.at(theta)
+	if err != nil || len(dst) != 1 || len(z) != 1 {
+		for i := range dst {
+			dst[i] = math.NaN()
+		}
+		return
+	}
+	dst[0] = z[0] - v
+}
+
+func (c *divergenceCondition) Linearize(z, theta []float64) (implicit.Operator, implicit.Operator, error) {
+	if len(z) != 1 {
+		return nil, nil, fmt.Errorf("%w: len(z) = %d, want 1", ErrDims, len(z))
+	}
+	_, d, err := c.at(theta)
+	if err != nil {
+		return nil, nil, err
+	}
+	g := d.flatGrad()
+	one := linsolve.NewFunc(1, 1, func(dst, v []float64) { dst[0] = v[0] }, func(dst, u []float64) { dst[0] = u[0] })
+	dth := linsolve.NewFunc(1, c.np, func(dst, v []float64) {
+		s := 0.0
+		for i, gi := range g {
+			s += gi * v[i]
+		}
+		dst[0] = -s
+	}, func(dst, u []float64) {
+		for i, gi := range g {
+			dst[i] = -u[0] * gi
+		}
+	})
+	return one, dth, nil
+}

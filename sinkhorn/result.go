@@ -215,12 +215,16 @@ func Divergence(ctx context.Context, pb *Problem, s *Settings) (d float64, dr *D
 	}
 	p := xy.p
 	d = xy.Cost - 0.5*rxx.Cost - 0.5*ryy.Cost + 0.5*p.eps*(p.massA-p.massB)*(p.massA-p.massB)
-	return d, &DivergenceResult{XY: xy, XX: rxx, YY: ryy}, nil
+	return d, &DivergenceResult{XY: xy, XX: rxx, YY: ryy, d: d, set: set, pb: *pb}, nil
 }
 
 // DivergenceResult holds the three solves of a Sinkhorn divergence.
 type DivergenceResult struct {
 	XY, XX, YY *Result
+
+	d   float64  // the divergence
+	set Settings // the solves' settings, for Condition
+	pb  Problem  // a shallow copy of the problem, for Condition
 }
 
 // Grad returns the gradient of the Sinkhorn divergence with respect to the

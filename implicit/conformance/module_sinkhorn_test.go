@@ -9,6 +9,8 @@ package conformance_test
 //	          condition (double-centred log P − S/τ and the marginals)
 //	          *sinkhorn.Unrolled: z = the last iterates after T iterations,
 //	          θ as for Result (z − Φ_T(θ) = 0, the recursion's own derivatives)
+//	          *sinkhorn.DivergenceResult: z = (S_ε), θ = (X, Y, a, b) or (C,
+//	          CostXX, CostYY, a, b) (z − S_ε(θ) = 0, the envelope gradient)
 
 import (
 	"context"
@@ -195,7 +197,88 @@ func sinkhornCases() []conformance.Case {
 		unrolledCase(costInstance(rng, 4, 3, 0), 5),
 		unrolledCase(costInstance(rng, 3, 4, 0.6), 20),
 		unrolledCase(pointInstance(rng, 4, 3, 2), 10),
+		divergenceCase(pointInstance(rng, 4, 3, 2), set),
+		divergencePointsUnbalanced(rng, set),
+		divergenceCostCase(rng, 3, 4, set),
 	}
+}
+
+func divergenceCase(in otInstance, set *sinkhorn.Settings) conformance.Case {
+	return conformance.Case{
+		Name:       "sinkhorn/Divergence " + in.name,
+		Theta:      in.theta,
+		Direction:  in.direction(),
+		Cancelable: true,
+		Solve: func(ctx context.Context, th []float64) (implicit.Differentiable, error) {
+			_, dr, err := sinkhorn.Divergence(ctx, in.unpack(th), set)
+			if err != nil {
+				return nil, err
+			}
+			return dr, nil
+		},
+	}
+}
+
+func divergencePointsUnbalanced(rng *rand.Rand, set *sinkhorn.Settings) conformance.Case {
+	in := pointInstance(rng, 3, 4, 2)
+	unpack := in.unpack
+	in.unpack = func(th []float64) *sinkhorn.Problem {
+		pb := unpack(th)
+		pb.TauA, pb.TauB = 0.7, 1.3
+		return pb
+	}
+	in.balanced = false
+	in.name += " τ=(0.7, 1.3)"
+	return divergenceCase(in, set)
+}
+
+// divergenceCostCase is a cost-matrix divergence with squared distances
+// between random points; its directions keep CostXX and CostYY symmetric
+// and Σa = Σb.
+func divergenceCostCase(rng *rand.Rand, n, m int, set *sinkhorn.Settings) conformance.Case {
+	x, y := randVec(rng, n*2, 1), randVec(rng, m*2, 1)
+	sq := func(u, v []float64, r, c int) []float64 {
+		out := make([]float64, r*c)
+		for i := range r {
+			for j := range c {
+				dx, dy := u[2*i]-v[2*j], u[2*i+1]-v[2*j+1]
+				out[i*c+j] = dx*dx + dy*dy
+			}
+		}
+		return out
+	}
+	a, b := make([]float64, n), make([]float64, m)
+	for i := range a {
+		a[i] = 1 / float64(n)
+	}
+	for j := range b {
+		b[j] = 1 / float64(m)
+	}
+	theta := append(append(append(append(sq(x, y, n, m), sq(x, x, n, n)...), sq(y, y, m, m)...), a...), b...)
+	o1, o2, o3 := n*m, n*m+n*n, n*m+n*n+m*m
+	unpack := func(th []float64) *sinkhorn.Problem {
+		c := append([]float64(nil), th...)
+		return &sinkhorn.Problem{
+			Cost: mat.NewDense(n, m, c[:o1]), CostXX: mat.NewDense(n, n, c[o1:o2]), CostYY: mat.NewDense(m, m, c[o2:o3]),
+			A: c[o3 : o3+n], B: c[o3+n:], Epsilon: 0.5,
+		}
+	}
+	in := otInstance{name: fmt.Sprintf("cost %d×%d", n, m), theta: theta, unpack: unpack, balanced: true, n: n, m: m}
+	mass := in.direction()
+	cs := divergenceCase(in, set)
+	cs.Direction = func(rng *rand.Rand) []float64 {
+		d := mass(rng)
+		for _, blk := range []struct{ off, k int }{{o1, n}, {o2, m}} {
+			for i := range blk.k {
+				for j := range i {
+					v := (d[blk.off+i*blk.k+j] + d[blk.off+j*blk.k+i]) / 2
+					d[blk.off+i*blk.k+j], d[blk.off+j*blk.k+i] = v, v
+				}
+			}
+		}
+		return d
+	}
+	return cs
 }
 
 func birkhoffCase(rng *rand.Rand, n int, tau float64, set *sinkhorn.Settings) conformance.Case {
