@@ -270,7 +270,7 @@ func TestAdversarialBatchAndDivergence(t *testing.T) {
 			_, err := SolveUnrolled(ctx, &Problem{X: x, Y: y, PointCost: panicCost{}, Epsilon: 0.5}, 5)
 			return nil, err
 		}},
-		{Name: "Unrolled.VJP/NaN", Want: ErrNaN, Call: func(ctx context.Context) (func() error, error) {
+		{Name: "Unrolled.Backward/NaN", Want: ErrNaN, Call: func(ctx context.Context) (func() error, error) {
 			u, err := SolveUnrolled(ctx, ok, 5)
 			if err != nil {
 				return nil, err
@@ -278,7 +278,7 @@ func TestAdversarialBatchAndDivergence(t *testing.T) {
 			_, err = u.Backward([]float64{nan, 0, 0}, make([]float64, 4))
 			return nil, err
 		}},
-		{Name: "Unrolled.VJP/short", Want: ErrDims, Call: func(ctx context.Context) (func() error, error) {
+		{Name: "Unrolled.Backward/short", Want: ErrDims, Call: func(ctx context.Context) (func() error, error) {
 			u, err := SolveUnrolled(ctx, ok, 5)
 			if err != nil {
 				return nil, err
@@ -286,12 +286,12 @@ func TestAdversarialBatchAndDivergence(t *testing.T) {
 			_, err = u.Backward(nil, nil)
 			return nil, err
 		}},
-		{Name: "Unrolled.VJP/nil receiver", Want: ErrDims, Call: func(context.Context) (func() error, error) {
+		{Name: "Unrolled.Backward/nil receiver", Want: ErrDims, Call: func(context.Context) (func() error, error) {
 			var u *Unrolled
 			_, err := u.Backward([]float64{1}, []float64{1})
 			return nil, err
 		}},
-		{Name: "Unrolled.VJP/ok", Call: func(ctx context.Context) (func() error, error) {
+		{Name: "Unrolled.Backward/ok", Call: func(ctx context.Context) (func() error, error) {
 			u, err := SolveUnrolled(ctx, ok, 5)
 			if err != nil {
 				return nil, err
