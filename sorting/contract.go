@@ -1,7 +1,6 @@
 package sorting
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"slices"
@@ -497,41 +496,335 @@ func (c *otCore) tangent(dx []float64) ([]float64, error) {
 	return dp, nil
 }
 
-// Condition returns the closed-form condition of the operator, F(z, x) =
-// z − h(x), with z = (Sorted, Ranks) (m + n) and θ = x (n), h the whole
-// chain (standardize, squash, transport, read out); fresh copies. The
-// optimality condition of the transport itself is one level down (the
-// sinkhorn.Result of the plan implements the contract with it); here ∂zF
-// = I and ∂xF = −∂h is this result's own JVP and VJP at x, re-solved at
-// each x, so the engine's VJP on it checks the layout and the plumbing.
+// The OT operators expose a genuine condition in their outputs and the
+// plan, z = (outputs, vec(P)) (P row-major, n×m), θ = x:
+//
+//	F_out(z, x) = outputs − L(P, x),
+//	F_P(z, x)   = D(log P + C(x)/ε) + ((P1 − a)1ᵀ/m + 1(Pᵀ1 − b)ᵀ/n),
+//
+// where L is the linear read-out (Sorted_j = Σᵢ P_ij xᵢ/b_j, Ranks_i =
+// n² Σⱼ P_ij b̄ⱼ; Mask_i = n P_i1), C(x) the squared distances of the
+// squashed inputs to the anchors and D the double centering M ↦ M −
+// (M1)1ᵀ/m − 1(1ᵀM)/n + (1ᵀM1)11ᵀ/(nm). The entropic plan has log P =
+// log(a⊗b) + (f⊕g − C)/ε, so log P + C/ε is of the form α1ᵀ + 1βᵀ, which
+// D removes exactly; the marginal term lies in the orthogonal complement
+// and vanishes only when both marginals hold (its two residuals have the
+// same sum). So F = 0 characterizes (outputs, P) without the potentials,
+// and the engine solves with its linearization, independently of the
+// Schur complement of the potentials that VJP and JVP use.
+type otCondition struct {
+	n, m    int
+	topK    bool
+	sign    float64
+	eps     float64
+	anchors []float64
+	b, cumB []float64
+}
+
+func (c *otCore) condition(topK bool) *otCondition {
+	return &otCondition{n: c.n, m: c.m, topK: topK, sign: c.sign, eps: c.eps, anchors: c.anchors, b: c.massB, cumB: c.cumB}
+}
+
+// nout is the length of the outputs block of z.
+func (c *otCondition) nout() int {
+	if c.topK {
+		return c.n
+	}
+	return c.m + c.n
+}
+
+func (c *otCondition) Dims() (int, int) { return c.nout() + c.n*c.m, c.n }
+
+// squash is the standardization and sigmoid of the inputs at x.
+type squash struct {
+	xs, g   []float64 // signed inputs, squashed values
+	mu, sd  float64
+	sign    float64
+	invSize float64
+}
+
+func (c *otCondition) squashAt(x []float64) squash {
+	n := len(x)
+	q := squash{xs: make([]float64, n), g: make([]float64, n), sign: c.sign, invSize: 1 / float64(n)}
+	for i, v := range x {
+		q.xs[i] = c.sign * v
+		q.mu += q.xs[i]
+	}
+	q.mu *= q.invSize
+	var v2 float64
+	for _, v := range q.xs {
+		v2 += (v - q.mu) * (v - q.mu)
+	}
+	q.sd = math.Sqrt(v2*q.invSize + 1e-12)
+	for i, v := range q.xs {
+		q.g[i] = logistic((v - q.mu) / q.sd)
+	}
+	return q
+}
+
+// tangent returns dg along dx.
+func (q squash) tangent(dx []float64) []float64 {
+	n := len(dx)
+	ds := make([]float64, n)
+	var dmu, dsd float64
+	for i, v := range dx {
+		ds[i] = q.sign * v
+		dmu += ds[i]
+	}
+	dmu *= q.invSize
+	for i := range n {
+		dsd += (q.xs[i] - q.mu) * (ds[i] - dmu)
+	}
+	dsd *= q.invSize / q.sd
+	dg := make([]float64, n)
+	for i := range n {
+		dz := (ds[i]-dmu)/q.sd - (q.xs[i]-q.mu)*dsd/(q.sd*q.sd)
+		dg[i] = q.g[i] * (1 - q.g[i]) * dz
+	}
+	return dg
+}
+
+// adjoint returns the gradient with respect to x of ⟨gg, g⟩.
+func (q squash) adjoint(gg []float64) []float64 {
+	n := len(gg)
+	gz := make([]float64, n)
+	var mean, dot float64
+	for i := range n {
+		gz[i] = gg[i] * q.g[i] * (1 - q.g[i])
+		mean += gz[i]
+		dot += gz[i] * (q.xs[i] - q.mu)
+	}
+	mean *= q.invSize
+	gx := make([]float64, n)
+	for k := range n {
+		gx[k] = q.sign * ((gz[k]-mean)/q.sd - (q.xs[k]-q.mu)*dot*q.invSize/(q.sd*q.sd*q.sd))
+	}
+	return gx
+}
+
+// center sets the n×m matrix v to D(v) in place.
+func (c *otCondition) center(v []float64) {
+	n, m := c.n, c.m
+	row, col := make([]float64, n), make([]float64, m)
+	all := 0.0
+	for i := range n {
+		for j := range m {
+			row[i] += v[i*m+j]
+			col[j] += v[i*m+j]
+			all += v[i*m+j]
+		}
+	}
+	for i := range n {
+		for j := range m {
+			v[i*m+j] += -row[i]/float64(m) - col[j]/float64(n) + all/float64(n*m)
+		}
+	}
+}
+
+// marginals adds ((v1 − a)1ᵀ/m + 1(vᵀ1 − b)ᵀ/n) to dst, with a = 1/n and
+// b the anchors' weights when shift, without them (the linear part) when
+// not.
+func (c *otCondition) marginals(dst, v []float64, shift bool) {
+	n, m := c.n, c.m
+	row, col := make([]float64, n), make([]float64, m)
+	for i := range n {
+		for j := range m {
+			row[i] += v[i*m+j]
+			col[j] += v[i*m+j]
+		}
+	}
+	if shift {
+		for i := range row {
+			row[i] -= 1 / float64(n)
+		}
+		for j := range col {
+			col[j] -= c.b[j]
+		}
+	}
+	for i := range n {
+		for j := range m {
+			dst[i*m+j] += row[i]/float64(m) + col[j]/float64(n)
+		}
+	}
+}
+
+// readout adds scale·L(P, x) to dst (the outputs block).
+func (c *otCondition) readout(dst, p, x []float64, scale float64) {
+	n, m := c.n, c.m
+	if c.topK {
+		for i := range n {
+			dst[i] += scale * float64(n) * p[i*m+1]
+		}
+		return
+	}
+	nn := float64(n) * float64(n)
+	for i := range n {
+		var rk float64
+		for j := range m {
+			dst[j] += scale * p[i*m+j] * x[i] / c.b[j]
+			rk += p[i*m+j] * c.cumB[j]
+		}
+		dst[m+i] += scale * nn * rk
+	}
+}
+
+// readoutT adds scale·L(·, x)ᵀ u (an n×m plan cotangent) to dst.
+func (c *otCondition) readoutT(dst, u, x []float64, scale float64) {
+	n, m := c.n, c.m
+	if c.topK {
+		for i := range n {
+			dst[i*m+1] += scale * float64(n) * u[i]
+		}
+		return
+	}
+	nn := float64(n) * float64(n)
+	for i := range n {
+		for j := range m {
+			dst[i*m+j] += scale * (u[j]*x[i]/c.b[j] + u[m+i]*nn*c.cumB[j])
+		}
+	}
+}
+
+func (c *otCondition) Residual(dst, z, x []float64) {
+	nz, _ := c.Dims()
+	if len(dst) != nz || len(z) != nz || len(x) != c.n {
+		for i := range dst {
+			dst[i] = math.NaN()
+		}
+		return
+	}
+	k := c.nout()
+	p := z[k:]
+	copy(dst[:k], z[:k])
+	c.readout(dst[:k], p, x, -1)
+	q := c.squashAt(x)
+	fp := dst[k:]
+	for i := range c.n {
+		for j, yj := range c.anchors {
+			d := q.g[i] - yj
+			fp[i*c.m+j] = math.Log(p[i*c.m+j]) + d*d/c.eps
+		}
+	}
+	c.center(fp)
+	c.marginals(fp, p, true)
+}
+
+func (c *otCondition) Linearize(z, x []float64) (implicit.Operator, implicit.Operator, error) {
+	nz, _ := c.Dims()
+	if len(z) != nz || len(x) != c.n {
+		return nil, nil, fmt.Errorf("%w: condition %d×%d at len(z) = %d, len(θ) = %d", ErrDims, nz, c.n, len(z), len(x))
+	}
+	k, n, m := c.nout(), c.n, c.m
+	p := z[k:]
+	for _, v := range p {
+		if !(v > 0) || math.IsInf(v, 1) {
+			return nil, nil, fmt.Errorf("%w: a plan entry %v is not positive and finite", ErrNaN, v)
+		}
+	}
+	q := c.squashAt(x)
+	dz := linsolve.NewFunc(nz, nz, func(dst, v []float64) {
+		copy(dst[:k], v[:k])
+		c.readout(dst[:k], v[k:], x, -1)
+		dp := dst[k:]
+		for i := range dp {
+			dp[i] = v[k+i] / p[i]
+		}
+		c.center(dp)
+		c.marginals(dp, v[k:], false)
+	}, func(dst, u []float64) {
+		copy(dst[:k], u[:k])
+		dp := dst[k:]
+		copy(dp, u[k:])
+		c.center(dp)
+		for i := range dp {
+			dp[i] /= p[i]
+		}
+		c.marginals(dp, u[k:], false)
+		c.readoutT(dp, u[:k], x, -1)
+	})
+	dx := linsolve.NewFunc(nz, n, func(dst, v []float64) {
+		clear(dst)
+		if !c.topK { // Sorted is linear in x: −Σᵢ P_ij vᵢ/b_j
+			for i := range n {
+				for j := range m {
+					dst[j] -= p[i*m+j] * v[i] / c.b[j]
+				}
+			}
+		}
+		dg := q.tangent(v)
+		dp := dst[k:]
+		for i := range n {
+			for j, yj := range c.anchors {
+				dp[i*m+j] = 2 * (q.g[i] - yj) * dg[i] / c.eps
+			}
+		}
+		c.center(dp)
+	}, func(dst, u []float64) {
+		w := append([]float64(nil), u[k:]...)
+		c.center(w)
+		gg := make([]float64, n)
+		for i := range n {
+			for j, yj := range c.anchors {
+				gg[i] += w[i*m+j] * 2 * (q.g[i] - yj) / c.eps
+			}
+		}
+		copy(dst, q.adjoint(gg))
+		if !c.topK {
+			for i := range n {
+				for j := range m {
+					dst[i] -= p[i*m+j] * u[j] / c.b[j]
+				}
+			}
+		}
+	})
+	return dz, dx, nil
+}
+
+// planVec returns vec(P), row-major.
+func (c *otCore) planVec() []float64 {
+	out := make([]float64, 0, c.n*c.m)
+	for i := range c.n {
+		out = append(out, c.plan.RawRowView(i)[:c.m]...)
+	}
+	return out
+}
+
+// Condition returns the condition of the soft sort and ranks (see
+// otCondition) with z = (Sorted, Ranks, vec(Plan)) (m + n + nm) and θ = x
+// (n), as fresh copies.
 func (r *OTResult) Condition() (implicit.Condition, []float64, []float64) {
 	if r == nil || r.c == nil {
 		return nil, nil, nil
 	}
-	c := r.c
-	z := append(append([]float64(nil), r.Sorted...), r.Ranks...)
-	solve := func(x []float64) (implicit.Differentiable, []float64, error) {
-		s := c.s
-		o, err := OTSort(context.Background(), x, c.eps, &s)
-		if err != nil {
-			return nil, nil, err
-		}
-		return o, append(append([]float64(nil), o.Sorted...), o.Ranks...), nil
-	}
-	return &closedForm{nz: len(z), n: c.n, solve: solve}, z, c.input()
+	z := slices.Concat(r.Sorted, r.Ranks, r.c.planVec())
+	return r.c.condition(false), z, r.c.input()
 }
 
-// VJP sets dst (length n) to the gradient with respect to x of ⟨g, (Sorted,
-// Ranks)⟩, g of length m + n: Backward on the flat layout.
+// VJP sets dst (length n) to the gradient with respect to x of ⟨g, z⟩,
+// z = (Sorted, Ranks, vec(Plan)): Backward with the plan's cotangent
+// added.
 func (r *OTResult) VJP(dst, g []float64) error {
 	if r == nil || r.c == nil {
 		return fmt.Errorf("%w: nil or zero *OTResult", ErrDims)
 	}
-	n, m := r.c.n, r.c.m
-	if len(dst) != n || len(g) != m+n {
-		return fmt.Errorf("%w: VJP into %d entries with a cotangent of %d, want %d and %d", ErrDims, len(dst), len(g), n, m+n)
+	c := r.c
+	n, m := c.n, c.m
+	if len(dst) != n || len(g) != m+n+n*m {
+		return fmt.Errorf("%w: VJP into %d entries with a cotangent of %d, want %d and %d", ErrDims, len(dst), len(g), n, m+n+n*m)
 	}
-	gx, err := r.Backward(g[:m], g[m:])
+	if err := checkFinite("cotangent", g); err != nil {
+		return err
+	}
+	gp := mat.NewDense(n, m, slices.Clone(g[m+n:]))
+	direct := make([]float64, n)
+	c.condition(false).readoutT(gp.RawMatrix().Data, g[:m+n], c.input(), 1)
+	for i := range n {
+		prow := c.plan.RawRowView(i)
+		for j := range m {
+			direct[i] += c.sign * prow[j] * g[j] / c.massB[j]
+		}
+	}
+	gx, err := c.backward(gp, direct)
 	if err != nil {
 		return err
 	}
@@ -539,17 +832,18 @@ func (r *OTResult) VJP(dst, g []float64) error {
 	return nil
 }
 
-// JVP sets dst (length m + n) to the derivative of (Sorted, Ranks) in the
-// direction dx: dSorted_j = Σᵢ (dP_ij xᵢ + P_ij dxᵢ)/b_j, dRanks_i =
-// n² Σⱼ dP_ij b̄ⱼ, with dP from the implicit JVP of the transport.
+// JVP sets dst (length m + n + nm) to the derivative of (Sorted, Ranks,
+// vec(Plan)) in the direction dx: dSorted_j = Σᵢ (dP_ij xᵢ + P_ij dxᵢ)/b_j,
+// dRanks_i = n² Σⱼ dP_ij b̄ⱼ, with dP from the implicit JVP of the
+// transport.
 func (r *OTResult) JVP(dst, dx []float64) error {
 	if r == nil || r.c == nil {
 		return fmt.Errorf("%w: nil or zero *OTResult", ErrDims)
 	}
 	c := r.c
 	n, m := c.n, c.m
-	if len(dst) != m+n || len(dx) != n {
-		return fmt.Errorf("%w: JVP into %d entries along %d, want %d and %d", ErrDims, len(dst), len(dx), m+n, n)
+	if len(dst) != m+n+n*m || len(dx) != n {
+		return fmt.Errorf("%w: JVP into %d entries along %d, want %d and %d", ErrDims, len(dst), len(dx), m+n+n*m, n)
 	}
 	if err := checkFinite("direction", dx); err != nil {
 		return err
@@ -559,51 +853,46 @@ func (r *OTResult) JVP(dst, dx []float64) error {
 		return err
 	}
 	clear(dst)
-	nn := float64(n) * float64(n)
+	c.condition(false).readout(dst[:m+n], dp, c.input(), 1)
 	for i := range n {
 		prow := c.plan.RawRowView(i)
-		xi := c.sign * c.x[i]
-		var rk float64
 		for j := range m {
-			dst[j] += (dp[i*m+j]*xi + prow[j]*dx[i]) / c.massB[j]
-			rk += dp[i*m+j] * c.cumB[j]
+			dst[j] += prow[j] * dx[i] / c.massB[j]
 		}
-		dst[m+i] = nn * rk
 	}
+	copy(dst[m+n:], dp)
 	if !allFinite(dst) {
 		return fmt.Errorf("%w: tangent", ErrNaN)
 	}
 	return nil
 }
 
-// Condition returns the closed-form condition F(z, x) = z − h(x) of the
-// soft top-k, z = Mask (n), θ = x (n), as for OTResult.Condition.
+// Condition returns the condition of the soft top-k (see otCondition)
+// with z = (Mask, vec(P)) (n + 2n, P the n×2 plan) and θ = x (n), as
+// fresh copies.
 func (r *OTTopKResult) Condition() (implicit.Condition, []float64, []float64) {
 	if r == nil || r.c == nil {
 		return nil, nil, nil
 	}
-	c := r.c
-	solve := func(x []float64) (implicit.Differentiable, []float64, error) {
-		s := c.s
-		o, err := OTTopK(context.Background(), x, r.k, c.eps, &s)
-		if err != nil {
-			return nil, nil, err
-		}
-		return o, slices.Clone(o.Mask), nil
-	}
-	return &closedForm{nz: c.n, n: c.n, solve: solve}, slices.Clone(r.Mask), c.input()
+	return r.c.condition(true), slices.Concat(r.Mask, r.c.planVec()), r.c.input()
 }
 
-// VJP sets dst (length n) to the gradient with respect to x of ⟨g, Mask⟩:
-// Backward.
+// VJP sets dst (length n) to the gradient with respect to x of ⟨g, z⟩,
+// z = (Mask, vec(P)): Backward with the plan's cotangent added.
 func (r *OTTopKResult) VJP(dst, g []float64) error {
 	if r == nil || r.c == nil {
 		return fmt.Errorf("%w: nil or zero *OTTopKResult", ErrDims)
 	}
-	if len(dst) != r.c.n {
-		return fmt.Errorf("%w: len(dst) = %d, want %d", ErrDims, len(dst), r.c.n)
+	n := r.c.n
+	if len(dst) != n || len(g) != 3*n {
+		return fmt.Errorf("%w: VJP into %d entries with a cotangent of %d, want %d and %d", ErrDims, len(dst), len(g), n, 3*n)
 	}
-	gx, err := r.Backward(g)
+	if err := checkFinite("cotangent", g); err != nil {
+		return err
+	}
+	gp := mat.NewDense(n, 2, slices.Clone(g[n:]))
+	r.c.condition(true).readoutT(gp.RawMatrix().Data, g[:n], nil, 1)
+	gx, err := r.c.backward(gp, nil)
 	if err != nil {
 		return err
 	}
@@ -611,15 +900,15 @@ func (r *OTTopKResult) VJP(dst, g []float64) error {
 	return nil
 }
 
-// JVP sets dst (length n) to the derivative of Mask in the direction dx:
-// dMask_i = n dP_i1.
+// JVP sets dst (length 3n) to the derivative of (Mask, vec(P)) in the
+// direction dx: dMask_i = n dP_i1.
 func (r *OTTopKResult) JVP(dst, dx []float64) error {
 	if r == nil || r.c == nil {
 		return fmt.Errorf("%w: nil or zero *OTTopKResult", ErrDims)
 	}
 	n := r.c.n
-	if len(dst) != n || len(dx) != n {
-		return fmt.Errorf("%w: JVP into %d entries along %d, want %d and %d", ErrDims, len(dst), len(dx), n, n)
+	if len(dst) != 3*n || len(dx) != n {
+		return fmt.Errorf("%w: JVP into %d entries along %d, want %d and %d", ErrDims, len(dst), len(dx), 3*n, n)
 	}
 	if err := checkFinite("direction", dx); err != nil {
 		return err
@@ -631,6 +920,7 @@ func (r *OTTopKResult) JVP(dst, dx []float64) error {
 	for i := range n {
 		dst[i] = float64(n) * dp[i*2+1]
 	}
+	copy(dst[n:], dp)
 	return nil
 }
 

@@ -94,13 +94,15 @@
 // g) and JVP(dst, dθ) on flat vectors, and Condition. A soft sort, rank or
 // top-k exposes a genuine optimality condition, the fixed point of the
 // permutahedron projection it solves (isotonic.PermutahedronMap), written
-// in the variables of its output. The others are closed-form compositions
-// and say so: their condition is z − h(x) = 0, with ∂zF = I and ∂xF = −∂h
-// from their own derivatives (for the OT operators, the transport's
-// optimality condition is the one of the sinkhorn.Result inside). z is the
-// output: the values, then vec(P) row-major when P was requested, for a
-// network; vec(P̂) for NeuralSort; (Sorted, Ranks) for OTSort; Mask for
-// OTTopK. Backward and Forward are the typed forms.
+// in the variables of its output; the OT operators one in their outputs
+// and the plan (the plan's entropic optimality, D(log P + C/ε) = 0 with D
+// the double centering, plus its marginals, and the linear read-out).
+// Networks and NeuralSort are closed-form compositions and say so: their
+// condition is z − h(x) = 0, with ∂zF = I and ∂xF = −∂h from their own
+// derivatives. z is the values, then vec(P) row-major when P was
+// requested, for a network; vec(P̂) for NeuralSort; (Sorted, Ranks,
+// vec(Plan)) for OTSort; (Mask, vec(P)) for OTTopK. Backward and Forward
+// are the typed forms.
 //
 // # Losses
 //

@@ -9,9 +9,9 @@ package conformance_test
 //	         a surrogate gradient by design and is not registered)
 //	         *sorting.NeuralSortResult: deterministic and stochastic (noise
 //	         fixed), ascending and descending (z − vec(P̂(s)) = 0)
-//	         *sorting.OTResult, *sorting.OTTopKResult: z = (Sorted, Ranks) and
-//	         Mask, the closed-form z − h(x) = 0 over the whole chain (the
-//	         transport's own condition is registered with sinkhorn.Result)
+//	         *sorting.OTResult, *sorting.OTTopKResult: z = (Sorted, Ranks,
+//	         vec(Plan)) and (Mask, vec(Plan)), the plan's entropic optimality
+//	         (double-centred log P + C/ε, the marginals) and the read-out
 
 import (
 	"context"
