@@ -11,12 +11,12 @@ import (
 
 var _ implicit.Differentiable = (*Result)(nil)
 
-// ResultEta is the step η of the fixed-point condition a Result exposes,
+// resultEta is the step η of the fixed-point condition a Result exposes,
 // F(x, θ) = P(x − η(x − y)) − x (see Condition). It lies in (0, 1], so the
 // condition holds at x = P(y) for the convex and the non-convex sets alike,
 // and it is not 1, so that ∂ₓF = (1 − η)∂P − I exercises the set's
 // Jacobian rather than reducing to −I.
-const ResultEta = 0.5
+const resultEta = 0.5
 
 // Result is a projection x = P(y) with its derivatives: the module's
 // contract (implicit.Differentiable) for a projection. Build it with Solve.
@@ -25,7 +25,7 @@ const ResultEta = 0.5
 // and θ = (y, φ) ∈ R^{n+len(φ)} for a Parametric set, φ = Params() in the
 // layout documented on each type (the radius, the bounds, the normal and
 // offset, the right-hand sides, the marginals). Its condition is
-// Condition(s, n, ResultEta), or ParamCondition(s, n, ResultEta) for a
+// Condition(s, n, 1/2), or ParamCondition(s, n, 1/2) for a
 // Parametric set; VJP and JVP are the set's closed forms VJP, JVP,
 // ParamVJP and ParamJVP at (x, y), which give the same numbers.
 type Result struct {
@@ -113,9 +113,9 @@ func (r *Result) Condition() (implicit.Condition, []float64, []float64) {
 	n := len(r.y)
 	var c implicit.Condition
 	if r.par != nil {
-		c, _ = ParamCondition(r.par, n, ResultEta)
+		c, _ = ParamCondition(r.par, n, resultEta)
 	} else {
-		c, _ = Condition(r.set, n, ResultEta)
+		c, _ = Condition(r.set, n, resultEta)
 	}
 	return c, slices.Clone(r.x), slices.Concat(r.y, r.phi)
 }

@@ -97,7 +97,7 @@
 // The contract. [Solve] returns a [Result], the projection x = P(y) as the
 // module's one differentiable result (implicit.Differentiable): z = x,
 // θ = y for a plain set and θ = (y, φ) for a [Parametric] one, its
-// condition the fixed point above with η = [ResultEta], and VJP/JVP on the
+// condition the fixed point above with η = 1/2, and VJP/JVP on the
 // flat θ from the closed forms; [SolveBatch] solves many y on one set.
 // Package implicit/conformance checks every set this way.
 //
