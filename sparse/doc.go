@@ -109,7 +109,8 @@
 // and write only columns inside their own subtree, so with Workers ≥ 2 two
 // goroutines factor two balanced sets of subtrees and the common ancestors
 // follow sequentially. It is used when the tree splits into parts of at
-// least a quarter of the work each and the work exceeds about 2·10⁶ flops.
+// least a quarter of the work each and the work exceeds about 5·10⁷
+// flops, the size from which two goroutines were measured to pay.
 //
 // CSC implements mat.Matrix and SymCSC implements mat.Symmetric, so both can
 // be passed where the module takes gonum matrices (dense code then reads them

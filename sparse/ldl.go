@@ -352,6 +352,7 @@ func (f *LDL) rowK(w *ldlWork, c int) (bool, error) {
 		lo := f.lp[i]
 		hi := lo + f.lnz[i]
 		li, lx := f.li[lo:hi], f.lx[lo:hi]
+		lx = lx[:len(li)]
 		for q, r := range li {
 			y[r] -= lx[q] * yi
 		}
@@ -533,9 +534,11 @@ type ldlSplit struct {
 	ws   [2]ldlWork
 }
 
-// minParallelFlops is the factorization work below which the goroutine
-// overhead is not worth paying.
-const minParallelFlops = 2e6
+// minParallelFlops is the factorization work (Σ_j c_j(c_j+3) for the
+// column counts c_j) below which two goroutines were not measured faster:
+// on a shared two-core machine CONT-050 (7·10⁶) ran slower with two, and
+// CONT-300 (≈10¹⁰) twice as fast. A variable so that the test can lower it.
+var minParallelFlops = 5e7
 
 // planSplit looks for two sets of disjoint subtrees of about equal work:
 // it keeps splitting the heaviest subtree into its children (its root joins

@@ -79,8 +79,8 @@ func TestLDLMarosMeszaros(t *testing.T) {
 				x := make([]float64, n)
 				require.NoError(t, f.Solve(x, b))
 				st := f.Stats()
-				t.Logf("n %d nnz(K) %d nnz(L) %d dynamic %d refinements %d residual %.2g parallel %v",
-					st.N, st.NNZK, st.NNZL, st.Dynamic, st.Refinements, st.Residual, st.Parallel)
+				t.Logf("flops %.3g n %d nnz(K) %d nnz(L) %d dynamic %d refinements %d residual %.2g parallel %v",
+					st.Flops, st.N, st.NNZK, st.NNZL, st.Dynamic, st.Refinements, st.Residual, st.Parallel)
 				require.LessOrEqual(t, st.Residual, 1e-8*(1+bn))
 			}
 		})
@@ -177,7 +177,7 @@ func BenchmarkLDL(b *testing.B) {
 				}
 				b.ReportMetric(float64(f.Stats().Refinements), "refinements")
 			})
-			if n > 5000 {
+			if n > 5000 || os.Getenv("OPTLAYERS_NO_DENSE") != "" {
 				return
 			}
 			kd := k.Dense()

@@ -331,6 +331,8 @@ func TestLDLParallelMatchesSequential(t *testing.T) {
 		signs[i] = 1
 	}
 	signs[n-1] = -1
+	defer func(v float64) { minParallelFlops = v }(minParallelFlops)
+	minParallelFlops = 1e6
 	seq, err := NewLDL(k, signs, nil)
 	require.NoError(t, err)
 	par, err := NewLDL(k, signs, &LDLSettings{Workers: 2})
