@@ -50,17 +50,19 @@ type LDLSettings struct {
 
 // LDLStats reports the last factorization and solve.
 type LDLStats struct {
-	N       int // order of K
-	NNZK    int // stored entries of the upper triangle of K
-	NNZL    int // entries of L below the diagonal
-	Flops   float64
-	Dynamic int // pivots replaced by dynamic regularization in the last factorization
+	N       int     // order of K
+	NNZK    int     // stored entries of the upper triangle of K
+	NNZL    int     // entries of L below the diagonal
+	Flops   float64 // Σ_j c_j(c_j+3) over the column counts c_j: the work of one factorization
+	Dynamic int     // pivots replaced by dynamic regularization in the last factorization
 
 	Refinements int     // refinement steps of the last Solve
 	Residual    float64 // ‖b − Kx‖∞ after the last Solve
 
+	// Wall times of the ordering and the symbolic analysis (NewLDL), and
+	// of the last numeric factorization.
 	OrderTime, SymbolicTime, NumericTime time.Duration
-	Parallel                             bool // the last factorization used two or more goroutines
+	Parallel                             bool // the last factorization used two goroutines
 }
 
 // LDL is a sparse LDLᵀ factorization P(K + εS)Pᵀ = L D Lᵀ of a
