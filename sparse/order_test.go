@@ -244,3 +244,41 @@ func TestAMDEdge(t *testing.T) {
 	_, _, err = AMD(s, &OrderSettings{Dense: math.NaN()})
 	assert.ErrorIs(t, err, ErrInvalid)
 }
+
+// A grid whose every node is a clique of 4 indistinguishable variables:
+// supervariable detection must find them (same fill as exact minimum degree
+// up to the approximation).
+func TestAMDSupervariables(t *testing.T) {
+	g := grid(t, 7)
+	cp, ri, _ := g.Upper().Raw()
+	const b = 4
+	m := g.SymmetricDim()
+	var pairs [][2]int
+	for j := 0; j < m; j++ {
+		for p := cp[j]; p < cp[j+1]; p++ {
+			i := ri[p]
+			for u := 0; u < b; u++ {
+				for v := 0; v < b; v++ {
+					if x, y := b*i+u, b*j+v; x < y {
+						pairs = append(pairs, [2]int{x, y})
+					}
+				}
+			}
+		}
+	}
+	s := patternSym(t, b*m, pairs)
+	n := s.SymmetricDim()
+	perm, inv, err := AMD(s, nil)
+	require.NoError(t, err)
+	requirePerm(t, n, perm, inv)
+	fa, fe, fn := fill(t, s, perm), fill(t, s, exactMinDegree(n, s)), fill(t, s, natural(n))
+	t.Logf("nnz(L): amd %d, exact min degree %d, natural %d", fa, fe, fn)
+	assert.LessOrEqual(t, float64(fa), 1.1*float64(fe))
+	assert.Less(t, fa, fn)
+	// members of a supervariable are ordered consecutively
+	for k := 0; k < n; k += b {
+		for u := 1; u < b; u++ {
+			assert.Equal(t, perm[k]/b, perm[k+u]/b, "position %d", k+u)
+		}
+	}
+}
