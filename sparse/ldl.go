@@ -283,8 +283,8 @@ func (f *LDL) symbolic(k *SymCSC, signs []int8) {
 
 // Refactor computes the numeric factorization of k, which must have the
 // pattern (the same stored entries, explicit zeros included) of the matrix
-// given to NewLDL; it allocates nothing. k replaces the matrix used by the
-// refinement of Solve.
+// given to NewLDL; it allocates nothing (the parallel path only starts two
+// goroutines). k replaces the matrix used by the refinement of Solve.
 func (f *LDL) Refactor(k *SymCSC) error {
 	if k == nil {
 		return fmt.Errorf("%w: nil matrix", ErrInvalid)
