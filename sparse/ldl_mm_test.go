@@ -143,6 +143,7 @@ func BenchmarkLDL(b *testing.B) {
 				b.ReportMetric(float64(st.NNZL), "nnzL")
 				b.ReportMetric(float64(st.NNZK), "nnzK")
 				b.ReportMetric(float64(n), "n")
+				b.ReportMetric(st.Flops, "flops")
 				b.ReportMetric(ord.Seconds()*1e3/float64(b.N), "order-ms")
 				b.ReportMetric(sym.Seconds()*1e3/float64(b.N), "symbolic-ms")
 				b.ReportMetric(num.Seconds()*1e3/float64(b.N), "numeric-ms")
