@@ -45,6 +45,73 @@
 // index outside the matrix, because that is a programming error of the
 // caller, not bad data.
 //
+// # Fill-reducing ordering: AMD
+//
+// AMD orders a symmetric pattern by approximate minimum degree (P. R.
+// Amestoy, T. A. Davis and I. S. Duff, "An approximate minimum degree
+// ordering algorithm", SIAM J. Matrix Anal. Appl. 17(4), 1996, 886–905).
+// Eliminating a node i of the graph of S joins its neighbours into a
+// clique; the minimum degree heuristic eliminates a node of least degree at
+// each step. AMD works on the quotient graph: an eliminated node p becomes
+// an element whose variable list L_p replaces the clique, each variable i
+// keeps a list E_i of adjacent elements and a list A_i of adjacent
+// variables, and elements adjacent to p are absorbed into it, so the
+// quotient graph is never larger than the graph of S (this implementation
+// allocates each new element list and drops the absorbed ones). The exact degree |A_i ∪ ⋃ L_e| is
+// replaced by the upper bound
+//
+//	d_i = min( n − k,  d_i + |L_p \ i|,  |A_i \ i| + |L_p \ i| + Σ_{e ∈ E_i \ p} |L_e \ L_p| )
+//
+// whose terms |L_e \ L_p| are computed for all e adjacent to L_p in time
+// proportional to the lists scanned. Variables with equal E_i and A_i
+// (indistinguishable; found by a hash of their lists) are merged into a
+// supervariable of weight nv, and all sizes above are sums of weights. An
+// element e with L_e ⊆ L_p (|L_e \ L_p| = 0) is absorbed at once
+// (aggressive absorption), and a variable adjacent to p alone is eliminated
+// with p (mass elimination). Rows with more than max(16, 10√n) entries are
+// removed before the elimination and ordered last (dense rows: an arrowhead
+// with its dense row first factors with nnz(L) = n − 1). Written from the
+// paper; ties go to the most recently updated variable. No postordering is
+// applied (it does not change the fill).
+//
+// # Sparse LDLᵀ of quasi-definite matrices
+//
+// NewLDL factors a symmetric K = [H Aᵀ; A −D] with H ⪰ 0 and D ⪰ 0, given
+// signs s_i = +1 for the rows of H and −1 for those of D. With H + εI ≻ 0
+// and D + εI ≻ 0, K + ε·diag(s) is quasi-definite, hence strongly
+// factorizable: P(K + ε·diag(s))Pᵀ = L D Lᵀ exists for every permutation P,
+// with D diagonal, n₊ positive and n₋ negative pivots (R. J. Vanderbei,
+// "Symmetric quasidefinite matrices", SIAM J. Optim. 5(1), 1995, 100–113),
+// so P can be chosen for sparsity alone.
+//
+// Symbolic analysis, once: the pattern of C = P K Pᵀ (upper triangle); its
+// elimination tree, parent(j) = min{ i > j : L_ij ≠ 0 }, built by Liu's
+// algorithm with path marking; and the column counts of L by row subtrees:
+// the pattern of row k of L is the set of nodes met by climbing the tree from
+// each i with C_ik ≠ 0 up to k (T. A. Davis, Direct Methods for Sparse
+// Linear Systems, SIAM 2006, ch. 4). L is then allocated once, and Refactor
+// (same pattern, new values) allocates nothing.
+//
+// Numeric factorization, up-looking (Davis, ch. 4 and his LDL package's
+// description): row k of L solves the triangular system L₀₀ D₀ l = c over
+// the row subtree of k, then d_k = c_kk + s_k ε − Σ_i l_ki² d_i. Dynamic
+// regularization: a pivot with s_k·d_k ≤ DynamicTol (wrong sign or
+// too small) is replaced by s_k·DynamicReg and counted.
+//
+// Solve applies x = Pᵀ L⁻ᵀ D⁻¹ L⁻¹ P b, then iterative refinement against
+// the unregularized K: r = b − Kx, x += (LDLᵀ)⁻¹ r, until ‖r‖∞ ≤
+// Tol·(1 + ‖b‖∞), MaxIter steps, or a step that does not halve ‖r‖∞. The
+// regularized factors are a preconditioner of K, so the refinement
+// converges when ε‖K⁻¹‖ < 1; for a singular K it still reduces the
+// residual of a consistent system.
+//
+// Parallelism: rows of two disjoint subtrees of the elimination tree read
+// and write only columns inside their own subtree, so with Workers ≥ 2 two
+// goroutines factor two balanced sets of subtrees and the common ancestors
+// follow sequentially. It is used when the tree splits into parts of at
+// least a quarter of the work each and the work exceeds about 5·10⁷
+// flops, the size from which two goroutines were measured to pay.
+//
 // CSC implements mat.Matrix and SymCSC implements mat.Symmetric, so both can
 // be passed where the module takes gonum matrices (dense code then reads them
 // through At, which is slow for big matrices: convert with Dense first).

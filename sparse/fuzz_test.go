@@ -92,3 +92,89 @@ func exercise(t *testing.T, a *CSC) {
 	}
 	_ = a.Dense()
 }
+
+// FuzzAMD: any pattern gives a permutation, with or without the dense-row
+// rule and aggressive absorption.
+func FuzzAMD(f *testing.F) {
+	f.Add(5, []byte{0, 1, 1, 2, 3, 4, 0, 4}, byte(0))
+	f.Add(1, []byte{}, byte(1))
+	f.Add(30, []byte{0, 1, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6}, byte(2))
+	f.Fuzz(func(t *testing.T, n int, pairs []byte, mode byte) {
+		n = (n%64 + 64) % 64
+		var ri, ci []int
+		for k := 0; k+1 < len(pairs) && n > 0; k += 2 {
+			ri, ci = append(ri, int(pairs[k])%n), append(ci, int(pairs[k+1])%n)
+		}
+		s, err := SymFromTriplets(n, ri, ci, make([]float64, len(ri)), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := &OrderSettings{NoAggressive: mode&1 != 0}
+		if mode&2 != 0 {
+			o.Dense = 0.5 // many rows count as dense
+		}
+		perm, inv, err := AMD(s, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(perm) != n || len(inv) != n {
+			t.Fatalf("lengths %d, %d for n = %d", len(perm), len(inv), n)
+		}
+		for k, i := range perm {
+			if i < 0 || i >= n || inv[i] != k {
+				t.Fatalf("not a permutation: %v", perm)
+			}
+		}
+	})
+}
+
+// FuzzLDL: arbitrary symmetric matrices and signs give an error or a
+// finite solve; never a panic. Refactor with the same pattern must work too.
+func FuzzLDL(f *testing.F) {
+	f.Add(3, []byte{0, 0, 1, 1, 2, 2, 0, 2}, make([]byte, 32), []byte{1, 1, 255})
+	f.Add(0, []byte{}, []byte{}, []byte{})
+	f.Add(2, []byte{0, 1}, make([]byte, 8), []byte{1, 1})
+	f.Fuzz(func(t *testing.T, n int, pairs, vb, sb []byte) {
+		n = (n%40 + 40) % 40
+		vals := decodeFloats(vb)
+		var ri, ci []int
+		var v []float64
+		for k := 0; k+1 < len(pairs) && n > 0 && k/2 < len(vals); k += 2 {
+			ri, ci, v = append(ri, int(pairs[k])%n), append(ci, int(pairs[k+1])%n), append(v, vals[k/2])
+		}
+		k, err := SymFromTriplets(n, ri, ci, v, nil)
+		if err != nil {
+			return // NaN or Inf values
+		}
+		signs := make([]int8, len(sb))
+		for i, c := range sb {
+			signs[i] = int8(c)
+		}
+		l, err := NewLDL(k, signs, &LDLSettings{Workers: int(n % 3)})
+		if err != nil {
+			if l == nil {
+				return
+			}
+			if err := l.Solve(make([]float64, n), make([]float64, n)); err == nil {
+				t.Fatal("Solve after a failed factorization")
+			}
+			return
+		}
+		b := make([]float64, n)
+		for i := range b {
+			b[i] = 1
+		}
+		x := make([]float64, n)
+		if err := l.Solve(x, b); err != nil {
+			return // may overflow
+		}
+		for _, xi := range x {
+			if math.IsNaN(xi) || math.IsInf(xi, 0) {
+				t.Fatalf("Solve returned %v without an error", x)
+			}
+		}
+		if err := l.Refactor(k); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

@@ -1,0 +1,204 @@
+package sparse_test
+
+import (
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/optlayers/optlayers/internal/dense"
+	"github.com/optlayers/optlayers/solvers/mps"
+	"github.com/optlayers/optlayers/sparse"
+	"github.com/stretchr/testify/require"
+)
+
+// mmProblems are the Maros–Mészáros problems copied into testdata.
+var mmProblems = []string{"CVXQP1_M", "AUG3DCQP", "CONT-050"}
+
+// kkt builds K = [P + ρI, Aᵀ; A, −δI] of a QPS model and its signs.
+func kkt(tb testing.TB, m *mps.Model, rho, delta float64) (*sparse.SymCSC, []int8) {
+	n, r := m.NumCols(), m.NumRows()
+	var ri, ci []int
+	var v []float64
+	if m.Q != nil {
+		cp, qi, qv := m.Q.Upper().Raw()
+		for j := 0; j < n; j++ {
+			for p := cp[j]; p < cp[j+1]; p++ {
+				ri, ci, v = append(ri, qi[p]), append(ci, j), append(v, qv[p])
+			}
+		}
+	}
+	for j := 0; j < n; j++ {
+		ri, ci, v = append(ri, j), append(ci, j), append(v, rho)
+	}
+	cp, ai, av := m.A.Raw()
+	for j := 0; j < n; j++ {
+		for p := cp[j]; p < cp[j+1]; p++ {
+			ri, ci, v = append(ri, j), append(ci, n+ai[p]), append(v, av[p])
+		}
+	}
+	for i := 0; i < r; i++ {
+		ri, ci, v = append(ri, n+i), append(ci, n+i), append(v, -delta)
+	}
+	k, err := sparse.SymFromTriplets(n+r, ri, ci, v, nil)
+	require.NoError(tb, err)
+	signs := make([]int8, n+r)
+	for i := range signs {
+		signs[i] = 1
+		if i >= n {
+			signs[i] = -1
+		}
+	}
+	return k, signs
+}
+
+func readModel(tb testing.TB, path string) *mps.Model {
+	m, err := mps.ReadFile(path, nil)
+	require.NoError(tb, err)
+	return m
+}
+
+// TestLDLMarosMeszaros factors the KKT matrices of the testdata problems and
+// checks the refined solve's residual.
+func TestLDLMarosMeszaros(t *testing.T) {
+	for _, name := range mmProblems {
+		t.Run(name, func(t *testing.T) {
+			k, signs := kkt(t, readModel(t, filepath.Join("testdata", name+".qps.gz")), 1e-6, 1e-6)
+			for _, w := range []int{0, 2} {
+				f, err := sparse.NewLDL(k, signs, &sparse.LDLSettings{Workers: w})
+				require.NoError(t, err)
+				n := k.SymmetricDim()
+				rng := rand.New(rand.NewPCG(14, 7))
+				b := make([]float64, n)
+				var bn float64
+				for i := range b {
+					b[i] = rng.NormFloat64()
+					bn = max(bn, abs(b[i]))
+				}
+				x := make([]float64, n)
+				require.NoError(t, f.Solve(x, b))
+				st := f.Stats()
+				t.Logf("flops %.3g n %d nnz(K) %d nnz(L) %d dynamic %d refinements %d residual %.2g parallel %v",
+					st.Flops, st.N, st.NNZK, st.NNZL, st.Dynamic, st.Refinements, st.Residual, st.Parallel)
+				require.LessOrEqual(t, st.Residual, 1e-8*(1+bn))
+			}
+		})
+	}
+}
+
+func abs(x float64) float64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// BenchmarkLDL times the phases on the testdata problems, and on the file
+// named by OPTLAYERS_MM_QPS (a path to any .qps or .qps.gz) when it is set.
+// The dense LU of the same K (internal/dense, blocked) is timed for n ≤
+// 5000.
+//
+//	go test ./sparse -run '^$' -bench LDL -benchtime 3x
+//	OPTLAYERS_MM_QPS=/path/CONT-300.qps.gz go test ./sparse -run '^$' -bench LDL/big -benchtime 1x
+func BenchmarkLDL(b *testing.B) {
+	paths := map[string]string{}
+	for _, name := range mmProblems {
+		paths[name] = filepath.Join("testdata", name+".qps.gz")
+	}
+	if p := os.Getenv("OPTLAYERS_MM_QPS"); p != "" {
+		paths["big"] = p
+	}
+	for _, name := range append(append([]string{}, mmProblems...), "big") {
+		path, ok := paths[name]
+		if !ok {
+			continue
+		}
+		b.Run(name, func(b *testing.B) {
+			k, signs := kkt(b, readModel(b, path), 1e-6, 1e-6)
+			n := k.SymmetricDim()
+			b.Run("amd", func(b *testing.B) {
+				for b.Loop() {
+					if _, _, err := sparse.AMD(k, nil); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			f, err := sparse.NewLDL(k, signs, nil) // for solve, whichever sub-benchmarks run
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Run("analyse+factor", func(b *testing.B) {
+				var ord, sym, num time.Duration
+				for b.Loop() {
+					var err error
+					f, err = sparse.NewLDL(k, signs, nil)
+					if err != nil {
+						b.Fatal(err)
+					}
+					st := f.Stats()
+					ord, sym, num = ord+st.OrderTime, sym+st.SymbolicTime, num+st.NumericTime
+				}
+				st := f.Stats()
+				b.ReportMetric(float64(st.NNZL), "nnzL")
+				b.ReportMetric(float64(st.NNZK), "nnzK")
+				b.ReportMetric(float64(n), "n")
+				b.ReportMetric(st.Flops, "flops")
+				b.ReportMetric(ord.Seconds()*1e3/float64(b.N), "order-ms")
+				b.ReportMetric(sym.Seconds()*1e3/float64(b.N), "symbolic-ms")
+				b.ReportMetric(num.Seconds()*1e3/float64(b.N), "numeric-ms")
+			})
+			for _, w := range []int{1, 2} {
+				g, err := sparse.NewLDL(k, signs, &sparse.LDLSettings{Workers: w})
+				if err != nil {
+					b.Fatal(err)
+				}
+				name := "refactor"
+				if w == 2 {
+					name = "refactor-2workers"
+					if !g.Stats().Parallel {
+						name += "-nosplit"
+					}
+				}
+				b.Run(name, func(b *testing.B) {
+					for b.Loop() {
+						if err := g.Refactor(k); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+			}
+			rhs := make([]float64, n)
+			for i := range rhs {
+				rhs[i] = float64(i%7) - 3
+			}
+			x := make([]float64, n)
+			b.Run("solve", func(b *testing.B) {
+				for b.Loop() {
+					if err := f.Solve(x, rhs); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(f.Stats().Refinements), "refinements")
+			})
+			if n > 5000 || os.Getenv("OPTLAYERS_NO_DENSE") != "" {
+				return
+			}
+			kd := k.Dense()
+			a := make([]float64, n*n)
+			piv := make([]int, n)
+			b.Run("dense-lu", func(b *testing.B) {
+				for b.Loop() {
+					for i := 0; i < n; i++ {
+						for j := 0; j < n; j++ {
+							a[i*n+j] = kd.At(i, j)
+						}
+					}
+					if !dense.LU(a, n, n, piv) {
+						b.Fatal("singular")
+					}
+				}
+			})
+		})
+	}
+}
