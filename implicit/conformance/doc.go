@@ -23,6 +23,8 @@
 // (the package's own test shows each check failing on a deliberately
 // broken result), not rounding.
 //
-// The module's results are registered in this package's test file,
-// module_test.go, one entry per result type; its doc lists them.
+// The module's results are registered in this package's test files,
+// module_test.go (solvers/qp) and module_<package>_test.go (sinkhorn,
+// sorting, solvers/project), one entry or more per result type; the
+// comment at the top of each file lists them.
 package conformance
