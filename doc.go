@@ -59,8 +59,8 @@
 // exported entry point with nil, empty, mismatched, NaN/Inf, 1e±300 and
 // bad-setting input.
 //
-// Some packages still carry names from before these conventions (ErrShape,
-// ErrNonFinite, package-specific bad-argument errors, Backward on results
+// Some packages still carry names from before these conventions (ErrDims,
+// ErrNaN, package-specific bad-argument errors, Backward on results
 // that do not yet implement the contract); they are being migrated to the
 // names above, and the conformance registry lists the results that
 // already speak the contract.

@@ -22,7 +22,7 @@ type ProblemModel struct {
 // NewProblemModel returns the Model of pb.
 func NewProblemModel(pb *implicit.Problem) (*ProblemModel, error) {
 	if pb == nil || pb.Solver == nil || pb.Condition == nil {
-		return nil, fmt.Errorf("%w: problem without solver or condition", ErrSettings)
+		return nil, fmt.Errorf("%w: problem without solver or condition", ErrInvalid)
 	}
 	return &ProblemModel{pb: pb}, nil
 }

@@ -157,19 +157,19 @@ func TestAdversarialConstructors(t *testing.T) {
 	}
 	for _, p := range []Penalty{Penalty(-1), Penalty(9)} {
 		cases = append(cases,
-			testutil.Case{Name: fmt.Sprintf("NewRidge/%v", p), Want: ErrSettings, Call: func(context.Context) (func() error, error) {
+			testutil.Case{Name: fmt.Sprintf("NewRidge/%v", p), Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 				_, err := NewRidge(x, y, p)
 				return nil, err
 			}},
-			testutil.Case{Name: fmt.Sprintf("NewLasso/%v", p), Want: ErrSettings, Call: func(context.Context) (func() error, error) {
+			testutil.Case{Name: fmt.Sprintf("NewLasso/%v", p), Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 				_, err := NewLasso(x, y, p)
 				return nil, err
 			}},
-			testutil.Case{Name: fmt.Sprintf("NewLogistic/%v", p), Want: ErrSettings, Call: func(context.Context) (func() error, error) {
+			testutil.Case{Name: fmt.Sprintf("NewLogistic/%v", p), Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 				_, err := NewLogistic(x, signs, p)
 				return nil, err
 			}},
-			testutil.Case{Name: fmt.Sprintf("NewMultinomial/%v", p), Want: ErrSettings, Call: func(context.Context) (func() error, error) {
+			testutil.Case{Name: fmt.Sprintf("NewMultinomial/%v", p), Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 				_, err := NewMultinomial(x, classes, p)
 				return nil, err
 			}},
@@ -252,16 +252,16 @@ func TestAdversarialFit(t *testing.T) {
 		row("+Inf θ", ErrNaN, nil, func(ctx context.Context) (func() error, error) {
 			return fit(ctx, m, make([]float64, n), theta(math.Inf(1)), 0)
 		})
-		row("θ=800 overflows", ErrSettings, nil, func(ctx context.Context) (func() error, error) {
+		row("θ=800 overflows", ErrInvalid, nil, func(ctx context.Context) (func() error, error) {
 			return fit(ctx, m, make([]float64, n), theta(800), 0)
 		})
-		row("θ=-800 underflows", ErrSettings, nil, func(ctx context.Context) (func() error, error) {
+		row("θ=-800 underflows", ErrInvalid, nil, func(ctx context.Context) (func() error, error) {
 			return fit(ctx, m, make([]float64, n), theta(-800), 0)
 		})
-		row("tol=-1", ErrSettings, nil, func(ctx context.Context) (func() error, error) {
+		row("tol=-1", ErrInvalid, nil, func(ctx context.Context) (func() error, error) {
 			return fit(ctx, m, make([]float64, n), theta(-1), -1)
 		})
-		row("tol=NaN", ErrSettings, nil, func(ctx context.Context) (func() error, error) {
+		row("tol=NaN", ErrInvalid, nil, func(ctx context.Context) (func() error, error) {
 			return fit(ctx, m, make([]float64, n), theta(-1), math.NaN())
 		})
 		row("canceled", nil, []error{context.Canceled, ErrNotConverged}, func(context.Context) (func() error, error) {
@@ -312,19 +312,19 @@ func TestAdversarialHypergradient(t *testing.T) {
 	cases := []testutil.Case{
 		row("ok", nil, nil),
 		row("zero settings", nil, &HypergradSettings{}),
-		row("unknown method", ErrSettings, &HypergradSettings{Method: Method(42)}),
-		row("negative method", ErrSettings, &HypergradSettings{Method: Method(-1)}),
-		row("Steps=-1", ErrSettings, &HypergradSettings{Method: Neumann, Steps: -1}),
-		row("Tol=-1", ErrSettings, &HypergradSettings{Tol: -1}),
-		row("Tol=NaN", ErrSettings, &HypergradSettings{Tol: math.NaN()}),
-		row("Epsilon=-1", ErrSettings, &HypergradSettings{Method: OneStep, Epsilon: -1}),
-		row("Epsilon=+Inf", ErrSettings, &HypergradSettings{Method: OneStep, Epsilon: math.Inf(1)}),
-		row("Sigma=NaN", ErrSettings, &HypergradSettings{Method: Hypernetwork, Sigma: math.NaN()}),
+		row("unknown method", ErrInvalid, &HypergradSettings{Method: Method(42)}),
+		row("negative method", ErrInvalid, &HypergradSettings{Method: Method(-1)}),
+		row("Steps=-1", ErrInvalid, &HypergradSettings{Method: Neumann, Steps: -1}),
+		row("Tol=-1", ErrInvalid, &HypergradSettings{Tol: -1}),
+		row("Tol=NaN", ErrInvalid, &HypergradSettings{Tol: math.NaN()}),
+		row("Epsilon=-1", ErrInvalid, &HypergradSettings{Method: OneStep, Epsilon: -1}),
+		row("Epsilon=+Inf", ErrInvalid, &HypergradSettings{Method: OneStep, Epsilon: math.Inf(1)}),
+		row("Sigma=NaN", ErrInvalid, &HypergradSettings{Method: Hypernetwork, Sigma: math.NaN()}),
 		row("ImplicitForward on ridge", ErrMethod, &HypergradSettings{Method: ImplicitForward}),
-		{Name: "nil model", Want: ErrSettings, Call: func(ctx context.Context) (func() error, error) {
+		{Name: "nil model", Want: ErrInvalid, Call: func(ctx context.Context) (func() error, error) {
 			return hg(ctx, nil, c, []float64{-1}, []float64{0, 0}, make([]float64, 1), nil)
 		}},
-		{Name: "nil criterion", Want: ErrSettings, Call: func(ctx context.Context) (func() error, error) {
+		{Name: "nil criterion", Want: ErrInvalid, Call: func(ctx context.Context) (func() error, error) {
 			return hg(ctx, m, nil, []float64{-1}, []float64{0, 0}, make([]float64, 1), nil)
 		}},
 		{Name: "criterion dims", Want: ErrDims, Call: func(ctx context.Context) (func() error, error) {
@@ -333,7 +333,7 @@ func TestAdversarialHypergradient(t *testing.T) {
 		{Name: "nil grad", Want: ErrDims, Call: func(ctx context.Context) (func() error, error) {
 			return hg(ctx, m, c, []float64{-1}, []float64{0, 0}, nil, nil)
 		}},
-		{Name: "θ=-800", Want: ErrSettings, Call: func(ctx context.Context) (func() error, error) {
+		{Name: "θ=-800", Want: ErrInvalid, Call: func(ctx context.Context) (func() error, error) {
 			return hg(ctx, m, c, []float64{-800}, []float64{0, 0}, make([]float64, 1), nil)
 		}},
 		{Name: "NaN w", Want: ErrNaN, Call: func(ctx context.Context) (func() error, error) {
@@ -395,31 +395,31 @@ func TestAdversarialObjectives(t *testing.T) {
 	}
 	cases := []testutil.Case{
 		evalRow("HeldOut/ok", nil, heldOut(m, c), []float64{-1}, make([]float64, 1), 0),
-		evalRow("HeldOut/nil model", ErrSettings, heldOut(nil, c), []float64{-1}, nil, 0),
-		evalRow("HeldOut/nil criterion", ErrSettings, heldOut(m, nil), []float64{-1}, nil, 0),
+		evalRow("HeldOut/nil model", ErrInvalid, heldOut(nil, c), []float64{-1}, nil, 0),
+		evalRow("HeldOut/nil criterion", ErrInvalid, heldOut(m, nil), []float64{-1}, nil, 0),
 		evalRow("HeldOut/criterion dims", ErrDims, heldOut(m, panicCriterion{5}), []float64{-1}, nil, 0),
-		evalRow("HeldOut/bad settings", ErrSettings, func() (Objective, error) {
+		evalRow("HeldOut/bad settings", ErrInvalid, func() (Objective, error) {
 			return NewHeldOut(m, c, &HypergradSettings{Steps: -5})
 		}, []float64{-1}, nil, 0),
 		evalRow("HeldOut/nil θ", ErrDims, heldOut(m, c), nil, nil, 0),
 		evalRow("HeldOut/short grad", ErrDims, heldOut(m, c), []float64{-1}, []float64{}, 0),
 		evalRow("HeldOut/NaN θ", ErrNaN, heldOut(m, c), []float64{math.NaN()}, nil, 0),
-		evalRow("HeldOut/θ=-800", ErrSettings, heldOut(m, c), []float64{-800}, nil, 0),
-		evalRow("HeldOut/tol=-1", ErrSettings, heldOut(m, c), []float64{-1}, nil, -1),
-		evalRow("HeldOut/tol=NaN", ErrSettings, heldOut(m, c), []float64{-1}, make([]float64, 1), math.NaN()),
+		evalRow("HeldOut/θ=-800", ErrInvalid, heldOut(m, c), []float64{-800}, nil, 0),
+		evalRow("HeldOut/tol=-1", ErrInvalid, heldOut(m, c), []float64{-1}, nil, -1),
+		evalRow("HeldOut/tol=NaN", ErrInvalid, heldOut(m, c), []float64{-1}, make([]float64, 1), math.NaN()),
 		evalRow("HeldOut/panicking Fit", ErrCallback, heldOut(panicModel{Model: m, fit: true}, c), []float64{-1}, nil, 0),
 		evalRow("HeldOut/panicking criterion", ErrCallback, heldOut(m, panicCriterion{2}), []float64{-1}, nil, 0),
 		evalRow("HeldOut/panicking criterion with grad", ErrCallback, heldOut(m, panicCriterion{2}), []float64{-1}, make([]float64, 1), 0),
-		evalRow("HeldOut/nil receiver", ErrSettings, func() (Objective, error) { return (*HeldOut)(nil), nil }, []float64{-1}, nil, 0),
+		evalRow("HeldOut/nil receiver", ErrInvalid, func() (Objective, error) { return (*HeldOut)(nil), nil }, []float64{-1}, nil, 0),
 		evalRow("CV/ok", nil, cv(0), []float64{-1}, make([]float64, 1), 0),
 		evalRow("CV/one worker", nil, cv(1), []float64{-1}, make([]float64, 1), 0),
-		evalRow("CV/workers=-1", ErrSettings, cv(-1), []float64{-1}, nil, 0),
-		evalRow("CV/k=1", ErrSettings, func() (Objective, error) { return KFold(x, y, 1, ridgeFold, nil, 0) }, []float64{-1}, nil, 0),
-		evalRow("CV/k=7 of 6 rows", ErrSettings, func() (Objective, error) { return KFold(x, y, 7, ridgeFold, nil, 0) }, []float64{-1}, nil, 0),
+		evalRow("CV/workers=-1", ErrInvalid, cv(-1), []float64{-1}, nil, 0),
+		evalRow("CV/k=1", ErrInvalid, func() (Objective, error) { return KFold(x, y, 1, ridgeFold, nil, 0) }, []float64{-1}, nil, 0),
+		evalRow("CV/k=7 of 6 rows", ErrInvalid, func() (Objective, error) { return KFold(x, y, 7, ridgeFold, nil, 0) }, []float64{-1}, nil, 0),
 		evalRow("CV/short y", ErrDims, func() (Objective, error) { return KFold(x, y[:4], 2, ridgeFold, nil, 0) }, []float64{-1}, nil, 0),
-		evalRow("CV/nil x", ErrSettings, func() (Objective, error) { return KFold(nil, y, 2, ridgeFold, nil, 0) }, []float64{-1}, nil, 0),
-		evalRow("CV/nil builder", ErrSettings, func() (Objective, error) { return KFold(x, y, 2, nil, nil, 0) }, []float64{-1}, nil, 0),
-		evalRow("CV/bad settings", ErrSettings, func() (Objective, error) {
+		evalRow("CV/nil x", ErrInvalid, func() (Objective, error) { return KFold(nil, y, 2, ridgeFold, nil, 0) }, []float64{-1}, nil, 0),
+		evalRow("CV/nil builder", ErrInvalid, func() (Objective, error) { return KFold(x, y, 2, nil, nil, 0) }, []float64{-1}, nil, 0),
+		evalRow("CV/bad settings", ErrInvalid, func() (Objective, error) {
 			return KFold(x, y, 2, ridgeFold, &HypergradSettings{Method: Method(77)}, 0)
 		}, []float64{-1}, nil, 0),
 		evalRow("CV/builder error", ErrDims, func() (Objective, error) {
@@ -427,7 +427,7 @@ func TestAdversarialObjectives(t *testing.T) {
 				return nil, nil, fmt.Errorf("%w: user says no", ErrDims)
 			}, nil, 0)
 		}, []float64{-1}, nil, 0),
-		evalRow("CV/builder returns nil", ErrSettings, func() (Objective, error) {
+		evalRow("CV/builder returns nil", ErrInvalid, func() (Objective, error) {
 			return KFold(x, y, 2, func(mat.Matrix, []float64, mat.Matrix, []float64) (Model, Criterion, error) {
 				return nil, nil, nil
 			}, nil, 0)
@@ -444,11 +444,11 @@ func TestAdversarialObjectives(t *testing.T) {
 			}
 			return NewCrossValidation([]*HeldOut{h, h}, 2)
 		}, []float64{-1}, make([]float64, 1), 0),
-		evalRow("CV/no folds", ErrSettings, func() (Objective, error) { return NewCrossValidation(nil, 0) }, []float64{-1}, nil, 0),
+		evalRow("CV/no folds", ErrInvalid, func() (Objective, error) { return NewCrossValidation(nil, 0) }, []float64{-1}, nil, 0),
 		evalRow("CV/nil fold", ErrDims, func() (Objective, error) { return NewCrossValidation([]*HeldOut{nil}, 0) }, []float64{-1}, nil, 0),
-		evalRow("CV/nil receiver", ErrSettings, func() (Objective, error) { return (*CrossValidation)(nil), nil }, []float64{-1}, nil, 0),
-		evalRow("CV/tol=NaN", ErrSettings, cv(0), []float64{-1}, nil, math.NaN()),
-		evalRow("CV/θ=-800", ErrSettings, cv(0), []float64{-800}, nil, 0),
+		evalRow("CV/nil receiver", ErrInvalid, func() (Objective, error) { return (*CrossValidation)(nil), nil }, []float64{-1}, nil, 0),
+		evalRow("CV/tol=NaN", ErrInvalid, cv(0), []float64{-1}, nil, math.NaN()),
+		evalRow("CV/θ=-800", ErrInvalid, cv(0), []float64{-800}, nil, 0),
 		evalRow("CV/short grad", ErrDims, cv(0), []float64{-1}, []float64{}, 0),
 	}
 	testutil.RunAdversarial(t, cases)
@@ -518,7 +518,7 @@ func TestAdversarialOptimize(t *testing.T) {
 		"short bounds":       {Lower: []float64{}, Upper: []float64{1}},
 	}
 	for name, s := range bad {
-		want := ErrSettings
+		want := ErrInvalid
 		switch name {
 		case "crossed bounds", "NaN bound":
 			want = ErrBounds
@@ -528,7 +528,7 @@ func TestAdversarialOptimize(t *testing.T) {
 		cases = append(cases, testutil.Case{Name: name, Want: want, Call: opt(quadObjective, []float64{0}, &s)})
 	}
 	cases = append(cases,
-		testutil.Case{Name: "nil objective", Want: ErrSettings, Call: opt(nil, []float64{0}, nil)},
+		testutil.Case{Name: "nil objective", Want: ErrInvalid, Call: opt(nil, []float64{0}, nil)},
 		testutil.Case{Name: "0 hyperparameters", Want: ErrDims, Call: opt(funcObjective{p: 0}, nil, nil)},
 		testutil.Case{Name: "-1 hyperparameters", Want: ErrDims, Call: opt(funcObjective{p: -1}, nil, nil)},
 		testutil.Case{Name: "nil θ₀", Want: ErrDims, Call: opt(quadObjective, nil, nil)},
@@ -555,13 +555,13 @@ func TestAdversarialSearch(t *testing.T) {
 	grid := Grid1D(Linspace(2, -2, 5))
 	cases := []testutil.Case{
 		{Name: "GridSearch/ok", Call: search(func(ctx context.Context) (*SearchResult, error) { return GridSearch(ctx, quadObjective, grid, 0) })},
-		{Name: "GridSearch/nil objective", Want: ErrSettings, Call: search(func(ctx context.Context) (*SearchResult, error) { return GridSearch(ctx, nil, grid, 0) })},
-		{Name: "GridSearch/empty grid", Want: ErrSettings, Call: search(func(ctx context.Context) (*SearchResult, error) { return GridSearch(ctx, quadObjective, nil, 0) })},
+		{Name: "GridSearch/nil objective", Want: ErrInvalid, Call: search(func(ctx context.Context) (*SearchResult, error) { return GridSearch(ctx, nil, grid, 0) })},
+		{Name: "GridSearch/empty grid", Want: ErrInvalid, Call: search(func(ctx context.Context) (*SearchResult, error) { return GridSearch(ctx, quadObjective, nil, 0) })},
 		{Name: "GridSearch/point of length 2", Want: ErrDims, Call: search(func(ctx context.Context) (*SearchResult, error) {
 			return GridSearch(ctx, quadObjective, [][]float64{{1, 2}}, 0)
 		})},
-		{Name: "GridSearch/tol=-1", Want: ErrSettings, Call: search(func(ctx context.Context) (*SearchResult, error) { return GridSearch(ctx, quadObjective, grid, -1) })},
-		{Name: "GridSearch/tol=NaN", Want: ErrSettings, Call: search(func(ctx context.Context) (*SearchResult, error) {
+		{Name: "GridSearch/tol=-1", Want: ErrInvalid, Call: search(func(ctx context.Context) (*SearchResult, error) { return GridSearch(ctx, quadObjective, grid, -1) })},
+		{Name: "GridSearch/tol=NaN", Want: ErrInvalid, Call: search(func(ctx context.Context) (*SearchResult, error) {
 			return GridSearch(ctx, quadObjective, grid, math.NaN())
 		})},
 		{Name: "GridSearch/panicking objective", Want: ErrCallback, Call: search(func(ctx context.Context) (*SearchResult, error) {
@@ -580,13 +580,13 @@ func TestAdversarialSearch(t *testing.T) {
 		{Name: "RandomSearch/ok", Call: search(func(ctx context.Context) (*SearchResult, error) {
 			return RandomSearch(ctx, quadObjective, []float64{-2}, []float64{2}, 5, 1, 0)
 		})},
-		{Name: "RandomSearch/nil objective", Want: ErrSettings, Call: search(func(ctx context.Context) (*SearchResult, error) {
+		{Name: "RandomSearch/nil objective", Want: ErrInvalid, Call: search(func(ctx context.Context) (*SearchResult, error) {
 			return RandomSearch(ctx, nil, []float64{-2}, []float64{2}, 5, 1, 0)
 		})},
-		{Name: "RandomSearch/n=0", Want: ErrSettings, Call: search(func(ctx context.Context) (*SearchResult, error) {
+		{Name: "RandomSearch/n=0", Want: ErrInvalid, Call: search(func(ctx context.Context) (*SearchResult, error) {
 			return RandomSearch(ctx, quadObjective, []float64{-2}, []float64{2}, 0, 1, 0)
 		})},
-		{Name: "RandomSearch/n=-1", Want: ErrSettings, Call: search(func(ctx context.Context) (*SearchResult, error) {
+		{Name: "RandomSearch/n=-1", Want: ErrInvalid, Call: search(func(ctx context.Context) (*SearchResult, error) {
 			return RandomSearch(ctx, quadObjective, []float64{-2}, []float64{2}, -1, 1, 0)
 		})},
 		{Name: "RandomSearch/crossed", Want: ErrBounds, Call: search(func(ctx context.Context) (*SearchResult, error) {
@@ -707,13 +707,13 @@ func TestAdversarialProblemModel(t *testing.T) {
 	}
 	testutil.RunAdversarial(t, []testutil.Case{
 		{Name: "ok", Call: fit(good, []float64{0}, []float64{3}, 0)},
-		{Name: "nil problem", Want: ErrSettings, Call: fit(nil, []float64{0}, []float64{3}, 0)},
-		{Name: "no solver", Want: ErrSettings, Call: fit(&implicit.Problem{Condition: cond}, []float64{0}, []float64{3}, 0)},
-		{Name: "no condition", Want: ErrSettings, Call: fit(&implicit.Problem{Solver: good.Solver}, []float64{0}, []float64{3}, 0)},
+		{Name: "nil problem", Want: ErrInvalid, Call: fit(nil, []float64{0}, []float64{3}, 0)},
+		{Name: "no solver", Want: ErrInvalid, Call: fit(&implicit.Problem{Condition: cond}, []float64{0}, []float64{3}, 0)},
+		{Name: "no condition", Want: ErrInvalid, Call: fit(&implicit.Problem{Solver: good.Solver}, []float64{0}, []float64{3}, 0)},
 		{Name: "nil w", Want: ErrDims, Call: fit(good, nil, []float64{3}, 0)},
 		{Name: "long θ", Want: ErrDims, Call: fit(good, []float64{0}, []float64{3, 4}, 0)},
 		{Name: "NaN θ", Want: ErrNaN, Call: fit(good, []float64{0}, []float64{math.NaN()}, 0)},
-		{Name: "tol=-1", Want: ErrSettings, Call: fit(good, []float64{0}, []float64{3}, -1)},
+		{Name: "tol=-1", Want: ErrInvalid, Call: fit(good, []float64{0}, []float64{3}, -1)},
 		{Name: "panicking solver", Want: ErrCallback, Call: fit(bad, []float64{0}, []float64{3}, 0)},
 		// θ of a ProblemModel is the problem's own parameter, not a
 		// log-strength: |θ| > 700 is valid there.
@@ -801,7 +801,7 @@ func TestAdversarialModelMethods(t *testing.T) {
 		for bname, pt := range bad {
 			w, theta := pt[0], pt[1]
 			cases = append(cases,
-				testutil.Case{Name: name + "/Condition.Linearize/" + bname, Any: []error{ErrDims, ErrNaN, ErrSettings}, Call: func(context.Context) (func() error, error) {
+				testutil.Case{Name: name + "/Condition.Linearize/" + bname, Any: []error{ErrDims, ErrNaN, ErrInvalid}, Call: func(context.Context) (func() error, error) {
 					_, _, err := m.Condition().Linearize(w, theta)
 					if err == nil {
 						return nil, errors.New("nil error")
@@ -833,7 +833,7 @@ func TestAdversarialModelMethods(t *testing.T) {
 				}})
 			}
 			if it, ok := m.(Iterative); ok {
-				cases = append(cases, testutil.Case{Name: name + "/Iteration/" + bname, Any: []error{ErrDims, ErrNaN, ErrSettings}, Call: func(context.Context) (func() error, error) {
+				cases = append(cases, testutil.Case{Name: name + "/Iteration/" + bname, Any: []error{ErrDims, ErrNaN, ErrInvalid}, Call: func(context.Context) (func() error, error) {
 					tm, _ := it.Iteration(theta)
 					dst := make([]float64, n)
 					tm.Map(dst, w, theta)
@@ -881,18 +881,18 @@ func mustCriterion[C Criterion](c C, err error) Criterion {
 }
 
 // TestAdversarialNilReceivers: every method of every exported pointer type
-// on a nil receiver: no panic, errors match ErrSettings.
+// on a nil receiver: no panic, errors match ErrInvalid.
 func TestAdversarialNilReceivers(t *testing.T) {
-	testutil.RunAdversarial(t, testutil.NilReceivers(ErrSettings,
+	testutil.RunAdversarial(t, testutil.NilReceivers(ErrInvalid,
 		(*CrossValidation)(nil), (*HeldOut)(nil), (*L1Regression)(nil), (*LogLoss)(nil), (*Logistic)(nil),
 		(*MSE)(nil), (*MultiLogLoss)(nil), (*Multinomial)(nil), (*ProblemModel)(nil), (*Result)(nil),
 		(*Ridge)(nil), (*SearchResult)(nil)))
 }
 
 // TestAdversarialZeroReceivers: every method of the exported pointer types
-// on a pointer to their zero value: no panic, errors match ErrSettings.
+// on a pointer to their zero value: no panic, errors match ErrInvalid.
 func TestAdversarialZeroReceivers(t *testing.T) {
-	testutil.RunAdversarial(t, testutil.ZeroReceivers(ErrSettings,
+	testutil.RunAdversarial(t, testutil.ZeroReceivers(ErrInvalid,
 		(*CrossValidation)(nil), (*HeldOut)(nil), (*L1Regression)(nil), (*LogLoss)(nil), (*Logistic)(nil),
 		(*MSE)(nil), (*MultiLogLoss)(nil), (*Multinomial)(nil), (*ProblemModel)(nil), (*Result)(nil),
 		(*Ridge)(nil), (*SearchResult)(nil)))

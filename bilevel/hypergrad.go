@@ -60,7 +60,7 @@ func (m Method) String() string {
 // HypergradSettings controls a hypergradient computation. A nil pointer
 // or the zero value means the defaults documented on each field; an
 // unknown Method, a negative Steps and a negative, NaN or infinite Tol,
-// Epsilon or Sigma are rejected with ErrSettings.
+// Epsilon or Sigma are rejected with ErrInvalid.
 type HypergradSettings struct {
 	// Method is the hypergradient method. Default Implicit.
 	Method Method
@@ -93,7 +93,7 @@ func (s *HypergradSettings) check() error {
 		return nil
 	}
 	if s.Method < 0 || int(s.Method) >= len(methodNames) {
-		return fmt.Errorf("%w: unknown method %v", ErrSettings, s.Method)
+		return fmt.Errorf("%w: unknown method %v", ErrInvalid, s.Method)
 	}
 	if err := checkCount("HypergradSettings.Steps", s.Steps); err != nil {
 		return err
@@ -163,8 +163,8 @@ type hyperState struct {
 // iterate w_K whose criterion and exact derivative are returned. grad must
 // not alias w or θ.
 //
-// Invalid settings (see [HypergradSettings]) give ErrSettings, a nil m or
-// c gives ErrSettings, and a panic in m or c is returned as an error
+// Invalid settings (see [HypergradSettings]) give ErrInvalid, a nil m or
+// c gives ErrInvalid, and a panic in m or c is returned as an error
 // wrapping ErrCallback.
 func Hypergradient(ctx context.Context, m Model, c Criterion, theta, w, grad []float64, s *HypergradSettings) (val float64, stats HypergradStats, err error) {
 	defer recoverCallback(&err, "Hypergradient")
@@ -176,7 +176,7 @@ func Hypergradient(ctx context.Context, m Model, c Criterion, theta, w, grad []f
 // residual of an iterative linear solve unless Implicit.Tol is set.
 func hypergradient(ctx context.Context, m Model, c Criterion, theta, w, grad []float64, s *HypergradSettings, st *hyperState, tol float64) (float64, HypergradStats, error) {
 	if m == nil || c == nil {
-		return 0, HypergradStats{}, fmt.Errorf("%w: nil model or criterion", ErrSettings)
+		return 0, HypergradStats{}, fmt.Errorf("%w: nil model or criterion", ErrInvalid)
 	}
 	if err := s.check(); err != nil {
 		return 0, HypergradStats{}, err
@@ -222,7 +222,7 @@ func hypergradient(ctx context.Context, m Model, c Criterion, theta, w, grad []f
 	case Hypernetwork:
 		val, stats, err = hgHypernetwork(ctx, m, c, theta, w, grad, set, st)
 	default:
-		return 0, HypergradStats{}, fmt.Errorf("%w: unknown method %v", ErrSettings, set.Method)
+		return 0, HypergradStats{}, fmt.Errorf("%w: unknown method %v", ErrInvalid, set.Method)
 	}
 	if err != nil {
 		return val, stats, err

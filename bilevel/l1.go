@@ -92,7 +92,7 @@ func NewSparseLogistic(x mat.Matrix, y []float64, penalty Penalty) (*L1Regressio
 
 func newL1(x mat.Matrix, y []float64, loss lossKind, penalty Penalty, enet bool) (*L1Regression, error) {
 	if penalty != Shared && penalty != PerFeature {
-		return nil, fmt.Errorf("%w: l1 penalty must be Shared or PerFeature, not %v", ErrSettings, penalty)
+		return nil, fmt.Errorf("%w: l1 penalty must be Shared or PerFeature, not %v", ErrInvalid, penalty)
 	}
 	d, err := newData(x, y)
 	if err != nil {

@@ -81,7 +81,7 @@ func withIntercept(x mat.Matrix) (*mat.Dense, error) {
 
 func newLogistic(x mat.Matrix, y []float64, penalty Penalty, intercept bool) (*Logistic, error) {
 	if penalty != Shared && penalty != PerFeature {
-		return nil, fmt.Errorf("%w: logistic penalty must be Shared or PerFeature, not %v", ErrSettings, penalty)
+		return nil, fmt.Errorf("%w: logistic penalty must be Shared or PerFeature, not %v", ErrInvalid, penalty)
 	}
 	if _, _, err := checkShape(x, y); err != nil {
 		return nil, err

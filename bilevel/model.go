@@ -34,12 +34,12 @@ var (
 	// support (for example the support-restricted forward method on a
 	// smooth model).
 	ErrMethod = errors.New("bilevel: method not supported by this model")
-	// ErrSettings reports invalid settings or arguments: an unknown enum
+	// ErrInvalid reports invalid settings or arguments: an unknown enum
 	// value, a negative or NaN tolerance, a negative count, a nil model,
 	// criterion, objective or builder, and a log-strength θ outside
 	// [−700, 700], where λ = exp(θ) overflows (also ErrNaN) or underflows
 	// to 0.
-	ErrSettings = errors.New("bilevel: invalid settings")
+	ErrInvalid = errors.New("bilevel: invalid settings")
 	// ErrCallback reports a panic inside user code called by this
 	// package (a Model, Criterion, Objective, FoldBuilder or the solver of
 	// a ProblemModel); the error carries the recovered value and stack.
@@ -57,7 +57,7 @@ func recoverCallback(err *error, where string) {
 // checkTol validates a tolerance whose zero value means a default.
 func checkTol(name string, tol float64) error {
 	if math.IsNaN(tol) || tol < 0 || math.IsInf(tol, 0) {
-		return fmt.Errorf("%w: %s = %v (want a finite value ≥ 0; 0 means the default)", ErrSettings, name, tol)
+		return fmt.Errorf("%w: %s = %v (want a finite value ≥ 0; 0 means the default)", ErrInvalid, name, tol)
 	}
 	return nil
 }
@@ -65,7 +65,7 @@ func checkTol(name string, tol float64) error {
 // checkCount validates a count whose zero value means a default.
 func checkCount(name string, n int) error {
 	if n < 0 {
-		return fmt.Errorf("%w: %s = %d (want ≥ 0; 0 means the default)", ErrSettings, name, n)
+		return fmt.Errorf("%w: %s = %d (want ≥ 0; 0 means the default)", ErrInvalid, name, n)
 	}
 	return nil
 }
@@ -105,7 +105,7 @@ func (p Penalty) String() string {
 // [CrossValidation] does with one model per fold).
 //
 // The models and criteria of this package do not panic on a nil
-// receiver or a zero value (a &Ridge{} not built by NewRidge): Fit returns ErrSettings, Dims 0, Value NaN, and Condition and
+// receiver or a zero value (a &Ridge{} not built by NewRidge): Fit returns ErrInvalid, Dims 0, Value NaN, and Condition and
 // Iteration return a condition and a map whose Linearize fails.
 type Model interface {
 	// Dims returns the number of inner variables n (weights) and of
@@ -329,10 +329,10 @@ func checkTheta(theta []float64, p int) error {
 	}
 	for j, t := range theta {
 		if t > 700 {
-			return fmt.Errorf("%w (%w): θ[%d] = %v overflows λ = exp(θ); |θ| must be ≤ 700", ErrSettings, ErrNaN, j, t)
+			return fmt.Errorf("%w (%w): θ[%d] = %v overflows λ = exp(θ); |θ| must be ≤ 700", ErrInvalid, ErrNaN, j, t)
 		}
 		if t < -700 {
-			return fmt.Errorf("%w: θ[%d] = %v underflows λ = exp(θ) to 0; |θ| must be ≤ 700", ErrSettings, j, t)
+			return fmt.Errorf("%w: θ[%d] = %v underflows λ = exp(θ) to 0; |θ| must be ≤ 700", ErrInvalid, j, t)
 		}
 	}
 	return nil
@@ -387,7 +387,7 @@ func badPoint(w, theta []float64, n, p int) error {
 }
 
 // guardedCondition validates the arguments of a model's condition: its
-// Linearize returns the error (ErrDims, ErrNaN, ErrSettings), its Residual,
+// Linearize returns the error (ErrDims, ErrNaN, ErrInvalid), its Residual,
 // which has no error, fills dst with NaN, and a panic in either is
 // recovered the same way.
 type guardedCondition struct {
@@ -465,7 +465,7 @@ func (m invalidMap) Linearize(_, _ []float64) (implicit.Operator, implicit.Opera
 }
 
 // errNilModel is returned by the methods of a nil model.
-var errNilModel = fmt.Errorf("%w: nil model", ErrSettings)
+var errNilModel = fmt.Errorf("%w: nil model", ErrInvalid)
 
 // nilCondition is the condition of a nil model: no variables, a Residual
 // that leaves dst alone (guardedCondition fills it with NaN) and a

@@ -43,7 +43,7 @@ type Multinomial struct {
 // penalty is Shared, PerFeature or PerClass.
 func NewMultinomial(x mat.Matrix, labels []float64, penalty Penalty) (*Multinomial, error) {
 	if penalty != Shared && penalty != PerFeature && penalty != PerClass {
-		return nil, fmt.Errorf("%w: unknown penalty %v", ErrSettings, penalty)
+		return nil, fmt.Errorf("%w: unknown penalty %v", ErrInvalid, penalty)
 	}
 	if _, _, err := checkShape(x, labels); err != nil {
 		return nil, err

@@ -48,12 +48,12 @@ type HeldOut struct {
 
 // NewHeldOut returns the held-out objective of model m and criterion c.
 // s selects the hypergradient method (nil: Implicit); invalid settings
-// give ErrSettings. A panic in m or c is returned as an error wrapping
+// give ErrInvalid. A panic in m or c is returned as an error wrapping
 // ErrCallback.
 func NewHeldOut(m Model, c Criterion, s *HypergradSettings) (h *HeldOut, err error) {
 	defer recoverCallback(&err, "NewHeldOut")
 	if m == nil || c == nil {
-		return nil, fmt.Errorf("%w: nil model or criterion", ErrSettings)
+		return nil, fmt.Errorf("%w: nil model or criterion", ErrInvalid)
 	}
 	if err := s.check(); err != nil {
 		return nil, err
@@ -113,11 +113,11 @@ func (h *HeldOut) Reset() {
 // Evaluate fits the model at θ (warm-started) and returns the criterion
 // and, if grad is non-nil, the hypergradient. With an unrolled method the
 // weights are the unrolled iterate started from the previous solution.
-// A negative or NaN tol gives ErrSettings; a panic in the model or the
+// A negative or NaN tol gives ErrInvalid; a panic in the model or the
 // criterion is returned as an error wrapping ErrCallback.
 func (h *HeldOut) Evaluate(ctx context.Context, theta, grad []float64, tol float64) (ev Evaluation, err error) {
 	if h == nil || h.model == nil || h.criterion == nil {
-		return Evaluation{}, fmt.Errorf("%w: nil HeldOut", ErrSettings)
+		return Evaluation{}, fmt.Errorf("%w: nil HeldOut", ErrInvalid)
 	}
 	defer recoverCallback(&err, "HeldOut.Evaluate")
 	if err := checkModelTheta(h.model, theta, h.Dims()); err != nil {
@@ -174,10 +174,10 @@ type CrossValidation struct {
 
 // NewCrossValidation returns the mean of the given fold objectives, which
 // must have the same number of hyperparameters. workers bounds the
-// goroutines (0 means runtime.GOMAXPROCS; negative is ErrSettings).
+// goroutines (0 means runtime.GOMAXPROCS; negative is ErrInvalid).
 func NewCrossValidation(folds []*HeldOut, workers int) (*CrossValidation, error) {
 	if len(folds) == 0 {
-		return nil, fmt.Errorf("%w: no folds", ErrSettings)
+		return nil, fmt.Errorf("%w: no folds", ErrInvalid)
 	}
 	if err := checkCount("workers", workers); err != nil {
 		return nil, err
@@ -215,7 +215,7 @@ func (cv *CrossValidation) Folds() []*HeldOut {
 // ErrCallback.
 func (cv *CrossValidation) Evaluate(ctx context.Context, theta, grad []float64, tol float64) (ev Evaluation, err error) {
 	if cv == nil || len(cv.folds) == 0 {
-		return Evaluation{}, fmt.Errorf("%w: nil or empty CrossValidation", ErrSettings)
+		return Evaluation{}, fmt.Errorf("%w: nil or empty CrossValidation", ErrInvalid)
 	}
 	defer recoverCallback(&err, "CrossValidation.Evaluate")
 	k := len(cv.folds)
@@ -276,7 +276,7 @@ type FoldBuilder func(xTrain mat.Matrix, yTrain []float64, xVal mat.Matrix, yVal
 func KFold(x mat.Matrix, y []float64, k int, build FoldBuilder, s *HypergradSettings, workers int) (cv *CrossValidation, err error) {
 	defer recoverCallback(&err, "KFold")
 	if x == nil || build == nil {
-		return nil, fmt.Errorf("%w: nil data or builder", ErrSettings)
+		return nil, fmt.Errorf("%w: nil data or builder", ErrInvalid)
 	}
 	if err := checkCount("workers", workers); err != nil {
 		return nil, err
@@ -289,7 +289,7 @@ func KFold(x mat.Matrix, y []float64, k int, build FoldBuilder, s *HypergradSett
 		return nil, fmt.Errorf("%w: X has %d rows, y has %d values", ErrDims, r, len(y))
 	}
 	if k < 2 || k > r {
-		return nil, fmt.Errorf("%w: %d folds of %d rows", ErrSettings, k, r)
+		return nil, fmt.Errorf("%w: %d folds of %d rows", ErrInvalid, k, r)
 	}
 	folds := make([]*HeldOut, 0, k)
 	for f := range k {

@@ -41,7 +41,7 @@ func (a Algorithm) String() string {
 // Settings controls [Optimize]. A nil pointer or the zero value means the
 // defaults documented on each field. An unknown Algorithm, a negative
 // MaxEvals and a negative, NaN or infinite tolerance, TolDecrease (which
-// must also be below 1) or LearningRate are rejected with ErrSettings.
+// must also be below 1) or LearningRate are rejected with ErrInvalid.
 type Settings struct {
 	// Algorithm is the outer optimizer. Default LBFGS.
 	Algorithm Algorithm
@@ -211,7 +211,7 @@ func (r *runner) converged(theta, grad []float64, value float64) bool {
 func Optimize(ctx context.Context, obj Objective, theta0 []float64, s *Settings) (res *Result, err error) {
 	defer recoverCallback(&err, "Optimize")
 	if obj == nil {
-		return nil, fmt.Errorf("%w: nil objective", ErrSettings)
+		return nil, fmt.Errorf("%w: nil objective", ErrInvalid)
 	}
 	p := obj.Dims()
 	if p < 1 {
@@ -268,7 +268,7 @@ func Optimize(ctx context.Context, obj Objective, theta0 []float64, s *Settings)
 	case Adam:
 		err = r.adam(theta)
 	default:
-		return nil, fmt.Errorf("%w: unknown algorithm %v", ErrSettings, set.Algorithm)
+		return nil, fmt.Errorf("%w: unknown algorithm %v", ErrInvalid, set.Algorithm)
 	}
 	r.res.Time = time.Since(r.start)
 	if errors.Is(err, errMaxEvals) {
@@ -276,7 +276,7 @@ func Optimize(ctx context.Context, obj Objective, theta0 []float64, s *Settings)
 		err = nil
 	}
 	if r.res.Theta == nil && err == nil {
-		err = fmt.Errorf("%w: no evaluation", ErrSettings)
+		err = fmt.Errorf("%w: no evaluation", ErrInvalid)
 	}
 	return r.res, err
 }
@@ -284,7 +284,7 @@ func Optimize(ctx context.Context, obj Objective, theta0 []float64, s *Settings)
 // check rejects settings outside their documented ranges.
 func (s *Settings) check() error {
 	if s.Algorithm < 0 || int(s.Algorithm) >= len(algorithmNames) {
-		return fmt.Errorf("%w: unknown algorithm %v", ErrSettings, s.Algorithm)
+		return fmt.Errorf("%w: unknown algorithm %v", ErrInvalid, s.Algorithm)
 	}
 	if err := checkCount("Settings.MaxEvals", s.MaxEvals); err != nil {
 		return err
@@ -300,7 +300,7 @@ func (s *Settings) check() error {
 		}
 	}
 	if s.TolDecrease >= 1 {
-		return fmt.Errorf("%w: Settings.TolDecrease = %v (want 0 < TolDecrease < 1, or 0 for the default)", ErrSettings, s.TolDecrease)
+		return fmt.Errorf("%w: Settings.TolDecrease = %v (want 0 < TolDecrease < 1, or 0 for the default)", ErrInvalid, s.TolDecrease)
 	}
 	return nil
 }

@@ -421,7 +421,7 @@ func TestProblemModel(t *testing.T) {
 	require.NoError(t, err)
 	assert.InDelta(t, gr[0], g[0], 1e-7*math.Abs(gr[0]))
 	_, err = NewProblemModel(nil)
-	assert.ErrorIs(t, err, ErrSettings)
+	assert.ErrorIs(t, err, ErrInvalid)
 }
 
 // TestProtocolHypergradients checks the implicit hypergradients of H1–H3

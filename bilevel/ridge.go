@@ -36,7 +36,7 @@ type Ridge struct {
 // Shared or PerFeature. x is copied.
 func NewRidge(x mat.Matrix, y []float64, penalty Penalty) (*Ridge, error) {
 	if penalty != Shared && penalty != PerFeature {
-		return nil, fmt.Errorf("%w: ridge penalty must be Shared or PerFeature, not %v", ErrSettings, penalty)
+		return nil, fmt.Errorf("%w: ridge penalty must be Shared or PerFeature, not %v", ErrInvalid, penalty)
 	}
 	d, err := newData(x, y)
 	if err != nil {

@@ -73,17 +73,17 @@ func Grid1D(values []float64) [][]float64 {
 // Points whose inner solve stops short of its tolerance are kept (with the
 // criterion of the best iterate) and reported at the end by an error
 // wrapping ErrNotConverged, returned with the complete result. A nil obj,
-// an empty grid and a negative or NaN tol give ErrSettings; a panic in obj
+// an empty grid and a negative or NaN tol give ErrInvalid; a panic in obj
 // is returned as an error wrapping ErrCallback. ctx is checked before
 // every point: a cancelled search returns the points evaluated so far with
 // ctx's error.
 func GridSearch(ctx context.Context, obj Objective, thetas [][]float64, tol float64) (out *SearchResult, err error) {
 	defer recoverCallback(&err, "GridSearch")
 	if obj == nil {
-		return nil, fmt.Errorf("%w: nil objective", ErrSettings)
+		return nil, fmt.Errorf("%w: nil objective", ErrInvalid)
 	}
 	if len(thetas) == 0 {
-		return nil, fmt.Errorf("%w: empty grid", ErrSettings)
+		return nil, fmt.Errorf("%w: empty grid", ErrInvalid)
 	}
 	if err := checkTol("tol", tol); err != nil {
 		return nil, err
@@ -126,7 +126,7 @@ func GridSearch(ctx context.Context, obj Objective, thetas [][]float64, tol floa
 // (ErrBounds); see GridSearch for the other errors.
 func RandomSearch(ctx context.Context, obj Objective, lower, upper []float64, n int, seed uint64, tol float64) (res *SearchResult, err error) {
 	if obj == nil {
-		return nil, fmt.Errorf("%w: nil objective", ErrSettings)
+		return nil, fmt.Errorf("%w: nil objective", ErrInvalid)
 	}
 	var p int
 	func() {
@@ -148,7 +148,7 @@ func RandomSearch(ctx context.Context, obj Objective, lower, upper []float64, n 
 		}
 	}
 	if n <= 0 {
-		return nil, fmt.Errorf("%w: %d random points", ErrSettings, n)
+		return nil, fmt.Errorf("%w: %d random points", ErrInvalid, n)
 	}
 	rng := rand.New(rand.NewPCG(seed, 0x5851f42d4c957f2d))
 	pts := make([][]float64, n)

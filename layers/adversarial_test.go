@@ -113,29 +113,29 @@ func TestAdversarialLayer(t *testing.T) {
 	panicOracle := func(dst, c []float64) error { panic("oracle boom") }
 	cases := []testutil.Case{
 		layerCase("valid", scaleFunc{n: 2}, ones(3, 2), nil),
-		layerCase("nil Func", nil, ones(3, 2), ErrInput),
-		layerCase("nil theta", scaleFunc{n: 2}, nil, ErrInput),
-		layerCase("typed nil theta", scaleFunc{n: 2}, (*mat.Dense)(nil), ErrInput),
-		layerCase("wrong columns", scaleFunc{n: 2}, ones(3, 3), ErrShape),
-		layerCase("NaN theta", scaleFunc{n: 2}, nanTheta, ErrNonFinite),
+		layerCase("nil Func", nil, ones(3, 2), ErrInvalid),
+		layerCase("nil theta", scaleFunc{n: 2}, nil, ErrInvalid),
+		layerCase("typed nil theta", scaleFunc{n: 2}, (*mat.Dense)(nil), ErrInvalid),
+		layerCase("wrong columns", scaleFunc{n: 2}, ones(3, 3), ErrDims),
+		layerCase("NaN theta", scaleFunc{n: 2}, nanTheta, ErrNaN),
 		layerCase("panicking Forward", scaleFunc{n: 2, panicFwd: true}, ones(3, 2), ErrCallback),
 		layerCase("panicking Dims", scaleFunc{n: 2, panicDims: true}, ones(3, 2), ErrCallback),
 		layerCase("panicking Tape", scaleFunc{n: 2, panicVJP: true}, ones(3, 2), ErrCallback),
-		layerCase("huge output", hugeFunc{}, ones(2, 1), ErrInput),
-		layerCase("nil Tape", scaleFunc{n: 2, nilTape: true}, ones(3, 2), ErrInput),
-		layerCase("NaN output", scaleFunc{n: 2, nanOut: true}, ones(3, 2), ErrNonFinite),
-		layerCase("Inf VJP", scaleFunc{n: 2, nanVJP: true}, ones(3, 2), ErrNonFinite),
+		layerCase("huge output", hugeFunc{}, ones(2, 1), ErrInvalid),
+		layerCase("nil Tape", scaleFunc{n: 2, nilTape: true}, ones(3, 2), ErrInvalid),
+		layerCase("NaN output", scaleFunc{n: 2, nanOut: true}, ones(3, 2), ErrNaN),
+		layerCase("Inf VJP", scaleFunc{n: 2, nanVJP: true}, ones(3, 2), ErrNaN),
 		layerCase("panicking perturbed oracle", &PerturbedArgmax{N: 2, Oracle: panicOracle}, ones(3, 2), ErrCallback),
-		layerCase("QPParams(9)", &QP{Template: &qp.Problem{P: []float64{0, 0}}, Params: 9}, ones(1, 2), ErrInput),
-		layerCase("SoftSortKind(5)", SoftSort{N: 2, Kind: 5, Epsilon: 1}, ones(2, 2), ErrInput),
-		layerCase("SoftSortKind(-1)", SoftSort{N: 2, Kind: -1, Epsilon: 1}, ones(2, 2), ErrInput),
-		layerCase("LP negative strength", &LP{Template: box, Strength: -1}, ones(2, 2), ErrInput),
-		layerCase("LP NaN strength", &LP{Template: box, Strength: nan, Smoothing: Barrier}, ones(2, 2), ErrInput),
-		layerCase("LP smoothing(7)", &LP{Template: box, Smoothing: 7}, ones(2, 2), ErrInput),
-		layerCase("LP without NewLP", &LP{Template: box, Smoothing: Perturbed}, ones(2, 2), ErrInput),
-		layerCase("nil *LP", (*LP)(nil), ones(2, 2), ErrShape),
-		layerCase("Sinkhorn N = M = −1", &Sinkhorn{N: -1, M: -1, Epsilon: 1}, ones(1, 1), ErrShape),
-		layerCase("Projection nil set", Projection{N: 2}, ones(1, 2), ErrInput),
+		layerCase("QPParams(9)", &QP{Template: &qp.Problem{P: []float64{0, 0}}, Params: 9}, ones(1, 2), ErrInvalid),
+		layerCase("SoftSortKind(5)", SoftSort{N: 2, Kind: 5, Epsilon: 1}, ones(2, 2), ErrInvalid),
+		layerCase("SoftSortKind(-1)", SoftSort{N: 2, Kind: -1, Epsilon: 1}, ones(2, 2), ErrInvalid),
+		layerCase("LP negative strength", &LP{Template: box, Strength: -1}, ones(2, 2), ErrInvalid),
+		layerCase("LP NaN strength", &LP{Template: box, Strength: nan, Smoothing: Barrier}, ones(2, 2), ErrInvalid),
+		layerCase("LP smoothing(7)", &LP{Template: box, Smoothing: 7}, ones(2, 2), ErrInvalid),
+		layerCase("LP without NewLP", &LP{Template: box, Smoothing: Perturbed}, ones(2, 2), ErrInvalid),
+		layerCase("nil *LP", (*LP)(nil), ones(2, 2), ErrDims),
+		layerCase("Sinkhorn N = M = −1", &Sinkhorn{N: -1, M: -1, Epsilon: 1}, ones(1, 1), ErrDims),
+		layerCase("Projection nil set", Projection{N: 2}, ones(1, 2), ErrInvalid),
 		layerCase("Projection simplex", Projection{N: 2, Set: project.Simplex{Radius: 1}}, ones(2, 2), nil),
 		{Name: "Layer/canceled", Want: context.Canceled, Call: func(context.Context) (func() error, error) {
 			return forwardBackward(testutil.Canceled(), Layer{Func: scaleFunc{n: 2}}, ones(3, 2), func(r, c int) mat.Matrix { return ones(r, c) })
@@ -152,28 +152,28 @@ func TestAdversarialLayer(t *testing.T) {
 		{Name: "Layer/nil ctx", Call: func(context.Context) (func() error, error) {
 			return forwardBackward(nil, Layer{Func: scaleFunc{n: 2}}, ones(3, 2), func(r, c int) mat.Matrix { return ones(r, c) }) //nolint:staticcheck // a nil ctx is what is tested
 		}},
-		{Name: "Backward/nil gy", Want: ErrInput, Call: func(ctx context.Context) (func() error, error) {
+		{Name: "Backward/nil gy", Want: ErrInvalid, Call: func(ctx context.Context) (func() error, error) {
 			return forwardBackward(ctx, Layer{Func: scaleFunc{n: 2}}, ones(3, 2), func(int, int) mat.Matrix { return nil })
 		}},
-		{Name: "Backward/typed nil gy", Want: ErrInput, Call: func(ctx context.Context) (func() error, error) {
+		{Name: "Backward/typed nil gy", Want: ErrInvalid, Call: func(ctx context.Context) (func() error, error) {
 			return forwardBackward(ctx, Layer{Func: scaleFunc{n: 2}}, ones(3, 2), func(int, int) mat.Matrix { return (*mat.Dense)(nil) })
 		}},
-		{Name: "Backward/wrong shape", Want: ErrShape, Call: func(ctx context.Context) (func() error, error) {
+		{Name: "Backward/wrong shape", Want: ErrDims, Call: func(ctx context.Context) (func() error, error) {
 			return forwardBackward(ctx, Layer{Func: scaleFunc{n: 2}}, ones(3, 2), func(r, c int) mat.Matrix { return ones(r+1, c) })
 		}},
-		{Name: "Backward/NaN gy", Want: ErrNonFinite, Call: func(ctx context.Context) (func() error, error) {
+		{Name: "Backward/NaN gy", Want: ErrNaN, Call: func(ctx context.Context) (func() error, error) {
 			return forwardBackward(ctx, Layer{Func: scaleFunc{n: 2}}, ones(3, 2), func(r, c int) mat.Matrix {
 				g := ones(r, c)
 				g.Set(0, 0, nan)
 				return g
 			})
 		}},
-		{Name: "Backward/nil receiver", Want: ErrInput, Call: func(context.Context) (func() error, error) {
+		{Name: "Backward/nil receiver", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 			var o *Output
 			_, err := o.Backward(ones(1, 1))
 			return nil, err
 		}},
-		{Name: "Backward/zero Output", Want: ErrInput, Call: func(context.Context) (func() error, error) {
+		{Name: "Backward/zero Output", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 			_, err := (&Output{}).Backward(ones(1, 1))
 			return nil, err
 		}},
@@ -219,15 +219,15 @@ func TestAdversarialConstructors(t *testing.T) {
 	}
 	qpTpl := &qp.Problem{Q: mat.NewSymDense(2, []float64{2, 0, 0, 2}), P: []float64{0, 0}}
 	cases := []testutil.Case{
-		{Name: "NewQP/nil", Want: ErrInput, Call: func(context.Context) (func() error, error) {
+		{Name: "NewQP/nil", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 			_, err := NewQP(nil, QPLinear, nil)
 			return nil, err
 		}},
-		{Name: "NewQP/QPParams(9)", Want: ErrInput, Call: func(context.Context) (func() error, error) {
+		{Name: "NewQP/QPParams(9)", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 			_, err := NewQP(qpTpl, QPParams(9), nil)
 			return nil, err
 		}},
-		{Name: "NewQP/QPParams(-1)", Want: ErrInput, Call: func(context.Context) (func() error, error) {
+		{Name: "NewQP/QPParams(-1)", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 			_, err := NewQP(qpTpl, QPParams(-1), nil)
 			return nil, err
 		}},
@@ -241,13 +241,13 @@ func TestAdversarialConstructors(t *testing.T) {
 		{Name: "NewLP/valid quadratic", Call: newLP(box(), Quadratic, 0.5)},
 		{Name: "NewLP/valid perturbed", Call: newLP(box(), Perturbed, 0)},
 		{Name: "NewLP/free quadratic", Call: newLP(&lp.Problem{C: []float64{0, 0}}, Quadratic, 1)},
-		{Name: "NewLP/nil", Want: ErrInput, Call: newLP(nil, Quadratic, 0)},
-		{Name: "NewLP/empty C", Want: ErrInput, Call: newLP(&lp.Problem{}, Quadratic, 0)},
-		{Name: "NewLP/strength -1", Want: ErrInput, Call: newLP(box(), Quadratic, -1)},
+		{Name: "NewLP/nil", Want: ErrInvalid, Call: newLP(nil, Quadratic, 0)},
+		{Name: "NewLP/empty C", Want: ErrInvalid, Call: newLP(&lp.Problem{}, Quadratic, 0)},
+		{Name: "NewLP/strength -1", Want: ErrInvalid, Call: newLP(box(), Quadratic, -1)},
 		{Name: "NewLP/strength -1 is an lp error", Want: lp.ErrInvalid, Call: newLP(box(), Barrier, -1)},
-		{Name: "NewLP/strength NaN", Want: ErrInput, Call: newLP(box(), Perturbed, math.NaN())},
-		{Name: "NewLP/strength Inf", Want: ErrInput, Call: newLP(box(), Quadratic, math.Inf(1))},
-		{Name: "NewLP/smoothing(7)", Want: ErrInput, Call: newLP(box(), 7, 0)},
+		{Name: "NewLP/strength NaN", Want: ErrInvalid, Call: newLP(box(), Perturbed, math.NaN())},
+		{Name: "NewLP/strength Inf", Want: ErrInvalid, Call: newLP(box(), Quadratic, math.Inf(1))},
+		{Name: "NewLP/smoothing(7)", Want: ErrInvalid, Call: newLP(box(), 7, 0)},
 		{Name: "NewLP/G without H", Want: lp.ErrDims, Call: newLP(&lp.Problem{C: []float64{0, 0}, G: mat.NewDense(1, 2, []float64{1, 1})}, Quadratic, 0)},
 		{Name: "NewLP/G columns", Want: lp.ErrDims, Call: newLP(&lp.Problem{C: []float64{0, 0, 0}, G: mat.NewDense(1, 2, []float64{1, 1}), H: []float64{1}}, Quadratic, 0)},
 		{Name: "NewLP/bounds length", Want: lp.ErrDims, Call: newLP(&lp.Problem{C: []float64{0, 0}, Lower: []float64{0}}, Quadratic, 0)},

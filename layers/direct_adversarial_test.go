@@ -96,15 +96,15 @@ func TestAdversarialFuncs(t *testing.T) {
 			cases = append(cases, testutil.Case{Name: fn.name + "/" + name, Want: want, Any: any, Call: f})
 		}
 		add("valid", nil, fwd(make([]float64, out), theta(1)))
-		add("dst length", ErrShape, fwd(make([]float64, out+1), theta(1)))
-		add("nil theta", ErrShape, fwd(make([]float64, out), nil))
+		add("dst length", ErrDims, fwd(make([]float64, out+1), theta(1)))
+		add("nil theta", ErrDims, fwd(make([]float64, out), nil))
 		add("NaN theta", nil, fwd(make([]float64, out), theta(math.NaN())), anyErr...)
 		add("Inf theta", nil, fwd(make([]float64, out), theta(math.Inf(1))), anyErr...)
 		add("1e300 theta", nil, fwd(make([]float64, out), theta(1e300)), anyErr...)
 		add("1e-300 theta", nil, fwd(make([]float64, out), theta(1e-300)), anyErr...)
 		add("VJP valid", nil, vjp(make([]float64, in), make([]float64, out)))
-		add("VJP dst length", ErrShape, vjp(make([]float64, in+1), make([]float64, out)))
-		add("VJP g length", ErrShape, vjp(make([]float64, in), nil))
+		add("VJP dst length", ErrDims, vjp(make([]float64, in+1), make([]float64, out)))
+		add("VJP g length", ErrDims, vjp(make([]float64, in), nil))
 		add("VJP NaN g", nil, vjp(make([]float64, in), nanVec(out)), anyErr...)
 	}
 	testutil.RunAdversarial(t, cases)
@@ -116,10 +116,10 @@ func TestAdversarialFuncs(t *testing.T) {
 // nonconvex; a direct call may fail with any of them, but never panic nor
 // return a non-finite result with a nil error.
 var anyErr = []error{
-	ErrNonFinite, ErrShape, ErrInput,
+	ErrNaN, ErrDims, ErrInvalid,
 	qp.ErrNaN, qp.ErrUnbounded, qp.ErrInfeasible, qp.ErrNotConverged, qp.ErrNotConvex, qp.ErrSingular,
 	project.ErrNaN, sinkhorn.ErrNaN, sinkhorn.ErrNumerical, sinkhorn.ErrNotConverged,
-	sorting.ErrNaN, perturbed.ErrInput, perturbed.ErrOracle,
+	sorting.ErrNaN, perturbed.ErrInvalid, perturbed.ErrOracle,
 }
 
 func nanVec(n int) []float64 {

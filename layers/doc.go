@@ -36,7 +36,7 @@
 // metrics) is in subpackage nn; predict-then-optimize oracles, data,
 // losses and training are in subpackage pto.
 //
-// Bad input is [ErrInput], [ErrShape] or [ErrNonFinite] (also for a Func
+// Bad input is [ErrInvalid], [ErrDims] or [ErrNaN] (also for a Func
 // whose output or parameter cotangent is not finite); a panic in a Func,
 // its Tape or user code it calls is an error matching [ErrCallback].
 package layers

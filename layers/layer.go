@@ -14,9 +14,9 @@ import (
 
 // Errors returned by the package.
 var (
-	ErrShape     = errors.New("layers: shape mismatch")
-	ErrNonFinite = errors.New("layers: NaN or Inf in input")
-	ErrInput     = errors.New("layers: invalid input")
+	ErrDims     = errors.New("layers: dimension mismatch")
+	ErrNaN = errors.New("layers: NaN or Inf in input")
+	ErrInvalid     = errors.New("layers: invalid input")
 	// ErrCallback reports a panic in user code run by a layer (a Func, its
 	// Tape, or an oracle or set it calls). The error also wraps a value
 	// describing the panic (its message names the recovered value; when
@@ -81,7 +81,7 @@ type Output struct {
 func checkFinite(v []float64) error {
 	for _, x := range v {
 		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return ErrNonFinite
+			return ErrNaN
 		}
 	}
 	return nil
@@ -89,15 +89,15 @@ func checkFinite(v []float64) error {
 
 // Forward evaluates the layer on each row of theta (batch×in). On error it
 // returns the error of the first failing row, wrapped with its index. A
-// nil Func or theta is ErrInput; a nil ctx means context.Background(); a
+// nil Func or theta is ErrInvalid; a nil ctx means context.Background(); a
 // panic in the Func (or in code it calls) is an error matching
 // ErrCallback.
 func (l Layer) Forward(ctx context.Context, theta mat.Matrix) (o *Output, err error) {
 	if l.Func == nil {
-		return nil, fmt.Errorf("%w: nil Func", ErrInput)
+		return nil, fmt.Errorf("%w: nil Func", ErrInvalid)
 	}
 	if isNilMatrix(theta) {
-		return nil, fmt.Errorf("%w: nil parameter matrix", ErrInput)
+		return nil, fmt.Errorf("%w: nil parameter matrix", ErrInvalid)
 	}
 	if ctx == nil {
 		ctx = context.Background()
@@ -107,14 +107,14 @@ func (l Layer) Forward(ctx context.Context, theta mat.Matrix) (o *Output, err er
 		return nil, callbackErr(fmt.Errorf("Dims: %w", err))
 	}
 	if in < 0 || out < 0 {
-		return nil, fmt.Errorf("%w: Func dimensions %d → %d", ErrInput, in, out)
+		return nil, fmt.Errorf("%w: Func dimensions %d → %d", ErrInvalid, in, out)
 	}
 	r, c := theta.Dims()
 	if c != in {
-		return nil, fmt.Errorf("%w: parameters have %d columns, layer takes %d", ErrShape, c, in)
+		return nil, fmt.Errorf("%w: parameters have %d columns, layer takes %d", ErrDims, c, in)
 	}
 	if out > 0 && r > maxOutputs/out {
-		return nil, fmt.Errorf("%w: %d rows of %d outputs exceed %d floats", ErrInput, r, out, maxOutputs)
+		return nil, fmt.Errorf("%w: %d rows of %d outputs exceed %d floats", ErrInvalid, r, out, maxOutputs)
 	}
 	th := mat.DenseCopyOf(theta)
 	o = &Output{Y: mat.NewDense(r, out, nil), tapes: make([]Tape, r), in: in, workers: l.Workers}
@@ -131,7 +131,7 @@ func (l Layer) Forward(ctx context.Context, theta mat.Matrix) (o *Output, err er
 			return fmt.Errorf("row %d: %w", i, err)
 		}
 		if t == nil {
-			return fmt.Errorf("%w: row %d: Func returned a nil Tape", ErrInput, i)
+			return fmt.Errorf("%w: row %d: Func returned a nil Tape", ErrInvalid, i)
 		}
 		if err := checkFinite(o.Y.RawRowView(i)); err != nil {
 			return fmt.Errorf("row %d: Func output: %w", i, err)
@@ -147,19 +147,19 @@ func (l Layer) Forward(ctx context.Context, theta mat.Matrix) (o *Output, err er
 
 // Backward maps cotangents on the solutions (batch×out) to cotangents on
 // the parameters (batch×in), row by row over goroutines. A nil o (or one
-// not returned by Forward) or a nil gy is ErrInput; a panic in a Tape is
+// not returned by Forward) or a nil gy is ErrInvalid; a panic in a Tape is
 // an error matching ErrCallback.
 func (o *Output) Backward(gy mat.Matrix) (*mat.Dense, error) {
 	if o == nil || o.Y == nil || len(o.tapes) == 0 {
-		return nil, fmt.Errorf("%w: Output not returned by Layer.Forward", ErrInput)
+		return nil, fmt.Errorf("%w: Output not returned by Layer.Forward", ErrInvalid)
 	}
 	if isNilMatrix(gy) {
-		return nil, fmt.Errorf("%w: nil cotangent matrix", ErrInput)
+		return nil, fmt.Errorf("%w: nil cotangent matrix", ErrInvalid)
 	}
 	r, c := gy.Dims()
 	br, bc := o.Y.Dims()
 	if r != br || c != bc {
-		return nil, fmt.Errorf("%w: cotangent is %d×%d, output is %d×%d", ErrShape, r, c, br, bc)
+		return nil, fmt.Errorf("%w: cotangent is %d×%d, output is %d×%d", ErrDims, r, c, br, bc)
 	}
 	g := mat.DenseCopyOf(gy)
 	gt := mat.NewDense(r, o.in, nil)

@@ -116,7 +116,7 @@ func TestQPLayer(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, o1.Y.RawMatrix().Data, o2.Y.RawMatrix().Data)
 	_, err = NewQP(nil, QPLinear, nil)
-	require.ErrorIs(t, err, ErrInput)
+	require.ErrorIs(t, err, ErrInvalid)
 	bad := *tpl
 	bad.Q = mat.NewSymDense(8, nil)
 	bad.Q.(*mat.SymDense).SetSym(0, 0, -1)
@@ -168,7 +168,7 @@ func TestLPLayer(t *testing.T) {
 		assert.InDelta(t, 2, s, 1e-6)
 	}
 	_, err = NewLP(&lp.Problem{}, Quadratic, 0)
-	assert.ErrorIs(t, err, ErrInput)
+	assert.ErrorIs(t, err, ErrInvalid)
 }
 
 func TestProjectionAndSortLayers(t *testing.T) {
@@ -235,19 +235,19 @@ func TestPerturbedArgmaxLayer(t *testing.T) {
 func TestLayerErrors(t *testing.T) {
 	l := Layer{Func: Projection{Set: project.Simplex{Radius: 1}, N: 3}}
 	_, err := l.Forward(context.Background(), mat.NewDense(2, 4, nil))
-	assert.ErrorIs(t, err, ErrShape)
+	assert.ErrorIs(t, err, ErrDims)
 	_, err = l.Forward(context.Background(), mat.NewDense(1, 3, []float64{0, math.NaN(), 1}))
-	assert.ErrorIs(t, err, ErrNonFinite)
+	assert.ErrorIs(t, err, ErrNaN)
 	o, err := l.Forward(context.Background(), mat.NewDense(1, 3, []float64{0, 2, 1}))
 	require.NoError(t, err)
 	_, err = o.Backward(mat.NewDense(2, 3, nil))
-	assert.ErrorIs(t, err, ErrShape)
+	assert.ErrorIs(t, err, ErrDims)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err = l.Forward(ctx, mat.NewDense(1, 3, nil))
 	assert.ErrorIs(t, err, context.Canceled)
 	_, err = Layer{}.Forward(context.Background(), mat.NewDense(1, 3, nil))
-	assert.ErrorIs(t, err, ErrInput)
+	assert.ErrorIs(t, err, ErrInvalid)
 }
 
 func FuzzLayers(f *testing.F) {

@@ -21,7 +21,7 @@ func (f tapeFunc) VJP(dst, g []float64) error { return f(dst, g) }
 
 func checkLen(dst, g []float64, in, out int) error {
 	if len(dst) != in || len(g) != out {
-		return fmt.Errorf("%w: VJP with dst %d (want %d), cotangent %d (want %d)", ErrShape, len(dst), in, len(g), out)
+		return fmt.Errorf("%w: VJP with dst %d (want %d), cotangent %d (want %d)", ErrDims, len(dst), in, len(g), out)
 	}
 	return nil
 }
@@ -62,14 +62,14 @@ type QP struct {
 // the fixed matrices Q, A and G of tpl once (qp.Prepare), which makes
 // each Forward cheaper by O(n³ + (p+m)n²); tpl's matrices must not change
 // afterwards. It returns the errors of qp.Prepare for bad matrices (shape,
-// NaN/Inf, Q not positive semidefinite), and ErrInput for a nil tpl or
+// NaN/Inf, Q not positive semidefinite), and ErrInvalid for a nil tpl or
 // an unknown params.
 func NewQP(tpl *qp.Problem, params QPParams, s *qp.Settings) (*QP, error) {
 	if tpl == nil {
-		return nil, fmt.Errorf("%w: QP layer without a template", ErrInput)
+		return nil, fmt.Errorf("%w: QP layer without a template", ErrInvalid)
 	}
 	if params != QPLinear && params != QPAll {
-		return nil, fmt.Errorf("%w: unknown QPParams %d", ErrInput, int(params))
+		return nil, fmt.Errorf("%w: unknown QPParams %d", ErrInvalid, int(params))
 	}
 	l := &QP{Template: tpl, Params: params, Settings: s}
 	if params == QPLinear {
@@ -97,14 +97,14 @@ func (l *QP) Dims() (int, int) {
 // Forward implements [Func].
 func (l *QP) Forward(ctx context.Context, dst, theta []float64) (Tape, error) {
 	if l == nil || l.Template == nil {
-		return nil, fmt.Errorf("%w: QP layer without a template", ErrInput)
+		return nil, fmt.Errorf("%w: QP layer without a template", ErrInvalid)
 	}
 	if l.Params != QPLinear && l.Params != QPAll {
-		return nil, fmt.Errorf("%w: unknown QPParams %d", ErrInput, int(l.Params))
+		return nil, fmt.Errorf("%w: unknown QPParams %d", ErrInvalid, int(l.Params))
 	}
 	in, out := l.Dims()
 	if len(theta) != in || len(dst) != out {
-		return nil, fmt.Errorf("%w: θ has length %d (want %d), dst %d (want %d)", ErrShape, len(theta), in, len(dst), out)
+		return nil, fmt.Errorf("%w: θ has length %d (want %d), dst %d (want %d)", ErrDims, len(theta), in, len(dst), out)
 	}
 	n, p, m := l.Template.Dims()
 	set := qp.Settings{}
@@ -197,14 +197,14 @@ func (l *LP) Dims() (int, int) {
 // Forward implements [Func].
 func (l *LP) Forward(ctx context.Context, dst, c []float64) (Tape, error) {
 	if l == nil || l.Template == nil {
-		return nil, fmt.Errorf("%w: LP layer without a template", ErrInput)
+		return nil, fmt.Errorf("%w: LP layer without a template", ErrInvalid)
 	}
 	if err := checkLPSettings(l.Smoothing, l.Strength); err != nil {
 		return nil, err
 	}
 	n := len(l.Template.C)
 	if len(c) != n || len(dst) != n {
-		return nil, fmt.Errorf("%w: c has length %d, dst %d, want %d", ErrShape, len(c), len(dst), n)
+		return nil, fmt.Errorf("%w: c has length %d, dst %d, want %d", ErrDims, len(c), len(dst), n)
 	}
 	s := l.Strength
 	switch l.Smoothing {
@@ -241,7 +241,7 @@ func (l *LP) Forward(ctx context.Context, dst, c []float64) (Tape, error) {
 			s = 1
 		}
 		if l.oracle == nil {
-			return nil, fmt.Errorf("%w: LP layer with perturbation needs NewLP", ErrInput)
+			return nil, fmt.Errorf("%w: LP layer with perturbation needs NewLP", ErrInvalid)
 		}
 		opt := &perturbed.Optimizer{Oracle: perturbed.Oracle(l.oracle), Dim: n, Settings: &perturbed.Settings{
 			Samples: l.Samples, Sigma: s, Minimize: true, Workers: 1, Seed: l.Seed,
@@ -258,30 +258,30 @@ func (l *LP) Forward(ctx context.Context, dst, c []float64) (Tape, error) {
 			return res.VJP(d, g)
 		}), nil
 	}
-	return nil, fmt.Errorf("%w: unknown LP smoothing %d", ErrInput, l.Smoothing)
+	return nil, fmt.Errorf("%w: unknown LP smoothing %d", ErrInvalid, l.Smoothing)
 }
 
 // checkLPSettings reports an unknown smoothing or a strength that is
 // negative, NaN or infinite (0 means the default).
 func checkLPSettings(smoothing LPSmoothing, strength float64) error {
 	if smoothing != Quadratic && smoothing != Barrier && smoothing != Perturbed {
-		return fmt.Errorf("%w: unknown LP smoothing %d", ErrInput, int(smoothing))
+		return fmt.Errorf("%w: unknown LP smoothing %d", ErrInvalid, int(smoothing))
 	}
 	if strength < 0 || math.IsNaN(strength) || math.IsInf(strength, 0) {
-		return fmt.Errorf("%w: %w: LP smoothing strength %g (want finite and ≥ 0; 0 means the default)", ErrInput, lp.ErrInvalid, strength)
+		return fmt.Errorf("%w: %w: LP smoothing strength %g (want finite and ≥ 0; 0 means the default)", ErrInvalid, lp.ErrInvalid, strength)
 	}
 	return nil
 }
 
 // NewLP checks the polytope, the smoothing and its strength, and returns
 // the layer (needed for Perturbed smoothing, which solves exact LPs as its
-// oracle). It returns ErrInput for an empty template, an unknown smoothing
+// oracle). It returns ErrInvalid for an empty template, an unknown smoothing
 // or a negative, NaN or infinite strength (these also match
 // lp.ErrInvalid), and the errors of lp.NewOracle (lp.ErrDims, …) for a
 // polytope whose matrices and vectors do not fit together.
 func NewLP(template *lp.Problem, smoothing LPSmoothing, strength float64) (*LP, error) {
 	if template == nil || len(template.C) == 0 {
-		return nil, fmt.Errorf("%w: empty LP template", ErrInput)
+		return nil, fmt.Errorf("%w: empty LP template", ErrInvalid)
 	}
 	if err := checkLPSettings(smoothing, strength); err != nil {
 		return nil, err
@@ -290,12 +290,12 @@ func NewLP(template *lp.Problem, smoothing LPSmoothing, strength float64) (*LP, 
 	for _, m := range []mat.Matrix{template.A, template.G} {
 		if !isNilMatrix(m) {
 			if _, c := m.Dims(); c != n {
-				return nil, fmt.Errorf("%w: %w: constraint matrix has %d columns, len(C) = %d", ErrShape, lp.ErrDims, c, n)
+				return nil, fmt.Errorf("%w: %w: constraint matrix has %d columns, len(C) = %d", ErrDims, lp.ErrDims, c, n)
 			}
 		}
 	}
 	if (template.Lower != nil && len(template.Lower) != n) || (template.Upper != nil && len(template.Upper) != n) {
-		return nil, fmt.Errorf("%w: %w: bounds of lengths %d, %d, len(C) = %d", ErrShape, lp.ErrDims, len(template.Lower), len(template.Upper), n)
+		return nil, fmt.Errorf("%w: %w: bounds of lengths %d, %d, len(C) = %d", ErrDims, lp.ErrDims, len(template.Lower), len(template.Upper), n)
 	}
 	l := &LP{Template: template, Smoothing: smoothing, Strength: strength}
 	free := isNilMatrix(template.A) && isNilMatrix(template.G) && template.Lower == nil && template.Upper == nil
@@ -326,10 +326,10 @@ func (l Projection) Dims() (int, int) { return l.N, l.N }
 // Forward implements [Func].
 func (l Projection) Forward(_ context.Context, dst, y []float64) (Tape, error) {
 	if l.Set == nil {
-		return nil, fmt.Errorf("%w: projection layer without a set", ErrInput)
+		return nil, fmt.Errorf("%w: projection layer without a set", ErrInvalid)
 	}
 	if len(y) != l.N || len(dst) != l.N {
-		return nil, fmt.Errorf("%w: input %d, dst %d, want %d", ErrShape, len(y), len(dst), l.N)
+		return nil, fmt.Errorf("%w: input %d, dst %d, want %d", ErrDims, len(y), len(dst), l.N)
 	}
 	if err := l.Set.Project(dst, y); err != nil {
 		return nil, err
@@ -367,11 +367,11 @@ func (l *Sinkhorn) Dims() (int, int) {
 // Forward implements [Func].
 func (l *Sinkhorn) Forward(ctx context.Context, dst, cost []float64) (Tape, error) {
 	if l == nil || l.N <= 0 || l.M <= 0 {
-		return nil, fmt.Errorf("%w: Sinkhorn layer needs N, M > 0", ErrInput)
+		return nil, fmt.Errorf("%w: Sinkhorn layer needs N, M > 0", ErrInvalid)
 	}
 	nm := l.N * l.M
 	if len(cost) != nm || len(dst) != nm {
-		return nil, fmt.Errorf("%w: cost %d, dst %d, want %d", ErrShape, len(cost), len(dst), nm)
+		return nil, fmt.Errorf("%w: cost %d, dst %d, want %d", ErrDims, len(cost), len(dst), nm)
 	}
 	res, err := sinkhorn.Solve(ctx, &sinkhorn.Problem{
 		Cost: mat.NewDense(l.N, l.M, append([]float64(nil), cost...)), A: l.A, B: l.B, Epsilon: l.Epsilon,
@@ -419,10 +419,10 @@ func (l SoftSort) Dims() (int, int) { return l.N, l.N }
 // Forward implements [Func].
 func (l SoftSort) Forward(_ context.Context, dst, x []float64) (Tape, error) {
 	if len(x) != l.N || len(dst) != l.N {
-		return nil, fmt.Errorf("%w: input %d, dst %d, want %d", ErrShape, len(x), len(dst), l.N)
+		return nil, fmt.Errorf("%w: input %d, dst %d, want %d", ErrDims, len(x), len(dst), l.N)
 	}
 	if l.Kind != Sort && l.Kind != Rank {
-		return nil, fmt.Errorf("%w: unknown SoftSortKind %d", ErrInput, int(l.Kind))
+		return nil, fmt.Errorf("%w: unknown SoftSortKind %d", ErrInvalid, int(l.Kind))
 	}
 	var s *sorting.Soft
 	var err error
@@ -481,10 +481,10 @@ func oneHotArgmax(dst, c []float64) error {
 // Forward implements [Func].
 func (l *PerturbedArgmax) Forward(ctx context.Context, dst, theta []float64) (Tape, error) {
 	if l == nil {
-		return nil, fmt.Errorf("%w: nil PerturbedArgmax layer", ErrInput)
+		return nil, fmt.Errorf("%w: nil PerturbedArgmax layer", ErrInvalid)
 	}
 	if len(theta) != l.N || len(dst) != l.N {
-		return nil, fmt.Errorf("%w: input %d, dst %d, want %d", ErrShape, len(theta), len(dst), l.N)
+		return nil, fmt.Errorf("%w: input %d, dst %d, want %d", ErrDims, len(theta), len(dst), l.N)
 	}
 	o := l.Oracle
 	if o == nil {

@@ -115,15 +115,15 @@ func TestAdversarialSolve(t *testing.T) {
 		solveCase("ε NaN", &Problem{Cost: c, Epsilon: nan}, nil, ErrEpsilon),
 		solveCase("ε Inf", &Problem{Cost: c, Epsilon: inf}, nil, ErrEpsilon),
 		solveCase("relative ε on zero cost", &Problem{Cost: mat.NewDense(2, 2, nil), Epsilon: 1, RelativeEpsilon: true}, nil, ErrEpsilon),
-		solveCase("τ < 0", &Problem{Cost: c, Epsilon: 1, TauA: -1}, nil, ErrSettings),
-		solveCase("τ NaN", &Problem{Cost: c, Epsilon: 1, TauB: nan}, nil, ErrSettings),
+		solveCase("τ < 0", &Problem{Cost: c, Epsilon: 1, TauA: -1}, nil, ErrInvalid),
+		solveCase("τ NaN", &Problem{Cost: c, Epsilon: 1, TauB: nan}, nil, ErrInvalid),
 		solveCase("ε = 1e-300", &Problem{Cost: c, Epsilon: 1e-300}, nil, nil, ErrNotConverged, ErrNumerical),
 		solveCase("ε = 1e300", &Problem{Cost: c, Epsilon: 1e300}, nil, nil),
 		solveCase("cost 1e300", &Problem{Cost: mat.NewDense(2, 2, []float64{0, 1e300, 1e300, 0}), Epsilon: 1}, nil, nil, ErrNotConverged, ErrNumerical),
 		solveCase("cost ±1e300 relative ε", &Problem{Cost: mat.NewDense(2, 2, []float64{-1e300, 1e300, 1e300, -1e300}), Epsilon: 1, RelativeEpsilon: true}, nil, nil, ErrEpsilon, ErrNotConverged, ErrNumerical),
 		solveCase("weights 1e-300", &Problem{Cost: c, A: []float64{1e-300, 1e-300, 1e-300}, B: []float64{1.5e-300, 0.5e-300, 0.5e-300, 0.5e-300}, Epsilon: 1}, nil, nil, ErrNotConverged, ErrNumerical),
 		solveCase("points 1e300", &Problem{X: mat.NewDense(1, 1, []float64{1e300}), Y: mat.NewDense(1, 1, []float64{-1e300}), Epsilon: 1}, nil, nil, ErrNaN, ErrNumerical, ErrEpsilon),
-		solveCase("panicking PointCost", &Problem{X: x, Y: y, PointCost: panicCost{}, Epsilon: 1}, nil, ErrSettings),
+		solveCase("panicking PointCost", &Problem{X: x, Y: y, PointCost: panicCost{}, Epsilon: 1}, nil, ErrInvalid),
 		solveCase("NaN PointCost", &Problem{X: x, Y: y, PointCost: nanCost{}, Epsilon: 1}, nil, ErrNaN),
 		solveCase("NaN PointCost unstored", &Problem{X: x, Y: y, PointCost: nanCost{}, Epsilon: 1}, &Settings{StoreLimit: 1}, nil, ErrNaN, ErrNumerical),
 		solveCase("ok", ok, nil, nil),
@@ -162,7 +162,7 @@ func TestAdversarialSolve(t *testing.T) {
 		if name == "Kernel without stored cost" {
 			pb = &Problem{X: x, Y: y, Epsilon: 1}
 		}
-		cases = append(cases, solveCase("Settings "+name, pb, &s, ErrSettings))
+		cases = append(cases, solveCase("Settings "+name, pb, &s, ErrInvalid))
 	}
 	for name, s := range map[string]Settings{
 		"zero": {}, "Tol 1e-300": {Tol: 1e-300, MaxIter: 50},
@@ -217,7 +217,7 @@ func TestAdversarialBatchAndDivergence(t *testing.T) {
 	cases := []testutil.Case{
 		batch("nil slice", nil, nil, context.Background(), nil),
 		batch("nil entry", []*Problem{ok, nil, ok}, nil, context.Background(), []error{nil, ErrDims, nil}),
-		batch("bad settings", []*Problem{ok, ok}, &Settings{Tol: -1}, context.Background(), []error{ErrSettings, ErrSettings}),
+		batch("bad settings", []*Problem{ok, ok}, &Settings{Tol: -1}, context.Background(), []error{ErrInvalid, ErrInvalid}),
 		batch("canceled", []*Problem{ok, ok}, nil, testutil.Canceled(), []error{context.Canceled, context.Canceled}),
 		batch("mixed", []*Problem{ok, {Cost: c}, {Cost: c, Epsilon: 0.5, A: []float64{nan, 1, 1}}}, nil, context.Background(), []error{nil, ErrEpsilon, ErrNaN}),
 		{Name: "Divergence/nil", Want: ErrDims, Call: func(ctx context.Context) (func() error, error) {
@@ -232,11 +232,11 @@ func TestAdversarialBatchAndDivergence(t *testing.T) {
 			_, _, err := Divergence(ctx, &Problem{Cost: c, CostXX: mat.NewDense(2, 2, nil), CostYY: mat.NewDense(4, 4, nil), Epsilon: 0.5}, nil)
 			return nil, err
 		}},
-		{Name: "Divergence/bad settings", Want: ErrSettings, Call: func(ctx context.Context) (func() error, error) {
+		{Name: "Divergence/bad settings", Want: ErrInvalid, Call: func(ctx context.Context) (func() error, error) {
 			_, _, err := Divergence(ctx, &Problem{X: x, Y: y, Epsilon: 0.5}, &Settings{MaxIter: -1})
 			return nil, err
 		}},
-		{Name: "Divergence/panicking PointCost", Want: ErrSettings, Call: func(ctx context.Context) (func() error, error) {
+		{Name: "Divergence/panicking PointCost", Want: ErrInvalid, Call: func(ctx context.Context) (func() error, error) {
 			_, _, err := Divergence(ctx, &Problem{X: x, Y: y, PointCost: panicCost{}, Epsilon: 0.5}, nil)
 			return nil, err
 		}},
@@ -258,7 +258,7 @@ func TestAdversarialBatchAndDivergence(t *testing.T) {
 			_, err := SolveUnrolled(ctx, nil, 5)
 			return nil, err
 		}},
-		{Name: "SolveUnrolled/0 iterations", Want: ErrSettings, Call: func(ctx context.Context) (func() error, error) {
+		{Name: "SolveUnrolled/0 iterations", Want: ErrInvalid, Call: func(ctx context.Context) (func() error, error) {
 			_, err := SolveUnrolled(ctx, ok, 0)
 			return nil, err
 		}},
@@ -266,7 +266,7 @@ func TestAdversarialBatchAndDivergence(t *testing.T) {
 			_, err := SolveUnrolled(testutil.Canceled(), ok, 5)
 			return nil, err
 		}},
-		{Name: "SolveUnrolled/panicking PointCost", Want: ErrSettings, Call: func(ctx context.Context) (func() error, error) {
+		{Name: "SolveUnrolled/panicking PointCost", Want: ErrInvalid, Call: func(ctx context.Context) (func() error, error) {
 			_, err := SolveUnrolled(ctx, &Problem{X: x, Y: y, PointCost: panicCost{}, Epsilon: 0.5}, 5)
 			return nil, err
 		}},
@@ -359,18 +359,18 @@ func TestAdversarialDerivatives(t *testing.T) {
 		vjp("ok", r, ones3, ones4, nil, nil),
 		vjp("ok points", rp, ones3, ones4, nil, nil),
 		vjp("dense engine", rp, ones3, ones4, &DiffSettings{Engine: &implicit.Settings{Method: implicit.DenseLU}}, nil),
-		vjp("Ridge -1", r, ones3, ones4, &DiffSettings{Ridge: -1}, ErrSettings),
-		vjp("Ridge NaN", r, ones3, ones4, &DiffSettings{Ridge: nan}, ErrSettings),
-		vjp("Tol -1", r, ones3, ones4, &DiffSettings{Tol: -1}, ErrSettings),
-		vjp("Tol NaN", r, ones3, ones4, &DiffSettings{Tol: nan}, ErrSettings),
-		vjp("MaxIter -1", r, ones3, ones4, &DiffSettings{MaxIter: -1}, ErrSettings),
+		vjp("Ridge -1", r, ones3, ones4, &DiffSettings{Ridge: -1}, ErrInvalid),
+		vjp("Ridge NaN", r, ones3, ones4, &DiffSettings{Ridge: nan}, ErrInvalid),
+		vjp("Tol -1", r, ones3, ones4, &DiffSettings{Tol: -1}, ErrInvalid),
+		vjp("Tol NaN", r, ones3, ones4, &DiffSettings{Tol: nan}, ErrInvalid),
+		vjp("MaxIter -1", r, ones3, ones4, &DiffSettings{MaxIter: -1}, ErrInvalid),
 		vjp("MaxIter 1", r, ones3, ones4, &DiffSettings{MaxIter: 1}, nil),
 		vjp("unknown engine method", r, ones3, ones4, &DiffSettings{Engine: &implicit.Settings{Method: 99}}, nil, implicit.ErrSolve, implicit.ErrDims),
 		planVJP("nil", r, nil, nil, ErrDims),
 		planVJP("nil receiver", nilRes, mat.NewDense(3, 4, nil), nil, ErrDims),
 		planVJP("wrong shape", r, mat.NewDense(4, 3, nil), nil, ErrDims),
 		planVJP("NaN", r, mat.NewDense(3, 4, []float64{nan, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}), nil, ErrNaN),
-		planVJP("bad settings", r, mat.NewDense(3, 4, nil), &DiffSettings{Tol: nan}, ErrSettings),
+		planVJP("bad settings", r, mat.NewDense(3, 4, nil), &DiffSettings{Tol: nan}, ErrInvalid),
 		planVJP("ok", r, mat.NewDense(3, 4, []float64{1, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 3}), nil, nil),
 		planVJP("ok points", rp, mat.NewDense(3, 4, []float64{1, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 3}), nil, nil),
 		{Name: "Condition/Linearize wrong lengths", Want: ErrDims, Call: func(context.Context) (func() error, error) {
@@ -384,7 +384,7 @@ func TestAdversarialDerivatives(t *testing.T) {
 			_, _, err := c.Linearize(r.Potentials(), th)
 			return nil, err
 		}},
-		{Name: "Condition/Linearize bad settings", Want: ErrSettings, Call: func(context.Context) (func() error, error) {
+		{Name: "Condition/Linearize bad settings", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 			c := r.ConditionWith(&DiffSettings{Ridge: -2})
 			_, _, err := c.Linearize(r.Potentials(), c.Theta())
 			return nil, err
@@ -466,7 +466,7 @@ func TestAdversarialBirkhoff(t *testing.T) {
 		perm("all equal", mat.NewDense(3, 3, nil), nil),
 		perm("1e300", mat.NewDense(2, 2, []float64{1e300, -1e300, 0, 1e300}), nil),
 		perm("ok", s, nil),
-		{Name: "Forward/nil layer", Want: ErrSettings, Call: func(ctx context.Context) (func() error, error) {
+		{Name: "Forward/nil layer", Want: ErrInvalid, Call: func(ctx context.Context) (func() error, error) {
 			var l *Birkhoff
 			_, err := l.Forward(ctx, s)
 			return nil, err
@@ -491,7 +491,7 @@ func TestAdversarialBirkhoff(t *testing.T) {
 			_, err := (&Birkhoff{Tau: 1}).Forward(ctx, mat.NewDense(2, 2, []float64{nan, 0, 0, 0}))
 			return nil, err
 		}},
-		{Name: "Forward/bad settings", Want: ErrSettings, Call: func(ctx context.Context) (func() error, error) {
+		{Name: "Forward/bad settings", Want: ErrInvalid, Call: func(ctx context.Context) (func() error, error) {
 			_, err := (&Birkhoff{Tau: 1, Settings: &Settings{Tol: -1}}).Forward(ctx, s)
 			return nil, err
 		}},

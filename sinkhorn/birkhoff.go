@@ -39,7 +39,7 @@ type BirkhoffOutput struct {
 // error wrapping ErrNotConverged.
 func (l *Birkhoff) Forward(ctx context.Context, scores mat.Matrix) (*BirkhoffOutput, error) {
 	if l == nil {
-		return nil, fmt.Errorf("%w: nil *Birkhoff", ErrSettings)
+		return nil, fmt.Errorf("%w: nil *Birkhoff", ErrInvalid)
 	}
 	if scores == nil {
 		return nil, fmt.Errorf("%w: nil scores", ErrDims)

@@ -181,12 +181,12 @@ func (c *Condition) Linearize(x, theta []float64) (implicit.Operator, implicit.O
 	cost, a, b := c.unpack(theta)
 	for _, v := range a {
 		if !(v > 0) {
-			return nil, nil, fmt.Errorf("%w: implicit differentiation needs positive weights", ErrSettings)
+			return nil, nil, fmt.Errorf("%w: implicit differentiation needs positive weights", ErrInvalid)
 		}
 	}
 	for _, v := range b {
 		if !(v > 0) {
-			return nil, nil, fmt.Errorf("%w: implicit differentiation needs positive weights", ErrSettings)
+			return nil, nil, fmt.Errorf("%w: implicit differentiation needs positive weights", ErrInvalid)
 		}
 	}
 	q := c.kernelQ(f, g, cost)
@@ -294,7 +294,7 @@ func (c *Condition) Linearize(x, theta []float64) (implicit.Operator, implicit.O
 // DiffSettings controls implicit differentiation through the
 // Schur-complement solve. The zero value means the documented defaults;
 // a negative, NaN or infinite Ridge or Tol and a negative MaxIter are
-// errors matching ErrSettings.
+// errors matching ErrInvalid.
 type DiffSettings struct {
 	// Ridge is added to the Schur complement (Cuturi et al.'s ridge): it
 	// regularizes ill-conditioned systems at small ε at the price of a
@@ -320,7 +320,7 @@ func (s *DiffSettings) check() error {
 	}
 	if !(s.Ridge >= 0) || math.IsInf(s.Ridge, 1) || !(s.Tol >= 0) || math.IsInf(s.Tol, 1) || s.MaxIter < 0 {
 		return fmt.Errorf("%w: DiffSettings Ridge %v, Tol %v, MaxIter %d (want finite Ridge, Tol ≥ 0 and MaxIter ≥ 0; 0: default)",
-			ErrSettings, s.Ridge, s.Tol, s.MaxIter)
+			ErrInvalid, s.Ridge, s.Tol, s.MaxIter)
 	}
 	return nil
 }

@@ -28,10 +28,10 @@ var (
 	// ErrEpsilon reports a regularization ε that is not a positive finite
 	// number (or a relative ε on a cost whose mean is not positive).
 	ErrEpsilon = errors.New("sinkhorn: ε must be positive and finite")
-	// ErrSettings reports invalid settings, penalty weights or arguments
+	// ErrInvalid reports invalid settings, penalty weights or arguments
 	// (a nil layer, a PointCost that panics: the panic is recovered and
 	// returned wrapped in this error).
-	ErrSettings = errors.New("sinkhorn: invalid settings")
+	ErrInvalid = errors.New("sinkhorn: invalid settings")
 	// ErrNotConverged reports a solve that stopped at MaxIter above the
 	// tolerance; the result holds the last iterate.
 	ErrNotConverged = errors.New("sinkhorn: not converged")
@@ -287,7 +287,7 @@ func weights(w []float64, n int, name string) ([]float64, float64, error) {
 
 func penalty(tau, eps float64, name string) (t, kappa float64, err error) {
 	if math.IsNaN(tau) || tau < 0 {
-		return 0, 0, fmt.Errorf("%w: %s = %v must be ≥ 0 (0 or +Inf: hard constraint)", ErrSettings, name, tau)
+		return 0, 0, fmt.Errorf("%w: %s = %v must be ≥ 0 (0 or +Inf: hard constraint)", ErrInvalid, name, tau)
 	}
 	if tau == 0 || math.IsInf(tau, 1) {
 		return math.Inf(1), 1, nil

@@ -55,7 +55,7 @@ const (
 // Settings controls a solve. A nil *Settings or the zero value means the
 // defaults documented on each field: a zero field means its default, and
 // a negative, NaN or infinite tolerance, threshold or count is an error
-// matching ErrSettings.
+// matching ErrInvalid.
 type Settings struct {
 	// Mode is the iteration; default Auto.
 	Mode Mode
@@ -170,7 +170,7 @@ func (s *Settings) check() error {
 		v    float64
 	}{{"Tol", s.Tol}, {"StageTol", s.StageTol}, {"NewtonStart", s.NewtonStart}, {"NewtonCGTol", s.NewtonCGTol}, {"AbsorbThreshold", s.AbsorbThreshold}} {
 		if !(f.v >= 0) || math.IsInf(f.v, 1) {
-			return fmt.Errorf("%w: %s = %v must be a finite number ≥ 0 (0: default)", ErrSettings, f.name, f.v)
+			return fmt.Errorf("%w: %s = %v must be a finite number ≥ 0 (0: default)", ErrInvalid, f.name, f.v)
 		}
 	}
 	for _, f := range []struct {
@@ -178,7 +178,7 @@ func (s *Settings) check() error {
 		v    int
 	}{{"MaxIter", s.MaxIter}, {"CheckEvery", s.CheckEvery}, {"AdaptiveStart", s.AdaptiveStart}, {"StoreLimit", s.StoreLimit}} {
 		if f.v < 0 {
-			return fmt.Errorf("%w: %s = %d must be ≥ 0 (0: default)", ErrSettings, f.name, f.v)
+			return fmt.Errorf("%w: %s = %d must be ≥ 0 (0: default)", ErrInvalid, f.name, f.v)
 		}
 	}
 	return s.validate()
@@ -186,19 +186,19 @@ func (s *Settings) check() error {
 
 func (s *Settings) validate() error {
 	if s.Momentum != 0 && !(s.Momentum > 0 && s.Momentum < 2) {
-		return fmt.Errorf("%w: Momentum %v outside (0, 2)", ErrSettings, s.Momentum)
+		return fmt.Errorf("%w: Momentum %v outside (0, 2)", ErrInvalid, s.Momentum)
 	}
 	if s.EpsilonScaling != 0 && !(s.EpsilonScaling > 0 && s.EpsilonScaling < 1) {
-		return fmt.Errorf("%w: EpsilonScaling %v outside (0, 1)", ErrSettings, s.EpsilonScaling)
+		return fmt.Errorf("%w: EpsilonScaling %v outside (0, 1)", ErrInvalid, s.EpsilonScaling)
 	}
 	if s.Anderson < 0 || (s.Anderson > 0 && (s.AdaptiveMomentum || (s.Momentum != 0 && s.Momentum != 1))) {
-		return fmt.Errorf("%w: Anderson %d cannot be combined with momentum", ErrSettings, s.Anderson)
+		return fmt.Errorf("%w: Anderson %d cannot be combined with momentum", ErrInvalid, s.Anderson)
 	}
 	if s.Mode < Auto || s.Mode > Kernel || s.Norm < L2 || s.Norm > LInf {
-		return fmt.Errorf("%w: Mode %v, Norm %d", ErrSettings, s.Mode, s.Norm)
+		return fmt.Errorf("%w: Mode %v, Norm %d", ErrInvalid, s.Mode, s.Norm)
 	}
 	if math.IsNaN(s.EpsilonStart) || s.EpsilonStart < 0 || math.IsInf(s.EpsilonStart, 0) {
-		return fmt.Errorf("%w: EpsilonStart %v", ErrSettings, s.EpsilonStart)
+		return fmt.Errorf("%w: EpsilonStart %v", ErrInvalid, s.EpsilonStart)
 	}
 	return nil
 }
@@ -301,11 +301,11 @@ func Solve(ctx context.Context, pb *Problem, s *Settings) (res *Result, err erro
 
 // recoverPanic turns a panic of the calling function (in practice one of
 // a user's PointCost, raised again on the caller's goroutine by the
-// parallel passes) into an error matching ErrSettings; reset clears the
+// parallel passes) into an error matching ErrInvalid; reset clears the
 // function's other results.
 func recoverPanic(err *error, reset func()) {
 	if v := recover(); v != nil {
-		*err = fmt.Errorf("%w: panic during the computation (in a PointCost?): %v", ErrSettings, v)
+		*err = fmt.Errorf("%w: panic during the computation (in a PointCost?): %v", ErrInvalid, v)
 		if reset != nil {
 			reset()
 		}
@@ -332,7 +332,7 @@ func solvePrepared(ctx context.Context, p *prepared, set Settings) (*Result, err
 		}
 	}
 	if mode == Kernel && p.geom.c == nil {
-		return nil, fmt.Errorf("%w: Kernel mode needs the stored cost (raise StoreLimit)", ErrSettings)
+		return nil, fmt.Errorf("%w: Kernel mode needs the stored cost (raise StoreLimit)", ErrInvalid)
 	}
 	st.kernel = mode == Kernel
 	width := max(n, m)

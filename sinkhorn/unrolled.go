@@ -35,7 +35,7 @@ type Unrolled struct {
 func SolveUnrolled(ctx context.Context, pb *Problem, iterations int) (u *Unrolled, err error) {
 	defer recoverPanic(&err, func() { u = nil })
 	if iterations < 1 {
-		return nil, fmt.Errorf("%w: %d iterations", ErrSettings, iterations)
+		return nil, fmt.Errorf("%w: %d iterations", ErrInvalid, iterations)
 	}
 	p, err := prepare(pb, 1<<23)
 	if err != nil {

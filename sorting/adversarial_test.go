@@ -163,17 +163,17 @@ func TestAdversarialSoft(t *testing.T) {
 		{"SoftSort/unknown regularization", func() error {
 			_, err := SoftSort(make([]float64, 3), x, 1, &SoftSettings{Regularization: 7})
 			return err
-		}, ErrSettings},
+		}, ErrInvalid},
 		{"SoftRank/unknown regularization", func() error {
 			_, err := SoftRank(make([]float64, 3), x, 1, &SoftSettings{Regularization: -1})
 			return err
-		}, ErrSettings},
-		{"SoftTopK/k<0", func() error { _, err := SoftTopK(make([]float64, 3), x, -1, 1, nil); return err }, ErrSettings},
-		{"SoftTopK/k>n", func() error { _, err := SoftTopK(make([]float64, 3), x, 4, 1, nil); return err }, ErrSettings},
+		}, ErrInvalid},
+		{"SoftTopK/k<0", func() error { _, err := SoftTopK(make([]float64, 3), x, -1, 1, nil); return err }, ErrInvalid},
+		{"SoftTopK/k>n", func() error { _, err := SoftTopK(make([]float64, 3), x, 4, 1, nil); return err }, ErrInvalid},
 		{"SoftTopK/KL", func() error {
 			_, err := SoftTopK(make([]float64, 3), x, 1, 1, &SoftSettings{Regularization: isotonic.KL})
 			return err
-		}, ErrSettings},
+		}, ErrInvalid},
 		{"Soft.VJP/nil receiver", func() error { var s *Soft; return s.VJP(make([]float64, 3), x) }, ErrDims},
 		{"Soft.JVP/nil receiver", func() error { var s *Soft; return s.JVP(make([]float64, 3), x) }, ErrDims},
 		{"Soft.VJP/zero", func() error { return (&Soft{}).VJP(make([]float64, 3), x) }, ErrDims},
@@ -383,7 +383,7 @@ func TestAdversarialNetwork(t *testing.T) {
 			return nil, err
 		})
 	}
-	add("NewNetwork/unknown kind", ErrSettings, nil, func(context.Context) (func() error, error) {
+	add("NewNetwork/unknown kind", ErrInvalid, nil, func(context.Context) (func() error, error) {
 		_, err := NewNetwork(9, 3)
 		return nil, err
 	})
@@ -395,23 +395,23 @@ func TestAdversarialNetwork(t *testing.T) {
 		r, err := nw.Sort([]float64{5}, true, nil)
 		return func() error { return doubly(r.P) }, err
 	})
-	add("Sort/nil receiver", ErrSettings, nil, func(context.Context) (func() error, error) {
+	add("Sort/nil receiver", ErrInvalid, nil, func(context.Context) (func() error, error) {
 		_, err := nilNet.Sort(x, false, nil)
 		return nil, err
 	})
-	add("Sort/zero Network", ErrSettings, nil, func(context.Context) (func() error, error) {
+	add("Sort/zero Network", ErrInvalid, nil, func(context.Context) (func() error, error) {
 		_, err := (&Network{}).Sort(x, false, nil)
 		return nil, err
 	})
-	add("SortBCE/nil receiver", ErrSettings, nil, func(context.Context) (func() error, error) {
+	add("SortBCE/nil receiver", ErrInvalid, nil, func(context.Context) (func() error, error) {
 		_, err := nilNet.SortBCE(x, []int{1, 2, 0}, false, nil)
 		return nil, err
 	})
-	add("SortLoss/nil loss", ErrSettings, nil, func(context.Context) (func() error, error) {
+	add("SortLoss/nil loss", ErrInvalid, nil, func(context.Context) (func() error, error) {
 		_, err := net.SortLoss(x, nil, false, nil)
 		return nil, err
 	})
-	add("SortBatch/nil receiver", ErrSettings, nil, func(ctx context.Context) (func() error, error) {
+	add("SortBatch/nil receiver", ErrInvalid, nil, func(ctx context.Context) (func() error, error) {
 		_, err := nilNet.SortBatch(ctx, mat.NewDense(1, 3, x), false, nil)
 		return nil, err
 	})
@@ -455,7 +455,7 @@ func TestAdversarialNetwork(t *testing.T) {
 		"ARTLambda -1": {ARTLambda: -1, Sigmoid: LogisticART}, "ARTLambda NaN": {ARTLambda: nan},
 	}
 	for name, s := range settings {
-		add("Sort/settings "+name, nil, []error{ErrSettings, ErrStrength}, func(context.Context) (func() error, error) {
+		add("Sort/settings "+name, nil, []error{ErrInvalid, ErrStrength}, func(context.Context) (func() error, error) {
 			r, err := net.Sort(x, true, s)
 			return func() error { return fmt.Errorf("accepted %+v: %v", *s, r.Values) }, err
 		})
@@ -496,7 +496,7 @@ func TestAdversarialNetwork(t *testing.T) {
 		_, err := r.Backward([]float64{1}, nil)
 		return nil, err
 	})
-	add("Backward/gP without P", nil, []error{ErrSettings, ErrDims}, func(context.Context) (func() error, error) {
+	add("Backward/gP without P", nil, []error{ErrInvalid, ErrDims}, func(context.Context) (func() error, error) {
 		_, err := r.Backward(nil, mat.NewDense(3, 3, nil))
 		return func() error { return errors.New("accepted gP on a result without P") }, err
 	})
@@ -512,15 +512,15 @@ func TestAdversarialNetwork(t *testing.T) {
 		_, err := nilBatch.Backward(ctx, nil, nil)
 		return nil, err
 	})
-	add("SortBCE/bad perm", ErrSettings, nil, func(context.Context) (func() error, error) {
+	add("SortBCE/bad perm", ErrInvalid, nil, func(context.Context) (func() error, error) {
 		_, err := net.SortBCE(x, []int{0, 0, 1}, false, nil)
 		return nil, err
 	})
-	add("SortBCE/short perm", ErrDims, []error{ErrSettings}, func(context.Context) (func() error, error) {
+	add("SortBCE/short perm", ErrDims, []error{ErrInvalid}, func(context.Context) (func() error, error) {
 		_, err := net.SortBCE(x, []int{0}, false, nil)
 		return nil, err
 	})
-	add("SortBCE/StraightThrough", ErrSettings, nil, func(context.Context) (func() error, error) {
+	add("SortBCE/StraightThrough", ErrInvalid, nil, func(context.Context) (func() error, error) {
 		_, err := net.SortBCE(x, []int{1, 2, 0}, false, &NetworkSettings{StraightThrough: true})
 		return nil, err
 	})
@@ -528,7 +528,7 @@ func TestAdversarialNetwork(t *testing.T) {
 		res, err := net.SortLoss(x, func(int, int, float64) (float64, float64) { return nan, nan }, false, nil)
 		return func() error { return testutil.Finite("loss", []float64{res.Loss}, res.Grad) }, err
 	})
-	add("SortLoss/panicking loss", nil, []error{ErrSettings}, func(context.Context) (func() error, error) {
+	add("SortLoss/panicking loss", nil, []error{ErrInvalid}, func(context.Context) (func() error, error) {
 		res, err := net.SortLoss(x, func(int, int, float64) (float64, float64) { panic("user loss panics") }, false, nil)
 		return func() error { return testutil.Finite("loss", []float64{res.Loss}) }, err
 	})
@@ -597,13 +597,13 @@ func TestAdversarialLosses(t *testing.T) {
 			_, err := PermutationBCE(nil, nil, perm)
 			return nil, err
 		}},
-		{"PermutationBCE/P > 1", ErrSettings, nil, func(context.Context) (func() error, error) {
+		{"PermutationBCE/P > 1", ErrInvalid, nil, func(context.Context) (func() error, error) {
 			q := mat.DenseCopyOf(p)
 			q.Set(0, 0, 1.5)
 			_, err := PermutationBCE(nil, q, perm)
 			return nil, err
 		}},
-		{"PermutationBCE/P < 0", ErrSettings, nil, func(context.Context) (func() error, error) {
+		{"PermutationBCE/P < 0", ErrInvalid, nil, func(context.Context) (func() error, error) {
 			q := mat.DenseCopyOf(p)
 			q.Set(1, 0, -1e-300)
 			_, err := PermutationBCE(nil, q, perm)
@@ -615,7 +615,7 @@ func TestAdversarialLosses(t *testing.T) {
 			_, err := PermutationBCE(nil, q, perm)
 			return nil, err
 		}},
-		{"PermutationBCE/bad perm", ErrSettings, nil, func(context.Context) (func() error, error) {
+		{"PermutationBCE/bad perm", ErrInvalid, nil, func(context.Context) (func() error, error) {
 			_, err := PermutationBCE(nil, p, []int{0, 0, 3})
 			return nil, err
 		}},
@@ -656,15 +656,15 @@ func TestAdversarialLosses(t *testing.T) {
 			_, err := NDCG([]float64{nan, 1}, []float64{1, 0}, nil)
 			return nil, err
 		}},
-		{"NDCG/negative relevance", ErrSettings, []error{ErrNaN}, func(context.Context) (func() error, error) {
+		{"NDCG/negative relevance", ErrInvalid, []error{ErrNaN}, func(context.Context) (func() error, error) {
 			v, err := NDCG([]float64{1, 2}, []float64{-1, 0}, nil)
 			return func() error { return fmt.Errorf("accepted a negative relevance: %v", v) }, err
 		}},
-		{"NDCG/relevance 1e300", nil, []error{ErrNaN, ErrSettings}, func(context.Context) (func() error, error) {
+		{"NDCG/relevance 1e300", nil, []error{ErrNaN, ErrInvalid}, func(context.Context) (func() error, error) {
 			v, err := NDCG([]float64{1, 2}, []float64{1e300, 0}, nil)
 			return finite([]float64{v}), err
 		}},
-		{"NDCG/K<0", ErrSettings, nil, func(context.Context) (func() error, error) {
+		{"NDCG/K<0", ErrInvalid, nil, func(context.Context) (func() error, error) {
 			_, err := NDCG([]float64{1, 2}, []float64{1, 0}, &NDCGSettings{K: -1})
 			return nil, err
 		}},
@@ -681,11 +681,11 @@ func TestAdversarialLosses(t *testing.T) {
 			_, _, err := NeuralNDCG([]float64{1, 2}, []float64{1, 0}, 0, nil)
 			return nil, err
 		}},
-		{"NeuralNDCG/SinkhornIters -1", ErrSettings, nil, func(context.Context) (func() error, error) {
+		{"NeuralNDCG/SinkhornIters -1", ErrInvalid, nil, func(context.Context) (func() error, error) {
 			_, _, err := NeuralNDCG([]float64{1, 2}, []float64{1, 0}, 1, &NDCGSettings{SinkhornIters: -1})
 			return nil, err
 		}},
-		{"NeuralNDCG/stochastic without Rand", ErrSettings, nil, func(context.Context) (func() error, error) {
+		{"NeuralNDCG/stochastic without Rand", ErrInvalid, nil, func(context.Context) (func() error, error) {
 			_, _, err := NeuralNDCG([]float64{1, 2}, []float64{1, 0}, 1, &NDCGSettings{Stochastic: true})
 			return nil, err
 		}},
@@ -706,7 +706,7 @@ func TestAdversarialLosses(t *testing.T) {
 			_, _, err := SpearmanLoss(nil, nil, 1, nil)
 			return nil, err
 		}},
-		{"SpearmanLoss/constant target", ErrSettings, nil, func(context.Context) (func() error, error) {
+		{"SpearmanLoss/constant target", ErrInvalid, nil, func(context.Context) (func() error, error) {
 			_, _, err := SpearmanLoss([]float64{1, 2}, []float64{3, 3}, 1, nil)
 			return nil, err
 		}},
@@ -718,7 +718,7 @@ func TestAdversarialLosses(t *testing.T) {
 			_, _, err := SpearmanLoss([]float64{1, 2}, []float64{1, 3}, nan, nil)
 			return nil, err
 		}},
-		{"SpearmanLoss/1e300", nil, []error{ErrSettings, ErrNaN}, func(context.Context) (func() error, error) {
+		{"SpearmanLoss/1e300", nil, []error{ErrInvalid, ErrNaN}, func(context.Context) (func() error, error) {
 			v, g, err := SpearmanLoss([]float64{1e300, -1e300, 0}, []float64{1, 2, 3}, 1, nil)
 			return finite([]float64{v}, g), err
 		}},
@@ -786,7 +786,7 @@ func TestAdversarialNeuralAndOT(t *testing.T) {
 		r, err := NeuralSort(x, 1e-300, nil)
 		return func() error { return rowStochastic(r.P) }, err
 	})
-	add("NeuralSort/stochastic without Rand", ErrSettings, nil, func(context.Context) (func() error, error) {
+	add("NeuralSort/stochastic without Rand", ErrInvalid, nil, func(context.Context) (func() error, error) {
 		_, err := NeuralSort(x, 1, &NeuralSortSettings{Stochastic: true})
 		return nil, err
 	})
@@ -827,11 +827,11 @@ func TestAdversarialNeuralAndOT(t *testing.T) {
 		_, err := OTSort(ctx, x, 0, nil)
 		return nil, err
 	})
-	add("OTSort/Anchors -1", ErrSettings, nil, func(ctx context.Context) (func() error, error) {
+	add("OTSort/Anchors -1", ErrInvalid, nil, func(ctx context.Context) (func() error, error) {
 		_, err := OTSort(ctx, x, 0.1, &OTSettings{Anchors: -1})
 		return nil, err
 	})
-	add("OTSort/bad sinkhorn settings", sinkhorn.ErrSettings, nil, func(ctx context.Context) (func() error, error) {
+	add("OTSort/bad sinkhorn settings", sinkhorn.ErrInvalid, nil, func(ctx context.Context) (func() error, error) {
 		_, err := OTSort(ctx, x, 0.1, &OTSettings{Sinkhorn: &sinkhorn.Settings{Tol: -1}})
 		return nil, err
 	})
@@ -857,7 +857,7 @@ func TestAdversarialNeuralAndOT(t *testing.T) {
 		return nil, err
 	})
 	for _, k := range []int{-1, 0, 3, 4} {
-		add(fmt.Sprintf("OTTopK/k=%d", k), ErrSettings, nil, func(ctx context.Context) (func() error, error) {
+		add(fmt.Sprintf("OTTopK/k=%d", k), ErrInvalid, nil, func(ctx context.Context) (func() error, error) {
 			_, err := OTTopK(ctx, x, k, 0.1, nil)
 			return nil, err
 		})

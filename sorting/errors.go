@@ -18,10 +18,10 @@ var (
 	// ErrStrength reports a regularization strength, temperature or
 	// steepness that is not a positive finite number.
 	ErrStrength = errors.New("sorting: strength must be positive and finite")
-	// ErrSettings reports an invalid setting or argument (unknown network
+	// ErrInvalid reports an invalid setting or argument (unknown network
 	// or sigmoid, k out of range, unsupported combination, a target that
 	// is not a permutation, a probability outside [0, 1]).
-	ErrSettings = errors.New("sorting: invalid settings")
+	ErrInvalid = errors.New("sorting: invalid settings")
 )
 
 func checkFinite(name string, v []float64) error {

@@ -40,7 +40,7 @@ func fusedBlock(n int) int { return min(n, 32) }
 // stay in cache, each block running forward through all layers, taking
 // its part of the loss, and back, accumulating ∂L/∂α per swap; a final
 // O(n)-per-layer pass carries ∂L/∂α to x. StraightThrough is not
-// supported here (ErrSettings).
+// supported here (ErrInvalid).
 func (net *Network) SortBCE(x []float64, perm []int, wantP bool, settings *NetworkSettings) (*BCEResult, error) {
 	if err := net.check(); err != nil {
 		return nil, err
@@ -52,7 +52,7 @@ func (net *Network) SortBCE(x []float64, perm []int, wantP bool, settings *Netwo
 	seen := make([]bool, n)
 	for _, i := range perm {
 		if i < 0 || i >= n || seen[i] {
-			return nil, fmt.Errorf("%w: perm is not a permutation", ErrSettings)
+			return nil, fmt.Errorf("%w: perm is not a permutation", ErrInvalid)
 		}
 		seen[i] = true
 	}
@@ -107,11 +107,11 @@ func (net *Network) SortLoss(x []float64, loss ElementLoss, wantP bool, settings
 		return nil, err
 	}
 	if loss == nil {
-		return nil, fmt.Errorf("%w: nil loss", ErrSettings)
+		return nil, fmt.Errorf("%w: nil loss", ErrInvalid)
 	}
 	defer func() {
 		if v := recover(); v != nil {
-			res, err = nil, fmt.Errorf("%w: the loss panicked: %v", ErrSettings, v)
+			res, err = nil, fmt.Errorf("%w: the loss panicked: %v", ErrInvalid, v)
 		}
 	}()
 	badDeriv := false
@@ -152,7 +152,7 @@ func (net *Network) fused(x []float64, wantP bool, settings *NetworkSettings, ro
 		return nil, err
 	}
 	if s.StraightThrough {
-		return nil, fmt.Errorf("%w: fused loss with StraightThrough", ErrSettings)
+		return nil, fmt.Errorf("%w: fused loss with StraightThrough", ErrInvalid)
 	}
 	n := net.n
 	if len(x) != n {

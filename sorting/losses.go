@@ -59,7 +59,7 @@ const bceLogFloor = -100
 // the loss diffsort trains with, and its gradient with respect to P
 // (written into grad if non-nil, which must be n×n). Logarithms are
 // clamped at −100 as in PyTorch, where the gradient is 0. Entries of P
-// outside [0, 1] are an error matching ErrSettings, NaN or ±Inf ErrNaN.
+// outside [0, 1] are an error matching ErrInvalid, NaN or ±Inf ErrNaN.
 func PermutationBCE(grad *mat.Dense, p mat.Matrix, perm []int) (float64, error) {
 	if p == nil {
 		return 0, fmt.Errorf("%w: nil P", ErrDims)
@@ -76,7 +76,7 @@ func PermutationBCE(grad *mat.Dense, p mat.Matrix, perm []int) (float64, error) 
 	seen := make([]bool, n)
 	for _, i := range perm {
 		if i < 0 || i >= n || seen[i] {
-			return 0, fmt.Errorf("%w: perm %v is not a permutation", ErrSettings, perm)
+			return 0, fmt.Errorf("%w: perm %v is not a permutation", ErrInvalid, perm)
 		}
 		seen[i] = true
 	}
@@ -100,7 +100,7 @@ func PermutationBCE(grad *mat.Dense, p mat.Matrix, perm []int) (float64, error) 
 				return 0, fmt.Errorf("%w: P[%d,%d] = %v", ErrNaN, i, j, v)
 			}
 			if !(v >= 0 && v <= 1) {
-				return 0, fmt.Errorf("%w: P[%d,%d] = %v outside [0, 1]", ErrSettings, i, j, v)
+				return 0, fmt.Errorf("%w: P[%d,%d] = %v outside [0, 1]", ErrInvalid, i, j, v)
 			}
 			var l, dl float64
 			if j == perm[i] {
@@ -176,7 +176,7 @@ func PermutationBCEBatch(ctx context.Context, ps []*mat.Dense, perms [][]int, wo
 // the soft ranks of pred (strength ε, [SoftRank] with settings s) and the
 // exact ranks of target (ties share their mean rank), and its gradient with respect to pred. As
 // ε → 0 it tends to one minus Spearman's rank correlation. It returns
-// ErrSettings when the soft ranks or the target are constant (ε far too
+// ErrInvalid when the soft ranks or the target are constant (ε far too
 // large, or a constant target), where ρ is undefined.
 func SpearmanLoss(pred, target []float64, eps float64, s *SoftSettings) (float64, []float64, error) {
 	n := len(pred)
@@ -197,10 +197,10 @@ func SpearmanLoss(pred, target []float64, eps float64, s *SoftSettings) (float64
 	center(t)
 	nr, nt := norm2(r), norm2(t)
 	if nt == 0 {
-		return 0, nil, fmt.Errorf("%w: constant target", ErrSettings)
+		return 0, nil, fmt.Errorf("%w: constant target", ErrInvalid)
 	}
 	if nr < 1e-12*float64(n) {
-		return 0, nil, fmt.Errorf("%w: soft ranks are constant (ε = %v too large)", ErrSettings, eps)
+		return 0, nil, fmt.Errorf("%w: soft ranks are constant (ε = %v too large)", ErrInvalid, eps)
 	}
 	var dot float64
 	for i := range n {
@@ -317,7 +317,7 @@ func gainsAndDiscounts(relevance []float64, k int) (gain, disc []float64, idcg f
 	gain, disc = make([]float64, n), make([]float64, n)
 	for i, y := range relevance {
 		if y < 0 {
-			return nil, nil, 0, fmt.Errorf("%w: negative relevance %v", ErrSettings, y)
+			return nil, nil, 0, fmt.Errorf("%w: negative relevance %v", ErrInvalid, y)
 		}
 		gain[i] = math.Exp2(y) - 1
 		if i < k {
@@ -335,7 +335,7 @@ func gainsAndDiscounts(relevance []float64, k int) (gain, disc []float64, idcg f
 
 func truncation(k, n int) (int, error) {
 	if k < 0 {
-		return 0, fmt.Errorf("%w: K = %d", ErrSettings, k)
+		return 0, fmt.Errorf("%w: K = %d", ErrInvalid, k)
 	}
 	if k == 0 || k > n {
 		k = n
@@ -392,7 +392,7 @@ func NeuralNDCG(scores, relevance []float64, tau float64, s *NDCGSettings) (floa
 		st = *s
 	}
 	if st.SinkhornIters < 0 {
-		return 0, nil, fmt.Errorf("%w: SinkhornIters = %d", ErrSettings, st.SinkhornIters)
+		return 0, nil, fmt.Errorf("%w: SinkhornIters = %d", ErrInvalid, st.SinkhornIters)
 	}
 	k, err := truncation(st.K, n)
 	if err != nil {

@@ -104,10 +104,10 @@ func (s *NetworkSettings) resolve() (NetworkSettings, error) {
 		r.ARTLambda = 0.25
 	}
 	if !(r.ARTLambda > 0 && r.ARTLambda <= 1) {
-		return r, fmt.Errorf("%w: ART λ = %v, want (0, 1]", ErrSettings, r.ARTLambda)
+		return r, fmt.Errorf("%w: ART λ = %v, want (0, 1]", ErrInvalid, r.ARTLambda)
 	}
 	if r.Sigmoid < 0 || int(r.Sigmoid) >= len(sigmoidNames) {
-		return r, fmt.Errorf("%w: sigmoid %v", ErrSettings, r.Sigmoid)
+		return r, fmt.Errorf("%w: sigmoid %v", ErrInvalid, r.Sigmoid)
 	}
 	return r, nil
 }
@@ -230,7 +230,7 @@ func NewNetwork(kind NetworkKind, n int) (*Network, error) {
 			}
 		}
 	default:
-		return nil, fmt.Errorf("%w: network %v", ErrSettings, kind)
+		return nil, fmt.Errorf("%w: network %v", ErrInvalid, kind)
 	}
 	net := &Network{kind: kind, n: n}
 	// slotAt[pos] is the slot (input index) on wire pos, −1 for padding
@@ -276,7 +276,7 @@ func NewNetwork(kind NetworkKind, n int) (*Network, error) {
 // check reports a nil or zero Network (not built by NewNetwork).
 func (net *Network) check() error {
 	if net == nil || net.n == 0 {
-		return fmt.Errorf("%w: nil or zero *Network (use NewNetwork)", ErrSettings)
+		return fmt.Errorf("%w: nil or zero *Network (use NewNetwork)", ErrInvalid)
 	}
 	return nil
 }
@@ -525,7 +525,7 @@ func (r *NetworkResult) Backward(gValues []float64, gP mat.Matrix) ([]float64, e
 	var g []float64
 	if gP != nil {
 		if r.diff == nil {
-			return nil, fmt.Errorf("%w: gradient with respect to P of a result computed without P", ErrSettings)
+			return nil, fmt.Errorf("%w: gradient with respect to P of a result computed without P", ErrInvalid)
 		}
 		if rr, cc := gP.Dims(); rr != n || cc != n {
 			return nil, fmt.Errorf("%w: gP is %d×%d, want %d×%d", ErrDims, rr, cc, n, n)

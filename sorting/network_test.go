@@ -367,7 +367,7 @@ func TestPermutationBCE(t *testing.T) {
 	assert.InDelta(t, 100, l, 1e-12)
 	assert.Equal(t, 0.0, g.At(0, 0))
 	_, err = PermutationBCE(nil, p, []int{0, 0})
-	assert.True(t, errors.Is(err, ErrSettings))
+	assert.True(t, errors.Is(err, ErrInvalid))
 	_, err = PermutationBCE(nil, mat.NewDense(2, 2, []float64{math.NaN(), 0, 0, 1}), []int{0, 1})
 	assert.True(t, errors.Is(err, ErrNaN))
 }
@@ -376,7 +376,7 @@ func TestNetworkErrors(t *testing.T) {
 	_, err := NewNetwork(Bitonic, 0)
 	assert.True(t, errors.Is(err, ErrDims))
 	_, err = NewNetwork(NetworkKind(9), 4)
-	assert.True(t, errors.Is(err, ErrSettings))
+	assert.True(t, errors.Is(err, ErrInvalid))
 	net, err := NewNetwork(OddEven, 3)
 	require.NoError(t, err)
 	_, err = net.Sort([]float64{1, 2}, false, nil)
@@ -390,13 +390,13 @@ func TestNetworkErrors(t *testing.T) {
 		assert.True(t, errors.Is(err, ErrStrength))
 	}
 	_, err = net.Sort([]float64{1, 2, 3}, false, &NetworkSettings{Sigmoid: 42})
-	assert.True(t, errors.Is(err, ErrSettings))
+	assert.True(t, errors.Is(err, ErrInvalid))
 	_, err = net.Sort([]float64{1, 2, 3}, false, &NetworkSettings{ARTLambda: 2})
-	assert.True(t, errors.Is(err, ErrSettings))
+	assert.True(t, errors.Is(err, ErrInvalid))
 	r, err := net.Sort([]float64{1, 2, 3}, false, nil)
 	require.NoError(t, err)
 	_, err = r.Backward(nil, mat.NewDense(3, 3, nil))
-	assert.True(t, errors.Is(err, ErrSettings))
+	assert.True(t, errors.Is(err, ErrInvalid))
 	_, err = r.Backward([]float64{1}, nil)
 	assert.True(t, errors.Is(err, ErrDims))
 	_, err = net.SortBatch(context.Background(), mat.NewDense(2, 4, nil), false, nil)
@@ -481,9 +481,9 @@ func TestSortBCEMatchesUnfused(t *testing.T) {
 	}
 	net, _ := NewNetwork(Bitonic, 4)
 	_, err := net.SortBCE([]float64{1, 2, 3, 4}, []int{0, 1, 2, 2}, false, nil)
-	assert.True(t, errors.Is(err, ErrSettings))
+	assert.True(t, errors.Is(err, ErrInvalid))
 	_, err = net.SortBCE([]float64{1, 2, 3, 4}, []int{0, 1, 2, 3}, false, &NetworkSettings{StraightThrough: true})
-	assert.True(t, errors.Is(err, ErrSettings))
+	assert.True(t, errors.Is(err, ErrInvalid))
 }
 
 func FuzzSortBCE(f *testing.F) {
@@ -557,7 +557,7 @@ func TestSortLoss(t *testing.T) {
 	}
 	net, _ := NewNetwork(OddEven, 3)
 	_, err := net.SortLoss([]float64{1, 2, 3}, nil, false, nil)
-	assert.True(t, errors.Is(err, ErrSettings))
+	assert.True(t, errors.Is(err, ErrInvalid))
 	_, err = net.SortLoss([]float64{1, 2, 3}, func(int, int, float64) (float64, float64) { return math.NaN(), 0 }, false, nil)
 	assert.True(t, errors.Is(err, ErrNaN))
 }

@@ -71,7 +71,7 @@ func NeuralSort(s []float64, tau float64, settings *NeuralSortSettings) (*Neural
 	}
 	if st.Stochastic {
 		if st.Rand == nil {
-			return nil, fmt.Errorf("%w: stochastic NeuralSort needs a Rand", ErrSettings)
+			return nil, fmt.Errorf("%w: stochastic NeuralSort needs a Rand", ErrInvalid)
 		}
 		r.Noise = make([]float64, n)
 		for i := range r.Noise {

@@ -136,9 +136,9 @@ func TestSpearmanLoss(t *testing.T) {
 	}
 	assert.InDelta(t, mean, loss, 1e-14)
 	_, _, err = SpearmanLoss([]float64{1, 2, 3}, []float64{1, 1, 1}, 1, nil)
-	assert.True(t, errors.Is(err, ErrSettings))
+	assert.True(t, errors.Is(err, ErrInvalid))
 	_, _, err = SpearmanLoss([]float64{1, 2, 3}, []float64{1, 2, 3}, 1e300, nil)
-	assert.True(t, errors.Is(err, ErrSettings), "%v", err)
+	assert.True(t, errors.Is(err, ErrInvalid), "%v", err)
 }
 
 func TestNeuralNDCG(t *testing.T) {
@@ -179,7 +179,7 @@ func TestNeuralNDCG(t *testing.T) {
 	assert.Equal(t, 0.0, v)
 	assert.Equal(t, []float64{0, 0, 0}, g)
 	_, _, err = NeuralNDCG([]float64{3, 2, 1}, []float64{0, -1, 0}, 1, nil)
-	assert.True(t, errors.Is(err, ErrSettings))
+	assert.True(t, errors.Is(err, ErrInvalid))
 	_, _, err = NeuralNDCG([]float64{3, 2, 1}, []float64{0, 1}, 1, nil)
 	assert.True(t, errors.Is(err, ErrDims))
 	_, _, err = NeuralNDCG([]float64{3, 2, 1}, []float64{0, 1, 2}, 0, nil)
@@ -194,7 +194,7 @@ func TestNeuralSortErrors(t *testing.T) {
 	_, err = NeuralSort([]float64{1, math.NaN()}, 1, nil)
 	assert.True(t, errors.Is(err, ErrNaN))
 	_, err = NeuralSort([]float64{1, 2}, 1, &NeuralSortSettings{Stochastic: true})
-	assert.True(t, errors.Is(err, ErrSettings))
+	assert.True(t, errors.Is(err, ErrInvalid))
 	_, err = NeuralSort([]float64{1e308, -1e308}, 1, nil)
 	assert.True(t, errors.Is(err, ErrNaN))
 	r, err := NeuralSort([]float64{1, 2}, 1, nil)

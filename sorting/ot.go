@@ -207,7 +207,7 @@ func OTSort(ctx context.Context, x []float64, eps float64, settings *OTSettings)
 		m = n
 	}
 	if m < 0 {
-		return nil, fmt.Errorf("%w: %d anchors", ErrSettings, m)
+		return nil, fmt.Errorf("%w: %d anchors", ErrInvalid, m)
 	}
 	y, b := make([]float64, m), make([]float64, m)
 	for j := range m {
@@ -301,7 +301,7 @@ func OTTopK(ctx context.Context, x []float64, k int, eps float64, settings *OTSe
 		return nil, fmt.Errorf("%w: empty input", ErrDims)
 	}
 	if k <= 0 || k >= n {
-		return nil, fmt.Errorf("%w: k = %d with n = %d (need 0 < k < n)", ErrSettings, k, n)
+		return nil, fmt.Errorf("%w: k = %d with n = %d (need 0 < k < n)", ErrInvalid, k, n)
 	}
 	if err := checkPositive("ε", eps); err != nil {
 		return nil, err

@@ -131,7 +131,7 @@ func checkSoft(dst, x []float64, eps float64, s SoftSettings) error {
 		return err
 	}
 	if s.Regularization != isotonic.L2 && s.Regularization != isotonic.KL {
-		return fmt.Errorf("%w: regularization %v", ErrSettings, s.Regularization)
+		return fmt.Errorf("%w: regularization %v", ErrInvalid, s.Regularization)
 	}
 	return checkFinite("x", x)
 }
@@ -245,10 +245,10 @@ func SoftTopK(dst, x []float64, k int, eps float64, settings *SoftSettings) (*So
 	}
 	n := len(x)
 	if k < 0 || k > n {
-		return nil, fmt.Errorf("%w: k = %d with n = %d", ErrSettings, k, n)
+		return nil, fmt.Errorf("%w: k = %d with n = %d", ErrInvalid, k, n)
 	}
 	if s.Regularization != isotonic.L2 {
-		return nil, fmt.Errorf("%w: soft top-k supports l2 regularization only", ErrSettings)
+		return nil, fmt.Errorf("%w: soft top-k supports l2 regularization only", ErrInvalid)
 	}
 	sign := 1.0
 	if s.Descending {

@@ -64,9 +64,9 @@ func TestAdversarialModel(t *testing.T) {
 		{Name: "Forward/zero MLP", Want: ErrInvalid, Call: fb(&MLP{}, x, ones, nil)},
 		{Name: "Forward/nil x", Want: ErrInvalid, Call: fb(advMLP(), nil, ones, nil)},
 		{Name: "Forward/typed nil x", Want: ErrInvalid, Call: fb(advMLP(), (*mat.Dense)(nil), ones, nil)},
-		{Name: "Forward/columns", Want: ErrShape, Call: fb(advMLP(), mat.NewDense(1, 3, nil), ones, nil)},
-		{Name: "Forward/NaN", Want: ErrNonFinite, Call: fb(advMLP(), nanX, ones, nil)},
-		{Name: "Forward/overflow", Want: ErrNonFinite, Call: func(ctx context.Context) (func() error, error) {
+		{Name: "Forward/columns", Want: ErrDims, Call: fb(advMLP(), mat.NewDense(1, 3, nil), ones, nil)},
+		{Name: "Forward/NaN", Want: ErrNaN, Call: fb(advMLP(), nanX, ones, nil)},
+		{Name: "Forward/overflow", Want: ErrNaN, Call: func(ctx context.Context) (func() error, error) {
 			m, err := NewLinear(2, 1, nil)
 			if err != nil {
 				return nil, err
@@ -74,12 +74,12 @@ func TestAdversarialModel(t *testing.T) {
 			copy(m.Params(), []float64{1, 1, 0})
 			return fb(m, mat.NewDense(1, 2, []float64{1.7e308, 1.7e308}), ones, nil)(ctx)
 		}},
-		{Name: "Forward/1e300", Any: []error{ErrNonFinite}, Call: fb(advMLP(), mat.NewDense(1, 2, []float64{1e300, -1e300}), ones, nil)},
+		{Name: "Forward/1e300", Any: []error{ErrNaN}, Call: fb(advMLP(), mat.NewDense(1, 2, []float64{1e300, -1e300}), ones, nil)},
 		{Name: "Backward/nil dy", Want: ErrInvalid, Call: fb(advMLP(), x, func(int, int) mat.Matrix { return nil }, nil)},
 		{Name: "Backward/typed nil dy", Want: ErrInvalid, Call: fb(advMLP(), x, func(int, int) mat.Matrix { return (*mat.Dense)(nil) }, nil)},
-		{Name: "Backward/dy shape", Want: ErrShape, Call: fb(advMLP(), x, func(r, c int) mat.Matrix { return ones(r, c+1) }, nil)},
-		{Name: "Backward/grad length", Want: ErrShape, Call: fb(advMLP(), x, ones, []float64{0})},
-		{Name: "Backward/NaN dy", Want: ErrNonFinite, Call: fb(advMLP(), x, func(r, c int) mat.Matrix {
+		{Name: "Backward/dy shape", Want: ErrDims, Call: fb(advMLP(), x, func(r, c int) mat.Matrix { return ones(r, c+1) }, nil)},
+		{Name: "Backward/grad length", Want: ErrDims, Call: fb(advMLP(), x, ones, []float64{0})},
+		{Name: "Backward/NaN dy", Want: ErrNaN, Call: fb(advMLP(), x, func(r, c int) mat.Matrix {
 			m := ones(r, c).(*mat.Dense)
 			m.Set(0, 0, nan)
 			return m
@@ -92,14 +92,14 @@ func TestAdversarialModel(t *testing.T) {
 			_, err := p.Backward(nil, ones(1, 1), false)
 			return nil, err
 		}},
-		{Name: "NewMLP/one size", Want: ErrShape, Call: build([]int{3}, ReLU)},
-		{Name: "NewMLP/nil sizes", Want: ErrShape, Call: build(nil, ReLU)},
-		{Name: "NewMLP/zero size", Want: ErrShape, Call: build([]int{2, 0, 1}, ReLU)},
-		{Name: "NewMLP/negative size", Want: ErrShape, Call: build([]int{2, -1}, ReLU)},
-		{Name: "NewMLP/huge", Want: ErrShape, Call: build([]int{1 << 30, 1 << 30, 2}, ReLU)},
-		{Name: "NewMLP/overflowing", Want: ErrShape, Call: build([]int{math.MaxInt, math.MaxInt}, ReLU)},
+		{Name: "NewMLP/one size", Want: ErrDims, Call: build([]int{3}, ReLU)},
+		{Name: "NewMLP/nil sizes", Want: ErrDims, Call: build(nil, ReLU)},
+		{Name: "NewMLP/zero size", Want: ErrDims, Call: build([]int{2, 0, 1}, ReLU)},
+		{Name: "NewMLP/negative size", Want: ErrDims, Call: build([]int{2, -1}, ReLU)},
+		{Name: "NewMLP/huge", Want: ErrDims, Call: build([]int{1 << 30, 1 << 30, 2}, ReLU)},
+		{Name: "NewMLP/overflowing", Want: ErrDims, Call: build([]int{math.MaxInt, math.MaxInt}, ReLU)},
 		{Name: "NewMLP/Activation(7)", Want: ErrInvalid, Call: build([]int{2, 1}, 7)},
-		{Name: "NewLinear/zero", Want: ErrShape, Call: func(context.Context) (func() error, error) {
+		{Name: "NewLinear/zero", Want: ErrDims, Call: func(context.Context) (func() error, error) {
 			_, err := NewLinear(0, 1, nil)
 			return nil, err
 		}},
@@ -160,9 +160,9 @@ func TestAdversarialOptimizers(t *testing.T) {
 	cases := []testutil.Case{
 		{Name: "SGD/valid", Call: step(&SGD{Momentum: 0.5}, p(), g)},
 		{Name: "SGD/nil", Want: ErrInvalid, Call: step((*SGD)(nil), p(), g)},
-		{Name: "SGD/length", Want: ErrShape, Call: step(&SGD{}, p(), g[:2])},
-		{Name: "SGD/NaN gradient keeps params", Want: ErrNonFinite, Call: step(&SGD{}, p(), nanLate)},
-		{Name: "SGD/NaN gradient with momentum", Want: ErrNonFinite, Call: step(&SGD{Momentum: 0.9}, p(), nanLate)},
+		{Name: "SGD/length", Want: ErrDims, Call: step(&SGD{}, p(), g[:2])},
+		{Name: "SGD/NaN gradient keeps params", Want: ErrNaN, Call: step(&SGD{}, p(), nanLate)},
+		{Name: "SGD/NaN gradient with momentum", Want: ErrNaN, Call: step(&SGD{Momentum: 0.9}, p(), nanLate)},
 		{Name: "SGD/negative rate", Want: ErrInvalid, Call: step(&SGD{LearningRate: -1}, p(), g)},
 		{Name: "SGD/NaN rate", Want: ErrInvalid, Call: step(&SGD{LearningRate: nan}, p(), g)},
 		{Name: "SGD/momentum 1", Want: ErrInvalid, Call: step(&SGD{Momentum: 1}, p(), g)},
@@ -170,13 +170,13 @@ func TestAdversarialOptimizers(t *testing.T) {
 		{Name: "SGD/weight decay Inf", Want: ErrInvalid, Call: step(&SGD{WeightDecay: inf}, p(), g)},
 		{Name: "Adam/valid", Call: step(&Adam{}, p(), g)},
 		{Name: "Adam/nil", Want: ErrInvalid, Call: step((*Adam)(nil), p(), g)},
-		{Name: "Adam/length", Want: ErrShape, Call: step(&Adam{}, p(), nil)},
-		{Name: "Adam/Inf gradient", Want: ErrNonFinite, Call: step(&Adam{}, p(), []float64{inf, 0, 0})},
+		{Name: "Adam/length", Want: ErrDims, Call: step(&Adam{}, p(), nil)},
+		{Name: "Adam/Inf gradient", Want: ErrNaN, Call: step(&Adam{}, p(), []float64{inf, 0, 0})},
 		{Name: "Adam/beta1 1", Want: ErrInvalid, Call: step(&Adam{Beta1: 1}, p(), g)},
 		{Name: "Adam/beta2 NaN", Want: ErrInvalid, Call: step(&Adam{Beta2: nan}, p(), g)},
 		{Name: "Adam/epsilon -1", Want: ErrInvalid, Call: step(&Adam{Epsilon: -1}, p(), g)},
 		{Name: "Adam/negative rate", Want: ErrInvalid, Call: step(&Adam{LearningRate: -1e-3}, p(), g)},
-		{Name: "Adam/1e300 gradient", Any: []error{ErrNonFinite}, Call: step(&Adam{}, p(), []float64{1e300, -1e300, 1e-300})},
+		{Name: "Adam/1e300 gradient", Any: []error{ErrNaN}, Call: step(&Adam{}, p(), []float64{1e300, -1e300, 1e-300})},
 	}
 	testutil.RunAdversarial(t, cases)
 }
@@ -227,12 +227,12 @@ func TestAdversarialAnyLoss(t *testing.T) {
 	cases := []testutil.Case{
 		{Name: "valid", Call: eval(AnyLoss{}, make([]float64, 3), z, y)},
 		{Name: "empty", Call: eval(AnyLoss{}, nil, nil, nil)},
-		{Name: "lengths", Want: ErrShape, Call: eval(AnyLoss{}, nil, z, y[:2])},
-		{Name: "grad length", Want: ErrShape, Call: eval(AnyLoss{}, []float64{0}, z, y)},
-		{Name: "NaN logit", Want: ErrNonFinite, Call: eval(AnyLoss{}, nil, []float64{math.NaN(), 0, 0}, y)},
-		{Name: "label 2", Want: ErrNonFinite, Call: eval(AnyLoss{}, nil, z, []float64{2, 0, 1})},
+		{Name: "lengths", Want: ErrDims, Call: eval(AnyLoss{}, nil, z, y[:2])},
+		{Name: "grad length", Want: ErrDims, Call: eval(AnyLoss{}, []float64{0}, z, y)},
+		{Name: "NaN logit", Want: ErrNaN, Call: eval(AnyLoss{}, nil, []float64{math.NaN(), 0, 0}, y)},
+		{Name: "label 2", Want: ErrNaN, Call: eval(AnyLoss{}, nil, z, []float64{2, 0, 1})},
 		{Name: "1e300 logits", Call: eval(AnyLoss{Metric: BalancedAccuracy}, make([]float64, 3), []float64{1e300, -1e300, 0}, y)},
-		{Name: "Inf logit", Any: []error{ErrNonFinite}, Call: eval(AnyLoss{}, make([]float64, 3), []float64{math.Inf(1), 0, 0}, y)},
+		{Name: "Inf logit", Any: []error{ErrNaN}, Call: eval(AnyLoss{}, make([]float64, 3), []float64{math.Inf(1), 0, 0}, y)},
 		{Name: "Amplify -1", Want: ErrInvalid, Call: eval(AnyLoss{Amplify: -1}, nil, z, y)},
 		{Name: "Beta NaN", Want: ErrInvalid, Call: eval(AnyLoss{Metric: FBeta, Beta: math.NaN()}, nil, z, y)},
 		{Name: "Metric(9)", Want: ErrInvalid, Call: eval(AnyLoss{Metric: 9}, nil, z, y)},

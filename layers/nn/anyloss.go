@@ -116,7 +116,7 @@ type AnyLoss struct {
 // writes ∂loss/∂logits into grad (may be nil). grad may alias logits.
 func (l AnyLoss) Eval(grad, logits, labels []float64) (float64, error) {
 	if len(logits) != len(labels) || (grad != nil && len(grad) != len(logits)) {
-		return 0, fmt.Errorf("%w: %d logits, %d labels, %d gradients", ErrShape, len(logits), len(labels), len(grad))
+		return 0, fmt.Errorf("%w: %d logits, %d labels, %d gradients", ErrDims, len(logits), len(labels), len(grad))
 	}
 	amp, beta := l.Amplify, l.Beta
 	if amp == 0 {
@@ -126,7 +126,7 @@ func (l AnyLoss) Eval(grad, logits, labels []float64) (float64, error) {
 		beta = 1
 	}
 	if !(amp > 0) || math.IsInf(amp, 0) || !(beta > 0) || math.IsInf(beta, 0) {
-		return 0, fmt.Errorf("%w: %w: amplify %v, beta %v", ErrInvalid, ErrShape, amp, beta)
+		return 0, fmt.Errorf("%w: %w: amplify %v, beta %v", ErrInvalid, ErrDims, amp, beta)
 	}
 	if l.Metric < F1 || l.Metric > GeometricMean {
 		return 0, fmt.Errorf("%w: unknown Metric %d", ErrInvalid, int(l.Metric))
@@ -136,7 +136,7 @@ func (l AnyLoss) Eval(grad, logits, labels []float64) (float64, error) {
 	for i, z := range logits {
 		y := labels[i]
 		if math.IsNaN(z) || (y != 0 && y != 1) {
-			return 0, fmt.Errorf("%w: logit %v, label %v (labels must be 0 or 1)", ErrNonFinite, z, y)
+			return 0, fmt.Errorf("%w: logit %v, label %v (labels must be 0 or 1)", ErrNaN, z, y)
 		}
 		p := 1 / (1 + math.Exp(-z))
 		a[i] = 1 / (1 + math.Exp(-amp*(p-0.5)))

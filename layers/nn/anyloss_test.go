@@ -59,9 +59,9 @@ func TestAnyLossHardLimit(t *testing.T) {
 		assert.InDelta(t, 1-tc.want, v, 1e-9, "%v", tc.m)
 	}
 	_, err := AnyLoss{}.Eval(nil, []float64{1}, []float64{0.5})
-	assert.ErrorIs(t, err, ErrNonFinite)
+	assert.ErrorIs(t, err, ErrNaN)
 	_, err = AnyLoss{}.Eval(nil, []float64{1}, []float64{1, 0})
-	assert.ErrorIs(t, err, ErrShape)
+	assert.ErrorIs(t, err, ErrDims)
 }
 
 func FuzzAnyLoss(f *testing.F) {

@@ -49,5 +49,5 @@
 //
 // Nil or zero models and passes, unknown enum values and invalid optimizer
 // settings are [ErrInvalid]; outputs and gradients that overflow are
-// [ErrNonFinite].
+// [ErrNaN].
 package nn

@@ -11,8 +11,8 @@ import (
 
 // Errors returned by the package.
 var (
-	ErrShape     = errors.New("nn: shape mismatch")
-	ErrNonFinite = errors.New("nn: NaN or Inf in input")
+	ErrDims     = errors.New("nn: dimension mismatch")
+	ErrNaN = errors.New("nn: NaN or Inf in input")
 	// ErrInvalid reports an invalid argument or setting: a nil or zero
 	// model, pass or matrix, an unknown Activation or Metric, a negative or
 	// NaN learning rate, momentum, β or ε.
@@ -76,17 +76,17 @@ func NewLinear(in, out int, rng *rand.Rand) (*MLP, error) {
 // rng (nil means a fixed seed).
 func NewMLP(sizes []int, act Activation, rng *rand.Rand) (*MLP, error) {
 	if len(sizes) < 2 {
-		return nil, fmt.Errorf("%w: need at least input and output sizes, got %v", ErrShape, sizes)
+		return nil, fmt.Errorf("%w: need at least input and output sizes, got %v", ErrDims, sizes)
 	}
 	for _, s := range sizes {
 		if s <= 0 {
-			return nil, fmt.Errorf("%w: layer sizes must be positive, got %v", ErrShape, sizes)
+			return nil, fmt.Errorf("%w: layer sizes must be positive, got %v", ErrDims, sizes)
 		}
 	}
 	total := 0
 	for k := 1; k < len(sizes); k++ {
 		if sizes[k] > maxParams/sizes[k-1] || total > maxParams-sizes[k]*(sizes[k-1]+1) {
-			return nil, fmt.Errorf("%w: layer sizes %v need more than %d parameters", ErrShape, sizes, maxParams)
+			return nil, fmt.Errorf("%w: layer sizes %v need more than %d parameters", ErrDims, sizes, maxParams)
 		}
 		total += sizes[k] * (sizes[k-1] + 1)
 	}
@@ -173,12 +173,12 @@ func (m *MLP) Forward(x mat.Matrix) (*Pass, error) {
 	}
 	r, c := x.Dims()
 	if c != m.sizes[0] {
-		return nil, fmt.Errorf("%w: input has %d columns, model expects %d", ErrShape, c, m.sizes[0])
+		return nil, fmt.Errorf("%w: input has %d columns, model expects %d", ErrDims, c, m.sizes[0])
 	}
 	xd := mat.DenseCopyOf(x)
 	for _, v := range xd.RawMatrix().Data {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, ErrNonFinite
+			return nil, ErrNaN
 		}
 	}
 	p := &Pass{m: m, h: []*mat.Dense{xd}}
@@ -204,7 +204,7 @@ func (m *MLP) Forward(x mat.Matrix) (*Pass, error) {
 	for i := range r {
 		for _, v := range prev.RawRowView(i) {
 			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return nil, fmt.Errorf("%w: output row %d overflows (scale the input or the parameters down)", ErrNonFinite, i)
+				return nil, fmt.Errorf("%w: output row %d overflows (scale the input or the parameters down)", ErrNaN, i)
 			}
 		}
 	}
@@ -244,7 +244,7 @@ func (m *MLP) Predict(dst, x []float64) {
 // cotangent on the outputs is dy (batch×out), and returns ∂ℓ/∂X if wantX.
 //
 // A nil p (or one not returned by Forward) or a nil dy is ErrInvalid; NaN
-// or Inf in dy is ErrNonFinite.
+// or Inf in dy is ErrNaN.
 func (p *Pass) Backward(grad []float64, dy mat.Matrix, wantX bool) (*mat.Dense, error) {
 	if p == nil || p.m == nil || len(p.h) == 0 {
 		return nil, fmt.Errorf("%w: Pass not returned by MLP.Forward", ErrInvalid)
@@ -259,16 +259,16 @@ func (p *Pass) Backward(grad []float64, dy mat.Matrix, wantX bool) (*mat.Dense, 
 	out := p.Output()
 	r, c := out.Dims()
 	if dr, dc := dy.Dims(); dr != r || dc != c {
-		return nil, fmt.Errorf("%w: cotangent is %d×%d, output is %d×%d", ErrShape, dr, dc, r, c)
+		return nil, fmt.Errorf("%w: cotangent is %d×%d, output is %d×%d", ErrDims, dr, dc, r, c)
 	}
 	if len(grad) != len(m.params) {
-		return nil, fmt.Errorf("%w: grad has length %d, model has %d parameters", ErrShape, len(grad), len(m.params))
+		return nil, fmt.Errorf("%w: grad has length %d, model has %d parameters", ErrDims, len(grad), len(m.params))
 	}
 	delta := mat.DenseCopyOf(dy)
 	for i := range r {
 		for _, v := range delta.RawRowView(i) {
 			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return nil, fmt.Errorf("%w: cotangent row %d", ErrNonFinite, i)
+				return nil, fmt.Errorf("%w: cotangent row %d", ErrNaN, i)
 			}
 		}
 	}
@@ -306,7 +306,7 @@ func (p *Pass) Backward(grad []float64, dy mat.Matrix, wantX bool) (*mat.Dense, 
 	}
 	for i, v := range grad {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, fmt.Errorf("%w: gradient entry %d overflows", ErrNonFinite, i)
+			return nil, fmt.Errorf("%w: gradient entry %d overflows", ErrNaN, i)
 		}
 	}
 	if !wantX {
@@ -315,7 +315,7 @@ func (p *Pass) Backward(grad []float64, dy mat.Matrix, wantX bool) (*mat.Dense, 
 	for i := range r {
 		for _, v := range delta.RawRowView(i) {
 			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return nil, fmt.Errorf("%w: input cotangent row %d overflows", ErrNonFinite, i)
+				return nil, fmt.Errorf("%w: input cotangent row %d overflows", ErrNaN, i)
 			}
 		}
 	}

@@ -80,21 +80,21 @@ func elem(a, b *mat.Dense) *mat.Dense {
 
 func TestMLPErrors(t *testing.T) {
 	_, err := NewMLP([]int{3}, ReLU, nil)
-	assert.ErrorIs(t, err, ErrShape)
+	assert.ErrorIs(t, err, ErrDims)
 	_, err = NewMLP([]int{3, 0}, ReLU, nil)
-	assert.ErrorIs(t, err, ErrShape)
+	assert.ErrorIs(t, err, ErrDims)
 	m, err := NewLinear(3, 2, nil)
 	require.NoError(t, err)
 	_, err = m.Forward(mat.NewDense(2, 4, nil))
-	assert.ErrorIs(t, err, ErrShape)
+	assert.ErrorIs(t, err, ErrDims)
 	_, err = m.Forward(mat.NewDense(1, 3, []float64{1, math.NaN(), 0}))
-	assert.ErrorIs(t, err, ErrNonFinite)
+	assert.ErrorIs(t, err, ErrNaN)
 	p, err := m.Forward(mat.NewDense(1, 3, nil))
 	require.NoError(t, err)
 	_, err = p.Backward(make([]float64, 8), mat.NewDense(1, 3, nil), false)
-	assert.ErrorIs(t, err, ErrShape)
-	assert.ErrorIs(t, (&Adam{}).Step([]float64{1}, []float64{math.Inf(1)}), ErrNonFinite)
-	assert.ErrorIs(t, (&SGD{}).Step([]float64{1}, []float64{1, 2}), ErrShape)
+	assert.ErrorIs(t, err, ErrDims)
+	assert.ErrorIs(t, (&Adam{}).Step([]float64{1}, []float64{math.Inf(1)}), ErrNaN)
+	assert.ErrorIs(t, (&SGD{}).Step([]float64{1}, []float64{1, 2}), ErrDims)
 }
 
 // Adam on a separable quadratic reaches the minimum; its first step has the

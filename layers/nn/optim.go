@@ -26,20 +26,20 @@ type SGD struct {
 //
 // Invalid settings (a negative, NaN or infinite LearningRate or
 // WeightDecay, a Momentum outside [0, 1)) are ErrInvalid; a NaN or Inf
-// gradient is ErrNonFinite. On error the parameters are unchanged.
+// gradient is ErrNaN. On error the parameters are unchanged.
 func (o *SGD) Step(params, grad []float64) error {
 	if o == nil {
 		return fmt.Errorf("%w: nil SGD", ErrInvalid)
 	}
 	if len(params) != len(grad) {
-		return fmt.Errorf("%w: %d parameters, %d gradients", ErrShape, len(params), len(grad))
+		return fmt.Errorf("%w: %d parameters, %d gradients", ErrDims, len(params), len(grad))
 	}
 	if bad(o.LearningRate) || bad(o.WeightDecay) || !(o.Momentum >= 0 && o.Momentum < 1) {
 		return fmt.Errorf("%w: SGD learning rate %v, momentum %v, weight decay %v", ErrInvalid, o.LearningRate, o.Momentum, o.WeightDecay)
 	}
 	for i, g := range grad {
 		if math.IsNaN(g) || math.IsInf(g, 0) {
-			return fmt.Errorf("%w: gradient[%d] = %v", ErrNonFinite, i, g)
+			return fmt.Errorf("%w: gradient[%d] = %v", ErrNaN, i, g)
 		}
 	}
 	lr := o.LearningRate
@@ -51,7 +51,7 @@ func (o *SGD) Step(params, grad []float64) error {
 	}
 	for i, g := range grad {
 		if math.IsNaN(g) || math.IsInf(g, 0) {
-			return fmt.Errorf("%w: gradient[%d] = %v", ErrNonFinite, i, g)
+			return fmt.Errorf("%w: gradient[%d] = %v", ErrNaN, i, g)
 		}
 		g += o.WeightDecay * params[i]
 		if o.Momentum != 0 {
@@ -83,13 +83,13 @@ type Adam struct {
 //
 // Invalid settings (a negative, NaN or infinite LearningRate, Epsilon or
 // WeightDecay, a β outside [0, 1)) are ErrInvalid; a NaN or Inf gradient
-// is ErrNonFinite. On error the parameters are unchanged.
+// is ErrNaN. On error the parameters are unchanged.
 func (o *Adam) Step(params, grad []float64) error {
 	if o == nil {
 		return fmt.Errorf("%w: nil Adam", ErrInvalid)
 	}
 	if len(params) != len(grad) {
-		return fmt.Errorf("%w: %d parameters, %d gradients", ErrShape, len(params), len(grad))
+		return fmt.Errorf("%w: %d parameters, %d gradients", ErrDims, len(params), len(grad))
 	}
 	if bad(o.LearningRate) || bad(o.Epsilon) || bad(o.WeightDecay) ||
 		!(o.Beta1 >= 0 && o.Beta1 < 1) || !(o.Beta2 >= 0 && o.Beta2 < 1) {
@@ -98,7 +98,7 @@ func (o *Adam) Step(params, grad []float64) error {
 	}
 	for i, g := range grad {
 		if math.IsNaN(g) || math.IsInf(g, 0) {
-			return fmt.Errorf("%w: gradient[%d] = %v", ErrNonFinite, i, g)
+			return fmt.Errorf("%w: gradient[%d] = %v", ErrNaN, i, g)
 		}
 	}
 	lr, b1, b2, eps := o.LearningRate, o.Beta1, o.Beta2, o.Epsilon

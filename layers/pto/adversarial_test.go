@@ -86,24 +86,24 @@ func TestAdversarialData(t *testing.T) {
 	nanChat.Set(0, 0, math.Inf(-1))
 	cases := []testutil.Case{
 		{Name: "NewDataset/valid", Call: newDS(argminVertex(3), x, c)},
-		{Name: "NewDataset/nil oracle", Want: ErrInput, Call: newDS(nil, x, c)},
-		{Name: "NewDataset/nil OracleFunc pointer", Want: ErrInput, Call: newDS((*LP)(nil), x, c)},
-		{Name: "NewDataset/nil x", Want: ErrInput, Call: newDS(argminVertex(3), nil, c)},
-		{Name: "NewDataset/nil c", Want: ErrInput, Call: newDS(argminVertex(3), x, nil)},
-		{Name: "NewDataset/dim mismatch", Want: ErrShape, Call: newDS(argminVertex(4), x, c)},
-		{Name: "NewDataset/NaN cost", Want: ErrNonFinite, Call: newDS(argminVertex(3), x, nanC)},
+		{Name: "NewDataset/nil oracle", Want: ErrInvalid, Call: newDS(nil, x, c)},
+		{Name: "NewDataset/nil OracleFunc pointer", Want: ErrInvalid, Call: newDS((*LP)(nil), x, c)},
+		{Name: "NewDataset/nil x", Want: ErrInvalid, Call: newDS(argminVertex(3), nil, c)},
+		{Name: "NewDataset/nil c", Want: ErrInvalid, Call: newDS(argminVertex(3), x, nil)},
+		{Name: "NewDataset/dim mismatch", Want: ErrDims, Call: newDS(argminVertex(4), x, c)},
+		{Name: "NewDataset/NaN cost", Want: ErrNaN, Call: newDS(argminVertex(3), x, nanC)},
 		{Name: "NewDataset/panicking oracle", Want: ErrCallback, Call: newDS(panicOracle(3), x, c)},
-		{Name: "NewDataset/NaN oracle output", Want: ErrNonFinite, Call: newDS(nanOracle, x, c)},
+		{Name: "NewDataset/NaN oracle output", Want: ErrNaN, Call: newDS(nanOracle, x, c)},
 		{Name: "Regret/valid", Call: regret(argminVertex(3), chat, ds)},
-		{Name: "Regret/nil oracle", Want: ErrInput, Call: regret(nil, chat, ds)},
-		{Name: "Regret/nil predictions", Want: ErrInput, Call: regret(argminVertex(3), nil, ds)},
-		{Name: "Regret/nil dataset", Want: ErrInput, Call: regret(argminVertex(3), chat, nil)},
-		{Name: "Regret/zero dataset", Want: ErrInput, Call: regret(argminVertex(3), chat, &Dataset{})},
-		{Name: "Regret/shape", Want: ErrShape, Call: regret(argminVertex(3), mat.NewDense(2, 3, nil), ds)},
+		{Name: "Regret/nil oracle", Want: ErrInvalid, Call: regret(nil, chat, ds)},
+		{Name: "Regret/nil predictions", Want: ErrInvalid, Call: regret(argminVertex(3), nil, ds)},
+		{Name: "Regret/nil dataset", Want: ErrInvalid, Call: regret(argminVertex(3), chat, nil)},
+		{Name: "Regret/zero dataset", Want: ErrInvalid, Call: regret(argminVertex(3), chat, &Dataset{})},
+		{Name: "Regret/shape", Want: ErrDims, Call: regret(argminVertex(3), mat.NewDense(2, 3, nil), ds)},
 		{Name: "Regret/panicking oracle", Want: ErrCallback, Call: regret(panicOracle(3), chat, ds)},
-		{Name: "Regret/NaN oracle", Any: []error{ErrNonFinite}, Call: regret(nanOracle, chat, ds)},
-		{Name: "Regret/Inf prediction", Any: []error{ErrNonFinite}, Call: regret(argminVertex(3), nanChat, ds)},
-		{Name: "UnambiguousRegret/nil", Want: ErrInput, Call: func(context.Context) (func() error, error) {
+		{Name: "Regret/NaN oracle", Any: []error{ErrNaN}, Call: regret(nanOracle, chat, ds)},
+		{Name: "Regret/Inf prediction", Any: []error{ErrNaN}, Call: regret(argminVertex(3), nanChat, ds)},
+		{Name: "UnambiguousRegret/nil", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 			_, err := UnambiguousRegret(nil, chat, ds, 1, 0)
 			return nil, err
 		}},
@@ -169,10 +169,10 @@ func TestAdversarialTrain(t *testing.T) {
 	spo := SPOPlus{Oracle: argminVertex(3)}
 	cases := []testutil.Case{
 		{Name: "Train/valid", Call: train(model(), spo, ds, &TrainSettings{Epochs: 2, BatchSize: 3})},
-		{Name: "Train/nil model", Want: ErrInput, Call: train(nil, spo, ds, nil)},
-		{Name: "Train/nil loss", Want: ErrInput, Call: train(model(), nil, ds, nil)},
-		{Name: "Train/nil dataset", Want: ErrInput, Call: train(model(), spo, nil, nil)},
-		{Name: "Train/negative epochs", Want: ErrInput, Call: train(model(), spo, ds, &TrainSettings{Epochs: -1})},
+		{Name: "Train/nil model", Want: ErrInvalid, Call: train(nil, spo, ds, nil)},
+		{Name: "Train/nil loss", Want: ErrInvalid, Call: train(model(), nil, ds, nil)},
+		{Name: "Train/nil dataset", Want: ErrInvalid, Call: train(model(), spo, nil, nil)},
+		{Name: "Train/negative epochs", Want: ErrInvalid, Call: train(model(), spo, ds, &TrainSettings{Epochs: -1})},
 		{Name: "Train/panicking loss", Want: ErrCallback, Call: train(model(), panicLoss{}, ds, &TrainSettings{Epochs: 1})},
 		{Name: "Train/panicking oracle", Want: ErrCallback, Call: train(model(), SPOPlus{Oracle: panicOracle(3)}, ds, &TrainSettings{Epochs: 1})},
 		{Name: "Train/panicking AfterEpoch", Want: ErrCallback, Call: train(model(), spo, ds, &TrainSettings{Epochs: 1, AfterEpoch: func(int, float64) error { panic("hook boom") }})},
@@ -191,16 +191,16 @@ func TestAdversarialTrain(t *testing.T) {
 			return nil, err
 		}},
 		{Name: "BatchGradient/valid", Call: grad(model(), spo, ds, []int{0, 1, 2})},
-		{Name: "BatchGradient/nil model", Want: ErrInput, Call: grad(&nn.MLP{}, spo, nil, []int{0})},
-		{Name: "BatchGradient/empty batch", Want: ErrInput, Call: grad(model(), spo, ds, nil)},
-		{Name: "BatchGradient/index out of range", Want: ErrInput, Call: grad(model(), spo, ds, []int{99})},
-		{Name: "BatchGradient/negative index", Want: ErrInput, Call: grad(model(), spo, ds, []int{-1})},
+		{Name: "BatchGradient/nil model", Want: ErrInvalid, Call: grad(&nn.MLP{}, spo, nil, []int{0})},
+		{Name: "BatchGradient/empty batch", Want: ErrInvalid, Call: grad(model(), spo, ds, nil)},
+		{Name: "BatchGradient/index out of range", Want: ErrInvalid, Call: grad(model(), spo, ds, []int{99})},
+		{Name: "BatchGradient/negative index", Want: ErrInvalid, Call: grad(model(), spo, ds, []int{-1})},
 		{Name: "BatchGradient/panicking loss", Want: ErrCallback, Call: grad(model(), panicLoss{}, ds, []int{0, 1})},
-		{Name: "Predict/nil", Want: ErrInput, Call: func(context.Context) (func() error, error) {
+		{Name: "Predict/nil", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 			_, err := Predict(nil, ds)
 			return nil, err
 		}},
-		{Name: "ModelRegret/nil dataset", Want: ErrInput, Call: func(context.Context) (func() error, error) {
+		{Name: "ModelRegret/nil dataset", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 			_, err := ModelRegret(argminVertex(3), model(), nil, 1)
 			return nil, err
 		}},
@@ -228,28 +228,28 @@ func TestAdversarialSurCo(t *testing.T) {
 		{Name: "valid", Call: func(ctx context.Context) (func() error, error) {
 			return run(ctx, argminVertex(3), f, nil, &SurCoSettings{Iterations: 5})
 		}},
-		{Name: "nil oracle", Want: ErrInput, Call: func(ctx context.Context) (func() error, error) {
+		{Name: "nil oracle", Want: ErrInvalid, Call: func(ctx context.Context) (func() error, error) {
 			return run(ctx, nil, f, nil, nil)
 		}},
-		{Name: "nil objective", Want: ErrInput, Call: func(ctx context.Context) (func() error, error) {
+		{Name: "nil objective", Want: ErrInvalid, Call: func(ctx context.Context) (func() error, error) {
 			return run(ctx, argminVertex(3), nil, nil, nil)
 		}},
-		{Name: "init length", Want: ErrShape, Call: func(ctx context.Context) (func() error, error) {
+		{Name: "init length", Want: ErrDims, Call: func(ctx context.Context) (func() error, error) {
 			return run(ctx, argminVertex(3), f, []float64{1}, nil)
 		}},
-		{Name: "NaN init", Want: ErrNonFinite, Call: func(ctx context.Context) (func() error, error) {
+		{Name: "NaN init", Want: ErrNaN, Call: func(ctx context.Context) (func() error, error) {
 			return run(ctx, argminVertex(3), f, []float64{math.NaN(), 0, 0}, nil)
 		}},
-		{Name: "Smoothing(9)", Want: ErrInput, Call: func(ctx context.Context) (func() error, error) {
+		{Name: "Smoothing(9)", Want: ErrInvalid, Call: func(ctx context.Context) (func() error, error) {
 			return run(ctx, argminVertex(3), f, nil, &SurCoSettings{Smoothing: 9})
 		}},
-		{Name: "Sigma NaN", Want: ErrInput, Call: func(ctx context.Context) (func() error, error) {
+		{Name: "Sigma NaN", Want: ErrInvalid, Call: func(ctx context.Context) (func() error, error) {
 			return run(ctx, argminVertex(3), f, nil, &SurCoSettings{Smoothing: Perturbation, Sigma: math.NaN()})
 		}},
-		{Name: "Lambda -1", Want: ErrInput, Call: func(ctx context.Context) (func() error, error) {
+		{Name: "Lambda -1", Want: ErrInvalid, Call: func(ctx context.Context) (func() error, error) {
 			return run(ctx, argminVertex(3), f, nil, &SurCoSettings{Lambda: -1})
 		}},
-		{Name: "Samples -1", Want: ErrInput, Call: func(ctx context.Context) (func() error, error) {
+		{Name: "Samples -1", Want: ErrInvalid, Call: func(ctx context.Context) (func() error, error) {
 			return run(ctx, argminVertex(3), f, nil, &SurCoSettings{Samples: -1})
 		}},
 		{Name: "panicking objective", Want: ErrCallback, Call: func(ctx context.Context) (func() error, error) {
@@ -309,20 +309,20 @@ func TestAdversarialLosses(t *testing.T) {
 		}
 		add("valid", nil, eval(l.mk(o), make([]float64, 3), chat, ds, 1, rand.New(rand.NewPCG(1, 1))))
 		add("nil rng", nil, eval(l.mk(o), make([]float64, 3), chat, ds, 1, nil))
-		add("nil dataset", ErrInput, eval(l.mk(o), make([]float64, 3), chat, nil, 0, nil))
-		add("pair out of range", ErrInput, eval(l.mk(o), make([]float64, 3), chat, ds, 99, nil))
-		add("negative pair", ErrInput, eval(l.mk(o), make([]float64, 3), chat, ds, -1, nil))
-		add("chat length", ErrShape, eval(l.mk(o), make([]float64, 3), chat[:2], ds, 0, nil))
-		add("grad length", ErrShape, eval(l.mk(o), nil, chat, ds, 0, nil))
-		add("NaN chat", ErrNonFinite, eval(l.mk(o), make([]float64, 3), []float64{math.NaN(), 0, 0}, ds, 0, nil))
-		add("1e300 chat", ErrNonFinite, eval(l.mk(o), make([]float64, 3), []float64{1e300, 0, 0}, ds, 0, nil))
+		add("nil dataset", ErrInvalid, eval(l.mk(o), make([]float64, 3), chat, nil, 0, nil))
+		add("pair out of range", ErrInvalid, eval(l.mk(o), make([]float64, 3), chat, ds, 99, nil))
+		add("negative pair", ErrInvalid, eval(l.mk(o), make([]float64, 3), chat, ds, -1, nil))
+		add("chat length", ErrDims, eval(l.mk(o), make([]float64, 3), chat[:2], ds, 0, nil))
+		add("grad length", ErrDims, eval(l.mk(o), nil, chat, ds, 0, nil))
+		add("NaN chat", ErrNaN, eval(l.mk(o), make([]float64, 3), []float64{math.NaN(), 0, 0}, ds, 0, nil))
+		add("1e300 chat", ErrNaN, eval(l.mk(o), make([]float64, 3), []float64{1e300, 0, 0}, ds, 0, nil))
 		add("panicking oracle", ErrCallback, eval(l.mk(po), make([]float64, 3), chat, ds, 0, rand.New(rand.NewPCG(1, 1))))
 	}
 	for _, l := range []struct {
 		name string
 		loss Loss
 	}{{"SPOPlus", SPOPlus{}}, {"DBB", DBB{}}, {"NID", NID{}}, {"PFYL", PFYL{}}, {"DPO", DPO{}}, {"SPOPlus typed nil", SPOPlus{Oracle: (*LP)(nil)}}} {
-		cases = append(cases, testutil.Case{Name: l.name + "/nil oracle", Want: ErrInput, Call: func(context.Context) (func() error, error) {
+		cases = append(cases, testutil.Case{Name: l.name + "/nil oracle", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 			_, err := l.loss.Eval(make([]float64, 3), chat, ds, 0, nil)
 			return nil, err
 		}})
@@ -351,7 +351,7 @@ func TestAdversarialLosses(t *testing.T) {
 		{"NewPortfolio/gamma NaN", func() error { _, err := NewPortfolio(mat.NewSymDense(1, []float64{1}), math.NaN()); return err }},
 		{"NewPortfolio/indefinite", func() error { _, err := NewPortfolio(mat.NewSymDense(2, []float64{1, 2, 2, 1}), 1); return err }},
 	} {
-		cases = append(cases, testutil.Case{Name: c.name, Want: ErrInput, Call: func(context.Context) (func() error, error) {
+		cases = append(cases, testutil.Case{Name: c.name, Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 			return nil, c.f()
 		}})
 	}
@@ -399,11 +399,11 @@ func TestAdversarialOracles(t *testing.T) {
 			cases = append(cases, testutil.Case{Name: o.name + "/" + name, Want: want, Any: any, Call: f})
 		}
 		add("valid", nil, solve(make([]float64, d), cost(1)))
-		add("dst length", ErrShape, solve(make([]float64, d+1), cost(1)))
-		add("cost length", ErrShape, solve(make([]float64, d), cost(1)[1:]))
-		add("NaN cost", ErrNonFinite, solve(make([]float64, d), cost(nan)))
-		add("Inf cost", ErrNonFinite, solve(make([]float64, d), cost(inf)))
-		add("1e300 cost", nil, solve(make([]float64, d), cost(1e300)), ErrNonFinite)
+		add("dst length", ErrDims, solve(make([]float64, d+1), cost(1)))
+		add("cost length", ErrDims, solve(make([]float64, d), cost(1)[1:]))
+		add("NaN cost", ErrNaN, solve(make([]float64, d), cost(nan)))
+		add("Inf cost", ErrNaN, solve(make([]float64, d), cost(inf)))
+		add("1e300 cost", nil, solve(make([]float64, d), cost(1e300)), ErrNaN)
 		add("1e-300 cost", nil, solve(make([]float64, d), cost(1e-300)))
 		add("8 goroutines", nil, func(context.Context) (func() error, error) {
 			errs := make([]error, 8)
@@ -437,21 +437,21 @@ func TestAdversarialOracles(t *testing.T) {
 	}
 	cases = append(cases,
 		testutil.Case{Name: "QPTL/valid", Call: relaxed(qptl, make([]float64, sp.Dim()))},
-		testutil.Case{Name: "QPTL/nil oracle", Want: ErrInput, Call: relaxed(QPTL{}, make([]float64, sp.Dim()))},
-		testutil.Case{Name: "QPTL/chat length", Want: ErrShape, Call: relaxed(qptl, []float64{1})},
-		testutil.Case{Name: "QPTL/NaN chat", Want: ErrNonFinite, Call: relaxed(qptl, nanVec(sp.Dim()))},
-		testutil.Case{Name: "QPTL/mu Inf", Want: ErrInput, Call: relaxed(QPTL{Oracle: sp, Mu: inf}, make([]float64, sp.Dim()))},
-		testutil.Case{Name: "QPTL/mu -1", Want: ErrInput, Call: relaxed(QPTL{Oracle: sp, Mu: -1}, make([]float64, sp.Dim()))},
+		testutil.Case{Name: "QPTL/nil oracle", Want: ErrInvalid, Call: relaxed(QPTL{}, make([]float64, sp.Dim()))},
+		testutil.Case{Name: "QPTL/chat length", Want: ErrDims, Call: relaxed(qptl, []float64{1})},
+		testutil.Case{Name: "QPTL/NaN chat", Want: ErrNaN, Call: relaxed(qptl, nanVec(sp.Dim()))},
+		testutil.Case{Name: "QPTL/mu Inf", Want: ErrInvalid, Call: relaxed(QPTL{Oracle: sp, Mu: inf}, make([]float64, sp.Dim()))},
+		testutil.Case{Name: "QPTL/mu -1", Want: ErrInvalid, Call: relaxed(QPTL{Oracle: sp, Mu: -1}, make([]float64, sp.Dim()))},
 		testutil.Case{Name: "GenShortestPath/nil rng", Call: gen(func() error { _, _, err := GenShortestPath(nil, 3, 2, sp.Dim(), 1, 0.1); return err })},
-		testutil.Case{Name: "GenShortestPath/n 0", Want: ErrInput, Call: gen(func() error { _, _, err := GenShortestPath(nil, 0, 2, 5, 1, 0); return err })},
-		testutil.Case{Name: "GenShortestPath/noise NaN", Want: ErrInput, Call: gen(func() error { _, _, err := GenShortestPath(nil, 2, 2, 5, 1, nan); return err })},
+		testutil.Case{Name: "GenShortestPath/n 0", Want: ErrInvalid, Call: gen(func() error { _, _, err := GenShortestPath(nil, 0, 2, 5, 1, 0); return err })},
+		testutil.Case{Name: "GenShortestPath/noise NaN", Want: ErrInvalid, Call: gen(func() error { _, _, err := GenShortestPath(nil, 2, 2, 5, 1, nan); return err })},
 		testutil.Case{Name: "GenKnapsack/nil rng", Call: gen(func() error { _, _, _, err := GenKnapsack(nil, 3, 2, 4, 1, 0.1); return err })},
-		testutil.Case{Name: "GenKnapsack/deg -1", Want: ErrInput, Call: gen(func() error { _, _, _, err := GenKnapsack(nil, 3, 2, 4, -1, 0); return err })},
+		testutil.Case{Name: "GenKnapsack/deg -1", Want: ErrInvalid, Call: gen(func() error { _, _, _, err := GenKnapsack(nil, 3, 2, 4, -1, 0); return err })},
 		testutil.Case{Name: "GenPortfolio/nil rng", Call: gen(func() error { _, _, _, err := GenPortfolio(nil, 3, 2, 4, 1, 1); return err })},
-		testutil.Case{Name: "GenPortfolio/noise Inf", Want: ErrInput, Call: gen(func() error { _, _, _, err := GenPortfolio(nil, 3, 2, 4, 1, inf); return err })},
-		testutil.Case{Name: "ShortestPath/grid 0×0", Want: ErrInput, Call: gen(func() error { _, err := ShortestPath{}.Solve(nil, nil); return err })},
-		testutil.Case{Name: "ShortestPath/grid −1×−3", Want: ErrInput, Call: gen(func() error { _, err := ShortestPath{Rows: -1, Cols: -3}.Solve(nil, nil); return err })},
-		testutil.Case{Name: "Knapsack/zero value", Want: ErrInput, Call: gen(func() error {
+		testutil.Case{Name: "GenPortfolio/noise Inf", Want: ErrInvalid, Call: gen(func() error { _, _, _, err := GenPortfolio(nil, 3, 2, 4, 1, inf); return err })},
+		testutil.Case{Name: "ShortestPath/grid 0×0", Want: ErrInvalid, Call: gen(func() error { _, err := ShortestPath{}.Solve(nil, nil); return err })},
+		testutil.Case{Name: "ShortestPath/grid −1×−3", Want: ErrInvalid, Call: gen(func() error { _, err := ShortestPath{Rows: -1, Cols: -3}.Solve(nil, nil); return err })},
+		testutil.Case{Name: "Knapsack/zero value", Want: ErrInvalid, Call: gen(func() error {
 			_, err := (&Knapsack{Weights: []int{1}}).Solve(make([]float64, 1), []float64{1})
 			return err
 		})},
@@ -522,22 +522,22 @@ func TestAdversarialMoreLosses(t *testing.T) {
 	for _, l := range losses {
 		cases = append(cases,
 			testutil.Case{Name: l.name + "/valid", Call: eval(l.l, g(), chat, ds, 1)},
-			testutil.Case{Name: l.name + "/nil dataset", Want: ErrInput, Call: eval(l.l, g(), chat, nil, 0)},
-			testutil.Case{Name: l.name + "/pair out of range", Want: ErrInput, Call: eval(l.l, g(), chat, ds, 4)},
-			testutil.Case{Name: l.name + "/chat length", Want: ErrShape, Call: eval(l.l, g(), chat[1:], ds, 0)},
-			testutil.Case{Name: l.name + "/NaN chat", Want: ErrNonFinite, Call: eval(l.l, g(), nanVec(sp.Dim()), ds, 0)},
+			testutil.Case{Name: l.name + "/nil dataset", Want: ErrInvalid, Call: eval(l.l, g(), chat, nil, 0)},
+			testutil.Case{Name: l.name + "/pair out of range", Want: ErrInvalid, Call: eval(l.l, g(), chat, ds, 4)},
+			testutil.Case{Name: l.name + "/chat length", Want: ErrDims, Call: eval(l.l, g(), chat[1:], ds, 0)},
+			testutil.Case{Name: l.name + "/NaN chat", Want: ErrNaN, Call: eval(l.l, g(), nanVec(sp.Dim()), ds, 0)},
 		)
 	}
 	cases = append(cases,
-		testutil.Case{Name: "LayerLoss/nil layer", Want: ErrInput, Call: eval(LayerLoss{Oracle: sp}, g(), chat, ds, 0)},
-		testutil.Case{Name: "LayerLoss/wrong layer size", Want: ErrShape, Call: eval(LayerLoss{Oracle: sp, Layer: layers.Projection{N: 1, Set: project.Simplex{Radius: 1}}}, g(), chat, ds, 0)},
+		testutil.Case{Name: "LayerLoss/nil layer", Want: ErrInvalid, Call: eval(LayerLoss{Oracle: sp}, g(), chat, ds, 0)},
+		testutil.Case{Name: "LayerLoss/wrong layer size", Want: ErrDims, Call: eval(LayerLoss{Oracle: sp, Layer: layers.Projection{N: 1, Set: project.Simplex{Radius: 1}}}, g(), chat, ds, 0)},
 		testutil.Case{Name: "LayerLoss/panicking layer", Want: ErrCallback, Call: eval(LayerLoss{Oracle: sp, Layer: panicLayer}, g(), chat, ds, 0)},
-		testutil.Case{Name: "SurCo/nil objectives", Want: ErrInput, Call: eval(SurCo{Oracle: sp}, g(), chat, ds, 0)},
+		testutil.Case{Name: "SurCo/nil objectives", Want: ErrInvalid, Call: eval(SurCo{Oracle: sp}, g(), chat, ds, 0)},
 		testutil.Case{Name: "SurCo/panicking objective", Want: ErrCallback, Call: eval(SurCo{Oracle: sp, Objectives: func(*Dataset, int) Objective {
 			return func(grad, w []float64) float64 { panic("objective boom") }
 		}}, g(), chat, ds, 0)},
-		testutil.Case{Name: "QPTL/nil oracle", Want: ErrInput, Call: eval(QPTL{}, g(), chat, ds, 0)},
-		testutil.Case{Name: "QPTL/mu NaN", Want: ErrInput, Call: eval(QPTL{Oracle: sp, Mu: math.NaN()}, g(), chat, ds, 0)},
+		testutil.Case{Name: "QPTL/nil oracle", Want: ErrInvalid, Call: eval(QPTL{}, g(), chat, ds, 0)},
+		testutil.Case{Name: "QPTL/mu NaN", Want: ErrInvalid, Call: eval(QPTL{Oracle: sp, Mu: math.NaN()}, g(), chat, ds, 0)},
 		testutil.Case{Name: "LPTemplate/nil", Call: func(context.Context) (func() error, error) {
 			return func() error {
 				if LPTemplate(nil) != nil {

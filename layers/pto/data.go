@@ -15,10 +15,10 @@ const maxGen = 1 << 28
 
 func checkGen(n, p, d, deg int) error {
 	if n <= 0 || p <= 0 || d <= 0 || deg <= 0 {
-		return fmt.Errorf("%w: n=%d p=%d d=%d deg=%d must be positive", ErrInput, n, p, d, deg)
+		return fmt.Errorf("%w: n=%d p=%d d=%d deg=%d must be positive", ErrInvalid, n, p, d, deg)
 	}
 	if p > maxGen/n || d > maxGen/n || d > maxGen/p {
-		return fmt.Errorf("%w: n=%d p=%d d=%d: more than %d values to draw", ErrInput, n, p, d, maxGen)
+		return fmt.Errorf("%w: n=%d p=%d d=%d: more than %d values to draw", ErrInvalid, n, p, d, maxGen)
 	}
 	return nil
 }
@@ -62,7 +62,7 @@ func GenShortestPath(rng *rand.Rand, n, p, d, deg int, noise float64) (x, c *mat
 		return nil, nil, err
 	}
 	if !(noise >= 0 && noise < 1) {
-		return nil, nil, fmt.Errorf("%w: noise half-width %v not in [0,1)", ErrInput, noise)
+		return nil, nil, fmt.Errorf("%w: noise half-width %v not in [0,1)", ErrInvalid, noise)
 	}
 	B := bernoulli(rng, d, p)
 	x = normals(rng, n, p)
@@ -98,7 +98,7 @@ func GenKnapsack(rng *rand.Rand, n, p, items, deg int, noise float64) (weights [
 		return nil, nil, nil, err
 	}
 	if !(noise >= 0 && noise < 1) {
-		return nil, nil, nil, fmt.Errorf("%w: noise half-width %v not in [0,1)", ErrInput, noise)
+		return nil, nil, nil, fmt.Errorf("%w: noise half-width %v not in [0,1)", ErrInvalid, noise)
 	}
 	weights = make([]int, items)
 	for i := range weights {
@@ -138,10 +138,10 @@ func GenPortfolio(rng *rand.Rand, n, p, assets, deg int, noiseLevel float64) (co
 		return nil, nil, nil, err
 	}
 	if assets > maxGen/assets {
-		return nil, nil, nil, fmt.Errorf("%w: %d assets: covariance of more than %d entries", ErrInput, assets, maxGen)
+		return nil, nil, nil, fmt.Errorf("%w: %d assets: covariance of more than %d entries", ErrInvalid, assets, maxGen)
 	}
 	if !(noiseLevel >= 0) || math.IsInf(noiseLevel, 0) {
-		return nil, nil, nil, fmt.Errorf("%w: noise level %v", ErrInput, noiseLevel)
+		return nil, nil, nil, fmt.Errorf("%w: noise level %v", ErrInvalid, noiseLevel)
 	}
 	B := bernoulli(rng, assets, p)
 	L := mat.NewDense(assets, p, nil)
@@ -188,23 +188,23 @@ type Dataset struct {
 
 // NewDataset solves the oracle for every row of c (over workers
 // goroutines, ≤ 0 meaning GOMAXPROCS) and returns the dataset. A nil o, x
-// or c is ErrInput; NaN or Inf in x or c is ErrNonFinite; a panicking
+// or c is ErrInvalid; NaN or Inf in x or c is ErrNaN; a panicking
 // oracle is an error matching ErrCallback.
 func NewDataset(o Oracle, x, c *mat.Dense, workers int) (ds *Dataset, err error) {
 	if isNil(o) || x == nil || c == nil {
-		return nil, fmt.Errorf("%w: NewDataset needs an oracle, features and costs", ErrInput)
+		return nil, fmt.Errorf("%w: NewDataset needs an oracle, features and costs", ErrInvalid)
 	}
 	defer recoverCallback(&err)
 	n, p := x.Dims()
 	nc, d := c.Dims()
 	if n != nc || d != o.Dim() || p == 0 {
-		return nil, fmt.Errorf("%w: x is %d×%d, c is %d×%d, oracle dim %d", ErrShape, n, p, nc, d, o.Dim())
+		return nil, fmt.Errorf("%w: x is %d×%d, c is %d×%d, oracle dim %d", ErrDims, n, p, nc, d, o.Dim())
 	}
 	for _, m := range []*mat.Dense{x, c} {
 		for i := range m.RawMatrix().Rows {
 			for _, v := range m.RawRowView(i) {
 				if math.IsNaN(v) || math.IsInf(v, 0) {
-					return nil, ErrNonFinite
+					return nil, ErrNaN
 				}
 			}
 		}
@@ -214,7 +214,7 @@ func NewDataset(o Oracle, x, c *mat.Dense, workers int) (ds *Dataset, err error)
 		z, err := o.Solve(ds.W.RawRowView(i), ds.C.RawRowView(i))
 		ds.Z[i] = z
 		if err == nil && (math.IsNaN(z) || math.IsInf(z, 0) || !finite(ds.W.RawRowView(i))) {
-			err = fmt.Errorf("%w: pair %d: oracle returned NaN or Inf", ErrNonFinite, i)
+			err = fmt.Errorf("%w: pair %d: oracle returned NaN or Inf", ErrNaN, i)
 		}
 		return err
 	})
@@ -257,15 +257,15 @@ func (d *Dataset) Rows(lo, hi int) *Dataset {
 //
 // with s = +1 for minimization and −1 for maximization, so the regret is
 // non-negative. Oracle calls run over workers goroutines. A nil o, chat or
-// d is ErrInput; a panicking oracle is an error matching ErrCallback.
+// d is ErrInvalid; a panicking oracle is an error matching ErrCallback.
 func Regret(o Oracle, chat *mat.Dense, d *Dataset, workers int) (r float64, err error) {
 	if isNil(o) || chat == nil || d == nil || d.C == nil {
-		return 0, fmt.Errorf("%w: Regret needs an oracle, predictions and a dataset", ErrInput)
+		return 0, fmt.Errorf("%w: Regret needs an oracle, predictions and a dataset", ErrInvalid)
 	}
 	defer recoverCallback(&err)
 	n, dim := chat.Dims()
 	if n != d.Len() || dim != o.Dim() {
-		return 0, fmt.Errorf("%w: predictions %d×%d for %d pairs of dim %d", ErrShape, n, dim, d.Len(), o.Dim())
+		return 0, fmt.Errorf("%w: predictions %d×%d for %d pairs of dim %d", ErrDims, n, dim, d.Len(), o.Dim())
 	}
 	loss := make([]float64, n)
 	err = nn.ParallelForErr(n, workers, func(i int) error {
@@ -285,10 +285,10 @@ func Regret(o Oracle, chat *mat.Dense, d *Dataset, workers int) (r float64, err 
 		den += math.Abs(d.Z[i])
 	}
 	if den == 0 {
-		return 0, fmt.Errorf("%w: all optimal values are zero, normalized regret undefined", ErrInput)
+		return 0, fmt.Errorf("%w: all optimal values are zero, normalized regret undefined", ErrInvalid)
 	}
 	if r = num / den; math.IsNaN(r) || math.IsInf(r, 0) {
-		return 0, fmt.Errorf("%w: regret is %v (NaN or Inf predictions or oracle outputs)", ErrNonFinite, r)
+		return 0, fmt.Errorf("%w: regret is %v (NaN or Inf predictions or oracle outputs)", ErrNaN, r)
 	}
 	return r, nil
 }
@@ -301,12 +301,12 @@ func Regret(o Oracle, chat *mat.Dense, d *Dataset, workers int) (r float64, err 
 // (PyEPO's unambiguous regret).
 func UnambiguousRegret(o Oracle, chat *mat.Dense, d *Dataset, workers int, eps float64) (r float64, err error) {
 	if isNil(o) || chat == nil || d == nil || d.C == nil {
-		return 0, fmt.Errorf("%w: UnambiguousRegret needs an oracle, predictions and a dataset", ErrInput)
+		return 0, fmt.Errorf("%w: UnambiguousRegret needs an oracle, predictions and a dataset", ErrInvalid)
 	}
 	defer recoverCallback(&err)
 	n, dim := chat.Dims()
 	if n != d.Len() || dim != o.Dim() {
-		return 0, fmt.Errorf("%w: predictions %d×%d for %d pairs of dim %d", ErrShape, n, dim, d.Len(), o.Dim())
+		return 0, fmt.Errorf("%w: predictions %d×%d for %d pairs of dim %d", ErrDims, n, dim, d.Len(), o.Dim())
 	}
 	if !(eps > 0) {
 		eps = 1e-7

@@ -76,7 +76,7 @@
 // polynomial of B x/√p with B ~ Bernoulli(0.5), times multiplicative
 // uniform noise.
 //
-// Nil oracles, models, losses and datasets are [ErrInput]; a panic in an
+// Nil oracles, models, losses and datasets are [ErrInvalid]; a panic in an
 // Oracle, Loss, Objective or training hook is an error matching
 // [ErrCallback].
 package pto

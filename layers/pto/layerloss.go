@@ -32,11 +32,11 @@ func (l LayerLoss) Eval(grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (
 		return 0, err
 	}
 	if isNil(l.Oracle) || l.Layer == nil {
-		return 0, fmt.Errorf("%w: nil oracle or layer", ErrInput)
+		return 0, fmt.Errorf("%w: nil oracle or layer", ErrInvalid)
 	}
 	in, out := l.Layer.Dims()
 	if in != len(chat) || out != len(chat) {
-		return 0, fmt.Errorf("%w: layer is %d→%d, costs have length %d", ErrShape, in, out, len(chat))
+		return 0, fmt.Errorf("%w: layer is %d→%d, costs have length %d", ErrDims, in, out, len(chat))
 	}
 	s := l.Oracle.Sense().sign()
 	q := make([]float64, len(chat))
@@ -66,7 +66,7 @@ func (l LayerLoss) Eval(grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (
 // (with a zero cost), for the LP layers of package layers; nil for a nil p.
 func LPTemplate(p Polyhedral) *lp.Problem {
 	if isNil(p) {
-		return nil // NewLP and layers.NewLP report a nil template as ErrInput
+		return nil // NewLP and layers.NewLP report a nil template as ErrInvalid
 	}
 	A, b, G, h := p.Polyhedron()
 	pb := &lp.Problem{C: make([]float64, p.Dim()), B: b, H: h}

@@ -17,7 +17,7 @@ import (
 // losses draw from it, so results do not depend on goroutine scheduling).
 // Eval must be safe for concurrent use on distinct pairs. The losses of
 // this package accept a nil rng (a fixed stream, PCG(0, 0)), return
-// ErrInput for a nil d or oracle, and an error matching ErrCallback when
+// ErrInvalid for a nil d or oracle, and an error matching ErrCallback when
 // the oracle panics.
 type Loss interface {
 	Eval(grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (float64, error)
@@ -33,19 +33,19 @@ type BatchLoss interface {
 
 func checkPair(chat []float64, grad []float64, d *Dataset, i int) error {
 	if d == nil || d.C == nil {
-		return fmt.Errorf("%w: nil dataset", ErrInput)
+		return fmt.Errorf("%w: nil dataset", ErrInvalid)
 	}
 	_, dim := d.C.Dims()
 	if len(chat) != dim || len(grad) != dim {
-		return fmt.Errorf("%w: prediction of length %d, gradient %d, costs %d", ErrShape, len(chat), len(grad), dim)
+		return fmt.Errorf("%w: prediction of length %d, gradient %d, costs %d", ErrDims, len(chat), len(grad), dim)
 	}
 	if i < 0 || i >= d.Len() {
-		return fmt.Errorf("%w: pair %d of %d", ErrInput, i, d.Len())
+		return fmt.Errorf("%w: pair %d of %d", ErrInvalid, i, d.Len())
 	}
 	for _, v := range chat {
 		// beyond 1e100 sums of products may overflow: treat as non-finite
 		if math.IsNaN(v) || math.Abs(v) > maxCost {
-			return fmt.Errorf("%w: predicted cost %v", ErrNonFinite, v)
+			return fmt.Errorf("%w: predicted cost %v", ErrNaN, v)
 		}
 	}
 	return nil
@@ -115,7 +115,7 @@ func (l SPOPlus) Eval(grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (lo
 		return 0, err
 	}
 	if isNil(l.Oracle) {
-		return 0, fmt.Errorf("%w: nil oracle", ErrInput)
+		return 0, fmt.Errorf("%w: nil oracle", ErrInvalid)
 	}
 	s := l.Oracle.Sense().sign()
 	c, ws := d.C.RawRowView(i), d.W.RawRowView(i)
@@ -156,14 +156,14 @@ func (l DBB) Eval(grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (loss f
 		return 0, err
 	}
 	if isNil(l.Oracle) {
-		return 0, fmt.Errorf("%w: nil oracle", ErrInput)
+		return 0, fmt.Errorf("%w: nil oracle", ErrInvalid)
 	}
 	lam := l.Lambda
 	if lam == 0 {
 		lam = 10
 	}
 	if !(lam > 0) {
-		return 0, fmt.Errorf("%w: DBB lambda %v", ErrInput, lam)
+		return 0, fmt.Errorf("%w: DBB lambda %v", ErrInvalid, lam)
 	}
 	s := l.Oracle.Sense().sign()
 	c := d.C.RawRowView(i)
@@ -201,7 +201,7 @@ func (l NID) Eval(grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (loss f
 		return 0, err
 	}
 	if isNil(l.Oracle) {
-		return 0, fmt.Errorf("%w: nil oracle", ErrInput)
+		return 0, fmt.Errorf("%w: nil oracle", ErrInvalid)
 	}
 	s := l.Oracle.Sense().sign()
 	c := d.C.RawRowView(i)
@@ -266,7 +266,7 @@ func (l PFYL) Eval(grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (los
 		return 0, err
 	}
 	if isNil(l.Oracle) {
-		return 0, fmt.Errorf("%w: nil oracle", ErrInput)
+		return 0, fmt.Errorf("%w: nil oracle", ErrInvalid)
 	}
 	s := l.Oracle.Sense().sign()
 	q := make([]float64, len(chat))
@@ -304,7 +304,7 @@ func (l DPO) Eval(grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (loss
 		return 0, err
 	}
 	if isNil(l.Oracle) {
-		return 0, fmt.Errorf("%w: nil oracle", ErrInput)
+		return 0, fmt.Errorf("%w: nil oracle", ErrInvalid)
 	}
 	s := l.Oracle.Sense().sign()
 	n := len(chat)
@@ -415,13 +415,13 @@ func (c *contrastive) EndBatch(batch []int) { c.pool.commit(batch) }
 
 func newContrastive(o Oracle, train *Dataset, solveRatio float64) (*contrastive, error) {
 	if !(solveRatio >= 0 && solveRatio <= 1) {
-		return nil, fmt.Errorf("%w: solve ratio %v not in [0,1]", ErrInput, solveRatio)
+		return nil, fmt.Errorf("%w: solve ratio %v not in [0,1]", ErrInvalid, solveRatio)
 	}
 	if train == nil || train.Len() == 0 {
-		return nil, fmt.Errorf("%w: empty training set for the solution pool", ErrInput)
+		return nil, fmt.Errorf("%w: empty training set for the solution pool", ErrInvalid)
 	}
 	if isNil(o) {
-		return nil, fmt.Errorf("%w: nil oracle", ErrInput)
+		return nil, fmt.Errorf("%w: nil oracle", ErrInvalid)
 	}
 	return &contrastive{oracle: o, solveRatio: solveRatio, pool: newPool(train)}, nil
 }

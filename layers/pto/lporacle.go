@@ -26,10 +26,10 @@ type LP struct {
 // NewLP checks the polytope and returns its oracle with the given sense.
 func NewLP(template *lp.Problem, sense Sense) (*LP, error) {
 	if template == nil || len(template.C) == 0 {
-		return nil, fmt.Errorf("%w: empty LP", ErrInput)
+		return nil, fmt.Errorf("%w: empty LP", ErrInvalid)
 	}
 	if sense != Minimize && sense != Maximize {
-		return nil, fmt.Errorf("%w: unknown Sense %d", ErrInput, int(sense))
+		return nil, fmt.Errorf("%w: unknown Sense %d", ErrInvalid, int(sense))
 	}
 	o, err := lp.NewOracle(template, nil)
 	if err != nil {
@@ -53,7 +53,7 @@ func (l *LP) Solve(dst, c []float64) (float64, error) {
 		return 0, err
 	}
 	if len(dst) != n {
-		return 0, fmt.Errorf("%w: dst has length %d, want %d", ErrShape, len(dst), n)
+		return 0, fmt.Errorf("%w: dst has length %d, want %d", ErrDims, len(dst), n)
 	}
 	q := c
 	if l.sense == Maximize {

@@ -57,5 +57,5 @@ func TestLPOracle(t *testing.T) {
 	zi, _ := k.Solve(wi, c)
 	assert.GreaterOrEqual(t, z, zi-1e-7) // the relaxation bounds the integer optimum
 	_, err = NewLP(&lp.Problem{}, Minimize)
-	assert.ErrorIs(t, err, ErrInput)
+	assert.ErrorIs(t, err, ErrInvalid)
 }

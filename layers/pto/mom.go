@@ -80,11 +80,11 @@ type MOM struct {
 // cost) and returns the loss, valid on train only.
 func NewMOM(o BasisOracle, train *Dataset, margin float64) (mom *MOM, err error) {
 	if isNil(o) || train == nil || train.C == nil {
-		return nil, fmt.Errorf("%w: NewMOM needs an oracle and a training set", ErrInput)
+		return nil, fmt.Errorf("%w: NewMOM needs an oracle and a training set", ErrInvalid)
 	}
 	defer recoverCallback(&err)
 	if margin < 0 || math.IsNaN(margin) || math.IsInf(margin, 0) {
-		return nil, fmt.Errorf("%w: margin %v", ErrInput, margin)
+		return nil, fmt.Errorf("%w: margin %v", ErrInvalid, margin)
 	}
 	if margin == 0 {
 		margin = 1
@@ -98,7 +98,7 @@ func NewMOM(o BasisOracle, train *Dataset, margin float64) (mom *MOM, err error)
 			return nil, err
 		}
 		if len(B) != m {
-			return nil, fmt.Errorf("%w: basis of %d columns for %d rows", ErrInput, len(B), m)
+			return nil, fmt.Errorf("%w: basis of %d columns for %d rows", ErrInvalid, len(B), m)
 		}
 		in := make([]bool, d)
 		AB := mat.NewDense(m, m, nil)
@@ -120,7 +120,7 @@ func NewMOM(o BasisOracle, train *Dataset, margin float64) (mom *MOM, err error)
 		lu.Factorize(AB)
 		coef := mat.NewDense(m, max(len(N), 1), nil)
 		if err := lu.SolveTo(coef, false, AN); err != nil {
-			return nil, fmt.Errorf("%w: singular basis for pair %d", ErrInput, i)
+			return nil, fmt.Errorf("%w: singular basis for pair %d", ErrInvalid, i)
 		}
 		l.basis = append(l.basis, B)
 		l.non = append(l.non, N)
@@ -149,7 +149,7 @@ func (l *MOM) ReducedCosts(dst, chat []float64, i int) []int {
 func (l *MOM) Eval(grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (loss float64, err error) {
 	defer recoverCallback(&err)
 	if d != l.train {
-		return 0, fmt.Errorf("%w: MOM evaluated on a dataset other than its training set", ErrInput)
+		return 0, fmt.Errorf("%w: MOM evaluated on a dataset other than its training set", ErrInvalid)
 	}
 	if err := checkPair(chat, grad, d, i); err != nil {
 		return 0, err

@@ -60,7 +60,7 @@ func TestMOMBasisAndGradient(t *testing.T) {
 	}
 	_, d2 := spData(t, 5, 22)
 	_, err = l.Eval(make([]float64, 40), make([]float64, 40), d2, 0, nil)
-	assert.ErrorIs(t, err, ErrInput)
+	assert.ErrorIs(t, err, ErrInvalid)
 }
 
 // Inverse LP: from one observed optimal path, MOM with a constant feature

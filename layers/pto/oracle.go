@@ -15,9 +15,9 @@ import (
 
 // Errors returned by the package.
 var (
-	ErrShape      = errors.New("pto: shape mismatch")
-	ErrNonFinite  = errors.New("pto: NaN or Inf in input")
-	ErrInput      = errors.New("pto: invalid input")
+	ErrDims      = errors.New("pto: dimension mismatch")
+	ErrNaN  = errors.New("pto: NaN or Inf in input")
+	ErrInvalid      = errors.New("pto: invalid input")
 	ErrInfeasible = errors.New("pto: infeasible problem")
 	// ErrCallback reports a panic in user code called by the package (an
 	// Oracle, a Loss, an Objective). The error also wraps a value
@@ -112,11 +112,11 @@ type Polyhedral interface {
 
 func checkCost(c []float64, d int) error {
 	if len(c) != d {
-		return fmt.Errorf("%w: cost has length %d, want %d", ErrShape, len(c), d)
+		return fmt.Errorf("%w: cost has length %d, want %d", ErrDims, len(c), d)
 	}
 	for _, v := range c {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return ErrNonFinite
+			return ErrNaN
 		}
 	}
 	return nil
@@ -165,14 +165,14 @@ func (g ShortestPath) Arcs() [][2]int {
 // Solve implements [Oracle].
 func (g ShortestPath) Solve(dst, c []float64) (float64, error) {
 	if g.Rows < 1 || g.Cols < 1 || g.Rows*g.Cols < 2 {
-		return 0, fmt.Errorf("%w: grid %d×%d", ErrInput, g.Rows, g.Cols)
+		return 0, fmt.Errorf("%w: grid %d×%d", ErrInvalid, g.Rows, g.Cols)
 	}
 	d := g.Dim()
 	if err := checkCost(c, d); err != nil {
 		return 0, err
 	}
 	if len(dst) != d {
-		return 0, fmt.Errorf("%w: dst has length %d, want %d", ErrShape, len(dst), d)
+		return 0, fmt.Errorf("%w: dst has length %d, want %d", ErrDims, len(dst), d)
 	}
 	n := g.Rows * g.Cols
 	var distBuf [64]float64
@@ -264,18 +264,18 @@ type Knapsack struct {
 // NewKnapsack checks and returns a knapsack oracle.
 func NewKnapsack(weights []int, capacity int) (*Knapsack, error) {
 	if len(weights) == 0 {
-		return nil, fmt.Errorf("%w: no items", ErrInput)
+		return nil, fmt.Errorf("%w: no items", ErrInvalid)
 	}
 	if capacity < 0 || capacity > 1<<24 {
-		return nil, fmt.Errorf("%w: capacity %d", ErrInput, capacity)
+		return nil, fmt.Errorf("%w: capacity %d", ErrInvalid, capacity)
 	}
 	for _, w := range weights {
 		if w < 0 {
-			return nil, fmt.Errorf("%w: negative weight %d", ErrInput, w)
+			return nil, fmt.Errorf("%w: negative weight %d", ErrInvalid, w)
 		}
 	}
 	if len(weights) > (1<<28)/(capacity+1) {
-		return nil, fmt.Errorf("%w: %d items × capacity %d exceed the 2²⁸-entry table of the dynamic program", ErrInput, len(weights), capacity)
+		return nil, fmt.Errorf("%w: %d items × capacity %d exceed the 2²⁸-entry table of the dynamic program", ErrInvalid, len(weights), capacity)
 	}
 	k := &Knapsack{Weights: append([]int(nil), weights...), Capacity: capacity}
 	k.pool = &sync.Pool{New: func() any {
@@ -302,16 +302,16 @@ func (k *Knapsack) Solve(dst, c []float64) (float64, error) {
 		return 0, err
 	}
 	if k.pool == nil {
-		return 0, fmt.Errorf("%w: knapsack not built by NewKnapsack", ErrInput)
+		return 0, fmt.Errorf("%w: knapsack not built by NewKnapsack", ErrInvalid)
 	}
 	if len(dst) != d {
-		return 0, fmt.Errorf("%w: dst has length %d, want %d", ErrShape, len(dst), d)
+		return 0, fmt.Errorf("%w: dst has length %d, want %d", ErrDims, len(dst), d)
 	}
 	C := k.Capacity
 	s := k.pool.Get().(*knapScratch)
 	defer k.pool.Put(s)
 	if C < 0 || len(s.best) != C+1 || len(s.take) != d*(C+1) {
-		return 0, fmt.Errorf("%w: knapsack changed after NewKnapsack", ErrInput)
+		return 0, fmt.Errorf("%w: knapsack changed after NewKnapsack", ErrInvalid)
 	}
 	best, take := s.best, s.take
 	for i := range best {
@@ -321,7 +321,7 @@ func (k *Knapsack) Solve(dst, c []float64) (float64, error) {
 		row := take[i*(C+1) : (i+1)*(C+1)]
 		w, v := k.Weights[i], c[i]
 		if w < 0 {
-			return 0, fmt.Errorf("%w: negative weight %d", ErrInput, w)
+			return 0, fmt.Errorf("%w: negative weight %d", ErrInvalid, w)
 		}
 		for cap := C; cap >= 0; cap-- {
 			row[cap] = false

@@ -30,11 +30,11 @@ type Portfolio struct {
 // risk level γ > 0 (PyEPO's default is 2.25).
 func NewPortfolio(cov mat.Symmetric, gamma float64) (*Portfolio, error) {
 	if isNil(cov) {
-		return nil, fmt.Errorf("%w: nil covariance", ErrInput)
+		return nil, fmt.Errorf("%w: nil covariance", ErrInvalid)
 	}
 	n := cov.SymmetricDim()
 	if n == 0 || !(gamma > 0) || math.IsInf(gamma, 0) {
-		return nil, fmt.Errorf("%w: %d assets, gamma %v", ErrInput, n, gamma)
+		return nil, fmt.Errorf("%w: %d assets, gamma %v", ErrInvalid, n, gamma)
 	}
 	mean := 0.0
 	s := mat.NewSymDense(n, nil)
@@ -42,18 +42,18 @@ func NewPortfolio(cov mat.Symmetric, gamma float64) (*Portfolio, error) {
 		for j := 0; j < n; j++ {
 			v := cov.At(i, j)
 			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return nil, ErrNonFinite
+				return nil, ErrNaN
 			}
 			mean += v / float64(n*n)
 		}
 	}
 	var ch mat.Cholesky
 	if !ch.Factorize(cov) {
-		return nil, fmt.Errorf("%w: covariance is not positive definite", ErrInput)
+		return nil, fmt.Errorf("%w: covariance is not positive definite", ErrInvalid)
 	}
 	R := gamma * mean
 	if !(R > 0) {
-		return nil, fmt.Errorf("%w: risk level γ·mean(Σ) = %v", ErrInput, R)
+		return nil, fmt.Errorf("%w: risk level γ·mean(Σ) = %v", ErrInvalid, R)
 	}
 	for i := 0; i < n; i++ {
 		for j := i; j < n; j++ {
@@ -123,7 +123,7 @@ func (p *Portfolio) Solve(dst, r []float64) (float64, error) {
 		return 0, err
 	}
 	if len(dst) != n {
-		return 0, fmt.Errorf("%w: dst has length %d, want %d", ErrShape, len(dst), n)
+		return 0, fmt.Errorf("%w: dst has length %d, want %d", ErrDims, len(dst), n)
 	}
 	const tol = 1e-7
 	k := 0

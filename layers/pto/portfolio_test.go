@@ -83,5 +83,5 @@ func TestPortfolioOracle(t *testing.T) {
 		}
 	}
 	_, err := NewPortfolio(mat.NewSymDense(2, []float64{1, 2, 2, 1}), 2.25)
-	assert.ErrorIs(t, err, ErrInput)
+	assert.ErrorIs(t, err, ErrInvalid)
 }

@@ -84,11 +84,11 @@ func TestShortestPathOracle(t *testing.T) {
 	// the 5×5 grid has C(8,4) paths
 	assert.Len(t, allPaths(ShortestPath{5, 5}), 70)
 	_, err := ShortestPath{5, 5}.Solve(make([]float64, 40), make([]float64, 39))
-	assert.ErrorIs(t, err, ErrShape)
+	assert.ErrorIs(t, err, ErrDims)
 	c := make([]float64, 40)
 	c[3] = math.NaN()
 	_, err = ShortestPath{5, 5}.Solve(make([]float64, 40), c)
-	assert.ErrorIs(t, err, ErrNonFinite)
+	assert.ErrorIs(t, err, ErrNaN)
 }
 
 func TestKnapsackOracle(t *testing.T) {
@@ -128,7 +128,7 @@ func TestKnapsackOracle(t *testing.T) {
 		assert.LessOrEqual(t, used, capa)
 	}
 	_, err := NewKnapsack([]int{1, -2}, 3)
-	assert.ErrorIs(t, err, ErrInput)
+	assert.ErrorIs(t, err, ErrInvalid)
 }
 
 func TestGenerators(t *testing.T) {
@@ -157,9 +157,9 @@ func TestGenerators(t *testing.T) {
 	rr, rc := ret.Dims()
 	assert.Equal(t, []int{50, 20}, []int{rr, rc})
 	_, _, err = GenShortestPath(rng, 10, 5, 40, 0, 0.5)
-	assert.ErrorIs(t, err, ErrInput)
+	assert.ErrorIs(t, err, ErrInvalid)
 	_, _, err = GenShortestPath(rng, 10, 5, 40, 1, 1.5)
-	assert.ErrorIs(t, err, ErrInput)
+	assert.ErrorIs(t, err, ErrInvalid)
 }
 
 func spData(t *testing.T, n int, seed uint64) (ShortestPath, *Dataset) {
@@ -411,7 +411,7 @@ func TestContrastive(t *testing.T) {
 	nce.EndBatch([]int{0, 1, 2, 3, 4})
 	assert.GreaterOrEqual(t, nce.PoolSize(), n0)
 	_, err = NewNCE(g, d, 2)
-	assert.ErrorIs(t, err, ErrInput)
+	assert.ErrorIs(t, err, ErrInvalid)
 }
 
 func TestMSEGradient(t *testing.T) {
@@ -445,7 +445,7 @@ func TestRegret(t *testing.T) {
 	require.NoError(t, err)
 	assert.Greater(t, r, 0.0)
 	_, err = Regret(g, mat.NewDense(3, 40, nil), d, 0)
-	assert.ErrorIs(t, err, ErrShape)
+	assert.ErrorIs(t, err, ErrDims)
 }
 
 // Training is deterministic whatever the number of goroutines, including
@@ -584,7 +584,7 @@ func TestLTRLosses(t *testing.T) {
 
 func TestKnapsackLiteralIsAnError(t *testing.T) {
 	_, err := (&Knapsack{Weights: []int{1}, Capacity: 1}).Solve(make([]float64, 1), []float64{1})
-	assert.ErrorIs(t, err, ErrInput)
+	assert.ErrorIs(t, err, ErrInvalid)
 }
 
 func TestKnapsackMutated(t *testing.T) {
@@ -592,14 +592,14 @@ func TestKnapsackMutated(t *testing.T) {
 	require.NoError(t, err)
 	k.Capacity = 10
 	_, err = k.Solve(make([]float64, 2), []float64{1, 1})
-	assert.ErrorIs(t, err, ErrInput)
+	assert.ErrorIs(t, err, ErrInvalid)
 }
 
 func TestNilOracle(t *testing.T) {
 	_, d := spData(t, 2, 71)
 	for _, l := range []Loss{SPOPlus{}, DBB{}, NID{}, PFYL{}, DPO{}, QPTL{}, LayerLoss{}, SurCo{}} {
 		_, err := l.Eval(make([]float64, 40), make([]float64, 40), d, 0, rand.New(rand.NewPCG(1, 1)))
-		assert.ErrorIs(t, err, ErrInput, "%T", l)
+		assert.ErrorIs(t, err, ErrInvalid, "%T", l)
 	}
 }
 

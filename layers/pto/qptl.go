@@ -35,7 +35,7 @@ type QPTL struct {
 // solution object for a backward pass.
 func (l QPTL) Relaxed(ctx context.Context, chat []float64) (sol *qp.Solution, err error) {
 	if isNil(l.Oracle) {
-		return nil, fmt.Errorf("%w: nil oracle", ErrInput)
+		return nil, fmt.Errorf("%w: nil oracle", ErrInvalid)
 	}
 	if ctx == nil {
 		ctx = context.Background()
@@ -46,7 +46,7 @@ func (l QPTL) Relaxed(ctx context.Context, chat []float64) (sol *qp.Solution, er
 		mu = 1
 	}
 	if !(mu > 0) || math.IsInf(mu, 0) {
-		return nil, fmt.Errorf("%w: QPTL mu %v", ErrInput, mu)
+		return nil, fmt.Errorf("%w: QPTL mu %v", ErrInvalid, mu)
 	}
 	if err := checkCost(chat, l.Oracle.Dim()); err != nil {
 		return nil, err
@@ -77,7 +77,7 @@ func (l QPTL) Eval(grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (loss 
 		return 0, err
 	}
 	if isNil(l.Oracle) {
-		return 0, fmt.Errorf("%w: nil oracle", ErrInput)
+		return 0, fmt.Errorf("%w: nil oracle", ErrInvalid)
 	}
 	sol, err := l.Relaxed(context.Background(), chat)
 	if err != nil {

@@ -51,18 +51,18 @@ func (s *SurCoSettings) validate() error {
 		return nil
 	}
 	if s.Smoothing < Interpolation || s.Smoothing > QuadraticRelaxation {
-		return fmt.Errorf("%w: unknown Smoothing %d", ErrInput, int(s.Smoothing))
+		return fmt.Errorf("%w: unknown Smoothing %d", ErrInvalid, int(s.Smoothing))
 	}
 	for _, v := range []struct {
 		name string
 		x    float64
 	}{{"Lambda", s.Lambda}, {"Sigma", s.Sigma}, {"Mu", s.Mu}, {"LearningRate", s.LearningRate}} {
 		if v.x < 0 || math.IsNaN(v.x) || math.IsInf(v.x, 0) {
-			return fmt.Errorf("%w: %s = %v (want finite and ≥ 0; 0 means the default)", ErrInput, v.name, v.x)
+			return fmt.Errorf("%w: %s = %v (want finite and ≥ 0; 0 means the default)", ErrInvalid, v.name, v.x)
 		}
 	}
 	if s.Samples < 0 || s.Iterations < 0 {
-		return fmt.Errorf("%w: Samples = %d, Iterations = %d", ErrInput, s.Samples, s.Iterations)
+		return fmt.Errorf("%w: Samples = %d, Iterations = %d", ErrInvalid, s.Samples, s.Iterations)
 	}
 	return nil
 }
@@ -104,13 +104,13 @@ func surcoGrad(grad, w, q []float64, o Oracle, f Objective, s SurCoSettings, rng
 	gf := make([]float64, n)
 	val := f(gf, w)
 	if math.IsNaN(val) || math.IsInf(val, 0) {
-		return 0, fmt.Errorf("%w: objective %v", ErrNonFinite, val)
+		return 0, fmt.Errorf("%w: objective %v", ErrNaN, val)
 	}
 	switch s.Smoothing {
 	case QuadraticRelaxation:
 		poly, ok := o.(Polyhedral)
 		if !ok {
-			return 0, fmt.Errorf("%w: quadratic relaxation needs a Polyhedral oracle", ErrInput)
+			return 0, fmt.Errorf("%w: quadratic relaxation needs a Polyhedral oracle", ErrInvalid)
 		}
 		// QPTL.Relaxed works in the oracle's sense; q is in the
 		// minimization form, so hand it s·q.
@@ -173,7 +173,7 @@ type SurCoResult struct {
 // solution visited, so it is never worse than the solution at its start.
 func SurCoZero(ctx context.Context, o Oracle, f Objective, init []float64, s *SurCoSettings) (res *SurCoResult, err error) {
 	if isNil(o) || f == nil {
-		return nil, fmt.Errorf("%w: SurCoZero needs an oracle and an objective", ErrInput)
+		return nil, fmt.Errorf("%w: SurCoZero needs an oracle and an objective", ErrInvalid)
 	}
 	if ctx == nil {
 		ctx = context.Background()
@@ -253,7 +253,7 @@ func (l SurCo) Eval(grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (lo
 		return 0, err
 	}
 	if isNil(l.Oracle) || l.Objectives == nil {
-		return 0, fmt.Errorf("%w: nil oracle or objectives", ErrInput)
+		return 0, fmt.Errorf("%w: nil oracle or objectives", ErrInvalid)
 	}
 	st := l.Settings.orDefault()
 	s := l.Oracle.Sense().sign()

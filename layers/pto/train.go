@@ -40,7 +40,7 @@ type TrainResult struct {
 // cancelled.
 func Train(ctx context.Context, model *nn.MLP, loss Loss, train *Dataset, s *TrainSettings) (res *TrainResult, err error) {
 	if model == nil || isNil(loss) || train == nil || train.X == nil {
-		return nil, fmt.Errorf("%w: Train needs a model, a loss and a dataset", ErrInput)
+		return nil, fmt.Errorf("%w: Train needs a model, a loss and a dataset", ErrInvalid)
 	}
 	if ctx == nil {
 		ctx = context.Background()
@@ -60,14 +60,14 @@ func Train(ctx context.Context, model *nn.MLP, loss Loss, train *Dataset, s *Tra
 		st.Optimizer = &nn.Adam{LearningRate: 1e-2}
 	}
 	if st.Epochs < 0 || st.BatchSize < 0 {
-		return nil, fmt.Errorf("%w: epochs %d, batch size %d", ErrInput, st.Epochs, st.BatchSize)
+		return nil, fmt.Errorf("%w: epochs %d, batch size %d", ErrInvalid, st.Epochs, st.BatchSize)
 	}
 	in, out := model.Dims()
 	if _, p := train.X.Dims(); p != in {
-		return nil, fmt.Errorf("%w: %d features, model takes %d", ErrShape, p, in)
+		return nil, fmt.Errorf("%w: %d features, model takes %d", ErrDims, p, in)
 	}
 	if _, d := train.C.Dims(); d != out {
-		return nil, fmt.Errorf("%w: %d costs, model predicts %d", ErrShape, d, out)
+		return nil, fmt.Errorf("%w: %d costs, model predicts %d", ErrDims, d, out)
 	}
 	shuffle := rand.New(rand.NewPCG(st.Seed, 0x5eed))
 	grad := make([]float64, len(model.Params()))
@@ -111,14 +111,14 @@ func Train(ctx context.Context, model *nn.MLP, loss Loss, train *Dataset, s *Tra
 // len(model.Params())), exactly as one step of [Train] computes it (pair i
 // uses the random stream PCG(seed, stream·2³²+i)). It calls EndBatch of a
 // [BatchLoss].
-// A nil model, loss or d is ErrInput; a panicking loss (or an oracle it
+// A nil model, loss or d is ErrInvalid; a panicking loss (or an oracle it
 // calls) is an error matching ErrCallback.
 func BatchGradient(grad []float64, model *nn.MLP, loss Loss, d *Dataset, batch []int, seed, stream uint64, workers int) (float64, error) {
 	if model == nil || isNil(loss) || d == nil || d.X == nil {
-		return 0, fmt.Errorf("%w: BatchGradient needs a model, a loss and a dataset", ErrInput)
+		return 0, fmt.Errorf("%w: BatchGradient needs a model, a loss and a dataset", ErrInvalid)
 	}
 	if len(grad) != len(model.Params()) {
-		return 0, fmt.Errorf("%w: grad has length %d, model has %d parameters", ErrShape, len(grad), len(model.Params()))
+		return 0, fmt.Errorf("%w: grad has length %d, model has %d parameters", ErrDims, len(grad), len(model.Params()))
 	}
 	return batchGradient(grad, model, loss, d, batch, seed, stream, workers)
 }
@@ -126,12 +126,12 @@ func BatchGradient(grad []float64, model *nn.MLP, loss Loss, d *Dataset, batch [
 func batchGradient(grad []float64, model *nn.MLP, loss Loss, d *Dataset, batch []int, seed, stream uint64, workers int) (float64, error) {
 	in, out := model.Dims()
 	if len(batch) == 0 {
-		return 0, fmt.Errorf("%w: empty batch", ErrInput)
+		return 0, fmt.Errorf("%w: empty batch", ErrInvalid)
 	}
 	xb := mat.NewDense(len(batch), in, nil)
 	for r, i := range batch {
 		if i < 0 || i >= d.Len() {
-			return 0, fmt.Errorf("%w: pair %d of %d", ErrInput, i, d.Len())
+			return 0, fmt.Errorf("%w: pair %d of %d", ErrInvalid, i, d.Len())
 		}
 		copy(xb.RawRowView(r), d.X.RawRowView(i))
 	}
@@ -170,10 +170,10 @@ func batchGradient(grad []float64, model *nn.MLP, loss Loss, d *Dataset, batch [
 }
 
 // Predict returns the model's predicted costs for the rows of d.X (a nil
-// model or d is ErrInput).
+// model or d is ErrInvalid).
 func Predict(model *nn.MLP, d *Dataset) (*mat.Dense, error) {
 	if model == nil || d == nil || d.X == nil {
-		return nil, fmt.Errorf("%w: Predict needs a model and a dataset", ErrInput)
+		return nil, fmt.Errorf("%w: Predict needs a model and a dataset", ErrInvalid)
 	}
 	p, err := model.Forward(d.X)
 	if err != nil {

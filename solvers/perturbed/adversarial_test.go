@@ -36,7 +36,7 @@ func forwardCase(name string, o *Optimizer, theta []float64, want error) testuti
 			for i := range g {
 				g[i] = 1
 			}
-			if err := r.VJP(g, g); err != nil && !errors.Is(err, ErrInput) {
+			if err := r.VJP(g, g); err != nil && !errors.Is(err, ErrInvalid) {
 				return err
 			}
 			return testutil.Finite("Forward", r.Mean, []float64{r.Value}, g)
@@ -56,27 +56,27 @@ func TestAdversarialForward(t *testing.T) {
 	errOracle := &Optimizer{Dim: 3, Oracle: func(dst, cost []float64) error { return errors.New("no") }}
 	cases := []testutil.Case{
 		forwardCase("valid", opt(nil), th, nil),
-		forwardCase("nil optimizer", nil, th, ErrInput),
-		forwardCase("nil oracle", &Optimizer{Dim: 3}, th, ErrInput),
-		forwardCase("Dim 0", &Optimizer{Oracle: argmaxOracle}, nil, ErrInput),
-		forwardCase("Dim -1", &Optimizer{Oracle: argmaxOracle, Dim: -1}, nil, ErrInput),
-		forwardCase("len theta", opt(nil), th[:2], ErrInput),
-		forwardCase("nil theta", opt(nil), nil, ErrInput),
-		forwardCase("NaN theta", opt(nil), []float64{nan, 0, 0}, ErrInput),
-		forwardCase("Inf theta", opt(nil), []float64{inf, 0, 0}, ErrInput),
-		forwardCase("1e308 theta", opt(nil), []float64{1e308, -1e308, 0}, ErrInput),
+		forwardCase("nil optimizer", nil, th, ErrInvalid),
+		forwardCase("nil oracle", &Optimizer{Dim: 3}, th, ErrInvalid),
+		forwardCase("Dim 0", &Optimizer{Oracle: argmaxOracle}, nil, ErrInvalid),
+		forwardCase("Dim -1", &Optimizer{Oracle: argmaxOracle, Dim: -1}, nil, ErrInvalid),
+		forwardCase("len theta", opt(nil), th[:2], ErrInvalid),
+		forwardCase("nil theta", opt(nil), nil, ErrInvalid),
+		forwardCase("NaN theta", opt(nil), []float64{nan, 0, 0}, ErrInvalid),
+		forwardCase("Inf theta", opt(nil), []float64{inf, 0, 0}, ErrInvalid),
+		forwardCase("1e308 theta", opt(nil), []float64{1e308, -1e308, 0}, ErrInvalid),
 		forwardCase("1e-300 theta", opt(nil), []float64{1e-300, -1e-300, 0}, nil),
-		forwardCase("Samples -1", opt(&Settings{Samples: -1}), th, ErrInput),
-		forwardCase("Sigma -1", opt(&Settings{Sigma: -1}), th, ErrInput),
-		forwardCase("Sigma NaN", opt(&Settings{Sigma: nan}), th, ErrInput),
-		forwardCase("Sigma Inf", opt(&Settings{Sigma: inf}), th, ErrInput),
-		forwardCase("Sigma 1e308", opt(&Settings{Sigma: 1e308}), th, ErrInput),
+		forwardCase("Samples -1", opt(&Settings{Samples: -1}), th, ErrInvalid),
+		forwardCase("Sigma -1", opt(&Settings{Sigma: -1}), th, ErrInvalid),
+		forwardCase("Sigma NaN", opt(&Settings{Sigma: nan}), th, ErrInvalid),
+		forwardCase("Sigma Inf", opt(&Settings{Sigma: inf}), th, ErrInvalid),
+		forwardCase("Sigma 1e308", opt(&Settings{Sigma: 1e308}), th, ErrInvalid),
 		forwardCase("Sigma 1e-300", opt(&Settings{Sigma: 1e-300}), th, nil),
-		forwardCase("Samples MaxInt", opt(&Settings{Samples: math.MaxInt}), th, ErrInput),
-		forwardCase("Noise(7)", opt(&Settings{Noise: 7}), th, ErrInput),
-		forwardCase("Noise(-1)", opt(&Settings{Noise: -1}), th, ErrInput),
-		forwardCase("Antithetic Gumbel", opt(&Settings{Noise: Gumbel, Antithetic: true}), th, ErrInput),
-		forwardCase("Workers -1", opt(&Settings{Workers: -1}), th, ErrInput),
+		forwardCase("Samples MaxInt", opt(&Settings{Samples: math.MaxInt}), th, ErrInvalid),
+		forwardCase("Noise(7)", opt(&Settings{Noise: 7}), th, ErrInvalid),
+		forwardCase("Noise(-1)", opt(&Settings{Noise: -1}), th, ErrInvalid),
+		forwardCase("Antithetic Gumbel", opt(&Settings{Noise: Gumbel, Antithetic: true}), th, ErrInvalid),
+		forwardCase("Workers -1", opt(&Settings{Workers: -1}), th, ErrInvalid),
 		forwardCase("panicking oracle", panicking, th, ErrCallback),
 		forwardCase("panicking oracle is an oracle failure", panicking, th, ErrOracle),
 		forwardCase("panic value is unwrapped", panicking2, th, panicErr),
@@ -111,23 +111,23 @@ func TestAdversarialForward(t *testing.T) {
 			_, _, err := opt(nil).Mean(testutil.Canceled(), th)
 			return nil, err
 		}},
-		{Name: "VJP/len g", Want: ErrInput, Call: func(ctx context.Context) (func() error, error) {
+		{Name: "VJP/len g", Want: ErrInvalid, Call: func(ctx context.Context) (func() error, error) {
 			_, _, err := opt(nil).VJP(ctx, th, []float64{1})
 			return nil, err
 		}},
-		{Name: "VJP/NaN g", Want: ErrInput, Call: func(ctx context.Context) (func() error, error) {
+		{Name: "VJP/NaN g", Want: ErrInvalid, Call: func(ctx context.Context) (func() error, error) {
 			_, _, err := opt(nil).VJP(ctx, th, []float64{nan, 0, 0})
 			return nil, err
 		}},
-		{Name: "FenchelYoung/len y", Want: ErrInput, Call: func(ctx context.Context) (func() error, error) {
+		{Name: "FenchelYoung/len y", Want: ErrInvalid, Call: func(ctx context.Context) (func() error, error) {
 			_, _, err := opt(nil).FenchelYoung(ctx, th, nil)
 			return nil, err
 		}},
-		{Name: "FenchelYoung/Inf y", Want: ErrInput, Call: func(ctx context.Context) (func() error, error) {
+		{Name: "FenchelYoung/Inf y", Want: ErrInvalid, Call: func(ctx context.Context) (func() error, error) {
 			_, _, err := opt(nil).FenchelYoung(ctx, th, []float64{inf, 0, 0})
 			return nil, err
 		}},
-		{Name: "FenchelYoung/1e308 y", Any: []error{ErrInput}, Call: func(ctx context.Context) (func() error, error) {
+		{Name: "FenchelYoung/1e308 y", Any: []error{ErrInvalid}, Call: func(ctx context.Context) (func() error, error) {
 			l, g, err := opt(nil).FenchelYoung(ctx, []float64{1e308, 0, 0}, []float64{1e308, 0, 0})
 			return func() error { return testutil.Finite("FY", []float64{l}, g) }, err
 		}},
@@ -261,31 +261,31 @@ func TestAdversarialResult(t *testing.T) {
 	}
 	var nilResult *Result
 	cases = append(cases,
-		testutil.Case{Name: "VJP/out of range", Want: ErrInput, Call: func(context.Context) (func() error, error) {
+		testutil.Case{Name: "VJP/out of range", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 			dst := make([]float64, 2)
 			return func() error { return testutil.Finite("VJP", dst) }, hr.VJP(dst, []float64{1e308, 1})
 		}},
-		testutil.Case{Name: "JVP/out of range", Want: ErrInput, Call: func(context.Context) (func() error, error) {
+		testutil.Case{Name: "JVP/out of range", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 			dst := make([]float64, 2)
 			return func() error { return testutil.Finite("JVP", dst) }, hr.JVP(dst, []float64{1e308, 1})
 		}},
-		testutil.Case{Name: "Jacobian/out of range", Want: ErrInput, Call: func(context.Context) (func() error, error) {
+		testutil.Case{Name: "Jacobian/out of range", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 			_, err := hr.Jacobian()
 			return nil, err
 		}},
-		testutil.Case{Name: "VJP/nil result", Want: ErrInput, Call: func(context.Context) (func() error, error) {
+		testutil.Case{Name: "VJP/nil result", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 			return nil, nilResult.VJP(nil, nil)
 		}},
-		testutil.Case{Name: "JVP/zero Result", Want: ErrInput, Call: func(context.Context) (func() error, error) {
+		testutil.Case{Name: "JVP/zero Result", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 			return nil, (&Result{}).JVP(nil, nil)
 		}},
-		testutil.Case{Name: "Jacobian/Mean only", Want: ErrInput, Call: func(context.Context) (func() error, error) {
+		testutil.Case{Name: "Jacobian/Mean only", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 			return nil, func() error { _, err := nilResult.Jacobian(); return err }()
 		}},
-		testutil.Case{Name: "VJP/len dst", Want: ErrInput, Call: func(context.Context) (func() error, error) {
+		testutil.Case{Name: "VJP/len dst", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 			return nil, hr.VJP(make([]float64, 1), []float64{1, 1})
 		}},
-		testutil.Case{Name: "VJP/NaN g", Want: ErrInput, Call: func(context.Context) (func() error, error) {
+		testutil.Case{Name: "VJP/NaN g", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 			return nil, hr.VJP(make([]float64, 2), []float64{math.NaN(), 1})
 		}},
 		testutil.Case{Name: "VJP/8 goroutines", Call: func(context.Context) (func() error, error) {

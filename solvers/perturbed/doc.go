@@ -75,8 +75,8 @@
 // E. B. Khalil, "PyEPO: A PyTorch-based End-to-End Predict-then-Optimize
 // Library for Linear and Integer Programming", 2022.
 //
-// Bad input is [ErrInput]; an oracle's error or non-finite output is
+// Bad input is [ErrInvalid]; an oracle's error or non-finite output is
 // [ErrOracle]; a panicking oracle is an error matching [ErrCallback] (and
 // ErrOracle). The Jacobian products stay finite near the float64 range
-// (rescaled when a direct product overflows) or report ErrInput.
+// (rescaled when a direct product overflows) or report ErrInvalid.
 package perturbed

@@ -50,9 +50,9 @@ func (n Noise) String() string {
 
 // Errors returned by the package.
 var (
-	// ErrInput reports an invalid optimizer, settings or argument: a nil
+	// ErrInvalid reports an invalid optimizer, settings or argument: a nil
 	// oracle, a non-positive dimension, a length mismatch, NaN or Inf.
-	ErrInput = errors.New("perturbed: invalid input")
+	ErrInvalid = errors.New("perturbed: invalid input")
 	// ErrOracle wraps an error returned by the oracle, or reports an
 	// oracle output containing NaN or Inf.
 	ErrOracle = errors.New("perturbed: oracle failed")
@@ -112,25 +112,25 @@ func (s *Settings) resolved() (Settings, error) {
 		r = *s
 	}
 	if r.Samples < 0 {
-		return r, fmt.Errorf("%w: Samples = %d", ErrInput, r.Samples)
+		return r, fmt.Errorf("%w: Samples = %d", ErrInvalid, r.Samples)
 	}
 	if r.Samples == 0 {
 		r.Samples = DefaultSamples
 	}
 	if math.IsNaN(r.Sigma) || math.IsInf(r.Sigma, 0) || r.Sigma < 0 {
-		return r, fmt.Errorf("%w: Sigma = %v", ErrInput, r.Sigma)
+		return r, fmt.Errorf("%w: Sigma = %v", ErrInvalid, r.Sigma)
 	}
 	if r.Sigma == 0 {
 		r.Sigma = DefaultSigma
 	}
 	if r.Noise != Normal && r.Noise != Gumbel {
-		return r, fmt.Errorf("%w: unknown noise %v", ErrInput, r.Noise)
+		return r, fmt.Errorf("%w: unknown noise %v", ErrInvalid, r.Noise)
 	}
 	if r.Antithetic && r.Noise != Normal {
-		return r, fmt.Errorf("%w: antithetic sampling needs symmetric (Normal) noise", ErrInput)
+		return r, fmt.Errorf("%w: antithetic sampling needs symmetric (Normal) noise", ErrInvalid)
 	}
 	if r.Workers < 0 {
-		return r, fmt.Errorf("%w: Workers = %d", ErrInput, r.Workers)
+		return r, fmt.Errorf("%w: Workers = %d", ErrInvalid, r.Workers)
 	}
 	if r.Workers == 0 {
 		r.Workers = runtime.GOMAXPROCS(0)
@@ -168,16 +168,16 @@ type Result struct {
 
 func (o *Optimizer) check(theta []float64) (Settings, error) {
 	if o == nil || o.Oracle == nil {
-		return Settings{}, fmt.Errorf("%w: nil oracle", ErrInput)
+		return Settings{}, fmt.Errorf("%w: nil oracle", ErrInvalid)
 	}
 	if o.Dim <= 0 {
-		return Settings{}, fmt.Errorf("%w: Dim = %d", ErrInput, o.Dim)
+		return Settings{}, fmt.Errorf("%w: Dim = %d", ErrInvalid, o.Dim)
 	}
 	if len(theta) != o.Dim {
-		return Settings{}, fmt.Errorf("%w: len(theta) = %d, Dim = %d", ErrInput, len(theta), o.Dim)
+		return Settings{}, fmt.Errorf("%w: len(theta) = %d, Dim = %d", ErrInvalid, len(theta), o.Dim)
 	}
 	if !finite(theta) {
-		return Settings{}, fmt.Errorf("%w: theta has NaN or Inf", ErrInput)
+		return Settings{}, fmt.Errorf("%w: theta has NaN or Inf", ErrInvalid)
 	}
 	return o.Settings.resolved()
 }
@@ -235,10 +235,10 @@ func (o *Optimizer) FenchelYoung(ctx context.Context, theta, y []float64) (loss 
 		return 0, nil, err
 	}
 	if len(y) != o.Dim {
-		return 0, nil, fmt.Errorf("%w: len(y) = %d, Dim = %d", ErrInput, len(y), o.Dim)
+		return 0, nil, fmt.Errorf("%w: len(y) = %d, Dim = %d", ErrInvalid, len(y), o.Dim)
 	}
 	if !finite(y) {
-		return 0, nil, fmt.Errorf("%w: y has NaN or Inf", ErrInput)
+		return 0, nil, fmt.Errorf("%w: y has NaN or Inf", ErrInvalid)
 	}
 	r, err := o.run(ctx, theta, s, false)
 	if err != nil {
@@ -252,7 +252,7 @@ func (o *Optimizer) FenchelYoung(ctx context.Context, theta, y []float64) (loss 
 	}
 	loss = r.Value - ty
 	if math.IsNaN(loss) || math.IsInf(loss, 0) {
-		return 0, nil, fmt.Errorf("%w: loss overflows", ErrInput)
+		return 0, nil, fmt.Errorf("%w: loss overflows", ErrInvalid)
 	}
 	if s.Minimize {
 		loss = -loss
@@ -283,7 +283,7 @@ func (o *Optimizer) run(ctx context.Context, theta []float64, s Settings, keep b
 	d, m := o.Dim, s.Samples
 	if m > maxFloats/d {
 		// The kept samples (and the block sums) would not fit in memory.
-		return nil, fmt.Errorf("%w: %d samples of dimension %d exceed %d floats", ErrInput, m, d, maxFloats)
+		return nil, fmt.Errorf("%w: %d samples of dimension %d exceed %d floats", ErrInvalid, m, d, maxFloats)
 	}
 	res := &Result{Samples: m, Sigma: s.Sigma, dim: d}
 	if keep {
@@ -365,7 +365,7 @@ func (o *Optimizer) run(ctx context.Context, theta []float64, s Settings, keep b
 				cost[i] = theta[i] + s.Sigma*z[i]
 			}
 			if checkCost && !finite(cost) {
-				fail(fmt.Errorf("%w: θ + σZ overflows at sample %d", ErrInput, k))
+				fail(fmt.Errorf("%w: θ + σZ overflows at sample %d", ErrInvalid, k))
 				return
 			}
 			clear(y)
@@ -428,7 +428,7 @@ func (o *Optimizer) run(ctx context.Context, theta []float64, s Settings, keep b
 		}
 	}
 	if !finite(mean) || math.IsNaN(res.Value) || math.IsInf(res.Value, 0) {
-		return nil, fmt.Errorf("%w: mean or value overflows (scale θ, σ or the oracle output down)", ErrInput)
+		return nil, fmt.Errorf("%w: mean or value overflows (scale θ, σ or the oracle output down)", ErrInvalid)
 	}
 	if s.Logger != nil {
 		s.Logger.Debug("perturbed: evaluated", "dim", d, "samples", m, "sigma", s.Sigma,
@@ -503,7 +503,7 @@ func splitmix(x uint64) uint64 {
 // (1/(σM)) Σ_m ⟨y_m − b, g⟩ ∇ν(Z_m), where b is y*(θ) with a control
 // variate and 0 otherwise. dst and g may alias. When an intermediate
 // product overflows (g, y or σ near the float64 range) the estimate is
-// recomputed with rescaled factors; ErrInput reports a product that is
+// recomputed with rescaled factors; ErrInvalid reports a product that is
 // itself out of range.
 func (r *Result) VJP(dst, g []float64) error {
 	if err := r.checkKept(dst, g); err != nil {
@@ -541,7 +541,7 @@ func (r *Result) vjpScaled(dst, g []float64) error {
 }
 
 // rescale multiplies x by Π factors / (σM) without intermediate overflow
-// or underflow and reports ErrInput when the result is out of range.
+// or underflow and reports ErrInvalid when the result is out of range.
 func (r *Result) rescale(x []float64, name string, factors ...float64) error {
 	f, e := math.Frexp(1 / float64(r.Samples))
 	fs, es := math.Frexp(r.Sigma)
@@ -556,7 +556,7 @@ func (r *Result) rescale(x []float64, name string, factors ...float64) error {
 		x[i] = math.Ldexp(x[i]*f, e)
 	}
 	if !finite(x) {
-		return fmt.Errorf("%w: %s overflows (scale θ, σ, the cotangent or the oracle output down)", ErrInput, name)
+		return fmt.Errorf("%w: %s overflows (scale θ, σ, the cotangent or the oracle output down)", ErrInvalid, name)
 	}
 	return nil
 }
@@ -650,7 +650,7 @@ func (r *Result) jvpSum(dst, v []float64, sy float64) {
 // Overflow is handled as in VJP.
 func (r *Result) Jacobian() (*mat.Dense, error) {
 	if r == nil || r.ys == nil {
-		return nil, fmt.Errorf("%w: Result has no kept samples (use Forward)", ErrInput)
+		return nil, fmt.Errorf("%w: Result has no kept samples (use Forward)", ErrInvalid)
 	}
 	j := r.jacobianSum(1)
 	j.Scale(1/(r.Sigma*float64(r.Samples)), j)
@@ -709,13 +709,13 @@ func (r *Result) baselineAt(i int) float64 {
 
 func (r *Result) checkKept(dst, v []float64) error {
 	if r == nil || r.ys == nil {
-		return fmt.Errorf("%w: Result has no kept samples (use Forward)", ErrInput)
+		return fmt.Errorf("%w: Result has no kept samples (use Forward)", ErrInvalid)
 	}
 	if len(dst) != r.dim || len(v) != r.dim {
-		return fmt.Errorf("%w: len(dst) = %d, len(v) = %d, Dim = %d", ErrInput, len(dst), len(v), r.dim)
+		return fmt.Errorf("%w: len(dst) = %d, len(v) = %d, Dim = %d", ErrInvalid, len(dst), len(v), r.dim)
 	}
 	if !finite(v) {
-		return fmt.Errorf("%w: vector has NaN or Inf", ErrInput)
+		return fmt.Errorf("%w: vector has NaN or Inf", ErrInvalid)
 	}
 	return nil
 }

@@ -321,22 +321,22 @@ func TestBadInput(t *testing.T) {
 	}
 	for _, c := range cases {
 		_, err := c.opt.Forward(ctx, c.theta)
-		assert.ErrorIs(t, err, ErrInput, c.name)
+		assert.ErrorIs(t, err, ErrInvalid, c.name)
 		_, _, err = c.opt.FenchelYoung(ctx, c.theta, []float64{1, 0, 0})
-		assert.ErrorIs(t, err, ErrInput, c.name)
+		assert.ErrorIs(t, err, ErrInvalid, c.name)
 	}
 	opt := &Optimizer{Oracle: argmaxOracle, Dim: 3}
 	_, _, err := opt.FenchelYoung(ctx, good, []float64{1, 0})
-	assert.ErrorIs(t, err, ErrInput)
+	assert.ErrorIs(t, err, ErrInvalid)
 	_, _, err = opt.FenchelYoung(ctx, good, []float64{math.NaN(), 0, 0})
-	assert.ErrorIs(t, err, ErrInput)
+	assert.ErrorIs(t, err, ErrInvalid)
 	r, err := opt.Forward(ctx, good)
 	require.NoError(t, err)
-	assert.ErrorIs(t, r.VJP(make([]float64, 2), good), ErrInput)
-	assert.ErrorIs(t, r.JVP(make([]float64, 3), []float64{0, math.NaN(), 0}), ErrInput)
+	assert.ErrorIs(t, r.VJP(make([]float64, 2), good), ErrInvalid)
+	assert.ErrorIs(t, r.JVP(make([]float64, 3), []float64{0, math.NaN(), 0}), ErrInvalid)
 	var empty Result
 	_, err = empty.Jacobian()
-	assert.ErrorIs(t, err, ErrInput)
+	assert.ErrorIs(t, err, ErrInvalid)
 }
 
 func TestOracleFailures(t *testing.T) {
@@ -411,5 +411,5 @@ func TestAntithetic(t *testing.T) {
 	// Gumbel noise is rejected.
 	opt := &Optimizer{Oracle: argmaxOracle, Dim: 2, Settings: &Settings{Noise: Gumbel, Antithetic: true}}
 	_, err := opt.Forward(context.Background(), theta)
-	assert.ErrorIs(t, err, ErrInput)
+	assert.ErrorIs(t, err, ErrInvalid)
 }

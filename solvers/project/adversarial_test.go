@@ -365,34 +365,34 @@ func TestAdversarialSetParams(t *testing.T) {
 		{"Box upper -Inf", Box{Upper: []float64{-inf}}, ErrInfeasible},
 		{"Box NaN", Box{Lower: []float64{nan}}, ErrNaN},
 		{"Box length", Box{Lower: []float64{0, 0}}, ErrDims},
-		{"LInfBall 0", LInfBall{0}, ErrParam},
-		{"LInfBall -1", LInfBall{-1}, ErrParam},
+		{"LInfBall 0", LInfBall{0}, ErrInvalid},
+		{"LInfBall -1", LInfBall{-1}, ErrInvalid},
 		{"LInfBall NaN", LInfBall{nan}, ErrNaN},
-		{"L2Ball 0", L2Ball{0}, ErrParam},
+		{"L2Ball 0", L2Ball{0}, ErrInvalid},
 		{"L2Ball -Inf", L2Ball{-inf}, ErrNaN},
 		{"L2Ball Inf", L2Ball{inf}, ErrNaN},
-		{"L1Ball -1e-300", L1Ball{-1e-300}, ErrParam},
+		{"L1Ball -1e-300", L1Ball{-1e-300}, ErrInvalid},
 		{"L1Ball NaN", L1Ball{nan}, ErrNaN},
-		{"Simplex 0", Simplex{0}, ErrParam},
+		{"Simplex 0", Simplex{0}, ErrInvalid},
 		{"Simplex NaN", Simplex{nan}, ErrNaN},
-		{"SparseSimplex K 0", SparseSimplex{1, 0}, ErrParam},
-		{"SparseSimplex K -3", SparseSimplex{1, -3}, ErrParam},
-		{"SparseSimplex r 0", SparseSimplex{0, 2}, ErrParam},
-		{"L2Sphere 0", L2Sphere{0}, ErrParam},
-		{"L1Sphere -1", L1Sphere{-1}, ErrParam},
-		{"Hyperplane zero normal", Hyperplane{Normal: make([]float64, 4)}, ErrParam},
+		{"SparseSimplex K 0", SparseSimplex{1, 0}, ErrInvalid},
+		{"SparseSimplex K -3", SparseSimplex{1, -3}, ErrInvalid},
+		{"SparseSimplex r 0", SparseSimplex{0, 2}, ErrInvalid},
+		{"L2Sphere 0", L2Sphere{0}, ErrInvalid},
+		{"L1Sphere -1", L1Sphere{-1}, ErrInvalid},
+		{"Hyperplane zero normal", Hyperplane{Normal: make([]float64, 4)}, ErrInvalid},
 		{"Hyperplane nil normal", Hyperplane{}, ErrDims},
 		{"Hyperplane short normal", Hyperplane{Normal: []float64{1}}, ErrDims},
 		{"Hyperplane NaN offset", Hyperplane{Normal: []float64{1, 0, 0, 0}, Offset: nan}, ErrNaN},
-		{"Halfspace zero normal", Halfspace{Normal: make([]float64, 4)}, ErrParam},
+		{"Halfspace zero normal", Halfspace{Normal: make([]float64, 4)}, ErrInvalid},
 		{"Halfspace Inf normal", Halfspace{Normal: []float64{inf, 0, 0, 0}}, ErrNaN},
 		{"BoxSection crossed", BoxSection{Lower: []float64{1}, Upper: []float64{0}, Value: 0.5}, ErrInfeasible},
 		{"BoxSection value", CappedSimplex(0.2, 1), ErrInfeasible},
-		{"BoxSection zero weight", BoxSection{Lower: []float64{0}, Upper: []float64{1}, Weights: []float64{0}, Value: 0.5}, ErrParam},
-		{"BoxSection no bounds", BoxSection{Value: 1}, ErrParam},
+		{"BoxSection zero weight", BoxSection{Lower: []float64{0}, Upper: []float64{1}, Weights: []float64{0}, Value: 0.5}, ErrInvalid},
+		{"BoxSection no bounds", BoxSection{Value: 1}, ErrInvalid},
 		{"BoxSection NaN value", BoxSection{Lower: []float64{0}, Upper: []float64{1}, Value: nan}, ErrNaN},
 		{"Transport mass", Transport{Rows: []float64{1, 1}, Cols: []float64{0.5, 0.5}}, ErrInfeasible},
-		{"Transport negative", Transport{Rows: []float64{1.5, -0.5}, Cols: []float64{0.5, 0.5}}, ErrParam},
+		{"Transport negative", Transport{Rows: []float64{1.5, -0.5}, Cols: []float64{0.5, 0.5}}, ErrInvalid},
 		{"Transport NaN", Transport{Rows: []float64{nan, 1}, Cols: []float64{0.5, 0.5}}, ErrNaN},
 		{"Transport shape", Transport{Rows: []float64{1}, Cols: []float64{0.5, 0.5}}, ErrDims},
 		{"Transport nil", Transport{}, ErrDims},
@@ -439,7 +439,7 @@ func TestAdversarialTransportScale(t *testing.T) {
 func TestAdversarialConstructors(t *testing.T) {
 	a := mat.NewDense(1, 2, []float64{1, 1})
 	cases := []testutil.Case{
-		{Name: "NewAffine/nil A", Want: ErrParam, Call: func(context.Context) (func() error, error) {
+		{Name: "NewAffine/nil A", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 			_, err := NewAffine(nil, []float64{1})
 			return nil, err
 		}},
@@ -537,15 +537,15 @@ func TestAdversarialConstructors(t *testing.T) {
 			_, err = p.Solve(context.Background(), []float64{3})
 			return nil, err
 		}},
-		{Name: "nil *Affine", Want: ErrParam, Call: func(context.Context) (func() error, error) {
+		{Name: "nil *Affine", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 			var s *Affine
 			return nil, s.Project(make([]float64, 2), []float64{1, 2})
 		}},
-		{Name: "nil *Polyhedron", Want: ErrParam, Call: func(context.Context) (func() error, error) {
+		{Name: "nil *Polyhedron", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 			var s *Polyhedron
 			return nil, s.Project(make([]float64, 2), []float64{1, 2})
 		}},
-		{Name: "nil *Polyhedron.Solve", Want: ErrParam, Call: func(context.Context) (func() error, error) {
+		{Name: "nil *Polyhedron.Solve", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 			var s *Polyhedron
 			_, err := s.Solve(context.Background(), []float64{1, 2})
 			return nil, err
@@ -560,16 +560,16 @@ func TestAdversarialConstructors(t *testing.T) {
 				return nil
 			}, nil
 		}},
-		{Name: "nil *Affine.WithParams", Want: ErrParam, Call: func(context.Context) (func() error, error) {
+		{Name: "nil *Affine.WithParams", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 			var s *Affine
 			_, err := s.WithParams([]float64{1})
 			return nil, err
 		}},
-		{Name: "nil *Polyhedron.ParamVJP", Want: ErrParam, Call: func(context.Context) (func() error, error) {
+		{Name: "nil *Polyhedron.ParamVJP", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 			var s *Polyhedron
 			return nil, s.ParamVJP(make([]float64, 1), []float64{1, 2}, []float64{1, 2}, []float64{1, 2})
 		}},
-		{Name: "nil *Affine.VJP", Want: ErrParam, Call: func(context.Context) (func() error, error) {
+		{Name: "nil *Affine.VJP", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 			var s *Affine
 			return nil, s.VJP(make([]float64, 2), []float64{1, 2}, []float64{1, 2}, []float64{1, 2})
 		}},
@@ -586,25 +586,25 @@ func TestAdversarialConditionsAndRows(t *testing.T) {
 	var cases []testutil.Case
 	for _, eta := range []float64{0, -1, 2, 3, nan, inf} {
 		cases = append(cases,
-			testutil.Case{Name: fmt.Sprintf("Condition/η=%v", eta), Want: ErrParam, Call: func(context.Context) (func() error, error) {
+			testutil.Case{Name: fmt.Sprintf("Condition/η=%v", eta), Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 				_, err := Condition(Simplex{1}, 3, eta)
 				return nil, err
 			}},
-			testutil.Case{Name: fmt.Sprintf("ParamCondition/η=%v", eta), Want: ErrParam, Call: func(context.Context) (func() error, error) {
+			testutil.Case{Name: fmt.Sprintf("ParamCondition/η=%v", eta), Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 				_, err := ParamCondition(Simplex{1}, 3, eta)
 				return nil, err
 			}})
 	}
 	cases = append(cases,
-		testutil.Case{Name: "Condition/nil set", Want: ErrParam, Call: func(context.Context) (func() error, error) {
+		testutil.Case{Name: "Condition/nil set", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 			_, err := Condition(nil, 3, 0.5)
 			return nil, err
 		}},
-		testutil.Case{Name: "Condition/n=0", Want: ErrParam, Call: func(context.Context) (func() error, error) {
+		testutil.Case{Name: "Condition/n=0", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 			_, err := Condition(Simplex{1}, 0, 0.5)
 			return nil, err
 		}},
-		testutil.Case{Name: "ParamCondition/nil set", Want: ErrParam, Call: func(context.Context) (func() error, error) {
+		testutil.Case{Name: "ParamCondition/nil set", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 			_, err := ParamCondition(nil, 3, 0.5)
 			return nil, err
 		}},
@@ -763,13 +763,13 @@ func TestAdversarialPanickingSet(t *testing.T) {
 		}
 	}
 	cases := []testutil.Case{
-		{Name: "ProjectRows", Want: ErrParam, Call: func(context.Context) (func() error, error) {
+		{Name: "ProjectRows", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 			return nil, ProjectRows(mat.NewDense(2, 3, nil), y, panicSet{}, 2)
 		}},
-		{Name: "JVPRows", Want: ErrParam, Call: func(context.Context) (func() error, error) {
+		{Name: "JVPRows", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 			return nil, JVPRows(mat.NewDense(2, 3, nil), y, y, y, panicSet{}, 1)
 		}},
-		{Name: "VJPRows", Want: ErrParam, Call: func(context.Context) (func() error, error) {
+		{Name: "VJPRows", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 			return nil, VJPRows(mat.NewDense(2, 3, nil), y, y, y, panicSet{}, 1)
 		}},
 		{Name: "JacobianOperator", Call: func(context.Context) (func() error, error) {
@@ -786,7 +786,7 @@ func TestAdversarialPanickingSet(t *testing.T) {
 			c.Residual(dst, []float64{1, 2, 3}, []float64{1, 2, 3})
 			return nanOut(dst), nil
 		}},
-		{Name: "Condition.Linearize", Want: ErrParam, Call: func(context.Context) (func() error, error) {
+		{Name: "Condition.Linearize", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 			c, err := Condition(panicSet{}, 3, 0.5)
 			if err != nil {
 				return nil, err
@@ -794,7 +794,7 @@ func TestAdversarialPanickingSet(t *testing.T) {
 			_, _, err = c.Linearize([]float64{1, 2, 3}, []float64{1, 2, 3})
 			return nil, err
 		}},
-		{Name: "ParamCondition", Want: ErrParam, Call: func(context.Context) (func() error, error) {
+		{Name: "ParamCondition", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 			_, err := ParamCondition(panicSet{}, 3, 0.5)
 			return nil, err
 		}},

@@ -31,10 +31,10 @@ const AffineRankTol = 1e-13
 
 // NewAffine returns the set {x : Ax = b}. It returns ErrInfeasible when b is
 // not in the range of A (to a relative tolerance of 1e-9), ErrDims when
-// len(b) ≠ rows of A, ErrNaN for NaN or Inf entries, ErrParam for a nil A.
+// len(b) ≠ rows of A, ErrNaN for NaN or Inf entries, ErrInvalid for a nil A.
 func NewAffine(a mat.Matrix, b []float64) (*Affine, error) {
 	if a == nil {
-		return nil, fmt.Errorf("%w: nil matrix A", ErrParam)
+		return nil, fmt.Errorf("%w: nil matrix A", ErrInvalid)
 	}
 	m, n := a.Dims()
 	if m == 0 || n == 0 || len(b) != m {
@@ -52,7 +52,7 @@ func NewAffine(a mat.Matrix, b []float64) (*Affine, error) {
 	}
 	var svd mat.SVD
 	if !svd.Factorize(a, mat.SVDThin) {
-		return nil, fmt.Errorf("%w: SVD of A failed", ErrParam)
+		return nil, fmt.Errorf("%w: SVD of A failed", ErrInvalid)
 	}
 	sv := svd.Values(nil)
 	k := 0
@@ -134,7 +134,7 @@ func (s *Affine) Project(dst, y []float64) error {
 
 func (s *Affine) checkN(n int) error {
 	if s == nil || s.v == nil {
-		return fmt.Errorf("%w: use NewAffine", ErrParam)
+		return fmt.Errorf("%w: use NewAffine", ErrInvalid)
 	}
 	if n != s.n {
 		return fmt.Errorf("%w: length %d, set in R^%d", ErrDims, n, s.n)

@@ -52,7 +52,7 @@ func (b BoxSection) weight(i int) float64 {
 
 func (b BoxSection) check(n int) error {
 	if len(b.Lower) == 0 || len(b.Upper) == 0 {
-		return fmt.Errorf("%w: box section needs finite Lower and Upper", ErrParam)
+		return fmt.Errorf("%w: box section needs finite Lower and Upper", ErrInvalid)
 	}
 	for _, s := range [][]float64{b.Lower, b.Upper, b.Weights} {
 		if len(s) > 1 && len(s) != n {
@@ -70,7 +70,7 @@ func (b BoxSection) check(n int) error {
 		// One bound pair and weight for every coordinate: O(1).
 		l, u, w := b.Lower[0], b.Upper[0], b.weight(0)
 		if !(w > 0) {
-			return fmt.Errorf("%w: weight %v ≤ 0", ErrParam, w)
+			return fmt.Errorf("%w: weight %v ≤ 0", ErrInvalid, w)
 		}
 		if l > u {
 			return fmt.Errorf("%w: lower bound %v > upper bound %v", ErrInfeasible, l, u)
@@ -84,7 +84,7 @@ func (b BoxSection) check(n int) error {
 	for i := range n {
 		l, u, w := bound(b.Lower, i, 0), bound(b.Upper, i, 0), b.weight(i)
 		if !(w > 0) {
-			return fmt.Errorf("%w: weight %v ≤ 0 at %d", ErrParam, w, i)
+			return fmt.Errorf("%w: weight %v ≤ 0 at %d", ErrInvalid, w, i)
 		}
 		if l > u {
 			return fmt.Errorf("%w: lower bound > upper bound at %d", ErrInfeasible, i)

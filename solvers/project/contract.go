@@ -40,13 +40,13 @@ type Result struct {
 // (see Result). ctx is checked before the projection and passed to the QP
 // of a Polyhedron, the one projection of the package that runs long; an
 // error matches ctx.Err() when it is done. Errors are those of s.Project
-// (ErrDims, ErrNaN, ErrParam, ErrInfeasible, ErrNotConverged); a nil s is
-// an error matching ErrParam. Solve keeps copies of y and of the set's
+// (ErrDims, ErrNaN, ErrInvalid, ErrInfeasible, ErrNotConverged); a nil s is
+// an error matching ErrInvalid. Solve keeps copies of y and of the set's
 // parameters; the existing Project, JVP, VJP, ParamJVP and ParamVJP are
 // the allocation-free path.
 func Solve(ctx context.Context, s Set, y []float64) (*Result, error) {
 	if s == nil {
-		return nil, fmt.Errorf("%w: nil set", ErrParam)
+		return nil, fmt.Errorf("%w: nil set", ErrInvalid)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -83,11 +83,11 @@ func Solve(ctx context.Context, s Set, y []float64) (*Result, error) {
 
 // SolveBatch is Solve for every vector of ys onto the same set, with up to
 // workers goroutines (0 means runtime.GOMAXPROCS(0), negative is an error
-// matching ErrParam). The results do not depend on workers. The error, if
+// matching ErrInvalid). The results do not depend on workers. The error, if
 // any, is that of the first failing item, wrapped as "item %d".
 func SolveBatch(ctx context.Context, s Set, ys [][]float64, workers int) ([]*Result, error) {
 	if workers < 0 {
-		return nil, fmt.Errorf("%w: %d workers", ErrParam, workers)
+		return nil, fmt.Errorf("%w: %d workers", ErrInvalid, workers)
 	}
 	out := make([]*Result, len(ys))
 	err := parallel.ForErr(ctx, len(ys), workers, func(i int) error {
@@ -122,7 +122,7 @@ func (r *Result) Condition() (implicit.Condition, []float64, []float64) {
 
 func (r *Result) valid() error {
 	if r == nil || r.set == nil {
-		return fmt.Errorf("%w: use Solve", ErrParam)
+		return fmt.Errorf("%w: use Solve", ErrInvalid)
 	}
 	return nil
 }

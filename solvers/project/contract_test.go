@@ -21,20 +21,20 @@ func TestSolveResult(t *testing.T) {
 	require.Equal(t, []float64{0.9, -0.3, 0.5, 1}, theta)
 
 	_, err = Solve(ctx, nil, y)
-	require.ErrorIs(t, err, ErrParam)
+	require.ErrorIs(t, err, ErrInvalid)
 	_, err = Solve(ctx, Simplex{Radius: -1}, y)
-	require.ErrorIs(t, err, ErrParam)
+	require.ErrorIs(t, err, ErrInvalid)
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
 	_, err = Solve(cctx, Simplex{Radius: 1}, y)
 	require.ErrorIs(t, err, context.Canceled)
 	_, err = SolveBatch(ctx, Simplex{Radius: 1}, [][]float64{y}, -1)
-	require.ErrorIs(t, err, ErrParam)
+	require.ErrorIs(t, err, ErrInvalid)
 	_, err = SolveBatch(ctx, Simplex{Radius: 1}, [][]float64{y, {}}, 1)
 	require.ErrorIs(t, err, ErrDims)
 
 	var zero Result
-	require.ErrorIs(t, zero.VJP(nil, nil), ErrParam)
+	require.ErrorIs(t, zero.VJP(nil, nil), ErrInvalid)
 	require.ErrorIs(t, r.VJP(make([]float64, 3), make([]float64, 3)), ErrDims)
 	require.ErrorIs(t, r.JVP(make([]float64, 3), []float64{0, 0, 0, nan}), ErrNaN)
 }

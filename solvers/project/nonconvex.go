@@ -243,7 +243,7 @@ func (s SparseSimplex) Project(dst, y []float64) error {
 		return err
 	}
 	if s.K < 1 {
-		return fmt.Errorf("%w: sparse simplex K = %d < 1", ErrParam, s.K)
+		return fmt.Errorf("%w: sparse simplex K = %d < 1", ErrInvalid, s.K)
 	}
 	n := len(y)
 	if s.K >= n {
@@ -320,7 +320,7 @@ func (s SparseSimplex) JVP(dst, x, y, v []float64) error {
 		return err
 	}
 	if s.K < 1 {
-		return fmt.Errorf("%w: sparse simplex K = %d < 1", ErrParam, s.K)
+		return fmt.Errorf("%w: sparse simplex K = %d < 1", ErrInvalid, s.K)
 	}
 	return centerOnSupportChecked(dst, x, v)
 }

@@ -137,7 +137,7 @@ func (p *Polyhedron) problem(y []float64) *qp.Problem {
 // errors of package qp otherwise.
 func (p *Polyhedron) Solve(ctx context.Context, y []float64) (*qp.Solution, error) {
 	if p == nil || p.n == 0 {
-		return nil, fmt.Errorf("%w: use NewPolyhedron", ErrParam)
+		return nil, fmt.Errorf("%w: use NewPolyhedron", ErrInvalid)
 	}
 	if len(y) != p.n {
 		return nil, fmt.Errorf("%w: len(y) = %d, set in R^%d", ErrDims, len(y), p.n)
@@ -268,7 +268,7 @@ func (p *Polyhedron) Project(dst, y []float64) error {
 // again.
 func (p *Polyhedron) cached(y []float64) (*polyState, error) {
 	if p == nil {
-		return nil, fmt.Errorf("%w: use NewPolyhedron", ErrParam)
+		return nil, fmt.Errorf("%w: use NewPolyhedron", ErrInvalid)
 	}
 	p.mu.Lock()
 	st := p.last
@@ -351,7 +351,7 @@ func (p *Polyhedron) Params() []float64 {
 // G, A and solver settings.
 func (p *Polyhedron) WithParams(theta []float64) (Parametric, error) {
 	if p == nil || p.n == 0 {
-		return nil, fmt.Errorf("%w: use NewPolyhedron", ErrParam)
+		return nil, fmt.Errorf("%w: use NewPolyhedron", ErrInvalid)
 	}
 	m := len(p.h)
 	if err := paramsLen(theta, m+len(p.b)); err != nil {
@@ -372,7 +372,7 @@ func (p *Polyhedron) WithParams(theta []float64) (Parametric, error) {
 // factorization of the QP.
 func (p *Polyhedron) ParamJVP(dst, x, y, dtheta []float64) error {
 	if p == nil || p.n == 0 {
-		return fmt.Errorf("%w: use NewPolyhedron", ErrParam)
+		return fmt.Errorf("%w: use NewPolyhedron", ErrInvalid)
 	}
 	m, q := len(p.h), len(p.b)
 	if err := checkParamProduct(x, y, dtheta, m+q); err != nil {
@@ -412,7 +412,7 @@ func (p *Polyhedron) ParamJVP(dst, x, y, dtheta []float64) error {
 // constraints for the cotangent u (zero for inactive rows of G).
 func (p *Polyhedron) ParamVJP(dst, x, y, u []float64) error {
 	if p == nil || p.n == 0 {
-		return fmt.Errorf("%w: use NewPolyhedron", ErrParam)
+		return fmt.Errorf("%w: use NewPolyhedron", ErrInvalid)
 	}
 	m, q := len(p.h), len(p.b)
 	if err := checkParamVJP(dst, x, y, u, m+q); err != nil {

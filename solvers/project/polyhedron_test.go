@@ -179,5 +179,5 @@ func TestPolyhedronErrors(t *testing.T) {
 	assert.InDeltaSlice(t, []float64{1, -2}, x, 1e-8)
 	var zero Polyhedron
 	_, err = zero.Solve(context.Background(), x)
-	assert.ErrorIs(t, err, ErrParam)
+	assert.ErrorIs(t, err, ErrInvalid)
 }

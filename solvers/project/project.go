@@ -16,11 +16,11 @@ var (
 	ErrDims = errors.New("project: dimension mismatch")
 	// ErrNaN reports NaN or Inf in a vector (or NaN in a set parameter).
 	ErrNaN = errors.New("project: NaN or Inf in input")
-	// ErrParam reports an invalid set parameter or argument: a
+	// ErrInvalid reports an invalid set parameter or argument: a
 	// non-positive radius, a zero normal vector, non-positive weights, a
 	// nil matrix or set, a step η outside (0, 2), a user's Set that
 	// panicked when the package called it (row batches, conditions).
-	ErrParam = errors.New("project: invalid set parameter")
+	ErrInvalid = errors.New("project: invalid set parameter")
 	// ErrInfeasible reports an empty set: crossed bounds of a box or box
 	// section (Lower > Upper, Lower = +∞, Upper = −∞), a box section whose
 	// value lies outside the range the box allows, transport marginals of
@@ -108,7 +108,7 @@ func checkRadius(name string, r float64) error {
 		return fmt.Errorf("%w: %s radius %v", ErrNaN, name, r)
 	}
 	if r <= 0 {
-		return fmt.Errorf("%w: %s radius %v ≤ 0", ErrParam, name, r)
+		return fmt.Errorf("%w: %s radius %v ≤ 0", ErrInvalid, name, r)
 	}
 	return nil
 }
@@ -138,7 +138,7 @@ func dot(a, b []float64) float64 {
 // Jacobian, Check) to differentiate a projection through the generic
 // engine, for example inside a larger condition; the closed-form JVP and
 // VJP of c are faster and give the same result. A nil c, n < 1 or η
-// outside (0, 2) (or NaN) is an error matching ErrParam.
+// outside (0, 2) (or NaN) is an error matching ErrInvalid.
 //
 // Residual and the operators cannot return errors: on invalid input they
 // write NaN, which the engine reports as implicit.ErrNaN.
@@ -150,14 +150,14 @@ func Condition(c Set, n int, eta float64) (implicit.Condition, error) {
 }
 
 // safeSet calls a Set (possibly a user's implementation) and returns a
-// panic in it as an error matching ErrParam, for the functions of this
+// panic in it as an error matching ErrInvalid, for the functions of this
 // package that drive a Set on the caller's behalf (conditions, operators,
 // row batches).
 type safeSet struct{ s Set }
 
 func recoverSet(err *error) {
 	if v := recover(); v != nil {
-		*err = fmt.Errorf("%w: the set panicked: %v", ErrParam, v)
+		*err = fmt.Errorf("%w: the set panicked: %v", ErrInvalid, v)
 	}
 }
 
@@ -197,7 +197,7 @@ func (p safeParam) WithParams(theta []float64) (q Parametric, err error) {
 	q, err = p.p.WithParams(theta)
 	if err != nil || q == nil {
 		if err == nil {
-			err = fmt.Errorf("%w: WithParams returned a nil set", ErrParam)
+			err = fmt.Errorf("%w: WithParams returned a nil set", ErrInvalid)
 		}
 		return nil, err
 	}
@@ -216,13 +216,13 @@ func (p safeParam) ParamVJP(dst, x, y, u []float64) (err error) {
 
 func checkCondition(nilSet bool, n int, eta float64) error {
 	if nilSet {
-		return fmt.Errorf("%w: nil set", ErrParam)
+		return fmt.Errorf("%w: nil set", ErrInvalid)
 	}
 	if n < 1 {
-		return fmt.Errorf("%w: condition of dimension n = %d", ErrParam, n)
+		return fmt.Errorf("%w: condition of dimension n = %d", ErrInvalid, n)
 	}
 	if !(eta > 0 && eta < 2) {
-		return fmt.Errorf("%w: step η = %v outside (0, 2)", ErrParam, eta)
+		return fmt.Errorf("%w: step η = %v outside (0, 2)", ErrInvalid, eta)
 	}
 	return nil
 }

@@ -456,7 +456,7 @@ func TestAffine(t *testing.T) {
 	_, err = NewAffine(a, b.RawVector().Data)
 	assert.ErrorIs(t, err, ErrNaN)
 	var empty Affine
-	assert.ErrorIs(t, empty.Project(x, y), ErrParam)
+	assert.ErrorIs(t, empty.Project(x, y), ErrInvalid)
 }
 
 func TestBadInput(t *testing.T) {
@@ -486,28 +486,28 @@ func TestBadInput(t *testing.T) {
 		{Box{Lower: []float64{1}, Upper: []float64{0}}, ErrInfeasible},
 		{Box{Lower: []float64{0, 0}}, ErrDims},
 		{Box{Upper: []float64{math.NaN()}}, ErrNaN},
-		{LInfBall{0}, ErrParam},
-		{L2Ball{-1}, ErrParam},
+		{LInfBall{0}, ErrInvalid},
+		{L2Ball{-1}, ErrInvalid},
 		{L2Ball{math.Inf(1)}, ErrNaN},
-		{Simplex{0}, ErrParam},
+		{Simplex{0}, ErrInvalid},
 		{Simplex{math.NaN()}, ErrNaN},
-		{L1Ball{-2}, ErrParam},
-		{Hyperplane{[]float64{0, 0, 0}, 1}, ErrParam},
+		{L1Ball{-2}, ErrInvalid},
+		{Hyperplane{[]float64{0, 0, 0}, 1}, ErrInvalid},
 		{Hyperplane{[]float64{1, 0}, 1}, ErrDims},
 		{Halfspace{[]float64{1, 0, 0}, math.NaN()}, ErrNaN},
 		{CappedSimplex(0.2, 1), ErrInfeasible},
 		{CappedSimplex(1, -1), ErrInfeasible},
-		{BoxSection{Lower: []float64{0}, Value: 1}, ErrParam},
-		{BoxSection{Lower: []float64{0}, Upper: []float64{1}, Weights: []float64{0}, Value: 1}, ErrParam},
+		{BoxSection{Lower: []float64{0}, Value: 1}, ErrInvalid},
+		{BoxSection{Lower: []float64{0}, Upper: []float64{1}, Weights: []float64{0}, Value: 1}, ErrInvalid},
 		{BoxSection{Lower: []float64{0}, Upper: []float64{1}, Weights: []float64{1, 1}, Value: 1}, ErrDims},
 		{BoxSection{Lower: []float64{0}, Upper: []float64{math.Inf(1)}, Value: 1}, ErrNaN},
-		{SparseSimplex{1, 0}, ErrParam},
+		{SparseSimplex{1, 0}, ErrInvalid},
 		{Transport{Rows: []float64{1}, Cols: []float64{0.2, 0.3, 0.6}}, ErrInfeasible},
-		{Transport{Rows: []float64{1}, Cols: []float64{-0.2, 0.6, 0.6}}, ErrParam},
+		{Transport{Rows: []float64{1}, Cols: []float64{-0.2, 0.6, 0.6}}, ErrInvalid},
 		{Transport{Rows: []float64{1, 0}, Cols: []float64{0.5, 0.5}}, ErrDims},
 		{Transport{Rows: []float64{1}, Cols: []float64{0.5, math.NaN(), 0.5}}, ErrNaN},
-		{SparseSimplex{-1, 2}, ErrParam},
-		{L2Sphere{0}, ErrParam},
+		{SparseSimplex{-1, 2}, ErrInvalid},
+		{L2Sphere{0}, ErrInvalid},
 		{L1Sphere{math.NaN()}, ErrNaN},
 	}
 	for _, c := range bad {

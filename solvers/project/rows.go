@@ -31,7 +31,7 @@ func VJPRows(dst, x, y, u *mat.Dense, s Set, workers int) error {
 }
 
 // rows applies f to every row; a panic in the set (a user's
-// implementation) is returned as an error matching ErrParam.
+// implementation) is returned as an error matching ErrInvalid.
 func rows(dst, x, y, v *mat.Dense, s Set, workers int, f func(s Set, d, x, y, v []float64) error) error {
 	if dst == nil || x == nil || y == nil || v == nil || s == nil {
 		return fmt.Errorf("%w: nil matrix or set", ErrDims)

@@ -280,7 +280,7 @@ func checkNormal(a []float64, b float64, n int) (float64, error) {
 	}
 	nrm := norm2(a)
 	if nrm == 0 {
-		return 0, fmt.Errorf("%w: zero normal vector", ErrParam)
+		return 0, fmt.Errorf("%w: zero normal vector", ErrInvalid)
 	}
 	return nrm, nil
 }

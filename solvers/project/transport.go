@@ -58,14 +58,14 @@ func (t Transport) check(n int) error {
 	sa, sb, scale := 0.0, 0.0, 1.0
 	for _, v := range t.Rows {
 		if v < 0 {
-			return fmt.Errorf("%w: negative row marginal %v", ErrParam, v)
+			return fmt.Errorf("%w: negative row marginal %v", ErrInvalid, v)
 		}
 		sa += v
 		scale = max(scale, v)
 	}
 	for _, v := range t.Cols {
 		if v < 0 {
-			return fmt.Errorf("%w: negative column marginal %v", ErrParam, v)
+			return fmt.Errorf("%w: negative column marginal %v", ErrInvalid, v)
 		}
 		sb += v
 		scale = max(scale, v)

@@ -105,30 +105,30 @@ func TestAdversarialMinimize(t *testing.T) {
 	testutil.RunAdversarial(t, []testutil.Case{
 		{Name: "ok", Call: run(good, theta, x0, nil)},
 		{Name: "ISTA fixed step", Call: run(good, theta, x0, &Settings{StepSize: 1, NoAcceleration: true})},
-		{Name: "nil composite", Want: ErrParam, Call: run(nil, theta, x0, nil)},
-		{Name: "nil F", Want: ErrParam, Call: run(&Composite{G: L1{}}, theta, x0, nil)},
-		{Name: "nil G", Want: ErrParam, Call: run(&Composite{F: shifted(a)}, theta, x0, nil)},
-		{Name: "typed nil G", Want: ErrParam, Call: run(&Composite{F: shifted(a), G: (*GroupLasso)(nil)}, theta, x0, nil)},
-		{Name: "F without Grad", Want: ErrParam, Call: run(&Composite{F: &smooth.Problem{N: 3, Func: shifted(a).Func}, G: L1{}}, theta, x0, nil)},
+		{Name: "nil composite", Want: ErrInvalid, Call: run(nil, theta, x0, nil)},
+		{Name: "nil F", Want: ErrInvalid, Call: run(&Composite{G: L1{}}, theta, x0, nil)},
+		{Name: "nil G", Want: ErrInvalid, Call: run(&Composite{F: shifted(a)}, theta, x0, nil)},
+		{Name: "typed nil G", Want: ErrInvalid, Call: run(&Composite{F: shifted(a), G: (*GroupLasso)(nil)}, theta, x0, nil)},
+		{Name: "F without Grad", Want: ErrInvalid, Call: run(&Composite{F: &smooth.Problem{N: 3, Func: shifted(a).Func}, G: L1{}}, theta, x0, nil)},
 		{Name: "short x0", Want: ErrDims, Call: run(good, theta, x0[:2], nil)},
 		{Name: "nil θ", Want: ErrDims, Call: run(good, nil, x0, nil)},
 		{Name: "NaN x0", Want: ErrNaN, Call: run(good, theta, []float64{0, math.NaN(), 0}, nil)},
 		{Name: "Inf θ", Want: ErrNaN, Call: run(good, []float64{math.Inf(1)}, x0, nil)},
-		{Name: "negative λ", Want: ErrParam, Call: run(good, []float64{-1}, x0, nil)},
+		{Name: "negative λ", Want: ErrInvalid, Call: run(good, []float64{-1}, x0, nil)},
 		{Name: "x0=1e300", Any: []error{ErrNaN, ErrNotConverged}, Call: run(good, theta, []float64{1e300, -1e300, 1e300}, nil)},
 		{Name: "λ=1e300", Call: run(good, []float64{1e300}, x0, nil)},
-		{Name: "Tol=-1", Want: ErrParam, Call: run(good, theta, x0, &Settings{Tol: -1})},
-		{Name: "Tol=NaN", Want: ErrParam, Call: run(good, theta, x0, &Settings{Tol: math.NaN()})},
-		{Name: "MaxIter=-1", Want: ErrParam, Call: run(good, theta, x0, &Settings{MaxIter: -1})},
-		{Name: "StepSize=-1", Want: ErrParam, Call: run(good, theta, x0, &Settings{StepSize: -1})},
-		{Name: "StepSize=NaN", Want: ErrParam, Call: run(good, theta, x0, &Settings{StepSize: math.NaN()})},
-		{Name: "StepSize=+Inf", Want: ErrParam, Call: run(good, theta, x0, &Settings{StepSize: math.Inf(1)})},
+		{Name: "Tol=-1", Want: ErrInvalid, Call: run(good, theta, x0, &Settings{Tol: -1})},
+		{Name: "Tol=NaN", Want: ErrInvalid, Call: run(good, theta, x0, &Settings{Tol: math.NaN()})},
+		{Name: "MaxIter=-1", Want: ErrInvalid, Call: run(good, theta, x0, &Settings{MaxIter: -1})},
+		{Name: "StepSize=-1", Want: ErrInvalid, Call: run(good, theta, x0, &Settings{StepSize: -1})},
+		{Name: "StepSize=NaN", Want: ErrInvalid, Call: run(good, theta, x0, &Settings{StepSize: math.NaN()})},
+		{Name: "StepSize=+Inf", Want: ErrInvalid, Call: run(good, theta, x0, &Settings{StepSize: math.Inf(1)})},
 		{Name: "StepSize=1e300 diverges", Any: []error{ErrNaN, ErrNotConverged, ErrStalled}, Call: run(good, theta, x0, &Settings{StepSize: 1e300})},
 		{Name: "panicking f", Want: ErrCallback, Call: run(&Composite{F: panicProblem(3, 3), G: L1{}}, theta, []float64{1, 2, 3}, nil)},
 		{Name: "panicking f at x0", Want: ErrCallback, Call: run(&Composite{F: panicProblem(3, 1), G: L1{}}, theta, x0, nil)},
 		{Name: "panicking prox", Want: ErrCallback, Call: run(&Composite{F: shifted(a), G: panicOperator{}}, nil, x0, nil)},
 		{Name: "panicking projector", Want: ErrCallback, Call: run(&Composite{F: shifted(a), G: Indicator(panicProjector{})}, nil, x0, nil)},
-		{Name: "nil projector", Want: ErrParam, Call: run(&Composite{F: shifted(a), G: Indicator(nil)}, nil, x0, nil)},
+		{Name: "nil projector", Want: ErrInvalid, Call: run(&Composite{F: shifted(a), G: Indicator(nil)}, nil, x0, nil)},
 		{Name: "canceled", Want: context.Canceled, Call: func(context.Context) (func() error, error) {
 			_, err := Minimize(testutil.Canceled(), good, theta, x0, nil)
 			return nil, err
@@ -161,11 +161,11 @@ func TestAdversarialMinimize(t *testing.T) {
 			_, err := (&Composite{F: panicProblem(3, 1), G: L1{}}).Objective(x0, theta)
 			return nil, err
 		}},
-		{Name: "Objective/nil", Want: ErrParam, Call: func(context.Context) (func() error, error) {
+		{Name: "Objective/nil", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 			_, err := (*Composite)(nil).Objective(x0, theta)
 			return nil, err
 		}},
-		{Name: "Split/nil", Want: ErrParam, Call: func(context.Context) (func() error, error) {
+		{Name: "Split/nil", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 			_, _, err := (*Composite)(nil).Split(theta)
 			return nil, err
 		}},
@@ -199,10 +199,10 @@ func TestAdversarialConditions(t *testing.T) {
 	testutil.RunAdversarial(t, []testutil.Case{
 		{Name: "Condition/VJP", Call: vjp(Condition(good, 1))},
 		{Name: "FixedPoint/VJP", Call: vjp(implicit.FixedPoint(FixedPoint(good, 1)))},
-		{Name: "Condition/nil composite", Want: ErrParam, Call: lin(Condition(nil, 1), xs, theta)},
-		{Name: "Condition/eta=0", Want: ErrParam, Call: lin(Condition(good, 0), xs, theta)},
-		{Name: "Condition/eta=-1", Want: ErrParam, Call: lin(Condition(good, -1), xs, theta)},
-		{Name: "Condition/eta=NaN", Want: ErrParam, Call: lin(Condition(good, math.NaN()), xs, theta)},
+		{Name: "Condition/nil composite", Want: ErrInvalid, Call: lin(Condition(nil, 1), xs, theta)},
+		{Name: "Condition/eta=0", Want: ErrInvalid, Call: lin(Condition(good, 0), xs, theta)},
+		{Name: "Condition/eta=-1", Want: ErrInvalid, Call: lin(Condition(good, -1), xs, theta)},
+		{Name: "Condition/eta=NaN", Want: ErrInvalid, Call: lin(Condition(good, math.NaN()), xs, theta)},
 		{Name: "Condition/short x", Want: ErrDims, Call: lin(Condition(good, 1), xs[:2], theta)},
 		{Name: "Condition/NaN θ", Want: ErrNaN, Call: lin(Condition(good, 1), xs, []float64{math.NaN()})},
 		{Name: "Condition/panicking f", Want: ErrCallback, Call: lin(Condition(&Composite{F: &smooth.Problem{N: 3, Func: shifted(a).Func,
@@ -219,7 +219,7 @@ func TestAdversarialConditions(t *testing.T) {
 				return nil
 			}, nil
 		}},
-		{Name: "ImplicitProblem/nil composite", Any: []error{ErrParam, implicit.ErrDims}, Call: func(ctx context.Context) (func() error, error) {
+		{Name: "ImplicitProblem/nil composite", Any: []error{ErrInvalid, implicit.ErrDims}, Call: func(ctx context.Context) (func() error, error) {
 			_, err := ImplicitProblem(nil, 1, nil, nil).Solve(ctx, theta, nil)
 			return nil, err
 		}},
@@ -282,8 +282,8 @@ func TestAdversarialLasso(t *testing.T) {
 		{Name: "NewLasso/NaN x", Want: ErrNaN, Call: newLasso(nanX, y, L1Penalty)},
 		{Name: "NewLasso/Inf y", Want: ErrNaN, Call: newLasso(x, []float64{1, 2, math.Inf(1), 4, 5, 6}, L1Penalty)},
 		{Name: "NewLasso/1e300 x", Want: ErrNaN, Call: newLasso(huge, y, L1Penalty)},
-		{Name: "NewLasso/unknown penalty", Want: ErrParam, Call: newLasso(x, y, Penalty(7))},
-		{Name: "NewLasso/negative penalty", Want: ErrParam, Call: newLasso(x, y, Penalty(-1))},
+		{Name: "NewLasso/unknown penalty", Want: ErrInvalid, Call: newLasso(x, y, Penalty(7))},
+		{Name: "NewLasso/negative penalty", Want: ErrInvalid, Call: newLasso(x, y, Penalty(-1))},
 		{Name: "Solve/ok", Call: solve(l, th, nil, nil)},
 		{Name: "Solve/weighted", Call: solve(wl, []float64{0.05, 0.1, 0}, nil, nil)},
 		{Name: "Solve/elastic net", Call: solve(en, []float64{0.05, 0.1}, nil, nil)},
@@ -291,17 +291,17 @@ func TestAdversarialLasso(t *testing.T) {
 		{Name: "Solve/λ=1e-300 (gap cannot certify)", Any: []error{ErrNotConverged}, Call: solve(l, []float64{1e-300}, nil, &CDSettings{Tol: 1e-8})},
 		{Name: "Solve/nil θ", Want: ErrDims, Call: solve(l, nil, nil, nil)},
 		{Name: "Solve/NaN θ", Want: ErrNaN, Call: solve(l, []float64{math.NaN()}, nil, nil)},
-		{Name: "Solve/negative θ", Want: ErrParam, Call: solve(l, []float64{-1}, nil, nil)},
+		{Name: "Solve/negative θ", Want: ErrInvalid, Call: solve(l, []float64{-1}, nil, nil)},
 		{Name: "Solve/short init", Want: ErrDims, Call: solve(l, th, []float64{0}, nil)},
 		{Name: "Solve/NaN init", Want: ErrNaN, Call: solve(l, th, []float64{0, math.NaN(), 0}, nil)},
-		{Name: "Solve/Tol=-1", Want: ErrParam, Call: solve(l, th, nil, &CDSettings{Tol: -1})},
-		{Name: "Solve/Tol=NaN", Want: ErrParam, Call: solve(l, th, nil, &CDSettings{Tol: math.NaN()})},
-		{Name: "Solve/GapTol=NaN", Want: ErrParam, Call: solve(l, th, nil, &CDSettings{GapTol: math.NaN()})},
+		{Name: "Solve/Tol=-1", Want: ErrInvalid, Call: solve(l, th, nil, &CDSettings{Tol: -1})},
+		{Name: "Solve/Tol=NaN", Want: ErrInvalid, Call: solve(l, th, nil, &CDSettings{Tol: math.NaN()})},
+		{Name: "Solve/GapTol=NaN", Want: ErrInvalid, Call: solve(l, th, nil, &CDSettings{GapTol: math.NaN()})},
 		{Name: "Solve/GapTol=-1 disables", Call: solve(l, th, nil, &CDSettings{GapTol: -1})},
-		{Name: "Solve/MaxEpochs=-1", Want: ErrParam, Call: solve(l, th, nil, &CDSettings{MaxEpochs: -1})},
-		{Name: "Solve/AndersonK=-1", Want: ErrParam, Call: solve(l, th, nil, &CDSettings{AndersonK: -1})},
-		{Name: "Solve/unknown Updates", Want: ErrParam, Call: solve(l, th, nil, &CDSettings{Updates: Updates(9)})},
-		{Name: "Solve/nil Lasso", Want: ErrParam, Call: solve(nil, th, nil, nil)},
+		{Name: "Solve/MaxEpochs=-1", Want: ErrInvalid, Call: solve(l, th, nil, &CDSettings{MaxEpochs: -1})},
+		{Name: "Solve/AndersonK=-1", Want: ErrInvalid, Call: solve(l, th, nil, &CDSettings{AndersonK: -1})},
+		{Name: "Solve/unknown Updates", Want: ErrInvalid, Call: solve(l, th, nil, &CDSettings{Updates: Updates(9)})},
+		{Name: "Solve/nil Lasso", Want: ErrInvalid, Call: solve(nil, th, nil, nil)},
 		{Name: "Solve/canceled", Any: []error{context.Canceled, ErrNotConverged}, Call: func(context.Context) (func() error, error) {
 			_, err := l.Solve(testutil.Canceled(), []float64{1e-4}, nil, &CDSettings{NoScreening: true})
 			if err == nil {
@@ -309,7 +309,7 @@ func TestAdversarialLasso(t *testing.T) {
 			}
 			return nil, err
 		}},
-		{Name: "SolveBatch/bad θ", Want: ErrParam, Call: func(ctx context.Context) (func() error, error) {
+		{Name: "SolveBatch/bad θ", Want: ErrInvalid, Call: func(ctx context.Context) (func() error, error) {
 			_, err := l.SolveBatch(ctx, [][]float64{th, {-1}}, nil, nil, 2)
 			return nil, err
 		}},
@@ -322,7 +322,7 @@ func TestAdversarialLasso(t *testing.T) {
 				return nil
 			}, err
 		}},
-		{Name: "Path/negative λ", Want: ErrParam, Call: func(ctx context.Context) (func() error, error) {
+		{Name: "Path/negative λ", Want: ErrInvalid, Call: func(ctx context.Context) (func() error, error) {
 			_, err := l.Path(ctx, []float64{0.1, -0.1}, nil)
 			return nil, err
 		}},
@@ -368,7 +368,7 @@ func TestAdversarialLasso(t *testing.T) {
 			_, err := l.Objective([]float64{0, math.NaN(), 0}, th)
 			return nil, err
 		}},
-		{Name: "nil receivers", Want: ErrParam, Call: func(ctx context.Context) (func() error, error) {
+		{Name: "nil receivers", Want: ErrInvalid, Call: func(ctx context.Context) (func() error, error) {
 			var nl *Lasso
 			var sl *SupportLinearization
 			var r *LassoResult
@@ -384,7 +384,7 @@ func TestAdversarialLasso(t *testing.T) {
 			_, _, e10 := sl.VJPData(nil)
 			_, e11 := sl.Jacobian()
 			for i, e := range []error{e1, e2, e3, e4, e5, e6, e7, e8, e9, e10, e11} {
-				if !errors.Is(e, ErrParam) {
+				if !errors.Is(e, ErrInvalid) {
 					return nil, fmt.Errorf("method %d: %v", i+1, e)
 				}
 			}
@@ -441,12 +441,12 @@ func TestAdversarialLambdaGrid(t *testing.T) {
 		{Name: "ok", Call: grid(1, 1e-3, 10)},
 		{Name: "k=0", Call: grid(1, 1e-3, 0)},
 		{Name: "k=-1", Call: grid(1, 1e-3, -1)},
-		{Name: "λmax=NaN", Want: ErrParam, Call: grid(math.NaN(), 1e-3, 3)},
-		{Name: "λmax=-1", Want: ErrParam, Call: grid(-1, 1e-3, 3)},
-		{Name: "λmax=+Inf", Want: ErrParam, Call: grid(math.Inf(1), 1e-3, 3)},
-		{Name: "ratio=0", Want: ErrParam, Call: grid(1, 0, 3)},
-		{Name: "ratio=NaN", Want: ErrParam, Call: grid(1, math.NaN(), 3)},
-		{Name: "overflow", Want: ErrParam, Call: grid(1e300, 1e300, 3)},
+		{Name: "λmax=NaN", Want: ErrInvalid, Call: grid(math.NaN(), 1e-3, 3)},
+		{Name: "λmax=-1", Want: ErrInvalid, Call: grid(-1, 1e-3, 3)},
+		{Name: "λmax=+Inf", Want: ErrInvalid, Call: grid(math.Inf(1), 1e-3, 3)},
+		{Name: "ratio=0", Want: ErrInvalid, Call: grid(1, 0, 3)},
+		{Name: "ratio=NaN", Want: ErrInvalid, Call: grid(1, math.NaN(), 3)},
+		{Name: "overflow", Want: ErrInvalid, Call: grid(1e300, 1e300, 3)},
 	})
 }
 
@@ -502,10 +502,10 @@ func TestAdversarialOperators(t *testing.T) {
 			testutil.Case{Name: name + "/Prox -Inf v", Want: ErrNaN, Call: prox(make([]float64, n), []float64{0, math.Inf(-1), 0}, o.lam, 1)},
 			testutil.Case{Name: name + "/Prox 1e300 v", Any: []error{ErrNaN}, Call: prox(make([]float64, n), []float64{1e300, -1e300, 1e-300}, o.lam, 1)},
 			testutil.Case{Name: name + "/Prox long λ", Want: ErrDims, Call: prox(make([]float64, n), v, long, 1)},
-			testutil.Case{Name: name + "/Prox η=0", Want: ErrParam, Call: prox(make([]float64, n), v, o.lam, 0)},
-			testutil.Case{Name: name + "/Prox η=-1", Want: ErrParam, Call: prox(make([]float64, n), v, o.lam, -1)},
-			testutil.Case{Name: name + "/Prox η=NaN", Want: ErrParam, Call: prox(make([]float64, n), v, o.lam, math.NaN())},
-			testutil.Case{Name: name + "/Jacobian η=+Inf", Want: ErrParam, Call: jac(v, o.lam, math.Inf(1))},
+			testutil.Case{Name: name + "/Prox η=0", Want: ErrInvalid, Call: prox(make([]float64, n), v, o.lam, 0)},
+			testutil.Case{Name: name + "/Prox η=-1", Want: ErrInvalid, Call: prox(make([]float64, n), v, o.lam, -1)},
+			testutil.Case{Name: name + "/Prox η=NaN", Want: ErrInvalid, Call: prox(make([]float64, n), v, o.lam, math.NaN())},
+			testutil.Case{Name: name + "/Jacobian η=+Inf", Want: ErrInvalid, Call: jac(v, o.lam, math.Inf(1))},
 			testutil.Case{Name: name + "/Jacobian NaN v", Want: ErrNaN, Call: jac([]float64{math.NaN(), 0, 0}, o.lam, 1)},
 			testutil.Case{Name: name + "/Value NaN x", Want: ErrNaN, Call: func(context.Context) (func() error, error) {
 				_, err := o.g.Value([]float64{math.NaN(), 0, 0}, o.lam)
@@ -522,19 +522,19 @@ func TestAdversarialOperators(t *testing.T) {
 		testutil.Case{Name: "Indicator/panicking projector", Want: ErrCallback, Call: func(context.Context) (func() error, error) {
 			return nil, Indicator(panicProjector{}).Prox(make([]float64, n), []float64{1, 2, 3}, nil, 1)
 		}},
-		testutil.Case{Name: "Box/crossed", Want: ErrParam, Call: func(context.Context) (func() error, error) {
+		testutil.Case{Name: "Box/crossed", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 			return nil, Box{Scalar: true}.Prox(make([]float64, n), []float64{1, 2, 3}, []float64{1, -1}, 1)
 		}},
-		testutil.Case{Name: "L1/negative λ", Want: ErrParam, Call: func(context.Context) (func() error, error) {
+		testutil.Case{Name: "L1/negative λ", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 			return nil, L1{}.Prox(make([]float64, n), []float64{1, 2, 3}, []float64{-1}, 1)
 		}},
 		testutil.Case{Name: "GroupLasso/out of range group", Want: ErrDims, Call: func(context.Context) (func() error, error) {
 			return nil, GroupLasso{Groups: [][]int{{0, 5}}}.Prox(make([]float64, n), []float64{1, 2, 3}, []float64{1}, 1)
 		}},
-		testutil.Case{Name: "GroupLasso/negative index", Any: []error{ErrDims, ErrParam}, Call: func(context.Context) (func() error, error) {
+		testutil.Case{Name: "GroupLasso/negative index", Any: []error{ErrDims, ErrInvalid}, Call: func(context.Context) (func() error, error) {
 			return nil, GroupLasso{Groups: [][]int{{-1}}}.Prox(make([]float64, n), []float64{1, 2, 3}, []float64{1}, 1)
 		}},
-		testutil.Case{Name: "GroupLasso/overlapping groups", Any: []error{ErrDims, ErrParam}, Call: func(context.Context) (func() error, error) {
+		testutil.Case{Name: "GroupLasso/overlapping groups", Any: []error{ErrDims, ErrInvalid}, Call: func(context.Context) (func() error, error) {
 			return nil, GroupLasso{Groups: [][]int{{0, 1}, {1, 2}}}.Prox(make([]float64, n), []float64{1, 2, 3}, []float64{1}, 1)
 		}},
 	)
@@ -542,15 +542,15 @@ func TestAdversarialOperators(t *testing.T) {
 }
 
 // TestAdversarialNilReceivers: every method of the exported pointer types
-// on a nil receiver: no panic, errors match ErrParam.
+// on a nil receiver: no panic, errors match ErrInvalid.
 func TestAdversarialNilReceivers(t *testing.T) {
-	testutil.RunAdversarial(t, testutil.NilReceivers(ErrParam,
+	testutil.RunAdversarial(t, testutil.NilReceivers(ErrInvalid,
 		(*Composite)(nil), (*Lasso)(nil), (*LassoResult)(nil), (*Result)(nil), (*SupportLinearization)(nil)))
 }
 
 // TestAdversarialZeroReceivers: every method of the exported pointer types
-// on a pointer to their zero value: no panic, errors match ErrParam.
+// on a pointer to their zero value: no panic, errors match ErrInvalid.
 func TestAdversarialZeroReceivers(t *testing.T) {
-	testutil.RunAdversarial(t, testutil.ZeroReceivers(ErrParam,
+	testutil.RunAdversarial(t, testutil.ZeroReceivers(ErrInvalid,
 		(*Composite)(nil), (*Lasso)(nil), (*LassoResult)(nil), (*Result)(nil), (*SupportLinearization)(nil)))
 }

@@ -26,7 +26,7 @@ const (
 // CDSettings controls [Lasso.Solve]. A nil *CDSettings or the zero value
 // means the documented defaults; a negative, NaN or infinite Tol, a NaN or
 // infinite GapTol, a negative MaxEpochs or AndersonK and an unknown
-// Updates give ErrParam.
+// Updates give ErrInvalid.
 type CDSettings struct {
 	// Tol bounds the KKT violation: the solve stops when
 	// maxⱼ dist(Xⱼᵀr/n − λ₂wⱼ, λⱼ∂|wⱼ|) ≤ Tol·LambdaMax. It controls the
@@ -72,19 +72,19 @@ func (s *CDSettings) check() error {
 		return nil
 	}
 	if math.IsNaN(s.Tol) || math.IsInf(s.Tol, 0) || s.Tol < 0 {
-		return fmt.Errorf("%w: CDSettings.Tol = %v (want a finite value ≥ 0; 0 means the default)", ErrParam, s.Tol)
+		return fmt.Errorf("%w: CDSettings.Tol = %v (want a finite value ≥ 0; 0 means the default)", ErrInvalid, s.Tol)
 	}
 	if math.IsNaN(s.GapTol) || math.IsInf(s.GapTol, 0) {
-		return fmt.Errorf("%w: CDSettings.GapTol = %v (want a finite value; negative disables the gap test)", ErrParam, s.GapTol)
+		return fmt.Errorf("%w: CDSettings.GapTol = %v (want a finite value; negative disables the gap test)", ErrInvalid, s.GapTol)
 	}
 	if s.MaxEpochs < 0 {
-		return fmt.Errorf("%w: CDSettings.MaxEpochs = %d (want ≥ 0; 0 means the default)", ErrParam, s.MaxEpochs)
+		return fmt.Errorf("%w: CDSettings.MaxEpochs = %d (want ≥ 0; 0 means the default)", ErrInvalid, s.MaxEpochs)
 	}
 	if s.AndersonK < 0 {
-		return fmt.Errorf("%w: CDSettings.AndersonK = %d (want ≥ 0; 0 means the default)", ErrParam, s.AndersonK)
+		return fmt.Errorf("%w: CDSettings.AndersonK = %d (want ≥ 0; 0 means the default)", ErrInvalid, s.AndersonK)
 	}
 	if s.Updates < AutoUpdates || s.Updates > GramUpdates {
-		return fmt.Errorf("%w: unknown CDSettings.Updates %d", ErrParam, int(s.Updates))
+		return fmt.Errorf("%w: unknown CDSettings.Updates %d", ErrInvalid, int(s.Updates))
 	}
 	return nil
 }
@@ -429,7 +429,7 @@ func (a *anderson) extrapolate() []float64 {
 // ErrNotConverged.
 func (l *Lasso) Solve(ctx context.Context, theta, init []float64, s *CDSettings) (*LassoResult, error) {
 	if l == nil || l.d == 0 {
-		return nil, fmt.Errorf("%w: nil Lasso", ErrParam)
+		return nil, fmt.Errorf("%w: nil Lasso", ErrInvalid)
 	}
 	if err := s.check(); err != nil {
 		return nil, err

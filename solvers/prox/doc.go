@@ -55,12 +55,12 @@
 // # Errors and validation
 //
 // Bad input gives a returned error, never a panic or a NaN: the
-// package's sentinels [ErrDims], [ErrNaN], [ErrParam], [ErrNotConverged]
+// package's sentinels [ErrDims], [ErrNaN], [ErrInvalid], [ErrNotConverged]
 // and [ErrStalled] are wrapped with details (test with errors.Is); a panic
 // in user code (the smooth part F, a user Operator or Projector) comes
 // back as [ErrCallback]. Settings outside their documented ranges
 // (negative or NaN tolerances, negative counts, unknown enum values) are
-// ErrParam; zero means the default. The
+// ErrInvalid; zero means the default. The
 // operators are plain values whose configuration (weights, groups, the
 // Scalar and PerCoordinate flags) is set in a struct literal, as gonum's
 // optimize methods are, and whose parameters λ are passed at each call,

@@ -205,9 +205,9 @@ func TestOperatorMethodErrors(t *testing.T) {
 		assert.ErrorIs(t, g.Prox(good, nanV, theta, 1), ErrNaN, tc.name)
 		assert.ErrorIs(t, g.Prox(good, infV, theta, 1), ErrNaN, tc.name)
 		for _, eta := range []float64{0, -1, math.NaN(), math.Inf(1)} {
-			assert.ErrorIs(t, g.Prox(good, v, theta, eta), ErrParam, "%s η=%v", tc.name, eta)
+			assert.ErrorIs(t, g.Prox(good, v, theta, eta), ErrInvalid, "%s η=%v", tc.name, eta)
 			_, _, err := g.Jacobian(v, theta, eta)
-			assert.ErrorIs(t, err, ErrParam, "%s η=%v", tc.name, eta)
+			assert.ErrorIs(t, err, ErrInvalid, "%s η=%v", tc.name, eta)
 		}
 		_, err := g.Value(nanV, theta)
 		assert.ErrorIs(t, err, ErrNaN, tc.name)
@@ -223,9 +223,9 @@ func TestOperatorMethodErrors(t *testing.T) {
 			assert.ErrorIs(t, g.Prox(good, v, bad, 1), ErrNaN, tc.name)
 			if _, isBox := g.(Box); !isBox {
 				bad[0] = -1
-				assert.ErrorIs(t, g.Prox(good, v, bad, 1), ErrParam, tc.name)
+				assert.ErrorIs(t, g.Prox(good, v, bad, 1), ErrInvalid, tc.name)
 				_, err = g.Value(v, bad)
-				assert.ErrorIs(t, err, ErrParam, tc.name)
+				assert.ErrorIs(t, err, ErrInvalid, tc.name)
 			}
 		}
 		if dg, ok := g.(Diagonal); ok {
@@ -237,20 +237,20 @@ func TestOperatorMethodErrors(t *testing.T) {
 	// Fixed configuration that does not fit is re-checked on every call.
 	dst := make([]float64, n)
 	assert.ErrorIs(t, L1{Weights: []float64{1, 2}}.Prox(dst, v, []float64{1}, 1), ErrDims)
-	assert.ErrorIs(t, ElasticNet{Weights: []float64{1, 1, 1, -1, 1, 1}}.Prox(dst, v, []float64{1, 1}, 1), ErrParam)
-	assert.ErrorIs(t, NonNegL1{Weights: []float64{1, 1, 1, math.Inf(1), 1, 1}}.Prox(dst, v, []float64{1}, 1), ErrParam)
+	assert.ErrorIs(t, ElasticNet{Weights: []float64{1, 1, 1, -1, 1, 1}}.Prox(dst, v, []float64{1, 1}, 1), ErrInvalid)
+	assert.ErrorIs(t, NonNegL1{Weights: []float64{1, 1, 1, math.Inf(1), 1, 1}}.Prox(dst, v, []float64{1}, 1), ErrInvalid)
 	assert.ErrorIs(t, GroupLasso{Groups: [][]int{{0, 9}}}.Prox(dst, v, []float64{1}, 1), ErrDims)
 	assert.ErrorIs(t, GroupLasso{Groups: [][]int{{0, -1}}}.Prox(dst, v, []float64{1}, 1), ErrDims)
-	assert.ErrorIs(t, GroupLasso{Groups: [][]int{{0, 1}, {1}}}.Prox(dst, v, []float64{1}, 1), ErrParam)
+	assert.ErrorIs(t, GroupLasso{Groups: [][]int{{0, 1}, {1}}}.Prox(dst, v, []float64{1}, 1), ErrInvalid)
 	assert.ErrorIs(t, GroupLasso{Groups: [][]int{{0}}, Weights: []float64{1, 1}}.Prox(dst, v, []float64{1}, 1), ErrDims)
-	assert.ErrorIs(t, Box{}.Prox(dst, v, append(make([]float64, n), -1, 0, 0, 0, 0, 0), 1), ErrParam)
-	assert.ErrorIs(t, L2Ball{}.Prox(dst, v, []float64{-0.5}, 1), ErrParam)
-	assert.ErrorIs(t, Indicator(nil).Prox(dst, v, nil, 1), ErrParam)
+	assert.ErrorIs(t, Box{}.Prox(dst, v, append(make([]float64, n), -1, 0, 0, 0, 0, 0), 1), ErrInvalid)
+	assert.ErrorIs(t, L2Ball{}.Prox(dst, v, []float64{-0.5}, 1), ErrInvalid)
+	assert.ErrorIs(t, Indicator(nil).Prox(dst, v, nil, 1), ErrInvalid)
 	_, err := Indicator(nil).Value(v, nil)
-	assert.ErrorIs(t, err, ErrParam)
+	assert.ErrorIs(t, err, ErrInvalid)
 	// A large group set (bit set on the heap) is validated the same way.
 	big := make([]float64, 3000)
-	assert.ErrorIs(t, GroupLasso{Groups: [][]int{{0, 2999}, {2999}}}.Prox(big, big, []float64{1}, 1), ErrParam)
+	assert.ErrorIs(t, GroupLasso{Groups: [][]int{{0, 2999}, {2999}}}.Prox(big, big, []float64{1}, 1), ErrInvalid)
 	assert.NoError(t, GroupLasso{Groups: [][]int{{0, 2999}, {1500}}}.Prox(big, big, []float64{1}, 1))
 }
 
@@ -301,11 +301,11 @@ func TestConditionInvalidInput(t *testing.T) {
 	for _, bad := range []*Composite{nil, {F: f}, {G: L1{}}} {
 		bad.Dims()
 		_, _, err := bad.Split([]float64{1})
-		assert.ErrorIs(t, err, ErrParam)
+		assert.ErrorIs(t, err, ErrInvalid)
 		_, err = Minimize(context.Background(), bad, []float64{1}, w, nil)
-		assert.ErrorIs(t, err, ErrParam)
+		assert.ErrorIs(t, err, ErrInvalid)
 		_, err = bad.Objective(w, []float64{1})
-		assert.ErrorIs(t, err, ErrParam)
+		assert.ErrorIs(t, err, ErrInvalid)
 		dst := make([]float64, 4)
 		Condition(bad, 1).Residual(dst, w, []float64{1})
 		assert.True(t, allNaN(dst))
@@ -327,7 +327,7 @@ func TestConditionInvalidInput(t *testing.T) {
 func TestLambdaGridErrors(t *testing.T) {
 	for _, c := range [][2]float64{{-1, 0.1}, {math.NaN(), 0.1}, {math.Inf(1), 0.1}, {1, 0}, {1, -0.5}, {1, math.NaN()}, {1, math.Inf(1)}, {1e300, 1e300}} {
 		_, err := LambdaGrid(c[0], c[1], 5)
-		assert.ErrorIs(t, err, ErrParam, "%v", c)
+		assert.ErrorIs(t, err, ErrInvalid, "%v", c)
 	}
 	g, err := LambdaGrid(2, 0.01, 3)
 	require.NoError(t, err)

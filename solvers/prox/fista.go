@@ -11,7 +11,7 @@ import (
 
 // Settings controls [Minimize]. A nil *Settings or the zero value means
 // the documented defaults; a negative, NaN or infinite Tol or StepSize and
-// a negative MaxIter give ErrParam.
+// a negative MaxIter give ErrInvalid.
 type Settings struct {
 	// Tol stops the run when the gradient mapping
 	// G = (y − prox_{ηg}(y − η∇f(y)))/η satisfies ‖G‖∞ ≤ Tol. G = 0
@@ -68,13 +68,13 @@ func (s *Settings) orDefault() Settings {
 // check validates the settings as given (zero means the default).
 func (s Settings) check() error {
 	if math.IsNaN(s.Tol) || math.IsInf(s.Tol, 0) || s.Tol < 0 {
-		return fmt.Errorf("%w: tolerance %v (want a finite value ≥ 0; 0 means the default)", ErrParam, s.Tol)
+		return fmt.Errorf("%w: tolerance %v (want a finite value ≥ 0; 0 means the default)", ErrInvalid, s.Tol)
 	}
 	if s.MaxIter < 0 {
-		return fmt.Errorf("%w: MaxIter %d (want ≥ 0; 0 means the default)", ErrParam, s.MaxIter)
+		return fmt.Errorf("%w: MaxIter %d (want ≥ 0; 0 means the default)", ErrInvalid, s.MaxIter)
 	}
 	if s.StepSize < 0 || math.IsNaN(s.StepSize) || math.IsInf(s.StepSize, 0) {
-		return fmt.Errorf("%w: step size %v", ErrParam, s.StepSize)
+		return fmt.Errorf("%w: step size %v", ErrInvalid, s.StepSize)
 	}
 	return nil
 }

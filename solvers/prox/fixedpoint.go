@@ -38,11 +38,11 @@ func (c *Composite) Dims() (n, p int) {
 }
 
 // Split returns the views λ = θ[:p_g] and θ_f = θ[p_g:]; it returns
-// ErrDims if θ does not have length p, ErrParam for an incomplete
+// ErrDims if θ does not have length p, ErrInvalid for an incomplete
 // problem.
 func (c *Composite) Split(theta []float64) (lambda, thetaF []float64, err error) {
 	if c == nil || c.F == nil || c.G == nil {
-		return nil, nil, fmt.Errorf("%w: Composite needs F and G", ErrParam)
+		return nil, nil, fmt.Errorf("%w: Composite needs F and G", ErrInvalid)
 	}
 	n, p := c.Dims()
 	pg := c.G.NumParams(n)
@@ -88,7 +88,7 @@ func (c *Composite) Check(x, theta []float64) (err error) {
 		}
 	}()
 	if c == nil || c.F == nil || isNil(c.G) || c.F.Func == nil || c.F.Grad == nil {
-		return fmt.Errorf("%w: Composite needs F (with Func and Grad) and G", ErrParam)
+		return fmt.Errorf("%w: Composite needs F (with Func and Grad) and G", ErrInvalid)
 	}
 	n, p := c.Dims()
 	if n < 0 || c.F.P < 0 || c.G.NumParams(n) < 0 {
@@ -109,7 +109,7 @@ func (c *Composite) Check(x, theta []float64) (err error) {
 	}
 	if c.F.CheckTheta != nil {
 		if err := c.F.CheckTheta(tf); err != nil {
-			return fmt.Errorf("%w: %w", ErrParam, err)
+			return fmt.Errorf("%w: %w", ErrInvalid, err)
 		}
 	}
 	return nil

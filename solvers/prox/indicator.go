@@ -26,7 +26,7 @@ type Projector interface {
 //
 // The methods check their arguments like those of the other operators
 // and return the projection's error (wrapped; errors.Is still matches the
-// set's own sentinel), ErrParam for a nil p and ErrNaN for a projection
+// set's own sentinel), ErrInvalid for a nil p and ErrNaN for a projection
 // that is not finite. The products of the returned ∂prox/∂v cannot return
 // errors: if the set's JVP or VJP fails (an input of the wrong length)
 // they fill their output with NaN, which the implicit engine reports.
@@ -39,7 +39,7 @@ func (ind indicator) NumParams(int) int { return 0 }
 
 func (ind indicator) Check(_ int, theta []float64) error {
 	if isNil(ind.p) {
-		return fmt.Errorf("%w: Indicator of a nil Projector", ErrParam)
+		return fmt.Errorf("%w: Indicator of a nil Projector", ErrInvalid)
 	}
 	return checkLen("Indicator", theta, 0)
 }

@@ -54,7 +54,7 @@ func (p Penalty) String() string {
 //
 // The methods of a nil *Lasso (or of a &Lasso{} not built by NewLasso)
 // do not panic: those with an error return
-// ErrParam, the others zero values (NaN for LambdaMax and Lipschitz, nil
+// ErrInvalid, the others zero values (NaN for LambdaMax and Lipschitz, nil
 // for Regularizer and Composite, a condition whose Linearize fails).
 type Lasso struct {
 	n, d    int
@@ -85,7 +85,7 @@ func NewLasso(x mat.Matrix, y []float64, penalty Penalty) (*Lasso, error) {
 		return nil, fmt.Errorf("%w: X has %d rows, len(y)=%d", ErrDims, n, len(y))
 	}
 	if penalty < L1Penalty || penalty > ElasticNetPenalty {
-		return nil, fmt.Errorf("%w: unknown penalty %v", ErrParam, penalty)
+		return nil, fmt.Errorf("%w: unknown penalty %v", ErrInvalid, penalty)
 	}
 	if !finite(y) {
 		return nil, fmt.Errorf("%w: in y", ErrNaN)
@@ -206,7 +206,7 @@ func (l *Lasso) CheckTheta(theta []float64) error {
 			return fmt.Errorf("%w: θ[%d] = %v", ErrNaN, j, t)
 		}
 		if t < 0 {
-			return fmt.Errorf("%w: θ[%d] = %v is negative", ErrParam, j, t)
+			return fmt.Errorf("%w: θ[%d] = %v is negative", ErrInvalid, j, t)
 		}
 	}
 	return nil
@@ -425,10 +425,10 @@ func axpy(a float64, x, y []float64) { floats.AddScaled(y[:len(x)], a, x) }
 // or a ratio that is not finite and positive.
 func LambdaGrid(lambdaMax, ratio float64, k int) ([]float64, error) {
 	if !(lambdaMax >= 0) || math.IsInf(lambdaMax, 1) {
-		return nil, fmt.Errorf("%w: λ_max = %v (must be finite and ≥ 0)", ErrParam, lambdaMax)
+		return nil, fmt.Errorf("%w: λ_max = %v (must be finite and ≥ 0)", ErrInvalid, lambdaMax)
 	}
 	if !(ratio > 0) || math.IsInf(ratio, 1) {
-		return nil, fmt.Errorf("%w: ratio = %v (must be finite and > 0)", ErrParam, ratio)
+		return nil, fmt.Errorf("%w: ratio = %v (must be finite and > 0)", ErrInvalid, ratio)
 	}
 	if k <= 0 {
 		return nil, nil
@@ -442,7 +442,7 @@ func LambdaGrid(lambdaMax, ratio float64, k int) ([]float64, error) {
 		out[i] = lambdaMax * math.Pow(ratio, float64(i)/float64(k-1))
 	}
 	if !finite(out) {
-		return nil, fmt.Errorf("%w: λ_max·ratio overflows", ErrParam)
+		return nil, fmt.Errorf("%w: λ_max·ratio overflows", ErrInvalid)
 	}
 	return out, nil
 }

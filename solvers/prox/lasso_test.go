@@ -309,7 +309,7 @@ func TestLassoSolveBatch(t *testing.T) {
 	}
 	thetas[5][2] = -1
 	res, err := l.SolveBatch(context.Background(), thetas, nil, nil, 3)
-	assert.ErrorIs(t, err, ErrParam)
+	assert.ErrorIs(t, err, ErrInvalid)
 	assert.Nil(t, res[5])
 	assert.NotNil(t, res[6])
 }

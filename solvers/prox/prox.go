@@ -31,12 +31,12 @@ var (
 	// ErrNaN reports NaN or Inf in an input, or a result (a value, a
 	// derivative, an iterate) that overflows.
 	ErrNaN = errors.New("prox: NaN or Inf encountered")
-	// ErrParam reports an invalid regularization parameter (a negative
+	// ErrInvalid reports an invalid regularization parameter (a negative
 	// strength or weight, a lower bound above an upper bound, a negative
 	// radius), an invalid step η, invalid settings (negative or NaN
 	// tolerances, negative counts, unknown enum values), an incomplete
 	// Composite or a method called on a nil or zero-value *Lasso.
-	ErrParam = errors.New("prox: invalid parameter")
+	ErrInvalid = errors.New("prox: invalid parameter")
 	// ErrNotConverged reports a solver that stopped at its iteration cap,
 	// on a cancelled context or because it stalled; the best iterate is
 	// returned with it.
@@ -78,7 +78,7 @@ var (
 // panicking or producing NaN: ErrDims for lengths that do not match
 // (len(dst) ≠ len(v), len(λ) ≠ NumParams(len(v)), weights or groups that
 // do not fit n), ErrNaN for NaN or Inf in v, x or λ (or a derivative that
-// overflows), ErrParam for negative strengths, weights or radii, crossed
+// overflows), ErrInvalid for negative strengths, weights or radii, crossed
 // bounds and a step η that is not finite and positive. On error dst is
 // left in an unspecified state. The operators of this package are
 // values with exported configuration (weights, groups); they re-validate
@@ -115,7 +115,7 @@ func checkLen(name string, lambda []float64, p int) error {
 func checkNonNeg(name string, lambda []float64) error {
 	for j, l := range lambda {
 		if l < 0 {
-			return fmt.Errorf("%w: %s parameter %d is negative (%v)", ErrParam, name, j, l)
+			return fmt.Errorf("%w: %s parameter %d is negative (%v)", ErrInvalid, name, j, l)
 		}
 	}
 	return nil
@@ -141,7 +141,7 @@ func checkWeights(name string, w []float64, n int) error {
 	}
 	for j, v := range w {
 		if !(v >= 0) || math.IsInf(v, 0) {
-			return fmt.Errorf("%w: %s weight %d is %v (must be finite and ≥ 0)", ErrParam, name, j, v)
+			return fmt.Errorf("%w: %s weight %d is %v (must be finite and ≥ 0)", ErrInvalid, name, j, v)
 		}
 	}
 	return nil
@@ -150,7 +150,7 @@ func checkWeights(name string, w []float64, n int) error {
 // checkStep validates a prox step η.
 func checkStep(name string, eta float64) error {
 	if !(eta > 0) || math.IsInf(eta, 1) {
-		return fmt.Errorf("%w: %s step η = %v (must be finite and > 0)", ErrParam, name, eta)
+		return fmt.Errorf("%w: %s step η = %v (must be finite and > 0)", ErrInvalid, name, eta)
 	}
 	return nil
 }

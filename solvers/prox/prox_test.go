@@ -180,22 +180,22 @@ func TestProxCheckErrors(t *testing.T) {
 		theta []float64
 		want  error
 	}{
-		{L1{}, 3, []float64{-1}, ErrParam},
+		{L1{}, 3, []float64{-1}, ErrInvalid},
 		{L1{}, 3, []float64{nan}, ErrNaN},
 		{L1{}, 3, []float64{1, 2}, ErrDims},
 		{L1{PerCoordinate: true}, 3, []float64{1, 2}, ErrDims},
-		{L1{Weights: []float64{1, -1, 1}}, 3, []float64{1}, ErrParam},
+		{L1{Weights: []float64{1, -1, 1}}, 3, []float64{1}, ErrInvalid},
 		{L1{Weights: []float64{1, 1}}, 3, []float64{1}, ErrDims},
-		{ElasticNet{}, 3, []float64{1, -0.1}, ErrParam},
+		{ElasticNet{}, 3, []float64{1, -0.1}, ErrInvalid},
 		{NonNegL1{}, 3, []float64{math.Inf(1)}, ErrNaN},
-		{SquaredL2{}, 3, []float64{-2}, ErrParam},
-		{NonNegSquaredL2{}, 3, []float64{-2}, ErrParam},
-		{GroupLasso{Groups: [][]int{{0, 1}, {1, 2}}}, 3, []float64{1}, ErrParam},
+		{SquaredL2{}, 3, []float64{-2}, ErrInvalid},
+		{NonNegSquaredL2{}, 3, []float64{-2}, ErrInvalid},
+		{GroupLasso{Groups: [][]int{{0, 1}, {1, 2}}}, 3, []float64{1}, ErrInvalid},
 		{GroupLasso{Groups: [][]int{{0, 5}}}, 3, []float64{1}, ErrDims},
-		{GroupLasso{Groups: [][]int{{0}}, Weights: []float64{-1}}, 3, []float64{1}, ErrParam},
-		{Box{}, 2, []float64{0, 2, 1, 1}, ErrParam},
+		{GroupLasso{Groups: [][]int{{0}}, Weights: []float64{-1}}, 3, []float64{1}, ErrInvalid},
+		{Box{}, 2, []float64{0, 2, 1, 1}, ErrInvalid},
 		{Box{Scalar: true}, 2, []float64{1}, ErrDims},
-		{L2Ball{}, 2, []float64{-1}, ErrParam},
+		{L2Ball{}, 2, []float64{-1}, ErrInvalid},
 		{NonNegative{}, 2, []float64{1}, ErrDims},
 	}
 	for i, c := range cases {
@@ -303,7 +303,7 @@ func TestMinimizeErrors(t *testing.T) {
 	c := &Composite{F: f, G: L1{}}
 	ctx := context.Background()
 	_, err = Minimize(ctx, c, []float64{-1}, make([]float64, 3), nil)
-	assert.ErrorIs(t, err, ErrParam)
+	assert.ErrorIs(t, err, ErrInvalid)
 	_, err = Minimize(ctx, c, []float64{math.NaN()}, make([]float64, 3), nil)
 	assert.ErrorIs(t, err, ErrNaN)
 	_, err = Minimize(ctx, c, []float64{1}, make([]float64, 4), nil)
@@ -311,9 +311,9 @@ func TestMinimizeErrors(t *testing.T) {
 	_, err = Minimize(ctx, c, []float64{1}, []float64{0, math.Inf(-1), 0}, nil)
 	assert.ErrorIs(t, err, ErrNaN)
 	_, err = Minimize(ctx, &Composite{G: L1{}}, []float64{1}, make([]float64, 3), nil)
-	assert.ErrorIs(t, err, ErrParam)
+	assert.ErrorIs(t, err, ErrInvalid)
 	_, err = Minimize(ctx, c, []float64{0.01}, make([]float64, 3), &Settings{StepSize: -1})
-	assert.ErrorIs(t, err, ErrParam)
+	assert.ErrorIs(t, err, ErrInvalid)
 	res, err := Minimize(ctx, c, []float64{0.01}, make([]float64, 3), &Settings{MaxIter: 2, Tol: 1e-14})
 	assert.ErrorIs(t, err, ErrNotConverged)
 	require.NotNil(t, res)
@@ -339,13 +339,13 @@ func TestLassoErrors(t *testing.T) {
 	_, err = NewLasso(x, yb, L1Penalty)
 	assert.ErrorIs(t, err, ErrNaN)
 	_, err = NewLasso(x, y, Penalty(7))
-	assert.ErrorIs(t, err, ErrParam)
+	assert.ErrorIs(t, err, ErrInvalid)
 	l, err := NewLasso(x, y, WeightedL1Penalty)
 	require.NoError(t, err)
 	_, err = l.Solve(ctx, []float64{1}, nil, nil)
 	assert.ErrorIs(t, err, ErrDims)
 	_, err = l.Solve(ctx, []float64{1, -1, 1}, nil, nil)
-	assert.ErrorIs(t, err, ErrParam)
+	assert.ErrorIs(t, err, ErrInvalid)
 	_, err = l.Solve(ctx, []float64{1, math.NaN(), 1}, nil, nil)
 	assert.ErrorIs(t, err, ErrNaN)
 	_, err = l.Solve(ctx, []float64{1, 1, 1}, []float64{0, 0}, nil)

@@ -52,7 +52,7 @@ func (g GroupLasso) Check(n int, lambda []float64) error {
 			}
 			w, b := j/64, uint64(1)<<(j%64)
 			if seen[w]&b != 0 {
-				return fmt.Errorf("%w: index %d is in two groups", ErrParam, j)
+				return fmt.Errorf("%w: index %d is in two groups", ErrInvalid, j)
 			}
 			seen[w] |= b
 		}
@@ -253,7 +253,7 @@ func (b Box) Check(n int, theta []float64) error {
 	for j := range m {
 		lo, hi := b.bounds(theta, j, n)
 		if lo > hi {
-			return fmt.Errorf("%w: Box lower bound %v above upper bound %v at %d", ErrParam, lo, hi, j)
+			return fmt.Errorf("%w: Box lower bound %v above upper bound %v at %d", ErrInvalid, lo, hi, j)
 		}
 	}
 	return nil

@@ -114,8 +114,8 @@ func (sl *SupportLinearization) Dims() (d, p int) {
 
 // Errors of methods called on nil receivers.
 var (
-	errNilLasso         = fmt.Errorf("%w: nil Lasso", ErrParam)
-	errNilLinearization = fmt.Errorf("%w: nil SupportLinearization", ErrParam)
+	errNilLasso         = fmt.Errorf("%w: nil Lasso", ErrInvalid)
+	errNilLinearization = fmt.Errorf("%w: nil SupportLinearization", ErrInvalid)
 )
 
 // JVP sets dst (length d) to ∂w*·dθ.
@@ -205,7 +205,7 @@ func (sl *SupportLinearization) VJPData(g []float64) (gx *mat.Dense, gy []float6
 	}
 	l := sl.l
 	if l == nil || l.d == 0 {
-		return nil, nil, fmt.Errorf("%w: SupportLinearization not made by Lasso.Linearize", ErrParam)
+		return nil, nil, fmt.Errorf("%w: SupportLinearization not made by Lasso.Linearize", ErrInvalid)
 	}
 	if len(g) != sl.d {
 		return nil, nil, fmt.Errorf("%w: len(g)=%d, want %d", ErrDims, len(g), sl.d)

@@ -134,10 +134,10 @@ func TestAdversarialMinimize(t *testing.T) {
 	nanF := advQuadratic(0, false)
 	nanF.Func = func(_, _ []float64) float64 { return math.NaN() }
 	cases = append(cases,
-		testutil.Case{Name: "nil problem", Want: ErrProblem, Call: run(nil, nil, x0, nil)},
-		testutil.Case{Name: "no Func", Want: ErrProblem, Call: run(&Problem{N: 3, Grad: advQuadratic(0, false).Grad}, nil, x0, nil)},
-		testutil.Case{Name: "no Grad", Want: ErrProblem, Call: run(&Problem{N: 3, Func: advQuadratic(0, false).Func}, nil, x0, nil)},
-		testutil.Case{Name: "N=-1", Want: ErrProblem, Call: run(&Problem{N: -1, Func: nanF.Func, Grad: nanF.Grad}, nil, nil, nil)},
+		testutil.Case{Name: "nil problem", Want: ErrInvalid, Call: run(nil, nil, x0, nil)},
+		testutil.Case{Name: "no Func", Want: ErrInvalid, Call: run(&Problem{N: 3, Grad: advQuadratic(0, false).Grad}, nil, x0, nil)},
+		testutil.Case{Name: "no Grad", Want: ErrInvalid, Call: run(&Problem{N: 3, Func: advQuadratic(0, false).Func}, nil, x0, nil)},
+		testutil.Case{Name: "N=-1", Want: ErrInvalid, Call: run(&Problem{N: -1, Func: nanF.Func, Grad: nanF.Grad}, nil, nil, nil)},
 		testutil.Case{Name: "N=0", Call: run(&Problem{N: 0, Func: func(_, _ []float64) float64 { return 1 }, Grad: func(_, _, _ []float64) {}}, nil, nil, nil)},
 		testutil.Case{Name: "short x0", Want: ErrDims, Call: run(advQuadratic(0, false), nil, x0[:2], nil)},
 		testutil.Case{Name: "nil x0", Want: ErrDims, Call: run(advQuadratic(0, false), nil, nil, nil)},
@@ -145,15 +145,15 @@ func TestAdversarialMinimize(t *testing.T) {
 		testutil.Case{Name: "NaN x0", Want: ErrNaN, Call: run(advQuadratic(0, false), nil, []float64{0, math.NaN(), 0}, nil)},
 		testutil.Case{Name: "Inf x0", Want: ErrNaN, Call: run(advQuadratic(0, false), nil, []float64{0, math.Inf(1), 0}, nil)},
 		testutil.Case{Name: "NaN objective", Want: ErrNaN, Call: run(nanF, nil, x0, nil)},
-		testutil.Case{Name: "unknown method", Want: ErrProblem, Call: run(advQuadratic(0, false), nil, x0, &Settings{Method: Method(99)})},
-		testutil.Case{Name: "negative method", Want: ErrProblem, Call: run(advQuadratic(0, false), nil, x0, &Settings{Method: Method(-1)})},
-		testutil.Case{Name: "GradTol=-1", Want: ErrProblem, Call: run(advQuadratic(0, false), nil, x0, &Settings{GradTol: -1})},
-		testutil.Case{Name: "GradTol=NaN", Want: ErrProblem, Call: run(advQuadratic(0, false), nil, x0, &Settings{GradTol: math.NaN()})},
-		testutil.Case{Name: "GradTol=+Inf", Want: ErrProblem, Call: run(advQuadratic(0, false), nil, x0, &Settings{GradTol: math.Inf(1)})},
-		testutil.Case{Name: "MaxIter=-1", Want: ErrProblem, Call: run(advQuadratic(0, false), nil, x0, &Settings{MaxIter: -1})},
-		testutil.Case{Name: "Memory=-1", Want: ErrProblem, Call: run(advQuadratic(0, false), nil, x0, &Settings{Memory: -1})},
+		testutil.Case{Name: "unknown method", Want: ErrInvalid, Call: run(advQuadratic(0, false), nil, x0, &Settings{Method: Method(99)})},
+		testutil.Case{Name: "negative method", Want: ErrInvalid, Call: run(advQuadratic(0, false), nil, x0, &Settings{Method: Method(-1)})},
+		testutil.Case{Name: "GradTol=-1", Want: ErrInvalid, Call: run(advQuadratic(0, false), nil, x0, &Settings{GradTol: -1})},
+		testutil.Case{Name: "GradTol=NaN", Want: ErrInvalid, Call: run(advQuadratic(0, false), nil, x0, &Settings{GradTol: math.NaN()})},
+		testutil.Case{Name: "GradTol=+Inf", Want: ErrInvalid, Call: run(advQuadratic(0, false), nil, x0, &Settings{GradTol: math.Inf(1)})},
+		testutil.Case{Name: "MaxIter=-1", Want: ErrInvalid, Call: run(advQuadratic(0, false), nil, x0, &Settings{MaxIter: -1})},
+		testutil.Case{Name: "Memory=-1", Want: ErrInvalid, Call: run(advQuadratic(0, false), nil, x0, &Settings{Memory: -1})},
 		testutil.Case{Name: "zero settings", Call: run(advQuadratic(0, false), nil, x0, &Settings{})},
-		testutil.Case{Name: "CheckTheta error", Want: ErrInput, Call: func(ctx context.Context) (func() error, error) {
+		testutil.Case{Name: "CheckTheta error", Want: ErrInvalid, Call: func(ctx context.Context) (func() error, error) {
 			x := mat.NewDense(3, 2, []float64{1, 0, 0, 1, 1, 1})
 			pb, err := Ridge(x, []float64{1, 2, 3}, L2{})
 			if err != nil {
@@ -204,11 +204,11 @@ func TestAdversarialModels(t *testing.T) {
 			testutil.Case{Name: name + "/empty x", Want: ErrDims, Call: build(&mat.Dense{}, nil)},
 			testutil.Case{Name: name + "/short y", Want: ErrDims, Call: build(x, y[:3])},
 			testutil.Case{Name: name + "/NaN x", Want: ErrNaN, Call: build(nanX, y)},
-			testutil.Case{Name: name + "/Inf y", Want: nil, Any: []error{ErrNaN, ErrInput}, Call: build(x, []float64{1, math.Inf(1), 1, -1})},
+			testutil.Case{Name: name + "/Inf y", Want: nil, Any: []error{ErrNaN, ErrInvalid}, Call: build(x, []float64{1, math.Inf(1), 1, -1})},
 			testutil.Case{Name: name + "/1e300 data", Any: []error{ErrNaN, ErrNotConverged}, Call: build(huge, y)},
 		)
 	}
-	cases = append(cases, testutil.Case{Name: "Logistic/labels 0 and 1", Want: ErrInput, Call: func(context.Context) (func() error, error) {
+	cases = append(cases, testutil.Case{Name: "Logistic/labels 0 and 1", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 		_, err := Logistic(x, []float64{0, 1, 0, 1}, L2{})
 		return nil, err
 	}})
@@ -246,7 +246,7 @@ func TestAdversarialCondition(t *testing.T) {
 	}
 	testutil.RunAdversarial(t, []testutil.Case{
 		{Name: "Condition/ok", Call: vjp(good, []float64{1, 2, 3}, nil)},
-		{Name: "Condition/nil problem", Want: ErrProblem, Call: func(context.Context) (func() error, error) {
+		{Name: "Condition/nil problem", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 			c := Condition(nil)
 			n, p := c.Dims()
 			res := make([]float64, 2)
@@ -273,7 +273,7 @@ func TestAdversarialCondition(t *testing.T) {
 			g, err := implicit.VJP(Condition(good), []float64{1, -2, 3}, nil, []float64{1, 1, 1}, nil)
 			return func() error { return testutil.Finite("vjp", g) }, err
 		}},
-		{Name: "ImplicitProblem/nil problem", Want: ErrProblem, Call: func(ctx context.Context) (func() error, error) {
+		{Name: "ImplicitProblem/nil problem", Want: ErrInvalid, Call: func(ctx context.Context) (func() error, error) {
 			_, err := ImplicitProblem(nil, nil, nil).Solve(ctx, nil, nil)
 			return nil, err
 		}},
@@ -372,14 +372,14 @@ func TestAdversarialModelFunctions(t *testing.T) {
 }
 
 // TestAdversarialNilReceivers: every method of the exported pointer types
-// on a nil receiver: no panic, errors match ErrProblem.
+// on a nil receiver: no panic, errors match ErrInvalid.
 func TestAdversarialNilReceivers(t *testing.T) {
-	testutil.RunAdversarial(t, testutil.NilReceivers(ErrProblem, (*Problem)(nil), (*Result)(nil), (*Settings)(nil)))
+	testutil.RunAdversarial(t, testutil.NilReceivers(ErrInvalid, (*Problem)(nil), (*Result)(nil), (*Settings)(nil)))
 }
 
 // TestAdversarialZeroReceivers: every method of the exported pointer types
-// on a pointer to their zero value: no panic, errors match ErrProblem.
+// on a pointer to their zero value: no panic, errors match ErrInvalid.
 func TestAdversarialZeroReceivers(t *testing.T) {
-	testutil.RunAdversarial(t, testutil.ZeroReceivers(ErrProblem,
+	testutil.RunAdversarial(t, testutil.ZeroReceivers(ErrInvalid,
 		(*Problem)(nil), (*Result)(nil), (*Settings)(nil)))
 }

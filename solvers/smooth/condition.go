@@ -25,7 +25,7 @@ import (
 // not supplied.
 //
 // A nil or incomplete pb gives a condition whose Dims are those of pb (0, 0
-// when nil), whose Residual is NaN and whose Linearize returns ErrProblem.
+// when nil), whose Residual is NaN and whose Linearize returns ErrInvalid.
 // A panic in pb's functions during Linearize is returned as an error
 // wrapping ErrCallback; during Residual (which has no error) it fills
 // dst with NaN, which the engine reports as non-finite.

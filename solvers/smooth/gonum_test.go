@@ -218,11 +218,11 @@ func TestGonumErrors(t *testing.T) {
 		_, err = Minimize(ctx, pb, []float64{math.NaN()}, make([]float64, 3), s)
 		assert.ErrorIs(t, err, ErrNaN)
 		_, err = Minimize(ctx, pb, []float64{-1}, make([]float64, 3), s)
-		assert.ErrorIs(t, err, ErrInput)
+		assert.ErrorIs(t, err, ErrInvalid)
 		_, err = Minimize(ctx, pb, []float64{1}, []float64{0, math.Inf(1), 0}, s)
 		assert.ErrorIs(t, err, ErrNaN)
 		_, err = Minimize(ctx, &Problem{N: 1}, nil, []float64{0}, s)
-		assert.ErrorIs(t, err, ErrProblem)
+		assert.ErrorIs(t, err, ErrInvalid)
 		// N = 0 (gonum itself panics on an empty problem).
 		res, err := Minimize(ctx, &Problem{Func: func(_, _ []float64) float64 { return 0 }, Grad: func(_, _, _ []float64) {}}, nil, nil, s)
 		require.NoError(t, err)
@@ -342,5 +342,5 @@ func TestMethodString(t *testing.T) {
 	assert.Equal(t, "NonlinearCG", NonlinearCG.String())
 	assert.Equal(t, "Method(99)", Method(99).String())
 	_, err := Minimize(context.Background(), rosenbrock(), nil, []float64{0, 0}, &Settings{Method: Method(99)})
-	assert.ErrorIs(t, err, ErrProblem)
+	assert.ErrorIs(t, err, ErrInvalid)
 }

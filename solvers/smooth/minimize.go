@@ -50,7 +50,7 @@ func (m Method) String() string {
 // Settings controls [Minimize]. A nil *Settings or the zero value means the
 // defaults documented on each field; values outside the documented ranges
 // (an unknown Method, a negative, NaN or infinite GradTol, a negative
-// MaxIter or Memory) give ErrProblem.
+// MaxIter or Memory) give ErrInvalid.
 type Settings struct {
 	// Method is the optimization method. Default LBFGS.
 	Method Method
@@ -73,16 +73,16 @@ func (s *Settings) check() error {
 		return nil
 	}
 	if s.Method < 0 || int(s.Method) >= len(methodNames) {
-		return fmt.Errorf("%w: unknown method %v", ErrProblem, s.Method)
+		return fmt.Errorf("%w: unknown method %v", ErrInvalid, s.Method)
 	}
 	if math.IsNaN(s.GradTol) || s.GradTol < 0 || math.IsInf(s.GradTol, 0) {
-		return fmt.Errorf("%w: GradTol = %v (want a finite value ≥ 0; 0 means the default)", ErrProblem, s.GradTol)
+		return fmt.Errorf("%w: GradTol = %v (want a finite value ≥ 0; 0 means the default)", ErrInvalid, s.GradTol)
 	}
 	if s.MaxIter < 0 {
-		return fmt.Errorf("%w: MaxIter = %d (want ≥ 0; 0 means the default)", ErrProblem, s.MaxIter)
+		return fmt.Errorf("%w: MaxIter = %d (want ≥ 0; 0 means the default)", ErrInvalid, s.MaxIter)
 	}
 	if s.Memory < 0 {
-		return fmt.Errorf("%w: Memory = %d (want ≥ 0; 0 means the default)", ErrProblem, s.Memory)
+		return fmt.Errorf("%w: Memory = %d (want ≥ 0; 0 means the default)", ErrInvalid, s.Memory)
 	}
 	return nil
 }

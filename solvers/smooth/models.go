@@ -183,7 +183,7 @@ func (m *linearModel) validTheta(theta []float64) error {
 	if !m.reg.LogScale {
 		for _, t := range theta {
 			if t < 0 {
-				return fmt.Errorf("%w: negative regularization %v", ErrInput, t)
+				return fmt.Errorf("%w: negative regularization %v", ErrInvalid, t)
 			}
 		}
 	}
@@ -284,7 +284,7 @@ func Logistic(x mat.Matrix, y []float64, reg L2) (*Problem, error) {
 	}
 	for i, v := range y {
 		if v != 1 && v != -1 {
-			return nil, fmt.Errorf("%w: label %v at row %d is not ±1", ErrInput, v, i)
+			return nil, fmt.Errorf("%w: label %v at row %d is not ±1", ErrInvalid, v, i)
 		}
 	}
 	inv := 1 / float64(m.n)

@@ -18,17 +18,16 @@ var (
 	// ErrNaN reports NaN or Inf in an input, or an objective or gradient
 	// that evaluates to NaN or Inf.
 	ErrNaN = errors.New("smooth: NaN or Inf encountered")
-	// ErrProblem reports a Problem that is not usable (missing Func or
-	// Grad, negative dimensions) or invalid Settings (an unknown Method,
-	// a negative, NaN or infinite GradTol, a negative MaxIter or Memory).
-	ErrProblem = errors.New("smooth: invalid problem")
+	// ErrInvalid reports a Problem that is not usable (missing Func or
+	// Grad, negative dimensions), invalid Settings (an unknown Method, a
+	// negative, NaN or infinite GradTol, a negative MaxIter or Memory) or
+	// invalid data passed to a model constructor (labels that are not ±1,
+	// negative regularization).
+	ErrInvalid = errors.New("smooth: invalid argument")
 	// ErrNotConverged reports a minimization that stopped before reaching
 	// the gradient tolerance (iteration cap, failed line search, cancelled
 	// context). The best iterate found is returned with it.
 	ErrNotConverged = errors.New("smooth: not converged")
-	// ErrInput reports invalid data passed to a model constructor (labels
-	// that are not ±1, negative regularization).
-	ErrInput = errors.New("smooth: invalid input")
 	// ErrCallback reports a panic inside a user function of a
 	// Problem (Func, Grad, HessVec, …) called by this package; the error
 	// carries the recovered value and its stack.
@@ -79,10 +78,10 @@ type Problem struct {
 // check validates the problem and the lengths of x and θ.
 func (pb *Problem) check(x, theta []float64) error {
 	if pb == nil || pb.Func == nil || pb.Grad == nil {
-		return fmt.Errorf("%w: Func and Grad are required", ErrProblem)
+		return fmt.Errorf("%w: Func and Grad are required", ErrInvalid)
 	}
 	if pb.N < 0 || pb.P < 0 {
-		return fmt.Errorf("%w: negative dimensions N=%d P=%d", ErrProblem, pb.N, pb.P)
+		return fmt.Errorf("%w: negative dimensions N=%d P=%d", ErrInvalid, pb.N, pb.P)
 	}
 	if len(x) != pb.N {
 		return fmt.Errorf("%w: len(x)=%d, want N=%d", ErrDims, len(x), pb.N)
