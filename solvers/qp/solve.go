@@ -226,6 +226,10 @@ type ipm struct {
 	lastActive []bool
 	// factEnd reports that k is factorized at the returned point.
 	factEnd bool
+	// passed reports that the last acceptance test on an iterate passed,
+	// with passedRes the residuals of its verdict.
+	passed    bool
+	passedRes Residuals
 }
 
 func solveData(ctx context.Context, d *data, set *Settings, diagnose bool) (*Solution, error) {
@@ -259,7 +263,7 @@ func solvePrepared(ctx context.Context, d *data, p *prep, set *Settings, diagnos
 	}
 	// Whatever the iteration concluded, Optimal is granted only by the
 	// acceptance test on the recomputed residuals.
-	if status == Optimal && solutionFinite(sol) && acc.ok(sol) && !forceProximal {
+	if status == Optimal && solutionFinite(sol) && (it.passed || acc.ok(sol)) && !forceProximal {
 		return sol, nil
 	}
 	sol.Status = NotConverged
@@ -498,6 +502,10 @@ func (it *ipm) acceptedResiduals() (bool, Residuals) {
 	}
 	nu, lam, _ := it.userMultipliers()
 	m, r := it.acc.merit(it.orig, x, nu, lam)
+	// A passing verdict is kept: the returned point is this one, whose
+	// residuals then need no second evaluation.
+	it.passed = m <= 1
+	it.passedRes = r
 	return m <= 1, r
 }
 
@@ -719,7 +727,12 @@ func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
 	if it.k.l != nil {
 		dense.SolveLowerT(it.k.l, n, n, sol.X)
 	}
-	sol.Residuals = kktResiduals(it.orig, sol.X, sol.Nu, sol.Lambda, mub)
+	if status == Optimal && it.passed {
+		sol.Residuals = it.passedRes
+	} else {
+		it.passed = false
+		sol.Residuals = kktResiduals(it.orig, sol.X, sol.Nu, sol.Lambda, mub)
+	}
 	sol.Objective = objective(it.orig, sol.X)
 	return sol, status, iter
 }
