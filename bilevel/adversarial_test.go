@@ -475,7 +475,7 @@ func TestAdversarialOptimize(t *testing.T) {
 	for a := LBFGS; a <= Adam; a++ {
 		name := a.String()
 		cases = append(cases,
-			testutil.Case{Name: name + "/ok", Call: opt(quadObjective, []float64{0}, &Settings{Algorithm: a, MaxEvals: 500, LearningRate: 0.5 * float64(a/Adam) * 2})},
+			testutil.Case{Name: name + "/ok", Call: opt(quadObjective, []float64{0}, &Settings{Algorithm: a, MaxIter: 500, LearningRate: 0.5 * float64(a/Adam) * 2})},
 			testutil.Case{Name: name + "/panicking objective", Want: ErrCallback, Call: opt(panicObjective, []float64{0}, &Settings{Algorithm: a})},
 			testutil.Case{Name: name + "/NaN objective", Want: ErrNaN, Call: opt(nanObjective, []float64{0}, &Settings{Algorithm: a})},
 			testutil.Case{Name: name + "/canceled", Want: context.Canceled, Call: func(context.Context) (func() error, error) {
@@ -495,16 +495,16 @@ func TestAdversarialOptimize(t *testing.T) {
 			Call: func(context.Context) (func() error, error) {
 				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 				defer cancel()
-				_, err := Optimize(ctx, slowObjective, []float64{-20}, &Settings{Algorithm: a, MaxEvals: 1 << 20, GradTol: 1e-300, StepTol: 1e-300, ValueTol: 1e-300, LearningRate: 1e-3})
+				_, err := Optimize(ctx, slowObjective, []float64{-20}, &Settings{Algorithm: a, MaxIter: 1 << 20, Tol: 1e-300, StepTol: 1e-300, ValueTol: 1e-300, LearningRate: 1e-3})
 				return nil, err
 			}})
 	}
 	bad := map[string]Settings{
 		"unknown algorithm":  {Algorithm: Algorithm(3)},
 		"negative algorithm": {Algorithm: Algorithm(-1)},
-		"MaxEvals=-1":        {MaxEvals: -1},
-		"GradTol=-1":         {GradTol: -1},
-		"GradTol=NaN":        {GradTol: math.NaN()},
+		"MaxIter=-1":         {MaxIter: -1},
+		"Tol=-1":             {Tol: -1},
+		"Tol=NaN":            {Tol: math.NaN()},
 		"StepTol=-1":         {StepTol: -1},
 		"ValueTol=NaN":       {ValueTol: math.NaN()},
 		"InnerTol=-1":        {InnerTol: -1},
@@ -533,7 +533,7 @@ func TestAdversarialOptimize(t *testing.T) {
 		testutil.Case{Name: "-1 hyperparameters", Want: ErrDims, Call: opt(funcObjective{p: -1}, nil, nil)},
 		testutil.Case{Name: "nil θ₀", Want: ErrDims, Call: opt(quadObjective, nil, nil)},
 		testutil.Case{Name: "NaN θ₀", Want: ErrNaN, Call: opt(quadObjective, []float64{math.NaN()}, nil)},
-		testutil.Case{Name: "θ₀=1e300 projected", Call: opt(quadObjective, []float64{1e300}, &Settings{MaxEvals: 200})},
+		testutil.Case{Name: "θ₀=1e300 projected", Call: opt(quadObjective, []float64{1e300}, &Settings{MaxIter: 200})},
 	)
 	testutil.RunAdversarial(t, cases)
 }

@@ -41,7 +41,7 @@ func BenchmarkH(b *testing.B) {
 		for _, alg := range []Algorithm{LBFGS, HOAG, Adam} {
 			b.Run(fmt.Sprintf("%s/%v", id, alg), func(b *testing.B) {
 				var res *Result
-				s := &Settings{Algorithm: alg, MaxEvals: 20}
+				s := &Settings{Algorithm: alg, MaxIter: 20}
 				if alg == Adam {
 					s.LearningRate = 0.5
 				}
@@ -122,7 +122,7 @@ func BenchmarkPerFeature(b *testing.B) {
 				if id == "H2" {
 					start = 1.5
 				}
-				rs, err := Optimize(ctx, hs, []float64{start}, &Settings{MaxEvals: 20})
+				rs, err := Optimize(ctx, hs, []float64{start}, &Settings{MaxIter: 20})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -135,7 +135,7 @@ func BenchmarkPerFeature(b *testing.B) {
 					th[j], lo[j], hi[j] = rs.Theta[0], -12, 8
 				}
 				hp, _ := NewHeldOut(mp, val, nil)
-				rp, err := Optimize(ctx, hp, th, &Settings{MaxEvals: 100, Lower: lo, Upper: hi})
+				rp, err := Optimize(ctx, hp, th, &Settings{MaxIter: 100, Lower: lo, Upper: hi})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -224,7 +224,7 @@ func BenchmarkCVLasso(b *testing.B) {
 				f.Reset()
 			}
 			var err error
-			if res, err = Optimize(ctx, cv, []float64{math.Log(lmax / 10)}, &Settings{MaxEvals: 20, InnerTol: 1e-6}); err != nil {
+			if res, err = Optimize(ctx, cv, []float64{math.Log(lmax / 10)}, &Settings{MaxIter: 20, InnerTol: 1e-6}); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -32,7 +32,7 @@ func ExampleOptimize() {
 		panic(err)
 	}
 	ctx := context.Background()
-	res, err := bilevel.Optimize(ctx, obj, []float64{0}, &bilevel.Settings{MaxEvals: 20})
+	res, err := bilevel.Optimize(ctx, obj, []float64{0}, &bilevel.Settings{MaxIter: 20})
 	if err != nil {
 		panic(err)
 	}
@@ -105,7 +105,7 @@ func ExampleKFold() {
 	if err != nil {
 		panic(err)
 	}
-	res, err := bilevel.Optimize(context.Background(), cv, []float64{0}, &bilevel.Settings{MaxEvals: 20})
+	res, err := bilevel.Optimize(context.Background(), cv, []float64{0}, &bilevel.Settings{MaxIter: 20})
 	if err != nil {
 		panic(err)
 	}

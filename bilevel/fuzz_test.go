@@ -115,7 +115,7 @@ func FuzzModels(f *testing.F) {
 		if err != nil {
 			return
 		}
-		res, err := Optimize(ctx, h, theta, &Settings{MaxEvals: 4})
+		res, err := Optimize(ctx, h, theta, &Settings{MaxIter: 4})
 		if err == nil && (!finite(res.Theta) || math.IsNaN(res.Value)) {
 			t.Fatalf("Optimize returned NaN with a nil error")
 		}
@@ -145,7 +145,7 @@ func FuzzOptimizeSettings(f *testing.F) {
 		}
 		ctx := context.Background()
 		res, err := Optimize(ctx, h, []float64{theta0}, &Settings{Algorithm: Algorithm(alg % 4), Lower: []float64{lo}, Upper: []float64{hi},
-			LearningRate: lr, MaxEvals: int(evals % 30)})
+			LearningRate: lr, MaxIter: int(evals % 30)})
 		if err == nil && (!finite(res.Theta) || math.IsNaN(res.Value)) {
 			t.Fatalf("Optimize returned NaN with a nil error: %+v", res)
 		}

@@ -40,7 +40,7 @@ func (a Algorithm) String() string {
 
 // Settings controls [Optimize]. A nil pointer or the zero value means the
 // defaults documented on each field. An unknown Algorithm, a negative
-// MaxEvals and a negative, NaN or infinite tolerance, TolDecrease (which
+// MaxIter and a negative, NaN or infinite tolerance, TolDecrease (which
 // must also be below 1) or LearningRate are rejected with ErrInvalid.
 type Settings struct {
 	// Algorithm is the outer optimizer. Default LBFGS.
@@ -51,11 +51,12 @@ type Settings struct {
 	// L(Π(θ)) + (κ/2)‖θ − Π(θ)‖², Π the projection, whose minimizers lie in
 	// the box, and returns Π(θ).
 	Lower, Upper []float64
-	// MaxEvals caps the objective evaluations (inner solves). Default 30.
-	MaxEvals int
-	// GradTol stops when the projected gradient is below
-	// GradTol·max(|L(θ)|, 1e-12) in max norm. Default 1e-6.
-	GradTol float64
+	// MaxIter caps the outer iterations, counted as objective evaluations
+	// (inner solves). Default 30.
+	MaxIter int
+	// Tol stops when the projected gradient is below
+	// Tol·max(|L(θ)|, 1e-12) in max norm. Default 1e-6.
+	Tol float64
 	// StepTol stops when an accepted step moves θ by less than StepTol in
 	// max norm (HOAG, Adam), or when L-BFGS evaluates a point within
 	// StepTol of the best one without improving on it (at a kink of L,
@@ -126,7 +127,7 @@ func evaluate(ctx context.Context, obj Objective, theta, grad []float64, tol flo
 }
 
 func (r *runner) eval(theta, grad []float64, tol float64) (Evaluation, error) {
-	if r.res.Evals >= r.s.MaxEvals {
+	if r.res.Evals >= r.s.MaxIter {
 		return Evaluation{}, errMaxEvals
 	}
 	if err := r.ctx.Err(); err != nil {
@@ -198,7 +199,7 @@ func (r *runner) project(theta []float64) {
 }
 
 func (r *runner) converged(theta, grad []float64, value float64) bool {
-	return r.projGradNorm(theta, grad) <= r.s.GradTol*math.Max(math.Abs(value), 1e-12)
+	return r.projGradNorm(theta, grad) <= r.s.Tol*math.Max(math.Abs(value), 1e-12)
 }
 
 // Optimize minimizes the outer objective from θ₀ with the algorithm of s
@@ -239,11 +240,11 @@ func Optimize(ctx context.Context, obj Objective, theta0 []float64, s *Settings)
 	if !finite(theta0) {
 		return nil, fmt.Errorf("%w: in θ₀", ErrNaN)
 	}
-	if set.MaxEvals <= 0 {
-		set.MaxEvals = 30
+	if set.MaxIter <= 0 {
+		set.MaxIter = 30
 	}
-	if set.GradTol <= 0 {
-		set.GradTol = 1e-6
+	if set.Tol <= 0 {
+		set.Tol = 1e-6
 	}
 	if set.StepTol <= 0 {
 		set.StepTol = 1e-4
@@ -286,13 +287,13 @@ func (s *Settings) check() error {
 	if s.Algorithm < 0 || int(s.Algorithm) >= len(algorithmNames) {
 		return fmt.Errorf("%w: unknown algorithm %v", ErrInvalid, s.Algorithm)
 	}
-	if err := checkCount("Settings.MaxEvals", s.MaxEvals); err != nil {
+	if err := checkCount("Settings.MaxIter", s.MaxIter); err != nil {
 		return err
 	}
 	for _, f := range []struct {
 		name string
 		v    float64
-	}{{"Settings.GradTol", s.GradTol}, {"Settings.StepTol", s.StepTol}, {"Settings.ValueTol", s.ValueTol},
+	}{{"Settings.Tol", s.Tol}, {"Settings.StepTol", s.StepTol}, {"Settings.ValueTol", s.ValueTol},
 		{"Settings.InnerTol", s.InnerTol}, {"Settings.InnerTolStart", s.InnerTolStart},
 		{"Settings.TolDecrease", s.TolDecrease}, {"Settings.LearningRate", s.LearningRate}} {
 		if err := checkTol(f.name, f.v); err != nil {
@@ -434,7 +435,7 @@ func (r *runner) lbfgs(theta0 []float64) error {
 		stalled  bool
 	)
 	// The objective is scaled by 1/|L(θ₀)| so that smooth.Minimize's
-	// absolute gradient tolerance is GradTol relative to the criterion.
+	// absolute gradient tolerance is Tol relative to the criterion.
 	compute := func(x []float64) {
 		if lastX != nil && sameVec(lastX, x) {
 			return
@@ -497,8 +498,8 @@ func (r *runner) lbfgs(theta0 []float64) error {
 	}
 	_, err := smooth.Minimize(ctx, prob, nil, theta0, &smooth.Settings{
 		Method:  smooth.LBFGS,
-		GradTol: r.s.GradTol,
-		MaxIter: r.s.MaxEvals,
+		GradTol: r.s.Tol,
+		MaxIter: r.s.MaxIter,
 	})
 	switch {
 	case lastErr != nil:

@@ -115,7 +115,7 @@ func TestProtocolOptimize(t *testing.T) {
 		ref float64
 	}{{"H1", 2877.0518}, {"H2", 2876.4143}, {"H3", 0.077044}} {
 		h := protocol(t, c.id, nil)
-		res, err := Optimize(ctx, h, protocolStart(h, c.id), &Settings{MaxEvals: 20})
+		res, err := Optimize(ctx, h, protocolStart(h, c.id), &Settings{MaxIter: 20})
 		require.NoError(t, err, c.id)
 		assert.LessOrEqual(t, res.Evals, 20, c.id)
 		assert.Less(t, res.Value, c.ref*(1+1e-4), c.id)
@@ -128,7 +128,7 @@ func TestProtocolOptimize(t *testing.T) {
 	}
 	// HOAG's inner tolerances decrease along the run.
 	hh := protocol(t, "H3", nil)
-	rh, err := Optimize(ctx, hh, []float64{0}, &Settings{Algorithm: HOAG, MaxEvals: 30})
+	rh, err := Optimize(ctx, hh, []float64{0}, &Settings{Algorithm: HOAG, MaxIter: 30})
 	require.NoError(t, err)
 	assert.Equal(t, 1e-4, rh.Path[0].InnerTol)
 	for k := 1; k < len(rh.Path); k++ {
@@ -139,7 +139,7 @@ func TestProtocolOptimize(t *testing.T) {
 	// θ ≈ −1.31 where HOAG stops, above the grid's optimum).
 	for _, id := range []string{"H1", "H3"} {
 		h := protocol(t, id, nil)
-		res, err := Optimize(ctx, h, protocolStart(h, id), &Settings{Algorithm: HOAG, MaxEvals: 30})
+		res, err := Optimize(ctx, h, protocolStart(h, id), &Settings{Algorithm: HOAG, MaxIter: 30})
 		require.NoError(t, err)
 		ref := map[string]float64{"H1": 2877.0518, "H3": 0.077044}[id]
 		assert.Less(t, res.Value, ref*(1+1e-4), id)
@@ -390,7 +390,7 @@ func TestLogger(t *testing.T) {
 	var buf strings.Builder
 	logger := slog.New(slog.NewTextHandler(&buf, nil))
 	h := protocol(t, "H1", nil)
-	res, err := Optimize(context.Background(), h, []float64{0}, &Settings{MaxEvals: 5, Logger: logger})
+	res, err := Optimize(context.Background(), h, []float64{0}, &Settings{MaxIter: 5, Logger: logger})
 	require.NoError(t, err)
 	assert.Equal(t, res.Evals, strings.Count(buf.String(), "bilevel step"))
 	assert.Contains(t, buf.String(), "inner_iters=")
@@ -483,7 +483,7 @@ func TestPerFeatureLowersValidation(t *testing.T) {
 			require.NoError(t, err)
 			return h
 		}
-		rs, err := Optimize(ctx, build(Shared), []float64{0}, &Settings{MaxEvals: 20})
+		rs, err := Optimize(ctx, build(Shared), []float64{0}, &Settings{MaxIter: 20})
 		require.NoError(t, err)
 		hp := build(PerFeature)
 		p := hp.Dims()
@@ -491,7 +491,7 @@ func TestPerFeatureLowersValidation(t *testing.T) {
 		for j := range th {
 			th[j] = rs.Theta[0]
 		}
-		rp, err := Optimize(ctx, hp, th, &Settings{MaxEvals: 100})
+		rp, err := Optimize(ctx, hp, th, &Settings{MaxIter: 100})
 		require.NoError(t, err)
 		assert.Less(t, rp.Value, rs.Value*(1-1e-3), id)
 	}
@@ -523,7 +523,7 @@ func TestNotConvergedInner(t *testing.T) {
 	require.NoError(t, err)
 	assert.InDelta(t, ref.Value, ev.Value, 1e-9)
 	assert.NotZero(t, g[0])
-	res, err := Optimize(ctx, hn, []float64{0}, &Settings{MaxEvals: 20})
+	res, err := Optimize(ctx, hn, []float64{0}, &Settings{MaxIter: 20})
 	require.NoError(t, err)
 	assert.Less(t, res.Value, 2877.0518*(1+1e-4))
 }

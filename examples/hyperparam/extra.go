@@ -300,7 +300,7 @@ func tuneCSV(ctx context.Context, out io.Writer, file, model string, k int, lo, 
 	res, err := bilevel.Optimize(ctx, counted{cv, func() {
 		n++
 		prog.Step("lbfgs", fmt.Sprintf("L-BFGS evaluation %d (at most %d)", n, maxEvals))
-	}}, theta0, &bilevel.Settings{MaxEvals: maxEvals, Lower: lower, Upper: upper, Logger: logger})
+	}}, theta0, &bilevel.Settings{MaxIter: maxEvals, Lower: lower, Upper: upper, Logger: logger})
 	if err != nil {
 		return err
 	}

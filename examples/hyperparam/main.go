@@ -246,7 +246,7 @@ func demo(ctx context.Context, out io.Writer, quick bool, pngPath string, logger
 		}
 		for _, alg := range algs {
 			pb.obj.Reset()
-			set := &bilevel.Settings{Algorithm: alg, MaxEvals: 20, Logger: logger}
+			set := &bilevel.Settings{Algorithm: alg, MaxIter: 20, Logger: logger}
 			name := alg.String() + " + implicit hypergradient"
 			if alg == bilevel.Adam {
 				set.LearningRate = 0.5
@@ -403,7 +403,7 @@ func perFeature(ctx context.Context, out io.Writer, quick bool, logger *slog.Log
 		if err != nil {
 			return err
 		}
-		rs, err := bilevel.Optimize(ctx, os, []float64{sp.scalarStart}, &bilevel.Settings{MaxEvals: 20, Logger: logger})
+		rs, err := bilevel.Optimize(ctx, os, []float64{sp.scalarStart}, &bilevel.Settings{MaxIter: 20, Logger: logger})
 		if err != nil {
 			return err
 		}
@@ -434,7 +434,7 @@ func perFeature(ctx context.Context, out io.Writer, quick bool, logger *slog.Log
 		if quick {
 			budget = 40
 		}
-		rp, err := bilevel.Optimize(ctx, op, th0, &bilevel.Settings{MaxEvals: budget, Lower: lo, Upper: hi, Logger: logger})
+		rp, err := bilevel.Optimize(ctx, op, th0, &bilevel.Settings{MaxIter: budget, Lower: lo, Upper: hi, Logger: logger})
 		if err != nil {
 			return err
 		}
@@ -492,7 +492,7 @@ func multinomialRows(ctx context.Context, tw io.Writer, logger *slog.Logger) err
 		for j := range p {
 			th0[j], lo[j], hi[j] = shared, -12, 8
 		}
-		res, err := bilevel.Optimize(ctx, h, th0, &bilevel.Settings{MaxEvals: 40, Lower: lo, Upper: hi, Logger: logger})
+		res, err := bilevel.Optimize(ctx, h, th0, &bilevel.Settings{MaxIter: 40, Lower: lo, Upper: hi, Logger: logger})
 		if err != nil {
 			return err
 		}
@@ -580,7 +580,7 @@ func crossValidation(ctx context.Context, out io.Writer, quick bool, logger *slo
 	if err != nil {
 		return err
 	}
-	res, err := bilevel.Optimize(ctx, cv2, []float64{math.Log(lmax / 10)}, &bilevel.Settings{MaxEvals: 20, InnerTol: 1e-6, Logger: logger})
+	res, err := bilevel.Optimize(ctx, cv2, []float64{math.Log(lmax / 10)}, &bilevel.Settings{MaxIter: 20, InnerTol: 1e-6, Logger: logger})
 	if err != nil {
 		return err
 	}
