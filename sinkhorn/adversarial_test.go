@@ -133,12 +133,12 @@ func TestAdversarialSolve(t *testing.T) {
 			_, err := Solve(testutil.Canceled(), ok, nil)
 			return nil, err
 		}},
-		{Name: "short InitF", Want: ErrDims, Call: func(ctx context.Context) (func() error, error) {
-			_, err := Solve(ctx, ok, &Settings{InitF: []float64{1}})
+		{Name: "short WarmStart.F", Want: ErrDims, Call: func(ctx context.Context) (func() error, error) {
+			_, err := Solve(ctx, ok, &Settings{WarmStart: &Start{F: []float64{1}}})
 			return nil, err
 		}},
-		{Name: "NaN InitG", Want: ErrNaN, Call: func(ctx context.Context) (func() error, error) {
-			_, err := Solve(ctx, ok, &Settings{InitG: []float64{0, nan, 0, 0}})
+		{Name: "NaN WarmStart.G", Want: ErrNaN, Call: func(ctx context.Context) (func() error, error) {
+			_, err := Solve(ctx, ok, &Settings{WarmStart: &Start{G: []float64{0, nan, 0, 0}}})
 			return nil, err
 		}},
 	}
@@ -358,14 +358,14 @@ func TestAdversarialDerivatives(t *testing.T) {
 		vjp("1e300", r, []float64{1e300, -1e300, 1e300}, ones4, nil, nil, ErrNumerical, implicit.ErrNaN),
 		vjp("ok", r, ones3, ones4, nil, nil),
 		vjp("ok points", rp, ones3, ones4, nil, nil),
-		vjp("dense engine", rp, ones3, ones4, &DiffSettings{Engine: &implicit.Settings{Method: implicit.DenseLU}}, nil),
+		vjp("dense engine", rp, ones3, ones4, &DiffSettings{Implicit: &implicit.Settings{Method: implicit.DenseLU}}, nil),
 		vjp("Ridge -1", r, ones3, ones4, &DiffSettings{Ridge: -1}, ErrInvalid),
 		vjp("Ridge NaN", r, ones3, ones4, &DiffSettings{Ridge: nan}, ErrInvalid),
 		vjp("Tol -1", r, ones3, ones4, &DiffSettings{Tol: -1}, ErrInvalid),
 		vjp("Tol NaN", r, ones3, ones4, &DiffSettings{Tol: nan}, ErrInvalid),
 		vjp("MaxIter -1", r, ones3, ones4, &DiffSettings{MaxIter: -1}, ErrInvalid),
 		vjp("MaxIter 1", r, ones3, ones4, &DiffSettings{MaxIter: 1}, nil),
-		vjp("unknown engine method", r, ones3, ones4, &DiffSettings{Engine: &implicit.Settings{Method: 99}}, nil, implicit.ErrSolve, implicit.ErrDims),
+		vjp("unknown engine method", r, ones3, ones4, &DiffSettings{Implicit: &implicit.Settings{Method: 99}}, nil, implicit.ErrSolve, implicit.ErrDims),
 		planVJP("nil", r, nil, nil, ErrDims),
 		planVJP("nil receiver", nilRes, mat.NewDense(3, 4, nil), nil, ErrDims),
 		planVJP("wrong shape", r, mat.NewDense(4, 3, nil), nil, ErrDims),

@@ -100,7 +100,7 @@ func BenchmarkPSink2000(b *testing.B) {
 		for k := range raw {
 			raw[k] *= 1 + 0.01*rng.NormFloat64()
 		}
-		benchSolve(b, c2, 0.01, &Settings{Mode: Kernel, Anderson: 30, MaxIter: 50000, InitF: r.F, InitG: r.G})
+		benchSolve(b, c2, 0.01, &Settings{Mode: Kernel, Anderson: 30, MaxIter: 50000, WarmStart: &Start{F: r.F, G: r.G}})
 	})
 }
 

@@ -169,7 +169,7 @@ func (o *BirkhoffOutput) JVP(dst, dtheta []float64) (err error) {
 	c := r.ConditionWith(o.l.Diff)
 	var es *implicit.Settings
 	if o.l.Diff != nil {
-		es = o.l.Diff.Engine
+		es = o.l.Diff.Implicit
 	}
 	dth := make([]float64, n*n+2*n)
 	for k, v := range dtheta {

@@ -170,7 +170,7 @@ func TestImplicitPlanGradient(t *testing.T) {
 		gp := randCost(rng, n, m)
 		fast, err := r.PlanVJP(gp, nil)
 		require.NoError(t, err)
-		engine, err := r.PlanVJP(gp, &DiffSettings{Engine: &implicit.Settings{Method: implicit.DenseLU}})
+		engine, err := r.PlanVJP(gp, &DiffSettings{Implicit: &implicit.Settings{Method: implicit.DenseLU}})
 		require.NoError(t, err)
 		for range 3 {
 			d := randDirection(rng, tc.pb, tc.balanced)

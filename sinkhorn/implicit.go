@@ -306,10 +306,10 @@ type DiffSettings struct {
 	// MaxIter caps the conjugate-gradient iterations; default 10·min(n,m)
 	// and at least 1000.
 	MaxIter int
-	// Engine, if non-nil, makes Backward use the generic implicit engine with
-	// these settings (for instance Method: implicit.DenseLU) instead of the
-	// Schur-complement solve; a reference path, slower.
-	Engine *implicit.Settings
+	// Implicit, if non-nil, makes Backward use the generic implicit engine
+	// with these settings (for instance Method: implicit.DenseLU) instead of
+	// the Schur-complement solve; a reference path, slower.
+	Implicit *implicit.Settings
 }
 
 // check rejects a negative, NaN or infinite Ridge or Tol and a negative
@@ -688,7 +688,7 @@ func (r *Result) Backward(gf, gg []float64, s *DiffSettings) (g *Grad, err error
 	c := r.ConditionWith(s)
 	var es *implicit.Settings
 	if s != nil {
-		es = s.Engine
+		es = s.Implicit
 	}
 	th := c.Theta()
 	dth, err := implicit.VJP(c, r.Potentials(), th, gx, es)

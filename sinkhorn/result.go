@@ -152,10 +152,10 @@ func (r *Result) TransportCost() float64 {
 	return s
 }
 
-// SolveBatch solves the problems concurrently on GOMAXPROCS goroutines
-// (each solve single-threaded), returning one result and one error per
-// problem in input order. Results do not depend on the number of
-// goroutines.
+// SolveBatch solves the problems concurrently on Settings.Workers
+// goroutines (0 means GOMAXPROCS; each solve is then single-threaded),
+// returning one result and one error per problem in input order. Results
+// do not depend on the number of goroutines.
 func SolveBatch(ctx context.Context, pbs []*Problem, s *Settings) ([]*Result, []error) {
 	res := make([]*Result, len(pbs))
 	errs := make([]error, len(pbs))
@@ -163,8 +163,15 @@ func SolveBatch(ctx context.Context, pbs []*Problem, s *Settings) ([]*Result, []
 	if s != nil {
 		set = *s
 	}
+	workers := set.Workers
+	if workers < 0 {
+		for k := range errs {
+			errs[k] = fmt.Errorf("%w: Workers = %d must be ≥ 0 (0: GOMAXPROCS)", ErrInvalid, workers)
+		}
+		return res, errs
+	}
 	set.Workers = 1
-	parallel.For(len(pbs), 0, func(k int) {
+	parallel.For(len(pbs), workers, func(k int) {
 		res[k], errs[k] = Solve(ctx, pbs[k], &set)
 	})
 	return res, errs

@@ -316,7 +316,7 @@ func TestBadInput(t *testing.T) {
 		{"anderson+momentum", Problem{Cost: c, Epsilon: 1}, &Settings{Momentum: 1.5, Anderson: 3}, ErrInvalid},
 		{"NaN point", Problem{X: mat.NewDense(2, 1, []float64{0, math.NaN()}), Y: mat.NewDense(2, 1, []float64{0, 1}), Epsilon: 1}, nil, ErrNaN},
 		{"dims points", Problem{X: mat.NewDense(2, 1, nil), Y: mat.NewDense(2, 2, nil), Epsilon: 1}, nil, ErrDims},
-		{"bad init", Problem{Cost: c, Epsilon: 1}, &Settings{InitF: []float64{1}}, ErrDims},
+		{"bad init", Problem{Cost: c, Epsilon: 1}, &Settings{WarmStart: &Start{F: []float64{1}}}, ErrDims},
 	}
 	for _, tc := range cases {
 		r, err := Solve(context.Background(), &tc.pb, tc.s)
@@ -416,11 +416,11 @@ func TestWarmStart(t *testing.T) {
 	c2.Set(0, 0, c.At(0, 0)+0.01)
 	cold2, err := Solve(context.Background(), &Problem{Cost: c2, Epsilon: 0.02}, &Settings{Mode: LogDomain})
 	require.NoError(t, err)
-	warm, err := Solve(context.Background(), &Problem{Cost: c2, Epsilon: 0.02}, &Settings{Mode: LogDomain, InitF: cold.F, InitG: cold.G})
+	warm, err := Solve(context.Background(), &Problem{Cost: c2, Epsilon: 0.02}, &Settings{Mode: LogDomain, WarmStart: &Start{F: cold.F, G: cold.G}})
 	require.NoError(t, err)
 	assert.Less(t, warm.Iterations, cold2.Iterations/2)
 	assert.InDelta(t, cold2.Cost, warm.Cost, 1e-10)
-	onlyG, err := Solve(context.Background(), &Problem{Cost: c2, Epsilon: 0.02}, &Settings{Mode: Kernel, InitG: cold.G})
+	onlyG, err := Solve(context.Background(), &Problem{Cost: c2, Epsilon: 0.02}, &Settings{Mode: Kernel, WarmStart: &Start{G: cold.G}})
 	require.NoError(t, err)
 	assert.Less(t, onlyG.Iterations, cold2.Iterations/2)
 }

@@ -52,6 +52,12 @@ const (
 	LInf
 )
 
+// Start is a starting point of the iterations: dual potentials F (length
+// n) and G (length m), either of which may be nil.
+type Start struct {
+	F, G []float64
+}
+
 // Settings controls a solve. A nil *Settings or the zero value means the
 // defaults documented on each field: a zero field means its default, and
 // a negative, NaN or infinite tolerance, threshold or count is an error
@@ -113,9 +119,10 @@ type Settings struct {
 	// default 1e-3.
 	NewtonCGTol float64
 
-	// InitF and InitG, if non-nil, are dual potentials to start from (a
-	// warm start, for instance the F and G of a previous, nearby problem).
-	InitF, InitG []float64
+	// WarmStart, if non-nil, holds dual potentials to start from (for
+	// instance the F and G of a previous, nearby problem); a nil F or G
+	// is zero.
+	WarmStart *Start
 
 	// AbsorbThreshold (Kernel mode) is the largest |f − f̂|/ε and |g − ĝ|/ε
 	// tolerated before the scalings are absorbed into the kernel; default
@@ -176,7 +183,7 @@ func (s *Settings) check() error {
 	for _, f := range []struct {
 		name string
 		v    int
-	}{{"MaxIter", s.MaxIter}, {"CheckEvery", s.CheckEvery}, {"AdaptiveStart", s.AdaptiveStart}, {"StoreLimit", s.StoreLimit}} {
+	}{{"MaxIter", s.MaxIter}, {"CheckEvery", s.CheckEvery}, {"AdaptiveStart", s.AdaptiveStart}, {"StoreLimit", s.StoreLimit}, {"Workers", s.Workers}} {
 		if f.v < 0 {
 			return fmt.Errorf("%w: %s = %d must be ≥ 0 (0: default)", ErrInvalid, f.name, f.v)
 		}
@@ -314,12 +321,16 @@ func recoverPanic(err *error, reset func()) {
 
 func solvePrepared(ctx context.Context, p *prepared, set Settings) (*Result, error) {
 	n, m := p.n, p.m
-	if set.InitF != nil && len(set.InitF) != n || set.InitG != nil && len(set.InitG) != m {
-		return nil, fmt.Errorf("%w: InitF/InitG have lengths %d, %d, want %d, %d", ErrDims, len(set.InitF), len(set.InitG), n, m)
+	var initF, initG []float64
+	if set.WarmStart != nil {
+		initF, initG = set.WarmStart.F, set.WarmStart.G
 	}
-	for _, v := range append(append([]float64(nil), set.InitF...), set.InitG...) {
+	if initF != nil && len(initF) != n || initG != nil && len(initG) != m {
+		return nil, fmt.Errorf("%w: WarmStart F/G have lengths %d, %d, want %d, %d", ErrDims, len(initF), len(initG), n, m)
+	}
+	for _, v := range append(append([]float64(nil), initF...), initG...) {
 		if !finite(v) {
-			return nil, fmt.Errorf("%w: in InitF or InitG", ErrNaN)
+			return nil, fmt.Errorf("%w: in WarmStart", ErrNaN)
 		}
 	}
 	st := &state{p: p, s: set}
@@ -362,13 +373,13 @@ func solvePrepared(ctx context.Context, p *prepared, set Settings) (*Result, err
 	stages = append(stages, eps)
 
 	haveInit := false
-	if set.InitF != nil {
-		copy(st.f, set.InitF)
+	if initF != nil {
+		copy(st.f, initF)
 		haveInit = true
 	}
-	if set.InitG != nil {
-		copy(st.g, set.InitG)
-		if set.InitF == nil {
+	if initG != nil {
+		copy(st.g, initG)
+		if initF == nil {
 			st.setEps(stages[0])
 			st.logPass(st.hf, st.g, p.logb, st.tmpM2, true)
 			for i, v := range st.hf {

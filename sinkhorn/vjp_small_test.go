@@ -35,7 +35,7 @@ func TestVJPSmallBalancedPointClouds(t *testing.T) {
 			t.Errorf("seed %d (d = %d, ε = %v): default VJP: %v", seed, d, eps, err)
 			continue
 		}
-		ref, err := r.Backward(gf, gg, &DiffSettings{Engine: &implicit.Settings{Method: implicit.DenseLU}})
+		ref, err := r.Backward(gf, gg, &DiffSettings{Implicit: &implicit.Settings{Method: implicit.DenseLU}})
 		require.NoError(t, err)
 		assert.InDeltaSlice(t, ref.X.RawMatrix().Data, got.X.RawMatrix().Data, 1e-7*max(1, mat.Norm(ref.X, math.Inf(1))), "seed %d X", seed)
 		assert.InDeltaSlice(t, ref.Y.RawMatrix().Data, got.Y.RawMatrix().Data, 1e-7*max(1, mat.Norm(ref.Y, math.Inf(1))), "seed %d Y", seed)

@@ -471,7 +471,7 @@ func (c *otCore) tangent(dx []float64) ([]float64, error) {
 		cond := c.res.ConditionWith(d)
 		var es *implicit.Settings
 		if d != nil {
-			es = d.Engine
+			es = d.Implicit
 		}
 		return implicit.JVP(cond, c.res.Potentials(), cond.Theta(), dth, es)
 	}

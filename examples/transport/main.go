@@ -138,11 +138,11 @@ func flow(ctx context.Context, x0, y *mat.Dense, steps int) (*mat.Dense, error) 
 	}
 	eps := r0.Epsilon
 	fmt.Printf("gradient flow of S_ε (ε = %.4g, step η = %g)\n%5s %12s\n", eps, eta, "step", "S_ε")
-	var init *sinkhorn.Settings
+	var init *sinkhorn.Start
 	for k := 0; k <= steps; k++ {
 		set := &sinkhorn.Settings{EpsilonScaling: 0.5, Anderson: 10, Tol: 1e-9}
 		if init != nil {
-			set.InitF, set.InitG, set.EpsilonScaling = init.InitF, init.InitG, 0
+			set.WarmStart, set.EpsilonScaling = init, 0
 		}
 		div, dr, err := sinkhorn.Divergence(ctx, &sinkhorn.Problem{X: x, Y: y, Epsilon: eps}, set)
 		if err != nil {
@@ -153,7 +153,7 @@ func flow(ctx context.Context, x0, y *mat.Dense, steps int) (*mat.Dense, error) 
 			break
 		}
 		// Warm start the next cross problem from these potentials.
-		init = &sinkhorn.Settings{InitF: dr.XY.F, InitG: dr.XY.G}
+		init = &sinkhorn.Start{F: dr.XY.F, G: dr.XY.G}
 		g := dr.Grad()
 		for i := range n {
 			for c := range 2 {
