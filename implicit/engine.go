@@ -108,7 +108,7 @@ func (s *Settings) linsolve(warm []float64) *linsolve.Settings {
 		MaxIter:      s.MaxIter,
 		Restart:      s.Restart,
 		Precond:      s.Precond,
-		InitialGuess: warm,
+		WarmStart: warm,
 		Terms:        s.NeumannTerms,
 		Step:         s.NeumannStep,
 	}

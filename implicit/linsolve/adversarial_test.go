@@ -82,7 +82,7 @@ func TestAdversarialIterative(t *testing.T) {
 		add("Restart -1", ErrInvalid, call(spd2(), make([]float64, 2), b, &Settings{Restart: -1}))
 		add("Terms -1", ErrInvalid, call(spd2(), make([]float64, 2), b, &Settings{Terms: -1}))
 		add("Step Inf", ErrInvalid, call(spd2(), make([]float64, 2), b, &Settings{Step: math.Inf(1)}))
-		add("InitialGuess length", nil, call(spd2(), make([]float64, 2), b, &Settings{InitialGuess: []float64{1}, Terms: 400}), ErrDims)
+		add("WarmStart length", nil, call(spd2(), make([]float64, 2), b, &Settings{WarmStart: []float64{1}, Terms: 400}), ErrDims)
 		add("panicking operator", ErrCallback, call(boom, make([]float64, 2), b, nil))
 		add("8 goroutines", nil, func(context.Context) (func() error, error) {
 			a := spd2()

@@ -41,9 +41,9 @@ type Settings struct {
 	Restart int
 	// Precond is an optional preconditioner.
 	Precond Preconditioner
-	// InitialGuess, if non-nil, starts the iteration from this vector
+	// WarmStart, if non-nil, starts the iteration from this vector
 	// instead of zero (a warm start). It is not modified.
-	InitialGuess []float64
+	WarmStart []float64
 	// Terms is the number of terms of the Neumann series. Default 50.
 	Terms int
 	// Step is the scaling α of the Neumann series; it may be negative.
@@ -120,11 +120,11 @@ func start(name string, dst []float64, a Operator, b []float64, s *Settings) (r 
 	if !finite(b) {
 		return nil, 0, fmt.Errorf("%w: right-hand side of %s", ErrNaN, name)
 	}
-	if s != nil && s.InitialGuess != nil {
-		if len(s.InitialGuess) != cols {
-			return nil, 0, fmt.Errorf("%w: %s initial guess has length %d, want %d", ErrDims, name, len(s.InitialGuess), cols)
+	if s != nil && s.WarmStart != nil {
+		if len(s.WarmStart) != cols {
+			return nil, 0, fmt.Errorf("%w: %s initial guess has length %d, want %d", ErrDims, name, len(s.WarmStart), cols)
 		}
-		copy(dst, s.InitialGuess)
+		copy(dst, s.WarmStart)
 	} else {
 		clear(dst)
 	}

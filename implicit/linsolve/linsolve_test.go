@@ -172,7 +172,7 @@ func TestPreconditionedAndWarmStart(t *testing.T) {
 		assert.Less(t, relErr(x, want), 1e-7, name)
 	}
 	// A warm start at the solution converges at once.
-	res, err := GMRES(x, NewMatrix(s), b, &Settings{Tol: 1e-8, InitialGuess: want})
+	res, err := GMRES(x, NewMatrix(s), b, &Settings{Tol: 1e-8, WarmStart: want})
 	require.NoError(t, err)
 	assert.Equal(t, 0, res.Iterations)
 }
