@@ -28,7 +28,8 @@
 //	solve a problem                        Solve(ctx, problem, *Settings)
 //	solve many                             SolveBatch(ctx, problems, *Settings)
 //	reverse / forward derivative           VJP(dst, g) / JVP(dst, dθ) (the contract)
-//	a layer's solve / its reverse pass     Forward / Backward (package layers only)
+//	the same with typed arguments          Backward(…) / Tangent(…) on a result (qp, sinkhorn, sorting)
+//	a layer's solve / its reverse pass     Forward / Backward (layers, layers/nn, perturbed.Optimizer, sinkhorn.Birkhoff)
 //	optimality condition                   Condition() (c, z, θ)
 //	stopping tolerance                     Settings.Tol (absolute with Settings.Absolute where offered)
 //	iteration cap                          Settings.MaxIter
@@ -59,9 +60,10 @@
 // exported entry point with nil, empty, mismatched, NaN/Inf, 1e±300 and
 // bad-setting input.
 //
-// Some packages still carry names from before these conventions (ErrDims,
-// ErrNaN, package-specific bad-argument errors, Backward on results
-// that do not yet implement the contract); they are being migrated to the
-// names above, and the conformance registry lists the results that
-// already speak the contract.
+// The error names above are those of every package. Some settings still
+// carry names from before these conventions (smooth's GradTol, nlp's
+// StationarityTol, prox's MaxEpochs, workers arguments of batch
+// functions); they are being migrated to the names above, and the
+// conformance registry lists the results that already speak the
+// contract.
 package optlayers

@@ -485,7 +485,7 @@ func TestAdversarialNetwork(t *testing.T) {
 		return nil, err
 	})
 	add("Forward/nil receiver", ErrDims, nil, func(context.Context) (func() error, error) {
-		_, _, err := nilRes.Forward(x)
+		_, _, err := nilRes.Tangent(x)
 		return nil, err
 	})
 	add("Backward/NaN", ErrNaN, nil, func(context.Context) (func() error, error) {
@@ -501,7 +501,7 @@ func TestAdversarialNetwork(t *testing.T) {
 		return func() error { return errors.New("accepted gP on a result without P") }, err
 	})
 	add("Forward/Inf", ErrNaN, nil, func(context.Context) (func() error, error) {
-		_, _, err := r.Forward([]float64{inf, 0, 0})
+		_, _, err := r.Tangent([]float64{inf, 0, 0})
 		return nil, err
 	})
 	var nilBatch *NetworkBatch

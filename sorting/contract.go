@@ -292,7 +292,7 @@ func (r *NetworkResult) JVP(dst, dx []float64) error {
 	if len(dst) != r.zLen() || len(dx) != n {
 		return fmt.Errorf("%w: JVP into %d entries along %d (want %d and %d)", ErrDims, len(dst), len(dx), r.zLen(), n)
 	}
-	dv, dp, err := r.Forward(dx)
+	dv, dp, err := r.Tangent(dx)
 	if err != nil {
 		return err
 	}

@@ -585,7 +585,7 @@ func (r *NetworkResult) Backward(gValues []float64, gP mat.Matrix) ([]float64, e
 // derivative), O(n) per layer for the values and O(n²) for P. dP is nil
 // when P was not requested. It is the typed form of JVP, as Backward is
 // of VJP.
-func (r *NetworkResult) Forward(dx []float64) (dValues []float64, dP *mat.Dense, err error) {
+func (r *NetworkResult) Tangent(dx []float64) (dValues []float64, dP *mat.Dense, err error) {
 	if r == nil || r.net == nil {
 		return nil, nil, fmt.Errorf("%w: nil or zero *NetworkResult", ErrDims)
 	}

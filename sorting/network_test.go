@@ -573,7 +573,7 @@ func TestNetworkJVP(t *testing.T) {
 				x, dx := randVec(rng, n), randVec(rng, n)
 				r, err := net.Sort(x, true, s)
 				require.NoError(t, err)
-				dv, dp, err := r.Forward(dx)
+				dv, dp, err := r.Tangent(dx)
 				require.NoError(t, err)
 				// Central differences along dx.
 				h := 1e-6

@@ -330,7 +330,7 @@ func (p *Polyhedron) product(dst, x, y, v []float64, transpose bool) error {
 		for i := range dp {
 			dp[i] = -v[i]
 		}
-		tan, err := st.sol.Forward(&qp.Problem{P: dp})
+		tan, err := st.sol.Tangent(&qp.Problem{P: dp})
 		if err != nil {
 			return fmt.Errorf("project: polyhedron JVP: %w", err)
 		}
@@ -400,7 +400,7 @@ func (p *Polyhedron) ParamJVP(dst, x, y, dtheta []float64) error {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	tan, err := st.sol.Forward(&qp.Problem{H: dh, B: db})
+	tan, err := st.sol.Tangent(&qp.Problem{H: dh, B: db})
 	if err != nil {
 		return fmt.Errorf("project: polyhedron ParamJVP: %w", err)
 	}

@@ -175,9 +175,9 @@ func TestAdversarial(t *testing.T) {
 			_, err := (&qp.Solution{}).Backward(nil, nil, nil)
 			return nil, err
 		}},
-		{Name: "Forward nil receiver", Want: qp.ErrInvalid, Call: func(context.Context) (func() error, error) {
+		{Name: "Tangent nil receiver", Want: qp.ErrInvalid, Call: func(context.Context) (func() error, error) {
 			var s *qp.Solution
-			_, err := s.Forward(nil)
+			_, err := s.Tangent(nil)
 			return nil, err
 		}},
 		{Name: "Backward wrong length", Want: qp.ErrDims, Call: func(ctx context.Context) (func() error, error) {
@@ -201,12 +201,12 @@ func TestAdversarial(t *testing.T) {
 			_, err := sol.Backward([]float64{1}, nil, nil)
 			return nil, err
 		}},
-		{Name: "Forward NaN direction", Want: qp.ErrNaN, Call: func(ctx context.Context) (func() error, error) {
+		{Name: "Tangent NaN direction", Want: qp.ErrNaN, Call: func(ctx context.Context) (func() error, error) {
 			sol, err := qp.Solve(ctx, small(), nil)
 			if err != nil {
 				return nil, err
 			}
-			_, err = sol.Forward(&qp.Problem{P: []float64{nan, 0}})
+			_, err = sol.Tangent(&qp.Problem{P: []float64{nan, 0}})
 			return nil, err
 		}},
 		{Name: "BackwardBatch mismatched", Want: qp.ErrDims, Call: func(ctx context.Context) (func() error, error) {

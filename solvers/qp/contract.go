@@ -32,7 +32,7 @@ func (s *Solution) VJP(dst, g []float64) error {
 
 // JVP sets dst (length n + p + m) to the derivative of z* = (x*, ν*, λ*)
 // in the direction dθ of the flat parameters of Layout: the module's
-// contract over Forward, which takes the direction as a typed Problem.
+// contract over Tangent, which takes the direction as a typed Problem.
 // The Q block of dθ counts by its symmetric part ½(dQ + dQᵀ), as in
 // Layout.Unpack and the KKT condition.
 func (s *Solution) JVP(dst, dtheta []float64) error {
@@ -45,7 +45,7 @@ func (s *Solution) JVP(dst, dtheta []float64) error {
 		return fmt.Errorf("%w: JVP into %d entries along %d for Layout %+v (want %d and %d)",
 			ErrDims, len(dst), len(dtheta), l, n+neq+m, l.Len())
 	}
-	tan, err := s.Forward(l.Unpack(dtheta))
+	tan, err := s.Tangent(l.Unpack(dtheta))
 	if err != nil {
 		return err
 	}

@@ -166,7 +166,7 @@ func (s *Solution) backwardSolve(gx, gnu, glambda []float64) ([]float64, error) 
 	return w, nil
 }
 
-// Forward returns the directional derivative of the solution (x*, ν*, λ*)
+// Tangent returns the directional derivative of the solution (x*, ν*, λ*)
 // when the data move along the direction dp (a Problem whose fields are
 // perturbations dQ, dp, dA, db, dG, dh; nil or empty fields are zero,
 // others must have the shapes of the solved problem). It solves
@@ -174,7 +174,7 @@ func (s *Solution) backwardSolve(gx, gnu, glambda []float64) ([]float64, error) 
 //	K (dx, dν, dλ) = −(dQ x + dp + dAᵀν + dGᵀλ,  dA x − db,  dG x − dh)
 //
 // with the KKT factorization at the solution.
-func (s *Solution) Forward(dp *Problem) (*Tangent, error) {
+func (s *Solution) Tangent(dp *Problem) (*Tangent, error) {
 	if err := s.valid(); err != nil {
 		return nil, err
 	}

@@ -89,7 +89,7 @@ func checkGradientsStep(t *testing.T, rng *rand.Rand, pb *Problem, set *Settings
 		}, 0, &fd.Settings{Formula: fd.Central, Step: step})
 		got := dot(flat, dir)
 		require.InDelta(t, want, got, tol*math.Max(1, math.Abs(want)), "block %s: backward vs central differences", name)
-		tan, err := sol.Forward(l.Unpack(dir))
+		tan, err := sol.Tangent(l.Unpack(dir))
 		require.NoError(t, err)
 		fwd := dot(gx, tan.X) + dot(gnu, tan.Nu) + dot(gl, tan.Lambda)
 		require.InDelta(t, got, fwd, tol*math.Max(1, math.Abs(got)), "block %s: forward vs backward", name)

@@ -147,7 +147,7 @@
 //	∇Q = −½(wx xᵀ + x wxᵀ),  ∇p = −wx,  ∇A = −(ν wxᵀ + wν xᵀ),  ∇b = wν,
 //	∇G = −(λ wxᵀ + wλ xᵀ),   ∇h = wλ,
 //
-// and [Solution.Forward] (forward mode) solves one system per direction.
+// and [Solution.Tangent] (forward mode) solves one system per direction.
 // At weakly active constraints (λᵢ = sᵢ = 0) the solution map is not
 // differentiable; the result is then one element of its generalized
 // Jacobian, and it changes abruptly across such points. In the primal
@@ -168,7 +168,7 @@
 // min ½xᵀQx + pᵀx − μ Σ log(hᵢ − gᵢᵀx) s.t. Ax = b. For a linear program,
 // whose solution is piecewise constant in the cost, this gives a smooth
 // surrogate with informative derivatives (Mandi & Guns 2020); Backward
-// and Forward differentiate it exactly, since λ∘s = μ linearizes to the
+// and Tangent differentiate it exactly, since λ∘s = μ linearizes to the
 // same matrix K.
 //
 // # Coming from qpth or cvxpylayers
@@ -180,7 +180,7 @@
 // infeasible and unbounded problems are reported as errors instead of
 // returning garbage, every solution carries its KKT residuals, and
 // cotangents on the multipliers ν*, λ* are accepted. Forward-mode
-// derivatives (as in DiffOpt.jl) are [Solution.Forward].
+// derivatives (as in DiffOpt.jl) are [Solution.Tangent].
 //
 // # Batches and shared matrices
 //

@@ -41,7 +41,7 @@ func ExampleSolve() {
 }
 
 // The KKT conditions of a solved QP as an implicit.Condition: the generic
-// engine and the fast backward pass give the same gradient, and Forward
+// engine and the fast backward pass give the same gradient, and Tangent
 // gives directional derivatives.
 func ExampleSolution_Condition() {
 	pb := &qp.Problem{
@@ -74,7 +74,7 @@ func ExampleSolution_Condition() {
 	fmt.Printf("x* = (%.4f, %.4f)\n", sol.X[0], sol.X[1])
 	fmt.Printf("∂x₁/∂h: fast %.4f, generic %.4f\n", fast.H[0], l.H(generic)[0])
 	fmt.Printf("∂x₁/∂b: fast %.4f, generic %.4f\n", fast.B[0], l.B(generic)[0])
-	tan, err := sol.Forward(&qp.Problem{H: []float64{1}})
+	tan, err := sol.Tangent(&qp.Problem{H: []float64{1}})
 	if err != nil {
 		fmt.Println(err)
 		return

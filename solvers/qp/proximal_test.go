@@ -66,7 +66,7 @@ func TestProximalDegenerate(t *testing.T) {
 
 // TestProximalGradients differentiates solutions of the proximal path
 // (the first path disabled): Backward against the engine's generic VJP,
-// central differences and Forward, on random problems with and without
+// central differences and Tangent, on random problems with and without
 // equalities.
 func TestProximalGradients(t *testing.T) {
 	forceProximal = true

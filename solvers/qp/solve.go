@@ -71,7 +71,7 @@ type Settings struct {
 	// solution is then that of the log-barrier problem
 	//	minimize ½xᵀQx + pᵀx − μ Σᵢ log(hᵢ − gᵢᵀx)  s.t. Ax = b,
 	// a smooth function of the data (Mandi & Guns 2020). Backward and
-	// Forward differentiate it exactly. The gap test is then replaced by
+	// Tangent differentiate it exactly. The gap test is then replaced by
 	// maxᵢ |λᵢsᵢ − μ| ≤ Tol·max(μ, 10⁻³).
 	Barrier float64
 	// WarmStart, if non-nil, is the starting point of the interior point.
@@ -154,7 +154,7 @@ func (r Residuals) Max() float64 {
 // the multipliers of Ax = b, Lambda (length m, ≥ 0) those of Gx ≤ h and
 // Slack = h − Gx as tracked by the solver (≥ 0). The solution keeps the
 // problem data and the KKT factorization at the returned point for
-// Backward and Forward; it is not safe for concurrent use.
+// Backward and Tangent; it is not safe for concurrent use.
 type Solution struct {
 	X, Nu, Lambda, Slack []float64
 	Status               Status
