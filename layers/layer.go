@@ -9,14 +9,13 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/optlayers/optlayers/internal/parallel"
-	"github.com/optlayers/optlayers/layers/nn"
 )
 
 // Errors returned by the package.
 var (
-	ErrDims     = errors.New("layers: dimension mismatch")
-	ErrNaN = errors.New("layers: NaN or Inf in input")
-	ErrInvalid     = errors.New("layers: invalid input")
+	ErrDims    = errors.New("layers: dimension mismatch")
+	ErrNaN     = errors.New("layers: NaN or Inf in input")
+	ErrInvalid = errors.New("layers: invalid input")
 	// ErrCallback reports a panic in user code run by a layer (a Func, its
 	// Tape, or an oracle or set it calls). The error also wraps a value
 	// describing the panic (its message names the recovered value; when
@@ -118,7 +117,7 @@ func (l Layer) Forward(ctx context.Context, theta mat.Matrix) (o *Output, err er
 	}
 	th := mat.DenseCopyOf(theta)
 	o = &Output{Y: mat.NewDense(r, out, nil), tapes: make([]Tape, r), in: in, workers: l.Workers}
-	err = nn.ParallelForErr(r, l.Workers, func(i int) error {
+	err = parallel.ForErr(ctx, r, l.Workers, func(i int) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -163,7 +162,7 @@ func (o *Output) Backward(gy mat.Matrix) (*mat.Dense, error) {
 	}
 	g := mat.DenseCopyOf(gy)
 	gt := mat.NewDense(r, o.in, nil)
-	err := nn.ParallelForErr(r, o.workers, func(i int) error {
+	err := parallel.ForErr(context.Background(), r, o.workers, func(i int) error {
 		row := g.RawRowView(i)
 		if err := checkFinite(row); err != nil {
 			return fmt.Errorf("row %d: %w", i, err)

@@ -42,10 +42,11 @@
 // # Batches and parallelism
 //
 // [Batches] shuffles 0..n−1 with a seeded PCG generator and cuts the
-// permutation into mini-batches. [ParallelFor] runs independent per-sample
-// work over goroutines; since each index writes only its own output,
-// results do not depend on the number of goroutines. Reductions over a
-// batch are always done afterwards in index order.
+// permutation into mini-batches. Per-sample work of the callers (layers,
+// layers/pto) runs over goroutines with internal/parallel; since each index
+// writes only its own output, results do not depend on the number of
+// goroutines. Reductions over a batch are always done afterwards in index
+// order.
 //
 // Nil or zero models and passes, unknown enum values and invalid optimizer
 // settings are [ErrInvalid]; outputs and gradients that overflow are

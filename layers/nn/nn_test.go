@@ -127,12 +127,4 @@ func TestBatchesAndParallel(t *testing.T) {
 	}
 	assert.Len(t, seen, 10)
 	assert.Equal(t, Batches(10, 4, rand.New(rand.NewPCG(1, 2))), b)
-	out1 := make([]float64, 100)
-	out4 := make([]float64, 100)
-	f := func(dst []float64) func(int) {
-		return func(i int) { dst[i] = math.Sin(float64(i)) * float64(i) }
-	}
-	ParallelFor(100, 1, f(out1))
-	ParallelFor(100, 4, f(out4))
-	assert.Equal(t, out1, out4)
 }

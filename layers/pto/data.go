@@ -1,13 +1,13 @@
 package pto
 
 import (
+	"context"
 	"fmt"
+	"github.com/optlayers/optlayers/internal/parallel"
 	"math"
 	"math/rand/v2"
 
 	"gonum.org/v1/gonum/mat"
-
-	"github.com/optlayers/optlayers/layers/nn"
 )
 
 // maxGen bounds each matrix a generator draws (2²⁸ entries, 2 GiB).
@@ -210,7 +210,7 @@ func NewDataset(o Oracle, x, c *mat.Dense, workers int) (ds *Dataset, err error)
 		}
 	}
 	ds = &Dataset{X: mat.DenseCopyOf(x), C: mat.DenseCopyOf(c), W: mat.NewDense(n, d, nil), Z: make([]float64, n)}
-	err = nn.ParallelForErr(n, workers, func(i int) error {
+	err = parallel.ForErr(context.Background(), n, workers, func(i int) error {
 		z, err := o.Solve(ds.W.RawRowView(i), ds.C.RawRowView(i))
 		ds.Z[i] = z
 		if err == nil && (math.IsNaN(z) || math.IsInf(z, 0) || !finite(ds.W.RawRowView(i))) {
@@ -268,7 +268,7 @@ func Regret(o Oracle, chat *mat.Dense, d *Dataset, workers int) (r float64, err 
 		return 0, fmt.Errorf("%w: predictions %d×%d for %d pairs of dim %d", ErrDims, n, dim, d.Len(), o.Dim())
 	}
 	loss := make([]float64, n)
-	err = nn.ParallelForErr(n, workers, func(i int) error {
+	err = parallel.ForErr(context.Background(), n, workers, func(i int) error {
 		w := make([]float64, dim)
 		if _, err := o.Solve(w, chat.RawRowView(i)); err != nil {
 			return err

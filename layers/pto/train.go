@@ -3,6 +3,7 @@ package pto
 import (
 	"context"
 	"fmt"
+	"github.com/optlayers/optlayers/internal/parallel"
 	"log/slog"
 	"math/rand/v2"
 	"time"
@@ -142,7 +143,7 @@ func batchGradient(grad []float64, model *nn.MLP, loss Loss, d *Dataset, batch [
 	chat := pass.Output()
 	dy := mat.NewDense(len(batch), out, nil)
 	vals := make([]float64, len(batch))
-	err = nn.ParallelForErr(len(batch), workers, func(r int) error {
+	err = parallel.ForErr(context.Background(), len(batch), workers, func(r int) error {
 		i := batch[r]
 		rng := rand.New(rand.NewPCG(seed, stream<<32|uint64(i)))
 		v, err := loss.Eval(dy.RawRowView(r), chat.RawRowView(r), d, i, rng)
