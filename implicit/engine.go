@@ -104,13 +104,13 @@ func (s *Settings) orDefault() Settings {
 
 func (s *Settings) linsolve(warm []float64) *linsolve.Settings {
 	return &linsolve.Settings{
-		Tol:          s.Tol,
-		MaxIter:      s.MaxIter,
-		Restart:      s.Restart,
-		Precond:      s.Precond,
+		Tol:       s.Tol,
+		MaxIter:   s.MaxIter,
+		Restart:   s.Restart,
+		Precond:   s.Precond,
 		WarmStart: warm,
-		Terms:        s.NeumannTerms,
-		Step:         s.NeumannStep,
+		Terms:     s.NeumannTerms,
+		Step:      s.NeumannStep,
 	}
 }
 

@@ -11,8 +11,8 @@ import (
 
 // Errors returned by the package.
 var (
-	ErrDims     = errors.New("nn: dimension mismatch")
-	ErrNaN = errors.New("nn: NaN or Inf in input")
+	ErrDims = errors.New("nn: dimension mismatch")
+	ErrNaN  = errors.New("nn: NaN or Inf in input")
 	// ErrInvalid reports an invalid argument or setting: a nil or zero
 	// model, pass or matrix, an unknown Activation or Metric, a negative or
 	// NaN learning rate, momentum, β or ε.

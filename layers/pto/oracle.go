@@ -15,9 +15,9 @@ import (
 
 // Errors returned by the package.
 var (
-	ErrDims      = errors.New("pto: dimension mismatch")
-	ErrNaN  = errors.New("pto: NaN or Inf in input")
-	ErrInvalid      = errors.New("pto: invalid input")
+	ErrDims       = errors.New("pto: dimension mismatch")
+	ErrNaN        = errors.New("pto: NaN or Inf in input")
+	ErrInvalid    = errors.New("pto: invalid input")
 	ErrInfeasible = errors.New("pto: infeasible problem")
 	// ErrCallback reports a panic in user code called by the package (an
 	// Oracle, a Loss, an Objective). The error also wraps a value
