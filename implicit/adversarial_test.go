@@ -292,7 +292,8 @@ func TestAdversarialProblem(t *testing.T) {
 		if err != nil {
 			return nil, err
 		}
-		v, err := sol.VJP(g2)
+		v := make([]float64, len(th))
+		err = sol.VJP(v, g2)
 		return func() error { return near(v, linVJP(g2), 1e-12) }, err
 	}
 	testutil.RunAdversarial(t, []testutil.Case{
@@ -346,7 +347,7 @@ func TestAdversarialProblem(t *testing.T) {
 		}},
 		{Name: "nil Solution", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 			var s *Solution
-			_, err := s.VJP(g2)
+			err := s.VJP(make([]float64, 3), g2)
 			return nil, err
 		}},
 	})

@@ -55,8 +55,9 @@ func ExampleFixedPoint() {
 		fmt.Println(err)
 		return
 	}
-	fwd, _ := sol.JVP([]float64{1})
-	rev, _ := sol.VJP([]float64{1})
+	fwd, rev := make([]float64, 1), make([]float64, 1)
+	_ = sol.JVP(fwd, []float64{1})
+	_ = sol.VJP(rev, []float64{1})
 	fmt.Printf("x* = %.6f, forward %.6f, reverse %.6f\n", sol.X[0], fwd[0], rev[0])
 	// Output:
 	// x* = 0.769576, forward -0.312070, reverse -0.312070

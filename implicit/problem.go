@@ -106,24 +106,53 @@ func (s *Solution) Linearization() (*Linearization, error) {
 	return s.lin, nil
 }
 
-// VJP returns the gradient with respect to θ of ⟨g, x*(θ)⟩.
-func (s *Solution) VJP(g []float64) ([]float64, error) {
-	l, err := s.Linearization()
-	if err != nil {
-		return nil, err
+var _ Differentiable = (*Solution)(nil)
+
+// Condition returns the problem's condition with fresh copies of the
+// point x* and the parameters θ at which it holds ([Differentiable]); θ
+// is laid out as the problem's Solver and Condition take it.
+func (s *Solution) Condition() (c Condition, z, theta []float64) {
+	if s == nil {
+		return nil, nil, nil
 	}
-	dst := make([]float64, len(s.Theta))
-	return dst, l.VJP(dst, g)
+	if s.pb != nil {
+		c = s.pb.Condition
+	}
+	return c, append([]float64(nil), s.X...), append([]float64(nil), s.Theta...)
 }
 
-// JVP returns the derivative of x*(θ) in the direction dθ.
-func (s *Solution) JVP(dtheta []float64) ([]float64, error) {
+// VJP sets dst (length len(θ)) to the gradient with respect to θ of
+// ⟨g, x*(θ)⟩ ([Differentiable]). It returns an error matching ErrDims for
+// wrong lengths and ErrNaN for NaN or Inf in g.
+func (s *Solution) VJP(dst, g []float64) error {
 	l, err := s.Linearization()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	dst := make([]float64, len(s.X))
-	return dst, l.JVP(dst, dtheta)
+	if len(dst) != len(s.Theta) || len(g) != len(s.X) {
+		return fmt.Errorf("%w: VJP with len(g)=%d, len(dst)=%d, want %d and %d", ErrDims, len(g), len(dst), len(s.X), len(s.Theta))
+	}
+	if !finite(g) {
+		return fmt.Errorf("%w: in g", ErrNaN)
+	}
+	return l.VJP(dst, g)
+}
+
+// JVP sets dst (length len(x*)) to the derivative of x*(θ) in the
+// direction dθ ([Differentiable]). It returns an error matching ErrDims
+// for wrong lengths and ErrNaN for NaN or Inf in dθ.
+func (s *Solution) JVP(dst, dtheta []float64) error {
+	l, err := s.Linearization()
+	if err != nil {
+		return err
+	}
+	if len(dst) != len(s.X) || len(dtheta) != len(s.Theta) {
+		return fmt.Errorf("%w: JVP with len(dθ)=%d, len(dst)=%d, want %d and %d", ErrDims, len(dtheta), len(dst), len(s.Theta), len(s.X))
+	}
+	if !finite(dtheta) {
+		return fmt.Errorf("%w: in dθ", ErrNaN)
+	}
+	return l.JVP(dst, dtheta)
 }
 
 // Jacobian returns ∂x*/∂θ as a dense matrix.

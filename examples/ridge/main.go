@@ -143,7 +143,8 @@ func (pr *problem) hypergradient(theta float64) (float64, float64, error) {
 		return 0, 0, err
 	}
 	mse, g := pr.criterion(sol.X)
-	d, err := sol.VJP(g)
+	d := make([]float64, len(sol.Theta))
+	err = sol.VJP(d, g)
 	if err != nil {
 		return 0, 0, err
 	}

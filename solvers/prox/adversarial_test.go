@@ -228,7 +228,8 @@ func TestAdversarialConditions(t *testing.T) {
 			if err != nil {
 				return nil, err
 			}
-			g, err := sol.VJP([]float64{1, 1, 1})
+			g := make([]float64, len(sol.Theta))
+			err = sol.VJP(g, []float64{1, 1, 1})
 			return func() error { return testutil.Finite("VJP", sol.X, g) }, err
 		}},
 	})
