@@ -94,6 +94,11 @@ type Result struct {
 	// Restarts counts momentum restarts.
 	Restarts  int
 	Converged bool
+
+	// The problem and θ of the run, for the derivatives (contract.go).
+	c     *Composite
+	theta []float64
+	lin   *implicit.Linearization
 }
 
 // Minimize solves min f(x; θ_f) + g(x; λ) by accelerated proximal
@@ -299,6 +304,7 @@ func Minimize(ctx context.Context, c *Composite, theta, x0 []float64, s *Setting
 	res.X = best
 	res.Objective = bestObj
 	res.StepSize = eta
+	res.c, res.theta = c, append([]float64(nil), theta...)
 	if set.Logger != nil {
 		set.Logger.Info("prox: FISTA done", "iter", res.Iterations, "obj", bestObj, "residual", res.Residual, "converged", res.Converged)
 	}

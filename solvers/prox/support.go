@@ -29,8 +29,16 @@ var ErrSingular = errors.New("prox: singular support system")
 // Forming K costs O(n|S|²) and its Cholesky factorization O(|S|³); then
 // each JVP or VJP costs O(|S|²) (plus O(d) to write a d-vector), whatever
 // the number of features d.
+//
+// It implements [implicit.Differentiable]: Condition returns the lasso's
+// proximal-gradient fixed-point condition ([Lasso.Condition]) at the
+// linearized point w and θ, whose generic linearization (the engine's
+// solve with ∂ₓF = D(I − ηXᵀX/n) − I) gives the same derivatives as JVP
+// and VJP, the support-restricted fast path. θ is laid out as the
+// Lasso's [Penalty] says: (λ), (λ₁, …, λ_d) or (λ, λ₂).
 type SupportLinearization struct {
 	l       *Lasso
+	w, th   []float64
 	d, p    int
 	penalty Penalty
 	s       []int
@@ -59,7 +67,8 @@ func (l *Lasso) Linearize(w, theta []float64) (*SupportLinearization, error) {
 	s := support(w)
 	k := len(s)
 	sl := &SupportLinearization{l: l, d: l.d, p: l.NumParams(), penalty: l.penalty, s: s,
-		signs: make([]float64, k), ws: make([]float64, k)}
+		signs: make([]float64, k), ws: make([]float64, k),
+		w: append([]float64(nil), w...), th: append([]float64(nil), theta...)}
 	for a, j := range s {
 		sl.signs[a] = sign(w[j])
 		sl.ws[a] = w[j]
@@ -94,6 +103,18 @@ func (l *Lasso) supportGram(s []int, extra float64) *mat.SymDense {
 		K.SetSym(a, a, K.At(a, a)+extra)
 	}
 	return K
+}
+
+var _ implicit.Differentiable = (*SupportLinearization)(nil)
+
+// Condition returns the lasso's fixed-point condition [Lasso.Condition]
+// with fresh copies of the point w and the parameters θ at which it was
+// linearized ([implicit.Differentiable]).
+func (sl *SupportLinearization) Condition() (c implicit.Condition, w, theta []float64) {
+	if sl == nil || sl.d == 0 {
+		return nil, nil, nil
+	}
+	return sl.l.Condition(), append([]float64(nil), sl.w...), append([]float64(nil), sl.th...)
 }
 
 // Support returns the support S (shared; do not modify).
@@ -154,13 +175,17 @@ func (sl *SupportLinearization) JVP(dst, dtheta []float64) error {
 	return nil
 }
 
-// VJP sets dst (length p) to ∇θ⟨g, w*(θ)⟩ = (∂w*)ᵀ g. Only g_S is read.
+// VJP sets dst (length p) to ∇θ⟨g, w*(θ)⟩ = (∂w*)ᵀ g. Only g_S enters
+// the result; NaN or Inf anywhere in g is an error (ErrNaN).
 func (sl *SupportLinearization) VJP(dst, g []float64) error {
 	if sl == nil || sl.d == 0 {
 		return errNilLinearization
 	}
 	if len(dst) != sl.p || len(g) != sl.d {
 		return fmt.Errorf("%w: VJP with d=%d p=%d, len(g)=%d, len(dst)=%d", ErrDims, sl.d, sl.p, len(g), len(dst))
+	}
+	if !finite(g) {
+		return fmt.Errorf("%w: in g", ErrNaN)
 	}
 	clear(dst)
 	k := len(sl.s)
@@ -170,9 +195,6 @@ func (sl *SupportLinearization) VJP(dst, g []float64) error {
 	u := sl.buf.RawVector().Data
 	for a, j := range sl.s {
 		u[a] = g[j]
-	}
-	if !finite(u) {
-		return fmt.Errorf("%w: in g", ErrNaN)
 	}
 	if err := sl.chol.SolveVecTo(sl.buf, sl.buf); err != nil {
 		return fmt.Errorf("%w: %v", ErrSingular, err)

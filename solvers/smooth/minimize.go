@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+
+	"github.com/optlayers/optlayers/implicit"
 )
 
 // Method selects the algorithm used by [Minimize].
@@ -118,6 +120,11 @@ type Result struct {
 	Iterations, FuncEvals, GradEvals, HessVecs int
 	// Converged reports ‖∇ₓf(X)‖∞ ≤ GradTol.
 	Converged bool
+
+	// The problem and θ of the run, for the derivatives (contract.go).
+	pb    *Problem
+	theta []float64
+	lin   *implicit.Linearization
 }
 
 // Minimize minimizes x ↦ f(x, θ) from x0.
@@ -192,6 +199,7 @@ func Minimize(ctx context.Context, pb *Problem, theta, x0 []float64, s *Settings
 	res.GradNorm = maxAbs(g)
 	res.FuncEvals, res.GradEvals, res.HessVecs = m.nf, m.ng, m.nhv
 	res.Converged = res.GradNorm <= set.GradTol
+	res.pb, res.theta = pb, m.theta
 	if set.Logger != nil {
 		set.Logger.Info("smooth: done", "method", set.Method, "iter", res.Iterations, "f", f, "grad", res.GradNorm, "converged", res.Converged)
 	}
