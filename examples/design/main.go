@@ -141,7 +141,7 @@ func (m *model) eval(ctx context.Context, theta, grad []float64) (float64, error
 			g[i] = 2 * d
 		}
 		if grad != nil {
-			grads[s], errs[s] = sol.VJP(g)
+			grads[s], errs[s] = sol.VJPX(g)
 		}
 	})
 	var loss float64

@@ -49,7 +49,7 @@ func BenchmarkBallJacobian(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if _, err := sol.VJP(g); err != nil {
+				if _, err := sol.VJPX(g); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -320,7 +320,9 @@ func (s *Solution) Z() []float64 {
 }
 
 // Condition returns the KKT conditions at the solution's active set as an
-// implicit.Condition on z = (x, λ_A, ν) (see Z) and θ:
+// implicit.Condition on z = (x, λ_A, ν) (see Z) and θ, with fresh copies
+// of the point z = Z() and of θ (the problem's Params parameters, as its
+// functions take them) at which they hold ([implicit.Differentiable]):
 //
 //	∇ₓf(x,θ) + Σ_{i∈A} λᵢ∇ₓgᵢ(x,θ) + Σⱼ νⱼ∇ₓhⱼ(x,θ) = 0
 //	gᵢ(x, θ) = 0, i ∈ A (active bounds: xᵢ = lᵢ or xᵢ = uᵢ)
@@ -332,11 +334,18 @@ func (s *Solution) Z() []float64 {
 // Called directly with vectors of the wrong lengths (or with NaN), its
 // Linearize returns ErrDims (ErrNaN) and its Residual fills dst with NaN;
 // a panic in the problem's functions is returned as ErrCallback
-// (Linearize) or NaN (Residual). A nil Solution gives nil.
-func (s *Solution) Condition() implicit.Condition {
+// (Linearize) or NaN (Residual). A nil Solution gives nils.
+func (s *Solution) Condition() (c implicit.Condition, z, theta []float64) {
 	if s == nil || s.p == nil {
-		return nil
+		return nil, nil, nil
 	}
+	return s.kkt(), s.Z(), append([]float64(nil), s.Theta...)
+}
+
+var _ implicit.Differentiable = (*Solution)(nil)
+
+// kkt returns the KKT condition of Condition.
+func (s *Solution) kkt() implicit.Condition {
 	return &kktCondition{s: s, ev: newEvaluator(s.p)}
 }
 
@@ -543,7 +552,7 @@ func (s *Solution) Linearization() (lin *implicit.Linearization, err error) {
 	}
 	defer guard(&err, "Linearization")
 	if s.lin == nil {
-		l, err := implicit.Linearize(s.Condition(), s.Z(), s.Theta, s.s.Implicit)
+		l, err := implicit.Linearize(s.kkt(), s.Z(), s.Theta, s.s.Implicit)
 		if err != nil {
 			return nil, err
 		}
@@ -552,9 +561,55 @@ func (s *Solution) Linearization() (lin *implicit.Linearization, err error) {
 	return s.lin, nil
 }
 
-// VJP returns the gradient with respect to θ of ⟨gx, x*(θ)⟩ (length
-// Params), one solve with the transposed KKT matrix.
-func (s *Solution) VJP(gx []float64) (out []float64, err error) {
+// VJP sets dst (length Params) to the gradient with respect to θ of
+// ⟨g, z*(θ)⟩ for g on the whole KKT point z = (x, λ_A, ν) of Z (reverse
+// mode, [implicit.Differentiable]): one solve with the transposed KKT
+// matrix. It returns ErrDims for wrong lengths and ErrNaN for NaN or Inf
+// in g. [Solution.VJPX] is the same for a cotangent on x alone.
+func (s *Solution) VJP(dst, g []float64) (err error) {
+	if s == nil || s.p == nil {
+		return errNilSolution
+	}
+	defer guard(&err, "VJP")
+	if nz := s.p.Dim + len(s.rows) + len(s.Nu); len(g) != nz || len(dst) != s.p.Params {
+		return fmt.Errorf("%w: VJP with len(z)=%d Params=%d, len(g)=%d, len(dst)=%d", ErrDims, nz, s.p.Params, len(g), len(dst))
+	}
+	if !finite(g) {
+		return fmt.Errorf("%w: in the cotangent", ErrNaN)
+	}
+	l, err := s.Linearization()
+	if err != nil {
+		return err
+	}
+	return l.VJP(dst, g)
+}
+
+// JVP sets dst (length len(z), z = (x, λ_A, ν) of Z) to the derivative of
+// the KKT point z*(θ) in the direction dθ (length Params; forward mode,
+// [implicit.Differentiable]). It returns ErrDims for wrong lengths and
+// ErrNaN for NaN or Inf in dθ. [Solution.JVPX] returns the x part alone.
+func (s *Solution) JVP(dst, dtheta []float64) (err error) {
+	if s == nil || s.p == nil {
+		return errNilSolution
+	}
+	defer guard(&err, "JVP")
+	if nz := s.p.Dim + len(s.rows) + len(s.Nu); len(dst) != nz || len(dtheta) != s.p.Params {
+		return fmt.Errorf("%w: JVP with len(z)=%d Params=%d, len(dθ)=%d, len(dst)=%d", ErrDims, nz, s.p.Params, len(dtheta), len(dst))
+	}
+	if !finite(dtheta) {
+		return fmt.Errorf("%w: in the direction", ErrNaN)
+	}
+	l, err := s.Linearization()
+	if err != nil {
+		return err
+	}
+	return l.JVP(dst, dtheta)
+}
+
+// VJPX returns the gradient with respect to θ of ⟨gx, x*(θ)⟩ (length
+// Params) for a cotangent gx on x alone (length Dim): [Solution.VJP] with
+// zero cotangents on the multipliers.
+func (s *Solution) VJPX(gx []float64) (out []float64, err error) {
 	if s == nil || s.p == nil {
 		return nil, errNilSolution
 	}
@@ -576,8 +631,9 @@ func (s *Solution) VJP(gx []float64) (out []float64, err error) {
 	return out, l.VJP(out, g)
 }
 
-// JVP returns the derivative of x*(θ) in the direction dθ (length Dim).
-func (s *Solution) JVP(dtheta []float64) (dx []float64, err error) {
+// JVPX returns the derivative of x*(θ) (length Dim) in the direction dθ
+// (length Params): the x part of [Solution.JVP].
+func (s *Solution) JVPX(dtheta []float64) (dx []float64, err error) {
 	if s == nil || s.p == nil {
 		return nil, errNilSolution
 	}
@@ -623,7 +679,7 @@ func (s *Solution) Jacobian() (jac *mat.Dense, err error) {
 		e := make([]float64, np)
 		for j := range np {
 			e[j] = 1
-			col, err := s.JVP(e)
+			col, err := s.JVPX(e)
 			if err != nil {
 				return nil, err
 			}
@@ -635,7 +691,7 @@ func (s *Solution) Jacobian() (jac *mat.Dense, err error) {
 	e := make([]float64, n)
 	for i := range n {
 		e[i] = 1
-		row, err := s.VJP(e)
+		row, err := s.VJPX(e)
 		if err != nil {
 			return nil, err
 		}
@@ -703,7 +759,7 @@ func (s *Solution) CheckDerivatives() (res implicit.CheckResult, err error) {
 		return implicit.CheckResult{}, errNilSolution
 	}
 	defer guard(&err, "CheckDerivatives")
-	return implicit.Check(s.Condition(), s.Z(), s.Theta, nil)
+	return implicit.Check(s.kkt(), s.Z(), s.Theta, nil)
 }
 
 var errNilSolution = fmt.Errorf("%w: nil Solution", ErrInvalid)
