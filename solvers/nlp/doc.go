@@ -53,6 +53,12 @@
 // 4·n·(n+p) evaluations per function). Mixing is allowed: a hand gradient
 // with a finite-difference Hessian is the usual choice.
 //
+// The module's contract: a [Solution] is an implicit.Differentiable on the
+// KKT point z = (x, λ_A, ν) of [Solution.Z] — Condition returns the KKT
+// condition with z and θ, VJP takes a cotangent on all of z and JVP returns
+// dz; [Solution.VJPX] and [Solution.JVPX] are the same for x alone. It is
+// registered in the conformance suite (implicit/conformance/module_nlp_test.go).
+//
 // References:
 //   - A. V. Fiacco, "Sensitivity analysis for nonlinear programming using
 //     penalty methods", Mathematical Programming 10, 287–311, 1976; and

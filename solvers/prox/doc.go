@@ -106,6 +106,13 @@
 // the engine path is fast too. Tests check the fast path, the engine on
 // both conditions and central finite differences against each other.
 //
+// The module's contract: [SupportLinearization] (the fast path above, with
+// [Lasso.Condition] as its condition) and the [Result] of [Minimize]
+// (with [Condition](c, StepSize)) are implicit.Differentiable; θ is laid
+// out as [Penalty] (Lasso) or [Composite] (λ of g first, then θ_f) says.
+// They are registered in the conformance suite
+// (implicit/conformance/module_prox_test.go).
+//
 // References:
 //   - A. Beck, M. Teboulle, "A Fast Iterative Shrinkage-Thresholding
 //     Algorithm for Linear Inverse Problems", SIAM J. Imaging Sci. 2009.

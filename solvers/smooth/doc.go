@@ -48,6 +48,14 @@
 // through a goroutine pipeline, ≈ 4 µs per evaluation (see
 // BENCHMARKS.md, section solvers/prox and solvers/smooth), which matters only for cheap objectives.
 //
+// The module's contract: a [Result] of [Minimize] is an
+// implicit.Differentiable — Condition returns the stationarity condition
+// ∇ₓf(x, θ) = 0 with X and θ (the problem's own P parameters), VJP and JVP
+// differentiate the minimizer through the implicit engine (there is no
+// faster path than −(∇²ₓₓf)⁻¹∂θ∇ₓf). The Solution of [ImplicitProblem] is
+// the same derivative behind implicit.Problem. Both are registered in the
+// conformance suite (implicit/conformance/module_smooth_test.go).
+//
 // References:
 //   - J. Nocedal, S. J. Wright, Numerical Optimization, 2nd ed., Springer
 //     2006 (L-BFGS, line search, Newton-CG).
