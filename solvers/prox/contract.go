@@ -52,6 +52,8 @@ func (r *Result) linearization() (*implicit.Linearization, error) {
 // lengths and ErrNaN for NaN or Inf in g. The derivatives are those of an
 // exact fixed point: X is one up to the run's Tol. A Result is not safe
 // for concurrent use.
+// The Result keeps a reference to the problem of the run, which must not
+// be modified while its derivatives are in use.
 func (r *Result) VJP(dst, g []float64) error {
 	if r == nil || r.c == nil {
 		return fmt.Errorf("%w: Result not returned by Minimize", ErrInvalid)

@@ -45,6 +45,8 @@ func (r *Result) linearization() (*implicit.Linearization, error) {
 // It returns ErrDims for wrong lengths and ErrNaN for NaN or Inf in g.
 // The derivatives are those of an exact stationary point: X is one up to
 // the run's GradTol. A Result is not safe for concurrent use.
+// The Result keeps a reference to the problem of the run, which must not
+// be modified while its derivatives are in use.
 func (r *Result) VJP(dst, g []float64) error {
 	if r == nil || r.pb == nil {
 		return fmt.Errorf("%w: Result not returned by Minimize", ErrInvalid)
