@@ -38,7 +38,7 @@ var ErrSingular = errors.New("prox: singular support system")
 // Lasso's [Penalty] says: (λ), (λ₁, …, λ_d) or (λ, λ₂).
 type SupportLinearization struct {
 	l       *Lasso
-	w, th   []float64
+	th      []float64
 	d, p    int
 	penalty Penalty
 	s       []int
@@ -68,7 +68,7 @@ func (l *Lasso) Linearize(w, theta []float64) (*SupportLinearization, error) {
 	k := len(s)
 	sl := &SupportLinearization{l: l, d: l.d, p: l.NumParams(), penalty: l.penalty, s: s,
 		signs: make([]float64, k), ws: make([]float64, k),
-		w: append([]float64(nil), w...), th: append([]float64(nil), theta...)}
+		th: append([]float64(nil), theta...)}
 	for a, j := range s {
 		sl.signs[a] = sign(w[j])
 		sl.ws[a] = w[j]
@@ -114,7 +114,11 @@ func (sl *SupportLinearization) Condition() (c implicit.Condition, w, theta []fl
 	if sl == nil || sl.d == 0 {
 		return nil, nil, nil
 	}
-	return sl.l.Condition(), append([]float64(nil), sl.w...), append([]float64(nil), sl.th...)
+	w = make([]float64, sl.d) // zero off the support
+	for a, j := range sl.s {
+		w[j] = sl.ws[a]
+	}
+	return sl.l.Condition(), w, append([]float64(nil), sl.th...)
 }
 
 // Support returns the support S (shared; do not modify).
