@@ -14,6 +14,12 @@ var _ implicit.Differentiable = (*Result)(nil)
 // problem's own parameter vector (length P, laid out as the model that
 // built the problem documents, for example [L2] for [Ridge]). A Result
 // not returned by [Minimize] gives a nil condition.
+//
+// VJP and JVP are the implicit engine's on this condition, with the
+// engine's default Settings (there is no faster path: the derivatives of
+// a minimizer are −(∇²ₓₓf)⁻¹ ∂θ∇ₓf); for other engine settings
+// (implicit.CG for a large matrix-free Hessian) use [ImplicitProblem] or
+// implicit.Linearize on the returned condition.
 func (r *Result) Condition() (c implicit.Condition, x, theta []float64) {
 	if r == nil || r.pb == nil {
 		return nil, nil, nil
