@@ -186,7 +186,7 @@ func BenchmarkSensitivity(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if _, err := s.VJP(g); err != nil {
+				if _, err := s.VJPX(g); err != nil {
 					b.Fatal(err)
 				}
 			}
