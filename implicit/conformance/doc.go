@@ -24,7 +24,7 @@
 // broken result), not rounding.
 //
 // The module's results are registered in this package's test files,
-// module_test.go (solvers/qp) and module_<package>_test.go (sinkhorn,
-// sorting, solvers/project), one entry or more per result type; the
-// comment at the top of each file lists them.
+// module_test.go (solvers/qp) and one module_<package>_test.go per package
+// (sinkhorn, sorting, project, smooth, prox, nlp, …), one entry or more
+// per result type; the comment at the top of each file lists them.
 package conformance
