@@ -25,6 +25,7 @@
 //
 // The module's results are registered in this package's test files,
 // module_test.go (solvers/qp) and module_<package>_test.go (sinkhorn,
-// sorting, solvers/project), one entry or more per result type; the
-// comment at the top of each file lists them.
+// sorting, solvers/project, solvers/lp, solvers/isotonic,
+// solvers/perturbed), one entry or more per result type; the comment at
+// the top of each file lists them.
 package conformance
