@@ -76,7 +76,7 @@ func (p *Projection) Condition() (implicit.Condition, []float64, []float64) {
 }
 
 // VJP sets dst (length 2n) to the gradient with respect to θ = (z, w) of
-// ⟨g, P(z, w)⟩ (g of length n): [Projection.VJPParts] on dst's two halves.
+// ⟨g, P(z, w)⟩ (g of length n): [Projection.Backward] on dst's two halves.
 // Wrong lengths give ErrDims, NaN or Inf in g ErrNaN, a nil p ErrInvalid.
 func (p *Projection) VJP(dst, g []float64) error {
 	if p == nil {
@@ -86,11 +86,11 @@ func (p *Projection) VJP(dst, g []float64) error {
 	if len(dst) != 2*n {
 		return fmt.Errorf("%w: VJP with n=%d, len(dst)=%d, want 2n", ErrDims, n, len(dst))
 	}
-	return p.VJPParts(dst[:n], dst[n:], g)
+	return p.Backward(dst[:n], dst[n:], g)
 }
 
 // JVP sets dst (length n) to the derivative of P(z, w) in the direction
-// dθ = (dz, dw) (length 2n): [Projection.JVPParts] on dθ's two halves.
+// dθ = (dz, dw) (length 2n): [Projection.Tangent] on dθ's two halves.
 // Wrong lengths give ErrDims, NaN or Inf in dθ ErrNaN, a nil p ErrInvalid.
 func (p *Projection) JVP(dst, dtheta []float64) error {
 	if p == nil {
@@ -100,11 +100,11 @@ func (p *Projection) JVP(dst, dtheta []float64) error {
 	if len(dtheta) != 2*n {
 		return fmt.Errorf("%w: JVP with n=%d, len(dθ)=%d, want 2n", ErrDims, n, len(dtheta))
 	}
-	return p.JVPParts(dst, dtheta[:n], dtheta[n:])
+	return p.Tangent(dst, dtheta[:n], dtheta[n:])
 }
 
 // VJP sets dst (length 2n) to the gradient with respect to θ = (s, w) of
-// ⟨g, v*⟩ (g of length n): [SolutionKL.VJPParts] on dst's two halves.
+// ⟨g, v*⟩ (g of length n): [SolutionKL.Backward] on dst's two halves.
 // Wrong lengths give ErrDims, NaN or Inf in g ErrNaN, a nil s ErrInvalid.
 func (s *SolutionKL) VJP(dst, g []float64) error {
 	if s == nil {
@@ -114,11 +114,11 @@ func (s *SolutionKL) VJP(dst, g []float64) error {
 	if len(dst) != 2*n {
 		return fmt.Errorf("%w: VJP with n=%d, len(dst)=%d, want 2n", ErrDims, n, len(dst))
 	}
-	return s.VJPParts(dst[:n], dst[n:], g)
+	return s.Backward(dst[:n], dst[n:], g)
 }
 
 // JVP sets dst (length n) to the derivative of v* in the direction
-// dθ = (ds, dw) (length 2n): [SolutionKL.JVPParts] on dθ's two halves.
+// dθ = (ds, dw) (length 2n): [SolutionKL.Tangent] on dθ's two halves.
 // Wrong lengths give ErrDims, NaN or Inf in dθ ErrNaN, a nil s ErrInvalid.
 func (s *SolutionKL) JVP(dst, dtheta []float64) error {
 	if s == nil {
@@ -128,7 +128,7 @@ func (s *SolutionKL) JVP(dst, dtheta []float64) error {
 	if len(dtheta) != 2*n {
 		return fmt.Errorf("%w: JVP with n=%d, len(dθ)=%d, want 2n", ErrDims, n, len(dtheta))
 	}
-	return s.JVPParts(dst, dtheta[:n], dtheta[n:])
+	return s.Tangent(dst, dtheta[:n], dtheta[n:])
 }
 
 // Condition returns the KL isotonic regression's optimality condition with

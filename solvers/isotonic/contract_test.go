@@ -23,12 +23,12 @@ func TestContractHalves(t *testing.T) {
 	require.NoError(t, err)
 	for _, r := range []interface {
 		implicit.Differentiable
-		VJPParts(a, b, g []float64) error
+		Backward(a, b, g []float64) error
 	}{p, kl} {
 		flat := make([]float64, 2*n)
 		require.NoError(t, r.VJP(flat, g))
 		a, b := make([]float64, n), make([]float64, n)
-		require.NoError(t, r.VJPParts(a, b, g))
+		require.NoError(t, r.Backward(a, b, g))
 		require.Equal(t, append(a, b...), flat)
 		c, zs, th := r.Condition()
 		res := make([]float64, n)

@@ -60,7 +60,7 @@
 // with θ = (z, w) (two halves of length n). Their Condition is the fixed
 // point of the maps above (the KL regression's is its block stationarity
 // on the PAV blocks), their VJP and JVP the O(n) block formulas; the
-// two-part forms VJPParts and JVPParts take and return the halves of θ
+// two-part forms Backward and Tangent take and return the halves of θ
 // separately.
 //
 // References:

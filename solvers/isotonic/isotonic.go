@@ -266,13 +266,13 @@ func (s *SolutionKL) Len() int {
 	return s.Start[len(s.Start)-1]
 }
 
-// JVPParts sets dst to (∂v*/∂s) ds + (∂v*/∂w) dw. ds or dw may be nil
+// Tangent sets dst to (∂v*/∂s) ds + (∂v*/∂w) dw. ds or dw may be nil
 // (zero). dst may alias ds or dw. It is [SolutionKL.JVP] with
 // θ = (s, w) split in its two parts.
 //
 // A nil s gives ErrInvalid, NaN or Inf in ds or dw (or an overflowing
 // product) ErrNaN.
-func (s *SolutionKL) JVPParts(dst, ds, dw []float64) error {
+func (s *SolutionKL) Tangent(dst, ds, dw []float64) error {
 	if s == nil {
 		return fmt.Errorf("%w: JVP of a nil SolutionKL", ErrInvalid)
 	}
@@ -308,13 +308,13 @@ func (s *SolutionKL) jvp(dst, ds, dw []float64) error {
 	return nil
 }
 
-// VJPParts sets gs and gw to the gradients with respect to s and w of
+// Backward sets gs and gw to the gradients with respect to s and w of
 // ⟨g, v*⟩. Either may be nil (not wanted). g may alias one of them. It
 // is [SolutionKL.VJP] with θ = (s, w) split in its two parts.
 //
 // A nil s gives ErrInvalid, NaN or Inf in g (or an overflowing product)
 // ErrNaN.
-func (s *SolutionKL) VJPParts(gs, gw, g []float64) error {
+func (s *SolutionKL) Backward(gs, gw, g []float64) error {
 	if s == nil {
 		return fmt.Errorf("%w: VJP of a nil SolutionKL", ErrInvalid)
 	}

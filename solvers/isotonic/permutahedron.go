@@ -211,14 +211,14 @@ func pavL2Unit(y []float64, start []int, sum []float64) []int {
 	return append(start, n)
 }
 
-// JVPParts sets dst to the derivative of the projection in the direction
+// Tangent sets dst to the derivative of the projection in the direction
 // (dz, dw): (∂P/∂z) dz + (∂P/∂w) dw. dz or dw may be nil (zero). dst may
 // alias dz but not dw. Cost O(n). It is [Projection.JVP] with θ = (z, w)
 // split in its two parts.
 //
 // A nil p gives ErrInvalid, NaN or Inf in dz or dw (or an overflowing
 // product) ErrNaN.
-func (p *Projection) JVPParts(dst, dz, dw []float64) error {
+func (p *Projection) Tangent(dst, dz, dw []float64) error {
 	if p == nil {
 		return fmt.Errorf("%w: JVP of a nil Projection", ErrInvalid)
 	}
@@ -271,14 +271,14 @@ func (p *Projection) jvp(dst, dz, dw []float64) error {
 	return nil
 }
 
-// VJPParts sets gz and gw to the gradients with respect to z and w of
+// Backward sets gz and gw to the gradients with respect to z and w of
 // ⟨g, P(z, w)⟩. Either may be nil (not wanted). gz may alias g; gw may
 // not. Cost O(n). It is [Projection.VJP] with θ = (z, w) split in its
 // two parts.
 //
 // A nil p gives ErrInvalid, NaN or Inf in g (or an overflowing product)
 // ErrNaN.
-func (p *Projection) VJPParts(gz, gw, g []float64) error {
+func (p *Projection) Backward(gz, gw, g []float64) error {
 	if p == nil {
 		return fmt.Errorf("%w: VJP of a nil Projection", ErrInvalid)
 	}

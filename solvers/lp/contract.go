@@ -482,7 +482,7 @@ func (s *Solution) JVP(dst, dtheta []float64) error {
 	c.mapTheta(dq, dtheta)
 	dp := ql.Unpack(dq)
 	dp.Q = nil
-	tan, err := s.qp.Forward(dp)
+	tan, err := s.qp.Tangent(dp)
 	if err != nil {
 		return err
 	}
