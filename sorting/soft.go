@@ -295,7 +295,7 @@ func (s *Soft) VJP(dst, g []float64) error {
 		tb := getVec(n)
 		defer vecPool.Put(tb)
 		tmp := *tb
-		if err := s.proj.VJP(nil, tmp, g); err != nil {
+		if err := s.proj.Backward(nil, tmp, g); err != nil {
 			return err
 		}
 		copy(dst, tmp)
@@ -310,7 +310,7 @@ func (s *Soft) VJP(dst, g []float64) error {
 			}
 			src = tmp
 		}
-		if err := s.proj.VJP(dst, nil, src); err != nil {
+		if err := s.proj.Backward(dst, nil, src); err != nil {
 			return err
 		}
 		c := s.sign / s.eps
@@ -339,7 +339,7 @@ func (s *Soft) JVP(dst, dx []float64) error {
 		tb := getVec(n)
 		defer vecPool.Put(tb)
 		tmp := *tb
-		if err := s.proj.JVP(tmp, nil, dx); err != nil {
+		if err := s.proj.Tangent(tmp, nil, dx); err != nil {
 			return err
 		}
 		copy(dst, tmp)
@@ -351,7 +351,7 @@ func (s *Soft) JVP(dst, dx []float64) error {
 		for i := range tmp {
 			tmp[i] = c * dx[i]
 		}
-		if err := s.proj.JVP(dst, tmp, nil); err != nil {
+		if err := s.proj.Tangent(dst, tmp, nil); err != nil {
 			return err
 		}
 		if s.out != nil {

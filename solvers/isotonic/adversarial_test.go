@@ -104,16 +104,16 @@ func TestAdversarialRegression(t *testing.T) {
 			if s.Len() != 0 {
 				return nil, errors.New("nil SolutionKL has a length")
 			}
-			return nil, errors.Join(s.VJP(nil, nil, nil), s.JVP(nil, nil, nil))
+			return nil, errors.Join(s.Backward(nil, nil, nil), s.Tangent(nil, nil, nil))
 		}},
 		{Name: "SolutionKL/VJP NaN g", Want: ErrNaN, Call: func(context.Context) (func() error, error) {
-			return nil, solKL.VJP(make([]float64, 5), make([]float64, 5), nan)
+			return nil, solKL.Backward(make([]float64, 5), make([]float64, 5), nan)
 		}},
 		{Name: "SolutionKL/JVP NaN dw", Want: ErrNaN, Call: func(context.Context) (func() error, error) {
-			return nil, solKL.JVP(make([]float64, 5), nil, nan)
+			return nil, solKL.Tangent(make([]float64, 5), nil, nan)
 		}},
 		{Name: "SolutionKL/JVP short", Want: ErrDims, Call: func(context.Context) (func() error, error) {
-			return nil, solKL.JVP(make([]float64, 5), make([]float64, 2), nil)
+			return nil, solKL.Tangent(make([]float64, 5), make([]float64, 2), nil)
 		}},
 		{Name: "Solution/8 goroutines", Call: func(context.Context) (func() error, error) {
 			ref := make([]float64, 5)
@@ -137,7 +137,7 @@ func TestAdversarialRegression(t *testing.T) {
 								return
 							}
 						}
-						if err := solKL.JVP(make([]float64, 5), g, g); err != nil {
+						if err := solKL.Tangent(make([]float64, 5), g, g); err != nil {
 							errs[k] = err
 							return
 						}
@@ -177,7 +177,7 @@ func TestAdversarialProject(t *testing.T) {
 					}
 				}
 				gz, gw := make([]float64, n), make([]float64, n)
-				if err := p.VJP(gz, gw, dst); err != nil && !errors.Is(err, ErrNaN) {
+				if err := p.Backward(gz, gw, dst); err != nil && !errors.Is(err, ErrNaN) {
 					return err
 				}
 				return nil
@@ -209,22 +209,22 @@ func TestAdversarialProject(t *testing.T) {
 		testutil.Case{Name: "unknown regularization", Want: ErrInvalid, Call: proj(z, w, Regularization(5), 4)},
 		testutil.Case{Name: "negative regularization", Want: ErrInvalid, Call: proj(z, w, Regularization(-1), 4)},
 		testutil.Case{Name: "VJP NaN g", Want: ErrNaN, Call: func(context.Context) (func() error, error) {
-			return nil, p.VJP(make([]float64, 4), nil, nan)
+			return nil, p.Backward(make([]float64, 4), nil, nan)
 		}},
 		testutil.Case{Name: "JVP NaN dz", Want: ErrNaN, Call: func(context.Context) (func() error, error) {
-			return nil, p.JVP(make([]float64, 4), nan, nil)
+			return nil, p.Tangent(make([]float64, 4), nan, nil)
 		}},
 		testutil.Case{Name: "nil Projection", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 			var q *Projection
 			if q.Len() != 0 || q.Blocks() != nil {
 				return nil, errors.New("nil Projection has a length")
 			}
-			return nil, errors.Join(q.VJP(nil, nil, nil), q.JVP(nil, nil, nil))
+			return nil, errors.Join(q.Backward(nil, nil, nil), q.Tangent(nil, nil, nil))
 		}},
 		testutil.Case{Name: "8 goroutines", Call: func(context.Context) (func() error, error) {
 			g := []float64{1, -2, 3, -4}
 			ref := make([]float64, 4)
-			if err := p.VJP(ref, nil, g); err != nil {
+			if err := p.Backward(ref, nil, g); err != nil {
 				return nil, err
 			}
 			errs := make([]error, 8)
@@ -233,7 +233,7 @@ func TestAdversarialProject(t *testing.T) {
 				wg.Go(func() {
 					out := make([]float64, 4)
 					for range 100 {
-						if err := p.VJP(out, nil, g); err != nil {
+						if err := p.Backward(out, nil, g); err != nil {
 							errs[k] = err
 							return
 						}

@@ -18,7 +18,7 @@ func BenchmarkProject(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
-					if err := p.VJP(gz, gw, g); err != nil {
+					if err := p.Backward(gz, gw, g); err != nil {
 						b.Fatal(err)
 					}
 				}

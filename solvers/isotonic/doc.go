@@ -55,6 +55,14 @@
 // that implicit.VJP on implicit.FixedPoint of these maps gives the same
 // gradients as the closed-form block formulas.
 //
+// Every result is an implicit.Differentiable, the module's one contract:
+// [Solution] with θ = y, [SolutionKL] with θ = (s, w) and [Projection]
+// with θ = (z, w) (two halves of length n). Their Condition is the fixed
+// point of the maps above (the KL regression's is its block stationarity
+// on the PAV blocks), their VJP and JVP the O(n) block formulas; the
+// two-part forms Backward and Tangent take and return the halves of θ
+// separately.
+//
 // References:
 //   - M. Blondel, O. Teboul, Q. Berthet, J. Djolonga, "Fast Differentiable
 //     Sorting and Ranking", ICML 2020.

@@ -36,7 +36,7 @@ func ExampleProject() {
 	}
 	fmt.Printf("P(z, w) = %.4f\n", mu)
 	gz, gw := make([]float64, 3), make([]float64, 3)
-	_ = p.VJP(gz, gw, []float64{1, 0, 0})
+	_ = p.Backward(gz, gw, []float64{1, 0, 0})
 	fmt.Printf("∂μ₀/∂z = %.4f, ∂μ₀/∂w = %.4f\n", gz, gw)
 	// Output:
 	// P(z, w) = [2.2000 1.0000 2.8000]

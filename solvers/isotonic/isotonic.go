@@ -64,6 +64,9 @@ type Solution struct {
 	weights []float64
 	// blockW[k] is the total weight of block k.
 	blockW []float64
+	// y is θ = y, and decreasing the direction, kept for Condition.
+	y          []float64
+	decreasing bool
 }
 
 // Len returns n.
@@ -189,7 +192,7 @@ func Regression(dst, y, weights []float64, decreasing bool) (*Solution, error) {
 		}
 		weights = append([]float64(nil), weights...)
 	}
-	sol := &Solution{weights: weights}
+	sol := &Solution{weights: weights, y: append([]float64(nil), y...), decreasing: decreasing}
 	sol.Start, sol.blockW = pavL2(dst, y, weights, decreasing, nil, nil)
 	if err := checkFinite("solution", dst); err != nil {
 		return nil, err // overflow of weighted sums
@@ -251,6 +254,8 @@ type SolutionKL struct {
 	Start []int
 	// ps[i] = e^{sᵢ}/Σ_B e^{s}, pw[i] = e^{wᵢ}/Σ_B e^{w} for i in block B.
 	ps, pw []float64
+	// theta is θ = (s, w), kept for Condition.
+	theta []float64
 }
 
 // Len returns n.
@@ -261,12 +266,13 @@ func (s *SolutionKL) Len() int {
 	return s.Start[len(s.Start)-1]
 }
 
-// JVP sets dst to (∂v*/∂s) ds + (∂v*/∂w) dw. ds or dw may be nil
-// (zero). dst may alias ds or dw.
+// Tangent sets dst to (∂v*/∂s) ds + (∂v*/∂w) dw. ds or dw may be nil
+// (zero). dst may alias ds or dw. It is [SolutionKL.JVP] with
+// θ = (s, w) split in its two parts.
 //
 // A nil s gives ErrInvalid, NaN or Inf in ds or dw (or an overflowing
 // product) ErrNaN.
-func (s *SolutionKL) JVP(dst, ds, dw []float64) error {
+func (s *SolutionKL) Tangent(dst, ds, dw []float64) error {
 	if s == nil {
 		return fmt.Errorf("%w: JVP of a nil SolutionKL", ErrInvalid)
 	}
@@ -302,12 +308,13 @@ func (s *SolutionKL) jvp(dst, ds, dw []float64) error {
 	return nil
 }
 
-// VJP sets gs and gw to the gradients with respect to s and w of ⟨g, v*⟩.
-// Either may be nil (not wanted). g may alias one of them.
+// Backward sets gs and gw to the gradients with respect to s and w of
+// ⟨g, v*⟩. Either may be nil (not wanted). g may alias one of them. It
+// is [SolutionKL.VJP] with θ = (s, w) split in its two parts.
 //
 // A nil s gives ErrInvalid, NaN or Inf in g (or an overflowing product)
 // ErrNaN.
-func (s *SolutionKL) VJP(gs, gw, g []float64) error {
+func (s *SolutionKL) Backward(gs, gw, g []float64) error {
 	if s == nil {
 		return fmt.Errorf("%w: VJP of a nil SolutionKL", ErrInvalid)
 	}
@@ -361,7 +368,9 @@ func RegressionKL(dst, s, w []float64) (*SolutionKL, error) {
 	if err := checkFinite("w", w); err != nil {
 		return nil, err
 	}
-	sol := &SolutionKL{ps: make([]float64, n), pw: make([]float64, n)}
+	sol := &SolutionKL{ps: make([]float64, n), pw: make([]float64, n), theta: make([]float64, 2*n)}
+	copy(sol.theta, s)
+	copy(sol.theta[n:], w)
 	var ws kKLWork
 	sol.Start = ws.pav(dst, s, w, sol.ps, sol.pw, nil)
 	if err := checkFinite("solution", dst); err != nil {

@@ -167,10 +167,10 @@ func TestRegressionKLDerivatives(t *testing.T) {
 			&fd.JacobianSettings{Formula: fd.Central, Step: 1e-6})
 		fd.Jacobian(jw, func(dst, ww []float64) { _, err := RegressionKL(dst, s, ww); require.NoError(t, err) }, w,
 			&fd.JacobianSettings{Formula: fd.Central, Step: 1e-6})
-		checkOpAgainst(t, js, func(dst, d []float64) { require.NoError(t, sol.JVP(dst, d, nil)) },
-			func(dst, g []float64) { require.NoError(t, sol.VJP(dst, nil, g)) }, rng, 1e-7)
-		checkOpAgainst(t, jw, func(dst, d []float64) { require.NoError(t, sol.JVP(dst, nil, d)) },
-			func(dst, g []float64) { require.NoError(t, sol.VJP(nil, dst, g)) }, rng, 1e-7)
+		checkOpAgainst(t, js, func(dst, d []float64) { require.NoError(t, sol.Tangent(dst, d, nil)) },
+			func(dst, g []float64) { require.NoError(t, sol.Backward(dst, nil, g)) }, rng, 1e-7)
+		checkOpAgainst(t, jw, func(dst, d []float64) { require.NoError(t, sol.Tangent(dst, nil, d)) },
+			func(dst, g []float64) { require.NoError(t, sol.Backward(nil, dst, g)) }, rng, 1e-7)
 	}
 }
 
@@ -312,16 +312,16 @@ func TestProjectDerivatives(t *testing.T) {
 			&fd.JacobianSettings{Formula: fd.Central, Step: 1e-6})
 		fd.Jacobian(jw, func(dst, ww []float64) { _, err := Project(dst, z, ww, reg); require.NoError(t, err) }, w,
 			&fd.JacobianSettings{Formula: fd.Central, Step: 1e-6})
-		checkOpAgainst(t, jz, func(dst, d []float64) { require.NoError(t, p.JVP(dst, d, nil)) },
-			func(dst, g []float64) { require.NoError(t, p.VJP(dst, nil, g)) }, rng, 1e-7)
-		checkOpAgainst(t, jw, func(dst, d []float64) { require.NoError(t, p.JVP(dst, nil, d)) },
-			func(dst, g []float64) { require.NoError(t, p.VJP(nil, dst, g)) }, rng, 1e-7)
+		checkOpAgainst(t, jz, func(dst, d []float64) { require.NoError(t, p.Tangent(dst, d, nil)) },
+			func(dst, g []float64) { require.NoError(t, p.Backward(dst, nil, g)) }, rng, 1e-7)
+		checkOpAgainst(t, jw, func(dst, d []float64) { require.NoError(t, p.Tangent(dst, nil, d)) },
+			func(dst, g []float64) { require.NoError(t, p.Backward(nil, dst, g)) }, rng, 1e-7)
 		// Joint JVP is the sum of both.
 		dz, dw := randVec(rng, n, 1), randVec(rng, n, 1)
 		a, b, c := make([]float64, n), make([]float64, n), make([]float64, n)
-		require.NoError(t, p.JVP(a, dz, dw))
-		require.NoError(t, p.JVP(b, dz, nil))
-		require.NoError(t, p.JVP(c, nil, dw))
+		require.NoError(t, p.Tangent(a, dz, dw))
+		require.NoError(t, p.Tangent(b, dz, nil))
+		require.NoError(t, p.Tangent(c, nil, dw))
 		for i := range a {
 			assert.InDelta(t, b[i]+c[i], a[i], 1e-12)
 		}
@@ -370,14 +370,14 @@ func TestImplicitMatchesBlocks(t *testing.T) {
 		got, err := implicit.VJP(cond, x, theta, g, nil)
 		require.NoError(t, err)
 		gz, gw := make([]float64, n), make([]float64, n)
-		require.NoError(t, p.VJP(gz, gw, g))
+		require.NoError(t, p.Backward(gz, gw, g))
 		assert.InDeltaSlice(t, gz, got[:n], 1e-10)
 		assert.InDeltaSlice(t, gw, got[n:], 1e-10)
 		d := randVec(rng, 2*n, 1)
 		gotJ, err := implicit.JVP(cond, x, theta, d, nil)
 		require.NoError(t, err)
 		wantJ := make([]float64, n)
-		require.NoError(t, p.JVP(wantJ, d[:n], d[n:]))
+		require.NoError(t, p.Tangent(wantJ, d[:n], d[n:]))
 		assert.InDeltaSlice(t, wantJ, gotJ, 1e-10)
 		chk, err := implicit.Check(cond, x, theta, nil)
 		require.NoError(t, err)
@@ -423,8 +423,8 @@ func TestErrors(t *testing.T) {
 	assert.True(t, errors.Is(err, ErrNaN))
 	p, err := Project(make([]float64, 2), []float64{1, 2}, []float64{1, 2}, L2)
 	require.NoError(t, err)
-	assert.True(t, errors.Is(p.VJP(make([]float64, 3), nil, make([]float64, 2)), ErrDims))
-	assert.True(t, errors.Is(p.JVP(make([]float64, 2), make([]float64, 1), nil), ErrDims))
+	assert.True(t, errors.Is(p.Backward(make([]float64, 3), nil, make([]float64, 2)), ErrDims))
+	assert.True(t, errors.Is(p.Tangent(make([]float64, 2), make([]float64, 1), nil), ErrDims))
 }
 
 func FuzzProject(f *testing.F) {
@@ -450,7 +450,7 @@ func FuzzProject(f *testing.F) {
 			g[i] = 1
 		}
 		gz, gw := make([]float64, n), make([]float64, n)
-		if err := p.VJP(gz, gw, g); err != nil {
+		if err := p.Backward(gz, gw, g); err != nil {
 			t.Fatal(err)
 		}
 		iso := make([]float64, n)

@@ -78,25 +78,25 @@ func (m *permMap) Linearize(x, theta []float64) (implicit.Operator, implicit.Ope
 	}
 	dx := linsolve.NewFunc(n, n,
 		func(dst, v []float64) {
-			nanOnErr(dst, p.JVP(dst, v, nil))
+			nanOnErr(dst, p.Tangent(dst, v, nil))
 			scale(1-eta, dst)
 		},
 		func(dst, g []float64) {
-			nanOnErr(dst, p.VJP(dst, nil, g))
+			nanOnErr(dst, p.Backward(dst, nil, g))
 			scale(1-eta, dst)
 		})
 	dtheta := linsolve.NewFunc(n, 2*n,
 		func(dst, v []float64) {
-			nanOnErr(dst, p.JVP(dst, v[:n], v[n:]))
+			nanOnErr(dst, p.Tangent(dst, v[:n], v[n:]))
 			// The z part enters scaled by η.
 			tmp2 := make([]float64, n)
-			nanOnErr(tmp2, p.JVP(tmp2, v[:n], nil))
+			nanOnErr(tmp2, p.Tangent(tmp2, v[:n], nil))
 			for i := range dst {
 				dst[i] += (eta - 1) * tmp2[i]
 			}
 		},
 		func(dst, g []float64) {
-			nanOnErr(dst, p.VJP(dst[:n], dst[n:], g))
+			nanOnErr(dst, p.Backward(dst[:n], dst[n:], g))
 			scale(eta, dst[:n])
 		})
 	return dx, dtheta, nil

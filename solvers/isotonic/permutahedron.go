@@ -39,6 +39,8 @@ type Projection struct {
 	start []int
 	// pz, pw are the KL block softmax weights (nil for L2).
 	pz, pw []float64
+	// theta is θ = (z, w), kept for Condition.
+	theta []float64
 }
 
 // Len returns n.
@@ -99,7 +101,9 @@ func Project(dst, z, w []float64, reg Regularization) (*Projection, error) {
 	if err := checkFinite("w", w); err != nil {
 		return nil, err
 	}
-	p := &Projection{reg: reg, zperm: make([]int, n), wperm: make([]int, n)}
+	p := &Projection{reg: reg, zperm: make([]int, n), wperm: make([]int, n), theta: make([]float64, 2*n)}
+	copy(p.theta, z)
+	copy(p.theta[n:], w)
 	// Scratch: s (sorted z), ws (sorted w), v, and sort keys; pooled.
 	sp := scratchPool.Get().(*[]float64)
 	defer scratchPool.Put(sp)
@@ -207,13 +211,14 @@ func pavL2Unit(y []float64, start []int, sum []float64) []int {
 	return append(start, n)
 }
 
-// JVP sets dst to the derivative of the projection in the direction
+// Tangent sets dst to the derivative of the projection in the direction
 // (dz, dw): (∂P/∂z) dz + (∂P/∂w) dw. dz or dw may be nil (zero). dst may
-// alias dz but not dw. Cost O(n).
+// alias dz but not dw. Cost O(n). It is [Projection.JVP] with θ = (z, w)
+// split in its two parts.
 //
 // A nil p gives ErrInvalid, NaN or Inf in dz or dw (or an overflowing
 // product) ErrNaN.
-func (p *Projection) JVP(dst, dz, dw []float64) error {
+func (p *Projection) Tangent(dst, dz, dw []float64) error {
 	if p == nil {
 		return fmt.Errorf("%w: JVP of a nil Projection", ErrInvalid)
 	}
@@ -266,13 +271,14 @@ func (p *Projection) jvp(dst, dz, dw []float64) error {
 	return nil
 }
 
-// VJP sets gz and gw to the gradients with respect to z and w of
+// Backward sets gz and gw to the gradients with respect to z and w of
 // ⟨g, P(z, w)⟩. Either may be nil (not wanted). gz may alias g; gw may
-// not. Cost O(n).
+// not. Cost O(n). It is [Projection.VJP] with θ = (z, w) split in its
+// two parts.
 //
 // A nil p gives ErrInvalid, NaN or Inf in g (or an overflowing product)
 // ErrNaN.
-func (p *Projection) VJP(gz, gw, g []float64) error {
+func (p *Projection) Backward(gz, gw, g []float64) error {
 	if p == nil {
 		return fmt.Errorf("%w: VJP of a nil Projection", ErrInvalid)
 	}

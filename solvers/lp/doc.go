@@ -32,7 +32,12 @@
 //     whose solution is smooth in all the data; Settings.Barrier = μ.
 //
 // [Solution.Backward] differentiates either exactly with the KKT
-// factorization of the final iterate (see package qp). A third
+// factorization of the final iterate (see package qp). A Solution is an
+// implicit.Differentiable, the module's one contract: its Condition is
+// the LP's KKT system with z = (x, ν, λ, μ_u, μ_l) and the flat
+// parameters θ of [Layout] (c, A, b, G, h and the finite bounds, with
+// typed accessors), and VJP and JVP apply the same factorization to any
+// cotangent of z and any direction of θ. A third
 // smoothing, the perturbed optimizer E[argmin (c + εZ)ᵀx] of Berthet et
 // al. (2020), is in package solvers/perturbed; it needs only an [Oracle],
 // the function shape func(dst, cost []float64) error returned by

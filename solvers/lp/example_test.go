@@ -64,3 +64,33 @@ func ExampleSolution_Backward() {
 
 // round rounds to 4 decimals without printing −0.
 func round(v float64) float64 { return math.Round(v*1e4)/1e4 + 0 }
+
+// A Solution is an implicit.Differentiable: VJP takes a cotangent of
+// z = (x, ν, λ, μ_u, μ_l) and returns the gradient in the flat θ of
+// Layout, read back with its typed accessors.
+func ExampleSolution_VJP() {
+	pb := &lp.Problem{
+		C:     []float64{-1, -2},
+		G:     mat.NewDense(1, 2, []float64{1, 1}),
+		H:     []float64{1.5},
+		Lower: []float64{0, 0},
+		Upper: []float64{1, 1},
+	}
+	sol, err := lp.Solve(context.Background(), pb, &lp.Settings{Barrier: 0.1})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	l := sol.Layout()
+	g := make([]float64, l.LenZ())
+	g[0] = 1 // ⟨g, z⟩ = x₁
+	grad := make([]float64, l.Len())
+	if err := sol.VJP(grad, g); err != nil {
+		fmt.Println(err)
+		return
+	}
+	c, h := l.C(grad), l.H(grad)
+	fmt.Printf("len(θ) = %d, ∂x₁*/∂c = (%.4f, %.4f), ∂x₁*/∂h = %.4f\n", l.Len(), round(c[0]), round(c[1]), round(h[0]))
+	// Output:
+	// len(θ) = 9, ∂x₁*/∂c = (-0.1573, 0.0711), ∂x₁*/∂h = 0.8740
+}

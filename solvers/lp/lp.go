@@ -334,7 +334,14 @@ func (s *Solution) Backward(gx []float64) (*Gradient, error) {
 	if s == nil || s.qp == nil {
 		return nil, fmt.Errorf("%w: Solution not returned by Solve", ErrInvalid)
 	}
-	g, err := s.qp.Backward(gx, nil, nil)
+	return s.backward(gx, nil, nil)
+}
+
+// backward is Backward with cotangents of the QP's multipliers too (nil:
+// zero): gnu for ν and glam for the QP's λ (the rows of G, then the
+// finite upper and lower bounds).
+func (s *Solution) backward(gx, gnu, glam []float64) (*Gradient, error) {
+	g, err := s.qp.Backward(gx, gnu, glam)
 	if err != nil {
 		return nil, err
 	}

@@ -57,6 +57,13 @@
 // returns the loss and its gradient (the usual training signal, which
 // needs no Jacobian at all).
 //
+// A Result of Forward is an implicit.Differentiable, the module's one
+// contract, with z = Mean and θ the costs (length Dim): its VJP and JVP
+// are the estimators above, and its Condition the likelihood-ratio
+// reweighting of the kept samples, whose exact derivative they are (see
+// Result.Condition). Optimizer.VJP(ctx, θ, g) is sugar for Forward and
+// Result.VJP.
+//
 // Two closed forms serve as checks. Over the vertices of the simplex (C the
 // one-hot vectors, y* the argmax indicator) with Gumbel noise,
 // ŷ_σ(θ) = softmax(θ/σ) and F_σ(θ) = σ logsumexp(θ/σ) exactly (the
@@ -75,7 +82,8 @@
 // E. B. Khalil, "PyEPO: A PyTorch-based End-to-End Predict-then-Optimize
 // Library for Linear and Integer Programming", 2022.
 //
-// Bad input is [ErrInvalid]; an oracle's error or non-finite output is
+// Bad input is [ErrInvalid] (wrong lengths and NaN in a Result's Jacobian
+// products also match [ErrDims] and [ErrNaN], the contract's names); an oracle's error or non-finite output is
 // [ErrOracle]; a panicking oracle is an error matching [ErrCallback] (and
 // ErrOracle). The Jacobian products stay finite near the float64 range
 // (rescaled when a direct product overflows) or report ErrInvalid.

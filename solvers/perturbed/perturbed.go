@@ -61,6 +61,13 @@ var (
 	// the recovered value; when that value is an error, errors.Is and
 	// errors.As see it).
 	ErrCallback = errors.New("perturbed: panic in a user callback")
+	// ErrDims reports vectors of mismatched lengths in a Jacobian product
+	// of a Result (the module's contract, implicit.Differentiable); the
+	// error also matches ErrInvalid.
+	ErrDims = errors.New("perturbed: dimension mismatch")
+	// ErrNaN reports NaN or Inf in the vector of a Jacobian product of a
+	// Result; the error also matches ErrInvalid.
+	ErrNaN = errors.New("perturbed: NaN or Inf in input")
 )
 
 // Default settings.
@@ -164,6 +171,8 @@ type Result struct {
 	ys       []float64 // M×d oracle outputs, row m = y*(θ + σZ_m)
 	scores   []float64 // M×d noise scores ∇ν(Z_m)
 	baseline []float64 // y*(θ) with a control variate, else nil
+	theta    []float64 // θ, for Condition
+	noise    Noise
 }
 
 func (o *Optimizer) check(theta []float64) (Settings, error) {
@@ -289,6 +298,8 @@ func (o *Optimizer) run(ctx context.Context, theta []float64, s Settings, keep b
 	if keep {
 		res.ys = make([]float64, m*d)
 		res.scores = make([]float64, m*d)
+		res.theta = append([]float64(nil), theta...)
+		res.noise = s.Noise
 	}
 	if s.ControlVariate && keep {
 		res.baseline = make([]float64, d)
@@ -712,10 +723,10 @@ func (r *Result) checkKept(dst, v []float64) error {
 		return fmt.Errorf("%w: Result has no kept samples (use Forward)", ErrInvalid)
 	}
 	if len(dst) != r.dim || len(v) != r.dim {
-		return fmt.Errorf("%w: len(dst) = %d, len(v) = %d, Dim = %d", ErrInvalid, len(dst), len(v), r.dim)
+		return fmt.Errorf("%w (%w): len(dst) = %d, len(v) = %d, Dim = %d", ErrDims, ErrInvalid, len(dst), len(v), r.dim)
 	}
 	if !finite(v) {
-		return fmt.Errorf("%w: vector has NaN or Inf", ErrInvalid)
+		return fmt.Errorf("%w (%w): vector has NaN or Inf", ErrNaN, ErrInvalid)
 	}
 	return nil
 }
