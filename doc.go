@@ -28,7 +28,7 @@
 //	solve a problem                        Solve(ctx, problem, *Settings)
 //	solve many                             SolveBatch(ctx, problems, *Settings)
 //	reverse / forward derivative           VJP(dst, g) / JVP(dst, dθ) (the contract)
-//	the same with typed arguments          Backward(…) / Tangent(…) on a result (qp, sinkhorn, sorting)
+//	the same with typed arguments          Backward(…) / Tangent(…) on a result (qp, lp, isotonic, sinkhorn, sorting)
 //	a layer's solve / its reverse pass     Forward / Backward (layers, layers/nn, perturbed.Optimizer, sinkhorn.Birkhoff)
 //	optimality condition                   Condition() (c, z, θ)
 //	stopping tolerance                     Settings.Tol (absolute with Settings.Absolute where offered)
