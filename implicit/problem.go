@@ -94,7 +94,7 @@ type Solution struct {
 // Linearization returns the (cached) linearization at (x*, θ).
 func (s *Solution) Linearization() (*Linearization, error) {
 	if s == nil || s.pb == nil {
-		return nil, fmt.Errorf("%w: Solution not returned by Problem.Solve", ErrInvalid)
+		return nil, fmt.Errorf("%w: Solution not returned by Problem.Solve or NewSolution", ErrInvalid)
 	}
 	if s.lin == nil {
 		l, err := Linearize(s.pb.Condition, s.X, s.Theta, s.pb.Settings)
@@ -125,15 +125,18 @@ func (s *Solution) Condition() (c Condition, z, theta []float64) {
 // ⟨g, x*(θ)⟩ ([Differentiable]). It returns an error matching ErrDims for
 // wrong lengths and ErrNaN for NaN or Inf in g.
 func (s *Solution) VJP(dst, g []float64) error {
-	l, err := s.Linearization()
-	if err != nil {
-		return err
+	if s == nil || s.pb == nil {
+		return fmt.Errorf("%w: Solution not returned by Problem.Solve or NewSolution", ErrInvalid)
 	}
 	if len(dst) != len(s.Theta) || len(g) != len(s.X) {
 		return fmt.Errorf("%w: VJP with len(g)=%d, len(dst)=%d, want %d and %d", ErrDims, len(g), len(dst), len(s.X), len(s.Theta))
 	}
 	if !finite(g) {
 		return fmt.Errorf("%w: in g", ErrNaN)
+	}
+	l, err := s.Linearization()
+	if err != nil {
+		return err
 	}
 	return l.VJP(dst, g)
 }
@@ -142,9 +145,8 @@ func (s *Solution) VJP(dst, g []float64) error {
 // direction dθ ([Differentiable]). It returns an error matching ErrDims
 // for wrong lengths and ErrNaN for NaN or Inf in dθ.
 func (s *Solution) JVP(dst, dtheta []float64) error {
-	l, err := s.Linearization()
-	if err != nil {
-		return err
+	if s == nil || s.pb == nil {
+		return fmt.Errorf("%w: Solution not returned by Problem.Solve or NewSolution", ErrInvalid)
 	}
 	if len(dst) != len(s.X) || len(dtheta) != len(s.Theta) {
 		return fmt.Errorf("%w: JVP with len(dθ)=%d, len(dst)=%d, want %d and %d", ErrDims, len(dtheta), len(dst), len(s.Theta), len(s.X))
@@ -152,7 +154,31 @@ func (s *Solution) JVP(dst, dtheta []float64) error {
 	if !finite(dtheta) {
 		return fmt.Errorf("%w: in dθ", ErrNaN)
 	}
+	l, err := s.Linearization()
+	if err != nil {
+		return err
+	}
 	return l.JVP(dst, dtheta)
+}
+
+// NewSolution returns the Solution x* of the condition c at θ for a
+// solver that computed x* itself: its derivatives are the engine's on c
+// (with settings s, nil for the defaults), linearized on the first query
+// and kept. x and θ are copied. It is how a package gives a result the
+// contract's VJP and JVP when it has no faster path than the engine.
+func NewSolution(c Condition, x, theta []float64, s *Settings) (*Solution, error) {
+	if c == nil {
+		return nil, fmt.Errorf("%w: nil condition", ErrInvalid)
+	}
+	n, p := c.Dims()
+	if len(x) != n || len(theta) != p {
+		return nil, fmt.Errorf("%w: x has %d and θ %d entries, the condition is %d×%d", ErrDims, len(x), len(theta), n, p)
+	}
+	if !finite(x) || !finite(theta) {
+		return nil, fmt.Errorf("%w: in x or θ", ErrNaN)
+	}
+	return &Solution{X: append([]float64(nil), x...), Theta: append([]float64(nil), theta...),
+		pb: &Problem{Condition: c, Settings: s}}, nil
 }
 
 // Jacobian returns ∂x*/∂θ as a dense matrix.

@@ -98,7 +98,7 @@ type Result struct {
 	// The problem and θ of the run, for the derivatives (contract.go).
 	c     *Composite
 	theta []float64
-	lin   *implicit.Linearization
+	sol   *implicit.Solution
 }
 
 // Minimize solves min f(x; θ_f) + g(x; λ) by accelerated proximal

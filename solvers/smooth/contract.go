@@ -1,6 +1,7 @@
 package smooth
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/optlayers/optlayers/implicit"
@@ -27,65 +28,57 @@ func (r *Result) Condition() (c implicit.Condition, x, theta []float64) {
 	return Condition(r.pb), append([]float64(nil), r.X...), append([]float64(nil), r.theta...)
 }
 
-// linearization returns the engine's linearization of the condition at
-// (X, θ), computed on the first derivative query and kept: ∂ₓF = ∇²ₓₓf
-// (a Cholesky factorization when the problem has a dense Hessian) and
-// ∂θF = ∂θ∇ₓf. There is no faster path than the engine's: the
-// derivatives of a minimizer are −(∇²ₓₓf)⁻¹ ∂θ∇ₓf.
-func (r *Result) linearization() (*implicit.Linearization, error) {
+// derivatives returns the engine's Solution of the condition at (X, θ),
+// built on the first derivative query and kept (its linearization too).
+func (r *Result) derivatives() (*implicit.Solution, error) {
 	if r == nil || r.pb == nil {
 		return nil, fmt.Errorf("%w: Result not returned by Minimize", ErrInvalid)
 	}
-	if r.lin == nil {
-		l, err := implicit.Linearize(Condition(r.pb), r.X, r.theta, nil)
+	if r.sol == nil {
+		c, x, theta := r.Condition()
+		s, err := implicit.NewSolution(c, x, theta, nil)
 		if err != nil {
-			return nil, err
+			return nil, engineErr(err)
 		}
-		r.lin = l
+		r.sol = s
 	}
-	return r.lin, nil
+	return r.sol, nil
 }
 
-// VJP sets dst (length P) to the gradient with respect to θ of
-// ⟨g, x*(θ)⟩, x* the minimizer X (reverse mode, [implicit.Differentiable]).
-// It returns ErrDims for wrong lengths and ErrNaN for NaN or Inf in g.
-// The derivatives are those of an exact stationary point: X is one up to
-// the run's GradTol. A Result is not safe for concurrent use.
-// The Result keeps a reference to the problem of the run, which must not
-// be modified while its derivatives are in use.
+// VJP sets dst (length len(θ)) to the gradient with respect to θ of
+// ⟨g, x*(θ)⟩, x* the minimizer X (reverse mode, [implicit.Differentiable]),
+// by the implicit engine on the result's condition. It returns ErrDims for
+// wrong lengths and ErrNaN for NaN or Inf in g. A Result is not safe for
+// concurrent use; it keeps a reference to the problem of the run, which
+// must not be modified while its derivatives are in use.
 func (r *Result) VJP(dst, g []float64) error {
-	if r == nil || r.pb == nil {
-		return fmt.Errorf("%w: Result not returned by Minimize", ErrInvalid)
-	}
-	if len(dst) != len(r.theta) || len(g) != len(r.X) {
-		return fmt.Errorf("%w: VJP with N=%d P=%d, len(g)=%d, len(dst)=%d", ErrDims, len(r.X), len(r.theta), len(g), len(dst))
-	}
-	if !finite(g) {
-		return fmt.Errorf("%w: in g", ErrNaN)
-	}
-	l, err := r.linearization()
+	s, err := r.derivatives()
 	if err != nil {
 		return err
 	}
-	return l.VJP(dst, g)
+	return engineErr(s.VJP(dst, g))
 }
 
-// JVP sets dst (length N) to the derivative of the minimizer x*(θ) in the
-// direction dθ (forward mode, [implicit.Differentiable]). It returns
-// ErrDims for wrong lengths and ErrNaN for NaN or Inf in dθ.
+// JVP sets dst (length len(X)) to the derivative of the minimizer x*(θ)
+// in the direction dθ (forward mode, [implicit.Differentiable]). It
+// returns ErrDims for wrong lengths and ErrNaN for NaN or Inf in dθ.
 func (r *Result) JVP(dst, dtheta []float64) error {
-	if r == nil || r.pb == nil {
-		return fmt.Errorf("%w: Result not returned by Minimize", ErrInvalid)
-	}
-	if len(dst) != len(r.X) || len(dtheta) != len(r.theta) {
-		return fmt.Errorf("%w: JVP with N=%d P=%d, len(dθ)=%d, len(dst)=%d", ErrDims, len(r.X), len(r.theta), len(dtheta), len(dst))
-	}
-	if !finite(dtheta) {
-		return fmt.Errorf("%w: in dθ", ErrNaN)
-	}
-	l, err := r.linearization()
+	s, err := r.derivatives()
 	if err != nil {
 		return err
 	}
-	return l.JVP(dst, dtheta)
+	return engineErr(s.JVP(dst, dtheta))
+}
+
+// engineErr makes the engine's shape and NaN errors this package's too.
+func engineErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, implicit.ErrDims):
+		return fmt.Errorf("%w: %w", ErrDims, err)
+	case errors.Is(err, implicit.ErrNaN):
+		return fmt.Errorf("%w: %w", ErrNaN, err)
+	}
+	return err
 }

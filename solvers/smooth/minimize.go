@@ -124,7 +124,7 @@ type Result struct {
 	// The problem and θ of the run, for the derivatives (contract.go).
 	pb    *Problem
 	theta []float64
-	lin   *implicit.Linearization
+	sol   *implicit.Solution
 }
 
 // Minimize minimizes x ↦ f(x, θ) from x0.
