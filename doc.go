@@ -60,10 +60,9 @@
 // exported entry point with nil, empty, mismatched, NaN/Inf, 1e±300 and
 // bad-setting input.
 //
-// The error names above are those of every package. Some settings still
-// carry names from before these conventions (smooth's GradTol, nlp's
-// StationarityTol, prox's MaxEpochs, workers arguments of batch
-// functions); they are being migrated to the names above, and the
-// conformance registry lists the results that already speak the
+// The error names and the Settings names above are those of every
+// package. Batch functions that take a workers argument instead of
+// Settings.Workers (project, prox, sorting, bilevel, pto) are being
+// migrated; the conformance registry lists the results that speak the
 // contract.
 package optlayers

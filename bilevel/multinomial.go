@@ -261,7 +261,7 @@ func (m *Multinomial) Fit(ctx context.Context, w, theta []float64, tol float64) 
 	if tol <= 0 {
 		tol = 1e-10
 	}
-	res, err := smooth.Minimize(ctx, m.pb, theta, w, &smooth.Settings{Method: smooth.NewtonCG, GradTol: math.Max(tol*m.scale, 1e-14), MaxIter: 5000})
+	res, err := smooth.Minimize(ctx, m.pb, theta, w, &smooth.Settings{Method: smooth.NewtonCG, Tol: math.Max(tol*m.scale, 1e-14), MaxIter: 5000})
 	if res != nil {
 		copy(w, res.X)
 	}

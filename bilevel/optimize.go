@@ -498,7 +498,7 @@ func (r *runner) lbfgs(theta0 []float64) error {
 	}
 	_, err := smooth.Minimize(ctx, prob, nil, theta0, &smooth.Settings{
 		Method:  smooth.LBFGS,
-		GradTol: r.s.Tol,
+		Tol:     r.s.Tol,
 		MaxIter: r.s.MaxIter,
 	})
 	switch {

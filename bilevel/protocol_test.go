@@ -208,7 +208,7 @@ func TestSolversAgainstIndependentMethods(t *testing.T) {
 			reg := smooth.L2{PerFeature: pen == PerFeature, LogScale: true}
 			pb, err := smooth.Logistic(xc, yc, reg)
 			require.NoError(t, err)
-			res, err := smooth.Minimize(ctx, pb, theta, make([]float64, n), &smooth.Settings{GradTol: 1e-12})
+			res, err := smooth.Minimize(ctx, pb, theta, make([]float64, n), &smooth.Settings{Tol: 1e-12})
 			require.NoError(t, err)
 			for j := range w {
 				assert.InDelta(t, res.X[j], w[j], 1e-8)
@@ -403,7 +403,7 @@ func TestProblemModel(t *testing.T) {
 	x, y, xv, yv := regression(8, 60, 8)
 	pb, err := smooth.Ridge(x, y, smooth.L2{LogScale: true})
 	require.NoError(t, err)
-	m, err := NewProblemModel(smooth.ImplicitProblem(pb, &smooth.Settings{GradTol: 1e-13}, nil))
+	m, err := NewProblemModel(smooth.ImplicitProblem(pb, &smooth.Settings{Tol: 1e-13}, nil))
 	require.NoError(t, err)
 	c, err := NewMSE(xv, yv)
 	require.NoError(t, err)

@@ -86,7 +86,7 @@ func smoothCases() []conformance.Case {
 	if err != nil {
 		panic(err)
 	}
-	cases = append(cases, smoothCase("Ridge", ridge, []float64{0.3}, &smooth.Settings{GradTol: 1e-12})...)
+	cases = append(cases, smoothCase("Ridge", ridge, []float64{0.3}, &smooth.Settings{Tol: 1e-12})...)
 
 	x, y = randomData(rng, 25, 6, false)
 	ridgeLog, err := smooth.Ridge(x, y, smooth.L2{PerFeature: true, LogScale: true})
@@ -97,14 +97,14 @@ func smoothCases() []conformance.Case {
 	for j := range th {
 		th[j] = -1 + rng.NormFloat64()
 	}
-	cases = append(cases, smoothCase("Ridge per-feature log-scale", ridgeLog, th, &smooth.Settings{GradTol: 1e-12})...)
+	cases = append(cases, smoothCase("Ridge per-feature log-scale", ridgeLog, th, &smooth.Settings{Tol: 1e-12})...)
 
 	x, y = randomData(rng, 40, 4, true)
 	logit, err := smooth.Logistic(x, y, smooth.L2{})
 	if err != nil {
 		panic(err)
 	}
-	cases = append(cases, smoothCase("Logistic NewtonCG", logit, []float64{0.1}, &smooth.Settings{Method: smooth.NewtonCG, GradTol: 1e-12})...)
+	cases = append(cases, smoothCase("Logistic NewtonCG", logit, []float64{0.1}, &smooth.Settings{Method: smooth.NewtonCG, Tol: 1e-12})...)
 
 	x, y = randomData(rng, 35, 5, true)
 	logitPF, err := smooth.Logistic(x, y, smooth.L2{PerFeature: true})
@@ -115,6 +115,6 @@ func smoothCases() []conformance.Case {
 	for j := range th {
 		th[j] = 0.05 + 0.2*rng.Float64()
 	}
-	cases = append(cases, smoothCase("Logistic per-feature", logitPF, th, &smooth.Settings{GradTol: 1e-12})...)
+	cases = append(cases, smoothCase("Logistic per-feature", logitPF, th, &smooth.Settings{Tol: 1e-12})...)
 	return cases
 }

@@ -134,7 +134,7 @@ func solveNLP(ctx context.Context, p *nlp.Problem, theta, x0 []float64, s *Setti
 		return res, err
 	}
 	// Pick the better of NLopt's point and the final iterate.
-	check := &nlp.Settings{StationarityTol: -1}
+	check := &nlp.Settings{Tol: -1}
 	best, err := nlp.NewSolution(p, res.X, theta, check)
 	if last, lerr := nlp.NewSolution(p, res.Last, theta, check); lerr == nil &&
 		(err != nil || last.Stationarity < best.Stationarity) {

@@ -84,7 +84,7 @@ func TestAdversarialSolution(t *testing.T) {
 		{Name: "NewSolution/ActiveTol=-1", Want: ErrInvalid, Call: newSol(advProblem(false), xs, theta, &Settings{ActiveTol: -1})},
 		{Name: "NewSolution/FeasibilityTol=NaN", Want: ErrInvalid, Call: newSol(advProblem(false), xs, theta, &Settings{FeasibilityTol: math.NaN()})},
 		{Name: "NewSolution/MultiplierTol=+Inf", Want: ErrInvalid, Call: newSol(advProblem(false), xs, theta, &Settings{MultiplierTol: math.Inf(1)})},
-		{Name: "NewSolution/StationarityTol=NaN", Want: ErrInvalid, Call: newSol(advProblem(false), xs, theta, &Settings{StationarityTol: math.NaN()})},
+		{Name: "NewSolution/Tol=NaN", Want: ErrInvalid, Call: newSol(advProblem(false), xs, theta, &Settings{Tol: math.NaN()})},
 		{Name: "NewSolution/panicking objective", Want: ErrCallback, Call: newSol(advProblem(true), xs, theta, nil)},
 		{Name: "NewSolution/panicking Hessian", Want: ErrCallback, Call: func(ctx context.Context) (func() error, error) {
 			p := advProblem(false)

@@ -47,7 +47,7 @@ func FuzzNewSolution(f *testing.F) {
 		}
 		vals := floatsFrom(data, p.Dim+p.Params+1)
 		x, theta := vals[:p.Dim], vals[p.Dim:p.Dim+p.Params]
-		s := &Settings{StationarityTol: vals[len(vals)-1]} // negative: no stationarity check
+		s := &Settings{Tol: vals[len(vals)-1]} // negative: no stationarity check
 		if which >= 128 {
 			s = nil
 		}
@@ -82,7 +82,7 @@ func FuzzSolve(f *testing.F) {
 		var s *Settings
 		if mode&1 == 1 {
 			v := floatsFrom(dirBytes, 4)
-			s = &Settings{ActiveTol: v[0], FeasibilityTol: v[1], MultiplierTol: v[2], StationarityTol: v[3]}
+			s = &Settings{ActiveTol: v[0], FeasibilityTol: v[1], MultiplierTol: v[2], Tol: v[3]}
 		}
 		sol, err := Solve(context.Background(), advProblem(false), closedForm, theta, nil, s)
 		if err != nil {

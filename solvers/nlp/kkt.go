@@ -285,8 +285,8 @@ func NewSolution(p *Problem, x, theta []float64, s *Settings) (sol *Solution, er
 		}
 	}
 	copy(sol.Nu, mult[len(sol.rows):])
-	if set.StationarityTol >= 0 && stat > set.StationarityTol*scale {
-		return nil, fmt.Errorf("%w: ‖∇ₓL‖∞ = %.3g > %.3g·max(1, ‖∇ₓf‖∞ = %.3g)", ErrNotKKT, stat, set.StationarityTol, scale)
+	if set.Tol >= 0 && stat > set.Tol*scale {
+		return nil, fmt.Errorf("%w: ‖∇ₓL‖∞ = %.3g > %.3g·max(1, ‖∇ₓf‖∞ = %.3g)", ErrNotKKT, stat, set.Tol, scale)
 	}
 	if degen {
 		return sol, fmt.Errorf("%w: %d active constraints, gradients of rank %d", ErrDegenerate, len(sol.rows)+p.NumEq, rank)

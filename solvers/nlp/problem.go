@@ -87,12 +87,12 @@ type Settings struct {
 	// is below −MultiplierTol·max(1, ‖∇ₓf‖∞) is dropped from the active
 	// set and the multipliers recomputed. Default 1e-6.
 	MultiplierTol float64
-	// StationarityTol is the largest accepted ‖∇ₓL‖∞ relative to
+	// Tol is the largest accepted ‖∇ₓL‖∞ relative to
 	// max(1, ‖∇ₓf‖∞) at the recovered multipliers. Default 1e-5; a negative
 	// value disables the check. It guards against points that are not
 	// solutions; the derivatives are about as accurate, relatively, as the
 	// KKT residual of the point (see Solution.Stationarity).
-	StationarityTol float64
+	Tol float64
 	// Implicit are the settings of the derivative engine (linear solver,
 	// ridge). nil means its defaults: a dense LU of the KKT matrix.
 	Implicit *implicit.Settings
@@ -107,8 +107,8 @@ func (s *Settings) validate() error {
 			return fmt.Errorf("%w: tolerance %v in Settings", ErrInvalid, v)
 		}
 	}
-	if math.IsNaN(s.StationarityTol) {
-		return fmt.Errorf("%w: StationarityTol is NaN", ErrInvalid)
+	if math.IsNaN(s.Tol) {
+		return fmt.Errorf("%w: Tol is NaN", ErrInvalid)
 	}
 	return nil
 }
@@ -127,8 +127,8 @@ func (s *Settings) withDefaults() Settings {
 	if out.MultiplierTol == 0 {
 		out.MultiplierTol = 1e-6
 	}
-	if out.StationarityTol == 0 {
-		out.StationarityTol = 1e-5
+	if out.Tol == 0 {
+		out.Tol = 1e-5
 	}
 	return out
 }

@@ -299,7 +299,7 @@ func TestAdversarialLasso(t *testing.T) {
 		{Name: "Solve/Tol=NaN", Want: ErrInvalid, Call: solve(l, th, nil, &CDSettings{Tol: math.NaN()})},
 		{Name: "Solve/GapTol=NaN", Want: ErrInvalid, Call: solve(l, th, nil, &CDSettings{GapTol: math.NaN()})},
 		{Name: "Solve/GapTol=-1 disables", Call: solve(l, th, nil, &CDSettings{GapTol: -1})},
-		{Name: "Solve/MaxEpochs=-1", Want: ErrInvalid, Call: solve(l, th, nil, &CDSettings{MaxEpochs: -1})},
+		{Name: "Solve/MaxIter=-1", Want: ErrInvalid, Call: solve(l, th, nil, &CDSettings{MaxIter: -1})},
 		{Name: "Solve/AndersonK=-1", Want: ErrInvalid, Call: solve(l, th, nil, &CDSettings{AndersonK: -1})},
 		{Name: "Solve/unknown Updates", Want: ErrInvalid, Call: solve(l, th, nil, &CDSettings{Updates: Updates(9)})},
 		{Name: "Solve/nil Lasso", Want: ErrInvalid, Call: solve(nil, th, nil, nil)},

@@ -25,7 +25,7 @@ const (
 
 // CDSettings controls [Lasso.Solve]. A nil *CDSettings or the zero value
 // means the documented defaults; a negative, NaN or infinite Tol, a NaN or
-// infinite GapTol, a negative MaxEpochs or AndersonK and an unknown
+// infinite GapTol, a negative MaxIter or AndersonK and an unknown
 // Updates give ErrInvalid.
 type CDSettings struct {
 	// Tol bounds the KKT violation: the solve stops when
@@ -37,9 +37,9 @@ type CDSettings struct {
 	// GapTol·‖y‖²/(2n) (the objective at w = 0), a certificate of
 	// suboptimality. Default 1e-12; negative disables it.
 	GapTol float64
-	// MaxEpochs caps the work at MaxEpochs·d coordinate updates.
+	// MaxIter caps the work at MaxIter·d coordinate updates.
 	// Default 100000.
-	MaxEpochs int
+	MaxIter int
 	// Updates selects residual or Gram updates. Default AutoUpdates.
 	Updates Updates
 	// NoWorkingSet disables the working-set strategy (then every sweep
@@ -77,8 +77,8 @@ func (s *CDSettings) check() error {
 	if math.IsNaN(s.GapTol) || math.IsInf(s.GapTol, 0) {
 		return fmt.Errorf("%w: CDSettings.GapTol = %v (want a finite value; negative disables the gap test)", ErrInvalid, s.GapTol)
 	}
-	if s.MaxEpochs < 0 {
-		return fmt.Errorf("%w: CDSettings.MaxEpochs = %d (want ≥ 0; 0 means the default)", ErrInvalid, s.MaxEpochs)
+	if s.MaxIter < 0 {
+		return fmt.Errorf("%w: CDSettings.MaxIter = %d (want ≥ 0; 0 means the default)", ErrInvalid, s.MaxIter)
 	}
 	if s.AndersonK < 0 {
 		return fmt.Errorf("%w: CDSettings.AndersonK = %d (want ≥ 0; 0 means the default)", ErrInvalid, s.AndersonK)
@@ -100,8 +100,8 @@ func (s *CDSettings) orDefault() CDSettings {
 	if out.GapTol == 0 {
 		out.GapTol = 1e-12
 	}
-	if out.MaxEpochs <= 0 {
-		out.MaxEpochs = 100000
+	if out.MaxIter <= 0 {
+		out.MaxIter = 100000
 	}
 	if out.AndersonK <= 0 {
 		out.AndersonK = 5
@@ -425,7 +425,7 @@ func (a *anderson) extrapolate() []float64 {
 // check, so features that stay at zero cost one product Xⱼᵀr per check
 // and nothing more. init, when non-nil, is a warm start (for paths).
 // θ and init are not modified. On a cancelled ctx (checked between
-// sweeps) or at MaxEpochs it returns the best iterate with
+// sweeps) or at MaxIter it returns the best iterate with
 // ErrNotConverged.
 func (l *Lasso) Solve(ctx context.Context, theta, init []float64, s *CDSettings) (*LassoResult, error) {
 	if l == nil || l.d == 0 {
@@ -467,7 +467,7 @@ func (l *Lasso) Solve(ctx context.Context, theta, init []float64, s *CDSettings)
 
 	res := &LassoResult{}
 	updates := 0
-	maxUpdates := set.MaxEpochs * d
+	maxUpdates := set.MaxIter * d
 	innerTol := 0.1 * kktTol
 	ws := make([]int, 0, d)
 	and := newAnderson(set.AndersonK)

@@ -367,7 +367,7 @@ func FuzzLassoSolve(f *testing.F) {
 			}
 		}
 		ctx := context.Background()
-		cd := &CDSettings{MaxEpochs: 200}
+		cd := &CDSettings{MaxIter: 200}
 		res, err := l.Solve(ctx, theta, nil, cd)
 		w := make([]float64, int(pb/4%3)+d-1)
 		if err == nil {

@@ -352,7 +352,7 @@ func TestLassoErrors(t *testing.T) {
 	assert.ErrorIs(t, err, ErrDims)
 	_, err = l.Linearize([]float64{1, 0}, []float64{1, 1, 1})
 	assert.ErrorIs(t, err, ErrDims)
-	res, err := l.Solve(ctx, []float64{0.01, 0.01, 0.01}, nil, &CDSettings{MaxEpochs: 1, Tol: 1e-15})
+	res, err := l.Solve(ctx, []float64{0.01, 0.01, 0.01}, nil, &CDSettings{MaxIter: 1, Tol: 1e-15})
 	assert.ErrorIs(t, err, ErrNotConverged)
 	require.NotNil(t, res)
 	cctx, cancel := context.WithCancel(ctx)

@@ -77,8 +77,8 @@ func TestAdversarialMinimize(t *testing.T) {
 		return func(ctx context.Context) (func() error, error) {
 			res, err := Minimize(ctx, pb, theta, x0, s)
 			tol := 1e-8
-			if s != nil && s.GradTol > 0 {
-				tol = s.GradTol
+			if s != nil && s.Tol > 0 {
+				tol = s.Tol
 			}
 			return minimizeCheck(res, tol), err
 		}
@@ -121,7 +121,7 @@ func TestAdversarialMinimize(t *testing.T) {
 			Call: func(context.Context) (func() error, error) {
 				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
 				defer cancel()
-				res, err := Minimize(ctx, slow, nil, x0, &Settings{Method: m, MaxIter: 1 << 30, GradTol: 1e-300})
+				res, err := Minimize(ctx, slow, nil, x0, &Settings{Method: m, MaxIter: 1 << 30, Tol: 1e-300})
 				if err == nil {
 					return minimizeCheck(res, 1e-8), nil
 				}
@@ -147,9 +147,9 @@ func TestAdversarialMinimize(t *testing.T) {
 		testutil.Case{Name: "NaN objective", Want: ErrNaN, Call: run(nanF, nil, x0, nil)},
 		testutil.Case{Name: "unknown method", Want: ErrInvalid, Call: run(advQuadratic(0, false), nil, x0, &Settings{Method: Method(99)})},
 		testutil.Case{Name: "negative method", Want: ErrInvalid, Call: run(advQuadratic(0, false), nil, x0, &Settings{Method: Method(-1)})},
-		testutil.Case{Name: "GradTol=-1", Want: ErrInvalid, Call: run(advQuadratic(0, false), nil, x0, &Settings{GradTol: -1})},
-		testutil.Case{Name: "GradTol=NaN", Want: ErrInvalid, Call: run(advQuadratic(0, false), nil, x0, &Settings{GradTol: math.NaN()})},
-		testutil.Case{Name: "GradTol=+Inf", Want: ErrInvalid, Call: run(advQuadratic(0, false), nil, x0, &Settings{GradTol: math.Inf(1)})},
+		testutil.Case{Name: "Tol=-1", Want: ErrInvalid, Call: run(advQuadratic(0, false), nil, x0, &Settings{Tol: -1})},
+		testutil.Case{Name: "Tol=NaN", Want: ErrInvalid, Call: run(advQuadratic(0, false), nil, x0, &Settings{Tol: math.NaN()})},
+		testutil.Case{Name: "Tol=+Inf", Want: ErrInvalid, Call: run(advQuadratic(0, false), nil, x0, &Settings{Tol: math.Inf(1)})},
 		testutil.Case{Name: "MaxIter=-1", Want: ErrInvalid, Call: run(advQuadratic(0, false), nil, x0, &Settings{MaxIter: -1})},
 		testutil.Case{Name: "Memory=-1", Want: ErrInvalid, Call: run(advQuadratic(0, false), nil, x0, &Settings{Memory: -1})},
 		testutil.Case{Name: "zero settings", Call: run(advQuadratic(0, false), nil, x0, &Settings{})},

@@ -46,7 +46,7 @@ func BenchmarkLogisticBreastCancer(b *testing.B) {
 				for _, th := range grid {
 					res, err := Minimize(ctx, pb, []float64{th}, x, &Settings{Method: m})
 					if err != nil {
-						// Gonum's line search may stall short of GradTol
+						// Gonum's line search may stall short of Tol
 						// (see Minimize); count it and go on from the best
 						// iterate.
 						if res == nil || !errors.Is(err, ErrNotConverged) || (m != GonumLBFGS && m != GonumBFGS) {
@@ -65,7 +65,7 @@ func BenchmarkLogisticBreastCancer(b *testing.B) {
 			b.ReportMetric(float64(failed), "notconverged/100")
 		})
 	}
-	res, err := Minimize(ctx, pb, []float64{-5.495}, make([]float64, p), &Settings{GradTol: 1e-10})
+	res, err := Minimize(ctx, pb, []float64{-5.495}, make([]float64, p), &Settings{Tol: 1e-10})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func BenchmarkRosenbrockOverhead(b *testing.B) {
 			var evals int
 			cm := testutil.StartCPU()
 			for b.Loop() {
-				res, err := Minimize(ctx, pb, nil, []float64{-1.2, 1}, &Settings{Method: m, GradTol: 1e-10})
+				res, err := Minimize(ctx, pb, nil, []float64{-1.2, 1}, &Settings{Method: m, Tol: 1e-10})
 				if err != nil {
 					b.Fatal(err)
 				}

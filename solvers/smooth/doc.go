@@ -7,7 +7,7 @@
 // x*(θ) = argminₓ f(x, θ) by L-BFGS (default), BFGS, truncated
 // Newton-CG, nonlinear conjugate gradients or gradient descent, all with
 // a strong-Wolfe line search, or by gonum/optimize's L-BFGS and BFGS,
-// until ‖∇ₓf‖∞ ≤ GradTol; it checks ctx at every iteration and
+// until ‖∇ₓf‖∞ ≤ Tol; it checks ctx at every iteration and
 // line-search trial (every evaluation for gonum).
 //
 // At a minimizer the gradient vanishes, and [Condition] exposes that to
@@ -42,7 +42,7 @@
 // than its rounding error, so it stalls (ErrNotConverged wrapping
 // optimize.ErrLinesearcherFailure or optimize.ErrNoProgress, with the best
 // iterate) once the decrease a step can make, about ‖∇ₓf‖²/(2λmin(∇²ₓₓf)),
-// falls near ε|f|: around GradTol ≈ 1e-9
+// falls near ε|f|: around Tol ≈ 1e-9
 // to 1e-10 on the logistic problems of this package; restart the native
 // LBFGS from Result.X to go further. Gonum also runs every evaluation
 // through a goroutine pipeline, ≈ 4 µs per evaluation (see

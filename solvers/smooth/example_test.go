@@ -21,7 +21,7 @@ func ExampleMinimize() {
 			dst[1] = 200 * (x[1] - x[0]*x[0])
 		},
 	}
-	res, err := smooth.Minimize(context.Background(), pb, nil, []float64{-1.2, 1}, &smooth.Settings{GradTol: 1e-10})
+	res, err := smooth.Minimize(context.Background(), pb, nil, []float64{-1.2, 1}, &smooth.Settings{Tol: 1e-10})
 	if err != nil {
 		panic(err)
 	}
@@ -48,7 +48,7 @@ func ExampleCondition() {
 	}
 	theta := []float64{-5.495}
 	_, p := sets[0].X.Dims()
-	res, err := smooth.Minimize(context.Background(), pb, theta, make([]float64, p), &smooth.Settings{Method: smooth.NewtonCG, GradTol: 1e-12})
+	res, err := smooth.Minimize(context.Background(), pb, theta, make([]float64, p), &smooth.Settings{Method: smooth.NewtonCG, Tol: 1e-12})
 	if err != nil {
 		panic(err)
 	}
@@ -90,7 +90,7 @@ func ExampleMinimize_gonum() {
 	theta := []float64{-4}
 	var sols [][]float64
 	for _, m := range []smooth.Method{smooth.LBFGS, smooth.GonumLBFGS} {
-		res, err := smooth.Minimize(context.Background(), pb, theta, make([]float64, pb.N), &smooth.Settings{Method: m, GradTol: 1e-9})
+		res, err := smooth.Minimize(context.Background(), pb, theta, make([]float64, pb.N), &smooth.Settings{Method: m, Tol: 1e-9})
 		if err != nil {
 			panic(err)
 		}

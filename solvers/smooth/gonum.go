@@ -125,8 +125,8 @@ func (m *minimizer) runGonum(x []float64, f float64, g []float64, res *Result) (
 	settings := &optimize.Settings{
 		InitValues: &optimize.Location{F: f, Gradient: append([]float64(nil), g...)},
 		// Gonum tests ‖∇f‖∞ < GradientThreshold (strict) at every major
-		// iteration, the same norm as this package's ‖∇f‖∞ ≤ GradTol.
-		GradientThreshold: m.set.GradTol,
+		// iteration, the same norm as this package's ‖∇f‖∞ ≤ Tol.
+		GradientThreshold: m.set.Tol,
 		Converger:         conv,
 		// Gonum counts the starting point as a major iteration.
 		MajorIterations: m.set.MaxIter + 1,
@@ -137,9 +137,9 @@ func (m *minimizer) runGonum(x []float64, f float64, g []float64, res *Result) (
 	}
 	var method optimize.Method
 	if m.set.Method == GonumBFGS {
-		method = &optimize.BFGS{GradStopThreshold: m.set.GradTol}
+		method = &optimize.BFGS{GradStopThreshold: m.set.Tol}
 	} else {
-		method = &optimize.LBFGS{Store: m.set.Memory, GradStopThreshold: m.set.GradTol}
+		method = &optimize.LBFGS{Store: m.set.Memory, GradStopThreshold: m.set.Tol}
 	}
 	out, err := optimize.Minimize(prob, x, settings, method)
 	if perr := panicked(); perr != nil {

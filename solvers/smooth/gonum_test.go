@@ -36,7 +36,7 @@ func rosenbrock() *Problem {
 }
 
 // checkResult verifies that a Result describes its own point: F and Grad
-// are f and ∇f at X, GradNorm is ‖Grad‖∞ and Converged matches GradTol.
+// are f and ∇f at X, GradNorm is ‖Grad‖∞ and Converged matches Tol.
 func checkResult(t *testing.T, pb *Problem, theta []float64, res *Result, tol float64, msg string) {
 	t.Helper()
 	require.NotNil(t, res, msg)
@@ -55,10 +55,10 @@ func checkResult(t *testing.T, pb *Problem, theta []float64, res *Result, tol fl
 // the minimizer (1, 1) of Rosenbrock's function from the classic start.
 func TestGonumRosenbrock(t *testing.T) {
 	pb := rosenbrock()
-	native, err := Minimize(context.Background(), pb, nil, []float64{-1.2, 1}, &Settings{GradTol: 1e-10})
+	native, err := Minimize(context.Background(), pb, nil, []float64{-1.2, 1}, &Settings{Tol: 1e-10})
 	require.NoError(t, err)
 	for _, m := range gonumMethods {
-		res, err := Minimize(context.Background(), pb, nil, []float64{-1.2, 1}, &Settings{Method: m, GradTol: 1e-10})
+		res, err := Minimize(context.Background(), pb, nil, []float64{-1.2, 1}, &Settings{Method: m, Tol: 1e-10})
 		require.NoError(t, err, "%v", m)
 		checkResult(t, pb, nil, res, 1e-10, m.String())
 		assert.True(t, res.Converged)
@@ -90,7 +90,7 @@ func TestGonumRidgeClosedForm(t *testing.T) {
 				lam[j] = theta[min(j, pb.P-1)]
 			}
 			want := ridgeClosedForm(x, y, lam)
-			native, err := Minimize(context.Background(), pb, theta, make([]float64, 6), &Settings{GradTol: 1e-11})
+			native, err := Minimize(context.Background(), pb, theta, make([]float64, 6), &Settings{Tol: 1e-11})
 			require.NoError(t, err)
 			for _, m := range gonumMethods {
 				// The Hessian is ⪰ min λ·I, so ‖x − x*‖₂ ≤ ‖∇f(x)‖₂ / min λ.
@@ -98,7 +98,7 @@ func TestGonumRidgeClosedForm(t *testing.T) {
 				// rounding error (f ≈ 1 here), which fails at random below
 				// ‖∇f‖ ≈ 1e-9.
 				const tol = 1e-8
-				res, err := Minimize(context.Background(), pb, theta, make([]float64, 6), &Settings{Method: m, GradTol: tol})
+				res, err := Minimize(context.Background(), pb, theta, make([]float64, 6), &Settings{Method: m, Tol: tol})
 				require.NoError(t, err, "%v trial %d", m, trial)
 				checkResult(t, pb, theta, res, tol, m.String())
 				delta := norm2(res.Grad) / floats.Min(lam)
@@ -134,7 +134,7 @@ func TestGonumLogisticBreastCancer(t *testing.T) {
 	ctx := context.Background()
 	for _, th := range []float64{-5.495, -4, -2, 0} {
 		theta := []float64{th}
-		native, err := Minimize(ctx, pb, theta, make([]float64, pb.N), &Settings{GradTol: 1e-11})
+		native, err := Minimize(ctx, pb, theta, make([]float64, pb.N), &Settings{Tol: 1e-11})
 		require.NoError(t, err)
 		for _, m := range gonumMethods {
 			// Gonum's bisection line search needs f to decrease by more
@@ -143,7 +143,7 @@ func TestGonumLogisticBreastCancer(t *testing.T) {
 			if m == GonumBFGS {
 				tol = 1e-8
 			}
-			res, err := Minimize(ctx, pb, theta, make([]float64, pb.N), &Settings{Method: m, GradTol: tol})
+			res, err := Minimize(ctx, pb, theta, make([]float64, pb.N), &Settings{Method: m, Tol: tol})
 			require.NoError(t, err, "%v θ=%v", m, th)
 			checkResult(t, pb, theta, res, tol, m.String())
 			bound := (norm2(res.Grad) + norm2(native.Grad)) / math.Exp(th)
@@ -165,14 +165,14 @@ func TestGonumLogisticBreastCancer(t *testing.T) {
 func TestGonumTightToleranceReported(t *testing.T) {
 	pb := breastCancerLogistic(t, L2{LogScale: true})
 	theta := []float64{-2}
-	res, err := Minimize(context.Background(), pb, theta, make([]float64, pb.N), &Settings{Method: GonumBFGS, GradTol: 1e-13})
+	res, err := Minimize(context.Background(), pb, theta, make([]float64, pb.N), &Settings{Method: GonumBFGS, Tol: 1e-13})
 	require.ErrorIs(t, err, ErrNotConverged)
 	assert.True(t, errors.Is(err, optimize.ErrLinesearcherFailure) || errors.Is(err, optimize.ErrNoProgress), "%v", err)
 	checkResult(t, pb, theta, res, 1e-13, "tight")
 	assert.False(t, res.Converged)
 	assert.Less(t, res.GradNorm, 1e-6)
 	// The native method goes on from there to the requested tolerance.
-	polished, err := Minimize(context.Background(), pb, theta, res.X, &Settings{GradTol: 1e-13})
+	polished, err := Minimize(context.Background(), pb, theta, res.X, &Settings{Tol: 1e-13})
 	require.NoError(t, err)
 	assert.LessOrEqual(t, polished.GradNorm, 1e-13)
 }
@@ -298,7 +298,7 @@ func TestGonumImplicitDerivative(t *testing.T) {
 		}
 		jacs := map[Method]*mat.Dense{}
 		for _, m := range []Method{LBFGS, GonumLBFGS, GonumBFGS} {
-			sol, err := ImplicitProblem(pb, &Settings{Method: m, GradTol: 1e-10}, nil).Solve(context.Background(), theta, nil)
+			sol, err := ImplicitProblem(pb, &Settings{Method: m, Tol: 1e-10}, nil).Solve(context.Background(), theta, nil)
 			require.NoError(t, err, "%v", m)
 			jac, err := sol.Jacobian()
 			require.NoError(t, err)
@@ -308,7 +308,7 @@ func TestGonumImplicitDerivative(t *testing.T) {
 			assert.Less(t, r.Worst(), 1e-7, "%v", m)
 		}
 		solve := func(th []float64) []float64 {
-			res, err := Minimize(context.Background(), pb, th, make([]float64, d), &Settings{Method: NewtonCG, GradTol: 1e-13})
+			res, err := Minimize(context.Background(), pb, th, make([]float64, d), &Settings{Method: NewtonCG, Tol: 1e-13})
 			require.NoError(t, err)
 			return res.X
 		}

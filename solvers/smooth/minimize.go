@@ -51,13 +51,13 @@ func (m Method) String() string {
 
 // Settings controls [Minimize]. A nil *Settings or the zero value means the
 // defaults documented on each field; values outside the documented ranges
-// (an unknown Method, a negative, NaN or infinite GradTol, a negative
+// (an unknown Method, a negative, NaN or infinite Tol, a negative
 // MaxIter or Memory) give ErrInvalid.
 type Settings struct {
 	// Method is the optimization method. Default LBFGS.
 	Method Method
-	// GradTol stops the run when ‖∇ₓf‖∞ ≤ GradTol. Default 1e-8.
-	GradTol float64
+	// Tol stops the run when ‖∇ₓf‖∞ ≤ Tol. Default 1e-8.
+	Tol float64
 	// MaxIter caps the number of major iterations. Default 1000.
 	MaxIter int
 	// Memory is the number of L-BFGS correction pairs (LBFGS, and the
@@ -77,8 +77,8 @@ func (s *Settings) check() error {
 	if s.Method < 0 || int(s.Method) >= len(methodNames) {
 		return fmt.Errorf("%w: unknown method %v", ErrInvalid, s.Method)
 	}
-	if math.IsNaN(s.GradTol) || s.GradTol < 0 || math.IsInf(s.GradTol, 0) {
-		return fmt.Errorf("%w: GradTol = %v (want a finite value ≥ 0; 0 means the default)", ErrInvalid, s.GradTol)
+	if math.IsNaN(s.Tol) || s.Tol < 0 || math.IsInf(s.Tol, 0) {
+		return fmt.Errorf("%w: Tol = %v (want a finite value ≥ 0; 0 means the default)", ErrInvalid, s.Tol)
 	}
 	if s.MaxIter < 0 {
 		return fmt.Errorf("%w: MaxIter = %d (want ≥ 0; 0 means the default)", ErrInvalid, s.MaxIter)
@@ -94,8 +94,8 @@ func (s *Settings) orDefault() Settings {
 	if s != nil {
 		out = *s
 	}
-	if out.GradTol <= 0 {
-		out.GradTol = 1e-8
+	if out.Tol <= 0 {
+		out.Tol = 1e-8
 	}
 	if out.MaxIter <= 0 {
 		out.MaxIter = 1000
@@ -118,7 +118,7 @@ type Result struct {
 	// evaluations of Func and Grad; HessVecs counts Hessian-vector
 	// products (NewtonCG).
 	Iterations, FuncEvals, GradEvals, HessVecs int
-	// Converged reports ‖∇ₓf(X)‖∞ ≤ GradTol.
+	// Converged reports ‖∇ₓf(X)‖∞ ≤ Tol.
 	Converged bool
 
 	// The problem and θ of the run, for the derivatives (contract.go).
@@ -129,7 +129,7 @@ type Result struct {
 
 // Minimize minimizes x ↦ f(x, θ) from x0.
 //
-// It returns when ‖∇ₓf‖∞ ≤ GradTol. Otherwise it returns the best iterate
+// It returns when ‖∇ₓf‖∞ ≤ Tol. Otherwise it returns the best iterate
 // with an error wrapping ErrNotConverged (and ctx.Err() when ctx was
 // cancelled: the context is checked at every iteration and every
 // line-search trial, so a cancelled run stops within one iteration). Bad
@@ -140,17 +140,17 @@ type Result struct {
 // (sufficient decrease c₁ = 1e-4, curvature c₂ = 0.9), by bracketing and
 // cubic interpolation (Nocedal & Wright, Numerical Optimization, 2006,
 // Algorithms 3.5–3.6). A step that fails to reduce f ends the run with
-// ErrNotConverged: this happens when GradTol is below what floating point
+// ErrNotConverged: this happens when Tol is below what floating point
 // allows for the problem.
 //
 // GonumLBFGS and GonumBFGS hand the run to gonum's optimize.Minimize
 // (optimize.LBFGS or optimize.BFGS, gonum's default bisection line
-// search, one evaluation at a time) with GradientThreshold = GradTol,
+// search, one evaluation at a time) with GradientThreshold = Tol,
 // MaxIter major iterations and no function-value convergence test. Gonum
-// measures the gradient in the same ∞-norm (strictly: ‖∇f‖∞ < GradTol),
-// and Converged keeps its meaning ‖∇ₓf(X)‖∞ ≤ GradTol. The context is
+// measures the gradient in the same ∞-norm (strictly: ‖∇f‖∞ < Tol),
+// and Converged keeps its meaning ‖∇ₓf(X)‖∞ ≤ Tol. The context is
 // checked after every evaluation. When gonum stops for any other reason
-// (its line search fails or makes no progress, typically when GradTol is
+// (its line search fails or makes no progress, typically when Tol is
 // below the rounding floor of the problem; a non-finite gradient at an
 // accepted point) the result is the last finite iterate with an error
 // wrapping ErrNotConverged and gonum's error (or ErrNaN); it is not
@@ -185,7 +185,7 @@ func Minimize(ctx context.Context, pb *Problem, theta, x0 []float64, s *Settings
 		return nil, fmt.Errorf("%w: f(x0) = %v or its gradient is not finite", ErrNaN, f)
 	}
 	res = &Result{}
-	if maxAbs(g) > set.GradTol {
+	if maxAbs(g) > set.Tol {
 		if set.Method == GonumLBFGS || set.Method == GonumBFGS {
 			x, f, g, err = m.runGonum(x, f, g, res)
 			if errors.Is(err, ErrCallback) {
@@ -198,7 +198,7 @@ func Minimize(ctx context.Context, pb *Problem, theta, x0 []float64, s *Settings
 	res.X, res.F, res.Grad = x, f, g
 	res.GradNorm = maxAbs(g)
 	res.FuncEvals, res.GradEvals, res.HessVecs = m.nf, m.ng, m.nhv
-	res.Converged = res.GradNorm <= set.GradTol
+	res.Converged = res.GradNorm <= set.Tol
 	res.pb, res.theta = pb, m.theta
 	if set.Logger != nil {
 		set.Logger.Info("smooth: done", "method", set.Method, "iter", res.Iterations, "f", f, "grad", res.GradNorm, "converged", res.Converged)
@@ -210,9 +210,9 @@ func Minimize(ctx context.Context, pb *Problem, theta, x0 []float64, s *Settings
 		return res, fmt.Errorf("%w: %w", ErrNotConverged, cerr)
 	}
 	if err != nil {
-		return res, fmt.Errorf("%w: ‖∇f‖∞ = %.3g > %.3g after %d iterations: %w", ErrNotConverged, res.GradNorm, set.GradTol, res.Iterations, err)
+		return res, fmt.Errorf("%w: ‖∇f‖∞ = %.3g > %.3g after %d iterations: %w", ErrNotConverged, res.GradNorm, set.Tol, res.Iterations, err)
 	}
-	return res, fmt.Errorf("%w: ‖∇f‖∞ = %.3g > %.3g after %d iterations", ErrNotConverged, res.GradNorm, set.GradTol, res.Iterations)
+	return res, fmt.Errorf("%w: ‖∇f‖∞ = %.3g > %.3g after %d iterations", ErrNotConverged, res.GradNorm, set.Tol, res.Iterations)
 }
 
 type minimizer struct {
@@ -430,7 +430,7 @@ func (m *minimizer) run(x []float64, f float64, g []float64, res *Result) ([]flo
 		if m.set.Logger != nil {
 			m.set.Logger.Debug("smooth: iteration", "iter", res.Iterations, "f", f, "grad", maxAbs(g))
 		}
-		if maxAbs(g) <= m.set.GradTol {
+		if maxAbs(g) <= m.set.Tol {
 			return x, f, g, nil
 		}
 	}

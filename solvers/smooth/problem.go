@@ -20,7 +20,7 @@ var (
 	ErrNaN = errors.New("smooth: NaN or Inf encountered")
 	// ErrInvalid reports a Problem that is not usable (missing Func or
 	// Grad, negative dimensions), invalid Settings (an unknown Method, a
-	// negative, NaN or infinite GradTol, a negative MaxIter or Memory) or
+	// negative, NaN or infinite Tol, a negative MaxIter or Memory) or
 	// invalid data passed to a model constructor (labels that are not ±1,
 	// negative regularization).
 	ErrInvalid = errors.New("smooth: invalid argument")

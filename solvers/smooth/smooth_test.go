@@ -73,7 +73,7 @@ func TestMinimizeRidgeClosedForm(t *testing.T) {
 			if method == GradientDescent {
 				maxIter = 5000
 			}
-			res, err := Minimize(context.Background(), pb, theta, make([]float64, 6), &Settings{Method: method, GradTol: 1e-11, MaxIter: maxIter})
+			res, err := Minimize(context.Background(), pb, theta, make([]float64, 6), &Settings{Method: method, Tol: 1e-11, MaxIter: maxIter})
 			require.NoError(t, err, "%v trial %d", method, trial)
 			want := ridgeClosedForm(x, y, []float64{theta[0], theta[0], theta[0], theta[0], theta[0], theta[0]})
 			for j := range want {
@@ -104,7 +104,7 @@ func TestRidgeDerivativeClosedForm(t *testing.T) {
 		}
 		pb, err := Ridge(x, y, L2{PerFeature: true, LogScale: true})
 		require.NoError(t, err)
-		ip := ImplicitProblem(pb, &Settings{GradTol: 1e-12}, nil)
+		ip := ImplicitProblem(pb, &Settings{Tol: 1e-12}, nil)
 		sol, err := ip.Solve(context.Background(), theta, nil)
 		require.NoError(t, err)
 		jac, err := sol.Jacobian()
@@ -147,7 +147,7 @@ func TestLogisticDerivativeFD(t *testing.T) {
 				g[j] = rng.NormFloat64()
 			}
 			solve := func(th []float64) []float64 {
-				res, err := Minimize(context.Background(), pb, th, make([]float64, d), &Settings{GradTol: 1e-13, Method: NewtonCG})
+				res, err := Minimize(context.Background(), pb, th, make([]float64, d), &Settings{Tol: 1e-13, Method: NewtonCG})
 				require.NoError(t, err)
 				return res.X
 			}
@@ -184,7 +184,7 @@ func TestLogisticBreastCancer(t *testing.T) {
 	_, dd := sets[0].X.Dims()
 	var results [][]float64
 	for _, m := range []Method{LBFGS, BFGS, NewtonCG, NonlinearCG} {
-		res, err := Minimize(context.Background(), pb, []float64{-5.495}, make([]float64, dd), &Settings{Method: m, GradTol: 1e-10})
+		res, err := Minimize(context.Background(), pb, []float64{-5.495}, make([]float64, dd), &Settings{Method: m, Tol: 1e-10})
 		require.NoError(t, err, "%v", m)
 		results = append(results, res.X)
 	}
@@ -264,7 +264,7 @@ func TestMinimizeCancel(t *testing.T) {
 	res, err = Minimize(context.Background(), &Problem{N: 2, Func: pb.Func, Grad: func(dst, x, _ []float64) {
 		dst[0] = -400*x[0]*(x[1]-x[0]*x[0]) - 2*(1-x[0])
 		dst[1] = 200 * (x[1] - x[0]*x[0])
-	}}, nil, []float64{-1.2, 1}, &Settings{GradTol: 1e-10})
+	}}, nil, []float64{-1.2, 1}, &Settings{Tol: 1e-10})
 	require.NoError(t, err)
 	assert.InDelta(t, 1, res.X[0], 1e-8)
 	assert.InDelta(t, 1, res.X[1], 1e-8)
@@ -331,7 +331,7 @@ func TestNewtonCGNegativeCurvature(t *testing.T) {
 		},
 	}
 	for _, m := range []Method{NewtonCG, LBFGS, BFGS, GradientDescent, NonlinearCG, GonumLBFGS, GonumBFGS} {
-		res, err := Minimize(context.Background(), pb, nil, []float64{0.1, 1}, &Settings{Method: m, GradTol: 1e-10})
+		res, err := Minimize(context.Background(), pb, nil, []float64{0.1, 1}, &Settings{Method: m, Tol: 1e-10})
 		require.NoError(t, err, "%v", m)
 		assert.InDelta(t, 1, math.Abs(res.X[0]), 1e-8, "%v", m)
 		assert.InDelta(t, 0, res.X[1], 1e-8, "%v", m)
