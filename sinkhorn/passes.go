@@ -7,6 +7,7 @@ import (
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
 
+	"github.com/optlayers/optlayers/internal/dense"
 	"github.com/optlayers/optlayers/internal/parallel"
 )
 
@@ -35,32 +36,10 @@ const lseCut = -50
 
 // expSum returns Σ_j exp(h_j − c_j·invEps − shift), each term computed as
 // 0 when its exponent is below lseCut and the sum as +Inf when an exponent
-// exceeds 709. The exponential is written out in the loop (the compiler
-// does not inline a function of this size).
+// exceeds 709 (dense.ExpSum: AVX2 with a pure-Go fallback).
 func expSum(c, h []float64, invEps, shift float64) float64 {
-	h = h[:len(c)]
-	var s0, s1 float64
-	for j, cj := range c {
-		x := h[j] - shift - cj*invEps
-		if !(x >= lseCut) {
-			continue
-		}
-		if x > 709 {
-			return math.Inf(1)
-		}
-		t := x*lseScale + expShifter
-		kf := t - expShifter
-		k := int64(math.Float64bits(t)) - int64(math.Float64bits(expShifter))
-		r := (x - kf*lseLn2Hi) - kf*lseLn2Lo
-		p := 1 + r*(1+r*(0.5+r*(1.0/6)))
-		v := math.Float64frombits(uint64(int64(math.Float64bits(lseTable[k&(lseTableSize-1)]*p)) + (k>>lseTableBits)<<52))
-		if j&1 == 0 {
-			s0 += v
-		} else {
-			s1 += v
-		}
-	}
-	return s0 + s1
+	s, _ := dense.ExpSum(c, h, invEps, shift, lseCut)
+	return s
 }
 
 // expDot returns Σ_j exp(base + h_j − c_j·invEps)·x_j, terms with an

@@ -12,8 +12,8 @@ import (
 // both runs f with the assembly kernels (when this machine has them) and
 // with the pure-Go ones.
 func both(t *testing.T, f func(t *testing.T)) {
-	saved := useAsm
-	defer func() { useAsm = saved }()
+	saved, saved2 := useAsm, useAVX2
+	defer func() { useAsm, useAVX2 = saved, saved2 }()
 	modes := []bool{false}
 	if saved {
 		modes = append(modes, true)
@@ -21,7 +21,7 @@ func both(t *testing.T, f func(t *testing.T)) {
 		t.Log("no AVX/FMA on this machine: testing the pure-Go kernels only")
 	}
 	for _, asm := range modes {
-		useAsm = asm
+		useAsm, useAVX2 = asm, asm && saved2
 		name := "go"
 		if asm {
 			name = "asm"
