@@ -40,7 +40,8 @@ var expTable = func() (t [expTableSize]float64) {
 // ExpSum returns Σ_j exp(h_j − shift − alpha·c_j) over j < len(c) (h must
 // be at least as long), dropping every term whose exponent is below cut or
 // NaN. ok is false, and s meaningless, when some exponent exceeds
-// [ExpSumMax]. cut must be at least −700, so that every kept term is a
+// [ExpSumMax] (a sum of kept terms near e⁷⁰⁹ may still round to +Inf with
+// ok true, as any float64 sum). cut must be at least −700, so that every kept term is a
 // normal number. Each term has a relative error of a few ulp (the table
 // method above); the order of the summation is fixed by len(c), so the
 // result does not depend on where the call is made from, but the assembly
