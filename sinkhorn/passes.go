@@ -176,11 +176,7 @@ func (st *state) absorb(f, g []float64) {
 	st.pool.run(n, func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			fi := f[i] * invEps
-			row := st.kern[i*m : (i+1)*m]
-			crow := c[i*m : (i+1)*m]
-			for j, cij := range crow {
-				row[j] = fastExp(fi + gs[j] - cij*invEps)
-			}
+			dense.ExpAffine(st.kern[i*m:(i+1)*m], c[i*m:(i+1)*m], gs, invEps, fi)
 		}
 	})
 	st.absorptions++

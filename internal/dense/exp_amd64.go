@@ -5,7 +5,10 @@ package dense
 import "math"
 
 //go:noescape
-func expSumAVX2(c, h *float64, n int, alpha, shift, cut float64, tab *float64, k *[10][4]uint64) (s float64, over bool)
+func expAffineAVX2(dst, c, h *float64, n int, alpha, beta float64, tab *float64, k *[11][4]uint64) (done int)
+
+//go:noescape
+func expSumAVX2(c, h *float64, n int, alpha, shift, cut float64, tab *float64, k *[11][4]uint64) (s float64, over bool)
 
 // hasAVX2 reports whether the processor supports AVX2 (integer YMM
 // operations and gathers), on top of hasAVXFMA.
@@ -24,7 +27,7 @@ func hasAVX2() bool {
 func init() { useAVX2 = hasAVX2() }
 
 // expConsts are the constants of expSumAVX2, four copies each.
-var expConsts = func() (k [10][4]uint64) {
+var expConsts = func() (k [11][4]uint64) {
 	for i, v := range []uint64{
 		math.Float64bits(expShifter),
 		math.Float64bits(expScale),
@@ -36,6 +39,7 @@ var expConsts = func() (k [10][4]uint64) {
 		math.Float64bits(1),
 		expTableSize - 1,
 		^uint64(expTableSize - 1),
+		math.Float64bits(-700),
 	} {
 		k[i] = [4]uint64{v, v, v, v}
 	}
@@ -44,4 +48,8 @@ var expConsts = func() (k [10][4]uint64) {
 
 func expSumAsm(c, h *float64, n int, alpha, shift, cut float64) (float64, bool) {
 	return expSumAVX2(c, h, n, alpha, shift, cut, &expTable[0], &expConsts)
+}
+
+func expAffineAsm(dst, c, h *float64, n int, alpha, beta float64) int {
+	return expAffineAVX2(dst, c, h, n, alpha, beta, &expTable[0], &expConsts)
 }

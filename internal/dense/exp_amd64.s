@@ -38,11 +38,11 @@
 	VPADDQ       C, F, F             \
 	VANDPD       A, F, F
 
-// func expSumAVX2(c, h *float64, n int, alpha, shift, cut float64, tab *float64, k *[10][4]uint64) (s float64, over bool)
+// func expSumAVX2(c, h *float64, n int, alpha, shift, cut float64, tab *float64, k *[11][4]uint64) (s float64, over bool)
 //
 // k holds the constants, four copies each (expConsts): the shifter 0x1.8p52,
 // 2048/ln2, 709, ln2Hi, ln2Lo, 1/6, 1/2, 1, the index mask 2047 and its
-// complement (as integers). The cut, four copies, is kept at 0(SP). n is a
+// complement (as integers), −700. The cut, four copies, is kept at 0(SP). n is a
 // positive multiple of 4. The terms are summed in four lanes, eight
 // terms (two vectors) at a time and then one vector for an odd count.
 TEXT ·expSumAVX2(SB), NOSPLIT, $32-73
@@ -86,5 +86,60 @@ done:
 	VMOVMSKPD    Y1, AX
 	TESTQ        AX, AX
 	SETNE        over+72(FP)
+	VZEROUPPER
+	RET
+
+// func expAffineAVX2(dst, c, h *float64, n int, alpha, beta float64, tab *float64, k *[11][4]uint64) (done int)
+//
+// dst[j] = exp(beta + h[j] − alpha·c[j]) for j < n (a positive multiple of
+// 4), four at a time, with the table method of expSumAVX2. It stops before
+// the first block of four with an exponent outside [−700, 709] or NaN, and
+// returns the number of entries done (n when there was none).
+TEXT ·expAffineAVX2(SB), NOSPLIT, $0-72
+	MOVQ dst+0(FP), DX
+	MOVQ c+8(FP), SI
+	MOVQ h+16(FP), DI
+	MOVQ n+24(FP), CX
+	MOVQ tab+48(FP), R8
+	MOVQ k+56(FP), R9
+	VBROADCASTSD alpha+32(FP), Y15
+	VBROADCASTSD beta+40(FP), Y14
+	XORQ AX, AX
+
+affloop:
+	VMOVUPD      (SI)(AX*8), Y2
+	VMOVUPD      (DI)(AX*8), Y3
+	VADDPD       Y14, Y3, Y3          // beta + h
+	VFNMADD231PD Y15, Y2, Y3          // x = beta + h − alpha·c
+	VCMPPD       $0x1d, 320(R9), Y3, Y2 // x ≥ −700
+	VCMPPD       $0x12, 64(R9), Y3, Y4  // x ≤ 709
+	VANDPD       Y4, Y2, Y2
+	VMOVMSKPD    Y2, BX
+	CMPQ         BX, $15
+	JNE          affout
+	VMOVUPD      (R9), Y4
+	VFMADD231PD  32(R9), Y3, Y4       // t = x·2048/ln2 + shifter
+	VSUBPD       (R9), Y4, Y5         // kf = t − shifter
+	VPSUBQ       (R9), Y4, Y4         // k = bits(t) − bits(shifter)
+	VFNMADD231PD 96(R9), Y5, Y3       // r = x − kf·ln2Hi
+	VFNMADD231PD 128(R9), Y5, Y3      //     − kf·ln2Lo
+	VMOVUPD      160(R9), Y6          // p = 1/6
+	VFMADD213PD  192(R9), Y3, Y6      // p = p·r + 1/2
+	VFMADD213PD  224(R9), Y3, Y6      // p = p·r + 1
+	VFMADD213PD  224(R9), Y3, Y6      // p = p·r + 1
+	VPAND        256(R9), Y4, Y7      // table index k & 2047
+	VPCMPEQQ     Y8, Y8, Y8
+	VGATHERQPD   Y8, (R8)(Y7*8), Y9   // 2^(i/2048)
+	VMULPD       Y6, Y9, Y9
+	VPAND        288(R9), Y4, Y4      // k with the index bits cleared
+	VPSLLQ       $41, Y4, Y4          // = (k>>11)<<52
+	VPADDQ       Y4, Y9, Y9           // scale by 2^(k>>11)
+	VMOVUPD      Y9, (DX)(AX*8)
+	ADDQ         $4, AX
+	CMPQ         AX, CX
+	JLT          affloop
+
+affout:
+	MOVQ AX, done+64(FP)
 	VZEROUPPER
 	RET

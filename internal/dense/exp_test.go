@@ -170,3 +170,60 @@ func BenchmarkExpSum(b *testing.B) {
 		})
 	}
 }
+
+func TestExp(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 4))
+	worst := 0.0
+	for range 100000 {
+		x := -708 + 1417*rng.Float64() // math.Exp on amd64 overflows early, near 709.7
+		got, want := Exp(x), math.Exp(x)
+		worst = math.Max(worst, math.Abs(got-want)/want)
+	}
+	require.Less(t, worst, 1e-15)
+	for _, c := range [][2]float64{
+		{0, 1}, {-708.5, 0}, {-1e300, 0}, {math.Inf(-1), 0}, {709.79, math.Inf(1)}, {math.Inf(1), math.Inf(1)},
+	} {
+		require.Equal(t, c[1], Exp(c[0]), "x=%g", c[0])
+	}
+	require.True(t, math.IsNaN(Exp(math.NaN())))
+	// Near the bottom of the range (subnormal results through Ldexp).
+	for _, x := range []float64{-707.9, -705, -700.1, -690, 709} {
+		require.InDelta(t, 1, Exp(x)/math.Exp(x), 1e-15, "x=%g", x)
+	}
+}
+
+func TestExpAffine(t *testing.T) {
+	both(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(21, 5))
+		for _, n := range append(sizes, 1000, 1003) {
+			c, h, dst := make([]float64, n), make([]float64, n), make([]float64, n)
+			for rep := range 3 {
+				alpha, beta := 30*rng.Float64(), rng.NormFloat64()
+				for j := range c {
+					c[j] = 4 * rng.Float64()
+					h[j] = 5 * rng.NormFloat64()
+					if rep == 2 && rng.IntN(7) == 0 {
+						// Out-of-range exponents and NaN, scattered.
+						h[j] = []float64{-705, -750, 709.5, 800, math.NaN(), math.Inf(1), math.Inf(-1)}[rng.IntN(7)]
+					}
+				}
+				ExpAffine(dst, c, h, alpha, beta)
+				for j := range dst {
+					x := beta + h[j] - c[j]*alpha
+					want := math.Exp(x)
+					switch {
+					case math.IsNaN(x):
+						require.True(t, math.IsNaN(dst[j]), "n=%d j=%d", n, j)
+					case x < -708 || x > 709.78:
+						require.Equal(t, Exp(x), dst[j], "n=%d j=%d x=%g", n, j, x)
+					default:
+						// The exponent's rounding (fused or not) moves the
+						// result by |alpha·c|·ε relative.
+						tol := 0x1p-52 * (4 + math.Abs(beta) + math.Abs(h[j]) + 2*math.Abs(c[j]*alpha))
+						require.InDelta(t, 1, dst[j]/want, tol, "n=%d j=%d x=%g", n, j, x)
+					}
+				}
+			}
+		}
+	})
+}
