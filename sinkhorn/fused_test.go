@@ -46,3 +46,28 @@ func TestFusedKernelPassSameBits(t *testing.T) {
 		}
 	}
 }
+
+// TestFusedNewtonSameBits is TestFusedKernelPassSameBits for the Newton
+// steps (their Schur-complement products, kernelSchurOp).
+func TestFusedNewtonSameBits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(51, 2))
+	defer func() { fuseKernelPasses = true }()
+	for trial, sz := range [][2]int{{30, 20}, {300, 270}} {
+		n, m := sz[0], sz[1]
+		pb := &Problem{Cost: randCost(rng, n, m), A: randWeights(rng, n, 1), B: randWeights(rng, m, 1), Epsilon: 0.01}
+		for _, w := range []int{1, 2} {
+			s := Settings{Mode: Kernel, Workers: w, EpsilonScaling: 0.5, Newton: true, NewtonStart: 1e-3, MaxIter: 20000}
+			var res [2]*Result
+			for k, fuse := range []bool{false, true} {
+				fuseKernelPasses = fuse
+				s := s
+				r, err := Solve(context.Background(), pb, &s)
+				require.NoError(t, err, "trial %d workers %d", trial, w)
+				res[k] = r
+			}
+			require.Equal(t, res[0].Iterations, res[1].Iterations, "trial %d workers %d", trial, w)
+			require.Equal(t, res[0].F, res[1].F, "trial %d workers %d", trial, w)
+			require.Equal(t, res[0].G, res[1].G, "trial %d workers %d", trial, w)
+		}
+	}
+}
