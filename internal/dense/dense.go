@@ -282,13 +282,15 @@ func solveRows(x []float64, r, ldx int, l []float64, ldl, ncol int, inv []float6
 	}
 }
 
-// reciprocalDiag returns 1/l[i·ldl+i] for i < n.
-func reciprocalDiag(l []float64, n, ldl int) []float64 {
-	inv := make([]float64, n)
+// smallN is the largest order whose per-call scratch (one vector) the
+// factorizations keep on the stack instead of the heap.
+const smallN = 128
+
+// reciprocalDiag sets inv[i] = 1/l[i·ldl+i] for i < len(inv).
+func reciprocalDiag(inv, l []float64, ldl int) {
 	for i := range inv {
 		inv[i] = 1 / l[i*ldl+i]
 	}
-	return inv
 }
 
 // SolveRowsLowerT overwrites the rows×n matrix x (leading dimension ldx)
@@ -299,7 +301,14 @@ func SolveRowsLowerT(x []float64, rows, ldx int, l []float64, n, ldl int) {
 	if rows == 0 || n == 0 {
 		return
 	}
-	inv := reciprocalDiag(l, n, ldl)
+	var buf [smallN]float64
+	var inv []float64
+	if n <= smallN {
+		inv = buf[:n]
+	} else {
+		inv = make([]float64, n)
+	}
+	reciprocalDiag(inv, l, ldl)
 	i := 0
 	for ; i+3 <= rows; i += 3 {
 		solveRows(x[i*ldx:], 3, ldx, l, ldl, n, inv)
@@ -319,7 +328,15 @@ func Cholesky(a []float64, n, lda int) bool {
 		return true
 	}
 	_ = a[(n-1)*lda+n-1]
-	inv := make([]float64, n) // 1/Lᵢᵢ of the finished rows
+	// 1/Lᵢᵢ of the finished rows, on the stack for the small matrices
+	// of the interior-point iterations.
+	var buf [smallN]float64
+	var inv []float64
+	if n <= smallN {
+		inv = buf[:n]
+	} else {
+		inv = make([]float64, n)
+	}
 	for i := 0; i < n; i += 3 {
 		r := min(3, n-i)
 		// Off-diagonal block: rows i..i+r−1, columns 0..i−1.
