@@ -195,3 +195,37 @@ func BenchmarkSinkhornSweep(b *testing.B) {
 		b.ReportMetric(float64(n*n*8)/float64(b.Elapsed().Nanoseconds())*float64(b.N), "GB/s")
 	})
 }
+
+// BenchmarkCholeskySmall times the factorizations of the P-QP interior
+// point at n = 10 (k = m = 10 per iteration), the small-matrix path against
+// the block kernels.
+func BenchmarkCholeskySmall(b *testing.B) {
+	for _, n := range []int{6, 10} {
+		rng := rand.New(rand.NewPCG(7, uint64(n)))
+		l := randSlice(rng, n*n)
+		a := make([]float64, n*n)
+		for i := range n {
+			for j := range n {
+				var s float64
+				for k := range n {
+					s += l[i*n+k] * l[j*n+k]
+				}
+				a[i*n+j] = s
+			}
+			a[i*n+i] += float64(n)
+		}
+		f := make([]float64, n*n)
+		b.Run(fmt.Sprintf("n=%d/small", n), func(b *testing.B) {
+			for b.Loop() {
+				copy(f, a)
+				choleskySmall(f, n, n)
+			}
+		})
+		b.Run(fmt.Sprintf("n=%d/blocks", n), func(b *testing.B) {
+			for b.Loop() {
+				copy(f, a)
+				choleskyBlocks(f, n, n)
+			}
+		})
+	}
+}

@@ -328,6 +328,14 @@ func Cholesky(a []float64, n, lda int) bool {
 		return true
 	}
 	_ = a[(n-1)*lda+n-1]
+	if n <= choleskySmallN {
+		return choleskySmall(a, n, lda)
+	}
+	return choleskyBlocks(a, n, lda)
+}
+
+// choleskyBlocks is Cholesky on the 3×4 dot-product blocks.
+func choleskyBlocks(a []float64, n, lda int) bool {
 	// 1/Lᵢᵢ of the finished rows, on the stack for the small matrices
 	// of the interior-point iterations.
 	var buf [smallN]float64
@@ -414,4 +422,47 @@ func SolveLowerT(l []float64, n, ldl int, b []float64) {
 		c = [4]float64{-x0, -x1, -x2, -x3}
 		axpy4(&c, l[i0*ldl:], ldl, b[:i0])
 	}
+}
+
+// choleskySmallN is the order up to which Cholesky uses choleskySmall: at
+// these sizes the block kernels' call overhead exceeds their arithmetic.
+const choleskySmallN = 10
+
+// choleskySmall is Cholesky for n ≤ choleskySmallN: the Cholesky–Crout
+// recurrence row by row with plain loops, each dot product in two
+// accumulators.
+func choleskySmall(a []float64, n, lda int) bool {
+	var inv [choleskySmallN]float64
+	for i := range n {
+		ri := a[i*lda : i*lda+i+1]
+		for j := range i {
+			rj := a[j*lda : j*lda+j]
+			var s0, s1 float64
+			k := 0
+			for ; k+2 <= j; k += 2 {
+				s0 += ri[k] * rj[k]
+				s1 += ri[k+1] * rj[k+1]
+			}
+			if k < j {
+				s0 += ri[k] * rj[k]
+			}
+			ri[j] = (ri[j] - (s0 + s1)) * inv[j]
+		}
+		var s0, s1 float64
+		k := 0
+		for ; k+2 <= i; k += 2 {
+			s0 += ri[k] * ri[k]
+			s1 += ri[k+1] * ri[k+1]
+		}
+		if k < i {
+			s0 += ri[k] * ri[k]
+		}
+		s := ri[i] - (s0 + s1)
+		if !(s > 0) || math.IsInf(s, 1) {
+			return false
+		}
+		ri[i] = math.Sqrt(s)
+		inv[i] = 1 / ri[i]
+	}
+	return true
 }
