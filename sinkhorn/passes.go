@@ -109,16 +109,25 @@ func lse(c, h []float64, invEps, eps, guess float64) float64 {
 	return -eps * (mx + math.Log(expSum(c, h, invEps, mx)))
 }
 
-// pool runs fn over [0, n) split in contiguous ranges, one per worker
-// (parallel.Chunks; workers ≤ 1 runs fn(0, 0, n) on the caller). Each
-// output index is computed by exactly one call, so results do not depend
-// on the number of workers; w < workers indexes per-worker scratch.
+// pool runs fn over [0, n) split in contiguous ranges of about n/(4·w)
+// indices, w = workers, handed out to the workers as they become free
+// (parallel.Ranges; workers ≤ 1 runs fn(0, 0, n) on the caller). A static
+// split in halves would wait for the slower core when another process
+// holds one; with quarters of halves the other worker takes up the slack.
+// Each output index is computed by exactly one call, so results do not
+// depend on the number of workers nor on the schedule; w < workers
+// indexes per-worker scratch.
 type pool struct {
 	workers int
 }
 
 func (p pool) run(n int, fn func(w, lo, hi int)) {
-	parallel.Chunks(n, max(p.workers, 1), fn)
+	w := max(p.workers, 1)
+	if w == 1 {
+		fn(0, 0, n)
+		return
+	}
+	parallel.Ranges(n, w, max(1, n/(4*w)), fn)
 }
 
 // kernelChunk is the fixed row-chunk of the transposed kernel product, so
