@@ -11,7 +11,7 @@ import (
 // TestFusedKernelPassSameBits checks that the fused kernel iteration
 // (kernelFusedPass) gives the same iterates, bit for bit, as the row pass,
 // the relaxation and the column pass run one after the other: same
-// potentials, iteration counts, errors and absorptions, balanced and
+// potentials, iteration counts and errors, balanced and
 // unbalanced, with and without over-relaxation, with one and two workers,
 // on sizes that are and are not multiples of the row block and of the
 // kernel chunk, and on small ε where re-absorptions happen.
