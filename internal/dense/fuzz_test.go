@@ -66,3 +66,44 @@ func nearValue(c, h []float64, alpha, shift, v float64) bool {
 	}
 	return false
 }
+
+// FuzzExpAffine checks ExpAffine (assembly where available, and Go)
+// against Exp on arbitrary exponents, in-range or not: the same
+// special values, and each entry within the rounding of its exponent.
+func FuzzExpAffine(f *testing.F) {
+	f.Add(1.0, 0.0, 0.5, -3.0, 2.0, 700.0, 9)
+	f.Add(20.0, -1.0, 0.0, 1e300, math.NaN(), -705.0, 13)
+	f.Fuzz(func(t *testing.T, alpha, beta, c0, h0, h1, h2 float64, n int) {
+		n = n&63 + 1
+		c, h, dst := make([]float64, n), make([]float64, n), make([]float64, n)
+		for j := range c {
+			c[j] = c0 * float64(j%5)
+			h[j] = []float64{h0, h1, h2}[j%3] + float64(j)/7
+		}
+		saved := useAVX2
+		defer func() { useAVX2 = saved }()
+		for _, asm := range []bool{false, saved} {
+			useAVX2 = asm
+			ExpAffine(dst, c, h, alpha, beta)
+			for j, got := range dst {
+				x := beta + h[j] - c[j]*alpha
+				want := Exp(x)
+				switch {
+				case math.IsNaN(x) || math.IsNaN(want):
+					if !math.IsNaN(got) && !math.IsInf(x, 0) {
+						t.Fatalf("asm=%v j=%d: Exp(%g) = %g, want NaN", asm, j, x, got)
+					}
+				case got == want:
+				default:
+					// The fused exponent may differ from x by the rounding
+					// of alpha·c (and so cross a range boundary).
+					tol := 0x1p-52 * (4 + math.Abs(beta) + math.Abs(h[j]) + 2*math.Abs(c[j]*alpha))
+					lo, hi := Exp(x-tol*math.Max(1, math.Abs(x))), Exp(x+tol*math.Max(1, math.Abs(x)))
+					if !(got >= lo*(1-4e-16) && got <= hi*(1+4e-16)) {
+						t.Fatalf("asm=%v j=%d: Exp(%g) = %g, want %g", asm, j, x, got, want)
+					}
+				}
+			}
+		}
+	})
+}
