@@ -26,13 +26,16 @@
 //	f_i ← κ_a · (−ε log Σ_j b_j e^{(g_j − C_ij)/ε}).
 //
 // [LogDomain] evaluates these log-sum-exps directly (stable at any ε; one
-// exponential per entry and pass, computed by a table-driven exp, with
-// terms below e⁻⁵⁰ of the running scale skipped). [Kernel] stores
+// exponential per entry and pass, computed by a table-driven exp four
+// entries at a time with AVX2 where available, with terms below e⁻⁵⁰ of
+// the running scale skipped). [Kernel] stores
 // K̃ = e^{(f̂⊕ĝ−C)/ε} and iterates on scalings u = e^{(f−f̂)/ε},
 // v = e^{(g−ĝ)/ε} with matrix–vector products, absorbing u and v into
 // (f̂, ĝ) whenever |f − f̂|/ε or |g − ĝ|/ε exceeds a threshold (Schmitzer
 // 2019): the speed of the kernel iteration without its underflow at small
-// ε. Both modes stop when the error of the column marginal (for
+// ε. Without Anderson acceleration, a kernel iteration reads K̃ once: each
+// row's product, its potential update and its contribution to the column
+// product are done while the row is in cache. Both modes stop when the error of the column marginal (for
 // unbalanced problems, the column optimality residual) falls below Tol in
 // the chosen norm; the check reuses the next iteration's column pass.
 //
