@@ -52,9 +52,10 @@ type Objective func(x, theta *graph.Node) *graph.Node
 // simplego lacks in GoMLX v0.26.0.
 //
 // Residual and the operators of Linearize have no error result (the
-// interface of implicit.Condition); a failure of the backend there panics
-// with an error matching ErrCallback, which the engine recovers into its
-// own implicit.ErrCallback. A Condition may be used by several goroutines.
+// interface of implicit.Condition): wrong lengths or a failure of the
+// backend there fill dst with NaN, which the engine reports as
+// non-finite (the convention of solvers/smooth's conditions). A
+// Condition may be used by several goroutines.
 type Condition struct {
 	n, p                 int
 	res, vjp, jvpx, jvpt *graph.Exec
@@ -192,30 +193,31 @@ func (c *Condition) run(e *graph.Exec, dst [][]float64, in ...[]float64) (err er
 	return nil
 }
 
-// must is run for the methods without an error result.
+// must is run for the methods without an error result: on failure it
+// fills dst with NaN, which the engine reports as a non-finite
+// derivative.
 func (c *Condition) must(e *graph.Exec, dst [][]float64, in ...[]float64) {
 	if err := c.run(e, dst, in...); err != nil {
-		panic(err)
+		for _, d := range dst {
+			for i := range d {
+				d[i] = math.NaN()
+			}
+		}
 	}
 }
 
 // Dims returns (n, p).
 func (c *Condition) Dims() (n, p int) { return c.n, c.p }
 
-// Residual sets dst to F(x, θ). Wrong lengths panic with ErrDims (the
-// engine checks lengths before calling it).
+// Residual sets dst to F(x, θ); wrong lengths fill dst with NaN.
 func (c *Condition) Residual(dst, x, theta []float64) {
-	c.checkLens(x, theta)
-	if len(dst) != c.n {
-		panic(fmt.Errorf("%w: len(dst)=%d, want %d", ErrDims, len(dst), c.n))
+	if len(x) != c.n || len(theta) != c.p || len(dst) != c.n {
+		for i := range dst {
+			dst[i] = math.NaN()
+		}
+		return
 	}
 	c.must(c.res, [][]float64{dst}, x, theta)
-}
-
-func (c *Condition) checkLens(x, theta []float64) {
-	if len(x) != c.n || len(theta) != c.p {
-		panic(fmt.Errorf("%w: len(x)=%d, len(θ)=%d, want %d and %d", ErrDims, len(x), len(theta), c.n, c.p))
-	}
 }
 
 // Linearize returns ∂ₓF (n×n) and ∂θF (n×p) at (x, θ) as matrix-free
