@@ -353,6 +353,27 @@ func TestAdversarialProblem(t *testing.T) {
 	})
 }
 
+func TestAdversarialBatchError(t *testing.T) {
+	errA := errors.New("a")
+	var nilBE *BatchError
+	testutil.RunAdversarial(t, []testutil.Case{
+		{Name: "NewBatchError/nil", Call: func(context.Context) (func() error, error) {
+			return func() error { return nil }, NewBatchError(nil)
+		}},
+		{Name: "NewBatchError/nil entries", Want: errA, Call: func(context.Context) (func() error, error) {
+			return nil, NewBatchError([]error{nil, errA, nil})
+		}},
+		{Name: "BatchError/nil receiver Err", Call: func(context.Context) (func() error, error) {
+			return func() error { return nil }, nilBE.Err(-1)
+		}},
+		{Name: "BatchError/mismatched fields", Want: errA, Call: func(context.Context) (func() error, error) {
+			be := &BatchError{Indices: []int{0, 1, 2}, Errs: []error{errA}}
+			_ = be.Error()
+			return nil, be
+		}},
+	})
+}
+
 // TestConditionFuncWithoutLinearize: calling Linearize directly on a
 // ConditionFunc with no LinearizeFunc is an error, not a nil-function panic.
 func TestConditionFuncWithoutLinearize(t *testing.T) {

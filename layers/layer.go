@@ -8,6 +8,8 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/optlayers/optlayers/implicit"
+	"github.com/optlayers/optlayers/internal/batch"
 	"github.com/optlayers/optlayers/internal/parallel"
 )
 
@@ -27,8 +29,15 @@ var (
 // 32-bit platforms).
 var maxOutputs = int(min(uint64(1)<<31, uint64(math.MaxInt)/8))
 
-// callbackErr marks err with ErrCallback when it carries a recovered panic.
+// callbackErr marks err with ErrCallback when it carries a recovered panic;
+// for an *implicit.BatchError it marks each item's error.
 func callbackErr(err error) error {
+	if be, ok := err.(*implicit.BatchError); ok {
+		for k, e := range be.Errs {
+			be.Errs[k] = callbackErr(e)
+		}
+		return be
+	}
 	var pe *parallel.PanicError
 	if err != nil && !errors.Is(err, ErrCallback) && errors.As(err, &pe) {
 		return fmt.Errorf("%w: %w", ErrCallback, err)
@@ -86,8 +95,9 @@ func checkFinite(v []float64) error {
 	return nil
 }
 
-// Forward evaluates the layer on each row of theta (batch×in). On error it
-// returns the error of the first failing row, wrapped with its index. A
+// Forward evaluates the layer on each row of theta (batch×in). When some
+// rows fail it returns an *implicit.BatchError naming them, beside the
+// Output of the others (whose Backward then fails with ErrInvalid). A
 // nil Func or theta is ErrInvalid; a nil ctx means context.Background(); a
 // panic in the Func (or in code it calls) is an error matching
 // ErrCallback.
@@ -117,29 +127,32 @@ func (l Layer) Forward(ctx context.Context, theta mat.Matrix) (o *Output, err er
 	}
 	th := mat.DenseCopyOf(theta)
 	o = &Output{Y: mat.NewDense(r, out, nil), tapes: make([]Tape, r), in: in, workers: l.Workers}
-	err = parallel.ForErr(ctx, r, l.Workers, func(i int) error {
+	err = batch.Run(ctx, r, l.Workers, func(i int) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		row := th.RawRowView(i)
 		if err := checkFinite(row); err != nil {
-			return fmt.Errorf("row %d: %w", i, err)
+			return err
 		}
 		t, err := l.Func.Forward(ctx, o.Y.RawRowView(i), row)
 		if err != nil {
-			return fmt.Errorf("row %d: %w", i, err)
+			return err
 		}
 		if t == nil {
-			return fmt.Errorf("%w: row %d: Func returned a nil Tape", ErrInvalid, i)
+			return fmt.Errorf("%w: Func returned a nil Tape", ErrInvalid)
 		}
 		if err := checkFinite(o.Y.RawRowView(i)); err != nil {
-			return fmt.Errorf("row %d: Func output: %w", i, err)
+			return fmt.Errorf("Func output: %w", err)
 		}
 		o.tapes[i] = t
 		return nil
 	})
-	if err != nil {
-		return nil, callbackErr(err)
+	if err := callbackErr(err); err != nil {
+		if _, ok := err.(*implicit.BatchError); ok {
+			return o, err
+		}
+		return nil, err
 	}
 	return o, nil
 }
@@ -162,21 +175,26 @@ func (o *Output) Backward(gy mat.Matrix) (*mat.Dense, error) {
 	}
 	g := mat.DenseCopyOf(gy)
 	gt := mat.NewDense(r, o.in, nil)
-	err := parallel.ForErr(context.Background(), r, o.workers, func(i int) error {
+	for i, t := range o.tapes {
+		if t == nil {
+			return nil, fmt.Errorf("%w: row %d failed in Forward", ErrInvalid, i)
+		}
+	}
+	err := batch.Run(context.Background(), r, o.workers, func(i int) error {
 		row := g.RawRowView(i)
 		if err := checkFinite(row); err != nil {
-			return fmt.Errorf("row %d: %w", i, err)
+			return err
 		}
 		if err := o.tapes[i].VJP(gt.RawRowView(i), row); err != nil {
-			return fmt.Errorf("row %d: %w", i, err)
+			return err
 		}
 		if err := checkFinite(gt.RawRowView(i)); err != nil {
-			return fmt.Errorf("row %d: parameter cotangent: %w", i, err)
+			return fmt.Errorf("parameter cotangent: %w", err)
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, callbackErr(err)
+	if err := callbackErr(err); err != nil {
+		return nil, err
 	}
 	return gt, nil
 }

@@ -93,9 +93,8 @@ func sinkhornCase(in otInstance, set *sinkhorn.Settings) conformance.Case {
 			}
 			return r, nil
 		},
-		// sinkhorn.SolveBatch takes no worker count (it runs on GOMAXPROCS
-		// goroutines, each solve single-threaded): the check compares two
-		// runs, and Settings.Workers sets each solve's passes.
+		// sinkhorn.SolveBatch runs Settings.Workers goroutines, each
+		// solve single-threaded.
 		Batch: func(ctx context.Context, ths [][]float64, workers int) ([]implicit.Differentiable, error) {
 			pbs := make([]*sinkhorn.Problem, len(ths))
 			for i, th := range ths {
@@ -103,12 +102,12 @@ func sinkhornCase(in otInstance, set *sinkhorn.Settings) conformance.Case {
 			}
 			s := *set
 			s.Workers = workers
-			rs, errs := sinkhorn.SolveBatch(ctx, pbs, &s)
+			rs, err := sinkhorn.SolveBatch(ctx, pbs, &s)
+			if err != nil {
+				return nil, err
+			}
 			out := make([]implicit.Differentiable, len(rs))
 			for i, r := range rs {
-				if errs[i] != nil {
-					return nil, fmt.Errorf("item %d: %w", i, errs[i])
-				}
 				out[i] = r
 			}
 			return out, nil

@@ -6,14 +6,15 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/optlayers/optlayers/internal/parallel"
+	"github.com/optlayers/optlayers/internal/batch"
 )
 
 // ProjectRows projects every row of y (r×n) onto s and writes it to the
 // same row of dst (r×n), with up to workers goroutines (0 means
 // runtime.GOMAXPROCS(0)): a batched projection layer, such as sparsemax
 // over a batch of score vectors. dst may be y. The result does not depend
-// on workers. The error, if any, is that of the first failing row.
+// on workers. The error is nil when every row succeeded and an
+// *implicit.BatchError naming the failed rows otherwise.
 func ProjectRows(dst, y *mat.Dense, s Set, workers int) error {
 	return rows(dst, y, y, y, s, workers, func(s Set, d, _, yr, _ []float64) error { return s.Project(d, yr) })
 }
@@ -43,10 +44,7 @@ func rows(dst, x, y, v *mat.Dense, s Set, workers int, f func(s Set, d, x, y, v 
 			return fmt.Errorf("%w: %d×%d matrix, want %d×%d", ErrDims, rr, cc, r, n)
 		}
 	}
-	return parallel.ForErr(context.Background(), r, workers, func(i int) error {
-		if err := f(ss, dst.RawRowView(i), x.RawRowView(i), y.RawRowView(i), v.RawRowView(i)); err != nil {
-			return fmt.Errorf("row %d: %w", i, err)
-		}
-		return nil
+	return batch.Run(context.Background(), r, workers, func(i int) error {
+		return f(ss, dst.RawRowView(i), x.RawRowView(i), y.RawRowView(i), v.RawRowView(i))
 	})
 }

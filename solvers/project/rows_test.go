@@ -8,6 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/optlayers/optlayers/implicit"
 )
 
 func TestRows(t *testing.T) {
@@ -41,7 +43,9 @@ func TestRows(t *testing.T) {
 	y.Set(5, 2, math.NaN())
 	err := ProjectRows(want, y, s, 2)
 	assert.ErrorIs(t, err, ErrNaN)
-	assert.Contains(t, err.Error(), "row 5")
+	var be *implicit.BatchError
+	require.ErrorAs(t, err, &be)
+	assert.Equal(t, []int{5}, be.Indices)
 	assert.ErrorIs(t, ProjectRows(mat.NewDense(2, n, nil), y, s, 1), ErrDims)
 	assert.ErrorIs(t, ProjectRows(nil, y, s, 1), ErrDims)
 }
