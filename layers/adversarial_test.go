@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/optlayers/optlayers/implicit"
 	"github.com/optlayers/optlayers/internal/testutil"
 	"github.com/optlayers/optlayers/solvers/lp"
 	"github.com/optlayers/optlayers/solvers/perturbed"
@@ -137,6 +139,24 @@ func TestAdversarialLayer(t *testing.T) {
 		layerCase("Sinkhorn N = M = −1", &Sinkhorn{N: -1, M: -1, Epsilon: 1}, ones(1, 1), ErrDims),
 		layerCase("Projection nil set", Projection{N: 2}, ones(1, 2), ErrInvalid),
 		layerCase("Projection simplex", Projection{N: 2, Set: project.Simplex{Radius: 1}}, ones(2, 2), nil),
+		{Name: "Layer/negative Workers", Want: ErrInvalid, Call: func(ctx context.Context) (func() error, error) {
+			_, err := Layer{Func: scaleFunc{n: 2}, Workers: -1}.Forward(ctx, ones(3, 2))
+			return nil, err
+		}},
+		{Name: "Layer/one failing row", Want: ErrNaN, Call: func(ctx context.Context) (func() error, error) {
+			o, err := Layer{Func: scaleFunc{n: 2}, Workers: 2}.Forward(ctx, nanTheta)
+			var be *implicit.BatchError
+			if !errors.As(err, &be) || !slices.Equal(be.Indices, []int{1}) {
+				return nil, fmt.Errorf("error %v does not name row 1", err)
+			}
+			if o == nil || o.Y.At(0, 1) != 2*nanTheta.At(0, 1) || o.Y.At(2, 1) != 2*nanTheta.At(2, 1) {
+				return nil, fmt.Errorf("the rows that succeeded are not returned")
+			}
+			if _, berr := o.Backward(ones(3, 2)); !errors.Is(berr, ErrInvalid) {
+				return nil, fmt.Errorf("Backward after a failed row: %v, want ErrInvalid", berr)
+			}
+			return nil, err
+		}},
 		{Name: "Layer/canceled", Want: context.Canceled, Call: func(context.Context) (func() error, error) {
 			return forwardBackward(testutil.Canceled(), Layer{Func: scaleFunc{n: 2}}, ones(3, 2), func(r, c int) mat.Matrix { return ones(r, c) })
 		}},

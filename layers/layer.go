@@ -73,8 +73,10 @@ type Tape interface {
 // over goroutines; every instance is computed by one goroutine with its own
 // memory, so results do not depend on Workers.
 type Layer struct {
-	Func    Func
-	Workers int // ≤ 0 means GOMAXPROCS
+	Func Func
+	// Workers is the number of goroutines: 0 means GOMAXPROCS, a
+	// negative value is an error matching ErrInvalid.
+	Workers int
 }
 
 // Output is the result of [Layer.Forward]: the solutions and the tapes of
@@ -98,12 +100,15 @@ func checkFinite(v []float64) error {
 // Forward evaluates the layer on each row of theta (batch×in). When some
 // rows fail it returns an *implicit.BatchError naming them, beside the
 // Output of the others (whose Backward then fails with ErrInvalid). A
-// nil Func or theta is ErrInvalid; a nil ctx means context.Background(); a
+// nil Func or theta, or a negative Workers, is ErrInvalid; a nil ctx means context.Background(); a
 // panic in the Func (or in code it calls) is an error matching
 // ErrCallback.
 func (l Layer) Forward(ctx context.Context, theta mat.Matrix) (o *Output, err error) {
 	if l.Func == nil {
 		return nil, fmt.Errorf("%w: nil Func", ErrInvalid)
+	}
+	if l.Workers < 0 {
+		return nil, fmt.Errorf("%w: Workers = %d must be ≥ 0 (0: GOMAXPROCS)", ErrInvalid, l.Workers)
 	}
 	if isNilMatrix(theta) {
 		return nil, fmt.Errorf("%w: nil parameter matrix", ErrInvalid)

@@ -232,7 +232,7 @@ func main() {
 			if err != nil {
 				log.Fatal(err)
 			}
-			all, err := pto.NewDataset(o, x, c, *workers)
+			all, err := pto.NewDataset(context.Background(), o, x, c, &pto.Settings{Workers: *workers})
 			if err != nil {
 				log.Fatal(err)
 			}
@@ -267,7 +267,7 @@ func main() {
 				if err != nil {
 					log.Fatal(err)
 				}
-				r, err := pto.ModelRegret(o, model, test, *workers)
+				r, err := pto.ModelRegret(context.Background(), o, model, test, &pto.Settings{Workers: *workers})
 				if err != nil {
 					log.Fatal(err)
 				}

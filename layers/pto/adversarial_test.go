@@ -12,6 +12,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/optlayers/optlayers/implicit"
 	"github.com/optlayers/optlayers/internal/testutil"
 	"github.com/optlayers/optlayers/layers"
 	"github.com/optlayers/optlayers/layers/nn"
@@ -49,7 +50,7 @@ func advData(t *testing.T) (x, c *mat.Dense, ds *Dataset) {
 			c.Set(i, j, 1+rng.Float64())
 		}
 	}
-	ds, err := NewDataset(argminVertex(3), x, c, 2)
+	ds, err := NewDataset(context.Background(), argminVertex(3), x, c, &Settings{Workers: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +65,7 @@ func TestAdversarialData(t *testing.T) {
 	chat := mat.DenseCopyOf(c)
 	regret := func(o Oracle, ch *mat.Dense, d *Dataset) func(context.Context) (func() error, error) {
 		return func(context.Context) (func() error, error) {
-			r, err := Regret(o, ch, d, 2)
+			r, err := Regret(context.Background(), o, ch, d, &Settings{Workers: 2})
 			return func() error {
 				if !(r >= -1e-12) || math.IsInf(r, 0) {
 					return fmt.Errorf("regret %v", r)
@@ -75,7 +76,7 @@ func TestAdversarialData(t *testing.T) {
 	}
 	newDS := func(o Oracle, x, c *mat.Dense) func(context.Context) (func() error, error) {
 		return func(context.Context) (func() error, error) {
-			d, err := NewDataset(o, x, c, 2)
+			d, err := NewDataset(context.Background(), o, x, c, &Settings{Workers: 2})
 			if err != nil {
 				return nil, err
 			}
@@ -104,15 +105,39 @@ func TestAdversarialData(t *testing.T) {
 		{Name: "Regret/NaN oracle", Any: []error{ErrNaN}, Call: regret(nanOracle, chat, ds)},
 		{Name: "Regret/Inf prediction", Any: []error{ErrNaN}, Call: regret(argminVertex(3), nanChat, ds)},
 		{Name: "UnambiguousRegret/nil", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
-			_, err := UnambiguousRegret(nil, chat, ds, 1, 0)
+			_, err := UnambiguousRegret(context.Background(), nil, chat, ds, 0, &Settings{Workers: 1})
 			return nil, err
 		}},
 		{Name: "UnambiguousRegret/panicking oracle", Want: ErrCallback, Call: func(context.Context) (func() error, error) {
-			_, err := UnambiguousRegret(panicOracle(3), chat, ds, 1, math.NaN())
+			_, err := UnambiguousRegret(context.Background(), panicOracle(3), chat, ds, math.NaN(), &Settings{Workers: 1})
+			return nil, err
+		}},
+		{Name: "NewDataset/negative workers", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
+			_, err := NewDataset(context.Background(), argminVertex(3), x, c, &Settings{Workers: -1})
+			return nil, err
+		}},
+		{Name: "NewDataset/canceled", Want: context.Canceled, Call: func(context.Context) (func() error, error) {
+			_, err := NewDataset(testutil.Canceled(), argminVertex(3), x, c, nil)
+			return nil, err
+		}},
+		{Name: "Regret/negative workers", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
+			_, err := Regret(context.Background(), argminVertex(3), chat, ds, &Settings{Workers: -2})
+			return nil, err
+		}},
+		{Name: "Regret/canceled", Want: context.Canceled, Call: func(context.Context) (func() error, error) {
+			_, err := Regret(testutil.Canceled(), argminVertex(3), chat, ds, nil)
+			return nil, err
+		}},
+		{Name: "Regret/failing rows named", Want: ErrNaN, Call: func(context.Context) (func() error, error) {
+			_, err := NewDataset(context.Background(), nanOracle, x, c, nil)
+			var be *implicit.BatchError
+			if !errors.As(err, &be) || len(be.Indices) != 6 {
+				return nil, fmt.Errorf("error %v does not name the 6 rows", err)
+			}
 			return nil, err
 		}},
 		{Name: "Regret/8 goroutines", Call: func(context.Context) (func() error, error) {
-			ref, err := Regret(argminVertex(3), chat, ds, 1)
+			ref, err := Regret(context.Background(), argminVertex(3), chat, ds, &Settings{Workers: 1})
 			if err != nil {
 				return nil, err
 			}
@@ -120,7 +145,7 @@ func TestAdversarialData(t *testing.T) {
 			var wg sync.WaitGroup
 			for k := range 8 {
 				wg.Go(func() {
-					r, err := Regret(argminVertex(3), chat, ds, 2)
+					r, err := Regret(context.Background(), argminVertex(3), chat, ds, &Settings{Workers: 2})
 					if err == nil && r != ref {
 						err = fmt.Errorf("goroutine %d: regret %v ≠ %v", k, r, ref)
 					}
@@ -162,7 +187,7 @@ func TestAdversarialTrain(t *testing.T) {
 	grad := func(m *nn.MLP, l Loss, d *Dataset, batch []int) func(context.Context) (func() error, error) {
 		return func(context.Context) (func() error, error) {
 			g := make([]float64, len(m.Params()))
-			v, err := BatchGradient(g, m, l, d, batch, 1, 1, 2)
+			v, err := BatchGradient(context.Background(), g, m, l, d, batch, 1, 1, &Settings{Workers: 2})
 			return func() error { return testutil.Finite("gradient", g, []float64{v}) }, err
 		}
 	}
@@ -173,6 +198,7 @@ func TestAdversarialTrain(t *testing.T) {
 		{Name: "Train/nil loss", Want: ErrInvalid, Call: train(model(), nil, ds, nil)},
 		{Name: "Train/nil dataset", Want: ErrInvalid, Call: train(model(), spo, nil, nil)},
 		{Name: "Train/negative epochs", Want: ErrInvalid, Call: train(model(), spo, ds, &TrainSettings{Epochs: -1})},
+		{Name: "Train/negative workers", Want: ErrInvalid, Call: train(model(), spo, ds, &TrainSettings{Workers: -1})},
 		{Name: "Train/panicking loss", Want: ErrCallback, Call: train(model(), panicLoss{}, ds, &TrainSettings{Epochs: 1})},
 		{Name: "Train/panicking oracle", Want: ErrCallback, Call: train(model(), SPOPlus{Oracle: panicOracle(3)}, ds, &TrainSettings{Epochs: 1})},
 		{Name: "Train/panicking AfterEpoch", Want: ErrCallback, Call: train(model(), spo, ds, &TrainSettings{Epochs: 1, AfterEpoch: func(int, float64) error { panic("hook boom") }})},
@@ -196,12 +222,17 @@ func TestAdversarialTrain(t *testing.T) {
 		{Name: "BatchGradient/index out of range", Want: ErrInvalid, Call: grad(model(), spo, ds, []int{99})},
 		{Name: "BatchGradient/negative index", Want: ErrInvalid, Call: grad(model(), spo, ds, []int{-1})},
 		{Name: "BatchGradient/panicking loss", Want: ErrCallback, Call: grad(model(), panicLoss{}, ds, []int{0, 1})},
+		{Name: "BatchGradient/negative workers", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
+			m := model()
+			_, err := BatchGradient(context.Background(), make([]float64, len(m.Params())), m, spo, ds, []int{0}, 1, 1, &Settings{Workers: -1})
+			return nil, err
+		}},
 		{Name: "Predict/nil", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 			_, err := Predict(nil, ds)
 			return nil, err
 		}},
 		{Name: "ModelRegret/nil dataset", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
-			_, err := ModelRegret(argminVertex(3), model(), nil, 1)
+			_, err := ModelRegret(context.Background(), argminVertex(3), model(), nil, &Settings{Workers: 1})
 			return nil, err
 		}},
 	}
@@ -475,7 +506,7 @@ func TestAdversarialMoreLosses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ds, err := NewDataset(sp, x, c, 1)
+	ds, err := NewDataset(context.Background(), sp, x, c, &Settings{Workers: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ func BenchmarkPTOEpoch(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	train, err := NewDataset(g, x, c, 0)
+	train, err := NewDataset(context.Background(), g, x, c, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package pto
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -21,7 +22,7 @@ func FuzzLossesAndPortfolio(f *testing.F) {
 		for k := range c.RawMatrix().Data {
 			c.RawMatrix().Data[k] = 1 + float64(k%5)
 		}
-		d, err := NewDataset(g, x, c, 1)
+		d, err := NewDataset(context.Background(), g, x, c, &Settings{Workers: 1})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -37,10 +37,10 @@ func TestLPOracle(t *testing.T) {
 	train, test := d.Split(80)
 	for _, l := range []Loss{SPOPlus{o}, QPTL{Oracle: o}} {
 		m, _ := nn.NewLinear(5, 40, rand.New(rand.NewPCG(1, 1)))
-		r0, _ := ModelRegret(g, m, test, 0)
+		r0, _ := ModelRegret(context.Background(), g, m, test, nil)
 		_, err := Train(context.Background(), m, l, train, &TrainSettings{Epochs: 3, BatchSize: 8})
 		require.NoError(t, err)
-		r1, err := ModelRegret(g, m, test, 0)
+		r1, err := ModelRegret(context.Background(), g, m, test, nil)
 		require.NoError(t, err)
 		assert.Less(t, r1, 0.6*r0, "%T", l)
 	}

@@ -73,7 +73,7 @@ func TestMOMInverseLP(t *testing.T) {
 		for k := range c {
 			c[k] = math.Abs(c[k])
 		}
-		d, err := NewDataset(g, mat.NewDense(1, 1, []float64{1}), mat.NewDense(1, 40, c), 1)
+		d, err := NewDataset(context.Background(), g, mat.NewDense(1, 1, []float64{1}), mat.NewDense(1, 40, c), &Settings{Workers: 1})
 		require.NoError(t, err)
 		l, err := NewMOM(g, d, 1)
 		require.NoError(t, err)
@@ -99,10 +99,10 @@ func TestMOMTrains(t *testing.T) {
 	l, err := NewMOM(g, train, 1)
 	require.NoError(t, err)
 	m, _ := nn.NewLinear(5, 40, rand.New(rand.NewPCG(1, 1)))
-	r0, _ := ModelRegret(g, m, test, 0)
+	r0, _ := ModelRegret(context.Background(), g, m, test, nil)
 	_, err = Train(context.Background(), m, l, train, &TrainSettings{Epochs: 10, Optimizer: &nn.Adam{LearningRate: 0.01, WeightDecay: 1e-3}})
 	require.NoError(t, err)
-	r1, err := ModelRegret(g, m, test, 0)
+	r1, err := ModelRegret(context.Background(), g, m, test, nil)
 	require.NoError(t, err)
 	assert.Less(t, r1, 0.15)
 	assert.Less(t, r1, 0.5*r0)

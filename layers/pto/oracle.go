@@ -10,6 +10,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/optlayers/optlayers/implicit"
 	"github.com/optlayers/optlayers/internal/parallel"
 )
 
@@ -26,8 +27,15 @@ var (
 	ErrCallback = errors.New("pto: panic in a user callback")
 )
 
-// callbackErr marks err with ErrCallback when it carries a recovered panic.
+// callbackErr marks err with ErrCallback when it carries a recovered panic;
+// for an *implicit.BatchError it marks each item's error.
 func callbackErr(err error) error {
+	if be, ok := err.(*implicit.BatchError); ok {
+		for k, e := range be.Errs {
+			be.Errs[k] = callbackErr(e)
+		}
+		return be
+	}
 	var pe *parallel.PanicError
 	if err != nil && !errors.Is(err, ErrCallback) && errors.As(err, &pe) {
 		return fmt.Errorf("%w: %w", ErrCallback, err)

@@ -166,7 +166,7 @@ func spData(t *testing.T, n int, seed uint64) (ShortestPath, *Dataset) {
 	g := ShortestPath{5, 5}
 	x, c, err := GenShortestPath(rand.New(rand.NewPCG(seed, 9)), n, 5, 40, 4, 0.5)
 	require.NoError(t, err)
-	d, err := NewDataset(g, x, c, 0)
+	d, err := NewDataset(context.Background(), g, x, c, nil)
 	require.NoError(t, err)
 	return g, d
 }
@@ -176,7 +176,7 @@ func knapData(t *testing.T, n int, seed uint64) (*Knapsack, *Dataset) {
 	require.NoError(t, err)
 	k, err := NewKnapsack(wts, 1500)
 	require.NoError(t, err)
-	d, err := NewDataset(k, x, c, 0)
+	d, err := NewDataset(context.Background(), k, x, c, nil)
 	require.NoError(t, err)
 	return k, d
 }
@@ -421,7 +421,7 @@ func TestMSEGradient(t *testing.T) {
 
 func TestRegret(t *testing.T) {
 	g, d := spData(t, 50, 7)
-	r, err := Regret(g, d.C, d, 0)
+	r, err := Regret(context.Background(), g, d.C, d, nil)
 	require.NoError(t, err)
 	assert.InDelta(t, 0.0, r, 1e-15)
 	noisy := mat.DenseCopyOf(d.C)
@@ -433,7 +433,7 @@ func TestRegret(t *testing.T) {
 	for i := range raw {
 		raw[i] += rng.NormFloat64()
 	}
-	r, err = Regret(g, noisy, d, 0)
+	r, err = Regret(context.Background(), g, noisy, d, nil)
 	require.NoError(t, err)
 	assert.Greater(t, r, 0.0)
 	k, kd := knapData(t, 30, 8)
@@ -441,10 +441,10 @@ func TestRegret(t *testing.T) {
 	for i := range raw {
 		raw[i] = rng.NormFloat64()
 	}
-	r, err = Regret(k, mat.NewDense(30, 12, raw), kd, 0)
+	r, err = Regret(context.Background(), k, mat.NewDense(30, 12, raw), kd, nil)
 	require.NoError(t, err)
 	assert.Greater(t, r, 0.0)
-	_, err = Regret(g, mat.NewDense(3, 40, nil), d, 0)
+	_, err = Regret(context.Background(), g, mat.NewDense(3, 40, nil), d, nil)
 	assert.ErrorIs(t, err, ErrDims)
 }
 
@@ -468,11 +468,11 @@ func TestTrainDeterministic(t *testing.T) {
 		assert.Equal(t, params[0], params[1])
 	}
 	m, _ := nn.NewLinear(5, 40, rand.New(rand.NewPCG(1, 1)))
-	r0, err := ModelRegret(g, m, d, 0)
+	r0, err := ModelRegret(context.Background(), g, m, d, nil)
 	require.NoError(t, err)
 	_, err = Train(context.Background(), m, SPOPlus{g}, d, &TrainSettings{Epochs: 10})
 	require.NoError(t, err)
-	r1, err := ModelRegret(g, m, d, 0)
+	r1, err := ModelRegret(context.Background(), g, m, d, nil)
 	require.NoError(t, err)
 	assert.Less(t, r1, 0.5*r0)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -533,7 +533,7 @@ func FuzzSPOPlus(f *testing.F) {
 		for k := range c.RawMatrix().Data {
 			c.RawMatrix().Data[k] = []float64{a, b, e, 1}[k%4]
 		}
-		d, err := NewDataset(g, x, c, 1)
+		d, err := NewDataset(context.Background(), g, x, c, &Settings{Workers: 1})
 		if err != nil {
 			return
 		}
@@ -613,9 +613,9 @@ func TestUnambiguousRegret(t *testing.T) {
 	for i := range flat.RawMatrix().Data {
 		flat.RawMatrix().Data[i] = 1
 	}
-	r, err := Regret(g, flat, d, 0)
+	r, err := Regret(context.Background(), g, flat, d, nil)
 	require.NoError(t, err)
-	u, err := UnambiguousRegret(g, flat, d, 0, 0)
+	u, err := UnambiguousRegret(context.Background(), g, flat, d, 0, nil)
 	require.NoError(t, err)
 	assert.GreaterOrEqual(t, u, r)
 	num, den := 0.0, 0.0
@@ -631,7 +631,7 @@ func TestUnambiguousRegret(t *testing.T) {
 	assert.InDelta(t, num/den, u, 1e-12)
 	// on generic predictions there are no ties: both metrics agree
 	noisy := mat.NewDense(30, 40, randVec(rand.New(rand.NewPCG(1, 1)), 1200, 1))
-	r, _ = Regret(g, noisy, d, 0)
-	u, _ = UnambiguousRegret(g, noisy, d, 0, 0)
+	r, _ = Regret(context.Background(), g, noisy, d, nil)
+	u, _ = UnambiguousRegret(context.Background(), g, noisy, d, 0, nil)
 	assert.InDelta(t, r, u, 1e-12)
 }

@@ -258,6 +258,10 @@ func TestAdversarialBatchOracleBackward(t *testing.T) {
 			_, err := SolveBatch(testutil.Canceled(), []*Problem{box2(), box2()}, nil)
 			return nil, err
 		}},
+		{Name: "SolveBatch/negative workers", Want: ErrInvalid, Call: func(ctx context.Context) (func() error, error) {
+			_, err := SolveBatch(ctx, []*Problem{box2()}, &Settings{Workers: -1})
+			return nil, err
+		}},
 		{Name: "SolveBatch/bad settings", Want: ErrInvalid, Call: func(ctx context.Context) (func() error, error) {
 			_, err := SolveBatch(ctx, []*Problem{box2()}, &Settings{Tol: -1})
 			return nil, err

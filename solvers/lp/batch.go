@@ -15,6 +15,9 @@ import (
 func SolveBatch(ctx context.Context, problems []*Problem, s *Settings) ([]*Solution, error) {
 	w := 0
 	if s != nil {
+		if err := s.validate(); err != nil {
+			return nil, err
+		}
 		w = s.Workers
 	}
 	sols := make([]*Solution, len(problems))

@@ -63,7 +63,7 @@ type Settings struct {
 	Barrier float64
 	// WarmStart is an optional starting x (nil, or length n).
 	WarmStart []float64
-	// Workers for SolveBatch; 0 means GOMAXPROCS.
+	// Workers for SolveBatch; 0 means GOMAXPROCS, negative is ErrInvalid.
 	Workers int
 	// Logger, if non-nil, receives the interior point's iterations.
 	Logger *slog.Logger
@@ -223,6 +223,8 @@ func (s *Settings) validate() error {
 		return fmt.Errorf("%w: %w: barrier %g must be finite and ≥ 0", ErrInvalid, ErrNaN, s.Barrier)
 	case s.Barrier < 0:
 		return fmt.Errorf("%w: barrier %g must be ≥ 0", ErrInvalid, s.Barrier)
+	case s.Workers < 0:
+		return fmt.Errorf("%w: Workers = %d must be ≥ 0 (0: GOMAXPROCS)", ErrInvalid, s.Workers)
 	}
 	return nil
 }

@@ -580,7 +580,7 @@ func TestAdversarialConstructors(t *testing.T) {
 func TestAdversarialConditionsAndRows(t *testing.T) {
 	y := mat.NewDense(2, 3, []float64{1, 2, 3, -1, 0, 5})
 	x := mat.NewDense(2, 3, nil)
-	if err := ProjectRows(x, y, Simplex{1}, 1); err != nil {
+	if err := ProjectRows(context.Background(), x, y, Simplex{1}, &Settings{Workers: 1}); err != nil {
 		t.Fatal(err)
 	}
 	var cases []testutil.Case
@@ -667,37 +667,56 @@ func TestAdversarialConditionsAndRows(t *testing.T) {
 		}}
 	}
 	nanY := mat.NewDense(2, 3, []float64{1, nan, 3, -1, 0, 5})
-	for _, w := range []int{-1, 0, 1, 8} {
+	for _, w := range []int{0, 1, 8} {
 		cases = append(cases, rowCall(fmt.Sprintf("ProjectRows/workers=%d", w), func() (*mat.Dense, error) {
 			d := mat.NewDense(2, 3, nil)
-			return d, ProjectRows(d, y, Simplex{1}, w)
+			return d, ProjectRows(context.Background(), d, y, Simplex{1}, &Settings{Workers: w})
 		}, nil))
 	}
 	cases = append(cases,
-		rowCall("ProjectRows/nil dst", func() (*mat.Dense, error) { return nil, ProjectRows(nil, y, Simplex{1}, 1) }, ErrDims),
-		rowCall("ProjectRows/nil y", func() (*mat.Dense, error) { return nil, ProjectRows(x, nil, Simplex{1}, 1) }, ErrDims),
-		rowCall("ProjectRows/nil set", func() (*mat.Dense, error) { return nil, ProjectRows(x, y, nil, 1) }, ErrDims),
+		rowCall("ProjectRows/workers=-1", func() (*mat.Dense, error) {
+			return nil, ProjectRows(context.Background(), mat.NewDense(2, 3, nil), y, Simplex{1}, &Settings{Workers: -1})
+		}, ErrInvalid),
+		rowCall("JVPRows/workers=-1", func() (*mat.Dense, error) {
+			return nil, JVPRows(context.Background(), mat.NewDense(2, 3, nil), x, y, y, Simplex{1}, &Settings{Workers: -1})
+		}, ErrInvalid),
+		rowCall("ProjectRows/canceled", func() (*mat.Dense, error) {
+			return nil, ProjectRows(testutil.Canceled(), mat.NewDense(2, 3, nil), y, Simplex{1}, nil)
+		}, context.Canceled),
+		rowCall("SolveBatch/workers=-1", func() (*mat.Dense, error) {
+			_, err := SolveBatch(context.Background(), Simplex{1}, [][]float64{{1, 2, 3}}, &Settings{Workers: -1})
+			return nil, err
+		}, ErrInvalid),
+		rowCall("ProjectRows/nil dst", func() (*mat.Dense, error) {
+			return nil, ProjectRows(context.Background(), nil, y, Simplex{1}, &Settings{Workers: 1})
+		}, ErrDims),
+		rowCall("ProjectRows/nil y", func() (*mat.Dense, error) {
+			return nil, ProjectRows(context.Background(), x, nil, Simplex{1}, &Settings{Workers: 1})
+		}, ErrDims),
+		rowCall("ProjectRows/nil set", func() (*mat.Dense, error) {
+			return nil, ProjectRows(context.Background(), x, y, nil, &Settings{Workers: 1})
+		}, ErrDims),
 		rowCall("ProjectRows/shape", func() (*mat.Dense, error) {
-			return nil, ProjectRows(mat.NewDense(3, 2, nil), y, Simplex{1}, 1)
+			return nil, ProjectRows(context.Background(), mat.NewDense(3, 2, nil), y, Simplex{1}, &Settings{Workers: 1})
 		}, ErrDims),
 		rowCall("ProjectRows/NaN", func() (*mat.Dense, error) {
-			return nil, ProjectRows(mat.NewDense(2, 3, nil), nanY, Simplex{1}, 1)
+			return nil, ProjectRows(context.Background(), mat.NewDense(2, 3, nil), nanY, Simplex{1}, &Settings{Workers: 1})
 		}, ErrNaN),
 		rowCall("JVPRows/nil set", func() (*mat.Dense, error) {
-			return nil, JVPRows(mat.NewDense(2, 3, nil), x, y, y, nil, 1)
+			return nil, JVPRows(context.Background(), mat.NewDense(2, 3, nil), x, y, y, nil, &Settings{Workers: 1})
 		}, ErrDims),
 		rowCall("VJPRows/nil set", func() (*mat.Dense, error) {
-			return nil, VJPRows(mat.NewDense(2, 3, nil), x, y, y, nil, 1)
+			return nil, VJPRows(context.Background(), mat.NewDense(2, 3, nil), x, y, y, nil, &Settings{Workers: 1})
 		}, ErrDims),
 		rowCall("JVPRows/nil v", func() (*mat.Dense, error) {
-			return nil, JVPRows(mat.NewDense(2, 3, nil), x, y, nil, Simplex{1}, 1)
+			return nil, JVPRows(context.Background(), mat.NewDense(2, 3, nil), x, y, nil, Simplex{1}, &Settings{Workers: 1})
 		}, ErrDims),
 		rowCall("VJPRows/NaN u", func() (*mat.Dense, error) {
-			return nil, VJPRows(mat.NewDense(2, 3, nil), x, y, nanY, Simplex{1}, 1)
+			return nil, VJPRows(context.Background(), mat.NewDense(2, 3, nil), x, y, nanY, Simplex{1}, &Settings{Workers: 1})
 		}, ErrNaN),
 		rowCall("VJPRows/ok", func() (*mat.Dense, error) {
 			d := mat.NewDense(2, 3, nil)
-			return d, VJPRows(d, x, y, y, Simplex{1}, 2)
+			return d, VJPRows(context.Background(), d, x, y, y, Simplex{1}, &Settings{Workers: 2})
 		}, nil),
 	)
 	testutil.RunAdversarial(t, cases)
@@ -764,13 +783,13 @@ func TestAdversarialPanickingSet(t *testing.T) {
 	}
 	cases := []testutil.Case{
 		{Name: "ProjectRows", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
-			return nil, ProjectRows(mat.NewDense(2, 3, nil), y, panicSet{}, 2)
+			return nil, ProjectRows(context.Background(), mat.NewDense(2, 3, nil), y, panicSet{}, &Settings{Workers: 2})
 		}},
 		{Name: "JVPRows", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
-			return nil, JVPRows(mat.NewDense(2, 3, nil), y, y, y, panicSet{}, 1)
+			return nil, JVPRows(context.Background(), mat.NewDense(2, 3, nil), y, y, y, panicSet{}, &Settings{Workers: 1})
 		}},
 		{Name: "VJPRows", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
-			return nil, VJPRows(mat.NewDense(2, 3, nil), y, y, y, panicSet{}, 1)
+			return nil, VJPRows(context.Background(), mat.NewDense(2, 3, nil), y, y, y, panicSet{}, &Settings{Workers: 1})
 		}},
 		{Name: "JacobianOperator", Call: func(context.Context) (func() error, error) {
 			dst := make([]float64, 3)

@@ -81,18 +81,19 @@ func Solve(ctx context.Context, s Set, y []float64) (*Result, error) {
 	return r, nil
 }
 
-// SolveBatch is Solve for every vector of ys onto the same set, with up to
-// workers goroutines (0 means runtime.GOMAXPROCS(0), negative is an error
-// matching ErrInvalid). The results do not depend on workers. The error is
-// nil when every item succeeded and an *implicit.BatchError naming the
-// failed ones otherwise; the results of the others are returned beside it.
-func SolveBatch(ctx context.Context, s Set, ys [][]float64, workers int) ([]*Result, error) {
-	if workers < 0 {
-		return nil, fmt.Errorf("%w: %d workers", ErrInvalid, workers)
+// SolveBatch is Solve for every vector of ys onto the same set, on
+// s.Workers goroutines (see Settings). The results do not depend on
+// Workers. The error is nil when every item succeeded and an
+// *implicit.BatchError naming the failed ones otherwise; the results of
+// the others are returned beside it.
+func SolveBatch(ctx context.Context, set Set, ys [][]float64, s *Settings) ([]*Result, error) {
+	workers, err := s.workers()
+	if err != nil {
+		return nil, err
 	}
 	out := make([]*Result, len(ys))
-	err := batch.Run(ctx, len(ys), workers, func(i int) error {
-		r, err := Solve(ctx, s, ys[i])
+	err = batch.Run(ctx, len(ys), workers, func(i int) error {
+		r, err := Solve(ctx, set, ys[i])
 		out[i] = r
 		return err
 	})

@@ -1,6 +1,7 @@
 package project
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -163,6 +164,21 @@ func recoverSet(err *error) {
 
 func (p safeSet) Project(dst, y []float64) (err error) {
 	defer recoverSet(&err)
+	return p.s.Project(dst, y)
+}
+
+// contextProjector is a set whose projection can be cancelled
+// (Polyhedron).
+type contextProjector interface {
+	ProjectContext(ctx context.Context, dst, y []float64) error
+}
+
+// ProjectContext uses the set's ProjectContext when it has one.
+func (p safeSet) ProjectContext(ctx context.Context, dst, y []float64) (err error) {
+	defer recoverSet(&err)
+	if c, ok := p.s.(contextProjector); ok {
+		return c.ProjectContext(ctx, dst, y)
+	}
 	return p.s.Project(dst, y)
 }
 
