@@ -50,13 +50,13 @@ func FuzzEngine(f *testing.F) {
 			g[i] = float64(i + 1)
 		}
 		s := &Settings{Method: method, MaxIter: 40}
-		if v, err := VJP(c, x, th, g, s); err == nil && !finite(v) {
+		if v, err := VJP(context.Background(), c, x, th, g, s); err == nil && !finite(v) {
 			t.Fatalf("VJP %v: non-finite result without error: %v", method, v)
 		}
-		if v, err := JVP(c, x, th, th, s); err == nil && !finite(v) {
+		if v, err := JVP(context.Background(), c, x, th, th, s); err == nil && !finite(v) {
 			t.Fatalf("JVP %v: non-finite result without error: %v", method, v)
 		}
-		if j, err := Jacobian(c, x, th, s); err == nil && !denseFinite(j) {
+		if j, err := Jacobian(context.Background(), c, x, th, s); err == nil && !denseFinite(j) {
 			t.Fatalf("Jacobian %v: non-finite result without error", method)
 		}
 	})
@@ -98,7 +98,7 @@ func FuzzNumerical(f *testing.F) {
 			x[i] = val(5 + i)
 		}
 		s := &Settings{Method: method, Tol: math.Abs(tol) * 1e-8, MaxIter: 50}
-		if v, err := VJP(cond, x, []float64{th}, x, s); err == nil && !finite(v) {
+		if v, err := VJP(context.Background(), cond, x, []float64{th}, x, s); err == nil && !finite(v) {
 			t.Fatalf("VJP: non-finite result without error: %v", v)
 		}
 		if r, err := Check(cond, x, []float64{th}, nil); err == nil && math.IsNaN(r.Worst()) {

@@ -303,7 +303,7 @@ func TestQPLayerMatchesImplicitEngine(t *testing.T) {
 	cond, z, th := sol.Condition()
 	gz := make([]float64, len(z))
 	copy(gz, g)
-	generic, err := implicit.VJP(cond, z, th, gz, nil)
+	generic, err := implicit.VJP(context.Background(), cond, z, th, gz, nil)
 	require.NoError(t, err)
 	require.Len(t, generic, len(fast))
 	for i := range fast {

@@ -409,12 +409,12 @@ func TestAdversarialDerivatives(t *testing.T) {
 		}},
 		{Name: "Condition/engine VJP", Call: func(context.Context) (func() error, error) {
 			c := r.ConditionWith(nil)
-			g, err := implicit.VJP(c, r.Potentials(), c.Theta(), []float64{1, 0, 0, 0, 0, 0, 1}, nil)
+			g, err := implicit.VJP(context.Background(), c, r.Potentials(), c.Theta(), []float64{1, 0, 0, 0, 0, 0, 1}, nil)
 			return func() error { return testutil.Finite("VJP", g) }, err
 		}},
 		{Name: "Condition/engine VJP wrong cotangent", Any: []error{implicit.ErrDims}, Call: func(context.Context) (func() error, error) {
 			c := r.ConditionWith(nil)
-			g, err := implicit.VJP(c, r.Potentials(), c.Theta(), []float64{1}, nil)
+			g, err := implicit.VJP(context.Background(), c, r.Potentials(), c.Theta(), []float64{1}, nil)
 			return func() error { return testutil.Finite("VJP", g) }, err
 		}},
 		{Name: "Result/8 goroutines", Call: func(context.Context) (func() error, error) {

@@ -64,7 +64,7 @@ func (r *Result) VJP(dst, g []float64) (err error) {
 	if err != nil {
 		return err
 	}
-	dth, err := implicit.VJP(c, r.Potentials(), c.Theta(), g, nil)
+	dth, err := implicit.VJP(context.Background(), c, r.Potentials(), c.Theta(), g, nil)
 	if err != nil {
 		return err
 	}
@@ -82,7 +82,7 @@ func (r *Result) JVP(dst, dtheta []float64) (err error) {
 	if err != nil {
 		return err
 	}
-	dz, err := implicit.JVP(c, r.Potentials(), c.Theta(), dtheta, nil)
+	dz, err := implicit.JVP(context.Background(), c, r.Potentials(), c.Theta(), dtheta, nil)
 	if err != nil {
 		return err
 	}
@@ -175,7 +175,7 @@ func (o *BirkhoffOutput) JVP(dst, dtheta []float64) (err error) {
 	for k, v := range dtheta {
 		dth[k] = -v
 	}
-	dz, err := implicit.JVP(c, r.Potentials(), c.Theta(), dth, es)
+	dz, err := implicit.JVP(context.Background(), c, r.Potentials(), c.Theta(), dth, es)
 	if err != nil {
 		return err
 	}

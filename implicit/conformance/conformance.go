@@ -55,6 +55,42 @@ func Run(t *testing.T, cases []Case) {
 	}
 }
 
+// checkContext checks a ContextDifferentiable result: with a context that
+// is never done, VJPContext and JVPContext give VJP's and JVP's numbers;
+// with a canceled one, they return an error matching context.Canceled.
+func checkContext(cd implicit.ContextDifferentiable, n, p int, rng *rand.Rand, tol float64) error {
+	g, d := gaussian(rng, n), gaussian(rng, p)
+	want, got := make([]float64, p), make([]float64, p)
+	if err := cd.VJP(want, g); err != nil {
+		return fmt.Errorf("VJP: %w", err)
+	}
+	if err := cd.VJPContext(context.Background(), got, g); err != nil {
+		return fmt.Errorf("VJPContext: %w", err)
+	}
+	if d := maxDiff(got, want); !(d <= tol*math.Max(1, normInf(want))) {
+		return fmt.Errorf("VJPContext and VJP differ by %.3g", d)
+	}
+	wantz, gotz := make([]float64, n), make([]float64, n)
+	if err := cd.JVP(wantz, d); err != nil {
+		return fmt.Errorf("JVP: %w", err)
+	}
+	if err := cd.JVPContext(context.Background(), gotz, d); err != nil {
+		return fmt.Errorf("JVPContext: %w", err)
+	}
+	if d := maxDiff(gotz, wantz); !(d <= tol*math.Max(1, normInf(wantz))) {
+		return fmt.Errorf("JVPContext and JVP differ by %.3g", d)
+	}
+	cctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := cd.VJPContext(cctx, got, g); !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("VJPContext with a canceled context: error %v, want one matching context.Canceled", err)
+	}
+	if err := cd.JVPContext(cctx, gotz, d); !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("JVPContext with a canceled context: error %v, want one matching context.Canceled", err)
+	}
+	return nil
+}
+
 // Failure is one failed check.
 type Failure struct {
 	Check string
@@ -100,7 +136,7 @@ func Check(c Case) []Failure {
 	fail("vjp vs central differences", guard(func() error { return checkFD(ctx, c, res, z, theta, rng, tol) }))
 	fail("jvp vs vjp (adjoint identity)", guard(func() error { return checkAdjoint(c, res, n, p, rng) }))
 	if !c.SkipGeneric {
-		fail("vjp vs generic engine", guard(func() error { return checkGeneric(res, cond, z, theta, rng, tol) }))
+		fail("vjp vs generic engine", guard(func() error { return checkGeneric(ctx, res, cond, z, theta, rng, tol) }))
 	}
 	fail("bad input", guard(func() error { return checkBadInput(res, n, p) }))
 	if c.Batch != nil {
@@ -116,6 +152,9 @@ func Check(c Case) []Failure {
 			}
 			return nil
 		}))
+	}
+	if cd, ok := res.(implicit.ContextDifferentiable); ok {
+		fail("derivative cancellation", guard(func() error { return checkContext(cd, n, p, rng, tol) }))
 	}
 	return out
 }
@@ -218,14 +257,14 @@ func checkAdjoint(c Case, res implicit.Differentiable, n, p int, rng *rand.Rand)
 	return nil
 }
 
-func checkGeneric(res implicit.Differentiable, cond implicit.Condition, z, theta []float64, rng *rand.Rand, tol float64) error {
+func checkGeneric(ctx context.Context, res implicit.Differentiable, cond implicit.Condition, z, theta []float64, rng *rand.Rand, tol float64) error {
 	fast := make([]float64, len(theta))
 	for k := range 2 {
 		g := gaussian(rng, len(z))
 		if err := res.VJP(fast, g); err != nil {
 			return fmt.Errorf("VJP: %w", err)
 		}
-		eng, err := implicit.VJP(cond, z, theta, g, nil)
+		eng, err := implicit.VJP(ctx, cond, z, theta, g, nil)
 		if err != nil {
 			return fmt.Errorf("implicit.VJP on the condition: %w", err)
 		}

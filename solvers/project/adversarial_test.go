@@ -613,7 +613,7 @@ func TestAdversarialConditionsAndRows(t *testing.T) {
 			if err != nil {
 				return nil, err
 			}
-			_, err = implicit.VJP(c, []float64{1, 0}, []float64{1, 2, 3}, []float64{1, 1, 1}, nil)
+			_, err = implicit.VJP(context.Background(), c, []float64{1, 0}, []float64{1, 2, 3}, []float64{1, 1, 1}, nil)
 			return nil, err
 		}},
 		testutil.Case{Name: "Condition/VJP NaN point", Call: func(context.Context) (func() error, error) {
@@ -621,7 +621,7 @@ func TestAdversarialConditionsAndRows(t *testing.T) {
 			if err != nil {
 				return nil, err
 			}
-			g, err := implicit.VJP(c, []float64{nan, 0, 1}, []float64{1, 2, 3}, []float64{1, 1, 1}, nil)
+			g, err := implicit.VJP(context.Background(), c, []float64{nan, 0, 1}, []float64{1, 2, 3}, []float64{1, 1, 1}, nil)
 			return func() error { return testutil.Finite("VJP", g) }, err
 		}, Any: []error{implicit.ErrNaN}},
 		testutil.Case{Name: "Condition/VJP ok", Call: func(context.Context) (func() error, error) {
@@ -629,7 +629,7 @@ func TestAdversarialConditionsAndRows(t *testing.T) {
 			if err != nil {
 				return nil, err
 			}
-			g, err := implicit.VJP(c, x.RawRowView(0), y.RawRowView(0), []float64{1, 0, 0}, nil)
+			g, err := implicit.VJP(context.Background(), c, x.RawRowView(0), y.RawRowView(0), []float64{1, 0, 0}, nil)
 			return func() error { return testutil.Finite("VJP", g) }, err
 		}},
 		testutil.Case{Name: "JacobianOperator/nil set", Call: func(context.Context) (func() error, error) {
