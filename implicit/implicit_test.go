@@ -502,7 +502,11 @@ func TestEngineCancel(t *testing.T) {
 		LinearizeFunc: func(x, th []float64) (Operator, Operator, error) {
 			dx := linsolve.NewFunc(n, n,
 				func(dst, v []float64) { products++; hook(); mat.NewVecDense(n, dst).MulVec(a, mat.NewVecDense(n, v)) },
-				func(dst, u []float64) { products++; hook(); mat.NewVecDense(n, dst).MulVec(a.T(), mat.NewVecDense(n, u)) })
+				func(dst, u []float64) {
+					products++
+					hook()
+					mat.NewVecDense(n, dst).MulVec(a.T(), mat.NewVecDense(n, u))
+				})
 			return dx, linsolve.NewMatrix(b), nil
 		}}
 	for _, m := range []Method{Auto, GMRES, BiCGSTAB, NormalCG} {

@@ -112,7 +112,7 @@ func TestAdversarialLayer(t *testing.T) {
 	nanTheta := ones(3, 2)
 	nanTheta.Set(1, 0, nan)
 	box := &lp.Problem{C: []float64{0, 0}, G: mat.NewDense(1, 2, []float64{1, 1}), H: []float64{1}, Lower: []float64{0, 0}, Upper: []float64{1, 1}}
-	panicOracle := func(dst, c []float64) error { panic("oracle boom") }
+	panicOracle := func(_ context.Context, dst, c []float64) error { panic("oracle boom") }
 	cases := []testutil.Case{
 		layerCase("valid", scaleFunc{n: 2}, ones(3, 2), nil),
 		layerCase("nil Func", nil, ones(3, 2), ErrInvalid),
@@ -163,9 +163,9 @@ func TestAdversarialLayer(t *testing.T) {
 		{Name: "Layer/expiring ctx", Want: context.DeadlineExceeded, Call: func(ctx context.Context) (func() error, error) {
 			ctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
 			defer cancel()
-			slow := &PerturbedArgmax{N: 2, Settings: perturbed.Settings{Samples: 10000}, Oracle: func(dst, c []float64) error {
+			slow := &PerturbedArgmax{N: 2, Settings: perturbed.Settings{Samples: 10000}, Oracle: func(_ context.Context, dst, c []float64) error {
 				time.Sleep(100 * time.Microsecond)
-				return oneHotArgmax(dst, c)
+				return oneHotArgmax(context.Background(), dst, c)
 			}}
 			return forwardBackward(ctx, Layer{Func: slow, Workers: 2}, ones(8, 2), func(r, c int) mat.Matrix { return ones(r, c) })
 		}},

@@ -136,7 +136,7 @@ var methods = []method{
 		if !ok {
 			return nil, errSkip
 		}
-		return pto.NewMOM(b, tr, 1)
+		return pto.NewMOM(context.Background(), b, tr, 1)
 	}, false},
 	{"NCE", func(o pto.Oracle, tr *pto.Dataset) (pto.Loss, error) { return pto.NewNCE(o, tr, 0.05) }, false},
 	{"CMAP", func(o pto.Oracle, tr *pto.Dataset) (pto.Loss, error) { return pto.NewCMAP(o, tr, 0.05) }, false},

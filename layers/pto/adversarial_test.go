@@ -21,7 +21,7 @@ import (
 
 // argminVertex is the oracle min cᵀw over the vertices of the simplex.
 func argminVertex(d int) OracleFunc {
-	return OracleFunc{D: d, F: func(dst, c []float64) (float64, error) {
+	return OracleFunc{D: d, F: func(_ context.Context, dst, c []float64) (float64, error) {
 		k := 0
 		for i := range c {
 			if c[i] < c[k] {
@@ -35,7 +35,7 @@ func argminVertex(d int) OracleFunc {
 }
 
 func panicOracle(d int) OracleFunc {
-	return OracleFunc{D: d, F: func(dst, c []float64) (float64, error) { panic("oracle boom") }}
+	return OracleFunc{D: d, F: func(_ context.Context, dst, c []float64) (float64, error) { panic("oracle boom") }}
 }
 
 func advData(t *testing.T) (x, c *mat.Dense, ds *Dataset) {
@@ -61,7 +61,7 @@ func TestAdversarialData(t *testing.T) {
 	x, c, ds := advData(t)
 	nanC := mat.DenseCopyOf(c)
 	nanC.Set(2, 1, math.NaN())
-	nanOracle := OracleFunc{D: 3, F: func(dst, c []float64) (float64, error) { dst[0] = math.NaN(); return 0, nil }}
+	nanOracle := OracleFunc{D: 3, F: func(_ context.Context, dst, c []float64) (float64, error) { dst[0] = math.NaN(); return 0, nil }}
 	chat := mat.DenseCopyOf(c)
 	regret := func(o Oracle, ch *mat.Dense, d *Dataset) func(context.Context) (func() error, error) {
 		return func(context.Context) (func() error, error) {
@@ -162,7 +162,7 @@ func TestAdversarialData(t *testing.T) {
 // panicLoss is a user Loss that panics.
 type panicLoss struct{}
 
-func (panicLoss) Eval(grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (float64, error) {
+func (panicLoss) Eval(_ context.Context, grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (float64, error) {
 	panic("loss boom")
 }
 
@@ -205,9 +205,9 @@ func TestAdversarialTrain(t *testing.T) {
 		{Name: "Train/expiring ctx", Want: context.DeadlineExceeded, Call: func(ctx context.Context) (func() error, error) {
 			ctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
 			defer cancel()
-			slow := OracleFunc{D: 3, F: func(dst, c []float64) (float64, error) {
+			slow := OracleFunc{D: 3, F: func(_ context.Context, dst, c []float64) (float64, error) {
 				time.Sleep(2 * time.Millisecond)
-				return argminVertex(3).F(dst, c)
+				return argminVertex(3).F(context.Background(), dst, c)
 			}}
 			_, err := Train(ctx, model(), SPOPlus{Oracle: slow}, ds, &TrainSettings{Epochs: 1000, BatchSize: 2})
 			return nil, err
@@ -331,7 +331,7 @@ func TestAdversarialLosses(t *testing.T) {
 	for _, l := range losses {
 		eval := func(loss Loss, grad, chat []float64, d *Dataset, i int, rng *rand.Rand) func(context.Context) (func() error, error) {
 			return func(context.Context) (func() error, error) {
-				v, err := loss.Eval(grad, chat, d, i, rng)
+				v, err := loss.Eval(context.Background(), grad, chat, d, i, rng)
 				return func() error { return testutil.Finite(l.name, []float64{v}, grad) }, err
 			}
 		}
@@ -354,7 +354,7 @@ func TestAdversarialLosses(t *testing.T) {
 		loss Loss
 	}{{"SPOPlus", SPOPlus{}}, {"DBB", DBB{}}, {"NID", NID{}}, {"PFYL", PFYL{}}, {"DPO", DPO{}}, {"SPOPlus typed nil", SPOPlus{Oracle: (*LP)(nil)}}} {
 		cases = append(cases, testutil.Case{Name: l.name + "/nil oracle", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
-			_, err := l.loss.Eval(make([]float64, 3), chat, ds, 0, nil)
+			_, err := l.loss.Eval(context.Background(), make([]float64, 3), chat, ds, 0, nil)
 			return nil, err
 		}})
 	}
@@ -367,9 +367,15 @@ func TestAdversarialLosses(t *testing.T) {
 		{"NewPointwise/ratio NaN", func() error { _, err := NewPointwise(o, ds, math.NaN()); return err }},
 		{"NewPairwise/ratio 2", func() error { _, err := NewPairwise(o, ds, 2, 0); return err }},
 		{"NewListwise/empty train", func() error { _, err := NewListwise(o, &Dataset{}, 1, 0); return err }},
-		{"NewMOM/nil", func() error { _, err := NewMOM(nil, ds, 1); return err }},
-		{"NewMOM/nil train", func() error { _, err := NewMOM(ShortestPath{Rows: 2, Cols: 2}, nil, 1); return err }},
-		{"NewMOM/NaN margin", func() error { _, err := NewMOM(ShortestPath{Rows: 2, Cols: 2}, ds, math.NaN()); return err }},
+		{"NewMOM/nil", func() error { _, err := NewMOM(context.Background(), nil, ds, 1); return err }},
+		{"NewMOM/nil train", func() error {
+			_, err := NewMOM(context.Background(), ShortestPath{Rows: 2, Cols: 2}, nil, 1)
+			return err
+		}},
+		{"NewMOM/NaN margin", func() error {
+			_, err := NewMOM(context.Background(), ShortestPath{Rows: 2, Cols: 2}, ds, math.NaN())
+			return err
+		}},
 		{"NewLP/nil", func() error { _, err := NewLP(nil, Minimize); return err }},
 		{"NewLP/Sense(5)", func() error { _, err := NewLP(LPTemplate(ShortestPath{Rows: 2, Cols: 2}), Sense(5)); return err }},
 		{"NewKnapsack/no items", func() error { _, err := NewKnapsack(nil, 3); return err }},
@@ -422,7 +428,7 @@ func TestAdversarialOracles(t *testing.T) {
 		}
 		solve := func(dst, c []float64) func(context.Context) (func() error, error) {
 			return func(context.Context) (func() error, error) {
-				z, err := o.o.Solve(dst, c)
+				z, err := o.o.Solve(context.Background(), dst, c)
 				return func() error { return testutil.Finite(o.name, dst, []float64{z}) }, err
 			}
 		}
@@ -442,7 +448,7 @@ func TestAdversarialOracles(t *testing.T) {
 			for k := range 8 {
 				wg.Go(func() {
 					dst := make([]float64, d)
-					_, err := o.o.Solve(dst, cost(float64(k+1)))
+					_, err := o.o.Solve(context.Background(), dst, cost(float64(k+1)))
 					if err == nil {
 						err = testutil.Finite(o.name, dst)
 					}
@@ -480,10 +486,13 @@ func TestAdversarialOracles(t *testing.T) {
 		testutil.Case{Name: "GenKnapsack/deg -1", Want: ErrInvalid, Call: gen(func() error { _, _, _, err := GenKnapsack(nil, 3, 2, 4, -1, 0); return err })},
 		testutil.Case{Name: "GenPortfolio/nil rng", Call: gen(func() error { _, _, _, err := GenPortfolio(nil, 3, 2, 4, 1, 1); return err })},
 		testutil.Case{Name: "GenPortfolio/noise Inf", Want: ErrInvalid, Call: gen(func() error { _, _, _, err := GenPortfolio(nil, 3, 2, 4, 1, inf); return err })},
-		testutil.Case{Name: "ShortestPath/grid 0×0", Want: ErrInvalid, Call: gen(func() error { _, err := ShortestPath{}.Solve(nil, nil); return err })},
-		testutil.Case{Name: "ShortestPath/grid −1×−3", Want: ErrInvalid, Call: gen(func() error { _, err := ShortestPath{Rows: -1, Cols: -3}.Solve(nil, nil); return err })},
+		testutil.Case{Name: "ShortestPath/grid 0×0", Want: ErrInvalid, Call: gen(func() error { _, err := ShortestPath{}.Solve(context.Background(), nil, nil); return err })},
+		testutil.Case{Name: "ShortestPath/grid −1×−3", Want: ErrInvalid, Call: gen(func() error {
+			_, err := ShortestPath{Rows: -1, Cols: -3}.Solve(context.Background(), nil, nil)
+			return err
+		})},
 		testutil.Case{Name: "Knapsack/zero value", Want: ErrInvalid, Call: gen(func() error {
-			_, err := (&Knapsack{Weights: []int{1}}).Solve(make([]float64, 1), []float64{1})
+			_, err := (&Knapsack{Weights: []int{1}}).Solve(context.Background(), make([]float64, 1), []float64{1})
 			return err
 		})},
 		testutil.Case{Name: "Dataset/nil Len", Call: gen(func() error {
@@ -510,7 +519,7 @@ func TestAdversarialMoreLosses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mom, err := NewMOM(sp, ds, 1)
+	mom, err := NewMOM(context.Background(), sp, ds, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -534,7 +543,7 @@ func TestAdversarialMoreLosses(t *testing.T) {
 	}
 	eval := func(l Loss, grad, chat []float64, d *Dataset, i int) func(context.Context) (func() error, error) {
 		return func(context.Context) (func() error, error) {
-			v, err := l.Eval(grad, chat, d, i, nil)
+			v, err := l.Eval(context.Background(), grad, chat, d, i, nil)
 			return func() error { return testutil.Finite("loss", []float64{v}, grad) }, err
 		}
 	}

@@ -218,7 +218,7 @@ func NewDataset(ctx context.Context, o Oracle, x, c *mat.Dense, s *Settings) (ds
 	}
 	ds = &Dataset{X: mat.DenseCopyOf(x), C: mat.DenseCopyOf(c), W: mat.NewDense(n, d, nil), Z: make([]float64, n)}
 	err = batch.Run(ctx, n, workers, func(i int) error {
-		z, err := o.Solve(ds.W.RawRowView(i), ds.C.RawRowView(i))
+		z, err := o.Solve(ctx, ds.W.RawRowView(i), ds.C.RawRowView(i))
 		ds.Z[i] = z
 		if err == nil && (math.IsNaN(z) || math.IsInf(z, 0) || !finite(ds.W.RawRowView(i))) {
 			err = fmt.Errorf("%w: oracle returned NaN or Inf", ErrNaN)
@@ -283,7 +283,7 @@ func Regret(ctx context.Context, o Oracle, chat *mat.Dense, d *Dataset, s *Setti
 	loss := make([]float64, n)
 	err = batch.Run(ctx, n, workers, func(i int) error {
 		w := make([]float64, dim)
-		if _, err := o.Solve(w, chat.RawRowView(i)); err != nil {
+		if _, err := o.Solve(ctx, w, chat.RawRowView(i)); err != nil {
 			return err
 		}
 		loss[i] = o.Sense().sign() * (mat.Dot(mat.NewVecDense(dim, w), mat.NewVecDense(dim, d.C.RawRowView(i))) - d.Z[i])

@@ -1,6 +1,7 @@
 package pto
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 )
@@ -67,7 +68,7 @@ func NewListwise(o Oracle, train *Dataset, solveRatio, tau float64) (*Listwise, 
 }
 
 // Eval implements [Loss].
-func (l *Pointwise) Eval(grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (loss float64, err error) {
+func (l *Pointwise) Eval(ctx context.Context, grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (loss float64, err error) {
 	defer recoverCallback(&err)
 	if err := checkPair(chat, grad, d, i); err != nil {
 		return 0, err
@@ -84,11 +85,11 @@ func (l *Pointwise) Eval(grad, chat []float64, d *Dataset, i int, rng *rand.Rand
 			grad[k] += 2 * r * v / m
 		}
 	}
-	return val, l.maybeSolve(chat, i, rng)
+	return val, l.maybeSolve(ctx, chat, i, rng)
 }
 
 // Eval implements [Loss].
-func (l *Pairwise) Eval(grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (loss float64, err error) {
+func (l *Pairwise) Eval(ctx context.Context, grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (loss float64, err error) {
 	defer recoverCallback(&err)
 	if err := checkPair(chat, grad, d, i); err != nil {
 		return 0, err
@@ -108,11 +109,11 @@ func (l *Pairwise) Eval(grad, chat []float64, d *Dataset, i int, rng *rand.Rand)
 			}
 		}
 	}
-	return val, l.maybeSolve(chat, i, rng)
+	return val, l.maybeSolve(ctx, chat, i, rng)
 }
 
 // Eval implements [Loss].
-func (l *Listwise) Eval(grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (loss float64, err error) {
+func (l *Listwise) Eval(ctx context.Context, grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (loss float64, err error) {
 	defer recoverCallback(&err)
 	if err := checkPair(chat, grad, d, i); err != nil {
 		return 0, err
@@ -139,7 +140,7 @@ func (l *Listwise) Eval(grad, chat []float64, d *Dataset, i int, rng *rand.Rand)
 			grad[k] += coef * v
 		}
 	}
-	return val, l.maybeSolve(chat, i, rng)
+	return val, l.maybeSolve(ctx, chat, i, rng)
 }
 
 func softmax(x []float64) {

@@ -1,6 +1,7 @@
 package pto
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -99,7 +100,7 @@ func (s Sense) String() string {
 type Oracle interface {
 	Dim() int
 	Sense() Sense
-	Solve(dst, c []float64) (float64, error)
+	Solve(ctx context.Context, dst, c []float64) (float64, error)
 }
 
 // A StandardForm oracle also describes its feasible set as (the vertices
@@ -171,7 +172,7 @@ func (g ShortestPath) Arcs() [][2]int {
 }
 
 // Solve implements [Oracle].
-func (g ShortestPath) Solve(dst, c []float64) (float64, error) {
+func (g ShortestPath) Solve(ctx context.Context, dst, c []float64) (float64, error) {
 	if g.Rows < 1 || g.Cols < 1 || g.Rows*g.Cols < 2 {
 		return 0, fmt.Errorf("%w: grid %d×%d", ErrInvalid, g.Rows, g.Cols)
 	}
@@ -304,7 +305,7 @@ func (k *Knapsack) Dim() int { return len(k.Weights) }
 func (k *Knapsack) Sense() Sense { return Maximize }
 
 // Solve implements [Oracle].
-func (k *Knapsack) Solve(dst, c []float64) (float64, error) {
+func (k *Knapsack) Solve(ctx context.Context, dst, c []float64) (float64, error) {
 	d := len(k.Weights)
 	if err := checkCost(c, d); err != nil {
 		return 0, err
@@ -379,7 +380,7 @@ func (k *Knapsack) Polyhedron() (*mat.Dense, []float64, *mat.Dense, []float64) {
 type OracleFunc struct {
 	D         int
 	Direction Sense
-	F         func(dst, c []float64) (float64, error)
+	F         func(ctx context.Context, dst, c []float64) (float64, error)
 }
 
 // Dim returns D.
@@ -389,7 +390,9 @@ func (o OracleFunc) Dim() int { return o.D }
 func (o OracleFunc) Sense() Sense { return o.Direction }
 
 // Solve calls F.
-func (o OracleFunc) Solve(dst, c []float64) (float64, error) { return o.F(dst, c) }
+func (o OracleFunc) Solve(ctx context.Context, dst, c []float64) (float64, error) {
+	return o.F(ctx, dst, c)
+}
 
 func finite(v []float64) bool {
 	for _, x := range v {

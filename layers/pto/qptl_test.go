@@ -101,10 +101,10 @@ func TestLayerLoss(t *testing.T) {
 		for i := 0; i < tc.d.Len(); i++ {
 			chat := randVec(rng, dim, tc.sh)
 			g1 := make([]float64, dim)
-			v1, err := LayerLoss{Oracle: tc.o, Layer: quad}.Eval(g1, chat, tc.d, i, nil)
+			v1, err := LayerLoss{Oracle: tc.o, Layer: quad}.Eval(context.Background(), g1, chat, tc.d, i, nil)
 			require.NoError(t, err)
 			g2 := make([]float64, dim)
-			v2, err := QPTL{Oracle: tc.o, Mu: 1}.Eval(g2, chat, tc.d, i, nil)
+			v2, err := QPTL{Oracle: tc.o, Mu: 1}.Eval(context.Background(), g2, chat, tc.d, i, nil)
 			require.NoError(t, err)
 			assert.InDelta(t, v2, v1, 1e-6)
 			assert.InDeltaSlice(t, g2, g1, 1e-5)

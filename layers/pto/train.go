@@ -172,7 +172,7 @@ func batchGradient(ctx context.Context, grad []float64, model *nn.MLP, loss Loss
 	err = batch.Run(ctx, len(pairs), workers, func(r int) error {
 		i := pairs[r]
 		rng := rand.New(rand.NewPCG(seed, stream<<32|uint64(i)))
-		v, err := loss.Eval(dy.RawRowView(r), chat.RawRowView(r), d, i, rng)
+		v, err := loss.Eval(ctx, dy.RawRowView(r), chat.RawRowView(r), d, i, rng)
 		vals[r] = v
 		return err
 	})

@@ -299,14 +299,21 @@ func TestAdversarialBatchOracleBackward(t *testing.T) {
 			if err != nil {
 				return nil, err
 			}
-			return nil, or(make([]float64, 2), nil)
+			return nil, or(context.Background(), make([]float64, 2), nil)
 		}},
 		{Name: "Oracle/NaN cost", Want: ErrNaN, Call: func(context.Context) (func() error, error) {
 			or, err := NewOracle(box2(), nil)
 			if err != nil {
 				return nil, err
 			}
-			return nil, or(make([]float64, 2), []float64{math.NaN(), 0})
+			return nil, or(context.Background(), make([]float64, 2), []float64{math.NaN(), 0})
+		}},
+		{Name: "Oracle/canceled", Want: context.Canceled, Call: func(context.Context) (func() error, error) {
+			or, err := NewOracle(box2(), nil)
+			if err != nil {
+				return nil, err
+			}
+			return nil, or(testutil.Canceled(), make([]float64, 2), []float64{-1, -2})
 		}},
 		{Name: "Oracle/8 goroutines", Call: func(context.Context) (func() error, error) {
 			or, err := NewOracle(box2(), nil)
@@ -318,7 +325,7 @@ func TestAdversarialBatchOracleBackward(t *testing.T) {
 			for k := range 8 {
 				wg.Go(func() {
 					x := make([]float64, 2)
-					err := or(x, []float64{-1, -2 - float64(k)})
+					err := or(context.Background(), x, []float64{-1, -2 - float64(k)})
 					if err == nil {
 						err = feasible(box2(), x, 1e-6)
 					}

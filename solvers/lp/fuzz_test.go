@@ -167,7 +167,7 @@ func FuzzOracle(f *testing.F) {
 			cost[i] = r.float()
 		}
 		x := make([]float64, n)
-		if err := or(x, cost); err != nil {
+		if err := or(context.Background(), x, cost); err != nil {
 			return
 		}
 		if !finite(x) {

@@ -8,6 +8,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/optlayers/optlayers/solvers/perturbed"
 	"github.com/optlayers/optlayers/solvers/qp"
 )
 
@@ -366,18 +367,18 @@ func (s *Solution) backward(gx, gnu, glam []float64) (*Gradient, error) {
 	return out, nil
 }
 
-// Oracle solves min costᵀx over a fixed polytope and writes the minimizer
-// into dst (length n). It is the shape used by predict-then-optimize code
-// (SPO+, perturbed optimizers). Oracles returned by NewOracle are safe for
-// concurrent use.
-type Oracle func(dst, cost []float64) error
-
-// NewOracle returns the Oracle of the polytope of pb (pb.C is ignored).
-// The problem data are copied. With s.Regularization or s.Barrier the
-// oracle returns the smoothed solution instead of a vertex; at ties it
-// returns a point of the optimal face (the interior point converges
-// towards its analytic center), which has the same optimal cost.
-func NewOracle(pb *Problem, s *Settings) (Oracle, error) {
+// NewOracle returns the linear-optimization oracle of the polytope of pb
+// (pb.C is ignored): a perturbed.Oracle, the module's one oracle function
+// type, that solves min costᵀx over the polytope and writes the minimizer
+// into dst (length n), under the caller's ctx (its interior point stops
+// within one iteration of ctx being done). It is the shape used by
+// predict-then-optimize code (SPO+, perturbed optimizers) and is safe for
+// concurrent use. The problem data are copied. With s.Regularization or
+// s.Barrier the oracle returns the smoothed solution instead of a vertex;
+// at ties it returns a point of the optimal face (the interior point
+// converges towards its analytic center), which has the same optimal
+// cost.
+func NewOracle(pb *Problem, s *Settings) (perturbed.Oracle, error) {
 	if pb == nil {
 		return nil, fmt.Errorf("%w: nil problem", ErrDims)
 	}
@@ -421,13 +422,13 @@ func NewOracle(pb *Problem, s *Settings) (Oracle, error) {
 		c := *s
 		set = &c
 	}
-	return func(dst, cost []float64) error {
+	return func(ctx context.Context, dst, cost []float64) error {
 		if len(dst) != n || len(cost) != n {
 			return fmt.Errorf("%w: oracle over %d variables called with len(dst)=%d, len(cost)=%d", ErrDims, n, len(dst), len(cost))
 		}
 		pb := *cp
 		pb.C = cost
-		sol, err := Solve(context.Background(), &pb, set)
+		sol, err := Solve(ctx, &pb, set)
 		if err != nil {
 			return err
 		}

@@ -284,7 +284,7 @@ func TestOracle(t *testing.T) {
 	dst := make([]float64, 6)
 	for range 3 {
 		c := randVec(rng, 6)
-		require.NoError(t, or(dst, c))
+		require.NoError(t, or(context.Background(), dst, c))
 		p := *pb
 		p.C = c
 		want, err := simplexOptimum(t, &p)
@@ -292,7 +292,7 @@ func TestOracle(t *testing.T) {
 		got := mat.Dot(mat.NewVecDense(6, c), mat.NewVecDense(6, dst))
 		require.InDelta(t, want, got, 1e-7*math.Max(1, math.Abs(want)))
 	}
-	require.ErrorIs(t, or(dst, make([]float64, 5)), ErrDims)
+	require.ErrorIs(t, or(context.Background(), dst, make([]float64, 5)), ErrDims)
 }
 
 // TestAgainstSimplexDegenerate uses integer data with many ties: the
