@@ -89,7 +89,7 @@ func forwardBackward(ctx context.Context, l Layer, theta mat.Matrix, gy func(r, 
 		return nil, err
 	}
 	r, c := out.Y.Dims()
-	g, err := out.Backward(gy(r, c))
+	g, err := out.Backward(context.Background(), gy(r, c))
 	if err != nil {
 		return nil, err
 	}
@@ -152,9 +152,17 @@ func TestAdversarialLayer(t *testing.T) {
 			if o == nil || o.Y.At(0, 1) != 2*nanTheta.At(0, 1) || o.Y.At(2, 1) != 2*nanTheta.At(2, 1) {
 				return nil, fmt.Errorf("the rows that succeeded are not returned")
 			}
-			if _, berr := o.Backward(ones(3, 2)); !errors.Is(berr, ErrInvalid) {
+			if _, berr := o.Backward(context.Background(), ones(3, 2)); !errors.Is(berr, ErrInvalid) {
 				return nil, fmt.Errorf("Backward after a failed row: %v, want ErrInvalid", berr)
 			}
+			return nil, err
+		}},
+		{Name: "Output.Backward/canceled", Want: context.Canceled, Call: func(ctx context.Context) (func() error, error) {
+			o, err := Layer{Func: scaleFunc{n: 2}}.Forward(ctx, ones(3, 2))
+			if err != nil {
+				return nil, err
+			}
+			_, err = o.Backward(testutil.Canceled(), ones(3, 2))
 			return nil, err
 		}},
 		{Name: "Layer/canceled", Want: context.Canceled, Call: func(context.Context) (func() error, error) {
@@ -190,11 +198,11 @@ func TestAdversarialLayer(t *testing.T) {
 		}},
 		{Name: "Backward/nil receiver", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 			var o *Output
-			_, err := o.Backward(ones(1, 1))
+			_, err := o.Backward(context.Background(), ones(1, 1))
 			return nil, err
 		}},
 		{Name: "Backward/zero Output", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
-			_, err := (&Output{}).Backward(ones(1, 1))
+			_, err := (&Output{}).Backward(context.Background(), ones(1, 1))
 			return nil, err
 		}},
 		{Name: "Layer/8 goroutines", Call: func(ctx context.Context) (func() error, error) {
@@ -212,7 +220,7 @@ func TestAdversarialLayer(t *testing.T) {
 						err = fmt.Errorf("goroutine %d: different output", k)
 					}
 					if err == nil {
-						_, err = o.Backward(ones(4, 2))
+						_, err = o.Backward(context.Background(), ones(4, 2))
 					}
 					errs[k] = err
 				})

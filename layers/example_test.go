@@ -21,7 +21,7 @@ func Example() {
 		0.1, 0.1, 2.0,
 	}))
 	fmt.Printf("y =\n%.4f\n", mat.Formatted(out.Y, mat.Squeeze()))
-	g, _ := out.Backward(mat.NewDense(2, 3, []float64{1, 0, 0, 1, 0, 0}))
+	g, _ := out.Backward(context.Background(), mat.NewDense(2, 3, []float64{1, 0, 0, 1, 0, 0}))
 	fmt.Printf("gθ =\n%.4f\n", mat.Formatted(g, mat.Squeeze()))
 	// Output:
 	// y =
@@ -55,7 +55,7 @@ func ExampleQP() {
 		-3, 0, 0, 1, 1, 1, 1,
 	}))
 	fmt.Printf("x* =\n%.4f\n", mat.Formatted(clean(out.Y), mat.Squeeze()))
-	g, _ := out.Backward(mat.NewDense(2, 3, []float64{1, 0, 0, 1, 0, 0}))
+	g, _ := out.Backward(context.Background(), mat.NewDense(2, 3, []float64{1, 0, 0, 1, 0, 0}))
 	fmt.Printf("∂x₀*/∂θ =\n%.4f\n", mat.Formatted(clean(g), mat.Squeeze()))
 	// Output:
 	// x* =

@@ -165,8 +165,10 @@ func (l Layer) Forward(ctx context.Context, theta mat.Matrix) (o *Output, err er
 // Backward maps cotangents on the solutions (batch×out) to cotangents on
 // the parameters (batch×in), row by row over goroutines. A nil o (or one
 // not returned by Forward) or a nil gy is ErrInvalid; a panic in a Tape is
-// an error matching ErrCallback.
-func (o *Output) Backward(gy mat.Matrix) (*mat.Dense, error) {
+// an error matching ErrCallback. When ctx is done, rows not yet started are
+// skipped and the error matches ctx.Err() (a nil ctx is never done); the
+// rows that failed are named by an *implicit.BatchError.
+func (o *Output) Backward(ctx context.Context, gy mat.Matrix) (*mat.Dense, error) {
 	if o == nil || o.Y == nil || len(o.tapes) == 0 {
 		return nil, fmt.Errorf("%w: Output not returned by Layer.Forward", ErrInvalid)
 	}
@@ -185,7 +187,10 @@ func (o *Output) Backward(gy mat.Matrix) (*mat.Dense, error) {
 			return nil, fmt.Errorf("%w: row %d failed in Forward", ErrInvalid, i)
 		}
 	}
-	err := batch.Run(context.Background(), r, o.workers, func(i int) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	err := batch.Run(ctx, r, o.workers, func(i int) error {
 		row := g.RawRowView(i)
 		if err := checkFinite(row); err != nil {
 			return err
