@@ -214,7 +214,7 @@ func (l *LP) Forward(ctx context.Context, dst, c []float64) (Tape, error) {
 		}
 		set := &lp.Settings{Workers: 1}
 		if l.Smoothing == Quadratic {
-			set.Regularization = s
+			set.Quadratic = s
 		} else {
 			set.Barrier = s
 		}

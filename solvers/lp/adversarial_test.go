@@ -127,9 +127,9 @@ func TestAdversarialSolve(t *testing.T) {
 		solveCase("Tol 0.5", box2(), &Settings{Tol: 0.5}, nil),
 		solveCase("MaxIter -1", box2(), &Settings{MaxIter: -1}, ErrInvalid),
 		solveCase("MaxIter 1", box2(), &Settings{MaxIter: 1}, nil, ErrNotConverged),
-		solveCase("Regularization -1", box2(), &Settings{Regularization: -1}, ErrInvalid),
-		solveCase("Regularization NaN", box2(), &Settings{Regularization: nan}, ErrInvalid),
-		solveCase("Regularization Inf", box2(), &Settings{Regularization: inf}, ErrNaN),
+		solveCase("Quadratic -1", box2(), &Settings{Quadratic: -1}, ErrInvalid),
+		solveCase("Quadratic NaN", box2(), &Settings{Quadratic: nan}, ErrInvalid),
+		solveCase("Quadratic Inf", box2(), &Settings{Quadratic: inf}, ErrNaN),
 		solveCase("Barrier -1", box2(), &Settings{Barrier: -1}, ErrInvalid),
 		solveCase("Barrier NaN", box2(), &Settings{Barrier: nan}, ErrNaN),
 		solveCase("WarmStart length", box2(), &Settings{WarmStart: []float64{1}}, ErrDims),
@@ -163,7 +163,7 @@ func TestAdversarialSolve(t *testing.T) {
 		{Name: "Backward/cost scale", Call: func(ctx context.Context) (func() error, error) {
 			// With γ scaled along, x*(s·c, s·γ) = x*(c, γ): ∂x*/∂c scales by 1/s.
 			pb1 := box2()
-			ref, err := Solve(ctx, pb1, &Settings{Regularization: 0.5})
+			ref, err := Solve(ctx, pb1, &Settings{Quadratic: 0.5})
 			if err != nil {
 				return nil, err
 			}
@@ -174,7 +174,7 @@ func TestAdversarialSolve(t *testing.T) {
 			const sc = 1e20
 			pb2 := box2()
 			pb2.C = []float64{-sc, -2 * sc}
-			sol, err := Solve(ctx, pb2, &Settings{Regularization: 0.5 * sc})
+			sol, err := Solve(ctx, pb2, &Settings{Quadratic: 0.5 * sc})
 			if err != nil {
 				return nil, err
 			}
@@ -348,7 +348,7 @@ func TestAdversarialBatchOracleBackward(t *testing.T) {
 			return nil, err
 		}},
 		{Name: "Backward/wrong length", Want: ErrDims, Call: func(ctx context.Context) (func() error, error) {
-			sol, err := Solve(ctx, box2(), &Settings{Regularization: 0.1})
+			sol, err := Solve(ctx, box2(), &Settings{Quadratic: 0.1})
 			if err != nil {
 				return nil, err
 			}
@@ -356,7 +356,7 @@ func TestAdversarialBatchOracleBackward(t *testing.T) {
 			return nil, err
 		}},
 		{Name: "Backward/NaN", Want: ErrNaN, Call: func(ctx context.Context) (func() error, error) {
-			sol, err := Solve(ctx, box2(), &Settings{Regularization: 0.1})
+			sol, err := Solve(ctx, box2(), &Settings{Quadratic: 0.1})
 			if err != nil {
 				return nil, err
 			}
@@ -364,7 +364,7 @@ func TestAdversarialBatchOracleBackward(t *testing.T) {
 			return nil, err
 		}},
 		{Name: "Backward/valid", Call: func(ctx context.Context) (func() error, error) {
-			sol, err := Solve(ctx, box2(), &Settings{Regularization: 0.1})
+			sol, err := Solve(ctx, box2(), &Settings{Quadratic: 0.1})
 			if err != nil {
 				return nil, err
 			}

@@ -20,7 +20,7 @@ var (
 	ErrDims         = qp.ErrDims
 	ErrNaN          = qp.ErrNaN
 	// ErrInvalid reports an invalid setting: a negative, NaN or ≥ 1 Tol,
-	// a negative MaxIter, a negative, NaN or infinite Regularization or
+	// a negative MaxIter, a negative, NaN or infinite Quadratic or
 	// Barrier (NaN and Inf also match ErrNaN), a nil Solution.
 	ErrInvalid = qp.ErrInvalid
 )
@@ -54,10 +54,11 @@ type Settings struct {
 	// MaxIter caps interior-point iterations. 0 means the default 100;
 	// negative is ErrInvalid.
 	MaxIter int
-	// Regularization γ ≥ 0 (finite) adds γ/2‖x‖² to the objective (Wilder, Dilkina
-	// & Tambe 2019): the solution becomes a continuous, almost everywhere
+	// Quadratic is the weight γ ≥ 0 (finite) of the quadratic
+	// regularization γ/2‖x‖² added to the objective (Wilder, Dilkina &
+	// Tambe 2019): the solution becomes a continuous, almost everywhere
 	// differentiable function of c. Default 0.
-	Regularization float64
+	Quadratic float64
 	// Barrier μ ≥ 0 (finite) stops the interior point on the central path at
 	// barrier weight μ: the solution of min cᵀx − μ Σ log(slacks), smooth
 	// in all the data (Mandi & Guns 2020). Default 0 (the LP optimum).
@@ -216,10 +217,10 @@ func (s *Settings) validate() error {
 		return fmt.Errorf("%w: Tol = %g (want 0 ≤ Tol < 1; 0 means the default)", ErrInvalid, s.Tol)
 	case s.MaxIter < 0:
 		return fmt.Errorf("%w: MaxIter = %d (want ≥ 0; 0 means the default)", ErrInvalid, s.MaxIter)
-	case math.IsNaN(s.Regularization) || math.IsInf(s.Regularization, 0):
-		return fmt.Errorf("%w: %w: regularization %g must be finite and ≥ 0", ErrInvalid, ErrNaN, s.Regularization)
-	case s.Regularization < 0:
-		return fmt.Errorf("%w: regularization %g must be ≥ 0", ErrInvalid, s.Regularization)
+	case math.IsNaN(s.Quadratic) || math.IsInf(s.Quadratic, 0):
+		return fmt.Errorf("%w: %w: Quadratic = %g must be finite and ≥ 0", ErrInvalid, ErrNaN, s.Quadratic)
+	case s.Quadratic < 0:
+		return fmt.Errorf("%w: Quadratic = %g must be ≥ 0", ErrInvalid, s.Quadratic)
 	case math.IsNaN(s.Barrier) || math.IsInf(s.Barrier, 0):
 		return fmt.Errorf("%w: %w: barrier %g must be finite and ≥ 0", ErrInvalid, ErrNaN, s.Barrier)
 	case s.Barrier < 0:
@@ -246,7 +247,7 @@ func Solve(ctx context.Context, pb *Problem, s *Settings) (*Solution, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	q, lo, up, err := toQP(pb, set.Regularization)
+	q, lo, up, err := toQP(pb, set.Quadratic)
 	if err != nil {
 		return nil, err
 	}
@@ -269,7 +270,7 @@ func Solve(ctx context.Context, pb *Problem, s *Settings) (*Solution, error) {
 			n := len(p)
 			qq := mat.NewSymDense(n, nil)
 			for i := range n {
-				qq.SetSym(i, i, set.Regularization/cs)
+				qq.SetSym(i, i, set.Quadratic/cs)
 			}
 			q.Q = qq
 		}
@@ -328,10 +329,10 @@ type Gradient struct {
 // Backward returns the gradient of ⟨gx, x*⟩ with respect to the data, by
 // the QP backward pass on the KKT system factorized at the solution.
 //
-// The solution of an LP (Regularization = Barrier = 0) is piecewise
+// The solution of an LP (Quadratic = Barrier = 0) is piecewise
 // constant in c: its gradient with respect to c is zero wherever it
 // exists, and the KKT matrix is singular where the optimal vertex is not
-// unique. Use Regularization or Barrier for informative gradients in c
+// unique. Use Quadratic or Barrier for informative gradients in c
 // (or the perturbed optimizer of package solvers/perturbed).
 func (s *Solution) Backward(gx []float64) (*Gradient, error) {
 	if s == nil || s.qp == nil {
@@ -373,7 +374,7 @@ func (s *Solution) backward(gx, gnu, glam []float64) (*Gradient, error) {
 // into dst (length n), under the caller's ctx (its interior point stops
 // within one iteration of ctx being done). It is the shape used by
 // predict-then-optimize code (SPO+, perturbed optimizers) and is safe for
-// concurrent use. The problem data are copied. With s.Regularization or
+// concurrent use. The problem data are copied. With s.Quadratic or
 // s.Barrier the oracle returns the smoothed solution instead of a vertex;
 // at ties it returns a point of the optimal face (the interior point
 // converges towards its analytic center), which has the same optimal

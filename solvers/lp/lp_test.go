@@ -227,7 +227,7 @@ func TestInfeasibleUnbounded(t *testing.T) {
 func TestSmoothedGradients(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	ctx := context.Background()
-	for _, set := range []*Settings{{Regularization: 0.5, Tol: 1e-11}, {Barrier: 0.05, Tol: 1e-11}} {
+	for _, set := range []*Settings{{Quadratic: 0.5, Tol: 1e-11}, {Barrier: 0.05, Tol: 1e-11}} {
 		for range 3 {
 			n := 4 + rng.IntN(4)
 			pb := randomLP(rng, n, 1, n)
