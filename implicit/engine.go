@@ -9,6 +9,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/optlayers/optlayers/implicit/linsolve"
+	"github.com/optlayers/optlayers/internal/guard"
 )
 
 // Method selects how the engine solves linear systems with A = ∂ₓF.
@@ -144,7 +145,7 @@ func Linearize(c Condition, x, theta []float64, s *Settings) (l *Linearization, 
 	if err := s.validate(); err != nil {
 		return nil, err
 	}
-	defer recoverCallback(&err)
+	defer guard.Recover(&err, ErrCallback)
 	n, p := c.Dims()
 	if n < 0 || p < 0 {
 		return nil, fmt.Errorf("%w: condition dimensions %d×%d", ErrDims, n, p)
@@ -356,7 +357,7 @@ func (l *Linearization) AdjointContext(ctx context.Context, dst, g []float64) (e
 	if l == nil {
 		return fmt.Errorf("%w: nil Linearization", ErrInvalid)
 	}
-	defer recoverCallback(&err)
+	defer guard.Recover(&err, ErrCallback)
 	if len(dst) != l.n || len(g) != l.n {
 		return fmt.Errorf("%w: adjoint with n=%d, len(g)=%d, len(dst)=%d", ErrDims, l.n, len(g), len(dst))
 	}
@@ -379,7 +380,7 @@ func (l *Linearization) VJPContext(ctx context.Context, dst, g []float64) (err e
 		return fmt.Errorf("%w: nil Linearization", ErrInvalid)
 	}
 	ctx = orBackground(ctx)
-	defer recoverCallback(&err)
+	defer guard.Recover(&err, ErrCallback)
 	if len(dst) != l.p || len(g) != l.n {
 		return fmt.Errorf("%w: VJP with n=%d p=%d, len(g)=%d, len(dst)=%d", ErrDims, l.n, l.p, len(g), len(dst))
 	}
@@ -417,7 +418,7 @@ func (l *Linearization) JVPContext(ctx context.Context, dst, dtheta []float64) (
 		return fmt.Errorf("%w: nil Linearization", ErrInvalid)
 	}
 	ctx = orBackground(ctx)
-	defer recoverCallback(&err)
+	defer guard.Recover(&err, ErrCallback)
 	if len(dst) != l.n || len(dtheta) != l.p {
 		return fmt.Errorf("%w: JVP with n=%d p=%d, len(dθ)=%d, len(dst)=%d", ErrDims, l.n, l.p, len(dtheta), len(dst))
 	}
@@ -459,7 +460,7 @@ func (l *Linearization) JacobianContext(ctx context.Context) (j *mat.Dense, err 
 	if l.n == 0 || l.p == 0 {
 		return &mat.Dense{}, nil
 	}
-	defer recoverCallback(&err)
+	defer guard.Recover(&err, ErrCallback)
 	out := mat.NewDense(l.n, l.p, nil)
 	if m := l.method(); m == Auto || m == DenseLU || m == DenseCholesky {
 		f, err := l.factorization(m)

@@ -6,6 +6,8 @@ import (
 	"math"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/optlayers/optlayers/internal/guard"
 )
 
 // SolverFunc solves a parametric problem: it returns x*(θ) satisfying the
@@ -53,7 +55,7 @@ func (pb *Problem) Solve(ctx context.Context, theta, init []float64) (sol *Solut
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	defer recoverCallback(&err)
+	defer guard.Recover(&err, ErrCallback)
 	n, p := pb.Condition.Dims()
 	if len(theta) != p {
 		return nil, fmt.Errorf("%w: θ has length %d, want %d", ErrDims, len(theta), p)

@@ -11,6 +11,8 @@ import (
 	"github.com/optlayers/optlayers/implicit"
 	"github.com/optlayers/optlayers/internal/batch"
 	"github.com/optlayers/optlayers/internal/parallel"
+
+	"github.com/optlayers/optlayers/internal/guard"
 )
 
 // Errors returned by the package.
@@ -29,30 +31,12 @@ var (
 // 32-bit platforms).
 var maxOutputs = int(min(uint64(1)<<31, uint64(math.MaxInt)/8))
 
-// callbackErr marks err with ErrCallback when it carries a recovered panic;
-// for an *implicit.BatchError it marks each item's error.
-func callbackErr(err error) error {
-	if be, ok := err.(*implicit.BatchError); ok {
-		for k, e := range be.Errs {
-			be.Errs[k] = callbackErr(e)
-		}
-		return be
-	}
-	var pe *parallel.PanicError
-	if err != nil && !errors.Is(err, ErrCallback) && errors.As(err, &pe) {
-		return fmt.Errorf("%w: %w", ErrCallback, err)
-	}
-	return err
-}
+// callbackErr marks err with ErrCallback when it carries a recovered panic
+// (each item's error for an *implicit.BatchError).
+func callbackErr(err error) error { return batch.MarkPanics(err, ErrCallback) }
 
 // isNilMatrix reports a nil interface or a nil *mat.Dense.
-func isNilMatrix(m mat.Matrix) bool {
-	if m == nil {
-		return true
-	}
-	d, ok := m.(*mat.Dense)
-	return ok && d == nil
-}
+func isNilMatrix(m mat.Matrix) bool { return guard.IsNilMatrix(m) }
 
 // A Func is one differentiable map y = f(θ), θ ∈ Rⁱⁿ, y ∈ Rᵒᵘᵗ: one
 // instance of a layer. Forward writes y into dst and returns a [Tape]
@@ -107,8 +91,8 @@ func (l Layer) Forward(ctx context.Context, theta mat.Matrix) (o *Output, err er
 	if l.Func == nil {
 		return nil, fmt.Errorf("%w: nil Func", ErrInvalid)
 	}
-	if l.Workers < 0 {
-		return nil, fmt.Errorf("%w: Workers = %d must be ≥ 0 (0: GOMAXPROCS)", ErrInvalid, l.Workers)
+	if err := batch.CheckWorkers(l.Workers, ErrInvalid); err != nil {
+		return nil, err
 	}
 	if isNilMatrix(theta) {
 		return nil, fmt.Errorf("%w: nil parameter matrix", ErrInvalid)

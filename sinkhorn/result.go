@@ -9,6 +9,8 @@ import (
 
 	"github.com/optlayers/optlayers/implicit"
 	"github.com/optlayers/optlayers/internal/parallel"
+
+	"github.com/optlayers/optlayers/internal/batch"
 )
 
 // Dims returns the sizes n and m of the problem.
@@ -166,8 +168,8 @@ func SolveBatch(ctx context.Context, pbs []*Problem, s *Settings) ([]*Result, er
 		set = *s
 	}
 	workers := set.Workers
-	if workers < 0 {
-		return nil, fmt.Errorf("%w: Workers = %d must be ≥ 0 (0: GOMAXPROCS)", ErrInvalid, workers)
+	if err := batch.CheckWorkers(workers, ErrInvalid); err != nil {
+		return nil, err
 	}
 	res := make([]*Result, len(pbs))
 	errs := make([]error, len(pbs))

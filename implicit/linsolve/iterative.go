@@ -6,6 +6,8 @@ import (
 	"math"
 
 	"gonum.org/v1/gonum/floats"
+
+	"github.com/optlayers/optlayers/internal/guard"
 )
 
 // Preconditioner approximates the inverse of an operator: Precondition sets
@@ -173,9 +175,9 @@ func CG(ctx context.Context, dst []float64, a Operator, b []float64, s *Settings
 	if err := precheck("CG", a, s); err != nil {
 		return Result{}, err
 	}
-	defer recoverCallback(&err)
+	defer guard.Recover(&err, ErrCallback)
 	res, err = cgImpl(ctx, dst, a, b, s)
-	return guard("CG", dst, res, err)
+	return checkIterates("CG", dst, res, err)
 }
 
 func cgImpl(ctx context.Context, dst []float64, a Operator, b []float64, s *Settings) (Result, error) {
@@ -256,7 +258,7 @@ func NormalCG(ctx context.Context, dst []float64, a Operator, b []float64, s *Se
 	if err := precheck("NormalCG", a, s); err != nil {
 		return Result{}, err
 	}
-	defer recoverCallback(&err)
+	defer guard.Recover(&err, ErrCallback)
 	rows, cols := a.Dims()
 	if len(b) != rows || len(dst) != cols {
 		return Result{}, fmt.Errorf("%w: NormalCG with %d×%d operator, len(b)=%d, len(dst)=%d", ErrDims, rows, cols, len(b), len(dst))
@@ -280,9 +282,9 @@ func BiCGSTAB(ctx context.Context, dst []float64, a Operator, b []float64, s *Se
 	if err := precheck("BiCGSTAB", a, s); err != nil {
 		return Result{}, err
 	}
-	defer recoverCallback(&err)
+	defer guard.Recover(&err, ErrCallback)
 	res, err = bicgstabImpl(ctx, dst, a, b, s)
-	return guard("BiCGSTAB", dst, res, err)
+	return checkIterates("BiCGSTAB", dst, res, err)
 }
 
 func bicgstabImpl(ctx context.Context, dst []float64, a Operator, b []float64, s *Settings) (Result, error) {
@@ -392,9 +394,9 @@ func GMRES(ctx context.Context, dst []float64, a Operator, b []float64, s *Setti
 	if err := precheck("GMRES", a, s); err != nil {
 		return Result{}, err
 	}
-	defer recoverCallback(&err)
+	defer guard.Recover(&err, ErrCallback)
 	res, err = gmresImpl(ctx, dst, a, b, s)
-	return guard("GMRES", dst, res, err)
+	return checkIterates("GMRES", dst, res, err)
 }
 
 func gmresImpl(ctx context.Context, dst []float64, a Operator, b []float64, s *Settings) (Result, error) {
@@ -521,8 +523,8 @@ func gmresImpl(ctx context.Context, dst []float64, a Operator, b []float64, s *S
 	return Result{Iterations: it, Residual: res / bnorm}, fmt.Errorf("%w: GMRES residual %.3g after %d iterations", ErrNotConverged, res/bnorm, it)
 }
 
-// guard turns a non-finite result reported as a success into ErrNaN.
-func guard(name string, dst []float64, res Result, err error) (Result, error) {
+// checkIterates turns a non-finite result reported as a success into ErrNaN.
+func checkIterates(name string, dst []float64, res Result, err error) (Result, error) {
 	if err == nil && (!finite(dst) || math.IsNaN(res.Residual)) {
 		return res, fmt.Errorf("%w: %s iterates overflowed", ErrNaN, name)
 	}
@@ -542,7 +544,7 @@ func Neumann(ctx context.Context, dst []float64, a Operator, b []float64, s *Set
 	if err := precheck("Neumann", a, s); err != nil {
 		return Result{}, err
 	}
-	defer recoverCallback(&err)
+	defer guard.Recover(&err, ErrCallback)
 	rows, cols := a.Dims()
 	if rows != cols || len(b) != rows || len(dst) != cols {
 		return Result{}, fmt.Errorf("%w: Neumann with %d×%d operator, len(b)=%d, len(dst)=%d", ErrDims, rows, cols, len(b), len(dst))

@@ -72,3 +72,21 @@ func TestRunCanceled(t *testing.T) {
 }
 
 var errBadCall = errors.New("called")
+
+func TestMarkPanics(t *testing.T) {
+	errCB := errors.New("callback")
+	plain := errors.New("plain")
+	pe := &parallel.PanicError{Index: 2, Value: "boom"}
+	assert.NoError(t, MarkPanics(nil, errCB))
+	assert.Equal(t, plain, MarkPanics(plain, errCB))
+	err := MarkPanics(pe, errCB)
+	require.ErrorIs(t, err, errCB)
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, err, MarkPanics(err, errCB), "marked once")
+	be := implicit.NewBatchError([]error{plain, nil, pe})
+	err = MarkPanics(be, errCB)
+	var got *implicit.BatchError
+	require.ErrorAs(t, err, &got)
+	assert.False(t, errors.Is(got.Err(0), errCB), "a plain item stays plain")
+	assert.ErrorIs(t, got.Err(2), errCB)
+}

@@ -5,14 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"reflect"
 	"runtime/debug"
 	"sync"
 
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/optlayers/optlayers/implicit"
 	"github.com/optlayers/optlayers/internal/parallel"
+
+	"github.com/optlayers/optlayers/internal/batch"
+
+	"github.com/optlayers/optlayers/internal/guard"
 )
 
 // Errors returned by the package.
@@ -28,21 +30,9 @@ var (
 	ErrCallback = errors.New("pto: panic in a user callback")
 )
 
-// callbackErr marks err with ErrCallback when it carries a recovered panic;
-// for an *implicit.BatchError it marks each item's error.
-func callbackErr(err error) error {
-	if be, ok := err.(*implicit.BatchError); ok {
-		for k, e := range be.Errs {
-			be.Errs[k] = callbackErr(e)
-		}
-		return be
-	}
-	var pe *parallel.PanicError
-	if err != nil && !errors.Is(err, ErrCallback) && errors.As(err, &pe) {
-		return fmt.Errorf("%w: %w", ErrCallback, err)
-	}
-	return err
-}
+// callbackErr marks err with ErrCallback when it carries a recovered panic
+// (each item's error for an *implicit.BatchError).
+func callbackErr(err error) error { return batch.MarkPanics(err, ErrCallback) }
 
 // recoverCallback turns a panic of user code into an error matching
 // ErrCallback, and marks a returned error that carries a panic recovered
@@ -57,17 +47,7 @@ func recoverCallback(err *error) {
 }
 
 // isNil reports a nil interface or a nil pointer inside one.
-func isNil(v any) bool {
-	if v == nil {
-		return true
-	}
-	rv := reflect.ValueOf(v)
-	switch rv.Kind() {
-	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Func, reflect.Interface:
-		return rv.IsNil()
-	}
-	return false
-}
+func isNil(v any) bool { return guard.IsNil(v) }
 
 // Sense is the direction of optimization of an [Oracle].
 type Sense int

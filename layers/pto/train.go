@@ -27,10 +27,7 @@ func (s *Settings) workers() (int, error) {
 	if s == nil {
 		return 0, nil
 	}
-	if s.Workers < 0 {
-		return 0, fmt.Errorf("%w: Workers = %d must be ≥ 0 (0: GOMAXPROCS)", ErrInvalid, s.Workers)
-	}
-	return s.Workers, nil
+	return s.Workers, batch.CheckWorkers(s.Workers, ErrInvalid)
 }
 
 // TrainSettings controls [Train]. A nil *TrainSettings or zero fields mean

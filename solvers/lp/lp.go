@@ -10,6 +10,10 @@ import (
 
 	"github.com/optlayers/optlayers/solvers/perturbed"
 	"github.com/optlayers/optlayers/solvers/qp"
+
+	"github.com/optlayers/optlayers/internal/guard"
+
+	"github.com/optlayers/optlayers/internal/batch"
 )
 
 // Errors are those of package qp, so errors.Is works with either name.
@@ -200,13 +204,7 @@ func checkPair(mn string, m mat.Matrix, vn string, v []float64, n int) error {
 }
 
 // isNilMatrix reports a nil interface or a nil *mat.Dense.
-func isNilMatrix(m mat.Matrix) bool {
-	if m == nil {
-		return true
-	}
-	d, ok := m.(*mat.Dense)
-	return ok && d == nil
-}
+func isNilMatrix(m mat.Matrix) bool { return guard.IsNilMatrix(m) }
 
 // validate reports invalid settings.
 func (s *Settings) validate() error {
@@ -225,10 +223,8 @@ func (s *Settings) validate() error {
 		return fmt.Errorf("%w: %w: barrier %g must be finite and ≥ 0", ErrInvalid, ErrNaN, s.Barrier)
 	case s.Barrier < 0:
 		return fmt.Errorf("%w: barrier %g must be ≥ 0", ErrInvalid, s.Barrier)
-	case s.Workers < 0:
-		return fmt.Errorf("%w: Workers = %d must be ≥ 0 (0: GOMAXPROCS)", ErrInvalid, s.Workers)
 	}
-	return nil
+	return batch.CheckWorkers(s.Workers, ErrInvalid)
 }
 
 // Solve solves the LP pb (or its regularized or barrier-smoothed variant,

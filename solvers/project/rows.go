@@ -22,10 +22,7 @@ func (s *Settings) workers() (int, error) {
 	if s == nil {
 		return 0, nil
 	}
-	if s.Workers < 0 {
-		return 0, fmt.Errorf("%w: Workers = %d must be ≥ 0 (0: GOMAXPROCS)", ErrInvalid, s.Workers)
-	}
-	return s.Workers, nil
+	return s.Workers, batch.CheckWorkers(s.Workers, ErrInvalid)
 }
 
 // ProjectRows projects every row of y (r×n) onto set and writes it to the
