@@ -395,6 +395,15 @@ type contrastive struct {
 	pool       *pool
 }
 
+// start checks the pair i of d and returns the pool's solutions, the
+// oracle's sign s and w*ᵢ: what every contrastive loss starts from.
+func (c *contrastive) start(grad, chat []float64, d *Dataset, i int) (sols [][]float64, s float64, ws []float64, err error) {
+	if err := checkPair(chat, grad, d, i); err != nil {
+		return nil, 0, nil, err
+	}
+	return c.pool.snapshot(), c.oracle.Sense().sign(), d.W.RawRowView(i), nil
+}
+
 func (c *contrastive) maybeSolve(ctx context.Context, chat []float64, i int, rng *rand.Rand) error {
 	if c.solveRatio <= 0 || orFixed(rng).Float64() >= c.solveRatio {
 		return nil
@@ -446,12 +455,10 @@ func NewNCE(o Oracle, train *Dataset, solveRatio float64) (*NCE, error) {
 // Eval implements [Loss].
 func (l *NCE) Eval(ctx context.Context, grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (loss float64, err error) {
 	defer recoverCallback(&err)
-	if err := checkPair(chat, grad, d, i); err != nil {
+	sols, s, ws, err := l.start(grad, chat, d, i)
+	if err != nil {
 		return 0, err
 	}
-	sols := l.pool.snapshot()
-	s := l.oracle.Sense().sign()
-	ws := d.W.RawRowView(i)
 	zs := dot(chat, ws)
 	val := 0.0
 	for k := range grad {
@@ -488,12 +495,10 @@ func NewCMAP(o Oracle, train *Dataset, solveRatio float64) (*CMAP, error) {
 // Eval implements [Loss].
 func (l *CMAP) Eval(ctx context.Context, grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (loss float64, err error) {
 	defer recoverCallback(&err)
-	if err := checkPair(chat, grad, d, i); err != nil {
+	sols, s, ws, err := l.start(grad, chat, d, i)
+	if err != nil {
 		return 0, err
 	}
-	sols := l.pool.snapshot()
-	s := l.oracle.Sense().sign()
-	ws := d.W.RawRowView(i)
 	zs := dot(chat, ws)
 	best, arg := math.Inf(-1), -1
 	for j, w := range sols {

@@ -70,10 +70,10 @@ func NewListwise(o Oracle, train *Dataset, solveRatio, tau float64) (*Listwise, 
 // Eval implements [Loss].
 func (l *Pointwise) Eval(ctx context.Context, grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (loss float64, err error) {
 	defer recoverCallback(&err)
-	if err := checkPair(chat, grad, d, i); err != nil {
+	sols, _, _, err := l.start(grad, chat, d, i)
+	if err != nil {
 		return 0, err
 	}
-	sols := l.pool.snapshot()
 	c := d.C.RawRowView(i)
 	clear(grad)
 	val := 0.0
@@ -91,12 +91,10 @@ func (l *Pointwise) Eval(ctx context.Context, grad, chat []float64, d *Dataset, 
 // Eval implements [Loss].
 func (l *Pairwise) Eval(ctx context.Context, grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (loss float64, err error) {
 	defer recoverCallback(&err)
-	if err := checkPair(chat, grad, d, i); err != nil {
+	sols, s, ws, err := l.start(grad, chat, d, i)
+	if err != nil {
 		return 0, err
 	}
-	sols := l.pool.snapshot()
-	s := l.oracle.Sense().sign()
-	ws := d.W.RawRowView(i)
 	zs := s * dot(chat, ws)
 	clear(grad)
 	val := 0.0
@@ -115,11 +113,10 @@ func (l *Pairwise) Eval(ctx context.Context, grad, chat []float64, d *Dataset, i
 // Eval implements [Loss].
 func (l *Listwise) Eval(ctx context.Context, grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (loss float64, err error) {
 	defer recoverCallback(&err)
-	if err := checkPair(chat, grad, d, i); err != nil {
+	sols, s, _, err := l.start(grad, chat, d, i)
+	if err != nil {
 		return 0, err
 	}
-	sols := l.pool.snapshot()
-	s := l.oracle.Sense().sign()
 	c := d.C.RawRowView(i)
 	n := len(sols)
 	pc := make([]float64, n)
