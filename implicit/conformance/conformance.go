@@ -59,34 +59,32 @@ func Run(t *testing.T, cases []Case) {
 // is never done, VJPContext and JVPContext give VJP's and JVP's numbers;
 // with a canceled one, they return an error matching context.Canceled.
 func checkContext(cd implicit.ContextDifferentiable, n, p int, rng *rand.Rand, tol float64) error {
-	g, d := gaussian(rng, n), gaussian(rng, p)
-	want, got := make([]float64, p), make([]float64, p)
-	if err := cd.VJP(want, g); err != nil {
-		return fmt.Errorf("VJP: %w", err)
-	}
-	if err := cd.VJPContext(context.Background(), got, g); err != nil {
-		return fmt.Errorf("VJPContext: %w", err)
-	}
-	if d := maxDiff(got, want); !(d <= tol*math.Max(1, normInf(want))) {
-		return fmt.Errorf("VJPContext and VJP differ by %.3g", d)
-	}
-	wantz, gotz := make([]float64, n), make([]float64, n)
-	if err := cd.JVP(wantz, d); err != nil {
-		return fmt.Errorf("JVP: %w", err)
-	}
-	if err := cd.JVPContext(context.Background(), gotz, d); err != nil {
-		return fmt.Errorf("JVPContext: %w", err)
-	}
-	if d := maxDiff(gotz, wantz); !(d <= tol*math.Max(1, normInf(wantz))) {
-		return fmt.Errorf("JVPContext and JVP differ by %.3g", d)
-	}
-	cctx, cancel := context.WithCancel(context.Background())
+	canceled, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := cd.VJPContext(cctx, got, g); !errors.Is(err, context.Canceled) {
-		return fmt.Errorf("VJPContext with a canceled context: error %v, want one matching context.Canceled", err)
+	modes := []struct {
+		name  string
+		plain func(dst, v []float64) error
+		ctx   func(ctx context.Context, dst, v []float64) error
+		out   int
+		v     []float64
+	}{
+		{"VJP", cd.VJP, cd.VJPContext, p, gaussian(rng, n)},
+		{"JVP", cd.JVP, cd.JVPContext, n, gaussian(rng, p)},
 	}
-	if err := cd.JVPContext(cctx, gotz, d); !errors.Is(err, context.Canceled) {
-		return fmt.Errorf("JVPContext with a canceled context: error %v, want one matching context.Canceled", err)
+	for _, m := range modes {
+		want, got := make([]float64, m.out), make([]float64, m.out)
+		if err := m.plain(want, m.v); err != nil {
+			return fmt.Errorf("%s: %w", m.name, err)
+		}
+		if err := m.ctx(context.Background(), got, m.v); err != nil {
+			return fmt.Errorf("%sContext: %w", m.name, err)
+		}
+		if d := maxDiff(got, want); !(d <= tol*math.Max(1, normInf(want))) {
+			return fmt.Errorf("%sContext and %s differ by %.3g", m.name, m.name, d)
+		}
+		if err := m.ctx(canceled, got, m.v); !errors.Is(err, context.Canceled) {
+			return fmt.Errorf("%sContext with a canceled context: error %v, want one matching context.Canceled", m.name, err)
+		}
 	}
 	return nil
 }
