@@ -168,7 +168,7 @@ func (o *Output) Backward(ctx context.Context, gy mat.Matrix) (*mat.Dense, error
 	gt := mat.NewDense(r, o.in, nil)
 	for i, t := range o.tapes {
 		if t == nil {
-			return nil, fmt.Errorf("%w: row %d failed in Forward", ErrInvalid, i)
+			return nil, fmt.Errorf("%w: Forward failed for item %d of this Output", ErrInvalid, i)
 		}
 	}
 	if ctx == nil {
