@@ -171,13 +171,8 @@ func start(name string, dst []float64, a Operator, b []float64, s *Settings) (r 
 // iterate found. It stops within one iteration of ctx being done, with
 // an error matching ctx.Err() and the last iterate in dst; a nil ctx is
 // never done.
-func CG(ctx context.Context, dst []float64, a Operator, b []float64, s *Settings) (res Result, err error) {
-	if err := precheck("CG", a, s); err != nil {
-		return Result{}, err
-	}
-	defer guard.Recover(&err, ErrCallback)
-	res, err = cgImpl(ctx, dst, a, b, s)
-	return checkIterates("CG", dst, res, err)
+func CG(ctx context.Context, dst []float64, a Operator, b []float64, s *Settings) (Result, error) {
+	return iterate(ctx, "CG", cgImpl, dst, a, b, s)
 }
 
 func cgImpl(ctx context.Context, dst []float64, a Operator, b []float64, s *Settings) (Result, error) {
@@ -278,13 +273,8 @@ func NormalCG(ctx context.Context, dst []float64, a Operator, b []float64, s *Se
 // bi-conjugate gradient method with optional right preconditioning. It
 // stops within one iteration of ctx being done, with an error matching
 // ctx.Err() and the best iterate in dst; a nil ctx is never done.
-func BiCGSTAB(ctx context.Context, dst []float64, a Operator, b []float64, s *Settings) (res Result, err error) {
-	if err := precheck("BiCGSTAB", a, s); err != nil {
-		return Result{}, err
-	}
-	defer guard.Recover(&err, ErrCallback)
-	res, err = bicgstabImpl(ctx, dst, a, b, s)
-	return checkIterates("BiCGSTAB", dst, res, err)
+func BiCGSTAB(ctx context.Context, dst []float64, a Operator, b []float64, s *Settings) (Result, error) {
+	return iterate(ctx, "BiCGSTAB", bicgstabImpl, dst, a, b, s)
 }
 
 func bicgstabImpl(ctx context.Context, dst []float64, a Operator, b []float64, s *Settings) (Result, error) {
@@ -390,13 +380,8 @@ func bicgstabImpl(ctx context.Context, dst []float64, a Operator, b []float64, s
 // within one iteration (one product with M) of ctx being done, with an
 // error matching ctx.Err() and the iterate of the last restart in dst; a
 // nil ctx is never done.
-func GMRES(ctx context.Context, dst []float64, a Operator, b []float64, s *Settings) (res Result, err error) {
-	if err := precheck("GMRES", a, s); err != nil {
-		return Result{}, err
-	}
-	defer guard.Recover(&err, ErrCallback)
-	res, err = gmresImpl(ctx, dst, a, b, s)
-	return checkIterates("GMRES", dst, res, err)
+func GMRES(ctx context.Context, dst []float64, a Operator, b []float64, s *Settings) (Result, error) {
+	return iterate(ctx, "GMRES", gmresImpl, dst, a, b, s)
 }
 
 func gmresImpl(ctx context.Context, dst []float64, a Operator, b []float64, s *Settings) (Result, error) {
@@ -521,6 +506,19 @@ func gmresImpl(ctx context.Context, dst []float64, a Operator, b []float64, s *S
 		return Result{Iterations: it, Residual: res / bnorm}, nil
 	}
 	return Result{Iterations: it, Residual: res / bnorm}, fmt.Errorf("%w: GMRES residual %.3g after %d iterations", ErrNotConverged, res/bnorm, it)
+}
+
+// iterate runs the method impl after the checks the iterative methods
+// share (the operator and the settings), returning a panic of the
+// operator or preconditioner as an error matching ErrCallback and a
+// non-finite result reported as a success as ErrNaN.
+func iterate(ctx context.Context, name string, impl func(context.Context, []float64, Operator, []float64, *Settings) (Result, error), dst []float64, a Operator, b []float64, s *Settings) (res Result, err error) {
+	if err := precheck(name, a, s); err != nil {
+		return Result{}, err
+	}
+	defer guard.Recover(&err, ErrCallback)
+	res, err = impl(ctx, dst, a, b, s)
+	return checkIterates(name, dst, res, err)
 }
 
 // checkIterates turns a non-finite result reported as a success into ErrNaN.
