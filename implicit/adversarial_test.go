@@ -345,6 +345,26 @@ func TestAdversarialProblem(t *testing.T) {
 				return nil, ctx.Err()
 			}, Condition: linCond()}, th3)
 		}},
+		{Name: "nil Solution VJPContext", Want: ErrInvalid, Call: func(ctx context.Context) (func() error, error) {
+			var s *Solution
+			return nil, s.VJPContext(ctx, make([]float64, 3), g2)
+		}},
+		{Name: "nil Linearization contexts", Want: ErrInvalid, Call: func(ctx context.Context) (func() error, error) {
+			var l *Linearization
+			_, jerr := l.JacobianContext(ctx)
+			return nil, errors.Join(l.VJPContext(ctx, nil, nil), l.JVPContext(ctx, nil, nil), l.AdjointContext(ctx, nil, nil), jerr)
+		}},
+		{Name: "Solution.JVPContext/canceled", Want: context.Canceled, Call: func(ctx context.Context) (func() error, error) {
+			s, err := (&Problem{Solver: solver, Condition: linCond()}).Solve(ctx, th3, nil)
+			if err != nil {
+				return nil, err
+			}
+			return nil, s.JVPContext(testutil.Canceled(), make([]float64, 2), th3)
+		}},
+		{Name: "VJP/nil ctx", Call: func(context.Context) (func() error, error) {
+			v, err := VJP(nil, linCond(), x2, th3, g2, nil)
+			return func() error { return near(v, linVJP(g2), 1e-12) }, err
+		}},
 		{Name: "nil Solution", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 			var s *Solution
 			err := s.VJP(make([]float64, 3), g2)

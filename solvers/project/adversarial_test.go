@@ -521,6 +521,24 @@ func TestAdversarialConstructors(t *testing.T) {
 			_, err = p.Solve(testutil.Canceled(), []float64{3, 3})
 			return nil, err
 		}},
+		{Name: "Polyhedron.ProjectContext/canceled", Want: context.Canceled, Call: func(context.Context) (func() error, error) {
+			p, err := NewPolyhedron(a, []float64{1}, nil, nil, nil)
+			if err != nil {
+				return nil, err
+			}
+			return nil, p.ProjectContext(testutil.Canceled(), make([]float64, 2), []float64{3, 3})
+		}},
+		{Name: "Polyhedron.ProjectContext/nil", Any: []error{ErrInvalid, ErrDims}, Call: func(ctx context.Context) (func() error, error) {
+			var p *Polyhedron
+			return nil, p.ProjectContext(ctx, make([]float64, 2), []float64{3, 3})
+		}},
+		{Name: "Polyhedron.ProjectContext/NaN y", Want: ErrNaN, Call: func(ctx context.Context) (func() error, error) {
+			p, err := NewPolyhedron(a, []float64{1}, nil, nil, nil)
+			if err != nil {
+				return nil, err
+			}
+			return nil, p.ProjectContext(ctx, make([]float64, 2), []float64{nan, 3})
+		}},
 		{Name: "Polyhedron.Solve/NaN y", Want: ErrNaN, Call: func(context.Context) (func() error, error) {
 			p, err := NewPolyhedron(a, []float64{1}, nil, nil, nil)
 			if err != nil {
