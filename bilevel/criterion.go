@@ -5,6 +5,8 @@ import (
 	"math"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/optlayers/optlayers/solvers/smooth"
 )
 
 // Criterion is an outer criterion C(w) of the inner weights, typically a
@@ -172,4 +174,53 @@ func sigmoid(t float64) float64 {
 	}
 	e := math.Exp(t)
 	return e / (1 + e)
+}
+
+// MultiLogLoss is the held-out multinomial log-loss
+// C(W) = (1/m) Σᵢ [log Σₖ exp(xᵢᵀW_k) − xᵢᵀW_{yᵢ}] with labels 0…K−1
+// (smooth.Multinomial without penalty), W laid out as in [NewMultinomial].
+type MultiLogLoss struct {
+	pb   *smooth.Problem
+	zero []float64
+}
+
+// NewMultiLogLoss returns the log-loss on the rows (x, labels) for K
+// classes (labels must lie in 0…K−1; a held-out set may miss classes).
+func NewMultiLogLoss(x mat.Matrix, labels []float64, classes int) (*MultiLogLoss, error) {
+	for i, v := range labels {
+		if v != math.Trunc(v) || v < 0 || int(v) >= classes {
+			return nil, fmt.Errorf("%w: label %v at row %d outside 0…%d", ErrLabels, v, i, classes-1)
+		}
+	}
+	if _, err := newData(x, labels); err != nil {
+		return nil, err
+	}
+	pb, err := smooth.Multinomial(x, labels, classes, smooth.L2{})
+	if err != nil {
+		return nil, smoothErr(err)
+	}
+	return &MultiLogLoss{pb: pb, zero: []float64{0}}, nil
+}
+
+// Dims returns d·K.
+func (c *MultiLogLoss) Dims() int {
+	if c == nil || c.pb == nil {
+		return 0
+	}
+	return c.pb.N
+}
+
+// Value returns the mean log-loss and its gradient.
+//
+// w (and grad, when non-nil) must have length Dims; otherwise Value
+// returns NaN (and fills grad with NaN).
+func (c *MultiLogLoss) Value(w, grad []float64) float64 {
+	if c == nil || c.pb == nil || len(w) != c.Dims() || (grad != nil && len(grad) != c.Dims()) {
+		nanFill(grad)
+		return math.NaN()
+	}
+	if grad != nil {
+		c.pb.Grad(grad, w, c.zero)
+	}
+	return c.pb.Func(w, c.zero)
 }

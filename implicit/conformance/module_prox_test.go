@@ -49,7 +49,9 @@ func lassoCase(name string, l *prox.Lasso, theta []float64) conformance.Case {
 			return lin(res, th)
 		},
 		Batch: func(ctx context.Context, thetas [][]float64, workers int) ([]implicit.Differentiable, error) {
-			res, err := l.SolveBatch(ctx, thetas, nil, cdTight, workers)
+			set := *cdTight
+			set.Workers = workers
+			res, err := l.SolveBatch(ctx, thetas, nil, &set)
 			if err != nil {
 				return nil, err
 			}
@@ -105,7 +107,7 @@ func proxCases() []conformance.Case {
 	var cases []conformance.Case
 
 	x, y := randomData(rng, 40, 10, false)
-	l1 := mustLasso(x, y, prox.L1Penalty)
+	l1 := mustLasso(x, y, prox.Penalty{})
 	lam := 0.2 * l1.LambdaMax()
 	cases = append(cases,
 		lassoCase("L1", l1, []float64{lam}),
@@ -113,7 +115,7 @@ func proxCases() []conformance.Case {
 		solutionCase("lasso", prox.ImplicitProblem(l1.Composite(), 1/l1.Lipschitz(), &prox.Settings{Tol: 1e-12, MaxIter: 200000}, nil), []float64{lam}))
 
 	x, y = randomData(rng, 35, 8, false)
-	wl1 := mustLasso(x, y, prox.WeightedL1Penalty)
+	wl1 := mustLasso(x, y, prox.Penalty{Strengths: smooth.PerFeature})
 	th := make([]float64, 8)
 	for j := range th {
 		th[j] = wl1.LambdaMax() * (0.1 + 0.3*rng.Float64())
@@ -121,7 +123,7 @@ func proxCases() []conformance.Case {
 	cases = append(cases, lassoCase("weighted L1", wl1, th))
 
 	x, y = randomData(rng, 30, 12, false)
-	en := mustLasso(x, y, prox.ElasticNetPenalty)
+	en := mustLasso(x, y, prox.Penalty{ElasticNet: true})
 	enTheta := []float64{0.25 * en.LambdaMax(), 0.3}
 	cases = append(cases,
 		lassoCase("elastic net", en, enTheta),

@@ -89,7 +89,7 @@ func smoothCases() []conformance.Case {
 	cases = append(cases, smoothCase("Ridge", ridge, []float64{0.3}, &smooth.Settings{Tol: 1e-12})...)
 
 	x, y = randomData(rng, 25, 6, false)
-	ridgeLog, err := smooth.Ridge(x, y, smooth.L2{PerFeature: true, LogScale: true})
+	ridgeLog, err := smooth.Ridge(x, y, smooth.L2{Strengths: smooth.PerFeature, LogScale: true})
 	if err != nil {
 		panic(err)
 	}
@@ -107,7 +107,7 @@ func smoothCases() []conformance.Case {
 	cases = append(cases, smoothCase("Logistic NewtonCG", logit, []float64{0.1}, &smooth.Settings{Method: smooth.NewtonCG, Tol: 1e-12})...)
 
 	x, y = randomData(rng, 35, 5, true)
-	logitPF, err := smooth.Logistic(x, y, smooth.L2{PerFeature: true})
+	logitPF, err := smooth.Logistic(x, y, smooth.L2{Strengths: smooth.PerFeature})
 	if err != nil {
 		panic(err)
 	}

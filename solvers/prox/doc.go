@@ -6,7 +6,7 @@
 //
 // # Proximity operators
 //
-// prox_{ηg}(v; λ) = argminₓ ½‖x − v‖² + η g(x; λ). Each [Operator] gives
+// prox_{ηg}(v; λ) = argminₓ ½‖x − v‖² + η g(x; λ). Each [Regularizer] gives
 // prox, g, and the Jacobians of prox with respect to its input v and to
 // its parameters λ (needed for hypergradients with respect to λ):
 //
@@ -57,7 +57,7 @@
 // Bad input gives a returned error, never a panic or a NaN: the
 // package's sentinels [ErrDims], [ErrNaN], [ErrInvalid], [ErrNotConverged]
 // and [ErrStalled] are wrapped with details (test with errors.Is); a panic
-// in user code (the smooth part F, a user Operator or Projector) comes
+// in user code (the smooth part F, a user Regularizer or Projector) comes
 // back as [ErrCallback]. Settings outside their documented ranges
 // (negative or NaN tolerances, negative counts, unknown enum values) are
 // ErrInvalid; zero means the default. The

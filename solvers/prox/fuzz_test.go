@@ -83,7 +83,7 @@ func (r *fuzzReader) length(want int) int {
 // fuzzOperator builds one of the operators of the package with arbitrary
 // configuration (weights of any length and sign, groups with any indices)
 // for vectors of length n.
-func fuzzOperator(r *fuzzReader, which uint8, n int) (string, Operator) {
+func fuzzOperator(r *fuzzReader, which uint8, n int) (string, Regularizer) {
 	weights := func() []float64 {
 		if r.u8()%3 == 0 {
 			return nil
@@ -136,7 +136,7 @@ func fuzzOperator(r *fuzzReader, which uint8, n int) (string, Operator) {
 
 // fuzzParams returns λ for g: of length NumParams(n) most of the time,
 // made valid (non-negative, ordered bounds) half of the time.
-func fuzzParams(r *fuzzReader, g Operator, n int) []float64 {
+func fuzzParams(r *fuzzReader, g Regularizer, n int) []float64 {
 	p := g.NumParams(n)
 	lam := r.floats(r.length(p))
 	if r.u8()%2 == 0 {
@@ -342,7 +342,7 @@ func FuzzLassoSolve(f *testing.F) {
 	f.Add(uint8(4), uint8(4), uint8(2), []byte{3, 3, 3, 3, 9, 9, 9, 9, 200, 100})
 	f.Fuzz(func(t *testing.T, nb, db, pb uint8, data []byte) {
 		n, d := int(nb%8), int(db%8)
-		pen := Penalty(pb % 4)
+		pen := Penalty{Strengths: smooth.Strengths(pb % 4), ElasticNet: pb&4 != 0, LogScale: pb&8 != 0}
 		vals := fuzzFloats(data, n*d+n+d+2)
 		var x *mat.Dense
 		if n > 0 && d > 0 {
@@ -414,7 +414,12 @@ func FuzzLassoSolve(f *testing.F) {
 				}
 			}
 		}
-		if _, err := l.SolveBatch(ctx, [][]float64{theta, theta}, [][]float64{nil, w}, cd, 2); err == nil && len(w) != l.d {
+		cd2 := CDSettings{Workers: 2}
+		if cd != nil {
+			cd2 = *cd
+			cd2.Workers = 2
+		}
+		if _, err := l.SolveBatch(ctx, [][]float64{theta, theta}, [][]float64{nil, w}, &cd2); err == nil && len(w) != l.d {
 			t.Fatalf("SolveBatch accepted a warm start of length %d for d=%d", len(w), l.d)
 		}
 		r2, err := Minimize(ctx, l.Composite(), theta, make([]float64, l.d), &Settings{MaxIter: 200})

@@ -178,7 +178,7 @@ func TestAdversarialModels(t *testing.T) {
 	ctors := map[string]func(mat.Matrix, []float64) (*Problem, error){
 		"Ridge":        func(x mat.Matrix, y []float64) (*Problem, error) { return Ridge(x, y, L2{LogScale: true}) },
 		"LeastSquares": LeastSquares,
-		"Logistic":     func(x mat.Matrix, y []float64) (*Problem, error) { return Logistic(x, y, L2{PerFeature: true}) },
+		"Logistic":     func(x mat.Matrix, y []float64) (*Problem, error) { return Logistic(x, y, L2{Strengths: PerFeature}) },
 	}
 	var cases []testutil.Case
 	for name, ctor := range ctors {
@@ -308,7 +308,7 @@ func TestAdversarialModelFunctions(t *testing.T) {
 	y := []float64{1, -1, 1, -1}
 	var cases []testutil.Case
 	for name, ctor := range map[string]func() (*Problem, error){
-		"Ridge":        func() (*Problem, error) { return Ridge(x, y, L2{PerFeature: true}) },
+		"Ridge":        func() (*Problem, error) { return Ridge(x, y, L2{Strengths: PerFeature}) },
 		"LeastSquares": func() (*Problem, error) { return LeastSquares(x, y) },
 		"Logistic":     func() (*Problem, error) { return Logistic(x, y, L2{LogScale: true}) },
 	} {

@@ -55,7 +55,7 @@ func FuzzMinimize(f *testing.F) {
 			x = &mat.Dense{}
 		}
 		y := vals[n*d : n*d+n]
-		reg := L2{PerFeature: mb&1 == 1, LogScale: mb&2 == 2}
+		reg := L2{Strengths: Strengths(mb & 1), LogScale: mb&2 == 2}
 		var pb *Problem
 		var err error
 		if mb&4 == 4 {
