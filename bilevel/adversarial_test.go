@@ -392,7 +392,7 @@ func TestAdversarialObjectives(t *testing.T) {
 		return func() (Objective, error) { return NewHeldOut(m, c, nil) }
 	}
 	cv := func(workers int) func() (Objective, error) {
-		return func() (Objective, error) { return KFold(x, y, 3, ridgeFold, nil, workers) }
+		return func() (Objective, error) { return KFold(x, y, 3, ridgeFold, &CVSettings{Workers: workers}) }
 	}
 	cases := []testutil.Case{
 		evalRow("HeldOut/ok", nil, heldOut(m, c), []float64{-1}, make([]float64, 1), 0),
@@ -415,38 +415,38 @@ func TestAdversarialObjectives(t *testing.T) {
 		evalRow("CV/ok", nil, cv(0), []float64{-1}, make([]float64, 1), 0),
 		evalRow("CV/one worker", nil, cv(1), []float64{-1}, make([]float64, 1), 0),
 		evalRow("CV/workers=-1", ErrInvalid, cv(-1), []float64{-1}, nil, 0),
-		evalRow("CV/k=1", ErrInvalid, func() (Objective, error) { return KFold(x, y, 1, ridgeFold, nil, 0) }, []float64{-1}, nil, 0),
-		evalRow("CV/k=7 of 6 rows", ErrInvalid, func() (Objective, error) { return KFold(x, y, 7, ridgeFold, nil, 0) }, []float64{-1}, nil, 0),
-		evalRow("CV/short y", ErrDims, func() (Objective, error) { return KFold(x, y[:4], 2, ridgeFold, nil, 0) }, []float64{-1}, nil, 0),
-		evalRow("CV/nil x", ErrInvalid, func() (Objective, error) { return KFold(nil, y, 2, ridgeFold, nil, 0) }, []float64{-1}, nil, 0),
-		evalRow("CV/nil builder", ErrInvalid, func() (Objective, error) { return KFold(x, y, 2, nil, nil, 0) }, []float64{-1}, nil, 0),
+		evalRow("CV/k=1", ErrInvalid, func() (Objective, error) { return KFold(x, y, 1, ridgeFold, nil) }, []float64{-1}, nil, 0),
+		evalRow("CV/k=7 of 6 rows", ErrInvalid, func() (Objective, error) { return KFold(x, y, 7, ridgeFold, nil) }, []float64{-1}, nil, 0),
+		evalRow("CV/short y", ErrDims, func() (Objective, error) { return KFold(x, y[:4], 2, ridgeFold, nil) }, []float64{-1}, nil, 0),
+		evalRow("CV/nil x", ErrInvalid, func() (Objective, error) { return KFold(nil, y, 2, ridgeFold, nil) }, []float64{-1}, nil, 0),
+		evalRow("CV/nil builder", ErrInvalid, func() (Objective, error) { return KFold(x, y, 2, nil, nil) }, []float64{-1}, nil, 0),
 		evalRow("CV/bad settings", ErrInvalid, func() (Objective, error) {
-			return KFold(x, y, 2, ridgeFold, &HypergradSettings{Method: Method(77)}, 0)
+			return KFold(x, y, 2, ridgeFold, &CVSettings{Hypergrad: &HypergradSettings{Method: Method(77)}})
 		}, []float64{-1}, nil, 0),
 		evalRow("CV/builder error", ErrDims, func() (Objective, error) {
 			return KFold(x, y, 2, func(mat.Matrix, []float64, mat.Matrix, []float64) (Model, Criterion, error) {
 				return nil, nil, fmt.Errorf("%w: user says no", ErrDims)
-			}, nil, 0)
+			}, nil)
 		}, []float64{-1}, nil, 0),
 		evalRow("CV/builder returns nil", ErrInvalid, func() (Objective, error) {
 			return KFold(x, y, 2, func(mat.Matrix, []float64, mat.Matrix, []float64) (Model, Criterion, error) {
 				return nil, nil, nil
-			}, nil, 0)
+			}, nil)
 		}, []float64{-1}, nil, 0),
 		evalRow("CV/panicking builder", ErrCallback, func() (Objective, error) {
 			return KFold(x, y, 2, func(mat.Matrix, []float64, mat.Matrix, []float64) (Model, Criterion, error) {
 				panic("user builder panics")
-			}, nil, 0)
+			}, nil)
 		}, []float64{-1}, nil, 0),
 		evalRow("CV/panicking fold", ErrCallback, func() (Objective, error) {
 			h, err := NewHeldOut(panicModel{Model: m, fit: true}, c, nil)
 			if err != nil {
 				return nil, err
 			}
-			return NewCrossValidation([]*HeldOut{h, h}, 2)
+			return NewCrossValidation([]*HeldOut{h, h}, &CVSettings{Workers: 2})
 		}, []float64{-1}, make([]float64, 1), 0),
-		evalRow("CV/no folds", ErrInvalid, func() (Objective, error) { return NewCrossValidation(nil, 0) }, []float64{-1}, nil, 0),
-		evalRow("CV/nil fold", ErrDims, func() (Objective, error) { return NewCrossValidation([]*HeldOut{nil}, 0) }, []float64{-1}, nil, 0),
+		evalRow("CV/no folds", ErrInvalid, func() (Objective, error) { return NewCrossValidation(nil, nil) }, []float64{-1}, nil, 0),
+		evalRow("CV/nil fold", ErrDims, func() (Objective, error) { return NewCrossValidation([]*HeldOut{nil}, nil) }, []float64{-1}, nil, 0),
 		evalRow("CV/nil receiver", ErrInvalid, func() (Objective, error) { return (*CrossValidation)(nil), nil }, []float64{-1}, nil, 0),
 		evalRow("CV/tol=NaN", ErrInvalid, cv(0), []float64{-1}, nil, math.NaN()),
 		evalRow("CV/θ=-800", ErrInvalid, cv(0), []float64{-800}, nil, 0),
@@ -738,7 +738,7 @@ func TestAdversarialProblemModel(t *testing.T) {
 			if err != nil {
 				return nil, err
 			}
-			cv, err := NewCrossValidation([]*HeldOut{mk(), mk()}, 1)
+			cv, err := NewCrossValidation([]*HeldOut{mk(), mk()}, &CVSettings{Workers: 1})
 			if err != nil {
 				return nil, err
 			}

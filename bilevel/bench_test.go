@@ -188,7 +188,7 @@ func cvLasso(b testing.TB, rows, cols int) (*CrossValidation, float64) {
 		}
 		folds = append(folds, h)
 	}
-	cv, err := NewCrossValidation(folds, 0)
+	cv, err := NewCrossValidation(folds, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

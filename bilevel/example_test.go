@@ -102,7 +102,7 @@ func ExampleKFold() {
 		c, err := bilevel.NewMSE(sets[1].X, sets[1].Y)
 		return m, c, err
 	}
-	cv, err := bilevel.KFold(d.X, d.Y, 5, build, nil, 0)
+	cv, err := bilevel.KFold(d.X, d.Y, 5, build, nil)
 	if err != nil {
 		panic(err)
 	}

@@ -253,7 +253,7 @@ func TestCrossValidationDeterministic(t *testing.T) {
 			require.NoError(t, err)
 			folds = append(folds, h)
 		}
-		cv, err := NewCrossValidation(folds, workers)
+		cv, err := NewCrossValidation(folds, &CVSettings{Workers: workers})
 		require.NoError(t, err)
 		return cv
 	}
@@ -266,7 +266,7 @@ func TestCrossValidationDeterministic(t *testing.T) {
 		}
 		c, err := NewMSE(xv, yv)
 		return m, c, err
-	}, nil, 2)
+	}, &CVSettings{Workers: 2})
 	require.NoError(t, err)
 	gk := []float64{0}
 	ek, err := kf.Evaluate(ctx, theta, gk, 1e-12)

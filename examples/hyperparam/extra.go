@@ -250,7 +250,7 @@ func tuneCSV(ctx context.Context, out io.Writer, file, model string, k int, lo, 
 		}
 		folds = append(folds, h)
 	}
-	cv, err := bilevel.NewCrossValidation(folds, 0)
+	cv, err := bilevel.NewCrossValidation(folds, nil)
 	if err != nil {
 		return err
 	}

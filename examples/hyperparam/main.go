@@ -555,7 +555,7 @@ func cvObjective(d *datasets.Dataset, k int, model string, s *bilevel.HypergradS
 		}
 		folds = append(folds, h)
 	}
-	cv, err := bilevel.NewCrossValidation(folds, 0)
+	cv, err := bilevel.NewCrossValidation(folds, nil)
 	return cv, lmax, err
 }
 
