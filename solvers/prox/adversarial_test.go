@@ -310,6 +310,61 @@ func TestAdversarialLasso(t *testing.T) {
 			}
 			return nil, err
 		}},
+		{Name: "SolveBatch/Workers=-1", Want: ErrInvalid, Call: func(ctx context.Context) (func() error, error) {
+			_, err := l.SolveBatch(ctx, [][]float64{th}, nil, &CDSettings{Workers: -1})
+			return nil, err
+		}},
+		{Name: "Solve/log scale e^θ overflows", Want: ErrInvalid, Call: func(ctx context.Context) (func() error, error) {
+			ll, err := NewLasso(x, y, Penalty{LogScale: true})
+			if err != nil {
+				return nil, err
+			}
+			_, err = ll.Solve(ctx, []float64{800}, nil, nil)
+			return nil, err
+		}},
+		{Name: "Solve/log scale NaN θ", Want: ErrNaN, Call: func(ctx context.Context) (func() error, error) {
+			ll, err := NewLasso(x, y, Penalty{LogScale: true})
+			if err != nil {
+				return nil, err
+			}
+			_, err = ll.Solve(ctx, []float64{math.NaN()}, nil, nil)
+			return nil, err
+		}},
+		{Name: "ConditionStep/η=0", Want: ErrInvalid, Call: func(ctx context.Context) (func() error, error) {
+			_, _, err := l.ConditionStep(0).Linearize(make([]float64, 3), th)
+			return nil, err
+		}},
+		{Name: "NewLogistic/ok", Call: func(ctx context.Context) (func() error, error) {
+			lg, err := NewLogistic(x, []float64{1, -1, 1, -1, 1, -1}, Penalty{LogScale: true})
+			if err != nil {
+				return nil, err
+			}
+			res, err := lg.Solve(ctx, []float64{-3}, nil, nil)
+			if err != nil {
+				return nil, err
+			}
+			return func() error { return testutil.Finite("x", res.X) }, nil
+		}},
+		{Name: "NewLogistic/labels 0 and 1", Want: ErrInvalid, Call: func(ctx context.Context) (func() error, error) {
+			_, err := NewLogistic(x, []float64{0, 1, 0, 1, 0, 1}, Penalty{})
+			return nil, err
+		}},
+		{Name: "NewLogistic/nil x", Want: ErrDims, Call: func(ctx context.Context) (func() error, error) {
+			_, err := NewLogistic(nil, y, Penalty{})
+			return nil, err
+		}},
+		{Name: "NewLogistic/1e300 x", Want: ErrNaN, Call: func(ctx context.Context) (func() error, error) {
+			_, err := NewLogistic(huge, []float64{1, -1, 1, -1, 1, -1}, Penalty{})
+			return nil, err
+		}},
+		{Name: "Logistic.Solve/canceled", Any: []error{context.Canceled, ErrNotConverged}, Call: func(context.Context) (func() error, error) {
+			lg, err := NewLogistic(x, []float64{1, -1, 1, -1, 1, -1}, Penalty{})
+			if err != nil {
+				return nil, err
+			}
+			_, err = lg.Solve(testutil.Canceled(), []float64{1e-4}, nil, nil)
+			return nil, err
+		}},
 		{Name: "SolveBatch/bad θ", Want: ErrInvalid, Call: func(ctx context.Context) (func() error, error) {
 			_, err := l.SolveBatch(ctx, [][]float64{th, {-1}}, nil, &CDSettings{Workers: 2})
 			return nil, err
@@ -470,6 +525,9 @@ func TestAdversarialOperators(t *testing.T) {
 		"Box":             {Box{Scalar: true}, []float64{-1, 1}},
 		"NonNegative":     {NonNegative{}, nil},
 		"L2Ball":          {L2Ball{}, []float64{1}},
+		"LogScale(L1)":    {LogScale(L1{Weights: []float64{1, 2, 0}}), []float64{-0.5}},
+		"LogScale(EN)":    {LogScale(ElasticNet{}), []float64{-1, 0.3}},
+		"LogScale(Group)": {LogScale(GroupLasso{Groups: [][]int{{0, 1}, {2}}}), []float64{0.2}},
 	}
 	var cases []testutil.Case
 	for name, o := range ops {
@@ -522,6 +580,12 @@ func TestAdversarialOperators(t *testing.T) {
 	cases = append(cases,
 		testutil.Case{Name: "Indicator/panicking projector", Want: ErrCallback, Call: func(context.Context) (func() error, error) {
 			return nil, Indicator(panicProjector{}).Prox(make([]float64, n), []float64{1, 2, 3}, nil, 1)
+		}},
+		testutil.Case{Name: "LogScale/e^θ overflows", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
+			return nil, LogScale(L1{}).Prox(make([]float64, n), []float64{1, 2, 3}, []float64{710}, 1)
+		}},
+		testutil.Case{Name: "LogScale/nil regularizer", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
+			return nil, LogScale(nil).Prox(make([]float64, n), []float64{1, 2, 3}, nil, 1)
 		}},
 		testutil.Case{Name: "Box/crossed", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 			return nil, Box{Scalar: true}.Prox(make([]float64, n), []float64{1, 2, 3}, []float64{1, -1}, 1)

@@ -339,17 +339,18 @@ func (l *Lasso) ConditionStep(eta float64) implicit.Condition {
 	if l == nil || l.d == 0 {
 		return Condition(nil, eta)
 	}
-	return &lassoCondition{l: l, g: l.Regularizer(), step: eta}
+	return &lassoCondition{l: l, g: l.Regularizer(), step: eta, fixed: true}
 }
 
 type lassoCondition struct {
-	l    *Lasso
-	g    Diagonal
-	step float64 // 0: 1/L
+	l     *Lasso
+	g     Diagonal
+	step  float64 // with fixed; else 1/L
+	fixed bool
 }
 
 func (c *lassoCondition) eta() float64 {
-	if c.step != 0 {
+	if c.fixed {
 		return c.step
 	}
 	if lip := c.l.Lipschitz(); lip > 0 && !math.IsInf(lip, 0) {
