@@ -62,7 +62,7 @@
 //
 // The error names and the Settings names above are those of every
 // package. Batch functions that take a workers argument instead of
-// Settings.Workers (project, prox, sorting, bilevel, pto) are being
-// migrated; the conformance registry lists the results that speak the
+// Settings.Workers (project, sorting, pto) are being migrated (prox and
+// bilevel are done: CDSettings.Workers, CVSettings.Workers); the conformance registry lists the results that speak the
 // contract.
 package optlayers
