@@ -399,13 +399,8 @@ func (o *diagSupport) factor() error {
 		for a, i := range o.s {
 			sym.SetSym(a, a, sym.At(a, a)+(1-o.diag[i])/(o.eta*o.diag[i]))
 		}
-		ch, err := linsolve.NewCholesky(sym)
-		if err != nil {
-			o.err = fmt.Errorf("%w: support system of size %d: %w", ErrSingular, k, err)
-			return o.err
-		}
-		o.fact = ch
-		return nil
+		o.fact, o.err = factorSupport(sym)
+		return o.err
 	}
 	kk := mat.NewDense(k, k, nil)
 	e := make([]float64, o.n)

@@ -46,8 +46,8 @@ type SupportLinearization struct {
 	s       []int
 	signs   []float64
 	ws      []float64
-	chol    mat.Cholesky
-	buf     *mat.VecDense
+	chol    *linsolve.Cholesky
+	buf     []float64
 }
 
 // Linearize returns the support-restricted derivative of the solution w
@@ -81,15 +81,24 @@ func (l *Lasso) Linearize(w, theta []float64) (*SupportLinearization, error) {
 	if k == 0 {
 		return sl, nil
 	}
-	K := l.supportGram(s, l.l2(l.penalty.strengths(theta)))
-	if !sl.chol.Factorize(K) {
-		return nil, fmt.Errorf("%w: X_SᵀX_S/n + λ₂I is not positive definite (|S| = %d, n = %d)", ErrSingular, k, l.n)
+	var err error
+	if sl.chol, err = factorSupport(l.supportGram(s, l.l2(l.penalty.strengths(theta)))); err != nil {
+		return nil, fmt.Errorf("%w (n = %d)", err, l.n)
 	}
-	if c := sl.chol.Cond(); c > 1e14 {
-		return nil, fmt.Errorf("%w: condition number %.3g (|S| = %d, n = %d)", ErrSingular, c, k, l.n)
-	}
-	sl.buf = mat.NewVecDense(k, nil)
+	sl.buf = make([]float64, k)
 	return sl, nil
+}
+
+// factorSupport factorizes a support system K (the one factorization of
+// this package's support-restricted derivatives: SupportLinearization and
+// the lasso's Condition): Cholesky, ErrSingular when K is not positive
+// definite or too ill-conditioned to solve with.
+func factorSupport(K *mat.SymDense) (*linsolve.Cholesky, error) {
+	ch, err := linsolve.NewCholesky(K)
+	if err != nil {
+		return nil, fmt.Errorf("%w: support system of size %d: %w", ErrSingular, K.SymmetricDim(), err)
+	}
+	return ch, nil
 }
 
 // supportGram returns X_SᵀX_S/n + diag(extra) (extra scalar added to the
@@ -171,7 +180,7 @@ func (sl *SupportLinearization) JVP(dst, dtheta []float64) error {
 			dl[t] = sl.lam[t] * v
 		}
 	}
-	b := sl.buf.RawVector().Data
+	b := sl.buf
 	for a, j := range sl.s {
 		switch {
 		case sl.penalty.Strengths == smooth.PerFeature:
@@ -182,8 +191,8 @@ func (sl *SupportLinearization) JVP(dst, dtheta []float64) error {
 			b[a] = -sl.signs[a] * dl[0]
 		}
 	}
-	if err := sl.chol.SolveVecTo(sl.buf, sl.buf); err != nil {
-		return fmt.Errorf("%w: %v", ErrSingular, err)
+	if err := sl.chol.Solve(sl.buf, sl.buf); err != nil {
+		return fmt.Errorf("%w: %w", ErrSingular, err)
 	}
 	for a, j := range sl.s {
 		dst[j] = b[a]
@@ -208,12 +217,12 @@ func (sl *SupportLinearization) VJP(dst, g []float64) error {
 	if k == 0 {
 		return nil
 	}
-	u := sl.buf.RawVector().Data
+	u := sl.buf
 	for a, j := range sl.s {
 		u[a] = g[j]
 	}
-	if err := sl.chol.SolveVecTo(sl.buf, sl.buf); err != nil {
-		return fmt.Errorf("%w: %v", ErrSingular, err)
+	if err := sl.chol.Solve(sl.buf, sl.buf); err != nil {
+		return fmt.Errorf("%w: %w", ErrSingular, err)
 	}
 	for a, j := range sl.s {
 		switch {
@@ -260,15 +269,15 @@ func (sl *SupportLinearization) VJPData(g []float64) (gx *mat.Dense, gy []float6
 	if k == 0 {
 		return gx, gy, nil
 	}
-	u := sl.buf.RawVector().Data
+	u := sl.buf
 	for a, j := range sl.s {
 		u[a] = g[j]
 	}
 	if !finite(u) {
 		return nil, nil, fmt.Errorf("%w: in g", ErrNaN)
 	}
-	if err := sl.chol.SolveVecTo(sl.buf, sl.buf); err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", ErrSingular, err)
+	if err := sl.chol.Solve(sl.buf, sl.buf); err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", ErrSingular, err)
 	}
 	// xu = X_S u, r = y − X_S w_S.
 	xu := make([]float64, n)
