@@ -720,7 +720,10 @@ func TestAdversarialProblemModel(t *testing.T) {
 		// log-strength: |θ| > 700 is valid there.
 		{Name: "θ=800 is not a log-strength", Call: fit(good, []float64{0}, []float64{800}, 0)},
 		{Name: "HeldOut and CV with θ=800", Call: func(ctx context.Context) (func() error, error) {
-			target := &MSE{dat: &data{x: mat.NewDense(1, 1, []float64{1}), xt: mat.NewDense(1, 1, []float64{1}), y: []float64{800}, rows: 1, d: 1}, r: make([]float64, 1)}
+			target, err := NewMSE(mat.NewDense(1, 1, []float64{1}), []float64{800})
+			if err != nil {
+				return nil, err
+			}
 			mk := func() *HeldOut {
 				m, err := NewProblemModel(good)
 				if err != nil {
