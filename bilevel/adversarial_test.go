@@ -446,6 +446,20 @@ func TestAdversarialObjectives(t *testing.T) {
 			return NewCrossValidation([]*HeldOut{h, h}, &CVSettings{Workers: 2})
 		}, []float64{-1}, make([]float64, 1), 0),
 		evalRow("CV/no folds", ErrInvalid, func() (Objective, error) { return NewCrossValidation(nil, nil) }, []float64{-1}, nil, 0),
+		evalRow("CV/Workers=-1", ErrInvalid, func() (Objective, error) {
+			h, err := NewHeldOut(m, c, nil)
+			if err != nil {
+				return nil, err
+			}
+			return NewCrossValidation([]*HeldOut{h}, &CVSettings{Workers: -1})
+		}, []float64{-1}, nil, 0),
+		evalRow("CV/bad Hypergrad", ErrInvalid, func() (Objective, error) {
+			h, err := NewHeldOut(m, c, nil)
+			if err != nil {
+				return nil, err
+			}
+			return NewCrossValidation([]*HeldOut{h}, &CVSettings{Hypergrad: &HypergradSettings{Method: Method(-3)}})
+		}, []float64{-1}, nil, 0),
 		evalRow("CV/nil fold", ErrDims, func() (Objective, error) { return NewCrossValidation([]*HeldOut{nil}, nil) }, []float64{-1}, nil, 0),
 		evalRow("CV/nil receiver", ErrInvalid, func() (Objective, error) { return (*CrossValidation)(nil), nil }, []float64{-1}, nil, 0),
 		evalRow("CV/tol=NaN", ErrInvalid, cv(0), []float64{-1}, nil, math.NaN()),

@@ -238,7 +238,7 @@ func (l *Lasso) Lipschitz() float64 {
 }
 
 // LambdaMax returns ‖Xᵀy‖∞/n, the smallest λ for which w = 0 solves the
-// lasso (L1Penalty).
+// lasso with shared strengths.
 func (l *Lasso) LambdaMax() float64 {
 	if l == nil || l.d == 0 {
 		return math.NaN()

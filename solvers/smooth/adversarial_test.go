@@ -178,6 +178,7 @@ func TestAdversarialModels(t *testing.T) {
 	ctors := map[string]func(mat.Matrix, []float64) (*Problem, error){
 		"Ridge":        func(x mat.Matrix, y []float64) (*Problem, error) { return Ridge(x, y, L2{LogScale: true}) },
 		"LeastSquares": LeastSquares,
+		"LogisticLoss": LogisticLoss,
 		"Logistic":     func(x mat.Matrix, y []float64) (*Problem, error) { return Logistic(x, y, L2{Strengths: PerFeature}) },
 	}
 	var cases []testutil.Case

@@ -187,3 +187,27 @@ func FuzzNewton(f *testing.F) {
 		}
 	})
 }
+
+// FuzzLogisticLoss: the parameter-free logistic loss from arbitrary data
+// and labels, minimized and differentiated (its condition has no θ).
+func FuzzLogisticLoss(f *testing.F) {
+	f.Add(uint8(6), uint8(2), []byte{10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120, 130, 140})
+	f.Fuzz(func(t *testing.T, nb, db uint8, data []byte) {
+		n, d := int(nb%9), int(db%4)
+		vals := fuzzFloats(data, n*d+n)
+		var x *mat.Dense
+		if n > 0 && d > 0 {
+			x = mat.NewDense(n, d, vals[:n*d])
+		} else {
+			x = &mat.Dense{}
+		}
+		pb, err := LogisticLoss(x, vals[n*d:])
+		if err != nil {
+			return
+		}
+		res, err := Minimize(context.Background(), pb, nil, make([]float64, pb.N), &Settings{MaxIter: 30})
+		if err == nil && (!finite(res.X) || math.IsNaN(res.F)) {
+			t.Fatalf("NaN with nil error: %+v", res)
+		}
+	})
+}
