@@ -298,29 +298,6 @@ func (l *Lasso) Composite() *Composite {
 	if err != nil {
 		panic(err) // X and y were validated by NewLasso
 	}
-	if l.smallGram() {
-		// Gradients and Hessian products from XᵀX/n: O(d²) instead of
-		// O(nd) per product.
-		d := l.d
-		grad, hv := f.Grad, f.HessVec
-		f.Grad = func(dst, w, theta []float64) {
-			if len(dst) != d || len(w) != d {
-				grad(dst, w, theta) // the guard's NaN
-				return
-			}
-			l.hess(dst, w)
-			for j := range dst {
-				dst[j] -= l.xty[j]
-			}
-		}
-		f.HessVec = func(dst, w, theta, v []float64) {
-			if len(dst) != d || len(v) != d {
-				hv(dst, w, theta, v)
-				return
-			}
-			l.hess(dst, v)
-		}
-	}
 	return &Composite{F: f, G: l.Regularizer()}
 }
 

@@ -370,11 +370,19 @@ func (c *lassoCondition) eta() float64 {
 
 func (c *lassoCondition) Dims() (int, int) { return c.l.d, c.l.NumParams() }
 
-// step sets v = w + ηXᵀ(y − Xw)/n.
+// gradStep sets v = w + ηXᵀ(y − Xw)/n (through the Gram matrix when it is
+// small).
 func (c *lassoCondition) gradStep(v, w []float64) {
-	r := make([]float64, c.l.n)
-	c.l.residual(r, w)
-	c.l.correlations(v, r)
+	if c.l.smallGram() {
+		c.l.hess(v, w)
+		for j := range v {
+			v[j] = c.l.xty[j] - v[j]
+		}
+	} else {
+		r := make([]float64, c.l.n)
+		c.l.residual(r, w)
+		c.l.correlations(v, r)
+	}
 	eta := c.eta()
 	for j := range v {
 		v[j] = w[j] + eta*v[j]

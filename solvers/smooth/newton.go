@@ -41,6 +41,9 @@ type Newton struct {
 	factX, factT []float64
 	h            *mat.SymDense
 	g, dx, xt    []float64
+	// For a quadratic f: f(0, θ) and ∇f(0, θ) at the θ of fact.
+	f0 float64
+	g0 []float64
 }
 
 // NewNewton returns a Newton solver of pb, which must have Func, Grad and
@@ -82,6 +85,12 @@ func (nw *Newton) factorize(x, theta []float64) (*linsolve.Cholesky, error) {
 		return nil, fmt.Errorf("smooth: Newton: %w", err)
 	}
 	nw.fact, nw.factX, nw.factT = f, append(nw.factX[:0], x...), append(nw.factT[:0], theta...)
+	if nw.quadratic {
+		clear(nw.xt)
+		nw.g0 = make([]float64, nw.pb.N)
+		nw.pb.Grad(nw.g0, nw.xt, theta)
+		nw.f0 = nw.pb.Func(nw.xt, theta)
+	}
 	return f, nil
 }
 
@@ -150,7 +159,9 @@ func (nw *Newton) Minimize(ctx context.Context, theta, x0 []float64, s *Settings
 	return res, err
 }
 
-// quadraticStep sets x = −H(θ)⁻¹∇f(0, θ).
+// quadraticStep sets x = −H(θ)⁻¹∇f(0, θ), and the result's F and Grad
+// from the quadratic model f(x) = f(0) + ∇f(0)ᵀx + ½xᵀHx (O(N²): the
+// factorization, f(0) and ∇f(0) are kept per θ).
 func (nw *Newton) quadraticStep(ctx context.Context, x, theta []float64, res *Result) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("%w: %w", ErrNotConverged, err)
@@ -159,10 +170,7 @@ func (nw *Newton) quadraticStep(ctx context.Context, x, theta []float64, res *Re
 	if err != nil {
 		return err
 	}
-	clear(nw.xt)
-	nw.pb.Grad(nw.g, nw.xt, theta)
-	res.GradEvals++
-	if err := f.Solve(x, nw.g); err != nil {
+	if err := f.Solve(x, nw.g0); err != nil {
 		return fmt.Errorf("smooth: Newton: %w", err)
 	}
 	for i := range x {
@@ -172,6 +180,13 @@ func (nw *Newton) quadraticStep(ctx context.Context, x, theta []float64, res *Re
 	if !finite(x) {
 		return fmt.Errorf("%w: %w: the solution", ErrNotConverged, ErrNaN)
 	}
+	g := make([]float64, len(x))
+	f.Apply(g, x)
+	res.F = nw.f0 + dot(nw.g0, x) + 0.5*dot(x, g)
+	for i := range g {
+		g[i] += nw.g0[i]
+	}
+	res.Grad = g
 	return nil
 }
 
