@@ -610,12 +610,12 @@ func TestAdversarialOperators(t *testing.T) {
 // on a nil receiver: no panic, errors match ErrInvalid.
 func TestAdversarialNilReceivers(t *testing.T) {
 	testutil.RunAdversarial(t, testutil.NilReceivers(ErrInvalid,
-		(*Composite)(nil), (*Lasso)(nil), (*LassoResult)(nil), (*Result)(nil), (*SupportLinearization)(nil)))
+		(*Composite)(nil), (*Lasso)(nil), (*LassoResult)(nil), (*Logistic)(nil), (*Result)(nil), (*SupportLinearization)(nil)))
 }
 
 // TestAdversarialZeroReceivers: every method of the exported pointer types
 // on a pointer to their zero value: no panic, errors match ErrInvalid.
 func TestAdversarialZeroReceivers(t *testing.T) {
 	testutil.RunAdversarial(t, testutil.ZeroReceivers(ErrInvalid,
-		(*Composite)(nil), (*Lasso)(nil), (*LassoResult)(nil), (*Result)(nil), (*SupportLinearization)(nil)))
+		(*Composite)(nil), (*Lasso)(nil), (*LassoResult)(nil), (*Logistic)(nil), (*Result)(nil), (*SupportLinearization)(nil)))
 }

@@ -429,12 +429,12 @@ func TestAdversarialModelFunctions(t *testing.T) {
 // TestAdversarialNilReceivers: every method of the exported pointer types
 // on a nil receiver: no panic, errors match ErrInvalid.
 func TestAdversarialNilReceivers(t *testing.T) {
-	testutil.RunAdversarial(t, testutil.NilReceivers(ErrInvalid, (*Problem)(nil), (*Result)(nil), (*Settings)(nil)))
+	testutil.RunAdversarial(t, testutil.NilReceivers(ErrInvalid, (*Newton)(nil), (*Problem)(nil), (*Result)(nil), (*Settings)(nil)))
 }
 
 // TestAdversarialZeroReceivers: every method of the exported pointer types
 // on a pointer to their zero value: no panic, errors match ErrInvalid.
 func TestAdversarialZeroReceivers(t *testing.T) {
 	testutil.RunAdversarial(t, testutil.ZeroReceivers(ErrInvalid,
-		(*Problem)(nil), (*Result)(nil), (*Settings)(nil)))
+		(*Newton)(nil), (*Problem)(nil), (*Result)(nil), (*Settings)(nil)))
 }

@@ -277,7 +277,7 @@ func (nw *Newton) run(ctx context.Context, x, theta []float64, set Settings, res
 // (after Minimize, its solution), else a new factorization, kept in turn.
 // ∂θF is [Problem.MixedOperator].
 func (nw *Newton) Condition() implicit.Condition {
-	if nw == nil {
+	if nw == nil || nw.pb == nil {
 		return Condition(nil)
 	}
 	return newtonCondition{nw}
