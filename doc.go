@@ -70,8 +70,9 @@
 // bad-setting input.
 //
 // The error names and the Settings names above are those of every
-// package. Batch functions that take a workers argument instead of
-// Settings.Workers (prox, sorting, bilevel) are being migrated; the
+// package; every batch function takes its goroutines from a Settings
+// struct's Workers (qp.Settings, prox.CDSettings, bilevel.CVSettings,
+// project.Settings, pto.Settings, sorting's settings), and the
 // conformance registry lists the results that speak the contract.
 // Methods that an interface fixes without a context (the contract's VJP
 // and JVP, project.Set's Project) run to completion; where such work can

@@ -16,7 +16,7 @@ import (
 // gap ≤ 1e-12·P(0)) and by FISTA (gradient mapping ≤ 1e-10·λmax).
 func BenchmarkLassoPathDiabetes(b *testing.B) {
 	train, _ := diabetes(b)
-	l, err := NewLasso(train.X, train.Y, L1Penalty)
+	l, err := NewLasso(train.X, train.Y, Penalty{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func BenchmarkLassoPathDiabetes(b *testing.B) {
 func synthetic(n, d, k int) *Lasso {
 	rng := rand.New(rand.NewPCG(500, 1000))
 	x, y := randomLasso(rng, n, d, k)
-	l, err := NewLasso(x, y, L1Penalty)
+	l, err := NewLasso(x, y, Penalty{})
 	if err != nil {
 		panic(err)
 	}

@@ -46,7 +46,7 @@ func ExampleLasso_Linearize() {
 		panic(err)
 	}
 	tr, va := sets[0], sets[1]
-	l, err := prox.NewLasso(tr.X, tr.Y, prox.L1Penalty)
+	l, err := prox.NewLasso(tr.X, tr.Y, prox.Penalty{})
 	if err != nil {
 		panic(err)
 	}

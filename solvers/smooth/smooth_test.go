@@ -102,7 +102,7 @@ func TestRidgeDerivativeClosedForm(t *testing.T) {
 			}
 			return out
 		}
-		pb, err := Ridge(x, y, L2{PerFeature: true, LogScale: true})
+		pb, err := Ridge(x, y, L2{Strengths: PerFeature, LogScale: true})
 		require.NoError(t, err)
 		ip := ImplicitProblem(pb, &Settings{Tol: 1e-12}, nil)
 		sol, err := ip.Solve(context.Background(), theta, nil)
@@ -130,7 +130,7 @@ func TestLogisticDerivativeFD(t *testing.T) {
 	for trial := range 3 {
 		n, d := 60, 4
 		x, _, ys := randData(rng, n, d)
-		for _, reg := range []L2{{LogScale: true}, {PerFeature: true, LogScale: true}, {}} {
+		for _, reg := range []L2{{LogScale: true}, {Strengths: PerFeature, LogScale: true}, {}} {
 			pb, err := Logistic(x, ys, reg)
 			require.NoError(t, err)
 			p := pb.P
@@ -276,7 +276,7 @@ func TestFiniteDifferenceProducts(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	for trial := range 5 {
 		x, _, ys := randData(rng, 70, 6)
-		pb, err := Logistic(x, ys, L2{PerFeature: true, LogScale: true})
+		pb, err := Logistic(x, ys, L2{Strengths: PerFeature, LogScale: true})
 		require.NoError(t, err)
 		w := make([]float64, 6)
 		theta := make([]float64, 6)
