@@ -3,6 +3,7 @@ package prox
 import (
 	"context"
 	"fmt"
+	"github.com/optlayers/optlayers/implicit"
 	"math"
 	"math/rand/v2"
 	"sync"
@@ -595,10 +596,7 @@ func (l *Lasso) SolveBatch(ctx context.Context, thetas, inits [][]float64, s *CD
 		}
 		out[k], errs[k] = l.Solve(ctx, thetas[k], init, s)
 	})
-	for k, err := range errs {
-		if err != nil {
-			return out, fmt.Errorf("problem %d: %w", k, err)
-		}
-	}
-	return out, nil
+	// The module's batch error: every failing index with its error; the
+	// results of the other problems are returned.
+	return out, implicit.NewBatchError(errs)
 }

@@ -132,7 +132,7 @@ func TestLassoLogScale(t *testing.T) {
 			// The engine on Condition and on ConditionStep(η) gives the
 			// support path's VJP.
 			for _, c := range []implicit.Condition{lg.Condition(), lg.ConditionStep(0.3), lg.ConditionStep(1 / lg.Lipschitz())} {
-				ve, err := implicit.VJP(c, rg.W, theta, g, nil)
+				ve, err := implicit.VJP(context.Background(), c, rg.W, theta, g, nil)
 				require.NoError(t, err)
 				for j := range ve {
 					assert.InDelta(t, vg[j], ve[j], 1e-9*math.Max(1, math.Abs(vg[j])), "%v engine VJP", pen)
@@ -209,7 +209,7 @@ func TestLogisticAgainstFISTA(t *testing.T) {
 			got := make([]float64, p)
 			require.NoError(t, res.VJP(got, g))
 			c, xs, th := res.Condition()
-			want, err := implicit.VJP(c, xs, th, g, nil)
+			want, err := implicit.VJP(context.Background(), c, xs, th, g, nil)
 			require.NoError(t, err)
 			assert.InDeltaSlice(t, want, got, 1e-9)
 		}

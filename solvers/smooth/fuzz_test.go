@@ -120,7 +120,7 @@ func FuzzMultinomial(f *testing.F) {
 			if !finite(res.X) || math.IsNaN(res.F) {
 				t.Fatalf("NaN with nil error: %+v", res)
 			}
-			if out, err := implicit.VJP(Condition(pb), res.X, theta, res.X, nil); err == nil && !finite(out) {
+			if out, err := implicit.VJP(context.Background(), Condition(pb), res.X, theta, res.X, nil); err == nil && !finite(out) {
 				t.Fatalf("NaN VJP with nil error")
 			}
 		}
@@ -177,7 +177,7 @@ func FuzzNewton(f *testing.F) {
 			if !finite(res.X) || math.IsNaN(res.F) {
 				t.Fatalf("NaN with nil error: %+v", res)
 			}
-			if out, err := implicit.VJP(nw.Condition(), res.X, theta, res.X, nil); err == nil && !finite(out) {
+			if out, err := implicit.VJP(context.Background(), nw.Condition(), res.X, theta, res.X, nil); err == nil && !finite(out) {
 				t.Fatalf("NaN VJP with nil error")
 			}
 			copy(w, res.X)

@@ -319,7 +319,7 @@ func TestNewtonErrors(t *testing.T) {
 
 func vjpOf(t *testing.T, c implicit.Condition, x, theta, g []float64) []float64 {
 	t.Helper()
-	out, err := implicit.VJP(c, x, theta, g, nil)
+	out, err := implicit.VJP(context.Background(), c, x, theta, g, nil)
 	require.NoError(t, err)
 	return out
 }
