@@ -1,0 +1,107 @@
+// Package cone provides the closed convex cones of conic optimization in
+// one place, each with what a conic interior-point method and a
+// differentiable cone program need.
+//
+// # The cones
+//
+//	Zero{N}          {0} ⊂ Rᴺ (equalities); dual Free{N} = Rᴺ
+//	Nonnegative{N}   {s ≥ 0}, self-dual, ν = N
+//	SecondOrder{N}   {(t, x) ∈ R × R^{N−1} : ‖x‖ ≤ t}, self-dual, ν = 1
+//	PSD{N}           N×N positive semidefinite matrices as svec (lower
+//	                 triangle by columns, off-diagonal entries times √2),
+//	                 dimension N(N+1)/2, self-dual, ν = N
+//	Exp{}, ExpDual{} cl{(x, y, z) : y > 0, y e^{x/y} ≤ z} and its dual, ν = 3
+//	Power{α}, PowerDual{α}
+//	                 {x, y ≥ 0, x^α y^{1−α} ≥ |z|}, α ∈ (0, 1), and its
+//	                 dual, ν = 3
+//	Product          K₁ × … × K_m (NewProduct)
+//
+// Every cone (interface [Cone]) has its dimension, barrier degree ν and
+// dual cone; membership with a tolerance and the distance; the Euclidean
+// projection Π_K(y) = argmin_{x ∈ K} ½‖x − y‖² with its derivative
+// (JVP: DΠ v, VJP: DΠᵀ u); the logarithmic barrier f with gradient and
+// Hessian action; the maximum step to the boundary; and a primal-dual
+// scaling. Nonnegative, SecondOrder, PSD and their products are
+// [Symmetric]: they add the Jordan product and its inverse.
+//
+// Vectors have length Dim(); the methods return ErrDims for other
+// lengths, ErrNaN for NaN/±Inf, ErrInvalid for a bad parameter (N < 1,
+// α ∉ (0, 1)) or a point outside the interior where one is required, and
+// never panic on input. The results are finite or an error.
+//
+// # Projections and their derivatives
+//
+// The formulas and their sources are on each type: the orthant, the
+// second-order cone and the PSD cone in closed form (Parikh & Boyd,
+// "Proximal algorithms", 2014, §6.3; Boyd & Vandenberghe, "Convex
+// Optimization", 2004, §8.1), the exponential cone by Friberg's
+// univariate root ("Projection onto the exponential cone: a univariate
+// root-finding problem", Optim. Methods Softw., 2023; preprint 2021), the
+// power cone by Hien's ("Differential properties of Euclidean projection
+// onto power cone", Math. Methods Oper. Res. 82, 2015), and the dual
+// cones by Moreau's decomposition y = Π_K(y) − Π_{K*}(−y). The
+// derivatives are those used to differentiate a cone program through its
+// residual map (Ali, Wong & Kolter, "A semismooth Newton method for fast,
+// generic convex programming", ICML 2017; Agrawal, Barratt, Boyd, Busseti
+// & Moursi, "Differentiating through a cone program", J. Appl. Numer.
+// Optim. 1(2), 2019): closed forms for the symmetric cones, the implicit
+// function theorem on the root conditions for the exponential and power
+// cones. Π_K is differentiable almost everywhere; each type documents the
+// element of the generalized Jacobian it returns where it is not
+// (boundaries between the cases).
+//
+// Every cone satisfies package project's Set interface (Project, JVP,
+// VJP), so project.Solve turns a projection onto a cone into a result of
+// the module's contract, implicit.Differentiable, with z = Π_K(y) and
+// θ = y; that is how the projections are registered in
+// implicit/conformance (module_cone_test.go there).
+//
+// # Barriers and scalings
+//
+// The barriers are the standard ν-logarithmically homogeneous
+// self-concordant ones: −Σ log sᵢ, −½ log(t² − ‖x‖²), −log det S (Nesterov
+// & Todd, "Self-scaled barriers and interior-point methods for convex
+// programming", Math. Oper. Res. 22, 1997), and for the exponential and
+// power cones those of Chares (2009) used by ECOS, Clarabel and MOSEK; the
+// dual cones' barriers are those of their primal composed with the linear
+// map that carries one cone to the other.
+//
+// A [Scaling] of an interior pair (s, z) ∈ int K × int K* is a linear map
+// W with W s = W⁻ᵀ z = λ. For the symmetric cones it is the Nesterov–Todd
+// scaling in the form of Vandenberghe's CVXOPT notes ("The CVXOPT linear
+// and quadratic cone program solvers", 2010, §4): W = diag(√(z/s)) on the
+// orthant, W = η(2w̄w̄ᵀ − J) on the second-order cone, X ↦ R⁻¹XR⁻ᵀ on the
+// PSD cone with λ diagonal; λ ∈ int K, and the Mehrotra corrector's
+// λ ∘ x and λ⁻¹ ∘ v are Jordan and JordanDiv.
+//
+// The exponential and power cones are not symmetric; they use the
+// primal-dual scaling of Tunçel ("Generalization of primal-dual
+// interior-point methods to convex optimization problems in conic form",
+// Found. Comput. Math. 1, 2001) in the form of Dahl & Andersen ("A
+// primal-dual interior-point algorithm for nonsymmetric exponential-cone
+// optimization", Math. Program. 194, 2022) and Clarabel (Goulart & Chen,
+// 2024): a symmetric positive definite H with
+//
+//	H z = s,  H z̃ = s̃,   z̃ = −∇f(s), s̃ = −∇f*(z),
+//
+// built from μ = ⟨s, z⟩/ν, δs = s − μs̃, δz = z − μz̃ (which satisfy
+// ⟨z, δs⟩ = ⟨δz, s⟩ = 0) as
+//
+//	H = ssᵀ/⟨s, z⟩ + δsδsᵀ/⟨δs, δz⟩ + t aaᵀ,  a ⊥ z, z̃ (a = z × z̃/‖z × z̃‖),
+//
+// with t = μ⟨a, ∇²f*(z) a⟩ > 0 (the dual Hessian's curvature on the
+// remaining direction); near the central path, where δs, δz vanish, the
+// rank-two update H = μ∇²f*(z) + ssᵀ/⟨s, z⟩ − μ∇²f*(z)zzᵀ∇²f*(z)/⟨z, ∇²f*(z)z⟩
+// (H z = s) is used instead. The conjugate gradient s̃ = −∇f*(z) is the
+// minimizer of ⟨z, x⟩ + f(x), found by damped Newton. With H = LLᵀ the
+// scaling is W = L⁻¹, so WᵀW = H⁻¹ maps s to z as for the symmetric
+// cones, and λ = L⁻¹s = Lᵀz.
+//
+// # Step to the boundary
+//
+// MaxStep(s, ds, limit) is the largest α ≤ limit with s + αds ∈ K for s
+// in the interior: a ratio test on the orthant, the first root of a
+// quadratic on the second-order cone, −1/λ_min(L⁻¹ΔS L⁻ᵀ) on the PSD
+// cone, and bisection on the closed-form membership test for the
+// exponential and power cones (whose feasible steps form an interval).
+package cone
