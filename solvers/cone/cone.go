@@ -190,7 +190,15 @@ func distVia(c Cone, y []float64) (float64, error) {
 	for i := range x {
 		x[i] = y[i] - x[i]
 	}
-	return nrm2(x), nil
+	return distOut(nrm2(x))
+}
+
+// distOut reports a distance that overflowed float64.
+func distOut(d float64) (float64, error) {
+	if math.IsInf(d, 0) || math.IsNaN(d) {
+		return 0, fmt.Errorf("%w: distance overflows float64", ErrNaN)
+	}
+	return d, nil
 }
 
 func containsVia(c Cone, y []float64, tol float64) (bool, error) {

@@ -17,7 +17,7 @@ func checkProjKKT(t *testing.T, k Cone, y, x []float64, what string) {
 	require.True(t, finite(x), "%s: non-finite projection %v of %v", what, x, y)
 	// The projection is positively homogeneous: check at unit scale.
 	if c := maxAbs(y); c > 0 {
-		y, x = scaled(y, 1/c), scaled(x, 1/c)
+		y, x = divided(y, c), divided(x, c)
 	}
 	const sc, tol = 1.0, 1e-9
 	assert.True(t, inConeT(k, x, tol), "%s: Π(y) = %v not in K (y = %v)", what, x, y)

@@ -60,7 +60,7 @@ func (ExpDual) Dual() Cone  { return Exp{} }
 // inequality).
 func inExp(x, y, z float64) bool {
 	if y > 0 && z > 0 {
-		return x <= y*math.Log(z/y) || (y*math.Exp(x/y) <= z)
+		return x <= y*(math.Log(z)-math.Log(y)) || (y*math.Exp(x/y) <= z)
 	}
 	return y == 0 && x <= 0 && z >= 0
 }
@@ -81,35 +81,62 @@ const (
 	expRoot
 )
 
-// expHScaled returns h(ρ)e^{−|ρ|} (same sign as h, no overflow) and
-// h′(ρ)/h-scale (the derivative with the same scaling).
+// expHScaled returns g(ρ) = h(ρ)e^{−|ρ|} (same sign as h, no overflow)
+// and its derivative g′ = (h′ ∓ h)e^{−|ρ|}; Newton on g, nearly linear
+// for large |ρ|, does not crawl the way Newton on h does.
 func expHScaled(r0, s0, t0, rho float64) (float64, float64) {
 	q := rho*rho - rho + 1
 	if rho >= 0 {
 		e2, e1 := math.Exp(-2*rho), math.Exp(-rho)
 		f := ((rho-1)*r0 + s0) - (r0-rho*s0)*e2 - q*t0*e1
 		df := (rho*r0 + s0) + (r0-(rho-1)*s0)*e2 - (2*rho-1)*t0*e1
-		return f, df
+		return f, df - f
 	}
 	e2, e1 := math.Exp(2*rho), math.Exp(rho)
 	f := ((rho-1)*r0+s0)*e2 - (r0 - rho*s0) - q*t0*e1
 	df := (rho*r0+s0)*e2 + (r0 - (rho-1)*s0) - (2*rho-1)*t0*e1
-	return f, df
+	return f, df + f
+}
+
+// logMid is the bisection point of [lo, hi], geometric when the bracket
+// spans orders of magnitude on one side of ±1 (the bracket may start
+// as wide as ±1e100 or r₀/s₀ for a tiny s₀).
+func logMid(lo, hi float64) float64 {
+	switch {
+	case lo < -1 && hi > 1:
+		return 0
+	case hi > 4*max(lo, 1):
+		return math.Sqrt(max(lo, 1)) * math.Sqrt(hi)
+	case lo < 4*min(hi, -1):
+		return -math.Sqrt(-min(hi, -1)) * math.Sqrt(-lo)
+	}
+	return 0.5 * (lo + hi)
 }
 
 // expRootRho finds ρ with h(ρ) = 0 by safeguarded Newton on a bracket
 // with h(lo) ≤ 0 ≤ h(hi).
 func expRootRho(r0, s0, t0 float64) (float64, bool) {
-	const lim = 700.0
-	lo, hi := -lim, lim
+	const lim = 1e100 // h is evaluated scaled by e^{−|ρ|}: no overflow
+	// Friberg's base bounds where they exist; a missing end is found by
+	// stepping outward from the other (or from 0) with doubling steps.
+	lo, hi := math.NaN(), math.NaN()
 	if r0 > 0 {
-		lo = max(lo, 1-s0/r0)
+		lo = 1 - s0/r0
 	}
 	if s0 > 0 {
-		hi = min(hi, r0/s0)
+		hi = r0 / s0
 	}
+	lo, hi = max(lo, -lim), min(hi, lim) // s₀/r₀ may overflow (NaN stays NaN)
 	if lo > hi {
-		lo, hi = -lim, lim
+		lo, hi = math.NaN(), math.NaN()
+	}
+	switch {
+	case math.IsNaN(lo) && math.IsNaN(hi):
+		lo, hi = -1, 1
+	case math.IsNaN(lo):
+		lo = hi - 1
+	case math.IsNaN(hi):
+		hi = lo + 1
 	}
 	h := func(r float64) float64 { f, _ := expHScaled(r0, s0, t0, r); return f }
 	// Expand until the signs bracket a root.
@@ -125,7 +152,7 @@ func expRootRho(r0, s0, t0 float64) (float64, bool) {
 	// Newton steps where they shrink the bracket fast enough, bisection
 	// otherwise (far from the root h grows like e^{|ρ|} and Newton
 	// crawls).
-	rho := 0.5 * (lo + hi)
+	rho := logMid(lo, hi)
 	step := hi - lo
 	for range 300 {
 		f, df := expHScaled(r0, s0, t0, rho)
@@ -140,10 +167,10 @@ func expRootRho(r0, s0, t0 float64) (float64, bool) {
 		prev := step
 		next := rho - f/df
 		if df == 0 || !(next > lo && next < hi) || math.Abs(next-rho) > 0.5*prev {
-			next = 0.5 * (lo + hi)
+			next = logMid(lo, hi)
 		}
 		step = math.Abs(next - rho)
-		if step <= 1e-15*max(1, math.Abs(rho)) || hi-lo <= 1e-15*max(1, math.Abs(rho)) {
+		if hi-lo <= 4e-16*max(1, math.Abs(rho)) || (step <= 1e-15*max(1, math.Abs(rho)) && math.Abs(f) <= 1e-13*(1+math.Abs(df))) {
 			return next, true
 		}
 		rho = next
@@ -189,16 +216,7 @@ func expProject(v []float64) expProj {
 	p.kase = expFace
 	if rho, ok := expRootRho(r, s, t); ok {
 		// a = (ρ, 1, e^ρ), normalized to avoid overflow.
-		var a, b [3]float64
-		if rho >= 0 {
-			e := math.Exp(-rho)
-			a = [3]float64{rho * e, e, 1}
-			b = [3]float64{1, 1 - rho, -e}
-		} else {
-			e := math.Exp(rho)
-			a = [3]float64{rho, 1, e}
-			b = [3]float64{e, (1 - rho) * e, -1}
-		}
+		a, b, _, _ := expForms(rho)
 		va := r*a[0] + s*a[1] + t*a[2]
 		aa := a[0]*a[0] + a[1]*a[1] + a[2]*a[2]
 		if va > 0 {
@@ -210,14 +228,8 @@ func expProject(v []float64) expProj {
 				p.rho = rho
 				vb := r*b[0] + s*b[1] + t*b[2]
 				bb := b[0]*b[0] + b[1]*b[1] + b[2]*b[2]
-				// σ and μ for the unnormalized a(ρ) = (ρ, 1, e^ρ), b(ρ).
-				// (for ρ ≥ 0 both were scaled by e^{−ρ}; for ρ < 0 neither).
-				if rho >= 0 {
-					e := math.Exp(rho)
-					p.sig, p.mu = sig/e, vb/bb/e
-				} else {
-					p.sig, p.mu = sig, vb/bb
-				}
+				// σ and μ for the forms of a and b used (see expForms).
+				p.sig, p.mu = sig, vb/bb
 			}
 		}
 	}
@@ -226,6 +238,26 @@ func expProject(v []float64) expProj {
 	}
 	p.x = [3]float64{best[0] * c, best[1] * c, best[2] * c}
 	return p
+}
+
+// expForms returns the boundary ray a(ρ) = (ρ, 1, e^ρ) and the normal
+// b(ρ) = (e^ρ, (1−ρ)e^ρ, −1), both multiplied by e^{−ρ} when ρ ≥ 0 (so
+// that nothing overflows for any ρ), with their derivatives in ρ.
+func expForms(rho float64) (a, b, da, db [3]float64) {
+	if rho >= 0 {
+		e := math.Exp(-rho)
+		a = [3]float64{rho * e, e, 1}
+		da = [3]float64{(1 - rho) * e, -e, 0}
+		b = [3]float64{1, 1 - rho, -e}
+		db = [3]float64{0, -1, e}
+		return
+	}
+	e := math.Exp(rho)
+	a = [3]float64{rho, 1, e}
+	da = [3]float64{1, 0, e}
+	b = [3]float64{e, (1 - rho) * e, -1}
+	db = [3]float64{e, -rho * e, 0}
+	return
 }
 
 // jacobian returns DΠ at the projected point.
@@ -244,11 +276,7 @@ func (p expProj) jacobian() [3][3]float64 {
 		}
 	case expRoot:
 		rho, sig, mu := p.rho, p.sig, p.mu
-		e := math.Exp(rho)
-		a := [3]float64{rho, 1, e}
-		b := [3]float64{e, (1 - rho) * e, -1}
-		da := [3]float64{1, 0, e}
-		db := [3]float64{e, -rho * e, 0}
+		a, b, da, db := expForms(rho)
 		// Columns scaled for conditioning: unknowns (dρ, dσ·‖a‖, dμ·‖b‖).
 		na, nb := nrm2(a[:]), nrm2(b[:])
 		var j [3][3]float64
@@ -318,12 +346,12 @@ type expBarrier struct{}
 
 func (expBarrier) inInterior(s []float64) bool {
 	x, y, z := s[0], s[1], s[2]
-	return y > 0 && z > 0 && y*math.Log(z/y)-x > 0
+	return y > 0 && z > 0 && y*(math.Log(z)-math.Log(y))-x > 0
 }
 
 func (expBarrier) eval(s []float64) (float64, [3]float64, [3][3]float64) {
 	x, y, z := s[0], s[1], s[2]
-	l := math.Log(z / y)
+	l := math.Log(z) - math.Log(y)
 	psi := y*l - x
 	gp := [3]float64{-1, l - 1, y / z}
 	f := -math.Log(psi) - math.Log(y) - math.Log(z)

@@ -48,8 +48,15 @@ func inPSDT(n int, y []float64, tol float64) bool {
 		return true
 	}
 	m.ScaleSym(1/c, m)
+	for i := range n {
+		for j := i; j < n; j++ {
+			if math.Abs(m.At(i, j)) < 1e-30 { // see flushTiny
+				m.SetSym(i, j, 0)
+			}
+		}
+	}
 	var e mat.EigenSym
-	if !e.Factorize(m, false) {
+	if !e.Factorize(m, true) { // values only (Dsterf) can panic in gonum v0.17
 		return false
 	}
 	return e.Values(nil)[0]*c >= -tol
@@ -244,4 +251,14 @@ func linearMask(k Cone) []bool {
 		}
 	}
 	return m
+}
+
+// divided returns v/c entrywise (not v·(1/c), which overflows for a
+// subnormal c).
+func divided(v []float64, c float64) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = x / c
+	}
+	return out
 }

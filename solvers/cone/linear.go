@@ -70,7 +70,7 @@ func (k Zero) Dist(y []float64) (float64, error) {
 	if err := k.check(nil, y); err != nil {
 		return 0, err
 	}
-	return nrm2(y), nil
+	return distOut(nrm2(y))
 }
 
 // Contains reports whether ‖y‖ ≤ tol.
@@ -83,11 +83,41 @@ func (k Zero) noInterior() error {
 	return fmt.Errorf("%w: the zero cone has no interior", ErrInvalid)
 }
 
-func (k Zero) Identity(dst []float64) error            { return k.noInterior() }
-func (k Zero) Barrier(s []float64) (float64, error)    { return 0, k.noInterior() }
-func (k Zero) BarrierGrad(dst, s []float64) error      { return k.noInterior() }
-func (k Zero) BarrierHess(dst, s, v []float64) error   { return k.noInterior() }
-func (k Zero) Scaling(s, z []float64) (Scaling, error) { return nil, k.noInterior() }
+func (k Zero) Identity(dst []float64) error {
+	if err := k.check(dst); err != nil {
+		return err
+	}
+	return k.noInterior()
+}
+
+func (k Zero) Barrier(s []float64) (float64, error) {
+	if err := k.check(nil, s); err != nil {
+		return 0, err
+	}
+	return 0, k.noInterior()
+}
+
+func (k Zero) BarrierGrad(dst, s []float64) error {
+	if err := k.check(dst, s); err != nil {
+		return err
+	}
+	return k.noInterior()
+}
+
+func (k Zero) BarrierHess(dst, s, v []float64) error {
+	if err := k.check(dst, s, v); err != nil {
+		return err
+	}
+	return k.noInterior()
+}
+
+func (k Zero) Scaling(s, z []float64) (Scaling, error) {
+	if err := k.check(nil, s, z); err != nil {
+		return nil, err
+	}
+	return nil, k.noInterior()
+}
+
 func (k Zero) MaxStep(s, ds []float64, limit float64) (float64, error) {
 	if err := k.check(nil, s, ds); err != nil {
 		return 0, err
@@ -198,7 +228,7 @@ func (k Free) MaxStep(s, ds []float64, limit float64) (float64, error) {
 // Scaling returns ErrInvalid: a free slack has no scaling (its dual block
 // is the zero cone).
 func (k Free) Scaling(s, z []float64) (Scaling, error) {
-	if err := checkDim("free", k.N); err != nil {
+	if err := k.check(nil, s, z); err != nil {
 		return nil, err
 	}
 	return nil, fmt.Errorf("%w: the free cone has no scaling", ErrInvalid)
@@ -271,7 +301,7 @@ func (k Nonnegative) Dist(y []float64) (float64, error) {
 	for i, v := range y {
 		m[i] = min(v, 0)
 	}
-	return nrm2(m), nil
+	return distOut(nrm2(m))
 }
 
 func (k Nonnegative) Contains(y []float64, tol float64) (bool, error) { return containsVia(k, y, tol) }

@@ -167,7 +167,10 @@ func (p *Product) Dist(y []float64) (float64, error) {
 		ds[i] = d
 		return err
 	})
-	return nrm2(ds), err
+	if err != nil {
+		return 0, err
+	}
+	return distOut(nrm2(ds))
 }
 
 func (p *Product) Contains(y []float64, tol float64) (bool, error) { return containsVia(p, y, tol) }

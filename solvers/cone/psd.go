@@ -133,7 +133,7 @@ func (k PSD) eig(y []float64) ([]float64, *mat.Dense, error) {
 	}
 	ys := make([]float64, len(y))
 	for i, v := range y {
-		ys[i] = v / c
+		ys[i] = flushTiny(v / c)
 	}
 	lam, q, err := eigSym(smat(k.N, ys), true)
 	if err != nil {
@@ -145,8 +145,21 @@ func (k PSD) eig(y []float64) ([]float64, *mat.Dense, error) {
 	return lam, q, nil
 }
 
-// eigSym wraps mat.EigenSym, turning a failure or a panic of the LAPACK
-// code into ErrNotConverged.
+// flushTiny sets entries below 1e-30 (of a matrix scaled to unit
+// max-norm) to zero: they change the eigenvalues by less than n·1e-30,
+// far below rounding, and gonum v0.17's symmetric eigensolver returns
+// wrong eigenvalues (|λ| ≫ n·max|mᵢⱼ|) on some matrices mixing entries
+// near 1 with entries near 1e-100.
+func flushTiny(v float64) float64 {
+	if math.Abs(v) < 1e-30 {
+		return 0
+	}
+	return v
+}
+
+// eigSym wraps mat.EigenSym for a matrix of unit max-norm, turning a
+// failure or a panic of the LAPACK code, or eigenvalues outside the
+// Gershgorin bound |λ| ≤ n, into ErrNotConverged.
 func eigSym(m *mat.SymDense, vectors bool) (lam []float64, q *mat.Dense, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -158,6 +171,11 @@ func eigSym(m *mat.SymDense, vectors bool) (lam []float64, q *mat.Dense, err err
 		return nil, nil, fmt.Errorf("%w: symmetric eigendecomposition", ErrNotConverged)
 	}
 	n := m.SymmetricDim()
+	for _, l := range e.Values(nil) {
+		if !(math.Abs(l) <= 1.01*float64(n)) {
+			return nil, nil, fmt.Errorf("%w: symmetric eigendecomposition (eigenvalue %g of a unit matrix)", ErrNotConverged, l)
+		}
+	}
 	if vectors {
 		q = mat.NewDense(n, n, nil)
 		e.VectorsTo(q)
@@ -245,7 +263,7 @@ func (k PSD) Dist(y []float64) (float64, error) {
 	for i := range lam {
 		lam[i] = min(lam[i], 0)
 	}
-	return nrm2(lam), nil
+	return distOut(nrm2(lam))
 }
 
 func (k PSD) Contains(y []float64, tol float64) (bool, error) { return containsVia(k, y, tol) }
@@ -367,6 +385,11 @@ func (k PSD) MaxStep(s, ds []float64, limit float64) (float64, error) {
 			mc = max(mc, math.Abs(v))
 		}
 	}
+	for i := range n {
+		for j := i; j < n; j++ {
+			ms.SetSym(i, j, flushTiny(ms.At(i, j)/mc)*mc)
+		}
+	}
 	if !(mc > 0) || math.IsInf(mc, 0) {
 		if mc == 0 {
 			return limit, nil
@@ -374,7 +397,9 @@ func (k PSD) MaxStep(s, ds []float64, limit float64) (float64, error) {
 		return 0, fmt.Errorf("%w: step direction overflows", ErrNaN)
 	}
 	ms.ScaleSym(1/mc, ms)
-	vals, _, err := eigSym(ms, false)
+	// Eigenvectors requested although unused: gonum v0.17's values-only
+	// path (Dsterf) panics on some tridiagonal matrices with tiny entries.
+	vals, _, err := eigSym(ms, true)
 	if err != nil {
 		return 0, err
 	}

@@ -192,11 +192,46 @@ func conjugateGrad(k Cone, z []float64) ([]float64, *mat.SymDense, error) {
 // (H z = s, H z̃ = s̃), falling back to the rank-two update
 // H = μH* + ssᵀ/⟨s,z⟩ − μH*zzᵀH*/⟨z,H*z⟩ (H z = s) near the central path
 // where ⟨δs,δz⟩ or ‖z × z̃‖ vanish. Then H = LLᵀ and W = L⁻¹.
+//
+// The construction is homogeneous: it runs on ŝ = s/σ, ẑ = z/ζ (σ, ζ the
+// max-norms) and scales back, W = √(ζ/σ)Ŵ and λ = √(σζ)λ̂.
 func nonsymScaling(k Cone, s, z []float64) (Scaling, error) {
 	d := k.Dim()
 	if d != 3 {
 		return nil, fmt.Errorf("%w: non-symmetric scaling is for 3-d cones", ErrInvalid)
 	}
+	sig, zet := maxAbsVec(s), maxAbsVec(z)
+	if !(sig > 0 && zet > 0) {
+		return nil, fmt.Errorf("%w: zero point", ErrInvalid)
+	}
+	sc, err := nonsymScalingUnit(k, scaleVec(s, 1/sig), scaleVec(z, 1/zet))
+	if err != nil {
+		return nil, err
+	}
+	ds := sc.(*denseScaling)
+	r := math.Sqrt(zet) / math.Sqrt(sig)
+	ds.w.Scale(r, ds.w)
+	ds.winv.Scale(1/r, ds.winv)
+	g := math.Sqrt(sig) * math.Sqrt(zet)
+	for i := range ds.lam {
+		ds.lam[i] *= g
+	}
+	if !finite(ds.lam) || !finite(ds.w.RawMatrix().Data) || !finite(ds.winv.RawMatrix().Data) {
+		return nil, fmt.Errorf("%w: scaling overflows", ErrNaN)
+	}
+	return ds, nil
+}
+
+func scaleVec(v []float64, c float64) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = x * c
+	}
+	return out
+}
+
+func nonsymScalingUnit(k Cone, s, z []float64) (Scaling, error) {
+	d := k.Dim()
 	nu := float64(k.Degree())
 	sz := dot(s, z)
 	if !(sz > 0) {

@@ -122,9 +122,9 @@ func (k SecondOrder) Dist(y []float64) (float64, error) {
 	case nx <= t:
 		return 0, nil
 	case nx <= -t:
-		return math.Hypot(t, nx), nil
+		return distOut(math.Hypot(t, nx))
 	default:
-		return (nx - t) / math.Sqrt2, nil
+		return distOut((nx - t) / math.Sqrt2)
 	}
 }
 
@@ -150,8 +150,12 @@ func (k SecondOrder) Barrier(s []float64) (float64, error) {
 	if err := k.interior(s); err != nil {
 		return 0, err
 	}
-	d, _ := socDet(s)
-	return -0.5 * math.Log(d), nil
+	nx := nrm2(s[1:])
+	f := -0.5 * (math.Log(s[0]-nx) + math.Log(s[0]+nx)) // no overflow of t² − ‖x‖²
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return 0, outOfInterior("second-order")
+	}
+	return f, nil
 }
 
 // BarrierGrad sets dst to ∇f = −Js/(sᵀJs), J = diag(1, −I).
