@@ -164,7 +164,20 @@ func dot(a, b []float64) float64 {
 	return s
 }
 
+// nrm2 is ‖a‖₂: a plain sum of squares when it neither overflows nor
+// underflows, the scaled (LAPACK dnrm2-style) loop otherwise.
 func nrm2(a []float64) float64 {
+	ss := 0.0
+	for _, v := range a {
+		ss += v * v
+	}
+	if ss > 1e-280 && ss < 1e280 {
+		return math.Sqrt(ss)
+	}
+	return nrm2Scaled(a) // tiny, huge or zero: rescale
+}
+
+func nrm2Scaled(a []float64) float64 {
 	scale, ssq := 0.0, 1.0
 	for _, v := range a {
 		if v == 0 {

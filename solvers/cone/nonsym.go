@@ -121,14 +121,47 @@ func maxStepConvex(in func(p []float64) bool, s, ds []float64, limit float64) fl
 	return lo
 }
 
-// solve3 solves the 3×3 system a x = b; ok is false when a is singular.
+// solve3 solves the 3×3 system a x = b by Gaussian elimination with
+// partial pivoting; ok is false when a is singular to working precision.
 func solve3(a [3][3]float64, b [3]float64) ([3]float64, bool) {
-	m := mat.NewDense(3, 3, []float64{a[0][0], a[0][1], a[0][2], a[1][0], a[1][1], a[1][2], a[2][0], a[2][1], a[2][2]})
-	var x mat.VecDense
-	if err := x.SolveVec(m, mat.NewVecDense(3, b[:])); err != nil {
+	scale := 0.0
+	for i := range 3 {
+		for j := range 3 {
+			scale = max(scale, math.Abs(a[i][j]))
+		}
+	}
+	if !(scale > 0) {
 		return [3]float64{}, false
 	}
-	return [3]float64{x.AtVec(0), x.AtVec(1), x.AtVec(2)}, true
+	for c := range 3 {
+		p := c
+		for r := c + 1; r < 3; r++ {
+			if math.Abs(a[r][c]) > math.Abs(a[p][c]) {
+				p = r
+			}
+		}
+		if !(math.Abs(a[p][c]) > 1e-14*scale) {
+			return [3]float64{}, false
+		}
+		a[c], a[p] = a[p], a[c]
+		b[c], b[p] = b[p], b[c]
+		for r := c + 1; r < 3; r++ {
+			f := a[r][c] / a[c][c]
+			for k := c; k < 3; k++ {
+				a[r][k] -= f * a[c][k]
+			}
+			b[r] -= f * b[c]
+		}
+	}
+	var x [3]float64
+	for r := 2; r >= 0; r-- {
+		v := b[r]
+		for k := r + 1; k < 3; k++ {
+			v -= a[r][k] * x[k]
+		}
+		x[r] = v / a[r][r]
+	}
+	return x, true
 }
 
 // apply3 sets dst = M v or Mᵀ v.
