@@ -560,3 +560,25 @@ func TestSvec(t *testing.T) {
 	_, err := Smat(make([]float64, 4))
 	assert.ErrorIs(t, err, ErrDims)
 }
+
+// Dual cones: K** = K, and ⟨s, z⟩ ≥ 0 for s ∈ K, z ∈ K* (points drawn as
+// projections onto each), with ⟨s, z⟩ = 0 reached on complementary pairs
+// (Π_K(y) and Π_K*(−y) of the Moreau decomposition).
+func TestDuality(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 24))
+	for _, k := range testCones() {
+		kd := k.Dual()
+		assert.Equal(t, coneName(k), coneName(kd.Dual()), "K** = K")
+		assert.Equal(t, k.Dim(), kd.Dim())
+		assert.Equal(t, k.Degree(), kd.Degree())
+		for range 30 {
+			s, z := make([]float64, k.Dim()), make([]float64, k.Dim())
+			require.NoError(t, k.Project(s, randVec(rng, k.Dim(), 1)))
+			require.NoError(t, kd.Project(z, randVec(rng, k.Dim(), 1)))
+			assert.GreaterOrEqual(t, dot(s, z), -1e-12, "%s: ⟨s, z⟩", coneName(k))
+			in, err := k.Contains(s, 1e-12)
+			require.NoError(t, err)
+			assert.True(t, in, "%s: Π(y) = %v in K", coneName(k), s)
+		}
+	}
+}

@@ -20,12 +20,16 @@ import (
 //
 //	x(r) = ½(x₀ + √(x₀² + 4αr(|z₀| − r))),  y(r) = ½(y₀ + √(y₀² + 4(1−α)r(|z₀| − r)))
 //
-// come from the stationarity conditions with multiplier |z₀| − r. Its
+// come from the stationarity conditions with multiplier μ = |z₀| − r
+// (the unknown solved for when the root is near |z₀|). Its
 // derivative is the implicit function theorem on that root condition,
 // G(r; v) = α log x(r) + (1−α) log y(r) − log r = 0:
 // dr = −∂ᵥG dv/∂ᵣG, dx = ∂ᵥx dv + ∂ᵣx dr, dy likewise, dz = sign(z₀) dr.
 // On the case boundaries the first case's element is used; at z₀ = 0 the
-// element diag([x₀ > 0], [y₀ > 0], [x₀ > 0 and y₀ > 0]).
+// element diag([x₀ > 0], [y₀ > 0], [x₀ > 0 and y₀ > 0]); where μ
+// or r underflows (α or 1 − α near 1e-3 or below) the projection is
+// (x₀⁺, y₀⁺, z₀) or (x₀⁺, y₀⁺, 0) to working precision and its
+// derivative diag([x₀ > 0], [y₀ > 0], 1) or diag([x₀ > 0], [y₀ > 0], 0).
 type Power struct{ Alpha float64 }
 
 // PowerDual is the dual power cone
@@ -103,8 +107,8 @@ type powProj struct {
 	x    [3]float64
 	kase int
 	// root case: normalized point (x₀, y₀, |z₀|) and r
-	x0, y0, z0, r float64
-	sign          float64
+	x0, y0, z0, r, mu float64 // μ = z₀ − r, kept to full precision
+	sign              float64
 }
 
 // halfRoot returns ½(a + √(a² + c)) for c ≥ 0 without cancellation.
@@ -141,40 +145,67 @@ func powProject(alpha float64, v []float64) powProj {
 	if z0 < 0 {
 		sign = -1
 	}
-	// G(r) = α log x(r) + (1−α) log y(r) − log r: > 0 near 0, < 0 at z.
-	g := func(r float64) (float64, float64) {
-		m := r * (z - r)
+	// G(r) = α log x(r) + (1−α) log y(r) − log r is decreasing, > 0 near 0
+	// and < 0 at z. The unknown is whichever of r and μ = z − r is below
+	// z/2 at the root, so that it is found to full relative precision
+	// even when tiny (near the edges x ≈ 0 or y ≈ 0 the root crowds z,
+	// and x(r) depends on z − r, not on r).
+	g := func(r, mu float64) (float64, float64) {
+		m := r * mu
 		xr, qx := halfRoot(x, 4*alpha*m)
 		yr, qy := halfRoot(y, 4*(1-alpha)*m)
 		gv := alpha*math.Log(xr) + (1-alpha)*math.Log(yr) - math.Log(r)
-		dx := alpha * (z - 2*r) / qx
-		dy := (1 - alpha) * (z - 2*r) / qy
+		dx := alpha * (mu - r) / qx
+		dy := (1 - alpha) * (mu - r) / qy
 		return gv, alpha*dx/xr + (1-alpha)*dy/yr - 1/r
 	}
-	lo, hi := 0.0, z
-	r := 0.5 * z
-	for range 300 {
-		gv, dg := g(r)
-		if gv > 0 || math.IsInf(gv, 1) {
-			lo = r
+	gh, _ := g(z/2, z/2)
+	small := gh > 0 // the root is in (z/2, z): solve for μ
+	at := func(u float64) (r, mu, gv, dg float64) {
+		if small {
+			r, mu = z-u, u
 		} else {
-			hi = r
+			r, mu = u, z-u
 		}
-		next := r - gv/dg
-		if !(next > lo && next < hi) {
-			next = 0.5 * (lo + hi)
+		gv, dg = g(r, mu)
+		if small {
+			gv, dg = -gv, -dg // increasing in μ: flip to keep G(u) decreasing
 		}
-		if math.Abs(next-r) <= 1e-16*z || hi-lo <= 1e-16*z {
-			r = next
+		return
+	}
+	// G(u) decreasing on (0, z/2]: > 0 below the root.
+	lo, hi := 0.0, z/2
+	u := z / 4
+	step := hi
+	for range 400 {
+		_, _, gv, dg := at(u)
+		if gv > 0 || math.IsInf(gv, 1) {
+			lo = u
+		} else {
+			hi = u
+		}
+		prev := step
+		next := u - gv/dg
+		if !(next > lo && next < hi) || math.Abs(next-u) > 0.5*prev {
+			if lo == 0 || hi > 4*lo {
+				next = math.Sqrt(max(lo, hi*1e-300)) * math.Sqrt(hi) // log-scale bisection
+			} else {
+				next = 0.5 * (lo + hi)
+			}
+		}
+		step = math.Abs(next - u)
+		if hi-lo <= 4e-16*hi || step <= 1e-16*u {
+			u = next
 			break
 		}
-		r = next
+		u = next
 	}
-	m := r * (z - r)
+	r, mu, _, _ := at(u)
+	m := r * mu
 	xr, _ := halfRoot(x, 4*alpha*m)
 	yr, _ := halfRoot(y, 4*(1-alpha)*m)
 	p.kase = powRoot
-	p.x0, p.y0, p.z0, p.r, p.sign = x, y, z, r, sign
+	p.x0, p.y0, p.z0, p.r, p.mu, p.sign = x, y, z, r, mu, sign
 	p.x = [3]float64{xr * c, yr * c, sign * r * c}
 	return p
 }
@@ -196,18 +227,28 @@ func (p powProj) jacobian(alpha float64) [3][3]float64 {
 			d[2][2] = 1
 		}
 	case powRoot:
-		x0, y0, z, r := p.x0, p.y0, p.z0, p.r
-		m := r * (z - r)
+		x0, y0, r := p.x0, p.y0, p.r
+		m := r * p.mu
 		xr, qx := halfRoot(x0, 4*alpha*m)
 		yr, qy := halfRoot(y0, 4*(1-alpha)*m)
+		if xr == 0 || yr == 0 || p.mu == 0 || r == 0 {
+			// r or μ underflowed (α or 1 − α tiny): Π is (x₀⁺, y₀⁺, z₀)
+			// (μ ≈ 0) or (x₀⁺, y₀⁺, 0) (r ≈ 0) to working precision, and
+			// so is its derivative.
+			d[0][0] = b2f(x0 > 0)
+			d[1][1] = b2f(y0 > 0)
+			d[2][2] = b2f(r > p.mu)
+			return d
+		}
 		// Partial derivatives of x(r; x₀, z) and y(r; y₀, z).
-		// ∂x/∂x₀ = ½(1 + x₀/q), ∂x/∂z = αr/q, ∂x/∂r = α(z − 2r)/q.
+		// ∂x/∂x₀ = ½(1 + x₀/q), ∂x/∂z = αr/q, ∂x/∂r = α(z − 2r)/q
+		// (z − 2r = μ − r).
 		xx0 := 0.5 * (1 + x0/qx)
 		xz := alpha * r / qx
-		xr_ := alpha * (z - 2*r) / qx
+		xr_ := alpha * (p.mu - r) / qx
 		yy0 := 0.5 * (1 + y0/qy)
 		yz := (1 - alpha) * r / qy
-		yr_ := (1 - alpha) * (z - 2*r) / qy
+		yr_ := (1 - alpha) * (p.mu - r) / qy
 		gr := alpha*xr_/xr + (1-alpha)*yr_/yr - 1/r
 		gx0 := alpha * xx0 / xr
 		gy0 := (1 - alpha) * yy0 / yr
@@ -473,4 +514,11 @@ func (k PowerDual) Scaling(s, z []float64) (Scaling, error) {
 		return nil, outOfInterior(k.name())
 	}
 	return nonsymScaling(k, s, z)
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }

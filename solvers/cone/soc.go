@@ -105,7 +105,7 @@ func (k SecondOrder) JVP(dst, x, y, v []float64) error {
 			dst[i] = 0.5 * (xb*v0 + (1+r)*v[i] - r*xb*xv)
 		}
 	}
-	return nil
+	return checkOut(dst)
 }
 
 // VJP is JVP (the Jacobian is symmetric).
