@@ -104,4 +104,70 @@
 // quadratic on the second-order cone, −1/λ_min(L⁻¹ΔS L⁻ᵀ) on the PSD
 // cone, and bisection on the closed-form membership test for the
 // exponential and power cones (whose feasible steps form an interval).
+//
+// # Design of the conic interior-point solver (not built yet)
+//
+// These notes plan the solver of issue 15 on top of this package and
+// package sparse; nothing below exists in code yet.
+//
+// Problem and embedding. minimize ½xᵀPx + qᵀx subject to Ax + s = b,
+// s ∈ K, K a Product (Zero blocks for equalities, then Nonnegative,
+// SecondOrder, PSD, Exp, Power and duals), in the homogeneous embedding
+// of Clarabel (Goulart & Chen, "Clarabel: an interior-point solver for
+// conic programs with quadratic objectives", 2024): unknowns
+// (x, z, s, τ, κ) with
+//
+//	Px + Aᵀz + qτ = 0,   Ax + s − bτ = 0,
+//	κ + qᵀx + bᵀz + xᵀPx/τ = 0,   (s, z) ∈ K × K*,  τ, κ ≥ 0,
+//
+// so τ → 0 with κ > 0 certifies infeasibility (bᵀz < 0 with Aᵀz = 0,
+// z ∈ K*) or unboundedness (qᵀx < 0 with Px = 0, Ax + s = 0, s ∈ K); the
+// solver returns them as ErrInfeasible / ErrUnbounded with the
+// certificate in the solution, never an iterate dressed as an answer.
+//
+// Linear algebra. Each iteration solves twice with the quasi-definite
+//
+//	[P + εI   Aᵀ        ]
+//	[A        −WᵀW − εI ]
+//
+// (one solve for the constant right-hand side (−q, b) that eliminates
+// τ, one per step direction), factored once per iteration by
+// sparse.NewLDL with signs +1/−1 (symbolic analysis and AMD once, then
+// Refactor), with iterative refinement against the unregularized matrix.
+// WᵀW comes from Cone.Scaling block by block: diagonal on the orthant,
+// dense 3×3 on the exponential and power cones, ScalingMatrix blocks on
+// PSD; on a large second-order cone the dense block would be replaced by
+// its diagonal-plus-rank-two expansion in two extra sparse
+// rows and columns, as ECOS does (Domahidi, Chu & Boyd, "ECOS: an SOCP
+// solver for embedded systems", ECC 2013; to add here: SecondOrder's
+// expansion).
+//
+// Steps. Start from Identity (s = z = e, shifted into the cone). For the
+// symmetric blocks, Mehrotra's predictor-corrector in scaled variables
+// (λ = Lambda()): affine step with complementarity right-hand side
+// −λ∘λ (Jordan), centering σ = (1 − α_aff)³, combined step with
+// −λ∘λ − (W⁻ᵀΔs_aff)∘(WΔz_aff) + σμe, divided by λ with JordanDiv. For
+// the exponential and power blocks, the corrector of Dahl & Andersen
+// and Clarabel: the third-order term −½∇³f*(z)[Δz, (∇²f*(z))⁻¹Δs] (to add
+// here: a directional third derivative of each non-symmetric barrier)
+// and a centrality check of the step through Barrier. Step length α =
+// 0.99·min over blocks of MaxStep(s, Δs) and MaxStep(z, Δz) (z against
+// the dual cone), with backtracking on the non-symmetric neighbourhood.
+//
+// Around the iterations. Ruiz equilibration of [P Aᵀ; A 0] with one scale
+// per cone block for the blocks whose membership is not invariant under
+// diagonal scaling (SecondOrder, PSD, Exp, Power); cost scaling;
+// Settings.Tol on the relative primal and dual residuals and gap,
+// Settings.MaxIter, WarmStart (x, s, z pushed into the interior),
+// ctx checked every iteration, Logger; status and residuals on every
+// solution.
+//
+// Derivatives. Two routes that a test must show equal: differentiating
+// the solver's final KKT system (reusing its factorization), and the
+// residual map of the embedding with the projections of this package
+// (Agrawal et al. 2019: N(u, v, w) at the solution, with DΠ_{K*} from the
+// dual cones' JVP/VJP) exposed as an implicit.Condition, whose Jacobian
+// on degenerate points uses the elements documented on each cone. Both
+// give (x*, y*, s*) with respect to (P, q, A, b) through the module's
+// contract, sparse data giving sparse gradients.
 package cone
