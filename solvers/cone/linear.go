@@ -12,8 +12,9 @@ import (
 type Zero struct{ N int }
 
 // Free is the whole space Rᴺ, the dual of Zero. Its barrier is f = 0
-// (degree 0), its scaling the zero map's stand-in W = I is not defined
-// and Scaling returns ErrInvalid.
+// (degree 0), Identity is 0, MaxStep returns the limit, and Scaling
+// returns ErrInvalid (a free block has no scaling; a Product uses W = I
+// on its Zero and Free blocks).
 type Free struct{ N int }
 
 // Nonnegative is the orthant {s ∈ Rᴺ : s ≥ 0}, self-dual, with barrier
