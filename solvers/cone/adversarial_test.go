@@ -85,6 +85,11 @@ func coneCalls() []coneCall {
 			err := k.BarrierHess(h, y, y)
 			return finiteCheck("BarrierHess", h), err
 		}},
+		{"BarrierThird", func(k Cone, y []float64) (func() error, error) {
+			h := out(k)
+			err := k.BarrierThird(h, y, y, y)
+			return finiteCheck("BarrierThird", h), err
+		}},
 		{"MaxStep", func(k Cone, y []float64) (func() error, error) {
 			a, err := k.MaxStep(y, y, 1)
 			return func() error {

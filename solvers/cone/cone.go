@@ -60,6 +60,9 @@ type Cone interface {
 	BarrierGrad(dst, s []float64) error
 	// BarrierHess sets dst to ∇²f(s) v.
 	BarrierHess(dst, s, v []float64) error
+	// BarrierThird sets dst to ∇³f(s)[u, v], the third derivative
+	// contracted with u and v (symmetric in them).
+	BarrierThird(dst, s, u, v []float64) error
 	// MaxStep returns the largest α ∈ [0, limit] with s + α ds ∈ K for s
 	// in the interior of K (limit > 0 finite, for example 1 or a large
 	// cap: the step is +∞ along a recession direction).

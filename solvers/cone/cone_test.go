@@ -582,3 +582,48 @@ func TestDuality(t *testing.T) {
 		}
 	}
 }
+
+// The barriers' third derivatives against central differences of the
+// Hessian, their symmetry in (u, v), and ∇³f(s)[s, v] = −2∇²f(s)v (from
+// the logarithmic homogeneity ∇²f(ts) = t⁻²∇²f(s)).
+func TestBarrierThird(t *testing.T) {
+	rng := rand.New(rand.NewPCG(27, 28))
+	for _, k := range testCones() {
+		if _, ok := k.(Zero); ok {
+			continue
+		}
+		if _, ok := k.(Free); ok {
+			continue
+		}
+		t.Run(coneName(k), func(t *testing.T) {
+			d := k.Dim()
+			for range 10 {
+				s := interiorPoint(rng, k)
+				u, v := randVec(rng, d, 1), randVec(rng, d, 1)
+				tuv, tvu := make([]float64, d), make([]float64, d)
+				require.NoError(t, k.BarrierThird(tuv, s, u, v))
+				require.NoError(t, k.BarrierThird(tvu, s, v, u))
+				a, _ := k.MaxStep(s, u, 1)
+				h := 1e-5 * min(1, a)
+				sp, sm := make([]float64, d), make([]float64, d)
+				for i := range s {
+					sp[i] = s[i] + h*u[i]
+					sm[i] = s[i] - h*u[i]
+				}
+				hp, hm := make([]float64, d), make([]float64, d)
+				require.NoError(t, k.BarrierHess(hp, sp, v))
+				require.NoError(t, k.BarrierHess(hm, sm, v))
+				ts, hs := make([]float64, d), make([]float64, d)
+				require.NoError(t, k.BarrierThird(ts, s, s, v))
+				require.NoError(t, k.BarrierHess(hs, s, v))
+				for i := range tuv {
+					fd := (hp[i] - hm[i]) / (2 * h)
+					sc := max(1, math.Abs(fd))
+					assert.InDelta(t, fd, tuv[i], 1e-5*sc, "∇³f[u, v] vs differences of ∇²f v")
+					assert.InDelta(t, tuv[i], tvu[i], 1e-10*sc, "symmetry")
+					assert.InDelta(t, -2*hs[i], ts[i], 1e-8*max(1, math.Abs(hs[i])), "∇³f[s, v] = −2∇²f v")
+				}
+			}
+		})
+	}
+}

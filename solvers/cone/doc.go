@@ -19,9 +19,9 @@
 // Every cone (interface [Cone]) has its dimension, barrier degree ν and
 // dual cone; membership with a tolerance and the distance; the Euclidean
 // projection Π_K(y) = argmin_{x ∈ K} ½‖x − y‖² with its derivative
-// (JVP: DΠ v, VJP: DΠᵀ u); the logarithmic barrier f with gradient and
-// Hessian action; the maximum step to the boundary; and a primal-dual
-// scaling. Nonnegative, SecondOrder, PSD and their products are
+// (JVP: DΠ v, VJP: DΠᵀ u); the logarithmic barrier f with gradient,
+// Hessian action and third derivative ∇³f(s)[u, v]; the maximum step to
+// the boundary; and a primal-dual scaling. Nonnegative, SecondOrder, PSD and their products are
 // [Symmetric]: they add the Jordan product and its inverse.
 //
 // Vectors have length Dim(); the methods return ErrDims for other
@@ -148,9 +148,10 @@
 // −λ∘λ (Jordan), centering σ = (1 − α_aff)³, combined step with
 // −λ∘λ − (W⁻ᵀΔs_aff)∘(WΔz_aff) + σμe, divided by λ with JordanDiv. For
 // the exponential and power blocks, the corrector of Dahl & Andersen
-// and Clarabel: the third-order term −½∇³f*(z)[Δz, (∇²f*(z))⁻¹Δs] (to add
-// here: a directional third derivative of each non-symmetric barrier)
-// and a centrality check of the step through Barrier. Step length α =
+// and Clarabel: the third-order term −½∇³f*(z)[Δz, (∇²f*(z))⁻¹Δs], from
+// BarrierThird of the conjugate's point (∇³f*(z)[u, v] =
+// H⁻¹∇³f(x)[H⁻¹u, H⁻¹v], x = −∇f*(z), H = ∇²f(x)), and a centrality
+// check of the step through Barrier. Step length α =
 // 0.99·min over blocks of MaxStep(s, Δs) and MaxStep(z, Δz) (z against
 // the dual cone), with backtracking on the non-symmetric neighbourhood.
 //

@@ -92,6 +92,9 @@ func FuzzCones(f *testing.F) {
 		if err := k.BarrierHess(out, y, v); err == nil && !finite(out) {
 			t.Fatalf("%T: non-finite Hessian action", k)
 		}
+		if err := k.BarrierThird(out, y, v, y); err == nil && !finite(out) {
+			t.Fatalf("%T: non-finite third derivative", k)
+		}
 		if a, err := k.MaxStep(y, v, 1); err == nil && !(a >= 0 && a <= 1) {
 			t.Fatalf("%T: step %v", k, a)
 		}

@@ -196,3 +196,6 @@ func check3(name string, dst []float64, vs ...[]float64) error {
 func scaleOf(y []float64) float64 {
 	return max(math.Abs(y[0]), math.Abs(y[1]), math.Abs(y[2]))
 }
+
+func mathLog(x float64) float64 { return math.Log(x) }
+func mathExp(x float64) float64 { return math.Exp(x) }
