@@ -241,5 +241,40 @@ func TestAdversarial(t *testing.T) {
 		Any:  []error{ErrNaN, ErrInvalid},
 		Want: nil,
 	})
+	cases = append(cases, testutil.Case{
+		Name: "ScalingMatrix/nil",
+		Call: func(context.Context) (func() error, error) {
+			if ScalingMatrix(nil) != nil {
+				return nil, errors.New("non-nil matrix of a nil scaling")
+			}
+			return func() error { return nil }, nil
+		},
+	}, testutil.Case{
+		Name: "SOCExpansion/nil-and-foreign",
+		Call: func(context.Context) (func() error, error) {
+			if _, _, _, ok := SOCExpansion(nil); ok {
+				return nil, errors.New("ok for nil")
+			}
+			sc, err := Nonnegative{2}.Scaling([]float64{1, 2}, []float64{3, 4})
+			if err != nil {
+				return nil, err
+			}
+			if _, _, _, ok := SOCExpansion(sc); ok {
+				return nil, errors.New("ok for an orthant scaling")
+			}
+			return func() error { return nil }, nil
+		},
+	}, testutil.Case{
+		Name: "SOCExpansion/extreme",
+		Call: func(context.Context) (func() error, error) {
+			sc, err := SecondOrder{3}.Scaling([]float64{1e150, 1e149, 0}, []float64{1e-150, 0, 1e-151})
+			if err != nil {
+				return nil, err
+			}
+			e, p, q, _ := SOCExpansion(sc)
+			return func() error { return testutil.Finite("SOCExpansion", []float64{e}, p, q) }, nil
+		},
+		Any: []error{ErrNaN},
+	})
 	testutil.RunAdversarial(t, cases)
 }

@@ -627,3 +627,34 @@ func TestBarrierThird(t *testing.T) {
 		})
 	}
 }
+
+// The second-order scaling's expansion rebuilds WᵀW.
+func TestSOCExpansion(t *testing.T) {
+	rng := rand.New(rand.NewPCG(29, 30))
+	for _, n := range []int{1, 2, 5, 12} {
+		k := SecondOrder{n}
+		for range 5 {
+			s, z := interiorPoint(rng, k), interiorPoint(rng, k)
+			sc, err := k.Scaling(s, z)
+			require.NoError(t, err)
+			eta2, p, q, ok := SOCExpansion(sc)
+			require.True(t, ok)
+			w := ScalingMatrix(sc)
+			for i := range n {
+				for j := range n {
+					want := 0.0
+					for l := range n {
+						want += w.At(l, i) * w.At(l, j)
+					}
+					got := eta2 * (p[i]*p[j] - q[i]*q[j])
+					if i == j {
+						got += eta2
+					}
+					assert.InDelta(t, want, got, 1e-9*max(1, math.Abs(want)))
+				}
+			}
+		}
+	}
+	_, _, _, ok := SOCExpansion(&diagScaling{})
+	assert.False(t, ok)
+}

@@ -139,8 +139,7 @@
 // PSD; on a large second-order cone the dense block would be replaced by
 // its diagonal-plus-rank-two expansion in two extra sparse
 // rows and columns, as ECOS does (Domahidi, Chu & Boyd, "ECOS: an SOCP
-// solver for embedded systems", ECC 2013; to add here: SecondOrder's
-// expansion).
+// solver for embedded systems", ECC 2013): [SOCExpansion].
 //
 // Steps. Start from Identity (s = z = e, shifted into the cone). For the
 // symmetric blocks, Mehrotra's predictor-corrector in scaled variables

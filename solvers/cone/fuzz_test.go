@@ -104,6 +104,12 @@ func FuzzCones(f *testing.F) {
 			}
 			w := make([]float64, d)
 			sc.Apply(w, v)
+			if e, p, q, ok := SOCExpansion(sc); ok && !finite(append(append([]float64{e}, p...), q...)) {
+				t.Fatalf("%T: non-finite expansion", k)
+			}
+			if m := ScalingMatrix(sc); m != nil && !finite(m.RawMatrix().Data) {
+				t.Fatalf("%T: non-finite scaling matrix", k)
+			}
 		}
 		if s, ok := k.(Symmetric); ok {
 			if err := s.Jordan(out, y, v); err == nil && !finite(out) {

@@ -34,8 +34,12 @@ type Scaling interface {
 }
 
 // ScalingMatrix returns W of sc as a dense d×d matrix (one Apply per
-// column), for assembling the block −WᵀW of a KKT system.
+// column), for assembling the block −WᵀW of a KKT system; nil for a nil
+// or empty sc.
 func ScalingMatrix(sc Scaling) *mat.Dense {
+	if sc == nil || sc.Dim() < 1 {
+		return nil
+	}
 	d := sc.Dim()
 	w := mat.NewDense(d, d, nil)
 	e := make([]float64, d)

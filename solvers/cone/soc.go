@@ -381,3 +381,45 @@ func (s *socScaling) ApplyInv(dst, v []float64) {
 	}
 }
 func (s *socScaling) ApplyInvT(dst, v []float64) { s.ApplyInv(dst, v) }
+
+// SOCExpansion returns, for the scaling of a SecondOrder cone, the
+// diagonal-plus-rank-two form
+//
+//	WᵀW = η²(I + ppᵀ − qqᵀ),
+//
+// which lets a sparse KKT system carry a large second-order block as
+// η²I plus two extra rows and columns instead of a dense block (the idea
+// of ECOS: Domahidi, Chu & Boyd, ECC 2013). With W = η(2vvᵀ − J),
+// WᵀW = η²(I + B C Bᵀ) for B = [v, Jv] and C = [4‖v‖², −2; −2, 0], whose
+// eigenvalues 2‖v‖² ± 2√(‖v‖⁴ + 1) have opposite signs; p and q are B
+// times the eigenvectors scaled by the square roots of their magnitudes.
+// ok is false for a Scaling that does not come from SecondOrder.Scaling.
+func SOCExpansion(sc Scaling) (eta2 float64, p, q []float64, ok bool) {
+	s, ok := sc.(*socScaling)
+	if !ok {
+		return 0, nil, nil, false
+	}
+	n := len(s.w)
+	c := dot(s.w, s.w)
+	r := math.Hypot(c, 1)
+	lp, lm := 2*c+2*r, 2*c-2*r // lm < 0
+	// Eigenvectors (2, 4c − λ), normalized.
+	vec := func(l float64) (float64, float64) {
+		a, b := 2.0, 4*c-l
+		h := math.Hypot(a, b)
+		return a / h, b / h
+	}
+	p, q = make([]float64, n), make([]float64, n)
+	pa, pb := vec(lp)
+	qa, qb := vec(lm)
+	sp, sq := math.Sqrt(lp), math.Sqrt(-lm)
+	for i := range n {
+		jw := -s.w[i]
+		if i == 0 {
+			jw = s.w[0]
+		}
+		p[i] = sp * (pa*s.w[i] + pb*jw)
+		q[i] = sq * (qa*s.w[i] + qb*jw)
+	}
+	return s.eta * s.eta, p, q, true
+}
