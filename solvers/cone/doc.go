@@ -95,7 +95,12 @@
 // (H z = s) is used instead. The conjugate gradient s̃ = −∇f*(z) is the
 // minimizer of ⟨z, x⟩ + f(x), found by damped Newton. With H = LLᵀ the
 // scaling is W = L⁻¹, so WᵀW = H⁻¹ maps s to z as for the symmetric
-// cones, and λ = L⁻¹s = Lᵀz.
+// cones, and λ = L⁻¹s = Lᵀz. H is factored after a Jacobi scaling; its
+// condition grows like 1/ε² for pairs at distance ε from the boundaries
+// (far from the central path), where λ loses accuracy accordingly and a
+// numerically singular H is refused with ErrNotConverged (an
+// interior-point method then falls back to the dual scaling μ∇²f*(z), as
+// Clarabel does).
 //
 // # Step to the boundary
 //

@@ -153,7 +153,8 @@ func conjugateGrad(k Cone, z []float64) ([]float64, *mat.SymDense, error) {
 	}
 	var chol mat.Cholesky
 	dx := mat.NewVecDense(d, nil)
-	for range 200 {
+	prevDelta := math.Inf(1)
+	for range 1000 { // damped phase: O(f(x₀) − f*) steps; quadratic after
 		if err := k.BarrierGrad(g, x); err != nil {
 			return nil, nil, err
 		}
@@ -177,12 +178,17 @@ func conjugateGrad(k Cone, z []float64) ([]float64, *mat.SymDense, error) {
 		for i := range x {
 			x[i] -= step * dx.AtVec(i)
 		}
-		if delta < 1e-13 {
+		// Converged at δ < 1e-13, or at the rounding floor: far out (z
+		// near the boundary of K*, x* large) the barrier's cancellation
+		// leaves δ ≈ 1e-16·‖x‖, and quadratic convergence stops (δ no
+		// longer halves).
+		if delta < 1e-13 || (delta < 1e-8 && delta > 0.5*prevDelta) {
 			if err := hess(); err != nil {
 				return nil, nil, err
 			}
 			return x, h, nil
 		}
+		prevDelta = delta
 	}
 	return nil, nil, fmt.Errorf("%w: conjugate barrier gradient", ErrNotConverged)
 }
@@ -268,6 +274,14 @@ func nonsymScalingUnit(k Cone, s, z []float64) (Scaling, error) {
 		ds[i] = s[i] - mu*st[i]
 		dz[i] = z[i] - mu*zt[i]
 	}
+	// ⟨δs, z⟩ = ⟨δz, s⟩ = 0 in exact arithmetic (⟨s̃, z⟩ = ⟨s, z̃⟩ = ν);
+	// enforce it, so that H z = s holds to rounding even when s̃ carries
+	// the Newton solve's error (z near the boundary of K*).
+	cs, cz := dot(ds, z)/sz, dot(dz, s)/sz
+	for i := range ds {
+		ds[i] -= cs * s[i]
+		dz[i] -= cz * z[i]
+	}
 	a := []float64{
 		z[1]*zt[2] - z[2]*zt[1],
 		z[2]*zt[0] - z[0]*zt[2],
@@ -299,18 +313,40 @@ func nonsymScalingUnit(k Cone, s, z []float64) (Scaling, error) {
 			}
 		}
 	}
+	// Jacobi-scaled Cholesky H = D L̃L̃ᵀ D (D = diag(√Hᵢᵢ)): L = DL̃, and
+	// W = L⁻¹ = L̃⁻¹D⁻¹ through a triangular inverse (near the boundary H
+	// is badly scaled, not only ill-conditioned).
+	dj := make([]float64, d)
+	for i := range d {
+		dj[i] = math.Sqrt(h.At(i, i))
+		if !(dj[i] > 0) {
+			return nil, fmt.Errorf("%w: scaling matrix not positive definite", ErrNotConverged)
+		}
+	}
+	ht := mat.NewSymDense(d, nil)
+	for i := range d {
+		for j := i; j < d; j++ {
+			ht.SetSym(i, j, h.At(i, j)/(dj[i]*dj[j]))
+		}
+	}
 	var ch mat.Cholesky
-	if !ch.Factorize(h) {
+	if !ch.Factorize(ht) {
 		return nil, fmt.Errorf("%w: scaling matrix not positive definite", ErrNotConverged)
 	}
-	var l mat.TriDense
-	ch.LTo(&l)
-	linv := mat.NewDense(d, d, nil)
-	if err := linv.Inverse(&l); err != nil {
+	var lt mat.TriDense
+	ch.LTo(&lt)
+	var ltinv mat.TriDense
+	if err := ltinv.InverseTri(&lt); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNotConverged, err)
 	}
-	w := mat.DenseCopyOf(&l)
-	// W = L⁻¹, W⁻¹ = L.
+	w := mat.NewDense(d, d, nil)    // W⁻¹ = L = D L̃
+	linv := mat.NewDense(d, d, nil) // W = L̃⁻¹ D⁻¹
+	for i := range d {
+		for j := range d {
+			w.Set(i, j, dj[i]*lt.At(i, j))
+			linv.Set(i, j, ltinv.At(i, j)/dj[j])
+		}
+	}
 	lam := make([]float64, d)
 	mat.NewVecDense(d, lam).MulVec(linv, mat.NewVecDense(d, s))
 	if !finite(lam) || !finite(linv.RawMatrix().Data) {
