@@ -169,7 +169,9 @@ func powProject(alpha float64, v []float64) powProj {
 		}
 		gv, dg = g(r, mu)
 		if small {
-			gv, dg = -gv, -dg // increasing in μ: flip to keep G(u) decreasing
+			// G(r) is increasing in μ = z − r: −G(z − u) is decreasing in
+			// u, with derivative G′(r).
+			gv = -gv
 		}
 		return
 	}
@@ -179,22 +181,29 @@ func powProject(alpha float64, v []float64) powProj {
 	step := hi
 	for range 400 {
 		_, _, gv, dg := at(u)
+		if math.Abs(gv) <= 1e-15 {
+			break // G is in log units: u is accurate to ~1e-15/min(α, 1−α)
+		}
 		if gv > 0 || math.IsInf(gv, 1) {
 			lo = u
 		} else {
 			hi = u
 		}
 		prev := step
-		next := u - gv/dg
+		// Newton in log u (G is close to linear in log u for a tiny root).
+		next := u * math.Exp(max(-50, min(50, -gv/(u*dg))))
 		if !(next > lo && next < hi) || math.Abs(next-u) > 0.5*prev {
-			if lo == 0 || hi > 4*lo {
-				next = math.Sqrt(max(lo, hi*1e-300)) * math.Sqrt(hi) // log-scale bisection
-			} else {
+			switch {
+			case lo == 0:
+				next = u / 16
+			case hi > 4*lo:
+				next = math.Sqrt(lo) * math.Sqrt(hi) // log-scale bisection
+			default:
 				next = 0.5 * (lo + hi)
 			}
 		}
 		step = math.Abs(next - u)
-		if hi-lo <= 4e-16*hi || step <= 1e-16*u {
+		if hi-lo <= 4e-16*hi || step <= 4e-16*u {
 			u = next
 			break
 		}
