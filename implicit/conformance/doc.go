@@ -29,7 +29,7 @@
 //
 // The module's results are registered in this package's test files,
 // module_test.go (solvers/qp) and one module_<package>_test.go per package
-// (sinkhorn, sorting, project, smooth, prox, nlp, lp, isotonic, perturbed),
-// one entry or more per result type; the comment at the top of each file
-// lists them.
+// (sinkhorn, sorting, project, smooth, prox, nlp, lp, isotonic, perturbed,
+// cone), one entry or more per result type; the comment at the top of each
+// file lists them.
 package conformance
