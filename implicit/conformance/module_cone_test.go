@@ -38,7 +38,7 @@ func coneCase(name string, k cone.Cone, y []float64) conformance.Case {
 			return r, nil
 		},
 		Batch: func(ctx context.Context, ths [][]float64, workers int) ([]implicit.Differentiable, error) {
-			rs, err := project.SolveBatch(ctx, k, ths, workers)
+			rs, err := project.SolveBatch(ctx, k, ths, &project.Settings{Workers: workers})
 			out := make([]implicit.Differentiable, len(rs))
 			for i, r := range rs {
 				out[i] = r
