@@ -65,9 +65,13 @@ func main() {
 	out := flag.String("o", "", "also write the Markdown report to this file")
 	verbose := flag.Bool("v", false, "print every problem's outcome in the report")
 	list := flag.Bool("list", false, "list the selected problems with their sizes and exit")
+	solver := flag.String("solver", "sparse", "sparse (qp.SolveSparse) or dense (qp.Solve)")
 	maxDense := flag.Float64("maxdense", 1.5e8, "largest dense form (numbers: n·(n + rows)) to build; larger problems are reported as too large")
 	flag.Parse()
 	log.SetFlags(0)
+	if *solver != "sparse" && *solver != "dense" {
+		log.Fatalf("marosmeszaros: -solver %q: want sparse or dense", *solver)
+	}
 	if *data == "" {
 		log.Fatal("marosmeszaros: -data DIR is required (the directory of the test set's .qps.gz files)")
 	}
@@ -124,13 +128,16 @@ func main() {
 	all := make([][]result, len(accuracies))
 	for i, c := range cases {
 		var pb *qp.Problem
-		if big := float64(c.Vars) * float64(c.Vars+c.Rows+c.Bounds); big <= *maxDense {
+		if big := float64(c.Vars) * float64(c.Vars+c.Rows+c.Bounds); *solver == "dense" && big <= *maxDense {
 			pb = c.QP()
 		}
 		for k, tol := range accuracies {
 			r := result{name: c.Name, class: tooLarge,
 				res: maros.Residuals{Primal: math.Inf(1), Dual: math.Inf(1), Gap: math.Inf(1)}}
-			if pb != nil {
+			switch {
+			case *solver == "sparse":
+				r = solveSparse(c, tol, *limit)
+			case pb != nil:
 				r = solve(c, pb, tol, *limit)
 			}
 			all[k] = append(all[k], r)
@@ -152,23 +159,42 @@ func solve(c *maros.Case, pb *qp.Problem, tol float64, limit time.Duration) resu
 		r.res = maros.Check(pb, sol.X, sol.Nu, sol.Lambda)
 		r.iters = sol.Iterations
 	}
-	switch {
-	case err == nil && sol.Status == qp.Optimal && r.res.Passes(tol):
-		r.class = success
-	case err == nil:
-		r.class = wrongOptimal
-	case errors.Is(err, context.DeadlineExceeded):
-		r.class = timeLimit
-	case errors.Is(err, qp.ErrInfeasible):
-		r.class = infeasible
-	case errors.Is(err, qp.ErrUnbounded):
-		r.class = unbounded
-	case errors.Is(err, qp.ErrNotConverged):
-		r.class = notConverged
-	default:
-		r.class = rejected
-	}
+	r.class = classify(err, sol != nil && sol.Status == qp.Optimal, r.res.Passes(tol))
 	return r
+}
+
+func solveSparse(c *maros.Case, tol float64, limit time.Duration) result {
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	pb := c.Sparse()
+	start := time.Now()
+	sol, err := qp.SolveSparse(ctx, pb, &qp.SparseSettings{Tol: tol, Absolute: true})
+	r := result{name: c.Name, seconds: time.Since(start).Seconds(), err: err,
+		res: maros.Residuals{Primal: math.Inf(1), Dual: math.Inf(1), Gap: math.Inf(1)}}
+	if sol != nil {
+		r.res = maros.CheckSparse(pb, sol.X, sol.Y, sol.Z)
+		r.iters = sol.Iterations
+	}
+	r.class = classify(err, sol != nil && sol.Status == qp.Optimal, r.res.Passes(tol))
+	return r
+}
+
+func classify(err error, optimal, passes bool) string {
+	switch {
+	case err == nil && optimal && passes:
+		return success
+	case err == nil:
+		return wrongOptimal
+	case errors.Is(err, context.DeadlineExceeded):
+		return timeLimit
+	case errors.Is(err, qp.ErrInfeasible):
+		return infeasible
+	case errors.Is(err, qp.ErrUnbounded):
+		return unbounded
+	case errors.Is(err, qp.ErrNotConverged):
+		return notConverged
+	}
+	return rejected
 }
 
 func report(w io.Writer, subset string, tols []float64, all [][]result, verbose bool) {
