@@ -662,6 +662,8 @@ type spResult struct {
 	iters    int
 	canceled bool
 	err      error // a factorization that failed for good
+	// The active set of the point, in the user's rows and variables.
+	actRow, actVar []int8
 	// The last multipliers and step, for the certificates.
 	lastY, lastZ, lastDX []float64
 }
@@ -688,6 +690,7 @@ func (pi *spIPM) run(ctx context.Context) spResult {
 				lastImprove = iter
 			}
 			best = spResult{x: x, y: y, z: z, res: res, merit: merit, iters: iter}
+			best.actRow, best.actVar = pi.userActive(pi.activeSet())
 		}
 		if lg := pi.logger; lg != nil {
 			lg.Debug("qp sparse", "iter", iter, "primal", res.Primal, "dual", res.Dual, "gap", res.Gap, "mu", mu, "rho", pi.rho, "delta", pi.delta, "merit", merit, "alpha", pi.lastAlpha, "refine", pi.ldl.Stats().Residual)
@@ -699,7 +702,7 @@ func (pi *spIPM) run(ctx context.Context) spResult {
 		stop := iter >= maxIter || iter-lastImprove > 40 || !(merit < math.Inf(1))
 		if ns > 0 && (stop || (merit < 1e4 && iter-lastPolish >= 3)) {
 			lastPolish = iter
-			if px, py, pw, pzb, ok := pi.polish(); ok {
+			if px, py, pw, pzb, ar, av, ok := pi.polish(); ok {
 				ux, uy, uz := pi.toUser(px, py, pw, pzb)
 				pm, pres := pi.acc.merit(ux, uy, uz)
 				if lg := pi.logger; lg != nil {
@@ -707,6 +710,7 @@ func (pi *spIPM) run(ctx context.Context) spResult {
 				}
 				if pm < best.merit {
 					best = spResult{x: ux, y: uy, z: uz, res: pres, merit: pm, iters: iter, polished: true}
+					best.actRow, best.actVar = pi.userActive(ar, av)
 					if pm <= 1 {
 						best.ok = true
 						return best

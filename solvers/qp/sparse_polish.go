@@ -17,25 +17,9 @@ import "math"
 // system: OSQP's polishing (Stellato et al. 2020, §4.4) with the
 // interior point's own sparse factorization. The caller judges the
 // result by the acceptance test.
-func (pi *spIPM) polish() (x, y, w, zb []float64, ok bool) {
+func (pi *spIPM) polish() (x, y, w, zb []float64, actRow, actVar []int8, ok bool) {
 	n, neq, nin := pi.n, pi.neq, pi.nin
-	actRow := make([]int8, nin)
-	actVar := make([]int8, n)
-	ratioRow := make([]float64, nin)
-	ratioVar := make([]float64, n)
-	for k, sd := range pi.sides {
-		if !(pi.z[k] > pi.s[k]) {
-			continue
-		}
-		ratio := pi.z[k] / pi.s[k]
-		if sd.row >= 0 {
-			if ratio > ratioRow[sd.row] {
-				ratioRow[sd.row], actRow[sd.row] = ratio, int8(sd.sign)
-			}
-		} else if j := -sd.row - 1; ratio > ratioVar[j] {
-			ratioVar[j], actVar[j] = ratio, int8(sd.sign)
-		}
-	}
+	actRow, actVar = pi.activeSet()
 	rho, delta := pi.rho, math.Max(pi.delta, 1e-9)
 
 	// The preconditioner: the KKT matrix with the polishing diagonal and
@@ -65,7 +49,7 @@ func (pi *spIPM) polish() (x, y, w, zb []float64, ok bool) {
 		}
 	}
 	if err := pi.ldl.Refactor(pi.kktPol); err != nil {
-		return nil, nil, nil, nil, false
+		return nil, nil, nil, nil, nil, nil, false
 	}
 
 	target := func(r int) float64 { // the bound of an active inequality row
@@ -105,7 +89,7 @@ func (pi *spIPM) polish() (x, y, w, zb []float64, ok bool) {
 			r[i] = -r[i]
 		}
 		if !pi.polishSolve(v, r, actVar, delta) {
-			return nil, nil, nil, nil, false
+			return nil, nil, nil, nil, nil, nil, false
 		}
 		for range 3 {
 			pi.polishApply(res, v, actRow, actVar)
@@ -120,7 +104,7 @@ func (pi *spIPM) polish() (x, y, w, zb []float64, ok bool) {
 			}
 		}
 		if !finite(v) {
-			return nil, nil, nil, nil, false
+			return nil, nil, nil, nil, nil, nil, false
 		}
 		for j := range n {
 			x[j] += v[j]
@@ -133,7 +117,52 @@ func (pi *spIPM) polish() (x, y, w, zb []float64, ok bool) {
 			w[i] += v[n+neq+i]
 		}
 	}
-	return x, y, w, zb, finite(x) && finite(y) && finite(w) && finite(zb)
+	return x, y, w, zb, actRow, actVar, finite(x) && finite(y) && finite(w) && finite(zb)
+}
+
+// activeSet guesses the active set of the iterate: a side is active when
+// its multiplier exceeds its slack; of two active sides of one row or
+// variable the one with the larger ratio z/s is kept. It returns, per
+// inequality row and per variable, +1 (upper side), −1 (lower) or 0.
+func (pi *spIPM) activeSet() (actRow, actVar []int8) {
+	actRow = make([]int8, pi.nin)
+	actVar = make([]int8, pi.n)
+	ratioRow := make([]float64, pi.nin)
+	ratioVar := make([]float64, pi.n)
+	for k, sd := range pi.sides {
+		if !(pi.z[k] > pi.s[k]) {
+			continue
+		}
+		ratio := pi.z[k] / pi.s[k]
+		if sd.row >= 0 {
+			if ratio > ratioRow[sd.row] {
+				ratioRow[sd.row], actRow[sd.row] = ratio, int8(sd.sign)
+			}
+		} else if j := -sd.row - 1; ratio > ratioVar[j] {
+			ratioVar[j], actVar[j] = ratio, int8(sd.sign)
+		}
+	}
+	return actRow, actVar
+}
+
+// userActive maps an active set of the internal rows to the user's rows
+// and variables, with the equality rows and fixed variables active (+1:
+// their target is U or UB).
+func (pi *spIPM) userActive(actRow, actVar []int8) (rows, vars []int8) {
+	rows = make([]int8, pi.d.m)
+	vars = append([]int8(nil), actVar...)
+	for r := range pi.k {
+		a := int8(1)
+		if r >= pi.neq {
+			a = actRow[r-pi.neq]
+		}
+		if i := pi.rowOf[r]; i >= 0 {
+			rows[i] = a
+		} else {
+			vars[-i-1] = a
+		}
+	}
+	return rows, vars
 }
 
 // polishSolve applies the preconditioner to r = (r_x, r_E, r_I, r_B).

@@ -110,7 +110,9 @@ type SparseSolution struct {
 	// (Newton steps on the KKT system of the guessed active set).
 	Polished bool
 
-	pb *sparseData
+	pb             *sparseData
+	actRow, actVar []int8     // the active set (see the derivatives)
+	kktS           *activeKKT // K_S, factored on first use
 }
 
 // sparseData is a validated view of a SparseProblem with its bounds

@@ -55,7 +55,7 @@ func solveSparseData(ctx context.Context, d *sparseData, set *SparseSettings, di
 			"kkt", st.N, "nnzK", st.NNZK, "nnzL", st.NNZL, "flops", st.Flops, "order", st.OrderTime, "symbolic", st.SymbolicTime)
 	}
 	r := pi.run(ctx)
-	sol := &SparseSolution{X: r.x, Y: r.y, Z: r.z, Iterations: r.iters, Residuals: r.res, Polished: r.polished, pb: d}
+	sol := &SparseSolution{X: r.x, Y: r.y, Z: r.z, Iterations: r.iters, Residuals: r.res, Polished: r.polished, pb: d, actRow: r.actRow, actVar: r.actVar}
 	if sol.X != nil {
 		sol.Objective = d.objective(sol.X)
 	}
