@@ -36,16 +36,20 @@ import (
 // returns ErrSingular.
 
 // SparseLayout is the flat parameter vector θ of a SparseProblem with a
-// fixed sparsity pattern:
+// fixed sparsity pattern and fixed sets of finite bounds:
 //
-//	θ = (Q's stored upper-triangle values, p, A's stored values, L, U, LB, UB)
+//	θ = (Q's stored upper-triangle values, p, A's stored values,
+//	     the finite L_i, the finite U_i, the finite LB_j, the finite UB_j)
 //
-// with Q and A in their CSC storage order. Infinite entries of the bounds
-// stay infinite in θ; their derivatives are zero.
+// with Q and A in their CSC storage order and the bounds in increasing
+// index (L[LIndex[k]] is entry k of its block). Infinite bounds are not
+// parameters.
 type SparseLayout struct {
 	N, M     int
 	QPattern [2][]int // column pointers and row indices of Q's upper triangle (nil: Q = 0)
-	APattern [2][]int // column pointers and row indices of A (nil: m = 0)
+	APattern [2][]int // column pointers and row indices of A (nil: no A)
+	// Indices of the finite bounds.
+	LIndex, UIndex, LBIndex, UBIndex []int
 }
 
 func (l *SparseLayout) nq() int {
@@ -63,7 +67,9 @@ func (l *SparseLayout) na() int {
 }
 
 // Len returns the length of θ.
-func (l *SparseLayout) Len() int { return l.nq() + l.N + l.na() + 2*l.M + 2*l.N }
+func (l *SparseLayout) Len() int {
+	return l.nq() + l.N + l.na() + len(l.LIndex) + len(l.UIndex) + len(l.LBIndex) + len(l.UBIndex)
+}
 
 // LenZ returns the length of z = (x, y, z_B): n + m + n.
 func (l *SparseLayout) LenZ() int { return 2*l.N + l.M }
@@ -73,13 +79,30 @@ func (l *SparseLayout) offsets() (p, a, lo, up, lb, ub int) {
 	p = l.nq()
 	a = p + l.N
 	lo = a + l.na()
-	up = lo + l.M
-	lb = up + l.M
-	ub = lb + l.N
+	up = lo + len(l.LIndex)
+	lb = up + len(l.UIndex)
+	ub = lb + len(l.LBIndex)
 	return
 }
 
-// Pack writes pb's data into θ (pb must have the layout's patterns).
+// position maps (row i, upper?) to the index of that bound in θ, −1 when
+// it is infinite (not a parameter); likewise for variable bounds.
+func (l *SparseLayout) positions() (pl, pu, plb, pub []int) {
+	_, _, lo, up, lb, ub := l.offsets()
+	mk := func(n, off int, idx []int) []int {
+		out := make([]int, n)
+		for i := range out {
+			out[i] = -1
+		}
+		for k, i := range idx {
+			out[i] = off + k
+		}
+		return out
+	}
+	return mk(l.M, lo, l.LIndex), mk(l.M, up, l.UIndex), mk(l.N, lb, l.LBIndex), mk(l.N, ub, l.UBIndex)
+}
+
+// Pack writes d's data into θ (d must have the layout's patterns).
 func (l *SparseLayout) Pack(theta []float64, d *sparseData) {
 	p, a, lo, up, lb, ub := l.offsets()
 	if d.q != nil {
@@ -91,10 +114,18 @@ func (l *SparseLayout) Pack(theta []float64, d *sparseData) {
 		_, _, v := d.a.Raw()
 		copy(theta[a:lo], v)
 	}
-	copy(theta[lo:up], d.l)
-	copy(theta[up:lb], d.u)
-	copy(theta[lb:ub], d.lb)
-	copy(theta[ub:], d.ub)
+	for k, i := range l.LIndex {
+		theta[lo+k] = d.l[i]
+	}
+	for k, i := range l.UIndex {
+		theta[up+k] = d.u[i]
+	}
+	for k, j := range l.LBIndex {
+		theta[lb+k] = d.lb[j]
+	}
+	for k, j := range l.UBIndex {
+		theta[ub+k] = d.ub[j]
+	}
 }
 
 // Problem returns the SparseProblem of θ (its matrices copy θ's values;
@@ -119,10 +150,20 @@ func (l *SparseLayout) Problem(theta []float64) (*SparseProblem, error) {
 		}
 		pb.A = am
 	}
-	pb.L = append([]float64(nil), theta[lo:up]...)
-	pb.U = append([]float64(nil), theta[up:lb]...)
-	pb.LB = append([]float64(nil), theta[lb:ub]...)
-	pb.UB = append([]float64(nil), theta[ub:]...)
+	pb.L, pb.U = fill(l.M, math.Inf(-1)), fill(l.M, math.Inf(1))
+	pb.LB, pb.UB = fill(l.N, math.Inf(-1)), fill(l.N, math.Inf(1))
+	for k, i := range l.LIndex {
+		pb.L[i] = theta[lo+k]
+	}
+	for k, i := range l.UIndex {
+		pb.U[i] = theta[up+k]
+	}
+	for k, j := range l.LBIndex {
+		pb.LB[j] = theta[lb+k]
+	}
+	for k, j := range l.UBIndex {
+		pb.UB[j] = theta[ub+k]
+	}
 	return pb, nil
 }
 
@@ -133,6 +174,22 @@ func (s *SparseSolution) Layout() *SparseLayout {
 	}
 	d := s.pb
 	l := &SparseLayout{N: d.n, M: d.m}
+	for i := range d.m {
+		if !math.IsInf(d.l[i], 0) {
+			l.LIndex = append(l.LIndex, i)
+		}
+		if !math.IsInf(d.u[i], 0) {
+			l.UIndex = append(l.UIndex, i)
+		}
+	}
+	for j := range d.n {
+		if !math.IsInf(d.lb[j], 0) {
+			l.LBIndex = append(l.LBIndex, j)
+		}
+		if !math.IsInf(d.ub[j], 0) {
+			l.UBIndex = append(l.UBIndex, j)
+		}
+	}
 	if d.q != nil {
 		cp, ri, _ := d.q.Upper().Raw()
 		l.QPattern = [2][]int{cp, ri}
@@ -177,13 +234,15 @@ func (s *SparseSolution) validDiff() error {
 func (s *SparseSolution) Condition() (implicit.Condition, []float64, []float64) {
 	l := s.Layout()
 	c := &sparseCondition{l: l, actRow: s.actRow, actVar: s.actVar}
+	c.pos[0], c.pos[1], c.pos[2], c.pos[3] = l.positions()
 	return c, s.Point(), s.Theta()
 }
 
 // sparseCondition is the active-set condition as an implicit.Condition.
 type sparseCondition struct {
 	l      *SparseLayout
-	actRow []int8 // per row: +1 upper (or equality), −1 lower, 0 inactive
+	pos    [4][]int // positions of L, U, LB, UB entries in θ (−1: infinite)
+	actRow []int8   // per row: +1 upper (or equality), −1 lower, 0 inactive
 	actVar []int8
 }
 
@@ -331,7 +390,7 @@ func (o *sparseDtheta) Apply(dst, dth []float64) {
 	l := o.c.l
 	n, m := l.N, l.M
 	x, y := o.z[:n], o.z[n:n+m]
-	p, a, lo, up, lb, ub := l.offsets()
+	p, a, _, _, _, _ := l.offsets()
 	clear(dst)
 	fx := dst[:n]
 	if l.QPattern[0] != nil {
@@ -362,21 +421,27 @@ func (o *sparseDtheta) Apply(dst, dth []float64) {
 		}
 	}
 	for i := range m {
-		switch o.c.actRow[i] {
-		case 1:
-			dst[n+i] -= dth[up+i]
-		case -1:
-			dst[n+i] -= dth[lo+i]
+		if k := o.c.target(i, o.c.actRow[i], 0); k >= 0 {
+			dst[n+i] -= dth[k]
 		}
 	}
 	for j := range n {
-		switch o.c.actVar[j] {
-		case 1:
-			dst[n+m+j] = -dth[ub+j]
-		case -1:
-			dst[n+m+j] = -dth[lb+j]
+		if k := o.c.target(j, o.c.actVar[j], 2); k >= 0 {
+			dst[n+m+j] = -dth[k]
 		}
 	}
+}
+
+// target returns the position in θ of the bound that an active row
+// (block 0) or variable (block 2) is held at, −1 for none.
+func (c *sparseCondition) target(i int, act int8, block int) int {
+	switch act {
+	case 1:
+		return c.pos[block+1][i]
+	case -1:
+		return c.pos[block][i]
+	}
+	return -1
 }
 
 // ApplyT sets dst = (∂F/∂θ)ᵀ u.
@@ -384,7 +449,7 @@ func (o *sparseDtheta) ApplyT(dst, u []float64) {
 	l := o.c.l
 	n, m := l.N, l.M
 	x, y := o.z[:n], o.z[n:n+m]
-	p, a, lo, up, lb, ub := l.offsets()
+	p, a, _, _, _, _ := l.offsets()
 	clear(dst)
 	ux := u[:n]
 	if l.QPattern[0] != nil {
@@ -414,19 +479,13 @@ func (o *sparseDtheta) ApplyT(dst, u []float64) {
 		}
 	}
 	for i := range m {
-		switch o.c.actRow[i] {
-		case 1:
-			dst[up+i] = -u[n+i]
-		case -1:
-			dst[lo+i] = -u[n+i]
+		if k := o.c.target(i, o.c.actRow[i], 0); k >= 0 {
+			dst[k] = -u[n+i]
 		}
 	}
 	for j := range n {
-		switch o.c.actVar[j] {
-		case 1:
-			dst[ub+j] = -u[n+m+j]
-		case -1:
-			dst[lb+j] = -u[n+m+j]
+		if k := o.c.target(j, o.c.actVar[j], 2); k >= 0 {
+			dst[k] = -u[n+m+j]
 		}
 	}
 }
@@ -592,8 +651,7 @@ func (s *SparseSolution) VJP(dst, g []float64) error {
 }
 
 // JVP sets dst (length n + m + n) to the derivative of z* = (x*, y*, z_B*)
-// in the direction dθ (length Layout().Len()). Infinite bounds have no
-// direction: their entries of dθ are ignored.
+// in the direction dθ (length Layout().Len()).
 func (s *SparseSolution) JVP(dst, dtheta []float64) error {
 	if err := s.validDiff(); err != nil {
 		return err

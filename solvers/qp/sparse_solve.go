@@ -33,6 +33,9 @@ func SolveSparse(ctx context.Context, pb *SparseProblem, s *SparseSettings) (*Sp
 	if ctx == nil {
 		return nil, fmt.Errorf("%w: nil context", ErrInvalid)
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("qp: %w before the solve", err)
+	}
 	d, err := newSparseData(pb)
 	if err != nil {
 		if errors.Is(err, ErrInfeasible) {
