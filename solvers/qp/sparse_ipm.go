@@ -589,13 +589,7 @@ func (pi *spIPM) start() error {
 
 // warmStart takes the user's point into the scaled units.
 func (pi *spIPM) warmStart(ws *SparseStart) error {
-	d := pi.d
-	if len(ws.X) != pi.n || (ws.Y != nil && len(ws.Y) != d.m) || (ws.Z != nil && len(ws.Z) != pi.n) {
-		return fmt.Errorf("%w: WarmStart has len(X) = %d, len(Y) = %d, len(Z) = %d (want n = %d, m = %d, n)", ErrDims, len(ws.X), len(ws.Y), len(ws.Z), pi.n, d.m)
-	}
-	if !finite(ws.X) || !finite(ws.Y) || !finite(ws.Z) {
-		return fmt.Errorf("%w: in WarmStart", ErrNaN)
-	}
+	// Lengths and values were checked by SolveSparse.
 	for j := range pi.n {
 		pi.x[j] = ws.X[j] / pi.dcol[j]
 	}

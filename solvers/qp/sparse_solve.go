@@ -43,6 +43,14 @@ func SolveSparse(ctx context.Context, pb *SparseProblem, s *SparseSettings) (*Sp
 		}
 		return nil, err
 	}
+	if ws := set.WarmStart; ws != nil {
+		if len(ws.X) != d.n || (ws.Y != nil && len(ws.Y) != d.m) || (ws.Z != nil && len(ws.Z) != d.n) {
+			return nil, fmt.Errorf("%w: WarmStart has len(X) = %d, len(Y) = %d, len(Z) = %d (want n = %d, m = %d, n)", ErrDims, len(ws.X), len(ws.Y), len(ws.Z), d.n, d.m)
+		}
+		if !finite(ws.X) || !finite(ws.Y) || !finite(ws.Z) {
+			return nil, fmt.Errorf("%w: in WarmStart", ErrNaN)
+		}
+	}
 	return solveSparseData(ctx, d, &set, true)
 }
 
