@@ -34,8 +34,8 @@ func mpcProblem(rng *rand.Rand, nx, nu, T int) *qp.SparseProblem {
 	}
 	step := nx + nu
 	n := T*step + nx
-	xi := func(t int) int { return t * step }      // first state of stage t
-	ui := func(t int) int { return t*step + nx }   // first input of stage t
+	xi := func(t int) int { return t * step }    // first state of stage t
+	ui := func(t int) int { return t*step + nx } // first input of stage t
 	var qr, qc []int
 	var qv []float64
 	for t := 0; t <= T; t++ {
