@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"os"
+	"strconv"
 
 	"github.com/optlayers/optlayers/sparse"
 )
@@ -101,6 +103,7 @@ type spIPM struct {
 	cdx        []float64 // k
 	ds, dz     []float64 // per side
 	sAff, zAff []float64
+	corr       [][]float64 // saved direction and right-hand side of the centrality correctors
 	mu         float64
 	lastAlpha  float64
 	logger     *slog.Logger
@@ -675,8 +678,19 @@ func (pi *spIPM) run(ctx context.Context) spResult {
 	ns := len(pi.sides)
 	rc := make([]float64, ns)
 	lastImprove, lastPolish := 0, -10
+	var mu0, feas0 float64
+	// Progress is measured on the scaled problem (largest residual and
+	// μ): the merit on the user's data can rise for a while when the
+	// multipliers grow towards large optimal values.
+	bestProgress := math.Inf(1)
 	for iter := 0; ; iter++ {
 		mu := pi.residuals()
+		if iter == 0 {
+			mu0, feas0 = mu, pi.infeasibility()
+		}
+		if p := math.Max(pi.infeasibility(), mu); p < 0.5*bestProgress {
+			bestProgress, lastImprove = p, iter
+		}
 		x, y, z := pi.toUser(pi.x, pi.y, pi.w, pi.zb)
 		merit, res := pi.acc.merit(x, y, z)
 		if merit < best.merit {
@@ -687,14 +701,15 @@ func (pi *spIPM) run(ctx context.Context) spResult {
 			best.actRow, best.actVar = pi.userActive(pi.activeSet())
 		}
 		if lg := pi.logger; lg != nil {
-			lg.Debug("qp sparse", "iter", iter, "primal", res.Primal, "dual", res.Dual, "gap", res.Gap, "mu", mu, "rho", pi.rho, "delta", pi.delta, "merit", merit, "alpha", pi.lastAlpha, "refine", pi.ldl.Stats().Residual)
+			lg.Debug("qp sparse", "iter", iter, "primal", res.Primal, "dual", res.Dual, "gap", res.Gap, "mu", mu, "rho", pi.rho, "delta", pi.delta, "merit", merit, "alpha", pi.lastAlpha, "refine", pi.ldl.Stats().Residual,
+				"srp", math.Max(normInf(pi.rS), normInf(pi.rE)), "srd", normInf(pi.rd), "zmax", normInf(pi.z), "xmax", normInf(pi.x))
 		}
 		if merit <= 1 {
 			best.ok, best.iters = true, iter
 			return best
 		}
 		stop := iter >= maxIter || iter-lastImprove > 40 || !(merit < math.Inf(1))
-		if ns > 0 && (stop || (merit < 1e4 && iter-lastPolish >= 3)) {
+		if ns > 0 && (stop || (merit < 1e4 && iter-lastPolish >= 3) || (spPolishAny && iter >= 5 && iter-lastPolish >= 5)) {
 			lastPolish = iter
 			if px, py, pw, pzb, ar, av, ok := pi.polish(); ok {
 				ux, uy, uz := pi.toUser(px, py, pw, pzb)
@@ -742,10 +757,23 @@ func (pi *spIPM) run(ctx context.Context) spResult {
 			}
 			muAff /= float64(ns)
 			sigma := math.Pow(math.Max(0, muAff)/mu, 3)
+			// Keep complementarity from collapsing ahead of feasibility
+			// (the infeasible-interior-point neighbourhood: μ/μ₀ stays
+			// above a fraction of ‖r‖/‖r₀‖); otherwise the iterate
+			// reaches the boundary with a wrong active set and the
+			// multipliers diverge.
+			if feas := pi.infeasibility(); feas0 > 0 && mu0 > 0 {
+				floor := spCentering * mu0 * feas / feas0
+				sigma = math.Max(sigma, math.Min(1, floor/mu))
+			}
 			for k := range ns {
 				rc[k] = -pi.s[k]*pi.z[k] - pi.ds[k]*pi.dz[k] + sigma*mu
 			}
 			if err := pi.direction(rc); err != nil {
+				best.err, best.iters = err, iter
+				return best
+			}
+			if err := pi.centralityCorrectors(rc, sigma*mu); err != nil {
 				best.err, best.iters = err, iter
 				return best
 			}
@@ -756,7 +784,7 @@ func (pi *spIPM) run(ctx context.Context) spResult {
 		}
 		alpha := 1.0
 		if ns > 0 {
-			alpha = math.Min(1, 0.99*math.Min(stepTo(pi.s, pi.ds), stepTo(pi.z, pi.dz)))
+			alpha = math.Min(1, spFrac*math.Min(stepTo(pi.s, pi.ds), stepTo(pi.z, pi.dz)))
 		}
 		for j := range pi.x {
 			pi.x[j] += alpha * pi.dx[j]
@@ -770,9 +798,92 @@ func (pi *spIPM) run(ctx context.Context) spResult {
 		}
 		f := math.Max(1-alpha, 0.1)
 		pi.rho = math.Max(proxFloor, math.Min(f*pi.rho, pi.rho))
-		pi.delta = math.Max(dualFloor, math.Min(f*pi.delta, pi.delta))
+		pi.delta = math.Max(spDualFloor, math.Min(f*pi.delta, pi.delta))
+		// A dual proximal step δΔz that is not small beside the primal
+		// residual caps the multipliers' progress (Δz ≲ ‖r‖/δ): where
+		// the solution has large multipliers, let δ follow the residual
+		// below its floor.
+		if spAdaptive {
+			if dz := normInf(pi.dz); dz > 0 {
+				if cap := 0.1 * pi.infeasibility() / dz; cap < pi.delta {
+					pi.delta = math.Max(1e-14, cap)
+				}
+			}
+			if dx := normInf(pi.dx); dx > 0 {
+				if cap := 0.1 * pi.infeasibility() / dx; cap < pi.rho {
+					pi.rho = math.Max(1e-14, cap)
+				}
+			}
+		}
 		pi.lastAlpha = alpha
 	}
+}
+
+// centralityCorrectors improves the direction by Gondzio's multiple
+// centrality correctors (Gondzio 1996, "Multiple centrality corrections
+// in a primal-dual method for linear programming", Comput. Optim. Appl.
+// 6): at a trial step a little longer than the current one, the products
+// s_k z_k that fall outside [0.1, 10]·σμ are pulled back into that band
+// by one more solve with the same factorization; a corrected direction is
+// kept only when it lengthens the step enough. rc holds the corrector's
+// complementarity right-hand side and is updated.
+func (pi *spIPM) centralityCorrectors(rc []float64, target float64) error {
+	ns := len(pi.sides)
+	if ns == 0 || !(target > 0) {
+		return nil
+	}
+	step := func() float64 {
+		return math.Min(1, math.Min(stepTo(pi.s, pi.ds), stepTo(pi.z, pi.dz)))
+	}
+	alpha := step()
+	if pi.corr == nil {
+		pi.corr = make([][]float64, 5)
+		for i := range pi.corr {
+			pi.corr[i] = make([]float64, max(pi.n, pi.neq, ns, 1))
+		}
+	}
+	save := func() {
+		copy(pi.corr[0], pi.dx)
+		copy(pi.corr[1], pi.dy)
+		copy(pi.corr[2], pi.dz)
+		copy(pi.corr[3], pi.ds)
+	}
+	restore := func() {
+		copy(pi.dx, pi.corr[0][:pi.n])
+		copy(pi.dy, pi.corr[1][:pi.neq])
+		copy(pi.dz, pi.corr[2][:ns])
+		copy(pi.ds, pi.corr[3][:ns])
+	}
+	rcSave := pi.corr[4][:ns]
+	lo, hi := 0.1*target, 10*target
+	for range 2 {
+		if alpha >= 0.999 {
+			return nil
+		}
+		trial := math.Min(1, 1.5*alpha+0.1)
+		save()
+		copy(rcSave, rc)
+		for k := range ns {
+			v := (pi.s[k] + trial*pi.ds[k]) * (pi.z[k] + trial*pi.dz[k])
+			switch {
+			case v < lo:
+				rc[k] += lo - v
+			case v > hi:
+				rc[k] += math.Max(hi-v, -hi)
+			}
+		}
+		if err := pi.direction(rc); err != nil {
+			return err
+		}
+		a := step()
+		if !(a >= alpha+0.1*(trial-alpha)) || !finite(pi.dx) || !finite(pi.dz) {
+			restore()
+			copy(rc, rcSave)
+			return nil
+		}
+		alpha = a
+	}
+	return nil
 }
 
 // factorOrRaise factors the KKT matrix, raising ρ and δ when the
@@ -807,3 +918,35 @@ func (pi *spIPM) userStep() []float64 {
 	}
 	return out
 }
+
+// infeasibility returns the largest scaled primal or dual residual.
+func (pi *spIPM) infeasibility() float64 {
+	return math.Max(math.Max(normInf(pi.rS), normInf(pi.rE)), normInf(pi.rd))
+}
+
+// spCentering is the fraction of the neighbourhood condition.
+var spCentering = func() float64 {
+	if v, err := strconv.ParseFloat(os.Getenv("SPCEN"), 64); err == nil {
+		return v
+	}
+	return 0.1
+}()
+
+// spDualFloor is the floor of δ in SolveSparse (a variable for tests).
+var spDualFloor = func() float64 {
+	if v, err := strconv.ParseFloat(os.Getenv("SPDF"), 64); err == nil {
+		return v
+	}
+	return dualFloor
+}()
+
+var spAdaptive = os.Getenv("SPAD") != ""
+
+var spFrac = func() float64 {
+	if v, err := strconv.ParseFloat(os.Getenv("SPFRAC"), 64); err == nil {
+		return v
+	}
+	return 0.99
+}()
+
+var spPolishAny = os.Getenv("SPPOL") != ""
