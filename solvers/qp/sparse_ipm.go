@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"os"
-	"strconv"
 
 	"github.com/optlayers/optlayers/sparse"
 )
@@ -108,6 +106,8 @@ type spIPM struct {
 	lastAlpha  float64
 	logger     *slog.Logger
 	acc        *sparseAcceptance
+	// robust selects the second attempt's iteration (see run).
+	robust bool
 }
 
 func newSpIPM(d *sparseData, set *SparseSettings, acc *sparseAcceptance) (*spIPM, error) {
@@ -668,6 +668,14 @@ type spResult struct {
 // run iterates as proxIPM.run does: until the acceptance test passes on
 // the user's data, the iteration limit, a stall or cancellation, and
 // returns the best point seen.
+//
+// The second attempt (robust set, run when the first fails) is tuned for
+// solutions with large multipliers or large x, where the proximal terms
+// of the step (δΔz in the primal residual, ρΔx in the dual one) cap the
+// progress of every iteration: ρ and δ then follow the residuals below
+// their floors, Gondzio's centrality correctors lengthen the steps, and
+// a stall is judged on the scaled residuals and μ rather than on the
+// merit (which can rise for a while as the multipliers grow).
 func (pi *spIPM) run(ctx context.Context) spResult {
 	maxIter := pi.set.MaxIter
 	best := spResult{res: Residuals{math.Inf(1), math.Inf(1), math.Inf(1), math.Inf(1)}, merit: math.Inf(1)}
@@ -678,23 +686,19 @@ func (pi *spIPM) run(ctx context.Context) spResult {
 	ns := len(pi.sides)
 	rc := make([]float64, ns)
 	lastImprove, lastPolish := 0, -10
-	var mu0, feas0 float64
 	// Progress is measured on the scaled problem (largest residual and
 	// μ): the merit on the user's data can rise for a while when the
 	// multipliers grow towards large optimal values.
 	bestProgress := math.Inf(1)
 	for iter := 0; ; iter++ {
 		mu := pi.residuals()
-		if iter == 0 {
-			mu0, feas0 = mu, pi.infeasibility()
-		}
-		if p := math.Max(pi.infeasibility(), mu); p < 0.5*bestProgress {
+		if p := math.Max(pi.infeasibility(), mu); pi.robust && p < 0.5*bestProgress {
 			bestProgress, lastImprove = p, iter
 		}
 		x, y, z := pi.toUser(pi.x, pi.y, pi.w, pi.zb)
 		merit, res := pi.acc.merit(x, y, z)
 		if merit < best.merit {
-			if merit < 0.5*best.merit {
+			if !pi.robust && merit < 0.5*best.merit {
 				lastImprove = iter
 			}
 			best = spResult{x: x, y: y, z: z, res: res, merit: merit, iters: iter}
@@ -709,7 +713,7 @@ func (pi *spIPM) run(ctx context.Context) spResult {
 			return best
 		}
 		stop := iter >= maxIter || iter-lastImprove > 40 || !(merit < math.Inf(1))
-		if ns > 0 && (stop || (merit < 1e4 && iter-lastPolish >= 3) || (spPolishAny && iter >= 5 && iter-lastPolish >= 5)) {
+		if ns > 0 && (stop || (merit < 1e4 && iter-lastPolish >= 3)) {
 			lastPolish = iter
 			if px, py, pw, pzb, ar, av, ok := pi.polish(); ok {
 				ux, uy, uz := pi.toUser(px, py, pw, pzb)
@@ -757,15 +761,6 @@ func (pi *spIPM) run(ctx context.Context) spResult {
 			}
 			muAff /= float64(ns)
 			sigma := math.Pow(math.Max(0, muAff)/mu, 3)
-			// Keep complementarity from collapsing ahead of feasibility
-			// (the infeasible-interior-point neighbourhood: μ/μ₀ stays
-			// above a fraction of ‖r‖/‖r₀‖); otherwise the iterate
-			// reaches the boundary with a wrong active set and the
-			// multipliers diverge.
-			if feas := pi.infeasibility(); feas0 > 0 && mu0 > 0 {
-				floor := spCentering * mu0 * feas / feas0
-				sigma = math.Max(sigma, math.Min(1, floor/mu))
-			}
 			for k := range ns {
 				rc[k] = -pi.s[k]*pi.z[k] - pi.ds[k]*pi.dz[k] + sigma*mu
 			}
@@ -784,7 +779,7 @@ func (pi *spIPM) run(ctx context.Context) spResult {
 		}
 		alpha := 1.0
 		if ns > 0 {
-			alpha = math.Min(1, spFrac*math.Min(stepTo(pi.s, pi.ds), stepTo(pi.z, pi.dz)))
+			alpha = math.Min(1, 0.99*math.Min(stepTo(pi.s, pi.ds), stepTo(pi.z, pi.dz)))
 		}
 		for j := range pi.x {
 			pi.x[j] += alpha * pi.dx[j]
@@ -798,12 +793,12 @@ func (pi *spIPM) run(ctx context.Context) spResult {
 		}
 		f := math.Max(1-alpha, 0.1)
 		pi.rho = math.Max(proxFloor, math.Min(f*pi.rho, pi.rho))
-		pi.delta = math.Max(spDualFloor, math.Min(f*pi.delta, pi.delta))
+		pi.delta = math.Max(dualFloor, math.Min(f*pi.delta, pi.delta))
 		// A dual proximal step δΔz that is not small beside the primal
 		// residual caps the multipliers' progress (Δz ≲ ‖r‖/δ): where
 		// the solution has large multipliers, let δ follow the residual
 		// below its floor.
-		if spAdaptive {
+		if pi.robust {
 			if dz := normInf(pi.dz); dz > 0 {
 				if cap := 0.1 * pi.infeasibility() / dz; cap < pi.delta {
 					pi.delta = math.Max(1e-14, cap)
@@ -829,7 +824,7 @@ func (pi *spIPM) run(ctx context.Context) spResult {
 // complementarity right-hand side and is updated.
 func (pi *spIPM) centralityCorrectors(rc []float64, target float64) error {
 	ns := len(pi.sides)
-	if ns == 0 || !(target > 0) {
+	if ns == 0 || !(target > 0) || !pi.robust {
 		return nil
 	}
 	step := func() float64 {
@@ -924,29 +919,4 @@ func (pi *spIPM) infeasibility() float64 {
 	return math.Max(math.Max(normInf(pi.rS), normInf(pi.rE)), normInf(pi.rd))
 }
 
-// spCentering is the fraction of the neighbourhood condition.
-var spCentering = func() float64 {
-	if v, err := strconv.ParseFloat(os.Getenv("SPCEN"), 64); err == nil {
-		return v
-	}
-	return 0.1
-}()
 
-// spDualFloor is the floor of δ in SolveSparse (a variable for tests).
-var spDualFloor = func() float64 {
-	if v, err := strconv.ParseFloat(os.Getenv("SPDF"), 64); err == nil {
-		return v
-	}
-	return dualFloor
-}()
-
-var spAdaptive = os.Getenv("SPAD") != ""
-
-var spFrac = func() float64 {
-	if v, err := strconv.ParseFloat(os.Getenv("SPFRAC"), 64); err == nil {
-		return v
-	}
-	return 0.99
-}()
-
-var spPolishAny = os.Getenv("SPPOL") != ""

@@ -66,6 +66,19 @@ func solveSparseData(ctx context.Context, d *sparseData, set *SparseSettings, di
 			"kkt", st.N, "nnzK", st.NNZK, "nnzL", st.NNZL, "flops", st.Flops, "order", st.OrderTime, "symbolic", st.SymbolicTime)
 	}
 	r := pi.run(ctx)
+	if !r.ok && !r.canceled && ctx.Err() == nil {
+		pi.robust = true
+		if lg := set.Logger; lg != nil {
+			lg.Info("qp sparse: second attempt", "best merit", r.merit)
+		}
+		r2 := pi.run(ctx)
+		r2.iters += r.iters
+		if r2.ok || r2.canceled || r2.merit < r.merit || r.x == nil {
+			r = r2
+		} else {
+			r.iters = r2.iters
+		}
+	}
 	sol := &SparseSolution{X: r.x, Y: r.y, Z: r.z, Iterations: r.iters, Residuals: r.res, Polished: r.polished, pb: d, actRow: r.actRow, actVar: r.actVar}
 	if sol.X != nil {
 		sol.Objective = d.objective(sol.X)
