@@ -918,5 +918,3 @@ func (pi *spIPM) userStep() []float64 {
 func (pi *spIPM) infeasibility() float64 {
 	return math.Max(math.Max(normInf(pi.rS), normInf(pi.rE)), normInf(pi.rd))
 }
-
-
