@@ -28,7 +28,7 @@ type SparseProblem struct {
 // point, its acceptance test and its certificates) and returns its
 // solution, which speaks the module's contract (VJP and JVP with respect
 // to qp.SparseLayout's parameters: A's stored values, c and the finite
-// bounds). With Settings.Regularization γ > 0 the objective is
+// bounds). With Settings.Quadratic γ > 0 the objective is
 // cᵀx + (γ/2)‖x‖² (Wilder, Dilkina & Tambe 2019), whose solution is a
 // differentiable function of c; the plain LP's solution is piecewise
 // constant in c (its derivative in c is zero almost everywhere). Tol,
@@ -44,7 +44,7 @@ func SolveSparse(ctx context.Context, pb *SparseProblem, s *Settings) (*qp.Spars
 		return nil, err
 	}
 	if set.Barrier != 0 {
-		return nil, fmt.Errorf("%w: Barrier = %v: the sparse path has no barrier smoothing (use Regularization)", ErrInvalid, set.Barrier)
+		return nil, fmt.Errorf("%w: Barrier = %v: the sparse path has no barrier smoothing (use Quadratic)", ErrInvalid, set.Barrier)
 	}
 	if pb == nil {
 		return nil, fmt.Errorf("%w: nil problem", ErrInvalid)
@@ -55,7 +55,7 @@ func SolveSparse(ctx context.Context, pb *SparseProblem, s *Settings) (*qp.Spars
 		qs.WarmStart = &qp.SparseStart{X: set.WarmStart}
 	}
 	q := &qp.SparseProblem{P: pb.C, A: pb.A, L: pb.L, U: pb.U, LB: pb.LB, UB: pb.UB}
-	if g := set.Regularization; g > 0 && n > 0 {
+	if g := set.Quadratic; g > 0 && n > 0 {
 		ri := make([]int, n)
 		cp := make([]int, n+1)
 		v := make([]float64, n)

@@ -86,7 +86,7 @@ func TestSolveSparseAgreesWithSolve(t *testing.T) {
 			pb.A = a
 		}
 		for _, gamma := range []float64{0, 0.5} {
-			set := &lp.Settings{Tol: 1e-10, Regularization: gamma}
+			set := &lp.Settings{Tol: 1e-10, Quadratic: gamma}
 			d, err := lp.Solve(ctx, pb, set)
 			require.NoError(t, err, "trial %d", trial)
 			s, err := lp.SolveSparse(ctx, toSparse(pb), set)
@@ -126,7 +126,7 @@ func TestSolveSparseAdversarial(t *testing.T) {
 		{Name: "empty", Want: lp.ErrDims, Call: call(&lp.SparseProblem{}, nil)},
 		{Name: "NaN cost", Want: lp.ErrNaN, Call: call(&lp.SparseProblem{C: []float64{math.NaN()}}, nil)},
 		{Name: "Barrier", Want: lp.ErrInvalid, Call: call(ok(), &lp.Settings{Barrier: 0.1})},
-		{Name: "Regularization −1", Want: lp.ErrInvalid, Call: call(ok(), &lp.Settings{Regularization: -1})},
+		{Name: "Quadratic −1", Want: lp.ErrInvalid, Call: call(ok(), &lp.Settings{Quadratic: -1})},
 		{Name: "Tol NaN", Want: lp.ErrInvalid, Call: call(ok(), &lp.Settings{Tol: math.NaN()})},
 		{Name: "unbounded", Want: lp.ErrUnbounded, Call: call(&lp.SparseProblem{C: []float64{-1, 0}, LB: []float64{0, 0}}, nil)},
 		{Name: "infeasible", Want: lp.ErrInfeasible, Call: call(&lp.SparseProblem{C: []float64{1, 1}, A: a, L: []float64{3}, U: []float64{inf}, UB: []float64{1, 1}}, nil)},
