@@ -1,6 +1,7 @@
 package sinkhorn
 
 import (
+	"context"
 	"math"
 
 	"github.com/optlayers/optlayers/implicit/linsolve"
@@ -259,7 +260,7 @@ func (st *state) newtonStep() int {
 	dg := make([]float64, m)
 	pre := make(linsolve.Jacobi, m)
 	copy(pre, dB)
-	res, _ := linsolve.CG(dg, op, rhs, &linsolve.Settings{Tol: tol, MaxIter: min(max(m, 200), 500), Precond: pre})
+	res, _ := linsolve.CG(context.Background(), dg, op, rhs, &linsolve.Settings{Tol: tol, MaxIter: min(max(m, 200), 500), Precond: pre})
 	if !finiteSlice(dg) {
 		return res.Iterations
 	}
