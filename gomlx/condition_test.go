@@ -179,14 +179,14 @@ func compare(t *testing.T, name string, hand, auto implicit.Condition, x, theta 
 		ht.ApplyT(c, u)
 		at.ApplyT(d, u)
 		near(c, d, "∂θFᵀu")
-		g1, err := implicit.VJP(hand, x, theta, u, nil)
+		g1, err := implicit.VJP(context.Background(), hand, x, theta, u, nil)
 		require.NoError(t, err)
-		g2, err := implicit.VJP(auto, x, theta, u, nil)
+		g2, err := implicit.VJP(context.Background(), auto, x, theta, u, nil)
 		require.NoError(t, err)
 		near(g1, g2, "engine VJP")
-		j1, err := implicit.JVP(hand, x, theta, w, nil)
+		j1, err := implicit.JVP(context.Background(), hand, x, theta, w, nil)
 		require.NoError(t, err)
-		j2, err := implicit.JVP(auto, x, theta, w, nil)
+		j2, err := implicit.JVP(context.Background(), auto, x, theta, w, nil)
 		require.NoError(t, err)
 		near(j1, j2, "engine JVP")
 	}
@@ -202,7 +202,7 @@ func TestConditionsAgainstHandWritten(t *testing.T) {
 		require.NoError(t, err)
 		compare(t, "ridge", smooth.Condition(pb), ridgeGoMLX(t, b, x, y, false), randn(rng, d, 1), []float64{0.1 + rng.Float64()}, rng, 1e-10)
 
-		pb, err = smooth.Ridge(x, y, smooth.L2{PerFeature: true, LogScale: true})
+		pb, err = smooth.Ridge(x, y, smooth.L2{Strengths: smooth.PerFeature, LogScale: true})
 		require.NoError(t, err)
 		compare(t, "ridge per-feature log-scale", smooth.Condition(pb), ridgeGoMLX(t, b, x, y, true), randn(rng, d, 1), randn(rng, d, 1), rng, 1e-10)
 
@@ -241,7 +241,7 @@ func TestConditionConformance(t *testing.T) {
 	pb, err := smooth.Ridge(x, y, smooth.L2{})
 	require.NoError(t, err)
 	cases = append(cases, minimizer("ridge", pb, ridgeGoMLX(t, b, x, y, false), []float64{0.3}))
-	pbLog, err := smooth.Ridge(x, y, smooth.L2{PerFeature: true, LogScale: true})
+	pbLog, err := smooth.Ridge(x, y, smooth.L2{Strengths: smooth.PerFeature, LogScale: true})
 	require.NoError(t, err)
 	cases = append(cases, minimizer("ridge per-feature log-scale", pbLog, ridgeGoMLX(t, b, x, y, true), randn(rng, 5, 1)))
 	xl, yl := data(rng, 40, 4, true)
@@ -288,6 +288,6 @@ func TestNewConditionErrors(t *testing.T) {
 	c.Residual(r, []float64{1}, []float64{1})
 	require.True(t, math.IsNaN(r[0]) && math.IsNaN(r[1]))
 	// The engine reports the short x as its own dimension error.
-	_, err = implicit.VJP(c, []float64{1}, []float64{1}, []float64{1, 1}, nil)
+	_, err = implicit.VJP(context.Background(), c, []float64{1}, []float64{1}, []float64{1, 1}, nil)
 	require.ErrorIs(t, err, implicit.ErrDims)
 }

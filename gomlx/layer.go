@@ -109,7 +109,7 @@ func (l Layer) Forward(ctx context.Context, theta *tensors.Tensor) (*Output, err
 // ([batch, in]), (∂y/∂θ)ᵀ gy row by row, by the layer's own VJP (the
 // QP layer reuses its KKT factorization). It is the host half of the
 // two-graph step: feed the result to [Surrogate].
-func (o *Output) Backward(gy *tensors.Tensor) (*tensors.Tensor, error) {
+func (o *Output) Backward(ctx context.Context, gy *tensors.Tensor) (*tensors.Tensor, error) {
 	if o == nil || o.native == nil {
 		return nil, fmt.Errorf("%w: Output not returned by Layer.Forward", ErrInvalid)
 	}
@@ -120,7 +120,7 @@ func (o *Output) Backward(gy *tensors.Tensor) (*tensors.Tensor, error) {
 	if r, c := g.Dims(); r != o.batch || c != o.out {
 		return nil, fmt.Errorf("%w: cotangent is %d×%d, output is %d×%d", ErrDims, r, c, o.batch, o.out)
 	}
-	gt, err := o.native.Backward(g)
+	gt, err := o.native.Backward(ctx, g)
 	if err != nil {
 		return nil, wrap(err)
 	}
@@ -132,7 +132,7 @@ func (o *Output) Backward(gy *tensors.Tensor) (*tensors.Tensor, error) {
 // backward passes and batch·out·in floats, cheap for small layers, and
 // is what [Attach] needs to put the layer inside a single differentiated
 // graph.
-func (o *Output) Jacobian() (*tensors.Tensor, error) {
+func (o *Output) Jacobian(ctx context.Context) (*tensors.Tensor, error) {
 	if o == nil || o.native == nil {
 		return nil, fmt.Errorf("%w: Output not returned by Layer.Forward", ErrInvalid)
 	}
@@ -143,7 +143,7 @@ func (o *Output) Jacobian() (*tensors.Tensor, error) {
 		for b := range o.batch {
 			g.Set(b, k, 1)
 		}
-		gt, err := o.native.Backward(g)
+		gt, err := o.native.Backward(ctx, g)
 		if err != nil {
 			return nil, wrap(err)
 		}

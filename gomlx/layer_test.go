@@ -113,13 +113,13 @@ func (p *pipeline) gradients(t *testing.T, w, bias []float64) (two, one []float6
 		gy[i] = v - p.targ[i]
 	}
 	_, out := p.layer.Func.Dims()
-	gt, err := o.Backward(tensors.FromFlatDataAndDimensions(gy, p.batch, out))
+	gt, err := o.Backward(context.Background(), tensors.FromFlatDataAndDimensions(gy, p.batch, out))
 	require.NoError(t, err)
 	res, err := p.grad2.Exec(append(p.tensors(w, bias), gt)...)
 	require.NoError(t, err)
 	two = append(tensors.MustCopyFlatData[float64](res[0]), tensors.MustCopyFlatData[float64](res[1])...)
 
-	jac, err := o.Jacobian()
+	jac, err := o.Jacobian(context.Background())
 	require.NoError(t, err)
 	res, err = p.grad1.Exec(append(p.tensors(w, bias), o.Y, jac,
 		tensors.FromFlatDataAndDimensions(p.targ, p.batch, out))...)
@@ -156,7 +156,7 @@ func checkPipeline(t *testing.T, name string, p *pipeline, rng *rand.Rand, step,
 	gy := mat.DenseCopyOf(no.Y)
 	_, out := p.layer.Func.Dims()
 	gy.Sub(gy, mat.NewDense(p.batch, out, p.targ))
-	gt, err := no.Backward(gy)
+	gt, err := no.Backward(context.Background(), gy)
 	require.NoError(t, err)
 	for l := range p.k {
 		for j := range p.in {

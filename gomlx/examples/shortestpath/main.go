@@ -68,7 +68,7 @@ type gomlxModel struct {
 }
 
 func newGoMLXModel(backend backends.Backend, out, hidden int, lr float64, seed int64) (*gomlxModel, error) {
-	ctx := mlctx.New()
+	ctx := mlctx.New().Checked(false) // both graphs create or reuse the same variables
 	if err := ctx.SetRNGStateFromSeed(seed); err != nil {
 		return nil, err
 	}
@@ -81,10 +81,10 @@ func newGoMLXModel(backend backends.Backend, out, hidden int, lr float64, seed i
 	opt := optimizers.Adam().LearningRate(lr).Done()
 	m := &gomlxModel{ctx: ctx}
 	var err error
-	if m.predict, err = mlctx.NewExec(backend, ctx.Reuse(), forward); err != nil {
+	if m.predict, err = mlctx.NewExec(backend, ctx, forward); err != nil {
 		return nil, err
 	}
-	m.train, err = mlctx.NewExec(backend, ctx.Reuse(), func(ctx *mlctx.Context, x, g *graph.Node) *graph.Node {
+	m.train, err = mlctx.NewExec(backend, ctx, func(ctx *mlctx.Context, x, g *graph.Node) *graph.Node {
 		loss := optgomlx.Surrogate(forward(ctx, x), g)
 		opt.UpdateGraph(ctx, x.Graph(), loss)
 		return loss
