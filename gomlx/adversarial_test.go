@@ -23,7 +23,7 @@ func TestAdversarial(t *testing.T) {
 	b := testBackend(t)
 	ctx := context.Background()
 	mul := func(x, theta *graph.Node) *graph.Node { return graph.Mul(x, theta) }
-	cond, err := NewCondition(b, 2, 2, mul)
+	cond, err := NewCondition(b, 2, 2, mul, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,35 +64,35 @@ func TestAdversarial(t *testing.T) {
 	huge := 1e300
 	testutil.RunAdversarial(t, []testutil.Case{
 		{Name: "NewCondition nil backend", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
-			_, err := NewCondition(nil, 2, 2, mul)
+			_, err := NewCondition(nil, 2, 2, mul, nil)
 			return nil, err
 		}},
 		{Name: "NewCondition nil func", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
-			_, err := NewCondition(b, 2, 2, nil)
+			_, err := NewCondition(b, 2, 2, nil, nil)
 			return nil, err
 		}},
 		{Name: "NewCondition negative n", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
-			_, err := NewCondition(b, -1, 2, mul)
+			_, err := NewCondition(b, -1, 2, mul, nil)
 			return nil, err
 		}},
 		{Name: "NewCondition wrong output shape", Want: ErrDims, Call: func(context.Context) (func() error, error) {
-			_, err := NewCondition(b, 2, 3, func(_, theta *graph.Node) *graph.Node { return theta })
+			_, err := NewCondition(b, 2, 3, func(_, theta *graph.Node) *graph.Node { return theta }, nil)
 			return nil, err
 		}},
 		{Name: "NewCondition float32 output", Want: ErrDims, Call: func(context.Context) (func() error, error) {
-			_, err := NewCondition(b, 2, 2, func(x, _ *graph.Node) *graph.Node { return graph.ConvertDType(x, dtypes.Float32) })
+			_, err := NewCondition(b, 2, 2, func(x, _ *graph.Node) *graph.Node { return graph.ConvertDType(x, dtypes.Float32) }, nil)
 			return nil, err
 		}},
 		{Name: "NewCondition panicking func", Want: ErrCallback, Call: func(context.Context) (func() error, error) {
-			_, err := NewCondition(b, 2, 2, func(_, _ *graph.Node) *graph.Node { panic(errors.New("boom")) })
+			_, err := NewCondition(b, 2, 2, func(_, _ *graph.Node) *graph.Node { panic(errors.New("boom")) }, nil)
 			return nil, err
 		}},
 		{Name: "NewObjective vector objective", Want: ErrDims, Call: func(context.Context) (func() error, error) {
-			_, err := NewObjective(b, 2, 2, mul)
+			_, err := NewObjective(b, 2, 2, mul, nil)
 			return nil, err
 		}},
 		{Name: "NewObjective nil", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
-			_, err := NewObjective(b, 2, 2, nil)
+			_, err := NewObjective(b, 2, 2, nil, nil)
 			return nil, err
 		}},
 		{Name: "Linearize nil x", Want: ErrDims, Call: linearize(nil, []float64{1, 1})},

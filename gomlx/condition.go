@@ -8,6 +8,7 @@ import (
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"gonum.org/v1/gonum/mat"
 
 	"github.com/optlayers/optlayers/implicit"
 	"github.com/optlayers/optlayers/implicit/linsolve"
@@ -59,17 +60,48 @@ type Objective func(x, theta *graph.Node) *graph.Node
 type Condition struct {
 	n, p                 int
 	res, vjp, jvpx, jvpt *graph.Exec
+	jac                  *graph.Exec // dense ∂ₓF and ∂θF, n ≤ DenseMax
 }
+
+// Settings controls how a [Condition] is compiled. A nil *Settings or
+// the zero value means the defaults documented on each field.
+type Settings struct {
+	// DenseMax is the largest n for which Linearize materializes ∂ₓF
+	// (n×n) and ∂θF (n×p) in one graph execution: n reverse passes over
+	// one forward pass, compiled into one graph (whose size grows with
+	// n). The engine then factorizes the explicit matrix instead of
+	// densifying a matrix-free operator by n products, each a graph
+	// execution. Above DenseMax the operators are matrix-free (one
+	// execution per product), for Krylov methods. Default 64; negative
+	// is ErrInvalid.
+	DenseMax int
+	// MatrixFree makes Linearize return matrix-free operators for every
+	// n (no Jacobian graph is compiled).
+	MatrixFree bool
+}
+
+// DefaultDenseMax is the default of Settings.DenseMax.
+const DefaultDenseMax = 64
 
 var _ implicit.Condition = (*Condition)(nil)
 
 // NewCondition compiles the condition F of [Func] for x ∈ Rⁿ and θ ∈ Rᵖ
-// on backend (use simplego.New("") for the pure-Go backend). It builds and
-// runs every graph once at (0, 0) to report errors now: a nil backend or
-// f, n < 1 or p < 1 is ErrInvalid; a residual of the wrong shape or dtype
+// on backend (use simplego.New("") for the pure-Go backend), with
+// settings s (nil for the defaults). It builds and runs every graph once
+// at (0, 0) to report errors now: a nil backend or f, n < 1, p < 1 or a
+// negative s.DenseMax is ErrInvalid; a residual of the wrong shape or dtype
 // is ErrDims; a panic while f builds its graph is ErrCallback.
-func NewCondition(backend backends.Backend, n, p int, f Func) (*Condition, error) {
+func NewCondition(backend backends.Backend, n, p int, f Func, s *Settings) (*Condition, error) {
+	var set Settings
+	if s != nil {
+		set = *s
+	}
+	if set.DenseMax == 0 {
+		set.DenseMax = DefaultDenseMax
+	}
 	switch {
+	case set.DenseMax < 0:
+		return nil, fmt.Errorf("%w: Settings.DenseMax=%d", ErrInvalid, set.DenseMax)
 	case backend == nil:
 		return nil, fmt.Errorf("%w: nil backend", ErrInvalid)
 	case f == nil:
@@ -116,6 +148,21 @@ func NewCondition(backend backends.Backend, n, p int, f Func) (*Condition, error
 	}); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCallback, err)
 	}
+	if n <= set.DenseMax && !set.MatrixFree {
+		if c.jac, err = graph.NewExec(backend, func(x, theta *graph.Node) (*graph.Node, *graph.Node) {
+			r := residual(x, theta)
+			rowsX, rowsT := make([]*graph.Node, n), make([]*graph.Node, n)
+			for i := range n {
+				e := make([]float64, n)
+				e[i] = 1
+				g := graph.Gradient(graph.ReduceAllSum(graph.Mul(vector(x.Graph(), e), r)), x, theta)
+				rowsX[i], rowsT[i] = g[0], g[1]
+			}
+			return graph.Stack(rowsX, 0), graph.Stack(rowsT, 0)
+		}); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrCallback, err)
+		}
+	}
 	// Compile (and run) every graph now.
 	x, theta := make([]float64, n), make([]float64, p)
 	dx, dt := make([]float64, n), make([]float64, p)
@@ -131,6 +178,11 @@ func NewCondition(backend backends.Backend, n, p int, f Func) (*Condition, error
 	if err := c.run(c.jvpt, [][]float64{dx}, x, theta, dx, dt); err != nil {
 		return nil, err
 	}
+	if c.jac != nil {
+		if err := c.run(c.jac, [][]float64{make([]float64, n*n), make([]float64, n*p)}, x, theta); err != nil {
+			return nil, err
+		}
+	}
 	return c, nil
 }
 
@@ -139,7 +191,7 @@ func NewCondition(backend backends.Backend, n, p int, f Func) (*Condition, error
 // is GoMLX's, and the condition's Jacobians (the Hessian ∇²ₓₓf and the
 // mixed derivative ∇²θₓf) are exact Hessian-vector products by reverse
 // over reverse mode. It is JAXopt's custom_root(jax.grad(f)).
-func NewObjective(backend backends.Backend, n, p int, f Objective) (*Condition, error) {
+func NewObjective(backend backends.Backend, n, p int, f Objective, s *Settings) (*Condition, error) {
 	if f == nil {
 		return nil, fmt.Errorf("%w: nil Objective", ErrInvalid)
 	}
@@ -149,7 +201,7 @@ func NewObjective(backend backends.Backend, n, p int, f Objective) (*Condition, 
 			panic(fmt.Errorf("%w: Objective must return a scalar node", ErrDims))
 		}
 		return graph.Gradient(v, x)[0]
-	})
+	}, s)
 }
 
 // run executes e on the inputs (each a rank-1 float64 tensor) and copies
@@ -220,15 +272,27 @@ func (c *Condition) Residual(dst, x, theta []float64) {
 	c.must(c.res, [][]float64{dst}, x, theta)
 }
 
-// Linearize returns ∂ₓF (n×n) and ∂θF (n×p) at (x, θ) as matrix-free
-// operators on the condition's graphs (x and θ are copied). Lengths other
-// than (n, p) are ErrDims, non-finite values ErrNaN.
+// Linearize returns ∂ₓF (n×n) and ∂θF (n×p) at (x, θ): explicit
+// matrices from one graph execution when n ≤ Settings.DenseMax, otherwise
+// matrix-free operators on the condition's graphs (x and θ are copied).
+// Lengths other than (n, p) are ErrDims, non-finite values (in x, θ or
+// the Jacobians) ErrNaN, a failing graph ErrCallback.
 func (c *Condition) Linearize(x, theta []float64) (dx, dtheta implicit.Operator, err error) {
 	if len(x) != c.n || len(theta) != c.p {
 		return nil, nil, fmt.Errorf("%w: len(x)=%d, len(θ)=%d, want %d and %d", ErrDims, len(x), len(theta), c.n, c.p)
 	}
 	if !finite(x) || !finite(theta) {
 		return nil, nil, fmt.Errorf("%w: in x or θ", ErrNaN)
+	}
+	if c.jac != nil {
+		jx, jt := make([]float64, c.n*c.n), make([]float64, c.n*c.p)
+		if err := c.run(c.jac, [][]float64{jx, jt}, x, theta); err != nil {
+			return nil, nil, err
+		}
+		if !finite(jx) || !finite(jt) {
+			return nil, nil, fmt.Errorf("%w: in the Jacobian of F at (x, θ)", ErrNaN)
+		}
+		return linsolve.NewMatrix(mat.NewDense(c.n, c.n, jx)), linsolve.NewMatrix(mat.NewDense(c.n, c.p, jt)), nil
 	}
 	x, theta = append([]float64(nil), x...), append([]float64(nil), theta...)
 	zero := make([]float64, c.n)
@@ -256,6 +320,11 @@ func (c *Condition) VJP(gx, gtheta, x, theta, u []float64) error {
 		return fmt.Errorf("%w: in x, θ or u", ErrNaN)
 	}
 	return c.run(c.vjp, [][]float64{gx, gtheta}, x, theta, u)
+}
+
+// vector is the constant rank-1 node v in g.
+func vector(g *graph.Graph, v []float64) *graph.Node {
+	return graph.ConstTensor(g, tensors.FromFlatDataAndDimensions(v, len(v)))
 }
 
 func finite(v []float64) bool {

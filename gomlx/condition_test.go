@@ -43,13 +43,9 @@ func constant(g *graph.Graph, m *mat.Dense) *graph.Node {
 	return graph.ConstTensor(g, tensors.FromFlatDataAndDimensions(mat.DenseCopyOf(m).RawMatrix().Data, r, c))
 }
 
-func vector(g *graph.Graph, v []float64) *graph.Node {
-	return graph.ConstTensor(g, tensors.FromFlatDataAndDimensions(v, len(v)))
-}
-
 // ridgeGoMLX is the ridge condition (1/n)Xᵀ(Xw − y) + λ(θ)∘w in GoMLX,
 // λ = θ (one value) or exp(θ) (per feature).
-func ridgeGoMLX(t testing.TB, b backends.Backend, x *mat.Dense, y []float64, logScale bool) *Condition {
+func ridgeGoMLX(t testing.TB, b backends.Backend, x *mat.Dense, y []float64, logScale bool, s *Settings) *Condition {
 	n, d := x.Dims()
 	p := 1
 	if logScale {
@@ -65,14 +61,14 @@ func ridgeGoMLX(t testing.TB, b backends.Backend, x *mat.Dense, y []float64, log
 			lambda = graph.Exp(theta)
 		}
 		return graph.Add(grad, graph.Mul(lambda, w))
-	})
+	}, s)
 	require.NoError(t, err)
 	return c
 }
 
 // logisticGoMLX is the stationarity condition of the l2-regularized
 // logistic loss (1/n)Σ softplus(−yᵢxᵢᵀw) + ½θ‖w‖², from its objective.
-func logisticGoMLX(t testing.TB, b backends.Backend, x *mat.Dense, y []float64) *Condition {
+func logisticGoMLX(t testing.TB, b backends.Backend, x *mat.Dense, y []float64, s *Settings) *Condition {
 	n, d := x.Dims()
 	c, err := NewObjective(b, d, 1, func(w, theta *graph.Node) *graph.Node {
 		g := w.Graph()
@@ -80,14 +76,14 @@ func logisticGoMLX(t testing.TB, b backends.Backend, x *mat.Dense, y []float64) 
 		loss := graph.MulScalar(graph.ReduceAllSum(graph.Softplus(graph.Neg(m))), 1/float64(n))
 		pen := graph.MulScalar(graph.ReduceAllSum(graph.Mul(theta, graph.Mul(w, w))), 0.5)
 		return graph.Add(loss, pen)
-	})
+	}, s)
 	require.NoError(t, err)
 	return c
 }
 
 // tanhMap is T(x, θ) = ½tanh(Wx) + θ by hand (a contraction for
 // ‖W‖₂ ≤ 1) and its fixed-point condition T(x, θ) − x in GoMLX.
-func tanhMap(t testing.TB, b backends.Backend, w *mat.Dense) (hand implicit.Condition, auto *Condition) {
+func tanhMap(t testing.TB, b backends.Backend, w *mat.Dense, s *Settings) (hand implicit.Condition, auto *Condition) {
 	n, _ := w.Dims()
 	apply := func(dst, x, theta []float64) {
 		var z mat.VecDense
@@ -112,7 +108,7 @@ func tanhMap(t testing.TB, b backends.Backend, w *mat.Dense) (hand implicit.Cond
 	auto, err := NewCondition(b, n, n, func(x, theta *graph.Node) *graph.Node {
 		tx := graph.MulScalar(graph.Tanh(graph.Einsum("ij,j->i", constant(x.Graph(), w), x)), 0.5)
 		return graph.Sub(graph.Add(tx, theta), x)
-	})
+	}, s)
 	require.NoError(t, err)
 	return hand, auto
 }
@@ -195,25 +191,27 @@ func compare(t *testing.T, name string, hand, auto implicit.Condition, x, theta 
 func TestConditionsAgainstHandWritten(t *testing.T) {
 	rng := rand.New(rand.NewPCG(17, 3))
 	b := testBackend(t)
-	for trial := range 3 {
+	for trial := range 4 {
+		// trials 0 and 2 explicit Jacobians, 1 and 3 matrix-free
+		s := &Settings{MatrixFree: trial%2 == 1}
 		x, y := data(rng, 30+trial, 5+trial, false)
 		_, d := x.Dims()
 		pb, err := smooth.Ridge(x, y, smooth.L2{})
 		require.NoError(t, err)
-		compare(t, "ridge", smooth.Condition(pb), ridgeGoMLX(t, b, x, y, false), randn(rng, d, 1), []float64{0.1 + rng.Float64()}, rng, 1e-10)
+		compare(t, "ridge", smooth.Condition(pb), ridgeGoMLX(t, b, x, y, false, s), randn(rng, d, 1), []float64{0.1 + rng.Float64()}, rng, 1e-10)
 
 		pb, err = smooth.Ridge(x, y, smooth.L2{Strengths: smooth.PerFeature, LogScale: true})
 		require.NoError(t, err)
-		compare(t, "ridge per-feature log-scale", smooth.Condition(pb), ridgeGoMLX(t, b, x, y, true), randn(rng, d, 1), randn(rng, d, 1), rng, 1e-10)
+		compare(t, "ridge per-feature log-scale", smooth.Condition(pb), ridgeGoMLX(t, b, x, y, true, s), randn(rng, d, 1), randn(rng, d, 1), rng, 1e-10)
 
 		x, y = data(rng, 40+trial, 4+trial, true)
 		_, d = x.Dims()
 		pb, err = smooth.Logistic(x, y, smooth.L2{})
 		require.NoError(t, err)
-		compare(t, "logistic", smooth.Condition(pb), logisticGoMLX(t, b, x, y), randn(rng, d, 1), []float64{0.05 + rng.Float64()}, rng, 1e-10)
+		compare(t, "logistic", smooth.Condition(pb), logisticGoMLX(t, b, x, y, s), randn(rng, d, 1), []float64{0.05 + rng.Float64()}, rng, 1e-10)
 
 		n := 6 + trial
-		hand, auto := tanhMap(t, b, contraction(rng, n))
+		hand, auto := tanhMap(t, b, contraction(rng, n), s)
 		theta := randn(rng, n, 1)
 		compare(t, "fixed point", hand, auto, fixedPointSolve(hand, theta), theta, rng, 1e-10)
 	}
@@ -240,15 +238,15 @@ func TestConditionConformance(t *testing.T) {
 	x, y := data(rng, 30, 5, false)
 	pb, err := smooth.Ridge(x, y, smooth.L2{})
 	require.NoError(t, err)
-	cases = append(cases, minimizer("ridge", pb, ridgeGoMLX(t, b, x, y, false), []float64{0.3}))
+	cases = append(cases, minimizer("ridge", pb, ridgeGoMLX(t, b, x, y, false, nil), []float64{0.3}))
 	pbLog, err := smooth.Ridge(x, y, smooth.L2{Strengths: smooth.PerFeature, LogScale: true})
 	require.NoError(t, err)
-	cases = append(cases, minimizer("ridge per-feature log-scale", pbLog, ridgeGoMLX(t, b, x, y, true), randn(rng, 5, 1)))
+	cases = append(cases, minimizer("ridge per-feature log-scale", pbLog, ridgeGoMLX(t, b, x, y, true, &Settings{MatrixFree: true}), randn(rng, 5, 1)))
 	xl, yl := data(rng, 40, 4, true)
 	pbLogit, err := smooth.Logistic(xl, yl, smooth.L2{})
 	require.NoError(t, err)
-	cases = append(cases, minimizer("logistic", pbLogit, logisticGoMLX(t, b, xl, yl), []float64{0.1}))
-	hand, auto := tanhMap(t, b, contraction(rng, 6))
+	cases = append(cases, minimizer("logistic", pbLogit, logisticGoMLX(t, b, xl, yl, nil), []float64{0.1}))
+	hand, auto := tanhMap(t, b, contraction(rng, 6), &Settings{MatrixFree: true})
 	cases = append(cases, conformance.Case{Name: "gomlx/fixed point", Theta: randn(rng, 6, 1),
 		Solve: func(_ context.Context, th []float64) (implicit.Differentiable, error) {
 			return implicit.NewSolution(auto, fixedPointSolve(hand, th), th, nil)
@@ -259,26 +257,28 @@ func TestConditionConformance(t *testing.T) {
 func TestNewConditionErrors(t *testing.T) {
 	b := testBackend(t)
 	id := func(x, _ *graph.Node) *graph.Node { return x }
-	_, err := NewCondition(nil, 2, 1, id)
+	_, err := NewCondition(nil, 2, 1, id, nil)
 	require.ErrorIs(t, err, ErrInvalid)
-	_, err = NewCondition(b, 2, 1, nil)
+	_, err = NewCondition(b, 2, 1, nil, nil)
 	require.ErrorIs(t, err, ErrInvalid)
-	_, err = NewCondition(b, 0, 1, id)
+	_, err = NewCondition(b, 0, 1, id, nil)
 	require.ErrorIs(t, err, ErrInvalid)
-	_, err = NewCondition(b, 2, 0, id)
+	_, err = NewCondition(b, 2, 0, id, nil)
 	require.ErrorIs(t, err, ErrInvalid)
-	_, err = NewCondition(b, 2, 3, func(_, theta *graph.Node) *graph.Node { return theta })
+	_, err = NewCondition(b, 2, 3, func(_, theta *graph.Node) *graph.Node { return theta }, nil)
 	require.ErrorIs(t, err, ErrDims)
-	_, err = NewCondition(b, 2, 1, func(_, _ *graph.Node) *graph.Node { return nil })
+	_, err = NewCondition(b, 2, 1, func(_, _ *graph.Node) *graph.Node { return nil }, nil)
 	require.ErrorIs(t, err, ErrDims)
-	_, err = NewCondition(b, 2, 1, func(_, _ *graph.Node) *graph.Node { panic("boom") })
+	_, err = NewCondition(b, 2, 1, func(_, _ *graph.Node) *graph.Node { panic("boom") }, nil)
 	require.ErrorIs(t, err, ErrCallback)
-	_, err = NewObjective(b, 2, 1, nil)
+	_, err = NewCondition(b, 2, 1, id, &Settings{DenseMax: -1})
 	require.ErrorIs(t, err, ErrInvalid)
-	_, err = NewObjective(b, 2, 1, id)
+	_, err = NewObjective(b, 2, 1, nil, nil)
+	require.ErrorIs(t, err, ErrInvalid)
+	_, err = NewObjective(b, 2, 1, id, nil)
 	require.ErrorIs(t, err, ErrDims)
 
-	c, err := NewCondition(b, 2, 1, func(x, theta *graph.Node) *graph.Node { return graph.Mul(x, theta) })
+	c, err := NewCondition(b, 2, 1, func(x, theta *graph.Node) *graph.Node { return graph.Mul(x, theta) }, nil)
 	require.NoError(t, err)
 	_, _, err = c.Linearize([]float64{1}, []float64{1})
 	require.ErrorIs(t, err, ErrDims)

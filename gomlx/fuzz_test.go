@@ -64,7 +64,7 @@ func FuzzCondition(f *testing.F) {
 	c, err := NewCondition(b, n, n, func(x, theta *graph.Node) *graph.Node {
 		cube := graph.MulScalar(graph.Mul(x, graph.Mul(x, x)), 1.0/3)
 		return graph.AddScalar(graph.Add(cube, graph.Mul(theta, x)), -1)
-	})
+	}, nil)
 	if err != nil {
 		f.Fatal(err)
 	}
