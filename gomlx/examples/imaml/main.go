@@ -32,7 +32,7 @@
 //
 // Usage:
 //
-//	go run ./examples/imaml [-quick] [-png imaml.png] [-steps 400] [-k 10] [-alpha 0.02] [-lambda 4] [-cg 5] [-lr 0.003]
+//	go run ./examples/imaml [-quick] [-png imaml.png] [-steps 400] [-k 10] [-alpha 0.005] [-lambda 4] [-cg 5] [-lr 0.001]
 //
 // -quick runs 10 meta-steps and evaluates on 10 tasks (seconds).
 package main
@@ -329,11 +329,11 @@ func main() {
 	png := flag.String("png", "imaml.png", "where to save the meta-test loss curves")
 	steps := flag.Int("steps", 400, "meta-steps")
 	k := flag.Int("k", 10, "inner gradient steps (all methods)")
-	alpha := flag.Float64("alpha", 0.02, "inner step size")
+	alpha := flag.Float64("alpha", 0.005, "inner step size")
 	lambda := flag.Float64("lambda", 4, "iMAML regularization λ of the inner problem (all methods)")
 	cgIter := flag.Int("cg", 5, "conjugate-gradient iterations of iMAML")
 	metaBatch := flag.Int("batch", 5, "tasks per meta-step")
-	lr := flag.Float64("lr", 3e-3, "Adam learning rate of the meta-parameters")
+	lr := flag.Float64("lr", 1e-3, "Adam learning rate of the meta-parameters")
 	evalTasks := flag.Int("eval", 100, "fresh tasks of the meta-test")
 	flag.Parse()
 	if *quick {
