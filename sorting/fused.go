@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sync"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -162,9 +163,18 @@ func (net *Network) fused(x []float64, wantP bool, settings *NetworkSettings, ro
 		return nil, err
 	}
 	m := len(net.swaps)
-	buf := make([]float64, 4*m+2*n)
+	net.blocksOnce.Do(func() { net.fusedDiff = net.buildBlocks() })
+	bw := fusedBlock(n)
+	sc := getFusedScratch(4*m + 2*n + 2*n*bw + net.fusedDiff)
+	defer fusedPool.Put(sc)
+	buf := sc.f
 	alpha, dal, gap, galpha := buf[:m], buf[m:2*m], buf[2*m:3*m], buf[3*m:4*m]
-	v, gv := buf[4*m:4*m+n], buf[4*m+n:]
+	v, gv := buf[4*m:4*m+n], buf[4*m+n:4*m+2*n]
+	mb := buf[4*m+2*n : 4*m+2*n+n*bw]
+	gb := buf[4*m+2*n+n*bw : 4*m+2*n+2*n*bw]
+	d := buf[4*m+2*n+2*n*bw:]
+	clear(galpha)
+	clear(gv)
 	copy(v, x)
 	beta, lambda := s.Steepness, s.ARTLambda
 	for k, sw := range net.swaps {
@@ -174,8 +184,12 @@ func (net *Network) fused(x []float64, wantP bool, settings *NetworkSettings, ro
 		v[sw.p] = b + al*(a-b)
 		v[sw.q] = a - al*(a-b)
 	}
-	res := &fusedResult{Values: make([]float64, n)}
-	outRow := make([]int, n) // output row of each slot
+	out := make([]float64, 2*n) // Values and Grad
+	res := &fusedResult{Values: out[:n:n], Grad: out[n:]}
+	if cap(sc.outRow) < n {
+		sc.outRow = make([]int, n)
+	}
+	outRow := sc.outRow[:n] // output row of each slot
 	for pos := range n {
 		slot := net.out[pos]
 		row := pos
@@ -192,11 +206,6 @@ func (net *Network) fused(x []float64, wantP bool, settings *NetworkSettings, ro
 		res.P = mat.NewDense(n, n, nil)
 	}
 
-	net.blocksOnce.Do(func() { net.fusedDiff = net.buildBlocks() })
-	bw := fusedBlock(n)
-	mb := make([]float64, n*bw)
-	gb := make([]float64, n*bw)
-	d := make([]float64, net.fusedDiff)
 	for c0 := 0; c0 < n; c0 += bw {
 		c1 := min(n, c0+bw)
 		w := c1 - c0
@@ -242,8 +251,26 @@ func (net *Network) fused(x []float64, wantP bool, settings *NetworkSettings, ro
 	if !allFinite(gv) {
 		return nil, fmt.Errorf("%w: gradient overflowed", ErrNaN)
 	}
-	res.Grad = append([]float64(nil), gv...)
+	copy(res.Grad, gv)
 	return res, nil
+}
+
+// fusedScratch is the working memory of one fused pass, recycled through
+// fusedPool: every part of it is overwritten or cleared before it is read.
+type fusedScratch struct {
+	f      []float64
+	outRow []int
+}
+
+var fusedPool = sync.Pool{New: func() any { return new(fusedScratch) }}
+
+func getFusedScratch(size int) *fusedScratch {
+	sc := fusedPool.Get().(*fusedScratch)
+	if cap(sc.f) < size {
+		sc.f = make([]float64, size)
+	}
+	sc.f = sc.f[:size]
+	return sc
 }
 
 // blockSwap is a swap restricted to a column block: swap k acts on the
@@ -337,7 +364,9 @@ func (net *Network) SortBCEBatch(ctx context.Context, x mat.Matrix, perms [][]in
 	}
 	out := make([]*BCEResult, b)
 	err := parallel(ctx, b, workers, func(i int) error {
-		row := make([]float64, n)
+		rb := getVec(n)
+		defer vecPool.Put(rb)
+		row := *rb
 		mat.Row(row, i, x)
 		var err error
 		out[i], err = net.SortBCE(row, perms[i], wantP, s)
