@@ -400,6 +400,9 @@ func (net *Network) SortBCEBatch(ctx context.Context, x mat.Matrix, perms [][]in
 	if s != nil {
 		workers = s.Workers
 	}
+	if err := checkWorkers(workers); err != nil {
+		return nil, err
+	}
 	out := make([]*BCEResult, b)
 	err := parallel(ctx, b, workers, func(i int) error {
 		rb := getVec(n)

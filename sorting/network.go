@@ -84,8 +84,8 @@ type NetworkSettings struct {
 	// permutation matrix in the forward pass, while the backward pass is
 	// that of the relaxed network.
 	StraightThrough bool
-	// Workers caps the goroutines of batched calls (≤ 0 means
-	// GOMAXPROCS). Results do not depend on it.
+	// Workers caps the goroutines of batched calls (0 means GOMAXPROCS;
+	// negative is ErrInvalid). Results do not depend on it.
 	Workers int
 }
 
@@ -108,6 +108,9 @@ func (s *NetworkSettings) resolve() (NetworkSettings, error) {
 	}
 	if r.Sigmoid < 0 || int(r.Sigmoid) >= len(sigmoidNames) {
 		return r, fmt.Errorf("%w: sigmoid %v", ErrInvalid, r.Sigmoid)
+	}
+	if err := checkWorkers(r.Workers); err != nil {
+		return r, err
 	}
 	return r, nil
 }

@@ -25,8 +25,8 @@ type SoftSettings struct {
 	// Descending sorts from largest to smallest; for ranks, the largest
 	// value gets rank 1.
 	Descending bool
-	// Workers caps the goroutines of the batched functions (≤ 0 means
-	// GOMAXPROCS). Results do not depend on it.
+	// Workers caps the goroutines of the batched functions (0 means
+	// GOMAXPROCS; negative is ErrInvalid). Results do not depend on it.
 	Workers int
 }
 
@@ -132,6 +132,9 @@ func checkSoft(dst, x []float64, eps float64, s SoftSettings) error {
 	}
 	if s.Regularization != isotonic.L2 && s.Regularization != isotonic.KL {
 		return fmt.Errorf("%w: regularization %v", ErrInvalid, s.Regularization)
+	}
+	if err := checkWorkers(s.Workers); err != nil {
+		return err
 	}
 	return checkFinite("x", x)
 }
@@ -379,6 +382,9 @@ func softBatch(ctx context.Context, dst *mat.Dense, x mat.Matrix, workers int, f
 	}
 	if r, c := dst.Dims(); r != b || c != n {
 		return nil, fmt.Errorf("%w: x is %d×%d, dst is %d×%d", ErrDims, b, n, r, c)
+	}
+	if err := checkWorkers(workers); err != nil {
+		return nil, err
 	}
 	out := &SoftBatch{Rows: make([]*Soft, b), workers: workers}
 	err := parallel(ctx, b, workers, func(i int) error {
