@@ -2,6 +2,7 @@ package isotonic
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 )
@@ -34,7 +35,7 @@ type Projection struct {
 	reg Regularization
 	// zperm[t] is the index of the t-th largest z, wperm[t] of the t-th
 	// largest w.
-	zperm, wperm []int
+	zperm, wperm []int32
 	// start are the PAV blocks over sorted positions, with n appended.
 	start []int
 	// pz, pw are the KL block softmax weights (nil for L2).
@@ -69,8 +70,12 @@ func (p *Projection) Blocks() []int {
 	return slices.Clone(p.start)
 }
 
-// scratchPool recycles the scratch vectors of Project.
-var scratchPool = sync.Pool{New: func() any { return new([]float64) }}
+// scratchPool recycles the scratch vectors of Project, startPool its
+// block starts before they are copied to their final size.
+var (
+	scratchPool = sync.Pool{New: func() any { return new([]float64) }}
+	startPool   = sync.Pool{New: func() any { return new([]int) }}
+)
 
 // isSortedDesc reports whether v is non-increasing.
 func isSortedDesc(v []float64) bool {
@@ -101,7 +106,11 @@ func Project(dst, z, w []float64, reg Regularization) (*Projection, error) {
 	if err := checkFinite("w", w); err != nil {
 		return nil, err
 	}
-	p := &Projection{reg: reg, zperm: make([]int, n), wperm: make([]int, n), theta: make([]float64, 2*n)}
+	if n > math.MaxInt32 {
+		return nil, fmt.Errorf("%w: n = %d is too large", ErrDims, n)
+	}
+	perms := make([]int32, 2*n)
+	p := &Projection{reg: reg, zperm: perms[:n:n], wperm: perms[n:], theta: make([]float64, 2*n)}
 	copy(p.theta, z)
 	copy(p.theta[n:], w)
 	// Scratch: s (sorted z), ws (sorted w), v, and sort keys; pooled.
@@ -114,14 +123,20 @@ func Project(dst, z, w []float64, reg Regularization) (*Projection, error) {
 	// Block sums (l2) or block log-sum-exps (KL) grow to at most n.
 	blockA, blockB := scratch[4*n:4*n:5*n], scratch[5*n:5*n:6*n]
 	s, ws, v, keys := scratch[:n], scratch[n:2*n], scratch[2*n:3*n], scratch[3*n:4*n]
-	sortInto := func(perm []int, v []float64) {
+	sortInto := func(perm []int32, v []float64) {
 		if isSortedDesc(v) {
 			for i := range perm {
-				perm[i] = i
+				perm[i] = int32(i)
 			}
 			return
 		}
 		argsortDesc(perm, v, keys)
+	}
+	// Block starts are built in pooled scratch, kept at their final size.
+	sb := startPool.Get().(*[]int)
+	defer startPool.Put(sb)
+	if cap(*sb) < n+1 {
+		*sb = make([]int, 0, n+1)
 	}
 	sortInto(p.zperm, z)
 	sortInto(p.wperm, w)
@@ -140,7 +155,7 @@ func Project(dst, z, w []float64, reg Regularization) (*Projection, error) {
 		for t := range n {
 			v[t] = s[t] - ws[t]
 		}
-		p.start = pavL2Unit(v, make([]int, 0, n+1), blockA)
+		p.start = pavL2Unit(v, (*sb)[:0], blockA)
 		for k := 0; k+1 < len(p.start); k++ {
 			a, b := p.start[k], p.start[k+1]
 			if b-a == 1 {
@@ -161,7 +176,7 @@ func Project(dst, z, w []float64, reg Regularization) (*Projection, error) {
 	case KL:
 		p.pz, p.pw = make([]float64, n), make([]float64, n)
 		kw := kKLWork{lseS: blockA, lseW: blockB}
-		p.start = kw.pav(v, s, ws, p.pz, p.pw, make([]int, 0, n+1))
+		p.start = kw.pav(v, s, ws, p.pz, p.pw, (*sb)[:0])
 		for k := 0; k+1 < len(p.start); k++ {
 			a, b := p.start[k], p.start[k+1]
 			ls, lw := kw.lseS[k], kw.lseW[k]
@@ -173,6 +188,7 @@ func Project(dst, z, w []float64, reg Regularization) (*Projection, error) {
 	if err := checkFinite("projection", dst); err != nil {
 		return nil, err
 	}
+	p.start = slices.Clone(p.start)
 	return p, nil
 }
 

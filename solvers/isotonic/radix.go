@@ -1,0 +1,95 @@
+package isotonic
+
+import (
+	"math"
+	"sync"
+)
+
+// radixMin is the length from which argsortDesc uses the radix sort: below
+// it the fixed cost of the digit counts (8 × 256) outweighs the gain.
+const radixMin = 256
+
+// radixScratch holds the ping-pong buffers of radixArgsortDesc.
+type radixScratch struct {
+	ka, kb []uint64
+	ia, ib []int32
+}
+
+var radixPool = sync.Pool{New: func() any { return new(radixScratch) }}
+
+// descKey maps x to a uint64 whose ascending order is the decreasing order
+// of x, with −0 and +0 equal (as the comparisons of the introsort see them).
+func descKey(x float64) uint64 {
+	b := math.Float64bits(x)
+	if b == 1<<63 {
+		b = 0 // −0 → +0
+	}
+	// Ascending key: flip the sign bit of non-negative numbers, every bit
+	// of negative ones; the complement gives the decreasing order.
+	if b>>63 != 0 {
+		return b
+	}
+	return ^(b | 1<<63)
+}
+
+// radixArgsortDesc sets perm to the indices of v by decreasing value, ties
+// by increasing index: the same permutation as the introsort, by a stable
+// least-significant-digit radix sort on 8-bit digits of descKey. Passes
+// whose digit is the same for every key are skipped. It costs 8 passes of
+// n scattered (key, index) moves without data-dependent branches, against
+// the introsort's ≈ n log₂ n unpredictable comparisons. Requires
+// len(v) < 2³¹ and finite v.
+func radixArgsortDesc(perm []int32, v []float64) {
+	n := len(v)
+	sc := radixPool.Get().(*radixScratch)
+	defer radixPool.Put(sc)
+	if cap(sc.ka) < n {
+		sc.ka, sc.kb = make([]uint64, n), make([]uint64, n)
+		sc.ia, sc.ib = make([]int32, n), make([]int32, n)
+	}
+	ka, kb := sc.ka[:n], sc.kb[:n]
+	ia, ib := sc.ia[:n], sc.ib[:n]
+	var count [8][256]uint32
+	for i, x := range v {
+		k := descKey(x)
+		ka[i] = k
+		ia[i] = int32(i)
+		count[0][byte(k)]++
+		count[1][byte(k>>8)]++
+		count[2][byte(k>>16)]++
+		count[3][byte(k>>24)]++
+		count[4][byte(k>>32)]++
+		count[5][byte(k>>40)]++
+		count[6][byte(k>>48)]++
+		count[7][byte(k>>56)]++
+	}
+	for d := range 8 {
+		shift := uint(8 * d)
+		c := &count[d]
+		if c[byte(ka[0]>>shift)] == uint32(n) {
+			continue // every key has this digit
+		}
+		radixPass(kb, ib, ka, ia, c, shift)
+		ka, kb = kb, ka
+		ia, ib = ib, ia
+	}
+	copy(perm, ia)
+}
+
+// radixPass moves (ka, ia) into (kb, ib) stably by the digit of the keys
+// at shift, whose counts are c (overwritten).
+func radixPass(kb []uint64, ib []int32, ka []uint64, ia []int32, c *[256]uint32, shift uint) {
+	var s uint32
+	for j, t := range c {
+		c[j] = s
+		s += t
+	}
+	ia = ia[:len(ka)]
+	for i, k := range ka {
+		dg := byte(k >> shift)
+		p := c[dg]
+		c[dg] = p + 1
+		kb[p] = k
+		ib[p] = ia[i]
+	}
+}
