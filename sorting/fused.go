@@ -7,6 +7,8 @@ import (
 	"sync"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/optlayers/optlayers/internal/dense"
 )
 
 // BCEResult is the output of [Network.SortBCE] and [Network.SortLoss].
@@ -341,44 +343,16 @@ func (net *Network) buildBlocks() int {
 	return best
 }
 
+// mixBlock applies swap (p, q) with weight al to columns [a, b) of the
+// block rows, keeping the row differences in d.
 func mixBlock(m, d []float64, w, p, q, a, b int, al float64) {
-	rp := m[p*w+a : p*w+b]
-	rq := m[q*w+a : q*w+b]
-	rq = rq[:len(rp)]
-	d = d[:len(rp)]
-	for c, x := range rp {
-		y := rq[c]
-		diff := x - y
-		d[c] = diff
-		rp[c] = y + al*diff
-		rq[c] = x - al*diff
-	}
+	dense.SwapMix(m[p*w+a:p*w+b], m[q*w+a:q*w+b], d, al)
 }
 
+// unmixBlock is the transpose of mixBlock on the cotangent rows; it
+// returns ∂/∂α.
 func unmixBlock(g, d []float64, w, p, q, a, b int, al float64) float64 {
-	gp := g[p*w+a : p*w+b]
-	gq := g[q*w+a : q*w+b]
-	gq = gq[:len(gp)]
-	d = d[:len(gp)]
-	var acc0, acc1 float64
-	c := 0
-	for ; c+2 <= len(gp); c += 2 {
-		a0, a1 := gp[c], gp[c+1]
-		b0, b1 := gq[c], gq[c+1]
-		d0, d1 := a0-b0, a1-b1
-		acc0 += d0 * d[c]
-		acc1 += d1 * d[c+1]
-		gp[c], gp[c+1] = b0+al*d0, b1+al*d1
-		gq[c], gq[c+1] = a0-al*d0, a1-al*d1
-	}
-	for ; c < len(gp); c++ {
-		x, y := gp[c], gq[c]
-		dg := x - y
-		acc0 += dg * d[c]
-		gp[c] = y + al*dg
-		gq[c] = x - al*dg
-	}
-	return acc0 + acc1
+	return dense.SwapUnmix(g[p*w+a:p*w+b], g[q*w+a:q*w+b], d, al)
 }
 
 // SortBCEBatch runs [Network.SortBCE] on every row of x (B×n) against
