@@ -77,14 +77,40 @@ var expFloor = math.Exp(bceLogFloor)
 // permutation matrix, with ℓ_t = log p_t at the target column t (t may be
 // outside the block) and ℓ_j = log(1 − p_j) elsewhere, each floored at
 // bceLogFloor, and sets g_j = scale · ∂(−ℓ_j)/∂p_j (0 where floored).
-// Off-target entries below 1/64 take the series of log(1 − p), which
-// keeps the relative accuracy of tiny losses; the others are multiplied
-// together and take one logarithm per row (rescaled before the product
-// can underflow), so that the row costs O(1) logarithms instead of one per
-// entry. For p ≥ 1/64, 1 − p is exact or within half an ulp of 1 while
-// |log(1 − p)| ≥ 0.0157, so the product changes each term by less than
-// 1e-14 relative; the gradient is computed exactly as before.
+// The off-target terms go through dense.NegLog1mSum (the series of
+// log(1 − p) below 1/64, which keeps the relative accuracy of tiny
+// losses, one logarithm of the product of the other factors, four entries
+// at a time with AVX): O(1) logarithms per row instead of one per entry,
+// each term within 1e-14 relative, the gradient exactly as before. Rows
+// with a floored entry take bceRowScalar.
 func bceRow(p, g []float64, t int, scale float64) float64 {
+	in := t >= 0 && t < len(p)
+	var pt float64
+	if in {
+		pt, p[t] = p[t], 0 // contributes nothing to the off-target sum
+	}
+	s, ok := dense.NegLog1mSum(g, p, scale, expFloor)
+	if in {
+		p[t] = pt
+	}
+	if !ok { // some 1 − p at the floor
+		return bceRowScalar(p, g, t, scale)
+	}
+	if in {
+		l, dl := math.Log(pt), 0.0
+		if l > bceLogFloor {
+			dl = -1 / pt
+		} else {
+			l = bceLogFloor
+		}
+		s -= l
+		g[t] = dl * scale
+	}
+	return s * scale
+}
+
+// bceRowScalar is bceRow one entry at a time, with the floors.
+func bceRowScalar(p, g []float64, t int, scale float64) float64 {
 	var series, logs float64
 	prod := 1.0
 	floored := 0

@@ -71,11 +71,16 @@ func TestBCERowMatchesPerEntry(t *testing.T) {
 			p[tgt] = 1 - 1e-14*rng.Float64()
 		}
 		scale := 1 / float64(n*n)
-		g, gRef := make([]float64, n), make([]float64, n)
-		got := bceRow(p, g, tgt, scale)
+		gRef := make([]float64, n)
 		want := bceRowRef(p, gRef, tgt, scale)
-		require.InDelta(t, want, got, 1e-12*math.Abs(want)+1e-300, "trial %d: loss", trial)
-		require.Equal(t, gRef, g, "trial %d: gradient", trial)
+		for _, f := range []func(p, g []float64, t int, scale float64) float64{bceRow, bceRowScalar} {
+			p0 := append([]float64(nil), p...)
+			g := make([]float64, n)
+			got := f(p, g, tgt, scale)
+			require.InDelta(t, want, got, 1e-12*math.Abs(want)+1e-300, "trial %d: loss", trial)
+			require.Equal(t, gRef, g, "trial %d: gradient", trial)
+			require.Equal(t, p0, p, "trial %d: p modified", trial)
+		}
 	}
 }
 
@@ -107,7 +112,7 @@ func BenchmarkBCERow(b *testing.B) {
 	for _, c := range []struct {
 		name string
 		f    func(p, g []float64, t int, scale float64) float64
-	}{{"product", bceRow}, {"per-entry", bceRowRef}} {
+	}{{"NegLog1mSum", bceRow}, {"scalar product", bceRowScalar}, {"per-entry", bceRowRef}} {
 		b.Run(c.name, func(b *testing.B) {
 			var s float64
 			i := 0

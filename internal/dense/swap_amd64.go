@@ -12,3 +12,11 @@ func swapMixAVX(p, q, d *float64, n int, alpha float64)
 //
 //go:noescape
 func swapUnmixAVX(gp, gq, d *float64, n int, alpha float64) float64
+
+// negLog1mAVX is the four-lane loop of NegLog1mSum on the first n entries
+// (a positive multiple of 4): out[0:4] are the lanes' series sums,
+// out[4:8] their products of factors. It returns false as soon as a lane
+// meets 1 − p ≤ lo or a product below k[11].
+//
+//go:noescape
+func negLog1mAVX(p, dst *float64, n int, scale, lo float64, k *[12][4]float64, out *[8]float64) bool

@@ -58,3 +58,69 @@ su_loop:
 	VMOVSD       X4, ret+40(FP)
 	VZEROUPPER
 	RET
+
+// func negLog1mAVX(p, dst *float64, n int, scale, lo float64, k *[12][4]float64, out *[8]float64) bool
+// Constants at k: 0 one, 32·j the coefficient 1/(j+1) (j = 1…8), 288 1/64,
+// 352 2⁻⁶⁰⁰. Registers: Y0 scale, Y1 one, Y2 1/64, Y3 lo,
+// Y4 2⁻⁶⁰⁰, Y5 series, Y6 products; Y7–Y15 temporaries.
+TEXT ·negLog1mAVX(SB), NOSPLIT, $0-57
+	MOVQ         p+0(FP), SI
+	MOVQ         dst+8(FP), DI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSD scale+24(FP), Y0
+	VBROADCASTSD lo+32(FP), Y3
+	MOVQ         k+40(FP), R8
+	VMOVUPD      (R8), Y1
+	VMOVUPD      288(R8), Y2
+	VMOVUPD      352(R8), Y4
+	VXORPD       Y5, Y5, Y5
+	VMOVAPD      Y1, Y6
+	XORQ         AX, AX
+
+nl_loop:
+	VMOVUPD      (SI)(AX*8), Y7          // v
+	VSUBPD       Y7, Y1, Y8              // f = 1 − v
+	VCMPPD       $0x1e, Y3, Y8, Y9       // f > lo (ordered)
+	VMOVMSKPD    Y9, BX
+	CMPQ         BX, $15
+	JNE          nl_bail
+	VDIVPD       Y8, Y1, Y10             // 1/f
+	VMULPD       Y0, Y10, Y10            // ·scale
+	VMOVUPD      Y10, (DI)(AX*8)
+	VCMPPD       $0x11, Y2, Y7, Y11      // v < 1/64 (ordered)
+	VANDPD       Y11, Y7, Y12            // u = v or 0
+	VBLENDVPD    Y11, Y1, Y8, Y13        // factor = 1 or f
+	VMULPD       Y13, Y6, Y6
+	VCMPPD       $0x11, Y4, Y6, Y14      // product < 2⁻⁶⁰⁰
+	VMOVMSKPD    Y14, BX
+	TESTQ        BX, BX
+	JNZ          nl_bail
+	VMULPD       Y12, Y12, Y13           // u²
+	VMULPD       Y13, Y13, Y14           // u⁴
+	VMOVUPD      32(R8), Y15
+	VFMADD213PD  Y1, Y12, Y15            // A = 1 + u/2
+	VMOVUPD      96(R8), Y9
+	VFMADD213PD  64(R8), Y12, Y9         // B = 1/3 + u/4
+	VFMADD231PD  Y9, Y13, Y15            // A + u²B
+	VMOVUPD      160(R8), Y10
+	VFMADD213PD  128(R8), Y12, Y10       // C = 1/5 + u/6
+	VMOVUPD      224(R8), Y11
+	VFMADD213PD  192(R8), Y12, Y11       // D = 1/7 + u/8
+	VFMADD231PD  Y11, Y13, Y10           // C + u²D
+	VFMADD231PD  256(R8), Y14, Y10       // + u⁴/9
+	VFMADD231PD  Y10, Y14, Y15           // A + u²B + u⁴(C + u²D + u⁴/9)
+	VFMADD231PD  Y15, Y12, Y5            // series += u·(…)
+	ADDQ         $4, AX
+	CMPQ         AX, CX
+	JLT          nl_loop
+	MOVQ         out+48(FP), R9
+	VMOVUPD      Y5, (R9)
+	VMOVUPD      Y6, 32(R9)
+	VZEROUPPER
+	MOVB         $1, ret+56(FP)
+	RET
+
+nl_bail:
+	VZEROUPPER
+	MOVB         $0, ret+56(FP)
+	RET
