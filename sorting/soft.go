@@ -88,8 +88,13 @@ func (s *Soft) check() error {
 // Inputs that are not clustered are projected unchanged.
 func clusterShift(x []float64) float64 {
 	lo, hi := x[0], x[0]
-	for _, v := range x {
-		lo, hi = min(lo, v), max(hi, v)
+	for _, v := range x { // x is finite: plain comparisons
+		if v < lo {
+			lo = v
+		}
+		if v > hi {
+			hi = v
+		}
 	}
 	c := lo/2 + hi/2
 	if math.Abs(c) > 1024*(hi-lo) {
@@ -387,11 +392,17 @@ func softBatch(ctx context.Context, dst *mat.Dense, x mat.Matrix, workers int, f
 		return nil, err
 	}
 	out := &SoftBatch{Rows: make([]*Soft, b), workers: workers}
+	xd, dense := x.(*mat.Dense)
 	err := parallel(ctx, b, workers, func(i int) error {
-		rb := getVec(n)
-		defer vecPool.Put(rb)
-		row := *rb
-		mat.Row(row, i, x)
+		var row []float64
+		if dense { // read in place: f does not keep or modify its input
+			row = xd.RawRowView(i)
+		} else {
+			rb := getVec(n)
+			defer vecPool.Put(rb)
+			row = *rb
+			mat.Row(row, i, x)
+		}
 		var err error
 		out.Rows[i], err = f(dst.RawRowView(i), row)
 		return err
@@ -443,7 +454,11 @@ func (sb *SoftBatch) apply(ctx context.Context, dst *mat.Dense, g mat.Matrix, f 
 	if r, c := dst.Dims(); r != b || c != n {
 		return fmt.Errorf("%w: batch is %d×%d, dst is %d×%d", ErrDims, b, n, r, c)
 	}
+	gd, dense := g.(*mat.Dense)
 	return parallel(ctx, b, sb.workers, func(i int) error {
+		if dense && gd != dst { // in place, unless dst aliases g
+			return f(sb.Rows[i], dst.RawRowView(i), gd.RawRowView(i))
+		}
 		rb := getVec(n)
 		defer vecPool.Put(rb)
 		row := *rb
