@@ -279,15 +279,9 @@ func (net *Network) fused(x []float64, wantP bool, settings *NetworkSettings, ro
 		for c := c0; c < c1; c++ {
 			mb[c*w+c-c0] = 1
 		}
-		// Forward through every swap that touches the block.
-		list := net.blockSwaps[c0/bw]
-		off := 0
-		for _, e := range list {
-			sw := net.swaps[e.k]
-			need := off + int(e.b-e.a)
-			mixBlock(mb, d[off:need], w, int(sw.p), int(sw.q), int(e.a), int(e.b), alpha[e.k])
-			off = need
-		}
+		// Forward through every swap that touches the block, in one call.
+		recs := net.blockRecs[c0/bw]
+		dense.SwapMixList(mb[:n*w], d, alpha, recs)
 		// The loss on the block and its gradient.
 		for slot := range n {
 			row := mb[slot*w : slot*w+w]
@@ -297,13 +291,7 @@ func (net *Network) fused(x []float64, wantP bool, settings *NetworkSettings, ro
 			}
 		}
 		// Backward through the same swaps, accumulating ∂L/∂α.
-		for t := len(list) - 1; t >= 0; t-- {
-			e := list[t]
-			sw := net.swaps[e.k]
-			width := int(e.b - e.a)
-			off -= width
-			galpha[e.k] += unmixBlock(gb, d[off:off+width], w, int(sw.p), int(sw.q), int(e.a), int(e.b), alpha[e.k])
-		}
+		dense.SwapUnmixList(gb[:n*w], d, alpha, galpha, recs)
 	}
 	// Carry ∂L/∂α back to x through the values.
 	for k := m - 1; k >= 0; k-- {
@@ -339,46 +327,35 @@ func getFusedScratch(size int) *fusedScratch {
 	return sc
 }
 
-// blockSwap is a swap restricted to a column block: swap k acts on the
-// block's columns [a, b) (relative to the block).
-type blockSwap struct {
-	k    int32
-	a, b int32
-}
-
 // buildBlocks lists, for each column block of the fused passes, the swaps
-// that touch it, and returns the largest total width over the blocks: the
-// size of the row-difference buffer.
+// that touch it as records of dense.SwapMixList (rows p and q of the
+// block, which has w = c1 − c0 columns, restricted to the swap's columns
+// [a, b) in the block), and returns the largest total width over the
+// blocks: the size of the row-difference buffer.
 func (net *Network) buildBlocks() int {
 	bw := fusedBlock(net.n)
 	best := 0
-	net.blockSwaps = nil
+	net.blockRecs = nil
 	for c0 := 0; c0 < net.n; c0 += bw {
 		c1 := min(net.n, c0+bw)
-		var list []blockSwap
+		w := c1 - c0
+		var list []dense.SwapRec
 		total := 0
 		for k, sw := range net.swaps {
 			if a, b := max(int(sw.lo), c0), min(int(sw.hi), c1); a < b {
-				list = append(list, blockSwap{int32(k), int32(a - c0), int32(b - c0)})
+				list = append(list, dense.SwapRec{
+					P: int32(int(sw.p)*w + a - c0),
+					Q: int32(int(sw.q)*w + a - c0),
+					N: int32(b - a),
+					K: int32(k),
+				})
 				total += b - a
 			}
 		}
-		net.blockSwaps = append(net.blockSwaps, list)
+		net.blockRecs = append(net.blockRecs, list)
 		best = max(best, total)
 	}
 	return best
-}
-
-// mixBlock applies swap (p, q) with weight al to columns [a, b) of the
-// block rows, keeping the row differences in d.
-func mixBlock(m, d []float64, w, p, q, a, b int, al float64) {
-	dense.SwapMix(m[p*w+a:p*w+b], m[q*w+a:q*w+b], d, al)
-}
-
-// unmixBlock is the transpose of mixBlock on the cotangent rows; it
-// returns ∂/∂α.
-func unmixBlock(g, d []float64, w, p, q, a, b int, al float64) float64 {
-	return dense.SwapUnmix(g[p*w+a:p*w+b], g[q*w+a:q*w+b], d, al)
 }
 
 // SortBCEBatch runs [Network.SortBCE] on every row of x (B×n) against

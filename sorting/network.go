@@ -8,6 +8,8 @@ import (
 	"sync"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/optlayers/optlayers/internal/dense"
 )
 
 // NetworkKind selects a sorting network.
@@ -184,10 +186,10 @@ type Network struct {
 	out        []int // out[pos] is the slot holding ascending position pos
 	diffSize   int
 	// The column blocks of the fused passes, built on first use:
-	// blockSwaps[b] lists the swaps touching block b, fusedDiff is the
+	// blockRecs[b] lists the swaps touching block b, fusedDiff is the
 	// size of the row-difference buffer.
 	blocksOnce sync.Once
-	blockSwaps [][]blockSwap
+	blockRecs  [][]dense.SwapRec
 	fusedDiff  int
 }
 

@@ -17,13 +17,7 @@ func SwapMix(p, q, d []float64, alpha float64) {
 		i = n &^ 3
 		swapMixAVX(&p[0], &q[0], &d[0], i, alpha)
 	}
-	for ; i < n; i++ {
-		x, y := p[i], q[i]
-		diff := x - y
-		d[i] = diff
-		p[i] = y + alpha*diff
-		q[i] = x - alpha*diff
-	}
+	swapMixGo(p[i:], q[i:], d[i:], alpha)
 }
 
 // SwapUnmix applies the transpose of SwapMix to the cotangent rows gp and
@@ -37,26 +31,10 @@ func SwapUnmix(gp, gq, d []float64, alpha float64) float64 {
 	n := len(gp)
 	gq, d = gq[:n], d[:n]
 	i := 0
-	var acc0, acc1 float64
+	var acc float64
 	if useAsm && n >= 4 {
 		i = n &^ 3
-		acc0 = swapUnmixAVX(&gp[0], &gq[0], &d[0], i, alpha)
+		acc = swapUnmixAVX(&gp[0], &gq[0], &d[0], i, alpha)
 	}
-	for ; i+2 <= n; i += 2 {
-		a0, a1 := gp[i], gp[i+1]
-		b0, b1 := gq[i], gq[i+1]
-		h0, h1 := a0-b0, a1-b1
-		acc0 += h0 * d[i]
-		acc1 += h1 * d[i+1]
-		gp[i], gp[i+1] = b0+alpha*h0, b1+alpha*h1
-		gq[i], gq[i+1] = a0-alpha*h0, a1-alpha*h1
-	}
-	for ; i < n; i++ {
-		x, y := gp[i], gq[i]
-		h := x - y
-		acc0 += h * d[i]
-		gp[i] = y + alpha*h
-		gq[i] = x - alpha*h
-	}
-	return acc0 + acc1
+	return acc + swapUnmixGo(gp[i:], gq[i:], d[i:], alpha)
 }

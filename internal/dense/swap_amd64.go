@@ -20,3 +20,14 @@ func swapUnmixAVX(gp, gq, d *float64, n int, alpha float64) float64
 //
 //go:noescape
 func negLog1mAVX(p, dst *float64, n int, scale, lo float64, k *[12][4]float64, out *[8]float64) bool
+
+// swapMixListAVX is SwapMixList on cnt ≥ 1 checked records.
+//
+//go:noescape
+func swapMixListAVX(m, d, alpha *float64, list *SwapRec, cnt int)
+
+// swapUnmixListAVX is SwapUnmixList on cnt ≥ 1 checked records whose
+// widths sum to total.
+//
+//go:noescape
+func swapUnmixListAVX(gb, d, alpha, galpha *float64, list *SwapRec, cnt, total int)

@@ -124,3 +124,143 @@ nl_bail:
 	VZEROUPPER
 	MOVB         $0, ret+56(FP)
 	RET
+
+// func swapMixListAVX(m, d, alpha *float64, list *SwapRec, cnt int)
+// For each record {P, Q, N, K} (16 bytes) in order: SwapMix of the N
+// entries at m+8P and m+8Q with weight alpha[K], differences to d, then
+// d advances by N. Four entries per step, the N mod 4 tail one at a time
+// (scalar FMA, so every entry is rounded alike).
+TEXT ·swapMixListAVX(SB), NOSPLIT, $0-40
+	MOVQ m+0(FP), R8
+	MOVQ d+8(FP), DX
+	MOVQ alpha+16(FP), R9
+	MOVQ list+24(FP), R10
+	MOVQ cnt+32(FP), R11
+
+ml_rec:
+	MOVLQSX      0(R10), SI
+	MOVLQSX      4(R10), DI
+	MOVLQSX      8(R10), CX
+	MOVLQSX      12(R10), BX
+	LEAQ         (R8)(SI*8), SI
+	LEAQ         (R8)(DI*8), DI
+	VBROADCASTSD (R9)(BX*8), Y0
+	XORQ         AX, AX
+	MOVQ         CX, R12
+	ANDQ         $-4, R12
+	JZ           ml_tail
+
+ml_vec:
+	VMOVUPD      (SI)(AX*8), Y1
+	VMOVUPD      (DI)(AX*8), Y2
+	VSUBPD       Y2, Y1, Y3
+	VMOVUPD      Y3, (DX)(AX*8)
+	VFMADD231PD  Y3, Y0, Y2
+	VFNMADD231PD Y3, Y0, Y1
+	VMOVUPD      Y2, (SI)(AX*8)
+	VMOVUPD      Y1, (DI)(AX*8)
+	ADDQ         $4, AX
+	CMPQ         AX, R12
+	JLT          ml_vec
+
+ml_tail:
+	CMPQ AX, CX
+	JGE  ml_next
+
+ml_one:
+	VMOVSD       (SI)(AX*8), X1
+	VMOVSD       (DI)(AX*8), X2
+	VSUBSD       X2, X1, X3
+	VMOVSD       X3, (DX)(AX*8)
+	VFMADD231SD  X3, X0, X2
+	VFNMADD231SD X3, X0, X1
+	VMOVSD       X2, (SI)(AX*8)
+	VMOVSD       X1, (DI)(AX*8)
+	INCQ         AX
+	CMPQ         AX, CX
+	JLT          ml_one
+
+ml_next:
+	LEAQ (DX)(CX*8), DX
+	ADDQ $16, R10
+	DECQ R11
+	JNZ  ml_rec
+	VZEROUPPER
+	RET
+
+// func swapUnmixListAVX(gb, d, alpha, galpha *float64, list *SwapRec, cnt, total int)
+// For each record from the last to the first: the differences are the N
+// entries before the current end of d (which starts at d+8·total);
+// SwapUnmix of the entries at g+8P and g+8Q with weight alpha[K], its
+// derivative added to galpha[K].
+TEXT ·swapUnmixListAVX(SB), NOSPLIT, $0-56
+	MOVQ gb+0(FP), R8
+	MOVQ d+8(FP), DX
+	MOVQ alpha+16(FP), R9
+	MOVQ galpha+24(FP), R13
+	MOVQ list+32(FP), R10
+	MOVQ cnt+40(FP), R11
+	MOVQ total+48(FP), R12
+	LEAQ (DX)(R12*8), DX
+	MOVQ R11, R12
+	SHLQ $4, R12
+	ADDQ R12, R10
+
+ul_rec:
+	SUBQ         $16, R10
+	MOVLQSX      0(R10), SI
+	MOVLQSX      4(R10), DI
+	MOVLQSX      8(R10), CX
+	MOVLQSX      12(R10), BX
+	MOVQ         CX, R12
+	SHLQ         $3, R12
+	SUBQ         R12, DX
+	LEAQ         (R8)(SI*8), SI
+	LEAQ         (R8)(DI*8), DI
+	VBROADCASTSD (R9)(BX*8), Y0
+	VXORPD       Y4, Y4, Y4
+	XORQ         AX, AX
+	MOVQ         CX, R12
+	ANDQ         $-4, R12
+	JZ           ul_reduce
+
+ul_vec:
+	VMOVUPD      (SI)(AX*8), Y1
+	VMOVUPD      (DI)(AX*8), Y2
+	VSUBPD       Y2, Y1, Y3
+	VFMADD231PD  (DX)(AX*8), Y3, Y4
+	VFMADD231PD  Y3, Y0, Y2
+	VFNMADD231PD Y3, Y0, Y1
+	VMOVUPD      Y2, (SI)(AX*8)
+	VMOVUPD      Y1, (DI)(AX*8)
+	ADDQ         $4, AX
+	CMPQ         AX, R12
+	JLT          ul_vec
+
+ul_reduce:
+	VEXTRACTF128 $1, Y4, X5
+	VADDPD       X5, X4, X4
+	VHADDPD      X4, X4, X4
+	CMPQ         AX, CX
+	JGE          ul_next
+
+ul_one:
+	VMOVSD       (SI)(AX*8), X1
+	VMOVSD       (DI)(AX*8), X2
+	VSUBSD       X2, X1, X3
+	VFMADD231SD  (DX)(AX*8), X3, X4
+	VFMADD231SD  X3, X0, X2
+	VFNMADD231SD X3, X0, X1
+	VMOVSD       X2, (SI)(AX*8)
+	VMOVSD       X1, (DI)(AX*8)
+	INCQ         AX
+	CMPQ         AX, CX
+	JLT          ul_one
+
+ul_next:
+	VADDSD (R13)(BX*8), X4, X4
+	VMOVSD X4, (R13)(BX*8)
+	DECQ   R11
+	JNZ    ul_rec
+	VZEROUPPER
+	RET
