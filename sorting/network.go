@@ -464,17 +464,7 @@ func permuteRows(m []float64, n int, order []int) {
 // in d.
 func mixRows(m, d []float64, n int, sw swapOp, al float64) {
 	lo, hi := int(sw.lo), int(sw.hi)
-	rp := m[int(sw.p)*n+lo : int(sw.p)*n+hi]
-	rq := m[int(sw.q)*n+lo : int(sw.q)*n+hi]
-	rq = rq[:len(rp)]
-	d = d[:len(rp)]
-	for c, a := range rp {
-		b := rq[c]
-		diff := a - b
-		d[c] = diff
-		rp[c] = b + al*diff
-		rq[c] = a - al*diff
-	}
+	dense.SwapMix(m[int(sw.p)*n+lo:int(sw.p)*n+hi], m[int(sw.q)*n+lo:int(sw.q)*n+hi], d, al)
 }
 
 // exactSort overwrites the outputs by the exact sort (stable) and its
@@ -654,33 +644,7 @@ var gradPool = sync.Pool{New: func() any { return new([]float64) }}
 // the cotangent g on [lo, hi) and returns ∂/∂α.
 func unmixRows(g, d []float64, n int, sw swapOp, al float64) float64 {
 	lo, hi := int(sw.lo), int(sw.hi)
-	gp := g[int(sw.p)*n+lo : int(sw.p)*n+hi]
-	gq := g[int(sw.q)*n+lo : int(sw.q)*n+hi]
-	gq = gq[:len(gp)]
-	d = d[:len(gp)]
-	// Four partial sums break the dependency chain of the accumulation.
-	var acc0, acc1, acc2, acc3 float64
-	c := 0
-	for ; c+4 <= len(gp); c += 4 {
-		a0, a1, a2, a3 := gp[c], gp[c+1], gp[c+2], gp[c+3]
-		b0, b1, b2, b3 := gq[c], gq[c+1], gq[c+2], gq[c+3]
-		d0, d1, d2, d3 := a0-b0, a1-b1, a2-b2, a3-b3
-		acc0 += d0 * d[c]
-		acc1 += d1 * d[c+1]
-		acc2 += d2 * d[c+2]
-		acc3 += d3 * d[c+3]
-		gp[c], gp[c+1], gp[c+2], gp[c+3] = b0+al*d0, b1+al*d1, b2+al*d2, b3+al*d3
-		gq[c], gq[c+1], gq[c+2], gq[c+3] = a0-al*d0, a1-al*d1, a2-al*d2, a3-al*d3
-	}
-	for ; c < len(gp); c++ {
-		a, b := gp[c], gq[c]
-		dg := a - b
-		acc0 += dg * d[c]
-		gp[c] = b + al*dg
-		gq[c] = a - al*dg
-	}
-	acc := (acc0 + acc1) + (acc2 + acc3)
-	return acc
+	return dense.SwapUnmix(g[int(sw.p)*n+lo:int(sw.p)*n+hi], g[int(sw.q)*n+lo:int(sw.q)*n+hi], d, al)
 }
 
 // NetworkBatch holds the results of a network on the rows of a batch.

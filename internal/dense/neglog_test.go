@@ -110,3 +110,34 @@ func BenchmarkNegLog1mSum(b *testing.B) {
 		})
 	}
 }
+
+// FuzzNegLog1mSum compares NegLog1mSum with the per-entry log1p sum on
+// rows drawn from the fuzzer's bytes (entries k/255 and their powers).
+func FuzzNegLog1mSum(f *testing.F) {
+	f.Add([]byte{0, 1, 4, 128, 254, 255}, uint8(3))
+	f.Fuzz(func(t *testing.T, b []byte, pow uint8) {
+		if len(b) > 300 {
+			return
+		}
+		p := make([]float64, len(b))
+		for i, c := range b {
+			p[i] = math.Pow(float64(c)/255, float64(pow%8+1))
+		}
+		g := make([]float64, len(p))
+		s, ok := NegLog1mSum(g, p, 0.5, math.Exp(-100))
+		floored := false
+		var want, abs float64
+		for _, v := range p {
+			floored = floored || !(1-v > math.Exp(-100))
+			want -= math.Log1p(-v)
+			abs += math.Abs(math.Log1p(-v))
+		}
+		require.Equal(t, !floored, ok)
+		if ok {
+			require.InDelta(t, want, s, 1e-13*abs+1e-300)
+			for i, v := range p {
+				require.Equal(t, 1/(1-v)*0.5, g[i])
+			}
+		}
+	})
+}
