@@ -242,14 +242,7 @@ func (net *Network) fused(x []float64, wantP bool, settings *NetworkSettings, ro
 	clear(galpha)
 	clear(gv)
 	copy(v, x)
-	beta, lambda := s.Steepness, s.ARTLambda
-	for k, sw := range net.swaps {
-		a, b := v[sw.p], v[sw.q]
-		al, da := relax(s.Sigmoid, beta, lambda, b-a)
-		alpha[k], dal[k], gap[k] = al, da, a-b
-		v[sw.p] = b + al*(a-b)
-		v[sw.q] = a - al*(a-b)
-	}
+	net.valuePass(s, v, alpha, dal, gap)
 	out := make([]float64, 2*n) // Values and Grad
 	res := &fusedResult{Values: out[:n:n], Grad: out[n:]}
 	if cap(sc.outRow) < n {

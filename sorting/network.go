@@ -399,15 +399,10 @@ func (net *Network) Sort(x []float64, wantP bool, settings *NetworkSettings) (*N
 		}
 		r.diff = make([]float64, net.diffSize)
 	}
-	beta, lambda := s.Steepness, s.ARTLambda
-	for k, sw := range net.swaps {
-		a, b := v[sw.p], v[sw.q]
-		al, dal := relax(s.Sigmoid, beta, lambda, b-a)
-		r.alpha[k], r.dal[k], r.gap[k] = al, dal, a-b
-		v[sw.p] = b + al*(a-b)
-		v[sw.q] = a - al*(a-b)
-		if wantP {
-			mixRows(mt, r.diff[sw.off:sw.off+int(sw.hi-sw.lo)], n, sw, al)
+	net.valuePass(s, v, r.alpha, r.dal, r.gap)
+	if wantP {
+		for k, sw := range net.swaps {
+			mixRows(mt, r.diff[sw.off:sw.off+int(sw.hi-sw.lo)], n, sw, r.alpha[k])
 		}
 	}
 	r.Values = make([]float64, n)
@@ -431,6 +426,41 @@ func (net *Network) Sort(x []float64, wantP bool, settings *NetworkSettings) (*N
 		return nil, fmt.Errorf("%w: relaxed values overflowed", ErrNaN)
 	}
 	return r, nil
+}
+
+// valuePass runs the relaxed network on the values v (overwritten) and
+// sets, per swap k, α_k, dα_k/d(b − a) and the gap a − b of its inputs.
+// With the Cauchy sigmoid (the default) the sigmoids of a layer, whose
+// swaps are independent, are evaluated together by dense.CauchySigmoid
+// (four at a time with AVX); the other families go swap by swap.
+func (net *Network) valuePass(s NetworkSettings, v, alpha, dal, gap []float64) {
+	beta, lambda := s.Steepness, s.ARTLambda
+	if s.Sigmoid != Cauchy {
+		for k, sw := range net.swaps {
+			a, b := v[sw.p], v[sw.q]
+			al, da := relax(s.Sigmoid, beta, lambda, b-a)
+			alpha[k], dal[k], gap[k] = al, da, a-b
+			v[sw.p] = b + al*(a-b)
+			v[sw.q] = a - al*(a-b)
+		}
+		return
+	}
+	for l := 0; l+1 < len(net.layerStart); l++ {
+		lo, hi := net.layerStart[l], net.layerStart[l+1]
+		for k := lo; k < hi; k++ {
+			sw := net.swaps[k]
+			dal[k] = v[sw.q] - v[sw.p] // the gaps b − a, replaced by dα
+		}
+		dense.CauchySigmoid(alpha[lo:hi], dal[lo:hi], dal[lo:hi], beta)
+		for k := lo; k < hi; k++ {
+			sw := net.swaps[k]
+			a, b := v[sw.p], v[sw.q]
+			al := alpha[k]
+			gap[k] = a - b
+			v[sw.p] = b + al*(a-b)
+			v[sw.q] = a - al*(a-b)
+		}
+	}
 }
 
 // permuteRows reorders the rows of the row-major n×n matrix m in place
