@@ -13,9 +13,10 @@ import "math"
 // (S. L. Moshier: the argument reduced to [0, 0.66] by
 // arctan x = π/2 − arctan(1/x) above tan(3π/8) and
 // π/4 + arctan((x−1)/(x+1)) between, coefficients P0–P4, Q0–Q4 of
-// atan.c), the reductions chosen by blends instead of branches; it agrees
-// with math.Atan to within a few ulps (fused multiply-adds). The pure-Go
-// path is the formula above with math.Atan. alpha and dalpha need len(d)
+// atan.c, which math.Atan also uses), the reductions chosen by blends
+// instead of branches and every operation done as math.Atan does it, so
+// that both paths return the same bits. The pure-Go path is the formula
+// above with math.Atan. alpha and dalpha need len(d)
 // entries and may alias d (each dᵢ is read before alphaᵢ and dalphaᵢ are
 // written); d must be finite.
 func CauchySigmoid(alpha, dalpha, d []float64, beta float64) {

@@ -8,9 +8,11 @@
 // 288 sign bit, 320–448 P0–P4, 480–608 Q0–Q4, 640 −1.
 // Per four lanes: v = βd, x = |v|; big = x > tan(3π/8), mid = x > 0.66;
 // r = num/den with (num, den) = (x, 1), (x − 1, x + 1) or (−1, x);
-// atan|v| = (add + (r + r·z·P(z)/Q(z))) + low, z = r², (add, low) = (0, 0),
+// atan|v| = (add + (r·(z·P(z)/Q(z)) + r)) + low, z = r², (add, low) = (0, 0),
 // (π/4, half), (π/2, low bits); the sign of v is put back;
-// α = 1/2 + atan(v)/π, dα = β/(π(1 + v²)).
+// α = 1/2 + atan(v)/π, dα = β/(π(1 + v²)). Every operation is the one
+// math.Atan and the formula do, in the same order (no fused multiply-add),
+// so the results are the same bits.
 TEXT ·cauchyAVX(SB), NOSPLIT, $0-48
 	MOVQ         alpha+0(FP), DI
 	MOVQ         dalpha+8(FP), DX
@@ -38,18 +40,27 @@ ca_loop:
 	VDIVPD       Y8, Y6, Y9              // r
 	VMULPD       Y9, Y9, Y10             // z = r²
 	VMOVUPD      320(R8), Y11            // P(z), Horner
-	VFMADD213PD  352(R8), Y10, Y11
-	VFMADD213PD  384(R8), Y10, Y11
-	VFMADD213PD  416(R8), Y10, Y11
-	VFMADD213PD  448(R8), Y10, Y11
+	VMULPD       Y10, Y11, Y11
+	VADDPD       352(R8), Y11, Y11
+	VMULPD       Y10, Y11, Y11
+	VADDPD       384(R8), Y11, Y11
+	VMULPD       Y10, Y11, Y11
+	VADDPD       416(R8), Y11, Y11
+	VMULPD       Y10, Y11, Y11
+	VADDPD       448(R8), Y11, Y11
 	VADDPD       480(R8), Y10, Y12       // Q(z), monic, Horner
-	VFMADD213PD  512(R8), Y10, Y12
-	VFMADD213PD  544(R8), Y10, Y12
-	VFMADD213PD  576(R8), Y10, Y12
-	VFMADD213PD  608(R8), Y10, Y12
+	VMULPD       Y10, Y12, Y12
+	VADDPD       512(R8), Y12, Y12
+	VMULPD       Y10, Y12, Y12
+	VADDPD       544(R8), Y12, Y12
+	VMULPD       Y10, Y12, Y12
+	VADDPD       576(R8), Y12, Y12
+	VMULPD       Y10, Y12, Y12
+	VADDPD       608(R8), Y12, Y12
 	VMULPD       Y11, Y10, Y11           // z·P
 	VDIVPD       Y12, Y11, Y11           // z·P/Q
-	VFMADD213PD  Y9, Y9, Y11             // r + r·(z·P/Q)
+	VMULPD       Y9, Y11, Y11
+	VADDPD       Y9, Y11, Y11            // r·(z·P/Q) + r
 	VANDPD       128(R8), Y4, Y12
 	VBLENDVPD    Y3, 96(R8), Y12, Y12    // add: 0, π/4, π/2
 	VANDPD       192(R8), Y4, Y10

@@ -6,9 +6,10 @@ package dense
 //
 //	dᵢ = pᵢ − qᵢ,   pᵢ ← qᵢ + α dᵢ,   qᵢ ← pᵢ − α dᵢ,
 //
-// keeping the differences in d for the backward pass. With the assembly
-// kernels the two updates are fused multiply-adds (one rounding fewer than
-// the pure-Go multiply and add). d must have len(p) entries, q at least.
+// keeping the differences in d for the backward pass. The assembly
+// kernel does the same multiplications and additions as the pure-Go loop
+// (no fused multiply-add), so both give the same bits. d must have len(p)
+// entries, q at least.
 func SwapMix(p, q, d []float64, alpha float64) {
 	n := len(p)
 	q, d = q[:n], d[:n]
@@ -25,8 +26,9 @@ func SwapMix(p, q, d []float64, alpha float64) {
 //
 //	hᵢ = gpᵢ − gqᵢ,   gpᵢ ← gqᵢ + α hᵢ,   gqᵢ ← gpᵢ − α hᵢ,   return Σᵢ hᵢ dᵢ,
 //
-// where d holds the differences SwapMix stored. The sum is accumulated in
-// four (assembly) or two (pure Go) partial sums.
+// where d holds the differences SwapMix stored. The rows come out as in
+// pure Go, bit for bit; the sum is accumulated in four (assembly, fused
+// multiply-adds) or two (pure Go) partial sums.
 func SwapUnmix(gp, gq, d []float64, alpha float64) float64 {
 	n := len(gp)
 	gq, d = gq[:n], d[:n]

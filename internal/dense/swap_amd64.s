@@ -18,8 +18,9 @@ sm_loop:
 	VMOVUPD      (DI)(AX*8), Y2
 	VSUBPD       Y2, Y1, Y3
 	VMOVUPD      Y3, (DX)(AX*8)
-	VFMADD231PD  Y3, Y0, Y2
-	VFNMADD231PD Y3, Y0, Y1
+	VMULPD       Y3, Y0, Y5
+	VADDPD       Y5, Y2, Y2
+	VSUBPD       Y5, Y1, Y1
 	VMOVUPD      Y2, (SI)(AX*8)
 	VMOVUPD      Y1, (DI)(AX*8)
 	ADDQ         $4, AX
@@ -45,8 +46,9 @@ su_loop:
 	VMOVUPD      (DI)(AX*8), Y2
 	VSUBPD       Y2, Y1, Y3
 	VFMADD231PD  (DX)(AX*8), Y3, Y4
-	VFMADD231PD  Y3, Y0, Y2
-	VFNMADD231PD Y3, Y0, Y1
+	VMULPD       Y3, Y0, Y5
+	VADDPD       Y5, Y2, Y2
+	VSUBPD       Y5, Y1, Y1
 	VMOVUPD      Y2, (SI)(AX*8)
 	VMOVUPD      Y1, (DI)(AX*8)
 	ADDQ         $4, AX
@@ -128,8 +130,8 @@ nl_bail:
 // func swapMixListAVX(m, d, alpha *float64, list *SwapRec, cnt int)
 // For each record {P, Q, N, K} (16 bytes) in order: SwapMix of the N
 // entries at m+8P and m+8Q with weight alpha[K], differences to d, then
-// d advances by N. Four entries per step, the N mod 4 tail one at a time
-// (scalar FMA, so every entry is rounded alike).
+// d advances by N. Four entries per step, the N mod 4 tail one at a time,
+// with the multiplications and additions of the pure-Go code.
 TEXT ·swapMixListAVX(SB), NOSPLIT, $0-40
 	MOVQ m+0(FP), R8
 	MOVQ d+8(FP), DX
@@ -155,8 +157,9 @@ ml_vec:
 	VMOVUPD      (DI)(AX*8), Y2
 	VSUBPD       Y2, Y1, Y3
 	VMOVUPD      Y3, (DX)(AX*8)
-	VFMADD231PD  Y3, Y0, Y2
-	VFNMADD231PD Y3, Y0, Y1
+	VMULPD       Y3, Y0, Y5
+	VADDPD       Y5, Y2, Y2
+	VSUBPD       Y5, Y1, Y1
 	VMOVUPD      Y2, (SI)(AX*8)
 	VMOVUPD      Y1, (DI)(AX*8)
 	ADDQ         $4, AX
@@ -172,8 +175,9 @@ ml_one:
 	VMOVSD       (DI)(AX*8), X2
 	VSUBSD       X2, X1, X3
 	VMOVSD       X3, (DX)(AX*8)
-	VFMADD231SD  X3, X0, X2
-	VFNMADD231SD X3, X0, X1
+	VMULSD       X3, X0, X6
+	VADDSD       X6, X2, X2
+	VSUBSD       X6, X1, X1
 	VMOVSD       X2, (SI)(AX*8)
 	VMOVSD       X1, (DI)(AX*8)
 	INCQ         AX
@@ -229,8 +233,9 @@ ul_vec:
 	VMOVUPD      (DI)(AX*8), Y2
 	VSUBPD       Y2, Y1, Y3
 	VFMADD231PD  (DX)(AX*8), Y3, Y4
-	VFMADD231PD  Y3, Y0, Y2
-	VFNMADD231PD Y3, Y0, Y1
+	VMULPD       Y3, Y0, Y5
+	VADDPD       Y5, Y2, Y2
+	VSUBPD       Y5, Y1, Y1
 	VMOVUPD      Y2, (SI)(AX*8)
 	VMOVUPD      Y1, (DI)(AX*8)
 	ADDQ         $4, AX
@@ -249,8 +254,9 @@ ul_one:
 	VMOVSD       (DI)(AX*8), X2
 	VSUBSD       X2, X1, X3
 	VFMADD231SD  (DX)(AX*8), X3, X4
-	VFMADD231SD  X3, X0, X2
-	VFNMADD231SD X3, X0, X1
+	VMULSD       X3, X0, X6
+	VADDSD       X6, X2, X2
+	VSUBSD       X6, X1, X1
 	VMOVSD       X2, (SI)(AX*8)
 	VMOVSD       X1, (DI)(AX*8)
 	INCQ         AX

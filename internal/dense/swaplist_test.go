@@ -50,8 +50,8 @@ func TestSwapListMatchesRecordByRecord(t *testing.T) {
 				swapRef(mr[r.P:int(r.P)+n], mr[r.Q:int(r.Q)+n], dr[off:off+n], alpha[r.K])
 				off += n
 			}
-			require.InDeltaSlice(t, mr, m, 1e-13, "trial %d: buffer", trial)
-			require.InDeltaSlice(t, dr, d, 1e-13, "trial %d: differences", trial)
+			require.Equal(t, mr, m, "trial %d: buffer", trial)
+			require.Equal(t, dr, d, "trial %d: differences", trial)
 
 			g := make([]float64, rows*w)
 			for i := range g {
@@ -68,7 +68,7 @@ func TestSwapListMatchesRecordByRecord(t *testing.T) {
 				acc, _ := unswapRef(gr[r.P:int(r.P)+n], gr[r.Q:int(r.Q)+n], d[off:off+n], alpha[r.K])
 				gar[r.K] += acc
 			}
-			require.InDeltaSlice(t, gr, g, 1e-12, "trial %d: cotangent", trial)
+			require.Equal(t, gr, g, "trial %d: cotangent", trial)
 			require.InDeltaSlice(t, gar, ga, 1e-12, "trial %d: dα", trial)
 			if math.IsNaN(ga[0]) {
 				t.Fatal("NaN")
