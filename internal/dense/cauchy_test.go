@@ -87,3 +87,28 @@ func BenchmarkCauchySigmoid(b *testing.B) {
 		})
 	}
 }
+
+// FuzzCauchySigmoid requires CauchySigmoid to return the bits of
+// 1/2 + math.Atan(βd)/π and β/(π(1 + (βd)²)) for fuzzed gaps and β.
+func FuzzCauchySigmoid(f *testing.F) {
+	f.Add(0.3, -2.5, 1e300, 10.0)
+	f.Add(0.66, 2.41421356237309504880, -5e-324, 1e-300)
+	f.Fuzz(func(t *testing.T, d0, d1, d2, beta float64) {
+		d := []float64{d0, d1, d2, d0 - d1, d1 * d2}
+		for _, x := range append(d, beta) {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return
+			}
+		}
+		if !(beta > 0) {
+			return
+		}
+		a, da := make([]float64, len(d)), make([]float64, len(d))
+		CauchySigmoid(a, da, d, beta)
+		for i, x := range d {
+			v := beta * x
+			require.Equal(t, 0.5+math.Atan(v)/math.Pi, a[i])
+			require.Equal(t, beta/(math.Pi*(1+v*v)), da[i])
+		}
+	})
+}
