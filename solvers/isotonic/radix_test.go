@@ -26,6 +26,12 @@ func TestRadixArgsortMatchesIntrosort(t *testing.T) {
 				v[i] = float64(rng.IntN(5)) // ties
 			case 2:
 				v[i] = float64(i) * 1e-3 // a sorted run
+			case 3:
+				if trial%3 == 0 { // near ties: equal high halves of the keys
+					v[i] = 1 + float64(rng.IntN(1<<20))*0x1p-52
+					break
+				}
+				v[i] = rng.NormFloat64()
 			default:
 				v[i] = rng.NormFloat64() * math.Pow(10, float64(rng.IntN(40)-20))
 			}
