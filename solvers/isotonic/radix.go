@@ -22,14 +22,15 @@ var radixPool = sync.Pool{New: func() any { return new(radixScratch) }}
 func descKey(x float64) uint64 {
 	b := math.Float64bits(x)
 	if b == 1<<63 {
-		b = 0 // −0 → +0
+		b = 0 // −0 → +0 (rare: a predictable branch)
 	}
 	// Ascending key: flip the sign bit of non-negative numbers, every bit
-	// of negative ones; the complement gives the decreasing order.
-	if b>>63 != 0 {
-		return b
-	}
-	return ^(b | 1<<63)
+	// of negative ones; its complement gives the decreasing order. Without
+	// a branch on the sign (unpredictable on real data): the complement
+	// is b itself for negative b and b with every bit but the sign flipped
+	// otherwise.
+	neg := uint64(int64(b) >> 63) // all ones for negative b
+	return b ^ (^neg >> 1)
 }
 
 // radixArgsortDesc sets perm to the indices of v by decreasing value, ties
