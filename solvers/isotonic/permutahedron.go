@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // Regularization selects the geometry of a permutahedron projection.
@@ -77,6 +78,40 @@ var (
 	startPool   = sync.Pool{New: func() any { return new([]int) }}
 )
 
+// identityMax bounds the length of the shared identity permutation.
+const identityMax = 1 << 16
+
+var (
+	identityMu sync.Mutex
+	identityV  atomic.Pointer[[]int32]
+)
+
+// identity returns (0, 1, …, n−1), shared by every caller and never
+// written, for n ≤ identityMax (nil above).
+func identity(n int) []int32 {
+	if n > identityMax {
+		return nil
+	}
+	if id := identityV.Load(); id != nil && len(*id) >= n {
+		return (*id)[:n:n]
+	}
+	identityMu.Lock()
+	defer identityMu.Unlock()
+	if id := identityV.Load(); id != nil && len(*id) >= n {
+		return (*id)[:n:n]
+	}
+	m := n
+	if id := identityV.Load(); id != nil {
+		m = min(identityMax, max(n, 2*len(*id)))
+	}
+	id := make([]int32, m)
+	for i := range id {
+		id[i] = int32(i)
+	}
+	identityV.Store(&id)
+	return id[:n:n]
+}
+
 // isSortedDesc reports whether v is non-increasing.
 func isSortedDesc(v []float64) bool {
 	for i := 1; i < len(v); i++ {
@@ -109,8 +144,7 @@ func Project(dst, z, w []float64, reg Regularization) (*Projection, error) {
 	if n > math.MaxInt32 {
 		return nil, fmt.Errorf("%w: n = %d is too large", ErrDims, n)
 	}
-	perms := make([]int32, 2*n)
-	p := &Projection{reg: reg, zperm: perms[:n:n], wperm: perms[n:], theta: make([]float64, 2*n)}
+	p := &Projection{reg: reg, theta: make([]float64, 2*n)}
 	copy(p.theta, z)
 	copy(p.theta[n:], w)
 	// Scratch: s (sorted z), ws (sorted w), v, and sort keys; pooled.
@@ -123,14 +157,22 @@ func Project(dst, z, w []float64, reg Regularization) (*Projection, error) {
 	// Block sums (l2) or block log-sum-exps (KL) grow to at most n.
 	blockA, blockB := scratch[4*n:4*n:5*n], scratch[5*n:5*n:6*n]
 	s, ws, v, keys := scratch[:n], scratch[n:2*n], scratch[2*n:3*n], scratch[3*n:4*n]
-	sortInto := func(perm []int32, v []float64) {
+	// A side already in decreasing order (the ranks ρ of soft sorting and
+	// ranking) shares a read-only identity permutation.
+	sortInto := func(v []float64) []int32 {
 		if isSortedDesc(v) {
+			if id := identity(n); id != nil {
+				return id
+			}
+			perm := make([]int32, n)
 			for i := range perm {
 				perm[i] = int32(i)
 			}
-			return
+			return perm
 		}
+		perm := make([]int32, n)
 		argsortDesc(perm, v, keys)
+		return perm
 	}
 	// Block starts are built in pooled scratch, kept at their final size.
 	sb := startPool.Get().(*[]int)
@@ -138,8 +180,7 @@ func Project(dst, z, w []float64, reg Regularization) (*Projection, error) {
 	if cap(*sb) < n+1 {
 		*sb = make([]int, 0, n+1)
 	}
-	sortInto(p.zperm, z)
-	sortInto(p.wperm, w)
+	p.zperm, p.wperm = sortInto(z), sortInto(w)
 	for t := range n {
 		s[t] = z[p.zperm[t]]
 		ws[t] = w[p.wperm[t]]
