@@ -17,7 +17,11 @@
 //   - batches: the same results, bit for bit, with 1 and 2 workers, when
 //     the case has a batch entry point;
 //   - cancellation: a canceled context is honoured when the case says
-//     its solve is long-running.
+//     its solve is long-running; and for a result that implements
+//     implicit.ContextDifferentiable (its derivatives run the engine's
+//     iterative solves), VJPContext and JVPContext give VJP's and JVP's
+//     numbers and return an error matching context.Canceled for a
+//     canceled context.
 //
 // The tolerances catch a wrong sign, a missing term or a transposed block
 // (the package's own test shows each check failing on a deliberately

@@ -192,7 +192,7 @@ func TestAdversarialConditions(t *testing.T) {
 	}
 	vjp := func(c implicit.Condition) func(context.Context) (func() error, error) {
 		return func(context.Context) (func() error, error) {
-			g, err := implicit.VJP(c, xs, theta, []float64{1, 1, 1}, nil)
+			g, err := implicit.VJP(context.Background(), c, xs, theta, []float64{1, 1, 1}, nil)
 			return func() error { return testutil.Finite("VJP", g) }, err
 		}
 	}

@@ -170,7 +170,7 @@ func BenchmarkLassoHypergradient500x1000(b *testing.B) {
 	b.Run("engine/support-factorized", func(b *testing.B) {
 		cm := testutil.StartCPU()
 		for b.Loop() {
-			if _, err := implicit.VJP(l.Condition(), w, theta, g, nil); err != nil {
+			if _, err := implicit.VJP(context.Background(), l.Condition(), w, theta, g, nil); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -180,7 +180,7 @@ func BenchmarkLassoHypergradient500x1000(b *testing.B) {
 	b.Run("engine/generic-support-factorized", func(b *testing.B) {
 		cm := testutil.StartCPU()
 		for b.Loop() {
-			if _, err := implicit.VJP(Condition(comp, 1/l.Lipschitz()), w, theta, g, nil); err != nil {
+			if _, err := implicit.VJP(context.Background(), Condition(comp, 1/l.Lipschitz()), w, theta, g, nil); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -189,7 +189,7 @@ func BenchmarkLassoHypergradient500x1000(b *testing.B) {
 	b.Run("engine/generic-GMRES", func(b *testing.B) {
 		cm := testutil.StartCPU()
 		for b.Loop() {
-			if _, err := implicit.VJP(Condition(comp, 1/l.Lipschitz()), w, theta, g, &implicit.Settings{Method: implicit.GMRES}); err != nil {
+			if _, err := implicit.VJP(context.Background(), Condition(comp, 1/l.Lipschitz()), w, theta, g, &implicit.Settings{Method: implicit.GMRES}); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -290,7 +290,7 @@ func TestConditionInvalidInput(t *testing.T) {
 		assert.True(t, allNaN(dst), tc.name)
 		_, _, err := Condition(c, tc.eta).Linearize(tc.w, tc.th)
 		assert.Error(t, err, tc.name)
-		_, err = implicit.VJP(Condition(c, tc.eta), tc.w, tc.th, make([]float64, 4), nil)
+		_, err = implicit.VJP(context.Background(), Condition(c, tc.eta), tc.w, tc.th, make([]float64, 4), nil)
 		assert.Error(t, err, tc.name)
 	}
 	// A short dst is filled, not overrun.

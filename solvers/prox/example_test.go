@@ -72,7 +72,7 @@ func ExampleLasso_Linearize() {
 	if err := sl.VJP(hyper, gw.RawVector().Data); err != nil {
 		panic(err)
 	}
-	engine, err := implicit.VJP(l.Condition(), res.W, theta, gw.RawVector().Data, nil)
+	engine, err := implicit.VJP(context.Background(), l.Condition(), res.W, theta, gw.RawVector().Data, nil)
 	if err != nil {
 		panic(err)
 	}

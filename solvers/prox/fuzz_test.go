@@ -314,10 +314,10 @@ func FuzzComposite(f *testing.F) {
 		for i := range ones {
 			ones[i] = 1
 		}
-		if out, err := implicit.VJP(Condition(c, eta), pt, theta, ones, nil); err == nil && !finite(out) {
+		if out, err := implicit.VJP(context.Background(), Condition(c, eta), pt, theta, ones, nil); err == nil && !finite(out) {
 			t.Fatalf("%s: NaN VJP with nil error", name)
 		}
-		if out, err := implicit.VJP(implicit.FixedPoint(FixedPoint(c, eta)), pt, theta, ones, nil); err == nil && !finite(out) {
+		if out, err := implicit.VJP(context.Background(), implicit.FixedPoint(FixedPoint(c, eta)), pt, theta, ones, nil); err == nil && !finite(out) {
 			t.Fatalf("%s: NaN fixed-point VJP with nil error", name)
 		}
 		pb := ImplicitProblem(c, eta, set, nil)
@@ -404,7 +404,7 @@ func FuzzLassoSolve(f *testing.F) {
 		}
 		dst := make([]float64, l.d)
 		l.Condition().Residual(dst, w, theta)
-		if out, err := implicit.VJP(l.Condition(), w, theta, w, nil); err == nil && !finite(out) {
+		if out, err := implicit.VJP(context.Background(), l.Condition(), w, theta, w, nil); err == nil && !finite(out) {
 			t.Fatalf("NaN engine VJP with nil error")
 		}
 		if path, err := l.PathTheta(ctx, [][]float64{theta, vals[:min(len(vals), 2)]}, cd); err == nil {

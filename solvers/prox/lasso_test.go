@@ -144,10 +144,10 @@ func TestLassoDerivatives(t *testing.T) {
 			require.NoError(t, err)
 			fast, err := sl.Jacobian()
 			require.NoError(t, err)
-			eng, err := implicit.Jacobian(l.Condition(), w, theta, nil)
+			eng, err := implicit.Jacobian(context.Background(), l.Condition(), w, theta, nil)
 			require.NoError(t, err)
 			comp := l.Composite()
-			gen, err := implicit.Jacobian(Condition(comp, 1/l.Lipschitz()), w, theta, nil)
+			gen, err := implicit.Jacobian(context.Background(), Condition(comp, 1/l.Lipschitz()), w, theta, nil)
 			require.NoError(t, err)
 			scale := math.Max(1, mat.Norm(fdJ, math.Inf(1)))
 			assert.True(t, mat.EqualApprox(fast, fdJ, 1e-6*scale), "%v trial %d fast vs FD\n%v\n%v", pen, trial, mat.Formatted(fast), mat.Formatted(fdJ))
@@ -160,7 +160,7 @@ func TestLassoDerivatives(t *testing.T) {
 			}
 			v1 := make([]float64, p)
 			require.NoError(t, sl.VJP(v1, g))
-			v2, err := implicit.VJP(l.Condition(), w, theta, g, nil)
+			v2, err := implicit.VJP(context.Background(), l.Condition(), w, theta, g, nil)
 			require.NoError(t, err)
 			var want mat.VecDense
 			want.MulVec(fdJ.T(), mat.NewVecDense(d, g))

@@ -237,9 +237,9 @@ func TestCompositeConditions(t *testing.T) {
 		fdJ := mat.NewDense(d, len(tc.theta), nil)
 		fd.Jacobian(fdJ, func(dst, th []float64) { copy(dst, solve(th)) }, tc.theta, &fd.JacobianSettings{Formula: fd.Central, Step: 1e-5})
 		for _, eta := range []float64{0.1, 1} {
-			jac, err := implicit.Jacobian(Condition(c, eta), w, tc.theta, nil)
+			jac, err := implicit.Jacobian(context.Background(), Condition(c, eta), w, tc.theta, nil)
 			require.NoError(t, err, tc.name)
-			viaMap, err := implicit.Jacobian(implicit.FixedPoint(FixedPoint(c, eta)), w, tc.theta, nil)
+			viaMap, err := implicit.Jacobian(context.Background(), implicit.FixedPoint(FixedPoint(c, eta)), w, tc.theta, nil)
 			require.NoError(t, err, tc.name)
 			assert.True(t, mat.EqualApprox(jac, viaMap, 1e-9), "%s η=%v Condition vs FixedPoint map", tc.name, eta)
 			assert.True(t, mat.EqualApprox(jac, fdJ, 1e-6*math.Max(1, mat.Norm(fdJ, math.Inf(1)))), "%s η=%v\n%v\n%v", tc.name, eta, mat.Formatted(jac), mat.Formatted(fdJ))
@@ -272,20 +272,20 @@ func TestCompositeSmoothParams(t *testing.T) {
 	require.NotEmpty(t, support(w))
 	fdJ := mat.NewDense(d, 2, nil)
 	fd.Jacobian(fdJ, func(dst, th []float64) { copy(dst, solve(th)) }, theta, &fd.JacobianSettings{Formula: fd.Central, Step: 1e-6})
-	jac, err := implicit.Jacobian(Condition(c, 1), w, theta, nil)
+	jac, err := implicit.Jacobian(context.Background(), Condition(c, 1), w, theta, nil)
 	require.NoError(t, err)
 	assert.True(t, mat.EqualApprox(jac, fdJ, 1e-6*math.Max(1, mat.Norm(fdJ, math.Inf(1)))), "\n%v\n%v", mat.Formatted(jac), mat.Formatted(fdJ))
 	// The support-factorized ∂ₓF of Condition against the matrix-free map
 	// through implicit.FixedPoint, solved densely and by GMRES.
-	viaMap, err := implicit.Jacobian(implicit.FixedPoint(FixedPoint(c, 1)), w, theta, nil)
+	viaMap, err := implicit.Jacobian(context.Background(), implicit.FixedPoint(FixedPoint(c, 1)), w, theta, nil)
 	require.NoError(t, err)
 	assert.True(t, mat.EqualApprox(jac, viaMap, 1e-10), "\n%v\n%v", mat.Formatted(jac), mat.Formatted(viaMap))
-	viaGMRES, err := implicit.Jacobian(Condition(c, 1), w, theta, &implicit.Settings{Method: implicit.GMRES, Tol: 1e-13})
+	viaGMRES, err := implicit.Jacobian(context.Background(), Condition(c, 1), w, theta, &implicit.Settings{Method: implicit.GMRES, Tol: 1e-13})
 	require.NoError(t, err)
 	assert.True(t, mat.EqualApprox(jac, viaGMRES, 1e-9))
 	// Reverse mode through the transpose products.
 	g := []float64{1, -2, 0.5, 3, -1}
-	vjp, err := implicit.VJP(Condition(c, 1), w, theta, g, nil)
+	vjp, err := implicit.VJP(context.Background(), Condition(c, 1), w, theta, g, nil)
 	require.NoError(t, err)
 	var want mat.VecDense
 	want.MulVec(jac.T(), mat.NewVecDense(d, g))
@@ -543,9 +543,9 @@ func TestSparseLogisticPerFeature(t *testing.T) {
 	require.True(t, k > 0 && k < d, "want a partial support, have %d", k)
 	fdJ := mat.NewDense(d, len(theta), nil)
 	fd.Jacobian(fdJ, func(dst, th []float64) { copy(dst, solve(th)) }, theta, &fd.JacobianSettings{Formula: fd.Central, Step: 1e-6})
-	jac, err := implicit.Jacobian(Condition(c, 2), w, theta, nil)
+	jac, err := implicit.Jacobian(context.Background(), Condition(c, 2), w, theta, nil)
 	require.NoError(t, err)
-	viaMap, err := implicit.Jacobian(implicit.FixedPoint(FixedPoint(c, 2)), w, theta, nil)
+	viaMap, err := implicit.Jacobian(context.Background(), implicit.FixedPoint(FixedPoint(c, 2)), w, theta, nil)
 	require.NoError(t, err)
 	assert.True(t, mat.EqualApprox(jac, fdJ, 1e-6*math.Max(1, mat.Norm(fdJ, math.Inf(1)))), "\n%v\n%v", mat.Formatted(jac), mat.Formatted(fdJ))
 	assert.True(t, mat.EqualApprox(jac, viaMap, 1e-10))

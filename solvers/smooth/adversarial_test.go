@@ -270,7 +270,7 @@ func TestAdversarialCondition(t *testing.T) {
 			return nil, err
 		}},
 		{Name: "Condition/engine VJP", Call: func(context.Context) (func() error, error) {
-			g, err := implicit.VJP(Condition(good), []float64{1, -2, 3}, nil, []float64{1, 1, 1}, nil)
+			g, err := implicit.VJP(context.Background(), Condition(good), []float64{1, -2, 3}, nil, []float64{1, 1, 1}, nil)
 			return func() error { return testutil.Finite("vjp", g) }, err
 		}},
 		{Name: "ImplicitProblem/nil problem", Want: ErrInvalid, Call: func(ctx context.Context) (func() error, error) {

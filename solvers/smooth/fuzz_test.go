@@ -81,7 +81,7 @@ func FuzzMinimize(f *testing.F) {
 			if !finite(res.X) || math.IsNaN(res.F) || math.IsNaN(res.GradNorm) {
 				t.Fatalf("NaN with nil error: %+v", res)
 			}
-			if out, err := implicit.VJP(Condition(pb), res.X, theta, res.X, nil); err == nil && !finite(out) {
+			if out, err := implicit.VJP(context.Background(), Condition(pb), res.X, theta, res.X, nil); err == nil && !finite(out) {
 				t.Fatalf("NaN VJP with nil error")
 			}
 		}

@@ -152,13 +152,13 @@ func TestLogisticDerivativeFD(t *testing.T) {
 				return res.X
 			}
 			w := solve(theta)
-			got, err := implicit.VJP(Condition(pb), w, theta, g, nil)
+			got, err := implicit.VJP(context.Background(), Condition(pb), w, theta, g, nil)
 			require.NoError(t, err)
 			want := fd.Gradient(nil, func(th []float64) float64 { return mat.Dot(mat.NewVecDense(d, g), mat.NewVecDense(d, solve(th))) }, theta, &fd.Settings{Formula: fd.Central, Step: 1e-5})
 			// Same through finite-difference second-order products.
 			fdpb := *pb
 			fdpb.HessVec, fdpb.Hessian, fdpb.MixedVec, fdpb.MixedVecT = nil, nil, nil, nil
-			got2, err := implicit.VJP(Condition(&fdpb), w, theta, g, nil)
+			got2, err := implicit.VJP(context.Background(), Condition(&fdpb), w, theta, g, nil)
 			require.NoError(t, err)
 			for j := range want {
 				tol := 1e-6 * math.Max(1, math.Abs(want[j]))
