@@ -71,7 +71,7 @@
 //
 // The error names and the Settings names above are those of every
 // package. Batch functions that take a workers argument instead of
-// Settings.Workers (prox, sorting, bilevel) are being migrated; the
+// Settings.Workers (prox, bilevel) are being migrated; the
 // conformance registry lists the results that speak the contract.
 // Methods that an interface fixes without a context (the contract's VJP
 // and JVP, project.Set's Project) run to completion; where such work can

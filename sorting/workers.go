@@ -1,6 +1,6 @@
 package sorting
 
-import "fmt"
+import "github.com/optlayers/optlayers/internal/batch"
 
 // BatchSettings controls the batched functions that have no other
 // settings ([PermutationBCEBatch]). A nil *BatchSettings or the zero value
@@ -12,9 +12,4 @@ type BatchSettings struct {
 }
 
 // checkWorkers returns ErrInvalid for a negative Settings.Workers.
-func checkWorkers(w int) error {
-	if w < 0 {
-		return fmt.Errorf("%w: Workers = %d, want ≥ 0 (0 means GOMAXPROCS)", ErrInvalid, w)
-	}
-	return nil
-}
+func checkWorkers(w int) error { return batch.CheckWorkers(w, ErrInvalid) }
