@@ -377,7 +377,8 @@ type SoftBatch struct {
 	workers int
 }
 
-func softBatch(ctx context.Context, dst *mat.Dense, x mat.Matrix, workers int, f func(dst, x []float64) (*Soft, error)) (*SoftBatch, error) {
+func softBatch(ctx context.Context, dst *mat.Dense, x mat.Matrix, s SoftSettings, f func(dst, x []float64) (*Soft, error)) (*SoftBatch, error) {
+	workers := s.Workers
 	if dst == nil || x == nil {
 		return nil, fmt.Errorf("%w: nil dst or x", ErrDims)
 	}
@@ -416,17 +417,17 @@ func softBatch(ctx context.Context, dst *mat.Dense, x mat.Matrix, workers int, f
 // SoftSortBatch applies [SoftSort] to every row of x (B×n), writing the
 // rows of dst (B×n), on goroutines. dst must not alias x.
 func SoftSortBatch(ctx context.Context, dst *mat.Dense, x mat.Matrix, eps float64, s *SoftSettings) (*SoftBatch, error) {
-	return softBatch(ctx, dst, x, s.orDefault().Workers, func(d, r []float64) (*Soft, error) { return SoftSort(d, r, eps, s) })
+	return softBatch(ctx, dst, x, s.orDefault(), func(d, r []float64) (*Soft, error) { return SoftSort(d, r, eps, s) })
 }
 
 // SoftRankBatch applies [SoftRank] to every row of x on goroutines.
 func SoftRankBatch(ctx context.Context, dst *mat.Dense, x mat.Matrix, eps float64, s *SoftSettings) (*SoftBatch, error) {
-	return softBatch(ctx, dst, x, s.orDefault().Workers, func(d, r []float64) (*Soft, error) { return SoftRank(d, r, eps, s) })
+	return softBatch(ctx, dst, x, s.orDefault(), func(d, r []float64) (*Soft, error) { return SoftRank(d, r, eps, s) })
 }
 
 // SoftTopKBatch applies [SoftTopK] to every row of x on goroutines.
 func SoftTopKBatch(ctx context.Context, dst *mat.Dense, x mat.Matrix, k int, eps float64, s *SoftSettings) (*SoftBatch, error) {
-	return softBatch(ctx, dst, x, s.orDefault().Workers, func(d, r []float64) (*Soft, error) { return SoftTopK(d, r, k, eps, s) })
+	return softBatch(ctx, dst, x, s.orDefault(), func(d, r []float64) (*Soft, error) { return SoftTopK(d, r, k, eps, s) })
 }
 
 // VJP sets the rows of dst (B×n) to the VJPs of the rows of g.
