@@ -501,7 +501,7 @@ func TestArgsort(t *testing.T) {
 				v[i] = float64(n - i%7)
 			}
 		}
-		perm := make([]int, n)
+		perm := make([]int32, n)
 		argsortDesc(perm, v, make([]float64, n))
 		seen := make([]bool, n)
 		for t2, i := range perm {
