@@ -3,6 +3,7 @@ package gomlx
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"math"
 	"testing"
 
@@ -54,7 +55,8 @@ func finiteAll(vs ...[]float64) bool {
 
 // FuzzCondition: a GoMLX condition F(x, θ) = x³/3 + θ∘x − 1 at fuzzed
 // points gives the Go formula's residual, a Linearize error for
-// non-finite input, and engine derivatives that are an error or finite.
+// non-finite input, engine derivatives that are an error or finite, and
+// the closed-form pullback from Condition.VJP.
 func FuzzCondition(f *testing.F) {
 	f.Add([]byte{7, 9, 200, 4, 5, 6, 7, 8, 9, 10, 11, 12})
 	f.Add([]byte{0, 1, 2, 3})
@@ -79,7 +81,15 @@ func FuzzCondition(f *testing.F) {
 			return
 		}
 		if err != nil {
-			t.Fatal(err)
+			// only a Jacobian x² + θ that overflows may fail here
+			overflow := false
+			for i := range x {
+				overflow = overflow || math.IsInf(x[i]*x[i]+theta[i], 0)
+			}
+			if !overflow || !errors.Is(err, ErrNaN) {
+				t.Fatal(err)
+			}
+			return
 		}
 		r := make([]float64, n)
 		c.Residual(r, x, theta)
@@ -92,6 +102,27 @@ func FuzzCondition(f *testing.F) {
 		d, err := implicit.VJP(context.Background(), c, x, theta, g, nil)
 		if err == nil && !finite(d) {
 			t.Fatalf("VJP %v with nil error", d)
+		}
+		// the condition's own pullback: ∂ₓFᵀg = (x² + θ)∘g, ∂θFᵀg = x∘g
+		gx, gt := make([]float64, n), make([]float64, n)
+		err = c.VJP(gx, gt, x, theta, g)
+		if !finite(g) {
+			if err == nil {
+				t.Fatal("non-finite cotangent pulled back without error")
+			}
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range gx {
+			wx, wt := (x[i]*x[i]+theta[i])*g[i], x[i]*g[i]
+			if math.IsInf(wx, 0) || math.IsNaN(wx) || math.IsInf(wt, 0) {
+				continue
+			}
+			if math.Abs(gx[i]-wx) > 1e-12*(math.Abs(x[i]*x[i]*g[i])+math.Abs(theta[i]*g[i])+1) || math.Abs(gt[i]-wt) > 1e-12*(1+math.Abs(wt)) {
+				t.Fatalf("pullback %d: (%v, %v), want (%v, %v)", i, gx[i], gt[i], wx, wt)
+			}
 		}
 	})
 }
