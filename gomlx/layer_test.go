@@ -270,9 +270,13 @@ func TestLayersOthers(t *testing.T) {
 		p := newPipeline(t, b, rng, f, 3, 2, randn(rng, 3*in, 1))
 		checkPipeline(t, name, p, rng, 1e-6, 1e-5)
 	}
-	// The perturbed argmax's VJP estimates the gradient of the smoothed
+	// The perturbed LP and argmax: their VJPs estimate the gradient of the smoothed
 	// map, not of its Monte Carlo forward (piecewise constant in θ): check
-	// it against the native layer only.
+	// them against the native layers only.
+	plp, err := layers.NewLP(lpTpl, layers.Perturbed, 1)
+	require.NoError(t, err)
+	plp.Samples = 50
+	checkPipeline(t, "LP perturbed", newPipeline(t, b, rng, plp, 3, 2, randn(rng, 3*n, 1)), rng, 0, 0)
 	f := &layers.PerturbedArgmax{N: 4, Settings: perturbed.Settings{Samples: 200, Sigma: 0.5, Noise: perturbed.Gumbel, Seed: 3}}
 	p := newPipeline(t, b, rng, f, 3, 2, randn(rng, 3*4, 1))
 	checkPipeline(t, "perturbed argmax", p, rng, 0, 0)
