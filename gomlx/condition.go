@@ -86,7 +86,7 @@ const DefaultDenseMax = 64
 var _ implicit.Condition = (*Condition)(nil)
 
 // NewCondition compiles the condition F of [Func] for x ∈ Rⁿ and θ ∈ Rᵖ
-// on backend (use simplego.New("") for the pure-Go backend), with
+// on backend (use simplego.New("ops_sequential") for the pure-Go backend), with
 // settings s (nil for the defaults). It builds and runs every graph once
 // at (0, 0) to report errors now: a nil backend or f, n < 1, p < 1 or a
 // negative s.DenseMax is ErrInvalid; a residual of the wrong shape or dtype

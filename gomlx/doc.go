@@ -47,6 +47,13 @@
 //
 // # Limits of the pure-Go backend
 //
+// Create the backend with simplego.New("ops_sequential"). In v0.26.0 the
+// backend's default parallel op executor (used when one graph runs at a
+// time) has a data race that the race detector reports inside simplego
+// on the larger graphs of this module (second-order gradients), and for
+// the small graphs here sequential execution is also faster (the iMAML
+// example's tests: 75 s → 4 s under -race).
+//
 // In GoMLX v0.26.0 simplego lacks Pad and Reverse, so the gradient of
 // Slice panics there. This package therefore never slices inside a
 // differentiated graph: x and θ of a condition, and a model's parameters

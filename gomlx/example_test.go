@@ -18,7 +18,7 @@ import (
 // derivatives come from GoMLX's autodiff; the engine differentiates the
 // root, here against the closed form dx*/dθ = −x/(3x² + θ).
 func ExampleNewCondition() {
-	backend, err := simplego.New("")
+	backend, err := simplego.New("ops_sequential")
 	if err != nil {
 		panic(err)
 	}
@@ -51,7 +51,7 @@ func ExampleNewCondition() {
 // and Attach puts the layer's Jacobian back into a GoMLX graph, whose
 // gradient is then the layer's VJP.
 func ExampleAttach() {
-	backend, err := simplego.New("")
+	backend, err := simplego.New("ops_sequential")
 	if err != nil {
 		panic(err)
 	}

@@ -23,7 +23,7 @@ import (
 
 func testBackend(t testing.TB) backends.Backend {
 	t.Helper()
-	b, err := simplego.New("")
+	b, err := simplego.New("ops_sequential")
 	require.NoError(t, err)
 	return b
 }

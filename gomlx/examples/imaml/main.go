@@ -339,7 +339,7 @@ func main() {
 	if *quick {
 		*steps, *evalTasks = 10, 10
 	}
-	b, err := simplego.New("")
+	b, err := simplego.New("ops_sequential")
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -17,7 +17,7 @@ import (
 // unrolled meta-gradient against differences of the query loss after
 // adaptation.
 func TestDerivatives(t *testing.T) {
-	b, err := simplego.New("")
+	b, err := simplego.New("ops_sequential")
 	require.NoError(t, err)
 	const lambda, h = 4.0, 1e-5
 	g, err := compile(b, 3, 0.02, lambda)

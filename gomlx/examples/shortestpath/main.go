@@ -168,7 +168,7 @@ func main() {
 			ms = append(ms, m)
 		}
 	}
-	backend, err := simplego.New("")
+	backend, err := simplego.New("ops_sequential")
 	if err != nil {
 		log.Fatal(err)
 	}
