@@ -148,25 +148,32 @@ func BenchmarkLDL(b *testing.B) {
 				b.ReportMetric(sym.Seconds()*1e3/float64(b.N), "symbolic-ms")
 				b.ReportMetric(num.Seconds()*1e3/float64(b.N), "numeric-ms")
 			})
-			for _, w := range []int{1, 2} {
-				g, err := sparse.NewLDL(k, signs, &sparse.LDLSettings{Workers: w})
-				if err != nil {
-					b.Fatal(err)
-				}
-				name := "refactor"
-				if w == 2 {
-					name = "refactor-2workers"
-					if !g.Stats().Parallel {
-						name += "-nosplit"
+			for _, kern := range []string{"up", "supernodal"} {
+				for _, w := range []int{1, 2} {
+					restore := sparse.SetLDLKernel(kern)
+					g, err := sparse.NewLDL(k, signs, &sparse.LDLSettings{Workers: w})
+					restore()
+					if err != nil {
+						b.Fatal(err)
 					}
-				}
-				b.Run(name, func(b *testing.B) {
-					for b.Loop() {
-						if err := g.Refactor(k); err != nil {
-							b.Fatal(err)
+					name := "refactor-" + kern
+					if w == 2 {
+						name += "-2workers"
+						if !g.Stats().Parallel {
+							name += "-nosplit"
 						}
 					}
-				})
+					b.Run(name, func(b *testing.B) {
+						var num time.Duration
+						for b.Loop() {
+							if err := g.Refactor(k); err != nil {
+								b.Fatal(err)
+							}
+							num += g.Stats().NumericTime
+						}
+						b.ReportMetric(g.Stats().Flops/(num.Seconds()/float64(b.N))/1e9, "GFlop/s")
+					})
+				}
 			}
 			rhs := make([]float64, n)
 			for i := range rhs {
