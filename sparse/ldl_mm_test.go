@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/optlayers/optlayers/internal/dense"
+	"github.com/optlayers/optlayers/internal/testutil"
 	"github.com/optlayers/optlayers/solvers/mps"
 	"github.com/optlayers/optlayers/sparse"
 	"github.com/stretchr/testify/require"
@@ -203,28 +204,35 @@ func BenchmarkLDL(b *testing.B) {
 			})
 			for _, kern := range []string{"up", "supernodal"} {
 				for _, w := range []int{1, 2} {
-					restore := sparse.SetLDLKernel(kern)
-					g, err := sparse.NewLDL(k, signs, &sparse.LDLSettings{Workers: w})
-					restore()
-					if err != nil {
-						b.Fatal(err)
-					}
 					name := "refactor-" + kern
 					if w == 2 {
 						name += "-2workers"
-						if !g.Stats().Parallel {
-							name += "-nosplit"
-						}
 					}
 					b.Run(name, func(b *testing.B) {
+						restore := sparse.SetLDLKernel(kern)
+						g, err := sparse.NewLDL(k, signs, &sparse.LDLSettings{Workers: w})
+						restore()
+						if err != nil {
+							b.Fatal(err)
+						}
+						if w == 2 && !g.Stats().Parallel {
+							b.Log("no parallel split")
+						}
 						var num time.Duration
+						cpu := testutil.StartCPU()
 						for b.Loop() {
 							if err := g.Refactor(k); err != nil {
 								b.Fatal(err)
 							}
 							num += g.Stats().NumericTime
 						}
+						// GFlop/s from NumericTime (wall), and from the
+						// process CPU time, steadier on a loaded machine
+						// (with two workers it adds both goroutines).
+						c := cpu.Elapsed().Seconds() / float64(b.N)
+						b.ReportMetric(c*1e3, "cpu-ms/op")
 						b.ReportMetric(g.Stats().Flops/(num.Seconds()/float64(b.N))/1e9, "GFlop/s")
+						b.ReportMetric(g.Stats().Flops/c/1e9, "cpu-GFlop/s")
 					})
 				}
 			}
