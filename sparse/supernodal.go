@@ -91,6 +91,8 @@ type supernodes struct {
 	parent    []int     // supernodal elimination tree
 	work      []float64 // flops of each supernode
 	par       *snSplit
+	uwork     []float64 // update and solve flops of each supernode
+	helper    *snHelper // the second goroutine of factorRows, or nil
 	snDynamic int
 }
 
@@ -277,6 +279,7 @@ func newSupernodes(f *LDL, colcnt []int) *supernodes {
 	cnt := make([]int, ns+1)
 	sn.parent = make([]int, ns)
 	sn.work = make([]float64, ns)
+	sn.uwork = make([]float64, ns)
 	maxB, maxC := 0, 0
 	runs := func(s int, visit func(t, lo, hi int)) {
 		w := sn.first[s+1] - sn.first[s]
@@ -301,8 +304,10 @@ func newSupernodes(f *LDL, colcnt []int) *supernodes {
 		for j := sn.first[s]; j < sn.first[s+1]; j++ {
 			sn.work[s] += float64(colcnt[j]) * float64(colcnt[j]+3)
 		}
+		sn.uwork[s] += 2 * float64(nr-w) * float64(w*w)
 		runs(s, func(t, lo, hi int) {
 			cnt[t+1]++
+			sn.uwork[t] += 2 * float64(nr-lo) * float64((hi-lo)*w)
 			maxB = max(maxB, (hi-lo)*w)
 			maxC = max(maxC, (nr-lo)*(hi-lo))
 		})
@@ -343,10 +348,14 @@ func (sn *supernodes) numeric(f *LDL) error {
 		f.stats.Parallel = true
 		return sn.numericParallel(f)
 	}
-	f.stats.Parallel = false
+	f.stats.Parallel = sn.helper != nil
+	if sn.helper != nil {
+		go sn.helperLoop(f, sn.helper)
+		defer func() { sn.helper.req <- snTask{phase: 0} }()
+	}
 	nd := 0
 	for t := 0; t < sn.ns; t++ {
-		d, err := sn.factor(f, t, &sn.ws)
+		d, err := sn.factorTop(f, t)
 		nd += d
 		if err != nil {
 			f.stats.Dynamic = nd
@@ -357,43 +366,72 @@ func (sn *supernodes) numeric(f *LDL) error {
 	return nil
 }
 
+// factorTop factors t on the calling goroutine, with the helper for a big
+// supernode.
+func (sn *supernodes) factorTop(f *LDL, t int) (int, error) {
+	if sn.helper != nil && sn.uwork[t] >= snRowParallelFlops {
+		return sn.factorRows(f, t, &sn.ws, sn.helper)
+	}
+	return sn.factor(f, t, &sn.ws)
+}
+
 // factor applies to supernode t the updates of its descendants (left-
 // looking), then factors its diagonal block and solves for the rows below.
 // It returns the number of dynamically regularized pivots.
-//
-// An update from s is the dense product −L_s,lo: · D_s · L_s,lo:hiᵀ of the
-// rows of s from lo on with its rows in t's columns (dots of rows of
-// length width(s), dense.SubABt), scattered into t's block through the
-// positions of s's rows in t's row list.
 func (sn *supernodes) factor(f *LDL, t int, w *snWork) (int, error) {
+	rows := sn.ri[sn.rp[t]:sn.rp[t+1]]
+	wd := sn.first[t+1] - sn.first[t]
+	sn.update(f, t, w, 0, len(rows))
+	nd, err := sn.factorDiag(f, t)
+	if err != nil {
+		return nd, err
+	}
+	sn.solveBelow(f, t, wd, len(rows))
+	return nd, nil
+}
+
+// update applies to the rows i0 … i1−1 of t's block (positions in its row
+// list) the updates of its descendants. An update from s is the dense
+// product −L_s,lo: · D_s · L_s,lo:hiᵀ of the rows of s from lo on (those
+// among t's rows i0 … i1−1) with its rows in t's columns: dots of rows of
+// length width(s), dense.SubABt, scattered into t's block through the
+// positions of s's rows in t's row list.
+func (sn *supernodes) update(f *LDL, t int, w *snWork, i0, i1 int) {
 	f0 := sn.first[t]
 	wd := sn.first[t+1] - f0
 	rows := sn.ri[sn.rp[t]:sn.rp[t+1]]
-	nr := len(rows)
 	blk := sn.x[sn.xp[t]:sn.xp[t+1]]
 	for i, r := range rows {
 		w.rmap[r] = i
 	}
+	rlo, rhi := rows[i0], n1(rows, i1, f.n)
 	for u := sn.up[t]; u < sn.up[t+1]; u++ {
 		s, lo, hi := sn.usrc[u], sn.ulo[u], sn.uhi[u]
 		ws := sn.first[s+1] - sn.first[s]
 		sx := sn.x[sn.xp[s]:sn.xp[s+1]]
 		srows := sn.ri[sn.rp[s]+lo : sn.rp[s+1]]
-		m, cw := len(srows), hi-lo
+		cw := hi - lo
+		cols := srows[:cw]
+		// the source rows that fall in [rlo, rhi)
+		a, _ := slices.BinarySearch(srows, rlo)
+		b, _ := slices.BinarySearch(srows, rhi)
+		if a >= b {
+			continue
+		}
+		m := b - a
 		ds := f.d[sn.first[s]:sn.first[s+1]]
-		b := w.b[:cw*ws]
+		bb := w.b[:cw*ws]
 		for jj := range cw {
 			src := sx[(lo+jj)*ws : (lo+jj+1)*ws]
-			dst := b[jj*ws : (jj+1)*ws]
+			dst := bb[jj*ws : (jj+1)*ws]
 			for c, v := range src {
 				dst[c] = v * ds[c]
 			}
 		}
 		c := w.c[:m*cw]
 		clear(c)
-		dense.SubABt(c, cw, sx[lo*ws:], ws, b, ws, m, cw, ws)
-		cols := srows[:cw]
-		for ii, r := range srows {
+		dense.SubABt(c, cw, sx[(lo+a)*ws:], ws, bb, ws, m, cw, ws)
+		for ii, r := range srows[a:b] {
 			dst := blk[w.rmap[r]*wd : w.rmap[r]*wd+wd]
 			src := c[ii*cw : (ii+1)*cw]
 			for jj, v := range src {
@@ -401,8 +439,23 @@ func (sn *supernodes) factor(f *LDL, t int, w *snWork) (int, error) {
 			}
 		}
 	}
-	// Diagonal block, row by row (Crout): with u_ij = L_ij d_j, u_ij =
-	// a_ij − Σ_{c<j} u_ic L_jc, then d_i = a_ii − Σ_c u_ic L_ic.
+}
+
+// n1 is rows[i], or n past the end.
+func n1(rows []int, i, n int) int {
+	if i < len(rows) {
+		return rows[i]
+	}
+	return n
+}
+
+// factorDiag factors the diagonal block of t, row by row (Crout): with
+// u_ij = L_ij d_j, u_ij = a_ij − Σ_{c<j} u_ic L_jc, then d_i = a_ii − Σ_c
+// u_ic L_ic, with the pivot rules of rowK.
+func (sn *supernodes) factorDiag(f *LDL, t int) (int, error) {
+	f0 := sn.first[t]
+	wd := sn.first[t+1] - f0
+	blk := sn.x[sn.xp[t]:sn.xp[t+1]]
 	nd := 0
 	d := f.d[f0 : f0+wd]
 	for i := range wd {
@@ -427,19 +480,80 @@ func (sn *supernodes) factor(f *LDL, t int, w *snWork) (int, error) {
 		d[i] = di
 		row[i] = 1
 	}
-	// Rows below: X L₁₁ᵀ = A₂₁ gives X = L₂₁ D.
-	if nr > wd {
-		xb := blk[wd*wd:]
-		dense.SolveRowsUnitLowerTOnes(xb, nr-wd, wd, blk, wd, wd, sn.ones)
-		for i := range nr - wd {
-			row := xb[i*wd : i*wd+wd]
-			for j, v := range row {
-				row[j] = v / d[j]
-			}
-		}
-	}
 	return nd, nil
 }
+
+// solveBelow computes the rows i0 … i1−1 (≥ width) of t's block: X L₁₁ᵀ =
+// A₂₁ gives X = L₂₁ D.
+func (sn *supernodes) solveBelow(f *LDL, t int, i0, i1 int) {
+	if i0 >= i1 {
+		return
+	}
+	f0 := sn.first[t]
+	wd := sn.first[t+1] - f0
+	blk := sn.x[sn.xp[t]:sn.xp[t+1]]
+	d := f.d[f0 : f0+wd]
+	xb := blk[i0*wd : i1*wd]
+	dense.SolveRowsUnitLowerTOnes(xb, i1-i0, wd, blk, wd, wd, sn.ones)
+	for i := range i1 - i0 {
+		row := xb[i*wd : i*wd+wd]
+		for j, v := range row {
+			row[j] = v / d[j]
+		}
+	}
+}
+
+// factorRows is factor with the rows of t shared by two goroutines: the
+// helper applies the updates to, and solves, the second half of t's rows,
+// while the caller does the first half and the diagonal block in between.
+// The halves are disjoint rows of the block, so the goroutines write no
+// common entry.
+func (sn *supernodes) factorRows(f *LDL, t int, w *snWork, h *snHelper) (int, error) {
+	nr := sn.rp[t+1] - sn.rp[t]
+	wd := sn.first[t+1] - sn.first[t]
+	mid := nr / 2
+	h.req <- snTask{t: t, phase: 1, i0: mid, i1: nr}
+	sn.update(f, t, w, 0, mid)
+	<-h.done
+	nd, err := sn.factorDiag(f, t)
+	if err != nil {
+		return nd, err
+	}
+	mid = wd + (nr-wd)/2
+	h.req <- snTask{t: t, phase: 2, i0: mid, i1: nr}
+	sn.solveBelow(f, t, wd, mid)
+	<-h.done
+	return nd, nil
+}
+
+// snHelper is the second goroutine of factorRows, started by each Refactor
+// that uses it and stopped at its end.
+type snHelper struct {
+	req  chan snTask
+	done chan struct{}
+	ws   snWork
+}
+
+type snTask struct{ t, phase, i0, i1 int }
+
+func (sn *supernodes) helperLoop(f *LDL, h *snHelper) {
+	for task := range h.req {
+		switch task.phase {
+		case 1:
+			sn.update(f, task.t, &h.ws, task.i0, task.i1)
+		case 2:
+			sn.solveBelow(f, task.t, task.i0, task.i1)
+		default:
+			return
+		}
+		h.done <- struct{}{}
+	}
+}
+
+// snRowParallelFlops is the update work of a supernode from which
+// factorRows is used (when Workers ≥ 2): below it the hand-offs cost more
+// than they save.
+var snRowParallelFlops = 1e6
 
 // solve overwrites w (permuted) with L⁻ᵀ D⁻¹ L⁻¹ w: per supernode, a
 // unit triangular solve with L₁₁ and a matrix–vector product with L₂₁.
@@ -495,11 +609,21 @@ type snSplit struct {
 // planParallel plans the two-goroutine split of the supernodal tree (see
 // planSplitWork); the plan is nil when the tree has no balanced split.
 func (sn *supernodes) planParallel(total float64) {
+	if total < minParallelFlops {
+		return
+	}
+	n := len(sn.ws.rmap)
+	for _, v := range sn.uwork {
+		if v >= snRowParallelFlops {
+			sn.helper = &snHelper{req: make(chan snTask), done: make(chan struct{}),
+				ws: newSNWork(n, len(sn.ws.b), len(sn.ws.c))}
+			break
+		}
+	}
 	part, top, ok := planSplitWork(sn.parent, sn.work, total)
 	if !ok {
 		return
 	}
-	n := len(sn.ws.rmap)
 	sn.par = &snSplit{part: part, top: top}
 	for k := range 2 {
 		sn.par.ws[k] = newSNWork(n, len(sn.ws.b), len(sn.ws.c))
@@ -535,8 +659,12 @@ func (sn *supernodes) numericParallel(f *LDL) error {
 			return e
 		}
 	}
+	if sn.helper != nil {
+		go sn.helperLoop(f, sn.helper)
+		defer func() { sn.helper.req <- snTask{phase: 0} }()
+	}
 	for _, t := range s.top {
-		d, err := sn.factor(f, t, &sn.ws)
+		d, err := sn.factorTop(f, t)
 		f.stats.Dynamic += d
 		if err != nil {
 			return err

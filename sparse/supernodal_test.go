@@ -312,3 +312,26 @@ func TestLDLSupernodalRefactorAllocatesNothing(t *testing.T) {
 		}
 	}
 }
+
+// The row-parallel factorization of big supernodes (factorRows), forced on
+// every supernode, with and without the subtree split, matches the
+// up-looking kernel.
+func TestLDLSupernodalRowParallel(t *testing.T) {
+	rng := rand.New(rand.NewPCG(14, 26))
+	defer func(a, b float64) { minParallelFlops, snRowParallelFlops = a, b }(minParallelFlops, snRowParallelFlops)
+	minParallelFlops, snRowParallelFlops = 0, 0
+	for _, c := range []struct {
+		n1, m   int
+		density float64
+	}{{10, 5, 0.3}, {80, 60, 0.05}, {150, 100, 0.02}, {60, 30, 0.8}} {
+		k, signs := randomKKT(t, rng, c.n1, c.m, c.density, 1e-3)
+		agree(t, rng, k, signs, LDLSettings{}, "row parallel")
+		f, err := withKernel(t, kernelSupernodal, k, signs, &LDLSettings{Workers: 2})
+		require.NoError(t, err)
+		require.NotNil(t, f.sn.helper)
+		for range 2 {
+			require.NoError(t, f.Refactor(k))
+			assert.True(t, f.Stats().Parallel)
+		}
+	}
+}
