@@ -249,6 +249,22 @@ func BenchmarkLDL(b *testing.B) {
 				}
 				b.ReportMetric(float64(f.Stats().Refinements), "refinements")
 			})
+			for _, kern := range []string{"up", "supernodal"} {
+				b.Run("solve-"+kern, func(b *testing.B) {
+					restore := sparse.SetLDLKernel(kern)
+					g, err := sparse.NewLDL(k, signs, nil)
+					restore()
+					if err != nil {
+						b.Fatal(err)
+					}
+					testutil.LoopCPU(b, func() {
+						if err := g.Solve(x, rhs); err != nil {
+							b.Fatal(err)
+						}
+					})
+					b.ReportMetric(float64(g.Stats().Refinements), "refinements")
+				})
+			}
 			if n > 5000 || os.Getenv("OPTLAYERS_NO_DENSE") != "" {
 				return
 			}
