@@ -395,7 +395,8 @@ func (sn *supernodes) factor(f *LDL, t int, w *snWork) (int, error) {
 // product −L_s,lo: · D_s · L_s,lo:hiᵀ of the rows of s from lo on (those
 // among t's rows i0 … i1−1) with its rows in t's columns: dots of rows of
 // length width(s), dense.SubABt, scattered into t's block through the
-// positions of s's rows in t's row list.
+// positions of s's rows in t's row list (or subtracted in place when those
+// rows and columns are consecutive in t's block).
 func (sn *supernodes) update(f *LDL, t int, w *snWork, i0, i1 int) {
 	f0 := sn.first[t]
 	wd := sn.first[t+1] - f0
@@ -427,6 +428,12 @@ func (sn *supernodes) update(f *LDL, t int, w *snWork, i0, i1 int) {
 			for c, v := range src {
 				dst[c] = v * ds[c]
 			}
+		}
+		if r0 := w.rmap[srows[a]]; w.rmap[srows[b-1]]-r0 == m-1 && cols[cw-1]-cols[0] == cw-1 {
+			// The rows and the columns are consecutive in t's block (a
+			// dense front): subtract in place, no scatter.
+			dense.SubABt(blk[r0*wd+cols[0]-f0:], wd, sx[(lo+a)*ws:], ws, bb, ws, m, cw, ws)
+			continue
 		}
 		c := w.c[:m*cw]
 		clear(c)
