@@ -18,3 +18,12 @@ func SetLDLKernel(k string) (restore func()) {
 
 // Supernodal reports whether f uses the supernodal kernel.
 func (f *LDL) Supernodal() bool { return f.sn != nil }
+
+// SupernodeStats returns the number of supernodes and the entries stored
+// in their blocks (0, 0 for the up-looking kernel).
+func (f *LDL) SupernodeStats() (supernodes, stored int) {
+	if f.sn == nil {
+		return 0, 0
+	}
+	return f.sn.ns, len(f.sn.x)
+}

@@ -44,7 +44,8 @@ type LDLSettings struct {
 	// Workers is the number of goroutines of the numeric factorization: 0
 	// or 1 is sequential; 2 or more factors independent subtrees of the
 	// elimination tree in parallel when the tree splits into balanced
-	// parts and the matrix is big enough to pay for it.
+	// parts and the matrix is big enough to pay for it, and (supernodal
+	// kernel) shares the rows of big supernodes between two goroutines.
 	Workers int
 }
 
@@ -228,11 +229,14 @@ func (f *LDL) symbolic(k *SymCSC, signs []int8) {
 	f.b, f.x, f.r, f.t = make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
 	f.stats.N, f.stats.NNZK, f.stats.NNZL, f.stats.Flops = n, nnz, nl, flops
 	if useSupernodal(n, nl, flops) {
-		f.sn = newSupernodes(f, colcnt)
-		if f.set.Workers >= 2 {
-			f.sn.planParallel(flops)
+		sn := newSupernodes(f, colcnt)
+		if keepSupernodal(len(sn.x), nl+n) {
+			f.sn = sn
+			if f.set.Workers >= 2 {
+				f.sn.planParallel(flops)
+			}
+			return
 		}
-		return
 	}
 	f.li = make([]int, nl)
 	f.lx = make([]float64, nl)

@@ -201,6 +201,9 @@ func BenchmarkLDL(b *testing.B) {
 				b.ReportMetric(ord.Seconds()*1e3/float64(b.N), "order-ms")
 				b.ReportMetric(sym.Seconds()*1e3/float64(b.N), "symbolic-ms")
 				b.ReportMetric(num.Seconds()*1e3/float64(b.N), "numeric-ms")
+				ns, stored := f.SupernodeStats()
+				b.ReportMetric(float64(ns), "supernodes")
+				b.ReportMetric(float64(stored), "stored")
 			})
 			for _, kern := range []string{"up", "supernodal"} {
 				for _, w := range []int{1, 2} {
