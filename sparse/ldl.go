@@ -201,7 +201,7 @@ func (f *LDL) symbolic(k *SymCSC, signs []int8) {
 	f.cx = make([]float64, nnz)
 	f.parent = make([]int, n)
 	colcnt := make([]int, n)
-	f.pattern(colcnt)
+	f.pattern(colcnt, true)
 	if post := postorder(f.parent); post != nil {
 		perm := make([]int, n)
 		for k, j := range post {
@@ -211,7 +211,23 @@ func (f *LDL) symbolic(k *SymCSC, signs []int8) {
 		for k, i := range perm {
 			f.iperm[i] = k
 		}
-		f.pattern(colcnt)
+		// Relabel the tree and the counts rather than recompute them.
+		ipost := make([]int, n)
+		for k, j := range post {
+			ipost[j] = k
+		}
+		parent := make([]int, n)
+		cc := make([]int, n)
+		for k, j := range post {
+			parent[k] = -1
+			if p := f.parent[j]; p >= 0 {
+				parent[k] = ipost[p]
+			}
+			cc[k] = colcnt[j]
+		}
+		f.parent = parent
+		copy(colcnt, cc)
+		f.pattern(nil, false)
 	}
 	f.sign = make([]float64, n)
 	for i, g := range signs {
@@ -247,9 +263,10 @@ func (f *LDL) symbolic(k *SymCSC, signs []int8) {
 }
 
 // pattern builds the upper triangle of C = P K Pᵀ for the current
-// permutation (f.ccp, f.cri, f.cmap), its elimination tree (f.parent) and
-// the column counts of L below the diagonal.
-func (f *LDL) pattern(colcnt []int) {
+// permutation (f.ccp, f.cri, f.cmap) and, when tree is set, its
+// elimination tree (f.parent) and the column counts of L below the
+// diagonal.
+func (f *LDL) pattern(colcnt []int, tree bool) {
 	n := f.n
 	kcp, kri := f.kcp, f.kri
 	nnz := len(kri)
@@ -295,6 +312,9 @@ func (f *LDL) pattern(colcnt []int) {
 		f.cmap[p] = q
 	}
 
+	if !tree {
+		return
+	}
 	// Elimination tree (Liu) and column counts by row subtrees: row k of L
 	// is the set of nodes reached from the entries of column k of C by
 	// climbing the tree up to k.

@@ -335,3 +335,38 @@ func TestLDLSupernodalRowParallel(t *testing.T) {
 		}
 	}
 }
+
+// The postorder's relabeled elimination tree and column counts are those
+// of the postordered matrix, and the order is a postorder.
+func TestLDLPostorderRelabel(t *testing.T) {
+	rng := rand.New(rand.NewPCG(14, 27))
+	for _, ord := range []Ordering{OrderAMD, OrderNatural} {
+		k, signs := randomKKT(t, rng, 120, 70, 0.04, 1e-2)
+		f, err := NewLDL(k, signs, &LDLSettings{Ordering: ord})
+		require.NoError(t, err)
+		n := f.n
+		cc := make([]int, n)
+		for j := 0; j < n; j++ {
+			cc[j] = f.lp[j+1] - f.lp[j]
+		}
+		parent := append([]int(nil), f.parent...)
+		again := make([]int, n)
+		f.pattern(again, true)
+		assert.Equal(t, parent, f.parent)
+		assert.Equal(t, cc, again)
+		assert.Nil(t, postorder(f.parent), "already postordered")
+		// in a postorder every subtree is a range ending at its root
+		size := make([]int, n)
+		for j := 0; j < n; j++ {
+			size[j]++
+			if p := f.parent[j]; p >= 0 {
+				size[p] += size[j]
+			}
+		}
+		for j := 0; j < n; j++ {
+			if p := f.parent[j]; p >= 0 {
+				require.GreaterOrEqual(t, j, p-size[p]+1)
+			}
+		}
+	}
+}
