@@ -118,9 +118,11 @@
 // X D⁻¹. The pivots equal the up-looking ones up to rounding (a pivot that
 // is zero in exact arithmetic is rounding noise in both, and its DynamicTol
 // decision may differ). It is used when the factorization has at least
-// 2·10⁶ flops and 40 flops per entry of L (dense blocks form), where it
-// was measured 1.5–17× faster; the solve runs per supernode with dense
-// triangular and matrix–vector products.
+// 2·10⁶ flops and 40 flops per entry of L (dense blocks form) and its
+// blocks store at most 2.2 times the entries of L; on the Maros–Mészáros
+// KKT matrices of BENCHMARKS.md it was measured 1.6× (CONT-050) to 15–21×
+// (CVXQP3_L) faster. The solve runs per supernode with dense triangular
+// and matrix–vector products.
 //
 // Solve applies x = Pᵀ L⁻ᵀ D⁻¹ L⁻¹ P b, then iterative refinement against
 // the unregularized K: r = b − Kx, x += (LDLᵀ)⁻¹ r, until ‖r‖∞ ≤
