@@ -27,14 +27,23 @@
 //	idea                                   name
 //	solve a problem                        Solve(ctx, problem, *Settings)
 //	solve many                             SolveBatch(ctx, problems, *Settings)
+//	a batch that partly failed             *implicit.BatchError (Indices, Errs; Unwrap for errors.Is),
+//	                                         beside the results of the items that succeeded
 //	reverse / forward derivative           VJP(dst, g) / JVP(dst, dθ) (the contract)
+//	the same, cancellable                  VJPContext / JVPContext (implicit.ContextDifferentiable;
+//	                                         VJP and JVP are them with a context never done)
 //	the same with typed arguments          Backward(…) / Tangent(…) on a result (qp, lp, isotonic, sinkhorn, sorting)
-//	a layer's solve / its reverse pass     Forward / Backward (layers, layers/nn, perturbed.Optimizer, sinkhorn.Birkhoff)
+//	a layer's solve / its reverse pass     Forward / Backward (layers, layers/nn, perturbed.Optimizer, layers.Birkhoff)
+//	a linear-optimization oracle           perturbed.Oracle, func(ctx, dst, cost) error (lp.NewOracle builds one);
+//	                                         pto.Oracle is the same solver described with Dim and Sense
+//	a choice of regularizer                Regularization (isotonic, sorting: L2 or KL)
+//	the weight of γ/2‖x‖²                  Quadratic (lp.Settings; layers.Quadratic smoothing)
 //	optimality condition                   Condition() (c, z, θ)
 //	stopping tolerance                     Settings.Tol (absolute with Settings.Absolute where offered)
 //	iteration cap                          Settings.MaxIter
 //	starting point                         Settings.WarmStart
-//	goroutines                             Settings.Workers (0 = GOMAXPROCS, negative: ErrInvalid)
+//	goroutines                             Settings.Workers (0 = GOMAXPROCS, negative: ErrInvalid;
+//	                                         project.Settings, pto.Settings, layers.Layer.Workers too)
 //	progress                               Settings.Logger (*slog.Logger, nil is silent)
 //	engine settings inside a package's     Settings.Implicit (*implicit.Settings)
 //	shapes that do not match               ErrDims
@@ -61,8 +70,12 @@
 // bad-setting input.
 //
 // The error names and the Settings names above are those of every
-// package. Batch functions that take a workers argument instead of
-// Settings.Workers (project, prox, sorting, bilevel, pto) are being
-// migrated; the conformance registry lists the results that speak the
-// contract.
+// package; every batch function takes its goroutines from a Settings
+// struct's Workers (qp.Settings, prox.CDSettings, bilevel.CVSettings,
+// project.Settings, pto.Settings, sorting's settings), and the
+// conformance registry lists the results that speak the contract.
+// Methods that an interface fixes without a context (the contract's VJP
+// and JVP, project.Set's Project) run to completion; where such work can
+// be long, a Context variant beside them (Linearization.VJPContext,
+// Polyhedron.ProjectContext) takes the caller's ctx.
 package optlayers

@@ -13,6 +13,7 @@ import (
 	"github.com/optlayers/optlayers/implicit"
 	"github.com/optlayers/optlayers/implicit/linsolve"
 	"github.com/optlayers/optlayers/internal/testutil"
+	"github.com/optlayers/optlayers/solvers/smooth"
 )
 
 // advData is a small well-posed regression problem (6 rows, 2 features)
@@ -84,10 +85,10 @@ var nanObjective = funcObjective{p: 1, eval: func(_, grad []float64) (float64, e
 	return math.NaN(), nil
 }}
 
-func mustRidge(t *testing.T) (*Ridge, *MSE) {
+func mustRidge(t *testing.T) (*SmoothModel, *MSE) {
 	t.Helper()
 	x, y, _, _ := advData()
-	m, err := NewRidge(x, y, Shared)
+	m, err := NewRidge(x, y, smooth.Shared)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,13 +117,13 @@ func TestAdversarialConstructors(t *testing.T) {
 		y     []float64
 	}
 	ctors := []ctor{
-		{"NewRidge", func(x mat.Matrix, y []float64) (any, error) { return NewRidge(x, y, Shared) }, y},
-		{"NewLasso", func(x mat.Matrix, y []float64) (any, error) { return NewLasso(x, y, Shared) }, y},
+		{"NewRidge", func(x mat.Matrix, y []float64) (any, error) { return NewRidge(x, y, smooth.Shared) }, y},
+		{"NewLasso", func(x mat.Matrix, y []float64) (any, error) { return NewLasso(x, y, smooth.Shared) }, y},
 		{"NewElasticNet", func(x mat.Matrix, y []float64) (any, error) { return NewElasticNet(x, y) }, y},
-		{"NewSparseLogistic", func(x mat.Matrix, y []float64) (any, error) { return NewSparseLogistic(x, y, Shared) }, signs},
-		{"NewLogistic", func(x mat.Matrix, y []float64) (any, error) { return NewLogistic(x, y, Shared) }, signs},
-		{"NewLogisticIntercept", func(x mat.Matrix, y []float64) (any, error) { return NewLogisticIntercept(x, y, Shared) }, signs},
-		{"NewMultinomial", func(x mat.Matrix, y []float64) (any, error) { return NewMultinomial(x, y, Shared) }, classes},
+		{"NewSparseLogistic", func(x mat.Matrix, y []float64) (any, error) { return NewSparseLogistic(x, y, smooth.Shared) }, signs},
+		{"NewLogistic", func(x mat.Matrix, y []float64) (any, error) { return NewLogistic(x, y, smooth.Shared) }, signs},
+		{"NewLogisticIntercept", func(x mat.Matrix, y []float64) (any, error) { return NewLogisticIntercept(x, y, smooth.Shared) }, signs},
+		{"NewMultinomial", func(x mat.Matrix, y []float64) (any, error) { return NewMultinomial(x, y, smooth.Shared) }, classes},
 		{"NewMSE", func(x mat.Matrix, y []float64) (any, error) { return NewMSE(x, y) }, y},
 		{"NewLogLoss", func(x mat.Matrix, y []float64) (any, error) { return NewLogLoss(x, y) }, signs},
 		{"NewLogLossIntercept", func(x mat.Matrix, y []float64) (any, error) { return NewLogLossIntercept(x, y) }, signs},
@@ -155,7 +156,7 @@ func TestAdversarialConstructors(t *testing.T) {
 			cases = append(cases, testutil.Case{Name: c.name + "/bad labels", Call: call(x, y), Want: ErrLabels})
 		}
 	}
-	for _, p := range []Penalty{Penalty(-1), Penalty(9)} {
+	for _, p := range []smooth.Strengths{smooth.Strengths(-1), smooth.Strengths(9)} {
 		cases = append(cases,
 			testutil.Case{Name: fmt.Sprintf("NewRidge/%v", p), Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 				_, err := NewRidge(x, y, p)
@@ -205,12 +206,12 @@ func TestAdversarialFit(t *testing.T) {
 		name  string
 		build func(x mat.Matrix) (Model, error)
 	}{
-		{"Ridge", func(x mat.Matrix) (Model, error) { return NewRidge(x, y, Shared) }},
-		{"Lasso", func(x mat.Matrix) (Model, error) { return NewLasso(x, y, PerFeature) }},
+		{"Ridge", func(x mat.Matrix) (Model, error) { return NewRidge(x, y, smooth.Shared) }},
+		{"Lasso", func(x mat.Matrix) (Model, error) { return NewLasso(x, y, smooth.PerFeature) }},
 		{"ElasticNet", func(x mat.Matrix) (Model, error) { return NewElasticNet(x, y) }},
-		{"SparseLogistic", func(x mat.Matrix) (Model, error) { return NewSparseLogistic(x, signs, Shared) }},
-		{"Logistic", func(x mat.Matrix) (Model, error) { return NewLogistic(x, signs, Shared) }},
-		{"Multinomial", func(x mat.Matrix) (Model, error) { return NewMultinomial(x, classes, PerClass) }},
+		{"SparseLogistic", func(x mat.Matrix) (Model, error) { return NewSparseLogistic(x, signs, smooth.Shared) }},
+		{"Logistic", func(x mat.Matrix) (Model, error) { return NewLogistic(x, signs, smooth.Shared) }},
+		{"Multinomial", func(x mat.Matrix) (Model, error) { return NewMultinomial(x, classes, smooth.PerClass) }},
 	}
 	var cases []testutil.Case
 	for _, mm := range models {
@@ -296,7 +297,7 @@ func TestAdversarialHypergradient(t *testing.T) {
 		return m, c, w
 	}
 	m, c, w := solved(t)
-	lasso, err := NewLasso(x, y, Shared)
+	lasso, err := NewLasso(x, y, smooth.Shared)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -370,7 +371,7 @@ func TestAdversarialObjectives(t *testing.T) {
 	x, y, _, _ := advData()
 	m, c := mustRidge(t)
 	ridgeFold := func(xt mat.Matrix, yt []float64, xv mat.Matrix, yv []float64) (Model, Criterion, error) {
-		m, err := NewRidge(xt, yt, Shared)
+		m, err := NewRidge(xt, yt, smooth.Shared)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -391,7 +392,7 @@ func TestAdversarialObjectives(t *testing.T) {
 		return func() (Objective, error) { return NewHeldOut(m, c, nil) }
 	}
 	cv := func(workers int) func() (Objective, error) {
-		return func() (Objective, error) { return KFold(x, y, 3, ridgeFold, nil, workers) }
+		return func() (Objective, error) { return KFold(x, y, 3, ridgeFold, &CVSettings{Workers: workers}) }
 	}
 	cases := []testutil.Case{
 		evalRow("HeldOut/ok", nil, heldOut(m, c), []float64{-1}, make([]float64, 1), 0),
@@ -414,38 +415,52 @@ func TestAdversarialObjectives(t *testing.T) {
 		evalRow("CV/ok", nil, cv(0), []float64{-1}, make([]float64, 1), 0),
 		evalRow("CV/one worker", nil, cv(1), []float64{-1}, make([]float64, 1), 0),
 		evalRow("CV/workers=-1", ErrInvalid, cv(-1), []float64{-1}, nil, 0),
-		evalRow("CV/k=1", ErrInvalid, func() (Objective, error) { return KFold(x, y, 1, ridgeFold, nil, 0) }, []float64{-1}, nil, 0),
-		evalRow("CV/k=7 of 6 rows", ErrInvalid, func() (Objective, error) { return KFold(x, y, 7, ridgeFold, nil, 0) }, []float64{-1}, nil, 0),
-		evalRow("CV/short y", ErrDims, func() (Objective, error) { return KFold(x, y[:4], 2, ridgeFold, nil, 0) }, []float64{-1}, nil, 0),
-		evalRow("CV/nil x", ErrInvalid, func() (Objective, error) { return KFold(nil, y, 2, ridgeFold, nil, 0) }, []float64{-1}, nil, 0),
-		evalRow("CV/nil builder", ErrInvalid, func() (Objective, error) { return KFold(x, y, 2, nil, nil, 0) }, []float64{-1}, nil, 0),
+		evalRow("CV/k=1", ErrInvalid, func() (Objective, error) { return KFold(x, y, 1, ridgeFold, nil) }, []float64{-1}, nil, 0),
+		evalRow("CV/k=7 of 6 rows", ErrInvalid, func() (Objective, error) { return KFold(x, y, 7, ridgeFold, nil) }, []float64{-1}, nil, 0),
+		evalRow("CV/short y", ErrDims, func() (Objective, error) { return KFold(x, y[:4], 2, ridgeFold, nil) }, []float64{-1}, nil, 0),
+		evalRow("CV/nil x", ErrInvalid, func() (Objective, error) { return KFold(nil, y, 2, ridgeFold, nil) }, []float64{-1}, nil, 0),
+		evalRow("CV/nil builder", ErrInvalid, func() (Objective, error) { return KFold(x, y, 2, nil, nil) }, []float64{-1}, nil, 0),
 		evalRow("CV/bad settings", ErrInvalid, func() (Objective, error) {
-			return KFold(x, y, 2, ridgeFold, &HypergradSettings{Method: Method(77)}, 0)
+			return KFold(x, y, 2, ridgeFold, &CVSettings{Hypergrad: &HypergradSettings{Method: Method(77)}})
 		}, []float64{-1}, nil, 0),
 		evalRow("CV/builder error", ErrDims, func() (Objective, error) {
 			return KFold(x, y, 2, func(mat.Matrix, []float64, mat.Matrix, []float64) (Model, Criterion, error) {
 				return nil, nil, fmt.Errorf("%w: user says no", ErrDims)
-			}, nil, 0)
+			}, nil)
 		}, []float64{-1}, nil, 0),
 		evalRow("CV/builder returns nil", ErrInvalid, func() (Objective, error) {
 			return KFold(x, y, 2, func(mat.Matrix, []float64, mat.Matrix, []float64) (Model, Criterion, error) {
 				return nil, nil, nil
-			}, nil, 0)
+			}, nil)
 		}, []float64{-1}, nil, 0),
 		evalRow("CV/panicking builder", ErrCallback, func() (Objective, error) {
 			return KFold(x, y, 2, func(mat.Matrix, []float64, mat.Matrix, []float64) (Model, Criterion, error) {
 				panic("user builder panics")
-			}, nil, 0)
+			}, nil)
 		}, []float64{-1}, nil, 0),
 		evalRow("CV/panicking fold", ErrCallback, func() (Objective, error) {
 			h, err := NewHeldOut(panicModel{Model: m, fit: true}, c, nil)
 			if err != nil {
 				return nil, err
 			}
-			return NewCrossValidation([]*HeldOut{h, h}, 2)
+			return NewCrossValidation([]*HeldOut{h, h}, &CVSettings{Workers: 2})
 		}, []float64{-1}, make([]float64, 1), 0),
-		evalRow("CV/no folds", ErrInvalid, func() (Objective, error) { return NewCrossValidation(nil, 0) }, []float64{-1}, nil, 0),
-		evalRow("CV/nil fold", ErrDims, func() (Objective, error) { return NewCrossValidation([]*HeldOut{nil}, 0) }, []float64{-1}, nil, 0),
+		evalRow("CV/no folds", ErrInvalid, func() (Objective, error) { return NewCrossValidation(nil, nil) }, []float64{-1}, nil, 0),
+		evalRow("CV/Workers=-1", ErrInvalid, func() (Objective, error) {
+			h, err := NewHeldOut(m, c, nil)
+			if err != nil {
+				return nil, err
+			}
+			return NewCrossValidation([]*HeldOut{h}, &CVSettings{Workers: -1})
+		}, []float64{-1}, nil, 0),
+		evalRow("CV/bad Hypergrad", ErrInvalid, func() (Objective, error) {
+			h, err := NewHeldOut(m, c, nil)
+			if err != nil {
+				return nil, err
+			}
+			return NewCrossValidation([]*HeldOut{h}, &CVSettings{Hypergrad: &HypergradSettings{Method: Method(-3)}})
+		}, []float64{-1}, nil, 0),
+		evalRow("CV/nil fold", ErrDims, func() (Objective, error) { return NewCrossValidation([]*HeldOut{nil}, nil) }, []float64{-1}, nil, 0),
 		evalRow("CV/nil receiver", ErrInvalid, func() (Objective, error) { return (*CrossValidation)(nil), nil }, []float64{-1}, nil, 0),
 		evalRow("CV/tol=NaN", ErrInvalid, cv(0), []float64{-1}, nil, math.NaN()),
 		evalRow("CV/θ=-800", ErrInvalid, cv(0), []float64{-800}, nil, 0),
@@ -661,7 +676,7 @@ func TestAdversarialSearch(t *testing.T) {
 				if x != nil || y != nil {
 					return errors.New("data for an empty shape")
 				}
-				_, err := NewRidge(x, y, Shared)
+				_, err := NewRidge(x, y, smooth.Shared)
 				if !errors.Is(err, ErrDims) {
 					return fmt.Errorf("NewRidge on the empty data: %v", err)
 				}
@@ -719,7 +734,10 @@ func TestAdversarialProblemModel(t *testing.T) {
 		// log-strength: |θ| > 700 is valid there.
 		{Name: "θ=800 is not a log-strength", Call: fit(good, []float64{0}, []float64{800}, 0)},
 		{Name: "HeldOut and CV with θ=800", Call: func(ctx context.Context) (func() error, error) {
-			target := &MSE{dat: &data{x: mat.NewDense(1, 1, []float64{1}), xt: mat.NewDense(1, 1, []float64{1}), y: []float64{800}, rows: 1, d: 1}, r: make([]float64, 1)}
+			target, err := NewMSE(mat.NewDense(1, 1, []float64{1}), []float64{800})
+			if err != nil {
+				return nil, err
+			}
 			mk := func() *HeldOut {
 				m, err := NewProblemModel(good)
 				if err != nil {
@@ -737,7 +755,7 @@ func TestAdversarialProblemModel(t *testing.T) {
 			if err != nil {
 				return nil, err
 			}
-			cv, err := NewCrossValidation([]*HeldOut{mk(), mk()}, 1)
+			cv, err := NewCrossValidation([]*HeldOut{mk(), mk()}, &CVSettings{Workers: 1})
 			if err != nil {
 				return nil, err
 			}
@@ -761,12 +779,12 @@ func TestAdversarialModelMethods(t *testing.T) {
 	x, y, signs, classes := advData()
 	var models []Model
 	for _, build := range []func() (Model, error){
-		func() (Model, error) { return NewRidge(x, y, PerFeature) },
-		func() (Model, error) { return NewLasso(x, y, Shared) },
+		func() (Model, error) { return NewRidge(x, y, smooth.PerFeature) },
+		func() (Model, error) { return NewLasso(x, y, smooth.Shared) },
 		func() (Model, error) { return NewElasticNet(x, y) },
-		func() (Model, error) { return NewSparseLogistic(x, signs, PerFeature) },
-		func() (Model, error) { return NewLogistic(x, signs, Shared) },
-		func() (Model, error) { return NewMultinomial(x, classes, Shared) },
+		func() (Model, error) { return NewSparseLogistic(x, signs, smooth.PerFeature) },
+		func() (Model, error) { return NewLogistic(x, signs, smooth.Shared) },
+		func() (Model, error) { return NewMultinomial(x, classes, smooth.Shared) },
 	} {
 		m, err := build()
 		if err != nil {
@@ -884,16 +902,14 @@ func mustCriterion[C Criterion](c C, err error) Criterion {
 // on a nil receiver: no panic, errors match ErrInvalid.
 func TestAdversarialNilReceivers(t *testing.T) {
 	testutil.RunAdversarial(t, testutil.NilReceivers(ErrInvalid,
-		(*CrossValidation)(nil), (*HeldOut)(nil), (*L1Regression)(nil), (*LogLoss)(nil), (*Logistic)(nil),
-		(*MSE)(nil), (*MultiLogLoss)(nil), (*Multinomial)(nil), (*ProblemModel)(nil), (*Result)(nil),
-		(*Ridge)(nil), (*SearchResult)(nil)))
+		(*CrossValidation)(nil), (*HeldOut)(nil), (*L1Regression)(nil), (*LogLoss)(nil), (*SmoothModel)(nil),
+		(*MSE)(nil), (*MultiLogLoss)(nil), (*ProblemModel)(nil), (*Result)(nil), (*SearchResult)(nil)))
 }
 
 // TestAdversarialZeroReceivers: every method of the exported pointer types
 // on a pointer to their zero value: no panic, errors match ErrInvalid.
 func TestAdversarialZeroReceivers(t *testing.T) {
 	testutil.RunAdversarial(t, testutil.ZeroReceivers(ErrInvalid,
-		(*CrossValidation)(nil), (*HeldOut)(nil), (*L1Regression)(nil), (*LogLoss)(nil), (*Logistic)(nil),
-		(*MSE)(nil), (*MultiLogLoss)(nil), (*Multinomial)(nil), (*ProblemModel)(nil), (*Result)(nil),
-		(*Ridge)(nil), (*SearchResult)(nil)))
+		(*CrossValidation)(nil), (*HeldOut)(nil), (*L1Regression)(nil), (*LogLoss)(nil), (*SmoothModel)(nil),
+		(*MSE)(nil), (*MultiLogLoss)(nil), (*ProblemModel)(nil), (*Result)(nil), (*SearchResult)(nil)))
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/optlayers/optlayers/datasets"
 	"github.com/optlayers/optlayers/implicit"
 	"github.com/optlayers/optlayers/solvers/prox"
+	"github.com/optlayers/optlayers/solvers/smooth"
 )
 
 // BenchmarkH runs protocols H1–H3: our 100-point grid and the outer
@@ -84,7 +85,7 @@ func BenchmarkPerFeature(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		model := func(p Penalty) Model {
+		model := func(p smooth.Strengths) Model {
 			var m Model
 			switch id {
 			case "H1":
@@ -116,7 +117,7 @@ func BenchmarkPerFeature(b *testing.B) {
 			var vs, ts, vp, tp float64
 			var evals int
 			for b.Loop() {
-				ms := model(Shared)
+				ms := model(smooth.Shared)
 				hs, _ := NewHeldOut(ms, val, nil)
 				start := 0.0
 				if id == "H2" {
@@ -127,7 +128,7 @@ func BenchmarkPerFeature(b *testing.B) {
 					b.Fatal(err)
 				}
 				vs, ts = val.Value(hs.Weights(), nil), evalAt(b, ms, test, rs.Theta)
-				mp := model(PerFeature)
+				mp := model(smooth.PerFeature)
 				_, p := mp.Dims()
 				th := make([]float64, p)
 				lo, hi := make([]float64, p), make([]float64, p)
@@ -172,7 +173,7 @@ func cvLasso(b testing.TB, rows, cols int) (*CrossValidation, float64) {
 	var folds []*HeldOut
 	lmax := 0.0
 	for f := range trains {
-		m, err := NewLasso(trains[f].X, trains[f].Y, Shared)
+		m, err := NewLasso(trains[f].X, trains[f].Y, smooth.Shared)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -187,7 +188,7 @@ func cvLasso(b testing.TB, rows, cols int) (*CrossValidation, float64) {
 		}
 		folds = append(folds, h)
 	}
-	cv, err := NewCrossValidation(folds, 0)
+	cv, err := NewCrossValidation(folds, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -346,7 +347,7 @@ func BenchmarkLassoInnerPath(b *testing.B) {
 	x4, y4 := SparseRegression(400, 1000, 2026)
 	probs := []prob{{"H2", sets[0].X, sets[0].Y, 1e-4}, {"500x1000", x5, y5, 1e-2}, {"400x1000", x4, y4, 1e-2}}
 	for _, pr := range probs {
-		m, err := NewLasso(pr.x, pr.y, Shared)
+		m, err := NewLasso(pr.x, pr.y, smooth.Shared)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -366,7 +367,7 @@ func BenchmarkLassoInnerPath(b *testing.B) {
 				}
 			})
 			b.Run(fmt.Sprintf("%s/tol=%g/prox", pr.name, tol), func(b *testing.B) {
-				l, err := prox.NewLasso(pr.x, pr.y, prox.L1Penalty)
+				l, err := prox.NewLasso(pr.x, pr.y, prox.Penalty{})
 				if err != nil {
 					b.Fatal(err)
 				}

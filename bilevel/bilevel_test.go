@@ -12,6 +12,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/optlayers/optlayers/implicit"
+	"github.com/optlayers/optlayers/solvers/smooth"
 )
 
 // regression returns a seeded instance: X (rows×d) ~ N(0,1), y = Xβ + noise
@@ -112,22 +113,22 @@ func modelCases() []modelCase {
 	return []modelCase{
 		{"ridge", func(s uint64) (Model, Criterion, []float64) {
 			x, y, c := reg(s)
-			m, _ := NewRidge(x, y, Shared)
+			m, _ := NewRidge(x, y, smooth.Shared)
 			return m, c, []float64{0.3}
 		}},
 		{"weighted ridge", func(s uint64) (Model, Criterion, []float64) {
 			x, y, c := reg(s)
-			m, _ := NewRidge(x, y, PerFeature)
+			m, _ := NewRidge(x, y, smooth.PerFeature)
 			return m, c, spread(s, 0, 8)
 		}},
 		{"lasso", func(s uint64) (Model, Criterion, []float64) {
 			x, y, c := reg(s)
-			m, _ := NewLasso(x, y, Shared)
+			m, _ := NewLasso(x, y, smooth.Shared)
 			return m, c, []float64{math.Log(m.LambdaMax() / 8)}
 		}},
 		{"weighted lasso", func(s uint64) (Model, Criterion, []float64) {
 			x, y, c := reg(s)
-			m, _ := NewLasso(x, y, PerFeature)
+			m, _ := NewLasso(x, y, smooth.PerFeature)
 			return m, c, spread(s, math.Log(m.LambdaMax()/8), 8)
 		}},
 		{"elastic net", func(s uint64) (Model, Criterion, []float64) {
@@ -137,12 +138,12 @@ func modelCases() []modelCase {
 		}},
 		{"logistic", func(s uint64) (Model, Criterion, []float64) {
 			x, y, c := cls(s)
-			m, _ := NewLogistic(x, y, Shared)
+			m, _ := NewLogistic(x, y, smooth.Shared)
 			return m, c, []float64{-2}
 		}},
 		{"weighted logistic", func(s uint64) (Model, Criterion, []float64) {
 			x, y, c := cls(s)
-			m, _ := NewLogistic(x, y, PerFeature)
+			m, _ := NewLogistic(x, y, smooth.PerFeature)
 			return m, c, spread(s, -2, 6)
 		}},
 		{"logistic + intercept", func(s uint64) (Model, Criterion, []float64) {
@@ -152,30 +153,30 @@ func modelCases() []modelCase {
 					y[i] = 1
 				}
 			}
-			m, _ := NewLogisticIntercept(x, y, Shared)
+			m, _ := NewLogisticIntercept(x, y, smooth.Shared)
 			c, _ := NewLogLossIntercept(xv, yv)
 			return m, c, []float64{-2}
 		}},
 		{"weighted logistic + intercept", func(s uint64) (Model, Criterion, []float64) {
 			x, y, xv, yv := classification(s, 80, 6)
-			m, _ := NewLogisticIntercept(x, y, PerFeature)
+			m, _ := NewLogisticIntercept(x, y, smooth.PerFeature)
 			c, _ := NewLogLossIntercept(xv, yv)
 			return m, c, spread(s, -2, 6)
 		}},
 		{"l1 logistic", func(s uint64) (Model, Criterion, []float64) {
 			x, y, c := cls(s)
-			m, _ := NewSparseLogistic(x, y, Shared)
+			m, _ := NewSparseLogistic(x, y, smooth.Shared)
 			return m, c, []float64{math.Log(m.LambdaMax() / 6)}
 		}},
 		{"multinomial per-class", func(s uint64) (Model, Criterion, []float64) {
 			x, y, xv, yv := multiclass(s, 90, 5, 3)
-			m, _ := NewMultinomial(x, y, PerClass)
+			m, _ := NewMultinomial(x, y, smooth.PerClass)
 			c, _ := NewMultiLogLoss(xv, yv, 3)
 			return m, c, spread(s, -2, 3)
 		}},
 		{"multinomial per-feature", func(s uint64) (Model, Criterion, []float64) {
 			x, y, xv, yv := multiclass(s, 90, 5, 3)
-			m, _ := NewMultinomial(x, y, PerFeature)
+			m, _ := NewMultinomial(x, y, smooth.PerFeature)
 			c, _ := NewMultiLogLoss(xv, yv, 3)
 			return m, c, spread(s, -2, 5)
 		}},

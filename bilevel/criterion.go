@@ -5,6 +5,8 @@ import (
 	"math"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/optlayers/optlayers/solvers/smooth"
 )
 
 // Criterion is an outer criterion C(w) of the inner weights, typically a
@@ -45,11 +47,7 @@ func (c *MSE) Dims() int {
 // w (and grad, when non-nil) must have length Dims; otherwise Value
 // returns NaN (and fills grad with NaN).
 func (c *MSE) Value(w, grad []float64) float64 {
-	if c == nil || c.dat == nil {
-		nanFill(grad)
-		return math.NaN()
-	}
-	if len(w) != c.Dims() || (grad != nil && len(grad) != c.Dims()) {
+	if c == nil || c.dat == nil || len(w) != c.Dims() || (grad != nil && len(grad) != c.Dims()) {
 		nanFill(grad)
 		return math.NaN()
 	}
@@ -70,11 +68,8 @@ func (c *MSE) Value(w, grad []float64) float64 {
 }
 
 // LogLoss is the held-out logistic loss C(w) = (1/m) Σᵢ log(1 + exp(−yᵢ xᵢᵀw))
-// with labels yᵢ ∈ {−1, +1}.
-type LogLoss struct {
-	dat *data
-	z   []float64
-}
+// with labels yᵢ ∈ {−1, +1} (smooth.LogisticLoss).
+type LogLoss struct{ pb *smooth.Problem }
 
 // NewLogLoss returns the logistic loss on the rows (x, y), y in {−1, +1}
 // (datasets.Signs converts 0/1 labels). x is copied.
@@ -85,11 +80,14 @@ func NewLogLoss(x mat.Matrix, y []float64) (*LogLoss, error) {
 	if err := checkSigns(y, false); err != nil {
 		return nil, err
 	}
-	d, err := newData(x, y)
-	if err != nil {
+	if _, err := newData(x, y); err != nil {
 		return nil, err
 	}
-	return &LogLoss{dat: d, z: make([]float64, d.rows)}, nil
+	pb, err := smooth.LogisticLoss(x, y)
+	if err != nil {
+		return nil, smoothErr(err)
+	}
+	return &LogLoss{pb}, nil
 }
 
 // NewLogLossIntercept is NewLogLoss for models with an intercept
@@ -103,38 +101,40 @@ func NewLogLossIntercept(x mat.Matrix, y []float64) (*LogLoss, error) {
 }
 
 // Dims returns the number of weights it expects.
-func (c *LogLoss) Dims() int {
-	if c == nil || c.dat == nil {
-		return 0
+func (c *LogLoss) Dims() int { return problemDims(c.problem()) }
+
+func (c *LogLoss) problem() *smooth.Problem {
+	if c == nil {
+		return nil
 	}
-	return c.dat.d
+	return c.pb
 }
 
 // Value returns the mean logistic loss and its gradient.
 //
 // w (and grad, when non-nil) must have length Dims; otherwise Value
 // returns NaN (and fills grad with NaN).
-func (c *LogLoss) Value(w, grad []float64) float64 {
-	if c == nil || c.dat == nil {
+func (c *LogLoss) Value(w, grad []float64) float64 { return problemValue(c.problem(), w, grad) }
+
+func problemDims(pb *smooth.Problem) int {
+	if pb == nil {
+		return 0
+	}
+	return pb.N
+}
+
+// problemValue returns f(w) of a parameter-free problem and sets grad to
+// ∇f(w) when it is non-nil; NaN (and grad NaN) for a nil problem or
+// lengths that do not match.
+func problemValue(pb *smooth.Problem, w, grad []float64) float64 {
+	if pb == nil || len(w) != pb.N || (grad != nil && len(grad) != pb.N) {
 		nanFill(grad)
 		return math.NaN()
-	}
-	if len(w) != c.Dims() || (grad != nil && len(grad) != c.Dims()) {
-		nanFill(grad)
-		return math.NaN()
-	}
-	c.dat.mulX(c.z, w)
-	var s float64
-	m := float64(c.dat.rows)
-	for i, yi := range c.dat.y {
-		t := yi * c.z[i]
-		s += log1pExp(-t)
-		c.z[i] = -yi * sigmoid(-t) / m
 	}
 	if grad != nil {
-		c.dat.mulXT(grad, c.z)
+		pb.Grad(grad, w, nil)
 	}
-	return s / m
+	return pb.Func(w, nil)
 }
 
 // checkSigns verifies labels in {−1, +1}; with needBoth, both classes must
@@ -157,19 +157,51 @@ func checkSigns(y []float64, needBoth bool) error {
 	return nil
 }
 
-// log1pExp returns log(1 + eᵗ) without overflow.
-func log1pExp(t float64) float64 {
-	if t > 0 {
-		return t + math.Log1p(math.Exp(-t))
-	}
-	return math.Log1p(math.Exp(t))
+// MultiLogLoss is the held-out multinomial log-loss
+// C(W) = (1/m) Σᵢ [log Σₖ exp(xᵢᵀW_k) − xᵢᵀW_{yᵢ}] with labels 0…K−1
+// (smooth.Multinomial without penalty), W laid out as in [NewMultinomial].
+type MultiLogLoss struct {
+	pb   *smooth.Problem
+	zero []float64
 }
 
-// sigmoid returns 1/(1 + e⁻ᵗ) without overflow.
-func sigmoid(t float64) float64 {
-	if t >= 0 {
-		return 1 / (1 + math.Exp(-t))
+// NewMultiLogLoss returns the log-loss on the rows (x, labels) for K
+// classes (labels must lie in 0…K−1; a held-out set may miss classes).
+func NewMultiLogLoss(x mat.Matrix, labels []float64, classes int) (*MultiLogLoss, error) {
+	for i, v := range labels {
+		if v != math.Trunc(v) || v < 0 || int(v) >= classes {
+			return nil, fmt.Errorf("%w: label %v at row %d outside 0…%d", ErrLabels, v, i, classes-1)
+		}
 	}
-	e := math.Exp(t)
-	return e / (1 + e)
+	if _, err := newData(x, labels); err != nil {
+		return nil, err
+	}
+	pb, err := smooth.Multinomial(x, labels, classes, smooth.L2{})
+	if err != nil {
+		return nil, smoothErr(err)
+	}
+	return &MultiLogLoss{pb: pb, zero: []float64{0}}, nil
+}
+
+// Dims returns d·K.
+func (c *MultiLogLoss) Dims() int {
+	if c == nil || c.pb == nil {
+		return 0
+	}
+	return c.pb.N
+}
+
+// Value returns the mean log-loss and its gradient.
+//
+// w (and grad, when non-nil) must have length Dims; otherwise Value
+// returns NaN (and fills grad with NaN).
+func (c *MultiLogLoss) Value(w, grad []float64) float64 {
+	if c == nil || c.pb == nil || len(w) != c.Dims() || (grad != nil && len(grad) != c.Dims()) {
+		nanFill(grad)
+		return math.NaN()
+	}
+	if grad != nil {
+		c.pb.Grad(grad, w, c.zero)
+	}
+	return c.pb.Func(w, c.zero)
 }

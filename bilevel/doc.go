@@ -10,11 +10,19 @@
 //
 // with θ the logarithms of the regularization strengths (λ = exp θ keeps λ
 // positive and makes the outer problem well scaled), g a training
-// objective ([Ridge], [L1Regression] for the lasso, weighted lasso,
-// elastic net and l1-logistic regression, [Logistic], [Multinomial]) and C
-// a loss on held-out rows ([MSE], [LogLoss], [MultiLogLoss]). [HeldOut]
-// ties one model to one criterion; [CrossValidation] averages K of them,
-// one per fold, solved in parallel goroutines.
+// objective and C a loss on held-out rows ([MSE], [LogLoss],
+// [MultiLogLoss]). This package keeps only the outer problem: the
+// training objectives, their solvers and derivatives are those of
+// packages solvers/smooth and solvers/prox. [SmoothModel] is ridge,
+// logistic (optionally with an intercept) and multinomial regression on
+// solvers/smooth (smooth.Ridge, smooth.Logistic, smooth.Multinomial,
+// solved by smooth.Newton or Newton-CG); [L1Regression] is the lasso,
+// weighted lasso, elastic net (prox.Lasso) and l1-logistic regression
+// (prox.Logistic), with prox's penalties on their log scale. How many
+// strengths a model has is smooth.Strengths (Shared, PerFeature,
+// PerClass). [HeldOut] ties one model to one criterion;
+// [CrossValidation] averages K of them, one per fold, solved in parallel
+// goroutines (CVSettings.Workers).
 //
 // Any other inner problem can be tuned: implement [Model] (Dims, Fit,
 // Condition), or wrap an implicit.Problem — for instance
@@ -27,7 +35,7 @@
 //
 //	train, val := datasets.MustLoad("diabetes").Split()
 //	_, sets, _ := datasets.Standardize(true, train, val)
-//	lasso, _ := bilevel.NewLasso(sets[0].X, sets[0].Y, bilevel.Shared)
+//	lasso, _ := bilevel.NewLasso(sets[0].X, sets[0].Y, smooth.Shared)
 //	mse, _ := bilevel.NewMSE(sets[1].X, sets[1].Y)
 //	obj, _ := bilevel.NewHeldOut(lasso, mse, nil) // implicit hypergradient
 //	res, _ := bilevel.Optimize(ctx, obj, []float64{math.Log(lasso.LambdaMax() / 10)}, nil)
@@ -42,8 +50,8 @@
 //	∇L(θ) = −(∂θF)ᵀ u,   (∂ₓF)ᵀ u = ∇C(w*),
 //
 // computed by package implicit with the model's own factorization (the
-// Hessian's Cholesky factor, kept from the inner solve, or the support
-// Hessian H_SS of a lasso) or any linear solver of the engine,
+// Hessian's Cholesky factor, kept from the inner solve by smooth.Newton,
+// or the support system of package prox for a lasso) or any linear solver of the engine,
 // warm-started from the previous outer step ([Implicit]). For l1 models
 // w* is zero off its support S and the system reduces to
 // H_SS ∂w_S/∂θ = −∂θ∇_S g, solved by coordinate sweeps in forward mode as

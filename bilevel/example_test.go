@@ -9,6 +9,7 @@ import (
 
 	"github.com/optlayers/optlayers/bilevel"
 	"github.com/optlayers/optlayers/datasets"
+	"github.com/optlayers/optlayers/solvers/smooth"
 )
 
 // Tune the ridge penalty of protocol H1 (diabetes, validation MSE) by
@@ -19,7 +20,7 @@ func ExampleOptimize() {
 	if err != nil {
 		panic(err)
 	}
-	model, err := bilevel.NewRidge(sets[0].X, sets[0].Y, bilevel.Shared)
+	model, err := bilevel.NewRidge(sets[0].X, sets[0].Y, smooth.Shared)
 	if err != nil {
 		panic(err)
 	}
@@ -55,7 +56,7 @@ func ExampleHypergradient() {
 	if err != nil {
 		panic(err)
 	}
-	lasso, err := bilevel.NewLasso(sets[0].X, sets[0].Y, bilevel.Shared)
+	lasso, err := bilevel.NewLasso(sets[0].X, sets[0].Y, smooth.Shared)
 	if err != nil {
 		panic(err)
 	}
@@ -94,14 +95,14 @@ func ExampleKFold() {
 		if err != nil {
 			return nil, nil, err
 		}
-		m, err := bilevel.NewLasso(sets[0].X, sets[0].Y, bilevel.Shared)
+		m, err := bilevel.NewLasso(sets[0].X, sets[0].Y, smooth.Shared)
 		if err != nil {
 			return nil, nil, err
 		}
 		c, err := bilevel.NewMSE(sets[1].X, sets[1].Y)
 		return m, c, err
 	}
-	cv, err := bilevel.KFold(d.X, d.Y, 5, build, nil, 0)
+	cv, err := bilevel.KFold(d.X, d.Y, 5, build, nil)
 	if err != nil {
 		panic(err)
 	}

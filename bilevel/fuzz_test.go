@@ -6,6 +6,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/optlayers/optlayers/solvers/smooth"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -61,19 +62,19 @@ func FuzzModels(f *testing.F) {
 		)
 		switch kind {
 		case 0:
-			m, err = NewRidge(x, y, Shared)
+			m, err = NewRidge(x, y, smooth.Shared)
 		case 1:
-			m, err = NewRidge(x, y, PerFeature)
+			m, err = NewRidge(x, y, smooth.PerFeature)
 		case 2:
-			m, err = NewLasso(x, y, Shared)
+			m, err = NewLasso(x, y, smooth.Shared)
 		case 3:
 			m, err = NewElasticNet(x, y)
 		case 4:
-			m, err = NewLogistic(x, signs, PerFeature)
+			m, err = NewLogistic(x, signs, smooth.PerFeature)
 		case 5:
-			m, err = NewSparseLogistic(x, signs, Shared)
+			m, err = NewSparseLogistic(x, signs, smooth.Shared)
 		default:
-			m, err = NewMultinomial(x, classes, PerClass)
+			m, err = NewMultinomial(x, classes, smooth.PerClass)
 		}
 		if err != nil {
 			return
@@ -82,7 +83,7 @@ func FuzzModels(f *testing.F) {
 		case 4, 5:
 			c, err = NewLogLoss(x, signs)
 		case 6:
-			c, err = NewMultiLogLoss(x, classes, m.(*Multinomial).Classes())
+			c, err = NewMultiLogLoss(x, classes, m.(*SmoothModel).Classes())
 		default:
 			c, err = NewMSE(x, y)
 		}
@@ -131,7 +132,7 @@ func FuzzOptimizeSettings(f *testing.F) {
 	f.Add(math.NaN(), math.Inf(-1), math.Inf(1), 1e9, uint8(2), uint8(40))
 	x, y, xv, yv := regression(1, 30, 4)
 	f.Fuzz(func(t *testing.T, theta0, lo, hi, lr float64, alg, evals uint8) {
-		m, err := NewRidge(x, y, Shared)
+		m, err := NewRidge(x, y, smooth.Shared)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -70,32 +70,6 @@ func checkCount(name string, n int) error {
 	return nil
 }
 
-// Penalty says how many regularization strengths a model has.
-type Penalty int
-
-const (
-	// Shared is one strength for all weights (θ has length 1, or 2 for
-	// the elastic net).
-	Shared Penalty = iota
-	// PerFeature is one strength per feature (θ has one entry per
-	// feature).
-	PerFeature
-	// PerClass is one strength per class (multinomial models only).
-	PerClass
-)
-
-func (p Penalty) String() string {
-	switch p {
-	case Shared:
-		return "shared"
-	case PerFeature:
-		return "per-feature"
-	case PerClass:
-		return "per-class"
-	}
-	return fmt.Sprintf("Penalty(%d)", int(p))
-}
-
 // Model is an inner problem: its solution w*(θ) minimizes a training
 // objective g(w, θ) whose regularization strengths are λ = exp(θ). θ is in
 // log space so that the outer problem is well scaled and λ stays positive.
@@ -105,7 +79,7 @@ func (p Penalty) String() string {
 // [CrossValidation] does with one model per fold).
 //
 // The models and criteria of this package do not panic on a nil
-// receiver or a zero value (a &Ridge{} not built by NewRidge): Fit returns ErrInvalid, Dims 0, Value NaN, and Condition and
+// receiver or a zero value (a &SmoothModel{} not built by NewRidge): Fit returns ErrInvalid, Dims 0, Value NaN, and Condition and
 // Iteration return a condition and a map whose Linearize fails.
 type Model interface {
 	// Dims returns the number of inner variables n (weights) and of
@@ -162,15 +136,13 @@ type SupportModel interface {
 }
 
 // data holds a validated design matrix: X row-major (rows × d), its
-// transpose (d × rows) for column access, and the targets.
+// transpose (d × rows), and the targets.
 type data struct {
-	x     *mat.Dense
-	xt    *mat.Dense // d × rows
-	y     []float64
-	rows  int
-	d     int
-	xrows [][]float64
-	xcols [][]float64
+	x    *mat.Dense
+	xt   *mat.Dense // d × rows
+	y    []float64
+	rows int
+	d    int
 }
 
 // checkShape validates that x is a non-empty matrix (not nil, nor a
@@ -223,16 +195,7 @@ func newData(x mat.Matrix, y []float64) (*data, error) {
 		return nil, fmt.Errorf("%w: the squared norm of y overflows (rescale the data)", ErrNaN)
 	}
 	xt := mat.DenseCopyOf(dx.T())
-	d := &data{x: dx, xt: xt, y: append([]float64(nil), y...), rows: r, d: c}
-	d.xrows = make([][]float64, r)
-	for i := range r {
-		d.xrows[i] = dx.RawRowView(i)
-	}
-	d.xcols = make([][]float64, c)
-	for j := range c {
-		d.xcols[j] = xt.RawRowView(j)
-	}
-	return d, nil
+	return &data{x: dx, xt: xt, y: append([]float64(nil), y...), rows: r, d: c}, nil
 }
 
 // mulX sets dst (rows) = X v.
@@ -243,13 +206,6 @@ func (d *data) mulX(dst, v []float64) {
 // mulXT sets dst (d) = Xᵀ u.
 func (d *data) mulXT(dst, u []float64) {
 	mat.NewVecDense(d.d, dst).MulVec(d.xt, mat.NewVecDense(d.rows, u))
-}
-
-// gram returns XᵀX/rows.
-func (d *data) gram() *mat.SymDense {
-	g := mat.NewSymDense(d.d, nil)
-	g.SymRankK(g, 1/float64(d.rows), d.xt)
-	return g
 }
 
 // maxEig estimates the largest eigenvalue of XᵀX/rows by power iteration
@@ -347,21 +303,6 @@ func checkW(w []float64, n int) error {
 	}
 	return nil
 }
-
-func sameVec(a, b []float64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
-// expClamp is exp(θ); θ is validated to |θ| ≤ 700 before use.
-func expClamp(t float64) float64 { return math.Exp(t) }
 
 func maxExp(theta []float64) float64 {
 	m := 0.0
@@ -476,4 +417,16 @@ func (nilCondition) Dims() (int, int)             { return 0, 0 }
 func (nilCondition) Residual(dst, _, _ []float64) { nanFill(dst) }
 func (nilCondition) Linearize(_, _ []float64) (implicit.Operator, implicit.Operator, error) {
 	return nil, nil, errNilModel
+}
+
+func sameVec(a, b []float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }

@@ -172,14 +172,36 @@ type CrossValidation struct {
 	workers int
 }
 
+// CVSettings configures [NewCrossValidation] and [KFold]. A nil
+// *CVSettings or the zero value means the defaults.
+type CVSettings struct {
+	// Hypergrad selects the hypergradient method of every fold built by
+	// KFold (nil: the defaults of HypergradSettings; NewCrossValidation's
+	// folds keep their own).
+	Hypergrad *HypergradSettings
+	// Workers bounds the goroutines over the folds: 0 means
+	// runtime.GOMAXPROCS, negative is ErrInvalid.
+	Workers int
+}
+
+func (s *CVSettings) check() error {
+	if s == nil {
+		return nil
+	}
+	if err := checkCount("Workers", s.Workers); err != nil {
+		return err
+	}
+	return s.Hypergrad.check()
+}
+
 // NewCrossValidation returns the mean of the given fold objectives, which
-// must have the same number of hyperparameters. workers bounds the
-// goroutines (0 means runtime.GOMAXPROCS; negative is ErrInvalid).
-func NewCrossValidation(folds []*HeldOut, workers int) (*CrossValidation, error) {
+// must have the same number of hyperparameters, evaluated on s.Workers
+// goroutines.
+func NewCrossValidation(folds []*HeldOut, s *CVSettings) (*CrossValidation, error) {
 	if len(folds) == 0 {
 		return nil, fmt.Errorf("%w: no folds", ErrInvalid)
 	}
-	if err := checkCount("workers", workers); err != nil {
+	if err := s.check(); err != nil {
 		return nil, err
 	}
 	for _, f := range folds {
@@ -187,7 +209,11 @@ func NewCrossValidation(folds []*HeldOut, workers int) (*CrossValidation, error)
 			return nil, fmt.Errorf("%w: folds with different numbers of hyperparameters", ErrDims)
 		}
 	}
-	if workers <= 0 {
+	workers := 0
+	if s != nil {
+		workers = s.Workers
+	}
+	if workers == 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	return &CrossValidation{folds: folds, workers: workers}, nil
@@ -269,20 +295,20 @@ type FoldBuilder func(xTrain mat.Matrix, yTrain []float64, xVal mat.Matrix, yVal
 
 // KFold returns the K-fold cross-validation objective of the rows (x, y):
 // fold f validates on the rows with index % k == f and trains on the
-// others (the rule of datasets.Dataset.Folds). s selects the
-// hypergradient method of every fold; workers bounds the goroutines (0:
-// GOMAXPROCS). A panic in build is returned as an error wrapping
-// ErrCallback.
-func KFold(x mat.Matrix, y []float64, k int, build FoldBuilder, s *HypergradSettings, workers int) (cv *CrossValidation, err error) {
+// others (the rule of datasets.Dataset.Folds). s.Hypergrad selects the
+// hypergradient method of every fold and s.Workers bounds the goroutines.
+// A panic in build is returned as an error wrapping ErrCallback.
+func KFold(x mat.Matrix, y []float64, k int, build FoldBuilder, s *CVSettings) (cv *CrossValidation, err error) {
 	defer recoverCallback(&err, "KFold")
 	if x == nil || build == nil {
 		return nil, fmt.Errorf("%w: nil data or builder", ErrInvalid)
 	}
-	if err := checkCount("workers", workers); err != nil {
-		return nil, err
-	}
 	if err := s.check(); err != nil {
 		return nil, err
+	}
+	var hs *HypergradSettings
+	if s != nil {
+		hs = s.Hypergrad
 	}
 	r, c := x.Dims()
 	if len(y) != r {
@@ -318,11 +344,11 @@ func KFold(x mat.Matrix, y []float64, k int, build FoldBuilder, s *HypergradSett
 		if err != nil {
 			return nil, fmt.Errorf("fold %d: %w", f, err)
 		}
-		h, err := NewHeldOut(m, crit, s)
+		h, err := NewHeldOut(m, crit, hs)
 		if err != nil {
 			return nil, fmt.Errorf("fold %d: %w", f, err)
 		}
 		folds = append(folds, h)
 	}
-	return NewCrossValidation(folds, workers)
+	return NewCrossValidation(folds, s)
 }

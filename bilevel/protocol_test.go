@@ -44,11 +44,11 @@ func protocol(t testing.TB, id string, s *HypergradSettings) *HeldOut {
 	var c Criterion
 	switch id {
 	case "H1":
-		m, err = NewRidge(sets[0].X, sets[0].Y, Shared)
+		m, err = NewRidge(sets[0].X, sets[0].Y, smooth.Shared)
 	case "H2":
-		m, err = NewLasso(sets[0].X, sets[0].Y, Shared)
+		m, err = NewLasso(sets[0].X, sets[0].Y, smooth.Shared)
 	default:
-		m, err = NewLogistic(sets[0].X, sets[0].Y, Shared)
+		m, err = NewLogistic(sets[0].X, sets[0].Y, smooth.Shared)
 	}
 	require.NoError(t, err)
 	if id == "H3" {
@@ -157,14 +157,14 @@ func TestSolversAgainstIndependentMethods(t *testing.T) {
 		// coordinate descent) vs FISTA on the same composite problem, and
 		// the proximal-gradient fixed-point residual of bilevel's own
 		// condition.
-		for _, pen := range []prox.Penalty{prox.L1Penalty, prox.WeightedL1Penalty, prox.ElasticNetPenalty} {
+		for _, pen := range []prox.Penalty{prox.Penalty{}, prox.Penalty{Strengths: smooth.PerFeature}, prox.Penalty{ElasticNet: true}} {
 			var m *L1Regression
 			var err error
 			switch pen {
-			case prox.L1Penalty:
-				m, err = NewLasso(x, y, Shared)
-			case prox.WeightedL1Penalty:
-				m, err = NewLasso(x, y, PerFeature)
+			case prox.Penalty{}:
+				m, err = NewLasso(x, y, smooth.Shared)
+			case prox.Penalty{Strengths: smooth.PerFeature}:
+				m, err = NewLasso(x, y, smooth.PerFeature)
 			default:
 				m, err = NewElasticNet(x, y)
 			}
@@ -194,7 +194,7 @@ func TestSolversAgainstIndependentMethods(t *testing.T) {
 		}
 		// Logistic (shared and per feature) vs smooth.Logistic + L-BFGS.
 		xc, yc, _, _ := classification(seed, 80, 6)
-		for _, pen := range []Penalty{Shared, PerFeature} {
+		for _, pen := range []smooth.Strengths{smooth.Shared, smooth.PerFeature} {
 			m, err := NewLogistic(xc, yc, pen)
 			require.NoError(t, err)
 			n, p := m.Dims()
@@ -205,7 +205,7 @@ func TestSolversAgainstIndependentMethods(t *testing.T) {
 			w := make([]float64, n)
 			_, err = m.Fit(ctx, w, theta, 1e-13)
 			require.NoError(t, err)
-			reg := smooth.L2{PerFeature: pen == PerFeature, LogScale: true}
+			reg := smooth.L2{Strengths: pen, LogScale: true}
 			pb, err := smooth.Logistic(xc, yc, reg)
 			require.NoError(t, err)
 			res, err := smooth.Minimize(ctx, pb, theta, make([]float64, n), &smooth.Settings{Tol: 1e-12})
@@ -215,7 +215,7 @@ func TestSolversAgainstIndependentMethods(t *testing.T) {
 			}
 		}
 		// Ridge vs a dense solve of the normal equations.
-		m, err := NewRidge(x, y, Shared)
+		m, err := NewRidge(x, y, smooth.Shared)
 		require.NoError(t, err)
 		w := make([]float64, 12)
 		_, err = m.Fit(ctx, w, []float64{0.5}, 0)
@@ -245,7 +245,7 @@ func TestCrossValidationDeterministic(t *testing.T) {
 	build := func(workers int) *CrossValidation {
 		var folds []*HeldOut
 		for f := range trains {
-			m, err := NewLasso(trains[f].X, trains[f].Y, Shared)
+			m, err := NewLasso(trains[f].X, trains[f].Y, smooth.Shared)
 			require.NoError(t, err)
 			c, err := NewMSE(vals[f].X, vals[f].Y)
 			require.NoError(t, err)
@@ -253,20 +253,20 @@ func TestCrossValidationDeterministic(t *testing.T) {
 			require.NoError(t, err)
 			folds = append(folds, h)
 		}
-		cv, err := NewCrossValidation(folds, workers)
+		cv, err := NewCrossValidation(folds, &CVSettings{Workers: workers})
 		require.NoError(t, err)
 		return cv
 	}
 	theta := []float64{0.5}
 	// KFold builds the same folds.
 	kf, err := KFold(x, y, 5, func(xt mat.Matrix, yt []float64, xv mat.Matrix, yv []float64) (Model, Criterion, error) {
-		m, err := NewLasso(xt, yt, Shared)
+		m, err := NewLasso(xt, yt, smooth.Shared)
 		if err != nil {
 			return nil, nil, err
 		}
 		c, err := NewMSE(xv, yv)
 		return m, c, err
-	}, nil, 2)
+	}, &CVSettings{Workers: 2})
 	require.NoError(t, err)
 	gk := []float64{0}
 	ek, err := kf.Evaluate(ctx, theta, gk, 1e-12)
@@ -307,18 +307,18 @@ func TestBadInput(t *testing.T) {
 	assert.ErrorIs(t, err, datasets.ErrConstant)
 	// One class only.
 	x := mat.NewDense(4, 2, []float64{1, 2, 3, 4, 5, 6, 7, 8})
-	_, err = NewLogistic(x, []float64{1, 1, 1, 1}, Shared)
+	_, err = NewLogistic(x, []float64{1, 1, 1, 1}, smooth.Shared)
 	assert.ErrorIs(t, err, ErrLabels)
-	_, err = NewSparseLogistic(x, []float64{-1, -1, -1, -1}, Shared)
+	_, err = NewSparseLogistic(x, []float64{-1, -1, -1, -1}, smooth.Shared)
 	assert.ErrorIs(t, err, ErrLabels)
-	_, err = NewMultinomial(x, []float64{2, 2, 2, 2}, Shared)
+	_, err = NewMultinomial(x, []float64{2, 2, 2, 2}, smooth.Shared)
 	assert.ErrorIs(t, err, ErrLabels)
-	_, err = NewLogistic(x, []float64{0, 1, 0, 1}, Shared)
+	_, err = NewLogistic(x, []float64{0, 1, 0, 1}, smooth.Shared)
 	assert.ErrorIs(t, err, ErrLabels, "0/1 labels must be mapped to ±1")
 	// NaN, shapes.
-	_, err = NewRidge(mat.NewDense(2, 2, []float64{1, math.NaN(), 0, 1}), []float64{1, 2}, Shared)
+	_, err = NewRidge(mat.NewDense(2, 2, []float64{1, math.NaN(), 0, 1}), []float64{1, 2}, smooth.Shared)
 	assert.ErrorIs(t, err, ErrNaN)
-	_, err = NewLasso(x, []float64{1, 2}, Shared)
+	_, err = NewLasso(x, []float64{1, 2}, smooth.Shared)
 	assert.ErrorIs(t, err, ErrDims)
 	// Inverted bounds.
 	h := protocol(t, "H1", nil)
@@ -412,7 +412,7 @@ func TestProblemModel(t *testing.T) {
 	g := []float64{0}
 	_, err = h.Evaluate(ctx, []float64{0.3}, g, 0)
 	require.NoError(t, err)
-	ridge, err := NewRidge(x, y, Shared)
+	ridge, err := NewRidge(x, y, smooth.Shared)
 	require.NoError(t, err)
 	hr, err := NewHeldOut(ridge, c, nil)
 	require.NoError(t, err)
@@ -466,7 +466,7 @@ func TestPerFeatureLowersValidation(t *testing.T) {
 			}
 		}
 		require.NoError(t, err)
-		build := func(p Penalty) *HeldOut {
+		build := func(p smooth.Strengths) *HeldOut {
 			var m Model
 			var c Criterion
 			if id == "H1" {
@@ -483,9 +483,9 @@ func TestPerFeatureLowersValidation(t *testing.T) {
 			require.NoError(t, err)
 			return h
 		}
-		rs, err := Optimize(ctx, build(Shared), []float64{0}, &Settings{MaxIter: 20})
+		rs, err := Optimize(ctx, build(smooth.Shared), []float64{0}, &Settings{MaxIter: 20})
 		require.NoError(t, err)
-		hp := build(PerFeature)
+		hp := build(smooth.PerFeature)
 		p := hp.Dims()
 		th := make([]float64, p)
 		for j := range th {
@@ -537,7 +537,7 @@ func TestLogisticIntercept(t *testing.T) {
 			y[i] = 1
 		}
 	}
-	m, err := NewLogisticIntercept(x, y, Shared)
+	m, err := NewLogisticIntercept(x, y, smooth.Shared)
 	require.NoError(t, err)
 	n, p := m.Dims()
 	require.Equal(t, 5, n)

@@ -80,7 +80,7 @@ var x2, th3, g2 = []float64{0, 0}, []float64{1, 2, 3}, []float64{1, -1}
 
 func vjpCase(name string, c Condition, x, th, g []float64, s *Settings, want error) testutil.Case {
 	return testutil.Case{Name: "VJP/" + name, Want: want, Call: func(context.Context) (func() error, error) {
-		v, err := VJP(c, x, th, g, s)
+		v, err := VJP(context.Background(), c, x, th, g, s)
 		return func() error { return testutil.Finite("VJP", v) }, err
 	}}
 }
@@ -146,19 +146,19 @@ func TestAdversarialEngine(t *testing.T) {
 		vjpCase("panicking ∂ₓF in Auto", panickyDx(), x2, th3, g2, nil, ErrCallback),
 		vjpCase("panicking Numerical residual", Numerical(1, 1, func(dst, x, th []float64) { panic("boom") }), []float64{0}, []float64{0}, []float64{1}, nil, ErrCallback),
 		{Name: "VJP/valid", Call: func(context.Context) (func() error, error) {
-			v, err := VJP(linCond(), x2, th3, g2, nil)
+			v, err := VJP(context.Background(), linCond(), x2, th3, g2, nil)
 			return func() error { return near(v, linVJP(g2), 1e-12) }, err
 		}},
 		{Name: "VJP/n = 0", Call: func(context.Context) (func() error, error) {
-			v, err := VJP(empty, nil, []float64{1, 2}, nil, nil)
+			v, err := VJP(context.Background(), empty, nil, []float64{1, 2}, nil, nil)
 			return func() error { return near(v, []float64{0, 0}, 0) }, err
 		}},
 		{Name: "JVP/n = 0", Call: func(context.Context) (func() error, error) {
-			v, err := JVP(empty, nil, []float64{1, 2}, []float64{1, 1}, nil)
+			v, err := JVP(context.Background(), empty, nil, []float64{1, 2}, []float64{1, 1}, nil)
 			return func() error { return near(v, nil, 0) }, err
 		}},
 		{Name: "Jacobian/n = 0", Call: func(context.Context) (func() error, error) {
-			j, err := Jacobian(empty, nil, []float64{1, 2}, nil)
+			j, err := Jacobian(context.Background(), empty, nil, []float64{1, 2}, nil)
 			return func() error {
 				if r, c := j.Dims(); r != 0 || c != 0 {
 					return fmt.Errorf("Jacobian is %d×%d", r, c)
@@ -167,35 +167,35 @@ func TestAdversarialEngine(t *testing.T) {
 			}, err
 		}},
 		{Name: "JVP/Numerical n = 0", Call: func(context.Context) (func() error, error) {
-			v, err := JVP(Numerical(0, 1, func(dst, x, th []float64) {}), nil, []float64{1}, []float64{1}, nil)
+			v, err := JVP(context.Background(), Numerical(0, 1, func(dst, x, th []float64) {}), nil, []float64{1}, []float64{1}, nil)
 			return func() error { return near(v, nil, 0) }, err
 		}},
 		{Name: "Jacobian/Numerical n = 0", Call: func(context.Context) (func() error, error) {
-			_, err := Jacobian(Numerical(0, 1, func(dst, x, th []float64) {}), nil, []float64{1}, nil)
+			_, err := Jacobian(context.Background(), Numerical(0, 1, func(dst, x, th []float64) {}), nil, []float64{1}, nil)
 			return func() error { return nil }, err
 		}},
 		{Name: "JVP/nil condition", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
-			_, err := JVP(nil, x2, th3, th3, nil)
+			_, err := JVP(context.Background(), nil, x2, th3, th3, nil)
 			return nil, err
 		}},
 		{Name: "JVP/NaN direction", Want: ErrNaN, Call: func(context.Context) (func() error, error) {
-			_, err := JVP(linCond(), x2, th3, []float64{nan, 0, 0}, nil)
+			_, err := JVP(context.Background(), linCond(), x2, th3, []float64{nan, 0, 0}, nil)
 			return nil, err
 		}},
 		{Name: "JVP/len direction", Want: ErrDims, Call: func(context.Context) (func() error, error) {
-			_, err := JVP(linCond(), x2, th3, nil, nil)
+			_, err := JVP(context.Background(), linCond(), x2, th3, nil, nil)
 			return nil, err
 		}},
 		{Name: "JVP/panicking operator", Want: ErrCallback, Call: func(context.Context) (func() error, error) {
-			_, err := JVP(panicky("apply"), x2, th3, th3, nil)
+			_, err := JVP(context.Background(), panicky("apply"), x2, th3, th3, nil)
 			return nil, err
 		}},
 		{Name: "Jacobian/nil condition", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
-			_, err := Jacobian(nil, x2, th3, nil)
+			_, err := Jacobian(context.Background(), nil, x2, th3, nil)
 			return nil, err
 		}},
 		{Name: "Jacobian/panicking operator", Want: ErrCallback, Call: func(context.Context) (func() error, error) {
-			_, err := Jacobian(panicky("apply"), x2, th3, &Settings{Method: GMRES})
+			_, err := Jacobian(context.Background(), panicky("apply"), x2, th3, &Settings{Method: GMRES})
 			return nil, err
 		}},
 		{Name: "Linearization/nil receiver", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
@@ -231,7 +231,7 @@ func TestAdversarialEngine(t *testing.T) {
 			for k := range 8 {
 				wg.Go(func() {
 					g := []float64{float64(k), 1}
-					v, err := VJP(c, x2, th3, g, nil)
+					v, err := VJP(context.Background(), c, x2, th3, g, nil)
 					if err == nil {
 						err = near(v, linVJP(g), 1e-12)
 					}
@@ -345,10 +345,51 @@ func TestAdversarialProblem(t *testing.T) {
 				return nil, ctx.Err()
 			}, Condition: linCond()}, th3)
 		}},
+		{Name: "nil Solution VJPContext", Want: ErrInvalid, Call: func(ctx context.Context) (func() error, error) {
+			var s *Solution
+			return nil, s.VJPContext(ctx, make([]float64, 3), g2)
+		}},
+		{Name: "nil Linearization contexts", Want: ErrInvalid, Call: func(ctx context.Context) (func() error, error) {
+			var l *Linearization
+			_, jerr := l.JacobianContext(ctx)
+			return nil, errors.Join(l.VJPContext(ctx, nil, nil), l.JVPContext(ctx, nil, nil), l.AdjointContext(ctx, nil, nil), jerr)
+		}},
+		{Name: "Solution.JVPContext/canceled", Want: context.Canceled, Call: func(ctx context.Context) (func() error, error) {
+			s, err := (&Problem{Solver: solver, Condition: linCond()}).Solve(ctx, th3, nil)
+			if err != nil {
+				return nil, err
+			}
+			return nil, s.JVPContext(testutil.Canceled(), make([]float64, 2), th3)
+		}},
+		{Name: "VJP/nil ctx", Call: func(context.Context) (func() error, error) {
+			v, err := VJP(nil, linCond(), x2, th3, g2, nil)
+			return func() error { return near(v, linVJP(g2), 1e-12) }, err
+		}},
 		{Name: "nil Solution", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 			var s *Solution
 			err := s.VJP(make([]float64, 3), g2)
 			return nil, err
+		}},
+	})
+}
+
+func TestAdversarialBatchError(t *testing.T) {
+	errA := errors.New("a")
+	var nilBE *BatchError
+	testutil.RunAdversarial(t, []testutil.Case{
+		{Name: "NewBatchError/nil", Call: func(context.Context) (func() error, error) {
+			return func() error { return nil }, NewBatchError(nil)
+		}},
+		{Name: "NewBatchError/nil entries", Want: errA, Call: func(context.Context) (func() error, error) {
+			return nil, NewBatchError([]error{nil, errA, nil})
+		}},
+		{Name: "BatchError/nil receiver Err", Call: func(context.Context) (func() error, error) {
+			return func() error { return nil }, nilBE.Err(-1)
+		}},
+		{Name: "BatchError/mismatched fields", Want: errA, Call: func(context.Context) (func() error, error) {
+			be := &BatchError{Indices: []int{0, 1, 2}, Errs: []error{errA}}
+			_ = be.Error()
+			return nil, be
 		}},
 	})
 }

@@ -1,6 +1,7 @@
 package implicit
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -74,7 +75,7 @@ func BenchmarkRidgeVJPvsJacobian(b *testing.B) {
 		b.Run(fmt.Sprintf("VJP/%v", method), func(b *testing.B) {
 			s := &Settings{Method: method, Tol: 1e-10}
 			for b.Loop() {
-				if _, err := VJP(r, w, lambda, g, s); err != nil {
+				if _, err := VJP(context.Background(), r, w, lambda, g, s); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -83,7 +84,7 @@ func BenchmarkRidgeVJPvsJacobian(b *testing.B) {
 	b.Run("Jacobian/DenseCholesky", func(b *testing.B) {
 		s := &Settings{Method: DenseCholesky}
 		for b.Loop() {
-			if _, err := Jacobian(r, w, lambda, s); err != nil {
+			if _, err := Jacobian(context.Background(), r, w, lambda, s); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -130,7 +131,7 @@ func BenchmarkLinearSolvers(b *testing.B) {
 		})
 		b.Run(fmt.Sprintf("SPD/n=%d/CG", n), func(b *testing.B) {
 			for b.Loop() {
-				if _, err := linsolve.CG(x, linsolve.NewMatrix(s), rhs, set); err != nil {
+				if _, err := linsolve.CG(context.Background(), x, linsolve.NewMatrix(s), rhs, set); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -146,14 +147,14 @@ func BenchmarkLinearSolvers(b *testing.B) {
 		})
 		b.Run(fmt.Sprintf("Nonsym/n=%d/GMRES", n), func(b *testing.B) {
 			for b.Loop() {
-				if _, err := linsolve.GMRES(x, linsolve.NewMatrix(g), rhs, set); err != nil {
+				if _, err := linsolve.GMRES(context.Background(), x, linsolve.NewMatrix(g), rhs, set); err != nil {
 					b.Fatal(err)
 				}
 			}
 		})
 		b.Run(fmt.Sprintf("Nonsym/n=%d/BiCGSTAB", n), func(b *testing.B) {
 			for b.Loop() {
-				if _, err := linsolve.BiCGSTAB(x, linsolve.NewMatrix(g), rhs, set); err != nil {
+				if _, err := linsolve.BiCGSTAB(context.Background(), x, linsolve.NewMatrix(g), rhs, set); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -1,5 +1,7 @@
 package implicit
 
+import "context"
+
 // Differentiable is the one contract of every differentiable result in
 // the module: a solution z* of a problem with parameters θ, together with
 // the optimality condition F(z*, θ) = 0 it satisfies and its derivatives
@@ -25,4 +27,21 @@ type Differentiable interface {
 	Condition() (c Condition, z, theta []float64)
 	VJP(dst, g []float64) error
 	JVP(dst, dtheta []float64) error
+}
+
+// ContextDifferentiable is a Differentiable whose derivatives can be long
+// work (an iterative linear solve of the engine, say) and can be
+// cancelled. VJPContext and JVPContext compute what VJP and JVP compute;
+// when ctx is done (on entry or during the solve) they stop within one
+// iteration and return an error matching ctx.Err(). VJP and JVP are the
+// same with a context that is never done, as net.Dial is DialContext's:
+// the contract's methods take no context, so that closed-form results
+// need none. The engine's Solution implements it (and Linearization has
+// the same methods), and so can every result that delegates its
+// derivatives to them; the conformance suite checks the cancellation of
+// those that do.
+type ContextDifferentiable interface {
+	Differentiable
+	VJPContext(ctx context.Context, dst, g []float64) error
+	JVPContext(ctx context.Context, dst, dtheta []float64) error
 }

@@ -1,6 +1,7 @@
 package implicit
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -8,6 +9,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/optlayers/optlayers/implicit/linsolve"
+	"github.com/optlayers/optlayers/internal/guard"
 )
 
 // Method selects how the engine solves linear systems with A = ∂ₓF.
@@ -143,7 +145,7 @@ func Linearize(c Condition, x, theta []float64, s *Settings) (l *Linearization, 
 	if err := s.validate(); err != nil {
 		return nil, err
 	}
-	defer recoverCallback(&err)
+	defer guard.Recover(&err, ErrCallback)
 	n, p := c.Dims()
 	if n < 0 || p < 0 {
 		return nil, fmt.Errorf("%w: condition dimensions %d×%d", ErrDims, n, p)
@@ -261,10 +263,15 @@ func (l *Linearization) factorization(m Method) (linsolve.Factorized, error) {
 	return f, nil
 }
 
-// solve sets dst = A⁻¹ b (trans false) or A⁻ᵀ b (trans true).
-func (l *Linearization) solve(dst, b []float64, trans bool) error {
+// solve sets dst = A⁻¹ b (trans false) or A⁻ᵀ b (trans true). A done
+// ctx stops it before a factorization and within one iteration of a
+// Krylov method, with an error matching ctx.Err() (and no dense fallback).
+func (l *Linearization) solve(ctx context.Context, dst, b []float64, trans bool) error {
 	if !finite(b) {
 		return fmt.Errorf("%w: in the right-hand side", ErrNaN)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	if l.n == 0 {
 		return nil // no unknowns: the empty solution
@@ -304,15 +311,15 @@ func (l *Linearization) solve(dst, b []float64, trans bool) error {
 		)
 		switch m {
 		case CG:
-			res, err = linsolve.CG(dst, a, b, ls)
+			res, err = linsolve.CG(ctx, dst, a, b, ls)
 		case NormalCG:
-			res, err = linsolve.NormalCG(dst, a, b, ls)
+			res, err = linsolve.NormalCG(ctx, dst, a, b, ls)
 		case GMRES:
-			res, err = linsolve.GMRES(dst, a, b, ls)
+			res, err = linsolve.GMRES(ctx, dst, a, b, ls)
 		case BiCGSTAB:
-			res, err = linsolve.BiCGSTAB(dst, a, b, ls)
+			res, err = linsolve.BiCGSTAB(ctx, dst, a, b, ls)
 		case Neumann:
-			res, err = linsolve.Neumann(dst, a, b, ls)
+			res, err = linsolve.Neumann(ctx, dst, a, b, ls)
 			if err != nil && finite(dst) {
 				err = nil // an approximation by design; the residual is reported
 			}
@@ -320,9 +327,12 @@ func (l *Linearization) solve(dst, b []float64, trans bool) error {
 			return fmt.Errorf("%w: unknown method %v", ErrSolve, m)
 		}
 		l.LastResult = res
+		if err != nil && ctx.Err() != nil {
+			return err
+		}
 		if err != nil && l.s.Method == Auto && !errors.Is(err, linsolve.ErrNaN) && !errors.Is(err, linsolve.ErrCallback) && l.n <= maxDenseFallback {
 			l.dense = true
-			return l.solve(dst, b, trans)
+			return l.solve(ctx, dst, b, trans)
 		}
 		if err != nil {
 			return solveErr(m, err)
@@ -336,24 +346,41 @@ func (l *Linearization) solve(dst, b []float64, trans bool) error {
 }
 
 // Adjoint sets dst (length n) to u = A⁻ᵀ g, the adjoint of the cotangent g.
-func (l *Linearization) Adjoint(dst, g []float64) (err error) {
+// It is AdjointContext with a context that is never done.
+func (l *Linearization) Adjoint(dst, g []float64) error {
+	return l.AdjointContext(context.Background(), dst, g)
+}
+
+// AdjointContext is Adjoint that stops within one iteration of ctx being
+// done (see [Linearization.VJPContext]).
+func (l *Linearization) AdjointContext(ctx context.Context, dst, g []float64) (err error) {
 	if l == nil {
 		return fmt.Errorf("%w: nil Linearization", ErrInvalid)
 	}
-	defer recoverCallback(&err)
+	defer guard.Recover(&err, ErrCallback)
 	if len(dst) != l.n || len(g) != l.n {
 		return fmt.Errorf("%w: adjoint with n=%d, len(g)=%d, len(dst)=%d", ErrDims, l.n, len(g), len(dst))
 	}
-	return l.solve(dst, g, true)
+	return l.solve(orBackground(ctx), dst, g, true)
 }
 
 // VJP sets dst (length p) to gθ = −(∂θF)ᵀ (∂ₓF)⁻ᵀ g: the gradient with
-// respect to θ of ⟨g, x*(θ)⟩.
-func (l *Linearization) VJP(dst, g []float64) (err error) {
+// respect to θ of ⟨g, x*(θ)⟩. It is VJPContext with a context that is
+// never done: the contract's methods take none ([Differentiable]).
+func (l *Linearization) VJP(dst, g []float64) error {
+	return l.VJPContext(context.Background(), dst, g)
+}
+
+// VJPContext is VJP for a caller whose work can be cancelled: it returns
+// an error matching ctx.Err() when ctx is done on entry, before a dense
+// factorization, or during an iterative solve (within one iteration). A
+// nil ctx is never done.
+func (l *Linearization) VJPContext(ctx context.Context, dst, g []float64) (err error) {
 	if l == nil {
 		return fmt.Errorf("%w: nil Linearization", ErrInvalid)
 	}
-	defer recoverCallback(&err)
+	ctx = orBackground(ctx)
+	defer guard.Recover(&err, ErrCallback)
 	if len(dst) != l.p || len(g) != l.n {
 		return fmt.Errorf("%w: VJP with n=%d p=%d, len(g)=%d, len(dst)=%d", ErrDims, l.n, l.p, len(g), len(dst))
 	}
@@ -361,8 +388,11 @@ func (l *Linearization) VJP(dst, g []float64) (err error) {
 		clear(dst) // x* has no entries: ⟨g, x*⟩ is constant
 		return nil
 	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	u := make([]float64, l.n)
-	if err := l.solve(u, g, true); err != nil {
+	if err := l.solve(ctx, u, g, true); err != nil {
 		return err
 	}
 	l.dtheta.ApplyT(dst, u)
@@ -376,12 +406,19 @@ func (l *Linearization) VJP(dst, g []float64) (err error) {
 }
 
 // JVP sets dst (length n) to dx = −(∂ₓF)⁻¹ (∂θF) dθ: the directional
-// derivative of x*(θ) along dθ.
-func (l *Linearization) JVP(dst, dtheta []float64) (err error) {
+// derivative of x*(θ) along dθ. It is JVPContext with a context that is
+// never done.
+func (l *Linearization) JVP(dst, dtheta []float64) error {
+	return l.JVPContext(context.Background(), dst, dtheta)
+}
+
+// JVPContext is JVP that stops as [Linearization.VJPContext] does.
+func (l *Linearization) JVPContext(ctx context.Context, dst, dtheta []float64) (err error) {
 	if l == nil {
 		return fmt.Errorf("%w: nil Linearization", ErrInvalid)
 	}
-	defer recoverCallback(&err)
+	ctx = orBackground(ctx)
+	defer guard.Recover(&err, ErrCallback)
 	if len(dst) != l.n || len(dtheta) != l.p {
 		return fmt.Errorf("%w: JVP with n=%d p=%d, len(dθ)=%d, len(dst)=%d", ErrDims, l.n, l.p, len(dtheta), len(dst))
 	}
@@ -391,25 +428,39 @@ func (l *Linearization) JVP(dst, dtheta []float64) (err error) {
 	if l.n == 0 {
 		return nil
 	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	b := make([]float64, l.n)
 	l.dtheta.Apply(b, dtheta)
 	for i := range b {
 		b[i] = -b[i]
 	}
-	return l.solve(dst, b, false)
+	return l.solve(ctx, dst, b, false)
 }
 
 // Jacobian returns the dense n×p Jacobian ∂x*/∂θ. With a dense
 // factorization it is one blocked solve with the p columns of −∂θF;
 // otherwise it is formed with p JVPs when p ≤ n and with n VJPs when p > n.
-func (l *Linearization) Jacobian() (j *mat.Dense, err error) {
+// It is JacobianContext with a context that is never done.
+func (l *Linearization) Jacobian() (*mat.Dense, error) {
+	return l.JacobianContext(context.Background())
+}
+
+// JacobianContext is Jacobian that stops as [Linearization.VJPContext]
+// does (each of its solves checks ctx).
+func (l *Linearization) JacobianContext(ctx context.Context) (j *mat.Dense, err error) {
 	if l == nil {
 		return nil, fmt.Errorf("%w: nil Linearization", ErrInvalid)
+	}
+	ctx = orBackground(ctx)
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	if l.n == 0 || l.p == 0 {
 		return &mat.Dense{}, nil
 	}
-	defer recoverCallback(&err)
+	defer guard.Recover(&err, ErrCallback)
 	out := mat.NewDense(l.n, l.p, nil)
 	if m := l.method(); m == Auto || m == DenseLU || m == DenseCholesky {
 		f, err := l.factorization(m)
@@ -434,7 +485,7 @@ func (l *Linearization) Jacobian() (j *mat.Dense, err error) {
 		col := make([]float64, l.n)
 		for j := range l.p {
 			e[j] = 1
-			if err := l.JVP(col, e); err != nil {
+			if err := l.JVPContext(ctx, col, e); err != nil {
 				return nil, err
 			}
 			e[j] = 0
@@ -445,7 +496,7 @@ func (l *Linearization) Jacobian() (j *mat.Dense, err error) {
 	e := make([]float64, l.n)
 	for i := range l.n {
 		e[i] = 1
-		if err := l.VJP(out.RawRowView(i), e); err != nil {
+		if err := l.VJPContext(ctx, out.RawRowView(i), e); err != nil {
 			return nil, err
 		}
 		e[i] = 0
@@ -454,42 +505,54 @@ func (l *Linearization) Jacobian() (j *mat.Dense, err error) {
 }
 
 // VJP returns gθ = −(∂θF)ᵀ (∂ₓF)⁻ᵀ g at (x, θ): the gradient with respect
-// to θ of ⟨g, x*(θ)⟩, where x* solves c.
-func VJP(c Condition, x, theta, g []float64, s *Settings) ([]float64, error) {
+// to θ of ⟨g, x*(θ)⟩, where x* solves c. It stops within one iteration of
+// ctx being done, with an error matching ctx.Err(); a nil ctx is never
+// done.
+func VJP(ctx context.Context, c Condition, x, theta, g []float64, s *Settings) ([]float64, error) {
 	l, err := Linearize(c, x, theta, s)
 	if err != nil {
 		return nil, err
 	}
 	_, p := l.Dims()
 	dst := make([]float64, p)
-	if err := l.VJP(dst, g); err != nil {
+	if err := l.VJPContext(ctx, dst, g); err != nil {
 		return nil, err
 	}
 	return dst, nil
 }
 
 // JVP returns dx = −(∂ₓF)⁻¹ (∂θF) dθ at (x, θ): the derivative of x*(θ) in
-// the direction dθ.
-func JVP(c Condition, x, theta, dtheta []float64, s *Settings) ([]float64, error) {
+// the direction dθ. It stops as VJP does when ctx is done.
+func JVP(ctx context.Context, c Condition, x, theta, dtheta []float64, s *Settings) ([]float64, error) {
 	l, err := Linearize(c, x, theta, s)
 	if err != nil {
 		return nil, err
 	}
 	n, _ := l.Dims()
 	dst := make([]float64, n)
-	if err := l.JVP(dst, dtheta); err != nil {
+	if err := l.JVPContext(ctx, dst, dtheta); err != nil {
 		return nil, err
 	}
 	return dst, nil
 }
 
-// Jacobian returns the dense n×p Jacobian ∂x*/∂θ at (x, θ).
-func Jacobian(c Condition, x, theta []float64, s *Settings) (*mat.Dense, error) {
+// Jacobian returns the dense n×p Jacobian ∂x*/∂θ at (x, θ). It stops as
+// VJP does when ctx is done.
+func Jacobian(ctx context.Context, c Condition, x, theta []float64, s *Settings) (*mat.Dense, error) {
 	l, err := Linearize(c, x, theta, s)
 	if err != nil {
 		return nil, err
 	}
-	return l.Jacobian()
+	return l.JacobianContext(ctx)
+}
+
+// orBackground returns ctx, or a context that is never done for a nil
+// ctx.
+func orBackground(ctx context.Context) context.Context {
+	if ctx == nil {
+		return context.Background()
+	}
+	return ctx
 }
 
 func finite(x []float64) bool {

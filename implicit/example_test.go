@@ -20,7 +20,7 @@ func ExampleNumerical() {
 	for range 50 {
 		x -= (x*x*x + theta*x - 1) / (3*x*x + theta)
 	}
-	dx, err := implicit.JVP(cond, []float64{x}, []float64{theta}, []float64{1}, nil)
+	dx, err := implicit.JVP(context.Background(), cond, []float64{x}, []float64{theta}, []float64{1}, nil)
 	if err != nil {
 		fmt.Println(err)
 		return

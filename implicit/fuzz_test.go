@@ -3,6 +3,7 @@ package implicit
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"math"
 	"testing"
 
@@ -49,13 +50,13 @@ func FuzzEngine(f *testing.F) {
 			g[i] = float64(i + 1)
 		}
 		s := &Settings{Method: method, MaxIter: 40}
-		if v, err := VJP(c, x, th, g, s); err == nil && !finite(v) {
+		if v, err := VJP(context.Background(), c, x, th, g, s); err == nil && !finite(v) {
 			t.Fatalf("VJP %v: non-finite result without error: %v", method, v)
 		}
-		if v, err := JVP(c, x, th, th, s); err == nil && !finite(v) {
+		if v, err := JVP(context.Background(), c, x, th, th, s); err == nil && !finite(v) {
 			t.Fatalf("JVP %v: non-finite result without error: %v", method, v)
 		}
-		if j, err := Jacobian(c, x, th, s); err == nil && !denseFinite(j) {
+		if j, err := Jacobian(context.Background(), c, x, th, s); err == nil && !denseFinite(j) {
 			t.Fatalf("Jacobian %v: non-finite result without error", method)
 		}
 	})
@@ -97,7 +98,7 @@ func FuzzNumerical(f *testing.F) {
 			x[i] = val(5 + i)
 		}
 		s := &Settings{Method: method, Tol: math.Abs(tol) * 1e-8, MaxIter: 50}
-		if v, err := VJP(cond, x, []float64{th}, x, s); err == nil && !finite(v) {
+		if v, err := VJP(context.Background(), cond, x, []float64{th}, x, s); err == nil && !finite(v) {
 			t.Fatalf("VJP: non-finite result without error: %v", v)
 		}
 		if r, err := Check(cond, x, []float64{th}, nil); err == nil && math.IsNaN(r.Worst()) {
@@ -108,6 +109,44 @@ func FuzzNumerical(f *testing.F) {
 		if sol, err := pb.Solve(context.Background(), []float64{th}, nil); err == nil {
 			if j, err := sol.Jacobian(); err == nil && !denseFinite(j) {
 				t.Fatalf("Jacobian: non-finite result without error")
+			}
+		}
+	})
+}
+
+// FuzzNewBatchError builds batch errors from arbitrary failure patterns:
+// the indices are the failing items in order, Err(i) agrees with the
+// input, and Error never panics.
+func FuzzNewBatchError(f *testing.F) {
+	f.Add([]byte{0, 1, 0, 1, 1})
+	f.Fuzz(func(t *testing.T, mask []byte) {
+		errs := make([]error, len(mask))
+		for i, b := range mask {
+			if b%2 == 1 {
+				errs[i] = errors.New("x")
+			}
+		}
+		err := NewBatchError(errs)
+		var be *BatchError
+		if !errors.As(err, &be) {
+			for i, e := range errs {
+				if e != nil {
+					t.Fatalf("item %d failed but no BatchError", i)
+				}
+			}
+			return
+		}
+		_ = be.Error()
+		last := -1
+		for _, i := range be.Indices {
+			if i <= last {
+				t.Fatalf("indices %v not increasing", be.Indices)
+			}
+			last = i
+		}
+		for i, e := range errs {
+			if (be.Err(i) != nil) != (e != nil) {
+				t.Fatalf("Err(%d) = %v, input %v", i, be.Err(i), e)
 			}
 		}
 	})

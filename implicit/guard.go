@@ -4,10 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"runtime/debug"
 
 	"github.com/optlayers/optlayers/implicit/linsolve"
-	"github.com/optlayers/optlayers/internal/parallel"
 )
 
 // Errors for bad arguments and failing user code.
@@ -24,14 +22,6 @@ var (
 	// that value is an error, errors.Is and errors.As see it).
 	ErrCallback = errors.New("implicit: panic in a user callback")
 )
-
-// recoverCallback turns a panic of user code into an error matching
-// ErrCallback. Use as `defer recoverCallback(&err)` with a named result.
-func recoverCallback(err *error) {
-	if v := recover(); v != nil {
-		*err = fmt.Errorf("%w: %w", ErrCallback, &parallel.PanicError{Value: v, Stack: debug.Stack()})
-	}
-}
 
 // checkCondition reports a nil condition or one built without the
 // closures the engine calls. residual tells whether Residual is needed.

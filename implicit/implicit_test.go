@@ -168,18 +168,18 @@ func TestRidgeAllMethodsMatchClosedForm(t *testing.T) {
 				name := fmt.Sprintf("trial%d/%v/factorized=%v", trial, m, fact)
 				r.factorized = fact
 				s := &Settings{Method: m, Tol: 1e-13}
-				jac, err := Jacobian(r, w, theta, s)
+				jac, err := Jacobian(context.Background(), r, w, theta, s)
 				require.NoError(t, err, name)
 				assert.True(t, mat.EqualApprox(jac, want, 1e-8*mat.Norm(want, math.Inf(1))), name)
 				// VJP and JVP against the closed form.
 				g := randVec(rng, len(w))
-				vjp, err := VJP(r, w, theta, g, s)
+				vjp, err := VJP(context.Background(), r, w, theta, g, s)
 				require.NoError(t, err, name)
 				var wantVJP mat.VecDense
 				wantVJP.MulVec(want.T(), mat.NewVecDense(len(g), g))
 				assert.Less(t, relErr(vjp, wantVJP.RawVector().Data), 1e-8, name)
 				dth := randVec(rng, p)
-				jvp, err := JVP(r, w, theta, dth, s)
+				jvp, err := JVP(context.Background(), r, w, theta, dth, s)
 				require.NoError(t, err, name)
 				var wantJVP mat.VecDense
 				wantJVP.MulVec(want, mat.NewVecDense(p, dth))
@@ -224,14 +224,14 @@ func TestScalarRoot(t *testing.T) {
 		}
 		want := -x / (3*x*x + th)
 		for name, cond := range map[string]Condition{"analytic": exact, "numerical": c} {
-			d, err := JVP(cond, []float64{x}, []float64{th}, []float64{1}, nil)
+			d, err := JVP(context.Background(), cond, []float64{x}, []float64{th}, []float64{1}, nil)
 			require.NoError(t, err)
 			tol := 1e-12
 			if name == "numerical" {
 				tol = 1e-8
 			}
 			assert.InDelta(t, want, d[0], tol*math.Max(1, math.Abs(want)), "%s θ=%v", name, th)
-			g, err := VJP(cond, []float64{x}, []float64{th}, []float64{1}, nil)
+			g, err := VJP(context.Background(), cond, []float64{x}, []float64{th}, []float64{1}, nil)
 			require.NoError(t, err)
 			assert.InDelta(t, want, g[0], tol*math.Max(1, math.Abs(want)), "%s θ=%v", name, th)
 		}
@@ -287,7 +287,7 @@ func TestFixedPointAgainstFiniteDifferences(t *testing.T) {
 		fd.Jacobian(want, func(dst, th []float64) { copy(dst, tm.solve(th)) }, theta, &fd.JacobianSettings{Formula: fd.Central})
 		for _, m := range []Method{Auto, GMRES, BiCGSTAB, Neumann} {
 			s := &Settings{Method: m, NeumannTerms: 200}
-			jac, err := Jacobian(FixedPoint(tm), x, theta, s)
+			jac, err := Jacobian(context.Background(), FixedPoint(tm), x, theta, s)
 			require.NoError(t, err)
 			assert.True(t, mat.EqualApprox(jac, want, 1e-7), "trial %d %v", trial, m)
 		}
@@ -380,9 +380,9 @@ func TestNumericalFallbackMatchesAnalytic(t *testing.T) {
 	c := randomCondition{a, randDense(rng, n, p), randDense(rng, n, p)}
 	num := Numerical(n, p, c.Residual)
 	x, th := randVec(rng, n), randVec(rng, p)
-	j1, err := Jacobian(c, x, th, nil)
+	j1, err := Jacobian(context.Background(), c, x, th, nil)
 	require.NoError(t, err)
-	j2, err := Jacobian(num, x, th, nil)
+	j2, err := Jacobian(context.Background(), num, x, th, nil)
 	require.NoError(t, err)
 	assert.True(t, mat.EqualApprox(j1, j2, 1e-8))
 }
@@ -420,29 +420,29 @@ func TestErrors(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 7))
 	r, theta := newRidge(rng, 6, 4)
 	w := r.solve(theta)
-	_, err := VJP(r, w[:3], theta, []float64{1, 2, 3}, nil)
+	_, err := VJP(context.Background(), r, w[:3], theta, []float64{1, 2, 3}, nil)
 	assert.True(t, errors.Is(err, ErrDims))
-	_, err = VJP(r, w, theta, []float64{1, 2, 3}, nil)
+	_, err = VJP(context.Background(), r, w, theta, []float64{1, 2, 3}, nil)
 	assert.True(t, errors.Is(err, ErrDims))
-	_, err = JVP(r, w, theta, make([]float64, 5), nil)
+	_, err = JVP(context.Background(), r, w, theta, make([]float64, 5), nil)
 	assert.True(t, errors.Is(err, ErrDims))
 	nan := append([]float64(nil), theta...)
 	nan[2] = math.NaN()
-	_, err = JVP(r, w, nan, make([]float64, 7), nil)
+	_, err = JVP(context.Background(), r, w, nan, make([]float64, 7), nil)
 	assert.True(t, errors.Is(err, ErrNaN))
-	_, err = VJP(r, w, theta, []float64{1, math.Inf(1), 0, 0}, nil)
+	_, err = VJP(context.Background(), r, w, theta, []float64{1, math.Inf(1), 0, 0}, nil)
 	assert.True(t, errors.Is(err, ErrNaN))
 	// A singular ∂ₓF: ridge with λ = 0 and fewer rows than columns.
 	sing := &ridge{x: randDense(rng, 2, 4), solves: new(int)}
 	th := []float64{0, 1, 2}
-	_, err = JVP(sing, make([]float64, 4), th, []float64{1, 0, 0}, nil)
+	_, err = JVP(context.Background(), sing, make([]float64, 4), th, []float64{1, 0, 0}, nil)
 	assert.True(t, errors.Is(err, ErrSolve), "%v", err)
 	assert.True(t, errors.Is(err, linsolve.ErrSingular), "%v", err)
 	// The ridge term makes it solvable.
-	_, err = JVP(sing, make([]float64, 4), th, []float64{1, 0, 0}, &Settings{Ridge: 1e-6})
+	_, err = JVP(context.Background(), sing, make([]float64, 4), th, []float64{1, 0, 0}, &Settings{Ridge: 1e-6})
 	assert.NoError(t, err)
 	// Non-convergence of an iterative method is reported.
-	_, err = JVP(r, w, theta, randVec(rng, 7), &Settings{Method: GMRES, MaxIter: 1, Tol: 1e-14})
+	_, err = JVP(context.Background(), r, w, theta, randVec(rng, 7), &Settings{Method: GMRES, MaxIter: 1, Tol: 1e-14})
 	assert.True(t, errors.Is(err, ErrSolve), "%v", err)
 	assert.True(t, errors.Is(err, linsolve.ErrNotConverged), "%v", err)
 }
@@ -475,6 +475,83 @@ func TestAutoFallsBackToDense(t *testing.T) {
 	assert.Less(t, relErr(got, wantVJP.RawVector().Data), 1e-9)
 	assert.Equal(t, DenseLU, l.method(), "the fallback sticks for later queries")
 	// An explicitly chosen GMRES reports its failure instead.
-	_, err = VJP(wrapped, w, theta, g, &Settings{Method: GMRES, MaxIter: 1, Tol: 1e-14})
+	_, err = VJP(context.Background(), wrapped, w, theta, g, &Settings{Method: GMRES, MaxIter: 1, Tol: 1e-14})
 	assert.True(t, errors.Is(err, linsolve.ErrNotConverged), "%v", err)
+}
+
+// The engine's Krylov solves stop within one product of ∂ₓF after the
+// caller's ctx is done, with no dense fallback, and the results are the
+// same as without a context when ctx is never done.
+func TestEngineCancel(t *testing.T) {
+	rng := rand.New(rand.NewPCG(81, 82))
+	n, p := 300, 4
+	a := randDense(rng, n, n)
+	for i := range n {
+		a.Set(i, i, a.At(i, i)+3*math.Sqrt(float64(n)))
+	}
+	b := randDense(rng, n, p)
+	x, th := make([]float64, n), make([]float64, p)
+	g := make([]float64, n)
+	for i := range g {
+		g[i] = rng.NormFloat64()
+	}
+	var products int
+	var hook func()
+	c := &ConditionFunc{N: n, P: p,
+		ResidualFunc: func(dst, x, th []float64) {},
+		LinearizeFunc: func(x, th []float64) (Operator, Operator, error) {
+			dx := linsolve.NewFunc(n, n,
+				func(dst, v []float64) { products++; hook(); mat.NewVecDense(n, dst).MulVec(a, mat.NewVecDense(n, v)) },
+				func(dst, u []float64) {
+					products++
+					hook()
+					mat.NewVecDense(n, dst).MulVec(a.T(), mat.NewVecDense(n, u))
+				})
+			return dx, linsolve.NewMatrix(b), nil
+		}}
+	for _, m := range []Method{Auto, GMRES, BiCGSTAB, NormalCG} {
+		s := &Settings{Method: m, Tol: 1e-14}
+		hook = func() {}
+		ref, err := VJP(context.Background(), c, x, th, g, s)
+		require.NoError(t, err, m)
+		l, err := Linearize(c, x, th, s)
+		require.NoError(t, err)
+		got := make([]float64, p)
+		require.NoError(t, l.VJP(got, g))
+		assert.Equal(t, ref, got, "%v: VJP is VJPContext with a context never done", m)
+
+		ctx, cancel := context.WithCancel(context.Background())
+		products = 0
+		hook = func() {
+			if products == 5 {
+				cancel()
+			}
+		}
+		_, err = VJP(ctx, c, x, th, g, s)
+		require.ErrorIs(t, err, context.Canceled, m)
+		assert.LessOrEqual(t, products, 5+2, "%v: products after the cancellation (a dense fallback would take %d)", m, n)
+		products = 0
+		_, err = JVP(ctx, c, x, th, []float64{1, 0, 0, 0}, s)
+		require.ErrorIs(t, err, context.Canceled, m)
+		assert.Zero(t, products, "a done ctx stops JVP before its solve")
+		_, err = Jacobian(ctx, c, x, th, s)
+		require.ErrorIs(t, err, context.Canceled, m)
+		require.ErrorIs(t, l.VJPContext(ctx, got, g), context.Canceled)
+		require.ErrorIs(t, l.AdjointContext(ctx, make([]float64, n), g), context.Canceled)
+		cancel()
+	}
+	// A Solution's context methods.
+	sol, err := NewSolution(linCond(), x2, th3, nil)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	require.ErrorIs(t, sol.VJPContext(ctx, make([]float64, 3), g2), context.Canceled)
+	require.ErrorIs(t, sol.JVPContext(ctx, make([]float64, 2), th3), context.Canceled)
+	_, err = sol.JacobianContext(ctx)
+	require.ErrorIs(t, err, context.Canceled)
+	want, err := sol.Jacobian()
+	require.NoError(t, err)
+	j, err := sol.JacobianContext(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, want, j)
 }

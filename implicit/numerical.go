@@ -8,6 +8,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/optlayers/optlayers/implicit/linsolve"
+	"github.com/optlayers/optlayers/internal/guard"
 )
 
 // Numerical returns a Condition whose derivatives are central finite
@@ -125,7 +126,7 @@ func Check(c Condition, x, theta []float64, s *CheckSettings) (r CheckResult, er
 	if s != nil && (s.Step < 0 || math.IsNaN(s.Step) || math.IsInf(s.Step, 0)) {
 		return CheckResult{}, fmt.Errorf("%w: Step = %v", ErrInvalid, s.Step)
 	}
-	defer recoverCallback(&err)
+	defer guard.Recover(&err, ErrCallback)
 	n, p := c.Dims()
 	if n < 0 || p < 0 {
 		return CheckResult{}, fmt.Errorf("%w: condition dimensions %d×%d", ErrDims, n, p)

@@ -6,6 +6,8 @@ import (
 	"math"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/optlayers/optlayers/internal/guard"
 )
 
 // SolverFunc solves a parametric problem: it returns x*(θ) satisfying the
@@ -53,7 +55,7 @@ func (pb *Problem) Solve(ctx context.Context, theta, init []float64) (sol *Solut
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	defer recoverCallback(&err)
+	defer guard.Recover(&err, ErrCallback)
 	n, p := pb.Condition.Dims()
 	if len(theta) != p {
 		return nil, fmt.Errorf("%w: θ has length %d, want %d", ErrDims, len(theta), p)
@@ -106,7 +108,7 @@ func (s *Solution) Linearization() (*Linearization, error) {
 	return s.lin, nil
 }
 
-var _ Differentiable = (*Solution)(nil)
+var _ ContextDifferentiable = (*Solution)(nil)
 
 // Condition returns the problem's condition with fresh copies of the
 // point x* and the parameters θ at which it holds ([Differentiable]); θ
@@ -123,8 +125,16 @@ func (s *Solution) Condition() (c Condition, z, theta []float64) {
 
 // VJP sets dst (length len(θ)) to the gradient with respect to θ of
 // ⟨g, x*(θ)⟩ ([Differentiable]). It returns an error matching ErrDims for
-// wrong lengths and ErrNaN for NaN or Inf in g.
+// wrong lengths and ErrNaN for NaN or Inf in g. It is VJPContext with a
+// context that is never done.
 func (s *Solution) VJP(dst, g []float64) error {
+	return s.VJPContext(context.Background(), dst, g)
+}
+
+// VJPContext is VJP that stops within one iteration of the engine's
+// linear solve when ctx is done, with an error matching ctx.Err()
+// ([ContextDifferentiable]).
+func (s *Solution) VJPContext(ctx context.Context, dst, g []float64) error {
 	if s == nil || s.pb == nil {
 		return fmt.Errorf("%w: Solution not returned by Problem.Solve or NewSolution", ErrInvalid)
 	}
@@ -138,13 +148,19 @@ func (s *Solution) VJP(dst, g []float64) error {
 	if err != nil {
 		return err
 	}
-	return l.VJP(dst, g)
+	return l.VJPContext(ctx, dst, g)
 }
 
 // JVP sets dst (length len(x*)) to the derivative of x*(θ) in the
 // direction dθ ([Differentiable]). It returns an error matching ErrDims
-// for wrong lengths and ErrNaN for NaN or Inf in dθ.
+// for wrong lengths and ErrNaN for NaN or Inf in dθ. It is JVPContext
+// with a context that is never done.
 func (s *Solution) JVP(dst, dtheta []float64) error {
+	return s.JVPContext(context.Background(), dst, dtheta)
+}
+
+// JVPContext is JVP that stops as VJPContext does.
+func (s *Solution) JVPContext(ctx context.Context, dst, dtheta []float64) error {
 	if s == nil || s.pb == nil {
 		return fmt.Errorf("%w: Solution not returned by Problem.Solve or NewSolution", ErrInvalid)
 	}
@@ -158,7 +174,7 @@ func (s *Solution) JVP(dst, dtheta []float64) error {
 	if err != nil {
 		return err
 	}
-	return l.JVP(dst, dtheta)
+	return l.JVPContext(ctx, dst, dtheta)
 }
 
 // NewSolution returns the Solution x* of the condition c at θ for a
@@ -181,13 +197,19 @@ func NewSolution(c Condition, x, theta []float64, s *Settings) (*Solution, error
 		pb: &Problem{Condition: c, Settings: s}}, nil
 }
 
-// Jacobian returns ∂x*/∂θ as a dense matrix.
+// Jacobian returns ∂x*/∂θ as a dense matrix. It is JacobianContext with
+// a context that is never done.
 func (s *Solution) Jacobian() (*mat.Dense, error) {
+	return s.JacobianContext(context.Background())
+}
+
+// JacobianContext is Jacobian that stops as VJPContext does.
+func (s *Solution) JacobianContext(ctx context.Context) (*mat.Dense, error) {
 	l, err := s.Linearization()
 	if err != nil {
 		return nil, err
 	}
-	return l.Jacobian()
+	return l.JacobianContext(ctx)
 }
 
 func maxAbs(x []float64) float64 {

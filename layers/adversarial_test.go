@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/optlayers/optlayers/implicit"
 	"github.com/optlayers/optlayers/internal/testutil"
 	"github.com/optlayers/optlayers/solvers/lp"
 	"github.com/optlayers/optlayers/solvers/perturbed"
@@ -87,7 +89,7 @@ func forwardBackward(ctx context.Context, l Layer, theta mat.Matrix, gy func(r, 
 		return nil, err
 	}
 	r, c := out.Y.Dims()
-	g, err := out.Backward(gy(r, c))
+	g, err := out.Backward(context.Background(), gy(r, c))
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +112,7 @@ func TestAdversarialLayer(t *testing.T) {
 	nanTheta := ones(3, 2)
 	nanTheta.Set(1, 0, nan)
 	box := &lp.Problem{C: []float64{0, 0}, G: mat.NewDense(1, 2, []float64{1, 1}), H: []float64{1}, Lower: []float64{0, 0}, Upper: []float64{1, 1}}
-	panicOracle := func(dst, c []float64) error { panic("oracle boom") }
+	panicOracle := func(_ context.Context, dst, c []float64) error { panic("oracle boom") }
 	cases := []testutil.Case{
 		layerCase("valid", scaleFunc{n: 2}, ones(3, 2), nil),
 		layerCase("nil Func", nil, ones(3, 2), ErrInvalid),
@@ -137,15 +139,41 @@ func TestAdversarialLayer(t *testing.T) {
 		layerCase("Sinkhorn N = M = −1", &Sinkhorn{N: -1, M: -1, Epsilon: 1}, ones(1, 1), ErrDims),
 		layerCase("Projection nil set", Projection{N: 2}, ones(1, 2), ErrInvalid),
 		layerCase("Projection simplex", Projection{N: 2, Set: project.Simplex{Radius: 1}}, ones(2, 2), nil),
+		{Name: "Layer/negative Workers", Want: ErrInvalid, Call: func(ctx context.Context) (func() error, error) {
+			_, err := Layer{Func: scaleFunc{n: 2}, Workers: -1}.Forward(ctx, ones(3, 2))
+			return nil, err
+		}},
+		{Name: "Layer/one failing row", Want: ErrNaN, Call: func(ctx context.Context) (func() error, error) {
+			o, err := Layer{Func: scaleFunc{n: 2}, Workers: 2}.Forward(ctx, nanTheta)
+			var be *implicit.BatchError
+			if !errors.As(err, &be) || !slices.Equal(be.Indices, []int{1}) {
+				return nil, fmt.Errorf("error %v does not name row 1", err)
+			}
+			if o == nil || o.Y.At(0, 1) != 2*nanTheta.At(0, 1) || o.Y.At(2, 1) != 2*nanTheta.At(2, 1) {
+				return nil, fmt.Errorf("the rows that succeeded are not returned")
+			}
+			if _, berr := o.Backward(context.Background(), ones(3, 2)); !errors.Is(berr, ErrInvalid) {
+				return nil, fmt.Errorf("Backward after a failed row: %v, want ErrInvalid", berr)
+			}
+			return nil, err
+		}},
+		{Name: "Output.Backward/canceled", Want: context.Canceled, Call: func(ctx context.Context) (func() error, error) {
+			o, err := Layer{Func: scaleFunc{n: 2}}.Forward(ctx, ones(3, 2))
+			if err != nil {
+				return nil, err
+			}
+			_, err = o.Backward(testutil.Canceled(), ones(3, 2))
+			return nil, err
+		}},
 		{Name: "Layer/canceled", Want: context.Canceled, Call: func(context.Context) (func() error, error) {
 			return forwardBackward(testutil.Canceled(), Layer{Func: scaleFunc{n: 2}}, ones(3, 2), func(r, c int) mat.Matrix { return ones(r, c) })
 		}},
 		{Name: "Layer/expiring ctx", Want: context.DeadlineExceeded, Call: func(ctx context.Context) (func() error, error) {
 			ctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
 			defer cancel()
-			slow := &PerturbedArgmax{N: 2, Settings: perturbed.Settings{Samples: 10000}, Oracle: func(dst, c []float64) error {
+			slow := &PerturbedArgmax{N: 2, Settings: perturbed.Settings{Samples: 10000}, Oracle: func(_ context.Context, dst, c []float64) error {
 				time.Sleep(100 * time.Microsecond)
-				return oneHotArgmax(dst, c)
+				return oneHotArgmax(context.Background(), dst, c)
 			}}
 			return forwardBackward(ctx, Layer{Func: slow, Workers: 2}, ones(8, 2), func(r, c int) mat.Matrix { return ones(r, c) })
 		}},
@@ -170,11 +198,11 @@ func TestAdversarialLayer(t *testing.T) {
 		}},
 		{Name: "Backward/nil receiver", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 			var o *Output
-			_, err := o.Backward(ones(1, 1))
+			_, err := o.Backward(context.Background(), ones(1, 1))
 			return nil, err
 		}},
 		{Name: "Backward/zero Output", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
-			_, err := (&Output{}).Backward(ones(1, 1))
+			_, err := (&Output{}).Backward(context.Background(), ones(1, 1))
 			return nil, err
 		}},
 		{Name: "Layer/8 goroutines", Call: func(ctx context.Context) (func() error, error) {
@@ -192,7 +220,7 @@ func TestAdversarialLayer(t *testing.T) {
 						err = fmt.Errorf("goroutine %d: different output", k)
 					}
 					if err == nil {
-						_, err = o.Backward(ones(4, 2))
+						_, err = o.Backward(context.Background(), ones(4, 2))
 					}
 					errs[k] = err
 				})

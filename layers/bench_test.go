@@ -24,7 +24,7 @@ func benchLayer(b *testing.B, f Func, theta *mat.Dense) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := o.Backward(gy); err != nil {
+		if _, err := o.Backward(context.Background(), gy); err != nil {
 			b.Fatal(err)
 		}
 		n++

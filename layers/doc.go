@@ -26,6 +26,11 @@
 //     the simplex), with the closed-form Jacobians of that package.
 //   - [Sinkhorn], the entropic transport plan P(C) of package sinkhorn
 //     with its implicit (Schur complement) VJP.
+//   - [Birkhoff], scores S ↦ the doubly stochastic P(S) = argmax_{P∈Bₙ}
+//     ⟨S, P⟩ − τ Σ P_ij(log P_ij − 1) (the entropic projection onto the
+//     Birkhoff polytope by package sinkhorn), the building block of
+//     permutation learning (Peña et al. 2023), with [RoundToPermutation];
+//     its output is a differentiable result of the module's contract.
 //   - [SoftSort], soft sort and soft rank by permutahedron projection
 //     (Blondel, Teboul, Berthet, Djolonga, ICML 2020), package sorting,
 //     O(n) VJP.

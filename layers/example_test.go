@@ -21,7 +21,7 @@ func Example() {
 		0.1, 0.1, 2.0,
 	}))
 	fmt.Printf("y =\n%.4f\n", mat.Formatted(out.Y, mat.Squeeze()))
-	g, _ := out.Backward(mat.NewDense(2, 3, []float64{1, 0, 0, 1, 0, 0}))
+	g, _ := out.Backward(context.Background(), mat.NewDense(2, 3, []float64{1, 0, 0, 1, 0, 0}))
 	fmt.Printf("gθ =\n%.4f\n", mat.Formatted(g, mat.Squeeze()))
 	// Output:
 	// y =
@@ -55,7 +55,7 @@ func ExampleQP() {
 		-3, 0, 0, 1, 1, 1, 1,
 	}))
 	fmt.Printf("x* =\n%.4f\n", mat.Formatted(clean(out.Y), mat.Squeeze()))
-	g, _ := out.Backward(mat.NewDense(2, 3, []float64{1, 0, 0, 1, 0, 0}))
+	g, _ := out.Backward(context.Background(), mat.NewDense(2, 3, []float64{1, 0, 0, 1, 0, 0}))
 	fmt.Printf("∂x₀*/∂θ =\n%.4f\n", mat.Formatted(clean(g), mat.Squeeze()))
 	// Output:
 	// x* =
@@ -75,4 +75,42 @@ func clean(m *mat.Dense) *mat.Dense {
 		}
 	}
 	return c
+}
+
+// A doubly stochastic matrix from scores, and the gradient of a loss on it
+// with respect to the scores.
+func ExampleBirkhoff() {
+	scores := mat.NewDense(3, 3, []float64{
+		3, 0, 0,
+		0, 0, 3,
+		0, 3, 0,
+	})
+	l := &layers.Birkhoff{Tau: 0.5}
+	out, err := l.Forward(context.Background(), scores)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for i := range 3 {
+		fmt.Printf("%.4f %.4f %.4f\n", out.P.At(i, 0), out.P.At(i, 1), out.P.At(i, 2))
+	}
+	perm, err := layers.RoundToPermutation(out.P)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("rounded permutation:", perm)
+	// ∂(P₀₀)/∂S: raising S₀₀ raises P₀₀.
+	g, err := out.Backward(mat.NewDense(3, 3, []float64{1, 0, 0, 0, 0, 0, 0, 0, 0}))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("∂P₀₀/∂S₀₀ = %.4f\n", g.At(0, 0))
+	// Output:
+	// 0.9951 0.0025 0.0025
+	// 0.0025 0.0025 0.9951
+	// 0.0025 0.9951 0.0025
+	// rounded permutation: [0 2 1]
+	// ∂P₀₀/∂S₀₀ = 0.0049
 }

@@ -8,7 +8,11 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/optlayers/optlayers/implicit"
+	"github.com/optlayers/optlayers/internal/batch"
 	"github.com/optlayers/optlayers/internal/parallel"
+
+	"github.com/optlayers/optlayers/internal/guard"
 )
 
 // Errors returned by the package.
@@ -27,23 +31,12 @@ var (
 // 32-bit platforms).
 var maxOutputs = int(min(uint64(1)<<31, uint64(math.MaxInt)/8))
 
-// callbackErr marks err with ErrCallback when it carries a recovered panic.
-func callbackErr(err error) error {
-	var pe *parallel.PanicError
-	if err != nil && !errors.Is(err, ErrCallback) && errors.As(err, &pe) {
-		return fmt.Errorf("%w: %w", ErrCallback, err)
-	}
-	return err
-}
+// callbackErr marks err with ErrCallback when it carries a recovered panic
+// (each item's error for an *implicit.BatchError).
+func callbackErr(err error) error { return batch.MarkPanics(err, ErrCallback) }
 
 // isNilMatrix reports a nil interface or a nil *mat.Dense.
-func isNilMatrix(m mat.Matrix) bool {
-	if m == nil {
-		return true
-	}
-	d, ok := m.(*mat.Dense)
-	return ok && d == nil
-}
+func isNilMatrix(m mat.Matrix) bool { return guard.IsNilMatrix(m) }
 
 // A Func is one differentiable map y = f(θ), θ ∈ Rⁱⁿ, y ∈ Rᵒᵘᵗ: one
 // instance of a layer. Forward writes y into dst and returns a [Tape]
@@ -64,8 +57,10 @@ type Tape interface {
 // over goroutines; every instance is computed by one goroutine with its own
 // memory, so results do not depend on Workers.
 type Layer struct {
-	Func    Func
-	Workers int // ≤ 0 means GOMAXPROCS
+	Func Func
+	// Workers is the number of goroutines: 0 means GOMAXPROCS, a
+	// negative value is an error matching ErrInvalid.
+	Workers int
 }
 
 // Output is the result of [Layer.Forward]: the solutions and the tapes of
@@ -86,14 +81,18 @@ func checkFinite(v []float64) error {
 	return nil
 }
 
-// Forward evaluates the layer on each row of theta (batch×in). On error it
-// returns the error of the first failing row, wrapped with its index. A
-// nil Func or theta is ErrInvalid; a nil ctx means context.Background(); a
+// Forward evaluates the layer on each row of theta (batch×in). When some
+// rows fail it returns an *implicit.BatchError naming them, beside the
+// Output of the others (whose Backward then fails with ErrInvalid). A
+// nil Func or theta, or a negative Workers, is ErrInvalid; a nil ctx means context.Background(); a
 // panic in the Func (or in code it calls) is an error matching
 // ErrCallback.
 func (l Layer) Forward(ctx context.Context, theta mat.Matrix) (o *Output, err error) {
 	if l.Func == nil {
 		return nil, fmt.Errorf("%w: nil Func", ErrInvalid)
+	}
+	if err := batch.CheckWorkers(l.Workers, ErrInvalid); err != nil {
+		return nil, err
 	}
 	if isNilMatrix(theta) {
 		return nil, fmt.Errorf("%w: nil parameter matrix", ErrInvalid)
@@ -117,29 +116,32 @@ func (l Layer) Forward(ctx context.Context, theta mat.Matrix) (o *Output, err er
 	}
 	th := mat.DenseCopyOf(theta)
 	o = &Output{Y: mat.NewDense(r, out, nil), tapes: make([]Tape, r), in: in, workers: l.Workers}
-	err = parallel.ForErr(ctx, r, l.Workers, func(i int) error {
+	err = batch.Run(ctx, r, l.Workers, func(i int) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		row := th.RawRowView(i)
 		if err := checkFinite(row); err != nil {
-			return fmt.Errorf("row %d: %w", i, err)
+			return err
 		}
 		t, err := l.Func.Forward(ctx, o.Y.RawRowView(i), row)
 		if err != nil {
-			return fmt.Errorf("row %d: %w", i, err)
+			return err
 		}
 		if t == nil {
-			return fmt.Errorf("%w: row %d: Func returned a nil Tape", ErrInvalid, i)
+			return fmt.Errorf("%w: Func returned a nil Tape", ErrInvalid)
 		}
 		if err := checkFinite(o.Y.RawRowView(i)); err != nil {
-			return fmt.Errorf("row %d: Func output: %w", i, err)
+			return fmt.Errorf("Func output: %w", err)
 		}
 		o.tapes[i] = t
 		return nil
 	})
-	if err != nil {
-		return nil, callbackErr(err)
+	if err := callbackErr(err); err != nil {
+		if _, ok := err.(*implicit.BatchError); ok {
+			return o, err
+		}
+		return nil, err
 	}
 	return o, nil
 }
@@ -147,8 +149,10 @@ func (l Layer) Forward(ctx context.Context, theta mat.Matrix) (o *Output, err er
 // Backward maps cotangents on the solutions (batch×out) to cotangents on
 // the parameters (batch×in), row by row over goroutines. A nil o (or one
 // not returned by Forward) or a nil gy is ErrInvalid; a panic in a Tape is
-// an error matching ErrCallback.
-func (o *Output) Backward(gy mat.Matrix) (*mat.Dense, error) {
+// an error matching ErrCallback. When ctx is done, rows not yet started are
+// skipped and the error matches ctx.Err() (a nil ctx is never done); the
+// rows that failed are named by an *implicit.BatchError.
+func (o *Output) Backward(ctx context.Context, gy mat.Matrix) (*mat.Dense, error) {
 	if o == nil || o.Y == nil || len(o.tapes) == 0 {
 		return nil, fmt.Errorf("%w: Output not returned by Layer.Forward", ErrInvalid)
 	}
@@ -162,21 +166,29 @@ func (o *Output) Backward(gy mat.Matrix) (*mat.Dense, error) {
 	}
 	g := mat.DenseCopyOf(gy)
 	gt := mat.NewDense(r, o.in, nil)
-	err := parallel.ForErr(context.Background(), r, o.workers, func(i int) error {
+	for i, t := range o.tapes {
+		if t == nil {
+			return nil, fmt.Errorf("%w: Forward failed for item %d of this Output", ErrInvalid, i)
+		}
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	err := batch.Run(ctx, r, o.workers, func(i int) error {
 		row := g.RawRowView(i)
 		if err := checkFinite(row); err != nil {
-			return fmt.Errorf("row %d: %w", i, err)
+			return err
 		}
 		if err := o.tapes[i].VJP(gt.RawRowView(i), row); err != nil {
-			return fmt.Errorf("row %d: %w", i, err)
+			return err
 		}
 		if err := checkFinite(gt.RawRowView(i)); err != nil {
-			return fmt.Errorf("row %d: parameter cotangent: %w", i, err)
+			return fmt.Errorf("parameter cotangent: %w", err)
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, callbackErr(err)
+	if err := callbackErr(err); err != nil {
+		return nil, err
 	}
 	return gt, nil
 }

@@ -42,9 +42,9 @@ func checkLayer(t *testing.T, name string, f Func, theta *mat.Dense, step, tol f
 	require.NoError(t, err, name)
 	assert.Equal(t, o1.Y.RawMatrix().Data, o3.Y.RawMatrix().Data, name)
 	gy := mat.NewDense(rows, out, randn(rng, rows*out))
-	g1, err := o1.Backward(gy)
+	g1, err := o1.Backward(context.Background(), gy)
 	require.NoError(t, err, name)
-	g3, err := o3.Backward(gy)
+	g3, err := o3.Backward(context.Background(), gy)
 	require.NoError(t, err, name)
 	assert.Equal(t, g1.RawMatrix().Data, g3.RawMatrix().Data, name)
 	for r := 0; r < rows; r++ {
@@ -240,7 +240,7 @@ func TestLayerErrors(t *testing.T) {
 	assert.ErrorIs(t, err, ErrNaN)
 	o, err := l.Forward(context.Background(), mat.NewDense(1, 3, []float64{0, 2, 1}))
 	require.NoError(t, err)
-	_, err = o.Backward(mat.NewDense(2, 3, nil))
+	_, err = o.Backward(context.Background(), mat.NewDense(2, 3, nil))
 	assert.ErrorIs(t, err, ErrDims)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -270,7 +270,7 @@ func FuzzLayers(f *testing.F) {
 					t.Fatalf("%T: NaN output with nil error", fn)
 				}
 			}
-			gt, err := o.Backward(mat.NewDense(1, 3, []float64{1, -1, 0.5}))
+			gt, err := o.Backward(context.Background(), mat.NewDense(1, 3, []float64{1, -1, 0.5}))
 			if err != nil {
 				continue
 			}
@@ -303,7 +303,7 @@ func TestQPLayerMatchesImplicitEngine(t *testing.T) {
 	cond, z, th := sol.Condition()
 	gz := make([]float64, len(z))
 	copy(gz, g)
-	generic, err := implicit.VJP(cond, z, th, gz, nil)
+	generic, err := implicit.VJP(context.Background(), cond, z, th, gz, nil)
 	require.NoError(t, err)
 	require.Len(t, generic, len(fast))
 	for i := range fast {

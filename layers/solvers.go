@@ -183,7 +183,7 @@ type LP struct {
 	Samples   int
 	Seed      uint64
 
-	oracle lp.Oracle
+	oracle perturbed.Oracle
 }
 
 // Dims implements [Func].
@@ -214,7 +214,7 @@ func (l *LP) Forward(ctx context.Context, dst, c []float64) (Tape, error) {
 		}
 		set := &lp.Settings{Workers: 1}
 		if l.Smoothing == Quadratic {
-			set.Regularization = s
+			set.Quadratic = s
 		} else {
 			set.Barrier = s
 		}
@@ -243,7 +243,7 @@ func (l *LP) Forward(ctx context.Context, dst, c []float64) (Tape, error) {
 		if l.oracle == nil {
 			return nil, fmt.Errorf("%w: LP layer with perturbation needs NewLP", ErrInvalid)
 		}
-		opt := &perturbed.Optimizer{Oracle: perturbed.Oracle(l.oracle), Dim: n, Settings: &perturbed.Settings{
+		opt := &perturbed.Optimizer{Oracle: l.oracle, Dim: n, Settings: &perturbed.Settings{
 			Samples: l.Samples, Sigma: s, Minimize: true, Workers: 1, Seed: l.Seed,
 		}}
 		res, err := opt.Forward(ctx, c)
@@ -464,7 +464,7 @@ func (l *PerturbedArgmax) Dims() (int, int) {
 	return l.N, l.N
 }
 
-func oneHotArgmax(dst, c []float64) error {
+func oneHotArgmax(_ context.Context, dst, c []float64) error {
 	k := 0
 	for i, v := range c {
 		if v > c[k] {

@@ -191,10 +191,18 @@ func TestAdversarialBatchAndDivergence(t *testing.T) {
 	y := mat.NewDense(4, 2, []float64{0, 0, 1, 1, 2, 0, 0, 2})
 	batch := func(name string, pbs []*Problem, s *Settings, ctx context.Context, wants []error) testutil.Case {
 		return testutil.Case{Name: "SolveBatch/" + name, Call: func(context.Context) (func() error, error) {
-			res, errs := SolveBatch(ctx, pbs, s)
+			res, err := SolveBatch(ctx, pbs, s)
 			return func() error {
-				if len(res) != len(pbs) || len(errs) != len(pbs) {
-					return fmt.Errorf("%d results, %d errors for %d problems", len(res), len(errs), len(pbs))
+				if len(res) != len(pbs) {
+					return fmt.Errorf("%d results for %d problems", len(res), len(pbs))
+				}
+				var be *implicit.BatchError
+				if err != nil && !errors.As(err, &be) {
+					return fmt.Errorf("error %v is not an *implicit.BatchError", err)
+				}
+				errs := make([]error, len(pbs))
+				for k := range errs {
+					errs[k] = be.Err(k)
 				}
 				for k, w := range wants {
 					if w != nil {
@@ -401,12 +409,12 @@ func TestAdversarialDerivatives(t *testing.T) {
 		}},
 		{Name: "Condition/engine VJP", Call: func(context.Context) (func() error, error) {
 			c := r.ConditionWith(nil)
-			g, err := implicit.VJP(c, r.Potentials(), c.Theta(), []float64{1, 0, 0, 0, 0, 0, 1}, nil)
+			g, err := implicit.VJP(context.Background(), c, r.Potentials(), c.Theta(), []float64{1, 0, 0, 0, 0, 0, 1}, nil)
 			return func() error { return testutil.Finite("VJP", g) }, err
 		}},
 		{Name: "Condition/engine VJP wrong cotangent", Any: []error{implicit.ErrDims}, Call: func(context.Context) (func() error, error) {
 			c := r.ConditionWith(nil)
-			g, err := implicit.VJP(c, r.Potentials(), c.Theta(), []float64{1}, nil)
+			g, err := implicit.VJP(context.Background(), c, r.Potentials(), c.Theta(), []float64{1}, nil)
 			return func() error { return testutil.Finite("VJP", g) }, err
 		}},
 		{Name: "Result/8 goroutines", Call: func(context.Context) (func() error, error) {
@@ -431,116 +439,6 @@ func TestAdversarialDerivatives(t *testing.T) {
 			}
 			wg.Wait()
 			return func() error { return errors.Join(errs...) }, nil
-		}},
-	}
-	testutil.RunAdversarial(t, cases)
-}
-
-func TestAdversarialBirkhoff(t *testing.T) {
-	s := mat.NewDense(3, 3, []float64{3, 1, 0, 0, 1, 3, 1, 3, 0})
-	perm := func(name string, p mat.Matrix, want error) testutil.Case {
-		return testutil.Case{Name: "RoundToPermutation/" + name, Want: want, Call: func(context.Context) (func() error, error) {
-			got, err := RoundToPermutation(p)
-			return func() error {
-				n, _ := p.Dims()
-				seen := make([]bool, n)
-				for _, j := range got {
-					if j < 0 || j >= n || seen[j] {
-						return fmt.Errorf("%v is not a permutation", got)
-					}
-					seen[j] = true
-				}
-				if len(got) != n {
-					return fmt.Errorf("%v has length %d, want %d", got, len(got), n)
-				}
-				return nil
-			}, err
-		}}
-	}
-	cases := []testutil.Case{
-		perm("nil", nil, ErrDims),
-		perm("empty", &mat.Dense{}, ErrDims),
-		perm("2×3", mat.NewDense(2, 3, nil), ErrDims),
-		perm("NaN", mat.NewDense(2, 2, []float64{nan, 0, 0, 1}), ErrNaN),
-		perm("Inf", mat.NewDense(2, 2, []float64{1, 0, -inf, 1}), ErrNaN),
-		perm("all equal", mat.NewDense(3, 3, nil), nil),
-		perm("1e300", mat.NewDense(2, 2, []float64{1e300, -1e300, 0, 1e300}), nil),
-		perm("ok", s, nil),
-		{Name: "Forward/nil layer", Want: ErrInvalid, Call: func(ctx context.Context) (func() error, error) {
-			var l *Birkhoff
-			_, err := l.Forward(ctx, s)
-			return nil, err
-		}},
-		{Name: "Forward/nil scores", Want: ErrDims, Call: func(ctx context.Context) (func() error, error) {
-			_, err := (&Birkhoff{Tau: 1}).Forward(ctx, nil)
-			return nil, err
-		}},
-		{Name: "Forward/not square", Want: ErrDims, Call: func(ctx context.Context) (func() error, error) {
-			_, err := (&Birkhoff{Tau: 1}).Forward(ctx, mat.NewDense(2, 3, nil))
-			return nil, err
-		}},
-		{Name: "Forward/τ 0", Want: ErrEpsilon, Call: func(ctx context.Context) (func() error, error) {
-			_, err := (&Birkhoff{}).Forward(ctx, s)
-			return nil, err
-		}},
-		{Name: "Forward/τ NaN", Want: ErrEpsilon, Call: func(ctx context.Context) (func() error, error) {
-			_, err := (&Birkhoff{Tau: nan}).Forward(ctx, s)
-			return nil, err
-		}},
-		{Name: "Forward/NaN scores", Want: ErrNaN, Call: func(ctx context.Context) (func() error, error) {
-			_, err := (&Birkhoff{Tau: 1}).Forward(ctx, mat.NewDense(2, 2, []float64{nan, 0, 0, 0}))
-			return nil, err
-		}},
-		{Name: "Forward/bad settings", Want: ErrInvalid, Call: func(ctx context.Context) (func() error, error) {
-			_, err := (&Birkhoff{Tau: 1, Settings: &Settings{Tol: -1}}).Forward(ctx, s)
-			return nil, err
-		}},
-		{Name: "Forward/canceled", Want: context.Canceled, Call: func(context.Context) (func() error, error) {
-			_, err := (&Birkhoff{Tau: 1}).Forward(testutil.Canceled(), s)
-			return nil, err
-		}},
-		{Name: "Backward/nil output", Want: ErrDims, Call: func(context.Context) (func() error, error) {
-			var o *BirkhoffOutput
-			_, err := o.Backward(s)
-			return nil, err
-		}},
-		{Name: "Backward/zero output", Want: ErrDims, Call: func(context.Context) (func() error, error) {
-			_, err := (&BirkhoffOutput{}).Backward(s)
-			return nil, err
-		}},
-		{Name: "Backward/nil gradient", Want: ErrDims, Call: func(ctx context.Context) (func() error, error) {
-			o, err := (&Birkhoff{Tau: 1}).Forward(ctx, s)
-			if err != nil {
-				return nil, err
-			}
-			_, err = o.Backward(nil)
-			return nil, err
-		}},
-		{Name: "Backward/NaN gradient", Want: ErrNaN, Call: func(ctx context.Context) (func() error, error) {
-			o, err := (&Birkhoff{Tau: 1}).Forward(ctx, s)
-			if err != nil {
-				return nil, err
-			}
-			_, err = o.Backward(mat.NewDense(3, 3, []float64{nan, 0, 0, 0, 0, 0, 0, 0, 0}))
-			return nil, err
-		}},
-		{Name: "Forward+Backward/ok", Call: func(ctx context.Context) (func() error, error) {
-			o, err := (&Birkhoff{Tau: 0.5}).Forward(ctx, s)
-			if err != nil {
-				return nil, err
-			}
-			g, err := o.Backward(mat.NewDense(3, 3, []float64{1, 0, 0, 0, 0, 0, 0, 0, 0}))
-			return func() error {
-				if err := testutil.Finite("P", o.P.RawMatrix().Data); err != nil {
-					return err
-				}
-				for i := range 3 {
-					if rs := mat.Sum(o.P.RowView(i)); math.Abs(rs-1) > 1e-6 {
-						return fmt.Errorf("row %d of P sums to %v", i, rs)
-					}
-				}
-				return testutil.Finite("grad", g.RawMatrix().Data)
-			}, err
 		}},
 	}
 	testutil.RunAdversarial(t, cases)

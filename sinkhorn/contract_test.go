@@ -20,13 +20,11 @@ func TestContractErrors(t *testing.T) {
 	pb := &Problem{Cost: mat.NewDense(2, 3, []float64{1, 2, 0.5, 0.3, 1.5, 2}), Epsilon: 0.5}
 	res, err := Solve(ctx, pb, &Settings{Tol: 1e-12})
 	require.NoError(t, err)
-	bo, err := (&Birkhoff{Tau: 0.5}).Forward(ctx, mat.NewDense(2, 2, []float64{1, 0, 0.3, 0.8}))
-	require.NoError(t, err)
 	un, err := SolveUnrolled(ctx, pb, 4)
 	require.NoError(t, err)
 	_, dr, err := Divergence(ctx, &Problem{X: mat.NewDense(2, 1, []float64{0, 1}), Y: mat.NewDense(3, 1, []float64{0.5, -1, 2}), Epsilon: 0.5}, &Settings{Tol: 1e-12})
 	require.NoError(t, err)
-	for _, r := range []implicit.Differentiable{res, bo, un, dr} {
+	for _, r := range []implicit.Differentiable{res, un, dr} {
 		c, z, th := r.Condition()
 		require.NotNil(t, c)
 		nz, np := c.Dims()
@@ -41,7 +39,7 @@ func TestContractErrors(t *testing.T) {
 		d[0] = math.Inf(-1)
 		require.ErrorIs(t, r.JVP(make([]float64, nz), d), ErrNaN)
 	}
-	for _, r := range []implicit.Differentiable{(*Result)(nil), (*BirkhoffOutput)(nil), (*Unrolled)(nil), (*DivergenceResult)(nil)} {
+	for _, r := range []implicit.Differentiable{(*Result)(nil), (*Unrolled)(nil), (*DivergenceResult)(nil)} {
 		c, _, _ := r.Condition()
 		require.Nil(t, c)
 		require.ErrorIs(t, r.VJP(nil, nil), ErrDims)

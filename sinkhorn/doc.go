@@ -26,13 +26,16 @@
 //	f_i ← κ_a · (−ε log Σ_j b_j e^{(g_j − C_ij)/ε}).
 //
 // [LogDomain] evaluates these log-sum-exps directly (stable at any ε; one
-// exponential per entry and pass, computed by a table-driven exp, with
-// terms below e⁻⁵⁰ of the running scale skipped). [Kernel] stores
+// exponential per entry and pass, computed by a table-driven exp four
+// entries at a time with AVX2 where available, with terms below e⁻⁵⁰ of
+// the running scale skipped). [Kernel] stores
 // K̃ = e^{(f̂⊕ĝ−C)/ε} and iterates on scalings u = e^{(f−f̂)/ε},
 // v = e^{(g−ĝ)/ε} with matrix–vector products, absorbing u and v into
 // (f̂, ĝ) whenever |f − f̂|/ε or |g − ĝ|/ε exceeds a threshold (Schmitzer
 // 2019): the speed of the kernel iteration without its underflow at small
-// ε. Both modes stop when the error of the column marginal (for
+// ε. Without Anderson acceleration, a kernel iteration reads K̃ once: each
+// row's product, its potential update and its contribution to the column
+// product are done while the row is in cache. Both modes stop when the error of the column marginal (for
 // unbalanced problems, the column optimality residual) falls below Tol in
 // the chosen norm; the check reuses the next iteration's column pass.
 //
@@ -91,21 +94,20 @@
 //
 // ε is held fixed in all derivatives (a relative ε is frozen at its value).
 //
-// [Result], [BirkhoffOutput], [Unrolled] and [DivergenceResult] implement
+// [Result], [Unrolled] and [DivergenceResult] implement
 // the module's one contract, implicit.Differentiable: Condition returns
 // the condition with its point z and parameters θ, and VJP(dst, g),
 // JVP(dst, dθ) work on the flat θ of the condition's layout, (C row-major,
-// a, b) or (X, Y, a, b) (vec(S) for Birkhoff); Backward, PlanVJP and Grad
-// are the typed forms.
-// Result's z is the gauge-fixed potentials (f, g); BirkhoffOutput's is
-// vec(P), with a condition in P itself; Unrolled's is its last iterates,
+// a, b) or (X, Y, a, b); Backward, PlanVJP and Grad are the typed forms.
+// Result's z is the gauge-fixed potentials (f, g); Unrolled's is its last
+// iterates,
 // with the closed-form condition z − Φ_T(θ) = 0; DivergenceResult's is
 // the divergence (length 1), with θ = (X, Y, a, b) or (C, CostXX, CostYY,
 // a, b) and the closed-form z − S_ε(θ) = 0 over the envelope gradient.
 //
-// [Birkhoff] is a layer mapping scores to doubly stochastic matrices (the
-// entropic projection onto the Birkhoff polytope) with its implicit
-// gradient, the building block of permutation learning (Peña et al. 2023).
+// The Birkhoff layer (scores to doubly stochastic matrices, the entropic
+// projection onto the Birkhoff polytope, for permutation learning) is
+// layers.Birkhoff, built on this solver.
 //
 // References:
 //   - M. Cuturi, "Sinkhorn Distances: Lightspeed Computation of Optimal

@@ -161,31 +161,3 @@ func FuzzSolveUnrolled(f *testing.F) {
 		}
 	})
 }
-
-func FuzzBirkhoff(f *testing.F) {
-	fuzzSeeds(f)
-	f.Fuzz(func(t *testing.T, data []byte) {
-		r := &fuzzReader{data}
-		n := r.small(5)
-		s := mat.NewDense(n, n, nil)
-		for i := range n {
-			for j := range n {
-				s.Set(i, j, r.float())
-			}
-		}
-		l := &Birkhoff{Tau: r.float(), Settings: &Settings{MaxIter: 200}}
-		out, err := l.Forward(context.Background(), s)
-		if err != nil {
-			return
-		}
-		g, err := out.Backward(s)
-		if err != nil {
-			return
-		}
-		for _, v := range g.RawMatrix().Data {
-			if math.IsNaN(v) {
-				t.Fatal("NaN gradient with nil error")
-			}
-		}
-	})
-}

@@ -1,6 +1,7 @@
 package sinkhorn
 
 import (
+	"context"
 	"fmt"
 	"math"
 
@@ -554,7 +555,7 @@ func (h *Hessian) schur(y, r []float64) error {
 	clear(ySmall)
 	precond := make(linsolve.Jacobi, ns)
 	copy(precond, dSmall)
-	res, err := linsolve.CG(ySmall, op, rhs, &linsolve.Settings{Tol: tol, MaxIter: maxIter, Precond: precond})
+	res, err := linsolve.CG(context.Background(), ySmall, op, rhs, &linsolve.Settings{Tol: tol, MaxIter: maxIter, Precond: precond})
 	h.Iterations = res.Iterations
 	if err != nil {
 		// For a balanced problem the Schur complement S is singular
@@ -609,7 +610,7 @@ func (h *Hessian) schurFallback(y []float64, op *linsolve.Func, rhs []float64, p
 		pre[k] = d + sigma/float64(ns)
 	}
 	clear(y)
-	res, err := linsolve.CG(y, defl, rhs, &linsolve.Settings{Tol: tol, MaxIter: maxIter, Precond: pre})
+	res, err := linsolve.CG(context.Background(), y, defl, rhs, &linsolve.Settings{Tol: tol, MaxIter: maxIter, Precond: pre})
 	h.Iterations += res.Iterations
 	if err == nil {
 		return nil
@@ -691,7 +692,7 @@ func (r *Result) Backward(gf, gg []float64, s *DiffSettings) (g *Grad, err error
 		es = s.Implicit
 	}
 	th := c.Theta()
-	dth, err := implicit.VJP(c, r.Potentials(), th, gx, es)
+	dth, err := implicit.VJP(context.Background(), c, r.Potentials(), th, gx, es)
 	if err != nil {
 		return nil, err
 	}

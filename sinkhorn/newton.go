@@ -1,12 +1,11 @@
 package sinkhorn
 
 import (
+	"context"
 	"math"
 
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas64"
-
 	"github.com/optlayers/optlayers/implicit/linsolve"
+	"github.com/optlayers/optlayers/internal/dense"
 )
 
 func (st *state) newtonStart() float64 {
@@ -39,10 +38,9 @@ func (st *state) planOps() (mul, mulT func(dst, x []float64)) {
 		for j := range m {
 			xb[j] = beta[j] * x[j]
 		}
-		st.pool.run(n, func(_, lo, hi int) {
-			blas64.Gemv(blas.NoTrans, 1,
-				blas64.General{Rows: hi - lo, Cols: m, Stride: m, Data: st.kern[lo*m : hi*m]},
-				blas64.Vector{N: m, Inc: 1, Data: xb}, 0, blas64.Vector{N: hi - lo, Inc: 1, Data: dst[lo:hi]})
+		st.pool.run((n+3)/4, func(_, blo, bhi int) { // whole 4-row blocks, as kernelRowPass
+			lo, hi := 4*blo, min(4*bhi, n)
+			dense.MulVec(dst[lo:hi], 1, st.kern[lo*m:hi*m], m, xb, 0)
 		})
 		for i := range n {
 			dst[i] *= alpha[i]
@@ -59,10 +57,7 @@ func (st *state) planOps() (mul, mulT func(dst, x []float64)) {
 		st.pool.run(nch, func(_, lo, hi int) {
 			for ch := lo; ch < hi; ch++ {
 				i0, i1 := ch*kernelChunk, min((ch+1)*kernelChunk, n)
-				blas64.Gemv(blas.Trans, 1,
-					blas64.General{Rows: i1 - i0, Cols: m, Stride: m, Data: st.kern[i0*m : i1*m]},
-					blas64.Vector{N: i1 - i0, Inc: 1, Data: ya[i0:i1]}, 0,
-					blas64.Vector{N: m, Inc: 1, Data: st.partials[ch*m : (ch+1)*m]})
+				dense.MulTransVec(st.partials[ch*m:(ch+1)*m], 1, st.kern[i0*m:i1*m], m, ya[i0:i1], 0)
 			}
 		})
 		copy(dst, st.partials[:m])
@@ -77,6 +72,60 @@ func (st *state) planOps() (mul, mulT func(dst, x []float64)) {
 		}
 	}
 	return mul, mulT
+}
+
+// kernelSchurOp returns, in the kernel mode, dst = Pᵀ diag(1/(ε·dA)) P x
+// (the plan P of planOps), the product inside the Newton step's Schur
+// complement, in one sweep over the kernel (dense.DotAxpyRows) instead of
+// one for P x and one for Pᵀ y. The arithmetic is that of mul, the
+// division and mulT one after the other: the same bits. It returns nil in
+// the log domain.
+func (st *state) kernelSchurOp(dA []float64) func(dst, x []float64) {
+	if !st.kernel {
+		return nil
+	}
+	n, m := st.p.n, st.p.m
+	eps, invEps := st.eps, 1/st.eps
+	alpha, beta := make([]float64, n), make([]float64, m)
+	for i := range n {
+		alpha[i] = st.p.a[i] * math.Exp((st.f[i]-st.fh[i])*invEps)
+	}
+	for j := range m {
+		beta[j] = st.p.b[j] * math.Exp((st.g[j]-st.gh[j])*invEps)
+	}
+	xb := make([]float64, m)
+	nch := (n + kernelChunk - 1) / kernelChunk
+	if len(st.partials) < nch*m {
+		st.partials = make([]float64, nch*m)
+	}
+	return func(dst, x []float64) {
+		for j := range m {
+			xb[j] = beta[j] * x[j]
+		}
+		st.pool.run(nch, func(_, lo, hi int) {
+			for ch := lo; ch < hi; ch++ {
+				i0, i1 := ch*kernelChunk, min((ch+1)*kernelChunk, n)
+				part := st.partials[ch*m : (ch+1)*m]
+				clear(part)
+				dense.DotAxpyRows(st.kern[i0*m:i1*m], m, i1-i0, xb, part, func(k int, s float64) float64 {
+					i := i0 + k
+					t := s * alpha[i]
+					t /= dA[i] * eps
+					return alpha[i] * t
+				})
+			}
+		})
+		copy(dst, st.partials[:m])
+		for ch := 1; ch < nch; ch++ {
+			p := st.partials[ch*m : (ch+1)*m]
+			for j := range dst {
+				dst[j] += p[j]
+			}
+		}
+		for j := range m {
+			dst[j] *= beta[j]
+		}
+	}
 }
 
 func (st *state) logPlanOps() (mul, mulT func(dst, x []float64)) {
@@ -177,12 +226,20 @@ func (st *state) newtonStep() int {
 		gg[j] = p.b[j]*t - cs[j]
 	}
 	tmpN := make([]float64, n)
+	schur := st.kernelSchurOp(dA)
+	if !fuseKernelPasses {
+		schur = nil
+	}
 	op := linsolve.NewFunc(m, m, func(dst, x []float64) {
-		mul(tmpN, x)
-		for i := range n {
-			tmpN[i] /= dA[i] * eps
+		if schur != nil {
+			schur(dst, x)
+		} else {
+			mul(tmpN, x)
+			for i := range n {
+				tmpN[i] /= dA[i] * eps
+			}
+			mulT(dst, tmpN)
 		}
-		mulT(dst, tmpN)
 		for j := range m {
 			dst[j] = dB[j]*x[j] - dst[j]/eps
 		}
@@ -203,7 +260,7 @@ func (st *state) newtonStep() int {
 	dg := make([]float64, m)
 	pre := make(linsolve.Jacobi, m)
 	copy(pre, dB)
-	res, _ := linsolve.CG(dg, op, rhs, &linsolve.Settings{Tol: tol, MaxIter: min(max(m, 200), 500), Precond: pre})
+	res, _ := linsolve.CG(context.Background(), dg, op, rhs, &linsolve.Settings{Tol: tol, MaxIter: min(max(m, 200), 500), Precond: pre})
 	if !finiteSlice(dg) {
 		return res.Iterations
 	}

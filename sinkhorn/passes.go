@@ -3,10 +3,9 @@ package sinkhorn
 import (
 	"math"
 	"sync"
+	"sync/atomic"
 
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas64"
-
+	"github.com/optlayers/optlayers/internal/dense"
 	"github.com/optlayers/optlayers/internal/parallel"
 )
 
@@ -35,32 +34,10 @@ const lseCut = -50
 
 // expSum returns Σ_j exp(h_j − c_j·invEps − shift), each term computed as
 // 0 when its exponent is below lseCut and the sum as +Inf when an exponent
-// exceeds 709. The exponential is written out in the loop (the compiler
-// does not inline a function of this size).
+// exceeds 709 (dense.ExpSum: AVX2 with a pure-Go fallback).
 func expSum(c, h []float64, invEps, shift float64) float64 {
-	h = h[:len(c)]
-	var s0, s1 float64
-	for j, cj := range c {
-		x := h[j] - shift - cj*invEps
-		if !(x >= lseCut) {
-			continue
-		}
-		if x > 709 {
-			return math.Inf(1)
-		}
-		t := x*lseScale + expShifter
-		kf := t - expShifter
-		k := int64(math.Float64bits(t)) - int64(math.Float64bits(expShifter))
-		r := (x - kf*lseLn2Hi) - kf*lseLn2Lo
-		p := 1 + r*(1+r*(0.5+r*(1.0/6)))
-		v := math.Float64frombits(uint64(int64(math.Float64bits(lseTable[k&(lseTableSize-1)]*p)) + (k>>lseTableBits)<<52))
-		if j&1 == 0 {
-			s0 += v
-		} else {
-			s1 += v
-		}
-	}
-	return s0 + s1
+	s, _ := dense.ExpSum(c, h, invEps, shift, lseCut)
+	return s
 }
 
 // expDot returns Σ_j exp(base + h_j − c_j·invEps)·x_j, terms with an
@@ -132,16 +109,25 @@ func lse(c, h []float64, invEps, eps, guess float64) float64 {
 	return -eps * (mx + math.Log(expSum(c, h, invEps, mx)))
 }
 
-// pool runs fn over [0, n) split in contiguous ranges, one per worker
-// (parallel.Chunks; workers ≤ 1 runs fn(0, 0, n) on the caller). Each
-// output index is computed by exactly one call, so results do not depend
-// on the number of workers; w < workers indexes per-worker scratch.
+// pool runs fn over [0, n) split in contiguous ranges of about n/(4·w)
+// indices, w = workers, handed out to the workers as they become free
+// (parallel.Ranges; workers ≤ 1 runs fn(0, 0, n) on the caller). A static
+// split in halves would wait for the slower core when another process
+// holds one; with quarters of halves the other worker takes up the slack.
+// Each output index is computed by exactly one call, so results do not
+// depend on the number of workers nor on the schedule; w < workers
+// indexes per-worker scratch.
 type pool struct {
 	workers int
 }
 
 func (p pool) run(n int, fn func(w, lo, hi int)) {
-	parallel.Chunks(n, max(p.workers, 1), fn)
+	w := max(p.workers, 1)
+	if w == 1 {
+		fn(0, 0, n)
+		return
+	}
+	parallel.Ranges(n, w, max(1, n/(4*w)), fn)
 }
 
 // kernelChunk is the fixed row-chunk of the transposed kernel product, so
@@ -199,11 +185,7 @@ func (st *state) absorb(f, g []float64) {
 	st.pool.run(n, func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			fi := f[i] * invEps
-			row := st.kern[i*m : (i+1)*m]
-			crow := c[i*m : (i+1)*m]
-			for j, cij := range crow {
-				row[j] = fastExp(fi + gs[j] - cij*invEps)
-			}
+			dense.ExpAffine(st.kern[i*m:(i+1)*m], c[i*m:(i+1)*m], gs, invEps, fi)
 		}
 	})
 	st.absorptions++
@@ -221,11 +203,15 @@ func (st *state) kernelRowPass(dst, g []float64) bool {
 	}
 	ok := true
 	var mu sync.Mutex
-	st.pool.run(st.p.n, func(_, lo, hi int) {
+	// Ranges of whole blocks of four rows, so that each row's dot
+	// product is computed the same way (dense.MulVec's block kernel, or
+	// its one-row kernel for the last n%4 rows) for any number of workers
+	// and as in kernelFusedPass.
+	n := st.p.n
+	st.pool.run((n+3)/4, func(_, blo, bhi int) {
+		lo, hi := 4*blo, min(4*bhi, n)
 		out := dst[lo:hi]
-		blas64.Gemv(blas.NoTrans, 1,
-			blas64.General{Rows: hi - lo, Cols: m, Stride: m, Data: st.kern[lo*m : hi*m]},
-			blas64.Vector{N: m, Inc: 1, Data: v}, 0, blas64.Vector{N: hi - lo, Inc: 1, Data: out})
+		dense.MulVec(out, 1, st.kern[lo*m:hi*m], m, v, 0)
 		good := true
 		for k, s := range out {
 			if !(s > 0) || math.IsInf(s, 1) {
@@ -258,12 +244,17 @@ func (st *state) kernelColPass(dst, f []float64) bool {
 	st.pool.run(nch, func(_, lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
 			i0, i1 := ch*kernelChunk, min((ch+1)*kernelChunk, n)
-			blas64.Gemv(blas.Trans, 1,
-				blas64.General{Rows: i1 - i0, Cols: m, Stride: m, Data: st.kern[i0*m : i1*m]},
-				blas64.Vector{N: i1 - i0, Inc: 1, Data: u[i0:i1]}, 0,
-				blas64.Vector{N: m, Inc: 1, Data: st.partials[ch*m : (ch+1)*m]})
+			dense.MulTransVec(st.partials[ch*m:(ch+1)*m], 1, st.kern[i0*m:i1*m], m, u[i0:i1], 0)
 		}
 	})
+	return st.colFromPartials(dst, nch)
+}
+
+// colFromPartials sums the nch chunk partials of K̃ᵀu in chunk order and
+// sets dst_j = ĝ_j − ε log of the sum; it returns false if a sum is zero
+// or not finite.
+func (st *state) colFromPartials(dst []float64, nch int) bool {
+	m := st.p.m
 	copy(dst, st.partials[:m])
 	for ch := 1; ch < nch; ch++ {
 		p := st.partials[ch*m : (ch+1)*m]
@@ -276,6 +267,74 @@ func (st *state) kernelColPass(dst, f []float64) bool {
 			return false
 		}
 		dst[j] = st.gh[j] - st.eps*math.Log(s)
+	}
+	return true
+}
+
+// fuseKernelPasses enables kernelFusedPass (a switch for the test that
+// checks it against the separate passes).
+var fuseKernelPasses = true
+
+// kernelFusedPass is one iteration of the kernel mode without Anderson
+// acceleration: the row update hf = rowPass(g), the relaxed potential
+// f ← (1−w)·f + w·κ_a·hf and the column update hg = colPass(f), computed
+// in one sweep over the stored kernel (dense.DotAxpyRows): the kernel is
+// read once per iteration instead of twice, which is what bounds this mode
+// (the matrix is larger than the per-core caches). The arithmetic is that
+// of rowPass, the relaxation and colPass one after the other, so the
+// iterates are the same bits. It returns false, with f and g untouched,
+// when a row sum is zero or not finite; the caller then runs the three
+// steps separately (and the row pass falls back to the log domain). When
+// the new f drifts from the absorbed f̂ beyond the threshold, the column
+// update is redone by colPass after re-absorbing.
+func (st *state) kernelFusedPass(w float64) bool {
+	if st.kernEps != st.eps || st.drift(st.f, st.fh) || st.drift(st.g, st.gh) {
+		st.absorb(st.f, st.g)
+	}
+	n, m := st.p.n, st.p.m
+	eps, invEps := st.eps, 1/st.eps
+	v := st.tmpM
+	for j := range v {
+		v[j] = st.p.b[j] * math.Exp((st.g[j]-st.gh[j])*invEps)
+	}
+	nch := (n + kernelChunk - 1) / kernelChunk
+	if len(st.partials) < nch*m {
+		st.partials = make([]float64, nch*m)
+	}
+	if len(st.fnew) < n {
+		st.fnew = make([]float64, n)
+	}
+	f, fh, fnew, hf, a := st.f, st.fh, st.fnew, st.hf, st.p.a
+	kappa := st.kappaA
+	lim := st.s.AbsorbThreshold * eps
+	var bad, drifted atomic.Bool
+	st.pool.run(nch, func(_, lo, hi int) {
+		for ch := lo; ch < hi; ch++ {
+			i0, i1 := ch*kernelChunk, min((ch+1)*kernelChunk, n)
+			part := st.partials[ch*m : (ch+1)*m]
+			clear(part)
+			dense.DotAxpyRows(st.kern[i0*m:i1*m], m, i1-i0, v, part, func(k int, s float64) float64 {
+				i := i0 + k
+				if !(s > 0) || math.IsInf(s, 1) {
+					bad.Store(true)
+					return 0
+				}
+				hf[i] = fh[i] - eps*math.Log(s)
+				fi := (1-w)*f[i] + w*kappa*hf[i]
+				fnew[i] = fi
+				if math.Abs(fi-fh[i]) > lim {
+					drifted.Store(true)
+				}
+				return a[i] * math.Exp((fi-fh[i])*invEps)
+			})
+		}
+	})
+	if bad.Load() {
+		return false
+	}
+	copy(f, fnew[:n])
+	if drifted.Load() || !st.colFromPartials(st.hg, nch) {
+		st.colPass(st.hg, f)
 	}
 	return true
 }

@@ -7,7 +7,10 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/optlayers/optlayers/implicit"
 	"github.com/optlayers/optlayers/internal/parallel"
+
+	"github.com/optlayers/optlayers/internal/batch"
 )
 
 // Dims returns the sizes n and m of the problem.
@@ -154,27 +157,27 @@ func (r *Result) TransportCost() float64 {
 
 // SolveBatch solves the problems concurrently on Settings.Workers
 // goroutines (0 means GOMAXPROCS; each solve is then single-threaded),
-// returning one result and one error per problem in input order. Results
-// do not depend on the number of goroutines.
-func SolveBatch(ctx context.Context, pbs []*Problem, s *Settings) ([]*Result, []error) {
-	res := make([]*Result, len(pbs))
-	errs := make([]error, len(pbs))
+// returning one result per problem in input order. Results do not depend
+// on the number of goroutines. The error is nil when every problem was
+// solved and an *implicit.BatchError naming the failed ones otherwise;
+// the results of the others are returned beside it. A negative Workers
+// is ErrInvalid.
+func SolveBatch(ctx context.Context, pbs []*Problem, s *Settings) ([]*Result, error) {
 	set := Settings{}
 	if s != nil {
 		set = *s
 	}
 	workers := set.Workers
-	if workers < 0 {
-		for k := range errs {
-			errs[k] = fmt.Errorf("%w: Workers = %d must be ≥ 0 (0: GOMAXPROCS)", ErrInvalid, workers)
-		}
-		return res, errs
+	if err := batch.CheckWorkers(workers, ErrInvalid); err != nil {
+		return nil, err
 	}
+	res := make([]*Result, len(pbs))
+	errs := make([]error, len(pbs))
 	set.Workers = 1
 	parallel.For(len(pbs), workers, func(k int) {
 		res[k], errs[k] = Solve(ctx, pbs[k], &set)
 	})
-	return res, errs
+	return res, implicit.NewBatchError(errs)
 }
 
 // Divergence returns the debiased Sinkhorn divergence (Feydy et al. 2019)

@@ -431,9 +431,9 @@ func TestBatchDeterministic(t *testing.T) {
 	for range 7 {
 		pbs = append(pbs, &Problem{Cost: randCost(rng, 20+rng.IntN(10), 25), Epsilon: 0.05})
 	}
-	res, errs := SolveBatch(context.Background(), pbs, nil)
+	res, err := SolveBatch(context.Background(), pbs, nil)
+	require.NoError(t, err)
 	for k, pb := range pbs {
-		require.NoError(t, errs[k])
 		one, err := Solve(context.Background(), pb, &Settings{Workers: 1})
 		require.NoError(t, err)
 		assert.Equal(t, one.F, res[k].F)

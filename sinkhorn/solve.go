@@ -269,6 +269,7 @@ type state struct {
 	fh, gh         []float64
 	kernEps        float64
 	partials       []float64
+	fnew           []float64 // kernelFusedPass's row update
 	absorptions    int
 	newtonFailures int
 	momentumResets int
@@ -564,18 +565,24 @@ func (st *state) run(ctx context.Context, tol float64, maxIter int, fresh bool) 
 		for j, h := range st.hg {
 			st.g[j] = (1-w)*st.g[j] + w*st.kappaB*h
 		}
-		st.rowPass(st.hf, st.g)
-		if aa != nil {
+		switch {
+		case aa == nil && st.kernel && fuseKernelPasses && st.kernelFusedPass(w):
+			// Row update, relaxation and column update in one sweep
+			// over the kernel.
+		case aa != nil:
+			st.rowPass(st.hf, st.g)
 			for i, h := range st.hf {
 				st.tmpN[i] = st.kappaA * h
 			}
 			aa.step(st.f, st.tmpN)
-		} else {
+			st.colPass(st.hg, st.f)
+		default:
+			st.rowPass(st.hf, st.g)
 			for i, h := range st.hf {
 				st.f[i] = (1-w)*st.f[i] + w*st.kappaA*h
 			}
+			st.colPass(st.hg, st.f)
 		}
-		st.colPass(st.hg, st.f)
 		if it%s.CheckEvery != 0 && it != maxIter {
 			continue
 		}

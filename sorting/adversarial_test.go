@@ -236,6 +236,10 @@ func TestAdversarialSoftBatch(t *testing.T) {
 			_, err := SoftSortBatch(ctx, nil, x, .1, nil)
 			return err
 		}, ErrDims),
+		call("SoftRankBatch/Workers -1", func(ctx context.Context) error {
+			_, err := SoftRankBatch(ctx, mat.NewDense(2, 3, nil), x, .1, &SoftSettings{Workers: -1})
+			return err
+		}, ErrInvalid),
 		call("SoftSortBatch/nil x", func(ctx context.Context) error {
 			_, err := SoftSortBatch(ctx, mat.NewDense(2, 3, nil), nil, .1, nil)
 			return err
@@ -299,7 +303,7 @@ func TestAdversarialSoftBatch(t *testing.T) {
 		}, ErrNaN),
 		{Name: "SoftRankBatch/ok", Call: func(ctx context.Context) (func() error, error) {
 			dst := mat.NewDense(2, 3, nil)
-			sb, err := SoftRankBatch(ctx, dst, x, .1, &SoftSettings{Regularization: isotonic.KL, Workers: -3})
+			sb, err := SoftRankBatch(ctx, dst, x, .1, &SoftSettings{Regularization: isotonic.KL, Workers: 3})
 			if err != nil {
 				return nil, err
 			}
@@ -421,6 +425,14 @@ func TestAdversarialNetwork(t *testing.T) {
 	})
 	add("SortBCEBatch/nil x", ErrDims, nil, func(ctx context.Context) (func() error, error) {
 		_, err := net.SortBCEBatch(ctx, nil, nil, false, nil)
+		return nil, err
+	})
+	add("SortBatch/Workers -1", ErrInvalid, nil, func(ctx context.Context) (func() error, error) {
+		_, err := net.SortBatch(ctx, mat.NewDense(1, 3, x), false, &NetworkSettings{Workers: -1})
+		return nil, err
+	})
+	add("SortBCEBatch/Workers -1", ErrInvalid, nil, func(ctx context.Context) (func() error, error) {
+		_, err := net.SortBCEBatch(ctx, mat.NewDense(1, 3, x), [][]int{{1, 2, 0}}, false, &NetworkSettings{Workers: -1})
 		return nil, err
 	})
 	add("SortBatch/canceled", context.Canceled, nil, func(context.Context) (func() error, error) {
@@ -633,19 +645,23 @@ func TestAdversarialLosses(t *testing.T) {
 			return finite([]float64{l}, g.RawMatrix().Data), err
 		}},
 		{"PermutationBCEBatch/nil entry", ErrDims, nil, func(ctx context.Context) (func() error, error) {
-			_, _, err := PermutationBCEBatch(ctx, []*mat.Dense{p, nil}, [][]int{perm, perm}, 1)
+			_, _, err := PermutationBCEBatch(ctx, []*mat.Dense{p, nil}, [][]int{perm, perm}, &BatchSettings{Workers: 1})
 			return nil, err
 		}},
 		{"PermutationBCEBatch/mismatch", ErrDims, nil, func(ctx context.Context) (func() error, error) {
-			_, _, err := PermutationBCEBatch(ctx, []*mat.Dense{p}, nil, 1)
+			_, _, err := PermutationBCEBatch(ctx, []*mat.Dense{p}, nil, &BatchSettings{Workers: 1})
 			return nil, err
 		}},
 		{"PermutationBCEBatch/empty", ErrDims, nil, func(ctx context.Context) (func() error, error) {
-			_, _, err := PermutationBCEBatch(ctx, nil, nil, 1)
+			_, _, err := PermutationBCEBatch(ctx, nil, nil, &BatchSettings{Workers: 1})
 			return nil, err
 		}},
 		{"PermutationBCEBatch/canceled", context.Canceled, nil, func(context.Context) (func() error, error) {
-			_, _, err := PermutationBCEBatch(testutil.Canceled(), []*mat.Dense{p}, [][]int{perm}, 1)
+			_, _, err := PermutationBCEBatch(testutil.Canceled(), []*mat.Dense{p}, [][]int{perm}, &BatchSettings{Workers: 1})
+			return nil, err
+		}},
+		{"PermutationBCEBatch/Workers -1", ErrInvalid, nil, func(ctx context.Context) (func() error, error) {
+			_, _, err := PermutationBCEBatch(ctx, []*mat.Dense{p}, [][]int{perm}, &BatchSettings{Workers: -1})
 			return nil, err
 		}},
 		{"NDCG/nil", ErrDims, nil, func(context.Context) (func() error, error) {
@@ -694,12 +710,17 @@ func TestAdversarialLosses(t *testing.T) {
 			return finite([]float64{v}, g), err
 		}},
 		{"NeuralNDCGBatch/nil", ErrDims, nil, func(ctx context.Context) (func() error, error) {
-			_, _, err := NeuralNDCGBatch(ctx, nil, nil, 1, nil, 0, 1)
+			_, _, err := NeuralNDCGBatch(ctx, nil, nil, 1, &NDCGSettings{Workers: 1}, 0)
 			return nil, err
 		}},
 		{"NeuralNDCGBatch/canceled", context.Canceled, nil, func(context.Context) (func() error, error) {
 			m := mat.NewDense(1, 2, []float64{1, 2})
-			_, _, err := NeuralNDCGBatch(testutil.Canceled(), m, m, 1, nil, 0, 1)
+			_, _, err := NeuralNDCGBatch(testutil.Canceled(), m, m, 1, &NDCGSettings{Workers: 1}, 0)
+			return nil, err
+		}},
+		{"NeuralNDCGBatch/Workers -1", ErrInvalid, nil, func(ctx context.Context) (func() error, error) {
+			m := mat.NewDense(1, 2, []float64{1, 2})
+			_, _, err := NeuralNDCGBatch(ctx, m, m, 1, &NDCGSettings{Workers: -1}, 0)
 			return nil, err
 		}},
 		{"SpearmanLoss/nil", ErrDims, nil, func(context.Context) (func() error, error) {
@@ -816,11 +837,15 @@ func TestAdversarialNeuralAndOT(t *testing.T) {
 		return nil, err
 	})
 	add("NeuralSortBatch/nil", ErrDims, nil, func(ctx context.Context) (func() error, error) {
-		_, err := NeuralSortBatch(ctx, nil, 1, nil, 0, 1)
+		_, err := NeuralSortBatch(ctx, nil, 1, &NeuralSortSettings{Workers: 1}, 0)
 		return nil, err
 	})
 	add("NeuralSortBatch/canceled", context.Canceled, nil, func(context.Context) (func() error, error) {
-		_, err := NeuralSortBatch(testutil.Canceled(), mat.NewDense(1, 3, x), 1, nil, 0, 1)
+		_, err := NeuralSortBatch(testutil.Canceled(), mat.NewDense(1, 3, x), 1, &NeuralSortSettings{Workers: 1}, 0)
+		return nil, err
+	})
+	add("NeuralSortBatch/Workers -1", ErrInvalid, nil, func(ctx context.Context) (func() error, error) {
+		_, err := NeuralSortBatch(ctx, mat.NewDense(1, 3, x), 1, &NeuralSortSettings{Workers: -1}, 0)
 		return nil, err
 	})
 	add("OTSort/ε 0", ErrStrength, nil, func(ctx context.Context) (func() error, error) {
@@ -853,7 +878,11 @@ func TestAdversarialNeuralAndOT(t *testing.T) {
 		return nil, err
 	})
 	add("OTSortBatch/nil", ErrDims, nil, func(ctx context.Context) (func() error, error) {
-		_, err := OTSortBatch(ctx, nil, 0.1, nil, 1)
+		_, err := OTSortBatch(ctx, nil, 0.1, &OTSettings{Workers: 1})
+		return nil, err
+	})
+	add("OTSortBatch/Workers -1", ErrInvalid, nil, func(ctx context.Context) (func() error, error) {
+		_, err := OTSortBatch(ctx, mat.NewDense(1, 3, x), 0.1, &OTSettings{Workers: -1})
 		return nil, err
 	})
 	for _, k := range []int{-1, 0, 3, 4} {

@@ -59,7 +59,7 @@ func benchPSort(b *testing.B, kind NetworkKind, bsz, n int, ref float64) {
 		for i, r := range nb.Results {
 			ps[i] = r.P
 		}
-		_, grads, err := PermutationBCEBatch(ctx, ps, perms, 0)
+		_, grads, err := PermutationBCEBatch(ctx, ps, perms, nil)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -108,7 +108,7 @@ func BenchmarkNeuralSortBatch(b *testing.B) {
 	ctx := context.Background()
 	cpu := startCPU()
 	for b.Loop() {
-		rs, err := NeuralSortBatch(ctx, x, 1, nil, 0, 0)
+		rs, err := NeuralSortBatch(ctx, x, 1, nil, 0)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,6 +1,7 @@
 package sorting
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"slices"
@@ -473,7 +474,7 @@ func (c *otCore) tangent(dx []float64) ([]float64, error) {
 		if d != nil {
 			es = d.Implicit
 		}
-		return implicit.JVP(cond, c.res.Potentials(), cond.Theta(), dth, es)
+		return implicit.JVP(context.Background(), cond, c.res.Potentials(), cond.Theta(), dth, es)
 	}
 	dpot, err := jvp(c.s.Diff)
 	if err != nil && c.s.Diff == nil {

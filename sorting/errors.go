@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"math"
 
-	pool "github.com/optlayers/optlayers/internal/parallel"
+	"github.com/optlayers/optlayers/internal/batch"
 )
 
 // Errors returned by this package; they match with errors.Is.
@@ -50,15 +50,10 @@ func allFinite(v []float64) bool {
 }
 
 // parallel runs f(i) for i in [0, n) on up to workers goroutines
-// (workers ≤ 0 means GOMAXPROCS), the caller among them, and returns the
-// error of the smallest failing i, so results do not depend on
-// scheduling; a failing item does not stop the others. It stops handing
-// out work when ctx is cancelled and then returns ctx.Err().
+// (workers ≤ 0 means GOMAXPROCS), the caller among them. A failing item
+// does not stop the others; the error names every failing item, as an
+// *implicit.BatchError, and does not depend on scheduling. It stops
+// handing out work when ctx is cancelled and then returns ctx.Err().
 func parallel(ctx context.Context, n, workers int, f func(i int) error) error {
-	return pool.ForErr(ctx, n, workers, func(i int) error {
-		if err := f(i); err != nil {
-			return fmt.Errorf("batch item %d: %w", i, err)
-		}
-		return nil
-	})
+	return batch.Run(ctx, n, workers, f)
 }

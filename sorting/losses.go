@@ -141,11 +141,19 @@ func log1pNeg(v float64) float64 {
 
 // PermutationBCEBatch computes [PermutationBCE] for a batch on goroutines
 // and returns the mean loss over the batch and the gradients of that mean
-// with respect to each P. perms[b] is the target of ps[b].
-func PermutationBCEBatch(ctx context.Context, ps []*mat.Dense, perms [][]int, workers int) (float64, []*mat.Dense, error) {
+// with respect to each P. perms[b] is the target of ps[b]. A nil s means
+// one goroutine per core.
+func PermutationBCEBatch(ctx context.Context, ps []*mat.Dense, perms [][]int, s *BatchSettings) (float64, []*mat.Dense, error) {
 	b := len(ps)
 	if b == 0 || len(perms) != b {
 		return 0, nil, fmt.Errorf("%w: %d matrices, %d targets", ErrDims, b, len(perms))
+	}
+	var workers int
+	if s != nil {
+		workers = s.Workers
+	}
+	if err := checkWorkers(workers); err != nil {
+		return 0, nil, err
 	}
 	losses := make([]float64, b)
 	grads := make([]*mat.Dense, b)
@@ -307,6 +315,9 @@ type NDCGSettings struct {
 	// Stochastic, Rand: see NeuralSortSettings.
 	Stochastic bool
 	Rand       *rand.Rand
+	// Workers caps the goroutines of [NeuralNDCGBatch] (0 means
+	// GOMAXPROCS; negative is ErrInvalid). Results do not depend on it.
+	Workers int
 }
 
 func gainsAndDiscounts(relevance []float64, k int) (gain, disc []float64, idcg float64, err error) {
@@ -490,12 +501,12 @@ func NeuralNDCG(scores, relevance []float64, tau float64, s *NDCGSettings) (floa
 }
 
 // NeuralNDCGBatch averages [NeuralNDCG] over the rows of scores and
-// relevance (B×n) on goroutines (workers ≤ 0 means GOMAXPROCS) and
+// relevance (B×n) on s.Workers goroutines and
 // returns the mean NeuralNDCG and its gradient with respect to the
 // scores. With Stochastic settings, row i draws its noise from a
 // generator seeded by (seed, i), so results do not depend on scheduling;
 // s.Rand is not used by the batch.
-func NeuralNDCGBatch(ctx context.Context, scores, relevance mat.Matrix, tau float64, s *NDCGSettings, seed uint64, workers int) (float64, *mat.Dense, error) {
+func NeuralNDCGBatch(ctx context.Context, scores, relevance mat.Matrix, tau float64, s *NDCGSettings, seed uint64) (float64, *mat.Dense, error) {
 	if scores == nil || relevance == nil {
 		return 0, nil, fmt.Errorf("%w: nil scores or relevance", ErrDims)
 	}
@@ -507,9 +518,12 @@ func NeuralNDCGBatch(ctx context.Context, scores, relevance mat.Matrix, tau floa
 	if s != nil {
 		st = *s
 	}
+	if err := checkWorkers(st.Workers); err != nil {
+		return 0, nil, err
+	}
 	vals := make([]float64, b)
 	grad := mat.NewDense(b, n, nil)
-	err := parallel(ctx, b, workers, func(i int) error {
+	err := parallel(ctx, b, st.Workers, func(i int) error {
 		x, y := make([]float64, n), make([]float64, n)
 		mat.Row(x, i, scores)
 		mat.Row(y, i, relevance)

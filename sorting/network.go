@@ -8,6 +8,8 @@ import (
 	"sync"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/optlayers/optlayers/internal/dense"
 )
 
 // NetworkKind selects a sorting network.
@@ -84,8 +86,8 @@ type NetworkSettings struct {
 	// permutation matrix in the forward pass, while the backward pass is
 	// that of the relaxed network.
 	StraightThrough bool
-	// Workers caps the goroutines of batched calls (≤ 0 means
-	// GOMAXPROCS). Results do not depend on it.
+	// Workers caps the goroutines of batched calls (0 means GOMAXPROCS;
+	// negative is ErrInvalid). Results do not depend on it.
 	Workers int
 }
 
@@ -108,6 +110,9 @@ func (s *NetworkSettings) resolve() (NetworkSettings, error) {
 	}
 	if r.Sigmoid < 0 || int(r.Sigmoid) >= len(sigmoidNames) {
 		return r, fmt.Errorf("%w: sigmoid %v", ErrInvalid, r.Sigmoid)
+	}
+	if err := checkWorkers(r.Workers); err != nil {
+		return r, err
 	}
 	return r, nil
 }
@@ -181,10 +186,10 @@ type Network struct {
 	out        []int // out[pos] is the slot holding ascending position pos
 	diffSize   int
 	// The column blocks of the fused passes, built on first use:
-	// blockSwaps[b] lists the swaps touching block b, fusedDiff is the
+	// blockRecs[b] lists the swaps touching block b, fusedDiff is the
 	// size of the row-difference buffer.
 	blocksOnce sync.Once
-	blockSwaps [][]blockSwap
+	blockRecs  [][]dense.SwapRec
 	fusedDiff  int
 }
 
@@ -394,15 +399,10 @@ func (net *Network) Sort(x []float64, wantP bool, settings *NetworkSettings) (*N
 		}
 		r.diff = make([]float64, net.diffSize)
 	}
-	beta, lambda := s.Steepness, s.ARTLambda
-	for k, sw := range net.swaps {
-		a, b := v[sw.p], v[sw.q]
-		al, dal := relax(s.Sigmoid, beta, lambda, b-a)
-		r.alpha[k], r.dal[k], r.gap[k] = al, dal, a-b
-		v[sw.p] = b + al*(a-b)
-		v[sw.q] = a - al*(a-b)
-		if wantP {
-			mixRows(mt, r.diff[sw.off:sw.off+int(sw.hi-sw.lo)], n, sw, al)
+	net.valuePass(s, v, r.alpha, r.dal, r.gap)
+	if wantP {
+		for k, sw := range net.swaps {
+			mixRows(mt, r.diff[sw.off:sw.off+int(sw.hi-sw.lo)], n, sw, r.alpha[k])
 		}
 	}
 	r.Values = make([]float64, n)
@@ -426,6 +426,41 @@ func (net *Network) Sort(x []float64, wantP bool, settings *NetworkSettings) (*N
 		return nil, fmt.Errorf("%w: relaxed values overflowed", ErrNaN)
 	}
 	return r, nil
+}
+
+// valuePass runs the relaxed network on the values v (overwritten) and
+// sets, per swap k, α_k, dα_k/d(b − a) and the gap a − b of its inputs.
+// With the Cauchy sigmoid (the default) the sigmoids of a layer, whose
+// swaps are independent, are evaluated together by dense.CauchySigmoid
+// (four at a time with AVX); the other families go swap by swap.
+func (net *Network) valuePass(s NetworkSettings, v, alpha, dal, gap []float64) {
+	beta, lambda := s.Steepness, s.ARTLambda
+	if s.Sigmoid != Cauchy {
+		for k, sw := range net.swaps {
+			a, b := v[sw.p], v[sw.q]
+			al, da := relax(s.Sigmoid, beta, lambda, b-a)
+			alpha[k], dal[k], gap[k] = al, da, a-b
+			v[sw.p] = b + al*(a-b)
+			v[sw.q] = a - al*(a-b)
+		}
+		return
+	}
+	for l := 0; l+1 < len(net.layerStart); l++ {
+		lo, hi := net.layerStart[l], net.layerStart[l+1]
+		for k := lo; k < hi; k++ {
+			sw := net.swaps[k]
+			dal[k] = v[sw.q] - v[sw.p] // the gaps b − a, replaced by dα
+		}
+		dense.CauchySigmoid(alpha[lo:hi], dal[lo:hi], dal[lo:hi], beta)
+		for k := lo; k < hi; k++ {
+			sw := net.swaps[k]
+			a, b := v[sw.p], v[sw.q]
+			al := alpha[k]
+			gap[k] = a - b
+			v[sw.p] = b + al*(a-b)
+			v[sw.q] = a - al*(a-b)
+		}
+	}
 }
 
 // permuteRows reorders the rows of the row-major n×n matrix m in place
@@ -459,17 +494,7 @@ func permuteRows(m []float64, n int, order []int) {
 // in d.
 func mixRows(m, d []float64, n int, sw swapOp, al float64) {
 	lo, hi := int(sw.lo), int(sw.hi)
-	rp := m[int(sw.p)*n+lo : int(sw.p)*n+hi]
-	rq := m[int(sw.q)*n+lo : int(sw.q)*n+hi]
-	rq = rq[:len(rp)]
-	d = d[:len(rp)]
-	for c, a := range rp {
-		b := rq[c]
-		diff := a - b
-		d[c] = diff
-		rp[c] = b + al*diff
-		rq[c] = a - al*diff
-	}
+	dense.SwapMix(m[int(sw.p)*n+lo:int(sw.p)*n+hi], m[int(sw.q)*n+lo:int(sw.q)*n+hi], d, al)
 }
 
 // exactSort overwrites the outputs by the exact sort (stable) and its
@@ -649,33 +674,7 @@ var gradPool = sync.Pool{New: func() any { return new([]float64) }}
 // the cotangent g on [lo, hi) and returns ∂/∂α.
 func unmixRows(g, d []float64, n int, sw swapOp, al float64) float64 {
 	lo, hi := int(sw.lo), int(sw.hi)
-	gp := g[int(sw.p)*n+lo : int(sw.p)*n+hi]
-	gq := g[int(sw.q)*n+lo : int(sw.q)*n+hi]
-	gq = gq[:len(gp)]
-	d = d[:len(gp)]
-	// Four partial sums break the dependency chain of the accumulation.
-	var acc0, acc1, acc2, acc3 float64
-	c := 0
-	for ; c+4 <= len(gp); c += 4 {
-		a0, a1, a2, a3 := gp[c], gp[c+1], gp[c+2], gp[c+3]
-		b0, b1, b2, b3 := gq[c], gq[c+1], gq[c+2], gq[c+3]
-		d0, d1, d2, d3 := a0-b0, a1-b1, a2-b2, a3-b3
-		acc0 += d0 * d[c]
-		acc1 += d1 * d[c+1]
-		acc2 += d2 * d[c+2]
-		acc3 += d3 * d[c+3]
-		gp[c], gp[c+1], gp[c+2], gp[c+3] = b0+al*d0, b1+al*d1, b2+al*d2, b3+al*d3
-		gq[c], gq[c+1], gq[c+2], gq[c+3] = a0-al*d0, a1-al*d1, a2-al*d2, a3-al*d3
-	}
-	for ; c < len(gp); c++ {
-		a, b := gp[c], gq[c]
-		dg := a - b
-		acc0 += dg * d[c]
-		gp[c] = b + al*dg
-		gq[c] = a - al*dg
-	}
-	acc := (acc0 + acc1) + (acc2 + acc3)
-	return acc
+	return dense.SwapUnmix(g[int(sw.p)*n+lo:int(sw.p)*n+hi], g[int(sw.q)*n+lo:int(sw.q)*n+hi], d, al)
 }
 
 // NetworkBatch holds the results of a network on the rows of a batch.

@@ -330,7 +330,7 @@ func TestNetworkBatch(t *testing.T) {
 			perms[i] = Argsort(x.RawRowView(i), false)
 			ps[i] = nb.Results[i].P
 		}
-		loss, grads, err := PermutationBCEBatch(context.Background(), ps, perms, workers)
+		loss, grads, err := PermutationBCEBatch(context.Background(), ps, perms, &BatchSettings{Workers: workers})
 		require.NoError(t, err)
 		gx, err := nb.Backward(context.Background(), nil, grads)
 		require.NoError(t, err)

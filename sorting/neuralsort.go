@@ -22,6 +22,9 @@ type NeuralSortSettings struct {
 	// Rand is the generator of the Gumbel noise; it is required with
 	// Stochastic (seed it for reproducible runs).
 	Rand *rand.Rand
+	// Workers caps the goroutines of [NeuralSortBatch] (0 means
+	// GOMAXPROCS; negative is ErrInvalid). Results do not depend on it.
+	Workers int
 }
 
 // NeuralSortResult is a NeuralSort relaxation and what its backward pass
@@ -178,10 +181,10 @@ func (r *NeuralSortResult) Backward(g mat.Matrix) ([]float64, error) {
 }
 
 // NeuralSortBatch applies [NeuralSort] to every row of s (B×n) on
-// goroutines (workers ≤ 0 means GOMAXPROCS). With Stochastic settings,
+// settings.Workers goroutines. With Stochastic settings,
 // row i draws its Gumbel noise from a generator seeded by (seed, i), so
 // the result does not depend on scheduling; settings.Rand is not used.
-func NeuralSortBatch(ctx context.Context, s mat.Matrix, tau float64, settings *NeuralSortSettings, seed uint64, workers int) ([]*NeuralSortResult, error) {
+func NeuralSortBatch(ctx context.Context, s mat.Matrix, tau float64, settings *NeuralSortSettings, seed uint64) ([]*NeuralSortResult, error) {
 	if s == nil {
 		return nil, fmt.Errorf("%w: nil scores", ErrDims)
 	}
@@ -193,8 +196,11 @@ func NeuralSortBatch(ctx context.Context, s mat.Matrix, tau float64, settings *N
 	if settings != nil {
 		st = *settings
 	}
+	if err := checkWorkers(st.Workers); err != nil {
+		return nil, err
+	}
 	out := make([]*NeuralSortResult, b)
-	err := parallel(ctx, b, workers, func(i int) error {
+	err := parallel(ctx, b, st.Workers, func(i int) error {
 		row := make([]float64, n)
 		mat.Row(row, i, s)
 		rs := st

@@ -243,10 +243,12 @@ func TestNeuralNDCGBatch(t *testing.T) {
 		}
 	}
 	for _, stoch := range []bool{false, true} {
-		s := &NDCGSettings{SinkhornIters: 3, Stochastic: stoch}
-		v1, g1, err := NeuralNDCGBatch(context.Background(), sc, rel, 0.5, s, 9, 1)
+		s1 := &NDCGSettings{SinkhornIters: 3, Stochastic: stoch, Workers: 1}
+		s3 := &NDCGSettings{SinkhornIters: 3, Stochastic: stoch, Workers: 3}
+		s := s1
+		v1, g1, err := NeuralNDCGBatch(context.Background(), sc, rel, 0.5, s1, 9)
 		require.NoError(t, err)
-		v2, g2, err := NeuralNDCGBatch(context.Background(), sc, rel, 0.5, s, 9, 3)
+		v2, g2, err := NeuralNDCGBatch(context.Background(), sc, rel, 0.5, s3, 9)
 		require.NoError(t, err)
 		assert.Equal(t, v1, v2)
 		assert.True(t, mat.Equal(g1, g2))
@@ -294,9 +296,9 @@ func TestNeuralSortBatch(t *testing.T) {
 	rng := rand.New(rand.NewPCG(65, 66))
 	x := mat.NewDense(4, 5, randVec(rng, 20))
 	for _, stoch := range []bool{false, true} {
-		a, err := NeuralSortBatch(context.Background(), x, 0.5, &NeuralSortSettings{Stochastic: stoch}, 3, 1)
+		a, err := NeuralSortBatch(context.Background(), x, 0.5, &NeuralSortSettings{Stochastic: stoch, Workers: 1}, 3)
 		require.NoError(t, err)
-		b, err := NeuralSortBatch(context.Background(), x, 0.5, &NeuralSortSettings{Stochastic: stoch}, 3, 4)
+		b, err := NeuralSortBatch(context.Background(), x, 0.5, &NeuralSortSettings{Stochastic: stoch, Workers: 4}, 3)
 		require.NoError(t, err)
 		for i := range a {
 			assert.True(t, mat.Equal(a[i].P, b[i].P))

@@ -35,6 +35,9 @@ type OTSettings struct {
 	// numerically singular), the backward pass retries with a ridge of
 	// 1e-10, then 1e-8, which biases the gradient by about that much.
 	Diff *sinkhorn.DiffSettings
+	// Workers caps the goroutines of [OTSortBatch] (0 means
+	// GOMAXPROCS; negative is ErrInvalid). Results do not depend on it.
+	Workers int
 }
 
 // otCore is the entropic transport of the squashed inputs onto anchors.
@@ -341,17 +344,24 @@ func (r *OTTopKResult) Backward(g []float64) ([]float64, error) {
 	return r.c.backward(gp, nil)
 }
 
-// OTSortBatch applies [OTSort] to every row of x (B×n) on goroutines
-// (workers ≤ 0 means GOMAXPROCS). On error it returns the results it has
+// OTSortBatch applies [OTSort] to every row of x (B×n) on s.Workers
+// goroutines. On error it returns the results it has
 // (rows whose solve stopped before its tolerance hold their last iterate)
 // and the error of the first failing row.
-func OTSortBatch(ctx context.Context, x mat.Matrix, eps float64, s *OTSettings, workers int) ([]*OTResult, error) {
+func OTSortBatch(ctx context.Context, x mat.Matrix, eps float64, s *OTSettings) ([]*OTResult, error) {
 	if x == nil {
 		return nil, fmt.Errorf("%w: nil x", ErrDims)
 	}
 	b, n := x.Dims()
 	if b == 0 || n == 0 {
 		return nil, fmt.Errorf("%w: empty batch", ErrDims)
+	}
+	var workers int
+	if s != nil {
+		workers = s.Workers
+	}
+	if err := checkWorkers(workers); err != nil {
+		return nil, err
 	}
 	out := make([]*OTResult, b)
 	err := parallel(ctx, b, workers, func(i int) error {

@@ -128,13 +128,13 @@ func TestOTErrors(t *testing.T) {
 func TestOTSortBatch(t *testing.T) {
 	rng := rand.New(rand.NewPCG(67, 68))
 	x := mat.NewDense(4, 5, randVec(rng, 20))
-	rs, err := OTSortBatch(context.Background(), x, 0.05, nil, 3)
+	rs, err := OTSortBatch(context.Background(), x, 0.05, &OTSettings{Workers: 3})
 	require.NoError(t, err)
 	for i, r := range rs {
 		want, err := OTSort(context.Background(), x.RawRowView(i), 0.05, nil)
 		require.NoError(t, err)
 		assert.Equal(t, want.Ranks, r.Ranks)
 	}
-	_, err = OTSortBatch(context.Background(), mat.NewDense(2, 3, []float64{1, 2, math.NaN(), 1, 2, 3}), 0.05, nil, 2)
+	_, err = OTSortBatch(context.Background(), mat.NewDense(2, 3, []float64{1, 2, math.NaN(), 1, 2, 3}), 0.05, &OTSettings{Workers: 2})
 	assert.True(t, errors.Is(err, ErrNaN))
 }

@@ -25,8 +25,8 @@ type SoftSettings struct {
 	// Descending sorts from largest to smallest; for ranks, the largest
 	// value gets rank 1.
 	Descending bool
-	// Workers caps the goroutines of the batched functions (≤ 0 means
-	// GOMAXPROCS). Results do not depend on it.
+	// Workers caps the goroutines of the batched functions (0 means
+	// GOMAXPROCS; negative is ErrInvalid). Results do not depend on it.
 	Workers int
 }
 
@@ -88,8 +88,13 @@ func (s *Soft) check() error {
 // Inputs that are not clustered are projected unchanged.
 func clusterShift(x []float64) float64 {
 	lo, hi := x[0], x[0]
-	for _, v := range x {
-		lo, hi = min(lo, v), max(hi, v)
+	for _, v := range x { // x is finite: plain comparisons
+		if v < lo {
+			lo = v
+		}
+		if v > hi {
+			hi = v
+		}
 	}
 	c := lo/2 + hi/2
 	if math.Abs(c) > 1024*(hi-lo) {
@@ -132,6 +137,9 @@ func checkSoft(dst, x []float64, eps float64, s SoftSettings) error {
 	}
 	if s.Regularization != isotonic.L2 && s.Regularization != isotonic.KL {
 		return fmt.Errorf("%w: regularization %v", ErrInvalid, s.Regularization)
+	}
+	if err := checkWorkers(s.Workers); err != nil {
+		return err
 	}
 	return checkFinite("x", x)
 }
@@ -369,7 +377,8 @@ type SoftBatch struct {
 	workers int
 }
 
-func softBatch(ctx context.Context, dst *mat.Dense, x mat.Matrix, workers int, f func(dst, x []float64) (*Soft, error)) (*SoftBatch, error) {
+func softBatch(ctx context.Context, dst *mat.Dense, x mat.Matrix, s SoftSettings, f func(dst, x []float64) (*Soft, error)) (*SoftBatch, error) {
+	workers := s.Workers
 	if dst == nil || x == nil {
 		return nil, fmt.Errorf("%w: nil dst or x", ErrDims)
 	}
@@ -380,12 +389,21 @@ func softBatch(ctx context.Context, dst *mat.Dense, x mat.Matrix, workers int, f
 	if r, c := dst.Dims(); r != b || c != n {
 		return nil, fmt.Errorf("%w: x is %d×%d, dst is %d×%d", ErrDims, b, n, r, c)
 	}
+	if err := checkWorkers(workers); err != nil {
+		return nil, err
+	}
 	out := &SoftBatch{Rows: make([]*Soft, b), workers: workers}
+	xd, dense := x.(*mat.Dense)
 	err := parallel(ctx, b, workers, func(i int) error {
-		rb := getVec(n)
-		defer vecPool.Put(rb)
-		row := *rb
-		mat.Row(row, i, x)
+		var row []float64
+		if dense { // read in place: f does not keep or modify its input
+			row = xd.RawRowView(i)
+		} else {
+			rb := getVec(n)
+			defer vecPool.Put(rb)
+			row = *rb
+			mat.Row(row, i, x)
+		}
 		var err error
 		out.Rows[i], err = f(dst.RawRowView(i), row)
 		return err
@@ -399,17 +417,17 @@ func softBatch(ctx context.Context, dst *mat.Dense, x mat.Matrix, workers int, f
 // SoftSortBatch applies [SoftSort] to every row of x (B×n), writing the
 // rows of dst (B×n), on goroutines. dst must not alias x.
 func SoftSortBatch(ctx context.Context, dst *mat.Dense, x mat.Matrix, eps float64, s *SoftSettings) (*SoftBatch, error) {
-	return softBatch(ctx, dst, x, s.orDefault().Workers, func(d, r []float64) (*Soft, error) { return SoftSort(d, r, eps, s) })
+	return softBatch(ctx, dst, x, s.orDefault(), func(d, r []float64) (*Soft, error) { return SoftSort(d, r, eps, s) })
 }
 
 // SoftRankBatch applies [SoftRank] to every row of x on goroutines.
 func SoftRankBatch(ctx context.Context, dst *mat.Dense, x mat.Matrix, eps float64, s *SoftSettings) (*SoftBatch, error) {
-	return softBatch(ctx, dst, x, s.orDefault().Workers, func(d, r []float64) (*Soft, error) { return SoftRank(d, r, eps, s) })
+	return softBatch(ctx, dst, x, s.orDefault(), func(d, r []float64) (*Soft, error) { return SoftRank(d, r, eps, s) })
 }
 
 // SoftTopKBatch applies [SoftTopK] to every row of x on goroutines.
 func SoftTopKBatch(ctx context.Context, dst *mat.Dense, x mat.Matrix, k int, eps float64, s *SoftSettings) (*SoftBatch, error) {
-	return softBatch(ctx, dst, x, s.orDefault().Workers, func(d, r []float64) (*Soft, error) { return SoftTopK(d, r, k, eps, s) })
+	return softBatch(ctx, dst, x, s.orDefault(), func(d, r []float64) (*Soft, error) { return SoftTopK(d, r, k, eps, s) })
 }
 
 // VJP sets the rows of dst (B×n) to the VJPs of the rows of g.
@@ -437,7 +455,11 @@ func (sb *SoftBatch) apply(ctx context.Context, dst *mat.Dense, g mat.Matrix, f 
 	if r, c := dst.Dims(); r != b || c != n {
 		return fmt.Errorf("%w: batch is %d×%d, dst is %d×%d", ErrDims, b, n, r, c)
 	}
+	gd, dense := g.(*mat.Dense)
 	return parallel(ctx, b, sb.workers, func(i int) error {
+		if dense && gd != dst { // in place, unless dst aliases g
+			return f(sb.Rows[i], dst.RawRowView(i), gd.RawRowView(i))
+		}
 		rb := getVec(n)
 		defer vecPool.Put(rb)
 		row := *rb

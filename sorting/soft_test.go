@@ -392,7 +392,7 @@ func TestSoftRankMatchesImplicitEngine(t *testing.T) {
 				gx[i] *= math.Exp(xs[i])
 			}
 		}
-		gtheta, err := implicit.VJP(implicit.FixedPoint(m), xs, theta, gx, &implicit.Settings{Method: implicit.DenseLU})
+		gtheta, err := implicit.VJP(context.Background(), implicit.FixedPoint(m), xs, theta, gx, &implicit.Settings{Method: implicit.DenseLU})
 		require.NoError(t, err)
 		for i := range n {
 			assert.InDelta(t, fast[i], gtheta[i]/eps, 1e-10, "%v", reg)

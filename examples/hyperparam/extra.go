@@ -22,6 +22,7 @@ import (
 	"github.com/optlayers/optlayers/bilevel"
 	"github.com/optlayers/optlayers/datasets"
 	"github.com/optlayers/optlayers/internal/plotutil"
+	"github.com/optlayers/optlayers/solvers/smooth"
 )
 
 // curve is a grid's criterion curve with optimizer paths over it.
@@ -134,9 +135,9 @@ func buildModel(model string, train, val *datasets.Dataset) (bilevel.Model, bile
 		)
 		switch model {
 		case "ridge":
-			m, err = bilevel.NewRidge(train.X, train.Y, bilevel.Shared)
+			m, err = bilevel.NewRidge(train.X, train.Y, smooth.Shared)
 		case "lasso":
-			m, err = bilevel.NewLasso(train.X, train.Y, bilevel.Shared)
+			m, err = bilevel.NewLasso(train.X, train.Y, smooth.Shared)
 		default:
 			m, err = bilevel.NewElasticNet(train.X, train.Y)
 		}
@@ -156,21 +157,21 @@ func buildModel(model string, train, val *datasets.Dataset) (bilevel.Model, bile
 		}
 		if model == "logistic" {
 			// A user's data may be imbalanced: fit an unpenalized intercept.
-			m, err := bilevel.NewLogisticIntercept(train.X, ytr, bilevel.Shared)
+			m, err := bilevel.NewLogisticIntercept(train.X, ytr, smooth.Shared)
 			if err != nil {
 				return nil, nil, err
 			}
 			c, err := bilevel.NewLogLossIntercept(val.X, yva)
 			return m, c, err
 		}
-		m, err := bilevel.NewSparseLogistic(train.X, ytr, bilevel.Shared)
+		m, err := bilevel.NewSparseLogistic(train.X, ytr, smooth.Shared)
 		if err != nil {
 			return nil, nil, err
 		}
 		c, err := bilevel.NewLogLoss(val.X, yva)
 		return m, c, err
 	case "multinomial":
-		m, err := bilevel.NewMultinomial(train.X, train.Y, bilevel.Shared)
+		m, err := bilevel.NewMultinomial(train.X, train.Y, smooth.Shared)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -249,7 +250,7 @@ func tuneCSV(ctx context.Context, out io.Writer, file, model string, k int, lo, 
 		}
 		folds = append(folds, h)
 	}
-	cv, err := bilevel.NewCrossValidation(folds, 0)
+	cv, err := bilevel.NewCrossValidation(folds, nil)
 	if err != nil {
 		return err
 	}

@@ -54,6 +54,7 @@ import (
 	"github.com/optlayers/optlayers/datasets"
 	"github.com/optlayers/optlayers/implicit"
 	"github.com/optlayers/optlayers/internal/plotutil"
+	"github.com/optlayers/optlayers/solvers/smooth"
 )
 
 func main() {
@@ -164,7 +165,7 @@ func h3(s *bilevel.HypergradSettings) (*bilevel.HeldOut, error) {
 // training rows and scores it with the criterion on the validation rows.
 func heldOut[M bilevel.Model, C bilevel.Criterion](
 	load func(string, bool) ([]*datasets.Dataset, error), name string,
-	newModel func(mat.Matrix, []float64, bilevel.Penalty) (M, error),
+	newModel func(mat.Matrix, []float64, smooth.Strengths) (M, error),
 	newCriterion func(mat.Matrix, []float64) (C, error),
 	s *bilevel.HypergradSettings,
 ) (*bilevel.HeldOut, error) {
@@ -172,7 +173,7 @@ func heldOut[M bilevel.Model, C bilevel.Criterion](
 	if err != nil {
 		return nil, err
 	}
-	m, err := newModel(sets[0].X, sets[0].Y, bilevel.Shared)
+	m, err := newModel(sets[0].X, sets[0].Y, smooth.Shared)
 	if err != nil {
 		return nil, err
 	}
@@ -354,23 +355,23 @@ func perFeature(ctx context.Context, out io.Writer, quick bool, logger *slog.Log
 		name        string
 		regression  bool
 		data        string
-		build       func(x mat.Matrix, y []float64, p bilevel.Penalty) (bilevel.Model, error)
+		build       func(x mat.Matrix, y []float64, p smooth.Strengths) (bilevel.Model, error)
 		crit        func(x mat.Matrix, y []float64) (bilevel.Criterion, error)
 		scalarStart float64
 	}
 	specs := []spec{
 		{"H1 ridge · diabetes · MSE", true, "diabetes",
-			func(x mat.Matrix, y []float64, p bilevel.Penalty) (bilevel.Model, error) {
+			func(x mat.Matrix, y []float64, p smooth.Strengths) (bilevel.Model, error) {
 				return bilevel.NewRidge(x, y, p)
 			},
 			func(x mat.Matrix, y []float64) (bilevel.Criterion, error) { return bilevel.NewMSE(x, y) }, 0},
 		{"H2 lasso · diabetes · MSE", true, "diabetes",
-			func(x mat.Matrix, y []float64, p bilevel.Penalty) (bilevel.Model, error) {
+			func(x mat.Matrix, y []float64, p smooth.Strengths) (bilevel.Model, error) {
 				return bilevel.NewLasso(x, y, p)
 			},
 			func(x mat.Matrix, y []float64) (bilevel.Criterion, error) { return bilevel.NewMSE(x, y) }, 1.5},
 		{"H3 logistic · breast_cancer · log-loss", false, "breast_cancer",
-			func(x mat.Matrix, y []float64, p bilevel.Penalty) (bilevel.Model, error) {
+			func(x mat.Matrix, y []float64, p smooth.Strengths) (bilevel.Model, error) {
 				return bilevel.NewLogistic(x, y, p)
 			},
 			func(x mat.Matrix, y []float64) (bilevel.Criterion, error) { return bilevel.NewLogLoss(x, y) }, 0},
@@ -395,7 +396,7 @@ func perFeature(ctx context.Context, out io.Writer, quick bool, logger *slog.Log
 			return err
 		}
 		// Scalar λ first.
-		ms, err := sp.build(sets[0].X, sets[0].Y, bilevel.Shared)
+		ms, err := sp.build(sets[0].X, sets[0].Y, smooth.Shared)
 		if err != nil {
 			return err
 		}
@@ -413,7 +414,7 @@ func perFeature(ctx context.Context, out io.Writer, quick bool, logger *slog.Log
 		}
 		fmt.Fprintf(tw, "%s\tshared λ = e^%.3f\t%s\t%s\t%d\t%s\t\n", sp.name, rs.Theta[0], f6(val.Value(ws, nil)), f6(test.Value(ws, nil)), rs.Evals, fmtDur(rs.Time))
 		// One λ per feature, started from the scalar optimum.
-		mp, err := sp.build(sets[0].X, sets[0].Y, bilevel.PerFeature)
+		mp, err := sp.build(sets[0].X, sets[0].Y, smooth.PerFeature)
 		if err != nil {
 			return err
 		}
@@ -470,7 +471,7 @@ func multinomialRows(ctx context.Context, tw io.Writer, logger *slog.Logger) err
 		return err
 	}
 	shared := -3.0
-	for k, pen := range []bilevel.Penalty{bilevel.Shared, bilevel.PerClass, bilevel.PerFeature} {
+	for k, pen := range []smooth.Strengths{smooth.Shared, smooth.PerClass, smooth.PerFeature} {
 		m, err := bilevel.NewMultinomial(sets[0].X, sets[0].Y, pen)
 		if err != nil {
 			return err
@@ -554,7 +555,7 @@ func cvObjective(d *datasets.Dataset, k int, model string, s *bilevel.HypergradS
 		}
 		folds = append(folds, h)
 	}
-	cv, err := bilevel.NewCrossValidation(folds, 0)
+	cv, err := bilevel.NewCrossValidation(folds, nil)
 	return cv, lmax, err
 }
 

@@ -270,7 +270,7 @@ func methods(n int) ([]method, error) {
 			for i, r := range nb.Results {
 				ps[i], perms[i] = r.P, sorting.Argsort(labels[i], false)
 			}
-			loss, grads, err := sorting.PermutationBCEBatch(ctx, ps, perms, 0)
+			loss, grads, err := sorting.PermutationBCEBatch(ctx, ps, perms, nil)
 			if err != nil {
 				return 0, nil, err
 			}

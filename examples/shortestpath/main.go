@@ -136,7 +136,7 @@ var methods = []method{
 		if !ok {
 			return nil, errSkip
 		}
-		return pto.NewMOM(b, tr, 1)
+		return pto.NewMOM(context.Background(), b, tr, 1)
 	}, false},
 	{"NCE", func(o pto.Oracle, tr *pto.Dataset) (pto.Loss, error) { return pto.NewNCE(o, tr, 0.05) }, false},
 	{"CMAP", func(o pto.Oracle, tr *pto.Dataset) (pto.Loss, error) { return pto.NewCMAP(o, tr, 0.05) }, false},
@@ -232,7 +232,7 @@ func main() {
 			if err != nil {
 				log.Fatal(err)
 			}
-			all, err := pto.NewDataset(o, x, c, *workers)
+			all, err := pto.NewDataset(context.Background(), o, x, c, &pto.Settings{Workers: *workers})
 			if err != nil {
 				log.Fatal(err)
 			}
@@ -267,7 +267,7 @@ func main() {
 				if err != nil {
 					log.Fatal(err)
 				}
-				r, err := pto.ModelRegret(o, model, test, *workers)
+				r, err := pto.ModelRegret(context.Background(), o, model, test, &pto.Settings{Workers: *workers})
 				if err != nil {
 					log.Fatal(err)
 				}

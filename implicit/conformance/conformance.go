@@ -55,6 +55,40 @@ func Run(t *testing.T, cases []Case) {
 	}
 }
 
+// checkContext checks a ContextDifferentiable result: with a context that
+// is never done, VJPContext and JVPContext give VJP's and JVP's numbers;
+// with a canceled one, they return an error matching context.Canceled.
+func checkContext(cd implicit.ContextDifferentiable, n, p int, rng *rand.Rand, tol float64) error {
+	canceled, cancel := context.WithCancel(context.Background())
+	cancel()
+	modes := []struct {
+		name  string
+		plain func(dst, v []float64) error
+		ctx   func(ctx context.Context, dst, v []float64) error
+		out   int
+		v     []float64
+	}{
+		{"VJP", cd.VJP, cd.VJPContext, p, gaussian(rng, n)},
+		{"JVP", cd.JVP, cd.JVPContext, n, gaussian(rng, p)},
+	}
+	for _, m := range modes {
+		want, got := make([]float64, m.out), make([]float64, m.out)
+		if err := m.plain(want, m.v); err != nil {
+			return fmt.Errorf("%s: %w", m.name, err)
+		}
+		if err := m.ctx(context.Background(), got, m.v); err != nil {
+			return fmt.Errorf("%sContext: %w", m.name, err)
+		}
+		if d := maxDiff(got, want); !(d <= tol*math.Max(1, normInf(want))) {
+			return fmt.Errorf("%sContext and %s differ by %.3g", m.name, m.name, d)
+		}
+		if err := m.ctx(canceled, got, m.v); !errors.Is(err, context.Canceled) {
+			return fmt.Errorf("%sContext with a canceled context: error %v, want one matching context.Canceled", m.name, err)
+		}
+	}
+	return nil
+}
+
 // Failure is one failed check.
 type Failure struct {
 	Check string
@@ -100,7 +134,7 @@ func Check(c Case) []Failure {
 	fail("vjp vs central differences", guard(func() error { return checkFD(ctx, c, res, z, theta, rng, tol) }))
 	fail("jvp vs vjp (adjoint identity)", guard(func() error { return checkAdjoint(c, res, n, p, rng) }))
 	if !c.SkipGeneric {
-		fail("vjp vs generic engine", guard(func() error { return checkGeneric(res, cond, z, theta, rng, tol) }))
+		fail("vjp vs generic engine", guard(func() error { return checkGeneric(ctx, res, cond, z, theta, rng, tol) }))
 	}
 	fail("bad input", guard(func() error { return checkBadInput(res, n, p) }))
 	if c.Batch != nil {
@@ -116,6 +150,9 @@ func Check(c Case) []Failure {
 			}
 			return nil
 		}))
+	}
+	if cd, ok := res.(implicit.ContextDifferentiable); ok {
+		fail("derivative cancellation", guard(func() error { return checkContext(cd, n, p, rng, tol) }))
 	}
 	return out
 }
@@ -218,14 +255,14 @@ func checkAdjoint(c Case, res implicit.Differentiable, n, p int, rng *rand.Rand)
 	return nil
 }
 
-func checkGeneric(res implicit.Differentiable, cond implicit.Condition, z, theta []float64, rng *rand.Rand, tol float64) error {
+func checkGeneric(ctx context.Context, res implicit.Differentiable, cond implicit.Condition, z, theta []float64, rng *rand.Rand, tol float64) error {
 	fast := make([]float64, len(theta))
 	for k := range 2 {
 		g := gaussian(rng, len(z))
 		if err := res.VJP(fast, g); err != nil {
 			return fmt.Errorf("VJP: %w", err)
 		}
-		eng, err := implicit.VJP(cond, z, theta, g, nil)
+		eng, err := implicit.VJP(ctx, cond, z, theta, g, nil)
 		if err != nil {
 			return fmt.Errorf("implicit.VJP on the condition: %w", err)
 		}

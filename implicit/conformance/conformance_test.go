@@ -185,10 +185,113 @@ func TestCheckCatchesBrokenResults(t *testing.T) {
 	if f := Check(c); len(f) != 1 || f[0].Check != "cancellation" {
 		t.Errorf("cancellation not caught: %v", f)
 	}
+	// A result whose context methods ignore the context is caught.
+	c = engineCase(implicit.GMRES)
+	solve = c.Solve
+	c.Solve = func(ctx context.Context, theta []float64) (implicit.Differentiable, error) {
+		r, err := solve(ctx, theta)
+		if err != nil {
+			return nil, err
+		}
+		return deafContext{r.(*implicit.Solution)}, nil
+	}
+	if f := Check(c); len(f) != 1 || f[0].Check != "derivative cancellation" {
+		t.Errorf("ignored context not caught: %v", f)
+	}
 	// A panicking result is a failure, not a crash.
 	c = doubleCase("")
 	c.Solve = func(context.Context, []float64) (implicit.Differentiable, error) { panic("boom") }
 	if f := Check(c); len(f) != 1 || !strings.Contains(fmt.Sprint(f), "panic") {
 		t.Errorf("panic not reported: %v", f)
 	}
+}
+
+// engineCase is the engine's own Solution (implicit.Problem) for the
+// condition F(z, θ) = z + ½tanh(Mz) − Bθ, solved by fixed-point
+// iteration, differentiated with the given method.
+func engineCase(m implicit.Method) Case {
+	const n, p = 6, 3
+	mm := mat.NewDense(n, n, nil)
+	bb := mat.NewDense(n, p, nil)
+	for i := range n {
+		for j := range n {
+			mm.Set(i, j, 0.3*math.Sin(float64(3*i+j)))
+		}
+		for j := range p {
+			bb.Set(i, j, math.Cos(float64(i+2*j)))
+		}
+	}
+	cond := &implicit.ConditionFunc{N: n, P: p,
+		ResidualFunc: func(dst, z, theta []float64) {
+			mz := mat.NewVecDense(n, nil)
+			mz.MulVec(mm, mat.NewVecDense(n, z))
+			bt := mat.NewVecDense(n, nil)
+			bt.MulVec(bb, mat.NewVecDense(p, theta))
+			for i := range dst {
+				dst[i] = z[i] + 0.5*math.Tanh(mz.AtVec(i)) - bt.AtVec(i)
+			}
+		},
+		LinearizeFunc: func(z, theta []float64) (implicit.Operator, implicit.Operator, error) {
+			mz := mat.NewVecDense(n, nil)
+			mz.MulVec(mm, mat.NewVecDense(n, z))
+			dx := mat.NewDense(n, n, nil)
+			for i := range n {
+				sech2 := 1 - math.Pow(math.Tanh(mz.AtVec(i)), 2)
+				for j := range n {
+					dx.Set(i, j, 0.5*sech2*mm.At(i, j))
+				}
+				dx.Set(i, i, dx.At(i, i)+1)
+			}
+			neg := mat.NewDense(n, p, nil)
+			neg.Scale(-1, bb)
+			return linsolve.NewMatrix(dx), linsolve.NewMatrix(neg), nil
+		}}
+	pb := &implicit.Problem{
+		Condition: cond,
+		Settings:  &implicit.Settings{Method: m, Tol: 1e-13},
+		Tol:       1e-9,
+		Solver: func(ctx context.Context, theta, _ []float64) ([]float64, error) {
+			z := make([]float64, n)
+			r := make([]float64, n)
+			for range 200 {
+				if err := ctx.Err(); err != nil {
+					return nil, err
+				}
+				cond.ResidualFunc(r, z, theta)
+				for i := range z {
+					z[i] -= r[i]
+				}
+			}
+			return z, nil
+		},
+	}
+	return Case{
+		Name:  "implicit/Problem " + m.String(),
+		Theta: []float64{0.3, -0.2, 0.5},
+		Solve: func(ctx context.Context, theta []float64) (implicit.Differentiable, error) {
+			return pb.Solve(ctx, theta, nil)
+		},
+		Cancelable: true,
+	}
+}
+
+// deafContext is a Solution whose context methods ignore the context.
+type deafContext struct{ *implicit.Solution }
+
+func (d deafContext) VJPContext(_ context.Context, dst, g []float64) error {
+	return d.Solution.VJPContext(context.Background(), dst, g)
+}
+
+func (d deafContext) JVPContext(_ context.Context, dst, dtheta []float64) error {
+	return d.Solution.JVPContext(context.Background(), dst, dtheta)
+}
+
+// TestEngineSolution runs the suite on the engine's own Solution, with a
+// dense and with each Krylov method (the path that honours ctx).
+func TestEngineSolution(t *testing.T) {
+	var cases []Case
+	for _, m := range []implicit.Method{implicit.Auto, implicit.GMRES, implicit.BiCGSTAB, implicit.NormalCG} {
+		cases = append(cases, engineCase(m))
+	}
+	Run(t, cases)
 }

@@ -111,8 +111,8 @@ func lpCases() []conformance.Case {
 		return d
 	}
 	return []conformance.Case{
-		lpCase("regularized", randomLP(rng, 5, 0, 4, 1), lp.Settings{Tol: 1e-11, Regularization: 0.5}),
-		lpCase("regularized with equalities", randomLP(rng, 6, 2, 3, 1), lp.Settings{Tol: 1e-11, Regularization: 1}),
+		lpCase("regularized", randomLP(rng, 5, 0, 4, 1), lp.Settings{Tol: 1e-11, Quadratic: 0.5}),
+		lpCase("regularized with equalities", randomLP(rng, 6, 2, 3, 1), lp.Settings{Tol: 1e-11, Quadratic: 1}),
 		lpCase("barrier", randomLP(rng, 5, 1, 4, 1), lp.Settings{Tol: 1e-11, Barrier: 1e-2}),
 		scaled,
 		lpCase("vertex", randomLP(rng, 4, 1, 5, 1), lp.Settings{Tol: 1e-11}),

@@ -33,7 +33,7 @@ func TestModulePerturbed(t *testing.T) {
 }
 
 func oneHot(argmin bool) perturbed.Oracle {
-	return func(dst, cost []float64) error {
+	return func(_ context.Context, dst, cost []float64) error {
 		best := 0
 		for i, c := range cost {
 			if (argmin && c < cost[best]) || (!argmin && c > cost[best]) {
@@ -47,7 +47,7 @@ func oneHot(argmin bool) perturbed.Oracle {
 }
 
 func topK(k int) perturbed.Oracle {
-	return func(dst, cost []float64) error {
+	return func(_ context.Context, dst, cost []float64) error {
 		idx := make([]int, len(cost))
 		for i := range idx {
 			idx[i] = i

@@ -69,7 +69,7 @@ func projectCase(name string, s project.Set, y []float64, dir func(*rand.Rand) [
 			for i, th := range ths {
 				ys[i] = th[:n]
 			}
-			rs, err := project.SolveBatch(ctx, set, ys, workers)
+			rs, err := project.SolveBatch(ctx, set, ys, &project.Settings{Workers: workers})
 			out := make([]implicit.Differentiable, len(rs))
 			for i, r := range rs {
 				out[i] = r

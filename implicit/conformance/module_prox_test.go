@@ -4,16 +4,20 @@ package conformance_test
 //
 //	solvers/prox  *prox.SupportLinearization (Lasso.Solve by coordinate
 //	              descent, then Lasso.Linearize; condition Lasso.Condition):
-//	              L1 (θ = λ), weighted L1 (θ = λ₁…λ_d), elastic net
-//	              (θ = (λ, λ₂)), with SolveBatch for the batch check
+//	              L1 (θ = λ), weighted L1 (θ = λ₁…λ_d, also on the log
+//	              scale θ = log λ), elastic net (θ = (λ, λ₂)), with
+//	              SolveBatch for the batch check
 //	              *prox.Result (FISTA, prox.Minimize; condition
 //	              prox.Condition(c, η)): lasso, group lasso, L1 on a ridge
-//	              objective (θ = (λ, λ₂) across g and f), non-negative L1
+//	              objective (θ = (λ, λ₂) across g and f), non-negative L1,
+//	              elastic net through prox.LogScale; Logistic.Solve
+//	              (proximal Newton, sparse logistic regression)
 //	implicit      *implicit.Solution of prox.ImplicitProblem (lasso) and of
 //	              Lasso.ImplicitProblem (elastic net)
 
 import (
 	"context"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -49,7 +53,9 @@ func lassoCase(name string, l *prox.Lasso, theta []float64) conformance.Case {
 			return lin(res, th)
 		},
 		Batch: func(ctx context.Context, thetas [][]float64, workers int) ([]implicit.Differentiable, error) {
-			res, err := l.SolveBatch(ctx, thetas, nil, cdTight, workers)
+			set := *cdTight
+			set.Workers = workers
+			res, err := l.SolveBatch(ctx, thetas, nil, &set)
 			if err != nil {
 				return nil, err
 			}
@@ -105,7 +111,7 @@ func proxCases() []conformance.Case {
 	var cases []conformance.Case
 
 	x, y := randomData(rng, 40, 10, false)
-	l1 := mustLasso(x, y, prox.L1Penalty)
+	l1 := mustLasso(x, y, prox.Penalty{})
 	lam := 0.2 * l1.LambdaMax()
 	cases = append(cases,
 		lassoCase("L1", l1, []float64{lam}),
@@ -113,7 +119,7 @@ func proxCases() []conformance.Case {
 		solutionCase("lasso", prox.ImplicitProblem(l1.Composite(), 1/l1.Lipschitz(), &prox.Settings{Tol: 1e-12, MaxIter: 200000}, nil), []float64{lam}))
 
 	x, y = randomData(rng, 35, 8, false)
-	wl1 := mustLasso(x, y, prox.WeightedL1Penalty)
+	wl1 := mustLasso(x, y, prox.Penalty{Strengths: smooth.PerFeature})
 	th := make([]float64, 8)
 	for j := range th {
 		th[j] = wl1.LambdaMax() * (0.1 + 0.3*rng.Float64())
@@ -121,7 +127,7 @@ func proxCases() []conformance.Case {
 	cases = append(cases, lassoCase("weighted L1", wl1, th))
 
 	x, y = randomData(rng, 30, 12, false)
-	en := mustLasso(x, y, prox.ElasticNetPenalty)
+	en := mustLasso(x, y, prox.Penalty{ElasticNet: true})
 	enTheta := []float64{0.25 * en.LambdaMax(), 0.3}
 	cases = append(cases,
 		lassoCase("elastic net", en, enTheta),
@@ -148,5 +154,34 @@ func proxCases() []conformance.Case {
 		panic(err)
 	}
 	cases = append(cases, fistaCase("non-negative L1", &prox.Composite{F: ls2, G: prox.NonNegL1{}}, []float64{0.05}))
+
+	// The log scale λ = e^θ: the lasso's support-restricted derivative and
+	// FISTA on a LogScale regularizer.
+	x, y = randomData(rng, 40, 9, false)
+	logl := mustLasso(x, y, prox.Penalty{Strengths: smooth.PerFeature, LogScale: true})
+	th = make([]float64, 9)
+	for j := range th {
+		th[j] = math.Log(logl.LambdaMax() * (0.1 + 0.3*rng.Float64()))
+	}
+	cases = append(cases,
+		lassoCase("weighted L1, log scale", logl, th),
+		fistaCase("elastic net, log scale", mustLasso(x, y, prox.Penalty{ElasticNet: true, LogScale: true}).Composite(), []float64{math.Log(0.2 * logl.LambdaMax()), -1}))
+
+	// Sparse logistic regression (proximal Newton).
+	x, y = randomData(rng, 60, 7, true)
+	lg, err := prox.NewLogistic(x, y, prox.Penalty{LogScale: true})
+	if err != nil {
+		panic(err)
+	}
+	cases = append(cases, conformance.Case{
+		Name: "prox/Result/Logistic (proximal Newton)", Theta: []float64{math.Log(0.15 * lg.LambdaMax())}, Cancelable: true,
+		Solve: func(ctx context.Context, th []float64) (implicit.Differentiable, error) {
+			res, err := lg.Solve(ctx, th, nil, &prox.Settings{Tol: 1e-13})
+			if err != nil {
+				return nil, err
+			}
+			return res, nil
+		},
+	})
 	return cases
 }

@@ -5,12 +5,13 @@ package conformance_test
 //	sinkhorn  *sinkhorn.Result: z = the potentials (f, g), θ = (C, a, b) for
 //	          a cost matrix (balanced, along mass-preserving directions, and
 //	          unbalanced) and (X, Y, a, b) for point clouds
-//	          *sinkhorn.BirkhoffOutput: z = vec(P), θ = vec(S), the plan's own
-//	          condition (double-centred log P − S/τ and the marginals)
 //	          *sinkhorn.Unrolled: z = the last iterates after T iterations,
 //	          θ as for Result (z − Φ_T(θ) = 0, the recursion's own derivatives)
 //	          *sinkhorn.DivergenceResult: z = (S_ε), θ = (X, Y, a, b) or (C,
 //	          CostXX, CostYY, a, b) (z − S_ε(θ) = 0, the envelope gradient)
+//	layers    *layers.BirkhoffOutput (the Birkhoff layer, on sinkhorn):
+//	          z = vec(P), θ = vec(S), the plan's own condition
+//	          (double-centred log P − S/τ and the marginals)
 
 import (
 	"context"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/optlayers/optlayers/implicit"
 	"github.com/optlayers/optlayers/implicit/conformance"
+	"github.com/optlayers/optlayers/layers"
 	"github.com/optlayers/optlayers/sinkhorn"
 
 	"gonum.org/v1/gonum/mat"
@@ -93,9 +95,8 @@ func sinkhornCase(in otInstance, set *sinkhorn.Settings) conformance.Case {
 			}
 			return r, nil
 		},
-		// sinkhorn.SolveBatch takes no worker count (it runs on GOMAXPROCS
-		// goroutines, each solve single-threaded): the check compares two
-		// runs, and Settings.Workers sets each solve's passes.
+		// sinkhorn.SolveBatch runs Settings.Workers goroutines, each
+		// solve single-threaded.
 		Batch: func(ctx context.Context, ths [][]float64, workers int) ([]implicit.Differentiable, error) {
 			pbs := make([]*sinkhorn.Problem, len(ths))
 			for i, th := range ths {
@@ -103,12 +104,12 @@ func sinkhornCase(in otInstance, set *sinkhorn.Settings) conformance.Case {
 			}
 			s := *set
 			s.Workers = workers
-			rs, errs := sinkhorn.SolveBatch(ctx, pbs, &s)
+			rs, err := sinkhorn.SolveBatch(ctx, pbs, &s)
+			if err != nil {
+				return nil, err
+			}
 			out := make([]implicit.Differentiable, len(rs))
 			for i, r := range rs {
-				if errs[i] != nil {
-					return nil, fmt.Errorf("item %d: %w", i, errs[i])
-				}
 				out[i] = r
 			}
 			return out, nil
@@ -282,9 +283,9 @@ func divergenceCostCase(rng *rand.Rand, n, m int, set *sinkhorn.Settings) confor
 }
 
 func birkhoffCase(rng *rand.Rand, n int, tau float64, set *sinkhorn.Settings) conformance.Case {
-	l := &sinkhorn.Birkhoff{Tau: tau, Settings: set}
+	l := &layers.Birkhoff{Tau: tau, Settings: set}
 	return conformance.Case{
-		Name:       fmt.Sprintf("sinkhorn/Birkhoff n=%d τ=%v", n, tau),
+		Name:       fmt.Sprintf("layers/Birkhoff n=%d τ=%v", n, tau),
 		Theta:      randVec(rng, n*n, 1),
 		Cancelable: true,
 		Solve: func(ctx context.Context, th []float64) (implicit.Differentiable, error) {

@@ -5,7 +5,9 @@ package conformance_test
 // *implicit.Solution of smooth.ImplicitProblem on the same problems:
 //
 //	solvers/smooth  *smooth.Result: Ridge (one λ; per-feature log-scale λ),
-//	                Logistic (one λ, NewtonCG; per-feature λ, LBFGS)
+//	                Logistic (one λ, NewtonCG; per-feature λ, LBFGS),
+//	                Multinomial (per-class log-scale λ, NewtonCG),
+//	                smooth.Newton on Logistic with an intercept
 //	implicit        *implicit.Solution: smooth.ImplicitProblem on Ridge and
 //	                Logistic
 
@@ -89,7 +91,7 @@ func smoothCases() []conformance.Case {
 	cases = append(cases, smoothCase("Ridge", ridge, []float64{0.3}, &smooth.Settings{Tol: 1e-12})...)
 
 	x, y = randomData(rng, 25, 6, false)
-	ridgeLog, err := smooth.Ridge(x, y, smooth.L2{PerFeature: true, LogScale: true})
+	ridgeLog, err := smooth.Ridge(x, y, smooth.L2{Strengths: smooth.PerFeature, LogScale: true})
 	if err != nil {
 		panic(err)
 	}
@@ -107,7 +109,7 @@ func smoothCases() []conformance.Case {
 	cases = append(cases, smoothCase("Logistic NewtonCG", logit, []float64{0.1}, &smooth.Settings{Method: smooth.NewtonCG, Tol: 1e-12})...)
 
 	x, y = randomData(rng, 35, 5, true)
-	logitPF, err := smooth.Logistic(x, y, smooth.L2{PerFeature: true})
+	logitPF, err := smooth.Logistic(x, y, smooth.L2{Strengths: smooth.PerFeature})
 	if err != nil {
 		panic(err)
 	}
@@ -116,5 +118,46 @@ func smoothCases() []conformance.Case {
 		th[j] = 0.05 + 0.2*rng.Float64()
 	}
 	cases = append(cases, smoothCase("Logistic per-feature", logitPF, th, &smooth.Settings{Tol: 1e-12})...)
+
+	// Multinomial (3 classes, per-class log-scale strengths).
+	x, y = randomData(rng, 45, 4, false)
+	labels := make([]float64, len(y))
+	for i, v := range y {
+		switch {
+		case v < -0.5:
+			labels[i] = 0
+		case v < 0.5:
+			labels[i] = 1
+		default:
+			labels[i] = 2
+		}
+	}
+	multi, err := smooth.Multinomial(x, labels, 3, smooth.L2{Strengths: smooth.PerClass, LogScale: true})
+	if err != nil {
+		panic(err)
+	}
+	cases = append(cases, smoothCase("Multinomial per-class", multi, []float64{-1, -0.5, -2}, &smooth.Settings{Method: smooth.NewtonCG, Tol: 1e-12})...)
+
+	// smooth.Newton (chord steps on a kept factorization) on logistic
+	// regression with an intercept.
+	x, y = randomData(rng, 40, 5, true)
+	logitB, err := smooth.Logistic(x, y, smooth.L2{LogScale: true, Intercept: true})
+	if err != nil {
+		panic(err)
+	}
+	nw, err := smooth.NewNewton(logitB, false)
+	if err != nil {
+		panic(err)
+	}
+	cases = append(cases, conformance.Case{
+		Name: "smooth/Newton/Logistic with intercept", Theta: []float64{-1.5}, Cancelable: true,
+		Solve: func(ctx context.Context, th []float64) (implicit.Differentiable, error) {
+			res, err := nw.Minimize(ctx, th, make([]float64, logitB.N), &smooth.Settings{Tol: 1e-12})
+			if err != nil {
+				return nil, err
+			}
+			return res, nil
+		},
+	})
 	return cases
 }

@@ -130,7 +130,9 @@ func otSortCases(rng *rand.Rand) []conformance.Case {
 				for i, th := range ths {
 					xm.SetRow(i, th)
 				}
-				rs, err := sorting.OTSortBatch(ctx, xm, eps, &set, workers)
+				bs := set
+				bs.Workers = workers
+				rs, err := sorting.OTSortBatch(ctx, xm, eps, &bs)
 				if err != nil {
 					return nil, err
 				}
@@ -184,7 +186,9 @@ func neuralSortCases(rng *rand.Rand) []conformance.Case {
 				for i, th := range ths {
 					sm.SetRow(i, th)
 				}
-				rs, err := sorting.NeuralSortBatch(ctx, sm, tau, &set, seed, workers)
+				bs := set
+				bs.Workers = workers
+				rs, err := sorting.NeuralSortBatch(ctx, sm, tau, &bs, seed)
 				if err != nil {
 					return nil, err
 				}

@@ -13,7 +13,7 @@ import (
 	"github.com/optlayers/optlayers/internal/testutil"
 )
 
-type solver func(dst []float64, a Operator, b []float64, s *Settings) (Result, error)
+type solver func(ctx context.Context, dst []float64, a Operator, b []float64, s *Settings) (Result, error)
 
 var solvers = []struct {
 	name string
@@ -45,8 +45,8 @@ func TestAdversarialIterative(t *testing.T) {
 	var cases []testutil.Case
 	for _, sv := range solvers {
 		call := func(a Operator, dst, b []float64, s *Settings) func(context.Context) (func() error, error) {
-			return func(context.Context) (func() error, error) {
-				_, err := sv.f(dst, a, b, s)
+			return func(ctx context.Context) (func() error, error) {
+				_, err := sv.f(ctx, dst, a, b, s)
 				if sv.name == "NormalCG" {
 					// A least-squares solution: Mᵀ(b − M x) = 0.
 					return func() error {
@@ -92,7 +92,7 @@ func TestAdversarialIterative(t *testing.T) {
 				wg.Go(func() {
 					x := make([]float64, 2)
 					rhs := []float64{1, float64(k)}
-					_, err := sv.f(x, a, rhs, &Settings{Terms: 400})
+					_, err := sv.f(context.Background(), x, a, rhs, &Settings{Terms: 400})
 					if err == nil {
 						err = residual(a, x, rhs)
 					}

@@ -11,6 +11,8 @@ import (
 
 	"github.com/optlayers/optlayers/internal/dense"
 	"github.com/optlayers/optlayers/internal/parallel"
+
+	"github.com/optlayers/optlayers/internal/guard"
 )
 
 // maxCond is the condition number beyond which a dense factorization is
@@ -51,10 +53,10 @@ type LU struct {
 // zero or the estimated condition number exceeds 1/eps (the ∞-norm
 // estimate of LAPACK's dgecon, as gonum's mat.LU.Cond).
 func NewLU(m mat.Matrix) (lu *LU, err error) {
-	if isNil(m) {
+	if guard.IsNil(m) {
 		return nil, fmt.Errorf("%w: LU of a nil matrix", ErrInvalid)
 	}
-	defer recoverCallback(&err)
+	defer guard.Recover(&err, ErrCallback)
 	r, c := m.Dims()
 	if r != c {
 		return nil, fmt.Errorf("%w: LU of a %d×%d matrix", ErrDims, r, c)
@@ -233,10 +235,10 @@ type Cholesky struct {
 // positive definite and ErrSingular when the estimated condition number
 // exceeds 1/eps (LAPACK dpocon's estimate, as gonum's mat.Cholesky.Cond).
 func NewCholesky(m mat.Symmetric) (ch *Cholesky, err error) {
-	if isNil(m) {
+	if guard.IsNil(m) {
 		return nil, fmt.Errorf("%w: Cholesky of a nil matrix", ErrInvalid)
 	}
-	defer recoverCallback(&err)
+	defer guard.Recover(&err, ErrCallback)
 	n := m.SymmetricDim()
 	f := &Cholesky{a: &mat.SymDense{}, n: n}
 	if n == 0 {
@@ -307,10 +309,10 @@ type QR struct {
 // NewQR factorizes m. It returns ErrDims when m has more columns than rows
 // and ErrSingular when m is numerically rank deficient.
 func NewQR(m mat.Matrix) (qr *QR, err error) {
-	if isNil(m) {
+	if guard.IsNil(m) {
 		return nil, fmt.Errorf("%w: QR of a nil matrix", ErrInvalid)
 	}
-	defer recoverCallback(&err)
+	defer guard.Recover(&err, ErrCallback)
 	r, c := m.Dims()
 	if r < c {
 		return nil, fmt.Errorf("%w: QR needs rows ≥ cols, have %d×%d", ErrDims, r, c)

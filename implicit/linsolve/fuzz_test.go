@@ -1,6 +1,7 @@
 package linsolve
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"math"
@@ -42,11 +43,11 @@ func FuzzSolvers(f *testing.F) {
 		}
 		n := len(b)
 		op := NewMatrix(a)
-		for name, solve := range map[string]func([]float64, Operator, []float64, *Settings) (Result, error){
+		for name, solve := range map[string]func(context.Context, []float64, Operator, []float64, *Settings) (Result, error){
 			"CG": CG, "NormalCG": NormalCG, "GMRES": GMRES, "BiCGSTAB": BiCGSTAB, "Neumann": Neumann,
 		} {
 			x := make([]float64, n)
-			res, err := solve(x, op, b, &Settings{MaxIter: 50})
+			res, err := solve(context.Background(), x, op, b, &Settings{MaxIter: 50})
 			if err == nil && (!finite(x) || math.IsNaN(res.Residual)) {
 				t.Fatalf("%s returned NaN/Inf without an error: x=%v res=%v", name, x, res)
 			}

@@ -4,10 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"reflect"
-	"runtime/debug"
 
-	"github.com/optlayers/optlayers/internal/parallel"
+	"github.com/optlayers/optlayers/internal/guard"
 )
 
 // Errors for bad arguments and failing user code.
@@ -24,38 +22,16 @@ var (
 	ErrCallback = errors.New("linsolve: panic in a user callback")
 )
 
-// recoverCallback turns a panic of user code into an error matching
-// ErrCallback. Use as `defer recoverCallback(&err)` with a named result.
-func recoverCallback(err *error) {
-	if v := recover(); v != nil {
-		*err = fmt.Errorf("%w: %w", ErrCallback, &parallel.PanicError{Value: v, Stack: debug.Stack()})
-	}
-}
-
-// isNil reports a nil interface or a nil pointer, map, slice or func
-// inside one.
-func isNil(v any) bool {
-	if v == nil {
-		return true
-	}
-	rv := reflect.ValueOf(v)
-	switch rv.Kind() {
-	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Func, reflect.Interface:
-		return rv.IsNil()
-	}
-	return false
-}
-
 // precheck reports a nil operator (or a Func without its closures) and
 // invalid settings.
 func precheck(name string, a Operator, s *Settings) error {
-	if isNil(a) {
+	if guard.IsNil(a) {
 		return fmt.Errorf("%w: %s with a nil operator", ErrInvalid, name)
 	}
 	if f, ok := a.(*Func); ok && (f.ApplyFunc == nil || f.ApplyTFunc == nil) {
 		return fmt.Errorf("%w: %s with a Func missing ApplyFunc or ApplyTFunc", ErrInvalid, name)
 	}
-	if m, ok := a.(Matrix); ok && isNil(m.M) {
+	if m, ok := a.(Matrix); ok && guard.IsNil(m.M) {
 		return fmt.Errorf("%w: %s with a nil matrix", ErrInvalid, name)
 	}
 	if s == nil {

@@ -1,10 +1,13 @@
 package linsolve
 
 import (
+	"context"
 	"fmt"
 	"math"
 
 	"gonum.org/v1/gonum/floats"
+
+	"github.com/optlayers/optlayers/internal/guard"
 )
 
 // Preconditioner approximates the inverse of an operator: Precondition sets
@@ -107,6 +110,30 @@ func finite(x []float64) bool {
 	return true
 }
 
+// stopped returns, without blocking, an error matching ctx.Err() when ctx
+// is done: the iterative methods call it once per iteration, so that they
+// stop within one iteration of a cancellation. done is ctx.Done(), nil for
+// a context that is never done.
+func stopped(ctx context.Context, done <-chan struct{}, name string, it int) error {
+	if done == nil {
+		return nil
+	}
+	select {
+	case <-done:
+		return fmt.Errorf("linsolve: %s stopped at iteration %d: %w", name, it, ctx.Err())
+	default:
+		return nil
+	}
+}
+
+// done returns ctx.Done(), nil for a nil ctx.
+func done(ctx context.Context) <-chan struct{} {
+	if ctx == nil {
+		return nil
+	}
+	return ctx.Done()
+}
+
 // start validates shapes, initializes dst from the warm start (or zero) and
 // returns r = b − M dst and ‖b‖. A zero b gives the solution zero.
 func start(name string, dst []float64, a Operator, b []float64, s *Settings) (r []float64, bnorm float64, err error) {
@@ -141,17 +168,14 @@ func start(name string, dst []float64, a Operator, b []float64, s *Settings) (r 
 
 // CG solves M x = b for a symmetric positive definite M by (preconditioned)
 // conjugate gradients, writing x into dst. On failure dst holds the best
-// iterate found.
-func CG(dst []float64, a Operator, b []float64, s *Settings) (res Result, err error) {
-	if err := precheck("CG", a, s); err != nil {
-		return Result{}, err
-	}
-	defer recoverCallback(&err)
-	res, err = cgImpl(dst, a, b, s)
-	return guard("CG", dst, res, err)
+// iterate found. It stops within one iteration of ctx being done, with
+// an error matching ctx.Err() and the last iterate in dst; a nil ctx is
+// never done.
+func CG(ctx context.Context, dst []float64, a Operator, b []float64, s *Settings) (Result, error) {
+	return iterate(ctx, "CG", cgImpl, dst, a, b, s)
 }
 
-func cgImpl(dst []float64, a Operator, b []float64, s *Settings) (Result, error) {
+func cgImpl(ctx context.Context, dst []float64, a Operator, b []float64, s *Settings) (Result, error) {
 	r, bnorm, err := start("CG", dst, a, b, s)
 	if err != nil {
 		return Result{}, err
@@ -173,9 +197,13 @@ func cgImpl(dst []float64, a Operator, b []float64, s *Settings) (Result, error)
 	rz := dot(r, z)
 	res := norm(r)
 	maxIter := s.maxIter(n)
+	dn := done(ctx)
 	for it := 0; it < maxIter; it++ {
 		if res <= tol {
 			return Result{Iterations: it, Residual: res / bnorm}, nil
+		}
+		if err := stopped(ctx, dn, "CG", it); err != nil {
+			return Result{Iterations: it, Residual: res / bnorm}, err
 		}
 		a.Apply(ap, p)
 		pap := dot(p, ap)
@@ -220,12 +248,12 @@ func (o *normalOp) ApplyT(dst, u []float64) { o.Apply(dst, u) }
 // NormalCG solves M x = b in the least-squares sense by conjugate gradients
 // on the normal equations MᵀM x = Mᵀb (CGNR). M may be rectangular with
 // full column rank. The reported residual is that of the normal equations,
-// ‖Mᵀ(b − M x)‖/‖Mᵀb‖.
-func NormalCG(dst []float64, a Operator, b []float64, s *Settings) (res Result, err error) {
+// ‖Mᵀ(b − M x)‖/‖Mᵀb‖. It stops as CG does when ctx is done.
+func NormalCG(ctx context.Context, dst []float64, a Operator, b []float64, s *Settings) (res Result, err error) {
 	if err := precheck("NormalCG", a, s); err != nil {
 		return Result{}, err
 	}
-	defer recoverCallback(&err)
+	defer guard.Recover(&err, ErrCallback)
 	rows, cols := a.Dims()
 	if len(b) != rows || len(dst) != cols {
 		return Result{}, fmt.Errorf("%w: NormalCG with %d×%d operator, len(b)=%d, len(dst)=%d", ErrDims, rows, cols, len(b), len(dst))
@@ -238,21 +266,18 @@ func NormalCG(dst []float64, a Operator, b []float64, s *Settings) (res Result, 
 		c.Precond = nil
 		ns = &c
 	}
-	return CG(dst, &normalOp{a: a, buf: make([]float64, rows)}, atb, ns)
+	return CG(ctx, dst, &normalOp{a: a, buf: make([]float64, rows)}, atb, ns)
 }
 
 // BiCGSTAB solves M x = b for a nonsingular M by van der Vorst's stabilized
-// bi-conjugate gradient method with optional right preconditioning.
-func BiCGSTAB(dst []float64, a Operator, b []float64, s *Settings) (res Result, err error) {
-	if err := precheck("BiCGSTAB", a, s); err != nil {
-		return Result{}, err
-	}
-	defer recoverCallback(&err)
-	res, err = bicgstabImpl(dst, a, b, s)
-	return guard("BiCGSTAB", dst, res, err)
+// bi-conjugate gradient method with optional right preconditioning. It
+// stops within one iteration of ctx being done, with an error matching
+// ctx.Err() and the best iterate in dst; a nil ctx is never done.
+func BiCGSTAB(ctx context.Context, dst []float64, a Operator, b []float64, s *Settings) (Result, error) {
+	return iterate(ctx, "BiCGSTAB", bicgstabImpl, dst, a, b, s)
 }
 
-func bicgstabImpl(dst []float64, a Operator, b []float64, s *Settings) (Result, error) {
+func bicgstabImpl(ctx context.Context, dst []float64, a Operator, b []float64, s *Settings) (Result, error) {
 	r, bnorm, err := start("BiCGSTAB", dst, a, b, s)
 	if err != nil {
 		return Result{}, err
@@ -281,9 +306,13 @@ func bicgstabImpl(dst []float64, a Operator, b []float64, s *Settings) (Result, 
 		copy(dst, best)
 		return Result{Iterations: it, Residual: bestRes / bnorm}, err
 	}
+	dn := done(ctx)
 	for ; it < maxIter; it++ {
 		if res <= tol {
 			return Result{Iterations: it, Residual: res / bnorm}, nil
+		}
+		if err := stopped(ctx, dn, "BiCGSTAB", it); err != nil {
+			return fail(err)
 		}
 		rhoNew := dot(rhat, r)
 		if rhoNew == 0 || omega == 0 {
@@ -347,17 +376,15 @@ func bicgstabImpl(dst []float64, a Operator, b []float64, s *Settings) (Result, 
 
 // GMRES solves M x = b for a nonsingular M by restarted GMRES(k) with
 // modified Gram–Schmidt Arnoldi, Givens rotations and optional right
-// preconditioning (so the monitored residual is the true one).
-func GMRES(dst []float64, a Operator, b []float64, s *Settings) (res Result, err error) {
-	if err := precheck("GMRES", a, s); err != nil {
-		return Result{}, err
-	}
-	defer recoverCallback(&err)
-	res, err = gmresImpl(dst, a, b, s)
-	return guard("GMRES", dst, res, err)
+// preconditioning (so the monitored residual is the true one). It stops
+// within one iteration (one product with M) of ctx being done, with an
+// error matching ctx.Err() and the iterate of the last restart in dst; a
+// nil ctx is never done.
+func GMRES(ctx context.Context, dst []float64, a Operator, b []float64, s *Settings) (Result, error) {
+	return iterate(ctx, "GMRES", gmresImpl, dst, a, b, s)
 }
 
-func gmresImpl(dst []float64, a Operator, b []float64, s *Settings) (Result, error) {
+func gmresImpl(ctx context.Context, dst []float64, a Operator, b []float64, s *Settings) (Result, error) {
 	r, bnorm, err := start("GMRES", dst, a, b, s)
 	if err != nil {
 		return Result{}, err
@@ -395,6 +422,7 @@ func gmresImpl(dst []float64, a Operator, b []float64, s *Settings) (Result, err
 	w := make([]float64, n)
 	res := norm(r)
 	it := 0
+	dn := done(ctx)
 	for it < maxIter {
 		if res <= tol {
 			return Result{Iterations: it, Residual: res / bnorm}, nil
@@ -407,6 +435,9 @@ func gmresImpl(dst []float64, a Operator, b []float64, s *Settings) (Result, err
 		g[0] = beta
 		j := 0
 		for ; j < k && it < maxIter; j++ {
+			if err := stopped(ctx, dn, "GMRES", it); err != nil {
+				return Result{Iterations: it, Residual: res / bnorm}, err
+			}
 			it++
 			vin := v[j]
 			if pc != nil {
@@ -477,8 +508,21 @@ func gmresImpl(dst []float64, a Operator, b []float64, s *Settings) (Result, err
 	return Result{Iterations: it, Residual: res / bnorm}, fmt.Errorf("%w: GMRES residual %.3g after %d iterations", ErrNotConverged, res/bnorm, it)
 }
 
-// guard turns a non-finite result reported as a success into ErrNaN.
-func guard(name string, dst []float64, res Result, err error) (Result, error) {
+// iterate runs the method impl after the checks the iterative methods
+// share (the operator and the settings), returning a panic of the
+// operator or preconditioner as an error matching ErrCallback and a
+// non-finite result reported as a success as ErrNaN.
+func iterate(ctx context.Context, name string, impl func(context.Context, []float64, Operator, []float64, *Settings) (Result, error), dst []float64, a Operator, b []float64, s *Settings) (res Result, err error) {
+	if err := precheck(name, a, s); err != nil {
+		return Result{}, err
+	}
+	defer guard.Recover(&err, ErrCallback)
+	res, err = impl(ctx, dst, a, b, s)
+	return checkIterates(name, dst, res, err)
+}
+
+// checkIterates turns a non-finite result reported as a success into ErrNaN.
+func checkIterates(name string, dst []float64, res Result, err error) (Result, error) {
 	if err == nil && (!finite(dst) || math.IsNaN(res.Residual)) {
 		return res, fmt.Errorf("%w: %s iterates overflowed", ErrNaN, name)
 	}
@@ -491,12 +535,14 @@ func guard(name string, dst []float64, res Result, err error) (Result, error) {
 // radius of I − αM is below one; the result reports the relative residual
 // of the approximation and the error is ErrNotConverged when it exceeds
 // Settings.Tol. An approximation that diverges (residual growing past
-// 1e8·‖b‖) is reported as ErrNotConverged as well.
-func Neumann(dst []float64, a Operator, b []float64, s *Settings) (out Result, err error) {
+// 1e8·‖b‖) is reported as ErrNotConverged as well. It stops within one
+// term of ctx being done, with an error matching ctx.Err(); a nil ctx is
+// never done.
+func Neumann(ctx context.Context, dst []float64, a Operator, b []float64, s *Settings) (out Result, err error) {
 	if err := precheck("Neumann", a, s); err != nil {
 		return Result{}, err
 	}
-	defer recoverCallback(&err)
+	defer guard.Recover(&err, ErrCallback)
 	rows, cols := a.Dims()
 	if rows != cols || len(b) != rows || len(dst) != cols {
 		return Result{}, fmt.Errorf("%w: Neumann with %d×%d operator, len(b)=%d, len(dst)=%d", ErrDims, rows, cols, len(b), len(dst))
@@ -518,7 +564,11 @@ func Neumann(dst []float64, a Operator, b []float64, s *Settings) (out Result, e
 		term[i] = alpha * b[i]
 	}
 	copy(dst, term)
+	dn := done(ctx)
 	for k := 1; k < terms; k++ {
+		if err := stopped(ctx, dn, "Neumann", k); err != nil {
+			return Result{Iterations: k}, err
+		}
 		a.Apply(mv, term)
 		for i := range term {
 			term[i] -= alpha * mv[i]

@@ -1,6 +1,7 @@
 package linsolve
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -86,7 +87,7 @@ func relErr(x, ref []float64) float64 {
 	return math.Sqrt(d / r)
 }
 
-type solverFunc func(dst []float64, a Operator, b []float64, s *Settings) (Result, error)
+type solverFunc func(ctx context.Context, dst []float64, a Operator, b []float64, s *Settings) (Result, error)
 
 func TestIterativeAgainstDense(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -120,7 +121,7 @@ func TestIterativeAgainstDense(t *testing.T) {
 			}
 			t.Run(fmt.Sprintf("%s/%s", c.name, name), func(t *testing.T) {
 				x := make([]float64, n)
-				res, err := solve(x, NewMatrix(c.a), b, &Settings{Tol: c.stop, MaxIter: 20 * n, Restart: n})
+				res, err := solve(context.Background(), x, NewMatrix(c.a), b, &Settings{Tol: c.stop, MaxIter: 20 * n, Restart: n})
 				require.NoError(t, err)
 				assert.Less(t, relErr(x, want), c.tol)
 				assert.Greater(t, res.Iterations, 0)
@@ -160,19 +161,19 @@ func TestPreconditionedAndWarmStart(t *testing.T) {
 		diag[i] = s.At(i, i)
 	}
 	x := make([]float64, n)
-	plain, err := CG(x, NewMatrix(s), b, &Settings{Tol: 1e-12, MaxIter: 10000})
+	plain, err := CG(context.Background(), x, NewMatrix(s), b, &Settings{Tol: 1e-12, MaxIter: 10000})
 	require.NoError(t, err)
-	pre, err := CG(x, NewMatrix(s), b, &Settings{Tol: 1e-12, Precond: Jacobi(diag)})
+	pre, err := CG(context.Background(), x, NewMatrix(s), b, &Settings{Tol: 1e-12, Precond: Jacobi(diag)})
 	require.NoError(t, err)
 	assert.Less(t, relErr(x, want), 1e-8)
 	assert.Less(t, pre.Iterations, plain.Iterations, "Jacobi should reduce CG iterations")
 	for name, solve := range map[string]solverFunc{"GMRES": GMRES, "BiCGSTAB": BiCGSTAB} {
-		_, err := solve(x, NewMatrix(s), b, &Settings{Tol: 1e-12, Precond: Jacobi(diag), MaxIter: 5000})
+		_, err := solve(context.Background(), x, NewMatrix(s), b, &Settings{Tol: 1e-12, Precond: Jacobi(diag), MaxIter: 5000})
 		require.NoError(t, err, name)
 		assert.Less(t, relErr(x, want), 1e-7, name)
 	}
 	// A warm start at the solution converges at once.
-	res, err := GMRES(x, NewMatrix(s), b, &Settings{Tol: 1e-8, WarmStart: want})
+	res, err := GMRES(context.Background(), x, NewMatrix(s), b, &Settings{Tol: 1e-8, WarmStart: want})
 	require.NoError(t, err)
 	assert.Equal(t, 0, res.Iterations)
 }
@@ -184,7 +185,7 @@ func TestNonConvergence(t *testing.T) {
 	b := randVec(rng, n)
 	for name, solve := range map[string]solverFunc{"CG": CG, "NormalCG": NormalCG, "GMRES": GMRES, "BiCGSTAB": BiCGSTAB} {
 		x := make([]float64, n)
-		res, err := solve(x, NewMatrix(a), b, &Settings{Tol: 1e-14, MaxIter: 5})
+		res, err := solve(context.Background(), x, NewMatrix(a), b, &Settings{Tol: 1e-14, MaxIter: 5})
 		require.Error(t, err, name)
 		assert.True(t, errors.Is(err, ErrNotConverged) || errors.Is(err, ErrBreakdown), "%s: %v", name, err)
 		assert.True(t, finite(x), name)
@@ -193,12 +194,12 @@ func TestNonConvergence(t *testing.T) {
 	// CG on an indefinite matrix breaks down with a clear error.
 	ind := mat.NewDiagDense(3, []float64{1, -1, 2})
 	x := make([]float64, 3)
-	_, err := CG(x, NewMatrix(ind), []float64{1, 1, 1}, nil)
+	_, err := CG(context.Background(), x, NewMatrix(ind), []float64{1, 1, 1}, nil)
 	assert.True(t, errors.Is(err, ErrBreakdown), "%v", err)
 	// Shape and NaN errors.
-	_, err = GMRES(make([]float64, 2), NewMatrix(ind), []float64{1, 1, 1}, nil)
+	_, err = GMRES(context.Background(), make([]float64, 2), NewMatrix(ind), []float64{1, 1, 1}, nil)
 	assert.True(t, errors.Is(err, ErrDims))
-	_, err = BiCGSTAB(x, NewMatrix(ind), []float64{1, math.NaN(), 1}, nil)
+	_, err = BiCGSTAB(context.Background(), x, NewMatrix(ind), []float64{1, math.NaN(), 1}, nil)
 	assert.True(t, errors.Is(err, ErrNaN))
 }
 
@@ -213,10 +214,10 @@ func TestNeumann(t *testing.T) {
 	b := randVec(rng, n)
 	want := denseSolve(t, m, b)
 	x := make([]float64, n)
-	res, err := Neumann(x, NewMatrix(m), b, &Settings{Terms: 80, Tol: 1e-12})
+	res, err := Neumann(context.Background(), x, NewMatrix(m), b, &Settings{Terms: 80, Tol: 1e-12})
 	require.NoError(t, err)
 	assert.Less(t, relErr(x, want), 1e-11)
-	few, err := Neumann(x, NewMatrix(m), b, &Settings{Terms: 3})
+	few, err := Neumann(context.Background(), x, NewMatrix(m), b, &Settings{Terms: 3})
 	assert.True(t, errors.Is(err, ErrNotConverged))
 	assert.Greater(t, few.Residual, res.Residual)
 }
@@ -308,4 +309,69 @@ func TestOperatorAlgebra(t *testing.T) {
 	require.NoError(t, d.Solve(x[:2], []float64{2, 2}))
 	assert.Equal(t, []float64{1, 0.5}, x[:2])
 	assert.True(t, errors.Is(Diagonal{0, 1}.Solve(x[:2], []float64{1, 1}), ErrSingular))
+}
+
+// countingOp counts the products of a and calls hook after each.
+type countingOp struct {
+	a     Operator
+	calls int
+	hook  func(calls int)
+}
+
+func (o *countingOp) Dims() (int, int) { return o.a.Dims() }
+func (o *countingOp) Apply(dst, v []float64) {
+	o.a.Apply(dst, v)
+	o.calls++
+	o.hook(o.calls)
+}
+func (o *countingOp) ApplyT(dst, u []float64) {
+	o.a.ApplyT(dst, u)
+	o.calls++
+	o.hook(o.calls)
+}
+
+// Every iterative method stops within one iteration of a cancellation
+// (CG, GMRES and Neumann one product, BiCGSTAB and NormalCG two), returns
+// an error matching ctx.Err() and leaves a finite iterate in dst; a nil
+// ctx is never done.
+func TestIterativeCancel(t *testing.T) {
+	rng := rand.New(rand.NewPCG(71, 72))
+	n := 60
+	l := mat.NewDense(n, n, nil)
+	for i := range n {
+		for j := range n {
+			l.Set(i, j, rng.NormFloat64())
+		}
+	}
+	a := mat.NewDense(n, n, nil)
+	a.Mul(l, l.T())
+	for i := range n {
+		a.Set(i, i, a.At(i, i)+1)
+	}
+	b := make([]float64, n)
+	for i := range b {
+		b[i] = rng.NormFloat64()
+	}
+	perIter := map[string]int{"CG": 1, "NormalCG": 2, "GMRES": 1, "BiCGSTAB": 2, "Neumann": 1}
+	for _, sv := range solvers {
+		for _, at := range []int{1, 3, 7} {
+			ctx, cancel := context.WithCancel(context.Background())
+			op := &countingOp{a: NewMatrix(a), hook: func(calls int) {
+				if calls == at {
+					cancel()
+				}
+			}}
+			x := make([]float64, n)
+			_, err := sv.f(ctx, x, op, b, &Settings{Tol: 1e-300, MaxIter: 10000, Terms: 10000, Step: 1e-4})
+			cancel()
+			require.ErrorIs(t, err, context.Canceled, "%s canceled after %d products", sv.name, at)
+			assert.LessOrEqual(t, op.calls-at, perIter[sv.name], "%s: products after the cancellation", sv.name)
+			assert.True(t, finite(x), sv.name)
+		}
+		x := make([]float64, n)
+		_, err := sv.f(nil, x, NewMatrix(a), b, &Settings{MaxIter: 3, Terms: 3})
+		if err != nil {
+			require.NotErrorIs(t, err, context.Canceled, sv.name)
+		}
+	}
 }

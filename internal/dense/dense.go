@@ -282,13 +282,15 @@ func solveRows(x []float64, r, ldx int, l []float64, ldl, ncol int, inv []float6
 	}
 }
 
-// reciprocalDiag returns 1/l[i·ldl+i] for i < n.
-func reciprocalDiag(l []float64, n, ldl int) []float64 {
-	inv := make([]float64, n)
+// smallN is the largest order whose per-call scratch (one vector) the
+// factorizations keep on the stack instead of the heap.
+const smallN = 128
+
+// reciprocalDiag sets inv[i] = 1/l[i·ldl+i] for i < len(inv).
+func reciprocalDiag(inv, l []float64, ldl int) {
 	for i := range inv {
 		inv[i] = 1 / l[i*ldl+i]
 	}
-	return inv
 }
 
 // SolveRowsLowerT overwrites the rows×n matrix x (leading dimension ldx)
@@ -299,7 +301,14 @@ func SolveRowsLowerT(x []float64, rows, ldx int, l []float64, n, ldl int) {
 	if rows == 0 || n == 0 {
 		return
 	}
-	inv := reciprocalDiag(l, n, ldl)
+	var buf [smallN]float64
+	var inv []float64
+	if n <= smallN {
+		inv = buf[:n]
+	} else {
+		inv = make([]float64, n)
+	}
+	reciprocalDiag(inv, l, ldl)
 	i := 0
 	for ; i+3 <= rows; i += 3 {
 		solveRows(x[i*ldx:], 3, ldx, l, ldl, n, inv)
@@ -319,7 +328,23 @@ func Cholesky(a []float64, n, lda int) bool {
 		return true
 	}
 	_ = a[(n-1)*lda+n-1]
-	inv := make([]float64, n) // 1/Lᵢᵢ of the finished rows
+	if n <= choleskySmallN {
+		return choleskySmall(a, n, lda)
+	}
+	return choleskyBlocks(a, n, lda)
+}
+
+// choleskyBlocks is Cholesky on the 3×4 dot-product blocks.
+func choleskyBlocks(a []float64, n, lda int) bool {
+	// 1/Lᵢᵢ of the finished rows, on the stack for the small matrices
+	// of the interior-point iterations.
+	var buf [smallN]float64
+	var inv []float64
+	if n <= smallN {
+		inv = buf[:n]
+	} else {
+		inv = make([]float64, n)
+	}
 	for i := 0; i < n; i += 3 {
 		r := min(3, n-i)
 		// Off-diagonal block: rows i..i+r−1, columns 0..i−1.
@@ -397,4 +422,47 @@ func SolveLowerT(l []float64, n, ldl int, b []float64) {
 		c = [4]float64{-x0, -x1, -x2, -x3}
 		axpy4(&c, l[i0*ldl:], ldl, b[:i0])
 	}
+}
+
+// choleskySmallN is the order up to which Cholesky uses choleskySmall: at
+// these sizes the block kernels' call overhead exceeds their arithmetic.
+const choleskySmallN = 10
+
+// choleskySmall is Cholesky for n ≤ choleskySmallN: the Cholesky–Crout
+// recurrence row by row with plain loops, each dot product in two
+// accumulators.
+func choleskySmall(a []float64, n, lda int) bool {
+	var inv [choleskySmallN]float64
+	for i := range n {
+		ri := a[i*lda : i*lda+i+1]
+		for j := range i {
+			rj := a[j*lda : j*lda+j]
+			var s0, s1 float64
+			k := 0
+			for ; k+2 <= j; k += 2 {
+				s0 += ri[k] * rj[k]
+				s1 += ri[k+1] * rj[k+1]
+			}
+			if k < j {
+				s0 += ri[k] * rj[k]
+			}
+			ri[j] = (ri[j] - (s0 + s1)) * inv[j]
+		}
+		var s0, s1 float64
+		k := 0
+		for ; k+2 <= i; k += 2 {
+			s0 += ri[k] * ri[k]
+			s1 += ri[k+1] * ri[k+1]
+		}
+		if k < i {
+			s0 += ri[k] * ri[k]
+		}
+		s := ri[i] - (s0 + s1)
+		if !(s > 0) || math.IsInf(s, 1) {
+			return false
+		}
+		ri[i] = math.Sqrt(s)
+		inv[i] = 1 / ri[i]
+	}
+	return true
 }

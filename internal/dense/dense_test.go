@@ -12,8 +12,8 @@ import (
 // both runs f with the assembly kernels (when this machine has them) and
 // with the pure-Go ones.
 func both(t *testing.T, f func(t *testing.T)) {
-	saved := useAsm
-	defer func() { useAsm = saved }()
+	saved, saved2 := useAsm, useAVX2
+	defer func() { useAsm, useAVX2 = saved, saved2 }()
 	modes := []bool{false}
 	if saved {
 		modes = append(modes, true)
@@ -21,7 +21,7 @@ func both(t *testing.T, f func(t *testing.T)) {
 		t.Log("no AVX/FMA on this machine: testing the pure-Go kernels only")
 	}
 	for _, asm := range modes {
-		useAsm = asm
+		useAsm, useAVX2 = asm, asm && saved2
 		name := "go"
 		if asm {
 			name = "asm"
@@ -265,6 +265,54 @@ func FuzzCholesky(f *testing.F) {
 					if d := math.Abs(g[i*n+j] - s[i*n+j]); !(d <= 1e-6*(1+math.Abs(g[i*n+j]))) {
 						t.Fatalf("n=%d (%d,%d): go %g, asm %g", n, i, j, g[i*n+j], s[i*n+j])
 					}
+				}
+			}
+		}
+	})
+}
+
+// TestDotAxpyRows checks DotAxpyRows against MulVec then MulTransVec
+// (bit for bit) and against a plain double loop.
+func TestDotAxpyRows(t *testing.T) {
+	both(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(31, 1))
+		for _, rows := range []int{0, 1, 3, 4, 5, 8, 13, 64} {
+			for _, cols := range []int{1, 3, 4, 7, 8, 9, 17, 100} {
+				lda := cols + rows%3
+				a := randSlice(rng, rows*lda)
+				x := randSlice(rng, cols)
+				z0 := randSlice(rng, cols)
+				w := randSlice(rng, rows)
+				f := func(i int, s float64) float64 { return w[i] * s * s }
+				z := append([]float64(nil), z0...)
+				var order []int
+				DotAxpyRows(a, lda, rows, x, z, func(i int, s float64) float64 {
+					order = append(order, i)
+					return f(i, s)
+				})
+				y := make([]float64, rows)
+				MulVec(y, 1, a, lda, x, 0)
+				c := make([]float64, rows)
+				for i := range c {
+					c[i] = f(i, y[i])
+				}
+				want := append([]float64(nil), z0...)
+				MulTransVec(want, 1, a, lda, c, 1)
+				require.Equal(t, want, z, "rows=%d cols=%d", rows, cols)
+				for i := range order {
+					require.Equal(t, i, order[i])
+				}
+				require.Len(t, order, rows)
+				for j := range cols {
+					ref := z0[j]
+					for i := range rows {
+						var s float64
+						for l := range cols {
+							s += a[i*lda+l] * x[l]
+						}
+						ref += f(i, s) * a[i*lda+j]
+					}
+					require.InDelta(t, ref, z[j], 1e-12*(1+float64(rows*cols)))
 				}
 			}
 		}

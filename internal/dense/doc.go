@@ -14,10 +14,17 @@
 // with the rows of X in place of those of L. Blocks of 3×4 dots share
 // their loads, which is what makes these faster than one dot at a time.
 //
+// Beside them: the table exponential of log-domain Sinkhorn iterations
+// ([ExpSum], a log-sum-exp's inner sum; [ExpAffine], a row of a Gibbs
+// kernel; [Exp], one value), in AVX2 assembly four lanes at a time with
+// the table values gathered, and [DotAxpyRows], which computes A x and
+// then Aᵀc row block by row block with c depending on A x, so that one
+// Sinkhorn iteration on a stored kernel reads it once.
+//
 // On amd64 processors with AVX and FMA3 (checked at run time with CPUID
-// and XGETBV) the kernels are assembly with 256-bit fused multiply-adds;
-// elsewhere, or with the build tag purego, they are plain Go with the
-// same results up to rounding. gonum's own BLAS kernels use SSE2 only and
+// and XGETBV; AVX2 for the exponentials) the kernels are assembly with
+// 256-bit fused multiply-adds; elsewhere, or with the build tag purego,
+// they are plain Go with the same results up to rounding. gonum's own BLAS kernels use SSE2 only and
 // are 2–4× slower on these shapes (see BENCHMARKS.md).
 //
 // The package is internal: its functions check shapes only where a wrong

@@ -17,7 +17,10 @@
 //     and stops handing out indices once the context is done.
 //   - [Chunks] cuts [0, n) into one contiguous range per worker, for
 //     passes over the rows of a matrix where a static split is cheaper and
-//     more cache-friendly than dynamic scheduling.
+//     more cache-friendly than dynamic scheduling; [Ranges] hands out
+//     contiguous ranges of a given grain from the atomic counter instead,
+//     for long passes that must not wait for a core taken by another
+//     process.
 //
 // Each index runs exactly once, on some goroutine. If f(i) writes only the
 // outputs of index i (and per-worker scratch), the results are the same,

@@ -54,3 +54,23 @@ func ExampleForErr() {
 	// item 3 failed
 	// true
 }
+
+func ExampleRanges() {
+	// Row sums of a 10×3 matrix, in ranges of 4 rows handed out to two
+	// goroutines as they become free.
+	const rows, cols = 10, 3
+	a := make([]float64, rows*cols)
+	for k := range a {
+		a[k] = float64(k)
+	}
+	sums := make([]float64, rows)
+	parallel.Ranges(rows, 2, 4, func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			for _, v := range a[i*cols : (i+1)*cols] {
+				sums[i] += v
+			}
+		}
+	})
+	fmt.Println(sums)
+	// Output: [3 12 21 30 39 48 57 66 75 84]
+}

@@ -179,6 +179,40 @@ func Chunks(n, workers int, f func(worker, lo, hi int)) {
 	rec.repanic()
 }
 
+// Ranges cuts [0, n) into contiguous ranges of grain indices (the last
+// one shorter) and hands them out, like [ForWorker], from a shared atomic
+// counter to Workers(⌈n/grain⌉, workers) goroutines, the caller among
+// them: f(worker, lo, hi) is called once per range, worker in [0,
+// Workers(⌈n/grain⌉, workers)) for per-worker scratch. With one range or
+// one worker it calls f(0, 0, n) on the caller; with n ≤ 0 it does nothing;
+// grain < 1 counts as 1.
+//
+// It is [Chunks] with dynamic scheduling: use it for passes over the rows
+// of a matrix that are long enough to split (a Sinkhorn iteration over a
+// 1000×1000 kernel) when a core may be slower than the others — taken by
+// another process, say. A static split then waits for the slow core's
+// half; here the fast core takes more ranges, so two workers on a machine
+// with one busy core cost at most about one range more than one worker.
+// A grain of n/(4·workers) keeps both the hand-off cost and that slack
+// small. If f writes only the outputs of the indices of its range, the
+// results do not depend on workers nor on the schedule. A panic in f is
+// raised again in the caller (see the package documentation).
+func Ranges(n, workers, grain int, f func(worker, lo, hi int)) {
+	if n <= 0 {
+		return
+	}
+	grain = max(grain, 1)
+	nr := (n + grain - 1) / grain
+	w := Workers(nr, workers)
+	if w <= 1 || nr <= 1 {
+		f(0, 0, n)
+		return
+	}
+	run(nr, w, nil, func(worker, r int) {
+		f(worker, r*grain, min((r+1)*grain, n))
+	})
+}
+
 // run calls body(worker, i) for the indices of [0, n) handed out by a
 // shared counter to w goroutines (the caller is worker 0). stop, if not
 // nil, is checked before each index is taken; when it reports true the

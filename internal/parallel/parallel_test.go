@@ -84,6 +84,67 @@ func TestChunks(t *testing.T) {
 	}
 }
 
+func TestRanges(t *testing.T) {
+	for _, n := range sizes {
+		for _, w := range workerCounts {
+			for _, grain := range []int{-1, 0, 1, 3, 7, 1000} {
+				g := max(grain, 1)
+				nr := (n + g - 1) / g
+				nw := Workers(nr, w)
+				counts := make([]atomic.Int32, n)
+				var calls atomic.Int32
+				Ranges(n, w, grain, func(worker, lo, hi int) {
+					calls.Add(1)
+					require.True(t, worker >= 0 && worker < nw, "worker %d of %d", worker, nw)
+					require.True(t, 0 <= lo && lo < hi && hi <= n, "range [%d,%d) of %d", lo, hi, n)
+					if nw > 1 {
+						require.Zero(t, lo%g, "range start %d, grain %d", lo, g)
+						require.True(t, hi-lo == g || hi == n, "range [%d,%d), grain %d", lo, hi, g)
+					}
+					for i := lo; i < hi; i++ {
+						counts[i].Add(1)
+					}
+				})
+				for i := range counts {
+					require.EqualValues(t, 1, counts[i].Load(), "n=%d workers=%d grain=%d index %d", n, w, grain, i)
+				}
+				if n > 0 {
+					require.Positive(t, calls.Load())
+					require.LessOrEqual(t, int(calls.Load()), max(nr, 1))
+				} else {
+					require.Zero(t, calls.Load())
+				}
+			}
+		}
+	}
+}
+
+// A slow worker (one range of the caller's takes long) does not hold the
+// others back: the other goroutines take the remaining ranges.
+func TestRangesDynamic(t *testing.T) {
+	const n = 64
+	var byWorker [2]atomic.Int32
+	Ranges(n, 2, 1, func(worker, lo, hi int) {
+		if lo == 0 {
+			time.Sleep(50 * time.Millisecond)
+		}
+		byWorker[worker].Add(int32(hi - lo))
+	})
+	require.EqualValues(t, n, byWorker[0].Load()+byWorker[1].Load())
+	// The goroutine that took range 0 slept through the others' work.
+	require.GreaterOrEqual(t, max(byWorker[0].Load(), byWorker[1].Load()), int32(n-2))
+}
+
+func TestRangesPanic(t *testing.T) {
+	require.PanicsWithValue(t, "boom 5", func() {
+		Ranges(100, 4, 5, func(_, lo, hi int) {
+			if lo == 25 {
+				panic("boom 5")
+			}
+		})
+	})
+}
+
 // Each item does work whose duration varies, so the schedule differs from
 // run to run; the outputs must not.
 func TestDeterministic(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/optlayers/optlayers/implicit"
 	"github.com/optlayers/optlayers/internal/testutil"
 	"github.com/optlayers/optlayers/layers"
 	"github.com/optlayers/optlayers/layers/nn"
@@ -20,7 +21,7 @@ import (
 
 // argminVertex is the oracle min cᵀw over the vertices of the simplex.
 func argminVertex(d int) OracleFunc {
-	return OracleFunc{D: d, F: func(dst, c []float64) (float64, error) {
+	return OracleFunc{D: d, F: func(_ context.Context, dst, c []float64) (float64, error) {
 		k := 0
 		for i := range c {
 			if c[i] < c[k] {
@@ -34,7 +35,7 @@ func argminVertex(d int) OracleFunc {
 }
 
 func panicOracle(d int) OracleFunc {
-	return OracleFunc{D: d, F: func(dst, c []float64) (float64, error) { panic("oracle boom") }}
+	return OracleFunc{D: d, F: func(_ context.Context, dst, c []float64) (float64, error) { panic("oracle boom") }}
 }
 
 func advData(t *testing.T) (x, c *mat.Dense, ds *Dataset) {
@@ -49,7 +50,7 @@ func advData(t *testing.T) (x, c *mat.Dense, ds *Dataset) {
 			c.Set(i, j, 1+rng.Float64())
 		}
 	}
-	ds, err := NewDataset(argminVertex(3), x, c, 2)
+	ds, err := NewDataset(context.Background(), argminVertex(3), x, c, &Settings{Workers: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,11 +61,11 @@ func TestAdversarialData(t *testing.T) {
 	x, c, ds := advData(t)
 	nanC := mat.DenseCopyOf(c)
 	nanC.Set(2, 1, math.NaN())
-	nanOracle := OracleFunc{D: 3, F: func(dst, c []float64) (float64, error) { dst[0] = math.NaN(); return 0, nil }}
+	nanOracle := OracleFunc{D: 3, F: func(_ context.Context, dst, c []float64) (float64, error) { dst[0] = math.NaN(); return 0, nil }}
 	chat := mat.DenseCopyOf(c)
 	regret := func(o Oracle, ch *mat.Dense, d *Dataset) func(context.Context) (func() error, error) {
 		return func(context.Context) (func() error, error) {
-			r, err := Regret(o, ch, d, 2)
+			r, err := Regret(context.Background(), o, ch, d, &Settings{Workers: 2})
 			return func() error {
 				if !(r >= -1e-12) || math.IsInf(r, 0) {
 					return fmt.Errorf("regret %v", r)
@@ -75,7 +76,7 @@ func TestAdversarialData(t *testing.T) {
 	}
 	newDS := func(o Oracle, x, c *mat.Dense) func(context.Context) (func() error, error) {
 		return func(context.Context) (func() error, error) {
-			d, err := NewDataset(o, x, c, 2)
+			d, err := NewDataset(context.Background(), o, x, c, &Settings{Workers: 2})
 			if err != nil {
 				return nil, err
 			}
@@ -104,15 +105,39 @@ func TestAdversarialData(t *testing.T) {
 		{Name: "Regret/NaN oracle", Any: []error{ErrNaN}, Call: regret(nanOracle, chat, ds)},
 		{Name: "Regret/Inf prediction", Any: []error{ErrNaN}, Call: regret(argminVertex(3), nanChat, ds)},
 		{Name: "UnambiguousRegret/nil", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
-			_, err := UnambiguousRegret(nil, chat, ds, 1, 0)
+			_, err := UnambiguousRegret(context.Background(), nil, chat, ds, 0, &Settings{Workers: 1})
 			return nil, err
 		}},
 		{Name: "UnambiguousRegret/panicking oracle", Want: ErrCallback, Call: func(context.Context) (func() error, error) {
-			_, err := UnambiguousRegret(panicOracle(3), chat, ds, 1, math.NaN())
+			_, err := UnambiguousRegret(context.Background(), panicOracle(3), chat, ds, math.NaN(), &Settings{Workers: 1})
+			return nil, err
+		}},
+		{Name: "NewDataset/negative workers", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
+			_, err := NewDataset(context.Background(), argminVertex(3), x, c, &Settings{Workers: -1})
+			return nil, err
+		}},
+		{Name: "NewDataset/canceled", Want: context.Canceled, Call: func(context.Context) (func() error, error) {
+			_, err := NewDataset(testutil.Canceled(), argminVertex(3), x, c, nil)
+			return nil, err
+		}},
+		{Name: "Regret/negative workers", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
+			_, err := Regret(context.Background(), argminVertex(3), chat, ds, &Settings{Workers: -2})
+			return nil, err
+		}},
+		{Name: "Regret/canceled", Want: context.Canceled, Call: func(context.Context) (func() error, error) {
+			_, err := Regret(testutil.Canceled(), argminVertex(3), chat, ds, nil)
+			return nil, err
+		}},
+		{Name: "Regret/failing rows named", Want: ErrNaN, Call: func(context.Context) (func() error, error) {
+			_, err := NewDataset(context.Background(), nanOracle, x, c, nil)
+			var be *implicit.BatchError
+			if !errors.As(err, &be) || len(be.Indices) != 6 {
+				return nil, fmt.Errorf("error %v does not name the 6 rows", err)
+			}
 			return nil, err
 		}},
 		{Name: "Regret/8 goroutines", Call: func(context.Context) (func() error, error) {
-			ref, err := Regret(argminVertex(3), chat, ds, 1)
+			ref, err := Regret(context.Background(), argminVertex(3), chat, ds, &Settings{Workers: 1})
 			if err != nil {
 				return nil, err
 			}
@@ -120,7 +145,7 @@ func TestAdversarialData(t *testing.T) {
 			var wg sync.WaitGroup
 			for k := range 8 {
 				wg.Go(func() {
-					r, err := Regret(argminVertex(3), chat, ds, 2)
+					r, err := Regret(context.Background(), argminVertex(3), chat, ds, &Settings{Workers: 2})
 					if err == nil && r != ref {
 						err = fmt.Errorf("goroutine %d: regret %v ≠ %v", k, r, ref)
 					}
@@ -137,7 +162,7 @@ func TestAdversarialData(t *testing.T) {
 // panicLoss is a user Loss that panics.
 type panicLoss struct{}
 
-func (panicLoss) Eval(grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (float64, error) {
+func (panicLoss) Eval(_ context.Context, grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (float64, error) {
 	panic("loss boom")
 }
 
@@ -162,7 +187,7 @@ func TestAdversarialTrain(t *testing.T) {
 	grad := func(m *nn.MLP, l Loss, d *Dataset, batch []int) func(context.Context) (func() error, error) {
 		return func(context.Context) (func() error, error) {
 			g := make([]float64, len(m.Params()))
-			v, err := BatchGradient(g, m, l, d, batch, 1, 1, 2)
+			v, err := BatchGradient(context.Background(), g, m, l, d, batch, 1, 1, &Settings{Workers: 2})
 			return func() error { return testutil.Finite("gradient", g, []float64{v}) }, err
 		}
 	}
@@ -173,15 +198,16 @@ func TestAdversarialTrain(t *testing.T) {
 		{Name: "Train/nil loss", Want: ErrInvalid, Call: train(model(), nil, ds, nil)},
 		{Name: "Train/nil dataset", Want: ErrInvalid, Call: train(model(), spo, nil, nil)},
 		{Name: "Train/negative epochs", Want: ErrInvalid, Call: train(model(), spo, ds, &TrainSettings{Epochs: -1})},
+		{Name: "Train/negative workers", Want: ErrInvalid, Call: train(model(), spo, ds, &TrainSettings{Workers: -1})},
 		{Name: "Train/panicking loss", Want: ErrCallback, Call: train(model(), panicLoss{}, ds, &TrainSettings{Epochs: 1})},
 		{Name: "Train/panicking oracle", Want: ErrCallback, Call: train(model(), SPOPlus{Oracle: panicOracle(3)}, ds, &TrainSettings{Epochs: 1})},
 		{Name: "Train/panicking AfterEpoch", Want: ErrCallback, Call: train(model(), spo, ds, &TrainSettings{Epochs: 1, AfterEpoch: func(int, float64) error { panic("hook boom") }})},
 		{Name: "Train/expiring ctx", Want: context.DeadlineExceeded, Call: func(ctx context.Context) (func() error, error) {
 			ctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
 			defer cancel()
-			slow := OracleFunc{D: 3, F: func(dst, c []float64) (float64, error) {
+			slow := OracleFunc{D: 3, F: func(_ context.Context, dst, c []float64) (float64, error) {
 				time.Sleep(2 * time.Millisecond)
-				return argminVertex(3).F(dst, c)
+				return argminVertex(3).F(context.Background(), dst, c)
 			}}
 			_, err := Train(ctx, model(), SPOPlus{Oracle: slow}, ds, &TrainSettings{Epochs: 1000, BatchSize: 2})
 			return nil, err
@@ -196,12 +222,17 @@ func TestAdversarialTrain(t *testing.T) {
 		{Name: "BatchGradient/index out of range", Want: ErrInvalid, Call: grad(model(), spo, ds, []int{99})},
 		{Name: "BatchGradient/negative index", Want: ErrInvalid, Call: grad(model(), spo, ds, []int{-1})},
 		{Name: "BatchGradient/panicking loss", Want: ErrCallback, Call: grad(model(), panicLoss{}, ds, []int{0, 1})},
+		{Name: "BatchGradient/negative workers", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
+			m := model()
+			_, err := BatchGradient(context.Background(), make([]float64, len(m.Params())), m, spo, ds, []int{0}, 1, 1, &Settings{Workers: -1})
+			return nil, err
+		}},
 		{Name: "Predict/nil", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 			_, err := Predict(nil, ds)
 			return nil, err
 		}},
 		{Name: "ModelRegret/nil dataset", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
-			_, err := ModelRegret(argminVertex(3), model(), nil, 1)
+			_, err := ModelRegret(context.Background(), argminVertex(3), model(), nil, &Settings{Workers: 1})
 			return nil, err
 		}},
 	}
@@ -300,7 +331,7 @@ func TestAdversarialLosses(t *testing.T) {
 	for _, l := range losses {
 		eval := func(loss Loss, grad, chat []float64, d *Dataset, i int, rng *rand.Rand) func(context.Context) (func() error, error) {
 			return func(context.Context) (func() error, error) {
-				v, err := loss.Eval(grad, chat, d, i, rng)
+				v, err := loss.Eval(context.Background(), grad, chat, d, i, rng)
 				return func() error { return testutil.Finite(l.name, []float64{v}, grad) }, err
 			}
 		}
@@ -323,7 +354,7 @@ func TestAdversarialLosses(t *testing.T) {
 		loss Loss
 	}{{"SPOPlus", SPOPlus{}}, {"DBB", DBB{}}, {"NID", NID{}}, {"PFYL", PFYL{}}, {"DPO", DPO{}}, {"SPOPlus typed nil", SPOPlus{Oracle: (*LP)(nil)}}} {
 		cases = append(cases, testutil.Case{Name: l.name + "/nil oracle", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
-			_, err := l.loss.Eval(make([]float64, 3), chat, ds, 0, nil)
+			_, err := l.loss.Eval(context.Background(), make([]float64, 3), chat, ds, 0, nil)
 			return nil, err
 		}})
 	}
@@ -336,9 +367,15 @@ func TestAdversarialLosses(t *testing.T) {
 		{"NewPointwise/ratio NaN", func() error { _, err := NewPointwise(o, ds, math.NaN()); return err }},
 		{"NewPairwise/ratio 2", func() error { _, err := NewPairwise(o, ds, 2, 0); return err }},
 		{"NewListwise/empty train", func() error { _, err := NewListwise(o, &Dataset{}, 1, 0); return err }},
-		{"NewMOM/nil", func() error { _, err := NewMOM(nil, ds, 1); return err }},
-		{"NewMOM/nil train", func() error { _, err := NewMOM(ShortestPath{Rows: 2, Cols: 2}, nil, 1); return err }},
-		{"NewMOM/NaN margin", func() error { _, err := NewMOM(ShortestPath{Rows: 2, Cols: 2}, ds, math.NaN()); return err }},
+		{"NewMOM/nil", func() error { _, err := NewMOM(context.Background(), nil, ds, 1); return err }},
+		{"NewMOM/nil train", func() error {
+			_, err := NewMOM(context.Background(), ShortestPath{Rows: 2, Cols: 2}, nil, 1)
+			return err
+		}},
+		{"NewMOM/NaN margin", func() error {
+			_, err := NewMOM(context.Background(), ShortestPath{Rows: 2, Cols: 2}, ds, math.NaN())
+			return err
+		}},
 		{"NewLP/nil", func() error { _, err := NewLP(nil, Minimize); return err }},
 		{"NewLP/Sense(5)", func() error { _, err := NewLP(LPTemplate(ShortestPath{Rows: 2, Cols: 2}), Sense(5)); return err }},
 		{"NewKnapsack/no items", func() error { _, err := NewKnapsack(nil, 3); return err }},
@@ -391,7 +428,7 @@ func TestAdversarialOracles(t *testing.T) {
 		}
 		solve := func(dst, c []float64) func(context.Context) (func() error, error) {
 			return func(context.Context) (func() error, error) {
-				z, err := o.o.Solve(dst, c)
+				z, err := o.o.Solve(context.Background(), dst, c)
 				return func() error { return testutil.Finite(o.name, dst, []float64{z}) }, err
 			}
 		}
@@ -411,7 +448,7 @@ func TestAdversarialOracles(t *testing.T) {
 			for k := range 8 {
 				wg.Go(func() {
 					dst := make([]float64, d)
-					_, err := o.o.Solve(dst, cost(float64(k+1)))
+					_, err := o.o.Solve(context.Background(), dst, cost(float64(k+1)))
 					if err == nil {
 						err = testutil.Finite(o.name, dst)
 					}
@@ -449,10 +486,13 @@ func TestAdversarialOracles(t *testing.T) {
 		testutil.Case{Name: "GenKnapsack/deg -1", Want: ErrInvalid, Call: gen(func() error { _, _, _, err := GenKnapsack(nil, 3, 2, 4, -1, 0); return err })},
 		testutil.Case{Name: "GenPortfolio/nil rng", Call: gen(func() error { _, _, _, err := GenPortfolio(nil, 3, 2, 4, 1, 1); return err })},
 		testutil.Case{Name: "GenPortfolio/noise Inf", Want: ErrInvalid, Call: gen(func() error { _, _, _, err := GenPortfolio(nil, 3, 2, 4, 1, inf); return err })},
-		testutil.Case{Name: "ShortestPath/grid 0×0", Want: ErrInvalid, Call: gen(func() error { _, err := ShortestPath{}.Solve(nil, nil); return err })},
-		testutil.Case{Name: "ShortestPath/grid −1×−3", Want: ErrInvalid, Call: gen(func() error { _, err := ShortestPath{Rows: -1, Cols: -3}.Solve(nil, nil); return err })},
+		testutil.Case{Name: "ShortestPath/grid 0×0", Want: ErrInvalid, Call: gen(func() error { _, err := ShortestPath{}.Solve(context.Background(), nil, nil); return err })},
+		testutil.Case{Name: "ShortestPath/grid −1×−3", Want: ErrInvalid, Call: gen(func() error {
+			_, err := ShortestPath{Rows: -1, Cols: -3}.Solve(context.Background(), nil, nil)
+			return err
+		})},
 		testutil.Case{Name: "Knapsack/zero value", Want: ErrInvalid, Call: gen(func() error {
-			_, err := (&Knapsack{Weights: []int{1}}).Solve(make([]float64, 1), []float64{1})
+			_, err := (&Knapsack{Weights: []int{1}}).Solve(context.Background(), make([]float64, 1), []float64{1})
 			return err
 		})},
 		testutil.Case{Name: "Dataset/nil Len", Call: gen(func() error {
@@ -475,11 +515,11 @@ func TestAdversarialMoreLosses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ds, err := NewDataset(sp, x, c, 1)
+	ds, err := NewDataset(context.Background(), sp, x, c, &Settings{Workers: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	mom, err := NewMOM(sp, ds, 1)
+	mom, err := NewMOM(context.Background(), sp, ds, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -503,7 +543,7 @@ func TestAdversarialMoreLosses(t *testing.T) {
 	}
 	eval := func(l Loss, grad, chat []float64, d *Dataset, i int) func(context.Context) (func() error, error) {
 		return func(context.Context) (func() error, error) {
-			v, err := l.Eval(grad, chat, d, i, nil)
+			v, err := l.Eval(context.Background(), grad, chat, d, i, nil)
 			return func() error { return testutil.Finite("loss", []float64{v}, grad) }, err
 		}
 	}

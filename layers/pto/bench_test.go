@@ -18,11 +18,11 @@ func BenchmarkPTOEpoch(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	train, err := NewDataset(g, x, c, 0)
+	train, err := NewDataset(context.Background(), g, x, c, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
-	mom, err := NewMOM(g, train, 1)
+	mom, err := NewMOM(context.Background(), g, train, 1)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -59,18 +59,18 @@ func BenchmarkOracle(b *testing.B) {
 	c := randVec(rng, 40, 1)
 	w := make([]float64, 40)
 	b.Run("ShortestPath5x5", func(b *testing.B) {
-		testutil.LoopCPU(b, func() { _, _ = g.Solve(w, c) })
+		testutil.LoopCPU(b, func() { _, _ = g.Solve(context.Background(), w, c) })
 	})
 	wts, _, kc, _ := GenKnapsack(rng, 1, 5, 32, 2, 0.5)
 	k, _ := NewKnapsack(wts, 2000)
 	kw := make([]float64, 32)
 	b.Run("Knapsack32x2000", func(b *testing.B) {
-		testutil.LoopCPU(b, func() { _, _ = k.Solve(kw, kc.RawRowView(0)) })
+		testutil.LoopCPU(b, func() { _, _ = k.Solve(context.Background(), kw, kc.RawRowView(0)) })
 	})
 	cov, _, r, _ := GenPortfolio(rng, 1, 5, 50, 4, 1)
 	p, _ := NewPortfolio(cov, 2.25)
 	pw := make([]float64, 50)
 	b.Run("Portfolio50", func(b *testing.B) {
-		testutil.LoopCPU(b, func() { _, _ = p.Solve(pw, r.RawRowView(0)) })
+		testutil.LoopCPU(b, func() { _, _ = p.Solve(context.Background(), pw, r.RawRowView(0)) })
 	})
 }

@@ -3,11 +3,12 @@ package pto
 import (
 	"context"
 	"fmt"
-	"github.com/optlayers/optlayers/internal/parallel"
 	"math"
 	"math/rand/v2"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/optlayers/optlayers/internal/batch"
 )
 
 // maxGen bounds each matrix a generator draws (2²⁸ entries, 2 GiB).
@@ -186,13 +187,19 @@ type Dataset struct {
 	Z []float64  // optimal values z*(cᵢ) = cᵢᵀw*(cᵢ)
 }
 
-// NewDataset solves the oracle for every row of c (over workers
-// goroutines, ≤ 0 meaning GOMAXPROCS) and returns the dataset. A nil o, x
-// or c is ErrInvalid; NaN or Inf in x or c is ErrNaN; a panicking
-// oracle is an error matching ErrCallback.
-func NewDataset(o Oracle, x, c *mat.Dense, workers int) (ds *Dataset, err error) {
+// NewDataset solves the oracle for every row of c (on s.Workers
+// goroutines, see Settings) and returns the dataset. A nil o, x or c is
+// ErrInvalid; NaN or Inf in x or c is ErrNaN; a panicking oracle is an
+// error matching ErrCallback; the rows whose oracle call failed are named
+// by an *implicit.BatchError. When ctx is done the rows not yet started
+// are skipped and the error matches ctx.Err().
+func NewDataset(ctx context.Context, o Oracle, x, c *mat.Dense, s *Settings) (ds *Dataset, err error) {
 	if isNil(o) || x == nil || c == nil {
 		return nil, fmt.Errorf("%w: NewDataset needs an oracle, features and costs", ErrInvalid)
+	}
+	workers, err := s.workers()
+	if err != nil {
+		return nil, err
 	}
 	defer recoverCallback(&err)
 	n, p := x.Dims()
@@ -210,11 +217,11 @@ func NewDataset(o Oracle, x, c *mat.Dense, workers int) (ds *Dataset, err error)
 		}
 	}
 	ds = &Dataset{X: mat.DenseCopyOf(x), C: mat.DenseCopyOf(c), W: mat.NewDense(n, d, nil), Z: make([]float64, n)}
-	err = parallel.ForErr(context.Background(), n, workers, func(i int) error {
-		z, err := o.Solve(ds.W.RawRowView(i), ds.C.RawRowView(i))
+	err = batch.Run(ctx, n, workers, func(i int) error {
+		z, err := o.Solve(ctx, ds.W.RawRowView(i), ds.C.RawRowView(i))
 		ds.Z[i] = z
 		if err == nil && (math.IsNaN(z) || math.IsInf(z, 0) || !finite(ds.W.RawRowView(i))) {
-			err = fmt.Errorf("%w: pair %d: oracle returned NaN or Inf", ErrNaN, i)
+			err = fmt.Errorf("%w: oracle returned NaN or Inf", ErrNaN)
 		}
 		return err
 	})
@@ -256,11 +263,17 @@ func (d *Dataset) Rows(lo, hi int) *Dataset {
 //	Σᵢ s (cᵢᵀŵᵢ − z*ᵢ) / Σᵢ |z*ᵢ|,   ŵᵢ = w*(ĉᵢ),
 //
 // with s = +1 for minimization and −1 for maximization, so the regret is
-// non-negative. Oracle calls run over workers goroutines. A nil o, chat or
-// d is ErrInvalid; a panicking oracle is an error matching ErrCallback.
-func Regret(o Oracle, chat *mat.Dense, d *Dataset, workers int) (r float64, err error) {
+// non-negative. Oracle calls run on s.Workers goroutines (see Settings).
+// A nil o, chat or d is ErrInvalid; a panicking oracle is an error
+// matching ErrCallback; the pairs whose oracle call failed are named by an
+// *implicit.BatchError.
+func Regret(ctx context.Context, o Oracle, chat *mat.Dense, d *Dataset, s *Settings) (r float64, err error) {
 	if isNil(o) || chat == nil || d == nil || d.C == nil {
 		return 0, fmt.Errorf("%w: Regret needs an oracle, predictions and a dataset", ErrInvalid)
+	}
+	workers, err := s.workers()
+	if err != nil {
+		return 0, err
 	}
 	defer recoverCallback(&err)
 	n, dim := chat.Dims()
@@ -268,9 +281,9 @@ func Regret(o Oracle, chat *mat.Dense, d *Dataset, workers int) (r float64, err 
 		return 0, fmt.Errorf("%w: predictions %d×%d for %d pairs of dim %d", ErrDims, n, dim, d.Len(), o.Dim())
 	}
 	loss := make([]float64, n)
-	err = parallel.ForErr(context.Background(), n, workers, func(i int) error {
+	err = batch.Run(ctx, n, workers, func(i int) error {
 		w := make([]float64, dim)
-		if _, err := o.Solve(w, chat.RawRowView(i)); err != nil {
+		if _, err := o.Solve(ctx, w, chat.RawRowView(i)); err != nil {
 			return err
 		}
 		loss[i] = o.Sense().sign() * (mat.Dot(mat.NewVecDense(dim, w), mat.NewVecDense(dim, d.C.RawRowView(i))) - d.Z[i])
@@ -299,7 +312,7 @@ func Regret(o Oracle, chat *mat.Dense, d *Dataset, workers int) (r float64, err 
 // (eps ≤ 0 means 1e-7). It guards the metric against a model that wins by
 // predicting constant costs and relying on the oracle's tie-breaking
 // (PyEPO's unambiguous regret).
-func UnambiguousRegret(o Oracle, chat *mat.Dense, d *Dataset, workers int, eps float64) (r float64, err error) {
+func UnambiguousRegret(ctx context.Context, o Oracle, chat *mat.Dense, d *Dataset, eps float64, s *Settings) (r float64, err error) {
 	if isNil(o) || chat == nil || d == nil || d.C == nil {
 		return 0, fmt.Errorf("%w: UnambiguousRegret needs an oracle, predictions and a dataset", ErrInvalid)
 	}
@@ -312,7 +325,7 @@ func UnambiguousRegret(o Oracle, chat *mat.Dense, d *Dataset, workers int, eps f
 		eps = 1e-7
 	}
 	shifted := mat.NewDense(n, dim, nil)
-	s := o.Sense().sign()
+	sign := o.Sense().sign()
 	for i := 0; i < n; i++ {
 		ch, c, row := chat.RawRowView(i), d.C.RawRowView(i), shifted.RawRowView(i)
 		mh, mc := 0.0, 0.0
@@ -325,8 +338,8 @@ func UnambiguousRegret(o Oracle, chat *mat.Dense, d *Dataset, workers int, eps f
 			delta = eps * max(mh, 1e-12) / mc
 		}
 		for k := range row {
-			row[k] = ch[k] - s*delta*c[k]
+			row[k] = ch[k] - sign*delta*c[k]
 		}
 	}
-	return Regret(o, shifted, d, workers)
+	return Regret(ctx, o, shifted, d, s)
 }

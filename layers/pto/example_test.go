@@ -16,7 +16,7 @@ import (
 func Example() {
 	grid := pto.ShortestPath{Rows: 5, Cols: 5}
 	x, c, _ := pto.GenShortestPath(rand.New(rand.NewPCG(1, 4)), 2000, 5, grid.Dim(), 6, 0.5)
-	data, _ := pto.NewDataset(grid, x, c, 0)
+	data, _ := pto.NewDataset(context.Background(), grid, x, c, nil)
 	train, test := data.Split(1000)
 	for _, m := range []struct {
 		name string
@@ -24,7 +24,7 @@ func Example() {
 	}{{"two-stage", pto.MSE{}}, {"SPO+", pto.SPOPlus{Oracle: grid}}} {
 		model, _ := nn.NewLinear(5, grid.Dim(), rand.New(rand.NewPCG(1, 1)))
 		_, _ = pto.Train(context.Background(), model, m.loss, train, &pto.TrainSettings{Epochs: 10})
-		regret, _ := pto.ModelRegret(grid, model, test, 0)
+		regret, _ := pto.ModelRegret(context.Background(), grid, model, test, nil)
 		fmt.Printf("%-9s regret %.1f%%\n", m.name, 100*regret)
 	}
 	// Output:
@@ -41,7 +41,7 @@ func ExampleShortestPath() {
 	}
 	cost[g.East(0, 0)], cost[g.East(0, 1)] = 0.1, 0.1 // cheap top row
 	w := make([]float64, g.Dim())
-	z, _ := g.Solve(w, cost)
+	z, _ := g.Solve(context.Background(), w, cost)
 	fmt.Printf("cost %.1f, path arcs:", z)
 	for k, a := range g.Arcs() {
 		if w[k] == 1 {
@@ -68,14 +68,14 @@ func ExampleNewMOM() {
 	for k := range cost {
 		cost[k] = 1 - observed[k]*0.5
 	}
-	data, _ := pto.NewDataset(grid, mat.NewDense(1, 1, []float64{1}), mat.NewDense(1, grid.Dim(), cost), 1)
-	loss, _ := pto.NewMOM(grid, data, 1)
+	data, _ := pto.NewDataset(context.Background(), grid, mat.NewDense(1, 1, []float64{1}), mat.NewDense(1, grid.Dim(), cost), &pto.Settings{Workers: 1})
+	loss, _ := pto.NewMOM(context.Background(), grid, data, 1)
 	model, _ := nn.NewLinear(1, grid.Dim(), rand.New(rand.NewPCG(1, 1)))
 	_, _ = pto.Train(context.Background(), model, loss, data, &pto.TrainSettings{Epochs: 300, Optimizer: &nn.Adam{LearningRate: 0.05}})
 	learned := make([]float64, grid.Dim())
 	model.Predict(learned, []float64{1})
 	w := make([]float64, grid.Dim())
-	_, _ = grid.Solve(w, learned)
+	_, _ = grid.Solve(context.Background(), w, learned)
 	fmt.Println("observed path recovered:", fmt.Sprint(w) == fmt.Sprint(observed))
 	// Output:
 	// observed path recovered: true
@@ -105,7 +105,7 @@ func ExampleSurCoZero() {
 		return m + r*r
 	}
 	wLin := make([]float64, grid.Dim())
-	_, _ = grid.Solve(wLin, mean)
+	_, _ = grid.Solve(context.Background(), wLin, mean)
 	res, _ := pto.SurCoZero(context.Background(), grid, f, nil, &pto.SurCoSettings{Iterations: 100})
 	fmt.Printf("shortest mean path: f = %.3f\nSurCo-zero:         f = %.3f\n", f(nil, wLin), res.Value)
 	// Output:

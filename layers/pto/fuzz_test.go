@@ -1,6 +1,7 @@
 package pto
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -21,7 +22,7 @@ func FuzzLossesAndPortfolio(f *testing.F) {
 		for k := range c.RawMatrix().Data {
 			c.RawMatrix().Data[k] = 1 + float64(k%5)
 		}
-		d, err := NewDataset(g, x, c, 1)
+		d, err := NewDataset(context.Background(), g, x, c, &Settings{Workers: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -31,10 +32,10 @@ func FuzzLossesAndPortfolio(f *testing.F) {
 		}
 		nce, _ := NewNCE(g, d, 0.5)
 		cmap, _ := NewCMAP(g, d, 0.5)
-		mom, _ := NewMOM(g, d, 1)
+		mom, _ := NewMOM(context.Background(), g, d, 1)
 		for _, l := range []Loss{nce, cmap, mom, QPTL{Oracle: g}, NID{g}, DPO{Oracle: g, Samples: 2}} {
 			grad := make([]float64, g.Dim())
-			v, err := l.Eval(grad, chat, d, 1, rand.New(rand.NewPCG(1, 1)))
+			v, err := l.Eval(context.Background(), grad, chat, d, 1, rand.New(rand.NewPCG(1, 1)))
 			if err == nil && (math.IsNaN(v) || math.IsInf(v, 0)) {
 				t.Fatalf("%T: loss %v with nil error", l, v)
 			}
@@ -45,7 +46,7 @@ func FuzzLossesAndPortfolio(f *testing.F) {
 			return
 		}
 		w := make([]float64, 3)
-		z, err := p.Solve(w, []float64{a, b, e})
+		z, err := p.Solve(context.Background(), w, []float64{a, b, e})
 		if err == nil && (math.IsNaN(z) || math.IsInf(z, 0)) {
 			t.Fatalf("portfolio objective %v with nil error", z)
 		}

@@ -26,7 +26,7 @@ type LayerLoss struct {
 }
 
 // Eval implements [Loss].
-func (l LayerLoss) Eval(grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (loss float64, err error) {
+func (l LayerLoss) Eval(ctx context.Context, grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (loss float64, err error) {
 	defer recoverCallback(&err)
 	if err := checkPair(chat, grad, d, i); err != nil {
 		return 0, err
@@ -44,7 +44,7 @@ func (l LayerLoss) Eval(grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (
 		q[k] = s * chat[k]
 	}
 	y := make([]float64, len(chat))
-	tape, err := l.Layer.Forward(context.Background(), y, q)
+	tape, err := l.Layer.Forward(ctx, y, q)
 	if err != nil {
 		return 0, err
 	}

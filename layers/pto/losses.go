@@ -20,7 +20,7 @@ import (
 // ErrInvalid for a nil d or oracle, and an error matching ErrCallback when
 // the oracle panics.
 type Loss interface {
-	Eval(grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (float64, error)
+	Eval(ctx context.Context, grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (float64, error)
 }
 
 // A BatchLoss has state updated once per mini-batch (a solution pool):
@@ -65,17 +65,17 @@ func dot(a, b []float64) float64 {
 // solveMin solves min (s·c)ᵀw ⇔ the oracle's own problem at c:
 // it returns argmin_w cᵀw for the minimization form, where the oracle
 // of sense s is called with s·c.
-func solveMin(o Oracle, dst, c []float64) error {
+func solveMin(ctx context.Context, o Oracle, dst, c []float64) error {
 	s := o.Sense().sign()
 	if s == 1 {
-		_, err := o.Solve(dst, c)
+		_, err := o.Solve(ctx, dst, c)
 		return err
 	}
 	neg := make([]float64, len(c))
 	for i, v := range c {
 		neg[i] = -v
 	}
-	_, err := o.Solve(dst, neg)
+	_, err := o.Solve(ctx, dst, neg)
 	return err
 }
 
@@ -84,7 +84,7 @@ func solveMin(o Oracle, dst, c []float64) error {
 type MSE struct{}
 
 // Eval implements [Loss].
-func (MSE) Eval(grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (loss float64, err error) {
+func (MSE) Eval(ctx context.Context, grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (loss float64, err error) {
 	defer recoverCallback(&err)
 	if err := checkPair(chat, grad, d, i); err != nil {
 		return 0, err
@@ -109,7 +109,7 @@ func (MSE) Eval(grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (loss flo
 type SPOPlus struct{ Oracle Oracle }
 
 // Eval implements [Loss].
-func (l SPOPlus) Eval(grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (loss float64, err error) {
+func (l SPOPlus) Eval(ctx context.Context, grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (loss float64, err error) {
 	defer recoverCallback(&err)
 	if err := checkPair(chat, grad, d, i); err != nil {
 		return 0, err
@@ -124,7 +124,7 @@ func (l SPOPlus) Eval(grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (lo
 		q[k] = s * (2*chat[k] - c[k])
 	}
 	wt := make([]float64, len(c))
-	if err := solveMin(l.Oracle, wt, q); err != nil {
+	if err := solveMin(ctx, l.Oracle, wt, q); err != nil {
 		return 0, err
 	}
 	val := -dot(q, wt) + 2*s*dot(chat, ws) - s*d.Z[i]
@@ -150,7 +150,7 @@ type DBB struct {
 }
 
 // Eval implements [Loss].
-func (l DBB) Eval(grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (loss float64, err error) {
+func (l DBB) Eval(ctx context.Context, grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (loss float64, err error) {
 	defer recoverCallback(&err)
 	if err := checkPair(chat, grad, d, i); err != nil {
 		return 0, err
@@ -173,14 +173,14 @@ func (l DBB) Eval(grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (loss f
 		q[k] = s * chat[k]
 	}
 	w := make([]float64, n)
-	if err := solveMin(l.Oracle, w, q); err != nil {
+	if err := solveMin(ctx, l.Oracle, w, q); err != nil {
 		return 0, err
 	}
 	for k := range q {
 		q[k] += lam * s * c[k]
 	}
 	wl := make([]float64, n)
-	if err := solveMin(l.Oracle, wl, q); err != nil {
+	if err := solveMin(ctx, l.Oracle, wl, q); err != nil {
 		return 0, err
 	}
 	for k := range grad {
@@ -195,7 +195,7 @@ func (l DBB) Eval(grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (loss f
 type NID struct{ Oracle Oracle }
 
 // Eval implements [Loss].
-func (l NID) Eval(grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (loss float64, err error) {
+func (l NID) Eval(ctx context.Context, grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (loss float64, err error) {
 	defer recoverCallback(&err)
 	if err := checkPair(chat, grad, d, i); err != nil {
 		return 0, err
@@ -210,7 +210,7 @@ func (l NID) Eval(grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (loss f
 	for k := range q {
 		q[k] = s * chat[k]
 	}
-	if err := solveMin(l.Oracle, w, q); err != nil {
+	if err := solveMin(ctx, l.Oracle, w, q); err != nil {
 		return 0, err
 	}
 	for k := range grad {
@@ -236,7 +236,7 @@ func perturbedOpt(o Oracle, samples int, sigma float64, rng *rand.Rand) *perturb
 		sigma = 1
 	}
 	return &perturbed.Optimizer{
-		Oracle: func(dst, c []float64) error { return solveMin(o, dst, c) },
+		Oracle: func(ctx context.Context, dst, c []float64) error { return solveMin(ctx, o, dst, c) },
 		Dim:    o.Dim(),
 		Settings: &perturbed.Settings{
 			Samples: samples, Sigma: sigma, Minimize: true, Workers: 1, Seed: rng.Uint64(),
@@ -260,7 +260,7 @@ type PFYL struct {
 }
 
 // Eval implements [Loss].
-func (l PFYL) Eval(grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (loss float64, err error) {
+func (l PFYL) Eval(ctx context.Context, grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (loss float64, err error) {
 	defer recoverCallback(&err)
 	if err := checkPair(chat, grad, d, i); err != nil {
 		return 0, err
@@ -273,7 +273,7 @@ func (l PFYL) Eval(grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (los
 	for k := range q {
 		q[k] = s * chat[k]
 	}
-	val, g, err := perturbedOpt(l.Oracle, l.Samples, l.Sigma, rng).FenchelYoung(context.Background(), q, d.W.RawRowView(i))
+	val, g, err := perturbedOpt(l.Oracle, l.Samples, l.Sigma, rng).FenchelYoung(ctx, q, d.W.RawRowView(i))
 	if err != nil {
 		return 0, err
 	}
@@ -298,7 +298,7 @@ type DPO struct {
 }
 
 // Eval implements [Loss].
-func (l DPO) Eval(grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (loss float64, err error) {
+func (l DPO) Eval(ctx context.Context, grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (loss float64, err error) {
 	defer recoverCallback(&err)
 	if err := checkPair(chat, grad, d, i); err != nil {
 		return 0, err
@@ -312,7 +312,7 @@ func (l DPO) Eval(grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (loss
 	for k := range q {
 		q[k] = s * chat[k]
 	}
-	res, err := perturbedOpt(l.Oracle, l.Samples, l.Sigma, rng).Forward(context.Background(), q)
+	res, err := perturbedOpt(l.Oracle, l.Samples, l.Sigma, rng).Forward(ctx, q)
 	if err != nil {
 		return 0, err
 	}
@@ -395,12 +395,21 @@ type contrastive struct {
 	pool       *pool
 }
 
-func (c *contrastive) maybeSolve(chat []float64, i int, rng *rand.Rand) error {
+// start checks the pair i of d and returns the pool's solutions, the
+// oracle's sign s and w*ᵢ: what every contrastive loss starts from.
+func (c *contrastive) start(grad, chat []float64, d *Dataset, i int) (sols [][]float64, s float64, ws []float64, err error) {
+	if err := checkPair(chat, grad, d, i); err != nil {
+		return nil, 0, nil, err
+	}
+	return c.pool.snapshot(), c.oracle.Sense().sign(), d.W.RawRowView(i), nil
+}
+
+func (c *contrastive) maybeSolve(ctx context.Context, chat []float64, i int, rng *rand.Rand) error {
 	if c.solveRatio <= 0 || orFixed(rng).Float64() >= c.solveRatio {
 		return nil
 	}
 	w := make([]float64, len(chat))
-	if _, err := c.oracle.Solve(w, chat); err != nil {
+	if _, err := c.oracle.Solve(ctx, w, chat); err != nil {
 		return err
 	}
 	c.pool.stage(i, w)
@@ -444,14 +453,12 @@ func NewNCE(o Oracle, train *Dataset, solveRatio float64) (*NCE, error) {
 }
 
 // Eval implements [Loss].
-func (l *NCE) Eval(grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (loss float64, err error) {
+func (l *NCE) Eval(ctx context.Context, grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (loss float64, err error) {
 	defer recoverCallback(&err)
-	if err := checkPair(chat, grad, d, i); err != nil {
+	sols, s, ws, err := l.start(grad, chat, d, i)
+	if err != nil {
 		return 0, err
 	}
-	sols := l.pool.snapshot()
-	s := l.oracle.Sense().sign()
-	ws := d.W.RawRowView(i)
 	zs := dot(chat, ws)
 	val := 0.0
 	for k := range grad {
@@ -467,7 +474,7 @@ func (l *NCE) Eval(grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (los
 	for k := range grad {
 		grad[k] = s * (ws[k] - grad[k]/m)
 	}
-	return val / m, l.maybeSolve(chat, i, rng)
+	return val / m, l.maybeSolve(ctx, chat, i, rng)
 }
 
 // CMAP is the contrastive maximum a posteriori loss of Mulamba et al.
@@ -486,14 +493,12 @@ func NewCMAP(o Oracle, train *Dataset, solveRatio float64) (*CMAP, error) {
 }
 
 // Eval implements [Loss].
-func (l *CMAP) Eval(grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (loss float64, err error) {
+func (l *CMAP) Eval(ctx context.Context, grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (loss float64, err error) {
 	defer recoverCallback(&err)
-	if err := checkPair(chat, grad, d, i); err != nil {
+	sols, s, ws, err := l.start(grad, chat, d, i)
+	if err != nil {
 		return 0, err
 	}
-	sols := l.pool.snapshot()
-	s := l.oracle.Sense().sign()
-	ws := d.W.RawRowView(i)
 	zs := dot(chat, ws)
 	best, arg := math.Inf(-1), -1
 	for j, w := range sols {
@@ -504,5 +509,5 @@ func (l *CMAP) Eval(grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (lo
 	for k := range grad {
 		grad[k] = s * (ws[k] - sols[arg][k])
 	}
-	return best, l.maybeSolve(chat, i, rng)
+	return best, l.maybeSolve(ctx, chat, i, rng)
 }

@@ -1,12 +1,14 @@
 package pto
 
 import (
+	"context"
 	"fmt"
 	"math"
 
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/optlayers/optlayers/solvers/lp"
+	"github.com/optlayers/optlayers/solvers/perturbed"
 )
 
 // LP is the oracle of a linear program over any fixed polytope,
@@ -19,7 +21,7 @@ import (
 // [Polyhedral], so QPTL can smooth it.
 type LP struct {
 	template *lp.Problem
-	oracle   lp.Oracle
+	oracle   perturbed.Oracle
 	sense    Sense
 }
 
@@ -47,7 +49,7 @@ func (l *LP) Dim() int { return len(l.template.C) }
 func (l *LP) Sense() Sense { return l.sense }
 
 // Solve implements [Oracle].
-func (l *LP) Solve(dst, c []float64) (float64, error) {
+func (l *LP) Solve(ctx context.Context, dst, c []float64) (float64, error) {
 	n := l.Dim()
 	if err := checkCost(c, n); err != nil {
 		return 0, err
@@ -62,7 +64,7 @@ func (l *LP) Solve(dst, c []float64) (float64, error) {
 			q[i] = -v
 		}
 	}
-	if err := l.oracle(dst, q); err != nil {
+	if err := l.oracle(ctx, dst, q); err != nil {
 		return 0, err
 	}
 	return dot(c, dst), nil

@@ -27,20 +27,20 @@ func TestLPOracle(t *testing.T) {
 	for trial := 0; trial < 20; trial++ {
 		c := randVec(rng, 40, 1)
 		w := make([]float64, 40)
-		z, err := o.Solve(w, c)
+		z, err := o.Solve(context.Background(), w, c)
 		require.NoError(t, err)
 		wd := make([]float64, 40)
-		zd, _ := g.Solve(wd, c)
+		zd, _ := g.Solve(context.Background(), wd, c)
 		assert.InDelta(t, zd, z, 1e-7)
 	}
 	_, d := spData(t, 120, 41)
 	train, test := d.Split(80)
 	for _, l := range []Loss{SPOPlus{o}, QPTL{Oracle: o}} {
 		m, _ := nn.NewLinear(5, 40, rand.New(rand.NewPCG(1, 1)))
-		r0, _ := ModelRegret(g, m, test, 0)
+		r0, _ := ModelRegret(context.Background(), g, m, test, nil)
 		_, err := Train(context.Background(), m, l, train, &TrainSettings{Epochs: 3, BatchSize: 8})
 		require.NoError(t, err)
-		r1, err := ModelRegret(g, m, test, 0)
+		r1, err := ModelRegret(context.Background(), g, m, test, nil)
 		require.NoError(t, err)
 		assert.Less(t, r1, 0.6*r0, "%T", l)
 	}
@@ -51,10 +51,10 @@ func TestLPOracle(t *testing.T) {
 	require.NoError(t, err)
 	c := randVec(rng, 12, 3)
 	w := make([]float64, 12)
-	z, err := ko.Solve(w, c)
+	z, err := ko.Solve(context.Background(), w, c)
 	require.NoError(t, err)
 	wi := make([]float64, 12)
-	zi, _ := k.Solve(wi, c)
+	zi, _ := k.Solve(context.Background(), wi, c)
 	assert.GreaterOrEqual(t, z, zi-1e-7) // the relaxation bounds the integer optimum
 	_, err = NewLP(&lp.Problem{}, Minimize)
 	assert.ErrorIs(t, err, ErrInvalid)

@@ -1,6 +1,7 @@
 package pto
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 )
@@ -67,12 +68,12 @@ func NewListwise(o Oracle, train *Dataset, solveRatio, tau float64) (*Listwise, 
 }
 
 // Eval implements [Loss].
-func (l *Pointwise) Eval(grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (loss float64, err error) {
+func (l *Pointwise) Eval(ctx context.Context, grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (loss float64, err error) {
 	defer recoverCallback(&err)
-	if err := checkPair(chat, grad, d, i); err != nil {
+	sols, _, _, err := l.start(grad, chat, d, i)
+	if err != nil {
 		return 0, err
 	}
-	sols := l.pool.snapshot()
 	c := d.C.RawRowView(i)
 	clear(grad)
 	val := 0.0
@@ -84,18 +85,16 @@ func (l *Pointwise) Eval(grad, chat []float64, d *Dataset, i int, rng *rand.Rand
 			grad[k] += 2 * r * v / m
 		}
 	}
-	return val, l.maybeSolve(chat, i, rng)
+	return val, l.maybeSolve(ctx, chat, i, rng)
 }
 
 // Eval implements [Loss].
-func (l *Pairwise) Eval(grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (loss float64, err error) {
+func (l *Pairwise) Eval(ctx context.Context, grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (loss float64, err error) {
 	defer recoverCallback(&err)
-	if err := checkPair(chat, grad, d, i); err != nil {
+	sols, s, ws, err := l.start(grad, chat, d, i)
+	if err != nil {
 		return 0, err
 	}
-	sols := l.pool.snapshot()
-	s := l.oracle.Sense().sign()
-	ws := d.W.RawRowView(i)
 	zs := s * dot(chat, ws)
 	clear(grad)
 	val := 0.0
@@ -108,17 +107,16 @@ func (l *Pairwise) Eval(grad, chat []float64, d *Dataset, i int, rng *rand.Rand)
 			}
 		}
 	}
-	return val, l.maybeSolve(chat, i, rng)
+	return val, l.maybeSolve(ctx, chat, i, rng)
 }
 
 // Eval implements [Loss].
-func (l *Listwise) Eval(grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (loss float64, err error) {
+func (l *Listwise) Eval(ctx context.Context, grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (loss float64, err error) {
 	defer recoverCallback(&err)
-	if err := checkPair(chat, grad, d, i); err != nil {
+	sols, s, _, err := l.start(grad, chat, d, i)
+	if err != nil {
 		return 0, err
 	}
-	sols := l.pool.snapshot()
-	s := l.oracle.Sense().sign()
 	c := d.C.RawRowView(i)
 	n := len(sols)
 	pc := make([]float64, n)
@@ -139,7 +137,7 @@ func (l *Listwise) Eval(grad, chat []float64, d *Dataset, i int, rng *rand.Rand)
 			grad[k] += coef * v
 		}
 	}
-	return val, l.maybeSolve(chat, i, rng)
+	return val, l.maybeSolve(ctx, chat, i, rng)
 }
 
 func softmax(x []float64) {

@@ -1,6 +1,7 @@
 package pto
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -13,16 +14,16 @@ import (
 // off the basis, and reduced costs c_N − A_Nᵀ A_B⁻ᵀ c_B ≥ 0.
 type BasisOracle interface {
 	StandardForm
-	OptimalBasis(c []float64) ([]int, error)
+	OptimalBasis(ctx context.Context, c []float64) ([]int, error)
 }
 
 // OptimalBasis returns the arcs of a shortest-path tree from the source
 // (one entering arc per node other than the source): a spanning tree that
 // contains the shortest source–sink path and whose reduced costs
 // c_uv + d_u − d_v are non-negative.
-func (g ShortestPath) OptimalBasis(c []float64) ([]int, error) {
+func (g ShortestPath) OptimalBasis(ctx context.Context, c []float64) ([]int, error) {
 	w := make([]float64, g.Dim())
-	if _, err := g.Solve(w, c); err != nil {
+	if _, err := g.Solve(ctx, w, c); err != nil {
 		return nil, err
 	}
 	basis := make([]int, 0, g.Rows*g.Cols-1)
@@ -78,7 +79,7 @@ type MOM struct {
 
 // NewMOM computes an optimal basis for every pair of train (at its true
 // cost) and returns the loss, valid on train only.
-func NewMOM(o BasisOracle, train *Dataset, margin float64) (mom *MOM, err error) {
+func NewMOM(ctx context.Context, o BasisOracle, train *Dataset, margin float64) (mom *MOM, err error) {
 	if isNil(o) || train == nil || train.C == nil {
 		return nil, fmt.Errorf("%w: NewMOM needs an oracle and a training set", ErrInvalid)
 	}
@@ -93,7 +94,7 @@ func NewMOM(o BasisOracle, train *Dataset, margin float64) (mom *MOM, err error)
 	m, d := A.Dims()
 	l := &MOM{Margin: margin, train: train}
 	for i := 0; i < train.Len(); i++ {
-		B, err := o.OptimalBasis(train.C.RawRowView(i))
+		B, err := o.OptimalBasis(ctx, train.C.RawRowView(i))
 		if err != nil {
 			return nil, err
 		}
@@ -146,7 +147,7 @@ func (l *MOM) ReducedCosts(dst, chat []float64, i int) []int {
 }
 
 // Eval implements [Loss]; d must be the training set given to [NewMOM].
-func (l *MOM) Eval(grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (loss float64, err error) {
+func (l *MOM) Eval(ctx context.Context, grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (loss float64, err error) {
 	defer recoverCallback(&err)
 	if d != l.train {
 		return 0, fmt.Errorf("%w: MOM evaluated on a dataset other than its training set", ErrInvalid)

@@ -15,7 +15,7 @@ import (
 
 func TestMOMBasisAndGradient(t *testing.T) {
 	g, d := spData(t, 20, 21)
-	l, err := NewMOM(g, d, 0)
+	l, err := NewMOM(context.Background(), g, d, 0)
 	require.NoError(t, err)
 	rng := rand.New(rand.NewPCG(2, 2))
 	for i := 0; i < d.Len(); i++ {
@@ -53,13 +53,13 @@ func TestMOMBasisAndGradient(t *testing.T) {
 		for k := range big {
 			big[k] = 1e6 * c[k]
 		}
-		v, err := l.Eval(make([]float64, 40), big, d, i, nil)
+		v, err := l.Eval(context.Background(), make([]float64, 40), big, d, i, nil)
 		require.NoError(t, err)
 		// continuous costs have no ties: every margin is met at a large multiple
 		assert.Equal(t, 0.0, v)
 	}
 	_, d2 := spData(t, 5, 22)
-	_, err = l.Eval(make([]float64, 40), make([]float64, 40), d2, 0, nil)
+	_, err = l.Eval(context.Background(), make([]float64, 40), make([]float64, 40), d2, 0, nil)
 	assert.ErrorIs(t, err, ErrInvalid)
 }
 
@@ -73,9 +73,9 @@ func TestMOMInverseLP(t *testing.T) {
 		for k := range c {
 			c[k] = math.Abs(c[k])
 		}
-		d, err := NewDataset(g, mat.NewDense(1, 1, []float64{1}), mat.NewDense(1, 40, c), 1)
+		d, err := NewDataset(context.Background(), g, mat.NewDense(1, 1, []float64{1}), mat.NewDense(1, 40, c), &Settings{Workers: 1})
 		require.NoError(t, err)
-		l, err := NewMOM(g, d, 1)
+		l, err := NewMOM(context.Background(), g, d, 1)
 		require.NoError(t, err)
 		m, err := nn.NewLinear(1, 40, rand.New(rand.NewPCG(uint64(trial), 5)))
 		require.NoError(t, err)
@@ -85,7 +85,7 @@ func TestMOMInverseLP(t *testing.T) {
 		chat := make([]float64, 40)
 		m.Predict(chat, []float64{1})
 		w := make([]float64, 40)
-		_, err = g.Solve(w, chat)
+		_, err = g.Solve(context.Background(), w, chat)
 		require.NoError(t, err)
 		assert.Equal(t, d.W.RawRowView(0), w)
 	}
@@ -96,13 +96,13 @@ func TestMOMInverseLP(t *testing.T) {
 func TestMOMTrains(t *testing.T) {
 	g, d := spData(t, 600, 23)
 	train, test := d.Split(400)
-	l, err := NewMOM(g, train, 1)
+	l, err := NewMOM(context.Background(), g, train, 1)
 	require.NoError(t, err)
 	m, _ := nn.NewLinear(5, 40, rand.New(rand.NewPCG(1, 1)))
-	r0, _ := ModelRegret(g, m, test, 0)
+	r0, _ := ModelRegret(context.Background(), g, m, test, nil)
 	_, err = Train(context.Background(), m, l, train, &TrainSettings{Epochs: 10, Optimizer: &nn.Adam{LearningRate: 0.01, WeightDecay: 1e-3}})
 	require.NoError(t, err)
-	r1, err := ModelRegret(g, m, test, 0)
+	r1, err := ModelRegret(context.Background(), g, m, test, nil)
 	require.NoError(t, err)
 	assert.Less(t, r1, 0.15)
 	assert.Less(t, r1, 0.5*r0)
@@ -136,14 +136,14 @@ func TestSurCoZero(t *testing.T) {
 				best = min(best, f(nil, p))
 			}
 			wa := make([]float64, 40)
-			_, _ = g.Solve(wa, a)
+			_, _ = g.Solve(context.Background(), wa, a)
 			linear := f(nil, wa)
 			res, err := SurCoZero(context.Background(), g, f, nil, &SurCoSettings{Smoothing: sm, Iterations: 150, Seed: uint64(trial), Sigma: 0.3, Samples: 20, Mu: 0.3})
 			require.NoError(t, err)
 			assert.InDelta(t, f(nil, res.Solution), res.Value, 1e-12)
 			assert.LessOrEqual(t, res.Value, linear+1e-12)
 			w := make([]float64, 40)
-			_, _ = g.Solve(w, res.Cost)
+			_, _ = g.Solve(context.Background(), w, res.Cost)
 			assert.InDelta(t, res.Value, f(nil, w), 1e-12)
 			gaps += (res.Value - best) / math.Abs(best)
 		}
@@ -193,14 +193,14 @@ func TestSurCoPrior(t *testing.T) {
 	q := make([]float64, 40)
 	for i := 0; i < test.Len(); i++ {
 		f := obj(test, i)
-		_, _ = g.Solve(w, chat.RawRowView(i))
+		_, _ = g.Solve(context.Background(), w, chat.RawRowView(i))
 		learned += f(nil, w)
-		_, _ = g.Solve(w, chat0.RawRowView(i))
+		_, _ = g.Solve(context.Background(), w, chat0.RawRowView(i))
 		untrained += f(nil, w)
 		for k, v := range test.C.RawRowView(i) {
 			q[k] = v + kappa*v*v
 		}
-		_, _ = g.Solve(w, q)
+		_, _ = g.Solve(context.Background(), w, q)
 		best += f(nil, w)
 	}
 	m2, _ := nn.NewLinear(5, 40, rand.New(rand.NewPCG(1, 1)))
@@ -209,7 +209,7 @@ func TestSurCoPrior(t *testing.T) {
 	chat2, _ := Predict(m2, test)
 	twoStage := 0.0
 	for i := 0; i < test.Len(); i++ {
-		_, _ = g.Solve(w, chat2.RawRowView(i))
+		_, _ = g.Solve(context.Background(), w, chat2.RawRowView(i))
 		twoStage += obj(test, i)(nil, w)
 	}
 	t.Logf("two-stage %.2f", twoStage)

@@ -1,16 +1,20 @@
 package pto
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
-	"reflect"
 	"runtime/debug"
 	"sync"
 
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/optlayers/optlayers/internal/parallel"
+
+	"github.com/optlayers/optlayers/internal/batch"
+
+	"github.com/optlayers/optlayers/internal/guard"
 )
 
 // Errors returned by the package.
@@ -26,14 +30,9 @@ var (
 	ErrCallback = errors.New("pto: panic in a user callback")
 )
 
-// callbackErr marks err with ErrCallback when it carries a recovered panic.
-func callbackErr(err error) error {
-	var pe *parallel.PanicError
-	if err != nil && !errors.Is(err, ErrCallback) && errors.As(err, &pe) {
-		return fmt.Errorf("%w: %w", ErrCallback, err)
-	}
-	return err
-}
+// callbackErr marks err with ErrCallback when it carries a recovered panic
+// (each item's error for an *implicit.BatchError).
+func callbackErr(err error) error { return batch.MarkPanics(err, ErrCallback) }
 
 // recoverCallback turns a panic of user code into an error matching
 // ErrCallback, and marks a returned error that carries a panic recovered
@@ -48,17 +47,7 @@ func recoverCallback(err *error) {
 }
 
 // isNil reports a nil interface or a nil pointer inside one.
-func isNil(v any) bool {
-	if v == nil {
-		return true
-	}
-	rv := reflect.ValueOf(v)
-	switch rv.Kind() {
-	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Func, reflect.Interface:
-		return rv.IsNil()
-	}
-	return false
-}
+func isNil(v any) bool { return guard.IsNil(v) }
 
 // Sense is the direction of optimization of an [Oracle].
 type Sense int
@@ -91,7 +80,7 @@ func (s Sense) String() string {
 type Oracle interface {
 	Dim() int
 	Sense() Sense
-	Solve(dst, c []float64) (float64, error)
+	Solve(ctx context.Context, dst, c []float64) (float64, error)
 }
 
 // A StandardForm oracle also describes its feasible set as (the vertices
@@ -163,7 +152,7 @@ func (g ShortestPath) Arcs() [][2]int {
 }
 
 // Solve implements [Oracle].
-func (g ShortestPath) Solve(dst, c []float64) (float64, error) {
+func (g ShortestPath) Solve(ctx context.Context, dst, c []float64) (float64, error) {
 	if g.Rows < 1 || g.Cols < 1 || g.Rows*g.Cols < 2 {
 		return 0, fmt.Errorf("%w: grid %d×%d", ErrInvalid, g.Rows, g.Cols)
 	}
@@ -296,7 +285,7 @@ func (k *Knapsack) Dim() int { return len(k.Weights) }
 func (k *Knapsack) Sense() Sense { return Maximize }
 
 // Solve implements [Oracle].
-func (k *Knapsack) Solve(dst, c []float64) (float64, error) {
+func (k *Knapsack) Solve(ctx context.Context, dst, c []float64) (float64, error) {
 	d := len(k.Weights)
 	if err := checkCost(c, d); err != nil {
 		return 0, err
@@ -371,7 +360,7 @@ func (k *Knapsack) Polyhedron() (*mat.Dense, []float64, *mat.Dense, []float64) {
 type OracleFunc struct {
 	D         int
 	Direction Sense
-	F         func(dst, c []float64) (float64, error)
+	F         func(ctx context.Context, dst, c []float64) (float64, error)
 }
 
 // Dim returns D.
@@ -381,7 +370,9 @@ func (o OracleFunc) Dim() int { return o.D }
 func (o OracleFunc) Sense() Sense { return o.Direction }
 
 // Solve calls F.
-func (o OracleFunc) Solve(dst, c []float64) (float64, error) { return o.F(dst, c) }
+func (o OracleFunc) Solve(ctx context.Context, dst, c []float64) (float64, error) {
+	return o.F(ctx, dst, c)
+}
 
 func finite(v []float64) bool {
 	for _, x := range v {

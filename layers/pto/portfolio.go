@@ -76,7 +76,7 @@ func (p *Portfolio) risk(x []float64) float64 {
 }
 
 // meanVariance solves max_{x∈Δ} r̂ᵀx − λ xᵀ(Σ/R)x.
-func (p *Portfolio) meanVariance(r []float64, lambda float64, warm []float64) ([]float64, error) {
+func (p *Portfolio) meanVariance(ctx context.Context, r []float64, lambda float64, warm []float64) ([]float64, error) {
 	n := len(r)
 	Q := mat.NewSymDense(n, nil)
 	Q.ScaleSym(2*lambda, p.cov)
@@ -96,7 +96,7 @@ func (p *Portfolio) meanVariance(r []float64, lambda float64, warm []float64) ([
 	if warm != nil {
 		set.WarmStart = &qp.Start{X: warm}
 	}
-	sol, err := qp.Solve(context.Background(), &qp.Problem{
+	sol, err := qp.Solve(ctx, &qp.Problem{
 		Q: Q, P: neg, A: mat.NewDense(1, n, ones), B: []float64{1}, G: G, H: make([]float64, n),
 	}, set)
 	if err != nil {
@@ -117,7 +117,7 @@ func (p *Portfolio) meanVariance(r []float64, lambda float64, warm []float64) ([
 }
 
 // Solve implements [Oracle].
-func (p *Portfolio) Solve(dst, r []float64) (float64, error) {
+func (p *Portfolio) Solve(ctx context.Context, dst, r []float64) (float64, error) {
 	n := p.Dim()
 	if err := checkCost(r, n); err != nil {
 		return 0, err
@@ -149,7 +149,7 @@ func (p *Portfolio) Solve(dst, r []float64) (float64, error) {
 	}
 	// φ(t) = log risk(x(e^t)) decreases in t; bracket its root.
 	phi := func(t float64, warm []float64) (float64, []float64, error) {
-		x, err := p.meanVariance(rs, math.Exp(t), warm)
+		x, err := p.meanVariance(ctx, rs, math.Exp(t), warm)
 		if err != nil {
 			return 0, nil, err
 		}

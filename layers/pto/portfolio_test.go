@@ -1,6 +1,7 @@
 package pto
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -27,7 +28,7 @@ func TestPortfolioOracle(t *testing.T) {
 		for i := 0; i < 20; i++ {
 			ri := r.RawRowView(i)
 			x := make([]float64, n)
-			z, err := o.Solve(x, ri)
+			z, err := o.Solve(context.Background(), x, ri)
 			require.NoError(t, err)
 			sum := 0.0
 			for _, v := range x {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -71,7 +72,7 @@ func TestShortestPathOracle(t *testing.T) {
 		for trial := 0; trial < 50; trial++ {
 			c := randVec(rng, g.Dim(), 0.3) // costs of both signs
 			w := make([]float64, g.Dim())
-			z, err := g.Solve(w, c)
+			z, err := g.Solve(context.Background(), w, c)
 			require.NoError(t, err)
 			_, zb := bruteMin(paths, c)
 			assert.InDelta(t, zb, z, 1e-12)
@@ -83,11 +84,11 @@ func TestShortestPathOracle(t *testing.T) {
 	}
 	// the 5×5 grid has C(8,4) paths
 	assert.Len(t, allPaths(ShortestPath{5, 5}), 70)
-	_, err := ShortestPath{5, 5}.Solve(make([]float64, 40), make([]float64, 39))
+	_, err := ShortestPath{5, 5}.Solve(context.Background(), make([]float64, 40), make([]float64, 39))
 	assert.ErrorIs(t, err, ErrDims)
 	c := make([]float64, 40)
 	c[3] = math.NaN()
-	_, err = ShortestPath{5, 5}.Solve(make([]float64, 40), c)
+	_, err = ShortestPath{5, 5}.Solve(context.Background(), make([]float64, 40), c)
 	assert.ErrorIs(t, err, ErrNaN)
 }
 
@@ -104,7 +105,7 @@ func TestKnapsackOracle(t *testing.T) {
 		require.NoError(t, err)
 		c := randVec(rng, n, 0.5)
 		w := make([]float64, n)
-		z, err := k.Solve(w, c)
+		z, err := k.Solve(context.Background(), w, c)
 		require.NoError(t, err)
 		best := 0.0
 		for mask := 0; mask < 1<<n; mask++ {
@@ -166,7 +167,7 @@ func spData(t *testing.T, n int, seed uint64) (ShortestPath, *Dataset) {
 	g := ShortestPath{5, 5}
 	x, c, err := GenShortestPath(rand.New(rand.NewPCG(seed, 9)), n, 5, 40, 4, 0.5)
 	require.NoError(t, err)
-	d, err := NewDataset(g, x, c, 0)
+	d, err := NewDataset(context.Background(), g, x, c, nil)
 	require.NoError(t, err)
 	return g, d
 }
@@ -176,7 +177,7 @@ func knapData(t *testing.T, n int, seed uint64) (*Knapsack, *Dataset) {
 	require.NoError(t, err)
 	k, err := NewKnapsack(wts, 1500)
 	require.NoError(t, err)
-	d, err := NewDataset(k, x, c, 0)
+	d, err := NewDataset(context.Background(), k, x, c, nil)
 	require.NoError(t, err)
 	return k, d
 }
@@ -185,11 +186,11 @@ func knapData(t *testing.T, n int, seed uint64) (*Knapsack, *Dataset) {
 // loss is differentiable (piecewise-linear losses at random points).
 func lossFD(t *testing.T, l Loss, d *Dataset, i int, chat []float64, tol float64) {
 	grad := make([]float64, len(chat))
-	_, err := l.Eval(grad, chat, d, i, rand.New(rand.NewPCG(1, 1)))
+	_, err := l.Eval(context.Background(), grad, chat, d, i, rand.New(rand.NewPCG(1, 1)))
 	require.NoError(t, err)
 	want := fd.Gradient(nil, func(v []float64) float64 {
 		g := make([]float64, len(v))
-		val, err := l.Eval(g, v, d, i, rand.New(rand.NewPCG(1, 1)))
+		val, err := l.Eval(context.Background(), g, v, d, i, rand.New(rand.NewPCG(1, 1)))
 		require.NoError(t, err)
 		return val
 	}, chat, &fd.Settings{Formula: fd.Central, Step: 1e-7})
@@ -209,7 +210,7 @@ func TestSPOPlus(t *testing.T) {
 	for i := 0; i < d.Len(); i++ {
 		chat := randVec(rng, 40, 1)
 		grad := make([]float64, 40)
-		val, err := l.Eval(grad, chat, d, i, nil)
+		val, err := l.Eval(context.Background(), grad, chat, d, i, nil)
 		require.NoError(t, err)
 		c := d.C.RawRowView(i)
 		q := make([]float64, 40)
@@ -228,7 +229,7 @@ func TestSPOPlus(t *testing.T) {
 		for trial := 0; trial < 5; trial++ {
 			other := randVec(rng, 40, 1)
 			g2 := make([]float64, 40)
-			v2, err := l.Eval(g2, other, d, i, nil)
+			v2, err := l.Eval(context.Background(), g2, other, d, i, nil)
 			require.NoError(t, err)
 			diff := make([]float64, 40)
 			for k := range diff {
@@ -258,7 +259,7 @@ func TestDBBAndNID(t *testing.T) {
 		for i := 0; i < d.Len(); i++ {
 			chat := randVec(rng, 40, 1)
 			grad := make([]float64, 40)
-			val, err := l.Eval(grad, chat, d, i, nil)
+			val, err := l.Eval(context.Background(), grad, chat, d, i, nil)
 			require.NoError(t, err)
 			c := d.C.RawRowView(i)
 			w0, _ := bruteMin(paths, chat)
@@ -273,7 +274,7 @@ func TestDBBAndNID(t *testing.T) {
 			assert.InDelta(t, dot(c, w0)-d.Z[i], val, 1e-12)
 			assert.GreaterOrEqual(t, val, -1e-12)
 			gn := make([]float64, 40)
-			vn, err := NID{g}.Eval(gn, chat, d, i, nil)
+			vn, err := NID{g}.Eval(context.Background(), gn, chat, d, i, nil)
 			require.NoError(t, err)
 			assert.Equal(t, val, vn)
 			for k := range gn {
@@ -287,16 +288,16 @@ func TestDBBAndNID(t *testing.T) {
 	for i := 0; i < kd.Len(); i++ {
 		chat := randVec(rng, 12, 3)
 		grad := make([]float64, 12)
-		_, err := DBB{Oracle: k, Lambda: 5}.Eval(grad, chat, kd, i, nil)
+		_, err := DBB{Oracle: k, Lambda: 5}.Eval(context.Background(), grad, chat, kd, i, nil)
 		require.NoError(t, err)
 		w0 := make([]float64, 12)
 		wl := make([]float64, 12)
-		_, _ = k.Solve(w0, chat)
+		_, _ = k.Solve(context.Background(), w0, chat)
 		q := make([]float64, 12)
 		for j := range q {
 			q[j] = chat[j] + 5*kd.C.At(i, j)
 		}
-		_, _ = k.Solve(wl, q)
+		_, _ = k.Solve(context.Background(), wl, q)
 		for j := range grad {
 			assert.InDelta(t, -(wl[j]-w0[j])/5, grad[j], 1e-15)
 		}
@@ -321,7 +322,7 @@ func TestPFYLExpectation(t *testing.T) {
 			for k := range q {
 				q[k] = chat[k] + sigma*rng.NormFloat64()
 			}
-			z, _ := g.Solve(w, q)
+			z, _ := g.Solve(context.Background(), w, q)
 			fval += z / M
 			for k := range w {
 				mean[k] += w[k] / M
@@ -333,7 +334,7 @@ func TestPFYLExpectation(t *testing.T) {
 		const R = 1000
 		grad := make([]float64, 40)
 		for r := 0; r < R; r++ {
-			v, err := l.Eval(grad, chat, d, i, rand.New(rand.NewPCG(uint64(r), 99)))
+			v, err := l.Eval(context.Background(), grad, chat, d, i, rand.New(rand.NewPCG(uint64(r), 99)))
 			require.NoError(t, err)
 			avgVal += v / R
 			for k := range grad {
@@ -359,7 +360,7 @@ func TestDPOFiniteDifference(t *testing.T) {
 	chat := randVec(rng, 40, 0.5)
 	l := DPO{Oracle: g, Samples: 4000, Sigma: 1}
 	grad := make([]float64, 40)
-	_, err := l.Eval(grad, chat, d, 0, rand.New(rand.NewPCG(1, 2)))
+	_, err := l.Eval(context.Background(), grad, chat, d, 0, rand.New(rand.NewPCG(1, 2)))
 	require.NoError(t, err)
 	dir := randVec(rng, 40, 0)
 	nrm := math.Sqrt(dot(dir, dir))
@@ -374,7 +375,7 @@ func TestDPOFiniteDifference(t *testing.T) {
 		for k := range v {
 			v[k] = chat[k] + s*dir[k]
 		}
-		out, err := l.Eval(make([]float64, 40), v, d, 0, rand.New(rand.NewPCG(1, 2)))
+		out, err := l.Eval(context.Background(), make([]float64, 40), v, d, 0, rand.New(rand.NewPCG(1, 2)))
 		require.NoError(t, err)
 		return out
 	}
@@ -396,14 +397,14 @@ func TestContrastive(t *testing.T) {
 		lossFD(t, cmap, d, i, chat, 1e-6)
 		// NCE is linear in ĉ for a fixed pool
 		ng := make([]float64, 40)
-		v, err := nce.Eval(ng, chat, d, i, rand.New(rand.NewPCG(1, 1)))
+		v, err := nce.Eval(context.Background(), ng, chat, d, i, rand.New(rand.NewPCG(1, 1)))
 		require.NoError(t, err)
 		zero := make([]float64, 40)
-		v0, err := nce.Eval(make([]float64, 40), zero, d, i, rand.New(rand.NewPCG(1, 1)))
+		v0, err := nce.Eval(context.Background(), make([]float64, 40), zero, d, i, rand.New(rand.NewPCG(1, 1)))
 		require.NoError(t, err)
 		assert.InDelta(t, v0+dot(ng, chat), v, 1e-10)
 		// CMAP ≥ NCE (max ≥ mean) and CMAP ≥ 0 (w* is in the pool)
-		cv, err := cmap.Eval(make([]float64, 40), chat, d, i, nil)
+		cv, err := cmap.Eval(context.Background(), make([]float64, 40), chat, d, i, nil)
 		require.NoError(t, err)
 		assert.GreaterOrEqual(t, cv, v-1e-12)
 		assert.GreaterOrEqual(t, cv, 0.0)
@@ -421,7 +422,7 @@ func TestMSEGradient(t *testing.T) {
 
 func TestRegret(t *testing.T) {
 	g, d := spData(t, 50, 7)
-	r, err := Regret(g, d.C, d, 0)
+	r, err := Regret(context.Background(), g, d.C, d, nil)
 	require.NoError(t, err)
 	assert.InDelta(t, 0.0, r, 1e-15)
 	noisy := mat.DenseCopyOf(d.C)
@@ -433,7 +434,7 @@ func TestRegret(t *testing.T) {
 	for i := range raw {
 		raw[i] += rng.NormFloat64()
 	}
-	r, err = Regret(g, noisy, d, 0)
+	r, err = Regret(context.Background(), g, noisy, d, nil)
 	require.NoError(t, err)
 	assert.Greater(t, r, 0.0)
 	k, kd := knapData(t, 30, 8)
@@ -441,10 +442,10 @@ func TestRegret(t *testing.T) {
 	for i := range raw {
 		raw[i] = rng.NormFloat64()
 	}
-	r, err = Regret(k, mat.NewDense(30, 12, raw), kd, 0)
+	r, err = Regret(context.Background(), k, mat.NewDense(30, 12, raw), kd, nil)
 	require.NoError(t, err)
 	assert.Greater(t, r, 0.0)
-	_, err = Regret(g, mat.NewDense(3, 40, nil), d, 0)
+	_, err = Regret(context.Background(), g, mat.NewDense(3, 40, nil), d, nil)
 	assert.ErrorIs(t, err, ErrDims)
 }
 
@@ -468,11 +469,11 @@ func TestTrainDeterministic(t *testing.T) {
 		assert.Equal(t, params[0], params[1])
 	}
 	m, _ := nn.NewLinear(5, 40, rand.New(rand.NewPCG(1, 1)))
-	r0, err := ModelRegret(g, m, d, 0)
+	r0, err := ModelRegret(context.Background(), g, m, d, nil)
 	require.NoError(t, err)
 	_, err = Train(context.Background(), m, SPOPlus{g}, d, &TrainSettings{Epochs: 10})
 	require.NoError(t, err)
-	r1, err := ModelRegret(g, m, d, 0)
+	r1, err := ModelRegret(context.Background(), g, m, d, nil)
 	require.NoError(t, err)
 	assert.Less(t, r1, 0.5*r0)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -495,7 +496,7 @@ func FuzzShortestPath(f *testing.F) {
 			cost[i] = []float64{a, b, e}[i%3]
 		}
 		w := make([]float64, d)
-		z, err := g.Solve(w, cost)
+		z, err := g.Solve(context.Background(), w, cost)
 		if err == nil && (math.IsNaN(z) || math.IsInf(z, 0)) {
 			t.Fatalf("non-finite objective %v with nil error", z)
 		}
@@ -517,7 +518,7 @@ func FuzzKnapsack(f *testing.F) {
 		for i := range cost {
 			cost[i] = []float64{a, b, e}[i%3]
 		}
-		z, err := k.Solve(make([]float64, len(wts)), cost)
+		z, err := k.Solve(context.Background(), make([]float64, len(wts)), cost)
 		if err == nil && (math.IsNaN(z) || math.IsInf(z, 0)) {
 			t.Fatalf("non-finite objective %v with nil error", z)
 		}
@@ -533,7 +534,7 @@ func FuzzSPOPlus(f *testing.F) {
 		for k := range c.RawMatrix().Data {
 			c.RawMatrix().Data[k] = []float64{a, b, e, 1}[k%4]
 		}
-		d, err := NewDataset(g, x, c, 1)
+		d, err := NewDataset(context.Background(), g, x, c, &Settings{Workers: 1})
 		if err != nil {
 			return
 		}
@@ -543,7 +544,7 @@ func FuzzSPOPlus(f *testing.F) {
 		}
 		for _, l := range []Loss{SPOPlus{g}, DBB{Oracle: g}, PFYL{Oracle: g, Samples: 2}, MSE{}} {
 			grad := make([]float64, g.Dim())
-			v, err := l.Eval(grad, chat, d, i, rand.New(rand.NewPCG(1, 1)))
+			v, err := l.Eval(context.Background(), grad, chat, d, i, rand.New(rand.NewPCG(1, 1)))
 			if err == nil && math.IsNaN(v) {
 				t.Fatalf("%T: NaN loss with nil error", l)
 			}
@@ -575,7 +576,7 @@ func TestLTRLosses(t *testing.T) {
 				lossFD(t, l, tc.d, i, chat, 1e-5)
 			}
 			// at the true cost the pointwise loss vanishes
-			v, err := pw.Eval(make([]float64, dim), tc.d.C.RawRowView(i), tc.d, i, nil)
+			v, err := pw.Eval(context.Background(), make([]float64, dim), tc.d.C.RawRowView(i), tc.d, i, nil)
 			require.NoError(t, err)
 			assert.InDelta(t, 0, v, 1e-20)
 		}
@@ -583,7 +584,7 @@ func TestLTRLosses(t *testing.T) {
 }
 
 func TestKnapsackLiteralIsAnError(t *testing.T) {
-	_, err := (&Knapsack{Weights: []int{1}, Capacity: 1}).Solve(make([]float64, 1), []float64{1})
+	_, err := (&Knapsack{Weights: []int{1}, Capacity: 1}).Solve(context.Background(), make([]float64, 1), []float64{1})
 	assert.ErrorIs(t, err, ErrInvalid)
 }
 
@@ -591,14 +592,14 @@ func TestKnapsackMutated(t *testing.T) {
 	k, err := NewKnapsack([]int{2, 3}, 4)
 	require.NoError(t, err)
 	k.Capacity = 10
-	_, err = k.Solve(make([]float64, 2), []float64{1, 1})
+	_, err = k.Solve(context.Background(), make([]float64, 2), []float64{1, 1})
 	assert.ErrorIs(t, err, ErrInvalid)
 }
 
 func TestNilOracle(t *testing.T) {
 	_, d := spData(t, 2, 71)
 	for _, l := range []Loss{SPOPlus{}, DBB{}, NID{}, PFYL{}, DPO{}, QPTL{}, LayerLoss{}, SurCo{}} {
-		_, err := l.Eval(make([]float64, 40), make([]float64, 40), d, 0, rand.New(rand.NewPCG(1, 1)))
+		_, err := l.Eval(context.Background(), make([]float64, 40), make([]float64, 40), d, 0, rand.New(rand.NewPCG(1, 1)))
 		assert.ErrorIs(t, err, ErrInvalid, "%T", l)
 	}
 }
@@ -613,9 +614,9 @@ func TestUnambiguousRegret(t *testing.T) {
 	for i := range flat.RawMatrix().Data {
 		flat.RawMatrix().Data[i] = 1
 	}
-	r, err := Regret(g, flat, d, 0)
+	r, err := Regret(context.Background(), g, flat, d, nil)
 	require.NoError(t, err)
-	u, err := UnambiguousRegret(g, flat, d, 0, 0)
+	u, err := UnambiguousRegret(context.Background(), g, flat, d, 0, nil)
 	require.NoError(t, err)
 	assert.GreaterOrEqual(t, u, r)
 	num, den := 0.0, 0.0
@@ -631,7 +632,41 @@ func TestUnambiguousRegret(t *testing.T) {
 	assert.InDelta(t, num/den, u, 1e-12)
 	// on generic predictions there are no ties: both metrics agree
 	noisy := mat.NewDense(30, 40, randVec(rand.New(rand.NewPCG(1, 1)), 1200, 1))
-	r, _ = Regret(g, noisy, d, 0)
-	u, _ = UnambiguousRegret(g, noisy, d, 0, 0)
+	r, _ = Regret(context.Background(), g, noisy, d, nil)
+	u, _ = UnambiguousRegret(context.Background(), g, noisy, d, 0, nil)
 	assert.InDelta(t, r, u, 1e-12)
+}
+
+type ctxKey struct{}
+
+// The caller's ctx reaches every oracle call: those of NewDataset and
+// Regret, and those a loss makes in BatchGradient (directly, through the
+// perturbed optimizer, through a layer).
+func TestContextReachesOracle(t *testing.T) {
+	x, c, _ := advData(t)
+	ctx := context.WithValue(context.Background(), ctxKey{}, "caller")
+	var missing atomic.Int64
+	spy := OracleFunc{D: 3, F: func(ctx context.Context, dst, c []float64) (float64, error) {
+		if ctx.Value(ctxKey{}) != "caller" {
+			missing.Add(1)
+		}
+		return argminVertex(3).F(ctx, dst, c)
+	}}
+	ds, err := NewDataset(ctx, spy, x, c, &Settings{Workers: 2})
+	require.NoError(t, err)
+	_, err = Regret(ctx, spy, c, ds, nil)
+	require.NoError(t, err)
+	m, err := nn.NewLinear(2, 3, rand.New(rand.NewPCG(1, 1)))
+	require.NoError(t, err)
+	grad := make([]float64, len(m.Params()))
+	for _, loss := range []Loss{SPOPlus{Oracle: spy}, DBB{Oracle: spy}, PFYL{Oracle: spy, Samples: 4}, DPO{Oracle: spy, Samples: 4}} {
+		_, err := BatchGradient(ctx, grad, m, loss, ds, []int{0, 1, 2}, 1, 1, nil)
+		require.NoError(t, err)
+	}
+	assert.Zero(t, missing.Load(), "oracle calls without the caller's ctx")
+	// A canceled ctx stops the losses' oracle calls.
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	_, err = BatchGradient(cctx, grad, m, SPOPlus{Oracle: spy}, ds, []int{0}, 1, 1, nil)
+	require.ErrorIs(t, err, context.Canceled)
 }

@@ -71,7 +71,7 @@ func (l QPTL) Relaxed(ctx context.Context, chat []float64) (sol *qp.Solution, er
 }
 
 // Eval implements [Loss].
-func (l QPTL) Eval(grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (loss float64, err error) {
+func (l QPTL) Eval(ctx context.Context, grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (loss float64, err error) {
 	defer recoverCallback(&err)
 	if err := checkPair(chat, grad, d, i); err != nil {
 		return 0, err
@@ -79,7 +79,7 @@ func (l QPTL) Eval(grad, chat []float64, d *Dataset, i int, _ *rand.Rand) (loss 
 	if isNil(l.Oracle) {
 		return 0, fmt.Errorf("%w: nil oracle", ErrInvalid)
 	}
-	sol, err := l.Relaxed(context.Background(), chat)
+	sol, err := l.Relaxed(ctx, chat)
 	if err != nil {
 		return 0, err
 	}

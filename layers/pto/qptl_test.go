@@ -34,7 +34,7 @@ func TestQPTLPipelineFD(t *testing.T) {
 		loss := QPTL{Oracle: tc.o, Mu: tc.mu, Settings: set}
 		batch := []int{0, 1, 2, 3, 4, 5}
 		grad := make([]float64, len(m.Params()))
-		_, err = BatchGradient(grad, m, loss, tc.d, batch, 1, 1, 0)
+		_, err = BatchGradient(context.Background(), grad, m, loss, tc.d, batch, 1, 1, nil)
 		require.NoError(t, err, "%T mu=%g", tc.o, tc.mu)
 		// directional derivatives along random directions (central differences)
 		theta := m.Params()
@@ -51,7 +51,7 @@ func TestQPTLPipelineFD(t *testing.T) {
 					theta[i] = base[i] + h*v[i]
 				}
 				defer copy(theta, base)
-				val, err := BatchGradient(make([]float64, len(v)), m, loss, tc.d, batch, 1, 1, 1)
+				val, err := BatchGradient(context.Background(), make([]float64, len(v)), m, loss, tc.d, batch, 1, 1, &Settings{Workers: 1})
 				require.NoError(t, err)
 				return val
 			}
@@ -73,10 +73,10 @@ func TestQPTLTrains(t *testing.T) {
 	g, d := spData(t, 200, 33)
 	train, test := d.Split(100)
 	m, _ := nn.NewLinear(5, 40, rand.New(rand.NewPCG(1, 1)))
-	r0, _ := ModelRegret(g, m, test, 0)
+	r0, _ := ModelRegret(context.Background(), g, m, test, nil)
 	_, err := Train(context.Background(), m, QPTL{Oracle: g}, train, &TrainSettings{Epochs: 3, BatchSize: 10})
 	require.NoError(t, err)
-	r1, err := ModelRegret(g, m, test, 0)
+	r1, err := ModelRegret(context.Background(), g, m, test, nil)
 	require.NoError(t, err)
 	assert.Less(t, r1, 0.5*r0)
 }
@@ -101,10 +101,10 @@ func TestLayerLoss(t *testing.T) {
 		for i := 0; i < tc.d.Len(); i++ {
 			chat := randVec(rng, dim, tc.sh)
 			g1 := make([]float64, dim)
-			v1, err := LayerLoss{Oracle: tc.o, Layer: quad}.Eval(g1, chat, tc.d, i, nil)
+			v1, err := LayerLoss{Oracle: tc.o, Layer: quad}.Eval(context.Background(), g1, chat, tc.d, i, nil)
 			require.NoError(t, err)
 			g2 := make([]float64, dim)
-			v2, err := QPTL{Oracle: tc.o, Mu: 1}.Eval(g2, chat, tc.d, i, nil)
+			v2, err := QPTL{Oracle: tc.o, Mu: 1}.Eval(context.Background(), g2, chat, tc.d, i, nil)
 			require.NoError(t, err)
 			assert.InDelta(t, v2, v1, 1e-6)
 			assert.InDeltaSlice(t, g2, g1, 1e-5)

@@ -96,9 +96,9 @@ func (s *SurCoSettings) orDefault() SurCoSettings {
 // surcoGrad evaluates f at the solver output of the surrogate cost q
 // (minimization form) and writes a gradient of f(w(q)) with respect to q.
 // It returns f at the exact solution w*(q), which it writes into w.
-func surcoGrad(grad, w, q []float64, o Oracle, f Objective, s SurCoSettings, rng *rand.Rand) (float64, error) {
+func surcoGrad(ctx context.Context, grad, w, q []float64, o Oracle, f Objective, s SurCoSettings, rng *rand.Rand) (float64, error) {
 	n := len(q)
-	if err := solveMin(o, w, q); err != nil {
+	if err := solveMin(ctx, o, w, q); err != nil {
 		return 0, err
 	}
 	gf := make([]float64, n)
@@ -119,7 +119,7 @@ func surcoGrad(grad, w, q []float64, o Oracle, f Objective, s SurCoSettings, rng
 		for k := range q {
 			qs[k] = sg * q[k]
 		}
-		sol, err := QPTL{Oracle: poly, Mu: s.Mu}.Relaxed(context.Background(), qs)
+		sol, err := QPTL{Oracle: poly, Mu: s.Mu}.Relaxed(ctx, qs)
 		if err != nil {
 			return 0, err
 		}
@@ -131,7 +131,7 @@ func surcoGrad(grad, w, q []float64, o Oracle, f Objective, s SurCoSettings, rng
 		copy(grad, g.P)
 		return val, nil
 	case Perturbation:
-		res, err := perturbedOpt(o, s.Samples, s.Sigma, rng).Forward(context.Background(), q)
+		res, err := perturbedOpt(o, s.Samples, s.Sigma, rng).Forward(ctx, q)
 		if err != nil {
 			return 0, err
 		}
@@ -143,7 +143,7 @@ func surcoGrad(grad, w, q []float64, o Oracle, f Objective, s SurCoSettings, rng
 			shifted[k] = q[k] + s.Lambda*gf[k]
 		}
 		wl := make([]float64, n)
-		if err := solveMin(o, wl, shifted); err != nil {
+		if err := solveMin(ctx, o, wl, shifted); err != nil {
 			return 0, err
 		}
 		for k := range grad {
@@ -211,7 +211,7 @@ func SurCoZero(ctx context.Context, o Oracle, f Objective, init []float64, s *Su
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
-		val, err := surcoGrad(grad, w, q, o, f, st, rng)
+		val, err := surcoGrad(ctx, grad, w, q, o, f, st, rng)
 		if err != nil {
 			return res, err
 		}
@@ -247,7 +247,7 @@ type SurCo struct {
 }
 
 // Eval implements [Loss].
-func (l SurCo) Eval(grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (loss float64, err error) {
+func (l SurCo) Eval(ctx context.Context, grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (loss float64, err error) {
 	defer recoverCallback(&err)
 	if err := checkPair(chat, grad, d, i); err != nil {
 		return 0, err
@@ -262,7 +262,7 @@ func (l SurCo) Eval(grad, chat []float64, d *Dataset, i int, rng *rand.Rand) (lo
 		q[k] = s * chat[k]
 	}
 	w := make([]float64, len(chat))
-	val, err := surcoGrad(grad, w, q, l.Oracle, l.Objectives(d, i), st, rng)
+	val, err := surcoGrad(ctx, grad, w, q, l.Oracle, l.Objectives(d, i), st, rng)
 	if err != nil {
 		return 0, err
 	}

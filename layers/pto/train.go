@@ -3,15 +3,32 @@ package pto
 import (
 	"context"
 	"fmt"
-	"github.com/optlayers/optlayers/internal/parallel"
 	"log/slog"
 	"math/rand/v2"
 	"time"
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/optlayers/optlayers/internal/batch"
 	"github.com/optlayers/optlayers/layers/nn"
 )
+
+// Settings controls the batch evaluations of the package ([NewDataset],
+// [Regret], [UnambiguousRegret], [ModelRegret], [BatchGradient]). A nil
+// *Settings means the defaults.
+type Settings struct {
+	// Workers is the number of goroutines the oracle or loss calls run
+	// on: 0 means GOMAXPROCS, a negative value is an error matching
+	// ErrInvalid. Results do not depend on it.
+	Workers int
+}
+
+func (s *Settings) workers() (int, error) {
+	if s == nil {
+		return 0, nil
+	}
+	return s.Workers, batch.CheckWorkers(s.Workers, ErrInvalid)
+}
 
 // TrainSettings controls [Train]. A nil *TrainSettings or zero fields mean
 // the documented defaults.
@@ -20,7 +37,7 @@ type TrainSettings struct {
 	BatchSize int          // default 32
 	Optimizer nn.Optimizer // default Adam with learning rate 1e-2
 	Seed      uint64       // seeds the shuffles and the losses' random streams
-	Workers   int          // goroutines per batch; ≤ 0 means GOMAXPROCS; results do not depend on it
+	Workers   int          // goroutines per batch; 0 means GOMAXPROCS, negative is ErrInvalid; results do not depend on it
 	// AfterEpoch, if non-nil, is called after each epoch (1-based) with the
 	// mean training loss; a non-nil error stops training and is returned.
 	AfterEpoch func(epoch int, loss float64) error
@@ -60,8 +77,8 @@ func Train(ctx context.Context, model *nn.MLP, loss Loss, train *Dataset, s *Tra
 	if st.Optimizer == nil {
 		st.Optimizer = &nn.Adam{LearningRate: 1e-2}
 	}
-	if st.Epochs < 0 || st.BatchSize < 0 {
-		return nil, fmt.Errorf("%w: epochs %d, batch size %d", ErrInvalid, st.Epochs, st.BatchSize)
+	if st.Epochs < 0 || st.BatchSize < 0 || st.Workers < 0 {
+		return nil, fmt.Errorf("%w: epochs %d, batch size %d, workers %d", ErrInvalid, st.Epochs, st.BatchSize, st.Workers)
 	}
 	in, out := model.Dims()
 	if _, p := train.X.Dims(); p != in {
@@ -81,7 +98,7 @@ func Train(ctx context.Context, model *nn.MLP, loss Loss, train *Dataset, s *Tra
 			if err := ctx.Err(); err != nil {
 				return res, err
 			}
-			val, err := batchGradient(grad, model, loss, train, batch, st.Seed, uint64(epoch), st.Workers)
+			val, err := batchGradient(ctx, grad, model, loss, train, batch, st.Seed, uint64(epoch), st.Workers)
 			if err != nil {
 				return res, err
 			}
@@ -112,25 +129,31 @@ func Train(ctx context.Context, model *nn.MLP, loss Loss, train *Dataset, s *Tra
 // len(model.Params())), exactly as one step of [Train] computes it (pair i
 // uses the random stream PCG(seed, stream·2³²+i)). It calls EndBatch of a
 // [BatchLoss].
-// A nil model, loss or d is ErrInvalid; a panicking loss (or an oracle it
-// calls) is an error matching ErrCallback.
-func BatchGradient(grad []float64, model *nn.MLP, loss Loss, d *Dataset, batch []int, seed, stream uint64, workers int) (float64, error) {
+// The losses run on s.Workers goroutines (see Settings). A nil model,
+// loss or d is ErrInvalid; a panicking loss (or an oracle it calls) is an
+// error matching ErrCallback; the pairs that failed are named by an
+// *implicit.BatchError.
+func BatchGradient(ctx context.Context, grad []float64, model *nn.MLP, loss Loss, d *Dataset, batch []int, seed, stream uint64, s *Settings) (float64, error) {
+	workers, err := s.workers()
+	if err != nil {
+		return 0, err
+	}
 	if model == nil || isNil(loss) || d == nil || d.X == nil {
 		return 0, fmt.Errorf("%w: BatchGradient needs a model, a loss and a dataset", ErrInvalid)
 	}
 	if len(grad) != len(model.Params()) {
 		return 0, fmt.Errorf("%w: grad has length %d, model has %d parameters", ErrDims, len(grad), len(model.Params()))
 	}
-	return batchGradient(grad, model, loss, d, batch, seed, stream, workers)
+	return batchGradient(ctx, grad, model, loss, d, batch, seed, stream, workers)
 }
 
-func batchGradient(grad []float64, model *nn.MLP, loss Loss, d *Dataset, batch []int, seed, stream uint64, workers int) (float64, error) {
+func batchGradient(ctx context.Context, grad []float64, model *nn.MLP, loss Loss, d *Dataset, pairs []int, seed, stream uint64, workers int) (float64, error) {
 	in, out := model.Dims()
-	if len(batch) == 0 {
+	if len(pairs) == 0 {
 		return 0, fmt.Errorf("%w: empty batch", ErrInvalid)
 	}
-	xb := mat.NewDense(len(batch), in, nil)
-	for r, i := range batch {
+	xb := mat.NewDense(len(pairs), in, nil)
+	for r, i := range pairs {
 		if i < 0 || i >= d.Len() {
 			return 0, fmt.Errorf("%w: pair %d of %d", ErrInvalid, i, d.Len())
 		}
@@ -141,12 +164,12 @@ func batchGradient(grad []float64, model *nn.MLP, loss Loss, d *Dataset, batch [
 		return 0, err
 	}
 	chat := pass.Output()
-	dy := mat.NewDense(len(batch), out, nil)
-	vals := make([]float64, len(batch))
-	err = parallel.ForErr(context.Background(), len(batch), workers, func(r int) error {
-		i := batch[r]
+	dy := mat.NewDense(len(pairs), out, nil)
+	vals := make([]float64, len(pairs))
+	err = batch.Run(ctx, len(pairs), workers, func(r int) error {
+		i := pairs[r]
 		rng := rand.New(rand.NewPCG(seed, stream<<32|uint64(i)))
-		v, err := loss.Eval(dy.RawRowView(r), chat.RawRowView(r), d, i, rng)
+		v, err := loss.Eval(ctx, dy.RawRowView(r), chat.RawRowView(r), d, i, rng)
 		vals[r] = v
 		return err
 	})
@@ -154,20 +177,20 @@ func batchGradient(grad []float64, model *nn.MLP, loss Loss, d *Dataset, batch [
 		return 0, callbackErr(err)
 	}
 	if bl, ok := loss.(BatchLoss); ok {
-		bl.EndBatch(batch)
+		bl.EndBatch(pairs)
 	}
 	total := 0.0
 	for _, v := range vals {
 		total += v
 	}
-	dy.Scale(1/float64(len(batch)), dy)
+	dy.Scale(1/float64(len(pairs)), dy)
 	for k := range grad {
 		grad[k] = 0
 	}
 	if _, err := pass.Backward(grad, dy, false); err != nil {
 		return 0, err
 	}
-	return total / float64(len(batch)), nil
+	return total / float64(len(pairs)), nil
 }
 
 // Predict returns the model's predicted costs for the rows of d.X (a nil
@@ -183,11 +206,12 @@ func Predict(model *nn.MLP, d *Dataset) (*mat.Dense, error) {
 	return mat.DenseCopyOf(p.Output()), nil
 }
 
-// ModelRegret returns the normalized regret of model's predictions on d.
-func ModelRegret(o Oracle, model *nn.MLP, d *Dataset, workers int) (float64, error) {
+// ModelRegret returns the normalized regret of model's predictions on d
+// (see Regret).
+func ModelRegret(ctx context.Context, o Oracle, model *nn.MLP, d *Dataset, s *Settings) (float64, error) {
 	chat, err := Predict(model, d)
 	if err != nil {
 		return 0, err
 	}
-	return Regret(o, chat, d, workers)
+	return Regret(ctx, o, chat, d, s)
 }

@@ -266,7 +266,7 @@ func TestAdversarialMaps(t *testing.T) {
 			if err != nil {
 				return nil, err
 			}
-			g, err := implicit.VJP(implicit.FixedPoint(m), x, theta, []float64{1, 0, -1}, nil)
+			g, err := implicit.VJP(context.Background(), implicit.FixedPoint(m), x, theta, []float64{1, 0, -1}, nil)
 			return func() error { return testutil.Finite("VJP", g) }, err
 		}
 	}

@@ -1,30 +1,40 @@
 package isotonic
 
-import "math/bits"
+import (
+	"math"
+	"math/bits"
+)
 
 // argsortDesc sets perm to the indices of v by decreasing value, ties by
 // increasing index, so the result is deterministic. keys is scratch of
-// length len(v). It is an introsort on the parallel arrays (keys, perm),
-// about 3× faster than slices.SortFunc on index/value pairs.
-func argsortDesc(perm []int, v, keys []float64) {
+// length len(v). From radixMin entries on it is a radix sort
+// (radixArgsortDesc: 2.8× faster than the introsort at n = 1000, 4× at
+// n = 10⁵, on fresh random data); below, an introsort on the parallel
+// arrays (keys, perm), about 3× faster than slices.SortFunc on index/value
+// pairs. Both give the same permutation.
+func argsortDesc(perm []int32, v, keys []float64) {
+	if len(v) >= radixMin && len(v) <= math.MaxInt32 {
+		radixArgsortDesc(perm, v)
+		return
+	}
 	copy(keys, v)
 	for i := range perm {
-		perm[i] = i
+		perm[i] = int32(i)
 	}
 	introsort(keys, perm, 2*bits.Len(uint(len(v))))
 }
 
 // before reports whether element i precedes element j.
-func before(k []float64, p []int, i, j int) bool {
+func before(k []float64, p []int32, i, j int) bool {
 	return k[i] > k[j] || (k[i] == k[j] && p[i] < p[j])
 }
 
-func swap(k []float64, p []int, i, j int) {
+func swap(k []float64, p []int32, i, j int) {
 	k[i], k[j] = k[j], k[i]
 	p[i], p[j] = p[j], p[i]
 }
 
-func introsort(k []float64, p []int, depth int) {
+func introsort(k []float64, p []int32, depth int) {
 	for len(k) > 16 {
 		if depth == 0 {
 			heapsort(k, p)
@@ -77,7 +87,7 @@ func introsort(k []float64, p []int, depth int) {
 	}
 }
 
-func heapsort(k []float64, p []int) {
+func heapsort(k []float64, p []int32) {
 	n := len(k)
 	// Max-heap of "comes last" elements, so the root is the last in order.
 	down := func(i, n int) {

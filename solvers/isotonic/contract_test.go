@@ -1,6 +1,7 @@
 package isotonic
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -36,7 +37,7 @@ func TestContractHalves(t *testing.T) {
 		for _, v := range res {
 			require.InDelta(t, 0, v, 1e-12)
 		}
-		eng, err := implicit.VJP(c, zs, th, g, nil)
+		eng, err := implicit.VJP(context.Background(), c, zs, th, g, nil)
 		require.NoError(t, err)
 		require.InDeltaSlice(t, flat, eng, 1e-8)
 		require.ErrorIs(t, r.VJP(make([]float64, n), g), ErrDims)

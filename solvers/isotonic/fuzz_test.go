@@ -1,6 +1,7 @@
 package isotonic
 
 import (
+	"context"
 	"errors"
 	"math"
 	"testing"
@@ -108,7 +109,7 @@ func FuzzMaps(f *testing.F) {
 		for i := range g {
 			g[i] = 1 / float64(i+1)
 		}
-		out, err := implicit.VJP(implicit.FixedPoint(m), x, th, g, nil)
+		out, err := implicit.VJP(context.Background(), implicit.FixedPoint(m), x, th, g, nil)
 		if err != nil {
 			return
 		}

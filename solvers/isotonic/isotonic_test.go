@@ -1,6 +1,7 @@
 package isotonic
 
 import (
+	"context"
 	"errors"
 	"math"
 	"math/rand/v2"
@@ -367,14 +368,14 @@ func TestImplicitMatchesBlocks(t *testing.T) {
 			require.InDelta(t, 0, r, 1e-12)
 		}
 		g := randVec(rng, n, 1)
-		got, err := implicit.VJP(cond, x, theta, g, nil)
+		got, err := implicit.VJP(context.Background(), cond, x, theta, g, nil)
 		require.NoError(t, err)
 		gz, gw := make([]float64, n), make([]float64, n)
 		require.NoError(t, p.Backward(gz, gw, g))
 		assert.InDeltaSlice(t, gz, got[:n], 1e-10)
 		assert.InDeltaSlice(t, gw, got[n:], 1e-10)
 		d := randVec(rng, 2*n, 1)
-		gotJ, err := implicit.JVP(cond, x, theta, d, nil)
+		gotJ, err := implicit.JVP(context.Background(), cond, x, theta, d, nil)
 		require.NoError(t, err)
 		wantJ := make([]float64, n)
 		require.NoError(t, p.Tangent(wantJ, d[:n], d[n:]))
@@ -390,7 +391,7 @@ func TestImplicitMatchesBlocks(t *testing.T) {
 		require.NoError(t, err)
 		rm, err := RegressionMap(n, nil, trial%2 == 0, eta)
 		require.NoError(t, err)
-		gy, err := implicit.VJP(implicit.FixedPoint(rm), v, y, g, nil)
+		gy, err := implicit.VJP(context.Background(), implicit.FixedPoint(rm), v, y, g, nil)
 		require.NoError(t, err)
 		want := make([]float64, n)
 		require.NoError(t, sol.VJP(want, g))
@@ -500,7 +501,7 @@ func TestArgsort(t *testing.T) {
 				v[i] = float64(n - i%7)
 			}
 		}
-		perm := make([]int, n)
+		perm := make([]int32, n)
 		argsortDesc(perm, v, make([]float64, n))
 		seen := make([]bool, n)
 		for t2, i := range perm {

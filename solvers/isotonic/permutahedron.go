@@ -2,8 +2,10 @@ package isotonic
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // Regularization selects the geometry of a permutahedron projection.
@@ -34,7 +36,7 @@ type Projection struct {
 	reg Regularization
 	// zperm[t] is the index of the t-th largest z, wperm[t] of the t-th
 	// largest w.
-	zperm, wperm []int
+	zperm, wperm []int32
 	// start are the PAV blocks over sorted positions, with n appended.
 	start []int
 	// pz, pw are the KL block softmax weights (nil for L2).
@@ -69,8 +71,46 @@ func (p *Projection) Blocks() []int {
 	return slices.Clone(p.start)
 }
 
-// scratchPool recycles the scratch vectors of Project.
-var scratchPool = sync.Pool{New: func() any { return new([]float64) }}
+// scratchPool recycles the scratch vectors of Project, startPool its
+// block starts before they are copied to their final size.
+var (
+	scratchPool = sync.Pool{New: func() any { return new([]float64) }}
+	startPool   = sync.Pool{New: func() any { return new([]int) }}
+)
+
+// identityMax bounds the length of the shared identity permutation.
+const identityMax = 1 << 16
+
+var (
+	identityMu sync.Mutex
+	identityV  atomic.Pointer[[]int32]
+)
+
+// identity returns (0, 1, …, n−1), shared by every caller and never
+// written, for n ≤ identityMax (nil above).
+func identity(n int) []int32 {
+	if n > identityMax {
+		return nil
+	}
+	if id := identityV.Load(); id != nil && len(*id) >= n {
+		return (*id)[:n:n]
+	}
+	identityMu.Lock()
+	defer identityMu.Unlock()
+	if id := identityV.Load(); id != nil && len(*id) >= n {
+		return (*id)[:n:n]
+	}
+	m := n
+	if id := identityV.Load(); id != nil {
+		m = min(identityMax, max(n, 2*len(*id)))
+	}
+	id := make([]int32, m)
+	for i := range id {
+		id[i] = int32(i)
+	}
+	identityV.Store(&id)
+	return id[:n:n]
+}
 
 // isSortedDesc reports whether v is non-increasing.
 func isSortedDesc(v []float64) bool {
@@ -101,7 +141,10 @@ func Project(dst, z, w []float64, reg Regularization) (*Projection, error) {
 	if err := checkFinite("w", w); err != nil {
 		return nil, err
 	}
-	p := &Projection{reg: reg, zperm: make([]int, n), wperm: make([]int, n), theta: make([]float64, 2*n)}
+	if n > math.MaxInt32 {
+		return nil, fmt.Errorf("%w: n = %d is too large", ErrDims, n)
+	}
+	p := &Projection{reg: reg, theta: make([]float64, 2*n)}
 	copy(p.theta, z)
 	copy(p.theta[n:], w)
 	// Scratch: s (sorted z), ws (sorted w), v, and sort keys; pooled.
@@ -114,17 +157,30 @@ func Project(dst, z, w []float64, reg Regularization) (*Projection, error) {
 	// Block sums (l2) or block log-sum-exps (KL) grow to at most n.
 	blockA, blockB := scratch[4*n:4*n:5*n], scratch[5*n:5*n:6*n]
 	s, ws, v, keys := scratch[:n], scratch[n:2*n], scratch[2*n:3*n], scratch[3*n:4*n]
-	sortInto := func(perm []int, v []float64) {
+	// A side already in decreasing order (the ranks ρ of soft sorting and
+	// ranking) shares a read-only identity permutation.
+	sortInto := func(v []float64) []int32 {
 		if isSortedDesc(v) {
-			for i := range perm {
-				perm[i] = i
+			if id := identity(n); id != nil {
+				return id
 			}
-			return
+			perm := make([]int32, n)
+			for i := range perm {
+				perm[i] = int32(i)
+			}
+			return perm
 		}
+		perm := make([]int32, n)
 		argsortDesc(perm, v, keys)
+		return perm
 	}
-	sortInto(p.zperm, z)
-	sortInto(p.wperm, w)
+	// Block starts are built in pooled scratch, kept at their final size.
+	sb := startPool.Get().(*[]int)
+	defer startPool.Put(sb)
+	if cap(*sb) < n+1 {
+		*sb = make([]int, 0, n+1)
+	}
+	p.zperm, p.wperm = sortInto(z), sortInto(w)
 	for t := range n {
 		s[t] = z[p.zperm[t]]
 		ws[t] = w[p.wperm[t]]
@@ -140,7 +196,7 @@ func Project(dst, z, w []float64, reg Regularization) (*Projection, error) {
 		for t := range n {
 			v[t] = s[t] - ws[t]
 		}
-		p.start = pavL2Unit(v, make([]int, 0, n+1), blockA)
+		p.start = pavL2Unit(v, (*sb)[:0], blockA)
 		for k := 0; k+1 < len(p.start); k++ {
 			a, b := p.start[k], p.start[k+1]
 			if b-a == 1 {
@@ -161,7 +217,7 @@ func Project(dst, z, w []float64, reg Regularization) (*Projection, error) {
 	case KL:
 		p.pz, p.pw = make([]float64, n), make([]float64, n)
 		kw := kKLWork{lseS: blockA, lseW: blockB}
-		p.start = kw.pav(v, s, ws, p.pz, p.pw, make([]int, 0, n+1))
+		p.start = kw.pav(v, s, ws, p.pz, p.pw, (*sb)[:0])
 		for k := 0; k+1 < len(p.start); k++ {
 			a, b := p.start[k], p.start[k+1]
 			ls, lw := kw.lseS[k], kw.lseW[k]
@@ -173,6 +229,7 @@ func Project(dst, z, w []float64, reg Regularization) (*Projection, error) {
 	if err := checkFinite("projection", dst); err != nil {
 		return nil, err
 	}
+	p.start = slices.Clone(p.start)
 	return p, nil
 }
 

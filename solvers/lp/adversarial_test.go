@@ -127,9 +127,9 @@ func TestAdversarialSolve(t *testing.T) {
 		solveCase("Tol 0.5", box2(), &Settings{Tol: 0.5}, nil),
 		solveCase("MaxIter -1", box2(), &Settings{MaxIter: -1}, ErrInvalid),
 		solveCase("MaxIter 1", box2(), &Settings{MaxIter: 1}, nil, ErrNotConverged),
-		solveCase("Regularization -1", box2(), &Settings{Regularization: -1}, ErrInvalid),
-		solveCase("Regularization NaN", box2(), &Settings{Regularization: nan}, ErrInvalid),
-		solveCase("Regularization Inf", box2(), &Settings{Regularization: inf}, ErrNaN),
+		solveCase("Quadratic -1", box2(), &Settings{Quadratic: -1}, ErrInvalid),
+		solveCase("Quadratic NaN", box2(), &Settings{Quadratic: nan}, ErrInvalid),
+		solveCase("Quadratic Inf", box2(), &Settings{Quadratic: inf}, ErrNaN),
 		solveCase("Barrier -1", box2(), &Settings{Barrier: -1}, ErrInvalid),
 		solveCase("Barrier NaN", box2(), &Settings{Barrier: nan}, ErrNaN),
 		solveCase("WarmStart length", box2(), &Settings{WarmStart: []float64{1}}, ErrDims),
@@ -163,7 +163,7 @@ func TestAdversarialSolve(t *testing.T) {
 		{Name: "Backward/cost scale", Call: func(ctx context.Context) (func() error, error) {
 			// With γ scaled along, x*(s·c, s·γ) = x*(c, γ): ∂x*/∂c scales by 1/s.
 			pb1 := box2()
-			ref, err := Solve(ctx, pb1, &Settings{Regularization: 0.5})
+			ref, err := Solve(ctx, pb1, &Settings{Quadratic: 0.5})
 			if err != nil {
 				return nil, err
 			}
@@ -174,7 +174,7 @@ func TestAdversarialSolve(t *testing.T) {
 			const sc = 1e20
 			pb2 := box2()
 			pb2.C = []float64{-sc, -2 * sc}
-			sol, err := Solve(ctx, pb2, &Settings{Regularization: 0.5 * sc})
+			sol, err := Solve(ctx, pb2, &Settings{Quadratic: 0.5 * sc})
 			if err != nil {
 				return nil, err
 			}
@@ -258,6 +258,10 @@ func TestAdversarialBatchOracleBackward(t *testing.T) {
 			_, err := SolveBatch(testutil.Canceled(), []*Problem{box2(), box2()}, nil)
 			return nil, err
 		}},
+		{Name: "SolveBatch/negative workers", Want: ErrInvalid, Call: func(ctx context.Context) (func() error, error) {
+			_, err := SolveBatch(ctx, []*Problem{box2()}, &Settings{Workers: -1})
+			return nil, err
+		}},
 		{Name: "SolveBatch/bad settings", Want: ErrInvalid, Call: func(ctx context.Context) (func() error, error) {
 			_, err := SolveBatch(ctx, []*Problem{box2()}, &Settings{Tol: -1})
 			return nil, err
@@ -295,14 +299,21 @@ func TestAdversarialBatchOracleBackward(t *testing.T) {
 			if err != nil {
 				return nil, err
 			}
-			return nil, or(make([]float64, 2), nil)
+			return nil, or(context.Background(), make([]float64, 2), nil)
 		}},
 		{Name: "Oracle/NaN cost", Want: ErrNaN, Call: func(context.Context) (func() error, error) {
 			or, err := NewOracle(box2(), nil)
 			if err != nil {
 				return nil, err
 			}
-			return nil, or(make([]float64, 2), []float64{math.NaN(), 0})
+			return nil, or(context.Background(), make([]float64, 2), []float64{math.NaN(), 0})
+		}},
+		{Name: "Oracle/canceled", Want: context.Canceled, Call: func(context.Context) (func() error, error) {
+			or, err := NewOracle(box2(), nil)
+			if err != nil {
+				return nil, err
+			}
+			return nil, or(testutil.Canceled(), make([]float64, 2), []float64{-1, -2})
 		}},
 		{Name: "Oracle/8 goroutines", Call: func(context.Context) (func() error, error) {
 			or, err := NewOracle(box2(), nil)
@@ -314,7 +325,7 @@ func TestAdversarialBatchOracleBackward(t *testing.T) {
 			for k := range 8 {
 				wg.Go(func() {
 					x := make([]float64, 2)
-					err := or(x, []float64{-1, -2 - float64(k)})
+					err := or(context.Background(), x, []float64{-1, -2 - float64(k)})
 					if err == nil {
 						err = feasible(box2(), x, 1e-6)
 					}
@@ -337,7 +348,7 @@ func TestAdversarialBatchOracleBackward(t *testing.T) {
 			return nil, err
 		}},
 		{Name: "Backward/wrong length", Want: ErrDims, Call: func(ctx context.Context) (func() error, error) {
-			sol, err := Solve(ctx, box2(), &Settings{Regularization: 0.1})
+			sol, err := Solve(ctx, box2(), &Settings{Quadratic: 0.1})
 			if err != nil {
 				return nil, err
 			}
@@ -345,7 +356,7 @@ func TestAdversarialBatchOracleBackward(t *testing.T) {
 			return nil, err
 		}},
 		{Name: "Backward/NaN", Want: ErrNaN, Call: func(ctx context.Context) (func() error, error) {
-			sol, err := Solve(ctx, box2(), &Settings{Regularization: 0.1})
+			sol, err := Solve(ctx, box2(), &Settings{Quadratic: 0.1})
 			if err != nil {
 				return nil, err
 			}
@@ -353,7 +364,7 @@ func TestAdversarialBatchOracleBackward(t *testing.T) {
 			return nil, err
 		}},
 		{Name: "Backward/valid", Call: func(ctx context.Context) (func() error, error) {
-			sol, err := Solve(ctx, box2(), &Settings{Regularization: 0.1})
+			sol, err := Solve(ctx, box2(), &Settings{Quadratic: 0.1})
 			if err != nil {
 				return nil, err
 			}

@@ -3,17 +3,21 @@ package lp
 import (
 	"context"
 
+	"github.com/optlayers/optlayers/implicit"
 	"github.com/optlayers/optlayers/internal/parallel"
-	"github.com/optlayers/optlayers/solvers/qp"
 )
 
 // SolveBatch solves the problems concurrently on s.Workers goroutines
 // (default GOMAXPROCS). The i-th solution and error belong to
 // problems[i]; results do not depend on the number of workers. The error
-// is nil when every instance succeeded and a *qp.BatchError otherwise.
+// is nil when every instance succeeded and an *implicit.BatchError naming
+// the failed ones otherwise; the solutions of the others are returned.
 func SolveBatch(ctx context.Context, problems []*Problem, s *Settings) ([]*Solution, error) {
 	w := 0
 	if s != nil {
+		if err := s.validate(); err != nil {
+			return nil, err
+		}
 		w = s.Workers
 	}
 	sols := make([]*Solution, len(problems))
@@ -21,10 +25,5 @@ func SolveBatch(ctx context.Context, problems []*Problem, s *Settings) ([]*Solut
 	parallel.For(len(problems), w, func(i int) {
 		sols[i], errs[i] = Solve(ctx, problems[i], s)
 	})
-	for _, e := range errs {
-		if e != nil {
-			return sols, &qp.BatchError{Errs: errs}
-		}
-	}
-	return sols, nil
+	return sols, implicit.NewBatchError(errs)
 }

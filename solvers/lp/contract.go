@@ -270,25 +270,32 @@ func (s *Solution) Theta() []float64 {
 	l := s.Layout()
 	th := make([]float64, l.Len())
 	_, _, qth := s.qp.Condition()
-	ql := s.qp.Layout()
 	cs := s.cs()
-	for i, v := range ql.P(qth) {
-		l.C(th)[i] = v * cs
-	}
-	if a := l.A(th); a != nil {
-		a.Copy(ql.A(qth))
-	}
-	copy(l.B(th), ql.B(qth))
-	if g := l.G(th); g != nil {
-		g.Copy(ql.G(qth).Slice(0, l.M, 0, l.N))
-	}
-	qh := ql.H(qth)
-	copy(l.H(th), qh[:l.M])
-	copy(l.UpperBounds(th), qh[l.M:l.M+len(l.Upper)])
-	for k, v := range qh[l.M+len(l.Upper):] {
-		l.LowerBounds(th)[k] = -v
-	}
+	fromQP(l, th, qth, func(v float64) float64 { return v * cs })
 	return th
+}
+
+// fromQP sets dst (LP layout l) from w (the layout of the QP the LP is
+// solved as: bounds appended to the inequalities, a lower bound as
+// −x ≤ −l), mapping the cost entries by cost (a rescaling of c).
+func fromQP(l Layout, dst, w []float64, cost func(float64) float64) {
+	ql := qp.Layout{N: l.N, NEq: l.NEq, M: l.M + len(l.Upper) + len(l.Lower)}
+	for i, v := range ql.P(w) {
+		l.C(dst)[i] = cost(v)
+	}
+	if a := l.A(dst); a != nil {
+		a.Copy(ql.A(w))
+	}
+	copy(l.B(dst), ql.B(w))
+	if g := l.G(dst); g != nil {
+		g.Copy(ql.G(w).Slice(0, l.M, 0, l.N))
+	}
+	h := ql.H(w)
+	copy(l.H(dst), h[:l.M])
+	copy(l.UpperBounds(dst), h[l.M:l.M+len(l.Upper)])
+	for k, v := range h[l.M+len(l.Upper):] {
+		l.LowerBounds(dst)[k] = -v
+	}
 }
 
 // Condition returns the KKT condition of the solved LP (with its
@@ -364,24 +371,7 @@ func (c *condition) mapTheta(tq, theta []float64) {
 // unmapTheta is the transpose of the linear part of mapTheta: it sets
 // dst (LP layout) from w (QP layout).
 func (c *condition) unmapTheta(dst, w []float64) {
-	l := c.l
-	ql := qp.Layout{N: l.N, NEq: l.NEq, M: l.M + len(l.Upper) + len(l.Lower)}
-	for i, v := range ql.P(w) {
-		l.C(dst)[i] = v / c.cs
-	}
-	if a := l.A(dst); a != nil {
-		a.Copy(ql.A(w))
-	}
-	copy(l.B(dst), ql.B(w))
-	if g := l.G(dst); g != nil {
-		g.Copy(ql.G(w).Slice(0, l.M, 0, l.N))
-	}
-	h := ql.H(w)
-	copy(l.H(dst), h[:l.M])
-	copy(l.UpperBounds(dst), h[l.M:l.M+len(l.Upper)])
-	for k, v := range h[l.M+len(l.Upper):] {
-		l.LowerBounds(dst)[k] = -v
-	}
+	fromQP(c.l, dst, w, func(v float64) float64 { return v / c.cs })
 }
 
 func (c *condition) Residual(dst, z, theta []float64) {

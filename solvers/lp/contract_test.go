@@ -16,7 +16,7 @@ func TestContractMatchesBackward(t *testing.T) {
 	pb := randomLP(rng, 5, 1, 3)
 	pb.Upper[2] = math.Inf(1)
 	pb.Lower[4] = math.Inf(-1)
-	sol, err := Solve(context.Background(), pb, &Settings{Regularization: 0.3, Tol: 1e-11})
+	sol, err := Solve(context.Background(), pb, &Settings{Quadratic: 0.3, Tol: 1e-11})
 	require.NoError(t, err)
 	l := sol.Layout()
 	require.Equal(t, []int{0, 1, 3, 4}, l.Upper)

@@ -25,7 +25,7 @@
 //
 //   - Quadratic regularization (Wilder, Dilkina & Tambe 2019):
 //     minimize cᵀx + γ/2‖x‖², a strongly convex QP whose solution is
-//     Lipschitz in c; Settings.Regularization = γ.
+//     Lipschitz in c; Settings.Quadratic = γ.
 //   - Log-barrier smoothing (Mandi & Guns 2020): stop the interior point
 //     on the central path at barrier weight μ, that is, solve
 //     minimize cᵀx − μ Σᵢ log(hᵢ − gᵢᵀx) (bounds included) s.t. Ax = b,

@@ -97,7 +97,7 @@ func FuzzSolve(f *testing.F) {
 		}
 		set := &Settings{MaxIter: 60}
 		if bounds&4 != 0 {
-			set.Regularization = 0.1
+			set.Quadratic = 0.1
 		}
 		sol, err := Solve(context.Background(), pb, set)
 		if err != nil {
@@ -157,7 +157,7 @@ func FuzzOracle(f *testing.F) {
 				pb.B = []float64{0.5}
 			}
 		}
-		set := &Settings{Tol: tol, MaxIter: maxIter % 200, Regularization: float64(flags>>5&1) * 0.1}
+		set := &Settings{Tol: tol, MaxIter: maxIter % 200, Quadratic: float64(flags>>5&1) * 0.1}
 		or, err := NewOracle(pb, set)
 		if err != nil {
 			return
@@ -167,7 +167,7 @@ func FuzzOracle(f *testing.F) {
 			cost[i] = r.float()
 		}
 		x := make([]float64, n)
-		if err := or(x, cost); err != nil {
+		if err := or(context.Background(), x, cost); err != nil {
 			return
 		}
 		if !finite(x) {

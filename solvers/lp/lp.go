@@ -8,7 +8,12 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/optlayers/optlayers/solvers/perturbed"
 	"github.com/optlayers/optlayers/solvers/qp"
+
+	"github.com/optlayers/optlayers/internal/guard"
+
+	"github.com/optlayers/optlayers/internal/batch"
 )
 
 // Errors are those of package qp, so errors.Is works with either name.
@@ -19,7 +24,7 @@ var (
 	ErrDims         = qp.ErrDims
 	ErrNaN          = qp.ErrNaN
 	// ErrInvalid reports an invalid setting: a negative, NaN or ≥ 1 Tol,
-	// a negative MaxIter, a negative, NaN or infinite Regularization or
+	// a negative MaxIter, a negative, NaN or infinite Quadratic or
 	// Barrier (NaN and Inf also match ErrNaN), a nil Solution.
 	ErrInvalid = qp.ErrInvalid
 )
@@ -53,17 +58,18 @@ type Settings struct {
 	// MaxIter caps interior-point iterations. 0 means the default 100;
 	// negative is ErrInvalid.
 	MaxIter int
-	// Regularization γ ≥ 0 (finite) adds γ/2‖x‖² to the objective (Wilder, Dilkina
-	// & Tambe 2019): the solution becomes a continuous, almost everywhere
+	// Quadratic is the weight γ ≥ 0 (finite) of the quadratic
+	// regularization γ/2‖x‖² added to the objective (Wilder, Dilkina &
+	// Tambe 2019): the solution becomes a continuous, almost everywhere
 	// differentiable function of c. Default 0.
-	Regularization float64
+	Quadratic float64
 	// Barrier μ ≥ 0 (finite) stops the interior point on the central path at
 	// barrier weight μ: the solution of min cᵀx − μ Σ log(slacks), smooth
 	// in all the data (Mandi & Guns 2020). Default 0 (the LP optimum).
 	Barrier float64
 	// WarmStart is an optional starting x (nil, or length n).
 	WarmStart []float64
-	// Workers for SolveBatch; 0 means GOMAXPROCS.
+	// Workers for SolveBatch; 0 means GOMAXPROCS, negative is ErrInvalid.
 	Workers int
 	// Logger, if non-nil, receives the interior point's iterations.
 	Logger *slog.Logger
@@ -198,13 +204,7 @@ func checkPair(mn string, m mat.Matrix, vn string, v []float64, n int) error {
 }
 
 // isNilMatrix reports a nil interface or a nil *mat.Dense.
-func isNilMatrix(m mat.Matrix) bool {
-	if m == nil {
-		return true
-	}
-	d, ok := m.(*mat.Dense)
-	return ok && d == nil
-}
+func isNilMatrix(m mat.Matrix) bool { return guard.IsNilMatrix(m) }
 
 // validate reports invalid settings.
 func (s *Settings) validate() error {
@@ -215,16 +215,16 @@ func (s *Settings) validate() error {
 		return fmt.Errorf("%w: Tol = %g (want 0 ≤ Tol < 1; 0 means the default)", ErrInvalid, s.Tol)
 	case s.MaxIter < 0:
 		return fmt.Errorf("%w: MaxIter = %d (want ≥ 0; 0 means the default)", ErrInvalid, s.MaxIter)
-	case math.IsNaN(s.Regularization) || math.IsInf(s.Regularization, 0):
-		return fmt.Errorf("%w: %w: regularization %g must be finite and ≥ 0", ErrInvalid, ErrNaN, s.Regularization)
-	case s.Regularization < 0:
-		return fmt.Errorf("%w: regularization %g must be ≥ 0", ErrInvalid, s.Regularization)
+	case math.IsNaN(s.Quadratic) || math.IsInf(s.Quadratic, 0):
+		return fmt.Errorf("%w: %w: Quadratic = %g must be finite and ≥ 0", ErrInvalid, ErrNaN, s.Quadratic)
+	case s.Quadratic < 0:
+		return fmt.Errorf("%w: Quadratic = %g must be ≥ 0", ErrInvalid, s.Quadratic)
 	case math.IsNaN(s.Barrier) || math.IsInf(s.Barrier, 0):
 		return fmt.Errorf("%w: %w: barrier %g must be finite and ≥ 0", ErrInvalid, ErrNaN, s.Barrier)
 	case s.Barrier < 0:
 		return fmt.Errorf("%w: barrier %g must be ≥ 0", ErrInvalid, s.Barrier)
 	}
-	return nil
+	return batch.CheckWorkers(s.Workers, ErrInvalid)
 }
 
 // Solve solves the LP pb (or its regularized or barrier-smoothed variant,
@@ -243,7 +243,7 @@ func Solve(ctx context.Context, pb *Problem, s *Settings) (*Solution, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	q, lo, up, err := toQP(pb, set.Regularization)
+	q, lo, up, err := toQP(pb, set.Quadratic)
 	if err != nil {
 		return nil, err
 	}
@@ -266,7 +266,7 @@ func Solve(ctx context.Context, pb *Problem, s *Settings) (*Solution, error) {
 			n := len(p)
 			qq := mat.NewSymDense(n, nil)
 			for i := range n {
-				qq.SetSym(i, i, set.Regularization/cs)
+				qq.SetSym(i, i, set.Quadratic/cs)
 			}
 			q.Q = qq
 		}
@@ -325,10 +325,10 @@ type Gradient struct {
 // Backward returns the gradient of ⟨gx, x*⟩ with respect to the data, by
 // the QP backward pass on the KKT system factorized at the solution.
 //
-// The solution of an LP (Regularization = Barrier = 0) is piecewise
+// The solution of an LP (Quadratic = Barrier = 0) is piecewise
 // constant in c: its gradient with respect to c is zero wherever it
 // exists, and the KKT matrix is singular where the optimal vertex is not
-// unique. Use Regularization or Barrier for informative gradients in c
+// unique. Use Quadratic or Barrier for informative gradients in c
 // (or the perturbed optimizer of package solvers/perturbed).
 func (s *Solution) Backward(gx []float64) (*Gradient, error) {
 	if s == nil || s.qp == nil {
@@ -364,18 +364,18 @@ func (s *Solution) backward(gx, gnu, glam []float64) (*Gradient, error) {
 	return out, nil
 }
 
-// Oracle solves min costᵀx over a fixed polytope and writes the minimizer
-// into dst (length n). It is the shape used by predict-then-optimize code
-// (SPO+, perturbed optimizers). Oracles returned by NewOracle are safe for
-// concurrent use.
-type Oracle func(dst, cost []float64) error
-
-// NewOracle returns the Oracle of the polytope of pb (pb.C is ignored).
-// The problem data are copied. With s.Regularization or s.Barrier the
-// oracle returns the smoothed solution instead of a vertex; at ties it
-// returns a point of the optimal face (the interior point converges
-// towards its analytic center), which has the same optimal cost.
-func NewOracle(pb *Problem, s *Settings) (Oracle, error) {
+// NewOracle returns the linear-optimization oracle of the polytope of pb
+// (pb.C is ignored): a perturbed.Oracle, the module's one oracle function
+// type, that solves min costᵀx over the polytope and writes the minimizer
+// into dst (length n), under the caller's ctx (its interior point stops
+// within one iteration of ctx being done). It is the shape used by
+// predict-then-optimize code (SPO+, perturbed optimizers) and is safe for
+// concurrent use. The problem data are copied. With s.Quadratic or
+// s.Barrier the oracle returns the smoothed solution instead of a vertex;
+// at ties it returns a point of the optimal face (the interior point
+// converges towards its analytic center), which has the same optimal
+// cost.
+func NewOracle(pb *Problem, s *Settings) (perturbed.Oracle, error) {
 	if pb == nil {
 		return nil, fmt.Errorf("%w: nil problem", ErrDims)
 	}
@@ -419,13 +419,13 @@ func NewOracle(pb *Problem, s *Settings) (Oracle, error) {
 		c := *s
 		set = &c
 	}
-	return func(dst, cost []float64) error {
+	return func(ctx context.Context, dst, cost []float64) error {
 		if len(dst) != n || len(cost) != n {
 			return fmt.Errorf("%w: oracle over %d variables called with len(dst)=%d, len(cost)=%d", ErrDims, n, len(dst), len(cost))
 		}
 		pb := *cp
 		pb.C = cost
-		sol, err := Solve(context.Background(), &pb, set)
+		sol, err := Solve(ctx, &pb, set)
 		if err != nil {
 			return err
 		}

@@ -227,7 +227,7 @@ func TestInfeasibleUnbounded(t *testing.T) {
 func TestSmoothedGradients(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	ctx := context.Background()
-	for _, set := range []*Settings{{Regularization: 0.5, Tol: 1e-11}, {Barrier: 0.05, Tol: 1e-11}} {
+	for _, set := range []*Settings{{Quadratic: 0.5, Tol: 1e-11}, {Barrier: 0.05, Tol: 1e-11}} {
 		for range 3 {
 			n := 4 + rng.IntN(4)
 			pb := randomLP(rng, n, 1, n)
@@ -284,7 +284,7 @@ func TestOracle(t *testing.T) {
 	dst := make([]float64, 6)
 	for range 3 {
 		c := randVec(rng, 6)
-		require.NoError(t, or(dst, c))
+		require.NoError(t, or(context.Background(), dst, c))
 		p := *pb
 		p.C = c
 		want, err := simplexOptimum(t, &p)
@@ -292,7 +292,7 @@ func TestOracle(t *testing.T) {
 		got := mat.Dot(mat.NewVecDense(6, c), mat.NewVecDense(6, dst))
 		require.InDelta(t, want, got, 1e-7*math.Max(1, math.Abs(want)))
 	}
-	require.ErrorIs(t, or(dst, make([]float64, 5)), ErrDims)
+	require.ErrorIs(t, or(context.Background(), dst, make([]float64, 5)), ErrDims)
 }
 
 // TestAgainstSimplexDegenerate uses integer data with many ties: the

@@ -1,6 +1,7 @@
 package lp
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -69,7 +70,7 @@ func TestShortestPathOracle(t *testing.T) {
 		for i := range cost {
 			cost[i] = rng.Float64()
 		}
-		require.NoError(t, or(x, cost))
+		require.NoError(t, or(context.Background(), x, cost))
 		got := 0.0
 		for i, c := range cost {
 			got += c * x[i]
@@ -82,7 +83,7 @@ func TestShortestPathOracle(t *testing.T) {
 	for i := range cost {
 		cost[i] = 1
 	}
-	require.NoError(t, or(x, cost))
+	require.NoError(t, or(context.Background(), x, cost))
 	got := 0.0
 	for _, v := range x {
 		got += v
@@ -103,7 +104,7 @@ func BenchmarkShortestPathOracle(b *testing.B) {
 	}
 	x := make([]float64, len(arcs))
 	for b.Loop() {
-		if err := or(x, cost); err != nil {
+		if err := or(context.Background(), x, cost); err != nil {
 			b.Fatal(err)
 		}
 	}

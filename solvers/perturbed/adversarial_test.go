@@ -48,12 +48,12 @@ func TestAdversarialForward(t *testing.T) {
 	th := []float64{0.5, -0.2, 0.1}
 	opt := func(s *Settings) *Optimizer { return &Optimizer{Oracle: argmaxOracle, Dim: 3, Settings: s} }
 	nan, inf := math.NaN(), math.Inf(1)
-	panicking := &Optimizer{Dim: 3, Oracle: func(dst, cost []float64) error { panic("oracle boom") }}
+	panicking := &Optimizer{Dim: 3, Oracle: func(_ context.Context, dst, cost []float64) error { panic("oracle boom") }}
 	panicErr := errors.New("oracle error value")
-	panicking2 := &Optimizer{Dim: 3, Oracle: func(dst, cost []float64) error { panic(panicErr) }, Settings: &Settings{Workers: 2}}
-	nanOracle := &Optimizer{Dim: 3, Oracle: func(dst, cost []float64) error { dst[0] = nan; return nil }}
-	hugeOracle := &Optimizer{Dim: 3, Oracle: func(dst, cost []float64) error { dst[0] = 1e308; return nil }}
-	errOracle := &Optimizer{Dim: 3, Oracle: func(dst, cost []float64) error { return errors.New("no") }}
+	panicking2 := &Optimizer{Dim: 3, Oracle: func(_ context.Context, dst, cost []float64) error { panic(panicErr) }, Settings: &Settings{Workers: 2}}
+	nanOracle := &Optimizer{Dim: 3, Oracle: func(_ context.Context, dst, cost []float64) error { dst[0] = nan; return nil }}
+	hugeOracle := &Optimizer{Dim: 3, Oracle: func(_ context.Context, dst, cost []float64) error { dst[0] = 1e308; return nil }}
+	errOracle := &Optimizer{Dim: 3, Oracle: func(_ context.Context, dst, cost []float64) error { return errors.New("no") }}
 	cases := []testutil.Case{
 		forwardCase("valid", opt(nil), th, nil),
 		forwardCase("nil optimizer", nil, th, ErrInvalid),
@@ -90,9 +90,9 @@ func TestAdversarialForward(t *testing.T) {
 			return nil, err
 		}},
 		{Name: "Forward/expiring ctx", Want: context.DeadlineExceeded, Call: func(ctx context.Context) (func() error, error) {
-			slow := &Optimizer{Dim: 3, Settings: &Settings{Samples: 1000, Workers: 2}, Oracle: func(dst, cost []float64) error {
+			slow := &Optimizer{Dim: 3, Settings: &Settings{Samples: 1000, Workers: 2}, Oracle: func(_ context.Context, dst, cost []float64) error {
 				time.Sleep(time.Millisecond)
-				return argmaxOracle(dst, cost)
+				return argmaxOracle(context.Background(), dst, cost)
 			}}
 			ctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
 			defer cancel()
@@ -250,7 +250,7 @@ func TestAdversarialResult(t *testing.T) {
 			}},
 		)
 	}
-	huge := &Optimizer{Dim: 2, Oracle: func(dst, cost []float64) error { dst[0] = 1e307; return nil }, Settings: &Settings{Sigma: 1e-300}}
+	huge := &Optimizer{Dim: 2, Oracle: func(_ context.Context, dst, cost []float64) error { dst[0] = 1e307; return nil }, Settings: &Settings{Sigma: 1e-300}}
 	hr, err := huge.Forward(context.Background(), []float64{0, 0})
 	if err != nil {
 		t.Fatal(err)

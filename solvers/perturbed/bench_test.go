@@ -36,7 +36,7 @@ func BenchmarkShortestPath1000(b *testing.B) {
 		})
 		b.Run("FenchelYoung/"+name, func(b *testing.B) {
 			y := make([]float64, gridArcs)
-			_ = shortestPathOracle(y, theta)
+			_ = shortestPathOracle(context.Background(), y, theta)
 			b.ReportAllocs()
 			testutil.LoopCPU(b, func() {
 				if _, _, err := opt.FenchelYoung(ctx, theta, y); err != nil {
@@ -65,7 +65,7 @@ func BenchmarkTopK1000(b *testing.B) {
 		theta[i] = rng.NormFloat64()
 	}
 	opt := &Optimizer{Dim: d, Settings: &Settings{Samples: 1000, Noise: Gumbel},
-		Oracle: func(dst, cost []float64) error { topK(dst, cost, k); return nil }}
+		Oracle: func(_ context.Context, dst, cost []float64) error { topK(dst, cost, k); return nil }}
 	b.ReportAllocs()
 	testutil.LoopCPU(b, func() {
 		if _, _, err := opt.Mean(context.Background(), theta); err != nil {

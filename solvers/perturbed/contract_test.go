@@ -32,7 +32,7 @@ func TestContractCondition(t *testing.T) {
 		g := randVec(rng, 4, 1)
 		fast := make([]float64, 4)
 		require.NoError(t, r.VJP(fast, g))
-		eng, err := implicit.VJP(c, z, th, g, nil)
+		eng, err := implicit.VJP(context.Background(), c, z, th, g, nil)
 		require.NoError(t, err)
 		require.InDeltaSlice(t, fast, eng, 1e-12)
 

@@ -10,7 +10,7 @@ import (
 // The perturbed argmax over one-hot vectors with Gumbel noise is the
 // softmax: the Gumbel-max trick.
 func Example() {
-	argmax := func(dst, cost []float64) error {
+	argmax := func(_ context.Context, dst, cost []float64) error {
 		best := 0
 		for i, c := range cost {
 			if c > cost[best] {

@@ -59,7 +59,7 @@ func FuzzProducts(f *testing.F) {
 	f.Add(1.0, 0.0, 1e-300, 1e308, 1e307, uint8(9))
 	f.Fuzz(func(t *testing.T, t0, t1, sigma, g0, scale float64, flags uint8) {
 		theta := []float64{t0, t1, 0}
-		oracle := func(dst, cost []float64) error {
+		oracle := func(_ context.Context, dst, cost []float64) error {
 			k := 0
 			for i := range cost {
 				if (flags&2 != 0 && cost[i] < cost[k]) || (flags&2 == 0 && cost[i] > cost[k]) {

@@ -1,6 +1,9 @@
 package perturbed
 
-import "math"
+import (
+	"context"
+	"math"
+)
 
 // The 5×5 grid of the PTO protocol (BENCHMARKS.md): for each row i, first
 // the horizontal arcs v→v+1 (j < 4), then, if i < 4, the vertical arcs
@@ -35,7 +38,7 @@ var gridIncoming = func() [25][]int {
 
 // shortestPathOracle writes the arc indicator of a shortest 0→24 path for
 // the arc costs (dynamic programming on the DAG, nodes in index order).
-func shortestPathOracle(dst, cost []float64) error {
+func shortestPathOracle(_ context.Context, dst, cost []float64) error {
 	var dist [25]float64
 	var pred [25]int
 	for v := 1; v < 25; v++ {

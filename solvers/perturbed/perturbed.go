@@ -23,8 +23,15 @@ import (
 // Settings.Workers is not 1 the oracle is called from several goroutines
 // at once and must be safe for concurrent use. A returned error stops the
 // evaluation and is wrapped in the error of the caller; a panic is
-// recovered and returned as an error matching ErrCallback.
-type Oracle func(dst, cost []float64) error
+// recovered and returned as an error matching ErrCallback. ctx is the
+// caller's (Forward's, Jacobian's, FenchelYoung's): an oracle that runs a
+// long solve (lp.NewOracle's) should stop when it is done.
+//
+// It is the module's one linear-optimization oracle function type:
+// lp.NewOracle returns one for a polytope, and layers/pto's Oracle
+// interface describes the same kind of solver together with its
+// dimension and sense.
+type Oracle func(ctx context.Context, dst, cost []float64) error
 
 // Noise is the distribution of the perturbation Z.
 type Noise int
@@ -303,7 +310,7 @@ func (o *Optimizer) run(ctx context.Context, theta []float64, s Settings, keep b
 	}
 	if s.ControlVariate && keep {
 		res.baseline = make([]float64, d)
-		if err := callOracle(o.Oracle, res.baseline, theta, -1); err != nil {
+		if err := callOracle(ctx, o.Oracle, res.baseline, theta, -1); err != nil {
 			return nil, err
 		}
 	}
@@ -380,7 +387,7 @@ func (o *Optimizer) run(ctx context.Context, theta []float64, s Settings, keep b
 				return
 			}
 			clear(y)
-			if err := invoke(o.Oracle, y, cost, k); err != nil {
+			if err := invoke(ctx, o.Oracle, y, cost, k); err != nil {
 				fail(err)
 				return
 			}
@@ -450,9 +457,9 @@ func (o *Optimizer) run(ctx context.Context, theta []float64, s Settings, keep b
 
 // callOracle calls the oracle on cost and checks its output. k is the
 // sample index (−1 for the unperturbed call).
-func callOracle(oracle Oracle, dst, cost []float64, k int) error {
+func callOracle(ctx context.Context, oracle Oracle, dst, cost []float64, k int) error {
 	clear(dst)
-	if err := invoke(oracle, dst, cost, k); err != nil {
+	if err := invoke(ctx, oracle, dst, cost, k); err != nil {
 		return err
 	}
 	if !finite(dst) {
@@ -463,14 +470,14 @@ func callOracle(oracle Oracle, dst, cost []float64, k int) error {
 
 // invoke calls the oracle for sample k, wrapping its error in ErrOracle
 // and turning a panic into an error matching ErrCallback and ErrOracle.
-func invoke(oracle Oracle, dst, cost []float64, k int) (err error) {
+func invoke(ctx context.Context, oracle Oracle, dst, cost []float64, k int) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = fmt.Errorf("%w: %w: sample %d: %w", ErrCallback, ErrOracle, k,
 				&parallel.PanicError{Index: k, Value: v, Stack: debug.Stack()})
 		}
 	}()
-	if e := oracle(dst, cost); e != nil {
+	if e := oracle(ctx, dst, cost); e != nil {
 		return fmt.Errorf("%w: sample %d: %w", ErrOracle, k, e)
 	}
 	return nil

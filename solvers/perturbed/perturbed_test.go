@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -16,14 +17,14 @@ import (
 
 // argmaxOracle returns the one-hot indicator of the largest cost: the
 // argmax of ⟨cost, y⟩ over the vertices of the simplex.
-func argmaxOracle(dst, cost []float64) error {
+func argmaxOracle(_ context.Context, dst, cost []float64) error {
 	clear(dst)
 	dst[floats.MaxIdx(cost)] = 1
 	return nil
 }
 
 // argminOracle is the argmin over the vertices of the simplex.
-func argminOracle(dst, cost []float64) error {
+func argminOracle(_ context.Context, dst, cost []float64) error {
 	clear(dst)
 	dst[floats.MinIdx(cost)] = 1
 	return nil
@@ -294,7 +295,7 @@ func TestShortestPathMeanIsFlow(t *testing.T) {
 	}
 	// The perturbed minimum is below the unperturbed one (concavity).
 	y := make([]float64, gridArcs)
-	require.NoError(t, shortestPathOracle(y, theta))
+	require.NoError(t, shortestPathOracle(context.Background(), y, theta))
 	assert.Less(t, value, floats.Dot(theta, y))
 }
 
@@ -342,11 +343,11 @@ func TestBadInput(t *testing.T) {
 func TestOracleFailures(t *testing.T) {
 	ctx := context.Background()
 	boom := errors.New("boom")
-	failing := &Optimizer{Dim: 3, Oracle: func(dst, cost []float64) error { return boom }}
+	failing := &Optimizer{Dim: 3, Oracle: func(_ context.Context, dst, cost []float64) error { return boom }}
 	_, err := failing.Forward(ctx, []float64{1, 2, 3})
 	assert.ErrorIs(t, err, ErrOracle)
 	assert.ErrorIs(t, err, boom)
-	nan := &Optimizer{Dim: 3, Oracle: func(dst, cost []float64) error { dst[1] = math.NaN(); return nil }}
+	nan := &Optimizer{Dim: 3, Oracle: func(_ context.Context, dst, cost []float64) error { dst[1] = math.NaN(); return nil }}
 	_, err = nan.Forward(ctx, []float64{1, 2, 3})
 	assert.ErrorIs(t, err, ErrOracle)
 	cv := &Optimizer{Dim: 3, Oracle: failing.Oracle, Settings: &Settings{ControlVariate: true}}
@@ -365,12 +366,12 @@ func TestCancel(t *testing.T) {
 	defer cancel()
 	var calls int
 	opt = &Optimizer{Dim: 3, Settings: &Settings{Samples: 100000, Workers: 1},
-		Oracle: func(dst, cost []float64) error {
+		Oracle: func(_ context.Context, dst, cost []float64) error {
 			calls++
 			if calls == 10 {
 				cancel()
 			}
-			return argmaxOracle(dst, cost)
+			return argmaxOracle(context.Background(), dst, cost)
 		}}
 	_, _, err = opt.FenchelYoung(ctx, []float64{1, 2, 3}, []float64{0, 0, 1})
 	assert.ErrorIs(t, err, context.Canceled)
@@ -412,4 +413,24 @@ func TestAntithetic(t *testing.T) {
 	opt := &Optimizer{Oracle: argmaxOracle, Dim: 2, Settings: &Settings{Noise: Gumbel, Antithetic: true}}
 	_, err := opt.Forward(context.Background(), theta)
 	assert.ErrorIs(t, err, ErrInvalid)
+}
+
+type ctxKey struct{}
+
+// The caller's ctx reaches every oracle call, on every worker.
+func TestContextReachesOracle(t *testing.T) {
+	ctx := context.WithValue(context.Background(), ctxKey{}, 1)
+	var missing atomic.Int64
+	opt := &Optimizer{Dim: 3, Settings: &Settings{Samples: 64, Workers: 3, ControlVariate: true},
+		Oracle: func(ctx context.Context, dst, cost []float64) error {
+			if ctx.Value(ctxKey{}) != 1 {
+				missing.Add(1)
+			}
+			return argmaxOracle(ctx, dst, cost)
+		}}
+	_, err := opt.Forward(ctx, []float64{0.1, 0.5, -0.2})
+	require.NoError(t, err)
+	_, _, err = opt.FenchelYoung(ctx, []float64{0.1, 0.5, -0.2}, []float64{0, 1, 0})
+	require.NoError(t, err)
+	assert.Zero(t, missing.Load())
 }

@@ -521,6 +521,24 @@ func TestAdversarialConstructors(t *testing.T) {
 			_, err = p.Solve(testutil.Canceled(), []float64{3, 3})
 			return nil, err
 		}},
+		{Name: "Polyhedron.ProjectContext/canceled", Want: context.Canceled, Call: func(context.Context) (func() error, error) {
+			p, err := NewPolyhedron(a, []float64{1}, nil, nil, nil)
+			if err != nil {
+				return nil, err
+			}
+			return nil, p.ProjectContext(testutil.Canceled(), make([]float64, 2), []float64{3, 3})
+		}},
+		{Name: "Polyhedron.ProjectContext/nil", Any: []error{ErrInvalid, ErrDims}, Call: func(ctx context.Context) (func() error, error) {
+			var p *Polyhedron
+			return nil, p.ProjectContext(ctx, make([]float64, 2), []float64{3, 3})
+		}},
+		{Name: "Polyhedron.ProjectContext/NaN y", Want: ErrNaN, Call: func(ctx context.Context) (func() error, error) {
+			p, err := NewPolyhedron(a, []float64{1}, nil, nil, nil)
+			if err != nil {
+				return nil, err
+			}
+			return nil, p.ProjectContext(ctx, make([]float64, 2), []float64{nan, 3})
+		}},
 		{Name: "Polyhedron.Solve/NaN y", Want: ErrNaN, Call: func(context.Context) (func() error, error) {
 			p, err := NewPolyhedron(a, []float64{1}, nil, nil, nil)
 			if err != nil {
@@ -580,7 +598,7 @@ func TestAdversarialConstructors(t *testing.T) {
 func TestAdversarialConditionsAndRows(t *testing.T) {
 	y := mat.NewDense(2, 3, []float64{1, 2, 3, -1, 0, 5})
 	x := mat.NewDense(2, 3, nil)
-	if err := ProjectRows(x, y, Simplex{1}, 1); err != nil {
+	if err := ProjectRows(context.Background(), x, y, Simplex{1}, &Settings{Workers: 1}); err != nil {
 		t.Fatal(err)
 	}
 	var cases []testutil.Case
@@ -613,7 +631,7 @@ func TestAdversarialConditionsAndRows(t *testing.T) {
 			if err != nil {
 				return nil, err
 			}
-			_, err = implicit.VJP(c, []float64{1, 0}, []float64{1, 2, 3}, []float64{1, 1, 1}, nil)
+			_, err = implicit.VJP(context.Background(), c, []float64{1, 0}, []float64{1, 2, 3}, []float64{1, 1, 1}, nil)
 			return nil, err
 		}},
 		testutil.Case{Name: "Condition/VJP NaN point", Call: func(context.Context) (func() error, error) {
@@ -621,7 +639,7 @@ func TestAdversarialConditionsAndRows(t *testing.T) {
 			if err != nil {
 				return nil, err
 			}
-			g, err := implicit.VJP(c, []float64{nan, 0, 1}, []float64{1, 2, 3}, []float64{1, 1, 1}, nil)
+			g, err := implicit.VJP(context.Background(), c, []float64{nan, 0, 1}, []float64{1, 2, 3}, []float64{1, 1, 1}, nil)
 			return func() error { return testutil.Finite("VJP", g) }, err
 		}, Any: []error{implicit.ErrNaN}},
 		testutil.Case{Name: "Condition/VJP ok", Call: func(context.Context) (func() error, error) {
@@ -629,7 +647,7 @@ func TestAdversarialConditionsAndRows(t *testing.T) {
 			if err != nil {
 				return nil, err
 			}
-			g, err := implicit.VJP(c, x.RawRowView(0), y.RawRowView(0), []float64{1, 0, 0}, nil)
+			g, err := implicit.VJP(context.Background(), c, x.RawRowView(0), y.RawRowView(0), []float64{1, 0, 0}, nil)
 			return func() error { return testutil.Finite("VJP", g) }, err
 		}},
 		testutil.Case{Name: "JacobianOperator/nil set", Call: func(context.Context) (func() error, error) {
@@ -667,37 +685,56 @@ func TestAdversarialConditionsAndRows(t *testing.T) {
 		}}
 	}
 	nanY := mat.NewDense(2, 3, []float64{1, nan, 3, -1, 0, 5})
-	for _, w := range []int{-1, 0, 1, 8} {
+	for _, w := range []int{0, 1, 8} {
 		cases = append(cases, rowCall(fmt.Sprintf("ProjectRows/workers=%d", w), func() (*mat.Dense, error) {
 			d := mat.NewDense(2, 3, nil)
-			return d, ProjectRows(d, y, Simplex{1}, w)
+			return d, ProjectRows(context.Background(), d, y, Simplex{1}, &Settings{Workers: w})
 		}, nil))
 	}
 	cases = append(cases,
-		rowCall("ProjectRows/nil dst", func() (*mat.Dense, error) { return nil, ProjectRows(nil, y, Simplex{1}, 1) }, ErrDims),
-		rowCall("ProjectRows/nil y", func() (*mat.Dense, error) { return nil, ProjectRows(x, nil, Simplex{1}, 1) }, ErrDims),
-		rowCall("ProjectRows/nil set", func() (*mat.Dense, error) { return nil, ProjectRows(x, y, nil, 1) }, ErrDims),
+		rowCall("ProjectRows/workers=-1", func() (*mat.Dense, error) {
+			return nil, ProjectRows(context.Background(), mat.NewDense(2, 3, nil), y, Simplex{1}, &Settings{Workers: -1})
+		}, ErrInvalid),
+		rowCall("JVPRows/workers=-1", func() (*mat.Dense, error) {
+			return nil, JVPRows(context.Background(), mat.NewDense(2, 3, nil), x, y, y, Simplex{1}, &Settings{Workers: -1})
+		}, ErrInvalid),
+		rowCall("ProjectRows/canceled", func() (*mat.Dense, error) {
+			return nil, ProjectRows(testutil.Canceled(), mat.NewDense(2, 3, nil), y, Simplex{1}, nil)
+		}, context.Canceled),
+		rowCall("SolveBatch/workers=-1", func() (*mat.Dense, error) {
+			_, err := SolveBatch(context.Background(), Simplex{1}, [][]float64{{1, 2, 3}}, &Settings{Workers: -1})
+			return nil, err
+		}, ErrInvalid),
+		rowCall("ProjectRows/nil dst", func() (*mat.Dense, error) {
+			return nil, ProjectRows(context.Background(), nil, y, Simplex{1}, &Settings{Workers: 1})
+		}, ErrDims),
+		rowCall("ProjectRows/nil y", func() (*mat.Dense, error) {
+			return nil, ProjectRows(context.Background(), x, nil, Simplex{1}, &Settings{Workers: 1})
+		}, ErrDims),
+		rowCall("ProjectRows/nil set", func() (*mat.Dense, error) {
+			return nil, ProjectRows(context.Background(), x, y, nil, &Settings{Workers: 1})
+		}, ErrDims),
 		rowCall("ProjectRows/shape", func() (*mat.Dense, error) {
-			return nil, ProjectRows(mat.NewDense(3, 2, nil), y, Simplex{1}, 1)
+			return nil, ProjectRows(context.Background(), mat.NewDense(3, 2, nil), y, Simplex{1}, &Settings{Workers: 1})
 		}, ErrDims),
 		rowCall("ProjectRows/NaN", func() (*mat.Dense, error) {
-			return nil, ProjectRows(mat.NewDense(2, 3, nil), nanY, Simplex{1}, 1)
+			return nil, ProjectRows(context.Background(), mat.NewDense(2, 3, nil), nanY, Simplex{1}, &Settings{Workers: 1})
 		}, ErrNaN),
 		rowCall("JVPRows/nil set", func() (*mat.Dense, error) {
-			return nil, JVPRows(mat.NewDense(2, 3, nil), x, y, y, nil, 1)
+			return nil, JVPRows(context.Background(), mat.NewDense(2, 3, nil), x, y, y, nil, &Settings{Workers: 1})
 		}, ErrDims),
 		rowCall("VJPRows/nil set", func() (*mat.Dense, error) {
-			return nil, VJPRows(mat.NewDense(2, 3, nil), x, y, y, nil, 1)
+			return nil, VJPRows(context.Background(), mat.NewDense(2, 3, nil), x, y, y, nil, &Settings{Workers: 1})
 		}, ErrDims),
 		rowCall("JVPRows/nil v", func() (*mat.Dense, error) {
-			return nil, JVPRows(mat.NewDense(2, 3, nil), x, y, nil, Simplex{1}, 1)
+			return nil, JVPRows(context.Background(), mat.NewDense(2, 3, nil), x, y, nil, Simplex{1}, &Settings{Workers: 1})
 		}, ErrDims),
 		rowCall("VJPRows/NaN u", func() (*mat.Dense, error) {
-			return nil, VJPRows(mat.NewDense(2, 3, nil), x, y, nanY, Simplex{1}, 1)
+			return nil, VJPRows(context.Background(), mat.NewDense(2, 3, nil), x, y, nanY, Simplex{1}, &Settings{Workers: 1})
 		}, ErrNaN),
 		rowCall("VJPRows/ok", func() (*mat.Dense, error) {
 			d := mat.NewDense(2, 3, nil)
-			return d, VJPRows(d, x, y, y, Simplex{1}, 2)
+			return d, VJPRows(context.Background(), d, x, y, y, Simplex{1}, &Settings{Workers: 2})
 		}, nil),
 	)
 	testutil.RunAdversarial(t, cases)
@@ -764,13 +801,13 @@ func TestAdversarialPanickingSet(t *testing.T) {
 	}
 	cases := []testutil.Case{
 		{Name: "ProjectRows", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
-			return nil, ProjectRows(mat.NewDense(2, 3, nil), y, panicSet{}, 2)
+			return nil, ProjectRows(context.Background(), mat.NewDense(2, 3, nil), y, panicSet{}, &Settings{Workers: 2})
 		}},
 		{Name: "JVPRows", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
-			return nil, JVPRows(mat.NewDense(2, 3, nil), y, y, y, panicSet{}, 1)
+			return nil, JVPRows(context.Background(), mat.NewDense(2, 3, nil), y, y, y, panicSet{}, &Settings{Workers: 1})
 		}},
 		{Name: "VJPRows", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
-			return nil, VJPRows(mat.NewDense(2, 3, nil), y, y, y, panicSet{}, 1)
+			return nil, VJPRows(context.Background(), mat.NewDense(2, 3, nil), y, y, y, panicSet{}, &Settings{Workers: 1})
 		}},
 		{Name: "JacobianOperator", Call: func(context.Context) (func() error, error) {
 			dst := make([]float64, 3)

@@ -6,7 +6,7 @@ import (
 	"slices"
 
 	"github.com/optlayers/optlayers/implicit"
-	"github.com/optlayers/optlayers/internal/parallel"
+	"github.com/optlayers/optlayers/internal/batch"
 )
 
 var _ implicit.Differentiable = (*Result)(nil)
@@ -81,22 +81,21 @@ func Solve(ctx context.Context, s Set, y []float64) (*Result, error) {
 	return r, nil
 }
 
-// SolveBatch is Solve for every vector of ys onto the same set, with up to
-// workers goroutines (0 means runtime.GOMAXPROCS(0), negative is an error
-// matching ErrInvalid). The results do not depend on workers. The error, if
-// any, is that of the first failing item, wrapped as "item %d".
-func SolveBatch(ctx context.Context, s Set, ys [][]float64, workers int) ([]*Result, error) {
-	if workers < 0 {
-		return nil, fmt.Errorf("%w: %d workers", ErrInvalid, workers)
+// SolveBatch is Solve for every vector of ys onto the same set, on
+// s.Workers goroutines (see Settings). The results do not depend on
+// Workers. The error is nil when every item succeeded and an
+// *implicit.BatchError naming the failed ones otherwise; the results of
+// the others are returned beside it.
+func SolveBatch(ctx context.Context, set Set, ys [][]float64, s *Settings) ([]*Result, error) {
+	workers, err := s.workers()
+	if err != nil {
+		return nil, err
 	}
 	out := make([]*Result, len(ys))
-	err := parallel.ForErr(ctx, len(ys), workers, func(i int) error {
-		r, err := Solve(ctx, s, ys[i])
-		if err != nil {
-			return fmt.Errorf("item %d: %w", i, err)
-		}
+	err = batch.Run(ctx, len(ys), workers, func(i int) error {
+		r, err := Solve(ctx, set, ys[i])
 		out[i] = r
-		return nil
+		return err
 	})
 	return out, err
 }

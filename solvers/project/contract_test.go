@@ -28,9 +28,9 @@ func TestSolveResult(t *testing.T) {
 	cancel()
 	_, err = Solve(cctx, Simplex{Radius: 1}, y)
 	require.ErrorIs(t, err, context.Canceled)
-	_, err = SolveBatch(ctx, Simplex{Radius: 1}, [][]float64{y}, -1)
+	_, err = SolveBatch(ctx, Simplex{Radius: 1}, [][]float64{y}, &Settings{Workers: -1})
 	require.ErrorIs(t, err, ErrInvalid)
-	_, err = SolveBatch(ctx, Simplex{Radius: 1}, [][]float64{y, {}}, 1)
+	_, err = SolveBatch(ctx, Simplex{Radius: 1}, [][]float64{y, {}}, &Settings{Workers: 1})
 	require.ErrorIs(t, err, ErrDims)
 
 	var zero Result

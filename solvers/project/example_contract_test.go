@@ -23,7 +23,7 @@ func ExampleSolve() {
 		panic(err)
 	}
 	c, z, theta := res.Condition()
-	eng, err := implicit.VJP(c, z, theta, g, nil)
+	eng, err := implicit.VJP(context.Background(), c, z, theta, g, nil)
 	if err != nil {
 		panic(err)
 	}

@@ -1,6 +1,7 @@
 package project_test
 
 import (
+	"context"
 	"fmt"
 	"math"
 
@@ -58,7 +59,7 @@ func ExampleCondition() {
 	if err != nil {
 		panic(err)
 	}
-	jac, err := implicit.Jacobian(cond, x, y, nil)
+	jac, err := implicit.Jacobian(context.Background(), cond, x, y, nil)
 	if err != nil {
 		panic(err)
 	}

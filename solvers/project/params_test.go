@@ -1,6 +1,7 @@
 package project
 
 import (
+	"context"
 	"math/rand/v2"
 	"testing"
 
@@ -91,7 +92,7 @@ func TestParamDerivatives(t *testing.T) {
 				require.NoError(t, err, ts.name)
 				assert.Less(t, chk.Worst(), 1e-6, "%s check %+v", ts.name, chk)
 				dtheta := randVec(rng, len(theta), 1)
-				got, err := implicit.JVP(c, x, theta, dtheta, nil)
+				got, err := implicit.JVP(context.Background(), c, x, theta, dtheta, nil)
 				require.NoError(t, err, ts.name)
 				want := make([]float64, n)
 				tmp := make([]float64, n)
@@ -102,7 +103,7 @@ func TestParamDerivatives(t *testing.T) {
 				}
 				assert.InDeltaSlice(t, want, got, 1e-9, "%s engine JVP", ts.name)
 				u := randVec(rng, n, 1)
-				gotT, err := implicit.VJP(c, x, theta, u, nil)
+				gotT, err := implicit.VJP(context.Background(), c, x, theta, u, nil)
 				require.NoError(t, err, ts.name)
 				wantT := make([]float64, len(theta))
 				require.NoError(t, ps.VJP(wantT[:n], x, y, u))

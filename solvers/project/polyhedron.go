@@ -229,12 +229,7 @@ func (p *Polyhedron) polish(y []float64, sol *qp.Solution) (*polyState, bool) {
 	return st, true
 }
 
-// state solves and polishes the projection at y.
-func (p *Polyhedron) state(y []float64) (*polyState, error) {
-	return p.stateCtx(context.Background(), y)
-}
-
-// stateCtx is state with the caller's context, for Solve.
+// stateCtx solves and polishes the projection at y.
 func (p *Polyhedron) stateCtx(ctx context.Context, y []float64) (*polyState, error) {
 	sol, err := p.Solve(ctx, y)
 	if err != nil {
@@ -248,12 +243,20 @@ func (p *Polyhedron) stateCtx(ctx context.Context, y []float64) (*polyState, err
 }
 
 // Project sets dst = P(y) and keeps the solution for JVP and VJP at the
-// same y. dst may alias y.
+// same y. dst may alias y. It is ProjectContext with a context that is
+// never done: the Set interface's methods take none.
 func (p *Polyhedron) Project(dst, y []float64) error {
+	return p.ProjectContext(context.Background(), dst, y)
+}
+
+// ProjectContext is Project whose QP stops within one iteration of ctx
+// being done, with an error matching ctx.Err(). ProjectRows and Solve use
+// it.
+func (p *Polyhedron) ProjectContext(ctx context.Context, dst, y []float64) error {
 	if err := checkProject(dst, y); err != nil {
 		return err
 	}
-	st, err := p.state(y)
+	st, err := p.stateCtx(ctx, y)
 	if err != nil {
 		return err
 	}
@@ -276,7 +279,9 @@ func (p *Polyhedron) cached(y []float64) (*polyState, error) {
 	if st != nil && slices.Equal(st.y, y) {
 		return st, nil
 	}
-	st, err := p.state(y)
+	// JVP and VJP at another y than the last projection's solve again;
+	// the Set interface gives them no context.
+	st, err := p.stateCtx(context.Background(), y)
 	if err != nil {
 		return nil, err
 	}

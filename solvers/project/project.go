@@ -1,6 +1,7 @@
 package project
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -166,6 +167,21 @@ func (p safeSet) Project(dst, y []float64) (err error) {
 	return p.s.Project(dst, y)
 }
 
+// contextProjector is a set whose projection can be cancelled
+// (Polyhedron).
+type contextProjector interface {
+	ProjectContext(ctx context.Context, dst, y []float64) error
+}
+
+// ProjectContext uses the set's ProjectContext when it has one.
+func (p safeSet) ProjectContext(ctx context.Context, dst, y []float64) (err error) {
+	defer recoverSet(&err)
+	if c, ok := p.s.(contextProjector); ok {
+		return c.ProjectContext(ctx, dst, y)
+	}
+	return p.s.Project(dst, y)
+}
+
 func (p safeSet) JVP(dst, x, y, v []float64) (err error) {
 	defer recoverSet(&err)
 	return p.s.JVP(dst, x, y, v)
@@ -274,13 +290,15 @@ func (c *condition) Linearize(x, y []float64) (implicit.Operator, implicit.Opera
 	if err := c.set.Project(pz, z); err != nil {
 		return nil, nil, err
 	}
-	jvp := func(scale float64, shift bool) func(dst, v []float64) {
+	// prod is scale·∂P(z)v (JVP) or scale·∂P(z)ᵀv (VJP), minus v when
+	// shift is set.
+	prod := func(f func(dst, x, y, v []float64) error, scale float64, shift bool) func(dst, v []float64) {
 		return func(dst, v []float64) {
 			var tmp []float64
 			if shift {
 				tmp = append([]float64(nil), v...)
 			}
-			if err := c.set.JVP(dst, pz, z, v); err != nil {
+			if err := f(dst, pz, z, v); err != nil {
 				fillNaN(dst)
 				return
 			}
@@ -292,24 +310,8 @@ func (c *condition) Linearize(x, y []float64) (implicit.Operator, implicit.Opera
 			}
 		}
 	}
-	vjp := func(scale float64, shift bool) func(dst, u []float64) {
-		return func(dst, u []float64) {
-			var tmp []float64
-			if shift {
-				tmp = append([]float64(nil), u...)
-			}
-			if err := c.set.VJP(dst, pz, z, u); err != nil {
-				fillNaN(dst)
-				return
-			}
-			for i := range dst {
-				dst[i] *= scale
-				if shift {
-					dst[i] -= tmp[i]
-				}
-			}
-		}
-	}
+	jvp := func(scale float64, shift bool) func(dst, v []float64) { return prod(c.set.JVP, scale, shift) }
+	vjp := func(scale float64, shift bool) func(dst, u []float64) { return prod(c.set.VJP, scale, shift) }
 	dx := linsolve.NewFunc(n, n, jvp(1-c.eta, true), vjp(1-c.eta, true))
 	dy := linsolve.NewFunc(n, n, jvp(c.eta, false), vjp(c.eta, false))
 	return dx, dy, nil

@@ -380,12 +380,12 @@ func TestConditionEngine(t *testing.T) {
 					assert.Less(t, chk.Worst(), 1e-6, "%s eta=%v check %+v", ts.name, eta, chk)
 
 					v := randVec(rng, n, 1)
-					got, err := implicit.JVP(c, x, y, v, nil)
+					got, err := implicit.JVP(context.Background(), c, x, y, v, nil)
 					require.NoError(t, err, ts.name)
 					want := make([]float64, n)
 					require.NoError(t, ts.set.JVP(want, x, y, v))
 					assert.InDeltaSlice(t, want, got, 1e-10, "%s eta=%v JVP", ts.name, eta)
-					got, err = implicit.VJP(c, x, y, v, nil)
+					got, err = implicit.VJP(context.Background(), c, x, y, v, nil)
 					require.NoError(t, err, ts.name)
 					require.NoError(t, ts.set.VJP(want, x, y, v))
 					assert.InDeltaSlice(t, want, got, 1e-10, "%s eta=%v VJP", ts.name, eta)
@@ -393,7 +393,7 @@ func TestConditionEngine(t *testing.T) {
 					fdj := fdJacobian(t, ts.set, y)
 					fdv := mat.NewVecDense(n, nil)
 					fdv.MulVec(fdj, mat.NewVecDense(n, v))
-					jv, err := implicit.JVP(c, x, y, v, nil)
+					jv, err := implicit.JVP(context.Background(), c, x, y, v, nil)
 					require.NoError(t, err)
 					assert.InDeltaSlice(t, fdv.RawVector().Data, jv, 1e-7, "%s eta=%v FD", ts.name, eta)
 				}

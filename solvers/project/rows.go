@@ -6,47 +6,68 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/optlayers/optlayers/internal/parallel"
+	"github.com/optlayers/optlayers/internal/batch"
 )
 
-// ProjectRows projects every row of y (r×n) onto s and writes it to the
-// same row of dst (r×n), with up to workers goroutines (0 means
-// runtime.GOMAXPROCS(0)): a batched projection layer, such as sparsemax
-// over a batch of score vectors. dst may be y. The result does not depend
-// on workers. The error, if any, is that of the first failing row.
-func ProjectRows(dst, y *mat.Dense, s Set, workers int) error {
-	return rows(dst, y, y, y, s, workers, func(s Set, d, _, yr, _ []float64) error { return s.Project(d, yr) })
+// Settings controls the batch functions ([SolveBatch], [ProjectRows],
+// [JVPRows], [VJPRows]). A nil *Settings means the defaults.
+type Settings struct {
+	// Workers is the number of goroutines: 0 means runtime.GOMAXPROCS(0),
+	// a negative value is an error matching ErrInvalid. Results do not
+	// depend on it.
+	Workers int
+}
+
+func (s *Settings) workers() (int, error) {
+	if s == nil {
+		return 0, nil
+	}
+	return s.Workers, batch.CheckWorkers(s.Workers, ErrInvalid)
+}
+
+// ProjectRows projects every row of y (r×n) onto set and writes it to the
+// same row of dst (r×n), on s.Workers goroutines: a batched projection
+// layer, such as sparsemax over a batch of score vectors. dst may be y.
+// The result does not depend on Workers. The error is nil when every row
+// succeeded and an *implicit.BatchError naming the failed rows otherwise;
+// when ctx is done, rows not yet started are skipped and the error matches
+// ctx.Err() (a [Polyhedron] also stops its QP).
+func ProjectRows(ctx context.Context, dst, y *mat.Dense, set Set, s *Settings) error {
+	return rows(ctx, dst, y, y, y, set, s, func(ctx context.Context, set safeSet, d, _, yr, _ []float64) error {
+		return set.ProjectContext(ctx, d, yr)
+	})
 }
 
 // JVPRows sets each row of dst to ∂P(yᵢ)·vᵢ, where x = ProjectRows(y).
 // dst may be v.
-func JVPRows(dst, x, y, v *mat.Dense, s Set, workers int) error {
-	return rows(dst, x, y, v, s, workers, func(s Set, d, xr, yr, vr []float64) error { return s.JVP(d, xr, yr, vr) })
+func JVPRows(ctx context.Context, dst, x, y, v *mat.Dense, set Set, s *Settings) error {
+	return rows(ctx, dst, x, y, v, set, s, func(_ context.Context, set safeSet, d, xr, yr, vr []float64) error { return set.JVP(d, xr, yr, vr) })
 }
 
 // VJPRows sets each row of dst to ∂P(yᵢ)ᵀ·uᵢ, where x = ProjectRows(y).
 // dst may be u.
-func VJPRows(dst, x, y, u *mat.Dense, s Set, workers int) error {
-	return rows(dst, x, y, u, s, workers, func(s Set, d, xr, yr, ur []float64) error { return s.VJP(d, xr, yr, ur) })
+func VJPRows(ctx context.Context, dst, x, y, u *mat.Dense, set Set, s *Settings) error {
+	return rows(ctx, dst, x, y, u, set, s, func(_ context.Context, set safeSet, d, xr, yr, ur []float64) error { return set.VJP(d, xr, yr, ur) })
 }
 
 // rows applies f to every row; a panic in the set (a user's
 // implementation) is returned as an error matching ErrInvalid.
-func rows(dst, x, y, v *mat.Dense, s Set, workers int, f func(s Set, d, x, y, v []float64) error) error {
-	if dst == nil || x == nil || y == nil || v == nil || s == nil {
+func rows(ctx context.Context, dst, x, y, v *mat.Dense, set Set, s *Settings, f func(ctx context.Context, set safeSet, d, x, y, v []float64) error) error {
+	workers, err := s.workers()
+	if err != nil {
+		return err
+	}
+	if dst == nil || x == nil || y == nil || v == nil || set == nil {
 		return fmt.Errorf("%w: nil matrix or set", ErrDims)
 	}
-	ss := safeSet{s}
+	ss := safeSet{set}
 	r, n := y.Dims()
 	for _, m := range []*mat.Dense{dst, x, v} {
 		if rr, cc := m.Dims(); rr != r || cc != n {
 			return fmt.Errorf("%w: %d×%d matrix, want %d×%d", ErrDims, rr, cc, r, n)
 		}
 	}
-	return parallel.ForErr(context.Background(), r, workers, func(i int) error {
-		if err := f(ss, dst.RawRowView(i), x.RawRowView(i), y.RawRowView(i), v.RawRowView(i)); err != nil {
-			return fmt.Errorf("row %d: %w", i, err)
-		}
-		return nil
+	return batch.Run(ctx, r, workers, func(i int) error {
+		return f(ctx, ss, dst.RawRowView(i), x.RawRowView(i), y.RawRowView(i), v.RawRowView(i))
 	})
 }

@@ -1,6 +1,7 @@
 package project
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -8,6 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/optlayers/optlayers/implicit"
 )
 
 func TestRows(t *testing.T) {
@@ -18,11 +21,11 @@ func TestRows(t *testing.T) {
 	s := Simplex{Radius: 1}
 	for _, workers := range []int{1, 3, 0} {
 		x := mat.NewDense(r, n, nil)
-		require.NoError(t, ProjectRows(x, y, s, workers))
+		require.NoError(t, ProjectRows(context.Background(), x, y, s, &Settings{Workers: workers}))
 		jv := mat.NewDense(r, n, nil)
-		require.NoError(t, JVPRows(jv, x, y, v, s, workers))
+		require.NoError(t, JVPRows(context.Background(), jv, x, y, v, s, &Settings{Workers: workers}))
 		uv := mat.NewDense(r, n, nil)
-		require.NoError(t, VJPRows(uv, x, y, v, s, workers))
+		require.NoError(t, VJPRows(context.Background(), uv, x, y, v, s, &Settings{Workers: workers}))
 		for i := range r {
 			want := make([]float64, n)
 			require.NoError(t, s.Project(want, y.RawRowView(i)))
@@ -34,16 +37,18 @@ func TestRows(t *testing.T) {
 	}
 	// In place, and errors.
 	yy := mat.DenseCopyOf(y)
-	require.NoError(t, ProjectRows(yy, yy, s, 2))
+	require.NoError(t, ProjectRows(context.Background(), yy, yy, s, &Settings{Workers: 2}))
 	want := mat.NewDense(r, n, nil)
-	require.NoError(t, ProjectRows(want, y, s, 1))
+	require.NoError(t, ProjectRows(context.Background(), want, y, s, &Settings{Workers: 1}))
 	assert.True(t, mat.Equal(want, yy))
 	y.Set(5, 2, math.NaN())
-	err := ProjectRows(want, y, s, 2)
+	err := ProjectRows(context.Background(), want, y, s, &Settings{Workers: 2})
 	assert.ErrorIs(t, err, ErrNaN)
-	assert.Contains(t, err.Error(), "row 5")
-	assert.ErrorIs(t, ProjectRows(mat.NewDense(2, n, nil), y, s, 1), ErrDims)
-	assert.ErrorIs(t, ProjectRows(nil, y, s, 1), ErrDims)
+	var be *implicit.BatchError
+	require.ErrorAs(t, err, &be)
+	assert.Equal(t, []int{5}, be.Indices)
+	assert.ErrorIs(t, ProjectRows(context.Background(), mat.NewDense(2, n, nil), y, s, &Settings{Workers: 1}), ErrDims)
+	assert.ErrorIs(t, ProjectRows(context.Background(), nil, y, s, &Settings{Workers: 1}), ErrDims)
 }
 
 // A Polyhedron (with its solution cache) used from several goroutines.
@@ -60,8 +65,8 @@ func TestRowsPolyhedronConcurrent(t *testing.T) {
 	y := mat.NewDense(r, n, randVec(rng, r*n, 2))
 	v := mat.NewDense(r, n, randVec(rng, r*n, 1))
 	x, jv := mat.NewDense(r, n, nil), mat.NewDense(r, n, nil)
-	require.NoError(t, ProjectRows(x, y, poly, 3))
-	require.NoError(t, JVPRows(jv, x, y, v, poly, 3))
+	require.NoError(t, ProjectRows(context.Background(), x, y, poly, &Settings{Workers: 3}))
+	require.NoError(t, JVPRows(context.Background(), jv, x, y, v, poly, &Settings{Workers: 3}))
 	for i := range r {
 		want := make([]float64, n)
 		require.NoError(t, poly.Project(want, y.RawRowView(i)))
@@ -69,6 +74,31 @@ func TestRowsPolyhedronConcurrent(t *testing.T) {
 		require.NoError(t, poly.JVP(want, want, y.RawRowView(i), v.RawRowView(i)))
 		assert.InDeltaSlice(t, want, jv.RawRowView(i), 1e-12)
 	}
+	// The caller's ctx reaches the QP of each row.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	require.ErrorIs(t, poly.ProjectContext(ctx, make([]float64, n), y.RawRowView(0)), context.Canceled)
+	var seen []context.Context
+	spy := ctxSpy{poly, &seen}
+	ctx2 := context.WithValue(context.Background(), ctxKey{}, 7)
+	require.NoError(t, ProjectRows(ctx2, x, y, spy, &Settings{Workers: 1}))
+	require.Len(t, seen, r)
+	for _, c := range seen {
+		assert.Equal(t, 7, c.Value(ctxKey{}))
+	}
+}
+
+type ctxKey struct{}
+
+// ctxSpy records the contexts ProjectRows passes to ProjectContext.
+type ctxSpy struct {
+	*Polyhedron
+	seen *[]context.Context
+}
+
+func (s ctxSpy) ProjectContext(ctx context.Context, dst, y []float64) error {
+	*s.seen = append(*s.seen, ctx)
+	return s.Polyhedron.ProjectContext(ctx, dst, y)
 }
 
 func TestJacobianOperator(t *testing.T) {

@@ -75,7 +75,7 @@ func (panicProjector) Project(_, _ []float64) error   { panic("user Project pani
 func (panicProjector) JVP(_, _, _, _ []float64) error { panic("user JVP panics") }
 func (panicProjector) VJP(_, _, _, _ []float64) error { panic("user VJP panics") }
 
-// panicOperator is an Operator whose Prox panics.
+// panicOperator is a Regularizer whose Prox panics.
 type panicOperator struct{ Zero }
 
 func (panicOperator) Prox(_, _, _ []float64, _ float64) error { panic("user prox panics") }
@@ -192,7 +192,7 @@ func TestAdversarialConditions(t *testing.T) {
 	}
 	vjp := func(c implicit.Condition) func(context.Context) (func() error, error) {
 		return func(context.Context) (func() error, error) {
-			g, err := implicit.VJP(c, xs, theta, []float64{1, 1, 1}, nil)
+			g, err := implicit.VJP(context.Background(), c, xs, theta, []float64{1, 1, 1}, nil)
 			return func() error { return testutil.Finite("VJP", g) }, err
 		}
 	}
@@ -240,9 +240,9 @@ func TestAdversarialConditions(t *testing.T) {
 // setting, canceled contexts, and one Lasso from 8 goroutines (documented
 // safe).
 func TestAdversarialLasso(t *testing.T) {
-	l := advLasso(t, L1Penalty)
-	wl := advLasso(t, WeightedL1Penalty)
-	en := advLasso(t, ElasticNetPenalty)
+	l := advLasso(t, Penalty{})
+	wl := advLasso(t, Penalty{Strengths: smooth.PerFeature})
+	en := advLasso(t, Penalty{ElasticNet: true})
 	x := mat.NewDense(6, 3, nil)
 	y := []float64{1, 2, 3, 4, 5, 6}
 	newLasso := func(x mat.Matrix, y []float64, pen Penalty) func(context.Context) (func() error, error) {
@@ -275,16 +275,16 @@ func TestAdversarialLasso(t *testing.T) {
 	}
 	th := []float64{0.05}
 	cases := []testutil.Case{
-		{Name: "NewLasso/nil x", Want: ErrDims, Call: newLasso(nil, y, L1Penalty)},
-		{Name: "NewLasso/typed nil x", Want: ErrDims, Call: newLasso((*mat.Dense)(nil), y, L1Penalty)},
-		{Name: "NewLasso/typed nil sym x", Want: ErrDims, Call: newLasso((*mat.SymDense)(nil), y, L1Penalty)},
-		{Name: "NewLasso/empty x", Want: ErrDims, Call: newLasso(&mat.Dense{}, nil, L1Penalty)},
-		{Name: "NewLasso/short y", Want: ErrDims, Call: newLasso(x, y[:5], L1Penalty)},
-		{Name: "NewLasso/NaN x", Want: ErrNaN, Call: newLasso(nanX, y, L1Penalty)},
-		{Name: "NewLasso/Inf y", Want: ErrNaN, Call: newLasso(x, []float64{1, 2, math.Inf(1), 4, 5, 6}, L1Penalty)},
-		{Name: "NewLasso/1e300 x", Want: ErrNaN, Call: newLasso(huge, y, L1Penalty)},
-		{Name: "NewLasso/unknown penalty", Want: ErrInvalid, Call: newLasso(x, y, Penalty(7))},
-		{Name: "NewLasso/negative penalty", Want: ErrInvalid, Call: newLasso(x, y, Penalty(-1))},
+		{Name: "NewLasso/nil x", Want: ErrDims, Call: newLasso(nil, y, Penalty{})},
+		{Name: "NewLasso/typed nil x", Want: ErrDims, Call: newLasso((*mat.Dense)(nil), y, Penalty{})},
+		{Name: "NewLasso/typed nil sym x", Want: ErrDims, Call: newLasso((*mat.SymDense)(nil), y, Penalty{})},
+		{Name: "NewLasso/empty x", Want: ErrDims, Call: newLasso(&mat.Dense{}, nil, Penalty{})},
+		{Name: "NewLasso/short y", Want: ErrDims, Call: newLasso(x, y[:5], Penalty{})},
+		{Name: "NewLasso/NaN x", Want: ErrNaN, Call: newLasso(nanX, y, Penalty{})},
+		{Name: "NewLasso/Inf y", Want: ErrNaN, Call: newLasso(x, []float64{1, 2, math.Inf(1), 4, 5, 6}, Penalty{})},
+		{Name: "NewLasso/1e300 x", Want: ErrNaN, Call: newLasso(huge, y, Penalty{})},
+		{Name: "NewLasso/unknown penalty", Want: ErrInvalid, Call: newLasso(x, y, Penalty{Strengths: smooth.PerClass})},
+		{Name: "NewLasso/per-feature elastic net", Want: ErrInvalid, Call: newLasso(x, y, Penalty{Strengths: smooth.PerFeature, ElasticNet: true})},
 		{Name: "Solve/ok", Call: solve(l, th, nil, nil)},
 		{Name: "Solve/weighted", Call: solve(wl, []float64{0.05, 0.1, 0}, nil, nil)},
 		{Name: "Solve/elastic net", Call: solve(en, []float64{0.05, 0.1}, nil, nil)},
@@ -310,12 +310,67 @@ func TestAdversarialLasso(t *testing.T) {
 			}
 			return nil, err
 		}},
+		{Name: "SolveBatch/Workers=-1", Want: ErrInvalid, Call: func(ctx context.Context) (func() error, error) {
+			_, err := l.SolveBatch(ctx, [][]float64{th}, nil, &CDSettings{Workers: -1})
+			return nil, err
+		}},
+		{Name: "Solve/log scale e^θ overflows", Want: ErrInvalid, Call: func(ctx context.Context) (func() error, error) {
+			ll, err := NewLasso(x, y, Penalty{LogScale: true})
+			if err != nil {
+				return nil, err
+			}
+			_, err = ll.Solve(ctx, []float64{800}, nil, nil)
+			return nil, err
+		}},
+		{Name: "Solve/log scale NaN θ", Want: ErrNaN, Call: func(ctx context.Context) (func() error, error) {
+			ll, err := NewLasso(x, y, Penalty{LogScale: true})
+			if err != nil {
+				return nil, err
+			}
+			_, err = ll.Solve(ctx, []float64{math.NaN()}, nil, nil)
+			return nil, err
+		}},
+		{Name: "ConditionStep/η=0", Want: ErrInvalid, Call: func(ctx context.Context) (func() error, error) {
+			_, _, err := l.ConditionStep(0).Linearize(make([]float64, 3), th)
+			return nil, err
+		}},
+		{Name: "NewLogistic/ok", Call: func(ctx context.Context) (func() error, error) {
+			lg, err := NewLogistic(x, []float64{1, -1, 1, -1, 1, -1}, Penalty{LogScale: true})
+			if err != nil {
+				return nil, err
+			}
+			res, err := lg.Solve(ctx, []float64{-3}, nil, nil)
+			if err != nil {
+				return nil, err
+			}
+			return func() error { return testutil.Finite("x", res.X) }, nil
+		}},
+		{Name: "NewLogistic/labels 0 and 1", Want: ErrInvalid, Call: func(ctx context.Context) (func() error, error) {
+			_, err := NewLogistic(x, []float64{0, 1, 0, 1, 0, 1}, Penalty{})
+			return nil, err
+		}},
+		{Name: "NewLogistic/nil x", Want: ErrDims, Call: func(ctx context.Context) (func() error, error) {
+			_, err := NewLogistic(nil, y, Penalty{})
+			return nil, err
+		}},
+		{Name: "NewLogistic/1e300 x", Want: ErrNaN, Call: func(ctx context.Context) (func() error, error) {
+			_, err := NewLogistic(huge, []float64{1, -1, 1, -1, 1, -1}, Penalty{})
+			return nil, err
+		}},
+		{Name: "Logistic.Solve/canceled", Any: []error{context.Canceled, ErrNotConverged}, Call: func(context.Context) (func() error, error) {
+			lg, err := NewLogistic(x, []float64{1, -1, 1, -1, 1, -1}, Penalty{})
+			if err != nil {
+				return nil, err
+			}
+			_, err = lg.Solve(testutil.Canceled(), []float64{1e-4}, nil, nil)
+			return nil, err
+		}},
 		{Name: "SolveBatch/bad θ", Want: ErrInvalid, Call: func(ctx context.Context) (func() error, error) {
-			_, err := l.SolveBatch(ctx, [][]float64{th, {-1}}, nil, nil, 2)
+			_, err := l.SolveBatch(ctx, [][]float64{th, {-1}}, nil, &CDSettings{Workers: 2})
 			return nil, err
 		}},
 		{Name: "SolveBatch/inits of wrong count", Any: []error{ErrDims}, Call: func(ctx context.Context) (func() error, error) {
-			res, err := l.SolveBatch(ctx, [][]float64{th, th}, [][]float64{nil}, nil, 2)
+			res, err := l.SolveBatch(ctx, [][]float64{th, th}, [][]float64{nil}, &CDSettings{Workers: 2})
 			return func() error {
 				if len(res) != 2 || res[0] == nil || res[1] == nil {
 					return errors.New("missing results")
@@ -378,7 +433,7 @@ func TestAdversarialLasso(t *testing.T) {
 			_, e3 := nl.Objective(nil, nil)
 			_, e4 := nl.Path(ctx, nil, nil)
 			_, e5 := nl.PathTheta(ctx, nil, nil)
-			_, e6 := nl.SolveBatch(ctx, nil, nil, nil, 0)
+			_, e6 := nl.SolveBatch(ctx, nil, nil, nil)
 			e7 := nl.CheckTheta(nil)
 			e8 := sl.VJP(nil, nil)
 			e9 := sl.JVP(nil, nil)
@@ -456,7 +511,7 @@ func TestAdversarialLambdaGrid(t *testing.T) {
 func TestAdversarialOperators(t *testing.T) {
 	n := 3
 	ops := map[string]struct {
-		g   Operator
+		g   Regularizer
 		lam []float64
 	}{
 		"L1":              {L1{}, []float64{0.5}},
@@ -470,6 +525,9 @@ func TestAdversarialOperators(t *testing.T) {
 		"Box":             {Box{Scalar: true}, []float64{-1, 1}},
 		"NonNegative":     {NonNegative{}, nil},
 		"L2Ball":          {L2Ball{}, []float64{1}},
+		"LogScale(L1)":    {LogScale(L1{Weights: []float64{1, 2, 0}}), []float64{-0.5}},
+		"LogScale(EN)":    {LogScale(ElasticNet{}), []float64{-1, 0.3}},
+		"LogScale(Group)": {LogScale(GroupLasso{Groups: [][]int{{0, 1}, {2}}}), []float64{0.2}},
 	}
 	var cases []testutil.Case
 	for name, o := range ops {
@@ -523,6 +581,12 @@ func TestAdversarialOperators(t *testing.T) {
 		testutil.Case{Name: "Indicator/panicking projector", Want: ErrCallback, Call: func(context.Context) (func() error, error) {
 			return nil, Indicator(panicProjector{}).Prox(make([]float64, n), []float64{1, 2, 3}, nil, 1)
 		}},
+		testutil.Case{Name: "LogScale/e^θ overflows", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
+			return nil, LogScale(L1{}).Prox(make([]float64, n), []float64{1, 2, 3}, []float64{710}, 1)
+		}},
+		testutil.Case{Name: "LogScale/nil regularizer", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
+			return nil, LogScale(nil).Prox(make([]float64, n), []float64{1, 2, 3}, nil, 1)
+		}},
 		testutil.Case{Name: "Box/crossed", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 			return nil, Box{Scalar: true}.Prox(make([]float64, n), []float64{1, 2, 3}, []float64{1, -1}, 1)
 		}},
@@ -546,12 +610,12 @@ func TestAdversarialOperators(t *testing.T) {
 // on a nil receiver: no panic, errors match ErrInvalid.
 func TestAdversarialNilReceivers(t *testing.T) {
 	testutil.RunAdversarial(t, testutil.NilReceivers(ErrInvalid,
-		(*Composite)(nil), (*Lasso)(nil), (*LassoResult)(nil), (*Result)(nil), (*SupportLinearization)(nil)))
+		(*Composite)(nil), (*Lasso)(nil), (*LassoResult)(nil), (*Logistic)(nil), (*Result)(nil), (*SupportLinearization)(nil)))
 }
 
 // TestAdversarialZeroReceivers: every method of the exported pointer types
 // on a pointer to their zero value: no panic, errors match ErrInvalid.
 func TestAdversarialZeroReceivers(t *testing.T) {
 	testutil.RunAdversarial(t, testutil.ZeroReceivers(ErrInvalid,
-		(*Composite)(nil), (*Lasso)(nil), (*LassoResult)(nil), (*Result)(nil), (*SupportLinearization)(nil)))
+		(*Composite)(nil), (*Lasso)(nil), (*LassoResult)(nil), (*Logistic)(nil), (*Result)(nil), (*SupportLinearization)(nil)))
 }

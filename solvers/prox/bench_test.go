@@ -16,7 +16,7 @@ import (
 // gap ≤ 1e-12·P(0)) and by FISTA (gradient mapping ≤ 1e-10·λmax).
 func BenchmarkLassoPathDiabetes(b *testing.B) {
 	train, _ := diabetes(b)
-	l, err := NewLasso(train.X, train.Y, L1Penalty)
+	l, err := NewLasso(train.X, train.Y, Penalty{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func BenchmarkLassoPathDiabetes(b *testing.B) {
 func synthetic(n, d, k int) *Lasso {
 	rng := rand.New(rand.NewPCG(500, 1000))
 	x, y := randomLasso(rng, n, d, k)
-	l, err := NewLasso(x, y, L1Penalty)
+	l, err := NewLasso(x, y, Penalty{})
 	if err != nil {
 		panic(err)
 	}
@@ -170,7 +170,7 @@ func BenchmarkLassoHypergradient500x1000(b *testing.B) {
 	b.Run("engine/support-factorized", func(b *testing.B) {
 		cm := testutil.StartCPU()
 		for b.Loop() {
-			if _, err := implicit.VJP(l.Condition(), w, theta, g, nil); err != nil {
+			if _, err := implicit.VJP(context.Background(), l.Condition(), w, theta, g, nil); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -180,7 +180,7 @@ func BenchmarkLassoHypergradient500x1000(b *testing.B) {
 	b.Run("engine/generic-support-factorized", func(b *testing.B) {
 		cm := testutil.StartCPU()
 		for b.Loop() {
-			if _, err := implicit.VJP(Condition(comp, 1/l.Lipschitz()), w, theta, g, nil); err != nil {
+			if _, err := implicit.VJP(context.Background(), Condition(comp, 1/l.Lipschitz()), w, theta, g, nil); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -189,7 +189,7 @@ func BenchmarkLassoHypergradient500x1000(b *testing.B) {
 	b.Run("engine/generic-GMRES", func(b *testing.B) {
 		cm := testutil.StartCPU()
 		for b.Loop() {
-			if _, err := implicit.VJP(Condition(comp, 1/l.Lipschitz()), w, theta, g, &implicit.Settings{Method: implicit.GMRES}); err != nil {
+			if _, err := implicit.VJP(context.Background(), Condition(comp, 1/l.Lipschitz()), w, theta, g, &implicit.Settings{Method: implicit.GMRES}); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -26,11 +26,11 @@ func BenchmarkFISTAValidation(b *testing.B) {
 		w[j] = 0.5 + rng.Float64()
 		groups[j/5] = append(groups[j/5], j)
 	}
-	l, _ := NewLasso(x, y, L1Penalty)
+	l, _ := NewLasso(x, y, Penalty{})
 	lam := []float64{0.1 * l.LambdaMax()}
 	ops := []struct {
 		name string
-		g    Operator
+		g    Regularizer
 	}{{"L1", L1{}}, {"L1/weighted", L1{Weights: w}}, {"GroupLasso", GroupLasso{Groups: groups}}}
 	for _, op := range ops {
 		c := &Composite{F: f, G: op.g}
@@ -57,7 +57,7 @@ func BenchmarkFISTAValidation(b *testing.B) {
 	}
 	for _, op := range []struct {
 		name string
-		g    Operator
+		g    Regularizer
 	}{{"L1", L1{}}, {"L1/weighted", L1{Weights: wb}}, {"GroupLasso", GroupLasso{Groups: bigGroups}}} {
 		b.Run("Prox/"+op.name, func(b *testing.B) {
 			for b.Loop() {

@@ -60,6 +60,10 @@ type CDSettings struct {
 	NoAnderson bool
 	// AndersonK is the number of extrapolated iterates. Default 5.
 	AndersonK int
+	// Workers is the number of goroutines of [Lasso.SolveBatch] (one
+	// solve is serial). Default (0) runtime.GOMAXPROCS; negative is
+	// ErrInvalid.
+	Workers int
 	// Logger, if non-nil, receives a debug record at each convergence
 	// check.
 	Logger *slog.Logger
@@ -79,6 +83,9 @@ func (s *CDSettings) check() error {
 	}
 	if s.MaxIter < 0 {
 		return fmt.Errorf("%w: CDSettings.MaxIter = %d (want ≥ 0; 0 means the default)", ErrInvalid, s.MaxIter)
+	}
+	if s.Workers < 0 {
+		return fmt.Errorf("%w: CDSettings.Workers = %d (want ≥ 0; 0 means GOMAXPROCS)", ErrInvalid, s.Workers)
 	}
 	if s.AndersonK < 0 {
 		return fmt.Errorf("%w: CDSettings.AndersonK = %d (want ≥ 0; 0 means the default)", ErrInvalid, s.AndersonK)
@@ -446,6 +453,7 @@ func (l *Lasso) Solve(ctx context.Context, theta, init []float64, s *CDSettings)
 		}
 	}
 	set := s.orDefault()
+	theta = l.penalty.strengths(theta) // λ from here on
 	n, d := l.n, l.d
 	st := &cdState{l: l, theta: theta, l2: l.l2(theta), w: make([]float64, d)}
 	if init != nil {

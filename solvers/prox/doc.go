@@ -6,7 +6,7 @@
 //
 // # Proximity operators
 //
-// prox_{ηg}(v; λ) = argminₓ ½‖x − v‖² + η g(x; λ). Each [Operator] gives
+// prox_{ηg}(v; λ) = argminₓ ½‖x − v‖² + η g(x; λ). Each [Regularizer] gives
 // prox, g, and the Jacobians of prox with respect to its input v and to
 // its parameters λ (needed for hypergradients with respect to λ):
 //
@@ -21,6 +21,12 @@
 //	L2Ball           ι(‖x‖₂ ≤ r)           v·min(1, r/‖v‖), θ = (r)
 //	Indicator        ι_C for any [Projector] (the sets of solvers/project:
 //	                 simplex, l1 ball, polyhedron, …): its projection
+//
+// [LogScale] puts any of them on the log scale λ = e^θ (the
+// parametrization of hyperparameter search), with ∂prox/∂θ by the chain
+// rule; [Penalty] selects the lasso-type penalties of [Lasso] and
+// [Logistic]: how many strengths (smooth.Shared or smooth.PerFeature),
+// elastic net or not, linear or log scale.
 //
 // The maps are piecewise smooth: at a kink (|vⱼ| = ηλⱼ for soft
 // thresholding, ‖v_G‖ = ηλw_G, v on a face of the box or sphere) the
@@ -42,7 +48,10 @@
 // column norms precomputed, residual (or Gram) updates, a working set
 // with Anderson extrapolation, Gap Safe screening, and a stop on both the
 // KKT violation and the duality gap (Friedman, Hastie & Tibshirani 2010).
-// Both accept warm starts, a context, and a logger, and return the best
+// [Logistic.Solve] is a proximal Newton method for sparse logistic
+// regression (Yuan, Ho & Lin 2012): coordinate descent on the l1
+// subproblem of the quadratic model of the loss, then a line search.
+// They accept warm starts, a context, and a logger, and return the best
 // iterate with [ErrNotConverged] on failure. Both stop early with
 // [ErrStalled] (which also matches ErrNotConverged) when progress stops
 // above the tolerance: FISTA when, for Settings.StallIter iterations
@@ -57,7 +66,7 @@
 // Bad input gives a returned error, never a panic or a NaN: the
 // package's sentinels [ErrDims], [ErrNaN], [ErrInvalid], [ErrNotConverged]
 // and [ErrStalled] are wrapped with details (test with errors.Is); a panic
-// in user code (the smooth part F, a user Operator or Projector) comes
+// in user code (the smooth part F, a user Regularizer or Projector) comes
 // back as [ErrCallback]. Settings outside their documented ranges
 // (negative or NaN tolerances, negative counts, unknown enum values) are
 // ErrInvalid; zero means the default. The
@@ -101,14 +110,18 @@
 //	(X_SᵀX_S/n + λ₂I) ∂w_S = −(sign(w_S) ∘ ∂λ_S + w_S ∂λ₂).
 //
 // [Lasso.Linearize] solves only that |S|×|S| system — a hypergradient
-// costs O(n|S|² + |S|³), not O(nd² + d³) — and [Lasso.Condition] is the
-// generic condition whose ∂ₓF factorizes through the same reduction, so
-// the engine path is fast too. Tests check the fast path, the engine on
+// costs O(n|S|² + |S|³), not O(nd² + d³) — and [Condition] and
+// [Lasso.Condition] give ∂ₓF as one support system (the package's only
+// one: K = ∇²f_SS + diag((1 − Dⱼ)/(ηDⱼ)), formed from Hessian-vector
+// products, or for the lasso from the columns of X, and factorized once),
+// so the engine path is fast too; [Lasso.ConditionStep] is the lasso's
+// condition with a chosen step η. Tests check the fast path, the engine on
 // both conditions and central finite differences against each other.
 //
 // The module's contract: [SupportLinearization] (the fast path above, with
-// [Lasso.Condition] as its condition) and the [Result] of [Minimize]
-// (with [Condition](c, StepSize)) are implicit.Differentiable; θ is laid
+// [Lasso.Condition] as its condition) and the [Result] of [Minimize] and
+// of [Logistic.Solve] (with [Condition](c, StepSize)) are
+// implicit.Differentiable; θ is laid
 // out as [Penalty] (Lasso) or [Composite] (λ of g first, then θ_f) says.
 // They are registered in the conformance suite
 // (implicit/conformance/module_prox_test.go).
@@ -123,6 +136,8 @@
 //     2010.
 //   - Q. Bertrand, M. Massias, "Anderson Acceleration of Coordinate
 //     Descent", AISTATS 2021 (extrapolation of the working-set iterates).
+//   - G.-X. Yuan, C.-H. Ho, C.-J. Lin, "An Improved GLMNET for
+//     L1-regularized Logistic Regression", JMLR 2012.
 //   - E. Ndiaye, O. Fercoq, A. Gramfort, J. Salmon, "Gap Safe Screening
 //     Rules for Sparsity Enforcing Penalties", JMLR 2017.
 //   - Q. Bertrand, Q. Klopfenstein, M. Blondel, S. Vaiter, A. Gramfort,

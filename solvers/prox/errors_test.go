@@ -136,7 +136,7 @@ func TestFISTAStallInexactGradient(t *testing.T) {
 	rng := rand.New(rand.NewPCG(71, 72))
 	const n, d = 40, 10
 	x, y := randomLasso(rng, n, d, 3)
-	l, err := NewLasso(x, y, L1Penalty)
+	l, err := NewLasso(x, y, Penalty{})
 	require.NoError(t, err)
 	theta := []float64{0.1 * l.LambdaMax()}
 	ref, err := l.Solve(context.Background(), theta, nil, &CDSettings{Tol: 1e-14})
@@ -290,7 +290,7 @@ func TestConditionInvalidInput(t *testing.T) {
 		assert.True(t, allNaN(dst), tc.name)
 		_, _, err := Condition(c, tc.eta).Linearize(tc.w, tc.th)
 		assert.Error(t, err, tc.name)
-		_, err = implicit.VJP(Condition(c, tc.eta), tc.w, tc.th, make([]float64, 4), nil)
+		_, err = implicit.VJP(context.Background(), Condition(c, tc.eta), tc.w, tc.th, make([]float64, 4), nil)
 		assert.Error(t, err, tc.name)
 	}
 	// A short dst is filled, not overrun.
@@ -313,7 +313,7 @@ func TestConditionInvalidInput(t *testing.T) {
 		assert.Error(t, err)
 	}
 	// The lasso condition.
-	l, err := NewLasso(x, y, WeightedL1Penalty)
+	l, err := NewLasso(x, y, Penalty{Strengths: smooth.PerFeature})
 	require.NoError(t, err)
 	dst := make([]float64, 4)
 	l.Condition().Residual(dst, w, []float64{1})
@@ -345,7 +345,7 @@ func TestLambdaGridErrors(t *testing.T) {
 func TestProxScaleInvariance(t *testing.T) {
 	rng := rand.New(rand.NewPCG(101, 102))
 	const n = 5
-	for _, g := range []Operator{L2Ball{}, GroupLasso{Groups: [][]int{{0, 1, 2}, {3, 4}}}} {
+	for _, g := range []Regularizer{L2Ball{}, GroupLasso{Groups: [][]int{{0, 1, 2}, {3, 4}}}} {
 		for range 10 {
 			v := make([]float64, n)
 			for j := range v {

@@ -46,7 +46,7 @@ func ExampleLasso_Linearize() {
 		panic(err)
 	}
 	tr, va := sets[0], sets[1]
-	l, err := prox.NewLasso(tr.X, tr.Y, prox.L1Penalty)
+	l, err := prox.NewLasso(tr.X, tr.Y, prox.Penalty{})
 	if err != nil {
 		panic(err)
 	}
@@ -72,7 +72,7 @@ func ExampleLasso_Linearize() {
 	if err := sl.VJP(hyper, gw.RawVector().Data); err != nil {
 		panic(err)
 	}
-	engine, err := implicit.VJP(l.Condition(), res.W, theta, gw.RawVector().Data, nil)
+	engine, err := implicit.VJP(context.Background(), l.Condition(), res.W, theta, gw.RawVector().Data, nil)
 	if err != nil {
 		panic(err)
 	}

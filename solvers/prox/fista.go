@@ -115,7 +115,7 @@ type Result struct {
 // ErrStalled and ErrNotConverged when progress stops (see
 // Settings.StallIter), and with ErrNaN when f, ∇f or an iterate stops
 // being finite. Invalid input gives a nil result and an error; a panic in
-// user code (F's functions, a user Operator or Projector) gives a nil
+// user code (F's functions, a user Regularizer or Projector) gives a nil
 // result and an error wrapping ErrCallback.
 func Minimize(ctx context.Context, c *Composite, theta, x0 []float64, s *Settings) (res *Result, err error) {
 	defer func() {

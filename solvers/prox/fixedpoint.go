@@ -16,12 +16,12 @@ import (
 //	minimize_x  f(x; θ_f) + g(x; λ),   θ = (λ, θ_f),
 //
 // with f smooth (a [smooth.Problem] with N variables and P parameters)
-// and g a regularizer with a cheap prox ([Operator]). The parameter vector
+// and g a regularizer with a cheap prox ([Regularizer]). The parameter vector
 // θ of the solvers and conditions of this package lists the p_g =
 // G.NumParams(N) parameters λ of g first, then the P parameters of f.
 type Composite struct {
 	F *smooth.Problem
-	G Operator
+	G Regularizer
 }
 
 // Dims returns n = F.N and p = G.NumParams(n) + F.P (zeros for the
@@ -337,12 +337,18 @@ func finite(x []float64) bool {
 // products and factorized once (Cholesky, or LU if f is not convex on S).
 // For sparse solutions this is the support-restricted solve of Bertrand
 // et al. (2020) for any smooth f, not only least squares.
+//
+// It is the one support system of this package: [Condition] builds K from
+// Hessian-vector products of any smooth f, [Lasso.Condition] sets gram to
+// form H_SS = X_SᵀX_S/n from the columns of X (then K must be positive
+// definite: ErrSingular otherwise).
 type diagSupport struct {
 	n      int
 	eta    float64
 	diag   []float64
 	s      []int
 	h      linsolve.Operator
+	gram   func(s []int) *mat.SymDense // H_SS, or nil: from products with h
 	t1, t2 []float64
 	fact   linsolve.Factorized
 	err    error
@@ -387,6 +393,14 @@ func (o *diagSupport) factor() error {
 	k := len(o.s)
 	if k == 0 {
 		return nil
+	}
+	if o.gram != nil {
+		sym := o.gram(o.s)
+		for a, i := range o.s {
+			sym.SetSym(a, a, sym.At(a, a)+(1-o.diag[i])/(o.eta*o.diag[i]))
+		}
+		o.fact, o.err = factorSupport(sym)
+		return o.err
 	}
 	kk := mat.NewDense(k, k, nil)
 	e := make([]float64, o.n)

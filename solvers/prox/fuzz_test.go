@@ -82,8 +82,16 @@ func (r *fuzzReader) length(want int) int {
 
 // fuzzOperator builds one of the operators of the package with arbitrary
 // configuration (weights of any length and sign, groups with any indices)
-// for vectors of length n.
-func fuzzOperator(r *fuzzReader, which uint8, n int) (string, Operator) {
+// for vectors of length n, on the log scale (LogScale) for which ≥ 12.
+func fuzzOperator(r *fuzzReader, which uint8, n int) (string, Regularizer) {
+	name, g := fuzzBaseOperator(r, which, n)
+	if which%24 >= 12 {
+		return "LogScale(" + name + ")", LogScale(g)
+	}
+	return name, g
+}
+
+func fuzzBaseOperator(r *fuzzReader, which uint8, n int) (string, Regularizer) {
 	weights := func() []float64 {
 		if r.u8()%3 == 0 {
 			return nil
@@ -136,7 +144,7 @@ func fuzzOperator(r *fuzzReader, which uint8, n int) (string, Operator) {
 
 // fuzzParams returns λ for g: of length NumParams(n) most of the time,
 // made valid (non-negative, ordered bounds) half of the time.
-func fuzzParams(r *fuzzReader, g Operator, n int) []float64 {
+func fuzzParams(r *fuzzReader, g Regularizer, n int) []float64 {
 	p := g.NumParams(n)
 	lam := r.floats(r.length(p))
 	if r.u8()%2 == 0 {
@@ -179,6 +187,8 @@ func FuzzProxOperators(f *testing.F) {
 	f.Add(uint8(8), []byte{3, 1, 3, 3, 3, 1, 9, 9, 9, 9, 9})
 	f.Add(uint8(10), []byte{4, 1, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16})
 	f.Add(uint8(6), []byte{2, 1, 1, 1, 9, 9, 9, 9, 9, 9, 9, 9, 7})
+	f.Add(uint8(12), []byte{6, 10, 20, 30, 40, 50, 60, 70, 80, 90})
+	f.Add(uint8(13), []byte{4, 1, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16})
 	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
 		r := &fuzzReader{data}
 		n := int(r.u8() % 9)
@@ -314,10 +324,10 @@ func FuzzComposite(f *testing.F) {
 		for i := range ones {
 			ones[i] = 1
 		}
-		if out, err := implicit.VJP(Condition(c, eta), pt, theta, ones, nil); err == nil && !finite(out) {
+		if out, err := implicit.VJP(context.Background(), Condition(c, eta), pt, theta, ones, nil); err == nil && !finite(out) {
 			t.Fatalf("%s: NaN VJP with nil error", name)
 		}
-		if out, err := implicit.VJP(implicit.FixedPoint(FixedPoint(c, eta)), pt, theta, ones, nil); err == nil && !finite(out) {
+		if out, err := implicit.VJP(context.Background(), implicit.FixedPoint(FixedPoint(c, eta)), pt, theta, ones, nil); err == nil && !finite(out) {
 			t.Fatalf("%s: NaN fixed-point VJP with nil error", name)
 		}
 		pb := ImplicitProblem(c, eta, set, nil)
@@ -342,7 +352,7 @@ func FuzzLassoSolve(f *testing.F) {
 	f.Add(uint8(4), uint8(4), uint8(2), []byte{3, 3, 3, 3, 9, 9, 9, 9, 200, 100})
 	f.Fuzz(func(t *testing.T, nb, db, pb uint8, data []byte) {
 		n, d := int(nb%8), int(db%8)
-		pen := Penalty(pb % 4)
+		pen := Penalty{Strengths: smooth.Strengths(pb % 4), ElasticNet: pb&4 != 0, LogScale: pb&8 != 0}
 		vals := fuzzFloats(data, n*d+n+d+2)
 		var x *mat.Dense
 		if n > 0 && d > 0 {
@@ -404,7 +414,7 @@ func FuzzLassoSolve(f *testing.F) {
 		}
 		dst := make([]float64, l.d)
 		l.Condition().Residual(dst, w, theta)
-		if out, err := implicit.VJP(l.Condition(), w, theta, w, nil); err == nil && !finite(out) {
+		if out, err := implicit.VJP(context.Background(), l.Condition(), w, theta, w, nil); err == nil && !finite(out) {
 			t.Fatalf("NaN engine VJP with nil error")
 		}
 		if path, err := l.PathTheta(ctx, [][]float64{theta, vals[:min(len(vals), 2)]}, cd); err == nil {
@@ -414,12 +424,61 @@ func FuzzLassoSolve(f *testing.F) {
 				}
 			}
 		}
-		if _, err := l.SolveBatch(ctx, [][]float64{theta, theta}, [][]float64{nil, w}, cd, 2); err == nil && len(w) != l.d {
+		cd2 := CDSettings{Workers: 2}
+		if cd != nil {
+			cd2 = *cd
+			cd2.Workers = 2
+		}
+		if _, err := l.SolveBatch(ctx, [][]float64{theta, theta}, [][]float64{nil, w}, &cd2); err == nil && len(w) != l.d {
 			t.Fatalf("SolveBatch accepted a warm start of length %d for d=%d", len(w), l.d)
 		}
 		r2, err := Minimize(ctx, l.Composite(), theta, make([]float64, l.d), &Settings{MaxIter: 200})
 		if err == nil && (!finite(r2.X) || math.IsNaN(r2.Objective)) {
 			t.Fatalf("FISTA NaN with nil error: %+v", r2)
+		}
+	})
+}
+
+// FuzzLogistic builds sparse logistic problems from arbitrary data and
+// penalties (any scale) and runs the proximal Newton solver and a VJP: no
+// panic, no NaN with a nil error.
+func FuzzLogistic(f *testing.F) {
+	f.Add(uint8(6), uint8(3), uint8(0), []byte{10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120, 130, 140})
+	f.Add(uint8(7), uint8(2), uint8(9), []byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9})
+	f.Fuzz(func(t *testing.T, nb, db, pb uint8, data []byte) {
+		n, d := int(nb%9), int(db%5)
+		vals := fuzzFloats(data, n*d+n+d+2)
+		var x *mat.Dense
+		if n > 0 && d > 0 {
+			x = mat.NewDense(n, d, vals[:n*d])
+		} else {
+			x = &mat.Dense{}
+		}
+		y := make([]float64, n)
+		for i, v := range vals[n*d : n*d+n] {
+			y[i] = 1
+			if v < 0 {
+				y[i] = -1
+			}
+		}
+		pen := Penalty{Strengths: smooth.Strengths(pb % 3), ElasticNet: pb&4 != 0, LogScale: pb&8 != 0}
+		l, err := NewLogistic(x, y, pen)
+		if err != nil {
+			return
+		}
+		theta := vals[n*d+n:]
+		_, p := l.Dims()
+		theta = theta[:min(len(theta), p)]
+		res, err := l.Solve(context.Background(), theta, nil, &Settings{MaxIter: 30})
+		if err != nil {
+			return
+		}
+		if !finite(res.X) || math.IsNaN(res.Objective) {
+			t.Fatalf("NaN with nil error: %+v", res)
+		}
+		out := make([]float64, p)
+		if err := res.VJP(out, res.X); err == nil && !finite(out) {
+			t.Fatalf("NaN VJP with nil error")
 		}
 	})
 }

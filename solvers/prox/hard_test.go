@@ -41,7 +41,7 @@ func TestLassoHardCorrelated(t *testing.T) {
 	ctx := context.Background()
 	for _, shape := range [][2]int{{80, 200}, {200, 40}} {
 		x, y := correlated(rng, shape[0], shape[1], 0.95)
-		l, err := NewLasso(x, y, L1Penalty)
+		l, err := NewLasso(x, y, Penalty{})
 		require.NoError(t, err)
 		grid, err := LambdaGrid(l.LambdaMax(), 0.01, 8)
 		require.NoError(t, err)

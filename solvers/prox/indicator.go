@@ -19,7 +19,7 @@ type Projector interface {
 }
 
 // Indicator returns the indicator function ι_C of the set of p as a prox
-// Operator with no parameters (p = 0): prox_{ηι_C} = P for every η, and
+// Regularizer with no parameters (p = 0): prox_{ηι_C} = P for every η, and
 // its Jacobian is the projection's. Use it to run FISTA on constrained
 // problems min f(x) s.t. x ∈ C and to differentiate their solutions
 // through [Condition].
@@ -31,7 +31,7 @@ type Projector interface {
 // errors: if the set's JVP or VJP fails (an input of the wrong length)
 // they fill their output with NaN, which the implicit engine reports.
 // Value accepts points within a relative 1e-9 of C.
-func Indicator(p Projector) Operator { return indicator{p} }
+func Indicator(p Projector) Regularizer { return indicator{p} }
 
 type indicator struct{ p Projector }
 

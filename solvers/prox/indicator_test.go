@@ -99,7 +99,7 @@ func TestIndicatorSimplexLeastSquares(t *testing.T) {
 	require.Greater(t, nz, 1, "need a non-trivial face")
 	fdJ := mat.NewDense(d, 1, nil)
 	fd.Jacobian(fdJ, func(dst, th []float64) { copy(dst, solve(th)) }, theta, &fd.JacobianSettings{Formula: fd.Central, Step: 1e-5})
-	jac, err := implicit.Jacobian(Condition(c, 0.5), w, theta, nil)
+	jac, err := implicit.Jacobian(context.Background(), Condition(c, 0.5), w, theta, nil)
 	require.NoError(t, err)
 	assert.True(t, mat.EqualApprox(jac, fdJ, 1e-6), "\n%v\n%v", mat.Formatted(jac), mat.Formatted(fdJ))
 	// The Jacobian operator's transpose.

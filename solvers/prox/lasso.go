@@ -3,6 +3,7 @@ package prox
 import (
 	"context"
 	"fmt"
+	"github.com/optlayers/optlayers/implicit"
 	"math"
 	"math/rand/v2"
 	"sync"
@@ -14,30 +15,108 @@ import (
 	"github.com/optlayers/optlayers/solvers/smooth"
 )
 
-// Penalty selects the regularizer of a [Lasso] problem and the layout of
-// its parameter vector θ.
-type Penalty int
-
-const (
-	// L1Penalty is λ‖w‖₁; θ = (λ).
-	L1Penalty Penalty = iota
-	// WeightedL1Penalty is Σⱼ λⱼ|wⱼ|, one strength per feature;
-	// θ = (λ₁, …, λ_d).
-	WeightedL1Penalty
-	// ElasticNetPenalty is λ‖w‖₁ + (λ₂/2)‖w‖²; θ = (λ, λ₂).
-	ElasticNetPenalty
-)
+// Penalty selects the regularizer of a [Lasso] or [Logistic] problem and
+// the layout of its parameter vector θ:
+//
+//	Strengths smooth.Shared:      λ‖w‖₁,            θ = (λ)
+//	Strengths smooth.PerFeature:  Σⱼ λⱼ|wⱼ|,         θ = (λ₁, …, λ_d)
+//	ElasticNet (Shared only):     λ‖w‖₁ + (λ₂/2)‖w‖², θ = (λ, λ₂)
+//
+// With LogScale, θ holds the logarithms of the strengths (λ = e^θ, the
+// parametrization of hyperparameter search: any finite θ ≤ 709 is
+// valid, and derivatives are with respect to log λ). The zero value is
+// the lasso λ‖w‖₁ on the linear scale.
+type Penalty struct {
+	Strengths  smooth.Strengths
+	ElasticNet bool
+	LogScale   bool
+}
 
 func (p Penalty) String() string {
-	switch p {
-	case L1Penalty:
-		return "L1"
-	case WeightedL1Penalty:
-		return "WeightedL1"
-	case ElasticNetPenalty:
-		return "ElasticNet"
+	s := "L1"
+	switch {
+	case p.ElasticNet:
+		s = "ElasticNet"
+	case p.Strengths == smooth.PerFeature:
+		s = "WeightedL1"
 	}
-	return fmt.Sprintf("Penalty(%d)", int(p))
+	if p.LogScale {
+		s += " (log scale)"
+	}
+	return s
+}
+
+func (p Penalty) check() error {
+	if p.Strengths != smooth.Shared && p.Strengths != smooth.PerFeature {
+		return fmt.Errorf("%w: penalty strengths %v (want Shared or PerFeature)", ErrInvalid, p.Strengths)
+	}
+	if p.ElasticNet && p.Strengths != smooth.Shared {
+		return fmt.Errorf("%w: the elastic net has shared strengths", ErrInvalid)
+	}
+	return nil
+}
+
+// numParams returns the length of θ for d features.
+func (p Penalty) numParams(d int) int {
+	switch {
+	case p.Strengths == smooth.PerFeature:
+		return d
+	case p.ElasticNet:
+		return 2
+	}
+	return 1
+}
+
+// regularizer returns the prox operator of the penalty, θ laid out as
+// the penalty says.
+func (p Penalty) regularizer() Diagonal {
+	var g Diagonal = L1{}
+	switch {
+	case p.Strengths == smooth.PerFeature:
+		g = L1{PerCoordinate: true}
+	case p.ElasticNet:
+		g = ElasticNet{}
+	}
+	if p.LogScale {
+		return LogScale(g).(Diagonal)
+	}
+	return g
+}
+
+// checkTheta validates θ: its length (p), finiteness and sign (linear
+// scale) or overflow of e^θ (log scale).
+func (p Penalty) checkTheta(theta []float64, np int) error {
+	if len(theta) != np {
+		return fmt.Errorf("%w: %v penalty needs %d parameters, have %d", ErrDims, p, np, len(theta))
+	}
+	for j, t := range theta {
+		if math.IsNaN(t) || math.IsInf(t, 0) {
+			return fmt.Errorf("%w: θ[%d] = %v", ErrNaN, j, t)
+		}
+		if !p.LogScale && t < 0 {
+			return fmt.Errorf("%w: θ[%d] = %v is negative", ErrInvalid, j, t)
+		}
+		if p.LogScale && t > maxLogStrength {
+			return fmt.Errorf("%w: θ[%d] = %v: e^θ overflows", ErrInvalid, j, t)
+		}
+	}
+	return nil
+}
+
+// maxLogStrength is the largest θ whose e^θ is finite.
+const maxLogStrength = 709
+
+// strengths returns the strengths λ of θ: θ itself on the linear scale,
+// e^θ (a new slice) on the log scale.
+func (p Penalty) strengths(theta []float64) []float64 {
+	if !p.LogScale {
+		return theta
+	}
+	lam := make([]float64, len(theta))
+	for j, t := range theta {
+		lam[j] = math.Exp(t)
+	}
+	return lam
 }
 
 // Lasso is a lasso-type least-squares problem
@@ -84,8 +163,8 @@ func NewLasso(x mat.Matrix, y []float64, penalty Penalty) (*Lasso, error) {
 	if len(y) != n {
 		return nil, fmt.Errorf("%w: X has %d rows, len(y)=%d", ErrDims, n, len(y))
 	}
-	if penalty < L1Penalty || penalty > ElasticNetPenalty {
-		return nil, fmt.Errorf("%w: unknown penalty %v", ErrInvalid, penalty)
+	if err := penalty.check(); err != nil {
+		return nil, err
 	}
 	if !finite(y) {
 		return nil, fmt.Errorf("%w: in y", ErrNaN)
@@ -134,19 +213,13 @@ func (l *Lasso) NumParams() int {
 	if l == nil || l.d == 0 {
 		return 0
 	}
-	switch l.penalty {
-	case WeightedL1Penalty:
-		return l.d
-	case ElasticNetPenalty:
-		return 2
-	}
-	return 1
+	return l.penalty.numParams(l.d)
 }
 
 // Penalty returns the problem's penalty.
 func (l *Lasso) Penalty() Penalty {
 	if l == nil || l.d == 0 {
-		return L1Penalty
+		return Penalty{}
 	}
 	return l.penalty
 }
@@ -161,12 +234,12 @@ func (l *Lasso) Lipschitz() float64 {
 	if l == nil || l.d == 0 {
 		return math.NaN()
 	}
-	l.lipOnce.Do(func() { l.lip = l.powerIteration() })
+	l.lipOnce.Do(func() { l.lip = powerIteration(l.xc, l.n, l.d) })
 	return l.lip
 }
 
 // LambdaMax returns ‖Xᵀy‖∞/n, the smallest λ for which w = 0 solves the
-// lasso (L1Penalty).
+// lasso with shared strengths.
 func (l *Lasso) LambdaMax() float64 {
 	if l == nil || l.d == 0 {
 		return math.NaN()
@@ -178,53 +251,39 @@ func (l *Lasso) LambdaMax() float64 {
 	return m
 }
 
-// lam returns λⱼ, the l1 strength of feature j.
-func (l *Lasso) lam(theta []float64, j int) float64 {
-	if l.penalty == WeightedL1Penalty {
-		return theta[j]
+// lam returns λⱼ, the l1 strength of feature j, from the strengths λ
+// (the θ of the linear scale; see Penalty.strengths).
+func (l *Lasso) lam(lambda []float64, j int) float64 {
+	if l.penalty.Strengths == smooth.PerFeature {
+		return lambda[j]
 	}
-	return theta[0]
+	return lambda[0]
 }
 
-func (l *Lasso) l2(theta []float64) float64 {
-	if l.penalty == ElasticNetPenalty {
-		return theta[1]
+// l2 returns λ₂ from the strengths λ.
+func (l *Lasso) l2(lambda []float64) float64 {
+	if l.penalty.ElasticNet {
+		return lambda[1]
 	}
 	return 0
 }
 
-// CheckTheta validates θ: its length, finiteness and sign.
+// CheckTheta validates θ: its length, finiteness and sign (linear scale)
+// or the overflow of e^θ (log scale).
 func (l *Lasso) CheckTheta(theta []float64) error {
 	if l == nil || l.d == 0 {
 		return errNilLasso
 	}
-	if len(theta) != l.NumParams() {
-		return fmt.Errorf("%w: %v lasso needs %d parameters, have %d", ErrDims, l.penalty, l.NumParams(), len(theta))
-	}
-	for j, t := range theta {
-		if math.IsNaN(t) || math.IsInf(t, 0) {
-			return fmt.Errorf("%w: θ[%d] = %v", ErrNaN, j, t)
-		}
-		if t < 0 {
-			return fmt.Errorf("%w: θ[%d] = %v is negative", ErrInvalid, j, t)
-		}
-	}
-	return nil
+	return l.penalty.checkTheta(theta, l.NumParams())
 }
 
 // Regularizer returns the prox operator of the penalty, with the same
-// parameter layout θ.
+// parameter layout θ (wrapped in [LogScale] on the log scale).
 func (l *Lasso) Regularizer() Diagonal {
 	if l == nil || l.d == 0 {
 		return nil
 	}
-	switch l.penalty {
-	case WeightedL1Penalty:
-		return L1{PerCoordinate: true}
-	case ElasticNetPenalty:
-		return ElasticNet{}
-	}
-	return L1{}
+	return l.penalty.regularizer()
 }
 
 // Composite returns the problem as f + g for the proximal-gradient solver
@@ -243,6 +302,10 @@ func (l *Lasso) Composite() *Composite {
 	return &Composite{F: f, G: l.Regularizer()}
 }
 
+// smallGram reports whether products with XᵀX/n go through the Gram
+// matrix (d ≤ n and d ≤ 256, as for the Gram updates of Solve).
+func (l *Lasso) smallGram() bool { return l.d <= l.n && l.d <= 256 }
+
 // Objective returns the primal objective at w.
 func (l *Lasso) Objective(w, theta []float64) (float64, error) {
 	if l == nil || l.d == 0 {
@@ -253,7 +316,7 @@ func (l *Lasso) Objective(w, theta []float64) (float64, error) {
 	}
 	r := make([]float64, l.n)
 	l.residual(r, w)
-	return l.primal(r, w, theta), nil
+	return l.primal(r, w, l.penalty.strengths(theta)), nil
 }
 
 func (l *Lasso) checkPoint(w, theta []float64) error {
@@ -321,7 +384,7 @@ func (l *Lasso) DualityGap(w, theta []float64) (gap, kkt float64, err error) {
 	l.residual(r, w)
 	l.correlations(g, r)
 	n := float64(l.n)
-	gap, kkt = l.gapKKT(dot(r, r)/n, dot(r, l.y)/n, g, w, theta)
+	gap, kkt = l.gapKKT(dot(r, r)/n, dot(r, l.y)/n, g, w, l.penalty.strengths(theta))
 	return gap, kkt, nil
 }
 
@@ -377,9 +440,9 @@ func (l *Lasso) dualScale(g, theta []float64) float64 {
 	return s
 }
 
-// powerIteration returns the largest eigenvalue of XᵀX/n.
-func (l *Lasso) powerIteration() float64 {
-	n, d := l.n, l.d
+// powerIteration returns the largest eigenvalue of XᵀX/n, X n×d stored
+// column-major in xc.
+func powerIteration(xc []float64, n, d int) float64 {
 	v := make([]float64, d)
 	rng := rand.New(rand.NewPCG(1, 2)) // a fixed, generic start
 	for j := range v {
@@ -397,10 +460,10 @@ func (l *Lasso) powerIteration() float64 {
 		}
 		clear(u)
 		for j, vj := range v {
-			axpy(vj, l.xc[j*n:(j+1)*n], u)
+			axpy(vj, xc[j*n:(j+1)*n], u)
 		}
 		for j := range v {
-			v[j] = dot(l.xc[j*n:(j+1)*n], u) / float64(n)
+			v[j] = dot(xc[j*n:(j+1)*n], u) / float64(n)
 		}
 		nl := dot(u, u) / float64(n)
 		if math.Abs(nl-lam) <= 1e-6*nl {
@@ -447,25 +510,33 @@ func LambdaGrid(lambdaMax, ratio float64, k int) ([]float64, error) {
 	return out, nil
 }
 
-// Path solves the problem for each strength in lambdas, in order, each
-// warm-started from the previous solution (decreasing strengths are the
-// efficient order). For WeightedL1Penalty every feature gets the same λ;
-// for ElasticNetPenalty λ₂ = 0 (use PathTheta for a general sequence of
-// θ). It stops at the first error and returns the results so far.
+// Path solves the problem for each strength in lambdas (λ, not log λ,
+// whatever the penalty's scale), in order, each warm-started from the
+// previous solution (decreasing strengths are the efficient order). For
+// per-feature strengths every feature gets the same λ; for the elastic
+// net λ₂ = 0, which the log scale cannot express (ErrInvalid; use
+// PathTheta for a general sequence of θ). It stops at the first error and
+// returns the results so far.
 func (l *Lasso) Path(ctx context.Context, lambdas []float64, s *CDSettings) ([]*LassoResult, error) {
 	if l == nil || l.d == 0 {
 		return nil, errNilLasso
 	}
+	if l.penalty.ElasticNet && l.penalty.LogScale {
+		return nil, fmt.Errorf("%w: Path sets λ₂ = 0, which has no logarithm; use PathTheta", ErrInvalid)
+	}
 	thetas := make([][]float64, len(lambdas))
 	for k, lam := range lambdas {
-		switch l.penalty {
-		case WeightedL1Penalty:
+		if l.penalty.LogScale {
+			lam = math.Log(lam)
+		}
+		switch {
+		case l.penalty.Strengths == smooth.PerFeature:
 			th := make([]float64, l.d)
 			for j := range th {
 				th[j] = lam
 			}
 			thetas[k] = th
-		case ElasticNetPenalty:
+		case l.penalty.ElasticNet:
 			thetas[k] = []float64{lam, 0}
 		default:
 			thetas[k] = []float64{lam}
@@ -497,17 +568,24 @@ func (l *Lasso) PathTheta(ctx context.Context, thetas [][]float64, s *CDSettings
 }
 
 // SolveBatch solves the problem independently for each θ in thetas
-// (from zero, or from inits[k] when inits is non-nil) on up to workers
-// goroutines (workers ≤ 0 means runtime.GOMAXPROCS). Each solve is
-// deterministic, so the results do not depend on the number of workers.
-// It returns all results (nil where a solve failed) and the error of the
-// lowest failing index.
-func (l *Lasso) SolveBatch(ctx context.Context, thetas, inits [][]float64, s *CDSettings, workers int) ([]*LassoResult, error) {
+// (from zero, or from inits[k] when inits is non-nil) on s.Workers
+// goroutines (0 means runtime.GOMAXPROCS). Each solve is deterministic,
+// so the results do not depend on the number of workers. It returns all
+// results (nil where a solve failed) and the error of the lowest failing
+// index.
+func (l *Lasso) SolveBatch(ctx context.Context, thetas, inits [][]float64, s *CDSettings) ([]*LassoResult, error) {
 	if l == nil || l.d == 0 {
 		return nil, errNilLasso
 	}
+	if err := s.check(); err != nil {
+		return nil, err
+	}
 	if inits != nil && len(inits) != len(thetas) {
 		return nil, fmt.Errorf("%w: %d warm starts for %d problems", ErrDims, len(inits), len(thetas))
+	}
+	workers := 0
+	if s != nil {
+		workers = s.Workers
 	}
 	out := make([]*LassoResult, len(thetas))
 	errs := make([]error, len(thetas))
@@ -518,10 +596,7 @@ func (l *Lasso) SolveBatch(ctx context.Context, thetas, inits [][]float64, s *CD
 		}
 		out[k], errs[k] = l.Solve(ctx, thetas[k], init, s)
 	})
-	for k, err := range errs {
-		if err != nil {
-			return out, fmt.Errorf("problem %d: %w", k, err)
-		}
-	}
-	return out, nil
+	// The module's batch error: every failing index with its error; the
+	// results of the other problems are returned.
+	return out, implicit.NewBatchError(errs)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/optlayers/optlayers/datasets"
 	"github.com/optlayers/optlayers/implicit"
+	"github.com/optlayers/optlayers/solvers/smooth"
 )
 
 // diabetes returns the standardized diabetes training set (split rule of
@@ -43,7 +44,7 @@ func maxAbs(a []float64) float64 {
 
 func TestLassoCDvsFISTADiabetes(t *testing.T) {
 	train, _ := diabetes(t)
-	l, err := NewLasso(train.X, train.Y, L1Penalty)
+	l, err := NewLasso(train.X, train.Y, Penalty{})
 	require.NoError(t, err)
 	lmax := l.LambdaMax()
 	ctx := context.Background()
@@ -107,7 +108,7 @@ func TestLassoDerivatives(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	ctx := context.Background()
 	for trial := range 3 {
-		for _, pen := range []Penalty{L1Penalty, WeightedL1Penalty, ElasticNetPenalty} {
+		for _, pen := range []Penalty{Penalty{}, Penalty{Strengths: smooth.PerFeature}, Penalty{ElasticNet: true}} {
 			n, d := 60, 15
 			x, y := randomLasso(rng, n, d, 5)
 			l, err := NewLasso(x, y, pen)
@@ -144,10 +145,10 @@ func TestLassoDerivatives(t *testing.T) {
 			require.NoError(t, err)
 			fast, err := sl.Jacobian()
 			require.NoError(t, err)
-			eng, err := implicit.Jacobian(l.Condition(), w, theta, nil)
+			eng, err := implicit.Jacobian(context.Background(), l.Condition(), w, theta, nil)
 			require.NoError(t, err)
 			comp := l.Composite()
-			gen, err := implicit.Jacobian(Condition(comp, 1/l.Lipschitz()), w, theta, nil)
+			gen, err := implicit.Jacobian(context.Background(), Condition(comp, 1/l.Lipschitz()), w, theta, nil)
 			require.NoError(t, err)
 			scale := math.Max(1, mat.Norm(fdJ, math.Inf(1)))
 			assert.True(t, mat.EqualApprox(fast, fdJ, 1e-6*scale), "%v trial %d fast vs FD\n%v\n%v", pen, trial, mat.Formatted(fast), mat.Formatted(fdJ))
@@ -160,7 +161,7 @@ func TestLassoDerivatives(t *testing.T) {
 			}
 			v1 := make([]float64, p)
 			require.NoError(t, sl.VJP(v1, g))
-			v2, err := implicit.VJP(l.Condition(), w, theta, g, nil)
+			v2, err := implicit.VJP(context.Background(), l.Condition(), w, theta, g, nil)
 			require.NoError(t, err)
 			var want mat.VecDense
 			want.MulVec(fdJ.T(), mat.NewVecDense(d, g))
@@ -187,14 +188,14 @@ func TestLassoCDVariants(t *testing.T) {
 	for _, shape := range [][2]int{{50, 12}, {20, 40}} {
 		n, d := shape[0], shape[1]
 		x, y := randomLasso(rng, n, d, 4)
-		for _, pen := range []Penalty{L1Penalty, WeightedL1Penalty, ElasticNetPenalty} {
+		for _, pen := range []Penalty{Penalty{}, Penalty{Strengths: smooth.PerFeature}, Penalty{ElasticNet: true}} {
 			l, err := NewLasso(x, y, pen)
 			require.NoError(t, err)
 			theta := make([]float64, l.NumParams())
 			for j := range theta {
 				theta[j] = l.LambdaMax() * (0.02 + 0.1*rng.Float64())
 			}
-			if pen == WeightedL1Penalty && n > d {
+			if pen.Strengths == smooth.PerFeature && n > d {
 				theta[0], theta[3] = 0, 0 // unpenalized features
 			}
 			ref, err := Minimize(ctx, l.Composite(), theta, make([]float64, d), &Settings{Tol: 1e-12, MaxIter: 1000000})
@@ -236,13 +237,13 @@ func TestLassoCDVariants(t *testing.T) {
 func TestLassoDataGradient(t *testing.T) {
 	rng := rand.New(rand.NewPCG(91, 92))
 	ctx := context.Background()
-	for _, pen := range []Penalty{L1Penalty, ElasticNetPenalty} {
+	for _, pen := range []Penalty{Penalty{}, Penalty{ElasticNet: true}} {
 		n, d := 25, 7
 		x, y := randomLasso(rng, n, d, 3)
 		l, err := NewLasso(x, y, pen)
 		require.NoError(t, err)
 		theta := []float64{0.1 * l.LambdaMax()}
-		if pen == ElasticNetPenalty {
+		if pen.ElasticNet {
 			theta = append(theta, 0.2)
 		}
 		g := make([]float64, d)
@@ -290,7 +291,7 @@ func TestLassoDataGradient(t *testing.T) {
 
 func TestLassoSolveBatch(t *testing.T) {
 	train, _ := diabetes(t)
-	l, err := NewLasso(train.X, train.Y, WeightedL1Penalty)
+	l, err := NewLasso(train.X, train.Y, Penalty{Strengths: smooth.PerFeature})
 	require.NoError(t, err)
 	rng := rand.New(rand.NewPCG(101, 102))
 	thetas := make([][]float64, 17)
@@ -300,15 +301,15 @@ func TestLassoSolveBatch(t *testing.T) {
 			thetas[k][j] = l.LambdaMax() * rng.Float64() * 0.3
 		}
 	}
-	one, err := l.SolveBatch(context.Background(), thetas, nil, nil, 1)
+	one, err := l.SolveBatch(context.Background(), thetas, nil, &CDSettings{Workers: 1})
 	require.NoError(t, err)
-	many, err := l.SolveBatch(context.Background(), thetas, nil, nil, 4)
+	many, err := l.SolveBatch(context.Background(), thetas, nil, &CDSettings{Workers: 4})
 	require.NoError(t, err)
 	for k := range thetas {
 		assert.Equal(t, one[k].W, many[k].W, "problem %d", k)
 	}
 	thetas[5][2] = -1
-	res, err := l.SolveBatch(context.Background(), thetas, nil, nil, 3)
+	res, err := l.SolveBatch(context.Background(), thetas, nil, &CDSettings{Workers: 3})
 	assert.ErrorIs(t, err, ErrInvalid)
 	assert.Nil(t, res[5])
 	assert.NotNil(t, res[6])
@@ -320,7 +321,7 @@ func TestLassoSolveBatch(t *testing.T) {
 func TestGapSafeScreening(t *testing.T) {
 	rng := rand.New(rand.NewPCG(111, 112))
 	x, y := randomLasso(rng, 40, 300, 5)
-	l, err := NewLasso(x, y, L1Penalty)
+	l, err := NewLasso(x, y, Penalty{})
 	require.NoError(t, err)
 	theta := []float64{0.2 * l.LambdaMax()}
 	ctx := context.Background()
@@ -342,7 +343,7 @@ func TestLassoLipschitz(t *testing.T) {
 	rng := rand.New(rand.NewPCG(141, 142))
 	for _, shape := range [][2]int{{60, 15}, {20, 50}} {
 		x, y := randomLasso(rng, shape[0], shape[1], 3)
-		l, err := NewLasso(x, y, L1Penalty)
+		l, err := NewLasso(x, y, Penalty{})
 		require.NoError(t, err)
 		var svd mat.SVD
 		require.True(t, svd.Factorize(x, mat.SVDNone))
@@ -357,7 +358,7 @@ func TestLassoLipschitz(t *testing.T) {
 // whole epoch budget.
 func TestLassoStall(t *testing.T) {
 	train, _ := diabetes(t)
-	l, err := NewLasso(train.X, train.Y, L1Penalty)
+	l, err := NewLasso(train.X, train.Y, Penalty{})
 	require.NoError(t, err)
 	theta := []float64{0.001 * l.LambdaMax()}
 	res, err := l.Solve(context.Background(), theta, nil, &CDSettings{Tol: 1e-300, GapTol: 1e-300})
@@ -372,9 +373,9 @@ func TestLassoStall(t *testing.T) {
 
 func TestNilDesign(t *testing.T) {
 	var x *mat.Dense
-	_, err := NewLasso(x, []float64{1}, L1Penalty)
+	_, err := NewLasso(x, []float64{1}, Penalty{})
 	assert.ErrorIs(t, err, ErrDims)
-	_, err = NewLasso(nil, []float64{1}, L1Penalty)
+	_, err = NewLasso(nil, []float64{1}, Penalty{})
 	assert.ErrorIs(t, err, ErrDims)
 }
 
@@ -383,7 +384,7 @@ func TestNilDesign(t *testing.T) {
 func TestGapSafeScreeningElasticNet(t *testing.T) {
 	rng := rand.New(rand.NewPCG(191, 192))
 	x, y := randomLasso(rng, 40, 300, 5)
-	l, err := NewLasso(x, y, ElasticNetPenalty)
+	l, err := NewLasso(x, y, Penalty{ElasticNet: true})
 	require.NoError(t, err)
 	ctx := context.Background()
 	theta := []float64{0.2 * l.LambdaMax(), 0.5}

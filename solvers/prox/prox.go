@@ -48,13 +48,13 @@ var (
 	// iterate.
 	ErrStalled = errors.New("prox: stalled")
 	// ErrCallback reports a panic inside user code called by this
-	// package (the smooth part F of a Composite, a user Operator or
+	// package (the smooth part F of a Composite, a user Regularizer or
 	// Projector); the error carries the recovered value and its stack.
 	ErrCallback = errors.New("prox: panic in user code")
 )
 
-// Operator is the proximity operator of a convex regularizer g(x; λ) with
-// parameters λ ∈ Rᵖ,
+// Regularizer is a convex regularizer g(x; λ) with parameters λ ∈ Rᵖ,
+// given by its proximity operator
 //
 //	prox_{ηg}(v; λ) = argminₓ ½‖x − v‖² + η g(x; λ),   η > 0,
 //
@@ -83,7 +83,7 @@ var (
 // left in an unspecified state. The operators of this package are
 // values with exported configuration (weights, groups); they re-validate
 // it on each call, in O(n) time and without allocating for n ≤ 1024.
-type Operator interface {
+type Regularizer interface {
 	NumParams(n int) int
 	Check(n int, lambda []float64) error
 	Value(x, lambda []float64) (float64, error)
@@ -91,12 +91,12 @@ type Operator interface {
 	Jacobian(v, lambda []float64, eta float64) (dv, dlambda linsolve.Operator, err error)
 }
 
-// Diagonal is an Operator whose ∂prox/∂v is diagonal (a separable
+// Diagonal is a Regularizer whose ∂prox/∂v is diagonal (a separable
 // regularizer). DiagJacobian sets d (length len(v)) to that diagonal at
 // v, with the argument checks of Prox. The support-restricted derivatives
 // of lasso-type problems rely on it.
 type Diagonal interface {
-	Operator
+	Regularizer
 	DiagJacobian(d, v, lambda []float64, eta float64) error
 }
 
@@ -158,7 +158,7 @@ func checkStep(name string, eta float64) error {
 // checkProx validates the arguments of Prox, Jacobian and DiagJacobian:
 // out (dst or d; skipped when nil and skipOut) of the length of v, v
 // finite, η finite and positive, and λ with g.Check.
-func checkProx(g Operator, name string, out, v, lambda []float64, eta float64, skipOut bool) error {
+func checkProx(g Regularizer, name string, out, v, lambda []float64, eta float64, skipOut bool) error {
 	if !skipOut && len(out) != len(v) {
 		return fmt.Errorf("%w: %s output has length %d, input %d", ErrDims, name, len(out), len(v))
 	}
@@ -172,7 +172,7 @@ func checkProx(g Operator, name string, out, v, lambda []float64, eta float64, s
 }
 
 // checkValue validates the arguments of Value.
-func checkValue(g Operator, name string, x, lambda []float64) error {
+func checkValue(g Regularizer, name string, x, lambda []float64) error {
 	if !finite(x) {
 		return fmt.Errorf("%w: %s point x", ErrNaN, name)
 	}

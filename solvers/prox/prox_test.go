@@ -21,21 +21,21 @@ import (
 )
 
 var (
-	_ Diagonal = L1{}
-	_ Diagonal = ElasticNet{}
-	_ Diagonal = NonNegL1{}
-	_ Diagonal = SquaredL2{}
-	_ Diagonal = NonNegSquaredL2{}
-	_ Diagonal = Zero{}
-	_ Diagonal = Box{}
-	_ Diagonal = NonNegative{}
-	_ Operator = GroupLasso{}
-	_ Operator = L2Ball{}
+	_ Diagonal    = L1{}
+	_ Diagonal    = ElasticNet{}
+	_ Diagonal    = NonNegL1{}
+	_ Diagonal    = SquaredL2{}
+	_ Diagonal    = NonNegSquaredL2{}
+	_ Diagonal    = Zero{}
+	_ Diagonal    = Box{}
+	_ Diagonal    = NonNegative{}
+	_ Regularizer = GroupLasso{}
+	_ Regularizer = L2Ball{}
 )
 
 type proxCase struct {
 	name  string
-	g     Operator
+	g     Regularizer
 	theta func(rng *rand.Rand, n int) []float64
 }
 
@@ -145,7 +145,7 @@ func TestProxJacobiansFD(t *testing.T) {
 
 // nearKink reports whether prox is within h of a non-differentiable point
 // at v: it compares one-sided differences.
-func nearKink(g Operator, v, theta []float64, eta, h float64) bool {
+func nearKink(g Regularizer, v, theta []float64, eta, h float64) bool {
 	n := len(v)
 	x0 := make([]float64, n)
 	xp := make([]float64, n)
@@ -175,7 +175,7 @@ func nearKink(g Operator, v, theta []float64, eta, h float64) bool {
 func TestProxCheckErrors(t *testing.T) {
 	nan := math.NaN()
 	cases := []struct {
-		g     Operator
+		g     Regularizer
 		n     int
 		theta []float64
 		want  error
@@ -213,7 +213,7 @@ func TestCompositeConditions(t *testing.T) {
 	n, d := 40, 6
 	for _, tc := range []struct {
 		name  string
-		g     Operator
+		g     Regularizer
 		theta []float64
 	}{
 		{"GroupLasso", GroupLasso{Groups: [][]int{{0, 1}, {2, 3}, {4, 5}}}, []float64{0.3}},
@@ -237,9 +237,9 @@ func TestCompositeConditions(t *testing.T) {
 		fdJ := mat.NewDense(d, len(tc.theta), nil)
 		fd.Jacobian(fdJ, func(dst, th []float64) { copy(dst, solve(th)) }, tc.theta, &fd.JacobianSettings{Formula: fd.Central, Step: 1e-5})
 		for _, eta := range []float64{0.1, 1} {
-			jac, err := implicit.Jacobian(Condition(c, eta), w, tc.theta, nil)
+			jac, err := implicit.Jacobian(context.Background(), Condition(c, eta), w, tc.theta, nil)
 			require.NoError(t, err, tc.name)
-			viaMap, err := implicit.Jacobian(implicit.FixedPoint(FixedPoint(c, eta)), w, tc.theta, nil)
+			viaMap, err := implicit.Jacobian(context.Background(), implicit.FixedPoint(FixedPoint(c, eta)), w, tc.theta, nil)
 			require.NoError(t, err, tc.name)
 			assert.True(t, mat.EqualApprox(jac, viaMap, 1e-9), "%s η=%v Condition vs FixedPoint map", tc.name, eta)
 			assert.True(t, mat.EqualApprox(jac, fdJ, 1e-6*math.Max(1, mat.Norm(fdJ, math.Inf(1)))), "%s η=%v\n%v\n%v", tc.name, eta, mat.Formatted(jac), mat.Formatted(fdJ))
@@ -272,20 +272,20 @@ func TestCompositeSmoothParams(t *testing.T) {
 	require.NotEmpty(t, support(w))
 	fdJ := mat.NewDense(d, 2, nil)
 	fd.Jacobian(fdJ, func(dst, th []float64) { copy(dst, solve(th)) }, theta, &fd.JacobianSettings{Formula: fd.Central, Step: 1e-6})
-	jac, err := implicit.Jacobian(Condition(c, 1), w, theta, nil)
+	jac, err := implicit.Jacobian(context.Background(), Condition(c, 1), w, theta, nil)
 	require.NoError(t, err)
 	assert.True(t, mat.EqualApprox(jac, fdJ, 1e-6*math.Max(1, mat.Norm(fdJ, math.Inf(1)))), "\n%v\n%v", mat.Formatted(jac), mat.Formatted(fdJ))
 	// The support-factorized ∂ₓF of Condition against the matrix-free map
 	// through implicit.FixedPoint, solved densely and by GMRES.
-	viaMap, err := implicit.Jacobian(implicit.FixedPoint(FixedPoint(c, 1)), w, theta, nil)
+	viaMap, err := implicit.Jacobian(context.Background(), implicit.FixedPoint(FixedPoint(c, 1)), w, theta, nil)
 	require.NoError(t, err)
 	assert.True(t, mat.EqualApprox(jac, viaMap, 1e-10), "\n%v\n%v", mat.Formatted(jac), mat.Formatted(viaMap))
-	viaGMRES, err := implicit.Jacobian(Condition(c, 1), w, theta, &implicit.Settings{Method: implicit.GMRES, Tol: 1e-13})
+	viaGMRES, err := implicit.Jacobian(context.Background(), Condition(c, 1), w, theta, &implicit.Settings{Method: implicit.GMRES, Tol: 1e-13})
 	require.NoError(t, err)
 	assert.True(t, mat.EqualApprox(jac, viaGMRES, 1e-9))
 	// Reverse mode through the transpose products.
 	g := []float64{1, -2, 0.5, 3, -1}
-	vjp, err := implicit.VJP(Condition(c, 1), w, theta, g, nil)
+	vjp, err := implicit.VJP(context.Background(), Condition(c, 1), w, theta, g, nil)
 	require.NoError(t, err)
 	var want mat.VecDense
 	want.MulVec(jac.T(), mat.NewVecDense(d, g))
@@ -328,19 +328,19 @@ func TestLassoErrors(t *testing.T) {
 	rng := rand.New(rand.NewPCG(61, 62))
 	x, y := randomLasso(rng, 10, 3, 2)
 	ctx := context.Background()
-	_, err := NewLasso(x, y[:5], L1Penalty)
+	_, err := NewLasso(x, y[:5], Penalty{})
 	assert.ErrorIs(t, err, ErrDims)
 	bad := mat.DenseCopyOf(x)
 	bad.Set(2, 1, math.NaN())
-	_, err = NewLasso(bad, y, L1Penalty)
+	_, err = NewLasso(bad, y, Penalty{})
 	assert.ErrorIs(t, err, ErrNaN)
 	yb := append([]float64(nil), y...)
 	yb[0] = math.Inf(1)
-	_, err = NewLasso(x, yb, L1Penalty)
+	_, err = NewLasso(x, yb, Penalty{})
 	assert.ErrorIs(t, err, ErrNaN)
-	_, err = NewLasso(x, y, Penalty(7))
+	_, err = NewLasso(x, y, Penalty{Strengths: -1})
 	assert.ErrorIs(t, err, ErrInvalid)
-	l, err := NewLasso(x, y, WeightedL1Penalty)
+	l, err := NewLasso(x, y, Penalty{Strengths: smooth.PerFeature})
 	require.NoError(t, err)
 	_, err = l.Solve(ctx, []float64{1}, nil, nil)
 	assert.ErrorIs(t, err, ErrDims)
@@ -361,7 +361,7 @@ func TestLassoErrors(t *testing.T) {
 	assert.ErrorIs(t, err, ErrNotConverged)
 	// More active features than samples: the support system is singular.
 	xw, yw := randomLasso(rng, 3, 8, 8)
-	lw, err := NewLasso(xw, yw, L1Penalty)
+	lw, err := NewLasso(xw, yw, Penalty{})
 	require.NoError(t, err)
 	_, err = lw.Linearize([]float64{1, 1, 1, 1, 0, 0, 0, 0}, []float64{0.1})
 	assert.ErrorIs(t, err, ErrSingular)
@@ -371,7 +371,7 @@ func TestLassoErrors(t *testing.T) {
 // solutions as cold starts.
 func TestLassoWarmStartPath(t *testing.T) {
 	train, _ := diabetes(t)
-	l, err := NewLasso(train.X, train.Y, L1Penalty)
+	l, err := NewLasso(train.X, train.Y, Penalty{})
 	require.NoError(t, err)
 	grid, err := LambdaGrid(l.LambdaMax(), 1e-3, 20)
 	require.NoError(t, err)
@@ -393,7 +393,7 @@ func TestLassoWarmStartPath(t *testing.T) {
 // zero, the point stays on the face or sphere).
 func TestProxKinkConvention(t *testing.T) {
 	const h = 1e-7
-	oneSided := func(g Operator, v, theta []float64, eta float64, dir []float64) []float64 {
+	oneSided := func(g Regularizer, v, theta []float64, eta float64, dir []float64) []float64 {
 		n := len(v)
 		x0 := make([]float64, n)
 		x1 := make([]float64, n)
@@ -446,7 +446,7 @@ func TestProxKinkConvention(t *testing.T) {
 func TestFISTAVariants(t *testing.T) {
 	rng := rand.New(rand.NewPCG(81, 82))
 	x, y := randomLasso(rng, 60, 20, 5)
-	l, err := NewLasso(x, y, ElasticNetPenalty)
+	l, err := NewLasso(x, y, Penalty{ElasticNet: true})
 	require.NoError(t, err)
 	theta := []float64{0.1 * l.LambdaMax(), 0.05}
 	ctx := context.Background()
@@ -470,7 +470,7 @@ func TestFISTAVariants(t *testing.T) {
 func TestImplicitProblems(t *testing.T) {
 	rng := rand.New(rand.NewPCG(131, 132))
 	x, y := randomLasso(rng, 50, 8, 3)
-	l, err := NewLasso(x, y, ElasticNetPenalty)
+	l, err := NewLasso(x, y, Penalty{ElasticNet: true})
 	require.NoError(t, err)
 	theta := []float64{0.1 * l.LambdaMax(), 0.1}
 	ctx := context.Background()
@@ -505,7 +505,7 @@ func TestLoggers(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	rng := rand.New(rand.NewPCG(161, 162))
 	x, y := randomLasso(rng, 30, 8, 3)
-	l, err := NewLasso(x, y, L1Penalty)
+	l, err := NewLasso(x, y, Penalty{})
 	require.NoError(t, err)
 	_, err = l.Solve(context.Background(), []float64{0.1 * l.LambdaMax()}, nil, &CDSettings{Logger: log})
 	require.NoError(t, err)
@@ -529,7 +529,7 @@ func TestSparseLogisticPerFeature(t *testing.T) {
 	for i := range y {
 		ys[i] = math.Copysign(1, y[i]+0.5*rng.NormFloat64())
 	}
-	f, err := smooth.Logistic(x, ys, smooth.L2{PerFeature: true, LogScale: true})
+	f, err := smooth.Logistic(x, ys, smooth.L2{Strengths: smooth.PerFeature, LogScale: true})
 	require.NoError(t, err)
 	c := &Composite{F: f, G: L1{PerCoordinate: true}}
 	theta := []float64{0.01, 0.02, 0.005, 0.03, 0.01, -3, -2, -4, -3, -2.5}
@@ -543,9 +543,9 @@ func TestSparseLogisticPerFeature(t *testing.T) {
 	require.True(t, k > 0 && k < d, "want a partial support, have %d", k)
 	fdJ := mat.NewDense(d, len(theta), nil)
 	fd.Jacobian(fdJ, func(dst, th []float64) { copy(dst, solve(th)) }, theta, &fd.JacobianSettings{Formula: fd.Central, Step: 1e-6})
-	jac, err := implicit.Jacobian(Condition(c, 2), w, theta, nil)
+	jac, err := implicit.Jacobian(context.Background(), Condition(c, 2), w, theta, nil)
 	require.NoError(t, err)
-	viaMap, err := implicit.Jacobian(implicit.FixedPoint(FixedPoint(c, 2)), w, theta, nil)
+	viaMap, err := implicit.Jacobian(context.Background(), implicit.FixedPoint(FixedPoint(c, 2)), w, theta, nil)
 	require.NoError(t, err)
 	assert.True(t, mat.EqualApprox(jac, fdJ, 1e-6*math.Max(1, mat.Norm(fdJ, math.Inf(1)))), "\n%v\n%v", mat.Formatted(jac), mat.Formatted(fdJ))
 	assert.True(t, mat.EqualApprox(jac, viaMap, 1e-10))
@@ -562,7 +562,7 @@ func TestSparseLogisticPerFeature(t *testing.T) {
 func TestObjectiveErrors(t *testing.T) {
 	rng := rand.New(rand.NewPCG(181, 182))
 	x, y := randomLasso(rng, 10, 3, 2)
-	l, err := NewLasso(x, y, L1Penalty)
+	l, err := NewLasso(x, y, Penalty{})
 	require.NoError(t, err)
 	_, err = l.Objective([]float64{1, 2}, []float64{1})
 	assert.ErrorIs(t, err, ErrDims)
@@ -584,7 +584,7 @@ func TestObjectiveErrors(t *testing.T) {
 // for tiny and huge inputs (no underflow in ‖v‖² or overflow in ‖v‖³).
 func TestProxExtremeScales(t *testing.T) {
 	for _, g := range []struct {
-		op    Operator
+		op    Regularizer
 		theta []float64
 	}{
 		{GroupLasso{Groups: [][]int{{0, 1}}}, []float64{0}},

@@ -2,7 +2,6 @@ package prox
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 
@@ -10,13 +9,15 @@ import (
 
 	"github.com/optlayers/optlayers/implicit"
 	"github.com/optlayers/optlayers/implicit/linsolve"
+	"github.com/optlayers/optlayers/solvers/smooth"
 )
 
 // ErrSingular reports a support system X_SᵀX_S/n + λ₂I that is singular
 // to working precision: the lasso solution is not unique (more active
 // features than samples, or collinear active features) and not
 // differentiable.
-var ErrSingular = errors.New("prox: singular support system")
+// It wraps linsolve.ErrSingular, so errors.Is matches either.
+var ErrSingular = fmt.Errorf("prox: singular support system: %w", linsolve.ErrSingular)
 
 // SupportLinearization is the derivative of a lasso-type solution w*(θ)
 // computed on its support S = {j : w*ⱼ ≠ 0} only (Bertrand et al. 2020).
@@ -41,11 +42,12 @@ type SupportLinearization struct {
 	th      []float64
 	d, p    int
 	penalty Penalty
+	lam     []float64 // the strengths e^θ on the log scale, else nil
 	s       []int
 	signs   []float64
 	ws      []float64
-	chol    mat.Cholesky
-	buf     *mat.VecDense
+	chol    *linsolve.Cholesky
+	buf     []float64
 }
 
 // Linearize returns the support-restricted derivative of the solution w
@@ -69,6 +71,9 @@ func (l *Lasso) Linearize(w, theta []float64) (*SupportLinearization, error) {
 	sl := &SupportLinearization{l: l, d: l.d, p: l.NumParams(), penalty: l.penalty, s: s,
 		signs: make([]float64, k), ws: make([]float64, k),
 		th: append([]float64(nil), theta...)}
+	if l.penalty.LogScale {
+		sl.lam = l.penalty.strengths(theta)
+	}
 	for a, j := range s {
 		sl.signs[a] = sign(w[j])
 		sl.ws[a] = w[j]
@@ -76,15 +81,24 @@ func (l *Lasso) Linearize(w, theta []float64) (*SupportLinearization, error) {
 	if k == 0 {
 		return sl, nil
 	}
-	K := l.supportGram(s, l.l2(theta))
-	if !sl.chol.Factorize(K) {
-		return nil, fmt.Errorf("%w: X_SᵀX_S/n + λ₂I is not positive definite (|S| = %d, n = %d)", ErrSingular, k, l.n)
+	var err error
+	if sl.chol, err = factorSupport(l.supportGram(s, l.l2(l.penalty.strengths(theta)))); err != nil {
+		return nil, fmt.Errorf("%w (n = %d)", err, l.n)
 	}
-	if c := sl.chol.Cond(); c > 1e14 {
-		return nil, fmt.Errorf("%w: condition number %.3g (|S| = %d, n = %d)", ErrSingular, c, k, l.n)
-	}
-	sl.buf = mat.NewVecDense(k, nil)
+	sl.buf = make([]float64, k)
 	return sl, nil
+}
+
+// factorSupport factorizes a support system K (the one factorization of
+// this package's support-restricted derivatives: SupportLinearization and
+// the lasso's Condition): Cholesky, ErrSingular when K is not positive
+// definite or too ill-conditioned to solve with.
+func factorSupport(K *mat.SymDense) (*linsolve.Cholesky, error) {
+	ch, err := linsolve.NewCholesky(K)
+	if err != nil {
+		return nil, fmt.Errorf("%w: support system of size %d: %w", ErrSingular, K.SymmetricDim(), err)
+	}
+	return ch, nil
 }
 
 // supportGram returns X_SᵀX_S/n + diag(extra) (extra scalar added to the
@@ -159,19 +173,26 @@ func (sl *SupportLinearization) JVP(dst, dtheta []float64) error {
 	if k == 0 {
 		return nil
 	}
-	b := sl.buf.RawVector().Data
-	for a, j := range sl.s {
-		switch sl.penalty {
-		case WeightedL1Penalty:
-			b[a] = -sl.signs[a] * dtheta[j]
-		case ElasticNetPenalty:
-			b[a] = -sl.signs[a]*dtheta[0] - sl.ws[a]*dtheta[1]
-		default:
-			b[a] = -sl.signs[a] * dtheta[0]
+	dl := dtheta // dλ
+	if sl.lam != nil {
+		dl = make([]float64, len(dtheta))
+		for t, v := range dtheta {
+			dl[t] = sl.lam[t] * v
 		}
 	}
-	if err := sl.chol.SolveVecTo(sl.buf, sl.buf); err != nil {
-		return fmt.Errorf("%w: %v", ErrSingular, err)
+	b := sl.buf
+	for a, j := range sl.s {
+		switch {
+		case sl.penalty.Strengths == smooth.PerFeature:
+			b[a] = -sl.signs[a] * dl[j]
+		case sl.penalty.ElasticNet:
+			b[a] = -sl.signs[a]*dl[0] - sl.ws[a]*dl[1]
+		default:
+			b[a] = -sl.signs[a] * dl[0]
+		}
+	}
+	if err := sl.chol.Solve(sl.buf, sl.buf); err != nil {
+		return fmt.Errorf("%w: %w", ErrSingular, err)
 	}
 	for a, j := range sl.s {
 		dst[j] = b[a]
@@ -196,22 +217,27 @@ func (sl *SupportLinearization) VJP(dst, g []float64) error {
 	if k == 0 {
 		return nil
 	}
-	u := sl.buf.RawVector().Data
+	u := sl.buf
 	for a, j := range sl.s {
 		u[a] = g[j]
 	}
-	if err := sl.chol.SolveVecTo(sl.buf, sl.buf); err != nil {
-		return fmt.Errorf("%w: %v", ErrSingular, err)
+	if err := sl.chol.Solve(sl.buf, sl.buf); err != nil {
+		return fmt.Errorf("%w: %w", ErrSingular, err)
 	}
 	for a, j := range sl.s {
-		switch sl.penalty {
-		case WeightedL1Penalty:
+		switch {
+		case sl.penalty.Strengths == smooth.PerFeature:
 			dst[j] = -sl.signs[a] * u[a]
-		case ElasticNetPenalty:
+		case sl.penalty.ElasticNet:
 			dst[0] -= sl.signs[a] * u[a]
 			dst[1] -= sl.ws[a] * u[a]
 		default:
 			dst[0] -= sl.signs[a] * u[a]
+		}
+	}
+	for t := range dst { // the chain rule of λ = e^θ
+		if sl.lam != nil {
+			dst[t] *= sl.lam[t]
 		}
 	}
 	return nil
@@ -243,15 +269,15 @@ func (sl *SupportLinearization) VJPData(g []float64) (gx *mat.Dense, gy []float6
 	if k == 0 {
 		return gx, gy, nil
 	}
-	u := sl.buf.RawVector().Data
+	u := sl.buf
 	for a, j := range sl.s {
 		u[a] = g[j]
 	}
 	if !finite(u) {
 		return nil, nil, fmt.Errorf("%w: in g", ErrNaN)
 	}
-	if err := sl.chol.SolveVecTo(sl.buf, sl.buf); err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", ErrSingular, err)
+	if err := sl.chol.Solve(sl.buf, sl.buf); err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", ErrSingular, err)
 	}
 	// xu = X_S u, r = y − X_S w_S.
 	xu := make([]float64, n)
@@ -296,14 +322,16 @@ func (sl *SupportLinearization) Jacobian() (*mat.Dense, error) {
 //
 //	F(w, θ) = prox_{ηg}(w + η Xᵀ(y − Xw)/n; θ) − w = 0,   η = 1/L,
 //
-// with the same θ as Solve. It is the generic condition of [Condition]
-// specialized to least squares: its ∂ₓF = D(I − ηXᵀX/n) − I, D the
-// diagonal Jacobian of the prox, implements linsolve.Factorized by
-// reduction to the support S of D — off S the rows are −I, on S the
-// system is (X_SᵀX_S/n + λ₂I) restricted — so the implicit engine solves
-// it with one O(n|S|² + |S|³) factorization and O(nd) per solve instead
-// of a dense d×d LU. [Lasso.Linearize] is the faster path that skips the
-// off-support rows entirely.
+// with the same θ as Solve (L = [Lasso.Lipschitz]). It is the generic
+// condition of [Condition] specialized to least squares: its
+// ∂ₓF = D(I − ηXᵀX/n) − I, D the diagonal Jacobian of the prox,
+// implements linsolve.Factorized by reduction to the support S of D (the
+// solve of [Condition] for separable regularizers) with the support
+// system X_SᵀX_S/n + diag((1 − Dⱼ)/(ηDⱼ)) formed from the columns of X
+// in O(n|S|²), so the implicit engine solves it with one
+// O(n|S|² + |S|³) factorization and O(nd) per solve instead of a dense
+// d×d LU. [Lasso.Linearize] is the faster path that skips the off-support
+// rows entirely.
 func (l *Lasso) Condition() implicit.Condition {
 	if l == nil || l.d == 0 {
 		return Condition(nil, 1)
@@ -311,12 +339,29 @@ func (l *Lasso) Condition() implicit.Condition {
 	return &lassoCondition{l: l, g: l.Regularizer()}
 }
 
+// ConditionStep is [Lasso.Condition] with the step η > 0 instead of 1/L:
+// the same zeros and derivatives of w*, a different scaling of ∂ₓF,
+// which matters to methods that iterate with I + ∂ₓF (a truncated
+// Neumann series, unrolled iterations). A step that is not finite and
+// positive gives a condition whose Linearize returns ErrInvalid.
+func (l *Lasso) ConditionStep(eta float64) implicit.Condition {
+	if l == nil || l.d == 0 {
+		return Condition(nil, eta)
+	}
+	return &lassoCondition{l: l, g: l.Regularizer(), step: eta, fixed: true}
+}
+
 type lassoCondition struct {
-	l *Lasso
-	g Diagonal
+	l     *Lasso
+	g     Diagonal
+	step  float64 // with fixed; else 1/L
+	fixed bool
 }
 
 func (c *lassoCondition) eta() float64 {
+	if c.fixed {
+		return c.step
+	}
 	if lip := c.l.Lipschitz(); lip > 0 && !math.IsInf(lip, 0) {
 		return 1 / lip
 	}
@@ -325,15 +370,30 @@ func (c *lassoCondition) eta() float64 {
 
 func (c *lassoCondition) Dims() (int, int) { return c.l.d, c.l.NumParams() }
 
-// step sets v = w + ηXᵀ(y − Xw)/n.
-func (c *lassoCondition) step(v, w []float64) {
-	r := make([]float64, c.l.n)
-	c.l.residual(r, w)
-	c.l.correlations(v, r)
+// gradStep sets v = w + ηXᵀ(y − Xw)/n (through the Gram matrix when it is
+// small).
+func (c *lassoCondition) gradStep(v, w []float64) {
+	if c.l.smallGram() {
+		c.l.hess(v, w)
+		for j := range v {
+			v[j] = c.l.xty[j] - v[j]
+		}
+	} else {
+		r := make([]float64, c.l.n)
+		c.l.residual(r, w)
+		c.l.correlations(v, r)
+	}
 	eta := c.eta()
 	for j := range v {
 		v[j] = w[j] + eta*v[j]
 	}
+}
+
+func (c *lassoCondition) check(w, theta []float64) error {
+	if err := c.l.checkPoint(w, theta); err != nil {
+		return err
+	}
+	return checkStep("Lasso.ConditionStep", c.eta())
 }
 
 // Residual sets dst = F(w, θ). The implicit.Condition interface has no
@@ -341,12 +401,12 @@ func (c *lassoCondition) step(v, w []float64) {
 // length d, or not finite) it fills dst with NaN, which the implicit
 // engine reports as an error.
 func (c *lassoCondition) Residual(dst, w, theta []float64) {
-	if err := c.l.checkPoint(w, theta); err != nil || len(dst) != c.l.d {
+	if err := c.check(w, theta); err != nil || len(dst) != c.l.d {
 		nanFill(dst)
 		return
 	}
 	v := make([]float64, c.l.d)
-	c.step(v, w)
+	c.gradStep(v, w)
 	if err := c.g.Prox(dst, v, theta, c.eta()); err != nil {
 		nanFill(dst)
 		return
@@ -357,12 +417,12 @@ func (c *lassoCondition) Residual(dst, w, theta []float64) {
 }
 
 func (c *lassoCondition) Linearize(w, theta []float64) (implicit.Operator, implicit.Operator, error) {
-	if err := c.l.checkPoint(w, theta); err != nil {
+	if err := c.check(w, theta); err != nil {
 		return nil, nil, err
 	}
 	d := c.l.d
 	v := make([]float64, d)
-	c.step(v, w)
+	c.gradStep(v, w)
 	if !finite(v) {
 		return nil, nil, fmt.Errorf("%w: in the gradient", ErrNaN)
 	}
@@ -375,145 +435,33 @@ func (c *lassoCondition) Linearize(w, theta []float64) (implicit.Operator, impli
 	if err != nil {
 		return nil, nil, err
 	}
-	return &supportFactor{l: c.l, eta: eta, diag: diag, s: support(diag)}, dl, nil
+	ds := newDiagSupport(eta, diag, linsolve.NewFunc(d, d, c.l.hess, c.l.hess))
+	ds.gram = func(s []int) *mat.SymDense { return c.l.supportGram(s, 0) }
+	return ds, dl, nil
 }
 
-// supportFactor is A = D(I − ηH) − I with H = XᵀX/n and D = diag(diag),
-// 0 ≤ Dⱼ ≤ 1, solved through the support S = {j : Dⱼ > 0}.
-type supportFactor struct {
-	l     *Lasso
-	eta   float64
-	diag  []float64
-	s     []int
-	chol  *mat.Cholesky
-	ready bool
-	err   error
+// hess sets dst = XᵀXz/n: by the Gram matrix when it is small, else
+// from the columns of X, skipping the zeros of z.
+func (l *Lasso) hess(dst, z []float64) {
+	if l.smallGram() {
+		g, d := l.gramMatrix(), l.d
+		for a := range d {
+			dst[a] = dot(g[a*d:(a+1)*d], z)
+		}
+		return
+	}
+	l.hessCols(dst, z)
 }
 
-// hess sets dst = XᵀXz/n.
-func (f *supportFactor) hess(dst, z []float64) {
-	q := make([]float64, f.l.n)
+// hessCols is hess from the columns of X.
+func (l *Lasso) hessCols(dst, z []float64) {
+	q := make([]float64, l.n)
 	for j, v := range z {
 		if v != 0 {
-			axpy(v, f.l.xc[j*f.l.n:(j+1)*f.l.n], q)
+			axpy(v, l.xc[j*l.n:(j+1)*l.n], q)
 		}
 	}
-	f.l.correlations(dst, q)
-}
-
-func (f *supportFactor) Dims() (int, int) { return f.l.d, f.l.d }
-
-func (f *supportFactor) Apply(dst, z []float64) {
-	t := make([]float64, len(z))
-	f.hess(t, z)
-	for j := range dst {
-		dst[j] = f.diag[j]*(z[j]-f.eta*t[j]) - z[j]
-	}
-}
-
-func (f *supportFactor) ApplyT(dst, u []float64) {
-	t := make([]float64, len(u))
-	for j := range t {
-		t[j] = f.diag[j] * u[j]
-	}
-	f.hess(dst, t)
-	for j := range dst {
-		dst[j] = t[j] - f.eta*dst[j] - u[j]
-	}
-}
-
-func (f *supportFactor) factor() error {
-	if f.ready {
-		return f.err
-	}
-	f.ready = true
-	k := len(f.s)
-	if k == 0 {
-		return nil
-	}
-	K := f.l.supportGram(f.s, 0)
-	for a, j := range f.s {
-		dj := f.diag[j]
-		K.SetSym(a, a, K.At(a, a)+(1-dj)/(f.eta*dj))
-	}
-	f.chol = &mat.Cholesky{}
-	if !f.chol.Factorize(K) || f.chol.Cond() > 1e14 {
-		f.err = fmt.Errorf("%w: support system of size %d", linsolve.ErrSingular, k)
-	}
-	return f.err
-}
-
-// Solve sets dst = A⁻¹b: z_N = −b_N, and on S
-// (H_SS + diag((1−Dⱼ)/(ηDⱼ))) z_S = −b_S/(ηD_S) − H_SN z_N.
-func (f *supportFactor) Solve(dst, b []float64) error {
-	if err := f.factor(); err != nil {
-		return err
-	}
-	n := f.l.n
-	for j := range dst {
-		dst[j] = -b[j]
-	}
-	k := len(f.s)
-	if k == 0 {
-		return nil
-	}
-	// q = X_N z_N
-	q := make([]float64, n)
-	for j, dj := range f.diag {
-		if dj == 0 && dst[j] != 0 {
-			axpy(dst[j], f.l.xc[j*n:(j+1)*n], q)
-		}
-	}
-	rhs := mat.NewVecDense(k, nil)
-	inv := 1 / float64(n)
-	for a, j := range f.s {
-		rhs.SetVec(a, -b[j]/(f.eta*f.diag[j])-dot(f.l.xc[j*n:(j+1)*n], q)*inv)
-	}
-	if err := f.chol.SolveVecTo(rhs, rhs); err != nil {
-		return fmt.Errorf("%w: %v", linsolve.ErrSingular, err)
-	}
-	for a, j := range f.s {
-		dst[j] = rhs.AtVec(a)
-	}
-	return nil
-}
-
-// SolveT sets dst = A⁻ᵀg: with t = D u (zero off S),
-// (H_SS + diag((1−Dⱼ)/(ηDⱼ))) t_S = −g_S/η, u_S = t_S/D_S,
-// u_N = −g_N − η H_NS t_S.
-func (f *supportFactor) SolveT(dst, g []float64) error {
-	if err := f.factor(); err != nil {
-		return err
-	}
-	n := f.l.n
-	k := len(f.s)
-	if k == 0 {
-		for j := range dst {
-			dst[j] = -g[j]
-		}
-		return nil
-	}
-	rhs := mat.NewVecDense(k, nil)
-	for a, j := range f.s {
-		rhs.SetVec(a, -g[j]/f.eta)
-	}
-	if err := f.chol.SolveVecTo(rhs, rhs); err != nil {
-		return fmt.Errorf("%w: %v", linsolve.ErrSingular, err)
-	}
-	q := make([]float64, n)
-	for a, j := range f.s {
-		axpy(rhs.AtVec(a), f.l.xc[j*n:(j+1)*n], q)
-	}
-	inv := 1 / float64(n)
-	for j, dj := range f.diag {
-		if dj == 0 {
-			dst[j] = -g[j] - f.eta*dot(f.l.xc[j*n:(j+1)*n], q)*inv
-		}
-	}
-	for a, j := range f.s {
-		dst[j] = rhs.AtVec(a) / f.diag[j]
-	}
-	return nil
+	l.correlations(dst, q)
 }
 
 // ImplicitProblem ties [Lasso.Solve] to [Lasso.Condition]: Solve(ctx, θ,
@@ -535,5 +483,3 @@ func (l *Lasso) ImplicitProblem(s *CDSettings, engine *implicit.Settings) *impli
 		Settings:  engine,
 	}
 }
-
-var _ linsolve.Factorized = (*supportFactor)(nil)

@@ -35,11 +35,12 @@ func evaluate(d *data, x, nu, lam []float64, mub float64) evaluation {
 	var ev evaluation
 	r := &ev.r
 	n := d.n
-	w := make([]float64, n)
+	sl := newSlab(2*n + max(d.neq, d.m)) // w, rd, v below: one allocation
+	w := sl.take(n)
 	d.mulQ(w, x)
 	xqx, px, bn, hl := dot(w, x), dot(d.p, x), dot(d.b, nu), dot(d.h, lam)
 	tDual := math.Max(normInf(w), normInf(d.p))
-	rd := make([]float64, n)
+	rd := sl.take(n)
 	for i, v := range d.p {
 		rd[i] = w[i] + v
 	}
@@ -59,7 +60,7 @@ func evaluate(d *data, x, nu, lam []float64, mub float64) evaluation {
 	}
 	r.Dual = normInf(rd)
 	tPrimal := math.Max(normInf(d.b), normInf(d.h))
-	v := make([]float64, max(d.neq, d.m))
+	v := sl.take(max(d.neq, d.m))
 	ax := v[:d.neq]
 	d.mulA(1, x, 0, ax)
 	tPrimal = math.Max(tPrimal, normInf(ax))

@@ -5,51 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"strings"
 	"sync"
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/optlayers/optlayers/implicit"
 	"github.com/optlayers/optlayers/internal/parallel"
 )
-
-// BatchError collects the errors of a batch, one per failed instance.
-// errors.Is(err, ErrInfeasible) and friends look through it.
-type BatchError struct {
-	// Errs has one entry per instance; nil for instances that succeeded.
-	Errs []error
-}
-
-func (e *BatchError) Error() string {
-	var b strings.Builder
-	k := 0
-	for i, err := range e.Errs {
-		if err == nil {
-			continue
-		}
-		if k > 0 {
-			b.WriteString("; ")
-		}
-		if k == 3 {
-			b.WriteString("...")
-			break
-		}
-		fmt.Fprintf(&b, "instance %d: %v", i, err)
-		k++
-	}
-	return b.String()
-}
-
-// Unwrap returns the non-nil instance errors.
-func (e *BatchError) Unwrap() []error {
-	var out []error
-	for _, err := range e.Errs {
-		if err != nil {
-			out = append(out, err)
-		}
-	}
-	return out
-}
 
 func workers(s *Settings, n int) int {
 	w := runtime.GOMAXPROCS(0)
@@ -63,7 +25,8 @@ func workers(s *Settings, n int) int {
 // goroutines (default GOMAXPROCS). The i-th solution (possibly nil for
 // invalid data) and error belong to problems[i]; results are bit-identical
 // whatever the number of workers, and to those of Solve. The returned
-// error is nil when every instance succeeded and a *BatchError otherwise.
+// error is nil when every instance succeeded and an *implicit.BatchError
+// naming the failed ones otherwise.
 //
 // Problems whose Q, A and G are the same pointers (each nil, a
 // *mat.SymDense, *mat.DiagDense or *mat.Dense), as in an OptNet layer
@@ -101,7 +64,7 @@ func SolveBatch(ctx context.Context, problems []*Problem, s *Settings) ([]*Solut
 		}
 		sols[i], errs[i] = solvePrepared(ctx, d, g.p, &set, true)
 	})
-	return sols, batchErr(errs)
+	return sols, implicit.NewBatchError(errs)
 }
 
 // shareGroup is the shared preparation of problems with the same Q, A, G.
@@ -158,18 +121,10 @@ func shareGroups(problems []*Problem) []*shareGroup {
 	return out
 }
 
-func batchErr(errs []error) error {
-	for _, e := range errs {
-		if e != nil {
-			return &BatchError{Errs: errs}
-		}
-	}
-	return nil
-}
-
 // BackwardBatch runs sols[i].Backward(gx[i], gnu[i], glambda[i])
 // concurrently (gnu and glambda may be nil slices, or hold nil entries).
-// s supplies Workers and may be nil.
+// s supplies Workers and may be nil. The error is nil when every
+// instance succeeded and an *implicit.BatchError otherwise.
 func BackwardBatch(sols []*Solution, gx, gnu, glambda [][]float64, s *Settings) ([]*Gradient, error) {
 	if len(gx) != len(sols) || (gnu != nil && len(gnu) != len(sols)) || (glambda != nil && len(glambda) != len(sols)) {
 		return nil, fmt.Errorf("%w: %d solutions and %d cotangents", ErrDims, len(sols), len(gx))
@@ -190,5 +145,5 @@ func BackwardBatch(sols []*Solution, gx, gnu, glambda [][]float64, s *Settings) 
 		}
 		grads[i], errs[i] = sols[i].Backward(gx[i], gn, gl)
 	})
-	return grads, batchErr(errs)
+	return grads, implicit.NewBatchError(errs)
 }

@@ -197,7 +197,7 @@ func (s *Solution) Theta() []float64 {
 // Condition returns the KKT condition of the solved problem (a
 // *KKTCondition, with the solve's barrier weight) together with its
 // variable z and parameter θ, ready for the implicit package:
-// implicit.VJP(c, z, θ, g, nil). It is the Condition of the module's
+// implicit.VJP(ctx, c, z, θ, g, nil). It is the Condition of the module's
 // contract, implicit.Differentiable.
 func (s *Solution) Condition() (c implicit.Condition, z, theta []float64) {
 	return &KKTCondition{Layout: s.Layout(), Barrier: s.barrier}, s.Z(), s.Theta()

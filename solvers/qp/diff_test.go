@@ -73,7 +73,7 @@ func checkGradientsStep(t *testing.T, rng *rand.Rand, pb *Problem, set *Settings
 	// Generic engine on the KKT condition.
 	c, z, theta := sol.Condition()
 	g := append(append(append([]float64(nil), gx...), gnu...), gl...)
-	eng, err := implicit.VJP(c, z, theta, g, nil)
+	eng, err := implicit.VJP(context.Background(), c, z, theta, g, nil)
 	require.NoError(t, err)
 	scale := math.Max(1, maxAbs(flat))
 	require.Less(t, maxAbsDiff(flat, eng)/scale, tol, "fast backward vs engine VJP")

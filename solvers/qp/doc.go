@@ -1,5 +1,7 @@
-// Package qp solves dense convex quadratic programs and differentiates
-// their solutions with respect to all the problem data.
+// Package qp solves convex quadratic programs, dense (Solve, batches of
+// small problems) and sparse (SolveSparse, up to 10⁵ variables and more),
+// and differentiates their solutions with respect to all the problem
+// data.
 //
 // # Problem
 //
@@ -192,6 +194,46 @@
 // them by pointer, and [Prepare] does it explicitly, returning a
 // [Prepared] whose Solve takes only p, b and h (it is what the QP layer of
 // package layers built with NewQP uses).
+//
+// # Sparse problems
+//
+// [SolveSparse] takes the double-sided form of OSQP, PIQP and the QPS
+// files (package mps reads them),
+//
+//	minimize ½xᵀQx + pᵀx   subject to   L ≤ Ax ≤ U,   LB ≤ x ≤ UB,
+//
+// with Q (upper triangle) and A in compressed-column form (package
+// sparse); rows with L = U are equalities, infinite entries (or entries
+// of magnitude 10²⁰ and more, as OSQP's 10³⁰) are absent sides, and fixed
+// variables (LB = UB) become equalities. It runs the proximal interior
+// point of the second dense path on the Ruiz-equilibrated data without
+// forming any dense matrix: every side's slack and multiplier is
+// eliminated, which leaves the quasi-definite KKT matrix
+//
+//	⎡Q + ρI + D_B   A_Eᵀ   A_Iᵀ ⎤
+//	⎢A_E            −δI    0    ⎥
+//	⎣A_I            0     −D_I  ⎦
+//
+// (D_B and D_I diagonal, from the bounds' and rows' slacks and multipliers
+// and δ), factored each iteration by sparse.LDL after one AMD ordering and
+// symbolic analysis, with iterative refinement. Near the solution it
+// polishes on the guessed active set with double-double residuals, and
+// Optimal is granted by the acceptance test of Solve on the double-sided
+// residuals (SparseSettings.Tol). Infeasibility and unboundedness are
+// claimed only with checked certificates (from the last iterate, else
+// from a phase-one problem or a ray LP, solved by SolveSparse itself).
+//
+// The derivatives of a sparse solution follow its active set S (the rows
+// and bounds with nonzero multipliers): differentiating
+// Qx + p + Aᵀy + z = 0, a_iᵀx = t_i (i ∈ S), x_j = t_j (j ∈ S) gives the
+// symmetric system K_S = [Q A_Sᵀ E_Sᵀ; A_S 0 0; E_S 0 0], factored once per
+// solution by sparse.LDL and reused by every [SparseSolution.VJP] and
+// [SparseSolution.JVP]. The parameters are those of [SparseLayout]: the
+// stored values of Q and A (so gradients live on the data's sparsity
+// patterns), p, and the finite bounds. The condition is exposed as an
+// implicit.Condition by [SparseSolution.Condition], and the solution is
+// registered in the conformance suite. On the dense subset of the
+// Maros–Mészáros set the sparse and dense solvers agree (BENCHMARKS.md).
 //
 // References:
 //   - B. Amos, J. Z. Kolter, "OptNet: Differentiable Optimization as a

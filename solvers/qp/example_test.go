@@ -66,7 +66,7 @@ func ExampleSolution_Condition() {
 	l := sol.Layout()
 	g := make([]float64, l.LenZ()) // cotangent on z = (x, ν, λ)
 	g[0] = 1
-	generic, err := implicit.VJP(c, z, theta, g, nil)
+	generic, err := implicit.VJP(context.Background(), c, z, theta, g, nil)
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -306,23 +306,30 @@ func (p *prep) instantiate(d *data) (work *data, s *kkt) {
 		work = &data{n: n, neq: neq, m: m, qIdentity: true, p: pt,
 			a: p.z[: neq*n : neq*n], b: b, g: p.z[neq*n:], h: h, stacked: p.z}
 	}
-	s = &kkt{d: work, mode: p.mode, n: n, neq: neq, m: m, k: k, w: make([]float64, m), l: p.l, rowScale: p.rowScale}
 	tot := n + k
-	s.sol = make([]float64, tot)
-	s.res = make([]float64, tot)
-	s.corr = make([]float64, tot)
-	s.t = make([]float64, n)
-	s.y = make([]float64, k)
+	size := m + 3*tot + n + k
+	if p.mode == modeDual {
+		size += k * k
+	} else {
+		size += n*n + len(p.general)*n + neq*n + neq*neq
+	}
+	sl := newSlab(size)
+	s = &kkt{d: work, mode: p.mode, n: n, neq: neq, m: m, k: k, w: sl.take(m), l: p.l, rowScale: p.rowScale}
+	s.sol = sl.take(tot)
+	s.res = sl.take(tot)
+	s.corr = sl.take(tot)
+	s.t = sl.take(n)
+	s.y = sl.take(k)
 	if p.mode == modeDual {
 		s.z, s.k0, s.lead = p.z, p.k0, p.lead
-		s.f = make([]float64, k*k)
+		s.f = sl.take(k * k)
 		return work, s
 	}
-	s.f = make([]float64, n*n)
+	s.f = sl.take(n * n)
 	s.unitCol, s.general, s.gt = p.unitCol, p.general, p.gt
-	s.gd = make([]float64, len(s.general)*n)
-	s.za = make([]float64, neq*n)
-	s.sa = make([]float64, neq*neq)
+	s.gd = sl.take(len(s.general) * n)
+	s.za = sl.take(neq * n)
+	s.sa = sl.take(neq * neq)
 	return work, s
 }
 

@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/optlayers/optlayers/implicit"
 )
 
 // bruteForce solves a small QP with Q ≻ 0 by enumerating active sets: for
@@ -251,10 +253,10 @@ func TestBatchDeterministic(t *testing.T) {
 	var ref [][]float64
 	for _, w := range []int{1, 2, 5} {
 		sols, err := SolveBatch(context.Background(), probs, &Settings{Workers: w})
-		var be *BatchError
+		var be *implicit.BatchError
 		require.ErrorAs(t, err, &be)
 		require.ErrorIs(t, err, ErrInfeasible)
-		require.ErrorIs(t, be.Errs[4], ErrInfeasible)
+		require.ErrorIs(t, be.Err(4), ErrInfeasible)
 		ok := append(append([]*Solution(nil), sols[:4]...), sols[5:]...)
 		gok := append(append([][]float64(nil), gx[:4]...), gx[5:]...)
 		grads, err := BackwardBatch(ok, gok, nil, nil, &Settings{Workers: w})
@@ -430,10 +432,10 @@ func TestBatchSharedMatrices(t *testing.T) {
 	for _, w := range []int{1, 3} {
 		sols, err := SolveBatch(context.Background(), probs, &Settings{Workers: w})
 		require.ErrorIs(t, err, ErrDims)
-		var be *BatchError
+		var be *implicit.BatchError
 		require.ErrorAs(t, err, &be)
 		for i, pb := range probs[:8] {
-			require.NoError(t, be.Errs[i])
+			require.NoError(t, be.Err(i))
 			ref, err := Solve(context.Background(), pb, nil)
 			require.NoError(t, err)
 			require.Equal(t, ref.X, sols[i].X, "shared preparation gives the same bits")
@@ -444,16 +446,16 @@ func TestBatchSharedMatrices(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, g1.H, g2.H)
 		}
-		require.ErrorIs(t, be.Errs[8], ErrDims)
+		require.ErrorIs(t, be.Err(8), ErrDims)
 	}
 	// A shared Q with NaN fails every member.
 	q := mat.NewSymDense(2, []float64{1, math.NaN(), math.NaN(), 1})
 	nanProbs := []*Problem{{Q: q, P: []float64{1, 2}}, {Q: q, P: []float64{3, 4}}}
 	_, err := SolveBatch(context.Background(), nanProbs, nil)
-	var be *BatchError
+	var be *implicit.BatchError
 	require.ErrorAs(t, err, &be)
-	require.ErrorIs(t, be.Errs[0], ErrNaN)
-	require.ErrorIs(t, be.Errs[1], ErrNaN)
+	require.ErrorIs(t, be.Err(0), ErrNaN)
+	require.ErrorIs(t, be.Err(1), ErrNaN)
 }
 
 // TestPrimalReductionMediumSize guards the accuracy of the primal

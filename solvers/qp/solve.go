@@ -246,12 +246,13 @@ func solvePrepared(ctx context.Context, d *data, p *prep, set *Settings, diagnos
 	n, neq, m := d.n, d.neq, d.m
 	tot := n + neq + m
 	acc := newAcceptance(set)
+	sl := newSlab(3*n + 2*neq + 6*m + 3*tot)
 	it := &ipm{d: d, orig: orig, k: k, set: set, acc: acc,
-		x: make([]float64, n), nu: make([]float64, neq), lam: make([]float64, m), s: make([]float64, m),
-		rd: make([]float64, n), re: make([]float64, neq), ri: make([]float64, m),
-		rhs: make([]float64, tot), dir: make([]float64, tot), aff: make([]float64, tot),
-		dsA: make([]float64, m), ds: make([]float64, m), w: make([]float64, m)}
-	it.tmp = make([]float64, n)
+		x: sl.take(n), nu: sl.take(neq), lam: sl.take(m), s: sl.take(m),
+		rd: sl.take(n), re: sl.take(neq), ri: sl.take(m),
+		rhs: sl.take(tot), dir: sl.take(tot), aff: sl.take(tot),
+		dsA: sl.take(m), ds: sl.take(m), w: sl.take(m)}
+	it.tmp = sl.take(n)
 	if err := it.start(set.WarmStart); err != nil {
 		return nil, err
 	}

@@ -178,7 +178,8 @@ func TestAdversarialModels(t *testing.T) {
 	ctors := map[string]func(mat.Matrix, []float64) (*Problem, error){
 		"Ridge":        func(x mat.Matrix, y []float64) (*Problem, error) { return Ridge(x, y, L2{LogScale: true}) },
 		"LeastSquares": LeastSquares,
-		"Logistic":     func(x mat.Matrix, y []float64) (*Problem, error) { return Logistic(x, y, L2{PerFeature: true}) },
+		"LogisticLoss": LogisticLoss,
+		"Logistic":     func(x mat.Matrix, y []float64) (*Problem, error) { return Logistic(x, y, L2{Strengths: PerFeature}) },
 	}
 	var cases []testutil.Case
 	for name, ctor := range ctors {
@@ -212,6 +213,60 @@ func TestAdversarialModels(t *testing.T) {
 		_, err := Logistic(x, []float64{0, 1, 0, 1}, L2{})
 		return nil, err
 	}})
+	multi := func(x mat.Matrix, labels []float64, k int, reg L2) func(context.Context) (func() error, error) {
+		return func(ctx context.Context) (func() error, error) {
+			pb, err := Multinomial(x, labels, k, reg)
+			if err != nil {
+				return nil, err
+			}
+			res, err := Minimize(ctx, pb, make([]float64, pb.P), make([]float64, pb.N), &Settings{Method: NewtonCG})
+			return minimizeCheck(res, 1e-8), err
+		}
+	}
+	lab := []float64{0, 1, 2, 1}
+	newton := func(pb func() (*Problem, error), quad bool, theta, x0 []float64, s *Settings) func(context.Context) (func() error, error) {
+		return func(ctx context.Context) (func() error, error) {
+			p, err := pb()
+			if err != nil {
+				return nil, err
+			}
+			nw, err := NewNewton(p, quad)
+			if err != nil {
+				return nil, err
+			}
+			res, err := nw.Minimize(ctx, theta, x0, s)
+			return minimizeCheck(res, 1e-8), err
+		}
+	}
+	logit := func() (*Problem, error) { return Logistic(x, y, L2{LogScale: true, Intercept: true}) }
+	ridge := func() (*Problem, error) { return Ridge(x, y, L2{}) }
+	cases = append(cases,
+		testutil.Case{Name: "Multinomial/ok", Call: multi(x, lab, 0, L2{Strengths: PerClass, LogScale: true})},
+		testutil.Case{Name: "Multinomial/nil x", Want: ErrDims, Call: multi(nil, lab, 0, L2{})},
+		testutil.Case{Name: "Multinomial/typed nil x", Want: ErrDims, Call: multi((*mat.Dense)(nil), lab, 0, L2{})},
+		testutil.Case{Name: "Multinomial/empty x", Want: ErrDims, Call: multi(&mat.Dense{}, nil, 0, L2{})},
+		testutil.Case{Name: "Multinomial/short labels", Want: ErrDims, Call: multi(x, lab[:3], 0, L2{})},
+		testutil.Case{Name: "Multinomial/NaN x", Want: ErrNaN, Call: multi(nanX, lab, 0, L2{})},
+		testutil.Case{Name: "Multinomial/1e300 data", Any: []error{ErrNaN, ErrNotConverged}, Call: multi(huge, lab, 0, L2{})},
+		testutil.Case{Name: "Multinomial/fractional label", Want: ErrInvalid, Call: multi(x, []float64{0, 1.5, 2, 1}, 0, L2{})},
+		testutil.Case{Name: "Multinomial/negative label", Want: ErrInvalid, Call: multi(x, []float64{0, -1, 2, 1}, 0, L2{})},
+		testutil.Case{Name: "Multinomial/NaN label", Want: ErrInvalid, Call: multi(x, []float64{0, math.NaN(), 2, 1}, 0, L2{})},
+		testutil.Case{Name: "Multinomial/label ≥ classes", Want: ErrInvalid, Call: multi(x, lab, 2, L2{})},
+		testutil.Case{Name: "Multinomial/negative classes", Want: ErrInvalid, Call: multi(x, lab, -1, L2{})},
+		testutil.Case{Name: "Multinomial/intercept", Want: ErrInvalid, Call: multi(x, lab, 0, L2{Intercept: true})},
+		testutil.Case{Name: "Multinomial/unknown strengths", Want: ErrInvalid, Call: multi(x, lab, 0, L2{Strengths: 7})},
+		testutil.Case{Name: "Ridge/PerClass", Want: ErrInvalid, Call: newton(func() (*Problem, error) { return Ridge(x, y, L2{Strengths: PerClass}) }, true, []float64{1}, make([]float64, 2), nil)},
+		testutil.Case{Name: "Newton/ok", Call: newton(logit, false, []float64{-1}, make([]float64, 3), nil)},
+		testutil.Case{Name: "Newton/quadratic ok", Call: newton(ridge, true, []float64{0.5}, make([]float64, 2), nil)},
+		testutil.Case{Name: "Newton/nil problem", Want: ErrInvalid, Call: newton(func() (*Problem, error) { return nil, nil }, false, nil, nil, nil)},
+		testutil.Case{Name: "Newton/no Hessian", Want: ErrInvalid, Call: newton(func() (*Problem, error) { return advQuadratic(0, false), nil }, false, nil, make([]float64, 3), nil)},
+		testutil.Case{Name: "Newton/short x0", Want: ErrDims, Call: newton(logit, false, []float64{-1}, make([]float64, 2), nil)},
+		testutil.Case{Name: "Newton/NaN x0", Want: ErrNaN, Call: newton(logit, false, []float64{-1}, []float64{0, math.NaN(), 0}, nil)},
+		testutil.Case{Name: "Newton/Inf θ", Want: ErrNaN, Call: newton(logit, false, []float64{math.Inf(1)}, make([]float64, 3), nil)},
+		testutil.Case{Name: "Newton/negative λ", Want: ErrInvalid, Call: newton(ridge, true, []float64{-1}, make([]float64, 2), nil)},
+		testutil.Case{Name: "Newton/Tol=NaN", Want: ErrInvalid, Call: newton(logit, false, []float64{-1}, make([]float64, 3), &Settings{Tol: math.NaN()})},
+		testutil.Case{Name: "Newton/MaxIter=-1", Want: ErrInvalid, Call: newton(logit, false, []float64{-1}, make([]float64, 3), &Settings{MaxIter: -1})},
+	)
 	testutil.RunAdversarial(t, cases)
 }
 
@@ -270,7 +325,7 @@ func TestAdversarialCondition(t *testing.T) {
 			return nil, err
 		}},
 		{Name: "Condition/engine VJP", Call: func(context.Context) (func() error, error) {
-			g, err := implicit.VJP(Condition(good), []float64{1, -2, 3}, nil, []float64{1, 1, 1}, nil)
+			g, err := implicit.VJP(context.Background(), Condition(good), []float64{1, -2, 3}, nil, []float64{1, 1, 1}, nil)
 			return func() error { return testutil.Finite("vjp", g) }, err
 		}},
 		{Name: "ImplicitProblem/nil problem", Want: ErrInvalid, Call: func(ctx context.Context) (func() error, error) {
@@ -308,7 +363,7 @@ func TestAdversarialModelFunctions(t *testing.T) {
 	y := []float64{1, -1, 1, -1}
 	var cases []testutil.Case
 	for name, ctor := range map[string]func() (*Problem, error){
-		"Ridge":        func() (*Problem, error) { return Ridge(x, y, L2{PerFeature: true}) },
+		"Ridge":        func() (*Problem, error) { return Ridge(x, y, L2{Strengths: PerFeature}) },
 		"LeastSquares": func() (*Problem, error) { return LeastSquares(x, y) },
 		"Logistic":     func() (*Problem, error) { return Logistic(x, y, L2{LogScale: true}) },
 	} {
@@ -374,12 +429,12 @@ func TestAdversarialModelFunctions(t *testing.T) {
 // TestAdversarialNilReceivers: every method of the exported pointer types
 // on a nil receiver: no panic, errors match ErrInvalid.
 func TestAdversarialNilReceivers(t *testing.T) {
-	testutil.RunAdversarial(t, testutil.NilReceivers(ErrInvalid, (*Problem)(nil), (*Result)(nil), (*Settings)(nil)))
+	testutil.RunAdversarial(t, testutil.NilReceivers(ErrInvalid, (*Newton)(nil), (*Problem)(nil), (*Result)(nil), (*Settings)(nil)))
 }
 
 // TestAdversarialZeroReceivers: every method of the exported pointer types
 // on a pointer to their zero value: no panic, errors match ErrInvalid.
 func TestAdversarialZeroReceivers(t *testing.T) {
 	testutil.RunAdversarial(t, testutil.ZeroReceivers(ErrInvalid,
-		(*Problem)(nil), (*Result)(nil), (*Settings)(nil)))
+		(*Newton)(nil), (*Problem)(nil), (*Result)(nil), (*Settings)(nil)))
 }

@@ -76,7 +76,7 @@ func BenchmarkLogisticBreastCancer(b *testing.B) {
 	b.Run("hypergradient", func(b *testing.B) {
 		cm := testutil.StartCPU()
 		for b.Loop() {
-			if _, err := implicit.VJP(Condition(pb), res.X, []float64{-5.495}, g, nil); err != nil {
+			if _, err := implicit.VJP(context.Background(), Condition(pb), res.X, []float64{-5.495}, g, nil); err != nil {
 				b.Fatal(err)
 			}
 		}

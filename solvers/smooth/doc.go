@@ -22,10 +22,19 @@
 // relative for objectives of unit scale (tested against exact products
 // to 1e-8), enough for hypergradients.
 //
-// Ready problems: [LeastSquares], [Ridge] and [Logistic] (binary,
-// l2-regularized, one strength or one per feature, linear or log scale)
-// with exact Hessians and mixed derivatives, the inner problems of
-// hyperparameter tuning (Pedregosa 2016; Bertrand et al. 2020).
+// Ready problems: [LeastSquares], [LogisticLoss], [Ridge] and [Logistic]
+// (binary, l2-regularized, optionally with an unpenalized intercept) with
+// exact Hessians and mixed derivatives, and [Multinomial] (softmax
+// regression, matrix-free Hessian), the inner problems of hyperparameter
+// tuning (Pedregosa 2016; Bertrand et al. 2020). [L2] sets their penalty:
+// how many strengths ([Strengths]: Shared, PerFeature, PerClass — the
+// module's one name for that idea), linear or log scale, intercept.
+//
+// [Newton] is Newton's method on a dense Hessian for the small problems
+// that are solved again and again at nearby θ: it keeps the Cholesky
+// factorization of its last Hessian, takes chord steps on it while they
+// converge fast (also across warm-started solves), and its Condition
+// reuses it, so a derivative after a solve costs two triangular solves.
 //
 // Two backends. The native methods above are implemented in this package:
 // their line search falls back on the slope where f stops changing in

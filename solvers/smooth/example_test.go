@@ -61,7 +61,7 @@ func ExampleCondition() {
 	zero := []float64{0}
 	gw := make([]float64, p)
 	vloss.Grad(gw, res.X, zero)
-	hyper, err := implicit.VJP(smooth.Condition(pb), res.X, theta, gw, nil)
+	hyper, err := implicit.VJP(context.Background(), smooth.Condition(pb), res.X, theta, gw, nil)
 	if err != nil {
 		panic(err)
 	}

@@ -78,7 +78,7 @@ func TestGonumRidgeClosedForm(t *testing.T) {
 	rng := rand.New(rand.NewPCG(31, 32))
 	for trial := range 3 {
 		x, y, _ := randData(rng, 40, 6)
-		for _, reg := range []L2{{}, {PerFeature: true}} {
+		for _, reg := range []L2{{}, {Strengths: PerFeature}} {
 			pb, err := Ridge(x, y, reg)
 			require.NoError(t, err)
 			theta := make([]float64, pb.P)
@@ -290,7 +290,7 @@ func TestGonumImplicitDerivative(t *testing.T) {
 	for trial := range 2 {
 		n, d := 60, 4
 		x, _, ys := randData(rng, n, d)
-		pb, err := Logistic(x, ys, L2{PerFeature: true, LogScale: true})
+		pb, err := Logistic(x, ys, L2{Strengths: PerFeature, LogScale: true})
 		require.NoError(t, err)
 		theta := make([]float64, d)
 		for j := range theta {

@@ -102,7 +102,7 @@ func TestRidgeDerivativeClosedForm(t *testing.T) {
 			}
 			return out
 		}
-		pb, err := Ridge(x, y, L2{PerFeature: true, LogScale: true})
+		pb, err := Ridge(x, y, L2{Strengths: PerFeature, LogScale: true})
 		require.NoError(t, err)
 		ip := ImplicitProblem(pb, &Settings{Tol: 1e-12}, nil)
 		sol, err := ip.Solve(context.Background(), theta, nil)
@@ -130,7 +130,7 @@ func TestLogisticDerivativeFD(t *testing.T) {
 	for trial := range 3 {
 		n, d := 60, 4
 		x, _, ys := randData(rng, n, d)
-		for _, reg := range []L2{{LogScale: true}, {PerFeature: true, LogScale: true}, {}} {
+		for _, reg := range []L2{{LogScale: true}, {Strengths: PerFeature, LogScale: true}, {}} {
 			pb, err := Logistic(x, ys, reg)
 			require.NoError(t, err)
 			p := pb.P
@@ -152,13 +152,13 @@ func TestLogisticDerivativeFD(t *testing.T) {
 				return res.X
 			}
 			w := solve(theta)
-			got, err := implicit.VJP(Condition(pb), w, theta, g, nil)
+			got, err := implicit.VJP(context.Background(), Condition(pb), w, theta, g, nil)
 			require.NoError(t, err)
 			want := fd.Gradient(nil, func(th []float64) float64 { return mat.Dot(mat.NewVecDense(d, g), mat.NewVecDense(d, solve(th))) }, theta, &fd.Settings{Formula: fd.Central, Step: 1e-5})
 			// Same through finite-difference second-order products.
 			fdpb := *pb
 			fdpb.HessVec, fdpb.Hessian, fdpb.MixedVec, fdpb.MixedVecT = nil, nil, nil, nil
-			got2, err := implicit.VJP(Condition(&fdpb), w, theta, g, nil)
+			got2, err := implicit.VJP(context.Background(), Condition(&fdpb), w, theta, g, nil)
 			require.NoError(t, err)
 			for j := range want {
 				tol := 1e-6 * math.Max(1, math.Abs(want[j]))
@@ -276,7 +276,7 @@ func TestFiniteDifferenceProducts(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	for trial := range 5 {
 		x, _, ys := randData(rng, 70, 6)
-		pb, err := Logistic(x, ys, L2{PerFeature: true, LogScale: true})
+		pb, err := Logistic(x, ys, L2{Strengths: PerFeature, LogScale: true})
 		require.NoError(t, err)
 		w := make([]float64, 6)
 		theta := make([]float64, 6)

@@ -1,0 +1,280 @@
+package cone
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/optlayers/optlayers/internal/testutil"
+)
+
+// Adversarial input for every exported entry point: each call returns a
+// documented sentinel, or a result that passes an independent check
+// (finite, and in the cone for a projection), never a panic.
+
+var nan, inf = math.NaN(), math.Inf(1)
+
+func fill(n int, v float64) []float64 {
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = v
+	}
+	return out
+}
+
+// coneMethods calls every method of k on y (as point, direction, tangent)
+// and returns the first error, with a check of the outputs.
+type coneCall struct {
+	name string
+	call func(k Cone, y []float64) (func() error, error)
+}
+
+func coneCalls() []coneCall {
+	out := func(k Cone) []float64 { return make([]float64, max(k.Dim(), 0)) }
+	finiteCheck := func(name string, v ...[]float64) func() error {
+		return func() error { return testutil.Finite(name, v...) }
+	}
+	return []coneCall{
+		{"Project", func(k Cone, y []float64) (func() error, error) {
+			x := out(k)
+			err := k.Project(x, y)
+			return func() error {
+				if err := testutil.Finite("Project", x); err != nil {
+					return err
+				}
+				c := max(maxAbs(y), 1e-300)
+				if !inConeT(k, divided(x, c), 1e-8) {
+					return fmt.Errorf("Π(y) = %v not in the cone", x)
+				}
+				return nil
+			}, err
+		}},
+		{"JVP", func(k Cone, y []float64) (func() error, error) {
+			x, d := out(k), out(k)
+			_ = k.Project(x, y)
+			err := k.JVP(d, x, y, y)
+			return finiteCheck("JVP", d), err
+		}},
+		{"VJP", func(k Cone, y []float64) (func() error, error) {
+			x, d := out(k), out(k)
+			_ = k.Project(x, y)
+			err := k.VJP(d, x, y, y)
+			return finiteCheck("VJP", d), err
+		}},
+		{"Dist", func(k Cone, y []float64) (func() error, error) {
+			d, err := k.Dist(y)
+			return finiteCheck("Dist", []float64{d}), err
+		}},
+		{"Contains", func(k Cone, y []float64) (func() error, error) {
+			_, err := k.Contains(y, 1e-9)
+			return func() error { return nil }, err
+		}},
+		{"Barrier", func(k Cone, y []float64) (func() error, error) {
+			f, err := k.Barrier(y)
+			return finiteCheck("Barrier", []float64{f}), err
+		}},
+		{"BarrierGrad", func(k Cone, y []float64) (func() error, error) {
+			g := out(k)
+			err := k.BarrierGrad(g, y)
+			return finiteCheck("BarrierGrad", g), err
+		}},
+		{"BarrierHess", func(k Cone, y []float64) (func() error, error) {
+			h := out(k)
+			err := k.BarrierHess(h, y, y)
+			return finiteCheck("BarrierHess", h), err
+		}},
+		{"BarrierThird", func(k Cone, y []float64) (func() error, error) {
+			h := out(k)
+			err := k.BarrierThird(h, y, y, y)
+			return finiteCheck("BarrierThird", h), err
+		}},
+		{"MaxStep", func(k Cone, y []float64) (func() error, error) {
+			a, err := k.MaxStep(y, y, 1)
+			return func() error {
+				if !(a >= 0 && a <= 1) {
+					return fmt.Errorf("step %v outside [0, 1]", a)
+				}
+				return nil
+			}, err
+		}},
+		{"Scaling", func(k Cone, y []float64) (func() error, error) {
+			sc, err := k.Scaling(y, y)
+			return func() error {
+				if sc == nil {
+					return errors.New("nil scaling")
+				}
+				return testutil.Finite("Scaling", sc.Lambda())
+			}, err
+		}},
+		{"Identity", func(k Cone, y []float64) (func() error, error) {
+			e := make([]float64, len(y))
+			err := k.Identity(e)
+			return finiteCheck("Identity", e), err
+		}},
+	}
+}
+
+func TestAdversarial(t *testing.T) {
+	var cases []testutil.Case
+	ok := func(k Cone, y []float64, call coneCall, name string, want error, anyOf ...error) {
+		cases = append(cases, testutil.Case{
+			Name: fmt.Sprintf("%s/%s/%s", coneName(k), call.name, name),
+			Call: func(context.Context) (func() error, error) { return call.call(k, y) },
+			Want: want,
+			Any:  anyOf,
+		})
+	}
+	cones := testCones()
+	for _, k := range cones {
+		d := k.Dim()
+		for _, c := range coneCalls() {
+			ok(k, nil, c, "nil", ErrDims)
+			ok(k, make([]float64, d+1), c, "long", ErrDims)
+			if c.name == "Identity" {
+				continue // an output only
+			}
+			ok(k, fill(d, nan), c, "NaN", ErrNaN)
+			ok(k, fill(d, inf), c, "Inf", ErrNaN)
+			ok(k, fill(d, -inf), c, "-Inf", ErrNaN)
+			// Extreme magnitudes: success with a valid result, or a
+			// documented error (a point outside the interior for the
+			// barrier functions, an overflow).
+			for _, v := range []float64{1e300, -1e300, 1e-300, 5e-324, 0} {
+				y := fill(d, v)
+				if d > 1 {
+					y[0] = 2 * v
+				}
+				ok(k, y, c, fmt.Sprintf("%g", v), nil, ErrInvalid, ErrNaN)
+			}
+		}
+	}
+	// Bad parameters.
+	bad := []Cone{Nonnegative{0}, Nonnegative{-1}, SecondOrder{0}, PSD{0}, PSD{-3}, PSD{MaxPSDOrder + 1},
+		Zero{0}, Free{-1}, Power{0}, Power{1}, Power{-0.5}, Power{2}, PowerDual{0}, PowerDual{1}, (*Product)(nil), &Product{}}
+	for i, k := range bad {
+		for _, c := range coneCalls() {
+			ok(k, make([]float64, 3), c, fmt.Sprintf("bad-param#%d", i), ErrInvalid)
+		}
+	}
+	for _, k := range []Cone{Power{nan}, PowerDual{inf}} {
+		for _, c := range coneCalls() {
+			ok(k, make([]float64, 3), c, "NaN-param", ErrNaN)
+		}
+	}
+	// Bad limits and tolerances, mismatched second vectors.
+	for _, k := range []Cone{Nonnegative{3}, SecondOrder{3}, PSD{2}, Exp{}, Power{0.5}, PowerDual{0.5}, ExpDual{}} {
+		e := make([]float64, k.Dim())
+		_ = k.Identity(e)
+		for _, lim := range []float64{0, -1, nan, inf} {
+			want := ErrInvalid
+			if math.IsNaN(lim) || math.IsInf(lim, 0) {
+				want = ErrNaN
+			}
+			cases = append(cases, testutil.Case{
+				Name: fmt.Sprintf("%s/MaxStep/limit=%v", coneName(k), lim),
+				Call: func(context.Context) (func() error, error) { _, err := k.MaxStep(e, e, lim); return nil, err },
+				Want: want,
+			})
+		}
+		cases = append(cases, testutil.Case{
+			Name: coneName(k) + "/Contains/negative-tol",
+			Call: func(context.Context) (func() error, error) { _, err := k.Contains(e, -1); return nil, err },
+			Want: ErrInvalid,
+		}, testutil.Case{
+			Name: coneName(k) + "/MaxStep/short-ds",
+			Call: func(context.Context) (func() error, error) { _, err := k.MaxStep(e, e[:1], 1); return nil, err },
+			Want: ErrDims,
+		}, testutil.Case{
+			Name: coneName(k) + "/JVP/short-dst",
+			Call: func(context.Context) (func() error, error) { return nil, k.JVP(e[:1], e, e, e) },
+			Want: ErrDims,
+		}, testutil.Case{
+			Name: coneName(k) + "/Scaling/z-outside",
+			Call: func(context.Context) (func() error, error) { _, err := k.Scaling(e, neg(e)); return nil, err },
+			Want: ErrInvalid,
+		})
+	}
+	// Jordan operations on symmetric cones: lengths, NaN, λ outside.
+	for _, k := range []Symmetric{Nonnegative{3}, SecondOrder{3}, PSD{2}} {
+		d := k.Dim()
+		e := make([]float64, d)
+		_ = k.Identity(e)
+		cases = append(cases, testutil.Case{
+			Name: coneName(k) + "/Jordan/short",
+			Call: func(context.Context) (func() error, error) { return nil, k.Jordan(make([]float64, d), e[:1], e) },
+			Want: ErrDims,
+		}, testutil.Case{
+			Name: coneName(k) + "/Jordan/NaN",
+			Call: func(context.Context) (func() error, error) { return nil, k.Jordan(make([]float64, d), fill(d, nan), e) },
+			Want: ErrNaN,
+		}, testutil.Case{
+			Name: coneName(k) + "/JordanDiv/outside",
+			Call: func(context.Context) (func() error, error) { return nil, k.JordanDiv(make([]float64, d), neg(e), e) },
+			Want: ErrInvalid,
+		}, testutil.Case{
+			Name: coneName(k) + "/JordanDiv/huge",
+			Call: func(context.Context) (func() error, error) {
+				x := make([]float64, d)
+				err := k.JordanDiv(x, scaled(e, 1e-300), fill(d, 1e300))
+				return func() error { return testutil.Finite("JordanDiv", x) }, err
+			},
+			Any: []error{ErrNaN},
+		})
+	}
+	// Svec/Smat and NewProduct.
+	cases = append(cases, testutil.Case{
+		Name: "Smat/not-triangular",
+		Call: func(context.Context) (func() error, error) { _, err := Smat(make([]float64, 5)); return nil, err },
+		Want: ErrDims,
+	}, testutil.Case{
+		Name: "Smat/empty",
+		Call: func(context.Context) (func() error, error) { _, err := Smat(nil); return nil, err },
+		Want: ErrDims,
+	}, testutil.Case{
+		Name: "NewProduct/bad-block",
+		Call: func(context.Context) (func() error, error) {
+			_, err := NewProduct(SecondOrder{3}, Power{nan})
+			return nil, err
+		},
+		Any:  []error{ErrNaN, ErrInvalid},
+		Want: nil,
+	})
+	cases = append(cases, testutil.Case{
+		Name: "ScalingMatrix/nil",
+		Call: func(context.Context) (func() error, error) {
+			if ScalingMatrix(nil) != nil {
+				return nil, errors.New("non-nil matrix of a nil scaling")
+			}
+			return func() error { return nil }, nil
+		},
+	}, testutil.Case{
+		Name: "SOCExpansion/nil-and-foreign",
+		Call: func(context.Context) (func() error, error) {
+			if _, _, _, ok := SOCExpansion(nil); ok {
+				return nil, errors.New("ok for nil")
+			}
+			sc, err := Nonnegative{2}.Scaling([]float64{1, 2}, []float64{3, 4})
+			if err != nil {
+				return nil, err
+			}
+			if _, _, _, ok := SOCExpansion(sc); ok {
+				return nil, errors.New("ok for an orthant scaling")
+			}
+			return func() error { return nil }, nil
+		},
+	}, testutil.Case{
+		Name: "SOCExpansion/extreme",
+		Call: func(context.Context) (func() error, error) {
+			sc, err := SecondOrder{3}.Scaling([]float64{1e150, 1e149, 0}, []float64{1e-150, 0, 1e-151})
+			if err != nil {
+				return nil, err
+			}
+			e, p, q, _ := SOCExpansion(sc)
+			return func() error { return testutil.Finite("SOCExpansion", []float64{e}, p, q) }, nil
+		},
+		Any: []error{ErrNaN},
+	})
+	testutil.RunAdversarial(t, cases)
+}

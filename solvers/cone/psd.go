@@ -1,0 +1,537 @@
+package cone
+
+import (
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// MaxPSDOrder is the largest matrix order a PSD cone accepts.
+const MaxPSDOrder = 1 << 14
+
+// PSD is the cone of positive semidefinite N×N matrices in vectorized
+// form. A symmetric X is stored as its lower triangle, column by column,
+// with the off-diagonal entries scaled by √2:
+//
+//	svec(X) = (X₁₁, √2X₂₁, …, √2X_N1, X₂₂, √2X₃₂, …, X_NN) ∈ R^{N(N+1)/2},
+//
+// so that ⟨svec X, svec Y⟩ = tr(XY) and the cone is self-dual in the
+// Euclidean inner product (the convention of SCS; Clarabel's upper
+// triangle by columns is the same vector). [Svec] and [Smat] convert.
+//
+// Barrier f(X) = −log det X (ν = N), Jordan product X ∘ Y = (XY + YX)/2,
+// identity I. Projection: with X = QΛQᵀ, Π(X) = Q max(Λ, 0) Qᵀ (Boyd &
+// Vandenberghe §8.1.1). Its derivative (Agrawal et al. 2019, §A; Ali, Wong
+// & Kolter 2017) is
+//
+//	DΠ(X)[V] = Q (B ⊙ (QᵀVQ)) Qᵀ,  Bᵢⱼ = (λᵢ⁺ − λⱼ⁺)/(λᵢ − λⱼ),
+//
+// with Bᵢⱼ = 1 if λᵢ = λⱼ > 0 and 0 if λᵢ = λⱼ ≤ 0 (the element used when
+// X has a zero eigenvalue, where Π is not differentiable).
+type PSD struct{ N int }
+
+var _ Symmetric = PSD{}
+
+// Dim returns N(N+1)/2.
+func (k PSD) Dim() int {
+	if k.N < 1 || k.N > MaxPSDOrder {
+		return 0
+	}
+	return k.N * (k.N + 1) / 2
+}
+func (k PSD) Degree() int { return k.N }
+func (k PSD) Dual() Cone  { return k }
+
+func (k PSD) check(dst []float64, vs ...[]float64) error {
+	if k.N < 1 || k.N > MaxPSDOrder {
+		return fmt.Errorf("%w: PSD order %d outside [1, %d]", ErrInvalid, k.N, MaxPSDOrder)
+	}
+	d := k.Dim()
+	if dst != nil {
+		if err := checkDst(d, dst); err != nil {
+			return err
+		}
+	}
+	return checkVecs(d, vs...)
+}
+
+// Svec sets dst (length n(n+1)/2) to svec(x) for an n×n symmetric x.
+func Svec(dst []float64, x mat.Symmetric) error {
+	n := x.SymmetricDim()
+	if len(dst) != n*(n+1)/2 {
+		return fmt.Errorf("%w: svec of a %d×%d matrix into %d entries", ErrDims, n, n, len(dst))
+	}
+	p := 0
+	for j := range n {
+		for i := j; i < n; i++ {
+			if i == j {
+				dst[p] = x.At(i, j)
+			} else {
+				dst[p] = math.Sqrt2 * x.At(i, j)
+			}
+			p++
+		}
+	}
+	return nil
+}
+
+// Smat returns the symmetric matrix X with svec(X) = v; len(v) must be a
+// triangular number.
+func Smat(v []float64) (*mat.SymDense, error) {
+	n := int(math.Round((math.Sqrt(8*float64(len(v))+1) - 1) / 2))
+	if n < 1 || n*(n+1)/2 != len(v) {
+		return nil, fmt.Errorf("%w: %d entries is not n(n+1)/2", ErrDims, len(v))
+	}
+	return smat(n, v), nil
+}
+
+func smat(n int, v []float64) *mat.SymDense {
+	x := mat.NewSymDense(n, nil)
+	p := 0
+	for j := range n {
+		for i := j; i < n; i++ {
+			if i == j {
+				x.SetSym(i, j, v[p])
+			} else {
+				x.SetSym(i, j, v[p]/math.Sqrt2)
+			}
+			p++
+		}
+	}
+	return x
+}
+
+// svecOf writes svec of a general matrix m assumed symmetric (reading its
+// lower triangle, averaged with the upper for symmetry).
+func svecOf(dst []float64, n int, m mat.Matrix) {
+	p := 0
+	for j := range n {
+		for i := j; i < n; i++ {
+			if i == j {
+				dst[p] = m.At(i, j)
+			} else {
+				dst[p] = math.Sqrt2 * 0.5 * (m.At(i, j) + m.At(j, i))
+			}
+			p++
+		}
+	}
+}
+
+// eig returns the eigenvalues (ascending) and eigenvectors of smat(y). The
+// matrix is scaled to unit max-norm first (LAPACK's own scaling of tiny
+// and huge matrices is avoided; the eigenvectors do not change and the
+// eigenvalues scale back).
+func (k PSD) eig(y []float64) ([]float64, *mat.Dense, error) {
+	c := maxAbsVec(y)
+	if c == 0 {
+		q := mat.NewDense(k.N, k.N, nil)
+		for i := range k.N {
+			q.Set(i, i, 1)
+		}
+		return make([]float64, k.N), q, nil
+	}
+	ys := make([]float64, len(y))
+	for i, v := range y {
+		ys[i] = flushTiny(v / c)
+	}
+	lam, q, err := eigSym(smat(k.N, ys), true)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := range lam {
+		lam[i] *= c
+	}
+	return lam, q, nil
+}
+
+// flushTiny sets entries below 1e-30 (of a matrix scaled to unit
+// max-norm) to zero: they change the eigenvalues by less than n·1e-30,
+// far below rounding, and gonum v0.17's symmetric eigensolver returns
+// wrong eigenvalues (|λ| ≫ n·max|mᵢⱼ|) on some matrices mixing entries
+// near 1 with entries near 1e-100.
+func flushTiny(v float64) float64 {
+	if math.Abs(v) < 1e-30 {
+		return 0
+	}
+	return v
+}
+
+// eigSym wraps mat.EigenSym for a matrix of unit max-norm, turning a
+// failure or a panic of the LAPACK code, or eigenvalues outside the
+// Gershgorin bound |λ| ≤ n, into ErrNotConverged.
+func eigSym(m *mat.SymDense, vectors bool) (lam []float64, q *mat.Dense, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: symmetric eigendecomposition: %v", ErrNotConverged, r)
+		}
+	}()
+	var e mat.EigenSym
+	if !e.Factorize(m, vectors) {
+		return nil, nil, fmt.Errorf("%w: symmetric eigendecomposition", ErrNotConverged)
+	}
+	n := m.SymmetricDim()
+	for _, l := range e.Values(nil) {
+		if !(math.Abs(l) <= 1.01*float64(n)) {
+			return nil, nil, fmt.Errorf("%w: symmetric eigendecomposition (eigenvalue %g of a unit matrix)", ErrNotConverged, l)
+		}
+	}
+	if vectors {
+		q = mat.NewDense(n, n, nil)
+		e.VectorsTo(q)
+	}
+	return e.Values(nil), q, nil
+}
+
+func maxAbsVec(v []float64) float64 {
+	m := 0.0
+	for _, x := range v {
+		m = max(m, math.Abs(x))
+	}
+	return m
+}
+
+// qdq returns Q diag(d) Qᵀ, or Q M Qᵀ when m is non-nil.
+func qmq(q *mat.Dense, m mat.Matrix) *mat.Dense {
+	var t, r mat.Dense
+	t.Mul(q, m)
+	r.Mul(&t, q.T())
+	return &r
+}
+
+// Project sets dst to svec(Q max(Λ, 0) Qᵀ).
+func (k PSD) Project(dst, y []float64) error {
+	if err := k.check(dst, y); err != nil {
+		return err
+	}
+	lam, q, err := k.eig(y)
+	if err != nil {
+		return err
+	}
+	for i := range lam {
+		lam[i] = max(lam[i], 0)
+	}
+	svecOf(dst, k.N, qmq(q, mat.NewDiagDense(k.N, lam)))
+	return checkOut(dst)
+}
+
+// JVP sets dst to svec(DΠ(Y)[V]) (see PSD).
+func (k PSD) JVP(dst, x, y, v []float64) error {
+	if err := k.check(dst, x, y, v); err != nil {
+		return err
+	}
+	lam, q, err := k.eig(y)
+	if err != nil {
+		return err
+	}
+	n := k.N
+	var vt mat.Dense
+	vt.Mul(q.T(), smat(n, v))
+	var m mat.Dense
+	m.Mul(&vt, q)
+	for i := range n {
+		for j := range n {
+			li, lj := lam[i], lam[j]
+			var b float64
+			switch {
+			case li > 0 && lj > 0:
+				b = 1
+			case li <= 0 && lj <= 0:
+				b = 0
+			default:
+				b = (max(li, 0) - max(lj, 0)) / (li - lj)
+			}
+			m.Set(i, j, b*m.At(i, j))
+		}
+	}
+	svecOf(dst, n, qmq(q, &m))
+	return checkOut(dst)
+}
+
+// VJP is JVP (DΠ is self-adjoint in the trace inner product).
+func (k PSD) VJP(dst, x, y, u []float64) error { return k.JVP(dst, x, y, u) }
+
+// Dist returns ‖min(Λ, 0)‖.
+func (k PSD) Dist(y []float64) (float64, error) {
+	if err := k.check(nil, y); err != nil {
+		return 0, err
+	}
+	lam, _, err := k.eig(y)
+	if err != nil {
+		return 0, err
+	}
+	for i := range lam {
+		lam[i] = min(lam[i], 0)
+	}
+	return distOut(nrm2(lam))
+}
+
+func (k PSD) Contains(y []float64, tol float64) (bool, error) { return containsVia(k, y, tol) }
+
+// Identity sets dst to svec(I).
+func (k PSD) Identity(dst []float64) error {
+	if err := k.check(dst); err != nil {
+		return err
+	}
+	clear(dst)
+	p := 0
+	for j := range k.N {
+		dst[p] = 1
+		p += k.N - j
+	}
+	return nil
+}
+
+func (k PSD) chol(s []float64) (*mat.Cholesky, error) {
+	var c mat.Cholesky
+	if !c.Factorize(smat(k.N, s)) {
+		return nil, outOfInterior("PSD")
+	}
+	return &c, nil
+}
+
+// Barrier returns −log det S.
+func (k PSD) Barrier(s []float64) (float64, error) {
+	if err := k.check(nil, s); err != nil {
+		return 0, err
+	}
+	c, err := k.chol(s)
+	if err != nil {
+		return 0, err
+	}
+	f := -c.LogDet()
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, outOfInterior("PSD")
+	}
+	return f, nil
+}
+
+func (k PSD) inverse(s []float64) (*mat.SymDense, error) {
+	c, err := k.chol(s)
+	if err != nil {
+		return nil, err
+	}
+	var inv mat.SymDense
+	if err := c.InverseTo(&inv); err != nil {
+		return nil, outOfInterior("PSD")
+	}
+	return &inv, nil
+}
+
+// BarrierGrad sets dst to svec(−S⁻¹).
+func (k PSD) BarrierGrad(dst, s []float64) error {
+	if err := k.check(dst, s); err != nil {
+		return err
+	}
+	inv, err := k.inverse(s)
+	if err != nil {
+		return err
+	}
+	if err := Svec(dst, inv); err != nil {
+		return err
+	}
+	for i := range dst {
+		dst[i] = -dst[i]
+	}
+	return checkOut(dst)
+}
+
+// BarrierHess sets dst to svec(S⁻¹VS⁻¹).
+func (k PSD) BarrierHess(dst, s, v []float64) error {
+	if err := k.check(dst, s, v); err != nil {
+		return err
+	}
+	inv, err := k.inverse(s)
+	if err != nil {
+		return err
+	}
+	var t, r mat.Dense
+	t.Mul(inv, smat(k.N, v))
+	r.Mul(&t, inv)
+	svecOf(dst, k.N, &r)
+	return checkOut(dst)
+}
+
+// MaxStep returns min(limit, −1/λ_min(L⁻¹ΔS L⁻ᵀ)) with S = LLᵀ (limit
+// when λ_min ≥ 0).
+func (k PSD) MaxStep(s, ds []float64, limit float64) (float64, error) {
+	if err := k.check(nil, s, ds); err != nil {
+		return 0, err
+	}
+	if err := checkLimit(limit); err != nil {
+		return 0, err
+	}
+	c, err := k.chol(s)
+	if err != nil {
+		return 0, err
+	}
+	var l mat.TriDense
+	c.LTo(&l)
+	n := k.N
+	// M = L⁻¹ ΔS L⁻ᵀ: solve L T = ΔS, then L Mᵀ = Tᵀ.
+	var t, m mat.Dense
+	if err := t.Solve(&l, smat(n, ds)); err != nil {
+		return 0, outOfInterior("PSD")
+	}
+	if err := m.Solve(&l, t.T()); err != nil {
+		return 0, outOfInterior("PSD")
+	}
+	ms := mat.NewSymDense(n, nil)
+	mc := 0.0
+	for i := range n {
+		for j := i; j < n; j++ {
+			v := 0.5 * (m.At(i, j) + m.At(j, i))
+			ms.SetSym(i, j, v)
+			mc = max(mc, math.Abs(v))
+		}
+	}
+	for i := range n {
+		for j := i; j < n; j++ {
+			ms.SetSym(i, j, flushTiny(ms.At(i, j)/mc)*mc)
+		}
+	}
+	if !(mc > 0) || math.IsInf(mc, 0) {
+		if mc == 0 {
+			return limit, nil
+		}
+		return 0, fmt.Errorf("%w: step direction overflows", ErrNaN)
+	}
+	ms.ScaleSym(1/mc, ms)
+	// Eigenvectors requested although unused: gonum v0.17's values-only
+	// path (Dsterf) panics on some tridiagonal matrices with tiny entries.
+	vals, _, err := eigSym(ms, true)
+	if err != nil {
+		return 0, err
+	}
+	lmin := vals[0] * mc
+	if lmin >= 0 {
+		return limit, nil
+	}
+	return min(limit, -1/lmin), nil
+}
+
+// Jordan sets dst to svec((UV + VU)/2).
+func (k PSD) Jordan(dst, u, v []float64) error {
+	if err := k.check(dst, u, v); err != nil {
+		return err
+	}
+	var p mat.Dense
+	p.Mul(smat(k.N, u), smat(k.N, v))
+	svecOf(dst, k.N, &p) // the symmetric part of UV is (UV + VU)/2
+	return checkOut(dst)
+}
+
+// JordanDiv sets dst to the X with (ΛX + XΛ)/2 = V (a Lyapunov equation,
+// solved in the eigenbasis of Λ: X̃ᵢⱼ = 2Ṽᵢⱼ/(dᵢ + dⱼ)).
+func (k PSD) JordanDiv(dst, lambda, v []float64) error {
+	if err := k.check(dst, lambda, v); err != nil {
+		return err
+	}
+	d, q, err := k.eig(lambda)
+	if err != nil {
+		return err
+	}
+	if !(d[0] > 0) {
+		return outOfInterior("PSD")
+	}
+	n := k.N
+	var t, m mat.Dense
+	t.Mul(q.T(), smat(n, v))
+	m.Mul(&t, q)
+	for i := range n {
+		for j := range n {
+			m.Set(i, j, 2*m.At(i, j)/(d[i]+d[j]))
+		}
+	}
+	svecOf(dst, n, qmq(q, &m))
+	return checkOut(dst)
+}
+
+// Scaling returns the Nesterov–Todd scaling (Vandenberghe 2010, §4.3):
+// with S = L_sL_sᵀ, Z = L_zL_zᵀ and the SVD L_zᵀL_s = U diag(λ) Vᵀ, let
+// R = L_s V diag(λ)^{−1/2}. Then R⁻¹SR⁻ᵀ = RᵀZR = diag(λ) and
+//
+//	W(X) = R⁻¹XR⁻ᵀ,  Wᵀ(Y) = R⁻ᵀYR⁻¹,  W⁻¹(Y) = RYRᵀ,  W⁻ᵀ(X) = RᵀXR,
+//
+// λ = svec(diag(λ)).
+func (k PSD) Scaling(s, z []float64) (Scaling, error) {
+	if err := k.check(nil, s, z); err != nil {
+		return nil, err
+	}
+	cs, err := k.chol(s)
+	if err != nil {
+		return nil, err
+	}
+	cz, err := k.chol(z)
+	if err != nil {
+		return nil, err
+	}
+	n := k.N
+	var ls, lz mat.TriDense
+	cs.LTo(&ls)
+	cz.LTo(&lz)
+	var p mat.Dense
+	p.Mul(lz.T(), &ls)
+	var svd mat.SVD
+	if !svd.Factorize(&p, mat.SVDFull) {
+		return nil, fmt.Errorf("%w: SVD", ErrNotConverged)
+	}
+	lam := svd.Values(nil)
+	var v mat.Dense
+	svd.VTo(&v)
+	for _, l := range lam {
+		if !(l > 0) {
+			return nil, outOfInterior("PSD")
+		}
+	}
+	r := mat.NewDense(n, n, nil)
+	r.Mul(&ls, &v)
+	rinv := mat.NewDense(n, n, nil)
+	for j := range n {
+		c := 1 / math.Sqrt(lam[j])
+		for i := range n {
+			r.Set(i, j, r.At(i, j)*c)
+		}
+	}
+	if err := rinv.Inverse(r); err != nil {
+		return nil, fmt.Errorf("%w: NT scaling matrix: %v", ErrNotConverged, err)
+	}
+	sc := &psdScaling{n: n, r: r, rinv: rinv, lam: make([]float64, k.Dim())}
+	if err := Svec(sc.lam, diagSym(lam)); err != nil {
+		return nil, err
+	}
+	if err := checkOut(r.RawMatrix().Data, rinv.RawMatrix().Data, sc.lam); err != nil {
+		return nil, err
+	}
+	return sc, nil
+}
+
+func diagSym(d []float64) *mat.SymDense {
+	m := mat.NewSymDense(len(d), nil)
+	for i, v := range d {
+		m.SetSym(i, i, v)
+	}
+	return m
+}
+
+type psdScaling struct {
+	n       int
+	r, rinv *mat.Dense
+	lam     []float64
+}
+
+func (p *psdScaling) Dim() int          { return len(p.lam) }
+func (p *psdScaling) Lambda() []float64 { return p.lam }
+
+// congruence sets dst = svec(A X Aᵀ) with X = smat(v).
+func (p *psdScaling) congruence(dst []float64, a mat.Matrix, v []float64) {
+	var t, r mat.Dense
+	t.Mul(a, smat(p.n, v))
+	r.Mul(&t, a.T())
+	svecOf(dst, p.n, &r)
+}
+
+func (p *psdScaling) Apply(dst, v []float64)     { p.congruence(dst, p.rinv, v) }
+func (p *psdScaling) ApplyT(dst, v []float64)    { p.congruence(dst, p.rinv.T(), v) }
+func (p *psdScaling) ApplyInv(dst, v []float64)  { p.congruence(dst, p.r, v) }
+func (p *psdScaling) ApplyInvT(dst, v []float64) { p.congruence(dst, p.r.T(), v) }
