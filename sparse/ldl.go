@@ -3,6 +3,7 @@ package sparse
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -42,7 +43,8 @@ type LDLSettings struct {
 	MaxIter int
 
 	// Workers is the number of goroutines of the numeric factorization: 0
-	// or 1 is sequential; 2 or more factors independent subtrees of the
+	// means runtime.GOMAXPROCS(0) (the module's convention), negative is
+	// ErrInvalid; 1 is sequential; 2 or more factors independent subtrees of the
 	// elimination tree in parallel when the tree splits into balanced
 	// parts and the matrix is big enough to pay for it, and (supernodal
 	// kernel) shares the rows of big supernodes between two goroutines.
@@ -137,6 +139,12 @@ func NewLDL(k *SymCSC, signs []int8, s *LDLSettings) (*LDL, error) {
 	var set LDLSettings
 	if s != nil {
 		set = *s
+	}
+	switch {
+	case set.Workers < 0:
+		return nil, fmt.Errorf("%w: LDLSettings.Workers = %d (want ≥ 0; 0 means GOMAXPROCS)", ErrInvalid, set.Workers)
+	case set.Workers == 0:
+		set.Workers = runtime.GOMAXPROCS(0)
 	}
 	for _, v := range []float64{set.StaticReg, set.DynamicTol, set.DynamicReg, set.Tol} {
 		if math.IsNaN(v) || math.IsInf(v, 0) {

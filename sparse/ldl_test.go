@@ -276,6 +276,8 @@ func TestLDLErrors(t *testing.T) {
 	assert.ErrorIs(t, err, ErrInvalid)
 	_, err = NewLDL(k, []int8{1, -1}, &LDLSettings{Ordering: 7})
 	assert.ErrorIs(t, err, ErrInvalid)
+	_, err = NewLDL(k, []int8{1, -1}, &LDLSettings{Workers: -1})
+	assert.ErrorIs(t, err, ErrInvalid)
 	f, err := NewLDL(k, []int8{1, -1}, nil)
 	require.NoError(t, err)
 	assert.ErrorIs(t, f.Solve(make([]float64, 3), make([]float64, 2)), ErrDims)
