@@ -71,8 +71,9 @@
 // with p (mass elimination). Rows with more than max(16, 10√n) entries are
 // removed before the elimination and ordered last (dense rows: an arrowhead
 // with its dense row first factors with nnz(L) = n − 1). Written from the
-// paper; ties go to the most recently updated variable. No postordering is
-// applied (it does not change the fill).
+// paper; ties go to the most recently updated variable. AMD applies no
+// postordering (it does not change the fill); NewLDL postorders the
+// elimination tree of AMD's order.
 //
 // # Sparse LDLᵀ of quasi-definite matrices
 //
@@ -89,14 +90,39 @@
 // algorithm with path marking; and the column counts of L by row subtrees:
 // the pattern of row k of L is the set of nodes met by climbing the tree from
 // each i with C_ik ≠ 0 up to k (T. A. Davis, Direct Methods for Sparse
-// Linear Systems, SIAM 2006, ch. 4). L is then allocated once, and Refactor
-// (same pattern, new values) allocates nothing.
+// Linear Systems, SIAM 2006, ch. 4). P is the fill-reducing order followed
+// by a postorder of its elimination tree (same fill; every subtree on
+// consecutive columns). L is then allocated once, and Refactor (same
+// pattern, new values) allocates nothing.
 //
 // Numeric factorization, up-looking (Davis, ch. 4 and his LDL package's
 // description): row k of L solves the triangular system L₀₀ D₀ l = c over
 // the row subtree of k, then d_k = c_kk + s_k ε − Σ_i l_ki² d_i. Dynamic
 // regularization: a pivot with s_k·d_k ≤ DynamicTol (wrong sign or
 // too small) is replaced by s_k·DynamicReg and counted.
+//
+// Numeric factorization, supernodal (left-looking; the structure of
+// CHOLMOD's, Y. Chen, T. A. Davis, W. W. Hager and S. Rajamanickam, ACM
+// TOMS 35(3), 2008, article 22): consecutive columns whose patterns nest
+// (j+1 the parent and only child of j, one entry fewer) form a fundamental
+// supernode, a child is merged into its parent while the explicit zeros
+// this stores stay few (relaxed amalgamation: always up to 4 columns,
+// < 80 % zeros up to 16, < 10 % up to 48, < 5 % beyond), and blocks are cut
+// into chunks of at most 128 columns. A supernode with columns J and rows
+// R ⊇ J is one dense row-major |R|×|J| block. It is assembled from C,
+// receives from every descendant s with rows in J the update
+// −L_{R_s,s} D_s L_{J,s}ᵀ (row dots of length |s|, 3×4 at a time on the
+// AVX2/FMA kernels of internal/dense), scattered through the positions of
+// R_s in R; then its diagonal block is factored densely (Crout, L₁₁ D L₁₁ᵀ,
+// with the same pivot rules) and the rows below solve X L₁₁ᵀ = A₂₁, L₂₁ =
+// X D⁻¹. The pivots equal the up-looking ones up to rounding (a pivot that
+// is zero in exact arithmetic is rounding noise in both, and its DynamicTol
+// decision may differ). It is used when the factorization has at least
+// 2·10⁶ flops and 40 flops per entry of L (dense blocks form) and its
+// blocks store at most 2.2 times the entries of L; on the Maros–Mészáros
+// KKT matrices of BENCHMARKS.md it was measured 1.6× (CONT-050) to 15–21×
+// (CVXQP3_L) faster. The solve runs per supernode with dense triangular
+// and matrix–vector products.
 //
 // Solve applies x = Pᵀ L⁻ᵀ D⁻¹ L⁻¹ P b, then iterative refinement against
 // the unregularized K: r = b − Kx, x += (LDLᵀ)⁻¹ r, until ‖r‖∞ ≤
@@ -108,9 +134,14 @@
 // Parallelism: rows of two disjoint subtrees of the elimination tree read
 // and write only columns inside their own subtree, so with Workers ≥ 2 two
 // goroutines factor two balanced sets of subtrees and the common ancestors
-// follow sequentially. It is used when the tree splits into parts of at
+// follow sequentially (for the supernodal kernel, the same split of the
+// supernodal tree). It is used when the tree splits into parts of at
 // least a quarter of the work each and the work exceeds about 5·10⁷
-// flops, the size from which two goroutines were measured to pay.
+// flops, the size from which two goroutines were measured to pay. In the
+// supernodal kernel, a supernode outside the split with at least 10⁶ flops
+// of updates is also shared by two goroutines over the two halves of its
+// rows (the updates, then the rows below the diagonal block), which serves
+// the dense top of the tree, where no split exists.
 //
 // CSC implements mat.Matrix and SymCSC implements mat.Symmetric, so both can
 // be passed where the module takes gonum matrices (dense code then reads them

@@ -130,6 +130,7 @@ func FuzzAMD(f *testing.F) {
 
 // FuzzLDL: arbitrary symmetric matrices and signs give an error or a
 // finite solve; never a panic. Refactor with the same pattern must work too.
+// Both numeric kernels (up-looking and supernodal) are tried.
 func FuzzLDL(f *testing.F) {
 	f.Add(3, []byte{0, 0, 1, 1, 2, 2, 0, 2}, make([]byte, 32), []byte{1, 1, 255})
 	f.Add(0, []byte{}, []byte{}, []byte{})
@@ -150,31 +151,36 @@ func FuzzLDL(f *testing.F) {
 		for i, c := range sb {
 			signs[i] = int8(c)
 		}
-		l, err := NewLDL(k, signs, &LDLSettings{Workers: int(n % 3)})
-		if err != nil {
-			if l == nil {
-				return
+		// both numeric kernels
+		defer func(old int) { ldlKernel = old }(ldlKernel)
+		for _, kern := range []int{kernelUpLooking, kernelSupernodal} {
+			ldlKernel = kern
+			l, err := NewLDL(k, signs, &LDLSettings{Workers: int(n % 3)})
+			if err != nil {
+				if l == nil {
+					return
+				}
+				if err := l.Solve(make([]float64, n), make([]float64, n)); err == nil {
+					t.Fatal("Solve after a failed factorization")
+				}
+				continue
 			}
-			if err := l.Solve(make([]float64, n), make([]float64, n)); err == nil {
-				t.Fatal("Solve after a failed factorization")
+			b := make([]float64, n)
+			for i := range b {
+				b[i] = 1
 			}
-			return
-		}
-		b := make([]float64, n)
-		for i := range b {
-			b[i] = 1
-		}
-		x := make([]float64, n)
-		if err := l.Solve(x, b); err != nil {
-			return // may overflow
-		}
-		for _, xi := range x {
-			if math.IsNaN(xi) || math.IsInf(xi, 0) {
-				t.Fatalf("Solve returned %v without an error", x)
+			x := make([]float64, n)
+			if err := l.Solve(x, b); err != nil {
+				continue // may overflow
 			}
-		}
-		if err := l.Refactor(k); err != nil {
-			t.Fatal(err)
+			for _, xi := range x {
+				if math.IsNaN(xi) || math.IsInf(xi, 0) {
+					t.Fatalf("Solve returned %v without an error", x)
+				}
+			}
+			if err := l.Refactor(k); err != nil {
+				t.Fatal(err)
+			}
 		}
 	})
 }

@@ -3,6 +3,7 @@ package sparse
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -42,9 +43,11 @@ type LDLSettings struct {
 	MaxIter int
 
 	// Workers is the number of goroutines of the numeric factorization: 0
-	// or 1 is sequential; 2 or more factors independent subtrees of the
+	// means runtime.GOMAXPROCS(0) (the module's convention), negative is
+	// ErrInvalid; 1 is sequential; 2 or more factors independent subtrees of the
 	// elimination tree in parallel when the tree splits into balanced
-	// parts and the matrix is big enough to pay for it.
+	// parts and the matrix is big enough to pay for it, and (supernodal
+	// kernel) shares the rows of big supernodes between two goroutines.
 	Workers int
 }
 
@@ -94,6 +97,9 @@ type LDL struct {
 	ws    ldlWork
 	split *ldlSplit
 
+	// the supernodal factorization, when chosen (li, lx, lnz are then nil)
+	sn *supernodes
+
 	// solve work
 	b, x, r, t []float64
 
@@ -133,6 +139,12 @@ func NewLDL(k *SymCSC, signs []int8, s *LDLSettings) (*LDL, error) {
 	var set LDLSettings
 	if s != nil {
 		set = *s
+	}
+	switch {
+	case set.Workers < 0:
+		return nil, fmt.Errorf("%w: LDLSettings.Workers = %d (want ≥ 0; 0 means GOMAXPROCS)", ErrInvalid, set.Workers)
+	case set.Workers == 0:
+		set.Workers = runtime.GOMAXPROCS(0)
 	}
 	for _, v := range []float64{set.StaticReg, set.DynamicTol, set.DynamicReg, set.Tol} {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
@@ -183,18 +195,91 @@ func NewLDL(k *SymCSC, signs []int8, s *LDLSettings) (*LDL, error) {
 }
 
 // symbolic builds the permuted pattern, the elimination tree and the column
-// counts of L, and allocates everything the numeric phase uses.
+// counts of L, and allocates everything the numeric phase uses. The
+// fill-reducing order is followed by a postorder of its elimination tree
+// (the same fill, with every subtree on consecutive columns), which is what
+// lets columns with nested patterns form supernodes.
 func (f *LDL) symbolic(k *SymCSC, signs []int8) {
 	n := f.n
 	kcp, kri := k.up.ptr(), k.up.rowIdx
 	f.kcp, f.kri = slices.Clone(kcp), slices.Clone(kri)
+	nnz := len(kri)
+	f.cri = make([]int, nnz)
+	f.cmap = make([]int, nnz)
+	f.cx = make([]float64, nnz)
+	f.parent = make([]int, n)
+	colcnt := make([]int, n)
+	f.pattern(colcnt, true)
+	if post := postorder(f.parent); post != nil {
+		perm := make([]int, n)
+		for k, j := range post {
+			perm[k] = f.perm[j]
+		}
+		f.perm = perm
+		for k, i := range perm {
+			f.iperm[i] = k
+		}
+		// Relabel the tree and the counts rather than recompute them.
+		ipost := make([]int, n)
+		for k, j := range post {
+			ipost[j] = k
+		}
+		parent := make([]int, n)
+		cc := make([]int, n)
+		for k, j := range post {
+			parent[k] = -1
+			if p := f.parent[j]; p >= 0 {
+				parent[k] = ipost[p]
+			}
+			cc[k] = colcnt[j]
+		}
+		f.parent = parent
+		copy(colcnt, cc)
+		f.pattern(nil, false)
+	}
 	f.sign = make([]float64, n)
 	for i, g := range signs {
 		f.sign[f.iperm[i]] = float64(g)
 	}
-	// C = P K Pᵀ, upper triangle: entry (i, j) of K goes to (min, max) of
-	// (iperm[i], iperm[j]); rows are sorted by a two-pass counting sort.
+	f.lp = make([]int, n+1)
+	var flops float64
+	for j := 0; j < n; j++ {
+		f.lp[j+1] = f.lp[j] + colcnt[j]
+		flops += float64(colcnt[j]) * float64(colcnt[j]+3)
+	}
+	nl := f.lp[n]
+	f.d = make([]float64, n)
+	f.ws = newWork(n)
+	f.b, f.x, f.r, f.t = make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+	f.stats.N, f.stats.NNZK, f.stats.NNZL, f.stats.Flops = n, nnz, nl, flops
+	if useSupernodal(n, nl, flops) {
+		sn := newSupernodes(f, colcnt)
+		if keepSupernodal(len(sn.x), nl+n) {
+			f.sn = sn
+			if f.set.Workers >= 2 {
+				f.sn.planParallel(flops)
+			}
+			return
+		}
+	}
+	f.li = make([]int, nl)
+	f.lx = make([]float64, nl)
+	f.lnz = make([]int, n)
+	if f.set.Workers >= 2 {
+		f.split = planSplit(f.parent, colcnt, flops)
+	}
+}
+
+// pattern builds the upper triangle of C = P K Pᵀ for the current
+// permutation (f.ccp, f.cri, f.cmap) and, when tree is set, its
+// elimination tree (f.parent) and the column counts of L below the
+// diagonal.
+func (f *LDL) pattern(colcnt []int, tree bool) {
+	n := f.n
+	kcp, kri := f.kcp, f.kri
 	nnz := len(kri)
+	// Entry (i, j) of K goes to (min, max) of (iperm[i], iperm[j]); rows
+	// are sorted by a two-pass counting sort.
 	cnt := make([]int, n+1)
 	for j := 0; j < n; j++ {
 		for p := kcp[j]; p < kcp[j+1]; p++ {
@@ -217,23 +302,15 @@ func (f *LDL) symbolic(k *SymCSC, signs []int8) {
 		rcnt[i+1] += rcnt[i]
 	}
 	byRow := make([]int, nnz) // K entry positions ordered by C row
+	colOf := make([]int, nnz) // column of entry p of K
 	for j := 0; j < n; j++ {
 		for p := kcp[j]; p < kcp[j+1]; p++ {
 			r := min(f.iperm[kri[p]], f.iperm[j])
 			byRow[rcnt[r]] = p
 			rcnt[r]++
-		}
-	}
-	// Column of entry p of K in C: need j for each p.
-	colOf := make([]int, nnz)
-	for j := 0; j < n; j++ {
-		for p := kcp[j]; p < kcp[j+1]; p++ {
 			colOf[p] = j
 		}
 	}
-	f.cri = make([]int, nnz)
-	f.cmap = make([]int, nnz)
-	f.cx = make([]float64, nnz)
 	for _, p := range byRow {
 		a, b := f.iperm[kri[p]], f.iperm[colOf[p]]
 		r, c := min(a, b), max(a, b)
@@ -243,13 +320,14 @@ func (f *LDL) symbolic(k *SymCSC, signs []int8) {
 		f.cmap[p] = q
 	}
 
+	if !tree {
+		return
+	}
 	// Elimination tree (Liu) and column counts by row subtrees: row k of L
 	// is the set of nodes reached from the entries of column k of C by
 	// climbing the tree up to k.
-	f.parent = make([]int, n)
-	flag := make([]int, n)
-	colcnt := make([]int, n)
-	var flops float64
+	flag := cnt[:n] // reused
+	clear(colcnt)
 	for c := 0; c < n; c++ {
 		f.parent[c] = -1
 		flag[c] = c
@@ -263,22 +341,61 @@ func (f *LDL) symbolic(k *SymCSC, signs []int8) {
 			}
 		}
 	}
-	f.lp = make([]int, n+1)
-	for j := 0; j < n; j++ {
-		f.lp[j+1] = f.lp[j] + colcnt[j]
-		flops += float64(colcnt[j]) * float64(colcnt[j]+3)
+}
+
+// postorder returns a postorder of the forest parent (children in
+// increasing order, roots in increasing order): post[k] is the node at
+// position k. It returns nil when the identity is one.
+func postorder(parent []int) []int {
+	n := len(parent)
+	ident := true
+	for j, p := range parent {
+		if p >= 0 && p != j+1 {
+			ident = false
+			break
+		}
 	}
-	nl := f.lp[n]
-	f.li = make([]int, nl)
-	f.lx = make([]float64, nl)
-	f.lnz = make([]int, n)
-	f.d = make([]float64, n)
-	f.ws = newWork(n)
-	f.b, f.x, f.r, f.t = make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
-	f.stats.N, f.stats.NNZK, f.stats.NNZL, f.stats.Flops = n, nnz, nl, flops
-	if f.set.Workers >= 2 {
-		f.split = planSplit(f.parent, colcnt, flops)
+	if ident {
+		// Every node's parent is the next one: a chain or a forest of
+		// chains, already postordered.
+		return nil
 	}
+	head := make([]int, n)
+	next := make([]int, n)
+	for i := range head {
+		head[i] = -1
+	}
+	// Push children in decreasing order so that the lists are increasing.
+	for j := n - 1; j >= 0; j-- {
+		if p := parent[j]; p >= 0 {
+			next[j] = head[p]
+			head[p] = j
+		}
+	}
+	post := make([]int, 0, n)
+	stack := make([]int, 0, 64)
+	for r := 0; r < n; r++ {
+		if parent[r] >= 0 {
+			continue
+		}
+		stack = append(stack, r)
+		for len(stack) > 0 {
+			v := stack[len(stack)-1]
+			if c := head[v]; c >= 0 {
+				head[v] = next[c] // consume the child
+				stack = append(stack, c)
+				continue
+			}
+			stack = stack[:len(stack)-1]
+			post = append(post, v)
+		}
+	}
+	for k, j := range post {
+		if k != j {
+			return post
+		}
+	}
+	return nil
 }
 
 // Refactor computes the numeric factorization of k, which must have the
@@ -302,7 +419,9 @@ func (f *LDL) Refactor(k *SymCSC) error {
 		f.cx[f.cmap[p]] = v
 	}
 	var err error
-	if f.split != nil {
+	if f.sn != nil {
+		err = f.sn.numeric(f)
+	} else if f.split != nil {
 		err = f.numericParallel()
 		f.stats.Parallel = true
 	} else {
@@ -474,6 +593,14 @@ func (f *LDL) solveFactors(x, b []float64) {
 	for k, i := range f.perm {
 		w[k] = b[i]
 	}
+	if f.sn != nil {
+		f.sn.solve(f, w)
+		for k, i := range f.perm {
+			x[i] = w[k]
+			w[k] = 0
+		}
+		return
+	}
 	for j := 0; j < f.n; j++ {
 		wj := w[j]
 		if wj == 0 {
@@ -547,9 +674,26 @@ var minParallelFlops = 5e7
 // the sequential top) until the heaviest is at most half the total, then
 // assigns subtrees greedily. It returns nil when no balanced split exists.
 func planSplit(parent, colcnt []int, total float64) *ldlSplit {
+	self := make([]float64, len(parent))
+	for j, c := range colcnt {
+		self[j] = float64(c) * float64(c+3)
+	}
+	part, top, ok := planSplitWork(parent, self, total)
+	if !ok {
+		return nil
+	}
+	n := len(parent)
+	return &ldlSplit{part: part, top: top, ws: [2]ldlWork{newWork(n), newWork(n)}}
+}
+
+// planSplitWork is planSplit on any forest (parent[j] > j or −1) whose
+// nodes cost self[j]: it returns the nodes of the two parts and of the
+// sequential top, each in increasing order, and false when no balanced
+// split exists.
+func planSplitWork(parent []int, self []float64, total float64) (part [2][]int, top []int, ok bool) {
 	n := len(parent)
 	if total < minParallelFlops || n < 2 {
-		return nil
+		return part, nil, false
 	}
 	work := make([]float64, n) // subtree work
 	head := make([]int, n)     // children lists
@@ -559,7 +703,7 @@ func planSplit(parent, colcnt []int, total float64) *ldlSplit {
 	}
 	var roots []int
 	for j := 0; j < n; j++ {
-		work[j] += float64(colcnt[j]) * float64(colcnt[j]+3)
+		work[j] += self[j]
 		if p := parent[j]; p >= 0 {
 			work[p] += work[j]
 			nxt[j] = head[p]
@@ -582,7 +726,7 @@ func planSplit(parent, colcnt []int, total float64) *ldlSplit {
 			break
 		}
 		r := cand[h]
-		topWork += float64(colcnt[r]) * float64(colcnt[r]+3)
+		topWork += self[r]
 		cand = slices.Delete(cand, h, h+1)
 		for c := head[r]; c >= 0; c = nxt[c] {
 			cand = append(cand, c)
@@ -608,9 +752,8 @@ func planSplit(parent, colcnt []int, total float64) *ldlSplit {
 		sets[k] = append(sets[k], c)
 	}
 	if min(load[0], load[1]) < 0.25*total {
-		return nil // too unbalanced, or too much in the sequential top
+		return part, nil, false // too unbalanced, or too much in the sequential top
 	}
-	s := &ldlSplit{}
 	inPart := make([]int8, n)
 	for k := range 2 {
 		for _, r := range sets[k] {
@@ -629,15 +772,14 @@ func planSplit(parent, colcnt []int, total float64) *ldlSplit {
 	for j := 0; j < n; j++ {
 		switch inPart[j] {
 		case 1:
-			s.part[0] = append(s.part[0], j)
+			part[0] = append(part[0], j)
 		case 2:
-			s.part[1] = append(s.part[1], j)
+			part[1] = append(part[1], j)
 		default:
-			s.top = append(s.top, j)
+			top = append(top, j)
 		}
 	}
-	s.ws = [2]ldlWork{newWork(n), newWork(n)}
-	return s
+	return part, top, true
 }
 
 // numericParallel factors the two independent forests concurrently, then

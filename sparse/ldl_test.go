@@ -276,6 +276,8 @@ func TestLDLErrors(t *testing.T) {
 	assert.ErrorIs(t, err, ErrInvalid)
 	_, err = NewLDL(k, []int8{1, -1}, &LDLSettings{Ordering: 7})
 	assert.ErrorIs(t, err, ErrInvalid)
+	_, err = NewLDL(k, []int8{1, -1}, &LDLSettings{Workers: -1})
+	assert.ErrorIs(t, err, ErrInvalid)
 	f, err := NewLDL(k, []int8{1, -1}, nil)
 	require.NoError(t, err)
 	assert.ErrorIs(t, f.Solve(make([]float64, 3), make([]float64, 2)), ErrDims)
@@ -331,16 +333,41 @@ func TestLDLParallelMatchesSequential(t *testing.T) {
 		signs[i] = 1
 	}
 	signs[n-1] = -1
-	defer func(v float64) { minParallelFlops = v }(minParallelFlops)
+	defer func(v, w float64) { minParallelFlops, snRowParallelFlops = v, w }(minParallelFlops, snRowParallelFlops)
 	minParallelFlops = 1e6
-	seq, err := NewLDL(k, signs, nil)
-	require.NoError(t, err)
-	par, err := NewLDL(k, signs, &LDLSettings{Workers: 2})
-	require.NoError(t, err)
-	require.True(t, par.Stats().Parallel, "the split should be found (flops %g)", par.Stats().Flops)
-	for range 2 { // twice: stale marks of the first run must not matter
-		require.NoError(t, par.Refactor(k))
-		assert.Equal(t, seq.d, par.d)
-		assert.Equal(t, seq.lx, par.lx)
+	for _, c := range []struct {
+		kern   int
+		rowPar float64
+		name   string
+	}{{kernelUpLooking, 1e6, "up-looking"}, {kernelSupernodal, 1e6, "supernodal"}, {kernelSupernodal, 0, "supernodal, rows split"}} {
+		snRowParallelFlops = c.rowPar
+		seq, err := withKernel(t, c.kern, k, signs, nil)
+		require.NoError(t, err)
+		par, err := withKernel(t, c.kern, k, signs, &LDLSettings{Workers: 2})
+		require.NoError(t, err)
+		require.True(t, par.Stats().Parallel, "%s: the split should be found (flops %g)", c.name, par.Stats().Flops)
+		if c.kern == kernelSupernodal {
+			require.NotNil(t, par.sn.par, c.name)
+		}
+		for range 2 { // twice: stale marks of the first run must not matter
+			require.NoError(t, par.Refactor(k))
+			if c.rowPar > 0 {
+				// the same operations in the same order
+				assert.Equal(t, seq.d, par.d, c.name)
+				assert.Equal(t, seq.lx, par.lx, c.name)
+				if c.kern == kernelSupernodal {
+					assert.Equal(t, seq.sn.x, par.sn.x, c.name)
+				}
+				continue
+			}
+			// Split rows group differently into the 3-row blocks of the
+			// dense kernel: equal to rounding.
+			for j, v := range seq.d {
+				require.InDelta(t, v, par.d[j], 1e-13*math.Abs(v), c.name)
+			}
+			for q, v := range seq.sn.x {
+				require.InDelta(t, v, par.sn.x[q], 1e-12*(1+math.Abs(v)), c.name)
+			}
+		}
 	}
 }

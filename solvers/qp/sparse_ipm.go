@@ -406,10 +406,7 @@ func (pi *spIPM) assemble() error {
 			signs[i] = -1
 		}
 	}
-	workers := pi.set.Workers
-	if workers == 0 {
-		workers = 2
-	}
+	workers := pi.set.Workers // 0: GOMAXPROCS, as in sparse.LDLSettings
 	// The values are placeholders until the first factor: a numeric
 	// failure here leaves the analysis in place.
 	ldl, err := sparse.NewLDL(kkt, signs, &sparse.LDLSettings{Workers: workers, StaticReg: 1e-12})

@@ -81,6 +81,9 @@ func (pi *spIPM) polish() (x, y, w, zb []float64, actRow, actVar []int8, ok bool
 	for range 8 {
 		pi.polishResidual(r, x, y, w, zb, actRow, actVar, target)
 		rn := normInf(r)
+		if lg := pi.logger; lg != nil {
+			lg.Debug("qp sparse polish step", "residual", rn)
+		}
 		if !(rn < 0.5*prevR) || rn == 0 {
 			break
 		}
@@ -91,11 +94,20 @@ func (pi *spIPM) polish() (x, y, w, zb []float64, actRow, actVar []int8, ok bool
 		if !pi.polishSolve(v, r, actVar, delta) {
 			return nil, nil, nil, nil, nil, nil, false
 		}
-		for range 3 {
+		// Refinement against the unregularized matrix: until the linear
+		// residual stops halving (ill-conditioned active sets need more
+		// than a few steps), at most polishRefine.
+		prevLin := math.Inf(1)
+		for range polishRefine {
 			pi.polishApply(res, v, actRow, actVar)
 			for i := range res {
 				res[i] = r[i] - res[i]
 			}
+			lin := normInf(res)
+			if !(lin < 0.5*prevLin) || lin <= 1e-17*rn {
+				break
+			}
+			prevLin = lin
 			if !pi.polishSolve(corr, res, actVar, delta) {
 				break
 			}
@@ -164,6 +176,9 @@ func (pi *spIPM) userActive(actRow, actVar []int8) (rows, vars []int8) {
 	}
 	return rows, vars
 }
+
+// polishRefine caps the refinement steps of each polishing Newton step.
+const polishRefine = 20
 
 // polishSolve applies the preconditioner to r = (r_x, r_E, r_I, r_B).
 func (pi *spIPM) polishSolve(v, r []float64, actVar []int8, delta float64) bool {

@@ -152,6 +152,10 @@ func (nw *Newton) Minimize(ctx context.Context, theta, x0 []float64, s *Settings
 		res.GradEvals++
 	}
 	res.GradNorm = maxAbs(res.Grad)
+	if err == nil && (math.IsNaN(res.F) || math.IsInf(res.F, 0) || !finite(res.Grad)) {
+		// Data of extreme magnitude overflow f or ∇f at the solution.
+		err = fmt.Errorf("%w: %w: f = %v at the solution (the data overflow float64)", ErrNotConverged, ErrNaN, res.F)
+	}
 	res.Converged = err == nil
 	if set.Logger != nil {
 		set.Logger.Info("smooth: Newton done", "iter", res.Iterations, "f", res.F, "grad", res.GradNorm, "converged", res.Converged)
