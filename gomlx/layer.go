@@ -159,7 +159,12 @@ func (o *Output) Jacobian(ctx context.Context) (*tensors.Tensor, error) {
 // the chain rule through the layer, (∂θ/∂w)ᵀ gθ. With gθ from
 // [Output.Backward] of the loss's cotangent, minimizing Surrogate with a
 // GoMLX optimizer takes exactly the step that minimizing the loss would.
-// theta and gtheta must have the same shape.
+// theta and gtheta must have the same shape. Like every GoMLX op it is
+// called while a graph is built and panics there on mismatched shapes;
+// graph.Exec (and train.Trainer) return that panic as an error.
+//
+// In GoMLX's train.Trainer, Surrogate is the loss function (labels[0] =
+// gθ, predictions[0] = θ) and the optimizers work unchanged.
 func Surrogate(theta, gtheta *graph.Node) *graph.Node {
 	return graph.ReduceAllSum(graph.Mul(theta, graph.StopGradient(gtheta)))
 }
@@ -170,7 +175,9 @@ func Surrogate(theta, gtheta *graph.Node) *graph.Node {
 // [Output.Jacobian]). Its value is y exactly (θ − stop(θ) is 0) and its
 // VJP is Jᵀv, so any GoMLX loss of y, any second layer and
 // graph.Gradient see the layer as an op. It is the one-graph alternative
-// to [Surrogate] when the dense Jacobian is cheap (small out·in).
+// to [Surrogate] when the dense Jacobian is cheap (small out·in). Like
+// Surrogate it panics while the graph is built on mismatched shapes,
+// which graph.Exec returns as an error.
 func Attach(theta, y, jac *graph.Node) *graph.Node {
 	delta := graph.Sub(theta, graph.StopGradient(theta))
 	lin := graph.Einsum("boi,bi->bo", graph.StopGradient(jac), delta)
