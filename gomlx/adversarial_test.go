@@ -132,6 +132,9 @@ func TestAdversarial(t *testing.T) {
 		{Name: "Backward wrong rows", Want: ErrDims, Call: backward(out, th(1, 2, 3, 4, 5, 6))},
 		{Name: "Backward NaN", Want: ErrNaN, Call: backward(out, th(math.Inf(1), 2, 3))},
 		{Name: "Backward 1e300", Any: []error{ErrNaN}, Call: backward(out, th(huge, -huge, huge))},
+		{Name: "BirkhoffFunc nil layer", Want: ErrInvalid, Call: forward(Layer{Func: BirkhoffFunc{N: 2}}, tensors.FromFlatDataAndDimensions([]float64{1, 2, 3, 4}, 1, 4))},
+		{Name: "BirkhoffFunc NaN", Want: ErrNaN, Call: forward(Layer{Func: BirkhoffFunc{Layer: &layers.Birkhoff{Tau: 1}, N: 2}}, tensors.FromFlatDataAndDimensions([]float64{1, math.NaN(), 3, 4}, 1, 4))},
+		{Name: "BirkhoffFunc zero τ", Any: []error{ErrInvalid, ErrCallback}, Call: forward(Layer{Func: BirkhoffFunc{Layer: &layers.Birkhoff{}, N: 2}}, tensors.FromFlatDataAndDimensions([]float64{1, 2, 3, 4}, 1, 4))},
 		{Name: "Jacobian nil Output", Want: ErrInvalid, Call: func(ctx context.Context) (func() error, error) {
 			var o *Output
 			_, err := o.Jacobian(ctx)

@@ -11,7 +11,8 @@
 // # Layers in GoMLX models
 //
 // A [Layer] solves a layers.Func (QP, smoothed or perturbed LP,
-// Sinkhorn, soft sort and rank, projections, perturbed argmax) on the
+// Sinkhorn, soft sort and rank, projections, perturbed argmax, and
+// layers.Birkhoff through [BirkhoffFunc]) on the
 // host for a batch of parameters θ, a [batch, in] tensor that a GoMLX
 // graph produced. GoMLX graphs cannot call Go code while they run, so
 // the solve sits between graph executions, and the layer's derivative

@@ -265,6 +265,7 @@ func TestLayersOthers(t *testing.T) {
 		"soft sort": layers.SoftSort{N: 7, Epsilon: 0.3},
 		"soft rank": layers.SoftSort{N: 7, Kind: layers.Rank, Epsilon: 0.3, Settings: &sorting.SoftSettings{Descending: true}},
 		"sinkhorn":  &layers.Sinkhorn{N: 3, M: 4, Epsilon: 0.5},
+		"birkhoff":  BirkhoffFunc{Layer: &layers.Birkhoff{Tau: 0.5}, N: 3},
 	} {
 		in, _ := f.Dims()
 		p := newPipeline(t, b, rng, f, 3, 2, randn(rng, 3*in, 1))
