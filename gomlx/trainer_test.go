@@ -11,6 +11,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	mlctx "github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/pkg/ml/context/checkpoints"
 	"github.com/gomlx/gomlx/pkg/ml/train"
 	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
 	"github.com/stretchr/testify/require"
@@ -88,4 +89,31 @@ func TestTrainer(t *testing.T) {
 		}
 		w = got
 	}
+
+	// GoMLX's checkpoints work unchanged: save the trained context, load
+	// it into a fresh one, and the restored weights are bit-identical and
+	// train on identically.
+	dir := t.TempDir()
+	h, err := checkpoints.Build(ctx).Dir(dir).Done()
+	require.NoError(t, err)
+	require.NoError(t, h.Save())
+	ctx2 := mlctx.New()
+	_, err = checkpoints.Load(ctx2).Dir(dir).Immediate().Done()
+	require.NoError(t, err)
+	restored := tensors.MustCopyFlatData[float64](ctx2.InspectVariable(ctx2.Scope(), "w").MustValue())
+	require.Equal(t, w, restored)
+	step := func(c *mlctx.Context) []float64 {
+		tr := train.NewTrainer(b, c, modelFn, lossFn,
+			optimizers.StochasticGradientDescent().WithDecay(false).WithLearningRate(lr).Done(), nil, nil)
+		g := make([]float64, batch*in)
+		for i := range g {
+			g[i] = 0.01 * float64(i%7-3)
+		}
+		_, err := tr.TrainStep(nil,
+			[]*tensors.Tensor{tensors.FromFlatDataAndDimensions(x, batch, k), tensors.FromFlatDataAndDimensions(theta0, batch, in)},
+			[]*tensors.Tensor{tensors.FromFlatDataAndDimensions(g, batch, in)})
+		require.NoError(t, err)
+		return tensors.MustCopyFlatData[float64](c.InspectVariable(c.Scope(), "w").MustValue())
+	}
+	require.Equal(t, step(ctx), step(ctx2))
 }
