@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/optlayers/optlayers/sparse"
+
+	"gonum.org/v1/gonum/mat"
 )
 
 // FuzzSolveSparse drives SolveSparse with the arbitrary problems of
@@ -106,3 +108,57 @@ func sparseOf(dp *Problem, b []byte) *SparseProblem {
 	}
 	return pb
 }
+
+// FuzzSparseLayout drives SparseLayout.Problem with arbitrary θ for the
+// layout of a small solved problem (right and wrong lengths, NaN, ±Inf,
+// huge values): no panic, and a returned problem is either rejected by
+// SolveSparse with an error or solved with finite results.
+func FuzzSparseLayout(f *testing.F) {
+	f.Add([]byte{10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120}, uint8(0))
+	f.Add([]byte{0, 1, 2, 3}, uint8(3))
+	f.Add([]byte{255, 254, 253, 252, 251, 250, 249, 248, 1, 2, 3, 4, 5, 6, 7, 8}, uint8(1))
+	f.Fuzz(func(t *testing.T, b []byte, extra uint8) {
+		pb := sparseOf(&Problem{
+			Q: symDense2(), P: []float64{-1, -1},
+			A: denseOf(1, 2, 1, 1), B: []float64{1},
+			G: denseOf(2, 2, 1, 0, 0, 1), H: []float64{0.8, 0.8},
+		}, []byte{3, 3})
+		sol, err := SolveSparse(context.Background(), pb, nil)
+		if err != nil {
+			t.Fatalf("the base problem: %v", err)
+		}
+		l := sol.Layout()
+		theta := sol.Theta()
+		n := len(theta) + int(extra%3) - 1 // one short, right, one long
+		th := make([]float64, max(n, 0))
+		for i := range th {
+			if i < len(theta) {
+				th[i] = theta[i]
+			}
+			if i < len(b) {
+				switch b[i] % 8 {
+				case 0:
+					th[i] = math.NaN()
+				case 1:
+					th[i] = math.Inf(1)
+				case 2:
+					th[i] = 1e300
+				default:
+					th[i] += float64(b[i])/64 - 2
+				}
+			}
+		}
+		p, err := l.Problem(th)
+		if err != nil {
+			return
+		}
+		s, err := SolveSparse(context.Background(), p, &SparseSettings{MaxIter: 40})
+		if err == nil && (!finite(s.X) || !finite(s.Y) || !finite(s.Z)) {
+			t.Fatalf("nil error with a non-finite solution")
+		}
+	})
+}
+
+func symDense2() *mat.SymDense { return mat.NewSymDense(2, []float64{1, 0, 0, 1}) }
+
+func denseOf(r, c int, v ...float64) *mat.Dense { return mat.NewDense(r, c, v) }
