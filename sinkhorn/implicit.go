@@ -9,6 +9,7 @@ import (
 
 	"github.com/optlayers/optlayers/implicit"
 	"github.com/optlayers/optlayers/implicit/linsolve"
+	"github.com/optlayers/optlayers/internal/symeig"
 )
 
 // Condition is the first-order optimality condition of the dual problem,
@@ -633,13 +634,10 @@ func (h *Hessian) schurFallback(y []float64, op *linsolve.Func, rhs []float64, p
 			sm.SetSym(i, j, 0.5*(full.At(i, j)+full.At(j, i)))
 		}
 	}
-	var eig mat.EigenSym
-	if !eig.Factorize(sm, true) {
-		return fmt.Errorf("%w: eigendecomposition of the Schur complement failed", ErrNumerical)
+	vals, vecs, err := symeig.Decompose(sm, true)
+	if err != nil {
+		return fmt.Errorf("%w: the Schur complement: %v", ErrNumerical, err)
 	}
-	vals := eig.Values(nil)
-	var vecs mat.Dense
-	eig.VectorsTo(&vecs)
 	top := 0.0
 	for _, v := range vals {
 		top = max(top, math.Abs(v))
