@@ -308,8 +308,18 @@ func (st *state) kernelFusedPass(w float64) bool {
 	kappa := st.kappaA
 	lim := st.s.AbsorbThreshold * eps
 	var bad, drifted atomic.Bool
+	// Every other pass visits the chunks in reverse order, so that the
+	// chunks the last pass read most recently, still in cache, are read
+	// first. Each chunk has its own partial sum of Kᵀu, added in chunk
+	// order afterwards, so the order changes no bit of the result.
+	reverse := st.reverseSweep
+	st.reverseSweep = !reverse
 	st.pool.run(nch, func(_, lo, hi int) {
-		for ch := lo; ch < hi; ch++ {
+		for c := lo; c < hi; c++ {
+			ch := c
+			if reverse {
+				ch = nch - 1 - c
+			}
 			i0, i1 := ch*kernelChunk, min((ch+1)*kernelChunk, n)
 			part := st.partials[ch*m : (ch+1)*m]
 			clear(part)

@@ -125,7 +125,10 @@ type prepared struct {
 	massA      float64
 	massB      float64
 	meanCost   float64
-	eps        float64
+	// meanLazy: meanCost was not computed (a cost matrix without
+	// RelativeEpsilon); mean computes it when an ε schedule needs it.
+	meanLazy bool
+	eps      float64
 	// tau are the penalties (+Inf when hard); kappa = τ/(τ+ε) (1 when
 	// hard).
 	tauA, tauB     float64
@@ -225,6 +228,45 @@ const blockRows = 32
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
+// firstNonFinite returns the index of the first NaN or ±Inf in x, or −1.
+// It tests blocks of eight with v·0, which is 0 for a finite v and NaN
+// otherwise, summed without branches, and looks inside a block only when
+// the block's sum is not 0.
+func firstNonFinite(x []float64) int {
+	k := 0
+	for ; k+8 <= len(x); k += 8 {
+		b := x[k : k+8 : k+8]
+		t := (b[0]*0 + b[1]*0) + (b[2]*0 + b[3]*0) + (b[4]*0 + b[5]*0) + (b[6]*0 + b[7]*0)
+		if t != 0 {
+			break
+		}
+	}
+	for ; k < len(x); k++ {
+		if !finite(x[k]) {
+			return k
+		}
+	}
+	return -1
+}
+
+// sequentialMean is the mean of x summed in index order (the order fixes
+// the rounding, and with it the ε schedule that starts from it).
+func sequentialMean(x []float64) float64 {
+	var s float64
+	for _, v := range x {
+		s += v
+	}
+	return s / float64(len(x))
+}
+
+// mean returns the mean cost, computing it if prepare did not.
+func (p *prepared) mean() float64 {
+	if p.meanLazy {
+		return sequentialMean(p.geom.c)
+	}
+	return p.meanCost
+}
+
 func rowMajor(m mat.Matrix) []float64 {
 	r, c := m.Dims()
 	out := make([]float64, r*c)
@@ -314,14 +356,14 @@ func prepare(pb *Problem, storeLimit int) (*prepared, error) {
 			return nil, fmt.Errorf("%w: empty %d×%d cost", ErrDims, n, m)
 		}
 		c := rowMajor(pb.Cost)
-		var s float64
-		for k, v := range c {
-			if !finite(v) {
-				return nil, fmt.Errorf("%w: cost[%d,%d] = %v", ErrNaN, k/m, k%m, v)
-			}
-			s += v
+		if k := firstNonFinite(c); k >= 0 {
+			return nil, fmt.Errorf("%w: cost[%d,%d] = %v", ErrNaN, k/m, k%m, c[k])
 		}
-		meanCost = s / float64(n*m)
+		if pb.RelativeEpsilon {
+			meanCost = sequentialMean(c)
+		} else {
+			p.meanLazy = true
+		}
 		g.n, g.m, g.c = n, m, c
 	case pb.X != nil && pb.Y != nil:
 		n, d := pb.X.Dims()
@@ -399,12 +441,8 @@ func prepare(pb *Problem, storeLimit int) (*prepared, error) {
 	default:
 		return nil, fmt.Errorf("%w: problem has neither a cost matrix nor two point clouds", ErrDims)
 	}
-	if meanCost == 0 && g.c != nil {
-		var s float64
-		for _, v := range g.c {
-			s += v
-		}
-		meanCost = s / float64(len(g.c))
+	if meanCost == 0 && g.c != nil && !p.meanLazy {
+		meanCost = sequentialMean(g.c)
 	}
 	p.n, p.m = g.n, g.m
 	var err error
@@ -418,11 +456,11 @@ func prepare(pb *Problem, storeLimit int) (*prepared, error) {
 	if pb.RelativeEpsilon {
 		eps *= meanCost
 	}
+	p.meanCost = meanCost
 	if !(eps > 0) || math.IsInf(eps, 1) {
-		return nil, fmt.Errorf("%w: ε = %v (Epsilon %v, relative %v, mean cost %v)", ErrEpsilon, eps, pb.Epsilon, pb.RelativeEpsilon, meanCost)
+		return nil, fmt.Errorf("%w: ε = %v (Epsilon %v, relative %v, mean cost %v)", ErrEpsilon, eps, pb.Epsilon, pb.RelativeEpsilon, p.mean())
 	}
 	p.eps = eps
-	p.meanCost = meanCost
 	if p.tauA, p.kappaA, err = penalty(pb.TauA, eps, "TauA"); err != nil {
 		return nil, err
 	}

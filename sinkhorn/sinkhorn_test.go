@@ -528,3 +528,46 @@ func TestErrorsAreWrapped(t *testing.T) {
 	require.True(t, errors.Is(err, ErrEpsilon))
 	require.Contains(t, err.Error(), "sinkhorn:")
 }
+
+// TestFirstNonFinite checks the blocked finiteness scan against the plain
+// loop: every position of NaN, ±Inf in slices of lengths 0–19, with −0
+// and huge finite values elsewhere.
+func TestFirstNonFinite(t *testing.T) {
+	for n := range 20 {
+		x := make([]float64, n)
+		for i := range x {
+			x[i] = []float64{-0.0, 1e308, -1e308, 3}[i%4]
+		}
+		require.Equal(t, -1, firstNonFinite(x), "n=%d", n)
+		for k := range n {
+			for _, bad := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+				y := append([]float64(nil), x...)
+				y[k] = bad
+				if k+3 < n {
+					y[k+3] = math.NaN()
+				}
+				require.Equal(t, k, firstNonFinite(y), "n=%d k=%d %v", n, k, bad)
+			}
+		}
+	}
+}
+
+// TestLazyMeanCost checks that the mean cost an ε schedule starts from is
+// the same whether prepare computed it (RelativeEpsilon) or solve did.
+func TestLazyMeanCost(t *testing.T) {
+	c := psinkCost(40, 3, 7)
+	p, err := prepare(&Problem{Cost: c, Epsilon: 0.05}, 0)
+	require.NoError(t, err)
+	require.True(t, p.meanLazy)
+	q, err := prepare(&Problem{Cost: c, Epsilon: 0.05, RelativeEpsilon: true}, 0)
+	require.NoError(t, err)
+	require.False(t, q.meanLazy)
+	require.Equal(t, q.meanCost, p.mean())
+	var s float64
+	for i := range 40 {
+		for j := range 40 {
+			s += c.At(i, j)
+		}
+	}
+	require.Equal(t, s/1600, p.mean())
+}

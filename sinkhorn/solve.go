@@ -253,6 +253,7 @@ type Result struct {
 
 // state is the work memory of a solve.
 type state struct {
+	reverseSweep   bool // the next fused kernel pass visits the chunks backwards
 	p              *prepared
 	s              Settings
 	pool           pool
@@ -365,7 +366,7 @@ func solvePrepared(ctx context.Context, p *prepared, set Settings) (*Result, err
 	if q := set.EpsilonScaling; q > 0 {
 		e0 := set.EpsilonStart
 		if e0 == 0 {
-			e0 = p.meanCost
+			e0 = p.mean()
 		}
 		for e := e0; e > eps; e *= q {
 			stages = append(stages, e)
