@@ -168,13 +168,18 @@ func (st *state) logPass(dst, pot, logw, h []float64, rows bool) {
 
 // absorb sets the kernel K̃_ij = exp((f̂_i + ĝ_j − C_ij)/ε) with f̂ = f and
 // ĝ = g.
+//
+// The kernel's n·m entries come from kernelPool and go back to it when
+// the solve ends (releaseKernel): a Result never refers to them, and a
+// training loop that solves problems of one size then allocates (and
+// zeroes) no kernel after the first.
 func (st *state) absorb(f, g []float64) {
 	copy(st.fh, f)
 	copy(st.gh, g)
 	st.kernEps = st.eps
 	n, m := st.p.n, st.p.m
 	if st.kern == nil {
-		st.kern = make([]float64, n*m)
+		st.kern = getKernel(n * m)
 	}
 	invEps := 1 / st.eps
 	gs := st.tmpM2
@@ -347,4 +352,25 @@ func (st *state) kernelFusedPass(w float64) bool {
 		st.colPass(st.hg, f)
 	}
 	return true
+}
+
+// kernelPool holds kernel buffers (*[]float64) between solves.
+var kernelPool sync.Pool
+
+// getKernel returns a slice of length size from kernelPool, or a new one.
+// Its contents are arbitrary: absorb overwrites every entry.
+func getKernel(size int) []float64 {
+	if b, ok := kernelPool.Get().(*[]float64); ok && cap(*b) >= size {
+		return (*b)[:size]
+	}
+	return make([]float64, size)
+}
+
+// releaseKernel returns the state's kernel to kernelPool.
+func (st *state) releaseKernel() {
+	if st.kern != nil {
+		k := st.kern
+		st.kern = nil
+		kernelPool.Put(&k)
+	}
 }

@@ -269,6 +269,10 @@ func (p *prepared) mean() float64 {
 
 func rowMajor(m mat.Matrix) []float64 {
 	r, c := m.Dims()
+	if d, ok := m.(*mat.Dense); ok && d.RawMatrix().Stride == c {
+		// append allocates without zeroing what it then overwrites.
+		return append([]float64(nil), d.RawMatrix().Data[:r*c]...)
+	}
 	out := make([]float64, r*c)
 	if d, ok := m.(*mat.Dense); ok {
 		raw := d.RawMatrix()

@@ -571,3 +571,23 @@ func TestLazyMeanCost(t *testing.T) {
 	}
 	require.Equal(t, s/1600, p.mean())
 }
+
+// TestKernelPoolReuse checks that a kernel buffer handed back by one
+// solve and reused (with stale entries) by the next changes no bit of the
+// next result, for problems of a larger, a smaller and the same size.
+func TestKernelPoolReuse(t *testing.T) {
+	ctx := context.Background()
+	set := &Settings{Mode: Kernel, Workers: 2}
+	small := &Problem{Cost: psinkCost(20, 3, 11), Epsilon: 0.1}
+	fresh, err := Solve(ctx, small, set)
+	require.NoError(t, err)
+	for _, n := range []int{30, 20, 10} {
+		_, err := Solve(ctx, &Problem{Cost: psinkCost(n, 3, uint64(n)), Epsilon: 0.1}, set)
+		require.NoError(t, err)
+		again, err := Solve(ctx, small, set)
+		require.NoError(t, err)
+		require.Equal(t, fresh.F, again.F, "after n=%d", n)
+		require.Equal(t, fresh.G, again.G, "after n=%d", n)
+		require.Equal(t, fresh.Iterations, again.Iterations)
+	}
+}

@@ -336,6 +336,7 @@ func solvePrepared(ctx context.Context, p *prepared, set Settings) (*Result, err
 		}
 	}
 	st := &state{p: p, s: set}
+	defer st.releaseKernel()
 	st.pool = pool{workers: defaultWorkers(n, m, set.Workers)}
 	mode := set.Mode
 	if mode == Auto {
@@ -783,6 +784,7 @@ func (a *anderson) step(x, tx []float64) {
 func solveSymmetric(ctx context.Context, p *prepared, set Settings) (*Result, error) {
 	n := p.n
 	st := &state{p: p, s: set}
+	defer st.releaseKernel()
 	st.pool = pool{workers: defaultWorkers(n, n, set.Workers)}
 	st.scratch = make([][]float64, st.pool.workers)
 	for w := range st.scratch {
