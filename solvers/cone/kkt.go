@@ -253,6 +253,20 @@ func newKKT(eq *equilibration, blocks []block, workers int) (*kktSystem, error) 
 			add(n+i, n+i, -1)
 		}
 	}
+	// Structural zeros between the ũ rows of each dense block: they make
+	// the block's columns one supernode (the same pattern U below), so
+	// its elimination updates Q̃ + ĀᵀĀ by one dense rank-d product
+	// instead of d rank-one updates.
+	for _, bk := range blocks {
+		if !bk.dense() {
+			continue
+		}
+		for i := bk.lo; i < bk.hi; i++ {
+			for r := bk.lo; r < i; r++ {
+				add(n+r, n+i, 0)
+			}
+		}
+	}
 	eri, eci := make([]int, len(ents)), make([]int, len(ents))
 	ids := make([]float64, len(ents))
 	for e, x := range ents {
