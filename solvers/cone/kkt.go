@@ -368,6 +368,25 @@ func (k *kktSystem) setDenseW(b int, bk block, wm []float64) {
 // then overflow), it switches for the rest of the solve to an LDL with
 // AMD on the whole matrix and a larger static regularization 1e-7, whose
 // error the refinement against the unregularized matrix removes.
+// setPSDW writes the rows of PSD block b as WÃ_b, W(X) = R⁻¹XR⁻ᵀ
+// applied to each column of Ã_b (an svec) in turn.
+func (k *kktSystem) setPSDW(b int, bk block, sc *psdScaling) {
+	d := bk.hi - bk.lo
+	u := len(k.uni[b])
+	ab := k.ab[b]
+	col := make([]float64, d)
+	out := make([]float64, d)
+	for c := range u {
+		for r := range d {
+			col[r] = ab[r*u+c]
+		}
+		sc.Apply(out, col)
+		for r := range d {
+			k.kv[k.posA[bk.lo+r][c]] = out[r]
+		}
+	}
+}
+
 func (k *kktSystem) factor() error {
 	k.nfact++
 	err := k.ldl.Refactor(k.mat)
