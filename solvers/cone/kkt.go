@@ -369,20 +369,65 @@ func (k *kktSystem) setDenseW(b int, bk block, wm []float64) {
 // AMD on the whole matrix and a larger static regularization 1e-7, whose
 // error the refinement against the unregularized matrix removes.
 // setPSDW writes the rows of PSD block b as WÃ_b, W(X) = R⁻¹XR⁻ᵀ
-// applied to each column of Ã_b (an svec) in turn.
+// applied to each column of Ã_b (an svec) in turn: T = R⁻¹X, then the
+// lower triangle of TR⁻ᵀ, about 1.5N³ operations per column instead of
+// the d² = N⁴/4 of a dense W.
 func (k *kktSystem) setPSDW(b int, bk block, sc *psdScaling) {
-	d := bk.hi - bk.lo
+	n := sc.n
 	u := len(k.uni[b])
 	ab := k.ab[b]
-	col := make([]float64, d)
-	out := make([]float64, d)
+	raw := sc.rinv.RawMatrix()
+	ri := make([]float64, n*n) // R⁻¹ row-major
+	for i := range n {
+		copy(ri[i*n:(i+1)*n], raw.Data[i*raw.Stride:i*raw.Stride+n])
+	}
+	x := make([]float64, n*n)
+	tm := make([]float64, n*n)
+	const s2 = math.Sqrt2
 	for c := range u {
-		for r := range d {
-			col[r] = ab[r*u+c]
+		// X = smat of column c.
+		p := 0
+		for j := range n {
+			for i := j; i < n; i++ {
+				v := ab[(p)*u+c]
+				if i != j {
+					v /= s2
+				}
+				x[i*n+j], x[j*n+i] = v, v
+				p++
+			}
 		}
-		sc.Apply(out, col)
-		for r := range d {
-			k.kv[k.posA[bk.lo+r][c]] = out[r]
+		// T = R⁻¹X.
+		for i := range n {
+			row := tm[i*n : (i+1)*n]
+			clear(row)
+			for kk := range n {
+				a := ri[i*n+kk]
+				if a == 0 {
+					continue
+				}
+				xr := x[kk*n : (kk+1)*n]
+				for j := range row {
+					row[j] += a * xr[j]
+				}
+			}
+		}
+		// Y = TR⁻ᵀ, lower triangle, written as svec into the rows.
+		p = 0
+		for j := range n {
+			rj := ri[j*n : (j+1)*n]
+			for i := j; i < n; i++ {
+				ti := tm[i*n : (i+1)*n]
+				v := 0.0
+				for kk := range n {
+					v += ti[kk] * rj[kk]
+				}
+				if i != j {
+					v *= s2
+				}
+				k.kv[k.posA[bk.lo+p][c]] = v
+				p++
+			}
 		}
 	}
 }
