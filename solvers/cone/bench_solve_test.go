@@ -16,8 +16,15 @@ import (
 // a side-by-side script can run the identical instance through
 // cvxopt.solvers.conelp from the same JSON file:
 //
-//	BenchmarkSolveSOCP/n=166/m=460   testdata/bench_socp.json
-//	BenchmarkSolveSDP/n=…/m=…        testdata/bench_sdp.json
+//	BenchmarkSolveSOCP/n=300/m=690   testdata/bench_socp.json: 10 equalities,
+//	                                 80 orthant rows, 60 second-order cones of R¹⁰,
+//	                                 density 0.02
+//	BenchmarkSolveSDP/n=150/m=930    testdata/bench_sdp.json: 30 orthant rows,
+//	                                 3 PSD blocks 24×24, density 0.04
+//
+// (the instances' "cones", "a_rows/a_cols/a_vals", "p", "b" fields; the
+// PSD rows are svec rows — CVXOPT needs them as full matrices with the
+// off-diagonal entries divided by √2, as gen_cvxopt.py does).
 //
 // Each iteration solves from scratch (equilibration, symbolic analysis,
 // iterations) at the default Tol 1e-8; a first solve outside the timed
