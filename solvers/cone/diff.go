@@ -307,14 +307,31 @@ func (f *diffFactor) assemble(q, a []float64) error {
 	return nil
 }
 
-// solve solves K sol = rhs and checks the refined residual.
+// solve solves K sol = rhs (rhs is overwritten) and checks the refined
+// residual. The right-hand side is scaled to unit ∞-norm first, so that
+// cotangents near the limits of float64 neither overflow inside the
+// factors nor underflow below the residual test; an overflow of the
+// scaled-back solution is ErrNaN.
 func (f *diffFactor) solve() error {
+	sc := diffNormInf(f.rhs)
+	if sc == 0 {
+		clear(f.sol)
+		return nil
+	}
+	for i := range f.rhs {
+		f.rhs[i] /= sc
+	}
 	if err := f.ldl.Solve(f.sol, f.rhs); err != nil {
 		return fmt.Errorf("%w: %v", ErrSingular, err)
 	}
-	res, rn := f.ldl.Stats().Residual, diffNormInf(f.rhs)
-	if !(res <= 1e-8*math.Max(rn, 1e-300)) {
-		return fmt.Errorf("%w: the derivative's KKT matrix is singular or too ill-conditioned (refined residual %.3g of %.3g): a degenerate or non-unique solution", ErrSingular, res, rn)
+	if res := f.ldl.Stats().Residual; !(res <= 1e-8) {
+		return fmt.Errorf("%w: the derivative's KKT matrix is singular or too ill-conditioned (refined residual %.3g of a unit right-hand side): a degenerate or non-unique solution", ErrSingular, res)
+	}
+	for i := range f.sol {
+		f.sol[i] *= sc
+	}
+	if !finite(f.sol) {
+		return fmt.Errorf("%w: the derivative overflowed", ErrNaN)
 	}
 	return nil
 }

@@ -340,3 +340,5 @@ func countDirections(k *Product, s, y []float64) (act, inter int) {
 	}
 	return act, inter
 }
+
+func denseOf(r, c int, v []float64) *mat.Dense { return mat.NewDense(r, c, v) }
