@@ -213,13 +213,13 @@ func TestDerivativesMatchSparseQP(t *testing.T) {
 				gotZ := make([]float64, l.LenZ())
 				require.NoError(t, sol.JVP(gotZ, c.thetaFromQP(t, ql, d)))
 				require.Greater(t, maxAbs(wantZ[:n]), 1e-2, "a direction that moves x")
-				assert.Less(t, relDiff(wantZ[:n], gotZ[:n]), 1e-7, "dx (trial %d)", trial)
+				assert.Less(t, diffRel(wantZ[:n], gotZ[:n]), 1e-7, "dx (trial %d)", trial)
 				// Multipliers: qp's yᵢ is the signed sum of the cone's.
 				gotY := make([]float64, m+n)
 				for r, src := range c.src {
 					gotY[src] += c.sign[r] * gotZ[n+r]
 				}
-				assert.Less(t, relDiff(wantZ[n:], gotY), 1e-7, "d(y, z_B) (trial %d)", trial)
+				assert.Less(t, diffRel(wantZ[n:], gotY), 1e-7, "d(y, z_B) (trial %d)", trial)
 
 				// VJP: a cotangent on qp's z mapped to the cone's.
 				g := randVec(rng, ql.LenZ(), 1)
@@ -236,7 +236,7 @@ func TestDerivativesMatchSparseQP(t *testing.T) {
 				wd, gd := dot(want, d), dot(got, c.thetaFromQP(t, ql, d))
 				assert.InDelta(t, wd, gd, 1e-7*(1+math.Abs(wd)), "⟨∇θ, d⟩ (trial %d)", trial)
 				// Q and p blocks are the same parameters.
-				assert.Less(t, relDiff(want[:nq+n], got[:nq+n]), 1e-7, "∇Q, ∇p (trial %d)", trial)
+				assert.Less(t, diffRel(want[:nq+n], got[:nq+n]), 1e-7, "∇Q, ∇p (trial %d)", trial)
 			}
 		})
 	}

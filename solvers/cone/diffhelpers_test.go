@@ -292,7 +292,7 @@ func diffInstances(rng *rand.Rand) []*diffInstance {
 	return out
 }
 
-func relDiff(a, b []float64) float64 {
+func diffRel(a, b []float64) float64 {
 	d, s := 0.0, 1.0
 	for i := range a {
 		d = math.Max(d, math.Abs(a[i]-b[i]))
