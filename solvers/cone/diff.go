@@ -11,57 +11,6 @@ import (
 	"github.com/optlayers/optlayers/sparse"
 )
 
-// Derivatives of a solution: the direct route.
-//
-// Solution's VJP and JVP differentiate the linearized optimality
-// conditions
-//
-//	Q dx + Aᵀ dy = −(dQ x + dp + dAᵀ y),   A dx + ds = −(dA x − db),
-//
-// with the complementarity (s, y) ∈ K × K*, ⟨s, y⟩ = 0 linearized in the
-// projection form s = Π_K(s − y), y = Π_{K*}(y − s): with v = y − s and
-// D* = DΠ_{K*}(v) (the element documented on each dual cone; see the
-// residual map in condition.go), dy = D* dv and ds = −(I − D*) dv. This is
-// the linearization of the residual-map condition, solved in a different
-// way: D* is symmetric with eigenvalues d*ᵢ ∈ [0, 1] (the derivative of a
-// projection onto a convex set), and in its eigenbasis, block by block
-// (orthant and zero blocks are diagonal; the other blocks are
-// eigendecomposed densely), complementarity reads dsᵢ = −hᵢ dyᵢ with
-// hᵢ = (1 − d*ᵢ)/d*ᵢ ∈ [0, ∞]. Each direction i gets a row of the
-// symmetric quasi-definite
-//
-//	K = ⎡Q      AᵀVC⎤      (V the eigenvectors, C = diag(cᵢ), E = diag(eᵢ))
-//	    ⎣CVᵀA   −E  ⎦
-//
-// with (cᵢ, eᵢ) = (1, hᵢ) when hᵢ ≤ 1 (the unknown is Vᵢᵀdy) and
-// (cᵢ, eᵢ) = (1/√hᵢ, 1) when hᵢ > 1 (the unknown is Vᵢᵀdy/cᵢ), so that no
-// entry is larger than the data: K (dx, ω) = −(r_x, CVᵀr_y), then
-// dy = VCω and ds = −r_y − A dx. On an LP, hᵢ is 0 on the active rows and
-// ∞ (cᵢ = 0, a decoupled row) on the inactive ones, and K is the
-// active-set KKT matrix of qp.SparseSolution. For the symmetric cones at a
-// strictly complementary solution this is the same tangent space as the
-// linearization of s ∘ y = 0 in the Jordan algebra (y ∘ ds + s ∘ dy = 0,
-// tested); the projection form is used because it gives a symmetric
-// system for sparse.LDL and is defined at degenerate points too.
-//
-// K is factored once per Solution by sparse.NewLDL (signs +1 on x, −1 on
-// the directions, static regularization 1e-12·max|K| and iterative
-// refinement against K itself) and reused by every VJP and JVP; a solve
-// whose refined residual stays above 1e-8 of its right-hand side is
-// ErrSingular. K is nonsingular when the solution is unique and
-// nondegenerate (Q plus the contribution of the active directions positive
-// definite on the null space of the active constraints, whose gradients
-// are linearly independent).
-//
-// The reverse mode solves K w = (g_x − Aᵀg_s, CVᵀg_y) for a cotangent
-// g = (g_x, g_y, g_s) and, with w_y = VCw_ω + g_s, returns
-//
-//	∂/∂Q = −(w_x xᵀ + x w_xᵀ) on Q's pattern,   ∂/∂p = −w_x,
-//	∂/∂A = −(y w_xᵀ + w_y xᵀ) on A's pattern,   ∂/∂b = w_y,
-//
-// where y is Π_{K*}(y − s) (= y at an exact solution): sparse data give
-// sparse gradients, never a dense n×m.
-
 // Tangent is a directional derivative of the solution (x*, y*, s*).
 type Tangent struct {
 	X, Y, S []float64
@@ -381,10 +330,62 @@ func (f *diffFactor) fromDirections(dst, w []float64) {
 // VJP sets dst (length Layout().Len()) to the gradient with respect to θ
 // of ⟨g, z*⟩, z* = (x*, y*, s*), for g of length n + 2m: the module's
 // contract (implicit.Differentiable). It solves once with the solution's
-// factored KKT matrix (see the direct route above; factored on the first
-// call and kept). A Solution that is not Optimal has no derivative
-// (ErrSingular); wrong lengths are ErrDims and NaN or ±Inf in g ErrNaN.
-// The derivative methods of one Solution are not safe for concurrent use.
+// factored KKT matrix (factored on the first call and kept). A Solution
+// that is not Optimal has no derivative (ErrSingular); wrong lengths are
+// ErrDims and NaN or ±Inf in g ErrNaN. The derivative methods of one
+// Solution are not safe for concurrent use.
+//
+// # The direct route
+//
+// Solution's VJP and JVP differentiate the linearized optimality
+// conditions
+//
+//	Q dx + Aᵀ dy = −(dQ x + dp + dAᵀ y),   A dx + ds = −(dA x − db),
+//
+// with the complementarity (s, y) ∈ K × K*, ⟨s, y⟩ = 0 linearized in the
+// projection form s = Π_K(s − y), y = Π_{K*}(y − s): with v = y − s and
+// D* = DΠ_{K*}(v) (the element documented on each dual cone; see the
+// residual map in condition.go), dy = D* dv and ds = −(I − D*) dv. This is
+// the linearization of the residual-map condition, solved in a different
+// way: D* is symmetric with eigenvalues d*ᵢ ∈ [0, 1] (the derivative of a
+// projection onto a convex set), and in its eigenbasis, block by block
+// (orthant and zero blocks are diagonal; the other blocks are
+// eigendecomposed densely), complementarity reads dsᵢ = −hᵢ dyᵢ with
+// hᵢ = (1 − d*ᵢ)/d*ᵢ ∈ [0, ∞]. Each direction i gets a row of the
+// symmetric quasi-definite
+//
+//	K = ⎡Q      AᵀVC⎤      (V the eigenvectors, C = diag(cᵢ), E = diag(eᵢ))
+//	    ⎣CVᵀA   −E  ⎦
+//
+// with (cᵢ, eᵢ) = (1, hᵢ) when hᵢ ≤ 1 (the unknown is Vᵢᵀdy) and
+// (cᵢ, eᵢ) = (1/√hᵢ, 1) when hᵢ > 1 (the unknown is Vᵢᵀdy/cᵢ), so that no
+// entry is larger than the data: K (dx, ω) = −(r_x, CVᵀr_y), then
+// dy = VCω and ds = −r_y − A dx. On an LP, hᵢ is 0 on the active rows and
+// ∞ (cᵢ = 0, a decoupled row) on the inactive ones, and K is the
+// active-set KKT matrix of qp.SparseSolution. For the symmetric cones at a
+// strictly complementary solution this is the same tangent space as the
+// linearization of s ∘ y = 0 in the Jordan algebra (y ∘ ds + s ∘ dy = 0,
+// tested); the projection form is used because it gives a symmetric
+// system for sparse.LDL and is defined at degenerate points too.
+//
+// K is factored once per Solution by sparse.NewLDL (signs +1 on x, −1 on
+// the directions, static regularization 1e-12·max|K| and iterative
+// refinement against K itself) and reused by every VJP and JVP; a solve
+// whose refined residual stays above 1e-8 of its right-hand side is
+// ErrSingular. K is nonsingular when the solution is unique and
+// nondegenerate (Q plus the contribution of the active directions positive
+// definite on the null space of the active constraints, whose gradients
+// are linearly independent).
+//
+// The reverse mode solves K w = (g_x − Aᵀg_s, CVᵀg_y) for a cotangent
+// g = (g_x, g_y, g_s) and, with w_y = VCw_ω + g_s, returns
+//
+//	∂/∂Qᵢⱼ = −(w_xᵢ xⱼ + w_xⱼ xᵢ) (i < j),  −w_xᵢ xᵢ (i = j),   ∂/∂p = −w_x,
+//	∂/∂Aᵢⱼ = −(yᵢ w_xⱼ + w_yᵢ xⱼ),                               ∂/∂b = w_y,
+//
+// on the stored entries of Q (upper triangle) and A only, where y is
+// Π_{K*}(y − s) (= y at an exact solution): sparse data give sparse
+// gradients, never a dense n×m.
 func (s *Solution) VJP(dst, g []float64) error {
 	return s.VJPContext(context.Background(), dst, g)
 }

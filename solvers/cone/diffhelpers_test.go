@@ -342,3 +342,5 @@ func countDirections(k *Product, s, y []float64) (act, inter int) {
 }
 
 func denseOf(r, c int, v []float64) *mat.Dense { return mat.NewDense(r, c, v) }
+
+func newRand() *rand.Rand { return rand.New(rand.NewPCG(21, 22)) }
