@@ -72,13 +72,147 @@ func (s *Solution) factor() (*diffFactor, error) {
 	return f, nil
 }
 
-// isDiagonal reports the cones whose projection derivative is diagonal.
-func isDiagonal(c Cone) bool {
-	switch c.(type) {
+// blockEigen sets dstar to the eigenvalues of D* = DΠ_K(v) (K a block of
+// the dual cone, yp = Π_K(v)) and returns its eigenvectors as the columns
+// of a matrix, or nil when D* is diagonal (dstar is then its diagonal):
+// in closed form for the orthant, zero, free and second-order cones and
+// the PSD cone (one eigendecomposition of v), from D*'s columns (JVPs of
+// unit vectors, symmetrized) and a dense eigendecomposition otherwise.
+func blockEigen(k Cone, dstar, yp, v []float64) (*mat.Dense, error) {
+	d := len(v)
+	switch c := k.(type) {
 	case Zero, Free, Nonnegative:
-		return true
+		one := make([]float64, d)
+		for i := range one {
+			one[i] = 1
+		}
+		return nil, k.JVP(dstar, yp, v, one)
+	case SecondOrder:
+		return socEigen(dstar, v), nil
+	case PSD:
+		return psdEigen(c, dstar, v)
 	}
-	return false
+	dm := mat.NewSymDense(d, nil)
+	unit := make([]float64, d)
+	cols := make([][]float64, d)
+	for t := range d {
+		clear(unit)
+		unit[t] = 1
+		cols[t] = make([]float64, d)
+		if err := k.JVP(cols[t], yp, v, unit); err != nil {
+			return nil, err
+		}
+	}
+	for i := range d {
+		for j := i; j < d; j++ {
+			dm.SetSym(i, j, 0.5*(cols[j][i]+cols[i][j]))
+		}
+	}
+	lam, vecs, err := eigSym(dm, true)
+	if err != nil {
+		return nil, err
+	}
+	copy(dstar, lam)
+	return vecs, nil
+}
+
+// socEigen: DΠ of the second-order cone at v = (t, x) (the cases of
+// SecondOrder.JVP) is I for ‖x‖ ≤ t, 0 for ‖x‖ ≤ −t, and otherwise has
+// the eigenvectors (1, x̄)/√2 (eigenvalue 1), (−1, x̄)/√2 (0) and (0, u),
+// u ⊥ x̄ ((1 + t/‖x‖)/2), with x̄ = x/‖x‖ and the u from the Householder
+// reflection that maps e₁ to x̄.
+func socEigen(dstar, v []float64) *mat.Dense {
+	d := len(v)
+	t, nx := v[0], nrm2(v[1:])
+	switch {
+	case nx <= t:
+		for i := range dstar {
+			dstar[i] = 1
+		}
+		return nil
+	case nx <= -t:
+		clear(dstar)
+		return nil
+	}
+	vec := mat.NewDense(d, d, nil)
+	xb := make([]float64, d-1)
+	for i := range xb {
+		xb[i] = v[1+i] / nx
+	}
+	inv := 1 / math.Sqrt2
+	vec.Set(0, 0, inv)
+	vec.Set(0, 1, -inv)
+	for i, x := range xb {
+		vec.Set(1+i, 0, inv*x)
+		vec.Set(1+i, 1, inv*x)
+	}
+	dstar[0], dstar[1] = 1, 0
+	// H = I − 2wwᵀ/⟨w, w⟩, w = x̄ − σe₁ with σ = −sign(x̄₁) (no
+	// cancellation): H e₁ = σ x̄, so H's columns 2… span x̄⊥.
+	w := append([]float64(nil), xb...)
+	sg := -1.0
+	if w[0] < 0 {
+		sg = 1
+	}
+	w[0] -= sg
+	ww := dot(w, w)
+	rho := 0.5 * (1 + t/nx)
+	for c := 1; c < d-1; c++ {
+		for i := range d - 1 {
+			h := -2 * w[i] * w[c] / ww
+			if i == c {
+				h++
+			}
+			vec.Set(1+i, 1+c, h)
+		}
+		dstar[1+c] = rho
+	}
+	return vec
+}
+
+// psdEigen: with smat(v) = QΛQᵀ, DΠ[V] = Q(B ⊙ QᵀVQ)Qᵀ (PSD.JVP) has the
+// eigenvectors svec(qᵢqᵢᵀ) and svec((qᵢqⱼᵀ + qⱼqᵢᵀ)/√2) (i < j) with the
+// eigenvalues Bᵢⱼ.
+func psdEigen(k PSD, dstar, v []float64) (*mat.Dense, error) {
+	lam, q, err := k.eig(v)
+	if err != nil {
+		return nil, err
+	}
+	n := k.N
+	d := len(v)
+	vec := mat.NewDense(d, d, nil)
+	col := 0
+	for j := range n {
+		for i := j; i < n; i++ {
+			li, lj := lam[i], lam[j]
+			switch {
+			case li > 0 && lj > 0:
+				dstar[col] = 1
+			case li <= 0 && lj <= 0:
+				dstar[col] = 0
+			default:
+				dstar[col] = (max(li, 0) - max(lj, 0)) / (li - lj)
+			}
+			sc := 1 / math.Sqrt2
+			if i == j {
+				sc = 0.5
+			}
+			// svec entry (r, c), r ≥ c, of sc·(qᵢqⱼᵀ + qⱼqᵢᵀ).
+			p := 0
+			for c := range n {
+				for r := c; r < n; r++ {
+					e := sc * (q.At(r, i)*q.At(c, j) + q.At(r, j)*q.At(c, i))
+					if r != c {
+						e *= math.Sqrt2
+					}
+					vec.Set(p, col, e)
+					p++
+				}
+			}
+			col++
+		}
+	}
+	return vec, nil
 }
 
 func newDiffFactor(l *Layout, x, y, s, theta []float64) (*diffFactor, error) {
@@ -102,40 +236,11 @@ func newDiffFactor(l *Layout, x, y, s, theta []float64) (*diffFactor, error) {
 	dstar := make([]float64, m) // eigenvalues of D*
 	for b, k := range cones {
 		lo, hi := f.off[b], f.off[b+1]
-		d := hi - lo
-		yb, vb := pt.yp[lo:hi], pt.v[lo:hi]
-		if isDiagonal(k) {
-			one := make([]float64, d)
-			for i := range one {
-				one[i] = 1
-			}
-			if err := k.JVP(dstar[lo:hi], yb, vb, one); err != nil {
-				return nil, fmt.Errorf("%w: block %d: %v", ErrSingular, b, err)
-			}
-			continue
-		}
-		dm := mat.NewSymDense(d, nil)
-		col, unit := make([]float64, d), make([]float64, d)
-		cols := make([][]float64, d)
-		for t := range d {
-			clear(unit)
-			unit[t] = 1
-			if err := k.JVP(col, yb, vb, unit); err != nil {
-				return nil, fmt.Errorf("%w: block %d: %v", ErrSingular, b, err)
-			}
-			cols[t] = append([]float64(nil), col...)
-		}
-		for i := range d {
-			for j := i; j < d; j++ {
-				dm.SetSym(i, j, 0.5*(cols[j][i]+cols[i][j]))
-			}
-		}
-		lam, vecs, err := eigSym(dm, true)
+		vec, err := blockEigen(k, dstar[lo:hi], pt.yp[lo:hi], pt.v[lo:hi])
 		if err != nil {
 			return nil, fmt.Errorf("%w: block %d: %v", ErrSingular, b, err)
 		}
-		copy(dstar[lo:hi], lam)
-		f.vec[b] = vecs
+		f.vec[b] = vec
 	}
 	for i, ds := range dstar {
 		ds = math.Min(1, math.Max(0, ds))
@@ -248,7 +353,7 @@ func (f *diffFactor) assemble(q, a []float64) error {
 			signs[i] = 1
 		}
 	}
-	ldl, err := sparse.NewLDL(k, signs, &sparse.LDLSettings{StaticReg: 1e-12 * math.Max(big, 1e-300), MaxIter: 20, Workers: 1})
+	ldl, err := sparse.NewLDL(k, signs, &sparse.LDLSettings{StaticReg: 1e-8 * math.Max(big, 1e-300), MaxIter: 50, Workers: 1})
 	if err != nil {
 		return fmt.Errorf("%w: the derivative's KKT matrix: %v", ErrSingular, err)
 	}

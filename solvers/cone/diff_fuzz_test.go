@@ -21,7 +21,7 @@ func fuzzInstance(seed uint64, which uint8) *diffInstance {
 		{PowerDual{0.6}, SecondOrder{2}},
 	}
 	cs := sets[int(which)%len(sets)]
-	return optimalInstance(rng, "fuzz", cs, 3, int(which/8)%3, 0.3, 0.5, int(which/32)%3)
+	return drawInstance(rng, "fuzz", cs, 3, int(which/8)%3, 0.3, 0.5, int(which/32)%3)
 }
 
 // FuzzConeLayout: Layout.Problem with an arbitrary θ (wrong lengths,
