@@ -99,3 +99,38 @@ func solveForDiff(ctx context.Context, pb *Problem) (*Solution, error) {
 	}
 	return sol, err
 }
+
+// Refine brings Solve's solutions (Tol 1e-8) to the known optimum within
+// rounding: x, y and s to 1e-10 and ‖F‖∞ to 1e-12.
+func TestRefine(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 42))
+	ctx := context.Background()
+	for _, in := range diffInstances(rng) {
+		t.Run(in.name, func(t *testing.T) {
+			sol, err := Solve(ctx, in.pb, &Settings{Tol: 1e-8})
+			if err != nil {
+				require.ErrorIs(t, err, ErrNotConverged)
+				t.Skipf("Solve: %v (reported)", err)
+			}
+			before := math.Max(diffRel(in.x, sol.X), math.Max(diffRel(in.y, sol.Y), diffRel(in.s, sol.S)))
+			res, err := sol.Refine(ctx, 4)
+			require.NoError(t, err)
+			after := math.Max(diffRel(in.x, sol.X), math.Max(diffRel(in.y, sol.Y), diffRel(in.s, sol.S)))
+			t.Logf("error %.3g → %.3g, ‖F‖∞ %.3g", before, after, res)
+			assert.Less(t, res, 1e-12)
+			assert.Less(t, after, 1e-10)
+			assert.LessOrEqual(t, after, before)
+			assert.Less(t, sol.Residuals.Primal+sol.Residuals.Dual+sol.Residuals.Gap, 1e-11)
+			assert.InDelta(t, objectiveOf(in), sol.Objective, 1e-10*math.Max(1, math.Abs(sol.Objective)))
+		})
+	}
+}
+
+func objectiveOf(in *diffInstance) float64 {
+	n, _ := in.pb.Dims()
+	qx := make([]float64, n)
+	if in.pb.Q != nil {
+		_ = in.pb.Q.MulVec(qx, in.x)
+	}
+	return 0.5*dot(in.x, qx) + dot(in.pb.P, in.x)
+}
