@@ -231,8 +231,14 @@ func TestAdversarialDerivatives(t *testing.T) {
 				return nil
 			}, nil
 		}},
-		{Name: "Refine/nil", Call: func(ctx context.Context) (func() error, error) { _, err := (*Solution)(nil).Refine(ctx, 0); return nil, err }, Want: ErrInvalid},
-		{Name: "Refine/not-optimal", Call: func(ctx context.Context) (func() error, error) { _, err := status(NotConverged).Refine(ctx, 0); return nil, err }, Want: ErrSingular},
+		{Name: "Refine/nil", Call: func(ctx context.Context) (func() error, error) {
+			_, err := (*Solution)(nil).Refine(ctx, 0)
+			return nil, err
+		}, Want: ErrInvalid},
+		{Name: "Refine/not-optimal", Call: func(ctx context.Context) (func() error, error) {
+			_, err := status(NotConverged).Refine(ctx, 0)
+			return nil, err
+		}, Want: ErrSingular},
 		{Name: "Refine/negative-steps", Call: func(ctx context.Context) (func() error, error) { _, err := good().Refine(ctx, -1); return nil, err }, Want: ErrInvalid},
 		{Name: "Refine/canceled", Call: func(context.Context) (func() error, error) {
 			s := good()
