@@ -19,57 +19,72 @@ import (
 //	r_τ = κ + p̃ᵀx + b̃ᵀz + xᵀQ̃x/τ,
 //
 // and μ = (⟨s, z⟩ + τκ)/(ν + 1). A Newton step with the linearized
-// complementarity eliminates Δs = −d_s − HΔz and Δκ = −(d_κ + κΔτ)/τ; two
-// solves with the KKT matrix (kkt.go), one for the constant right-hand
-// side (−p̃, b̃) giving (x₁, z₁) and one for the step's giving (x₂, z₂),
-// and Δτ from the scalar equation
+// complementarity Δs + HΔz = −d_s (H = W⁻¹W⁻ᵀ of the scaling) and
+// τΔκ + κΔτ = −d_κ needs two solves with the KKT matrix (kkt.go): one
+// for the constant right-hand side (−p̃, b̃) giving (x₁, z₁), one for the
+// step's giving (x₂, z₂); then
 //
-//	Δτ = (−ηr_τ + d_κ/τ − (p̃ + 2Q̃ξ)ᵀx₂ − b̃ᵀz₂) / (−κ/τ − ‖x₁ − ξ‖²_Q̃ − z₁ᵀHz₁),
+//	Δτ = (−ηr_τ + d_κ/τ − (p̃ + 2Q̃ξ)ᵀx₂ − b̃ᵀz₂) / (−κ/τ + (p̃ + 2Q̃ξ)ᵀx₁ + b̃ᵀz₁ − ξᵀQ̃ξ),
 //
-// ξ = x/τ, give the direction (Δx, Δz) = (x₂, z₂) + Δτ(x₁, z₁).
+// ξ = x/τ (the denominator equals −κ/τ − ‖x₁ − ξ‖²_Q̃ − ‖W⁻ᵀz₁‖² < 0),
+// (Δx, Δz) = (x₂, z₂) + Δτ(x₁, z₁), Δs from the linearized primal
+// equation ÃΔx + Δs − b̃Δτ = −ηr_z and Δκ = −(d_κ + κΔτ)/τ.
 //
 // Affine step: η = 1, d_s = s, d_κ = τκ. Centering σ = (1 − α_aff)³.
 // Combined step: η = 1 − σ, d_κ = τκ + Δτ_aΔκ_a − σμ and, per block,
 //
 //	symmetric (Mehrotra, in NT-scaled variables, λ = Ws = W⁻ᵀz):
 //	  d_s = W⁻¹(λ \ (λ∘λ + (WΔs_a)∘(W⁻ᵀΔz_a) − σμe)),
-//	exponential and power (Dahl & Andersen 2022; Clarabel §5):
-//	  d_s = s − σμs̃ − ½∇³f*(z)[Δz_a, ∇²f*(z)⁻¹Δs_a],  s̃ = −∇f*(z),
+//	exponential and power (dual scaling H = μ∇²g(z), g = f_{K*} the
+//	barrier of the dual cone; the corrector of Dahl & Andersen 2022 and
+//	Clarabel):
+//	  d_s = s + σμ∇g(z) − ½∇³g(z)[Δz_a, ∇²g(z)⁻¹Δs_a],
 //
-// with ∇³f*(z)[u, ∇²f*(z)⁻¹v] = H_x⁻¹∇³f(s̃)[H_x⁻¹u, v], H_x = ∇²f(s̃).
-// Step α = 0.99·(the largest step keeping s ∈ K, z ∈ K*, τ, κ > 0), on
-// the non-symmetric blocks shortened (×0.8) until each block keeps
-// ⟨sᵢ, zᵢ⟩ ≥ 0.1·νᵢμ; if the step is still shorter than 0.1 the
-// non-symmetric blocks switch to the dual scaling H = μ∇²f*(z) for that
-// iteration, as Clarabel does.
+// the second-order terms scaled by α_aff in the first iteration (a badly
+// centred start). The step is α = 0.99·(the largest step keeping s ∈ K,
+// z ∈ K*, τ, κ > 0); with exponential or power blocks the combined
+// direction is recomputed without the third-order term when that gives a
+// step longer than the corrected one once the latter is below half the
+// affine step, and α is shortened (×0.8) until Clarabel's neighbourhood
+// measure (barrierMeasure) is at most max(1 + ½·#blocks, its current
+// value). After the step the iterate is rescaled to max(τ, κ) = 1.
+//
+// The non-symmetric blocks use the dual scaling only. The package's
+// primal-dual scaling (Cone.Scaling of Exp, Power and their duals) was
+// tried first: on a power cone with α = 0.2 its iterations stall (affine
+// steps near 0.1 after a few iterations, μ falling by a quarter per
+// iteration) where the dual scaling converges; and the conjugate barrier
+// −∇f*(z) it needs is the solution of a Newton iteration that fails to
+// converge once z is within about 1e-7 of the boundary of K*, which the
+// dual cone's own barrier (closed form) avoids.
 
 const (
-	stepFraction   = 0.99
-	centralityBeta = 0.1
-	minSwitchStep  = 0.1
-	minStep        = 1e-10
+	stepFraction = 0.99
+	minStep      = 1e-10
 )
 
 type blockState struct {
-	sc Scaling       // SOC, PSD: the NT scaling; exponential, power: the primal-dual one (nil in dual mode)
+	sc Scaling       // SOC, PSD: the NT scaling (nil on the other blocks)
 	w  []float64     // orthant: diag(W); dense blocks: W row-major d×d
 	wi []float64     // W⁻¹ likewise
-	xc []float64     // non-symmetric: s̃ = −∇f*(z)
-	hx [3][3]float64 // non-symmetric: ∇²f(s̃)
+	xc []float64     // non-symmetric: s̃ = −∇f_{K*}(z)
+	hx [3][3]float64 // non-symmetric: H* = ∇²f_{K*}(z)
+	c0 float64       // barrierOffset
 }
 
 type ipm struct {
-	ctx    context.Context
-	pb     *Problem
-	set    Settings
-	eq     *equilibration
-	blocks []block
-	st     []blockState
-	kkt    *kktSystem
-	logger *slog.Logger
-	n, m   int
-	nu     float64
-	nonsym bool
+	ctx     context.Context
+	pb      *Problem
+	set     Settings
+	eq      *equilibration
+	blocks  []block
+	st      []blockState
+	kkt     *kktSystem
+	logger  *slog.Logger
+	n, m    int
+	nu      float64
+	nonsym  bool
+	nNonsym int
 
 	x, z, s    []float64
 	tau, kappa float64
@@ -87,7 +102,8 @@ type ipm struct {
 	dtauA, dkappaA         float64
 	rtau, mu               float64
 	den                    float64
-	dualMode               bool
+	trialS, trialZ         []float64
+	corr                   float64 // weight of the non-symmetric corrector (1, or 0 in the safeguard)
 	iter                   int
 	bestScore              float64
 	best                   *Solution
@@ -106,11 +122,15 @@ func newIPM(ctx context.Context, pb *Problem, set Settings, blocks []block) (*ip
 		w.nu += float64(bk.nu)
 		if bk.kind == bkNonsym {
 			w.nonsym = true
+			w.nNonsym++
 		}
 	}
 	w.st = make([]blockState, len(blocks))
+	maxd := 0
 	for i, bk := range blocks {
 		d := bk.hi - bk.lo
+		maxd = max(maxd, d)
+		w.st[i].c0 = barrierOffset(bk)
 		switch {
 		case bk.kind == bkNonneg:
 			w.st[i].w, w.st[i].wi = make([]float64, d), make([]float64, d)
@@ -118,6 +138,7 @@ func newIPM(ctx context.Context, pb *Problem, set Settings, blocks []block) (*ip
 			w.st[i].w, w.st[i].wi = make([]float64, d*d), make([]float64, d*d)
 		}
 	}
+	w.trialS, w.trialZ = make([]float64, maxd), make([]float64, maxd)
 	k, err := newKKT(w.eq, blocks, set.Workers)
 	if err != nil {
 		return nil, err
@@ -133,6 +154,7 @@ func newIPM(ctx context.Context, pb *Problem, set Settings, blocks []block) (*ip
 	w.dsEff, w.hz, w.tmp, w.rhsx = mk(m), mk(m), mk(m), mk(n)
 	w.rhsz, w.xi, w.pxi = mk(m), mk(n), mk(n)
 	w.bestScore = math.Inf(1)
+	w.corr = 1
 	return w, nil
 }
 
@@ -267,7 +289,12 @@ func (w *ipm) start() error {
 				continue
 			}
 			_ = bk.c.Identity(w.blk(bk, w.s))
-			_ = bk.c.Dual().Identity(w.blk(bk, w.z))
+			if bk.kind == bkNonsym {
+				// z = −∇f(e) = e: the central pair of the block.
+				_ = bk.c.Identity(w.blk(bk, w.z))
+			} else {
+				_ = bk.c.Dual().Identity(w.blk(bk, w.z))
+			}
 		}
 		return nil
 	}
@@ -407,7 +434,6 @@ func (w *ipm) updateScaling() error {
 	for i, bk := range w.blocks {
 		st := &w.st[i]
 		s, z := w.blk(bk, w.s), w.blk(bk, w.z)
-		d := bk.hi - bk.lo
 		switch bk.kind {
 		case bkZero:
 			continue
@@ -438,38 +464,29 @@ func (w *ipm) updateScaling() error {
 			congruenceMatrix(st.w, ps.rinv, ps.n)
 			congruenceMatrix(st.wi, ps.r, ps.n)
 		case bkNonsym:
-			xc, hx, err := conjugatePoint(bk.c, z)
-			if err != nil {
+			// Dual scaling H = μ∇²f_{K*}(z) with the barrier of the dual
+			// cone in closed form (Clarabel's dual strategy); s̃ =
+			// −∇f_{K*}(z) ∈ int K.
+			dual := bk.c.Dual()
+			g := make([]float64, 3)
+			if err := dual.BarrierGrad(g, z); err != nil {
 				return fmt.Errorf("block %d: %w", i, err)
 			}
-			st.xc, st.hx = xc, hx
-			var sc Scaling
-			if !w.dualMode {
-				sc, err = bk.c.Scaling(s, z)
+			st.xc = neg(g)
+			e := make([]float64, 3)
+			col := make([]float64, 3)
+			for c := range 3 {
+				clear(e)
+				e[c] = 1
+				if err := dual.BarrierHess(col, z, e); err != nil {
+					return fmt.Errorf("block %d: %w", i, err)
+				}
+				for r := range 3 {
+					st.hx[r][c] = col[r]
+				}
 			}
-			if w.dualMode || err != nil {
-				// Dual scaling H = μ∇²f*(z) = μH_x⁻¹: with H_x = DL̃L̃ᵀD,
-				// W = L̃ᵀD/√μ (WᵀW = H_x/μ = H⁻¹) and W⁻¹ = √μ D⁻¹L̃⁻ᵀ.
-				if !dualW(st.w, st.wi, hx, w.mu) {
-					return fmt.Errorf("block %d: %w: barrier Hessian not positive definite", i, ErrNotConverged)
-				}
-				st.sc = nil
-			} else {
-				st.sc = sc
-				e := make([]float64, d)
-				col := make([]float64, d)
-				for c := range d {
-					clear(e)
-					e[c] = 1
-					sc.Apply(col, e)
-					for r := range d {
-						st.w[r*d+c] = col[r]
-					}
-					sc.ApplyInv(col, e)
-					for r := range d {
-						st.wi[r*d+c] = col[r]
-					}
-				}
+			if !dualW(st.w, st.wi, st.hx, w.mu) {
+				return fmt.Errorf("block %d: %w: dual barrier Hessian not positive definite", i, ErrNotConverged)
 			}
 		}
 		if !finite(st.w) || !finite(st.wi) {
@@ -537,35 +554,35 @@ func congruenceMatrix(out []float64, m *mat.Dense, n int) {
 	}
 }
 
-// dualW sets W and W⁻¹ (row-major 3×3) of the dual scaling H = μH_x⁻¹.
-func dualW(wm, wi []float64, hx [3][3]float64, mu float64) bool {
+// dualW sets W and W⁻¹ (row-major 3×3) of the dual scaling H = μH*,
+// H* = ∇²f_{K*}(z): with the Jacobi-scaled Cholesky H* = DL̃L̃ᵀD,
+// W = L̃⁻¹D⁻¹/√μ (so W⁻¹W⁻ᵀ = μH*) and W⁻¹ = √μ DL̃.
+func dualW(wm, wi []float64, hs [3][3]float64, mu float64) bool {
 	var dj [3]float64
 	for i := range 3 {
-		if !(hx[i][i] > 0) {
+		if !(hs[i][i] > 0) || math.IsInf(hs[i][i], 0) {
 			return false
 		}
-		dj[i] = math.Sqrt(hx[i][i])
+		dj[i] = math.Sqrt(hs[i][i])
 	}
-	var l [3][3]float64 // Cholesky of the Jacobi-scaled H_x
+	var l [3][3]float64
 	for j := range 3 {
-		s := hx[j][j]/(dj[j]*dj[j]) - l[j][0]*l[j][0] - l[j][1]*l[j][1]
-		if j == 2 {
-			s = hx[2][2]/(dj[2]*dj[2]) - l[2][0]*l[2][0] - l[2][1]*l[2][1]
+		s := 1.0
+		for k := range j {
+			s -= l[j][k] * l[j][k]
 		}
-		if !(s > 0) {
-			return false
-		}
-		l[j][j] = math.Sqrt(s)
+		// Pivots floored at 1e-14 (a modified Cholesky): near the
+		// boundary of K* the Hessian's condition number reaches 1e16.
+		l[j][j] = math.Sqrt(math.Max(s, 1e-14))
 		for i := j + 1; i < 3; i++ {
-			a := hx[i][j] / (dj[i] * dj[j])
+			a := hs[i][j] / (dj[i] * dj[j])
 			for k := range j {
 				a -= l[i][k] * l[j][k]
 			}
 			l[i][j] = a / l[j][j]
 		}
 	}
-	// L̃⁻¹ (lower triangular).
-	var li [3][3]float64
+	var li [3][3]float64 // L̃⁻¹
 	for j := range 3 {
 		li[j][j] = 1 / l[j][j]
 		for i := j + 1; i < 3; i++ {
@@ -579,8 +596,8 @@ func dualW(wm, wi []float64, hx [3][3]float64, mu float64) bool {
 	sm := math.Sqrt(mu)
 	for r := range 3 {
 		for c := range 3 {
-			wm[r*3+c] = l[c][r] * dj[c] / sm  // (L̃ᵀD)_rc = L̃_cr D_c
-			wi[r*3+c] = sm * li[c][r] / dj[r] // (D⁻¹L̃⁻ᵀ)_rc = L̃⁻¹_cr / D_r
+			wm[r*3+c] = li[r][c] / dj[c] / sm
+			wi[r*3+c] = sm * dj[r] * l[r][c]
 		}
 	}
 	return finite(wm) && finite(wi)
@@ -653,121 +670,57 @@ func condOK(err error) bool {
 	return errors.As(err, &c)
 }
 
-// conjugatePoint returns s̃ = −∇f*(z), the minimizer of ⟨z, x⟩ + f(x)
-// over int K, and H_x = ∇²f(s̃), for a 3-d non-symmetric cone. It runs
-// on ẑ = z/ζ (ζ = max|zᵢ|) and scales back by the logarithmic
-// homogeneity of f* (−∇f*(z) = −∇f*(ẑ)/ζ, ∇²f(x/ζ) = ζ²∇²f(x)); Newton's
-// method from the cone's identity with the damping 1/(1 + δ) (δ the Newton
-// decrement) keeps the iterates inside by self-concordance, and the
-// Newton systems are solved after a Jacobi scaling, since far out (z near
-// the boundary of K*) H_x is badly scaled. It stops at δ < 1e-13, or at
-// the rounding floor (δ < 1e-6 and no longer halving).
-func conjugatePoint(c Cone, z []float64) ([]float64, [3][3]float64, error) {
-	var h [3][3]float64
-	zeta := maxAbsVec(z)
-	if !(zeta > 0) {
-		return nil, h, fmt.Errorf("%w: zero dual point", ErrInvalid)
-	}
-	zh := scaleVec(z, 1/zeta)
-	x := make([]float64, 3)
-	if err := c.Identity(x); err != nil {
-		return nil, h, err
-	}
-	g := make([]float64, 3)
-	col := make([]float64, 3)
-	e := make([]float64, 3)
-	hess := func() error {
-		for j := range 3 {
-			clear(e)
-			e[j] = 1
-			if err := c.BarrierHess(col, x, e); err != nil {
-				return err
-			}
-			for i := range 3 {
-				h[i][j] = col[i]
-			}
-		}
-		return nil
-	}
-	prev := math.Inf(1)
-	for range 500 {
-		if err := c.BarrierGrad(g, x); err != nil {
-			return nil, h, err
-		}
-		for i := range g {
-			g[i] += zh[i]
-		}
-		if err := hess(); err != nil {
-			return nil, h, err
-		}
-		dx, ok := solveJacobi3(h, [3]float64{g[0], g[1], g[2]})
-		if !ok {
-			return nil, h, fmt.Errorf("%w: singular barrier Hessian", ErrNotConverged)
-		}
-		delta := math.Sqrt(math.Max(0, g[0]*dx[0]+g[1]*dx[1]+g[2]*dx[2]))
-		step := 1.0
-		if delta > 0.25 {
-			step = 1 / (1 + delta)
-		}
-		for i := range x {
-			x[i] -= step * dx[i]
-		}
-		if delta < 1e-13 || (delta < 1e-6 && delta > 0.5*prev) {
-			if err := hess(); err != nil {
-				return nil, h, err
-			}
-			for i := range x {
-				x[i] /= zeta
-				for j := range 3 {
-					h[i][j] *= zeta * zeta
-				}
-			}
-			if !finite(x) || !finite(h[0][:]) || !finite(h[1][:]) || !finite(h[2][:]) {
-				return nil, h, fmt.Errorf("%w: conjugate point overflows", ErrNaN)
-			}
-			return x, h, nil
-		}
-		prev = delta
-	}
-	return nil, h, fmt.Errorf("%w: conjugate point of the barrier", ErrNotConverged)
-}
-
-// solveJacobi3 solves h x = b after the symmetric Jacobi scaling
-// D⁻¹hD⁻¹, D = diag(√hᵢᵢ) (h symmetric positive definite).
+// solveJacobi3 solves h x = b for a symmetric positive definite 3×3 h:
+// Cholesky of the Jacobi-scaled D⁻¹hD⁻¹ (D = diag(√hᵢᵢ)), with the
+// pivots floored at 1e-14 (a modified Cholesky: far from the central
+// path the barrier Hessian's condition number reaches 1e16, and the
+// floor keeps the Newton step of the conjugate point a descent direction
+// instead of failing). ok is false only for a non-positive diagonal or a
+// non-finite result.
 func solveJacobi3(h [3][3]float64, b [3]float64) ([3]float64, bool) {
 	var d [3]float64
 	for i := range 3 {
-		if !(h[i][i] > 0) {
+		if !(h[i][i] > 0) || math.IsInf(h[i][i], 0) {
 			return [3]float64{}, false
 		}
 		d[i] = math.Sqrt(h[i][i])
 	}
-	var a [3][3]float64
-	var bb [3]float64
-	for i := range 3 {
-		for j := range 3 {
-			a[i][j] = h[i][j] / (d[i] * d[j])
+	var l [3][3]float64
+	for j := range 3 {
+		s := 1.0
+		for k := range j {
+			s -= l[j][k] * l[j][k]
 		}
-		bb[i] = b[i] / d[i]
+		l[j][j] = math.Sqrt(math.Max(s, 1e-14))
+		for i := j + 1; i < 3; i++ {
+			a := h[i][j] / (d[i] * d[j])
+			for k := range j {
+				a -= l[i][k] * l[j][k]
+			}
+			l[i][j] = a / l[j][j]
+		}
 	}
-	x, ok := solve3(a, bb)
-	if !ok {
-		return x, false
+	var y [3]float64
+	for i := range 3 {
+		s := b[i] / d[i]
+		for k := range i {
+			s -= l[i][k] * y[k]
+		}
+		y[i] = s / l[i][i]
+	}
+	var x [3]float64
+	for i := 2; i >= 0; i-- {
+		s := y[i]
+		for k := i + 1; k < 3; k++ {
+			s -= l[k][i] * x[k]
+		}
+		x[i] = s / l[i][i]
 	}
 	for i := range 3 {
 		x[i] /= d[i]
 	}
-	return x, true
-}
-
-// denseSym symmetrizes a column-major d×d matrix.
-func denseSym(h []float64, d int) {
-	for c := range d {
-		for r := c + 1; r < d; r++ {
-			a := (h[c*d+r] + h[r*d+c]) / 2
-			h[c*d+r], h[r*d+c] = a, a
-		}
-	}
+	ok := finite(x[:])
+	return x, ok
 }
 
 // ---- directions ----
@@ -797,8 +750,17 @@ func (w *ipm) prepare() error {
 	}
 	qt := make([]float64, w.n)
 	w.qmul(qt, t)
-	// z₁ᵀHz₁ = ‖W⁻ᵀz₁‖² = ‖ũ₁‖² on the cone blocks.
-	w.den = -w.kappa/w.tau - math.Max(0, dot(t, qt)) - w.quadCone(w.u1)
+	// The denominator in the form consistent with the computed (x₁, z₁),
+	// −κ/τ + (p̃ + 2Q̃ξ)ᵀx₁ + b̃ᵀz₁ − ξᵀQ̃ξ, which with an exact solve
+	// equals −κ/τ − ‖x₁ − ξ‖²_Q̃ − ‖W⁻ᵀz₁‖² < 0 (used if rounding gives the
+	// first one the wrong sign).
+	w.den = -w.kappa/w.tau + dot(w.eq.b, w.z1) - dot(w.xi, w.pxi)
+	for j := range w.x1 {
+		w.den += (w.eq.p[j] + 2*w.pxi[j]) * w.x1[j]
+	}
+	if alt := -w.kappa/w.tau - math.Max(0, dot(t, qt)) - w.quadCone(w.u1); !(w.den < 0) {
+		w.den = alt
+	}
 	if !(w.den < 0) || math.IsInf(w.den, 0) {
 		return fmt.Errorf("%w: the τ equation has denominator %v", ErrSingular, w.den)
 	}
@@ -903,21 +865,17 @@ func (w *ipm) combinedDs(sigma float64) error {
 			}
 			st.sc.ApplyInv(out, a)
 		case bkNonsym:
-			// η = −½ H_x⁻¹ ∇³f(s̃)[H_x⁻¹Δz_a, Δs_a].
-			u, ok := solveJacobi3(st.hx, [3]float64{dza[0], dza[1], dza[2]})
+			// η = −½∇³f_{K*}(z)[Δz_a, ∇²f_{K*}(z)⁻¹Δs_a].
+			u, ok := solveJacobi3(st.hx, [3]float64{dsa[0], dsa[1], dsa[2]})
 			if !ok {
-				return fmt.Errorf("%w: singular barrier Hessian", ErrNotConverged)
+				return fmt.Errorf("%w: singular dual barrier Hessian", ErrNotConverged)
 			}
 			t3 := make([]float64, d)
-			if err := bk.c.BarrierThird(t3, st.xc, u[:], dsa); err != nil {
+			if err := bk.c.Dual().BarrierThird(t3, z, dza, u[:]); err != nil {
 				return err
 			}
-			et, ok := solveJacobi3(st.hx, [3]float64{t3[0], t3[1], t3[2]})
-			if !ok {
-				return fmt.Errorf("%w: singular barrier Hessian", ErrNotConverged)
-			}
 			for j := range out {
-				out[j] = s[j] - sm*st.xc[j] - 0.5*et[j]
+				out[j] = s[j] - sm*st.xc[j] - w.corr*0.5*t3[j]
 			}
 		}
 	}
@@ -963,83 +921,77 @@ func (w *ipm) maxStep(dx, dz, ds []float64, dtau, dkappa float64) (float64, erro
 	return a, nil
 }
 
-// centralityOK checks the non-symmetric blocks at the trial step α.
-func (w *ipm) centralityOK(alpha float64) bool {
-	sz := 0.0
-	tk := (w.tau + alpha*w.dtau) * (w.kappa + alpha*w.dkappa)
-	type pr struct {
-		v  float64
-		nu int
+// barrierMeasure returns, at the trial step α, Clarabel's neighbourhood
+// measure
+//
+//	B = (ν + 1) log μ − log τ − log κ + Σᵢ [fᵢ(sᵢ) + f_{Kᵢ*}(zᵢ) − cᵢ],
+//
+// with fᵢ the barrier of block i, f_{Kᵢ*} that of its dual cone and cᵢ
+// their sum at the block's central pair (e, e) (0 on the symmetric
+// cones). B ≥ 0 on the symmetric cones with equality on the central path;
+// the step of the non-symmetric iteration is shortened until B < 1. +Inf
+// outside the cones.
+func (w *ipm) barrierMeasure(alpha float64) float64 {
+	tau := w.tau + alpha*w.dtau
+	kap := w.kappa + alpha*w.dkappa
+	if !(tau > 0 && kap > 0) {
+		return math.Inf(1)
 	}
-	var prs []pr
-	for _, bk := range w.blocks {
+	sz := 0.0
+	b := -math.Log(tau) - math.Log(kap)
+	for i, bk := range w.blocks {
 		if bk.kind == bkZero {
 			continue
 		}
-		v := 0.0
-		for i := bk.lo; i < bk.hi; i++ {
-			v += (w.s[i] + alpha*w.ds[i]) * (w.z[i] + alpha*w.dz[i])
+		d := bk.hi - bk.lo
+		s, z := w.trialS[:d], w.trialZ[:d]
+		for j := range d {
+			s[j] = w.s[bk.lo+j] + alpha*w.ds[bk.lo+j]
+			z[j] = w.z[bk.lo+j] + alpha*w.dz[bk.lo+j]
 		}
-		sz += v
-		if bk.kind == bkNonsym {
-			prs = append(prs, pr{v, bk.nu})
-		}
-	}
-	mu := (sz + tk) / (w.nu + 1)
-	for _, p := range prs {
-		if p.v < centralityBeta*float64(p.nu)*mu {
-			return false
-		}
-	}
-	// Proximity: f(sᵢ) + f_{K*}(zᵢ) + νᵢ log(⟨sᵢ, zᵢ⟩/νᵢ), invariant under
-	// positive scalings of sᵢ and zᵢ, grows without bound as either point
-	// nears its boundary alone; it is kept within proximityMax of its
-	// value at the central pair (e, e*).
-	for _, bk := range w.blocks {
-		if bk.kind != bkNonsym {
+		sz += dot(s, z)
+		if bk.kind == bkNonneg {
+			for j := range d {
+				if !(s[j] > 0 && z[j] > 0) {
+					return math.Inf(1)
+				}
+				b -= math.Log(s[j]) + math.Log(z[j])
+			}
 			continue
 		}
-		d := bk.hi - bk.lo
-		s := make([]float64, d)
-		z := make([]float64, d)
-		for i := range s {
-			s[i] = w.s[bk.lo+i] + alpha*w.ds[bk.lo+i]
-			z[i] = w.z[bk.lo+i] + alpha*w.dz[bk.lo+i]
+		fs, err := bk.c.Barrier(s)
+		if err != nil {
+			return math.Inf(1)
 		}
-		phi, ok := proximity(bk, s, z)
-		if !ok || phi-proximity0(bk) > proximityMax {
-			return false
+		fz, err := bk.c.Dual().Barrier(z)
+		if err != nil {
+			return math.Inf(1)
 		}
+		b += fs + fz - w.st[i].c0
 	}
-	return true
+	mu := (sz + tau*kap) / (w.nu + 1)
+	if !(mu > 0) {
+		return math.Inf(1)
+	}
+	b += (w.nu + 1) * math.Log(mu)
+	if math.IsNaN(b) {
+		return math.Inf(1)
+	}
+	return b
 }
 
-const proximityMax = 6.0
-
-func proximity(bk block, s, z []float64) (float64, bool) {
-	fs, err := bk.c.Barrier(s)
-	if err != nil {
-		return 0, false
+// barrierOffset is f(e) + f_{K*}(e) at the block's starting pair (e, e)
+// (e = −∇f(e) ∈ int K ∩ int K* for the non-symmetric cones), 0 for the
+// symmetric ones.
+func barrierOffset(bk block) float64 {
+	if bk.kind != bkNonsym {
+		return 0
 	}
-	fz, err := bk.c.Dual().Barrier(z)
-	if err != nil {
-		return 0, false
-	}
-	sz := dot(s, z)
-	if !(sz > 0) {
-		return 0, false
-	}
-	nu := float64(bk.nu)
-	v := fs + fz + nu*math.Log(sz/nu)
-	return v, !math.IsNaN(v) && !math.IsInf(v, 0)
-}
-
-func proximity0(bk block) float64 {
-	e, f := make([]float64, 3), make([]float64, 3)
+	e := make([]float64, bk.hi-bk.lo)
 	_ = bk.c.Identity(e)
-	_ = bk.c.Dual().Identity(f)
-	v, _ := proximity(bk, e, f)
-	return v
+	fs, _ := bk.c.Barrier(e)
+	fz, _ := bk.c.Dual().Barrier(e)
+	return fs + fz
 }
 
 // step does one predictor-corrector iteration; it returns the step length.
@@ -1062,11 +1014,21 @@ func (w *ipm) step() (float64, error) {
 		return 0, err
 	}
 	sigma := math.Pow(1-aa, 3)
-	// Combined.
+	// Combined. In the first iteration the second-order terms are scaled
+	// by α_aff (Clarabel's reduced correction for a badly centred start).
+	mc := 1.0
+	if w.iter == 0 {
+		mc = aa
+	}
+	if mc != 1 {
+		for i := range w.dza {
+			w.dza[i] *= mc
+		}
+	}
 	if err := w.combinedDs(sigma); err != nil {
 		return 0, err
 	}
-	dk := w.tau*w.kappa + w.dtauA*w.dkappaA - sigma*w.mu
+	dk := w.tau*w.kappa + mc*w.dtauA*w.dkappaA - sigma*w.mu
 	w.dtau, w.dkappa, err = w.direction(1-sigma, dk, w.dx, w.dz, w.ds)
 	if err != nil {
 		return 0, err
@@ -1076,8 +1038,46 @@ func (w *ipm) step() (float64, error) {
 		return 0, err
 	}
 	a *= stepFraction
+	// Safeguard of the third-order corrector of the non-symmetric blocks:
+	// if the corrected step is much shorter than the affine one (the
+	// corrector pushed the direction out of the neighbourhood, typically
+	// through a large Δτ), the combined direction is recomputed without it
+	// and the longer step is kept.
+	if w.nonsym && a < 0.5*aa {
+		dx, dz, ds := append([]float64(nil), w.dx...), append([]float64(nil), w.dz...), append([]float64(nil), w.ds...)
+		dt, dkp := w.dtau, w.dkappa
+		w.corr = 0
+		err := w.combinedDs(sigma)
+		w.corr = 1
+		if err != nil {
+			return 0, err
+		}
+		if w.dtau, w.dkappa, err = w.direction(1-sigma, dk, w.dx, w.dz, w.ds); err != nil {
+			return 0, err
+		}
+		b, err := w.maxStep(w.dx, w.dz, w.ds, w.dtau, w.dkappa)
+		if err != nil {
+			return 0, err
+		}
+		if b*stepFraction > a {
+			a = b * stepFraction
+		} else {
+			copy(w.dx, dx)
+			copy(w.dz, dz)
+			copy(w.ds, ds)
+			w.dtau, w.dkappa = dt, dkp
+		}
+	}
+	// The neighbourhood of the non-symmetric blocks is enforced in the
+	// dual scaling only (as Clarabel does): the primal-dual scaling's
+	// step is taken as it is, and a short one switches to the dual
+	// scaling for the iteration (run).
 	if w.nonsym {
-		for a > minStep && !w.centralityOK(a) {
+		// Accept B(α) below 1 + ½ per non-symmetric block (Clarabel's
+		// bound 1 is for one block; B adds up over the blocks), or not above
+		// its current value.
+		lim := math.Max(1+0.5*float64(w.nNonsym), w.barrierMeasure(0))
+		for a > minStep && !(w.barrierMeasure(a) <= lim) {
 			a *= 0.8
 		}
 	}
@@ -1094,4 +1094,18 @@ func (w *ipm) update(a float64) {
 	}
 	w.tau += a * w.dtau
 	w.kappa += a * w.dkappa
+	// Rescale the homogeneous iterate to max(τ, κ) = 1 (the embedding is
+	// invariant under a positive scaling), keeping its entries of order
+	// one on the way to a certificate (τ → 0, κ → ∞ or both → 0).
+	if c := math.Max(w.tau, w.kappa); c > 0 && !math.IsInf(c, 0) {
+		for j := range w.x {
+			w.x[j] /= c
+		}
+		for i := range w.z {
+			w.z[i] /= c
+			w.s[i] /= c
+		}
+		w.tau /= c
+		w.kappa /= c
+	}
 }

@@ -68,6 +68,10 @@ type kktSystem struct {
 	ab    [][]float64 // per dense block: Ã's block rows, dense d×|U| row-major
 	ldl   *sparse.LDL
 	nfact int
+	// fallback: the AMD-ordered factorization of factor is in use.
+	fallback bool
+	signs    []int8
+	workers  int
 
 	rhs, sol, prhs, psol, res, corr []float64
 	kv0, kz                         [][]float64
@@ -304,6 +308,7 @@ func newKKT(eq *equilibration, blocks []block, workers int) (*kktSystem, error) 
 		return nil, fmt.Errorf("%w: the KKT analysis failed: %v", ErrSingular, err)
 	}
 	k.ldl = ldl
+	k.signs, k.workers = signs, workers
 	k.rhs, k.sol = make([]float64, N), make([]float64, N)
 	k.prhs, k.psol = make([]float64, N), make([]float64, N)
 	return k, nil
@@ -343,11 +348,27 @@ func (k *kktSystem) setDenseW(b int, bk block, wm []float64) {
 	}
 }
 
+// factor refactors the matrix. If the factorization meets a non-finite
+// pivot (a singular x block — free variables outside every cone row with
+// no quadratic term — makes the normal-equations order pivot on ε and
+// then overflow), it switches for the rest of the solve to an LDL with
+// AMD on the whole matrix and a larger static regularization 1e-7, whose
+// error the refinement against the unregularized matrix removes.
 func (k *kktSystem) factor() error {
 	k.nfact++
-	if err := k.ldl.Refactor(k.mat); err != nil {
+	err := k.ldl.Refactor(k.mat)
+	if err == nil {
+		return nil
+	}
+	if k.fallback {
 		return fmt.Errorf("%w: KKT factorization: %v", ErrSingular, err)
 	}
+	k.fallback = true
+	ldl, err2 := sparse.NewLDL(k.mat, k.signs, &sparse.LDLSettings{Workers: k.workers, StaticReg: 1e-7})
+	if err2 != nil {
+		return fmt.Errorf("%w: KKT factorization: %v (fallback: %v)", ErrSingular, err, err2)
+	}
+	k.ldl = ldl
 	return nil
 }
 

@@ -202,11 +202,6 @@ func (w *ipm) run() (*Solution, error) {
 			return sol, fmt.Errorf("cone: canceled after %d iterations: %w", w.iter, err)
 		}
 		a, err := w.step()
-		if err == nil && w.nonsym && a < minSwitchStep && !w.dualMode {
-			w.dualMode = true
-			a, err = w.step()
-		}
-		w.dualMode = false
 		if err != nil {
 			return w.fail(err)
 		}
