@@ -170,7 +170,8 @@ func (c *qpAsCone) thetaFromQP(t *testing.T, ql *qp.SparseLayout, d []float64) [
 }
 
 // The cone program's derivatives equal qp.SolveSparse's own on QPs and LPs
-// written as cone programs: VJP (mapped back to qp's θ) and JVP.
+// written as cone programs: VJP (mapped back to qp's θ) and JVP, at the
+// cone program's solution by cone.Solve (which equals qp's, mapped).
 func TestDerivativesMatchSparseQP(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, tc := range []struct {
@@ -191,7 +192,14 @@ func TestDerivativesMatchSparseQP(t *testing.T) {
 			require.NoError(t, err)
 			ql := qs.Layout()
 			c := newQPAsCone(t, qpb, ql)
-			sol := c.solution(qs)
+			mapped := c.solution(qs)
+			// The same QP solved by cone.Solve (then refined): the same
+			// point, and its derivatives are checked below.
+			sol, err := Solve(context.Background(), c.pb, &Settings{Tol: 1e-10})
+			require.NoError(t, err)
+			_, err = sol.Refine(context.Background(), 0)
+			require.NoError(t, err)
+			require.Less(t, diffRel(mapped.X, sol.X), 1e-8, "cone.Solve's x vs qp.SolveSparse's")
 			l := sol.Layout()
 			n, m := tc.n, tc.m
 			for trial := range 3 {
