@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/optlayers/optlayers/internal/testutil"
+	"github.com/optlayers/optlayers/sparse"
+	"gonum.org/v1/gonum/mat"
 )
 
 // Adversarial input for every exported entry point: each call returns a
@@ -275,6 +277,94 @@ func TestAdversarial(t *testing.T) {
 			return func() error { return testutil.Finite("SOCExpansion", []float64{e}, p, q) }, nil
 		},
 		Any: []error{ErrNaN},
+	})
+	testutil.RunAdversarial(t, cases)
+}
+
+// TestSolveAdversarial: bad input to Solve gives its sentinel, extreme
+// but valid input a result that passes its check or a documented error,
+// never a panic or a silent non-finite answer.
+func TestSolveAdversarial(t *testing.T) {
+	base := func() *Problem {
+		a, _ := sparse.FromDense(mat.NewDense(3, 2, []float64{1, 0, 0, 1, -1, -1}))
+		k, _ := NewProduct(Nonnegative{3})
+		return &Problem{P: []float64{1, 2}, A: a, B: []float64{1, 1, 1}, K: k}
+	}
+	solveCheck := func(pb *Problem, s *Settings) func(ctx context.Context) (func() error, error) {
+		return func(ctx context.Context) (func() error, error) {
+			sol, err := Solve(ctx, pb, s)
+			return func() error {
+				if sol == nil {
+					return errors.New("nil solution with a nil error")
+				}
+				if sol.Status != Optimal {
+					return fmt.Errorf("status %v with a nil error", sol.Status)
+				}
+				return testutil.Finite("Solve", sol.X, sol.S, sol.Y, []float64{sol.Objective})
+			}, err
+		}
+	}
+	var cases []testutil.Case
+	add := func(name string, pb func() *Problem, s *Settings, want error, anyOf ...error) {
+		cases = append(cases, testutil.Case{Name: "Solve/" + name, Call: solveCheck(pb(), s), Want: want, Any: anyOf})
+	}
+	add("ok", base, nil, nil)
+	add("nil-problem", func() *Problem { return nil }, nil, ErrInvalid)
+	add("nil-K", func() *Problem { pb := base(); pb.K = nil; return pb }, nil, ErrInvalid)
+	add("empty-K", func() *Problem { pb := base(); pb.K = &Product{}; return pb }, nil, ErrInvalid)
+	add("free-block", func() *Problem { pb := base(); pb.K, _ = NewProduct(Nonnegative{2}, Free{1}); return pb }, nil, ErrInvalid)
+	add("empty-P", func() *Problem { pb := base(); pb.P = nil; return pb }, nil, ErrDims)
+	add("empty-B", func() *Problem { pb := base(); pb.B = nil; return pb }, nil, ErrDims)
+	add("nil-A", func() *Problem { pb := base(); pb.A = nil; return pb }, nil, ErrDims)
+	add("A-shape", func() *Problem {
+		pb := base()
+		pb.A, _ = sparse.FromDense(mat.NewDense(3, 3, nil))
+		return pb
+	}, nil, ErrDims)
+	add("K-dim", func() *Problem { pb := base(); pb.K, _ = NewProduct(Nonnegative{4}); return pb }, nil, ErrDims)
+	add("Q-shape", func() *Problem {
+		pb := base()
+		pb.Q, _ = sparse.SymFromDense(mat.NewSymDense(3, nil))
+		return pb
+	}, nil, ErrDims)
+	add("Q-indefinite", func() *Problem {
+		pb := base()
+		pb.Q, _ = sparse.SymFromDense(mat.NewSymDense(2, []float64{1, 0, 0, -1}))
+		return pb
+	}, nil, ErrInvalid)
+	add("P-NaN", func() *Problem { pb := base(); pb.P[0] = nan; return pb }, nil, ErrNaN)
+	add("B-Inf", func() *Problem { pb := base(); pb.B[1] = inf; return pb }, nil, ErrNaN)
+	for _, s := range []*Settings{{Tol: -1}, {Tol: nan}, {Tol: inf}, {MaxIter: -1}, {Workers: -2}} {
+		add(fmt.Sprintf("settings/%+v", *s), base, s, ErrInvalid)
+	}
+	add("warm/short", base, &Settings{WarmStart: &Start{X: []float64{1}}}, ErrDims)
+	add("warm/S-long", base, &Settings{WarmStart: &Start{X: []float64{1, 1}, S: make([]float64, 4)}}, ErrDims)
+	add("warm/NaN", base, &Settings{WarmStart: &Start{X: []float64{nan, 1}}}, ErrNaN)
+	add("warm/outside", base, &Settings{WarmStart: &Start{X: []float64{-5, 7}, S: []float64{-1, -1, -1}, Y: []float64{-3, 0, 0}}}, nil)
+	add("MaxIter=1", base, &Settings{MaxIter: 1}, ErrNotConverged)
+	for _, v := range []float64{1e300, -1e300, 1e-300, 5e-324} {
+		add(fmt.Sprintf("P=%g", v), func() *Problem { pb := base(); pb.P[0] = v; return pb }, nil, nil, ErrNotConverged, ErrUnbounded, ErrInfeasible, ErrNaN, ErrSingular)
+		add(fmt.Sprintf("B=%g", v), func() *Problem { pb := base(); pb.B[0] = v; return pb }, nil, nil, ErrNotConverged, ErrUnbounded, ErrInfeasible, ErrNaN, ErrSingular)
+		add(fmt.Sprintf("A=%g", v), func() *Problem {
+			pb := base()
+			pb.A, _ = sparse.FromDense(mat.NewDense(3, 2, []float64{v, 0, 0, 1, -1, -1}))
+			return pb
+		}, nil, nil, ErrNotConverged, ErrUnbounded, ErrInfeasible, ErrNaN, ErrSingular)
+	}
+	for _, k := range []Cone{SecondOrder{3}, PSD{2}, Exp{}, ExpDual{}, Power{0.4}, PowerDual{0.4}} {
+		add(fmt.Sprintf("cone/%s/zero-data", coneName(k)), func() *Problem {
+			a, _ := sparse.FromDense(mat.NewDense(3, 2, nil))
+			kk, _ := NewProduct(k)
+			return &Problem{P: []float64{0, 0}, A: a, B: make([]float64, 3), K: kk}
+		}, nil, nil, ErrNotConverged, ErrUnbounded, ErrInfeasible)
+	}
+	cases = append(cases, testutil.Case{
+		Name: "Solve/canceled",
+		Call: func(context.Context) (func() error, error) {
+			_, err := Solve(testutil.Canceled(), base(), nil)
+			return nil, err
+		},
+		Want: context.Canceled,
 	})
 	testutil.RunAdversarial(t, cases)
 }

@@ -110,62 +110,75 @@
 // cone, and bisection on the closed-form membership test for the
 // exponential and power cones (whose feasible steps form an interval).
 //
-// # Design of the conic interior-point solver (not built yet)
+// # The conic interior-point solver
 //
-// These notes plan the solver of issue 15 on top of this package and
-// package sparse; nothing below exists in code yet.
+// Solve (solve.go, ipm.go, kkt.go, equilibrate.go, certificate.go)
+// solves the Problem
 //
-// Problem and embedding. minimize ½xᵀPx + qᵀx subject to Ax + s = b,
-// s ∈ K, K a Product (Zero blocks for equalities, then Nonnegative,
-// SecondOrder, PSD, Exp, Power and duals), in the homogeneous embedding
-// of Clarabel (Goulart & Chen, "Clarabel: an interior-point solver for
-// conic programs with quadratic objectives", 2024): unknowns
-// (x, z, s, τ, κ) with
+//	minimize ½xᵀQx + pᵀx  subject to  Ax + s = b,  s ∈ K,
 //
-//	Px + Aᵀz + qτ = 0,   Ax + s − bτ = 0,
-//	κ + qᵀx + bᵀz + xᵀPx/τ = 0,   (s, z) ∈ K × K*,  τ, κ ≥ 0,
+// K a Product of Zero (equalities), Nonnegative, SecondOrder, PSD, Exp,
+// ExpDual, Power and PowerDual blocks (Free is refused), in the
+// homogeneous embedding of Clarabel (Goulart & Chen, "Clarabel: an
+// interior-point solver for conic programs with quadratic objectives",
+// 2024): unknowns (x, z, s, τ, κ) with
 //
-// so τ → 0 with κ > 0 certifies infeasibility (bᵀz < 0 with Aᵀz = 0,
-// z ∈ K*) or unboundedness (qᵀx < 0 with Px = 0, Ax + s = 0, s ∈ K); the
-// solver returns them as ErrInfeasible / ErrUnbounded with the
-// certificate in the solution, never an iterate dressed as an answer.
+//	Qx + Aᵀz + pτ = 0,   Ax + s − bτ = 0,
+//	κ + pᵀx + bᵀz + xᵀQx/τ = 0,   (s, z) ∈ K × K*,  τ, κ ≥ 0,
 //
-// Linear algebra. Each iteration solves twice with the quasi-definite
+// so τ → 0 with κ > 0 ends in a certificate of infeasibility (bᵀy < 0,
+// Aᵀy = 0, y ∈ K*) or unboundedness (pᵀx < 0, Qx = 0, −Ax ∈ K), each
+// accepted only after its check on the caller's data (certificate.go)
+// and returned in Solution.Certificate with ErrInfeasible / ErrUnbounded.
+// Status Optimal means the residuals recomputed from the unscaled (x, s,
+// y) passed Settings.Tol; otherwise the best iterate comes back with
+// ErrNotConverged (or Canceled with the context's error).
 //
-//	[P + εI   Aᵀ        ]
-//	[A        −WᵀW − εI ]
+// Steps. Mehrotra's predictor-corrector with the Nesterov–Todd scaling
+// on the symmetric blocks (λ = Lambda(), Jordan, JordanDiv); on the
+// exponential and power blocks the dual scaling H = μ∇²f_{K*}(z) with the
+// dual cone's barrier in closed form, the third-order corrector of Dahl &
+// Andersen (BarrierThird of the dual cone) with a safeguard that drops it
+// when it shortens the step, and backtracking on Clarabel's barrier
+// neighbourhood. The primal-dual Scaling of those cones (above) is not
+// used by Solve: on a power cone with α = 0.2 its iteration stalls, and
+// its conjugate barrier gradient −∇f*(z), a Newton solve, fails near the
+// boundary of K* (see ipm.go). Step α = 0.99 of the largest step to the
+// boundaries (MaxStep on s, and on z against the dual cone), the iterate
+// rescaled to max(τ, κ) = 1 after each step.
 //
-// (one solve for the constant right-hand side (−q, b) that eliminates
-// τ, one per step direction), factored once per iteration by
-// sparse.NewLDL with signs +1/−1 (symbolic analysis and AMD once, then
-// Refactor), with iterative refinement against the unregularized matrix.
-// WᵀW comes from Cone.Scaling block by block: diagonal on the orthant,
-// dense 3×3 on the exponential and power cones, ScalingMatrix blocks on
-// PSD; on a large second-order cone the dense block would be replaced by
-// its diagonal-plus-rank-two expansion in two extra sparse
-// rows and columns, as ECOS does (Domahidi, Chu & Boyd, "ECOS: an SOCP
-// solver for embedded systems", ECC 2013): [SOCExpansion].
+// Linear algebra. The Newton system is solved in the scaled form of
+// CVXOPT: with Ā = WA block by block and ũ = W⁻ᵀΔz,
 //
-// Steps. Start from Identity (s = z = e, shifted into the cone). For the
-// symmetric blocks, Mehrotra's predictor-corrector in scaled variables
-// (λ = Lambda()): affine step with complementarity right-hand side
-// −λ∘λ (Jordan), centering σ = (1 − α_aff)³, combined step with
-// −λ∘λ − (W⁻ᵀΔs_aff)∘(WΔz_aff) + σμe, divided by λ with JordanDiv. For
-// the exponential and power blocks, the corrector of Dahl & Andersen
-// and Clarabel: the third-order term −½∇³f*(z)[Δz, (∇²f*(z))⁻¹Δs], from
-// BarrierThird of the conjugate's point (∇³f*(z)[u, v] =
-// H⁻¹∇³f(x)[H⁻¹u, H⁻¹v], x = −∇f*(z), H = ∇²f(x)), and a centrality
-// check of the step through Barrier. Step length α =
-// 0.99·min over blocks of MaxStep(s, Δs) and MaxStep(z, Δz) (z against
-// the dual cone), with backtracking on the non-symmetric neighbourhood.
+//	[Q   Āᵀ] [Δx]   [r_x ]
+//	[Ā   −I] [ũ ] = [W r_z]     (0 instead of −I on the Zero rows),
 //
-// Around the iterations. Ruiz equilibration of [P Aᵀ; A 0] with one scale
-// per cone block for the blocks whose membership is not invariant under
-// diagonal scaling (SecondOrder, PSD, Exp, Power); cost scaling;
-// Settings.Tol on the relative primal and dual residuals and gap,
-// Settings.MaxIter, WarmStart (x, s, z pushed into the interior),
-// ctx checked every iteration, Logger; status and residuals on every
-// solution.
+// quasi-definite, factored by sparse.NewLDL with signs +1/−1 in a fixed
+// order: the ũ rows of the cone blocks first (pivots −1: their
+// elimination forms the normal matrix Q + ĀᵀĀ), the x and Zero rows
+// after in the AMD order of that reduced pattern; the symbolic analysis
+// is done once, the numeric factorization every iteration (static
+// regularization 1e-8, dynamic regularization of tiny pivots), with an
+// AMD-ordered, more regularized fallback if a factorization overflows.
+// On the orthant W is diagonal (Ā keeps A's pattern); on second-order,
+// exponential and power blocks W is dense, on PSD blocks the congruence
+// X ↦ R⁻¹XR⁻ᵀ, and the block's rows share the union of their patterns;
+// the rows of a dense block form one supernode. Each solve is refined
+// against the unregularized matrix (sparse.LDL's refinement, then
+// flexible GMRES preconditioned by the factorization: near the end H
+// spans many orders of magnitude and the plain refinement stalls).
+// SOCExpansion (the ECOS expansion of a large second-order block) is not
+// used yet: a large second-order cone with scattered rows gives dense
+// rows of Ā.
+//
+// Around the iterations. Ruiz equilibration of [Q Aᵀ; A 0] with one
+// scale per second-order, PSD, exponential or power block, and a cost
+// scale; Q is checked positive semidefinite (an LDLᵀ of Q + εI); the
+// start is CVXOPT's (two least-squares solves, shifted into the cones)
+// for symmetric cones and the central point for the others;
+// Settings.WarmStart is pushed into the interior; ctx is checked every
+// iteration, and the Logger gets an Info record per stage and a Debug
+// record per iteration.
 //
 // Derivatives (built: layout.go, condition.go, diff.go, refine.go). A
 // Solution implements implicit.ContextDifferentiable on θ = (Q's stored

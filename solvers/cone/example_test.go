@@ -3,9 +3,12 @@ package cone_test
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"github.com/optlayers/optlayers/solvers/cone"
 	"github.com/optlayers/optlayers/solvers/project"
+	"github.com/optlayers/optlayers/sparse"
+	"gonum.org/v1/gonum/mat"
 )
 
 // Project a point onto the second-order cone ‖x‖ ≤ t and apply the
@@ -71,4 +74,29 @@ func ExamplePSD() {
 	// Output:
 	// 1.5 1.5
 	// 1.5 1.5
+}
+
+// ExampleSolve minimizes x + y over the disc ‖(x, y) − (2, 1)‖ ≤ 1: a
+// second-order cone program whose solution is the centre minus
+// (1, 1)/√2. The constraint is written Ax + s = b with s = (1, x − 2,
+// y − 1) in the second-order cone of R³.
+func ExampleSolve() {
+	a, _ := sparse.FromDense(mat.NewDense(3, 2, []float64{
+		0, 0,
+		-1, 0,
+		0, -1,
+	}))
+	k, _ := cone.NewProduct(cone.SecondOrder{N: 3})
+	pb := &cone.Problem{P: []float64{1, 1}, A: a, B: []float64{1, -2, -1}, K: k}
+	sol, err := cone.Solve(context.Background(), pb, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(sol.Status)
+	fmt.Printf("x = (%.6f, %.6f), objective %.6f (2 − 1/√2 = %.6f, 3 − √2 = %.6f)\n",
+		sol.X[0], sol.X[1], sol.Objective, 2-1/math.Sqrt2, 3-math.Sqrt2)
+	// Output:
+	// Optimal
+	// x = (1.292893, 0.292893), objective 1.585786 (2 − 1/√2 = 1.292893, 3 − √2 = 1.585786)
 }

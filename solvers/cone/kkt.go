@@ -253,6 +253,20 @@ func newKKT(eq *equilibration, blocks []block, workers int) (*kktSystem, error) 
 			add(n+i, n+i, -1)
 		}
 	}
+	// Structural zeros between the ũ rows of each dense block: they make
+	// the block's columns one supernode (the same pattern U below), so
+	// its elimination updates Q̃ + ĀᵀĀ by one dense rank-d product
+	// instead of d rank-one updates.
+	for _, bk := range blocks {
+		if !bk.dense() {
+			continue
+		}
+		for i := bk.lo; i < bk.hi; i++ {
+			for r := bk.lo; r < i; r++ {
+				add(n+r, n+i, 0)
+			}
+		}
+	}
 	eri, eci := make([]int, len(ents)), make([]int, len(ents))
 	ids := make([]float64, len(ents))
 	for e, x := range ents {
@@ -354,6 +368,70 @@ func (k *kktSystem) setDenseW(b int, bk block, wm []float64) {
 // then overflow), it switches for the rest of the solve to an LDL with
 // AMD on the whole matrix and a larger static regularization 1e-7, whose
 // error the refinement against the unregularized matrix removes.
+// setPSDW writes the rows of PSD block b as WÃ_b, W(X) = R⁻¹XR⁻ᵀ
+// applied to each column of Ã_b (an svec) in turn: T = R⁻¹X, then the
+// lower triangle of TR⁻ᵀ, about 1.5N³ operations per column instead of
+// the d² = N⁴/4 of a dense W.
+func (k *kktSystem) setPSDW(b int, bk block, sc *psdScaling) {
+	n := sc.n
+	u := len(k.uni[b])
+	ab := k.ab[b]
+	raw := sc.rinv.RawMatrix()
+	ri := make([]float64, n*n) // R⁻¹ row-major
+	for i := range n {
+		copy(ri[i*n:(i+1)*n], raw.Data[i*raw.Stride:i*raw.Stride+n])
+	}
+	x := make([]float64, n*n)
+	tm := make([]float64, n*n)
+	const s2 = math.Sqrt2
+	for c := range u {
+		// X = smat of column c.
+		p := 0
+		for j := range n {
+			for i := j; i < n; i++ {
+				v := ab[(p)*u+c]
+				if i != j {
+					v /= s2
+				}
+				x[i*n+j], x[j*n+i] = v, v
+				p++
+			}
+		}
+		// T = R⁻¹X.
+		for i := range n {
+			row := tm[i*n : (i+1)*n]
+			clear(row)
+			for kk := range n {
+				a := ri[i*n+kk]
+				if a == 0 {
+					continue
+				}
+				xr := x[kk*n : (kk+1)*n]
+				for j := range row {
+					row[j] += a * xr[j]
+				}
+			}
+		}
+		// Y = TR⁻ᵀ, lower triangle, written as svec into the rows.
+		p = 0
+		for j := range n {
+			rj := ri[j*n : (j+1)*n]
+			for i := j; i < n; i++ {
+				ti := tm[i*n : (i+1)*n]
+				v := 0.0
+				for kk := range n {
+					v += ti[kk] * rj[kk]
+				}
+				if i != j {
+					v *= s2
+				}
+				k.kv[k.posA[bk.lo+p][c]] = v
+				p++
+			}
+		}
+	}
+}
+
 func (k *kktSystem) factor() error {
 	k.nfact++
 	err := k.ldl.Refactor(k.mat)

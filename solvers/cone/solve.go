@@ -7,6 +7,7 @@ import (
 	"math"
 
 	"github.com/optlayers/optlayers/internal/guard"
+	"github.com/optlayers/optlayers/sparse"
 )
 
 // errInternal is matched by the error of an internal panic caught by
@@ -35,7 +36,7 @@ var errInternal = errors.New("cone: internal error")
 // the best iterate, or Canceled with the context's error wrapped.
 //
 // Bad input gives ErrInvalid (nil problem, nil or invalid K, a Free
-// block in K, bad settings), ErrDims (empty or mismatched dimensions) or
+// block in K, a Q that is not positive semidefinite, bad settings), ErrDims (empty or mismatched dimensions) or
 // ErrNaN (non-finite P, B or warm start), with a nil Solution.
 func Solve(ctx context.Context, pb *Problem, s *Settings) (sol *Solution, err error) {
 	defer guard.Recover(&err, errInternal)
@@ -116,6 +117,9 @@ func validateProblem(pb *Problem) ([]block, error) {
 			return nil, fmt.Errorf("%w: Q is %d×%d, want %d×%d", ErrDims, r, c, n, n)
 		}
 	}
+	if err := checkQ(pb.Q); err != nil {
+		return nil, err
+	}
 	if !finite(pb.P) {
 		return nil, fmt.Errorf("%w: P", ErrNaN)
 	}
@@ -157,6 +161,32 @@ func validateProblem(pb *Problem) ([]block, error) {
 		return nil, err
 	}
 	return blocks, nil
+}
+
+// checkQ refuses a Q that is not positive semidefinite: the LDLᵀ of
+// Q + εI, ε = 1e-8·max(1, max|Qᵢⱼ|), has a pivot ≤ 0 (replaced by the
+// dynamic regularization, which counts it) exactly when Q has an
+// eigenvalue below about −ε. Without the check an indefinite Q would let
+// the iteration stop at a KKT point that is not a minimum.
+func checkQ(q *sparse.SymCSC) error {
+	if q == nil || q.NNZ() == 0 {
+		return nil
+	}
+	n := q.SymmetricDim()
+	_, _, v := q.Upper().Raw()
+	eps := 1e-8 * math.Max(1, normInf(v))
+	signs := make([]int8, n)
+	for i := range signs {
+		signs[i] = 1
+	}
+	f, err := sparse.NewLDL(q, signs, &sparse.LDLSettings{StaticReg: eps, DynamicTol: -1, DynamicReg: eps, MaxIter: -1})
+	if err != nil {
+		return fmt.Errorf("%w: Q: %v", ErrInvalid, err)
+	}
+	if f.Stats().Dynamic > 0 {
+		return fmt.Errorf("%w: Q is not positive semidefinite", ErrInvalid)
+	}
+	return nil
 }
 
 func checkStart(pb *Problem, ws *Start) error {
@@ -233,9 +263,19 @@ func (w *ipm) notConverged(err error) (*Solution, error) {
 
 func (w *ipm) bestSolution() *Solution {
 	if w.best == nil {
-		// No evaluated iterate: the unscaled current point.
+		// No finite evaluated iterate: the unscaled current point if it is
+		// finite, else zeros (never a non-finite point).
 		sol := w.unscaled()
+		if !finite(sol.X) || !finite(sol.S) || !finite(sol.Y) {
+			clear(sol.X)
+			clear(sol.S)
+			clear(sol.Y)
+		}
 		w.userResiduals(sol)
+		if !finite([]float64{sol.Objective, sol.Residuals.Primal, sol.Residuals.Dual, sol.Residuals.Gap}) {
+			sol.Objective = 0
+			sol.Residuals = Residuals{Primal: math.Inf(1), Dual: math.Inf(1), Gap: math.Inf(1)}
+		}
 		return sol
 	}
 	sol := *w.best
@@ -284,7 +324,13 @@ func (w *ipm) userResiduals(sol *Solution) float64 {
 	}
 	xqx, px, by := dot(x, qx), dot(pb.P, x), dot(pb.B, y)
 	gap := math.Abs(xqx + px + by)
-	sol.Residuals = Residuals{Primal: rp, Dual: rd, Gap: gap}
+	nanInf := func(v float64) float64 {
+		if math.IsNaN(v) {
+			return math.Inf(1)
+		}
+		return v
+	}
+	sol.Residuals = Residuals{Primal: nanInf(rp), Dual: nanInf(rd), Gap: nanInf(gap)}
 	sol.Objective = 0.5*xqx + px
 	sp, sd, sg := 1.0, 1.0, 1.0
 	if !w.set.Absolute {

@@ -531,3 +531,173 @@ func TestMarosMeszaros(t *testing.T) {
 }
 
 var _ = errors.Is
+
+func caseByName(t *testing.T, name string) refCase {
+	for _, c := range loadCases(t, "testdata/cvxopt_cases.json") {
+		if c.Name == name {
+			return c
+		}
+	}
+	t.Fatalf("no case %s", name)
+	return refCase{}
+}
+
+// TestBadlyScaled: the SOCP socp-eq-30 with its orthant rows scaled by
+// 10^U(−6, 6), each second-order block by one 10^U(−3, 3), the equality
+// rows by 10^U(−6, 6) and the variables by 10^U(−3, 3): the solution maps
+// back (x = Dx′) to the known one.
+func TestBadlyScaled(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	c := caseByName(t, "socp-eq-30")
+	pb, err := c.problem()
+	require.NoError(t, err)
+	n, m := pb.Dims()
+	A := pb.A.Dense()
+	r := make([]float64, m)
+	off := pb.K.Offsets()
+	for bi, k := range pb.K.Cones() {
+		switch k.(type) {
+		case SecondOrder:
+			v := math.Pow(10, 6*rng.Float64()-3)
+			for i := off[bi]; i < off[bi+1]; i++ {
+				r[i] = v
+			}
+		default:
+			for i := off[bi]; i < off[bi+1]; i++ {
+				r[i] = math.Pow(10, 12*rng.Float64()-6)
+			}
+		}
+	}
+	d := make([]float64, n)
+	for j := range d {
+		d[j] = math.Pow(10, 6*rng.Float64()-3)
+	}
+	rows := make([][]float64, m)
+	b := make([]float64, m)
+	for i := range m {
+		rows[i] = make([]float64, n)
+		for j := range n {
+			rows[i][j] = r[i] * A.At(i, j) * d[j]
+		}
+		b[i] = r[i] * pb.B[i]
+	}
+	p := make([]float64, n)
+	for j := range n {
+		p[j] = d[j] * pb.P[j]
+	}
+	spb := rowsProblem(t, rows, b, p, nil, pb.K.Cones()...)
+	sol := solveOK(t, spb, &Settings{Tol: 1e-10})
+	require.InDelta(t, c.ObjTrue, sol.Objective, 1e-7*math.Max(1, math.Abs(c.ObjTrue)))
+	x := make([]float64, n)
+	for j := range n {
+		x[j] = d[j] * sol.X[j]
+	}
+	require.Less(t, relDiff(x, c.XTrue), 1e-6)
+}
+
+// TestRedundantEqualities: socp-eq-30 with every equality row twice (a
+// rank-deficient equality block; the multipliers are not unique): the
+// same x and objective.
+func TestRedundantEqualities(t *testing.T) {
+	c := caseByName(t, "socp-eq-30")
+	pb, err := c.problem()
+	require.NoError(t, err)
+	n, m := pb.Dims()
+	A := pb.A.Dense()
+	ks := pb.K.Cones()
+	meq := ks[0].(Zero).N
+	var rows [][]float64
+	var b []float64
+	for i := range meq {
+		for range 2 {
+			rows = append(rows, mat.Row(nil, i, A))
+			b = append(b, pb.B[i])
+		}
+	}
+	for i := meq; i < m; i++ {
+		rows = append(rows, mat.Row(nil, i, A))
+		b = append(b, pb.B[i])
+	}
+	cones := append([]Cone{Zero{2 * meq}}, ks[1:]...)
+	sol := solveOK(t, rowsProblem(t, rows, b, pb.P, nil, cones...), &Settings{Tol: 1e-10})
+	require.InDelta(t, c.ObjTrue, sol.Objective, 1e-7*math.Max(1, math.Abs(c.ObjTrue)))
+	require.Less(t, relDiff(sol.X, c.XTrue), 1e-7)
+	_ = n
+}
+
+// TestDegenerateLP: min x₁ + x₂ s.t. x ≥ 0, x₁ + x₂ ≥ 0, x₁ − x₂ ≥ 0,
+// 2x₁ + x₂ ≥ 0: the optimum x = 0 has five active constraints in R².
+func TestDegenerateLP(t *testing.T) {
+	bd := &builder{n: 2}
+	bd.add(Nonnegative{5}, bd.lin(0, 0, 1.0), bd.lin(0, 1, 1.0), bd.lin(0, 0, 1.0, 1, 1.0), bd.lin(0, 0, 1.0, 1, -1.0), bd.lin(0, 0, 2.0, 1, 1.0))
+	sol := solveOK(t, bd.problem(t, []float64{1, 1}, nil), nil)
+	require.InDelta(t, 0, sol.Objective, 1e-8)
+	require.InDelta(t, 0, sol.X[0], 1e-7)
+	require.InDelta(t, 0, sol.X[1], 1e-7)
+}
+
+// TestLambdaMax: min t s.t. tI − M ⪰ 0 is λ_max(M), with the slack
+// tI − M of rank N − 1 at the solution (a rank-deficient PSD solution).
+func TestLambdaMax(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	for _, N := range []int{3, 6, 10} {
+		M := mat.NewSymDense(N, nil)
+		for i := range N {
+			for j := i; j < N; j++ {
+				M.SetSym(i, j, rng.NormFloat64())
+			}
+		}
+		var es mat.EigenSym
+		require.True(t, es.Factorize(M, false))
+		vals := es.Values(nil)
+		lmax := vals[len(vals)-1]
+		// s = svec(tI − M) = t·svec(I) − svec(M).
+		d := N * (N + 1) / 2
+		rows := make([][]float64, d)
+		b := make([]float64, d)
+		sm := make([]float64, d)
+		require.NoError(t, Svec(sm, M))
+		id := make([]float64, d)
+		require.NoError(t, PSD{N}.Identity(id))
+		for i := range d {
+			rows[i] = []float64{-id[i]}
+			b[i] = -sm[i]
+		}
+		sol := solveOK(t, rowsProblem(t, rows, b, []float64{1}, nil, PSD{N}), &Settings{Tol: 1e-10})
+		require.InDelta(t, lmax, sol.X[0], 1e-8*math.Max(1, math.Abs(lmax)), "N=%d", N)
+	}
+}
+
+// TestSOCApex: min t s.t. ‖(x₁ − 1, x₂ + 2)‖ ≤ t: the slack is the apex of
+// the cone at the solution t = 0, x = (1, −2).
+func TestSOCApex(t *testing.T) {
+	bd := &builder{n: 3}
+	bd.add(SecondOrder{3}, bd.lin(0, 2, 1.0), bd.lin(-1, 0, 1.0), bd.lin(2, 1, 1.0))
+	sol := solveOK(t, bd.problem(t, []float64{0, 0, 1}, nil), nil)
+	require.InDelta(t, 0, sol.Objective, 1e-7)
+	require.InDelta(t, 1, sol.X[0], 1e-6)
+	require.InDelta(t, -2, sol.X[1], 1e-6)
+}
+
+// TestWarmStartAndCancel: a warm start from the solution gives the same
+// solution; a canceled context stops with Status Canceled and the
+// context's error.
+func TestWarmStartAndCancel(t *testing.T) {
+	c := caseByName(t, "qp-soc-40")
+	pb, err := c.problem()
+	require.NoError(t, err)
+	cold := solveOK(t, pb, nil)
+	warm := solveOK(t, pb, &Settings{WarmStart: &Start{X: cold.X, S: cold.S, Y: cold.Y}})
+	require.Less(t, relDiff(warm.X, cold.X), 1e-5)
+	t.Logf("cold %d iterations, warm %d", cold.Iterations, warm.Iterations)
+	// X only.
+	warm = solveOK(t, pb, &Settings{WarmStart: &Start{X: cold.X}})
+	require.Less(t, relDiff(warm.X, cold.X), 1e-5)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	sol, err := Solve(ctx, pb, nil)
+	require.ErrorIs(t, err, context.Canceled)
+	require.Equal(t, Canceled, sol.Status)
+	require.Len(t, sol.X, len(pb.P))
+}

@@ -102,7 +102,7 @@ def sym_rows_to_svec_map(n):
     return out
 
 
-def make(rng, name, n, meq, nl, socs, psds, density, quad=False):
+def make(rng, name, n, meq, nl, socs, psds, density, quad=False, keep_n=False):
     """Build one instance; returns the JSON dict (with CVXOPT's answer)."""
     # Our slack blocks (svec for PSD) and CVXOPT's (full matrices).
     # The number of conditions the complementary pairs pin on x (the
@@ -122,7 +122,9 @@ def make(rng, name, n, meq, nl, socs, psds, density, quad=False):
         s0_psd.append(S)
         z0_psd.append(Z)
         pinned += pn
-    if quad:
+    if quad or keep_n:
+        # keep_n (benchmarks): n as given; the optimal value is still
+        # known, the optimal point may not be unique.
         nact = max(0, min(nl, n - pinned))
     else:
         nact = max(0, min(nl, n - pinned))
@@ -283,12 +285,12 @@ def main():
 
     # Benchmark instances (sizes where conelp takes ≥ 0.1 s on this machine).
     rng = np.random.default_rng(15)
-    socs = [10] * 40
-    bench = make(rng, "socp-n200-m460", 200, 10, 50, socs, [], 0.03)
+    socs = [10] * 60
+    bench = make(rng, "socp", 300, 10, 80, socs, [], 0.02, keep_n=True)
     with open("testdata/bench_socp.json", "w") as f:
         json.dump(bench, f, separators=(",", ":"))
     rng = np.random.default_rng(16)
-    bench = make(rng, "sdp-n60-psd20x2", 60, 0, 20, [], [20, 20], 0.05)
+    bench = make(rng, "sdp", 150, 0, 30, [], [24, 24, 24], 0.04, keep_n=True)
     with open("testdata/bench_sdp.json", "w") as f:
         json.dump(bench, f, separators=(",", ":"))
 
