@@ -128,3 +128,34 @@ func BenchmarkCvxoptSOCP(b *testing.B) { benchCvxopt(b, "socp-") }
 
 // BenchmarkCvxoptSDP times Solve on the SDPs of the cvxopt protocol.
 func BenchmarkCvxoptSDP(b *testing.B) { benchCvxopt(b, "sdp-") }
+
+// BenchmarkCvxoptVJP times one VJP of Solve's solution on the medium and
+// large instances of the cvxopt protocol, the factorization of the
+// derivative's KKT matrix included (it is rebuilt every iteration), beside
+// the solve itself in BenchmarkCvxoptSOCP/SDP.
+func BenchmarkCvxoptVJP(b *testing.B) {
+	for _, in := range cvxoptInstances(b, "") {
+		if !strings.HasSuffix(in.Name, "medium") && !strings.HasSuffix(in.Name, "large") {
+			continue
+		}
+		pb := in.problem(b)
+		sol, err := Solve(context.Background(), pb, &Settings{Tol: 1e-8})
+		if err != nil {
+			b.Fatal(err)
+		}
+		l := sol.Layout()
+		g := make([]float64, l.LenZ())
+		for i := range g {
+			g[i] = 1
+		}
+		dst := make([]float64, l.Len())
+		b.Run(in.Name, func(b *testing.B) {
+			for b.Loop() {
+				sol.diff = nil
+				if err := sol.VJP(dst, g); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
