@@ -180,13 +180,18 @@
 // iteration, and the Logger gets an Info record per stage and a Debug
 // record per iteration.
 //
-// Derivatives. Two routes that a test must show equal: differentiating
-// the solver's final KKT system (reusing its factorization), and the
-// residual map of the embedding with the projections of this package
-// (Agrawal et al. 2019: N(u, v, w) at the solution, with DΠ_{K*} from the
-// dual cones' JVP/VJP) exposed as an implicit.Condition, whose Jacobian
-// on degenerate points uses the elements documented on each cone. Both
-// give (x*, y*, s*) with respect to (P, q, A, b) through the module's
-// contract, sparse data giving sparse gradients (written on top of
-// Solution, which keeps the caller's problem).
+// Derivatives (built: layout.go, condition.go, diff.go, refine.go). A
+// Solution implements implicit.ContextDifferentiable on θ = (Q's stored
+// values, p, A's stored values, b) ([Layout]) with z = (x, y, s), by two
+// routes that the tests show equal: the residual map of the homogeneous
+// embedding at τ = 1 with Π_{K*} and its JVP/VJP ([Layout.Condition],
+// differentiated by the module's engine), and the direct route of
+// [Solution.VJP] — the same linearization in the eigenbasis of DΠ_{K*},
+// a symmetric quasi-definite KKT matrix factored by sparse.LDL (the
+// interior-point iteration's last factorization is not reused: its
+// scaling WᵀW is the μ → 0 limit of this matrix, ill-conditioned there).
+// Sparse data give sparse gradients; degenerate points use the elements
+// documented on each cone (tested against one-sided differences).
+// [Solution.Refine] polishes a solution by Newton on the residual map.
+// Backward and Tangent are the typed forms.
 package cone
