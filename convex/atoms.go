@@ -27,9 +27,9 @@ type atomKind struct {
 	sign   func(e *Expr) Sign
 }
 
-func always(m mono) func(*Expr, int) mono        { return func(*Expr, int) mono { return m } }
-func signIs(s Sign) func(*Expr) Sign             { return func(*Expr) Sign { return s } }
-func argSign(e *Expr) Sign                       { return e.args[0].sign }
+func always(m mono) func(*Expr, int) mono { return func(*Expr, int) mono { return m } }
+func signIs(s Sign) func(*Expr) Sign      { return func(*Expr) Sign { return s } }
+func argSign(e *Expr) Sign                { return e.args[0].sign }
 
 func describeNeed(curv Curvature, m mono) string {
 	want := func(c Curvature) string { return c.String() }
