@@ -125,4 +125,7 @@ type Solution struct {
 	// pb is the caller's problem (not copied), kept for the derivatives
 	// (Layout, Condition, VJP, JVP); set by Solve.
 	pb *Problem
+	// diff is the factored KKT matrix of the derivatives, built by their
+	// first call (diff.go).
+	diff *diffFactor
 }
