@@ -139,8 +139,14 @@ func productCurv(e, a, b *Expr) *Expr {
 		coef, other = a, b
 	case b.curv == Constant:
 		coef, other = b, a
+	case !a.hasVar || !b.hasVar:
+		f := a
+		if b.hasVar {
+			f = b
+		}
+		return notDPP(e, "%v has no variable but is not affine in the parameters; a coefficient must be built from constants and parameters by affine operations", f)
 	default:
-		return notDCP(e, "a product needs one factor free of variables and atoms; %v is %v and %v is %v", a, a.curv, b, b.curv)
+		return notDCP(e, "a product needs one factor free of variables; %v is %v and %v is %v", a, a.curv, b, b.curv)
 	}
 	if coef.hasParam && other.hasParam {
 		return notDPP(e, "both factors depend on parameters (%v and %v); the cone data would not be affine in them", a, b)

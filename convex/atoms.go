@@ -1,6 +1,7 @@
 package convex
 
 import (
+	"errors"
 	"fmt"
 	"math"
 
@@ -239,13 +240,22 @@ func QuadForm(x, P Expression) *Expr {
 		return bad(1, 1, fmt.Errorf("%w: QuadForm(%v, %v): x is %s, P is %s", ErrDims, a, m, shapeStr(a), shapeStr(m)))
 	}
 	e := &Expr{op: opAtom, atom: kQuadForm, args: as, rows: 1, cols: 1, curv: Convex, sign: Nonnegative, hasVar: a.hasVar}
+	var pv []float64
+	if m.curv == Constant && !m.hasParam {
+		ev := &evaluator{memo: map[*Expr][]float64{}}
+		v, err := ev.eval(m)
+		if err != nil {
+			return bad(1, 1, err)
+		}
+		pv = v
+	}
 	switch {
-	case m.op == opConst:
+	case pv != nil:
 		n := m.rows
 		sym := mat.NewSymDense(n, nil)
 		for j := range n {
 			for i := j; i < n; i++ {
-				u, v := m.val[i+j*n], m.val[j+i*n]
+				u, v := pv[i+j*n], pv[j+i*n]
 				if math.Abs(u-v) > 1e-10*math.Max(1, math.Max(math.Abs(u), math.Abs(v))) {
 					return notDCP(e, "P is not symmetric (entries (%d,%d) and (%d,%d))", i, j, j, i)
 				}
@@ -265,7 +275,7 @@ func QuadForm(x, P Expression) *Expr {
 		default:
 			return notDCP(e, "P is indefinite (eigenvalues %.3g and %.3g)", vals[0], vals[n-1])
 		}
-		e.pmat = m.val
+		e.pmat = pv
 	case m.op == opParam:
 		if !m.par.attrs.psd {
 			return notDPP(e, "the parameter %v must have the PSD attribute", m)
@@ -280,13 +290,28 @@ func QuadForm(x, P Expression) *Expr {
 }
 
 // Square returns x² elementwise.
-func Square(x Expression) *Expr { return Power(x, 2) }
+func Square(x Expression) *Expr { return labeled(Power(x, 2), "Square") }
 
 // Sqrt returns √x elementwise (concave, x ≥ 0).
-func Sqrt(x Expression) *Expr { return Power(x, 0.5) }
+func Sqrt(x Expression) *Expr { return labeled(Power(x, 0.5), "Sqrt") }
 
 // InvPos returns 1/x elementwise for x > 0 (convex, decreasing).
-func InvPos(x Expression) *Expr { return Power(x, -1) }
+func InvPos(x Expression) *Expr { return labeled(Power(x, -1), "InvPos") }
+
+// labeled names an atom node by its sugar (Square, Sqrt, InvPos) and
+// redoes the message of its DCP error with that name.
+func labeled(e *Expr, name string) *Expr {
+	if e.op != opAtom || e.label != "" {
+		return e
+	}
+	c := *e
+	c.label = name
+	if c.err != nil && errors.Is(c.err, ErrNotDCP) {
+		a := c.args[0]
+		c.err = fmt.Errorf("%w: %s: its argument %v is %v; %s (%v) needs it %s", ErrNotDCP, c.String(), a, a.curv, name, c.atom.curv, describeNeed(c.atom.curv, c.atom.mono(&c, 0)))
+	}
+	return &c
+}
 
 // Power returns xᵖ elementwise: for p > 1 convex (|x|ᵖ for an even
 // integer p, otherwise with the domain x ≥ 0 added as a constraint), for

@@ -227,7 +227,7 @@ func (e *Expr) write(b *strings.Builder, depth int) {
 	}
 	arg := func(i int) {
 		a := e.args[i]
-		paren := a.op == opAdd || a.op == opNeg || (a.op == opMul && e.op != opMul) || a.op == opMatMul && e.op != opMatMul
+		paren := a.op == opAdd || a.op == opNeg || (a.op == opMul && (e.op != opMul || i == 1)) || a.op == opMatMul && (e.op != opMatMul || i == 1)
 		if paren && e.op != opAtom && e.op != opSum && !(e.op == opGather && e.label == "" && len(e.args) > 1) {
 			b.WriteByte('(')
 			a.write(b, depth+1)
@@ -293,6 +293,13 @@ func (e *Expr) write(b *strings.Builder, depth int) {
 		}
 		b.WriteByte(')')
 	case opAtom:
+		if e.label != "" {
+			b.WriteString(e.label)
+			b.WriteByte('(')
+			e.args[0].write(b, depth+1)
+			b.WriteByte(')')
+			return
+		}
 		b.WriteString(e.atom.name)
 		b.WriteByte('(')
 		for i := range e.args {
