@@ -31,6 +31,9 @@ var (
 	ErrNotConverged = errors.New("convex: not converged")
 	ErrInfeasible   = errors.New("convex: problem is infeasible")
 	ErrUnbounded    = errors.New("convex: problem is unbounded")
+	// ErrSingular: the derivative's linear system is singular (a
+	// degenerate or non-unique solution).
+	ErrSingular = errors.New("convex: singular system")
 )
 
 // Curvature is the curvature of an expression under the DCP rules.

@@ -1,9 +1,14 @@
 package convex
 
 import (
+	"errors"
 	"fmt"
 	"math"
+
+	"github.com/optlayers/optlayers/solvers/cone"
 )
+
+func isErr(err, target error) bool { return errors.Is(err, target) }
 
 // Solution is a solved Problem: the values of the variables and the dual
 // values of the constraints at one θ.
@@ -12,6 +17,7 @@ type Solution struct {
 	theta   []float64
 	x, y, s []float64 // the canonical problem's primal, multipliers, slack
 	obj     float64
+	cs      *cone.Solution // the cone solver's solution (nil when built otherwise)
 }
 
 // newSolution wraps a solution (x, y, s) of the canonical cone program at
