@@ -2,6 +2,7 @@ package convex
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -95,3 +96,12 @@ func mustVal(t testing.TB, sol *Solution, e Expression) []float64 {
 }
 
 var _ = fmt.Sprint
+
+func isAny(err error, sentinels ...error) bool {
+	for _, s := range sentinels {
+		if errors.Is(err, s) {
+			return true
+		}
+	}
+	return false
+}
