@@ -374,7 +374,7 @@ func (e *Expr) Reshape(rows, cols int) *Expr {
 // Vec returns the entries as a column vector (column-major).
 func (e *Expr) Vec() *Expr {
 	r, c := e.Shape()
-	if c == 1 && e.err == nil {
+	if e != nil && c == 1 && e.err == nil {
 		return e
 	}
 	return e.Reshape(r*c, 1)

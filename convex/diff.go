@@ -27,7 +27,7 @@ var (
 
 func (sol *Solution) diffReady() error {
 	if sol == nil || sol.pb == nil {
-		return fmt.Errorf("%w: nil solution", ErrInvalid)
+		return fmt.Errorf("%w: Solution not returned by a solve", ErrInvalid)
 	}
 	if sol.cs == nil {
 		return fmt.Errorf("%w: the solution has no cone-solver solution to differentiate", ErrInvalid)
@@ -37,7 +37,12 @@ func (sol *Solution) diffReady() error {
 
 // LenZ returns the length of z = (x*, y*, s*), n + 2m for the canonical
 // program's n variables and m rows.
-func (pb *Problem) LenZ() int { return pb.canon.n + 2*pb.canon.m }
+func (pb *Problem) LenZ() int {
+	if pb == nil {
+		return 0
+	}
+	return pb.canon.n + 2*pb.canon.m
+}
 
 // Z returns a copy of z = (x*, y*, s*), the point of the derivatives: x*
 // starts with the problem's variables (each variable's entries in order,
@@ -45,6 +50,9 @@ func (pb *Problem) LenZ() int { return pb.canon.n + 2*pb.canon.m }
 // followed by the canonicalization's auxiliary variables; y* holds the
 // constraints' duals at the offsets of Problem.DualOffset.
 func (sol *Solution) Z() []float64 {
+	if sol == nil {
+		return nil
+	}
 	z := make([]float64, 0, len(sol.x)+2*len(sol.y))
 	z = append(z, sol.x...)
 	z = append(z, sol.y...)
@@ -54,6 +62,9 @@ func (sol *Solution) Z() []float64 {
 // DualOffset returns the offset and length of constraint c's rows in y*
 // (for a Succeq constraint, the svec of its dual matrix), or (−1, 0).
 func (pb *Problem) DualOffset(c *Constraint) (off, n int) {
+	if pb.valid() != nil {
+		return -1, 0
+	}
 	for i, d := range pb.cons {
 		if d == c {
 			r := pb.canon.conRows[i]
@@ -143,13 +154,21 @@ type Gradient struct {
 }
 
 // Theta returns the gradient as a flat vector in the order of θ.
-func (g *Gradient) Theta() []float64 { return append([]float64(nil), g.theta...) }
+func (g *Gradient) Theta() []float64 {
+	if g == nil {
+		return nil
+	}
+	return append([]float64(nil), g.theta...)
+}
 
 // Of returns the gradient with respect to parameter p (column-major), nil
 // if p is not a parameter of the problem.
 func (g *Gradient) Of(p *Parameter) []float64 {
+	if g == nil || g.pb == nil {
+		return nil
+	}
 	off := g.pb.ParamOffset(p)
-	if off < 0 {
+	if off < 0 || p == nil {
 		return nil
 	}
 	return append([]float64(nil), g.theta[off:off+p.rows*p.cols]...)
@@ -160,6 +179,9 @@ func (g *Gradient) Of(p *Parameter) []float64 {
 // (∂ℓ/∂dual, the shape Dual returns) into g over z (length LenZ). Nil maps
 // are empty.
 func (pb *Problem) Cotangent(gVars map[*Variable][]float64, gDuals map[*Constraint][]float64) ([]float64, error) {
+	if err := pb.valid(); err != nil {
+		return nil, err
+	}
 	g := make([]float64, pb.LenZ())
 	n := pb.canon.n
 	for v, gv := range gVars {
@@ -277,6 +299,9 @@ func (sol *Solution) Tangent(dParams map[*Parameter][]float64) (*Tangent, error)
 
 // Var returns the derivative of variable v's value.
 func (t *Tangent) Var(v *Variable) ([]float64, error) {
+	if t == nil || t.sol == nil {
+		return nil, fmt.Errorf("%w: Tangent not returned by Solution.Tangent", ErrInvalid)
+	}
 	i := t.sol.varIndex(v)
 	if i < 0 {
 		return nil, fmt.Errorf("%w: %s is not a variable of the problem", ErrInvalid, v.Name())
@@ -293,6 +318,9 @@ func (t *Tangent) Var(v *Variable) ([]float64, error) {
 
 // Dual returns the derivative of constraint c's dual.
 func (t *Tangent) Dual(c *Constraint) ([]float64, error) {
+	if t == nil || t.sol == nil {
+		return nil, fmt.Errorf("%w: Tangent not returned by Solution.Tangent", ErrInvalid)
+	}
 	i := t.sol.conIndex(c)
 	if i < 0 {
 		return nil, fmt.Errorf("%w: %v is not a constraint of the problem", ErrInvalid, c)

@@ -238,6 +238,14 @@ func NewProblem(obj Objective, cons ...*Constraint) (pb *Problem, err error) {
 	return pb, nil
 }
 
+// valid reports a nil Problem or one not built by NewProblem.
+func (pb *Problem) valid() error {
+	if pb == nil || pb.obj.e == nil || pb.canon.k == nil {
+		return fmt.Errorf("%w: Problem not built by NewProblem", ErrInvalid)
+	}
+	return nil
+}
+
 // collect lists the variables and parameters in order of first appearance
 // (objective, then constraints, depth first).
 func (pb *Problem) collect() {
@@ -280,20 +288,43 @@ func (pb *Problem) collect() {
 }
 
 // Variables returns the variables of the problem in the order of z.
-func (pb *Problem) Variables() []*Variable { return append([]*Variable(nil), pb.vars...) }
+func (pb *Problem) Variables() []*Variable {
+	if pb == nil {
+		return nil
+	}
+	return append([]*Variable(nil), pb.vars...)
+}
 
 // Parameters returns the parameters in the order of θ.
-func (pb *Problem) Parameters() []*Parameter { return append([]*Parameter(nil), pb.pars...) }
+func (pb *Problem) Parameters() []*Parameter {
+	if pb == nil {
+		return nil
+	}
+	return append([]*Parameter(nil), pb.pars...)
+}
 
 // Constraints returns the constraints.
-func (pb *Problem) Constraints() []*Constraint { return append([]*Constraint(nil), pb.cons...) }
+func (pb *Problem) Constraints() []*Constraint {
+	if pb == nil {
+		return nil
+	}
+	return append([]*Constraint(nil), pb.cons...)
+}
 
 // NumParams returns len(θ), the total number of parameter entries.
-func (pb *Problem) NumParams() int { return pb.np }
+func (pb *Problem) NumParams() int {
+	if pb == nil {
+		return 0
+	}
+	return pb.np
+}
 
 // ParamOffset returns the offset of p's entries in θ (column-major), or −1
 // if p is not a parameter of the problem.
 func (pb *Problem) ParamOffset(p *Parameter) int {
+	if pb == nil {
+		return -1
+	}
 	for i, q := range pb.pars {
 		if q == p {
 			return pb.poff[i]
@@ -305,6 +336,9 @@ func (pb *Problem) ParamOffset(p *Parameter) int {
 // Theta returns the parameters' current values as θ; ErrInvalid names a
 // parameter without a value.
 func (pb *Problem) Theta() ([]float64, error) {
+	if err := pb.valid(); err != nil {
+		return nil, err
+	}
 	th := make([]float64, pb.np)
 	for i, p := range pb.pars {
 		v := p.Value()
@@ -331,6 +365,9 @@ func (pb *Problem) checkTheta(theta []float64) error {
 
 // String describes the problem and the size of its cone program.
 func (pb *Problem) String() string {
+	if pb.valid() != nil {
+		return "<invalid problem>"
+	}
 	var b strings.Builder
 	w := "minimize"
 	if pb.obj.max {
@@ -350,6 +387,9 @@ func (pb *Problem) String() string {
 // caller owns): its data is the affine map of the parameters evaluated
 // in O(nnz).
 func (pb *Problem) ConeProblem(theta []float64) (*cone.Problem, error) {
+	if err := pb.valid(); err != nil {
+		return nil, err
+	}
 	if err := pb.checkTheta(theta); err != nil {
 		return nil, err
 	}

@@ -33,13 +33,28 @@ func newSolution(pb *Problem, theta, x, y, s []float64) (*Solution, error) {
 }
 
 // Problem returns the problem solved.
-func (sol *Solution) Problem() *Problem { return sol.pb }
+func (sol *Solution) Problem() *Problem {
+	if sol == nil {
+		return nil
+	}
+	return sol.pb
+}
 
 // Theta returns a copy of the parameter values of the solve.
-func (sol *Solution) Theta() []float64 { return append([]float64(nil), sol.theta...) }
+func (sol *Solution) Theta() []float64 {
+	if sol == nil {
+		return nil
+	}
+	return append([]float64(nil), sol.theta...)
+}
 
 // Objective returns the objective's value at the solution.
-func (sol *Solution) Objective() float64 { return sol.obj }
+func (sol *Solution) Objective() float64 {
+	if sol == nil || sol.pb == nil {
+		return math.NaN()
+	}
+	return sol.obj
+}
 
 func (sol *Solution) varIndex(v *Variable) int {
 	for i, w := range sol.pb.vars {
@@ -53,8 +68,8 @@ func (sol *Solution) varIndex(v *Variable) int {
 // VarValue returns the value of variable v (column-major), or ErrInvalid
 // if v is not a variable of the problem.
 func (sol *Solution) VarValue(v *Variable) ([]float64, error) {
-	if sol == nil {
-		return nil, fmt.Errorf("%w: nil solution", ErrInvalid)
+	if sol == nil || sol.pb == nil {
+		return nil, fmt.Errorf("%w: Solution not returned by a solve", ErrInvalid)
 	}
 	i := sol.varIndex(v)
 	if i < 0 {
@@ -72,8 +87,8 @@ func (sol *Solution) VarValue(v *Variable) ([]float64, error) {
 // for any expression of the problem's variables and parameters; a
 // parameter outside the problem is read from its value.
 func (sol *Solution) Value(e Expression) ([]float64, error) {
-	if sol == nil {
-		return nil, fmt.Errorf("%w: nil solution", ErrInvalid)
+	if sol == nil || sol.pb == nil {
+		return nil, fmt.Errorf("%w: Solution not returned by a solve", ErrInvalid)
 	}
 	as, err := operands("Value", e)
 	if err != nil {
@@ -114,8 +129,8 @@ func (sol *Solution) conIndex(c *Constraint) int {
 // (t, x) (length 1 + size(x)), and for e ≽ o the n×n PSD matrix Y with
 // the Lagrangian term −tr(Y(e − o)). The sign conventions are CVXPY's.
 func (sol *Solution) Dual(c *Constraint) ([]float64, error) {
-	if sol == nil {
-		return nil, fmt.Errorf("%w: nil solution", ErrInvalid)
+	if sol == nil || sol.pb == nil {
+		return nil, fmt.Errorf("%w: Solution not returned by a solve", ErrInvalid)
 	}
 	i := sol.conIndex(c)
 	if i < 0 {
