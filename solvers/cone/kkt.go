@@ -1,0 +1,485 @@
+package cone
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/optlayers/optlayers/sparse"
+)
+
+// The KKT system of the interior point. With H = W⁻¹W⁻ᵀ the block
+// diagonal scaling matrix (H z = s; 0 on Zero blocks), a Newton step
+// solves
+//
+//	⎡Q̃   Ãᵀ⎤ ⎡Δx⎤   ⎡r_x⎤
+//	⎣Ã   −H⎦ ⎣Δz⎦ = ⎣r_z⎦.
+//
+// It is factored in the scaled form of CVXOPT (Vandenberghe 2010, §9):
+// with Ā = WÃ (W applied block by block; the identity on Zero blocks) and
+// ũ = W⁻ᵀΔz (Δz = Wᵀũ),
+//
+//	⎡Q̃   Āᵀ⎤ ⎡Δx⎤   ⎡r_x ⎤
+//	⎣Ā   −I⎦ ⎣ũ ⎦ = ⎣Wr_z⎦      (0 instead of −I on Zero rows),
+//
+// which is quasi-definite and keeps the ill-conditioning of the end of
+// the iteration (H spanning many orders of magnitude) in the rows of Ā,
+// at the square root of H's range: the residual floor of the system is
+// then ε·‖Ā‖‖x‖ rather than ε·‖H‖‖x‖. On the orthant W is diagonal and Ā
+// has Ã's pattern; on a second-order, PSD, exponential or power block W
+// is dense and the block's rows of Ā share the union of the pattern of
+// the block's rows of Ã (a large second-order cone with scattered rows
+// therefore gives dense rows; the expansion of SOCExpansion is not used
+// yet). The pattern is fixed: AMD and the symbolic analysis are done
+// once by sparse.NewLDL (signs +1 on x, −1 on ũ), the numeric
+// factorization repeated every iteration with static regularization
+// 1e-8 and dynamic regularization of tiny pivots, and every solve is
+// refined against the unregularized matrix by sparse.LDL and then by
+// flexible GMRES (refine).
+
+// block kinds.
+const (
+	bkZero = iota
+	bkNonneg
+	bkSOC
+	bkPSD
+	bkNonsym
+)
+
+// block is one cone block of K on rows lo…hi−1.
+type block struct {
+	kind   int
+	c      Cone
+	lo, hi int
+	nu     int
+}
+
+func (b block) dense() bool { return b.kind == bkSOC || b.kind == bkPSD || b.kind == bkNonsym }
+
+type kktSystem struct {
+	n, m  int
+	mat   *sparse.SymCSC
+	kv    []float64
+	perm  []int   // original index (x₀…x_{n−1}, ũ₀…ũ_{m−1}) → position in mat
+	posA  [][]int // per constraint row i: positions in kv of the entries of row i of Ā
+	atv   [][]float64
+	uni   [][]int     // per dense block: the union pattern U of its rows of Ã
+	ab    [][]float64 // per dense block: Ã's block rows, dense d×|U| row-major
+	ldl   *sparse.LDL
+	nfact int
+
+	rhs, sol, prhs, psol, res, corr []float64
+	kv0, kz                         [][]float64
+}
+
+// newKKT assembles the pattern of the scaled KKT matrix for the
+// equilibrated data and analyses it; W starts as the identity.
+//
+// Ordering. The ũ rows of the cone blocks come first (their pivots are
+// −1 − ε: eliminating them forms Q̃ + ĀᵀĀ on x, positive definite, the
+// normal equations of CVXOPT's solver), then the x rows and the Zero
+// (equality) rows in the AMD order of the pattern of that reduced
+// matrix. The factorization is then stable whatever the range of W,
+// where an ordering that pivots first on the regularized x rows of a
+// linear objective (pivots ε) grows the factor like ‖Ā‖²/ε and overflows
+// near the end of the iteration. A dense row of Ā makes Q̃ + ĀᵀĀ dense.
+func newKKT(eq *equilibration, blocks []block, workers int) (*kktSystem, error) {
+	n, m := len(eq.p), len(eq.b)
+	N := n + m
+	k := &kktSystem{n: n, m: m, posA: make([][]int, m), uni: make([][]int, len(blocks)), ab: make([][]float64, len(blocks))}
+	acp, ari, av := eq.at.Raw()
+	k.atv = make([][]float64, m)
+	rowCols := make([][]int, m) // the pattern of each row of Ā
+	for i := range m {
+		k.atv[i] = av[acp[i]:acp[i+1]]
+		rowCols[i] = ari[acp[i]:acp[i+1]]
+	}
+	for b, bk := range blocks {
+		if !bk.dense() {
+			continue
+		}
+		set := map[int]bool{}
+		for i := bk.lo; i < bk.hi; i++ {
+			for _, r := range rowCols[i] {
+				set[r] = true
+			}
+		}
+		u := make([]int, 0, len(set))
+		for r := range set {
+			u = append(u, r)
+		}
+		slices.Sort(u)
+		k.uni[b] = u
+		d := bk.hi - bk.lo
+		ab := make([]float64, d*len(u))
+		for i := bk.lo; i < bk.hi; i++ {
+			c := 0
+			for p := acp[i]; p < acp[i+1]; p++ {
+				for u[c] != ari[p] {
+					c++
+				}
+				ab[(i-bk.lo)*len(u)+c] = av[p]
+			}
+			rowCols[i] = u
+		}
+		k.ab[b] = ab
+	}
+	isZero := make([]bool, m)
+	nz := 0
+	for _, bk := range blocks {
+		if bk.kind == bkZero {
+			for i := bk.lo; i < bk.hi; i++ {
+				isZero[i] = true
+				nz++
+			}
+		}
+	}
+	// Reduced pattern on (x, Zero rows): Q̃ + ĀᵀĀ (one clique per cone row
+	// or per dense block) and the equality rows.
+	zeroIdx := make([]int, m) // Zero row i → index n + r in the reduced matrix
+	var ri, ci []int
+	for j := range n {
+		ri, ci = append(ri, j), append(ci, j)
+	}
+	if eq.q != nil {
+		qcp, qri, _ := eq.q.Upper().Raw()
+		for j := range n {
+			for p := qcp[j]; p < qcp[j+1]; p++ {
+				ri, ci = append(ri, qri[p]), append(ci, j)
+			}
+		}
+	}
+	clique := func(cols []int) {
+		for a, x := range cols {
+			for _, y := range cols[a:] {
+				ri, ci = append(ri, x), append(ci, y)
+			}
+		}
+	}
+	r := 0
+	for b, bk := range blocks {
+		switch {
+		case bk.kind == bkZero:
+			for i := bk.lo; i < bk.hi; i++ {
+				zeroIdx[i] = n + r
+				ri, ci = append(ri, n+r), append(ci, n+r)
+				for _, x := range rowCols[i] {
+					ri, ci = append(ri, x), append(ci, n+r)
+				}
+				r++
+			}
+		case bk.dense():
+			clique(k.uni[b])
+		default:
+			for i := bk.lo; i < bk.hi; i++ {
+				clique(rowCols[i])
+			}
+		}
+	}
+	ones := make([]float64, len(ri))
+	red, err := sparse.SymFromTriplets(n+nz, ri, ci, ones, nil)
+	if err != nil {
+		return nil, fmt.Errorf("cone: internal error building the reduced pattern: %v", err)
+	}
+	rperm, _, err := sparse.AMD(red, nil)
+	if err != nil {
+		return nil, fmt.Errorf("cone: internal error ordering the KKT matrix: %v", err)
+	}
+	// Positions: cone ũ rows first (in order), then the reduced order.
+	k.perm = make([]int, N)
+	pos := 0
+	for i := range m {
+		if !isZero[i] {
+			k.perm[n+i] = pos
+			pos++
+		}
+	}
+	zeroOf := make([]int, nz) // reduced index − n → constraint row
+	for i := range m {
+		if isZero[i] {
+			zeroOf[zeroIdx[i]-n] = i
+		}
+	}
+	for _, old := range rperm {
+		if old < n {
+			k.perm[old] = pos
+		} else {
+			k.perm[n+zeroOf[old-n]] = pos
+		}
+		pos++
+	}
+	// The matrix in permuted indices, by triplets whose values are their
+	// own ids (to find each entry's position in the stored values).
+	type ent struct {
+		a, b int
+		v    float64
+	}
+	var ents []ent
+	add := func(a, b int, v float64) {
+		pa, pb := k.perm[a], k.perm[b]
+		if pa > pb {
+			pa, pb = pb, pa
+		}
+		ents = append(ents, ent{pa, pb, v})
+	}
+	for j := range n {
+		diag := 0.0
+		if eq.q != nil {
+			qcp, qri, qv := eq.q.Upper().Raw()
+			for p := qcp[j]; p < qcp[j+1]; p++ {
+				if qri[p] == j {
+					diag = qv[p]
+				} else {
+					add(qri[p], j, qv[p])
+				}
+			}
+		}
+		add(j, j, diag)
+	}
+	firstA := make([]int, m)
+	for i := range m {
+		firstA[i] = len(ents)
+		for _, x := range rowCols[i] {
+			add(x, n+i, 0)
+		}
+		if isZero[i] {
+			add(n+i, n+i, 0)
+		} else {
+			add(n+i, n+i, -1)
+		}
+	}
+	eri, eci := make([]int, len(ents)), make([]int, len(ents))
+	ids := make([]float64, len(ents))
+	for e, x := range ents {
+		eri[e], eci[e], ids[e] = x.a, x.b, float64(e+1)
+	}
+	mt, err := sparse.SymFromTriplets(N, eri, eci, ids, nil)
+	if err != nil {
+		return nil, fmt.Errorf("cone: internal error assembling the KKT matrix: %v", err)
+	}
+	_, _, kv := mt.Upper().Raw()
+	where := make([]int, len(ents))
+	for p, id := range kv {
+		where[int(id)-1] = p
+	}
+	for p := range kv {
+		kv[p] = 0
+	}
+	for e, x := range ents {
+		kv[where[e]] = x.v
+	}
+	for i := range m {
+		k.posA[i] = where[firstA[i] : firstA[i]+len(rowCols[i])]
+	}
+	k.mat = mt
+	k.kv = kv
+	// W = I: Ā = Ã.
+	for i := range m {
+		if len(rowCols[i]) == len(k.atv[i]) {
+			for t, p := range k.posA[i] {
+				kv[p] = k.atv[i][t]
+			}
+		}
+	}
+	for b, bk := range blocks {
+		if bk.dense() {
+			u := len(k.uni[b])
+			for i := bk.lo; i < bk.hi; i++ {
+				for t, p := range k.posA[i] {
+					kv[p] = k.ab[b][(i-bk.lo)*u+t]
+				}
+			}
+		}
+	}
+	signs := make([]int8, N)
+	for i := range N {
+		signs[k.perm[i]] = 1
+		if i >= n {
+			signs[k.perm[i]] = -1
+		}
+	}
+	ldl, err := sparse.NewLDL(mt, signs, &sparse.LDLSettings{Ordering: sparse.OrderNatural, Workers: workers, StaticReg: 1e-8})
+	if err != nil && (ldl == nil || !errors.Is(err, sparse.ErrNaN)) {
+		return nil, fmt.Errorf("%w: the KKT analysis failed: %v", ErrSingular, err)
+	}
+	k.ldl = ldl
+	k.rhs, k.sol = make([]float64, N), make([]float64, N)
+	k.prhs, k.psol = make([]float64, N), make([]float64, N)
+	return k, nil
+}
+
+// setDiagW writes the rows of an orthant block scaled by w (Ā = diag(w)Ã).
+func (k *kktSystem) setDiagW(bk block, w []float64) {
+	for i := bk.lo; i < bk.hi; i++ {
+		wi := w[i-bk.lo]
+		for t, a := range k.atv[i] {
+			k.kv[k.posA[i][t]] = wi * a
+		}
+	}
+}
+
+// setDenseW writes the rows of dense block b as W·Ã_b (W row-major d×d).
+func (k *kktSystem) setDenseW(b int, bk block, wm []float64) {
+	d := bk.hi - bk.lo
+	u := len(k.uni[b])
+	ab := k.ab[b]
+	out := make([]float64, u)
+	for r := range d {
+		clear(out)
+		for c := range d {
+			wrc := wm[r*d+c]
+			if wrc == 0 {
+				continue
+			}
+			row := ab[c*u : (c+1)*u]
+			for t := range out {
+				out[t] += wrc * row[t]
+			}
+		}
+		for t, p := range k.posA[bk.lo+r] {
+			k.kv[p] = out[t]
+		}
+	}
+}
+
+func (k *kktSystem) factor() error {
+	k.nfact++
+	if err := k.ldl.Refactor(k.mat); err != nil {
+		return fmt.Errorf("%w: KKT factorization: %v", ErrSingular, err)
+	}
+	return nil
+}
+
+// solve sets (dx, du) to the solution for the right-hand side (rx, ru).
+func (k *kktSystem) solve(dx, du, rx, ru []float64) error {
+	for j, v := range rx {
+		k.rhs[k.perm[j]] = v
+	}
+	for i, v := range ru {
+		k.rhs[k.perm[k.n+i]] = v
+	}
+	if err := k.ldl.Solve(k.sol, k.rhs); err != nil {
+		return fmt.Errorf("%w: KKT solve: %v", ErrSingular, err)
+	}
+	k.refine()
+	for j := range dx {
+		dx[j] = k.sol[k.perm[j]]
+	}
+	for i := range du {
+		du[i] = k.sol[k.perm[k.n+i]]
+	}
+	if !finite(dx) || !finite(du) {
+		return fmt.Errorf("%w: KKT solve gave non-finite values", ErrNaN)
+	}
+	return nil
+}
+
+// refine improves k.sol for K·sol = rhs by flexible GMRES (Saad, "A
+// flexible inner-outer preconditioned GMRES algorithm", SIAM J. Sci.
+// Comput. 14, 1993) on the unregularized K, preconditioned by the
+// regularized factorization: where K has eigenvalues below the static
+// regularization the plain refinement of sparse.LDL stalls (its
+// contraction factor ε/λ exceeds one on those few directions), and the
+// Krylov iteration removes them in a few steps. A correction that does
+// not lower the residual is discarded.
+func (k *kktSystem) refine() {
+	const restart = 8
+	N := len(k.sol)
+	if k.res == nil {
+		k.res = make([]float64, N)
+		k.corr = make([]float64, N)
+		k.kv0 = make([][]float64, restart+1)
+		k.kz = make([][]float64, restart)
+		for i := range k.kv0 {
+			k.kv0[i] = make([]float64, N)
+		}
+		for i := range k.kz {
+			k.kz[i] = make([]float64, N)
+		}
+	}
+	nb := normInf(k.rhs)
+	tol := 1e-14 * (1 + nb)
+	resid := func() float64 {
+		_ = k.mat.MulVec(k.res, k.sol)
+		for i := range k.res {
+			k.res[i] = k.rhs[i] - k.res[i]
+		}
+		return normInf(k.res)
+	}
+	r0 := resid()
+	for range 2 { // restarts
+		if !(r0 > tol) {
+			return
+		}
+		beta := nrm2(k.res)
+		v := k.kv0
+		for i := range k.res {
+			v[0][i] = k.res[i] / beta
+		}
+		var h [restart + 1][restart]float64
+		var cs, sn [restart]float64
+		var g [restart + 1]float64
+		g[0] = beta
+		j := 0
+		for ; j < restart; j++ {
+			if err := k.ldl.Solve(k.kz[j], v[j]); err != nil {
+				break
+			}
+			_ = k.mat.MulVec(v[j+1], k.kz[j])
+			for i := 0; i <= j; i++ {
+				h[i][j] = dot(v[j+1], v[i])
+				for l := range v[j+1] {
+					v[j+1][l] -= h[i][j] * v[i][l]
+				}
+			}
+			h[j+1][j] = nrm2(v[j+1])
+			for i := 0; i < j; i++ {
+				a, b := h[i][j], h[i+1][j]
+				h[i][j] = cs[i]*a + sn[i]*b
+				h[i+1][j] = -sn[i]*a + cs[i]*b
+			}
+			r := math.Hypot(h[j][j], h[j+1][j])
+			if !(r > 0) {
+				break
+			}
+			if h[j+1][j] != 0 {
+				for l := range v[j+1] {
+					v[j+1][l] /= h[j+1][j]
+				}
+			}
+			cs[j], sn[j] = h[j][j]/r, h[j+1][j]/r
+			h[j][j] = r
+			h[j+1][j] = 0
+			g[j+1] = -sn[j] * g[j]
+			g[j] *= cs[j]
+			if math.Abs(g[j+1]) <= 1e-2*tol {
+				j++
+				break
+			}
+		}
+		if j == 0 {
+			return
+		}
+		var y [restart]float64
+		for i := j - 1; i >= 0; i-- {
+			s := g[i]
+			for l := i + 1; l < j; l++ {
+				s -= h[i][l] * y[l]
+			}
+			y[i] = s / h[i][i]
+		}
+		copy(k.corr, k.sol)
+		for i := range j {
+			for l := range k.sol {
+				k.sol[l] += y[i] * k.kz[i][l]
+			}
+		}
+		r1 := resid()
+		if !(r1 < r0) {
+			copy(k.sol, k.corr)
+			return
+		}
+		r0 = r1
+	}
+}
