@@ -619,7 +619,7 @@ func (p *Parameter) SetMatrix(m mat.Matrix) error {
 	if p == nil || p.Expr == nil {
 		return fmt.Errorf("%w: nil parameter", ErrInvalid)
 	}
-	if m == nil {
+	if m == nil || guardNil(m) {
 		return fmt.Errorf("%w: parameter %s: nil matrix", ErrInvalid, p.name)
 	}
 	r, c := m.Dims()
