@@ -17,7 +17,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/optlayers/optlayers/solvers/cone"
 	"github.com/optlayers/optlayers/solvers/qp"
+	"github.com/optlayers/optlayers/sparse"
 )
 
 var tight = &Settings{Tol: 1e-10}
@@ -428,4 +430,56 @@ func TestCvxpylayersEquality(t *testing.T) {
 	for i := range nu {
 		assert.InDelta(t, -2*th[i], nu[i], 1e-6)
 	}
+}
+
+// The SOCP of test_simple_batch_socp against its cone data built by hand
+// (Q = PᵀP dense, rows Ax + s = b in {0} and (1, x) ∈ SOC) and given to
+// cone.Solve directly: the same x*, and the model's gradients with
+// respect to q and b equal the cone gradient's p and b entries.
+func TestSOCPMatchesHandBuiltCone(t *testing.T) {
+	rng := rand.New(rand.NewPCG(243, 9))
+	n := 5
+	Pv := randVec(rng, n*n, 1)
+	qv := randVec(rng, n, 1)
+	av := randVec(rng, n, 1)
+	bv := 0.2
+	Ps := ConstMat(denseOf(n, n, Pv))
+	q := NewParameter("q", n)
+	b := NewParameter("b", 1)
+	x := NewVariable("x", n)
+	obj := Const(0.5).Mul(SumSquares(Ps.MatMul(x))).Add(q.Dot(x))
+	pb, err := NewProblem(Minimize(obj), ConstMat(denseOf(1, n, av)).MatMul(x).Eq(b), Norm2(x).Le(Const(1)))
+	require.NoError(t, err)
+	th := append(append([]float64(nil), qv...), bv)
+	sol := solveAt(t, pb, th)
+
+	P := denseOf(n, n, Pv)
+	var PtP mat.SymDense
+	PtP.SymOuterK(1, P.T())
+	Q, err := sparse.SymFromDense(&PtP)
+	require.NoError(t, err)
+	A := mat.NewDense(1+1+n, n, nil)
+	for j := range n {
+		A.Set(0, j, av[j])
+		A.Set(2+j, j, -1)
+	}
+	Ac, err := sparse.FromDense(A)
+	require.NoError(t, err)
+	K, err := cone.NewProduct(cone.Zero{N: 1}, cone.SecondOrder{N: 1 + n})
+	require.NoError(t, err)
+	hb := make([]float64, 2+n)
+	hb[0], hb[1] = bv, 1
+	cs, err := cone.Solve(context.Background(), &cone.Problem{Q: Q, P: qv, A: Ac, B: hb, K: K}, &cone.Settings{Tol: 1e-10})
+	require.NoError(t, err)
+	xv, err := sol.VarValue(x)
+	require.NoError(t, err)
+	assert.InDeltaSlice(t, cs.X, xv, 1e-6)
+
+	w := randVec(rng, n, 1)
+	gr, err := sol.Backward(map[*Variable][]float64{x: w}, nil)
+	require.NoError(t, err)
+	cg, err := cs.Backward(w, nil, nil)
+	require.NoError(t, err)
+	assert.InDeltaSlice(t, cg.P, gr.Of(q), 1e-6)
+	assert.InDelta(t, cg.B[0], gr.Of(b)[0], 1e-6)
 }
