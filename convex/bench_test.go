@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/optlayers/optlayers/solvers/cone"
 )
@@ -98,4 +99,51 @@ func BenchmarkBatch128(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkInterleaved times, in alternation within each iteration, a
+// re-solve through the model (map evaluation + cone.Solve) and the cone
+// solve of the same data built beforehand, and reports their ratio (the
+// figure to quote on a loaded machine), the map's share, and the same
+// for batches of 128 parameter values.
+func BenchmarkInterleaved(b *testing.B) {
+	pb, draw := benchModel(30, 10)
+	rng := rand.New(rand.NewPCG(3, 3))
+	ths := make([][]float64, 128)
+	cps := make([]*cone.Problem, 128)
+	for i := range ths {
+		ths[i] = draw(rng)
+		var err error
+		if cps[i], err = pb.ConeProblem(ths[i]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	var tModel, tCone, tMap time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		for i := range ths {
+			if _, err := pb.ConeProblem(ths[i]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		t1 := time.Now()
+		if _, err := pb.SolveBatch(ctx, ths, &Settings{Workers: 1}); err != nil {
+			b.Fatal(err)
+		}
+		t2 := time.Now()
+		for _, cp := range cps {
+			if _, err := cone.Solve(ctx, cp, &cone.Settings{Workers: 1}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		t3 := time.Now()
+		tMap += t1.Sub(t0)
+		tModel += t2.Sub(t1)
+		tCone += t3.Sub(t2)
+	}
+	b.ReportMetric(float64(tModel)/float64(tCone), "model/cone")
+	b.ReportMetric(float64(tMap)/float64(tCone), "map/cone")
+	b.ReportMetric(float64(tModel.Milliseconds())/float64(b.N), "model-ms/128")
+	b.ReportMetric(float64(tCone.Milliseconds())/float64(b.N), "cone-ms/128")
 }
