@@ -1,6 +1,7 @@
 package convex
 
 import (
+	"context"
 	"math"
 	"strings"
 	"testing"
@@ -132,7 +133,8 @@ func buildFuzz(prog []byte, val float64) (Objective, []*Constraint) {
 
 // FuzzModel: NewProblem on arbitrary models never panics, reports
 // violations with a sentinel, and a model it accepts has finite cone data
-// at finite parameter values.
+// at finite parameter values; SolveParams on it returns a sentinel error
+// or finite values and duals.
 func FuzzModel(f *testing.F) {
 	f.Add([]byte{0, 18}, 1.0)
 	f.Add([]byte{1, 22, 12, 1}, 2.0)
@@ -166,6 +168,26 @@ func FuzzModel(f *testing.F) {
 		}
 		if !finite(cp.P) || !finite(cp.B) {
 			t.Fatal("non-finite cone data")
+		}
+		// The solve: an error with a sentinel, or finite values and duals.
+		sol, err := pb.SolveParams(context.Background(), th, &Settings{MaxIter: 60})
+		if err != nil {
+			if !isAny(err, ErrNotConverged, ErrInfeasible, ErrUnbounded, ErrNaN, ErrDims, ErrInvalid) {
+				t.Fatalf("SolveParams: error without a sentinel: %v", err)
+			}
+			return
+		}
+		for _, v := range pb.Variables() {
+			xv, err := sol.VarValue(v)
+			if err != nil || !finite(xv) {
+				t.Fatalf("value of %s: %v %v", v.Name(), xv, err)
+			}
+		}
+		for _, c := range pb.Constraints() {
+			d, err := sol.Dual(c)
+			if err != nil || !finite(d) {
+				t.Fatalf("dual of %v: %v %v", c, d, err)
+			}
 		}
 		_ = math.Pi
 	})
