@@ -71,6 +71,9 @@ func TestAtomsEpigraph(t *testing.T) {
 		{"Pnorm1.5", [2]int{n, 1}, gauss, func(a *Parameter) *Expr { return Pnorm(a, 1.5) }, false},
 		{"SumSquares", [2]int{n, 1}, gauss, func(a *Parameter) *Expr { return SumSquares(a) }, false},
 		{"QuadOverLin", [2]int{n, 1}, gauss, func(a *Parameter) *Expr { return QuadOverLin(a, Const(1.7)) }, false},
+		{"QuadOverLinParam", [2]int{n + 1, 1}, func() []float64 { return append(gauss(), 0.5+rng.Float64()) }, func(a *Parameter) *Expr {
+			return QuadOverLin(a.Slice(0, n), a.Index(n))
+		}, false},
 		{"QuadForm", [2]int{3, 1}, func() []float64 { return randVec(rng, 3, 1) }, func(a *Parameter) *Expr {
 			return QuadForm(a, ConstMat(denseOf(3, 3, psd)))
 		}, false},

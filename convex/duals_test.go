@@ -1,0 +1,124 @@
+package convex
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The duals are functions of the parameters too: their derivatives in
+// both modes (Tangent.Dual, Backward with dual cotangents) against central
+// differences of Dual, for an inequality, an equality, a second-order
+// cone and a PSD constraint.
+func TestDualDerivatives(t *testing.T) {
+	rng := rand.New(rand.NewPCG(16, 3))
+	n := 3
+	x := NewVariable("x", n)
+	X := NewMatrixVariable("X", 2, 2, Symmetric())
+	c := NewParameter("c", n)
+	r := NewParameter("r", 1, Nonneg())
+	C := NewMatrixParameter("C", 2, 2)
+	le := x.Sum().Le(Const(0.6))
+	eq := x.Index(0).Sub(x.Index(1)).Eq(Const(0.1))
+	soc := SOC(r.Add(Const(0.3)), x)
+	psd := X.Succeq(Const(0))
+	obj := c.Dot(x).Add(SumSquares(x).Scale(0.5)).Add(C.MatMul(X).Trace()).Add(SumSquares(X))
+	pb, err := NewProblem(Minimize(obj), le, eq, soc, psd, X.Trace().Eq(Const(1)))
+	require.NoError(t, err)
+	th := randVec(rng, pb.NumParams(), 1)
+	th[pb.ParamOffset(r)] = 0.2
+	off := pb.ParamOffset(c)
+	for i := range n {
+		th[off+i] = -2 + 0.5*float64(i) // push x onto the budget and the ball
+	}
+	ctx := context.Background()
+	dualsAt := func(th []float64) [][]float64 {
+		sol, err := pb.SolveParams(ctx, th, tight)
+		require.NoError(t, err)
+		var out [][]float64
+		for _, k := range []*Constraint{le, eq, soc, psd} {
+			d, err := sol.Dual(k)
+			require.NoError(t, err)
+			out = append(out, d)
+		}
+		return out
+	}
+	sol, err := pb.SolveParams(ctx, th, tight)
+	require.NoError(t, err)
+	d0 := dualsAt(th)
+	assert.Greater(t, d0[0][0], 1e-6, "the budget is active")
+	assert.Greater(t, d0[2][0], 1e-6, "the ball is active")
+	cons := []*Constraint{le, eq, soc, psd}
+	for k := range 3 {
+		dir := randVec(rng, len(th), 1)
+		dir[pb.ParamOffset(r)] = 0.1
+		h := 1e-6
+		tp, tm := append([]float64(nil), th...), append([]float64(nil), th...)
+		for i := range dir {
+			tp[i] += h * dir[i]
+			tm[i] -= h * dir[i]
+		}
+		dp, dm := dualsAt(tp), dualsAt(tm)
+		dparams := map[*Parameter][]float64{}
+		for _, p := range pb.Parameters() {
+			o := pb.ParamOffset(p)
+			dparams[p] = dir[o : o+p.Size()]
+		}
+		tan, err := sol.Tangent(dparams)
+		require.NoError(t, err)
+		for ci, con := range cons {
+			got, err := tan.Dual(con)
+			require.NoError(t, err)
+			fd := make([]float64, len(got))
+			for i := range fd {
+				fd[i] = (dp[ci][i] - dm[ci][i]) / (2 * h)
+			}
+			for i := range fd {
+				assert.InDelta(t, fd[i], got[i], 1e-4*(1+math.Abs(fd[i])), "direction %d, dual of %v, entry %d", k, con, i)
+			}
+			// Reverse mode: ⟨w, ∂dual/∂θ · dir⟩ from Backward.
+			w := randVec(rng, len(got), 1)
+			gr, err := sol.Backward(nil, map[*Constraint][]float64{con: w})
+			require.NoError(t, err)
+			g := gr.Theta()
+			rev, fw := 0.0, 0.0
+			for i := range g {
+				rev += g[i] * dir[i]
+			}
+			for i := range w {
+				fw += w[i] * got[i]
+			}
+			assert.InDelta(t, fw, rev, 1e-6*(1+math.Abs(fw)), "reverse vs forward, dual of %v", con)
+		}
+	}
+}
+
+// A warm start from the previous solution of the same problem gives the
+// same answer (and is refused for another problem: adversarial_test.go).
+func TestWarmStart(t *testing.T) {
+	rng := rand.New(rand.NewPCG(16, 4))
+	m, n := 8, 4
+	A := NewMatrixParameter("A", m, n)
+	b := NewParameter("b", m)
+	x := NewVariable("x", n)
+	pb, err := NewProblem(Minimize(Norm2(A.MatMul(x).Sub(b))), Norm1(x).Le(Const(1)))
+	require.NoError(t, err)
+	th := randVec(rng, pb.NumParams(), 1)
+	ctx := context.Background()
+	cold, err := pb.SolveParams(ctx, th, tight)
+	require.NoError(t, err)
+	for i := range th {
+		th[i] += 1e-3 * rng.NormFloat64()
+	}
+	ref, err := pb.SolveParams(ctx, th, tight)
+	require.NoError(t, err)
+	warm, err := pb.SolveParams(ctx, th, &Settings{Tol: 1e-10, WarmStart: cold})
+	require.NoError(t, err)
+	xr, _ := ref.VarValue(x)
+	xw, _ := warm.VarValue(x)
+	assert.InDeltaSlice(t, xr, xw, 1e-6)
+}
