@@ -7,7 +7,12 @@ import (
 	"github.com/optlayers/optlayers/implicit"
 )
 
-// The residual-map condition of a cone program.
+// Condition returns the residual-map condition of the layout's cone
+// programs: F(z, θ) with z = (x, y, s) of length LenZ() and θ of length
+// Len(), which the module's engine (implicit.VJP, implicit.JVP)
+// differentiates, and which Solution.VJP and JVP solve directly. Residual
+// writes NaN for arguments of the wrong length or with non-finite
+// projections.
 //
 // At a solution (x, y, s) of the program of Problem (Qx + p + Aᵀy = 0,
 // Ax + s = b, s ∈ K, y ∈ K*, ⟨s, y⟩ = 0) the vector v = y − s determines
@@ -57,11 +62,6 @@ import (
 // cone Bᵢⱼ = 0 on pairs of zero eigenvalues of y − s. Each is the
 // derivative of one side, so one-sided differences agree with it along
 // the directions that keep that side's structure.
-
-// Condition returns the residual-map condition of the layout's cone
-// programs (see above): F(z, θ) with z = (x, y, s) of length LenZ() and θ
-// of length Len(). Residual writes NaN for arguments of the wrong length
-// or with non-finite projections.
 func (l *Layout) Condition() (implicit.Condition, error) {
 	if err := l.valid(); err != nil {
 		return nil, err

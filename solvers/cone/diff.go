@@ -11,57 +11,6 @@ import (
 	"github.com/optlayers/optlayers/sparse"
 )
 
-// Derivatives of a solution: the direct route.
-//
-// Solution's VJP and JVP differentiate the linearized optimality
-// conditions
-//
-//	Q dx + Aᵀ dy = −(dQ x + dp + dAᵀ y),   A dx + ds = −(dA x − db),
-//
-// with the complementarity (s, y) ∈ K × K*, ⟨s, y⟩ = 0 linearized in the
-// projection form s = Π_K(s − y), y = Π_{K*}(y − s): with v = y − s and
-// D* = DΠ_{K*}(v) (the element documented on each dual cone; see the
-// residual map in condition.go), dy = D* dv and ds = −(I − D*) dv. This is
-// the linearization of the residual-map condition, solved in a different
-// way: D* is symmetric with eigenvalues d*ᵢ ∈ [0, 1] (the derivative of a
-// projection onto a convex set), and in its eigenbasis, block by block
-// (orthant and zero blocks are diagonal; the other blocks are
-// eigendecomposed densely), complementarity reads dsᵢ = −hᵢ dyᵢ with
-// hᵢ = (1 − d*ᵢ)/d*ᵢ ∈ [0, ∞]. Each direction i gets a row of the
-// symmetric quasi-definite
-//
-//	K = ⎡Q      AᵀVC⎤      (V the eigenvectors, C = diag(cᵢ), E = diag(eᵢ))
-//	    ⎣CVᵀA   −E  ⎦
-//
-// with (cᵢ, eᵢ) = (1, hᵢ) when hᵢ ≤ 1 (the unknown is Vᵢᵀdy) and
-// (cᵢ, eᵢ) = (1/√hᵢ, 1) when hᵢ > 1 (the unknown is Vᵢᵀdy/cᵢ), so that no
-// entry is larger than the data: K (dx, ω) = −(r_x, CVᵀr_y), then
-// dy = VCω and ds = −r_y − A dx. On an LP, hᵢ is 0 on the active rows and
-// ∞ (cᵢ = 0, a decoupled row) on the inactive ones, and K is the
-// active-set KKT matrix of qp.SparseSolution. For the symmetric cones at a
-// strictly complementary solution this is the same tangent space as the
-// linearization of s ∘ y = 0 in the Jordan algebra (y ∘ ds + s ∘ dy = 0,
-// tested); the projection form is used because it gives a symmetric
-// system for sparse.LDL and is defined at degenerate points too.
-//
-// K is factored once per Solution by sparse.NewLDL (signs +1 on x, −1 on
-// the directions, static regularization 1e-12·max|K| and iterative
-// refinement against K itself) and reused by every VJP and JVP; a solve
-// whose refined residual stays above 1e-8 of its right-hand side is
-// ErrSingular. K is nonsingular when the solution is unique and
-// nondegenerate (Q plus the contribution of the active directions positive
-// definite on the null space of the active constraints, whose gradients
-// are linearly independent).
-//
-// The reverse mode solves K w = (g_x − Aᵀg_s, CVᵀg_y) for a cotangent
-// g = (g_x, g_y, g_s) and, with w_y = VCw_ω + g_s, returns
-//
-//	∂/∂Q = −(w_x xᵀ + x w_xᵀ) on Q's pattern,   ∂/∂p = −w_x,
-//	∂/∂A = −(y w_xᵀ + w_y xᵀ) on A's pattern,   ∂/∂b = w_y,
-//
-// where y is Π_{K*}(y − s) (= y at an exact solution): sparse data give
-// sparse gradients, never a dense n×m.
-
 // Tangent is a directional derivative of the solution (x*, y*, s*).
 type Tangent struct {
 	X, Y, S []float64
@@ -123,13 +72,147 @@ func (s *Solution) factor() (*diffFactor, error) {
 	return f, nil
 }
 
-// isDiagonal reports the cones whose projection derivative is diagonal.
-func isDiagonal(c Cone) bool {
-	switch c.(type) {
+// blockEigen sets dstar to the eigenvalues of D* = DΠ_K(v) (K a block of
+// the dual cone, yp = Π_K(v)) and returns its eigenvectors as the columns
+// of a matrix, or nil when D* is diagonal (dstar is then its diagonal):
+// in closed form for the orthant, zero, free and second-order cones and
+// the PSD cone (one eigendecomposition of v), from D*'s columns (JVPs of
+// unit vectors, symmetrized) and a dense eigendecomposition otherwise.
+func blockEigen(k Cone, dstar, yp, v []float64) (*mat.Dense, error) {
+	d := len(v)
+	switch c := k.(type) {
 	case Zero, Free, Nonnegative:
-		return true
+		one := make([]float64, d)
+		for i := range one {
+			one[i] = 1
+		}
+		return nil, k.JVP(dstar, yp, v, one)
+	case SecondOrder:
+		return socEigen(dstar, v), nil
+	case PSD:
+		return psdEigen(c, dstar, v)
 	}
-	return false
+	dm := mat.NewSymDense(d, nil)
+	unit := make([]float64, d)
+	cols := make([][]float64, d)
+	for t := range d {
+		clear(unit)
+		unit[t] = 1
+		cols[t] = make([]float64, d)
+		if err := k.JVP(cols[t], yp, v, unit); err != nil {
+			return nil, err
+		}
+	}
+	for i := range d {
+		for j := i; j < d; j++ {
+			dm.SetSym(i, j, 0.5*(cols[j][i]+cols[i][j]))
+		}
+	}
+	lam, vecs, err := eigSym(dm, true)
+	if err != nil {
+		return nil, err
+	}
+	copy(dstar, lam)
+	return vecs, nil
+}
+
+// socEigen: DΠ of the second-order cone at v = (t, x) (the cases of
+// SecondOrder.JVP) is I for ‖x‖ ≤ t, 0 for ‖x‖ ≤ −t, and otherwise has
+// the eigenvectors (1, x̄)/√2 (eigenvalue 1), (−1, x̄)/√2 (0) and (0, u),
+// u ⊥ x̄ ((1 + t/‖x‖)/2), with x̄ = x/‖x‖ and the u from the Householder
+// reflection that maps e₁ to x̄.
+func socEigen(dstar, v []float64) *mat.Dense {
+	d := len(v)
+	t, nx := v[0], nrm2(v[1:])
+	switch {
+	case nx <= t:
+		for i := range dstar {
+			dstar[i] = 1
+		}
+		return nil
+	case nx <= -t:
+		clear(dstar)
+		return nil
+	}
+	vec := mat.NewDense(d, d, nil)
+	xb := make([]float64, d-1)
+	for i := range xb {
+		xb[i] = v[1+i] / nx
+	}
+	inv := 1 / math.Sqrt2
+	vec.Set(0, 0, inv)
+	vec.Set(0, 1, -inv)
+	for i, x := range xb {
+		vec.Set(1+i, 0, inv*x)
+		vec.Set(1+i, 1, inv*x)
+	}
+	dstar[0], dstar[1] = 1, 0
+	// H = I − 2wwᵀ/⟨w, w⟩, w = x̄ − σe₁ with σ = −sign(x̄₁) (no
+	// cancellation): H e₁ = σ x̄, so H's columns 2… span x̄⊥.
+	w := append([]float64(nil), xb...)
+	sg := -1.0
+	if w[0] < 0 {
+		sg = 1
+	}
+	w[0] -= sg
+	ww := dot(w, w)
+	rho := 0.5 * (1 + t/nx)
+	for c := 1; c < d-1; c++ {
+		for i := range d - 1 {
+			h := -2 * w[i] * w[c] / ww
+			if i == c {
+				h++
+			}
+			vec.Set(1+i, 1+c, h)
+		}
+		dstar[1+c] = rho
+	}
+	return vec
+}
+
+// psdEigen: with smat(v) = QΛQᵀ, DΠ[V] = Q(B ⊙ QᵀVQ)Qᵀ (PSD.JVP) has the
+// eigenvectors svec(qᵢqᵢᵀ) and svec((qᵢqⱼᵀ + qⱼqᵢᵀ)/√2) (i < j) with the
+// eigenvalues Bᵢⱼ.
+func psdEigen(k PSD, dstar, v []float64) (*mat.Dense, error) {
+	lam, q, err := k.eig(v)
+	if err != nil {
+		return nil, err
+	}
+	n := k.N
+	d := len(v)
+	vec := mat.NewDense(d, d, nil)
+	col := 0
+	for j := range n {
+		for i := j; i < n; i++ {
+			li, lj := lam[i], lam[j]
+			switch {
+			case li > 0 && lj > 0:
+				dstar[col] = 1
+			case li <= 0 && lj <= 0:
+				dstar[col] = 0
+			default:
+				dstar[col] = (max(li, 0) - max(lj, 0)) / (li - lj)
+			}
+			sc := 1 / math.Sqrt2
+			if i == j {
+				sc = 0.5
+			}
+			// svec entry (r, c), r ≥ c, of sc·(qᵢqⱼᵀ + qⱼqᵢᵀ).
+			p := 0
+			for c := range n {
+				for r := c; r < n; r++ {
+					e := sc * (q.At(r, i)*q.At(c, j) + q.At(r, j)*q.At(c, i))
+					if r != c {
+						e *= math.Sqrt2
+					}
+					vec.Set(p, col, e)
+					p++
+				}
+			}
+			col++
+		}
+	}
+	return vec, nil
 }
 
 func newDiffFactor(l *Layout, x, y, s, theta []float64) (*diffFactor, error) {
@@ -153,40 +236,11 @@ func newDiffFactor(l *Layout, x, y, s, theta []float64) (*diffFactor, error) {
 	dstar := make([]float64, m) // eigenvalues of D*
 	for b, k := range cones {
 		lo, hi := f.off[b], f.off[b+1]
-		d := hi - lo
-		yb, vb := pt.yp[lo:hi], pt.v[lo:hi]
-		if isDiagonal(k) {
-			one := make([]float64, d)
-			for i := range one {
-				one[i] = 1
-			}
-			if err := k.JVP(dstar[lo:hi], yb, vb, one); err != nil {
-				return nil, fmt.Errorf("%w: block %d: %v", ErrSingular, b, err)
-			}
-			continue
-		}
-		dm := mat.NewSymDense(d, nil)
-		col, unit := make([]float64, d), make([]float64, d)
-		cols := make([][]float64, d)
-		for t := range d {
-			clear(unit)
-			unit[t] = 1
-			if err := k.JVP(col, yb, vb, unit); err != nil {
-				return nil, fmt.Errorf("%w: block %d: %v", ErrSingular, b, err)
-			}
-			cols[t] = append([]float64(nil), col...)
-		}
-		for i := range d {
-			for j := i; j < d; j++ {
-				dm.SetSym(i, j, 0.5*(cols[j][i]+cols[i][j]))
-			}
-		}
-		lam, vecs, err := eigSym(dm, true)
+		vec, err := blockEigen(k, dstar[lo:hi], pt.yp[lo:hi], pt.v[lo:hi])
 		if err != nil {
 			return nil, fmt.Errorf("%w: block %d: %v", ErrSingular, b, err)
 		}
-		copy(dstar[lo:hi], lam)
-		f.vec[b] = vecs
+		f.vec[b] = vec
 	}
 	for i, ds := range dstar {
 		ds = math.Min(1, math.Max(0, ds))
@@ -299,7 +353,7 @@ func (f *diffFactor) assemble(q, a []float64) error {
 			signs[i] = 1
 		}
 	}
-	ldl, err := sparse.NewLDL(k, signs, &sparse.LDLSettings{StaticReg: 1e-12 * math.Max(big, 1e-300), MaxIter: 20, Workers: 1})
+	ldl, err := sparse.NewLDL(k, signs, &sparse.LDLSettings{StaticReg: 1e-8 * math.Max(big, 1e-300), MaxIter: 50, Workers: 1})
 	if err != nil {
 		return fmt.Errorf("%w: the derivative's KKT matrix: %v", ErrSingular, err)
 	}
@@ -307,14 +361,31 @@ func (f *diffFactor) assemble(q, a []float64) error {
 	return nil
 }
 
-// solve solves K sol = rhs and checks the refined residual.
+// solve solves K sol = rhs (rhs is overwritten) and checks the refined
+// residual. The right-hand side is scaled to unit ∞-norm first, so that
+// cotangents near the limits of float64 neither overflow inside the
+// factors nor underflow below the residual test; an overflow of the
+// scaled-back solution is ErrNaN.
 func (f *diffFactor) solve() error {
+	sc := diffNormInf(f.rhs)
+	if sc == 0 {
+		clear(f.sol)
+		return nil
+	}
+	for i := range f.rhs {
+		f.rhs[i] /= sc
+	}
 	if err := f.ldl.Solve(f.sol, f.rhs); err != nil {
 		return fmt.Errorf("%w: %v", ErrSingular, err)
 	}
-	res, rn := f.ldl.Stats().Residual, diffNormInf(f.rhs)
-	if !(res <= 1e-8*math.Max(rn, 1e-300)) {
-		return fmt.Errorf("%w: the derivative's KKT matrix is singular or too ill-conditioned (refined residual %.3g of %.3g): a degenerate or non-unique solution", ErrSingular, res, rn)
+	if res := f.ldl.Stats().Residual; !(res <= 1e-8) {
+		return fmt.Errorf("%w: the derivative's KKT matrix is singular or too ill-conditioned (refined residual %.3g of a unit right-hand side): a degenerate or non-unique solution", ErrSingular, res)
+	}
+	for i := range f.sol {
+		f.sol[i] *= sc
+	}
+	if !finite(f.sol) {
+		return fmt.Errorf("%w: the derivative overflowed", ErrNaN)
 	}
 	return nil
 }
@@ -364,10 +435,62 @@ func (f *diffFactor) fromDirections(dst, w []float64) {
 // VJP sets dst (length Layout().Len()) to the gradient with respect to θ
 // of ⟨g, z*⟩, z* = (x*, y*, s*), for g of length n + 2m: the module's
 // contract (implicit.Differentiable). It solves once with the solution's
-// factored KKT matrix (see the direct route above; factored on the first
-// call and kept). A Solution that is not Optimal has no derivative
-// (ErrSingular); wrong lengths are ErrDims and NaN or ±Inf in g ErrNaN.
-// The derivative methods of one Solution are not safe for concurrent use.
+// factored KKT matrix (factored on the first call and kept). A Solution
+// that is not Optimal has no derivative (ErrSingular); wrong lengths are
+// ErrDims and NaN or ±Inf in g ErrNaN. The derivative methods of one
+// Solution are not safe for concurrent use.
+//
+// # The direct route
+//
+// Solution's VJP and JVP differentiate the linearized optimality
+// conditions
+//
+//	Q dx + Aᵀ dy = −(dQ x + dp + dAᵀ y),   A dx + ds = −(dA x − db),
+//
+// with the complementarity (s, y) ∈ K × K*, ⟨s, y⟩ = 0 linearized in the
+// projection form s = Π_K(s − y), y = Π_{K*}(y − s): with v = y − s and
+// D* = DΠ_{K*}(v) (the element documented on each dual cone; see the
+// residual map in condition.go), dy = D* dv and ds = −(I − D*) dv. This is
+// the linearization of the residual-map condition, solved in a different
+// way: D* is symmetric with eigenvalues d*ᵢ ∈ [0, 1] (the derivative of a
+// projection onto a convex set), and in its eigenbasis, block by block
+// (orthant and zero blocks are diagonal; the other blocks are
+// eigendecomposed densely), complementarity reads dsᵢ = −hᵢ dyᵢ with
+// hᵢ = (1 − d*ᵢ)/d*ᵢ ∈ [0, ∞]. Each direction i gets a row of the
+// symmetric quasi-definite
+//
+//	K = ⎡Q      AᵀVC⎤      (V the eigenvectors, C = diag(cᵢ), E = diag(eᵢ))
+//	    ⎣CVᵀA   −E  ⎦
+//
+// with (cᵢ, eᵢ) = (1, hᵢ) when hᵢ ≤ 1 (the unknown is Vᵢᵀdy) and
+// (cᵢ, eᵢ) = (1/√hᵢ, 1) when hᵢ > 1 (the unknown is Vᵢᵀdy/cᵢ), so that no
+// entry is larger than the data: K (dx, ω) = −(r_x, CVᵀr_y), then
+// dy = VCω and ds = −r_y − A dx. On an LP, hᵢ is 0 on the active rows and
+// ∞ (cᵢ = 0, a decoupled row) on the inactive ones, and K is the
+// active-set KKT matrix of qp.SparseSolution. For the symmetric cones at a
+// strictly complementary solution this is the same tangent space as the
+// linearization of s ∘ y = 0 in the Jordan algebra (y ∘ ds + s ∘ dy = 0,
+// tested); the projection form is used because it gives a symmetric
+// system for sparse.LDL and is defined at degenerate points too.
+//
+// K is factored once per Solution by sparse.NewLDL (signs +1 on x, −1 on
+// the directions, static regularization 1e-12·max|K| and iterative
+// refinement against K itself) and reused by every VJP and JVP; a solve
+// whose refined residual stays above 1e-8 of its right-hand side is
+// ErrSingular. K is nonsingular when the solution is unique and
+// nondegenerate (Q plus the contribution of the active directions positive
+// definite on the null space of the active constraints, whose gradients
+// are linearly independent).
+//
+// The reverse mode solves K w = (g_x − Aᵀg_s, CVᵀg_y) for a cotangent
+// g = (g_x, g_y, g_s) and, with w_y = VCw_ω + g_s, returns
+//
+//	∂/∂Qᵢⱼ = −(w_xᵢ xⱼ + w_xⱼ xᵢ) (i < j),  −w_xᵢ xᵢ (i = j),   ∂/∂p = −w_x,
+//	∂/∂Aᵢⱼ = −(yᵢ w_xⱼ + w_yᵢ xⱼ),                               ∂/∂b = w_y,
+//
+// on the stored entries of Q (upper triangle) and A only, where y is
+// Π_{K*}(y − s) (= y at an exact solution): sparse data give sparse
+// gradients, never a dense n×m.
 func (s *Solution) VJP(dst, g []float64) error {
 	return s.VJPContext(context.Background(), dst, g)
 }

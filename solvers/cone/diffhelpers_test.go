@@ -188,6 +188,42 @@ func (d *diffInstance) solution() *Solution {
 // variables, A of density dens (every row with at least one entry, every
 // column too) and Q = MᵀM + shift·I of rank qrank (nil for qrank 0).
 func optimalInstance(rng *rand.Rand, name string, cones []Cone, n, qrank int, shift, dens float64, kind int) *diffInstance {
+	// Random data can make a degenerate instance (dependent active rows,
+	// too few curvature directions): draw again until ∂zF is well
+	// conditioned (cond < 1e9), so that the derivative exists.
+	for range 50 {
+		in := drawInstance(rng, name, cones, n, qrank, shift, dens, kind)
+		if in.conditioned(1e9) {
+			return in
+		}
+	}
+	panic("optimalInstance: no well-conditioned instance of " + name)
+}
+
+// conditioned reports whether the dense ∂zF at the instance's solution has
+// a condition number below c.
+func (d *diffInstance) conditioned(c float64) bool {
+	sol := d.solution()
+	cond, z, theta := sol.Condition()
+	dz, _, err := cond.Linearize(z, theta)
+	if err != nil {
+		return false
+	}
+	nz := len(z)
+	j := mat.NewDense(nz, nz, nil)
+	e, col := make([]float64, nz), make([]float64, nz)
+	for k := range nz {
+		clear(e)
+		e[k] = 1
+		dz.Apply(col, e)
+		j.SetCol(k, col)
+	}
+	var lu mat.LU
+	lu.Factorize(j)
+	return lu.Cond() < c
+}
+
+func drawInstance(rng *rand.Rand, name string, cones []Cone, n, qrank int, shift, dens float64, kind int) *diffInstance {
 	k, err := NewProduct(cones...)
 	if err != nil {
 		panic(err)
@@ -292,7 +328,7 @@ func diffInstances(rng *rand.Rand) []*diffInstance {
 	return out
 }
 
-func relDiff(a, b []float64) float64 {
+func diffRel(a, b []float64) float64 {
 	d, s := 0.0, 1.0
 	for i := range a {
 		d = math.Max(d, math.Abs(a[i]-b[i]))
@@ -340,3 +376,7 @@ func countDirections(k *Product, s, y []float64) (act, inter int) {
 	}
 	return act, inter
 }
+
+func denseOf(r, c int, v []float64) *mat.Dense { return mat.NewDense(r, c, v) }
+
+func newRand() *rand.Rand { return rand.New(rand.NewPCG(21, 22)) }
