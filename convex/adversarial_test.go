@@ -70,6 +70,13 @@ func TestAdversarial(t *testing.T) {
 		solveRow("MaxIter negative", []float64{1, 1}, &Settings{MaxIter: -1}, ErrInvalid),
 		solveRow("Workers negative", []float64{1, 1}, &Settings{Workers: -1}, ErrInvalid),
 		solveRow("fine", []float64{1, -2}, nil, nil),
+		{Name: "MaxIter 1: best iterate beside the error", Want: ErrNotConverged, Call: func(ctx context.Context) (func() error, error) {
+			sol, err := pb.SolveParams(ctx, []float64{1, -2}, &Settings{MaxIter: 1})
+			if err != nil && sol == nil {
+				return nil, errors.New("no best iterate returned")
+			}
+			return nil, err
+		}},
 		{Name: "canceled", Want: context.Canceled, Call: func(context.Context) (func() error, error) {
 			_, err := pb.SolveParams(testutil.Canceled(), []float64{1, 1}, nil)
 			return nil, err

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gonum.org/v1/gonum/mat"
 )
 
 // The duals are functions of the parameters too: their derivatives in
@@ -121,4 +122,57 @@ func TestWarmStart(t *testing.T) {
 	xr, _ := ref.VarValue(x)
 	xw, _ := warm.VarValue(x)
 	assert.InDeltaSlice(t, xr, xw, 1e-6)
+}
+
+// A PSD variable: min tr(CX) s.t. tr X = 1, X ≽ 0 (attribute) has the
+// value λ_min((C + Cᵀ)/2) at X = vvᵀ, and ∂/∂C_ij = vᵢvⱼ (v the unit
+// eigenvector of the smallest eigenvalue).
+func TestPSDVariable(t *testing.T) {
+	rng := rand.New(rand.NewPCG(16, 5))
+	n := 3
+	X := NewMatrixVariable("X", n, n, PSD())
+	C := NewMatrixParameter("C", n, n)
+	pb, err := NewProblem(Minimize(C.MatMul(X).Trace()), X.Trace().Eq(Const(1)))
+	require.NoError(t, err)
+	for range 3 {
+		cv := randVec(rng, n*n, 1)
+		sol := solveAt(t, pb, cv)
+		sym := mat.NewSymDense(n, nil)
+		for i := range n {
+			for j := i; j < n; j++ {
+				sym.SetSym(i, j, (cv[i+j*n]+cv[j+i*n])/2)
+			}
+		}
+		var eig mat.EigenSym
+		require.True(t, eig.Factorize(sym, true))
+		var vecs mat.Dense
+		eig.VectorsTo(&vecs)
+		lmin := eig.Values(nil)[0]
+		assert.InDelta(t, lmin, sol.Objective(), 1e-7)
+		xv, err := sol.VarValue(X)
+		require.NoError(t, err)
+		for i := range n {
+			for j := range n {
+				assert.InDelta(t, vecs.At(i, 0)*vecs.At(j, 0), xv[i+j*n], 1e-5)
+			}
+		}
+		// Gradient of the optimal value through the solution: ⟨C, X*⟩ with
+		// X* differentiated (envelope: the total derivative is vvᵀ, here
+		// checked as ∂/∂C of Σ C_ij X*_ij through Backward plus X* itself).
+		g := make([]float64, n*n)
+		copy(g, cv)
+		gr, err := sol.Backward(map[*Variable][]float64{X: g}, nil)
+		require.NoError(t, err)
+		tot := gr.Of(C)
+		for i := range tot {
+			tot[i] += xv[i]
+		}
+		for i := range n {
+			for j := range n {
+				assert.InDelta(t, vecs.At(i, 0)*vecs.At(j, 0), tot[i+j*n], 1e-5, "∂λ_min/∂C[%d,%d]", i, j)
+			}
+		}
+		// And X*(C) itself (the eigenprojector) against central differences.
+		checkGradFD(t, pb, cv, []*Variable{X}, rng, 1e-6, 1e-4)
+	}
 }
