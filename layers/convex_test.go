@@ -121,3 +121,47 @@ func TestConvexLayerErrors(t *testing.T) {
 	_, err = nl.Forward(context.Background(), nil, nil)
 	assert.True(t, errors.Is(err, ErrInvalid), "%v", err)
 }
+
+// FuzzConvexLayer: the layer of a convex model on arbitrary parameter
+// rows (NaN, ±Inf, 1e±300 included) returns a sentinel error or finite
+// outputs whose backward pass is finite; never a panic.
+func FuzzConvexLayer(f *testing.F) {
+	f.Add(1.0, -0.5, 2.0, 0.1)
+	f.Add(math.NaN(), 0.0, 1.0, 1.0)
+	f.Add(1e300, -1e300, 1e-300, 0.0)
+	pb, A, b, _, x := convexLayerModel(f)
+	l, err := NewConvex(pb, []*convex.Parameter{A, b}, []*convex.Variable{x}, nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, a0, a1, a2, a3 float64) {
+		in, out := l.Dims()
+		th := mat.NewDense(1, in, nil)
+		vals := []float64{a0, a1, a2, a3}
+		for j := range in {
+			th.Set(0, j, vals[j%4]*float64(1+j%3))
+		}
+		o, err := Layer{Func: l}.Forward(context.Background(), th)
+		if err != nil {
+			if !errors.Is(err, ErrNaN) && !errors.Is(err, convex.ErrNotConverged) && !errors.Is(err, convex.ErrNaN) &&
+				!errors.Is(err, convex.ErrInfeasible) && !errors.Is(err, convex.ErrUnbounded) {
+				t.Fatalf("error without a sentinel: %v", err)
+			}
+			return
+		}
+		gy := mat.NewDense(1, out, nil)
+		for j := range out {
+			gy.Set(0, j, 1)
+		}
+		gt, err := o.Backward(context.Background(), gy)
+		if err != nil { // a degenerate point may have no derivative
+			if !errors.Is(err, convex.ErrSingular) && !errors.Is(err, convex.ErrNaN) && !errors.Is(err, ErrNaN) {
+				t.Fatalf("backward error without a sentinel: %v", err)
+			}
+			return
+		}
+		if checkFinite(gt.RawRowView(0)) != nil {
+			t.Fatal("non-finite gradient with a nil error")
+		}
+	})
+}
