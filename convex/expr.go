@@ -230,8 +230,19 @@ func (e *Expr) write(b *strings.Builder, depth int) {
 	}
 	arg := func(i int) {
 		a := e.args[i]
-		paren := a.op == opAdd || a.op == opNeg || (a.op == opMul && (e.op != opMul || i == 1)) || a.op == opMatMul && (e.op != opMatMul || i == 1)
-		if paren && e.op != opAtom && e.op != opSum && !(e.op == opGather && e.label == "" && len(e.args) > 1) {
+		binary := a.op == opAdd || a.op == opMul || a.op == opMatMul
+		var paren bool
+		switch e.op {
+		case opAdd: // products bind tighter than sums
+			paren = false
+		case opMul, opMatMul:
+			paren = a.op == opAdd || a.op == opNeg || (binary && i == 1)
+		case opNeg:
+			paren = binary || a.op == opNeg
+		case opGather, opSum: // postfix forms: x.T, x[i]
+			paren = binary || a.op == opNeg
+		}
+		if paren {
 			b.WriteByte('(')
 			a.write(b, depth+1)
 			b.WriteByte(')')
