@@ -483,3 +483,25 @@ func TestSOCPMatchesHandBuiltCone(t *testing.T) {
 	assert.InDeltaSlice(t, cg.P, gr.Of(q), 1e-6)
 	assert.InDelta(t, cg.B[0], gr.Of(b)[0], 1e-6)
 }
+
+// test_shared_parameter: one parameter in two problems (each canonicalized
+// on its own); each solution's gradient against central differences.
+func TestCvxpylayersSharedParameter(t *testing.T) {
+	rng := rand.New(rand.NewPCG(243, 10))
+	m, n := 10, 5
+	A := NewMatrixParameter("A", m, n)
+	x := NewVariable("x", n)
+	b1, b2 := ConstVec(randVec(rng, m, 1)), ConstVec(randVec(rng, m, 1))
+	pb1, err := NewProblem(Minimize(SumSquares(A.MatMul(x).Sub(b1))))
+	require.NoError(t, err)
+	pb2, err := NewProblem(Minimize(SumSquares(A.MatMul(x).Sub(b2))))
+	require.NoError(t, err)
+	th := randVec(rng, m*n, 1)
+	checkGradFD(t, pb1, th, []*Variable{x}, rng, 1e-6, 1e-4)
+	checkGradFD(t, pb2, th, []*Variable{x}, rng, 1e-6, 1e-4)
+	x1 := solveAt(t, pb1, th)
+	x2 := solveAt(t, pb2, th)
+	v1, _ := x1.VarValue(x)
+	v2, _ := x2.VarValue(x)
+	assert.Greater(t, maxAbsDiff(v1, v2), 1e-3, "different b, different solutions")
+}
