@@ -232,6 +232,9 @@ func NewProblem(obj Objective, cons ...*Constraint) (pb *Problem, err error) {
 	}
 	pb = &Problem{obj: obj, cons: cons}
 	pb.collect()
+	if len(pb.vars) == 0 {
+		return nil, fmt.Errorf("%w: the problem has no variable (its value is %v: evaluate it instead of solving)", ErrInvalid, obj.e)
+	}
 	if err := pb.build(); err != nil {
 		return nil, err
 	}
