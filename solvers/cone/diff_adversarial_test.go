@@ -3,6 +3,7 @@ package cone
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -229,6 +230,48 @@ func TestAdversarialDerivatives(t *testing.T) {
 				}
 				return nil
 			}, nil
+		}},
+		{Name: "Refine/nil", Call: func(ctx context.Context) (func() error, error) {
+			_, err := (*Solution)(nil).Refine(ctx, 0)
+			return nil, err
+		}, Want: ErrInvalid},
+		{Name: "Refine/not-optimal", Call: func(ctx context.Context) (func() error, error) {
+			_, err := status(NotConverged).Refine(ctx, 0)
+			return nil, err
+		}, Want: ErrSingular},
+		{Name: "Refine/negative-steps", Call: func(ctx context.Context) (func() error, error) { _, err := good().Refine(ctx, -1); return nil, err }, Want: ErrInvalid},
+		{Name: "Refine/canceled", Call: func(context.Context) (func() error, error) {
+			s := good()
+			s.Y[0] += 1e-3 // off the solution: a step is due
+			_, err := s.Refine(testutil.Canceled(), 0)
+			return nil, err
+		}, Want: context.Canceled},
+		{Name: "Refine/NaN-data", Call: func(ctx context.Context) (func() error, error) {
+			s := good()
+			s.pb = withPB(func(pb *Problem) { pb.B = fill(len(pb.B), nan) })
+			_, err := s.Refine(ctx, 0)
+			return nil, err
+		}, Want: ErrNaN},
+		{Name: "Refine/non-unique", Call: func(ctx context.Context) (func() error, error) {
+			// min 0·x on x ≤ 1 from a point off the solution set: the
+			// Newton system is singular; either a step in its range or
+			// ErrSingular, never a NaN.
+			s := *flat
+			s.X, s.Y, s.S = []float64{0.5}, []float64{1e-3}, []float64{0.5}
+			res, err := s.Refine(ctx, 0)
+			return func() error { return testutil.Finite("Refine", s.X, s.Y, s.S, []float64{res}) }, err
+		}, Any: []error{ErrSingular}},
+		{Name: "Refine/perturbed", Call: func(ctx context.Context) (func() error, error) {
+			s := good()
+			s.X[0] += 1e-4
+			s.Y[1] -= 1e-4
+			res, err := s.Refine(ctx, 5)
+			return func() error {
+				if !(res < 1e-12) {
+					return fmt.Errorf("residual %.3g after Refine", res)
+				}
+				return testutil.Finite("Refine", s.X, s.Y, s.S)
+			}, err
 		}},
 	}
 	testutil.RunAdversarial(t, cases)

@@ -1,6 +1,7 @@
 package cone
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -86,7 +87,7 @@ func FuzzConeLayout(f *testing.F) {
 	})
 }
 
-// FuzzConeVJP: VJP and JVP of a solution with arbitrary cotangents and
+// FuzzConeVJP: VJP, JVP and Refine of a solution with arbitrary cotangents and
 // directions (NaN/Inf, 1e±300) and a perturbed point: no panic, and a nil
 // error means finite derivatives.
 func FuzzConeVJP(f *testing.F) {
@@ -125,6 +126,11 @@ func FuzzConeVJP(f *testing.F) {
 		tan := make([]float64, l.LenZ())
 		if err := sol.JVP(tan, d); err == nil {
 			if err := testutil.Finite("JVP", tan); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if res, err := sol.Refine(context.Background(), 2); err == nil {
+			if err := testutil.Finite("Refine", sol.X, sol.Y, sol.S, []float64{res}); err != nil {
 				t.Fatal(err)
 			}
 		}
