@@ -186,6 +186,10 @@ func (e *Expr) Mul(o Expression) *Expr {
 	return productCurv(n, a, b)
 }
 
+// maxProduct bounds the scalar products of one MatMul (rows·inner·cols):
+// the canonicalization stores the affine form of each entry.
+const maxProduct = 1 << 27
+
 // MatMul returns the matrix product e·o (a 1×1 side is a scalar product).
 // One side must be Constant: constants and parameters combined by affine
 // operations; with a parameter, the other side must not depend on
@@ -201,6 +205,9 @@ func (e *Expr) MatMul(o Expression) *Expr {
 	}
 	if a.cols != b.rows {
 		return bad(a.rows, b.cols, fmt.Errorf("%w: MatMul: %v is %s and %v is %s", ErrDims, a, shapeStr(a), b, shapeStr(b)))
+	}
+	if float64(a.rows)*float64(a.cols)*float64(b.cols) > maxProduct {
+		return bad(a.rows, b.cols, fmt.Errorf("%w: MatMul of %v (%s) and %v (%s): more than %g scalar products to canonicalize", ErrInvalid, a, shapeStr(a), b, shapeStr(b), float64(maxProduct)))
 	}
 	n := &Expr{op: opMatMul, args: []*Expr{a, b}, rows: a.rows, cols: b.cols, sign: mulSign(a.sign, b.sign)}
 	return productCurv(n, a, b)

@@ -147,6 +147,7 @@ func badModels() []badModel {
 		{"nil variable", modelErr(Minimize(Norm2(nilVar))), ErrInvalid, "Norm2"},
 		{"nil constraint", modelErr(obj, nil), ErrInvalid, "constraint 0 is nil"},
 		{"no objective", modelErr(Objective{}), ErrInvalid, "no objective"},
+		{"matmul too large", modelErr(Minimize(NewMatrixParameter("Big", 1024, 1024).MatMul(NewMatrixVariable("V", 1024, 1024)).Sum())), ErrInvalid, "MatMul of Big"},
 		{"no variable", modelErr(Minimize(p.Mul(Const(2)))), ErrInvalid, "has no variable"},
 		{"NaN constant", modelErr(obj, x.Le(ConstVec([]float64{1, math.NaN(), 2}))), ErrNaN, "constant entry 1"},
 		{"Inf constant", modelErr(obj, x.Le(Const(math.Inf(1)))), ErrNaN, "constant entry 0"},
