@@ -115,7 +115,7 @@ func TestAtomsEpigraph(t *testing.T) {
 			require.NoError(t, err)
 			for k := range 2 {
 				a0 := c.draw()
-				sol, err := pb.SolveParams(ctx, a0, tight)
+				sol, err := pb.SolveParams(ctx, a0, atomSettings)
 				if coneLimit(err) && sol != nil {
 					// The canonicalization is still checked on the solver's
 					// best iterate, to the accuracy it reached.
@@ -155,3 +155,5 @@ func evalAt(t testing.TB, f *Expr, a *Parameter, v []float64) float64 {
 	require.NoError(t, err)
 	return out[0]
 }
+
+var atomSettings = tight
