@@ -18,6 +18,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/optlayers/optlayers/solvers/cone"
+	"github.com/optlayers/optlayers/solvers/project"
 	"github.com/optlayers/optlayers/solvers/qp"
 	"github.com/optlayers/optlayers/sparse"
 )
@@ -504,4 +505,39 @@ func TestCvxpylayersSharedParameter(t *testing.T) {
 	v1, _ := x1.VarValue(x)
 	v2, _ := x2.VarValue(x)
 	assert.Greater(t, maxAbsDiff(v1, v2), 1e-3, "different b, different solutions")
+}
+
+// Sparsemax as a model, min ‖x − y‖² s.t. Σx = 1, x ≥ 0, against
+// project.Simplex (Condat's algorithm and its closed-form Jacobian):
+// the same projection and the same VJP, on inputs with several zeros.
+func TestSparsemaxMatchesProjection(t *testing.T) {
+	rng := rand.New(rand.NewPCG(16, 11))
+	n := 8
+	x := NewVariable("x", n, Nonneg())
+	y := NewParameter("y", n)
+	pb, err := NewProblem(Minimize(SumSquares(x.Sub(y))), x.Sum().Eq(Const(1)))
+	require.NoError(t, err)
+	for range 3 {
+		yv := randVec(rng, n, 1)
+		sol := solveAt(t, pb, yv)
+		ref, err := project.Solve(context.Background(), project.Simplex{Radius: 1}, yv)
+		require.NoError(t, err)
+		_, z, _ := ref.Condition()
+		xv, err := sol.VarValue(x)
+		require.NoError(t, err)
+		assert.InDeltaSlice(t, z, xv, 1e-7)
+		zeros := 0
+		for _, v := range z {
+			if v == 0 {
+				zeros++
+			}
+		}
+		assert.GreaterOrEqual(t, zeros, 2, "a sparse projection")
+		g := randVec(rng, n, 1)
+		want := make([]float64, n+1) // θ of the projection: (y, radius)
+		require.NoError(t, ref.VJP(want, g))
+		gr, err := sol.Backward(map[*Variable][]float64{x: g}, nil)
+		require.NoError(t, err)
+		assert.InDeltaSlice(t, want[:n], gr.Of(y), 1e-6)
+	}
 }
