@@ -48,7 +48,8 @@ func (sol *Solution) Theta() []float64 {
 	return append([]float64(nil), sol.theta...)
 }
 
-// Objective returns the objective's value at the solution.
+// Objective returns the objective's value at the solution (NaN for a nil
+// Solution, which has none).
 func (sol *Solution) Objective() float64 {
 	if sol == nil || sol.pb == nil {
 		return math.NaN()
