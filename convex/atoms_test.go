@@ -116,7 +116,7 @@ func TestAtomsEpigraph(t *testing.T) {
 			for k := range 2 {
 				a0 := c.draw()
 				sol, err := pb.SolveParams(ctx, a0, atomSettings)
-				if coneLimit(err) && sol != nil {
+				if coneLimit(pb, err) && sol != nil {
 					// The canonicalization is still checked on the solver's
 					// best iterate, to the accuracy it reached.
 					want := mustVal(t, sol, f)[0]

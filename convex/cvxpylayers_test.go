@@ -28,7 +28,7 @@ var tight = &Settings{Tol: 1e-10}
 func solveAt(t testing.TB, pb *Problem, th []float64) *Solution {
 	t.Helper()
 	sol, err := pb.SolveParams(context.Background(), th, tight)
-	skipConeLimit(t, err)
+	skipConeLimit(t, pb, err)
 	require.NoError(t, err)
 	return sol
 }
@@ -254,7 +254,7 @@ func TestCvxpylayersLogistic(t *testing.T) {
 		grad[j] += 2 * 0.1 * av[j]
 	}
 	assert.InDeltaSlice(t, []float64{0, 0}, grad, 1e-6)
-	checkGradFD(t, pb, th, []*Variable{a}, rng, 1e-6, 1e-4)
+	checkGradFD(t, pb, th, []*Variable{a}, rng, 1e-4, 1e-4) // h ≫ solve accuracy / tol
 }
 
 // test_entropy_maximization: max Σentr(x) − 0.01‖x‖² s.t. Ax = b, Fx ≤ g.
@@ -298,7 +298,7 @@ func TestCvxpylayersEntropy(t *testing.T) {
 	for _, v := range xv {
 		assert.Greater(t, v, 0.0)
 	}
-	checkGradFD(t, pb, th, []*Variable{x}, rng, 1e-6, 1e-4)
+	checkGradFD(t, pb, th, []*Variable{x}, rng, 1e-4, 1e-4)
 }
 
 // test_lml: min −xᵀy − Σentr(y) − Σentr(1 − y) s.t. Σy = 2 (the limited
@@ -333,7 +333,7 @@ func TestCvxpylayersLML(t *testing.T) {
 		want[i] = 1 / (1 + math.Exp(-(v + lo)))
 	}
 	assert.InDeltaSlice(t, want, yv, 1e-6)
-	checkGradFD(t, pb, th, []*Variable{y}, rng, 1e-6, 1e-4)
+	checkGradFD(t, pb, th, []*Variable{y}, rng, 1e-4, 1e-4)
 }
 
 // test_sdp: min tr(CX) + ‖X‖_F² s.t. X ≽ 0, tr(AᵢX) = bᵢ, X symmetric.
