@@ -541,3 +541,47 @@ func TestSparsemaxMatchesProjection(t *testing.T) {
 		assert.InDeltaSlice(t, want[:n], gr.Of(y), 1e-6)
 	}
 }
+
+// The softmax as an entropy-regularized linear program,
+// max Σentr(x) − cᵀx s.t. Σx = 1: x = softmax(−c) and, in closed form,
+// ∂x = −(diag(x) − xxᵀ)∂c — an independent answer for the exponential
+// cones, values and derivatives. (The tolerance is that of the cone
+// solver's exp-cone solutions: about 5e-7 at Tol 1e-10 today.)
+func TestSoftmaxClosedForm(t *testing.T) {
+	rng := rand.New(rand.NewPCG(16, 62))
+	n := 5
+	c := NewParameter("c", n)
+	x := NewVariable("x", n)
+	pb, err := NewProblem(Maximize(Entropy(x).Sum().Sub(c.Dot(x))), x.Sum().Eq(Const(1)))
+	require.NoError(t, err)
+	for range 3 {
+		th := randVec(rng, n, 1)
+		sol := solveAt(t, pb, th)
+		sm := make([]float64, n)
+		z := 0.0
+		for i := range n {
+			sm[i] = math.Exp(-th[i])
+			z += sm[i]
+		}
+		for i := range sm {
+			sm[i] /= z
+		}
+		xv, err := sol.VarValue(x)
+		require.NoError(t, err)
+		assert.InDeltaSlice(t, sm, xv, 1e-5)
+		d := randVec(rng, n, 1)
+		tan, err := sol.Tangent(map[*Parameter][]float64{c: d})
+		require.NoError(t, err)
+		dx, err := tan.Var(x)
+		require.NoError(t, err)
+		xd := 0.0
+		for i := range n {
+			xd += sm[i] * d[i]
+		}
+		want := make([]float64, n)
+		for i := range n {
+			want[i] = -sm[i] * (d[i] - xd)
+		}
+		assert.InDeltaSlice(t, want, dx, 1e-5)
+	}
+}
