@@ -69,6 +69,8 @@ func TestAdversarial(t *testing.T) {
 		solveRow("Tol NaN", []float64{1, 1}, &Settings{Tol: nan}, ErrInvalid),
 		solveRow("MaxIter negative", []float64{1, 1}, &Settings{MaxIter: -1}, ErrInvalid),
 		solveRow("Workers negative", []float64{1, 1}, &Settings{Workers: -1}, ErrInvalid),
+		solveRow("Refine negative", []float64{1, 1}, &Settings{Refine: -1}, ErrInvalid),
+		solveRow("Refine 3", []float64{1, -2}, &Settings{Refine: 3}, nil),
 		solveRow("fine", []float64{1, -2}, nil, nil),
 		{Name: "MaxIter 1: best iterate beside the error", Want: ErrNotConverged, Call: func(ctx context.Context) (func() error, error) {
 			sol, err := pb.SolveParams(ctx, []float64{1, -2}, &Settings{MaxIter: 1})
