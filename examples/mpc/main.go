@@ -11,11 +11,12 @@
 //
 // over a horizon of T steps from the parameter x₀.
 //
-//	go run ./examples/mpc
+//	go run ./examples/mpc [-png mpc.png]
 package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"log"
 	"math"
@@ -23,6 +24,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/optlayers/optlayers/convex"
+	"github.com/optlayers/optlayers/internal/plotutil"
 	"github.com/optlayers/optlayers/solvers/qp"
 )
 
@@ -130,6 +132,9 @@ func handPolicy() func(x0 []float64) (u0 float64, du0 []float64) {
 }
 
 func main() {
+	flag.Bool("quick", false, "accepted for the CI smoke run (the full run is already short)")
+	png := flag.String("png", "mpc.png", "where to save u₀ along x₀ = (s, 0) for both layers")
+	flag.Parse()
 	model, hand := modelPolicy(), handPolicy()
 	fmt.Printf("%-12s  %9s %9s  %-20s  %-20s\n", "x₀", "u₀ model", "u₀ QP", "∂u₀/∂x₀ model", "∂u₀/∂x₀ QP")
 	z := func(v float64) float64 { // print tiny values (and −0) as 0
@@ -146,4 +151,15 @@ func main() {
 		fmt.Printf("(%4.1f, %4.1f)  %9.5f %9.5f  [%8.5f %8.5f]  [%8.5f %8.5f]\n", x0[0], x0[1], um, uh, z(dm[0]), z(dm[1]), z(dh[0]), z(dh[1]))
 	}
 	fmt.Printf("\nlargest difference between the two layers: %.1e\n", worst)
+	sm, sh := plotutil.Series{Name: "u₀, convex model"}, plotutil.Series{Name: "u₀, hand-built QP", Points: true}
+	for k := range 41 {
+		s := -4 + 0.2*float64(k)
+		um, _ := model([]float64{s, 0})
+		uh, _ := hand([]float64{s, 0})
+		sm.X, sm.Y = append(sm.X, s), append(sm.Y, um)
+		sh.X, sh.Y = append(sh.X, s), append(sh.Y, uh)
+	}
+	if err := plotutil.Save(*png, "MPC policy u₀(x₀) from x₀ = (s, 0)", "s", "u₀", 14, 10, sm, sh); err != nil {
+		log.Fatal(err)
+	}
 }

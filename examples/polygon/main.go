@@ -8,7 +8,7 @@
 // gradients summed over the batch, as cvxpylayers broadcasts), and Adam
 // steps on the mean squared error.
 //
-//	go run ./examples/polygon [-quick]
+//	go run ./examples/polygon [-quick] [-png polygon.png]
 package main
 
 import (
@@ -22,6 +22,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/optlayers/optlayers/convex"
+	"github.com/optlayers/optlayers/internal/plotutil"
 	"github.com/optlayers/optlayers/layers"
 )
 
@@ -29,6 +30,7 @@ const faces = 6
 
 func main() {
 	quick := flag.Bool("quick", false, "short run (CI smoke test)")
+	png := flag.String("png", "polygon.png", "where to save the test-MSE curve")
 	flag.Parse()
 	rng := rand.New(rand.NewPCG(2017, 1))
 
@@ -101,6 +103,7 @@ func main() {
 
 	theta := append(append([]float64(nil), g...), hv...)
 	m, v := make([]float64, len(theta)), make([]float64, len(theta))
+	curve := plotutil.Series{Name: "test MSE"}
 	step, perm := 0, make([]int, nTrain)
 	for i := range perm {
 		perm[i] = i
@@ -141,8 +144,13 @@ func main() {
 			if err != nil {
 				log.Fatal(err)
 			}
-			fmt.Printf("%6d  %12.6f\n", epoch, mse(o.Y, zTest))
+			ep, te := float64(epoch), mse(o.Y, zTest)
+			curve.X, curve.Y = append(curve.X, ep), append(curve.Y, te)
+			fmt.Printf("%6d  %12.6f\n", epoch, te)
 		}
 	}
 	fmt.Printf("\nnoise floor %.6f\n", 2*0.01*0.01)
+	if err := plotutil.Save(*png, "convex layer: learning a polygon projection", "epoch", "test MSE", 14, 10, curve); err != nil {
+		log.Fatal(err)
+	}
 }

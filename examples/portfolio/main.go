@@ -12,7 +12,7 @@
 // from μ̂ = 0. The layer is a dozen lines here; the hand-built version
 // writes its cone data and the chain rule by hand.
 //
-//	go run ./examples/portfolio [-quick]
+//	go run ./examples/portfolio [-quick] [-png portfolio.png]
 package main
 
 import (
@@ -26,6 +26,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/optlayers/optlayers/convex"
+	"github.com/optlayers/optlayers/internal/plotutil"
 	"github.com/optlayers/optlayers/layers"
 	"github.com/optlayers/optlayers/layers/pto"
 )
@@ -37,6 +38,7 @@ const (
 
 func main() {
 	quick := flag.Bool("quick", false, "2 epochs of 100 pairs")
+	png := flag.String("png", "portfolio.png", "where to save the regret curve")
 	flag.Parse()
 	n, epochs := 500, 8
 	if *quick {
@@ -68,7 +70,9 @@ func main() {
 		log.Fatal(err)
 	}
 	layer := layers.Layer{Func: fn}
-	utility := func(y, r []float64) float64 { return mat.Dot(mat.NewVecDense(assets, y[:assets]), mat.NewVecDense(assets, r)) - gamma*y[assets] }
+	utility := func(y, r []float64) float64 {
+		return mat.Dot(mat.NewVecDense(assets, y[:assets]), mat.NewVecDense(assets, r)) - gamma*y[assets]
+	}
 	decide := func(mus mat.Matrix) *layers.Output {
 		o, err := layer.Forward(context.Background(), mus)
 		if err != nil {
@@ -103,7 +107,8 @@ func main() {
 		}
 		return 100 * num / den
 	}
-	fmt.Printf("epoch 0: test regret %.2f %%\n", regret())
+	curve := plotutil.Series{Name: "end to end from μ̂ = 0", X: []float64{0}, Y: []float64{regret()}}
+	fmt.Printf("epoch 0: test regret %.2f %%\n", curve.Y[0])
 
 	theta := append(append([]float64(nil), W.RawMatrix().Data...), c.RawVector().Data...)
 	m1, m2 := make([]float64, len(theta)), make([]float64, len(theta))
@@ -148,6 +153,10 @@ func main() {
 			copy(W.RawMatrix().Data, theta[:assets*features])
 			copy(c.RawVector().Data, theta[assets*features:])
 		}
-		fmt.Printf("epoch %d: test regret %.2f %%\n", ep, regret())
+		curve.X, curve.Y = append(curve.X, float64(ep)), append(curve.Y, regret())
+		fmt.Printf("epoch %d: test regret %.2f %%\n", ep, curve.Y[ep])
+	}
+	if err := plotutil.Save(*png, "convex portfolio layer: test regret", "epoch", "normalized regret (%)", 14, 10, curve); err != nil {
+		log.Fatal(err)
 	}
 }
