@@ -23,10 +23,10 @@ import (
 	"github.com/optlayers/optlayers/sparse"
 )
 
-// tight is the solve of the tests: Tol 1e-10 and three Newton steps of
+// tight is the solve of the tests: Tol 1e-8 and three Newton steps of
 // refinement, so that the solutions (and central differences of them)
 // are accurate to near machine precision.
-var tight = &Settings{Tol: 1e-10, Refine: 3}
+var tight = &Settings{Tol: 1e-8, Refine: 3}
 
 func solveAt(t testing.TB, pb *Problem, th []float64) *Solution {
 	t.Helper()

@@ -76,7 +76,7 @@ func convexNonsymCases() []conformance.Case {
 }
 
 func convexCase(name string, pb *convex.Problem, theta []float64) conformance.Case {
-	s := &convex.Settings{Tol: 1e-10, Refine: 3}
+	s := &convex.Settings{Tol: 1e-8, Refine: 3}
 	return conformance.Case{
 		Name:       "convex/" + name,
 		Theta:      theta,
