@@ -9,6 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/optlayers/optlayers/implicit"
 )
 
 // The duals are functions of the parameters too: their derivatives in
@@ -175,4 +177,48 @@ func TestPSDVariable(t *testing.T) {
 		// And X*(C) itself (the eigenprojector) against central differences.
 		checkGradFD(t, pb, cv, []*Variable{X}, rng, 1e-6, 1e-4)
 	}
+}
+
+// The composed condition F_cone(z, Mθ + d₀): it vanishes at the solution,
+// and the engine's generic VJP on it equals Solution.VJP; DualOffset
+// locates a constraint's dual in z.
+func TestConditionComposed(t *testing.T) {
+	rng := rand.New(rand.NewPCG(16, 7))
+	n := 4
+	c := NewParameter("c", n)
+	A := NewMatrixParameter("A", 2, n)
+	x := NewVariable("x", n)
+	ball := Norm2(x).Le(Const(1))
+	pb, err := NewProblem(Minimize(c.Dot(x).Add(SumSquares(A.MatMul(x)))), ball)
+	require.NoError(t, err)
+	sol := solveAt(t, pb, randVec(rng, pb.NumParams(), 1))
+	cond, z, th := sol.Condition()
+	nz, np := cond.Dims()
+	require.Equal(t, pb.LenZ(), nz)
+	require.Equal(t, pb.NumParams(), np)
+	res := make([]float64, nz)
+	cond.Residual(res, z, th)
+	for _, r := range res {
+		assert.InDelta(t, 0, r, 1e-7)
+	}
+	g := randVec(rng, nz, 1)
+	want := make([]float64, np)
+	require.NoError(t, sol.VJP(want, g))
+	got, err := implicit.VJP(context.Background(), cond, z, th, g, nil)
+	require.NoError(t, err)
+	assert.InDeltaSlice(t, want, got, 1e-6*(1+maxAbs(want)))
+	off, m := pb.DualOffset(ball)
+	require.Equal(t, 1, m)
+	d, err := sol.Dual(ball)
+	require.NoError(t, err)
+	assert.Equal(t, z[pb.canon.n+off], d[0])
+	assert.Greater(t, d[0], 0.0, "the ball is active")
+}
+
+func maxAbs(v []float64) float64 {
+	m := 0.0
+	for _, x := range v {
+		m = math.Max(m, math.Abs(x))
+	}
+	return m
 }
