@@ -222,3 +222,76 @@ func maxAbs(v []float64) float64 {
 	}
 	return m
 }
+
+// QuadForm of a PSD parameter in the objective (it enters Q linearly):
+// min ½xᵀPx + qᵀx s.t. Σx = 1 against the hand-built QP and its
+// gradient; central differences along symmetric directions of P.
+func TestQuadFormParameter(t *testing.T) {
+	rng := rand.New(rand.NewPCG(16, 8))
+	n := 4
+	P := NewMatrixParameter("P", n, n, PSD())
+	q := NewParameter("q", n)
+	x := NewVariable("x", n)
+	pb, err := NewProblem(Minimize(QuadForm(x, P).Scale(0.5).Add(q.Dot(x))), x.Sum().Eq(Const(1)))
+	require.NoError(t, err)
+	M := denseOf(n, n, randVec(rng, n*n, 1))
+	var S mat.SymDense
+	S.SymOuterK(1, M)
+	th := make([]float64, 0, n*n+n)
+	for j := range n {
+		for i := range n {
+			v := S.At(i, j)
+			if i == j {
+				v += 0.5
+			}
+			th = append(th, v)
+		}
+	}
+	th = append(th, randVec(rng, n, 1)...)
+	sol := solveAt(t, pb, th)
+	xv, err := sol.VarValue(x)
+	require.NoError(t, err)
+	// Stationarity of the QP: Px + q + ν1 = 0 for one ν.
+	nu := 0.0
+	r := make([]float64, n)
+	for i := range n {
+		for j := range n {
+			r[i] += th[i+j*n] * xv[j]
+		}
+		r[i] += th[n*n+i]
+		nu += r[i] / float64(n)
+	}
+	for i := range n {
+		assert.InDelta(t, nu, r[i], 1e-7, "stationarity row %d", i)
+	}
+	w := randVec(rng, n, 1)
+	gr, err := sol.Backward(map[*Variable][]float64{x: w}, nil)
+	require.NoError(t, err)
+	g := gr.Theta()
+	loss := func(th []float64) float64 {
+		s := solveAt(t, pb, th)
+		v, _ := s.VarValue(x)
+		return mat.Dot(mat.NewVecDense(n, v), mat.NewVecDense(n, w))
+	}
+	for range 3 {
+		d := make([]float64, len(th))
+		for j := range n {
+			for i := j; i < n; i++ {
+				v := rng.NormFloat64()
+				d[i+j*n], d[j+i*n] = v, v
+			}
+		}
+		for i := range n {
+			d[n*n+i] = rng.NormFloat64()
+		}
+		h := 1e-6
+		tp, tm := append([]float64(nil), th...), append([]float64(nil), th...)
+		for i := range d {
+			tp[i] += h * d[i]
+			tm[i] -= h * d[i]
+		}
+		fd := (loss(tp) - loss(tm)) / (2 * h)
+		an := mat.Dot(mat.NewVecDense(len(g), g), mat.NewVecDense(len(d), d))
+		assert.InDelta(t, fd, an, 1e-5*(1+math.Abs(fd)))
+	}
+}
