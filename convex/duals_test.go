@@ -224,8 +224,9 @@ func maxAbs(v []float64) float64 {
 }
 
 // QuadForm of a PSD parameter in the objective (it enters Q linearly):
-// min ½xᵀPx + qᵀx s.t. Σx = 1 against the hand-built QP and its
-// gradient; central differences along symmetric directions of P.
+// min ½xᵀPx + qᵀx s.t. Σx = 1 satisfies the QP's stationarity
+// Px + q + ν1 = 0, and its gradient matches central differences along
+// symmetric directions of P (θ must stay symmetric).
 func TestQuadFormParameter(t *testing.T) {
 	rng := rand.New(rand.NewPCG(16, 8))
 	n := 4
