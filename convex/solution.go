@@ -23,10 +23,10 @@ type Solution struct {
 // newSolution wraps a solution (x, y, s) of the canonical cone program at
 // θ.
 func newSolution(pb *Problem, theta, x, y, s []float64) (*Solution, error) {
-	sol := &Solution{pb: pb, theta: theta, x: x, y: y, s: s}
+	sol := &Solution{pb: pb, theta: theta, x: x, y: y, s: s, obj: math.NaN()}
 	v, err := sol.Value(pb.obj.e)
 	if err != nil {
-		return nil, err
+		return sol, err
 	}
 	sol.obj = v[0]
 	return sol, nil
@@ -49,7 +49,8 @@ func (sol *Solution) Theta() []float64 {
 }
 
 // Objective returns the objective's value at the solution (NaN for a nil
-// Solution, which has none).
+// Solution, and for the best iterate of a failed solve when the objective
+// is outside its domain there).
 func (sol *Solution) Objective() float64 {
 	if sol == nil || sol.pb == nil {
 		return math.NaN()
@@ -86,7 +87,8 @@ func (sol *Solution) VarValue(v *Variable) ([]float64, error) {
 
 // Value returns the value of an expression at the solution (column-major),
 // for any expression of the problem's variables and parameters; a
-// parameter outside the problem is read from its value.
+// parameter outside the problem is read from its value. A value that is
+// not finite (an atom outside its domain, an overflow) is ErrNaN.
 func (sol *Solution) Value(e Expression) ([]float64, error) {
 	if sol == nil || sol.pb == nil {
 		return nil, fmt.Errorf("%w: Solution not returned by a solve", ErrInvalid)
@@ -111,6 +113,9 @@ func (sol *Solution) Value(e Expression) ([]float64, error) {
 	v, err := ev.eval(as[0])
 	if err != nil {
 		return nil, err
+	}
+	if !finite(v) {
+		return nil, fmt.Errorf("%w: the value of %v is not finite at this point (outside its domain)", ErrNaN, as[0])
 	}
 	return append([]float64(nil), v...), nil
 }

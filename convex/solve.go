@@ -129,12 +129,14 @@ func (pb *Problem) solve(ctx context.Context, theta []float64, s *Settings, work
 	}
 	th := append([]float64(nil), theta...)
 	sol, err := newSolution(pb, th, res.X, res.Y, res.S)
-	if err != nil {
-		return nil, err
-	}
 	sol.cs = res
 	if serr != nil {
+		// The best iterate of a failed solve: its objective may be NaN
+		// (outside a domain); the solver's error is the one returned.
 		return sol, wrapCone(serr)
+	}
+	if err != nil {
+		return nil, err
 	}
 	return sol, nil
 }
