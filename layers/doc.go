@@ -17,6 +17,11 @@
 //     pass reuses the KKT factorization of the solve (the cvxpylayers /
 //     qpth use). [NewQP] prepares fixed matrices once for all instances
 //     (the Cholesky factor of Q and the transformed constraints).
+//   - [Convex], the cvxpylayers layer (Agrawal et al., NeurIPS 2019): the
+//     variables' values at the solution of a parametrized convex model of
+//     package convex, θ an ordered list of its parameters; the backward
+//     pass is the cone solver's derivative pulled back through the
+//     model's canonicalization map.
 //   - [LP], min cᵀx over a fixed polytope with θ = c and a choice of
 //     smoothing: quadratic regularization γ/2‖x‖² (Wilder, Dilkina & Tambe,
 //     AAAI 2019), the log barrier at weight μ (Mandi & Guns, NeurIPS 2020),

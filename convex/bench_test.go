@@ -1,0 +1,149 @@
+package convex
+
+import (
+	"context"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/optlayers/optlayers/solvers/cone"
+)
+
+// benchModel is a constrained, regularized least squares with a learnable
+// A and b (an SOCP once canonicalized: the norm constraint):
+//
+//	minimize ‖Ax − b‖² + λ‖x‖₁  s.t.  Σx = 1, ‖x‖₂ ≤ 2,  A ∈ R^{m×n}.
+func benchModel(m, n int) (*Problem, func(rng *rand.Rand) []float64) {
+	A := NewMatrixParameter("A", m, n)
+	b := NewParameter("b", m)
+	x := NewVariable("x", n)
+	obj := SumSquares(A.MatMul(x).Sub(b)).Add(Const(0.1).Mul(Norm1(x)))
+	pb, err := NewProblem(Minimize(obj), x.Sum().Eq(Const(1)), Norm2(x).Le(Const(2)))
+	if err != nil {
+		panic(err)
+	}
+	return pb, func(rng *rand.Rand) []float64 { return randVec(rng, pb.NumParams(), 1) }
+}
+
+// BenchmarkCanonicalize is NewProblem: done once per model.
+func BenchmarkCanonicalize(b *testing.B) {
+	for b.Loop() {
+		benchModel(30, 10)
+	}
+}
+
+// BenchmarkResolve splits a re-solve at new parameter values into the
+// map evaluation (ConeProblem, O(nnz)), the cone solve alone on the same
+// data, and the whole SolveParams.
+func BenchmarkResolve(b *testing.B) {
+	pb, draw := benchModel(30, 10)
+	rng := rand.New(rand.NewPCG(1, 1))
+	th := draw(rng)
+	cp, err := pb.ConeProblem(th)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	b.Run("map", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := pb.ConeProblem(th); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("cone", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := cone.Solve(ctx, cp, &cone.Settings{Workers: 1}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("model", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := pb.SolveParams(ctx, th, &Settings{Workers: 1}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkBatch128 solves 128 parameter values: through the model
+// (SolveBatch, one goroutine) and the same 128 cone programs given to
+// cone.Solve directly (built beforehand, one goroutine).
+func BenchmarkBatch128(b *testing.B) {
+	pb, draw := benchModel(30, 10)
+	rng := rand.New(rand.NewPCG(2, 2))
+	ths := make([][]float64, 128)
+	cps := make([]*cone.Problem, 128)
+	for i := range ths {
+		ths[i] = draw(rng)
+		var err error
+		if cps[i], err = pb.ConeProblem(ths[i]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	b.Run("model", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := pb.SolveBatch(ctx, ths, &Settings{Workers: 1}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("cone", func(b *testing.B) {
+		for b.Loop() {
+			for _, cp := range cps {
+				if _, err := cone.Solve(ctx, cp, &cone.Settings{Workers: 1}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+}
+
+// BenchmarkInterleaved times, in alternation within each iteration, a
+// re-solve through the model (map evaluation + cone.Solve) and the cone
+// solve of the same data built beforehand, and reports their ratio (the
+// figure to quote on a loaded machine), the map's share, and the same
+// for batches of 128 parameter values.
+func BenchmarkInterleaved(b *testing.B) {
+	pb, draw := benchModel(30, 10)
+	rng := rand.New(rand.NewPCG(3, 3))
+	ths := make([][]float64, 128)
+	cps := make([]*cone.Problem, 128)
+	for i := range ths {
+		ths[i] = draw(rng)
+		var err error
+		if cps[i], err = pb.ConeProblem(ths[i]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	var tModel, tCone, tMap time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		for i := range ths {
+			if _, err := pb.ConeProblem(ths[i]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		t1 := time.Now()
+		if _, err := pb.SolveBatch(ctx, ths, &Settings{Workers: 1}); err != nil {
+			b.Fatal(err)
+		}
+		t2 := time.Now()
+		for _, cp := range cps {
+			if _, err := cone.Solve(ctx, cp, &cone.Settings{Workers: 1}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		t3 := time.Now()
+		tMap += t1.Sub(t0)
+		tModel += t2.Sub(t1)
+		tCone += t3.Sub(t2)
+	}
+	b.ReportMetric(float64(tModel)/float64(tCone), "model/cone")
+	b.ReportMetric(float64(tMap)/float64(tCone), "map/cone")
+	b.ReportMetric(float64(tModel.Milliseconds())/float64(b.N), "model-ms/128")
+	b.ReportMetric(float64(tCone.Milliseconds())/float64(b.N), "cone-ms/128")
+}
