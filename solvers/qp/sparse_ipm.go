@@ -712,15 +712,14 @@ func (pi *spIPM) run(ctx context.Context) spResult {
 		stop := iter >= maxIter || iter-lastImprove > 40 || !(merit < math.Inf(1))
 		if ns > 0 && (stop || (merit < 1e4 && iter-lastPolish >= 3)) {
 			lastPolish = iter
-			if px, py, pw, pzb, ar, av, ok := pi.polish(); ok {
-				ux, uy, uz := pi.toUser(px, py, pw, pzb)
-				pm, pres := pi.acc.merit(ux, uy, uz)
+			if pr, ok := pi.polish(); ok {
+				pm, pres := pr.merit, pr.res
 				if lg := pi.logger; lg != nil {
 					lg.Debug("qp sparse polish", "iter", iter, "primal", pres.Primal, "dual", pres.Dual, "gap", pres.Gap, "merit", pm)
 				}
 				if pm < best.merit {
-					best = spResult{x: ux, y: uy, z: uz, res: pres, merit: pm, iters: iter, polished: true}
-					best.actRow, best.actVar = pi.userActive(ar, av)
+					best = spResult{x: pr.x, y: pr.y, z: pr.z, res: pres, merit: pm, iters: iter, polished: true}
+					best.actRow, best.actVar = pi.userActive(pr.actRow, pr.actVar)
 					if pm <= 1 {
 						best.ok = true
 						return best

@@ -2,25 +2,150 @@ package qp
 
 import "math"
 
-// polish guesses the active set of the iterate (a side is active when its
-// multiplier exceeds its slack; of two active sides of one row the one
-// with the larger ratio z/s is kept), drops the inactive rows and bounds
-// and takes Newton steps on the KKT equations of the equality-constrained
-// problem that remains,
+// polishRounds caps the active-set corrections of one polish.
+const polishRounds = 8
+
+// polishResult is the best point of a polish, in the user's units.
+type polishResult struct {
+	x, y, z        []float64
+	merit          float64
+	res            Residuals
+	actRow, actVar []int8 // internal rows and variables (see activeSet)
+}
+
+// polish guesses the active set of the iterate (activeSet), solves the
+// equality-constrained problem it defines (polishSet), and corrects the
+// guess by the primal-dual active-set rule until it no longer changes:
+// a side whose polished multiplier has the wrong sign leaves the set, an
+// inactive side that the polished point violates enters it (Hintermüller,
+// Ito and Kunisch, "The primal-dual active set strategy as a semismooth
+// Newton method", SIAM J. Optim. 13 (2002) 865–888). Interior points
+// with large multipliers (far from their limits on ill-conditioned
+// active sets, as on LISWET and YAO) misjudge many sides whose multiplier
+// is still small beside the slack; the rule repairs such guesses in a few
+// rounds, each one polishing step (a refactorization and a few solves).
+// It returns the point of the smallest merit on the user's data, ok
+// false when no round produced a finite point.
+func (pi *spIPM) polish() (best polishResult, ok bool) {
+	actRow, actVar := pi.activeSet()
+	best.merit = math.Inf(1)
+	bestSeen, lastGain := math.Inf(1), 0
+	// The first round tries both linear solvers (see polishSet); the
+	// better one does the corrections.
+	krylov := false
+	for round := 0; round < polishRounds; round++ {
+		x, y, w, zb, fine := pi.polishSet(actRow, actVar, krylov)
+		m := math.Inf(1)
+		var res Residuals
+		var ux, uy, uz []float64
+		if fine {
+			ux, uy, uz = pi.toUser(x, y, w, zb)
+			m, res = pi.acc.merit(ux, uy, uz)
+		}
+		if round == 0 && !(m <= 1) {
+			kx, ky, kw, kzb, kfine := pi.polishSet(actRow, actVar, true)
+			if kfine {
+				kux, kuy, kuz := pi.toUser(kx, ky, kw, kzb)
+				if km, kres := pi.acc.merit(kux, kuy, kuz); km < m {
+					krylov, fine = true, true
+					x, w, zb, ux, uy, uz, m, res = kx, kw, kzb, kux, kuy, kuz, km, kres
+				}
+			}
+		}
+		if !fine {
+			break
+		}
+		if lg := pi.logger; lg != nil {
+			lg.Debug("qp sparse polish round", "round", round, "krylov", krylov, "primal", res.Primal, "dual", res.Dual, "gap", res.Gap, "merit", m)
+		}
+		if m < best.merit {
+			best = polishResult{x: ux, y: uy, z: uz, merit: m, res: res,
+				actRow: append([]int8(nil), actRow...), actVar: append([]int8(nil), actVar...)}
+			ok = true
+		}
+		if m < 0.5*bestSeen {
+			bestSeen, lastGain = m, round
+		}
+		if m <= 1 || round-lastGain >= 2 || !pi.correctActive(actRow, actVar, x, w, zb) {
+			break
+		}
+	}
+	return best, ok
+}
+
+// correctActive applies the primal-dual active-set rule to the polished
+// point (x, w, zb) (scaled) in place and reports whether the set
+// changed. A multiplier counts as wrong-signed, and a side as violated,
+// beyond a tenth of the tolerance in the user's units.
+func (pi *spIPM) correctActive(actRow, actVar []int8, x, w, zb []float64) bool {
+	n, neq := pi.n, pi.neq
+	tol := 0.1 * pi.acc.tol
+	changed := false
+	adds, drops, nact := 0, 0, 0
+	defer func() {
+		if lg := pi.logger; lg != nil {
+			lg.Debug("qp sparse active-set correction", "active", nact, "added", adds, "dropped", drops)
+		}
+	}()
+	cx := make([]float64, pi.k)
+	_ = pi.c.MulVec(cx, x)
+	for r := range pi.nin {
+		e := pi.erow[neq+r]
+		lo, up := pi.rowBnd[r][0], pi.rowBnd[r][1]
+		mult := w[r] * e / pi.cost // the user's multiplier
+		t := cx[neq+r]
+		switch a := actRow[r]; {
+		case a > 0 && mult < -tol, a < 0 && mult > tol:
+			actRow[r], changed = 0, true
+			drops++
+		case a == 0 && (t-up)/e > tol:
+			actRow[r], changed = 1, true
+			adds++
+		case a == 0 && (lo-t)/e > tol:
+			actRow[r], changed = -1, true
+			adds++
+		}
+		if actRow[r] != 0 {
+			nact++
+		}
+	}
+	for j := range n {
+		dj := pi.dcol[j]
+		lo, up := pi.varBnd[j][0], pi.varBnd[j][1]
+		mult := zb[j] / (pi.cost * dj)
+		switch a := actVar[j]; {
+		case a > 0 && mult < -tol, a < 0 && mult > tol:
+			actVar[j], changed = 0, true
+		case a == 0 && (x[j]-up)*dj > tol:
+			actVar[j], changed = 1, true
+		case a == 0 && (lo-x[j])*dj > tol:
+			actVar[j], changed = -1, true
+		}
+	}
+	return changed
+}
+
+// polishSet drops the inactive rows and bounds of the active set actRow,
+// actVar (see activeSet) and takes Newton steps on the KKT equations of
+// the equality-constrained problem that remains,
 //
 //	Q̃x + p̃ + C̃_Eᵀy + C̃_Sᵀw_S + z_S = 0,  C̃_E x = b̃,  C̃_S x = h_S,  x_S = bounds,
 //
 // with residuals in double-double arithmetic. The linear systems are
 // solved with the regularized matrix (ρ on x, −δ on every active row, an
 // active bound as the penalty 1/δ on its variable's diagonal) as the
-// preconditioner of a few refinement steps against the unregularized
-// system: OSQP's polishing (Stellato et al. 2020, §4.4) with the
-// interior point's own sparse factorization. The caller judges the
-// result by the acceptance test.
-func (pi *spIPM) polish() (x, y, w, zb []float64, actRow, actVar []int8, ok bool) {
+// preconditioner: of a few refinement steps against the unregularized
+// system (OSQP's polishing, Stellato et al. 2020, §4.4, with the interior
+// point's own sparse factorization; δ the interior point's, at least
+// 1e-9), or with krylov set of GMRES on it (δ = polishDeltaMin, see
+// gmresRight), which resolves active sets whose condition number is far
+// beyond 1/δ.
+func (pi *spIPM) polishSet(actRow, actVar []int8, krylov bool) (x, y, w, zb []float64, ok bool) {
 	n, neq, nin := pi.n, pi.neq, pi.nin
-	actRow, actVar = pi.activeSet()
 	rho, delta := pi.rho, math.Max(pi.delta, 1e-9)
+	if krylov {
+		delta = polishDeltaMin
+	}
 
 	// The preconditioner: the KKT matrix with the polishing diagonal and
 	// the rows of inactive constraints zeroed (the pattern is kept).
@@ -49,7 +174,7 @@ func (pi *spIPM) polish() (x, y, w, zb []float64, actRow, actVar []int8, ok bool
 		}
 	}
 	if err := pi.ldl.Refactor(pi.kktPol); err != nil {
-		return nil, nil, nil, nil, nil, nil, false
+		return nil, nil, nil, nil, false
 	}
 
 	target := func(r int) float64 { // the bound of an active inequality row
@@ -75,8 +200,8 @@ func (pi *spIPM) polish() (x, y, w, zb []float64, actRow, actVar []int8, ok bool
 	N := n + pi.k + n // (x, y, w, z_B)
 	r := make([]float64, N)
 	v := make([]float64, N)
-	corr := make([]float64, N)
 	res := make([]float64, N)
+	corr := make([]float64, N)
 	prevR := math.Inf(1)
 	for range 8 {
 		pi.polishResidual(r, x, y, w, zb, actRow, actVar, target)
@@ -91,32 +216,24 @@ func (pi *spIPM) polish() (x, y, w, zb []float64, actRow, actVar []int8, ok bool
 		for i := range r {
 			r[i] = -r[i]
 		}
-		if !pi.polishSolve(v, r, actVar, delta) {
-			return nil, nil, nil, nil, nil, nil, false
-		}
-		// Refinement against the unregularized matrix: until the linear
-		// residual stops halving (ill-conditioned active sets need more
-		// than a few steps), at most polishRefine.
-		prevLin := math.Inf(1)
-		for range polishRefine {
-			pi.polishApply(res, v, actRow, actVar)
-			for i := range res {
-				res[i] = r[i] - res[i]
+		if krylov {
+			// The step solves the unregularized active-set system by
+			// GMRES preconditioned with the factorization of a smaller
+			// δ (see gmresRight): ill-conditioned active sets (k-th
+			// differences over long runs, condition ~ run length^(2k))
+			// need it.
+			clear(v)
+			lin := gmresRight(func(dst, u []float64) { pi.polishApply(dst, u, actRow, actVar) },
+				func(dst, u []float64) bool { return pi.polishSolve(dst, u, actVar, delta) },
+				v, r, polishKrylov, polishRefine, 1e-15*norm2(r))
+			if lg := pi.logger; lg != nil {
+				lg.Debug("qp sparse polish gmres", "rhs", norm2(r), "residual", lin, "step", normInf(v))
 			}
-			lin := normInf(res)
-			if !(lin < 0.5*prevLin) || lin <= 1e-17*rn {
-				break
-			}
-			prevLin = lin
-			if !pi.polishSolve(corr, res, actVar, delta) {
-				break
-			}
-			for i := range v {
-				v[i] += corr[i]
-			}
+		} else if !pi.polishRefined(v, r, res, corr, rn, actRow, actVar, delta) {
+			return nil, nil, nil, nil, false
 		}
 		if !finite(v) {
-			return nil, nil, nil, nil, nil, nil, false
+			return nil, nil, nil, nil, false
 		}
 		for j := range n {
 			x[j] += v[j]
@@ -129,7 +246,7 @@ func (pi *spIPM) polish() (x, y, w, zb []float64, actRow, actVar []int8, ok bool
 			w[i] += v[n+neq+i]
 		}
 	}
-	return x, y, w, zb, actRow, actVar, finite(x) && finite(y) && finite(w) && finite(zb)
+	return x, y, w, zb, finite(x) && finite(y) && finite(w) && finite(zb)
 }
 
 // activeSet guesses the active set of the iterate: a side is active when
@@ -177,8 +294,46 @@ func (pi *spIPM) userActive(actRow, actVar []int8) (rows, vars []int8) {
 	return rows, vars
 }
 
-// polishRefine caps the refinement steps of each polishing Newton step.
-const polishRefine = 20
+// polishRefined sets v to the solution of the active-set system J v = r
+// by the preconditioner and iterative refinement against J, until the
+// linear residual stops halving (at most polishRefine steps); res and
+// corr are scratch. It reports false when the preconditioner failed.
+func (pi *spIPM) polishRefined(v, r, res, corr []float64, rn float64, actRow, actVar []int8, delta float64) bool {
+	if !pi.polishSolve(v, r, actVar, delta) {
+		return false
+	}
+	prevLin := math.Inf(1)
+	for range polishRefine {
+		pi.polishApply(res, v, actRow, actVar)
+		for i := range res {
+			res[i] = r[i] - res[i]
+		}
+		lin := normInf(res)
+		if !(lin < 0.5*prevLin) || lin <= 1e-17*rn {
+			break
+		}
+		prevLin = lin
+		if !pi.polishSolve(corr, res, actVar, delta) {
+			break
+		}
+		for i := range v {
+			v[i] += corr[i]
+		}
+	}
+	return true
+}
+
+// polishRefine caps the GMRES iterations (preconditioner solves) of each
+// polishing Newton step, polishKrylov the Krylov basis between restarts.
+const (
+	polishRefine = 20
+	polishKrylov = 20
+)
+
+// polishDeltaMin is the dual regularization of the Krylov polish's
+// preconditioner (the refined one uses the interior point's δ, at least
+// 1e-9).
+const polishDeltaMin = 1e-11
 
 // polishSolve applies the preconditioner to r = (r_x, r_E, r_I, r_B).
 func (pi *spIPM) polishSolve(v, r []float64, actVar []int8, delta float64) bool {
