@@ -712,7 +712,17 @@ func (pi *spIPM) run(ctx context.Context) spResult {
 		stop := iter >= maxIter || iter-lastImprove > 40 || !(merit < math.Inf(1))
 		if ns > 0 && (stop || (merit < 1e4 && iter-lastPolish >= 3)) {
 			lastPolish = iter
-			if pr, ok := pi.polish(); ok {
+			// A polish during the iteration costs one factorization
+			// on problems whose factorization is expensive; the last
+			// one, and every one on cheap problems, may correct the
+			// active set and try the Krylov solver.
+			rounds, krylov := polishRounds, true
+			if stop {
+				rounds = polishRoundsLast
+			} else if pi.ldl.Stats().Flops > polishCheapFlops {
+				rounds, krylov = 1, false
+			}
+			if pr, ok := pi.polish(rounds, krylov); ok {
 				pm, pres := pr.merit, pr.res
 				if lg := pi.logger; lg != nil {
 					lg.Debug("qp sparse polish", "iter", iter, "primal", pres.Primal, "dual", pres.Dual, "gap", pres.Gap, "merit", pm)

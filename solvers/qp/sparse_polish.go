@@ -2,8 +2,15 @@ package qp
 
 import "math"
 
-// polishRounds caps the active-set corrections of one polish.
-const polishRounds = 8
+// polishRounds caps the active-set corrections of a polish during the
+// iteration, polishRoundsLast those of the last one.
+// polishCheapFlops is the cost of a factorization (its flops) up to which
+// every polish may use them.
+const (
+	polishRounds     = 3
+	polishRoundsLast = 10
+	polishCheapFlops = 1e8
+)
 
 // polishResult is the best point of a polish, in the user's units.
 type polishResult struct {
@@ -14,26 +21,27 @@ type polishResult struct {
 }
 
 // polish guesses the active set of the iterate (activeSet), solves the
-// equality-constrained problem it defines (polishSet), and corrects the
-// guess by the primal-dual active-set rule until it no longer changes:
-// a side whose polished multiplier has the wrong sign leaves the set, an
+// equality-constrained problem it defines (polishSet; with tryKrylov
+// both linear solvers, keeping the better), and corrects the guess by the
+// primal-dual active-set rule for at most rounds polishes in all: a side
+// whose polished multiplier has the wrong sign leaves the set, an
 // inactive side that the polished point violates enters it (Hintermüller,
 // Ito and Kunisch, "The primal-dual active set strategy as a semismooth
 // Newton method", SIAM J. Optim. 13 (2002) 865–888). Interior points
 // with large multipliers (far from their limits on ill-conditioned
-// active sets, as on LISWET and YAO) misjudge many sides whose multiplier
-// is still small beside the slack; the rule repairs such guesses in a few
-// rounds, each one polishing step (a refactorization and a few solves).
-// It returns the point of the smallest merit on the user's data, ok
-// false when no round produced a finite point.
-func (pi *spIPM) polish() (best polishResult, ok bool) {
+// active sets, as on LISWET and YAO) misjudge sides whose multiplier is
+// still small beside the slack; the rule repairs such guesses in a few
+// rounds, each one refactorization and a few solves. It returns the
+// point of the smallest merit on the user's data, ok false when no round
+// produced a finite point.
+func (pi *spIPM) polish(rounds int, tryKrylov bool) (best polishResult, ok bool) {
 	actRow, actVar := pi.activeSet()
 	best.merit = math.Inf(1)
-	bestSeen, lastGain := math.Inf(1), 0
+	fewest, budget := math.MaxInt, 3
 	// The first round tries both linear solvers (see polishSet); the
 	// better one does the corrections.
 	krylov := false
-	for round := 0; round < polishRounds; round++ {
+	for round := 0; round < rounds; round++ {
 		x, y, w, zb, fine := pi.polishSet(actRow, actVar, krylov)
 		m := math.Inf(1)
 		var res Residuals
@@ -42,7 +50,7 @@ func (pi *spIPM) polish() (best polishResult, ok bool) {
 			ux, uy, uz = pi.toUser(x, y, w, zb)
 			m, res = pi.acc.merit(ux, uy, uz)
 		}
-		if round == 0 && !(m <= 1) {
+		if round == 0 && tryKrylov && !(m <= 1) {
 			kx, ky, kw, kzb, kfine := pi.polishSet(actRow, actVar, true)
 			if kfine {
 				kux, kuy, kuz := pi.toUser(kx, ky, kw, kzb)
@@ -63,10 +71,30 @@ func (pi *spIPM) polish() (best polishResult, ok bool) {
 				actRow: append([]int8(nil), actRow...), actVar: append([]int8(nil), actVar...)}
 			ok = true
 		}
-		if m < 0.5*bestSeen {
-			bestSeen, lastGain = m, round
+		if m <= 1 {
+			break
 		}
-		if m <= 1 || round-lastGain >= 2 || !pi.correctActive(actRow, actVar, x, w, zb) {
+		// The full exchange may cycle (it does on LISWET8–12, whose
+		// active-set matrices are far from M-matrices): stop when the
+		// number of contradicted sides has not fallen for three rounds
+		// (the safeguard of Júdice and Pires's block principal pivoting,
+		// "A block principal pivoting algorithm for large-scale strictly
+		// monotone linear complementarity problems", Comput. Oper. Res.
+		// 21 (1994) 587–596, without its single-pivot fallback, which
+		// needs as many polishes as there are contradictions).
+		bad := pi.correctActive(actRow, actVar, x, y, w, zb)
+		if lg := pi.logger; lg != nil {
+			lg.Debug("qp sparse polish correction", "contradicted", bad)
+		}
+		switch {
+		case bad == 0:
+			return best, ok
+		case bad < fewest:
+			fewest, budget = bad, 3
+		default:
+			budget--
+		}
+		if budget <= 0 {
 			break
 		}
 	}
@@ -74,21 +102,31 @@ func (pi *spIPM) polish() (best polishResult, ok bool) {
 }
 
 // correctActive applies the primal-dual active-set rule to the polished
-// point (x, w, zb) (scaled) in place and reports whether the set
-// changed. A multiplier counts as wrong-signed, and a side as violated,
-// beyond a tenth of the tolerance in the user's units.
-func (pi *spIPM) correctActive(actRow, actVar []int8, x, w, zb []float64) bool {
+// point (x, y, w, zb) (scaled) in place: an active side whose multiplier
+// has the wrong sign leaves the set, an inactive one that x violates
+// enters it, and so does the bound of a variable that x meets while
+// stationarity needs its multiplier (with the sign of that side), each
+// beyond a tenth of the tolerance in the user's units. It returns the
+// number of sides changed.
+func (pi *spIPM) correctActive(actRow, actVar []int8, x, y, w, zb []float64) int {
 	n, neq := pi.n, pi.neq
 	tol := 0.1 * pi.acc.tol
-	changed := false
-	adds, drops, nact := 0, 0, 0
-	defer func() {
-		if lg := pi.logger; lg != nil {
-			lg.Debug("qp sparse active-set correction", "active", nact, "added", adds, "dropped", drops)
-		}
-	}()
 	cx := make([]float64, pi.k)
 	_ = pi.c.MulVec(cx, x)
+	// The stationarity residual without the bound multipliers: a free
+	// variable on its bound whose residual only that bound's multiplier
+	// (of the right sign) can cancel belongs in the set.
+	rx := make([]float64, n)
+	pi.mulQ(rx, x)
+	for j := range rx {
+		rx[j] += pi.p[j]
+	}
+	mult := make([]float64, pi.k)
+	copy(mult, y)
+	copy(mult[neq:], w)
+	_ = pi.ct.MulVecScaled(rx, 1, mult, 1)
+	count := 0
+	set := func(a *int8, to int8) { *a = to; count++ }
 	for r := range pi.nin {
 		e := pi.erow[neq+r]
 		lo, up := pi.rowBnd[r][0], pi.rowBnd[r][1]
@@ -96,33 +134,32 @@ func (pi *spIPM) correctActive(actRow, actVar []int8, x, w, zb []float64) bool {
 		t := cx[neq+r]
 		switch a := actRow[r]; {
 		case a > 0 && mult < -tol, a < 0 && mult > tol:
-			actRow[r], changed = 0, true
-			drops++
+			set(&actRow[r], 0)
 		case a == 0 && (t-up)/e > tol:
-			actRow[r], changed = 1, true
-			adds++
+			set(&actRow[r], 1)
 		case a == 0 && (lo-t)/e > tol:
-			actRow[r], changed = -1, true
-			adds++
-		}
-		if actRow[r] != 0 {
-			nact++
+			set(&actRow[r], -1)
 		}
 	}
 	for j := range n {
 		dj := pi.dcol[j]
 		lo, up := pi.varBnd[j][0], pi.varBnd[j][1]
 		mult := zb[j] / (pi.cost * dj)
+		need := -rx[j] / (pi.cost * dj) // the user's z_j that stationarity asks for
 		switch a := actVar[j]; {
 		case a > 0 && mult < -tol, a < 0 && mult > tol:
-			actVar[j], changed = 0, true
+			set(&actVar[j], 0)
 		case a == 0 && (x[j]-up)*dj > tol:
-			actVar[j], changed = 1, true
+			set(&actVar[j], 1)
 		case a == 0 && (lo-x[j])*dj > tol:
-			actVar[j], changed = -1, true
+			set(&actVar[j], -1)
+		case a == 0 && need > tol && math.Abs(x[j]-up)*dj <= tol:
+			set(&actVar[j], 1)
+		case a == 0 && need < -tol && math.Abs(x[j]-lo)*dj <= tol:
+			set(&actVar[j], -1)
 		}
 	}
-	return changed
+	return count
 }
 
 // polishSet drops the inactive rows and bounds of the active set actRow,
