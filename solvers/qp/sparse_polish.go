@@ -2,14 +2,20 @@ package qp
 
 import "math"
 
-// polishRounds caps the active-set corrections of a polish during the
-// iteration, polishRoundsLast those of the last one.
-// polishCheapFlops is the cost of a factorization (its flops) up to which
-// every polish may use them.
+// polishRounds and polishRoundsLast cap the rounds of a deep polish (see
+// run) during and at the end of the iteration, polishCheapFlops is the
+// cost of a factorization (its flops) up to which the first may run.
 const (
 	polishRounds     = 3
 	polishRoundsLast = 10
 	polishCheapFlops = 1e8
+)
+
+// The linear solvers of the polish (see polishSet): refinement alone, or
+// each one in turn.
+var (
+	polishRefinedOnly = []int{0}
+	polishAllSolvers  = []int{0, 1, 2}
 )
 
 // polishResult is the best point of a polish, in the user's units.
@@ -21,9 +27,9 @@ type polishResult struct {
 }
 
 // polish guesses the active set of the iterate (activeSet), solves the
-// equality-constrained problem it defines (polishSet; with tryKrylov
-// both linear solvers, keeping the better), and corrects the guess by the
-// primal-dual active-set rule for at most rounds polishes in all: a side
+// equality-constrained problem it defines (polishSet, with each of the
+// linear solvers in turn until one passes), and corrects the guess by the
+// primal-dual active-set rule for at most rounds polishes each: a side
 // whose polished multiplier has the wrong sign leaves the set, an
 // inactive side that the polished point violates enters it (Hintermüller,
 // Ito and Kunisch, "The primal-dual active set strategy as a semismooth
@@ -34,68 +40,52 @@ type polishResult struct {
 // rounds, each one refactorization and a few solves. It returns the
 // point of the smallest merit on the user's data, ok false when no round
 // produced a finite point.
-func (pi *spIPM) polish(rounds int, tryKrylov bool) (best polishResult, ok bool) {
-	actRow, actVar := pi.activeSet()
+func (pi *spIPM) polish(rounds int, solvers []int) (best polishResult, ok bool) {
+	guessRow, guessVar := pi.activeSet()
 	best.merit = math.Inf(1)
-	fewest, budget := math.MaxInt, 3
-	// The first round tries both linear solvers (see polishSet); the
-	// better one does the corrections.
-	krylov := false
-	for round := 0; round < rounds; round++ {
-		x, y, w, zb, fine := pi.polishSet(actRow, actVar, krylov)
-		m := math.Inf(1)
-		var res Residuals
-		var ux, uy, uz []float64
-		if fine {
-			ux, uy, uz = pi.toUser(x, y, w, zb)
-			m, res = pi.acc.merit(ux, uy, uz)
-		}
-		if round == 0 && tryKrylov && !(m <= 1) {
-			kx, ky, kw, kzb, kfine := pi.polishSet(actRow, actVar, true)
-			if kfine {
-				kux, kuy, kuz := pi.toUser(kx, ky, kw, kzb)
-				if km, kres := pi.acc.merit(kux, kuy, kuz); km < m {
-					krylov, fine = true, true
-					x, w, zb, ux, uy, uz, m, res = kx, kw, kzb, kux, kuy, kuz, km, kres
-				}
+	for _, solver := range solvers {
+		actRow := append([]int8(nil), guessRow...)
+		actVar := append([]int8(nil), guessVar...)
+		fewest, budget := math.MaxInt, 3
+		for round := 0; round < rounds; round++ {
+			x, y, w, zb, fine := pi.polishSet(actRow, actVar, solver)
+			if !fine {
+				break
 			}
-		}
-		if !fine {
-			break
-		}
-		if lg := pi.logger; lg != nil {
-			lg.Debug("qp sparse polish round", "round", round, "krylov", krylov, "primal", res.Primal, "dual", res.Dual, "gap", res.Gap, "merit", m)
-		}
-		if m < best.merit {
-			best = polishResult{x: ux, y: uy, z: uz, merit: m, res: res,
-				actRow: append([]int8(nil), actRow...), actVar: append([]int8(nil), actVar...)}
-			ok = true
-		}
-		if m <= 1 {
-			break
-		}
-		// The full exchange may cycle (it does on LISWET8–12, whose
-		// active-set matrices are far from M-matrices): stop when the
-		// number of contradicted sides has not fallen for three rounds
-		// (the safeguard of Júdice and Pires's block principal pivoting,
-		// "A block principal pivoting algorithm for large-scale strictly
-		// monotone linear complementarity problems", Comput. Oper. Res.
-		// 21 (1994) 587–596, without its single-pivot fallback, which
-		// needs as many polishes as there are contradictions).
-		bad := pi.correctActive(actRow, actVar, x, y, w, zb)
-		if lg := pi.logger; lg != nil {
-			lg.Debug("qp sparse polish correction", "contradicted", bad)
-		}
-		switch {
-		case bad == 0:
-			return best, ok
-		case bad < fewest:
-			fewest, budget = bad, 3
-		default:
-			budget--
-		}
-		if budget <= 0 {
-			break
+			ux, uy, uz := pi.toUser(x, y, w, zb)
+			m, res := pi.acc.merit(ux, uy, uz)
+			if lg := pi.logger; lg != nil {
+				lg.Debug("qp sparse polish round", "solver", solver, "round", round, "primal", res.Primal, "dual", res.Dual, "gap", res.Gap, "merit", m)
+			}
+			if m < best.merit {
+				best = polishResult{x: ux, y: uy, z: uz, merit: m, res: res,
+					actRow: append([]int8(nil), actRow...), actVar: append([]int8(nil), actVar...)}
+				ok = true
+			}
+			if m <= 1 {
+				return best, ok
+			}
+			// The full exchange may cycle (it does on LISWET8–12, whose
+			// active-set matrices are far from M-matrices): stop when the
+			// number of contradicted sides has not fallen for three
+			// rounds (the safeguard of Júdice and Pires's block principal
+			// pivoting, "A block principal pivoting algorithm for
+			// large-scale strictly monotone linear complementarity
+			// problems", Comput. Oper. Res. 21 (1994) 587–596, without its
+			// single-pivot fallback, which needs as many polishes as there
+			// are contradictions).
+			bad := pi.correctActive(actRow, actVar, x, y, w, zb)
+			if lg := pi.logger; lg != nil {
+				lg.Debug("qp sparse polish correction", "contradicted", bad)
+			}
+			if bad == 0 {
+				break
+			}
+			if bad < fewest {
+				fewest, budget = bad, 3
+			} else if budget--; budget <= 0 {
+				break
+			}
 		}
 	}
 	return best, ok
@@ -172,16 +162,17 @@ func (pi *spIPM) correctActive(actRow, actVar []int8, x, y, w, zb []float64) int
 // solved with the regularized matrix (ρ on x, −δ on every active row, an
 // active bound as the penalty 1/δ on its variable's diagonal) as the
 // preconditioner: of a few refinement steps against the unregularized
-// system (OSQP's polishing, Stellato et al. 2020, §4.4, with the interior
-// point's own sparse factorization; δ the interior point's, at least
-// 1e-9), or with krylov set of GMRES on it (δ = polishDeltaMin, see
-// gmresRight), which resolves active sets whose condition number is far
-// beyond 1/δ.
-func (pi *spIPM) polishSet(actRow, actVar []int8, krylov bool) (x, y, w, zb []float64, ok bool) {
+// system (solver 0: OSQP's polishing, Stellato et al. 2020, §4.4, with
+// the interior point's own sparse factorization; δ the interior point's,
+// at least 1e-9), or of GMRES on it (solver k ≥ 1: δ =
+// polishKrylovDelta[k−1], see gmresRight), which resolves active sets
+// whose condition number is far beyond 1/δ.
+func (pi *spIPM) polishSet(actRow, actVar []int8, solver int) (x, y, w, zb []float64, ok bool) {
 	n, neq, nin := pi.n, pi.neq, pi.nin
 	rho, delta := pi.rho, math.Max(pi.delta, 1e-9)
+	krylov := solver > 0
 	if krylov {
-		delta = polishDeltaMin
+		delta = polishKrylovDelta[solver-1]
 	}
 
 	// The preconditioner: the KKT matrix with the polishing diagonal and
@@ -367,10 +358,11 @@ const (
 	polishKrylov = 20
 )
 
-// polishDeltaMin is the dual regularization of the Krylov polish's
-// preconditioner (the refined one uses the interior point's δ, at least
-// 1e-9).
-const polishDeltaMin = 1e-11
+// polishKrylovDelta lists the dual regularizations of the Krylov
+// polish's preconditioner, tried in turn: the smaller resolves the
+// second-difference active sets of LISWET (1e-10 does not), the larger
+// suits STADAT1 (1e-11 and 1e-10 do not).
+var polishKrylovDelta = [...]float64{1e-11, 1e-9}
 
 // polishSolve applies the preconditioner to r = (r_x, r_E, r_I, r_B).
 func (pi *spIPM) polishSolve(v, r []float64, actVar []int8, delta float64) bool {

@@ -102,3 +102,18 @@ func TestSparsePolishLISWET1(t *testing.T) {
 		require.True(t, r.Passes(tol), "tol %g: exact residuals %+v", tol, r)
 	}
 }
+
+// TestSparsePolishSTADAT1 solves STADAT1 (testdata/sparse) to the public
+// benchmark's mid accuracy: the polish needs its second Krylov
+// regularization and an active-set correction.
+func TestSparsePolishSTADAT1(t *testing.T) {
+	c, err := maros.LoadFile(filepath.Join("testdata", "sparse", "STADAT1.qps.gz"))
+	require.NoError(t, err)
+	pb := c.Sparse()
+	sol, err := qp.SolveSparse(context.Background(), pb, &qp.SparseSettings{Tol: 1e-6, Absolute: true})
+	require.NoError(t, err)
+	require.Equal(t, qp.Optimal, sol.Status)
+	require.True(t, sol.Polished)
+	r := maros.CheckSparse(pb, sol.X, sol.Y, sol.Z)
+	require.True(t, r.Passes(1e-6), "exact residuals %+v", r)
+}
