@@ -235,7 +235,8 @@ func (pi *spIPM) polishSet(actRow, actVar []int8, solver int) (x, y, w, zb []flo
 		pi.polishResidual(r, x, y, w, zb, actRow, actVar, target)
 		rn := normInf(r)
 		if lg := pi.logger; lg != nil {
-			lg.Debug("qp sparse polish step", "residual", rn)
+			n, k := pi.n, pi.k
+			lg.Debug("qp sparse polish step", "residual", rn, "stationarity", normInf(r[:n]), "rows", normInf(r[n:n+k]), "bounds", normInf(r[n+k:]))
 		}
 		if !(rn < 0.5*prevR) || rn == 0 {
 			break
