@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
@@ -76,8 +77,12 @@ func main() {
 	list := flag.Bool("list", false, "list the selected problems with their sizes and exit")
 	solver := flag.String("solver", "sparse", "sparse (qp.SolveSparse) or dense (qp.Solve)")
 	compare := flag.Bool("compare", false, "with -solver sparse: also solve the dense-subset problems with qp.Solve and compare the optimal values")
+	debug := flag.Bool("debug", false, "with -solver sparse: log every iteration of qp.SolveSparse to stderr (slog, Debug level)")
 	maxDense := flag.Float64("maxdense", 1.5e8, "largest dense form (numbers: n·(n + rows)) to build; larger problems are reported as too large")
 	flag.Parse()
+	if *debug {
+		debugLogger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	log.SetFlags(0)
 	if *solver != "sparse" && *solver != "dense" {
 		log.Fatalf("marosmeszaros: -solver %q: want sparse or dense", *solver)
@@ -186,7 +191,7 @@ func solveSparse(c *maros.Case, tol float64, limit time.Duration) result {
 	defer cancel()
 	pb := c.Sparse()
 	start := time.Now()
-	sol, err := qp.SolveSparse(ctx, pb, &qp.SparseSettings{Tol: tol, Absolute: true})
+	sol, err := qp.SolveSparse(ctx, pb, &qp.SparseSettings{Tol: tol, Absolute: true, Logger: debugLogger})
 	r := result{name: c.Name, seconds: time.Since(start).Seconds(), err: err,
 		res: maros.Residuals{Primal: math.Inf(1), Dual: math.Inf(1), Gap: math.Inf(1)}}
 	if sol != nil {
@@ -215,6 +220,9 @@ func classify(err error, optimal, passes bool) string {
 	}
 	return rejected
 }
+
+// debugLogger, set by -debug, receives qp.SolveSparse's progress.
+var debugLogger *slog.Logger
 
 // solverName names the solver in the report's title.
 var solverName = "qp.SolveSparse (SparseSettings{Tol: ε, Absolute: true})"

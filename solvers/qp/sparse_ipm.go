@@ -682,7 +682,7 @@ func (pi *spIPM) run(ctx context.Context) spResult {
 	}
 	ns := len(pi.sides)
 	rc := make([]float64, ns)
-	lastImprove, lastPolish := 0, -10
+	lastImprove, lastPolish, lastDeep, deepLeft := 0, -10, -10, 2
 	// Progress is measured on the scaled problem (largest residual and
 	// μ): the merit on the user's data can rise for a while when the
 	// multipliers grow towards large optimal values.
@@ -712,15 +712,31 @@ func (pi *spIPM) run(ctx context.Context) spResult {
 		stop := iter >= maxIter || iter-lastImprove > 40 || !(merit < math.Inf(1))
 		if ns > 0 && (stop || (merit < 1e4 && iter-lastPolish >= 3)) {
 			lastPolish = iter
-			if px, py, pw, pzb, ar, av, ok := pi.polish(); ok {
-				ux, uy, uz := pi.toUser(px, py, pw, pzb)
-				pm, pres := pi.acc.merit(ux, uy, uz)
+			// A polish during the iteration is one factorization and
+			// refinement (OSQP's). The deep polish (the Krylov solvers
+			// and the active-set corrections, several factorizations)
+			// runs when the iteration stops, and on problems whose
+			// factorization is cheap also, twice at most, when it has
+			// not halved the merit for eight iterations.
+			rounds, solvers := 1, polishRefinedOnly
+			cheap := pi.ldl.Stats().Flops <= polishCheapFlops
+			switch {
+			case stop && cheap:
+				rounds, solvers = polishRoundsLast, polishAllSolvers
+			case stop:
+				rounds, solvers = polishRounds, polishAllSolvers
+			case cheap && iter-lastImprove >= 8 && iter-lastDeep >= 9 && deepLeft > 0:
+				rounds, solvers = polishRounds, polishAllSolvers
+				lastDeep, deepLeft = iter, deepLeft-1
+			}
+			if pr, ok := pi.polish(rounds, solvers); ok {
+				pm, pres := pr.merit, pr.res
 				if lg := pi.logger; lg != nil {
 					lg.Debug("qp sparse polish", "iter", iter, "primal", pres.Primal, "dual", pres.Dual, "gap", pres.Gap, "merit", pm)
 				}
 				if pm < best.merit {
-					best = spResult{x: ux, y: uy, z: uz, res: pres, merit: pm, iters: iter, polished: true}
-					best.actRow, best.actVar = pi.userActive(ar, av)
+					best = spResult{x: pr.x, y: pr.y, z: pr.z, res: pres, merit: pm, iters: iter, polished: true}
+					best.actRow, best.actVar = pi.userActive(pr.actRow, pr.actVar)
 					if pm <= 1 {
 						best.ok = true
 						return best

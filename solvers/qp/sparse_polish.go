@@ -2,25 +2,178 @@ package qp
 
 import "math"
 
-// polish guesses the active set of the iterate (a side is active when its
-// multiplier exceeds its slack; of two active sides of one row the one
-// with the larger ratio z/s is kept), drops the inactive rows and bounds
-// and takes Newton steps on the KKT equations of the equality-constrained
-// problem that remains,
+// polishRounds and polishRoundsLast cap the rounds of a deep polish (see
+// run) during and at the end of the iteration, polishCheapFlops is the
+// cost of a factorization (its flops) up to which the first may run.
+const (
+	polishRounds     = 3
+	polishRoundsLast = 10
+	polishCheapFlops = 1e8
+)
+
+// The linear solvers of the polish (see polishSet): refinement alone, or
+// each one in turn.
+var (
+	polishRefinedOnly = []int{0}
+	polishAllSolvers  = []int{0, 1, 2}
+)
+
+// polishResult is the best point of a polish, in the user's units.
+type polishResult struct {
+	x, y, z        []float64
+	merit          float64
+	res            Residuals
+	actRow, actVar []int8 // internal rows and variables (see activeSet)
+}
+
+// polish guesses the active set of the iterate (activeSet), solves the
+// equality-constrained problem it defines (polishSet, with each of the
+// linear solvers in turn until one passes), and corrects the guess by the
+// primal-dual active-set rule for at most rounds polishes each: a side
+// whose polished multiplier has the wrong sign leaves the set, an
+// inactive side that the polished point violates enters it (Hintermüller,
+// Ito and Kunisch, "The primal-dual active set strategy as a semismooth
+// Newton method", SIAM J. Optim. 13 (2002) 865–888). Interior points
+// with large multipliers (far from their limits on ill-conditioned
+// active sets, as on LISWET and YAO) misjudge sides whose multiplier is
+// still small beside the slack; the rule repairs such guesses in a few
+// rounds, each one refactorization and a few solves. It returns the
+// point of the smallest merit on the user's data, ok false when no round
+// produced a finite point.
+func (pi *spIPM) polish(rounds int, solvers []int) (best polishResult, ok bool) {
+	guessRow, guessVar := pi.activeSet()
+	best.merit = math.Inf(1)
+	for _, solver := range solvers {
+		actRow := append([]int8(nil), guessRow...)
+		actVar := append([]int8(nil), guessVar...)
+		fewest, budget := math.MaxInt, 3
+		for round := 0; round < rounds; round++ {
+			x, y, w, zb, fine := pi.polishSet(actRow, actVar, solver)
+			if !fine {
+				break
+			}
+			ux, uy, uz := pi.toUser(x, y, w, zb)
+			m, res := pi.acc.merit(ux, uy, uz)
+			if lg := pi.logger; lg != nil {
+				lg.Debug("qp sparse polish round", "solver", solver, "round", round, "primal", res.Primal, "dual", res.Dual, "gap", res.Gap, "merit", m)
+			}
+			if m < best.merit {
+				best = polishResult{x: ux, y: uy, z: uz, merit: m, res: res,
+					actRow: append([]int8(nil), actRow...), actVar: append([]int8(nil), actVar...)}
+				ok = true
+			}
+			if m <= 1 {
+				return best, ok
+			}
+			// The full exchange may cycle (it does on LISWET8–12, whose
+			// active-set matrices are far from M-matrices): stop when the
+			// number of contradicted sides has not fallen for three
+			// rounds (the safeguard of Júdice and Pires's block principal
+			// pivoting, "A block principal pivoting algorithm for
+			// large-scale strictly monotone linear complementarity
+			// problems", Comput. Oper. Res. 21 (1994) 587–596, without its
+			// single-pivot fallback, which needs as many polishes as there
+			// are contradictions).
+			bad := pi.correctActive(actRow, actVar, x, y, w, zb)
+			if lg := pi.logger; lg != nil {
+				lg.Debug("qp sparse polish correction", "contradicted", bad)
+			}
+			if bad == 0 {
+				break
+			}
+			if bad < fewest {
+				fewest, budget = bad, 3
+			} else if budget--; budget <= 0 {
+				break
+			}
+		}
+	}
+	return best, ok
+}
+
+// correctActive applies the primal-dual active-set rule to the polished
+// point (x, y, w, zb) (scaled) in place: an active side whose multiplier
+// has the wrong sign leaves the set, an inactive one that x violates
+// enters it, and so does the bound of a variable that x meets while
+// stationarity needs its multiplier (with the sign of that side), each
+// beyond a tenth of the tolerance in the user's units. It returns the
+// number of sides changed.
+func (pi *spIPM) correctActive(actRow, actVar []int8, x, y, w, zb []float64) int {
+	n, neq := pi.n, pi.neq
+	tol := 0.1 * pi.acc.tol
+	cx := make([]float64, pi.k)
+	_ = pi.c.MulVec(cx, x)
+	// The stationarity residual without the bound multipliers: a free
+	// variable on its bound whose residual only that bound's multiplier
+	// (of the right sign) can cancel belongs in the set.
+	rx := make([]float64, n)
+	pi.mulQ(rx, x)
+	for j := range rx {
+		rx[j] += pi.p[j]
+	}
+	mult := make([]float64, pi.k)
+	copy(mult, y)
+	copy(mult[neq:], w)
+	_ = pi.ct.MulVecScaled(rx, 1, mult, 1)
+	count := 0
+	set := func(a *int8, to int8) { *a = to; count++ }
+	for r := range pi.nin {
+		e := pi.erow[neq+r]
+		lo, up := pi.rowBnd[r][0], pi.rowBnd[r][1]
+		mult := w[r] * e / pi.cost // the user's multiplier
+		t := cx[neq+r]
+		switch a := actRow[r]; {
+		case a > 0 && mult < -tol, a < 0 && mult > tol:
+			set(&actRow[r], 0)
+		case a == 0 && (t-up)/e > tol:
+			set(&actRow[r], 1)
+		case a == 0 && (lo-t)/e > tol:
+			set(&actRow[r], -1)
+		}
+	}
+	for j := range n {
+		dj := pi.dcol[j]
+		lo, up := pi.varBnd[j][0], pi.varBnd[j][1]
+		mult := zb[j] / (pi.cost * dj)
+		need := -rx[j] / (pi.cost * dj) // the user's z_j that stationarity asks for
+		switch a := actVar[j]; {
+		case a > 0 && mult < -tol, a < 0 && mult > tol:
+			set(&actVar[j], 0)
+		case a == 0 && (x[j]-up)*dj > tol:
+			set(&actVar[j], 1)
+		case a == 0 && (lo-x[j])*dj > tol:
+			set(&actVar[j], -1)
+		case a == 0 && need > tol && math.Abs(x[j]-up)*dj <= tol:
+			set(&actVar[j], 1)
+		case a == 0 && need < -tol && math.Abs(x[j]-lo)*dj <= tol:
+			set(&actVar[j], -1)
+		}
+	}
+	return count
+}
+
+// polishSet drops the inactive rows and bounds of the active set actRow,
+// actVar (see activeSet) and takes Newton steps on the KKT equations of
+// the equality-constrained problem that remains,
 //
 //	Q̃x + p̃ + C̃_Eᵀy + C̃_Sᵀw_S + z_S = 0,  C̃_E x = b̃,  C̃_S x = h_S,  x_S = bounds,
 //
 // with residuals in double-double arithmetic. The linear systems are
 // solved with the regularized matrix (ρ on x, −δ on every active row, an
 // active bound as the penalty 1/δ on its variable's diagonal) as the
-// preconditioner of a few refinement steps against the unregularized
-// system: OSQP's polishing (Stellato et al. 2020, §4.4) with the
-// interior point's own sparse factorization. The caller judges the
-// result by the acceptance test.
-func (pi *spIPM) polish() (x, y, w, zb []float64, actRow, actVar []int8, ok bool) {
+// preconditioner: of a few refinement steps against the unregularized
+// system (solver 0: OSQP's polishing, Stellato et al. 2020, §4.4, with
+// the interior point's own sparse factorization; δ the interior point's,
+// at least 1e-9), or of GMRES on it (solver k ≥ 1: δ =
+// polishKrylovDelta[k−1], see gmresRight), which resolves active sets
+// whose condition number is far beyond 1/δ.
+func (pi *spIPM) polishSet(actRow, actVar []int8, solver int) (x, y, w, zb []float64, ok bool) {
 	n, neq, nin := pi.n, pi.neq, pi.nin
-	actRow, actVar = pi.activeSet()
 	rho, delta := pi.rho, math.Max(pi.delta, 1e-9)
+	krylov := solver > 0
+	if krylov {
+		delta = polishKrylovDelta[solver-1]
+	}
 
 	// The preconditioner: the KKT matrix with the polishing diagonal and
 	// the rows of inactive constraints zeroed (the pattern is kept).
@@ -49,7 +202,7 @@ func (pi *spIPM) polish() (x, y, w, zb []float64, actRow, actVar []int8, ok bool
 		}
 	}
 	if err := pi.ldl.Refactor(pi.kktPol); err != nil {
-		return nil, nil, nil, nil, nil, nil, false
+		return nil, nil, nil, nil, false
 	}
 
 	target := func(r int) float64 { // the bound of an active inequality row
@@ -75,14 +228,15 @@ func (pi *spIPM) polish() (x, y, w, zb []float64, actRow, actVar []int8, ok bool
 	N := n + pi.k + n // (x, y, w, z_B)
 	r := make([]float64, N)
 	v := make([]float64, N)
-	corr := make([]float64, N)
 	res := make([]float64, N)
+	corr := make([]float64, N)
 	prevR := math.Inf(1)
 	for range 8 {
 		pi.polishResidual(r, x, y, w, zb, actRow, actVar, target)
 		rn := normInf(r)
 		if lg := pi.logger; lg != nil {
-			lg.Debug("qp sparse polish step", "residual", rn)
+			n, k := pi.n, pi.k
+			lg.Debug("qp sparse polish step", "residual", rn, "stationarity", normInf(r[:n]), "rows", normInf(r[n:n+k]), "bounds", normInf(r[n+k:]))
 		}
 		if !(rn < 0.5*prevR) || rn == 0 {
 			break
@@ -91,32 +245,24 @@ func (pi *spIPM) polish() (x, y, w, zb []float64, actRow, actVar []int8, ok bool
 		for i := range r {
 			r[i] = -r[i]
 		}
-		if !pi.polishSolve(v, r, actVar, delta) {
-			return nil, nil, nil, nil, nil, nil, false
-		}
-		// Refinement against the unregularized matrix: until the linear
-		// residual stops halving (ill-conditioned active sets need more
-		// than a few steps), at most polishRefine.
-		prevLin := math.Inf(1)
-		for range polishRefine {
-			pi.polishApply(res, v, actRow, actVar)
-			for i := range res {
-				res[i] = r[i] - res[i]
+		if krylov {
+			// The step solves the unregularized active-set system by
+			// GMRES preconditioned with the factorization of a smaller
+			// δ (see gmresRight): ill-conditioned active sets (k-th
+			// differences over long runs, condition ~ run length^(2k))
+			// need it.
+			clear(v)
+			lin := gmresRight(func(dst, u []float64) { pi.polishApply(dst, u, actRow, actVar) },
+				func(dst, u []float64) bool { return pi.polishSolve(dst, u, actVar, delta) },
+				v, r, polishKrylov, polishRefine, 1e-15*norm2(r))
+			if lg := pi.logger; lg != nil {
+				lg.Debug("qp sparse polish gmres", "rhs", norm2(r), "residual", lin, "step", normInf(v))
 			}
-			lin := normInf(res)
-			if !(lin < 0.5*prevLin) || lin <= 1e-17*rn {
-				break
-			}
-			prevLin = lin
-			if !pi.polishSolve(corr, res, actVar, delta) {
-				break
-			}
-			for i := range v {
-				v[i] += corr[i]
-			}
+		} else if !pi.polishRefined(v, r, res, corr, rn, actRow, actVar, delta) {
+			return nil, nil, nil, nil, false
 		}
 		if !finite(v) {
-			return nil, nil, nil, nil, nil, nil, false
+			return nil, nil, nil, nil, false
 		}
 		for j := range n {
 			x[j] += v[j]
@@ -129,7 +275,7 @@ func (pi *spIPM) polish() (x, y, w, zb []float64, actRow, actVar []int8, ok bool
 			w[i] += v[n+neq+i]
 		}
 	}
-	return x, y, w, zb, actRow, actVar, finite(x) && finite(y) && finite(w) && finite(zb)
+	return x, y, w, zb, finite(x) && finite(y) && finite(w) && finite(zb)
 }
 
 // activeSet guesses the active set of the iterate: a side is active when
@@ -177,8 +323,47 @@ func (pi *spIPM) userActive(actRow, actVar []int8) (rows, vars []int8) {
 	return rows, vars
 }
 
-// polishRefine caps the refinement steps of each polishing Newton step.
-const polishRefine = 20
+// polishRefined sets v to the solution of the active-set system J v = r
+// by the preconditioner and iterative refinement against J, until the
+// linear residual stops halving (at most polishRefine steps); res and
+// corr are scratch. It reports false when the preconditioner failed.
+func (pi *spIPM) polishRefined(v, r, res, corr []float64, rn float64, actRow, actVar []int8, delta float64) bool {
+	if !pi.polishSolve(v, r, actVar, delta) {
+		return false
+	}
+	prevLin := math.Inf(1)
+	for range polishRefine {
+		pi.polishApply(res, v, actRow, actVar)
+		for i := range res {
+			res[i] = r[i] - res[i]
+		}
+		lin := normInf(res)
+		if !(lin < 0.5*prevLin) || lin <= 1e-17*rn {
+			break
+		}
+		prevLin = lin
+		if !pi.polishSolve(corr, res, actVar, delta) {
+			break
+		}
+		for i := range v {
+			v[i] += corr[i]
+		}
+	}
+	return true
+}
+
+// polishRefine caps the GMRES iterations (preconditioner solves) of each
+// polishing Newton step, polishKrylov the Krylov basis between restarts.
+const (
+	polishRefine = 20
+	polishKrylov = 20
+)
+
+// polishKrylovDelta lists the dual regularizations of the Krylov
+// polish's preconditioner, tried in turn: the smaller resolves the
+// second-difference active sets of LISWET (1e-10 does not), the larger
+// suits STADAT1 (1e-11 and 1e-10 do not).
+var polishKrylovDelta = [...]float64{1e-11, 1e-9}
 
 // polishSolve applies the preconditioner to r = (r_x, r_E, r_I, r_B).
 func (pi *spIPM) polishSolve(v, r []float64, actVar []int8, delta float64) bool {
