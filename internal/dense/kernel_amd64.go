@@ -44,3 +44,6 @@ func init() { useAsm = hasAVXFMA() }
 
 //go:noescape
 func solveRows3AVX(x *float64, ldx int, l *float64, ldl int, ncol int, inv *float64)
+
+//go:noescape
+func maxAbsAVX(x *float64, n int) (m float64, nan bool)

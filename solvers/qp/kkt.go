@@ -64,9 +64,9 @@ type kkt struct {
 	general []int     // rows of G that are not bounds
 	za      []float64 // neq×n: A L_H⁻ᵀ with H = L_H L_Hᵀ
 	sa      []float64 // neq×neq factor
-	// scratch
-	sol, res, corr, t, y []float64
-	factored             bool
+	// scratch; zt is Z r₁ of the current iteration (see solveRegZ)
+	sol, res, corr, t, y, zt []float64
+	factored                 bool
 	// aug, when set, is an LU factorization of the KKT matrix with the
 	// inactive rows eliminated (see factorAugmented), used for derivatives
 	// in the primal reduction, where eliminating every λ would divide by
@@ -242,9 +242,13 @@ func prepareUnscaled(d *data) (*prep, error) {
 	if l != nil {
 		// Transformed constraints Z = [A; G] L⁻ᵀ and their Gram matrix.
 		p.mode, p.l = modeDual, l
-		p.z = make([]float64, k*n)
-		copy(p.z, d.a)
-		copy(p.z[neq*n:], d.g)
+		if neq == 0 {
+			p.z = append([]float64(nil), d.g...) // one pass, no zeroing
+		} else {
+			p.z = make([]float64, k*n)
+			copy(p.z, d.a)
+			copy(p.z[neq*n:], d.g)
+		}
 		if k > 0 {
 			dense.SolveRowsLowerT(p.z, k, n, l, n, n)
 			p.k0 = make([]float64, k*k)
@@ -309,7 +313,7 @@ func (p *prep) instantiate(d *data) (work *data, s *kkt) {
 	tot := n + k
 	size := m + 3*tot + n + k
 	if p.mode == modeDual {
-		size += k * k
+		size += k*k + k
 	} else {
 		size += n*n + len(p.general)*n + neq*n + neq*neq
 	}
@@ -321,6 +325,7 @@ func (p *prep) instantiate(d *data) (work *data, s *kkt) {
 	s.t = sl.take(n)
 	s.y = sl.take(k)
 	if p.mode == modeDual {
+		s.zt = sl.take(k)
 		s.z, s.k0, s.lead = p.z, p.k0, p.lead
 		s.f = sl.take(k * k)
 		return work, s
@@ -370,8 +375,9 @@ func checkPSD(d *data) error {
 func (s *kkt) factor(w []float64) bool {
 	s.aug = nil
 	for i, v := range w {
-		// Keep W and W⁻¹ representable whatever the iterate.
-		s.w[i] = math.Min(math.Max(v, 1e-30), 1e30)
+		// Keep W and W⁻¹ representable whatever the iterate (the
+		// builtins agree with math.Min and math.Max here, NaN included).
+		s.w[i] = min(max(v, 1e-30), 1e30)
 	}
 	s.factored = false
 	if s.mode == modeDual {
@@ -711,6 +717,40 @@ func (s *kkt) solveReg(dst, r []float64) {
 	}
 }
 
+// sharesZ reports whether solveRegZ applies: the dual reduction with
+// constraints and the regular (not augmented) factorization.
+func (s *kkt) sharesZ() bool { return s.mode == modeDual && s.k > 0 && s.aug == nil }
+
+// solveRegZ is solveReg for the dual reduction (sharesZ) with zt = Z r₁
+// computed by the caller: the interior point's predictor and corrector
+// have the same r₁ and r₂ and differ only in r₃, so one product with Z
+// serves both. With wantX false the primal part dst[:n] is left alone
+// (the predictor needs only dν and dλ: see slackStep). The numbers are
+// those of solveReg bit for bit.
+func (s *kkt) solveRegZ(dst, r, zt []float64, wantX bool) {
+	n, neq, m := s.n, s.neq, s.m
+	r2, r3 := r[n:n+neq], r[n+neq:]
+	y := s.y
+	copy(y, zt)
+	for i := range neq {
+		y[i] -= r2[i]
+	}
+	for i := range m {
+		y[neq+i] -= r3[i]
+	}
+	k := s.k
+	dense.SolveLower(s.f, k, k, y)
+	dense.SolveLowerT(s.f, k, k, y)
+	if wantX {
+		t := s.t
+		copy(t, r[:n])
+		dense.MulTransVec(t, -1, s.z, n, y, 1)
+		copy(dst[:n], t)
+	}
+	copy(dst[n:n+neq], y[:neq])
+	copy(dst[n+neq:], y[neq:])
+}
+
 // solveOrig solves the KKT system of the user's problem, not the one the
 // interior point works on: that is transformed by the row equilibration E
 // = diag(I, e) and, in the dual mode, by the change of variables T =
@@ -794,9 +834,8 @@ func (s *kkt) residual(res, r, v []float64) {
 	r1 := res[:n]
 	d.mulQ(r1, x)
 	d.mulAT(1, nu, 1, r1)
-	d.mulGT(1, lam, 1, r1)
+	d.mulGAndGT(x, res[n+neq:], lam, r1)
 	d.mulA(1, x, 0, res[n:n+neq])
-	d.mulG(1, x, 0, res[n+neq:])
 	for i, wi := range s.w {
 		res[n+neq+i] -= wi * lam[i]
 	}

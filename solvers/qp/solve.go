@@ -443,7 +443,8 @@ func (it *ipm) start(ws *Start) error {
 func (it *ipm) residuals() (pres, dres, mu, compl, scaleP, scaleD float64) {
 	d := it.d
 	d.mulQ(it.rd, it.x)
-	scaleD = math.Max(1, math.Max(normInf(it.rd), normInf(d.p)))
+	dn := d.consts()
+	scaleD = max(1, normInf(it.rd), dn.infP)
 	for i, v := range d.p {
 		it.rd[i] += v
 	}
@@ -455,19 +456,20 @@ func (it *ipm) residuals() (pres, dres, mu, compl, scaleP, scaleD float64) {
 		}
 	}
 	if d.m > 0 {
-		d.mulGT(1, it.lam, 0, it.tmp)
+		// G x (for ri below) and Gᵀλ in one sweep over G.
+		clear(it.tmp)
+		d.mulGAndGT(it.x, it.ri, it.lam, it.tmp)
 		scaleD = math.Max(scaleD, normInf(it.tmp))
 		for i, v := range it.tmp {
 			it.rd[i] += v
 		}
 	}
-	scaleP = math.Max(1, math.Max(normInf(d.b), normInf(d.h)))
+	scaleP = max(1, dn.infB, dn.infH)
 	d.mulA(1, it.x, 0, it.re)
 	scaleP = math.Max(scaleP, normInf(it.re))
 	for i, v := range d.b {
 		it.re[i] -= v
 	}
-	d.mulG(1, it.x, 0, it.ri)
 	scaleP = math.Max(scaleP, normInf(it.ri))
 	for i, v := range d.h {
 		it.ri[i] += it.s[i] - v
@@ -544,14 +546,16 @@ func (it *ipm) refine(k int) int {
 	return k
 }
 
-// stepTo returns the largest α ≤ 1 with v + α dv ≥ 0.
+// stepTo returns the largest α ≤ 1 with v + α dv ≥ 0 (v > 0). Each
+// candidate v/(−dvᵢ) is computed for every i, +Inf where dvᵢ ≥ 0 (v > 0
+// divided by +0), so that the loop has no unpredictable branch; the
+// quotients are those of −vᵢ/dvᵢ bit for bit.
 func stepTo(v, dv []float64) float64 {
 	a := 1.0
+	v = v[:len(dv)]
 	for i, e := range dv {
-		if e < 0 {
-			if t := -v[i] / e; t < a {
-				a = t
-			}
+		if t := v[i] / max(-e, 0); t < a {
+			a = t
 		}
 	}
 	return a
@@ -576,7 +580,7 @@ func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
 	tol := set.Tol
 	mub := set.Barrier
 	best := snapshot{merit: math.Inf(1)}
-	dataScale := math.Max(1, math.Max(normInf(it.orig.p), math.Max(normInf(d.b), normInf(d.h))))
+	dataScale := max(1, it.orig.consts().infP, d.consts().infB, d.consts().infH)
 	lastImprove := 0
 	status := NotConverged
 	polished := false
@@ -646,12 +650,21 @@ func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
 		}
 		centering := mub > 0 && mu <= 10*mub
 		sigmaMu := 0.0
+		// In the dual reduction (no refinement) the two solves share Z r₁.
+		shared := it.k.sharesZ() && it.refine(3) == 0
+		if shared {
+			dense.MulVec(it.k.zt, 1, it.k.z, n, rhs[:n], 0)
+		}
 		if m > 0 && !centering {
 			// Predictor (affine scaling): r_c = s∘λ.
 			for i := range m {
 				rhs[n+neq+i] = -it.ri[i] + it.s[i]
 			}
-			it.k.solve(it.aff, rhs, it.refine(2), 1e-11)
+			if shared {
+				it.k.solveRegZ(it.aff, rhs, it.k.zt, false)
+			} else {
+				it.k.solve(it.aff, rhs, it.refine(2), 1e-11)
+			}
 			dlA := it.aff[n+neq:]
 			it.slackStep(it.dsA, it.aff[:n], dlA, nil)
 			a := math.Min(stepTo(it.s, it.dsA), stepTo(it.lam, dlA))
@@ -673,7 +686,11 @@ func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
 				rhs[n+neq+i] = -it.ri[i] + rc/it.lam[i]
 			}
 		}
-		it.k.solve(it.dir, rhs, it.refine(3), 1e-12)
+		if shared {
+			it.k.solveRegZ(it.dir, rhs, it.k.zt, true)
+		} else {
+			it.k.solve(it.dir, rhs, it.refine(3), 1e-12)
+		}
 		if !finite(it.dir) {
 			break
 		}
