@@ -46,3 +46,27 @@ ma_loop:
 	SETNE        nan+24(FP)
 	VZEROUPPER
 	RET
+
+// func axpbyAVX(dst *float64, a float64, x *float64, b float64, y *float64, n int)
+// dst[i] = a·x[i] + b·y[i] for i < n (n a positive multiple of 4), with
+// two roundings of the products and one of the sum (no fused operation).
+TEXT ·axpbyAVX(SB), NOSPLIT, $0-48
+	MOVQ         dst+0(FP), DI
+	VBROADCASTSD a+8(FP), Y0
+	MOVQ         x+16(FP), SI
+	VBROADCASTSD b+24(FP), Y1
+	MOVQ         y+32(FP), DX
+	MOVQ         n+40(FP), CX
+	SHRQ         $2, CX
+	XORQ         AX, AX
+
+axpby_loop:
+	VMULPD  (SI)(AX*1), Y0, Y2
+	VMULPD  (DX)(AX*1), Y1, Y3
+	VADDPD  Y3, Y2, Y2
+	VMOVUPD Y2, (DI)(AX*1)
+	ADDQ    $32, AX
+	DECQ    CX
+	JNZ     axpby_loop
+	VZEROUPPER
+	RET

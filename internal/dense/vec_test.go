@@ -71,3 +71,58 @@ func FuzzMaxAbs(f *testing.F) {
 		}
 	})
 }
+
+func TestAxpby(t *testing.T) {
+	both(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(9, 10))
+		for n := range 40 {
+			for off := range 3 {
+				x, y := randSlice(rng, n+off+2)[off:], randSlice(rng, n+5)
+				a, b := rng.NormFloat64(), rng.NormFloat64()
+				dst := make([]float64, n+2)
+				dst[n], dst[n+1] = 7, 8
+				Axpby(dst[:n], a, x, b, y)
+				for i := range n {
+					// Exactly the plain loop's numbers (no fusion).
+					require.Equal(t, a*x[i]+b*y[i], dst[i], "n=%d i=%d", n, i)
+				}
+				require.Equal(t, []float64{7, 8}, dst[n:], "wrote past len(dst)")
+				// In place: dst = x.
+				want := make([]float64, n)
+				for i := range n {
+					want[i] = a*x[i] + b*y[i]
+				}
+				Axpby(x[:n], a, x, b, y)
+				require.Equal(t, want, x[:n], "in place, n=%d", n)
+			}
+		}
+	})
+}
+
+// FuzzAxpby checks Axpby against the plain loop, bit for bit, on
+// arbitrary values (NaN, ±Inf and huge ones among them).
+func FuzzAxpby(f *testing.F) {
+	f.Add(1.5, -2.0, 3.0, 4.0, 13)
+	f.Add(math.Inf(1), 0.0, math.NaN(), 1e308, 6)
+	f.Fuzz(func(t *testing.T, a, b, x0, y0 float64, n int) {
+		n = n&31 + 1
+		x, y := make([]float64, n), make([]float64, n)
+		for i := range n {
+			x[i] = x0 * float64(i%7-3)
+			y[i] = y0 + float64(i)
+		}
+		saved := useAsm
+		defer func() { useAsm = saved }()
+		for _, asm := range []bool{false, saved} {
+			useAsm = asm
+			dst := make([]float64, n)
+			Axpby(dst, a, x, b, y)
+			for i := range n {
+				want := a*x[i] + b*y[i]
+				if math.Float64bits(want) != math.Float64bits(dst[i]) && !(math.IsNaN(want) && math.IsNaN(dst[i])) {
+					t.Fatalf("asm=%v i=%d: %v, want %v", asm, i, dst[i], want)
+				}
+			}
+		}
+	})
+}

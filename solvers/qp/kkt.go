@@ -877,14 +877,16 @@ func (s *kkt) solve(dst, r []float64, maxRefine int, rel float64) float64 {
 func (s *kkt) scaledNorm(v []float64) float64 {
 	off := s.n + s.neq
 	out := normInf(v[:off])
+	v = v[off : off+len(s.w)]
 	for i, wi := range s.w {
-		a := math.Abs(v[off+i])
-		if wi > 1 {
-			a /= wi
+		// a/max(wᵢ, 1) is a/wᵢ for wᵢ > 1 and a otherwise, without an
+		// unpredictable branch (a NaN wᵢ, never produced by factor, is
+		// treated as ≤ 1 as before); the builtin max keeps a NaN.
+		f := max(wi, 1)
+		if f != f {
+			f = 1
 		}
-		if a > out || a != a {
-			out = a
-		}
+		out = max(out, math.Abs(v[i])/f)
 	}
 	return out
 }
