@@ -55,6 +55,12 @@ type kkt struct {
 	lead     []float64 // k×k: Z Zᵀ + reg·I, equality columns factorized (shared)
 	// shared factor of the per-iteration matrix: k×k (dual) or n×n (primal)
 	f []float64
+	// upper (dual mode without eliminated equalities, k > 10) reports
+	// that f holds U = Lᵀ of dense.CholeskyUpper in its upper triangle,
+	// with leading dimension ldf = k + dense.UpperPad; otherwise f holds
+	// L in its lower triangle with leading dimension k.
+	upper bool
+	ldf   int
 	// primal mode
 	gt []float64 // n×mg: G_generalᵀ (shared, read only)
 	gd []float64 // n×mg scratch: G_generalᵀ diag(W^{-1/2})
@@ -312,8 +318,13 @@ func (p *prep) instantiate(d *data) (work *data, s *kkt) {
 	}
 	tot := n + k
 	size := m + 3*tot + n + k
+	upper := p.mode == modeDual && p.lead == nil && k > upperMinK
+	ldf := k
+	if upper {
+		ldf = k + dense.UpperPad
+	}
 	if p.mode == modeDual {
-		size += k*k + k
+		size += k*ldf + k
 	} else {
 		size += n*n + len(p.general)*n + neq*n + neq*neq
 	}
@@ -327,7 +338,8 @@ func (p *prep) instantiate(d *data) (work *data, s *kkt) {
 	if p.mode == modeDual {
 		s.zt = sl.take(k)
 		s.z, s.k0, s.lead = p.z, p.k0, p.lead
-		s.f = sl.take(k * k)
+		s.f = sl.take(k * ldf) // zeroed: the padding of CholeskyUpper
+		s.upper, s.ldf = upper, ldf
 		return work, s
 	}
 	s.f = sl.take(n * n)
@@ -459,6 +471,26 @@ func (s *kkt) factorDual() bool {
 		}
 	}
 	for range 8 {
+		if s.upper {
+			// The same matrix by rows of its upper triangle (Z Zᵀ is
+			// stored with both triangles).
+			ld := s.ldf
+			for i := range k {
+				row := s.f[i*ld+i : i*ld+k]
+				copy(row, s.k0[i*k+i:(i+1)*k])
+				row[0] += reg
+				if i >= neq {
+					row[0] += s.w[i-neq]
+				}
+			}
+			if dense.CholeskyUpper(s.f, k, ld) {
+				s.regD = reg
+				s.factored = true
+				return true
+			}
+			reg *= 100
+			continue
+		}
 		for i := range k {
 			row := s.f[i*k : (i+1)*k]
 			copy(row[:i+1], s.k0[i*k:i*k+i+1])
@@ -678,8 +710,7 @@ func (s *kkt) solveReg(dst, r []float64) {
 			for i := range m {
 				y[neq+i] -= r3[i]
 			}
-			dense.SolveLower(s.f, k, k, y)
-			dense.SolveLowerT(s.f, k, k, y)
+			s.solveSchur(y)
 			dense.MulTransVec(t, -1, s.z, n, y, 1)
 			copy(dnu, y[:neq])
 			copy(dlam, y[neq:])
@@ -717,6 +748,24 @@ func (s *kkt) solveReg(dst, r []float64) {
 	}
 }
 
+// upperMinK is the order above which the dual reduction factorizes its
+// Schur complement with dense.CholeskyUpper (below it dense.Cholesky's
+// plain loops are as fast).
+const upperMinK = 10
+
+// solveSchur overwrites y with (L Lᵀ)⁻¹y for the factorized dual-mode
+// Schur complement in f.
+func (s *kkt) solveSchur(y []float64) {
+	k := s.k
+	if s.upper {
+		dense.SolveUpperT(s.f, k, s.ldf, y)
+		dense.SolveUpper(s.f, k, s.ldf, y)
+		return
+	}
+	dense.SolveLower(s.f, k, k, y)
+	dense.SolveLowerT(s.f, k, k, y)
+}
+
 // sharesZ reports whether solveRegZ applies: the dual reduction with
 // constraints and the regular (not augmented) factorization.
 func (s *kkt) sharesZ() bool { return s.mode == modeDual && s.k > 0 && s.aug == nil }
@@ -738,9 +787,7 @@ func (s *kkt) solveRegZ(dst, r, zt []float64, wantX bool) {
 	for i := range m {
 		y[neq+i] -= r3[i]
 	}
-	k := s.k
-	dense.SolveLower(s.f, k, k, y)
-	dense.SolveLowerT(s.f, k, k, y)
+	s.solveSchur(y)
 	if wantX {
 		t := s.t
 		copy(t, r[:n])
