@@ -148,11 +148,11 @@ func (s *Solution) backwardSolve(gx, gnu, glambda []float64) ([]float64, error) 
 	if !finite(gx) || !finite(gnu) || !finite(glambda) {
 		return nil, fmt.Errorf("%w: in a cotangent", ErrNaN)
 	}
-	r := make([]float64, n+neq+m)
+	sl := newSlab(2 * (n + neq + m)) // r and w in one allocation
+	r, w := sl.take(n+neq+m), sl.take(n+neq+m)
 	copy(r, gx)
 	copy(r[n:], gnu)
 	copy(r[n+neq:], glambda)
-	w := make([]float64, len(r))
 	if err := s.adjoint(w, r); err != nil {
 		return nil, err
 	}

@@ -61,6 +61,8 @@ type kkt struct {
 	// L in its lower triangle with leading dimension k.
 	upper bool
 	ldf   int
+	// reg0 is dualReg of k0, once computed (0 before).
+	reg0 float64
 	// primal mode
 	gt []float64 // n×mg: G_generalᵀ (shared, read only)
 	gd []float64 // n×mg scratch: G_generalᵀ diag(W^{-1/2})
@@ -455,7 +457,10 @@ func (s *kkt) factorDual() bool {
 		s.factored = true
 		return true
 	}
-	reg := dualReg(s.k0, k)
+	if !(s.reg0 > 0) {
+		s.reg0 = dualReg(s.k0, k) // depends on Z Zᵀ only
+	}
+	reg := s.reg0
 	if s.lead != nil {
 		for i := range k {
 			row := s.f[i*k : (i+1)*k]

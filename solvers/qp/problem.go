@@ -164,9 +164,11 @@ func (d0 *data) withVectors(pb *Problem) (*data, error) {
 		return nil, fmt.Errorf("%w: problem is %d/%d/%d, shared matrices are for %d/%d/%d", ErrDims, n, neq, m, d0.n, d0.neq, d0.m)
 	}
 	d := &data{n: n, neq: neq, m: m, q: d0.q, qdiag: d0.qdiag, a: d0.a, g: d0.g}
-	d.p = append([]float64(nil), pb.P...)
-	d.b = append([]float64(nil), pb.B...)
-	d.h = append([]float64(nil), pb.H...)
+	sl := newSlab(n + neq + m) // p, b, h in one allocation
+	d.p, d.b, d.h = sl.take(n), sl.take(neq), sl.take(m)
+	copy(d.p, pb.P)
+	copy(d.b, pb.B)
+	copy(d.h, pb.H)
 	if !finite(d.p) || !finite(d.b) || !finite(d.h) {
 		return nil, fmt.Errorf("%w: in P, B or H", ErrNaN)
 	}

@@ -450,7 +450,7 @@ func (it *ipm) residuals() (pres, dres, mu, compl, scaleP, scaleD float64) {
 	}
 	if d.neq > 0 {
 		d.mulAT(1, it.nu, 0, it.tmp)
-		scaleD = math.Max(scaleD, normInf(it.tmp))
+		scaleD = max(scaleD, normInf(it.tmp))
 		for i, v := range it.tmp {
 			it.rd[i] += v
 		}
@@ -459,22 +459,22 @@ func (it *ipm) residuals() (pres, dres, mu, compl, scaleP, scaleD float64) {
 		// G x (for ri below) and Gᵀλ in one sweep over G.
 		clear(it.tmp)
 		d.mulGAndGT(it.x, it.ri, it.lam, it.tmp)
-		scaleD = math.Max(scaleD, normInf(it.tmp))
+		scaleD = max(scaleD, normInf(it.tmp))
 		for i, v := range it.tmp {
 			it.rd[i] += v
 		}
 	}
 	scaleP = max(1, dn.infB, dn.infH)
 	d.mulA(1, it.x, 0, it.re)
-	scaleP = math.Max(scaleP, normInf(it.re))
+	scaleP = max(scaleP, normInf(it.re))
 	for i, v := range d.b {
 		it.re[i] -= v
 	}
-	scaleP = math.Max(scaleP, normInf(it.ri))
+	scaleP = max(scaleP, normInf(it.ri))
 	for i, v := range d.h {
 		it.ri[i] += it.s[i] - v
 	}
-	pres = math.Max(normInf(it.re), normInf(it.ri))
+	pres = max(normInf(it.re), normInf(it.ri))
 	dres = normInf(it.rd)
 	if m := len(it.s); m > 0 {
 		mu = dot(it.s, it.lam) / float64(m)
@@ -596,9 +596,9 @@ func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
 		pres, dres, mu, compl, scaleP, scaleD := it.residuals()
 		complTol := tol
 		if mub > 0 {
-			complTol = tol * math.Max(mub, 1e-3)
+			complTol = tol * max(mub, 1e-3)
 		}
-		merit := math.Max(pres/scaleP, math.Max(dres/scaleD, compl))
+		merit := max(pres/scaleP, max(dres/scaleD, compl))
 		if !(merit < math.Inf(1)) {
 			break
 		}
@@ -667,14 +667,14 @@ func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
 			}
 			dlA := it.aff[n+neq:]
 			it.slackStep(it.dsA, it.aff[:n], dlA, nil)
-			a := math.Min(stepTo(it.s, it.dsA), stepTo(it.lam, dlA))
+			a := min(stepTo(it.s, it.dsA), stepTo(it.lam, dlA))
 			muAff := 0.0
 			for i := range m {
 				muAff += (it.s[i] + a*it.dsA[i]) * (it.lam[i] + a*dlA[i])
 			}
 			muAff /= float64(m)
-			sigma := math.Pow(math.Max(0, muAff)/mu, 3)
-			sigmaMu = math.Max(sigma*mu, mub)
+			sigma := math.Pow(max(0, muAff)/mu, 3)
+			sigmaMu = max(sigma*mu, mub)
 			// Corrector: r_c = s∘λ + Δs_a∘Δλ_a − σμ.
 			for i := range m {
 				rc := it.s[i]*it.lam[i] + it.dsA[i]*dlA[i] - sigmaMu
@@ -698,12 +698,12 @@ func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
 		it.slackStep(it.ds, dx, dl, rhs[n+neq:])
 		alpha := 1.0
 		if m > 0 {
-			amax := math.Min(stepTo(it.s, it.ds), stepTo(it.lam, dl))
+			amax := min(stepTo(it.s, it.ds), stepTo(it.lam, dl))
 			frac := 0.995
 			if centering {
 				frac = 0.95
 			}
-			alpha = math.Min(1, frac*amax)
+			alpha = min(1, frac*amax)
 		}
 		for i := range n {
 			it.x[i] += alpha * dx[i]
@@ -715,8 +715,8 @@ func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
 			it.s[i] += alpha * it.ds[i]
 			it.lam[i] += alpha * dl[i]
 			// Guard against underflow to exactly zero.
-			it.s[i] = math.Max(it.s[i], 1e-300)
-			it.lam[i] = math.Max(it.lam[i], 1e-300)
+			it.s[i] = max(it.s[i], 1e-300)
+			it.lam[i] = max(it.lam[i], 1e-300)
 		}
 	}
 	if mub == 0 && m > 0 && status != Canceled && !polished {
@@ -737,11 +737,15 @@ func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
 		copy(it.s, best.s)
 	}
 	unu, ulam, us := it.userMultipliers()
+	sl := newSlab(n + neq + 2*m) // X, Nu, Lambda, Slack in one allocation
 	sol := &Solution{
-		X: append([]float64(nil), it.x...), Nu: append([]float64(nil), unu...),
-		Lambda: append([]float64(nil), ulam...), Slack: append([]float64(nil), us...),
+		X: sl.take(n), Nu: sl.take(neq), Lambda: sl.take(m), Slack: sl.take(m),
 		d: it.orig, kkt: it.k, barrier: mub, factAt: status == Optimal && it.factEnd,
 	}
+	copy(sol.X, it.x)
+	copy(sol.Nu, unu)
+	copy(sol.Lambda, ulam)
+	copy(sol.Slack, us)
 	if it.k.l != nil {
 		dense.SolveLowerT(it.k.l, n, n, sol.X)
 	}
@@ -816,16 +820,18 @@ func (it *ipm) polish() bool {
 	if !finite(it.dir) {
 		return false
 	}
-	x := append([]float64(nil), it.x...)
-	nu := append([]float64(nil), it.nu...)
-	lam := append([]float64(nil), it.lam...)
+	// The candidate point in one allocation.
+	sl := newSlab(n + neq + 2*m)
+	x, nu, lam, s := sl.take(n), sl.take(neq), sl.take(m), sl.take(m)
+	copy(x, it.x)
+	copy(nu, it.nu)
+	copy(lam, it.lam)
 	for i := range n {
 		x[i] += it.dir[i]
 	}
 	for i := range neq {
 		nu[i] += it.dir[n+i]
 	}
-	s := make([]float64, m)
 	d.mulG(-1, x, 0, s)
 	for i := range m {
 		s[i] += d.h[i]
