@@ -73,23 +73,27 @@ func choleskyUpperGo(a []float64, n, lda int) bool {
 }
 
 // SolveUpperT overwrites b (length n) with U⁻ᵀb for the n×n upper
-// triangular u with leading dimension ldu: forward substitution with
-// L = Uᵀ, that is L⁻¹b for the factor of CholeskyUpper (four rows of U
-// at a time: a 4×4 triangle, then one axpy4 of the rows' tails).
-func SolveUpperT(u []float64, n, ldu int, b []float64) {
+// triangular u with leading dimension ldu whose reciprocal diagonal is
+// inv (inv[i] = 1/Uᵢᵢ, see ReciprocalDiagonal): forward substitution
+// with L = Uᵀ, that is L⁻¹b for the factor of CholeskyUpper, four rows
+// of U at a time (a 4×4 triangle, then one axpy4 of the rows' tails).
+// Multiplying by the reciprocals keeps divisions, whose latency is three
+// times a multiplication's, off the substitution's dependency chain.
+func SolveUpperT(u []float64, n, ldu int, inv, b []float64) {
 	b = b[:n]
+	inv = inv[:n]
 	var c [4]float64
 	i := 0
 	for ; i+4 <= n; i += 4 {
 		u0 := u[i*ldu+i : i*ldu+i+4]
 		u1 := u[(i+1)*ldu+i+1 : (i+1)*ldu+i+4]
 		u2 := u[(i+2)*ldu+i+2 : (i+2)*ldu+i+4]
-		u3 := u[(i+3)*ldu+i+3 : (i+3)*ldu+i+4]
+		d := inv[i : i+4]
 		bi := b[i : i+4]
-		y0 := bi[0] / u0[0]
-		y1 := (bi[1] - y0*u0[1]) / u1[0]
-		y2 := (bi[2] - y0*u0[2] - y1*u1[1]) / u2[0]
-		y3 := (bi[3] - y0*u0[3] - y1*u1[2] - y2*u2[1]) / u3[0]
+		y0 := bi[0] * d[0]
+		y1 := (bi[1] - y0*u0[1]) * d[1]
+		y2 := (bi[2] - y0*u0[2] - y1*u1[1]) * d[2]
+		y3 := (bi[3] - y0*u0[3] - y1*u1[2] - y2*u2[1]) * d[3]
 		bi[0], bi[1], bi[2], bi[3] = y0, y1, y2, y3
 		if i+4 < n {
 			c = [4]float64{-y0, -y1, -y2, -y3}
@@ -97,21 +101,22 @@ func SolveUpperT(u []float64, n, ldu int, b []float64) {
 		}
 	}
 	for ; i < n; i++ {
-		b[i] /= u[i*ldu+i]
+		b[i] *= inv[i]
 		Axpy(-b[i], u[i*ldu+i+1:i*ldu+n], b[i+1:])
 	}
 }
 
 // SolveUpper overwrites b (length n) with U⁻¹b for the n×n upper
-// triangular u with leading dimension ldu: back substitution, that is
-// L⁻ᵀb for L = Uᵀ (four rows at a time: one dots4x1 with the solved tail,
-// then a 4×4 triangle).
-func SolveUpper(u []float64, n, ldu int, b []float64) {
+// triangular u with leading dimension ldu and reciprocal diagonal inv:
+// back substitution, that is L⁻ᵀb for L = Uᵀ (four rows at a time: one
+// dots4x1 with the solved tail, then a 4×4 triangle).
+func SolveUpper(u []float64, n, ldu int, inv, b []float64) {
 	b = b[:n]
+	inv = inv[:n]
 	i := n
 	for ; i%4 != 0; i-- {
 		r := i - 1
-		b[r] = (b[r] - Dot(u[r*ldu+r+1:r*ldu+n], b[r+1:])) / u[r*ldu+r]
+		b[r] = (b[r] - Dot(u[r*ldu+r+1:r*ldu+n], b[r+1:])) * inv[r]
 	}
 	var c [4]float64
 	for ; i > 0; i -= 4 {
@@ -120,12 +125,15 @@ func SolveUpper(u []float64, n, ldu int, b []float64) {
 		u0 := u[i0*ldu+i0 : i0*ldu+i0+4]
 		u1 := u[(i0+1)*ldu+i0+1 : (i0+1)*ldu+i0+4]
 		u2 := u[(i0+2)*ldu+i0+2 : (i0+2)*ldu+i0+4]
-		u3 := u[(i0+3)*ldu+i0+3 : (i0+3)*ldu+i0+4]
+		d := inv[i0:i]
 		bi := b[i0:i]
-		x3 := (bi[3] - c[3]) / u3[0]
-		x2 := (bi[2] - c[2] - x3*u2[1]) / u2[0]
-		x1 := (bi[1] - c[1] - x2*u1[1] - x3*u1[2]) / u1[0]
-		x0 := (bi[0] - c[0] - x1*u0[1] - x2*u0[2] - x3*u0[3]) / u0[0]
+		x3 := (bi[3] - c[3]) * d[3]
+		x2 := (bi[2] - c[2] - x3*u2[1]) * d[2]
+		x1 := (bi[1] - c[1] - x2*u1[1] - x3*u1[2]) * d[1]
+		x0 := (bi[0] - c[0] - x1*u0[1] - x2*u0[2] - x3*u0[3]) * d[0]
 		bi[0], bi[1], bi[2], bi[3] = x0, x1, x2, x3
 	}
 }
+
+// ReciprocalDiagonal sets inv[i] = 1/u[i·ldu+i] for i < len(inv).
+func ReciprocalDiagonal(inv, u []float64, ldu int) { reciprocalDiag(inv, u, ldu) }

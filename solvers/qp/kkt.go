@@ -63,6 +63,8 @@ type kkt struct {
 	ldf   int
 	// reg0 is dualReg of k0, once computed (0 before).
 	reg0 float64
+	// finv holds 1/Uᵢᵢ of the upper factor.
+	finv []float64
 	// primal mode
 	gt []float64 // n×mg: G_generalᵀ (shared, read only)
 	gd []float64 // n×mg scratch: G_generalᵀ diag(W^{-1/2})
@@ -326,7 +328,7 @@ func (p *prep) instantiate(d *data) (work *data, s *kkt) {
 		ldf = k + dense.UpperPad
 	}
 	if p.mode == modeDual {
-		size += k*ldf + k
+		size += k*ldf + 2*k
 	} else {
 		size += n*n + len(p.general)*n + neq*n + neq*neq
 	}
@@ -342,6 +344,9 @@ func (p *prep) instantiate(d *data) (work *data, s *kkt) {
 		s.z, s.k0, s.lead = p.z, p.k0, p.lead
 		s.f = sl.take(k * ldf) // zeroed: the padding of CholeskyUpper
 		s.upper, s.ldf = upper, ldf
+		if upper {
+			s.finv = sl.take(k)
+		}
 		return work, s
 	}
 	s.f = sl.take(n * n)
@@ -489,6 +494,7 @@ func (s *kkt) factorDual() bool {
 				}
 			}
 			if dense.CholeskyUpper(s.f, k, ld) {
+				dense.ReciprocalDiagonal(s.finv, s.f, ld)
 				s.regD = reg
 				s.factored = true
 				return true
@@ -763,8 +769,8 @@ const upperMinK = 10
 func (s *kkt) solveSchur(y []float64) {
 	k := s.k
 	if s.upper {
-		dense.SolveUpperT(s.f, k, s.ldf, y)
-		dense.SolveUpper(s.f, k, s.ldf, y)
+		dense.SolveUpperT(s.f, k, s.ldf, s.finv, y)
+		dense.SolveUpper(s.f, k, s.ldf, s.finv, y)
 		return
 	}
 	dense.SolveLower(s.f, k, k, y)
