@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/optlayers/optlayers/internal/dense"
 )
 
 // acceptance is the test a point must pass for Status Optimal: the primal
@@ -37,7 +39,7 @@ func evaluate(d *data, x, nu, lam []float64, mub float64) evaluation {
 	n := d.n
 	sl := newSlab(2*n + max(d.neq, d.m)) // w, rd, v below: one allocation
 	w := sl.take(n)
-	dn := d.consts()
+	dn := d.frobConsts()
 	d.mulQ(w, x)
 	xqx, px, bn, hl := dot(w, x), dot(d.p, x), dot(d.b, nu), dot(d.h, lam)
 	tDual := max(normInf(w), dn.infP)
@@ -171,13 +173,13 @@ func frobQ(d *data) float64 {
 	case d.q == nil:
 		return 0
 	case d.qdiag == nil:
-		return math.Sqrt(dot(d.q, d.q))
+		return math.Sqrt(dense.Dot(d.q, d.q))
 	}
 	// Factorized in place: Q is its strict upper triangle and qdiag.
 	n, s := d.n, dot(d.qdiag, d.qdiag)
 	for i := range n {
 		row := d.q[i*n+i+1 : (i+1)*n]
-		s += 2 * dot(row, row)
+		s += 2 * dense.Dot(row, row)
 	}
 	return math.Sqrt(s)
 }

@@ -78,25 +78,37 @@ type data struct {
 	norms *dataNorms
 }
 
-// dataNorms are norms of a problem's data: ∞-norms of p, b, h; 2-norms
-// of p, b, h; Frobenius norms of Q, A and G.
+// dataNorms are norms of a problem's data: ∞-norms of p, b, h (the
+// interior point's scales, every iteration); 2-norms of p, b, h and
+// Frobenius norms of Q, A and G (the rounding bounds of the acceptance
+// test, only on the user's data), computed when first asked for.
 type dataNorms struct {
 	infP, infB, infH float64
 	np, nb, nh       float64
 	fq, fa, fg       float64
+	frob             bool // np … fg are set
 }
 
-// consts returns d's norms, computing them on first use (after prepare,
-// which may factorize Q in place: frobQ reads either form).
+// consts returns d's ∞-norms (and whatever else was computed), computing
+// them on first use.
 func (d *data) consts() *dataNorms {
 	if d.norms == nil {
-		d.norms = &dataNorms{
-			infP: normInf(d.p), infB: normInf(d.b), infH: normInf(d.h),
-			np: math.Sqrt(dot(d.p, d.p)), nb: math.Sqrt(dot(d.b, d.b)), nh: math.Sqrt(dot(d.h, d.h)),
-			fq: frobQ(d), fa: math.Sqrt(dot(d.a, d.a)), fg: math.Sqrt(dot(d.g, d.g)),
-		}
+		d.norms = &dataNorms{infP: normInf(d.p), infB: normInf(d.b), infH: normInf(d.h)}
 	}
 	return d.norms
+}
+
+// frobConsts returns d's norms with the 2- and Frobenius norms, computing
+// them on first use (after prepare, which may factorize Q in place:
+// frobQ reads either form).
+func (d *data) frobConsts() *dataNorms {
+	dn := d.consts()
+	if !dn.frob {
+		dn.np, dn.nb, dn.nh = math.Sqrt(dot(d.p, d.p)), math.Sqrt(dot(d.b, d.b)), math.Sqrt(dot(d.h, d.h))
+		dn.fq, dn.fa, dn.fg = frobQ(d), math.Sqrt(dense.Dot(d.a, d.a)), math.Sqrt(dense.Dot(d.g, d.g))
+		dn.frob = true
+	}
+	return dn
 }
 
 func newData(pb *Problem) (*data, error) {
