@@ -5,7 +5,7 @@ import "math"
 // UpperPad is the padding CholeskyUpper needs after each row: its
 // leading dimension must be at least n + UpperPad, and columns
 // [n, n+UpperPad) of every row must hold zeros (they stay zero).
-const UpperPad = 32
+const UpperPad = 16
 
 // CholeskyUpper overwrites the upper triangle of the n×n symmetric
 // matrix a (row-major, leading dimension lda ≥ n + UpperPad; the strict

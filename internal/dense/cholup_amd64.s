@@ -17,7 +17,7 @@ GLOBL cuinf<>(SB), RODATA|NOPTR, $8
 
 // func cholUpperAVX(a *float64, lda, n int) int
 // Overwrites the upper triangle of the symmetric n×n matrix a (leading
-// dimension lda ≥ n+32, columns [n, lda) of every row zero) with U,
+// dimension lda ≥ n+16, columns [n, lda) of every row zero) with U,
 // A = UᵀU, row by row: Uⱼᵢ = (Aⱼᵢ − Σ_{l<j} Uₗⱼ Uₗᵢ)/Uⱼⱼ for i ≥ j, the
 // sums taken sixteen columns i at a time (two chains over l, even and
 // odd, added at the end) with the broadcast coefficient Uₗⱼ. Columns ≥ n
