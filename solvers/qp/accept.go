@@ -27,6 +27,7 @@ func newAcceptance(set *Settings) *acceptance {
 // errors of the three residuals.
 type evaluation struct {
 	r     Residuals
+	obj   float64    // ½xᵀQx + pᵀx, as objective computes it
 	terms [3]float64 // largest term of the primal, dual and gap residuals
 	round [3]float64 // rounding-error bounds of Primal, Dual and Gap
 }
@@ -42,6 +43,7 @@ func evaluate(d *data, x, nu, lam []float64, mub float64) evaluation {
 	dn := d.frobConsts()
 	d.mulQ(w, x)
 	xqx, px, bn, hl := dot(w, x), dot(d.p, x), dot(d.b, nu), dot(d.h, lam)
+	ev.obj = 0.5*xqx + px
 	tDual := max(normInf(w), dn.infP)
 	rd := sl.take(n)
 	for i, v := range d.p {

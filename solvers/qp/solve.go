@@ -230,6 +230,13 @@ type ipm struct {
 	// with passedRes the residuals of its verdict.
 	passed    bool
 	passedRes Residuals
+	// passedX and passedObj are that point's x in the user's variables
+	// and its objective (the returned X and Objective, bit for bit).
+	passedX   []float64
+	passedObj float64
+	// gx is G x of the last call of residuals (before the slacks are
+	// added into ri), for polish.
+	gx []float64
 }
 
 func solveData(ctx context.Context, d *data, set *Settings, diagnose bool) (*Solution, error) {
@@ -253,6 +260,7 @@ func solvePrepared(ctx context.Context, d *data, p *prep, set *Settings, diagnos
 		rhs: sl.take(tot), dir: sl.take(tot), aff: sl.take(tot),
 		dsA: sl.take(m), ds: sl.take(m), w: sl.take(m)}
 	it.tmp = sl.take(n)
+	it.gx = make([]float64, m)
 	if err := it.start(set.WarmStart); err != nil {
 		return nil, err
 	}
@@ -471,6 +479,7 @@ func (it *ipm) residuals() (pres, dres, mu, compl, scaleP, scaleD float64) {
 		it.re[i] -= v
 	}
 	scaleP = max(scaleP, normInf(it.ri))
+	copy(it.gx, it.ri)
 	for i, v := range d.h {
 		it.ri[i] += it.s[i] - v
 	}
@@ -504,11 +513,14 @@ func (it *ipm) acceptedResiduals() (bool, Residuals) {
 		dense.SolveLowerT(it.k.l, it.d.n, it.d.n, x)
 	}
 	nu, lam, _ := it.userMultipliers()
-	m, r := it.acc.merit(it.orig, x, nu, lam)
+	ev := evaluate(it.orig, x, nu, lam, it.acc.barrier)
+	m := it.acc.judge(it.orig, x, nu, lam, &ev)
+	r := ev.r
 	// A passing verdict is kept: the returned point is this one, whose
-	// residuals then need no second evaluation.
+	// residuals, x and objective then need no second evaluation.
 	it.passed = m <= 1
 	it.passedRes = r
+	it.passedX, it.passedObj = x, ev.obj
 	return m <= 1, r
 }
 
@@ -619,7 +631,7 @@ func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
 		}
 		// Close to the solution the active set is usually identified:
 		// jump to the exact solution of the equality-constrained problem.
-		if mub == 0 && m > 0 && merit < polishAt && it.tries < maxPolish && it.polish() {
+		if mub == 0 && m > 0 && merit < polishAt && it.tries < maxPolish && it.polish(true) {
 			status = Optimal
 			polished = true
 			break
@@ -726,7 +738,7 @@ func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
 			copy(it.lam, best.lam)
 			copy(it.s, best.s)
 		}
-		if it.polish() {
+		if it.polish(false) {
 			status = Optimal
 		}
 	}
@@ -742,20 +754,24 @@ func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
 		X: sl.take(n), Nu: sl.take(neq), Lambda: sl.take(m), Slack: sl.take(m),
 		d: it.orig, kkt: it.k, barrier: mub, factAt: status == Optimal && it.factEnd,
 	}
-	copy(sol.X, it.x)
 	copy(sol.Nu, unu)
 	copy(sol.Lambda, ulam)
 	copy(sol.Slack, us)
-	if it.k.l != nil {
-		dense.SolveLowerT(it.k.l, n, n, sol.X)
-	}
 	if status == Optimal && it.passed {
+		// The point the acceptance test evaluated: its x (L⁻ᵀa in the
+		// dual mode), residuals and objective.
+		copy(sol.X, it.passedX)
 		sol.Residuals = it.passedRes
+		sol.Objective = it.passedObj
 	} else {
+		copy(sol.X, it.x)
+		if it.k.l != nil {
+			dense.SolveLowerT(it.k.l, n, n, sol.X)
+		}
 		it.passed = false
 		sol.Residuals = kktResiduals(it.orig, sol.X, sol.Nu, sol.Lambda, mub)
+		sol.Objective = objective(it.orig, sol.X)
 	}
-	sol.Objective = objective(it.orig, sol.X)
 	return sol, status, iter
 }
 
@@ -766,7 +782,10 @@ func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
 // polishing" done with the interior point's own factorization). It
 // removes the O(μ) bias of the interior point: derivatives become exact
 // to rounding when the active set is right.
-func (it *ipm) polish() bool {
+//
+// fresh reports that residuals was called on the current iterate (the
+// call in run's loop): its results are then reused, not recomputed.
+func (it *ipm) polish(fresh bool) bool {
 	d := it.d
 	n, neq, m := d.n, d.neq, d.m
 	active := make([]bool, m)
@@ -795,9 +814,10 @@ func (it *ipm) polish() bool {
 			return false
 		}
 	}
-	it.residuals()
-	gx := it.ds
-	d.mulG(1, it.x, 0, gx)
+	if !fresh {
+		it.residuals()
+	}
+	gx := it.gx // G x of the iterate
 	if it.k.mode == modeDual {
 		rhs := it.rhs
 		for i := range n {
