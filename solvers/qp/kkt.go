@@ -121,17 +121,18 @@ type prep struct {
 // ν = e_A∘ν̃, λ = e_G∘λ̃, s = s̃/e_G.
 func rowScales(d *data) []float64 {
 	n, neq, m := d.n, d.neq, d.m
-	norms := make([]float64, neq+m)
 	lo, hi := math.Inf(1), 0.0
 	for i := range neq + m {
-		r := normInf(constraintRow(d.a, d.g, n, neq, i))
-		norms[i] = r
-		if r > 0 {
+		if r := normInf(constraintRow(d.a, d.g, n, neq, i)); r > 0 {
 			lo, hi = math.Min(lo, r), math.Max(hi, r)
 		}
 	}
 	if !(hi > 64*lo) {
-		return nil
+		return nil // the common case: no scaling, nothing allocated
+	}
+	norms := make([]float64, neq+m)
+	for i := range norms {
+		norms[i] = normInf(constraintRow(d.a, d.g, n, neq, i))
 	}
 	for i, r := range norms {
 		if r == 0 {

@@ -591,7 +591,10 @@ func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
 	n, neq, m := d.n, d.neq, d.m
 	tol := set.Tol
 	mub := set.Barrier
-	best := snapshot{merit: math.Inf(1)}
+	// The best iterate's storage in one allocation (snapshot appends
+	// into it without growing).
+	bs := newSlab(n + neq + 2*m)
+	best := snapshot{merit: math.Inf(1), x: bs.take(n)[:0], nu: bs.take(neq)[:0], lam: bs.take(m)[:0], s: bs.take(m)[:0]}
 	dataScale := max(1, it.orig.consts().infP, d.consts().infB, d.consts().infH)
 	lastImprove := 0
 	status := NotConverged
@@ -614,7 +617,7 @@ func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
 		if !(merit < math.Inf(1)) {
 			break
 		}
-		if merit < 0.9*best.merit || best.x == nil {
+		if merit < 0.9*best.merit || len(best.x) == 0 {
 			if merit < 0.9*best.merit {
 				lastImprove = iter
 			}
@@ -732,7 +735,7 @@ func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
 		}
 	}
 	if mub == 0 && m > 0 && status != Canceled && !polished {
-		if status != Optimal && best.x != nil {
+		if status != Optimal && len(best.x) > 0 {
 			copy(it.x, best.x)
 			copy(it.nu, best.nu)
 			copy(it.lam, best.lam)
@@ -742,7 +745,7 @@ func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
 			status = Optimal
 		}
 	}
-	if status != Optimal && best.x != nil {
+	if status != Optimal && len(best.x) > 0 {
 		copy(it.x, best.x)
 		copy(it.nu, best.nu)
 		copy(it.lam, best.lam)
