@@ -44,3 +44,9 @@ func init() { useAsm = hasAVXFMA() }
 
 //go:noescape
 func solveRows3AVX(x *float64, ldx int, l *float64, ldl int, ncol int, inv *float64)
+
+//go:noescape
+func maxAbsAVX(x *float64, n int) (m float64, nan bool)
+
+//go:noescape
+func axpbyAVX(dst *float64, a float64, x *float64, b float64, y *float64, n int)

@@ -13,3 +13,9 @@ func axpyAVX(alpha float64, x, y *float64, n int)                      { panic("
 func solveRows3AVX(x *float64, ldx int, l *float64, ldl int, ncol int, inv *float64) {
 	panic("unreachable")
 }
+
+func maxAbsAVX(x *float64, n int) (m float64, nan bool) { panic("unreachable") }
+
+func axpbyAVX(dst *float64, a float64, x *float64, b float64, y *float64, n int) {
+	panic("unreachable")
+}

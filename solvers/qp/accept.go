@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/optlayers/optlayers/internal/dense"
 )
 
 // acceptance is the test a point must pass for Status Optimal: the primal
@@ -25,6 +27,7 @@ func newAcceptance(set *Settings) *acceptance {
 // errors of the three residuals.
 type evaluation struct {
 	r     Residuals
+	obj   float64    // ½xᵀQx + pᵀx, as objective computes it
 	terms [3]float64 // largest term of the primal, dual and gap residuals
 	round [3]float64 // rounding-error bounds of Primal, Dual and Gap
 }
@@ -37,9 +40,11 @@ func evaluate(d *data, x, nu, lam []float64, mub float64) evaluation {
 	n := d.n
 	sl := newSlab(2*n + max(d.neq, d.m)) // w, rd, v below: one allocation
 	w := sl.take(n)
+	dn := d.frobConsts()
 	d.mulQ(w, x)
 	xqx, px, bn, hl := dot(w, x), dot(d.p, x), dot(d.b, nu), dot(d.h, lam)
-	tDual := math.Max(normInf(w), normInf(d.p))
+	ev.obj = 0.5*xqx + px
+	tDual := max(normInf(w), dn.infP)
 	rd := sl.take(n)
 	for i, v := range d.p {
 		rd[i] = w[i] + v
@@ -59,21 +64,23 @@ func evaluate(d *data, x, nu, lam []float64, mub float64) evaluation {
 		}
 	}
 	r.Dual = normInf(rd)
-	tPrimal := math.Max(normInf(d.b), normInf(d.h))
+	tPrimal := max(dn.infB, dn.infH)
 	v := sl.take(max(d.neq, d.m))
 	ax := v[:d.neq]
 	d.mulA(1, x, 0, ax)
 	tPrimal = math.Max(tPrimal, normInf(ax))
 	for i, b := range d.b {
-		r.Primal = math.Max(r.Primal, math.Abs(ax[i]-b))
+		r.Primal = max(r.Primal, math.Abs(ax[i]-b))
 	}
 	gx := v[:d.m]
 	d.mulG(1, x, 0, gx)
 	tPrimal = math.Max(tPrimal, normInf(gx))
 	for i, g := range gx {
 		slack := d.h[i] - g
-		r.Primal = math.Max(r.Primal, -slack)
-		r.Complementarity = math.Max(r.Complementarity, math.Abs(lam[i]*slack-mub))
+		// Builtin max: a NaN propagates (the non-finite check below
+		// then reports every residual as +Inf, as with math.Max).
+		r.Primal = max(r.Primal, -slack)
+		r.Complementarity = max(r.Complementarity, math.Abs(lam[i]*slack-mub))
 	}
 	r.Gap = math.Abs(xqx + px + bn + hl)
 	if !finite([]float64{r.Primal, r.Dual, r.Complementarity, r.Gap}) {
@@ -87,12 +94,12 @@ func evaluate(d *data, x, nu, lam []float64, mub float64) evaluation {
 	// Frobenius norms of the matrices.
 	const u = 0x1p-53
 	gamma := float64(n+d.neq+d.m+4) * u
-	fq, fa, fg := frobQ(d), math.Sqrt(dot(d.a, d.a)), math.Sqrt(dot(d.g, d.g))
+	fq, fa, fg := dn.fq, dn.fa, dn.fg
 	nx, nn, nl := math.Sqrt(dot(x, x)), math.Sqrt(dot(nu, nu)), math.Sqrt(dot(lam, lam))
-	np, nb, nh := math.Sqrt(dot(d.p, d.p)), math.Sqrt(dot(d.b, d.b)), math.Sqrt(dot(d.h, d.h))
+	np, nb, nh := dn.np, dn.nb, dn.nh
 	ev.round = [3]float64{
-		gamma * ((fa+fg)*nx + math.Max(normInf(d.b), normInf(d.h))),
-		gamma * (fq*nx + normInf(d.p) + fa*nn + fg*nl),
+		gamma * ((fa+fg)*nx + max(dn.infB, dn.infH)),
+		gamma * (fq*nx + dn.infP + fa*nn + fg*nl),
 		gamma * (fq*nx*nx + np*nx + nb*nn + nh*nl),
 	}
 	return ev
@@ -168,13 +175,13 @@ func frobQ(d *data) float64 {
 	case d.q == nil:
 		return 0
 	case d.qdiag == nil:
-		return math.Sqrt(dot(d.q, d.q))
+		return math.Sqrt(dense.Dot(d.q, d.q))
 	}
 	// Factorized in place: Q is its strict upper triangle and qdiag.
 	n, s := d.n, dot(d.qdiag, d.qdiag)
 	for i := range n {
 		row := d.q[i*n+i+1 : (i+1)*n]
-		s += 2 * dot(row, row)
+		s += 2 * dense.Dot(row, row)
 	}
 	return math.Sqrt(s)
 }

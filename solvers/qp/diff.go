@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/optlayers/optlayers/internal/dense"
 )
 
 // Gradient holds the gradient of a scalar loss with respect to every
@@ -105,41 +107,32 @@ func (s *Solution) Backward(gx, gnu, glambda []float64) (*Gradient, error) {
 		return nil, err
 	}
 	wx, wnu, wl := w[:n], w[n:n+neq], w[n+neq:]
-	g := &Gradient{Q: mat.NewDense(n, n, nil), P: make([]float64, n)}
+	// One allocation for every array of the gradient; each row of an
+	// outer product is one dense.Axpby (the plain loop's numbers).
+	sl := newSlab(n*n + n + neq*n + neq + m*n + m)
+	g := &Gradient{Q: mat.NewDense(n, n, sl.take(n*n)), P: sl.take(n)}
 	x := s.X
 	q := g.Q.RawMatrix().Data
 	x, wx = x[:n], wx[:n]
 	for i := range n {
-		row := q[i*n : (i+1)*n]
-		a, b := -0.5*wx[i], -0.5*x[i]
-		for j := range row {
-			row[j] = a*x[j] + b*wx[j]
-		}
+		dense.Axpby(q[i*n:(i+1)*n], -0.5*wx[i], x, -0.5*x[i], wx)
 		g.P[i] = -wx[i]
 	}
 	if neq > 0 {
-		g.A = mat.NewDense(neq, n, nil)
+		g.A = mat.NewDense(neq, n, sl.take(neq*n))
 		a := g.A.RawMatrix().Data
-		g.B = make([]float64, neq)
+		g.B = sl.take(neq)
 		for i := range neq {
-			row := a[i*n : (i+1)*n]
-			c, e := -s.Nu[i], -wnu[i]
-			for j := range row {
-				row[j] = c*wx[j] + e*x[j]
-			}
+			dense.Axpby(a[i*n:(i+1)*n], -s.Nu[i], wx, -wnu[i], x)
 			g.B[i] = wnu[i]
 		}
 	}
 	if m > 0 {
-		g.G = mat.NewDense(m, n, nil)
+		g.G = mat.NewDense(m, n, sl.take(m*n))
 		gg := g.G.RawMatrix().Data
-		g.H = make([]float64, m)
+		g.H = sl.take(m)
 		for i := range m {
-			row := gg[i*n : (i+1)*n]
-			c, e := -s.Lambda[i], -wl[i]
-			for j := range row {
-				row[j] = c*wx[j] + e*x[j]
-			}
+			dense.Axpby(gg[i*n:(i+1)*n], -s.Lambda[i], wx, -wl[i], x)
 			g.H[i] = wl[i]
 		}
 	}
@@ -155,11 +148,11 @@ func (s *Solution) backwardSolve(gx, gnu, glambda []float64) ([]float64, error) 
 	if !finite(gx) || !finite(gnu) || !finite(glambda) {
 		return nil, fmt.Errorf("%w: in a cotangent", ErrNaN)
 	}
-	r := make([]float64, n+neq+m)
+	sl := newSlab(2 * (n + neq + m)) // r and w in one allocation
+	r, w := sl.take(n+neq+m), sl.take(n+neq+m)
 	copy(r, gx)
 	copy(r[n:], gnu)
 	copy(r[n+neq:], glambda)
-	w := make([]float64, len(r))
 	if err := s.adjoint(w, r); err != nil {
 		return nil, err
 	}

@@ -55,6 +55,16 @@ type kkt struct {
 	lead     []float64 // k×k: Z Zᵀ + reg·I, equality columns factorized (shared)
 	// shared factor of the per-iteration matrix: k×k (dual) or n×n (primal)
 	f []float64
+	// upper (dual mode without eliminated equalities, k > 10) reports
+	// that f holds U = Lᵀ of dense.CholeskyUpper in its upper triangle,
+	// with leading dimension ldf = k + dense.UpperPad; otherwise f holds
+	// L in its lower triangle with leading dimension k.
+	upper bool
+	ldf   int
+	// reg0 is dualReg of k0, once computed (0 before).
+	reg0 float64
+	// finv holds 1/Uᵢᵢ of the upper factor.
+	finv []float64
 	// primal mode
 	gt []float64 // n×mg: G_generalᵀ (shared, read only)
 	gd []float64 // n×mg scratch: G_generalᵀ diag(W^{-1/2})
@@ -64,9 +74,9 @@ type kkt struct {
 	general []int     // rows of G that are not bounds
 	za      []float64 // neq×n: A L_H⁻ᵀ with H = L_H L_Hᵀ
 	sa      []float64 // neq×neq factor
-	// scratch
-	sol, res, corr, t, y []float64
-	factored             bool
+	// scratch; zt is Z r₁ of the current iteration (see solveRegZ)
+	sol, res, corr, t, y, zt []float64
+	factored                 bool
 	// aug, when set, is an LU factorization of the KKT matrix with the
 	// inactive rows eliminated (see factorAugmented), used for derivatives
 	// in the primal reduction, where eliminating every λ would divide by
@@ -111,17 +121,18 @@ type prep struct {
 // ν = e_A∘ν̃, λ = e_G∘λ̃, s = s̃/e_G.
 func rowScales(d *data) []float64 {
 	n, neq, m := d.n, d.neq, d.m
-	norms := make([]float64, neq+m)
 	lo, hi := math.Inf(1), 0.0
 	for i := range neq + m {
-		r := normInf(constraintRow(d.a, d.g, n, neq, i))
-		norms[i] = r
-		if r > 0 {
+		if r := normInf(constraintRow(d.a, d.g, n, neq, i)); r > 0 {
 			lo, hi = math.Min(lo, r), math.Max(hi, r)
 		}
 	}
 	if !(hi > 64*lo) {
-		return nil
+		return nil // the common case: no scaling, nothing allocated
+	}
+	norms := make([]float64, neq+m)
+	for i := range norms {
+		norms[i] = normInf(constraintRow(d.a, d.g, n, neq, i))
 	}
 	for i, r := range norms {
 		if r == 0 {
@@ -242,9 +253,13 @@ func prepareUnscaled(d *data) (*prep, error) {
 	if l != nil {
 		// Transformed constraints Z = [A; G] L⁻ᵀ and their Gram matrix.
 		p.mode, p.l = modeDual, l
-		p.z = make([]float64, k*n)
-		copy(p.z, d.a)
-		copy(p.z[neq*n:], d.g)
+		if neq == 0 {
+			p.z = append([]float64(nil), d.g...) // one pass, no zeroing
+		} else {
+			p.z = make([]float64, k*n)
+			copy(p.z, d.a)
+			copy(p.z[neq*n:], d.g)
+		}
 		if k > 0 {
 			dense.SolveRowsLowerT(p.z, k, n, l, n, n)
 			p.k0 = make([]float64, k*k)
@@ -308,8 +323,13 @@ func (p *prep) instantiate(d *data) (work *data, s *kkt) {
 	}
 	tot := n + k
 	size := m + 3*tot + n + k
+	upper := p.mode == modeDual && p.lead == nil && k > upperMinK
+	ldf := k
+	if upper {
+		ldf = k + dense.UpperPad
+	}
 	if p.mode == modeDual {
-		size += k * k
+		size += k*ldf + 2*k
 	} else {
 		size += n*n + len(p.general)*n + neq*n + neq*neq
 	}
@@ -321,8 +341,13 @@ func (p *prep) instantiate(d *data) (work *data, s *kkt) {
 	s.t = sl.take(n)
 	s.y = sl.take(k)
 	if p.mode == modeDual {
+		s.zt = sl.take(k)
 		s.z, s.k0, s.lead = p.z, p.k0, p.lead
-		s.f = sl.take(k * k)
+		s.f = sl.take(k * ldf) // zeroed: the padding of CholeskyUpper
+		s.upper, s.ldf = upper, ldf
+		if upper {
+			s.finv = sl.take(k)
+		}
 		return work, s
 	}
 	s.f = sl.take(n * n)
@@ -370,8 +395,9 @@ func checkPSD(d *data) error {
 func (s *kkt) factor(w []float64) bool {
 	s.aug = nil
 	for i, v := range w {
-		// Keep W and W⁻¹ representable whatever the iterate.
-		s.w[i] = math.Min(math.Max(v, 1e-30), 1e30)
+		// Keep W and W⁻¹ representable whatever the iterate (the
+		// builtins agree with math.Min and math.Max here, NaN included).
+		s.w[i] = min(max(v, 1e-30), 1e30)
 	}
 	s.factored = false
 	if s.mode == modeDual {
@@ -437,7 +463,10 @@ func (s *kkt) factorDual() bool {
 		s.factored = true
 		return true
 	}
-	reg := dualReg(s.k0, k)
+	if !(s.reg0 > 0) {
+		s.reg0 = dualReg(s.k0, k) // depends on Z Zᵀ only
+	}
+	reg := s.reg0
 	if s.lead != nil {
 		for i := range k {
 			row := s.f[i*k : (i+1)*k]
@@ -453,6 +482,27 @@ func (s *kkt) factorDual() bool {
 		}
 	}
 	for range 8 {
+		if s.upper {
+			// The same matrix by rows of its upper triangle (Z Zᵀ is
+			// stored with both triangles).
+			ld := s.ldf
+			for i := range k {
+				row := s.f[i*ld+i : i*ld+k]
+				copy(row, s.k0[i*k+i:(i+1)*k])
+				row[0] += reg
+				if i >= neq {
+					row[0] += s.w[i-neq]
+				}
+			}
+			if dense.CholeskyUpper(s.f, k, ld) {
+				dense.ReciprocalDiagonal(s.finv, s.f, ld)
+				s.regD = reg
+				s.factored = true
+				return true
+			}
+			reg *= 100
+			continue
+		}
 		for i := range k {
 			row := s.f[i*k : (i+1)*k]
 			copy(row[:i+1], s.k0[i*k:i*k+i+1])
@@ -672,8 +722,7 @@ func (s *kkt) solveReg(dst, r []float64) {
 			for i := range m {
 				y[neq+i] -= r3[i]
 			}
-			dense.SolveLower(s.f, k, k, y)
-			dense.SolveLowerT(s.f, k, k, y)
+			s.solveSchur(y)
 			dense.MulTransVec(t, -1, s.z, n, y, 1)
 			copy(dnu, y[:neq])
 			copy(dlam, y[neq:])
@@ -709,6 +758,56 @@ func (s *kkt) solveReg(dst, r []float64) {
 			}
 		}
 	}
+}
+
+// upperMinK is the order above which the dual reduction factorizes its
+// Schur complement with dense.CholeskyUpper (below it dense.Cholesky's
+// plain loops are as fast).
+const upperMinK = 10
+
+// solveSchur overwrites y with (L Lᵀ)⁻¹y for the factorized dual-mode
+// Schur complement in f.
+func (s *kkt) solveSchur(y []float64) {
+	k := s.k
+	if s.upper {
+		dense.SolveUpperT(s.f, k, s.ldf, s.finv, y)
+		dense.SolveUpper(s.f, k, s.ldf, s.finv, y)
+		return
+	}
+	dense.SolveLower(s.f, k, k, y)
+	dense.SolveLowerT(s.f, k, k, y)
+}
+
+// sharesZ reports whether solveRegZ applies: the dual reduction with
+// constraints and the regular (not augmented) factorization.
+func (s *kkt) sharesZ() bool { return s.mode == modeDual && s.k > 0 && s.aug == nil }
+
+// solveRegZ is solveReg for the dual reduction (sharesZ) with zt = Z r₁
+// computed by the caller: the interior point's predictor and corrector
+// have the same r₁ and r₂ and differ only in r₃, so one product with Z
+// serves both. With wantX false the primal part dst[:n] is left alone
+// (the predictor needs only dν and dλ: see slackStep). The numbers are
+// those of solveReg bit for bit.
+func (s *kkt) solveRegZ(dst, r, zt []float64, wantX bool) {
+	n, neq, m := s.n, s.neq, s.m
+	r2, r3 := r[n:n+neq], r[n+neq:]
+	y := s.y
+	copy(y, zt)
+	for i := range neq {
+		y[i] -= r2[i]
+	}
+	for i := range m {
+		y[neq+i] -= r3[i]
+	}
+	s.solveSchur(y)
+	if wantX {
+		t := s.t
+		copy(t, r[:n])
+		dense.MulTransVec(t, -1, s.z, n, y, 1)
+		copy(dst[:n], t)
+	}
+	copy(dst[n:n+neq], y[:neq])
+	copy(dst[n+neq:], y[neq:])
 }
 
 // solveOrig solves the KKT system of the user's problem, not the one the
@@ -794,9 +893,8 @@ func (s *kkt) residual(res, r, v []float64) {
 	r1 := res[:n]
 	d.mulQ(r1, x)
 	d.mulAT(1, nu, 1, r1)
-	d.mulGT(1, lam, 1, r1)
+	d.mulGAndGT(x, res[n+neq:], lam, r1)
 	d.mulA(1, x, 0, res[n:n+neq])
-	d.mulG(1, x, 0, res[n+neq:])
 	for i, wi := range s.w {
 		res[n+neq+i] -= wi * lam[i]
 	}
@@ -838,14 +936,16 @@ func (s *kkt) solve(dst, r []float64, maxRefine int, rel float64) float64 {
 func (s *kkt) scaledNorm(v []float64) float64 {
 	off := s.n + s.neq
 	out := normInf(v[:off])
+	v = v[off : off+len(s.w)]
 	for i, wi := range s.w {
-		a := math.Abs(v[off+i])
-		if wi > 1 {
-			a /= wi
+		// a/max(wᵢ, 1) is a/wᵢ for wᵢ > 1 and a otherwise, without an
+		// unpredictable branch (a NaN wᵢ, never produced by factor, is
+		// treated as ≤ 1 as before); the builtin max keeps a NaN.
+		f := max(wi, 1)
+		if f != f {
+			f = 1
 		}
-		if a > out || a != a {
-			out = a
-		}
+		out = max(out, math.Abs(v[i])/f)
 	}
 	return out
 }

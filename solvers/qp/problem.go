@@ -72,6 +72,43 @@ type data struct {
 	b       []float64
 	g       []float64 // m×n
 	h       []float64
+	// norms caches the data's norms that every evaluation of the
+	// acceptance test and every iteration reads (see consts); nil until
+	// first used. The data must not change once it is set.
+	norms *dataNorms
+}
+
+// dataNorms are norms of a problem's data: ∞-norms of p, b, h (the
+// interior point's scales, every iteration); 2-norms of p, b, h and
+// Frobenius norms of Q, A and G (the rounding bounds of the acceptance
+// test, only on the user's data), computed when first asked for.
+type dataNorms struct {
+	infP, infB, infH float64
+	np, nb, nh       float64
+	fq, fa, fg       float64
+	frob             bool // np … fg are set
+}
+
+// consts returns d's ∞-norms (and whatever else was computed), computing
+// them on first use.
+func (d *data) consts() *dataNorms {
+	if d.norms == nil {
+		d.norms = &dataNorms{infP: normInf(d.p), infB: normInf(d.b), infH: normInf(d.h)}
+	}
+	return d.norms
+}
+
+// frobConsts returns d's norms with the 2- and Frobenius norms, computing
+// them on first use (after prepare, which may factorize Q in place:
+// frobQ reads either form).
+func (d *data) frobConsts() *dataNorms {
+	dn := d.consts()
+	if !dn.frob {
+		dn.np, dn.nb, dn.nh = math.Sqrt(dot(d.p, d.p)), math.Sqrt(dot(d.b, d.b)), math.Sqrt(dot(d.h, d.h))
+		dn.fq, dn.fa, dn.fg = frobQ(d), math.Sqrt(dense.Dot(d.a, d.a)), math.Sqrt(dense.Dot(d.g, d.g))
+		dn.frob = true
+	}
+	return dn
 }
 
 func newData(pb *Problem) (*data, error) {
@@ -103,8 +140,7 @@ func newMatrices(pb *Problem) (*data, error) {
 		if qn := pb.Q.SymmetricDim(); qn != n {
 			return nil, fmt.Errorf("%w: Q is %d×%d, len(P) = %d", ErrDims, qn, qn, n)
 		}
-		d.q = make([]float64, n*n)
-		copySym(d.q, pb.Q, n)
+		d.q = newSym(pb.Q, n)
 		if !finite(d.q) {
 			return nil, fmt.Errorf("%w: in Q", ErrNaN)
 		}
@@ -140,13 +176,32 @@ func (d0 *data) withVectors(pb *Problem) (*data, error) {
 		return nil, fmt.Errorf("%w: problem is %d/%d/%d, shared matrices are for %d/%d/%d", ErrDims, n, neq, m, d0.n, d0.neq, d0.m)
 	}
 	d := &data{n: n, neq: neq, m: m, q: d0.q, qdiag: d0.qdiag, a: d0.a, g: d0.g}
-	d.p = append([]float64(nil), pb.P...)
-	d.b = append([]float64(nil), pb.B...)
-	d.h = append([]float64(nil), pb.H...)
+	sl := newSlab(n + neq + m) // p, b, h in one allocation
+	d.p, d.b, d.h = sl.take(n), sl.take(neq), sl.take(m)
+	copy(d.p, pb.P)
+	copy(d.b, pb.B)
+	copy(d.h, pb.H)
 	if !finite(d.p) || !finite(d.b) || !finite(d.h) {
 		return nil, fmt.Errorf("%w: in P, B or H", ErrNaN)
 	}
 	return d, nil
+}
+
+// newSym returns a full row-major n×n copy of s. A *mat.SymDense with
+// stride n is cloned whole (its strict lower triangle, which gonum does
+// not reference, is then overwritten by the mirror of the upper one):
+// one pass over memory instead of zeroing a new array and copying.
+func newSym(s mat.Symmetric, n int) []float64 {
+	if sd, ok := s.(*mat.SymDense); ok {
+		if raw := sd.RawSymmetric(); raw.Stride == n && len(raw.Data) >= n*n {
+			dst := append([]float64(nil), raw.Data[:n*n]...)
+			mirrorUpper(dst, n)
+			return dst
+		}
+	}
+	dst := make([]float64, n*n)
+	copySym(dst, s, n)
+	return dst
 }
 
 func copySym(dst []float64, s mat.Symmetric, n int) {
@@ -155,18 +210,7 @@ func copySym(dst []float64, s mat.Symmetric, n int) {
 		for i := range n {
 			copy(dst[i*n+i:(i+1)*n], raw.Data[i*raw.Stride+i:i*raw.Stride+n])
 		}
-		// Mirror the upper triangle in 32×32 tiles (cache friendly).
-		const tile = 32
-		for i0 := 0; i0 < n; i0 += tile {
-			for j0 := 0; j0 <= i0; j0 += tile {
-				for i := i0; i < min(i0+tile, n); i++ {
-					row := dst[i*n : i*n+i]
-					for j := j0; j < min(j0+tile, i); j++ {
-						row[j] = dst[j*n+i]
-					}
-				}
-			}
-		}
+		mirrorUpper(dst, n)
 		return
 	}
 	for i := range n {
@@ -174,6 +218,23 @@ func copySym(dst []float64, s mat.Symmetric, n int) {
 			v := s.At(i, j)
 			dst[i*n+j] = v
 			dst[j*n+i] = v
+		}
+	}
+}
+
+// mirrorUpper copies the upper triangle of the n×n row-major dst into
+// its strict lower triangle.
+func mirrorUpper(dst []float64, n int) {
+	// Mirror the upper triangle in 32×32 tiles (cache friendly).
+	const tile = 32
+	for i0 := 0; i0 < n; i0 += tile {
+		for j0 := 0; j0 <= i0; j0 += tile {
+			for i := i0; i < min(i0+tile, n); i++ {
+				row := dst[i*n : i*n+i]
+				for j := j0; j < min(j0+tile, i); j++ {
+					row[j] = dst[j*n+i]
+				}
+			}
 		}
 	}
 }
@@ -196,13 +257,17 @@ func copyMatrix(a mat.Matrix, r, c int, name string) ([]float64, error) {
 	if ar != r || ac != c {
 		return nil, fmt.Errorf("%w: %s is %d×%d, want %d×%d", ErrDims, name, ar, ac, r, c)
 	}
-	out := make([]float64, r*c)
-	if rm, ok := a.(mat.RawMatrixer); ok {
+	var out []float64
+	if rm, ok := a.(mat.RawMatrixer); ok && rm.RawMatrix().Stride == c && len(rm.RawMatrix().Data) >= r*c {
+		out = append([]float64(nil), rm.RawMatrix().Data[:r*c]...) // one pass, no zeroing
+	} else if ok {
+		out = make([]float64, r*c)
 		raw := rm.RawMatrix()
 		for i := range r {
 			copy(out[i*c:(i+1)*c], raw.Data[i*raw.Stride:i*raw.Stride+c])
 		}
 	} else {
+		out = make([]float64, r*c)
 		for i := range r {
 			for j := range c {
 				out[i*c+j] = a.At(i, j)
@@ -332,19 +397,23 @@ func (d *data) mulGT(alpha float64, u []float64, beta float64, dst []float64) {
 	dense.MulTransVec(dst[:d.n], alpha, d.g, d.n, u[:d.m], beta)
 }
 
-// normInf returns max |xᵢ| (NaN if some xᵢ is NaN).
-func normInf(x []float64) float64 {
-	v := 0.0
-	for _, e := range x {
-		a := math.Abs(e)
-		if a > v {
-			v = a
-		} else if a != a {
-			return a
-		}
+// mulGAndGT sets gx = G v and acc += Gᵀu in one sweep over G: the same
+// numbers, bit for bit, as mulG(1, v, 0, gx) followed by
+// mulGT(1, u, 1, acc) (see dense.DotAxpyRows). gx must not overlap v, u
+// or acc.
+func (d *data) mulGAndGT(v, gx, u, acc []float64) {
+	if d.m == 0 {
+		return
 	}
-	return v
+	gx, u = gx[:d.m], u[:d.m]
+	dense.DotAxpyRows(d.g, d.n, d.m, v[:d.n], acc[:d.n], func(i int, s float64) float64 {
+		gx[i] = s
+		return u[i]
+	})
 }
+
+// normInf returns max |xᵢ| (NaN if some xᵢ is NaN).
+func normInf(x []float64) float64 { return dense.MaxAbs(x) }
 
 func dot(x, y []float64) float64 {
 	s := 0.0

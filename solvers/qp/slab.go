@@ -10,8 +10,12 @@ type slab []float64
 // newSlab returns a slab of n zeros.
 func newSlab(n int) slab { return make(slab, n) }
 
-// take returns the next n entries.
+// take returns the next n entries (nil for n = 0, as a copy of an empty
+// slice by append would be).
 func (s *slab) take(n int) []float64 {
+	if n == 0 {
+		return nil
+	}
 	v := (*s)[:n:n]
 	*s = (*s)[n:]
 	return v

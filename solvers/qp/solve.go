@@ -230,6 +230,13 @@ type ipm struct {
 	// with passedRes the residuals of its verdict.
 	passed    bool
 	passedRes Residuals
+	// passedX and passedObj are that point's x in the user's variables
+	// and its objective (the returned X and Objective, bit for bit).
+	passedX   []float64
+	passedObj float64
+	// gx is G x of the last call of residuals (before the slacks are
+	// added into ri), for polish.
+	gx []float64
 }
 
 func solveData(ctx context.Context, d *data, set *Settings, diagnose bool) (*Solution, error) {
@@ -253,6 +260,7 @@ func solvePrepared(ctx context.Context, d *data, p *prep, set *Settings, diagnos
 		rhs: sl.take(tot), dir: sl.take(tot), aff: sl.take(tot),
 		dsA: sl.take(m), ds: sl.take(m), w: sl.take(m)}
 	it.tmp = sl.take(n)
+	it.gx = make([]float64, m)
 	if err := it.start(set.WarmStart); err != nil {
 		return nil, err
 	}
@@ -443,36 +451,39 @@ func (it *ipm) start(ws *Start) error {
 func (it *ipm) residuals() (pres, dres, mu, compl, scaleP, scaleD float64) {
 	d := it.d
 	d.mulQ(it.rd, it.x)
-	scaleD = math.Max(1, math.Max(normInf(it.rd), normInf(d.p)))
+	dn := d.consts()
+	scaleD = max(1, normInf(it.rd), dn.infP)
 	for i, v := range d.p {
 		it.rd[i] += v
 	}
 	if d.neq > 0 {
 		d.mulAT(1, it.nu, 0, it.tmp)
-		scaleD = math.Max(scaleD, normInf(it.tmp))
+		scaleD = max(scaleD, normInf(it.tmp))
 		for i, v := range it.tmp {
 			it.rd[i] += v
 		}
 	}
 	if d.m > 0 {
-		d.mulGT(1, it.lam, 0, it.tmp)
-		scaleD = math.Max(scaleD, normInf(it.tmp))
+		// G x (for ri below) and Gᵀλ in one sweep over G.
+		clear(it.tmp)
+		d.mulGAndGT(it.x, it.ri, it.lam, it.tmp)
+		scaleD = max(scaleD, normInf(it.tmp))
 		for i, v := range it.tmp {
 			it.rd[i] += v
 		}
 	}
-	scaleP = math.Max(1, math.Max(normInf(d.b), normInf(d.h)))
+	scaleP = max(1, dn.infB, dn.infH)
 	d.mulA(1, it.x, 0, it.re)
-	scaleP = math.Max(scaleP, normInf(it.re))
+	scaleP = max(scaleP, normInf(it.re))
 	for i, v := range d.b {
 		it.re[i] -= v
 	}
-	d.mulG(1, it.x, 0, it.ri)
-	scaleP = math.Max(scaleP, normInf(it.ri))
+	scaleP = max(scaleP, normInf(it.ri))
+	copy(it.gx, it.ri)
 	for i, v := range d.h {
 		it.ri[i] += it.s[i] - v
 	}
-	pres = math.Max(normInf(it.re), normInf(it.ri))
+	pres = max(normInf(it.re), normInf(it.ri))
 	dres = normInf(it.rd)
 	if m := len(it.s); m > 0 {
 		mu = dot(it.s, it.lam) / float64(m)
@@ -502,11 +513,14 @@ func (it *ipm) acceptedResiduals() (bool, Residuals) {
 		dense.SolveLowerT(it.k.l, it.d.n, it.d.n, x)
 	}
 	nu, lam, _ := it.userMultipliers()
-	m, r := it.acc.merit(it.orig, x, nu, lam)
+	ev := evaluate(it.orig, x, nu, lam, it.acc.barrier)
+	m := it.acc.judge(it.orig, x, nu, lam, &ev)
+	r := ev.r
 	// A passing verdict is kept: the returned point is this one, whose
-	// residuals then need no second evaluation.
+	// residuals, x and objective then need no second evaluation.
 	it.passed = m <= 1
 	it.passedRes = r
+	it.passedX, it.passedObj = x, ev.obj
 	return m <= 1, r
 }
 
@@ -544,14 +558,16 @@ func (it *ipm) refine(k int) int {
 	return k
 }
 
-// stepTo returns the largest α ≤ 1 with v + α dv ≥ 0.
+// stepTo returns the largest α ≤ 1 with v + α dv ≥ 0 (v > 0). Each
+// candidate v/(−dvᵢ) is computed for every i, +Inf where dvᵢ ≥ 0 (v > 0
+// divided by +0), so that the loop has no unpredictable branch; the
+// quotients are those of −vᵢ/dvᵢ bit for bit.
 func stepTo(v, dv []float64) float64 {
 	a := 1.0
+	v = v[:len(dv)]
 	for i, e := range dv {
-		if e < 0 {
-			if t := -v[i] / e; t < a {
-				a = t
-			}
+		if t := v[i] / max(-e, 0); t < a {
+			a = t
 		}
 	}
 	return a
@@ -575,8 +591,11 @@ func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
 	n, neq, m := d.n, d.neq, d.m
 	tol := set.Tol
 	mub := set.Barrier
-	best := snapshot{merit: math.Inf(1)}
-	dataScale := math.Max(1, math.Max(normInf(it.orig.p), math.Max(normInf(d.b), normInf(d.h))))
+	// The best iterate's storage in one allocation (snapshot appends
+	// into it without growing).
+	bs := newSlab(n + neq + 2*m)
+	best := snapshot{merit: math.Inf(1), x: bs.take(n)[:0], nu: bs.take(neq)[:0], lam: bs.take(m)[:0], s: bs.take(m)[:0]}
+	dataScale := max(1, it.orig.consts().infP, d.consts().infB, d.consts().infH)
 	lastImprove := 0
 	status := NotConverged
 	polished := false
@@ -592,13 +611,13 @@ func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
 		pres, dres, mu, compl, scaleP, scaleD := it.residuals()
 		complTol := tol
 		if mub > 0 {
-			complTol = tol * math.Max(mub, 1e-3)
+			complTol = tol * max(mub, 1e-3)
 		}
-		merit := math.Max(pres/scaleP, math.Max(dres/scaleD, compl))
+		merit := max(pres/scaleP, max(dres/scaleD, compl))
 		if !(merit < math.Inf(1)) {
 			break
 		}
-		if merit < 0.9*best.merit || best.x == nil {
+		if merit < 0.9*best.merit || len(best.x) == 0 {
 			if merit < 0.9*best.merit {
 				lastImprove = iter
 			}
@@ -615,7 +634,7 @@ func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
 		}
 		// Close to the solution the active set is usually identified:
 		// jump to the exact solution of the equality-constrained problem.
-		if mub == 0 && m > 0 && merit < polishAt && it.tries < maxPolish && it.polish() {
+		if mub == 0 && m > 0 && merit < polishAt && it.tries < maxPolish && it.polish(true) {
 			status = Optimal
 			polished = true
 			break
@@ -646,22 +665,31 @@ func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
 		}
 		centering := mub > 0 && mu <= 10*mub
 		sigmaMu := 0.0
+		// In the dual reduction (no refinement) the two solves share Z r₁.
+		shared := it.k.sharesZ() && it.refine(3) == 0
+		if shared {
+			dense.MulVec(it.k.zt, 1, it.k.z, n, rhs[:n], 0)
+		}
 		if m > 0 && !centering {
 			// Predictor (affine scaling): r_c = s∘λ.
 			for i := range m {
 				rhs[n+neq+i] = -it.ri[i] + it.s[i]
 			}
-			it.k.solve(it.aff, rhs, it.refine(2), 1e-11)
+			if shared {
+				it.k.solveRegZ(it.aff, rhs, it.k.zt, false)
+			} else {
+				it.k.solve(it.aff, rhs, it.refine(2), 1e-11)
+			}
 			dlA := it.aff[n+neq:]
 			it.slackStep(it.dsA, it.aff[:n], dlA, nil)
-			a := math.Min(stepTo(it.s, it.dsA), stepTo(it.lam, dlA))
+			a := min(stepTo(it.s, it.dsA), stepTo(it.lam, dlA))
 			muAff := 0.0
 			for i := range m {
 				muAff += (it.s[i] + a*it.dsA[i]) * (it.lam[i] + a*dlA[i])
 			}
 			muAff /= float64(m)
-			sigma := math.Pow(math.Max(0, muAff)/mu, 3)
-			sigmaMu = math.Max(sigma*mu, mub)
+			sigma := math.Pow(max(0, muAff)/mu, 3)
+			sigmaMu = max(sigma*mu, mub)
 			// Corrector: r_c = s∘λ + Δs_a∘Δλ_a − σμ.
 			for i := range m {
 				rc := it.s[i]*it.lam[i] + it.dsA[i]*dlA[i] - sigmaMu
@@ -673,7 +701,11 @@ func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
 				rhs[n+neq+i] = -it.ri[i] + rc/it.lam[i]
 			}
 		}
-		it.k.solve(it.dir, rhs, it.refine(3), 1e-12)
+		if shared {
+			it.k.solveRegZ(it.dir, rhs, it.k.zt, true)
+		} else {
+			it.k.solve(it.dir, rhs, it.refine(3), 1e-12)
+		}
 		if !finite(it.dir) {
 			break
 		}
@@ -681,12 +713,12 @@ func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
 		it.slackStep(it.ds, dx, dl, rhs[n+neq:])
 		alpha := 1.0
 		if m > 0 {
-			amax := math.Min(stepTo(it.s, it.ds), stepTo(it.lam, dl))
+			amax := min(stepTo(it.s, it.ds), stepTo(it.lam, dl))
 			frac := 0.995
 			if centering {
 				frac = 0.95
 			}
-			alpha = math.Min(1, frac*amax)
+			alpha = min(1, frac*amax)
 		}
 		for i := range n {
 			it.x[i] += alpha * dx[i]
@@ -698,43 +730,51 @@ func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
 			it.s[i] += alpha * it.ds[i]
 			it.lam[i] += alpha * dl[i]
 			// Guard against underflow to exactly zero.
-			it.s[i] = math.Max(it.s[i], 1e-300)
-			it.lam[i] = math.Max(it.lam[i], 1e-300)
+			it.s[i] = max(it.s[i], 1e-300)
+			it.lam[i] = max(it.lam[i], 1e-300)
 		}
 	}
 	if mub == 0 && m > 0 && status != Canceled && !polished {
-		if status != Optimal && best.x != nil {
+		if status != Optimal && len(best.x) > 0 {
 			copy(it.x, best.x)
 			copy(it.nu, best.nu)
 			copy(it.lam, best.lam)
 			copy(it.s, best.s)
 		}
-		if it.polish() {
+		if it.polish(false) {
 			status = Optimal
 		}
 	}
-	if status != Optimal && best.x != nil {
+	if status != Optimal && len(best.x) > 0 {
 		copy(it.x, best.x)
 		copy(it.nu, best.nu)
 		copy(it.lam, best.lam)
 		copy(it.s, best.s)
 	}
 	unu, ulam, us := it.userMultipliers()
+	sl := newSlab(n + neq + 2*m) // X, Nu, Lambda, Slack in one allocation
 	sol := &Solution{
-		X: append([]float64(nil), it.x...), Nu: append([]float64(nil), unu...),
-		Lambda: append([]float64(nil), ulam...), Slack: append([]float64(nil), us...),
+		X: sl.take(n), Nu: sl.take(neq), Lambda: sl.take(m), Slack: sl.take(m),
 		d: it.orig, kkt: it.k, barrier: mub, factAt: status == Optimal && it.factEnd,
 	}
-	if it.k.l != nil {
-		dense.SolveLowerT(it.k.l, n, n, sol.X)
-	}
+	copy(sol.Nu, unu)
+	copy(sol.Lambda, ulam)
+	copy(sol.Slack, us)
 	if status == Optimal && it.passed {
+		// The point the acceptance test evaluated: its x (L⁻ᵀa in the
+		// dual mode), residuals and objective.
+		copy(sol.X, it.passedX)
 		sol.Residuals = it.passedRes
+		sol.Objective = it.passedObj
 	} else {
+		copy(sol.X, it.x)
+		if it.k.l != nil {
+			dense.SolveLowerT(it.k.l, n, n, sol.X)
+		}
 		it.passed = false
 		sol.Residuals = kktResiduals(it.orig, sol.X, sol.Nu, sol.Lambda, mub)
+		sol.Objective = objective(it.orig, sol.X)
 	}
-	sol.Objective = objective(it.orig, sol.X)
 	return sol, status, iter
 }
 
@@ -745,7 +785,10 @@ func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
 // polishing" done with the interior point's own factorization). It
 // removes the O(μ) bias of the interior point: derivatives become exact
 // to rounding when the active set is right.
-func (it *ipm) polish() bool {
+//
+// fresh reports that residuals was called on the current iterate (the
+// call in run's loop): its results are then reused, not recomputed.
+func (it *ipm) polish(fresh bool) bool {
 	d := it.d
 	n, neq, m := d.n, d.neq, d.m
 	active := make([]bool, m)
@@ -774,9 +817,10 @@ func (it *ipm) polish() bool {
 			return false
 		}
 	}
-	it.residuals()
-	gx := it.ds
-	d.mulG(1, it.x, 0, gx)
+	if !fresh {
+		it.residuals()
+	}
+	gx := it.gx // G x of the iterate
 	if it.k.mode == modeDual {
 		rhs := it.rhs
 		for i := range n {
@@ -799,16 +843,18 @@ func (it *ipm) polish() bool {
 	if !finite(it.dir) {
 		return false
 	}
-	x := append([]float64(nil), it.x...)
-	nu := append([]float64(nil), it.nu...)
-	lam := append([]float64(nil), it.lam...)
+	// The candidate point in one allocation.
+	sl := newSlab(n + neq + 2*m)
+	x, nu, lam, s := sl.take(n), sl.take(neq), sl.take(m), sl.take(m)
+	copy(x, it.x)
+	copy(nu, it.nu)
+	copy(lam, it.lam)
 	for i := range n {
 		x[i] += it.dir[i]
 	}
 	for i := range neq {
 		nu[i] += it.dir[n+i]
 	}
-	s := make([]float64, m)
 	d.mulG(-1, x, 0, s)
 	for i := range m {
 		s[i] += d.h[i]
