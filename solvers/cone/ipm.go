@@ -474,7 +474,7 @@ func (w *ipm) updateScaling() error {
 			if err := dual.BarrierGrad(g, z); err != nil {
 				return fmt.Errorf("block %d: %w", i, err)
 			}
-			st.xc = neg(g)
+			st.xc = scaleVec(g, -1)
 			e := make([]float64, 3)
 			col := make([]float64, 3)
 			for c := range 3 {
