@@ -237,6 +237,13 @@ type ipm struct {
 	// gx is G x of the last call of residuals (before the slacks are
 	// added into ri), for polish.
 	gx []float64
+	// bestX … bestS are the storage of run's best-iterate snapshot;
+	// accX that of the x of acceptedResiduals (passedX is accX after a
+	// passing test).
+	bestX, bestNu, bestLam, bestS []float64
+	accX                          []float64
+	// accVal is the storage acc points to.
+	accVal acceptance
 }
 
 func solveData(ctx context.Context, d *data, set *Settings, diagnose bool) (*Solution, error) {
@@ -252,15 +259,22 @@ func solvePrepared(ctx context.Context, d *data, p *prep, set *Settings, diagnos
 	d, k := p.instantiate(orig)
 	n, neq, m := d.n, d.neq, d.m
 	tot := n + neq + m
-	acc := newAcceptance(set)
-	sl := newSlab(3*n + 2*neq + 6*m + 3*tot)
-	it := &ipm{d: d, orig: orig, k: k, set: set, acc: acc,
+	// The iterate, its scratch, the best iterate's snapshot and the
+	// acceptance test's x in one allocation; the acceptance test in the
+	// ipm itself.
+	sl := newSlab(5*n + 3*neq + 9*m + 3*tot)
+	it := &ipm{d: d, orig: orig, k: k, set: set,
 		x: sl.take(n), nu: sl.take(neq), lam: sl.take(m), s: sl.take(m),
 		rd: sl.take(n), re: sl.take(neq), ri: sl.take(m),
 		rhs: sl.take(tot), dir: sl.take(tot), aff: sl.take(tot),
 		dsA: sl.take(m), ds: sl.take(m), w: sl.take(m)}
 	it.tmp = sl.take(n)
-	it.gx = make([]float64, m)
+	it.gx = sl.take(m)
+	it.bestX, it.bestNu, it.bestLam, it.bestS = sl.take(n), sl.take(neq), sl.take(m), sl.take(m)
+	it.accX = sl.take(n)
+	it.accVal = acceptance{tol: set.Tol, absolute: set.Absolute, barrier: set.Barrier}
+	acc := &it.accVal
+	it.acc = acc
 	if err := it.start(set.WarmStart); err != nil {
 		return nil, err
 	}
@@ -508,7 +522,8 @@ func (it *ipm) accepted() bool {
 
 // acceptedResiduals is accepted with the residuals of the verdict.
 func (it *ipm) acceptedResiduals() (bool, Residuals) {
-	x := append([]float64(nil), it.x...)
+	x := it.accX
+	copy(x, it.x)
 	if it.k.l != nil {
 		dense.SolveLowerT(it.k.l, it.d.n, it.d.n, x)
 	}
@@ -591,10 +606,9 @@ func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
 	n, neq, m := d.n, d.neq, d.m
 	tol := set.Tol
 	mub := set.Barrier
-	// The best iterate's storage in one allocation (snapshot appends
-	// into it without growing).
-	bs := newSlab(n + neq + 2*m)
-	best := snapshot{merit: math.Inf(1), x: bs.take(n)[:0], nu: bs.take(neq)[:0], lam: bs.take(m)[:0], s: bs.take(m)[:0]}
+	// The best iterate's storage, preallocated (snapshot appends into it
+	// without growing).
+	best := snapshot{merit: math.Inf(1), x: it.bestX[:0], nu: it.bestNu[:0], lam: it.bestLam[:0], s: it.bestS[:0]}
 	dataScale := max(1, it.orig.consts().infP, d.consts().infB, d.consts().infH)
 	lastImprove := 0
 	status := NotConverged
