@@ -198,11 +198,17 @@ func Solve(ctx context.Context, pb *Problem, s *Settings) (*Solution, error) {
 	if err != nil {
 		return nil, err
 	}
+	return solveDefaulted(ctx, pb, &set)
+}
+
+// solveDefaulted is Solve with the settings already checked and
+// defaulted (set is only read: SolveBatch shares one among its workers).
+func solveDefaulted(ctx context.Context, pb *Problem, set *Settings) (*Solution, error) {
 	d, err := newData(pb)
 	if err != nil {
 		return nil, err
 	}
-	return solveData(ctx, d, &set, true)
+	return solveData(ctx, d, set, true)
 }
 
 // ipm holds the iterate and scratch of one solve.
@@ -242,6 +248,9 @@ type ipm struct {
 	// passing test).
 	bestX, bestNu, bestLam, bestS []float64
 	accX                          []float64
+	// evScratch is the scratch of the acceptance test's evaluation;
+	// solBuf the storage of the returned X, Nu, Lambda and Slack.
+	evScratch, solBuf []float64
 	// accVal is the storage acc points to.
 	accVal acceptance
 }
@@ -262,7 +271,7 @@ func solvePrepared(ctx context.Context, d *data, p *prep, set *Settings, diagnos
 	// The iterate, its scratch, the best iterate's snapshot and the
 	// acceptance test's x in one allocation; the acceptance test in the
 	// ipm itself.
-	sl := newSlab(5*n + 3*neq + 9*m + 3*tot)
+	sl := newSlab(6*n + 4*neq + 11*m + 3*tot + evalScratch(orig))
 	it := &ipm{d: d, orig: orig, k: k, set: set,
 		x: sl.take(n), nu: sl.take(neq), lam: sl.take(m), s: sl.take(m),
 		rd: sl.take(n), re: sl.take(neq), ri: sl.take(m),
@@ -272,6 +281,8 @@ func solvePrepared(ctx context.Context, d *data, p *prep, set *Settings, diagnos
 	it.gx = sl.take(m)
 	it.bestX, it.bestNu, it.bestLam, it.bestS = sl.take(n), sl.take(neq), sl.take(m), sl.take(m)
 	it.accX = sl.take(n)
+	it.evScratch = sl.take(evalScratch(orig))
+	it.solBuf = sl.take(n + neq + 2*m)
 	it.accVal = acceptance{tol: set.Tol, absolute: set.Absolute, barrier: set.Barrier}
 	acc := &it.accVal
 	it.acc = acc
@@ -528,7 +539,7 @@ func (it *ipm) acceptedResiduals() (bool, Residuals) {
 		dense.SolveLowerT(it.k.l, it.d.n, it.d.n, x)
 	}
 	nu, lam, _ := it.userMultipliers()
-	ev := evaluate(it.orig, x, nu, lam, it.acc.barrier)
+	ev := evaluateWith(it.orig, x, nu, lam, it.acc.barrier, it.evScratch)
 	m := it.acc.judge(it.orig, x, nu, lam, &ev)
 	r := ev.r
 	// A passing verdict is kept: the returned point is this one, whose
@@ -766,7 +777,7 @@ func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
 		copy(it.s, best.s)
 	}
 	unu, ulam, us := it.userMultipliers()
-	sl := newSlab(n + neq + 2*m) // X, Nu, Lambda, Slack in one allocation
+	sl := slab(it.solBuf) // X, Nu, Lambda, Slack (zeros, from the ipm's allocation)
 	sol := &Solution{
 		X: sl.take(n), Nu: sl.take(neq), Lambda: sl.take(m), Slack: sl.take(m),
 		d: it.orig, kkt: it.k, barrier: mub, factAt: status == Optimal && it.factEnd,
