@@ -17,8 +17,7 @@ import (
 // PSD, Exp, ExpDual, Power, PowerDual, mixed, with and without Q), for a
 // random cotangent on all of z = (x, y, s).
 //
-// Solve runs at Tol 1e-11 on the instance, at 1e-9 on each re-solve;
-// every re-solve is polished by Newton steps on the residual map: an interior-point
+// Each re-solve (Solve at Tol 1e-10) is polished by Newton steps on the residual map: an interior-point
 // solution determines y only to about √Tol along directions where the
 // dual cone curves away from y (an SOC boundary pair: y + δ stays in K*
 // up to O(δ²)), which is 1e-6 on some of these instances and would make
@@ -29,7 +28,7 @@ func TestGradientsCentralDifferences(t *testing.T) {
 	ctx := context.Background()
 	for _, in := range diffInstances(rng) {
 		t.Run(in.name, func(t *testing.T) {
-			sol, err := Solve(ctx, in.pb, &Settings{Tol: 1e-11})
+			sol, err := solveForDiff(ctx, in.pb)
 			require.NoError(t, err)
 			require.Equal(t, Optimal, sol.Status)
 			// Solve finds the known (unique) solution.
@@ -83,11 +82,10 @@ func TestGradientsCentralDifferences(t *testing.T) {
 	}
 }
 
-// solveForDiff solves at Tol 1e-9; the polish brings the point to the
-// residual 1e-12. (At Tol 1e-10, 1 of the 408 re-solves of "mixed"
-// stalls at a relative gap of 1.3e-10: see the notes of ipm.go's step.)
+// solveForDiff solves at Tol 1e-10 (the polish brings the point to the
+// residual 1e-12).
 func solveForDiff(ctx context.Context, pb *Problem) (*Solution, error) {
-	return Solve(ctx, pb, &Settings{Tol: 1e-9})
+	return Solve(ctx, pb, &Settings{Tol: 1e-10})
 }
 
 // Refine brings Solve's solutions (Tol 1e-8) to the known optimum within

@@ -152,8 +152,8 @@
 // step under 0.1 the other is tried and the longer step kept (Clarabel
 // switches likewise). Both use the third-order corrector of Dahl &
 // Andersen (BarrierThird of the dual cone), with a safeguard that drops
-// it when it shortens the step. Step α = 0.99 of the largest step to the
-// boundaries (MaxStep on s, and on z against the dual cone), shortened
+// it when it shortens the step. Step α = 0.99 (0.95 with exponential or
+// power blocks) of the largest step to the boundaries (MaxStep on s, and on z against the dual cone), shortened
 // until the closed-form barriers accept the point, the iterate rescaled
 // to max(τ, κ) = 1 after each step (by a power of two with non-symmetric
 // blocks, so that the rescaling is exact).

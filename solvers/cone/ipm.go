@@ -41,8 +41,8 @@ import (
 //	  d_s = s + σμ∇g(z) − ½∇³g(z)[Δz_a, ∇²g(z)⁻¹Δs_a],
 //
 // the second-order terms scaled by α_aff in the first iteration (a badly
-// centred start). The step is α = 0.99·(the largest step keeping s ∈ K,
-// z ∈ K*, τ, κ > 0), shortened until the closed-form barriers accept the
+// centred start). The step is α = 0.99 (0.95 with non-symmetric blocks)
+// times the largest step keeping s ∈ K, z ∈ K*, τ, κ > 0, shortened until the closed-form barriers accept the
 // point; with exponential or power blocks the combined direction is
 // recomputed without the third-order term when that gives a step longer
 // than the corrected one once the latter is below half the affine step.
@@ -64,7 +64,15 @@ import (
 
 const (
 	stepFraction = 0.99
-	minStep      = 1e-10
+	// nonsymStepFraction replaces stepFraction with exponential or power
+	// blocks: a step to 0.99 of the boundary leaves the limiting block
+	// hugging it, and near the end (μ ≈ 1e-10) the next directions are then
+	// blocked at 1e-5 (on 6 seeds × 30 programs of TestSolveNonsymmetricRandom
+	// at Tol 1e-10: 6 of 180 solves stalled with 0.99, 2 with 0.95, which
+	// also took 28% fewer iterations in all; at Tol 1e-8 both solved all
+	// 180 with about the same iterations).
+	nonsymStepFraction = 0.95
+	minStep            = 1e-10
 )
 
 type blockState struct {
@@ -110,6 +118,7 @@ type ipm struct {
 	corr                   float64 // weight of the non-symmetric corrector (1, or 0 in the safeguard)
 	dualOnly               bool    // non-symmetric blocks: dual scaling for this iteration
 	mu0                    float64 // μ at the first iteration
+	frac                   float64 // stepFraction or nonsymStepFraction
 	iter                   int
 	bestScore              float64
 	best                   *Solution
@@ -130,6 +139,10 @@ func newIPM(ctx context.Context, pb *Problem, set Settings, blocks []block) (*ip
 			w.nonsym = true
 			w.nNonsym++
 		}
+	}
+	w.frac = stepFraction
+	if w.nonsym {
+		w.frac = nonsymStepFraction
 	}
 	w.st = make([]blockState, len(blocks))
 	maxd := 0
@@ -1131,7 +1144,7 @@ func (w *ipm) step1() (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	a *= stepFraction
+	a *= w.frac
 	// Safeguard of the third-order corrector of the non-symmetric blocks:
 	// if the corrected step is much shorter than the affine one (the
 	// corrector pushed the direction out of the neighbourhood, typically
@@ -1153,8 +1166,8 @@ func (w *ipm) step1() (float64, error) {
 		if err != nil {
 			return 0, err
 		}
-		if b*stepFraction > a {
-			a = b * stepFraction
+		if b*w.frac > a {
+			a = b * w.frac
 		} else {
 			copy(w.dx, dx)
 			copy(w.dz, dz)
