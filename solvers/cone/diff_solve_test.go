@@ -17,8 +17,8 @@ import (
 // PSD, Exp, ExpDual, Power, PowerDual, mixed, with and without Q), for a
 // random cotangent on all of z = (x, y, s).
 //
-// Each re-solve (Solve at Tol 1e-10) is polished by Newton steps on the residual map: an interior-point
-// solution determines y only to about √Tol along directions where the
+// Each re-solve (Solve at Tol 1e-11) is polished by Newton steps on the
+// residual map: an interior-point solution determines y only to about √Tol along directions where the
 // dual cone curves away from y (an SOC boundary pair: y + δ stays in K*
 // up to O(δ²)), which is 1e-6 on some of these instances and would make
 // the differences of y noisy at the 1e-3 level; the zeros of F are exactly
@@ -82,10 +82,9 @@ func TestGradientsCentralDifferences(t *testing.T) {
 	}
 }
 
-// solveForDiff solves at Tol 1e-10 (the polish brings the point to the
-// residual 1e-12).
+// solveForDiff solves at Tol 1e-11.
 func solveForDiff(ctx context.Context, pb *Problem) (*Solution, error) {
-	return Solve(ctx, pb, &Settings{Tol: 1e-10})
+	return Solve(ctx, pb, &Settings{Tol: 1e-11})
 }
 
 // Refine brings Solve's solutions (Tol 1e-8) to the known optimum within
