@@ -52,13 +52,23 @@ func nonsymInstances(seed uint64, count int) []*diffInstance {
 }
 
 // TestSolveNonsymmetricRandom: Solve reaches Optimal at Tol 1e-8 and
-// 1e-10 on every instance, with the objective of the known optimum (to
+// 1e-10 on every instance (60: two seeds), with the objective of the known optimum (to
 // 10·Tol relative: the gap test bounds it by Tol·max(1, |objective|) and
 // the residuals add the same order), the point in the cones, and the
 // residuals of the returned point below Tol.
 func TestSolveNonsymmetricRandom(t *testing.T) {
 	total := map[float64]int{}
-	for _, in := range nonsymInstances(77, 30) {
+	// Seed 11's instance 24 has |pᵀx| ≈ 35, |bᵀy| ≈ 46 for an objective of
+	// 5.6: with the gap measured against those terms Solve reported
+	// Optimal at Tol 1e-8 with the objective off by 1e-7 relative.
+	var ins []*diffInstance
+	for _, seed := range []uint64{77, 11} {
+		for _, in := range nonsymInstances(seed, 30) {
+			in.name = fmt.Sprintf("seed%d-%s", seed, in.name)
+			ins = append(ins, in)
+		}
+	}
+	for _, in := range ins {
 		for _, tol := range []float64{1e-8, 1e-10} {
 			t.Run(fmt.Sprintf("%s/tol%g", in.name, tol), func(t *testing.T) {
 				sol, err := Solve(context.Background(), in.pb, &Settings{Tol: tol})
