@@ -121,6 +121,8 @@ type ipm struct {
 	frac                   float64 // stepFraction or nonsymStepFraction
 	iter                   int
 	bestScore              float64
+	progressScore          float64 // score at progressIter, the last 10% improvement
+	progressIter           int
 	best                   *Solution
 	lastRes                Residuals
 	cand                   *Solution
@@ -173,6 +175,7 @@ func newIPM(ctx context.Context, pb *Problem, set Settings, blocks []block) (*ip
 	w.dsEff, w.hz, w.tmp, w.rhsx = mk(m), mk(m), mk(m), mk(n)
 	w.rhsz, w.xi, w.pxi = mk(m), mk(n), mk(n)
 	w.bestScore = math.Inf(1)
+	w.progressScore = math.Inf(1)
 	w.corr = 1
 	return w, nil
 }

@@ -311,7 +311,7 @@ func TestSolveNonsymmetricApplied(t *testing.T) {
 }
 
 // TestSolveLogisticLarger: l2-regularized logistic regression with
-// N = 150 samples in d = 5 (450 exponential-cone blocks, the construction
+// N = 150 samples in d = 5 (300 exponential-cone blocks, the construction
 // of TestLogisticRegression), against solvers/smooth's Newton fit, at Tol
 // 1e-8 and 1e-10.
 func TestSolveLogisticLarger(t *testing.T) {
@@ -415,4 +415,21 @@ func BenchmarkSolveNonsymmetric(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(its)/float64(b.N), "iterations/op")
+}
+
+// TestSolveInsufficientProgress: at an unreachable Tol (1e-15) a
+// non-symmetric program stops on insufficient progress well before
+// MaxIter, with Status NotConverged and its best iterate (finite, and
+// accurate to what doubles allow).
+func TestSolveInsufficientProgress(t *testing.T) {
+	in := nonsymInstances(77, 1)[0]
+	sol, err := Solve(context.Background(), in.pb, &Settings{Tol: 1e-15})
+	require.ErrorIs(t, err, ErrNotConverged)
+	assert.Contains(t, err.Error(), "insufficient progress")
+	require.Equal(t, NotConverged, sol.Status)
+	assert.Less(t, sol.Iterations, 150)
+	obj := objectiveOf(in)
+	assert.InDelta(t, obj, sol.Objective, 1e-8*math.Max(1, math.Abs(obj)))
+	r := sol.Residuals
+	assert.Less(t, math.Max(r.Primal, math.Max(r.Dual, r.Gap)), 1e-8)
 }

@@ -209,6 +209,10 @@ func checkStart(pb *Problem, ws *Start) error {
 	return nil
 }
 
+// stallIters is the number of iterations without halving the score
+// after which run stops on a problem with non-symmetric blocks.
+const stallIters = 40
+
 // run iterates until a status is reached.
 func (w *ipm) run() (*Solution, error) {
 	if w.logger != nil {
@@ -222,6 +226,14 @@ func (w *ipm) run() (*Solution, error) {
 		w.residuals()
 		if done, sol, err := w.evaluate(); done {
 			return sol, err
+		}
+		// With non-symmetric blocks, stop with the best iterate once the
+		// score has not halved in stallIters iterations (seen near Tol
+		// 1e-10, where the iterates' residuals stop improving or grow
+		// again, and with steps blocked at the boundary) instead of running
+		// to MaxIter.
+		if w.nonsym && w.iter-w.progressIter >= stallIters {
+			return w.notConverged(fmt.Errorf("%w: insufficient progress (best score %.3g, not halved in %d iterations) at iteration %d", ErrNotConverged, w.bestScore, stallIters, w.iter))
 		}
 		if w.iter >= w.set.MaxIter {
 			return w.notConverged(fmt.Errorf("%w: %d iterations", ErrNotConverged, w.iter))
@@ -364,6 +376,9 @@ func (w *ipm) evaluate() (bool, *Solution, error) {
 	sol := w.unscaled()
 	score := w.userResiduals(sol)
 	w.lastRes = sol.Residuals
+	if score < 0.5*w.progressScore {
+		w.progressScore, w.progressIter = score, w.iter
+	}
 	if score < w.bestScore && finite(sol.X) && finite(sol.S) && finite(sol.Y) {
 		w.bestScore = score
 		w.best = sol
