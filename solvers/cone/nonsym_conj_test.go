@@ -76,3 +76,45 @@ func TestConjugateBarrier(t *testing.T) {
 		}
 	}
 }
+
+// nonsymHs, the primal-dual scaling of Solve's non-symmetric blocks, is
+// symmetric positive definite with Hs z = s and Hs z̃ = s̃ (z̃ = z(s),
+// s̃ = −∇f*(z)) at random interior pairs off the central path.
+func TestNonsymHs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(6, 66))
+	for _, c := range []Cone{Exp{}, ExpDual{}, Power{0.3}, PowerDual{0.7}} {
+		fd := dualBarrierOf(c)
+		used := 0
+		for range 40 {
+			s, z := interiorPoint(rng, c), interiorPoint(rng, c.Dual())
+			_, g, h := fd.eval(z)
+			hs, ok := nonsymHs(c, s, z, g, h)
+			if !ok {
+				continue
+			}
+			used++
+			zt, ok := conjZ(c, s, nil)
+			require.True(t, ok)
+			var hz, hzt [3]float64
+			for i := range 3 {
+				for j := range 3 {
+					assert.InDelta(t, hs[i][j], hs[j][i], 1e-12*(1+math.Abs(hs[i][j])))
+					hz[i] += hs[i][j] * z[j]
+					hzt[i] += hs[i][j] * zt[j]
+				}
+			}
+			for i := range 3 {
+				assert.InDelta(t, s[i], hz[i], 1e-9*maxAbs(s), "%s: Hs z = s", coneName(c))
+				assert.InDelta(t, -g[i], hzt[i], 1e-7*maxAbs(g[:]), "%s: Hs z̃ = s̃", coneName(c))
+			}
+			_, ok = solveJacobi3(hs, [3]float64{1, 2, 3})
+			assert.True(t, ok)
+			// Positive definite: the leading minors.
+			m1 := hs[0][0]
+			m2 := hs[0][0]*hs[1][1] - hs[0][1]*hs[1][0]
+			m3 := hs[0][0]*(hs[1][1]*hs[2][2]-hs[1][2]*hs[2][1]) - hs[0][1]*(hs[1][0]*hs[2][2]-hs[1][2]*hs[2][0]) + hs[0][2]*(hs[1][0]*hs[2][1]-hs[1][1]*hs[2][0])
+			assert.True(t, m1 > 0 && m2 > 0 && m3 > 0, "%s: Hs positive definite", coneName(c))
+		}
+		assert.Greater(t, used, 20, "%s: pairs with the primal-dual scaling defined", coneName(c))
+	}
+}
