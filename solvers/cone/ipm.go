@@ -1062,12 +1062,13 @@ const (
 // those blocks (nonsymHs) while μ ≥ 1e-4·μ₀, the dual scaling with the
 // barrierMeasure line search below, and when the first fails or gives a
 // step below switchStep also the other, keeping the longer step. (On the
-// random programs of nonsym_solve_test.go the primal-dual scaling takes
-// about 20% fewer iterations than the dual one and does not stall where
-// it did; near the end, with s or z within 1e-10 of the boundary, its
-// conjugate point z(s) is only accurate to about 1e-5 and the dual
-// scaling with the measure's line search, whose barriers are in closed
-// form, reaches Tol 1e-10 more often.)
+// 30 seed-77 programs of nonsym_solve_test.go at Tol 1e-8, during
+// development with step fraction 0.99: primal-dual first throughout, 379
+// iterations and no failure; dual scaling throughout, 608 iterations. At
+// Tol 1e-10 primal-dual throughout failed on 5 to 13 of the 30: near the
+// end, with s or z within 1e-10 of the boundary, z(s) is accurate to
+// about 1e-5 only, and the dual scaling with the measure's line search,
+// whose barriers are in closed form, reaches the tolerance more often.)
 func (w *ipm) step() (float64, error) {
 	if !w.nonsym {
 		return w.step1()
