@@ -139,7 +139,7 @@ func newIPM(ctx context.Context, pb *Problem, set Settings, blocks []block) (*ip
 		}
 	}
 	w.trialS, w.trialZ = make([]float64, maxd), make([]float64, maxd)
-	k, err := newKKT(w.eq, blocks, set.Workers)
+	k, err := newKKT(w.eq, blocks, set.Workers, set.kkt)
 	if err != nil {
 		return nil, err
 	}
@@ -454,6 +454,11 @@ func (w *ipm) updateScaling() error {
 			}
 			st.sc = sc
 			socW(st.w, st.wi, sc.(*socScaling))
+			if !finite(st.w) || !finite(st.wi) {
+				return fmt.Errorf("block %d: %w: scaling overflows", i, ErrNaN)
+			}
+			w.kkt.setSOCW(i, bk, sc.(*socScaling), st.w)
+			continue
 		case bkPSD:
 			sc, err := bk.c.Scaling(s, z)
 			if err != nil {

@@ -109,6 +109,10 @@ type Settings struct {
 	// Logger, if non-nil, receives a Debug record per iteration and an
 	// Info record per stage.
 	Logger *slog.Logger
+
+	// kkt forces a path of the KKT solve (kktForceSparse, kktForceDense;
+	// tests) instead of the automatic choice.
+	kkt int
 }
 
 // Solution is the result of Solve: the primal point X, the slack S ∈ K
