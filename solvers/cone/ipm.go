@@ -134,7 +134,7 @@ func newIPM(ctx context.Context, pb *Problem, set Settings, blocks []block) (*ip
 		switch {
 		case bk.kind == bkNonneg:
 			w.st[i].w, w.st[i].wi = make([]float64, d), make([]float64, d)
-		case bk.dense():
+		case bk.dense() && bk.kind != bkPSD: // PSD: W lives in the block's Scaling
 			w.st[i].w, w.st[i].wi = make([]float64, d*d), make([]float64, d*d)
 		}
 	}
@@ -182,6 +182,8 @@ func (w *ipm) identityW() {
 				st.w[j], st.wi[j] = 1, 1
 			}
 			w.kkt.setDiagW(bk, st.w)
+		case bk.kind == bkPSD:
+			w.kkt.setPSDIdentity(i, bk)
 		case bk.dense():
 			clear(st.w)
 			clear(st.wi)

@@ -92,7 +92,7 @@ func newKKT(eq *equilibration, blocks []block, workers, path int) (*kktSystem, e
 		hasNonsym = hasNonsym || bk.kind == bkNonsym
 	}
 	if path == kktForceDense && !hasNonsym || path == kktAuto && useDenseKKT(eq, blocks) {
-		return &kktSystem{n: len(eq.p), m: len(eq.b), dn: newDenseKKT(eq, blocks), eq: eq, blocks: blocks, workers: workers}, nil
+		return &kktSystem{n: len(eq.p), m: len(eq.b), dn: newDenseKKT(eq, blocks, workers), eq: eq, blocks: blocks, workers: workers}, nil
 	}
 	return newSparseKKT(eq, blocks, workers)
 }
@@ -370,6 +370,22 @@ func (k *kktSystem) setSOCW(b int, bk block, sc *socScaling, wm []float64) {
 		return
 	}
 	k.setDenseW(b, bk, wm)
+}
+
+// setPSDIdentity writes the rows of PSD block b for W = I (Ā_b = Ã_b).
+func (k *kktSystem) setPSDIdentity(b int, bk block) {
+	if k.dn != nil {
+		db := k.dn.blockOf(bk)
+		db.sc, db.wm = nil, nil
+		k.dn.setPSDIdentity(db)
+		return
+	}
+	u := len(k.uni[b])
+	for i := bk.lo; i < bk.hi; i++ {
+		for t, p := range k.posA[i] {
+			k.kv[p] = k.ab[b][(i-bk.lo)*u+t]
+		}
+	}
 }
 
 // setDenseW writes the rows of dense block b as W·Ã_b (W row-major d×d).

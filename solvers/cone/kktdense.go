@@ -3,6 +3,8 @@ package cone
 import (
 	"fmt"
 	"math"
+	"runtime"
+	"sync"
 
 	"github.com/optlayers/optlayers/internal/dense"
 )
@@ -109,15 +111,15 @@ type denseKKT struct {
 	inv    []float64
 	reg    float64
 	// Zero rows: Y = U⁻ᵀA₀ᵀ stored by rows (p×n), S's factor (p×lds).
-	y, sf  []float64
-	sinv   []float64
-	lds    int
-	v, nv  []float64 // SOC rank-one vectors, n×nsoc (and negated)
-	scr    []float64
-	bx, bt []float64 // PSD scratch
-	sm, st []float64
-	ym     []float64
-	gram   []float64
+	y, sf   []float64
+	sinv    []float64
+	lds     int
+	v, nv   []float64 // SOC rank-one vectors, n×nsoc (and negated)
+	scr     []float64
+	psdScr  [][]float64 // per worker: PSD scratch
+	nabar   []float64   // −Ā_bᵀ
+	workers int
+	gram    []float64
 
 	rhs, sol []float64
 	gm       fgmres
@@ -176,9 +178,12 @@ func useDenseKKT(eq *equilibration, blocks []block) bool {
 	return est >= float64(nr)*float64(nr+1)/8
 }
 
-func newDenseKKT(eq *equilibration, blocks []block) *denseKKT {
+func newDenseKKT(eq *equilibration, blocks []block, workers int) *denseKKT {
 	n, m := len(eq.p), len(eq.b)
-	k := &denseKKT{n: n, m: m, eq: eq, ld: n + dense.UpperPad}
+	if workers == 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	k := &denseKKT{n: n, m: m, eq: eq, ld: n + dense.UpperPad, workers: workers}
 	acp, ari, av := eq.at.Raw()
 	k.atv, k.cols = make([][]float64, m), make([][]int, m)
 	for i := range m {
@@ -380,30 +385,64 @@ func (k *denseKKT) setPSDW(bk block, sc *psdScaling) {
 	db.kind = dbPSD
 	db.wm, db.sc = nil, sc
 	nn := sc.n
-	d := bk.hi - bk.lo
-	if len(k.bx) < nn*nn {
-		k.bx, k.bt = make([]float64, nn*nn), make([]float64, nn*nn)
-		k.sm, k.st = make([]float64, nn*nn), make([]float64, nn*nn)
-		k.ym = make([]float64, nn*nn)
-	}
-	bm, bt := k.bx[:nn*nn], k.bt[:nn*nn]
-	raw := sc.rinv.RawMatrix()
-	for i := range nn {
-		for j := range nn {
-			v := raw.Data[i*raw.Stride+j]
-			bm[i*nn+j] = v
-			bt[j*nn+i] = v
-		}
-	}
-	// svec position → (i, j), i ≥ j.
 	if db.pi == nil {
 		db.pi, db.pj = svecIndex(nn)
 	}
+	u := len(db.uni)
+	nw := k.workersFor(float64(u) * float64(nn) * float64(nn) * float64(nn) / 2)
+	if len(k.psdScr) < nw {
+		k.psdScr = make([][]float64, nw)
+	}
+	for w := range nw {
+		if len(k.psdScr[w]) < 3*nn*nn {
+			k.psdScr[w] = make([]float64, 3*nn*nn)
+		}
+	}
+	parallelRange(nw, u, func(w, c0, c1 int) {
+		k.psdColumns(db, sc, c0, c1, k.psdScr[w])
+	})
+}
+
+// workersFor returns the number of goroutines for a task of the given
+// flop count (one below 2·10⁶: the start-up of goroutines is a few µs).
+func (k *denseKKT) workersFor(flops float64) int {
+	if k.workers <= 1 || flops < 2e6 {
+		return 1
+	}
+	return k.workers
+}
+
+// parallelRange runs f on nw contiguous parts of [0, n) (nw goroutines,
+// the first one on the caller's).
+func parallelRange(nw, n int, f func(w, lo, hi int)) {
+	if nw <= 1 || n < 2 {
+		f(0, 0, n)
+		return
+	}
+	nw = min(nw, n)
+	var wg sync.WaitGroup
+	for w := 1; w < nw; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(w, w*n/nw, (w+1)*n/nw)
+		}()
+	}
+	f(0, 0, n/nw)
+	wg.Wait()
+}
+
+// psdColumns computes the rows c0…c1−1 of Ā_bᵀ (columns of U): for X =
+// smat(Ã_b e_c), S = X Bᵀ by rows, then the lower triangle of Y = B S by
+// the blocked dot kernel (−Y, from SubABt), svec into the row.
+func (k *denseKKT) psdColumns(db *dblock, sc *psdScaling, c0, c1 int, scr []float64) {
+	nn := sc.n
+	d := db.bk.hi - db.bk.lo
+	bm, bt := sc.ri, sc.rit
 	pi, pj := db.pi, db.pj
-	sm, st, ym := k.sm[:nn*nn], k.st[:nn*nn], k.ym[:nn*nn]
+	sm, st, ym := scr[:nn*nn], scr[nn*nn:2*nn*nn], scr[2*nn*nn:3*nn*nn]
 	const s2 = math.Sqrt2
-	for c := range db.uni {
-		// S = X Bᵀ, row i of S = Σ_j X_ij Bᵀ_j,:.
+	for c := c0; c < c1; c++ {
 		clear(sm)
 		for q := db.colp[c]; q < db.colp[c+1]; q++ {
 			p := db.colr[q]
@@ -415,7 +454,6 @@ func (k *denseKKT) setPSDW(bk block, sc *psdScaling) {
 			}
 			dense.Axpy(x, bt[j*nn:(j+1)*nn], sm[i*nn:(i+1)*nn])
 		}
-		// Sᵀ, then Y = B S = B (Sᵀ)ᵀ, lower triangle: −Y by SubABt.
 		for i := range nn {
 			for j := range nn {
 				st[j*nn+i] = sm[i*nn+j]
@@ -515,16 +553,7 @@ func (k *denseKKT) assemble() {
 		case dbPSD, dbGen:
 			u := len(db.uni)
 			d := bk.hi - bk.lo
-			if len(k.gram) < u*u {
-				k.gram = make([]float64, u*u)
-			}
-			g := k.gram[:u*u]
-			dense.Gram(g, u, db.abarT, u, d, d)
-			for a, ca := range db.uni {
-				for bb := a; bb < u; bb++ {
-					h[ca*ld+db.uni[bb]] += g[a*u+bb]
-				}
-			}
+			k.addGram(db, u, d)
 		}
 	}
 	if ns > 0 {
@@ -535,6 +564,50 @@ func (k *denseKKT) assemble() {
 		for i0 := 0; i0 < n; i0 += rb {
 			i1 := min(i0+rb, n)
 			dense.SubABt(h[i0*ld+i0:], ld, k.nv[i0*ns:], ns, k.v[i0*ns:], ns, i1-i0, n-i0, ns)
+		}
+	}
+}
+
+// addGram adds Ā_bᵀĀ_b (rows of Ā_bᵀ: |U| = u, length d) to the upper
+// triangle of H: the lower triangle of G = Ā_bᵀĀ_b by row blocks of the
+// dot kernel (−G from SubABt with −Ā_bᵀ), the row blocks shared among
+// the workers by equal areas, then scattered to H at U.
+func (k *denseKKT) addGram(db *dblock, u, d int) {
+	if len(k.gram) < u*u {
+		k.gram = make([]float64, u*u)
+	}
+	g := k.gram[:u*u]
+	if len(k.nabar) < u*d {
+		k.nabar = make([]float64, u*d)
+	}
+	na := k.nabar[:u*d]
+	for i, v := range db.abarT[:u*d] {
+		na[i] = -v
+	}
+	const rb = 12
+	nb := (u + rb - 1) / rb
+	nw := k.workersFor(float64(u) * float64(u) * float64(d) / 2)
+	// Block b has b+1 blocks of columns: split at equal cumulative areas.
+	cut := make([]int, nw+1)
+	cut[nw] = nb
+	for w := 1; w < nw; w++ {
+		cut[w] = int(float64(nb) * math.Sqrt(float64(w)/float64(nw)))
+	}
+	parallelRange(nw, nw, func(_, lo, hi int) {
+		for w := lo; w < hi; w++ {
+			for b := cut[w]; b < cut[w+1]; b++ {
+				i0 := b * rb
+				i1 := min(i0+rb, u)
+				clear(g[i0*u : i1*u])
+				dense.SubABt(g[i0*u:], u, na[i0*d:], d, db.abarT, d, i1-i0, i1, d)
+			}
+		}
+	})
+	h, ld := k.h, k.ld
+	for a, ca := range db.uni {
+		ga := g[a*u:]
+		for bb := 0; bb <= a; bb++ {
+			h[db.uni[bb]*ld+ca] += ga[bb] // U is sorted: U_bb ≤ U_a
 		}
 	}
 }

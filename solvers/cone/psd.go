@@ -397,13 +397,14 @@ func (k PSD) MaxStep(s, ds []float64, limit float64) (float64, error) {
 		return 0, fmt.Errorf("%w: step direction overflows", ErrNaN)
 	}
 	ms.ScaleSym(1/mc, ms)
-	// Eigenvectors requested although unused: gonum v0.17's values-only
-	// path (Dsterf) panics on some tridiagonal matrices with tiny entries.
-	vals, _, err := eigSym(ms, true)
+	// λ_min alone, by bisection (minEigSym): gonum v0.17's values-only
+	// path (Dsterf) panics on some tridiagonal matrices with tiny entries,
+	// and the full decomposition with vectors costs several times more.
+	lmin, err := minEigSym(ms)
 	if err != nil {
 		return 0, err
 	}
-	lmin := vals[0] * mc
+	lmin *= mc
 	if lmin >= 0 {
 		return limit, nil
 	}
@@ -414,6 +415,14 @@ func (k PSD) MaxStep(s, ds []float64, limit float64) (float64, error) {
 func (k PSD) Jordan(dst, u, v []float64) error {
 	if err := k.check(dst, u, v); err != nil {
 		return err
+	}
+	if d, ok := svecDiag(k.N, u); ok {
+		jordanDiag(dst, k.N, d, v)
+		return checkOut(dst)
+	}
+	if d, ok := svecDiag(k.N, v); ok {
+		jordanDiag(dst, k.N, d, u)
+		return checkOut(dst)
 	}
 	var p mat.Dense
 	p.Mul(smat(k.N, u), smat(k.N, v))
@@ -426,6 +435,12 @@ func (k PSD) Jordan(dst, u, v []float64) error {
 func (k PSD) JordanDiv(dst, lambda, v []float64) error {
 	if err := k.check(dst, lambda, v); err != nil {
 		return err
+	}
+	if d, ok := svecDiag(k.N, lambda); ok {
+		if !jordanDivDiag(dst, k.N, d, v) {
+			return outOfInterior("PSD")
+		}
+		return checkOut(dst)
 	}
 	d, q, err := k.eig(lambda)
 	if err != nil {
@@ -493,10 +508,20 @@ func (k PSD) Scaling(s, z []float64) (Scaling, error) {
 			r.Set(i, j, r.At(i, j)*c)
 		}
 	}
-	if err := rinv.Inverse(r); err != nil {
-		return nil, fmt.Errorf("%w: NT scaling matrix: %v", ErrNotConverged, err)
+	// R⁻¹ = diag(λ)^{−1/2} Uᵀ L_zᵀ (from L_zᵀL_s = U diag(λ) Vᵀ), a
+	// product instead of an inversion of R.
+	var u, lu mat.Dense
+	svd.UTo(&u)
+	lu.Mul(&lz, &u) // (L_z U)ᵀ = Uᵀ L_zᵀ
+	for i := range n {
+		c := 1 / math.Sqrt(lam[i])
+		for j := range n {
+			rinv.Set(i, j, lu.At(j, i)*c)
+		}
 	}
 	sc := &psdScaling{n: n, r: r, rinv: rinv, lam: make([]float64, k.Dim())}
+	sc.rm, sc.rt = rowMajor(r, n)
+	sc.ri, sc.rit = rowMajor(rinv, n)
 	if err := Svec(sc.lam, diagSym(lam)); err != nil {
 		return nil, err
 	}
@@ -518,20 +543,35 @@ type psdScaling struct {
 	n       int
 	r, rinv *mat.Dense
 	lam     []float64
+	// row-major copies of R, Rᵀ, R⁻¹, R⁻ᵀ for congruenceRows
+	rm, rt, ri, rit []float64
 }
 
 func (p *psdScaling) Dim() int          { return len(p.lam) }
 func (p *psdScaling) Lambda() []float64 { return p.lam }
 
-// congruence sets dst = svec(A X Aᵀ) with X = smat(v).
-func (p *psdScaling) congruence(dst []float64, a mat.Matrix, v []float64) {
-	var t, r mat.Dense
-	t.Mul(a, smat(p.n, v))
-	r.Mul(&t, a.T())
-	svecOf(dst, p.n, &r)
+// congruence sets dst = svec(A X Aᵀ) with X = smat(v), A and Aᵀ
+// row-major (congruenceRows).
+func (p *psdScaling) congruence(dst []float64, a, at, v []float64) {
+	n := p.n
+	sm, st, ym := make([]float64, n*n), make([]float64, n*n), make([]float64, n*n)
+	congruenceRows(dst, n, a, at, v, sm, st, ym)
 }
 
-func (p *psdScaling) Apply(dst, v []float64)     { p.congruence(dst, p.rinv, v) }
-func (p *psdScaling) ApplyT(dst, v []float64)    { p.congruence(dst, p.rinv.T(), v) }
-func (p *psdScaling) ApplyInv(dst, v []float64)  { p.congruence(dst, p.r, v) }
-func (p *psdScaling) ApplyInvT(dst, v []float64) { p.congruence(dst, p.r.T(), v) }
+func (p *psdScaling) Apply(dst, v []float64)     { p.congruence(dst, p.ri, p.rit, v) }
+func (p *psdScaling) ApplyT(dst, v []float64)    { p.congruence(dst, p.rit, p.ri, v) }
+func (p *psdScaling) ApplyInv(dst, v []float64)  { p.congruence(dst, p.rm, p.rt, v) }
+func (p *psdScaling) ApplyInvT(dst, v []float64) { p.congruence(dst, p.rt, p.rm, v) }
+
+// rowMajor returns the n×n m and its transpose as row-major slices.
+func rowMajor(m *mat.Dense, n int) (a, at []float64) {
+	raw := m.RawMatrix()
+	a, at = make([]float64, n*n), make([]float64, n*n)
+	for i := range n {
+		for j := range n {
+			v := raw.Data[i*raw.Stride+j]
+			a[i*n+j], at[j*n+i] = v, v
+		}
+	}
+	return a, at
+}

@@ -1,0 +1,110 @@
+package cone
+
+import (
+	"math"
+
+	"github.com/optlayers/optlayers/internal/dense"
+)
+
+// Fast paths of the PSD block's operations inside the interior point:
+// the Jordan product and its inverse when one factor is diagonal (λ of
+// the Nesterov–Todd scaling always is), and the congruences X ↦ AXAᵀ of
+// the scaling by the dense kernels of internal/dense instead of general
+// matrix products with allocations.
+
+// svecDiag returns the diagonal of smat(v) and whether smat(v) is
+// diagonal.
+func svecDiag(n int, v []float64) ([]float64, bool) {
+	p := 0
+	for j := range n {
+		for i := j + 1; i < n; i++ {
+			if v[p+i-j] != 0 {
+				return nil, false
+			}
+		}
+		p += n - j
+	}
+	d := make([]float64, n)
+	p = 0
+	for j := range n {
+		d[j] = v[p]
+		p += n - j
+	}
+	return d, true
+}
+
+// jordanDiag sets dst = svec((DV + VD)/2) for D = diag(d): the entries
+// V_ij(d_i + d_j)/2 in svec (the off-diagonal ones already carry √2).
+func jordanDiag(dst []float64, n int, d, v []float64) {
+	p := 0
+	for j := range n {
+		for i := j; i < n; i++ {
+			dst[p] = 0.5 * (d[i] + d[j]) * v[p]
+			p++
+		}
+	}
+}
+
+// jordanDivDiag sets dst to the X with (DX + XD)/2 = V, D = diag(d) > 0:
+// X_ij = 2V_ij/(d_i + d_j). It reports false if some d_i + d_j is not
+// positive.
+func jordanDivDiag(dst []float64, n int, d, v []float64) bool {
+	p := 0
+	for j := range n {
+		for i := j; i < n; i++ {
+			s := d[i] + d[j]
+			if !(s > 0) {
+				return false
+			}
+			dst[p] = 2 * v[p] / s
+			p++
+		}
+	}
+	return true
+}
+
+// congruenceRows sets dst = svec(A X Aᵀ) for X = smat(v) and the n×n
+// row-major a (at = Aᵀ row-major): S = X Aᵀ by rows (axpys of the rows of
+// Aᵀ), then the lower triangle of A S by the blocked dot kernel. sm, st
+// and ym are n×n scratch.
+func congruenceRows(dst []float64, n int, a, at, v, sm, st, ym []float64) {
+	clear(sm)
+	const s2 = math.Sqrt2
+	p := 0
+	for j := range n {
+		for i := j; i < n; i++ {
+			x := v[p]
+			p++
+			if x == 0 {
+				continue
+			}
+			if i != j {
+				x /= s2
+				dense.Axpy(x, at[i*n:(i+1)*n], sm[j*n:(j+1)*n])
+			}
+			dense.Axpy(x, at[j*n:(j+1)*n], sm[i*n:(i+1)*n])
+		}
+	}
+	for i := range n {
+		for j := range n {
+			st[j*n+i] = sm[i*n+j]
+		}
+	}
+	clear(ym)
+	const rb = 12
+	for i0 := 0; i0 < n; i0 += rb {
+		i1 := min(i0+rb, n)
+		dense.SubABt(ym[i0*n:], n, a[i0*n:], n, st, n, i1-i0, i1, n)
+	}
+	p = 0
+	for j := range n {
+		for i := j; i < n; i++ {
+			y := -ym[i*n+j]
+			if i != j {
+				y *= s2
+			}
+			dst[p] = y
+			p++
+		}
+	}
+}
