@@ -27,40 +27,33 @@ func minEigSym(m *mat.SymDense) (float64, error) {
 	for i := range n {
 		copy(a[i*n+i:i*n+n], raw.Data[i*raw.Stride+i:i*raw.Stride+n])
 	}
+	d, e := tridiag(n, a)
+	return minEigTridiag(d, e)
+}
+
+// tridiag reduces the symmetric n×n a (row-major, upper triangle read;
+// overwritten) to tridiagonal form (LAPACK's dsytrd): diagonal d and
+// off-diagonal e.
+func tridiag(n int, a []float64) (d, e []float64) {
 	d, e, tau := make([]float64, n), make([]float64, max(n-1, 1)), make([]float64, max(n-1, 1))
 	var impl gonum.Implementation
 	work := []float64{0}
 	impl.Dsytrd(blas.Upper, n, a, n, d, e, tau, work, -1)
 	work = make([]float64, max(int(work[0]), 1))
 	impl.Dsytrd(blas.Upper, n, a, n, d, e, tau, work, len(work))
-	return minEigTridiag(d, e[:n-1])
+	return d, e[:max(n-1, 0)]
 }
 
-// minEigTridiag returns the smallest eigenvalue of the symmetric
-// tridiagonal matrix with diagonal d and off-diagonal e by bisection.
-func minEigTridiag(d, e []float64) (float64, error) {
+// sturm returns the function counting the eigenvalues of the tridiagonal
+// (d, e) below x, and the pivot floor it uses.
+func sturm(d, e []float64) (func(x float64) int, float64) {
 	n := len(d)
-	lo, hi := math.Inf(1), math.Inf(-1)
 	maxe2 := 0.0
-	for i := range n {
-		r := 0.0
-		if i > 0 {
-			r += math.Abs(e[i-1])
-		}
-		if i < n-1 {
-			r += math.Abs(e[i])
-			maxe2 = math.Max(maxe2, e[i]*e[i])
-		}
-		lo = math.Min(lo, d[i]-r)
-		hi = math.Max(hi, d[i]+r)
-	}
-	if !(lo <= hi) || math.IsInf(lo, 0) || math.IsInf(hi, 0) {
-		return 0, fmt.Errorf("%w: non-finite tridiagonal matrix", ErrNaN)
+	for _, v := range e {
+		maxe2 = math.Max(maxe2, v*v)
 	}
 	pivmin := 0x1p-1000 * math.Max(1, maxe2)
-	// below counts the eigenvalues smaller than x (the negative pivots of
-	// T − xI = LDLᵀ).
-	below := func(x float64) int {
+	return func(x float64) int {
 		c := 0
 		q := d[0] - x
 		for i := 0; ; i++ {
@@ -75,18 +68,54 @@ func minEigTridiag(d, e []float64) (float64, error) {
 			}
 			q = d[i+1] - x - e[i]*e[i]/q
 		}
+	}, pivmin
+}
+
+// gershgorin returns an interval holding the tridiagonal's eigenvalues.
+func gershgorin(d, e []float64) (lo, hi float64, err error) {
+	n := len(d)
+	lo, hi = math.Inf(1), math.Inf(-1)
+	for i := range n {
+		r := 0.0
+		if i > 0 {
+			r += math.Abs(e[i-1])
+		}
+		if i < n-1 {
+			r += math.Abs(e[i])
+		}
+		lo = math.Min(lo, d[i]-r)
+		hi = math.Max(hi, d[i]+r)
 	}
+	if !(lo <= hi) || math.IsInf(lo, 0) || math.IsInf(hi, 0) {
+		return 0, 0, fmt.Errorf("%w: non-finite tridiagonal matrix", ErrNaN)
+	}
+	return lo, hi, nil
+}
+
+// bisect returns the k-th smallest eigenvalue (k ≥ 1) in [lo, hi].
+func bisect(below func(float64) int, pivmin float64, k int, lo, hi float64) float64 {
 	const eps = 0x1p-52
 	for range 200 {
 		if hi-lo <= 2*eps*(math.Abs(lo)+math.Abs(hi))+pivmin {
 			break
 		}
 		mid := lo + (hi-lo)/2
-		if below(mid) >= 1 {
+		if below(mid) >= k {
 			hi = mid
 		} else {
 			lo = mid
 		}
 	}
-	return lo + (hi-lo)/2, nil
+	return lo + (hi-lo)/2
+}
+
+// minEigTridiag returns the smallest eigenvalue of the symmetric
+// tridiagonal matrix with diagonal d and off-diagonal e by bisection.
+func minEigTridiag(d, e []float64) (float64, error) {
+	lo, hi, err := gershgorin(d, e)
+	if err != nil {
+		return 0, err
+	}
+	below, pivmin := sturm(d, e)
+	return bisect(below, pivmin, 1, lo, hi), nil
 }

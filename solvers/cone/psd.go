@@ -424,9 +424,7 @@ func (k PSD) Jordan(dst, u, v []float64) error {
 		jordanDiag(dst, k.N, d, u)
 		return checkOut(dst)
 	}
-	var p mat.Dense
-	p.Mul(smat(k.N, u), smat(k.N, v))
-	svecOf(dst, k.N, &p) // the symmetric part of UV is (UV + VU)/2
+	jordanDense(dst, k.N, u, v) // the symmetric part of UV is (UV + VU)/2
 	return checkOut(dst)
 }
 

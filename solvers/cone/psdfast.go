@@ -108,3 +108,39 @@ func congruenceRows(dst []float64, n int, a, at, v, sm, st, ym []float64) {
 		}
 	}
 }
+
+// smatRows writes smat(v) into the n×n row-major x (both triangles).
+func smatRows(x []float64, n int, v []float64) {
+	p := 0
+	for j := range n {
+		for i := j; i < n; i++ {
+			a := v[p]
+			if i != j {
+				a /= math.Sqrt2
+			}
+			x[i*n+j], x[j*n+i] = a, a
+			p++
+		}
+	}
+}
+
+// jordanDense sets dst = svec((UV + VU)/2) for U = smat(u), V = smat(v):
+// P = UV = U Vᵀ by the blocked dot kernel (V is symmetric), then the
+// symmetric part in svec.
+func jordanDense(dst []float64, n int, u, v []float64) {
+	um, vm, c := make([]float64, n*n), make([]float64, n*n), make([]float64, n*n)
+	smatRows(um, n, u)
+	smatRows(vm, n, v)
+	dense.SubABt(c, n, um, n, vm, n, n, n, n) // c = −UV
+	p := 0
+	for j := range n {
+		for i := j; i < n; i++ {
+			if i == j {
+				dst[p] = -c[i*n+i]
+			} else {
+				dst[p] = -math.Sqrt2 * 0.5 * (c[i*n+j] + c[j*n+i])
+			}
+			p++
+		}
+	}
+}

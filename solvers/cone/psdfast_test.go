@@ -56,3 +56,22 @@ func TestPSDFastPaths(t *testing.T) {
 	}
 	require.False(t, jordanDivDiag(make([]float64, 3), 2, []float64{1, -1}, []float64{1, 1, 1}))
 }
+
+// TestJordanDense: the general Jordan product by the dot kernel against
+// gonum's product.
+func TestJordanDense(t *testing.T) {
+	rng := rand.New(rand.NewPCG(63, 64))
+	for trial := range 20 {
+		n := 1 + rng.IntN(30)
+		dim := n * (n + 1) / 2
+		u, v := randVec(rng, dim, 1), randVec(rng, dim, 1)
+		var p mat.Dense
+		p.Mul(smat(n, u), smat(n, v))
+		want := make([]float64, dim)
+		svecOf(want, n, &p)
+		got := make([]float64, dim)
+		jordanDense(got, n, u, v)
+		require.InDeltaSlice(t, want, got, 1e-12*float64(n), "trial %d jordanDense", trial)
+
+	}
+}
