@@ -5,6 +5,8 @@ import (
 	"math"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/optlayers/optlayers/internal/dense"
 )
 
 // MaxPSDOrder is the largest matrix order a PSD cone accepts.
@@ -361,33 +363,31 @@ func (k PSD) MaxStep(s, ds []float64, limit float64) (float64, error) {
 	if err := checkLimit(limit); err != nil {
 		return 0, err
 	}
-	c, err := k.chol(s)
-	if err != nil {
-		return 0, err
-	}
-	var l mat.TriDense
-	c.LTo(&l)
 	n := k.N
-	// M = L⁻¹ ΔS L⁻ᵀ: solve L T = ΔS, then L Mᵀ = Tᵀ.
-	var t, m mat.Dense
-	if err := t.Solve(&l, smat(n, ds)); err != nil {
+	// M = L⁻¹ ΔS L⁻ᵀ by the dense kernels: T = ΔS L⁻ᵀ, then M = Tᵀ L⁻ᵀ.
+	l := make([]float64, n*n)
+	smatRows(l, n, s)
+	if !dense.Cholesky(l, n, n) {
 		return 0, outOfInterior("PSD")
 	}
-	if err := m.Solve(&l, t.T()); err != nil {
-		return 0, outOfInterior("PSD")
+	t := make([]float64, n*n)
+	smatRows(t, n, ds)
+	dense.SolveRowsLowerT(t, n, n, l, n, n)
+	m := make([]float64, n*n)
+	for i := range n {
+		for j := range n {
+			m[j*n+i] = t[i*n+j]
+		}
 	}
-	ms := mat.NewSymDense(n, nil)
+	dense.SolveRowsLowerT(m, n, n, l, n, n)
+	// The symmetric part, upper triangle, its max-norm mc.
+	a := t
 	mc := 0.0
 	for i := range n {
 		for j := i; j < n; j++ {
-			v := 0.5 * (m.At(i, j) + m.At(j, i))
-			ms.SetSym(i, j, v)
+			v := 0.5 * (m[i*n+j] + m[j*n+i])
+			a[i*n+j] = v
 			mc = max(mc, math.Abs(v))
-		}
-	}
-	for i := range n {
-		for j := i; j < n; j++ {
-			ms.SetSym(i, j, flushTiny(ms.At(i, j)/mc)*mc)
 		}
 	}
 	if !(mc > 0) || math.IsInf(mc, 0) {
@@ -396,11 +396,16 @@ func (k PSD) MaxStep(s, ds []float64, limit float64) (float64, error) {
 		}
 		return 0, fmt.Errorf("%w: step direction overflows", ErrNaN)
 	}
-	ms.ScaleSym(1/mc, ms)
-	// λ_min alone, by bisection (minEigSym): gonum v0.17's values-only
+	for i := range n {
+		for j := i; j < n; j++ {
+			a[i*n+j] = flushTiny(a[i*n+j] / mc)
+		}
+	}
+	// λ_min alone, by bisection (minEigTridiag): gonum v0.17's values-only
 	// path (Dsterf) panics on some tridiagonal matrices with tiny entries,
 	// and the full decomposition with vectors costs several times more.
-	lmin, err := minEigSym(ms)
+	d, e := tridiag(n, a)
+	lmin, err := minEigTridiag(d, e)
 	if err != nil {
 		return 0, err
 	}
