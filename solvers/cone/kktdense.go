@@ -105,6 +105,7 @@ type denseKKT struct {
 	atv    [][]float64
 	cols   [][]int
 	nsoc   int
+	sorted bool // the column indices of every row are increasing
 
 	ld     int       // n + dense.UpperPad
 	h, fac []float64 // H (upper triangle) and its factor
@@ -186,9 +187,13 @@ func newDenseKKT(eq *equilibration, blocks []block, workers int) *denseKKT {
 	k := &denseKKT{n: n, m: m, eq: eq, ld: n + dense.UpperPad, workers: workers}
 	acp, ari, av := eq.at.Raw()
 	k.atv, k.cols = make([][]float64, m), make([][]int, m)
+	k.sorted = true
 	for i := range m {
 		k.atv[i] = av[acp[i]:acp[i+1]]
 		k.cols[i] = ari[acp[i]:acp[i+1]]
+		for q := acp[i] + 1; q < acp[i+1]; q++ {
+			k.sorted = k.sorted && ari[q-1] < ari[q]
+		}
 	}
 	pos := make([]int, n)
 	k.byLo = make([]int, m+1)
@@ -459,20 +464,24 @@ func (k *denseKKT) psdColumns(db *dblock, sc *psdScaling, c0, c1 int, scr []floa
 				st[j*nn+i] = sm[i*nn+j]
 			}
 		}
+		// The upper triangle of −Y (row blocks from the diagonal on), read
+		// by rows j as the svec's column j (Y is symmetric).
 		clear(ym)
 		const rb = 12
 		for i0 := 0; i0 < nn; i0 += rb {
 			i1 := min(i0+rb, nn)
-			dense.SubABt(ym[i0*nn:], nn, bm[i0*nn:], nn, st, nn, i1-i0, i1, nn)
+			dense.SubABt(ym[i0*nn+i0:], nn, bm[i0*nn:], nn, st[i0*nn:], nn, i1-i0, nn-i0, nn)
 		}
 		row := db.abarT[c*d : (c+1)*d]
-		for p := range d {
-			i, j := pi[p], pj[p]
-			v := -ym[i*nn+j]
-			if i != j {
-				v *= s2
+		p := 0
+		for j := range nn {
+			yj := ym[j*nn+j : j*nn+nn]
+			row[p] = -yj[0]
+			out := row[p+1 : p+len(yj)]
+			for t, v := range yj[1:] {
+				out[t] = -s2 * v
 			}
-			row[p] = v
+			p += len(yj)
 		}
 	}
 }
@@ -493,7 +502,20 @@ func svecIndex(n int) (pi, pj []int) {
 // addRowProducts adds coef·ã_iã_iᵀ to the upper triangle of H.
 func (k *denseKKT) addRowProducts(i int, coef float64) {
 	cols, vals := k.cols[i], k.atv[i]
+	vals = vals[:len(cols)]
 	h, ld := k.h, k.ld
+	if k.sorted {
+		for a, ca := range cols {
+			va := coef * vals[a]
+			row := h[ca*ld : ca*ld+k.n]
+			cb, vb := cols[a:], vals[a:]
+			vb = vb[:len(cb)]
+			for t, c := range cb {
+				row[c] += va * vb[t]
+			}
+		}
+		return
+	}
 	for a, ca := range cols {
 		va := coef * vals[a]
 		for b := a; b < len(cols); b++ {
@@ -504,6 +526,26 @@ func (k *denseKKT) addRowProducts(i int, coef float64) {
 				h[cb*ld+ca] += va * vals[b]
 			}
 		}
+	}
+}
+
+// rowDot returns ã_i·x.
+func (k *denseKKT) rowDot(i int, x []float64) float64 {
+	cols, vals := k.cols[i], k.atv[i]
+	vals = vals[:len(cols)]
+	s := 0.0
+	for q, c := range cols {
+		s += vals[q] * x[c]
+	}
+	return s
+}
+
+// rowAxpy adds t·ã_i to dst.
+func (k *denseKKT) rowAxpy(i int, t float64, dst []float64) {
+	cols, vals := k.cols[i], k.atv[i]
+	vals = vals[:len(cols)]
+	for q, c := range cols {
+		dst[c] += t * vals[q]
 	}
 }
 
@@ -698,11 +740,7 @@ func (k *denseKKT) applyAbar(dst, x []float64) {
 		}
 		t := dst[bk.lo:bk.hi]
 		for i := bk.lo; i < bk.hi; i++ {
-			s := 0.0
-			for q, c := range k.cols[i] {
-				s += k.atv[i][q] * x[c]
-			}
-			t[i-bk.lo] = s
+			t[i-bk.lo] = k.rowDot(i, x)
 		}
 		switch db.kind {
 		case dbDiag:
@@ -749,12 +787,8 @@ func (k *denseKKT) addAbarT(dst, y []float64) {
 			copy(t[bk.lo:bk.hi], y[bk.lo:bk.hi])
 		}
 		for i := bk.lo; i < bk.hi; i++ {
-			ti := t[i]
-			if ti == 0 {
-				continue
-			}
-			for q, c := range k.cols[i] {
-				dst[c] += ti * k.atv[i][q]
+			if ti := t[i]; ti != 0 {
+				k.rowAxpy(i, ti, dst)
 			}
 		}
 	}
