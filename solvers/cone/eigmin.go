@@ -119,3 +119,108 @@ func minEigTridiag(d, e []float64) (float64, error) {
 	below, pivmin := sturm(d, e)
 	return bisect(below, pivmin, 1, lo, hi), nil
 }
+
+// tridiagEigenvalues overwrites d with the eigenvalues (unsorted) of the
+// symmetric tridiagonal matrix (d, e) by the implicit QL iteration with
+// Wilkinson's shift, without eigenvectors (Golub and Van Loan, Matrix
+// Computations, §8.3; the QL form of EISPACK's tql1): O(n²) in all. It
+// reports false if an eigenvalue needs more than 60 iterations.
+func tridiagEigenvalues(d, e []float64) bool {
+	n := len(d)
+	if n <= 1 {
+		return true
+	}
+	f := make([]float64, n) // f[i] couples rows i and i+1; f[n−1] = 0
+	copy(f, e)
+	const eps = 0x1p-52
+	for l := 0; l < n; l++ {
+		for iter := 0; ; iter++ {
+			// The first negligible coupling at or after l splits off the
+			// block l…m.
+			m := l
+			for ; m < n-1; m++ {
+				if math.Abs(f[m]) <= eps*(math.Abs(d[m])+math.Abs(d[m+1])) {
+					break
+				}
+			}
+			if m == l {
+				break
+			}
+			if iter == 60 {
+				return false
+			}
+			// Wilkinson shift from the leading 2×2 of the block.
+			g := (d[l+1] - d[l]) / (2 * f[l])
+			r := math.Hypot(g, 1)
+			g = d[m] - d[l] + f[l]/(g+math.Copysign(r, g))
+			s, c, p := 1.0, 1.0, 0.0
+			deflated := false
+			for i := m - 1; i >= l; i-- {
+				a := s * f[i]
+				b := c * f[i]
+				r = math.Hypot(a, g)
+				f[i+1] = r
+				if r == 0 { // underflow: the block splits at i+1
+					d[i+1] -= p
+					f[m] = 0
+					deflated = true
+					break
+				}
+				s, c = a/r, g/r
+				g = d[i+1] - p
+				r = (d[i]-g)*s + 2*c*b
+				p = s * r
+				d[i+1] = g + p
+				g = c*r - b
+			}
+			if deflated {
+				continue
+			}
+			d[l] -= p
+			f[l] = g
+			f[m] = 0
+		}
+	}
+	for _, v := range d {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// eigenvaluesSvec returns the eigenvalues of smat(v) (unsorted): scaled
+// to unit max-norm, tridiagonalized and iterated by tridiagEigenvalues,
+// scaled back.
+func eigenvaluesSvec(n int, v []float64) ([]float64, error) {
+	sc := 0.0
+	for _, x := range v {
+		sc = math.Max(sc, math.Abs(x))
+	}
+	if math.IsNaN(sc) || math.IsInf(sc, 0) {
+		return nil, fmt.Errorf("%w: non-finite matrix", ErrNaN)
+	}
+	if n == 0 || sc == 0 {
+		return make([]float64, n), nil
+	}
+	a := make([]float64, n*n)
+	p := 0
+	for j := range n {
+		for i := j; i < n; i++ {
+			x := v[p] / sc
+			if i != j {
+				x /= math.Sqrt2
+			}
+			a[j*n+i] = flushTiny(x) // upper triangle: row j, column i ≥ j
+			p++
+		}
+	}
+	d, e := tridiag(n, a)
+	if !tridiagEigenvalues(d, e) {
+		return nil, fmt.Errorf("%w: tridiagonal QL iteration", ErrNotConverged)
+	}
+	for i := range d {
+		d[i] *= sc
+	}
+	return d, nil
+}

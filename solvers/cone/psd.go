@@ -258,7 +258,9 @@ func (k PSD) Dist(y []float64) (float64, error) {
 	if err := k.check(nil, y); err != nil {
 		return 0, err
 	}
-	lam, _, err := k.eig(y)
+	// Eigenvalues alone (eigenvaluesSvec: no eigenvectors, and not
+	// gonum's values-only path, which panics on some inputs).
+	lam, err := eigenvaluesSvec(k.N, y)
 	if err != nil {
 		return 0, err
 	}
@@ -476,59 +478,63 @@ func (k PSD) Scaling(s, z []float64) (Scaling, error) {
 	if err := k.check(nil, s, z); err != nil {
 		return nil, err
 	}
-	cs, err := k.chol(s)
-	if err != nil {
-		return nil, err
-	}
-	cz, err := k.chol(z)
-	if err != nil {
-		return nil, err
-	}
 	n := k.N
-	var ls, lz mat.TriDense
-	cs.LTo(&ls)
-	cz.LTo(&lz)
-	var p mat.Dense
-	p.Mul(lz.T(), &ls)
+	// The Cholesky factors (row-major, strict upper triangle zeroed) and
+	// the products by the dense kernels (products A·B as A·(Bᵀ)ᵀ).
+	ls, lz := make([]float64, n*n), make([]float64, n*n)
+	smatRows(ls, n, s)
+	smatRows(lz, n, z)
+	if !dense.Cholesky(ls, n, n) || !dense.Cholesky(lz, n, n) {
+		return nil, outOfInterior("PSD")
+	}
+	for i := range n {
+		clear(ls[i*n+i+1 : i*n+n])
+		clear(lz[i*n+i+1 : i*n+n])
+	}
+	lst, lzt := transposed(ls, n), transposed(lz, n)
+	pm := make([]float64, n*n)
+	dense.SubABt(pm, n, lzt, n, lst, n, n, n, n) // −L_zᵀL_s
+	for i := range pm {
+		pm[i] = -pm[i]
+	}
 	var svd mat.SVD
-	if !svd.Factorize(&p, mat.SVDFull) {
+	if !svd.Factorize(mat.NewDense(n, n, pm), mat.SVDFull) {
 		return nil, fmt.Errorf("%w: SVD", ErrNotConverged)
 	}
 	lam := svd.Values(nil)
-	var v mat.Dense
-	svd.VTo(&v)
 	for _, l := range lam {
 		if !(l > 0) {
 			return nil, outOfInterior("PSD")
 		}
 	}
-	r := mat.NewDense(n, n, nil)
-	r.Mul(&ls, &v)
-	rinv := mat.NewDense(n, n, nil)
-	for j := range n {
-		c := 1 / math.Sqrt(lam[j])
-		for i := range n {
-			r.Set(i, j, r.At(i, j)*c)
-		}
-	}
-	// R⁻¹ = diag(λ)^{−1/2} Uᵀ L_zᵀ (from L_zᵀL_s = U diag(λ) Vᵀ), a
-	// product instead of an inversion of R.
-	var u, lu mat.Dense
+	var v, u mat.Dense
+	svd.VTo(&v)
 	svd.UTo(&u)
-	lu.Mul(&lz, &u) // (L_z U)ᵀ = Uᵀ L_zᵀ
+	_, vt := rowMajor(&v, n)
+	_, ut := rowMajor(&u, n)
+	// R = L_s V diag(λ)^{−1/2}.
+	rd := make([]float64, n*n)
+	dense.SubABt(rd, n, ls, n, vt, n, n, n, n)
+	// R⁻¹ = diag(λ)^{−1/2} Uᵀ L_zᵀ = diag(λ)^{−1/2} (L_z U)ᵀ (from L_zᵀL_s =
+	// U diag(λ) Vᵀ), a product instead of an inversion of R.
+	lu := make([]float64, n*n)
+	dense.SubABt(lu, n, lz, n, ut, n, n, n, n)
+	rid := make([]float64, n*n)
 	for i := range n {
 		c := 1 / math.Sqrt(lam[i])
 		for j := range n {
-			rinv.Set(i, j, lu.At(j, i)*c)
+			rd[j*n+i] *= -c
+			rid[i*n+j] = -lu[j*n+i] * c
 		}
 	}
+	r, rinv := mat.NewDense(n, n, rd), mat.NewDense(n, n, rid)
 	sc := &psdScaling{n: n, r: r, rinv: rinv, lam: make([]float64, k.Dim())}
-	sc.rm, sc.rt = rowMajor(r, n)
-	sc.ri, sc.rit = rowMajor(rinv, n)
+	sc.rm, sc.rt = rd, transposed(rd, n)
+	sc.ri, sc.rit = rid, transposed(rid, n)
 	if err := Svec(sc.lam, diagSym(lam)); err != nil {
 		return nil, err
 	}
-	if err := checkOut(r.RawMatrix().Data, rinv.RawMatrix().Data, sc.lam); err != nil {
+	if err := checkOut(rd, rid, sc.lam); err != nil {
 		return nil, err
 	}
 	return sc, nil
@@ -565,6 +571,17 @@ func (p *psdScaling) Apply(dst, v []float64)     { p.congruence(dst, p.ri, p.rit
 func (p *psdScaling) ApplyT(dst, v []float64)    { p.congruence(dst, p.rit, p.ri, v) }
 func (p *psdScaling) ApplyInv(dst, v []float64)  { p.congruence(dst, p.rm, p.rt, v) }
 func (p *psdScaling) ApplyInvT(dst, v []float64) { p.congruence(dst, p.rt, p.rm, v) }
+
+// transposed returns the transpose of the n×n row-major a.
+func transposed(a []float64, n int) []float64 {
+	t := make([]float64, n*n)
+	for i := range n {
+		for j := range n {
+			t[j*n+i] = a[i*n+j]
+		}
+	}
+	return t
+}
 
 // rowMajor returns the n×n m and its transpose as row-major slices.
 func rowMajor(m *mat.Dense, n int) (a, at []float64) {
