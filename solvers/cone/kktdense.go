@@ -459,11 +459,7 @@ func (k *denseKKT) psdColumns(db *dblock, sc *psdScaling, c0, c1 int, scr []floa
 			}
 			dense.Axpy(x, bt[j*nn:(j+1)*nn], sm[i*nn:(i+1)*nn])
 		}
-		for i := range nn {
-			for j := range nn {
-				st[j*nn+i] = sm[i*nn+j]
-			}
-		}
+		transposeInto(st, sm, nn)
 		// The upper triangle of −Y (row blocks from the diagonal on), read
 		// by rows j as the svec's column j (Y is symmetric).
 		clear(ym)

@@ -376,11 +376,7 @@ func (k PSD) MaxStep(s, ds []float64, limit float64) (float64, error) {
 	smatRows(t, n, ds)
 	dense.SolveRowsLowerT(t, n, n, l, n, n)
 	m := make([]float64, n*n)
-	for i := range n {
-		for j := range n {
-			m[j*n+i] = t[i*n+j]
-		}
-	}
+	transposeInto(m, t, n)
 	dense.SolveRowsLowerT(m, n, n, l, n, n)
 	// The symmetric part, upper triangle, its max-norm mc.
 	a := t
@@ -575,11 +571,7 @@ func (p *psdScaling) ApplyInvT(dst, v []float64) { p.congruence(dst, p.rt, p.rm,
 // transposed returns the transpose of the n×n row-major a.
 func transposed(a []float64, n int) []float64 {
 	t := make([]float64, n*n)
-	for i := range n {
-		for j := range n {
-			t[j*n+i] = a[i*n+j]
-		}
-	}
+	transposeInto(t, a, n)
 	return t
 }
 

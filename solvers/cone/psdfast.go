@@ -85,11 +85,7 @@ func congruenceRows(dst []float64, n int, a, at, v, sm, st, ym []float64) {
 			dense.Axpy(x, at[j*n:(j+1)*n], sm[i*n:(i+1)*n])
 		}
 	}
-	for i := range n {
-		for j := range n {
-			st[j*n+i] = sm[i*n+j]
-		}
-	}
+	transposeInto(st, sm, n)
 	clear(ym)
 	const rb = 12
 	for i0 := 0; i0 < n; i0 += rb {
@@ -141,6 +137,26 @@ func jordanDense(dst []float64, n int, u, v []float64) {
 				dst[p] = -math.Sqrt2 * 0.5 * (c[i*n+j] + c[j*n+i])
 			}
 			p++
+		}
+	}
+}
+
+// transposeInto sets dst = srcᵀ for the n×n row-major src, by 4×4 tiles
+// (four rows read and four columns written per step).
+func transposeInto(dst, src []float64, n int) {
+	dst, src = dst[:n*n], src[:n*n]
+	i := 0
+	for ; i+4 <= n; i += 4 {
+		r0, r1, r2, r3 := src[i*n:(i+1)*n], src[(i+1)*n:(i+2)*n], src[(i+2)*n:(i+3)*n], src[(i+3)*n:(i+4)*n]
+		r1, r2, r3 = r1[:len(r0)], r2[:len(r0)], r3[:len(r0)]
+		for j, a := range r0 {
+			d := dst[j*n+i : j*n+i+4]
+			d[0], d[1], d[2], d[3] = a, r1[j], r2[j], r3[j]
+		}
+	}
+	for ; i < n; i++ {
+		for j, a := range src[i*n : (i+1)*n] {
+			dst[j*n+i] = a
 		}
 	}
 }

@@ -75,3 +75,19 @@ func TestJordanDense(t *testing.T) {
 
 	}
 }
+
+// TestTransposeInto: the tiled transpose against the definition, at
+// orders with and without a remainder of the tiles.
+func TestTransposeInto(t *testing.T) {
+	rng := rand.New(rand.NewPCG(65, 66))
+	for _, n := range []int{1, 3, 4, 5, 8, 13, 60} {
+		a := randVec(rng, n*n, 1)
+		got := make([]float64, n*n)
+		transposeInto(got, a, n)
+		for i := range n {
+			for j := range n {
+				require.Equal(t, a[i*n+j], got[j*n+i], "n=%d (%d,%d)", n, i, j)
+			}
+		}
+	}
+}
