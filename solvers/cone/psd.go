@@ -555,12 +555,12 @@ type psdScaling struct {
 func (p *psdScaling) Dim() int          { return len(p.lam) }
 func (p *psdScaling) Lambda() []float64 { return p.lam }
 
-// congruence sets dst = svec(A X Aᵀ) with X = smat(v), A and Aᵀ
-// row-major (congruenceRows).
+// congruence sets dst = svec(A X Aᵀ) with X = smat(v), A row-major (at
+// = Aᵀ unused: congruenceDense, for the dense v of the iteration).
 func (p *psdScaling) congruence(dst []float64, a, at, v []float64) {
 	n := p.n
-	sm, st, ym := make([]float64, n*n), make([]float64, n*n), make([]float64, n*n)
-	congruenceRows(dst, n, a, at, v, sm, st, ym)
+	x, t, y := make([]float64, n*n), make([]float64, n*n), make([]float64, n*n)
+	congruenceDense(dst, n, a, v, x, t, y)
 }
 
 func (p *psdScaling) Apply(dst, v []float64)     { p.congruence(dst, p.ri, p.rit, v) }

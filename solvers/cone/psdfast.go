@@ -160,3 +160,28 @@ func transposeInto(dst, src []float64, n int) {
 		}
 	}
 }
+
+// congruenceDense is congruenceRows for a dense v: P = A X by the dot
+// kernel (X symmetric: A Xᵀ), then the upper triangle of P Aᵀ (two sign
+// flips of SubABt cancel). x, p and y are n×n scratch.
+func congruenceDense(dst []float64, n int, a, v, x, p, y []float64) {
+	smatRows(x, n, v)
+	clear(p)
+	dense.SubABt(p, n, a, n, x, n, n, n, n) // −A X
+	clear(y)
+	const rb = 12
+	for i0 := 0; i0 < n; i0 += rb {
+		i1 := min(i0+rb, n)
+		dense.SubABt(y[i0*n+i0:], n, p[i0*n:], n, a[i0*n:], n, i1-i0, n-i0, n)
+	}
+	q := 0
+	for j := range n {
+		yj := y[j*n+j : j*n+n]
+		dst[q] = yj[0]
+		out := dst[q+1 : q+len(yj)]
+		for t, w := range yj[1:] {
+			out[t] = math.Sqrt2 * w
+		}
+		q += len(yj)
+	}
+}

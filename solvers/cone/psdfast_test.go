@@ -53,6 +53,8 @@ func TestPSDFastPaths(t *testing.T) {
 		sm, st, ym := make([]float64, n*n), make([]float64, n*n), make([]float64, n*n)
 		congruenceRows(got, n, ar, at, v, sm, st, ym)
 		require.InDeltaSlice(t, want, got, 1e-11*float64(n), "trial %d congruenceRows", trial)
+		congruenceDense(got, n, ar, v, sm, st, ym)
+		require.InDeltaSlice(t, want, got, 1e-11*float64(n), "trial %d congruenceDense", trial)
 	}
 	require.False(t, jordanDivDiag(make([]float64, 3), 2, []float64{1, -1}, []float64{1, 1, 1}))
 }
