@@ -37,6 +37,17 @@ import (
 // 1e-8 and dynamic regularization of tiny pivots, and every solve is
 // refined against the unregularized matrix by sparse.LDL and then by
 // flexible GMRES (refine).
+//
+// Two paths solve this system. The sparse one above; and, when the
+// reduced matrix Q̃ + ĀᵀĀ is dense enough to make a sparse factorization
+// pointless (useDenseKKT: the Schur complements of SOCPs and SDPs with
+// dense blocks), the dense normal equations of kktdense.go — the ũ rows
+// eliminated as in CVXOPT, Q̃ + Ā_cᵀĀ_c formed densely (low-rank terms
+// for second-order blocks, blocked products for PSD blocks) and factored
+// by Cholesky, equality rows by their Schur complement, refined by the
+// same flexible GMRES against the unregularized scaled KKT operator. A
+// failed dense factorization hands the current scaling over to the
+// sparse path (toSparse) for the rest of the solve.
 
 // block kinds.
 const (

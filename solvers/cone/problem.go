@@ -104,7 +104,8 @@ type Settings struct {
 	// WarmStart, if non-nil, is the starting point.
 	WarmStart *Start
 	// Workers is the number of goroutines of the sparse factorization
-	// (sparse.LDLSettings.Workers); 0 means GOMAXPROCS.
+	// (sparse.LDLSettings.Workers) and of the PSD products of the dense
+	// normal equations; 0 means GOMAXPROCS.
 	Workers int
 	// Logger, if non-nil, receives a Debug record per iteration and an
 	// Info record per stage.

@@ -367,15 +367,17 @@ func (k PSD) MaxStep(s, ds []float64, limit float64) (float64, error) {
 	}
 	n := k.N
 	// M = L⁻¹ ΔS L⁻ᵀ by the dense kernels: T = ΔS L⁻ᵀ, then M = Tᵀ L⁻ᵀ.
-	l := make([]float64, n*n)
+	buf := getScratch(n*n, 3)
+	defer putScratch(buf)
+	l := (*buf)[:n*n]
 	smatRows(l, n, s)
 	if !dense.Cholesky(l, n, n) {
 		return 0, outOfInterior("PSD")
 	}
-	t := make([]float64, n*n)
+	t := (*buf)[n*n : 2*n*n]
 	smatRows(t, n, ds)
 	dense.SolveRowsLowerT(t, n, n, l, n, n)
-	m := make([]float64, n*n)
+	m := (*buf)[2*n*n:]
 	transposeInto(m, t, n)
 	dense.SolveRowsLowerT(m, n, n, l, n, n)
 	// The symmetric part, upper triangle, its max-norm mc.
@@ -559,8 +561,10 @@ func (p *psdScaling) Lambda() []float64 { return p.lam }
 // = Aᵀ unused: congruenceDense, for the dense v of the iteration).
 func (p *psdScaling) congruence(dst []float64, a, at, v []float64) {
 	n := p.n
-	x, t, y := make([]float64, n*n), make([]float64, n*n), make([]float64, n*n)
-	congruenceDense(dst, n, a, v, x, t, y)
+	buf := getScratch(n*n, 3)
+	defer putScratch(buf)
+	b := *buf
+	congruenceDense(dst, n, a, v, b[:n*n], b[n*n:2*n*n], b[2*n*n:])
 }
 
 func (p *psdScaling) Apply(dst, v []float64)     { p.congruence(dst, p.ri, p.rit, v) }

@@ -2,6 +2,7 @@ package cone
 
 import (
 	"math"
+	"sync"
 
 	"github.com/optlayers/optlayers/internal/dense"
 )
@@ -124,7 +125,10 @@ func smatRows(x []float64, n int, v []float64) {
 // P = UV = U Vᵀ by the blocked dot kernel (V is symmetric), then the
 // symmetric part in svec.
 func jordanDense(dst []float64, n int, u, v []float64) {
-	um, vm, c := make([]float64, n*n), make([]float64, n*n), make([]float64, n*n)
+	buf := getScratch(n*n, 3)
+	defer putScratch(buf)
+	um, vm, c := (*buf)[:n*n], (*buf)[n*n:2*n*n], (*buf)[2*n*n:]
+	clear(c)
 	smatRows(um, n, u)
 	smatRows(vm, n, v)
 	dense.SubABt(c, n, um, n, vm, n, n, n, n) // c = −UV
@@ -185,3 +189,21 @@ func congruenceDense(dst []float64, n int, a, v, x, p, y []float64) {
 		q += len(yj)
 	}
 }
+
+// scratchPool recycles the n×n scratch matrices of the PSD operations
+// (several per interior-point iteration; a pool rather than buffers in
+// the scaling, which a Solution's derivatives may use concurrently).
+var scratchPool sync.Pool
+
+// getScratch returns k zeroed-or-not slices of length l (the callers
+// overwrite or clear them); putScratch returns them.
+func getScratch(l, k int) *[]float64 {
+	if p, ok := scratchPool.Get().(*[]float64); ok && cap(*p) >= l*k {
+		*p = (*p)[:l*k]
+		return p
+	}
+	b := make([]float64, l*k)
+	return &b
+}
+
+func putScratch(p *[]float64) { scratchPool.Put(p) }
