@@ -127,6 +127,10 @@ type denseKKT struct {
 	t1, t2   []float64
 	nfact    int
 	byLo     []int // block index by first row
+	// cached: the output of the last prec while t1 holds its Ā x (a
+	// product the refinement's next mul of the same vector reuses; reset
+	// by every mul).
+	cached []float64
 }
 
 // useDenseKKT is the rule of the dense path (see above).
@@ -802,7 +806,13 @@ func (k *denseKKT) mul(dst, src []float64) {
 		clear(dx)
 	}
 	k.addAbarT(dx, u)
-	k.applyAbar(du, x)
+	if k.cached != nil && &src[0] == &k.cached[0] {
+		// src is the output of the last prec, unchanged: its Ā x is t1.
+		copy(du, k.t1)
+	} else {
+		k.applyAbar(du, x)
+	}
+	k.cached = nil
 	for _, db := range k.blocks {
 		if db.kind < 0 {
 			continue
@@ -850,6 +860,7 @@ func (k *denseKKT) prec(dst, src []float64) error {
 		}
 		du[i] = t[i] - ru[i]
 	}
+	k.cached = dst // t1 holds Ā dx for the next mul of dst
 	return nil
 }
 
@@ -858,6 +869,7 @@ func (k *denseKKT) solve(dx, du, rx, ru []float64) error {
 	n := k.n
 	copy(k.rhs[:n], rx)
 	copy(k.rhs[n:], ru)
+	k.cached = nil
 	if err := k.prec(k.sol, k.rhs); err != nil {
 		return err
 	}
