@@ -477,9 +477,15 @@ func (k PSD) Scaling(s, z []float64) (Scaling, error) {
 		return nil, err
 	}
 	n := k.N
+	nn := n * n
 	// The Cholesky factors (row-major, strict upper triangle zeroed) and
-	// the products by the dense kernels (products A·B as A·(Bᵀ)ᵀ).
-	ls, lz := make([]float64, n*n), make([]float64, n*n)
+	// the products by the dense kernels (products A·B as A·(Bᵀ)ᵀ); the
+	// scratch from the pool.
+	buf := getScratch(nn, 7)
+	defer putScratch(buf)
+	b := *buf
+	ls, lz, lst, lzt := b[:nn], b[nn:2*nn], b[2*nn:3*nn], b[3*nn:4*nn]
+	pm, vt, ut := b[4*nn:5*nn], b[5*nn:6*nn], b[6*nn:7*nn]
 	smatRows(ls, n, s)
 	smatRows(lz, n, z)
 	if !dense.Cholesky(ls, n, n) || !dense.Cholesky(lz, n, n) {
@@ -489,12 +495,11 @@ func (k PSD) Scaling(s, z []float64) (Scaling, error) {
 		clear(ls[i*n+i+1 : i*n+n])
 		clear(lz[i*n+i+1 : i*n+n])
 	}
-	lst, lzt := transposed(ls, n), transposed(lz, n)
-	pm := make([]float64, n*n)
+	transposeInto(lst, ls, n)
+	transposeInto(lzt, lz, n)
+	clear(pm)
 	dense.SubABt(pm, n, lzt, n, lst, n, n, n, n) // −L_zᵀL_s
-	for i := range pm {
-		pm[i] = -pm[i]
-	}
+	// (the SVD of −P: the same V and λ, −U)
 	var svd mat.SVD
 	if !svd.Factorize(mat.NewDense(n, n, pm), mat.SVDFull) {
 		return nil, fmt.Errorf("%w: SVD", ErrNotConverged)
@@ -508,21 +513,23 @@ func (k PSD) Scaling(s, z []float64) (Scaling, error) {
 	var v, u mat.Dense
 	svd.VTo(&v)
 	svd.UTo(&u)
-	_, vt := rowMajor(&v, n)
-	_, ut := rowMajor(&u, n)
+	transposeDense(vt, &v, n)
+	transposeDense(ut, &u, n)
 	// R = L_s V diag(λ)^{−1/2}.
-	rd := make([]float64, n*n)
-	dense.SubABt(rd, n, ls, n, vt, n, n, n, n)
+	rd := make([]float64, nn)
+	dense.SubABt(rd, n, ls, n, vt, n, n, n, n) // −L_s V
 	// R⁻¹ = diag(λ)^{−1/2} Uᵀ L_zᵀ = diag(λ)^{−1/2} (L_z U)ᵀ (from L_zᵀL_s =
-	// U diag(λ) Vᵀ), a product instead of an inversion of R.
-	lu := make([]float64, n*n)
+	// U diag(λ) Vᵀ), a product instead of an inversion of R. With the SVD
+	// of −P, −U in place of U: L_z(−U) is +(L_z U) after SubABt's sign.
+	lu := pm
+	clear(lu)
 	dense.SubABt(lu, n, lz, n, ut, n, n, n, n)
-	rid := make([]float64, n*n)
+	rid := make([]float64, nn)
 	for i := range n {
 		c := 1 / math.Sqrt(lam[i])
 		for j := range n {
 			rd[j*n+i] *= -c
-			rid[i*n+j] = -lu[j*n+i] * c
+			rid[i*n+j] = lu[j*n+i] * c
 		}
 	}
 	r, rinv := mat.NewDense(n, n, rd), mat.NewDense(n, n, rid)
@@ -577,6 +584,16 @@ func transposed(a []float64, n int) []float64 {
 	t := make([]float64, n*n)
 	transposeInto(t, a, n)
 	return t
+}
+
+// transposeDense writes the transpose of the n×n m into dst (row-major).
+func transposeDense(dst []float64, m *mat.Dense, n int) {
+	raw := m.RawMatrix()
+	for i := range n {
+		for j, v := range raw.Data[i*raw.Stride : i*raw.Stride+n] {
+			dst[j*n+i] = v
+		}
+	}
 }
 
 // rowMajor returns the n×n m and its transpose as row-major slices.
