@@ -38,9 +38,10 @@ import (
 //     grows like w̄₀⁴), so the split cancels nothing;
 //   - a PSD block: Ā_b = W Ã_b column by column, W(X) = BXBᵀ with B = R⁻¹
 //     of the Nesterov–Todd scaling: for the column X_c = smat(Ã_b e_c),
-//     sparse, S = X_cBᵀ by rows (nnz(X_c)·N), then the lower triangle of
-//     B Sᵀᵀ by the blocked dot kernel (N³/2), then H += Ā_bᵀĀ_b by the
-//     Gram kernel (|U|²d/2). Ā_b is kept (as Ā_bᵀ, |U|×d) for the operator.
+//     sparse, S = X_cBᵀ by rows (nnz(X_c)·N), then the upper triangle of
+//     Y = B S = B(Sᵀ)ᵀ by the blocked dot kernel (N³/2), then
+//     H += Ā_bᵀĀ_b by the same kernel as a Gram product (|U|²d/2). Ā_b is
+//     kept (as Ā_bᵀ, |U|×d) for the operator of the refinement.
 //   - any other dense W (not used by Solve's symmetric cones, kept for the
 //     identity of the starting point): Ā_b = W Ã_b densely.
 //
@@ -50,11 +51,11 @@ import (
 // quarter of the upper triangle of the reduced matrix: then the reduced
 // matrix is dense or fills in, and the dense Cholesky at n³/6 flops
 // beats the sparse LDLᵀ of the (n+m)-order KKT matrix. A failed dense
-// factorization (H + δI, δ = 1e-8, or S not numerically positive
-// definite: a pivot lost to rounding when H spans too many orders of
-// magnitude) switches the solve to the sparse path for good, which
-// keeps the ill-conditioning in the quasi-definite KKT form and
-// regularizes tiny pivots dynamically.
+// factorization (H not numerically positive definite even with the
+// diagonal shifts of factor, or S not: a pivot lost to rounding when H
+// spans too many orders of magnitude) switches the solve to the sparse
+// path for good (toSparse), which keeps the ill-conditioning in the
+// quasi-definite KKT form and regularizes tiny pivots dynamically.
 
 // denseMaxOrder bounds the order of the dense normal equations (memory
 // 8·n² bytes for H and as much for its factor).
@@ -135,7 +136,7 @@ type denseKKT struct {
 
 // useDenseKKT is the rule of the dense path (see above).
 func useDenseKKT(eq *equilibration, blocks []block) bool {
-	n, m := len(eq.p), len(eq.b)
+	n := len(eq.p)
 	nz := 0
 	for _, bk := range blocks {
 		switch bk.kind {
@@ -179,7 +180,6 @@ func useDenseKKT(eq *equilibration, blocks []block) bool {
 			est += float64(u) * float64(u+1) / 2
 		}
 	}
-	_ = m
 	return est >= float64(nr)*float64(nr+1)/8
 }
 
@@ -690,7 +690,7 @@ func (k *denseKKT) factor() error {
 		}
 		tau = math.Pow(10, float64(2*try-13))
 	}
-	k.reg = reg + tau*maxd
+	k.reg = reg + tau*maxd // the largest diagonal shift, for the record
 	dense.ReciprocalDiagonal(k.inv, k.fac, ld)
 	p := len(k.zero)
 	if p == 0 {
