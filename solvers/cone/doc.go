@@ -112,8 +112,8 @@
 //
 // # The conic interior-point solver
 //
-// Solve (solve.go, ipm.go, kkt.go, equilibrate.go, certificate.go)
-// solves the Problem
+// Solve (solve.go, ipm.go, kkt.go, kktdense.go, equilibrate.go,
+// certificate.go) solves the Problem
 //
 //	minimize ½xᵀQx + pᵀx  subject to  Ax + s = b,  s ∈ K,
 //

@@ -155,12 +155,12 @@ func newIPM(ctx context.Context, pb *Problem, set Settings, blocks []block) (*ip
 		switch {
 		case bk.kind == bkNonneg:
 			w.st[i].w, w.st[i].wi = make([]float64, d), make([]float64, d)
-		case bk.dense():
+		case bk.dense() && bk.kind != bkPSD: // PSD: W lives in the block's Scaling
 			w.st[i].w, w.st[i].wi = make([]float64, d*d), make([]float64, d*d)
 		}
 	}
 	w.trialS, w.trialZ = make([]float64, maxd), make([]float64, maxd)
-	k, err := newKKT(w.eq, blocks, set.Workers)
+	k, err := newKKT(w.eq, blocks, set.Workers, set.kkt)
 	if err != nil {
 		return nil, err
 	}
@@ -204,6 +204,8 @@ func (w *ipm) identityW() {
 				st.w[j], st.wi[j] = 1, 1
 			}
 			w.kkt.setDiagW(bk, st.w)
+		case bk.kind == bkPSD:
+			w.kkt.setPSDIdentity(i, bk)
 		case bk.dense():
 			clear(st.w)
 			clear(st.wi)
@@ -479,6 +481,11 @@ func (w *ipm) updateScaling() error {
 			}
 			st.sc = sc
 			socW(st.w, st.wi, sc.(*socScaling))
+			if !finite(st.w) || !finite(st.wi) {
+				return fmt.Errorf("block %d: %w: scaling overflows", i, ErrNaN)
+			}
+			w.kkt.setSOCW(i, bk, sc.(*socScaling), st.w)
+			continue
 		case bkPSD:
 			sc, err := bk.c.Scaling(s, z)
 			if err != nil {

@@ -37,6 +37,17 @@ import (
 // 1e-8 and dynamic regularization of tiny pivots, and every solve is
 // refined against the unregularized matrix by sparse.LDL and then by
 // flexible GMRES (refine).
+//
+// Two paths solve this system. The sparse one above; and, when the
+// reduced matrix Q̃ + ĀᵀĀ is dense enough to make a sparse factorization
+// pointless (useDenseKKT: the Schur complements of SOCPs and SDPs with
+// dense blocks), the dense normal equations of kktdense.go — the ũ rows
+// eliminated as in CVXOPT, Q̃ + Ā_cᵀĀ_c formed densely (low-rank terms
+// for second-order blocks, blocked products for PSD blocks) and factored
+// by Cholesky, equality rows by their Schur complement, refined by the
+// same flexible GMRES against the unregularized scaled KKT operator. A
+// failed dense factorization hands the current scaling over to the
+// sparse path (toSparse) for the rest of the solve.
 
 // block kinds.
 const (
@@ -73,11 +84,31 @@ type kktSystem struct {
 	signs    []int8
 	workers  int
 
-	rhs, sol, prhs, psol, res, corr []float64
-	kv0, kz                         [][]float64
+	rhs, sol, prhs, psol []float64
+	gm                   fgmres
+
+	// dn, if non-nil, is the dense normal-equations path (kktdense.go),
+	// in use until a factorization fails; eq and blocks build the sparse
+	// path then.
+	dn     *denseKKT
+	eq     *equilibration
+	blocks []block
 }
 
-// newKKT assembles the pattern of the scaled KKT matrix for the
+// newKKT chooses the path (path: kktAuto, kktForceSparse or
+// kktForceDense; see useDenseKKT) and sets it up with W = I.
+func newKKT(eq *equilibration, blocks []block, workers, path int) (*kktSystem, error) {
+	hasNonsym := false
+	for _, bk := range blocks {
+		hasNonsym = hasNonsym || bk.kind == bkNonsym
+	}
+	if path == kktForceDense && !hasNonsym || path == kktAuto && useDenseKKT(eq, blocks) {
+		return &kktSystem{n: len(eq.p), m: len(eq.b), dn: newDenseKKT(eq, blocks, workers), eq: eq, blocks: blocks, workers: workers}, nil
+	}
+	return newSparseKKT(eq, blocks, workers)
+}
+
+// newSparseKKT assembles the pattern of the scaled KKT matrix for the
 // equilibrated data and analyses it; W starts as the identity.
 //
 // Ordering. The ũ rows of the cone blocks come first (their pivots are
@@ -88,7 +119,7 @@ type kktSystem struct {
 // where an ordering that pivots first on the regularized x rows of a
 // linear objective (pivots ε) grows the factor like ‖Ā‖²/ε and overflows
 // near the end of the iteration. A dense row of Ā makes Q̃ + ĀᵀĀ dense.
-func newKKT(eq *equilibration, blocks []block, workers int) (*kktSystem, error) {
+func newSparseKKT(eq *equilibration, blocks []block, workers int) (*kktSystem, error) {
 	n, m := len(eq.p), len(eq.b)
 	N := n + m
 	k := &kktSystem{n: n, m: m, posA: make([][]int, m), uni: make([][]int, len(blocks)), ab: make([][]float64, len(blocks))}
@@ -330,6 +361,10 @@ func newKKT(eq *equilibration, blocks []block, workers int) (*kktSystem, error) 
 
 // setDiagW writes the rows of an orthant block scaled by w (Ā = diag(w)Ã).
 func (k *kktSystem) setDiagW(bk block, w []float64) {
+	if k.dn != nil {
+		k.dn.setDiagW(bk, w)
+		return
+	}
 	for i := bk.lo; i < bk.hi; i++ {
 		wi := w[i-bk.lo]
 		for t, a := range k.atv[i] {
@@ -338,8 +373,38 @@ func (k *kktSystem) setDiagW(bk block, w []float64) {
 	}
 }
 
+// setSOCW writes the rows of second-order block b for its scaling sc
+// (wm: the same W, dense row-major d×d, which the sparse path uses).
+func (k *kktSystem) setSOCW(b int, bk block, sc *socScaling, wm []float64) {
+	if k.dn != nil {
+		k.dn.setSOCW(bk, sc, wm)
+		return
+	}
+	k.setDenseW(b, bk, wm)
+}
+
+// setPSDIdentity writes the rows of PSD block b for W = I (Ā_b = Ã_b).
+func (k *kktSystem) setPSDIdentity(b int, bk block) {
+	if k.dn != nil {
+		db := k.dn.blockOf(bk)
+		db.sc, db.wm = nil, nil
+		k.dn.setPSDIdentity(db)
+		return
+	}
+	u := len(k.uni[b])
+	for i := bk.lo; i < bk.hi; i++ {
+		for t, p := range k.posA[i] {
+			k.kv[p] = k.ab[b][(i-bk.lo)*u+t]
+		}
+	}
+}
+
 // setDenseW writes the rows of dense block b as W·Ã_b (W row-major d×d).
 func (k *kktSystem) setDenseW(b int, bk block, wm []float64) {
+	if k.dn != nil {
+		k.dn.setDenseW(bk, wm)
+		return
+	}
 	d := bk.hi - bk.lo
 	u := len(k.uni[b])
 	ab := k.ab[b]
@@ -362,17 +427,15 @@ func (k *kktSystem) setDenseW(b int, bk block, wm []float64) {
 	}
 }
 
-// factor refactors the matrix. If the factorization meets a non-finite
-// pivot (a singular x block — free variables outside every cone row with
-// no quadratic term — makes the normal-equations order pivot on ε and
-// then overflow), it switches for the rest of the solve to an LDL with
-// AMD on the whole matrix and a larger static regularization 1e-7, whose
-// error the refinement against the unregularized matrix removes.
 // setPSDW writes the rows of PSD block b as WÃ_b, W(X) = R⁻¹XR⁻ᵀ
 // applied to each column of Ã_b (an svec) in turn: T = R⁻¹X, then the
 // lower triangle of TR⁻ᵀ, about 1.5N³ operations per column instead of
 // the d² = N⁴/4 of a dense W.
 func (k *kktSystem) setPSDW(b int, bk block, sc *psdScaling) {
+	if k.dn != nil {
+		k.dn.setPSDW(bk, sc)
+		return
+	}
 	n := sc.n
 	u := len(k.uni[b])
 	ab := k.ab[b]
@@ -432,8 +495,28 @@ func (k *kktSystem) setPSDW(b int, bk block, sc *psdScaling) {
 	}
 }
 
+// factor refactors the KKT system with the current W.
 func (k *kktSystem) factor() error {
 	k.nfact++
+	if k.dn != nil {
+		err := k.dn.factor()
+		if err == nil {
+			return nil
+		}
+		// The sparse path takes over for the rest of the solve.
+		return k.toSparse()
+	}
+	return k.factorSparse()
+}
+
+// factorSparse refactors the sparse matrix. If the factorization meets a
+// non-finite pivot (a singular x block — free variables outside every
+// cone row with no quadratic term — makes the normal-equations order
+// pivot on ε and then overflow), it switches for the rest of the solve
+// to an LDL with AMD on the whole matrix and a larger static
+// regularization 1e-7, whose error the refinement against the
+// unregularized matrix removes.
+func (k *kktSystem) factorSparse() error {
 	err := k.ldl.Refactor(k.mat)
 	if err == nil {
 		return nil
@@ -452,6 +535,9 @@ func (k *kktSystem) factor() error {
 
 // solve sets (dx, du) to the solution for the right-hand side (rx, ru).
 func (k *kktSystem) solve(dx, du, rx, ru []float64) error {
+	if k.dn != nil {
+		return k.dn.solve(dx, du, rx, ru)
+	}
 	for j, v := range rx {
 		k.rhs[k.perm[j]] = v
 	}
@@ -474,47 +560,58 @@ func (k *kktSystem) solve(dx, du, rx, ru []float64) error {
 	return nil
 }
 
-// refine improves k.sol for K·sol = rhs by flexible GMRES (Saad, "A
+// refine improves k.sol for K·sol = rhs (see fgmres.refine).
+func (k *kktSystem) refine() {
+	k.gm.refine(k.sol, k.rhs, func(dst, src []float64) { _ = k.mat.MulVec(dst, src) }, k.ldl.Solve)
+}
+
+// fgmres is the scratch of refine.
+type fgmres struct {
+	res, corr []float64
+	kv0, kz   [][]float64
+}
+
+// refine improves sol for K·sol = rhs by flexible GMRES (Saad, "A
 // flexible inner-outer preconditioned GMRES algorithm", SIAM J. Sci.
-// Comput. 14, 1993) on the unregularized K, preconditioned by the
-// regularized factorization: where K has eigenvalues below the static
-// regularization the plain refinement of sparse.LDL stalls (its
+// Comput. 14, 1993) on the unregularized K (mul), preconditioned by the
+// regularized factorization (prec): where K has eigenvalues below the
+// static regularization the plain refinement of sparse.LDL stalls (its
 // contraction factor ε/λ exceeds one on those few directions), and the
 // Krylov iteration removes them in a few steps. A correction that does
 // not lower the residual is discarded.
-func (k *kktSystem) refine() {
+func (fg *fgmres) refine(sol, rhs []float64, mul func(dst, src []float64), prec func(dst, src []float64) error) {
 	const restart = 8
-	N := len(k.sol)
-	if k.res == nil {
-		k.res = make([]float64, N)
-		k.corr = make([]float64, N)
-		k.kv0 = make([][]float64, restart+1)
-		k.kz = make([][]float64, restart)
-		for i := range k.kv0 {
-			k.kv0[i] = make([]float64, N)
+	N := len(sol)
+	if len(fg.res) != N {
+		fg.res = make([]float64, N)
+		fg.corr = make([]float64, N)
+		fg.kv0 = make([][]float64, restart+1)
+		fg.kz = make([][]float64, restart)
+		for i := range fg.kv0 {
+			fg.kv0[i] = make([]float64, N)
 		}
-		for i := range k.kz {
-			k.kz[i] = make([]float64, N)
+		for i := range fg.kz {
+			fg.kz[i] = make([]float64, N)
 		}
 	}
-	nb := normInf(k.rhs)
+	nb := normInf(rhs)
 	tol := 1e-14 * (1 + nb)
 	resid := func() float64 {
-		_ = k.mat.MulVec(k.res, k.sol)
-		for i := range k.res {
-			k.res[i] = k.rhs[i] - k.res[i]
+		mul(fg.res, sol)
+		for i := range fg.res {
+			fg.res[i] = rhs[i] - fg.res[i]
 		}
-		return normInf(k.res)
+		return normInf(fg.res)
 	}
 	r0 := resid()
 	for range 2 { // restarts
 		if !(r0 > tol) {
 			return
 		}
-		beta := nrm2(k.res)
-		v := k.kv0
-		for i := range k.res {
-			v[0][i] = k.res[i] / beta
+		beta := nrm2(fg.res)
+		v := fg.kv0
+		for i := range fg.res {
+			v[0][i] = fg.res[i] / beta
 		}
 		var h [restart + 1][restart]float64
 		var cs, sn [restart]float64
@@ -522,10 +619,10 @@ func (k *kktSystem) refine() {
 		g[0] = beta
 		j := 0
 		for ; j < restart; j++ {
-			if err := k.ldl.Solve(k.kz[j], v[j]); err != nil {
+			if err := prec(fg.kz[j], v[j]); err != nil {
 				break
 			}
-			_ = k.mat.MulVec(v[j+1], k.kz[j])
+			mul(v[j+1], fg.kz[j])
 			for i := 0; i <= j; i++ {
 				h[i][j] = dot(v[j+1], v[i])
 				for l := range v[j+1] {
@@ -568,15 +665,15 @@ func (k *kktSystem) refine() {
 			}
 			y[i] = s / h[i][i]
 		}
-		copy(k.corr, k.sol)
+		copy(fg.corr, sol)
 		for i := range j {
-			for l := range k.sol {
-				k.sol[l] += y[i] * k.kz[i][l]
+			for l := range sol {
+				sol[l] += y[i] * fg.kz[i][l]
 			}
 		}
 		r1 := resid()
 		if !(r1 < r0) {
-			copy(k.sol, k.corr)
+			copy(sol, fg.corr)
 			return
 		}
 		r0 = r1

@@ -106,11 +106,16 @@ type Settings struct {
 	// WarmStart, if non-nil, is the starting point.
 	WarmStart *Start
 	// Workers is the number of goroutines of the sparse factorization
-	// (sparse.LDLSettings.Workers); 0 means GOMAXPROCS.
+	// (sparse.LDLSettings.Workers) and of the PSD products of the dense
+	// normal equations; 0 means GOMAXPROCS.
 	Workers int
 	// Logger, if non-nil, receives a Debug record per iteration and an
 	// Info record per stage.
 	Logger *slog.Logger
+
+	// kkt forces a path of the KKT solve (kktForceSparse, kktForceDense;
+	// tests) instead of the automatic choice.
+	kkt int
 }
 
 // Solution is the result of Solve: the primal point X, the slack S ∈ K

@@ -5,6 +5,8 @@ import (
 	"math"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/optlayers/optlayers/internal/dense"
 )
 
 // MaxPSDOrder is the largest matrix order a PSD cone accepts.
@@ -256,7 +258,9 @@ func (k PSD) Dist(y []float64) (float64, error) {
 	if err := k.check(nil, y); err != nil {
 		return 0, err
 	}
-	lam, _, err := k.eig(y)
+	// Eigenvalues alone (eigenvaluesSvec: no eigenvectors, and not
+	// gonum's values-only path, which panics on some inputs).
+	lam, err := eigenvaluesSvec(k.N, y)
 	if err != nil {
 		return 0, err
 	}
@@ -361,33 +365,29 @@ func (k PSD) MaxStep(s, ds []float64, limit float64) (float64, error) {
 	if err := checkLimit(limit); err != nil {
 		return 0, err
 	}
-	c, err := k.chol(s)
-	if err != nil {
-		return 0, err
-	}
-	var l mat.TriDense
-	c.LTo(&l)
 	n := k.N
-	// M = L⁻¹ ΔS L⁻ᵀ: solve L T = ΔS, then L Mᵀ = Tᵀ.
-	var t, m mat.Dense
-	if err := t.Solve(&l, smat(n, ds)); err != nil {
+	// M = L⁻¹ ΔS L⁻ᵀ by the dense kernels: T = ΔS L⁻ᵀ, then M = Tᵀ L⁻ᵀ.
+	buf := getScratch(n*n, 3)
+	defer putScratch(buf)
+	l := (*buf)[:n*n]
+	smatRows(l, n, s)
+	if !dense.Cholesky(l, n, n) {
 		return 0, outOfInterior("PSD")
 	}
-	if err := m.Solve(&l, t.T()); err != nil {
-		return 0, outOfInterior("PSD")
-	}
-	ms := mat.NewSymDense(n, nil)
+	t := (*buf)[n*n : 2*n*n]
+	smatRows(t, n, ds)
+	dense.SolveRowsLowerT(t, n, n, l, n, n)
+	m := (*buf)[2*n*n:]
+	transposeInto(m, t, n)
+	dense.SolveRowsLowerT(m, n, n, l, n, n)
+	// The symmetric part, upper triangle, its max-norm mc.
+	a := t
 	mc := 0.0
 	for i := range n {
 		for j := i; j < n; j++ {
-			v := 0.5 * (m.At(i, j) + m.At(j, i))
-			ms.SetSym(i, j, v)
+			v := 0.5 * (m[i*n+j] + m[j*n+i])
+			a[i*n+j] = v
 			mc = max(mc, math.Abs(v))
-		}
-	}
-	for i := range n {
-		for j := i; j < n; j++ {
-			ms.SetSym(i, j, flushTiny(ms.At(i, j)/mc)*mc)
 		}
 	}
 	if !(mc > 0) || math.IsInf(mc, 0) {
@@ -396,14 +396,20 @@ func (k PSD) MaxStep(s, ds []float64, limit float64) (float64, error) {
 		}
 		return 0, fmt.Errorf("%w: step direction overflows", ErrNaN)
 	}
-	ms.ScaleSym(1/mc, ms)
-	// Eigenvectors requested although unused: gonum v0.17's values-only
-	// path (Dsterf) panics on some tridiagonal matrices with tiny entries.
-	vals, _, err := eigSym(ms, true)
+	for i := range n {
+		for j := i; j < n; j++ {
+			a[i*n+j] = flushTiny(a[i*n+j] / mc)
+		}
+	}
+	// λ_min alone, by bisection (minEigTridiag): gonum v0.17's values-only
+	// path (Dsterf) panics on some tridiagonal matrices with tiny entries,
+	// and the full decomposition with vectors costs several times more.
+	d, e := tridiag(n, a)
+	lmin, err := minEigTridiag(d, e)
 	if err != nil {
 		return 0, err
 	}
-	lmin := vals[0] * mc
+	lmin *= mc
 	if lmin >= 0 {
 		return limit, nil
 	}
@@ -415,9 +421,15 @@ func (k PSD) Jordan(dst, u, v []float64) error {
 	if err := k.check(dst, u, v); err != nil {
 		return err
 	}
-	var p mat.Dense
-	p.Mul(smat(k.N, u), smat(k.N, v))
-	svecOf(dst, k.N, &p) // the symmetric part of UV is (UV + VU)/2
+	if d, ok := svecDiag(k.N, u); ok {
+		jordanDiag(dst, k.N, d, v)
+		return checkOut(dst)
+	}
+	if d, ok := svecDiag(k.N, v); ok {
+		jordanDiag(dst, k.N, d, u)
+		return checkOut(dst)
+	}
+	jordanDense(dst, k.N, u, v) // the symmetric part of UV is (UV + VU)/2
 	return checkOut(dst)
 }
 
@@ -426,6 +438,12 @@ func (k PSD) Jordan(dst, u, v []float64) error {
 func (k PSD) JordanDiv(dst, lambda, v []float64) error {
 	if err := k.check(dst, lambda, v); err != nil {
 		return err
+	}
+	if d, ok := svecDiag(k.N, lambda); ok {
+		if !jordanDivDiag(dst, k.N, d, v) {
+			return outOfInterior("PSD")
+		}
+		return checkOut(dst)
 	}
 	d, q, err := k.eig(lambda)
 	if err != nil {
@@ -458,49 +476,70 @@ func (k PSD) Scaling(s, z []float64) (Scaling, error) {
 	if err := k.check(nil, s, z); err != nil {
 		return nil, err
 	}
-	cs, err := k.chol(s)
-	if err != nil {
-		return nil, err
-	}
-	cz, err := k.chol(z)
-	if err != nil {
-		return nil, err
-	}
 	n := k.N
-	var ls, lz mat.TriDense
-	cs.LTo(&ls)
-	cz.LTo(&lz)
-	var p mat.Dense
-	p.Mul(lz.T(), &ls)
+	nn := n * n
+	// The Cholesky factors (row-major, strict upper triangle zeroed) and
+	// the products by the dense kernels (products A·B as A·(Bᵀ)ᵀ); the
+	// scratch from the pool.
+	buf := getScratch(nn, 7)
+	defer putScratch(buf)
+	b := *buf
+	ls, lz, lst, lzt := b[:nn], b[nn:2*nn], b[2*nn:3*nn], b[3*nn:4*nn]
+	pm, vt, ut := b[4*nn:5*nn], b[5*nn:6*nn], b[6*nn:7*nn]
+	smatRows(ls, n, s)
+	smatRows(lz, n, z)
+	if !dense.Cholesky(ls, n, n) || !dense.Cholesky(lz, n, n) {
+		return nil, outOfInterior("PSD")
+	}
+	for i := range n {
+		clear(ls[i*n+i+1 : i*n+n])
+		clear(lz[i*n+i+1 : i*n+n])
+	}
+	transposeInto(lst, ls, n)
+	transposeInto(lzt, lz, n)
+	clear(pm)
+	dense.SubABt(pm, n, lzt, n, lst, n, n, n, n) // −L_zᵀL_s
+	// (the SVD of −P: the same V and λ, −U)
 	var svd mat.SVD
-	if !svd.Factorize(&p, mat.SVDFull) {
+	if !svd.Factorize(mat.NewDense(n, n, pm), mat.SVDFull) {
 		return nil, fmt.Errorf("%w: SVD", ErrNotConverged)
 	}
 	lam := svd.Values(nil)
-	var v mat.Dense
-	svd.VTo(&v)
 	for _, l := range lam {
 		if !(l > 0) {
 			return nil, outOfInterior("PSD")
 		}
 	}
-	r := mat.NewDense(n, n, nil)
-	r.Mul(&ls, &v)
-	rinv := mat.NewDense(n, n, nil)
-	for j := range n {
-		c := 1 / math.Sqrt(lam[j])
-		for i := range n {
-			r.Set(i, j, r.At(i, j)*c)
+	var v, u mat.Dense
+	svd.VTo(&v)
+	svd.UTo(&u)
+	transposeDense(vt, &v, n)
+	transposeDense(ut, &u, n)
+	// R = L_s V diag(λ)^{−1/2}.
+	rd := make([]float64, nn)
+	dense.SubABt(rd, n, ls, n, vt, n, n, n, n) // −L_s V
+	// R⁻¹ = diag(λ)^{−1/2} Uᵀ L_zᵀ = diag(λ)^{−1/2} (L_z U)ᵀ (from L_zᵀL_s =
+	// U diag(λ) Vᵀ), a product instead of an inversion of R. With the SVD
+	// of −P, −U in place of U: L_z(−U) is +(L_z U) after SubABt's sign.
+	lu := pm
+	clear(lu)
+	dense.SubABt(lu, n, lz, n, ut, n, n, n, n)
+	rid := make([]float64, nn)
+	for i := range n {
+		c := 1 / math.Sqrt(lam[i])
+		for j := range n {
+			rd[j*n+i] *= -c
+			rid[i*n+j] = lu[j*n+i] * c
 		}
 	}
-	if err := rinv.Inverse(r); err != nil {
-		return nil, fmt.Errorf("%w: NT scaling matrix: %v", ErrNotConverged, err)
-	}
+	r, rinv := mat.NewDense(n, n, rd), mat.NewDense(n, n, rid)
 	sc := &psdScaling{n: n, r: r, rinv: rinv, lam: make([]float64, k.Dim())}
+	sc.rm, sc.rt = rd, transposed(rd, n)
+	sc.ri, sc.rit = rid, transposed(rid, n)
 	if err := Svec(sc.lam, diagSym(lam)); err != nil {
 		return nil, err
 	}
-	if err := checkOut(r.RawMatrix().Data, rinv.RawMatrix().Data, sc.lam); err != nil {
+	if err := checkOut(rd, rid, sc.lam); err != nil {
 		return nil, err
 	}
 	return sc, nil
@@ -518,20 +557,54 @@ type psdScaling struct {
 	n       int
 	r, rinv *mat.Dense
 	lam     []float64
+	// row-major copies of R, Rᵀ, R⁻¹, R⁻ᵀ for congruenceRows
+	rm, rt, ri, rit []float64
 }
 
 func (p *psdScaling) Dim() int          { return len(p.lam) }
 func (p *psdScaling) Lambda() []float64 { return p.lam }
 
-// congruence sets dst = svec(A X Aᵀ) with X = smat(v).
-func (p *psdScaling) congruence(dst []float64, a mat.Matrix, v []float64) {
-	var t, r mat.Dense
-	t.Mul(a, smat(p.n, v))
-	r.Mul(&t, a.T())
-	svecOf(dst, p.n, &r)
+// congruence sets dst = svec(A X Aᵀ) with X = smat(v), A row-major (at
+// = Aᵀ unused: congruenceDense, for the dense v of the iteration).
+func (p *psdScaling) congruence(dst []float64, a, at, v []float64) {
+	n := p.n
+	buf := getScratch(n*n, 3)
+	defer putScratch(buf)
+	b := *buf
+	congruenceDense(dst, n, a, v, b[:n*n], b[n*n:2*n*n], b[2*n*n:])
 }
 
-func (p *psdScaling) Apply(dst, v []float64)     { p.congruence(dst, p.rinv, v) }
-func (p *psdScaling) ApplyT(dst, v []float64)    { p.congruence(dst, p.rinv.T(), v) }
-func (p *psdScaling) ApplyInv(dst, v []float64)  { p.congruence(dst, p.r, v) }
-func (p *psdScaling) ApplyInvT(dst, v []float64) { p.congruence(dst, p.r.T(), v) }
+func (p *psdScaling) Apply(dst, v []float64)     { p.congruence(dst, p.ri, p.rit, v) }
+func (p *psdScaling) ApplyT(dst, v []float64)    { p.congruence(dst, p.rit, p.ri, v) }
+func (p *psdScaling) ApplyInv(dst, v []float64)  { p.congruence(dst, p.rm, p.rt, v) }
+func (p *psdScaling) ApplyInvT(dst, v []float64) { p.congruence(dst, p.rt, p.rm, v) }
+
+// transposed returns the transpose of the n×n row-major a.
+func transposed(a []float64, n int) []float64 {
+	t := make([]float64, n*n)
+	transposeInto(t, a, n)
+	return t
+}
+
+// transposeDense writes the transpose of the n×n m into dst (row-major).
+func transposeDense(dst []float64, m *mat.Dense, n int) {
+	raw := m.RawMatrix()
+	for i := range n {
+		for j, v := range raw.Data[i*raw.Stride : i*raw.Stride+n] {
+			dst[j*n+i] = v
+		}
+	}
+}
+
+// rowMajor returns the n×n m and its transpose as row-major slices.
+func rowMajor(m *mat.Dense, n int) (a, at []float64) {
+	raw := m.RawMatrix()
+	a, at = make([]float64, n*n), make([]float64, n*n)
+	for i := range n {
+		for j := range n {
+			v := raw.Data[i*raw.Stride+j]
+			a[i*n+j], at[j*n+i] = v, v
+		}
+	}
+	return a, at
+}

@@ -12,7 +12,10 @@
 # once). Odd rounds go cvxopt -> Go -> Go GOMAXPROCS=1, even rounds the reverse, so that a drift of the
 # machine's speed favours neither side. Both sides time the solve alone (no start-up, parsing or data
 # conversion) at tolerance 1e-8 (cvxopt's abstol = reltol = feastol; Solve's Settings.Tol). The table
-# gives the medians over the rounds and the ratios cvxopt / Go.
+# gives the medians over the rounds, the ratios cvxopt / Go of the medians and the medians of the ratios
+# round by round (the sides of one round run back to back, so that these follow the load least); a second
+# table gives the same for the CPU time of the process per solve (cvxopt's time.process_time, Go's
+# getrusage over all threads: the measure least disturbed by other load on a shared machine).
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -34,6 +37,8 @@ echo "optlayers: $(git -C "$PKG" rev-parse --short HEAD 2>/dev/null), $(go versi
 parse_cvxopt() {  # round
   sed -n 's/^cvxopt \([^ ]*\) s=\([0-9.]*\) .*/\1 \2/p' "$OUT/cvxopt.r$1.log" |
     while read -r name s; do printf 'cvxopt\t%s\t%s\t%s\n' "$1" "$name" "$s" >>"$RAW"; done
+  sed -n 's/^cvxopt \([^ ]*\) s=[0-9.]* cpu=\([0-9.]*\) .*/\1 \2/p' "$OUT/cvxopt.r$1.log" |
+    while read -r name s; do printf 'cvxoptcpu\t%s\t%s\t%s\n' "$1" "$name" "$s" >>"$RAW"; done
 }
 
 run_cvxopt() {  # round
@@ -49,6 +54,13 @@ parse_go() {  # side(go|go1) round
       name=${name%-[0-9]*}
       case $kind in SOCP) name=socp-$name ;; SDP) name=sdp-$name ;; esac
       printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$name" "$(awk -v n="$ns" 'BEGIN{printf "%.6f", n/1e9}')" >>"$RAW"
+    done
+  # … 123456789 ns/op   234567890 cpu-ns/op   13.00 iters (the process's CPU time per solve)
+  sed -n 's/^BenchmarkCvxopt\(SOCP\|SDP\)\/\([^ \t]*\)[ \t].*[ \t]\([0-9.]*\) cpu-ns\/op.*/\1 \2 \3/p' "$OUT/$1.r$2.log" |
+    while read -r kind name ns; do
+      name=${name%-[0-9]*}
+      case $kind in SOCP) name=socp-$name ;; SDP) name=sdp-$name ;; esac
+      printf '%s\t%s\t%s\t%s\n' "$1cpu" "$2" "$name" "$(awk -v n="$ns" 'BEGIN{printf "%.6f", n/1e9}')" >>"$RAW"
     done
 }
 
@@ -74,17 +86,31 @@ done
 
 echo "load at end: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 awk -F'\t' '
-  { v[$3, $1] = v[$3, $1] " " $4; if (!($3 in seen)) { seen[$3] = 1; order[++n] = $3 } }
+  { v[$3, $1] = v[$3, $1] " " $4; w[$3, $1, $2] = $4; if ($2 > maxr) maxr = $2; if (!($3 in seen)) { seen[$3] = 1; order[++n] = $3 } }
+  function rratio(x, a, b,   r, s) {  # the median over the rounds of the round ratio a / b
+    s = ""
+    for (r = 1; r <= maxr; r++) if (((x, a, r) in w) && ((x, b, r) in w) && w[x, b, r] > 0) s = s " " w[x, a, r] / w[x, b, r]
+    return median(s)
+  }
   function median(s,   a, k, i, j, t) {
     k = split(s, a, " "); if (k == 0) return -1
     for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
     return (k % 2) ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
   }
   END {
-    printf "| instance | cvxopt conelp (s) | Solve (s) | Solve GOMAXPROCS=1 (s) | cvxopt / Solve | cvxopt / Solve (1) |\n"
-    printf "|---|---:|---:|---:|---:|---:|\n"
+    printf "| instance | cvxopt conelp (s) | Solve (s) | Solve GOMAXPROCS=1 (s) | cvxopt / Solve | cvxopt / Solve (1) | round ratios, median | (1) |\n"
+    printf "|---|---:|---:|---:|---:|---:|---:|---:|\n"
     for (i = 1; i <= n; i++) {
       x = order[i]; c = median(v[x, "cvxopt"]); g = median(v[x, "go"]); g1 = median(v[x, "go1"])
+      q = rratio(x, "cvxopt", "go"); q1 = rratio(x, "cvxopt", "go1")
+      printf "| %s | %.4f | %.4f | %.4f | %s | %s | %s | %s |\n", x, c, g, g1, (g > 0 && c > 0) ? sprintf("%.2f×", c / g) : "-", (g1 > 0 && c > 0) ? sprintf("%.2f×", c / g1) : "-", (q > 0) ? sprintf("%.2f×", q) : "-", (q1 > 0) ? sprintf("%.2f×", q1) : "-"
+    }
+    printf "\nCPU time of the process per solve (cvxopt: time.process_time; Go: getrusage, all threads):\n\n"
+    printf "| instance | cvxopt conelp CPU (s) | Solve CPU (s) | Solve GOMAXPROCS=1 CPU (s) | cvxopt / Solve | cvxopt / Solve (1) |\n"
+    printf "|---|---:|---:|---:|---:|---:|\n"
+    for (i = 1; i <= n; i++) {
+      x = order[i]; c = median(v[x, "cvxoptcpu"]); g = median(v[x, "gocpu"]); g1 = median(v[x, "go1cpu"])
+      if (c < 0) continue
       printf "| %s | %.4f | %.4f | %.4f | %s | %s |\n", x, c, g, g1, (g > 0 && c > 0) ? sprintf("%.2f×", c / g) : "-", (g1 > 0 && c > 0) ? sprintf("%.2f×", c / g1) : "-"
     }
   }' "$RAW" | tee "$OUT/table.md"

@@ -1,12 +1,14 @@
 #!/usr/bin/python3
 """Time cvxopt.solvers.conelp on the instances of sidebyside_instances.json
 (written for optlayers): for each instance, REPS solves (default 5) after
-one warm-up, printing the median wall time of one solve, in-process (no
-interpreter start-up, no JSON parsing, no conversion in the timing).
+one warm-up, printing the median wall time of one solve and the median
+CPU time of the process over one solve (time.process_time: with
+OMP_NUM_THREADS=1 the one thread's), in-process (no interpreter start-up,
+no JSON parsing, no conversion in the timing).
 
     OMP_NUM_THREADS=1 /usr/bin/python3 sidebyside_cvxopt.py sidebyside_instances.json [REPS] [NAME-REGEX]
 
-Output lines: "cvxopt NAME s=SECONDS iters=K objective=F".
+Output lines: "cvxopt NAME s=SECONDS cpu=SECONDS iters=K objective=F".
 """
 import json
 import re
@@ -29,12 +31,13 @@ def main():
             continue
         args = cc.to_cvxopt(inst)
         sol = solvers.conelp(*args)  # warm-up
-        ts = []
+        ts, cs = [], []
         for _ in range(reps):
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             sol = solvers.conelp(*args)
             ts.append(time.perf_counter() - t)
-        print(f"cvxopt {inst['name']} s={statistics.median(ts):.6f} iters={sol['iterations']} objective={sol['primal objective']:.10g} status={sol['status']}", flush=True)
+            cs.append(time.process_time() - c)
+        print(f"cvxopt {inst['name']} s={statistics.median(ts):.6f} cpu={statistics.median(cs):.6f} iters={sol['iterations']} objective={sol['primal objective']:.10g} status={sol['status']}", flush=True)
 
 
 if __name__ == "__main__":
