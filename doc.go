@@ -54,6 +54,8 @@
 //	  objective, callback)
 //	no convergence (best iterate returned) ErrNotConverged
 //	infeasible / unbounded (certified)     ErrInfeasible / ErrUnbounded
+//	outcome of a solve                     Status: Optimal, Infeasible, Unbounded, NotConverged, Canceled
+//	                                         (qp, cone; convex reports cone's), granted by a test on the point
 //	a singular linear system               ErrSingular
 //
 // Settings are *Settings structs whose zero value (or nil) means the

@@ -31,7 +31,6 @@ var tight = &Settings{Tol: 1e-8, Refine: 3}
 func solveAt(t testing.TB, pb *Problem, th []float64) *Solution {
 	t.Helper()
 	sol, err := pb.SolveParams(context.Background(), th, tight)
-	skipConeLimit(t, pb, err)
 	require.NoError(t, err)
 	return sol
 }

@@ -105,29 +105,3 @@ func isAny(err error, sentinels ...error) bool {
 	}
 	return false
 }
-
-// skipConeLimit skips a test on the one known limitation of the cone
-// solver's first versions: on problems with exponential or power cones
-// its non-symmetric path may stop with ErrNotConverged ("singular barrier
-// Hessian", "point outside the interior") (reported to the lead; the
-// tests run in full once it converges). Symmetric-cone problems never
-// skip.
-func skipConeLimit(t testing.TB, pb *Problem, err error) {
-	t.Helper()
-	if coneLimit(pb, err) {
-		t.Skipf("cone solver limitation (non-symmetric cones): %v", err)
-	}
-}
-
-func coneLimit(pb *Problem, err error) bool {
-	if err == nil || !errors.Is(err, ErrNotConverged) || pb == nil || pb.canon.k == nil {
-		return false
-	}
-	for _, k := range pb.canon.k.Cones() {
-		switch k.(type) {
-		case cone.Exp, cone.ExpDual, cone.Power, cone.PowerDual:
-			return true
-		}
-	}
-	return false
-}

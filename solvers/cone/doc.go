@@ -130,22 +130,33 @@
 // Aᵀy = 0, y ∈ K*) or unboundedness (pᵀx < 0, Qx = 0, −Ax ∈ K), each
 // accepted only after its check on the caller's data (certificate.go)
 // and returned in Solution.Certificate with ErrInfeasible / ErrUnbounded.
-// Status Optimal means the residuals recomputed from the unscaled (x, s,
-// y) passed Settings.Tol; otherwise the best iterate comes back with
+// Status Optimal means the residuals and the gap recomputed from the
+// unscaled (x, s, y) passed Settings.Tol (the gap against the smaller of
+// the primal and dual objectives); otherwise the best iterate comes back with
 // ErrNotConverged (or Canceled with the context's error).
 //
 // Steps. Mehrotra's predictor-corrector with the Nesterov–Todd scaling
-// on the symmetric blocks (λ = Lambda(), Jordan, JordanDiv); on the
-// exponential and power blocks the dual scaling H = μ∇²f_{K*}(z) with the
-// dual cone's barrier in closed form, the third-order corrector of Dahl &
-// Andersen (BarrierThird of the dual cone) with a safeguard that drops it
-// when it shortens the step, and backtracking on Clarabel's barrier
-// neighbourhood. The primal-dual Scaling of those cones (above) is not
-// used by Solve: on a power cone with α = 0.2 its iteration stalls, and
-// its conjugate barrier gradient −∇f*(z), a Newton solve, fails near the
-// boundary of K* (see ipm.go). Step α = 0.99 of the largest step to the
-// boundaries (MaxStep on s, and on z against the dual cone), the iterate
-// rescaled to max(τ, κ) = 1 after each step.
+// on the symmetric blocks (λ = Lambda(), Jordan, JordanDiv). The
+// exponential and power blocks work with the dual cone's barrier f* in
+// closed form and, on the primal side, its Legendre conjugate f (not the
+// Chares barrier of the Scaling above: the conjugate makes the central
+// path s = −μ∇f*(z) the same as z = −μ∇f(s)); its gradient −z(s) is
+// the Wright-omega closed form on the exponential cones and a damped
+// Newton solve on the power cones (nonsym.go). They start at s = z = e,
+// e = −∇f*(e) (Clarabel's exponential-cone point ≈ (−1.0514, 0.5564,
+// 1.2590) and (√(1+α), √(2−α), 0) on the power cones: a central pair).
+// Each iteration uses the primal-dual scaling of Tunçel and
+// Myklebust–Tunçel in Clarabel's rank-three form (H z = s, H z̃ = s̃ with
+// z̃ = −∇f(s)) while μ ≥ 1e-4·μ₀ and the dual scaling H = μ∇²f*(z) with
+// backtracking on a barrier neighbourhood below; when the first gives a
+// step under 0.1 the other is tried and the longer step kept (Clarabel
+// switches likewise). Both use the third-order corrector of Dahl &
+// Andersen (BarrierThird of the dual cone), with a safeguard that drops
+// it when it shortens the step. Step α = 0.99 (0.95 with exponential or
+// power blocks) of the largest step to the boundaries (MaxStep on s, and on z against the dual cone), shortened
+// until the closed-form barriers accept the point, the iterate rescaled
+// to max(τ, κ) = 1 after each step (by a power of two with non-symmetric
+// blocks, so that the rescaling is exact).
 //
 // Linear algebra. The Newton system is solved in the scaled form of
 // CVXOPT: with Ā = WA block by block and ũ = W⁻ᵀΔz,

@@ -378,7 +378,11 @@ func (expBarrier) eval(s []float64) (float64, [3]float64, [3][3]float64) {
 
 var expCentral = centralPoint(expBarrier{}, [3]float64{-1.05, 0.556, 1.26})
 
-// Identity sets dst to the central point e = −∇f(e) ≈ (−1.0514, 0.5564, 1.2590).
+// Identity sets dst to the central point e = −∇f(e) ≈ (−0.8278, 0.8051,
+// 1.2909) of the Chares barrier. (ExpDual's Identity, ≈ (−1.0514, 0.5564,
+// 1.2590), is the central point of the dual barrier, e = −∇f_{K*}(e);
+// it lies in both cones, and Solve starts its Exp blocks there, the
+// central pair of the barriers it uses.)
 func (Exp) Identity(dst []float64) error {
 	if err := check3("exp", dst); err != nil {
 		return err

@@ -94,9 +94,11 @@ type Start struct {
 // Settings controls Solve. The zero value (or nil) gives each field's
 // default; negative or NaN values are ErrInvalid.
 type Settings struct {
-	// Tol is the accuracy for Status Optimal: each residual at most Tol
-	// times its scale, the largest of 1 and the ∞-norms of the residual's
-	// terms (1 with Absolute set). Default 1e-8.
+	// Tol is the accuracy for Status Optimal: the primal and dual
+	// residuals at most Tol times their scales, the largest of 1 and the
+	// ∞-norms of the residual's terms, and the gap at most Tol times the
+	// largest of 1 and the smaller of |½xᵀQx + pᵀx| and |½xᵀQx + bᵀy| (all
+	// scales 1 with Absolute set). Default 1e-8.
 	Tol      float64
 	Absolute bool
 	// MaxIter caps the interior-point iterations. Default 200.

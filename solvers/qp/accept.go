@@ -35,10 +35,22 @@ type evaluation struct {
 // evaluate computes the evaluation of (x, ν, λ) on d with one product by
 // each matrix. mub is the barrier weight of the complementarity residual.
 func evaluate(d *data, x, nu, lam []float64, mub float64) evaluation {
+	return evaluateWith(d, x, nu, lam, mub, nil)
+}
+
+// evalScratch is the length of evaluateWith's scratch for d.
+func evalScratch(d *data) int { return 2*d.n + max(d.neq, d.m) }
+
+// evaluateWith is evaluate with scratch of length evalScratch(d) (nil:
+// allocated); its contents on entry do not matter.
+func evaluateWith(d *data, x, nu, lam []float64, mub float64, scratch []float64) evaluation {
 	var ev evaluation
 	r := &ev.r
 	n := d.n
-	sl := newSlab(2*n + max(d.neq, d.m)) // w, rd, v below: one allocation
+	sl := slab(scratch)
+	if len(sl) != evalScratch(d) {
+		sl = newSlab(evalScratch(d)) // w, rd, v below: one allocation
+	}
 	w := sl.take(n)
 	dn := d.frobConsts()
 	d.mulQ(w, x)

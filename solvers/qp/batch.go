@@ -45,7 +45,7 @@ func SolveBatch(ctx context.Context, problems []*Problem, s *Settings) ([]*Solut
 	parallel.For(len(problems), workers(s, len(problems)), func(i int) {
 		g := groups[i]
 		if g == nil {
-			sols[i], errs[i] = Solve(ctx, problems[i], s)
+			sols[i], errs[i] = solveDefaulted(ctx, problems[i], &set)
 			return
 		}
 		g.once.Do(func() {

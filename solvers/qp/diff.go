@@ -3,6 +3,7 @@ package qp
 import (
 	"fmt"
 
+	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/optlayers/optlayers/internal/dense"
@@ -102,15 +103,26 @@ func (s *Solution) Backward(gx, gnu, glambda []float64) (*Gradient, error) {
 		return nil, err
 	}
 	n, neq, m := s.Dims()
-	w, err := s.backwardSolve(gx, gnu, glambda)
+	if err := s.checkCotangents(gx, gnu, glambda); err != nil {
+		return nil, err
+	}
+	// One allocation for every array of the gradient and the adjoint
+	// system's right-hand side and solution, one for the Gradient and its
+	// matrices; each row of an outer product is one dense.Axpby (the plain
+	// loop's numbers).
+	tot := n + neq + m
+	sl := newSlab(n*n + n + neq*n + neq + m*n + m + 2*tot)
+	w, err := s.backwardSolveInto(sl.take(tot), sl.take(tot), gx, gnu, glambda)
 	if err != nil {
 		return nil, err
 	}
 	wx, wnu, wl := w[:n], w[n:n+neq], w[n+neq:]
-	// One allocation for every array of the gradient; each row of an
-	// outer product is one dense.Axpby (the plain loop's numbers).
-	sl := newSlab(n*n + n + neq*n + neq + m*n + m)
-	g := &Gradient{Q: mat.NewDense(n, n, sl.take(n*n)), P: sl.take(n)}
+	box := &struct {
+		g        Gradient
+		q, a, gg mat.Dense
+	}{}
+	g := &box.g
+	g.Q, g.P = denseOn(&box.q, n, n, sl.take(n*n)), sl.take(n)
 	x := s.X
 	q := g.Q.RawMatrix().Data
 	x, wx = x[:n], wx[:n]
@@ -119,7 +131,7 @@ func (s *Solution) Backward(gx, gnu, glambda []float64) (*Gradient, error) {
 		g.P[i] = -wx[i]
 	}
 	if neq > 0 {
-		g.A = mat.NewDense(neq, n, sl.take(neq*n))
+		g.A = denseOn(&box.a, neq, n, sl.take(neq*n))
 		a := g.A.RawMatrix().Data
 		g.B = sl.take(neq)
 		for i := range neq {
@@ -128,7 +140,7 @@ func (s *Solution) Backward(gx, gnu, glambda []float64) (*Gradient, error) {
 		}
 	}
 	if m > 0 {
-		g.G = mat.NewDense(m, n, sl.take(m*n))
+		g.G = denseOn(&box.gg, m, n, sl.take(m*n))
 		gg := g.G.RawMatrix().Data
 		g.H = sl.take(m)
 		for i := range m {
@@ -139,17 +151,31 @@ func (s *Solution) Backward(gx, gnu, glambda []float64) (*Gradient, error) {
 	return g, nil
 }
 
-func (s *Solution) backwardSolve(gx, gnu, glambda []float64) ([]float64, error) {
+// denseOn sets *d to the r×c matrix on data (as mat.NewDense would
+// allocate it) and returns d.
+func denseOn(d *mat.Dense, r, c int, data []float64) *mat.Dense {
+	d.SetRawMatrix(blas64.General{Rows: r, Cols: c, Stride: c, Data: data})
+	return d
+}
+
+// checkCotangents checks the lengths and values of Backward's cotangents.
+func (s *Solution) checkCotangents(gx, gnu, glambda []float64) error {
 	n, neq, m := s.Dims()
 	if len(gx) != n || (gnu != nil && len(gnu) != neq) || (glambda != nil && len(glambda) != m) {
-		return nil, fmt.Errorf("%w: cotangents of lengths %d, %d, %d for a problem with n=%d, p=%d, m=%d",
+		return fmt.Errorf("%w: cotangents of lengths %d, %d, %d for a problem with n=%d, p=%d, m=%d",
 			ErrDims, len(gx), len(gnu), len(glambda), n, neq, m)
 	}
 	if !finite(gx) || !finite(gnu) || !finite(glambda) {
-		return nil, fmt.Errorf("%w: in a cotangent", ErrNaN)
+		return fmt.Errorf("%w: in a cotangent", ErrNaN)
 	}
-	sl := newSlab(2 * (n + neq + m)) // r and w in one allocation
-	r, w := sl.take(n+neq+m), sl.take(n+neq+m)
+	return nil
+}
+
+// backwardSolveInto solves the adjoint system K w = (gx, gν, gλ) into w,
+// with r (zeroed, of w's length n+p+m) as the right-hand side's storage;
+// the cotangents must have passed checkCotangents.
+func (s *Solution) backwardSolveInto(r, w, gx, gnu, glambda []float64) ([]float64, error) {
+	n, neq := s.d.n, s.d.neq
 	copy(r, gx)
 	copy(r[n:], gnu)
 	copy(r[n+neq:], glambda)

@@ -74,9 +74,10 @@ type kkt struct {
 	general []int     // rows of G that are not bounds
 	za      []float64 // neq×n: A L_H⁻ᵀ with H = L_H L_Hᵀ
 	sa      []float64 // neq×neq factor
-	// scratch; zt is Z r₁ of the current iteration (see solveRegZ)
-	sol, res, corr, t, y, zt []float64
-	factored                 bool
+	// scratch; zt is Z r₁ of the current iteration (see solveRegZ), rt
+	// the transformed right-hand side of solveOrig
+	sol, res, corr, t, y, zt, rt []float64
+	factored                     bool
 	// aug, when set, is an LU factorization of the KKT matrix with the
 	// inactive rows eliminated (see factorAugmented), used for derivatives
 	// in the primal reduction, where eliminating every λ would divide by
@@ -315,26 +316,36 @@ func (p *prep) instantiate(d *data) (work *data, s *kkt) {
 		}
 		work = &data{n: n, neq: neq, m: m, q: d.q, qdiag: d.qdiag, p: d.p, a: p.scaled.a, b: b, g: p.scaled.g, h: h}
 	}
-	if p.mode == modeDual {
-		pt := append([]float64(nil), d.p...)
-		dense.SolveLower(p.l, n, n, pt)
-		work = &data{n: n, neq: neq, m: m, qIdentity: true, p: pt,
-			a: p.z[: neq*n : neq*n], b: b, g: p.z[neq*n:], h: h, stacked: p.z}
-	}
 	tot := n + k
-	size := m + 3*tot + n + k
+	size := m + 4*tot + n + k
 	upper := p.mode == modeDual && p.lead == nil && k > upperMinK
 	ldf := k
 	if upper {
 		ldf = k + dense.UpperPad
 	}
 	if p.mode == modeDual {
-		size += k*ldf + 2*k
+		size += k*ldf + 2*k + n
 	} else {
 		size += n*n + len(p.general)*n + neq*n + neq*neq
 	}
 	sl := newSlab(size)
-	s = &kkt{d: work, mode: p.mode, n: n, neq: neq, m: m, k: k, w: sl.take(m), l: p.l, rowScale: p.rowScale}
+	// The kkt and, in the dual mode, the transformed problem in one
+	// allocation.
+	box := &struct {
+		k kkt
+		d data
+	}{}
+	if p.mode == modeDual {
+		pt := sl.take(n)
+		copy(pt, d.p)
+		dense.SolveLower(p.l, n, n, pt)
+		box.d = data{n: n, neq: neq, m: m, qIdentity: true, p: pt,
+			a: p.z[: neq*n : neq*n], b: b, g: p.z[neq*n:], h: h, stacked: p.z}
+		work = &box.d
+	}
+	s = &box.k
+	*s = kkt{d: work, mode: p.mode, n: n, neq: neq, m: m, k: k, w: sl.take(m), l: p.l, rowScale: p.rowScale}
+	s.rt = sl.take(tot)
 	s.sol = sl.take(tot)
 	s.res = sl.take(tot)
 	s.corr = sl.take(tot)
@@ -821,7 +832,12 @@ func (s *kkt) solveOrig(dst, r []float64, maxRefine int, rel float64) float64 {
 	n, neq := s.n, s.neq
 	rt := r
 	if s.l != nil || s.rowScale != nil {
-		rt = append([]float64(nil), r...)
+		if len(s.rt) == len(r) { // r is never s.rt (its callers' own vectors)
+			rt = s.rt
+			copy(rt, r)
+		} else {
+			rt = append([]float64(nil), r...)
+		}
 	}
 	// K = E⁻¹ K̃ E⁻¹ for the row scaling E, so K⁻¹r = E K̃⁻¹ (E r).
 	for i, e := range s.rowScale {

@@ -76,6 +76,8 @@ type data struct {
 	// acceptance test and every iteration reads (see consts); nil until
 	// first used. The data must not change once it is set.
 	norms *dataNorms
+	// normsVal is the storage norms points to (one allocation less).
+	normsVal dataNorms
 }
 
 // dataNorms are norms of a problem's data: ∞-norms of p, b, h (the
@@ -93,7 +95,8 @@ type dataNorms struct {
 // them on first use.
 func (d *data) consts() *dataNorms {
 	if d.norms == nil {
-		d.norms = &dataNorms{infP: normInf(d.p), infB: normInf(d.b), infH: normInf(d.h)}
+		d.normsVal = dataNorms{infP: normInf(d.p), infB: normInf(d.b), infH: normInf(d.h)}
+		d.norms = &d.normsVal
 	}
 	return d.norms
 }
@@ -122,7 +125,11 @@ func newData(pb *Problem) (*data, error) {
 	if err != nil {
 		return nil, err
 	}
-	return d0.withVectors(pb)
+	// d0 is this problem's own: its vectors go into it (no second data).
+	if err := d0.setVectors(pb); err != nil {
+		return nil, err
+	}
+	return d0, nil
 }
 
 // newMatrices validates and copies the matrices Q, A and G of pb (the
@@ -176,15 +183,25 @@ func (d0 *data) withVectors(pb *Problem) (*data, error) {
 		return nil, fmt.Errorf("%w: problem is %d/%d/%d, shared matrices are for %d/%d/%d", ErrDims, n, neq, m, d0.n, d0.neq, d0.m)
 	}
 	d := &data{n: n, neq: neq, m: m, q: d0.q, qdiag: d0.qdiag, a: d0.a, g: d0.g}
+	if err := d.setVectors(pb); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// setVectors sets d's p, b and h to copies of pb's (one allocation); the
+// dimensions must have been checked.
+func (d *data) setVectors(pb *Problem) error {
+	n, neq, m := d.n, d.neq, d.m
 	sl := newSlab(n + neq + m) // p, b, h in one allocation
 	d.p, d.b, d.h = sl.take(n), sl.take(neq), sl.take(m)
 	copy(d.p, pb.P)
 	copy(d.b, pb.B)
 	copy(d.h, pb.H)
 	if !finite(d.p) || !finite(d.b) || !finite(d.h) {
-		return nil, fmt.Errorf("%w: in P, B or H", ErrNaN)
+		return fmt.Errorf("%w: in P, B or H", ErrNaN)
 	}
-	return d, nil
+	return nil
 }
 
 // newSym returns a full row-major n×n copy of s. A *mat.SymDense with

@@ -198,11 +198,17 @@ func Solve(ctx context.Context, pb *Problem, s *Settings) (*Solution, error) {
 	if err != nil {
 		return nil, err
 	}
+	return solveDefaulted(ctx, pb, &set)
+}
+
+// solveDefaulted is Solve with the settings already checked and
+// defaulted (set is only read: SolveBatch shares one among its workers).
+func solveDefaulted(ctx context.Context, pb *Problem, set *Settings) (*Solution, error) {
 	d, err := newData(pb)
 	if err != nil {
 		return nil, err
 	}
-	return solveData(ctx, d, &set, true)
+	return solveData(ctx, d, set, true)
 }
 
 // ipm holds the iterate and scratch of one solve.
@@ -237,6 +243,16 @@ type ipm struct {
 	// gx is G x of the last call of residuals (before the slacks are
 	// added into ri), for polish.
 	gx []float64
+	// bestX … bestS are the storage of run's best-iterate snapshot;
+	// accX that of the x of acceptedResiduals (passedX is accX after a
+	// passing test).
+	bestX, bestNu, bestLam, bestS []float64
+	accX                          []float64
+	// evScratch is the scratch of the acceptance test's evaluation;
+	// solBuf the storage of the returned X, Nu, Lambda and Slack.
+	evScratch, solBuf []float64
+	// accVal is the storage acc points to.
+	accVal acceptance
 }
 
 func solveData(ctx context.Context, d *data, set *Settings, diagnose bool) (*Solution, error) {
@@ -252,15 +268,24 @@ func solvePrepared(ctx context.Context, d *data, p *prep, set *Settings, diagnos
 	d, k := p.instantiate(orig)
 	n, neq, m := d.n, d.neq, d.m
 	tot := n + neq + m
-	acc := newAcceptance(set)
-	sl := newSlab(3*n + 2*neq + 6*m + 3*tot)
-	it := &ipm{d: d, orig: orig, k: k, set: set, acc: acc,
+	// The iterate, its scratch, the best iterate's snapshot and the
+	// acceptance test's x in one allocation; the acceptance test in the
+	// ipm itself.
+	sl := newSlab(6*n + 4*neq + 11*m + 3*tot + evalScratch(orig))
+	it := &ipm{d: d, orig: orig, k: k, set: set,
 		x: sl.take(n), nu: sl.take(neq), lam: sl.take(m), s: sl.take(m),
 		rd: sl.take(n), re: sl.take(neq), ri: sl.take(m),
 		rhs: sl.take(tot), dir: sl.take(tot), aff: sl.take(tot),
 		dsA: sl.take(m), ds: sl.take(m), w: sl.take(m)}
 	it.tmp = sl.take(n)
-	it.gx = make([]float64, m)
+	it.gx = sl.take(m)
+	it.bestX, it.bestNu, it.bestLam, it.bestS = sl.take(n), sl.take(neq), sl.take(m), sl.take(m)
+	it.accX = sl.take(n)
+	it.evScratch = sl.take(evalScratch(orig))
+	it.solBuf = sl.take(n + neq + 2*m)
+	it.accVal = acceptance{tol: set.Tol, absolute: set.Absolute, barrier: set.Barrier}
+	acc := &it.accVal
+	it.acc = acc
 	if err := it.start(set.WarmStart); err != nil {
 		return nil, err
 	}
@@ -508,12 +533,13 @@ func (it *ipm) accepted() bool {
 
 // acceptedResiduals is accepted with the residuals of the verdict.
 func (it *ipm) acceptedResiduals() (bool, Residuals) {
-	x := append([]float64(nil), it.x...)
+	x := it.accX
+	copy(x, it.x)
 	if it.k.l != nil {
 		dense.SolveLowerT(it.k.l, it.d.n, it.d.n, x)
 	}
 	nu, lam, _ := it.userMultipliers()
-	ev := evaluate(it.orig, x, nu, lam, it.acc.barrier)
+	ev := evaluateWith(it.orig, x, nu, lam, it.acc.barrier, it.evScratch)
 	m := it.acc.judge(it.orig, x, nu, lam, &ev)
 	r := ev.r
 	// A passing verdict is kept: the returned point is this one, whose
@@ -591,10 +617,9 @@ func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
 	n, neq, m := d.n, d.neq, d.m
 	tol := set.Tol
 	mub := set.Barrier
-	// The best iterate's storage in one allocation (snapshot appends
-	// into it without growing).
-	bs := newSlab(n + neq + 2*m)
-	best := snapshot{merit: math.Inf(1), x: bs.take(n)[:0], nu: bs.take(neq)[:0], lam: bs.take(m)[:0], s: bs.take(m)[:0]}
+	// The best iterate's storage, preallocated (snapshot appends into it
+	// without growing).
+	best := snapshot{merit: math.Inf(1), x: it.bestX[:0], nu: it.bestNu[:0], lam: it.bestLam[:0], s: it.bestS[:0]}
 	dataScale := max(1, it.orig.consts().infP, d.consts().infB, d.consts().infH)
 	lastImprove := 0
 	status := NotConverged
@@ -752,7 +777,7 @@ func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
 		copy(it.s, best.s)
 	}
 	unu, ulam, us := it.userMultipliers()
-	sl := newSlab(n + neq + 2*m) // X, Nu, Lambda, Slack in one allocation
+	sl := slab(it.solBuf) // X, Nu, Lambda, Slack (zeros, from the ipm's allocation)
 	sol := &Solution{
 		X: sl.take(n), Nu: sl.take(neq), Lambda: sl.take(m), Slack: sl.take(m),
 		d: it.orig, kkt: it.k, barrier: mub, factAt: status == Optimal && it.factEnd,
