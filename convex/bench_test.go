@@ -192,3 +192,55 @@ func benchInterleaved(b *testing.B, pb *Problem, draw func(rng *rand.Rand) []flo
 	b.ReportMetric(float64(tModel.Milliseconds())/float64(b.N), "model-ms/128")
 	b.ReportMetric(float64(tCone.Milliseconds())/float64(b.N), "cone-ms/128")
 }
+
+// BenchmarkPreparedInterleaved times cone.Solve and cone.Prepared.Solve
+// of the same 128 canonical programs in alternation (one program each in
+// turn, one goroutine) and reports their ratio: the share of a solve
+// that the pattern work (KKT pattern, ordering, symbolic analysis) took.
+func BenchmarkPreparedInterleaved(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		pb   *Problem
+		draw func(*rand.Rand) []float64
+	}{{"socp", nil, nil}, {"exp", nil, nil}} {
+		if c.name == "socp" {
+			c.pb, c.draw = benchModel(30, 10)
+		} else {
+			c.pb, c.draw = benchModelExp(30, 5)
+		}
+		b.Run(c.name, func(b *testing.B) {
+			rng := rand.New(rand.NewPCG(4, 4))
+			cps := make([]*cone.Problem, 128)
+			for i := range cps {
+				var err error
+				if cps[i], err = c.pb.ConeProblem(c.draw(rng)); err != nil {
+					b.Fatal(err)
+				}
+			}
+			ctx := context.Background()
+			s := &cone.Settings{Workers: 1}
+			pr, err := cone.Prepare(cps[0], s)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var tPlain, tPrep time.Duration
+			for b.Loop() {
+				for _, cp := range cps {
+					t0 := time.Now()
+					if _, err := cone.Solve(ctx, cp, s); err != nil {
+						b.Fatal(err)
+					}
+					t1 := time.Now()
+					if _, err := pr.Solve(ctx, cp, s); err != nil {
+						b.Fatal(err)
+					}
+					tPlain += t1.Sub(t0)
+					tPrep += time.Since(t1)
+				}
+			}
+			b.ReportMetric(float64(tPrep)/float64(tPlain), "prepared/plain")
+			b.ReportMetric(float64(tPlain.Microseconds())/float64(128*b.N), "plain-µs/solve")
+			b.ReportMetric(float64(tPrep.Microseconds())/float64(128*b.N), "prepared-µs/solve")
+		})
+	}
+}
