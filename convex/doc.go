@@ -111,8 +111,11 @@
 // The result is an affine map d = Mθ + d₀ from the parameters to the data
 // d = (values of Q's upper triangle, p, values of A, b) with a fixed
 // sparsity pattern (cone.Layout's θ), M stored by rows. Each solve only
-// evaluates it (O(nnz M)) and calls cone.Solve; the derivatives apply M
-// and Mᵀ. Problem.String reports the sizes.
+// evaluates it (O(nnz M)) and calls the cone solver with the
+// cone.Prepared built at the first solve (one per worker count), which
+// keeps the KKT pattern and symbolic factorization — the result of
+// cone.Solve bit for bit; the derivatives apply M and Mᵀ. Problem.String
+// reports the sizes.
 //
 // # Solutions and derivatives
 //

@@ -205,6 +205,7 @@ type Problem struct {
 	np    int   // len(θ)
 	vlin  [][]term
 	canon canonical
+	prep  *preparedCache // the cone solver's pattern work, shared by the solves
 }
 
 // NewProblem checks the DCP and DPP rules on the model and canonicalizes
@@ -230,7 +231,7 @@ func NewProblem(obj Objective, cons ...*Constraint) (pb *Problem, err error) {
 			return nil, fmt.Errorf("constraint %d: %w", i, c.err)
 		}
 	}
-	pb = &Problem{obj: obj, cons: cons}
+	pb = &Problem{obj: obj, cons: cons, prep: &preparedCache{}}
 	pb.collect()
 	if len(pb.vars) == 0 {
 		return nil, fmt.Errorf("%w: the problem has no variable (its value is %v: evaluate it instead of solving)", ErrInvalid, obj.e)

@@ -115,7 +115,13 @@ func (pb *Problem) solve(ctx context.Context, theta []float64, s *Settings, work
 	if err != nil {
 		return nil, err
 	}
-	res, serr := cone.Solve(ctx, cp, cs)
+	var res *cone.Solution
+	var serr error
+	if pr := pb.prep.prepared(cp, cs); pr != nil {
+		res, serr = pr.Solve(ctx, cp, cs)
+	} else {
+		res, serr = cone.Solve(ctx, cp, cs)
+	}
 	if res == nil {
 		if serr == nil {
 			serr = fmt.Errorf("%w: the cone solver returned no solution", ErrInvalid)

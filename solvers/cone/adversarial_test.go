@@ -358,6 +358,69 @@ func TestSolveAdversarial(t *testing.T) {
 			return &Problem{P: []float64{0, 0}, A: a, B: make([]float64, 3), K: kk}
 		}, nil, nil, ErrNotConverged, ErrUnbounded, ErrInfeasible)
 	}
+	// Prepared.Solve: the errors of Solve, and a problem whose structure
+	// differs from the prepared one's is refused.
+	pr, err := Prepare(base(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prep := func(name string, pr *Prepared, pb func() *Problem, s *Settings, want error) {
+		cases = append(cases, testutil.Case{Name: "Prepared/" + name, Call: func(ctx context.Context) (func() error, error) {
+			sol, err := pr.Solve(ctx, pb(), s)
+			return func() error {
+				if sol == nil || sol.Status != Optimal {
+					return errors.New("no Optimal solution with a nil error")
+				}
+				return testutil.Finite("Prepared.Solve", sol.X, sol.S, sol.Y, []float64{sol.Objective})
+			}, err
+		}, Want: want})
+	}
+	prep("ok", pr, base, nil, nil)
+	prep("nil-Prepared", nil, base, nil, ErrInvalid)
+	prep("nil-problem", pr, func() *Problem { return nil }, nil, ErrInvalid)
+	prep("P-NaN", pr, func() *Problem { pb := base(); pb.P[0] = nan; return pb }, nil, ErrNaN)
+	prep("settings", pr, base, &Settings{Tol: -1}, ErrInvalid)
+	prep("workers", pr, base, &Settings{Workers: resolveWorkers(0) + 1}, ErrInvalid)
+	prep("A-pattern", pr, func() *Problem {
+		pb := base()
+		pb.A, _ = sparse.FromDense(mat.NewDense(3, 2, []float64{1, 1, 0, 1, -1, -1}))
+		return pb
+	}, nil, ErrInvalid)
+	prep("A-explicit-zero-dropped", pr, func() *Problem {
+		pb := base()
+		pb.A, _ = sparse.FromTriplets(3, 2, []int{0, 1, 2}, []int{0, 1, 0}, []float64{1, 1, -1}, nil)
+		return pb
+	}, nil, ErrInvalid)
+	prep("Q-added", pr, func() *Problem {
+		pb := base()
+		pb.Q, _ = sparse.SymFromDense(mat.NewSymDense(2, []float64{1, 0, 0, 1}))
+		return pb
+	}, nil, ErrInvalid)
+	prep("K-split", pr, func() *Problem { pb := base(); pb.K, _ = NewProduct(Nonnegative{1}, Nonnegative{2}); return pb }, nil, ErrInvalid)
+	prep("K-other", pr, func() *Problem { pb := base(); pb.K, _ = NewProduct(SecondOrder{3}); return pb }, nil, ErrInvalid)
+	prep("dims", pr, func() *Problem {
+		pb := base()
+		pb.P = append(pb.P, 1)
+		pb.A, _ = sparse.FromDense(mat.NewDense(3, 3, []float64{1, 0, 0, 0, 1, 0, -1, -1, 1}))
+		return pb
+	}, nil, ErrDims)
+	for _, c := range []struct {
+		name string
+		pb   *Problem
+		s    *Settings
+		want error
+	}{{"nil-problem", nil, nil, ErrInvalid}, {"settings", base(), &Settings{MaxIter: -1}, ErrInvalid},
+		{"B-Inf", func() *Problem { pb := base(); pb.B[0] = inf; return pb }(), nil, ErrNaN}} {
+		cases = append(cases, testutil.Case{Name: "Prepare/" + c.name, Call: func(context.Context) (func() error, error) {
+			pr, err := Prepare(c.pb, c.s)
+			return func() error {
+				if pr == nil {
+					return errors.New("nil Prepared with a nil error")
+				}
+				return nil
+			}, err
+		}, Want: c.want})
+	}
 	cases = append(cases, testutil.Case{
 		Name: "Solve/canceled",
 		Call: func(context.Context) (func() error, error) {

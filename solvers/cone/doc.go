@@ -182,6 +182,14 @@
 // used yet: a large second-order cone with scattered rows gives dense
 // rows of Ā.
 //
+// Repeated solves (prepared.go). Prepare does the pattern-only work of
+// the sparse path once for problems of one structure (same K, dimensions
+// and patterns of Q and A): the KKT pattern, its ordering and the
+// symbolic analysis of the LDL (shared by sparse.LDL.Clone);
+// Prepared.Solve checks the structure and assembles and factors the
+// values only, with Solve's result bit for bit (Clarabel's "data
+// updating"). Package convex uses it for the solves of one model.
+//
 // Around the iterations. Ruiz equilibration of [Q Aᵀ; A 0] with one
 // scale per second-order, PSD, exponential or power block, and a cost
 // scale; Q is checked positive semidefinite (an LDLᵀ of Q + εI); the

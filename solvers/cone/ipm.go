@@ -160,7 +160,12 @@ func newIPM(ctx context.Context, pb *Problem, set Settings, blocks []block) (*ip
 		}
 	}
 	w.trialS, w.trialZ = make([]float64, maxd), make([]float64, maxd)
-	k, err := newKKT(w.eq, blocks, set.Workers, set.kkt)
+	if set.prep != nil {
+		if err := set.prep.check(w.eq, blocks, set); err != nil {
+			return nil, err
+		}
+	}
+	k, err := newKKTPrepared(w.eq, blocks, set.Workers, set.kkt, set.prep)
 	if err != nil {
 		return nil, err
 	}

@@ -98,18 +98,44 @@ type kktSystem struct {
 // newKKT chooses the path (path: kktAuto, kktForceSparse or
 // kktForceDense; see useDenseKKT) and sets it up with W = I.
 func newKKT(eq *equilibration, blocks []block, workers, path int) (*kktSystem, error) {
-	hasNonsym := false
-	for _, bk := range blocks {
-		hasNonsym = hasNonsym || bk.kind == bkNonsym
-	}
-	if path == kktForceDense && !hasNonsym || path == kktAuto && useDenseKKT(eq, blocks) {
+	return newKKTPrepared(eq, blocks, workers, path, nil)
+}
+
+// newKKTPrepared is newKKT whose sparse path reuses the pattern and the
+// analysis of pr when non-nil.
+func newKKTPrepared(eq *equilibration, blocks []block, workers, path int, pr *Prepared) (*kktSystem, error) {
+	if !sparsePath(eq, blocks, path) {
 		return &kktSystem{n: len(eq.p), m: len(eq.b), dn: newDenseKKT(eq, blocks, workers), eq: eq, blocks: blocks, workers: workers}, nil
 	}
-	return newSparseKKT(eq, blocks, workers)
+	return newSparseKKTPrepared(eq, blocks, workers, pr)
 }
 
 // newSparseKKT assembles the pattern of the scaled KKT matrix for the
 // equilibrated data and analyses it; W starts as the identity.
+func newSparseKKT(eq *equilibration, blocks []block, workers int) (*kktSystem, error) {
+	pat, err := newKKTPattern(eq, blocks)
+	if err != nil {
+		return nil, err
+	}
+	return pat.assemble(eq, blocks, workers, nil)
+}
+
+// kktPattern is the pattern-only part of the sparse path: what depends on
+// the dimensions, the blocks and the patterns of Q̃ and Ã only. It is
+// read-only once built (a Prepared shares it between solves).
+type kktPattern struct {
+	n, m   int
+	perm   []int   // as kktSystem.perm
+	posA   [][]int // as kktSystem.posA
+	uni    [][]int // as kktSystem.uni
+	mcp    []int   // the upper triangle of the permuted KKT matrix
+	mri    []int
+	qPos   []int // entry p of Q̃'s upper triangle → position in the values
+	negOne []int // positions of the −1 diagonal of the cone ũ rows
+	signs  []int8
+}
+
+// newKKTPattern builds the pattern of the scaled KKT matrix.
 //
 // Ordering. The ũ rows of the cone blocks come first (their pivots are
 // −1 − ε: eliminating them forms Q̃ + ĀᵀĀ on x, positive definite, the
@@ -119,15 +145,13 @@ func newKKT(eq *equilibration, blocks []block, workers, path int) (*kktSystem, e
 // where an ordering that pivots first on the regularized x rows of a
 // linear objective (pivots ε) grows the factor like ‖Ā‖²/ε and overflows
 // near the end of the iteration. A dense row of Ā makes Q̃ + ĀᵀĀ dense.
-func newSparseKKT(eq *equilibration, blocks []block, workers int) (*kktSystem, error) {
+func newKKTPattern(eq *equilibration, blocks []block) (*kktPattern, error) {
 	n, m := len(eq.p), len(eq.b)
 	N := n + m
-	k := &kktSystem{n: n, m: m, posA: make([][]int, m), uni: make([][]int, len(blocks)), ab: make([][]float64, len(blocks))}
-	acp, ari, av := eq.at.Raw()
-	k.atv = make([][]float64, m)
+	k := &kktPattern{n: n, m: m, posA: make([][]int, m), uni: make([][]int, len(blocks))}
+	acp, ari, _ := eq.at.Raw()
 	rowCols := make([][]int, m) // the pattern of each row of Ā
 	for i := range m {
-		k.atv[i] = av[acp[i]:acp[i+1]]
 		rowCols[i] = ari[acp[i]:acp[i+1]]
 	}
 	for b, bk := range blocks {
@@ -146,19 +170,9 @@ func newSparseKKT(eq *equilibration, blocks []block, workers int) (*kktSystem, e
 		}
 		slices.Sort(u)
 		k.uni[b] = u
-		d := bk.hi - bk.lo
-		ab := make([]float64, d*len(u))
 		for i := bk.lo; i < bk.hi; i++ {
-			c := 0
-			for p := acp[i]; p < acp[i+1]; p++ {
-				for u[c] != ari[p] {
-					c++
-				}
-				ab[(i-bk.lo)*len(u)+c] = av[p]
-			}
 			rowCols[i] = u
 		}
-		k.ab[b] = ab
 	}
 	isZero := make([]bool, m)
 	nz := 0
@@ -246,43 +260,48 @@ func newSparseKKT(eq *equilibration, blocks []block, workers int) (*kktSystem, e
 	}
 	// The matrix in permuted indices, by triplets whose values are their
 	// own ids (to find each entry's position in the stored values).
-	type ent struct {
-		a, b int
-		v    float64
-	}
+	type ent struct{ a, b int }
 	var ents []ent
-	add := func(a, b int, v float64) {
+	add := func(a, b int) {
 		pa, pb := k.perm[a], k.perm[b]
 		if pa > pb {
 			pa, pb = pb, pa
 		}
-		ents = append(ents, ent{pa, pb, v})
+		ents = append(ents, ent{pa, pb})
+	}
+	var qEnt []int // entry p of Q̃ → its triplet
+	if eq.q != nil {
+		qEnt = make([]int, eq.q.NNZ())
 	}
 	for j := range n {
-		diag := 0.0
+		diag := -1
 		if eq.q != nil {
-			qcp, qri, qv := eq.q.Upper().Raw()
+			qcp, qri, _ := eq.q.Upper().Raw()
 			for p := qcp[j]; p < qcp[j+1]; p++ {
 				if qri[p] == j {
-					diag = qv[p]
+					diag = p
 				} else {
-					add(qri[p], j, qv[p])
+					qEnt[p] = len(ents)
+					add(qri[p], j)
 				}
 			}
 		}
-		add(j, j, diag)
+		if diag >= 0 {
+			qEnt[diag] = len(ents)
+		}
+		add(j, j)
 	}
 	firstA := make([]int, m)
+	var negOne []int // triplets of the −1 diagonal
 	for i := range m {
 		firstA[i] = len(ents)
 		for _, x := range rowCols[i] {
-			add(x, n+i, 0)
+			add(x, n+i)
 		}
-		if isZero[i] {
-			add(n+i, n+i, 0)
-		} else {
-			add(n+i, n+i, -1)
+		if !isZero[i] {
+			negOne = append(negOne, len(ents))
 		}
+		add(n+i, n+i)
 	}
 	// Structural zeros between the ũ rows of each dense block: they make
 	// the block's columns one supernode (the same pattern U below), so
@@ -294,7 +313,7 @@ func newSparseKKT(eq *equilibration, blocks []block, workers int) (*kktSystem, e
 		}
 		for i := bk.lo; i < bk.hi; i++ {
 			for r := bk.lo; r < i; r++ {
-				add(n+r, n+i, 0)
+				add(n+r, n+i)
 			}
 		}
 	}
@@ -307,25 +326,77 @@ func newSparseKKT(eq *equilibration, blocks []block, workers int) (*kktSystem, e
 	if err != nil {
 		return nil, fmt.Errorf("cone: internal error assembling the KKT matrix: %v", err)
 	}
-	_, _, kv := mt.Upper().Raw()
+	mcp, mri, kv := mt.Upper().Raw()
 	where := make([]int, len(ents))
 	for p, id := range kv {
 		where[int(id)-1] = p
 	}
-	for p := range kv {
-		kv[p] = 0
-	}
-	for e, x := range ents {
-		kv[where[e]] = x.v
-	}
 	for i := range m {
 		k.posA[i] = where[firstA[i] : firstA[i]+len(rowCols[i])]
 	}
-	k.mat = mt
-	k.kv = kv
+	k.qPos = make([]int, len(qEnt))
+	for p, e := range qEnt {
+		k.qPos[p] = where[e]
+	}
+	k.negOne = make([]int, len(negOne))
+	for t, e := range negOne {
+		k.negOne[t] = where[e]
+	}
+	k.mcp, k.mri = mcp, mri
+	k.signs = make([]int8, N)
+	for i := range N {
+		k.signs[k.perm[i]] = 1
+		if i >= n {
+			k.signs[k.perm[i]] = -1
+		}
+	}
+	return k, nil
+}
+
+// assemble builds the sparse KKT system of the pattern for the values of
+// eq with W = I, and factors it: by a fresh sparse.NewLDL when tmpl is
+// nil, else by a clone of tmpl's symbolic analysis (an LDL of this
+// pattern), which gives the same factors.
+func (pat *kktPattern) assemble(eq *equilibration, blocks []block, workers int, tmpl *sparse.LDL) (*kktSystem, error) {
+	n, m := pat.n, pat.m
+	N := n + m
+	k := &kktSystem{n: n, m: m, perm: pat.perm, posA: pat.posA, uni: pat.uni, ab: make([][]float64, len(blocks))}
+	acp, ari, av := eq.at.Raw()
+	k.atv = make([][]float64, m)
+	for i := range m {
+		k.atv[i] = av[acp[i]:acp[i+1]]
+	}
+	for b, bk := range blocks {
+		if !bk.dense() {
+			continue
+		}
+		u := pat.uni[b]
+		d := bk.hi - bk.lo
+		ab := make([]float64, d*len(u))
+		for i := bk.lo; i < bk.hi; i++ {
+			c := 0
+			for p := acp[i]; p < acp[i+1]; p++ {
+				for u[c] != ari[p] {
+					c++
+				}
+				ab[(i-bk.lo)*len(u)+c] = av[p]
+			}
+		}
+		k.ab[b] = ab
+	}
+	kv := make([]float64, len(pat.mri))
+	if eq.q != nil {
+		_, _, qv := eq.q.Upper().Raw()
+		for p, v := range qv {
+			kv[pat.qPos[p]] = v
+		}
+	}
+	for _, p := range pat.negOne {
+		kv[p] = -1
+	}
 	// W = I: Ā = Ã.
 	for i := range m {
-		if len(rowCols[i]) == len(k.atv[i]) {
+		if len(k.posA[i]) == len(k.atv[i]) {
 			for t, p := range k.posA[i] {
 				kv[p] = k.atv[i][t]
 			}
@@ -341,19 +412,24 @@ func newSparseKKT(eq *equilibration, blocks []block, workers int) (*kktSystem, e
 			}
 		}
 	}
-	signs := make([]int8, N)
-	for i := range N {
-		signs[k.perm[i]] = 1
-		if i >= n {
-			signs[k.perm[i]] = -1
-		}
+	mt, err := sparse.NewSymCSC(N, slices.Clone(pat.mcp), slices.Clone(pat.mri), kv)
+	if err != nil {
+		return nil, fmt.Errorf("cone: internal error assembling the KKT matrix: %v", err)
 	}
-	ldl, err := sparse.NewLDL(mt, signs, &sparse.LDLSettings{Ordering: sparse.OrderNatural, Workers: workers, StaticReg: 1e-8})
+	k.mat = mt
+	k.kv = kv
+	var ldl *sparse.LDL
+	if tmpl == nil {
+		ldl, err = sparse.NewLDL(mt, pat.signs, &sparse.LDLSettings{Ordering: sparse.OrderNatural, Workers: workers, StaticReg: 1e-8})
+	} else {
+		ldl = tmpl.Clone()
+		err = ldl.Refactor(mt)
+	}
 	if err != nil && (ldl == nil || !errors.Is(err, sparse.ErrNaN)) {
 		return nil, fmt.Errorf("%w: the KKT analysis failed: %v", ErrSingular, err)
 	}
 	k.ldl = ldl
-	k.signs, k.workers = signs, workers
+	k.signs, k.workers = pat.signs, workers
 	k.rhs, k.sol = make([]float64, N), make([]float64, N)
 	k.prhs, k.psol = make([]float64, N), make([]float64, N)
 	return k, nil

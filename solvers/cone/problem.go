@@ -116,6 +116,8 @@ type Settings struct {
 	// kkt forces a path of the KKT solve (kktForceSparse, kktForceDense;
 	// tests) instead of the automatic choice.
 	kkt int
+	// prep is the Prepared of Prepared.Solve, nil for Solve.
+	prep *Prepared
 }
 
 // Solution is the result of Solve: the primal point X, the slack S ∈ K
