@@ -2,6 +2,7 @@ package sparse
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"testing"
@@ -95,6 +96,62 @@ func TestAdversarial(t *testing.T) {
 		{Name: "NewSymCSC lower entry", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
 			_, err := NewSymCSC(2, []int{0, 1, 1}, []int{1}, []float64{1})
 			return nil, err
+		}},
+		{Name: "NewLDL nil", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
+			_, err := NewLDL(nil, nil, nil)
+			return nil, err
+		}},
+		{Name: "NewLDL bad sign", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
+			k, err := SymFromDense(mat.NewSymDense(2, []float64{2, 1, 1, -2}))
+			if err != nil {
+				return nil, err
+			}
+			_, err = NewLDL(k, []int8{1, 0}, nil)
+			return nil, err
+		}},
+		{Name: "NewLDL NaN setting", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
+			k, err := SymFromDense(mat.NewSymDense(2, []float64{2, 1, 1, -2}))
+			if err != nil {
+				return nil, err
+			}
+			_, err = NewLDL(k, []int8{1, -1}, &LDLSettings{StaticReg: math.NaN()})
+			return nil, err
+		}},
+		{Name: "nil LDL Clone, Solve, Refactor", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
+			var f *LDL
+			if f.Clone() != nil {
+				return nil, errors.New("the clone of nil is not nil")
+			}
+			if err := f.Refactor(nil); !errors.Is(err, ErrInvalid) {
+				return nil, fmt.Errorf("Refactor: %v", err)
+			}
+			return nil, f.Solve(nil, nil)
+		}},
+		{Name: "Clone Solve before Refactor", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
+			k, err := SymFromDense(mat.NewSymDense(2, []float64{2, 1, 1, -2}))
+			if err != nil {
+				return nil, err
+			}
+			f, err := NewLDL(k, []int8{1, -1}, nil)
+			if err != nil {
+				return nil, err
+			}
+			return nil, f.Clone().Solve(make([]float64, 2), []float64{1, 1})
+		}},
+		{Name: "Clone Refactor mismatched pattern", Want: ErrInvalid, Call: func(context.Context) (func() error, error) {
+			k, err := SymFromDense(mat.NewSymDense(2, []float64{2, 1, 1, -2}))
+			if err != nil {
+				return nil, err
+			}
+			f, err := NewLDL(k, []int8{1, -1}, nil)
+			if err != nil {
+				return nil, err
+			}
+			other, err := SymFromDense(mat.NewSymDense(2, []float64{2, 0, 0, -2}))
+			if err != nil {
+				return nil, err
+			}
+			return nil, f.Clone().Refactor(other)
 		}},
 	}
 	testutil.RunAdversarial(t, cases)

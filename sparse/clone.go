@@ -8,8 +8,11 @@ package sparse
 // its clones may then be used concurrently, each by one goroutine at a
 // time. Clone reads only the analysis, so several goroutines may clone one
 // f at once, but not while f itself is refactored (its statistics are
-// copied).
+// copied). The clone of a nil *LDL is nil.
 func (f *LDL) Clone() *LDL {
+	if f == nil {
+		return nil
+	}
 	n := f.n
 	g := &LDL{
 		n: n, set: f.set, perm: f.perm, iperm: f.iperm, sign: f.sign,

@@ -403,6 +403,9 @@ func postorder(parent []int) []int {
 // given to NewLDL; it allocates nothing (the parallel path only starts two
 // goroutines). k replaces the matrix used by the refinement of Solve.
 func (f *LDL) Refactor(k *SymCSC) error {
+	if f == nil {
+		return fmt.Errorf("%w: nil factorization", ErrInvalid)
+	}
 	if k == nil {
 		return fmt.Errorf("%w: nil matrix", ErrInvalid)
 	}
@@ -526,6 +529,9 @@ func (f *LDL) numericRange(w *ldlWork, rows []int) (int, error) {
 // refinement against the unregularized K (see LDLSettings.Tol, MaxIter).
 // dst may be b. It allocates nothing.
 func (f *LDL) Solve(dst, b []float64) error {
+	if f == nil {
+		return fmt.Errorf("%w: nil factorization", ErrInvalid)
+	}
 	if len(dst) != f.n || len(b) != f.n {
 		return fmt.Errorf("%w: n = %d, len(dst) = %d, len(b) = %d", ErrDims, f.n, len(dst), len(b))
 	}
