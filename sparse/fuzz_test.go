@@ -181,6 +181,20 @@ func FuzzLDL(f *testing.F) {
 			if err := l.Refactor(k); err != nil {
 				t.Fatal(err)
 			}
+			// A clone refactored on the same values solves to the same bits.
+			c := l.Clone()
+			if err := c.Refactor(k); err != nil {
+				t.Fatal(err)
+			}
+			y := make([]float64, n)
+			if err := c.Solve(y, b); err != nil {
+				t.Fatalf("the clone's Solve: %v", err)
+			}
+			for i := range x {
+				if math.Float64bits(x[i]) != math.Float64bits(y[i]) {
+					t.Fatalf("clone solve %v, original %v", y, x)
+				}
+			}
 		}
 	})
 }
