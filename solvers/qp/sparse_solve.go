@@ -66,12 +66,14 @@ func solveSparseData(ctx context.Context, d *sparseData, set *SparseSettings, di
 			"kkt", st.N, "nnzK", st.NNZK, "nnzL", st.NNZL, "flops", st.Flops, "order", st.OrderTime, "symbolic", st.SymbolicTime)
 	}
 	r := pi.run(ctx)
+	acc.improveGap(&r)
 	if !r.ok && !r.canceled && ctx.Err() == nil {
 		pi.robust = true
 		if lg := set.Logger; lg != nil {
 			lg.Info("qp sparse: second attempt", "best merit", r.merit)
 		}
 		r2 := pi.run(ctx)
+		acc.improveGap(&r2)
 		r2.iters += r.iters
 		if r2.ok || r2.canceled || r2.merit < r.merit || r.x == nil {
 			r = r2
@@ -177,11 +179,18 @@ func support(v, lo, up float64) (bound, wrong float64) {
 
 // evaluate returns the residuals of (x, y, z) and their scales.
 func (a *sparseAcceptance) evaluate(x, y, z []float64) (r Residuals, sp, sd, sg float64) {
+	r, sp, sd, sg, _ = a.evaluateSigned(x, y, z)
+	return r, sp, sd, sg
+}
+
+// evaluateSigned is evaluate, also returning the duality gap with its
+// sign.
+func (a *sparseAcceptance) evaluateSigned(x, y, z []float64) (r Residuals, sp, sd, sg, gapSigned float64) {
 	d := a.d
 	n := d.n
 	inf := Residuals{math.Inf(1), math.Inf(1), math.Inf(1), math.Inf(1)}
 	if len(x) != n || len(y) != d.m || len(z) != n || !finite(x) || !finite(y) || !finite(z) {
-		return inf, 1, 1, 1
+		return inf, 1, 1, 1, 0
 	}
 	rd := make([]dd, n)
 	var gap, xqx, px, sup dd
@@ -261,7 +270,7 @@ func (a *sparseAcceptance) evaluate(x, y, z []float64) (r Residuals, sp, sd, sg 
 	gap.add(sup.lo)
 	r.Gap = math.Abs(gap.value())
 	if !finite([]float64{r.Primal, r.Dual, r.Gap}) {
-		return inf, 1, 1, 1
+		return inf, 1, 1, 1, 0
 	}
 	sp, sd, sg = 1, 1, 1
 	if !a.absolute {
@@ -272,7 +281,7 @@ func (a *sparseAcceptance) evaluate(x, y, z []float64) (r Residuals, sp, sd, sg 
 		sd = math.Max(1, math.Max(math.Max(tQx, normInf(d.p)), math.Max(tATy, normInf(z))))
 		sg = math.Max(1, math.Max(math.Abs(xqx.value()), math.Max(math.Abs(px.value()), math.Abs(sup.value()))))
 	}
-	return r, sp, sd, sg
+	return r, sp, sd, sg, gap.value()
 }
 
 // merit returns the largest ratio residual/(Tol·scale) (≤ 1: the test
