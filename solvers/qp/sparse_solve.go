@@ -67,6 +67,7 @@ func solveSparseData(ctx context.Context, d *sparseData, set *SparseSettings, di
 	}
 	r := pi.run(ctx)
 	acc.improveGap(&r)
+	first := pi.saveIterate()
 	if !r.ok && !r.canceled && ctx.Err() == nil {
 		pi.robust = true
 		if lg := set.Logger; lg != nil {
@@ -79,6 +80,23 @@ func solveSparseData(ctx context.Context, d *sparseData, set *SparseSettings, di
 			r = r2
 		} else {
 			r.iters = r2.iters
+		}
+	}
+	// The last stage, on problems whose factorization is cheap: the
+	// exchange of the polish with the single-pivot fallback
+	// (polishExchange), from the first attempt's last iterate (whose
+	// guess is the better on LISWET8).
+	if !r.ok && !r.canceled && ctx.Err() == nil && pi.ldl.Stats().Flops <= polishPivotFlops && len(pi.sides) > 0 {
+		pi.restoreIterate(first)
+		if pr, ok := pi.polishExchange(ctx, polishPivotRounds, polishPivotSolver, true); ok && pr.merit < r.merit {
+			r3 := spResult{x: pr.x, y: pr.y, z: pr.z, res: pr.res, merit: pr.merit, ok: pr.merit <= 1, polished: true, iters: r.iters,
+				lastY: r.lastY, lastZ: r.lastZ, lastDX: r.lastDX}
+			r3.actRow, r3.actVar = pi.userActive(pr.actRow, pr.actVar)
+			if lg := set.Logger; lg != nil {
+				lg.Info("qp sparse: pivoting polish", "merit", pr.merit)
+			}
+			acc.improveGap(&r3)
+			r = r3
 		}
 	}
 	sol := &SparseSolution{X: r.x, Y: r.y, Z: r.z, Iterations: r.iters, Residuals: r.res, Polished: r.polished, pb: d, actRow: r.actRow, actVar: r.actVar}
