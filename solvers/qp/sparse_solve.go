@@ -15,7 +15,11 @@ import (
 // KKT system factored by sparse.LDL (AMD ordering and symbolic analysis
 // once, a numeric factorization per iteration, iterative refinement),
 // Mehrotra's predictor-corrector, and an active-set polish with
-// double-double residuals near the solution. s may be nil.
+// double-double residuals near the solution. A point that fails only by
+// the rounding of large multipliers or of x gets a last correction of a
+// few of them (correctGap, correctPrimal), and on problems whose
+// factorization is cheap the polish's exchange is retried with single
+// pivots (polishExchange). s may be nil.
 //
 // Status Optimal and a nil error mean that the residuals recomputed from
 // the returned (x, y, z) and pb in double-double arithmetic passed the
