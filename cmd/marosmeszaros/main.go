@@ -274,7 +274,11 @@ func report(w io.Writer, subset string, tols []float64, all [][]result, verbose 
 	fmt.Fprintln(w)
 	for k, tol := range tols {
 		var fails []string
+		notSolved := 0
 		for _, r := range all[k] {
+			if r.class != success {
+				notSolved++
+			}
 			if r.class != success || verbose {
 				msg := ""
 				if r.err != nil {
@@ -284,7 +288,11 @@ func report(w io.Writer, subset string, tols []float64, all [][]result, verbose 
 					r.name, r.class, r.res.Primal, r.res.Dual, r.res.Gap, r.seconds, msg))
 			}
 		}
-		fmt.Fprintf(w, "ε = %.0e: %d not solved\n", tol, len(fails))
+		if verbose {
+			fmt.Fprintf(w, "ε = %.0e: every problem (%d not solved)\n", tol, notSolved)
+		} else {
+			fmt.Fprintf(w, "ε = %.0e: %d not solved\n", tol, notSolved)
+		}
 		for _, f := range fails {
 			fmt.Fprintln(w, f)
 		}

@@ -87,6 +87,9 @@ type spIPM struct {
 	qd      []float64 // Q̃'s diagonal
 	ldl     *sparse.LDL
 	kktPol  *sparse.SymCSC // polishing matrix (same pattern)
+	// polishStart, when set, is the scaled (x, y, w, z_B) from which
+	// polishSet starts instead of the iterate.
+	polishStart *[4][]float64
 
 	// Scratch.
 	rd, rE, rS []float64 // residuals: n, neq, per side
@@ -930,4 +933,27 @@ func (pi *spIPM) userStep() []float64 {
 // infeasibility returns the largest scaled primal or dual residual.
 func (pi *spIPM) infeasibility() float64 {
 	return math.Max(math.Max(normInf(pi.rS), normInf(pi.rE)), normInf(pi.rd))
+}
+
+// spIterate is a saved iterate of the interior point (see
+// solveSparseData's last stage).
+type spIterate struct {
+	x, y, s, z []float64
+	rho, delta float64
+}
+
+func (pi *spIPM) saveIterate() spIterate {
+	return spIterate{append([]float64(nil), pi.x...), append([]float64(nil), pi.y...),
+		append([]float64(nil), pi.s...), append([]float64(nil), pi.z...), pi.rho, pi.delta}
+}
+
+// restoreIterate makes it the iterate again, with its residuals and
+// multiplier nets.
+func (pi *spIPM) restoreIterate(it spIterate) {
+	copy(pi.x, it.x)
+	copy(pi.y, it.y)
+	copy(pi.s, it.s)
+	copy(pi.z, it.z)
+	pi.rho, pi.delta = it.rho, it.delta
+	pi.residuals()
 }

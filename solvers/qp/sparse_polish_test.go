@@ -117,3 +117,26 @@ func TestSparsePolishSTADAT1(t *testing.T) {
 	r := maros.CheckSparse(pb, sol.X, sol.Y, sol.Z)
 	require.True(t, r.Passes(1e-6), "exact residuals %+v", r)
 }
+
+// TestSparsePolishPivoting solves convex regressions whose polish
+// exchange cycles (the LISWET8–12 mechanism) and which the exchange with
+// the single-pivot fallback (polishExchange, the last stage of
+// SolveSparse) solves, judged by the exact residuals.
+func TestSparsePolishPivoting(t *testing.T) {
+	if testing.Short() {
+		t.Skip("two solves of n = 2500, ~10 s")
+	}
+	for _, c := range []struct {
+		noise float64
+		seed  uint64
+	}{{0.03, 2}, {0.1, 3}} {
+		rng := rand.New(rand.NewPCG(2500+c.seed, 7))
+		pb := convexRegression(t, rng, 2500, c.noise)
+		sol, err := qp.SolveSparse(context.Background(), pb, &qp.SparseSettings{Tol: 1e-6, Absolute: true})
+		require.NoError(t, err, "noise %g, seed %d", c.noise, c.seed)
+		require.Equal(t, qp.Optimal, sol.Status)
+		require.True(t, sol.Polished)
+		r := maros.CheckSparse(pb, sol.X, sol.Y, sol.Z)
+		require.True(t, r.Passes(1e-6), "noise %g, seed %d: exact residuals %+v", c.noise, c.seed, r)
+	}
+}

@@ -15,7 +15,11 @@ import (
 // KKT system factored by sparse.LDL (AMD ordering and symbolic analysis
 // once, a numeric factorization per iteration, iterative refinement),
 // Mehrotra's predictor-corrector, and an active-set polish with
-// double-double residuals near the solution. s may be nil.
+// double-double residuals near the solution. A point that fails only by
+// the rounding of large multipliers or of x gets a last correction of a
+// few of them (correctGap, correctPrimal), and on problems whose
+// factorization is cheap the polish's exchange is retried with single
+// pivots (polishExchange). s may be nil.
 //
 // Status Optimal and a nil error mean that the residuals recomputed from
 // the returned (x, y, z) and pb in double-double arithmetic passed the
@@ -66,17 +70,45 @@ func solveSparseData(ctx context.Context, d *sparseData, set *SparseSettings, di
 			"kkt", st.N, "nnzK", st.NNZK, "nnzL", st.NNZL, "flops", st.Flops, "order", st.OrderTime, "symbolic", st.SymbolicTime)
 	}
 	r := pi.run(ctx)
+	acc.improveGap(&r)
+	first := pi.saveIterate()
 	if !r.ok && !r.canceled && ctx.Err() == nil {
 		pi.robust = true
 		if lg := set.Logger; lg != nil {
 			lg.Info("qp sparse: second attempt", "best merit", r.merit)
 		}
 		r2 := pi.run(ctx)
+		acc.improveGap(&r2)
 		r2.iters += r.iters
 		if r2.ok || r2.canceled || r2.merit < r.merit || r.x == nil {
 			r = r2
 		} else {
 			r.iters = r2.iters
+		}
+	}
+	// The last stage, on problems whose factorization is cheap: the
+	// exchange of the polish with the single-pivot fallback
+	// (polishExchange), from the first attempt's last iterate (whose
+	// guess solves LISWET8), then from the second's (LISWET10).
+	if !r.ok && !r.canceled && ctx.Err() == nil && pi.ldl.Stats().Flops <= polishPivotFlops && len(pi.sides) > 0 {
+		second := pi.saveIterate()
+		pi.restoreIterate(first)
+		pr, ok := pi.polishExchange(ctx, polishPivotRounds, polishPivotSolver, true)
+		if !(ok && pr.merit <= 1) && ctx.Err() == nil {
+			pi.restoreIterate(second)
+			if pr2, ok2 := pi.polishExchange(ctx, polishPivotRounds, polishPivotSolver, true); ok2 && (!ok || pr2.merit < pr.merit) {
+				pr, ok = pr2, true
+			}
+		}
+		if ok && pr.merit < r.merit {
+			r3 := spResult{x: pr.x, y: pr.y, z: pr.z, res: pr.res, merit: pr.merit, ok: pr.merit <= 1, polished: true, iters: r.iters,
+				lastY: r.lastY, lastZ: r.lastZ, lastDX: r.lastDX}
+			r3.actRow, r3.actVar = pi.userActive(pr.actRow, pr.actVar)
+			if lg := set.Logger; lg != nil {
+				lg.Info("qp sparse: pivoting polish", "merit", pr.merit)
+			}
+			acc.improveGap(&r3)
+			r = r3
 		}
 	}
 	sol := &SparseSolution{X: r.x, Y: r.y, Z: r.z, Iterations: r.iters, Residuals: r.res, Polished: r.polished, pb: d, actRow: r.actRow, actVar: r.actVar}
@@ -177,11 +209,18 @@ func support(v, lo, up float64) (bound, wrong float64) {
 
 // evaluate returns the residuals of (x, y, z) and their scales.
 func (a *sparseAcceptance) evaluate(x, y, z []float64) (r Residuals, sp, sd, sg float64) {
+	r, sp, sd, sg, _ = a.evaluateSigned(x, y, z)
+	return r, sp, sd, sg
+}
+
+// evaluateSigned is evaluate, also returning the duality gap with its
+// sign.
+func (a *sparseAcceptance) evaluateSigned(x, y, z []float64) (r Residuals, sp, sd, sg, gapSigned float64) {
 	d := a.d
 	n := d.n
 	inf := Residuals{math.Inf(1), math.Inf(1), math.Inf(1), math.Inf(1)}
 	if len(x) != n || len(y) != d.m || len(z) != n || !finite(x) || !finite(y) || !finite(z) {
-		return inf, 1, 1, 1
+		return inf, 1, 1, 1, 0
 	}
 	rd := make([]dd, n)
 	var gap, xqx, px, sup dd
@@ -261,7 +300,7 @@ func (a *sparseAcceptance) evaluate(x, y, z []float64) (r Residuals, sp, sd, sg 
 	gap.add(sup.lo)
 	r.Gap = math.Abs(gap.value())
 	if !finite([]float64{r.Primal, r.Dual, r.Gap}) {
-		return inf, 1, 1, 1
+		return inf, 1, 1, 1, 0
 	}
 	sp, sd, sg = 1, 1, 1
 	if !a.absolute {
@@ -272,7 +311,7 @@ func (a *sparseAcceptance) evaluate(x, y, z []float64) (r Residuals, sp, sd, sg 
 		sd = math.Max(1, math.Max(math.Max(tQx, normInf(d.p)), math.Max(tATy, normInf(z))))
 		sg = math.Max(1, math.Max(math.Abs(xqx.value()), math.Max(math.Abs(px.value()), math.Abs(sup.value()))))
 	}
-	return r, sp, sd, sg
+	return r, sp, sd, sg, gap.value()
 }
 
 // merit returns the largest ratio residual/(Tol·scale) (≤ 1: the test
