@@ -115,6 +115,9 @@ func hugeRows(t *testing.T, rng *rand.Rand, n, m int) *qp.SparseProblem {
 // mid accuracy: the polish ends with the rows' exact residuals at the
 // rounding of x, which the primal correction (correctPrimal) cancels.
 func TestSparsePrimalHugeRows(t *testing.T) {
+	if raceEnabled {
+		t.Skip("two solves with 8000 variables, ~4 s (60 s under -race); run by go test ./...")
+	}
 	for seed := range uint64(2) {
 		rng := rand.New(rand.NewPCG(seed, 13))
 		pb := hugeRows(t, rng, 8000, 4)

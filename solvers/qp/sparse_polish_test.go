@@ -123,8 +123,8 @@ func TestSparsePolishSTADAT1(t *testing.T) {
 // the single-pivot fallback (polishExchange, the last stage of
 // SolveSparse) solves, judged by the exact residuals.
 func TestSparsePolishPivoting(t *testing.T) {
-	if testing.Short() {
-		t.Skip("two solves of n = 2500, ~10 s")
+	if testing.Short() || raceEnabled {
+		t.Skip("two solves of n = 2500, ~10 s (150 s under -race); run by go test ./...")
 	}
 	for _, c := range []struct {
 		noise float64
