@@ -231,11 +231,11 @@ func minEig(bk block, v []float64) float64 {
 		return v[0] - nrm2(v[1:])
 	case bkPSD:
 		n := bk.c.(PSD).N
-		sc := maxAbsVec(v)
-		if sc == 0 {
+		if n == 0 {
 			return 0
 		}
-		lam, _, err := eigSym(smat(n, scaleVec(v, 1/sc)), true)
+		// values only (eigmin.go): the start needs no eigenvectors
+		lam, err := eigenvaluesSvec(n, v)
 		if err != nil || len(lam) == 0 {
 			return math.Inf(-1)
 		}
@@ -243,7 +243,7 @@ func minEig(bk block, v []float64) float64 {
 		for _, l := range lam {
 			mn = math.Min(mn, l)
 		}
-		return mn * sc
+		return mn
 	}
 	return 0
 }
