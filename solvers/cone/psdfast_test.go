@@ -93,3 +93,12 @@ func TestTransposeInto(t *testing.T) {
 		}
 	}
 }
+
+// diagSym returns diag(d) as a symmetric matrix.
+func diagSym(d []float64) *mat.SymDense {
+	m := mat.NewSymDense(len(d), nil)
+	for i, v := range d {
+		m.SetSym(i, i, v)
+	}
+	return m
+}
