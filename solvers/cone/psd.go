@@ -401,6 +401,53 @@ func (k PSD) MaxStep(s, ds []float64, limit float64) (float64, error) {
 			mc = max(mc, math.Abs(v))
 		}
 	}
+	return stepToBoundary(a, n, mc, limit)
+}
+
+// scaledMaxStep is PSD.MaxStep for z + αΔz with the NT scaling of p at
+// (s, z) and du = W⁻ᵀ(Δz) = RᵀΔZR, the scaled direction the KKT solve
+// returns: W⁻ᵀ(Z) = RᵀZR = diag(λ) and a congruence keeps the cone, so
+// Z + αΔZ ⪰ 0 iff I + α diag(λ)^{−1/2} du diag(λ)^{−1/2} ⪰ 0 (the step
+// length in the scaled space, as CVXOPT computes it): no Cholesky factor
+// and no triangular solves.
+func scaledMaxStep(p *psdScaling, du []float64, limit float64) (float64, error) {
+	n := p.n
+	if len(du) != n*(n+1)/2 || len(p.lam) != len(du) {
+		return 0, fmt.Errorf("%w: scaled PSD step of %d entries, order %d", ErrDims, len(du), n)
+	}
+	if err := checkLimit(limit); err != nil {
+		return 0, err
+	}
+	buf := getScratch(n*n+n, 1)
+	defer putScratch(buf)
+	a, r := (*buf)[:n*n], (*buf)[n*n:]
+	q := 0
+	for j := range n {
+		r[j] = 1 / math.Sqrt(p.lam[q])
+		q += n - j
+	}
+	// upper triangle of smat(du) scaled by r_i r_j (svec: column by column
+	// of the lower triangle, off-diagonals times √2)
+	mc := 0.0
+	q = 0
+	for j := range n {
+		for i := j; i < n; i++ {
+			v := du[q] * r[i] * r[j]
+			if i != j {
+				v /= math.Sqrt2
+			}
+			a[j*n+i] = v
+			mc = max(mc, math.Abs(v))
+			q++
+		}
+	}
+	return stepToBoundary(a, n, mc, limit)
+}
+
+// stepToBoundary returns min(limit, −1/λ_min(M)) (limit when λ_min ≥ 0)
+// for the symmetric M in the upper triangle of the n×n a (overwritten)
+// with max-norm mc.
+func stepToBoundary(a []float64, n int, mc, limit float64) (float64, error) {
 	if !(mc > 0) || math.IsInf(mc, 0) {
 		if mc == 0 {
 			return limit, nil
