@@ -36,10 +36,10 @@ func minEigSym(m *mat.SymDense) (float64, error) {
 // tridiag reduces the symmetric n×n a (row-major, upper triangle read;
 // overwritten) to tridiagonal form: diagonal d and off-diagonal e. Below
 // order 16 by LAPACK's dsytrd (gonum); from there by Householder
-// reflections on the full matrix with the dense kernels (Golub and Van
-// Loan, Matrix Computations, §8.3.1): for each column, p = βA₂₂v by a
-// matrix–vector product, w = p − (βpᵀv/2)v, and A₂₂ −= vwᵀ + wvᵀ by two
-// axpys per row — about n³ multiply-adds where dsytrd takes 2n³/3, but
+// reflections on the upper triangle with the dense kernels (Golub and Van
+// Loan, Matrix Computations, §8.3.1): for each column, p = βA₂₂v by a dot
+// and an axpy per row, w = p − (βpᵀv/2)v, and A₂₂ −= vwᵀ + wvᵀ by two
+// axpys per row tail — about the 4n³/3 flops of dsytrd's unblocked form,
 // vectorized.
 func tridiag(n int, a []float64) (d, e []float64) {
 	if n >= 16 {
