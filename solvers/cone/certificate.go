@@ -65,10 +65,47 @@ func (w *ipm) unboundedness() ([]float64, bool) {
 	if !finite(x) {
 		return nil, false
 	}
+	if rayFailsCheaply(w.pb, w.blocks, x, w.infeasTol()) {
+		return nil, false
+	}
 	if ok, _ := checkUnboundedCert(w.pb, x, w.infeasTol()); !ok {
 		return nil, false
 	}
 	return x, true
+}
+
+// rayFailsCheaply reports that x (with pᵀx = −1) is certainly not accepted
+// by checkUnboundedCert with tolerance eps (blocks: those of pb.K), from a lower bound of the distance of −Ax to K
+// that costs no eigenvalues: the distance of a vector to R₊ is at least
+// its most negative entry, and that of a symmetric matrix to the PSD cone
+// at least its most negative diagonal entry (λ_min ≤ X_ii), while the
+// product's distance is at least each block's. The check of the
+// certificate (an eigen-decomposition per PSD block) runs only when this
+// bound does not already exceed the tolerance.
+func rayFailsCheaply(pb *Problem, blocks []block, x []float64, eps float64) bool {
+	_, m := pb.Dims()
+	ax := make([]float64, m)
+	if err := pb.A.MulVec(ax, x); err != nil {
+		return false
+	}
+	lb := 0.0 // the largest entry of Ax that −Ax needs non-negative
+	for _, bk := range blocks {
+		v := ax[bk.lo:bk.hi]
+		switch bk.kind {
+		case bkNonneg:
+			for _, t := range v {
+				lb = max(lb, t)
+			}
+		case bkPSD:
+			n, p := bk.c.(PSD).N, 0
+			for j := range n {
+				lb = max(lb, v[p])
+				p += n - j
+			}
+		}
+	}
+	scale := math.Max(1, math.Max(normInf(x), normInf(ax)))
+	return lb/scale > eps
 }
 
 // checkInfeasibleCert checks y (normalized or not) as a certificate of

@@ -7,6 +7,9 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/optlayers/optlayers/sparse"
 )
 
 // certCase is an infeasible or unbounded instance with the status Solve
@@ -163,5 +166,40 @@ func requireInProduct(t *testing.T, k *Product, v []float64, tol float64) {
 	off := k.Offsets()
 	for i, c := range k.Cones() {
 		require.True(t, inConeT(c, v[off[i]:off[i+1]], tol), "block %d (%T): %v", i, c, v[off[i]:off[i+1]])
+	}
+}
+
+// TestRayFailsCheaply: the diagonal lower bound of the distance rejects
+// rays whose −Ax has a negative orthant entry or PSD diagonal entry, and
+// keeps a true ray and one whose −Ax is indefinite with a positive
+// diagonal for the full check (which then accepts the first and rejects
+// the second).
+func TestRayFailsCheaply(t *testing.T) {
+	r2 := math.Sqrt2
+	// min −x s.t. Ax + s = b, s ∈ R₊ × PSD(2) (svec: x₁₁, √2x₂₁, x₂₂)
+	mk := func(col []float64) *Problem {
+		a, err := sparse.FromDense(mat.NewDense(4, 1, col))
+		require.NoError(t, err)
+		k, err := NewProduct(Nonnegative{1}, PSD{N: 2})
+		require.NoError(t, err)
+		return &Problem{P: []float64{-1}, A: a, B: []float64{1, 1, 0, 1}, K: k}
+	}
+	x := []float64{1}
+	for _, c := range []struct {
+		name       string
+		col        []float64
+		cheap, ray bool
+	}{
+		{"ray", []float64{-1, -1, 0, -1}, false, true},
+		{"negative orthant entry", []float64{1, -1, 0, -1}, true, false},
+		{"negative PSD diagonal", []float64{-1, -1, 0, 0.5}, true, false},
+		{"indefinite, positive diagonal", []float64{-1, -1, -2 * r2, -1}, false, false},
+	} {
+		pb := mk(c.col)
+		blocks, err := validateProblem(pb)
+		require.NoError(t, err)
+		require.Equal(t, c.cheap, rayFailsCheaply(pb, blocks, x, 1e-8), c.name)
+		ok, _ := checkUnboundedCert(pb, x, 1e-8)
+		require.Equal(t, c.ray, ok, c.name)
 	}
 }

@@ -36,10 +36,10 @@ func minEigSym(m *mat.SymDense) (float64, error) {
 // tridiag reduces the symmetric n×n a (row-major, upper triangle read;
 // overwritten) to tridiagonal form: diagonal d and off-diagonal e. Below
 // order 16 by LAPACK's dsytrd (gonum); from there by Householder
-// reflections on the full matrix with the dense kernels (Golub and Van
-// Loan, Matrix Computations, §8.3.1): for each column, p = βA₂₂v by a
-// matrix–vector product, w = p − (βpᵀv/2)v, and A₂₂ −= vwᵀ + wvᵀ by two
-// axpys per row — about n³ multiply-adds where dsytrd takes 2n³/3, but
+// reflections on the upper triangle with the dense kernels (Golub and Van
+// Loan, Matrix Computations, §8.3.1): for each column, p = βA₂₂v by a dot
+// and an axpy per row, w = p − (βpᵀv/2)v, and A₂₂ −= vwᵀ + wvᵀ by two
+// axpys per row tail — about the 4n³/3 flops of dsytrd's unblocked form,
 // vectorized.
 func tridiag(n int, a []float64) (d, e []float64) {
 	if n >= 16 {
@@ -55,21 +55,18 @@ func tridiag(n int, a []float64) (d, e []float64) {
 }
 
 func tridiagHouseholder(n int, a []float64) (d, e []float64) {
-	for i := range n {
-		for j := i + 1; j < n; j++ {
-			a[j*n+i] = a[i*n+j]
-		}
-	}
+	// Only the upper triangle of A₂₂ is kept up to date: p = βA₂₂v by a dot
+	// (the row from the diagonal on) and an axpy (the part of the column
+	// below the diagonal, the same numbers as the row) per row, and the
+	// rank-two update on the row from the diagonal on — half the update of
+	// the full matrix.
 	d, e = make([]float64, n), make([]float64, n-1)
 	v, p := make([]float64, n), make([]float64, n)
 	for k := 0; k < n-2; k++ {
 		d[k] = a[k*n+k]
 		x := a[k*n+k+1 : k*n+n] // column k below the diagonal (= row k)
 		m := len(x)
-		nx := 0.0
-		for _, t := range x {
-			nx = math.Hypot(nx, t)
-		}
+		nx := householderNorm(x)
 		if nx == 0 {
 			e[k] = 0
 			continue
@@ -86,19 +83,44 @@ func tridiagHouseholder(n int, a []float64) (d, e []float64) {
 		beta := 2 / vv
 		off := (k+1)*n + k + 1 // A₂₂
 		pk := p[:m]
-		dense.MulVec(pk, beta, a[off:], n, vk, 0)
+		clear(pk)
+		for i := range m {
+			row := a[off+i*n+i : off+i*n+m] // a_ii … a_i,m−1
+			pk[i] += dense.Dot(row, vk[i:])
+			if i+1 < m {
+				dense.Axpy(vk[i], row[1:], pk[i+1:])
+			}
+		}
+		for i := range pk {
+			pk[i] *= beta
+		}
 		kk := 0.5 * beta * dense.Dot(pk, vk)
 		dense.Axpy(-kk, vk, pk) // w
 		for i := range m {
-			row := a[off+i*n : off+i*n+m]
-			dense.Axpy(-vk[i], pk, row)
-			dense.Axpy(-pk[i], vk, row)
+			row := a[off+i*n+i : off+i*n+m]
+			dense.Axpy(-vk[i], pk[i:], row)
+			dense.Axpy(-pk[i], vk[i:], row)
 		}
 	}
 	d[n-2] = a[(n-2)*n+n-2]
 	e[n-2] = a[(n-2)*n+n-1]
 	d[n-1] = a[(n-1)*n+n-1]
 	return d, e
+}
+
+// householderNorm returns ‖x‖₂: by one dot product where the sum of
+// squares neither overflows nor loses digits to underflow, else by
+// hypot's scaled accumulation.
+func householderNorm(x []float64) float64 {
+	ss := dense.Dot(x, x)
+	if ss > 0x1p-900 && ss < 0x1p900 {
+		return math.Sqrt(ss)
+	}
+	nx := 0.0
+	for _, t := range x {
+		nx = math.Hypot(nx, t)
+	}
+	return nx
 }
 
 // sturm returns the function counting the eigenvalues of the tridiagonal

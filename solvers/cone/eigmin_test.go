@@ -16,7 +16,7 @@ import (
 func TestMinEigSym(t *testing.T) {
 	rng := rand.New(rand.NewPCG(51, 52))
 	for trial := range 60 {
-		n := 1 + rng.IntN(40)
+		n := 1 + rng.IntN(64)
 		m := mat.NewSymDense(n, nil)
 		switch trial % 4 {
 		case 0: // random
@@ -66,7 +66,7 @@ func TestMinEigSym(t *testing.T) {
 func TestEigenvaluesSvec(t *testing.T) {
 	rng := rand.New(rand.NewPCG(53, 54))
 	for trial := range 80 {
-		n := 1 + rng.IntN(40)
+		n := 1 + rng.IntN(64)
 		dim := n * (n + 1) / 2
 		v := make([]float64, dim)
 		p := 0
@@ -114,4 +114,15 @@ func TestEigenvaluesSvec(t *testing.T) {
 	}
 	_, err := eigenvaluesSvec(2, []float64{1, math.NaN(), 1})
 	require.Error(t, err)
+}
+
+// TestHouseholderNorm: the one-dot norm and its scaled fallback at the
+// ends of the exponent range.
+func TestHouseholderNorm(t *testing.T) {
+	for _, s := range []float64{1, 1e-200, 1e200, 1e-310, 1e300} {
+		x := []float64{3 * s, 4 * s, 0, 12 * s}
+		got := householderNorm(x)
+		require.InDelta(t, 13*s, got, 1e-15*13*s, "scale %g", s)
+	}
+	require.Equal(t, 0.0, householderNorm(make([]float64, 5)))
 }

@@ -3,6 +3,7 @@ package cone
 import (
 	"math"
 
+	"github.com/optlayers/optlayers/internal/dense"
 	"github.com/optlayers/optlayers/sparse"
 )
 
@@ -163,10 +164,4 @@ func ones(n int) []float64 {
 	return v
 }
 
-func normInf(v []float64) float64 {
-	m := 0.0
-	for _, x := range v {
-		m = math.Max(m, math.Abs(x))
-	}
-	return m
-}
+func normInf(v []float64) float64 { return dense.MaxAbs(v) }

@@ -236,11 +236,11 @@ func minEig(bk block, v []float64) float64 {
 		return v[0] - nrm2(v[1:])
 	case bkPSD:
 		n := bk.c.(PSD).N
-		sc := maxAbsVec(v)
-		if sc == 0 {
+		if n == 0 {
 			return 0
 		}
-		lam, _, err := eigSym(smat(n, scaleVec(v, 1/sc)), true)
+		// values only (eigmin.go): the start needs no eigenvectors
+		lam, err := eigenvaluesSvec(n, v)
 		if err != nil || len(lam) == 0 {
 			return math.Inf(-1)
 		}
@@ -248,7 +248,7 @@ func minEig(bk block, v []float64) float64 {
 		for _, l := range lam {
 			mn = math.Min(mn, l)
 		}
-		return mn * sc
+		return mn
 	}
 	return 0
 }
@@ -907,7 +907,11 @@ func (w *ipm) combinedDs(sigma float64) error {
 }
 
 // maxStep returns the largest α ≤ 1 keeping s, z, τ, κ in their cones.
-func (w *ipm) maxStep(dx, dz, ds []float64, dtau, dkappa float64) (float64, error) {
+//
+// du, when non-nil, is the scaled Δz of the KKT solve (W⁻ᵀΔz: Δz =
+// Wᵀdu): on PSD blocks with the NT scaling the dual step length comes from
+// it in the scaled space (scaledMaxStep).
+func (w *ipm) maxStep(dx, dz, ds, du []float64, dtau, dkappa float64) (float64, error) {
 	a := 1.0
 	if dtau < 0 {
 		a = math.Min(a, -w.tau/dtau)
@@ -915,9 +919,21 @@ func (w *ipm) maxStep(dx, dz, ds []float64, dtau, dkappa float64) (float64, erro
 	if dkappa < 0 {
 		a = math.Min(a, -w.kappa/dkappa)
 	}
-	for _, bk := range w.blocks {
+	for i, bk := range w.blocks {
 		s, z := w.blk(bk, w.s), w.blk(bk, w.z)
 		dS, dZ := w.blk(bk, ds), w.blk(bk, dz)
+		if p, ok := w.st[i].sc.(*psdScaling); ok && bk.kind == bkPSD && du != nil {
+			b, err := bk.c.MaxStep(s, dS, a)
+			if err != nil {
+				return 0, err
+			}
+			a = math.Min(a, b)
+			if b, err = scaledMaxStep(p, w.blk(bk, du), a); err != nil {
+				return 0, err
+			}
+			a = math.Min(a, b)
+			continue
+		}
 		switch bk.kind {
 		case bkZero:
 		case bkNonneg:
@@ -1132,7 +1148,7 @@ func (w *ipm) step1() (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	aa, err := w.maxStep(w.dxa, w.dza, w.dsa, w.dtauA, w.dkappaA)
+	aa, err := w.maxStep(w.dxa, w.dza, w.dsa, w.du, w.dtauA, w.dkappaA)
 	if err != nil {
 		return 0, err
 	}
@@ -1156,7 +1172,7 @@ func (w *ipm) step1() (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	a, err := w.maxStep(w.dx, w.dz, w.ds, w.dtau, w.dkappa)
+	a, err := w.maxStep(w.dx, w.dz, w.ds, w.du, w.dtau, w.dkappa)
 	if err != nil {
 		return 0, err
 	}
@@ -1178,7 +1194,7 @@ func (w *ipm) step1() (float64, error) {
 		if w.dtau, w.dkappa, err = w.direction(1-sigma, dk, w.dx, w.dz, w.ds); err != nil {
 			return 0, err
 		}
-		b, err := w.maxStep(w.dx, w.dz, w.ds, w.dtau, w.dkappa)
+		b, err := w.maxStep(w.dx, w.dz, w.ds, w.du, w.dtau, w.dkappa)
 		if err != nil {
 			return 0, err
 		}

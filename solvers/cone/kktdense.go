@@ -5,6 +5,7 @@ import (
 	"math"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/optlayers/optlayers/internal/dense"
 )
@@ -407,7 +408,7 @@ func (k *denseKKT) setPSDW(bk block, sc *psdScaling) {
 			k.psdScr[w] = make([]float64, 3*nn*nn)
 		}
 	}
-	parallelRange(nw, u, func(w, c0, c1 int) {
+	parallelChunks(nw, u, max(1, u/(8*nw)), func(w, c0, c1 int) {
 		k.psdColumns(db, sc, c0, c1, k.psdScr[w])
 	})
 }
@@ -421,23 +422,38 @@ func (k *denseKKT) workersFor(flops float64) int {
 	return k.workers
 }
 
-// parallelRange runs f on nw contiguous parts of [0, n) (nw goroutines,
-// the first one on the caller's).
-func parallelRange(nw, n int, f func(w, lo, hi int)) {
-	if nw <= 1 || n < 2 {
+// parallelChunks runs f(w, lo, hi) over [0, n) in chunks of the given
+// size, which nw goroutines (w: the goroutine's index, for its scratch)
+// take in order from a shared counter. A goroutine that the scheduler
+// starts late, or whose core another process holds, takes fewer chunks:
+// the caller waits at most for the chunk it is running, not for a fixed
+// half of the work (on a shared machine the second core pays only when it
+// is free).
+func parallelChunks(nw, n, chunk int, f func(w, lo, hi int)) {
+	chunk = max(chunk, 1)
+	if nw <= 1 || n <= chunk {
 		f(0, 0, n)
 		return
 	}
-	nw = min(nw, n)
+	var next atomic.Int64
+	run := func(w int) {
+		for {
+			lo := int(next.Add(1)-1) * chunk
+			if lo >= n {
+				return
+			}
+			f(w, lo, min(lo+chunk, n))
+		}
+	}
 	var wg sync.WaitGroup
 	for w := 1; w < nw; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			f(w, w*n/nw, (w+1)*n/nw)
+			run(w)
 		}()
 	}
-	f(0, 0, n/nw)
+	run(0)
 	wg.Wait()
 }
 
@@ -629,20 +645,15 @@ func (k *denseKKT) addGram(db *dblock, u, d int) {
 	const rb = 12
 	nb := (u + rb - 1) / rb
 	nw := k.workersFor(float64(u) * float64(u) * float64(d) / 2)
-	// Block b has b+1 blocks of columns: split at equal cumulative areas.
-	cut := make([]int, nw+1)
-	cut[nw] = nb
-	for w := 1; w < nw; w++ {
-		cut[w] = int(float64(nb) * math.Sqrt(float64(w)/float64(nw)))
-	}
-	parallelRange(nw, nw, func(_, lo, hi int) {
-		for w := lo; w < hi; w++ {
-			for b := cut[w]; b < cut[w+1]; b++ {
-				i0 := b * rb
-				i1 := min(i0+rb, u)
-				clear(g[i0*u : i1*u])
-				dense.SubABt(g[i0*u:], u, na[i0*d:], d, db.abarT, d, i1-i0, i1, d)
-			}
+	// Row block b has b+1 blocks of columns: taken largest first, one at a
+	// time.
+	parallelChunks(nw, nb, 1, func(_, lo, hi int) {
+		for c := lo; c < hi; c++ {
+			b := nb - 1 - c
+			i0 := b * rb
+			i1 := min(i0+rb, u)
+			clear(g[i0*u : i1*u])
+			dense.SubABt(g[i0*u:], u, na[i0*d:], d, db.abarT, d, i1-i0, i1, d)
 		}
 	})
 	h, ld := k.h, k.ld

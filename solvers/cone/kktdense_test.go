@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -281,5 +282,26 @@ func TestDenseKKTSolveAgrees(t *testing.T) {
 		}
 		assert.InDelta(t, ss.Objective, sd.Objective, 1e-7*math.Max(1, math.Abs(ss.Objective)), names[i])
 		assert.Less(t, relDiffKKT(sd.X, ss.X), 1e-5, names[i])
+	}
+}
+
+// TestParallelChunks: every index of [0, n) is visited exactly once, each
+// goroutine index is below nw, for serial and parallel cases.
+func TestParallelChunks(t *testing.T) {
+	for _, c := range [][3]int{{1, 10, 3}, {2, 0, 1}, {2, 1, 1}, {2, 10, 3}, {2, 120, 7}, {3, 100, 1}, {4, 5, 10}, {2, 9, 0}} {
+		nw, n, chunk := c[0], c[1], c[2]
+		var mu sync.Mutex
+		seen := make([]int, n)
+		parallelChunks(nw, n, chunk, func(w, lo, hi int) {
+			require.True(t, w >= 0 && w < max(nw, 1))
+			mu.Lock()
+			defer mu.Unlock()
+			for i := lo; i < hi; i++ {
+				seen[i]++
+			}
+		})
+		for i, s := range seen {
+			require.Equal(t, 1, s, "nw=%d n=%d chunk=%d index %d", nw, n, chunk, i)
+		}
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 
+	"gonum.org/v1/gonum/lapack"
+	"gonum.org/v1/gonum/lapack/gonum"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/optlayers/optlayers/internal/dense"
@@ -299,11 +301,20 @@ func (k PSD) Barrier(s []float64) (float64, error) {
 	if err := k.check(nil, s); err != nil {
 		return 0, err
 	}
-	c, err := k.chol(s)
-	if err != nil {
-		return 0, err
+	// −log det S = −2 Σ log L_ii for the Cholesky factor L by the dense
+	// kernel (no condition estimate: only definiteness is asked).
+	n := k.N
+	buf := getScratch(n*n, 1)
+	defer putScratch(buf)
+	l := *buf
+	smatRows(l, n, s)
+	if !dense.Cholesky(l, n, n) {
+		return 0, outOfInterior("PSD")
 	}
-	f := -c.LogDet()
+	f := 0.0
+	for i := range n {
+		f -= 2 * math.Log(l[i*n+i])
+	}
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return 0, outOfInterior("PSD")
 	}
@@ -390,6 +401,53 @@ func (k PSD) MaxStep(s, ds []float64, limit float64) (float64, error) {
 			mc = max(mc, math.Abs(v))
 		}
 	}
+	return stepToBoundary(a, n, mc, limit)
+}
+
+// scaledMaxStep is PSD.MaxStep for z + αΔz with the NT scaling of p at
+// (s, z) and du = W⁻ᵀ(Δz) = RᵀΔZR, the scaled direction the KKT solve
+// returns: W⁻ᵀ(Z) = RᵀZR = diag(λ) and a congruence keeps the cone, so
+// Z + αΔZ ⪰ 0 iff I + α diag(λ)^{−1/2} du diag(λ)^{−1/2} ⪰ 0 (the step
+// length in the scaled space, as CVXOPT computes it): no Cholesky factor
+// and no triangular solves.
+func scaledMaxStep(p *psdScaling, du []float64, limit float64) (float64, error) {
+	n := p.n
+	if len(du) != n*(n+1)/2 || len(p.lam) != len(du) {
+		return 0, fmt.Errorf("%w: scaled PSD step of %d entries, order %d", ErrDims, len(du), n)
+	}
+	if err := checkLimit(limit); err != nil {
+		return 0, err
+	}
+	buf := getScratch(n*n+n, 1)
+	defer putScratch(buf)
+	a, r := (*buf)[:n*n], (*buf)[n*n:]
+	q := 0
+	for j := range n {
+		r[j] = 1 / math.Sqrt(p.lam[q])
+		q += n - j
+	}
+	// upper triangle of smat(du) scaled by r_i r_j (svec: column by column
+	// of the lower triangle, off-diagonals times √2)
+	mc := 0.0
+	q = 0
+	for j := range n {
+		for i := j; i < n; i++ {
+			v := du[q] * r[i] * r[j]
+			if i != j {
+				v /= math.Sqrt2
+			}
+			a[j*n+i] = v
+			mc = max(mc, math.Abs(v))
+			q++
+		}
+	}
+	return stepToBoundary(a, n, mc, limit)
+}
+
+// stepToBoundary returns min(limit, −1/λ_min(M)) (limit when λ_min ≥ 0)
+// for the symmetric M in the upper triangle of the n×n a (overwritten)
+// with max-norm mc.
+func stepToBoundary(a []float64, n int, mc, limit float64) (float64, error) {
 	if !(mc > 0) || math.IsInf(mc, 0) {
 		if mc == 0 {
 			return limit, nil
@@ -499,22 +557,19 @@ func (k PSD) Scaling(s, z []float64) (Scaling, error) {
 	transposeInto(lzt, lz, n)
 	clear(pm)
 	dense.SubABt(pm, n, lzt, n, lst, n, n, n, n) // −L_zᵀL_s
-	// (the SVD of −P: the same V and λ, −U)
-	var svd mat.SVD
-	if !svd.Factorize(mat.NewDense(n, n, pm), mat.SVDFull) {
+	// (the SVD of −P: the same V and λ, −U) by LAPACK's dgesvd (gonum,
+	// row-major: U and Vᵀ row by row) on pooled scratch, without mat.SVD's
+	// copies.
+	lam := make([]float64, n)
+	if !gesvdAll(pm, n, lam, lst, vt) {
 		return nil, fmt.Errorf("%w: SVD", ErrNotConverged)
 	}
-	lam := svd.Values(nil)
 	for _, l := range lam {
 		if !(l > 0) {
 			return nil, outOfInterior("PSD")
 		}
 	}
-	var v, u mat.Dense
-	svd.VTo(&v)
-	svd.UTo(&u)
-	transposeDense(vt, &v, n)
-	transposeDense(ut, &u, n)
+	transposeInto(ut, lst, n)
 	// R = L_s V diag(λ)^{−1/2}.
 	rd := make([]float64, nn)
 	dense.SubABt(rd, n, ls, n, vt, n, n, n, n) // −L_s V
@@ -536,8 +591,10 @@ func (k PSD) Scaling(s, z []float64) (Scaling, error) {
 	sc := &psdScaling{n: n, r: r, rinv: rinv, lam: make([]float64, k.Dim())}
 	sc.rm, sc.rt = rd, transposed(rd, n)
 	sc.ri, sc.rit = rid, transposed(rid, n)
-	if err := Svec(sc.lam, diagSym(lam)); err != nil {
-		return nil, err
+	p := 0
+	for j, l := range lam { // svec of diag(λ)
+		sc.lam[p] = l
+		p += n - j
 	}
 	if err := checkOut(rd, rid, sc.lam); err != nil {
 		return nil, err
@@ -545,12 +602,17 @@ func (k PSD) Scaling(s, z []float64) (Scaling, error) {
 	return sc, nil
 }
 
-func diagSym(d []float64) *mat.SymDense {
-	m := mat.NewSymDense(len(d), nil)
-	for i, v := range d {
-		m.SetSym(i, i, v)
-	}
-	return m
+// gesvdAll computes the full SVD A = U diag(σ) Vᵀ of the n×n row-major a
+// (overwritten) by LAPACK's dgesvd, U and Vᵀ row-major, the workspace
+// from the pool. It reports false when the bidiagonal QR iteration does
+// not converge.
+func gesvdAll(a []float64, n int, sigma, u, vt []float64) bool {
+	var impl gonum.Implementation
+	var q [1]float64
+	impl.Dgesvd(lapack.SVDAll, lapack.SVDAll, n, n, a, n, sigma, u, n, vt, n, q[:], -1)
+	buf := getScratch(max(int(q[0]), 1), 1)
+	defer putScratch(buf)
+	return impl.Dgesvd(lapack.SVDAll, lapack.SVDAll, n, n, a, n, sigma, u, n, vt, n, *buf, len(*buf))
 }
 
 type psdScaling struct {

@@ -1,6 +1,7 @@
 package cone
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -91,5 +92,83 @@ func TestTransposeInto(t *testing.T) {
 				require.Equal(t, a[i*n+j], got[j*n+i], "n=%d (%d,%d)", n, i, j)
 			}
 		}
+	}
+}
+
+// diagSym returns diag(d) as a symmetric matrix.
+func diagSym(d []float64) *mat.SymDense {
+	m := mat.NewSymDense(len(d), nil)
+	for i, v := range d {
+		m.SetSym(i, i, v)
+	}
+	return m
+}
+
+// randSPDSvec returns svec(Q diag(d) Qᵀ) for a random orthogonal Q and
+// eigenvalues d graded over 10^±grade.
+func randSPDSvec(rng *rand.Rand, n int, grade float64) []float64 {
+	g := mat.NewDense(n, n, nil)
+	for i := range n {
+		for j := range n {
+			g.Set(i, j, rng.NormFloat64())
+		}
+	}
+	var qr mat.QR
+	qr.Factorize(g)
+	var q mat.Dense
+	qr.QTo(&q)
+	d := make([]float64, n)
+	for i := range d {
+		d[i] = math.Pow(10, grade*(2*rng.Float64()-1))
+	}
+	m := qmq(&q, diagSym(d))
+	sym := mat.NewSymDense(n, nil)
+	for i := range n {
+		for j := i; j < n; j++ {
+			sym.SetSym(i, j, 0.5*(m.At(i, j)+m.At(j, i)))
+		}
+	}
+	v := make([]float64, n*(n+1)/2)
+	if err := Svec(v, sym); err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// TestScaledMaxStep: the dual step length in the NT-scaled space equals
+// PSD.MaxStep(z, Δz) for Δz = Wᵀ(du), on well and badly conditioned
+// (s, z), and a non-finite du is an error.
+func TestScaledMaxStep(t *testing.T) {
+	rng := rand.New(rand.NewPCG(61, 62))
+	for trial := range 24 {
+		n := []int{1, 2, 5, 17, 40}[trial%5]
+		grade := []float64{0, 1, 3}[trial%3]
+		k := PSD{N: n}
+		s, z := randSPDSvec(rng, n, grade), randSPDSvec(rng, n, grade)
+		sc, err := k.Scaling(s, z)
+		require.NoError(t, err)
+		p := sc.(*psdScaling)
+		du := randVec(rng, k.Dim(), 1)
+		for i := range du {
+			du[i] *= math.Sqrt(p.lam[0]) // comparable to λ
+		}
+		dz := make([]float64, k.Dim())
+		sc.ApplyT(dz, du)
+		for _, limit := range []float64{1, 1e6} {
+			want, err := k.MaxStep(z, dz, limit)
+			require.NoError(t, err)
+			got, err := scaledMaxStep(p, du, limit)
+			require.NoError(t, err)
+			require.InDelta(t, want, got, 1e-9*want+1e-12, "trial %d n=%d grade=%g limit=%g", trial, n, grade, limit)
+		}
+		// the zero direction: the limit itself
+		got, err := scaledMaxStep(p, make([]float64, k.Dim()), 7)
+		require.NoError(t, err)
+		require.Equal(t, 7.0, got)
+		du[0] = math.NaN()
+		_, err = scaledMaxStep(p, du, 1)
+		require.Error(t, err)
+		_, err = scaledMaxStep(p, du[1:], 1)
+		require.Error(t, err)
 	}
 }
