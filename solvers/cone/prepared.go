@@ -85,26 +85,7 @@ func (pr *Prepared) Solve(ctx context.Context, pb *Problem, s *Settings) (sol *S
 	if pr == nil {
 		return nil, fmt.Errorf("%w: nil Prepared", ErrInvalid)
 	}
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	set, err := checkSettings(s)
-	if err != nil {
-		return nil, err
-	}
-	set.prep = pr
-	blocks, err := validateProblem(pb)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkStart(pb, set.WarmStart); err != nil {
-		return nil, err
-	}
-	w, err := newIPM(ctx, pb, set, blocks)
-	if err != nil {
-		return nil, err
-	}
-	return w.run()
+	return solve(ctx, pb, s, pr)
 }
 
 // check reports whether the equilibrated problem has the structure of pr.

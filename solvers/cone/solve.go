@@ -40,6 +40,11 @@ var errInternal = errors.New("cone: internal error")
 // ErrNaN (non-finite P, B or warm start), with a nil Solution.
 func Solve(ctx context.Context, pb *Problem, s *Settings) (sol *Solution, err error) {
 	defer guard.Recover(&err, errInternal)
+	return solve(ctx, pb, s, nil)
+}
+
+// solve is Solve, with the KKT analysis of pr when pr is not nil.
+func solve(ctx context.Context, pb *Problem, s *Settings, pr *Prepared) (*Solution, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -47,6 +52,7 @@ func Solve(ctx context.Context, pb *Problem, s *Settings) (sol *Solution, err er
 	if err != nil {
 		return nil, err
 	}
+	set.prep = pr
 	blocks, err := validateProblem(pb)
 	if err != nil {
 		return nil, err
