@@ -7,10 +7,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/optlayers/optlayers/solvers/smooth"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"gonum.org/v1/gonum/mat"
 )
 
 // nonsymInstances draws random programs over products of 5–34
@@ -316,51 +314,12 @@ func TestSolveNonsymmetricApplied(t *testing.T) {
 // 1e-8 and 1e-10.
 func TestSolveLogisticLarger(t *testing.T) {
 	rng := rand.New(rand.NewPCG(93, 94))
-	const N, d, lambda = 150, 5, 0.05
-	X := mat.NewDense(N, d, nil)
-	y := make([]float64, N)
-	wTrue := randVec(rng, d, 1.5)
-	for i := range N {
-		for j := range d {
-			X.Set(i, j, rng.NormFloat64())
-		}
-		pr := 1 / (1 + math.Exp(-mat.Dot(X.RowView(i), mat.NewVecDense(d, wTrue))))
-		y[i] = -1
-		if rng.Float64() < pr {
-			y[i] = 1
-		}
-	}
-	spb, err := smooth.Logistic(X, y, smooth.L2{})
-	require.NoError(t, err)
-	ref, err := smooth.Minimize(context.Background(), spb, []float64{lambda}, make([]float64, d), &smooth.Settings{Method: smooth.NewtonCG, Tol: 1e-12})
-	require.NoError(t, err)
-	n := d + 3*N // w, t, a, b
-	bd := &builder{n: n}
-	tI, aI, bI := d, d+N, d+2*N
-	for i := range N {
-		bd.add(Exp{}, bd.lin(0, tI+i, -1.0), bd.lin(1), bd.lin(0, aI+i, 1.0))
-		r := bd.lin(0, tI+i, -1.0)
-		for j := range d {
-			r[j] = -y[i] * X.At(i, j)
-		}
-		bd.add(Exp{}, r, bd.lin(1), bd.lin(0, bI+i, 1.0))
-		bd.add(Nonnegative{1}, bd.lin(1, aI+i, -1.0, bI+i, -1.0))
-	}
-	c := make([]float64, n)
-	for i := range N {
-		c[tI+i] = 1.0 / N
-	}
-	q := make([][]float64, n)
-	for i := range q {
-		q[i] = make([]float64, n)
-	}
-	for j := range d {
-		q[j][j] = lambda
-	}
-	sols := solveApplied(t, bd.problem(t, c, q))
+	wTrue := randVec(rng, 5, 1.5)
+	pb, ref := logisticConic(t, rng, 150, 0.05, wTrue, 1e-12)
+	sols := solveApplied(t, pb)
 	for i, tol := range []float64{1e-8, 1e-10} {
 		assert.InDelta(t, ref.F, sols[i].Objective, 10*tol*math.Max(1, ref.F), "objective vs smooth, Tol %g", tol)
-		for j := range d {
+		for j := range ref.X {
 			assert.InDelta(t, ref.X[j], sols[i].X[j], 100*math.Sqrt(tol), "w%d, Tol %g", j, tol)
 		}
 	}

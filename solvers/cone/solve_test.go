@@ -284,10 +284,23 @@ func TestLogSumExp(t *testing.T) {
 // Logistic fit (Newton to ‖∇f‖∞ ≤ 1e-12).
 func TestLogisticRegression(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
-	const N, d, lambda = 40, 3, 0.1
+	pb, ref := logisticConic(t, rng, 40, 0.1, []float64{1, -2, 0.5}, 1e-11)
+	sol := solveOK(t, pb, &Settings{Tol: 1e-10})
+	require.InDelta(t, ref.F, sol.Objective, 1e-8)
+	for j := range ref.X {
+		require.InDelta(t, ref.X[j], sol.X[j], 1e-6, "w%d", j)
+	}
+}
+
+// logisticConic draws N samples xᵢ ~ N(0, I) in len(wTrue) dimensions with
+// labels yᵢ = ±1, P(yᵢ = 1) = σ(xᵢᵀwTrue), and returns the conic form of
+// TestLogisticRegression (variables w, t, a, b) and solvers/smooth's
+// Newton fit of the same regression to refTol.
+func logisticConic(t *testing.T, rng *rand.Rand, N int, lambda float64, wTrue []float64, refTol float64) (*Problem, *smooth.Result) {
+	t.Helper()
+	d := len(wTrue)
 	X := mat.NewDense(N, d, nil)
 	y := make([]float64, N)
-	wTrue := []float64{1, -2, 0.5}
 	for i := range N {
 		for j := range d {
 			X.Set(i, j, rng.NormFloat64())
@@ -300,7 +313,7 @@ func TestLogisticRegression(t *testing.T) {
 	}
 	spb, err := smooth.Logistic(X, y, smooth.L2{})
 	require.NoError(t, err)
-	ref, err := smooth.Minimize(context.Background(), spb, []float64{lambda}, make([]float64, d), &smooth.Settings{Method: smooth.NewtonCG, Tol: 1e-11})
+	ref, err := smooth.Minimize(context.Background(), spb, []float64{lambda}, make([]float64, d), &smooth.Settings{Method: smooth.NewtonCG, Tol: refTol})
 	require.NoError(t, err)
 
 	n := d + 3*N // w, t, a, b
@@ -317,7 +330,7 @@ func TestLogisticRegression(t *testing.T) {
 	}
 	c := make([]float64, n)
 	for i := range N {
-		c[tI+i] = 1.0 / N
+		c[tI+i] = 1 / float64(N)
 	}
 	q := make([][]float64, n)
 	for i := range q {
@@ -326,11 +339,7 @@ func TestLogisticRegression(t *testing.T) {
 	for j := range d {
 		q[j][j] = lambda
 	}
-	sol := solveOK(t, bd.problem(t, c, q), &Settings{Tol: 1e-10})
-	require.InDelta(t, ref.F, sol.Objective, 1e-8)
-	for j := range d {
-		require.InDelta(t, ref.X[j], sol.X[j], 1e-6, "w%d", j)
-	}
+	return bd.problem(t, c, q), ref
 }
 
 // TestQPAgainstSparseQP: LPs and QPs solved by qp.SolveSparse (double-
