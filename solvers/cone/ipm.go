@@ -573,29 +573,9 @@ func socW(wm, wi []float64, sc *socScaling) {
 // H* = ∇²f_{K*}(z): with the Jacobi-scaled Cholesky H* = DL̃L̃ᵀD,
 // W = L̃⁻¹D⁻¹/√μ (so W⁻¹W⁻ᵀ = μH*) and W⁻¹ = √μ DL̃.
 func dualW(wm, wi []float64, hs [3][3]float64, mu float64) bool {
-	var dj [3]float64
-	for i := range 3 {
-		if !(hs[i][i] > 0) || math.IsInf(hs[i][i], 0) {
-			return false
-		}
-		dj[i] = math.Sqrt(hs[i][i])
-	}
-	var l [3][3]float64
-	for j := range 3 {
-		s := 1.0
-		for k := range j {
-			s -= l[j][k] * l[j][k]
-		}
-		// Pivots floored at 1e-14 (a modified Cholesky): near the
-		// boundary of K* the Hessian's condition number reaches 1e16.
-		l[j][j] = math.Sqrt(math.Max(s, 1e-14))
-		for i := j + 1; i < 3; i++ {
-			a := hs[i][j] / (dj[i] * dj[j])
-			for k := range j {
-				a -= l[i][k] * l[j][k]
-			}
-			l[i][j] = a / l[j][j]
-		}
+	dj, l, ok := jacobiCholesky3(hs)
+	if !ok {
+		return false
 	}
 	var li [3][3]float64 // L̃⁻¹
 	for j := range 3 {
@@ -694,22 +674,18 @@ func condOK(err error) bool {
 	return errors.As(err, &c)
 }
 
-// solveJacobi3 solves h x = b for a symmetric positive definite 3×3 h:
-// Cholesky of the Jacobi-scaled D⁻¹hD⁻¹ (D = diag(√hᵢᵢ)), with the
-// pivots floored at 1e-14 (a modified Cholesky: far from the central
-// path the barrier Hessian's condition number reaches 1e16, and the
-// floor keeps the Newton step of the conjugate point a descent direction
-// instead of failing). ok is false only for a non-positive diagonal or a
-// non-finite result.
-func solveJacobi3(h [3][3]float64, b [3]float64) ([3]float64, bool) {
-	var d [3]float64
+// jacobiCholesky3 factors the Jacobi-scaled D⁻¹hD⁻¹ = L̃L̃ᵀ of a
+// symmetric 3×3 h, D = diag(√hᵢᵢ), with the pivots floored at 1e-14 (a
+// modified Cholesky: near the boundary of the cones the barrier Hessians'
+// condition number reaches 1e16). ok is false for a non-positive or
+// infinite diagonal entry.
+func jacobiCholesky3(h [3][3]float64) (d [3]float64, l [3][3]float64, ok bool) {
 	for i := range 3 {
 		if !(h[i][i] > 0) || math.IsInf(h[i][i], 0) {
-			return [3]float64{}, false
+			return d, l, false
 		}
 		d[i] = math.Sqrt(h[i][i])
 	}
-	var l [3][3]float64
 	for j := range 3 {
 		s := 1.0
 		for k := range j {
@@ -723,6 +699,21 @@ func solveJacobi3(h [3][3]float64, b [3]float64) ([3]float64, bool) {
 			}
 			l[i][j] = a / l[j][j]
 		}
+	}
+	return d, l, true
+}
+
+// solveJacobi3 solves h x = b for a symmetric positive definite 3×3 h:
+// Cholesky of the Jacobi-scaled D⁻¹hD⁻¹ (D = diag(√hᵢᵢ)), with the
+// pivots floored at 1e-14 (a modified Cholesky: far from the central
+// path the barrier Hessian's condition number reaches 1e16, and the
+// floor keeps the Newton step of the conjugate point a descent direction
+// instead of failing). ok is false only for a non-positive diagonal or a
+// non-finite result.
+func solveJacobi3(h [3][3]float64, b [3]float64) ([3]float64, bool) {
+	d, l, ok := jacobiCholesky3(h)
+	if !ok {
+		return [3]float64{}, false
 	}
 	var y [3]float64
 	for i := range 3 {
@@ -743,8 +734,7 @@ func solveJacobi3(h [3][3]float64, b [3]float64) ([3]float64, bool) {
 	for i := range 3 {
 		x[i] /= d[i]
 	}
-	ok := finite(x[:])
-	return x, ok
+	return x, finite(x[:])
 }
 
 // ---- directions ----
