@@ -83,7 +83,10 @@ func shareGroups(problems []*Problem) []*shareGroup {
 	if len(problems) < 2 {
 		return out
 	}
-	byKey := map[[3]any]*shareGroup{}
+	// The groups in one allocation, the map sized for the batch (the
+	// usual batch has one group or none, and no map growth then).
+	store := make([]shareGroup, len(problems))
+	byKey := make(map[[3]any]*shareGroup, len(problems))
 	for i, pb := range problems {
 		if pb == nil {
 			continue
@@ -107,7 +110,7 @@ func shareGroups(problems []*Problem) []*shareGroup {
 		}
 		g := byKey[key]
 		if g == nil {
-			g = &shareGroup{}
+			g = &store[len(byKey)]
 			byKey[key] = g
 		}
 		g.size++

@@ -148,15 +148,9 @@ func newMatrices(pb *Problem) (*data, error) {
 			return nil, fmt.Errorf("%w: Q is %d×%d, len(P) = %d", ErrDims, qn, qn, n)
 		}
 		d.q = newSym(pb.Q, n)
-		if !finite(d.q) {
+		fin, zero := upperFiniteZero(d.q, n)
+		if !fin {
 			return nil, fmt.Errorf("%w: in Q", ErrNaN)
-		}
-		zero := true
-		for _, v := range d.q {
-			if v != 0 {
-				zero = false
-				break
-			}
 		}
 		if zero {
 			d.q = nil
@@ -237,6 +231,29 @@ func copySym(dst []float64, s mat.Symmetric, n int) {
 			dst[j*n+i] = v
 		}
 	}
+}
+
+// upperFiniteZero reports whether every entry of the upper triangle
+// (diagonal included) of the n×n row-major q is finite, and whether they
+// are all zero. For the symmetric q of newSym these are the answers for
+// the whole matrix, found in one pass over half of it.
+func upperFiniteZero(q []float64, n int) (fin, zero bool) {
+	zero = true
+	for i := range n {
+		row := q[i*n+i : (i+1)*n]
+		if zero {
+			for _, v := range row {
+				if v != 0 {
+					zero = false
+					break
+				}
+			}
+		}
+		if !finite(row) {
+			return false, zero
+		}
+	}
+	return true, zero
 }
 
 // mirrorUpper copies the upper triangle of the n×n row-major dst into

@@ -228,8 +228,14 @@ type ipm struct {
 	w        []float64
 	tmp      []float64 // n
 	tries    int       // polishing attempts
-	// lastActive is the active set of the last polishing attempt.
-	lastActive []bool
+	// lastActive is the active set of the last polishing attempt;
+	// activeBuf the storage of it and of the next attempt's (2m, made on
+	// the first attempt).
+	lastActive, activeBuf []bool
+	// cand is the storage of polish's candidate point (n+neq+2m, from the
+	// ipm's allocation): at most one candidate is ever kept (a polish that
+	// passes ends the iteration), so one buffer serves every attempt.
+	cand []float64
 	// factEnd reports that k is factorized at the returned point.
 	factEnd bool
 	// passed reports that the last acceptance test on an iterate passed,
@@ -271,7 +277,7 @@ func solvePrepared(ctx context.Context, d *data, p *prep, set *Settings, diagnos
 	// The iterate, its scratch, the best iterate's snapshot and the
 	// acceptance test's x in one allocation; the acceptance test in the
 	// ipm itself.
-	sl := newSlab(6*n + 4*neq + 11*m + 3*tot + evalScratch(orig))
+	sl := newSlab(6*n + 4*neq + 11*m + 3*tot + evalScratch(orig) + tot + m)
 	it := &ipm{d: d, orig: orig, k: k, set: set,
 		x: sl.take(n), nu: sl.take(neq), lam: sl.take(m), s: sl.take(m),
 		rd: sl.take(n), re: sl.take(neq), ri: sl.take(m),
@@ -283,6 +289,7 @@ func solvePrepared(ctx context.Context, d *data, p *prep, set *Settings, diagnos
 	it.accX = sl.take(n)
 	it.evScratch = sl.take(evalScratch(orig))
 	it.solBuf = sl.take(n + neq + 2*m)
+	it.cand = sl.take(n + neq + 2*m)
 	it.accVal = acceptance{tol: set.Tol, absolute: set.Absolute, barrier: set.Barrier}
 	acc := &it.accVal
 	it.acc = acc
@@ -816,7 +823,15 @@ func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
 func (it *ipm) polish(fresh bool) bool {
 	d := it.d
 	n, neq, m := d.n, d.neq, d.m
-	active := make([]bool, m)
+	// The two halves of activeBuf alternate between this attempt's active
+	// set and the last one's.
+	if it.activeBuf == nil {
+		it.activeBuf = make([]bool, 2*m)
+	}
+	active := it.activeBuf[:m:m]
+	if len(it.lastActive) > 0 && &it.lastActive[0] == &active[0] {
+		active = it.activeBuf[m:]
+	}
 	same := len(it.lastActive) == m
 	for i := range m {
 		active[i] = it.lam[i] > it.s[i]
@@ -868,8 +883,13 @@ func (it *ipm) polish(fresh bool) bool {
 	if !finite(it.dir) {
 		return false
 	}
-	// The candidate point in one allocation.
-	sl := newSlab(n + neq + 2*m)
+	// The candidate point in the ipm's buffer (a fresh one should the
+	// iterate already live there, which a passing polish never leaves
+	// for another attempt).
+	sl := slab(it.cand)
+	if &it.x[0] == &it.cand[0] {
+		sl = newSlab(n + neq + 2*m)
+	}
 	x, nu, lam, s := sl.take(n), sl.take(neq), sl.take(m), sl.take(m)
 	copy(x, it.x)
 	copy(nu, it.nu)
