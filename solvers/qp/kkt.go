@@ -198,11 +198,25 @@ func prepare(d *data) (*prep, error) {
 	return p, nil
 }
 
+// prepStackN is the largest order whose diagonal prepareUnscaled keeps on
+// the stack during the factorization of Q; prepSmallZ the largest size
+// (k·n) of Z that shares the allocation of Z Zᵀ (zeroed, then copied
+// into: at that size cheaper than a second allocation).
+const (
+	prepStackN = 128
+	prepSmallZ = 1024
+)
+
 // prepareUnscaled is prepare without the row equilibration.
 func prepareUnscaled(d *data) (*prep, error) {
 	n, neq, m := d.n, d.neq, d.m
 	k := neq + m
 	var l []float64
+	// diag holds Q's diagonal during the factorization: on the stack for
+	// n ≤ prepStackN, then copied into the allocation of Z Zᵀ (newDiag).
+	var diagBuf [prepStackN]float64
+	var diag []float64
+	newDiag := false
 	if d.q != nil && d.qdiag != nil {
 		// Already factorized in place (the matrices are shared).
 		l = d.q
@@ -212,7 +226,11 @@ func prepareUnscaled(d *data) (*prep, error) {
 		// array instead of two). The lower triangle is restored when the
 		// primal reduction is chosen.
 		f := d.q
-		diag := make([]float64, n)
+		if n <= prepStackN {
+			diag = diagBuf[:n]
+		} else {
+			diag = make([]float64, n)
+		}
 		for i := range n {
 			diag[i] = f[i*n+i]
 		}
@@ -232,7 +250,7 @@ func prepareUnscaled(d *data) (*prep, error) {
 			costPrimal := fm*fn*fn/2 + fn*fn*fn/6 + fp*fn*fn/2 + fp*fp*fn/2 + fp*fp*fp/6 + 6*(fn*fn+2*fn*fk)
 			if lo > 1e-10*hi && costDual <= 2*costPrimal && !forcePrimal {
 				l = f
-				d.qdiag = diag
+				newDiag = true
 			}
 		}
 		if l == nil {
@@ -254,16 +272,36 @@ func prepareUnscaled(d *data) (*prep, error) {
 	if l != nil {
 		// Transformed constraints Z = [A; G] L⁻ᵀ and their Gram matrix.
 		p.mode, p.l = modeDual, l
-		if neq == 0 {
+		// Q's diagonal, Z Zᵀ and, when Z is small, Z itself in one
+		// allocation (a large Z is copied without zeroing it first).
+		smallZ := k*n <= prepSmallZ
+		size := k * k
+		if newDiag {
+			size += n
+		}
+		if smallZ {
+			size += k * n
+		}
+		sl := newSlab(size)
+		if newDiag {
+			d.qdiag = sl.take(n)
+			copy(d.qdiag, diag)
+		}
+		p.k0 = sl.take(k * k)
+		switch {
+		case smallZ:
+			p.z = sl.take(k * n)
+			copy(p.z, d.a)
+			copy(p.z[neq*n:], d.g)
+		case neq == 0:
 			p.z = append([]float64(nil), d.g...) // one pass, no zeroing
-		} else {
+		default:
 			p.z = make([]float64, k*n)
 			copy(p.z, d.a)
 			copy(p.z[neq*n:], d.g)
 		}
 		if k > 0 {
 			dense.SolveRowsLowerT(p.z, k, n, l, n, n)
-			p.k0 = make([]float64, k*k)
 			dense.Gram(p.k0, k, p.z, k, n, n)
 			if neq > 0 {
 				p.lead = eliminateEqualities(p.k0, k, neq, dualReg(p.k0, k))

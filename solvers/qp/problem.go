@@ -125,10 +125,9 @@ func newData(pb *Problem) (*data, error) {
 	if err != nil {
 		return nil, err
 	}
-	// d0 is this problem's own: its vectors go into it (no second data).
-	if err := d0.setVectors(pb); err != nil {
-		return nil, err
-	}
+	// d0 is this problem's own: its vectors go into it (no second data),
+	// already checked above.
+	d0.copyVectors(pb)
 	return d0, nil
 }
 
@@ -186,16 +185,22 @@ func (d0 *data) withVectors(pb *Problem) (*data, error) {
 // setVectors sets d's p, b and h to copies of pb's (one allocation); the
 // dimensions must have been checked.
 func (d *data) setVectors(pb *Problem) error {
+	d.copyVectors(pb)
+	if !finite(d.p) || !finite(d.b) || !finite(d.h) {
+		return fmt.Errorf("%w: in P, B or H", ErrNaN)
+	}
+	return nil
+}
+
+// copyVectors is setVectors without the check for NaN and Inf (for
+// vectors already checked).
+func (d *data) copyVectors(pb *Problem) {
 	n, neq, m := d.n, d.neq, d.m
 	sl := newSlab(n + neq + m) // p, b, h in one allocation
 	d.p, d.b, d.h = sl.take(n), sl.take(neq), sl.take(m)
 	copy(d.p, pb.P)
 	copy(d.b, pb.B)
 	copy(d.h, pb.H)
-	if !finite(d.p) || !finite(d.b) || !finite(d.h) {
-		return fmt.Errorf("%w: in P, B or H", ErrNaN)
-	}
-	return nil
 }
 
 // newSym returns a full row-major n×n copy of s. A *mat.SymDense with
