@@ -339,6 +339,20 @@ func prepareUnscaled(d *data) (*prep, error) {
 // transformed one, min ½‖a‖² + (L⁻¹p)ᵀa s.t. Z a ⋚ (b, h), in the dual
 // mode; d itself otherwise) and a kkt with its own scratch memory.
 func (p *prep) instantiate(d *data) (work *data, s *kkt) {
+	return p.instantiateIn(d, new(kktBox))
+}
+
+// kktBox is the storage of instantiate's kkt and, in the dual mode, of the
+// transformed problem.
+type kktBox struct {
+	k kkt
+	d data
+}
+
+// instantiateIn is instantiate with the kkt and the transformed problem
+// in box (zero on entry), which the caller may allocate with other
+// storage of the same lifetime.
+func (p *prep) instantiateIn(d *data, box *kktBox) (work *data, s *kkt) {
 	n, neq, m := d.n, d.neq, d.m
 	k := neq + m
 	work = d
@@ -369,10 +383,6 @@ func (p *prep) instantiate(d *data) (work *data, s *kkt) {
 	sl := newSlab(size)
 	// The kkt and, in the dual mode, the transformed problem in one
 	// allocation.
-	box := &struct {
-		k kkt
-		d data
-	}{}
 	if p.mode == modeDual {
 		pt := sl.take(n)
 		copy(pt, d.p)

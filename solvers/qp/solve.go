@@ -259,6 +259,16 @@ type ipm struct {
 	evScratch, solBuf []float64
 	// accVal is the storage acc points to.
 	accVal acceptance
+	// solVal, when set, is the storage of run's Solution.
+	solVal *Solution
+}
+
+// solveState is the storage of one solve: the ipm, the kkt and the
+// returned Solution, allocated together.
+type solveState struct {
+	it  ipm
+	kb  kktBox
+	sol Solution
 }
 
 func solveData(ctx context.Context, d *data, set *Settings, diagnose bool) (*Solution, error) {
@@ -271,14 +281,18 @@ func solveData(ctx context.Context, d *data, set *Settings, diagnose bool) (*Sol
 
 func solvePrepared(ctx context.Context, d *data, p *prep, set *Settings, diagnose bool) (*Solution, error) {
 	orig := d
-	d, k := p.instantiate(orig)
+	// The ipm, the kkt (with the transformed problem) and the returned
+	// Solution in one allocation: they live as long as the Solution.
+	st := new(solveState)
+	d, k := p.instantiateIn(orig, &st.kb)
 	n, neq, m := d.n, d.neq, d.m
 	tot := n + neq + m
 	// The iterate, its scratch, the best iterate's snapshot and the
 	// acceptance test's x in one allocation; the acceptance test in the
 	// ipm itself.
 	sl := newSlab(6*n + 4*neq + 11*m + 3*tot + evalScratch(orig) + tot + m)
-	it := &ipm{d: d, orig: orig, k: k, set: set,
+	it := &st.it
+	*it = ipm{d: d, orig: orig, k: k, set: set,
 		x: sl.take(n), nu: sl.take(neq), lam: sl.take(m), s: sl.take(m),
 		rd: sl.take(n), re: sl.take(neq), ri: sl.take(m),
 		rhs: sl.take(tot), dir: sl.take(tot), aff: sl.take(tot),
@@ -291,6 +305,7 @@ func solvePrepared(ctx context.Context, d *data, p *prep, set *Settings, diagnos
 	it.solBuf = sl.take(n + neq + 2*m)
 	it.cand = sl.take(n + neq + 2*m)
 	it.accVal = acceptance{tol: set.Tol, absolute: set.Absolute, barrier: set.Barrier}
+	it.solVal = &st.sol
 	acc := &it.accVal
 	it.acc = acc
 	if err := it.start(set.WarmStart); err != nil {
@@ -785,7 +800,11 @@ func (it *ipm) run(ctx context.Context) (*Solution, Status, int) {
 	}
 	unu, ulam, us := it.userMultipliers()
 	sl := slab(it.solBuf) // X, Nu, Lambda, Slack (zeros, from the ipm's allocation)
-	sol := &Solution{
+	sol := it.solVal
+	if sol == nil {
+		sol = new(Solution)
+	}
+	*sol = Solution{
 		X: sl.take(n), Nu: sl.take(neq), Lambda: sl.take(m), Slack: sl.take(m),
 		d: it.orig, kkt: it.k, barrier: mub, factAt: status == Optimal && it.factEnd,
 	}
