@@ -338,6 +338,7 @@ func solvePrepared(ctx context.Context, p *prepared, set Settings) (*Result, err
 	st := &state{p: p, s: set}
 	defer st.releaseKernel()
 	st.pool = pool{workers: defaultWorkers(n, m, set.Workers)}
+	defer st.pool.startTeam()()
 	mode := set.Mode
 	if mode == Auto {
 		mode = LogDomain
@@ -786,6 +787,7 @@ func solveSymmetric(ctx context.Context, p *prepared, set Settings) (*Result, er
 	st := &state{p: p, s: set}
 	defer st.releaseKernel()
 	st.pool = pool{workers: defaultWorkers(n, n, set.Workers)}
+	defer st.pool.startTeam()()
 	st.scratch = make([][]float64, st.pool.workers)
 	for w := range st.scratch {
 		st.scratch[w] = make([]float64, (blockRows+1)*n)

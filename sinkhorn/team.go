@@ -1,0 +1,229 @@
+package sinkhorn
+
+import (
+	"runtime"
+	"sync/atomic"
+	"time"
+)
+
+// teamSpin is how long a helper of a team keeps polling for the next pass
+// after finishing one, and how long the caller polls for the helpers to
+// finish, before blocking. It covers the serial work between two kernel
+// sweeps (tens of µs at n = 1000), so that consecutive passes hand work
+// over without waking a sleeping thread, which costs about a sweep's time
+// on a virtual machine (BENCHMARKS.md, "Issue 18: why two workers were not
+// faster").
+const teamSpin = 200 * time.Microsecond
+
+// team is a set of helper goroutines kept for the duration of one solve,
+// so that the many short passes of the kernel mode (one sweep over a
+// 1000×1000 kernel takes 0.1–0.2 ms) do not each start a goroutine and
+// wake an idle thread. A pass is cut into ranges handed out from a shared
+// counter to the caller and the helpers, as [parallel.Ranges] does; each
+// range is computed by exactly one call, so results depend neither on the
+// number of workers nor on the schedule.
+//
+// Between passes a helper polls (yielding its processor) for teamSpin, then
+// blocks until the next pass is published; a pass never waits for a
+// blocked helper to wake up: the caller starts on the ranges at once.
+type team struct {
+	helpers int
+	cur     atomic.Pointer[teamJob]
+	seq     int64
+	stop    atomic.Bool
+	sleep   []atomic.Bool   // helper h is blocked, or about to, on wake[h]
+	wake    []chan struct{} // capacity 1
+}
+
+// teamJob is one pass: ranges [r·grain, min((r+1)·grain, n)) for r <
+// nr, handed out by next.
+type teamJob struct {
+	seq         int64
+	n, grain    int
+	nr          int64
+	fn          func(w, lo, hi int)
+	next, done  atomic.Int64
+	waiting     atomic.Bool // the caller blocks on finished
+	finished    chan struct{}
+	panicked    atomic.Bool
+	panicIndex  int64
+	panicValue  any
+	panicRecord atomic.Int32 // guards panicIndex and panicValue (0 free, 1 held)
+}
+
+// newTeam starts workers−1 helpers; the caller is worker 0. Call close
+// when the solve ends.
+func newTeam(workers int) *team {
+	t := &team{helpers: workers - 1}
+	t.sleep = make([]atomic.Bool, t.helpers)
+	t.wake = make([]chan struct{}, t.helpers)
+	for h := range t.helpers {
+		t.wake[h] = make(chan struct{}, 1)
+		go t.helper(h)
+	}
+	return t
+}
+
+// close stops the helpers (they return once they see it).
+func (t *team) close() {
+	t.stop.Store(true)
+	t.wakeAll()
+}
+
+func (t *team) wakeAll() {
+	for h := range t.helpers {
+		if t.sleep[h].CompareAndSwap(true, false) {
+			t.wake[h] <- struct{}{}
+		}
+	}
+}
+
+// helper is the loop of helper h: wait for a pass newer than the last
+// one, take part in it, repeat.
+func (t *team) helper(h int) {
+	var last int64
+	for {
+		j := t.await(h, last)
+		if j == nil {
+			return
+		}
+		last = j.seq
+		j.work(h + 1)
+	}
+}
+
+// await returns the current job once its sequence number exceeds last,
+// or nil when the team is stopped: it polls for teamSpin, then blocks on
+// wake[h].
+func (t *team) await(h int, last int64) *teamJob {
+	start := time.Now()
+	for k := 0; ; k++ {
+		if t.stop.Load() {
+			return nil
+		}
+		if j := t.cur.Load(); j != nil && j.seq > last {
+			return j
+		}
+		if k%64 == 63 {
+			if time.Since(start) > teamSpin {
+				break
+			}
+			runtime.Gosched()
+		}
+	}
+	for {
+		t.sleep[h].Store(true)
+		// Re-check after announcing the sleep: a pass published before
+		// the announcement was not signalled.
+		if j := t.cur.Load(); t.stop.Load() || j != nil && j.seq > last {
+			if !t.sleep[h].CompareAndSwap(true, false) {
+				<-t.wake[h] // the publisher saw the flag and sent a token
+			}
+			if t.stop.Load() {
+				return nil
+			}
+			return j
+		}
+		<-t.wake[h]
+		if t.stop.Load() {
+			return nil
+		}
+		if j := t.cur.Load(); j != nil && j.seq > last {
+			return j
+		}
+	}
+}
+
+// run calls fn(w, lo, hi) for the ranges of grain indices cutting [0, n),
+// on the caller (w = 0) and the helpers, and returns when all are done. A
+// panic in fn is raised again on the caller (the one of the smallest
+// range) after the pass has finished.
+func (t *team) run(n, grain int, fn func(w, lo, hi int)) {
+	grain = max(grain, 1)
+	nr := (n + grain - 1) / grain
+	if nr <= 1 {
+		fn(0, 0, n)
+		return
+	}
+	t.seq++
+	j := &teamJob{seq: t.seq, n: n, grain: grain, nr: int64(nr), fn: fn, finished: make(chan struct{}, 1)}
+	t.cur.Store(j)
+	t.wakeAll()
+	j.work(0)
+	start := time.Now()
+	for k := 0; j.done.Load() < j.nr; k++ {
+		if k%64 == 63 {
+			if time.Since(start) > teamSpin {
+				j.waiting.Store(true)
+				if j.done.Load() < j.nr || !j.waiting.CompareAndSwap(true, false) {
+					<-j.finished
+				}
+				break
+			}
+			runtime.Gosched()
+		}
+	}
+	if j.panicked.Load() {
+		panic(j.panicValue)
+	}
+}
+
+// work takes ranges of j until none is left.
+func (j *teamJob) work(w int) {
+	for {
+		r := j.next.Add(1) - 1
+		if r >= j.nr {
+			return
+		}
+		if j.do(w, r) {
+			j.finish(1)
+		}
+	}
+}
+
+// finish counts k more ranges as done and wakes the caller if it blocks
+// on the last one.
+func (j *teamJob) finish(k int64) {
+	if j.done.Add(k) == j.nr && j.waiting.CompareAndSwap(true, false) {
+		j.finished <- struct{}{}
+	}
+}
+
+// do runs range r and reports whether fn returned normally. A panic (or
+// runtime.Goexit) is recorded, the one of the smallest range kept; then
+// no more ranges are handed out, and this one and those never taken
+// count as done so that the caller does not wait for them.
+func (j *teamJob) do(w int, r int64) (ok bool) {
+	defer func() {
+		if ok {
+			return
+		}
+		v := recover()
+		if v == nil {
+			v = "sinkhorn: a parallel pass called runtime.Goexit"
+		}
+		for !j.panicRecord.CompareAndSwap(0, 1) {
+			runtime.Gosched()
+		}
+		if !j.panicked.Load() || r < j.panicIndex {
+			j.panicIndex, j.panicValue = r, v
+			j.panicked.Store(true)
+		}
+		j.panicRecord.Store(0)
+		k := int64(1)
+		for {
+			nx := j.next.Load()
+			if nx >= j.nr {
+				break
+			}
+			if j.next.CompareAndSwap(nx, j.nr) {
+				k += j.nr - nx
+				break
+			}
+		}
+		j.finish(k)
+	}()
+	lo := int(r) * j.grain
+	j.fn(w, lo, min(lo+j.grain, j.n))
+	return true
+}
