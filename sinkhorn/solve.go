@@ -301,7 +301,7 @@ func Solve(ctx context.Context, pb *Problem, s *Settings) (res *Result, err erro
 	if err := set.validate(); err != nil {
 		return nil, err
 	}
-	p, err := prepare(pb, set.StoreLimit)
+	p, err := prepareWorkers(pb, set.StoreLimit, set.Workers)
 	if err != nil {
 		return nil, err
 	}

@@ -1,11 +1,13 @@
 package sinkhorn
 
 import (
+	"math"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"gonum.org/v1/gonum/mat"
 )
 
 // TestTeam checks that a team's pass calls every range once, with passes
@@ -39,4 +41,40 @@ func TestTeam(t *testing.T) {
 	var sum atomic.Int64
 	tm.run(10, 1, func(_, lo, _ int) { sum.Add(int64(lo)) })
 	require.EqualValues(t, 45, sum.Load())
+}
+
+// TestCopyCost checks the parallel copy and check of the cost against
+// rowMajor and firstNonFinite (the copy when there is no bad entry), for contiguous and strided matrices and
+// bad entries in either half.
+func TestCopyCost(t *testing.T) {
+	const r, c = 101, 37
+	big := mat.NewDense(r, c+3, nil)
+	for i := range r {
+		for j := range c + 3 {
+			big.Set(i, j, float64(i*1000+j))
+		}
+	}
+	for _, m := range []*mat.Dense{mat.DenseCopyOf(big.Slice(0, r, 0, c)), big.Slice(0, r, 0, c).(*mat.Dense)} {
+		for _, bad := range [][2]int{{-1, 0}, {0, 0}, {3, 5}, {60, 36}, {100, 36}} {
+			m := mat.DenseCopyOf(m)
+			if bad[0] >= 0 {
+				m.Set(bad[0], bad[1], math.NaN())
+				if bad[0] < 90 {
+					m.Set(90, 2, math.Inf(1)) // a later bad entry
+				}
+			}
+			want := rowMajor(m)
+			for _, w := range []int{1, 2, 3} {
+				got, k := copyCost(m, w)
+				require.Equal(t, firstNonFinite(want), k, "bad %v workers %d", bad, w)
+				require.Equal(t, len(want), len(got))
+				if k >= 0 {
+					continue // the copy is dropped (prepare returns an error)
+				}
+				for i := range want {
+					require.True(t, math.Float64bits(want[i]) == math.Float64bits(got[i]), "bad %v workers %d index %d", bad, w, i)
+				}
+			}
+		}
+	}
 }
