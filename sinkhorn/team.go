@@ -25,14 +25,23 @@ const teamSpin = 200 * time.Microsecond
 //
 // Between passes a helper polls (yielding its processor) for teamSpin, then
 // blocks until the next pass is published; a pass never waits for a
-// blocked helper to wake up: the caller starts on the ranges at once.
+// blocked helper to wake up: the caller starts on the ranges at once. When
+// the caller had to wait for a helper longer than the helper's ranges
+// would have taken it (on a machine where another process holds a core),
+// the following passes run on the caller alone, so that two workers cost
+// little more than one there.
 type team struct {
 	helpers int
-	cur     atomic.Pointer[teamJob]
-	seq     int64
-	stop    atomic.Bool
-	sleep   []atomic.Bool   // helper h is blocked, or about to, on wake[h]
-	wake    []chan struct{} // capacity 1
+	// serial is the number of coming passes to run on the caller alone,
+	// after a pass where waiting for the helpers cost more than doing
+	// their ranges would have; backoff is the last such count (doubled
+	// on each such pass in a row, up to teamMaxBackoff).
+	serial, backoff int
+	cur             atomic.Pointer[teamJob]
+	seq             int64
+	stop            atomic.Bool
+	sleep           []atomic.Bool   // helper h is blocked, or about to, on wake[h]
+	wake            []chan struct{} // capacity 1
 }
 
 // teamJob is one pass: ranges [r·grain, min((r+1)·grain, n)) for r <
@@ -141,7 +150,10 @@ func (t *team) await(h int, last int64) *teamJob {
 func (t *team) run(n, grain int, fn func(w, lo, hi int)) {
 	grain = max(grain, 1)
 	nr := (n + grain - 1) / grain
-	if nr <= 1 {
+	if nr <= 1 || t.serial > 0 {
+		if nr > 1 {
+			t.serial--
+		}
 		fn(0, 0, n)
 		return
 	}
@@ -149,11 +161,12 @@ func (t *team) run(n, grain int, fn func(w, lo, hi int)) {
 	j := &teamJob{seq: t.seq, n: n, grain: grain, nr: int64(nr), fn: fn, finished: make(chan struct{}, 1)}
 	t.cur.Store(j)
 	t.wakeAll()
-	j.work(0)
 	start := time.Now()
+	mine := j.work(0)
+	own := time.Since(start)
 	for k := 0; j.done.Load() < j.nr; k++ {
 		if k%64 == 63 {
-			if time.Since(start) > teamSpin {
+			if time.Since(start)-own > teamSpin {
 				j.waiting.Store(true)
 				if j.done.Load() < j.nr || !j.waiting.CompareAndSwap(true, false) {
 					<-j.finished
@@ -163,18 +176,35 @@ func (t *team) run(n, grain int, fn func(w, lo, hi int)) {
 			runtime.Gosched()
 		}
 	}
+	wait := time.Since(start) - own
 	if j.panicked.Load() {
 		panic(j.panicValue)
 	}
+	// Alone, the caller would have spent about own/mine on each of the
+	// helpers' nr−mine ranges. When it waited longer than that (a helper
+	// held a range while its thread was not running: another process
+	// has the core), run the next passes alone; try the helpers again
+	// after 1, 2, 4, … such passes.
+	if mine > 0 && int64(wait)*mine > int64(own)*(j.nr-mine) {
+		t.backoff = min(max(2*t.backoff, 1), teamMaxBackoff)
+		t.serial = t.backoff
+	} else {
+		t.backoff = 0
+	}
 }
 
-// work takes ranges of j until none is left.
-func (j *teamJob) work(w int) {
+// teamMaxBackoff bounds the number of passes a team runs on the caller
+// alone before trying its helpers again.
+const teamMaxBackoff = 64
+
+// work takes ranges of j until none is left and returns how many it took.
+func (j *teamJob) work(w int) (taken int64) {
 	for {
 		r := j.next.Add(1) - 1
 		if r >= j.nr {
-			return
+			return taken
 		}
+		taken++
 		if j.do(w, r) {
 			j.finish(1)
 		}

@@ -78,3 +78,36 @@ func TestCopyCost(t *testing.T) {
 		}
 	}
 }
+
+// TestTeamBackoff checks that after a pass where the caller waited for a
+// slow helper the next passes run on the caller alone, with every range
+// still computed once.
+func TestTeamBackoff(t *testing.T) {
+	tm := newTeam(2)
+	defer tm.close()
+	slow := func(w, lo, hi int) {
+		if w != 0 {
+			time.Sleep(5 * time.Millisecond)
+		} else {
+			time.Sleep(100 * time.Microsecond)
+		}
+	}
+	for try := 0; tm.serial == 0; try++ {
+		if try == 50 {
+			t.Skip("the helper never took a range")
+		}
+		tm.run(10, 1, slow)
+	}
+	require.Equal(t, 1, tm.backoff)
+	var hits [10]atomic.Int32
+	tm.run(10, 1, func(w, lo, hi int) {
+		require.Zero(t, w)
+		for i := lo; i < hi; i++ {
+			hits[i].Add(1)
+		}
+	})
+	for i := range hits {
+		require.EqualValues(t, 1, hits[i].Load())
+	}
+	require.Zero(t, tm.serial)
+}
