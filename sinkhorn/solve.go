@@ -338,7 +338,6 @@ func solvePrepared(ctx context.Context, p *prepared, set Settings) (*Result, err
 	st := &state{p: p, s: set}
 	defer st.releaseKernel()
 	st.pool = pool{workers: defaultWorkers(n, m, set.Workers)}
-	defer st.pool.startTeam()()
 	mode := set.Mode
 	if mode == Auto {
 		mode = LogDomain
@@ -350,6 +349,13 @@ func solvePrepared(ctx context.Context, p *prepared, set Settings) (*Result, err
 		return nil, fmt.Errorf("%w: Kernel mode needs the stored cost (raise StoreLimit)", ErrInvalid)
 	}
 	st.kernel = mode == Kernel
+	if st.kernel {
+		// The kernel mode's passes are short (a sweep of a 1000×1000
+		// kernel takes 0.1–0.2 ms): hand them to helpers kept for the
+		// solve. The log domain's take milliseconds each, a goroutine
+		// started per pass costs nothing there.
+		defer st.pool.startTeam()()
+	}
 	width := max(n, m)
 	st.scratch = make([][]float64, st.pool.workers)
 	for w := range st.scratch {
@@ -787,7 +793,6 @@ func solveSymmetric(ctx context.Context, p *prepared, set Settings) (*Result, er
 	st := &state{p: p, s: set}
 	defer st.releaseKernel()
 	st.pool = pool{workers: defaultWorkers(n, n, set.Workers)}
-	defer st.pool.startTeam()()
 	st.scratch = make([][]float64, st.pool.workers)
 	for w := range st.scratch {
 		st.scratch[w] = make([]float64, (blockRows+1)*n)
