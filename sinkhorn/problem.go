@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync/atomic"
 
 	"github.com/optlayers/optlayers/internal/parallel"
 	"gonum.org/v1/gonum/blas"
@@ -297,10 +298,9 @@ const copyCostBlock = 16
 
 // copyCost returns rowMajor(m) and the index of its first NaN or ±Inf
 // (firstNonFinite), or −1. For a *mat.Dense of at least 2·copyCostBlock
-// rows and workers ≥ 2 the rows are copied and checked in one pass, in
-// contiguous parts on workers goroutines; the index is the serial one, and so is the
-// copy when there is no bad entry (else a chunk stops at its first bad
-// entry: the caller then drops the copy).
+// rows and workers ≥ 2 the rows are copied and checked in one pass, by
+// blocks of copyCostBlock rows handed out to workers goroutines; the copy
+// and the index are the serial ones.
 func copyCost(m mat.Matrix, workers int) ([]float64, int) {
 	r, c := m.Dims()
 	d, ok := m.(*mat.Dense)
@@ -311,11 +311,12 @@ func copyCost(m mat.Matrix, workers int) ([]float64, int) {
 	raw := d.RawMatrix()
 	out := make([]float64, r*c)
 	nb := (r + copyCostBlock - 1) / copyCostBlock
-	first := make([]int, parallel.Workers(nb, workers))
-	for w := range first {
-		first[w] = -1
-	}
-	parallel.Chunks(nb, workers, func(w, lo, hi int) {
+	var first atomic.Int64 // the smallest bad index found, r·c if none
+	first.Store(int64(r * c))
+	// Blocks handed out one at a time (parallel.Ranges): when another
+	// process holds a core, the caller copies the blocks the late worker
+	// did not take.
+	parallel.Ranges(nb, workers, 1, func(_, lo, hi int) {
 		for b := lo; b < hi; b++ {
 			i0, i1 := b*copyCostBlock, min((b+1)*copyCostBlock, r)
 			dst := out[i0*c : i1*c]
@@ -327,17 +328,17 @@ func copyCost(m mat.Matrix, workers int) ([]float64, int) {
 				}
 			}
 			if k := firstNonFinite(dst); k >= 0 {
-				first[w] = i0*c + k
-				return
+				for k := int64(i0*c + k); ; {
+					cur := first.Load()
+					if k >= cur || first.CompareAndSwap(cur, k) {
+						break
+					}
+				}
 			}
 		}
 	})
-	// The chunks are in index order: the first one with a bad entry
-	// holds the first bad entry.
-	for _, k := range first {
-		if k >= 0 {
-			return out, k
-		}
+	if k := int(first.Load()); k < r*c {
+		return out, k
 	}
 	return out, -1
 }

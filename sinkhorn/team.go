@@ -1,7 +1,9 @@
 package sinkhorn
 
 import (
+	"math"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -37,6 +39,9 @@ type team struct {
 	// their ranges would have; backoff is the last such count (doubled
 	// on each such pass in a row, up to teamMaxBackoff).
 	serial, backoff int
+	spin            atomic.Bool // helpers poll between passes (no slow pass of late)
+	start           int         // the backoff the team started with
+	slow            bool        // a pass was slow
 	cur             atomic.Pointer[teamJob]
 	seq             int64
 	stop            atomic.Bool
@@ -60,10 +65,21 @@ type teamJob struct {
 	panicRecord atomic.Int32 // guards panicIndex and panicValue (0 free, 1 held)
 }
 
+// lastBackoff carries a team's backoff over to the next solve's team: on a
+// machine where another process holds a core, each solve would otherwise
+// start by waiting for its helpers again. A team that saw no slow pass
+// leaves half its starting backoff, so the helpers are tried again within
+// a few solves once the core is free.
+var lastBackoff atomic.Int64
+
 // newTeam starts workers−1 helpers; the caller is worker 0. Call close
 // when the solve ends.
 func newTeam(workers int) *team {
 	t := &team{helpers: workers - 1}
+	t.backoff = int(lastBackoff.Load())
+	t.serial = t.backoff
+	t.start = t.backoff
+	t.spin.Store(t.backoff == 0)
 	t.sleep = make([]atomic.Bool, t.helpers)
 	t.wake = make([]chan struct{}, t.helpers)
 	for h := range t.helpers {
@@ -75,6 +91,11 @@ func newTeam(workers int) *team {
 
 // close stops the helpers (they return once they see it).
 func (t *team) close() {
+	if t.slow {
+		lastBackoff.Store(int64(t.backoff))
+	} else {
+		lastBackoff.Store(int64(t.start / 2))
+	}
 	t.stop.Store(true)
 	t.wakeAll()
 }
@@ -102,42 +123,43 @@ func (t *team) helper(h int) {
 }
 
 // await returns the current job once its sequence number exceeds last,
-// or nil when the team is stopped: it polls for teamSpin, then blocks on
-// wake[h].
+// or nil when the team is stopped. While t.spin is set it polls for
+// teamSpin; then it blocks on wake[h], and polls again when woken without
+// a job (the caller wakes the helpers ahead of a pass it wants them in).
 func (t *team) await(h int, last int64) *teamJob {
-	start := time.Now()
-	for k := 0; ; k++ {
+	ready := func() (*teamJob, bool) {
 		if t.stop.Load() {
-			return nil
+			return nil, true
 		}
 		if j := t.cur.Load(); j != nil && j.seq > last {
-			return j
+			return j, true
 		}
-		if k%64 == 63 {
-			if time.Since(start) > teamSpin {
-				break
-			}
-			runtime.Gosched()
-		}
+		return nil, false
 	}
 	for {
+		start := time.Now()
+		for k := 0; t.spin.Load(); k++ {
+			if j, ok := ready(); ok {
+				return j
+			}
+			if k%64 == 63 {
+				if time.Since(start) > teamSpin {
+					break
+				}
+				runtime.Gosched()
+			}
+		}
 		t.sleep[h].Store(true)
 		// Re-check after announcing the sleep: a pass published before
 		// the announcement was not signalled.
-		if j := t.cur.Load(); t.stop.Load() || j != nil && j.seq > last {
+		if j, ok := ready(); ok {
 			if !t.sleep[h].CompareAndSwap(true, false) {
 				<-t.wake[h] // the publisher saw the flag and sent a token
-			}
-			if t.stop.Load() {
-				return nil
 			}
 			return j
 		}
 		<-t.wake[h]
-		if t.stop.Load() {
-			return nil
-		}
-		if j := t.cur.Load(); j != nil && j.seq > last {
+		if j, ok := ready(); ok {
 			return j
 		}
 	}
@@ -150,11 +172,28 @@ func (t *team) await(h int, last int64) *teamJob {
 func (t *team) run(n, grain int, fn func(w, lo, hi int)) {
 	grain = max(grain, 1)
 	nr := (n + grain - 1) / grain
-	if nr <= 1 || t.serial > 0 {
-		if nr > 1 {
-			t.serial--
-		}
+	if nr <= 1 {
 		fn(0, 0, n)
+		return
+	}
+	key := passKey{n, grain}
+	alone := loadRate(key)
+	if t.serial > 0 || alone == 0 {
+		// On the caller alone: after a slow pass, or to learn what a
+		// pass of this size costs without helpers.
+		t.serial = max(t.serial-1, 0)
+		if t.serial == 0 && alone != 0 {
+			// The next pass tries the helpers: have them polling by then.
+			t.spin.Store(true)
+			t.wakeAll()
+		}
+		start := time.Now()
+		fn(0, 0, n)
+		d := float64(time.Since(start))
+		if alone != 0 {
+			d = 0.75*alone + 0.25*d
+		}
+		storeRate(key, d)
 		return
 	}
 	t.seq++
@@ -180,17 +219,44 @@ func (t *team) run(n, grain int, fn func(w, lo, hi int)) {
 	if j.panicked.Load() {
 		panic(j.panicValue)
 	}
-	// Alone, the caller would have spent about own/mine on each of the
-	// helpers' nr−mine ranges. When it waited longer than that (a helper
-	// held a range while its thread was not running: another process
-	// has the core), run the next passes alone; try the helpers again
-	// after 1, 2, 4, … such passes.
-	if mine > 0 && int64(wait)*mine > int64(own)*(j.nr-mine) {
+	// The pass paid if it took clearly less than such a pass on the
+	// caller alone (the running mean of those, per size). It did not
+	// when a helper's thread was not running (another process holds a
+	// core): the helpers took no range, or the caller waited for one, or
+	// both threads ran at part speed. Then run the next passes alone; try
+	// the helpers again after 1, 2, 4, … such passes.
+	if mine == j.nr || float64(own+wait) > teamPays*alone {
 		t.backoff = min(max(2*t.backoff, 1), teamMaxBackoff)
 		t.serial = t.backoff
+		t.slow = true
 	} else {
 		t.backoff = 0
 	}
+	t.spin.Store(t.backoff == 0)
+}
+
+// teamPays is the largest ratio of a pass's time with helpers to its time
+// on the caller alone for which the helpers are kept.
+const teamPays = 0.9
+
+// passKey identifies the passes of one size (a solve's sweeps, say).
+type passKey struct{ n, grain int }
+
+// passRates maps a passKey to the running mean of the time of such a pass
+// on one goroutine, in ns (float64 bits in an *atomic.Uint64). It is kept
+// across solves: the solves of one size (a training loop) share it.
+var passRates sync.Map
+
+func loadRate(k passKey) float64 {
+	if v, ok := passRates.Load(k); ok {
+		return math.Float64frombits(v.(*atomic.Uint64).Load())
+	}
+	return 0
+}
+
+func storeRate(k passKey, ns float64) {
+	v, _ := passRates.LoadOrStore(k, new(atomic.Uint64))
+	v.(*atomic.Uint64).Store(math.Float64bits(max(ns, 1)))
 }
 
 // teamMaxBackoff bounds the number of passes a team runs on the caller

@@ -14,6 +14,7 @@ import (
 // close together (the helper polling) and far apart (the helper blocked),
 // and that it raises a panic of a range on the caller after the pass.
 func TestTeam(t *testing.T) {
+	lastBackoff.Store(0)
 	tm := newTeam(3)
 	defer tm.close()
 	for pass, gap := range []time.Duration{0, 0, 3 * teamSpin, 0, 2 * teamSpin, 0} {
@@ -30,7 +31,10 @@ func TestTeam(t *testing.T) {
 			require.EqualValues(t, 1, hits[i].Load(), "pass %d index %d", pass, i)
 		}
 	}
-	tm.serial = 0 // a pass on the caller alone calls fn(0, 0, n)
+	// A pass on the caller alone calls fn(0, 0, n): make this one go to
+	// the helpers.
+	tm.serial = 0
+	storeRate(passKey{100, 10}, 1e12)
 	require.PanicsWithValue(t, "range 3", func() {
 		tm.run(100, 10, func(_, lo, _ int) {
 			if lo == 30 || lo == 70 {
@@ -40,12 +44,16 @@ func TestTeam(t *testing.T) {
 	})
 	// The team still works after a panic.
 	var sum atomic.Int64
-	tm.run(10, 1, func(_, lo, _ int) { sum.Add(int64(lo)) })
+	tm.run(10, 1, func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			sum.Add(int64(i))
+		}
+	})
 	require.EqualValues(t, 45, sum.Load())
 }
 
 // TestCopyCost checks the parallel copy and check of the cost against
-// rowMajor and firstNonFinite (the copy when there is no bad entry), for contiguous and strided matrices and
+// rowMajor and firstNonFinite, for contiguous and strided matrices and
 // bad entries in either half.
 func TestCopyCost(t *testing.T) {
 	const r, c = 101, 37
@@ -69,9 +77,6 @@ func TestCopyCost(t *testing.T) {
 				got, k := copyCost(m, w)
 				require.Equal(t, firstNonFinite(want), k, "bad %v workers %d", bad, w)
 				require.Equal(t, len(want), len(got))
-				if k >= 0 {
-					continue // the copy is dropped (prepare returns an error)
-				}
 				for i := range want {
 					require.True(t, math.Float64bits(want[i]) == math.Float64bits(got[i]), "bad %v workers %d index %d", bad, w, i)
 				}
@@ -84,8 +89,9 @@ func TestCopyCost(t *testing.T) {
 // slow helper the next passes run on the caller alone, with every range
 // still computed once.
 func TestTeamBackoff(t *testing.T) {
+	lastBackoff.Store(0)
+	defer lastBackoff.Store(0)
 	tm := newTeam(2)
-	defer tm.close()
 	slow := func(w, lo, hi int) {
 		if w != 0 {
 			time.Sleep(5 * time.Millisecond)
@@ -111,4 +117,12 @@ func TestTeamBackoff(t *testing.T) {
 		require.EqualValues(t, 1, hits[i].Load())
 	}
 	require.Zero(t, tm.serial)
+	// The next team starts where this one ended.
+	tm.close()
+	require.EqualValues(t, 1, lastBackoff.Load())
+	tm2 := newTeam(2)
+	require.Equal(t, 1, tm2.serial)
+	tm2.close()
+	// It saw no slow pass: half its starting backoff is left.
+	require.EqualValues(t, 0, lastBackoff.Load())
 }
