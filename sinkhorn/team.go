@@ -2,6 +2,7 @@ package sinkhorn
 
 import (
 	"math"
+	"reflect"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -35,13 +36,13 @@ const teamSpin = 200 * time.Microsecond
 type team struct {
 	helpers int
 	// serial is the number of coming passes to run on the caller alone,
-	// after a pass where waiting for the helpers cost more than doing
-	// their ranges would have; backoff is the last such count (doubled
-	// on each such pass in a row, up to teamMaxBackoff).
+	// after a pass with helpers that did not pay (see run); backoff is
+	// the last such count (doubled on each such pass in a row, up to
+	// teamMaxBackoff).
 	serial, backoff int
 	spin            atomic.Bool // helpers poll between passes (no slow pass of late)
 	start           int         // the backoff the team started with
-	slow            bool        // a pass was slow
+	probed          bool        // a pass ran with the helpers
 	cur             atomic.Pointer[teamJob]
 	seq             int64
 	stop            atomic.Bool
@@ -67,9 +68,10 @@ type teamJob struct {
 
 // lastBackoff carries a team's backoff over to the next solve's team: on a
 // machine where another process holds a core, each solve would otherwise
-// start by waiting for its helpers again. A team that saw no slow pass
-// leaves half its starting backoff, so the helpers are tried again within
-// a few solves once the core is free.
+// start by waiting for its helpers again. A team that never tried its
+// helpers (it backed off for the whole solve) leaves half its starting
+// backoff, so that they are tried again within a few solves; otherwise it
+// leaves the backoff of its last pass with helpers (0 if that one paid).
 var lastBackoff atomic.Int64
 
 // newTeam starts workers−1 helpers; the caller is worker 0. Call close
@@ -91,7 +93,7 @@ func newTeam(workers int) *team {
 
 // close stops the helpers (they return once they see it).
 func (t *team) close() {
-	if t.slow {
+	if t.probed {
 		lastBackoff.Store(int64(t.backoff))
 	} else {
 		lastBackoff.Store(int64(t.start / 2))
@@ -176,11 +178,12 @@ func (t *team) run(n, grain int, fn func(w, lo, hi int)) {
 		fn(0, 0, n)
 		return
 	}
-	key := passKey{n, grain}
-	alone := loadRate(key)
-	if t.serial > 0 || alone == 0 {
-		// On the caller alone: after a slow pass, or to learn what a
-		// pass of this size costs without helpers.
+	pr := ratesOf(passKey{n, grain, reflect.ValueOf(fn).Pointer()})
+	alone := math.Float64frombits(pr.alone.Load())
+	if t.serial > 0 || alone == 0 || pr.passes.Add(1)%teamRefresh == 0 {
+		// On the caller alone: after a pass with helpers that did not
+		// pay, or to learn (and every teamRefresh passes with helpers,
+		// to refresh) what such a pass costs without them.
 		t.serial = max(t.serial-1, 0)
 		if t.serial == 0 && alone != 0 {
 			// The next pass tries the helpers: have them polling by then.
@@ -193,7 +196,7 @@ func (t *team) run(n, grain int, fn func(w, lo, hi int)) {
 		if alone != 0 {
 			d = 0.75*alone + 0.25*d
 		}
-		storeRate(key, d)
+		pr.alone.Store(math.Float64bits(max(d, 1)))
 		return
 	}
 	t.seq++
@@ -216,6 +219,7 @@ func (t *team) run(n, grain int, fn func(w, lo, hi int)) {
 		}
 	}
 	wait := time.Since(start) - own
+	t.probed = true
 	if j.panicked.Load() {
 		panic(j.panicValue)
 	}
@@ -228,7 +232,6 @@ func (t *team) run(n, grain int, fn func(w, lo, hi int)) {
 	if mine == j.nr || float64(own+wait) > teamPays*alone {
 		t.backoff = min(max(2*t.backoff, 1), teamMaxBackoff)
 		t.serial = t.backoff
-		t.slow = true
 	} else {
 		t.backoff = 0
 	}
@@ -239,24 +242,35 @@ func (t *team) run(n, grain int, fn func(w, lo, hi int)) {
 // on the caller alone for which the helpers are kept.
 const teamPays = 0.9
 
-// passKey identifies the passes of one size (a solve's sweeps, say).
-type passKey struct{ n, grain int }
+// teamRefresh is how often (in passes of one kind) a pass runs on the
+// caller alone to refresh passRates while the helpers pay.
+const teamRefresh = 64
 
-// passRates maps a passKey to the running mean of the time of such a pass
-// on one goroutine, in ns (float64 bits in an *atomic.Uint64). It is kept
-// across solves: the solves of one size (a training loop) share it.
-var passRates sync.Map
-
-func loadRate(k passKey) float64 {
-	if v, ok := passRates.Load(k); ok {
-		return math.Float64frombits(v.(*atomic.Uint64).Load())
-	}
-	return 0
+// passKey identifies the passes of one kind: their size and the code of
+// the function (a solve's sweeps, say).
+type passKey struct {
+	n, grain int
+	code     uintptr
 }
 
-func storeRate(k passKey, ns float64) {
-	v, _ := passRates.LoadOrStore(k, new(atomic.Uint64))
-	v.(*atomic.Uint64).Store(math.Float64bits(max(ns, 1)))
+// passRate is what a team knows about the passes of one kind: alone, the
+// running mean of the time of such a pass on the caller alone in ns
+// (float64 bits, 0 if none ran yet), and a count of such passes.
+type passRate struct {
+	alone  atomic.Uint64
+	passes atomic.Int64
+}
+
+// passRates maps a passKey to its *passRate. It is kept across solves:
+// the solves of one size (a training loop) share it.
+var passRates sync.Map
+
+func ratesOf(k passKey) *passRate {
+	if v, ok := passRates.Load(k); ok {
+		return v.(*passRate)
+	}
+	v, _ := passRates.LoadOrStore(k, new(passRate))
+	return v.(*passRate)
 }
 
 // teamMaxBackoff bounds the number of passes a team runs on the caller

@@ -2,6 +2,7 @@ package sinkhorn
 
 import (
 	"math"
+	"reflect"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -32,16 +33,15 @@ func TestTeam(t *testing.T) {
 		}
 	}
 	// A pass on the caller alone calls fn(0, 0, n): make this one go to
-	// the helpers.
+	// the helpers (no backoff, a known time alone).
 	tm.serial = 0
-	storeRate(passKey{100, 10}, 1e12)
-	require.PanicsWithValue(t, "range 3", func() {
-		tm.run(100, 10, func(_, lo, _ int) {
-			if lo == 30 || lo == 70 {
-				panic("range " + string(rune('0'+lo/10)))
-			}
-		})
-	})
+	bad := func(_, lo, _ int) {
+		if lo == 30 || lo == 70 {
+			panic("range " + string(rune('0'+lo/10)))
+		}
+	}
+	ratesOf(passKey{100, 10, reflect.ValueOf(bad).Pointer()}).alone.Store(math.Float64bits(1e12))
+	require.PanicsWithValue(t, "range 3", func() { tm.run(100, 10, bad) })
 	// The team still works after a panic.
 	var sum atomic.Int64
 	tm.run(10, 1, func(_, lo, hi int) {
@@ -123,6 +123,11 @@ func TestTeamBackoff(t *testing.T) {
 	tm2 := newTeam(2)
 	require.Equal(t, 1, tm2.serial)
 	tm2.close()
-	// It saw no slow pass: half its starting backoff is left.
+	// It never tried its helpers: half its starting backoff is left.
 	require.EqualValues(t, 0, lastBackoff.Load())
+	lastBackoff.Store(8)
+	tm3 := newTeam(2)
+	require.Equal(t, 8, tm3.serial)
+	tm3.close()
+	require.EqualValues(t, 4, lastBackoff.Load())
 }
