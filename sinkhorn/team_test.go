@@ -1,6 +1,7 @@
 package sinkhorn
 
 import (
+	"context"
 	"math"
 	"reflect"
 	"sync/atomic"
@@ -130,4 +131,32 @@ func TestTeamBackoff(t *testing.T) {
 	require.Equal(t, 8, tm3.serial)
 	tm3.close()
 	require.EqualValues(t, 4, lastBackoff.Load())
+}
+
+// TestTeamSameBits checks that the kernel mode's potentials do not depend
+// on the number of workers, nor on how many passes the team runs alone.
+func TestTeamSameBits(t *testing.T) {
+	defer lastBackoff.Store(0)
+	c := psinkCost(300, 4, 9)
+	c = mat.DenseCopyOf(c.Slice(0, 300, 0, 260))
+	pb := &Problem{Cost: c, Epsilon: 0.05}
+	var ref *Result
+	for _, w := range []int{1, 2, 3} {
+		for _, backoff := range []int64{0, 3, 64} {
+			lastBackoff.Store(backoff)
+			r, err := Solve(context.Background(), pb, &Settings{Mode: Kernel, Workers: w})
+			require.NoError(t, err)
+			if ref == nil {
+				ref = r
+				continue
+			}
+			require.Equal(t, ref.Iterations, r.Iterations, "workers %d backoff %d", w, backoff)
+			for i := range ref.F {
+				require.Equal(t, math.Float64bits(ref.F[i]), math.Float64bits(r.F[i]), "workers %d backoff %d F[%d]", w, backoff, i)
+			}
+			for j := range ref.G {
+				require.Equal(t, math.Float64bits(ref.G[j]), math.Float64bits(r.G[j]), "workers %d backoff %d G[%d]", w, backoff, j)
+			}
+		}
+	}
 }
