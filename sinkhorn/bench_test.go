@@ -4,8 +4,12 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
+	"github.com/optlayers/optlayers/internal/dense"
 	"github.com/optlayers/optlayers/internal/testutil"
 	"gonum.org/v1/gonum/mat"
 )
@@ -194,4 +198,91 @@ func BenchmarkBatch(b *testing.B) {
 		}
 	}
 	cpu0.ReportSeconds(b, b.N)
+}
+
+// BenchmarkSweep8MB measures the floor of the kernel mode at n = m = 1000:
+// the rate at which one or two goroutines read an 8 MB matrix, as a plain
+// dot product per row (dot) and as the fused sweep of an iteration
+// (fused: dense.DotAxpyRows, each goroutine adding into its own partial
+// sum). Each goroutine keeps its half of the rows across sweeps (the halves
+// stay in that core's share of the caches) unless "swap" is in the name.
+//
+//	GOMAXPROCS=2 go test ./sinkhorn -run '^$' -bench Sweep8MB -count 5
+func BenchmarkSweep8MB(b *testing.B) {
+	const n = 1000
+	rng := rand.New(rand.NewPCG(3, 3))
+	a := make([]float64, n*n)
+	for k := range a {
+		a[k] = rng.Float64()
+	}
+	x := make([]float64, n)
+	for k := range x {
+		x[k] = rng.Float64()
+	}
+	out := make([]float64, n)
+	z := make([][]float64, 2)
+	for k := range z {
+		z[k] = make([]float64, n)
+	}
+	for _, g := range []int{1, 2} {
+		for _, kind := range []string{"dot", "dot-spin", "fused", "fused-spin", "fused-swap"} {
+			spin := strings.HasSuffix(kind, "-spin")
+			b.Run(fmt.Sprintf("%s/goroutines=%d", kind, g), func(b *testing.B) {
+				sweep := 0
+				half := func(w int) {
+					if kind == "fused-swap" && sweep%2 == 1 {
+						w = g - 1 - w
+					}
+					lo, hi := w*n/g, (w+1)*n/g
+					if strings.HasPrefix(kind, "dot") {
+						dense.MulVec(out[lo:hi], 1, a[lo*n:hi*n], n, x, 0)
+						return
+					}
+					clear(z[w])
+					dense.DotAxpyRows(a[lo*n:hi*n], n, hi-lo, x, z[w], func(_ int, s float64) float64 { return 1 / s })
+				}
+				var (
+					start, done atomic.Int64
+					wg          sync.WaitGroup
+				)
+				if g == 2 && spin {
+					// A helper kept for the whole benchmark, spinning on
+					// a counter: the sweep without the goroutine hand-off.
+					wg.Go(func() {
+						for k := int64(1); ; k++ {
+							for s := start.Load(); s < k; s = start.Load() {
+								if s < 0 {
+									return
+								}
+							}
+							half(1)
+							done.Store(k)
+						}
+					})
+				}
+				for b.Loop() {
+					switch {
+					case g == 1:
+						half(0)
+					case spin:
+						k := start.Add(1)
+						half(0)
+						for done.Load() < k {
+						}
+					default:
+						var wg sync.WaitGroup
+						wg.Go(func() { half(1) })
+						half(0)
+						wg.Wait()
+					}
+					sweep++
+				}
+				if g == 2 && spin {
+					start.Store(-1)
+					wg.Wait()
+				}
+				b.ReportMetric(float64(8*n*n)*float64(b.N)/float64(b.Elapsed().Nanoseconds()), "GB/s")
+			})
+		}
+	}
 }

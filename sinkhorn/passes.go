@@ -2,6 +2,7 @@ package sinkhorn
 
 import (
 	"math"
+	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -117,8 +118,13 @@ func lse(c, h []float64, invEps, eps, guess float64) float64 {
 // Each output index is computed by exactly one call, so results do not
 // depend on the number of workers nor on the schedule; w < workers
 // indexes per-worker scratch.
+//
+// With a team (startTeam) the ranges go to the team's helpers, kept for the
+// whole solve, instead of goroutines started for each pass; the ranges, and
+// so the results, are the same.
 type pool struct {
 	workers int
+	team    *team
 }
 
 func (p pool) run(n int, fn func(w, lo, hi int)) {
@@ -127,7 +133,26 @@ func (p pool) run(n int, fn func(w, lo, hi int)) {
 		fn(0, 0, n)
 		return
 	}
-	parallel.Ranges(n, w, max(1, n/(4*w)), fn)
+	grain := max(1, n/(4*w))
+	if p.team != nil {
+		p.team.run(n, grain, fn)
+		return
+	}
+	parallel.Ranges(n, w, grain, fn)
+}
+
+// startTeam gives p a team of p.workers goroutines when the processors can
+// run them at once (GOMAXPROCS ≥ workers; otherwise polling helpers would
+// take the caller's processor) and returns the function that stops it.
+func (p *pool) startTeam() (stop func()) {
+	if p.workers < 2 || runtime.GOMAXPROCS(0) < p.workers {
+		return func() {}
+	}
+	p.team = newTeam(p.workers)
+	return func() {
+		p.team.close()
+		p.team = nil
+	}
 }
 
 // kernelChunk is the fixed row-chunk of the transposed kernel product, so

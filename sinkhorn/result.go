@@ -275,7 +275,7 @@ func solveSelf(ctx context.Context, pb *Problem, set Settings) (*Result, error) 
 	if err := set.validate(); err != nil {
 		return nil, err
 	}
-	p, err := prepare(pb, set.StoreLimit)
+	p, err := prepareWorkers(pb, set.StoreLimit, set.Workers)
 	if err != nil {
 		return nil, err
 	}

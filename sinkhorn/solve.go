@@ -301,7 +301,7 @@ func Solve(ctx context.Context, pb *Problem, s *Settings) (res *Result, err erro
 	if err := set.validate(); err != nil {
 		return nil, err
 	}
-	p, err := prepare(pb, set.StoreLimit)
+	p, err := prepareWorkers(pb, set.StoreLimit, set.Workers)
 	if err != nil {
 		return nil, err
 	}
@@ -349,6 +349,13 @@ func solvePrepared(ctx context.Context, p *prepared, set Settings) (*Result, err
 		return nil, fmt.Errorf("%w: Kernel mode needs the stored cost (raise StoreLimit)", ErrInvalid)
 	}
 	st.kernel = mode == Kernel
+	if st.kernel {
+		// The kernel mode's passes are short (a sweep of a 1000×1000
+		// kernel takes 0.1–0.2 ms): hand them to helpers kept for the
+		// solve. The log domain's take milliseconds each, a goroutine
+		// started per pass costs nothing there.
+		defer st.pool.startTeam()()
+	}
 	width := max(n, m)
 	st.scratch = make([][]float64, st.pool.workers)
 	for w := range st.scratch {
