@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"reflect"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -159,4 +160,36 @@ func TestTeamSameBits(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestTeamNoLeak checks that the helpers of kernel-mode solves stop with
+// the solve, whether it converges, runs out of iterations or is cancelled
+// by its context: the number of goroutines returns to where it started.
+func TestTeamNoLeak(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4)) // a team needs GOMAXPROCS ≥ Workers
+	c := psinkCost(200, 3, 11)
+	pb := &Problem{Cost: c, Epsilon: 0.05}
+	before := runtime.NumGoroutine()
+	for k := range 6 {
+		_, err := Solve(context.Background(), pb, &Settings{Mode: Kernel, Workers: 3})
+		require.NoError(t, err)
+		_, err = Solve(context.Background(), pb, &Settings{Mode: Kernel, Workers: 2, MaxIter: 2})
+		require.ErrorIs(t, err, ErrNotConverged)
+		ctx, cancel := context.WithCancel(context.Background())
+		if k%2 == 0 {
+			cancel() // cancelled before the first pass
+		} else {
+			time.AfterFunc(50*time.Microsecond, cancel) // during the passes
+		}
+		r, err := Solve(ctx, pb, &Settings{Mode: Kernel, Workers: 2, Tol: 1e-300, MaxIter: 1 << 20})
+		if err == nil { // converged to an exact zero error before the cancel
+			require.Zero(t, r.Error, "iteration %d", k)
+		}
+		cancel()
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	require.LessOrEqual(t, runtime.NumGoroutine(), before, "helpers left running")
 }
