@@ -22,6 +22,16 @@
 //     for long passes that must not wait for a core taken by another
 //     process.
 //
+// The helper goroutines are kept between calls (up to GOMAXPROCS−1 of
+// them, serving one call at a time) and poll for a short while after each
+// call before blocking, as OpenMP runtimes do between parallel regions: a
+// batch solve followed by its backward pass, or the next step of a
+// training loop, then neither starts goroutines (whose stacks would grow
+// again to the solver's depth) nor wakes a sleeping thread. A call made
+// while another holds the helpers (nested in an item, or from another
+// goroutine) starts goroutines of its own. Helpers idle for a quarter of a
+// second exit.
+//
 // Each index runs exactly once, on some goroutine. If f(i) writes only the
 // outputs of index i (and per-worker scratch), the results are the same,
 // bit for bit, whatever the number of workers and however the indices are

@@ -228,6 +228,11 @@ func run(n, w int, stop func() bool, body func(worker, i int)) int {
 		}
 		return max(n, 0)
 	}
+	if w <= runtime.GOMAXPROCS(0) {
+		if taken, ok := runPooled(n, w, stop, body); ok {
+			return taken
+		}
+	}
 	var (
 		next atomic.Int64
 		rec  recorder
