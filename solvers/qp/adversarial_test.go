@@ -175,6 +175,42 @@ func TestAdversarial(t *testing.T) {
 			_, err := (&qp.Solution{}).Backward(nil, nil, nil)
 			return nil, err
 		}},
+		{Name: "Backward after Release", Want: qp.ErrInvalid, Call: func(ctx context.Context) (func() error, error) {
+			sol, err := qp.Solve(ctx, small(), nil)
+			if err != nil {
+				return nil, err
+			}
+			sol.Release()
+			sol.Release() // a second Release does nothing
+			_, err = sol.Backward([]float64{1, 1}, nil, nil)
+			return nil, err
+		}},
+		{Name: "Tangent after Release", Want: qp.ErrInvalid, Call: func(ctx context.Context) (func() error, error) {
+			sol, err := qp.Solve(ctx, small(), nil)
+			if err != nil {
+				return nil, err
+			}
+			g, err := sol.Backward([]float64{1, 1}, nil, nil)
+			if err != nil {
+				return nil, err
+			}
+			g.Release()
+			if g.Q != nil || g.P != nil {
+				return nil, errors.New("released Gradient not emptied")
+			}
+			sol.Release()
+			_, err = sol.Tangent(small())
+			return nil, err
+		}},
+		{Name: "Release nil and zero values", Want: nil, Call: func(context.Context) (func() error, error) {
+			var s *qp.Solution
+			s.Release()
+			(&qp.Solution{}).Release()
+			var g *qp.Gradient
+			g.Release()
+			(&qp.Gradient{}).Release()
+			return func() error { return nil }, nil
+		}},
 		{Name: "Tangent nil receiver", Want: qp.ErrInvalid, Call: func(context.Context) (func() error, error) {
 			var s *qp.Solution
 			_, err := s.Tangent(nil)

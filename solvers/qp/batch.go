@@ -49,7 +49,7 @@ func SolveBatch(ctx context.Context, problems []*Problem, s *Settings) ([]*Solut
 			return
 		}
 		g.once.Do(func() {
-			if g.d0, g.err = newMatrices(problems[i]); g.err == nil {
+			if g.d0, g.err = newMatrices(problems[i], nil); g.err == nil {
 				g.p, g.err = prepare(g.d0)
 			}
 		})

@@ -14,7 +14,17 @@ import (
 // feasible QPs (n variables, m inequalities, and p = n/2 equalities in the
 // "eq" variants), forward solve to KKT residual ≤ 1e-8 plus the gradient of
 // sum(z*) with respect to every parameter.
-func BenchmarkPQP(b *testing.B) {
+// BenchmarkPQP is the P-QP protocol of BENCHMARKS.md as a training loop
+// runs it: solve a batch, differentiate it, read the results, then
+// release the step's Solutions and Gradients (Solution.Release) so that
+// the next step reuses their memory. BenchmarkPQPNoRelease leaves them to
+// the garbage collector.
+func BenchmarkPQP(b *testing.B) { benchPQP(b, true) }
+
+// BenchmarkPQPNoRelease is BenchmarkPQP without Release.
+func BenchmarkPQPNoRelease(b *testing.B) { benchPQP(b, false) }
+
+func benchPQP(b *testing.B, release bool) {
 	for _, c := range []struct{ batch, n, m, neq int }{
 		{32, 10, 10, 0}, {128, 50, 50, 0}, {16, 200, 100, 0},
 		{32, 10, 10, 5}, {128, 50, 50, 25}, {16, 200, 100, 100},
@@ -41,13 +51,20 @@ func BenchmarkPQP(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if _, err := BackwardBatch(sols, gx, nil, nil, nil); err != nil {
+				grads, err := BackwardBatch(sols, gx, nil, nil, nil)
+				if err != nil {
 					b.Fatal(err)
 				}
 				worst, iters = 0, 0
 				for _, s := range sols {
 					worst = math.Max(worst, s.Residuals.Max())
 					iters += s.Iterations
+				}
+				if release {
+					for i := range sols {
+						sols[i].Release()
+						grads[i].Release()
+					}
 				}
 			}
 			if worst > 1e-8 {

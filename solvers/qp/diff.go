@@ -20,6 +20,21 @@ type Gradient struct {
 	B []float64  // p
 	G *mat.Dense // m×n
 	H []float64  // m
+
+	ar *arena // the arrays of a Gradient from Backward
+}
+
+// Release gives the arrays of g back for the next solves and Backward
+// calls to reuse, and sets every field of g to nil; see Solution.Release.
+// Copy what is to be kept first. Release of a nil or released Gradient
+// does nothing.
+func (g *Gradient) Release() {
+	if g == nil {
+		return
+	}
+	ar := g.ar
+	*g = Gradient{}
+	ar.free()
 }
 
 // Tangent is a directional derivative of the solution (x*, ν*, λ*).
@@ -111,7 +126,8 @@ func (s *Solution) Backward(gx, gnu, glambda []float64) (*Gradient, error) {
 	// matrices; each row of an outer product is one dense.Axpby (the plain
 	// loop's numbers).
 	tot := n + neq + m
-	sl := newSlab(n*n + n + neq*n + neq + m*n + m + 2*tot)
+	ar := new(arena)
+	sl := ar.slab(n*n + n + neq*n + neq + m*n + m + 2*tot)
 	w, err := s.backwardSolveInto(sl.take(tot), sl.take(tot), gx, gnu, glambda)
 	if err != nil {
 		return nil, err
@@ -122,6 +138,7 @@ func (s *Solution) Backward(gx, gnu, glambda []float64) (*Gradient, error) {
 		q, a, gg mat.Dense
 	}{}
 	g := &box.g
+	g.ar = ar
 	g.Q, g.P = denseOn(&box.q, n, n, sl.take(n*n)), sl.take(n)
 	x := s.X
 	q := g.Q.RawMatrix().Data

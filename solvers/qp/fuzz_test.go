@@ -134,6 +134,22 @@ func FuzzSolve(f *testing.F) {
 		if err == nil && (!finite(g.P) || !finite(g.H) || !finite(g.B)) {
 			t.Fatalf("nil error with a non-finite gradient")
 		}
+		// A solve in the memory just released (poisoned by arenaPoison
+		// in the tests) gives the same numbers.
+		want := append(append([]float64(nil), sol.X...), sol.Lambda...)
+		sol.Release()
+		g.Release()
+		again, err := Solve(context.Background(), pb, set)
+		if err != nil {
+			t.Fatalf("second solve in released memory failed: %v", err)
+		}
+		got := append(append([]float64(nil), again.X...), again.Lambda...)
+		for i := range want {
+			if math.Float64bits(want[i]) != math.Float64bits(got[i]) {
+				t.Fatalf("solve in released memory differs at %d: %v vs %v", i, got[i], want[i])
+			}
+		}
+		again.Release()
 	})
 }
 

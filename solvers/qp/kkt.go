@@ -282,7 +282,7 @@ func prepareUnscaled(d *data) (*prep, error) {
 		if smallZ {
 			size += k * n
 		}
-		sl := newSlab(size)
+		sl := d.ar.slab(size)
 		if newDiag {
 			d.qdiag = sl.take(n)
 			copy(d.qdiag, diag)
@@ -294,9 +294,9 @@ func prepareUnscaled(d *data) (*prep, error) {
 			copy(p.z, d.a)
 			copy(p.z[neq*n:], d.g)
 		case neq == 0:
-			p.z = append([]float64(nil), d.g...) // one pass, no zeroing
+			p.z = d.ar.copyOf(d.g) // one pass, no zeroing
 		default:
-			p.z = make([]float64, k*n)
+			p.z = d.ar.get(k * n) // every entry is written below
 			copy(p.z, d.a)
 			copy(p.z[neq*n:], d.g)
 		}
@@ -380,7 +380,7 @@ func (p *prep) instantiateIn(d *data, box *kktBox) (work *data, s *kkt) {
 	} else {
 		size += n*n + len(p.general)*n + neq*n + neq*neq
 	}
-	sl := newSlab(size)
+	sl := d.ar.slab(size)
 	// The kkt and, in the dual mode, the transformed problem in one
 	// allocation.
 	if p.mode == modeDual {

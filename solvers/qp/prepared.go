@@ -25,7 +25,7 @@ type Prepared struct {
 // depends only on them. It returns the errors of Solve for bad matrices:
 // shapes, NaN/Inf, Q not positive semidefinite.
 func Prepare(pb *Problem) (*Prepared, error) {
-	d0, err := newMatrices(pb)
+	d0, err := newMatrices(pb, nil)
 	if err != nil {
 		return nil, err
 	}

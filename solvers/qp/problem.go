@@ -78,6 +78,10 @@ type data struct {
 	norms *dataNorms
 	// normsVal is the storage norms points to (one allocation less).
 	normsVal dataNorms
+	// ar, when set, holds the arrays of this instance (see arena): the
+	// solve's Solution releases them. Shared data (a batch's common
+	// matrices) has none.
+	ar *arena
 }
 
 // dataNorms are norms of a problem's data: ∞-norms of p, b, h (the
@@ -121,7 +125,7 @@ func newData(pb *Problem) (*data, error) {
 	if !finite(pb.P) || !finite(pb.B) || !finite(pb.H) {
 		return nil, fmt.Errorf("%w: in P, B or H", ErrNaN)
 	}
-	d0, err := newMatrices(pb)
+	d0, err := newMatrices(pb, new(arena))
 	if err != nil {
 		return nil, err
 	}
@@ -132,8 +136,9 @@ func newData(pb *Problem) (*data, error) {
 }
 
 // newMatrices validates and copies the matrices Q, A and G of pb (the
-// part of a problem that a batch may share); the vectors are left nil.
-func newMatrices(pb *Problem) (*data, error) {
+// part of a problem that a batch may share) into arrays of ar (nil for
+// shared matrices); the vectors are left nil.
+func newMatrices(pb *Problem, ar *arena) (*data, error) {
 	if pb == nil {
 		return nil, fmt.Errorf("%w: nil problem", ErrDims)
 	}
@@ -141,12 +146,12 @@ func newMatrices(pb *Problem) (*data, error) {
 	if n == 0 {
 		return nil, fmt.Errorf("%w: no variables (len(P) = 0)", ErrDims)
 	}
-	d := &data{n: n, neq: neq, m: m}
+	d := &data{n: n, neq: neq, m: m, ar: ar}
 	if pb.Q != nil {
 		if qn := pb.Q.SymmetricDim(); qn != n {
 			return nil, fmt.Errorf("%w: Q is %d×%d, len(P) = %d", ErrDims, qn, qn, n)
 		}
-		d.q = newSym(pb.Q, n)
+		d.q = newSym(pb.Q, n, ar)
 		fin, zero := upperFiniteZero(d.q, n)
 		if !fin {
 			return nil, fmt.Errorf("%w: in Q", ErrNaN)
@@ -156,10 +161,10 @@ func newMatrices(pb *Problem) (*data, error) {
 		}
 	}
 	var err error
-	if d.a, err = copyMatrix(pb.A, neq, n, "A"); err != nil {
+	if d.a, err = copyMatrix(pb.A, neq, n, "A", ar); err != nil {
 		return nil, err
 	}
-	if d.g, err = copyMatrix(pb.G, m, n, "G"); err != nil {
+	if d.g, err = copyMatrix(pb.G, m, n, "G", ar); err != nil {
 		return nil, err
 	}
 	return d, nil
@@ -175,7 +180,7 @@ func (d0 *data) withVectors(pb *Problem) (*data, error) {
 	if n != d0.n || neq != d0.neq || m != d0.m {
 		return nil, fmt.Errorf("%w: problem is %d/%d/%d, shared matrices are for %d/%d/%d", ErrDims, n, neq, m, d0.n, d0.neq, d0.m)
 	}
-	d := &data{n: n, neq: neq, m: m, q: d0.q, qdiag: d0.qdiag, a: d0.a, g: d0.g}
+	d := &data{n: n, neq: neq, m: m, q: d0.q, qdiag: d0.qdiag, a: d0.a, g: d0.g, ar: new(arena)}
 	if err := d.setVectors(pb); err != nil {
 		return nil, err
 	}
@@ -196,7 +201,7 @@ func (d *data) setVectors(pb *Problem) error {
 // vectors already checked).
 func (d *data) copyVectors(pb *Problem) {
 	n, neq, m := d.n, d.neq, d.m
-	sl := newSlab(n + neq + m) // p, b, h in one allocation
+	sl := d.ar.slab(n + neq + m) // p, b, h in one allocation
 	d.p, d.b, d.h = sl.take(n), sl.take(neq), sl.take(m)
 	copy(d.p, pb.P)
 	copy(d.b, pb.B)
@@ -207,15 +212,15 @@ func (d *data) copyVectors(pb *Problem) {
 // stride n is cloned whole (its strict lower triangle, which gonum does
 // not reference, is then overwritten by the mirror of the upper one):
 // one pass over memory instead of zeroing a new array and copying.
-func newSym(s mat.Symmetric, n int) []float64 {
+func newSym(s mat.Symmetric, n int, ar *arena) []float64 {
 	if sd, ok := s.(*mat.SymDense); ok {
 		if raw := sd.RawSymmetric(); raw.Stride == n && len(raw.Data) >= n*n {
-			dst := append([]float64(nil), raw.Data[:n*n]...)
+			dst := ar.copyOf(raw.Data[:n*n])
 			mirrorUpper(dst, n)
 			return dst
 		}
 	}
-	dst := make([]float64, n*n)
+	dst := ar.get(n * n) // every entry is written
 	copySym(dst, s, n)
 	return dst
 }
@@ -278,7 +283,7 @@ func mirrorUpper(dst []float64, n int) {
 	}
 }
 
-func copyMatrix(a mat.Matrix, r, c int, name string) ([]float64, error) {
+func copyMatrix(a mat.Matrix, r, c int, name string, mem *arena) ([]float64, error) {
 	if r == 0 {
 		if a != nil {
 			// A constraint matrix without its right-hand side is an error,
@@ -298,15 +303,15 @@ func copyMatrix(a mat.Matrix, r, c int, name string) ([]float64, error) {
 	}
 	var out []float64
 	if rm, ok := a.(mat.RawMatrixer); ok && rm.RawMatrix().Stride == c && len(rm.RawMatrix().Data) >= r*c {
-		out = append([]float64(nil), rm.RawMatrix().Data[:r*c]...) // one pass, no zeroing
+		out = mem.copyOf(rm.RawMatrix().Data[:r*c]) // one pass, no zeroing
 	} else if ok {
-		out = make([]float64, r*c)
+		out = mem.get(r * c) // every entry is written
 		raw := rm.RawMatrix()
 		for i := range r {
 			copy(out[i*c:(i+1)*c], raw.Data[i*raw.Stride:i*raw.Stride+c])
 		}
 	} else {
-		out = make([]float64, r*c)
+		out = mem.get(r * c)
 		for i := range r {
 			for j := range c {
 				out[i*c+j] = a.At(i, j)
