@@ -142,6 +142,8 @@ func (l *QP) Forward(ctx context.Context, dst, theta []float64) (Tape, error) {
 		if err != nil {
 			return err
 		}
+		// The gradient is copied out: its arrays serve the next call.
+		defer gr.Release()
 		if all {
 			layout.PackGradient(d, gr)
 			return nil
