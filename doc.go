@@ -45,6 +45,8 @@
 //	goroutines                             Settings.Workers (0 = GOMAXPROCS, negative: ErrInvalid;
 //	                                         project.Settings, pto.Settings, layers.Layer.Workers too)
 //	progress                               Settings.Logger (*slog.Logger, nil is silent)
+//	give a result's memory back for reuse  Release() on the result (qp.Solution, qp.Gradient); the
+//	                                         value is emptied, its later use reports ErrInvalid
 //	engine settings inside a package's     Settings.Implicit (*implicit.Settings)
 //	shapes that do not match               ErrDims
 //	NaN or ±Inf in an input                ErrNaN
