@@ -220,12 +220,16 @@ func main() {
 					log.Fatal(err)
 				}
 				grad := make([]float64, 3*faces)
-				for _, g := range grads {
+				for k, g := range grads {
 					for i := range faces {
 						grad[3*i] += g.G.At(i, 0)
 						grad[3*i+1] += g.G.At(i, 1)
 						grad[3*i+2] += g.H[i]
 					}
+					// This step is done with them: the next step's
+					// solves reuse their memory.
+					g.Release()
+					sols[k].Release()
 				}
 				opt.step(theta, grad)
 				model.set(theta)
