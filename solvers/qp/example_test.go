@@ -155,3 +155,44 @@ func ExamplePrepared() {
 	// (1.0, 1.0) → (0.5000, 0.5000)
 	// (-1.0, -1.0) → (0.0000, 0.0000)
 }
+
+// A training loop over batches of projections onto x₁ + x₂ ≤ h: each
+// step solves the batch, differentiates it, uses the gradients, and then
+// releases the step's Solutions and Gradients, so that the next step
+// solves in the same memory.
+func ExampleSolution_Release() {
+	q := mat.NewSymDense(2, []float64{1, 0, 0, 1})
+	g := mat.NewDense(1, 2, []float64{1, 1})
+	h := 1.0
+	for step := range 3 {
+		problems := make([]*qp.Problem, 4)
+		gx := make([][]float64, len(problems))
+		for i := range problems {
+			c := []float64{float64(i), 3}
+			problems[i] = &qp.Problem{Q: q, P: []float64{-c[0], -c[1]}, G: g, H: []float64{h}}
+			gx[i] = []float64{1, 1} // ℓ = Σ (x₁ + x₂)
+		}
+		sols, err := qp.SolveBatch(context.Background(), problems, nil)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		grads, err := qp.BackwardBatch(sols, gx, nil, nil, nil)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		dh := 0.0
+		for i := range grads {
+			dh += grads[i].H[0]
+			grads[i].Release()
+			sols[i].Release()
+		}
+		fmt.Printf("step %d: h = %.2f, ∂ℓ/∂h = %.4f\n", step, h, dh)
+		h -= 0.25 * dh / float64(len(problems))
+	}
+	// Output:
+	// step 0: h = 1.00, ∂ℓ/∂h = 4.0000
+	// step 1: h = 0.75, ∂ℓ/∂h = 4.0000
+	// step 2: h = 0.50, ∂ℓ/∂h = 4.0000
+}
