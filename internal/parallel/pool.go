@@ -153,7 +153,15 @@ func (p *helperPool) release(j *job) { p.cur.CompareAndSwap(j, nil) }
 // poolSpin between jobs and then blocking until woken with one, or until
 // poolIdleExit passes.
 func (h *helper) loop(first *job) {
-	defer pool.live.Add(-1)
+	// An idle exit uncounts the helper in block, under the pool's lock,
+	// so that a caller never counts on a helper that is leaving; this
+	// covers the other exit, an item calling runtime.Goexit.
+	idleExit := false
+	defer func() {
+		if !idleExit {
+			pool.live.Add(-1)
+		}
+	}()
 	last := first
 	first.help()
 	timer := time.NewTimer(poolIdleExit)
@@ -163,6 +171,7 @@ func (h *helper) loop(first *job) {
 		if j == nil {
 			j = h.block(last, timer)
 			if j == nil {
+				idleExit = true
 				return
 			}
 		}
@@ -188,8 +197,8 @@ func (h *helper) poll(last *job) *job {
 }
 
 // block registers h as idle and waits for a job other than last; it
-// returns nil (h is then no longer registered) after poolIdleExit without
-// one.
+// returns nil after poolIdleExit without one, h being then neither
+// registered nor counted in pool.live.
 func (h *helper) block(last *job, timer *time.Timer) *job {
 	pool.mu.Lock()
 	// A job published before the registration did not see h: take it.
@@ -210,6 +219,7 @@ func (h *helper) block(last *job, timer *time.Timer) *job {
 	for k, o := range pool.idle {
 		if o == h {
 			pool.idle = append(pool.idle[:k], pool.idle[k+1:]...)
+			pool.live.Add(-1)
 			pool.mu.Unlock()
 			return nil
 		}

@@ -168,3 +168,36 @@ func BenchmarkPoolTiny(b *testing.B) {
 		For(64, 0, func(i int) { sink.Add(int64(i)) })
 	}
 }
+
+// TestPoolConcurrent: a call with w workers runs its items on w
+// goroutines at once (two items that wait for each other complete),
+// also right after the helpers went idle or exited.
+func TestPoolConcurrent(t *testing.T) {
+	withProcs(t, 2, func() {
+		for round := range 400 {
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				meet := make(chan struct{})
+				For(2, 2, func(i int) {
+					if i == 0 {
+						<-meet
+					} else {
+						close(meet)
+					}
+				})
+			}()
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatalf("round %d: the two items did not run at once", round)
+			}
+			switch round % 100 {
+			case 50:
+				time.Sleep(2 * poolSpin) // helpers blocked
+			case 99:
+				time.Sleep(poolIdleExit + poolIdleExit/10) // helpers exiting or gone
+			}
+		}
+	})
+}
