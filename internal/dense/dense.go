@@ -5,6 +5,11 @@ import "math"
 // useAsm reports whether the AVX/FMA kernels are used; set once at start.
 var useAsm bool
 
+// useAVX512 reports whether the AVX-512 variants of the level-3 kernels
+// (dots3x4, solveRows3, cholUpper) are used; set once at start, and only
+// together with useAsm. They give the same bits as the AVX2 kernels.
+var useAVX512 bool
+
 // UsesAsm reports whether the assembly kernels are in use on this machine.
 func UsesAsm() bool { return useAsm }
 
@@ -52,7 +57,11 @@ func dots3x4(a []float64, lda int, b []float64, ldb int, k int, c *[12]float64) 
 	k4 := 0
 	if useAsm && k >= 4 {
 		k4 = k &^ 3
-		dots3x4AVX(&a[0], lda, &b[0], ldb, k4, c)
+		if useAVX512 {
+			dots3x4AVX512(&a[0], lda, &b[0], ldb, k4, c)
+		} else {
+			dots3x4AVX(&a[0], lda, &b[0], ldb, k4, c)
+		}
 		if k4 == k {
 			return
 		}
@@ -234,7 +243,11 @@ func solveRows(x []float64, r, ldx int, l []float64, ldl, ncol int, inv []float6
 		_ = x[2*ldx+j-1]
 		_ = l[(j-1)*ldl+j-1]
 		_ = inv[j-1]
-		solveRows3AVX(&x[0], ldx, &l[0], ldl, j, &inv[0])
+		if useAVX512 {
+			solveRows3AVX512(&x[0], ldx, &l[0], ldl, j, &inv[0])
+		} else {
+			solveRows3AVX(&x[0], ldx, &l[0], ldl, j, &inv[0])
+		}
 	}
 	for ; j+4 <= ncol; j += 4 {
 		t1 := l[(j+1)*ldl+j : (j+1)*ldl+j+1]
