@@ -141,8 +141,72 @@ d34z_done:
 	VADDPD       X12, x, x  \
 	VHADDPD      x, x, x
 
+// DOTS3X8STEP512 is DOTS3X4STEP512 for two blocks of four L rows at
+// once, the rows j..j+3 at R10..R13 into Z16..Z21 and the rows j+4..j+7
+// at R14, R15, DI, BX into Z22..Z27 (the same layout, six registers on),
+// with the three broadcast rows of x shared. Uses Z28..Z31, Z12..Z14.
+#define DOTS3X8STEP512(off) \
+	VBROADCASTF64X4 (SI)(off*1), Z28           \
+	VBROADCASTF64X4 (R8)(off*1), Z29           \
+	VBROADCASTF64X4 (R9)(off*1), Z30           \
+	VMOVUPD         (R10)(off*1), Y31          \
+	VINSERTF64X4    $1, (R11)(off*1), Z31, Z31 \
+	VMOVUPD         (R12)(off*1), Y12          \
+	VINSERTF64X4    $1, (R13)(off*1), Z12, Z12 \
+	VMOVUPD         (R14)(off*1), Y13          \
+	VINSERTF64X4    $1, (R15)(off*1), Z13, Z13 \
+	VMOVUPD         (DI)(off*1), Y14           \
+	VINSERTF64X4    $1, (BX)(off*1), Z14, Z14  \
+	VFMADD231PD     Z31, Z28, Z16              \
+	VFMADD231PD     Z12, Z28, Z17              \
+	VFMADD231PD     Z31, Z29, Z18              \
+	VFMADD231PD     Z12, Z29, Z19              \
+	VFMADD231PD     Z31, Z30, Z20              \
+	VFMADD231PD     Z12, Z30, Z21              \
+	VFMADD231PD     Z13, Z28, Z22              \
+	VFMADD231PD     Z14, Z28, Z23              \
+	VFMADD231PD     Z13, Z29, Z24              \
+	VFMADD231PD     Z14, Z29, Z25              \
+	VFMADD231PD     Z13, Z30, Z26              \
+	VFMADD231PD     Z14, Z30, Z27
+
+// SPLIT6B is SPLIT6 for the second block's accumulators Z22..Z27.
+#define SPLIT6B \
+	VEXTRACTF64X4 $0, Z22, Y0  \
+	VEXTRACTF64X4 $1, Z22, Y1  \
+	VEXTRACTF64X4 $0, Z23, Y2  \
+	VEXTRACTF64X4 $1, Z23, Y3  \
+	VEXTRACTF64X4 $0, Z24, Y4  \
+	VEXTRACTF64X4 $1, Z24, Y5  \
+	VEXTRACTF64X4 $0, Z25, Y6  \
+	VEXTRACTF64X4 $1, Z25, Y7  \
+	VEXTRACTF64X4 $0, Z26, Y8  \
+	VEXTRACTF64X4 $1, Z26, Y9  \
+	VEXTRACTF64X4 $0, Z27, Y10 \
+	VEXTRACTF64X4 $1, Z27, Y11
+
+// HSUM12 reduces Y0..Y11 into the low lanes of X0..X11.
+#define HSUM12 \
+	HSUM(Y0, X0)   \
+	HSUM(Y1, X1)   \
+	HSUM(Y2, X2)   \
+	HSUM(Y3, X3)   \
+	HSUM(Y4, X4)   \
+	HSUM(Y5, X5)   \
+	HSUM(Y6, X6)   \
+	HSUM(Y7, X7)   \
+	HSUM(Y8, X8)   \
+	HSUM(Y9, X9)   \
+	HSUM(Y10, X10) \
+	HSUM(Y11, X11)
+
 // func solveRows3AVX512(x *float64, ldx int, l *float64, ldl int, ncol int, inv *float64)
-// solveRows3AVX with the block dots in ZMM registers: the same bits.
+// solveRows3AVX with the block dots in ZMM registers, the same bits. The
+// blocks are taken in pairs: the dots of blocks j and j+4 with the prefix
+// [0, j) in one loop (twelve independent FMA chains, where one block has
+// only six), then block j's triangle, then block j+4's last step of dots
+// (with the columns j..j+3 just solved) and its triangle. Each lane of
+// block j+4 still sums its products in the order of solveRows3AVX.
 TEXT ·solveRows3AVX512(SB), NOSPLIT, $0-48
 	MOVQ x+0(FP), SI
 	MOVQ ldx+8(FP), AX
@@ -150,12 +214,86 @@ TEXT ·solveRows3AVX512(SB), NOSPLIT, $0-48
 	LEAQ (SI)(AX*1), R8
 	LEAQ (R8)(AX*1), R9
 	MOVQ l+16(FP), R10
+	XORQ AX, AX
+
+srz_pair:
+	// Two blocks left (j+8 ≤ ncol)? Then R10..R13 = rows j..j+3 of L,
+	// R14, R15, DI, BX = rows j+4..j+7.
+	MOVQ ncol+32(FP), CX
+	SHLQ $3, CX
+	LEAQ 32(AX), DI
+	CMPQ DI, CX
+	JGE  srz_single
+	MOVQ ldl+24(FP), BX
+	SHLQ $3, BX
+	LEAQ (R10)(BX*1), R11
+	LEAQ (R11)(BX*1), R12
+	LEAQ (R12)(BX*1), R13
+	LEAQ (R13)(BX*1), R14
+	LEAQ (R14)(BX*1), R15
+	LEAQ (R15)(BX*1), DI
+	ADDQ DI, BX
+	ZERO6
+	VPXORQ Z22, Z22, Z22
+	VPXORQ Z23, Z23, Z23
+	VPXORQ Z24, Z24, Z24
+	VPXORQ Z25, Z25, Z25
+	VPXORQ Z26, Z26, Z26
+	VPXORQ Z27, Z27, Z27
+	XORQ   CX, CX
+
+srz_pinner:
+	CMPQ           CX, AX
+	JGE            srz_ptri
+	DOTS3X8STEP512(CX)
+	ADDQ           $32, CX
+	JMP            srz_pinner
+
+srz_ptri:
+	// Block j.
+	SPLIT6
+	HSUM12
+	MOVQ inv+40(FP), DX
+	TRI(SI, X0, X1, X2, X3)
+	TRI(R8, X4, X5, X6, X7)
+	TRI(R9, X8, X9, X10, X11)
+	// Block j+4: the step over columns j..j+3, then its triangle.
+	VBROADCASTF64X4 (SI)(AX*1), Z28
+	VBROADCASTF64X4 (R8)(AX*1), Z29
+	VBROADCASTF64X4 (R9)(AX*1), Z30
+	VMOVUPD         (R14)(AX*1), Y13
+	VINSERTF64X4    $1, (R15)(AX*1), Z13, Z13
+	VMOVUPD         (DI)(AX*1), Y14
+	VINSERTF64X4    $1, (BX)(AX*1), Z14, Z14
+	VFMADD231PD     Z13, Z28, Z22
+	VFMADD231PD     Z14, Z28, Z23
+	VFMADD231PD     Z13, Z29, Z24
+	VFMADD231PD     Z14, Z29, Z25
+	VFMADD231PD     Z13, Z30, Z26
+	VFMADD231PD     Z14, Z30, Z27
+	SPLIT6B
+	HSUM12
+	ADDQ $32, AX
+	MOVQ R15, R11
+	MOVQ DI, R12
+	MOVQ BX, R13
+	TRI(SI, X0, X1, X2, X3)
+	TRI(R8, X4, X5, X6, X7)
+	TRI(R9, X8, X9, X10, X11)
+	// On to the pair at j+8.
+	ADDQ $32, AX
+	MOVQ ldl+24(FP), CX
+	SHLQ $3, CX
+	LEAQ (BX)(CX*1), R10
+	JMP  srz_pair
+
+srz_single:
+	// At most one block left: as solveRows3AVX.
 	MOVQ ldl+24(FP), BX
 	SHLQ $3, BX
 	MOVQ ncol+32(FP), DI
 	SHLQ $3, DI
 	MOVQ inv+40(FP), DX
-	XORQ AX, AX
 
 srz_block:
 	CMPQ   AX, DI
@@ -175,18 +313,7 @@ srz_inner:
 
 srz_tri:
 	SPLIT6
-	HSUM(Y0, X0)
-	HSUM(Y1, X1)
-	HSUM(Y2, X2)
-	HSUM(Y3, X3)
-	HSUM(Y4, X4)
-	HSUM(Y5, X5)
-	HSUM(Y6, X6)
-	HSUM(Y7, X7)
-	HSUM(Y8, X8)
-	HSUM(Y9, X9)
-	HSUM(Y10, X10)
-	HSUM(Y11, X11)
+	HSUM12
 	TRI(SI, X0, X1, X2, X3)
 	TRI(R8, X4, X5, X6, X7)
 	TRI(R9, X8, X9, X10, X11)
