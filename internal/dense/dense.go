@@ -286,12 +286,45 @@ func solveRows(x []float64, r, ldx int, l []float64, ldl, ncol int, inv []float6
 			xi[0], xi[1], xi[2], xi[3] = y0, y1, y2, y3
 		}
 	}
+	solveRowsTail(x, r, ldx, l, ldl, j, ncol, inv)
+}
+
+// solveRowsTail finishes solveRows from column j (past the last block of
+// four) to ncol, one column at a time.
+func solveRowsTail(x []float64, r, ldx int, l []float64, ldl, j, ncol int, inv []float64) {
 	for ; j < ncol; j++ {
 		lrow := l[j*ldl : j*ldl+j]
 		for ii := range r {
 			xi := x[ii*ldx:]
 			xi[j] = (xi[j] - Dot(xi[:j], lrow)) * inv[j]
 		}
+	}
+}
+
+// solveRowsAll is solveRows for all the rows of the rows×n matrix x, in
+// triples and then the rest. With AVX-512 the triples go two at a time
+// through solveRows6AVX512, which solves each row of a triple with the
+// operations of solveRows3AVX: the grouping in triples, and so every
+// bit, is that of the AVX2 path.
+func solveRowsAll(x []float64, rows, ldx int, l []float64, ldl, n int, inv []float64) {
+	i := 0
+	if useAVX512 && n >= 4 {
+		j := n &^ 3
+		_ = l[(j-1)*ldl+j-1]
+		_ = inv[j-1]
+		for ; i+6 <= rows; i += 6 {
+			xi := x[i*ldx:]
+			_ = xi[5*ldx+n-1]
+			solveRows6AVX512(&xi[0], ldx, &l[0], ldl, j, &inv[0])
+			solveRowsTail(xi, 3, ldx, l, ldl, j, n, inv)
+			solveRowsTail(xi[3*ldx:], 3, ldx, l, ldl, j, n, inv)
+		}
+	}
+	for ; i+3 <= rows; i += 3 {
+		solveRows(x[i*ldx:], 3, ldx, l, ldl, n, inv)
+	}
+	if i < rows {
+		solveRows(x[i*ldx:], rows-i, ldx, l, ldl, n, inv)
 	}
 }
 
@@ -322,13 +355,7 @@ func SolveRowsLowerT(x []float64, rows, ldx int, l []float64, n, ldl int) {
 		inv = make([]float64, n)
 	}
 	reciprocalDiag(inv, l, ldl)
-	i := 0
-	for ; i+3 <= rows; i += 3 {
-		solveRows(x[i*ldx:], 3, ldx, l, ldl, n, inv)
-	}
-	if i < rows {
-		solveRows(x[i*ldx:], rows-i, ldx, l, ldl, n, inv)
-	}
+	solveRowsAll(x, rows, ldx, l, ldl, n, inv)
 }
 
 // Cholesky overwrites the lower triangle of the n×n symmetric matrix a

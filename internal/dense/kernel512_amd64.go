@@ -17,3 +17,6 @@ func solveRows3AVX512(x *float64, ldx int, l *float64, ldl int, ncol int, inv *f
 
 //go:noescape
 func cholUpperAVX512(a *float64, lda, n int) int
+
+//go:noescape
+func solveRows6AVX512(x *float64, ldx int, l *float64, ldl int, ncol int, inv *float64)

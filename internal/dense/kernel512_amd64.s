@@ -971,3 +971,95 @@ cu_fail:
 	MOVQ R10, ret+24(FP)
 	VZEROUPPER
 	RET
+
+// DOTS6X4STEP512 accumulates, for the four doubles at byte offset off of
+// the six rows of x at SI, R8, R9, R14, R15, DI and the four rows of L at
+// R10..R13, the 6×4 products into Z16..Z27 (rows 0..2 as in
+// DOTS3X4STEP512, rows 3..5 six registers on): the L row pairs in the
+// halves of Z28 and Z29, each row of x broadcast to both halves.
+#define DOTS6X4STEP512(off) \
+	VMOVUPD         (R10)(off*1), Y28          \
+	VINSERTF64X4    $1, (R11)(off*1), Z28, Z28 \
+	VMOVUPD         (R12)(off*1), Y29          \
+	VINSERTF64X4    $1, (R13)(off*1), Z29, Z29 \
+	VBROADCASTF64X4 (SI)(off*1), Z30           \
+	VBROADCASTF64X4 (R8)(off*1), Z31           \
+	VFMADD231PD     Z28, Z30, Z16              \
+	VFMADD231PD     Z29, Z30, Z17              \
+	VFMADD231PD     Z28, Z31, Z18              \
+	VFMADD231PD     Z29, Z31, Z19              \
+	VBROADCASTF64X4 (R9)(off*1), Z30           \
+	VBROADCASTF64X4 (R14)(off*1), Z31          \
+	VFMADD231PD     Z28, Z30, Z20              \
+	VFMADD231PD     Z29, Z30, Z21              \
+	VFMADD231PD     Z28, Z31, Z22              \
+	VFMADD231PD     Z29, Z31, Z23              \
+	VBROADCASTF64X4 (R15)(off*1), Z30          \
+	VBROADCASTF64X4 (DI)(off*1), Z31           \
+	VFMADD231PD     Z28, Z30, Z24              \
+	VFMADD231PD     Z29, Z30, Z25              \
+	VFMADD231PD     Z28, Z31, Z26              \
+	VFMADD231PD     Z29, Z31, Z27
+
+// func solveRows6AVX512(x *float64, ldx int, l *float64, ldl int, ncol int, inv *float64)
+// solveRows3AVX512 for six rows of x, that is two triples of rows, each
+// row solved with exactly the operations of solveRows3AVX (the rows are
+// independent): every row of L loaded serves six rows of x, and the two
+// triples' triangles overlap.
+TEXT ·solveRows6AVX512(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), SI
+	MOVQ ldx+8(FP), AX
+	SHLQ $3, AX
+	LEAQ (SI)(AX*1), R8
+	LEAQ (R8)(AX*1), R9
+	LEAQ (R9)(AX*1), R14
+	LEAQ (R14)(AX*1), R15
+	LEAQ (R15)(AX*1), DI
+	MOVQ l+16(FP), R10
+	MOVQ ldl+24(FP), BX
+	SHLQ $3, BX
+	MOVQ inv+40(FP), DX
+	XORQ AX, AX
+
+sr6_block:
+	MOVQ ncol+32(FP), CX
+	SHLQ $3, CX
+	CMPQ AX, CX
+	JGE  sr6_done
+	LEAQ (R10)(BX*1), R11
+	LEAQ (R11)(BX*1), R12
+	LEAQ (R12)(BX*1), R13
+	ZERO6
+	VPXORQ Z22, Z22, Z22
+	VPXORQ Z23, Z23, Z23
+	VPXORQ Z24, Z24, Z24
+	VPXORQ Z25, Z25, Z25
+	VPXORQ Z26, Z26, Z26
+	VPXORQ Z27, Z27, Z27
+	XORQ   CX, CX
+
+sr6_inner:
+	CMPQ           CX, AX
+	JGE            sr6_tri
+	DOTS6X4STEP512(CX)
+	ADDQ           $32, CX
+	JMP            sr6_inner
+
+sr6_tri:
+	SPLIT6
+	HSUM12
+	TRI(SI, X0, X1, X2, X3)
+	TRI(R8, X4, X5, X6, X7)
+	TRI(R9, X8, X9, X10, X11)
+	SPLIT6B
+	HSUM12
+	TRI(R14, X0, X1, X2, X3)
+	TRI(R15, X4, X5, X6, X7)
+	TRI(DI, X8, X9, X10, X11)
+	ADDQ $32, AX
+	LEAQ (R10)(BX*4), R10
+	JMP  sr6_block
+
+sr6_done:
+	VZEROUPPER
+	RET

@@ -86,9 +86,9 @@ func TestAVX512Dots3x4BitIdentical(t *testing.T) {
 	}
 }
 
-// TestAVX512SolveRowsBitIdentical compares SolveRowsLowerT and
-// SolveRowsUnitLowerT (rows not multiples of three, strides past the
-// width) in the two assembly modes.
+// TestAVX512SolveRowsBitIdentical compares SolveRowsLowerT,
+// SolveRowsUnitLowerT and SolveRowsUnitLowerTOnes (rows not multiples of
+// three or six, strides past the width) in the two assembly modes.
 func TestAVX512SolveRowsBitIdentical(t *testing.T) {
 	needAVX512(t)
 	rng := rand.New(rand.NewPCG(512, 2))
@@ -101,7 +101,7 @@ func TestAVX512SolveRowsBitIdentical(t *testing.T) {
 			}
 			l[i*ldl+i] = 1 + rng.Float64()
 		}
-		for _, rows := range []int{1, 2, 3, 4, 5, 7, 9, 13} {
+		for _, rows := range []int{1, 2, 3, 4, 5, 6, 7, 9, 12, 13, 17, 100} {
 			ldx := n + rng.IntN(11)
 			x0 := randSlice(rng, rows*ldx+1)
 			sameBits(t, "SolveRowsLowerT", func() ([]float64, bool) {
@@ -112,6 +112,15 @@ func TestAVX512SolveRowsBitIdentical(t *testing.T) {
 			sameBits(t, "SolveRowsUnitLowerT", func() ([]float64, bool) {
 				x := append([]float64(nil), x0...)
 				SolveRowsUnitLowerT(x, rows, ldx, l, n, ldl)
+				return x, true
+			})
+			sameBits(t, "SolveRowsUnitLowerTOnes", func() ([]float64, bool) {
+				x := append([]float64(nil), x0...)
+				ones := make([]float64, n+1)
+				for i := range ones {
+					ones[i] = 1
+				}
+				SolveRowsUnitLowerTOnes(x, rows, ldx, l, n, ldl, ones)
 				return x, true
 			})
 		}

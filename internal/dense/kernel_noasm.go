@@ -29,3 +29,7 @@ func solveRows3AVX512(x *float64, ldx int, l *float64, ldl int, ncol int, inv *f
 }
 
 func cholUpperAVX512(a *float64, lda, n int) int { panic("unreachable") }
+
+func solveRows6AVX512(x *float64, ldx int, l *float64, ldl int, ncol int, inv *float64) {
+	panic("unreachable")
+}
