@@ -81,6 +81,38 @@ func dots3x4(a []float64, lda int, b []float64, ldb int, k int, c *[12]float64) 
 	}
 }
 
+// dots6x4 is dots3x4 for the rows 0..2 of a (into c[0:12]) and for its
+// rows 3..5 (into c[12:24]), every entry with the operations of dots3x4.
+// Only for useAVX512.
+func dots6x4(a []float64, lda int, b []float64, ldb int, k int, c *[24]float64) {
+	if k < 4 {
+		var c0, c1 [12]float64
+		dots3x4(a, lda, b, ldb, k, &c0)
+		dots3x4(a[3*lda:], lda, b, ldb, k, &c1)
+		copy(c[:12], c0[:])
+		copy(c[12:], c1[:])
+		return
+	}
+	_ = a[5*lda+k-1]
+	_ = b[3*ldb+k-1]
+	k4 := k &^ 3
+	dots6x4AVX512(&a[0], lda, &b[0], ldb, k4, c)
+	if k4 == k {
+		return
+	}
+	for i := range 6 {
+		ai := a[i*lda+k4 : i*lda+k]
+		for j := range 4 {
+			bj := b[j*ldb+k4 : j*ldb+k]
+			s := c[4*i+j]
+			for l, v := range ai {
+				s += v * bj[l]
+			}
+			c[4*i+j] = s
+		}
+	}
+}
+
 // dots4x1 sets c[i] = Σ_{l<k} a[i·lda+l]·x[l] for i < 4.
 func dots4x1(a []float64, lda int, x []float64, k int, c *[4]float64) {
 	if k == 0 {
@@ -188,25 +220,25 @@ func MulTransVec(y []float64, alpha float64, a []float64, lda int, x []float64, 
 // Gram sets the rows×rows matrix c (leading dimension ldc) to Z Zᵀ, both
 // triangles, for the rows×cols matrix z with leading dimension ldz.
 func Gram(c []float64, ldc int, z []float64, rows, cols, ldz int) {
-	var blk [12]float64
 	i := 0
 	for ; i+3 <= rows; i += 3 {
 		j := 0
-		for ; j+4 <= i+3; j += 4 {
-			dots3x4(z[i*ldz:], ldz, z[j*ldz:], ldz, cols, &blk)
-			for ii := range 3 {
-				for jj := range 4 {
-					if j+jj <= i+ii {
-						c[(i+ii)*ldc+j+jj] = blk[4*ii+jj]
-					}
+		if useAVX512 && i+6 <= rows {
+			// Rows i..i+5 (two triples) against each block of four the
+			// first triple needs, then each triple finishes alone: every
+			// entry is still one dots3x4 entry.
+			var blk6 [24]float64
+			for ; j+4 <= i+3; j += 4 {
+				dots6x4(z[i*ldz:], ldz, z[j*ldz:], ldz, cols, &blk6)
+				gramStore(c, ldc, &blk6, i, j)
+				for ii := range 3 {
+					copy(c[(i+3+ii)*ldc+j:(i+3+ii)*ldc+j+4], blk6[12+4*ii:12+4*ii+4])
 				}
 			}
+			gramTriple(c, ldc, z, cols, ldz, i, j)
+			i += 3
 		}
-		for ii := i; ii < i+3; ii++ {
-			for jj := j; jj <= ii; jj++ {
-				c[ii*ldc+jj] = Dot(z[ii*ldz:ii*ldz+cols], z[jj*ldz:])
-			}
-		}
+		gramTriple(c, ldc, z, cols, ldz, i, j)
 	}
 	for ; i < rows; i++ {
 		var c4 [4]float64
@@ -222,6 +254,35 @@ func Gram(c []float64, ldc int, z []float64, rows, cols, ldz int) {
 	for i := range rows {
 		for j := i + 1; j < rows; j++ {
 			c[i*ldc+j] = c[j*ldc+i]
+		}
+	}
+}
+
+// gramStore stores the lower-triangle entries of the 3×4 block blk
+// (rows i.., columns j..) of Gram.
+func gramStore(c []float64, ldc int, blk *[24]float64, i, j int) {
+	for ii := range 3 {
+		for jj := range 4 {
+			if j+jj <= i+ii {
+				c[(i+ii)*ldc+j+jj] = blk[4*ii+jj]
+			}
+		}
+	}
+}
+
+// gramTriple computes the rows i..i+2 of Gram's lower triangle from
+// column j (a multiple of four) on: 3×4 blocks, then the entries of the
+// diagonal block one dot at a time.
+func gramTriple(c []float64, ldc int, z []float64, cols, ldz, i, j int) {
+	var blk [24]float64
+	b12 := (*[12]float64)(blk[:12])
+	for ; j+4 <= i+3; j += 4 {
+		dots3x4(z[i*ldz:], ldz, z[j*ldz:], ldz, cols, b12)
+		gramStore(c, ldc, &blk, i, j)
+	}
+	for ii := i; ii < i+3; ii++ {
+		for jj := j; jj <= ii; jj++ {
+			c[ii*ldc+jj] = Dot(z[ii*ldz:ii*ldz+cols], z[jj*ldz:])
 		}
 	}
 }

@@ -20,3 +20,6 @@ func cholUpperAVX512(a *float64, lda, n int) int
 
 //go:noescape
 func solveRows6AVX512(x *float64, ldx int, l *float64, ldl int, ncol int, inv *float64)
+
+//go:noescape
+func dots6x4AVX512(a *float64, lda int, b *float64, ldb int, k int, c *[24]float64)

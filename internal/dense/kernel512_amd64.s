@@ -1063,3 +1063,66 @@ sr6_tri:
 sr6_done:
 	VZEROUPPER
 	RET
+
+// REDUCE12 stores the lane sums of Y0..Y11 to the twelve float64 at
+// off(DX) (as the end of dots3x4AVX).
+#define REDUCE12(off) \
+	REDUCE(Y0, X0, X12, off+0(DX))   \
+	REDUCE(Y1, X1, X12, off+8(DX))   \
+	REDUCE(Y2, X2, X12, off+16(DX))  \
+	REDUCE(Y3, X3, X12, off+24(DX))  \
+	REDUCE(Y4, X4, X12, off+32(DX))  \
+	REDUCE(Y5, X5, X12, off+40(DX))  \
+	REDUCE(Y6, X6, X12, off+48(DX))  \
+	REDUCE(Y7, X7, X12, off+56(DX))  \
+	REDUCE(Y8, X8, X12, off+64(DX))  \
+	REDUCE(Y9, X9, X12, off+72(DX))  \
+	REDUCE(Y10, X10, X12, off+80(DX)) \
+	REDUCE(Y11, X11, X12, off+88(DX))
+
+// func dots6x4AVX512(a *float64, lda int, b *float64, ldb int, k int, c *[24]float64)
+// dots3x4AVX for the rows 0..2 and for the rows 3..5 of a (c[0:12] and
+// c[12:24], each with the bits of dots3x4AVX; k a multiple of 4): every
+// row of b loaded serves six rows of a, and the two blocks give twelve
+// independent FMA chains where dots3x4AVX512 has six.
+TEXT ·dots6x4AVX512(SB), NOSPLIT, $0-48
+	MOVQ a+0(FP), SI
+	MOVQ lda+8(FP), AX
+	SHLQ $3, AX
+	LEAQ (SI)(AX*1), R8
+	LEAQ (R8)(AX*1), R9
+	LEAQ (R9)(AX*1), R14
+	LEAQ (R14)(AX*1), R15
+	LEAQ (R15)(AX*1), DI
+	MOVQ b+16(FP), R10
+	MOVQ ldb+24(FP), AX
+	SHLQ $3, AX
+	LEAQ (R10)(AX*1), R11
+	LEAQ (R11)(AX*1), R12
+	LEAQ (R12)(AX*1), R13
+	MOVQ k+32(FP), CX
+	ZERO6
+	VPXORQ Z22, Z22, Z22
+	VPXORQ Z23, Z23, Z23
+	VPXORQ Z24, Z24, Z24
+	VPXORQ Z25, Z25, Z25
+	VPXORQ Z26, Z26, Z26
+	VPXORQ Z27, Z27, Z27
+	XORQ   AX, AX
+	SHRQ   $2, CX
+	JZ     d64_done
+
+d64_loop:
+	DOTS6X4STEP512(AX)
+	ADDQ           $32, AX
+	DECQ           CX
+	JNZ            d64_loop
+
+d64_done:
+	MOVQ c+40(FP), DX
+	SPLIT6
+	REDUCE12(0)
+	SPLIT6B
+	REDUCE12(96)
+	VZEROUPPER
+	RET

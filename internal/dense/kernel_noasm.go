@@ -33,3 +33,7 @@ func cholUpperAVX512(a *float64, lda, n int) int { panic("unreachable") }
 func solveRows6AVX512(x *float64, ldx int, l *float64, ldl int, ncol int, inv *float64) {
 	panic("unreachable")
 }
+
+func dots6x4AVX512(a *float64, lda int, b *float64, ldb int, k int, c *[24]float64) {
+	panic("unreachable")
+}
