@@ -295,6 +295,13 @@ func gramTriple(c []float64, ldc int, z []float64, cols, ldz, i, j int) {
 // the 4×4 triangle in order (the three rows interleaved, so that their
 // dependency chains overlap).
 func solveRows(x []float64, r, ldx int, l []float64, ldl, ncol int, inv []float64) {
+	solveRowsFrom(x, r, ldx, l, ldl, 0, ncol, inv)
+}
+
+// solveRowsFrom is solveRows for rows whose first from columns (a
+// multiple of four, nonzero only with useAVX512 and r = 3) are already
+// solved, block by block as solveRows would have.
+func solveRowsFrom(x []float64, r, ldx int, l []float64, ldl, from, ncol int, inv []float64) {
 	var blk [12]float64
 	var c4 [4]float64
 	j := 0
@@ -305,7 +312,9 @@ func solveRows(x []float64, r, ldx int, l []float64, ldl, ncol int, inv []float6
 		_ = l[(j-1)*ldl+j-1]
 		_ = inv[j-1]
 		if useAVX512 {
-			solveRows3AVX512(&x[0], ldx, &l[0], ldl, j, &inv[0])
+			if from < j {
+				solveRows3AVX512(&x[0], ldx, &l[0], ldl, from, j, &inv[0])
+			}
 		} else {
 			solveRows3AVX(&x[0], ldx, &l[0], ldl, j, &inv[0])
 		}
@@ -437,6 +446,9 @@ func Cholesky(a []float64, n, lda int) bool {
 
 // choleskyBlocks is Cholesky on the 3×4 dot-product blocks.
 func choleskyBlocks(a []float64, n, lda int) bool {
+	if useAVX512 {
+		return choleskyBlocks6(a, n, lda)
+	}
 	// 1/Lᵢᵢ of the finished rows, on the stack for the small matrices
 	// of the interior-point iterations.
 	var buf [smallN]float64
@@ -450,21 +462,73 @@ func choleskyBlocks(a []float64, n, lda int) bool {
 		r := min(3, n-i)
 		// Off-diagonal block: rows i..i+r−1, columns 0..i−1.
 		solveRows(a[i*lda:], r, lda, a, lda, i, inv)
-		// Diagonal block.
-		for ii := i; ii < i+r; ii++ {
-			row := a[ii*lda:]
-			for jj := i; jj <= ii; jj++ {
-				s := row[jj] - Dot(row[:jj], a[jj*lda:])
-				if jj == ii {
-					if !(s > 0) || math.IsInf(s, 1) {
-						return false
-					}
-					row[ii] = math.Sqrt(s)
-					inv[ii] = 1 / row[ii]
-				} else {
-					row[jj] = s * inv[jj]
+		if !choleskyDiag(a, lda, i, r, inv) {
+			return false
+		}
+	}
+	return true
+}
+
+// choleskyDiag factorizes the diagonal block of choleskyBlocks, rows and
+// columns i..i+r−1, whose rows are solved up to column i, and sets inv
+// there. It returns false at a pivot that is not positive and finite.
+func choleskyDiag(a []float64, lda, i, r int, inv []float64) bool {
+	for ii := i; ii < i+r; ii++ {
+		row := a[ii*lda:]
+		for jj := i; jj <= ii; jj++ {
+			s := row[jj] - Dot(row[:jj], a[jj*lda:])
+			if jj == ii {
+				if !(s > 0) || math.IsInf(s, 1) {
+					return false
+				}
+				row[ii] = math.Sqrt(s)
+				inv[ii] = 1 / row[ii]
+			} else {
+				row[jj] = s * inv[jj]
+			}
+		}
+	}
+	return true
+}
+
+// choleskyBlocks6 is choleskyBlocks with AVX-512, the same bits, success
+// or failure: every other triple of rows i..i+2 takes the next triple
+// along through the blocks of columns [0, i&^3) (solveRows6AVX512, the
+// same operations per row as solveRows3AVX), and pre is how many columns
+// of the current triple such a pass has solved. A pivot of the first
+// triple that fails restores the second triple's entries (saved before
+// the pass), which choleskyBlocks would not have touched yet.
+func choleskyBlocks6(a []float64, n, lda int) bool {
+	var buf [4 * smallN]float64
+	var inv, save []float64
+	if n <= smallN {
+		inv, save = buf[:n], buf[smallN:]
+	} else {
+		all := make([]float64, 4*n)
+		inv, save = all[:n], all[n:]
+	}
+	pre := 0
+	for i := 0; i < n; i += 3 {
+		r := min(3, n-i)
+		next := 0
+		if jb := i &^ 3; pre == 0 && i+6 <= n && jb >= 4 {
+			_ = a[(i+5)*lda+jb-1]
+			for ii := range 3 {
+				copy(save[ii*jb:(ii+1)*jb], a[(i+3+ii)*lda:(i+3+ii)*lda+jb])
+			}
+			solveRows6AVX512(&a[i*lda], lda, &a[0], lda, jb, &inv[0])
+			pre, next = jb, jb
+		}
+		// Off-diagonal block: rows i..i+r−1, columns 0..i−1.
+		solveRowsFrom(a[i*lda:], r, lda, a, lda, pre, i, inv)
+		pre = next
+		if !choleskyDiag(a, lda, i, r, inv) {
+			if jb := next; jb > 0 {
+				for ii := range 3 {
+					copy(a[(i+3+ii)*lda:(i+3+ii)*lda+jb], save[ii*jb:(ii+1)*jb])
 				}
 			}
+			return false
 		}
 	}
 	return true

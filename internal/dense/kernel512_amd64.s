@@ -200,26 +200,32 @@ d34z_done:
 	HSUM(Y10, X10) \
 	HSUM(Y11, X11)
 
-// func solveRows3AVX512(x *float64, ldx int, l *float64, ldl int, ncol int, inv *float64)
-// solveRows3AVX with the block dots in ZMM registers, the same bits. The
-// blocks are taken in pairs: the dots of blocks j and j+4 with the prefix
-// [0, j) in one loop (twelve independent FMA chains, where one block has
-// only six), then block j's triangle, then block j+4's last step of dots
-// (with the columns j..j+3 just solved) and its triangle. Each lane of
-// block j+4 still sums its products in the order of solveRows3AVX.
-TEXT ·solveRows3AVX512(SB), NOSPLIT, $0-48
+// func solveRows3AVX512(x *float64, ldx int, l *float64, ldl int, from, ncol int, inv *float64)
+// solveRows3AVX with the block dots in ZMM registers, the same bits, for
+// the blocks of columns [from, ncol) (both multiples of 4; the columns
+// before from already solved). The blocks are taken in pairs: the dots
+// of blocks j and j+4 with the prefix [0, j) in one loop (twelve
+// independent FMA chains, where one block has only six), then block j's
+// triangle, then block j+4's last step of dots (with the columns j..j+3
+// just solved) and its triangle. Each lane of block j+4 still sums its
+// products in the order of solveRows3AVX.
+TEXT ·solveRows3AVX512(SB), NOSPLIT, $0-56
 	MOVQ x+0(FP), SI
 	MOVQ ldx+8(FP), AX
 	SHLQ $3, AX
 	LEAQ (SI)(AX*1), R8
 	LEAQ (R8)(AX*1), R9
+	MOVQ from+32(FP), AX
+	MOVQ ldl+24(FP), CX
+	IMULQ AX, CX
 	MOVQ l+16(FP), R10
-	XORQ AX, AX
+	LEAQ (R10)(CX*8), R10
+	SHLQ $3, AX
 
 srz_pair:
 	// Two blocks left (j+8 ≤ ncol)? Then R10..R13 = rows j..j+3 of L,
 	// R14, R15, DI, BX = rows j+4..j+7.
-	MOVQ ncol+32(FP), CX
+	MOVQ ncol+40(FP), CX
 	SHLQ $3, CX
 	LEAQ 32(AX), DI
 	CMPQ DI, CX
@@ -253,7 +259,7 @@ srz_ptri:
 	// Block j.
 	SPLIT6
 	HSUM12
-	MOVQ inv+40(FP), DX
+	MOVQ inv+48(FP), DX
 	TRI(SI, X0, X1, X2, X3)
 	TRI(R8, X4, X5, X6, X7)
 	TRI(R9, X8, X9, X10, X11)
@@ -291,9 +297,9 @@ srz_single:
 	// At most one block left: as solveRows3AVX.
 	MOVQ ldl+24(FP), BX
 	SHLQ $3, BX
-	MOVQ ncol+32(FP), DI
+	MOVQ ncol+40(FP), DI
 	SHLQ $3, DI
-	MOVQ inv+40(FP), DX
+	MOVQ inv+48(FP), DX
 
 srz_block:
 	CMPQ   AX, DI

@@ -140,14 +140,23 @@ func TestAVX512GramCholeskyBitIdentical(t *testing.T) {
 			a := append([]float64(nil), a0...)
 			return a, Cholesky(a, n, lda)
 		})
-		if n > 0 {
-			p := rng.IntN(n)
-			bad := append([]float64(nil), a0...)
-			bad[p*lda+p] = -bad[p*lda+p]
-			sameBits(t, "Cholesky (failing)", func() ([]float64, bool) {
-				a := append([]float64(nil), bad...)
-				return a, Cholesky(a, n, lda)
-			})
+		// Failing pivots: every position for the smaller orders (each
+		// place in a pair of triples), a dozen for the larger.
+		ps := make([]int, 0, n)
+		for p := range n {
+			if n <= 64 || rng.IntN(n) < 12 {
+				ps = append(ps, p)
+			}
+		}
+		for _, p := range ps {
+			for _, v := range []float64{-a0[p*lda+p], math.NaN(), math.Inf(1)} {
+				bad := append([]float64(nil), a0...)
+				bad[p*lda+p] = v
+				sameBits(t, "Cholesky (failing)", func() ([]float64, bool) {
+					a := append([]float64(nil), bad...)
+					return a, Cholesky(a, n, lda)
+				})
+			}
 		}
 		for _, rows := range []int{1, 2, 3, 4, 6, 7, 9, 12, 37, 100} {
 			ldz := n + rng.IntN(5)

@@ -24,7 +24,7 @@ func dots3x4AVX512(a *float64, lda int, b *float64, ldb int, k int, c *[12]float
 	panic("unreachable")
 }
 
-func solveRows3AVX512(x *float64, ldx int, l *float64, ldl int, ncol int, inv *float64) {
+func solveRows3AVX512(x *float64, ldx int, l *float64, ldl int, from, ncol int, inv *float64) {
 	panic("unreachable")
 }
 
