@@ -6,8 +6,10 @@ import "math"
 var useAsm bool
 
 // useAVX512 reports whether the AVX-512 variants of the level-3 kernels
-// (dots3x4, solveRows3, cholUpper) are used; set once at start, and only
-// together with useAsm. They give the same bits as the AVX2 kernels.
+// (the 3×4 dot blocks of dots3x4 and dots6x4, the row solves of
+// solveRows3AVX512 and solveRows6AVX512, cholUpperAVX512) are used; set
+// once at start, and only together with useAsm. They give the same bits
+// as the AVX2 kernels.
 var useAVX512 bool
 
 // UsesAsm reports whether the assembly kernels are in use on this machine.
