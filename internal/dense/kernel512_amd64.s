@@ -467,12 +467,25 @@ c4_sum:
 
 c4_tri:
 	// The 4×4 diagonal block and the rows' tails: row j+r takes off the
-	// finished rows j..j+r−1 (one fused axpy each), then its pivot.
+	// finished rows j..j+r−1 (one fused axpy each), then its pivot. The
+	// block's upper entries are also carried in X16..X25 through the same
+	// operations as their lanes, so that the pivots' chain needs no trip
+	// through memory; the axpys' coefficients are broadcast from them.
 	LEAQ    (SI)(R10*8), DX
 	LEAQ    (DX)(R11*1), R13
 	LEAQ    (R13)(R11*1), R8
 	LEAQ    (R8)(R11*1), CX
-	VMOVSD       0(DX), X0
+	VMOVSD       0(DX), X16
+	VMOVSD       8(DX), X17
+	VMOVSD       16(DX), X18
+	VMOVSD       24(DX), X19
+	VMOVSD       8(R13), X20
+	VMOVSD       16(R13), X21
+	VMOVSD       24(R13), X22
+	VMOVSD       16(R8), X23
+	VMOVSD       24(R8), X24
+	VMOVSD       24(CX), X25
+	VMOVAPD      X16, X0
 	VXORPD       X1, X1, X1
 	VUCOMISD     X1, X0
 	JLS          c4_fail0
@@ -481,6 +494,15 @@ c4_tri:
 	VSQRTSD      X0, X0, X0
 	VMOVSD       cuone<>(SB), X1
 	VDIVSD       X0, X1, X1
+	VMULSD       X1, X17, X17
+	VMULSD       X1, X18, X18
+	VMULSD       X1, X19, X19
+	VFNMADD231SD X17, X17, X20
+	VFNMADD231SD X18, X17, X21
+	VFNMADD231SD X19, X17, X22
+	VFNMADD231SD X18, X18, X23
+	VFNMADD231SD X19, X18, X24
+	VFNMADD231SD X19, X19, X25
 	VBROADCASTSD X1, Z1
 	XORQ         R12, R12
 c4s0:
@@ -494,7 +516,7 @@ c4s0:
 	JMP     c4s0
 c4s0_done:
 	VMOVSD       X0, 0(DX)
-	VBROADCASTSD 8(DX), Z8
+	VBROADCASTSD X17, Z8
 	XORQ         R12, R12
 c4a1:
 	CMPQ         R12, BX
@@ -508,7 +530,7 @@ c4a1:
 	ADDQ         $128, R12
 	JMP          c4a1
 c4a1_done:
-	VMOVSD       8(R13), X0
+	VMOVAPD      X20, X0
 	VXORPD       X1, X1, X1
 	VUCOMISD     X1, X0
 	JLS          c4_fail1
@@ -517,6 +539,11 @@ c4a1_done:
 	VSQRTSD      X0, X0, X0
 	VMOVSD       cuone<>(SB), X1
 	VDIVSD       X0, X1, X1
+	VMULSD       X1, X21, X21
+	VMULSD       X1, X22, X22
+	VFNMADD231SD X21, X21, X23
+	VFNMADD231SD X22, X21, X24
+	VFNMADD231SD X22, X22, X25
 	VBROADCASTSD X1, Z1
 	XORQ         R12, R12
 c4s1:
@@ -530,8 +557,8 @@ c4s1:
 	JMP     c4s1
 c4s1_done:
 	VMOVSD       X0, 8(R13)
-	VBROADCASTSD 16(DX), Z8
-	VBROADCASTSD 16(R13), Z9
+	VBROADCASTSD X18, Z8
+	VBROADCASTSD X21, Z9
 	XORQ         R12, R12
 c4a2:
 	CMPQ         R12, BX
@@ -547,7 +574,7 @@ c4a2:
 	ADDQ         $128, R12
 	JMP          c4a2
 c4a2_done:
-	VMOVSD       16(R8), X0
+	VMOVAPD      X23, X0
 	VXORPD       X1, X1, X1
 	VUCOMISD     X1, X0
 	JLS          c4_fail2
@@ -556,6 +583,8 @@ c4a2_done:
 	VSQRTSD      X0, X0, X0
 	VMOVSD       cuone<>(SB), X1
 	VDIVSD       X0, X1, X1
+	VMULSD       X1, X24, X24
+	VFNMADD231SD X24, X24, X25
 	VBROADCASTSD X1, Z1
 	XORQ         R12, R12
 c4s2:
@@ -569,9 +598,9 @@ c4s2:
 	JMP     c4s2
 c4s2_done:
 	VMOVSD       X0, 16(R8)
-	VBROADCASTSD 24(DX), Z8
-	VBROADCASTSD 24(R13), Z9
-	VBROADCASTSD 24(R8), Z10
+	VBROADCASTSD X19, Z8
+	VBROADCASTSD X22, Z9
+	VBROADCASTSD X24, Z10
 	XORQ         R12, R12
 c4a3:
 	CMPQ         R12, BX
@@ -589,7 +618,7 @@ c4a3:
 	ADDQ         $128, R12
 	JMP          c4a3
 c4a3_done:
-	VMOVSD       24(CX), X0
+	VMOVAPD      X25, X0
 	VXORPD       X1, X1, X1
 	VUCOMISD     X1, X0
 	JLS          c4_fail3
