@@ -234,7 +234,9 @@ func Gram(c []float64, ldc int, z []float64, rows, cols, ldz int) {
 				dots6x4(z[i*ldz:], ldz, z[j*ldz:], ldz, cols, &blk6)
 				gramStore(c, ldc, &blk6, i, j)
 				for ii := range 3 {
-					copy(c[(i+3+ii)*ldc+j:(i+3+ii)*ldc+j+4], blk6[12+4*ii:12+4*ii+4])
+					ci := c[(i+3+ii)*ldc+j : (i+3+ii)*ldc+j+4]
+					bi := blk6[12+4*ii : 12+4*ii+4]
+					ci[0], ci[1], ci[2], ci[3] = bi[0], bi[1], bi[2], bi[3]
 				}
 			}
 			gramTriple(c, ldc, z, cols, ldz, i, j)
