@@ -1036,11 +1036,42 @@ cu_fail:
 	VFMADD231PD     Z28, Z31, Z26              \
 	VFMADD231PD     Z29, Z31, Z27
 
+// PACKROW gathers the four solved values TRI leaves in the low lanes of
+// X12..X15 into both halves of zdst, using X registers xa, xb (of the Y
+// and Z registers ya and za) as scratch.
+#define PACKROW(xa, xb, ya, za, zdst) \
+	VUNPCKLPD    X13, X12, xa \
+	VUNPCKLPD    X15, X14, xb \
+	VINSERTF128  $1, xb, ya, ya \
+	VINSERTF64X4 $1, ya, za, zdst
+
+// DOTS6X4STEPREG is DOTS6X4STEP512 with the six rows' four doubles taken
+// from both halves of Z0..Z5 instead of memory.
+#define DOTS6X4STEPREG(off) \
+	VMOVUPD      (R10)(off*1), Y28          \
+	VINSERTF64X4 $1, (R11)(off*1), Z28, Z28 \
+	VMOVUPD      (R12)(off*1), Y29          \
+	VINSERTF64X4 $1, (R13)(off*1), Z29, Z29 \
+	VFMADD231PD  Z28, Z0, Z16               \
+	VFMADD231PD  Z29, Z0, Z17               \
+	VFMADD231PD  Z28, Z1, Z18               \
+	VFMADD231PD  Z29, Z1, Z19               \
+	VFMADD231PD  Z28, Z2, Z20               \
+	VFMADD231PD  Z29, Z2, Z21               \
+	VFMADD231PD  Z28, Z3, Z22               \
+	VFMADD231PD  Z29, Z3, Z23               \
+	VFMADD231PD  Z28, Z4, Z24               \
+	VFMADD231PD  Z29, Z4, Z25               \
+	VFMADD231PD  Z28, Z5, Z26               \
+	VFMADD231PD  Z29, Z5, Z27
+
 // func solveRows6AVX512(x *float64, ldx int, l *float64, ldl int, ncol int, inv *float64)
 // solveRows3AVX512 for six rows of x, that is two triples of rows, each
 // row solved with exactly the operations of solveRows3AVX (the rows are
 // independent): every row of L loaded serves six rows of x, and the two
-// triples' triangles overlap.
+// triples' triangles overlap. The values a block solves are also kept in
+// Z0..Z5 for the next block's last step of dots, which so does not wait
+// for them to go through memory.
 TEXT ·solveRows6AVX512(SB), NOSPLIT, $0-48
 	MOVQ x+0(FP), SI
 	MOVQ ldx+8(FP), AX
@@ -1072,25 +1103,46 @@ sr6_block:
 	VPXORQ Z26, Z26, Z26
 	VPXORQ Z27, Z27, Z27
 	XORQ   CX, CX
+	TESTQ  AX, AX
+	JZ     sr6_tri
+	// The steps over columns [0, j−4) from memory, then the last one,
+	// over the columns j−4..j−1 the previous block solved, from Z0..Z5.
+	SUBQ   $32, AX
 
 sr6_inner:
 	CMPQ           CX, AX
-	JGE            sr6_tri
+	JGE            sr6_last
 	DOTS6X4STEP512(CX)
 	ADDQ           $32, CX
 	JMP            sr6_inner
+
+sr6_last:
+	DOTS6X4STEPREG(AX)
+	ADDQ $32, AX
 
 sr6_tri:
 	SPLIT6
 	HSUM12
 	TRI(SI, X0, X1, X2, X3)
+	PACKROW(X0, X1, Y0, Z0, Z16)
 	TRI(R8, X4, X5, X6, X7)
+	PACKROW(X4, X5, Y4, Z4, Z17)
 	TRI(R9, X8, X9, X10, X11)
+	PACKROW(X8, X9, Y8, Z8, Z18)
 	SPLIT6B
 	HSUM12
 	TRI(R14, X0, X1, X2, X3)
+	PACKROW(X0, X1, Y0, Z0, Z19)
 	TRI(R15, X4, X5, X6, X7)
+	PACKROW(X4, X5, Y4, Z4, Z20)
 	TRI(DI, X8, X9, X10, X11)
+	PACKROW(X8, X9, Y8, Z8, Z21)
+	VMOVAPD Z16, Z0
+	VMOVAPD Z17, Z1
+	VMOVAPD Z18, Z2
+	VMOVAPD Z19, Z3
+	VMOVAPD Z20, Z4
+	VMOVAPD Z21, Z5
 	ADDQ $32, AX
 	LEAQ (R10)(BX*4), R10
 	JMP  sr6_block
