@@ -200,6 +200,15 @@ d34z_done:
 	HSUM(Y10, X10) \
 	HSUM(Y11, X11)
 
+// PACKROW gathers the four solved values TRI leaves in the low lanes of
+// X12..X15 into both halves of zdst, using X registers xa, xb (of the Y
+// and Z registers ya and za) as scratch.
+#define PACKROW(xa, xb, ya, za, zdst) \
+	VUNPCKLPD    X13, X12, xa \
+	VUNPCKLPD    X15, X14, xb \
+	VINSERTF128  $1, xb, ya, ya \
+	VINSERTF64X4 $1, ya, za, zdst
+
 // func solveRows3AVX512(x *float64, ldx int, l *float64, ldl int, from, ncol int, inv *float64)
 // solveRows3AVX with the block dots in ZMM registers, the same bits, for
 // the blocks of columns [from, ncol) (both multiples of 4; the columns
@@ -261,12 +270,13 @@ srz_ptri:
 	HSUM12
 	MOVQ inv+48(FP), DX
 	TRI(SI, X0, X1, X2, X3)
+	PACKROW(X0, X1, Y0, Z0, Z28)
 	TRI(R8, X4, X5, X6, X7)
+	PACKROW(X4, X5, Y4, Z4, Z29)
 	TRI(R9, X8, X9, X10, X11)
-	// Block j+4: the step over columns j..j+3, then its triangle.
-	VBROADCASTF64X4 (SI)(AX*1), Z28
-	VBROADCASTF64X4 (R8)(AX*1), Z29
-	VBROADCASTF64X4 (R9)(AX*1), Z30
+	PACKROW(X8, X9, Y8, Z8, Z30)
+	// Block j+4: the step over columns j..j+3 (their values just solved,
+	// from Z28..Z30 rather than through memory), then its triangle.
 	VMOVUPD         (R14)(AX*1), Y13
 	VINSERTF64X4    $1, (R15)(AX*1), Z13, Z13
 	VMOVUPD         (DI)(AX*1), Y14
@@ -1035,15 +1045,6 @@ cu_fail:
 	VFMADD231PD     Z29, Z30, Z25              \
 	VFMADD231PD     Z28, Z31, Z26              \
 	VFMADD231PD     Z29, Z31, Z27
-
-// PACKROW gathers the four solved values TRI leaves in the low lanes of
-// X12..X15 into both halves of zdst, using X registers xa, xb (of the Y
-// and Z registers ya and za) as scratch.
-#define PACKROW(xa, xb, ya, za, zdst) \
-	VUNPCKLPD    X13, X12, xa \
-	VUNPCKLPD    X15, X14, xb \
-	VINSERTF128  $1, xb, ya, ya \
-	VINSERTF64X4 $1, ya, za, zdst
 
 // DOTS6X4STEPREG is DOTS6X4STEP512 with the six rows' four doubles taken
 // from both halves of Z0..Z5 instead of memory.
