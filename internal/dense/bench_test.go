@@ -265,3 +265,73 @@ func BenchmarkCholeskyUpper(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAVX512 times the kernels that have AVX-512 variants at the
+// P-QP shapes in the avx2 and avx512 modes of the same binary (the two
+// give the same bits), in GFlop/s: SolveRowsLowerT 100×200 (rows·n²
+// flops), Cholesky n = 200 (n³/3), CholeskyUpper n = 100 and 50 (n³/3),
+// Gram 100×200 (rows(rows+1)·cols) and the dots3x4 block k = 200 (24k).
+//
+//	go test ./internal/dense -run '^$' -bench AVX512
+func BenchmarkAVX512(b *testing.B) {
+	if !useAVX512 {
+		b.Skip("no AVX-512 on this machine")
+	}
+	rng := rand.New(rand.NewPCG(5, 12))
+	type kernel struct {
+		name  string
+		flops float64
+		run   func()
+	}
+	var ks []kernel
+	{
+		const rows, n = 100, 200
+		l := spdSlice(rng, n, n)
+		Cholesky(l, n, n)
+		g := randSlice(rng, rows*n)
+		z := make([]float64, rows*n)
+		ks = append(ks, kernel{"SolveRowsLowerT/100x200", rows * n * n, func() {
+			copy(z, g)
+			SolveRowsLowerT(z, rows, n, l, n, n)
+		}})
+		c := make([]float64, rows*rows)
+		ks = append(ks, kernel{"Gram/100x200", rows * (rows + 1) * n, func() {
+			Gram(c, rows, g, rows, n, n)
+		}})
+		var blk [12]float64
+		ks = append(ks, kernel{"dots3x4/k=200", 24 * n, func() {
+			dots3x4(g, n, g[3*n:], n, n, &blk)
+		}})
+		a0 := spdSlice(rng, n, n)
+		a := make([]float64, n*n)
+		ks = append(ks, kernel{"Cholesky/n=200", n * n * n / 3, func() {
+			copy(a, a0)
+			Cholesky(a, n, n)
+		}})
+	}
+	for _, n := range []int{100, 50} {
+		lda := n + UpperPad
+		u0 := spdSlice(rng, n, lda)
+		for i := range n {
+			for j := n; j < lda; j++ {
+				u0[i*lda+j] = 0
+			}
+		}
+		u := make([]float64, len(u0))
+		ks = append(ks, kernel{fmt.Sprintf("CholeskyUpper/n=%d", n), float64(n*n*n) / 3, func() {
+			copy(u, u0)
+			CholeskyUpper(u, n, lda)
+		}})
+	}
+	for _, k := range ks {
+		for _, m := range []kernelMode{{name: "avx2", asm: true}, {name: "avx512", asm: true, avx512: true}} {
+			b.Run(k.name+"/"+m.name, func(b *testing.B) {
+				defer setMode(m)()
+				for b.Loop() {
+					k.run()
+				}
+				b.ReportMetric(k.flops*float64(b.N)/float64(b.Elapsed().Nanoseconds()), "GFlop/s")
+			})
+		}
+	}
+}

@@ -33,7 +33,13 @@ func CholeskyUpper(a []float64, n, lda int) bool {
 	}
 	_ = a[(n-1)*lda+n+UpperPad-1]
 	if useAsm {
-		if cholUpperAVX(&a[0], lda, n) == n {
+		var done int
+		if useAVX512 {
+			done = cholUpperAVX512(&a[0], lda, n)
+		} else {
+			done = cholUpperAVX(&a[0], lda, n)
+		}
+		if done == n {
 			return true
 		}
 		// A failed factorization may have left non-finite products in

@@ -175,12 +175,27 @@ func FuzzCholeskyUpper(f *testing.F) {
 		}
 		want, wok := upperRef(a, n)
 		lda := n + UpperPad + 1
-		saved := useAsm
-		defer func() { useAsm = saved }()
-		for _, asm := range []bool{false, saved} {
-			useAsm = asm
+		var ref []float64
+		var okRef bool
+		for _, m := range kernelModes() {
+			restore := setMode(m)
 			fa := padded(a, n, lda)
 			ok := CholeskyUpper(fa, n, lda)
+			restore()
+			asm := m.name
+			if m.avx512 {
+				// The same bits as the AVX2 kernel, on failure too.
+				if ok != okRef {
+					t.Fatalf("n=%d: avx512 ok=%v, avx2 ok=%v", n, ok, okRef)
+				}
+				for i := range fa {
+					if math.Float64bits(fa[i]) != math.Float64bits(ref[i]) {
+						t.Fatalf("n=%d entry %d: avx512 %v, avx2 %v", n, i, fa[i], ref[i])
+					}
+				}
+			} else if m.asm {
+				ref, okRef = fa, ok
+			}
 			if ok != wok {
 				// Rounding may decide a pivot of the order of the rounding
 				// errors either way; only a confident verdict must agree.

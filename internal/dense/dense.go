@@ -5,6 +5,13 @@ import "math"
 // useAsm reports whether the AVX/FMA kernels are used; set once at start.
 var useAsm bool
 
+// useAVX512 reports whether the AVX-512 variants of the level-3 kernels
+// (the 3×4 dot blocks of dots3x4 and dots6x4, the row solves of
+// solveRows3AVX512 and solveRows6AVX512, cholUpperAVX512) are used; set
+// once at start, and only together with useAsm. They give the same bits
+// as the AVX2 kernels.
+var useAVX512 bool
+
 // UsesAsm reports whether the assembly kernels are in use on this machine.
 func UsesAsm() bool { return useAsm }
 
@@ -52,7 +59,11 @@ func dots3x4(a []float64, lda int, b []float64, ldb int, k int, c *[12]float64) 
 	k4 := 0
 	if useAsm && k >= 4 {
 		k4 = k &^ 3
-		dots3x4AVX(&a[0], lda, &b[0], ldb, k4, c)
+		if useAVX512 {
+			dots3x4AVX512(&a[0], lda, &b[0], ldb, k4, c)
+		} else {
+			dots3x4AVX(&a[0], lda, &b[0], ldb, k4, c)
+		}
 		if k4 == k {
 			return
 		}
@@ -60,6 +71,38 @@ func dots3x4(a []float64, lda int, b []float64, ldb int, k int, c *[12]float64) 
 		*c = [12]float64{}
 	}
 	for i := range 3 {
+		ai := a[i*lda+k4 : i*lda+k]
+		for j := range 4 {
+			bj := b[j*ldb+k4 : j*ldb+k]
+			s := c[4*i+j]
+			for l, v := range ai {
+				s += v * bj[l]
+			}
+			c[4*i+j] = s
+		}
+	}
+}
+
+// dots6x4 is dots3x4 for the rows 0..2 of a (into c[0:12]) and for its
+// rows 3..5 (into c[12:24]), every entry with the operations of dots3x4.
+// Only for useAVX512.
+func dots6x4(a []float64, lda int, b []float64, ldb int, k int, c *[24]float64) {
+	if k < 4 {
+		var c0, c1 [12]float64
+		dots3x4(a, lda, b, ldb, k, &c0)
+		dots3x4(a[3*lda:], lda, b, ldb, k, &c1)
+		copy(c[:12], c0[:])
+		copy(c[12:], c1[:])
+		return
+	}
+	_ = a[5*lda+k-1]
+	_ = b[3*ldb+k-1]
+	k4 := k &^ 3
+	dots6x4AVX512(&a[0], lda, &b[0], ldb, k4, c)
+	if k4 == k {
+		return
+	}
+	for i := range 6 {
 		ai := a[i*lda+k4 : i*lda+k]
 		for j := range 4 {
 			bj := b[j*ldb+k4 : j*ldb+k]
@@ -179,25 +222,27 @@ func MulTransVec(y []float64, alpha float64, a []float64, lda int, x []float64, 
 // Gram sets the rows×rows matrix c (leading dimension ldc) to Z Zᵀ, both
 // triangles, for the rows×cols matrix z with leading dimension ldz.
 func Gram(c []float64, ldc int, z []float64, rows, cols, ldz int) {
-	var blk [12]float64
 	i := 0
 	for ; i+3 <= rows; i += 3 {
 		j := 0
-		for ; j+4 <= i+3; j += 4 {
-			dots3x4(z[i*ldz:], ldz, z[j*ldz:], ldz, cols, &blk)
-			for ii := range 3 {
-				for jj := range 4 {
-					if j+jj <= i+ii {
-						c[(i+ii)*ldc+j+jj] = blk[4*ii+jj]
-					}
+		if useAVX512 && i+6 <= rows {
+			// Rows i..i+5 (two triples) against each block of four the
+			// first triple needs, then each triple finishes alone: every
+			// entry is still one dots3x4 entry.
+			var blk6 [24]float64
+			for ; j+4 <= i+3; j += 4 {
+				dots6x4(z[i*ldz:], ldz, z[j*ldz:], ldz, cols, &blk6)
+				gramStore(c, ldc, &blk6, i, j)
+				for ii := range 3 {
+					ci := c[(i+3+ii)*ldc+j : (i+3+ii)*ldc+j+4]
+					bi := blk6[12+4*ii : 12+4*ii+4]
+					ci[0], ci[1], ci[2], ci[3] = bi[0], bi[1], bi[2], bi[3]
 				}
 			}
+			gramTriple(c, ldc, z, cols, ldz, i, j)
+			i += 3
 		}
-		for ii := i; ii < i+3; ii++ {
-			for jj := j; jj <= ii; jj++ {
-				c[ii*ldc+jj] = Dot(z[ii*ldz:ii*ldz+cols], z[jj*ldz:])
-			}
-		}
+		gramTriple(c, ldc, z, cols, ldz, i, j)
 	}
 	for ; i < rows; i++ {
 		var c4 [4]float64
@@ -217,6 +262,35 @@ func Gram(c []float64, ldc int, z []float64, rows, cols, ldz int) {
 	}
 }
 
+// gramStore stores the lower-triangle entries of the 3×4 block blk
+// (rows i.., columns j..) of Gram.
+func gramStore(c []float64, ldc int, blk *[24]float64, i, j int) {
+	for ii := range 3 {
+		for jj := range 4 {
+			if j+jj <= i+ii {
+				c[(i+ii)*ldc+j+jj] = blk[4*ii+jj]
+			}
+		}
+	}
+}
+
+// gramTriple computes the rows i..i+2 of Gram's lower triangle from
+// column j (a multiple of four) on: 3×4 blocks, then the entries of the
+// diagonal block one dot at a time.
+func gramTriple(c []float64, ldc int, z []float64, cols, ldz, i, j int) {
+	var blk [24]float64
+	b12 := (*[12]float64)(blk[:12])
+	for ; j+4 <= i+3; j += 4 {
+		dots3x4(z[i*ldz:], ldz, z[j*ldz:], ldz, cols, b12)
+		gramStore(c, ldc, &blk, i, j)
+	}
+	for ii := i; ii < i+3; ii++ {
+		for jj := j; jj <= ii; jj++ {
+			c[ii*ldc+jj] = Dot(z[ii*ldz:ii*ldz+cols], z[jj*ldz:])
+		}
+	}
+}
+
 // solveRows overwrites the first ncol columns of the r rows (r ≤ 3) of x
 // (leading dimension ldx) with the solution of X Lᵀ = X, for the n×n lower
 // triangular l (leading dimension ldl, ncol ≤ n) whose reciprocal
@@ -225,6 +299,13 @@ func Gram(c []float64, ldc int, z []float64, rows, cols, ldz int) {
 // the 4×4 triangle in order (the three rows interleaved, so that their
 // dependency chains overlap).
 func solveRows(x []float64, r, ldx int, l []float64, ldl, ncol int, inv []float64) {
+	solveRowsFrom(x, r, ldx, l, ldl, 0, ncol, inv)
+}
+
+// solveRowsFrom is solveRows for rows whose first from columns (a
+// multiple of four, nonzero only with useAVX512 and r = 3) are already
+// solved, block by block as solveRows would have.
+func solveRowsFrom(x []float64, r, ldx int, l []float64, ldl, from, ncol int, inv []float64) {
 	var blk [12]float64
 	var c4 [4]float64
 	j := 0
@@ -234,7 +315,13 @@ func solveRows(x []float64, r, ldx int, l []float64, ldl, ncol int, inv []float6
 		_ = x[2*ldx+j-1]
 		_ = l[(j-1)*ldl+j-1]
 		_ = inv[j-1]
-		solveRows3AVX(&x[0], ldx, &l[0], ldl, j, &inv[0])
+		if useAVX512 {
+			if from < j {
+				solveRows3AVX512(&x[0], ldx, &l[0], ldl, from, j, &inv[0])
+			}
+		} else {
+			solveRows3AVX(&x[0], ldx, &l[0], ldl, j, &inv[0])
+		}
 	}
 	for ; j+4 <= ncol; j += 4 {
 		t1 := l[(j+1)*ldl+j : (j+1)*ldl+j+1]
@@ -273,12 +360,45 @@ func solveRows(x []float64, r, ldx int, l []float64, ldl, ncol int, inv []float6
 			xi[0], xi[1], xi[2], xi[3] = y0, y1, y2, y3
 		}
 	}
+	solveRowsTail(x, r, ldx, l, ldl, j, ncol, inv)
+}
+
+// solveRowsTail finishes solveRows from column j (past the last block of
+// four) to ncol, one column at a time.
+func solveRowsTail(x []float64, r, ldx int, l []float64, ldl, j, ncol int, inv []float64) {
 	for ; j < ncol; j++ {
 		lrow := l[j*ldl : j*ldl+j]
 		for ii := range r {
 			xi := x[ii*ldx:]
 			xi[j] = (xi[j] - Dot(xi[:j], lrow)) * inv[j]
 		}
+	}
+}
+
+// solveRowsAll is solveRows for all the rows of the rows×n matrix x, in
+// triples and then the rest. With AVX-512 the triples go two at a time
+// through solveRows6AVX512, which solves each row of a triple with the
+// operations of solveRows3AVX: the grouping in triples, and so every
+// bit, is that of the AVX2 path.
+func solveRowsAll(x []float64, rows, ldx int, l []float64, ldl, n int, inv []float64) {
+	i := 0
+	if useAVX512 && n >= 4 {
+		j := n &^ 3
+		_ = l[(j-1)*ldl+j-1]
+		_ = inv[j-1]
+		for ; i+6 <= rows; i += 6 {
+			xi := x[i*ldx:]
+			_ = xi[5*ldx+n-1]
+			solveRows6AVX512(&xi[0], ldx, &l[0], ldl, j, &inv[0])
+			solveRowsTail(xi, 3, ldx, l, ldl, j, n, inv)
+			solveRowsTail(xi[3*ldx:], 3, ldx, l, ldl, j, n, inv)
+		}
+	}
+	for ; i+3 <= rows; i += 3 {
+		solveRows(x[i*ldx:], 3, ldx, l, ldl, n, inv)
+	}
+	if i < rows {
+		solveRows(x[i*ldx:], rows-i, ldx, l, ldl, n, inv)
 	}
 }
 
@@ -309,13 +429,7 @@ func SolveRowsLowerT(x []float64, rows, ldx int, l []float64, n, ldl int) {
 		inv = make([]float64, n)
 	}
 	reciprocalDiag(inv, l, ldl)
-	i := 0
-	for ; i+3 <= rows; i += 3 {
-		solveRows(x[i*ldx:], 3, ldx, l, ldl, n, inv)
-	}
-	if i < rows {
-		solveRows(x[i*ldx:], rows-i, ldx, l, ldl, n, inv)
-	}
+	solveRowsAll(x, rows, ldx, l, ldl, n, inv)
 }
 
 // Cholesky overwrites the lower triangle of the n×n symmetric matrix a
@@ -336,6 +450,9 @@ func Cholesky(a []float64, n, lda int) bool {
 
 // choleskyBlocks is Cholesky on the 3×4 dot-product blocks.
 func choleskyBlocks(a []float64, n, lda int) bool {
+	if useAVX512 {
+		return choleskyBlocks6(a, n, lda)
+	}
 	// 1/Lᵢᵢ of the finished rows, on the stack for the small matrices
 	// of the interior-point iterations.
 	var buf [smallN]float64
@@ -349,21 +466,73 @@ func choleskyBlocks(a []float64, n, lda int) bool {
 		r := min(3, n-i)
 		// Off-diagonal block: rows i..i+r−1, columns 0..i−1.
 		solveRows(a[i*lda:], r, lda, a, lda, i, inv)
-		// Diagonal block.
-		for ii := i; ii < i+r; ii++ {
-			row := a[ii*lda:]
-			for jj := i; jj <= ii; jj++ {
-				s := row[jj] - Dot(row[:jj], a[jj*lda:])
-				if jj == ii {
-					if !(s > 0) || math.IsInf(s, 1) {
-						return false
-					}
-					row[ii] = math.Sqrt(s)
-					inv[ii] = 1 / row[ii]
-				} else {
-					row[jj] = s * inv[jj]
+		if !choleskyDiag(a, lda, i, r, inv) {
+			return false
+		}
+	}
+	return true
+}
+
+// choleskyDiag factorizes the diagonal block of choleskyBlocks, rows and
+// columns i..i+r−1, whose rows are solved up to column i, and sets inv
+// there. It returns false at a pivot that is not positive and finite.
+func choleskyDiag(a []float64, lda, i, r int, inv []float64) bool {
+	for ii := i; ii < i+r; ii++ {
+		row := a[ii*lda:]
+		for jj := i; jj <= ii; jj++ {
+			s := row[jj] - Dot(row[:jj], a[jj*lda:])
+			if jj == ii {
+				if !(s > 0) || math.IsInf(s, 1) {
+					return false
+				}
+				row[ii] = math.Sqrt(s)
+				inv[ii] = 1 / row[ii]
+			} else {
+				row[jj] = s * inv[jj]
+			}
+		}
+	}
+	return true
+}
+
+// choleskyBlocks6 is choleskyBlocks with AVX-512, the same bits, success
+// or failure: every other triple of rows i..i+2 takes the next triple
+// along through the blocks of columns [0, i&^3) (solveRows6AVX512, the
+// same operations per row as solveRows3AVX), and pre is how many columns
+// of the current triple such a pass has solved. A pivot of the first
+// triple that fails restores the second triple's entries (saved before
+// the pass), which choleskyBlocks would not have touched yet.
+func choleskyBlocks6(a []float64, n, lda int) bool {
+	var buf [4 * smallN]float64
+	var inv, save []float64
+	if n <= smallN {
+		inv, save = buf[:n], buf[smallN:]
+	} else {
+		all := make([]float64, 4*n)
+		inv, save = all[:n], all[n:]
+	}
+	pre := 0
+	for i := 0; i < n; i += 3 {
+		r := min(3, n-i)
+		next := 0
+		if jb := i &^ 3; pre == 0 && i+6 <= n && jb >= 4 {
+			_ = a[(i+5)*lda+jb-1]
+			for ii := range 3 {
+				copy(save[ii*jb:(ii+1)*jb], a[(i+3+ii)*lda:(i+3+ii)*lda+jb])
+			}
+			solveRows6AVX512(&a[i*lda], lda, &a[0], lda, jb, &inv[0])
+			pre, next = jb, jb
+		}
+		// Off-diagonal block: rows i..i+r−1, columns 0..i−1.
+		solveRowsFrom(a[i*lda:], r, lda, a, lda, pre, i, inv)
+		pre = next
+		if !choleskyDiag(a, lda, i, r, inv) {
+			if jb := next; jb > 0 {
+				for ii := range 3 {
+					copy(a[(i+3+ii)*lda:(i+3+ii)*lda+jb], save[ii*jb:(ii+1)*jb])
 				}
 			}
+			return false
 		}
 	}
 	return true

@@ -9,24 +9,46 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
-// both runs f with the assembly kernels (when this machine has them) and
-// with the pure-Go ones.
-func both(t *testing.T, f func(t *testing.T)) {
-	saved, saved2 := useAsm, useAVX2
-	defer func() { useAsm, useAVX2 = saved, saved2 }()
-	modes := []bool{false}
-	if saved {
-		modes = append(modes, true)
-	} else {
-		t.Log("no AVX/FMA on this machine: testing the pure-Go kernels only")
+// kernelMode is one setting of the kernel switches: the pure-Go kernels
+// ("go"), the AVX/FMA and AVX2 ones ("avx2") or, for the level-3 kernels
+// that have them, the AVX-512 ones ("avx512").
+type kernelMode struct {
+	name        string
+	asm, avx512 bool
+}
+
+// kernelModes lists the modes this machine can run, pure Go first.
+func kernelModes() []kernelMode {
+	modes := []kernelMode{{name: "go"}}
+	if useAsm {
+		modes = append(modes, kernelMode{name: "avx2", asm: true})
 	}
-	for _, asm := range modes {
-		useAsm, useAVX2 = asm, asm && saved2
-		name := "go"
-		if asm {
-			name = "asm"
-		}
-		t.Run(name, f)
+	if useAVX512 {
+		modes = append(modes, kernelMode{name: "avx512", asm: true, avx512: true})
+	}
+	return modes
+}
+
+// setMode sets the kernel switches for m (never enabling kernels the
+// machine lacks) and returns the function that restores them.
+func setMode(m kernelMode) (restore func()) {
+	saved, saved2, saved512 := useAsm, useAVX2, useAVX512
+	useAsm, useAVX2, useAVX512 = m.asm && saved, m.asm && saved2, m.avx512 && saved512
+	return func() { useAsm, useAVX2, useAVX512 = saved, saved2, saved512 }
+}
+
+// both runs f in every kernel mode of kernelModes: pure Go, and the
+// assembly kernels (AVX2, and AVX-512 where the machine has it).
+func both(t *testing.T, f func(t *testing.T)) {
+	if !useAsm {
+		t.Log("no AVX/FMA on this machine: testing the pure-Go kernels only")
+	} else if !useAVX512 {
+		t.Log("no AVX-512 on this machine: testing the Go and AVX2 kernels")
+	}
+	for _, m := range kernelModes() {
+		restore := setMode(m)
+		t.Run(m.name, f)
+		restore()
 	}
 }
 
@@ -247,23 +269,42 @@ func FuzzCholesky(f *testing.F) {
 			}
 			a[i*n+i] += float64(n) * shift
 		}
-		saved := useAsm
-		defer func() { useAsm = saved }()
-		useAsm = false
-		g := append([]float64(nil), a...)
-		okG := Cholesky(g, n, n)
-		useAsm = saved
-		s := append([]float64(nil), a...)
-		okS := Cholesky(s, n, n)
-		if okG != okS {
-			// Only a pivot within rounding of zero may differ.
-			return
-		}
-		if okS {
-			for i := range n {
-				for j := 0; j <= i; j++ {
-					if d := math.Abs(g[i*n+j] - s[i*n+j]); !(d <= 1e-6*(1+math.Abs(g[i*n+j]))) {
-						t.Fatalf("n=%d (%d,%d): go %g, asm %g", n, i, j, g[i*n+j], s[i*n+j])
+		modes := kernelModes()
+		var g, ref []float64
+		var okG, okRef bool
+		for k, m := range modes {
+			restore := setMode(m)
+			s := append([]float64(nil), a...)
+			okS := Cholesky(s, n, n)
+			restore()
+			if k == 0 {
+				g, okG = s, okS
+				continue
+			}
+			if m.avx512 {
+				// The AVX-512 kernels give the AVX2 kernels' bits, even
+				// on failure.
+				if okS != okRef {
+					t.Fatalf("n=%d: avx512 ok=%v, avx2 ok=%v", n, okS, okRef)
+				}
+				for i := range s {
+					if math.Float64bits(s[i]) != math.Float64bits(ref[i]) {
+						t.Fatalf("n=%d entry %d: avx512 %v, avx2 %v", n, i, s[i], ref[i])
+					}
+				}
+				continue
+			}
+			ref, okRef = s, okS
+			if okG != okS {
+				// Only a pivot within rounding of zero may differ.
+				continue
+			}
+			if okS {
+				for i := range n {
+					for j := 0; j <= i; j++ {
+						if d := math.Abs(g[i*n+j] - s[i*n+j]); !(d <= 1e-6*(1+math.Abs(g[i*n+j]))) {
+							t.Fatalf("n=%d (%d,%d): go %g, %s %g", n, i, j, g[i*n+j], m.name, s[i*n+j])
+						}
 					}
 				}
 			}

@@ -24,7 +24,14 @@
 // On amd64 processors with AVX and FMA3 (checked at run time with CPUID
 // and XGETBV; AVX2 for the exponentials) the kernels are assembly with
 // 256-bit fused multiply-adds; elsewhere, or with the build tag purego,
-// they are plain Go with the same results up to rounding. gonum's own BLAS kernels use SSE2 only and
+// they are plain Go with the same results up to rounding. Where AVX-512
+// (F, DQ, VL, with the ZMM state enabled) is there too, the level-3
+// kernels (the 3×4 dot blocks of Gram, the row solves and Cholesky,
+// CholeskyUpper's row updates) run in 512-bit registers with exactly the
+// AVX2 kernels' operations per output entry, so that their results are
+// the same bit for bit: a ZMM register holds two four-lane accumulators,
+// and where that leaves too few independent FMA chains two triples of
+// rows go through at once. gonum's own BLAS kernels use SSE2 only and
 // are 2–4× slower on these shapes (see BENCHMARKS.md).
 //
 // The package is internal: its functions check shapes only where a wrong

@@ -40,7 +40,36 @@ func hasAVXFMA() bool {
 	return xcr0&6 == 6 // XMM and YMM state enabled
 }
 
-func init() { useAsm = hasAVXFMA() }
+// hasAVX512 reports whether, beyond hasAVXFMA, the processor supports
+// AVX-512 F, DQ and VL (CPUID leaf 7, EBX bits 16, 17 and 31) and the
+// operating system saves the opmask and the full ZMM state (XCR0 bits 5,
+// 6 and 7, besides the XMM and YMM bits 1 and 2).
+func hasAVX512() bool {
+	if !hasAVXFMA() {
+		return false
+	}
+	maxID, _, _, _ := cpuid(0, 0)
+	if maxID < 7 {
+		return false
+	}
+	_, ebx, _, _ := cpuid(7, 0)
+	const (
+		avx512f  = 1 << 16
+		avx512dq = 1 << 17
+		avx512vl = 1 << 31
+	)
+	if ebx&(avx512f|avx512dq|avx512vl) != avx512f|avx512dq|avx512vl {
+		return false
+	}
+	xcr0, _ := xgetbv()
+	const state = 1<<1 | 1<<2 | 1<<5 | 1<<6 | 1<<7
+	return xcr0&state == state
+}
+
+func init() {
+	useAsm = hasAVXFMA()
+	useAVX512 = useAsm && hasAVX512()
+}
 
 //go:noescape
 func solveRows3AVX(x *float64, ldx int, l *float64, ldl int, ncol int, inv *float64)

@@ -23,11 +23,5 @@ func SolveRowsUnitLowerTOnes(x []float64, rows, ldx int, l []float64, n, ldl int
 		return
 	}
 	ones = ones[:n]
-	i := 0
-	for ; i+3 <= rows; i += 3 {
-		solveRows(x[i*ldx:], 3, ldx, l, ldl, n, ones)
-	}
-	if i < rows {
-		solveRows(x[i*ldx:], rows-i, ldx, l, ldl, n, ones)
-	}
+	solveRowsAll(x, rows, ldx, l, ldl, n, ones)
 }

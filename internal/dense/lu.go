@@ -301,11 +301,5 @@ func SolveRowsUnitLowerT(x []float64, rows, ldx int, l []float64, n, ldl int) {
 	for i := range ones {
 		ones[i] = 1
 	}
-	i := 0
-	for ; i+3 <= rows; i += 3 {
-		solveRows(x[i*ldx:], 3, ldx, l, ldl, n, ones)
-	}
-	if i < rows {
-		solveRows(x[i*ldx:], rows-i, ldx, l, ldl, n, ones)
-	}
+	solveRowsAll(x, rows, ldx, l, ldl, n, ones)
 }
