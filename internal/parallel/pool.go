@@ -38,6 +38,7 @@ const poolIdleExit = 250 * time.Millisecond
 
 // job is one call of run served by the pool.
 type job struct {
+	seq  uint64 // the pool's count of jobs, this one's
 	n, w int
 	stop func() bool
 	body func(worker, i int)
@@ -110,6 +111,7 @@ func (j *job) wait() {
 // helperPool is the process's one set of kept helpers.
 type helperPool struct {
 	cur  atomic.Pointer[job] // the job being served, nil when the pool is free
+	seq  atomic.Uint64       // jobs published so far
 	live atomic.Int32        // helpers alive
 	mu   sync.Mutex
 	idle []*helper // blocked helpers, each waiting on its wake channel
@@ -124,6 +126,7 @@ type helper struct {
 // acquire publishes j as the pool's job and makes sure w−1 helpers exist
 // and are awake; it reports false when the pool serves another call.
 func (p *helperPool) acquire(j *job) bool {
+	j.seq = p.seq.Add(1) // before publishing: helpers read it
 	if !p.cur.CompareAndSwap(nil, j) {
 		return false
 	}
@@ -162,8 +165,12 @@ func (h *helper) loop(first *job) {
 			pool.live.Add(-1)
 		}
 	}()
-	last := first
+	// The helper remembers the last job by number, not by pointer, so
+	// that a finished job (and what its items refer to) is not kept
+	// alive while the helper waits.
+	last := first.seq
 	first.help()
+	first = nil
 	timer := time.NewTimer(poolIdleExit)
 	defer timer.Stop()
 	for {
@@ -175,16 +182,17 @@ func (h *helper) loop(first *job) {
 				return
 			}
 		}
-		last = j
+		last = j.seq
 		j.help()
 	}
 }
 
-// poll returns a published job other than last, or nil after poolSpin.
-func (h *helper) poll(last *job) *job {
+// poll returns a published job newer than the job numbered last, or nil
+// after poolSpin.
+func (h *helper) poll(last uint64) *job {
 	start := time.Now()
 	for k := 0; ; k++ {
-		if j := pool.cur.Load(); j != nil && j != last {
+		if j := pool.cur.Load(); j != nil && j.seq != last {
 			return j
 		}
 		if k%64 == 63 {
@@ -196,13 +204,13 @@ func (h *helper) poll(last *job) *job {
 	}
 }
 
-// block registers h as idle and waits for a job other than last; it
+// block registers h as idle and waits for a job newer than last; it
 // returns nil after poolIdleExit without one, h being then neither
 // registered nor counted in pool.live.
-func (h *helper) block(last *job, timer *time.Timer) *job {
+func (h *helper) block(last uint64, timer *time.Timer) *job {
 	pool.mu.Lock()
 	// A job published before the registration did not see h: take it.
-	if j := pool.cur.Load(); j != nil && j != last && int(j.joined.Load()) < j.w-1 {
+	if j := pool.cur.Load(); j != nil && j.seq != last && int(j.joined.Load()) < j.w-1 {
 		pool.mu.Unlock()
 		return j
 	}

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"weak"
 
 	"github.com/stretchr/testify/require"
 )
@@ -199,5 +200,24 @@ func TestPoolConcurrent(t *testing.T) {
 				time.Sleep(poolIdleExit + poolIdleExit/10) // helpers exiting or gone
 			}
 		}
+	})
+}
+
+// TestPoolReleasesJob: once a call returned, its helpers do not keep the
+// call's data alive while they wait for the next one.
+func TestPoolReleasesJob(t *testing.T) {
+	withProcs(t, 2, func() {
+		data := &[1 << 16]float64{}
+		ref := weak.Make(data)
+		For(8, 2, func(i int) { data[i]++ })
+		data = nil
+		for range 20 {
+			runtime.GC()
+			if ref.Value() == nil {
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+		t.Fatal("a finished call's data is still reachable")
 	})
 }
