@@ -1,6 +1,7 @@
 //go:build !purego
 
 #include "textflag.h"
+#include "kernel_amd64.h"
 
 // The AVX-512 kernels of kernel512_amd64.go. Z16..Z21 hold the twelve
 // four-lane accumulators of the AVX2 kernels two to a register: Z(16+k)
@@ -8,14 +9,6 @@
 // accumulator 2k+1 in its high half. Every lane sees the same FMAs in the
 // same order as in the AVX2 kernel, and the halves are then reduced
 // exactly as there.
-
-// REDUCE stores the sum of the four lanes of Y register y into the
-// float64 at address dst, using X register tmp (as in kernel_amd64.s).
-#define REDUCE(y, x, tmp, dst) \
-	VEXTRACTF128 $1, y, tmp \
-	VADDPD       tmp, x, x  \
-	VHADDPD      x, x, x    \
-	VMOVSD       x, dst
 
 // DOTS3X4STEP512 accumulates, for the four doubles at byte offset off of
 // the three rows at SI, R8, R9 and the four rows at b0..b3, the 3×4
@@ -106,40 +99,6 @@ d34z_done:
 	REDUCE(Y11, X11, X12, 88(DX))
 	VZEROUPPER
 	RET
-
-// TRI solves one row of the 4×4 triangle of solveRows3AVX512 (as in
-// kernel_amd64.s): the row's pointer is in xp, its four dots in the low
-// lanes of c0..c3. Uses X12..X15; expects AX = j·8, DX = inv, R11..R13 =
-// rows j+1..j+3 of L.
-#define TRI(xp, c0, c1, c2, c3) \
-	VMOVSD       (xp)(AX*1), X12           \
-	VSUBSD       c0, X12, X12              \
-	VMULSD       (DX)(AX*1), X12, X12      \
-	VMOVSD       X12, (xp)(AX*1)           \
-	VMOVSD       8(xp)(AX*1), X13          \
-	VSUBSD       c1, X13, X13              \
-	VFNMADD231SD (R11)(AX*1), X12, X13     \
-	VMULSD       8(DX)(AX*1), X13, X13     \
-	VMOVSD       X13, 8(xp)(AX*1)          \
-	VMOVSD       16(xp)(AX*1), X14         \
-	VSUBSD       c2, X14, X14              \
-	VFNMADD231SD (R12)(AX*1), X12, X14     \
-	VFNMADD231SD 8(R12)(AX*1), X13, X14    \
-	VMULSD       16(DX)(AX*1), X14, X14    \
-	VMOVSD       X14, 16(xp)(AX*1)         \
-	VMOVSD       24(xp)(AX*1), X15         \
-	VSUBSD       c3, X15, X15              \
-	VFNMADD231SD (R13)(AX*1), X12, X15     \
-	VFNMADD231SD 8(R13)(AX*1), X13, X15    \
-	VFNMADD231SD 16(R13)(AX*1), X14, X15   \
-	VMULSD       24(DX)(AX*1), X15, X15    \
-	VMOVSD       X15, 24(xp)(AX*1)
-
-// HSUM leaves the sum of the four lanes of y in the low lane of x.
-#define HSUM(y, x) \
-	VEXTRACTF128 $1, y, X12 \
-	VADDPD       X12, x, x  \
-	VHADDPD      x, x, x
 
 // DOTS3X8STEP512 is DOTS3X4STEP512 for two blocks of four L rows at
 // once, the rows j..j+3 at R10..R13 into Z16..Z21 and the rows j+4..j+7
@@ -341,18 +300,7 @@ srz_done:
 	VZEROUPPER
 	RET
 
-DATA cuone<>+0(SB)/8, $1.0
-GLOBL cuone<>(SB), RODATA|NOPTR, $8
-DATA cuinf<>+0(SB)/8, $0x7FF0000000000000
-GLOBL cuinf<>(SB), RODATA|NOPTR, $8
-
-// CUFMA4 accumulates the broadcast coefficient yc times the sixteen
-// doubles at R12 bytes past AX into acc0..acc3 (as in cholup_amd64.s).
-#define CUFMA4(yc, acc0, acc1, acc2, acc3) \
-	VFMADD231PD (AX)(R12*1), yc, acc0   \
-	VFMADD231PD 32(AX)(R12*1), yc, acc1 \
-	VFMADD231PD 64(AX)(R12*1), yc, acc2 \
-	VFMADD231PD 96(AX)(R12*1), yc, acc3
+#include "cholup_amd64.h"
 
 
 // func cholUpperAVX512(a *float64, lda, n int) int
@@ -496,14 +444,7 @@ c4_tri:
 	VMOVSD       24(R8), X24
 	VMOVSD       24(CX), X25
 	VMOVAPD      X16, X0
-	VXORPD       X1, X1, X1
-	VUCOMISD     X1, X0
-	JLS          c4_fail0
-	VUCOMISD     cuinf<>(SB), X0
-	JEQ          c4_fail0
-	VSQRTSD      X0, X0, X0
-	VMOVSD       cuone<>(SB), X1
-	VDIVSD       X0, X1, X1
+	CUPIVOT(c4_fail0)
 	VMULSD       X1, X17, X17
 	VMULSD       X1, X18, X18
 	VMULSD       X1, X19, X19
@@ -541,14 +482,7 @@ c4a1:
 	JMP          c4a1
 c4a1_done:
 	VMOVAPD      X20, X0
-	VXORPD       X1, X1, X1
-	VUCOMISD     X1, X0
-	JLS          c4_fail1
-	VUCOMISD     cuinf<>(SB), X0
-	JEQ          c4_fail1
-	VSQRTSD      X0, X0, X0
-	VMOVSD       cuone<>(SB), X1
-	VDIVSD       X0, X1, X1
+	CUPIVOT(c4_fail1)
 	VMULSD       X1, X21, X21
 	VMULSD       X1, X22, X22
 	VFNMADD231SD X21, X21, X23
@@ -585,14 +519,7 @@ c4a2:
 	JMP          c4a2
 c4a2_done:
 	VMOVAPD      X23, X0
-	VXORPD       X1, X1, X1
-	VUCOMISD     X1, X0
-	JLS          c4_fail2
-	VUCOMISD     cuinf<>(SB), X0
-	JEQ          c4_fail2
-	VSQRTSD      X0, X0, X0
-	VMOVSD       cuone<>(SB), X1
-	VDIVSD       X0, X1, X1
+	CUPIVOT(c4_fail2)
 	VMULSD       X1, X24, X24
 	VFNMADD231SD X24, X24, X25
 	VBROADCASTSD X1, Z1
@@ -629,14 +556,7 @@ c4a3:
 	JMP          c4a3
 c4a3_done:
 	VMOVAPD      X25, X0
-	VXORPD       X1, X1, X1
-	VUCOMISD     X1, X0
-	JLS          c4_fail3
-	VUCOMISD     cuinf<>(SB), X0
-	JEQ          c4_fail3
-	VSQRTSD      X0, X0, X0
-	VMOVSD       cuone<>(SB), X1
-	VDIVSD       X0, X1, X1
+	CUPIVOT(c4_fail3)
 	VBROADCASTSD X1, Z1
 	XORQ         R12, R12
 c4s3:
@@ -650,372 +570,12 @@ c4s3:
 	JMP     c4s3
 c4s3_done:
 	VMOVSD       X0, 24(CX)
-	MOVQ s0-8(SP), AX
-	MOVQ AX, (R13)
-	MOVQ s1-16(SP), AX
-	MOVQ AX, (R8)
-	MOVQ s2-24(SP), AX
-	MOVQ AX, 8(R8)
-	MOVQ s3-32(SP), AX
-	MOVQ AX, (CX)
-	MOVQ s4-40(SP), AX
-	MOVQ AX, 8(CX)
-	MOVQ s5-48(SP), AX
-	MOVQ AX, 16(CX)
+	C4RESTORE
 	ADDQ $4, R10
 	LEAQ (SI)(R11*4), SI
 	JMP  cu_top
 
-c4_fail0:
-	MOVQ s0-8(SP), AX
-	MOVQ AX, (R13)
-	MOVQ s1-16(SP), AX
-	MOVQ AX, (R8)
-	MOVQ s2-24(SP), AX
-	MOVQ AX, 8(R8)
-	MOVQ s3-32(SP), AX
-	MOVQ AX, (CX)
-	MOVQ s4-40(SP), AX
-	MOVQ AX, 8(CX)
-	MOVQ s5-48(SP), AX
-	MOVQ AX, 16(CX)
-	ADDQ $0, R10
-	JMP  cu_fail
-
-c4_fail1:
-	MOVQ s0-8(SP), AX
-	MOVQ AX, (R13)
-	MOVQ s1-16(SP), AX
-	MOVQ AX, (R8)
-	MOVQ s2-24(SP), AX
-	MOVQ AX, 8(R8)
-	MOVQ s3-32(SP), AX
-	MOVQ AX, (CX)
-	MOVQ s4-40(SP), AX
-	MOVQ AX, 8(CX)
-	MOVQ s5-48(SP), AX
-	MOVQ AX, 16(CX)
-	ADDQ $1, R10
-	JMP  cu_fail
-
-c4_fail2:
-	MOVQ s0-8(SP), AX
-	MOVQ AX, (R13)
-	MOVQ s1-16(SP), AX
-	MOVQ AX, (R8)
-	MOVQ s2-24(SP), AX
-	MOVQ AX, 8(R8)
-	MOVQ s3-32(SP), AX
-	MOVQ AX, (CX)
-	MOVQ s4-40(SP), AX
-	MOVQ AX, 8(CX)
-	MOVQ s5-48(SP), AX
-	MOVQ AX, 16(CX)
-	ADDQ $2, R10
-	JMP  cu_fail
-
-c4_fail3:
-	MOVQ s0-8(SP), AX
-	MOVQ AX, (R13)
-	MOVQ s1-16(SP), AX
-	MOVQ AX, (R8)
-	MOVQ s2-24(SP), AX
-	MOVQ AX, 8(R8)
-	MOVQ s3-32(SP), AX
-	MOVQ AX, (CX)
-	MOVQ s4-40(SP), AX
-	MOVQ AX, 8(CX)
-	MOVQ s5-48(SP), AX
-	MOVQ AX, 16(CX)
-	ADDQ $3, R10
-	JMP  cu_fail
-
-cu_two:
-	LEAQ 1(R10), AX
-	CMPQ AX, R9
-	JGE  cu_col
-
-	// Rows j and j+1 together: each row l < j of U is loaded once for
-	// both. Their groups start at column j, so the update also runs over
-	// the strict-lower entry (j+1, j), which is saved in X15 and put back.
-	MOVQ    R9, BX
-	SUBQ    R10, BX
-	SHLQ    $3, BX
-	LEAQ    (SI)(R10*8), R13
-	ADDQ    R11, R13
-	VMOVSD  (R13), X15
-	XORQ    R12, R12
-
-cp_grp:
-	CMPQ   R12, BX
-	JGE    cp_tri
-	VXORPD Y0, Y0, Y0
-	VXORPD Y1, Y1, Y1
-	VXORPD Y2, Y2, Y2
-	VXORPD Y3, Y3, Y3
-	VXORPD Y4, Y4, Y4
-	VXORPD Y5, Y5, Y5
-	VXORPD Y6, Y6, Y6
-	VXORPD Y7, Y7, Y7
-	LEAQ   (DI)(R10*8), AX
-	MOVQ   R10, CX
-	TESTQ  CX, CX
-	JZ     cp_sum
-
-cp_l:
-	VBROADCASTSD (AX), Y8
-	VBROADCASTSD 8(AX), Y9
-	VMOVUPD      (AX)(R12*1), Y10
-	VMOVUPD      32(AX)(R12*1), Y11
-	VMOVUPD      64(AX)(R12*1), Y12
-	VMOVUPD      96(AX)(R12*1), Y13
-	VFMADD231PD  Y10, Y8, Y0
-	VFMADD231PD  Y11, Y8, Y1
-	VFMADD231PD  Y12, Y8, Y2
-	VFMADD231PD  Y13, Y8, Y3
-	VFMADD231PD  Y10, Y9, Y4
-	VFMADD231PD  Y11, Y9, Y5
-	VFMADD231PD  Y12, Y9, Y6
-	VFMADD231PD  Y13, Y9, Y7
-	ADDQ         R11, AX
-	DECQ         CX
-	JNZ          cp_l
-
-cp_sum:
-	LEAQ    (SI)(R10*8), DX
-	ADDQ    R12, DX
-	VMOVUPD (DX), Y8
-	VSUBPD  Y0, Y8, Y8
-	VMOVUPD Y8, (DX)
-	VMOVUPD 32(DX), Y9
-	VSUBPD  Y1, Y9, Y9
-	VMOVUPD Y9, 32(DX)
-	VMOVUPD 64(DX), Y10
-	VSUBPD  Y2, Y10, Y10
-	VMOVUPD Y10, 64(DX)
-	VMOVUPD 96(DX), Y11
-	VSUBPD  Y3, Y11, Y11
-	VMOVUPD Y11, 96(DX)
-	ADDQ    R11, DX
-	VMOVUPD (DX), Y8
-	VSUBPD  Y4, Y8, Y8
-	VMOVUPD Y8, (DX)
-	VMOVUPD 32(DX), Y9
-	VSUBPD  Y5, Y9, Y9
-	VMOVUPD Y9, 32(DX)
-	VMOVUPD 64(DX), Y10
-	VSUBPD  Y6, Y10, Y10
-	VMOVUPD Y10, 64(DX)
-	VMOVUPD 96(DX), Y11
-	VSUBPD  Y7, Y11, Y11
-	VMOVUPD Y11, 96(DX)
-	ADDQ    $128, R12
-	JMP     cp_grp
-
-cp_tri:
-	// Row j: pivot, scale.
-	LEAQ        (SI)(R10*8), DX
-	VMOVSD      (DX), X0
-	VXORPD      X1, X1, X1
-	VUCOMISD    X1, X0
-	JLS         cp_fail0
-	VUCOMISD    cuinf<>(SB), X0
-	JEQ         cp_fail0
-	VSQRTSD     X0, X0, X0
-	VMOVSD      cuone<>(SB), X1
-	VDIVSD      X0, X1, X1
-	VMOVDDUP    X1, X1
-	VINSERTF128 $1, X1, Y1, Y1
-	XORQ        R12, R12
-
-cp_scale0:
-	CMPQ    R12, BX
-	JGE     cp_upd
-	VMULPD  (DX)(R12*1), Y1, Y2
-	VMOVUPD Y2, (DX)(R12*1)
-	VMULPD  32(DX)(R12*1), Y1, Y3
-	VMOVUPD Y3, 32(DX)(R12*1)
-	VMULPD  64(DX)(R12*1), Y1, Y4
-	VMOVUPD Y4, 64(DX)(R12*1)
-	VMULPD  96(DX)(R12*1), Y1, Y5
-	VMOVUPD Y5, 96(DX)(R12*1)
-	ADDQ    $128, R12
-	JMP     cp_scale0
-
-cp_upd:
-	VMOVSD       X0, (DX)
-	// Row j+1 −= U[j][j+1]·(row j of U).
-	VBROADCASTSD 8(DX), Y2
-	XORQ         R12, R12
-
-cp_axpy:
-	CMPQ         R12, BX
-	JGE          cp_piv1
-	VMOVUPD      (R13)(R12*1), Y4
-	VFNMADD231PD (DX)(R12*1), Y2, Y4
-	VMOVUPD      Y4, (R13)(R12*1)
-	VMOVUPD      32(R13)(R12*1), Y5
-	VFNMADD231PD 32(DX)(R12*1), Y2, Y5
-	VMOVUPD      Y5, 32(R13)(R12*1)
-	VMOVUPD      64(R13)(R12*1), Y6
-	VFNMADD231PD 64(DX)(R12*1), Y2, Y6
-	VMOVUPD      Y6, 64(R13)(R12*1)
-	VMOVUPD      96(R13)(R12*1), Y7
-	VFNMADD231PD 96(DX)(R12*1), Y2, Y7
-	VMOVUPD      Y7, 96(R13)(R12*1)
-	ADDQ         $128, R12
-	JMP          cp_axpy
-
-cp_piv1:
-	// Row j+1: pivot at column j+1, scale.
-	VMOVSD      8(R13), X0
-	VXORPD      X1, X1, X1
-	VUCOMISD    X1, X0
-	JLS         cp_fail1
-	VUCOMISD    cuinf<>(SB), X0
-	JEQ         cp_fail1
-	VSQRTSD     X0, X0, X0
-	VMOVSD      cuone<>(SB), X1
-	VDIVSD      X0, X1, X1
-	VMOVDDUP    X1, X1
-	VINSERTF128 $1, X1, Y1, Y1
-	XORQ        R12, R12
-
-cp_scale1:
-	CMPQ    R12, BX
-	JGE     cp_next
-	VMULPD  (R13)(R12*1), Y1, Y2
-	VMOVUPD Y2, (R13)(R12*1)
-	VMULPD  32(R13)(R12*1), Y1, Y3
-	VMOVUPD Y3, 32(R13)(R12*1)
-	VMULPD  64(R13)(R12*1), Y1, Y4
-	VMOVUPD Y4, 64(R13)(R12*1)
-	VMULPD  96(R13)(R12*1), Y1, Y5
-	VMOVUPD Y5, 96(R13)(R12*1)
-	ADDQ    $128, R12
-	JMP     cp_scale1
-
-cp_next:
-	VMOVSD X0, 8(R13)
-	VMOVSD X15, (R13)
-	ADDQ   $2, R10
-	LEAQ   (SI)(R11*2), SI
-	JMP    cu_top
-
-cp_fail0:
-	VMOVSD X15, (R13)
-	JMP    cu_fail
-
-cp_fail1:
-	VMOVSD X15, (R13)
-	INCQ   R10
-	JMP    cu_fail
-
-cu_col:
-	MOVQ R9, BX
-	SUBQ R10, BX
-	SHLQ $3, BX
-	XORQ R12, R12
-
-cu_grp:
-	CMPQ   R12, BX
-	JGE    cu_pivot
-	VXORPD Y0, Y0, Y0
-	VXORPD Y1, Y1, Y1
-	VXORPD Y2, Y2, Y2
-	VXORPD Y3, Y3, Y3
-	VXORPD Y4, Y4, Y4
-	VXORPD Y5, Y5, Y5
-	VXORPD Y6, Y6, Y6
-	VXORPD Y7, Y7, Y7
-	LEAQ   (DI)(R10*8), AX
-	MOVQ   R10, CX
-	SHRQ   $1, CX
-	JZ     cu_single
-
-cu_pair:
-	VBROADCASTSD (AX), Y8
-	CUFMA4(Y8, Y0, Y1, Y2, Y3)
-	ADDQ         R11, AX
-	VBROADCASTSD (AX), Y9
-	CUFMA4(Y9, Y4, Y5, Y6, Y7)
-	ADDQ         R11, AX
-	DECQ         CX
-	JNZ          cu_pair
-
-cu_single:
-	TESTQ        $1, R10
-	JZ           cu_sum
-	VBROADCASTSD (AX), Y8
-	CUFMA4(Y8, Y0, Y1, Y2, Y3)
-
-cu_sum:
-	VADDPD  Y4, Y0, Y0
-	VADDPD  Y5, Y1, Y1
-	VADDPD  Y6, Y2, Y2
-	VADDPD  Y7, Y3, Y3
-	LEAQ    (SI)(R10*8), DX
-	ADDQ    R12, DX
-	VMOVUPD (DX), Y4
-	VSUBPD  Y0, Y4, Y4
-	VMOVUPD Y4, (DX)
-	VMOVUPD 32(DX), Y5
-	VSUBPD  Y1, Y5, Y5
-	VMOVUPD Y5, 32(DX)
-	VMOVUPD 64(DX), Y6
-	VSUBPD  Y2, Y6, Y6
-	VMOVUPD Y6, 64(DX)
-	VMOVUPD 96(DX), Y7
-	VSUBPD  Y3, Y7, Y7
-	VMOVUPD Y7, 96(DX)
-	ADDQ    $128, R12
-	JMP     cu_grp
-
-cu_pivot:
-	LEAQ        (SI)(R10*8), DX
-	VMOVSD      (DX), X0
-	VXORPD      X1, X1, X1
-	VUCOMISD    X1, X0
-	JLS         cu_fail
-	VUCOMISD    cuinf<>(SB), X0
-	JEQ         cu_fail
-	VSQRTSD     X0, X0, X0
-	VMOVSD      cuone<>(SB), X1
-	VDIVSD      X0, X1, X1
-	VMOVDDUP    X1, X1
-	VINSERTF128 $1, X1, Y1, Y1
-	XORQ        R12, R12
-
-cu_scale:
-	CMPQ    R12, BX
-	JGE     cu_next
-	VMULPD  (DX)(R12*1), Y1, Y2
-	VMOVUPD Y2, (DX)(R12*1)
-	VMULPD  32(DX)(R12*1), Y1, Y3
-	VMOVUPD Y3, 32(DX)(R12*1)
-	VMULPD  64(DX)(R12*1), Y1, Y4
-	VMOVUPD Y4, 64(DX)(R12*1)
-	VMULPD  96(DX)(R12*1), Y1, Y5
-	VMOVUPD Y5, 96(DX)(R12*1)
-	ADDQ    $128, R12
-	JMP     cu_scale
-
-cu_next:
-	// The diagonal is the square root itself, not s·(1/√s).
-	VMOVSD X0, (DX)
-	INCQ   R10
-	ADDQ   R11, SI
-	JMP    cu_top
-
-cu_ok:
-	MOVQ R9, ret+24(FP)
-	VZEROUPPER
-	RET
-
-cu_fail:
-	MOVQ R10, ret+24(FP)
-	VZEROUPPER
-	RET
+#include "cholup_tail_amd64.h"
 
 // DOTS6X4STEP512 accumulates, for the four doubles at byte offset off of
 // the six rows of x at SI, R8, R9, R14, R15, DI and the four rows of L at

@@ -1,6 +1,7 @@
 //go:build !purego
 
 #include "textflag.h"
+#include "kernel_amd64.h"
 
 // func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
 TEXT ·cpuid(SB), NOSPLIT, $0-24
@@ -20,14 +21,6 @@ TEXT ·xgetbv(SB), NOSPLIT, $0-8
 	MOVL AX, eax+0(FP)
 	MOVL DX, edx+4(FP)
 	RET
-
-// REDUCE stores the sum of the four lanes of Y register y into the
-// float64 at address dst, using X register tmp.
-#define REDUCE(y, x, tmp, dst) \
-	VEXTRACTF128 $1, y, tmp \
-	VADDPD       tmp, x, x  \
-	VHADDPD      x, x, x    \
-	VMOVSD       x, dst
 
 // DOTS3X4STEP accumulates, for the four doubles at byte offset off of the
 // three rows at SI, R8, R9 and the four rows at b0..b3, the 3×4 products
@@ -283,39 +276,6 @@ ax_loop:
 ax_done:
 	VZEROUPPER
 	RET
-
-// TRI solves one row of the 4×4 triangle of solveRows3AVX: the row's
-// pointer is in xp, its four dots in the low lanes of c0..c3. Uses
-// X12..X15; expects AX = j·8, DX = inv, R11..R13 = rows j+1..j+3 of L.
-#define TRI(xp, c0, c1, c2, c3) \
-	VMOVSD       (xp)(AX*1), X12           \
-	VSUBSD       c0, X12, X12              \
-	VMULSD       (DX)(AX*1), X12, X12      \
-	VMOVSD       X12, (xp)(AX*1)           \
-	VMOVSD       8(xp)(AX*1), X13          \
-	VSUBSD       c1, X13, X13              \
-	VFNMADD231SD (R11)(AX*1), X12, X13     \
-	VMULSD       8(DX)(AX*1), X13, X13     \
-	VMOVSD       X13, 8(xp)(AX*1)          \
-	VMOVSD       16(xp)(AX*1), X14         \
-	VSUBSD       c2, X14, X14              \
-	VFNMADD231SD (R12)(AX*1), X12, X14     \
-	VFNMADD231SD 8(R12)(AX*1), X13, X14    \
-	VMULSD       16(DX)(AX*1), X14, X14    \
-	VMOVSD       X14, 16(xp)(AX*1)         \
-	VMOVSD       24(xp)(AX*1), X15         \
-	VSUBSD       c3, X15, X15              \
-	VFNMADD231SD (R13)(AX*1), X12, X15     \
-	VFNMADD231SD 8(R13)(AX*1), X13, X15    \
-	VFNMADD231SD 16(R13)(AX*1), X14, X15   \
-	VMULSD       24(DX)(AX*1), X15, X15    \
-	VMOVSD       X15, 24(xp)(AX*1)
-
-// HSUM leaves the sum of the four lanes of y in the low lane of x.
-#define HSUM(y, x) \
-	VEXTRACTF128 $1, y, X12 \
-	VADDPD       X12, x, x  \
-	VHADDPD      x, x, x
 
 // func solveRows3AVX(x *float64, ldx int, l *float64, ldl int, ncol int, inv *float64)
 // Overwrites columns [0, ncol) of the three rows of x with the solution of
