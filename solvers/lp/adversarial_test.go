@@ -120,6 +120,9 @@ func TestAdversarialSolve(t *testing.T) {
 		solveCase("unbounded", &Problem{C: []float64{-1, 0}, Lower: []float64{0, 0}}, nil, ErrUnbounded),
 		solveCase("1e300 cost", with(func(pb *Problem) { pb.C = []float64{-1e300, 1e300} }), nil, nil, ErrNaN, ErrNotConverged),
 		solveCase("1e-300 cost", with(func(pb *Problem) { pb.C = []float64{-1e-300, 1e-300} }), nil, nil, ErrNotConverged),
+		// x₂ = 5e199 at the optimum and c₂ = 1e200: cᵀx ≈ 5e399 is not a float64.
+		solveCase("cᵀx overflows", &Problem{C: []float64{0, 1e200}, A: mat.NewDense(1, 2, []float64{0, 1}), B: []float64{5e199},
+			Lower: []float64{0, 0}, Upper: []float64{1, inf}}, nil, ErrNaN),
 		solveCase("1e300 bounds", with(func(pb *Problem) { pb.Upper = []float64{1e300, 1e300} }), nil, nil, ErrNaN, ErrNotConverged),
 		solveCase("Tol -1", box2(), &Settings{Tol: -1}, ErrInvalid),
 		solveCase("Tol NaN", box2(), &Settings{Tol: nan}, ErrInvalid),

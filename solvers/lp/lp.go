@@ -293,8 +293,17 @@ func Solve(ctx context.Context, pb *Problem, s *Settings) (*Solution, error) {
 	for k, i := range lo {
 		sol.LowerDual[i] = qsol.Lambda[m+len(up)+k]
 	}
+	// cᵀx summed at the solve's cost scale and scaled back once: a sum of
+	// overflowing terms of both signs would be NaN where the value itself
+	// is representable.
 	for i, c := range pb.C {
-		sol.Objective += c * sol.X[i]
+		sol.Objective += (c / cs) * sol.X[i]
+	}
+	sol.Objective *= cs
+	if math.IsNaN(sol.Objective) || math.IsInf(sol.Objective, 0) {
+		if err == nil {
+			err = fmt.Errorf("%w: the objective cᵀx overflows float64 (‖c‖∞ = %g, ‖x‖∞ = %g); the solution is returned", ErrNaN, maxAbs(pb.C), maxAbs(sol.X))
+		}
 	}
 	if cs != 1 {
 		sol.costScale = cs

@@ -72,8 +72,8 @@ func SolveSparse(ctx context.Context, pb *SparseProblem, s *Settings) (*qp.Spars
 	if err != nil {
 		return sol, fmt.Errorf("lp: %w", err)
 	}
-	if math.IsNaN(sol.Objective) {
-		return sol, fmt.Errorf("%w: the objective is NaN", ErrNaN)
+	if math.IsNaN(sol.Objective) || math.IsInf(sol.Objective, 0) {
+		return sol, fmt.Errorf("%w: the objective cᵀx = %g is not a finite float64", ErrNaN, sol.Objective)
 	}
 	return sol, nil
 }
