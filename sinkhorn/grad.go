@@ -182,30 +182,20 @@ func (r *Result) CostGrad() *Grad {
 			colSum[j] += ca[j]
 		}
 	}
-	invEps := 1 / p.eps
 	for i := range n {
-		// Σ_j b_j e^{(f_i+g_j−C_ij)/ε} = (P1)_i / a_i, from the log domain
-		// when a_i = 0.
-		var s float64
-		if p.a[i] > 0 {
-			s = rowSum[i] / p.a[i]
-		} else {
-			for j := range m {
-				s += p.b[j] * math.Exp((r.F[i]+r.G[j]-g.at(i, j))*invEps)
-			}
+		if p.a[i] == 0 {
+			out.A[i] = zeroMassGrad(p.eps, p.tauA, p.massB, m, func(j int) (float64, float64) { return p.b[j], r.G[j] - g.at(i, j) })
+			continue
 		}
-		out.A[i] = phi(r.F[i], p.tauA) - p.eps*(s-p.massB)
+		// Σ_j b_j e^{(f_i+g_j−C_ij)/ε} = (P1)_i / a_i.
+		out.A[i] = phi(r.F[i], p.tauA) - p.eps*(rowSum[i]/p.a[i]-p.massB)
 	}
 	for j := range m {
-		var s float64
-		if p.b[j] > 0 {
-			s = colSum[j] / p.b[j]
-		} else {
-			for i := range n {
-				s += p.a[i] * math.Exp((r.F[i]+r.G[j]-g.at(i, j))*invEps)
-			}
+		if p.b[j] == 0 {
+			out.B[j] = zeroMassGrad(p.eps, p.tauB, p.massA, n, func(i int) (float64, float64) { return p.a[i], r.F[i] - g.at(i, j) })
+			continue
 		}
-		out.B[j] = phi(r.G[j], p.tauB) - p.eps*(s-p.massA)
+		out.B[j] = phi(r.G[j], p.tauB) - p.eps*(colSum[j]/p.b[j]-p.massA)
 	}
 	if p.points {
 		dy := dyAcc[0]
@@ -217,4 +207,41 @@ func (r *Result) CostGrad() *Grad {
 		out.X, out.Y = mat.NewDense(n, d, dx), mat.NewDense(m, d, dy)
 	}
 	return out
+}
+
+// zeroMassGrad is ∂OT_ε/∂a_i at a point of zero mass a_i = 0 (or the same
+// for b_j): the derivative of adding mass there. OT_ε does not depend on
+// f_i when a_i = 0, so the potential the solve returns for it is
+// arbitrary, and by Danskin's theorem the right derivative takes the f_i
+// that maximizes φ(f_i) − ε Σ_j b_j e^{(f_i+g_j−C_ij)/ε}: with the
+// c-transform h = −ε log Σ_j b_j e^{(g_j−C_ij)/ε} it is f̂ = h (hard
+// marginal) or f̂ = τh/(τ+ε) (KL penalty τ), where the sum is
+// s = e^{(f̂−h)/ε} = 1 or e^{−h/(τ+ε)}, so
+//
+//	∂OT_ε/∂a_i = φ(f̂) − ε(s − ⟨b,1⟩).
+//
+// Computing s from the returned f_i instead divides that potential's
+// rounding error by ε (an overflow at small ε) and multiplies zero
+// weights by it (NaN). term(j) returns (b_j, g_j − C_ij); the log-sum is
+// taken over the b_j > 0 only.
+func zeroMassGrad(eps, tau, mass float64, k int, term func(j int) (w, v float64)) float64 {
+	// h = −v̄ − ε log Σ_j b_j e^{(v_j−v̄)/ε}, v̄ = max v_j: no exponent is
+	// positive and the largest term is b_j > 0, whatever ε.
+	top := math.Inf(-1)
+	for j := range k {
+		if w, v := term(j); w > 0 {
+			top = max(top, v)
+		}
+	}
+	var sum float64
+	for j := range k {
+		if w, v := term(j); w > 0 {
+			sum += w * math.Exp((v-top)/eps)
+		}
+	}
+	h := -top - eps*math.Log(sum)
+	if math.IsInf(tau, 1) {
+		return h - eps*(1-mass)
+	}
+	return phi(tau*h/(tau+eps), tau) - eps*(math.Exp(-h/(tau+eps))-mass)
 }

@@ -307,3 +307,81 @@ func TestUnrolledPotentialsVJP(t *testing.T) {
 		assert.InDelta(t, want, along(g, d), 1e-6*max(1, math.Abs(want)), tc.name)
 	}
 }
+
+// TestZeroMassGradient checks CostGrad at points of zero mass against
+// one-sided differences (mass can only be added there): the derivative
+// along d = e_i − e_k (balanced: mass moved from a point k that has some)
+// or d = e_i (unbalanced), by the second-order forward difference
+// (−3φ(0) + 4φ(h) − φ(2h)) / 2h.
+func TestZeroMassGradient(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 1))
+	for k := range 4 {
+		n, m := 4+rng.IntN(3), 3+rng.IntN(3)
+		pb := &Problem{Cost: randCost(rng, n, m), A: randWeights(rng, n, 1), B: randWeights(rng, m, 1), Epsilon: 0.2}
+		balanced := k%2 == 0
+		if !balanced {
+			pb.TauA, pb.TauB = 0.8, 1.7
+		}
+		pb.A[1], pb.B[m-1] = 0, 0 // mass moved to the others keeps Σa = Σb
+		pb.A[0] += 0.5 * (1 - sum(pb.A))
+		pb.A[2] += 1 - sum(pb.A)
+		pb.B[0] += 1 - sum(pb.B)
+		r, err := Solve(context.Background(), pb, tight)
+		require.NoError(t, err)
+		g := r.CostGrad()
+		for _, side := range []string{"a", "b"} {
+			zero, from := 1, 0
+			gv := g.A
+			if side == "b" {
+				zero, gv = m-1, g.B
+			}
+			want := oneSided(t, func(h float64) float64 {
+				q := *pb
+				q.A, q.B = append([]float64(nil), pb.A...), append([]float64(nil), pb.B...)
+				ww := q.A
+				if side == "b" {
+					ww = q.B
+				}
+				ww[zero] += h
+				if balanced {
+					ww[from] -= h
+				}
+				return solveCost(t, &q)
+			})
+			got := gv[zero]
+			if balanced {
+				got -= gv[from]
+			}
+			assert.InDelta(t, want, got, 1e-5*max(1, math.Abs(want)), "%s instance %d, zero %s[%d]", map[bool]string{true: "balanced", false: "unbalanced"}[balanced], k, side, zero)
+		}
+	}
+	// The fuzz finding: ε = 1.4e-76 (relative), two points of zero mass on
+	// each side. The potential's rounding error over ε overflowed the sum
+	// (a NaN where it met a zero weight). With one point of mass on the
+	// other side, the derivative at a zero point i is its c-transform
+	// C_i0 − g_0 − ε log b_0, to rounding.
+	c := mat.NewDense(3, 2, []float64{0, 1.883392333984375, 1.922454833984375, 1.883392333984375, 0, 0})
+	pb := &Problem{Cost: c, A: []float64{0, 0, 6.3543701171875}, B: []float64{6.3543701171875, 0}, Epsilon: 1.3983806415771047e-76, RelativeEpsilon: true}
+	r, err := Solve(context.Background(), pb, &Settings{MaxIter: 200, Anderson: 3})
+	require.NoError(t, err)
+	g := r.CostGrad()
+	for i := range 2 {
+		assert.InDelta(t, c.At(i, 0)-r.G[0], g.A[i], 1e-12, "a[%d]", i)
+	}
+	assert.InDelta(t, c.At(2, 1)-r.F[2], g.B[1], 1e-12, "b[1]")
+}
+
+func sum(x []float64) float64 {
+	var s float64
+	for _, v := range x {
+		s += v
+	}
+	return s
+}
+
+// oneSided is the second-order forward difference of φ at 0.
+func oneSided(t *testing.T, phi func(h float64) float64) float64 {
+	t.Helper()
+	const h = 1e-5
+	return (-3*phi(0) + 4*phi(h) - phi(2*h)) / (2 * h)
+}
