@@ -93,7 +93,7 @@ func equilibrate(pb *Problem, blocks []block) *equilibration {
 			// One scale per block: the geometric mean.
 			lg := 0.0
 			for i := bk.lo; i < bk.hi; i++ {
-				lg += math.Log(de[i])
+				lg += dense.Log(de[i])
 			}
 			g := math.Exp(lg / float64(bk.hi-bk.lo))
 			for i := bk.lo; i < bk.hi; i++ {

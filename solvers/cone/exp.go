@@ -2,6 +2,8 @@ package cone
 
 import (
 	"math"
+
+	"github.com/optlayers/optlayers/internal/dense"
 )
 
 // Exp is the exponential cone
@@ -60,7 +62,7 @@ func (ExpDual) Dual() Cone  { return Exp{} }
 // inequality).
 func inExp(x, y, z float64) bool {
 	if y > 0 && z > 0 {
-		return x <= y*(math.Log(z)-math.Log(y)) || (y*math.Exp(x/y) <= z)
+		return x <= y*(dense.Log(z)-dense.Log(y)) || (y*math.Exp(x/y) <= z)
 	}
 	return y == 0 && x <= 0 && z >= 0
 }
@@ -69,7 +71,7 @@ func inExp(x, y, z float64) bool {
 // or x = 0, y ≤ 0, z ≤ 0.
 func inExpPolar(x, y, z float64) bool {
 	if x > 0 && z < 0 {
-		return math.Log(x)+y/x <= 1+math.Log(-z)
+		return dense.Log(x)+y/x <= 1+dense.Log(-z)
 	}
 	return x == 0 && y <= 0 && z <= 0
 }
@@ -346,15 +348,15 @@ type expBarrier struct{}
 
 func (expBarrier) inInterior(s []float64) bool {
 	x, y, z := s[0], s[1], s[2]
-	return y > 0 && z > 0 && y*(math.Log(z)-math.Log(y))-x > 0
+	return y > 0 && z > 0 && y*(dense.Log(z)-dense.Log(y))-x > 0
 }
 
 func (expBarrier) eval(s []float64) (float64, [3]float64, [3][3]float64) {
 	x, y, z := s[0], s[1], s[2]
-	l := math.Log(z) - math.Log(y)
+	l := dense.Log(z) - dense.Log(y)
 	psi := y*l - x
 	gp := [3]float64{-1, l - 1, y / z}
-	f := -math.Log(psi) - math.Log(y) - math.Log(z)
+	f := -dense.Log(psi) - dense.Log(y) - dense.Log(z)
 	var g [3]float64
 	for i := range 3 {
 		g[i] = -gp[i] / psi

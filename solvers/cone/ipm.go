@@ -8,6 +8,8 @@ import (
 	"math"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/optlayers/optlayers/internal/dense"
 )
 
 // The interior point of Solve: the homogeneous embedding of Clarabel
@@ -972,7 +974,7 @@ func (w *ipm) barrierMeasure(alpha float64) float64 {
 		return math.Inf(1)
 	}
 	sz := 0.0
-	b := -math.Log(tau) - math.Log(kap)
+	b := -dense.Log(tau) - dense.Log(kap)
 	for i, bk := range w.blocks {
 		if bk.kind == bkZero {
 			continue
@@ -989,7 +991,7 @@ func (w *ipm) barrierMeasure(alpha float64) float64 {
 				if !(s[j] > 0 && z[j] > 0) {
 					return math.Inf(1)
 				}
-				b -= math.Log(s[j]) + math.Log(z[j])
+				b -= dense.Log(s[j]) + dense.Log(z[j])
 			}
 			continue
 		}
@@ -1007,7 +1009,7 @@ func (w *ipm) barrierMeasure(alpha float64) float64 {
 	if !(mu > 0) {
 		return math.Inf(1)
 	}
-	b += (w.nu + 1) * math.Log(mu)
+	b += (w.nu + 1) * dense.Log(mu)
 	if math.IsNaN(b) {
 		return math.Inf(1)
 	}

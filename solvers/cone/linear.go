@@ -3,6 +3,8 @@ package cone
 import (
 	"fmt"
 	"math"
+
+	"github.com/optlayers/optlayers/internal/dense"
 )
 
 // Zero is the zero cone {0} ⊂ Rᴺ (equality constraints s = 0). Its dual is
@@ -328,7 +330,7 @@ func (k Nonnegative) Barrier(s []float64) (float64, error) {
 	}
 	f := 0.0
 	for _, v := range s {
-		f -= math.Log(v)
+		f -= dense.Log(v)
 	}
 	return f, nil
 }

@@ -5,6 +5,8 @@ import (
 	"math"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/optlayers/optlayers/internal/dense"
 )
 
 // barrier3 is the barrier of a 3-d non-symmetric cone in closed form:
@@ -197,7 +199,7 @@ func scaleOf(y []float64) float64 {
 	return max(math.Abs(y[0]), math.Abs(y[1]), math.Abs(y[2]))
 }
 
-func mathLog(x float64) float64 { return math.Log(x) }
+func mathLog(x float64) float64 { return dense.Log(x) }
 func mathExp(x float64) float64 { return math.Exp(x) }
 
 // ---- the primal barrier of the interior point: the conjugate of the dual one ----
@@ -239,10 +241,10 @@ func dualBarrierOf(c Cone) barrier3 {
 func wrightOmega(x float64) float64 {
 	y := 1 + 0.5*(x-1)
 	if x > 1+math.Pi {
-		y = x - math.Log(x)
+		y = x - dense.Log(x)
 	}
 	for range 100 {
-		r := y + math.Log(y) - x
+		r := y + dense.Log(y) - x
 		dy := r / (1 + 1/y)
 		y -= dy
 		if math.Abs(dy) <= 1e-16*y {
@@ -260,9 +262,9 @@ func wrightOmega(x float64) float64 {
 //
 // (Serrano's thesis §8, Clarabel).
 func expConjZ(s []float64) [3]float64 {
-	om := wrightOmega(1 - s[0]/s[1] - math.Log(s[1]/s[2]))
+	om := wrightOmega(1 - s[0]/s[1] - dense.Log(s[1]/s[2]))
 	g0 := 1 / ((om - 1) * s[1])
-	g1 := g0 + g0*math.Log(om*s[1]/s[2]) - 1/s[1]
+	g1 := g0 + g0*dense.Log(om*s[1]/s[2]) - 1/s[1]
 	g2 := om / ((1 - om) * s[2])
 	return [3]float64{-g0, -g1, -g2}
 }

@@ -313,7 +313,7 @@ func (k PSD) Barrier(s []float64) (float64, error) {
 	}
 	f := 0.0
 	for i := range n {
-		f -= 2 * math.Log(l[i*n+i])
+		f -= 2 * dense.Log(l[i*n+i])
 	}
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return 0, outOfInterior("PSD")

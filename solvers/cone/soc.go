@@ -2,6 +2,8 @@ package cone
 
 import (
 	"math"
+
+	"github.com/optlayers/optlayers/internal/dense"
 )
 
 // SecondOrder is the second-order (Lorentz) cone
@@ -151,7 +153,7 @@ func (k SecondOrder) Barrier(s []float64) (float64, error) {
 		return 0, err
 	}
 	nx := nrm2(s[1:])
-	f := -0.5 * (math.Log(s[0]-nx) + math.Log(s[0]+nx)) // no overflow of t² − ‖x‖²
+	f := -0.5 * (dense.Log(s[0]-nx) + dense.Log(s[0]+nx)) // no overflow of t² − ‖x‖²
 	if math.IsInf(f, 0) || math.IsNaN(f) {
 		return 0, outOfInterior("second-order")
 	}
