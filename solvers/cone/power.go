@@ -145,6 +145,11 @@ func powProject(alpha float64, v []float64) powProj {
 	if z0 < 0 {
 		sign = -1
 	}
+	// (These logarithms are math.Log's, not dense.Log's, which is exact on
+	// subnormal arguments: with it, at α = 0.001 the search below can end
+	// on a subnormal root r whose Jacobian overflows — a case of the
+	// face x ≈ (x₀, 0, 0) that the edge handling does not catch yet.)
+	//
 	// G(r) = α log x(r) + (1−α) log y(r) − log r is decreasing, > 0 near 0
 	// and < 0 at z. The unknown is whichever of r and μ = z − r is below
 	// z/2 at the root, so that it is found to full relative precision
