@@ -3,6 +3,8 @@ package cone
 import (
 	"fmt"
 	"math"
+
+	"github.com/optlayers/optlayers/internal/dense"
 )
 
 // Power is the 3-d power cone with parameter α ∈ (0, 1),
@@ -93,7 +95,7 @@ func inPow(a, x, y, z float64) bool {
 	if x == 0 || y == 0 {
 		return false
 	}
-	return a*math.Log(x)+(1-a)*math.Log(y) >= math.Log(math.Abs(z))
+	return a*dense.Log(x)+(1-a)*dense.Log(y) >= dense.Log(math.Abs(z))
 }
 
 const (
@@ -145,11 +147,6 @@ func powProject(alpha float64, v []float64) powProj {
 	if z0 < 0 {
 		sign = -1
 	}
-	// (These logarithms are math.Log's, not dense.Log's, which is exact on
-	// subnormal arguments: with it, at α = 0.001 the search below can end
-	// on a subnormal root r whose Jacobian overflows — a case of the
-	// face x ≈ (x₀, 0, 0) that the edge handling does not catch yet.)
-	//
 	// G(r) = α log x(r) + (1−α) log y(r) − log r is decreasing, > 0 near 0
 	// and < 0 at z. The unknown is whichever of r and μ = z − r is below
 	// z/2 at the root, so that it is found to full relative precision
@@ -159,7 +156,7 @@ func powProject(alpha float64, v []float64) powProj {
 		m := r * mu
 		xr, qx := halfRoot(x, 4*alpha*m)
 		yr, qy := halfRoot(y, 4*(1-alpha)*m)
-		gv := alpha*math.Log(xr) + (1-alpha)*math.Log(yr) - math.Log(r)
+		gv := alpha*dense.Log(xr) + (1-alpha)*dense.Log(yr) - dense.Log(r)
 		dx := alpha * (mu - r) / qx
 		dy := (1 - alpha) * (mu - r) / qy
 		return gv, alpha*dx/xr + (1-alpha)*dy/yr - 1/r
@@ -245,10 +242,12 @@ func (p powProj) jacobian(alpha float64) [3][3]float64 {
 		m := r * p.mu
 		xr, qx := halfRoot(x0, 4*alpha*m)
 		yr, qy := halfRoot(y0, 4*(1-alpha)*m)
-		if xr == 0 || yr == 0 || p.mu == 0 || r == 0 {
-			// r or μ underflowed (α or 1 − α tiny): Π is (x₀⁺, y₀⁺, z₀)
-			// (μ ≈ 0) or (x₀⁺, y₀⁺, 0) (r ≈ 0) to working precision, and
-			// so is its derivative.
+		if tiny := 0x1p-1022; xr < tiny || yr < tiny || p.mu < tiny || r < tiny {
+			// r or μ underflowed (α or 1 − α tiny) to zero or to a
+			// subnormal number (of the normalized point, whose largest
+			// entry is 1): Π is (x₀⁺, y₀⁺, z₀) (μ ≈ 0) or (x₀⁺, y₀⁺, 0)
+			// (r ≈ 0) to working precision, and so is its derivative (the
+			// formulas below would divide by the subnormal).
 			d[0][0] = b2f(x0 > 0)
 			d[1][1] = b2f(y0 > 0)
 			d[2][2] = b2f(r > p.mu)
@@ -378,15 +377,15 @@ func (b powBarrier) inInterior(s []float64) bool {
 	if !(x > 0 && y > 0) {
 		return false
 	}
-	return b.a*math.Log(x)+(1-b.a)*math.Log(y) > math.Log(math.Abs(z))
+	return b.a*dense.Log(x)+(1-b.a)*dense.Log(y) > dense.Log(math.Abs(z))
 }
 
 func (b powBarrier) eval(s []float64) (float64, [3]float64, [3][3]float64) {
 	a := b.a
 	x, y, z := s[0], s[1], s[2]
-	p2 := math.Exp(2*a*math.Log(x) + 2*(1-a)*math.Log(y)) // x^{2α} y^{2(1−α)}
+	p2 := math.Exp(2*a*dense.Log(x) + 2*(1-a)*dense.Log(y)) // x^{2α} y^{2(1−α)}
 	phi := p2 - z*z
-	f := -math.Log(phi) - (1-a)*math.Log(x) - a*math.Log(y)
+	f := -dense.Log(phi) - (1-a)*dense.Log(x) - a*dense.Log(y)
 	gp := [3]float64{2 * a * p2 / x, 2 * (1 - a) * p2 / y, -2 * z}
 	var hp [3][3]float64
 	hp[0][0] = 2 * a * (2*a - 1) * p2 / (x * x)

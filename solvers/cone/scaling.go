@@ -218,7 +218,7 @@ func nonsymScaling(k Cone, s, z []float64) (Scaling, error) {
 	if !(sig > 0 && zet > 0) {
 		return nil, fmt.Errorf("%w: zero point", ErrInvalid)
 	}
-	sc, err := nonsymScalingUnit(k, scaleVec(s, 1/sig), scaleVec(z, 1/zet))
+	sc, err := nonsymScalingUnit(k, dividedVec(s, sig), dividedVec(z, zet))
 	if err != nil {
 		return nil, err
 	}
@@ -234,6 +234,17 @@ func nonsymScaling(k Cone, s, z []float64) (Scaling, error) {
 		return nil, fmt.Errorf("%w: scaling overflows", ErrNaN)
 	}
 	return ds, nil
+}
+
+// dividedVec returns v/c, divided entry by entry: for a subnormal c, 1/c
+// overflows while v/c, whose entries are at most 1 in magnitude here, does
+// not.
+func dividedVec(v []float64, c float64) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = x / c
+	}
+	return out
 }
 
 func scaleVec(v []float64, c float64) []float64 {
