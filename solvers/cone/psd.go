@@ -599,6 +599,12 @@ func (k PSD) Scaling(s, z []float64) (Scaling, error) {
 	if err := checkOut(rd, rid, sc.lam); err != nil {
 		return nil, err
 	}
+	// W acts as V ↦ RᵀVR: its matrix (ScalingMatrix) and the products
+	// by W and W⁻¹ have entries up to 2·max|rᵢⱼ|² (and the same of R⁻¹),
+	// which overflow long before R does.
+	if mr, mi := maxAbsVec(rd), maxAbsVec(rid); !(2*mr*mr <= math.MaxFloat64 && 2*mi*mi <= math.MaxFloat64) {
+		return nil, fmt.Errorf("%w: PSD scaling overflows (max |R| = %g, max |R⁻¹| = %g)", ErrNaN, mr, mi)
+	}
 	return sc, nil
 }
 
