@@ -103,7 +103,10 @@ func target(f, tau float64) (t, dt float64) {
 // the solve's tolerance (the error is of the order of the marginal error).
 // For a balanced problem only mass-preserving changes of a and b are
 // meaningful: the gradients are determined up to adding the same constant
-// to both.
+// to both. At a point of zero mass (aᵢ = 0) the entry is the derivative of
+// adding mass there, taken at the potential that maximizes the dual for
+// that point (its c-transform against the other side), whatever potential
+// the solve returned for it.
 func (r *Result) CostGrad() *Grad {
 	p := r.p
 	g := p.geom
